@@ -1,0 +1,40 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.PacketBatch;
+
+/**
+ * Where the packets of one burst go: for each bridge port (by dense index) the list of packet indices to send
+ * there. Filled by the datapath, drained by the poll-mode thread, reused for every burst.
+ */
+public final class Outputs {
+    private final int[][] packets;
+    private final int[] counts;
+    private final int[] touched;
+    private int touchedCount;
+
+    public Outputs(int maxPorts) {
+        packets = new int[maxPorts][PacketBatch.BURST];
+        counts = new int[maxPorts];
+        touched = new int[maxPorts];
+    }
+
+    public int capacity() { return counts.length; }
+
+    public void add(int port, int packet) {
+        int c = counts[port];
+        if (c == 0) touched[touchedCount++] = port;
+        packets[port][c] = packet;
+        counts[port] = c + 1;
+    }
+
+    /** Ports that received at least one packet in this burst, in first-use order. */
+    public int touchedCount() { return touchedCount; }
+    public int touchedPort(int i) { return touched[i]; }
+    public int[] packetsFor(int port) { return packets[port]; }
+    public int countFor(int port) { return counts[port]; }
+
+    public void clear() {
+        for (int i = 0; i < touchedCount; i++) counts[touched[i]] = 0;
+        touchedCount = 0;
+    }
+}

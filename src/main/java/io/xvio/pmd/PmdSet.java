@@ -1,0 +1,47 @@
+package io.xvio.pmd;
+
+import io.xvio.util.Quiescence;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/** The daemon's PMD threads, and the quiescence barrier the control plane waits on. */
+public final class PmdSet implements Quiescence {
+    private final List<PmdThread> threads = new ArrayList<>();
+
+    public PmdSet(List<Integer> cpus, String idle) {
+        if (cpus.isEmpty()) threads.add(new PmdThread(0, -1, IdleStrategy.of(idle)));
+        for (int i = 0; i < cpus.size(); i++) threads.add(new PmdThread(i, cpus.get(i), IdleStrategy.of(idle)));
+    }
+
+    public List<PmdThread> threads() { return threads; }
+
+    public void start() { threads.forEach(PmdThread::start); }
+
+    public void stop() { threads.forEach(PmdThread::stop); }
+
+    /** Spreads queues round-robin over the threads. */
+    public void assign(List<RxQueue> queues) {
+        List<List<RxQueue>> per = new ArrayList<>();
+        for (int i = 0; i < threads.size(); i++) per.add(new ArrayList<>());
+        for (int i = 0; i < queues.size(); i++) per.get(i % threads.size()).add(queues.get(i));
+        for (int i = 0; i < threads.size(); i++) threads.get(i).assign(per.get(i).toArray(RxQueue[]::new));
+        await();
+    }
+
+    /** Returns once every running PMD thread has passed a quiescent point after the call. */
+    @Override
+    public void await() {
+        long[] seen = new long[threads.size()];
+        for (int i = 0; i < seen.length; i++) seen[i] = threads.get(i).epoch();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        for (int i = 0; i < seen.length; i++) {
+            PmdThread t = threads.get(i);
+            while (t.alive() && t.epoch() == seen[i]) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("pmd" + t.id() + " did not reach a quiescent point in 5 s");
+                LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+}

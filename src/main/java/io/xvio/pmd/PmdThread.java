@@ -1,0 +1,127 @@
+package io.xvio.pmd;
+
+import io.xvio.datapath.Outputs;
+import io.xvio.packet.PacketBatch;
+import io.xvio.port.Port;
+import io.xvio.sys.Affinity;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A poll-mode thread: polls its receive queues in turn, runs each burst through the bridge datapath and
+ * transmits the result, then passes a quiescent point (its epoch). Allocates nothing per packet.
+ */
+public final class PmdThread {
+    private static final Logger LOG = Logger.getLogger("xvio.pmd");
+    private static final VarHandle EPOCH;
+    static {
+        try {
+            EPOCH = MethodHandles.lookup().findVarHandle(PmdThread.class, "epoch", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    public static final int MAX_BRIDGE_PORTS = 256;
+
+    private final int id;
+    private final int cpu;
+    private final IdleStrategy idle;
+    private final Thread thread;
+    private volatile RxQueue[] queues = new RxQueue[0];
+    private volatile boolean running = true;
+    @SuppressWarnings("unused") private volatile long epoch;
+
+    // statistics: single writer, read racily
+    private long packets, bursts, busyLoops, idleLoops, busyNanos;
+
+    public PmdThread(int id, int cpu, IdleStrategy idle) {
+        this.id = id;
+        this.cpu = cpu;
+        this.idle = idle;
+        this.thread = Thread.ofPlatform().name("pmd" + id + (cpu >= 0 ? "-cpu" + cpu : "")).daemon().unstarted(this::run);
+    }
+
+    public int id() { return id; }
+    public int cpu() { return cpu; }
+    public RxQueue[] queues() { return queues; }
+    public long packets() { return packets; }
+    public long bursts() { return bursts; }
+    public long busyLoops() { return busyLoops; }
+    public long idleLoops() { return idleLoops; }
+    public long busyNanos() { return busyNanos; }
+    long epoch() { return (long) EPOCH.getAcquire(this); }
+    boolean alive() { return thread.isAlive(); }
+
+    public void assign(RxQueue[] qs) { queues = qs.clone(); }
+
+    public void start() { thread.start(); }
+
+    private void run() {
+        if (cpu >= 0) {
+            try {
+                Affinity.pinCurrentThread(cpu);
+            } catch (RuntimeException e) {
+                LOG.warning("pmd" + id + ": cannot pin to cpu " + cpu + ": " + e.getMessage() + "; running unpinned");
+            }
+        }
+        LOG.info("pmd" + id + " started" + (cpu >= 0 ? " on cpu " + cpu : ""));
+        PacketBatch batch = new PacketBatch();
+        Outputs outputs = new Outputs(MAX_BRIDGE_PORTS);
+        long epochLocal = 0;
+        while (running) {
+            EPOCH.setRelease(this, ++epochLocal);
+            RxQueue[] qs = queues;
+            int work = 0;
+            for (RxQueue rq : qs) {
+                int n;
+                try {
+                    n = rq.port().receive(rq.queue(), batch, id);
+                } catch (RuntimeException e) {
+                    logOnce(rq, e);
+                    continue;
+                }
+                if (n == 0) continue;
+                long t0 = System.nanoTime();
+                work += n;
+                bursts++;
+                packets += n;
+                try {
+                    rq.datapath().process(rq.portIndex(), batch, outputs, t0);
+                    Port[] ports = rq.bridgePorts();
+                    for (int k = 0; k < outputs.touchedCount(); k++) {
+                        int p = outputs.touchedPort(k);
+                        if (p < ports.length) ports[p].transmit(id, batch, outputs.packetsFor(p), outputs.countFor(p));
+                    }
+                } catch (RuntimeException e) {
+                    logOnce(rq, e);
+                } finally {
+                    outputs.clear();
+                }
+                busyNanos += System.nanoTime() - t0;
+            }
+            if (work > 0) busyLoops++; else idleLoops++;
+            idle.idle(work);
+        }
+        LOG.info("pmd" + id + " stopped");
+    }
+
+    private RxQueue lastFailed;
+
+    private void logOnce(RxQueue rq, RuntimeException e) {
+        if (rq == lastFailed) return;
+        lastFailed = rq;
+        LOG.log(Level.SEVERE, "pmd" + id + ": error on " + rq + " (further errors on it are not logged)", e);
+    }
+
+    public void stop() {
+        running = false;
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

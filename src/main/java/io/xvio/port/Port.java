@@ -1,0 +1,46 @@
+package io.xvio.port;
+
+import io.xvio.packet.PacketBatch;
+
+import java.util.Map;
+
+/**
+ * A switch port of any kind, as the poll-mode threads see it: burst receive from one of its queues and burst
+ * transmit of selected packets of a batch. {@code thread} is the calling PMD thread's index (for per-thread
+ * counters and queue choice).
+ */
+public interface Port extends AutoCloseable {
+    String name();
+
+    String type();
+
+    int ofport();
+
+    /** How many receive queues the PMD threads should poll (the most the port can have). */
+    int rxQueues();
+
+    /** Fills b (from index 0) with up to a burst of frames from queue q; returns how many. */
+    int receive(int q, PacketBatch b, int thread);
+
+    /** Sends packets which[0..n) of b; what cannot be sent is counted as dropped with its reason. */
+    void transmit(int thread, PacketBatch b, int[] which, int n);
+
+    PortCounters counters();
+
+    /** Extra drop counters the port keeps itself (reason to count). */
+    Map<String, Long> extraCounters();
+
+    /** "up", or why not ("waiting for connection", ...). */
+    String status();
+
+    /** Details for `show` (path, mode, features, queues). */
+    Map<String, String> details();
+
+    void start();
+
+    /** Called when the number of PMD threads sharing this port's transmit queues is known. */
+    default void setTransmitThreads(int threads) {}
+
+    @Override
+    void close();
+}

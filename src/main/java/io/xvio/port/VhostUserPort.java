@@ -1,0 +1,148 @@
+package io.xvio.port;
+
+import io.xvio.packet.PacketBatch;
+import io.xvio.util.Quiescence;
+import io.xvio.vhost.DeviceListener;
+import io.xvio.vhost.ProtocolFeatures;
+import io.xvio.vhost.VhostUserDevice;
+import io.xvio.vhost.VhostUserEndpoint;
+import io.xvio.virtio.SplitVirtqueue;
+import io.xvio.virtio.VirtioFeatures;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.Consumer;
+
+import static io.xvio.port.PortCounters.Counter.*;
+
+/**
+ * A port served over vhost-user: the guest's transmit queues (odd virtqueues) are this port's receive queues,
+ * its receive queues (even virtqueues) take what the switch sends to it. Frames are copied once each way.
+ */
+public final class VhostUserPort implements Port {
+    private final String name;
+    private final int ofport;
+    private final VhostUserDevice device;
+    private final VhostUserEndpoint endpoint;
+    private final PortCounters counters = new PortCounters();
+    private final AtomicIntegerArray txLocks;
+    private volatile boolean sharedTx;
+
+    public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
+                         boolean mergeable, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
+        this.name = name;
+        this.ofport = ofport;
+        DeviceListener listener = new DeviceListener() {
+            @Override public void announce(byte[] mac) { if (onAnnounce != null) onAnnounce.accept(mac); }
+        };
+        this.device = new VhostUserDevice(name, queuePairs, mergeable, quiescence, listener);
+        this.endpoint = new VhostUserEndpoint(path, mode, device);
+        this.txLocks = new AtomicIntegerArray(queuePairs);
+    }
+
+    @Override public String name() { return name; }
+    @Override public String type() { return "vhostuser"; }
+    @Override public int ofport() { return ofport; }
+    @Override public int rxQueues() { return device.maxQueuePairs(); }
+    @Override public PortCounters counters() { return counters; }
+    public VhostUserDevice device() { return device; }
+
+    @Override
+    public void setTransmitThreads(int threads) { sharedTx = threads > 1; }
+
+    @Override
+    public int receive(int q, PacketBatch b, int thread) {
+        SplitVirtqueue vq = device.queue(2 * q + 1);
+        if (!vq.ready()) return 0;
+        int n = vq.popTx(b.data, b.off, b.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+        b.count = n;
+        if (n > 0) {
+            long bytes = 0;
+            for (int i = 0; i < n; i++) bytes += b.len[i];
+            counters.add(thread, RX_PACKETS, n);
+            counters.add(thread, RX_BYTES, bytes);
+        }
+        return n;
+    }
+
+    @Override
+    public void transmit(int thread, PacketBatch b, int[] which, int n) {
+        int pairs = device.maxQueuePairs();
+        SplitVirtqueue vq = null;
+        int pair = -1;
+        for (int k = 0; k < pairs; k++) {
+            int p = (thread + k) % pairs;
+            SplitVirtqueue cand = device.queue(2 * p);
+            if (cand.ready()) { vq = cand; pair = p; break; }
+        }
+        if (vq == null) { counters.add(thread, TX_DROP_DOWN, n); return; }
+        boolean lock = sharedTx;
+        if (lock) while (!txLocks.compareAndSet(pair, 0, 1)) Thread.onSpinWait();
+        int sent;
+        try {
+            sent = vq.ready() ? vq.pushRx(b.data, b.off, b.len, which, n) : 0;
+        } finally {
+            if (lock) txLocks.set(pair, 0);
+        }
+        if (sent > 0) {
+            long bytes = 0;
+            for (int i = 0; i < sent; i++) bytes += b.len[which[i]];
+            counters.add(thread, TX_PACKETS, sent);
+            counters.add(thread, TX_BYTES, bytes);
+        }
+        if (sent < n) counters.add(thread, TX_DROP_NO_BUFFER, n - sent);
+    }
+
+    @Override
+    public Map<String, Long> extraCounters() {
+        long oversize = 0, runt = 0, small = 0;
+        for (int i = 0; i < device.queueCount(); i++) {
+            SplitVirtqueue q = device.queue(i);
+            oversize += q.droppedOversize();
+            runt += q.droppedRunt();
+            small += q.droppedRxTooSmall();
+        }
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("rx_dropped(frame too big)", oversize);
+        m.put("rx_dropped(runt)", runt);
+        m.put("tx_dropped(guest buffer too small)", small);
+        return m;
+    }
+
+    @Override
+    public String status() {
+        if (!device.connected()) return endpoint.mode() == VhostUserEndpoint.Mode.SERVER ? "down (waiting for a front-end)" : "down (connecting)";
+        int ready = 0;
+        for (int i = 0; i < device.queueCount(); i++) if (device.queue(i).ready()) ready++;
+        return ready == 0 ? "down (front-end connected, no queue running)" : "up";
+    }
+
+    @Override
+    public Map<String, String> details() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("path", endpoint.path());
+        m.put("mode", endpoint.mode().name().toLowerCase());
+        m.put("connections", Long.toString(endpoint.connections()));
+        if (device.connected()) {
+            m.put("features", VirtioFeatures.describe(device.features()));
+            m.put("protocol_features", ProtocolFeatures.describe(device.protocolFeatures()));
+            StringBuilder qs = new StringBuilder();
+            for (int i = 0; i < device.queueCount(); i++) {
+                SplitVirtqueue q = device.queue(i);
+                if (q.ready()) qs.append(qs.isEmpty() ? "" : " ").append(i).append("(size ").append(q.size()).append(')');
+            }
+            m.put("running_queues", qs.isEmpty() ? "none" : qs.toString());
+            if (device.mtu() > 0) m.put("mtu", Integer.toString(device.mtu()));
+        }
+        String err = endpoint.lastError();
+        if (err != null) m.put("last_error", err);
+        return m;
+    }
+
+    @Override
+    public void start() { endpoint.start(); }
+
+    @Override
+    public void close() { endpoint.close(); }
+}

@@ -1,0 +1,415 @@
+package io.xvio.vhost;
+
+import io.xvio.sys.EventFd;
+import io.xvio.sys.Fd;
+import io.xvio.sys.Mmap;
+import io.xvio.sys.UnixSocket;
+import io.xvio.util.Quiescence;
+import io.xvio.virtio.*;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+import static io.xvio.virtio.VirtioFeatures.*;
+
+/**
+ * The virtio-net device state behind one vhost-user connection: negotiated features, the memory table and the
+ * virtqueues. {@link #handle} applies one front-end message (on the connection thread); poll-mode threads only
+ * read {@link #queue}s that are ready. Anything malformed throws {@link ProtocolError} and the caller closes
+ * the connection.
+ */
+public final class VhostUserDevice {
+    private static final Logger LOG = Logger.getLogger("xvio.vhost");
+
+    public static final long OFFERED_FEATURES = bit(F_VERSION_1) | bit(NET_F_MRG_RXBUF) | bit(RING_F_INDIRECT_DESC)
+            | bit(RING_F_EVENT_IDX) | bit(F_ANY_LAYOUT) | bit(NET_F_MQ) | bit(NET_F_MTU) | bit(NET_F_STATUS)
+            | bit(NET_F_CTRL_VQ) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
+    public static final long OFFERED_PROTOCOL = bit(ProtocolFeatures.MQ) | bit(ProtocolFeatures.LOG_SHMFD)
+            | bit(ProtocolFeatures.RARP) | bit(ProtocolFeatures.REPLY_ACK) | bit(ProtocolFeatures.MTU)
+            | bit(ProtocolFeatures.STATUS);
+    public static final int MAX_REGIONS = 8;
+
+    private final String name;
+    private final int maxPairs;
+    private final Quiescence quiescence;
+    private final DeviceListener listener;
+    private final long offeredFeatures;
+    private final SplitVirtqueue[] queues;
+    private final boolean[] enabled, kicked, sized, addressed, running;
+
+    private long features;
+    private boolean featuresSet;
+    private long protocolFeatures;
+    private GuestMemory memory;
+    private MemorySegment logMapping;
+    private int mtu;
+    private int status;
+    private volatile boolean connected;
+
+    public VhostUserDevice(String name, int maxQueuePairs, boolean mergeable, Quiescence quiescence, DeviceListener listener) {
+        this.name = name;
+        this.maxPairs = maxQueuePairs;
+        this.quiescence = quiescence;
+        this.listener = listener;
+        this.offeredFeatures = mergeable ? OFFERED_FEATURES : OFFERED_FEATURES & ~bit(NET_F_MRG_RXBUF);
+        int n = 2 * maxQueuePairs;
+        queues = new SplitVirtqueue[n];
+        for (int i = 0; i < n; i++) queues[i] = new SplitVirtqueue(i, "port " + name + " queue " + i);
+        enabled = new boolean[n];
+        kicked = new boolean[n];
+        sized = new boolean[n];
+        addressed = new boolean[n];
+        running = new boolean[n];
+    }
+
+    public String name() { return name; }
+    public int maxQueuePairs() { return maxPairs; }
+    public int queueCount() { return queues.length; }
+    public SplitVirtqueue queue(int i) { return queues[i]; }
+    public long features() { return features; }
+    public long protocolFeatures() { return protocolFeatures; }
+    public int mtu() { return mtu; }
+    public boolean connected() { return connected; }
+    public boolean logging() { return memory != null && memory.log() != null && has(features, ProtocolFeatures.F_LOG_ALL); }
+
+    void connectedNow() { connected = true; }
+
+    /** Applies one message and sends its reply, if any, on s. */
+    public void handle(Message m, UnixSocket s) {
+        int expectedFds = switch (m.request) {
+            case Request.SET_MEM_TABLE, Request.SET_LOG_BASE, Request.SET_LOG_FD -> -1;   // checked by the handler
+            case Request.SET_VRING_KICK, Request.SET_VRING_CALL, Request.SET_VRING_ERR -> -1;
+            default -> 0;
+        };
+        if (expectedFds == 0 && m.fds.length != 0) {
+            m.closeFds();
+            throw new ProtocolError(Request.name(m.request) + " carried " + m.fds.length + " file descriptor(s), expected none");
+        }
+        boolean ok;
+        try {
+            ok = dispatch(m, s);
+        } finally {
+            m.closeFds();
+        }
+        if (m.needReply() && has(protocolFeatures, ProtocolFeatures.REPLY_ACK) && !repliesAnyway(m.request)) {
+            reply(s, m.request, Message.u64(ok ? 0 : 1));
+        }
+    }
+
+    private static boolean repliesAnyway(int r) {
+        return r == Request.GET_FEATURES || r == Request.GET_PROTOCOL_FEATURES || r == Request.GET_VRING_BASE
+                || r == Request.GET_QUEUE_NUM || r == Request.GET_STATUS || r == Request.SET_LOG_BASE;
+    }
+
+    private boolean dispatch(Message m, UnixSocket s) {
+        ByteBuffer p = m.payload;
+        switch (m.request) {
+            case Request.GET_FEATURES -> reply(s, m.request, Message.u64(offeredFeatures));
+            case Request.SET_FEATURES -> setFeatures(u64(m));
+            case Request.SET_OWNER -> { }
+            case Request.RESET_OWNER, Request.RESET_DEVICE -> resetQueues();
+            case Request.GET_PROTOCOL_FEATURES -> reply(s, m.request, Message.u64(OFFERED_PROTOCOL));
+            case Request.SET_PROTOCOL_FEATURES -> {
+                long f = u64(m);
+                if ((f & ~OFFERED_PROTOCOL) != 0)
+                    throw new ProtocolError("SET_PROTOCOL_FEATURES asks for unoffered bits " + ProtocolFeatures.describe(f & ~OFFERED_PROTOCOL));
+                protocolFeatures = f;
+                LOG.info(() -> "port " + name + ": protocol features " + ProtocolFeatures.describe(f));
+            }
+            case Request.GET_QUEUE_NUM -> reply(s, m.request, Message.u64(maxPairs));
+            case Request.SET_MEM_TABLE -> setMemTable(m);
+            case Request.SET_LOG_BASE -> setLogBase(m, s);
+            case Request.SET_LOG_FD -> { /* legacy: accepted and closed */ }
+            case Request.SET_VRING_NUM -> {
+                int i = stateIndex(m);
+                int num = p.getInt(4);
+                stopQueue(i);
+                try {
+                    queues[i].setSize(num);
+                } catch (VirtqueueFault f) {
+                    throw new ProtocolError(f.getMessage());
+                }
+                sized[i] = true;
+            }
+            case Request.SET_VRING_ADDR -> {
+                expectSize(m, 40);
+                int i = checkIndex(m, p.getInt(0));
+                int flags = p.getInt(4);
+                long desc = p.getLong(8), used = p.getLong(16), avail = p.getLong(24), log = p.getLong(32);
+                stopQueue(i);
+                queues[i].setAddresses(desc, avail, used, log, (flags & 1) != 0);
+                addressed[i] = true;
+                maybeStart(i);
+            }
+            case Request.SET_VRING_BASE -> {
+                int i = stateIndex(m);
+                int base = p.getInt(4);
+                if (base < 0 || base > 0xffff) throw new ProtocolError("SET_VRING_BASE " + base + " for queue " + i + " is not a 16-bit index");
+                stopQueue(i);
+                queues[i].setBase(base);
+            }
+            case Request.GET_VRING_BASE -> {
+                int i = stateIndex(m);
+                stopQueue(i);
+                kicked[i] = false;
+                int base = queues[i].lastAvailIndex();
+                queues[i].setKick(null);
+                queues[i].setCall(null);
+                reply(s, m.request, Message.state(i, base));
+                LOG.fine(() -> "port " + name + ": queue " + i + " stopped at index " + base);
+            }
+            case Request.SET_VRING_KICK, Request.SET_VRING_CALL, Request.SET_VRING_ERR -> vringFd(m);
+            case Request.SET_VRING_ENABLE -> {
+                int i = stateIndex(m);
+                int on = p.getInt(4);
+                if (on != 0 && on != 1) throw new ProtocolError("SET_VRING_ENABLE " + on + " for queue " + i + " is neither 0 nor 1");
+                enabled[i] = on == 1;
+                if (on == 0) stopQueue(i); else maybeStart(i);
+                listener.queuesChanged();
+            }
+            case Request.SEND_RARP -> {
+                expectSize(m, 8);
+                byte[] mac = new byte[6];
+                p.get(0, mac);
+                LOG.info(() -> "port " + name + ": front-end announces " + mac(mac));
+                listener.announce(mac);
+            }
+            case Request.NET_SET_MTU -> {
+                long v = u64(m);
+                if (v < 68 || v > 65535) throw new ProtocolError("NET_SET_MTU " + v + " is outside 68..65535");
+                mtu = (int) v;
+                LOG.info(() -> "port " + name + ": MTU " + v);
+            }
+            case Request.SET_STATUS -> {
+                long v = u64(m);
+                if (v < 0 || v > 0xff) throw new ProtocolError("SET_STATUS " + v + " is not an 8-bit status");
+                status = (int) v;
+                if (v == 0) resetQueues();
+            }
+            case Request.GET_STATUS -> reply(s, m.request, Message.u64(status));
+            case Request.SET_VRING_ENDIAN -> { return false; }   // legacy cross-endian: not supported
+            default -> {
+                if (m.request <= 0 || m.request > Request.MAX)
+                    throw new ProtocolError("unknown request code " + m.request);
+                // a known request whose feature was never offered
+                throw new ProtocolError(Request.name(m.request) + " is not supported (its feature was not offered)");
+            }
+        }
+        return true;
+    }
+
+    private void setFeatures(long f) {
+        if ((f & ~offeredFeatures) != 0)
+            throw new ProtocolError("SET_FEATURES asks for unoffered bits " + describe(f & ~offeredFeatures));
+        boolean first = !featuresSet;
+        long old = features;
+        features = f;
+        featuresSet = true;
+        if (first || (old & ~bit(ProtocolFeatures.F_LOG_ALL)) != (f & ~bit(ProtocolFeatures.F_LOG_ALL))) {
+            LOG.info(() -> "port " + name + ": features " + describe(f));
+            boolean protocol = has(f, ProtocolFeatures.F_PROTOCOL_FEATURES);
+            // without PROTOCOL_FEATURES rings are enabled from the start (vhost-user.rst, "Ring states")
+            for (int i = 0; i < queues.length; i++) {
+                if (running[i]) { stopQueue(i); maybeStartAfter(i); }
+                else if (!protocol) enabled[i] = true;
+            }
+        }
+        if (memory != null) memory.setLog(has(f, ProtocolFeatures.F_LOG_ALL) && logMapping != null ? new DirtyLog(logMapping) : null);
+    }
+
+    private void maybeStartAfter(int i) { maybeStart(i); }
+
+    private void vringFd(Message m) {
+        long v = u64(m);
+        int i = checkIndex(m, (int) (v & 0xff));
+        boolean noFd = (v & 0x100) != 0;
+        if ((v & ~0x1ffL) != 0) throw new ProtocolError(Request.name(m.request) + " payload 0x" + Long.toHexString(v) + " sets reserved bits");
+        int want = noFd ? 0 : 1;
+        if (m.fds.length != want)
+            throw new ProtocolError(Request.name(m.request) + " for queue " + i + " carried " + m.fds.length + " fds, expected " + want);
+        EventFd fd = noFd ? null : EventFd.adopt(m.fds[0]);
+        if (!noFd) m.fds[0] = -1;
+        switch (m.request) {
+            case Request.SET_VRING_KICK -> {
+                stopQueue(i);
+                queues[i].setKick(fd);
+                kicked[i] = true;      // a ring starts on its kick fd, or in polling mode without one
+                maybeStart(i);
+            }
+            case Request.SET_VRING_CALL -> queues[i].setCall(fd);   // the PMD reads it per burst: a swap is safe
+            default -> { if (fd != null) fd.close(); }
+        }
+    }
+
+    private void maybeStart(int i) {
+        if (running[i] || !enabled[i] || !kicked[i] || !sized[i] || !addressed[i] || memory == null) return;
+        try {
+            queues[i].start(memory, features);
+        } catch (VirtqueueFault f) {
+            throw new ProtocolError(f.getMessage());
+        }
+        running[i] = true;
+        LOG.fine(() -> "port " + name + ": queue " + i + " started, size " + queues[i].size());
+        listener.queuesChanged();
+    }
+
+    private void stopQueue(int i) {
+        if (!running[i]) return;
+        queues[i].stop();
+        quiescence.await();
+        queues[i].release();
+        running[i] = false;
+        listener.queuesChanged();
+    }
+
+    private void resetQueues() {
+        for (int i = 0; i < queues.length; i++) {
+            stopQueue(i);
+            kicked[i] = false;
+            enabled[i] = !has(features, ProtocolFeatures.F_PROTOCOL_FEATURES) && featuresSet;
+        }
+    }
+
+    private void setMemTable(Message m) {
+        ByteBuffer p = m.payload;
+        if (m.size() < 8) throw new ProtocolError("SET_MEM_TABLE payload of " + m.size() + " bytes is shorter than its 8-byte header");
+        int n = p.getInt(0);
+        if (n < 1 || n > MAX_REGIONS) throw new ProtocolError("SET_MEM_TABLE with " + Integer.toUnsignedString(n) + " regions (1.." + MAX_REGIONS + " allowed)");
+        if (m.size() < 8 + 32 * n) throw new ProtocolError("SET_MEM_TABLE payload of " + m.size() + " bytes is too short for " + n + " regions");
+        if (m.fds.length != n) throw new ProtocolError("SET_MEM_TABLE with " + n + " regions carried " + m.fds.length + " fds");
+        List<MemoryRegion> regions = new ArrayList<>();
+        try {
+            for (int r = 0; r < n; r++) {
+                int o = 8 + 32 * r;
+                long gpa = p.getLong(o), size = p.getLong(o + 8), uva = p.getLong(o + 16), off = p.getLong(o + 24);
+                String what = "SET_MEM_TABLE region " + r + " (gpa 0x" + Long.toHexString(gpa) + ", size 0x" + Long.toHexString(size) + ")";
+                if (size <= 0) throw new ProtocolError(what + ": size must be positive");
+                if (Long.compareUnsigned(gpa + size - 1, gpa) < 0 || Long.compareUnsigned(uva + size - 1, uva) < 0)
+                    throw new ProtocolError(what + ": wraps around the address space");
+                if (off < 0) throw new ProtocolError(what + ": negative mmap offset");
+                long fileSize = Fd.size(m.fds[r]);
+                if (fileSize > 0 && Long.compareUnsigned(off + size, fileSize) > 0)
+                    throw new ProtocolError(what + ": offset 0x" + Long.toHexString(off) + " + size exceeds the " + fileSize + "-byte file behind its fd");
+                long aligned = off & ~4095L, delta = off - aligned;
+                MemorySegment map = Mmap.mapShared(m.fds[r], size + delta, aligned);
+                MemoryRegion region = new MemoryRegion(gpa, size, uva, off, map, map.asSlice(delta, size));
+                for (MemoryRegion other : regions) {
+                    if (other.overlaps(region)) {
+                        Mmap.unmap(map);
+                        throw new ProtocolError(what + ": overlaps another region");
+                    }
+                }
+                regions.add(region);
+            }
+        } catch (RuntimeException e) {
+            for (MemoryRegion r : regions) Mmap.unmap(r.mapping());
+            if (e instanceof ProtocolError) throw e;
+            throw new ProtocolError("SET_MEM_TABLE: " + e.getMessage());
+        }
+        // swap: stop running queues, wait for the PMDs to let go of the old table, restart on the new one
+        boolean[] wasRunning = running.clone();
+        for (int i = 0; i < queues.length; i++) if (running[i]) queues[i].stop();
+        quiescence.await();
+        for (int i = 0; i < queues.length; i++) if (running[i]) { queues[i].release(); running[i] = false; }
+        GuestMemory old = memory;
+        memory = new GuestMemory(regions);
+        if (logMapping != null && has(features, ProtocolFeatures.F_LOG_ALL)) memory.setLog(new DirtyLog(logMapping));
+        if (old != null) unmapAll(old);
+        long total = regions.stream().mapToLong(MemoryRegion::size).sum();
+        LOG.info(() -> "port " + name + ": memory table with " + n + " region(s), " + (total >> 20) + " MiB");
+        for (int i = 0; i < queues.length; i++) if (wasRunning[i]) maybeStart(i);
+    }
+
+    private void setLogBase(Message m, UnixSocket s) {
+        expectSize(m, 16);
+        if (m.fds.length != 1) throw new ProtocolError("SET_LOG_BASE carried " + m.fds.length + " fds, expected 1");
+        long size = m.payload.getLong(0), off = m.payload.getLong(8);
+        if (size <= 0 || off < 0) throw new ProtocolError("SET_LOG_BASE with size " + size + " and offset " + off);
+        if (memory != null) {
+            long maxGpa = 0;
+            for (MemoryRegion r : memory.regions()) maxGpa = Math.max(maxGpa, r.gpa() + r.size());
+            long need = ((maxGpa >>> DirtyLog.PAGE_SHIFT) + 7) / 8;
+            if (size < need) throw new ProtocolError("SET_LOG_BASE: log of " + size + " bytes cannot cover " + (maxGpa >> 20) + " MiB of guest memory (needs " + need + ")");
+        }
+        long fileSize = Fd.size(m.fds[0]);
+        if (fileSize > 0 && off + size > fileSize) throw new ProtocolError("SET_LOG_BASE: offset + size exceeds the " + fileSize + "-byte file");
+        long aligned = off & ~4095L, delta = off - aligned;
+        MemorySegment map = Mmap.mapShared(m.fds[0], size + delta, aligned).asSlice(delta, size);
+        MemorySegment old = logMapping;
+        logMapping = map;
+        if (memory != null) memory.setLog(has(features, ProtocolFeatures.F_LOG_ALL) ? new DirtyLog(map) : null);
+        quiescence.await();
+        if (old != null) unmapQuietly(old);
+        LOG.info(() -> "port " + name + ": dirty log of " + size + " bytes");
+        reply(s, m.request, new byte[0]);
+    }
+
+    /** Stops every queue and unmaps everything: the connection went away. */
+    public void disconnect() {
+        connected = false;
+        for (int i = 0; i < queues.length; i++) if (running[i]) queues[i].stop();
+        quiescence.await();
+        for (int i = 0; i < queues.length; i++) {
+            queues[i].release();
+            queues[i].setKick(null);
+            queues[i].setCall(null);
+            running[i] = kicked[i] = sized[i] = addressed[i] = enabled[i] = false;
+            queues[i].setBase(0);
+        }
+        if (memory != null) unmapAll(memory);
+        memory = null;
+        if (logMapping != null) unmapQuietly(logMapping);
+        logMapping = null;
+        features = 0;
+        featuresSet = false;
+        protocolFeatures = 0;
+        status = 0;
+        listener.queuesChanged();
+    }
+
+    private static void unmapAll(GuestMemory mem) {
+        for (MemoryRegion r : mem.regions()) unmapQuietly(r.mapping());
+    }
+
+    private static void unmapQuietly(MemorySegment seg) {
+        try {
+            Mmap.unmap(seg);
+        } catch (RuntimeException e) {
+            LOG.warning("munmap failed: " + e.getMessage());
+        }
+    }
+
+    private int stateIndex(Message m) {
+        expectSize(m, 8);
+        return checkIndex(m, m.payload.getInt(0));
+    }
+
+    private int checkIndex(Message m, int i) {
+        if (i < 0 || i >= queues.length)
+            throw new ProtocolError(Request.name(m.request) + " names queue " + Integer.toUnsignedString(i) + " but the device has " + queues.length + " queues");
+        return i;
+    }
+
+    private static long u64(Message m) {
+        expectSize(m, 8);
+        return m.payload.getLong(0);
+    }
+
+    private static void expectSize(Message m, int size) {
+        if (m.size() != size)
+            throw new ProtocolError(Request.name(m.request) + " payload is " + m.size() + " bytes, expected " + size);
+    }
+
+    private static void reply(UnixSocket s, int request, byte[] payload) {
+        s.send(Message.encode(request, Message.VERSION | Message.FLAG_REPLY, payload));
+    }
+
+    public static String mac(byte[] mac) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 6; i++) sb.append(i == 0 ? "" : ":").append(String.format("%02x", mac[i] & 0xff));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,385 @@
+package io.xvio.virtio;
+
+import io.xvio.sys.EventFd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.*;
+
+/**
+ * A split virtqueue (virtio 1.1 §2.7) seen from the device side. The control thread configures it and calls
+ * {@link #start}; one poll-mode thread at a time then calls {@link #popTx} (driver-to-device queue) or
+ * {@link #pushRx} (device-to-driver queue). Packets travel as a byte stream [virtio-net header | frame]: the
+ * caller's buffer holds the frame at off[i] with at least {@link #headerLength()} writable bytes before it.
+ * Every guest address is checked; a fault stops this queue only (see {@link #fault()}).
+ */
+public final class SplitVirtqueue {
+    private static final VarHandle SHORT_AT = JAVA_SHORT.varHandle();
+    private static final int DESC_F_NEXT = 1, DESC_F_WRITE = 2, DESC_F_INDIRECT = 4;
+    private static final int USED_F_NO_NOTIFY = 1, AVAIL_F_NO_INTERRUPT = 1;
+    public static final int MAX_SIZE = 32768;
+
+    private final int index;
+    private final String owner;          // "port vhA queue 3", for fault messages
+
+    // set by the control thread while stopped
+    private int size, mask;
+    private long descUva, availUva, usedUva, logGuestAddr;
+    private boolean logUsedAtGuestAddr;
+    private int lastAvail, usedIdx;
+    private EventFd call, kick;
+    private boolean eventIdx, indirect, mergeable;
+    private int hdrLen = 12;
+    private GuestMemory mem;
+    private MemorySegment desc, avail, used;
+    private long usedGpa = -1;
+    private final MemorySegment scratch = Arena.ofAuto().allocate(16, 8);
+
+    // single-writer state, read by others for stats
+    private volatile boolean ready;
+    private volatile String fault;
+    private long droppedOversize, droppedRunt, droppedRxTooSmall;
+
+    public SplitVirtqueue(int index, String owner) {
+        this.index = index;
+        this.owner = owner;
+    }
+
+    public int index() { return index; }
+    public int size() { return size; }
+    public boolean ready() { return ready; }
+    public String fault() { return fault; }
+    public int lastAvailIndex() { return lastAvail; }
+    public int headerLength() { return hdrLen; }
+    public long droppedOversize() { return droppedOversize; }
+    public long droppedRunt() { return droppedRunt; }
+    public long droppedRxTooSmall() { return droppedRxTooSmall; }
+    public EventFd callFd() { return call; }
+    public EventFd kickFd() { return kick; }
+
+    // ---------------------------------------------------------------- control path
+
+    public void setSize(int num) {
+        if (num <= 0 || num > MAX_SIZE || Integer.bitCount(num) != 1)
+            throw new VirtqueueFault(owner + ": queue size " + num + " is not a power of two between 1 and " + MAX_SIZE);
+        size = num;
+        mask = num - 1;
+    }
+
+    public void setAddresses(long desc, long avail, long used, long logGuestAddr, boolean logAtGuestAddr) {
+        this.descUva = desc;
+        this.availUva = avail;
+        this.usedUva = used;
+        this.logGuestAddr = logGuestAddr;
+        this.logUsedAtGuestAddr = logAtGuestAddr;
+    }
+
+    public void setBase(int base) {
+        lastAvail = base & 0xffff;
+        usedIdx = base & 0xffff;
+    }
+
+    public void setCall(EventFd fd) {
+        EventFd old = call;
+        call = fd;
+        if (old != null && old != fd) old.close();
+    }
+
+    public void setKick(EventFd fd) {
+        EventFd old = kick;
+        kick = fd;
+        if (old != null && old != fd) old.close();
+    }
+
+    public boolean configuredAddresses() { return descUva != 0 || availUva != 0 || usedUva != 0; }
+
+    /**
+     * Maps the rings through mem and makes the queue ready. Throws {@link VirtqueueFault} if a ring lies outside
+     * guest memory, is misaligned, or the size was never set.
+     */
+    public void start(GuestMemory memory, long features) {
+        if (memory == null) throw new VirtqueueFault(owner + ": started before any memory table");
+        if (size == 0) throw new VirtqueueFault(owner + ": started without a queue size");
+        this.mem = memory;
+        this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.RING_F_EVENT_IDX);
+        this.indirect = VirtioFeatures.has(features, VirtioFeatures.RING_F_INDIRECT_DESC);
+        this.mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
+        this.hdrLen = VirtioFeatures.netHeaderLength(features);
+        desc = ring(descUva, 16L * size, 16, "descriptor table");
+        avail = ring(availUva, 6L + 2L * size, 2, "available ring");
+        used = ring(usedUva, 6L + 8L * size, 4, "used ring");
+        usedGpa = logUsedAtGuestAddr ? logGuestAddr : memory.uvaToGpa(usedUva);
+        // we poll: ask the driver not to kick (it ignores this with EVENT_IDX, and then kicks rarely)
+        if (!eventIdx) {
+            used.set(JAVA_SHORT, 0, (short) USED_F_NO_NOTIFY);
+            mem.logWrite(usedGpa, 2);
+        }
+        // everything before the base was completed: our used index resumes there
+        usedIdx = lastAvail;
+        fault = null;
+        ready = true;
+    }
+
+    private MemorySegment ring(long uva, long len, int align, String what) {
+        if ((uva & (align - 1)) != 0)
+            throw new VirtqueueFault(owner + ": " + what + " at 0x" + Long.toHexString(uva) + " is not " + align + "-byte aligned");
+        MemorySegment s = mem.sliceUva(uva, len);
+        if (s == null)
+            throw new VirtqueueFault(owner + ": " + what + " at 0x" + Long.toHexString(uva) + " (" + len + " bytes) is outside guest memory");
+        return s;
+    }
+
+    /** Stops polling (the caller then waits for the PMD threads to quiesce before reading the base). */
+    public void stop() { ready = false; }
+
+    /** Frees what start took (after quiescence), keeping fds for a restart. */
+    public void release() {
+        ready = false;
+        mem = null;
+        desc = avail = used = null;
+    }
+
+    // ---------------------------------------------------------------- hot path
+
+    private void broke(String why) {
+        ready = false;
+        fault = owner + ": " + why;
+    }
+
+    /**
+     * Takes up to max packets the driver made available, copies each frame to buf at off[k] (at most cap bytes),
+     * stores its length in len[k], completes the chains and notifies the driver if it wants that.
+     * @return packets copied (oversized and runt chains are completed and counted, not returned)
+     */
+    public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+        MemorySegment av = avail;
+        int availIdx = Short.toUnsignedInt((short) SHORT_AT.getAcquire(av, 2L));
+        int pending = (availIdx - lastAvail) & 0xffff;
+        if (pending == 0) return 0;
+        if (pending > size) {
+            broke("available index jumped from " + lastAvail + " to " + availIdx + " (ring size " + size + ")");
+            return 0;
+        }
+        int n = Math.min(pending, max);
+        int out = 0, done = 0;
+        int oldUsed = usedIdx;
+        MemorySegment u = used;
+        try {
+            for (; done < n; done++) {
+                int head = Short.toUnsignedInt(av.get(JAVA_SHORT, 4L + 2L * ((lastAvail + done) & mask)));
+                if (head >= size) throw new VirtqueueFault("descriptor head " + head + " out of ring size " + size);
+                long total = readChain(head, buf, off[out] - hdrLen, cap + hdrLen);
+                long slot = 4L + 8L * ((usedIdx + done) & mask);
+                u.set(JAVA_INT, slot, head);
+                u.set(JAVA_INT, slot + 4, 0);
+                if (total < hdrLen + 14) droppedRunt++;
+                else if (total - hdrLen > cap) droppedOversize++;
+                else len[out++] = (int) (total - hdrLen);
+            }
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());
+        }
+        lastAvail = (lastAvail + done) & 0xffff;
+        usedIdx = (usedIdx + done) & 0xffff;
+        publish(oldUsed, done);
+        return out;
+    }
+
+    /** Reads a chain into dst at dstOff (up to limit bytes). Returns the chain's total length. */
+    private long readChain(int head, MemorySegment dst, long dstOff, long limit) {
+        MemorySegment t = desc;
+        long tbase = 0;
+        int tsize = size;
+        boolean inIndirect = false;
+        int idx = head, seen = 0;
+        long total = 0;
+        GuestMemory m = mem;
+        while (true) {
+            if (++seen > tsize) throw new VirtqueueFault("descriptor chain from head " + head + " loops or is longer than its table (" + tsize + ")");
+            long d = tbase + 16L * idx;
+            long addr = t.get(JAVA_LONG_UNALIGNED, d);
+            long dlen = Integer.toUnsignedLong(t.get(JAVA_INT_UNALIGNED, d + 8));
+            int flags = t.get(JAVA_SHORT_UNALIGNED, d + 12);
+            int next = Short.toUnsignedInt(t.get(JAVA_SHORT_UNALIGNED, d + 14));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                if (inIndirect || !indirect) throw new VirtqueueFault(inIndirect ? "nested indirect descriptor" : "indirect descriptor without INDIRECT_DESC");
+                if (dlen == 0 || (dlen & 15) != 0 || dlen > 16L * MAX_SIZE) throw new VirtqueueFault("indirect table length " + dlen + " is not a multiple of 16");
+                int r = m.regionOf(addr, dlen);
+                if (r < 0) throw new VirtqueueFault("indirect table at 0x" + Long.toHexString(addr) + " is outside guest memory");
+                t = m.view(r);
+                tbase = addr - m.gpaBase(r);
+                tsize = (int) (dlen >>> 4);
+                inIndirect = true;
+                idx = 0;
+                seen = 0;
+                continue;
+            }
+            if ((flags & DESC_F_WRITE) != 0) throw new VirtqueueFault("device-writable descriptor in a transmit chain");
+            if (total < limit) {
+                long n = Math.min(dlen, limit - total);
+                m.copyOut(addr, dst, dstOff + total, (int) n);
+            }
+            total += dlen;
+            if ((flags & DESC_F_NEXT) == 0) return total;
+            if (next >= tsize) throw new VirtqueueFault("descriptor next index " + next + " out of table size " + tsize);
+            idx = next;
+        }
+    }
+
+    /**
+     * Delivers packets which[0..n) (frames at off[which[k]], len[which[k]]) to the driver's receive buffers.
+     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room.
+     * @return packets delivered; the caller counts the rest as dropped
+     */
+    public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
+        MemorySegment av = avail;
+        int availIdx = Short.toUnsignedInt((short) SHORT_AT.getAcquire(av, 2L));
+        int free = (availIdx - lastAvail) & 0xffff;
+        if (free == 0) return 0;
+        if (free > size) {
+            broke("available index jumped from " + lastAvail + " to " + availIdx + " (ring size " + size + ")");
+            return 0;
+        }
+        int oldUsed = usedIdx, entries = 0, delivered = 0;
+        try {
+            for (int k = 0; k < n; k++) {
+                int p = which[k];
+                long start = off[p] - hdrLen;
+                int need = hdrLen + len[p];
+                // header: zero but num_buffers = 1 (patched below when a frame spans several buffers)
+                buf.set(JAVA_LONG_UNALIGNED, start, 0L);
+                buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+                if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+                if (!mergeable) {
+                    if (free == 0) break;
+                    int head = headAt(lastAvail);
+                    long w = writeChain(head, buf, start, need, true);
+                    if (w < 0) { droppedRxTooSmall++; continue; }
+                    usedElem(usedIdx + entries, head, need);
+                    entries++;
+                    lastAvail = (lastAvail + 1) & 0xffff;
+                    free--;
+                } else {
+                    int pos = 0, nbuf = 0;
+                    numBuffersGpa = -1;
+                    while (pos < need && nbuf < free) {
+                        int head = headAt(lastAvail + nbuf);
+                        int w = (int) writeChain(head, buf, start + pos, need - pos, nbuf == 0);
+                        usedElem(usedIdx + entries + nbuf, head, w);
+                        pos += w;
+                        nbuf++;
+                    }
+                    if (pos < need) break;          // out of buffers: undo nothing visible (index not published)
+                    if (nbuf > 1) {
+                        if (numBuffersGpa < 0) throw new VirtqueueFault("receive buffer too small for the virtio-net header");
+                        mem.putShort(numBuffersGpa, (short) nbuf);
+                    }
+                    entries += nbuf;
+                    lastAvail = (lastAvail + nbuf) & 0xffff;
+                    free -= nbuf;
+                }
+                delivered++;
+            }
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());
+        }
+        usedIdx = (usedIdx + entries) & 0xffff;
+        publish(oldUsed, entries);
+        return delivered;
+    }
+
+    private long numBuffersGpa;
+
+    private int headAt(int availPos) {
+        int head = Short.toUnsignedInt(avail.get(JAVA_SHORT, 4L + 2L * (availPos & mask)));
+        if (head >= size) throw new VirtqueueFault("descriptor head " + head + " out of ring size " + size);
+        return head;
+    }
+
+    private void usedElem(int pos, int head, int written) {
+        long slot = 4L + 8L * (pos & mask);
+        used.set(JAVA_INT, slot, head);
+        used.set(JAVA_INT, slot + 4, written);
+    }
+
+    /**
+     * Writes up to need bytes of src into the device-writable chain at head. With whole=true (no mergeable
+     * buffers) the chain must hold everything: returns -1 if it cannot. Otherwise returns bytes written.
+     * Records where num_buffers (stream bytes 10-11) landed when first is set.
+     */
+    private long writeChain(int head, MemorySegment src, long srcOff, int need, boolean first) {
+        MemorySegment t = desc;
+        long tbase = 0;
+        int tsize = size;
+        boolean inIndirect = false;
+        int idx = head, seen = 0;
+        long pos = 0;
+        GuestMemory m = mem;
+        while (true) {
+            if (++seen > tsize) throw new VirtqueueFault("descriptor chain from head " + head + " loops or is longer than its table (" + tsize + ")");
+            long d = tbase + 16L * idx;
+            long addr = t.get(JAVA_LONG_UNALIGNED, d);
+            long dlen = Integer.toUnsignedLong(t.get(JAVA_INT_UNALIGNED, d + 8));
+            int flags = t.get(JAVA_SHORT_UNALIGNED, d + 12);
+            int next = Short.toUnsignedInt(t.get(JAVA_SHORT_UNALIGNED, d + 14));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                if (inIndirect || !indirect) throw new VirtqueueFault(inIndirect ? "nested indirect descriptor" : "indirect descriptor without INDIRECT_DESC");
+                if (dlen == 0 || (dlen & 15) != 0 || dlen > 16L * MAX_SIZE) throw new VirtqueueFault("indirect table length " + dlen + " is not a multiple of 16");
+                int r = m.regionOf(addr, dlen);
+                if (r < 0) throw new VirtqueueFault("indirect table at 0x" + Long.toHexString(addr) + " is outside guest memory");
+                t = m.view(r);
+                tbase = addr - m.gpaBase(r);
+                tsize = (int) (dlen >>> 4);
+                inIndirect = true;
+                idx = 0;
+                seen = 0;
+                continue;
+            }
+            if ((flags & DESC_F_WRITE) == 0) throw new VirtqueueFault("device-readable descriptor in a receive chain");
+            if (pos < need) {
+                long n = Math.min(dlen, need - pos);
+                if (first && pos <= 10 && pos + n >= 12) numBuffersGpa = addr + (10 - pos);
+                m.copyIn(src, srcOff + pos, addr, (int) n);
+                pos += n;
+            }
+            if ((flags & DESC_F_NEXT) == 0 || pos >= need) {
+                if (pos < need && !mergeable) return -1;
+                return pos;
+            }
+            if (next >= tsize) throw new VirtqueueFault("descriptor next index " + next + " out of table size " + tsize);
+            idx = next;
+        }
+    }
+
+    /** Publishes the used index and signals the driver if it asked for it (event index or flags). */
+    private void publish(int oldUsed, int added) {
+        if (added == 0) return;
+        MemorySegment u = used;
+        if (u == null) return;
+        GuestMemory m = mem;
+        if (m.log() != null) {
+            for (int i = 0; i < added; i++) m.logWrite(usedGpa + 4 + 8L * ((oldUsed + i) & mask), 8);
+            m.logWrite(usedGpa + 2, 2);
+        }
+        SHORT_AT.setRelease(u, 2L, (short) usedIdx);
+        EventFd c = call;
+        if (c == null) return;
+        VarHandle.fullFence();  // order our used-index store before reading the driver's event/flags
+        boolean notify;
+        if (eventIdx) {
+            int usedEvent = Short.toUnsignedInt(avail.get(JAVA_SHORT, 4L + 2L * size));
+            notify = ((usedIdx - usedEvent - 1) & 0xffff) < ((usedIdx - oldUsed) & 0xffff);
+        } else {
+            notify = (avail.get(JAVA_SHORT, 0L) & AVAIL_F_NO_INTERRUPT) == 0;
+        }
+        if (notify) c.signal();
+    }
+
+    /** Signals the driver unconditionally (after a restart, so it rechecks the ring). */
+    public void kickDriver() {
+        EventFd c = call;
+        if (c != null) c.signal();
+    }
+}

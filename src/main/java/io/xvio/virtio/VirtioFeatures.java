@@ -1,0 +1,44 @@
+package io.xvio.virtio;
+
+/** Feature bits of virtio (1.1 §6) and of the network device (§5.1.3) that xvio knows. */
+public final class VirtioFeatures {
+    public static final int NET_F_CSUM = 0, NET_F_GUEST_CSUM = 1, NET_F_MTU = 3, NET_F_MAC = 5, NET_F_MRG_RXBUF = 15,
+            NET_F_STATUS = 16, NET_F_CTRL_VQ = 17, NET_F_CTRL_RX = 18, NET_F_GUEST_ANNOUNCE = 21, NET_F_MQ = 22;
+    public static final int F_NOTIFY_ON_EMPTY = 24, F_ANY_LAYOUT = 27, RING_F_INDIRECT_DESC = 28, RING_F_EVENT_IDX = 29,
+            F_VERSION_1 = 32, F_ACCESS_PLATFORM = 33, F_RING_PACKED = 34, F_IN_ORDER = 35;
+
+    private VirtioFeatures() {}
+
+    public static long bit(int b) { return 1L << b; }
+
+    public static boolean has(long features, int b) { return (features & (1L << b)) != 0; }
+
+    /** Names of the set bits, for logs: "VERSION_1 MRG_RXBUF ...". */
+    public static String describe(long features) {
+        StringBuilder sb = new StringBuilder();
+        for (int b = 0; b < 64; b++) {
+            if ((features & (1L << b)) == 0) continue;
+            if (!sb.isEmpty()) sb.append(' ');
+            sb.append(name(b));
+        }
+        return sb.toString();
+    }
+
+    public static String name(int b) {
+        return switch (b) {
+            case NET_F_CSUM -> "CSUM"; case NET_F_GUEST_CSUM -> "GUEST_CSUM"; case NET_F_MTU -> "MTU";
+            case NET_F_MAC -> "MAC"; case NET_F_MRG_RXBUF -> "MRG_RXBUF"; case NET_F_STATUS -> "STATUS";
+            case NET_F_CTRL_VQ -> "CTRL_VQ"; case NET_F_CTRL_RX -> "CTRL_RX"; case NET_F_GUEST_ANNOUNCE -> "GUEST_ANNOUNCE";
+            case NET_F_MQ -> "MQ"; case F_NOTIFY_ON_EMPTY -> "NOTIFY_ON_EMPTY"; case F_ANY_LAYOUT -> "ANY_LAYOUT";
+            case RING_F_INDIRECT_DESC -> "INDIRECT_DESC"; case RING_F_EVENT_IDX -> "EVENT_IDX";
+            case F_VERSION_1 -> "VERSION_1"; case F_ACCESS_PLATFORM -> "ACCESS_PLATFORM"; case F_RING_PACKED -> "RING_PACKED";
+            case F_IN_ORDER -> "IN_ORDER"; case 26 -> "LOG_ALL"; case 30 -> "PROTOCOL_FEATURES";
+            default -> "bit" + b;
+        };
+    }
+
+    /** Length of struct virtio_net_hdr the driver uses: 12 with VERSION_1 or MRG_RXBUF, else 10. */
+    public static int netHeaderLength(long features) {
+        return has(features, F_VERSION_1) || has(features, NET_F_MRG_RXBUF) ? 12 : 10;
+    }
+}
