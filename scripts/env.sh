@@ -1,0 +1,57 @@
+# Sourced by the project's scripts: finds JDK 25 and installs what xvio and its tests need on Debian 12.
+# Safe to source repeatedly: it only installs what is missing.
+
+xvio_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+xvio_find_jdk() {
+  for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk /usr/lib/jvm/java-25-openjdk-amd64 /usr/lib/jvm/jdk-25*; do
+    if [ -n "$d" ] && [ -x "$d/bin/javac" ] && "$d/bin/java" -version 2>&1 | grep -q 'version "25'; then
+      echo "$d"; return 0
+    fi
+  done
+  return 1
+}
+
+xvio_need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "xvio: $1 needs root (vhost-user tests use network namespaces, testpmd and QEMU); run as root" >&2
+    exit 1
+  fi
+}
+
+# Debian packages: command -> package
+xvio_install_packages() {
+  local missing=()
+  command -v mvn >/dev/null || missing+=(maven)
+  command -v dpdk-testpmd >/dev/null || missing+=(dpdk-dev)
+  command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+  ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || missing+=(linux-image-amd64)
+  command -v cpio >/dev/null || missing+=(cpio)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v modprobe >/dev/null || missing+=(kmod)
+  command -v xz >/dev/null || missing+=(xz-utils)
+  command -v zstd >/dev/null || missing+=(zstd)
+  command -v lscpu >/dev/null || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "xvio: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+xvio_setup() {
+  xvio_need_root "${1:-setup}"
+  xvio_install_packages
+  if ! JAVA_HOME=$(xvio_find_jdk); then
+    echo "xvio: JDK 25 not found (looked in \$JAVA_HOME and /usr/lib/jvm/temurin-25-jdk-amd64); install Temurin 25 there" >&2
+    exit 1
+  fi
+  export JAVA_HOME
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+xvio_build() {
+  (cd "$xvio_root" && mvn -q -B -DskipTests package) || { echo "xvio: build failed" >&2; exit 1; }
+}

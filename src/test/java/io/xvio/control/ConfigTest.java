@@ -1,0 +1,71 @@
+package io.xvio.control;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ConfigTest {
+    private static final String GOOD = """
+            pmd-cpus: [1]
+            bridges:
+              br0:
+                ports:
+                  vhA: {type: vhostuser, path: /tmp/vhA.sock, mode: server, ofport: 1}
+                  vhB: {type: vhostuser, path: /tmp/vhB.sock, mode: client, ofport: 2}
+                flows:
+                  - in_port=1,actions=output:2
+                  - in_port=2,actions=output:1
+            """;
+
+    @Test
+    void theDocumentedShapeParses() {
+        Config c = Config.parse(GOOD, "x.yaml");
+        assertEquals(java.util.List.of(1), c.pmdCpus());
+        Config.BridgeConfig br = c.bridges().get("br0");
+        assertEquals(2, br.ports().size());
+        assertEquals("client", br.ports().get("vhB").mode());
+        assertEquals(2, br.ports().get("vhB").ofport());
+        assertEquals(2, br.flows().size());
+        assertEquals(1, br.flows().getFirst().inPort());
+    }
+
+    @Test
+    void withoutFlowsTheBridgeHasNoneAndPortsGetOfportsInOrder() {
+        Config c = Config.parse("""
+                bridges:
+                  br0:
+                    ports:
+                      a: {type: vhostuser, path: /tmp/a.sock}
+                      b: {type: vhostuser, path: /tmp/b.sock, ofport: 1}
+                      c: {type: vhostuser, path: /tmp/c.sock}
+                """, "x.yaml");
+        var ports = c.bridges().get("br0").ports();
+        assertTrue(c.bridges().get("br0").flows().isEmpty());
+        assertEquals(2, ports.get("a").ofport());
+        assertEquals(1, ports.get("b").ofport());
+        assertEquals(3, ports.get("c").ofport());
+        assertEquals("server", ports.get("a").mode());
+    }
+
+    private static String error(String yaml) {
+        return assertThrows(ConfigException.class, () -> Config.parse(yaml, "bad.yaml")).getMessage();
+    }
+
+    @Test
+    void badInputIsNamedWithItsKeyPath() {
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: tap, path: /x}\n").contains("bridges.br0.ports.a.type: unknown port type \"tap\""));
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser}\n").contains("bridges.br0.ports.a: missing \"path\""));
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, mode: both}\n").contains("mode must be \"server\" or \"client\""));
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, ofport: 0}\n").contains("ofport: 0 is outside"));
+        assertTrue(error("bridges:\n  br0:\n    portz: {}\n").contains("unknown key \"portz\""));
+        assertTrue(error("pmd-cpus: [9999]\nbridges:\n  br0: {}\n").contains("pmd-cpus"));
+        assertTrue(error("pmd-cpus: one\nbridges:\n  br0: {}\n").contains("pmd-cpus must be a list"));
+        assertTrue(error("").contains("empty configuration"));
+        assertTrue(error("bridges: [\n").contains("not valid YAML"));
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x}\n      b: {type: vhostuser, path: /x}\n").contains("is used by another port"));
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, ofport: 1}\n      b: {type: vhostuser, path: /y, ofport: 1}\n").contains("ofport: 1 is used by another port"));
+        assertTrue(error("bridges:\n  br0:\n    flows: [\"in_port=1,nw_src=1.2.3.4,actions=drop\"]\n").contains("bridges.br0.flows[0]: unsupported match field \"nw_src\" at position 10"));
+        assertTrue(error("pmd-idle: sleepy\nbridges:\n  br0: {}\n").contains("pmd-idle must be"));
+        assertTrue(error("bridges:\n  br0: {}\n  br0: {}\n").contains("not valid YAML"));
+    }
+}
