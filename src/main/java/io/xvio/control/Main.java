@@ -83,17 +83,19 @@ public final class Main implements Runnable {
                 System.err.println("xvio: cannot start: " + e.getMessage());
                 return 1;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                java.util.logging.Logger.getLogger("xvio.daemon").info("signal received: stopping");
-                d.close();
-                stopped.countDown();
-            }, "shutdown"));
+            // SIGINT/SIGTERM: close every port cleanly, then exit 0 (a shutdown hook would exit 143)
+            CountDownLatch signalled = new CountDownLatch(1);
+            String[] which = {""};
+            for (String sig : new String[] {"INT", "TERM"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> { which[0] = "SIG" + s.getName(); signalled.countDown(); });
+            }
             try {
-                stopped.await();
+                signalled.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            java.util.logging.Logger.getLogger("xvio.daemon").info(which[0] + " received: stopping");
+            d.close();
             return 0;
         }
     }
