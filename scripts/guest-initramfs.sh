@@ -3,7 +3,7 @@
 #
 # usage: scripts/guest-initramfs.sh OUT.cpio.gz
 #
-# Writes OUT.cpio.gz and, beside it, OUT.kernel (one line: the path of the vmlinuz that
+# Writes OUT.cpio.gz and, beside it, OUT.kernel (OUT minus .cpio.gz; one line: the vmlinuz that
 # matches the modules packed in the initramfs). Environment:
 #   XVIO_GUEST_KVER  kernel version to use (default: the running kernel if its modules and
 #                    vmlinuz are installed, else the newest one under /lib/modules)
@@ -19,7 +19,7 @@
 # Console markers (each on its own line):
 #   XVIO-BOOT, XVIO-INFO ..., XVIO-QUEUES rx=N tx=N, XVIO-READY,
 #   XVIO-PEER-UP / XVIO-PEER-TIMEOUT, XVIO-PING sent=N received=M, XVIO-CMD-BEGIN,
-#   XVIO-CMD-END rc=N, XVIO-SERVE, XVIO-ERROR <what>, XVIO-DONE (then poweroff -f).
+#   XVIO-CMD-END rc=N, XVIO-SERVE, XVIO-ERROR <what>, XVIO-DONE rc=N (then poweroff -f).
 # In serve mode the guest reads shell lines from the serial console and evals them.
 set -euo pipefail
 
@@ -37,12 +37,14 @@ command -v gzip >/dev/null 2>&1 || need_pkgs+=(gzip)
 command -v modprobe >/dev/null 2>&1 || need_pkgs+=(kmod)
 command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
 ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need_pkgs+=(linux-image-amd64)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  echo "guest-initramfs: installing ${need_pkgs[*]}" >&2
+apt_updated=""
+apt_install() {
+  echo "guest-initramfs: installing $*" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
-fi
+  [ -n "$apt_updated" ] || { apt-get update -qq >&2; apt_updated=1; }
+  apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+if [ ${#need_pkgs[@]} -gt 0 ]; then apt_install "${need_pkgs[@]}"; fi
 
 # ---------------------------------------------------------------- kernel version
 pick_kver() {
@@ -81,7 +83,7 @@ for m in "${MODS[@]}"; do
   base=$(basename "$m")
   case "$base" in
     *.ko.xz)  name=${base%.xz};  xz -dc "$m" > "$ROOT/lib/xvio/$name" ;;
-    *.ko.zst) name=${base%.zst}; command -v zstd >/dev/null || { apt-get install -y -qq zstd >&2; }
+    *.ko.zst) name=${base%.zst}; command -v zstd >/dev/null || apt_install zstd
               zstd -qdc "$m" > "$ROOT/lib/xvio/$name" ;;
     *.ko.gz)  name=${base%.gz};  gzip -dc "$m" > "$ROOT/lib/xvio/$name" ;;
     *.ko)     name=$base;        cp "$m" "$ROOT/lib/xvio/$name" ;;
@@ -178,10 +180,10 @@ case "$MODE" in
     [ -n "${P_peer:-}" ] || die "ping needs xvio.peer"
     if [ -n "${P_waitpeer:-}" ]; then
       end=$(( $(cut -d. -f1 /proc/uptime) + P_waitpeer ))
-      until ping -c 1 -W 1 "$P_peer" >/dev/null 2>&1; do
-        [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && { echo "XVIO-PEER-TIMEOUT"; break; }
+      while :; do
+        if ping -c 1 -W 1 "$P_peer" >/dev/null 2>&1; then echo "XVIO-PEER-UP"; break; fi
+        if [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ]; then echo "XVIO-PEER-TIMEOUT"; break; fi
       done
-      [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] && echo "XVIO-PEER-UP"
     fi
     q=""; [ "${P_quiet:-0}" = 1 ] && q=-q
     ping $q -c "${P_count:-5}" -i "${P_interval:-0.2}" -s "${P_size:-56}" -W "${P_pingwait:-2}" \

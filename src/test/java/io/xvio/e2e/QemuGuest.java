@@ -680,7 +680,10 @@ public final class QemuGuest implements AutoCloseable {
 
         /** The QEMU argv for the given image and paths. */
         public List<String> qemuCommand(Image img, Path monitorSocket) {
-            String m = mac != null ? mac : String.format("52:54:00:12:34:%02x", MAC_COUNTER.getAndIncrement() & 0xff);
+            if (mac == null) {
+                mac = String.format("52:54:00:12:34:%02x", MAC_COUNTER.getAndIncrement() & 0xff);
+            }
+            String m = mac;
             int smp = cpus != null ? cpus : queues;
             List<String> c = new ArrayList<>(List.of(QEMU, "-nodefaults", "-accel", "tcg", "-no-reboot",
                     "-display", "none", "-vga", "none",
