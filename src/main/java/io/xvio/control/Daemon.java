@@ -162,7 +162,8 @@ public final class Daemon implements AutoCloseable {
     String dumpFlows(Bridge br) {
         StringBuilder sb = new StringBuilder();
         if (br.datapath.flows().isEmpty()) sb.append(" priority=0 actions=NORMAL (no flows configured)\n");
-        for (var f : br.datapath.flows()) sb.append(' ').append(f.describe()).append('\n');
+        long now = System.nanoTime();
+        for (var f : br.datapath.flows()) sb.append(' ').append(io.xvio.datapath.FlowFormat.format(f, now, true)).append('\n');
         return sb.toString();
     }
 

@@ -1,27 +1,31 @@
 package io.xvio.datapath;
 
 import io.xvio.packet.Ethernet;
+import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Rewrite;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.lang.foreign.MemorySegment;
+import java.util.*;
 
 /**
- * The datapath of one bridge: decides, for each packet of a burst received on a port, which ports it goes to.
- * Ports are known by a dense index (0..n) and their OpenFlow number. The flow table is compiled into a
- * per-in-port action program and published as a whole; poll-mode threads read it once per burst. With no
- * flows the bridge is an L2 learning switch (actions=NORMAL).
+ * The OpenFlow pipeline of one bridge. For each packet of a burst: extract its key, look it up in table 0,
+ * execute the flow's actions (rewrites with checksum fixes, VLAN push/pop, resubmit and goto_table into later
+ * tables, NORMAL switching with MAC learning and access/trunk VLANs) and record where copies of it go in
+ * {@link Outputs}. The flow tables are immutable {@link Classifier}s published whole; a flow change never
+ * shows a half-built table to a poll-mode thread. With no flows the bridge is an L2 learning switch.
  */
 public final class BridgeDatapath {
-    static final int OP_OUTPUT = 1, OP_IN_PORT = 2, OP_NORMAL = 3, OP_FLOOD = 4;
+    public static final int MAX_RESUBMIT_DEPTH = 64;
 
-    /** What poll-mode threads read: immutable, replaced whole. */
-    private record Compiled(int[][] programByInPort, int[] ofports, List<Flow> flows) {}
+    /** What poll-mode threads read: replaced whole on every change. */
+    private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
+                          boolean normalOnly) {}
 
     private final String name;
     private final MacTable macs;
-    private volatile Compiled compiled = new Compiled(new int[0][], new int[0], List.of());
-    private long droppedNoMatch, droppedLoop;   // written by the PMD, read racily
+    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), true);
+    private long droppedNoMatch, droppedLoop, droppedTtl, droppedVlan, droppedCopies;
 
     public BridgeDatapath(String name) {
         this.name = name;
@@ -30,88 +34,283 @@ public final class BridgeDatapath {
 
     public String name() { return name; }
     public MacTable macs() { return macs; }
-    public List<Flow> flows() { return compiled.flows(); }
+    public List<Flow> flows() { return tables.flows(); }
     public long droppedNoMatch() { return droppedNoMatch; }
+    public long droppedTtl() { return droppedTtl; }
+    public long droppedVlan() { return droppedVlan; }
 
-    /** Installs a port set and flows together (ofports[i] is the OpenFlow number of port index i). */
-    public synchronized void install(int[] ofports, List<Flow> flows) {
-        int n = ofports.length;
-        int[][] programs = new int[n][];
-        List<Flow> sorted = new ArrayList<>(flows);
-        sorted.sort((a, b) -> Integer.compare(b.priority(), a.priority()));   // stable: first added wins ties
-        for (int in = 0; in < n; in++) {
-            Flow hit = null;
-            if (flows.isEmpty()) {
-                programs[in] = new int[] {OP_NORMAL << 16};
+    /** Installs ports (ofports[i] is index i's OpenFlow number, vlans[i] its VLAN mode) and flows together. */
+    public synchronized void install(int[] ofports, PortVlan[] vlans, List<Flow> flows) {
+        int max = 0;
+        for (int p : ofports) max = Math.max(max, p);
+        int[] byOf = new int[max + 1];
+        Arrays.fill(byOf, -1);
+        for (int i = 0; i < ofports.length; i++) byOf[ofports[i]] = i;
+        Classifier[] byTable = new Classifier[0];
+        if (!flows.isEmpty()) {
+            int maxTable = flows.stream().mapToInt(f -> f.table).max().orElse(0);
+            byTable = new Classifier[maxTable + 1];
+            for (int t = 0; t <= maxTable; t++) {
+                final int tt = t;
+                byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
+            }
+        }
+        tables = new Tables(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), flows.isEmpty());
+    }
+
+    public void install(int[] ofports, List<Flow> flows) {
+        PortVlan[] v = new PortVlan[ofports.length];
+        Arrays.fill(v, PortVlan.TRUNK_ALL);
+        install(ofports, v, flows);
+    }
+
+    /** Decides where packets 0..b.count of a burst received on port index inPort go. */
+    public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
+        Tables t = tables;
+        if (inPort >= t.ofports().length) { droppedNoMatch += b.count; return; }
+        int inOf = t.ofports()[inPort];
+        for (int i = 0; i < b.count; i++) {
+            FlowKey k = b.keys[i];
+            k.extract(b.data, b.off[i], b.len[i], inOf);
+            if (t.normalOnly()) {
+                normal(t, inPort, b, i, out, now);
                 continue;
             }
-            for (Flow f : sorted) if (f.matches(ofports[in])) { hit = f; break; }
-            programs[in] = hit == null ? new int[0] : compile(hit, ofports);
+            run(t, 0, inPort, b, i, out, thread, now, 0);
         }
-        compiled = new Compiled(programs, ofports.clone(), List.copyOf(flows));
     }
 
-    private static int[] compile(Flow f, int[] ofports) {
-        List<Integer> prog = new ArrayList<>();
-        for (Action a : f.actions()) {
-            switch (a.kind()) {
-                case OUTPUT -> {
-                    int idx = indexOf(ofports, a.port());
-                    if (idx >= 0) prog.add(OP_OUTPUT << 16 | idx);     // a port not (yet) on the bridge: nothing
+    /** Looks packet i up in table and executes the result; returns false if the packet was dropped for good. */
+    private boolean run(Tables t, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, int depth) {
+        if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) { droppedNoMatch++; return true; }
+        FlowKey k = b.keys[i];
+        Flow f = t.byTable()[table].lookup(k.w);
+        if (f == null) { droppedNoMatch++; return true; }
+        f.hit(thread, b.len[i], now);
+        List<Action> acts = f.actions;
+        for (int a = 0, n = acts.size(); a < n; a++) {
+            Action act = acts.get(a);
+            switch (act) {
+                case Action.Output o -> {
+                    int p = o.port() < t.indexByOfport().length ? t.indexByOfport()[o.port()] : -1;
+                    if (p < 0) break;                               // not a port of this bridge (yet)
+                    if (p == inPortOf(t, k)) { droppedLoop++; break; }  // OpenFlow: output to in_port needs IN_PORT
+                    emit(b, i, p, out, modifiesAfter(acts, a));
                 }
-                case IN_PORT -> prog.add(OP_IN_PORT << 16);
-                case NORMAL -> prog.add(OP_NORMAL << 16);
-                case FLOOD, ALL -> prog.add(OP_FLOOD << 16);
-                case DROP -> { }
+                case Action.InPort ip -> {
+                    int p = inPortOf(t, k);
+                    if (p >= 0) emit(b, i, p, out, modifiesAfter(acts, a));
+                }
+                case Action.Normal nn -> normal(t, inPort, b, i, out, now);
+                case Action.Flood fl -> {
+                    boolean copy = modifiesAfter(acts, a);
+                    int in = inPortOf(t, k);
+                    for (int p = 0; p < t.ofports().length; p++) if (p != in) emit(b, i, p, out, copy);
+                }
+                case Action.SetField s -> setField(b, i, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
+                case Action.PushVlan pv -> {
+                    b.off[i] = (int) Rewrite.pushVlan(b.data, b.off[i], pv.ethertype(), 0);
+                    b.len[i] += 4;
+                    shift(k, 4);
+                    k.w[FlowKey.VLAN_TCI] = FlowKey.VLAN_PRESENT;
+                }
+                case Action.StripVlan sv -> strip(b, i);
+                case Action.DecTtl d -> {
+                    if (k.l3 < 0 || (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6)) break;
+                    long ttl = k.w[FlowKey.NW_TTL];
+                    if (ttl <= 1) { droppedTtl++; return false; }
+                    k.w[FlowKey.NW_TTL] = ttl - 1;
+                    Rewrite.setTtl(b.data, b.off[i], k.l3, k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6, (int) ttl - 1);
+                }
+                case Action.Move m -> {
+                    long src = (k.w[m.src().word] >>> m.srcOfs()) & bits(m.nBits());
+                    long mask = bits(m.nBits()) << m.dstOfs();
+                    long v = k.w[m.dst().word];
+                    setField(b, i, m.dst(), (v & ~mask) | (src << m.dstOfs()), m.dst().fullMask(), 0, 0);
+                }
+                case Action.Resubmit r -> {
+                    long saved = k.w[FlowKey.IN_PORT];
+                    if (r.port() >= 0) k.w[FlowKey.IN_PORT] = r.port();
+                    boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, b, i, out, thread, now, depth + 1);
+                    k.w[FlowKey.IN_PORT] = saved;
+                    if (!alive) return false;
+                }
+                case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1); }
+                case Action.WriteMetadata wm -> k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
             }
         }
-        return prog.stream().mapToInt(Integer::intValue).toArray();
+        return true;
     }
 
-    private static int indexOf(int[] a, int v) {
-        for (int i = 0; i < a.length; i++) if (a[i] == v) return i;
-        return -1;
+    private static long bits(int n) { return n >= 64 ? -1L : (1L << n) - 1; }
+
+    private static int inPortOf(Tables t, FlowKey k) {
+        long of = k.w[FlowKey.IN_PORT];
+        return of >= 0 && of < t.indexByOfport().length ? t.indexByOfport()[(int) of] : -1;
     }
 
-    /** Decides where packets 0..b.count of a burst received on port inPort go. */
-    public void process(int inPort, PacketBatch b, Outputs out, long now) {
-        Compiled c = compiled;
-        if (inPort >= c.programByInPort().length) { droppedNoMatch += b.count; return; }
-        int[] prog = c.programByInPort()[inPort];
-        int nports = c.ofports().length;
-        if (prog.length == 0) { droppedNoMatch += b.count; return; }
-        for (int i = 0; i < b.count; i++) {
-            for (int op : prog) {
-                switch (op >>> 16) {
-                    case OP_OUTPUT -> {
-                        int p = op & 0xffff;
-                        if (p != inPort) out.add(p, i); else droppedLoop++;   // OpenFlow: output to in_port needs in_port
-                    }
-                    case OP_IN_PORT -> out.add(inPort, i);
-                    case OP_NORMAL -> normal(inPort, b, i, out, nports, now);
-                    case OP_FLOOD -> flood(inPort, i, out, nports);
-                    default -> { }
-                }
-            }
+    /** Whether an action after position a rewrites the packet (then an output must send a copy). */
+    private static boolean modifiesAfter(List<Action> acts, int a) {
+        for (int j = a + 1; j < acts.size(); j++) {
+            Action x = acts.get(j);
+            if (x instanceof Action.SetField || x instanceof Action.PushVlan || x instanceof Action.StripVlan
+                    || x instanceof Action.DecTtl || x instanceof Action.Move || x instanceof Action.Resubmit
+                    || x instanceof Action.GotoTable || x instanceof Action.Normal) return true;
         }
+        return false;
     }
 
-    private void normal(int inPort, PacketBatch b, int i, Outputs out, int nports, long now) {
+    private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy) {
+        if (copy) {
+            int j = b.copy(i);
+            if (j < 0) { droppedCopies++; return; }
+            i = j;
+        }
+        out.add(port, i);
+    }
+
+    private static void shift(FlowKey k, int d) {
+        if (k.l3 >= 0) k.l3 += d;
+        if (k.l4 >= 0) k.l4 += d;
+    }
+
+    private static void strip(PacketBatch b, int i) {
+        FlowKey k = b.keys[i];
+        if ((k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) == 0) return;
+        b.off[i] = (int) Rewrite.popVlan(b.data, b.off[i]);
+        b.len[i] -= 4;
+        shift(k, -4);
+        k.w[FlowKey.VLAN_TCI] = 0;
+    }
+
+    private static void setField(PacketBatch b, int i, Field f, long value, long mask, long valueLo, long maskLo) {
+        FlowKey k = b.keys[i];
+        long[] w = k.w;
+        long old = w[f.word];
+        long v = (old & ~mask) | (value & mask);
+        MemorySegment d = b.data;
         long frame = b.off[i];
-        long dst = Ethernet.dst(b.data, frame), src = Ethernet.src(b.data, frame);
-        int vlan = Ethernet.vlan(b.data, frame, b.len[i]);
+        boolean v4 = w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV4 && k.l3 >= 0;
+        boolean v6 = w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6 && k.l3 >= 0;
+        boolean arp = w[FlowKey.DL_TYPE] == Ethernet.TYPE_ARP && k.l3 >= 0;
+        int proto = (int) w[FlowKey.NW_PROTO];
+        switch (f) {
+            case DL_SRC -> Rewrite.setMac(d, frame + 6, v);
+            case DL_DST -> Rewrite.setMac(d, frame, v);
+            case VLAN_TCI -> {
+                if ((old & FlowKey.VLAN_PRESENT) == 0) {
+                    if ((v & FlowKey.VLAN_PRESENT) == 0) return;          // nothing to set on an untagged frame
+                    frame = Rewrite.pushVlan(d, frame, Ethernet.TYPE_VLAN, 0);
+                    b.off[i] = (int) frame;
+                    b.len[i] += 4;
+                    shift(k, 4);
+                }
+                if ((v & FlowKey.VLAN_PRESENT) == 0) { strip(b, i); return; }
+                Rewrite.setTci(d, frame, (int) (v & ~FlowKey.VLAN_PRESENT & 0xffff));
+            }
+            case NW_SRC, NW_DST, ARP_SPA, ARP_TPA -> {
+                boolean src = f == Field.NW_SRC || f == Field.ARP_SPA;
+                if (v4) Rewrite.setIpv4Addr(d, frame, k.l3, k.l4, proto, src, v & 0xffffffffL);
+                else if (arp) Rewrite.setArpAddr(d, frame, k.l3, src, v);
+                else return;
+            }
+            case TP_SRC, TP_DST -> {
+                if ((!v4 && !v6) || k.l4 < 0 || (proto != 6 && proto != 17)) return;
+                Rewrite.setPort(d, frame, k.l4, proto, f == Field.TP_SRC, (int) v & 0xffff);
+            }
+            case NW_TOS -> {
+                if (!v4 && !v6) return;
+                Rewrite.setDscp(d, frame, k.l3, v6, (int) v);
+            }
+            case NW_TTL -> {
+                if (!v4 && !v6) return;
+                Rewrite.setTtl(d, frame, k.l3, v6, (int) v & 0xff);
+            }
+            case IPV6_SRC, IPV6_DST -> {
+                if (!v6) return;
+                long lo = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
+                Rewrite.setIpv6Addr(d, frame, k.l3, k.l4, proto, f == Field.IPV6_SRC, v, lo);
+                w[f.word + 1] = lo;
+            }
+            case METADATA, REG0, REG1, REG2, REG3, REG4, REG5, REG6, REG7 -> { }
+            default -> { return; }   // the parser rejects set_field on other fields
+        }
+        w[f.word] = v;
+    }
+
+    // ------------------------------------------------------------------------------------------ NORMAL
+
+    private void normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, long now) {
+        PortVlan[] vl = t.vlans();
+        if (inPort >= vl.length) return;
+        FlowKey k = b.keys[i];
+        boolean tagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
+        int pktVlan = tagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
+        PortVlan in = vl[inPort];
+        int vlan;
+        if (in.access()) {
+            if (tagged && pktVlan != 0) { droppedVlan++; return; }   // tagged traffic on an access port
+            vlan = in.tag();
+        } else {
+            vlan = pktVlan;
+            if (!in.carries(vlan)) { droppedVlan++; return; }
+        }
+        long src = k.w[FlowKey.DL_SRC], dst = k.w[FlowKey.DL_DST];
         if (!Ethernet.isMulticast(src)) macs.learn(src, vlan, inPort, now);
+        int nports = t.ofports().length;
         if (!Ethernet.isMulticast(dst)) {
             int p = macs.lookup(dst, vlan, now);
             if (p >= 0 && p < nports) {
-                if (p != inPort) out.add(p, i); else droppedLoop++;
+                if (p == inPort) { droppedLoop++; return; }
+                if (vl[p].carries(vlan)) normalOut(b, i, p, vl[p], vlan, out);
                 return;
             }
         }
-        flood(inPort, i, out, nports);
+        int untaggedCopy = -1, taggedCopy = -1;
+        for (int p = 0; p < nports; p++) {
+            if (p == inPort || !vl[p].carries(vlan)) continue;
+            boolean wantTag = !vl[p].access() && vlan != 0;
+            // reuse one variant per tagging for every port of the flood
+            int have = wantTag ? taggedCopy : untaggedCopy;
+            if (have < 0) {
+                have = variant(b, i, wantTag, vlan);
+                if (have < 0) { droppedCopies++; continue; }
+                if (wantTag) taggedCopy = have; else untaggedCopy = have;
+            }
+            out.add(p, have);
+        }
     }
 
-    private static void flood(int inPort, int i, Outputs out, int nports) {
-        for (int p = 0; p < nports; p++) if (p != inPort) out.add(p, i);
+    private void normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out) {
+        int j = variant(b, i, !pv.access() && vlan != 0, vlan);
+        if (j < 0) { droppedCopies++; return; }
+        out.add(p, j);
+    }
+
+    /**
+     * Packet i as it must leave: tagged with vlan or untagged. Returns i itself when it already is (the common
+     * case: no copy), else a rewritten copy.
+     */
+    private static int variant(PacketBatch b, int i, boolean tagged, int vlan) {
+        FlowKey k = b.keys[i];
+        boolean isTagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
+        int curVlan = isTagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
+        if (isTagged == tagged && (!tagged || curVlan == vlan)) return i;
+        int j = b.copy(i);
+        if (j < 0) return -1;
+        if (!tagged) {
+            strip(b, j);
+        } else {
+            FlowKey kj = b.keys[j];
+            if (!isTagged) {
+                b.off[j] = (int) Rewrite.pushVlan(b.data, b.off[j], Ethernet.TYPE_VLAN, vlan);
+                b.len[j] += 4;
+                shift(kj, 4);
+            } else {
+                Rewrite.setTci(b.data, b.off[j], (int) ((kj.w[FlowKey.VLAN_TCI] & 0xf000 & ~FlowKey.VLAN_PRESENT) | vlan));
+            }
+            kj.w[FlowKey.VLAN_TCI] = FlowKey.VLAN_PRESENT | vlan;
+        }
+        return j;
     }
 }

@@ -1,25 +1,75 @@
 package io.xvio.datapath;
 
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
- * A parsed flow: priority, match (today: in_port or any) and actions.
- *
- * @param inPort the OpenFlow port to match, or -1 for any
+ * One OpenFlow flow: where it lives (table, priority), what it matches, what it does, its cookie and
+ * timeouts, and its counters. Flows are immutable but for counters and the last-hit time, which the
+ * poll-mode threads update (racy reads are fine for dump-flows).
  */
-public record Flow(int priority, int inPort, List<Action> actions, String text) {
+public final class Flow {
     public static final int DEFAULT_PRIORITY = 32768;
+    public static final int TABLES = 255;
 
-    public boolean matches(int ofport) { return inPort < 0 || inPort == ofport; }
+    public final int table;
+    public final int priority;
+    public final long cookie;
+    public final Match match;
+    public final List<Action> actions;
+    public final int idleTimeout, hardTimeout;   // seconds, 0 = none
+    public final String text;                    // as the user wrote it
+    final long createdNanos;
+    volatile long lastHitNanos;
+    final long[] packets = new long[65 * 8];     // one row per PMD thread, 64 bytes apart
+    final long[] bytes = new long[65 * 8];
 
-    /** OVS-like text: "priority=100,in_port=1 actions=output:2". */
-    public String describe() {
-        StringBuilder sb = new StringBuilder();
-        if (priority != DEFAULT_PRIORITY) sb.append("priority=").append(priority);
-        if (inPort >= 0) sb.append(sb.isEmpty() ? "" : ",").append("in_port=").append(inPort);
-        if (!sb.isEmpty()) sb.append(' ');
-        sb.append("actions=").append(actions.isEmpty() ? "drop" : actions.stream().map(Action::toString).collect(Collectors.joining(",")));
-        return sb.toString();
+    public Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
+                int hardTimeout, String text) {
+        this.table = table;
+        this.priority = priority;
+        this.cookie = cookie;
+        this.match = match;
+        this.actions = List.copyOf(actions);
+        this.idleTimeout = idleTimeout;
+        this.hardTimeout = hardTimeout;
+        this.text = text;
+        this.createdNanos = System.nanoTime();
+        this.lastHitNanos = createdNanos;
     }
+
+    /** Counts a hit by PMD thread t (single writer per row). */
+    public void hit(int t, int len, long now) {
+        int i = (t + 1) * 8;
+        packets[i]++;
+        bytes[i] += len;
+        if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;   // keep the shared line mostly read-only
+    }
+
+    public long packetCount() {
+        long s = 0;
+        for (int i = 0; i < packets.length; i += 8) s += packets[i];
+        return s;
+    }
+
+    public long byteCount() {
+        long s = 0;
+        for (int i = 0; i < bytes.length; i += 8) s += bytes[i];
+        return s;
+    }
+
+    public long createdNanos() { return createdNanos; }
+    public long lastHitNanos() { return lastHitNanos; }
+
+    /** A copy with new actions (mod-flows keeps counters in OVS; here they restart: documented). */
+    public Flow withActions(List<Action> a, String newText) {
+        return new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText);
+    }
+
+    public boolean expired(long now) {
+        if (hardTimeout > 0 && now - createdNanos >= hardTimeout * 1_000_000_000L) return true;
+        return idleTimeout > 0 && now - lastHitNanos >= idleTimeout * 1_000_000_000L;
+    }
+
+    @Override
+    public String toString() { return FlowFormat.format(this, System.nanoTime(), false); }
 }

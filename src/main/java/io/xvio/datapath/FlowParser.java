@@ -9,6 +9,8 @@ import java.util.List;
  * field is rejected with its name and position, never silently ignored.
  */
 public final class FlowParser {
+    private static final Action DROP = new Action.WriteMetadata(0, 0);   // placeholder removed before returning
+
     private FlowParser() {}
 
     public static Flow parse(String text) {
@@ -17,6 +19,7 @@ public final class FlowParser {
         if (a < 0) throw new FlowSyntaxException(text, text.length(), "missing \"actions=\"");
         int priority = Flow.DEFAULT_PRIORITY;
         int inPort = -1;
+        Match m = new Match();
         // match part: tokens separated by ',' or whitespace
         int i = 0;
         String match = text.substring(0, a);
@@ -41,7 +44,8 @@ public final class FlowParser {
             i = end;
         }
         List<Action> actions = parseActions(text, a + "actions=".length());
-        return new Flow(priority, inPort, List.copyOf(actions), text.strip());
+        if (inPort >= 0) m.set(Field.IN_PORT, inPort, 0xffff);
+        return new Flow(0, priority, 0, m, actions, 0, 0, text.strip());
     }
 
     private static int indexOfActions(String text) {
@@ -63,24 +67,24 @@ public final class FlowParser {
             if (tok.isEmpty()) throw new FlowSyntaxException(text, pos, "empty action");
             String lower = tok.toLowerCase();
             if (lower.startsWith("output:")) {
-                out.add(Action.output(number(text, pos + 7, tok.substring(7), 1, 0xfeff, "output port")));
+                out.add(new Action.Output(number(text, pos + 7, tok.substring(7), 1, 0xfeff, "output port")));
             } else if (lower.matches("\\d+")) {
-                out.add(Action.output(number(text, pos, tok, 1, 0xfeff, "output port")));
+                out.add(new Action.Output(number(text, pos, tok, 1, 0xfeff, "output port")));
             } else {
                 out.add(switch (lower) {
-                    case "normal" -> Action.of(Action.Kind.NORMAL);
-                    case "flood" -> Action.of(Action.Kind.FLOOD);
-                    case "all" -> Action.of(Action.Kind.ALL);
-                    case "in_port" -> Action.of(Action.Kind.IN_PORT);
-                    case "drop" -> Action.of(Action.Kind.DROP);
+                    case "normal" -> new Action.Normal();
+                    case "flood" -> new Action.Flood(false);
+                    case "all" -> new Action.Flood(true);
+                    case "in_port" -> new Action.InPort();
+                    case "drop" -> DROP;
                     default -> throw new FlowSyntaxException(text, pos, "unsupported action \"" + tok + "\"");
                 });
             }
             i = end + 1;
         }
-        if (out.size() > 1 && out.stream().anyMatch(x -> x.kind() == Action.Kind.DROP))
+        if (out.size() > 1 && out.contains(DROP))
             throw new FlowSyntaxException(text, start, "\"drop\" must be the only action");
-        return out.stream().filter(x -> x.kind() != Action.Kind.DROP).toList();
+        return out.stream().filter(x -> x != DROP).toList();
     }
 
     private static int number(String text, int pos, String val, int min, int max, String what) {

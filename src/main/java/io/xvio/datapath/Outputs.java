@@ -13,7 +13,7 @@ public final class Outputs {
     private int touchedCount;
 
     public Outputs(int maxPorts) {
-        packets = new int[maxPorts][PacketBatch.BURST];
+        packets = new int[maxPorts][PacketBatch.SLOTS];
         counts = new int[maxPorts];
         touched = new int[maxPorts];
     }
@@ -22,6 +22,7 @@ public final class Outputs {
 
     public void add(int port, int packet) {
         int c = counts[port];
+        if (c == PacketBatch.SLOTS) return;   // more than one copy per slot to one port: cannot happen twice a burst
         if (c == 0) touched[touchedCount++] = port;
         packets[port][c] = packet;
         counts[port] = c + 1;

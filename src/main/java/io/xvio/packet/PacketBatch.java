@@ -10,24 +10,41 @@ import java.lang.foreign.MemorySegment;
  */
 public final class PacketBatch {
     public static final int BURST = 32;
+    /** Slots after the first BURST hold copies the datapath makes (a packet sent two different ways). */
+    public static final int SLOTS = 2 * BURST;
     public static final int HEADROOM = 128;
     public static final int SLOT = 16384;
     /** Largest frame a slot holds. */
     public static final int MAX_FRAME = SLOT - HEADROOM;
 
     public final MemorySegment data;
-    public final int[] off = new int[BURST];
-    public final int[] len = new int[BURST];
-    public int count;
+    public final int[] off = new int[SLOTS];
+    public final int[] len = new int[SLOTS];
+    public final FlowKey[] keys = new FlowKey[SLOTS];
+    /** Received packets are 0..count-1; copies are BURST..BURST+copies-1. */
+    public int count, copies;
 
     public PacketBatch() {
-        data = Arena.ofAuto().allocate((long) BURST * SLOT, 64);
+        data = Arena.ofAuto().allocate((long) SLOTS * SLOT, 64);
+        for (int i = 0; i < SLOTS; i++) keys[i] = new FlowKey();
         reset();
     }
 
     /** Puts every frame back at the start of its slot, after the headroom. */
     public void reset() {
-        for (int i = 0; i < BURST; i++) off[i] = i * SLOT + HEADROOM;
+        for (int i = 0; i < SLOTS; i++) off[i] = i * SLOT + HEADROOM;
         count = 0;
+        copies = 0;
+    }
+
+    /** Copies packet i (frame and key) into a free copy slot; returns its index, or -1 if none is left. */
+    public int copy(int i) {
+        if (copies == BURST) return -1;
+        int j = BURST + copies++;
+        off[j] = j * SLOT + HEADROOM;
+        MemorySegment.copy(data, off[i], data, off[j], len[i]);
+        len[j] = len[i];
+        keys[j].copyFrom(keys[i]);
+        return j;
     }
 }

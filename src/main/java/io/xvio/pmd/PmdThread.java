@@ -89,7 +89,7 @@ public final class PmdThread {
                 bursts++;
                 packets += n;
                 try {
-                    rq.datapath().process(rq.portIndex(), batch, outputs, t0);
+                    rq.datapath().process(rq.portIndex(), batch, outputs, id, t0);
                     Port[] ports = rq.bridgePorts();
                     for (int k = 0; k < outputs.touchedCount(); k++) {
                         int p = outputs.touchedPort(k);
@@ -99,6 +99,7 @@ public final class PmdThread {
                     logOnce(rq, e);
                 } finally {
                     outputs.clear();
+                    batch.reset();    // actions may have moved frames (VLAN push/pop) or made copies
                 }
                 busyNanos += System.nanoTime() - t0;
             }

@@ -29,7 +29,7 @@ class BridgeDatapathTest {
         frame(b, 0, dst, src);
         b.count = 1;
         Outputs out = new Outputs(16);
-        dp.process(inPort, b, out, System.nanoTime());
+        dp.process(inPort, b, out, 0, System.nanoTime());
         List<Integer> ports = new ArrayList<>();
         for (int k = 0; k < out.touchedCount(); k++) ports.add(out.touchedPort(k));
         return ports;

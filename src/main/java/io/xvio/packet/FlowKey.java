@@ -1,0 +1,126 @@
+package io.xvio.packet;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.*;
+
+/**
+ * The header fields of one packet, extracted in place into a fixed array of 64-bit words (one field per word,
+ * IPv6 addresses in two), plus the offsets of its L3 and L4 headers for actions that rewrite them. One
+ * instance per batch slot, reused: extraction allocates nothing. Field meanings follow ovs-fields(7).
+ */
+public final class FlowKey {
+    public static final int IN_PORT = 0, METADATA = 1, REG0 = 2, /* REG1..REG7 = 3..9 */ DL_SRC = 10, DL_DST = 11,
+            DL_TYPE = 12, VLAN_TCI = 13, NW_SRC = 14, NW_DST = 15, NW_PROTO = 16, NW_TOS = 17, NW_TTL = 18,
+            TP_SRC = 19, TP_DST = 20, IPV6_SRC_HI = 21, IPV6_SRC_LO = 22, IPV6_DST_HI = 23, IPV6_DST_LO = 24,
+            TCP_FLAGS = 25, NW_ECN = 26, NW_FRAG = 27;
+    public static final int WORDS = 28;
+    /** vlan_tci bit that says a tag is present (OVS's use of the CFI bit). */
+    public static final int VLAN_PRESENT = 0x1000;
+    public static final int FRAG_ANY = 1, FRAG_LATER = 2;
+
+    private static final OfShort BE16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final OfInt BE32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final OfLong BE64 = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    public final long[] w = new long[WORDS];
+    /** Offset of the L3 header from the frame start, or -1; same for L4. */
+    public int l3 = -1, l4 = -1;
+
+    /** Extracts the key of the frame at off (len bytes) received on inPort. Registers and metadata start at 0. */
+    public void extract(MemorySegment s, long off, int len, int inPort) {
+        long[] k = w;
+        for (int i = 0; i < WORDS; i++) k[i] = 0;
+        k[IN_PORT] = inPort;
+        l3 = l4 = -1;
+        if (len < 14) return;
+        k[DL_DST] = ((long) (s.get(BE16, off) & 0xffff) << 32) | (s.get(BE32, off + 2) & 0xffffffffL);
+        k[DL_SRC] = ((long) (s.get(BE16, off + 6) & 0xffff) << 32) | (s.get(BE32, off + 8) & 0xffffffffL);
+        int type = s.get(BE16, off + 12) & 0xffff;
+        int p = 14;
+        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && len >= 18) {
+            k[VLAN_TCI] = (s.get(BE16, off + 14) & 0xffff) | VLAN_PRESENT;
+            type = s.get(BE16, off + 16) & 0xffff;
+            p = 18;
+        }
+        k[DL_TYPE] = type;
+        if (type == Ethernet.TYPE_IPV4) {
+            if (len < p + 20) return;
+            int vihl = s.get(JAVA_BYTE, off + p) & 0xff;
+            int ihl = (vihl & 15) * 4;
+            if (vihl >> 4 != 4 || ihl < 20 || len < p + ihl) return;
+            l3 = p;
+            int tos = s.get(JAVA_BYTE, off + p + 1) & 0xff;
+            k[NW_TOS] = tos & 0xfc;
+            k[NW_ECN] = tos & 3;
+            int frag = s.get(BE16, off + p + 6) & 0xffff;
+            if ((frag & 0x3fff) != 0) k[NW_FRAG] = FRAG_ANY | ((frag & 0x1fff) != 0 ? FRAG_LATER : 0);
+            k[NW_TTL] = s.get(JAVA_BYTE, off + p + 8) & 0xff;
+            int proto = s.get(JAVA_BYTE, off + p + 9) & 0xff;
+            k[NW_PROTO] = proto;
+            k[NW_SRC] = s.get(BE32, off + p + 12) & 0xffffffffL;
+            k[NW_DST] = s.get(BE32, off + p + 16) & 0xffffffffL;
+            if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, p + ihl, proto, false);
+        } else if (type == Ethernet.TYPE_IPV6) {
+            if (len < p + 40) return;
+            l3 = p;
+            int vtc = s.get(BE32, off + p);
+            int tc = (vtc >>> 20) & 0xff;
+            k[NW_TOS] = tc & 0xfc;
+            k[NW_ECN] = tc & 3;
+            k[NW_TTL] = s.get(JAVA_BYTE, off + p + 7) & 0xff;
+            k[IPV6_SRC_HI] = s.get(BE64, off + p + 8);
+            k[IPV6_SRC_LO] = s.get(BE64, off + p + 16);
+            k[IPV6_DST_HI] = s.get(BE64, off + p + 24);
+            k[IPV6_DST_LO] = s.get(BE64, off + p + 32);
+            int next = s.get(JAVA_BYTE, off + p + 6) & 0xff;
+            int q = p + 40;
+            // skip hop-by-hop, routing and destination options headers; stop at a fragment header
+            for (int hops = 0; hops < 4 && (next == 0 || next == 43 || next == 60) && len >= q + 8; hops++) {
+                int nn = s.get(JAVA_BYTE, off + q) & 0xff;
+                q += 8 + (s.get(JAVA_BYTE, off + q + 1) & 0xff) * 8;
+                next = nn;
+            }
+            if (next == 44 && len >= q + 8) {
+                int fo = s.get(BE16, off + q + 2) & 0xffff;
+                k[NW_FRAG] = FRAG_ANY | ((fo & 0xfff8) != 0 ? FRAG_LATER : 0);
+                next = s.get(JAVA_BYTE, off + q) & 0xff;
+                q += 8;
+            }
+            k[NW_PROTO] = next;
+            if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, q, next, true);
+        } else if (type == Ethernet.TYPE_ARP) {
+            if (len < p + 28) return;
+            l3 = p;
+            int op = s.get(BE16, off + p + 6) & 0xffff;
+            k[NW_PROTO] = op <= 0xff ? op : 0;
+            k[NW_SRC] = s.get(BE32, off + p + 14) & 0xffffffffL;
+            k[NW_DST] = s.get(BE32, off + p + 24) & 0xffffffffL;
+        }
+    }
+
+    private void l4(MemorySegment s, long off, int len, int q, int proto, boolean v6) {
+        long[] k = w;
+        if (proto == 6 && len >= q + 20) {
+            l4 = q;
+            k[TP_SRC] = s.get(BE16, off + q) & 0xffff;
+            k[TP_DST] = s.get(BE16, off + q + 2) & 0xffff;
+            k[TCP_FLAGS] = s.get(BE16, off + q + 12) & 0x0fff;
+        } else if ((proto == 17 || proto == 132) && len >= q + 8) {
+            l4 = q;
+            k[TP_SRC] = s.get(BE16, off + q) & 0xffff;
+            k[TP_DST] = s.get(BE16, off + q + 2) & 0xffff;
+        } else if (((proto == 1 && !v6) || (proto == 58 && v6)) && len >= q + 4) {
+            l4 = q;
+            k[TP_SRC] = s.get(JAVA_BYTE, off + q) & 0xff;
+            k[TP_DST] = s.get(JAVA_BYTE, off + q + 1) & 0xff;
+        }
+    }
+
+    public void copyFrom(FlowKey o) {
+        System.arraycopy(o.w, 0, w, 0, WORDS);
+        l3 = o.l3;
+        l4 = o.l4;
+    }
+}
