@@ -1,28 +1,88 @@
 package io.xvio.control;
 
-import io.xvio.datapath.BridgeDatapath;
-import io.xvio.datapath.Flow;
+import io.xvio.datapath.*;
 import io.xvio.port.Port;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
-/** A bridge as the control plane sees it: its ports (index = position) and its datapath. */
+/**
+ * A bridge as the control plane sees it: its ports (index = position), their VLAN modes, and the
+ * authoritative list of its flows. Every change builds new immutable datapath tables and publishes them.
+ * A bridge configured without flows starts with OVS's default flow, priority=0 actions=NORMAL.
+ */
 final class Bridge {
     final String name;
     final BridgeDatapath datapath;
     final List<Port> ports = new ArrayList<>();
+    final List<PortVlan> vlans = new ArrayList<>();
+    private final List<Flow> flows = new ArrayList<>();
 
     Bridge(String name) {
         this.name = name;
         this.datapath = new BridgeDatapath(name);
     }
 
+    static Flow defaultNormal() {
+        return FlowParser.parse("priority=0,actions=NORMAL");
+    }
+
     Port[] portArray() { return ports.toArray(Port[]::new); }
 
     int[] ofports() { return ports.stream().mapToInt(Port::ofport).toArray(); }
 
-    void installFlows(List<Flow> flows) { datapath.install(ofports(), flows); }
+    Port port(String name) {
+        for (Port p : ports) if (p.name().equals(name)) return p;
+        return null;
+    }
+
+    synchronized List<Flow> flows() { return List.copyOf(flows); }
+
+    /** Publishes ports and flows to the datapath as one new table set. */
+    synchronized void publish() {
+        datapath.install(ofports(), vlans.toArray(PortVlan[]::new), flows);
+    }
+
+    synchronized void setFlows(List<Flow> fs) {
+        flows.clear();
+        flows.addAll(fs.isEmpty() ? List.of(defaultNormal()) : fs);
+        publish();
+    }
+
+    /** Adds flows; one with the same table, priority and match replaces the old one (as ovs-ofctl add-flow). */
+    synchronized void addFlows(List<Flow> fs) {
+        for (Flow f : fs) {
+            flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
+            flows.add(f);
+        }
+        publish();
+    }
+
+    synchronized int delFlows(Predicate<Flow> selected) {
+        int before = flows.size();
+        flows.removeIf(selected);
+        int n = before - flows.size();
+        if (n > 0) publish();
+        return n;
+    }
+
+    synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text) {
+        int n = 0;
+        for (int i = 0; i < flows.size(); i++) {
+            if (selected.test(flows.get(i))) {
+                flows.set(i, flows.get(i).withActions(actions, text));
+                n++;
+            }
+        }
+        if (n > 0) publish();
+        return n;
+    }
+
+    /** Removes flows whose idle or hard timeout passed; returns how many. */
+    synchronized int expire(long now) {
+        return delFlows(f -> f.expired(now));
+    }
 
     String portName(int index) { return index >= 0 && index < ports.size() ? ports.get(index).name() : "#" + index; }
 }

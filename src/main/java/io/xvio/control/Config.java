@@ -3,6 +3,7 @@ package io.xvio.control;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowParser;
 import io.xvio.datapath.FlowSyntaxException;
+import io.xvio.sys.Netdev;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -22,6 +23,8 @@ import java.util.*;
  *   br0:
  *     ports:
  *       vhA: {type: vhostuser, path: /tmp/vhA.sock, mode: server, ofport: 1}
+ *       tap0: {type: tap, name: tap0, ofport: 2}
+ *       up0: {type: afpacket, device: veth0, ofport: 3}
  *     flows: ["in_port=1,actions=output:2"]
  * </pre>
  * Unknown keys are errors (a typo must not be silently ignored).
@@ -30,7 +33,16 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
 
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows) {}
 
-    public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable) {}
+    /**
+     * One port. vhostuser: path, mode, queues, mergeable. tap: device is the interface xvio creates (key
+     * "name", default: the port's name). afpacket: device is the existing interface it attaches to.
+     */
+    public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                             String device) {
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable) {
+            this(name, type, ofport, path, mode, queues, mergeable, null);
+        }
+    }
 
     public static Config load(Path file) {
         String text;
@@ -73,7 +85,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         Map<String, Object> bridgesRaw = map(b, source, "bridges");
         if (bridgesRaw.isEmpty()) throw new ConfigException(source + ": bridges: at least one bridge is needed");
         Map<String, BridgeConfig> bridges = new LinkedHashMap<>();
-        Set<String> portNames = new HashSet<>(), paths = new HashSet<>();
+        Set<String> portNames = new HashSet<>(), paths = new HashSet<>(), ifnames = new HashSet<>();
         for (var e : bridgesRaw.entrySet()) {
             String bn = e.getKey();
             String where = "bridges." + bn;
@@ -90,10 +102,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 checkName(pn, source, pw);
                 if (!portNames.add(pn)) throw new ConfigException(source + ": " + pw + ": port name \"" + pn + "\" is used twice");
                 Map<String, Object> p = map(pe.getValue(), source, pw);
+                Object rawType = p.get("type");
+                if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket"))) {
+                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
+                    continue;
+                }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
-                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + type + "\" (supported: vhostuser)");
+                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + type + "\" (supported: vhostuser, tap, afpacket)");
                 String path = string(require(p, "path", source, pw), source, pw + ".path");
                 if (path.getBytes().length > 107) throw new ConfigException(source + ": " + pw + ".path: longer than 107 bytes (a Unix socket limit)");
                 if (!paths.add(path)) throw new ConfigException(source + ": " + pw + ".path: " + path + " is used by another port");
@@ -114,7 +131,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 while (ofports.contains(next)) next++;
                 ofports.add(next);
                 PortConfig pc = pe.getValue();
-                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable()));
+                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device()));
             }
             List<Flow> flows = new ArrayList<>();
             Object fl = br.get("flows");
@@ -132,6 +149,20 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             bridges.put(bn, new BridgeConfig(bn, ports, flows));
         }
         return new Config(List.copyOf(cpus), idle, control, bridges);
+    }
+
+    /** {type: tap, name: IFNAME, ofport: N} (name defaults to the port's) or {type: afpacket, device: IFNAME, ofport: N}. */
+    private static PortConfig netdevPort(Map<String, Object> p, String pn, String type, String source, String pw, String bn,
+                                         Set<Integer> ofports, Set<String> ifnames) {
+        String key = type.equals("tap") ? "name" : "device";
+        keys(p, source, pw, "type", key, "ofport");
+        String ifname = type.equals("tap") && !p.containsKey("name") ? pn : string(require(p, key, source, pw), source, pw + "." + key);
+        if (!Netdev.validName(ifname))
+            throw new ConfigException(source + ": " + pw + "." + key + ": \"" + ifname + "\" is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)");
+        if (!ifnames.add(ifname)) throw new ConfigException(source + ": " + pw + "." + key + ": interface " + ifname + " is used by another port");
+        int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
+        if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
+        return new PortConfig(pn, type, ofport, null, null, 1, false, ifname);
     }
 
     private static void checkName(String n, String source, String where) {

@@ -4,8 +4,10 @@ import io.xvio.packet.Ethernet;
 import io.xvio.pmd.PmdSet;
 import io.xvio.pmd.PmdThread;
 import io.xvio.pmd.RxQueue;
+import io.xvio.port.AfPacketPort;
 import io.xvio.port.Port;
 import io.xvio.port.PortCounters;
+import io.xvio.port.TapPort;
 import io.xvio.port.VhostUserPort;
 import io.xvio.vhost.VhostUserEndpoint;
 
@@ -24,6 +26,7 @@ public final class Daemon implements AutoCloseable {
     private final PmdSet pmds;
     private ControlServer control;
     private final long startedNanos = System.nanoTime();
+    private final FlowCommands flows = new FlowCommands(bridges);
 
     public Daemon(Config config, String controlPath) {
         this.config = config;
@@ -38,18 +41,9 @@ public final class Daemon implements AutoCloseable {
             for (Config.BridgeConfig bc : config.bridges().values()) {
                 Bridge br = new Bridge(bc.name());
                 bridges.put(bc.name(), br);
-                for (Config.PortConfig pc : bc.ports().values()) {
-                    VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
-                    final Bridge b = br;
-                    final int[] index = {br.ports.size()};
-                    Port p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pmds,
-                            mac -> b.datapath.macs().learn(Ethernet.mac(java.lang.foreign.MemorySegment.ofArray(mac), 0), 0, index[0], System.nanoTime()));
-                    p.setTransmitThreads(pmds.threads().size());
-                    br.ports.add(p);
-                    LOG.info("bridge " + bc.name() + ": port " + pc.name() + " (ofport " + pc.ofport() + ", vhostuser " + pc.mode() + " " + pc.path() + ")");
-                }
-                br.installFlows(bc.flows());
-                LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (actions=NORMAL)" : bc.flows().size() + " flow(s)"));
+                for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc);
+                br.setFlows(bc.flows());
+                LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
             pmds.assign(rxQueues());
             control = new ControlServer(controlPath, this::execute);
@@ -57,10 +51,57 @@ public final class Daemon implements AutoCloseable {
             LOG.info("control socket " + controlPath);
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
+            expiry = Thread.ofPlatform().daemon().name("flow-expiry").start(this::expireFlows);
             LOG.info("xvio running: " + bridges.size() + " bridge(s), " + pmds.threads().size() + " PMD thread(s) (" + config.pmdIdle() + ")");
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** Creates the port pc describes and appends it to br (not started, not yet published). */
+    private Port addPortTo(Bridge br, Config.PortConfig pc) {
+        Port p;
+        String what;
+        switch (pc.type()) {
+            case "tap" -> { p = new TapPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "tap " + pc.device(); }
+            case "afpacket" -> { p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "afpacket " + pc.device(); }
+            default -> {
+                VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
+                Port[] self = new Port[1];
+                // after a migration the front-end announces the guest's MAC: learn it on this port at once
+                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pmds,
+                        mac -> {
+                            int idx = br.ports.indexOf(self[0]);
+                            if (idx >= 0) br.datapath.macs().learn(Ethernet.mac(java.lang.foreign.MemorySegment.ofArray(mac), 0), 0, idx, System.nanoTime());
+                        });
+                self[0] = p;
+                what = "vhostuser " + pc.mode() + " " + pc.path();
+            }
+        }
+        p.setTransmitThreads(pmds.threads().size());
+        br.ports.add(p);
+        br.vlans.add(io.xvio.datapath.PortVlan.TRUNK_ALL);
+        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + what + ")");
+        return p;
+    }
+
+    private volatile Thread expiry;
+    private volatile boolean running = true;
+
+    /** Removes flows whose idle or hard timeout passed, once a second. */
+    private void expireFlows() {
+        while (running) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Bridge br : bridges.values()) {
+                int n = br.expire(now);
+                if (n > 0) LOG.info("bridge " + br.name + ": " + n + " flow(s) expired");
+            }
         }
     }
 
@@ -81,6 +122,9 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public void close() {
+        running = false;
+        Thread t = expiry;
+        if (t != null) t.interrupt();
         if (control != null) control.close();
         for (Bridge br : bridges.values()) {
             for (Port p : br.ports) {
@@ -102,9 +146,16 @@ public final class Daemon implements AutoCloseable {
         return switch (cmd) {
             case "stats" -> stats();
             case "show" -> show();
-            case "dump-flows" -> dumpFlows(bridge(args, 1));
+            case "add-flow", "add-flows" -> flows.addFlows(args);
+            case "del-flows" -> flows.delFlows(args);
+            case "mod-flows" -> flows.modFlows(args);
+            case "dump-flows" -> flows.dumpFlows(args);
+            case "dump-ports" -> dumpPorts(bridge(args, 1), args.size() > 2 ? args.get(2) : null);
+            case "add-port" -> addPort(args);
+            case "del-port" -> delPort(args);
             case "fdb/show" -> fdbShow(bridge(args, 1));
             case "pmd-stats" -> pmdStats();
+            case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
             default -> throw new ControlException("unknown command \"" + cmd + "\"");
         };
@@ -159,12 +210,89 @@ public final class Daemon implements AutoCloseable {
         return sb.toString();
     }
 
-    String dumpFlows(Bridge br) {
+    String dumpPorts(Bridge br, String only) {
         StringBuilder sb = new StringBuilder();
-        if (br.datapath.flows().isEmpty()) sb.append(" priority=0 actions=NORMAL (no flows configured)\n");
-        long now = System.nanoTime();
-        for (var f : br.datapath.flows()) sb.append(' ').append(io.xvio.datapath.FlowFormat.format(f, now, true)).append('\n');
-        return sb.toString();
+        int n = 0;
+        for (Port p : br.ports) {
+            if (only != null && !only.equals(p.name()) && !only.equals(Integer.toString(p.ofport()))) continue;
+            n++;
+            PortCounters c = p.counters();
+            long rxDrop = p.extraCounters().entrySet().stream().filter(e -> e.getKey().startsWith("rx")).mapToLong(Map.Entry::getValue).sum();
+            long txDrop = c.get(TX_DROP_NO_BUFFER) + c.get(TX_DROP_DOWN) + c.get(TX_DROP_TOO_BIG)
+                    + p.extraCounters().entrySet().stream().filter(e -> e.getKey().startsWith("tx")).mapToLong(Map.Entry::getValue).sum();
+            sb.append(String.format("  port %2d (%s): rx pkts=%d, bytes=%d, drop=%d, errs=0%n", p.ofport(), p.name(), c.get(RX_PACKETS), c.get(RX_BYTES), rxDrop));
+            sb.append(String.format("           tx pkts=%d, bytes=%d, drop=%d, errs=0%n", c.get(TX_PACKETS), c.get(TX_BYTES), txDrop));
+        }
+        if (only != null && n == 0) throw new ControlException("bridge " + br.name + " has no port " + only);
+        return "OFPST_PORT reply: " + n + " ports\n" + sb;
+    }
+
+    /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
+    private synchronized String addPort(List<String> args) {
+        Bridge br = bridge(args, 1);
+        if (args.size() < 3) throw new ControlException("add-port needs a port name and its settings, e.g. type=vhostuser path=/tmp/x.sock");
+        String name = args.get(2);
+        for (Bridge b : bridges.values()) if (b.port(name) != null) throw new ControlException("port " + name + " already exists on bridge " + b.name);
+        StringBuilder yaml = new StringBuilder("bridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
+        Set<Integer> used = new HashSet<>();
+        for (Port p : br.ports) used.add(p.ofport());
+        boolean hasOfport = false;
+        for (int i = 3; i < args.size(); i++) {
+            String kv = args.get(i);
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new ControlException("setting \"" + kv + "\" is not KEY=VALUE");
+            String k = kv.substring(0, eq), v = kv.substring(eq + 1);
+            if (!k.matches("[a-z-]+") || v.isEmpty() || v.contains("\"") || v.contains("\n")) throw new ControlException("bad setting \"" + kv + "\"");
+            hasOfport |= k.equals("ofport");
+            yaml.append(i > 3 ? ", " : "").append(k).append(": ").append(v.matches("-?\\d+|true|false") ? v : "\"" + v + "\"");
+        }
+        if (!hasOfport) {
+            int next = 1;
+            while (used.contains(next)) next++;
+            yaml.append(args.size() > 3 ? ", " : "").append("ofport: ").append(next);
+        }
+        yaml.append("}\n");
+        Config.PortConfig pc;
+        try {
+            pc = Config.parse(yaml.toString(), "add-port").bridges().get(br.name).ports().get(name);
+        } catch (ConfigException e) {
+            throw new ControlException(e.getMessage().replaceFirst("^add-port: bridges\\." + java.util.regex.Pattern.quote(br.name) + "\\.ports\\.", ""));
+        }
+        if (used.contains(pc.ofport())) throw new ControlException("ofport " + pc.ofport() + " is already used on bridge " + br.name);
+        for (Bridge b : bridges.values())
+            for (Port p : b.ports)
+                if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
+        Port p;
+        try {
+            p = addPortTo(br, pc);
+        } catch (RuntimeException e) {
+            throw new ControlException("cannot create port " + name + ": " + e.getMessage());
+        }
+        br.publish();                 // appended: existing port indices do not move
+        pmds.assign(rxQueues());
+        p.start();
+        return "";
+    }
+
+    /** del-port BR NAME: the bridge pauses for a moment (packets wait in the rings), then runs without it. */
+    private synchronized String delPort(List<String> args) {
+        Bridge br = bridge(args, 1);
+        if (args.size() < 3) throw new ControlException("del-port needs a port name");
+        Port p = br.port(args.get(2));
+        if (p == null) throw new ControlException("bridge " + br.name + " has no port " + args.get(2));
+        // stop polling the whole bridge, so no PMD holds port indices from before the change
+        List<RxQueue> others = new ArrayList<>(rxQueues());
+        others.removeIf(q -> q.datapath() == br.datapath);
+        pmds.assign(others);
+        int idx = br.ports.indexOf(p);
+        br.ports.remove(idx);
+        br.vlans.remove(idx);
+        br.datapath.macs().flushAll();
+        br.publish();
+        pmds.assign(rxQueues());
+        p.close();
+        LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
+        return "";
     }
 
     String fdbShow(Bridge br) {
@@ -179,10 +307,14 @@ public final class Daemon implements AutoCloseable {
     String pmdStats() {
         StringBuilder sb = new StringBuilder();
         for (PmdThread t : pmds.threads()) {
-            long pk = t.packets(), bu = t.bursts();
-            sb.append(String.format("pmd%d (cpu %s):%n", t.id(), t.cpu() < 0 ? "any" : Integer.toString(t.cpu())));
-            sb.append(String.format("  packets=%d bursts=%d avg_burst=%.1f busy_loops=%d idle_loops=%d busy_ns_per_packet=%.1f%n",
-                    pk, bu, bu == 0 ? 0.0 : (double) pk / bu, t.busyLoops(), t.idleLoops(), pk == 0 ? 0.0 : (double) t.busyNanos() / pk));
+            long[] st = t.stats();
+            long pk = st[0], bu = st[1], busyNs = st[4], wallNs = st[5];
+            sb.append(String.format("pmd thread %d (cpu %s):%n", t.id(), t.cpu() < 0 ? "any" : Integer.toString(t.cpu())));
+            sb.append(String.format("  packets received: %d%n  bursts: %d (avg %.1f packets)%n", pk, bu, bu == 0 ? 0.0 : (double) pk / bu));
+            sb.append(String.format("  busy time: %.1f%% (%d ms), idle: %.1f%%%n", wallNs == 0 ? 0.0 : 100.0 * busyNs / wallNs, busyNs / 1_000_000,
+                    wallNs == 0 ? 0.0 : 100.0 - 100.0 * busyNs / wallNs));
+            sb.append(String.format("  busy ns per packet: %.1f%n", pk == 0 ? 0.0 : (double) busyNs / pk));
+            sb.append(String.format("  loops: %d busy, %d idle%n", st[2], st[3]));
             sb.append("  queues:");
             for (RxQueue q : t.queues()) sb.append(' ').append(q);
             sb.append('\n');

@@ -16,8 +16,10 @@ import java.util.logging.Level;
 /** The xvio command line: the daemon and the commands that talk to a running one. */
 @Command(name = "xvio", mixinStandardHelpOptions = true, version = "xvio 0.1.0",
         description = "Express Virtio: a vhost-user virtio-net switch with an Open vSwitch-compatible datapath.",
-        subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.DumpFlows.class,
-                Main.FdbShow.class, Main.PmdStats.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.AddFlow.class, Main.AddFlows.class,
+                Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
+                Main.DelPort.class, Main.FdbShow.class, Main.PmdStats.class, Main.PmdStatsClear.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static {
         System.setProperty("java.util.logging.manager", Logging.Manager.class.getName());
@@ -152,10 +154,101 @@ public final class Main implements Runnable {
         @Override List<String> request() { return List.of("show"); }
     }
 
-    @Command(name = "dump-flows", mixinStandardHelpOptions = true, description = "The flows of a bridge.")
+    @Command(name = "add-flow", mixinStandardHelpOptions = true, description = "Add a flow (ovs-ofctl syntax); one with the same table, priority and match is replaced.")
+    static final class AddFlow extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "FLOW") String flow;
+        @Override List<String> request() { return List.of("add-flow", bridge, flow); }
+    }
+
+    @Command(name = "add-flows", mixinStandardHelpOptions = true, description = "Add the flows in FILE (one per line, # comments; - for stdin), all or none.")
+    static final class AddFlows extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "FILE") String file;
+        @Override List<String> request() {
+            List<String> lines;
+            try {
+                lines = file.equals("-") ? new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).lines().toList()
+                        : java.nio.file.Files.readAllLines(Path.of(file));
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "cannot read " + file + ": " + e.getMessage());
+            }
+            List<String> req = args("add-flows", bridge);
+            for (String l : lines) {
+                String t = l.strip();
+                if (!t.isEmpty() && !t.startsWith("#")) req.add(t);
+            }
+            if (req.size() == 2) throw new CommandLine.ParameterException(new CommandLine(this), file + " holds no flows");
+            return req;
+        }
+    }
+
+    @Command(name = "del-flows", mixinStandardHelpOptions = true, description = "Delete the flows that MATCH selects (all without MATCH).")
+    static final class DelFlows extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "MATCH") String match;
+        @Option(names = "--strict", description = "only the flow with exactly this match and priority") boolean strict;
+        @Override List<String> request() {
+            List<String> r = args("del-flows", bridge);
+            if (strict) r.add("--strict");
+            if (match != null) r.add(match);
+            return r;
+        }
+    }
+
+    @Command(name = "mod-flows", mixinStandardHelpOptions = true, description = "Give the flows FLOW's match selects FLOW's actions.")
+    static final class ModFlows extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "FLOW") String flow;
+        @Option(names = "--strict", description = "only the flow with exactly this match and priority") boolean strict;
+        @Override List<String> request() {
+            List<String> r = args("mod-flows", bridge);
+            if (strict) r.add("--strict");
+            r.add(flow);
+            return r;
+        }
+    }
+
+    @Command(name = "dump-flows", mixinStandardHelpOptions = true, description = "The flows of a bridge, with counters, durations and idle ages.")
     static final class DumpFlows extends ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
-        @Override List<String> request() { return List.of("dump-flows", bridge); }
+        @Parameters(index = "1", arity = "0..1", paramLabel = "MATCH") String match;
+        @Override List<String> request() {
+            List<String> r = args("dump-flows", bridge);
+            if (match != null) r.add(match);
+            return r;
+        }
+    }
+
+    @Command(name = "dump-ports", mixinStandardHelpOptions = true, description = "Per-port counters of a bridge, like ovs-ofctl dump-ports.")
+    static final class DumpPorts extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PORT") String port;
+        @Override List<String> request() {
+            List<String> r = args("dump-ports", bridge);
+            if (port != null) r.add(port);
+            return r;
+        }
+    }
+
+    @Command(name = "add-port", mixinStandardHelpOptions = true,
+            description = "Add a port to a running bridge, e.g. add-port br0 vhC type=vhostuser path=/tmp/vhC.sock mode=server ofport=3")
+    static final class AddPort extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "NAME") String name;
+        @Parameters(index = "2..*", paramLabel = "KEY=VALUE", description = "the port's config keys, as in the YAML file") List<String> settings = new ArrayList<>();
+        @Override List<String> request() {
+            List<String> r = args("add-port", bridge, name);
+            r.addAll(settings);
+            return r;
+        }
+    }
+
+    @Command(name = "del-port", mixinStandardHelpOptions = true, description = "Remove a port from a running bridge (its connection is closed).")
+    static final class DelPort extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "NAME") String name;
+        @Override List<String> request() { return List.of("del-port", bridge, name); }
     }
 
     @Command(name = "fdb/show", aliases = "fdb-show", mixinStandardHelpOptions = true, description = "The MAC learning table of a bridge.")
@@ -167,6 +260,11 @@ public final class Main implements Runnable {
     @Command(name = "pmd-stats", mixinStandardHelpOptions = true, description = "Per poll-mode-thread statistics.")
     static final class PmdStats extends ClientCmd {
         @Override List<String> request() { return List.of("pmd-stats"); }
+    }
+
+    @Command(name = "pmd-stats-clear", mixinStandardHelpOptions = true, description = "Restart the counters pmd-stats shows.")
+    static final class PmdStatsClear extends ClientCmd {
+        @Override List<String> request() { return List.of("pmd-stats-clear"); }
     }
 
     static List<String> args(String... a) { return new ArrayList<>(List.of(a)); }

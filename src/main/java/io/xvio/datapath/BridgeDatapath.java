@@ -13,18 +13,19 @@ import java.util.*;
  * execute the flow's actions (rewrites with checksum fixes, VLAN push/pop, resubmit and goto_table into later
  * tables, NORMAL switching with MAC learning and access/trunk VLANs) and record where copies of it go in
  * {@link Outputs}. The flow tables are immutable {@link Classifier}s published whole; a flow change never
- * shows a half-built table to a poll-mode thread. With no flows the bridge is an L2 learning switch.
+ * shows a half-built table to a poll-mode thread. Without flows every packet is dropped (the control plane
+ * gives a new bridge OVS's default flow, priority=0 actions=NORMAL).
  */
 public final class BridgeDatapath {
     public static final int MAX_RESUBMIT_DEPTH = 64;
 
     /** What poll-mode threads read: replaced whole on every change. */
     private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
-                          boolean normalOnly) {}
+                          Flow normalOnly) {}
 
     private final String name;
     private final MacTable macs;
-    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), true);
+    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null);
     private long droppedNoMatch, droppedLoop, droppedTtl, droppedVlan, droppedCopies;
 
     public BridgeDatapath(String name) {
@@ -55,7 +56,15 @@ public final class BridgeDatapath {
                 byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
             }
         }
-        tables = new Tables(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), flows.isEmpty());
+        // the common "priority=0 actions=NORMAL" bridge skips the table lookup
+        Flow normalOnly = null;
+        if (flows.size() == 1) {
+            Flow f = flows.getFirst();
+            boolean wild = true;
+            for (int w = 0; w < FlowKey.WORDS; w++) wild &= f.match.isWild(w);
+            if (wild && f.table == 0 && f.actions.equals(List.of(new Action.Normal()))) normalOnly = f;
+        }
+        tables = new Tables(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), normalOnly);
     }
 
     public void install(int[] ofports, List<Flow> flows) {
@@ -72,16 +81,22 @@ public final class BridgeDatapath {
         for (int i = 0; i < b.count; i++) {
             FlowKey k = b.keys[i];
             k.extract(b.data, b.off[i], b.len[i], inOf);
-            if (t.normalOnly()) {
-                normal(t, inPort, b, i, out, now);
+            Flow normalOnly = t.normalOnly();
+            if (normalOnly != null) {
+                normalOnly.hit(thread, b.len[i], now);
+                normal(t, inPort, b, i, out, now, false);
                 continue;
             }
-            run(t, 0, inPort, b, i, out, thread, now, 0);
+            run(t, 0, inPort, b, i, out, thread, now, 0, false);
         }
     }
 
-    /** Looks packet i up in table and executes the result; returns false if the packet was dropped for good. */
-    private boolean run(Tables t, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, int depth) {
+    /**
+     * Looks packet i up in table and executes the result; returns false if the packet was dropped for good.
+     * laterMods: the caller (a resubmitting flow) rewrites the packet after this returns, so outputs here send copies.
+     */
+    private boolean run(Tables t, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, int depth,
+                        boolean laterMods) {
         if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) { droppedNoMatch++; return true; }
         FlowKey k = b.keys[i];
         Flow f = t.byTable()[table].lookup(k.w);
@@ -95,17 +110,21 @@ public final class BridgeDatapath {
                     int p = o.port() < t.indexByOfport().length ? t.indexByOfport()[o.port()] : -1;
                     if (p < 0) break;                               // not a port of this bridge (yet)
                     if (p == inPortOf(t, k)) { droppedLoop++; break; }  // OpenFlow: output to in_port needs IN_PORT
-                    emit(b, i, p, out, modifiesAfter(acts, a));
+                    emit(b, i, p, out, laterMods || modifiesAfter(acts, a));
                 }
                 case Action.InPort ip -> {
                     int p = inPortOf(t, k);
-                    if (p >= 0) emit(b, i, p, out, modifiesAfter(acts, a));
+                    if (p >= 0) emit(b, i, p, out, laterMods || modifiesAfter(acts, a));
                 }
-                case Action.Normal nn -> normal(t, inPort, b, i, out, now);
+                case Action.Normal nn -> normal(t, inPort, b, i, out, now, laterMods || modifiesAfter(acts, a));
                 case Action.Flood fl -> {
-                    boolean copy = modifiesAfter(acts, a);
                     int in = inPortOf(t, k);
-                    for (int p = 0; p < t.ofports().length; p++) if (p != in) emit(b, i, p, out, copy);
+                    int src = i;
+                    if (laterMods || modifiesAfter(acts, a)) {     // one copy serves every port of the flood
+                        src = b.copy(i);
+                        if (src < 0) { droppedCopies++; break; }
+                    }
+                    for (int p = 0; p < t.ofports().length; p++) if (p != in) out.add(p, src);
                 }
                 case Action.SetField s -> setField(b, i, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
                 case Action.PushVlan pv -> {
@@ -131,11 +150,12 @@ public final class BridgeDatapath {
                 case Action.Resubmit r -> {
                     long saved = k.w[FlowKey.IN_PORT];
                     if (r.port() >= 0) k.w[FlowKey.IN_PORT] = r.port();
-                    boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, b, i, out, thread, now, depth + 1);
+                    boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, b, i, out, thread, now, depth + 1,
+                            laterMods || modifiesAfter(acts, a));
                     k.w[FlowKey.IN_PORT] = saved;
                     if (!alive) return false;
                 }
-                case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1); }
+                case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1, laterMods); }
                 case Action.WriteMetadata wm -> k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
             }
         }
@@ -240,7 +260,8 @@ public final class BridgeDatapath {
 
     // ------------------------------------------------------------------------------------------ NORMAL
 
-    private void normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, long now) {
+    /** copy: later actions rewrite packet i, so what NORMAL sends must be copies of it. */
+    private void normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, long now, boolean copy) {
         PortVlan[] vl = t.vlans();
         if (inPort >= vl.length) return;
         FlowKey k = b.keys[i];
@@ -262,7 +283,7 @@ public final class BridgeDatapath {
             int p = macs.lookup(dst, vlan, now);
             if (p >= 0 && p < nports) {
                 if (p == inPort) { droppedLoop++; return; }
-                if (vl[p].carries(vlan)) normalOut(b, i, p, vl[p], vlan, out);
+                if (vl[p].carries(vlan)) normalOut(b, i, p, vl[p], vlan, out, copy);
                 return;
             }
         }
@@ -273,7 +294,7 @@ public final class BridgeDatapath {
             // reuse one variant per tagging for every port of the flood
             int have = wantTag ? taggedCopy : untaggedCopy;
             if (have < 0) {
-                have = variant(b, i, wantTag, vlan);
+                have = variant(b, i, wantTag, vlan, copy);
                 if (have < 0) { droppedCopies++; continue; }
                 if (wantTag) taggedCopy = have; else untaggedCopy = have;
             }
@@ -281,8 +302,8 @@ public final class BridgeDatapath {
         }
     }
 
-    private void normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out) {
-        int j = variant(b, i, !pv.access() && vlan != 0, vlan);
+    private void normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out, boolean copy) {
+        int j = variant(b, i, !pv.access() && vlan != 0, vlan, copy);
         if (j < 0) { droppedCopies++; return; }
         out.add(p, j);
     }
@@ -291,11 +312,11 @@ public final class BridgeDatapath {
      * Packet i as it must leave: tagged with vlan or untagged. Returns i itself when it already is (the common
      * case: no copy), else a rewritten copy.
      */
-    private static int variant(PacketBatch b, int i, boolean tagged, int vlan) {
+    private static int variant(PacketBatch b, int i, boolean tagged, int vlan, boolean copy) {
         FlowKey k = b.keys[i];
         boolean isTagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
         int curVlan = isTagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
-        if (isTagged == tagged && (!tagged || curVlan == vlan)) return i;
+        if (isTagged == tagged && (!tagged || curVlan == vlan)) return copy ? b.copy(i) : i;
         int j = b.copy(i);
         if (j < 0) return -1;
         if (!tagged) {

@@ -39,7 +39,7 @@ public final class Classifier {
             groups = new Flow[cap][];
             slotMask = cap - 1;
             for (List<Flow> g : byValue.values()) {
-                g.sort((a, b) -> Integer.compare(b.priority, a.priority));   // stable: earlier flow wins ties
+                g.sort((a, b) -> a.priority != b.priority ? Integer.compare(b.priority, a.priority) : Long.compare(a.seq, b.seq));
                 long h = hash(g.getFirst().match.value, words);
                 int s = (int) h & slotMask;
                 while (hashes[s] != 0) s = (s + 1) & slotMask;
@@ -100,13 +100,13 @@ public final class Classifier {
     public int size() { return size; }
     public int subtableCount() { return subtables.length; }
 
-    /** The highest-priority flow matching key k, or null. Ties between subtables go to the earlier flow. */
+    /** The highest-priority flow matching key k, or null; among equal priorities the oldest (lowest seq). */
     public Flow lookup(long[] k) {
         Flow best = null;
         for (Subtable t : subtables) {
-            if (best != null && t.maxPriority <= best.priority) break;
+            if (best != null && t.maxPriority < best.priority) break;
             Flow f = t.lookup(k);
-            if (f != null && (best == null || f.priority > best.priority)) best = f;
+            if (f != null && (best == null || f.priority > best.priority || (f.priority == best.priority && f.seq < best.seq))) best = f;
         }
         return best;
     }
@@ -114,7 +114,8 @@ public final class Classifier {
     /** The plain walk over every flow: the reference the property tests compare the fast path with. */
     public static Flow linearLookup(List<Flow> flows, long[] k) {
         Flow best = null;
-        for (Flow f : flows) if (f.match.matches(k) && (best == null || f.priority > best.priority)) best = f;
+        for (Flow f : flows)
+            if (f.match.matches(k) && (best == null || f.priority > best.priority || (f.priority == best.priority && f.seq < best.seq))) best = f;
         return best;
     }
 }

@@ -18,6 +18,9 @@ public final class Flow {
     public final List<Action> actions;
     public final int idleTimeout, hardTimeout;   // seconds, 0 = none
     public final String text;                    // as the user wrote it
+    /** Order of creation: among overlapping flows of equal priority the older one wins (kept by mod-flows). */
+    public final long seq;
+    private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
     final long createdNanos;
     volatile long lastHitNanos;
     final long[] packets = new long[65 * 8];     // one row per PMD thread, 64 bytes apart
@@ -25,6 +28,12 @@ public final class Flow {
 
     public Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
                 int hardTimeout, String text) {
+        this(table, priority, cookie, match, actions, idleTimeout, hardTimeout, text, SEQ.incrementAndGet());
+    }
+
+    private Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
+                 int hardTimeout, String text, long seq) {
+        this.seq = seq;
         this.table = table;
         this.priority = priority;
         this.cookie = cookie;
@@ -62,7 +71,7 @@ public final class Flow {
 
     /** A copy with new actions (mod-flows keeps counters in OVS; here they restart: documented). */
     public Flow withActions(List<Action> a, String newText) {
-        return new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText);
+        return new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq);
     }
 
     public boolean expired(long now) {

@@ -1,80 +1,237 @@
 package io.xvio.datapath;
 
 import io.xvio.packet.Ethernet;
+import io.xvio.packet.FlowKey;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
-/** Formats flows, matches and actions the way ovs-ofctl dump-flows does. */
+import static io.xvio.datapath.Field.*;
+
+/**
+ * Formats flows, matches and actions the way ovs-ofctl dump-flows does (field order, shorthands such as
+ * {@code tcp}, {@code dl_vlan} views of {@code vlan_tci}, CIDR masks). Everything it writes, {@link FlowParser}
+ * reads back to the same match, actions, priority, table and cookie.
+ */
 public final class FlowFormat {
     private FlowFormat() {}
 
-    /** " cookie=0x0, duration=1.5s, table=0, n_packets=3, n_bytes=180, idle_age=0, priority=100,in_port=1 actions=output:2" */
+    /**
+     * withStats: the dump-flows line, {@code "cookie=0x0, duration=1.500s, table=0, n_packets=3, n_bytes=180,
+     * idle_age=0, priority=100,in_port=1 actions=output:2"}; without: the add-flow text
+     * {@code "table=1,cookie=0x5,priority=100,in_port=1 actions=output:2"} (defaults left out).
+     */
     public static String format(Flow f, long now, boolean withStats) {
         StringBuilder sb = new StringBuilder();
         if (withStats) {
             sb.append("cookie=0x").append(Long.toHexString(f.cookie))
-                    .append(", duration=").append(String.format("%.3fs", (now - f.createdNanos) / 1e9))
+                    .append(", duration=").append(String.format(Locale.ROOT, "%.3fs", Math.max(0, now - f.createdNanos) / 1e9))
                     .append(", table=").append(f.table)
                     .append(", n_packets=").append(f.packetCount())
                     .append(", n_bytes=").append(f.byteCount());
             if (f.idleTimeout > 0) sb.append(", idle_timeout=").append(f.idleTimeout);
             if (f.hardTimeout > 0) sb.append(", hard_timeout=").append(f.hardTimeout);
-            sb.append(", idle_age=").append((now - f.lastHitNanos) / 1_000_000_000L).append(", ");
+            sb.append(", idle_age=").append(Math.max(0, now - f.lastHitNanos) / 1_000_000_000L).append(", ");
         } else {
             if (f.table != 0) sb.append("table=").append(f.table).append(',');
             if (f.cookie != 0) sb.append("cookie=0x").append(Long.toHexString(f.cookie)).append(',');
+            if (f.idleTimeout > 0) sb.append("idle_timeout=").append(f.idleTimeout).append(',');
+            if (f.hardTimeout > 0) sb.append("hard_timeout=").append(f.hardTimeout).append(',');
         }
+        int start = sb.length();
         if (f.priority != Flow.DEFAULT_PRIORITY) sb.append("priority=").append(f.priority).append(',');
         sb.append(match(f.match));
-        if (sb.charAt(sb.length() - 1) == ',') sb.setLength(sb.length() - 1);
+        if (sb.length() > start && sb.charAt(sb.length() - 1) == ',') sb.setLength(sb.length() - 1);
         if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != ' ') sb.append(' ');
         sb.append("actions=").append(actions(f.actions));
         return sb.toString();
     }
 
-    public static String match(Match m) {
-        StringBuilder sb = new StringBuilder();
-        for (Field f : Field.values()) {
-            if (f == Field.ICMP_TYPE || f == Field.ICMP_CODE || f == Field.ARP_OP || f == Field.ARP_SPA || f == Field.ARP_TPA) continue;
-            int w = f.word;
-            if (f.words() == 2) {
-                if (m.mask[w] == 0 && m.mask[w + 1] == 0) continue;
-                sb.append(f.ofName).append('=').append(ipv6(m.value[w], m.value[w + 1]));
-                if (m.mask[w] != -1L || m.mask[w + 1] != -1L) sb.append('/').append(ipv6(m.mask[w], m.mask[w + 1]));
-                sb.append(',');
-                continue;
-            }
-            if (m.mask[w] == 0) continue;
-            sb.append(f.ofName).append('=').append(value(f, m.value[w]));
-            if (m.mask[w] != f.fullMask()) sb.append('/').append(value(f, m.mask[w]));
-            sb.append(',');
-        }
-        if (!sb.isEmpty()) sb.setLength(sb.length() - 1);
-        return sb.toString();
+    /** A selection as del-flows/dump-flows take it (table, cookie/mask, priority when strict, match). */
+    public static String spec(FlowSpec s) {
+        List<String> p = new ArrayList<>();
+        if (s.table() != FlowSpec.ALL_TABLES) p.add("table=" + s.table());
+        if (s.cookieMask() != 0) p.add("cookie=0x" + Long.toHexString(s.cookie()) + (s.cookieMask() == -1L ? "" : "/0x" + Long.toHexString(s.cookieMask())));
+        if (s.strict()) p.add("priority=" + s.priority());
+        if (s.outPort() >= 0) p.add("out_port=" + s.outPort());
+        String m = match(s.match());
+        if (!m.isEmpty()) p.add(m);
+        String r = String.join(",", p);
+        if (s.actions() != null) r = (r.isEmpty() ? "" : r + " ") + "actions=" + actions(s.actions());
+        return r;
     }
 
+    private static long exact(Match m, Field f) { return m.mask(f.word) == f.fullMask() ? m.value(f.word) : -1; }
+
+    /** The match as ovs-ofctl prints it: fields in OVS's order, comma-separated, empty for match-all. */
+    public static String match(Match m) {
+        List<String> p = new ArrayList<>();
+        long type = exact(m, DL_TYPE), proto = exact(m, NW_PROTO);
+        boolean skipType = false, skipProto = false;
+        boolean ip4 = type == 0x0800, ip6 = type == 0x86dd, arp = type == 0x0806;
+        if (ip4 || ip6 || arp) {
+            skipType = true;
+            String sh = arp ? "arp" : ip4 ? "ip" : "ipv6";
+            if (!arp && proto >= 0) {
+                String l4 = switch ((int) proto) {
+                    case 1 -> ip4 ? "icmp" : null;
+                    case 58 -> ip6 ? "icmp6" : null;
+                    case 6 -> ip4 ? "tcp" : "tcp6";
+                    case 17 -> ip4 ? "udp" : "udp6";
+                    case 132 -> ip4 ? "sctp" : "sctp6";
+                    default -> null;
+                };
+                if (l4 != null) { sh = l4; skipProto = true; }
+            }
+            p.add(sh);
+        }
+        for (int r = 0; r < 8; r++) hexField(p, m, Field.valueOf("REG" + r));
+        hexField(p, m, METADATA);
+        if (m.mask(FlowKey.IN_PORT) != 0) p.add("in_port=" + numMasked(m, IN_PORT));
+        vlan(p, m);
+        if (m.mask(FlowKey.DL_SRC) != 0) p.add("dl_src=" + macMasked(m, DL_SRC));
+        if (m.mask(FlowKey.DL_DST) != 0) p.add("dl_dst=" + macMasked(m, DL_DST));
+        if (!skipType && m.mask(FlowKey.DL_TYPE) != 0) p.add("dl_type=" + hexMasked(m, DL_TYPE));
+        if (m.mask(FlowKey.IPV6_SRC_HI) != 0 || m.mask(FlowKey.IPV6_SRC_LO) != 0) p.add("ipv6_src=" + ipv6Masked(m, FlowKey.IPV6_SRC_HI));
+        if (m.mask(FlowKey.IPV6_DST_HI) != 0 || m.mask(FlowKey.IPV6_DST_LO) != 0) p.add("ipv6_dst=" + ipv6Masked(m, FlowKey.IPV6_DST_HI));
+        if (m.mask(FlowKey.NW_SRC) != 0) p.add((arp ? "arp_spa=" : "nw_src=") + ipv4Masked(m.value(FlowKey.NW_SRC), m.mask(FlowKey.NW_SRC)));
+        if (m.mask(FlowKey.NW_DST) != 0) p.add((arp ? "arp_tpa=" : "nw_dst=") + ipv4Masked(m.value(FlowKey.NW_DST), m.mask(FlowKey.NW_DST)));
+        if (!skipProto && m.mask(FlowKey.NW_PROTO) != 0) p.add((arp ? "arp_op=" : "nw_proto=") + numMasked(m, NW_PROTO));
+        if (m.mask(FlowKey.NW_TOS) != 0) p.add("nw_tos=" + numMasked(m, NW_TOS));
+        if (m.mask(FlowKey.NW_ECN) != 0) p.add("nw_ecn=" + numMasked(m, NW_ECN));
+        if (m.mask(FlowKey.NW_TTL) != 0) p.add("nw_ttl=" + numMasked(m, NW_TTL));
+        if (m.mask(FlowKey.NW_FRAG) != 0) p.add("nw_frag=" + frag(m.value(FlowKey.NW_FRAG), m.mask(FlowKey.NW_FRAG)));
+        boolean icmp = (ip4 && proto == 1) || (ip6 && proto == 58);
+        if (m.mask(FlowKey.TP_SRC) != 0) p.add(icmp ? "icmp_type=" + numMasked(m, ICMP_TYPE) : "tp_src=" + numMasked(m, TP_SRC));
+        if (m.mask(FlowKey.TP_DST) != 0) p.add(icmp ? "icmp_code=" + numMasked(m, ICMP_CODE) : "tp_dst=" + numMasked(m, TP_DST));
+        if (m.mask(FlowKey.TCP_FLAGS) != 0) p.add("tcp_flags=" + tcpFlags(m.value(FlowKey.TCP_FLAGS), m.mask(FlowKey.TCP_FLAGS)));
+        return String.join(",", p);
+    }
+
+    private static void hexField(List<String> p, Match m, Field f) {
+        if (m.mask(f.word) != 0) p.add(f.ofName + "=" + hexMasked(m, f));
+    }
+
+    private static String hexMasked(Match m, Field f) {
+        long v = m.value(f.word), k = m.mask(f.word);
+        return "0x" + Long.toHexString(v) + (k == f.fullMask() ? "" : "/0x" + Long.toHexString(k));
+    }
+
+    /** Decimal when exact, hex value/mask otherwise (as OVS prints masked ports). */
+    private static String numMasked(Match m, Field f) {
+        long v = m.value(f.word), k = m.mask(f.word);
+        if (k == f.fullMask()) return Long.toString(v);
+        return "0x" + Long.toHexString(v) + "/0x" + Long.toHexString(k);
+    }
+
+    private static String macMasked(Match m, Field f) {
+        long v = m.value(f.word), k = m.mask(f.word);
+        return Ethernet.format(v) + (k == f.fullMask() ? "" : "/" + Ethernet.format(k));
+    }
+
+    /** OVS's vlan_tci views: dl_vlan / dl_vlan_pcp when they say it all, else vlan_tci=0xV[/0xM]. */
+    private static void vlan(List<String> p, Match m) {
+        long v = m.value(FlowKey.VLAN_TCI), k = m.mask(FlowKey.VLAN_TCI);
+        if (k == 0) return;
+        long vid = k & 0x0fff, pcp = k & 0xe000, cfi = k & FlowKey.VLAN_PRESENT;
+        if (cfi != 0 && (v & FlowKey.VLAN_PRESENT) != 0 && (vid == 0 || vid == 0x0fff) && (pcp == 0 || pcp == 0xe000)
+                && (vid != 0 || pcp != 0) && (k & ~0xffffL) == 0) {
+            if (vid != 0) p.add("dl_vlan=" + (v & 0x0fff));
+            if (pcp != 0) p.add("dl_vlan_pcp=" + ((v >>> 13) & 7));
+        } else if (k == 0xffff) {
+            p.add(String.format(Locale.ROOT, "vlan_tci=0x%04x", v));
+        } else {
+            p.add(String.format(Locale.ROOT, "vlan_tci=0x%04x/0x%04x", v, k));
+        }
+    }
+
+    static String ipv4(long v) {
+        return ((v >>> 24) & 255) + "." + ((v >>> 16) & 255) + "." + ((v >>> 8) & 255) + "." + (v & 255);
+    }
+
+    /** Prefix length of a contiguous mask, or -1. */
+    private static int prefix(long mask, int bits) {
+        int ones = Long.bitCount(mask);
+        long want = ones == 0 ? 0 : (bits == 64 && ones == 64) ? -1L : ((1L << ones) - 1) << (bits - ones);
+        return mask == want ? ones : -1;
+    }
+
+    static String ipv4Masked(long v, long k) {
+        if (k == 0xffffffffL) return ipv4(v);
+        int len = prefix(k, 32);
+        return ipv4(v) + "/" + (len >= 0 ? Integer.toString(len) : ipv4(k));
+    }
+
+    private static String ipv6Masked(Match m, int w) {
+        long hi = m.value(w), lo = m.value(w + 1), mh = m.mask(w), ml = m.mask(w + 1);
+        String a = ipv6(hi, lo);
+        if (mh == -1L && ml == -1L) return a;
+        int len = -1;
+        if (ml == 0) len = prefix(mh, 64);
+        else if (mh == -1L) { int l2 = prefix(ml, 64); len = l2 < 0 ? -1 : 64 + l2; }
+        return a + "/" + (len >= 0 ? Integer.toString(len) : ipv6(mh, ml));
+    }
+
+    private static String frag(long v, long k) {
+        for (int i = 0; i < FlowParser.FRAG_NAMES.length; i++)
+            if (FlowParser.FRAG_VALUES[i][0] == k && FlowParser.FRAG_VALUES[i][1] == v) return FlowParser.FRAG_NAMES[i];
+        return v + "/" + k;
+    }
+
+    /** "+syn-ack" when only named flags are masked, "syn|ack" when all 12 bits are, else 0xV/0xM. */
+    private static String tcpFlags(long v, long k) {
+        if (k == 0xfff && v != 0 && (v & ~0x1ffL) == 0) {
+            StringBuilder sb = new StringBuilder();
+            for (int b = 0; b < 9; b++) if ((v & (1L << b)) != 0) sb.append(sb.isEmpty() ? "" : "|").append(FlowParser.TCP_FLAG_NAMES[b]);
+            return sb.toString();
+        }
+        if (k != 0 && (k & ~0x1ffL) == 0) {
+            StringBuilder sb = new StringBuilder();
+            for (int b = 0; b < 9; b++)
+                if ((k & (1L << b)) != 0) sb.append((v & (1L << b)) != 0 ? '+' : '-').append(FlowParser.TCP_FLAG_NAMES[b]);
+            return sb.toString();
+        }
+        return "0x" + Long.toHexString(v) + (k == 0xfff ? "" : "/0x" + Long.toHexString(k));
+    }
+
+    /** A field value in the field's notation (decimal, 0x-hex, MAC, dotted IPv4; IPv6 needs {@link #ipv6}). */
     static String value(Field f, long v) {
         return switch (f.format) {
-            case DEC -> Long.toString(v);
+            case DEC -> Long.toUnsignedString(v);
             case HEX -> "0x" + Long.toHexString(v);
             case MAC -> Ethernet.format(v);
-            case IPV4 -> ((v >>> 24) & 255) + "." + ((v >>> 16) & 255) + "." + ((v >>> 8) & 255) + "." + (v & 255);
-            case IPV6 -> Long.toHexString(v);
+            case IPV4 -> ipv4(v);
+            case IPV6 -> "0x" + Long.toHexString(v);
         };
     }
 
+    /** RFC 5952 text: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::". */
     static String ipv6(long hi, long lo) {
-        byte[] b = new byte[16];
+        int[] g = new int[8];
+        for (int i = 0; i < 4; i++) {
+            g[i] = (int) (hi >>> (48 - 16 * i)) & 0xffff;
+            g[4 + i] = (int) (lo >>> (48 - 16 * i)) & 0xffff;
+        }
+        int bestAt = -1, bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (g[i] != 0) { i++; continue; }
+            int j = i;
+            while (j < 8 && g[j] == 0) j++;
+            if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (hi >>> (56 - 8 * i));
-            b[8 + i] = (byte) (lo >>> (56 - 8 * i));
+            if (i == bestAt) {
+                sb.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != ':') sb.append(':');
+            sb.append(Integer.toHexString(g[i]));
         }
-        try {
-            String s = java.net.InetAddress.getByAddress(b).getHostAddress();
-            return s.replaceAll("(^|:)0(:0)+(:|$)", "::").replaceFirst(":::", "::");
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return sb.toString();
     }
 
     public static String actions(List<Action> actions) {
@@ -87,25 +244,53 @@ public final class FlowFormat {
         return sb.toString();
     }
 
+    private static String sub(Field f, int ofs, int n) {
+        return f.ofName + "[" + ofs + ".." + (ofs + n - 1) + "]";
+    }
+
     static String action(Action a) {
         return switch (a) {
             case Action.Output o -> "output:" + o.port();
             case Action.InPort i -> "IN_PORT";
             case Action.Normal n -> "NORMAL";
             case Action.Flood f -> f.all() ? "ALL" : "FLOOD";
-            case Action.SetField s -> s.field().words() == 2
-                    ? "set_field:" + ipv6(s.value(), s.valueLo()) + "->" + s.field().ofName
-                    : s.mask() == s.field().fullMask()
-                        ? "set_field:" + value(s.field(), s.value()) + "->" + s.field().ofName
-                        : "set_field:" + value(s.field(), s.value()) + "/" + value(s.field(), s.mask()) + "->" + s.field().ofName;
+            case Action.SetField s -> setField(s);
             case Action.PushVlan p -> "push_vlan:0x" + Integer.toHexString(p.ethertype());
             case Action.StripVlan s -> "strip_vlan";
             case Action.DecTtl d -> "dec_ttl";
-            case Action.Move m -> "move:" + m.src().ofName + "[" + m.srcOfs() + ".." + (m.srcOfs() + m.nBits() - 1) + "]->"
-                    + m.dst().ofName + "[" + m.dstOfs() + ".." + (m.dstOfs() + m.nBits() - 1) + "]";
-            case Action.Resubmit r -> "resubmit(" + (r.port() < 0 ? "" : Integer.toString(r.port())) + "," + (r.table() < 0 ? "" : Integer.toString(r.table())) + ")";
+            case Action.Move m -> "move:" + sub(m.src(), m.srcOfs(), m.nBits()) + "->" + sub(m.dst(), m.dstOfs(), m.nBits());
+            case Action.Resubmit r -> r.table() < 0 && r.port() >= 0 ? "resubmit:" + r.port()
+                    : "resubmit(" + (r.port() < 0 ? "" : Integer.toString(r.port())) + "," + (r.table() < 0 ? "" : Integer.toString(r.table())) + ")";
             case Action.GotoTable g -> "goto_table:" + g.table();
             case Action.WriteMetadata w -> "write_metadata:0x" + Long.toHexString(w.value()) + (w.mask() == -1L ? "" : "/0x" + Long.toHexString(w.mask()));
         };
+    }
+
+    private static String setField(Action.SetField s) {
+        Field f = s.field();
+        long v = s.value(), k = s.mask();
+        if (f.words() == 2) {
+            String addr = ipv6(v, s.valueLo());
+            if (k == -1L && s.maskLo() == -1L) return "set_field:" + addr + "->" + f.ofName;
+            return "set_field:" + addr + "/" + ipv6(k, s.maskLo()) + "->" + f.ofName;
+        }
+        if (f == VLAN_TCI && (v & FlowKey.VLAN_PRESENT) != 0) {
+            if (k == (0x0fff | FlowKey.VLAN_PRESENT)) return "mod_vlan_vid:" + (v & 0x0fff);
+            if (k == (0xe000 | FlowKey.VLAN_PRESENT)) return "mod_vlan_pcp:" + ((v >>> 13) & 7);
+        }
+        if (k == f.fullMask()) {
+            switch (f) {
+                case DL_SRC, DL_DST -> { return "mod_" + f.ofName + ":" + Ethernet.format(v); }
+                case NW_SRC, NW_DST -> { return "mod_" + f.ofName + ":" + ipv4(v); }
+                case TP_SRC, TP_DST, NW_TTL -> { return "mod_" + f.ofName + ":" + v; }
+                case NW_TOS -> { if ((v & 3) == 0) return "mod_nw_tos:" + v; }
+                default -> { }
+            }
+        }
+        int ofs = Long.numberOfTrailingZeros(k), n = Long.bitCount(k);
+        boolean contiguous = k != 0 && (n == 64 || (k >>> ofs) == (1L << n) - 1);
+        if (k == f.fullMask() && f != NW_TOS) return "set_field:" + value(f, v) + "->" + f.ofName;
+        if (contiguous) return "load:0x" + Long.toHexString(v >>> ofs) + "->" + sub(f, ofs, n);
+        return "set_field:" + value(f, v) + "/" + value(f, k) + "->" + f.ofName;
     }
 }

@@ -1,101 +1,945 @@
 package io.xvio.datapath;
 
-import java.util.ArrayList;
-import java.util.List;
+import io.xvio.packet.FlowKey;
+
+import java.math.BigInteger;
+import java.util.*;
+
+import static io.xvio.datapath.Field.*;
 
 /**
- * Parses flows in ovs-ofctl syntax: comma- or space-separated match fields and attributes, then
- * {@code actions=} with a comma-separated action list. Today's datapath matches {@code in_port} only; any other
- * field is rejected with its name and position, never silently ignored.
+ * Parses flows in the syntax of {@code ovs-ofctl add-flow} (ovs-ofctl(8), ovs-fields(7), ovs-actions(7)): match
+ * fields, shorthands and flow attributes separated by commas or white space, then {@code actions=} and a list of
+ * actions separated by commas. Keywords are case-insensitive. Field prerequisites are enforced as OVS does
+ * (e.g. {@code nw_src} needs {@code ip} or {@code arp}, {@code tp_dst} needs {@code tcp}, {@code udp} or
+ * {@code sctp}), whatever order the fields are written in; two fields that contradict each other on the same
+ * bits are an error rather than "last one wins". Every error is a {@link FlowSyntaxException} naming the
+ * offending token and its 0-based position; a bad flow never yields a partial flow.
+ *
+ * <p>Also accepted: the output of {@code dump-flows} (its {@code duration}, {@code n_packets}, {@code n_bytes},
+ * {@code idle_age} and {@code hard_age} are ignored, as ovs-ofctl does), {@code key:value} for {@code key=value}
+ * in matches, {@code action(arg)} for {@code action:arg}, NXM/OXM field names in {@code load} and {@code move}
+ * ({@code NXM_NX_REG0[0..15]}), and the aliases {@code eth_src}, {@code ip_src}, {@code tcp_dst},
+ * {@code icmpv4_type}, {@code vlan_vid}, ... An empty action list means drop, as in ovs-ofctl.
  */
 public final class FlowParser {
-    private static final Action DROP = new Action.WriteMetadata(0, 0);   // placeholder removed before returning
-
     private FlowParser() {}
 
+    /** What must be matched exactly before a field may be matched or set. */
+    enum Need { NONE, IPV4_OR_ARP, IP_OR_ARP, IP, IPV4, IPV6, ARP, L4, TCP, UDP, SCTP, ICMP, ICMPV4, ICMPV6 }
+
+    /** How a field name's value maps onto the key (most map 1:1 onto a {@link Field}). */
+    enum Kind { PLAIN, DL_VLAN, VLAN_PCP, VLAN_VID, IP_DSCP, NW_TOS, NW_FRAG, TCP_FLAGS }
+
+    record Def(String name, Field field, Need need, Kind kind, boolean maskable) {}
+
+    /** Match and set_field names. */
+    private static final Map<String, Def> FIELDS = new HashMap<>();
+    /** Names usable as load/move subfields (fields that are one {@link Field}, plus NXM/OXM names). */
+    private static final Map<String, Def> SUBFIELDS = new HashMap<>();
+    /** Fields the datapath can rewrite (set_field, load, move destinations). */
+    private static final Set<Field> SETTABLE = EnumSet.of(DL_SRC, DL_DST, VLAN_TCI, NW_SRC, NW_DST, ARP_SPA, ARP_TPA,
+            TP_SRC, TP_DST, NW_TOS, NW_TTL, IPV6_SRC, IPV6_DST, METADATA, REG0, REG1, REG2, REG3, REG4, REG5, REG6, REG7);
+
+    private static void def(String name, Field f, Need need, Kind kind, boolean maskable) {
+        Def d = new Def(name, f, need, kind, maskable);
+        FIELDS.put(name, d);
+        if (kind == Kind.PLAIN || kind == Kind.NW_TOS || kind == Kind.NW_FRAG || kind == Kind.TCP_FLAGS)
+            SUBFIELDS.put(name, new Def(name, f, need, Kind.PLAIN, true));
+    }
+
+    private static void nxm(String name, Field f, Need need) {
+        SUBFIELDS.put(name.toLowerCase(Locale.ROOT), new Def(name, f, need, Kind.PLAIN, true));
+    }
+
+    static {
+        def("in_port", IN_PORT, Need.NONE, Kind.PLAIN, false);
+        def("metadata", METADATA, Need.NONE, Kind.PLAIN, true);
+        for (int r = 0; r < 8; r++) def("reg" + r, Field.valueOf("REG" + r), Need.NONE, Kind.PLAIN, true);
+        for (String n : List.of("dl_src", "eth_src")) def(n, DL_SRC, Need.NONE, Kind.PLAIN, true);
+        for (String n : List.of("dl_dst", "eth_dst")) def(n, DL_DST, Need.NONE, Kind.PLAIN, true);
+        for (String n : List.of("dl_type", "eth_type")) def(n, DL_TYPE, Need.NONE, Kind.PLAIN, false);
+        def("vlan_tci", VLAN_TCI, Need.NONE, Kind.PLAIN, true);
+        def("dl_vlan", VLAN_TCI, Need.NONE, Kind.DL_VLAN, false);
+        def("dl_vlan_pcp", VLAN_TCI, Need.NONE, Kind.VLAN_PCP, false);
+        def("vlan_pcp", VLAN_TCI, Need.NONE, Kind.VLAN_PCP, false);
+        def("vlan_vid", VLAN_TCI, Need.NONE, Kind.VLAN_VID, true);
+        def("nw_src", NW_SRC, Need.IPV4_OR_ARP, Kind.PLAIN, true);
+        def("nw_dst", NW_DST, Need.IPV4_OR_ARP, Kind.PLAIN, true);
+        for (String n : List.of("ip_src", "ipv4_src")) def(n, NW_SRC, Need.IPV4, Kind.PLAIN, true);
+        for (String n : List.of("ip_dst", "ipv4_dst")) def(n, NW_DST, Need.IPV4, Kind.PLAIN, true);
+        def("nw_proto", NW_PROTO, Need.IP_OR_ARP, Kind.PLAIN, false);
+        def("ip_proto", NW_PROTO, Need.IP, Kind.PLAIN, false);
+        def("nw_tos", NW_TOS, Need.IP, Kind.NW_TOS, false);
+        def("ip_dscp", NW_TOS, Need.IP, Kind.IP_DSCP, false);
+        for (String n : List.of("nw_ecn", "ip_ecn")) def(n, NW_ECN, Need.IP, Kind.PLAIN, false);
+        for (String n : List.of("nw_ttl", "ip_ttl")) def(n, NW_TTL, Need.IP, Kind.PLAIN, false);
+        for (String n : List.of("nw_frag", "ip_frag")) def(n, NW_FRAG, Need.IP, Kind.NW_FRAG, true);
+        def("tp_src", TP_SRC, Need.L4, Kind.PLAIN, true);
+        def("tp_dst", TP_DST, Need.L4, Kind.PLAIN, true);
+        def("tcp_src", TP_SRC, Need.TCP, Kind.PLAIN, true);
+        def("tcp_dst", TP_DST, Need.TCP, Kind.PLAIN, true);
+        def("udp_src", TP_SRC, Need.UDP, Kind.PLAIN, true);
+        def("udp_dst", TP_DST, Need.UDP, Kind.PLAIN, true);
+        def("sctp_src", TP_SRC, Need.SCTP, Kind.PLAIN, true);
+        def("sctp_dst", TP_DST, Need.SCTP, Kind.PLAIN, true);
+        def("icmp_type", ICMP_TYPE, Need.ICMP, Kind.PLAIN, false);
+        def("icmp_code", ICMP_CODE, Need.ICMP, Kind.PLAIN, false);
+        def("icmpv4_type", ICMP_TYPE, Need.ICMPV4, Kind.PLAIN, false);
+        def("icmpv4_code", ICMP_CODE, Need.ICMPV4, Kind.PLAIN, false);
+        def("icmpv6_type", ICMP_TYPE, Need.ICMPV6, Kind.PLAIN, false);
+        def("icmpv6_code", ICMP_CODE, Need.ICMPV6, Kind.PLAIN, false);
+        def("arp_op", ARP_OP, Need.ARP, Kind.PLAIN, false);
+        def("arp_spa", ARP_SPA, Need.ARP, Kind.PLAIN, true);
+        def("arp_tpa", ARP_TPA, Need.ARP, Kind.PLAIN, true);
+        def("ipv6_src", IPV6_SRC, Need.IPV6, Kind.PLAIN, true);
+        def("ipv6_dst", IPV6_DST, Need.IPV6, Kind.PLAIN, true);
+        def("tcp_flags", TCP_FLAGS, Need.TCP, Kind.TCP_FLAGS, true);
+
+        nxm("NXM_OF_IN_PORT", IN_PORT, Need.NONE);
+        nxm("NXM_OF_ETH_DST", DL_DST, Need.NONE);
+        nxm("NXM_OF_ETH_SRC", DL_SRC, Need.NONE);
+        nxm("NXM_OF_ETH_TYPE", DL_TYPE, Need.NONE);
+        nxm("NXM_OF_VLAN_TCI", VLAN_TCI, Need.NONE);
+        nxm("NXM_OF_IP_TOS", NW_TOS, Need.IP);
+        nxm("NXM_OF_IP_PROTO", NW_PROTO, Need.IP_OR_ARP);
+        nxm("NXM_OF_IP_SRC", NW_SRC, Need.IPV4);
+        nxm("NXM_OF_IP_DST", NW_DST, Need.IPV4);
+        nxm("NXM_OF_TCP_SRC", TP_SRC, Need.TCP);
+        nxm("NXM_OF_TCP_DST", TP_DST, Need.TCP);
+        nxm("NXM_OF_UDP_SRC", TP_SRC, Need.UDP);
+        nxm("NXM_OF_UDP_DST", TP_DST, Need.UDP);
+        nxm("NXM_OF_ICMP_TYPE", ICMP_TYPE, Need.ICMPV4);
+        nxm("NXM_OF_ICMP_CODE", ICMP_CODE, Need.ICMPV4);
+        nxm("NXM_OF_ARP_OP", ARP_OP, Need.ARP);
+        nxm("NXM_OF_ARP_SPA", ARP_SPA, Need.ARP);
+        nxm("NXM_OF_ARP_TPA", ARP_TPA, Need.ARP);
+        for (int r = 0; r < 8; r++) nxm("NXM_NX_REG" + r, Field.valueOf("REG" + r), Need.NONE);
+        nxm("NXM_NX_IPV6_SRC", IPV6_SRC, Need.IPV6);
+        nxm("NXM_NX_IPV6_DST", IPV6_DST, Need.IPV6);
+        nxm("NXM_NX_IP_ECN", NW_ECN, Need.IP);
+        nxm("NXM_NX_IP_TTL", NW_TTL, Need.IP);
+        nxm("NXM_NX_IP_FRAG", NW_FRAG, Need.IP);
+        nxm("NXM_NX_TCP_FLAGS", TCP_FLAGS, Need.TCP);
+        nxm("NXM_NX_ICMPV6_TYPE", ICMP_TYPE, Need.ICMPV6);
+        nxm("NXM_NX_ICMPV6_CODE", ICMP_CODE, Need.ICMPV6);
+        nxm("OXM_OF_METADATA", METADATA, Need.NONE);
+        nxm("OXM_OF_ETH_DST", DL_DST, Need.NONE);
+        nxm("OXM_OF_ETH_SRC", DL_SRC, Need.NONE);
+        nxm("OXM_OF_ETH_TYPE", DL_TYPE, Need.NONE);
+        nxm("OXM_OF_IP_PROTO", NW_PROTO, Need.IP);
+        nxm("OXM_OF_IPV4_SRC", NW_SRC, Need.IPV4);
+        nxm("OXM_OF_IPV4_DST", NW_DST, Need.IPV4);
+        nxm("OXM_OF_TCP_SRC", TP_SRC, Need.TCP);
+        nxm("OXM_OF_TCP_DST", TP_DST, Need.TCP);
+        nxm("OXM_OF_UDP_SRC", TP_SRC, Need.UDP);
+        nxm("OXM_OF_UDP_DST", TP_DST, Need.UDP);
+        nxm("OXM_OF_SCTP_SRC", TP_SRC, Need.SCTP);
+        nxm("OXM_OF_SCTP_DST", TP_DST, Need.SCTP);
+        nxm("OXM_OF_ICMPV4_TYPE", ICMP_TYPE, Need.ICMPV4);
+        nxm("OXM_OF_ICMPV4_CODE", ICMP_CODE, Need.ICMPV4);
+        nxm("OXM_OF_ICMPV6_TYPE", ICMP_TYPE, Need.ICMPV6);
+        nxm("OXM_OF_ICMPV6_CODE", ICMP_CODE, Need.ICMPV6);
+        nxm("OXM_OF_ARP_OP", ARP_OP, Need.ARP);
+        nxm("OXM_OF_ARP_SPA", ARP_SPA, Need.ARP);
+        nxm("OXM_OF_ARP_TPA", ARP_TPA, Need.ARP);
+        nxm("OXM_OF_IPV6_SRC", IPV6_SRC, Need.IPV6);
+        nxm("OXM_OF_IPV6_DST", IPV6_DST, Need.IPV6);
+    }
+
+    /** Shorthands: name, dl_type, nw_proto (-1: none). */
+    private static final Map<String, int[]> SHORTHANDS = Map.ofEntries(
+            Map.entry("ip", new int[] {0x0800, -1}), Map.entry("ipv6", new int[] {0x86dd, -1}),
+            Map.entry("arp", new int[] {0x0806, -1}), Map.entry("icmp", new int[] {0x0800, 1}),
+            Map.entry("tcp", new int[] {0x0800, 6}), Map.entry("udp", new int[] {0x0800, 17}),
+            Map.entry("sctp", new int[] {0x0800, 132}), Map.entry("icmp6", new int[] {0x86dd, 58}),
+            Map.entry("tcp6", new int[] {0x86dd, 6}), Map.entry("udp6", new int[] {0x86dd, 17}),
+            Map.entry("sctp6", new int[] {0x86dd, 132}));
+
+    /** dump-flows statistics that ovs-ofctl ignores when they are fed back in. */
+    private static final Set<String> IGNORED = Set.of("duration", "n_packets", "n_bytes", "idle_age", "hard_age");
+
+    static final String[] TCP_FLAG_NAMES = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"};
+    /** nw_frag names, as OVS's table: the first entry with a name is what parsing gives. */
+    static final String[] FRAG_NAMES = {"no", "first", "later", "yes", "not_later"};
+    static final int[][] FRAG_VALUES = {{3, 0}, {3, 1}, {3, 3}, {1, 1}, {2, 0}};   // {mask, value}
+
+    // ------------------------------------------------------------------------------------------ entry points
+
+    /** Parses an add-flow flow: match, attributes and actions ({@code actions=} is required). */
     public static Flow parse(String text) {
-        if (text == null) throw new FlowSyntaxException("", 0, "empty flow");
-        int a = indexOfActions(text);
-        if (a < 0) throw new FlowSyntaxException(text, text.length(), "missing \"actions=\"");
-        int priority = Flow.DEFAULT_PRIORITY;
-        int inPort = -1;
-        Match m = new Match();
-        // match part: tokens separated by ',' or whitespace
-        int i = 0;
-        String match = text.substring(0, a);
-        while (i < match.length()) {
-            char c = match.charAt(i);
-            if (c == ',' || Character.isWhitespace(c)) { i++; continue; }
-            int end = i;
-            while (end < match.length() && match.charAt(end) != ',' && !Character.isWhitespace(match.charAt(end))) end++;
-            String tok = match.substring(i, end);
-            int eq = tok.indexOf('=');
-            String key = eq < 0 ? tok : tok.substring(0, eq);
-            String val = eq < 0 ? null : tok.substring(eq + 1);
-            switch (key) {
-                case "priority" -> priority = number(text, i + eq + 1, val, 0, 65535, "priority");
-                case "in_port" -> inPort = number(text, i + eq + 1, val, 1, 0xfeff, "in_port");
-                case "table" -> {
-                    int t = number(text, i + eq + 1, val, 0, 254, "table");
-                    if (t != 0) throw new FlowSyntaxException(text, i, "table " + t + " is not supported yet (only table 0)");
+        Parsed p = new Parser(text, false, false).run();
+        return new Flow(p.table < 0 ? 0 : p.table, p.priority, p.cookie, p.match, p.actions, p.idle, p.hard, p.text.strip());
+    }
+
+    /**
+     * Parses a flow selection for del-flows, mod-flows or dump-flows: a match with optional {@code table=},
+     * {@code priority=} (what --strict compares; 32768 by default), {@code cookie=V/M} ({@code cookie=V}: all
+     * bits), {@code out_port=} and, for mod-flows, {@code actions=}. Timeouts are accepted and ignored, so a
+     * dump-flows line can be fed back in.
+     */
+    public static FlowSpec parseSpec(String text, boolean strict) {
+        Parsed p = new Parser(text, true, strict).run();
+        return new FlowSpec(p.table, p.priority, p.cookie, p.cookieMask, p.match, p.outPort, strict, p.actions, p.text.strip());
+    }
+
+    private record Parsed(String text, int table, int priority, long cookie, long cookieMask, Match match,
+                          List<Action> actions, int idle, int hard, int outPort) {}
+
+    // ------------------------------------------------------------------------------------------ the parser
+
+    private static boolean isDelim(char c) { return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+    private static String lower(String s) { return s.toLowerCase(Locale.ROOT); }
+
+    private static final class Parser {
+        final String text;
+        final boolean spec, strict;
+        final long[] value = new long[FlowKey.WORDS], mask = new long[FlowKey.WORDS];
+        /** Fields used, for the prerequisite check after the whole match is read. */
+        final List<Object[]> uses = new ArrayList<>();   // {Need, name, position}
+        final Set<String> attrs = new HashSet<>();
+        int table = -1, priority = Flow.DEFAULT_PRIORITY, idle, hard, outPort = -1;
+        long cookie, cookieMask;
+
+        Parser(String text, boolean spec, boolean strict) {
+            this.text = text == null ? "" : text;
+            this.spec = spec;
+            this.strict = strict;
+        }
+
+        FlowSyntaxException err(int pos, String msg) {
+            return new FlowSyntaxException(text, Math.max(0, Math.min(pos, text.length())), msg);
+        }
+
+        Parsed run() {
+            int n = text.length();
+            int actTok = -1, actVal = -1;
+            for (int i = 0; i < n; i++) {
+                if (i > 0 && !isDelim(text.charAt(i - 1))) continue;
+                if (text.regionMatches(true, i, "actions=", 0, 8)) { actTok = i; actVal = i + 8; break; }
+                if (text.regionMatches(true, i, "action=", 0, 7)) { actTok = i; actVal = i + 7; break; }
+            }
+            matchPart(actTok < 0 ? n : actTok);
+            if (actTok < 0 && !spec) throw err(n, "missing \"actions=\" (write \"actions=drop\" to drop)");
+            checkPrereqs();
+            Match m = new Match();
+            for (int w = 0; w < FlowKey.WORDS; w++) if (mask[w] != 0) m.setWord(w, value[w], mask[w]);
+            List<Action> actions = actTok < 0 ? null : actions(actVal);
+            return new Parsed(text, table, priority, cookie, cookieMask, m, actions, idle, hard, outPort);
+        }
+
+        // -------------------------------------------------------------------------------------- match
+
+        void matchPart(int end) {
+            int i = 0;
+            while (i < end) {
+                if (isDelim(text.charAt(i))) { i++; continue; }
+                int s = i;
+                while (i < end && !isDelim(text.charAt(i))) i++;
+                String tok = text.substring(s, i);
+                int sep = -1;
+                for (int k = 0; k < tok.length(); k++) if (tok.charAt(k) == '=' || tok.charAt(k) == ':') { sep = k; break; }
+                String key = sep < 0 ? tok : tok.substring(0, sep);
+                String val = sep < 0 ? null : tok.substring(sep + 1);
+                int vpos = s + sep + 1;
+                if (key.isEmpty()) throw err(s, "missing field name before \"" + tok + "\"");
+                String k = lower(key);
+                if (IGNORED.contains(k)) continue;
+                if (k.equals("actions") || k.equals("action")) throw err(s, "\"" + tok + "\": write \"actions=\" followed by the actions");
+                int[] sh = SHORTHANDS.get(k);
+                if (sh != null) {
+                    if (val != null) throw err(s, "\"" + key + "\" is a shorthand and takes no value (\"" + tok + "\")");
+                    set(DL_TYPE.word, sh[0], 0xffff, key, s);
+                    if (sh[1] >= 0) set(NW_PROTO.word, sh[1], 0xff, key, s);
+                    continue;
                 }
-                default -> throw new FlowSyntaxException(text, i, "unsupported match field \"" + key + "\"");
+                Def d = FIELDS.get(k);
+                if (d == null && !isAttribute(k))
+                    throw err(s, "unknown field \"" + key + "\"" + (val == null ? "" : " in \"" + tok + "\""));
+                if (val == null) throw err(s, "\"" + key + "\" needs a value (\"" + key + "=...\")");
+                if (val.isEmpty()) throw err(vpos, "\"" + key + "\" needs a value (\"" + key + "=...\")");
+                if (d == null) attribute(k, key, val, s, vpos);
+                else field(d, key, val, s, vpos);
             }
-            i = end;
         }
-        List<Action> actions = parseActions(text, a + "actions=".length());
-        if (inPort >= 0) m.set(Field.IN_PORT, inPort, 0xffff);
-        return new Flow(0, priority, 0, m, actions, 0, 0, text.strip());
-    }
 
-    private static int indexOfActions(String text) {
-        int k = text.indexOf("actions=");
-        while (k > 0 && text.charAt(k - 1) != ',' && !Character.isWhitespace(text.charAt(k - 1))) k = text.indexOf("actions=", k + 1);
-        return k;
-    }
+        boolean isAttribute(String k) {
+            return switch (k) {
+                case "table", "priority", "cookie", "idle_timeout", "hard_timeout", "out_port" -> true;
+                default -> false;
+            };
+        }
 
-    private static List<Action> parseActions(String text, int start) {
-        List<Action> out = new ArrayList<>();
-        String s = text.substring(start);
-        if (s.isBlank()) throw new FlowSyntaxException(text, start, "empty action list (write \"actions=drop\" to drop)");
-        int i = 0;
-        while (i <= s.length()) {
-            int end = s.indexOf(',', i);
-            if (end < 0) end = s.length();
-            String tok = s.substring(i, end).strip();
-            int pos = start + i;
-            if (tok.isEmpty()) throw new FlowSyntaxException(text, pos, "empty action");
-            String lower = tok.toLowerCase();
-            if (lower.startsWith("output:")) {
-                out.add(new Action.Output(number(text, pos + 7, tok.substring(7), 1, 0xfeff, "output port")));
-            } else if (lower.matches("\\d+")) {
-                out.add(new Action.Output(number(text, pos, tok, 1, 0xfeff, "output port")));
+        void attribute(String k, String key, String val, int s, int vpos) {
+            if (!attrs.add(k)) throw err(s, "\"" + key + "\" is given twice");
+            switch (k) {
+                case "table" -> {
+                    int t = intIn(val, vpos, 0, spec ? 255 : Flow.TABLES - 1, "table");
+                    table = t == 255 ? FlowSpec.ALL_TABLES : t;
+                }
+                case "priority" -> priority = intIn(val, vpos, 0, 65535, "priority");
+                case "idle_timeout" -> idle = intIn(val, vpos, 0, 65535, "idle_timeout");
+                case "hard_timeout" -> hard = intIn(val, vpos, 0, 65535, "hard_timeout");
+                case "out_port" -> {
+                    if (!spec) throw err(s, "\"out_port\" selects flows: it is for del-flows and dump-flows, not add-flow");
+                    outPort = intIn(val, vpos, 0, 0xffff, "out_port");
+                }
+                case "cookie" -> {
+                    int slash = val.indexOf('/');
+                    if (slash < 0) {
+                        cookie = unsigned(val, vpos, 64, "cookie");
+                        cookieMask = -1L;
+                    } else {
+                        if (!spec) throw err(vpos + slash, "a flow addition cannot use a cookie mask (\"" + val + "\")");
+                        long m = unsigned(val.substring(slash + 1), vpos + slash + 1, 64, "cookie mask");
+                        cookie = unsigned(val.substring(0, slash), vpos, 64, "cookie") & m;
+                        cookieMask = m;
+                    }
+                }
+                default -> throw new IllegalStateException(k);
+            }
+        }
+
+        /** Adds bits to the match; returns whether any bit is matched (a /0 mask matches none). */
+        boolean set(int w, long v, long m, String name, int pos) {
+            v &= m;
+            if ((mask[w] & m & (value[w] ^ v)) != 0)
+                throw err(pos, "\"" + name + "\" contradicts an earlier field of this match");
+            mask[w] |= m;
+            value[w] |= v;
+            return m != 0;
+        }
+
+        void field(Def d, String key, String val, int s, int vpos) {
+            Field f = d.field();
+            int slash = val.indexOf('/');
+            if (slash >= 0 && !d.maskable())
+                throw err(vpos + slash, "\"" + key + "\" cannot be masked (\"" + val + "\")");
+            boolean used = switch (d.kind()) {
+                case DL_VLAN -> {
+                    long v = unsigned(val, vpos, 16, key);
+                    if (v == 0xffff) yield set(VLAN_TCI.word, 0, 0xffff, key, s);
+                    if (v > 0xfff) throw err(vpos, "dl_vlan " + v + " is outside 0..4095 (0xffff: untagged)");
+                    yield set(VLAN_TCI.word, v | FlowKey.VLAN_PRESENT, 0xfff | FlowKey.VLAN_PRESENT, key, s);
+                }
+                case VLAN_PCP -> {
+                    long p = intIn(val, vpos, 0, 7, key);
+                    yield set(VLAN_TCI.word, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT, key, s);
+                }
+                case VLAN_VID -> {
+                    long[] vm = valueMask(val, vpos, 13, key);
+                    yield set(VLAN_TCI.word, vm[0], vm[1], key, s);
+                }
+                case IP_DSCP -> set(NW_TOS.word, (long) intIn(val, vpos, 0, 63, key) << 2, 0xff, key, s);
+                case NW_TOS -> set(NW_TOS.word, tos(val, vpos, key), 0xff, key, s);
+                case NW_FRAG -> {
+                    long[] vm = frag(val, vpos, key);
+                    yield set(NW_FRAG.word, vm[0], vm[1], key, s);
+                }
+                case TCP_FLAGS -> {
+                    long[] vm = tcpFlags(val, vpos, key);
+                    yield set(TCP_FLAGS.word, vm[0], vm[1], key, s);
+                }
+                case PLAIN -> {
+                    if (f.words() == 2) {
+                        long[] a = ipv6Masked(val, vpos, key);
+                        boolean hi = set(f.word, a[0], a[2], key, s);
+                        yield set(f.word + 1, a[1], a[3], key, s) | hi;
+                    }
+                    long[] vm = valueMask(f, val, vpos, key);
+                    yield set(f.word, vm[0], vm[1], key, s);
+                }
+            };
+            // a fully wildcarded field (nw_src=0.0.0.0/0) matches nothing and needs no prerequisite
+            if (used && d.need() != Need.NONE) uses.add(new Object[] {d.need(), key, s});
+        }
+
+        void checkPrereqs() {
+            for (Object[] u : uses) {
+                Need need = (Need) u[0];
+                if (!satisfied(need)) throw err((Integer) u[2], "\"" + u[1] + "\" " + needText(need));
+            }
+        }
+
+        long exact(Field f) { return mask[f.word] == f.fullMask() ? value[f.word] : -1; }
+
+        boolean satisfied(Need need) {
+            long t = exact(DL_TYPE), p = exact(NW_PROTO);
+            boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806;
+            return switch (need) {
+                case NONE -> true;
+                case IPV4_OR_ARP -> ip4 || arp;
+                case IP_OR_ARP -> ip || arp;
+                case IP -> ip;
+                case IPV4 -> ip4;
+                case IPV6 -> ip6;
+                case ARP -> arp;
+                case L4 -> ip && (p == 6 || p == 17 || p == 132);
+                case TCP -> ip && p == 6;
+                case UDP -> ip && p == 17;
+                case SCTP -> ip && p == 132;
+                case ICMP -> (ip4 && p == 1) || (ip6 && p == 58);
+                case ICMPV4 -> ip4 && p == 1;
+                case ICMPV6 -> ip6 && p == 58;
+            };
+        }
+
+        static String needText(Need need) {
+            return switch (need) {
+                case NONE -> "";
+                case IPV4_OR_ARP -> "needs \"ip\" or \"arp\" (dl_type=0x0800 or 0x0806) in the match";
+                case IP_OR_ARP -> "needs \"ip\", \"ipv6\" or \"arp\" in the match";
+                case IP -> "needs \"ip\" or \"ipv6\" (dl_type=0x0800 or 0x86dd) in the match";
+                case IPV4 -> "needs \"ip\" (dl_type=0x0800) in the match";
+                case IPV6 -> "needs \"ipv6\" (dl_type=0x86dd) in the match";
+                case ARP -> "needs \"arp\" (dl_type=0x0806) in the match";
+                case L4 -> "needs \"tcp\", \"udp\" or \"sctp\" (or their IPv6 forms) in the match";
+                case TCP -> "needs \"tcp\" or \"tcp6\" in the match";
+                case UDP -> "needs \"udp\" or \"udp6\" in the match";
+                case SCTP -> "needs \"sctp\" or \"sctp6\" in the match";
+                case ICMP -> "needs \"icmp\" or \"icmp6\" in the match";
+                case ICMPV4 -> "needs \"icmp\" (ip,nw_proto=1) in the match";
+                case ICMPV6 -> "needs \"icmp6\" (ipv6,nw_proto=58) in the match";
+            };
+        }
+
+        // -------------------------------------------------------------------------------------- values
+
+        /** A value with an optional /mask in the field's own notation: {value, mask}, value already masked. */
+        long[] valueMask(Field f, String val, int vpos, String what) {
+            int slash = val.indexOf('/');
+            String v = slash < 0 ? val : val.substring(0, slash);
+            long full = f.fullMask();
+            long m = full;
+            long x = switch (f.format) {
+                case DEC, HEX -> unsigned(v, vpos, f.bits, what);
+                case MAC -> mac(v, vpos, what);
+                case IPV4 -> ipv4(v, vpos, what);
+                case IPV6 -> throw new IllegalStateException();
+            };
+            if (slash >= 0) {
+                String ms = val.substring(slash + 1);
+                int mpos = vpos + slash + 1;
+                m = switch (f.format) {
+                    case DEC, HEX -> unsigned(ms, mpos, f.bits, what + " mask");
+                    case MAC -> mac(ms, mpos, what + " mask");
+                    case IPV4 -> ipv4Mask(ms, mpos, what);
+                    case IPV6 -> throw new IllegalStateException();
+                };
+            }
+            return new long[] {x & m, m};
+        }
+
+        /** A number with an optional numeric /mask, both of at most bits bits. */
+        long[] valueMask(String val, int vpos, int bits, String what) {
+            int slash = val.indexOf('/');
+            long x = unsigned(slash < 0 ? val : val.substring(0, slash), vpos, bits, what);
+            long m = slash < 0 ? (1L << bits) - 1 : unsigned(val.substring(slash + 1), vpos + slash + 1, bits, what + " mask");
+            return new long[] {x & m, m};
+        }
+
+        long tos(String val, int vpos, String what) {
+            long t = intIn(val, vpos, 0, 255, what);
+            if ((t & 3) != 0) throw err(vpos, what + " " + t + " has ECN bits set: nw_tos is the DSCP in TOS position (a multiple of 4); use nw_ecn for ECN");
+            return t;
+        }
+
+        long[] frag(String val, int vpos, String what) {
+            String l = lower(val);
+            for (int i = 0; i < FRAG_NAMES.length; i++)
+                if (FRAG_NAMES[i].equals(l)) return new long[] {FRAG_VALUES[i][1], FRAG_VALUES[i][0]};
+            if (!val.isEmpty() && val.charAt(0) >= '0' && val.charAt(0) <= '9') return valueMask(val, vpos, 2, what);
+            throw err(vpos, what + " \"" + val + "\" is not one of no, yes, first, later, not_later");
+        }
+
+        long[] tcpFlags(String val, int vpos, String what) {
+            char c0 = val.charAt(0);
+            if (c0 >= '0' && c0 <= '9') return valueMask(val, vpos, 12, what);
+            long v = 0, m = 0;
+            if (c0 == '+' || c0 == '-') {
+                int i = 0;
+                while (i < val.length()) {
+                    char sign = val.charAt(i);
+                    if (sign != '+' && sign != '-') throw err(vpos + i, what + ": expected '+' or '-' before a flag name in \"" + val + "\"");
+                    int j = i + 1;
+                    while (j < val.length() && val.charAt(j) != '+' && val.charAt(j) != '-') j++;
+                    long bit = tcpFlag(val.substring(i + 1, j), vpos + i + 1, what);
+                    if ((m & bit) != 0) throw err(vpos + i, what + ": flag \"" + val.substring(i + 1, j) + "\" is given twice");
+                    m |= bit;
+                    if (sign == '+') v |= bit;
+                    i = j;
+                }
+                return new long[] {v, m};
+            }
+            int i = 0;
+            while (true) {
+                int j = val.indexOf('|', i);
+                if (j < 0) j = val.length();
+                v |= tcpFlag(val.substring(i, j), vpos + i, what);
+                if (j == val.length()) break;
+                i = j + 1;
+            }
+            return new long[] {v, 0xfff};
+        }
+
+        long tcpFlag(String name, int pos, String what) {
+            String l = lower(name);
+            for (int b = 0; b < TCP_FLAG_NAMES.length; b++) if (TCP_FLAG_NAMES[b].equals(l)) return 1L << b;
+            throw err(pos, what + ": unknown TCP flag \"" + name + "\" (fin, syn, rst, psh, ack, urg, ece, cwr, ns)");
+        }
+
+        int intIn(String s, int pos, long min, long max, String what) {
+            long v = unsigned(s, pos, 64, what);
+            if (v < min || v > max) throw err(pos, what + " " + Long.toUnsignedString(v) + " is outside " + min + ".." + max);
+            return (int) v;
+        }
+
+        /** An unsigned decimal or 0x-hex number of at most bits bits. */
+        long unsigned(String s, int pos, int bits, String what) {
+            BigInteger b = big(s, pos, what);
+            if (b.bitLength() > bits)
+                throw err(pos, what + " " + s + " does not fit in " + bits + " bits");
+            return b.longValue();
+        }
+
+        BigInteger big(String s, int pos, String what) {
+            if (s.isEmpty()) throw err(pos, what + " needs a value");
+            boolean hex = s.length() > 1 && s.charAt(0) == '0' && (s.charAt(1) == 'x' || s.charAt(1) == 'X');
+            String digits = hex ? s.substring(2) : s;
+            int radix = hex ? 16 : 10;
+            if (digits.isEmpty()) throw err(pos, what + " \"" + s + "\" is not a number");
+            for (int i = 0; i < digits.length(); i++) {
+                char c = digits.charAt(i);
+                boolean ok = (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+                if (!ok) throw err(pos, what + " \"" + s + "\" is not a number");
+            }
+            if (digits.length() > 40) throw err(pos, what + " " + s + " is too large");
+            return new BigInteger(digits, radix);
+        }
+
+        long mac(String s, int pos, String what) {
+            String[] p = s.split(":", -1);
+            if (p.length != 6) throw err(pos, what + " \"" + s + "\" is not a MAC address (xx:xx:xx:xx:xx:xx)");
+            long v = 0;
+            for (String x : p) {
+                int b = hexByte(x);
+                if (b < 0) throw err(pos, what + " \"" + s + "\" is not a MAC address (xx:xx:xx:xx:xx:xx)");
+                v = (v << 8) | b;
+            }
+            return v;
+        }
+
+        long ipv4(String s, int pos, String what) {
+            long v = parseIpv4(s);
+            if (v < 0) throw err(pos, what + " \"" + s + "\" is not an IPv4 address");
+            return v;
+        }
+
+        long ipv4Mask(String s, int pos, String what) {
+            if (!s.isEmpty() && s.indexOf('.') < 0) {
+                int len = intIn(s, pos, 0, 32, what + " prefix length");
+                return len == 0 ? 0 : (0xffffffffL << (32 - len)) & 0xffffffffL;
+            }
+            long v = parseIpv4(s);
+            if (v < 0) throw err(pos, what + " mask \"" + s + "\" is not a prefix length or an IPv4 mask");
+            return v;
+        }
+
+        /** {hi, lo, maskHi, maskLo}, values masked. */
+        long[] ipv6Masked(String val, int vpos, String what) {
+            int slash = val.indexOf('/');
+            String a = slash < 0 ? val : val.substring(0, slash);
+            long[] v = parseIpv6(a);
+            if (v == null) throw err(vpos, what + " \"" + a + "\" is not an IPv6 address");
+            long mh = -1L, ml = -1L;
+            if (slash >= 0) {
+                String ms = val.substring(slash + 1);
+                int mpos = vpos + slash + 1;
+                if (!ms.isEmpty() && ms.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    int len = intIn(ms, mpos, 0, 128, what + " prefix length");
+                    mh = len == 0 ? 0 : len >= 64 ? -1L : -1L << (64 - len);
+                    ml = len <= 64 ? 0 : len == 128 ? -1L : -1L << (128 - len);
+                } else {
+                    long[] m = parseIpv6(ms);
+                    if (m == null) throw err(mpos, what + " mask \"" + ms + "\" is not a prefix length or an IPv6 mask");
+                    mh = m[0];
+                    ml = m[1];
+                }
+            }
+            return new long[] {v[0] & mh, v[1] & ml, mh, ml};
+        }
+
+        // -------------------------------------------------------------------------------------- actions
+
+        List<Action> actions(int start) {
+            List<Action> out = new ArrayList<>();
+            int n = text.length();
+            int i = start, dropPos = -1, gotoPos = -1, wmPos = -1;
+            while (i < n) {
+                if (isDelim(text.charAt(i))) { i++; continue; }
+                int s = i, depth = 0;
+                while (i < n) {
+                    char c = text.charAt(i);
+                    if (c == '(' || c == '[') depth++;
+                    else if (c == ')' || c == ']') {
+                        if (depth == 0) throw err(i, "unbalanced \"" + c + "\" in \"" + text.substring(s, i + 1) + "\"");
+                        depth--;
+                    } else if (depth == 0 && isDelim(c)) break;
+                    i++;
+                }
+                if (depth != 0) throw err(s, "unbalanced brackets in \"" + text.substring(s) + "\"");
+                String tok = text.substring(s, i);
+                if (gotoPos >= 0) throw err(gotoPos, "goto_table must be the last action (\"" + tok + "\" follows it)");
+                if (wmPos >= 0 && !lower(tok).startsWith("goto_table"))
+                    throw err(wmPos, "write_metadata may only be followed by goto_table (\"" + tok + "\" follows it)");
+                if (lower(tok).equals("drop")) {
+                    if (dropPos < 0) dropPos = s;
+                    continue;
+                }
+                Action a = action(tok, s);
+                if (a instanceof Action.GotoTable) gotoPos = s;
+                if (a instanceof Action.WriteMetadata) wmPos = s;
+                out.add(a);
+            }
+            if (dropPos >= 0 && !out.isEmpty())
+                throw err(dropPos, "\"drop\" must not be accompanied by any other action or instruction");
+            return out;
+        }
+
+        Action action(String tok, int s) {
+            int cut = tok.length();
+            for (int k = 0; k < tok.length(); k++) {
+                char c = tok.charAt(k);
+                if (c == ':' || c == '=' || c == '(') { cut = k; break; }
+            }
+            String name = tok.substring(0, cut), l = lower(name);
+            String arg = null;
+            int apos = s + cut + 1;
+            if (cut < tok.length()) {
+                if (tok.charAt(cut) == '(') {
+                    int close = matching(tok, cut);
+                    if (close != tok.length() - 1) throw err(s + close + 1, "unexpected \"" + tok.substring(close + 1) + "\" after \"" + tok.substring(0, close + 1) + "\"");
+                    arg = tok.substring(cut + 1, close);
+                } else {
+                    arg = tok.substring(cut + 1);
+                }
+            }
+            if (name.isEmpty()) throw err(s, "missing action name in \"" + tok + "\"");
+            if (isDigits(name)) {
+                if (arg != null) throw err(s, "unknown action \"" + tok + "\"");
+                return new Action.Output(intIn(name, s, 1, 0xfeff, "output port"));
+            }
+            switch (l) {
+                case "in_port", "normal", "flood", "all", "strip_vlan", "pop_vlan", "dec_ttl" -> {
+                    if (arg != null && !(l.equals("dec_ttl") && arg.isEmpty() && tok.endsWith(")")))
+                        throw err(apos, "\"" + name + "\" takes no argument (\"" + tok + "\")");
+                    return switch (l) {
+                        case "in_port" -> new Action.InPort();
+                        case "normal" -> new Action.Normal();
+                        case "flood" -> new Action.Flood(false);
+                        case "all" -> new Action.Flood(true);
+                        case "dec_ttl" -> new Action.DecTtl();
+                        default -> new Action.StripVlan();
+                    };
+                }
+                case "local", "controller", "enqueue", "group", "meter", "learn", "ct", "note", "clone", "exit",
+                     "conjunction", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
+                     "mod_nw_ecn", "clear_actions", "write_actions", "sample", "check_pkt_larger" ->
+                        throw err(s, "action \"" + name + "\" is not supported by xvio");
+                default -> { }
+            }
+            if (arg == null || arg.isEmpty()) {
+                if (isKnownWithArg(l)) throw err(s, "\"" + name + "\" needs an argument (\"" + tok + "\")");
+                throw err(s, "unknown action \"" + tok + "\"");
+            }
+            return switch (l) {
+                case "output" -> output(arg, apos);
+                case "mod_vlan_vid" -> {
+                    long v = intIn(arg, apos, 0, 4095, "mod_vlan_vid");
+                    yield new Action.SetField(VLAN_TCI, v | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+                }
+                case "mod_vlan_pcp" -> {
+                    long p = intIn(arg, apos, 0, 7, "mod_vlan_pcp");
+                    yield new Action.SetField(VLAN_TCI, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
+                }
+                case "push_vlan" -> {
+                    int t = intIn(arg, apos, 0, 0xffff, "push_vlan ethertype");
+                    if (t != 0x8100 && t != 0x88a8) throw err(apos, "push_vlan ethertype must be 0x8100 or 0x88a8, not \"" + arg + "\"");
+                    yield new Action.PushVlan(t);
+                }
+                case "mod_dl_src" -> new Action.SetField(DL_SRC, mac(arg, apos, "mod_dl_src"), DL_SRC.fullMask());
+                case "mod_dl_dst" -> new Action.SetField(DL_DST, mac(arg, apos, "mod_dl_dst"), DL_DST.fullMask());
+                case "mod_nw_src" -> new Action.SetField(NW_SRC, ipv4(arg, apos, "mod_nw_src"), NW_SRC.fullMask());
+                case "mod_nw_dst" -> new Action.SetField(NW_DST, ipv4(arg, apos, "mod_nw_dst"), NW_DST.fullMask());
+                case "mod_tp_src" -> new Action.SetField(TP_SRC, intIn(arg, apos, 0, 65535, "mod_tp_src"), TP_SRC.fullMask());
+                case "mod_tp_dst" -> new Action.SetField(TP_DST, intIn(arg, apos, 0, 65535, "mod_tp_dst"), TP_DST.fullMask());
+                case "mod_nw_tos" -> new Action.SetField(NW_TOS, tos(arg, apos, "mod_nw_tos"), NW_TOS.fullMask());
+                case "mod_nw_ttl" -> new Action.SetField(NW_TTL, intIn(arg, apos, 0, 255, "mod_nw_ttl"), NW_TTL.fullMask());
+                case "set_field" -> setField(arg, apos);
+                case "load" -> load(arg, apos);
+                case "move" -> move(arg, apos);
+                case "resubmit" -> resubmit(arg, apos, tok.charAt(cut) == '(');
+                case "goto_table" -> {
+                    int t = intIn(arg, apos, 0, Flow.TABLES - 1, "goto_table");
+                    int from = Math.max(table, 0);
+                    if (t <= from) throw err(apos, "goto_table:" + t + " must name a later table than this flow's table " + from);
+                    yield new Action.GotoTable(t);
+                }
+                case "write_metadata" -> {
+                    long[] vm = valueMask(METADATA, arg, apos, "write_metadata");
+                    yield new Action.WriteMetadata(vm[0], vm[1]);
+                }
+                default -> throw err(s, "unknown action \"" + tok + "\"");
+            };
+        }
+
+        boolean isKnownWithArg(String l) {
+            return switch (l) {
+                case "output", "mod_vlan_vid", "mod_vlan_pcp", "push_vlan", "mod_dl_src", "mod_dl_dst", "mod_nw_src",
+                     "mod_nw_dst", "mod_tp_src", "mod_tp_dst", "mod_nw_tos", "mod_nw_ttl", "set_field", "load", "move",
+                     "resubmit", "goto_table", "write_metadata" -> true;
+                default -> false;
+            };
+        }
+
+        Action output(String arg, int apos) {
+            return switch (lower(arg)) {
+                case "in_port" -> new Action.InPort();
+                case "normal" -> new Action.Normal();
+                case "flood" -> new Action.Flood(false);
+                case "all" -> new Action.Flood(true);
+                case "local", "controller", "table", "none", "any" -> throw err(apos, "output to \"" + arg + "\" is not supported by xvio");
+                default -> new Action.Output(intIn(arg, apos, 1, 0xfeff, "output port"));
+            };
+        }
+
+        Action resubmit(String arg, int apos, boolean parens) {
+            if (!parens) {
+                if (lower(arg).equals("in_port")) throw err(apos, "resubmit:in_port resubmits to this same table forever; write resubmit(,T)");
+                return new Action.Resubmit(intIn(arg, apos, 0, 0xffff, "resubmit port"), -1);
+            }
+            String[] p = arg.split(",", -1);
+            if (p.length > 2) throw err(apos, "resubmit takes (port,table); \"" + arg + "\" has extra arguments");
+            String ps = p[0].strip(), ts = p.length > 1 ? p[1].strip() : "";
+            int port = ps.isEmpty() || lower(ps).equals("in_port") ? -1 : intIn(ps, apos, 0, 0xffff, "resubmit port");
+            int tpos = apos + p[0].length() + 1;
+            int t = ts.isEmpty() ? -1 : intIn(ts, tpos, 0, Flow.TABLES - 1, "resubmit table");
+            if (port < 0 && t < 0) throw err(apos, "resubmit(" + arg + ") needs a port or a table");
+            return new Action.Resubmit(port, t);
+        }
+
+        void needFor(Def d, String what, int pos) {
+            if (!satisfied(d.need())) throw err(pos, what + ": \"" + d.name() + "\" " + needText(d.need()));
+        }
+
+        Action setField(String arg, int apos) {
+            int arrow = arg.indexOf("->");
+            if (arrow < 0) throw err(apos, "set_field needs \"VALUE->FIELD\", not \"" + arg + "\"");
+            String val = arg.substring(0, arrow), fname = arg.substring(arrow + 2);
+            int fpos = apos + arrow + 2;
+            Def d = FIELDS.get(lower(fname));
+            if (d == null) throw err(fpos, "set_field: unknown field \"" + fname + "\"");
+            if (val.isEmpty()) throw err(apos, "set_field needs a value before \"->\"");
+            Field f = d.field();
+            int slash = val.indexOf('/');
+            switch (d.kind()) {
+                case DL_VLAN, VLAN_VID -> {
+                    if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
+                    long v = unsigned(val, apos, 16, fname) & 0xfff;
+                    return new Action.SetField(VLAN_TCI, v | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+                }
+                case VLAN_PCP -> {
+                    if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
+                    long p = intIn(val, apos, 0, 7, fname);
+                    return new Action.SetField(VLAN_TCI, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
+                }
+                case IP_DSCP -> {
+                    needFor(d, "set_field", fpos);
+                    if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
+                    return new Action.SetField(NW_TOS, (long) intIn(val, apos, 0, 63, fname) << 2, NW_TOS.fullMask());
+                }
+                case NW_TOS -> {
+                    needFor(d, "set_field", fpos);
+                    if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
+                    return new Action.SetField(NW_TOS, tos(val, apos, fname), NW_TOS.fullMask());
+                }
+                default -> { }
+            }
+            if (!SETTABLE.contains(f) || d.kind() != Kind.PLAIN)
+                throw err(fpos, "set_field: \"" + fname + "\" cannot be set");
+            needFor(d, "set_field", fpos);
+            if (f.words() == 2) {
+                long[] a = ipv6Masked(val, apos, fname);
+                return new Action.SetField(f, a[0], a[2], a[1], a[3]);
+            }
+            long[] vm = valueMask(f, val, apos, fname);
+            return new Action.SetField(f, vm[0], vm[1]);
+        }
+
+        /** A subfield: {def, ofs, nbits} (as Object[]). */
+        record Sub(Def def, int ofs, int nbits) {}
+
+        Sub subfield(String s, int pos, String what) {
+            int br = s.indexOf('[');
+            String name = br < 0 ? s : s.substring(0, br);
+            Def d = SUBFIELDS.get(lower(name));
+            if (d == null) throw err(pos, what + ": unknown field \"" + name + "\"");
+            int width = d.field().bits;
+            if (br < 0) return new Sub(d, 0, width);
+            if (!s.endsWith("]")) throw err(pos + br, what + ": \"" + s + "\" must end with \"]\"");
+            String r = s.substring(br + 1, s.length() - 1);
+            int rpos = pos + br + 1;
+            if (r.isEmpty()) return new Sub(d, 0, width);
+            int dots = r.indexOf("..");
+            int a, b;
+            if (dots < 0) {
+                a = b = intIn(r, rpos, 0, width - 1, name + " bit");
             } else {
-                out.add(switch (lower) {
-                    case "normal" -> new Action.Normal();
-                    case "flood" -> new Action.Flood(false);
-                    case "all" -> new Action.Flood(true);
-                    case "in_port" -> new Action.InPort();
-                    case "drop" -> DROP;
-                    default -> throw new FlowSyntaxException(text, pos, "unsupported action \"" + tok + "\"");
-                });
+                a = intIn(r.substring(0, dots), rpos, 0, width - 1, name + " start bit");
+                b = intIn(r.substring(dots + 2), rpos + dots + 2, 0, width - 1, name + " end bit");
+                if (b < a) throw err(rpos, what + ": bit range \"" + r + "\" runs backwards");
             }
-            i = end + 1;
+            return new Sub(d, a, b - a + 1);
         }
-        if (out.size() > 1 && out.contains(DROP))
-            throw new FlowSyntaxException(text, start, "\"drop\" must be the only action");
-        return out.stream().filter(x -> x != DROP).toList();
+
+        Action load(String arg, int apos) {
+            int arrow = arg.indexOf("->");
+            if (arrow < 0) throw err(apos, "load needs \"VALUE->FIELD[]\", not \"" + arg + "\"");
+            String vs = arg.substring(0, arrow);
+            int dpos = apos + arrow + 2;
+            Sub dst = subfield(arg.substring(arrow + 2), dpos, "load");
+            Field f = dst.def().field();
+            if (!SETTABLE.contains(f)) throw err(dpos, "load: \"" + dst.def().name() + "\" cannot be set");
+            needFor(dst.def(), "load", dpos);
+            BigInteger v = big(vs, apos, "load value");
+            if (v.bitLength() > dst.nbits())
+                throw err(apos, "load: value " + vs + " does not fit in " + dst.nbits() + " bits");
+            if (f.words() == 2) {
+                BigInteger all = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+                BigInteger m = BigInteger.ONE.shiftLeft(dst.nbits()).subtract(BigInteger.ONE).shiftLeft(dst.ofs());
+                BigInteger x = v.shiftLeft(dst.ofs());
+                return new Action.SetField(f, x.shiftRight(64).longValue(), m.shiftRight(64).longValue(),
+                        x.and(all).longValue(), m.longValue());
+            }
+            long m = (dst.nbits() >= 64 ? -1L : (1L << dst.nbits()) - 1) << dst.ofs();
+            long x = (v.longValue() << dst.ofs()) & m;
+            if (f == NW_TOS && (x & 3) != 0)
+                throw err(apos, "load: bits 0..1 of nw_tos are the ECN bits and must stay 0 (the DSCP is bits 2..7)");
+            return new Action.SetField(f, x, m);
+        }
+
+        Action move(String arg, int apos) {
+            int arrow = arg.indexOf("->");
+            if (arrow < 0) throw err(apos, "move needs \"SRC[]->DST[]\", not \"" + arg + "\"");
+            int dpos = apos + arrow + 2;
+            Sub src = subfield(arg.substring(0, arrow), apos, "move");
+            Sub dst = subfield(arg.substring(arrow + 2), dpos, "move");
+            if (src.def().field().words() == 2) throw err(apos, "move: 128-bit fields (\"" + src.def().name() + "\") are not supported");
+            if (dst.def().field().words() == 2) throw err(dpos, "move: 128-bit fields (\"" + dst.def().name() + "\") are not supported");
+            if (!SETTABLE.contains(dst.def().field())) throw err(dpos, "move: \"" + dst.def().name() + "\" cannot be set");
+            needFor(src.def(), "move", apos);
+            needFor(dst.def(), "move", dpos);
+            if (dst.def().field() == NW_TOS && dst.ofs() < 2)
+                throw err(dpos, "move: bits 0..1 of nw_tos are the ECN bits and cannot be written (the DSCP is bits 2..7)");
+            if (src.nbits() != dst.nbits())
+                throw err(apos, "move: source is " + src.nbits() + " bits wide but destination is " + dst.nbits() + " bits wide");
+            return new Action.Move(src.def().field(), src.ofs(), dst.def().field(), dst.ofs(), src.nbits());
+        }
     }
 
-    private static int number(String text, int pos, String val, int min, int max, String what) {
-        if (val == null || val.isEmpty()) throw new FlowSyntaxException(text, pos, what + " needs a value");
-        long v;
-        try {
-            v = val.startsWith("0x") ? Long.parseLong(val.substring(2), 16) : Long.parseLong(val);
-        } catch (NumberFormatException e) {
-            throw new FlowSyntaxException(text, pos, what + " \"" + val + "\" is not a number");
+    private static int matching(String s, int open) {
+        int depth = 0;
+        for (int i = open; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '(') depth++;
+            else if (c == ')' && --depth == 0) return i;
         }
-        if (v < min || v > max) throw new FlowSyntaxException(text, pos, what + " " + v + " is outside " + min + ".." + max);
-        return (int) v;
+        return s.length() - 1;
+    }
+
+    private static boolean isDigits(String s) {
+        if (s.isEmpty()) return false;
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) < '0' || s.charAt(i) > '9') return false;
+        return true;
+    }
+
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    /** One or two hex digits, or -1. */
+    private static int hexByte(String x) {
+        if (x.isEmpty() || x.length() > 2) return -1;
+        int v = 0;
+        for (int i = 0; i < x.length(); i++) {
+            int d = hexDigit(x.charAt(i));
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
+    }
+
+    /** a.b.c.d as an unsigned 32-bit value, or -1. */
+    static long parseIpv4(String s) {
+        String[] p = s.split("\\.", -1);
+        if (p.length != 4) return -1;
+        long v = 0;
+        for (String x : p) {
+            if (x.isEmpty() || x.length() > 3 || !isDigits(x)) return -1;
+            int b = Integer.parseInt(x);
+            if (b > 255) return -1;
+            v = (v << 8) | b;
+        }
+        return v;
+    }
+
+    /** An IPv6 address (RFC 4291 text forms, with an optional trailing dotted IPv4) as {hi, lo}, or null. */
+    static long[] parseIpv6(String s) {
+        int dc = s.indexOf("::");
+        if (dc >= 0 && s.indexOf("::", dc + 1) >= 0) return null;
+        List<Integer> head = new ArrayList<>(), tail = new ArrayList<>();
+        if (dc < 0) {
+            if (!groups(s, head, true)) return null;
+            if (head.size() != 8) return null;
+        } else {
+            String h = s.substring(0, dc), t = s.substring(dc + 2);
+            if (!h.isEmpty() && !groups(h, head, false)) return null;
+            if (!t.isEmpty() && !groups(t, tail, true)) return null;
+            if (head.size() + tail.size() > 7) return null;
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < head.size(); i++) g[i] = head.get(i);
+        for (int i = 0; i < tail.size(); i++) g[8 - tail.size() + i] = tail.get(i);
+        long hi = 0, lo = 0;
+        for (int i = 0; i < 4; i++) hi = (hi << 16) | g[i];
+        for (int i = 4; i < 8; i++) lo = (lo << 16) | g[i];
+        return new long[] {hi, lo};
+    }
+
+    private static boolean groups(String s, List<Integer> out, boolean v4Tail) {
+        String[] p = s.split(":", -1);
+        for (int i = 0; i < p.length; i++) {
+            String x = p[i];
+            if (i == p.length - 1 && v4Tail && x.indexOf('.') >= 0) {
+                long v = parseIpv4(x);
+                if (v < 0) return false;
+                out.add((int) (v >>> 16));
+                out.add((int) (v & 0xffff));
+                continue;
+            }
+            if (x.isEmpty() || x.length() > 4) return false;
+            int v = 0;
+            for (int k = 0; k < x.length(); k++) {
+                int d = hexDigit(x.charAt(k));
+                if (d < 0) return false;
+                v = v * 16 + d;
+            }
+            out.add(v);
+        }
+        return true;
     }
 }

@@ -74,6 +74,11 @@ public final class MacTable {
         for (int j = 0; j < keys.length; j++) if (keys[j] != 0 && ports[j] == port) seen[j] = Long.MIN_VALUE / 2;
     }
 
+    /** Forgets everything (ports were renumbered). */
+    public void flushAll() {
+        java.util.Arrays.fill(keys, 0L);
+    }
+
     public record Entry(int port, int vlan, long mac, long ageSeconds) {}
 
     public List<Entry> entries(long now) {

@@ -34,8 +34,10 @@ public final class PmdThread {
     private volatile boolean running = true;
     @SuppressWarnings("unused") private volatile long epoch;
 
-    // statistics: single writer, read racily
+    // statistics: single writer, read racily; "clear" moves the baseline instead of writing them
     private long packets, bursts, busyLoops, idleLoops, busyNanos;
+    private final long startNanos = System.nanoTime();
+    private volatile long[] baseline = new long[6];
 
     public PmdThread(int id, int cpu, IdleStrategy idle) {
         this.id = id;
@@ -53,6 +55,19 @@ public final class PmdThread {
     public long idleLoops() { return idleLoops; }
     public long busyNanos() { return busyNanos; }
     long epoch() { return (long) EPOCH.getAcquire(this); }
+
+    /** Counters since the last {@link #clearStats}: packets, bursts, busy loops, idle loops, busy ns, wall ns. */
+    public long[] stats() {
+        long[] b = baseline;
+        long[] now = {packets, bursts, busyLoops, idleLoops, busyNanos, System.nanoTime() - startNanos};
+        for (int i = 0; i < now.length; i++) now[i] -= b[i];
+        return now;
+    }
+
+    /** Restarts the counters shown by {@link #stats} (pmd-stats-clear). */
+    public void clearStats() {
+        baseline = new long[] {packets, bursts, busyLoops, idleLoops, busyNanos, System.nanoTime() - startNanos};
+    }
     boolean alive() { return thread.isAlive(); }
 
     public void assign(RxQueue[] qs) { queues = qs.clone(); }
@@ -79,7 +94,7 @@ public final class PmdThread {
                 int n;
                 try {
                     n = rq.port().receive(rq.queue(), batch, id);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | InternalError e) {   // a PMD thread must survive anything a port does
                     logOnce(rq, e);
                     continue;
                 }
@@ -95,7 +110,7 @@ public final class PmdThread {
                         int p = outputs.touchedPort(k);
                         if (p < ports.length) ports[p].transmit(id, batch, outputs.packetsFor(p), outputs.countFor(p));
                     }
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | InternalError e) {
                     logOnce(rq, e);
                 } finally {
                     outputs.clear();
@@ -111,7 +126,7 @@ public final class PmdThread {
 
     private RxQueue lastFailed;
 
-    private void logOnce(RxQueue rq, RuntimeException e) {
+    private void logOnce(RxQueue rq, Throwable e) {
         if (rq == lastFailed) return;
         lastFailed = rq;
         LOG.log(Level.SEVERE, "pmd" + id + ": error on " + rq + " (further errors on it are not logged)", e);

@@ -6,7 +6,7 @@ import io.xvio.vhost.DeviceListener;
 import io.xvio.vhost.ProtocolFeatures;
 import io.xvio.vhost.VhostUserDevice;
 import io.xvio.vhost.VhostUserEndpoint;
-import io.xvio.virtio.SplitVirtqueue;
+import io.xvio.virtio.Virtqueue;
 import io.xvio.virtio.VirtioFeatures;
 
 import java.util.LinkedHashMap;
@@ -53,7 +53,7 @@ public final class VhostUserPort implements Port {
 
     @Override
     public int receive(int q, PacketBatch b, int thread) {
-        SplitVirtqueue vq = device.queue(2 * q + 1);
+        Virtqueue vq = device.queue(2 * q + 1);
         if (!vq.ready()) return 0;
         int n = vq.popTx(b.data, b.off, b.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
         b.count = n;
@@ -69,19 +69,24 @@ public final class VhostUserPort implements Port {
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {
         int pairs = device.maxQueuePairs();
-        SplitVirtqueue vq = null;
+        Virtqueue vq = null;
         int pair = -1;
         for (int k = 0; k < pairs; k++) {
             int p = (thread + k) % pairs;
-            SplitVirtqueue cand = device.queue(2 * p);
+            Virtqueue cand = device.queue(2 * p);
             if (cand.ready()) { vq = cand; pair = p; break; }
         }
         if (vq == null) { counters.add(thread, TX_DROP_DOWN, n); return; }
         boolean lock = sharedTx;
         if (lock) while (!txLocks.compareAndSet(pair, 0, 1)) Thread.onSpinWait();
-        int sent;
+        int sent, tooSmall = 0;   // too-small drops are counted by the queue itself (extraCounters)
         try {
-            sent = vq.ready() ? vq.pushRx(b.data, b.off, b.len, which, n) : 0;
+            if (vq.ready()) {
+                sent = vq.pushRx(b.data, b.off, b.len, which, n);
+                tooSmall = vq.lastTooSmall();
+            } else {
+                sent = 0;
+            }
         } finally {
             if (lock) txLocks.set(pair, 0);
         }
@@ -91,14 +96,14 @@ public final class VhostUserPort implements Port {
             counters.add(thread, TX_PACKETS, sent);
             counters.add(thread, TX_BYTES, bytes);
         }
-        if (sent < n) counters.add(thread, TX_DROP_NO_BUFFER, n - sent);
+        if (sent + tooSmall < n) counters.add(thread, TX_DROP_NO_BUFFER, n - sent - tooSmall);
     }
 
     @Override
     public Map<String, Long> extraCounters() {
         long oversize = 0, runt = 0, small = 0;
         for (int i = 0; i < device.queueCount(); i++) {
-            SplitVirtqueue q = device.queue(i);
+            Virtqueue q = device.queue(i);
             oversize += q.droppedOversize();
             runt += q.droppedRunt();
             small += q.droppedRxTooSmall();
@@ -129,7 +134,7 @@ public final class VhostUserPort implements Port {
             m.put("protocol_features", ProtocolFeatures.describe(device.protocolFeatures()));
             StringBuilder qs = new StringBuilder();
             for (int i = 0; i < device.queueCount(); i++) {
-                SplitVirtqueue q = device.queue(i);
+                Virtqueue q = device.queue(i);
                 if (q.ready()) qs.append(qs.isEmpty() ? "" : " ").append(i).append("(size ").append(q.size()).append(')');
             }
             m.put("running_queues", qs.isEmpty() ? "none" : qs.toString());

@@ -34,14 +34,31 @@ public final class EventFd implements AutoCloseable {
         }
     }
 
-    /** Takes ownership of an eventfd received from a peer. */
+    /**
+     * Takes ownership of an eventfd received from a peer. Anything else (a socket or pipe that could block the
+     * hot path's write) is refused: the fd is closed and IllegalArgumentException says what it was.
+     */
     public static EventFd adopt(int fd) {
+        String what;
+        try {
+            what = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            what = "unknown (" + e.getMessage() + ")";
+        }
+        if (!what.equals("anon_inode:[eventfd]")) {
+            Fd.closeQuietly(fd);
+            throw new IllegalArgumentException("fd is not an eventfd but " + what);
+        }
         return new EventFd(fd);
     }
 
     public int fd() { return fd; }
 
-    /** Adds 1 to the counter. Errors (a peer that closed its end) are ignored: the ring state is what matters. */
+    /**
+     * Adds 1 to the counter. Errors are ignored: the ring state is what matters. The call skips the JVM's
+     * thread-state transition (critical), which is safe only because {@link #adopt} admits nothing but
+     * eventfds, whose write does not block.
+     */
     public void signal() {
         try {
             long ignored = (long) Native.WRITE_CRITICAL.invokeExact(fd, one, 8L);

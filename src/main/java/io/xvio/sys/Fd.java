@@ -99,6 +99,22 @@ public final class Fd {
         }
     }
 
+    /** Size in bytes of the file behind fd if it is a regular file (memfd, tmpfs, hugetlbfs), else -1. */
+    public static long regularFileSize(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = a.allocate(Native.CAPTURE);
+            MemorySegment st = a.allocate(256, 8);
+            int rc = (int) Native.FSTAT.invokeExact(cap, fd, st);
+            if (rc < 0) throw new SysException("fstat(fd " + fd + ")", Native.errno(cap));
+            int mode = st.get(JAVA_INT, 24);                                    // struct stat.st_mode on x86_64
+            return (mode & 0xf000) == 0x8000 ? st.get(java.lang.foreign.ValueLayout.JAVA_LONG, 48) : -1;   // S_ISREG
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** Size in bytes of the file behind fd (fstat st_size). */
     public static long size(int fd) {
         try (Arena a = Arena.ofConfined()) {

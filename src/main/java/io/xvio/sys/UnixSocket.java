@@ -27,6 +27,8 @@ public final class UnixSocket implements AutoCloseable {
 
     /** Connects to a listening socket at path. */
     public static UnixSocket connect(String path) {
+        if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH_MAX)
+            throw new IllegalArgumentException("socket path longer than 107 bytes: " + path);
         int fd = newSocket("socket(AF_UNIX) for " + path);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cap = a.allocate(Native.CAPTURE);

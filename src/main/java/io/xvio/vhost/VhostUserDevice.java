@@ -26,7 +26,7 @@ public final class VhostUserDevice {
 
     public static final long OFFERED_FEATURES = bit(F_VERSION_1) | bit(NET_F_MRG_RXBUF) | bit(RING_F_INDIRECT_DESC)
             | bit(RING_F_EVENT_IDX) | bit(F_ANY_LAYOUT) | bit(NET_F_MQ) | bit(NET_F_MTU) | bit(NET_F_STATUS)
-            | bit(NET_F_CTRL_VQ) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
+            | bit(NET_F_CTRL_VQ) | bit(F_RING_PACKED) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
     public static final long OFFERED_PROTOCOL = bit(ProtocolFeatures.MQ) | bit(ProtocolFeatures.LOG_SHMFD)
             | bit(ProtocolFeatures.RARP) | bit(ProtocolFeatures.REPLY_ACK) | bit(ProtocolFeatures.MTU)
             | bit(ProtocolFeatures.STATUS);
@@ -37,7 +37,8 @@ public final class VhostUserDevice {
     private final Quiescence quiescence;
     private final DeviceListener listener;
     private final long offeredFeatures;
-    private final SplitVirtqueue[] queues;
+    /** Replaced whole (copy on write) when the ring layout changes: PMD threads read it without locks. */
+    private volatile Virtqueue[] queues;
     private final boolean[] enabled, kicked, sized, addressed, running;
 
     private long features;
@@ -56,8 +57,9 @@ public final class VhostUserDevice {
         this.listener = listener;
         this.offeredFeatures = mergeable ? OFFERED_FEATURES : OFFERED_FEATURES & ~bit(NET_F_MRG_RXBUF);
         int n = 2 * maxQueuePairs;
-        queues = new SplitVirtqueue[n];
-        for (int i = 0; i < n; i++) queues[i] = new SplitVirtqueue(i, "port " + name + " queue " + i);
+        Virtqueue[] qs = new Virtqueue[n];
+        for (int i = 0; i < n; i++) qs[i] = new SplitVirtqueue(i, "port " + name + " queue " + i);
+        queues = qs;
         enabled = new boolean[n];
         kicked = new boolean[n];
         sized = new boolean[n];
@@ -68,7 +70,7 @@ public final class VhostUserDevice {
     public String name() { return name; }
     public int maxQueuePairs() { return maxPairs; }
     public int queueCount() { return queues.length; }
-    public SplitVirtqueue queue(int i) { return queues[i]; }
+    public Virtqueue queue(int i) { return queues[i]; }
     public long features() { return features; }
     public long protocolFeatures() { return protocolFeatures; }
     public int mtu() { return mtu; }
@@ -147,7 +149,8 @@ public final class VhostUserDevice {
             case Request.SET_VRING_BASE -> {
                 int i = stateIndex(m);
                 int base = p.getInt(4);
-                if (base < 0 || base > 0xffff) throw new ProtocolError("SET_VRING_BASE " + base + " for queue " + i + " is not a 16-bit index");
+                // packed rings: bits 0-15 avail position | wrap << 15, bits 16-31 the used ones (ignored: equal here)
+                if (!(queues[i] instanceof PackedVirtqueue) && (base < 0 || base > 0xffff)) throw new ProtocolError("SET_VRING_BASE " + base + " for queue " + i + " is not a 16-bit index");
                 stopQueue(i);
                 queues[i].setBase(base);
             }
@@ -155,7 +158,7 @@ public final class VhostUserDevice {
                 int i = stateIndex(m);
                 stopQueue(i);
                 kicked[i] = false;
-                int base = queues[i].lastAvailIndex();
+                int base = queues[i] instanceof PackedVirtqueue pq ? pq.vringBase() : queues[i].lastAvailIndex();
                 queues[i].setKick(null);
                 queues[i].setCall(null);
                 reply(s, m.request, Message.state(i, base));
@@ -211,6 +214,7 @@ public final class VhostUserDevice {
         if (first || (old & ~bit(ProtocolFeatures.F_LOG_ALL)) != (f & ~bit(ProtocolFeatures.F_LOG_ALL))) {
             LOG.info(() -> "port " + name + ": features " + describe(f));
             boolean protocol = has(f, ProtocolFeatures.F_PROTOCOL_FEATURES);
+            relayout(f);
             // without PROTOCOL_FEATURES rings are enabled from the start (vhost-user.rst, "Ring states")
             for (int i = 0; i < queues.length; i++) {
                 if (running[i]) { stopQueue(i); maybeStartAfter(i); }
@@ -222,6 +226,37 @@ public final class VhostUserDevice {
 
     private void maybeStartAfter(int i) { maybeStart(i); }
 
+    /**
+     * Makes every queue the layout features ask for (split, or packed with RING_PACKED). A queue that changes
+     * layout is stopped and rebuilt: it keeps its call/kick fds and size (if the new layout allows it); its base
+     * restarts at the layout's initial state (packed: position 0, wrap counter 1) and its ring addresses must be
+     * given again, as front-ends do after SET_FEATURES.
+     */
+    private void relayout(long f) {
+        boolean packed = has(f, F_RING_PACKED);
+        Virtqueue[] qs = queues.clone();
+        boolean changed = false;
+        for (int i = 0; i < qs.length; i++) {
+            if ((qs[i] instanceof PackedVirtqueue) == packed) continue;
+            stopQueue(i);
+            Virtqueue old = qs[i], q = Virtqueue.create(f, i, "port " + name + " queue " + i);
+            q.setCall(old.callFd());
+            q.setKick(old.kickFd());
+            try {
+                if (sized[i]) q.setSize(old.size());
+            } catch (VirtqueueFault e) {
+                sized[i] = false;
+            }
+            addressed[i] = false;
+            qs[i] = q;
+            changed = true;
+        }
+        if (!changed) return;
+        queues = qs;
+        LOG.fine(() -> "port " + name + ": " + (packed ? "packed" : "split") + " rings");
+        listener.queuesChanged();
+    }
+
     private void vringFd(Message m) {
         long v = u64(m);
         int i = checkIndex(m, (int) (v & 0xff));
@@ -230,8 +265,16 @@ public final class VhostUserDevice {
         int want = noFd ? 0 : 1;
         if (m.fds.length != want)
             throw new ProtocolError(Request.name(m.request) + " for queue " + i + " carried " + m.fds.length + " fds, expected " + want);
-        EventFd fd = noFd ? null : EventFd.adopt(m.fds[0]);
-        if (!noFd) m.fds[0] = -1;
+        EventFd fd = null;
+        if (!noFd) {
+            int raw = m.fds[0];
+            m.fds[0] = -1;
+            try {
+                fd = EventFd.adopt(raw);
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolError(Request.name(m.request) + " for queue " + i + ": " + e.getMessage());
+            }
+        }
         switch (m.request) {
             case Request.SET_VRING_KICK -> {
                 stopQueue(i);
@@ -290,8 +333,8 @@ public final class VhostUserDevice {
                 if (Long.compareUnsigned(gpa + size - 1, gpa) < 0 || Long.compareUnsigned(uva + size - 1, uva) < 0)
                     throw new ProtocolError(what + ": wraps around the address space");
                 if (off < 0) throw new ProtocolError(what + ": negative mmap offset");
-                long fileSize = Fd.size(m.fds[r]);
-                if (fileSize > 0 && Long.compareUnsigned(off + size, fileSize) > 0)
+                long fileSize = Fd.regularFileSize(m.fds[r]);
+                if (fileSize >= 0 && Long.compareUnsigned(off + size, fileSize) > 0)
                     throw new ProtocolError(what + ": offset 0x" + Long.toHexString(off) + " + size exceeds the " + fileSize + "-byte file behind its fd");
                 long aligned = off & ~4095L, delta = off - aligned;
                 MemorySegment map = Mmap.mapShared(m.fds[r], size + delta, aligned);
@@ -334,8 +377,8 @@ public final class VhostUserDevice {
             long need = ((maxGpa >>> DirtyLog.PAGE_SHIFT) + 7) / 8;
             if (size < need) throw new ProtocolError("SET_LOG_BASE: log of " + size + " bytes cannot cover " + (maxGpa >> 20) + " MiB of guest memory (needs " + need + ")");
         }
-        long fileSize = Fd.size(m.fds[0]);
-        if (fileSize > 0 && off + size > fileSize) throw new ProtocolError("SET_LOG_BASE: offset + size exceeds the " + fileSize + "-byte file");
+        long fileSize = Fd.regularFileSize(m.fds[0]);
+        if (fileSize >= 0 && off + size > fileSize) throw new ProtocolError("SET_LOG_BASE: offset + size exceeds the " + fileSize + "-byte file");
         long aligned = off & ~4095L, delta = off - aligned;
         MemorySegment map = Mmap.mapShared(m.fds[0], size + delta, aligned).asSlice(delta, size);
         MemorySegment old = logMapping;
@@ -359,6 +402,7 @@ public final class VhostUserDevice {
             running[i] = kicked[i] = sized[i] = addressed[i] = enabled[i] = false;
             queues[i].setBase(0);
         }
+        relayout(0);
         if (memory != null) unmapAll(memory);
         memory = null;
         if (logMapping != null) unmapQuietly(logMapping);

@@ -4,7 +4,7 @@ import io.xvio.sys.Fd;
 import io.xvio.sys.SysException;
 import io.xvio.sys.UnixServerSocket;
 import io.xvio.sys.UnixSocket;
-import io.xvio.virtio.SplitVirtqueue;
+import io.xvio.virtio.Virtqueue;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -70,7 +70,7 @@ public final class VhostUserEndpoint implements AutoCloseable {
                         continue;
                     }
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | InternalError e) {
                 if (running) {
                     LOG.log(Level.WARNING, "port " + device.name() + ": " + e.getMessage());
                     sleep(500);
@@ -109,7 +109,7 @@ public final class VhostUserEndpoint implements AutoCloseable {
             why = e.getMessage();
             lastError = e.getMessage();
             LOG.warning("port " + device.name() + ": connection failed: " + why);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {   // InternalError: SIGBUS on truncated guest memory
             why = "internal error: " + e;
             lastError = why;
             LOG.log(Level.SEVERE, "port " + device.name() + ": unexpected error, closing the connection", e);
@@ -126,7 +126,7 @@ public final class VhostUserEndpoint implements AutoCloseable {
     /** Logs, once each, the queues a poll-mode thread stopped because the driver broke them. */
     private void reportQueueFaults() {
         for (int i = 0; i < device.queueCount(); i++) {
-            SplitVirtqueue q = device.queue(i);
+            Virtqueue q = device.queue(i);
             String f = q.fault();
             boolean logged = i < faultLogged.length && faultLogged[i];
             if (f != null && !logged) {

@@ -110,6 +110,15 @@ public final class GuestMemory {
         if (l != null) l.mark(gpa, 2);
     }
 
+    /** Writes one byte at gpa. */
+    public void putByte(long gpa, byte v) {
+        int r = regionOf(gpa, 1);
+        if (r < 0) throw new VirtqueueFault("header at guest address 0x" + Long.toHexString(gpa) + " is outside guest memory");
+        views[r].set(ValueLayout.JAVA_BYTE, gpa - gpaStart[r], v);
+        DirtyLog l = log;
+        if (l != null) l.mark(gpa, 1);
+    }
+
     /** Records a device write the caller made directly into a ring (used ring updates). */
     public void logWrite(long gpa, long len) {
         DirtyLog l = log;

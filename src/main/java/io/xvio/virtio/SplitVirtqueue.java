@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.*;
  * caller's buffer holds the frame at off[i] with at least {@link #headerLength()} writable bytes before it.
  * Every guest address is checked; a fault stops this queue only (see {@link #fault()}).
  */
-public final class SplitVirtqueue {
+public final class SplitVirtqueue implements Virtqueue {
     private static final VarHandle SHORT_AT = JAVA_SHORT.varHandle();
     private static final int DESC_F_NEXT = 1, DESC_F_WRITE = 2, DESC_F_INDIRECT = 4;
     private static final int USED_F_NO_NOTIFY = 1, AVAIL_F_NO_INTERRUPT = 1;
@@ -113,7 +113,11 @@ public final class SplitVirtqueue {
         usedGpa = logUsedAtGuestAddr ? logGuestAddr : memory.uvaToGpa(usedUva);
         // we poll: ask the driver not to kick (it ignores this with EVENT_IDX, and then kicks rarely)
         if (!eventIdx) {
-            used.set(JAVA_SHORT, 0, (short) USED_F_NO_NOTIFY);
+            try {
+                used.set(JAVA_SHORT, 0, (short) USED_F_NO_NOTIFY);
+            } catch (InternalError e) {
+                throw new VirtqueueFault(owner + ": used ring at 0x" + Long.toHexString(usedUva) + " is not backed by memory (" + e.getMessage() + ")");
+            }
             mem.logWrite(usedGpa, 2);
         }
         // everything before the base was completed: our used index resumes there
@@ -154,6 +158,15 @@ public final class SplitVirtqueue {
      * @return packets copied (oversized and runt chains are completed and counted, not returned)
      */
     public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+        try {
+            return popTxUnguarded(buf, off, len, cap, max);
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());   // InternalError: SIGBUS on guest memory the front-end truncated
+            return 0;
+        }
+    }
+
+    private int popTxUnguarded(MemorySegment buf, int[] off, int[] len, int cap, int max) {
         MemorySegment av = avail;
         int availIdx = Short.toUnsignedInt((short) SHORT_AT.getAcquire(av, 2L));
         int pending = (availIdx - lastAvail) & 0xffff;
@@ -234,6 +247,21 @@ public final class SplitVirtqueue {
      * @return packets delivered; the caller counts the rest as dropped
      */
     public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
+        lastTooSmall = 0;
+        try {
+            return pushRxUnguarded(buf, off, len, which, n);
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());
+            return 0;
+        }
+    }
+
+    private int lastTooSmall;
+
+    /** Packets the last {@link #pushRx} dropped because the driver's buffer could not hold them. */
+    public int lastTooSmall() { return lastTooSmall; }
+
+    private int pushRxUnguarded(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
         MemorySegment av = avail;
         int availIdx = Short.toUnsignedInt((short) SHORT_AT.getAcquire(av, 2L));
         int free = (availIdx - lastAvail) & 0xffff;
@@ -256,14 +284,14 @@ public final class SplitVirtqueue {
                     if (free == 0) break;
                     int head = headAt(lastAvail);
                     long w = writeChain(head, buf, start, need, true);
-                    if (w < 0) { droppedRxTooSmall++; continue; }
+                    if (w < 0) { droppedRxTooSmall++; lastTooSmall++; continue; }
                     usedElem(usedIdx + entries, head, need);
                     entries++;
                     lastAvail = (lastAvail + 1) & 0xffff;
                     free--;
                 } else {
                     int pos = 0, nbuf = 0;
-                    numBuffersGpa = -1;
+                    numBuffersGpa = numBuffersHiGpa = -1;
                     while (pos < need && nbuf < free) {
                         int head = headAt(lastAvail + nbuf);
                         int w = (int) writeChain(head, buf, start + pos, need - pos, nbuf == 0);
@@ -273,14 +301,15 @@ public final class SplitVirtqueue {
                     }
                     if (pos < need) break;          // out of buffers: undo nothing visible (index not published)
                     if (nbuf > 1) {
-                        if (numBuffersGpa < 0) throw new VirtqueueFault("receive buffer too small for the virtio-net header");
-                        mem.putShort(numBuffersGpa, (short) nbuf);
+                        if (numBuffersGpa < 0 || numBuffersHiGpa < 0) throw new VirtqueueFault("receive buffer too small for the virtio-net header");
+                        mem.putByte(numBuffersGpa, (byte) nbuf);           // little-endian num_buffers, whose two
+                        mem.putByte(numBuffersHiGpa, (byte) (nbuf >>> 8)); // bytes may sit in different descriptors
                     }
                     entries += nbuf;
                     lastAvail = (lastAvail + nbuf) & 0xffff;
                     free -= nbuf;
                 }
-                delivered++;
+                which[delivered++] = p;   // delivered packets end up first, in order
             }
         } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
             broke(e.getMessage());
@@ -290,7 +319,7 @@ public final class SplitVirtqueue {
         return delivered;
     }
 
-    private long numBuffersGpa;
+    private long numBuffersGpa, numBuffersHiGpa;
 
     private int headAt(int availPos) {
         int head = Short.toUnsignedInt(avail.get(JAVA_SHORT, 4L + 2L * (availPos & mask)));
@@ -340,7 +369,8 @@ public final class SplitVirtqueue {
             if ((flags & DESC_F_WRITE) == 0) throw new VirtqueueFault("device-readable descriptor in a receive chain");
             if (pos < need) {
                 long n = Math.min(dlen, need - pos);
-                if (first && pos <= 10 && pos + n >= 12) numBuffersGpa = addr + (10 - pos);
+                if (first && pos <= 10 && pos + n > 10) numBuffersGpa = addr + (10 - pos);
+                if (first && pos <= 11 && pos + n > 11) numBuffersHiGpa = addr + (11 - pos);
                 m.copyIn(src, srcOff + pos, addr, (int) n);
                 pos += n;
             }

@@ -53,7 +53,7 @@ class ConfigTest {
 
     @Test
     void badInputIsNamedWithItsKeyPath() {
-        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: tap, path: /x}\n").contains("bridges.br0.ports.a.type: unknown port type \"tap\""));
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: bogus, path: /x}\n").contains("bridges.br0.ports.a.type: unknown port type \"bogus\""));
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser}\n").contains("bridges.br0.ports.a: missing \"path\""));
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, mode: both}\n").contains("mode must be \"server\" or \"client\""));
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, ofport: 0}\n").contains("ofport: 0 is outside"));
@@ -64,7 +64,8 @@ class ConfigTest {
         assertTrue(error("bridges: [\n").contains("not valid YAML"));
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x}\n      b: {type: vhostuser, path: /x}\n").contains("is used by another port"));
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, ofport: 1}\n      b: {type: vhostuser, path: /y, ofport: 1}\n").contains("ofport: 1 is used by another port"));
-        assertTrue(error("bridges:\n  br0:\n    flows: [\"in_port=1,nw_src=1.2.3.4,actions=drop\"]\n").contains("bridges.br0.flows[0]: unsupported match field \"nw_src\" at position 10"));
+        assertTrue(error("bridges:\n  br0:\n    flows: [\"in_port=1,nw_src=1.2.3.4,actions=drop\"]\n").contains("bridges.br0.flows[0]: \"nw_src\" needs \"ip\" or \"arp\""));
+        assertTrue(error("bridges:\n  br0:\n    flows: [\"in_port=1,nw_bogus=1,actions=drop\"]\n").contains("at position 10"));
         assertTrue(error("pmd-idle: sleepy\nbridges:\n  br0: {}\n").contains("pmd-idle must be"));
         assertTrue(error("bridges:\n  br0: {}\n  br0: {}\n").contains("not valid YAML"));
     }

@@ -1,5 +1,6 @@
 package io.xvio.datapath;
 
+import io.xvio.packet.Ethernet;
 import io.xvio.packet.PacketBatch;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ class BridgeDatapathTest {
     @Test
     void normalFloodsUnknownThenForwardsToTheLearnedPort() {
         BridgeDatapath dp = new BridgeDatapath("br0");
-        dp.install(new int[] {1, 2, 3}, List.of());
+        dp.install(new int[] {1, 2, 3}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
         assertEquals(List.of(1, 2), send(dp, 0, B, A), "unknown destination floods to all but the in port");
         assertEquals(List.of(0), send(dp, 1, A, B), "A was learned on port index 0");
         assertEquals(List.of(1), send(dp, 2, B, C), "B was learned on port index 1");
@@ -75,5 +76,121 @@ class BridgeDatapathTest {
         assertEquals(3, t.lookup(A, 0, 500));
         assertEquals(-1, t.lookup(A, 0, 2_000));
         assertEquals(-1, t.lookup(A, 10, 500), "VLANs are separate");
+    }
+
+    /** Runs one frame through dp; returns, per output port index, the frame bytes that port would send. */
+    private static java.util.Map<Integer, byte[]> sendFrame(BridgeDatapath dp, int inPort, byte[] frame) {
+        PacketBatch b = new PacketBatch();
+        java.lang.foreign.MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        Outputs out = new Outputs(16);
+        dp.process(inPort, b, out, 0, System.nanoTime());
+        java.util.Map<Integer, byte[]> res = new java.util.TreeMap<>();
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            int idx = out.packetsFor(p)[0];
+            byte[] bytes = new byte[b.len[idx]];
+            java.lang.foreign.MemorySegment.copy(b.data, JAVA_BYTE, b.off[idx], bytes, 0, bytes.length);
+            res.put(p, bytes);
+        }
+        return res;
+    }
+
+    private static byte[] ethFrame(long dst, long src, int vlan) {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(vlan >= 0 ? 68 : 64);
+        bb.putShort((short) (dst >>> 32)).putInt((int) dst).putShort((short) (src >>> 32)).putInt((int) src);
+        if (vlan >= 0) bb.putShort((short) 0x8100).putShort((short) vlan);
+        bb.putShort((short) 0x0800);
+        return bb.array();
+    }
+
+    private static int vlanOf(byte[] f) {
+        return ((f[12] & 0xff) << 8 | (f[13] & 0xff)) == 0x8100 ? ((f[14] & 0x0f) << 8 | (f[15] & 0xff)) : -1;
+    }
+
+    @Test
+    void outputsBeforeALaterRewriteSendTheFrameAsItWasThen() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2, 3}, List.of(
+                FlowParser.parse("in_port=1,actions=resubmit(,1),mod_dl_dst:02:00:00:00:00:99,output:3"),
+                FlowParser.parse("table=1,actions=output:2")));
+        var out = sendFrame(dp, 0, ethFrame(B, A, -1));
+        assertEquals(B, Ethernet.mac(java.lang.foreign.MemorySegment.ofArray(out.get(1)), 0), "port 2 got the frame before the rewrite");
+        assertEquals(0x020000000099L, Ethernet.mac(java.lang.foreign.MemorySegment.ofArray(out.get(2)), 0), "port 3 got it after");
+    }
+
+    @Test
+    void normalKeepsVlansApartAndTagsOnlyTrunks() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        java.util.BitSet t10 = new java.util.BitSet();
+        t10.set(10);
+        // ports: 0 access 10, 1 access 10, 2 access 20, 3 trunk (all), 4 trunk carrying only 10
+        dp.install(new int[] {1, 2, 3, 4, 5},
+                new PortVlan[] {new PortVlan(10, null), new PortVlan(10, null), new PortVlan(20, null), PortVlan.TRUNK_ALL, new PortVlan(0, t10)},
+                List.of(FlowParser.parse("priority=0,actions=NORMAL")));
+        var out = sendFrame(dp, 0, ethFrame(BCAST, A, -1));
+        assertEquals(java.util.Set.of(1, 3, 4), out.keySet(), "VLAN 10 floods to its access port and both trunks, not to VLAN 20");
+        assertEquals(-1, vlanOf(out.get(1)), "access ports send untagged");
+        assertEquals(10, vlanOf(out.get(3)), "trunks send tagged");
+        assertEquals(10, vlanOf(out.get(4)));
+        // tagged VLAN 20 from the trunk reaches only the VLAN 20 access port, untagged
+        out = sendFrame(dp, 3, ethFrame(BCAST, C, 20));
+        assertEquals(java.util.Set.of(2), out.keySet());
+        assertEquals(-1, vlanOf(out.get(2)));
+        // a tagged frame on an access port is dropped; VLAN 30 on the 10-only trunk too
+        assertTrue(sendFrame(dp, 0, ethFrame(BCAST, A, 10)).isEmpty());
+        assertTrue(sendFrame(dp, 4, ethFrame(BCAST, A, 30)).isEmpty());
+        assertEquals(2, dp.droppedVlan());
+        // learned per VLAN: A is known on VLAN 10 at port 0 only
+        out = sendFrame(dp, 3, ethFrame(A, C, 10));
+        assertEquals(java.util.Set.of(0), out.keySet());
+        assertEquals(-1, vlanOf(out.get(0)));
+    }
+
+    @Test
+    void decTtlAndAddressRewritesKeepChecksumsValid() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2}, List.of(FlowParser.parse(
+                "in_port=1,udp,actions=dec_ttl,mod_nw_src:192.168.7.7,mod_tp_dst:4242,mod_nw_tos:32,output:2")));
+        // an IPv4/UDP frame with correct checksums
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(14 + 20 + 8 + 4);
+        bb.putShort((short) 0x0200).putInt(2).putShort((short) 0x0200).putInt(1).putShort((short) 0x0800);
+        bb.put((byte) 0x45).put((byte) 0).putShort((short) 32).putInt(0).put((byte) 64).put((byte) 17).putShort((short) 0)
+                .putInt(0x0a000001).putInt(0x0a000002);
+        bb.putShort((short) 1000).putShort((short) 2000).putShort((short) 12).putShort((short) 0).putInt(0xdeadbeef);
+        byte[] f = bb.array();
+        int ipc = ones(f, 14, 20);
+        f[24] = (byte) (~ipc >> 8); f[25] = (byte) ~ipc;
+        int udpc = udpChecksum(f);
+        f[40] = (byte) (udpc >> 8); f[41] = (byte) udpc;
+        byte[] o = sendFrame(dp, 0, f).get(1);
+        assertEquals(63, o[22] & 0xff);
+        assertEquals(0xc0a80707, java.nio.ByteBuffer.wrap(o, 26, 4).getInt());
+        assertEquals(4242, java.nio.ByteBuffer.wrap(o, 36, 2).getShort() & 0xffff);
+        assertEquals(32, o[15] & 0xfc);
+        assertEquals(0xffff, ones(o, 14, 20), "IPv4 header checksum verifies");
+        byte[] zeroed = o.clone();
+        int got = ((o[40] & 0xff) << 8) | (o[41] & 0xff);
+        zeroed[40] = 0; zeroed[41] = 0;
+        assertEquals(udpChecksum(zeroed), got, "UDP checksum matches a full recomputation");
+    }
+
+    /** Ones'-complement sum of 16-bit words, folded (0xffff over data that includes a valid checksum). */
+    private static int ones(byte[] f, int off, int len) {
+        long sum = 0;
+        for (int i = off; i < off + len; i += 2) sum += ((f[i] & 0xff) << 8) | (f[i + 1] & 0xff);
+        while (sum >> 16 != 0) sum = (sum & 0xffff) + (sum >> 16);
+        return (int) sum;
+    }
+
+    private static int udpChecksum(byte[] f) {
+        long sum = 0;
+        for (int i = 26; i < 34; i += 2) sum += ((f[i] & 0xff) << 8) | (f[i + 1] & 0xff);
+        sum += 17 + 12;
+        for (int i = 34; i < 46; i += 2) sum += ((f[i] & 0xff) << 8) | (f[i + 1] & 0xff);
+        while (sum >> 16 != 0) sum = (sum & 0xffff) + (sum >> 16);
+        int c = (int) ~sum & 0xffff;
+        return c == 0 ? 0xffff : c;
     }
 }

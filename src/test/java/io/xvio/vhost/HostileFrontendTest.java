@@ -169,8 +169,10 @@ class HostileFrontendTest {
             String e = field("vhC", "last_error");
             return e != null && e.contains(expected);
         }, () -> portBlock("vhC"));
-        assertTrue(log.stream().anyMatch(l -> l.startsWith("WARN ") && l.contains("port vhC") && l.contains(expected)),
-                "a warning names the fault \"" + expected + "\"; log:\n" + String.join("\n", log));
+        // xvio sets last_error just before it logs: wait for the warning too
+        await("a warning names the fault \"" + expected + "\"",
+                () -> log.stream().anyMatch(l -> l.startsWith("WARN ") && l.contains("port vhC") && l.contains(expected)),
+                () -> String.join("\n", log));
     }
 
     private static byte[] ethernet(int dst, int src, String payload) {
@@ -262,7 +264,11 @@ class HostileFrontendTest {
         TestFrontend h = TestFrontend.connect(pathC);
         List<Integer> extra = new ArrayList<>();
         try {
-            body.run(h, extra);
+            try {
+                body.run(h, extra);
+            } catch (BackendClosed closedDuringSetUp) {
+                // xvio dropped the connection at a set-up step: checked just below like any other close
+            }
             assertTrue(h.awaitClosed(CLOSE_MS), "xvio closes the hostile connection");
         } finally {
             for (int fd : extra) Fd.closeQuietly(fd);
@@ -498,10 +504,10 @@ class HostileFrontendTest {
 
     @Test
     void unofferedFeatureBits() {
-        attack("SET_FEATURES asks for unoffered bits RING_PACKED", (h, x) -> {
+        attack("SET_FEATURES asks for unoffered bits IN_ORDER", (h, x) -> {
             h.getFeatures();
-            assertEquals(0, h.offeredFeatures() & (1L << 34), "xvio does not offer packed rings");
-            h.sendMessage(Request.SET_FEATURES, Message.VERSION, Message.u64((1L << 32) | (1L << 34)));
+            assertEquals(0, h.offeredFeatures() & (1L << 35), "xvio does not offer in-order rings");
+            h.sendMessage(Request.SET_FEATURES, Message.VERSION, Message.u64((1L << 32) | (1L << 35)));
         });
     }
 
@@ -677,79 +683,53 @@ class HostileFrontendTest {
         assertPairForwards();
     }
 
-    // SCRATCH-BEGIN
+    // ================================================================================================ known xvio bugs
+    // Reproductions of bugs found by this suite (see the report that came with it). Each asserts the behaviour
+    // xvio should have; enable it with the fix.
+
     @Test
-    void scratchRegionBackedByAnEmptyMemfd() {
-        TestFrontend h = own(TestFrontend.connect(pathC));
-        h.negotiate();
-        int empty = Fd.memfd("hx-" + test, 0);
-        try {
+    void regionBackedByAnEmptyMemfd() {
+        attack("exceeds the 0-byte file behind its fd", (h, x) -> {
+            h.negotiate();
+            int empty = Fd.memfd("hx-" + test, 0);
+            x.add(empty);
             h.request(Request.SET_MEM_TABLE, memTablePayload(new long[] {0, h.ram().size(), h.ram().base(), 0}), empty);
-        } finally {
-            Fd.closeQuietly(empty);
-        }
-        for (int q = 0; q < 2; q++) h.setupQueue(q);
-        try {
+            for (int q = 0; q < 2; q++) h.setupQueue(q);
             h.setVringEnable(1, true);
-            System.err.println("SCRATCH enable acked");
-        } catch (RuntimeException e) {
-            System.err.println("SCRATCH enable: " + e);
-        }
-        sleep(500);
-        System.err.println("SCRATCH show:\n" + portBlock("vhC"));
-        assertPairForwards();
-        h.close();
-        sleep(300);
-        System.err.println("SCRATCH show after:\n" + portBlock("vhC"));
-        assertFreshFrontendWorksOnC();
+        });
     }
+
     @Test
-    void scratchShrinkAfterMapping() {
+    void guestMemoryShrunkUnderXvio() {
         TestFrontend h = own(TestFrontend.connect(pathC).start());
         echo(h, "before shrinking");
-        h.ram().truncate(0);
-        sleep(500);
-        System.err.println("SCRATCH show:\n" + portBlock("vhC"));
-        System.err.println("SCRATCH pmd-stats before pair check");
-        try { assertPairForwards(); System.err.println("SCRATCH pair OK"); } catch (Throwable t) { System.err.println("SCRATCH pair FAILED: " + t); }
+        h.ram().truncate(0);    // from here on neither side may touch that memory
+        await("vhC's transmit queue faults", () -> {
+            String e = field("vhC", "last_error");
+            return e != null && e.startsWith("port vhC queue 1: ");
+        }, () -> portBlock("vhC"));
+        assertPairForwards();
+        String ramName = h.ram().name();
         h.close();
-        sleep(300);
-        System.err.println("SCRATCH show after:\n" + portBlock("vhC"));
+        assertNoneLeft(ramName);
+        assertFreshFrontendWorksOnC();
     }
+
     @Test
-    void scratchCallFdThatBlocks() {
-        TestFrontend h = own(TestFrontend.connect(pathC).start());
-        io.xvio.sys.UnixSocket[] sp = io.xvio.sys.UnixSocket.pair();
-        own(sp[0]); own(sp[1]);
-        h.request(Request.SET_VRING_CALL, Message.u64(0), sp[0].fd());   // a socket nobody reads instead of an eventfd
-        int sent = 0, echoed = 0;
-        for (int i = 0; i < 3000; i++) {
-            if (h.send(0, ethernet(0xc, 0xc, "n" + i))) sent++;
-            int got = h.awaitFrames(1, Duration.ofMillis(200)).size();
-            echoed += got;
-            if (got == 0) { System.err.println("SCRATCH echo stopped at frame " + i); break; }
-        }
-        sleep(300);
-        System.err.println("SCRATCH sent " + sent + " echoed " + echoed + " pollin=" + Fd.pollIn(sp[1].fd(), 0));
-        for (var e : Thread.getAllStackTraces().entrySet()) if (e.getKey().getName().startsWith("pmd")) {
-            System.err.println("SCRATCH-PRE " + e.getKey().getName() + " " + e.getKey().getState());
-            for (var f : e.getValue()) System.err.println("SCRATCH-PRE    " + f);
-        }
-        try { forward(a, b, 0xa, 0xb); System.err.println("SCRATCH pre-drain pair OK"); } catch (Throwable t) { System.err.println("SCRATCH pre-drain pair FAILED"); }
-        int nb = 0; byte[] one = new byte[8]; while (Fd.pollIn(sp[1].fd(), 0) != 0 && nb < 100000) { sp[1].recvFully(one, 8, null); nb++; }
-        System.err.println("SCRATCH signals queued " + nb);
-        try { assertPairForwards(); System.err.println("SCRATCH pair OK"); } catch (Throwable t) { System.err.println("SCRATCH pair FAILED: " + t.toString().substring(0, 200)); }
-        try {
-            var r = ControlClient.call(control, List.of("pmd-stats"));
-            System.err.println("SCRATCH " + r.text());
-        } catch (IOException e) { }
-        System.err.println("SCRATCH jstack:");
-        for (var e : Thread.getAllStackTraces().entrySet()) if (e.getKey().getName().startsWith("pmd")) {
-            System.err.println("SCRATCH " + e.getKey().getName() + " " + e.getKey().getState());
-            for (var f : e.getValue()) System.err.println("SCRATCH    " + f);
-        }
+    void callFdThatIsNotAnEventfd() {
+        io.xvio.sys.UnixSocket[] sp = own2(io.xvio.sys.UnixSocket.pair());
+        attack("is not an eventfd", (h, x) -> {
+            h.negotiate();
+            h.sendMessage(Request.SET_VRING_CALL, Message.VERSION, Message.u64(0), sp[0].fd());
+        });
     }
-    // SCRATCH-END
+
+    private io.xvio.sys.UnixSocket[] own2(io.xvio.sys.UnixSocket[] pair) {
+        own(pair[0]);
+        own(pair[1]);
+        return pair;
+    }
+
 
     // ================================================================================================ client mode
 

@@ -8,7 +8,6 @@ import io.xvio.testing.TestFrontend.RxPacket;
 import io.xvio.testing.TestFrontend.Vring;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -268,7 +267,6 @@ class SplitVirtqueueTest {
         assertArrayEquals(fr, got.getFirst().frame());
     }
 
-    @Disabled("xvio bug: num_buffers straddling two descriptors (first descriptor of 11 bytes) faults a legal ring; see report")
     @Test
     void pushRxWithMergeableBuffersHandlesNumBuffersSplitAcrossDescriptors() {
         long f = BASE_FEATURES | bit(NET_F_MRG_RXBUF);

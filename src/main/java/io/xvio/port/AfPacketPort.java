@@ -1,0 +1,266 @@
+package io.xvio.port;
+
+import io.xvio.packet.Checksum;
+import io.xvio.packet.Ethernet;
+import io.xvio.packet.PacketBatch;
+import io.xvio.sys.Errno;
+import io.xvio.sys.Netdev;
+import io.xvio.sys.PacketRxRing;
+import io.xvio.sys.PacketTxRing;
+import io.xvio.sys.SysException;
+import io.xvio.util.Quiescence;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.xvio.port.PortCounters.Counter.*;
+
+/**
+ * A port on an existing Linux interface (a veth, a NIC, a VF) through AF_PACKET, in promiscuous mode: frames
+ * arrive through a memory-mapped TPACKET_V3 receive ring and leave through a TPACKET_V3 transmit ring per PMD
+ * thread (so transmitting threads share nothing), one {@code sendto} per burst.
+ *
+ * <p>The interface may be missing at start, go down, or be deleted and created again: the port is then down
+ * (with the reason in {@link #status()}), drops what the switch sends it, and attaches again within a second
+ * of the interface being back and up, without a restart.
+ *
+ * <p>Frames the kernel hands over with a partial checksum (a local sender relying on checksum offload) are
+ * completed here. Frames larger than the port's slots, such as TSO/GRO aggregates of a sender with
+ * segmentation offload, are dropped and counted as {@code rx_dropped(frame too big)}.
+ */
+public final class AfPacketPort extends NetdevPort {
+    /** Receive ring: blocks of 64 KiB (any frame up to ~64 KB fits one), 64 of them. */
+    static final int RX_BLOCK_SIZE = 1 << 16, RX_BLOCKS = 64;
+    /** Transmit ring slots per PMD thread. */
+    static final int TX_FRAMES = 256;
+    private static final int DROP_TX_FULL = 0;
+
+    /** What the PMDs use while the port is attached; replaced whole. */
+    private static final class Link {
+        final PacketRxRing rx;
+        final PacketTxRing[] tx;
+        final int ifindex, mtu, maxFrame;
+        final long mac;
+        volatile boolean carrier;
+
+        Link(PacketRxRing rx, PacketTxRing[] tx, Netdev.Info info, int maxFrame) {
+            this.rx = rx;
+            this.tx = tx;
+            this.ifindex = info.ifindex();
+            this.mtu = info.mtu();
+            this.mac = info.mac();
+            this.maxFrame = maxFrame;
+            this.carrier = info.running();
+        }
+    }
+
+    private final String device;
+    private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)");
+    private final int[] rxFlags = new int[PacketBatch.BURST];
+    private volatile Link link;
+    private volatile int txThreads = 1;
+    private volatile int attaches;
+    // counts of rings already closed, plus the kernel's ring-full drops (supervisor writes, others read)
+    private volatile long kernelDrops, closedTooBig, closedRunt;
+
+    public AfPacketPort(String name, int ofport, String device, Quiescence quiescence) {
+        super(name, ofport, quiescence);
+        if (!Netdev.validName(device)) throw new IllegalArgumentException("port " + name + ": not a valid interface name: \"" + device + "\"");
+        this.device = device;
+    }
+
+    @Override public String type() { return "afpacket"; }
+
+    public String device() { return device; }
+
+    @Override
+    public void setTransmitThreads(int threads) { txThreads = Math.max(1, Math.min(threads, PortCounters.MAX_THREADS)); }
+
+    // ------------------------------------------------------------------ hot path
+
+    @Override
+    public int receive(int q, PacketBatch b, int thread) {
+        Link l = link;
+        if (l == null) return 0;
+        int[] off = b.off;
+        for (int i = 0; i < PacketBatch.BURST; i++) off[i] = i * PacketBatch.SLOT + PacketBatch.HEADROOM;
+        int n = l.rx.receive(b.data, off, b.len, rxFlags, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+        b.count = n;
+        if (n > 0) {
+            long bytes = 0;
+            for (int i = 0; i < n; i++) {
+                if (rxFlags[i] != 0) Checksum.completeL4(b.data, off[i], b.len[i]);
+                bytes += b.len[i];
+            }
+            counters.add(thread, RX_PACKETS, n);
+            counters.add(thread, RX_BYTES, bytes);
+        }
+        return n;
+    }
+
+    @Override
+    public void transmit(int thread, PacketBatch b, int[] which, int n) {
+        Link l = link;
+        if (l == null || !l.carrier || thread >= l.tx.length) {
+            counters.add(thread, TX_DROP_DOWN, n);
+            return;
+        }
+        PacketTxRing tx = l.tx[thread];
+        int limit = l.maxFrame;
+        int sent = 0, big = 0, full = 0;
+        long bytes = 0;
+        for (int k = 0; k < n; k++) {
+            int i = which[k];
+            int len = b.len[i];
+            if (len > limit) big++;
+            else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
+            else full++;
+        }
+        if (tx.needsFlush()) {
+            int rc = tx.flush();
+            if (rc < 0 && rc != -Errno.EAGAIN && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
+                reportFault(-rc);                   // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
+                counters.add(thread, TX_DROP_DOWN, sent);
+                sent = 0;
+            }
+        }
+        if (sent > 0) {
+            counters.add(thread, TX_PACKETS, sent);
+            counters.add(thread, TX_BYTES, bytes);
+        }
+        if (big > 0) counters.add(thread, TX_DROP_TOO_BIG, big);
+        if (full > 0) drops.add(thread, DROP_TX_FULL, full);
+    }
+
+    // ------------------------------------------------------------------ supervisor
+
+    @Override
+    protected void check() {
+        Netdev.Info i;
+        try {
+            i = Netdev.query(device);
+        } catch (SysException e) {
+            markDown("cannot query interface " + device + ": " + e.getMessage());
+            return;
+        }
+        Link l = link;
+        if (l != null) {
+            int f = fault;
+            String why = null;
+            if (i == null) why = "interface " + device + " disappeared";
+            else if (i.ifindex() != l.ifindex) why = "interface " + device + " was replaced (ifindex " + l.ifindex + " -> " + i.ifindex() + ")";
+            else if (!i.up()) why = "link " + device + " went down";
+            else if (f != 0) why = "sending on " + device + " failed: " + Errno.name(f) + " (" + Errno.describe(f) + ")";
+            else if (i.mtu() != l.mtu) why = "MTU of " + device + " changed from " + l.mtu + " to " + i.mtu();
+            if (why != null) {
+                teardown();
+                note(why + "; detached, re-attaching when it is back and up");
+            } else {
+                boolean carrier = i.running();
+                if (carrier != l.carrier) {
+                    l.carrier = carrier;
+                    if (carrier) markUp("carrier on " + device + " is back");
+                    else markDown("no carrier on " + device);
+                }
+                try {
+                    kernelDrops += l.rx.takeKernelDrops();
+                } catch (SysException e) {
+                    note(e.getMessage());
+                }
+                return;
+            }
+        }
+        if (isClosed()) return;
+        if (i == null) {
+            markDown("interface " + device + " does not exist (check `ip link show " + device + "`; the port attaches when it appears)");
+        } else if (!i.up()) {
+            markDown("link " + device + " is down (`ip link set " + device + " up`; the port attaches when it is up)");
+        } else {
+            attach(i);
+        }
+    }
+
+    private void attach(Netdev.Info i) {
+        int threads = txThreads;
+        PacketRxRing rx = null;
+        PacketTxRing[] tx = new PacketTxRing[threads];
+        try {
+            rx = PacketRxRing.open(device, i.ifindex(), RX_BLOCK_SIZE, RX_BLOCKS, true);
+            int want = Math.min(PacketBatch.MAX_FRAME, i.mtu() + Ethernet.HEADER + 4);
+            for (int t = 0; t < threads; t++) tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES);
+            Link l = new Link(rx, tx, i, Math.min(want, tx[0].maxFrame()));
+            fault = 0;
+            link = l;
+            attaches++;
+            if (l.carrier) markUp("attached to " + device + " (ifindex " + i.ifindex() + ", mtu " + i.mtu() + ", mac " + Netdev.formatMac(i.mac()) + "), promiscuous");
+            else markDown("attached to " + device + " but it has no carrier");
+        } catch (SysException | IllegalArgumentException e) {
+            for (PacketTxRing r : tx) if (r != null) r.close();
+            if (rx != null) rx.close();
+            markDown("cannot attach to " + device + ": " + e.getMessage() + " (retrying every second)");
+        }
+    }
+
+    @Override
+    protected void teardown() {
+        Link l = link;
+        if (l == null) return;
+        link = null;
+        if (!quiesce()) return;
+        try {
+            kernelDrops += l.rx.takeKernelDrops();
+        } catch (SysException ignored) {
+            // the interface is gone: its last counts with it
+        }
+        closedTooBig += l.rx.droppedTooBig();
+        closedRunt += l.rx.droppedRunt();
+        l.rx.close();
+        for (PacketTxRing r : l.tx) r.close();
+    }
+
+    // ------------------------------------------------------------------ reporting
+
+    @Override
+    public String status() {
+        Link l = link;
+        if (l == null) {
+            String why = downReason();
+            return "down (" + (why == null ? "detached" : why) + ")";
+        }
+        return l.carrier ? "up" : "down (no carrier on " + device + ")";
+    }
+
+    @Override
+    public Map<String, String> details() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("device", device);
+        Link l = link;
+        if (l != null) {
+            m.put("ifindex", Integer.toString(l.ifindex));
+            m.put("link", "up" + (l.carrier ? ", running" : ", no carrier"));
+            m.put("mtu", Integer.toString(l.mtu));
+            m.put("mac", Netdev.formatMac(l.mac));
+            m.put("promiscuous", "yes");
+            m.put("rx_ring", "TPACKET_V3, " + l.rx.blockCount() + " blocks of " + (l.rx.blockSize() >> 10) + " KiB, retire "
+                    + PacketRxRing.RETIRE_TOV_MS + " ms");
+            m.put("tx_ring", "TPACKET_V3, " + l.tx[0].frameCount() + " slots of " + l.tx[0].frameSize() + " bytes, one ring per PMD thread (" + l.tx.length + ")");
+        }
+        m.put("attached", attaches + " time(s)");
+        String err = lastError();
+        if (err != null) m.put("last_error", err);
+        String ev = lastEvent();
+        if (ev != null) m.put("last_event", ev);
+        return m;
+    }
+
+    @Override
+    public Map<String, Long> extraCounters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        Link l = link;
+        m.put("rx_dropped(kernel ring full)", kernelDrops);
+        m.put("rx_dropped(frame too big)", closedTooBig + (l == null ? 0 : l.rx.droppedTooBig()));
+        m.put("rx_dropped(runt)", closedRunt + (l == null ? 0 : l.rx.droppedRunt()));
+        drops.putAll(m);
+        return m;
+    }
+}

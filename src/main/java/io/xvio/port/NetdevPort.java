@@ -1,0 +1,163 @@
+package io.xvio.port;
+
+import io.xvio.util.Quiescence;
+
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * What TAP and AF_PACKET ports share: a port on a Linux network interface that can be missing, go down or
+ * disappear while xvio runs. A small supervisor thread per port (never a PMD) opens the interface, checks it
+ * once a second, tears it down when it breaks and opens it again when it is back; PMD threads only read the
+ * published handle (a volatile field, null while the port is down) and {@linkplain #reportFault report} errors.
+ * Before closing a handle the supervisor unpublishes it and waits for every PMD to pass a quiescent point, so no
+ * PMD can still be using a closed fd or an unmapped ring.
+ */
+abstract class NetdevPort implements Port {
+    protected static final Logger LOG = Logger.getLogger("xvio.port");
+    /** How often the supervisor checks the interface, and retries while it is missing. */
+    static final long CHECK_INTERVAL_NANOS = 1_000_000_000L;
+
+    protected final String name;
+    protected final int ofport;
+    protected final Quiescence quiescence;
+    protected final PortCounters counters = new PortCounters();
+    /** Held by the supervisor and close() while they change the port's state; never by a PMD. */
+    protected final Object lock = new Object();
+
+    private volatile Thread supervisor;
+    private volatile boolean closed;
+    private volatile String downReason = "not started";
+    private volatile String lastError;
+    private volatile String lastEvent;
+    private String lastLogged;
+    /** An errno a PMD thread saw (ENXIO, ENETDOWN, EBADFD ...), 0 if none: the supervisor checks the interface now. */
+    protected volatile int fault;
+
+    NetdevPort(String name, int ofport, Quiescence quiescence) {
+        this.name = name;
+        this.ofport = ofport;
+        this.quiescence = quiescence == null ? Quiescence.NONE : quiescence;
+    }
+
+    @Override public String name() { return name; }
+    @Override public int ofport() { return ofport; }
+    @Override public int rxQueues() { return 1; }
+    @Override public PortCounters counters() { return counters; }
+
+    /** Why the port is down, or null when it is attached. */
+    protected final String downReason() { return downReason; }
+
+    /** The last reason the port was down (kept after it recovers). */
+    protected final String lastError() { return lastError; }
+
+    /** The last thing that happened to a working handle (why it was torn down, a failed query). */
+    protected final String lastEvent() { return lastEvent; }
+
+    protected final boolean isClosed() { return closed; }
+
+    /**
+     * Makes the first attempt now (so a missing interface is reported at start, naming it), then leaves the
+     * retries and checks to the supervisor thread. Never throws for a missing or broken interface.
+     */
+    @Override
+    public void start() {
+        synchronized (lock) {
+            if (closed) return;
+            safeCheck();
+        }
+        Thread t = Thread.ofPlatform().daemon().name("port-" + name).unstarted(this::supervise);
+        supervisor = t;
+        t.start();
+    }
+
+    private void supervise() {
+        while (!closed) {
+            LockSupport.parkNanos(this, CHECK_INTERVAL_NANOS);
+            if (closed) break;
+            synchronized (lock) {
+                if (!closed) safeCheck();
+            }
+        }
+    }
+
+    private void safeCheck() {
+        try {
+            check();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "port " + name + ": supervisor check failed", e);
+        }
+    }
+
+    /** Opens, checks or re-opens the interface; runs on the supervisor (or starting) thread under {@link #lock}. */
+    protected abstract void check();
+
+    /** Unpublishes and closes the interface handle, if any, under {@link #lock}; called by check() and close(). */
+    protected abstract void teardown();
+
+    /**
+     * Called by a PMD thread when a send or receive failed in a way that may mean the interface is gone or
+     * down: wakes the supervisor. No allocation, no lock.
+     */
+    protected final void reportFault(int errno) {
+        if (fault != 0) return;
+        fault = errno;
+        Thread t = supervisor;
+        if (t != null) LockSupport.unpark(t);
+    }
+
+    /** Waits until no PMD holds a handle unpublished before the call; false (and logged) if that failed. */
+    protected final boolean quiesce() {
+        try {
+            quiescence.await();
+            return true;
+        } catch (RuntimeException e) {
+            LOG.severe("port " + name + ": " + e.getMessage() + "; leaking the old handle rather than closing it under a PMD");
+            return false;
+        }
+    }
+
+    /** Marks the port down with reason; logs it once (WARNING) until the reason changes. */
+    protected final void markDown(String reason) {
+        downReason = reason;
+        lastError = reason;
+        if (!reason.equals(lastLogged)) {
+            lastLogged = reason;
+            LOG.warning("port " + name + ": down: " + reason);
+        }
+    }
+
+    /** Marks the port up, logging what it is attached to. */
+    protected final void markUp(String message) {
+        downReason = null;
+        lastLogged = null;
+        LOG.info("port " + name + ": " + message);
+    }
+
+    /** Logs and remembers an event that is not (yet) a down state, e.g. why a working handle was torn down. */
+    protected final void note(String event) {
+        lastEvent = event;
+        LOG.warning("port " + name + ": " + event);
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+        }
+        Thread t = supervisor;
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (lock) {
+            teardown();
+            downReason = "closed";
+        }
+    }
+}

@@ -1,0 +1,502 @@
+package io.xvio.virtio;
+
+import io.xvio.sys.EventFd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.*;
+
+/**
+ * A packed virtqueue (virtio 1.1 §2.8, VIRTIO_F_RING_PACKED) seen from the device side; see {@link Virtqueue}
+ * for the threading and buffer contract, which is the same as {@link SplitVirtqueue}'s.
+ *
+ * <p>One ring of 16-byte descriptors {addr u64, len u32, id u16, flags u16} is shared both ways. A descriptor
+ * is available when its AVAIL flag equals the driver ring wrap counter the device expects at that position and
+ * its USED flag does not; a chain is consecutive descriptors linked by NEXT, its buffer id in the last one. The
+ * device completes buffers in the order it takes them, so the used descriptor of a buffer overwrites the first
+ * descriptor of its chain (AVAIL = USED = the device wrap counter) and the used position always equals the next
+ * available position: one position and one wrap counter describe the whole queue state, which is what
+ * SET/GET_VRING_BASE carry (position | wrap &lt;&lt; 15).
+ *
+ * <p>The used descriptors of one call are gathered and written out together, the first one's flags last (with
+ * release ordering), so the driver never sees part of a burst or of a multi-buffer (mergeable) packet; a packet
+ * that does not fit leaves no trace in the ring. The device event suppression area is set to DISABLE (we poll);
+ * the driver event suppression area decides interrupts (ENABLE, DISABLE, or with EVENT_IDX a descriptor
+ * position and wrap counter).
+ *
+ * <p>Hostile rings (chains running past the ring, continuation descriptors that are not available, buffer ids
+ * out of range, addresses outside guest memory, indirect tables that are malformed or nested, buffers of the
+ * wrong direction) fault the queue: buffers completed before the bad one are published, the bad one is not,
+ * and {@link #lastAvailIndex()} stays on it.
+ */
+public final class PackedVirtqueue implements Virtqueue {
+    static final int DESC_F_NEXT = 1, DESC_F_WRITE = 2, DESC_F_INDIRECT = 4, DESC_F_AVAIL = 1 << 7, DESC_F_USED = 1 << 15;
+    static final int EVENT_F_ENABLE = 0, EVENT_F_DISABLE = 1, EVENT_F_DESC = 2;
+
+    private final int index;
+    private final String owner;          // "port vhA queue 3", for fault messages
+
+    // set by the control thread while stopped
+    private int size;
+    private long descUva, availUva, usedUva, logGuestAddr;
+    private boolean logUsedAtGuestAddr;
+    private int nextAvail;               // ring position the device looks at next (== next used position)
+    private int wrap = 1;                // the driver ring wrap counter expected there (== device wrap counter)
+    private EventFd call, kick;
+    private boolean eventIdx, indirect, mergeable;
+    private int hdrLen = 12;
+    private GuestMemory mem;
+    private MemorySegment ring, driverEvent, deviceEvent;
+    private long ringGpa = -1;
+
+    // used descriptors gathered during one call, written by publish()
+    private int[] pendPos = new int[0], pendId = new int[0], pendLen = new int[0], pendFlags = new int[0];
+    private int pending;
+    // results of the last chain walk
+    private int chainDescs, chainId;
+    private long numBuffersLo, numBuffersHi;
+    private final MemorySegment scratch = Arena.ofAuto().allocate(8, 8);
+
+    // single-writer state, read by others for stats
+    private volatile boolean ready;
+    private volatile String fault;
+    private long droppedOversize, droppedRunt, droppedRxTooSmall;
+
+    public PackedVirtqueue(int index, String owner) {
+        this.index = index;
+        this.owner = owner;
+    }
+
+    @Override public int index() { return index; }
+    @Override public int size() { return size; }
+    @Override public boolean ready() { return ready; }
+    @Override public String fault() { return fault; }
+    @Override public int lastAvailIndex() { return nextAvail | wrap << 15; }
+    @Override public int headerLength() { return hdrLen; }
+    @Override public long droppedOversize() { return droppedOversize; }
+    @Override public long droppedRunt() { return droppedRunt; }
+    @Override public long droppedRxTooSmall() { return droppedRxTooSmall; }
+    @Override public EventFd callFd() { return call; }
+    @Override public EventFd kickFd() { return kick; }
+
+    /**
+     * GET_VRING_BASE's value for a packed ring (vhost-user.rst, "vring descriptor indices for packed
+     * virtqueues"): the available position and wrap counter in bits 0-15, the used ones in bits 16-31. They are
+     * equal here: every buffer taken was completed.
+     */
+    public int vringBase() {
+        int a = lastAvailIndex();
+        return a | a << 16;
+    }
+
+    // ---------------------------------------------------------------- control path
+
+    @Override
+    public void setSize(int num) {
+        if (num <= 0 || num > MAX_SIZE)
+            throw new VirtqueueFault(owner + ": queue size " + num + " is not between 1 and " + MAX_SIZE);
+        size = num;
+    }
+
+    /** desc: the descriptor ring; avail: the driver event suppression area; used: the device event suppression area. */
+    @Override
+    public void setAddresses(long desc, long avail, long used, long logGuestAddr, boolean logAtGuestAddr) {
+        this.descUva = desc;
+        this.availUva = avail;
+        this.usedUva = used;
+        this.logGuestAddr = logGuestAddr;
+        this.logUsedAtGuestAddr = logAtGuestAddr;
+    }
+
+    /** Bits 0-14: next available position; bit 15: its wrap counter. The used half (bits 16-31) is the same here. */
+    @Override
+    public void setBase(int base) {
+        nextAvail = base & 0x7fff;
+        wrap = (base >>> 15) & 1;
+    }
+
+    @Override
+    public void setCall(EventFd fd) {
+        EventFd old = call;
+        call = fd;
+        if (old != null && old != fd) old.close();
+    }
+
+    @Override
+    public void setKick(EventFd fd) {
+        EventFd old = kick;
+        kick = fd;
+        if (old != null && old != fd) old.close();
+    }
+
+    @Override
+    public boolean configuredAddresses() { return descUva != 0 || availUva != 0 || usedUva != 0; }
+
+    @Override
+    public void start(GuestMemory memory, long features) {
+        if (memory == null) throw new VirtqueueFault(owner + ": started before any memory table");
+        if (size == 0) throw new VirtqueueFault(owner + ": started without a queue size");
+        if (nextAvail >= size)
+            throw new VirtqueueFault(owner + ": ring base position " + nextAvail + " is outside the ring of " + size + " descriptors");
+        this.mem = memory;
+        this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.RING_F_EVENT_IDX);
+        this.indirect = VirtioFeatures.has(features, VirtioFeatures.RING_F_INDIRECT_DESC);
+        this.mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
+        this.hdrLen = VirtioFeatures.netHeaderLength(features);
+        ring = ring(descUva, 16L * size, 16, "descriptor ring");
+        driverEvent = ring(availUva, 4, 4, "driver event suppression area");
+        deviceEvent = ring(usedUva, 4, 4, "device event suppression area");
+        ringGpa = memory.uvaToGpa(descUva);
+        long deviceEventGpa = logUsedAtGuestAddr ? logGuestAddr : memory.uvaToGpa(usedUva);
+        // we poll: ask the driver for no available-buffer notifications
+        deviceEvent.set(JAVA_SHORT_UNALIGNED, 2, (short) EVENT_F_DISABLE);
+        memory.logWrite(deviceEventGpa + 2, 2);
+        if (pendPos.length < size) {
+            pendPos = new int[size];
+            pendId = new int[size];
+            pendLen = new int[size];
+            pendFlags = new int[size];
+        }
+        pending = 0;
+        fault = null;
+        ready = true;
+    }
+
+    private MemorySegment ring(long uva, long len, int align, String what) {
+        if ((uva & (align - 1)) != 0)
+            throw new VirtqueueFault(owner + ": " + what + " at 0x" + Long.toHexString(uva) + " is not " + align + "-byte aligned");
+        MemorySegment s = mem.sliceUva(uva, len);
+        if (s == null)
+            throw new VirtqueueFault(owner + ": " + what + " at 0x" + Long.toHexString(uva) + " (" + len + " bytes) is outside guest memory");
+        return s;
+    }
+
+    @Override
+    public void stop() { ready = false; }
+
+    @Override
+    public void release() {
+        ready = false;
+        mem = null;
+        ring = driverEvent = deviceEvent = null;
+        pending = 0;
+    }
+
+    // ---------------------------------------------------------------- hot path
+
+    private void broke(String why) {
+        ready = false;
+        fault = owner + ": " + why;
+    }
+
+    private static boolean available(int flags, int w) {
+        return ((flags >>> 7) & 1) == w && ((flags >>> 15) & 1) != w;
+    }
+
+    /** The flags of the descriptor at pos, read with acquire ordering: what they expose is read after them. */
+    private static int flagsAcquire(MemorySegment r, int pos) {
+        int f = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, 16L * pos + 14));
+        VarHandle.acquireFence();
+        return f;
+    }
+
+    @Override
+    public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+        MemorySegment r = ring;
+        if (r == null || max <= 0) return 0;
+        int pos = nextAvail, w = wrap;
+        int flags = flagsAcquire(r, pos);
+        if (!available(flags, w)) return 0;
+        int startPos = pos;
+        int out = 0, taken = 0, descs = 0;
+        pending = 0;
+        try {
+            while (true) {
+                long total = readChain(r, pos, w, flags, size - descs, buf, off[out] - hdrLen, cap + hdrLen);
+                addUsed(pos, chainId, 0, w);
+                descs += chainDescs;
+                pos += chainDescs;
+                if (pos >= size) { pos -= size; w ^= 1; }
+                nextAvail = pos;
+                wrap = w;
+                if (total < hdrLen + 14) droppedRunt++;
+                else if (total - hdrLen > cap) droppedOversize++;
+                else len[out++] = (int) (total - hdrLen);
+                if (++taken >= max || descs >= size) break;
+                flags = flagsAcquire(r, pos);
+                if (!available(flags, w)) break;
+            }
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());
+        }
+        publish(startPos);
+        return out;
+    }
+
+    /**
+     * Reads the chain whose first descriptor (at head, expected wrap counter w, flags already read) is available
+     * into dst at dstOff (up to limit bytes). Sets chainDescs and chainId. Returns the chain's total length.
+     */
+    private long readChain(MemorySegment r, int head, int w, int flags, int budget, MemorySegment dst, long dstOff, long limit) {
+        GuestMemory m = mem;
+        int p = head, pw = w, n = 0;
+        long total = 0;
+        while (true) {
+            long d = 16L * p;
+            if (n > 0) {
+                if (n == budget) throw new VirtqueueFault(tooLong(head, budget));
+                flags = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, d + 14));
+                if (!available(flags, pw)) throw new VirtqueueFault(notAvailable(p, head, flags, pw));
+            }
+            n++;
+            long addr = r.get(JAVA_LONG_UNALIGNED, d);
+            long dlen = Integer.toUnsignedLong(r.get(JAVA_INT_UNALIGNED, d + 8));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                int reg = indirectTable(addr, dlen, n, flags);
+                MemorySegment t = m.view(reg);
+                long tb = addr - m.gpaBase(reg);
+                int entries = (int) (dlen >>> 4);
+                for (int k = 0; k < entries; k++) {
+                    long e = tb + 16L * k;
+                    int f = t.get(JAVA_SHORT_UNALIGNED, e + 14);
+                    if ((f & DESC_F_INDIRECT) != 0) throw new VirtqueueFault("nested indirect descriptor");
+                    if ((f & DESC_F_WRITE) != 0) throw new VirtqueueFault("device-writable descriptor in a transmit chain");
+                    long a = t.get(JAVA_LONG_UNALIGNED, e);
+                    long l = Integer.toUnsignedLong(t.get(JAVA_INT_UNALIGNED, e + 8));
+                    if (total < limit) m.copyOut(a, dst, dstOff + total, (int) Math.min(l, limit - total));
+                    total += l;
+                }
+            } else {
+                if ((flags & DESC_F_WRITE) != 0) throw new VirtqueueFault("device-writable descriptor in a transmit chain");
+                if (total < limit) m.copyOut(addr, dst, dstOff + total, (int) Math.min(dlen, limit - total));
+                total += dlen;
+            }
+            if ((flags & DESC_F_NEXT) == 0) {
+                endChain(r, d, head, n);
+                return total;
+            }
+            if (++p == size) { p = 0; pw ^= 1; }
+        }
+    }
+
+    /** Checks an INDIRECT descriptor (the n-th of its chain); returns the guest memory region of its table. */
+    private int indirectTable(long addr, long dlen, int n, int flags) {
+        if (!indirect) throw new VirtqueueFault("indirect descriptor without INDIRECT_DESC");
+        if (n > 1 || (flags & DESC_F_NEXT) != 0) throw new VirtqueueFault("indirect descriptor chained with NEXT");
+        if (dlen == 0 || (dlen & 15) != 0 || dlen > 16L * MAX_SIZE)
+            throw new VirtqueueFault("indirect table length " + dlen + " is not a multiple of 16 up to " + 16 * MAX_SIZE);
+        int reg = mem.regionOf(addr, dlen);
+        if (reg < 0) throw new VirtqueueFault("indirect table at 0x" + Long.toHexString(addr) + " is outside guest memory");
+        return reg;
+    }
+
+    private void endChain(MemorySegment r, long lastDesc, int head, int n) {
+        int id = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, lastDesc + 12));
+        if (id >= size) throw new VirtqueueFault("buffer id " + id + " of the chain at " + head + " is out of ring size " + size);
+        chainDescs = n;
+        chainId = id;
+    }
+
+    private String tooLong(int head, int budget) {
+        return "descriptor chain at " + head + " is longer than the " + budget + " descriptor(s) the ring has left (size " + size + ")";
+    }
+
+    private static String notAvailable(int p, int head, int flags, int w) {
+        return "descriptor " + p + " continuing the chain at " + head + " is not available (flags 0x" + Integer.toHexString(flags)
+                + ", wrap counter " + w + ")";
+    }
+
+    @Override
+    public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
+        MemorySegment r = ring;
+        if (r == null || n <= 0) return 0;
+        int startPos = nextAvail;
+        int pos = nextAvail, w = wrap;
+        int descs = 0, delivered = 0, committed = 0;
+        pending = 0;
+        try {
+            for (int k = 0; k < n; k++) {
+                int p = which[k];
+                long start = off[p] - hdrLen;
+                int need = hdrLen + len[p];
+                // header: zero but num_buffers = 1 (patched below when a frame spans several buffers)
+                buf.set(JAVA_LONG_UNALIGNED, start, 0L);
+                buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+                if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+                if (!mergeable) {
+                    if (descs >= size) break;
+                    int flags = flagsAcquire(r, pos);
+                    if (!available(flags, w)) break;
+                    long wrote = writeChain(r, pos, w, flags, size - descs, buf, start, need, false);
+                    if (wrote < need) { droppedRxTooSmall++; continue; }   // buffer left for the next frame
+                    addUsed(pos, chainId, need, w);
+                    descs += chainDescs;
+                    pos += chainDescs;
+                    if (pos >= size) { pos -= size; w ^= 1; }
+                } else {
+                    int pos0 = pos, w0 = w, descs0 = descs;
+                    int written = 0, nbuf = 0;
+                    numBuffersLo = numBuffersHi = -1;
+                    while (written < need && descs < size) {
+                        int flags = flagsAcquire(r, pos);
+                        if (!available(flags, w)) break;
+                        int wr = (int) writeChain(r, pos, w, flags, size - descs, buf, start + written, need - written, nbuf == 0);
+                        addUsed(pos, chainId, wr, w);
+                        descs += chainDescs;
+                        pos += chainDescs;
+                        if (pos >= size) { pos -= size; w ^= 1; }
+                        written += wr;
+                        nbuf++;
+                    }
+                    if (written < need) {             // out of buffers: forget this frame's buffers, nothing was published
+                        pos = pos0;
+                        w = w0;
+                        descs = descs0;
+                        pending = committed;
+                        break;
+                    }
+                    if (nbuf > 1) patchNumBuffers(nbuf);
+                }
+                committed = pending;
+                nextAvail = pos;
+                wrap = w;
+                delivered++;
+            }
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            pending = committed;                       // a frame half-written when the fault hit is not published
+            broke(e.getMessage());
+        }
+        publish(startPos);
+        return delivered;
+    }
+
+    /**
+     * Writes up to need bytes of src into the device-writable chain at head (walking the whole chain, to learn
+     * its length and buffer id). Returns bytes written; with first set, records where stream bytes 10 and 11
+     * (num_buffers) landed.
+     */
+    private long writeChain(MemorySegment r, int head, int w, int flags, int budget, MemorySegment src, long srcOff, int need, boolean first) {
+        GuestMemory m = mem;
+        int p = head, pw = w, n = 0;
+        long pos = 0;
+        while (true) {
+            long d = 16L * p;
+            if (n > 0) {
+                if (n == budget) throw new VirtqueueFault(tooLong(head, budget));
+                flags = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, d + 14));
+                if (!available(flags, pw)) throw new VirtqueueFault(notAvailable(p, head, flags, pw));
+            }
+            n++;
+            long addr = r.get(JAVA_LONG_UNALIGNED, d);
+            long dlen = Integer.toUnsignedLong(r.get(JAVA_INT_UNALIGNED, d + 8));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                int reg = indirectTable(addr, dlen, n, flags);
+                MemorySegment t = m.view(reg);
+                long tb = addr - m.gpaBase(reg);
+                int entries = (int) (dlen >>> 4);
+                for (int k = 0; k < entries; k++) {
+                    long e = tb + 16L * k;
+                    int f = t.get(JAVA_SHORT_UNALIGNED, e + 14);
+                    if ((f & DESC_F_INDIRECT) != 0) throw new VirtqueueFault("nested indirect descriptor");
+                    if ((f & DESC_F_WRITE) == 0) throw new VirtqueueFault("device-readable descriptor in a receive chain");
+                    long a = t.get(JAVA_LONG_UNALIGNED, e);
+                    long l = Integer.toUnsignedLong(t.get(JAVA_INT_UNALIGNED, e + 8));
+                    pos += put(src, srcOff, pos, need, a, l, first);
+                }
+            } else {
+                if ((flags & DESC_F_WRITE) == 0) throw new VirtqueueFault("device-readable descriptor in a receive chain");
+                pos += put(src, srcOff, pos, need, addr, dlen, first);
+            }
+            if ((flags & DESC_F_NEXT) == 0) {
+                endChain(r, d, head, n);
+                return pos;
+            }
+            if (++p == size) { p = 0; pw ^= 1; }
+        }
+    }
+
+    /** Copies stream bytes [pos, pos+n) (n = what fits in dlen, up to need) to guest address addr; returns n. */
+    private long put(MemorySegment src, long srcOff, long pos, int need, long addr, long dlen, boolean first) {
+        if (pos >= need) return 0;
+        long n = Math.min(dlen, need - pos);
+        if (n == 0) return 0;
+        if (first) {
+            if (pos <= 10 && 10 < pos + n) numBuffersLo = addr + (10 - pos);
+            if (pos <= 11 && 11 < pos + n) numBuffersHi = addr + (11 - pos);
+        }
+        mem.copyIn(src, srcOff + pos, addr, (int) n);
+        return n;
+    }
+
+    /** Writes num_buffers into the header of the frame's first buffer (its two bytes may lie in two descriptors). */
+    private void patchNumBuffers(int nbuf) {
+        long lo = numBuffersLo, hi = numBuffersHi;
+        if (lo < 0 || hi < 0 || hdrLen < 12) throw new VirtqueueFault("receive buffer too small for the virtio-net header");
+        if (hi == lo + 1) {
+            mem.putShort(lo, (short) nbuf);
+        } else {
+            scratch.set(JAVA_BYTE, 0, (byte) nbuf);
+            scratch.set(JAVA_BYTE, 1, (byte) (nbuf >>> 8));
+            mem.copyIn(scratch, 0, lo, 1);
+            mem.copyIn(scratch, 1, hi, 1);
+        }
+    }
+
+    private void addUsed(int pos, int id, int written, int w) {
+        int i = pending++;
+        pendPos[i] = pos;
+        pendId[i] = id;
+        pendLen[i] = written;
+        pendFlags[i] = (w != 0 ? DESC_F_AVAIL | DESC_F_USED : 0) | (written > 0 ? DESC_F_WRITE : 0);
+    }
+
+    /**
+     * Writes the gathered used descriptors (the first one's flags last, with release ordering: the driver sees the
+     * whole batch at once) and signals the driver if its event suppression area asks for it. startPos is where
+     * the call began; nextAvail/wrap are where the queue now stands.
+     */
+    private void publish(int startPos) {
+        int k = pending;
+        if (k == 0) return;
+        pending = 0;
+        MemorySegment r = ring;
+        GuestMemory m = mem;
+        if (r == null || m == null) return;
+        for (int i = k - 1; i >= 0; i--) {
+            long d = 16L * pendPos[i];
+            r.set(JAVA_INT_UNALIGNED, d + 8, pendLen[i]);
+            r.set(JAVA_SHORT_UNALIGNED, d + 12, (short) pendId[i]);
+            if (i > 0) r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[i]);
+        }
+        if (m.log() != null) for (int i = 0; i < k; i++) m.logWrite(ringGpa + 16L * pendPos[i], 16);
+        VarHandle.releaseFence();
+        r.set(JAVA_SHORT_UNALIGNED, 16L * pendPos[0] + 14, (short) pendFlags[0]);
+        EventFd c = call;
+        if (c == null) return;
+        VarHandle.fullFence();  // order our used descriptors before reading the driver's event suppression
+        MemorySegment ev = driverEvent;
+        int evFlags = ev.get(JAVA_SHORT_UNALIGNED, 2) & 3;
+        boolean notify;
+        if (evFlags == EVENT_F_DISABLE) {
+            notify = false;
+        } else if (evFlags == EVENT_F_DESC && eventIdx) {
+            int offWrap = Short.toUnsignedInt(ev.get(JAVA_SHORT_UNALIGNED, 0));
+            int now = nextAvail, old = startPos;
+            if (now <= old) old -= size;               // we went round the ring: old counts from the previous lap
+            int off = offWrap & 0x7fff;
+            if ((offWrap >>> 15) != wrap) off -= size; // the event is on the previous lap
+            notify = ((now - off - 1) & 0xffff) < ((now - old) & 0xffff);
+        } else {
+            notify = true;                             // ENABLE (and DESC without EVENT_IDX, or the reserved value)
+        }
+        if (notify) c.signal();
+    }
+
+    @Override
+    public void kickDriver() {
+        EventFd c = call;
+        if (c != null) c.signal();
+    }
+}

@@ -1,0 +1,83 @@
+package io.xvio.virtio;
+
+import io.xvio.sys.EventFd;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One virtqueue seen from the device side, whatever its layout: {@link SplitVirtqueue} (virtio 1.1 §2.7) or
+ * {@link PackedVirtqueue} (§2.8, VIRTIO_F_RING_PACKED). The control thread configures it while it is stopped and
+ * calls {@link #start}; one poll-mode thread at a time then calls {@link #popTx} (driver-to-device queue) or
+ * {@link #pushRx} (device-to-driver queue). Packets travel as a byte stream [virtio-net header | frame]: the
+ * caller's buffer holds the frame at off[i] with at least {@link #headerLength()} writable bytes before it.
+ * Every guest address is checked; a driver that breaks the ring contract stops this queue only: {@link #ready()}
+ * turns false and {@link #fault()} says why. No exception escapes the hot path.
+ */
+public interface Virtqueue {
+    /** Largest ring either layout accepts. */
+    int MAX_SIZE = 32768;
+
+    /** A stopped queue of the layout the negotiated features ask for. */
+    static Virtqueue create(long features, int index, String owner) {
+        return VirtioFeatures.has(features, VirtioFeatures.F_RING_PACKED) ? new PackedVirtqueue(index, owner) : new SplitVirtqueue(index, owner);
+    }
+
+    int index();
+    int size();
+    boolean ready();
+    /** Why the queue stopped itself ("port vhA queue 1: ..."), or null. Cleared by {@link #start}. */
+    String fault();
+    /**
+     * Where the device resumes: the split ring's free-running 16-bit available index, or the packed ring's
+     * next descriptor position | (driver ring wrap counter &lt;&lt; 15).
+     */
+    int lastAvailIndex();
+    int headerLength();
+    long droppedOversize();
+    long droppedRunt();
+    long droppedRxTooSmall();
+    EventFd callFd();
+    EventFd kickFd();
+
+    // ---------------------------------------------------------------- control path (queue stopped)
+
+    /** Throws {@link VirtqueueFault} for a size the layout does not allow. */
+    void setSize(int num);
+    /** SET_VRING_ADDR: descriptor area, driver area (avail), device area (used), as front-end addresses. */
+    void setAddresses(long desc, long avail, long used, long logGuestAddr, boolean logAtGuestAddr);
+    /** SET_VRING_BASE's value (see {@link #lastAvailIndex}). */
+    void setBase(int base);
+    /** Replaces the call eventfd, closing the old one. */
+    void setCall(EventFd fd);
+    /** Replaces the kick eventfd, closing the old one. */
+    void setKick(EventFd fd);
+    boolean configuredAddresses();
+    /** Maps the rings through memory and makes the queue ready; throws {@link VirtqueueFault} if it cannot. */
+    void start(GuestMemory memory, long features);
+    /** Stops polling (the caller then waits for the PMD threads to quiesce before reading the base). */
+    void stop();
+    /** Frees what start took (after quiescence), keeping fds for a restart. */
+    void release();
+
+    // ---------------------------------------------------------------- hot path (one PMD thread at a time)
+
+    /**
+     * Takes up to max packets the driver made available, copies each frame to buf at off[k] (at most cap bytes),
+     * stores its length in len[k], completes the buffers and notifies the driver if it wants that.
+     * @return packets copied (oversized and runt buffers are completed and counted, not returned)
+     */
+    int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max);
+
+    /**
+     * Delivers packets which[0..n) (frames at off[which[k]], len[which[k]]) to the driver's receive buffers.
+     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room.
+     * @return packets delivered; the caller counts the rest as dropped
+     */
+    int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n);
+
+    /** Packets the last pushRx dropped because the driver's buffers could not hold them (counted by the queue). */
+    default int lastTooSmall() { return 0; }
+
+    /** Signals the driver unconditionally (after a restart, so it rechecks the ring). */
+    void kickDriver();
+}

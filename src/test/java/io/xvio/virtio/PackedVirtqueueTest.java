@@ -1,0 +1,1159 @@
+package io.xvio.virtio;
+
+import io.xvio.packet.PacketBatch;
+import io.xvio.sys.EventFd;
+import io.xvio.testing.TestFrontend.GuestRam;
+import io.xvio.testing.TestFrontend.RxPacket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import static io.xvio.testing.TestFrontend.withHeader;
+import static io.xvio.virtio.VirtioFeatures.*;
+import static java.lang.foreign.ValueLayout.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * PackedVirtqueue, device side, against packed rings a driver (the {@link PRing} below) laid out in memfd-backed
+ * guest memory: what it takes from transmit rings, what it writes into receive rings, how it follows the wrap
+ * counters round and round the ring, when it interrupts, and that a driver breaking the ring contract gets a
+ * named fault and a stopped queue, never an exception, a half-published burst or a wrong position.
+ */
+class PackedVirtqueueTest {
+    private static final long BASE_FEATURES = bit(F_VERSION_1) | bit(RING_F_INDIRECT_DESC) | bit(F_RING_PACKED);
+    private static final long MRG = bit(NET_F_MRG_RXBUF);
+    private static final int RING = 8;
+    private static final long RAM = 4L << 20;
+    static final int NEXT = 1, WRITE = 2, INDIRECT = 4, AVAIL = 1 << 7, USED = 1 << 15;
+    static final int EV_ENABLE = 0, EV_DISABLE = 1, EV_DESC = 2;
+
+    private GuestRam ram;
+    private GuestMemory mem;
+    private EventFd call;
+    private final PacketBatch batch = new PacketBatch();
+    private final int[] which = new int[PacketBatch.BURST];
+
+    @BeforeEach
+    void setUp() {
+        ram = new GuestRam("pvq-test", RAM);
+        mem = ram.asGuestMemory();
+        call = EventFd.create();
+        for (int i = 0; i < which.length; i++) which[i] = i;
+    }
+
+    @AfterEach
+    void tearDown() {
+        call.close();
+        ram.close();
+    }
+
+    private static long bit(int b) { return 1L << b; }
+
+    /** A driver ring and the device queue started on it. */
+    private record Q(PRing ring, PackedVirtqueue q) {}
+
+    private Q queue(int index, int size, long features, int bufSize, int base) {
+        PRing r = PRing.allocate(ram, size, bufSize);
+        r.configure(features);
+        r.reset(base);
+        PackedVirtqueue q = new PackedVirtqueue(index, "port t queue " + index);
+        q.setSize(size);
+        q.setAddresses(r.descUva(), r.driverEventUva(), r.deviceEventUva(), 0, false);
+        q.setBase(base);
+        q.setCall(call);
+        q.start(mem, features);
+        return new Q(r, q);
+    }
+
+    private Q tx(long features) { return queue(1, RING, features, 2048, 0x8000); }
+    private Q rx(long features, int bufSize) { return queue(0, RING, features, bufSize, 0x8000); }
+
+    private int pop(Q t) {
+        batch.reset();
+        return t.q().popTx(batch.data, batch.off, batch.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+    }
+
+    private byte[] popped(int i) {
+        byte[] b = new byte[batch.len[i]];
+        MemorySegment.copy(batch.data, JAVA_BYTE, batch.off[i], b, 0, b.length);
+        return b;
+    }
+
+    private int push(Q r, byte[]... frames) {
+        batch.reset();
+        for (int i = 0; i < frames.length; i++) {
+            MemorySegment.copy(frames[i], 0, batch.data, JAVA_BYTE, batch.off[i], frames[i].length);
+            batch.len[i] = frames[i].length;
+        }
+        return r.q().pushRx(batch.data, batch.off, batch.len, which, frames.length);
+    }
+
+    static byte[] frame(int len, int seed) {
+        byte[] f = new byte[len];
+        for (int i = 0; i < len; i++) f[i] = (byte) (seed * 31 + i);
+        f[0] = 0x02;
+        return f;
+    }
+
+    /** The invariant a driver relies on: the device stands exactly where the driver's used cursor will stand. */
+    private static void assertPositionsAgree(Q x) {
+        x.ring().reapAllUsed();
+        assertEquals(x.ring().usedCursor(), x.q().lastAvailIndex(),
+                "device position|wrap must equal the driver's next-used position|wrap once everything is reaped");
+    }
+
+    // ------------------------------------------------------------------------------------------ transmit
+
+    @Test
+    void popTxTakesASingleDescriptorFrameAndCompletesIt() {
+        Q t = tx(BASE_FEATURES);
+        byte[] f = frame(60, 1);
+        int id = t.ring().send(withHeader(f));
+        assertEquals(1, pop(t));
+        assertArrayEquals(f, popped(0), "the frame without its virtio-net header");
+        assertTrue(t.ring().isUsed(0), "descriptor 0 now carries AVAIL = USED = the device wrap counter (1)");
+        assertEquals(AVAIL | USED, t.ring().descFlags(0) & (AVAIL | USED));
+        assertEquals(id, t.ring().descId(0), "the used descriptor names the buffer id");
+        assertEquals(0, t.ring().descLen(0), "nothing written into a transmit buffer");
+        assertEquals(1, call.drain(), "the driver is interrupted (driver event flags ENABLE)");
+        assertEquals(0, pop(t), "nothing more available");
+        assertEquals(1, t.ring().reclaim());
+        assertEquals(1 | 1 << 15, t.q().lastAvailIndex());
+        assertNull(t.q().fault());
+        assertTrue(t.q().ready());
+    }
+
+    @Test
+    void theDeviceAsksTheDriverNotToNotifyIt() {
+        Q t = tx(BASE_FEATURES);
+        assertEquals(EV_DISABLE, t.ring().deviceEventFlags(), "a polling device disables available-buffer notifications");
+    }
+
+    @Test
+    void popTxFollowsChainsEvenWhenTheHeaderIsSplitAcrossDescriptors() {
+        Q t = tx(BASE_FEATURES);
+        byte[] f = frame(300, 2);
+        byte[] s = withHeader(f);
+        int id = t.ring().send(Arrays.copyOfRange(s, 0, 5), Arrays.copyOfRange(s, 5, 12),
+                Arrays.copyOfRange(s, 12, 100), Arrays.copyOfRange(s, 100, 101), Arrays.copyOfRange(s, 101, s.length));
+        assertTrue(t.ring().send(withHeader(frame(70, 3))) >= 0);
+        assertEquals(2, pop(t));
+        assertArrayEquals(f, popped(0));
+        assertArrayEquals(frame(70, 3), popped(1));
+        assertEquals(id, t.ring().descId(0), "one used descriptor, at the chain's first position, with the id of its last one");
+        assertTrue(t.ring().isUsed(5), "the next buffer's used descriptor follows the 5-descriptor chain");
+        assertFalse(t.ring().isUsed(1), "positions inside a chain are skipped, not written");
+        assertEquals(2, t.ring().reclaim());
+        assertEquals(RING, t.ring().freeDescs());
+        assertPositionsAgree(t);
+    }
+
+    @Test
+    void popTxReadsIndirectTables() {
+        Q t = tx(BASE_FEATURES);
+        byte[] f = frame(1000, 3);
+        byte[] s = withHeader(f);
+        t.ring().sendIndirect(Arrays.copyOfRange(s, 0, 12), Arrays.copyOfRange(s, 12, 512), Arrays.copyOfRange(s, 512, s.length));
+        t.ring().send(withHeader(frame(64, 4)));
+        assertEquals(2, pop(t));
+        assertArrayEquals(f, popped(0));
+        assertArrayEquals(frame(64, 4), popped(1));
+        assertTrue(t.ring().isUsed(1), "an indirect buffer takes one ring descriptor");
+        assertPositionsAgree(t);
+    }
+
+    @Test
+    void popTxTakesAtMostMaxAndResumesWhereItStopped() {
+        Q t = tx(BASE_FEATURES);
+        for (int i = 0; i < 5; i++) t.ring().send(withHeader(frame(60 + i, i)));
+        batch.reset();
+        assertEquals(3, t.q().popTx(batch.data, batch.off, batch.len, PacketBatch.MAX_FRAME, 3));
+        assertEquals(3 | 1 << 15, t.q().lastAvailIndex());
+        assertEquals(3, t.ring().reclaim());
+        assertEquals(2, pop(t));
+        assertArrayEquals(frame(63, 3), popped(0), "in order");
+        assertArrayEquals(frame(64, 4), popped(1));
+        assertPositionsAgree(t);
+    }
+
+    @ParameterizedTest(name = "ring of {0}")
+    @ValueSource(ints = {8, 7, 5, 1})
+    void chainsWrapAroundTheRingManyTimes(int size) {
+        Q t = queue(1, size, BASE_FEATURES, 2048, 0x8000);
+        Random rnd = new Random(size);
+        int sent = 0, got = 0, wraps = 0, lastWrap = 1;
+        List<byte[]> expected = new ArrayList<>();
+        for (int round = 0; round < 400; round++) {
+            // a few buffers of 1..3 descriptors (or indirect), as many as fit
+            for (int k = rnd.nextInt(4); k > 0; k--) {
+                byte[] s = withHeader(frame(14 + rnd.nextInt(300), sent));
+                int pieces = Math.min(1 + rnd.nextInt(3), size);
+                if (t.ring().freeDescs() < pieces || t.ring().freeIds() == 0) break;
+                if (rnd.nextInt(4) == 0 && size > 1) t.ring().sendIndirect(split(s, 1 + rnd.nextInt(4)));
+                else t.ring().send(split(s, pieces));
+                expected.add(Arrays.copyOfRange(s, 12, s.length));
+                sent++;
+            }
+            int n = pop(t);
+            for (int i = 0; i < n; i++) assertArrayEquals(expected.get(got + i), popped(i), "frame " + (got + i));
+            got += n;
+            t.ring().reclaim();
+            assertNull(t.q().fault());
+            int w = t.q().lastAvailIndex() >>> 15;
+            if (w != lastWrap) { wraps++; lastWrap = w; }
+            assertEquals(t.ring().usedCursor(), t.q().lastAvailIndex());
+        }
+        assertEquals(sent, got, "every frame taken");
+        assertTrue(wraps >= 6, "went round the ring several times: " + wraps + " wrap-counter flips");
+    }
+
+    private static byte[][] split(byte[] s, int pieces) {
+        byte[][] out = new byte[pieces][];
+        int at = 0;
+        for (int i = 0; i < pieces; i++) {
+            int end = i == pieces - 1 ? s.length : Math.min(s.length, at + s.length / pieces);
+            out[i] = Arrays.copyOfRange(s, at, end);
+            at = end;
+        }
+        return out;
+    }
+
+    @Test
+    void runtAndOversizedFramesAreCompletedAndCountedNotDelivered() {
+        Q t = tx(BASE_FEATURES);
+        t.ring().send(withHeader(new byte[13]));
+        t.ring().send(withHeader(frame(200, 5)));
+        t.ring().send(withHeader(frame(100, 6)));
+        batch.reset();
+        assertEquals(1, t.q().popTx(batch.data, batch.off, batch.len, 150, PacketBatch.BURST));
+        assertArrayEquals(frame(100, 6), popped(0), "the good frame lands in the first slot");
+        assertEquals(1, t.q().droppedRunt());
+        assertEquals(1, t.q().droppedOversize());
+        assertEquals(3, t.ring().reclaim(), "all three buffers go back to the driver");
+        assertNull(t.q().fault());
+    }
+
+    @Test
+    void aDescriptorWhoseAvailAndUsedBitsAgreeIsNotTaken() {
+        Q t = tx(BASE_FEATURES);
+        // AVAIL = USED = 1: a used descriptor of this lap, not an available one
+        t.ring().rawDesc(0, t.ring().bufGpa(0), 64, 0, AVAIL | USED);
+        assertEquals(0, pop(t));
+        t.ring().rawDesc(0, t.ring().bufGpa(0), 64, 0, 0);   // AVAIL = USED = 0: the zeroed ring
+        assertEquals(0, pop(t));
+        t.ring().rawDesc(0, t.ring().bufGpa(0), 64, 0, USED);   // AVAIL 0, USED 1: available on the next lap only
+        assertEquals(0, pop(t));
+        assertNull(t.q().fault(), "not available is not a fault");
+        assertEquals(1 << 15, t.q().lastAvailIndex());
+    }
+
+    // ------------------------------------------------------------------------------------------ receive
+
+    @Test
+    void pushRxWithoutMergeableBuffersUsesOneBufferPerFrame() {
+        Q r = rx(BASE_FEATURES, 2048);
+        assertEquals(RING, r.ring().postRx(RING));
+        assertEquals(2, push(r, frame(60, 1), frame(1514, 2)));
+        assertEquals(12 + 60, r.ring().descLen(0), "used length counts the header");
+        assertEquals(12 + 1514, r.ring().descLen(1));
+        assertEquals(WRITE, r.ring().descFlags(0) & WRITE, "a used descriptor the device wrote into says so");
+        List<RxPacket> got = r.ring().receive();
+        assertEquals(2, got.size());
+        assertArrayEquals(frame(60, 1), got.get(0).frame());
+        assertArrayEquals(frame(1514, 2), got.get(1).frame());
+        assertEquals(1, got.get(0).numBuffers());
+        assertArrayEquals(new byte[10], Arrays.copyOf(got.get(0).header(), 10));
+        assertEquals(1, call.drain());
+        assertPositionsAgree(r);
+    }
+
+    @Test
+    void pushRxWithoutMergeableBuffersDropsAFrameTooBigForTheBuffer() {
+        Q r = rx(BASE_FEATURES, 100);
+        r.ring().postRx(2);
+        assertEquals(1, push(r, frame(200, 1), frame(80, 2)), "the big frame is dropped, the next one still fits");
+        assertEquals(1, r.q().droppedRxTooSmall());
+        assertArrayEquals(frame(80, 2), r.ring().receive(false).getFirst().frame());
+        assertEquals(1 | 1 << 15, r.q().lastAvailIndex());
+        assertNull(r.q().fault(), "a small buffer is not a fault");
+    }
+
+    @Test
+    void pushRxFillsChainedAndIndirectReceiveBuffers() {
+        Q r = rx(BASE_FEATURES, 2048);
+        r.ring().postRxChain(12, 100, 1000);
+        r.ring().postRxIndirect(50, 1900);
+        r.ring().postRx(1);
+        assertEquals(3, push(r, frame(1000, 1), frame(1500, 2), frame(64, 3)));
+        assertTrue(r.ring().isUsed(0) && r.ring().isUsed(3) && r.ring().isUsed(4), "3-descriptor chain at 0, indirect at 3, single at 4");
+        List<RxPacket> got = r.ring().receive(false);
+        assertEquals(3, got.size());
+        assertArrayEquals(frame(1000, 1), got.get(0).frame());
+        assertArrayEquals(frame(1500, 2), got.get(1).frame());
+        assertArrayEquals(frame(64, 3), got.get(2).frame());
+        assertPositionsAgree(r);
+    }
+
+    @Test
+    void pushRxWithMergeableBuffersSpreadsAFrameAndSetsNumBuffers() {
+        Q r = rx(BASE_FEATURES | MRG, 256);
+        r.ring().postRx(RING);
+        byte[] big = frame(1000, 7);
+        assertEquals(2, push(r, big, frame(60, 8)));
+        assertEquals(List.of(256, 256, 256, 244, 72), List.of(r.ring().descLen(0), r.ring().descLen(1), r.ring().descLen(2),
+                r.ring().descLen(3), r.ring().descLen(4)));
+        List<RxPacket> got = r.ring().receive();
+        assertEquals(2, got.size());
+        assertEquals(4, got.get(0).numBuffers());
+        assertArrayEquals(big, got.get(0).frame());
+        assertEquals(1, got.get(1).numBuffers());
+        assertArrayEquals(frame(60, 8), got.get(1).frame());
+        assertPositionsAgree(r);
+    }
+
+    @ParameterizedTest(name = "first descriptor of {0} bytes")
+    @ValueSource(ints = {8, 10, 11, 12})
+    void pushRxWithMergeableBuffersFindsNumBuffersWhereverTheHeaderLies(int firstLen) {
+        Q r = rx(BASE_FEATURES | MRG, 512);
+        r.ring().postRxChain(firstLen, 300);
+        r.ring().postRx(1);
+        byte[] fr = frame(500, 9);
+        assertEquals(1, push(r, fr));
+        assertNull(r.q().fault(), "num_buffers straddling two descriptors is legal");
+        RxPacket p = r.ring().receive().getFirst();
+        assertEquals(2, p.numBuffers());
+        assertArrayEquals(fr, p.frame());
+    }
+
+    @Test
+    void pushRxWithMergeableBuffersLeavesTheRingUntouchedWhenAFrameDoesNotFit() {
+        Q r = rx(BASE_FEATURES | MRG, 256);
+        r.ring().postRx(2);
+        int f0 = r.ring().descFlags(0), f1 = r.ring().descFlags(1);
+        int l0 = r.ring().descLen(0);
+        assertEquals(0, push(r, frame(1000, 1)), "512 bytes of buffers cannot take 1012");
+        assertEquals(f0, r.ring().descFlags(0), "nothing published");
+        assertEquals(f1, r.ring().descFlags(1));
+        assertEquals(l0, r.ring().descLen(0), "not even a length: the descriptor is still the driver's");
+        assertEquals(1 << 15, r.q().lastAvailIndex(), "no buffer consumed");
+        assertEquals(0, call.drain(), "no interrupt for nothing");
+        assertEquals(1, push(r, frame(100, 2)));
+        assertArrayEquals(frame(100, 2), r.ring().receive().getFirst().frame());
+        assertPositionsAgree(r);
+    }
+
+    @Test
+    void aBurstThatRunsOutOfBuffersPublishesTheFramesThatFitted() {
+        Q r = rx(BASE_FEATURES | MRG, 256);
+        r.ring().postRx(3);
+        assertEquals(1, push(r, frame(400, 1), frame(400, 2)), "two buffers for the first, one left: not enough");
+        List<RxPacket> got = r.ring().receive(false);
+        assertEquals(1, got.size());
+        assertArrayEquals(frame(400, 1), got.getFirst().frame());
+        assertEquals(2 | 1 << 15, r.q().lastAvailIndex());
+        assertFalse(r.ring().isUsed(2));
+    }
+
+    @Test
+    void pushRxWithNoBuffersDeliversNothing() {
+        Q r = rx(BASE_FEATURES | MRG, 2048);
+        assertEquals(0, push(r, frame(60, 1)));
+        assertNull(r.q().fault());
+        assertEquals(0, call.drain());
+    }
+
+    @Test
+    void everyPageTheDeviceWritesIsMarkedInTheDirtyLog() {
+        Q r = rx(BASE_FEATURES | MRG, 2048);
+        r.ring().postRx(1);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment bitmap = a.allocate(RAM >>> 12 >>> 3, 8);
+            mem.setLog(new DirtyLog(bitmap));
+            assertEquals(1, push(r, frame(100, 1)));
+            assertTrue(dirty(bitmap, r.ring().bufGpa(0) >>> 12), "the receive buffer's page");
+            assertTrue(dirty(bitmap, r.ring().descGpa() >>> 12), "the descriptor ring's page (the used descriptor)");
+            assertFalse(dirty(bitmap, r.ring().driverEventGpa() >>> 12), "the driver event area is only read");
+            mem.setLog(null);
+        }
+    }
+
+    @Test
+    void startMarksTheDeviceEventAreaDirtyAtItsLogAddress() {
+        PRing r = PRing.allocate(ram, RING, 256);
+        r.reset(0x8000);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment bitmap = a.allocate(RAM >>> 12 >>> 3, 8);
+            mem.setLog(new DirtyLog(bitmap));
+            PackedVirtqueue q = new PackedVirtqueue(0, "port t queue 0");
+            q.setSize(RING);
+            long logAt = 3L << 20;
+            q.setAddresses(r.descUva(), r.driverEventUva(), r.deviceEventUva(), logAt, true);
+            q.setBase(0x8000);
+            q.start(mem, BASE_FEATURES);
+            assertTrue(dirty(bitmap, logAt >>> 12), "with VHOST_VRING_F_LOG the device area is logged at log_guest_addr");
+            mem.setLog(null);
+        }
+    }
+
+    private static boolean dirty(MemorySegment bitmap, long page) {
+        return (bitmap.get(JAVA_LONG, (page >>> 6) << 3) & (1L << (page & 63))) != 0;
+    }
+
+    // ------------------------------------------------------------------------------------------ notifications
+
+    @Test
+    void withoutEventIdxTheDriverEventFlagsDecide() {
+        Q t = tx(BASE_FEATURES);
+        t.ring().setDriverEvent(0, EV_DISABLE);
+        t.ring().send(withHeader(frame(60, 1)));
+        assertEquals(1, pop(t));
+        assertEquals(0, call.drain(), "DISABLE: completed silently");
+        t.ring().setDriverEvent(0, EV_ENABLE);
+        t.ring().send(withHeader(frame(60, 2)));
+        t.ring().send(withHeader(frame(60, 3)));
+        assertEquals(2, pop(t));
+        assertEquals(1, call.drain(), "ENABLE: one interrupt per burst");
+        t.ring().setDriverEvent(5, EV_DESC);
+        t.ring().send(withHeader(frame(60, 4)));
+        assertEquals(1, pop(t));
+        assertEquals(1, call.drain(), "DESC is only meaningful with EVENT_IDX: treated as enabled");
+    }
+
+    @Test
+    void withEventIdxTheDeviceInterruptsWhenItWritesTheDescriptorTheDriverNamed() {
+        Q t = tx(BASE_FEATURES | bit(RING_F_EVENT_IDX));
+        t.ring().setDriverEvent(2 | 1 << 15, EV_DESC);   // interrupt me when position 2 of lap 1 is used
+        t.ring().send(withHeader(frame(60, 1)));
+        assertEquals(1, pop(t));
+        assertEquals(0, call.drain(), "position 0 used: not yet");
+        t.ring().send(withHeader(frame(60, 2)));
+        assertEquals(1, pop(t));
+        assertEquals(0, call.drain(), "position 1 used: not yet");
+        t.ring().send(withHeader(frame(60, 3)));
+        t.ring().send(withHeader(frame(60, 4)));
+        assertEquals(2, pop(t));
+        assertEquals(1, call.drain(), "positions 2 and 3 used: crossed the event once");
+        t.ring().send(withHeader(frame(60, 5)));
+        assertEquals(1, pop(t));
+        assertEquals(0, call.drain(), "the event is behind");
+        t.ring().setDriverEvent(0, EV_DISABLE);
+        t.ring().send(withHeader(frame(60, 6)));
+        assertEquals(1, pop(t));
+        assertEquals(0, call.drain(), "DISABLE holds with EVENT_IDX too");
+    }
+
+    @Test
+    void eventIdxFollowsTheWrapCounterAcrossTheEndOfTheRing() {
+        Q t = queue(1, RING, BASE_FEATURES | bit(RING_F_EVENT_IDX), 2048, 6 | 1 << 15);
+        t.ring().setDriverEvent(1, EV_DESC);             // position 1 of the lap with wrap counter 0
+        t.ring().send(withHeader(frame(60, 1)));
+        t.ring().send(withHeader(frame(60, 2)));
+        assertEquals(2, pop(t));                         // positions 6, 7: the device wraps to 0 / counter 0
+        assertEquals(0, t.q().lastAvailIndex());
+        assertEquals(0, call.drain(), "position 1 of the next lap is not written yet");
+        t.ring().reclaim();
+        t.ring().send(withHeader(frame(60, 3)));
+        t.ring().send(withHeader(frame(60, 4)));
+        assertEquals(2, pop(t));                         // positions 0, 1 of lap 0
+        assertEquals(1, call.drain());
+        t.ring().setDriverEvent(7 | 1 << 15, EV_DESC);   // an event on the previous lap is long passed
+        t.ring().send(withHeader(frame(60, 5)));
+        assertEquals(1, pop(t));
+        assertEquals(0, call.drain());
+        assertPositionsAgree(t);
+    }
+
+    @Test
+    void aBurstThatWritesTheWholeRingStillInterruptsOnce() {
+        Q t = tx(BASE_FEATURES | bit(RING_F_EVENT_IDX));
+        t.ring().setDriverEvent(3 | 1 << 15, EV_DESC);
+        for (int i = 0; i < RING; i++) t.ring().send(withHeader(frame(60, i)));
+        assertEquals(RING, pop(t));
+        assertEquals(0, t.q().lastAvailIndex(), "went once round: position 0, wrap counter 0");
+        assertEquals(1, call.drain());
+    }
+
+    // ------------------------------------------------------------------------------------------ base and size
+
+    @Test
+    void theBaseCarriesThePositionAndTheWrapCounter() {
+        Q t = queue(1, 6, BASE_FEATURES, 2048, 4);     // position 4, wrap counter 0
+        for (int i = 0; i < 4; i++) t.ring().send(withHeader(frame(60, i)));
+        assertEquals(4, pop(t));
+        for (int i = 0; i < 4; i++) assertArrayEquals(frame(60, i), popped(i));
+        assertEquals(2 | 1 << 15, t.q().lastAvailIndex(), "4, 5 then 0, 1 on the next lap (counter 1)");
+        assertEquals(0x80028002, t.q().vringBase(), "GET_VRING_BASE: used half equal to the available half");
+        assertPositionsAgree(t);
+    }
+
+    @Test
+    void aBaseWithTheUsedHalfSetIsReadForItsAvailableHalf() {
+        PackedVirtqueue q = new PackedVirtqueue(0, "port t queue 0");
+        q.setBase(0x80058005);      // what QEMU sends: avail | used << 16
+        assertEquals(0x8005, q.lastAvailIndex());
+        q.setBase(0x3);
+        assertEquals(3, q.lastAvailIndex());
+    }
+
+    @Test
+    void aBaseOutsideTheRingIsRefusedAtStart() {
+        PRing r = PRing.allocate(ram, RING, 256);
+        PackedVirtqueue q = new PackedVirtqueue(0, "port t queue 0");
+        q.setSize(RING);
+        q.setAddresses(r.descUva(), r.driverEventUva(), r.deviceEventUva(), 0, false);
+        q.setBase(RING | 1 << 15);
+        VirtqueueFault f = assertThrows(VirtqueueFault.class, () -> q.start(mem, BASE_FEATURES));
+        assertTrue(f.getMessage().contains("ring base position 8 is outside the ring of 8 descriptors"), f.getMessage());
+        assertFalse(q.ready());
+    }
+
+    @Test
+    void queueSizesNeedNotBePowersOfTwoButAtMost32768() {
+        PackedVirtqueue q = new PackedVirtqueue(0, "port t queue 0");
+        for (int bad : new int[] {0, -1, 32769, 65536}) {
+            VirtqueueFault f = assertThrows(VirtqueueFault.class, () -> q.setSize(bad));
+            assertTrue(f.getMessage().contains("queue size " + bad + " is not between 1 and 32768"), f.getMessage());
+        }
+        q.setSize(100);
+        assertEquals(100, q.size());
+        q.setSize(32768);
+        assertEquals(32768, q.size());
+    }
+
+    @Test
+    void ringsOutsideGuestMemoryOrMisalignedAreRefusedAtStart() {
+        PackedVirtqueue q = new PackedVirtqueue(2, "port t queue 2");
+        q.setSize(RING);
+        q.setBase(1 << 15);
+        long base = ram.base();
+        q.setAddresses(base + RAM - 64, base, base + 4096, 0, false);
+        VirtqueueFault f = assertThrows(VirtqueueFault.class, () -> q.start(mem, BASE_FEATURES));
+        assertTrue(f.getMessage().contains("port t queue 2: descriptor ring at 0x" + Long.toHexString(base + RAM - 64) + " (128 bytes) is outside guest memory"), f.getMessage());
+        q.setAddresses(base, base + RAM, base + 4096, 0, false);
+        f = assertThrows(VirtqueueFault.class, () -> q.start(mem, BASE_FEATURES));
+        assertTrue(f.getMessage().contains("driver event suppression area at"), f.getMessage());
+        q.setAddresses(base, base + 8, base + RAM, 0, false);
+        f = assertThrows(VirtqueueFault.class, () -> q.start(mem, BASE_FEATURES));
+        assertTrue(f.getMessage().contains("device event suppression area at"), f.getMessage());
+        q.setAddresses(base + 8, base + 4096, base + 8192, 0, false);
+        f = assertThrows(VirtqueueFault.class, () -> q.start(mem, BASE_FEATURES));
+        assertTrue(f.getMessage().contains("is not 16-byte aligned"), f.getMessage());
+        q.setAddresses(base, base + 4098, base + 8192, 0, false);
+        f = assertThrows(VirtqueueFault.class, () -> q.start(mem, BASE_FEATURES));
+        assertTrue(f.getMessage().contains("is not 4-byte aligned"), f.getMessage());
+        assertFalse(q.ready());
+        assertThrows(VirtqueueFault.class, () -> new PackedVirtqueue(0, "x").start(mem, 0), "no size set");
+        assertThrows(VirtqueueFault.class, () -> q.start(null, 0), "no memory table");
+    }
+
+    @Test
+    void theFactoryPicksTheLayoutTheFeaturesAskFor() {
+        assertInstanceOf(PackedVirtqueue.class, Virtqueue.create(bit(F_RING_PACKED) | bit(F_VERSION_1), 0, "x"));
+        assertInstanceOf(SplitVirtqueue.class, Virtqueue.create(bit(F_VERSION_1), 0, "x"));
+    }
+
+    // ------------------------------------------------------------------------------------------ faults
+
+    /** A way to break a ring after one good buffer was made available, and the fault text expected. */
+    record Breakage(String name, Consumer<PRing> breakIt, String expect) {
+        @Override public String toString() { return name; }
+    }
+
+    static Stream<Arguments> txBreakages() {
+        return Stream.of(
+                new Breakage("chain longer than what is left of the ring", r -> {
+                    for (int k = r.size() - 2; k >= 0; k--) r.put(k, r.bufGpa(1), 64, 1, NEXT);
+                }, "descriptor chain at 1 is longer than the 7 descriptor(s) the ring has left (size 8)"),
+                new Breakage("chain continuing into a descriptor that is not available", r -> {
+                    r.rawAt(1, r.bufGpa(2), 64, 2, AVAIL | USED);  // AVAIL = USED: not available
+                    r.put(0, r.bufGpa(1), 64, 1, NEXT);
+                }, "descriptor 2 continuing the chain at 1 is not available (flags 0x8080, wrap counter 1)"),
+                new Breakage("chain continuing into a descriptor of the wrong lap", r -> {
+                    r.rawAt(1, r.bufGpa(2), 64, 2, USED);          // available only with wrap counter 0
+                    r.put(0, r.bufGpa(1), 64, 1, NEXT);
+                }, "descriptor 2 continuing the chain at 1 is not available (flags 0x8000, wrap counter 1)"),
+                new Breakage("descriptor address outside guest memory", r -> r.put(0, 64L << 20, 64, 1, 0),
+                        "buffer at guest address 0x4000000 is outside guest memory"),
+                new Breakage("descriptor running off the end of guest memory", r -> r.put(0, RAM - 16, 64, 1, 0),
+                        "buffer at guest address 0x400000 is outside guest memory"),
+                new Breakage("descriptor address near 2^64", r -> r.put(0, -8L, 64, 1, 0),
+                        "buffer at guest address 0xfffffffffffffff8 is outside guest memory"),
+                new Breakage("buffer id >= ring size", r -> r.put(0, r.bufGpa(1), 64, RING, 0),
+                        "buffer id 8 of the chain at 1 is out of ring size 8"),
+                new Breakage("buffer id 0xffff in the last descriptor of a chain", r -> {
+                    r.put(1, r.bufGpa(2), 64, 0xffff, 0);
+                    r.put(0, r.bufGpa(1), 64, 1, NEXT);
+                }, "buffer id 65535 of the chain at 1 is out of ring size 8"),
+                new Breakage("device-writable descriptor in a transmit chain", r -> r.put(0, r.bufGpa(1), 64, 1, WRITE),
+                        "device-writable descriptor in a transmit chain"),
+                new Breakage("indirect table length not a multiple of 16", r -> r.put(0, r.indirectGpa(1), 24, 1, INDIRECT),
+                        "indirect table length 24 is not a multiple of 16"),
+                new Breakage("indirect table of length 0", r -> r.put(0, r.indirectGpa(1), 0, 1, INDIRECT),
+                        "indirect table length 0"),
+                new Breakage("indirect table outside guest memory", r -> r.put(0, RAM - 16, 32, 1, INDIRECT),
+                        "indirect table at 0x3ffff0 is outside guest memory"),
+                new Breakage("nested indirect descriptor", r -> {
+                    r.setTableDesc(r.indirectGpa(1), 0, r.indirectGpa(2), 16, INDIRECT);
+                    r.put(0, r.indirectGpa(1), 16, 1, INDIRECT);
+                }, "nested indirect descriptor"),
+                new Breakage("indirect descriptor with NEXT", r -> {
+                    r.put(1, r.bufGpa(2), 64, 1, 0);
+                    r.put(0, r.indirectGpa(1), 16, 1, INDIRECT | NEXT);
+                }, "indirect descriptor chained with NEXT"),
+                new Breakage("indirect descriptor inside a chain", r -> {
+                    r.setTableDesc(r.indirectGpa(2), 0, r.bufGpa(2), 64, 0);
+                    r.put(1, r.indirectGpa(2), 16, 1, INDIRECT);
+                    r.put(0, r.bufGpa(1), 12, 1, NEXT);
+                }, "indirect descriptor chained with NEXT"),
+                new Breakage("device-writable entry in an indirect transmit table", r -> {
+                    r.setTableDesc(r.indirectGpa(1), 0, r.bufGpa(1), 64, WRITE);
+                    r.put(0, r.indirectGpa(1), 16, 1, INDIRECT);
+                }, "device-writable descriptor in a transmit chain"),
+                new Breakage("indirect entry outside guest memory", r -> {
+                    r.setTableDesc(r.indirectGpa(1), 0, r.bufGpa(1), 12, 0);
+                    r.setTableDesc(r.indirectGpa(1), 1, 1L << 40, 64, 0);
+                    r.put(0, r.indirectGpa(1), 32, 1, INDIRECT);
+                }, "buffer at guest address 0x10000000000 is outside guest memory")
+        ).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("txBreakages")
+    void aBrokenTransmitRingFaultsAndStopsTheQueueWithoutThrowing(Breakage b) {
+        Q t = tx(BASE_FEATURES);
+        byte[] good = frame(60, 1);
+        t.ring().send(withHeader(good));       // position 0, id 0
+        b.breakIt().accept(t.ring());          // from position 1 on
+        int n = assertDoesNotThrow(() -> pop(t));
+        String fault = t.q().fault();
+        assertNotNull(fault, "a fault is recorded");
+        assertTrue(fault.startsWith("port t queue 1: "), "the fault names the port and queue: " + fault);
+        assertTrue(fault.contains(b.expect()), "expected \"" + b.expect() + "\" in: " + fault);
+        assertFalse(t.q().ready(), "the queue stops");
+        assertEquals(1, n, "the good frame before the broken chain is delivered");
+        assertArrayEquals(good, popped(0));
+        assertTrue(t.ring().isUsed(0), "it is completed");
+        assertFalse(t.ring().isUsed(1), "the broken chain is not");
+        assertEquals(1 | 1 << 15, t.q().lastAvailIndex(), "the device stays on the broken chain");
+        assertEquals(1, call.drain(), "the driver hears of the good frame");
+    }
+
+    @Test
+    void indirectDescriptorsWithoutTheFeatureAreAFault() {
+        Q t = tx(bit(F_VERSION_1) | bit(F_RING_PACKED));
+        t.ring().sendIndirect(withHeader(frame(60, 1)));
+        assertEquals(0, pop(t));
+        assertTrue(t.q().fault().contains("indirect descriptor without INDIRECT_DESC"), t.q().fault());
+        assertFalse(t.ring().isUsed(0));
+        assertEquals(1 << 15, t.q().lastAvailIndex());
+        assertEquals(0, call.drain(), "nothing completed, no interrupt");
+    }
+
+    static Stream<Arguments> rxBreakages() {
+        return Stream.of(
+                new Breakage("receive buffer outside guest memory", r -> r.put(0, 1L << 40, 2048, 1, WRITE),
+                        "buffer at guest address 0x10000000000 is outside guest memory"),
+                new Breakage("device-readable descriptor in a receive chain", r -> r.put(0, r.bufGpa(1), 2048, 1, 0),
+                        "device-readable descriptor in a receive chain"),
+                new Breakage("receive chain longer than the ring", r -> {
+                    for (int k = r.size() - 2; k >= 0; k--) r.put(k, r.bufGpa(1), 4, 1, WRITE | NEXT);
+                }, "descriptor chain at 1 is longer than the 7 descriptor(s) the ring has left (size 8)"),
+                new Breakage("receive chain continuing into a descriptor that is not available", r -> {
+                    r.rawAt(1, r.bufGpa(2), 2048, 2, WRITE | AVAIL | USED);
+                    r.put(0, r.bufGpa(1), 4, 1, WRITE | NEXT);
+                }, "descriptor 2 continuing the chain at 1 is not available"),
+                new Breakage("receive buffer id >= ring size", r -> r.put(0, r.bufGpa(1), 2048, 300, WRITE),
+                        "buffer id 300 of the chain at 1 is out of ring size 8"),
+                new Breakage("indirect receive table with a bad length", r -> r.put(0, r.indirectGpa(1), 17, 1, INDIRECT),
+                        "indirect table length 17 is not a multiple of 16"),
+                new Breakage("device-readable entry in an indirect receive table", r -> {
+                    r.setTableDesc(r.indirectGpa(1), 0, r.bufGpa(1), 2048, 0);
+                    r.put(0, r.indirectGpa(1), 16, 1, INDIRECT);
+                }, "device-readable descriptor in a receive chain")
+        ).map(Arguments::of);
+    }
+
+    static Stream<Arguments> rxCases() {
+        return rxBreakages().flatMap(a -> Stream.of(Arguments.of(a.get()[0], false), Arguments.of(a.get()[0], true)));
+    }
+
+    @ParameterizedTest(name = "{0} (mergeable={1})")
+    @MethodSource("rxCases")
+    void aBrokenReceiveRingFaultsAndStopsTheQueueWithoutThrowing(Breakage b, boolean mergeable) {
+        Q r = rx(BASE_FEATURES | (mergeable ? MRG : 0), 2048);
+        r.ring().postRx(1);                      // position 0: a good buffer for the first frame
+        b.breakIt().accept(r.ring());
+        byte[] first = frame(100, 1);
+        int n = assertDoesNotThrow(() -> push(r, first, frame(100, 2)));
+        String fault = r.q().fault();
+        assertNotNull(fault);
+        assertTrue(fault.startsWith("port t queue 0: ") && fault.contains(b.expect()), "expected \"" + b.expect() + "\" in: " + fault);
+        assertFalse(r.q().ready());
+        assertEquals(1, n, "the frame that had a good buffer is delivered");
+        assertTrue(r.ring().isUsed(0));
+        assertFalse(r.ring().isUsed(1), "and only its buffer is used");
+        assertArrayEquals(first, r.ring().receive(false).getFirst().frame());
+        assertEquals(1 | 1 << 15, r.q().lastAvailIndex());
+    }
+
+    @Test
+    void aMergeableFrameHalfWrittenWhenTheFaultHitsIsNotPublished() {
+        Q r = rx(BASE_FEATURES | MRG, 256);
+        r.ring().postRx(2);                      // positions 0, 1: good
+        r.ring().put(0, 1L << 40, 256, 5, WRITE); // position 2: bad
+        // 600 bytes need three buffers: two good ones are filled, the third faults
+        assertEquals(0, assertDoesNotThrow(() -> push(r, frame(588, 1))));
+        assertNotNull(r.q().fault());
+        assertFalse(r.ring().isUsed(0), "no part of the frame is published");
+        assertFalse(r.ring().isUsed(1));
+        assertEquals(1 << 15, r.q().lastAvailIndex());
+        assertEquals(0, call.drain());
+    }
+
+    @Test
+    void aMergeableHeaderLargerThanTheFirstBufferIsAFault() {
+        Q r = rx(BASE_FEATURES | MRG, 256);
+        r.ring().postRxChain(8);                 // one buffer of 8 bytes: the 12-byte header does not fit
+        r.ring().postRx(1);
+        assertEquals(0, assertDoesNotThrow(() -> push(r, frame(100, 1))));
+        assertTrue(r.q().fault().contains("receive buffer too small for the virtio-net header"), r.q().fault());
+        assertFalse(r.ring().isUsed(0));
+    }
+
+    @Test
+    void aFaultedQueueRunsAgainOnceTheDriverResetsIt() {
+        Q t = tx(BASE_FEATURES);
+        t.ring().send(withHeader(frame(60, 1)));
+        t.ring().put(0, 1L << 40, 64, 1, 0);
+        assertEquals(1, pop(t));
+        assertNotNull(t.q().fault());
+        // what the control path does on GET_VRING_BASE / SET_VRING_BASE / ... / enable
+        t.q().stop();
+        t.q().release();
+        int base = t.q().lastAvailIndex();
+        assertEquals(1 | 1 << 15, base, "the broken chain was not consumed");
+        t.ring().reset(base);
+        t.q().setBase(base);
+        t.q().start(mem, BASE_FEATURES);
+        assertNull(t.q().fault(), "a restart clears the fault");
+        assertTrue(t.q().ready());
+        t.ring().send(withHeader(frame(60, 3)));
+        assertEquals(1, pop(t));
+        assertArrayEquals(frame(60, 3), popped(0));
+        assertPositionsAgree(t);
+    }
+
+    @Test
+    void aStoppedAndReleasedQueueTakesAndDeliversNothing() {
+        Q t = tx(BASE_FEATURES);
+        Q r = rx(BASE_FEATURES, 2048);
+        t.ring().send(withHeader(frame(60, 1)));
+        r.ring().postRx(1);
+        t.q().stop();
+        r.q().stop();
+        assertFalse(t.q().ready());
+        t.q().release();
+        r.q().release();
+        assertEquals(0, assertDoesNotThrow(() -> pop(t)));
+        assertEquals(0, assertDoesNotThrow(() -> push(r, frame(60, 1))));
+        assertFalse(t.ring().isUsed(0));
+        assertFalse(r.ring().isUsed(0));
+    }
+
+    @Test
+    void randomGarbageInTheRingNeverThrowsAndNeverLeavesTheRing() {
+        // a hostile driver writing arbitrary descriptors, flags and indirect tables; the device either takes what
+        // is well formed or faults, and then is reset like a driver would
+        Random rnd = new Random(7);
+        int faults = 0;
+        for (boolean mergeable : new boolean[] {false, true}) {
+            long f = BASE_FEATURES | bit(RING_F_EVENT_IDX) | (mergeable ? MRG : 0);
+            Q t = queue(1, 6, f, 512, 0x8000);
+            Q r = queue(0, 6, f, 512, 0x8000);
+            for (int round = 0; round < 3000; round++) {
+                for (Q x : List.of(t, r)) {
+                    PRing ring = x.ring();
+                    for (int k = rnd.nextInt(4); k > 0; k--) {
+                        int pos = rnd.nextInt(ring.size());
+                        long addr = switch (rnd.nextInt(4)) {
+                            case 0 -> rnd.nextLong();
+                            case 1 -> RAM - rnd.nextInt(64);
+                            default -> ring.bufGpa(rnd.nextInt(ring.size()));
+                        };
+                        int flags = rnd.nextInt(8) | (rnd.nextBoolean() ? AVAIL : 0) | (rnd.nextBoolean() ? USED : 0);
+                        if ((flags & INDIRECT) != 0 && rnd.nextBoolean()) {
+                            addr = ring.indirectGpa(rnd.nextInt(ring.size()));
+                            for (int e = 0; e < 4; e++) ring.setTableDesc(addr, e, ring.bufGpa(rnd.nextInt(ring.size())) , rnd.nextInt(600), rnd.nextInt(8));
+                        }
+                        ring.rawDesc(pos, addr, rnd.nextInt(1 << rnd.nextInt(17)), rnd.nextInt(10), flags);
+                    }
+                    ring.setDriverEvent(rnd.nextInt(1 << 16), rnd.nextInt(4));
+                }
+                assertDoesNotThrow(() -> pop(t));
+                int n = 1 + rnd.nextInt(4);
+                batch.reset();
+                for (int i = 0; i < n; i++) batch.len[i] = 14 + rnd.nextInt(1500);
+                assertDoesNotThrow(() -> r.q().pushRx(batch.data, batch.off, batch.len, which, n));
+                for (Q x : List.of(t, r)) {
+                    int pos = x.q().lastAvailIndex() & 0x7fff;
+                    assertTrue(pos < x.ring().size(), "position " + pos + " stays inside the ring");
+                    if (x.q().fault() != null) {
+                        faults++;
+                        x.q().stop();
+                        x.q().release();
+                        int base = x.q().lastAvailIndex();
+                        x.ring().reset(base);
+                        x.q().setBase(base);
+                        x.q().start(mem, f);
+                    }
+                }
+            }
+        }
+        assertTrue(faults > 100, "the garbage was noticed: " + faults + " faults");
+    }
+
+    @Test
+    void aLongMixOfBurstsKeepsBothSidesInStep() {
+        // both directions over many laps of a ring whose size is not a power of two, bursts of every size
+        Q t = queue(1, 7, BASE_FEATURES, 2048, 0x8000);
+        Q r = queue(0, 7, BASE_FEATURES | MRG, 512, 0x8000);
+        r.ring().postRx(7);
+        Random rnd = new Random(42);
+        int sent = 0, got = 0, delivered = 0, received = 0;
+        for (int round = 0; round < 2000; round++) {
+            for (int k = rnd.nextInt(8); k > 0; k--) {
+                if (t.ring().freeDescs() == 0 || t.ring().freeIds() == 0) break;
+                t.ring().send(withHeader(frame(14 + rnd.nextInt(1500), sent)));
+                sent++;
+            }
+            batch.reset();
+            int n = t.q().popTx(batch.data, batch.off, batch.len, PacketBatch.MAX_FRAME, 1 + rnd.nextInt(PacketBatch.BURST));
+            got += n;
+            t.ring().reclaim();
+            delivered += r.q().pushRx(batch.data, batch.off, batch.len, which, n);
+            for (RxPacket p : r.ring().receive()) {
+                assertTrue(p.frame().length >= 14);
+                received++;
+            }
+            assertNull(t.q().fault());
+            assertNull(r.q().fault());
+            assertEquals(t.ring().usedCursor(), t.q().lastAvailIndex());
+            assertEquals(r.ring().usedCursor(), r.q().lastAvailIndex());
+        }
+        assertEquals(delivered, received);
+        assertTrue(got > 1000 && delivered > 500, "traffic flowed: " + got + " taken, " + delivered + " delivered");
+    }
+
+    // ================================================================================================ driver
+
+    /**
+     * The driver side of one packed virtqueue in guest memory: raw accessors for every field (to corrupt them),
+     * plus a small virtio-net driver (buffer ids, wrap counters, posting receive buffers, transmitting, reaping
+     * used descriptors). Buffer id i owns the data buffer at {@link #bufGpa}(i) and an indirect table at
+     * {@link #indirectGpa}(i).
+     */
+    static final class PRing {
+        static final int MAX_INDIRECT = 16;
+        private final MemorySegment m;
+        private final int size, bufSize;
+        private final long desc, driverEvent, deviceEvent, bufs, indirects;
+        private final GuestRam ram;
+        private boolean mergeable;
+        private int hdrLen = 12;
+        // driver state
+        private int nextAvail, availWrap, nextUsed, usedWrap, freeDescs;
+        private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+        private final int[] chainLen;              // descriptors per buffer id in flight (0: not in flight)
+        private final long[][] segAddr;            // the buffer's pieces, for reading what the device wrote
+        private final int[][] segLen;
+
+        private PRing(GuestRam ram, int size, int bufSize, long desc, long drv, long dev, long bufs, long ind) {
+            this.ram = ram;
+            this.m = ram.segment();
+            this.size = size;
+            this.bufSize = bufSize;
+            this.desc = desc;
+            this.driverEvent = drv;
+            this.deviceEvent = dev;
+            this.bufs = bufs;
+            this.indirects = ind;
+            this.chainLen = new int[size];
+            this.segAddr = new long[size][];
+            this.segLen = new int[size][];
+            reset(1 << 15);
+        }
+
+        static PRing allocate(GuestRam ram, int size, int bufSize) {
+            long d = ram.alloc(16L * size, 4096);
+            long drv = ram.alloc(4, 4096);
+            long dev = ram.alloc(4, 4096);
+            long b = ram.alloc((long) bufSize * size, 64);
+            long ind = ram.alloc(16L * MAX_INDIRECT * size, 16);
+            return new PRing(ram, size, bufSize, d, drv, dev, b, ind);
+        }
+
+        void configure(long features) {
+            mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
+            hdrLen = VirtioFeatures.netHeaderLength(features);
+        }
+
+        /** Wipes the ring and restarts the driver at base (position | wrap << 15), as after GET_VRING_BASE. */
+        void reset(int base) {
+            m.asSlice(desc, 16L * size).fill((byte) 0);
+            m.asSlice(driverEvent, 4).fill((byte) 0);
+            nextAvail = nextUsed = base & 0x7fff;
+            availWrap = usedWrap = (base >>> 15) & 1;
+            // as a ring that got here would be: used in this lap before the base, in the previous lap from it on
+            for (int p = 0; p < size; p++) {
+                int w = p < nextAvail ? availWrap : availWrap ^ 1;
+                m.set(JAVA_SHORT, desc + 16L * p + 14, (short) (w != 0 ? AVAIL | USED : 0));
+            }
+            freeDescs = size;
+            freeIds.clear();
+            for (int i = 0; i < size; i++) freeIds.add(i);
+            Arrays.fill(chainLen, 0);
+        }
+
+        int size() { return size; }
+        long descUva() { return ram.uva(desc); }
+        long driverEventUva() { return ram.uva(driverEvent); }
+        long deviceEventUva() { return ram.uva(deviceEvent); }
+        long descGpa() { return desc; }
+        long driverEventGpa() { return driverEvent; }
+        long bufGpa(int id) { return bufs + (long) id * bufSize; }
+        long indirectGpa(int id) { return indirects + 16L * MAX_INDIRECT * id; }
+        int freeDescs() { return freeDescs; }
+        int freeIds() { return freeIds.size(); }
+        /** The driver's next used position | its used wrap counter << 15. */
+        int usedCursor() { return nextUsed | usedWrap << 15; }
+
+        // ---- raw fields
+        int descFlags(int pos) { return m.get(JAVA_SHORT, desc + 16L * pos + 14) & 0xffff; }
+        int descId(int pos) { return m.get(JAVA_SHORT, desc + 16L * pos + 12) & 0xffff; }
+        int descLen(int pos) { return m.get(JAVA_INT, desc + 16L * pos + 8); }
+        int deviceEventFlags() { return m.get(JAVA_SHORT, deviceEvent + 2) & 0xffff; }
+        void setDriverEvent(int offWrap, int flags) {
+            m.set(JAVA_SHORT, driverEvent, (short) offWrap);
+            m.set(JAVA_SHORT, driverEvent + 2, (short) flags);
+        }
+
+        /** Whether the descriptor at pos is used in the driver's current used lap. */
+        boolean isUsed(int pos) {
+            int f = descFlags(pos);
+            int w = pos >= nextUsed ? usedWrap : usedWrap ^ 1;
+            return ((f >>> 7) & 1) == w && ((f >>> 15) & 1) == w;
+        }
+
+        /** Writes the whole descriptor at ring position pos, flags exactly as given. */
+        void rawDesc(int pos, long addr, int len, int id, int flags) {
+            long at = desc + 16L * pos;
+            m.set(JAVA_LONG, at, addr);
+            m.set(JAVA_INT, at + 8, len);
+            m.set(JAVA_SHORT, at + 12, (short) id);
+            VarHandle.releaseFence();
+            m.set(JAVA_SHORT, at + 14, (short) flags);
+        }
+
+        private int posAt(int k) { return (nextAvail + k) % size; }
+        private int wrapAt(int k) { return nextAvail + k >= size ? availWrap ^ 1 : availWrap; }
+        private static int availBits(int w) { return w != 0 ? AVAIL : USED; }
+
+        /** Writes a descriptor k positions after the next available one, marked available for its lap (not published in driver state). */
+        void put(int k, long addr, int len, int id, int flags) {
+            rawDesc(posAt(k), addr, len, id, flags | availBits(wrapAt(k)));
+        }
+
+        /** Writes a descriptor k positions after the next available one with raw flags. */
+        void rawAt(int k, long addr, int len, int id, int flags) {
+            rawDesc(posAt(k), addr, len, id, flags);
+        }
+
+        void setTableDesc(long table, int i, long addr, int len, int flags) {
+            long at = table + 16L * i;
+            m.set(JAVA_LONG, at, addr);
+            m.set(JAVA_INT, at + 8, len);
+            m.set(JAVA_SHORT, at + 12, (short) 0);
+            m.set(JAVA_SHORT, at + 14, (short) flags);
+        }
+
+        /** Makes a buffer of k descriptors available: the first one's flags written last. Returns its id. */
+        private int offer(long[] addr, int[] len, int[] flags, long[] segA, int[] segL) {
+            int k = addr.length;
+            if (freeDescs < k || freeIds.isEmpty()) throw new IllegalStateException("ring full");
+            int id = freeIds.poll();
+            for (int i = k - 1; i >= 0; i--) {
+                int f = flags[i] | (i < k - 1 ? NEXT : 0) | availBits(wrapAt(i));
+                long at = desc + 16L * posAt(i);
+                m.set(JAVA_LONG, at, addr[i]);
+                m.set(JAVA_INT, at + 8, len[i]);
+                m.set(JAVA_SHORT, at + 12, (short) (i == k - 1 ? id : 0));
+                VarHandle.releaseFence();
+                m.set(JAVA_SHORT, at + 14, (short) f);
+            }
+            chainLen[id] = k;
+            segAddr[id] = segA;
+            segLen[id] = segL;
+            freeDescs -= k;
+            int w = wrapAt(k);
+            nextAvail = posAt(k);
+            if (k == size) w = availWrap ^ 1;
+            availWrap = w;
+            return id;
+        }
+
+        /** Transmits the concatenation of segments as a chain of one descriptor per segment; returns the id. */
+        int send(byte[]... segments) {
+            int k = segments.length;
+            long[] a = new long[k];
+            int[] l = new int[k], f = new int[k];
+            int id = freeIds.isEmpty() ? -1 : freeIds.peek();
+            if (id < 0) throw new IllegalStateException("no free id");
+            long at = bufGpa(id);
+            for (int i = 0; i < k; i++) {
+                ram.write(at, segments[i]);
+                a[i] = at;
+                l[i] = segments[i].length;
+                at += segments[i].length;
+            }
+            if (at > bufGpa(id) + bufSize) throw new IllegalArgumentException("segments larger than a buffer");
+            return offer(a, l, f, a, l);
+        }
+
+        /** Transmits the concatenation of segments through one INDIRECT descriptor. */
+        int sendIndirect(byte[]... segments) {
+            int id = freeIds.isEmpty() ? -1 : freeIds.peek();
+            if (id < 0) throw new IllegalStateException("no free id");
+            long table = indirectGpa(id), at = bufGpa(id);
+            for (int i = 0; i < segments.length; i++) {
+                ram.write(at, segments[i]);
+                setTableDesc(table, i, at, segments[i].length, 0);
+                at += segments[i].length;
+            }
+            return offer(new long[] {table}, new int[] {16 * segments.length}, new int[] {INDIRECT}, null, null);
+        }
+
+        /** Posts up to n single-descriptor receive buffers of bufSize bytes; returns how many. */
+        int postRx(int n) {
+            int k = 0;
+            while (k < n && freeDescs > 0 && !freeIds.isEmpty()) {
+                long a = bufGpa(freeIds.peek());
+                offer(new long[] {a}, new int[] {bufSize}, new int[] {WRITE}, new long[] {a}, new int[] {bufSize});
+                k++;
+            }
+            return k;
+        }
+
+        /** Posts one receive buffer made of a chain of descriptors of the given lengths. */
+        int postRxChain(int... lens) {
+            int id = freeIds.peek();
+            long[] a = new long[lens.length];
+            int[] f = new int[lens.length];
+            long at = bufGpa(id);
+            for (int i = 0; i < lens.length; i++) {
+                a[i] = at;
+                f[i] = WRITE;
+                at += lens[i];
+            }
+            if (at > bufGpa(id) + bufSize) throw new IllegalArgumentException("larger than a buffer");
+            return offer(a, lens, f, a, lens);
+        }
+
+        /** Posts one receive buffer described by an indirect table of the given lengths. */
+        int postRxIndirect(int... lens) {
+            int id = freeIds.peek();
+            long table = indirectGpa(id), at = bufGpa(id);
+            long[] a = new long[lens.length];
+            for (int i = 0; i < lens.length; i++) {
+                a[i] = at;
+                setTableDesc(table, i, at, lens[i], WRITE);
+                at += lens[i];
+            }
+            if (at > bufGpa(id) + bufSize) throw new IllegalArgumentException("larger than a buffer");
+            return offer(new long[] {table}, new int[] {16 * lens.length}, new int[] {INDIRECT}, a, lens);
+        }
+
+        /** The used descriptor at the driver's next used position, or null. Checks the id is in flight. */
+        private int[] nextUsedDesc() {
+            if (freeDescs == size) return null;    // nothing in flight
+            int f = (short) m.get(JAVA_SHORT, desc + 16L * nextUsed + 14) & 0xffff;
+            if (((f >>> 7) & 1) != usedWrap || ((f >>> 15) & 1) != usedWrap) return null;
+            VarHandle.acquireFence();
+            int id = descId(nextUsed), len = descLen(nextUsed);
+            if (id >= size || chainLen[id] == 0) throw new IllegalStateException("device returned buffer id " + id + " which is not in flight");
+            return new int[] {id, len};
+        }
+
+        private void consume(int id) {
+            int k = chainLen[id];
+            chainLen[id] = 0;
+            freeIds.add(id);
+            freeDescs += k;
+            nextUsed += k;
+            if (nextUsed >= size) { nextUsed -= size; usedWrap ^= 1; }
+        }
+
+        /** Reaps completed transmit buffers; returns how many. */
+        int reclaim() {
+            int n = 0;
+            for (int[] u; (u = nextUsedDesc()) != null; n++) consume(u[0]);
+            return n;
+        }
+
+        void reapAllUsed() { reclaim(); }
+
+        private byte[] read(int id, int len) {
+            byte[] out = new byte[len];
+            int pos = 0;
+            for (int i = 0; i < segAddr[id].length && pos < len; i++) {
+                int n = Math.min(len - pos, segLen[id][i]);
+                MemorySegment.copy(m, JAVA_BYTE, segAddr[id][i], out, pos, n);
+                pos += n;
+            }
+            if (pos < len) throw new IllegalStateException("used length " + len + " is more than buffer " + id + " holds");
+            return out;
+        }
+
+        List<RxPacket> receive() { return receive(true); }
+
+        /** Reaps received packets (mergeable: num_buffers used descriptors each), re-posting buffers if asked. */
+        List<RxPacket> receive(boolean repost) {
+            List<RxPacket> out = new ArrayList<>();
+            int reposted = 0;
+            for (int[] u; (u = nextUsedDesc()) != null; ) {
+                byte[] first = read(u[0], u[1]);
+                if (first.length < hdrLen) throw new IllegalStateException("used length " + u[1] + " is shorter than the header");
+                int nbuf = mergeable ? (first[10] & 0xff) | (first[11] & 0xff) << 8 : 1;
+                if (nbuf < 1) throw new IllegalStateException("num_buffers " + nbuf);
+                ByteArrayOutputStream data = new ByteArrayOutputStream();
+                data.write(first, hdrLen, first.length - hdrLen);
+                consume(u[0]);
+                for (int k = 1; k < nbuf; k++) {
+                    int[] v = nextUsedDesc();
+                    if (v == null) throw new IllegalStateException("packet of " + nbuf + " buffers published partly");
+                    data.writeBytes(read(v[0], v[1]));
+                    consume(v[0]);
+                }
+                out.add(new RxPacket(Arrays.copyOf(first, hdrLen), data.toByteArray(), nbuf));
+                reposted += nbuf;
+            }
+            if (repost && reposted > 0) postRx(reposted);
+            return out;
+        }
+    }
+}
