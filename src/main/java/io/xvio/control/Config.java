@@ -3,6 +3,7 @@ package io.xvio.control;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowParser;
 import io.xvio.datapath.FlowSyntaxException;
+import io.xvio.datapath.PortVlan;
 import io.xvio.sys.Netdev;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -31,7 +32,14 @@ import java.util.*;
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges) {
 
-    public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows) {}
+    /** vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). */
+    public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows) {
+            this(name, ports, flows, Map.of());
+        }
+
+        public PortVlan vlan(String port) { return vlans.getOrDefault(port, PortVlan.TRUNK_ALL); }
+    }
 
     /**
      * One port. vhostuser: path, mode, queues, mergeable. tap: device is the interface xvio creates (key
@@ -95,6 +103,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             Map<String, Object> portsRaw = br.get("ports") == null ? Map.of() : map(br.get("ports"), source, where + ".ports");
             Map<String, PortConfig> ports = new LinkedHashMap<>();
             Set<Integer> ofports = new HashSet<>();
+            Map<String, PortVlan> vlans = new LinkedHashMap<>();
             List<Map.Entry<String, Object>> auto = new ArrayList<>();
             for (var pe : portsRaw.entrySet()) {
                 String pn = pe.getKey();
@@ -102,6 +111,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 checkName(pn, source, pw);
                 if (!portNames.add(pn)) throw new ConfigException(source + ": " + pw + ": port name \"" + pn + "\" is used twice");
                 Map<String, Object> p = map(pe.getValue(), source, pw);
+                p = new LinkedHashMap<>(p);
+                vlans.put(pn, vlan(p.remove("tag"), p.remove("trunks"), source, pw));
                 Object rawType = p.get("type");
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket"))) {
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
@@ -146,7 +157,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     }
                 }
             }
-            bridges.put(bn, new BridgeConfig(bn, ports, flows));
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans));
         }
         return new Config(List.copyOf(cpus), idle, control, bridges);
     }
@@ -163,6 +174,17 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
         if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
         return new PortConfig(pn, type, ofport, null, null, 1, false, ifname);
+    }
+
+    /** tag: N (access port on VLAN N, 1..4095) or trunks: [N, ...] (VLANs a trunk carries; 0 = untagged). */
+    private static PortVlan vlan(Object tag, Object trunks, String source, String pw) {
+        if (tag != null && trunks != null) throw new ConfigException(source + ": " + pw + ": a port has \"tag\" (access) or \"trunks\", not both");
+        if (tag != null) return new PortVlan(integer(tag, source, pw + ".tag", 1, 4095), null);
+        if (trunks == null) return PortVlan.TRUNK_ALL;
+        if (!(trunks instanceof List<?> l) || l.isEmpty()) throw new ConfigException(source + ": " + pw + ".trunks must be a non-empty list of VLAN ids, e.g. [10, 20]");
+        BitSet set = new BitSet(4096);
+        for (Object o : l) set.set(integer(o, source, pw + ".trunks", 0, 4095));
+        return new PortVlan(0, set);
     }
 
     private static void checkName(String n, String source, String where) {

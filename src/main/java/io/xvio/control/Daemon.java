@@ -41,7 +41,7 @@ public final class Daemon implements AutoCloseable {
             for (Config.BridgeConfig bc : config.bridges().values()) {
                 Bridge br = new Bridge(bc.name());
                 bridges.put(bc.name(), br);
-                for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc);
+                for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
                 br.setFlows(bc.flows());
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
@@ -60,7 +60,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** Creates the port pc describes and appends it to br (not started, not yet published). */
-    private Port addPortTo(Bridge br, Config.PortConfig pc) {
+    private Port addPortTo(Bridge br, Config.PortConfig pc, io.xvio.datapath.PortVlan vlan) {
         Port p;
         String what;
         switch (pc.type()) {
@@ -81,7 +81,7 @@ public final class Daemon implements AutoCloseable {
         }
         p.setTransmitThreads(pmds.threads().size());
         br.ports.add(p);
-        br.vlans.add(io.xvio.datapath.PortVlan.TRUNK_ALL);
+        br.vlans.add(vlan);
         LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + what + ")");
         return p;
     }
@@ -202,8 +202,11 @@ public final class Daemon implements AutoCloseable {
                 .append((System.nanoTime() - startedNanos) / 1_000_000_000L).append(" s, control socket ").append(controlPath).append('\n');
         for (Bridge br : bridges.values()) {
             sb.append("bridge ").append(br.name).append(br.datapath.flows().isEmpty() ? " (NORMAL)" : " (" + br.datapath.flows().size() + " flows)").append('\n');
-            for (Port p : br.ports) {
-                sb.append(String.format("  port %d: %s type=%s status=%s%n", p.ofport(), p.name(), p.type(), p.status()));
+            for (int pi = 0; pi < br.ports.size(); pi++) {
+                Port p = br.ports.get(pi);
+                io.xvio.datapath.PortVlan v = br.vlans.get(pi);
+                String vlan = v.access() ? " tag=" + v.tag() : v.trunks() != null ? " trunks=" + v.trunks().toString().replaceAll("[{} ]", "") : "";
+                sb.append(String.format("  port %d: %s type=%s%s status=%s%n", p.ofport(), p.name(), p.type(), vlan, p.status()));
                 for (var e : p.details().entrySet()) sb.append("      ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
             }
         }
@@ -244,7 +247,9 @@ public final class Daemon implements AutoCloseable {
             String k = kv.substring(0, eq), v = kv.substring(eq + 1);
             if (!k.matches("[a-z-]+") || v.isEmpty() || v.contains("\"") || v.contains("\n")) throw new ControlException("bad setting \"" + kv + "\"");
             hasOfport |= k.equals("ofport");
-            yaml.append(i > 3 ? ", " : "").append(k).append(": ").append(v.matches("-?\\d+|true|false") ? v : "\"" + v + "\"");
+            String yv = v.matches("-?\\d+|true|false") ? v
+                    : k.equals("trunks") && v.matches("\\d+(,\\d+)*") ? "[" + v + "]" : "\"" + v + "\"";
+            yaml.append(i > 3 ? ", " : "").append(k).append(": ").append(yv);
         }
         if (!hasOfport) {
             int next = 1;
@@ -253,8 +258,11 @@ public final class Daemon implements AutoCloseable {
         }
         yaml.append("}\n");
         Config.PortConfig pc;
+        io.xvio.datapath.PortVlan vlan;
         try {
-            pc = Config.parse(yaml.toString(), "add-port").bridges().get(br.name).ports().get(name);
+            Config.BridgeConfig parsed = Config.parse(yaml.toString(), "add-port").bridges().get(br.name);
+            pc = parsed.ports().get(name);
+            vlan = parsed.vlan(name);
         } catch (ConfigException e) {
             throw new ControlException(e.getMessage().replaceFirst("^add-port: bridges\\." + java.util.regex.Pattern.quote(br.name) + "\\.ports\\.", ""));
         }
@@ -264,7 +272,7 @@ public final class Daemon implements AutoCloseable {
                 if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
         Port p;
         try {
-            p = addPortTo(br, pc);
+            p = addPortTo(br, pc, vlan);
         } catch (RuntimeException e) {
             throw new ControlException("cannot create port " + name + ": " + e.getMessage());
         }

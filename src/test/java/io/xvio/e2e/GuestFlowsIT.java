@@ -72,4 +72,34 @@ class GuestFlowsIT {
             assertEquals("again", b.exec("cat /tmp/got5001", Duration.ofSeconds(20)).output().strip());
         }
     }
+
+    @Test
+    void accessPortsOnDifferentVlansCannotReachEachOther(@TempDir Path dir) throws Exception {
+        String cfg = """
+                pmd-idle: adaptive
+                bridges:
+                  br0:
+                    ports:
+                      vh1: {type: vhostuser, path: %s/g1.sock, ofport: 1, tag: 10}
+                      vh2: {type: vhostuser, path: %s/g2.sock, ofport: 2, tag: 10}
+                      vh3: {type: vhostuser, path: %s/g3.sock, ofport: 3, tag: 20}
+                """.formatted(dir, dir, dir);
+        try (XvioDaemon xvio = XvioDaemon.start(dir, cfg);
+             QemuGuest a = QemuGuest.builder(dir.resolve("g1.sock")).name("v10a").ip("10.0.7.1/24").serve().workDir(dir.resolve("a")).start();
+             QemuGuest b = QemuGuest.builder(dir.resolve("g2.sock")).name("v10b").ip("10.0.7.2/24").serve().workDir(dir.resolve("b")).start();
+             QemuGuest c = QemuGuest.builder(dir.resolve("g3.sock")).name("v20c").ip("10.0.7.3/24").serve().workDir(dir.resolve("c")).start()) {
+            a.waitForReady(BOOT);
+            b.waitForReady(BOOT);
+            c.waitForReady(BOOT);
+            assertTrue(xvio.call("show").contains("vh1 type=vhostuser tag=10"), xvio.call("show"));
+            QemuGuest.PingResult same = a.ping("10.0.7.2", 5, 0.2, Duration.ofSeconds(60));
+            assertEquals(0, same.lost(), "same VLAN: " + same + "\n" + xvio.call("stats"));
+            QemuGuest.PingResult other = a.ping("10.0.7.3", 3, 0.2, Duration.ofSeconds(60));
+            assertEquals(3, other.lost(), "VLAN 10 must not reach VLAN 20: " + other);
+            QemuGuest.PingResult back = c.ping("10.0.7.1", 3, 0.2, Duration.ofSeconds(60));
+            assertEquals(3, back.lost(), "nor VLAN 20 reach VLAN 10: " + back);
+            String fdb = xvio.call("fdb/show", "br0");
+            assertTrue(fdb.matches("(?s).*\\s1\\s+10\\s+52:54.*") && fdb.matches("(?s).*\\s3\\s+20\\s+52:54.*"), fdb);
+        }
+    }
 }
