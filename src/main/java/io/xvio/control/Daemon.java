@@ -323,6 +323,11 @@ public final class Daemon implements AutoCloseable {
                     wallNs == 0 ? 0.0 : 100.0 - 100.0 * busyNs / wallNs));
             sb.append(String.format("  busy ns per packet: %.1f%n", pk == 0 ? 0.0 : (double) busyNs / pk));
             sb.append(String.format("  loops: %d busy, %d idle%n", st[2], st[3]));
+            for (Bridge br : bridges.values()) {
+                long[] c = br.datapath.cacheStats(t.id());
+                if (c[0] + c[1] > 0)
+                    sb.append(String.format("  %s megaflow cache: hits=%d misses=%d uncacheable=%d masks=%d%n", br.name, c[0], c[1], c[2], c[3]));
+            }
             sb.append("  queues:");
             for (RxQueue q : t.queues()) sb.append(' ').append(q);
             sb.append('\n');

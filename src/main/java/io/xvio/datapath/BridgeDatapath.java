@@ -27,6 +27,10 @@ public final class BridgeDatapath {
     private final MacTable macs;
     private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null);
     private long droppedNoMatch, droppedLoop, droppedTtl, droppedVlan, droppedCopies;
+    private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
+    private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
+    private volatile boolean cacheEnabled = true;
+    public static final int MAX_THREADS = 64;
 
     public BridgeDatapath(String name) {
         this.name = name;
@@ -39,6 +43,15 @@ public final class BridgeDatapath {
     public long droppedNoMatch() { return droppedNoMatch; }
     public long droppedTtl() { return droppedTtl; }
     public long droppedVlan() { return droppedVlan; }
+
+    /** Turns the megaflow cache off (for comparing against the plain table walk) or on. */
+    public void setCacheEnabled(boolean on) { cacheEnabled = on; }
+
+    /** Megaflow cache statistics of one PMD thread: hits, misses, uncacheable translations, masks. */
+    public long[] cacheStats(int thread) {
+        MegaflowCache c = thread < MAX_THREADS ? caches[thread] : null;
+        return c == null ? new long[4] : new long[] {c.hits, c.misses, c.uncacheable, c.masks()};
+    }
 
     /** Installs ports (ofports[i] is index i's OpenFlow number, vlans[i] its VLAN mode) and flows together. */
     public synchronized void install(int[] ofports, PortVlan[] vlans, List<Flow> flows) {
@@ -87,8 +100,73 @@ public final class BridgeDatapath {
                 normal(t, inPort, b, i, out, now, false);
                 continue;
             }
-            run(t, 0, inPort, b, i, out, thread, now, 0, false);
+            if (!cacheEnabled || thread >= MAX_THREADS) {
+                run(t, 0, inPort, b, i, out, thread, now, 0, false, null);
+                continue;
+            }
+            MegaflowCache c = caches[thread];
+            if (c == null) {                      // first packet of this thread: its own cache and recorder
+                c = caches[thread] = new MegaflowCache();
+                recorders[thread] = new MegaflowCache.Recorder();
+            }
+            c.validate(t);
+            MegaflowCache.Entry e = c.lookup(k.w);
+            if (e != null) {
+                c.hits++;
+                replay(t, e, b, i, out, thread, now);
+                continue;
+            }
+            c.misses++;
+            MegaflowCache.Recorder rec = recorders[thread];
+            rec.reset(k.w);
+            rec.unwildcard(FlowKey.IN_PORT, 0xffff);
+            run(t, 0, inPort, b, i, out, thread, now, 0, false, rec);
+            if (rec.uncacheable) c.uncacheable++;
+            else c.insert(rec.original, rec);
         }
+    }
+
+    /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
+    private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now) {
+        FlowKey k = b.keys[i];
+        for (int x = 0, n = e.nops; x < n; x++) {
+            switch (e.op[x]) {
+                case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, b.len[i], now);
+                case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0);
+                case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0);
+                case MegaflowCache.OP_SET -> setField(b, i, (Field) e.ref[x], e.a[x], e.b[x], e.c[x], e.d[x]);
+                case MegaflowCache.OP_PUSH -> push(b, i, (int) e.a[x]);
+                case MegaflowCache.OP_STRIP -> strip(b, i);
+                case MegaflowCache.OP_DECTTL -> decTtl(b, i, k);
+                case MegaflowCache.OP_DROP_TTL -> { droppedTtl++; return; }
+                case MegaflowCache.OP_NO_MATCH -> droppedNoMatch++;
+                case MegaflowCache.OP_LOOP -> droppedLoop++;
+                default -> { }
+            }
+        }
+    }
+
+    private void flood(Tables t, PacketBatch b, int i, int in, Outputs out, boolean copy) {
+        int src = i;
+        if (copy) {                              // one copy serves every port of the flood
+            src = b.copy(i);
+            if (src < 0) { droppedCopies++; return; }
+        }
+        for (int p = 0; p < t.ofports().length; p++) if (p != in) out.add(p, src);
+    }
+
+    private static void push(PacketBatch b, int i, int ethertype) {
+        FlowKey k = b.keys[i];
+        b.off[i] = (int) Rewrite.pushVlan(b.data, b.off[i], ethertype, 0);
+        b.len[i] += 4;
+        shift(k, 4);
+        k.w[FlowKey.VLAN_TCI] = FlowKey.VLAN_PRESENT;
+    }
+
+    private static void decTtl(PacketBatch b, int i, FlowKey k) {
+        long ttl = k.w[FlowKey.NW_TTL];
+        k.w[FlowKey.NW_TTL] = ttl - 1;
+        Rewrite.setTtl(b.data, b.off[i], k.l3, k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6, (int) ttl - 1);
     }
 
     /**
@@ -96,12 +174,21 @@ public final class BridgeDatapath {
      * laterMods: the caller (a resubmitting flow) rewrites the packet after this returns, so outputs here send copies.
      */
     private boolean run(Tables t, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, int depth,
-                        boolean laterMods) {
-        if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) { droppedNoMatch++; return true; }
+                        boolean laterMods, MegaflowCache.Recorder rec) {
+        if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) {
+            droppedNoMatch++;
+            if (rec != null) rec.add(MegaflowCache.OP_NO_MATCH, 0, 0, 0, 0, null);
+            return true;
+        }
         FlowKey k = b.keys[i];
-        Flow f = t.byTable()[table].lookup(k.w);
-        if (f == null) { droppedNoMatch++; return true; }
+        Flow f = rec == null ? t.byTable()[table].lookup(k.w) : t.byTable()[table].lookup(k.w, rec.wc);
+        if (f == null) {
+            droppedNoMatch++;
+            if (rec != null) rec.add(MegaflowCache.OP_NO_MATCH, 0, 0, 0, 0, null);
+            return true;
+        }
         f.hit(thread, b.len[i], now);
+        if (rec != null) rec.add(MegaflowCache.OP_HIT, 0, 0, 0, 0, f);
         List<Action> acts = f.actions;
         for (int a = 0, n = acts.size(); a < n; a++) {
             Action act = acts.get(a);
@@ -109,53 +196,81 @@ public final class BridgeDatapath {
                 case Action.Output o -> {
                     int p = o.port() < t.indexByOfport().length ? t.indexByOfport()[o.port()] : -1;
                     if (p < 0) break;                               // not a port of this bridge (yet)
-                    if (p == inPortOf(t, k)) { droppedLoop++; break; }  // OpenFlow: output to in_port needs IN_PORT
-                    emit(b, i, p, out, laterMods || modifiesAfter(acts, a));
+                    if (p == inPortOf(t, k)) {                      // OpenFlow: output to in_port needs IN_PORT
+                        droppedLoop++;
+                        if (rec != null) rec.add(MegaflowCache.OP_LOOP, 0, 0, 0, 0, null);
+                        break;
+                    }
+                    boolean copy = laterMods || modifiesAfter(acts, a);
+                    emit(b, i, p, out, copy);
+                    if (rec != null) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
                 }
                 case Action.InPort ip -> {
                     int p = inPortOf(t, k);
-                    if (p >= 0) emit(b, i, p, out, laterMods || modifiesAfter(acts, a));
+                    boolean copy = laterMods || modifiesAfter(acts, a);
+                    if (p >= 0) emit(b, i, p, out, copy);
+                    if (rec != null && p >= 0) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
                 }
-                case Action.Normal nn -> normal(t, inPort, b, i, out, now, laterMods || modifiesAfter(acts, a));
+                case Action.Normal nn -> {
+                    if (rec != null) rec.uncacheable = true;       // depends on the MAC table, which changes
+                    normal(t, inPort, b, i, out, now, laterMods || modifiesAfter(acts, a));
+                }
                 case Action.Flood fl -> {
                     int in = inPortOf(t, k);
-                    int src = i;
-                    if (laterMods || modifiesAfter(acts, a)) {     // one copy serves every port of the flood
-                        src = b.copy(i);
-                        if (src < 0) { droppedCopies++; break; }
-                    }
-                    for (int p = 0; p < t.ofports().length; p++) if (p != in) out.add(p, src);
+                    boolean copy = laterMods || modifiesAfter(acts, a);
+                    flood(t, b, i, in, out, copy);
+                    if (rec != null) rec.add(MegaflowCache.OP_FLOOD, in, copy ? 1 : 0, 0, 0, null);
                 }
-                case Action.SetField s -> setField(b, i, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
+                case Action.SetField s -> {
+                    if (rec != null) recordSet(rec, k, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
+                    setField(b, i, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
+                }
                 case Action.PushVlan pv -> {
-                    b.off[i] = (int) Rewrite.pushVlan(b.data, b.off[i], pv.ethertype(), 0);
-                    b.len[i] += 4;
-                    shift(k, 4);
-                    k.w[FlowKey.VLAN_TCI] = FlowKey.VLAN_PRESENT;
+                    push(b, i, pv.ethertype());
+                    if (rec != null) rec.add(MegaflowCache.OP_PUSH, pv.ethertype(), 0, 0, 0, null);
                 }
-                case Action.StripVlan sv -> strip(b, i);
+                case Action.StripVlan sv -> {
+                    if (rec != null) {
+                        rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
+                        rec.add(MegaflowCache.OP_STRIP, 0, 0, 0, 0, null);
+                    }
+                    strip(b, i);
+                }
                 case Action.DecTtl d -> {
+                    if (rec != null) {
+                        rec.unwildcard(FlowKey.DL_TYPE, 0xffff);
+                        rec.unwildcard(FlowKey.NW_TTL, 0xff);
+                        rec.unwildcard(FlowKey.NW_FRAG, 7);
+                    }
                     if (k.l3 < 0 || (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6)) break;
-                    long ttl = k.w[FlowKey.NW_TTL];
-                    if (ttl <= 1) { droppedTtl++; return false; }
-                    k.w[FlowKey.NW_TTL] = ttl - 1;
-                    Rewrite.setTtl(b.data, b.off[i], k.l3, k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6, (int) ttl - 1);
+                    if (k.w[FlowKey.NW_TTL] <= 1) {
+                        droppedTtl++;
+                        if (rec != null) rec.add(MegaflowCache.OP_DROP_TTL, 0, 0, 0, 0, null);
+                        return false;
+                    }
+                    decTtl(b, i, k);
+                    if (rec != null) rec.add(MegaflowCache.OP_DECTTL, 0, 0, 0, 0, null);
                 }
                 case Action.Move m -> {
                     long src = (k.w[m.src().word] >>> m.srcOfs()) & bits(m.nBits());
                     long mask = bits(m.nBits()) << m.dstOfs();
                     long v = k.w[m.dst().word];
-                    setField(b, i, m.dst(), (v & ~mask) | (src << m.dstOfs()), m.dst().fullMask(), 0, 0);
+                    long nv = (v & ~mask) | (src << m.dstOfs());
+                    if (rec != null) {
+                        rec.unwildcard(m.src().word, bits(m.nBits()) << m.srcOfs());
+                        recordSet(rec, k, m.dst(), nv, mask, 0, 0);
+                    }
+                    setField(b, i, m.dst(), nv, mask, 0, 0);
                 }
                 case Action.Resubmit r -> {
                     long saved = k.w[FlowKey.IN_PORT];
                     if (r.port() >= 0) k.w[FlowKey.IN_PORT] = r.port();
                     boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, b, i, out, thread, now, depth + 1,
-                            laterMods || modifiesAfter(acts, a));
+                            laterMods || modifiesAfter(acts, a), rec);
                     k.w[FlowKey.IN_PORT] = saved;
                     if (!alive) return false;
                 }
-                case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1, laterMods); }
+                case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1, laterMods, rec); }
                 case Action.WriteMetadata wm -> k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
             }
         }
@@ -163,6 +278,15 @@ public final class BridgeDatapath {
     }
 
     private static long bits(int n) { return n >= 64 ? -1L : (1L << n) - 1; }
+
+    /** Records a set-field and the key bits its effect depends on (which headers exist, the VLAN tag). */
+    private static void recordSet(MegaflowCache.Recorder rec, FlowKey k, Field f, long value, long mask, long valueLo, long maskLo) {
+        rec.unwildcard(FlowKey.DL_TYPE, 0xffff);
+        rec.unwildcard(FlowKey.NW_PROTO, 0xff);
+        rec.unwildcard(FlowKey.NW_FRAG, 7);
+        rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
+        rec.add(MegaflowCache.OP_SET, value, mask, valueLo, maskLo, f);
+    }
 
     private static int inPortOf(Tables t, FlowKey k) {
         long of = k.w[FlowKey.IN_PORT];

@@ -111,6 +111,22 @@ public final class Classifier {
         return best;
     }
 
+    /**
+     * As {@link #lookup(long[])}, and ORs into wc the masks of every subtable it probed: the fields whose values
+     * decided the result (a megaflow may wildcard everything else).
+     */
+    public Flow lookup(long[] k, long[] wc) {
+        Flow best = null;
+        for (Subtable t : subtables) {
+            if (best != null && t.maxPriority < best.priority) break;
+            long[] m = t.mask;
+            for (int w : t.words) wc[w] |= m[w];
+            Flow f = t.lookup(k);
+            if (f != null && (best == null || f.priority > best.priority || (f.priority == best.priority && f.seq < best.seq))) best = f;
+        }
+        return best;
+    }
+
     /** The plain walk over every flow: the reference the property tests compare the fast path with. */
     public static Flow linearLookup(List<Flow> flows, long[] k) {
         Flow best = null;

@@ -19,6 +19,11 @@ public final class FlowKey {
     /** vlan_tci bit that says a tag is present (OVS's use of the CFI bit). */
     public static final int VLAN_PRESENT = 0x1000;
     public static final int FRAG_ANY = 1, FRAG_LATER = 2;
+    /**
+     * Set in the NW_FRAG word (above the two bits flows can match) when dl_type says IPv4/IPv6/ARP but the
+     * header is truncated or malformed: such a packet must never share a cached decision with a valid one.
+     */
+    public static final int L3_INVALID = 4;
 
     private static final OfShort BE16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final OfInt BE32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -46,10 +51,10 @@ public final class FlowKey {
         }
         k[DL_TYPE] = type;
         if (type == Ethernet.TYPE_IPV4) {
-            if (len < p + 20) return;
+            if (len < p + 20) { k[NW_FRAG] = L3_INVALID; return; }
             int vihl = s.get(JAVA_BYTE, off + p) & 0xff;
             int ihl = (vihl & 15) * 4;
-            if (vihl >> 4 != 4 || ihl < 20 || len < p + ihl) return;
+            if (vihl >> 4 != 4 || ihl < 20 || len < p + ihl) { k[NW_FRAG] = L3_INVALID; return; }
             l3 = p;
             int tos = s.get(JAVA_BYTE, off + p + 1) & 0xff;
             k[NW_TOS] = tos & 0xfc;
@@ -63,7 +68,7 @@ public final class FlowKey {
             k[NW_DST] = s.get(BE32, off + p + 16) & 0xffffffffL;
             if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, p + ihl, proto, false);
         } else if (type == Ethernet.TYPE_IPV6) {
-            if (len < p + 40) return;
+            if (len < p + 40) { k[NW_FRAG] = L3_INVALID; return; }
             l3 = p;
             int vtc = s.get(BE32, off + p);
             int tc = (vtc >>> 20) & 0xff;
@@ -91,7 +96,7 @@ public final class FlowKey {
             k[NW_PROTO] = next;
             if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, q, next, true);
         } else if (type == Ethernet.TYPE_ARP) {
-            if (len < p + 28) return;
+            if (len < p + 28) { k[NW_FRAG] = L3_INVALID; return; }
             l3 = p;
             int op = s.get(BE16, off + p + 6) & 0xffff;
             k[NW_PROTO] = op <= 0xff ? op : 0;

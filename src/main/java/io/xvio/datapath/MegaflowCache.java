@@ -1,0 +1,152 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.FlowKey;
+
+/**
+ * One poll-mode thread's cache of translations for one bridge. An entry says: every packet whose key equals
+ * {@code value} under {@code mask} takes the same path through the flow tables, so replaying the recorded
+ * operations (rewrites, outputs, flow counter hits) is the same as walking the tables again. The mask is the
+ * union of the subtable masks the lookups probed plus the fields the actions read (e.g. nw_ttl for dec_ttl), as
+ * in OVS's megaflows. Entries belong to one published table set: any flow or port change replaces the table set
+ * and empties the cache on the next packet, so a cached decision is never stale. Translations through NORMAL
+ * depend on the MAC table and are not cached. Lookups allocate nothing; misses allocate their new entry.
+ */
+final class MegaflowCache {
+    static final int MAX_MASKS = 32, SLOTS = 4096, MAX_OPS = 48;
+    static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
+            OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11;
+
+    /** A recorded translation. */
+    static final class Entry {
+        final long[] value = new long[FlowKey.WORDS];
+        int nops;
+        final int[] op = new int[MAX_OPS];
+        final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
+        final Object[] ref = new Object[MAX_OPS];
+    }
+
+    private static final class Group {
+        final long[] mask;
+        final int[] words;
+        final long[] hashes = new long[SLOTS];
+        final Entry[] entries = new Entry[SLOTS];
+        int count;
+
+        Group(long[] mask) {
+            this.mask = mask.clone();
+            int n = 0;
+            for (long m : mask) if (m != 0) n++;
+            words = new int[n];
+            for (int i = 0, j = 0; i < mask.length; i++) if (mask[i] != 0) words[j++] = i;
+        }
+
+        long hash(long[] k) {
+            long h = 0x84222325CBF29CE4L;
+            for (int w : words) {
+                h ^= (k[w] & mask[w]) * 0x9E3779B97F4A7C15L;
+                h = Long.rotateLeft(h, 31) * 0xBF58476D1CE4E5B9L;
+            }
+            return h | 1;
+        }
+    }
+
+    private final Group[] groups = new Group[MAX_MASKS];
+    private int ngroups;
+    private Object generation;
+    long hits, misses, uncacheable;
+
+    /** Empties the cache if it was filled for another table set. */
+    void validate(Object tables) {
+        if (generation == tables) return;
+        generation = tables;
+        for (int i = 0; i < ngroups; i++) groups[i] = null;
+        ngroups = 0;
+    }
+
+    Entry lookup(long[] k) {
+        for (int g = 0; g < ngroups; g++) {
+            Group gr = groups[g];
+            long h = gr.hash(k);
+            int s = (int) h & (SLOTS - 1);
+            for (int probe = 0; probe < SLOTS; probe++) {
+                long hs = gr.hashes[s];
+                if (hs == 0) break;
+                if (hs == h) {
+                    Entry e = gr.entries[s];
+                    boolean eq = true;
+                    for (int w : gr.words) if ((k[w] & gr.mask[w]) != e.value[w]) { eq = false; break; }
+                    if (eq) return e;
+                }
+                s = (s + 1) & (SLOTS - 1);
+            }
+        }
+        return null;
+    }
+
+    /** Stores the recording r for original key k. */
+    void insert(long[] k, Recorder r) {
+        Group gr = null;
+        for (int g = 0; g < ngroups; g++) if (java.util.Arrays.equals(groups[g].mask, r.wc)) { gr = groups[g]; break; }
+        if (gr == null) {
+            if (ngroups == MAX_MASKS) {         // too many shapes: start over rather than slow every lookup down
+                for (int i = 0; i < ngroups; i++) groups[i] = null;
+                ngroups = 0;
+            }
+            gr = new Group(r.wc);
+            groups[ngroups++] = gr;
+        }
+        if (gr.count >= SLOTS / 2) {           // full: forget this shape's entries (they come back on the next miss)
+            java.util.Arrays.fill(gr.hashes, 0);
+            java.util.Arrays.fill(gr.entries, null);
+            gr.count = 0;
+        }
+        Entry e = new Entry();
+        for (int w = 0; w < FlowKey.WORDS; w++) e.value[w] = k[w] & gr.mask[w];
+        e.nops = r.n;
+        System.arraycopy(r.op, 0, e.op, 0, r.n);
+        System.arraycopy(r.a, 0, e.a, 0, r.n);
+        System.arraycopy(r.b, 0, e.b, 0, r.n);
+        System.arraycopy(r.c, 0, e.c, 0, r.n);
+        System.arraycopy(r.d, 0, e.d, 0, r.n);
+        System.arraycopy(r.ref, 0, e.ref, 0, r.n);
+        long h = gr.hash(k);
+        int s = (int) h & (SLOTS - 1);
+        while (gr.hashes[s] != 0) s = (s + 1) & (SLOTS - 1);
+        gr.hashes[s] = h;
+        gr.entries[s] = e;
+        gr.count++;
+    }
+
+    int masks() { return ngroups; }
+
+    /** What the slow path did to one packet, recorded for the cache. Reused: one per thread. */
+    static final class Recorder {
+        final long[] wc = new long[FlowKey.WORDS];
+        final long[] original = new long[FlowKey.WORDS];
+        int n;
+        boolean uncacheable;
+        final int[] op = new int[MAX_OPS];
+        final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
+        final Object[] ref = new Object[MAX_OPS];
+
+        void reset(long[] key) {
+            java.util.Arrays.fill(wc, 0);
+            System.arraycopy(key, 0, original, 0, FlowKey.WORDS);
+            n = 0;
+            uncacheable = false;
+        }
+
+        void add(int o, long x, long y, long z, long t, Object r) {
+            if (n == MAX_OPS) { uncacheable = true; return; }
+            op[n] = o;
+            a[n] = x;
+            b[n] = y;
+            c[n] = z;
+            d[n] = t;
+            ref[n] = r;
+            n++;
+        }
+
+        void unwildcard(int word, long mask) { wc[word] |= mask; }
+    }
+}
