@@ -1,0 +1,126 @@
+package io.xvio.bench;
+
+import io.xvio.datapath.BridgeDatapath;
+import io.xvio.datapath.Flow;
+import io.xvio.datapath.FlowParser;
+import io.xvio.datapath.Outputs;
+import io.xvio.packet.FlowKey;
+import io.xvio.packet.PacketBatch;
+import org.openjdk.jmh.annotations.*;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * Per-packet cost of the datapath stages, in ns per packet (each invocation is one burst of 32 packets):
+ * flow-key extraction alone; a megaflow cache hit with 1,000 or 10,000 flows installed; the slow path (the
+ * classifier walk, cache off) with 1,000 or 10,000 flows; and the NORMAL learning switch.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Thread)
+public class DatapathBenchmark {
+    @Param({"1000", "10000"})
+    int flows;
+
+    PacketBatch batch;
+    Outputs outputs;
+    BridgeDatapath cached, slow, normal;
+    FlowKey key;
+
+    /** 32 UDP frames from 32 sources to one destination, as a PMD burst holds them. */
+    static PacketBatch burst() {
+        PacketBatch b = new PacketBatch();
+        for (int i = 0; i < PacketBatch.BURST; i++) {
+            ByteBuffer bb = ByteBuffer.allocate(64);
+            bb.putShort((short) 0x0200).putInt(2).putShort((short) 0x0200).putInt(1).putShort((short) 0x0800);
+            bb.put((byte) 0x45).put((byte) 0).putShort((short) 50).putInt(0).put((byte) 64).put((byte) 17).putShort((short) 0)
+                    .putInt(0xc6120001 + i % 4).putInt(0xc6120002);
+            bb.putShort((short) 9).putShort((short) 9).putShort((short) 30).putShort((short) 0);
+            MemorySegment.copy(bb.array(), 0, b.data, JAVA_BYTE, b.off[i], 64);
+            b.len[i] = 64;
+        }
+        b.count = PacketBatch.BURST;
+        return b;
+    }
+
+    /** n flows in six L3/L4 mask shapes that the traffic misses, then in_port forwarding. */
+    static List<Flow> table(int n) {
+        List<Flow> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int a = (i / 256) % 256, b = i % 256, c = i / 65536;
+            fs.add(FlowParser.parse(switch (i % 6) {
+                case 0 -> "priority=100,tcp,nw_src=10." + a + "." + b + "." + c + ",tp_dst=" + (1000 + i % 60000) + ",actions=drop";
+                case 1 -> "priority=110,ip,nw_dst=10." + a + "." + b + ".0/24,actions=drop";
+                case 2 -> "priority=120,ip,nw_src=172." + a + "." + c + ".0/24,nw_dst=10." + b + ".0.0/16,actions=drop";
+                case 3 -> "priority=130,udp,tp_src=" + (2000 + i % 60000) + ",tp_dst=" + (i / 60000) + ",actions=drop";
+                case 4 -> "priority=140,ip,nw_src=192.168." + a + "." + b + ",nw_tos=" + (4 * (c % 64)) + ",actions=drop";
+                default -> "priority=150,tcp,nw_src=10." + a + "." + b + "." + c + ",tp_src=" + (3000 + i % 60000) + ",tp_dst=80,actions=drop";
+            }));
+        }
+        fs.add(FlowParser.parse("priority=1,in_port=1,actions=output:2"));
+        fs.add(FlowParser.parse("priority=1,in_port=2,actions=output:1"));
+        return fs;
+    }
+
+    @Setup
+    public void setup() {
+        batch = burst();
+        outputs = new Outputs(16);
+        cached = new BridgeDatapath("cached");
+        cached.install(new int[] {1, 2}, table(flows));
+        slow = new BridgeDatapath("slow");
+        slow.setCacheEnabled(false);
+        slow.install(new int[] {1, 2}, table(flows));
+        normal = new BridgeDatapath("normal");
+        normal.install(new int[] {1, 2}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
+        key = new FlowKey();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.BURST)
+    public long flowKeyExtraction() {
+        long s = 0;
+        for (int i = 0; i < PacketBatch.BURST; i++) {
+            key.extract(batch.data, batch.off[i], batch.len[i], 1);
+            s += key.w[FlowKey.NW_SRC];
+        }
+        return s;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.BURST)
+    public int megaflowHit() {
+        cached.process(0, batch, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        return n;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.BURST)
+    public int slowPath() {
+        slow.process(0, batch, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        return n;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.BURST)
+    public int normalSwitch() {
+        normal.process(0, batch, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        batch.copies = 0;
+        return n;
+    }
+}
