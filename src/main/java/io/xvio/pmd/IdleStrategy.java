@@ -4,7 +4,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * What a PMD thread does after a loop that found no work. {@code busy} spins (lowest latency, one full core);
- * {@code adaptive} spins a little, then yields, then parks for growing intervals up to 200 microseconds, and
+ * {@code adaptive} spins a little, then yields, then parks for growing intervals up to 500 microseconds, and
  * snaps back to spinning on the first packet.
  */
 public abstract sealed class IdleStrategy {
@@ -24,7 +24,7 @@ public abstract sealed class IdleStrategy {
 
     static final class Adaptive extends IdleStrategy {
         private static final int SPINS = 2000, YIELDS = 200;
-        private static final long MIN_PARK_NS = 1_000, MAX_PARK_NS = 200_000;
+        private static final long MIN_PARK_NS = 1_000, MAX_PARK_NS = 500_000;
         private int idleLoops;
         private long parkNs = MIN_PARK_NS;
 
