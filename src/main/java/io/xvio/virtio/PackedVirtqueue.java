@@ -2,7 +2,6 @@ package io.xvio.virtio;
 
 import io.xvio.sys.EventFd;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
@@ -57,7 +56,6 @@ public final class PackedVirtqueue implements Virtqueue {
     // results of the last chain walk
     private int chainDescs, chainId;
     private long numBuffersLo, numBuffersHi;
-    private final MemorySegment scratch = Arena.ofAuto().allocate(8, 8);
 
     // single-writer state, read by others for stats
     private volatile boolean ready;
@@ -151,7 +149,11 @@ public final class PackedVirtqueue implements Virtqueue {
         ringGpa = memory.uvaToGpa(descUva);
         long deviceEventGpa = logUsedAtGuestAddr ? logGuestAddr : memory.uvaToGpa(usedUva);
         // we poll: ask the driver for no available-buffer notifications
-        deviceEvent.set(JAVA_SHORT_UNALIGNED, 2, (short) EVENT_F_DISABLE);
+        try {
+            deviceEvent.set(JAVA_SHORT_UNALIGNED, 2, (short) EVENT_F_DISABLE);
+        } catch (InternalError e) {
+            throw new VirtqueueFault(owner + ": device event suppression area at 0x" + Long.toHexString(usedUva) + " is not backed by memory (" + e.getMessage() + ")");
+        }
         memory.logWrite(deviceEventGpa + 2, 2);
         if (pendPos.length < size) {
             pendPos = new int[size];
@@ -204,6 +206,16 @@ public final class PackedVirtqueue implements Virtqueue {
 
     @Override
     public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+        try {
+            return popTxUnguarded(buf, off, len, cap, max);
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());   // InternalError: SIGBUS on guest memory the front-end truncated
+            pending = 0;
+            return 0;
+        }
+    }
+
+    private int popTxUnguarded(MemorySegment buf, int[] off, int[] len, int cap, int max) {
         MemorySegment r = ring;
         if (r == null || max <= 0) return 0;
         int pos = nextAvail, w = wrap;
@@ -310,6 +322,23 @@ public final class PackedVirtqueue implements Virtqueue {
 
     @Override
     public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
+        lastTooSmall = 0;
+        try {
+            return pushRxUnguarded(buf, off, len, which, n);
+        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+            broke(e.getMessage());
+            pending = 0;
+            return 0;
+        }
+    }
+
+    private int lastTooSmall;
+
+    /** Packets the last {@link #pushRx} dropped because the driver's buffer could not hold them. */
+    @Override
+    public int lastTooSmall() { return lastTooSmall; }
+
+    private int pushRxUnguarded(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
         MemorySegment r = ring;
         if (r == null || n <= 0) return 0;
         int startPos = nextAvail;
@@ -330,7 +359,7 @@ public final class PackedVirtqueue implements Virtqueue {
                     int flags = flagsAcquire(r, pos);
                     if (!available(flags, w)) break;
                     long wrote = writeChain(r, pos, w, flags, size - descs, buf, start, need, false);
-                    if (wrote < need) { droppedRxTooSmall++; continue; }   // buffer left for the next frame
+                    if (wrote < need) { droppedRxTooSmall++; lastTooSmall++; continue; }   // buffer left for the next frame
                     addUsed(pos, chainId, need, w);
                     descs += chainDescs;
                     pos += chainDescs;
@@ -362,7 +391,7 @@ public final class PackedVirtqueue implements Virtqueue {
                 committed = pending;
                 nextAvail = pos;
                 wrap = w;
-                delivered++;
+                which[delivered++] = p;   // delivered packets end up first, in order
             }
         } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
             pending = committed;                       // a frame half-written when the fault hit is not published
@@ -434,14 +463,8 @@ public final class PackedVirtqueue implements Virtqueue {
     private void patchNumBuffers(int nbuf) {
         long lo = numBuffersLo, hi = numBuffersHi;
         if (lo < 0 || hi < 0 || hdrLen < 12) throw new VirtqueueFault("receive buffer too small for the virtio-net header");
-        if (hi == lo + 1) {
-            mem.putShort(lo, (short) nbuf);
-        } else {
-            scratch.set(JAVA_BYTE, 0, (byte) nbuf);
-            scratch.set(JAVA_BYTE, 1, (byte) (nbuf >>> 8));
-            mem.copyIn(scratch, 0, lo, 1);
-            mem.copyIn(scratch, 1, hi, 1);
-        }
+        mem.putByte(lo, (byte) nbuf);              // little-endian num_buffers, whose two
+        mem.putByte(hi, (byte) (nbuf >>> 8));      // bytes may sit in different descriptors
     }
 
     private void addUsed(int pos, int id, int written, int w) {

@@ -56,7 +56,7 @@ class PackedRingIT {
             gen.startTxFirst(16);
             Thread.sleep(2000);
             gen.stopForwarding();
-            Map<Integer, Testpmd.PortStats> tp = TestpmdLoopbackIT.settle(gen, xvio);
+            Map<Integer, Testpmd.PortStats> tp = drain(gen, xvio);
             String ctx = "testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + "\n" + xvio.call("show") + "\n" + xvio.log();
 
             long sentA = tp.get(0).txPackets(), sentB = tp.get(1).txPackets();
@@ -75,6 +75,23 @@ class PackedRingIT {
             assertEquals(0, tp.get(0).rxErrors() + tp.get(1).rxErrors(), ctx);
             assertFalse(xvio.log().contains("queue stopped"), "no queue faulted\n" + xvio.log());
         }
+    }
+
+    /**
+     * After testpmd stopped: waits (up to 15 s) until xvio took every packet testpmd put on its transmit rings,
+     * then returns testpmd's port stats. Unlike waiting for xvio's counters to stand still for a moment, this
+     * does not mistake a PMD thread that the scheduler held off the CPU (a busy 2-core machine) for a drained ring;
+     * a ring that really stalls still fails the comparisons that follow.
+     */
+    static Map<Integer, Testpmd.PortStats> drain(Testpmd gen, XvioDaemon xvio) throws Exception {
+        Map<Integer, Testpmd.PortStats> tp = gen.portStats();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline && (xvio.counter("vhA", "rx_packets") < tp.get(0).txPackets()
+                || xvio.counter("vhB", "rx_packets") < tp.get(1).txPackets())) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(100);
+        return gen.portStats();
     }
 
     @Test

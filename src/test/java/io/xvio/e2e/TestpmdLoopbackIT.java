@@ -94,13 +94,15 @@ class TestpmdLoopbackIT {
         }
     }
 
-    /** Waits until xvio's counters stop moving after testpmd stopped, then returns testpmd's port stats. */
+    /**
+     * After testpmd stopped: waits (up to 15 s) until xvio has taken everything testpmd sent, then returns
+     * testpmd's port stats. A stall would leave the counters apart and fail the caller's equality checks.
+     */
     static Map<Integer, Testpmd.PortStats> settle(Testpmd gen, XvioDaemon xvio) throws Exception {
-        long last = -1;
-        for (int i = 0; i < 50; i++) {
-            long now = xvio.counter("vhA", "rx_packets") + xvio.counter("vhB", "rx_packets");
-            if (now == last) break;
-            last = now;
+        Map<Integer, Testpmd.PortStats> tp = gen.portStats();
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (xvio.counter("vhA", "rx_packets") == tp.get(0).txPackets() && xvio.counter("vhB", "rx_packets") == tp.get(1).txPackets()) break;
             Thread.sleep(100);
         }
         return gen.portStats();

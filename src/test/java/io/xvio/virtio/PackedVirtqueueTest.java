@@ -288,6 +288,8 @@ class PackedVirtqueueTest {
         Q r = rx(BASE_FEATURES, 100);
         r.ring().postRx(2);
         assertEquals(1, push(r, frame(200, 1), frame(80, 2)), "the big frame is dropped, the next one still fits");
+        assertEquals(1, which[0], "the delivered packet is moved to the front of which[]");
+        assertEquals(1, r.q().lastTooSmall(), "the caller learns the drop is counted by the queue");
         assertEquals(1, r.q().droppedRxTooSmall());
         assertArrayEquals(frame(80, 2), r.ring().receive(false).getFirst().frame());
         assertEquals(1 | 1 << 15, r.q().lastAvailIndex());
@@ -734,6 +736,31 @@ class PackedVirtqueueTest {
         assertEquals(0, assertDoesNotThrow(() -> push(r, frame(100, 1))));
         assertTrue(r.q().fault().contains("receive buffer too small for the virtio-net header"), r.q().fault());
         assertFalse(r.ring().isUsed(0));
+    }
+
+    @Test
+    void guestMemoryTruncatedUnderTheQueueFaultsItInsteadOfKillingTheThread() {
+        // rings in pages 0-2, buffer of id 0 and 1 in page 2, id 2 in page 3: cut the memfd after page 2
+        Q t = tx(BASE_FEATURES);
+        for (int i = 0; i < 3; i++) t.ring().send(withHeader(frame(60, i)));
+        assertTrue(t.ring().bufGpa(1) + 100 < 12288 && t.ring().bufGpa(2) >= 12288, "layout as this test expects");
+        ram.truncate(12288);
+        int n = assertDoesNotThrow(() -> pop(t), "SIGBUS surfaces as a fault, not as an InternalError in the PMD thread");
+        assertEquals(2, n, "what lay in memory that is still there is delivered");
+        assertNotNull(t.q().fault());
+        assertFalse(t.q().ready());
+        assertEquals(2 | 1 << 15, t.q().lastAvailIndex());
+    }
+
+    @Test
+    void receiveBuffersInTruncatedGuestMemoryFaultTheQueue() {
+        Q r = rx(BASE_FEATURES, 2048);
+        r.ring().postRx(3);
+        ram.truncate(12288);
+        int n = assertDoesNotThrow(() -> push(r, frame(60, 1), frame(60, 2), frame(60, 3)));
+        assertEquals(2, n);
+        assertNotNull(r.q().fault());
+        assertFalse(r.q().ready());
     }
 
     @Test
