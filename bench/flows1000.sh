@@ -19,4 +19,4 @@ flows1000() {
 }
 
 
-[ "${BASH_SOURCE[0]}" = "$0" ] && flows1000
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then flows1000; fi

@@ -123,7 +123,7 @@ class UplinkPortsIT {
             Process rx = new ProcessBuilder("ip", "netns", "exec", ns, "busybox", "nc", "-l", "-p", "5001")
                     .redirectOutput(up.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try (OutputStream keepStdinOpen = rx.getOutputStream()) {   // nc half-closes on stdin EOF
-                Thread.sleep(300);
+                awaitListening(() -> lab.exec(ns, "busybox", "netstat", "-ltn").output(), 5001);
                 QemuGuest.ExecResult send = g.exec("dd if=/dev/urandom of=/tmp/up.bin bs=1024 count=1024 2>/dev/null; "
                         + "sha256sum /tmp/up.bin; nc 10.91.0.2 5001 < /tmp/up.bin; echo nc-rc=$?", Duration.ofSeconds(180));
                 assertTrue(rx.waitFor(60, TimeUnit.SECONDS), "receiver in the namespace did not finish: " + Files.size(up) + " bytes\n" + xvio.call("stats"));
@@ -140,7 +140,7 @@ class UplinkPortsIT {
             new Random(5).nextBytes(data);
             Files.write(down, data);
             g.exec("sleep 600 | nc -l -p 5002 > /tmp/down.bin &", Duration.ofSeconds(30));
-            Thread.sleep(500);
+            awaitListening(() -> g.exec("netstat -ltn", Duration.ofSeconds(30)).output(), 5002);
             NetLab.Result sent = runWithInput(lab, ns, down, "busybox", "nc", "10.91.0.1", "5002");
             assertEquals(0, sent.rc(), sent.output());
             QemuGuest.ExecResult sum = null;
@@ -155,6 +155,18 @@ class UplinkPortsIT {
             // the namespace's TCP left checksums to "hardware": xvio completed them, the guest accepted every segment
             assertEquals(0, xvio.counter("up0", "rx_dropped(frame too big)"), xvio.call("stats"));
         }
+    }
+
+    /** Waits (up to 20 s) until netstat output shows a TCP listener on port. */
+    private static void awaitListening(java.util.function.Supplier<String> netstat, int port) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String out = "";
+        while (System.nanoTime() < deadline) {
+            out = netstat.get();
+            if (out.contains(":" + port + " ")) return;
+            Thread.sleep(200);
+        }
+        fail("nothing listens on port " + port + ":\n" + out);
     }
 
     /** Runs cmd in ns with stdin from a file and waits (up to 2 minutes). */
