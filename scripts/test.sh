@@ -6,4 +6,8 @@ set -euo pipefail
 xvio_setup test
 cd "$xvio_root"
 # `verify` builds the jar and bin/xvio's classpath first: end-to-end tests run the real launcher
-exec mvn -B -ntp verify "$@"
+mvn -B -ntp verify "$@"
+# a few seconds of the benchmark rig: asserts only that packets flowed through xvio, testpmd and OVS-DPDK
+if [ "${XVIO_SKIP_BENCH_SMOKE:-}" != 1 ]; then
+  bench/loopback --smoke
+fi
