@@ -68,14 +68,9 @@ public final class Daemon implements AutoCloseable {
             case "afpacket" -> { p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "afpacket " + pc.device(); }
             default -> {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
-                Port[] self = new Port[1];
-                // after a migration the front-end announces the guest's MAC: learn it on this port at once
-                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pmds,
-                        mac -> {
-                            int idx = br.ports.indexOf(self[0]);
-                            if (idx >= 0) br.datapath.macs().learn(Ethernet.mac(java.lang.foreign.MemorySegment.ofArray(mac), 0), 0, idx, System.nanoTime());
-                        });
-                self[0] = p;
+                // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
+                // it into the datapath, so NORMAL learns it on this port (in the port's VLAN) and floods it
+                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pmds, null);
                 what = "vhostuser " + pc.mode() + " " + pc.path();
             }
         }

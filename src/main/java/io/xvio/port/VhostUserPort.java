@@ -9,6 +9,8 @@ import io.xvio.vhost.VhostUserEndpoint;
 import io.xvio.virtio.Virtqueue;
 import io.xvio.virtio.VirtioFeatures;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -28,13 +30,18 @@ public final class VhostUserPort implements Port {
     private final PortCounters counters = new PortCounters();
     private final AtomicIntegerArray txLocks;
     private volatile boolean sharedTx;
+    /** A MAC the front-end asked us to announce (SEND_RARP), until the PMD polling receive queue 0 injects it. */
+    private volatile byte[] announce;
 
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
         this.name = name;
         this.ofport = ofport;
         DeviceListener listener = new DeviceListener() {
-            @Override public void announce(byte[] mac) { if (onAnnounce != null) onAnnounce.accept(mac); }
+            @Override public void announce(byte[] mac) {
+                VhostUserPort.this.announce = mac.clone();
+                if (onAnnounce != null) onAnnounce.accept(mac);
+            }
         };
         this.device = new VhostUserDevice(name, queuePairs, mergeable, quiescence, listener);
         this.endpoint = new VhostUserEndpoint(path, mode, device);
@@ -53,6 +60,7 @@ public final class VhostUserPort implements Port {
 
     @Override
     public int receive(int q, PacketBatch b, int thread) {
+        if (q == 0 && announce != null) return injectRarp(b, thread);
         Virtqueue vq = device.queue(2 * q + 1);
         if (!vq.ready()) return 0;
         int n = vq.popTx(b.data, b.off, b.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
@@ -65,6 +73,37 @@ public final class VhostUserPort implements Port {
         }
         return n;
     }
+
+    /**
+     * After a live migration QEMU asks the back-end to "broadcast a fake RARP" for the guest (VHOST_USER_SEND_RARP,
+     * sent when the guest did not negotiate GUEST_ANNOUNCE). Like DPDK's vhost library, xvio makes it a frame the
+     * guest sent on this port: the bridge learns the MAC here at once (in the port's VLAN, on the PMD thread that
+     * owns the MAC table) and floods it, so switches beyond the uplinks learn it too.
+     */
+    private int injectRarp(PacketBatch b, int thread) {
+        byte[] mac = announce;
+        announce = null;
+        if (mac == null) return 0;
+        MemorySegment d = b.data;
+        long o = b.off[0];
+        d.asSlice(o, RARP_LEN).fill((byte) 0);
+        for (int i = 0; i < 6; i++) {
+            d.set(ValueLayout.JAVA_BYTE, o + i, (byte) 0xff);          // broadcast
+            d.set(ValueLayout.JAVA_BYTE, o + 6 + i, mac[i]);           // from the guest
+            d.set(ValueLayout.JAVA_BYTE, o + 22 + i, mac[i]);          // sender hardware address
+            d.set(ValueLayout.JAVA_BYTE, o + 32 + i, mac[i]);          // target hardware address
+        }
+        short[] fixed = {(short) 0x8035, 1, 0x0800, 0x0604, 3};      // RARP: ethernet/IPv4, hlen 6 plen 4, reverse request
+        for (int i = 0; i < fixed.length; i++) d.set(BE_SHORT, o + 12 + 2L * i, fixed[i]);
+        b.len[0] = RARP_LEN;
+        b.count = 1;
+        counters.add(thread, RX_PACKETS, 1);
+        counters.add(thread, RX_BYTES, RARP_LEN);
+        return 1;
+    }
+
+    private static final int RARP_LEN = 60;
+    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {

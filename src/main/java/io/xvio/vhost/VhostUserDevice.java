@@ -24,9 +24,14 @@ import static io.xvio.virtio.VirtioFeatures.*;
 public final class VhostUserDevice {
     private static final Logger LOG = Logger.getLogger("xvio.vhost");
 
+    /**
+     * GUEST_ANNOUNCE (with CTRL_VQ and STATUS, which QEMU handles itself): after a migration the guest announces
+     * its own addresses (gratuitous ARP, IPv6 NA, through every VLAN device), and QEMU then sends no SEND_RARP;
+     * guests that do not take it get the RARP (see {@link DeviceListener#announce}). DPDK's vhost offers it too.
+     */
     public static final long OFFERED_FEATURES = bit(F_VERSION_1) | bit(NET_F_MRG_RXBUF) | bit(RING_F_INDIRECT_DESC)
             | bit(RING_F_EVENT_IDX) | bit(F_ANY_LAYOUT) | bit(NET_F_MQ) | bit(NET_F_MTU) | bit(NET_F_STATUS)
-            | bit(NET_F_CTRL_VQ) | bit(F_RING_PACKED) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
+            | bit(NET_F_CTRL_VQ) | bit(NET_F_GUEST_ANNOUNCE) | bit(F_RING_PACKED) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
     public static final long OFFERED_PROTOCOL = bit(ProtocolFeatures.MQ) | bit(ProtocolFeatures.LOG_SHMFD)
             | bit(ProtocolFeatures.RARP) | bit(ProtocolFeatures.REPLY_ACK) | bit(ProtocolFeatures.MTU)
             | bit(ProtocolFeatures.STATUS);
@@ -40,12 +45,17 @@ public final class VhostUserDevice {
     /** Replaced whole (copy on write) when the ring layout changes: PMD threads read it without locks. */
     private volatile Virtqueue[] queues;
     private final boolean[] enabled, kicked, sized, addressed, running;
+    /** Per queue, from SET_VRING_ADDR: VHOST_VRING_F_LOG and log_guest_addr (where its used ring is logged). */
+    private final boolean[] ringLogFlag;
+    private final long[] ringLogAddr;
 
     private long features;
     private boolean featuresSet;
     private long protocolFeatures;
     private GuestMemory memory;
-    private MemorySegment logMapping;
+    /** The dirty log (SET_LOG_BASE): the bitmap, and the whole page-aligned mapping it lies in (for munmap). */
+    private MemorySegment logMapping, logWhole;
+    private boolean awaitingLogReported;
     private int mtu;
     private int status;
     private volatile boolean connected;
@@ -65,6 +75,8 @@ public final class VhostUserDevice {
         sized = new boolean[n];
         addressed = new boolean[n];
         running = new boolean[n];
+        ringLogFlag = new boolean[n];
+        ringLogAddr = new long[n];
     }
 
     public String name() { return name; }
@@ -76,6 +88,15 @@ public final class VhostUserDevice {
     public int mtu() { return mtu; }
     public boolean connected() { return connected; }
     public boolean logging() { return memory != null && memory.log() != null && has(features, ProtocolFeatures.F_LOG_ALL); }
+
+    private boolean logAll() { return has(features, ProtocolFeatures.F_LOG_ALL); }
+
+    /**
+     * LOG_ALL is on but no dirty log is mapped. QEMU does this when it (re)starts the device during a migration
+     * (SET_FEATURES with LOG_ALL comes before SET_LOG_BASE): queues then wait for the log, since what they wrote
+     * meanwhile would be missing from it and the guest would arrive at the destination without it.
+     */
+    private boolean awaitingLog() { return logAll() && logMapping == null; }
 
     void connectedNow() { connected = true; }
 
@@ -135,6 +156,7 @@ public final class VhostUserDevice {
                     throw new ProtocolError(f.getMessage());
                 }
                 sized[i] = true;
+                if (logAll()) checkLogCovers(Request.name(m.request));
             }
             case Request.SET_VRING_ADDR -> {
                 expectSize(m, 40);
@@ -144,6 +166,9 @@ public final class VhostUserDevice {
                 stopQueue(i);
                 queues[i].setAddresses(desc, avail, used, log, (flags & 1) != 0);
                 addressed[i] = true;
+                ringLogFlag[i] = (flags & 1) != 0;     // VHOST_VRING_F_LOG: log the used ring at log_guest_addr
+                ringLogAddr[i] = log;
+                if (logAll()) checkLogCovers(Request.name(m.request));
                 maybeStart(i);
             }
             case Request.SET_VRING_BASE -> {
@@ -163,6 +188,9 @@ public final class VhostUserDevice {
                 queues[i].setCall(null);
                 reply(s, m.request, Message.state(i, base));
                 LOG.fine(() -> "port " + name + ": queue " + i + " stopped at index " + base);
+                // The device stopped (QEMU's vhost_dev_stop frees its log): a restart during migration sends a new
+                // one, and until it does the queues must not run on this one, whose bits nobody reads any more.
+                if (logMapping != null && noQueueRunning()) dropLog("device stopped");
             }
             case Request.SET_VRING_KICK, Request.SET_VRING_CALL, Request.SET_VRING_ERR -> vringFd(m);
             case Request.SET_VRING_ENABLE -> {
@@ -209,6 +237,7 @@ public final class VhostUserDevice {
             throw new ProtocolError("SET_FEATURES asks for unoffered bits " + describe(f & ~offeredFeatures));
         boolean first = !featuresSet;
         long old = features;
+        boolean wasLogAll = logAll();
         features = f;
         featuresSet = true;
         if (first || (old & ~bit(ProtocolFeatures.F_LOG_ALL)) != (f & ~bit(ProtocolFeatures.F_LOG_ALL))) {
@@ -221,7 +250,82 @@ public final class VhostUserDevice {
                 else if (!protocol) enabled[i] = true;
             }
         }
-        if (memory != null) memory.setLog(has(f, ProtocolFeatures.F_LOG_ALL) && logMapping != null ? new DirtyLog(logMapping) : null);
+        boolean logAll = has(f, ProtocolFeatures.F_LOG_ALL);
+        if (logAll && !wasLogAll) {
+            if (logMapping != null) {
+                checkLogCovers("SET_FEATURES with LOG_ALL");
+                LOG.info(() -> "port " + name + ": dirty-page logging on");
+            } else {
+                // no log yet: hold the queues until SET_LOG_BASE (see awaitingLog)
+                for (int i = 0; i < queues.length; i++) stopQueue(i);
+                reportAwaitingLog();
+            }
+        }
+        applyLog();
+        if (wasLogAll && !logAll) {
+            // migration finished or was cancelled: QEMU frees the log (vhost_log_put); the next one comes with SET_LOG_BASE
+            dropLog("logging off");
+        }
+    }
+
+    /** Gives the memory table the dirty log when LOG_ALL is on and a log is mapped, else none; then waits for the PMDs. */
+    private void applyLog() {
+        if (memory == null) return;
+        DirtyLog want = logAll() && logMapping != null ? new DirtyLog(logMapping) : null;
+        DirtyLog cur = memory.log();
+        if (want == null && cur == null || want != null && cur != null && cur.bitmap() == want.bitmap()) return;
+        memory.setLog(want);
+        // a burst that began before the switch ends before we reply: the front-end counts on the log from then on
+        quiescence.await();
+    }
+
+    private void dropLog(String why) {
+        if (logMapping == null) return;
+        if (memory != null) memory.setLog(null);
+        quiescence.await();
+        unmapQuietly(logWhole);
+        logMapping = logWhole = null;
+        LOG.info(() -> "port " + name + ": dirty log released (" + why + ")");
+    }
+
+    private boolean noQueueRunning() {
+        for (boolean r : running) if (r) return false;
+        return true;
+    }
+
+    private void reportAwaitingLog() {
+        if (awaitingLogReported) return;
+        awaitingLogReported = true;
+        LOG.info(() -> "port " + name + ": LOG_ALL without a dirty log: queues wait for SET_LOG_BASE");
+    }
+
+    /**
+     * The log must cover every page xvio may mark: all of guest memory, and each logged used ring at its
+     * log_guest_addr (vhost-user.rst, "Migration"). Throws ProtocolError (the connection closes) if it does not.
+     */
+    private void checkLogCovers(String when) { checkLogCovers(when, memory); }
+
+    private void checkLogCovers(String when, GuestMemory mem) {
+        if (logMapping == null) return;
+        long pages = (logMapping.byteSize() >>> 3) << 6;     // whole 64-bit words only: bits are set a word at a time
+        String have = "the dirty log of " + logMapping.byteSize() + " bytes covers " + pages + " pages ("
+                + ((pages << DirtyLog.PAGE_SHIFT) >> 20) + " MiB)";
+        if (mem != null) {
+            for (MemoryRegion r : mem.regions()) {
+                long last = (r.gpa() + r.size() - 1) >>> DirtyLog.PAGE_SHIFT;
+                if (Long.compareUnsigned(last, pages) >= 0)
+                    throw new ProtocolError(when + ": " + have + ", but guest memory reaches 0x" + Long.toHexString(r.gpa() + r.size())
+                            + " (needs " + ((last / 64 + 1) * 8) + " bytes)");
+            }
+        }
+        for (int i = 0; i < queues.length; i++) {
+            if (!ringLogFlag[i] || !addressed[i]) continue;
+            int size = sized[i] ? queues[i].size() : 0;
+            long len = queues[i] instanceof PackedVirtqueue ? 4 : 6L + 8L * size;
+            long last = (ringLogAddr[i] + len - 1) >>> DirtyLog.PAGE_SHIFT;
+            if (Long.compareUnsigned(last, pages) >= 0)
+                throw new ProtocolError(when + ": " + have + ", but queue " + i + " logs its used ring at 0x" + Long.toHexString(ringLogAddr[i]));
+        }
     }
 
     private void maybeStartAfter(int i) { maybeStart(i); }
@@ -289,6 +393,7 @@ public final class VhostUserDevice {
 
     private void maybeStart(int i) {
         if (running[i] || !enabled[i] || !kicked[i] || !sized[i] || !addressed[i] || memory == null) return;
+        if (awaitingLog()) { reportAwaitingLog(); return; }
         try {
             queues[i].start(memory, features);
         } catch (VirtqueueFault f) {
@@ -352,6 +457,15 @@ public final class VhostUserDevice {
             if (e instanceof ProtocolError) throw e;
             throw new ProtocolError("SET_MEM_TABLE: " + e.getMessage());
         }
+        if (logAll() && logMapping != null) {
+            // QEMU grows the log before it sends a larger table (vhost_commit): a table beyond the log is a bug
+            try {
+                checkLogCovers("SET_MEM_TABLE while logging", new GuestMemory(regions));
+            } catch (ProtocolError e) {
+                for (MemoryRegion r : regions) unmapQuietly(r.mapping());
+                throw e;
+            }
+        }
         // swap: stop running queues, wait for the PMDs to let go of the old table, restart on the new one
         boolean[] wasRunning = running.clone();
         for (int i = 0; i < queues.length; i++) if (running[i]) queues[i].stop();
@@ -366,28 +480,47 @@ public final class VhostUserDevice {
         for (int i = 0; i < queues.length; i++) if (wasRunning[i]) maybeStart(i);
     }
 
+    /**
+     * VHOST_USER_SET_LOG_BASE with LOG_SHMFD: the dirty bitmap is {size} bytes at {offset} in the fd that comes
+     * with the message. Replies with an empty SET_LOG_BASE once the new log is in use (QEMU waits for it, then
+     * syncs and frees the old log). The log must cover guest memory and the logged used rings.
+     */
     private void setLogBase(Message m, UnixSocket s) {
         expectSize(m, 16);
-        if (m.fds.length != 1) throw new ProtocolError("SET_LOG_BASE carried " + m.fds.length + " fds, expected 1");
+        if (!has(protocolFeatures, ProtocolFeatures.LOG_SHMFD))
+            throw new ProtocolError("SET_LOG_BASE without LOG_SHMFD negotiated (xvio takes the dirty log only as shared memory)");
+        if (m.fds.length != 1) throw new ProtocolError("SET_LOG_BASE carried " + m.fds.length + " fds, expected 1 (the log's shared memory)");
         long size = m.payload.getLong(0), off = m.payload.getLong(8);
-        if (size <= 0 || off < 0) throw new ProtocolError("SET_LOG_BASE with size " + size + " and offset " + off);
-        if (memory != null) {
-            long maxGpa = 0;
-            for (MemoryRegion r : memory.regions()) maxGpa = Math.max(maxGpa, r.gpa() + r.size());
-            long need = ((maxGpa >>> DirtyLog.PAGE_SHIFT) + 7) / 8;
-            if (size < need) throw new ProtocolError("SET_LOG_BASE: log of " + size + " bytes cannot cover " + (maxGpa >> 20) + " MiB of guest memory (needs " + need + ")");
-        }
+        if (size <= 0 || off < 0 || off + size < 0) throw new ProtocolError("SET_LOG_BASE with size " + size + " and offset " + off);
+        if ((off & 7) != 0) throw new ProtocolError("SET_LOG_BASE offset " + off + " is not 8-byte aligned");
+        if (size < 8) throw new ProtocolError("SET_LOG_BASE size " + size + " is smaller than one 64-bit word of the bitmap");
         long fileSize = Fd.regularFileSize(m.fds[0]);
         if (fileSize >= 0 && off + size > fileSize) throw new ProtocolError("SET_LOG_BASE: offset + size exceeds the " + fileSize + "-byte file");
         long aligned = off & ~4095L, delta = off - aligned;
-        MemorySegment map = Mmap.mapShared(m.fds[0], size + delta, aligned).asSlice(delta, size);
-        MemorySegment old = logMapping;
+        MemorySegment whole;
+        try {
+            whole = Mmap.mapShared(m.fds[0], size + delta, aligned);
+        } catch (RuntimeException e) {
+            throw new ProtocolError("SET_LOG_BASE: cannot map the log: " + e.getMessage());
+        }
+        MemorySegment map = whole.asSlice(delta, size);
+        MemorySegment oldMap = logMapping, oldWhole = logWhole;
         logMapping = map;
-        if (memory != null) memory.setLog(has(features, ProtocolFeatures.F_LOG_ALL) ? new DirtyLog(map) : null);
-        quiescence.await();
-        if (old != null) unmapQuietly(old);
-        LOG.info(() -> "port " + name + ": dirty log of " + size + " bytes");
+        logWhole = whole;
+        try {
+            checkLogCovers("SET_LOG_BASE");
+        } catch (ProtocolError e) {
+            logMapping = oldMap;
+            logWhole = oldWhole;
+            unmapQuietly(whole);
+            throw e;
+        }
+        applyLog();                        // waits for the PMDs: none marks the old log after this
+        if (oldWhole != null) unmapQuietly(oldWhole);
+        awaitingLogReported = false;
+        LOG.info(() -> "port " + name + ": dirty log of " + size + " bytes" + (logAll() ? " (logging on)" : ""));
         reply(s, m.request, new byte[0]);
+        for (int i = 0; i < queues.length; i++) maybeStart(i);   // queues held for the log (awaitingLog) start now
     }
 
     /** Stops every queue and unmaps everything: the connection went away. */
@@ -405,8 +538,10 @@ public final class VhostUserDevice {
         relayout(0);
         if (memory != null) unmapAll(memory);
         memory = null;
-        if (logMapping != null) unmapQuietly(logMapping);
-        logMapping = null;
+        if (logWhole != null) unmapQuietly(logWhole);
+        logMapping = logWhole = null;
+        awaitingLogReported = false;
+        java.util.Arrays.fill(ringLogFlag, false);
         features = 0;
         featuresSet = false;
         protocolFeatures = 0;

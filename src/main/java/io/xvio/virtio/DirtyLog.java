@@ -25,9 +25,15 @@ public final class DirtyLog {
         return (bitmap.byteSize() & ~7L) * 8L << PAGE_SHIFT;
     }
 
-    /** Marks every page touched by [gpa, gpa+len). Pages beyond the bitmap are ignored (checked at set-up). */
+    /**
+     * Marks every page touched by [gpa, gpa+len), after the caller wrote them. Pages beyond the bitmap are ignored
+     * (the device checks the log's size at set-up). The full fence orders the caller's writes before the read of
+     * the bitmap word: without it a bit seen as already set could be cleared by the front-end's sync (which then
+     * copies the page) while the write still sits in this CPU's store buffer, and the write would be lost.
+     */
     public void mark(long gpa, long len) {
         if (len <= 0) return;
+        VarHandle.fullFence();
         long first = gpa >>> PAGE_SHIFT, last = (gpa + len - 1) >>> PAGE_SHIFT;
         long words = bitmap.byteSize() >>> 3;
         for (long page = first; page <= last; page++) {

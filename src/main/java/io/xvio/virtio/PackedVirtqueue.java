@@ -493,9 +493,10 @@ public final class PackedVirtqueue implements Virtqueue {
             r.set(JAVA_SHORT_UNALIGNED, d + 12, (short) pendId[i]);
             if (i > 0) r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[i]);
         }
-        if (m.log() != null) for (int i = 0; i < k; i++) m.logWrite(ringGpa + 16L * pendPos[i], 16);
         VarHandle.releaseFence();
         r.set(JAVA_SHORT_UNALIGNED, 16L * pendPos[0] + 14, (short) pendFlags[0]);
+        // dirty-log the used descriptors after writing them (a bit set before could be cleared before the write lands)
+        if (m.log() != null) for (int i = 0; i < k; i++) m.logWrite(ringGpa + 16L * pendPos[i], 16);
         EventFd c = call;
         if (c == null) return;
         VarHandle.fullFence();  // order our used descriptors before reading the driver's event suppression

@@ -389,11 +389,13 @@ public final class SplitVirtqueue implements Virtqueue {
         MemorySegment u = used;
         if (u == null) return;
         GuestMemory m = mem;
+        SHORT_AT.setRelease(u, 2L, (short) usedIdx);
+        // dirty-log the used ring after writing it (vhost-user.rst, "Migration"): a bit set before the write could be
+        // read and cleared by the front-end, the page copied, and then the write land unlogged
         if (m.log() != null) {
             for (int i = 0; i < added; i++) m.logWrite(usedGpa + 4 + 8L * ((oldUsed + i) & mask), 8);
             m.logWrite(usedGpa + 2, 2);
         }
-        SHORT_AT.setRelease(u, 2L, (short) usedIdx);
         EventFd c = call;
         if (c == null) return;
         VarHandle.fullFence();  // order our used-index store before reading the driver's event/flags
