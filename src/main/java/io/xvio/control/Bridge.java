@@ -18,6 +18,8 @@ final class Bridge {
     final List<Port> ports = new ArrayList<>();
     final List<PortVlan> vlans = new ArrayList<>();
     private final List<Flow> flows = new ArrayList<>();
+    /** Waited on after each publication, so a change is in force for every packet after the command returns. */
+    io.xvio.util.Quiescence quiescence = io.xvio.util.Quiescence.NONE;
 
     Bridge(String name) {
         this.name = name;
@@ -42,6 +44,7 @@ final class Bridge {
     /** Publishes ports and flows to the datapath as one new table set. */
     synchronized void publish() {
         datapath.install(ofports(), vlans.toArray(PortVlan[]::new), flows);
+        quiescence.await();
     }
 
     synchronized void setFlows(List<Flow> fs) {

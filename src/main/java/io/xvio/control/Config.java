@@ -46,9 +46,14 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * "name", default: the port's name). afpacket: device is the existing interface it attaches to.
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device) {
+                             String device, boolean packed) {
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable) {
-            this(name, type, ofport, path, mode, queues, mergeable, null);
+            this(name, type, ofport, path, mode, queues, mergeable, null, false);
+        }
+
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, false);
         }
     }
 
@@ -118,7 +123,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
                     continue;
                 }
-                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable");
+                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
                     throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + type + "\" (supported: vhostuser, tap, afpacket)");
@@ -133,7 +138,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 int queues = p.containsKey("queues") ? integer(p.get("queues"), source, pw + ".queues", 1, 16) : 8;
                 Object mg = p.getOrDefault("mergeable", Boolean.TRUE);
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable));
+                Object pk = p.getOrDefault("packed", Boolean.FALSE);
+                if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;
@@ -142,7 +149,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 while (ofports.contains(next)) next++;
                 ofports.add(next);
                 PortConfig pc = pe.getValue();
-                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device()));
+                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed()));
             }
             List<Flow> flows = new ArrayList<>();
             Object fl = br.get("flows");

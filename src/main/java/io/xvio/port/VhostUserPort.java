@@ -34,7 +34,7 @@ public final class VhostUserPort implements Port {
     private volatile byte[] announce;
 
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
-                         boolean mergeable, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
+                         boolean mergeable, boolean packed, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
         this.name = name;
         this.ofport = ofport;
         DeviceListener listener = new DeviceListener() {
@@ -43,7 +43,7 @@ public final class VhostUserPort implements Port {
                 if (onAnnounce != null) onAnnounce.accept(mac);
             }
         };
-        this.device = new VhostUserDevice(name, queuePairs, mergeable, quiescence, listener);
+        this.device = new VhostUserDevice(name, queuePairs, mergeable, packed, quiescence, listener);
         this.endpoint = new VhostUserEndpoint(path, mode, device);
         this.txLocks = new AtomicIntegerArray(queuePairs);
     }

@@ -61,11 +61,17 @@ public final class VhostUserDevice {
     private volatile boolean connected;
 
     public VhostUserDevice(String name, int maxQueuePairs, boolean mergeable, Quiescence quiescence, DeviceListener listener) {
+        this(name, maxQueuePairs, mergeable, true, quiescence, listener);
+    }
+
+    /** packed: offer VIRTIO_F_RING_PACKED (per port, off by default in the config: see README). */
+    public VhostUserDevice(String name, int maxQueuePairs, boolean mergeable, boolean packed, Quiescence quiescence, DeviceListener listener) {
         this.name = name;
         this.maxPairs = maxQueuePairs;
         this.quiescence = quiescence;
         this.listener = listener;
-        this.offeredFeatures = mergeable ? OFFERED_FEATURES : OFFERED_FEATURES & ~bit(NET_F_MRG_RXBUF);
+        long offered = mergeable ? OFFERED_FEATURES : OFFERED_FEATURES & ~bit(NET_F_MRG_RXBUF);
+        this.offeredFeatures = packed ? offered : offered & ~bit(F_RING_PACKED);
         int n = 2 * maxQueuePairs;
         Virtqueue[] qs = new Virtqueue[n];
         for (int i = 0; i < n; i++) qs[i] = new SplitVirtqueue(i, "port " + name + " queue " + i);
