@@ -33,6 +33,9 @@ xvio_install_packages() {
   command -v xz >/dev/null || missing+=(xz-utils)
   command -v zstd >/dev/null || missing+=(zstd)
   command -v lscpu >/dev/null || missing+=(util-linux)
+  command -v bc >/dev/null || missing+=(bc)
+  # the benchmark rig (and the smoke run at the end of the test suite) compares with OVS-DPDK
+  [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || missing+=(openvswitch-switch-dpdk)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
