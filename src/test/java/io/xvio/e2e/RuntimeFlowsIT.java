@@ -57,7 +57,8 @@ class RuntimeFlowsIT {
             assertTrue(cli(xvio, "dump-flows", "br0").out().contains("in_port=2 actions=output:1"));
             assertFalse(cli(xvio, "dump-flows", "br0").out().contains("in_port=1 "));
             // the loop starved (A's packets are dropped), so restart it after adding the flow back
-            assertEquals(0, cli(xvio, "add-flow", "br0", "in_port=1,actions=output:2").rc());
+            Cli add = cli(xvio, "add-flow", "br0", "in_port=1,actions=output:2");
+            assertEquals(0, add.rc(), add.out() + "\n" + xvio.log());
             gen.stopForwarding();
             gen.startTxFirst(16);
             Thread.sleep(500);
@@ -66,7 +67,8 @@ class RuntimeFlowsIT {
             assertTrue(sum(xvio, "vhB", "tx_packets") > bTx2 + 1000, "traffic resumed after add-flow\n" + xvio.call("stats"));
 
             // mod-flows: same match, new actions (send A's packets back to A)
-            assertEquals(0, cli(xvio, "mod-flows", "br0", "in_port=1,actions=in_port").rc());
+            Cli mod = cli(xvio, "mod-flows", "br0", "in_port=1,actions=in_port");
+            assertEquals(0, mod.rc(), mod.out() + "\n" + xvio.log());
             assertTrue(cli(xvio, "dump-flows", "br0").out().contains("in_port=1 actions=IN_PORT"), cli(xvio, "dump-flows", "br0").out());
             Thread.sleep(300);
             long aTx = sum(xvio, "vhA", "tx_packets");
