@@ -887,6 +887,433 @@ class PackedVirtqueueTest {
         assertTrue(got > 1000 && delivered > 500, "traffic flowed: " + got + " taken, " + delivered + " delivered");
     }
 
+    // ------------------------------------------------------------------------------------------ DPDK's driver
+
+    static Stream<Arguments> dpdkCases() {
+        return Stream.of(
+                // ring size, mergeable, mbuf size (data room = mbuf - 128 headroom), seed
+                Arguments.of(256, true, 2176, 1),     // what testpmd's virtio-user port uses
+                Arguments.of(256, false, 2176, 2),
+                Arguments.of(8, true, 128 + 200, 3),  // frames spanning up to 8 buffers, across the end of the ring
+                Arguments.of(16, true, 128 + 64, 4),
+                Arguments.of(7, true, 128 + 300, 5),  // a ring size that is not a power of two
+                Arguments.of(8, false, 128 + 700, 6), // receive buffers too small for some frames
+                Arguments.of(32, true, 128 + 100, 7));
+    }
+
+    /**
+     * testpmd's closed loop in miniature, without threads or timing: {@link Dpdk} (DPDK's virtio-net driver on
+     * packed rings, step by step as drivers/net/virtio does it) transmits bursts on one queue and receives on
+     * another, xvio's queues take, forward and deliver between them. The driver consumes partially (bursts cut to
+     * cache lines, small nb_pkts, rounds where it does not poll or cannot refill), frames span several buffers
+     * across the end of the ring, and bursts run out of buffers. Every frame must come out once, in order and
+     * intact, the driver must never find a used descriptor it cannot account for, and whenever the driver has
+     * reaped everything its position and wrap counter must equal the device's.
+     */
+    @ParameterizedTest(name = "ring {0}, mergeable {1}, mbuf {2}")
+    @MethodSource("dpdkCases")
+    void aDpdkDriverAndTheDeviceStayInStepOverManyLaps(int size, boolean mrg, int mbuf, long seed) {
+        long features = BASE_FEATURES | (mrg ? MRG : 0);
+        Random rnd = new Random(seed);
+        Dpdk txd = Dpdk.allocate(ram, size, 2176, 2 * size + 64, mrg);
+        Dpdk rxd = Dpdk.allocate(ram, size, mbuf, 2 * size + 64, mrg);
+        PackedVirtqueue t = dpdkQueue(1, txd, features), r = dpdkQueue(0, rxd, features);
+        rxd.setupRx();
+        int room = mbuf - Dpdk.HEADROOM;
+        ArrayDeque<byte[]> onTxRing = new ArrayDeque<>(), onRxRing = new ArrayDeque<>();
+        long sent = 0, taken = 0, delivered = 0, received = 0, tooSmall = 0, noRoom = 0;
+        for (int round = 0; round < 3000; round++) {
+            // testpmd transmits a burst (its TX ring may be full of buffers it has not reclaimed yet)
+            List<byte[]> burst = new ArrayList<>();
+            for (int k = rnd.nextInt(Dpdk.BURST + 1); k > 0; k--) burst.add(frame(14 + rnd.nextInt(rnd.nextBoolean() ? 100 : 1501), (int) sent + burst.size()));
+            int s = txd.xmit(burst, rnd);
+            onTxRing.addAll(burst.subList(0, s));
+            sent += s;
+            // xvio: one poll of the TX queue, then the burst goes to the RX queue
+            batch.reset();
+            int n = t.popTx(batch.data, batch.off, batch.len, PacketBatch.MAX_FRAME, 1 + rnd.nextInt(PacketBatch.BURST));
+            for (int i = 0; i < n; i++) assertArrayEquals(onTxRing.poll(), popped(i), "frame " + (taken + i) + " taken from the TX ring");
+            taken += n;
+            int d = r.pushRx(batch.data, batch.off, batch.len, which, n);
+            for (int i = 0; i < d; i++) onRxRing.add(popped(which[i]));
+            delivered += d;
+            tooSmall += r.lastTooSmall();
+            noRoom += n - d - r.lastTooSmall();
+            for (int i = 0; i < which.length; i++) which[i] = i;
+            // testpmd polls its RX queue (or not, this round), sometimes with few mbufs to refill from
+            for (int polls = rnd.nextInt(3); polls > 0; polls--) {
+                for (byte[] f : rxd.recv(1 + rnd.nextInt(Dpdk.BURST), rnd.nextInt(4) == 0)) {
+                    assertArrayEquals(onRxRing.poll(), f, "frame " + received + " received by the driver");
+                    received++;
+                }
+            }
+            assertNull(t.fault());
+            assertNull(r.fault());
+            if (rnd.nextInt(50) == 0) {
+                // the driver reaps everything: now both sides must stand at the same place
+                for (List<byte[]> got; !(got = rxd.recv(Dpdk.BURST, false)).isEmpty(); )
+                    for (byte[] f : got) { assertArrayEquals(onRxRing.poll(), f, "frame " + received); received++; }
+                assertTrue(onRxRing.isEmpty(), onRxRing.size() + " delivered frames the driver cannot see");
+                assertEquals(rxd.usedCursor(), r.lastAvailIndex(), "RX ring: driver used position|wrap vs device");
+                txd.cleanup(size);
+                if (onTxRing.isEmpty()) assertEquals(txd.usedCursor(), t.lastAvailIndex(), "TX ring: driver used position|wrap vs device");
+            }
+        }
+        assertEquals(sent, taken + onTxRing.size());
+        assertEquals(delivered, received + onRxRing.size());
+        if (!mrg) assertTrue(room >= 1514 || tooSmall > 0, "some frames did not fit a buffer");
+        assertTrue(received > 10L * size, "went round the rings many times: " + received + " frames received");
+        assertTrue(noRoom > 0, "bursts ran out of receive buffers");
+        assertEquals(0, rxd.errors + txd.errors, "the driver saw nothing it had to drop");
+    }
+
+    /**
+     * The same driver and the device on two threads at once, as testpmd and xvio's PMD thread run: no step
+     * ordering, only the ring's own (acquire/release) hand-over. The driver checks that what it receives is, in
+     * order, a subsequence of what it sent (the device drops only when the driver has no buffers) and that it
+     * never meets a used descriptor it cannot account for; at the end both sides are drained and must agree.
+     */
+    @ParameterizedTest(name = "mergeable {0}, mbuf {1}")
+    @MethodSource("concurrentCases")
+    void aDpdkDriverOnAnotherThreadNeverSeesAHalfPublishedOrMisplacedUsedDescriptor(boolean mrg, int mbuf) throws Exception {
+        long features = BASE_FEATURES | (mrg ? MRG : 0);
+        int size = 64;
+        Dpdk txd = Dpdk.allocate(ram, size, 2176, 2 * size + 64, mrg);
+        Dpdk rxd = Dpdk.allocate(ram, size, mbuf, 2 * size + 64, mrg);
+        PackedVirtqueue t = dpdkQueue(1, txd, features), r = dpdkQueue(0, rxd, features);
+        rxd.setupRx();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong taken = new java.util.concurrent.atomic.AtomicLong(), pushed = new java.util.concurrent.atomic.AtomicLong();
+        Throwable[] deviceError = new Throwable[1];
+        Thread device = new Thread(() -> {
+            PacketBatch b = new PacketBatch();
+            int[] w = new int[PacketBatch.BURST];
+            try {
+                while (!stop.get()) {
+                    b.reset();
+                    int n = t.popTx(b.data, b.off, b.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+                    for (int i = 0; i < w.length; i++) w[i] = i;
+                    int d = n == 0 ? 0 : r.pushRx(b.data, b.off, b.len, w, n);
+                    taken.addAndGet(n);
+                    pushed.addAndGet(d);
+                }
+            } catch (Throwable e) {
+                deviceError[0] = e;
+            }
+        }, "device");
+        device.start();
+        Random rnd = new Random(11);
+        long sent = 0, received = 0, nextExpected = 0;
+        long deadline = System.nanoTime() + 1_500_000_000L;
+        try {
+            while (System.nanoTime() < deadline) {
+                List<byte[]> burst = new ArrayList<>();
+                for (int k = rnd.nextInt(Dpdk.BURST + 1); k > 0; k--) burst.add(seqFrame(sent + burst.size(), 14 + rnd.nextInt(1501)));
+                sent += txd.xmit(burst, rnd);
+                for (byte[] f : rxd.recv(1 + rnd.nextInt(Dpdk.BURST), rnd.nextInt(8) == 0)) {
+                    long seq = seqOf(f);
+                    assertTrue(seq >= nextExpected && seq < sent, "frame " + seq + " after " + nextExpected + " (sent " + sent + ")");
+                    assertArrayEquals(seqFrame(seq, f.length), f, "frame " + seq + " intact");
+                    nextExpected = seq + 1;
+                    received++;
+                }
+            }
+            // drain: the device takes what is left, the driver reaps it
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < until && (taken.get() < sent || received < pushed.get())) {
+                txd.cleanup(size);
+                for (byte[] f : rxd.recv(Dpdk.BURST, false)) {
+                    long seq = seqOf(f);
+                    assertTrue(seq >= nextExpected && seq < sent);
+                    nextExpected = seq + 1;
+                    received++;
+                }
+            }
+        } finally {
+            stop.set(true);
+            device.join();
+        }
+        assertNull(deviceError[0]);
+        assertNull(t.fault());
+        assertNull(r.fault());
+        assertEquals(sent, taken.get(), "the device took every frame the driver sent");
+        assertEquals(pushed.get(), received, "the driver saw every frame the device delivered");
+        assertEquals(rxd.usedCursor(), r.lastAvailIndex());
+        assertTrue(received > 10L * size, "traffic flowed: " + received);
+        assertEquals(0, rxd.errors + txd.errors);
+    }
+
+    static Stream<Arguments> concurrentCases() {
+        return Stream.of(Arguments.of(true, 2176), Arguments.of(true, 128 + 120), Arguments.of(false, 2176));
+    }
+
+    /** A frame of len bytes carrying its sequence number in bytes 6..13 (the source MAC and ethertype). */
+    static byte[] seqFrame(long seq, int len) {
+        byte[] f = frame(len, (int) seq);
+        for (int i = 0; i < 8; i++) f[6 + i] = (byte) (seq >>> (8 * i));
+        return f;
+    }
+
+    static long seqOf(byte[] f) {
+        long s = 0;
+        for (int i = 0; i < 8; i++) s |= (f[6 + i] & 0xffL) << (8 * i);
+        return s;
+    }
+
+    private PackedVirtqueue dpdkQueue(int index, Dpdk d, long features) {
+        PackedVirtqueue q = new PackedVirtqueue(index, "port t queue " + index);
+        q.setSize(d.size);
+        q.setAddresses(d.ram.uva(d.desc), d.ram.uva(d.drvEvent), d.ram.uva(d.devEvent), 0, false);
+        q.setBase(1 << 15);                       // virtio-user's SET_VRING_BASE for packed rings
+        q.setCall(call);
+        q.start(mem, features);
+        return q;
+    }
+
+    /**
+     * DPDK 22.11's virtio-net driver on one packed virtqueue (drivers/net/virtio: virtqueue.h desc_is_used,
+     * virtio_rxtx.c virtqueue_dequeue_burst_rx_packed, virtio_recv_pkts_packed, virtio_recv_mergeable_pkts_packed,
+     * virtqueue_enqueue_recv_refill_packed, virtio_xmit_pkts_packed, virtqueue_enqueue_xmit_packed(_fast),
+     * virtio_xmit_cleanup_normal_packed), with its struct virtqueue fields under their names. Stricter than DPDK
+     * in one way: a used descriptor naming a buffer the driver does not have in flight fails the test instead of
+     * stalling the queue ("vring descriptor with no mbuf cookie").
+     */
+    static final class Dpdk {
+        static final int BURST = 32, DESC_PER_CACHELINE = 4, HEADROOM = 128, CHAIN_END = 0x8000;
+        final GuestRam ram;
+        final MemorySegment m;
+        final int size, mbufLen, hdrSize = 12;
+        final boolean mergeable;
+        final long desc, drvEvent, devEvent, txHdr, pool;
+        // struct virtqueue
+        int usedConsIdx, availIdx, freeCnt, descHeadIdx, descTailIdx, cachedFlags;
+        int usedWrapCounter;
+        final int[] cookie, ndescs, next;       // vq_descx[]: cookie is an mbuf number, -1 for NULL
+        final ArrayDeque<Integer> mempool = new ArrayDeque<>();
+        long errors;
+
+        private Dpdk(GuestRam ram, int size, int mbufLen, int mbufs, boolean mergeable) {
+            this.ram = ram;
+            this.m = ram.segment();
+            this.size = size;
+            this.mbufLen = mbufLen;
+            this.mergeable = mergeable;
+            this.desc = ram.alloc(16L * size, 4096);
+            this.drvEvent = ram.alloc(4, 64);
+            this.devEvent = ram.alloc(4, 64);
+            this.txHdr = ram.alloc(32L * size, 64);
+            this.pool = ram.alloc((long) mbufLen * mbufs, 64);
+            for (int i = 0; i < mbufs; i++) mempool.add(i);
+            cookie = new int[size];
+            ndescs = new int[size];
+            next = new int[size];
+            // virtio_init_vring / vring_desc_init_packed
+            m.asSlice(desc, 16L * size).fill((byte) 0);
+            for (int i = 0; i < size; i++) {
+                m.set(JAVA_SHORT, desc + 16L * i + 12, (short) i);
+                next[i] = i + 1 < size ? i + 1 : CHAIN_END;
+                cookie[i] = -1;
+            }
+            descHeadIdx = 0;
+            descTailIdx = size - 1;
+            freeCnt = size;
+            usedWrapCounter = 1;
+            cachedFlags = AVAIL;
+        }
+
+        static Dpdk allocate(GuestRam ram, int size, int mbufLen, int mbufs, boolean mergeable) {
+            return new Dpdk(ram, size, mbufLen, mbufs, mergeable);
+        }
+
+        long mbufAddr(int mb) { return pool + (long) mb * mbufLen; }
+        int usedCursor() { return usedConsIdx | usedWrapCounter << 15; }
+
+        boolean descIsUsed(int idx) {
+            int flags = m.get(JAVA_SHORT, desc + 16L * idx + 14) & 0xffff;   // virtqueue_fetch_flags_packed: load-acquire
+            VarHandle.acquireFence();
+            int used = (flags & USED) != 0 ? 1 : 0, avail = (flags & AVAIL) != 0 ? 1 : 0;
+            return avail == used && used == usedWrapCounter;
+        }
+
+        private void storeFlags(int idx, int flags) {   // virtqueue_store_flags_packed: store-release
+            VarHandle.releaseFence();
+            m.set(JAVA_SHORT, desc + 16L * idx + 14, (short) flags);
+        }
+
+        private void availIdxInc() {
+            if (++availIdx >= size) {
+                availIdx -= size;
+                cachedFlags ^= AVAIL | USED;
+            }
+        }
+
+        // ------------------------------------------------------------------ receive
+
+        /** virtio_dev_rx_queue_setup_finish: one mbuf at a time until the ring is full. */
+        void setupRx() {
+            while (freeCnt > 0) refill(new int[] {mempool.poll()});
+        }
+
+        /** virtqueue_enqueue_recv_refill_packed. */
+        private void refill(int[] mbufs) {
+            for (int mb : mbufs) {
+                int idx = availIdx;
+                int did = m.get(JAVA_SHORT, desc + 16L * idx + 12) & 0xffff;
+                cookie[did] = mb;
+                ndescs[did] = 1;
+                m.set(JAVA_LONG, desc + 16L * idx, mbufAddr(mb) + HEADROOM - hdrSize);
+                m.set(JAVA_INT, desc + 16L * idx + 8, mbufLen - HEADROOM + hdrSize);
+                storeFlags(idx, cachedFlags | WRITE);
+                availIdxInc();
+            }
+            freeCnt -= mbufs.length;
+        }
+
+        /** virtqueue_dequeue_burst_rx_packed: mbufs and used lengths, up to num. */
+        private int dequeue(int[] mbufs, int[] len, int num) {
+            int i;
+            for (i = 0; i < num; i++) {
+                int usedIdx = usedConsIdx;
+                if (!descIsUsed(usedIdx)) return i;
+                len[i] = m.get(JAVA_INT, desc + 16L * usedIdx + 8);
+                int id = m.get(JAVA_SHORT, desc + 16L * usedIdx + 12) & 0xffff;
+                if (id >= size || cookie[id] < 0)
+                    throw new AssertionError("vring descriptor with no mbuf cookie at " + usedIdx + " (id " + id + ")");
+                mbufs[i] = cookie[id];
+                cookie[id] = -1;
+                freeCnt++;
+                if (++usedConsIdx >= size) {
+                    usedConsIdx -= size;
+                    usedWrapCounter ^= 1;
+                }
+            }
+            return i;
+        }
+
+        /**
+         * rte_eth_rx_burst(nbPkts): virtio_recv_mergeable_pkts_packed or virtio_recv_pkts_packed, then the
+         * refill of every free descriptor (all or nothing: none if allocFails).
+         */
+        List<byte[]> recv(int nbPkts, boolean allocFails) {
+            List<byte[]> out = new ArrayList<>();
+            int num = Math.min(nbPkts, BURST);
+            if (num > DESC_PER_CACHELINE) num = num - ((usedConsIdx + num) % DESC_PER_CACHELINE);
+            int[] mb = new int[BURST], len = new int[BURST];
+            num = dequeue(mb, len, num);
+            for (int i = 0; i < num; i++) {
+                if (len[i] < hdrSize + 14) {
+                    errors++;
+                    mempool.add(mb[i]);
+                    continue;
+                }
+                long hdr = mbufAddr(mb[i]) + HEADROOM - hdrSize;
+                int segNum = mergeable ? m.get(JAVA_SHORT_UNALIGNED, hdr + 10) & 0xffff : 1;
+                if (segNum == 0) segNum = 1;
+                ByteArrayOutputStream pkt = new ByteArrayOutputStream();
+                pkt.writeBytes(ram.read(hdr + hdrSize, len[i] - hdrSize));
+                mempool.add(mb[i]);
+                int segRes = segNum - 1;
+                while (segRes != 0 && i < num - 1) {              // the rest of the packet in this burst
+                    i++;
+                    pkt.writeBytes(ram.read(mbufAddr(mb[i]) + HEADROOM - hdrSize, len[i]));
+                    mempool.add(mb[i]);
+                    segRes--;
+                }
+                while (segRes != 0) {                             // "Last packet still need merge segments"
+                    int[] mb2 = new int[BURST], len2 = new int[BURST];
+                    int rcv = dequeue(mb2, len2, Math.min(segRes, BURST));
+                    if (rcv == 0) throw new AssertionError("No enough segments for packet: " + segRes + " of " + segNum + " buffers not published with its first");
+                    for (int k = 0; k < rcv; k++) {
+                        pkt.writeBytes(ram.read(mbufAddr(mb2[k]) + HEADROOM - hdrSize, len2[k]));
+                        mempool.add(mb2[k]);
+                    }
+                    segRes -= rcv;
+                }
+                out.add(pkt.toByteArray());
+            }
+            if (freeCnt > 0 && !allocFails && mempool.size() >= freeCnt) {
+                int[] fresh = new int[freeCnt];
+                for (int k = 0; k < fresh.length; k++) fresh[k] = mempool.poll();
+                refill(fresh);
+            }
+            return out;
+        }
+
+        // ------------------------------------------------------------------ transmit
+
+        /** virtio_xmit_cleanup_normal_packed. */
+        void cleanup(int num) {
+            int usedIdx = usedConsIdx;
+            while (num-- > 0 && descIsUsed(usedIdx)) {
+                int id = m.get(JAVA_SHORT, desc + 16L * usedIdx + 12) & 0xffff;
+                if (id >= size || ndescs[id] == 0) throw new AssertionError("used TX descriptor at " + usedIdx + " names buffer " + id + " which is not in flight");
+                usedConsIdx += ndescs[id];
+                if (usedConsIdx >= size) {
+                    usedConsIdx -= size;
+                    usedWrapCounter ^= 1;
+                }
+                // vq_ring_free_id_packed
+                freeCnt += ndescs[id];
+                ndescs[id] = 0;
+                if (descTailIdx == CHAIN_END) descHeadIdx = id;
+                else next[descTailIdx] = id;
+                descTailIdx = id;
+                next[id] = CHAIN_END;
+                mempool.add(cookie[id]);
+                cookie[id] = -1;
+                usedIdx = usedConsIdx;
+            }
+        }
+
+        /** virtio_xmit_pkts_packed: returns how many frames went on the ring; some take two descriptors (no can_push). */
+        int xmit(List<byte[]> pkts, Random rnd) {
+            if (pkts.size() > freeCnt) cleanup(pkts.size() - freeCnt);
+            int nbTx;
+            for (nbTx = 0; nbTx < pkts.size(); nbTx++) {
+                byte[] f = pkts.get(nbTx);
+                boolean canPush = rnd.nextInt(4) != 0;
+                int slots = canPush ? 1 : 2;
+                int need = slots - freeCnt;
+                if (need > 0) {
+                    cleanup(need);
+                    need = slots - freeCnt;
+                    if (need > 0) break;
+                }
+                int mb = mempool.poll();
+                ram.write(mbufAddr(mb) + HEADROOM, f);
+                int id = descHeadIdx, headIdx = availIdx, idx = headIdx;
+                cookie[id] = mb;
+                ndescs[id] = slots;
+                int headFlags = cachedFlags;
+                if (canPush) {
+                    m.asSlice(mbufAddr(mb) + HEADROOM - hdrSize, hdrSize).fill((byte) 0);
+                    m.set(JAVA_LONG, desc + 16L * idx, mbufAddr(mb) + HEADROOM - hdrSize);
+                    m.set(JAVA_INT, desc + 16L * idx + 8, hdrSize + f.length);
+                    m.set(JAVA_SHORT, desc + 16L * idx + 12, (short) id);
+                    availIdxInc();
+                } else {
+                    long h = txHdr + 32L * idx;
+                    m.asSlice(h, hdrSize).fill((byte) 0);
+                    m.set(JAVA_LONG, desc + 16L * idx, h);
+                    m.set(JAVA_INT, desc + 16L * idx + 8, hdrSize);
+                    headFlags |= NEXT;
+                    availIdxInc();
+                    idx = availIdx;
+                    m.set(JAVA_LONG, desc + 16L * idx, mbufAddr(mb) + HEADROOM);
+                    m.set(JAVA_INT, desc + 16L * idx + 8, f.length);
+                    m.set(JAVA_SHORT, desc + 16L * idx + 14, (short) cachedFlags);
+                    m.set(JAVA_SHORT, desc + 16L * idx + 12, (short) id);
+                    availIdxInc();
+                }
+                freeCnt -= slots;
+                descHeadIdx = next[id];
+                if (descHeadIdx == CHAIN_END) descTailIdx = CHAIN_END;
+                storeFlags(headIdx, headFlags);
+            }
+            return nbTx;
+        }
+    }
+
     // ================================================================================================ driver
 
     /**
