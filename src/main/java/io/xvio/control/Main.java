@@ -19,6 +19,7 @@ import java.util.logging.Level;
         subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.AddFlow.class, Main.AddFlows.class,
                 Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
                 Main.DelPort.class, Main.FdbShow.class, Main.PmdStats.class, Main.PmdStatsClear.class,
+                Main.CpuLatencyCmd.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static {
@@ -268,4 +269,35 @@ public final class Main implements Runnable {
     }
 
     static List<String> args(String... a) { return new ArrayList<>(List.of(a)); }
+
+    @Command(name = "cpu-latency", mixinStandardHelpOptions = true,
+            description = {"Measure the cache-line round trip between two CPUs (no daemon needed).",
+                    "Every packet a vhost-user switch forwards crosses cores; ~50 ns is a near pair (shared cache),",
+                    "several hundred ns a far one (a VM whose host placed its vCPUs apart): expect half the rate or less."})
+    static final class CpuLatencyCmd implements Callable<Integer> {
+        @Option(names = "--cpus", defaultValue = "0,1", split = ",", paramLabel = "A,B", description = "the two CPUs (default ${DEFAULT-VALUE})")
+        int[] cpus;
+        @Option(names = "--rounds", defaultValue = "200000", description = "exchanges to time (default ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            if (cpus.length != 2 || cpus[0] == cpus[1]) {
+                System.err.println("xvio: --cpus needs two different CPUs, e.g. --cpus 0,1");
+                return 2;
+            }
+            if (rounds < 1000) {
+                System.err.println("xvio: --rounds must be at least 1000");
+                return 2;
+            }
+            try {
+                double ns = io.xvio.pmd.CpuLatency.roundTripNanos(cpus[0], cpus[1], rounds);
+                System.out.printf("cpu %d <-> cpu %d: round trip %.1f ns%n", cpus[0], cpus[1], ns);
+                return 0;
+            } catch (RuntimeException e) {
+                System.err.println("xvio: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
 }

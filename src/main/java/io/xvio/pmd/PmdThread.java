@@ -90,6 +90,9 @@ public final class PmdThread {
             EPOCH.setRelease(this, ++epochLocal);
             RxQueue[] qs = queues;
             int work = 0;
+            // one clock read per loop: a loop that moved packets counts as busy from its start (receiving
+            // included), as OVS counts its iterations
+            long t0 = System.nanoTime();
             for (RxQueue rq : qs) {
                 int n;
                 try {
@@ -99,7 +102,6 @@ public final class PmdThread {
                     continue;
                 }
                 if (n == 0) continue;
-                long t0 = System.nanoTime();
                 work += n;
                 bursts++;
                 packets += n;
@@ -116,9 +118,13 @@ public final class PmdThread {
                     outputs.clear();
                     batch.reset();    // actions may have moved frames (VLAN push/pop) or made copies
                 }
-                busyNanos += System.nanoTime() - t0;
             }
-            if (work > 0) busyLoops++; else idleLoops++;
+            if (work > 0) {
+                busyLoops++;
+                busyNanos += System.nanoTime() - t0;
+            } else {
+                idleLoops++;
+            }
             idle.idle(work);
         }
         LOG.info("pmd" + id + " stopped");

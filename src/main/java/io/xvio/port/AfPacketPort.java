@@ -83,7 +83,7 @@ public final class AfPacketPort extends NetdevPort {
         Link l = link;
         if (l == null) return 0;
         int[] off = b.off;
-        for (int i = 0; i < PacketBatch.BURST; i++) off[i] = i * PacketBatch.SLOT + PacketBatch.HEADROOM;
+        for (int i = 0; i < PacketBatch.BURST; i++) off[i] = PacketBatch.frameStart(i);
         int n = l.rx.receive(b.data, off, b.len, rxFlags, PacketBatch.MAX_FRAME, PacketBatch.BURST);
         b.count = n;
         if (n > 0) {

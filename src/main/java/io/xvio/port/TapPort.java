@@ -54,7 +54,7 @@ public final class TapPort extends NetdevPort {
         int n = 0;
         long bytes = 0;
         while (n < PacketBatch.BURST) {
-            int off = n * PacketBatch.SLOT + PacketBatch.HEADROOM;
+            int off = PacketBatch.frameStart(n);
             b.off[n] = off;
             int r = t.read(b.data, off, PacketBatch.MAX_FRAME);
             if (r < 0) {

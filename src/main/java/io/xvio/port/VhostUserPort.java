@@ -177,6 +177,11 @@ public final class VhostUserPort implements Port {
                 if (q.ready()) qs.append(qs.isEmpty() ? "" : " ").append(i).append("(size ").append(q.size()).append(')');
             }
             m.put("running_queues", qs.isEmpty() ? "none" : qs.toString());
+            for (int i = 0; i < device.queueCount(); i++) {
+                Virtqueue q = device.queue(i);
+                String st = q.ready() ? q.ringState() : "";
+                if (!st.isEmpty()) m.put("queue " + i + (i % 2 == 0 ? " (to guest)" : " (from guest)"), st);
+            }
             if (device.mtu() > 0) m.put("mtu", Integer.toString(device.mtu()));
         }
         String err = endpoint.lastError();

@@ -87,6 +87,16 @@ public final class GuestMemory {
         if (l != null) l.mark(gpa, len);
     }
 
+    /**
+     * Copies len bytes from src at srcOff into region r at offset off, which the caller found with
+     * {@link #regionOf}(gpa, len) == r and gpa - {@link #gpaBase}(r) == off.
+     */
+    public void copyIn(int r, long off, MemorySegment src, long srcOff, int len, long gpa) {
+        MemorySegment.copy(src, srcOff, views[r], off, len);
+        DirtyLog l = log;
+        if (l != null) l.mark(gpa, len);
+    }
+
     /** Copies len bytes from guest memory at gpa into dst at dstOff. */
     public void copyOut(long gpa, MemorySegment dst, long dstOff, int len) {
         long done = 0;

@@ -71,6 +71,7 @@ public final class PackedVirtqueue implements Virtqueue {
     @Override public int size() { return size; }
     @Override public boolean ready() { return ready; }
     @Override public String fault() { return fault; }
+    @Override public String ringState() { return ready ? "next=" + nextAvail + " wrap=" + wrap : "stopped"; }
     @Override public int lastAvailIndex() { return nextAvail | wrap << 15; }
     @Override public int headerLength() { return hdrLen; }
     @Override public long droppedOversize() { return droppedOversize; }

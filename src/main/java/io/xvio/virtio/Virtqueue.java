@@ -33,6 +33,11 @@ public interface Virtqueue {
      */
     int lastAvailIndex();
     int headerLength();
+    /**
+     * The ring as the PMD thread last saw it, for `show` (read racily, never from guest memory): indices and the
+     * available entries not yet taken (packets waiting on a transmit queue, empty buffers on a receive queue).
+     */
+    default String ringState() { return ""; }
     long droppedOversize();
     long droppedRunt();
     long droppedRxTooSmall();

@@ -1,0 +1,66 @@
+package io.xvio.pmd;
+
+import io.xvio.sys.Affinity;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Measures how long a cache line takes to go from one CPU to another and back: two threads, pinned to the two
+ * CPUs, pass a token through one shared variable. Everything a vhost-user switch does crosses cores this way
+ * (rings, descriptors, frames), so this round trip bounds its packet rate. On a VM whose host moves vCPUs
+ * between near cores (shared L3, ~50 ns) and far ones (another core complex or socket, several hundred ns), the
+ * rate of xvio, OVS-DPDK and testpmd alike drops by half or more; the benchmark rig measures this next to
+ * every run (xvio cpu-latency).
+ */
+public final class CpuLatency {
+    private static final VarHandle TOKEN;
+    static {
+        try {
+            TOKEN = MethodHandles.lookup().findVarHandle(CpuLatency.class, "token", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // the token sits alone on its cache line(s)
+    @SuppressWarnings("unused") private long p0, p1, p2, p3, p4, p5, p6, p7;
+    @SuppressWarnings("unused") private volatile int token;
+    @SuppressWarnings("unused") private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+    private CpuLatency() {}
+
+    /** Mean round trip in nanoseconds over the given number of exchanges (after a short warm-up). */
+    public static double roundTripNanos(int cpuA, int cpuB, int rounds) throws InterruptedException {
+        CpuLatency c = new CpuLatency();
+        RuntimeException[] failed = new RuntimeException[1];
+        Thread echo = Thread.ofPlatform().name("cpu-latency-" + cpuB).start(() -> {
+            try {
+                Affinity.pinCurrentThread(cpuB);
+            } catch (RuntimeException e) {
+                failed[0] = e;
+                TOKEN.setRelease(c, -1);
+                return;
+            }
+            for (int i = 0; i < rounds; i++) {
+                while ((int) TOKEN.getAcquire(c) != 1) { }   // no pause: it would add its own latency
+                TOKEN.setRelease(c, 0);
+            }
+        });
+        Affinity.pinCurrentThread(cpuA);
+        // warm up the pinning and the code before timing
+        long start = 0;
+        int warm = Math.min(rounds / 10, 10_000);
+        for (int i = 0; i < rounds; i++) {
+            if (i == warm) start = System.nanoTime();
+            TOKEN.setRelease(c, 1);
+            int v;
+            while ((v = (int) TOKEN.getAcquire(c)) == 1) { }
+            if (v < 0) break;
+        }
+        long elapsed = System.nanoTime() - start;
+        echo.join();
+        if (failed[0] != null) throw failed[0];
+        return (double) elapsed / (rounds - warm);
+    }
+}
