@@ -91,25 +91,42 @@ public final class BridgeDatapath {
         Tables t = tables;
         if (inPort >= t.ofports().length) { droppedNoMatch += b.count; return; }
         int inOf = t.ofports()[inPort];
-        for (int i = 0; i < b.count; i++) {
+        int n = b.count;
+        Flow normalOnly = t.normalOnly();
+        if (normalOnly != null) {
+            long bytes = 0;
+            for (int i = 0; i < n; i++) {
+                b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
+                bytes += b.len[i];
+                normal(t, inPort, b, i, out, now, false);
+            }
+            normalOnly.hit(thread, n, bytes, now);
+            return;
+        }
+        if (!cacheEnabled || thread >= MAX_THREADS) {
+            for (int i = 0; i < n; i++) {
+                b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
+                run(t, 0, inPort, b, i, out, thread, now, 0, false, null);
+            }
+            return;
+        }
+        MegaflowCache c = caches[thread];
+        if (c == null) {                      // first packet of this thread: its own cache and recorder
+            c = caches[thread] = new MegaflowCache();
+            recorders[thread] = new MegaflowCache.Recorder();
+        }
+        c.validate(t);
+        // a translation that depends on the input port alone and reads no header applies to the whole burst
+        // without looking at the packets (the two in_port flows of a cross-connect, say)
+        MegaflowCache.Entry whole = c.portOnly(inOf);
+        if (whole != null) {
+            c.hits += n;
+            replayBurst(t, whole, b, out, thread, now);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
             FlowKey k = b.keys[i];
             k.extract(b.data, b.off[i], b.len[i], inOf);
-            Flow normalOnly = t.normalOnly();
-            if (normalOnly != null) {
-                normalOnly.hit(thread, b.len[i], now);
-                normal(t, inPort, b, i, out, now, false);
-                continue;
-            }
-            if (!cacheEnabled || thread >= MAX_THREADS) {
-                run(t, 0, inPort, b, i, out, thread, now, 0, false, null);
-                continue;
-            }
-            MegaflowCache c = caches[thread];
-            if (c == null) {                      // first packet of this thread: its own cache and recorder
-                c = caches[thread] = new MegaflowCache();
-                recorders[thread] = new MegaflowCache.Recorder();
-            }
-            c.validate(t);
             MegaflowCache.Entry e = c.lookup(k.w);
             if (e != null) {
                 c.hits++;
@@ -123,6 +140,31 @@ public final class BridgeDatapath {
             run(t, 0, inPort, b, i, out, thread, now, 0, false, rec);
             if (rec.uncacheable) c.uncacheable++;
             else c.insert(rec.original, rec);
+        }
+    }
+
+    /** Executes a header-independent translation (see {@link MegaflowCache.Entry#headerFree}) on a whole burst. */
+    private void replayBurst(Tables t, MegaflowCache.Entry e, PacketBatch b, Outputs out, int thread, long now) {
+        int n = b.count;
+        long bytes = 0;
+        for (int i = 0; i < n; i++) bytes += b.len[i];
+        for (int x = 0, nops = e.nops; x < nops; x++) {
+            switch (e.op[x]) {
+                case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, n, bytes, now);
+                case MegaflowCache.OP_NO_MATCH -> droppedNoMatch += n;
+                case MegaflowCache.OP_LOOP -> droppedLoop += n;
+                default -> { }
+            }
+        }
+        // outputs packet by packet, in the order the per-packet path would emit them
+        for (int i = 0; i < n; i++) {
+            for (int x = 0, nops = e.nops; x < nops; x++) {
+                switch (e.op[x]) {
+                    case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0);
+                    case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0);
+                    default -> { }
+                }
+            }
         }
     }
 

@@ -46,6 +46,14 @@ public final class Flow {
         this.lastHitNanos = createdNanos;
     }
 
+    /** Counts packets hits totalling bytes by PMD thread t (single writer per row). */
+    public void hit(int t, int hits, long totalBytes, long now) {
+        int i = (t + 1) * 8;
+        packets[i] += hits;
+        bytes[i] += totalBytes;
+        if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;
+    }
+
     /** Counts a hit by PMD thread t (single writer per row). */
     public void hit(int t, int len, long now) {
         int i = (t + 1) * 8;

@@ -20,9 +20,24 @@ final class MegaflowCache {
     static final class Entry {
         final long[] value = new long[FlowKey.WORDS];
         int nops;
+        /** Only counts hits, outputs, floods and drops: replaying it needs no packet header. */
+        boolean headerFree;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
+    }
+
+    /** One odd 64-bit multiplier per key word (from a SplitMix64 sequence). */
+    private static final long[] MULTIPLIERS = new long[FlowKey.WORDS];
+    static {
+        long x = 0x9E3779B97F4A7C15L;
+        for (int i = 0; i < MULTIPLIERS.length; i++) {
+            x += 0x9E3779B97F4A7C15L;
+            long z = x;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            MULTIPLIERS[i] = (z ^ (z >>> 31)) | 1;
+        }
     }
 
     private static final class Group {
@@ -40,12 +55,21 @@ final class MegaflowCache {
             for (int i = 0, j = 0; i < mask.length; i++) if (mask[i] != 0) words[j++] = i;
         }
 
+        /**
+         * Each masked word gets its own multiplier and the products are summed: the multiplications do not
+         * depend on one another, so a key of n words costs about one multiply, not n in a chain. A final mix
+         * spreads the bits into the slot index.
+         */
         long hash(long[] k) {
-            long h = 0x84222325CBF29CE4L;
-            for (int w : words) {
-                h ^= (k[w] & mask[w]) * 0x9E3779B97F4A7C15L;
-                h = Long.rotateLeft(h, 31) * 0xBF58476D1CE4E5B9L;
+            long h = 0;
+            int[] ws = words;
+            for (int i = 0; i < ws.length; i++) {
+                int w = ws[i];
+                h += (k[w] & mask[w]) * MULTIPLIERS[w];
             }
+            h ^= h >>> 29;
+            h *= 0xBF58476D1CE4E5B9L;
+            h ^= h >>> 32;
             return h | 1;
         }
     }
@@ -109,12 +133,45 @@ final class MegaflowCache {
         System.arraycopy(r.c, 0, e.c, 0, r.n);
         System.arraycopy(r.d, 0, e.d, 0, r.n);
         System.arraycopy(r.ref, 0, e.ref, 0, r.n);
+        boolean free = true;
+        for (int x = 0; x < r.n; x++) {
+            int o = r.op[x];
+            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP;
+        }
+        e.headerFree = free;
         long h = gr.hash(k);
         int s = (int) h & (SLOTS - 1);
         while (gr.hashes[s] != 0) s = (s + 1) & (SLOTS - 1);
         gr.hashes[s] = h;
         gr.entries[s] = e;
         gr.count++;
+    }
+
+    private final long[] portKey = new long[FlowKey.WORDS];
+
+    /**
+     * The entry every packet from OpenFlow port inPort gets, if the first mask looks at the input port alone
+     * (a lookup tries masks in order, so such an entry wins for all of them) and its translation is
+     * header-free; else null.
+     */
+    Entry portOnly(int inPort) {
+        if (ngroups == 0) return null;
+        Group g = groups[0];
+        if (g.words.length != 1 || g.words[0] != FlowKey.IN_PORT) return null;
+        long[] k = portKey;
+        k[FlowKey.IN_PORT] = inPort;
+        long h = g.hash(k);
+        int s = (int) h & (SLOTS - 1);
+        for (int probe = 0; probe < SLOTS; probe++) {
+            long hs = g.hashes[s];
+            if (hs == 0) return null;
+            if (hs == h) {
+                Entry e = g.entries[s];
+                if (e.value[FlowKey.IN_PORT] == (inPort & g.mask[FlowKey.IN_PORT])) return e.headerFree ? e : null;
+            }
+            s = (s + 1) & (SLOTS - 1);
+        }
+        return null;
     }
 
     int masks() { return ngroups; }

@@ -40,8 +40,9 @@ public final class FlowKey {
         k[IN_PORT] = inPort;
         l3 = l4 = -1;
         if (len < 14) return;
-        k[DL_DST] = ((long) (s.get(BE16, off) & 0xffff) << 32) | (s.get(BE32, off + 2) & 0xffffffffL);
-        k[DL_SRC] = ((long) (s.get(BE16, off + 6) & 0xffff) << 32) | (s.get(BE32, off + 8) & 0xffffffffL);
+        // few wide loads instead of many narrow ones: each access is bounds-checked
+        k[DL_DST] = s.get(BE64, off) >>> 16;
+        k[DL_SRC] = s.get(BE64, off + 6) >>> 16;
         int type = s.get(BE16, off + 12) & 0xffff;
         int p = 14;
         if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && len >= 18) {
@@ -52,19 +53,21 @@ public final class FlowKey {
         k[DL_TYPE] = type;
         if (type == Ethernet.TYPE_IPV4) {
             if (len < p + 20) { k[NW_FRAG] = L3_INVALID; return; }
-            int vihl = s.get(JAVA_BYTE, off + p) & 0xff;
+            long h0 = s.get(BE64, off + p);          // version/ihl, tos, total length, id, flags/fragment offset
+            long h1 = s.get(BE64, off + p + 8);      // ttl, protocol, checksum, source
+            int vihl = (int) (h0 >>> 56) & 0xff;
             int ihl = (vihl & 15) * 4;
             if (vihl >> 4 != 4 || ihl < 20 || len < p + ihl) { k[NW_FRAG] = L3_INVALID; return; }
             l3 = p;
-            int tos = s.get(JAVA_BYTE, off + p + 1) & 0xff;
+            int tos = (int) (h0 >>> 48) & 0xff;
             k[NW_TOS] = tos & 0xfc;
             k[NW_ECN] = tos & 3;
-            int frag = s.get(BE16, off + p + 6) & 0xffff;
+            int frag = (int) h0 & 0xffff;
             if ((frag & 0x3fff) != 0) k[NW_FRAG] = FRAG_ANY | ((frag & 0x1fff) != 0 ? FRAG_LATER : 0);
-            k[NW_TTL] = s.get(JAVA_BYTE, off + p + 8) & 0xff;
-            int proto = s.get(JAVA_BYTE, off + p + 9) & 0xff;
+            k[NW_TTL] = (h1 >>> 56) & 0xff;
+            int proto = (int) (h1 >>> 48) & 0xff;
             k[NW_PROTO] = proto;
-            k[NW_SRC] = s.get(BE32, off + p + 12) & 0xffffffffL;
+            k[NW_SRC] = h1 & 0xffffffffL;
             k[NW_DST] = s.get(BE32, off + p + 16) & 0xffffffffL;
             if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, p + ihl, proto, false);
         } else if (type == Ethernet.TYPE_IPV6) {
@@ -109,13 +112,15 @@ public final class FlowKey {
         long[] k = w;
         if (proto == 6 && len >= q + 20) {
             l4 = q;
-            k[TP_SRC] = s.get(BE16, off + q) & 0xffff;
-            k[TP_DST] = s.get(BE16, off + q + 2) & 0xffff;
+            int ports = s.get(BE32, off + q);
+            k[TP_SRC] = ports >>> 16;
+            k[TP_DST] = ports & 0xffff;
             k[TCP_FLAGS] = s.get(BE16, off + q + 12) & 0x0fff;
         } else if ((proto == 17 || proto == 132) && len >= q + 8) {
             l4 = q;
-            k[TP_SRC] = s.get(BE16, off + q) & 0xffff;
-            k[TP_DST] = s.get(BE16, off + q + 2) & 0xffff;
+            int ports = s.get(BE32, off + q);
+            k[TP_SRC] = ports >>> 16;
+            k[TP_DST] = ports & 0xffff;
         } else if (((proto == 1 && !v6) || (proto == 58 && v6)) && len >= q + 4) {
             l4 = q;
             k[TP_SRC] = s.get(JAVA_BYTE, off + q) & 0xff;

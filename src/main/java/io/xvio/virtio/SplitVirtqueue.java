@@ -190,8 +190,9 @@ public final class SplitVirtqueue implements Virtqueue {
         int out = 0, done = 0;
         int oldUsed = usedIdx;
         MemorySegment u = used;
-        warm(lastAvail, n);
         try {
+            done = out = planTx(n, cap);
+            copyPlannedTx(buf, off, len, done);
             for (; done < n; done++) {
                 int head = Short.toUnsignedInt(av.get(JAVA_SHORT, 4L + 2L * ((lastAvail + done) & mask)));
                 if (head >= size) throw new VirtqueueFault("descriptor head " + head + " out of ring size " + size);
@@ -339,9 +340,9 @@ public final class SplitVirtqueue implements Virtqueue {
 
     private long numBuffersGpa, numBuffersHiGpa;
 
-    // the receive fast path's plan: per packet, the head, region and offset of its single buffer
+    // the fast paths' plan: per packet, the head, region, offset (and guest address or length) of its one buffer
     private static final int PLAN = 64;
-    private final int[] planHead = new int[PLAN], planRegion = new int[PLAN];
+    private final int[] planHead = new int[PLAN], planRegion = new int[PLAN], planLen = new int[PLAN];
     private final long[] planOff = new long[PLAN], planGpa = new long[PLAN];
 
     /**
@@ -392,31 +393,54 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], hdrLen + len[which[k]]);
     }
 
-    /** Keeps the loads in {@link #warm} from being optimised away. */
+    /** Keeps the loads in {@link #planTx} from being optimised away. */
     @SuppressWarnings("unused") private long warmSink;
 
     /**
-     * Loads one byte of the first buffer of each of the next n chains, so that their cache misses (the driver
-     * wrote descriptors and frames on another core) overlap instead of stalling each copy in turn. Java has no
-     * prefetch instruction; a tight loop of independent loads is the next best thing. Touches only what
-     * bounds checks allow and never faults: it validates nothing, the real pass does.
+     * The transmit fast path, first half: for the leading chains that are one device-readable descriptor inside
+     * one memory region, holding a frame of acceptable size (what DPDK and Linux send), records head, region,
+     * offset and length, and loads one byte of each of the frame's first and last cache lines. The loads of the
+     * whole burst overlap (the driver wrote descriptors and frames on another core; Java has no prefetch
+     * instruction, a tight loop of independent loads is the next best thing), so the copies that follow hit
+     * the cache. Stops at the first chain that needs anything else; the general path takes it from there.
      */
-    private void warm(int fromAvail, int n) {
+    private int planTx(int n, int cap) {
         MemorySegment av = avail, t = desc;
         GuestMemory m = mem;
         long sink = 0;
-        for (int k = 0; k < n; k++) {
-            int head = Short.toUnsignedInt(av.get(JAVA_SHORT, 4L + 2L * ((fromAvail + k) & mask)));
+        int k = 0;
+        for (int lim = Math.min(n, PLAN); k < lim; k++) {
+            int head = Short.toUnsignedInt(av.get(JAVA_SHORT, 4L + 2L * ((lastAvail + k) & mask)));
             if (head >= size) break;
-            long addr = t.get(JAVA_LONG_UNALIGNED, 16L * head);
-            long dlen = Math.max(1, Math.min(128, Integer.toUnsignedLong(t.get(JAVA_INT_UNALIGNED, 16L * head + 8))));
+            long d = 16L * head;
+            long addr = t.get(JAVA_LONG_UNALIGNED, d);
+            long dlen = Integer.toUnsignedLong(t.get(JAVA_INT_UNALIGNED, d + 8));
+            int flags = t.get(JAVA_SHORT_UNALIGNED, d + 12);
+            if ((flags & (DESC_F_NEXT | DESC_F_INDIRECT | DESC_F_WRITE)) != 0 || dlen < hdrLen + 14 || dlen > cap + hdrLen) break;
             int r = m.regionOf(addr, dlen);
             if (r < 0) break;
             MemorySegment v = m.view(r);
             long o = addr - m.gpaBase(r);
-            sink += v.get(JAVA_BYTE, o) + v.get(JAVA_BYTE, o + dlen - 1);   // a small frame's two cache lines
+            sink += v.get(JAVA_BYTE, o) + v.get(JAVA_BYTE, o + Math.min(dlen, 128) - 1);
+            planHead[k] = head;
+            planRegion[k] = r;
+            planOff[k] = o;
+            planLen[k] = (int) dlen;
         }
         warmSink = sink;
+        return k;
+    }
+
+    /** Second half: the planned copies (frames to buf at off[k], lengths to len[k]), then their used elements. */
+    private void copyPlannedTx(MemorySegment buf, int[] off, int[] len, int planned) {
+        GuestMemory m = mem;
+        int h = hdrLen;
+        for (int k = 0; k < planned; k++) {
+            int total = planLen[k];
+            MemorySegment.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
+            len[k] = total - h;
+        }
+        for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], 0);
     }
 
     private int headAt(int availPos) {

@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Per-packet cost of the datapath stages, in ns per packet (each invocation is one burst of 32 packets):
- * flow-key extraction alone; a megaflow cache hit with 1,000 or 10,000 flows installed; the slow path (the
+ * flow-key extraction alone; two in_port flows; a megaflow cache hit with 1,000 or 10,000 flows installed; the slow path (the
  * classifier walk, cache off) with 1,000 or 10,000 flows; and the NORMAL learning switch.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -33,7 +33,7 @@ public class DatapathBenchmark {
 
     PacketBatch batch;
     Outputs outputs;
-    BridgeDatapath cached, slow, normal;
+    BridgeDatapath cached, slow, normal, inport;
     FlowKey key;
 
     /** 32 UDP frames from 32 sources to one destination, as a PMD burst holds them. */
@@ -80,6 +80,8 @@ public class DatapathBenchmark {
         slow = new BridgeDatapath("slow");
         slow.setCacheEnabled(false);
         slow.install(new int[] {1, 2}, table(flows));
+        inport = new BridgeDatapath("inport");
+        inport.install(new int[] {1, 2}, List.of(FlowParser.parse("in_port=1,actions=output:2"), FlowParser.parse("in_port=2,actions=output:1")));
         normal = new BridgeDatapath("normal");
         normal.install(new int[] {1, 2}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
         key = new FlowKey();
@@ -100,6 +102,16 @@ public class DatapathBenchmark {
     @OperationsPerInvocation(PacketBatch.BURST)
     public int megaflowHit() {
         cached.process(0, batch, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        return n;
+    }
+
+    /** The rig's "inport" case: two in_port flows, nothing else. */
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.BURST)
+    public int inportFlows() {
+        inport.process(0, batch, outputs, 0, 1L);
         int n = outputs.touchedCount();
         outputs.clear();
         return n;

@@ -56,6 +56,35 @@ class BridgeDatapathTest {
         assertEquals(List.of(0), send(dp, 1, BCAST, B));
     }
 
+    /**
+     * A cached translation that depends on the input port alone is applied to whole bursts without reading the
+     * packets: every packet still goes out, in order, and the flow counts each one.
+     */
+    @Test
+    void aWholeBurstTakesAnInPortOnlyTranslation() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2, 3}, List.of(FlowParser.parse("in_port=1,actions=output:2,output:3"),
+                FlowParser.parse("in_port=2,actions=dec_ttl,output:1")));
+        for (int round = 0; round < 3; round++) {
+            PacketBatch b = new PacketBatch();
+            for (int i = 0; i < 20; i++) frame(b, i, B, A + i);
+            b.count = 20;
+            Outputs out = new Outputs(16);
+            dp.process(0, b, out, 0, System.nanoTime());
+            assertEquals(2, out.touchedCount(), "round " + round);
+            for (int port : new int[] {1, 2}) {
+                assertEquals(20, out.countFor(port), "port index " + port + ", round " + round);
+                for (int k = 0; k < 20; k++) assertEquals(k, out.packetsFor(port)[k], "in order");
+            }
+        }
+        assertEquals(60, dp.flows().getFirst().packetCount());
+        assertEquals(60 * 64, dp.flows().getFirst().byteCount());
+        assertArrayEquals(new long[] {59, 1, 0, 1}, dp.cacheStats(0), "one miss (the first packet), then hits");
+        // a translation that rewrites headers (dec_ttl) is replayed packet by packet: non-IP frames pass untouched
+        assertEquals(List.of(0), send(dp, 1, A, B));
+        assertEquals(1, dp.flows().get(1).packetCount());
+    }
+
     @Test
     void higherPriorityWinsAndUnmatchedPacketsDrop() {
         BridgeDatapath dp = new BridgeDatapath("br0");
