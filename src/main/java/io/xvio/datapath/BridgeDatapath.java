@@ -6,6 +6,8 @@ import io.xvio.packet.PacketBatch;
 import io.xvio.packet.Rewrite;
 
 import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import java.util.*;
 
 /**
@@ -94,11 +96,24 @@ public final class BridgeDatapath {
         int n = b.count;
         Flow normalOnly = t.normalOnly();
         if (normalOnly != null) {
-            long bytes = 0;
+            long bytes = 0, prev0 = 0, prev1 = 0;
+            int prevPort = -1;
+            MemorySegment d = b.data;
             for (int i = 0; i < n; i++) {
-                b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
-                bytes += b.len[i];
-                normal(t, inPort, b, i, out, now, false);
+                int len = b.len[i];
+                bytes += len;
+                long o = b.off[i];
+                // a frame whose first 16 bytes (addresses, type, VLAN tag) equal the previous one's goes where it
+                // went: same source just learned, same destination looked up, nothing in between
+                long w0 = len >= 16 ? d.get(JAVA_LONG_UNALIGNED, o) : 0, w1 = len >= 16 ? d.get(JAVA_LONG_UNALIGNED, o + 8) : 0;
+                if (prevPort >= 0 && len >= 16 && w0 == prev0 && w1 == prev1) {
+                    out.add(prevPort, i);
+                    continue;
+                }
+                b.keys[i].extractL2(d, o, len, inOf);
+                prevPort = len >= 16 ? normal(t, inPort, b, i, out, now, false) : -1;
+                prev0 = w0;
+                prev1 = w1;
             }
             normalOnly.hit(thread, n, bytes, now);
             return;
@@ -124,13 +139,27 @@ public final class BridgeDatapath {
             replayBurst(t, whole, b, out, thread, now);
             return;
         }
+        MegaflowCache.Entry prev = null;   // the previous packet's header-free entry, if its headers are comparable
+        long tcpFlagsMask = 0;
         for (int i = 0; i < n; i++) {
+            if (prev != null && sameKeyAsPrevious(b, i, tcpFlagsMask)) {
+                c.hits++;
+                replay(t, prev, b, i, out, thread, now);
+                continue;
+            }
+            prev = null;
             FlowKey k = b.keys[i];
             k.extract(b.data, b.off[i], b.len[i], inOf);
             MegaflowCache.Entry e = c.lookup(k.w);
             if (e != null) {
                 c.hits++;
                 replay(t, e, b, i, out, thread, now);
+                // a plain IPv4 frame (no VLAN, no IP options) of 48 bytes or more: the next one with the same
+                // key bytes takes the same header-free translation without extraction or lookup
+                if (e.headerFree && k.l3 == 14 && k.l4 == 34 && b.len[i] >= 48 && k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV4) {
+                    prev = e;
+                    tcpFlagsMask = k.w[FlowKey.NW_PROTO] == 6 ? 0xFFFF000000000000L : 0;
+                }
                 continue;
             }
             c.misses++;
@@ -141,6 +170,24 @@ public final class BridgeDatapath {
             if (rec.uncacheable) c.uncacheable++;
             else c.insert(rec.original, rec);
         }
+    }
+
+    // Which bytes of the first 48 of a plain IPv4 frame (Ethernet 0-13, IPv4 14-33, L4 from 34) the flow key
+    // reads, per little-endian 8-byte word: not total length, id (16-19), checksum (24-25), UDP length or TCP
+    // sequence numbers (38-45); TCP flags (46-47) only for TCP.
+    private static final long[] KEY_BYTES = {-1L, -1L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFF0000L, 0x0000FFFFFFFFFFFFL};
+
+    /** Whether frame i (at least 48 bytes) has the key bytes of frame i - 1, a plain IPv4 frame. */
+    private static boolean sameKeyAsPrevious(PacketBatch b, int i, long tcpFlagsMask) {
+        if (b.len[i] < 48) return false;
+        MemorySegment d = b.data;
+        long o = b.off[i], p = b.off[i - 1];
+        long diff = 0;
+        for (int w = 0; w < KEY_BYTES.length; w++) {
+            diff |= (d.get(JAVA_LONG_UNALIGNED, o + 8L * w) ^ d.get(JAVA_LONG_UNALIGNED, p + 8L * w)) & KEY_BYTES[w];
+        }
+        diff |= (d.get(JAVA_LONG_UNALIGNED, o + 40) ^ d.get(JAVA_LONG_UNALIGNED, p + 40)) & tcpFlagsMask;
+        return diff == 0;
     }
 
     /** Executes a header-independent translation (see {@link MegaflowCache.Entry#headerFree}) on a whole burst. */
@@ -426,21 +473,24 @@ public final class BridgeDatapath {
 
     // ------------------------------------------------------------------------------------------ NORMAL
 
-    /** copy: later actions rewrite packet i, so what NORMAL sends must be copies of it. */
-    private void normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, long now, boolean copy) {
+    /**
+     * copy: later actions rewrite packet i, so what NORMAL sends must be copies of it. Returns the port index
+     * when the packet itself went to exactly one port (nothing counted, no copy made), else -1.
+     */
+    private int normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, long now, boolean copy) {
         PortVlan[] vl = t.vlans();
-        if (inPort >= vl.length) return;
+        if (inPort >= vl.length) return -1;
         FlowKey k = b.keys[i];
         boolean tagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
         int pktVlan = tagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
         PortVlan in = vl[inPort];
         int vlan;
         if (in.access()) {
-            if (tagged && pktVlan != 0) { droppedVlan++; return; }   // tagged traffic on an access port
+            if (tagged && pktVlan != 0) { droppedVlan++; return -1; }   // tagged traffic on an access port
             vlan = in.tag();
         } else {
             vlan = pktVlan;
-            if (!in.carries(vlan)) { droppedVlan++; return; }
+            if (!in.carries(vlan)) { droppedVlan++; return -1; }
         }
         long src = k.w[FlowKey.DL_SRC], dst = k.w[FlowKey.DL_DST];
         if (!Ethernet.isMulticast(src)) macs.learn(src, vlan, inPort, now);
@@ -448,9 +498,9 @@ public final class BridgeDatapath {
         if (!Ethernet.isMulticast(dst)) {
             int p = macs.lookup(dst, vlan, now);
             if (p >= 0 && p < nports) {
-                if (p == inPort) { droppedLoop++; return; }
-                if (vl[p].carries(vlan)) normalOut(b, i, p, vl[p], vlan, out, copy);
-                return;
+                if (p == inPort) { droppedLoop++; return -1; }
+                if (!vl[p].carries(vlan)) return -1;
+                return normalOut(b, i, p, vl[p], vlan, out, copy) == i ? p : -1;
             }
         }
         int untaggedCopy = -1, taggedCopy = -1;
@@ -466,12 +516,15 @@ public final class BridgeDatapath {
             }
             out.add(p, have);
         }
+        return -1;
     }
 
-    private void normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out, boolean copy) {
+    /** Sends packet i (or its variant for port p's VLAN mode) to p; returns the packet sent, or -1. */
+    private int normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out, boolean copy) {
         int j = variant(b, i, !pv.access() && vlan != 0, vlan, copy);
-        if (j < 0) { droppedCopies++; return; }
+        if (j < 0) { droppedCopies++; return -1; }
         out.add(p, j);
+        return j;
     }
 
     /**

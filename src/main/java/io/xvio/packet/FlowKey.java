@@ -108,6 +108,26 @@ public final class FlowKey {
         }
     }
 
+    /**
+     * Extracts only what an L2 switch reads: in_port, Ethernet addresses, type and VLAN; every other word is 0
+     * and there is no L3/L4 offset. For bridges whose only flow is NORMAL.
+     */
+    public void extractL2(MemorySegment s, long off, int len, int inPort) {
+        long[] k = w;
+        for (int i = 0; i < WORDS; i++) k[i] = 0;
+        k[IN_PORT] = inPort;
+        l3 = l4 = -1;
+        if (len < 14) return;
+        k[DL_DST] = s.get(BE64, off) >>> 16;
+        k[DL_SRC] = s.get(BE64, off + 6) >>> 16;
+        int type = s.get(BE16, off + 12) & 0xffff;
+        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && len >= 18) {
+            k[VLAN_TCI] = (s.get(BE16, off + 14) & 0xffff) | VLAN_PRESENT;
+            type = s.get(BE16, off + 16) & 0xffff;
+        }
+        k[DL_TYPE] = type;
+    }
+
     private void l4(MemorySegment s, long off, int len, int q, int proto, boolean v6) {
         long[] k = w;
         if (proto == 6 && len >= q + 20) {

@@ -4,6 +4,7 @@ import io.xvio.packet.Ethernet;
 import io.xvio.packet.PacketBatch;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -96,6 +97,56 @@ class BridgeDatapathTest {
         dp.install(new int[] {1, 2, 3}, List.of(FlowParser.parse("in_port=1,actions=output:2")));
         assertEquals(List.of(), send(dp, 1, A, B));
         assertEquals(1, dp.droppedNoMatch());
+    }
+
+    /**
+     * NORMAL skips learning and lookup for a frame whose addresses and tag repeat the previous frame's; a burst
+     * must still go exactly where the same frames sent one burst each would go, VLAN variants included.
+     */
+    @Test
+    void normalDecidesABurstAsItDecidesItsFramesOneByOne() {
+        java.util.Random rnd = new java.util.Random(7);
+        long[] macs = {A, B, C, BCAST};
+        int[] vlans = {-1, -1, 10, 20};
+        for (int round = 0; round < 200; round++) {
+            BridgeDatapath burst = new BridgeDatapath("b"), single = new BridgeDatapath("s");
+            PortVlan[] pv = {PortVlan.TRUNK_ALL, new PortVlan(10, null), PortVlan.TRUNK_ALL};
+            for (BridgeDatapath dp : new BridgeDatapath[] {burst, single})
+                dp.install(new int[] {1, 2, 3}, pv, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
+            int inPort = rnd.nextInt(3), n = 1 + rnd.nextInt(32);
+            List<byte[]> frames = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                byte[] f = i > 0 && rnd.nextInt(3) > 0 ? frames.get(i - 1) : ethFrame(macs[rnd.nextInt(4)], macs[rnd.nextInt(3)], vlans[rnd.nextInt(4)]);
+                frames.add(f);
+            }
+            int learnPort = rnd.nextInt(3);
+            for (BridgeDatapath dp : new BridgeDatapath[] {burst, single}) sendFrame(dp, learnPort, ethFrame(BCAST, B, -1));
+
+            PacketBatch b = new PacketBatch();
+            for (int i = 0; i < n; i++) {
+                MemorySegment.copy(frames.get(i), 0, b.data, JAVA_BYTE, b.off[i], frames.get(i).length);
+                b.len[i] = frames.get(i).length;
+            }
+            b.count = n;
+            Outputs out = new Outputs(16);
+            long now = System.nanoTime();
+            burst.process(inPort, b, out, 0, now);
+            java.util.Map<Integer, List<String>> got = new java.util.TreeMap<>(), want = new java.util.TreeMap<>();
+            for (int k = 0; k < out.touchedCount(); k++) {
+                int port = out.touchedPort(k);
+                for (int x = 0; x < out.countFor(port); x++) {
+                    int j = out.packetsFor(port)[x];
+                    got.computeIfAbsent(port, q -> new ArrayList<>()).add(java.util.HexFormat.of().formatHex(
+                            b.data.asSlice(b.off[j], b.len[j]).toArray(JAVA_BYTE)));
+                }
+            }
+            for (byte[] f : frames) {
+                sendFrame(single, inPort, f).forEach((port, bytes) ->
+                        want.computeIfAbsent(port, q -> new ArrayList<>()).add(java.util.HexFormat.of().formatHex(bytes)));
+            }
+            assertEquals(want, got, "round " + round);
+            assertEquals(single.flows().getFirst().packetCount(), burst.flows().getFirst().packetCount(), "round " + round);
+        }
     }
 
     @Test
