@@ -30,37 +30,53 @@ public final class CpuLatency {
 
     private CpuLatency() {}
 
-    /** Mean round trip in nanoseconds over the given number of exchanges (after a short warm-up). */
+    /**
+     * Mean round trip in nanoseconds over the given number of exchanges (after a short warm-up), between two new
+     * threads pinned to cpuA and cpuB (the caller's own affinity is left alone).
+     */
     public static double roundTripNanos(int cpuA, int cpuB, int rounds) throws InterruptedException {
         CpuLatency c = new CpuLatency();
-        RuntimeException[] failed = new RuntimeException[1];
+        RuntimeException[] failed = new RuntimeException[2];
+        double[] result = {Double.NaN};
         Thread echo = Thread.ofPlatform().name("cpu-latency-" + cpuB).start(() -> {
             try {
                 Affinity.pinCurrentThread(cpuB);
+            } catch (RuntimeException e) {
+                failed[1] = e;
+                TOKEN.setRelease(c, -1);
+                return;
+            }
+            for (int i = 0; i < rounds; i++) {
+                int v;
+                while ((v = (int) TOKEN.getAcquire(c)) != 1) {   // no pause: it would add its own latency
+                    if (v < 0) return;
+                }
+                TOKEN.setRelease(c, 0);
+            }
+        });
+        Thread ping = Thread.ofPlatform().name("cpu-latency-" + cpuA).start(() -> {
+            try {
+                Affinity.pinCurrentThread(cpuA);
             } catch (RuntimeException e) {
                 failed[0] = e;
                 TOKEN.setRelease(c, -1);
                 return;
             }
+            long start = 0;
+            int warm = Math.min(rounds / 10, 10_000);
             for (int i = 0; i < rounds; i++) {
-                while ((int) TOKEN.getAcquire(c) != 1) { }   // no pause: it would add its own latency
-                TOKEN.setRelease(c, 0);
+                if (i == warm) start = System.nanoTime();
+                TOKEN.setRelease(c, 1);
+                int v;
+                while ((v = (int) TOKEN.getAcquire(c)) == 1) { }
+                if (v < 0) return;
             }
+            result[0] = (double) (System.nanoTime() - start) / (rounds - warm);
         });
-        Affinity.pinCurrentThread(cpuA);
-        // warm up the pinning and the code before timing
-        long start = 0;
-        int warm = Math.min(rounds / 10, 10_000);
-        for (int i = 0; i < rounds; i++) {
-            if (i == warm) start = System.nanoTime();
-            TOKEN.setRelease(c, 1);
-            int v;
-            while ((v = (int) TOKEN.getAcquire(c)) == 1) { }
-            if (v < 0) break;
-        }
-        long elapsed = System.nanoTime() - start;
+        ping.join();
         echo.join();
         if (failed[0] != null) throw failed[0];
-        return (double) elapsed / (rounds - warm);
+        if (failed[1] != null) throw failed[1];
+        return result[0];
     }
 }

@@ -968,6 +968,84 @@ class PackedVirtqueueTest {
     }
 
     /**
+     * PackedRingIT's SIGSTOP in miniature: with the device held off the CPU, testpmd fills its transmit ring and
+     * has its whole receive ring refilled; the device then takes the 256 frames in bursts while the driver does
+     * not poll, so the receive ring comes back as a whole ring of used descriptors, across its end (the cycle
+     * starts at a different position each time). The driver must see all of them and both sides stand together.
+     */
+    @ParameterizedTest(name = "mergeable {0}")
+    @ValueSource(booleans = {true, false})
+    void aWholeRingHandedBackAcrossTheEndAfterTheDeviceWasHeldOffIsAllSeen(boolean mrg) {
+        long features = BASE_FEATURES | (mrg ? MRG : 0);
+        int size = 256;
+        Random rnd = new Random(11);
+        Dpdk txd = Dpdk.allocate(ram, size, 2176, 2 * size + 64, mrg);
+        Dpdk rxd = Dpdk.allocate(ram, size, 2176, 2 * size + 64, mrg);
+        PackedVirtqueue t = dpdkQueue(1, txd, features), r = dpdkQueue(0, rxd, features);
+        rxd.setupRx();
+        ArrayDeque<byte[]> inFlight = new ArrayDeque<>();
+        int seq = 0;
+        for (int cycle = 0; cycle < 12; cycle++) {
+            // the loop runs for a while (moves the starting position), then the device stops
+            for (int k = 37 + rnd.nextInt(size); k > 0; ) {
+                List<byte[]> burst = new ArrayList<>();
+                for (int j = Math.min(k, Dpdk.BURST); j > 0; j--) burst.add(frame(60 + rnd.nextInt(1400), seq++));
+                int s = txd.xmit(burst, rnd);
+                inFlight.addAll(burst.subList(0, s));
+                k -= s;
+                forward(t, r, size);
+                for (byte[] f : rxd.recv(Dpdk.BURST, false)) assertArrayEquals(inFlight.poll(), f);
+            }
+            for (List<byte[]> got; !(got = rxd.recv(Dpdk.BURST, false)).isEmpty(); )
+                for (byte[] f : got) assertArrayEquals(inFlight.poll(), f);
+            assertTrue(inFlight.isEmpty());
+            // device held off: the transmit ring fills
+            int queued = 0;
+            while (true) {
+                List<byte[]> burst = new ArrayList<>();
+                for (int j = 0; j < Dpdk.BURST; j++) burst.add(frame(60 + rnd.nextInt(1400), seq++));
+                int s = txd.xmit(burst, rnd);
+                inFlight.addAll(burst.subList(0, s));
+                queued += s;
+                if (s < burst.size()) break;
+            }
+            // device back: everything goes to the receive ring while the driver does not poll
+            int delivered = forward(t, r, size);
+            assertNull(t.fault());
+            assertNull(r.fault());
+            assertEquals(Math.min(queued, size), delivered, "the device filled the receive ring");
+            // the driver polls again: it must see every used descriptor
+            int seen = 0;
+            for (List<byte[]> got; !(got = rxd.recv(Dpdk.BURST, false)).isEmpty(); )
+                for (byte[] f : got) { assertArrayEquals(inFlight.poll(), f); seen++; }
+            assertEquals(delivered, seen, "used descriptors the driver did not see");
+            assertEquals(rxd.usedCursor(), r.lastAvailIndex());
+            // what did not fit is dropped by the device; forget it
+            inFlight.clear();
+            while (true) {
+                batch.reset();
+                if (t.popTx(batch.data, batch.off, batch.len, PacketBatch.MAX_FRAME, PacketBatch.BURST) == 0) break;
+            }
+            txd.cleanup(size);
+            assertEquals(txd.usedCursor(), t.lastAvailIndex());
+        }
+    }
+
+    /** Device rounds until the transmit ring is empty; returns frames delivered to the receive ring. */
+    private int forward(PackedVirtqueue t, PackedVirtqueue r, int size) {
+        int delivered = 0;
+        while (true) {
+            batch.reset();
+            int n = t.popTx(batch.data, batch.off, batch.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+            if (n == 0) return delivered;
+            for (int i = 0; i < which.length; i++) which[i] = i;
+            int d = r.pushRx(batch.data, batch.off, batch.len, which, n);
+            delivered += d;
+            if (d < n) return delivered;
+        }
+    }
+
+    /**
      * The same driver and the device on two threads at once, as testpmd and xvio's PMD thread run: no step
      * ordering, only the ring's own (acquire/release) hand-over. The driver checks that what it receives is, in
      * order, a subsequence of what it sent (the device drops only when the driver has no buffers) and that it
