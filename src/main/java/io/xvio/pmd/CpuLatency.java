@@ -26,6 +26,7 @@ public final class CpuLatency {
     // the token sits alone on its cache line(s)
     @SuppressWarnings("unused") private long p0, p1, p2, p3, p4, p5, p6, p7;
     @SuppressWarnings("unused") private volatile int token;
+    private volatile boolean aborted;     // set by a side that could not pin itself: the other stops spinning
     @SuppressWarnings("unused") private long q0, q1, q2, q3, q4, q5, q6, q7;
 
     private CpuLatency() {}
@@ -43,13 +44,12 @@ public final class CpuLatency {
                 Affinity.pinCurrentThread(cpuB);
             } catch (RuntimeException e) {
                 failed[1] = e;
-                TOKEN.setRelease(c, -1);
+                c.aborted = true;
                 return;
             }
             for (int i = 0; i < rounds; i++) {
-                int v;
-                while ((v = (int) TOKEN.getAcquire(c)) != 1) {   // no pause: it would add its own latency
-                    if (v < 0) return;
+                while ((int) TOKEN.getAcquire(c) != 1) {   // no pause: it would add its own latency
+                    if (c.aborted) return;
                 }
                 TOKEN.setRelease(c, 0);
             }
@@ -59,7 +59,7 @@ public final class CpuLatency {
                 Affinity.pinCurrentThread(cpuA);
             } catch (RuntimeException e) {
                 failed[0] = e;
-                TOKEN.setRelease(c, -1);
+                c.aborted = true;
                 return;
             }
             long start = 0;
@@ -67,9 +67,9 @@ public final class CpuLatency {
             for (int i = 0; i < rounds; i++) {
                 if (i == warm) start = System.nanoTime();
                 TOKEN.setRelease(c, 1);
-                int v;
-                while ((v = (int) TOKEN.getAcquire(c)) == 1) { }
-                if (v < 0) return;
+                while ((int) TOKEN.getAcquire(c) == 1) {
+                    if (c.aborted) return;
+                }
             }
             result[0] = (double) (System.nanoTime() - start) / (rounds - warm);
         });

@@ -2,9 +2,11 @@ package io.xvio.pmd;
 
 import io.xvio.sys.SysException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@Timeout(30)   // a side that cannot run must not leave the other spinning forever
 class CpuLatencyTest {
     @Test
     void measuresARoundTripBetweenTwoCpus() throws Exception {
