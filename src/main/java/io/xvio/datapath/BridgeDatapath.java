@@ -6,9 +6,9 @@ import io.xvio.packet.PacketBatch;
 import io.xvio.packet.Rewrite;
 
 import java.lang.foreign.MemorySegment;
+import java.util.*;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
-import java.util.*;
 
 /**
  * The OpenFlow pipeline of one bridge. For each packet of a burst: extract its key, look it up in table 0,

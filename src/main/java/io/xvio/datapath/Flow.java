@@ -51,16 +51,11 @@ public final class Flow {
         int i = (t + 1) * 8;
         packets[i] += hits;
         bytes[i] += totalBytes;
-        if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;
+        if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;   // keep the shared line mostly read-only
     }
 
     /** Counts a hit by PMD thread t (single writer per row). */
-    public void hit(int t, int len, long now) {
-        int i = (t + 1) * 8;
-        packets[i]++;
-        bytes[i] += len;
-        if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;   // keep the shared line mostly read-only
-    }
+    public void hit(int t, int len, long now) { hit(t, 1, len, now); }
 
     public long packetCount() {
         long s = 0;

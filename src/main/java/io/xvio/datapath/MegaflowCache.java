@@ -72,6 +72,24 @@ final class MegaflowCache {
             h ^= h >>> 32;
             return h | 1;
         }
+
+        /** This group's entry for key k, or null. */
+        Entry find(long[] k) {
+            long h = hash(k);
+            int s = (int) h & (SLOTS - 1);
+            for (int probe = 0; probe < SLOTS; probe++) {
+                long hs = hashes[s];
+                if (hs == 0) return null;
+                if (hs == h) {
+                    Entry e = entries[s];
+                    boolean eq = true;
+                    for (int w : words) if ((k[w] & mask[w]) != e.value[w]) { eq = false; break; }
+                    if (eq) return e;
+                }
+                s = (s + 1) & (SLOTS - 1);
+            }
+            return null;
+        }
     }
 
     private final Group[] groups = new Group[MAX_MASKS];
@@ -89,20 +107,8 @@ final class MegaflowCache {
 
     Entry lookup(long[] k) {
         for (int g = 0; g < ngroups; g++) {
-            Group gr = groups[g];
-            long h = gr.hash(k);
-            int s = (int) h & (SLOTS - 1);
-            for (int probe = 0; probe < SLOTS; probe++) {
-                long hs = gr.hashes[s];
-                if (hs == 0) break;
-                if (hs == h) {
-                    Entry e = gr.entries[s];
-                    boolean eq = true;
-                    for (int w : gr.words) if ((k[w] & gr.mask[w]) != e.value[w]) { eq = false; break; }
-                    if (eq) return e;
-                }
-                s = (s + 1) & (SLOTS - 1);
-            }
+            Entry e = groups[g].find(k);
+            if (e != null) return e;
         }
         return null;
     }
@@ -158,20 +164,9 @@ final class MegaflowCache {
         if (ngroups == 0) return null;
         Group g = groups[0];
         if (g.words.length != 1 || g.words[0] != FlowKey.IN_PORT) return null;
-        long[] k = portKey;
-        k[FlowKey.IN_PORT] = inPort;
-        long h = g.hash(k);
-        int s = (int) h & (SLOTS - 1);
-        for (int probe = 0; probe < SLOTS; probe++) {
-            long hs = g.hashes[s];
-            if (hs == 0) return null;
-            if (hs == h) {
-                Entry e = g.entries[s];
-                if (e.value[FlowKey.IN_PORT] == (inPort & g.mask[FlowKey.IN_PORT])) return e.headerFree ? e : null;
-            }
-            s = (s + 1) & (SLOTS - 1);
-        }
-        return null;
+        portKey[FlowKey.IN_PORT] = inPort;
+        Entry e = g.find(portKey);
+        return e != null && e.headerFree ? e : null;
     }
 
     int masks() { return ngroups; }

@@ -35,22 +35,10 @@ public final class FlowKey {
 
     /** Extracts the key of the frame at off (len bytes) received on inPort. Registers and metadata start at 0. */
     public void extract(MemorySegment s, long off, int len, int inPort) {
+        int p = extractL2(s, off, len, inPort);
+        if (p < 0) return;
         long[] k = w;
-        for (int i = 0; i < WORDS; i++) k[i] = 0;
-        k[IN_PORT] = inPort;
-        l3 = l4 = -1;
-        if (len < 14) return;
-        // few wide loads instead of many narrow ones: each access is bounds-checked
-        k[DL_DST] = s.get(BE64, off) >>> 16;
-        k[DL_SRC] = s.get(BE64, off + 6) >>> 16;
-        int type = s.get(BE16, off + 12) & 0xffff;
-        int p = 14;
-        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && len >= 18) {
-            k[VLAN_TCI] = (s.get(BE16, off + 14) & 0xffff) | VLAN_PRESENT;
-            type = s.get(BE16, off + 16) & 0xffff;
-            p = 18;
-        }
-        k[DL_TYPE] = type;
+        int type = (int) k[DL_TYPE];
         if (type == Ethernet.TYPE_IPV4) {
             if (len < p + 20) { k[NW_FRAG] = L3_INVALID; return; }
             long h0 = s.get(BE64, off + p);          // version/ihl, tos, total length, id, flags/fragment offset
@@ -110,22 +98,27 @@ public final class FlowKey {
 
     /**
      * Extracts only what an L2 switch reads: in_port, Ethernet addresses, type and VLAN; every other word is 0
-     * and there is no L3/L4 offset. For bridges whose only flow is NORMAL.
+     * and there is no L3/L4 offset (enough for bridges whose only flow is NORMAL; {@link #extract} goes on from
+     * here). Returns the offset of what follows the Ethernet header, or -1 for a frame shorter than one.
      */
-    public void extractL2(MemorySegment s, long off, int len, int inPort) {
+    public int extractL2(MemorySegment s, long off, int len, int inPort) {
         long[] k = w;
         for (int i = 0; i < WORDS; i++) k[i] = 0;
         k[IN_PORT] = inPort;
         l3 = l4 = -1;
-        if (len < 14) return;
+        if (len < 14) return -1;
+        // few wide loads instead of many narrow ones: each access is bounds-checked
         k[DL_DST] = s.get(BE64, off) >>> 16;
         k[DL_SRC] = s.get(BE64, off + 6) >>> 16;
         int type = s.get(BE16, off + 12) & 0xffff;
+        int p = 14;
         if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && len >= 18) {
             k[VLAN_TCI] = (s.get(BE16, off + 14) & 0xffff) | VLAN_PRESENT;
             type = s.get(BE16, off + 16) & 0xffff;
+            p = 18;
         }
         k[DL_TYPE] = type;
+        return p;
     }
 
     private void l4(MemorySegment s, long off, int len, int q, int proto, boolean v6) {

@@ -31,6 +31,18 @@ public final class CpuLatency {
 
     private CpuLatency() {}
 
+    /** Pins the calling thread to cpu; if it cannot, records why in failed[side] and tells the other side to stop. */
+    private boolean pin(int cpu, RuntimeException[] failed, int side) {
+        try {
+            Affinity.pinCurrentThread(cpu);
+            return true;
+        } catch (RuntimeException e) {
+            failed[side] = e;
+            aborted = true;
+            return false;
+        }
+    }
+
     /**
      * Mean round trip in nanoseconds over the given number of exchanges (after a short warm-up), between two new
      * threads pinned to cpuA and cpuB (the caller's own affinity is left alone).
@@ -40,13 +52,7 @@ public final class CpuLatency {
         RuntimeException[] failed = new RuntimeException[2];
         double[] result = {Double.NaN};
         Thread echo = Thread.ofPlatform().name("cpu-latency-" + cpuB).start(() -> {
-            try {
-                Affinity.pinCurrentThread(cpuB);
-            } catch (RuntimeException e) {
-                failed[1] = e;
-                c.aborted = true;
-                return;
-            }
+            if (!c.pin(cpuB, failed, 1)) return;
             for (int i = 0; i < rounds; i++) {
                 while ((int) TOKEN.getAcquire(c) != 1) {   // no pause: it would add its own latency
                     if (c.aborted) return;
@@ -55,13 +61,7 @@ public final class CpuLatency {
             }
         });
         Thread ping = Thread.ofPlatform().name("cpu-latency-" + cpuA).start(() -> {
-            try {
-                Affinity.pinCurrentThread(cpuA);
-            } catch (RuntimeException e) {
-                failed[0] = e;
-                c.aborted = true;
-                return;
-            }
+            if (!c.pin(cpuA, failed, 0)) return;
             long start = 0;
             int warm = Math.min(rounds / 10, 10_000);
             for (int i = 0; i < rounds; i++) {

@@ -172,16 +172,16 @@ public final class VhostUserPort implements Port {
             m.put("features", VirtioFeatures.describe(device.features()));
             m.put("protocol_features", ProtocolFeatures.describe(device.protocolFeatures()));
             StringBuilder qs = new StringBuilder();
+            Map<String, String> states = new LinkedHashMap<>();
             for (int i = 0; i < device.queueCount(); i++) {
                 Virtqueue q = device.queue(i);
-                if (q.ready()) qs.append(qs.isEmpty() ? "" : " ").append(i).append("(size ").append(q.size()).append(')');
+                if (!q.ready()) continue;
+                qs.append(qs.isEmpty() ? "" : " ").append(i).append("(size ").append(q.size()).append(')');
+                String st = q.ringState();
+                if (!st.isEmpty()) states.put("queue " + i + (i % 2 == 0 ? " (to guest)" : " (from guest)"), st);
             }
             m.put("running_queues", qs.isEmpty() ? "none" : qs.toString());
-            for (int i = 0; i < device.queueCount(); i++) {
-                Virtqueue q = device.queue(i);
-                String st = q.ready() ? q.ringState() : "";
-                if (!st.isEmpty()) m.put("queue " + i + (i % 2 == 0 ? " (to guest)" : " (from guest)"), st);
-            }
+            m.putAll(states);
             if (device.mtu() > 0) m.put("mtu", Integer.toString(device.mtu()));
         }
         String err = endpoint.lastError();

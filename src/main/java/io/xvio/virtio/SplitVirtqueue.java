@@ -295,10 +295,7 @@ public final class SplitVirtqueue implements Virtqueue {
                 int p = which[k];
                 long start = off[p] - hdrLen;
                 int need = hdrLen + len[p];
-                // header: zero but num_buffers = 1 (patched below when a frame spans several buffers)
-                buf.set(JAVA_LONG_UNALIGNED, start, 0L);
-                buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
-                if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+                writeHeader(buf, start);    // num_buffers patched below when a frame spans several buffers
                 if (!mergeable) {
                     if (free == 0) break;
                     int head = headAt(lastAvail);
@@ -358,7 +355,7 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int lim = Math.min(max, PLAN); k < lim; k++) {
             int p = which[k];
             int need = hdrLen + len[p];
-            int head = Short.toUnsignedInt(avail.get(JAVA_SHORT, 4L + 2L * ((lastAvail + k) & mask)));
+            int head = rawHeadAt(lastAvail + k);
             if (head >= size) break;             // the general path reports it, after delivering what came before
             long d = 16L * head;
             long addr = t.get(JAVA_LONG_UNALIGNED, d);
@@ -371,10 +368,7 @@ public final class SplitVirtqueue implements Virtqueue {
             planRegion[k] = r;
             planOff[k] = addr - m.gpaBase(r);
             planGpa[k] = addr;
-            long start = off[p] - hdrLen;
-            buf.set(JAVA_LONG_UNALIGNED, start, 0L);
-            buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
-            if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+            writeHeader(buf, off[p] - hdrLen);
         }
         return k;
     }
@@ -405,12 +399,12 @@ public final class SplitVirtqueue implements Virtqueue {
      * the cache. Stops at the first chain that needs anything else; the general path takes it from there.
      */
     private int planTx(int n, int cap) {
-        MemorySegment av = avail, t = desc;
+        MemorySegment t = desc;
         GuestMemory m = mem;
         long sink = 0;
         int k = 0;
         for (int lim = Math.min(n, PLAN); k < lim; k++) {
-            int head = Short.toUnsignedInt(av.get(JAVA_SHORT, 4L + 2L * ((lastAvail + k) & mask)));
+            int head = rawHeadAt(lastAvail + k);
             if (head >= size) break;
             long d = 16L * head;
             long addr = t.get(JAVA_LONG_UNALIGNED, d);
@@ -443,8 +437,20 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], 0);
     }
 
+    /** The virtio-net header of a received frame: all zero but num_buffers = 1 (when the header has it). */
+    private void writeHeader(MemorySegment buf, long start) {
+        buf.set(JAVA_LONG_UNALIGNED, start, 0L);
+        buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+        if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+    }
+
+    /** The head the driver put at availPos of the available ring, unchecked. */
+    private int rawHeadAt(int availPos) {
+        return Short.toUnsignedInt(avail.get(JAVA_SHORT, 4L + 2L * (availPos & mask)));
+    }
+
     private int headAt(int availPos) {
-        int head = Short.toUnsignedInt(avail.get(JAVA_SHORT, 4L + 2L * (availPos & mask)));
+        int head = rawHeadAt(availPos);
         if (head >= size) throw new VirtqueueFault("descriptor head " + head + " out of ring size " + size);
         return head;
     }
