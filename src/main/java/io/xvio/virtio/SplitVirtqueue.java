@@ -163,6 +163,16 @@ public final class SplitVirtqueue implements Virtqueue {
     }
 
     /**
+     * SIGBUS: guest memory under the queue is gone (the front-end truncated its memory file). The JVM raises
+     * that asynchronously, at a later safepoint poll, so which frame of the call it hit cannot be told: the
+     * call's frames are all dropped (none of them may be half copied, or stale bytes would be forwarded) and
+     * nothing more is published. The queue stops; the thread lives on.
+     */
+    private void memoryGone(InternalError e) {
+        broke("guest memory under the queue is gone (" + e.getMessage() + "); this burst is dropped");
+    }
+
+    /**
      * Takes up to max packets the driver made available, copies each frame to buf at off[k] (at most cap bytes),
      * stores its length in len[k], completes the chains and notifies the driver if it wants that.
      * @return packets copied (oversized and runt chains are completed and counted, not returned)
@@ -170,8 +180,11 @@ public final class SplitVirtqueue implements Virtqueue {
     public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
         try {
             return popTxUnguarded(buf, off, len, cap, max);
-        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
-            broke(e.getMessage());   // InternalError: SIGBUS on guest memory the front-end truncated
+        } catch (VirtqueueFault | IndexOutOfBoundsException e) {
+            broke(e.getMessage());
+            return 0;
+        } catch (InternalError e) {
+            memoryGone(e);
             return 0;
         }
     }
@@ -204,7 +217,7 @@ public final class SplitVirtqueue implements Virtqueue {
                 else if (total - hdrLen > cap) droppedOversize++;
                 else len[out++] = (int) (total - hdrLen);
             }
-        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+        } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
         }
         lastAvail = (lastAvail + done) & 0xffff;
@@ -263,8 +276,11 @@ public final class SplitVirtqueue implements Virtqueue {
         lastTooSmall = 0;
         try {
             return pushRxUnguarded(buf, off, len, which, n);
-        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+        } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
+            return 0;
+        } catch (InternalError e) {
+            memoryGone(e);
             return 0;
         }
     }
@@ -327,7 +343,7 @@ public final class SplitVirtqueue implements Virtqueue {
                 }
                 which[delivered++] = p;   // delivered packets end up first, in order
             }
-        } catch (VirtqueueFault | IndexOutOfBoundsException | InternalError e) {
+        } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
         }
         usedIdx = (usedIdx + entries) & 0xffff;

@@ -746,10 +746,12 @@ class PackedVirtqueueTest {
         assertTrue(t.ring().bufGpa(1) + 100 < 12288 && t.ring().bufGpa(2) >= 12288, "layout as this test expects");
         ram.truncate(12288);
         int n = assertDoesNotThrow(() -> pop(t), "SIGBUS surfaces as a fault, not as an InternalError in the PMD thread");
-        assertEquals(2, n, "what lay in memory that is still there is delivered");
-        assertNotNull(t.q().fault());
+        // the JVM raises SIGBUS at a later safepoint, so the burst it hit cannot be split into good and bad
+        // frames: none of it may be forwarded (a half-copied frame would carry stale bytes)
+        assertEquals(0, n, "no frame of the burst memory vanished under is forwarded");
+        assertTrue(t.q().fault().contains("guest memory under the queue is gone"), t.q().fault());
         assertFalse(t.q().ready());
-        assertEquals(2 | 1 << 15, t.q().lastAvailIndex());
+        assertEquals(0, pop(t), "a faulted queue takes nothing more");
     }
 
     @Test
@@ -758,8 +760,8 @@ class PackedVirtqueueTest {
         r.ring().postRx(3);
         ram.truncate(12288);
         int n = assertDoesNotThrow(() -> push(r, frame(60, 1), frame(60, 2), frame(60, 3)));
-        assertEquals(2, n);
-        assertNotNull(r.q().fault());
+        assertEquals(0, n, "the burst memory vanished under counts as dropped");
+        assertTrue(r.q().fault().contains("guest memory under the queue is gone"), r.q().fault());
         assertFalse(r.q().ready());
     }
 
