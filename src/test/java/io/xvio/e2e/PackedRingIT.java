@@ -56,9 +56,6 @@ class PackedRingIT {
     @ParameterizedTest(name = "{0}-byte frames, mrg_rxbuf={1}")
     @CsvSource({"64,1", "64,0", "1500,1", "1500,0"})
     @EnabledIf("io.xvio.e2e.PackedRingIT#testpmd")
-    @org.junit.jupiter.api.Disabled("known bug, open in issue 4: under heavy CPU load the testpmd closed loop over packed rings "
-            + "can stall with one ring of used descriptors unseen by the driver; a review of PackedVirtqueue against DPDK's "
-            + "driver (session 2) found no cause; packed rings stay opt-in (port key packed: true) until it is found")
     void testpmdClosedLoopOverPackedRings(int frame, int mrg, @TempDir Path dir) throws Exception {
         try (XvioDaemon xvio = XvioDaemon.start(dir, packed(TestpmdLoopbackIT.config(dir, TestpmdLoopbackIT.CROSS, "true")));
              Testpmd gen = Testpmd.builder()
