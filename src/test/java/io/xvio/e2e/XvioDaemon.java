@@ -32,12 +32,22 @@ public final class XvioDaemon implements AutoCloseable {
 
     /** Starts xvio with yaml as its config; waits until its control socket answers. */
     public static XvioDaemon start(Path dir, String yaml) throws IOException, InterruptedException {
+        return startIn(null, dir, yaml);
+    }
+
+    /**
+     * Starts xvio inside network namespace netns (null: this one), as a daemon on another "host" would run; its
+     * control socket is a path in dir, reachable from here.
+     */
+    public static XvioDaemon startIn(String netns, Path dir, String yaml) throws IOException, InterruptedException {
         Path cfg = dir.resolve("xvio.yaml");
         Files.writeString(cfg, yaml);
         Path log = dir.resolve("xvio.log");
         String control = dir.resolve("ctl.sock").toString();
-        ProcessBuilder pb = new ProcessBuilder(home().resolve("bin/xvio").toString(), "daemon", "--config", cfg.toString(),
-                "--control", control).redirectErrorStream(true).redirectOutput(log.toFile());
+        List<String> cmd = new java.util.ArrayList<>();
+        if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));   // execs xvio: the pid stays xvio's
+        cmd.addAll(List.of(home().resolve("bin/xvio").toString(), "daemon", "--config", cfg.toString(), "--control", control));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("XVIO_JVM_OPTS", "-Xms128m -Xmx128m -XX:+UseSerialGC");
         XvioDaemon d = new XvioDaemon(pb.start(), log, control);
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
