@@ -154,6 +154,15 @@ class XdpSysTest {
     }
 
     @Test
+    void aRefusedProgramCarriesTheVerifiersReason() {
+        byte[] exitOnly = {(byte) 0x95, 0, 0, 0, 0, 0, 0, 0};   // returns r0, which was never set
+        Bpf.BpfException e = assertThrows(Bpf.BpfException.class, () -> Bpf.loadXdp("xvio_bad", exitOnly));
+        assertEquals(Errno.EACCES, e.errno(), e.getMessage());
+        assertTrue(e.verifierLog().contains("R0 !read_ok"), e.verifierLog());
+        assertTrue(e.getMessage().startsWith("bpf(BPF_PROG_LOAD(XDP xvio_bad)): EACCES") && e.getMessage().contains("verifier: "), e.getMessage());
+    }
+
+    @Test
     void aQueueTheInterfaceDoesNotHaveFailsAtBindNamingIt() {
         String[] v = vethUp();
         Netdev.Info ia = Netdev.query(v[0]);
