@@ -203,6 +203,39 @@ class UplinkPortsIT {
     }
 
     @Test
+    void anAfxdpPortAddedAndDeletedThroughTheCliLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        String a = lab.name("xva"), b = lab.name("xvb");
+        lab.veth(a, b);
+        lab.up(null, a);
+        lab.up(null, b);
+        String yaml = """
+                pmd-idle: adaptive
+                bridges:
+                  br0:
+                    ports:
+                      vh1: {type: vhostuser, path: %s/g1.sock, ofport: 1}
+                """.formatted(dir);
+        try (XvioDaemon xvio = XvioDaemon.start(dir, yaml)) {
+            RuntimeFlowsIT.Cli bad = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x0", "type=afxdp", "device=" + a, "queue=first");
+            assertNotEquals(0, bad.rc(), bad.out());
+            assertTrue(bad.out().contains("x0.queue must be an integer"), bad.out());
+            RuntimeFlowsIT.Cli typo = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x0", "type=afxdp", "device=" + a, "queues=1");
+            assertTrue(typo.out().contains("unknown key \"queues\" (allowed: type, device, queue, ofport)"), typo.out());
+            RuntimeFlowsIT.Cli add = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x0", "type=afxdp", "device=" + a, "queue=0");
+            assertEquals(0, add.rc(), add.out() + xvio.log());
+            String show = awaitStatus(xvio, "x0", "up", Duration.ofSeconds(5));
+            assertTrue(show.contains("port 2: x0 type=afxdp") && show.contains("queue: 0"), show);
+            assertTrue(NetLab.ok("ip", "-d", "link", "show", a).contains("xdp"), "program attached");
+            RuntimeFlowsIT.Cli twice = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x1", "type=afpacket", "device=" + a);
+            assertTrue(twice.out().contains("interface " + a + " is used by port x0"), twice.out());
+            RuntimeFlowsIT.Cli del = RuntimeFlowsIT.cli(xvio, "del-port", "br0", "x0");
+            assertEquals(0, del.rc(), del.out());
+            assertNoXdpProgram(null, a);
+            assertFalse(NetLab.ok("ip", "-d", "link", "show", a).contains("promiscuity 1"), "promiscuous mode left with the port");
+        }
+    }
+
+    @Test
     void aGuestReachesTheHostStackThroughATapPort(@TempDir Path dir) throws Exception {
         String ns = lab.netns();
         String tap = lab.name("xvt");
