@@ -34,6 +34,8 @@ xvio_install_packages() {
   command -v zstd >/dev/null || missing+=(zstd)
   command -v lscpu >/dev/null || missing+=(util-linux)
   command -v bc >/dev/null || missing+=(bc)
+  # uplink tests turn checksum offload off on veth peers (AF_XDP carries no checksum state)
+  command -v ethtool >/dev/null || missing+=(ethtool)
   # the benchmark rig (and the smoke run at the end of the test suite) compares with OVS-DPDK
   [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || missing+=(openvswitch-switch-dpdk)
   if [ ${#missing[@]} -gt 0 ]; then

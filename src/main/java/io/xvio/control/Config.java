@@ -26,6 +26,7 @@ import java.util.*;
  *       vhA: {type: vhostuser, path: /tmp/vhA.sock, mode: server, ofport: 1}
  *       tap0: {type: tap, name: tap0, ofport: 2}
  *       up0: {type: afpacket, device: veth0, ofport: 3}
+ *       up1: {type: afxdp, device: veth1, queue: 0, ofport: 4}
  *     flows: ["in_port=1,actions=output:2"]
  * </pre>
  * Unknown keys are errors (a typo must not be silently ignored).
@@ -43,10 +44,16 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
 
     /**
      * One port. vhostuser: path, mode, queues, mergeable. tap: device is the interface xvio creates (key
-     * "name", default: the port's name). afpacket: device is the existing interface it attaches to.
+     * "name", default: the port's name). afpacket: device is the existing interface it attaches to. afxdp: device
+     * and queue, the interface's receive queue its AF_XDP socket binds to (default 0).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed) {
+                             String device, boolean packed, int queue) {
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, 0);
+        }
+
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable) {
             this(name, type, ofport, path, mode, queues, mergeable, null, false);
         }
@@ -119,14 +126,14 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 p = new LinkedHashMap<>(p);
                 vlans.put(pn, vlan(p.remove("tag"), p.remove("trunks"), source, pw));
                 Object rawType = p.get("type");
-                if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket"))) {
+                if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
                     continue;
                 }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
-                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + type + "\" (supported: vhostuser, tap, afpacket)");
+                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + type + "\" (supported: vhostuser, tap, afpacket, afxdp)");
                 String path = string(require(p, "path", source, pw), source, pw + ".path");
                 if (path.getBytes().length > 107) throw new ConfigException(source + ": " + pw + ".path: longer than 107 bytes (a Unix socket limit)");
                 if (!paths.add(path)) throw new ConfigException(source + ": " + pw + ".path: " + path + " is used by another port");
@@ -149,7 +156,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 while (ofports.contains(next)) next++;
                 ofports.add(next);
                 PortConfig pc = pe.getValue();
-                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed()));
+                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue()));
             }
             List<Flow> flows = new ArrayList<>();
             Object fl = br.get("flows");
@@ -169,18 +176,23 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         return new Config(List.copyOf(cpus), idle, control, bridges);
     }
 
-    /** {type: tap, name: IFNAME, ofport: N} (name defaults to the port's) or {type: afpacket, device: IFNAME, ofport: N}. */
+    /**
+     * {type: tap, name: IFNAME, ofport: N} (name defaults to the port's), {type: afpacket, device: IFNAME, ofport: N}
+     * or {type: afxdp, device: IFNAME, queue: Q, ofport: N} (queue defaults to 0).
+     */
     private static PortConfig netdevPort(Map<String, Object> p, String pn, String type, String source, String pw, String bn,
                                          Set<Integer> ofports, Set<String> ifnames) {
         String key = type.equals("tap") ? "name" : "device";
-        keys(p, source, pw, "type", key, "ofport");
+        if (type.equals("afxdp")) keys(p, source, pw, "type", key, "queue", "ofport");
+        else keys(p, source, pw, "type", key, "ofport");
+        int queue = p.containsKey("queue") ? integer(p.get("queue"), source, pw + ".queue", 0, 4095) : 0;
         String ifname = type.equals("tap") && !p.containsKey("name") ? pn : string(require(p, key, source, pw), source, pw + "." + key);
         if (!Netdev.validName(ifname))
             throw new ConfigException(source + ": " + pw + "." + key + ": \"" + ifname + "\" is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)");
         if (!ifnames.add(ifname)) throw new ConfigException(source + ": " + pw + "." + key + ": interface " + ifname + " is used by another port");
         int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
         if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
-        return new PortConfig(pn, type, ofport, null, null, 1, false, ifname);
+        return new PortConfig(pn, type, ofport, null, null, 1, false, ifname, false, queue);
     }
 
     /** tag: N (access port on VLAN N, 1..4095) or trunks: [N, ...] (VLANs a trunk carries; 0 = untagged). */

@@ -5,6 +5,7 @@ import io.xvio.pmd.PmdSet;
 import io.xvio.pmd.PmdThread;
 import io.xvio.pmd.RxQueue;
 import io.xvio.port.AfPacketPort;
+import io.xvio.port.AfXdpPort;
 import io.xvio.port.Port;
 import io.xvio.port.PortCounters;
 import io.xvio.port.TapPort;
@@ -67,6 +68,7 @@ public final class Daemon implements AutoCloseable {
         switch (pc.type()) {
             case "tap" -> { p = new TapPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "tap " + pc.device(); }
             case "afpacket" -> { p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "afpacket " + pc.device(); }
+            case "afxdp" -> { p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds); what = "afxdp " + pc.device() + " queue " + pc.queue(); }
             default -> {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
@@ -266,6 +268,11 @@ public final class Daemon implements AutoCloseable {
         for (Bridge b : bridges.values())
             for (Port p : b.ports)
                 if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
+        // one uplink port per interface (an interface has one XDP program, and two receivers would each see every frame)
+        for (Bridge b : bridges.values())
+            for (Port p : b.ports)
+                if (pc.device() != null && !pc.type().equals("tap") && pc.device().equals(p.details().get("device")))
+                    throw new ControlException("interface " + pc.device() + " is used by port " + p.name());
         Port p;
         try {
             p = addPortTo(br, pc, vlan);

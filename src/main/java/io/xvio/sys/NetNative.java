@@ -31,6 +31,9 @@ final class NetNative {
     /** ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t tolen) */
     static final MethodHandle SENDTO_AT = errno("sendto", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
 
+    /** ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fromlen) */
+    static final MethodHandle RECVFROM_AT = errno("recvfrom", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+
     /** Size of the errno capture area (one per calling thread). */
     static final long CAPTURE_SIZE = Native.CAPTURE.byteSize();
 

@@ -54,6 +54,35 @@ class NetdevConfigTest {
                 a: {type: tap, ofport: 1}
                 b: {type: afpacket, device: v, ofport: 1}
                 """).contains("bridges.br0.ports.b.ofport: 1 is used by another port of br0"));
-        assertTrue(error("x: {type: vxlan}").contains("unknown port type \"vxlan\" (supported: vhostuser, tap, afpacket)"));
+        assertTrue(error("x: {type: vxlan}").contains("unknown port type \"vxlan\" (supported: vhostuser, tap, afpacket, afxdp)"));
+    }
+
+    @Test
+    void afxdpPortsTakeADeviceAndAQueueThatDefaultsToZero() {
+        Config c = parse("""
+                x0: {type: afxdp, device: veth0}
+                x1: {type: afxdp, device: eth1, queue: 3, ofport: 9}
+                """);
+        var ports = c.bridges().get("br0").ports();
+        assertEquals("afxdp", ports.get("x0").type());
+        assertEquals("veth0", ports.get("x0").device());
+        assertEquals(0, ports.get("x0").queue());
+        assertEquals(1, ports.get("x0").ofport());
+        assertEquals(3, ports.get("x1").queue());
+        assertEquals(9, ports.get("x1").ofport());
+    }
+
+    @Test
+    void badAfxdpPortsAreRejectedWithTheirKeyPath() {
+        assertTrue(error("x: {type: afxdp}").contains("bridges.br0.ports.x: missing \"device\""));
+        assertTrue(error("x: {type: afxdp, device: v, queues: 2}").contains("bridges.br0.ports.x: unknown key \"queues\" (allowed: type, device, queue, ofport)"));
+        assertTrue(error("x: {type: afpacket, device: v, queue: 2}").contains("unknown key \"queue\" (allowed: type, device, ofport)"), "queue is afxdp's only");
+        assertTrue(error("x: {type: afxdp, device: v, queue: -1}").contains("bridges.br0.ports.x.queue: -1 is outside 0..4095"));
+        assertTrue(error("x: {type: afxdp, device: v, queue: one}").contains("bridges.br0.ports.x.queue must be an integer"));
+        assertTrue(error("x: {type: afxdp, device: \"a b\"}").contains("bridges.br0.ports.x.device: \"a b\" is not a valid interface name"));
+        assertTrue(error("""
+                a: {type: afpacket, device: veth0}
+                b: {type: afxdp, device: veth0, queue: 1}
+                """).contains("bridges.br0.ports.b.device: interface veth0 is used by another port"));
     }
 }

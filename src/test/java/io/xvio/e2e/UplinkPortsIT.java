@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * xvio's uplinks to Linux networks, end to end: a QEMU guest on a vhost-user port and network namespaces this
- * test makes, joined through the real {@code bin/xvio} (NORMAL bridge) by {@code afpacket} ports on veths and a
- * {@code tap} port. Each test owns its namespaces and interfaces (random names, deleted afterwards); traffic
+ * test makes, joined through the real {@code bin/xvio} (NORMAL bridge) by {@code afpacket} or {@code afxdp} ports on
+ * veths and a {@code tap} port. Each test owns its namespaces and interfaces (random names, deleted afterwards); traffic
  * only flows between the guest and addresses inside those namespaces.
  */
 @Tag("e2e")
@@ -83,14 +85,28 @@ class UplinkPortsIT {
         return m.group(1);
     }
 
-    @Test
-    void aNamespaceBehindAnAfpacketVethPingsAndStreamsToAGuestBothWays(@TempDir Path dir) throws Exception {
+    /** The uplink's YAML for a port on device: afxdp ports bind queue 0 (a veth has one). */
+    static String uplink(String type, String device, int ofport) {
+        return "{type: " + type + ", device: " + device + (type.equals("afxdp") ? ", queue: 0" : "") + ", ofport: " + ofport + "}";
+    }
+
+    private static void assertNoXdpProgram(String ns, String dev) {
+        String l = NetLab.ok(ns == null ? new String[] {"ip", "-d", "link", "show", dev} : new String[] {"ip", "-n", ns, "-d", "link", "show", dev});
+        assertFalse(l.contains("xdp"), "an XDP program was left on " + dev + ":\n" + l);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"afpacket", "afxdp"})
+    void aNamespaceBehindAVethPingsAndStreamsToAGuestBothWays(String type, @TempDir Path dir) throws Exception {
         String ns = lab.netns();
         String a = lab.name("xva"), b = lab.name("xvb");
         lab.veth(a, b);
         lab.move(b, ns);
         // the namespace's TCP must not hand the veth 64 KB TSO/GSO frames: xvio's ports carry MTU-sized frames
         NetLab.ok("ip", "-n", ns, "link", "set", b, "gso_max_segs", "1");
+        // AF_XDP carries no checksum state, so the namespace computes its own checksums (AF_PACKET tells xvio
+        // which ones are partial, and xvio completes them: that stays covered by the afpacket case)
+        if (type.equals("afxdp")) lab.exec(ns, "ethtool", "-K", b, "tx", "off", "tso", "off", "gso", "off");
         lab.address(ns, b, "10.91.0.2/24");
         lab.up(null, a);
         String yaml = """
@@ -99,13 +115,14 @@ class UplinkPortsIT {
                   br0:
                     ports:
                       vh1: {type: vhostuser, path: %s/g1.sock, ofport: 1}
-                      up0: {type: afpacket, device: %s, ofport: 2}
-                """.formatted(dir, a);
+                      up0: %s
+                """.formatted(dir, uplink(type, a, 2));
         try (XvioDaemon xvio = XvioDaemon.start(dir, yaml);
              QemuGuest g = QemuGuest.builder(dir.resolve("g1.sock")).name("g").mac("52:54:00:00:91:01").ip("10.91.0.1/24")
                      .serve().workDir(dir.resolve("g")).start()) {
             String show = awaitStatus(xvio, "up0", "up", Duration.ofSeconds(10));
             assertTrue(show.contains("device: " + a) && show.contains("mtu: 1500") && show.contains("promiscuous: yes"), show);
+            if (type.equals("afxdp")) assertTrue(show.contains("queue: 0") && show.contains("xdp: native mode"), show);
             g.waitForReady(BOOT);
             int[] fromNs = nsPing(ns, "10.91.0.1", 20);
             QemuGuest.PingResult fromGuest = g.ping("10.91.0.2", 20, 0.2, Duration.ofSeconds(60));
@@ -154,6 +171,8 @@ class UplinkPortsIT {
             assertEquals(sha256(down), guestHash(sum.output()), "namespace -> guest stream intact");
             // the namespace's TCP left checksums to "hardware": xvio completed them, the guest accepted every segment
             assertEquals(0, xvio.counter("up0", "rx_dropped(frame too big)"), xvio.call("stats"));
+            assertEquals(0, xvio.stop(), xvio.log());
+            assertNoXdpProgram(null, a);
         }
     }
 
@@ -181,6 +200,39 @@ class UplinkPortsIT {
             return new NetLab.Result(-1, "timed out");
         }
         return new NetLab.Result(p.exitValue(), new String(out));
+    }
+
+    @Test
+    void anAfxdpPortAddedAndDeletedThroughTheCliLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        String a = lab.name("xva"), b = lab.name("xvb");
+        lab.veth(a, b);
+        lab.up(null, a);
+        lab.up(null, b);
+        String yaml = """
+                pmd-idle: adaptive
+                bridges:
+                  br0:
+                    ports:
+                      vh1: {type: vhostuser, path: %s/g1.sock, ofport: 1}
+                """.formatted(dir);
+        try (XvioDaemon xvio = XvioDaemon.start(dir, yaml)) {
+            RuntimeFlowsIT.Cli bad = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x0", "type=afxdp", "device=" + a, "queue=first");
+            assertNotEquals(0, bad.rc(), bad.out());
+            assertTrue(bad.out().contains("x0.queue must be an integer"), bad.out());
+            RuntimeFlowsIT.Cli typo = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x0", "type=afxdp", "device=" + a, "queues=1");
+            assertTrue(typo.out().contains("unknown key \"queues\" (allowed: type, device, queue, ofport)"), typo.out());
+            RuntimeFlowsIT.Cli add = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x0", "type=afxdp", "device=" + a, "queue=0");
+            assertEquals(0, add.rc(), add.out() + xvio.log());
+            String show = awaitStatus(xvio, "x0", "up", Duration.ofSeconds(5));
+            assertTrue(show.contains("port 2: x0 type=afxdp") && show.contains("queue: 0"), show);
+            assertTrue(NetLab.ok("ip", "-d", "link", "show", a).contains("xdp"), "program attached");
+            RuntimeFlowsIT.Cli twice = RuntimeFlowsIT.cli(xvio, "add-port", "br0", "x1", "type=afpacket", "device=" + a);
+            assertTrue(twice.out().contains("interface " + a + " is used by port x0"), twice.out());
+            RuntimeFlowsIT.Cli del = RuntimeFlowsIT.cli(xvio, "del-port", "br0", "x0");
+            assertEquals(0, del.rc(), del.out());
+            assertNoXdpProgram(null, a);
+            assertFalse(NetLab.ok("ip", "-d", "link", "show", a).contains("promiscuity 1"), "promiscuous mode left with the port");
+        }
     }
 
     @Test
@@ -218,8 +270,9 @@ class UplinkPortsIT {
         }
     }
 
-    @Test
-    void aMissingOrFailingInterfaceIsDownWhileTheOtherPortsForwardAndRecoversWithoutARestart(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"afpacket", "afxdp"})
+    void aMissingOrFailingInterfaceIsDownWhileTheOtherPortsForwardAndRecoversWithoutARestart(String type, @TempDir Path dir) throws Exception {
         String ns1 = lab.netns(), ns2 = lab.netns();
         String a1 = lab.name("xva"), b1 = lab.name("xvb"), a2 = lab.name("xva"), b2 = lab.name("xvb");
         lab.veth(a1, b1);
@@ -232,9 +285,9 @@ class UplinkPortsIT {
                   br0:
                     ports:
                       vh1: {type: vhostuser, path: %s/g1.sock, ofport: 1}
-                      up1: {type: afpacket, device: %s, ofport: 2}
-                      up2: {type: afpacket, device: %s, ofport: 3}
-                """.formatted(dir, a1, a2);
+                      up1: %s
+                      up2: %s
+                """.formatted(dir, uplink(type, a1, 2), uplink(type, a2, 3));
         try (XvioDaemon xvio = XvioDaemon.start(dir, yaml);
              QemuGuest g = QemuGuest.builder(dir.resolve("g1.sock")).name("g").mac("52:54:00:00:93:01").ip("10.93.0.1/24")
                      .serve().workDir(dir.resolve("g")).start()) {
@@ -289,6 +342,10 @@ class UplinkPortsIT {
             assertEquals(0, r5.lost(), () -> r5 + "\n" + statsOf(xvio) + xvio.log());
             assertTrue(xvio.call("show").contains("attached: 3 time(s)"), xvio.call("show"));
             assertEquals("pong", xvio.call("ping"), "one daemon all along");
+            // killed outright, xvio leaves no XDP program behind: the BPF links die with its file descriptors
+            xvio.kill();
+            assertNoXdpProgram(null, a1);
+            assertNoXdpProgram(null, a2);
         }
     }
 }

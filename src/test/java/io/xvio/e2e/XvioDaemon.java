@@ -115,6 +115,12 @@ public final class XvioDaemon implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** SIGKILL by pid, as a crash would end it; returns once it is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() {
         try {

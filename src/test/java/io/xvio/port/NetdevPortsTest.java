@@ -64,7 +64,7 @@ class NetdevPortsTest {
         }
     }
 
-    private static void writeFrame(MemorySegment s, long off, int seq, int len) {
+    static void writeFrame(MemorySegment s, long off, int seq, int len) {
         for (int i = 0; i < 6; i++) {
             s.set(JAVA_BYTE, off + i, (byte) (i == 0 ? 0x02 : 0xaa));   // unicast to nobody's MAC
             s.set(JAVA_BYTE, off + 6 + i, (byte) (i == 0 ? 0x02 : 0x11));
@@ -74,7 +74,7 @@ class NetdevPortsTest {
         for (int i = 18; i < len; i++) s.set(JAVA_BYTE, off + i, (byte) i);
     }
 
-    private static int seqIfTest(MemorySegment s, long off) {
+    static int seqIfTest(MemorySegment s, long off) {
         if ((s.get(BE_SHORT, off + 12) & 0xffff) != TYPE) return -1;
         return s.get(BE_INT, off + 14);
     }
