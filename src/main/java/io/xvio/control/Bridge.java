@@ -75,16 +75,25 @@ final class Bridge {
         return n;
     }
 
-    synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text) {
-        int n = 0;
+    /**
+     * Gives the selected flows new actions; they keep their counters, age, cookie and timeouts (as ovs-ofctl
+     * mod-flows) unless resetCounts. Returns how many flows changed.
+     */
+    synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        List<Flow[]> replaced = new ArrayList<>();   // {old, new}
         for (int i = 0; i < flows.size(); i++) {
-            if (selected.test(flows.get(i))) {
-                flows.set(i, flows.get(i).withActions(actions, text));
-                n++;
+            Flow old = flows.get(i);
+            if (selected.test(old)) {
+                Flow m = old.modified(actions, text, resetCounts);
+                flows.set(i, m);
+                replaced.add(new Flow[] {old, m});
             }
         }
-        if (n > 0) publish();
-        return n;
+        if (replaced.isEmpty()) return 0;
+        publish();
+        // no thread hits the old flows any more: their last hits since the copy count for the new ones
+        for (Flow[] r : replaced) r[1].keepLastHitOf(r[0]);
+        return replaced.size();
     }
 
     /** Removes flows whose idle or hard timeout passed; returns how many. */

@@ -327,9 +327,13 @@ public final class Daemon implements AutoCloseable {
             sb.append(String.format("  busy ns per packet: %.1f%n", pk == 0 ? 0.0 : (double) busyNs / pk));
             sb.append(String.format("  loops: %d busy, %d idle%n", st[2], st[3]));
             for (Bridge br : bridges.values()) {
-                long[] c = br.datapath.cacheStats(t.id());
-                if (c[0] + c[1] > 0)
-                    sb.append(String.format("  %s megaflow cache: hits=%d misses=%d uncacheable=%d masks=%d%n", br.name, c[0], c[1], c[2], c[3]));
+                io.xvio.datapath.MegaflowStats c = br.datapath.cacheStats(t.id());
+                if (c.hits() + c.misses() > 0) {
+                    sb.append(String.format("  %s megaflow cache: hits=%d misses=%d uncacheable=%d masks=%d entries=%d%n", br.name,
+                            c.hits(), c.misses(), c.uncacheable(), c.masks(), c.entries()));
+                    sb.append(String.format("  %s revalidation: table versions=%d entries evicted=%d kept=%d full flushes=%d%n", br.name,
+                            c.revalidations(), c.evicted(), c.kept(), c.flushes()));
+                }
             }
             sb.append("  queues:");
             for (RxQueue q : t.queues()) sb.append(' ').append(q);

@@ -61,7 +61,7 @@ final class FlowCommands {
         return "";
     }
 
-    /** mod-flows BR [--strict] FLOW: the selected flows get FLOW's actions. */
+    /** mod-flows BR [--strict] FLOW: the selected flows get FLOW's actions, keeping their counters unless reset_counts. */
     String modFlows(List<String> args) {
         Bridge br = bridge(args, 1);
         boolean strict = args.contains("--strict");
@@ -69,7 +69,7 @@ final class FlowCommands {
         if (text == null) throw new ControlException("mod-flows needs a flow with actions");
         FlowSpec spec = parseSpec(text, strict);
         if (!spec.hasActions()) throw new ControlException("mod-flows needs \"actions=\" in \"" + text + "\"");
-        int n = br.modFlows(spec::selects, spec.actions(), text);
+        int n = br.modFlows(spec::selects, spec.actions(), text, spec.resetCounts());
         LOG.info("bridge " + br.name + ": modified " + n + " flow(s)");
         return "";
     }

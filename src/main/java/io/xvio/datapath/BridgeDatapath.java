@@ -21,13 +21,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 public final class BridgeDatapath {
     public static final int MAX_RESUBMIT_DEPTH = 64;
 
-    /** What poll-mode threads read: replaced whole on every change. */
+    /** What poll-mode threads read: replaced whole on every change, with what changed since earlier versions. */
     private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
-                          Flow normalOnly) {}
+                          Flow normalOnly, ChangeLog changes) {}
 
     private final String name;
     private final MacTable macs;
-    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null);
+    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null,
+            ChangeLog.INITIAL);
     private long droppedNoMatch, droppedLoop, droppedTtl, droppedVlan, droppedCopies;
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
@@ -49,14 +50,20 @@ public final class BridgeDatapath {
     /** Turns the megaflow cache off (for comparing against the plain table walk) or on. */
     public void setCacheEnabled(boolean on) { cacheEnabled = on; }
 
-    /** Megaflow cache statistics of one PMD thread: hits, misses, uncacheable translations, masks. */
-    public long[] cacheStats(int thread) {
+    /** Megaflow cache statistics of one PMD thread (racy reads of its counters). */
+    public MegaflowStats cacheStats(int thread) {
         MegaflowCache c = thread < MAX_THREADS ? caches[thread] : null;
-        return c == null ? new long[4] : new long[] {c.hits, c.misses, c.uncacheable, c.masks()};
+        return c == null ? new MegaflowStats(0, 0, 0, 0, 0, 0, 0, 0, 0)
+                : new MegaflowStats(c.hits, c.misses, c.uncacheable, c.masks(), c.entries(), c.revalidations, c.evicted, c.kept, c.flushes);
     }
 
-    /** Installs ports (ofports[i] is index i's OpenFlow number, vlans[i] its VLAN mode) and flows together. */
+    /**
+     * Installs ports (ofports[i] is index i's OpenFlow number, vlans[i] its VLAN mode) and flows together. Flows
+     * are told apart by identity: one not in the previous table set is added, one missing from it removed (a
+     * mod-flows copy is both); caches evict what those can affect, and empty themselves if a port changed.
+     */
     public synchronized void install(int[] ofports, PortVlan[] vlans, List<Flow> flows) {
+        Tables old = tables;
         int max = 0;
         for (int p : ofports) max = Math.max(max, p);
         int[] byOf = new int[max + 1];
@@ -79,7 +86,20 @@ public final class BridgeDatapath {
             for (int w = 0; w < FlowKey.WORDS; w++) wild &= f.match.isWild(w);
             if (wild && f.table == 0 && f.actions.equals(List.of(new Action.Normal()))) normalOnly = f;
         }
-        tables = new Tables(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), normalOnly);
+        boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
+        tables = new Tables(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), normalOnly,
+                old.changes().next(changedFlows(old.flows(), flows), portsChanged));
+    }
+
+    /** Flows in one list but not the other, by identity. */
+    private static List<Flow> changedFlows(List<Flow> before, List<Flow> after) {
+        Set<Flow> was = Collections.newSetFromMap(new IdentityHashMap<>()), is = Collections.newSetFromMap(new IdentityHashMap<>());
+        was.addAll(before);
+        is.addAll(after);
+        List<Flow> changed = new ArrayList<>();
+        for (Flow f : before) if (!is.contains(f)) changed.add(f);
+        for (Flow f : after) if (!was.contains(f)) changed.add(f);
+        return changed;
     }
 
     public void install(int[] ofports, List<Flow> flows) {
@@ -130,7 +150,7 @@ public final class BridgeDatapath {
             c = caches[thread] = new MegaflowCache();
             recorders[thread] = new MegaflowCache.Recorder();
         }
-        c.validate(t);
+        c.validate(t.changes());           // a new table version: evict what its changes can affect
         // a translation that depends on the input port alone and reads no header applies to the whole burst
         // without looking at the packets (the two in_port flows of a cross-connect, say)
         MegaflowCache.Entry whole = c.portOnly(inOf);
@@ -266,18 +286,17 @@ public final class BridgeDatapath {
                         boolean laterMods, MegaflowCache.Recorder rec) {
         if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) {
             droppedNoMatch++;
-            if (rec != null) rec.add(MegaflowCache.OP_NO_MATCH, 0, 0, 0, 0, null);
+            if (rec != null) rec.lookup(table, null);       // a flow added to this table later changes the outcome
             return true;
         }
         FlowKey k = b.keys[i];
         Flow f = rec == null ? t.byTable()[table].lookup(k.w) : t.byTable()[table].lookup(k.w, rec.wc);
+        if (rec != null) rec.lookup(table, f);
         if (f == null) {
             droppedNoMatch++;
-            if (rec != null) rec.add(MegaflowCache.OP_NO_MATCH, 0, 0, 0, 0, null);
             return true;
         }
         f.hit(thread, b.len[i], now);
-        if (rec != null) rec.add(MegaflowCache.OP_HIT, 0, 0, 0, 0, f);
         List<Action> acts = f.actions;
         for (int a = 0, n = acts.size(); a < n; a++) {
             Action act = acts.get(a);
@@ -316,11 +335,15 @@ public final class BridgeDatapath {
                 }
                 case Action.PushVlan pv -> {
                     push(b, i, pv.ethertype());
-                    if (rec != null) rec.add(MegaflowCache.OP_PUSH, pv.ethertype(), 0, 0, 0, null);
+                    if (rec != null) {
+                        rec.rewrote(FlowKey.VLAN_TCI);
+                        rec.add(MegaflowCache.OP_PUSH, pv.ethertype(), 0, 0, 0, null);
+                    }
                 }
                 case Action.StripVlan sv -> {
                     if (rec != null) {
                         rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
+                        rec.rewrote(FlowKey.VLAN_TCI);
                         rec.add(MegaflowCache.OP_STRIP, 0, 0, 0, 0, null);
                     }
                     strip(b, i);
@@ -330,6 +353,7 @@ public final class BridgeDatapath {
                         rec.unwildcard(FlowKey.DL_TYPE, 0xffff);
                         rec.unwildcard(FlowKey.NW_TTL, 0xff);
                         rec.unwildcard(FlowKey.NW_FRAG, 7);
+                        rec.rewrote(FlowKey.NW_TTL);
                     }
                     if (k.l3 < 0 || (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6)) break;
                     if (k.w[FlowKey.NW_TTL] <= 1) {
@@ -353,14 +377,20 @@ public final class BridgeDatapath {
                 }
                 case Action.Resubmit r -> {
                     long saved = k.w[FlowKey.IN_PORT];
-                    if (r.port() >= 0) k.w[FlowKey.IN_PORT] = r.port();
+                    if (r.port() >= 0) {
+                        k.w[FlowKey.IN_PORT] = r.port();
+                        if (rec != null) rec.rewrote(FlowKey.IN_PORT);
+                    }
                     boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, b, i, out, thread, now, depth + 1,
                             laterMods || modifiesAfter(acts, a), rec);
                     k.w[FlowKey.IN_PORT] = saved;
                     if (!alive) return false;
                 }
                 case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1, laterMods, rec); }
-                case Action.WriteMetadata wm -> k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
+                case Action.WriteMetadata wm -> {
+                    k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
+                    if (rec != null) rec.rewrote(FlowKey.METADATA);
+                }
             }
         }
         return true;
@@ -374,6 +404,7 @@ public final class BridgeDatapath {
         rec.unwildcard(FlowKey.NW_PROTO, 0xff);
         rec.unwildcard(FlowKey.NW_FRAG, 7);
         rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
+        for (int w = 0; w < f.words(); w++) rec.rewrote(f.word + w);
         rec.add(MegaflowCache.OP_SET, value, mask, valueLo, maskLo, f);
     }
 

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One OpenFlow flow: where it lives (table, priority), what it matches, what it does, its cookie and
  * timeouts, and its counters. Flows are immutable but for counters and the last-hit time, which the
- * poll-mode threads update (racy reads are fine for dump-flows).
+ * poll-mode threads update (racy reads are fine for dump-flows). mod-flows replaces a flow by a
+ * {@link #modified} copy that shares its counters, so they count on across the change.
  */
 public final class Flow {
     public static final int DEFAULT_PRIORITY = 32768;
@@ -23,17 +24,20 @@ public final class Flow {
     private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
     final long createdNanos;
     volatile long lastHitNanos;
-    final long[] packets = new long[65 * 8];     // one row per PMD thread, 64 bytes apart
-    final long[] bytes = new long[65 * 8];
+    final long[] packets;     // one row per PMD thread, 64 bytes apart
+    final long[] bytes;
 
     public Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
                 int hardTimeout, String text) {
-        this(table, priority, cookie, match, actions, idleTimeout, hardTimeout, text, SEQ.incrementAndGet());
+        this(table, priority, cookie, match, actions, idleTimeout, hardTimeout, text, SEQ.incrementAndGet(),
+                newCounters(), newCounters(), System.nanoTime());
     }
 
     private Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
-                 int hardTimeout, String text, long seq) {
+                 int hardTimeout, String text, long seq, long[] packets, long[] bytes, long createdNanos) {
         this.seq = seq;
+        this.packets = packets;
+        this.bytes = bytes;
         this.table = table;
         this.priority = priority;
         this.cookie = cookie;
@@ -42,9 +46,11 @@ public final class Flow {
         this.idleTimeout = idleTimeout;
         this.hardTimeout = hardTimeout;
         this.text = text;
-        this.createdNanos = System.nanoTime();
+        this.createdNanos = createdNanos;
         this.lastHitNanos = createdNanos;
     }
+
+    private static long[] newCounters() { return new long[65 * 8]; }
 
     /** Counts packets hits totalling bytes by PMD thread t (single writer per row). */
     public void hit(int t, int hits, long totalBytes, long now) {
@@ -72,9 +78,22 @@ public final class Flow {
     public long createdNanos() { return createdNanos; }
     public long lastHitNanos() { return lastHitNanos; }
 
-    /** A copy with new actions (mod-flows keeps counters in OVS; here they restart: documented). */
-    public Flow withActions(List<Action> a, String newText) {
-        return new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq);
+    /**
+     * This flow with new actions, as mod-flows makes it (ovs-ofctl(8)): table, priority, match, cookie, timeouts,
+     * age and creation order stay; the packet and byte counters are shared with this flow, so hits that still
+     * land on this one while poll-mode threads switch over are counted too. resetCounts (mod-flows'
+     * reset_counts flag) starts the counters from zero instead.
+     */
+    public Flow modified(List<Action> a, String newText, boolean resetCounts) {
+        Flow m = new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq,
+                resetCounts ? newCounters() : packets, resetCounts ? newCounters() : bytes, createdNanos);
+        m.lastHitNanos = lastHitNanos;
+        return m;
+    }
+
+    /** Takes over a later last-hit time of the flow this one replaced (hits it took until no thread used it). */
+    public void keepLastHitOf(Flow replaced) {
+        if (replaced.lastHitNanos - lastHitNanos > 0) lastHitNanos = replaced.lastHitNanos;
     }
 
     public boolean expired(long now) {

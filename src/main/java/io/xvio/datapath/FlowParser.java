@@ -175,16 +175,17 @@ public final class FlowParser {
     /**
      * Parses a flow selection for del-flows, mod-flows or dump-flows: a match with optional {@code table=},
      * {@code priority=} (what --strict compares; 32768 by default), {@code cookie=V/M} ({@code cookie=V}: all
-     * bits), {@code out_port=} and, for mod-flows, {@code actions=}. Timeouts are accepted and ignored, so a
-     * dump-flows line can be fed back in.
+     * bits), {@code out_port=} and, for mod-flows, {@code actions=} and the flag {@code reset_counts}. Timeouts
+     * are accepted and ignored, so a dump-flows line can be fed back in.
      */
     public static FlowSpec parseSpec(String text, boolean strict) {
         Parsed p = new Parser(text, true, strict).run();
-        return new FlowSpec(p.table, p.priority, p.cookie, p.cookieMask, p.match, p.outPort, strict, p.actions, p.text.strip());
+        return new FlowSpec(p.table, p.priority, p.cookie, p.cookieMask, p.match, p.outPort, strict, p.actions, p.text.strip(),
+                p.resetCounts);
     }
 
     private record Parsed(String text, int table, int priority, long cookie, long cookieMask, Match match,
-                          List<Action> actions, int idle, int hard, int outPort) {}
+                          List<Action> actions, int idle, int hard, int outPort, boolean resetCounts) {}
 
     // ------------------------------------------------------------------------------------------ the parser
 
@@ -201,6 +202,7 @@ public final class FlowParser {
         final Set<String> attrs = new HashSet<>();
         int table = -1, priority = Flow.DEFAULT_PRIORITY, idle, hard, outPort = -1;
         long cookie, cookieMask;
+        boolean resetCounts;
 
         Parser(String text, boolean spec, boolean strict) {
             this.text = text == null ? "" : text;
@@ -226,7 +228,7 @@ public final class FlowParser {
             Match m = new Match();
             for (int w = 0; w < FlowKey.WORDS; w++) if (mask[w] != 0) m.setWord(w, value[w], mask[w]);
             List<Action> actions = actTok < 0 ? null : actions(actVal);
-            return new Parsed(text, table, priority, cookie, cookieMask, m, actions, idle, hard, outPort);
+            return new Parsed(text, table, priority, cookie, cookieMask, m, actions, idle, hard, outPort, resetCounts);
         }
 
         // -------------------------------------------------------------------------------------- match
@@ -246,6 +248,11 @@ public final class FlowParser {
                 if (key.isEmpty()) throw err(s, "missing field name before \"" + tok + "\"");
                 String k = lower(key);
                 if (IGNORED.contains(k)) continue;
+                if (k.equals("reset_counts") && val == null) {
+                    if (!spec) throw err(s, "\"reset_counts\" is for mod-flows (a flow that add-flow replaces always starts from zero)");
+                    resetCounts = true;
+                    continue;
+                }
                 if (k.equals("actions") || k.equals("action")) throw err(s, "\"" + tok + "\": write \"actions=\" followed by the actions");
                 int[] sh = SHORTHANDS.get(k);
                 if (sh != null) {

@@ -23,9 +23,10 @@ import java.util.List;
  * @param strict     strict (--strict) or non-strict selection
  * @param actions    the actions given after {@code actions=} (mod-flows), or null when there were none
  * @param text       the spec as written
+ * @param resetCounts mod-flows' {@code reset_counts} flag: modified flows start their counters from zero
  */
 public record FlowSpec(int table, int priority, long cookie, long cookieMask, Match match, int outPort, boolean strict,
-                       List<Action> actions, String text) {
+                       List<Action> actions, String text, boolean resetCounts) {
     public static final int ALL_TABLES = -1;
 
     public FlowSpec {

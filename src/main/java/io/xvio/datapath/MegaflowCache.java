@@ -7,12 +7,17 @@ import io.xvio.packet.FlowKey;
  * {@code value} under {@code mask} takes the same path through the flow tables, so replaying the recorded
  * operations (rewrites, outputs, flow counter hits) is the same as walking the tables again. The mask is the
  * union of the subtable masks the lookups probed plus the fields the actions read (e.g. nw_ttl for dec_ttl), as
- * in OVS's megaflows. Entries belong to one published table set: any flow or port change replaces the table set
- * and empties the cache on the next packet, so a cached decision is never stale. Translations through NORMAL
- * depend on the MAC table and are not cached. Lookups allocate nothing; misses allocate their new entry.
+ * in OVS's megaflows. Entries are valid for one table version; when a thread meets a newer one, {@link #validate}
+ * evicts the entries the flows changed since can affect (see {@link Revalidation}) or, when the change log does
+ * not reach back to the cache's version, empties the cache, so a cached decision is never stale. Translations
+ * through NORMAL depend on the MAC table and are not cached. Lookups allocate nothing; misses allocate their
+ * new entry, revalidation its scratch space.
  */
 final class MegaflowCache {
     static final int MAX_MASKS = 32, SLOTS = 4096, MAX_OPS = 48;
+    /** Most entry-against-change checks one revalidation makes (a few ms); beyond that, emptying is cheaper. */
+    static final long MAX_CHECKS = 1 << 18;
+    /** OP_HIT and OP_NO_MATCH are table lookups: a = the table, b = the key words rewritten before it (bit per word). */
     static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
             OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11;
 
@@ -73,6 +78,30 @@ final class MegaflowCache {
             return h | 1;
         }
 
+        /**
+         * Puts the entries left after evictions (slots nulled) back where probing finds them: a removed entry may
+         * have been the link between another entry and its home slot.
+         */
+        void rehash() {
+            int n = 0;
+            for (Entry e : entries) if (e != null) n++;
+            if (n == count) return;                          // nothing evicted
+            Entry[] left = new Entry[n];
+            n = 0;
+            for (Entry e : entries) if (e != null) left[n++] = e;
+            java.util.Arrays.fill(hashes, 0);
+            java.util.Arrays.fill(entries, null);
+            for (Entry e : left) put(hash(e.value), e);
+            count = n;
+        }
+
+        void put(long h, Entry e) {
+            int s = (int) h & (SLOTS - 1);
+            while (hashes[s] != 0) s = (s + 1) & (SLOTS - 1);
+            hashes[s] = h;
+            entries[s] = e;
+        }
+
         /** This group's entry for key k, or null. */
         Entry find(long[] k) {
             long h = hash(k);
@@ -94,15 +123,50 @@ final class MegaflowCache {
 
     private final Group[] groups = new Group[MAX_MASKS];
     private int ngroups;
-    private Object generation;
+    /** The table version the entries are valid for; -1: none yet. */
+    private long version = -1;
     long hits, misses, uncacheable;
+    /** Table versions met, entries evicted and kept by them, and times the whole cache was emptied for one. */
+    long revalidations, evicted, kept, flushes;
 
-    /** Empties the cache if it was filled for another table set. */
-    void validate(Object tables) {
-        if (generation == tables) return;
-        generation = tables;
+    /** Brings the cache to the table version log belongs to, if it is not there yet. */
+    void validate(ChangeLog log) {
+        if (log.version != version) revalidate(log);
+    }
+
+    private void revalidate(ChangeLog log) {
+        revalidations++;
+        int first = log.firstAfter(version);
+        if (!log.covers(version) || (long) entries() * (log.flows.length - first) > MAX_CHECKS) {
+            if (ngroups > 0) flushes++;
+            for (int g = 0; g < ngroups; g++) evicted += groups[g].count;
+            clear();
+        } else {
+            int live = 0;
+            for (int g = 0; g < ngroups; g++) {
+                Group gr = groups[g];
+                int before = gr.count;
+                Revalidation.evict(gr.mask, gr.words, gr.entries, log.flows, first);
+                gr.rehash();
+                evicted += before - gr.count;
+                kept += gr.count;
+                if (gr.count > 0) groups[live++] = gr;       // drop emptied shapes, keeping the others' order
+            }
+            for (int g = live; g < ngroups; g++) groups[g] = null;
+            ngroups = live;
+        }
+        version = log.version;
+    }
+
+    private void clear() {
         for (int i = 0; i < ngroups; i++) groups[i] = null;
         ngroups = 0;
+    }
+
+    int entries() {
+        int n = 0;
+        for (int g = 0; g < ngroups; g++) n += groups[g].count;
+        return n;
     }
 
     Entry lookup(long[] k) {
@@ -118,10 +182,7 @@ final class MegaflowCache {
         Group gr = null;
         for (int g = 0; g < ngroups; g++) if (java.util.Arrays.equals(groups[g].mask, r.wc)) { gr = groups[g]; break; }
         if (gr == null) {
-            if (ngroups == MAX_MASKS) {         // too many shapes: start over rather than slow every lookup down
-                for (int i = 0; i < ngroups; i++) groups[i] = null;
-                ngroups = 0;
-            }
+            if (ngroups == MAX_MASKS) clear();  // too many shapes: start over rather than slow every lookup down
             gr = new Group(r.wc);
             groups[ngroups++] = gr;
         }
@@ -145,11 +206,7 @@ final class MegaflowCache {
             free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP;
         }
         e.headerFree = free;
-        long h = gr.hash(k);
-        int s = (int) h & (SLOTS - 1);
-        while (gr.hashes[s] != 0) s = (s + 1) & (SLOTS - 1);
-        gr.hashes[s] = h;
-        gr.entries[s] = e;
+        gr.put(gr.hash(k), e);
         gr.count++;
     }
 
@@ -177,6 +234,8 @@ final class MegaflowCache {
         final long[] original = new long[FlowKey.WORDS];
         int n;
         boolean uncacheable;
+        /** Key words an action has rewritten so far (bit w: word w): a later lookup sees them changed. */
+        long rewritten;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
@@ -186,7 +245,15 @@ final class MegaflowCache {
             System.arraycopy(key, 0, original, 0, FlowKey.WORDS);
             n = 0;
             uncacheable = false;
+            rewritten = 0;
         }
+
+        /** Records a lookup in table that found flow f (null: no match). */
+        void lookup(int table, Flow f) {
+            add(f == null ? OP_NO_MATCH : OP_HIT, table, rewritten, 0, 0, f);
+        }
+
+        void rewrote(int word) { rewritten |= 1L << word; }
 
         void add(int o, long x, long y, long z, long t, Object r) {
             if (n == MAX_OPS) { uncacheable = true; return; }

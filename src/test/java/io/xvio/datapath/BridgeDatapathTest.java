@@ -80,10 +80,84 @@ class BridgeDatapathTest {
         }
         assertEquals(60, dp.flows().getFirst().packetCount());
         assertEquals(60 * 64, dp.flows().getFirst().byteCount());
-        assertArrayEquals(new long[] {59, 1, 0, 1}, dp.cacheStats(0), "one miss (the first packet), then hits");
+        assertEquals(new MegaflowStats(59, 1, 0, 1, 1, 1, 0, 0, 0), dp.cacheStats(0), "one miss (the first packet), then hits");
         // a translation that rewrites headers (dec_ttl) is replayed packet by packet: non-IP frames pass untouched
         assertEquals(List.of(0), send(dp, 1, A, B));
         assertEquals(1, dp.flows().get(1).packetCount());
+    }
+
+    /**
+     * A flow change evicts only the cached entries whose packets it can concern: the others keep hitting (the
+     * miss counter shows they were not learned again), also across two versions the thread did not see.
+     */
+    @Test
+    void aFlowChangeKeepsTheEntriesItCannotConcern() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        int[] ports = {1, 2, 3};
+        List<Flow> flows = new ArrayList<>(List.of(FlowParser.parse("in_port=1,actions=output:2"), FlowParser.parse("in_port=2,actions=output:1")));
+        dp.install(ports, flows);
+        assertEquals(List.of(1), send(dp, 0, B, A));
+        assertEquals(List.of(0), send(dp, 1, A, B));
+        flows.add(FlowParser.parse("in_port=3,actions=drop"));
+        dp.install(ports, flows);
+        flows.add(FlowParser.parse("priority=5,in_port=3,tcp,actions=drop"));
+        dp.install(ports, flows);
+        assertEquals(List.of(1), send(dp, 0, B, A));
+        assertEquals(List.of(0), send(dp, 1, A, B));
+        MegaflowStats s = dp.cacheStats(0);
+        assertEquals(2, s.misses(), "not learned again: " + s);
+        assertEquals(2, s.hits(), s.toString());
+        assertEquals(2, s.kept(), s.toString());
+        assertEquals(0, s.evicted(), s.toString());
+
+        // mod-flows on the in_port=2 flow: its entry goes, the in_port=1 entry stays
+        flows.set(1, flows.get(1).modified(FlowParser.parse("actions=output:3").actions, "in_port=2,actions=output:3", false));
+        dp.install(ports, flows);
+        assertEquals(List.of(2), send(dp, 1, A, B), "the new actions, at once");
+        assertEquals(List.of(1), send(dp, 0, B, A));
+        s = dp.cacheStats(0);
+        assertEquals(3, s.misses(), s.toString());
+        assertEquals(1, s.evicted(), s.toString());
+        assertEquals(3, flows.get(1).packetCount(), "mod-flows kept the count");
+    }
+
+    /**
+     * A lookup after a rewrite sees the key as rewritten: here reg0=5 in table 1 for a packet whose own reg0 is 0.
+     * A new table-1 flow on reg0=5 must evict the entry even though the packet's original reg0 differs.
+     */
+    @Test
+    void aChangeAfterARewriteInAnEarlierTableEvictsTheEntry() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        int[] ports = {1, 2, 3};
+        List<Flow> flows = new ArrayList<>(List.of(
+                FlowParser.parse("in_port=1,actions=load:5->NXM_NX_REG0[],resubmit(,1)"),
+                FlowParser.parse("table=1,priority=10,reg0=0,actions=output:3"),
+                FlowParser.parse("table=1,priority=10,reg0=5,actions=output:2")));
+        dp.install(ports, flows);
+        assertEquals(List.of(1), send(dp, 0, B, A));
+        assertEquals(List.of(1), send(dp, 0, B, A));
+        flows.add(FlowParser.parse("table=1,priority=100,reg0=5,actions=output:3"));
+        dp.install(ports, flows);
+        assertEquals(List.of(2), send(dp, 0, B, A), "the new table-1 flow decides");
+        assertEquals(1, dp.cacheStats(0).evicted());
+    }
+
+    /** A port change, or more changed flows than the change log holds, empties the cache (nothing stale either way). */
+    @Test
+    void portChangesAndLargeChangesEmptyTheCache() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        List<Flow> flows = new ArrayList<>(List.of(FlowParser.parse("in_port=1,actions=output:2")));
+        dp.install(new int[] {1, 2}, flows);
+        assertEquals(List.of(1), send(dp, 0, B, A));
+        dp.install(new int[] {2, 1}, flows);                      // the same ofports, other indices
+        assertEquals(List.of(0), send(dp, 1, B, A));
+        assertEquals(1, dp.cacheStats(0).flushes());
+        for (int i = 0; i <= ChangeLog.MAX_FLOWS; i++) flows.add(FlowParser.parse("priority=1,in_port=" + (100 + i) + ",actions=drop"));
+        dp.install(new int[] {2, 1}, flows);
+        assertEquals(List.of(0), send(dp, 1, B, A));
+        MegaflowStats s = dp.cacheStats(0);
+        assertEquals(2, s.flushes(), s.toString());
+        assertEquals(3, s.misses(), s.toString());
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.xvio.datapath;
 
 import io.xvio.packet.PacketBatch;
 import net.jqwik.api.*;
+import net.jqwik.api.statistics.Statistics;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -12,34 +13,68 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The fast path must decide exactly what the plain table walk decides: random flow tables (several tables,
- * resubmits, rewrites, dec_ttl, VLAN push/pop) and random packets go through two datapaths, one with the
- * megaflow cache and one without; every output port must get the same bytes, and flow counters and drop
- * counters must agree, before and after random flow additions and deletions.
+ * resubmits, rewrites and register/metadata loads before a later lookup, dec_ttl, VLAN push/pop) and random
+ * packets go through two datapaths, one with the megaflow cache and one without; every output port must get the
+ * same bytes, and flow counters and drop counters must agree, before and after each of a random sequence of flow
+ * additions, deletions, modifications (mod-flows copies, counters kept) and port changes. The same packets are
+ * sent again after each change, so entries learned under the old tables meet the new ones; some changes follow
+ * one another without traffic, so a cache also has to catch up over several versions.
  */
 class MegaflowCacheProperties {
     static final String[] MATCHES = {
         "", "in_port=1", "in_port=2", "ip", "arp", "tcp", "udp", "ip,nw_src=10.0.0.1", "ip,nw_src=10.0.0.0/24",
         "tcp,tp_dst=80", "udp,tp_src=53", "ip,nw_ttl=1", "dl_vlan=10", "dl_vlan=0xffff", "ip,nw_dst=10.0.1.2",
-        "reg0=5", "tcp,nw_src=10.0.0.2,tp_dst=22"};
+        "reg0=5", "tcp,nw_src=10.0.0.2,tp_dst=22", "ip,nw_src=192.168.0.9", "tcp,tp_dst=8080", "metadata=0x1",
+        "ip,nw_ttl=63"};
+    /** Matches on what table 0's rewrites leave (a lookup after a rewrite sees these), favoured in table 1. */
+    static final String[] AFTER_REWRITES = {
+        "reg0=5", "reg0=0", "ip,nw_ttl=63", "ip,nw_src=192.168.0.9", "tcp,tp_dst=8080", "dl_vlan=10", "metadata=0x1",
+        "in_port=2", "ip,nw_tos=16"};
     static final String[] ACTIONS = {
         "output:1", "output:2", "output:3", "in_port", "drop", "dec_ttl", "mod_nw_src:192.168.0.9", "mod_tp_dst:8080",
         "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "mod_nw_tos:16",
         "flood", "push_vlan:0x8100"};
+    /** How a table-0 flow continues into table 1: not at all, resubmit (as is or from in_port 2), goto_table. */
+    static final String[] TO_TABLE_1 = {"", "resubmit(,1)", "resubmit(2,1)", "write_metadata:0x1,goto_table:1"};
+    static final int[][] PORT_SETS = {{1, 2, 3}, {1, 2, 3}, {1, 2}, {1, 3, 2}};
+
+    static String actions(int table, List<String> acts, String next) {
+        List<String> a = new ArrayList<>(acts);
+        if (a.contains("drop")) return "drop";
+        if (table == 0 && next.startsWith("resubmit")) a.add(Math.min(a.size(), 1), next);
+        else if (table == 0 && !next.isEmpty()) a.add(next);
+        return String.join(",", a);
+    }
+
+    static Arbitrary<List<String>> actionLists() { return Arbitraries.of(ACTIONS).list().ofMinSize(1).ofMaxSize(4); }
+
+    /** A flow in table 0 or 1 (tables: the choice of table numbers, repeated to weigh one). */
+    static Arbitrary<String> flow(Integer... tables) {
+        return Arbitraries.of(tables).flatMap(table -> Combinators.combine(
+                Arbitraries.integers().between(0, 300),
+                table == 0 ? Arbitraries.of(MATCHES) : Arbitraries.oneOf(Arbitraries.of(MATCHES), Arbitraries.of(AFTER_REWRITES)),
+                actionLists(),
+                Arbitraries.of(TO_TABLE_1)).as((prio, match, acts, next) ->
+                "table=" + table + ",priority=" + prio + (match.isEmpty() ? "" : "," + match) + ",actions=" + actions(table, acts, next)));
+    }
 
     @Provide
-    Arbitrary<List<String>> tables() {
-        Arbitrary<String> flow = Combinators.combine(
-                Arbitraries.integers().between(0, 1),
-                Arbitraries.integers().between(0, 300),
+    Arbitrary<List<String>> tables() { return flow(0, 1).list().ofMinSize(1).ofMaxSize(25); }
+
+    /** One change of the tables: what kind, and the random choices it may use. */
+    record Step(String kind, String flow, String match, List<String> acts, String next, int pick, boolean quiet) {}
+
+    @Provide
+    Arbitrary<List<Step>> steps() {
+        Arbitrary<Step> step = Combinators.combine(
+                Arbitraries.of("add", "add", "del", "del-matching", "mod", "mod-matching", "ports"),
+                flow(0, 1, 1),            // more often where a lookup after a rewrite happens
                 Arbitraries.of(MATCHES),
-                Arbitraries.of(ACTIONS).list().ofMinSize(1).ofMaxSize(4),
-                Arbitraries.of(true, false)).as((table, prio, match, acts, resub) -> {
-            List<String> a = new ArrayList<>(acts);
-            if (a.contains("drop")) a = List.of("drop");
-            else if (table == 0 && resub) a.add(Math.min(a.size(), 1), "resubmit(,1)");
-            return "table=" + table + ",priority=" + prio + (match.isEmpty() ? "" : "," + match) + ",actions=" + String.join(",", a);
-        });
-        return flow.list().ofMinSize(1).ofMaxSize(25);
+                actionLists(),
+                Arbitraries.of(TO_TABLE_1),
+                Arbitraries.integers().between(0, 1000),
+                Arbitraries.of(false, false, true)).as(Step::new);
+        return step.list().ofMinSize(1).ofMaxSize(12);
     }
 
     @Provide
@@ -70,41 +105,74 @@ class MegaflowCacheProperties {
         return Arrays.copyOf(bb.array(), bb.position());
     }
 
-    @Property(tries = 300)
-    void cachedAndPlainPathsAgree(@ForAll("tables") List<String> flows, @ForAll("packets") List<byte[]> pkts,
-                                  @ForAll("tables") List<String> more, @ForAll("packets") List<byte[]> pkts2,
-                                  @ForAll Random random) {
-        int[] ofports = {1, 2, 3};
+    @Property(tries = 400)
+    void cachedAndPlainPathsAgreeAcrossChanges(@ForAll("tables") List<String> flows, @ForAll("packets") List<byte[]> pkts,
+                                               @ForAll("steps") List<Step> steps, @ForAll("packets") List<byte[]> pkts2,
+                                               @ForAll Random random) {
+        int[] ofports = PORT_SETS[0];
         BridgeDatapath cached = new BridgeDatapath("c"), plain = new BridgeDatapath("p");
         plain.setCacheEnabled(false);
         List<Flow> fc = new ArrayList<>(), fp = new ArrayList<>();
         for (String f : flows) { fc.add(FlowParser.parse(f)); fp.add(FlowParser.parse(f)); }
         cached.install(ofports, fc);
         plain.install(ofports, fp);
-        compare(cached, plain, fc, fp, pkts, random);
-        compare(cached, plain, fc, fp, pkts, random);      // second pass: now mostly cache hits
-        // change the tables: delete some, add others; the cache must not answer from before
-        for (int i = fc.size() - 1; i >= 0; i--) if (random.nextBoolean()) { fc.remove(i); fp.remove(i); }
-        for (String f : more) { fc.add(FlowParser.parse(f)); fp.add(FlowParser.parse(f)); }
-        cached.install(ofports, fc);
-        plain.install(ofports, fp);
-        compare(cached, plain, fc, fp, pkts, random);
-        compare(cached, plain, fc, fp, pkts2, random);
+        compare(cached, plain, fc, fp, pkts, random, ofports.length);
+        compare(cached, plain, fc, fp, pkts, random, ofports.length);      // second pass: now mostly cache hits
+        for (Step s : steps) {
+            if (s.kind().equals("ports")) ofports = PORT_SETS[s.pick() % PORT_SETS.length];
+            else change(s, fc, fp);
+            cached.install(ofports, fc);
+            plain.install(ofports, fp);
+            if (s.quiet()) continue;                                          // the next change comes first
+            compare(cached, plain, fc, fp, pkts, random, ofports.length);    // the cache must not answer from before
+        }
+        compare(cached, plain, fc, fp, pkts2, random, ofports.length);
+        MegaflowStats st = cached.cacheStats(0);
+        Statistics.label("revalidation kept entries").collect(st.kept() > 0);
+        Statistics.label("revalidation evicted entries").collect(st.evicted() > 0);
+    }
+
+    /** Applies step s to both flow lists alike (the same choices, each list its own Flow objects). */
+    private static void change(Step s, List<Flow> fc, List<Flow> fp) {
+        switch (s.kind()) {
+            case "add" -> { fc.add(FlowParser.parse(s.flow())); fp.add(FlowParser.parse(s.flow())); }
+            case "del" -> { if (!fc.isEmpty()) { int i = s.pick() % fc.size(); fc.remove(i); fp.remove(i); } }
+            case "del-matching" -> {
+                FlowSpec spec = FlowParser.parseSpec(s.match(), false);
+                fc.removeIf(spec::selects);
+                fp.removeIf(spec::selects);
+            }
+            case "mod", "mod-matching" -> {
+                FlowSpec spec = FlowParser.parseSpec(s.match(), false);
+                int one = fc.isEmpty() ? -1 : s.pick() % fc.size();
+                for (int i = 0; i < fc.size(); i++) {
+                    if (s.kind().equals("mod") ? i != one : !spec.selects(fc.get(i))) continue;
+                    Flow c = fc.get(i);
+                    List<Action> acts = FlowParser.parse("table=" + c.table + ",actions=" + actions(c.table, s.acts(), s.next())).actions;
+                    fc.set(i, c.modified(acts, "mod", false));
+                    fp.set(i, fp.get(i).modified(acts, "mod", false));
+                }
+            }
+            default -> throw new IllegalArgumentException(s.kind());
+        }
     }
 
     private static void compare(BridgeDatapath cached, BridgeDatapath plain, List<Flow> fc, List<Flow> fp,
-                                List<byte[]> pkts, Random random) {
+                                List<byte[]> pkts, Random random, int ports) {
         int at = 0;
         while (at < pkts.size()) {
             int n = Math.min(pkts.size() - at, 1 + random.nextInt(PacketBatch.BURST));
-            int inPort = random.nextInt(3);
+            int inPort = random.nextInt(ports);
             List<byte[]> burst = pkts.subList(at, at + n);
             assertEquals(run(plain, inPort, burst), run(cached, inPort, burst), "burst from port " + (inPort + 1) + ", flows " + fc);
             at += n;
         }
-        for (int i = 0; i < fc.size(); i++) assertEquals(fp.get(i).packetCount(), fc.get(i).packetCount(), "hits of " + fc.get(i).text);
-        assertEquals(plain.droppedNoMatch(), cached.droppedNoMatch());
-        assertEquals(plain.droppedTtl(), cached.droppedTtl());
+        for (int i = 0; i < fc.size(); i++) {
+            assertEquals(fp.get(i).packetCount(), fc.get(i).packetCount(), "hits of " + fc.get(i));
+            assertEquals(fp.get(i).byteCount(), fc.get(i).byteCount(), "bytes of " + fc.get(i));
+        }
+        assertEquals(plain.droppedNoMatch(), cached.droppedNoMatch(), "dropped (no match)");
+        assertEquals(plain.droppedTtl(), cached.droppedTtl(), "dropped (ttl)");
     }
 
     /** Each output port's frames, in order, as hex strings. */

@@ -35,6 +35,12 @@ class RuntimeFlowsIT {
 
     static long sum(XvioDaemon d, String port, String counter) throws Exception { return d.counter(port, counter); }
 
+    /** n_packets of the one flow a dump-flows output shows. */
+    static long packetsOfFlow(String dump) {
+        assertEquals(1, dump.lines().count(), dump);
+        return Long.parseLong(dump.replaceAll("(?s).*n_packets=(\\d+).*", "$1"));
+    }
+
     @Test
     void flowsChangeUnderTrafficWithoutLosingAnythingElse(@TempDir Path dir) throws Exception {
         String cfg = TestpmdLoopbackIT.config(dir, TestpmdLoopbackIT.CROSS, "true");
@@ -66,10 +72,14 @@ class RuntimeFlowsIT {
             Thread.sleep(500);
             assertTrue(sum(xvio, "vhB", "tx_packets") > bTx2 + 1000, "traffic resumed after add-flow\n" + xvio.call("stats"));
 
-            // mod-flows: same match, new actions (send A's packets back to A)
+            // mod-flows: same match, new actions (send A's packets back to A); the flow's counters count on
+            long hitsBefore = packetsOfFlow(cli(xvio, "dump-flows", "br0", "in_port=1").out());
             Cli mod = cli(xvio, "mod-flows", "br0", "in_port=1,actions=in_port");
             assertEquals(0, mod.rc(), mod.out() + "\n" + xvio.log());
-            assertTrue(cli(xvio, "dump-flows", "br0").out().contains("in_port=1 actions=IN_PORT"), cli(xvio, "dump-flows", "br0").out());
+            String modified = cli(xvio, "dump-flows", "br0").out();
+            assertTrue(modified.contains("in_port=1 actions=IN_PORT"), modified);
+            assertTrue(hitsBefore > 1000 && packetsOfFlow(cli(xvio, "dump-flows", "br0", "in_port=1").out()) >= hitsBefore,
+                    "n_packets kept across mod-flows (" + hitsBefore + " before)\n" + modified);
             Thread.sleep(300);
             long aTx = sum(xvio, "vhA", "tx_packets");
             Thread.sleep(300);

@@ -1,0 +1,62 @@
+package io.xvio.datapath;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The flows added and removed over a bridge's last few table versions (a modified flow is both: the old one
+ * removed, its copy added), published with each table set. A poll-mode thread whose megaflow cache was filled
+ * under an older version that the log still covers evicts only the entries those flows can affect; one it does
+ * not cover (a port changed, too many flows changed at once, or older than the window) empties its cache.
+ * Immutable.
+ */
+final class ChangeLog {
+    /** Most flows the window holds: beyond this, checking every entry against every change costs more than refilling. */
+    static final int MAX_FLOWS = 64;
+
+    static final ChangeLog INITIAL = new ChangeLog(0, 0, new Flow[0], new long[0]);
+
+    /** The table version this log belongs to. */
+    final long version;
+    /** The oldest version a cache may have been filled under and still be brought up to date. */
+    final long base;
+    /** Changed flows, oldest version first, and the version that changed each. */
+    final Flow[] flows;
+    final long[] versions;
+
+    private ChangeLog(long version, long base, Flow[] flows, long[] versions) {
+        this.version = version;
+        this.base = base;
+        this.flows = flows;
+        this.versions = versions;
+    }
+
+    /** The log of the next version, in which the flows changed were added or removed; everything: nothing can be updated. */
+    ChangeLog next(List<Flow> changed, boolean everything) {
+        long v = version + 1;
+        if (everything || changed.size() > MAX_FLOWS) return new ChangeLog(v, v, new Flow[0], new long[0]);
+        int from = 0;
+        long newBase = base;
+        while (flows.length - from + changed.size() > MAX_FLOWS) {   // forget whole versions, oldest first
+            newBase = versions[from];
+            while (from < flows.length && versions[from] == newBase) from++;
+        }
+        Flow[] fs = Arrays.copyOfRange(flows, from, flows.length + changed.size());
+        long[] vs = Arrays.copyOfRange(versions, from, flows.length + changed.size());
+        for (int i = 0; i < changed.size(); i++) {
+            fs[flows.length - from + i] = changed.get(i);
+            vs[flows.length - from + i] = v;
+        }
+        return new ChangeLog(v, newBase, fs, vs);
+    }
+
+    /** Whether a cache filled under version cached can be brought to this version by evicting what changed since. */
+    boolean covers(long cached) { return cached >= base && cached <= version; }
+
+    /** Index of the first change made after version cached. */
+    int firstAfter(long cached) {
+        int i = 0;
+        while (i < versions.length && versions[i] <= cached) i++;
+        return i;
+    }
+}

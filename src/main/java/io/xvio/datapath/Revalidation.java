@@ -1,0 +1,49 @@
+package io.xvio.datapath;
+
+/**
+ * Which megaflow entries a flow change can make stale. An entry stands for every packet P with P & mask == value
+ * and records the table lookups its translation made. Adding or removing flow F in table T can change the
+ * translation of P only if a lookup in T, with the key as it was at that point, matches F. Before any action
+ * rewrote the key that key is P itself, so the entry is safe unless some P of the entry also matches F: for every
+ * word, (value ^ F.value) & mask & F.mask == 0. A word an earlier action rewrote (set_field, load, move,
+ * write_metadata, VLAN push/pop, dec_ttl, resubmit to another in_port) may hold anything at the lookup, so the
+ * test ignores it: conservative, never unsound. Port changes, NORMAL (never cached) and everything else a
+ * translation depends on are handled by emptying the cache instead (see {@link ChangeLog}).
+ */
+final class Revalidation {
+    private Revalidation() {}
+
+    /**
+     * Nulls the slots of entries (a cache group's, of one mask; words: the key words the mask uses) that a flow of
+     * changed[first..] can affect.
+     */
+    static void evict(long[] mask, int[] words, MegaflowCache.Entry[] entries, Flow[] changed, int first) {
+        for (int s = 0; s < entries.length; s++) {
+            MegaflowCache.Entry e = entries[s];
+            if (e == null) continue;
+            for (int c = first; c < changed.length; c++) {
+                if (affects(e, mask, words, changed[c])) {
+                    entries[s] = null;
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Whether adding or removing f can change the translation e recorded for the packets of e (value under mask). */
+    static boolean affects(MegaflowCache.Entry e, long[] mask, int[] words, Flow f) {
+        long[] fv = f.match.value, fm = f.match.mask;
+        for (int x = 0; x < e.nops; x++) {
+            int op = e.op[x];
+            if ((op != MegaflowCache.OP_HIT && op != MegaflowCache.OP_NO_MATCH) || e.a[x] != f.table) continue;
+            long rewritten = e.b[x];
+            boolean disjoint = false;
+            for (int i = 0; i < words.length && !disjoint; i++) {   // a word the mask leaves out cannot separate them
+                int w = words[i];
+                disjoint = (rewritten & (1L << w)) == 0 && ((e.value[w] ^ fv[w]) & mask[w] & fm[w]) != 0;
+            }
+            if (!disjoint) return true;
+        }
+        return false;
+    }
+}
