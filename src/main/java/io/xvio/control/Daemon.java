@@ -329,8 +329,8 @@ public final class Daemon implements AutoCloseable {
             for (Bridge br : bridges.values()) {
                 io.xvio.datapath.MegaflowStats c = br.datapath.cacheStats(t.id());
                 if (c.hits() + c.misses() > 0) {
-                    sb.append(String.format("  %s megaflow cache: hits=%d misses=%d uncacheable=%d masks=%d entries=%d%n", br.name,
-                            c.hits(), c.misses(), c.uncacheable(), c.masks(), c.entries()));
+                    sb.append(String.format("  %s megaflow cache: hits=%d (exact-match cache: %d) misses=%d uncacheable=%d masks=%d entries=%d%n",
+                            br.name, c.hits(), c.emcHits(), c.misses(), c.uncacheable(), c.masks(), c.entries()));
                     sb.append(String.format("  %s revalidation: table versions=%d entries evicted=%d kept=%d full flushes=%d%n", br.name,
                             c.revalidations(), c.evicted(), c.kept(), c.flushes()));
                 }

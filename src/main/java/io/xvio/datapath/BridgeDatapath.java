@@ -32,6 +32,7 @@ public final class BridgeDatapath {
     private long droppedNoMatch, droppedLoop, droppedTtl, droppedVlan, droppedCopies;
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
+    private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
     private volatile boolean cacheEnabled = true;
     public static final int MAX_THREADS = 64;
 
@@ -53,8 +54,10 @@ public final class BridgeDatapath {
     /** Megaflow cache statistics of one PMD thread (racy reads of its counters). */
     public MegaflowStats cacheStats(int thread) {
         MegaflowCache c = thread < MAX_THREADS ? caches[thread] : null;
-        return c == null ? new MegaflowStats(0, 0, 0, 0, 0, 0, 0, 0, 0)
-                : new MegaflowStats(c.hits, c.misses, c.uncacheable, c.masks(), c.entries(), c.revalidations, c.evicted, c.kept, c.flushes);
+        ExactMatchCache emc = c == null ? null : emcs[thread];
+        return c == null ? new MegaflowStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                : new MegaflowStats(c.hits, c.misses, c.uncacheable, c.masks(), c.entries(), c.revalidations, c.evicted, c.kept,
+                        c.flushes, emc == null ? 0 : emc.hits);
     }
 
     /**
@@ -146,8 +149,9 @@ public final class BridgeDatapath {
             return;
         }
         MegaflowCache c = caches[thread];
-        if (c == null) {                      // first packet of this thread: its own cache and recorder
+        if (c == null) {                      // first packet of this thread: its own caches and recorder
             c = caches[thread] = new MegaflowCache();
+            emcs[thread] = new ExactMatchCache();
             recorders[thread] = new MegaflowCache.Recorder();
         }
         c.validate(t.changes());           // a new table version: evict what its changes can affect
@@ -159,26 +163,48 @@ public final class BridgeDatapath {
             replayBurst(t, whole, b, out, thread, now);
             return;
         }
-        MegaflowCache.Entry prev = null;   // the previous packet's header-free entry, if its headers are comparable
-        long tcpFlagsMask = 0;
+        ExactMatchCache emc = emcs[thread];
+        MemorySegment d = b.data;
+        // prev: the header-free entry of the frame emc loaded last (a plain IPv4 frame); the frames with its key
+        // bytes that follow take it without a lookup, their counters added up as one run
+        MegaflowCache.Entry prev = null;
+        int run = 0;
+        long runBytes = 0;
         for (int i = 0; i < n; i++) {
-            if (prev != null && sameKeyAsPrevious(b, i, tcpFlagsMask)) {
-                c.hits++;
-                replay(t, prev, b, i, out, thread, now);
-                continue;
+            int len = b.len[i];
+            long o = b.off[i];
+            if (prev != null) {
+                if (emc.sameAsLoaded(d, o, len)) {
+                    replayOutputs(t, prev, b, i, out);
+                    run++;
+                    runBytes += len;
+                    continue;
+                }
+                endRun(c, emc, prev, run, runBytes, thread, now);
+                prev = null;
             }
-            prev = null;
+            boolean exact = emc.load(d, o, len, inOf);
+            if (exact) {
+                MegaflowCache.Entry e = emc.find(inOf, c.epoch);
+                if (e != null) {
+                    prev = e;
+                    replayOutputs(t, e, b, i, out);
+                    run = 1;
+                    runBytes = len;
+                    continue;
+                }
+            }
             FlowKey k = b.keys[i];
-            k.extract(b.data, b.off[i], b.len[i], inOf);
+            k.extract(d, o, len, inOf);
             MegaflowCache.Entry e = c.lookup(k.w);
             if (e != null) {
                 c.hits++;
                 replay(t, e, b, i, out, thread, now);
-                // a plain IPv4 frame (no VLAN, no IP options) of 48 bytes or more: the next one with the same
-                // key bytes takes the same header-free translation without extraction or lookup
-                if (e.headerFree && k.l3 == 14 && k.l4 == 34 && b.len[i] >= 48 && k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV4) {
+                if (exact && e.headerFree) {
+                    emc.insert(inOf, c.epoch, e);
                     prev = e;
-                    tcpFlagsMask = k.w[FlowKey.NW_PROTO] == 6 ? 0xFFFF000000000000L : 0;
+                    run = 0;
+                    runBytes = 0;
                 }
                 continue;
             }
@@ -187,34 +213,37 @@ public final class BridgeDatapath {
             rec.reset(k.w);
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
             run(t, 0, inPort, b, i, out, thread, now, 0, false, rec);
-            if (rec.uncacheable) c.uncacheable++;
-            else c.insert(rec.original, rec);
+            if (rec.uncacheable) {
+                c.uncacheable++;
+            } else {
+                MegaflowCache.Entry fresh = c.insert(rec.original, rec);
+                if (exact && fresh.headerFree) emc.insert(inOf, c.epoch, fresh);
+            }
+        }
+        if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
+    }
+
+    /** Counts a run of packets that took entry e through the exact-match path. */
+    private void endRun(MegaflowCache c, ExactMatchCache emc, MegaflowCache.Entry e, int run, long bytes, int thread, long now) {
+        if (run == 0) return;
+        replayCounters(e, run, bytes, thread, now);
+        c.hits += run;
+        emc.hits += run;
+    }
+
+    /** The outputs of a header-free translation (see {@link MegaflowCache.Entry#headerFree}) for packet i. */
+    private void replayOutputs(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out) {
+        for (int x = 0, nops = e.nops; x < nops; x++) {
+            switch (e.op[x]) {
+                case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0);
+                case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0);
+                default -> { }
+            }
         }
     }
 
-    // Which bytes of the first 48 of a plain IPv4 frame (Ethernet 0-13, IPv4 14-33, L4 from 34) the flow key
-    // reads, per little-endian 8-byte word: not total length, id (16-19), checksum (24-25), UDP length or TCP
-    // sequence numbers (38-45); TCP flags (46-47) only for TCP.
-    private static final long[] KEY_BYTES = {-1L, -1L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFF0000L, 0x0000FFFFFFFFFFFFL};
-
-    /** Whether frame i (at least 48 bytes) has the key bytes of frame i - 1, a plain IPv4 frame. */
-    private static boolean sameKeyAsPrevious(PacketBatch b, int i, long tcpFlagsMask) {
-        if (b.len[i] < 48) return false;
-        MemorySegment d = b.data;
-        long o = b.off[i], p = b.off[i - 1];
-        long diff = 0;
-        for (int w = 0; w < KEY_BYTES.length; w++) {
-            diff |= (d.get(JAVA_LONG_UNALIGNED, o + 8L * w) ^ d.get(JAVA_LONG_UNALIGNED, p + 8L * w)) & KEY_BYTES[w];
-        }
-        diff |= (d.get(JAVA_LONG_UNALIGNED, o + 40) ^ d.get(JAVA_LONG_UNALIGNED, p + 40)) & tcpFlagsMask;
-        return diff == 0;
-    }
-
-    /** Executes a header-independent translation (see {@link MegaflowCache.Entry#headerFree}) on a whole burst. */
-    private void replayBurst(Tables t, MegaflowCache.Entry e, PacketBatch b, Outputs out, int thread, long now) {
-        int n = b.count;
-        long bytes = 0;
-        for (int i = 0; i < n; i++) bytes += b.len[i];
+    /** The counters of a header-free translation taken by n packets of the given bytes: flow hits and drops. */
+    private void replayCounters(MegaflowCache.Entry e, int n, long bytes, int thread, long now) {
         for (int x = 0, nops = e.nops; x < nops; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, n, bytes, now);
@@ -223,16 +252,16 @@ public final class BridgeDatapath {
                 default -> { }
             }
         }
+    }
+
+    /** Executes a header-independent translation (see {@link MegaflowCache.Entry#headerFree}) on a whole burst. */
+    private void replayBurst(Tables t, MegaflowCache.Entry e, PacketBatch b, Outputs out, int thread, long now) {
+        int n = b.count;
+        long bytes = 0;
+        for (int i = 0; i < n; i++) bytes += b.len[i];
+        replayCounters(e, n, bytes, thread, now);
         // outputs packet by packet, in the order the per-packet path would emit them
-        for (int i = 0; i < n; i++) {
-            for (int x = 0, nops = e.nops; x < nops; x++) {
-                switch (e.op[x]) {
-                    case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0);
-                    case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0);
-                    default -> { }
-                }
-            }
-        }
+        for (int i = 0; i < n; i++) replayOutputs(t, e, b, i, out);
     }
 
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
@@ -247,6 +276,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_PUSH -> push(b, i, (int) e.a[x]);
                 case MegaflowCache.OP_STRIP -> strip(b, i);
                 case MegaflowCache.OP_DECTTL -> decTtl(b, i, k);
+                case MegaflowCache.OP_NORMAL -> normal(t, (int) e.b[x], b, i, out, now, e.a[x] != 0);
                 case MegaflowCache.OP_DROP_TTL -> { droppedTtl++; return; }
                 case MegaflowCache.OP_NO_MATCH -> droppedNoMatch++;
                 case MegaflowCache.OP_LOOP -> droppedLoop++;
@@ -320,8 +350,10 @@ public final class BridgeDatapath {
                     if (rec != null && p >= 0) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
                 }
                 case Action.Normal nn -> {
-                    if (rec != null) rec.uncacheable = true;       // depends on the MAC table, which changes
-                    normal(t, inPort, b, i, out, now, laterMods || modifiesAfter(acts, a));
+                    boolean copy = laterMods || modifiesAfter(acts, a);
+                    // cached as itself: a replay learns and looks up again, so the MAC table is never stale
+                    if (rec != null) rec.add(MegaflowCache.OP_NORMAL, copy ? 1 : 0, inPort, 0, 0, null);
+                    normal(t, inPort, b, i, out, now, copy);
                 }
                 case Action.Flood fl -> {
                     int in = inPortOf(t, k);

@@ -19,7 +19,9 @@ final class MegaflowCache {
     static final long MAX_CHECKS = 1 << 18;
     /** OP_HIT and OP_NO_MATCH are table lookups: a = the table, b = the key words rewritten before it (bit per word). */
     static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
-            OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11;
+            OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11,
+            /** NORMAL, executed again at replay (learning and MAC lookup are live): a = copy flag, b = input port index. */
+            OP_NORMAL = 12;
 
     /** A recorded translation. */
     static final class Entry {
@@ -136,6 +138,7 @@ final class MegaflowCache {
 
     private void revalidate(ChangeLog log) {
         revalidations++;
+        epoch++;
         int first = log.firstAfter(version);
         if (!log.covers(version) || (long) entries() * (log.flows.length - first) > MAX_CHECKS) {
             if (ngroups > 0) flushes++;
@@ -159,6 +162,7 @@ final class MegaflowCache {
     }
 
     private void clear() {
+        epoch++;
         for (int i = 0; i < ngroups; i++) groups[i] = null;
         ngroups = 0;
     }
@@ -177,8 +181,14 @@ final class MegaflowCache {
         return null;
     }
 
-    /** Stores the recording r for original key k. */
-    void insert(long[] k, Recorder r) {
+    /**
+     * Counts every event that drops entries (revalidation, flush, a full shape forgotten): whoever holds on to
+     * entries between bursts (the {@link ExactMatchCache}) trusts them only while it is unchanged.
+     */
+    int epoch;
+
+    /** Stores the recording r for original key k; returns the new entry. */
+    Entry insert(long[] k, Recorder r) {
         Group gr = null;
         for (int g = 0; g < ngroups; g++) if (java.util.Arrays.equals(groups[g].mask, r.wc)) { gr = groups[g]; break; }
         if (gr == null) {
@@ -187,6 +197,7 @@ final class MegaflowCache {
             groups[ngroups++] = gr;
         }
         if (gr.count >= SLOTS / 2) {           // full: forget this shape's entries (they come back on the next miss)
+            epoch++;
             java.util.Arrays.fill(gr.hashes, 0);
             java.util.Arrays.fill(gr.entries, null);
             gr.count = 0;
@@ -208,6 +219,7 @@ final class MegaflowCache {
         e.headerFree = free;
         gr.put(gr.hash(k), e);
         gr.count++;
+        return e;
     }
 
     private final long[] portKey = new long[FlowKey.WORDS];

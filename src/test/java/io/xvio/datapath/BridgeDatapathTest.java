@@ -37,6 +37,95 @@ class BridgeDatapathTest {
         return ports;
     }
 
+    /** A plain IPv4/TCP frame of len bytes (at least 34) from src to dst with TCP destination port tpDst. */
+    private static void tcpFrame(PacketBatch b, int i, long dst, long src, int tpDst, int len) {
+        frame(b, i, dst, src);
+        long o = b.off[i];
+        byte[] ip = {0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+        for (int k = 0; k < ip.length; k++) b.data.set(JAVA_BYTE, o + 14 + k, ip[k]);
+        for (int k = 34; k < len; k++) b.data.set(JAVA_BYTE, o + k, (byte) 0);
+        b.data.set(JAVA_BYTE, o + 36, (byte) (tpDst >>> 8));
+        b.data.set(JAVA_BYTE, o + 37, (byte) tpDst);
+        b.len[i] = len;
+    }
+
+    /** Output port indexes of each packet of the burst, in packet order (-1: dropped). */
+    private static int[] outputs(Outputs out, int n) {
+        int[] where = new int[n];
+        java.util.Arrays.fill(where, -1);
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            for (int j = 0; j < out.countFor(p); j++) where[out.packetsFor(p)[j]] = p;
+        }
+        return where;
+    }
+
+    /**
+     * Frames whose consecutive neighbours differ (two TCP flows interleaved) take the exact-match cache after the
+     * first of each: one megaflow miss per flow, then hits without lookups; counters exact.
+     */
+    @Test
+    void interleavedFlowsHitTheExactMatchCache() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2, 3}, List.of(FlowParser.parse("priority=10,tcp,tp_dst=80,actions=output:2"),
+                FlowParser.parse("priority=10,tcp,tp_dst=443,actions=output:3"), FlowParser.parse("priority=0,actions=drop")));
+        for (int round = 0; round < 3; round++) {
+            PacketBatch b = new PacketBatch();
+            for (int i = 0; i < 32; i++) tcpFrame(b, i, B, A, i % 2 == 0 ? 80 : 443, 60);
+            b.count = 32;
+            Outputs out = new Outputs(16);
+            dp.process(0, b, out, 0, System.nanoTime());
+            int[] where = outputs(out, 32);
+            for (int i = 0; i < 32; i++) assertEquals(i % 2 == 0 ? 1 : 2, where[i], "packet " + i + ", round " + round);
+        }
+        assertEquals(48, dp.flows().get(0).packetCount());
+        assertEquals(48 * 60, dp.flows().get(0).byteCount());
+        assertEquals(48, dp.flows().get(1).packetCount());
+        MegaflowStats st = dp.cacheStats(0);
+        assertEquals(2, st.misses(), "one miss per flow");
+        assertEquals(94, st.hits());
+        assertEquals(94, st.emcHits(), "every hit came from the exact-match cache");
+    }
+
+    /**
+     * A frame too short for a whole TCP header has no TCP ports in its key, even if its first bytes equal the
+     * previous frame's: it must not take that frame's decision (nor an exact-match entry).
+     */
+    @Test
+    void aTruncatedTcpFrameDoesNotTakeTheDecisionOfAWholeOneWithTheSameFirstBytes() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2}, List.of(FlowParser.parse("priority=10,tcp,tp_dst=80,actions=output:2"),
+                FlowParser.parse("priority=0,actions=drop")));
+        PacketBatch b = new PacketBatch();
+        tcpFrame(b, 0, B, A, 80, 60);
+        tcpFrame(b, 1, B, A, 80, 50);      // ports at 36-37 are there, but the TCP header (34-53) is not whole
+        tcpFrame(b, 2, B, A, 80, 60);
+        b.count = 3;
+        Outputs out = new Outputs(16);
+        dp.process(0, b, out, 0, System.nanoTime());
+        assertArrayEquals(new int[] {1, -1, 1}, outputs(out, 3));
+    }
+
+    /**
+     * NORMAL behind an ACL is cached (the ACL lookup is not repeated) yet switches live: learning and MAC lookups
+     * happen on every replay, so a station that moves is followed at once.
+     */
+    @Test
+    void normalBehindAnAclIsCachedAndStillLearns() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2, 3}, List.of(FlowParser.parse("priority=10,tcp,tp_dst=22,actions=drop"),
+                FlowParser.parse("priority=0,actions=NORMAL")));
+        assertEquals(List.of(1, 2), send(dp, 0, B, A), "B unknown: flood");
+        assertEquals(List.of(0), send(dp, 1, A, B), "A was learned on port index 0");
+        assertEquals(List.of(1), send(dp, 0, B, A), "the cached translation looks B up: learned on port index 1");
+        assertEquals(List.of(0), send(dp, 2, A, B), "B moves to port index 2");
+        assertEquals(List.of(2), send(dp, 0, B, A), "the cached translation follows the move");
+        MegaflowStats st = dp.cacheStats(0);
+        assertEquals(0, st.uncacheable(), "NORMAL translations are cached: " + st);
+        assertEquals(3, st.misses(), "one per input port: " + st);
+        assertEquals(2, st.hits(), st.toString());
+    }
+
     @Test
     void normalFloodsUnknownThenForwardsToTheLearnedPort() {
         BridgeDatapath dp = new BridgeDatapath("br0");
@@ -80,7 +169,7 @@ class BridgeDatapathTest {
         }
         assertEquals(60, dp.flows().getFirst().packetCount());
         assertEquals(60 * 64, dp.flows().getFirst().byteCount());
-        assertEquals(new MegaflowStats(59, 1, 0, 1, 1, 1, 0, 0, 0), dp.cacheStats(0), "one miss (the first packet), then hits");
+        assertEquals(new MegaflowStats(59, 1, 0, 1, 1, 1, 0, 0, 0, 0), dp.cacheStats(0), "one miss (the first packet), then hits");
         // a translation that rewrites headers (dec_ttl) is replayed packet by packet: non-IP frames pass untouched
         assertEquals(List.of(0), send(dp, 1, A, B));
         assertEquals(1, dp.flows().get(1).packetCount());

@@ -33,7 +33,7 @@ class MegaflowCacheProperties {
     static final String[] ACTIONS = {
         "output:1", "output:2", "output:3", "in_port", "drop", "dec_ttl", "mod_nw_src:192.168.0.9", "mod_tp_dst:8080",
         "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "mod_nw_tos:16",
-        "flood", "push_vlan:0x8100"};
+        "flood", "push_vlan:0x8100", "normal"};
     /** How a table-0 flow continues into table 1: not at all, resubmit (as is or from in_port 2), goto_table. */
     static final String[] TO_TABLE_1 = {"", "resubmit(,1)", "resubmit(2,1)", "write_metadata:0x1,goto_table:1"};
     static final int[][] PORT_SETS = {{1, 2, 3}, {1, 2, 3}, {1, 2}, {1, 3, 2}};
@@ -91,7 +91,8 @@ class MegaflowCacheProperties {
 
     static byte[] frame(int type, int vlan, int src, int proto, int port, int ttl) {
         ByteBuffer bb = ByteBuffer.allocate(80);
-        bb.putShort((short) 0x0200).putInt(2).putShort((short) 0x0200).putInt(src);
+        // destination: a MAC NORMAL learns (the source of 10.0.0.1's frames) for port 22, else one it never sees
+        bb.putShort((short) 0x0200).putInt(port == 22 ? 0x0a000001 : 2).putShort((short) 0x0200).putInt(src);
         if (vlan >= 0) bb.putShort((short) 0x8100).putShort((short) vlan);
         bb.putShort((short) type);
         if (type == 0x0800) {
