@@ -33,7 +33,7 @@ public final class BridgeDatapath {
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
     private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
-    private volatile boolean cacheEnabled = true;
+    private volatile boolean cacheEnabled = true, exactMatchEnabled = true;
     public static final int MAX_THREADS = 64;
 
     public BridgeDatapath(String name) {
@@ -50,6 +50,9 @@ public final class BridgeDatapath {
 
     /** Turns the megaflow cache off (for comparing against the plain table walk) or on. */
     public void setCacheEnabled(boolean on) { cacheEnabled = on; }
+
+    /** Turns the exact-match cache in front of the megaflow cache off (to measure the megaflow lookup alone) or on. */
+    public void setExactMatchEnabled(boolean on) { exactMatchEnabled = on; }
 
     /** Megaflow cache statistics of one PMD thread (racy reads of its counters). */
     public MegaflowStats cacheStats(int thread) {
@@ -164,6 +167,7 @@ public final class BridgeDatapath {
             return;
         }
         ExactMatchCache emc = emcs[thread];
+        boolean useEmc = exactMatchEnabled;
         MemorySegment d = b.data;
         // prev: the header-free entry of the frame emc loaded last (a plain IPv4 frame); the frames with its key
         // bytes that follow take it without a lookup, their counters added up as one run
@@ -183,7 +187,7 @@ public final class BridgeDatapath {
                 endRun(c, emc, prev, run, runBytes, thread, now);
                 prev = null;
             }
-            boolean exact = emc.load(d, o, len, inOf);
+            boolean exact = useEmc && emc.load(d, o, len, inOf);
             if (exact) {
                 MegaflowCache.Entry e = emc.find(inOf, c.epoch);
                 if (e != null) {

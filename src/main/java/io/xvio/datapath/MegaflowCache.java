@@ -167,9 +167,13 @@ final class MegaflowCache {
         ngroups = 0;
     }
 
+    /** Entries held; also read by the control thread for stats while the PMD changes the groups (racy, never failing). */
     int entries() {
         int n = 0;
-        for (int g = 0; g < ngroups; g++) n += groups[g].count;
+        for (int g = 0, ng = Math.min(ngroups, MAX_MASKS); g < ng; g++) {
+            Group gr = groups[g];
+            if (gr != null) n += gr.count;
+        }
         return n;
     }
 

@@ -124,6 +124,16 @@ public final class PmdThread {
                 busyNanos += System.nanoTime() - t0;
             } else {
                 idleLoops++;
+                // frames an uplink left queued for a busy kernel go now, not with the next packet to that port
+                for (RxQueue rq : qs) {
+                    for (Port p : rq.bridgePorts()) {
+                        try {
+                            p.flushIdle(id);
+                        } catch (RuntimeException | InternalError e) {
+                            logOnce(rq, e);
+                        }
+                    }
+                }
             }
             idle.idle(work);
         }

@@ -116,13 +116,9 @@ public final class AfPacketPort extends NetdevPort {
             else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
             else full++;
         }
-        if (tx.needsFlush()) {
-            int rc = tx.flush();
-            if (rc < 0 && rc != -Errno.EAGAIN && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
-                reportFault(-rc);                   // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
-                counters.add(thread, TX_DROP_DOWN, sent);
-                sent = 0;
-            }
+        if (tx.needsFlush() && !flushed(tx)) {
+            counters.add(thread, TX_DROP_DOWN, sent);
+            sent = 0;
         }
         if (sent > 0) {
             counters.add(thread, TX_PACKETS, sent);
@@ -130,6 +126,24 @@ public final class AfPacketPort extends NetdevPort {
         }
         if (big > 0) counters.add(thread, TX_DROP_TOO_BIG, big);
         if (full > 0) drops.add(thread, DROP_TX_FULL, full);
+    }
+
+    /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */
+    private boolean flushed(PacketTxRing tx) {
+        int rc = tx.flush();
+        if (rc < 0 && rc != -Errno.EAGAIN && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
+            reportFault(-rc);                       // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void flushIdle(int thread) {
+        Link l = link;
+        if (l == null || thread >= l.tx.length) return;
+        PacketTxRing tx = l.tx[thread];
+        if (tx.needsFlush()) flushed(tx);           // frames already counted as sent: a failure marks the port down
     }
 
     // ------------------------------------------------------------------ supervisor

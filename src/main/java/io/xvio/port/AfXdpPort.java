@@ -147,13 +147,9 @@ public final class AfXdpPort extends NetdevPort {
             else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
             else full++;
         }
-        if (tx.needsFlush()) {
-            int rc = tx.flush();
-            if (rc < 0 && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
-                reportFault(-rc);                   // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
-                counters.add(thread, TX_DROP_DOWN, sent);
-                sent = 0;
-            }
+        if (tx.needsFlush() && !flushed(tx)) {
+            counters.add(thread, TX_DROP_DOWN, sent);
+            sent = 0;
         }
         if (sent > 0) {
             counters.add(thread, TX_PACKETS, sent);
@@ -161,6 +157,28 @@ public final class AfXdpPort extends NetdevPort {
         }
         if (big > 0) counters.add(thread, TX_DROP_TOO_BIG, big);
         if (full > 0) drops.add(thread, DROP_TX_FULL, full);
+    }
+
+    /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */
+    private boolean flushed(XdpSocket tx) {
+        int rc = tx.flush();
+        if (rc < 0 && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
+            reportFault(-rc);                       // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void flushIdle(int thread) {
+        Link l = link;
+        if (l == null || !l.xsk.needsFlush()) return;
+        if (!TX_OWNER.compareAndSet(this, -1, thread)) return;   // someone is transmitting: they flush
+        try {
+            flushed(l.xsk);                         // frames already counted as sent: a failure marks the port down
+        } finally {
+            TX_OWNER.setRelease(this, -1);
+        }
     }
 
     // ------------------------------------------------------------------ supervisor

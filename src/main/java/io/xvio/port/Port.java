@@ -38,6 +38,13 @@ public interface Port extends AutoCloseable {
 
     void start();
 
+    /**
+     * Called by PMD thread {@code thread} in a loop that moved no packets: a port that queues frames for the
+     * kernel sends what an earlier transmit left queued (the kernel was busy then), so frames never wait for the
+     * next packet to that port. Must be cheap when there is nothing to do.
+     */
+    default void flushIdle(int thread) {}
+
     /** Called when the number of PMD threads sharing this port's transmit queues is known. */
     default void setTransmitThreads(int threads) {}
 

@@ -124,7 +124,10 @@ public final class PacketTxRing implements AutoCloseable {
         kick = false;
         try {
             long rc = (long) NetNative.SENDTO_AT.invokeExact(capture, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
-            return rc < 0 ? -NetNative.errno(capture) : 0;
+            if (rc >= 0) return 0;
+            int err = NetNative.errno(capture);
+            if (err == Errno.EAGAIN || err == 105 /* ENOBUFS */ || err == Errno.EINTR) kick = true;   // the rest goes with the next flush
+            return -err;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -244,14 +244,16 @@ public final class XdpSocket implements AutoCloseable {
      * {@link #maxFrame()}.
      */
     public boolean queue(MemorySegment buf, long off, int len) {
-        if (len < 0 || len > chunkSize) throw new IndexOutOfBoundsException();
+        // the kernel skips a zero-length descriptor without completing it: its chunk would never come back
+        if (len < 1 || len > chunkSize) throw new IndexOutOfBoundsException("frame length " + len);
         if (freeCount == 0) reap();
         if (freeCount == 0 || tx.reserve(queued + 1) <= queued) {
             kick = true;
             return false;
         }
-        long addr = freeTx[--freeCount];
+        long addr = freeTx[freeCount - 1];
         MemorySegment.copy(buf, off, umem, addr, len);
+        freeCount--;                               // taken only once the copy succeeded
         MemorySegment t = tx.memory();
         long d = tx.producerEntry(queued);
         t.set(JAVA_LONG, d, addr);
