@@ -15,8 +15,11 @@ import io.xvio.packet.FlowKey;
  */
 final class MegaflowCache {
     static final int MAX_MASKS = 32, SLOTS = 4096, MAX_OPS = 48;
-    /** Most entry-against-change checks one revalidation makes (a few ms); beyond that, emptying is cheaper. */
-    static final long MAX_CHECKS = 1 << 18;
+    /**
+     * Most entry-against-change checks one revalidation makes (each walks the entry's lookups over the mask's words;
+     * 2^15 of them stay well under a millisecond on the PMD thread); beyond that, emptying the cache is cheaper.
+     */
+    static final long MAX_CHECKS = 1 << 15;
     /** OP_HIT and OP_NO_MATCH are table lookups: a = the table, b = the key words rewritten before it (bit per word). */
     static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
             OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11,

@@ -183,8 +183,20 @@ public final class AfXdpPort extends NetdevPort {
 
     // ------------------------------------------------------------------ supervisor
 
+    /** An attachment torn down while a PMD thread did not answer: its XDP program would block any new one. */
+    private Link leaked;
+
     @Override
     protected void check() {
+        if (leaked != null) {
+            if (!quiesce()) {
+                markDown("the previous attachment to " + device + " may still be used by a PMD thread that does not respond; "
+                        + "not re-attaching until it can be closed");
+                return;
+            }
+            release(leaked);
+            leaked = null;
+        }
         Netdev.Info i;
         try {
             i = Netdev.query(device);
@@ -282,7 +294,15 @@ public final class AfXdpPort extends NetdevPort {
         Link l = link;
         if (l == null) return;
         link = null;
-        if (!quiesce()) return;
+        if (!quiesce()) {
+            leaked = l;                             // closed by a later check(), once the PMDs are seen to have left it
+            return;
+        }
+        release(l);
+    }
+
+    /** Folds l's counts into the closed totals and closes it (no PMD may still use it). */
+    private void release(Link l) {
         XdpSocket.Stats st = null;
         try {
             st = l.xsk.stats();
