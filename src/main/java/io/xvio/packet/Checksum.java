@@ -15,6 +15,7 @@ import static java.lang.foreign.ValueLayout.*;
 public final class Checksum {
     private static final ValueLayout.OfShort BE_SHORT = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt BE_INT = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong BE_LONG = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     public static final int PROTO_TCP = 6, PROTO_UDP = 17;
 
     private Checksum() {}
@@ -68,7 +69,13 @@ public final class Checksum {
     public static long sum(MemorySegment s, long off, long n) {
         long acc = 0;
         long i = 0;
-        for (; i + 4 <= n; i += 4) acc += s.get(BE_INT, off + i) & 0xffffffffL;
+        // 32-bit halves of 8-byte words: once folded, the same ones'-complement sum as 16-bit words (2^16 = 1
+        // modulo 0xffff), in a quarter of the steps; the long cannot overflow within 2^30 steps (8 GiB)
+        for (; i + 8 <= n; i += 8) {
+            long v = s.get(BE_LONG, off + i);
+            acc += (v >>> 32) + (v & 0xffffffffL);
+        }
+        if (i + 4 <= n) { acc += s.get(BE_INT, off + i) & 0xffffffffL; i += 4; }
         if (i + 2 <= n) { acc += be16(s, off + i); i += 2; }
         if (i < n) acc += (s.get(JAVA_BYTE, off + i) & 0xff) << 8;
         return acc;

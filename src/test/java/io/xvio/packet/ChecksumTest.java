@@ -114,6 +114,20 @@ class ChecksumTest {
     }
 
     @Test
+    void sumOfAnyLengthAndAlignmentFoldsToTheSixteenBitWordSum() {
+        MemorySegment s = Arena.ofAuto().allocate(300);
+        for (int n = 0; n <= 200; n++)
+            for (int at = 0; at < 9; at++) {
+                byte[] b = new byte[n];
+                rnd.nextBytes(b);
+                if (n > 0 && rnd.nextBoolean()) java.util.Arrays.fill(b, (byte) 0xff);
+                MemorySegment.copy(b, 0, s, JAVA_BYTE, at, n);
+                // both sums are 0 only for all-zero bytes, else congruent modulo 0xffff in 1..0xffff: equal
+                assertEquals(0xffff & ~rfc1071(b), Checksum.fold(Checksum.sum(s, at, n)), "n=" + n + " at=" + at);
+            }
+    }
+
+    @Test
     void sumFoldsOddLengths() {
         MemorySegment s = Arena.ofAuto().allocate(8);
         for (int i = 0; i < 5; i++) s.set(JAVA_BYTE, i, (byte) (0xf0 + i));
