@@ -173,8 +173,9 @@ public final class Daemon implements AutoCloseable {
             for (Port p : br.ports) {
                 PortCounters c = p.counters();
                 sb.append(String.format("  port %d %s (%s, %s)%n", p.ofport(), p.name(), p.type(), p.status()));
-                sb.append(String.format("    rx_packets=%d rx_bytes=%d tx_packets=%d tx_bytes=%d%n",
-                        c.get(RX_PACKETS), c.get(RX_BYTES), c.get(TX_PACKETS), c.get(TX_BYTES)));
+                long gso = c.get(RX_GSO_FRAMES);
+                sb.append(String.format("    rx_packets=%d rx_bytes=%d tx_packets=%d tx_bytes=%d%s%n",
+                        c.get(RX_PACKETS), c.get(RX_BYTES), c.get(TX_PACKETS), c.get(TX_BYTES), gso == 0 ? "" : " rx_gso_frames=" + gso));
                 StringBuilder drops = new StringBuilder();
                 long total = 0;
                 for (PortCounters.Counter k : new PortCounters.Counter[] {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH}) {

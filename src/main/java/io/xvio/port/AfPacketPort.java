@@ -3,6 +3,7 @@ package io.xvio.port;
 import io.xvio.packet.Checksum;
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Segmentation;
 import io.xvio.sys.Errno;
 import io.xvio.sys.Netdev;
 import io.xvio.sys.PacketRxRing;
@@ -24,13 +25,17 @@ import static io.xvio.port.PortCounters.Counter.*;
  * (with the reason in {@link #status()}), drops what the switch sends it, and attaches again within a second
  * of the interface being back and up, without a restart.
  *
- * <p>Frames the kernel hands over with a partial checksum (a local sender relying on checksum offload) are
- * completed here. Frames larger than the port's slots, such as TSO/GRO aggregates of a sender with
- * segmentation offload, are dropped and counted as {@code rx_dropped(frame too big)}.
+ * <p>The receive socket asks for virtio-net headers, so the kernel says what a local sender left to "hardware":
+ * a partial checksum (completed here from the header's csum_start/csum_offset) and TCP segmentation (a 64 KB
+ * TSO/GSO frame, or a NIC's GRO aggregate, handed over whole with its gso_size). Such a frame is cut into
+ * MTU-sized segments in software ({@link Segmentation}) straight from the ring into the burst's slots; when the
+ * burst is full the rest of the frame waits in the ring for the next call. Segments count as {@code rx_packets},
+ * whole frames as {@code rx_gso_frames}; one that cannot be cut is dropped with its reason
+ * ({@code rx_dropped(gso: ...)}). Other frames larger than the port's slots are {@code rx_dropped(frame too big)}.
  */
 public final class AfPacketPort extends NetdevPort {
-    /** Receive ring: blocks of 64 KiB (any frame up to ~64 KB fits one), 64 of them. */
-    static final int RX_BLOCK_SIZE = 1 << 16, RX_BLOCKS = 64;
+    /** Receive ring: blocks of 128 KiB (a 64 KB GSO frame plus the kernel's headers fits one), 64 of them. */
+    static final int RX_BLOCK_SIZE = 1 << 17, RX_BLOCKS = 64;
     /** Transmit ring slots per PMD thread. */
     static final int TX_FRAMES = 256;
     private static final int DROP_TX_FULL = 0;
@@ -42,6 +47,9 @@ public final class AfPacketPort extends NetdevPort {
         final int ifindex, mtu, maxFrame;
         final long mac;
         volatile boolean carrier;
+        // receive state of the one PMD polling the port: the GSO frame being cut, checksum offsets of a burst
+        final Segmentation gso = new Segmentation();
+        final int[] csum = new int[PacketBatch.BURST];
 
         Link(PacketRxRing rx, PacketTxRing[] tx, Netdev.Info info, int maxFrame) {
             this.rx = rx;
@@ -56,7 +64,7 @@ public final class AfPacketPort extends NetdevPort {
 
     private final String device;
     private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)");
-    private final int[] rxFlags = new int[PacketBatch.BURST];
+    private final ReasonCounters gsoDrops = new ReasonCounters(gsoLabels());
     private volatile Link link;
     private volatile int txThreads = 1;
     private volatile int attaches;
@@ -82,20 +90,51 @@ public final class AfPacketPort extends NetdevPort {
     public int receive(int q, PacketBatch b, int thread) {
         Link l = link;
         if (l == null) return 0;
-        int[] off = b.off;
+        int[] off = b.off, len = b.len, csum = l.csum;
         for (int i = 0; i < PacketBatch.BURST; i++) off[i] = PacketBatch.frameStart(i);
-        int n = l.rx.receive(b.data, off, b.len, rxFlags, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+        PacketRxRing rx = l.rx;
+        Segmentation gso = l.gso;
+        int n = 0, gsoFrames = 0;
+        long bytes = 0;
+        while (n < PacketBatch.BURST) {
+            if (gso.active()) {
+                int k = gso.emit(b.data, off, len, n, PacketBatch.BURST - n);
+                for (int i = n; i < n + k; i++) bytes += len[i];
+                n += k;
+                if (gso.active()) break;                 // the burst is full: the rest of the frame comes next call
+                rx.skipPending();
+                gsoFrames++;
+                continue;
+            }
+            int m = rx.receive(b.data, off, len, csum, n, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+            for (int i = n; i < m; i++) {
+                int c = csum[i];
+                if (c != 0) Checksum.completePartial(b.data, off[i], len[i], PacketRxRing.csumStart(c), PacketRxRing.csumOffset(c));
+                bytes += len[i];
+            }
+            n = m;
+            if (!rx.gsoPending()) break;
+            int why = gso.start(rx.memory(), rx.pendingFrame(), rx.pendingLength(), rx.pendingVlanTag(), rx.pendingVnetFlags(),
+                    rx.pendingGsoType(), rx.pendingGsoSize(), rx.pendingHdrLen(), rx.pendingCsumStart(), rx.pendingCsumOffset(),
+                    PacketBatch.MAX_FRAME);
+            if (why != Segmentation.OK) {
+                gsoDrops.add(thread, why, 1);
+                rx.skipPending();
+            }
+        }
         b.count = n;
         if (n > 0) {
-            long bytes = 0;
-            for (int i = 0; i < n; i++) {
-                if (rxFlags[i] != 0) Checksum.completeL4(b.data, off[i], b.len[i]);
-                bytes += b.len[i];
-            }
             counters.add(thread, RX_PACKETS, n);
             counters.add(thread, RX_BYTES, bytes);
         }
+        if (gsoFrames > 0) counters.add(thread, RX_GSO_FRAMES, gsoFrames);
         return n;
+    }
+
+    private static String[] gsoLabels() {
+        String[] labels = new String[Segmentation.REASONS];
+        for (int r = 0; r < labels.length; r++) labels[r] = Segmentation.reasonLabel(r);
+        return labels;
     }
 
     @Override
@@ -199,7 +238,7 @@ public final class AfPacketPort extends NetdevPort {
         PacketRxRing rx = null;
         PacketTxRing[] tx = new PacketTxRing[threads];
         try {
-            rx = PacketRxRing.open(device, i.ifindex(), RX_BLOCK_SIZE, RX_BLOCKS, true);
+            rx = PacketRxRing.open(device, i.ifindex(), RX_BLOCK_SIZE, RX_BLOCKS, true, true);
             int want = Math.min(PacketBatch.MAX_FRAME, i.mtu() + Ethernet.HEADER + 4);
             for (int t = 0; t < threads; t++) tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES);
             Link l = new Link(rx, tx, i, Math.min(want, tx[0].maxFrame()));
@@ -256,7 +295,7 @@ public final class AfPacketPort extends NetdevPort {
             m.put("mac", Netdev.formatMac(l.mac));
             m.put("promiscuous", "yes");
             m.put("rx_ring", "TPACKET_V3, " + l.rx.blockCount() + " blocks of " + (l.rx.blockSize() >> 10) + " KiB, retire "
-                    + PacketRxRing.RETIRE_TOV_MS + " ms");
+                    + PacketRxRing.RETIRE_TOV_MS + " ms, virtio-net headers (GSO frames segmented)");
             m.put("tx_ring", "TPACKET_V3, " + l.tx[0].frameCount() + " slots of " + l.tx[0].frameSize() + " bytes, one ring per PMD thread (" + l.tx.length + ")");
         }
         m.put("attached", attaches + " time(s)");
@@ -274,6 +313,7 @@ public final class AfPacketPort extends NetdevPort {
         m.put("rx_dropped(kernel ring full)", kernelDrops);
         m.put("rx_dropped(frame too big)", closedTooBig + (l == null ? 0 : l.rx.droppedTooBig()));
         m.put("rx_dropped(runt)", closedRunt + (l == null ? 0 : l.rx.droppedRunt()));
+        gsoDrops.putAll(m);
         drops.putAll(m);
         return m;
     }

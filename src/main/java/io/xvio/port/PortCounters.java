@@ -11,7 +11,9 @@ public final class PortCounters {
     public enum Counter {
         RX_PACKETS("rx_packets"), RX_BYTES("rx_bytes"), TX_PACKETS("tx_packets"), TX_BYTES("tx_bytes"),
         TX_DROP_NO_BUFFER("tx_dropped(guest ring full)"), TX_DROP_DOWN("tx_dropped(port down)"),
-        TX_DROP_TOO_BIG("tx_dropped(frame too big)"), RX_DROP_NO_MATCH("rx_dropped(no flow)");
+        TX_DROP_TOO_BIG("tx_dropped(frame too big)"), RX_DROP_NO_MATCH("rx_dropped(no flow)"),
+        /** GSO frames a port received whole and segmented itself (the segments count as rx_packets). */
+        RX_GSO_FRAMES("rx_gso_frames");
 
         public final String label;
         Counter(String label) { this.label = label; }

@@ -18,7 +18,7 @@ final class TPacket {
 
     // packet socket options (SOL_PACKET)
     static final int PACKET_ADD_MEMBERSHIP = 1, PACKET_RX_RING = 5, PACKET_STATISTICS = 6, PACKET_VERSION = 10,
-            PACKET_TX_RING = 13, PACKET_LOSS = 14, PACKET_IGNORE_OUTGOING = 23;
+            PACKET_TX_RING = 13, PACKET_LOSS = 14, PACKET_VNET_HDR = 15, PACKET_IGNORE_OUTGOING = 23;
     /** enum tpacket_versions { TPACKET_V1, TPACKET_V2, TPACKET_V3 } */
     static final int TPACKET_V3 = 2;
     static final int PACKET_MR_PROMISC = 1;
@@ -55,6 +55,18 @@ final class TPacket {
     static final int TPACKET3_HDRLEN = 48 + SOCKADDR_LL_SIZE;
     /** Where a tx frame's data starts without PACKET_TX_HAS_OFF: tp_hdrlen - sizeof(struct sockaddr_ll) = 48. */
     static final long TX_DATA = TPACKET3_HDRLEN - SOCKADDR_LL_SIZE;
+
+    /**
+     * struct virtio_net_hdr (10 bytes, linux/virtio_net.h), which the kernel writes right before each received
+     * frame (at tp_mac - 10) once PACKET_VNET_HDR is set: u8 flags @0, u8 gso_type @1, u16 hdr_len @2,
+     * u16 gso_size @4, u16 csum_start @6, u16 csum_offset @8. The u16s are in the legacy virtio byte order
+     * (vio_le(): little-endian on little-endian hosts), which for a packet socket is always the host's order.
+     */
+    static final int VNET_HDR_SIZE = 10;
+    static final long VNET_FLAGS = 0, VNET_GSO_TYPE = 1, VNET_HDR_LEN = 2, VNET_GSO_SIZE = 4, VNET_CSUM_START = 6,
+            VNET_CSUM_OFFSET = 8;
+    /** virtio_net_hdr.flags: csum_start and csum_offset say where a partial L4 checksum is to be completed. */
+    static final int VNET_F_NEEDS_CSUM = 1;
 
     /** struct tpacket_req3 (28 bytes): tp_block_size, tp_block_nr, tp_frame_size, tp_frame_nr, tp_retire_blk_tov,
      * tp_sizeof_priv, tp_feature_req_word: all unsigned int. */

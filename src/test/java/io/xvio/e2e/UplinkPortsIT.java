@@ -102,11 +102,17 @@ class UplinkPortsIT {
         String a = lab.name("xva"), b = lab.name("xvb");
         lab.veth(a, b);
         lab.move(b, ns);
-        // the namespace's TCP must not hand the veth 64 KB TSO/GSO frames: xvio's ports carry MTU-sized frames
-        NetLab.ok("ip", "-n", ns, "link", "set", b, "gso_max_segs", "1");
-        // AF_XDP carries no checksum state, so the namespace computes its own checksums (AF_PACKET tells xvio
-        // which ones are partial, and xvio completes them: that stays covered by the afpacket case)
-        if (type.equals("afxdp")) lab.exec(ns, "ethtool", "-K", b, "tx", "off", "tso", "off", "gso", "off");
+        if (type.equals("afxdp")) {
+            // AF_XDP carries no checksum or GSO state: the namespace must hand its veth MTU-sized frames with
+            // complete checksums (README, Uplinks)
+            NetLab.ok("ip", "-n", ns, "link", "set", b, "gso_max_segs", "1");
+            lab.exec(ns, "ethtool", "-K", b, "tx", "off", "tso", "off", "gso", "off");
+        } else {
+            // afpacket: the Linux defaults stay (checksum offload, TSO, GSO): xvio completes partial checksums and
+            // cuts the namespace's 64 KB GSO frames into MTU-sized segments
+            String k = lab.exec(ns, "ethtool", "-k", b).output();
+            assertTrue(k.contains("tcp-segmentation-offload: on") && k.contains("generic-segmentation-offload: on"), k);
+        }
         lab.address(ns, b, "10.91.0.2/24");
         lab.up(null, a);
         String yaml = """
@@ -171,6 +177,8 @@ class UplinkPortsIT {
             assertEquals(sha256(down), guestHash(sum.output()), "namespace -> guest stream intact");
             // the namespace's TCP left checksums to "hardware": xvio completed them, the guest accepted every segment
             assertEquals(0, xvio.counter("up0", "rx_dropped(frame too big)"), xvio.call("stats"));
+            // ... and, for afpacket, segmentation too: xvio cut its GSO frames
+            if (type.equals("afpacket")) assertTrue(xvio.counter("up0", "rx_gso_frames") > 0, xvio.call("stats"));
             assertEquals(0, xvio.stop(), xvio.log());
             assertNoXdpProgram(null, a);
         }

@@ -34,7 +34,9 @@ class ChecksumTest {
     }
 
     /** An Ethernet/IP/L4 frame whose checksum field holds the folded pseudo-header sum, as Linux leaves it. */
-    private record Frame(byte[] bytes, int field, int expected) {}
+    private record Frame(byte[] bytes, int start, int offset, int end, int expected) {
+        int field() { return start + offset; }
+    }
 
     private Frame build(boolean v6, int proto, int payload, boolean vlan) {
         int l4hdr = proto == Checksum.PROTO_TCP ? 20 : 8;
@@ -53,7 +55,7 @@ class ChecksumTest {
         if (v6) pseudo.putInt(l4.length).put(new byte[3]).put((byte) proto);
         else pseudo.put((byte) 0).put((byte) proto).putShort((short) l4.length);
         int expected = rfc1071(pseudo.array(), l4);
-        if (proto == Checksum.PROTO_UDP && expected == 0) expected = 0xffff;
+        if (expected == 0) expected = 0xffff;     // Linux writes 0 as 0xffff (the same for TCP, not "none" for UDP)
         // what the sender leaves in the field: the folded (uncomplemented) pseudo-header sum
         int partial = 0xffff & ~rfc1071(pseudo.array());
         l4[csumAt] = (byte) (partial >> 8);
@@ -72,13 +74,13 @@ class ChecksumTest {
         int l4at = f.position();
         f.put(l4);
         assertTrue(l3 > 0);
-        return new Frame(f.array(), l4at + csumAt, expected);
+        return new Frame(f.array(), l4at, csumAt, f.position(), expected);
     }
 
     private int complete(Frame fr) {
         MemorySegment s = Arena.ofAuto().allocate(AT + fr.bytes().length + 64);
         MemorySegment.copy(fr.bytes(), 0, s, JAVA_BYTE, AT, fr.bytes().length);
-        assertTrue(Checksum.completeL4(s, AT, fr.bytes().length));
+        assertTrue(Checksum.completePartial(s, AT, fr.end(), fr.start(), fr.offset()));
         return ((s.get(JAVA_BYTE, AT + fr.field()) & 0xff) << 8) | (s.get(JAVA_BYTE, AT + fr.field() + 1) & 0xff);
     }
 
@@ -94,23 +96,42 @@ class ChecksumTest {
     }
 
     @Test
-    void otherFramesAreLeftAlone() {
-        MemorySegment s = Arena.ofAuto().allocate(256);
-        s.set(JAVA_BYTE, 12, (byte) 0x08);
-        s.set(JAVA_BYTE, 13, (byte) 0x06);   // ARP
-        assertFalse(Checksum.completeL4(s, 0, 60));
-        assertFalse(Checksum.completeL4(s, 0, 10));
-        Frame icmp = build(false, Checksum.PROTO_TCP, 10, false);
-        byte[] b = icmp.bytes().clone();
-        b[14 + 9] = 1;                       // protocol ICMP
-        MemorySegment t = Arena.ofAuto().allocate(b.length);
-        MemorySegment.copy(b, 0, t, JAVA_BYTE, 0, b.length);
-        assertFalse(Checksum.completeL4(t, 0, b.length));
-        // an IP total length beyond the frame: not touched
+    void aFieldOutsideTheFrameIsLeftAlone() {
         Frame tcp = build(false, Checksum.PROTO_TCP, 100, false);
         MemorySegment u = Arena.ofAuto().allocate(tcp.bytes().length);
         MemorySegment.copy(tcp.bytes(), 0, u, JAVA_BYTE, 0, tcp.bytes().length);
-        assertFalse(Checksum.completeL4(u, 0, 60));
+        byte[] before = u.toArray(JAVA_BYTE);
+        assertFalse(Checksum.completePartial(u, 0, 60, 58, 1));          // field would end at 61
+        assertFalse(Checksum.completePartial(u, 0, tcp.end(), tcp.end(), 0));
+        assertFalse(Checksum.completePartial(u, 0, tcp.end(), -2, 16));
+        assertFalse(Checksum.completePartial(u, 0, tcp.end(), 34, -1));
+        assertFalse(Checksum.completePartial(u, 0, tcp.end(), 0xffff, 0xffff));
+        assertArrayEquals(before, u.toArray(JAVA_BYTE));
+    }
+
+    @Test
+    void anOddStartSumsWordsFromTheStart() {
+        // the checksum is over 16-bit words counted from start, whatever start's parity
+        MemorySegment s = Arena.ofAuto().allocate(16);
+        byte[] b = {1, 2, 3, 4, 5, 6, 7, 0, 0};
+        MemorySegment.copy(b, 0, s, JAVA_BYTE, 1, b.length);
+        assertTrue(Checksum.completePartial(s, 0, 1 + b.length, 1, 7));
+        int want = rfc1071(new byte[] {1, 2, 3, 4, 5, 6, 7, 0, 0});
+        assertEquals(want, ((s.get(JAVA_BYTE, 8) & 0xff) << 8) | (s.get(JAVA_BYTE, 9) & 0xff));
+    }
+
+    @Test
+    void sumOfAnyLengthAndAlignmentFoldsToTheSixteenBitWordSum() {
+        MemorySegment s = Arena.ofAuto().allocate(300);
+        for (int n = 0; n <= 200; n++)
+            for (int at = 0; at < 9; at++) {
+                byte[] b = new byte[n];
+                rnd.nextBytes(b);
+                if (n > 0 && rnd.nextBoolean()) java.util.Arrays.fill(b, (byte) 0xff);
+                MemorySegment.copy(b, 0, s, JAVA_BYTE, at, n);
+                // both sums are 0 only for all-zero bytes, else congruent modulo 0xffff in 1..0xffff: equal
+                assertEquals(0xffff & ~rfc1071(b), Checksum.fold(Checksum.sum(s, at, n)), "n=" + n + " at=" + at);
+            }
     }
 
     @Test

@@ -1,0 +1,210 @@
+package io.xvio.packet;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.*;
+
+/**
+ * Software segmentation of one GSO frame (what a NIC does for TSO and USO): a TCP frame of up to 64 KB that a
+ * Linux sender left to "hardware" to cut becomes MTU-sized frames, each the frame's headers (Ethernet, VLAN tags,
+ * IPv4 or IPv6, TCP or UDP) plus up to gso_size bytes of its payload, with lengths, IPv4 ids, TCP sequence
+ * numbers, flags and every checksum made right. The GSO metadata is that of a {@code struct virtio_net_hdr}
+ * (linux/virtio_net.h), as an AF_PACKET socket with PACKET_VNET_HDR reports it.
+ *
+ * <p>One instance per receive queue holds the frame being cut: {@link #start} checks the headers once,
+ * {@link #emit} writes as many segments as the caller has slots for and can be called again (with fresh slots)
+ * until {@link #active()} is false. The source frame must stay where it is until then. The output does not depend
+ * on how the segments were split across calls. No allocation, no exception for any input: a frame it cannot cut
+ * gets a drop reason from {@link #start}.
+ *
+ * <p>Per segment (as Linux's own GSO does it): IPv4 total length, id (the frame's id + the segment's index) and
+ * header checksum; IPv6 payload length (no extension headers); TCP sequence number advanced by the payload
+ * before the segment, FIN and PSH only on the last segment, CWR only on the first; UDP length (each USO segment
+ * is a datagram of its own); the full TCP/UDP checksum over pseudo-header, header and payload.
+ */
+public final class Segmentation {
+    // struct virtio_net_hdr gso_type and flags (linux/virtio_net.h)
+    public static final int GSO_NONE = 0, GSO_TCPV4 = 1, GSO_UDP = 3, GSO_TCPV6 = 4, GSO_UDP_L4 = 5, GSO_ECN = 0x80;
+    public static final int F_NEEDS_CSUM = 1;
+
+    /** {@link #start} result: the frame is being cut. */
+    public static final int OK = -1;
+    /** Drop reasons from {@link #start}: 0 .. {@link #REASONS}-1, labelled by {@link #reasonLabel}. */
+    public static final int DROP_TYPE = 0, DROP_SIZE = 1, DROP_HEADERS = 2, REASONS = 3;
+
+    private static final ValueLayout.OfShort BE_SHORT = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt BE_INT = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_CWR = 0x80;
+
+    // the frame being cut: src[frame, frame + end) holds headers [0, hdr) and payload [hdr, end)
+    private MemorySegment src;
+    private long frame;
+    private int tag, shift;         // VLAN tag inserted after the MAC addresses (tpid << 16 | tci), shift = 4; or 0, 0
+    private int l3, l4, hdr, ihl, mss, payload;
+    private boolean v4, tcp;
+    private long pseudo;            // pseudo-header sum without the L4 length
+    private long seq0;
+    private int id0;
+    // progress
+    private int next, segment;
+    private boolean active;
+
+    /** Counter label of a drop reason. */
+    public static String reasonLabel(int reason) {
+        return switch (reason) {
+            case DROP_TYPE -> "rx_dropped(gso: type not supported)";
+            case DROP_SIZE -> "rx_dropped(gso: bad gso_size)";
+            case DROP_HEADERS -> "rx_dropped(gso: headers not segmentable)";
+            default -> "rx_dropped(gso: reason " + reason + ")";
+        };
+    }
+
+    /** Whether a frame is started and not all of its segments are written yet. */
+    public boolean active() { return active; }
+
+    /** Forgets the frame being cut (its source is going away). */
+    public void abandon() {
+        active = false;
+        src = null;
+    }
+
+    /**
+     * Checks the GSO frame src[frame, frame + len) against its virtio-net header fields and gets ready to cut it
+     * into segments of at most capacity bytes. tag, if not 0, is a VLAN tag (tpid << 16 | tci) that the kernel
+     * took out of the frame and that each segment gets back after the MAC addresses; csumStart is relative to the
+     * frame as given (without that tag). hdrLen is only a hint (Linux reports the length of its linear part): it
+     * must not reach beyond the frame but the headers are parsed, not trusted. Returns {@link #OK} or a drop reason.
+     */
+    public int start(MemorySegment src, long frame, int len, int tag, int flags, int gsoType, int gsoSize, int hdrLen,
+                     int csumStart, int csumOffset, int capacity) {
+        abandon();
+        int type = gsoType & ~GSO_ECN;
+        if (type != GSO_TCPV4 && type != GSO_TCPV6 && type != GSO_UDP_L4) return DROP_TYPE;   // UFO (IP fragments) too
+        if (gsoSize <= 0) return DROP_SIZE;
+        if (len < Ethernet.HEADER || hdrLen > len || frame < 0 || frame + len > src.byteSize()) return DROP_HEADERS;
+        int l2 = Ethernet.HEADER;
+        int et = be16(src, frame + 12);
+        for (int tags = 0; tags < 2 && (et == Ethernet.TYPE_VLAN || et == Ethernet.TYPE_QINQ); tags++) {
+            if (l2 + 4 > len) return DROP_HEADERS;
+            et = be16(src, frame + l2 + 2);
+            l2 += 4;
+        }
+        int proto, end, ipHeader;
+        boolean ipv4;
+        if (et == Ethernet.TYPE_IPV4 && type != GSO_TCPV6) {
+            if (l2 + 20 > len) return DROP_HEADERS;
+            int vihl = src.get(JAVA_BYTE, frame + l2) & 0xff;
+            ipHeader = (vihl & 0xf) * 4;
+            if (vihl >> 4 != 4 || ipHeader < 20 || l2 + ipHeader > len) return DROP_HEADERS;
+            if ((be16(src, frame + l2 + 6) & 0x3fff) != 0) return DROP_HEADERS;       // a fragment
+            proto = src.get(JAVA_BYTE, frame + l2 + 9) & 0xff;
+            end = l2 + be16(src, frame + l2 + 2);
+            ipv4 = true;
+        } else if (et == Ethernet.TYPE_IPV6 && type != GSO_TCPV4) {
+            if (l2 + 40 > len || (src.get(JAVA_BYTE, frame + l2) & 0xf0) != 0x60) return DROP_HEADERS;
+            proto = src.get(JAVA_BYTE, frame + l2 + 6) & 0xff;                     // extension headers: not here
+            ipHeader = 40;
+            end = l2 + 40 + be16(src, frame + l2 + 4);                                // 0 (a jumbogram): no payload
+            ipv4 = false;
+        } else {
+            return DROP_HEADERS;
+        }
+        int at4 = l2 + ipHeader;
+        if (end > len) return DROP_HEADERS;
+        boolean isTcp = type != GSO_UDP_L4;
+        int l4Header;
+        if (isTcp) {
+            if (proto != Checksum.PROTO_TCP || at4 + 20 > end) return DROP_HEADERS;
+            l4Header = ((src.get(JAVA_BYTE, frame + at4 + 12) & 0xff) >> 4) * 4;
+            if (l4Header < 20) return DROP_HEADERS;
+        } else {
+            if (proto != Checksum.PROTO_UDP) return DROP_HEADERS;
+            l4Header = 8;
+        }
+        int headers = at4 + l4Header;
+        if (headers >= end) return DROP_HEADERS;                                        // no payload to cut
+        if ((flags & F_NEEDS_CSUM) != 0 && (csumStart != at4 || csumOffset != (isTcp ? 16 : 6))) return DROP_HEADERS;
+        int sh = tag != 0 ? 4 : 0;
+        if ((long) headers + sh + Math.min(gsoSize, end - headers) > capacity) return DROP_SIZE;
+
+        this.src = src;
+        this.frame = frame;
+        this.tag = tag;
+        this.shift = sh;
+        this.l3 = l2;
+        this.l4 = at4;
+        this.hdr = headers;
+        this.ihl = ipHeader;
+        this.mss = gsoSize;
+        this.payload = end - headers;
+        this.v4 = ipv4;
+        this.tcp = isTcp;
+        this.pseudo = (ipv4 ? Checksum.sum(src, frame + l2 + 12, 8) : Checksum.sum(src, frame + l2 + 8, 32)) + proto;
+        this.seq0 = isTcp ? src.get(BE_INT, frame + at4 + 4) & 0xffffffffL : 0;
+        this.id0 = ipv4 ? be16(src, frame + l2 + 4) : 0;
+        this.next = 0;
+        this.segment = 0;
+        this.active = true;
+        return OK;
+    }
+
+    /**
+     * Writes the next segments into dst: segment k at off[first + k] (slots the caller owns, each at least the
+     * capacity given to {@link #start}), its length in len[first + k], for k below max and until the frame is
+     * done. Returns the number written (0 if no frame is active).
+     */
+    public int emit(MemorySegment dst, int[] off, int[] len, int first, int max) {
+        int n = 0;
+        while (active && n < max) {
+            int i = first + n;
+            long o = off[i];
+            int c = Math.min(mss, payload - next);
+            boolean last = next + c == payload;
+            if (shift == 0) {
+                MemorySegment.copy(src, frame, dst, o, hdr);
+            } else {
+                MemorySegment.copy(src, frame, dst, o, 12);
+                dst.set(BE_INT, o + 12, tag);
+                MemorySegment.copy(src, frame + 12, dst, o + 16, hdr - 12);
+            }
+            MemorySegment.copy(src, frame + hdr + next, dst, o + shift + hdr, c);
+            long at3 = o + shift + l3, at4 = o + shift + l4;
+            int l4Bytes = hdr - l4 + c;
+            if (v4) {
+                dst.set(BE_SHORT, at3 + 2, (short) (hdr - l3 + c));
+                dst.set(BE_SHORT, at3 + 4, (short) (id0 + segment));
+                dst.set(BE_SHORT, at3 + 10, (short) 0);
+                dst.set(BE_SHORT, at3 + 10, (short) ~Checksum.fold(Checksum.sum(dst, at3, ihl)));
+            } else {
+                dst.set(BE_SHORT, at3 + 4, (short) l4Bytes);
+            }
+            long field;
+            if (tcp) {
+                dst.set(BE_INT, at4 + 4, (int) (seq0 + next));
+                int f = dst.get(JAVA_BYTE, at4 + 13) & 0xff;
+                if (!last) f &= ~(TCP_FIN | TCP_PSH);
+                if (segment > 0) f &= ~TCP_CWR;
+                dst.set(JAVA_BYTE, at4 + 13, (byte) f);
+                field = at4 + 16;
+            } else {
+                dst.set(BE_SHORT, at4 + 4, (short) l4Bytes);
+                field = at4 + 6;
+            }
+            dst.set(BE_SHORT, field, (short) 0);
+            int sum = ~Checksum.fold(pseudo + l4Bytes + Checksum.sum(dst, at4, l4Bytes)) & 0xffff;
+            dst.set(BE_SHORT, field, (short) (sum == 0 && !tcp ? 0xffff : sum));     // UDP: 0 means "no checksum"
+            len[i] = shift + hdr + c;
+            next += c;
+            segment++;
+            n++;
+            if (last) abandon();
+        }
+        return n;
+    }
+
+    private static int be16(MemorySegment s, long off) {
+        return s.get(BE_SHORT, off) & 0xffff;
+    }
+}
