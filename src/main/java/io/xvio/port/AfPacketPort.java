@@ -198,23 +198,12 @@ public final class AfPacketPort extends NetdevPort {
         }
         Link l = link;
         if (l != null) {
-            int f = fault;
-            String why = null;
-            if (i == null) why = "interface " + device + " disappeared";
-            else if (i.ifindex() != l.ifindex) why = "interface " + device + " was replaced (ifindex " + l.ifindex + " -> " + i.ifindex() + ")";
-            else if (!i.up()) why = "link " + device + " went down";
-            else if (f != 0) why = "sending on " + device + " failed: " + Errno.name(f) + " (" + Errno.describe(f) + ")";
-            else if (i.mtu() != l.mtu) why = "MTU of " + device + " changed from " + l.mtu + " to " + i.mtu();
+            String why = detachReason(device, i, l.ifindex, l.mtu, fault);
             if (why != null) {
                 teardown();
                 note(why + "; detached, re-attaching when it is back and up");
             } else {
-                boolean carrier = i.running();
-                if (carrier != l.carrier) {
-                    l.carrier = carrier;
-                    if (carrier) markUp("carrier on " + device + " is back");
-                    else markDown("no carrier on " + device);
-                }
+                l.carrier = followCarrier(device, i, l.carrier);
                 try {
                     kernelDrops += l.rx.takeKernelDrops();
                 } catch (SysException e) {
@@ -223,14 +212,7 @@ public final class AfPacketPort extends NetdevPort {
                 return;
             }
         }
-        if (isClosed()) return;
-        if (i == null) {
-            markDown("interface " + device + " does not exist (check `ip link show " + device + "`; the port attaches when it appears)");
-        } else if (!i.up()) {
-            markDown("link " + device + " is down (`ip link set " + device + " up`; the port attaches when it is up)");
-        } else {
-            attach(i);
-        }
+        if (attachable(device, i)) attach(i);
     }
 
     private void attach(Netdev.Info i) {

@@ -1,5 +1,7 @@
 package io.xvio.port;
 
+import io.xvio.sys.Errno;
+import io.xvio.sys.Netdev;
 import io.xvio.util.Quiescence;
 
 import java.util.concurrent.locks.LockSupport;
@@ -116,6 +118,43 @@ abstract class NetdevPort implements Port {
             LOG.severe("port " + name + ": " + e.getMessage() + "; leaking the old handle rather than closing it under a PMD");
             return false;
         }
+    }
+
+    /**
+     * Why a handle attached to device (with the given ifindex and MTU at attach time) must be torn down, or null:
+     * the interface disappeared, was replaced, went down, a send failed (fault: an errno), or its MTU changed.
+     */
+    protected static String detachReason(String device, Netdev.Info i, int ifindex, int mtu, int fault) {
+        if (i == null) return "interface " + device + " disappeared";
+        if (i.ifindex() != ifindex) return "interface " + device + " was replaced (ifindex " + ifindex + " -> " + i.ifindex() + ")";
+        if (!i.up()) return "link " + device + " went down";
+        if (fault != 0) return "sending on " + device + " failed: " + Errno.name(fault) + " (" + Errno.describe(fault) + ")";
+        if (i.mtu() != mtu) return "MTU of " + device + " changed from " + mtu + " to " + i.mtu();
+        return null;
+    }
+
+    /** The carrier of i, marking the port up or down when it differs from the carrier seen before (was). */
+    protected final boolean followCarrier(String device, Netdev.Info i, boolean was) {
+        boolean carrier = i.running();
+        if (carrier != was) {
+            if (carrier) markUp("carrier on " + device + " is back");
+            else markDown("no carrier on " + device);
+        }
+        return carrier;
+    }
+
+    /** Whether a detached port may attach to device (i: its state, null if missing); if not, marks it down with why. */
+    protected final boolean attachable(String device, Netdev.Info i) {
+        if (isClosed()) return false;
+        if (i == null) {
+            markDown("interface " + device + " does not exist (check `ip link show " + device + "`; the port attaches when it appears)");
+            return false;
+        }
+        if (!i.up()) {
+            markDown("link " + device + " is down (`ip link set " + device + " up`; the port attaches when it is up)");
+            return false;
+        }
+        return true;
     }
 
     /** Marks the port down with reason; logs it once (WARNING) until the reason changes. */

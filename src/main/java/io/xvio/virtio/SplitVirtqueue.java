@@ -453,12 +453,7 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], 0);
     }
 
-    /** The virtio-net header of a received frame: all zero but num_buffers = 1 (when the header has it). */
-    private void writeHeader(MemorySegment buf, long start) {
-        buf.set(JAVA_LONG_UNALIGNED, start, 0L);
-        buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
-        if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
-    }
+    private void writeHeader(MemorySegment buf, long start) { VirtioFeatures.writeRxHeader(buf, start, hdrLen); }
 
     /** The head the driver put at availPos of the available ring, unchecked. */
     private int rawHeadAt(int availPos) {

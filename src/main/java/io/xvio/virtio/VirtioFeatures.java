@@ -41,4 +41,14 @@ public final class VirtioFeatures {
     public static int netHeaderLength(long features) {
         return has(features, F_VERSION_1) || has(features, NET_F_MRG_RXBUF) ? 12 : 10;
     }
+
+    /**
+     * Writes the virtio-net header of a received frame (hdrLen bytes at start of buf): all zero but num_buffers = 1
+     * when the header has it (12 bytes); a frame spread over several buffers gets its count patched later.
+     */
+    static void writeRxHeader(java.lang.foreign.MemorySegment buf, long start, int hdrLen) {
+        buf.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, start, 0L);
+        buf.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+        if (hdrLen == 12) buf.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+    }
 }
