@@ -144,37 +144,7 @@ public final class AfPacketPort extends NetdevPort {
             counters.add(thread, TX_DROP_DOWN, n);
             return;
         }
-        PacketTxRing tx = l.tx[thread];
-        int limit = l.maxFrame;
-        int sent = 0, big = 0, full = 0;
-        long bytes = 0;
-        for (int k = 0; k < n; k++) {
-            int i = which[k];
-            int len = b.len[i];
-            if (len > limit) big++;
-            else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
-            else full++;
-        }
-        if (tx.needsFlush() && !flushed(tx)) {
-            counters.add(thread, TX_DROP_DOWN, sent);
-            sent = 0;
-        }
-        if (sent > 0) {
-            counters.add(thread, TX_PACKETS, sent);
-            counters.add(thread, TX_BYTES, bytes);
-        }
-        if (big > 0) counters.add(thread, TX_DROP_TOO_BIG, big);
-        if (full > 0) drops.add(thread, DROP_TX_FULL, full);
-    }
-
-    /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */
-    private boolean flushed(PacketTxRing tx) {
-        int rc = tx.flush();
-        if (rc < 0 && rc != -Errno.EAGAIN && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
-            reportFault(-rc);                       // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
-            return false;
-        }
-        return true;
+        sendBurst(l.tx[thread], l.maxFrame, thread, b, which, n, drops, DROP_TX_FULL);
     }
 
     @Override

@@ -129,44 +129,10 @@ public final class AfXdpPort extends NetdevPort {
             return;
         }
         try {
-            send(l, thread, b, which, n);
+            sendBurst(l.xsk, l.maxFrame, thread, b, which, n, drops, DROP_TX_FULL);
         } finally {
             TX_OWNER.setRelease(this, -1);
         }
-    }
-
-    private void send(Link l, int thread, PacketBatch b, int[] which, int n) {
-        XdpSocket tx = l.xsk;
-        int limit = l.maxFrame;
-        int sent = 0, big = 0, full = 0;
-        long bytes = 0;
-        for (int k = 0; k < n; k++) {
-            int i = which[k];
-            int len = b.len[i];
-            if (len > limit) big++;
-            else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
-            else full++;
-        }
-        if (tx.needsFlush() && !flushed(tx)) {
-            counters.add(thread, TX_DROP_DOWN, sent);
-            sent = 0;
-        }
-        if (sent > 0) {
-            counters.add(thread, TX_PACKETS, sent);
-            counters.add(thread, TX_BYTES, bytes);
-        }
-        if (big > 0) counters.add(thread, TX_DROP_TOO_BIG, big);
-        if (full > 0) drops.add(thread, DROP_TX_FULL, full);
-    }
-
-    /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */
-    private boolean flushed(XdpSocket tx) {
-        int rc = tx.flush();
-        if (rc < 0 && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -105 /* ENOBUFS */ && rc != -Errno.EINTR) {
-            reportFault(-rc);                       // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
-            return false;
-        }
-        return true;
     }
 
     @Override

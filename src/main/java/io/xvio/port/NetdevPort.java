@@ -1,6 +1,8 @@
 package io.xvio.port;
 
+import io.xvio.packet.PacketBatch;
 import io.xvio.sys.Errno;
+import io.xvio.sys.FrameSender;
 import io.xvio.sys.Netdev;
 import io.xvio.util.Quiescence;
 
@@ -152,6 +154,44 @@ abstract class NetdevPort implements Port {
         }
         if (!i.up()) {
             markDown("link " + device + " is down (`ip link set " + device + " up`; the port attaches when it is up)");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Queues packets which[0..n) of b on tx (frames over maxFrame are dropped as too big, frames that find the ring
+     * full as drops' reason fullReason) and has the kernel send them; counts what went, or, if the interface turned out to
+     * be gone or down, drops it as port down. The transmit path of every port on a kernel ring.
+     */
+    protected final void sendBurst(FrameSender tx, int maxFrame, int thread, PacketBatch b, int[] which, int n,
+                                   ReasonCounters drops, int fullReason) {
+        int sent = 0, big = 0, full = 0;
+        long bytes = 0;
+        for (int k = 0; k < n; k++) {
+            int i = which[k];
+            int len = b.len[i];
+            if (len > maxFrame) big++;
+            else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
+            else full++;
+        }
+        if (tx.needsFlush() && !flushed(tx)) {
+            counters.add(thread, PortCounters.Counter.TX_DROP_DOWN, sent);
+            sent = 0;
+        }
+        if (sent > 0) {
+            counters.add(thread, PortCounters.Counter.TX_PACKETS, sent);
+            counters.add(thread, PortCounters.Counter.TX_BYTES, bytes);
+        }
+        if (big > 0) counters.add(thread, PortCounters.Counter.TX_DROP_TOO_BIG, big);
+        if (full > 0) drops.add(thread, fullReason, full);
+    }
+
+    /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */
+    protected final boolean flushed(FrameSender tx) {
+        int rc = tx.flush();
+        if (rc < 0 && !tx.busy(-rc)) {
+            reportFault(-rc);                       // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
             return false;
         }
         return true;

@@ -17,7 +17,7 @@ import static java.lang.foreign.ValueLayout.*;
  * <p>{@link #queue} and {@link #flush} are the hot path of one thread: no allocation, {@code -errno} instead
  * of exceptions.
  */
-public final class PacketTxRing implements AutoCloseable {
+public final class PacketTxRing implements FrameSender, AutoCloseable {
     private final int fd;
     private final String device;
     private final int frameSize, frameCount;
@@ -126,7 +126,7 @@ public final class PacketTxRing implements AutoCloseable {
             long rc = (long) NetNative.SENDTO_AT.invokeExact(capture, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
             if (rc >= 0) return 0;
             int err = NetNative.errno(capture);
-            if (err == Errno.EAGAIN || err == 105 /* ENOBUFS */ || err == Errno.EINTR) kick = true;   // the rest goes with the next flush
+            if (busy(err)) kick = true;              // the rest goes with the next flush
             return -err;
         } catch (Throwable t) {
             throw new IllegalStateException(t);

@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.*;
  * is one thread's hot path; {@link #queue}/{@link #flush} another's (or the same): no allocation, {@code -errno}
  * instead of exceptions. The socket must not be {@linkplain #close closed} while a thread is in them.
  */
-public final class XdpSocket implements AutoCloseable {
+public final class XdpSocket implements FrameSender, AutoCloseable {
     static final int AF_XDP = 44, SOCK_RAW = 3, SOL_XDP = 283;
     static final int XDP_MMAP_OFFSETS = 1, XDP_RX_RING = 2, XDP_TX_RING = 3, XDP_UMEM_REG = 4, XDP_UMEM_FILL_RING = 5,
             XDP_UMEM_COMPLETION_RING = 6, XDP_STATISTICS = 7;
@@ -36,7 +36,7 @@ public final class XdpSocket implements AutoCloseable {
     static final int DESC_SIZE = 16, ADDR_SIZE = 8;
     /** struct xdp_statistics: six u64: rx_dropped, rx_invalid_descs, tx_invalid_descs, rx_ring_full, rx_fill_ring_empty_descs, tx_ring_empty_descs. */
     static final int STATS_SIZE = 48;
-    static final int MSG_DONTWAIT = 0x40, ENOBUFS = 105;
+    static final int MSG_DONTWAIT = 0x40;
 
     private final int fd;
     private final String device;
@@ -266,12 +266,19 @@ public final class XdpSocket implements AutoCloseable {
     /** Whether {@link #flush} has work: frames queued, or frames an earlier flush could not get the kernel to send. */
     public boolean needsFlush() { return queued > 0 || kick; }
 
+    /** EBUSY too: copy mode answers it while the device queue is stopped. */
+    @Override
+    public boolean busy(int errno) {
+        return errno == Errno.EBUSY || FrameSender.super.busy(errno);
+    }
+
     /**
      * Publishes the queued frames and, if the kernel needs it (always in copy mode), kicks it with
      * {@code sendto(MSG_DONTWAIT)}; then takes back the chunks of frames that left. Returns 0, or -errno:
      * -ENXIO when the interface is gone, -ENETDOWN when it is down, -EAGAIN/-EBUSY/-ENOBUFS when the kernel could
      * not send everything now (the rest goes with the next flush).
      */
+    @Override
     public int flush() {
         if (queued > 0) {
             tx.submit(queued);
@@ -285,7 +292,7 @@ public final class XdpSocket implements AutoCloseable {
         for (int k = 0; k < 4; k++) {
             if (needWakeup && !tx.needsWakeup()) break;
             rc = wakeTx();
-            if (rc < 0 && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -ENOBUFS && rc != -Errno.EINTR) break;
+            if (rc < 0 && !busy(-rc)) break;
             if (tx.pending() == 0) { rc = 0; break; }
         }
         reap();
