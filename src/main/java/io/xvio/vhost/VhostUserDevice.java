@@ -31,7 +31,7 @@ public final class VhostUserDevice {
      */
     public static final long OFFERED_FEATURES = bit(F_VERSION_1) | bit(NET_F_MRG_RXBUF) | bit(RING_F_INDIRECT_DESC)
             | bit(RING_F_EVENT_IDX) | bit(F_ANY_LAYOUT) | bit(NET_F_MQ) | bit(NET_F_MTU) | bit(NET_F_STATUS)
-            | bit(NET_F_CTRL_VQ) | bit(NET_F_GUEST_ANNOUNCE) | bit(F_RING_PACKED) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
+            | bit(NET_F_CTRL_VQ) | bit(NET_F_GUEST_ANNOUNCE) | bit(F_RING_PACKED) | bit(F_IN_ORDER) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | bit(ProtocolFeatures.F_LOG_ALL);
     public static final long OFFERED_PROTOCOL = bit(ProtocolFeatures.MQ) | bit(ProtocolFeatures.LOG_SHMFD)
             | bit(ProtocolFeatures.RARP) | bit(ProtocolFeatures.REPLY_ACK) | bit(ProtocolFeatures.MTU)
             | bit(ProtocolFeatures.STATUS);

@@ -44,7 +44,7 @@ public final class PackedVirtqueue implements Virtqueue {
     private int nextAvail;               // ring position the device looks at next (== next used position)
     private int wrap = 1;                // the driver ring wrap counter expected there (== device wrap counter)
     private EventFd call, kick;
-    private boolean eventIdx, indirect, mergeable;
+    private boolean eventIdx, indirect, mergeable, inOrder;
     private int hdrLen = 12;
     private GuestMemory mem;
     private MemorySegment ring, driverEvent, deviceEvent;
@@ -143,6 +143,7 @@ public final class PackedVirtqueue implements Virtqueue {
         this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.RING_F_EVENT_IDX);
         this.indirect = VirtioFeatures.has(features, VirtioFeatures.RING_F_INDIRECT_DESC);
         this.mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
+        this.inOrder = VirtioFeatures.has(features, VirtioFeatures.F_IN_ORDER);
         this.hdrLen = VirtioFeatures.netHeaderLength(features);
         ring = ring(descUva, 16L * size, 16, "descriptor ring");
         driverEvent = ring(availUva, 4, 4, "driver event suppression area");
@@ -258,7 +259,7 @@ public final class PackedVirtqueue implements Virtqueue {
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
         }
-        publish(startPos);
+        publish(startPos, true);
         return out;
     }
 
@@ -417,7 +418,7 @@ public final class PackedVirtqueue implements Virtqueue {
             pending = committed;                       // a frame half-written when the fault hit is not published
             broke(e.getMessage());
         }
-        publish(startPos);
+        publish(startPos, false);
         return delivered;
     }
 
@@ -498,25 +499,38 @@ public final class PackedVirtqueue implements Virtqueue {
     /**
      * Writes the gathered used descriptors (the first one's flags last, with release ordering: the driver sees the
      * whole batch at once) and signals the driver if its event suppression area asks for it. startPos is where
-     * the call began; nextAvail/wrap are where the queue now stands.
+     * the call began; nextAvail/wrap are where the queue now stands. With IN_ORDER, transmit completions (which
+     * carry no length) are written as one used descriptor holding the last buffer's id (virtio spec, packed
+     * virtqueues, "In-order use of descriptors"): the driver frees every buffer up to that one, and the device
+     * writes one ring line instead of one per four buffers. Receive completions carry their lengths and are
+     * always written one by one.
      */
-    private void publish(int startPos) {
+    private void publish(int startPos, boolean transmit) {
         int k = pending;
         if (k == 0) return;
         pending = 0;
         MemorySegment r = ring;
         GuestMemory m = mem;
         if (r == null || m == null) return;
-        for (int i = k - 1; i >= 0; i--) {
-            long d = 16L * pendPos[i];
-            r.set(JAVA_INT_UNALIGNED, d + 8, pendLen[i]);
-            r.set(JAVA_SHORT_UNALIGNED, d + 12, (short) pendId[i]);
-            if (i > 0) r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[i]);
+        if (transmit && inOrder) {
+            long d = 16L * pendPos[0];
+            r.set(JAVA_INT_UNALIGNED, d + 8, 0);
+            r.set(JAVA_SHORT_UNALIGNED, d + 12, (short) pendId[k - 1]);
+            VarHandle.releaseFence();
+            r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[0]);
+            if (m.log() != null) m.logWrite(ringGpa + d, 16);
+        } else {
+            for (int i = k - 1; i >= 0; i--) {
+                long d = 16L * pendPos[i];
+                r.set(JAVA_INT_UNALIGNED, d + 8, pendLen[i]);
+                r.set(JAVA_SHORT_UNALIGNED, d + 12, (short) pendId[i]);
+                if (i > 0) r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[i]);
+            }
+            VarHandle.releaseFence();
+            r.set(JAVA_SHORT_UNALIGNED, 16L * pendPos[0] + 14, (short) pendFlags[0]);
+            // dirty-log the used descriptors after writing them (a bit set before could be cleared before the write lands)
+            if (m.log() != null) for (int i = 0; i < k; i++) m.logWrite(ringGpa + 16L * pendPos[i], 16);
         }
-        VarHandle.releaseFence();
-        r.set(JAVA_SHORT_UNALIGNED, 16L * pendPos[0] + 14, (short) pendFlags[0]);
-        // dirty-log the used descriptors after writing them (a bit set before could be cleared before the write lands)
-        if (m.log() != null) for (int i = 0; i < k; i++) m.logWrite(ringGpa + 16L * pendPos[i], 16);
         EventFd c = call;
         if (c == null) return;
         VarHandle.fullFence();  // order our used descriptors before reading the driver's event suppression
@@ -559,13 +573,12 @@ public final class PackedVirtqueue implements Virtqueue {
      */
     private int planTx(MemorySegment r, int max, int cap) {
         GuestMemory m = mem;
-        int pos = nextAvail, w = wrap;
+        int pos = nextAvail;
+        int n = leadingSingles(r, Math.min(Math.min(max, PLAN), size), 0);
         long sink = 0;
         int k = 0;
-        for (int lim = Math.min(Math.min(max, PLAN), size); k < lim; k++) {
+        for (; k < n; k++) {
             long d = 16L * pos;
-            int flags = flagsAcquire(r, pos);
-            if (!available(flags, w) || (flags & (DESC_F_NEXT | DESC_F_INDIRECT | DESC_F_WRITE)) != 0) break;
             long addr = r.get(JAVA_LONG_UNALIGNED, d);
             long dlen = Integer.toUnsignedLong(r.get(JAVA_INT_UNALIGNED, d + 8));
             int id = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, d + 12));
@@ -580,10 +593,27 @@ public final class PackedVirtqueue implements Virtqueue {
             planRegion[k] = reg;
             planOff[k] = o;
             planLen[k] = (int) dlen;
-            if (++pos == size) { pos = 0; w ^= 1; }
+            if (++pos == size) pos = 0;
         }
         warmSink = sink;
         return k;
+    }
+
+    /**
+     * How many of the (up to lim) descriptors from nextAvail on are available and single (no NEXT, no INDIRECT),
+     * with WRITE equal to write. Reads only their flags, in a tight loop of independent loads, so the ring lines
+     * the driver wrote come over together instead of one at a time; then one acquire fence orders every later
+     * read of those descriptors after their flags.
+     */
+    private int leadingSingles(MemorySegment r, int lim, int write) {
+        int pos = nextAvail, w = wrap, n = 0;
+        for (; n < lim; n++) {
+            int f = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, 16L * pos + 14));
+            if (!available(f, w) || (f & (DESC_F_NEXT | DESC_F_INDIRECT | DESC_F_WRITE)) != write) break;
+            if (++pos == size) { pos = 0; w ^= 1; }
+        }
+        VarHandle.acquireFence();
+        return n;
     }
 
     /** Second half: the planned copies back to back (frames to buf at off[k], lengths to len[k]), then their used descriptors. */
@@ -608,14 +638,13 @@ public final class PackedVirtqueue implements Virtqueue {
      */
     private int planSingleBuffers(MemorySegment r, MemorySegment buf, int[] off, int[] len, int[] which, int max) {
         GuestMemory m = mem;
-        int pos = nextAvail, w = wrap;
+        int pos = nextAvail;
+        int n = leadingSingles(r, Math.min(Math.min(max, PLAN), size), DESC_F_WRITE);
         int k = 0;
-        for (int lim = Math.min(Math.min(max, PLAN), size); k < lim; k++) {
+        for (; k < n; k++) {
             int p = which[k];
             int need = hdrLen + len[p];
             long d = 16L * pos;
-            int flags = flagsAcquire(r, pos);
-            if (!available(flags, w) || (flags & (DESC_F_NEXT | DESC_F_INDIRECT | DESC_F_WRITE)) != DESC_F_WRITE) break;
             long addr = r.get(JAVA_LONG_UNALIGNED, d);
             long dlen = Integer.toUnsignedLong(r.get(JAVA_INT_UNALIGNED, d + 8));
             int id = Short.toUnsignedInt(r.get(JAVA_SHORT_UNALIGNED, d + 12));
@@ -628,7 +657,7 @@ public final class PackedVirtqueue implements Virtqueue {
             planOff[k] = addr - m.gpaBase(reg);
             planGpa[k] = addr;
             writeHeader(buf, off[p] - hdrLen);
-            if (++pos == size) { pos = 0; w ^= 1; }
+            if (++pos == size) pos = 0;
         }
         return k;
     }

@@ -53,20 +53,22 @@ class PackedRingIT {
      * like): testpmd's transmit rings fill and its receive rings are refilled, so xvio then hands back a whole
      * ring of used descriptors at once, across the end of the ring; the driver must see all of them.
      */
-    @ParameterizedTest(name = "{0}-byte frames, mrg_rxbuf={1}")
-    @CsvSource({"64,1", "64,0", "1500,1", "1500,0"})
+    @ParameterizedTest(name = "{0}-byte frames, mrg_rxbuf={1}, in_order={2}")
+    @CsvSource({"64,1,1", "64,0,0", "1500,1,0", "1500,0,1"})
     @EnabledIf("io.xvio.e2e.PackedRingIT#testpmd")
-    void testpmdClosedLoopOverPackedRings(int frame, int mrg, @TempDir Path dir) throws Exception {
+    void testpmdClosedLoopOverPackedRings(int frame, int mrg, int inOrder, @TempDir Path dir) throws Exception {
         try (XvioDaemon xvio = XvioDaemon.start(dir, packed(TestpmdLoopbackIT.config(dir, TestpmdLoopbackIT.CROSS, "true")));
              Testpmd gen = Testpmd.builder()
-                     .virtioUser(dir + "/a.sock", "packed_vq=1", "mrg_rxbuf=" + mrg)
-                     .virtioUser(dir + "/b.sock", "packed_vq=1", "mrg_rxbuf=" + mrg)
+                     .virtioUser(dir + "/a.sock", "packed_vq=1", "mrg_rxbuf=" + mrg, "in_order=" + inOrder)
+                     .virtioUser(dir + "/b.sock", "packed_vq=1", "mrg_rxbuf=" + mrg, "in_order=" + inOrder)
                      .txpkts(frame).workDir(dir).start()) {
             assertTrue(xvio.awaitLog("port vhB: memory table", Duration.ofSeconds(20)), xvio::log);
             String show = xvio.call("show");
             for (String port : new String[] {"vhA", "vhB"}) {
                 String block = portBlock(show, port);
                 assertTrue(block.contains("RING_PACKED"), "testpmd negotiated packed rings on " + port + ":\n" + block);
+                // with IN_ORDER a transmit burst comes back as one used descriptor (the driver frees up to its id)
+                assertEquals(inOrder == 1, block.contains("IN_ORDER"), "in_order=" + inOrder + " on " + port + ":\n" + block);
             }
             gen.startTxFirst(16);
             Map<Integer, Testpmd.PortStats> before = forward(gen, xvio, Duration.ofSeconds(2), 20_000, null);

@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class PackedVirtqueueTest {
     private static final long BASE_FEATURES = bit(F_VERSION_1) | bit(RING_F_INDIRECT_DESC) | bit(F_RING_PACKED);
-    private static final long MRG = bit(NET_F_MRG_RXBUF);
+    private static final long MRG = bit(NET_F_MRG_RXBUF), IN_ORDER = bit(F_IN_ORDER);
     private static final int RING = 8;
     private static final long RAM = 4L << 20;
     static final int NEXT = 1, WRITE = 2, INDIRECT = 4, AVAIL = 1 << 7, USED = 1 << 15;
@@ -176,6 +176,35 @@ class PackedVirtqueueTest {
         assertArrayEquals(frame(64, 4), popped(1));
         assertTrue(t.ring().isUsed(1), "an indirect buffer takes one ring descriptor");
         assertPositionsAgree(t);
+    }
+
+    @Test
+    void withInOrderATransmitBurstIsCompletedByOneUsedDescriptorNamingItsLastBuffer() {
+        Q t = tx(BASE_FEATURES | IN_ORDER);
+        t.ring().send(withHeader(frame(60, 1)));
+        byte[] s = withHeader(frame(200, 2));
+        t.ring().send(Arrays.copyOfRange(s, 0, 12), Arrays.copyOfRange(s, 12, s.length));   // a chain of two
+        int last = t.ring().send(withHeader(frame(70, 3)));
+        assertEquals(3, pop(t));
+        assertArrayEquals(frame(200, 2), popped(1));
+        assertTrue(t.ring().isUsed(0), "the batch's used descriptor sits at its first position");
+        assertEquals(last, t.ring().descId(0), "and names the last buffer of the batch");
+        assertFalse(t.ring().isUsed(1) || t.ring().isUsed(3), "the other buffers' positions are not written");
+        assertEquals(1, call.drain(), "one interrupt for the batch");
+        assertEquals(4 | 1 << 15, t.q().lastAvailIndex(), "the device skipped the four descriptors");
+        t.ring().send(withHeader(frame(80, 4)));
+        assertEquals(1, pop(t));
+        assertTrue(t.ring().isUsed(4), "the next batch starts where the last one ended");
+    }
+
+    @Test
+    void withInOrderReceiveBuffersAreStillCompletedOneByOneWithTheirLengths() {
+        Q r = rx(BASE_FEATURES | IN_ORDER, 2048);
+        r.ring().postRx(4);
+        assertEquals(2, push(r, frame(60, 1), frame(100, 2)));
+        assertEquals(12 + 60, r.ring().descLen(0));
+        assertEquals(12 + 100, r.ring().descLen(1), "each buffer's used length, which the driver needs");
+        assertTrue(r.ring().isUsed(1));
     }
 
     @Test
@@ -893,14 +922,16 @@ class PackedVirtqueueTest {
 
     static Stream<Arguments> dpdkCases() {
         return Stream.of(
-                // ring size, mergeable, mbuf size (data room = mbuf - 128 headroom), seed
-                Arguments.of(256, true, 2176, 1),     // what testpmd's virtio-user port uses
-                Arguments.of(256, false, 2176, 2),
-                Arguments.of(8, true, 128 + 200, 3),  // frames spanning up to 8 buffers, across the end of the ring
-                Arguments.of(16, true, 128 + 64, 4),
-                Arguments.of(7, true, 128 + 300, 5),  // a ring size that is not a power of two
-                Arguments.of(8, false, 128 + 700, 6), // receive buffers too small for some frames
-                Arguments.of(32, true, 128 + 100, 7));
+                // ring size, mergeable, mbuf size (data room = mbuf - 128 headroom), seed, IN_ORDER
+                Arguments.of(256, true, 2176, 1, true),     // what testpmd's virtio-user port uses
+                Arguments.of(256, true, 2176, 1, false),
+                Arguments.of(256, false, 2176, 2, false),
+                Arguments.of(8, true, 128 + 200, 3, false), // frames spanning up to 8 buffers, across the end of the ring
+                Arguments.of(8, true, 128 + 200, 3, true),
+                Arguments.of(16, true, 128 + 64, 4, false),
+                Arguments.of(7, true, 128 + 300, 5, true),  // a ring size that is not a power of two
+                Arguments.of(8, false, 128 + 700, 6, false),// receive buffers too small for some frames
+                Arguments.of(32, true, 128 + 100, 7, true));
     }
 
     /**
@@ -912,13 +943,14 @@ class PackedVirtqueueTest {
      * intact, the driver must never find a used descriptor it cannot account for, and whenever the driver has
      * reaped everything its position and wrap counter must equal the device's.
      */
-    @ParameterizedTest(name = "ring {0}, mergeable {1}, mbuf {2}")
+    @ParameterizedTest(name = "ring {0}, mergeable {1}, mbuf {2}, in-order {4}")
     @MethodSource("dpdkCases")
-    void aDpdkDriverAndTheDeviceStayInStepOverManyLaps(int size, boolean mrg, int mbuf, long seed) {
-        long features = BASE_FEATURES | (mrg ? MRG : 0);
+    void aDpdkDriverAndTheDeviceStayInStepOverManyLaps(int size, boolean mrg, int mbuf, long seed, boolean inOrder) {
+        long features = BASE_FEATURES | (mrg ? MRG : 0) | (inOrder ? IN_ORDER : 0);
         Random rnd = new Random(seed);
         Dpdk txd = Dpdk.allocate(ram, size, 2176, 2 * size + 64, mrg);
         Dpdk rxd = Dpdk.allocate(ram, size, mbuf, 2 * size + 64, mrg);
+        txd.inOrder = rxd.inOrder = inOrder;
         PackedVirtqueue t = dpdkQueue(1, txd, features), r = dpdkQueue(0, rxd, features);
         rxd.setupRx();
         int room = mbuf - Dpdk.HEADROOM;
@@ -1164,6 +1196,7 @@ class PackedVirtqueueTest {
         final MemorySegment m;
         final int size, mbufLen, hdrSize = 12;
         final boolean mergeable;
+        boolean inOrder;                        // VIRTIO_F_IN_ORDER negotiated (virtio-user's default)
         final long desc, drvEvent, devEvent, txHdr, pool;
         // struct virtqueue
         int usedConsIdx, availIdx, freeCnt, descHeadIdx, descTailIdx, cachedFlags;
@@ -1321,8 +1354,44 @@ class PackedVirtqueueTest {
 
         // ------------------------------------------------------------------ transmit
 
-        /** virtio_xmit_cleanup_normal_packed. */
+        /** virtio_xmit_cleanup_inorder_packed or virtio_xmit_cleanup_normal_packed. */
         void cleanup(int num) {
+            if (inOrder) cleanupInOrder(num);
+            else cleanupNormal(num);
+        }
+
+        /**
+         * virtio_xmit_cleanup_inorder_packed: buffer ids are ring positions; one used descriptor frees every buffer
+         * from the used position up to the one it names (the loop DPDK runs until it meets that id; here an id
+         * that is not in flight fails instead of spinning).
+         */
+        private void cleanupInOrder(int num) {
+            int usedIdx = usedConsIdx, free = 0;
+            while (num > 0 && descIsUsed(usedIdx)) {
+                int id = m.get(JAVA_SHORT, desc + 16L * usedIdx + 12) & 0xffff;
+                if (id >= size || ndescs[id] == 0) throw new AssertionError("used TX descriptor at " + usedIdx + " names buffer " + id + " which is not in flight");
+                int curr;
+                do {
+                    curr = usedIdx;
+                    if (ndescs[curr] == 0) throw new AssertionError("in-order cleanup ran past the buffers in flight looking for id " + id);
+                    usedIdx += ndescs[curr];
+                    free += ndescs[curr];
+                    num -= ndescs[curr];
+                    if (usedIdx >= size) {
+                        usedIdx -= size;
+                        usedWrapCounter ^= 1;
+                    }
+                    ndescs[curr] = 0;
+                    mempool.add(cookie[curr]);
+                    cookie[curr] = -1;
+                } while (curr != id);
+            }
+            usedConsIdx = usedIdx;
+            freeCnt += free;
+        }
+
+        /** virtio_xmit_cleanup_normal_packed. */
+        private void cleanupNormal(int num) {
             int usedIdx = usedConsIdx;
             while (num-- > 0 && descIsUsed(usedIdx)) {
                 int id = m.get(JAVA_SHORT, desc + 16L * usedIdx + 12) & 0xffff;
@@ -1361,7 +1430,7 @@ class PackedVirtqueueTest {
                 }
                 int mb = mempool.poll();
                 ram.write(mbufAddr(mb) + HEADROOM, f);
-                int id = descHeadIdx, headIdx = availIdx, idx = headIdx;
+                int id = inOrder ? availIdx : descHeadIdx, headIdx = availIdx, idx = headIdx;
                 cookie[id] = mb;
                 ndescs[id] = slots;
                 int headFlags = cachedFlags;
@@ -1386,8 +1455,10 @@ class PackedVirtqueueTest {
                     availIdxInc();
                 }
                 freeCnt -= slots;
-                descHeadIdx = next[id];
-                if (descHeadIdx == CHAIN_END) descTailIdx = CHAIN_END;
+                if (!inOrder) {
+                    descHeadIdx = next[id];
+                    if (descHeadIdx == CHAIN_END) descTailIdx = CHAIN_END;
+                }
                 storeFlags(headIdx, headFlags);
             }
             return nbTx;
