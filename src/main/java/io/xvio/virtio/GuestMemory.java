@@ -80,7 +80,7 @@ public final class GuestMemory {
             if (r < 0) throw new VirtqueueFault("buffer at guest address 0x" + Long.toHexString(a) + " is outside guest memory");
             long off = a - gpaStart[r];
             long n = Math.min(len - done, gpaSize[r] - off);
-            MemorySegment.copy(src, srcOff + done, views[r], off, n);
+            SmallCopy.copy(src, srcOff + done, views[r], off, (int) n);
             done += n;
         }
         DirtyLog l = log;
@@ -92,7 +92,7 @@ public final class GuestMemory {
      * {@link #regionOf}(gpa, len) == r and gpa - {@link #gpaBase}(r) == off.
      */
     public void copyIn(int r, long off, MemorySegment src, long srcOff, int len, long gpa) {
-        MemorySegment.copy(src, srcOff, views[r], off, len);
+        SmallCopy.copy(src, srcOff, views[r], off, len);
         DirtyLog l = log;
         if (l != null) l.mark(gpa, len);
     }
@@ -106,7 +106,7 @@ public final class GuestMemory {
             if (r < 0) throw new VirtqueueFault("buffer at guest address 0x" + Long.toHexString(a) + " is outside guest memory");
             long off = a - gpaStart[r];
             long n = Math.min(len - done, gpaSize[r] - off);
-            MemorySegment.copy(views[r], off, dst, dstOff + done, n);
+            SmallCopy.copy(views[r], off, dst, dstOff + done, (int) n);
             done += n;
         }
     }

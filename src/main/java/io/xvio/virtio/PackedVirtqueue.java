@@ -623,7 +623,7 @@ public final class PackedVirtqueue implements Virtqueue {
         int h = hdrLen;
         for (int k = 0; k < planned; k++) {
             int total = planLen[k];
-            MemorySegment.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
+            SmallCopy.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
             len[k] = total - h;
         }
         advanceOverPlan(planned, null, null);

@@ -447,7 +447,7 @@ public final class SplitVirtqueue implements Virtqueue {
         int h = hdrLen;
         for (int k = 0; k < planned; k++) {
             int total = planLen[k];
-            MemorySegment.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
+            SmallCopy.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
             len[k] = total - h;
         }
         for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], 0);
