@@ -1,5 +1,10 @@
 package io.xvio.virtio;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
 /** Feature bits of virtio (1.1 §6) and of the network device (§5.1.3) that xvio knows. */
 public final class VirtioFeatures {
     public static final int NET_F_CSUM = 0, NET_F_GUEST_CSUM = 1, NET_F_MTU = 3, NET_F_MAC = 5, NET_F_MRG_RXBUF = 15,
@@ -46,9 +51,9 @@ public final class VirtioFeatures {
      * Writes the virtio-net header of a received frame (hdrLen bytes at start of buf): all zero but num_buffers = 1
      * when the header has it (12 bytes); a frame spread over several buffers gets its count patched later.
      */
-    static void writeRxHeader(java.lang.foreign.MemorySegment buf, long start, int hdrLen) {
-        buf.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, start, 0L);
-        buf.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
-        if (hdrLen == 12) buf.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
+    static void writeRxHeader(MemorySegment buf, long start, int hdrLen) {
+        buf.set(JAVA_LONG_UNALIGNED, start, 0L);
+        buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+        if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
     }
 }
