@@ -9,16 +9,35 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
 class SmallCopyTest {
+    interface Copier { void copy(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int len); }
+
     @Test
     void copiesExactlyTheBytesAskedForAtEveryLengthAndAlignment() {
+        checkEveryLengthAndAlignment(SmallCopy::copy, 0);
+    }
+
+    @Test
+    void eachOfTheInLinePathsCopiesExactlyTheBytesAskedFor() {
+        checkEveryLengthAndAlignment(SmallCopy::longs, 8);
+        int w = VectorCopy.width();
+        if (w > 0) checkEveryLengthAndAlignment(VectorCopy::copy, w);
+    }
+
+    @Test
+    void theTestJvmUsesTheVectorPathWhereTheCpuHasWideVectors() {
+        // the surefire JVM adds jdk.incubator.vector as bin/xvio does for the daemon: what it can use, it uses
+        assertEquals(VectorCopy.width(), SmallCopy.VECTOR);
+    }
+
+    private static void checkEveryLengthAndAlignment(Copier copier, int minLen) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment src = a.allocate(512), dst = a.allocate(512);
             for (int i = 0; i < 512; i++) src.set(JAVA_BYTE, i, (byte) (i * 7 + 1));
-            for (int len = 0; len <= 200; len++) {
+            for (int len = minLen; len <= 200; len++) {
                 for (int so = 0; so < 16; so++) {
                     for (int d = 0; d < 16; d += 5) {
                         dst.fill((byte) 0x55);
-                        SmallCopy.copy(src, so, dst, 64 + d, len);
+                        copier.copy(src, so, dst, 64 + d, len);
                         for (int i = 0; i < 512; i++) {
                             int at = i - 64 - d;
                             byte want = at >= 0 && at < len ? src.get(JAVA_BYTE, so + at) : 0x55;
