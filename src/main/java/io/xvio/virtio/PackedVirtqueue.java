@@ -520,14 +520,17 @@ public final class PackedVirtqueue implements Virtqueue {
             r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[0]);
             if (m.log() != null) m.logWrite(ringGpa + d, 16);
         } else {
-            for (int i = k - 1; i >= 0; i--) {
-                long d = 16L * pendPos[i];
-                r.set(JAVA_INT_UNALIGNED, d + 8, pendLen[i]);
-                r.set(JAVA_SHORT_UNALIGNED, d + 12, (short) pendId[i]);
-                if (i > 0) r.set(JAVA_SHORT_UNALIGNED, d + 14, (short) pendFlags[i]);
+            // every later descriptor's len, id and flags in one 8-byte store (the driver reads none of them before
+            // it sees the first one's flags): a third of the stores, so the ring lines' ownership requests overlap more
+            for (int i = k - 1; i > 0; i--) {
+                long v = Integer.toUnsignedLong(pendLen[i]) | (long) (pendId[i] & 0xffff) << 32 | (long) (pendFlags[i] & 0xffff) << 48;
+                r.set(JAVA_LONG_UNALIGNED, 16L * pendPos[i] + 8, v);
             }
+            long d0 = 16L * pendPos[0];
+            r.set(JAVA_INT_UNALIGNED, d0 + 8, pendLen[0]);
+            r.set(JAVA_SHORT_UNALIGNED, d0 + 12, (short) pendId[0]);
             VarHandle.releaseFence();
-            r.set(JAVA_SHORT_UNALIGNED, 16L * pendPos[0] + 14, (short) pendFlags[0]);
+            r.set(JAVA_SHORT_UNALIGNED, d0 + 14, (short) pendFlags[0]);
             // dirty-log the used descriptors after writing them (a bit set before could be cleared before the write lands)
             if (m.log() != null) for (int i = 0; i < k; i++) m.logWrite(ringGpa + 16L * pendPos[i], 16);
         }
