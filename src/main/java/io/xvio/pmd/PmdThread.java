@@ -86,14 +86,18 @@ public final class PmdThread {
         PacketBatch batch = new PacketBatch();
         Outputs outputs = new Outputs(MAX_BRIDGE_PORTS);
         long epochLocal = 0;
+        boolean recheck = true;
         while (running) {
             EPOCH.setRelease(this, ++epochLocal);
             RxQueue[] qs = queues;
+            if (qs != liveOf || recheck) findLive(qs);
             int work = 0;
             // one clock read per loop: a loop that moved packets counts as busy from its start (receiving
             // included), as OVS counts its iterations
             long t0 = System.nanoTime();
-            for (RxQueue rq : qs) {
+            RxQueue[] lq = live;
+            for (int i = 0, nl = liveCount; i < nl; i++) {
+                RxQueue rq = lq[i];
                 int n;
                 try {
                     n = rq.port().receive(rq.queue(), batch, id);
@@ -122,7 +126,9 @@ public final class PmdThread {
             if (work > 0) {
                 busyLoops++;
                 busyNanos += System.nanoTime() - t0;
+                recheck = (busyLoops & 1023) == 0;
             } else {
+                recheck = true;
                 idleLoops++;
                 // frames an uplink left queued for a busy kernel go now, not with the next packet to that port
                 for (RxQueue rq : qs) {
@@ -138,6 +144,28 @@ public final class PmdThread {
             idle.idle(work);
         }
         LOG.info("pmd" + id + " stopped");
+    }
+
+    // the assigned queues that can have frames (Port.rxQueueLive): a port offers up to 16 queue pairs, a guest
+    // usually starts one or a few, and polling the rest cost a few ns per packet
+    private RxQueue[] liveOf, live = new RxQueue[0];
+    private int liveCount;
+
+    private void findLive(RxQueue[] qs) {
+        if (live.length < qs.length) live = new RxQueue[qs.length];   // only when the assignment grows
+        int n = 0;
+        for (RxQueue rq : qs) {
+            boolean l;
+            try {
+                l = rq.port().rxQueueLive(rq.queue());
+            } catch (RuntimeException e) {
+                l = true;      // receive() will tell what is wrong
+            }
+            if (l) live[n++] = rq;
+        }
+        for (int i = n; i < liveCount; i++) live[i] = null;
+        liveCount = n;
+        liveOf = qs;
     }
 
     private RxQueue lastFailed;

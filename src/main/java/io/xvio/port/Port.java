@@ -19,6 +19,13 @@ public interface Port extends AutoCloseable {
     /** How many receive queues the PMD threads should poll (the most the port can have). */
     int rxQueues();
 
+    /**
+     * Whether receive queue q can have frames now (a vhost-user queue the guest has started). PMD threads poll
+     * only such queues and ask again every thousand or so busy loops and in every idle one, so this may be
+     * slow-ish but must be safe to call from any thread. {@link #receive} still copes with a queue that stopped.
+     */
+    default boolean rxQueueLive(int q) { return true; }
+
     /** Fills b (from index 0) with up to a burst of frames from queue q; returns how many. */
     int receive(int q, PacketBatch b, int thread);
 

@@ -59,6 +59,9 @@ public final class VhostUserPort implements Port {
     public void setTransmitThreads(int threads) { sharedTx = threads > 1; }
 
     @Override
+    public boolean rxQueueLive(int q) { return q == 0 && announce != null || device.queue(2 * q + 1).ready(); }
+
+    @Override
     public int receive(int q, PacketBatch b, int thread) {
         if (q == 0 && announce != null) return injectRarp(b, thread);
         Virtqueue vq = device.queue(2 * q + 1);

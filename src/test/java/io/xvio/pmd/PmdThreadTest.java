@@ -1,0 +1,82 @@
+package io.xvio.pmd;
+
+import io.xvio.datapath.BridgeDatapath;
+import io.xvio.packet.PacketBatch;
+import io.xvio.port.Port;
+import io.xvio.port.PortCounters;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A PMD thread polls only the queues its ports say are live, and notices queues that start and stop. */
+class PmdThreadTest {
+    /** Four queues; each is live or not as the test says, and a live "busy" queue hands out one frame per poll. */
+    static final class GuestPort implements Port {
+        final boolean[] live = new boolean[4], busy = new boolean[4];
+        final AtomicLongArray polls = new AtomicLongArray(4);
+        @Override public String name() { return "guest"; }
+        @Override public String type() { return "probe"; }
+        @Override public int ofport() { return 1; }
+        @Override public int rxQueues() { return 4; }
+        @Override public synchronized boolean rxQueueLive(int q) { return live[q]; }
+        synchronized void set(int q, boolean isLive, boolean isBusy) { live[q] = isLive; busy[q] = isBusy; }
+        @Override public int receive(int q, PacketBatch b, int thread) {
+            polls.incrementAndGet(q);
+            boolean send;
+            synchronized (this) { send = live[q] && busy[q]; }
+            if (!send) return 0;
+            b.data.asSlice(b.off[0], 60).fill((byte) 0x11);   // unicast to a MAC nobody has: the datapath drops it
+            b.len[0] = 60;
+            b.count = 1;
+            return 1;
+        }
+        @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {}
+        @Override public PortCounters counters() { return new PortCounters(); }
+        @Override public Map<String, Long> extraCounters() { return Map.of(); }
+        @Override public String status() { return "up"; }
+        @Override public Map<String, String> details() { return Map.of(); }
+        @Override public void start() {}
+        @Override public void close() {}
+    }
+
+    private static void await(BooleanSupplier c, String what) throws InterruptedException {
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > end) fail("timed out waiting until " + what);
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void queuesThatAreNotLiveAreNotPolledAndStartedOnesAreFoundUnderLoadAndWhenIdle() throws Exception {
+        GuestPort p = new GuestPort();
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        Port[] ports = {p};
+        RxQueue[] qs = new RxQueue[4];
+        for (int q = 0; q < 4; q++) qs[q] = new RxQueue(p, q, dp, 0, ports);
+        PmdThread t = new PmdThread(0, -1, IdleStrategy.of("busy"));
+        p.set(1, true, true);                       // the guest started queue 1 and sends without pause
+        t.assign(qs);
+        t.start();
+        try {
+            await(() -> t.packets() > 10_000, "queue 1's frames were received");
+            assertEquals(0, p.polls.get(0) + p.polls.get(2) + p.polls.get(3), "queues that were never started were polled");
+
+            p.set(3, true, false);                      // a second queue starts while the thread is busy
+            await(() -> p.polls.get(3) > 0, "the queue started under load was polled");
+
+            p.set(1, false, false);                     // traffic stops, queue 1 stops: idle loops look again
+            await(() -> { long a = p.polls.get(1); try { Thread.sleep(20); } catch (InterruptedException e) { throw new RuntimeException(e); } return p.polls.get(1) == a; },
+                    "the stopped queue is no longer polled");
+            long q3 = p.polls.get(3);
+            await(() -> p.polls.get(3) > q3 + 1000, "the live queue is still polled");
+            assertEquals(0, p.polls.get(0) + p.polls.get(2));
+        } finally {
+            t.stop();
+        }
+    }
+}
