@@ -2,7 +2,6 @@ package io.xvio.port;
 
 import io.xvio.packet.PacketBatch;
 import io.xvio.testing.NetLab;
-import io.xvio.util.Quiescence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -14,7 +13,6 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -32,18 +30,11 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @EnabledIf("io.xvio.testing.NetLab#available")
 class AfPacketGsoTest {
-    private final NetLab lab = new NetLab();
-    private final Object pmd = new Object();
-    private final Quiescence quiescence = () -> { synchronized (pmd) { /* no PMD call in progress */ } };
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final PmdStandIn pmd = new PmdStandIn();
+    private final NetLab lab = pmd.net;
 
     @AfterEach
-    void cleanUp() throws Exception {
-        for (AutoCloseable c : open.reversed()) c.close();
-        lab.close();
-    }
-
-    private <T extends AutoCloseable> T own(T c) { open.add(c); return c; }
+    void cleanUp() throws Exception { pmd.close(); }
 
     /** Forwards everything port x receives to y and back until closed; the forwarding thread's id for allocation checks. */
     private final class Forwarder implements AutoCloseable {
@@ -57,7 +48,7 @@ class AfPacketGsoTest {
             thread = Thread.ofPlatform().daemon().name("forwarder").start(() -> {
                 while (!stop) {
                     int moved = 0;
-                    synchronized (pmd) {
+                    synchronized (pmd.lock) {
                         int n = x.receive(0, batch, 0);
                         if (n > 0) y.transmit(0, batch, which, n);
                         moved += n;
@@ -149,7 +140,7 @@ class AfPacketGsoTest {
         assertEquals(0, lab.exec(ns1, "ethtool", "-K", b1, "rx", "off").rc());
         assertEquals(0, lab.exec(ns2, "ethtool", "-K", b2, "rx", "off").rc());
 
-        AfPacketPort pa = own(new AfPacketPort("pa", 1, a1, quiescence)), pb = own(new AfPacketPort("pb", 2, a2, quiescence));
+        AfPacketPort pa = pmd.own(new AfPacketPort("pa", 1, a1, pmd.quiescence)), pb = pmd.own(new AfPacketPort("pb", 2, a2, pmd.quiescence));
         pa.start();
         pb.start();
         assertEquals("up", pa.status());
