@@ -11,6 +11,7 @@ import io.xvio.port.PortCounters;
 import io.xvio.port.TapPort;
 import io.xvio.port.VhostUserPort;
 import io.xvio.vhost.VhostUserEndpoint;
+import io.xvio.virtio.GuestMemory;
 
 import java.util.*;
 import java.util.logging.Logger;
@@ -54,6 +55,7 @@ public final class Daemon implements AutoCloseable {
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
             expiry = Thread.ofPlatform().daemon().name("flow-expiry").start(this::expireFlows);
+            LOG.info(GuestMemory.copyMethod());
             LOG.info("xvio running: " + bridges.size() + " bridge(s), " + pmds.threads().size() + " PMD thread(s) (" + config.pmdIdle() + ")");
         } catch (RuntimeException e) {
             close();

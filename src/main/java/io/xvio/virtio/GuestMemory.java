@@ -71,6 +71,9 @@ public final class GuestMemory {
         return -1;
     }
 
+    /** How frames are copied in and out of guest memory on this JVM and CPU (for the start-up log). */
+    public static String copyMethod() { return SmallCopy.DESCRIPTION; }
+
     /** Copies len bytes from src at srcOff into guest memory at gpa; the buffer may straddle regions. */
     public void copyIn(MemorySegment src, long srcOff, long gpa, int len) {
         long done = 0;

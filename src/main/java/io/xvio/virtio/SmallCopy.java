@@ -2,7 +2,6 @@ package io.xvio.virtio;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
-import java.util.logging.Logger;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -44,19 +43,22 @@ final class SmallCopy {
         if (i < len) dst.set(JAVA_LONG_UNALIGNED, dstOff + len - 8, src.get(JAVA_LONG_UNALIGNED, srcOff + len - 8));
     }
 
+    /** How small frames are copied and why, for the daemon's start-up log. */
+    static final String DESCRIPTION = VECTOR > 0 ? "small frames (up to " + SMALL + " bytes) are copied with " + VECTOR + "-byte vectors"
+            : "small frames are copied 8 bytes at a time (" + why8() + ")";
+
+    private static boolean wanted() { return Boolean.parseBoolean(System.getProperty("xvio.vectorCopy", "true")); }
+
+    private static boolean modulePresent() { return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(); }
+
     private static int vectorWidth() {
-        Logger log = Logger.getLogger("xvio.virtio");
-        if (!Boolean.parseBoolean(System.getProperty("xvio.vectorCopy", "true"))) {
-            log.info("small frames are copied 8 bytes at a time (-Dxvio.vectorCopy=false)");
-            return 0;
-        }
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            log.info("small frames are copied 8 bytes at a time (the JVM runs without --add-modules jdk.incubator.vector)");
-            return 0;
-        }
-        int w = VectorCopy.width();   // VectorCopy is loaded only here and when used: it needs the module
-        log.info(w > 0 ? "small frames are copied with " + w + "-byte vectors"
-                : "small frames are copied 8 bytes at a time (this CPU's vectors are narrower than 32 bytes)");
-        return w;
+        // VectorCopy is loaded only here and when used: it needs the module
+        return wanted() && modulePresent() ? VectorCopy.width() : 0;
+    }
+
+    private static String why8() {
+        if (!wanted()) return "-Dxvio.vectorCopy=false";
+        if (!modulePresent()) return "the JVM runs without --add-modules jdk.incubator.vector";
+        return "this CPU's vectors are narrower than 32 bytes";
     }
 }

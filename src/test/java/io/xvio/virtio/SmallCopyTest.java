@@ -27,6 +27,8 @@ class SmallCopyTest {
     void theTestJvmUsesTheVectorPathWhereTheCpuHasWideVectors() {
         // the surefire JVM adds jdk.incubator.vector as bin/xvio does for the daemon: what it can use, it uses
         assertEquals(VectorCopy.width(), SmallCopy.VECTOR);
+        String said = GuestMemory.copyMethod();
+        assertTrue(said.contains(SmallCopy.VECTOR > 0 ? "with " + SmallCopy.VECTOR + "-byte vectors" : "this CPU's vectors are narrower"), said);
     }
 
     private static void checkEveryLengthAndAlignment(Copier copier, int minLen) {
