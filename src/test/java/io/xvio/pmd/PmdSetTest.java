@@ -3,12 +3,10 @@ package io.xvio.pmd;
 import io.xvio.datapath.BridgeDatapath;
 import io.xvio.packet.PacketBatch;
 import io.xvio.port.Port;
-import io.xvio.port.PortCounters;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,15 +15,11 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Queues move between PMD threads at runtime without ever being polled by two threads at once. */
 class PmdSetTest {
     /** A port whose queues count concurrent pollers; a queue polled by two threads at once is a violation. */
-    static final class ProbePort implements Port {
+    static final class ProbePort extends StubPort {
         final AtomicInteger[] inUse = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
         final AtomicInteger violations = new AtomicInteger();
         final AtomicLong polls = new AtomicLong();
-        final String name;
-        ProbePort(String name) { this.name = name; }
-        @Override public String name() { return name; }
-        @Override public String type() { return "probe"; }
-        @Override public int ofport() { return 1; }
+        ProbePort(String name) { super(name); }
         @Override public int rxQueues() { return inUse.length; }
         @Override public int receive(int q, PacketBatch b, int thread) {
             if (inUse[q].incrementAndGet() != 1) violations.incrementAndGet();
@@ -34,13 +28,6 @@ class PmdSetTest {
             inUse[q].decrementAndGet();
             return 0;
         }
-        @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {}
-        @Override public PortCounters counters() { return new PortCounters(); }
-        @Override public Map<String, Long> extraCounters() { return Map.of(); }
-        @Override public String status() { return "up"; }
-        @Override public Map<String, String> details() { return Map.of(); }
-        @Override public void start() {}
-        @Override public void close() {}
     }
 
     @Test

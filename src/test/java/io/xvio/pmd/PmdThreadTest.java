@@ -3,10 +3,8 @@ package io.xvio.pmd;
 import io.xvio.datapath.BridgeDatapath;
 import io.xvio.packet.PacketBatch;
 import io.xvio.port.Port;
-import io.xvio.port.PortCounters;
 import org.junit.jupiter.api.Test;
 
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BooleanSupplier;
 
@@ -15,12 +13,10 @@ import static org.junit.jupiter.api.Assertions.*;
 /** A PMD thread polls only the queues its ports say are live, and notices queues that start and stop. */
 class PmdThreadTest {
     /** Four queues; each is live or not as the test says, and a live "busy" queue hands out one frame per poll. */
-    static final class GuestPort implements Port {
+    static final class GuestPort extends StubPort {
         final boolean[] live = new boolean[4], busy = new boolean[4];
         final AtomicLongArray polls = new AtomicLongArray(4);
-        @Override public String name() { return "guest"; }
-        @Override public String type() { return "probe"; }
-        @Override public int ofport() { return 1; }
+        GuestPort() { super("guest"); }
         @Override public int rxQueues() { return 4; }
         @Override public synchronized boolean rxQueueLive(int q) { return live[q]; }
         synchronized void set(int q, boolean isLive, boolean isBusy) { live[q] = isLive; busy[q] = isBusy; }
@@ -29,18 +25,11 @@ class PmdThreadTest {
             boolean send;
             synchronized (this) { send = live[q] && busy[q]; }
             if (!send) return 0;
-            b.data.asSlice(b.off[0], 60).fill((byte) 0x11);   // unicast to a MAC nobody has: the datapath drops it
+            b.data.asSlice(b.off[0], 60).fill((byte) 0x11);   // multicast; the sender is the only port: it goes nowhere
             b.len[0] = 60;
             b.count = 1;
             return 1;
         }
-        @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {}
-        @Override public PortCounters counters() { return new PortCounters(); }
-        @Override public Map<String, Long> extraCounters() { return Map.of(); }
-        @Override public String status() { return "up"; }
-        @Override public Map<String, String> details() { return Map.of(); }
-        @Override public void start() {}
-        @Override public void close() {}
     }
 
     private static void await(BooleanSupplier c, String what) throws InterruptedException {
