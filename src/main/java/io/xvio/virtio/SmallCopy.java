@@ -1,7 +1,6 @@
 package io.xvio.virtio;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -29,11 +28,18 @@ final class SmallCopy {
             MemorySegment.copy(src, srcOff, dst, dstOff, len);
             return;
         }
-        // both ranges checked first: a copy that does not fit writes nothing (as MemorySegment.copy)
-        Objects.checkFromIndexSize(srcOff, len, src.byteSize());
-        Objects.checkFromIndexSize(dstOff, len, dst.byteSize());
+        // both ranges checked first: a copy that does not fit writes nothing (as MemorySegment.copy). In line
+        // arithmetic, not Objects.checkFromIndexSize: with the vector code inlined around it the JIT's budget
+        // ran out and left those two as calls (4 % of the PMD's samples)
+        if ((srcOff | dstOff) < 0 || srcOff > src.byteSize() - len || dstOff > dst.byteSize() - len)
+            throw outOfRange(src, srcOff, dst, dstOff, len);
         if (VECTOR > 0 && len >= VECTOR) VectorCopy.copy(src, srcOff, dst, dstOff, len);
         else longs(src, srcOff, dst, dstOff, len);
+    }
+
+    private static IndexOutOfBoundsException outOfRange(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int len) {
+        return new IndexOutOfBoundsException("copy of " + len + " bytes from offset " + srcOff + " of " + src.byteSize()
+                + " to offset " + dstOff + " of " + dst.byteSize() + " is out of range");
     }
 
     /** 8 bytes at a time, 8 <= len, both ranges checked by the caller. */
