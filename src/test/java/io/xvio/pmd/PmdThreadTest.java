@@ -6,8 +6,8 @@ import io.xvio.port.Port;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.function.BooleanSupplier;
 
+import static io.xvio.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** A PMD thread polls only the queues its ports say are live, and notices queues that start and stop. */
@@ -32,14 +32,6 @@ class PmdThreadTest {
         }
     }
 
-    private static void await(BooleanSupplier c, String what) throws InterruptedException {
-        long end = System.nanoTime() + 5_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > end) fail("timed out waiting until " + what);
-            Thread.sleep(1);
-        }
-    }
-
     @Test
     void queuesThatAreNotLiveAreNotPolledAndStartedOnesAreFoundUnderLoadAndWhenIdle() throws Exception {
         GuestPort p = new GuestPort();
@@ -52,17 +44,20 @@ class PmdThreadTest {
         t.assign(qs);
         t.start();
         try {
-            await(() -> t.packets() > 10_000, "queue 1's frames were received");
+            await("queue 1's frames were received", () -> t.packets() > 10_000, () -> t.packets() + " packets");
             assertEquals(0, p.polls.get(0) + p.polls.get(2) + p.polls.get(3), "queues that were never started were polled");
 
             p.set(3, true, false);                      // a second queue starts while the thread is busy
-            await(() -> p.polls.get(3) > 0, "the queue started under load was polled");
+            await("the queue started under load was polled", () -> p.polls.get(3) > 0, p.polls::toString);
 
             p.set(1, false, false);                     // traffic stops, queue 1 stops: idle loops look again
-            await(() -> { long a = p.polls.get(1); try { Thread.sleep(20); } catch (InterruptedException e) { throw new RuntimeException(e); } return p.polls.get(1) == a; },
-                    "the stopped queue is no longer polled");
+            await("the stopped queue is no longer polled", () -> {
+                long a = p.polls.get(1);
+                try { Thread.sleep(20); } catch (InterruptedException e) { throw new RuntimeException(e); }
+                return p.polls.get(1) == a;
+            }, p.polls::toString);
             long q3 = p.polls.get(3);
-            await(() -> p.polls.get(3) > q3 + 1000, "the live queue is still polled");
+            await("the live queue is still polled", () -> p.polls.get(3) > q3 + 1000, p.polls::toString);
             assertEquals(0, p.polls.get(0) + p.polls.get(2));
         } finally {
             t.stop();

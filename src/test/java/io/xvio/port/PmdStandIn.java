@@ -4,6 +4,7 @@ import io.xvio.packet.PacketBatch;
 import io.xvio.sys.Netdev;
 import io.xvio.sys.PacketRxRing;
 import io.xvio.sys.PacketTxRing;
+import io.xvio.testing.Await;
 import io.xvio.testing.NetLab;
 import io.xvio.util.Quiescence;
 
@@ -12,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -61,12 +63,9 @@ final class PmdStandIn implements AutoCloseable {
 
     static String link(String dev) { return NetLab.ok("ip", "-d", "link", "show", dev); }
 
-    static void await(BooleanSupplier cond, long ms, Supplier<String> what) throws InterruptedException {
-        long deadline = System.nanoTime() + ms * 1_000_000L;
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out after " + ms + " ms: " + what.get());
-            Thread.sleep(20);
-        }
+    /** {@link Await#await} with the condition first, as the port tests read best. */
+    static void await(BooleanSupplier cond, long ms, Supplier<String> state) {
+        Await.await("the port's condition holds", Duration.ofMillis(ms), cond, state);
     }
 
     static List<Integer> range(int first, int n) {

@@ -30,10 +30,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+import static io.xvio.testing.Await.await;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -211,14 +210,6 @@ class DirtyLogTest {
         assertTrue(at >= 0, s);
         int end = s.indexOf("\n  port ", at);
         return s.substring(at, end < 0 ? s.length() : end);
-    }
-
-    private static void await(String what, BooleanSupplier cond, Supplier<String> state) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting until " + what + "; state:\n" + state.get());
-            sleep(10);
-        }
     }
 
     private static void sleep(long ms) {

@@ -28,14 +28,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
+import static io.xvio.testing.Await.await;
 import static io.xvio.testing.TestFrontend.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -145,14 +144,6 @@ class HostileFrontendTest {
             if (t.startsWith(key + ": ")) return t.substring(key.length() + 2);
         }
         return null;
-    }
-
-    private static void await(String what, BooleanSupplier cond, Supplier<String> state) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting until " + what + "; state:\n" + state.get());
-            sleep(10);
-        }
     }
 
     private static void sleep(long ms) {
