@@ -20,6 +20,7 @@ import java.util.logging.Level;
                 Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
                 Main.DelPort.class, Main.FdbShow.class, Main.PmdStats.class, Main.PmdStatsClear.class,
                 Main.CpuLatencyCmd.class,
+                Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static {
@@ -298,6 +299,52 @@ public final class Main implements Runnable {
                 System.err.println("xvio: " + e.getMessage());
                 return 1;
             }
+        }
+    }
+
+    @Command(name = "cpu-speed", mixinStandardHelpOptions = true,
+            description = {"Measure, second by second, how much compute each CPU gets (no daemon needed).",
+                    "The same loop (integer work, a 256 KB table) runs on every CPU at once; each second prints its rounds per CPU and",
+                    "the share of that CPU's best second. On bare metal every second is the same; on a VM a drop",
+                    "means the host gave the vCPU less than a whole core, and any packet rate measured then drops too."})
+    static final class CpuSpeedCmd implements Callable<Integer> {
+        @Option(names = "--cpus", defaultValue = "0,1", split = ",", paramLabel = "A[,B...]", description = "the CPUs (default ${DEFAULT-VALUE})")
+        int[] cpus;
+        @Option(names = "--seconds", defaultValue = "10", description = "how long to measure (default ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            if (cpus.length == 0 || java.util.Arrays.stream(cpus).distinct().count() != cpus.length) {
+                System.err.println("xvio: --cpus needs one or more different CPUs, e.g. --cpus 0,1");
+                return 2;
+            }
+            if (seconds < 1 || seconds > 3600) {
+                System.err.println("xvio: --seconds must be 1 to 3600");
+                return 2;
+            }
+            long[] best = new long[cpus.length], worst = new long[cpus.length];
+            java.util.Arrays.fill(worst, Long.MAX_VALUE);
+            int[] second = {0};
+            try {
+                io.xvio.pmd.CpuSpeed.measure(cpus, seconds, rounds -> {
+                    StringBuilder line = new StringBuilder(String.format("%4d s", ++second[0]));
+                    for (int i = 0; i < cpus.length; i++) {
+                        best[i] = Math.max(best[i], rounds[i]);
+                        if (second[0] > 1 || seconds == 1) worst[i] = Math.min(worst[i], rounds[i]);   // the first has the JIT's warm-up
+                        line.append(String.format("   cpu %d: %5d rounds (%3d %%)", cpus[i], rounds[i], 100 * rounds[i] / Math.max(1, best[i])));
+                    }
+                    System.out.println(line);
+                });
+            } catch (RuntimeException e) {
+                System.err.println("xvio: " + e.getMessage());
+                return 1;
+            }
+            StringBuilder sum = new StringBuilder(seconds > 1 ? "slowest second (after the first) vs fastest:" : "one second:");
+            for (int i = 0; i < cpus.length; i++)
+                sum.append(String.format("  cpu %d %d %%", cpus[i], 100 * worst[i] / Math.max(1, best[i])));
+            System.out.println(sum);
+            return 0;
         }
     }
 }
