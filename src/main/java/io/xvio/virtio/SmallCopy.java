@@ -6,15 +6,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Copies between guest memory and packet buffers. Frames of up to 128 bytes (what small-packet traffic is)
- * are copied in line: with the widest vector loads and stores the CPU has ({@link VectorCopy}, when the
- * jdk.incubator.vector module is present and the vectors are at least 32 bytes), else with 8-byte ones; the
+ * are copied in line: with 32-byte vector loads and stores ({@link VectorCopy}, when the jdk.incubator.vector
+ * module is present and the CPU has vectors of at least 32 bytes), else with 8-byte ones; the
  * last piece overlaps the one before it when the length is not a multiple. Larger frames go to
  * {@link MemorySegment#copy}, whose stub is faster for them.
  *
  * <p>Why vectors: a receive burst writes into guest buffer lines the driver's CPU last held, and every store
- * waits in the store queue until its line arrives; two 64-byte or three 32-byte stores per 76-byte frame
- * instead of ten 8-byte ones let the ownership requests of several times as many frames overlap. Measured on
- * packed rings: 8-12 ns less per packet. {@code -Dxvio.vectorCopy=false} turns them off.
+ * waits in the store queue until its line arrives; three 32-byte stores per 76-byte frame instead of ten
+ * 8-byte ones let the ownership requests of several times as many frames overlap. Measured on packed rings:
+ * 8-12 ns less per packet. {@code -Dxvio.vectorCopy=false} turns them off.
  */
 final class SmallCopy {
     static final int SMALL = 128;
