@@ -7,11 +7,10 @@ import java.util.function.Consumer;
 /**
  * Measures how much compute each of a set of CPUs gets, second by second: one thread pinned to each CPU runs
  * the same loop (integer work and updates to its own 256 KB table; nothing shared between the threads) and
- * counts its rounds. On
- * bare metal every second looks the same. On a VM the counts drop whenever the host gives a vCPU less than a
- * whole core (another guest on the sibling hyperthread, or this guest's vCPUs packed on one core); a packet
- * rate measured in such a second drops with it, whatever the switch, which is why a benchmark on a VM must be
- * read over many runs (xvio cpu-speed).
+ * counts its rounds. On bare metal every second looks the same. On a VM the counts drop whenever the host
+ * gives a vCPU less than a whole core (another guest on the sibling hyperthread, or this guest's vCPUs packed
+ * on one core); a packet rate measured in such a second drops with it, whatever the switch, which is why a
+ * benchmark on a VM must be read over many runs (xvio cpu-speed).
  */
 public final class CpuSpeed {
     /** Loop iterations per counted round: about a millisecond on a current core. */
@@ -81,7 +80,7 @@ public final class CpuSpeed {
                 next += 1_000_000_000L;
                 long wait;
                 while ((wait = next - System.nanoTime()) > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                for (Worker k : w) if (k.failed != null) throw k.failed;
+                rethrowFailure(w);
                 long[] now = new long[cpus.length];
                 for (int i = 0; i < cpus.length; i++) {
                     long r = w[i].rounds;
@@ -94,6 +93,11 @@ public final class CpuSpeed {
             stop.now = true;
             for (Thread th : t) th.join();
         }
+        rethrowFailure(w);
+    }
+
+    /** Throws the first error a worker recorded (a CPU it could not pin itself to), if any. */
+    private static void rethrowFailure(Worker[] w) {
         for (Worker k : w) if (k.failed != null) throw k.failed;
     }
 }
