@@ -1,6 +1,7 @@
 package io.xvio.control;
 
 import io.xvio.datapath.Flow;
+import io.xvio.datapath.FragMode;
 import io.xvio.datapath.FlowParser;
 import io.xvio.datapath.FlowSyntaxException;
 import io.xvio.datapath.PortVlan;
@@ -33,8 +34,17 @@ import java.util.*;
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges) {
 
-    /** vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). */
-    public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
+    /**
+     * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
+     * fragments meet the flow tables (key "frag", as ovs-ofctl set-frag); forwardBpdu: NORMAL forwards frames to
+     * reserved multicast addresses (key "forward-bpdu", OVS's other_config:forward-bpdu).
+     */
+    public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                               FragMode frag, boolean forwardBpdu) {
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
+            this(name, ports, flows, vlans, FragMode.NORMAL, false);
+        }
+
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows) {
             this(name, ports, flows, Map.of());
         }
@@ -88,10 +98,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         Object c = top.get("pmd-cpus");
         if (c != null) {
             if (!(c instanceof List<?> l)) throw new ConfigException(source + ": pmd-cpus must be a list of CPU numbers, e.g. [1]");
-            int ncpu = Runtime.getRuntime().availableProcessors();
+            List<Integer> allowed = io.xvio.sys.Affinity.allowedCpus();
+            if (l.size() > io.xvio.datapath.BridgeDatapath.MAX_THREADS)
+                throw new ConfigException(source + ": pmd-cpus lists " + l.size() + " CPUs; xvio runs at most "
+                        + io.xvio.datapath.BridgeDatapath.MAX_THREADS + " PMD threads");
             for (Object o : l) {
                 int cpu = integer(o, source, "pmd-cpus", 0, 1023);
-                if (cpu >= ncpu) throw new ConfigException(source + ": pmd-cpus: CPU " + cpu + " does not exist (this machine has " + ncpu + ")");
+                if (!allowed.contains(cpu))
+                    throw new ConfigException(source + ": pmd-cpus: CPU " + cpu + " is not available to this process (it may run on CPUs "
+                            + cpuRanges(allowed) + ": its affinity mask, see taskset(1))");
                 if (cpus.contains(cpu)) throw new ConfigException(source + ": pmd-cpus: CPU " + cpu + " listed twice");
                 cpus.add(cpu);
             }
@@ -111,7 +126,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows");
+            keys(br, source, where, "ports", "flows", "frag", "forward-bpdu");
+            FragMode frag;
+            try {
+                frag = FragMode.parse(string(br.getOrDefault("frag", "normal"), source, where + ".frag"));
+            } catch (IllegalArgumentException ex) {
+                throw new ConfigException(source + ": " + where + ".frag: " + ex.getMessage());
+            }
+            if (!(br.getOrDefault("forward-bpdu", Boolean.FALSE) instanceof Boolean forwardBpdu))
+                throw new ConfigException(source + ": " + where + ".forward-bpdu must be true or false");
             Map<String, Object> portsRaw = br.get("ports") == null ? Map.of() : map(br.get("ports"), source, where + ".ports");
             Map<String, PortConfig> ports = new LinkedHashMap<>();
             Set<Integer> ofports = new HashSet<>();
@@ -171,7 +194,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     }
                 }
             }
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans));
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu));
         }
         return new Config(List.copyOf(cpus), idle, control, bridges);
     }
@@ -241,5 +264,19 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         long v = ((Number) o).longValue();
         if (v < min || v > max) throw new ConfigException(source + ": " + where + ": " + v + " is outside " + min + ".." + max);
         return (int) v;
+    }
+
+    /** CPU numbers as ranges: 0-3,6. */
+    static String cpuRanges(List<Integer> cpus) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < cpus.size(); ) {
+            int j = i;
+            while (j + 1 < cpus.size() && cpus.get(j + 1) == cpus.get(j) + 1) j++;
+            if (!sb.isEmpty()) sb.append(',');
+            sb.append(cpus.get(i));
+            if (j > i) sb.append('-').append(cpus.get(j));
+            i = j + 1;
+        }
+        return sb.toString();
     }
 }

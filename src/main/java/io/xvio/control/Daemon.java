@@ -1,5 +1,6 @@
 package io.xvio.control;
 
+import io.xvio.datapath.FragMode;
 import io.xvio.packet.Ethernet;
 import io.xvio.pmd.PmdSet;
 import io.xvio.pmd.PmdThread;
@@ -45,6 +46,7 @@ public final class Daemon implements AutoCloseable {
                 br.quiescence = pmds;
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
+                br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
                 br.setFlows(bc.flows());
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
@@ -154,6 +156,8 @@ public final class Daemon implements AutoCloseable {
             case "add-port" -> addPort(args);
             case "del-port" -> delPort(args);
             case "fdb/show" -> fdbShow(bridge(args, 1));
+            case "set-frag" -> setFrag(args);
+            case "get-frags" -> bridge(args, 1).datapath.fragMode().text + "\n";
             case "pmd-stats" -> pmdStats();
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
@@ -191,8 +195,7 @@ public final class Daemon implements AutoCloseable {
                 }
                 sb.append("    dropped=").append(total).append(drops).append('\n');
             }
-            long noMatch = br.datapath.droppedNoMatch();
-            if (noMatch > 0) sb.append("  dropped(no matching flow)=").append(noMatch).append('\n');
+            for (var d : br.datapath.drops().nonZero().entrySet()) sb.append("  dropped(").append(d.getKey()).append(")=").append(d.getValue()).append('\n');
         }
         return sb.toString();
     }
@@ -306,6 +309,21 @@ public final class Daemon implements AutoCloseable {
         pmds.assign(rxQueues());
         p.close();
         LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
+        return "";
+    }
+
+    /** set-frag BR MODE: how the bridge's flow tables see IP fragments (ovs-ofctl set-frag); caches start over. */
+    private String setFrag(List<String> args) {
+        Bridge br = bridge(args, 1);
+        if (args.size() != 3) throw new ControlException("set-frag needs a bridge and a mode (normal, nx-match or drop)");
+        FragMode m;
+        try {
+            m = FragMode.parse(args.get(2));
+        } catch (IllegalArgumentException e) {
+            throw new ControlException(e.getMessage());
+        }
+        br.datapath.setOptions(m, br.datapath.forwardBpdu());
+        LOG.info("bridge " + br.name + ": frag mode " + m.text);
         return "";
     }
 

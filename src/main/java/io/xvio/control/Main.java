@@ -18,7 +18,7 @@ import java.util.logging.Level;
         description = "Express Virtio: a vhost-user virtio-net switch with an Open vSwitch-compatible datapath.",
         subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.AddFlow.class, Main.AddFlows.class,
                 Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
-                Main.DelPort.class, Main.FdbShow.class, Main.PmdStats.class, Main.PmdStatsClear.class,
+                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class, Main.PmdStats.class, Main.PmdStatsClear.class,
                 Main.CpuLatencyCmd.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
@@ -257,6 +257,21 @@ public final class Main implements Runnable {
     static final class FdbShow extends ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Override List<String> request() { return List.of("fdb/show", bridge); }
+    }
+
+    @Command(name = "set-frag", mixinStandardHelpOptions = true,
+            description = "How a bridge's flow tables see IP fragments, as ovs-ofctl set-frag: normal (L4 fields of every fragment are 0 "
+                    + "for lookups), nx-match (a first fragment keeps them) or drop.")
+    static final class SetFrag extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "MODE", description = "normal, nx-match or drop") String mode;
+        @Override List<String> request() { return List.of("set-frag", bridge, mode); }
+    }
+
+    @Command(name = "get-frags", mixinStandardHelpOptions = true, description = "Print a bridge's fragment handling mode.")
+    static final class GetFrags extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Override List<String> request() { return List.of("get-frags", bridge); }
     }
 
     @Command(name = "pmd-stats", mixinStandardHelpOptions = true, description = "Per poll-mode-thread statistics.")

@@ -5,6 +5,8 @@ import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
 import io.xvio.packet.Rewrite;
 
+import io.xvio.datapath.DatapathDrops.Reason;
+
 import java.lang.foreign.MemorySegment;
 import java.util.*;
 
@@ -23,13 +25,13 @@ public final class BridgeDatapath {
 
     /** What poll-mode threads read: replaced whole on every change, with what changed since earlier versions. */
     private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
-                          Flow normalOnly, ChangeLog changes) {}
+                          Flow normalOnly, ChangeLog changes, FragMode frag, boolean forwardBpdu) {}
 
     private final String name;
     private final MacTable macs;
     private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null,
-            ChangeLog.INITIAL);
-    private long droppedNoMatch, droppedLoop, droppedTtl, droppedVlan, droppedCopies;
+            ChangeLog.INITIAL, FragMode.NORMAL, false);
+    private final DatapathDrops drops = new DatapathDrops();
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
     private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
@@ -44,9 +46,35 @@ public final class BridgeDatapath {
     public String name() { return name; }
     public MacTable macs() { return macs; }
     public List<Flow> flows() { return tables.flows(); }
-    public long droppedNoMatch() { return droppedNoMatch; }
-    public long droppedTtl() { return droppedTtl; }
-    public long droppedVlan() { return droppedVlan; }
+    public DatapathDrops drops() { return drops; }
+    public long droppedNoMatch() { return drops.get(Reason.NO_MATCH); }
+    public long droppedTtl() { return drops.get(Reason.TTL); }
+    public long droppedVlan() { return drops.get(Reason.VLAN); }
+    public FragMode fragMode() { return tables.frag(); }
+    public boolean forwardBpdu() { return tables.forwardBpdu(); }
+
+    /**
+     * Sets how IP fragments are handled and whether NORMAL forwards frames to reserved multicast addresses (OVS's
+     * other_config:forward-bpdu, default false: dropped). Every cache of the bridge starts over.
+     */
+    public synchronized void setOptions(FragMode frag, boolean forwardBpdu) {
+        Tables old = tables;
+        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+                frag, forwardBpdu);
+    }
+
+    private void publish(Classifier[] byTable, int[] byOf, int[] ofports, PortVlan[] vlans, List<Flow> flows, ChangeLog changes,
+                         FragMode frag, boolean forwardBpdu) {
+        // the common "priority=0 actions=NORMAL" bridge skips the table lookup (not when fragments must be dropped first)
+        Flow normalOnly = null;
+        if (flows.size() == 1 && frag != FragMode.DROP) {
+            Flow f = flows.getFirst();
+            boolean wild = true;
+            for (int w = 0; w < FlowKey.WORDS; w++) wild &= f.match.isWild(w);
+            if (wild && f.table == 0 && f.actions.equals(List.of(new Action.Normal()))) normalOnly = f;
+        }
+        tables = new Tables(byTable, byOf, ofports, vlans, flows, normalOnly, changes, frag, forwardBpdu);
+    }
 
     /** Turns the megaflow cache off (for comparing against the plain table walk) or on. */
     public void setCacheEnabled(boolean on) { cacheEnabled = on; }
@@ -84,17 +112,9 @@ public final class BridgeDatapath {
                 byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
             }
         }
-        // the common "priority=0 actions=NORMAL" bridge skips the table lookup
-        Flow normalOnly = null;
-        if (flows.size() == 1) {
-            Flow f = flows.getFirst();
-            boolean wild = true;
-            for (int w = 0; w < FlowKey.WORDS; w++) wild &= f.match.isWild(w);
-            if (wild && f.table == 0 && f.actions.equals(List.of(new Action.Normal()))) normalOnly = f;
-        }
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
-        tables = new Tables(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), normalOnly,
-                old.changes().next(changedFlows(old.flows(), flows), portsChanged));
+        publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
+                old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu());
     }
 
     /** Flows in one list but not the other, by identity. */
@@ -117,7 +137,7 @@ public final class BridgeDatapath {
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
-        if (inPort >= t.ofports().length) { droppedNoMatch += b.count; return; }
+        if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, b.count); return; }
         int inOf = t.ofports()[inPort];
         int n = b.count;
         Flow normalOnly = t.normalOnly();
@@ -137,7 +157,7 @@ public final class BridgeDatapath {
                     continue;
                 }
                 b.keys[i].extractL2(d, o, len, inOf);
-                prevPort = len >= 16 ? normal(t, inPort, b, i, out, now, false) : -1;
+                prevPort = len >= 16 ? normal(t, inPort, b, i, out, thread, now, false) : -1;
                 prev0 = w0;
                 prev1 = w1;
             }
@@ -179,7 +199,7 @@ public final class BridgeDatapath {
             long o = b.off[i];
             if (prev != null) {
                 if (emc.sameAsLoaded(d, o, len)) {
-                    replayOutputs(t, prev, b, i, out);
+                    replayOutputs(t, prev, b, i, out, thread);
                     run++;
                     runBytes += len;
                     continue;
@@ -192,7 +212,7 @@ public final class BridgeDatapath {
                 MegaflowCache.Entry e = emc.find(inOf, c.epoch);
                 if (e != null) {
                     prev = e;
-                    replayOutputs(t, e, b, i, out);
+                    replayOutputs(t, e, b, i, out, thread);
                     run = 1;
                     runBytes = len;
                     continue;
@@ -236,11 +256,11 @@ public final class BridgeDatapath {
     }
 
     /** The outputs of a header-free translation (see {@link MegaflowCache.Entry#headerFree}) for packet i. */
-    private void replayOutputs(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out) {
+    private void replayOutputs(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread) {
         for (int x = 0, nops = e.nops; x < nops; x++) {
             switch (e.op[x]) {
-                case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0);
-                case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0);
+                case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0, thread);
+                case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 default -> { }
             }
         }
@@ -251,8 +271,10 @@ public final class BridgeDatapath {
         for (int x = 0, nops = e.nops; x < nops; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, n, bytes, now);
-                case MegaflowCache.OP_NO_MATCH -> droppedNoMatch += n;
-                case MegaflowCache.OP_LOOP -> droppedLoop += n;
+                case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, n);
+                case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, n);
+                case MegaflowCache.OP_FRAG_DROP -> drops.add(thread, Reason.FRAGMENT, n);
+                case MegaflowCache.OP_DEPTH -> drops.add(thread, Reason.RESUBMIT_DEPTH, n);
                 default -> { }
             }
         }
@@ -265,7 +287,7 @@ public final class BridgeDatapath {
         for (int i = 0; i < n; i++) bytes += b.len[i];
         replayCounters(e, n, bytes, thread, now);
         // outputs packet by packet, in the order the per-packet path would emit them
-        for (int i = 0; i < n; i++) replayOutputs(t, e, b, i, out);
+        for (int i = 0; i < n; i++) replayOutputs(t, e, b, i, out, thread);
     }
 
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
@@ -274,26 +296,28 @@ public final class BridgeDatapath {
         for (int x = 0, n = e.nops; x < n; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, b.len[i], now);
-                case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0);
-                case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0);
+                case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0, thread);
+                case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_SET -> setField(b, i, (Field) e.ref[x], e.a[x], e.b[x], e.c[x], e.d[x]);
                 case MegaflowCache.OP_PUSH -> push(b, i, (int) e.a[x]);
                 case MegaflowCache.OP_STRIP -> strip(b, i);
                 case MegaflowCache.OP_DECTTL -> decTtl(b, i, k);
-                case MegaflowCache.OP_NORMAL -> normal(t, (int) e.b[x], b, i, out, now, e.a[x] != 0);
-                case MegaflowCache.OP_DROP_TTL -> { droppedTtl++; return; }
-                case MegaflowCache.OP_NO_MATCH -> droppedNoMatch++;
-                case MegaflowCache.OP_LOOP -> droppedLoop++;
+                case MegaflowCache.OP_NORMAL -> normal(t, (int) e.b[x], b, i, out, thread, now, e.a[x] != 0);
+                case MegaflowCache.OP_DROP_TTL -> drops.add(thread, Reason.TTL, 1);
+                case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
+                case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
+                case MegaflowCache.OP_FRAG_DROP -> drops.add(thread, Reason.FRAGMENT, 1);
+                case MegaflowCache.OP_DEPTH -> drops.add(thread, Reason.RESUBMIT_DEPTH, 1);
                 default -> { }
             }
         }
     }
 
-    private void flood(Tables t, PacketBatch b, int i, int in, Outputs out, boolean copy) {
+    private void flood(Tables t, PacketBatch b, int i, int in, Outputs out, boolean copy, int thread) {
         int src = i;
         if (copy) {                              // one copy serves every port of the flood
             src = b.copy(i);
-            if (src < 0) { droppedCopies++; return; }
+            if (src < 0) { drops.add(thread, Reason.COPIES, 1); return; }
         }
         for (int p = 0; p < t.ofports().length; p++) if (p != in) out.add(p, src);
     }
@@ -309,7 +333,15 @@ public final class BridgeDatapath {
     private static void decTtl(PacketBatch b, int i, FlowKey k) {
         long ttl = k.w[FlowKey.NW_TTL];
         k.w[FlowKey.NW_TTL] = ttl - 1;
-        Rewrite.setTtl(b.data, b.off[i], k.l3, k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6, (int) ttl - 1);
+        if (hasL3(k)) Rewrite.setTtl(b.data, b.off[i], k.l3, k.w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6, (int) ttl - 1);
+    }
+
+    /**
+     * Whether the packet's IP or ARP header may be rewritten: OVS commits no L3/L4 rewrite to a packet whose
+     * nw_proto is 0 (odp-util's "really has an L3 header" check), and xvio none to a header it found malformed.
+     */
+    private static boolean hasL3(FlowKey k) {
+        return k.l3 >= 0 && k.w[FlowKey.NW_PROTO] != 0 && (k.w[FlowKey.NW_FRAG] & FlowKey.L3_INVALID) == 0;
     }
 
     /**
@@ -318,16 +350,40 @@ public final class BridgeDatapath {
      */
     private boolean run(Tables t, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, int depth,
                         boolean laterMods, MegaflowCache.Recorder rec) {
+        FlowKey k = b.keys[i];
+        if (t.frag() != FragMode.NX_MATCH) {
+            // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal) or drops it
+            if (rec != null) rec.unwildcard(FlowKey.NW_FRAG, FlowKey.FRAG_ANY);
+            if ((k.w[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0 && t.frag() == FragMode.DROP) {
+                drops.add(thread, Reason.FRAGMENT, 1);
+                if (rec != null) rec.add(MegaflowCache.OP_FRAG_DROP, 0, 0, 0, 0, null);
+                return false;
+            }
+        }
         if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) {
-            droppedNoMatch++;
-            if (rec != null) rec.lookup(table, null);       // a flow added to this table later changes the outcome
+            boolean deep = depth > MAX_RESUBMIT_DEPTH;
+            drops.add(thread, deep ? Reason.RESUBMIT_DEPTH : Reason.NO_MATCH, 1);
+            if (rec != null) {
+                if (deep) rec.add(MegaflowCache.OP_DEPTH, 0, 0, 0, 0, null);
+                else rec.lookup(table, null);       // a flow added to this table later changes the outcome
+            }
             return true;
         }
-        FlowKey k = b.keys[i];
-        Flow f = rec == null ? t.byTable()[table].lookup(k.w) : t.byTable()[table].lookup(k.w, rec.wc);
+        Flow f;
+        long[] w = k.w;
+        if ((w[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0 && t.frag() == FragMode.NORMAL) {
+            long tpSrc = w[FlowKey.TP_SRC], tpDst = w[FlowKey.TP_DST];
+            w[FlowKey.TP_SRC] = 0;
+            w[FlowKey.TP_DST] = 0;
+            f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
+            w[FlowKey.TP_SRC] = tpSrc;          // actions see the real fields again, as in OVS
+            w[FlowKey.TP_DST] = tpDst;
+        } else {
+            f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
+        }
         if (rec != null) rec.lookup(table, f);
         if (f == null) {
-            droppedNoMatch++;
+            drops.add(thread, Reason.NO_MATCH, 1);
             return true;
         }
         f.hit(thread, b.len[i], now);
@@ -339,30 +395,30 @@ public final class BridgeDatapath {
                     int p = o.port() < t.indexByOfport().length ? t.indexByOfport()[o.port()] : -1;
                     if (p < 0) break;                               // not a port of this bridge (yet)
                     if (p == inPortOf(t, k)) {                      // OpenFlow: output to in_port needs IN_PORT
-                        droppedLoop++;
+                        drops.add(thread, Reason.LOOP, 1);
                         if (rec != null) rec.add(MegaflowCache.OP_LOOP, 0, 0, 0, 0, null);
                         break;
                     }
                     boolean copy = laterMods || modifiesAfter(acts, a);
-                    emit(b, i, p, out, copy);
+                    emit(b, i, p, out, copy, thread);
                     if (rec != null) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
                 }
                 case Action.InPort ip -> {
                     int p = inPortOf(t, k);
                     boolean copy = laterMods || modifiesAfter(acts, a);
-                    if (p >= 0) emit(b, i, p, out, copy);
+                    if (p >= 0) emit(b, i, p, out, copy, thread);
                     if (rec != null && p >= 0) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
                 }
                 case Action.Normal nn -> {
                     boolean copy = laterMods || modifiesAfter(acts, a);
                     // cached as itself: a replay learns and looks up again, so the MAC table is never stale
                     if (rec != null) rec.add(MegaflowCache.OP_NORMAL, copy ? 1 : 0, inPort, 0, 0, null);
-                    normal(t, inPort, b, i, out, now, copy);
+                    normal(t, inPort, b, i, out, thread, now, copy);
                 }
                 case Action.Flood fl -> {
                     int in = inPortOf(t, k);
                     boolean copy = laterMods || modifiesAfter(acts, a);
-                    flood(t, b, i, in, out, copy);
+                    flood(t, b, i, in, out, copy, thread);
                     if (rec != null) rec.add(MegaflowCache.OP_FLOOD, in, copy ? 1 : 0, 0, 0, null);
                 }
                 case Action.SetField s -> {
@@ -388,14 +444,17 @@ public final class BridgeDatapath {
                     if (rec != null) {
                         rec.unwildcard(FlowKey.DL_TYPE, 0xffff);
                         rec.unwildcard(FlowKey.NW_TTL, 0xff);
+                        rec.unwildcard(FlowKey.NW_PROTO, 0xff);
                         rec.unwildcard(FlowKey.NW_FRAG, 7);
                         rec.rewrote(FlowKey.NW_TTL);
                     }
-                    if (k.l3 < 0 || (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6)) break;
+                    if (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6) break;
                     if (k.w[FlowKey.NW_TTL] <= 1) {
-                        droppedTtl++;
+                        // as OVS: the rest of this flow's actions are skipped (a resubmitting flow goes on); a
+                        // malformed IP header has ttl 0 here
+                        drops.add(thread, Reason.TTL, 1);
                         if (rec != null) rec.add(MegaflowCache.OP_DROP_TTL, 0, 0, 0, 0, null);
-                        return false;
+                        return true;
                     }
                     decTtl(b, i, k);
                     if (rec != null) rec.add(MegaflowCache.OP_DECTTL, 0, 0, 0, 0, null);
@@ -460,10 +519,10 @@ public final class BridgeDatapath {
         return false;
     }
 
-    private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy) {
+    private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {
         if (copy) {
             int j = b.copy(i);
-            if (j < 0) { droppedCopies++; return; }
+            if (j < 0) { drops.add(thread, Reason.COPIES, 1); return; }
             i = j;
         }
         out.add(port, i);
@@ -483,6 +542,11 @@ public final class BridgeDatapath {
         k.w[FlowKey.VLAN_TCI] = 0;
     }
 
+    /**
+     * Sets field f of packet i's key and, where OVS would commit the change to the packet, of its headers: L3 and
+     * L4 rewrites need a header that is really there ({@link #hasL3}), a port rewrite a TCP or UDP header. The key
+     * always takes the new value, so later lookups see it (as OVS's flow does).
+     */
     private static void setField(PacketBatch b, int i, Field f, long value, long mask, long valueLo, long maskLo) {
         FlowKey k = b.keys[i];
         long[] w = k.w;
@@ -490,9 +554,9 @@ public final class BridgeDatapath {
         long v = (old & ~mask) | (value & mask);
         MemorySegment d = b.data;
         long frame = b.off[i];
-        boolean v4 = w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV4 && k.l3 >= 0;
-        boolean v6 = w[FlowKey.DL_TYPE] == Ethernet.TYPE_IPV6 && k.l3 >= 0;
-        boolean arp = w[FlowKey.DL_TYPE] == Ethernet.TYPE_ARP && k.l3 >= 0;
+        boolean l3 = hasL3(k);
+        long type = w[FlowKey.DL_TYPE];
+        boolean v4 = l3 && type == Ethernet.TYPE_IPV4, v6 = l3 && type == Ethernet.TYPE_IPV6, arp = l3 && type == Ethernet.TYPE_ARP;
         int proto = (int) w[FlowKey.NW_PROTO];
         switch (f) {
             case DL_SRC -> Rewrite.setMac(d, frame + 6, v);
@@ -512,28 +576,19 @@ public final class BridgeDatapath {
                 boolean src = f == Field.NW_SRC || f == Field.ARP_SPA;
                 if (v4) Rewrite.setIpv4Addr(d, frame, k.l3, k.l4, proto, src, v & 0xffffffffL);
                 else if (arp) Rewrite.setArpAddr(d, frame, k.l3, src, v);
-                else return;
             }
             case TP_SRC, TP_DST -> {
-                if ((!v4 && !v6) || k.l4 < 0 || (proto != 6 && proto != 17)) return;
-                Rewrite.setPort(d, frame, k.l4, proto, f == Field.TP_SRC, (int) v & 0xffff);
+                if ((v4 || v6) && k.l4 >= 0 && (proto == 6 || proto == 17))
+                    Rewrite.setPort(d, frame, k.l4, proto, f == Field.TP_SRC, (int) v & 0xffff);
             }
-            case NW_TOS -> {
-                if (!v4 && !v6) return;
-                Rewrite.setDscp(d, frame, k.l3, v6, (int) v);
-            }
-            case NW_TTL -> {
-                if (!v4 && !v6) return;
-                Rewrite.setTtl(d, frame, k.l3, v6, (int) v & 0xff);
-            }
+            case NW_TOS -> { if (v4 || v6) Rewrite.setDscp(d, frame, k.l3, v6, (int) v); }
+            case NW_TTL -> { if (v4 || v6) Rewrite.setTtl(d, frame, k.l3, v6, (int) v & 0xff); }
             case IPV6_SRC, IPV6_DST -> {
-                if (!v6) return;
                 long lo = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
-                Rewrite.setIpv6Addr(d, frame, k.l3, k.l4, proto, f == Field.IPV6_SRC, v, lo);
+                if (v6) Rewrite.setIpv6Addr(d, frame, k.l3, k.l4, proto, f == Field.IPV6_SRC, v, lo);
                 w[f.word + 1] = lo;
             }
-            case METADATA, REG0, REG1, REG2, REG3, REG4, REG5, REG6, REG7 -> { }
-            default -> { return; }   // the parser rejects set_field on other fields
+            default -> { }     // metadata, registers: key only (the parser rejects set_field on other fields)
         }
         w[f.word] = v;
     }
@@ -544,30 +599,38 @@ public final class BridgeDatapath {
      * copy: later actions rewrite packet i, so what NORMAL sends must be copies of it. Returns the port index
      * when the packet itself went to exactly one port (nothing counted, no copy made), else -1.
      */
-    private int normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, long now, boolean copy) {
+    private int normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, boolean copy) {
         PortVlan[] vl = t.vlans();
         if (inPort >= vl.length) return -1;
         FlowKey k = b.keys[i];
         boolean tagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
+        long type = k.w[FlowKey.DL_TYPE];
+        if (!tagged && (type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ)) {   // a VLAN type but no whole tag
+            drops.add(thread, Reason.VLAN, 1);
+            return -1;
+        }
         int pktVlan = tagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
         PortVlan in = vl[inPort];
         int vlan;
         if (in.access()) {
-            if (tagged && pktVlan != 0) { droppedVlan++; return -1; }   // tagged traffic on an access port
+            if (tagged && pktVlan != 0) { drops.add(thread, Reason.VLAN, 1); return -1; }   // tagged traffic on an access port
             vlan = in.tag();
         } else {
             vlan = pktVlan;
-            if (!in.carries(vlan)) { droppedVlan++; return -1; }
+            if (!in.carries(vlan)) { drops.add(thread, Reason.VLAN, 1); return -1; }
         }
         long src = k.w[FlowKey.DL_SRC], dst = k.w[FlowKey.DL_DST];
+        // IEEE's reserved range (STP, LACP, LLDP, 802.1X, ...) and a few vendors' protocols stay on their link,
+        // as in OVS, unless forward-bpdu is set; checked before learning, so such frames teach nothing either
+        if (!t.forwardBpdu() && Ethernet.isReserved(dst)) { drops.add(thread, Reason.RESERVED_MAC, 1); return -1; }
         if (!Ethernet.isMulticast(src)) macs.learn(src, vlan, inPort, now);
         int nports = t.ofports().length;
         if (!Ethernet.isMulticast(dst)) {
             int p = macs.lookup(dst, vlan, now);
             if (p >= 0 && p < nports) {
-                if (p == inPort) { droppedLoop++; return -1; }
+                if (p == inPort) { drops.add(thread, Reason.LOOP, 1); return -1; }
                 if (!vl[p].carries(vlan)) return -1;
-                return normalOut(b, i, p, vl[p], vlan, out, copy) == i ? p : -1;
+                return normalOut(b, i, p, vl[p], vlan, out, copy, thread) == i ? p : -1;
             }
         }
         int untaggedCopy = -1, taggedCopy = -1;
@@ -578,7 +641,7 @@ public final class BridgeDatapath {
             int have = wantTag ? taggedCopy : untaggedCopy;
             if (have < 0) {
                 have = variant(b, i, wantTag, vlan, copy);
-                if (have < 0) { droppedCopies++; continue; }
+                if (have < 0) { drops.add(thread, Reason.COPIES, 1); continue; }
                 if (wantTag) taggedCopy = have; else untaggedCopy = have;
             }
             out.add(p, have);
@@ -587,9 +650,9 @@ public final class BridgeDatapath {
     }
 
     /** Sends packet i (or its variant for port p's VLAN mode) to p; returns the packet sent, or -1. */
-    private int normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out, boolean copy) {
+    private int normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out, boolean copy, int thread) {
         int j = variant(b, i, !pv.access() && vlan != 0, vlan, copy);
-        if (j < 0) { droppedCopies++; return -1; }
+        if (j < 0) { drops.add(thread, Reason.COPIES, 1); return -1; }
         out.add(p, j);
         return j;
     }

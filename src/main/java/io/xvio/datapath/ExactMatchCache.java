@@ -34,6 +34,7 @@ final class ExactMatchCache {
     private final MegaflowCache.Entry[] entries = new MegaflowCache.Entry[SLOTS];
     // the frame last loaded by load()
     private long w0, w1, w2, w3, w4, w5, hash;
+    private int minTotal;
     private int slot;
     long hits;
 
@@ -46,19 +47,35 @@ final class ExactMatchCache {
         long b1 = d.get(JAVA_LONG_UNALIGNED, o + 8);
         if (((b1 >>> 32) & 0xFFFFFF) != 0x450008) return false;    // bytes 12-14: 08 00 45
         long b0 = d.get(JAVA_LONG_UNALIGNED, o);
-        long b2 = d.get(JAVA_LONG_UNALIGNED, o + 16) & KEY_BYTES[2];
+        long raw2 = d.get(JAVA_LONG_UNALIGNED, o + 16);
+        long b2 = raw2 & KEY_BYTES[2];
         long b3 = d.get(JAVA_LONG_UNALIGNED, o + 24) & KEY_BYTES[3];
         long b4 = d.get(JAVA_LONG_UNALIGNED, o + 32) & KEY_BYTES[4];
-        long b5 = (b2 >>> 56) == 6 ? d.get(JAVA_LONG_UNALIGNED, o + 40) & TCP_FLAGS_BYTES : 0;   // byte 23: protocol
+        boolean tcp = (b2 >>> 56) == 6;                                  // byte 23: protocol
+        long b5 = tcp ? d.get(JAVA_LONG_UNALIGNED, o + 40) & TCP_FLAGS_BYTES : 0;
+        // the key also depends on the IPv4 total length, which is not compared: take only frames whose total length
+        // fits the frame and holds the whole L4 header, so every frame with these key bytes has the same key
+        int min = tcp ? 20 + Math.max(20, ((int) (b5 >>> 52) & 0xf) * 4) : 40;   // byte 46's high nibble: TCP data offset
+        if (!lengthFits(raw2, len, min)) return false;
         long h = b0 * 0x9E3779B97F4A7C15L + b1 * 0xC2B2AE3D27D4EB4FL + b2 * 0x165667B19E3779F9L
                 + b3 * 0xD6E8FEB86659FD93L + b4 * 0xFF51AFD7ED558CCDL + b5 * 0xC4CEB9FE1A85EC53L + inPort;
         h ^= h >>> 31;
         h *= 0xBF58476D1CE4E5B9L;
         h ^= h >>> 29;
         w0 = b0; w1 = b1; w2 = b2; w3 = b3; w4 = b4; w5 = b5;
+        minTotal = min;
         hash = h | 1;                                               // 0 marks an empty slot
         slot = (int) (h >>> 40) & (SLOTS - 1);
         return true;
+    }
+
+    /**
+     * Whether the IPv4 total length (bytes 16-17 of the frame: the low two bytes of raw2, a little-endian load)
+     * is at least min and fits the frame of len bytes: then flow extraction reads the frame's headers whole.
+     */
+    private static boolean lengthFits(long raw2, int len, int min) {
+        int total = (int) ((raw2 & 0xff) << 8 | (raw2 >>> 8) & 0xff);
+        return total >= min && total <= len - 14;
     }
 
     /** Whether the frame last {@linkplain #load loaded} is TCP (its flags are part of the key). */
@@ -70,8 +87,10 @@ final class ExactMatchCache {
      */
     boolean sameAsLoaded(MemorySegment d, long o, int len) {
         if (len < MIN_LEN) return false;
+        long raw2 = d.get(JAVA_LONG_UNALIGNED, o + 16);
+        if (!lengthFits(raw2, len, minTotal)) return false;
         long diff = (d.get(JAVA_LONG_UNALIGNED, o) ^ w0) | (d.get(JAVA_LONG_UNALIGNED, o + 8) ^ w1)
-                | ((d.get(JAVA_LONG_UNALIGNED, o + 16) & KEY_BYTES[2]) ^ w2)
+                | ((raw2 & KEY_BYTES[2]) ^ w2)
                 | ((d.get(JAVA_LONG_UNALIGNED, o + 24) & KEY_BYTES[3]) ^ w3)
                 | ((d.get(JAVA_LONG_UNALIGNED, o + 32) & KEY_BYTES[4]) ^ w4);
         if (tcp()) diff |= (d.get(JAVA_LONG_UNALIGNED, o + 40) & TCP_FLAGS_BYTES) ^ w5;

@@ -579,8 +579,15 @@ public final class FlowParser {
 
         // -------------------------------------------------------------------------------------- actions
 
+        /**
+         * The VLAN TCI as the actions so far leave it (OVS's action checks: the match's value, then push_vlan,
+         * strip_vlan and VLAN rewrites in order): set_field on vlan_vid needs a tag here.
+         */
+        long tci;
+
         List<Action> actions(int start) {
             List<Action> out = new ArrayList<>();
+            tci = value[VLAN_TCI.word];
             int n = text.length();
             int i = start, dropPos = -1, gotoPos = -1, wmPos = -1;
             while (i < n) {
@@ -605,6 +612,12 @@ public final class FlowParser {
                     continue;
                 }
                 Action a = action(tok, s);
+                switch (a) {
+                    case Action.PushVlan pv -> tci |= FlowKey.VLAN_PRESENT;
+                    case Action.StripVlan sv -> tci = 0;
+                    case Action.SetField sf when sf.field() == VLAN_TCI -> tci = (tci & ~sf.mask()) | (sf.value() & sf.mask());
+                    default -> { }
+                }
                 if (a instanceof Action.GotoTable) gotoPos = s;
                 if (a instanceof Action.WriteMetadata) wmPos = s;
                 out.add(a);
@@ -751,10 +764,20 @@ public final class FlowParser {
             Field f = d.field();
             int slash = val.indexOf('/');
             switch (d.kind()) {
-                case DL_VLAN, VLAN_VID -> {
+                case DL_VLAN -> {
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
-                    long v = unsigned(val, apos, 16, fname) & 0xfff;
-                    return new Action.SetField(VLAN_TCI, v | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+                    long v = unsigned(val, apos, 16, fname);
+                    if (v == 0xffff) return new Action.SetField(VLAN_TCI, 0, 0xffff);      // OpenFlow 1.0's "no VLAN"
+                    return new Action.SetField(VLAN_TCI, (v & 0xfff) | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+                }
+                case VLAN_VID -> {
+                    // OXM's vlan_vid: 4096 | VID; without the 4096 bit the tag goes. As OVS, it needs a tag to set.
+                    if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
+                    if ((tci & FlowKey.VLAN_PRESENT) == 0)
+                        throw err(fpos, "set_field: \"" + fname + "\" lacks correct prerequisites: the packet has no VLAN tag at this"
+                                + " point (match one, e.g. dl_vlan=10 or vlan_tci=0x1000/0x1000, or push_vlan first; mod_vlan_vid adds one)");
+                    long v = unsigned(val, apos, 13, fname);
+                    return new Action.SetField(VLAN_TCI, v, 0x1fff);
                 }
                 case VLAN_PCP -> {
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");

@@ -24,7 +24,9 @@ final class MegaflowCache {
     static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
             OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11,
             /** NORMAL, executed again at replay (learning and MAC lookup are live): a = copy flag, b = input port index. */
-            OP_NORMAL = 12;
+            OP_NORMAL = 12,
+            /** Drops counted by reason: an IP fragment under frag mode drop; resubmits nested too deep. */
+            OP_FRAG_DROP = 13, OP_DEPTH = 14;
 
     /** A recorded translation. */
     static final class Entry {
@@ -221,7 +223,7 @@ final class MegaflowCache {
         boolean free = true;
         for (int x = 0; x < r.n; x++) {
             int o = r.op[x];
-            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP;
+            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_FRAG_DROP || o == OP_DEPTH;
         }
         e.headerFree = free;
         gr.put(gr.hash(k), e);

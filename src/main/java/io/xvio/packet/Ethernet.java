@@ -33,6 +33,19 @@ public final class Ethernet {
 
     public static boolean isMulticast(long mac) { return (mac & (1L << 40)) != 0; }
 
+    /**
+     * Whether mac is one of the destinations a bridge must not forward (OVS's eth_addr_is_reserved): IEEE 802.1's
+     * 01:80:c2:00:00:00-0f (STP, pause, LACP, 802.1X, LLDP, ...), Extreme's EDP/EAPS (00:e0:2b:00:00:00, 04, 06)
+     * and Cisco's ISL, CDP/VTP/DTP/PAgP/UDLD, PVST+, UplinkFast and CFM addresses (01:00:0c:...).
+     */
+    public static boolean isReserved(long mac) {
+        if ((mac & ~0xfL) == 0x0180c2000000L) return true;
+        if (mac == 0x00e02b000000L || mac == 0x00e02b000004L || mac == 0x00e02b000006L) return true;
+        if ((mac >>> 24) != 0x01000cL) return false;
+        return mac == 0x01000c000000L || mac == 0x01000cccccccL || mac == 0x01000ccccccdL || mac == 0x01000ccdcdcdL
+                || (mac & ~7L) == 0x01000cccccc0L;
+    }
+
     public static String format(long mac) {
         StringBuilder sb = new StringBuilder(17);
         for (int i = 5; i >= 0; i--) {

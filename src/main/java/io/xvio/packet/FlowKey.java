@@ -33,19 +33,29 @@ public final class FlowKey {
     /** Offset of the L3 header from the frame start, or -1; same for L4. */
     public int l3 = -1, l4 = -1;
 
-    /** Extracts the key of the frame at off (len bytes) received on inPort. Registers and metadata start at 0. */
+    /**
+     * Extracts the key of the frame at off (len bytes) received on inPort. Registers and metadata start at 0.
+     * Headers are checked as OVS's flow extraction checks them (lib/flow.c): an IPv4 header shorter than 20
+     * bytes, whose header length is under 20 or beyond the frame, or whose total length exceeds the frame or is
+     * shorter than the header, leaves every L3 and L4 field 0 (the packet is IPv4 by its Ethernet type only); so
+     * does an IPv6 header whose payload length exceeds the frame, or an ARP packet that is not Ethernet/IPv4.
+     * L4 headers are read within the IP total (payload) length, never from trailing padding. Such packets get
+     * {@link #L3_INVALID} in the NW_FRAG word, so no action rewrites their headers and no cache mixes them up
+     * with valid ones.
+     */
     public void extract(MemorySegment s, long off, int len, int inPort) {
         int p = extractL2(s, off, len, inPort);
         if (p < 0) return;
         long[] k = w;
         int type = (int) k[DL_TYPE];
         if (type == Ethernet.TYPE_IPV4) {
-            if (len < p + 20) { k[NW_FRAG] = L3_INVALID; return; }
+            int avail = len - p;
+            if (avail < 20) { k[NW_FRAG] = L3_INVALID; return; }
             long h0 = s.get(BE64, off + p);          // version/ihl, tos, total length, id, flags/fragment offset
+            int ihl = ((int) (h0 >>> 56) & 15) * 4;   // the version nibble is not checked (OVS does not either)
+            int total = (int) (h0 >>> 32) & 0xffff;
+            if (ihl < 20 || avail < ihl || total > avail || ihl > total) { k[NW_FRAG] = L3_INVALID; return; }
             long h1 = s.get(BE64, off + p + 8);      // ttl, protocol, checksum, source
-            int vihl = (int) (h0 >>> 56) & 0xff;
-            int ihl = (vihl & 15) * 4;
-            if (vihl >> 4 != 4 || ihl < 20 || len < p + ihl) { k[NW_FRAG] = L3_INVALID; return; }
             l3 = p;
             int tos = (int) (h0 >>> 48) & 0xff;
             k[NW_TOS] = tos & 0xfc;
@@ -57,37 +67,55 @@ public final class FlowKey {
             k[NW_PROTO] = proto;
             k[NW_SRC] = h1 & 0xffffffffL;
             k[NW_DST] = s.get(BE32, off + p + 16) & 0xffffffffL;
-            if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, p + ihl, proto, false);
+            if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, p + total, p + ihl, proto, false);
         } else if (type == Ethernet.TYPE_IPV6) {
-            if (len < p + 40) { k[NW_FRAG] = L3_INVALID; return; }
+            if (len - p < 40) { k[NW_FRAG] = L3_INVALID; return; }
+            int plen = s.get(BE16, off + p + 4) & 0xffff;
+            if (plen + 40 > len - p) { k[NW_FRAG] = L3_INVALID; return; }
+            k[IPV6_SRC_HI] = s.get(BE64, off + p + 8);
+            k[IPV6_SRC_LO] = s.get(BE64, off + p + 16);
+            k[IPV6_DST_HI] = s.get(BE64, off + p + 24);
+            k[IPV6_DST_LO] = s.get(BE64, off + p + 32);
+            int end = p + 40 + plen;
+            int next = s.get(JAVA_BYTE, off + p + 6) & 0xff;
+            int q = p + 40;
+            int fragBits = 0;
+            // extension headers as OVS walks them: hop-by-hop, routing, destination options, AH, fragment; a
+            // header that does not fit leaves the L3 fields but the addresses 0
+            while (next == 0 || next == 43 || next == 60 || next == 51 || next == 44) {
+                if (end - q < 8) { k[NW_FRAG] = L3_INVALID; return; }
+                int nn = s.get(JAVA_BYTE, off + q) & 0xff;
+                int hlen = next == 51 ? ((s.get(JAVA_BYTE, off + q + 1) & 0xff) + 2) * 4
+                        : next == 44 ? 8 : ((s.get(JAVA_BYTE, off + q + 1) & 0xff) + 1) * 8;
+                if (end - q < hlen) { k[NW_FRAG] = L3_INVALID; return; }
+                if (next == 44) {
+                    int offlg = s.get(BE16, off + q + 2) & 0xffff;
+                    q += 8;
+                    if (offlg != 0) {
+                        fragBits = FRAG_ANY;
+                        if ((offlg & 0xfff8) != 0) { fragBits |= FRAG_LATER; next = 44; break; }   // nw_proto 44
+                    }
+                    next = nn;
+                    continue;
+                }
+                q += hlen;
+                next = nn;
+            }
             l3 = p;
             int vtc = s.get(BE32, off + p);
             int tc = (vtc >>> 20) & 0xff;
             k[NW_TOS] = tc & 0xfc;
             k[NW_ECN] = tc & 3;
             k[NW_TTL] = s.get(JAVA_BYTE, off + p + 7) & 0xff;
-            k[IPV6_SRC_HI] = s.get(BE64, off + p + 8);
-            k[IPV6_SRC_LO] = s.get(BE64, off + p + 16);
-            k[IPV6_DST_HI] = s.get(BE64, off + p + 24);
-            k[IPV6_DST_LO] = s.get(BE64, off + p + 32);
-            int next = s.get(JAVA_BYTE, off + p + 6) & 0xff;
-            int q = p + 40;
-            // skip hop-by-hop, routing and destination options headers; stop at a fragment header
-            for (int hops = 0; hops < 4 && (next == 0 || next == 43 || next == 60) && len >= q + 8; hops++) {
-                int nn = s.get(JAVA_BYTE, off + q) & 0xff;
-                q += 8 + (s.get(JAVA_BYTE, off + q + 1) & 0xff) * 8;
-                next = nn;
-            }
-            if (next == 44 && len >= q + 8) {
-                int fo = s.get(BE16, off + q + 2) & 0xffff;
-                k[NW_FRAG] = FRAG_ANY | ((fo & 0xfff8) != 0 ? FRAG_LATER : 0);
-                next = s.get(JAVA_BYTE, off + q) & 0xff;
-                q += 8;
-            }
             k[NW_PROTO] = next;
-            if ((k[NW_FRAG] & FRAG_LATER) == 0) l4(s, off, len, q, next, true);
+            k[NW_FRAG] = fragBits;
+            if ((fragBits & FRAG_LATER) == 0) l4(s, off, end, q, next, true);
         } else if (type == Ethernet.TYPE_ARP) {
-            if (len < p + 28) { k[NW_FRAG] = L3_INVALID; return; }
+            // Ethernet/IPv4 ARP only (hardware type 1, protocol 0x0800, address lengths 6 and 4), as OVS
+            if (len < p + 28 || s.get(BE32, off + p) != 0x00010800 || (s.get(BE16, off + p + 4) & 0xffff) != 0x0604) {
+                k[NW_FRAG] = L3_INVALID;
+                return;
+            }
             l3 = p;
             int op = s.get(BE16, off + p + 6) & 0xffff;
             k[NW_PROTO] = op <= 0xff ? op : 0;
@@ -121,20 +149,25 @@ public final class FlowKey {
         return p;
     }
 
-    private void l4(MemorySegment s, long off, int len, int q, int proto, boolean v6) {
+    /** L4 fields of the header at q, which must lie before end (the end of the IP packet), with OVS's minimum sizes. */
+    private void l4(MemorySegment s, long off, int end, int q, int proto, boolean v6) {
         long[] k = w;
-        if (proto == 6 && len >= q + 20) {
+        int avail = end - q;
+        if (proto == 6) {
+            if (avail < 20) return;
+            int doff = ((s.get(JAVA_BYTE, off + q + 12) & 0xff) >>> 4) * 4;
+            if (doff < 20 || avail < doff) return;
             l4 = q;
             int ports = s.get(BE32, off + q);
             k[TP_SRC] = ports >>> 16;
             k[TP_DST] = ports & 0xffff;
             k[TCP_FLAGS] = s.get(BE16, off + q + 12) & 0x0fff;
-        } else if ((proto == 17 || proto == 132) && len >= q + 8) {
+        } else if ((proto == 17 && avail >= 8) || (proto == 132 && avail >= 12)) {
             l4 = q;
             int ports = s.get(BE32, off + q);
             k[TP_SRC] = ports >>> 16;
             k[TP_DST] = ports & 0xffff;
-        } else if (((proto == 1 && !v6) || (proto == 58 && v6)) && len >= q + 4) {
+        } else if (((proto == 1 && !v6) || (proto == 58 && v6)) && avail >= 8) {
             l4 = q;
             k[TP_SRC] = s.get(JAVA_BYTE, off + q) & 0xff;
             k[TP_DST] = s.get(JAVA_BYTE, off + q + 1) & 0xff;

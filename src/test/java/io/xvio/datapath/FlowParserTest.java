@@ -288,13 +288,29 @@ class FlowParserTest {
         bad("in_port=1,actions=output:2,explode", 27, "unknown action \"explode\"");
     }
 
+    /** OVS's check_SET_FIELD: set_field on vlan_vid needs a tag where it runs (match, push_vlan, strip_vlan in order). */
+    @Test
+    void setFieldOnVlanVidNeedsATag() {
+        bad("actions=set_field:4096->vlan_vid", 24, "set_field: \"vlan_vid\" lacks correct prerequisites");
+        bad("dl_vlan=5,actions=strip_vlan,set_field:4097->vlan_vid", 45, "lacks correct prerequisites");
+        bad("vlan_tci=0x0000/0x1000,actions=set_field:4097->vlan_vid", 47, "lacks correct prerequisites");
+        assertEquals(2, FlowParser.parse("actions=push_vlan:0x8100,set_field:4097->vlan_vid").actions.size());
+        assertEquals(2, FlowParser.parse("actions=mod_vlan_vid:3,set_field:4097->vlan_vid").actions.size());
+        assertEquals(1, FlowParser.parse("vlan_tci=0x1000/0x1000,actions=set_field:4097->vlan_vid").actions.size());
+        // dl_vlan and vlan_pcp add a tag when there is none (as mod_vlan_vid), so they need none
+        assertEquals(1, FlowParser.parse("actions=set_field:7->dl_vlan").actions.size());
+        assertEquals(List.of(new Action.SetField(VLAN_TCI, 0, 0xffff)), FlowParser.parse("dl_vlan=7,actions=set_field:0xffff->dl_vlan").actions);
+    }
+
     @Test
     void vlanActions() {
         assertEquals(List.of(new Action.SetField(VLAN_TCI, 10 | P, 0x0fff | P)), actions("mod_vlan_vid:10"));
         assertEquals(List.of(new Action.SetField(VLAN_TCI, (3 << 13) | P, 0xe000 | P)), actions("mod_vlan_pcp:3"));
         assertEquals(List.of(new Action.StripVlan(), new Action.StripVlan()), actions("strip_vlan,pop_vlan"));
         assertEquals(List.of(new Action.PushVlan(0x8100), new Action.PushVlan(0x88a8)), actions("push_vlan:0x8100,push_vlan:0x88a8"));
-        assertEquals(actions("mod_vlan_vid:100"), actions("set_field:4196->vlan_vid"));
+        assertEquals(actions("mod_vlan_vid:100"), FlowParser.parse("dl_vlan=5,actions=set_field:4196->vlan_vid").actions);
+        // OXM's vlan_vid without the 4096 (present) bit removes the tag, as in OVS
+        assertEquals(List.of(new Action.SetField(VLAN_TCI, 100, 0x1fff)), FlowParser.parse("dl_vlan=5,actions=set_field:100->vlan_vid").actions);
         assertEquals(actions("mod_vlan_pcp:2"), actions("set_field:2->vlan_pcp"));
         bad("actions=mod_vlan_vid:4096", 21, "mod_vlan_vid 4096 is outside 0..4095");
         bad("actions=mod_vlan_pcp:8", 21, "outside 0..7");

@@ -1,0 +1,48 @@
+package io.xvio.datapath;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Why a bridge's pipeline dropped packets, counted per poll-mode thread: one row per thread (single writer,
+ * plain adds, no lost updates between threads), rows a cache line apart, summed by readers. Row 0 is for
+ * callers without a thread number (tests, the control plane).
+ */
+public final class DatapathDrops {
+    public enum Reason {
+        NO_MATCH("no matching flow"), LOOP("output to the input port"), TTL("ttl exceeded"),
+        VLAN("VLAN not allowed on the input port"), COPIES("too many copies in one burst"),
+        RESERVED_MAC("reserved multicast destination (01:80:c2:00:00:0x, ...)"), FRAGMENT("IP fragment (frag mode drop)"),
+        RESUBMIT_DEPTH("resubmit depth over " + BridgeDatapath.MAX_RESUBMIT_DEPTH);
+
+        public final String label;
+        Reason(String label) { this.label = label; }
+    }
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int STRIDE = 16;        // 128 bytes: no two threads' rows share a cache line
+    private final long[] values = new long[(BridgeDatapath.MAX_THREADS + 2) * STRIDE];
+
+    /** Adds n to reason r in thread's row (thread -1: the row of callers without a PMD thread). */
+    void add(int thread, Reason r, long n) {
+        values[STRIDE + (thread + 1) * STRIDE + r.ordinal()] += n;
+    }
+
+    public long get(Reason r) {
+        long sum = 0;
+        for (int t = 0; t <= BridgeDatapath.MAX_THREADS; t++) sum += (long) LONGS.getOpaque(values, STRIDE + t * STRIDE + r.ordinal());
+        return sum;
+    }
+
+    /** Every reason with a non-zero count, by label. */
+    public Map<String, Long> nonZero() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (Reason r : Reason.values()) {
+            long v = get(r);
+            if (v != 0) m.put(r.label, v);
+        }
+        return m;
+    }
+}
