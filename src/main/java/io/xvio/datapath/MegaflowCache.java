@@ -10,7 +10,8 @@ import io.xvio.packet.FlowKey;
  * in OVS's megaflows. Entries are valid for one table version; when a thread meets a newer one, {@link #validate}
  * evicts the entries the flows changed since can affect (see {@link Revalidation}) or, when the change log does
  * not reach back to the cache's version, empties the cache, so a cached decision is never stale. Translations
- * through NORMAL depend on the MAC table and are not cached. Lookups allocate nothing; misses allocate their
+ * through NORMAL are cached with NORMAL itself as an operation (OP_NORMAL): replay learns and looks the
+ * destination up again, so the MAC table is never stale in a cached decision. Lookups allocate nothing; misses allocate their
  * new entry, revalidation its scratch space.
  */
 final class MegaflowCache {

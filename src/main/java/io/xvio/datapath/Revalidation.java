@@ -7,7 +7,7 @@ package io.xvio.datapath;
  * rewrote the key that key is P itself, so the entry is safe unless some P of the entry also matches F: for every
  * word, (value ^ F.value) & mask & F.mask == 0. A word an earlier action rewrote (set_field, load, move,
  * write_metadata, VLAN push/pop, dec_ttl, resubmit to another in_port) may hold anything at the lookup, so the
- * test ignores it: conservative, never unsound. Port changes, NORMAL (never cached) and everything else a
+ * test ignores it: conservative, never unsound. Port changes, bridge options and everything else a
  * translation depends on are handled by emptying the cache instead (see {@link ChangeLog}).
  */
 final class Revalidation {
