@@ -460,12 +460,13 @@ public final class BridgeDatapath {
                     if (rec != null) rec.add(MegaflowCache.OP_DECTTL, 0, 0, 0, 0, null);
                 }
                 case Action.Move m -> {
-                    long src = (k.w[m.src().word] >>> m.srcOfs()) & bits(m.nBits());
-                    long mask = bits(m.nBits()) << m.dstOfs();
+                    int from = m.src().shift + m.srcOfs(), to = m.dst().shift + m.dstOfs();
+                    long src = (k.w[m.src().word] >>> from) & bits(m.nBits());
+                    long mask = bits(m.nBits()) << to;
                     long v = k.w[m.dst().word];
-                    long nv = (v & ~mask) | (src << m.dstOfs());
+                    long nv = (v & ~mask) | (src << to);
                     if (rec != null) {
-                        rec.unwildcard(m.src().word, bits(m.nBits()) << m.srcOfs());
+                        rec.unwildcard(m.src().word, bits(m.nBits()) << from);
                         recordSet(rec, k, m.dst(), nv, mask, 0, 0);
                     }
                     setField(b, i, m.dst(), nv, mask, 0, 0);
@@ -588,7 +589,9 @@ public final class BridgeDatapath {
                 if (v6) Rewrite.setIpv6Addr(d, frame, k.l3, k.l4, proto, f == Field.IPV6_SRC, v, lo);
                 w[f.word + 1] = lo;
             }
-            default -> { }     // metadata, registers: key only (the parser rejects set_field on other fields)
+            default -> {       // metadata, registers, pkt_mark: key only (the parser rejects set_field on other fields)
+                if (f.words() == 2) w[f.word + 1] = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
+            }
         }
         w[f.word] = v;
     }

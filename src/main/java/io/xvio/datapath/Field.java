@@ -5,19 +5,45 @@ import io.xvio.packet.FlowKey;
 /**
  * The match fields of ovs-fields(7) that xvio knows: name, where the field lives in a {@link FlowKey}, its
  * width, how it is written, and its prerequisite (e.g. nw_src needs dl_type=0x0800 or 0x0806). A field is one
- * key word, except IPv6 addresses, which are two (high then low 64 bits).
+ * key word or a part of one (the 32-bit registers: reg(2N) is the high half of xreg N's word, reg(2N+1) the low
+ * half, as OVS lays them out), except 128-bit fields (IPv6 addresses, xxreg), which are two words (high then
+ * low 64 bits). Values and masks in {@link Match}, {@link Action.SetField} and the key are word values: a field's
+ * bits shifted by {@link #shift}; {@link #get} and {@link #put} convert.
  */
 public enum Field {
     IN_PORT("in_port", FlowKey.IN_PORT, 16, Format.DEC, Prereq.NONE),
     METADATA("metadata", FlowKey.METADATA, 64, Format.HEX, Prereq.NONE),
-    REG0("reg0", FlowKey.REG0, 32, Format.HEX, Prereq.NONE),
-    REG1("reg1", FlowKey.REG0 + 1, 32, Format.HEX, Prereq.NONE),
-    REG2("reg2", FlowKey.REG0 + 2, 32, Format.HEX, Prereq.NONE),
-    REG3("reg3", FlowKey.REG0 + 3, 32, Format.HEX, Prereq.NONE),
-    REG4("reg4", FlowKey.REG0 + 4, 32, Format.HEX, Prereq.NONE),
-    REG5("reg5", FlowKey.REG0 + 5, 32, Format.HEX, Prereq.NONE),
-    REG6("reg6", FlowKey.REG0 + 6, 32, Format.HEX, Prereq.NONE),
-    REG7("reg7", FlowKey.REG0 + 7, 32, Format.HEX, Prereq.NONE),
+    REG0("reg0", FlowKey.XREG0 + 0, 32, 32, Format.HEX, Prereq.NONE),
+    REG1("reg1", FlowKey.XREG0 + 0, 0, 32, Format.HEX, Prereq.NONE),
+    REG2("reg2", FlowKey.XREG0 + 1, 32, 32, Format.HEX, Prereq.NONE),
+    REG3("reg3", FlowKey.XREG0 + 1, 0, 32, Format.HEX, Prereq.NONE),
+    REG4("reg4", FlowKey.XREG0 + 2, 32, 32, Format.HEX, Prereq.NONE),
+    REG5("reg5", FlowKey.XREG0 + 2, 0, 32, Format.HEX, Prereq.NONE),
+    REG6("reg6", FlowKey.XREG0 + 3, 32, 32, Format.HEX, Prereq.NONE),
+    REG7("reg7", FlowKey.XREG0 + 3, 0, 32, Format.HEX, Prereq.NONE),
+    REG8("reg8", FlowKey.XREG0 + 4, 32, 32, Format.HEX, Prereq.NONE),
+    REG9("reg9", FlowKey.XREG0 + 4, 0, 32, Format.HEX, Prereq.NONE),
+    REG10("reg10", FlowKey.XREG0 + 5, 32, 32, Format.HEX, Prereq.NONE),
+    REG11("reg11", FlowKey.XREG0 + 5, 0, 32, Format.HEX, Prereq.NONE),
+    REG12("reg12", FlowKey.XREG0 + 6, 32, 32, Format.HEX, Prereq.NONE),
+    REG13("reg13", FlowKey.XREG0 + 6, 0, 32, Format.HEX, Prereq.NONE),
+    REG14("reg14", FlowKey.XREG0 + 7, 32, 32, Format.HEX, Prereq.NONE),
+    REG15("reg15", FlowKey.XREG0 + 7, 0, 32, Format.HEX, Prereq.NONE),
+    XREG0("xreg0", FlowKey.XREG0 + 0, 0, 64, Format.HEX, Prereq.NONE),
+    XREG1("xreg1", FlowKey.XREG0 + 1, 0, 64, Format.HEX, Prereq.NONE),
+    XREG2("xreg2", FlowKey.XREG0 + 2, 0, 64, Format.HEX, Prereq.NONE),
+    XREG3("xreg3", FlowKey.XREG0 + 3, 0, 64, Format.HEX, Prereq.NONE),
+    XREG4("xreg4", FlowKey.XREG0 + 4, 0, 64, Format.HEX, Prereq.NONE),
+    XREG5("xreg5", FlowKey.XREG0 + 5, 0, 64, Format.HEX, Prereq.NONE),
+    XREG6("xreg6", FlowKey.XREG0 + 6, 0, 64, Format.HEX, Prereq.NONE),
+    XREG7("xreg7", FlowKey.XREG0 + 7, 0, 64, Format.HEX, Prereq.NONE),
+    XXREG0("xxreg0", FlowKey.XREG0 + 0, 0, 128, Format.HEX, Prereq.NONE),
+    XXREG1("xxreg1", FlowKey.XREG0 + 2, 0, 128, Format.HEX, Prereq.NONE),
+    XXREG2("xxreg2", FlowKey.XREG0 + 4, 0, 128, Format.HEX, Prereq.NONE),
+    XXREG3("xxreg3", FlowKey.XREG0 + 6, 0, 128, Format.HEX, Prereq.NONE),
+    PKT_MARK("pkt_mark", FlowKey.PKT_MARK, 32, Format.HEX, Prereq.NONE),
+    DP_HASH("dp_hash", FlowKey.DP_HASH, 32, Format.HEX, Prereq.NONE),
+    CONJ_ID("conj_id", FlowKey.CONJ_ID, 32, Format.DEC, Prereq.NONE),
     DL_SRC("dl_src", FlowKey.DL_SRC, 48, Format.MAC, Prereq.NONE),
     DL_DST("dl_dst", FlowKey.DL_DST, 48, Format.MAC, Prereq.NONE),
     DL_TYPE("dl_type", FlowKey.DL_TYPE, 16, Format.HEX, Prereq.NONE),
@@ -49,23 +75,39 @@ public enum Field {
 
     public final String ofName;
     public final int word;
+    /** Position of the field's lowest bit in its word (32 for even registers, else 0). */
+    public final int shift;
     public final int bits;
     public final Format format;
     public final Prereq prereq;
 
     Field(String ofName, int word, int bits, Format format, Prereq prereq) {
+        this(ofName, word, 0, bits, format, prereq);
+    }
+
+    Field(String ofName, int word, int shift, int bits, Format format, Prereq prereq) {
         this.ofName = ofName;
         this.word = word;
+        this.shift = shift;
         this.bits = bits;
         this.format = format;
         this.prereq = prereq;
     }
 
-    /** Key words the field covers (2 for IPv6 addresses). */
+    /** Key words the field covers (2 for IPv6 addresses and xxreg). */
     public int words() { return bits > 64 ? 2 : 1; }
 
-    /** All-ones mask for one word of this field. */
-    public long fullMask() { return bits >= 64 ? -1L : (1L << bits) - 1; }
+    /** All-ones mask of the field's own bits (not shifted; for 128-bit fields, of one 64-bit half). */
+    public long fieldMask() { return bits >= 64 ? -1L : (1L << bits) - 1; }
+
+    /** The bits of one key word this field covers (its {@link #fieldMask} shifted into place). */
+    public long fullMask() { return fieldMask() << shift; }
+
+    /** The field's value in key word w. */
+    public long get(long w) { return (w >>> shift) & fieldMask(); }
+
+    /** Field value v (or a mask) as word bits. */
+    public long put(long v) { return (v & fieldMask()) << shift; }
 
     public static Field byName(String name) {
         for (Field f : values()) if (f.ofName.equals(name)) return f;

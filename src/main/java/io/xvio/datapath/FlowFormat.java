@@ -86,8 +86,9 @@ public final class FlowFormat {
             }
             p.add(sh);
         }
-        for (int r = 0; r < 8; r++) hexField(p, m, Field.valueOf("REG" + r));
+        for (int r = 0; r < 16; r++) hexField(p, m, Field.valueOf("REG" + r));   // xreg/xxreg matches print as their registers
         hexField(p, m, METADATA);
+        hexField(p, m, PKT_MARK);
         if (m.mask(FlowKey.IN_PORT) != 0) p.add("in_port=" + numMasked(m, IN_PORT));
         vlan(p, m);
         if (m.mask(FlowKey.DL_SRC) != 0) p.add("dl_src=" + macMasked(m, DL_SRC));
@@ -110,24 +111,24 @@ public final class FlowFormat {
     }
 
     private static void hexField(List<String> p, Match m, Field f) {
-        if (m.mask(f.word) != 0) p.add(f.ofName + "=" + hexMasked(m, f));
+        if (f.get(m.mask(f.word)) != 0) p.add(f.ofName + "=" + hexMasked(m, f));
     }
 
     private static String hexMasked(Match m, Field f) {
-        long v = m.value(f.word), k = m.mask(f.word);
-        return "0x" + Long.toHexString(v) + (k == f.fullMask() ? "" : "/0x" + Long.toHexString(k));
+        long v = f.get(m.value(f.word)), k = f.get(m.mask(f.word));
+        return "0x" + Long.toHexString(v) + (k == f.fieldMask() ? "" : "/0x" + Long.toHexString(k));
     }
 
     /** Decimal when exact, hex value/mask otherwise (as OVS prints masked ports). */
     private static String numMasked(Match m, Field f) {
-        long v = m.value(f.word), k = m.mask(f.word);
-        if (k == f.fullMask()) return Long.toString(v);
+        long v = f.get(m.value(f.word)), k = f.get(m.mask(f.word));
+        if (k == f.fieldMask()) return Long.toString(v);
         return "0x" + Long.toHexString(v) + "/0x" + Long.toHexString(k);
     }
 
     private static String macMasked(Match m, Field f) {
-        long v = m.value(f.word), k = m.mask(f.word);
-        return Ethernet.format(v) + (k == f.fullMask() ? "" : "/" + Ethernet.format(k));
+        long v = f.get(m.value(f.word)), k = f.get(m.mask(f.word));
+        return Ethernet.format(v) + (k == f.fieldMask() ? "" : "/" + Ethernet.format(k));
     }
 
     /** OVS's vlan_tci views: dl_vlan / dl_vlan_pcp when they say it all, else vlan_tci=0xV[/0xM]. */
@@ -268,8 +269,11 @@ public final class FlowFormat {
 
     private static String setField(Action.SetField s) {
         Field f = s.field();
-        long v = s.value(), k = s.mask();
+        long v = f.get(s.value()), k = f.get(s.mask());
+        if (f.words() == 2 && f.format != Format.IPV6) return setField128(s);
         if (f.words() == 2) {
+            v = s.value();
+            k = s.mask();
             String addr = ipv6(v, s.valueLo());
             if (k == -1L && s.maskLo() == -1L) return "set_field:" + addr + "->" + f.ofName;
             return "set_field:" + addr + "/" + ipv6(k, s.maskLo()) + "->" + f.ofName;
@@ -278,7 +282,7 @@ public final class FlowFormat {
             if (k == (0x0fff | FlowKey.VLAN_PRESENT)) return "mod_vlan_vid:" + (v & 0x0fff);
             if (k == (0xe000 | FlowKey.VLAN_PRESENT)) return "mod_vlan_pcp:" + ((v >>> 13) & 7);
         }
-        if (k == f.fullMask()) {
+        if (k == f.fieldMask()) {
             switch (f) {
                 case DL_SRC, DL_DST -> { return "mod_" + f.ofName + ":" + Ethernet.format(v); }
                 case NW_SRC, NW_DST -> { return "mod_" + f.ofName + ":" + ipv4(v); }
@@ -289,8 +293,24 @@ public final class FlowFormat {
         }
         int ofs = Long.numberOfTrailingZeros(k), n = Long.bitCount(k);
         boolean contiguous = k != 0 && (n == 64 || (k >>> ofs) == (1L << n) - 1);
-        if (k == f.fullMask() && f != NW_TOS) return "set_field:" + value(f, v) + "->" + f.ofName;
+        if (k == f.fieldMask() && f != NW_TOS) return "set_field:" + value(f, v) + "->" + f.ofName;
         if (contiguous) return "load:0x" + Long.toHexString(v >>> ofs) + "->" + sub(f, ofs, n);
         return "set_field:" + value(f, v) + "/" + value(f, k) + "->" + f.ofName;
+    }
+
+    /** A 128-bit register (xxreg) rewrite: set_field for the whole field, load for a contiguous range. */
+    private static String setField128(Action.SetField s) {
+        java.math.BigInteger v = big128(s.value(), s.valueLo()), k = big128(s.mask(), s.maskLo());
+        java.math.BigInteger all = java.math.BigInteger.ONE.shiftLeft(128).subtract(java.math.BigInteger.ONE);
+        Field f = s.field();
+        if (k.equals(all)) return "set_field:0x" + v.toString(16) + "->" + f.ofName;
+        int ofs = k.getLowestSetBit(), n = k.bitCount();
+        if (ofs >= 0 && k.shiftRight(ofs).equals(java.math.BigInteger.ONE.shiftLeft(n).subtract(java.math.BigInteger.ONE)))
+            return "load:0x" + v.shiftRight(ofs).toString(16) + "->" + sub(f, ofs, n);
+        return "set_field:0x" + v.toString(16) + "/0x" + k.toString(16) + "->" + f.ofName;
+    }
+
+    private static java.math.BigInteger big128(long hi, long lo) {
+        return new java.math.BigInteger(Long.toUnsignedString(hi)).shiftLeft(64).or(new java.math.BigInteger(Long.toUnsignedString(lo)));
     }
 }

@@ -39,7 +39,10 @@ public final class FlowParser {
     private static final Map<String, Def> SUBFIELDS = new HashMap<>();
     /** Fields the datapath can rewrite (set_field, load, move destinations). */
     private static final Set<Field> SETTABLE = EnumSet.of(DL_SRC, DL_DST, VLAN_TCI, NW_SRC, NW_DST, ARP_SPA, ARP_TPA,
-            TP_SRC, TP_DST, NW_TOS, NW_TTL, IPV6_SRC, IPV6_DST, METADATA, REG0, REG1, REG2, REG3, REG4, REG5, REG6, REG7);
+            TP_SRC, TP_DST, NW_TOS, NW_TTL, IPV6_SRC, IPV6_DST, METADATA, PKT_MARK);
+    static {
+        for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
+    }
 
     private static void def(String name, Field f, Need need, Kind kind, boolean maskable) {
         Def d = new Def(name, f, need, kind, maskable);
@@ -55,7 +58,10 @@ public final class FlowParser {
     static {
         def("in_port", IN_PORT, Need.NONE, Kind.PLAIN, false);
         def("metadata", METADATA, Need.NONE, Kind.PLAIN, true);
-        for (int r = 0; r < 8; r++) def("reg" + r, Field.valueOf("REG" + r), Need.NONE, Kind.PLAIN, true);
+        for (int r = 0; r < 16; r++) def("reg" + r, Field.valueOf("REG" + r), Need.NONE, Kind.PLAIN, true);
+        for (int r = 0; r < 8; r++) def("xreg" + r, Field.valueOf("XREG" + r), Need.NONE, Kind.PLAIN, true);
+        for (int r = 0; r < 4; r++) def("xxreg" + r, Field.valueOf("XXREG" + r), Need.NONE, Kind.PLAIN, true);
+        def("pkt_mark", PKT_MARK, Need.NONE, Kind.PLAIN, true);
         for (String n : List.of("dl_src", "eth_src")) def(n, DL_SRC, Need.NONE, Kind.PLAIN, true);
         for (String n : List.of("dl_dst", "eth_dst")) def(n, DL_DST, Need.NONE, Kind.PLAIN, true);
         for (String n : List.of("dl_type", "eth_type")) def(n, DL_TYPE, Need.NONE, Kind.PLAIN, false);
@@ -114,7 +120,10 @@ public final class FlowParser {
         nxm("NXM_OF_ARP_OP", ARP_OP, Need.ARP);
         nxm("NXM_OF_ARP_SPA", ARP_SPA, Need.ARP);
         nxm("NXM_OF_ARP_TPA", ARP_TPA, Need.ARP);
-        for (int r = 0; r < 8; r++) nxm("NXM_NX_REG" + r, Field.valueOf("REG" + r), Need.NONE);
+        for (int r = 0; r < 16; r++) nxm("NXM_NX_REG" + r, Field.valueOf("REG" + r), Need.NONE);
+        for (int r = 0; r < 8; r++) nxm("OXM_OF_PKT_REG" + r, Field.valueOf("XREG" + r), Need.NONE);
+        for (int r = 0; r < 4; r++) nxm("NXM_NX_XXREG" + r, Field.valueOf("XXREG" + r), Need.NONE);
+        nxm("NXM_NX_PKT_MARK", PKT_MARK, Need.NONE);
         nxm("NXM_NX_IPV6_SRC", IPV6_SRC, Need.IPV6);
         nxm("NXM_NX_IPV6_DST", IPV6_DST, Need.IPV6);
         nxm("NXM_NX_IP_ECN", NW_ECN, Need.IP);
@@ -350,12 +359,12 @@ public final class FlowParser {
                 }
                 case PLAIN -> {
                     if (f.words() == 2) {
-                        long[] a = ipv6Masked(val, vpos, key);
+                        long[] a = f.format == Field.Format.IPV6 ? ipv6Masked(val, vpos, key) : masked128(val, vpos, key);
                         boolean hi = set(f.word, a[0], a[2], key, s);
                         yield set(f.word + 1, a[1], a[3], key, s) | hi;
                     }
                     long[] vm = valueMask(f, val, vpos, key);
-                    yield set(f.word, vm[0], vm[1], key, s);
+                    yield set(f.word, f.put(vm[0]), f.put(vm[1]), key, s);
                 }
             };
             // a fully wildcarded field (nw_src=0.0.0.0/0) matches nothing and needs no prerequisite
@@ -417,8 +426,7 @@ public final class FlowParser {
         long[] valueMask(Field f, String val, int vpos, String what) {
             int slash = val.indexOf('/');
             String v = slash < 0 ? val : val.substring(0, slash);
-            long full = f.fullMask();
-            long m = full;
+            long m = f.fieldMask();
             long x = switch (f.format) {
                 case DEC, HEX -> unsigned(v, vpos, f.bits, what);
                 case MAC -> mac(v, vpos, what);
@@ -444,6 +452,17 @@ public final class FlowParser {
             long x = unsigned(slash < 0 ? val : val.substring(0, slash), vpos, bits, what);
             long m = slash < 0 ? (1L << bits) - 1 : unsigned(val.substring(slash + 1), vpos + slash + 1, bits, what + " mask");
             return new long[] {x & m, m};
+        }
+
+        /** A 128-bit number (xxreg) with an optional /mask: {hi, lo, mask hi, mask lo}, value masked. */
+        long[] masked128(String val, int vpos, String what) {
+            int slash = val.indexOf('/');
+            BigInteger v = big(slash < 0 ? val : val.substring(0, slash), vpos, what);
+            BigInteger all = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+            BigInteger m = slash < 0 ? all : big(val.substring(slash + 1), vpos + slash + 1, what + " mask");
+            if (v.bitLength() > 128 || m.bitLength() > 128) throw err(vpos, what + " \"" + val + "\" does not fit in 128 bits");
+            v = v.and(m);
+            return new long[] {v.shiftRight(64).longValue(), v.longValue(), m.shiftRight(64).longValue(), m.longValue()};
         }
 
         long tos(String val, int vpos, String what) {
@@ -800,11 +819,11 @@ public final class FlowParser {
                 throw err(fpos, "set_field: \"" + fname + "\" cannot be set");
             needFor(d, "set_field", fpos);
             if (f.words() == 2) {
-                long[] a = ipv6Masked(val, apos, fname);
+                long[] a = f.format == Field.Format.IPV6 ? ipv6Masked(val, apos, fname) : masked128(val, apos, fname);
                 return new Action.SetField(f, a[0], a[2], a[1], a[3]);
             }
             long[] vm = valueMask(f, val, apos, fname);
-            return new Action.SetField(f, vm[0], vm[1]);
+            return new Action.SetField(f, f.put(vm[0]), f.put(vm[1]));
         }
 
         /** A subfield: {def, ofs, nbits} (as Object[]). */
@@ -856,7 +875,7 @@ public final class FlowParser {
             long x = (v.longValue() << dst.ofs()) & m;
             if (f == NW_TOS && (x & 3) != 0)
                 throw err(apos, "load: bits 0..1 of nw_tos are the ECN bits and must stay 0 (the DSCP is bits 2..7)");
-            return new Action.SetField(f, x, m);
+            return new Action.SetField(f, f.put(x), f.put(m));
         }
 
         Action move(String arg, int apos) {

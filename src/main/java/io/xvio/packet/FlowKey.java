@@ -11,11 +11,16 @@ import static java.lang.foreign.ValueLayout.*;
  * instance per batch slot, reused: extraction allocates nothing. Field meanings follow ovs-fields(7).
  */
 public final class FlowKey {
-    public static final int IN_PORT = 0, METADATA = 1, REG0 = 2, /* REG1..REG7 = 3..9 */ DL_SRC = 10, DL_DST = 11,
+    /**
+     * Word positions. XREG0..XREG7 (words 2-9) hold the sixteen 32-bit registers two by two, as OVS's xregs:
+     * reg(2N) in the high half of XREG0 + N, reg(2N+1) in the low half. PKT_MARK, DP_HASH, RECIRC_ID and CONJ_ID
+     * are metadata: 0 when a packet is received, set by actions or the datapath.
+     */
+    public static final int IN_PORT = 0, METADATA = 1, XREG0 = 2, /* XREG1..XREG7 = 3..9 */ DL_SRC = 10, DL_DST = 11,
             DL_TYPE = 12, VLAN_TCI = 13, NW_SRC = 14, NW_DST = 15, NW_PROTO = 16, NW_TOS = 17, NW_TTL = 18,
             TP_SRC = 19, TP_DST = 20, IPV6_SRC_HI = 21, IPV6_SRC_LO = 22, IPV6_DST_HI = 23, IPV6_DST_LO = 24,
-            TCP_FLAGS = 25, NW_ECN = 26, NW_FRAG = 27;
-    public static final int WORDS = 28;
+            TCP_FLAGS = 25, NW_ECN = 26, NW_FRAG = 27, PKT_MARK = 28, DP_HASH = 29, RECIRC_ID = 30, CONJ_ID = 31;
+    public static final int WORDS = 32;
     /** vlan_tci bit that says a tag is present (OVS's use of the CFI bit). */
     public static final int VLAN_PRESENT = 0x1000;
     public static final int FRAG_ANY = 1, FRAG_LATER = 2;

@@ -23,7 +23,7 @@ class ClassifierProperties {
     record Edit(boolean add, FlowGen flow, int index) {}
 
     private static final int[] WORDS = {FlowKey.IN_PORT, FlowKey.DL_DST, FlowKey.DL_TYPE, FlowKey.NW_SRC, FlowKey.NW_DST,
-            FlowKey.TP_DST, FlowKey.REG0, FlowKey.VLAN_TCI, FlowKey.IPV6_SRC_LO};
+            FlowKey.TP_DST, FlowKey.XREG0, FlowKey.VLAN_TCI, FlowKey.IPV6_SRC_LO};
     private static final long[][] VALUES = {
             {1, 2, 3, 4},
             {0x020000000001L, 0x020000000002L, 0x0180c2000000L, 0xffffffffffffL},

@@ -37,7 +37,7 @@ class FlowParserProperties {
         Arbitrary<String> piece = Arbitraries.of(
                 "in_port", "dl_src", "dl_dst", "dl_type", "dl_vlan", "dl_vlan_pcp", "vlan_tci", "vlan_vid", "nw_src", "nw_dst",
                 "nw_proto", "nw_tos", "ip_dscp", "nw_ecn", "nw_ttl", "nw_frag", "tp_src", "tp_dst", "tcp_dst", "icmp_type",
-                "icmp_code", "arp_op", "arp_spa", "arp_tpa", "ipv6_src", "ipv6_dst", "tcp_flags", "metadata", "reg0", "reg7",
+                "icmp_code", "arp_op", "arp_spa", "arp_tpa", "ipv6_src", "ipv6_dst", "tcp_flags", "metadata", "reg0", "reg7", "reg15", "xreg3", "xxreg1", "pkt_mark", "NXM_NX_XXREG2",
                 "ip", "ipv6", "arp", "tcp", "udp", "icmp", "tcp6", "udp6", "icmp6", "table", "priority", "cookie",
                 "idle_timeout", "hard_timeout", "out_port", "duration", "actions", "action", "output", "drop", "normal",
                 "flood", "all", "in_port", "mod_vlan_vid", "mod_vlan_pcp", "strip_vlan", "push_vlan", "mod_dl_src",
@@ -175,7 +175,8 @@ class FlowParserProperties {
             default -> { }
         }
         if (r.nextInt(4) == 0) parts.add("metadata=" + masked(r, -1L));
-        for (int reg = 0; reg < 8; reg++) if (r.nextInt(10) == 0) parts.add("reg" + reg + "=" + masked(r, 0xffffffffL));
+        for (int reg = 0; reg < 16; reg++) if (r.nextInt(20) == 0) parts.add("reg" + reg + "=" + masked(r, 0xffffffffL));
+        if (r.nextInt(20) == 0) parts.add("pkt_mark=" + masked(r, 0xffffffffL));
         if (v4 || arp) {
             String s = arp ? pick(r, List.of("arp_spa=", "nw_src=")) : pick(r, List.of("nw_src=", "ip_src=", "ipv4_src="));
             String d = arp ? pick(r, List.of("arp_tpa=", "nw_dst=")) : pick(r, List.of("nw_dst=", "ip_dst="));
@@ -257,18 +258,18 @@ class FlowParserProperties {
                 case 8: return pick(r, List.of("mod_tp_src:", "mod_tp_dst:")) + r.nextInt(65536);
                 case 9: return "mod_nw_tos:" + 4 * r.nextInt(64);
                 case 10: return "mod_nw_ttl:" + r.nextInt(256);
-                case 11: return "set_field:" + masked(r, 0xffffffffL) + "->reg" + r.nextInt(8);
+                case 11: return "set_field:" + masked(r, 0xffffffffL) + "->" + pick(r, List.of("reg", "reg1")) + r.nextInt(6);
                 case 12: return "set_field:" + masked(r, -1L) + "->metadata";
                 case 13: return "set_field:" + mac(r) + (r.nextBoolean() ? "" : "/" + mac(r)) + "->" + pick(r, List.of("dl_src", "eth_dst"));
                 case 14: return "set_field:" + masked(r, 0xffff) + "->vlan_tci";
                 case 15: {
                     int a = r.nextInt(32), b = a + r.nextInt(32 - a);
                     long v = b - a == 63 ? r.nextLong() : r.nextLong() & ((1L << (b - a + 1)) - 1);
-                    return "load:0x" + Long.toHexString(v) + "->" + pick(r, List.of("reg", "NXM_NX_REG")) + r.nextInt(8) + "[" + a + ".." + b + "]";
+                    return "load:0x" + Long.toHexString(v) + "->" + pick(r, List.of("reg", "NXM_NX_REG")) + r.nextInt(16) + "[" + a + ".." + b + "]";
                 }
                 case 16: {
                     int w = 1 + r.nextInt(16), a = r.nextInt(33 - w), b = r.nextInt(33 - w);
-                    return "move:reg" + r.nextInt(8) + "[" + a + ".." + (a + w - 1) + "]->reg" + r.nextInt(8) + "[" + b + ".." + (b + w - 1) + "]";
+                    return "move:reg" + r.nextInt(16) + "[" + a + ".." + (a + w - 1) + "]->reg" + r.nextInt(16) + "[" + b + ".." + (b + w - 1) + "]";
                 }
                 case 17: return "move:in_port[]->reg" + r.nextInt(8) + "[0..15]";
                 case 18: return pick(r, List.of("resubmit(," + r.nextInt(255) + ")", "resubmit:" + (1 + r.nextInt(100)),

@@ -234,11 +234,13 @@ class FlowParserTest {
         assertEquals(expect(FlowKey.METADATA, 0x5, 0xff), match("metadata=0x5/0xff"));
         assertEquals(expect(FlowKey.METADATA, -1L, -1L), match("metadata=0xffffffffffffffff"));
         for (int r = 0; r < 8; r++) {
-            assertEquals(expect(FlowKey.REG0 + r, 0x12, 0xffffffffL), match("reg" + r + "=0x12"));
-            assertEquals(expect(FlowKey.REG0 + r, 0x10, 0xf0), match("reg" + r + "=0x12/0xf0"));
+            // reg(2N) is the high half of xreg N's word, reg(2N+1) the low half (OVS's layout)
+            int sh = r % 2 == 0 ? 32 : 0;
+            assertEquals(expect(FlowKey.XREG0 + r / 2, 0x12L << sh, 0xffffffffL << sh), match("reg" + r + "=0x12"));
+            assertEquals(expect(FlowKey.XREG0 + r / 2, 0x10L << sh, 0xf0L << sh), match("reg" + r + "=0x12/0xf0"));
         }
         bad("reg0=0x100000000,actions=drop", 5, "does not fit in 32 bits");
-        bad("reg8=1,actions=drop", 0, "unknown field \"reg8\"");
+        bad("reg16=1,actions=drop", 0, "unknown field \"reg16\"");
         bad("metadata=0x10000000000000000,actions=drop", 9, "does not fit in 64 bits");
     }
 
@@ -286,6 +288,25 @@ class FlowParserTest {
         bad("actions=normal:1", 15, "\"normal\" takes no argument");
         bad("actions=explode", 8, "unknown action \"explode\"");
         bad("in_port=1,actions=output:2,explode", 27, "unknown action \"explode\"");
+    }
+
+    /** Sixteen registers, xreg (two of them) and xxreg (four), pkt_mark: as OVS lays them out and prints them. */
+    @Test
+    void registerViewsShareTheirWords() {
+        assertEquals(match("reg14=0x1,reg15=0x2"), match("xreg7=0x0000000100000002"));
+        assertEquals(match("reg0=0x1,reg1=0x2,reg2=0x3,reg3=0x4"), match("xxreg0=0x00000001000000020000000300000004"));
+        assertEquals(match("reg5=0xff/0xff"), match("xreg2=0xff/0xff"));
+        assertEquals("reg14=0x1,reg15=0x2", FlowFormat.match(match("xreg7=0x0000000100000002")));
+        assertEquals("pkt_mark=0x10/0xf0", FlowFormat.match(match("pkt_mark=0x10/0xf0")));
+        assertEquals(List.of(new Action.SetField(REG15, 7, 0xffffffffL)), actions("load:7->NXM_NX_REG15[]"));
+        // a load into the middle of xxreg1 spans its two words
+        Action.SetField x = (Action.SetField) actions("load:0xffff->NXM_NX_XXREG1[56..71]").getFirst();
+        assertEquals(new Action.SetField(XXREG1, 0xffL, 0xffL, 0xffL << 56, 0xffL << 56), x);
+        assertEquals("load:0xffff->xxreg1[56..71]", FlowFormat.action(x));
+        assertEquals("set_field:0x1->pkt_mark", FlowFormat.action(actions("set_field:1->pkt_mark").getFirst()));
+        assertEquals("load:0x5->reg9[4..7]", FlowFormat.action(actions("load:5->reg9[4..7]").getFirst()));
+        bad("actions=load:1->reg16[]", 16, "unknown field \"reg16\"");
+        bad("xxreg0=0x1ffffffffffffffffffffffffffffffff,actions=drop", 7, "does not fit in 128 bits");
     }
 
     /** OVS's check_SET_FIELD: set_field on vlan_vid needs a tag where it runs (match, push_vlan, strip_vlan in order). */
@@ -339,7 +360,7 @@ class FlowParserTest {
     void setFieldLoadAndMove() {
         assertEquals(List.of(new Action.SetField(NW_DST, 0x0a000001L, 0xffffffffL)), FlowParser.parse("ip,actions=set_field:10.0.0.1->nw_dst").actions);
         assertEquals(List.of(new Action.SetField(NW_DST, 0x0a000000L, 0xff000000L)), FlowParser.parse("ip,actions=set_field:10.1.1.1/8->ip_dst").actions);
-        assertEquals(List.of(new Action.SetField(REG0, 0x12, 0xff)), actions("set_field:0x12/0xff->reg0"));
+        assertEquals(List.of(new Action.SetField(REG0, 0x12L << 32, 0xffL << 32)), actions("set_field:0x12/0xff->reg0"));
         assertEquals(List.of(new Action.SetField(METADATA, 5, -1L)), actions("set_field:5->metadata"));
         assertEquals(List.of(new Action.SetField(DL_SRC, 0x020000000001L, 0xffffffffffffL)), actions("set_field:02:00:00:00:00:01->eth_src"));
         assertEquals(List.of(new Action.SetField(TP_DST, 80, 0xffff)), FlowParser.parse("tcp,actions=set_field:80->tcp_dst").actions);
@@ -348,10 +369,10 @@ class FlowParserTest {
                 FlowParser.parse("ipv6,actions=set_field:2001:db8::1->ipv6_src").actions);
         assertEquals(List.of(new Action.SetField(ARP_TPA, 0x0a000001L, 0xffffffffL)), FlowParser.parse("arp,actions=set_field:10.0.0.1->arp_tpa").actions);
 
-        assertEquals(List.of(new Action.SetField(REG0, 0x50, 0xf0)), actions("load:0x5->NXM_NX_REG0[4..7]"));
+        assertEquals(List.of(new Action.SetField(REG0, 0x50L << 32, 0xf0L << 32)), actions("load:0x5->NXM_NX_REG0[4..7]"));
         assertEquals(List.of(new Action.SetField(REG1, 0x5, 0xffffffffL)), actions("load:5->reg1[]"));
         assertEquals(List.of(new Action.SetField(REG1, 0x5, 0xffffffffL)), actions("load:5->reg1"));
-        assertEquals(List.of(new Action.SetField(REG2, 1L << 31, 1L << 31)), actions("load:1->reg2[31]"));
+        assertEquals(List.of(new Action.SetField(REG2, 1L << 63, 1L << 63)), actions("load:1->reg2[31]"));
         assertEquals(List.of(new Action.SetField(METADATA, -1L, -1L)), actions("load:0xffffffffffffffff->OXM_OF_METADATA[]"));
         assertEquals(List.of(new Action.SetField(DL_DST, 0x020000000000L, 0xffffffffffffL)), actions("load:0x020000000000->NXM_OF_ETH_DST[]"));
         assertEquals(List.of(new Action.SetField(IPV6_DST, 1L << 63, 1L << 63, 0, 0)), FlowParser.parse("ipv6,actions=load:1->ipv6_dst[127]").actions);

@@ -24,15 +24,15 @@ class MegaflowCacheProperties {
     static final String[] MATCHES = {
         "", "in_port=1", "in_port=2", "ip", "arp", "tcp", "udp", "ip,nw_src=10.0.0.1", "ip,nw_src=10.0.0.0/24",
         "tcp,tp_dst=80", "udp,tp_src=53", "ip,nw_ttl=1", "dl_vlan=10", "dl_vlan=0xffff", "ip,nw_dst=10.0.1.2",
-        "reg0=5", "tcp,nw_src=10.0.0.2,tp_dst=22", "ip,nw_src=192.168.0.9", "tcp,tp_dst=8080", "metadata=0x1",
+        "reg0=5", "reg13=7", "tcp,nw_src=10.0.0.2,tp_dst=22", "ip,nw_src=192.168.0.9", "tcp,tp_dst=8080", "metadata=0x1",
         "ip,nw_ttl=63"};
     /** Matches on what table 0's rewrites leave (a lookup after a rewrite sees these), favoured in table 1. */
     static final String[] AFTER_REWRITES = {
-        "reg0=5", "reg0=0", "ip,nw_ttl=63", "ip,nw_src=192.168.0.9", "tcp,tp_dst=8080", "dl_vlan=10", "metadata=0x1",
+        "reg0=5", "reg0=0", "reg13=7", "reg12=5", "ip,nw_ttl=63", "ip,nw_src=192.168.0.9", "tcp,tp_dst=8080", "dl_vlan=10", "metadata=0x1",
         "in_port=2", "ip,nw_tos=16"};
     static final String[] ACTIONS = {
         "output:1", "output:2", "output:3", "in_port", "drop", "dec_ttl", "mod_nw_src:192.168.0.9", "mod_tp_dst:8080",
-        "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "mod_nw_tos:16",
+        "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "load:7->reg13", "move:reg0[]->reg12[]", "mod_nw_tos:16",
         "flood", "push_vlan:0x8100", "normal"};
     /** How a table-0 flow continues into table 1: not at all, resubmit (as is or from in_port 2), goto_table. */
     static final String[] TO_TABLE_1 = {"", "resubmit(,1)", "resubmit(2,1)", "write_metadata:0x1,goto_table:1"};
