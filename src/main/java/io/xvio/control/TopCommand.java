@@ -48,7 +48,7 @@ final class TopCommand implements Callable<Integer> {
             return 2;
         }
         int frames = once ? 1 : iterations != null ? iterations : Integer.MAX_VALUE;
-        boolean redraw = !once && iterations == null && System.console() != null;
+        boolean redraw = !once && iterations == null && System.console() != null && System.console().isTerminal();
         try {
             Snapshot before = snapshot();
             for (int i = 0; i < frames; i++) {
