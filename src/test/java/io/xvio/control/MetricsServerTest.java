@@ -13,6 +13,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The metrics endpoint over real HTTP on loopback: what it serves, what it refuses, and that it survives both. */
 class MetricsServerTest {
+    static {
+        // the JDK server reads its limits once, when first used: 1 s instead of the daemon's 10 s for the slow client below
+        System.setProperty("sun.net.httpserver.maxReqTime", "1");
+    }
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     private static int freePort() throws Exception {
@@ -50,6 +55,37 @@ class MetricsServerTest {
             assertEquals(404, send(port, "GET", "/other").statusCode());
             assertEquals(200, send(port, "GET", "/").statusCode());
             assertEquals(200, send(port, "GET", "/metrics").statusCode());
+        }
+    }
+
+    @Test
+    void slowClientsAreCutOffAndDoNotHoldTheServer() throws Exception {
+        int port = freePort();
+        try (MetricsServer m = new MetricsServer("127.0.0.1:" + port, () -> "x 1\n")) {
+            m.start();
+            java.util.List<java.net.Socket> slow = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {   // more half-sent requests than the server has threads
+                    java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+                    s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes());
+                    s.getOutputStream().flush();
+                    slow.add(s);
+                }
+                Thread.sleep(200);
+                long t0 = System.nanoTime();
+                assertEquals(200, send(port, "GET", "/metrics").statusCode(), "answered while slow clients wait");
+                assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
+                for (java.net.Socket s : slow) {
+                    s.setSoTimeout(10_000);
+                    try {
+                        assertEquals(-1, s.getInputStream().read(), "the slow client's connection is closed");
+                    } catch (java.net.SocketException reset) {
+                        assertTrue(reset.getMessage().contains("reset"), reset.toString());   // closed with a reset: as good
+                    }
+                }
+            } finally {
+                for (java.net.Socket s : slow) s.close();
+            }
         }
     }
 
