@@ -38,6 +38,9 @@ xvio_install_packages() {
   command -v ethtool >/dev/null || missing+=(ethtool)
   # the benchmark rig (and the smoke run at the end of the test suite) compares with OVS-DPDK
   [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || missing+=(openvswitch-switch-dpdk)
+  # the metrics test scrapes xvio with a real Prometheus and lints its output with promtool; top runs under tmux
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

@@ -21,6 +21,7 @@ import java.util.*;
  * pmd-cpus: [1]
  * pmd-idle: busy | adaptive
  * control-socket: /run/xvio/xvio.sock
+ * metrics: 127.0.0.1:9475
  * bridges:
  *   br0:
  *     ports:
@@ -32,7 +33,11 @@ import java.util.*;
  * </pre>
  * Unknown keys are errors (a typo must not be silently ignored).
  */
-public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges) {
+public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
+                     String metrics) {
+
+    /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
+    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address); }
 
     /**
      * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
@@ -93,7 +98,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         }
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
-        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "bridges");
+        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "metrics", "bridges");
         List<Integer> cpus = new ArrayList<>();
         Object c = top.get("pmd-cpus");
         if (c != null) {
@@ -115,6 +120,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (!idle.equals("busy") && !idle.equals("adaptive"))
             throw new ConfigException(source + ": pmd-idle must be \"busy\" or \"adaptive\", not \"" + idle + "\"");
         String control = top.containsKey("control-socket") ? string(top.get("control-socket"), source, "control-socket") : null;
+        String metrics = top.containsKey("metrics") ? metricsAddress(string(top.get("metrics"), source, "metrics"), source + ": metrics") : null;
         Object b = top.get("bridges");
         if (b == null) throw new ConfigException(source + ": missing \"bridges:\"");
         Map<String, Object> bridgesRaw = map(b, source, "bridges");
@@ -196,7 +202,17 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             }
             bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu));
         }
-        return new Config(List.copyOf(cpus), idle, control, bridges);
+        return new Config(List.copyOf(cpus), idle, control, bridges, metrics);
+    }
+
+    /** Checks a metrics address (HOST:PORT, [IPV6]:PORT); where prefixes the error. */
+    public static String metricsAddress(String address, String where) {
+        try {
+            MetricsServer.address(address);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": " + e.getMessage());
+        }
+        return address;
     }
 
     /**

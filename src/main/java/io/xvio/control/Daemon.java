@@ -1,14 +1,12 @@
 package io.xvio.control;
 
 import io.xvio.datapath.FragMode;
-import io.xvio.packet.Ethernet;
 import io.xvio.pmd.PmdSet;
 import io.xvio.pmd.PmdThread;
 import io.xvio.pmd.RxQueue;
 import io.xvio.port.AfPacketPort;
 import io.xvio.port.AfXdpPort;
 import io.xvio.port.Port;
-import io.xvio.port.PortCounters;
 import io.xvio.port.TapPort;
 import io.xvio.port.VhostUserPort;
 import io.xvio.vhost.VhostUserEndpoint;
@@ -16,8 +14,6 @@ import io.xvio.virtio.GuestMemory;
 
 import java.util.*;
 import java.util.logging.Logger;
-
-import static io.xvio.port.PortCounters.Counter.*;
 
 /** The running switch: bridges, ports, PMD threads and the control socket, built from a {@link Config}. */
 public final class Daemon implements AutoCloseable {
@@ -30,11 +26,14 @@ public final class Daemon implements AutoCloseable {
     private ControlServer control;
     private final long startedNanos = System.nanoTime();
     private final FlowCommands flows = new FlowCommands(bridges);
+    private final DaemonStatus status;
+    private MetricsServer metrics;
 
     public Daemon(Config config, String controlPath) {
         this.config = config;
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());
+        this.status = new DaemonStatus(bridges, pmds, controlPath, startedNanos, this);
     }
 
     public String controlPath() { return controlPath; }
@@ -54,6 +53,7 @@ public final class Daemon implements AutoCloseable {
             control = new ControlServer(controlPath, this::execute);
             control.start();
             LOG.info("control socket " + controlPath);
+            if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
             expiry = Thread.ofPlatform().daemon().name("flow-expiry").start(this::expireFlows);
@@ -128,6 +128,7 @@ public final class Daemon implements AutoCloseable {
         Thread t = expiry;
         if (t != null) t.interrupt();
         if (control != null) control.close();
+        if (metrics != null) metrics.close();
         for (Bridge br : bridges.values()) {
             for (Port p : br.ports) {
                 try {
@@ -144,21 +145,25 @@ public final class Daemon implements AutoCloseable {
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     String execute(List<String> args) {
         if (args.isEmpty()) throw new ControlException("empty command");
+        Format.Request req = Format.split(args);
+        boolean json = req.format() == Format.JSON;
+        args = req.args();
         String cmd = args.getFirst();
         return switch (cmd) {
-            case "stats" -> stats();
-            case "show" -> show();
+            case "stats" -> json ? JsonRender.render(status.stats()) : stats();
+            case "show" -> json ? JsonRender.render(status.show()) : show();
             case "add-flow", "add-flows" -> flows.addFlows(args);
             case "del-flows" -> flows.delFlows(args);
             case "mod-flows" -> flows.modFlows(args);
-            case "dump-flows" -> flows.dumpFlows(args);
-            case "dump-ports" -> dumpPorts(bridge(args, 1), args.size() > 2 ? args.get(2) : null);
+            case "dump-flows" -> json ? JsonRender.render(flows.dumpFlowsModel(args)) : flows.dumpFlows(args);
+            case "dump-ports" -> json ? JsonRender.render(status.portCounts(bridge(args, 1), args.size() > 2 ? args.get(2) : null))
+                    : dumpPorts(bridge(args, 1), args.size() > 2 ? args.get(2) : null);
             case "add-port" -> addPort(args);
             case "del-port" -> delPort(args);
-            case "fdb/show" -> fdbShow(bridge(args, 1));
+            case "fdb/show" -> json ? JsonRender.render(status.fdb(bridge(args, 1))) : fdbShow(bridge(args, 1));
+            case "pmd-stats" -> json ? JsonRender.render(status.pmdStats(true)) : pmdStats();
             case "set-frag" -> setFrag(args);
             case "get-frags" -> bridge(args, 1).datapath.fragMode().text + "\n";
-            case "pmd-stats" -> pmdStats();
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
             default -> throw new ControlException("unknown command \"" + cmd + "\"");
@@ -172,67 +177,14 @@ public final class Daemon implements AutoCloseable {
         return b;
     }
 
-    String stats() {
-        StringBuilder sb = new StringBuilder();
-        for (Bridge br : bridges.values()) {
-            sb.append(br.name).append(":\n");
-            for (Port p : br.ports) {
-                PortCounters c = p.counters();
-                sb.append(String.format("  port %d %s (%s, %s)%n", p.ofport(), p.name(), p.type(), p.status()));
-                long gso = c.get(RX_GSO_FRAMES);
-                sb.append(String.format("    rx_packets=%d rx_bytes=%d tx_packets=%d tx_bytes=%d%s%n",
-                        c.get(RX_PACKETS), c.get(RX_BYTES), c.get(TX_PACKETS), c.get(TX_BYTES), gso == 0 ? "" : " rx_gso_frames=" + gso));
-                StringBuilder drops = new StringBuilder();
-                long total = 0;
-                for (PortCounters.Counter k : new PortCounters.Counter[] {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH}) {
-                    long v = c.get(k);
-                    total += v;
-                    if (v != 0) drops.append(' ').append(k.label).append('=').append(v);
-                }
-                for (var e : p.extraCounters().entrySet()) {
-                    total += e.getValue();
-                    if (e.getValue() != 0) drops.append(' ').append(e.getKey()).append('=').append(e.getValue());
-                }
-                sb.append("    dropped=").append(total).append(drops).append('\n');
-            }
-            for (var d : br.datapath.drops().nonZero().entrySet()) sb.append("  dropped(").append(d.getKey()).append(")=").append(d.getValue()).append('\n');
-        }
-        return sb.toString();
-    }
+    String stats() { return TextRender.stats(status.stats()); }
 
-    String show() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("xvio: pid ").append(ProcessHandle.current().pid()).append(", up ")
-                .append((System.nanoTime() - startedNanos) / 1_000_000_000L).append(" s, control socket ").append(controlPath).append('\n');
-        for (Bridge br : bridges.values()) {
-            sb.append("bridge ").append(br.name).append(br.datapath.flows().isEmpty() ? " (NORMAL)" : " (" + br.datapath.flows().size() + " flows)").append('\n');
-            for (int pi = 0; pi < br.ports.size(); pi++) {
-                Port p = br.ports.get(pi);
-                io.xvio.datapath.PortVlan v = br.vlans.get(pi);
-                String vlan = v.access() ? " tag=" + v.tag() : v.trunks() != null ? " trunks=" + v.trunks().toString().replaceAll("[{} ]", "") : "";
-                sb.append(String.format("  port %d: %s type=%s%s status=%s%n", p.ofport(), p.name(), p.type(), vlan, p.status()));
-                for (var e : p.details().entrySet()) sb.append("      ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
-            }
-        }
-        return sb.toString();
-    }
+    String show() { return TextRender.show(status.show()); }
 
-    String dumpPorts(Bridge br, String only) {
-        StringBuilder sb = new StringBuilder();
-        int n = 0;
-        for (Port p : br.ports) {
-            if (only != null && !only.equals(p.name()) && !only.equals(Integer.toString(p.ofport()))) continue;
-            n++;
-            PortCounters c = p.counters();
-            long rxDrop = p.extraCounters().entrySet().stream().filter(e -> e.getKey().startsWith("rx")).mapToLong(Map.Entry::getValue).sum();
-            long txDrop = c.get(TX_DROP_NO_BUFFER) + c.get(TX_DROP_DOWN) + c.get(TX_DROP_TOO_BIG)
-                    + p.extraCounters().entrySet().stream().filter(e -> e.getKey().startsWith("tx")).mapToLong(Map.Entry::getValue).sum();
-            sb.append(String.format("  port %2d (%s): rx pkts=%d, bytes=%d, drop=%d, errs=0%n", p.ofport(), p.name(), c.get(RX_PACKETS), c.get(RX_BYTES), rxDrop));
-            sb.append(String.format("           tx pkts=%d, bytes=%d, drop=%d, errs=0%n", c.get(TX_PACKETS), c.get(TX_BYTES), txDrop));
-        }
-        if (only != null && n == 0) throw new ControlException("bridge " + br.name + " has no port " + only);
-        return "OFPST_PORT reply: " + n + " ports\n" + sb;
-    }
+    String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
+
+    /** The Prometheus text a scrape of /metrics gets. */
+    String prometheus() { return PrometheusRender.render(status.metrics()); }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
     private synchronized String addPort(List<String> args) {
@@ -327,39 +279,7 @@ public final class Daemon implements AutoCloseable {
         return "";
     }
 
-    String fdbShow(Bridge br) {
-        StringBuilder sb = new StringBuilder(" port  VLAN  MAC                Age\n");
-        for (var e : br.datapath.macs().entries(System.nanoTime())) {
-            Port p = e.port() < br.ports.size() ? br.ports.get(e.port()) : null;
-            sb.append(String.format("%5s  %4d  %s  %3d%n", p == null ? "?" : Integer.toString(p.ofport()), e.vlan(), Ethernet.format(e.mac()), e.ageSeconds()));
-        }
-        return sb.toString();
-    }
+    String fdbShow(Bridge br) { return TextRender.fdb(status.fdb(br)); }
 
-    String pmdStats() {
-        StringBuilder sb = new StringBuilder();
-        for (PmdThread t : pmds.threads()) {
-            long[] st = t.stats();
-            long pk = st[0], bu = st[1], busyNs = st[4], wallNs = st[5];
-            sb.append(String.format("pmd thread %d (cpu %s):%n", t.id(), t.cpu() < 0 ? "any" : Integer.toString(t.cpu())));
-            sb.append(String.format("  packets received: %d%n  bursts: %d (avg %.1f packets)%n", pk, bu, bu == 0 ? 0.0 : (double) pk / bu));
-            sb.append(String.format("  busy time: %.1f%% (%d ms), idle: %.1f%%%n", wallNs == 0 ? 0.0 : 100.0 * busyNs / wallNs, busyNs / 1_000_000,
-                    wallNs == 0 ? 0.0 : 100.0 - 100.0 * busyNs / wallNs));
-            sb.append(String.format("  busy ns per packet: %.1f%n", pk == 0 ? 0.0 : (double) busyNs / pk));
-            sb.append(String.format("  loops: %d busy, %d idle%n", st[2], st[3]));
-            for (Bridge br : bridges.values()) {
-                io.xvio.datapath.MegaflowStats c = br.datapath.cacheStats(t.id());
-                if (c.hits() + c.misses() > 0) {
-                    sb.append(String.format("  %s megaflow cache: hits=%d (exact-match cache: %d) misses=%d uncacheable=%d masks=%d entries=%d%n",
-                            br.name, c.hits(), c.emcHits(), c.misses(), c.uncacheable(), c.masks(), c.entries()));
-                    sb.append(String.format("  %s revalidation: table versions=%d entries evicted=%d kept=%d full flushes=%d%n", br.name,
-                            c.revalidations(), c.evicted(), c.kept(), c.flushes()));
-                }
-            }
-            sb.append("  queues:");
-            for (RxQueue q : t.queues()) sb.append(' ').append(q);
-            sb.append('\n');
-        }
-        return sb.toString();
-    }
+    String pmdStats() { return TextRender.pmdStats(status.pmdStats(true)); }
 }

@@ -76,16 +76,34 @@ final class FlowCommands {
 
     /** dump-flows BR [MATCH] */
     String dumpFlows(List<String> args) {
+        long now = System.nanoTime();
+        StringBuilder sb = new StringBuilder();
+        for (Flow f : selectedFlows(args)) sb.append(' ').append(FlowFormat.format(f, now, true)).append('\n');
+        return sb.toString();
+    }
+
+    /** dump-flows BR [MATCH] --format=json: the same flows and numbers as records. */
+    Status.Flows dumpFlowsModel(List<String> args) {
+        long now = System.nanoTime();
+        List<Status.FlowEntry> out = new ArrayList<>();
+        for (Flow f : selectedFlows(args)) {
+            out.add(new Status.FlowEntry(f.table, f.priority, "0x" + Long.toHexString(f.cookie),
+                    Math.round(Math.max(0, now - f.createdNanos()) / 1e6) / 1e3, f.packetCount(), f.byteCount(), f.idleTimeout, f.hardTimeout,
+                    Math.max(0, now - f.lastHitNanos()) / 1_000_000_000L, FlowFormat.match(f.match), FlowFormat.actions(f.actions)));
+        }
+        return new Status.Flows(args.get(1), out);
+    }
+
+    /** The flows dump-flows BR [MATCH] shows, by table, then priority from the highest. */
+    private List<Flow> selectedFlows(List<String> args) {
         Bridge br = bridge(args, 1);
         String match = spec(args);
         FlowSpec spec = match == null ? null : parseSpec(match, args.contains("--strict"));
         if (spec != null && spec.hasActions()) throw new ControlException("dump-flows takes a match, not actions: \"" + match + "\"");
-        long now = System.nanoTime();
-        StringBuilder sb = new StringBuilder();
         List<Flow> fs = new ArrayList<>(br.flows());
         fs.sort((x, y) -> x.table != y.table ? Integer.compare(x.table, y.table) : Integer.compare(y.priority, x.priority));
-        for (Flow f : fs) if (spec == null || spec.selects(f)) sb.append(' ').append(FlowFormat.format(f, now, true)).append('\n');
-        return sb.toString();
+        if (spec != null) fs.removeIf(f -> !spec.selects(f));
+        return fs;
     }
 
     private static FlowSpec parseSpec(String text, boolean strict) {

@@ -18,7 +18,7 @@ import java.util.logging.Level;
         description = "Express Virtio: a vhost-user virtio-net switch with an Open vSwitch-compatible datapath.",
         subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.AddFlow.class, Main.AddFlows.class,
                 Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
-                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class, Main.PmdStats.class, Main.PmdStatsClear.class,
+                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 Main.CpuLatencyCmd.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
@@ -52,6 +52,12 @@ public final class Main implements Runnable {
         String path() { return control != null ? control : defaultControlSocket(); }
     }
 
+    static class FormatOption {
+        @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", defaultValue = "text",
+                description = "text (default) or json (field names: README, JSON output)")
+        Format format;
+    }
+
     @Command(name = "daemon", mixinStandardHelpOptions = true,
             description = "Run the switch in the foreground until SIGINT/SIGTERM.")
     static final class DaemonCmd implements Callable<Integer> {
@@ -61,6 +67,9 @@ public final class Main implements Runnable {
         String control;
         @Option(names = "--log-level", defaultValue = "INFO", description = "SEVERE, WARNING, INFO, FINE (default ${DEFAULT-VALUE})")
         String logLevel;
+        @Option(names = "--metrics", paramLabel = "HOST:PORT",
+                description = "serve Prometheus metrics at http://HOST:PORT/metrics (default: metrics from the config, else none)")
+        String metrics;
 
         @Override
         public Integer call() {
@@ -75,6 +84,7 @@ public final class Main implements Runnable {
             Config cfg;
             try {
                 cfg = Config.load(config);
+                if (metrics != null) cfg = cfg.withMetrics(Config.metricsAddress(metrics, "--metrics"));
             } catch (ConfigException e) {
                 System.err.println("xvio: " + e.getMessage());
                 return 2;
@@ -109,10 +119,18 @@ public final class Main implements Runnable {
 
         abstract List<String> request();
 
+        /** The format a command asks the daemon for (commands with --format override it). */
+        Format format() { return Format.TEXT; }
+
         @Override
         public Integer call() {
             try {
-                ControlClient.Reply r = ControlClient.call(ctl.path(), request());
+                List<String> req = request();
+                if (format() != Format.TEXT) {
+                    req = new ArrayList<>(req);
+                    req.add(format().argument());
+                }
+                ControlClient.Reply r = ControlClient.call(ctl.path(), req);
                 if (r.ok()) {
                     System.out.print(r.text());
                     return 0;
@@ -132,6 +150,8 @@ public final class Main implements Runnable {
         @Option(names = "--watch", paramLabel = "SECONDS", description = "repeat every SECONDS until interrupted")
         Double watch;
 
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
         @Override List<String> request() { return List.of("stats"); }
 
         @Override
@@ -153,6 +173,8 @@ public final class Main implements Runnable {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Bridges, ports and their state.")
     static final class Show extends ClientCmd {
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
         @Override List<String> request() { return List.of("show"); }
     }
 
@@ -213,6 +235,8 @@ public final class Main implements Runnable {
 
     @Command(name = "dump-flows", mixinStandardHelpOptions = true, description = "The flows of a bridge, with counters, durations and idle ages.")
     static final class DumpFlows extends ClientCmd {
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", arity = "0..1", paramLabel = "MATCH") String match;
         @Override List<String> request() {
@@ -224,6 +248,8 @@ public final class Main implements Runnable {
 
     @Command(name = "dump-ports", mixinStandardHelpOptions = true, description = "Per-port counters of a bridge, like ovs-ofctl dump-ports.")
     static final class DumpPorts extends ClientCmd {
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", arity = "0..1", paramLabel = "PORT") String port;
         @Override List<String> request() {
@@ -256,6 +282,8 @@ public final class Main implements Runnable {
     @Command(name = "fdb/show", aliases = "fdb-show", mixinStandardHelpOptions = true, description = "The MAC learning table of a bridge.")
     static final class FdbShow extends ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
         @Override List<String> request() { return List.of("fdb/show", bridge); }
     }
 
@@ -276,6 +304,8 @@ public final class Main implements Runnable {
 
     @Command(name = "pmd-stats", mixinStandardHelpOptions = true, description = "Per poll-mode-thread statistics.")
     static final class PmdStats extends ClientCmd {
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
         @Override List<String> request() { return List.of("pmd-stats"); }
     }
 
