@@ -38,6 +38,8 @@ xvio_install_packages() {
   command -v ethtool >/dev/null || missing+=(ethtool)
   # the benchmark rig (and the smoke run at the end of the test suite) compares with OVS-DPDK
   [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || missing+=(openvswitch-switch-dpdk)
+  # the differential test (OvsDifferentialIT) runs OVS's userspace datapath (no DPDK, no kernel module)
+  [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] || missing+=(openvswitch-switch)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
