@@ -82,31 +82,31 @@ public final class FrameCorpus {
                 String[] dstNames = {"to-h" + q, "to-unknown", "to-bcast"};
                 int d = n++ % 3;
                 // ARP first so that the sender is learned before unicast to it is sent
-                add("arp-request " + vn + " h" + p, "main", p, eth(BCAST, src, tag, 0x0806, arp(1, src, ip4(p), 0, ip4(q))));
-                add("arp-reply " + vn + " h" + p, "main", p, eth(mac(q), src, tag, 0x0806, arp(2, src, ip4(p), mac(q), ip4(q))));
-                add("tcp4-syn " + vn + " " + dstNames[d], "main", p,
+                add("arp-request " + vn + " from h" + p, "main", p, eth(BCAST, src, tag, 0x0806, arp(1, src, ip4(p), 0, ip4(q))));
+                add("arp-reply " + vn + " from h" + p, "main", p, eth(mac(q), src, tag, 0x0806, arp(2, src, ip4(p), mac(q), ip4(q))));
+                add("tcp4-syn " + vn + " " + dstNames[d] + " from h" + p, "main", p,
                         eth(dsts[d], src, tag, 0x0800, ipv4(ip4(p), ip4(q), TCP, 64, 0, 100 + p, 0, tcp(ip4(p), ip4(q), 40000 + p, 80, SYN, 0))));
-                add("tcp4-ack " + vn + " to-h" + q, "main", p,
+                add("tcp4-ack " + vn + " to-h" + q + " from h" + p, "main", p,
                         eth(mac(q), src, tag, 0x0800, ipv4(ip4(p), ip4(q), TCP, 63, 0x28, 200 + p, 0, tcp(ip4(p), ip4(q), 1024 + 7 * p, 22, ACK | PSH, 24))));
-                add("tcp4-rst " + vn + " to-unknown", "main", p,
+                add("tcp4-rst " + vn + " to-unknown" + " from h" + p, "main", p,
                         eth(UNKNOWN, src, tag, 0x0800, ipv4(ip4(p), ip4(9), TCP, 64, 0xb9, 300 + p, 0, tcp(ip4(p), ip4(9), 443, 50000 + p, RST | ACK, 0))));
-                add("udp4 " + vn + " dns " + dstNames[(d + 1) % 3], "main", p,
+                add("udp4 " + vn + " dns " + dstNames[(d + 1) % 3] + " from h" + p, "main", p,
                         eth(dsts[(d + 1) % 3], src, tag, 0x0800, ipv4(ip4(p), ip4(q), UDP, 64, 0, 400 + p, 0, udp(ip4(p), ip4(q), 5353 + p, 53, 30, true))));
-                add("udp4 " + vn + " multicast", "main", p,
+                add("udp4 " + vn + " multicast" + " from h" + p, "main", p,
                         eth(MCAST4, src, tag, 0x0800, ipv4(ip4(p), new byte[] {(byte) 239, 0, 1, 1}, UDP, 1, 0, 500 + p, 0,
                                 udp(ip4(p), new byte[] {(byte) 239, 0, 1, 1}, 9999, 9999, 10, true))));
-                add("icmp4-echo " + vn + " " + dstNames[(d + 2) % 3], "main", p,
+                add("icmp4-echo " + vn + " " + dstNames[(d + 2) % 3] + " from h" + p, "main", p,
                         eth(dsts[(d + 2) % 3], src, tag, 0x0800, ipv4(ip4(p), ip4(q), ICMP, 64, 0, 600 + p, 0, icmp(8, 0, 56))));
-                add("tcp6-syn " + vn + " " + dstNames[d], "main", p,
+                add("tcp6-syn " + vn + " " + dstNames[d] + " from h" + p, "main", p,
                         eth(dsts[d], src, tag, 0x86dd, ipv6(ip6(p), ip6(q), TCP, 64, 0, tcp(ip6(p), ip6(q), 41000 + p, 80, SYN, 0))));
-                add("udp6 " + vn + " to-h" + q, "main", p,
+                add("udp6 " + vn + " to-h" + q + " from h" + p, "main", p,
                         eth(mac(q), src, tag, 0x86dd, ipv6(ip6(p), ip6(q), UDP, 1, 0x2e, udp(ip6(p), ip6(q), 546, 547, 20, true))));
-                add("icmp6-echo " + vn + " to-h" + q, "main", p,
+                add("icmp6-echo " + vn + " to-h" + q + " from h" + p, "main", p,
                         eth(mac(q), src, tag, 0x86dd, ipv6(ip6(p), ip6(q), ICMP6, 64, 0, icmp6(ip6(p), ip6(q), 128, 0, 32))));
                 byte[] solicited = ip6(q);
                 solicited[0] = (byte) 0xff; solicited[1] = 2; solicited[2] = 0; solicited[3] = 0; solicited[5] = 0;
                 solicited[11] = 1; solicited[12] = (byte) 0xff;
-                add("icmp6-ns " + vn + " multicast", "main", p,
+                add("icmp6-ns " + vn + " multicast" + " from h" + p, "main", p,
                         eth(0x3333ff000000L | q, src, tag, 0x86dd, ipv6(ip6(p), solicited, ICMP6, 255, 0, icmp6(ip6(p), solicited, 135, 0, 24))));
             }
             // one of each of the rarer kinds per port

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * TAP devices OVS leaves behind ({@code ovs-netdev} and the bridge's own).
  *
  * <p>Every netdev-datapath OVS on a host shares the {@code ovs-netdev} device, so only one may run at a time:
- * {@link #start} waits for another running instance (e.g. a benchmark's OVS-DPDK) to go away.
+ * {@link #start} waits (up to two minutes) for another running instance, e.g. a benchmark's OVS-DPDK, to go away.
  */
 public final class OvsUserspace implements AutoCloseable {
     private static final Path VSWITCHD = Path.of("/usr/sbin/ovs-vswitchd");
@@ -68,16 +68,23 @@ public final class OvsUserspace implements AutoCloseable {
         }
     }
 
-    /** A netdev-datapath OVS already running (ours or anyone's) holds ovs-netdev; a stale one from a crash does not. */
+    /**
+     * Waits while another OVS holds ovs-netdev (the device every netdev-datapath ovs-vswitchd on the host shares);
+     * deletes an ovs-netdev that no running ovs-vswitchd can own (left behind by a crash).
+     */
     private static void awaitNoOtherOvs(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (runningVswitchd().isPresent()) {
+        while (NetLab.run("ip", "link", "show", "ovs-netdev").rc() == 0) {
+            Optional<Long> other = runningVswitchd();
+            if (other.isEmpty()) {
+                NetLab.run("ip", "link", "del", "ovs-netdev");
+                return;
+            }
             if (System.nanoTime() > deadline)
-                throw new IllegalStateException("another ovs-vswitchd (pid " + runningVswitchd().orElse(-1L) + ") still runs after "
-                        + timeout + ": only one netdev-datapath OVS can run on a host (they share ovs-netdev)");
+                throw new IllegalStateException("ovs-vswitchd pid " + other.get() + " still holds ovs-netdev after " + timeout
+                        + ": only one netdev-datapath OVS can run on a host at a time");
             Thread.sleep(500);
         }
-        if (NetLab.run("ip", "link", "show", "ovs-netdev").rc() == 0) NetLab.run("ip", "link", "del", "ovs-netdev");   // stale
     }
 
     private static Optional<Long> runningVswitchd() {
