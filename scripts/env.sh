@@ -41,6 +41,8 @@ xvio_install_packages() {
   # the metrics test scrapes xvio with a real Prometheus and lints its output with promtool; top runs under tmux
   command -v prometheus >/dev/null || missing+=(prometheus)
   command -v tmux >/dev/null || missing+=(tmux)
+  # the differential test (OvsDifferentialIT) runs OVS's userspace datapath (no DPDK, no kernel module)
+  [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] || missing+=(openvswitch-switch)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

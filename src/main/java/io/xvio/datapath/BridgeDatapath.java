@@ -167,7 +167,7 @@ public final class BridgeDatapath {
         if (!cacheEnabled || thread >= MAX_THREADS) {
             for (int i = 0; i < n; i++) {
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
-                run(t, 0, inPort, b, i, out, thread, now, 0, false, null);
+                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, null);
             }
             return;
         }
@@ -236,7 +236,7 @@ public final class BridgeDatapath {
             MegaflowCache.Recorder rec = recorders[thread];
             rec.reset(k.w);
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
-            run(t, 0, inPort, b, i, out, thread, now, 0, false, rec);
+            run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, rec);
             if (rec.uncacheable) {
                 c.uncacheable++;
             } else {
@@ -346,10 +346,12 @@ public final class BridgeDatapath {
 
     /**
      * Looks packet i up in table and executes the result; returns false if the packet was dropped for good.
+     * lookupPort: the OpenFlow in_port the lookup sees (resubmit(P,T)), -1: the packet's own. As in OVS it is for the
+     * lookup only: the actions see the real in_port again (output to P is allowed, in_port sends back to the sender).
      * laterMods: the caller (a resubmitting flow) rewrites the packet after this returns, so outputs here send copies.
      */
-    private boolean run(Tables t, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, int depth,
-                        boolean laterMods, MegaflowCache.Recorder rec) {
+    private boolean run(Tables t, int table, int inPort, int lookupPort, PacketBatch b, int i, Outputs out, int thread, long now,
+                        int depth, boolean laterMods, MegaflowCache.Recorder rec) {
         FlowKey k = b.keys[i];
         if (t.frag() != FragMode.NX_MATCH) {
             // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal) or drops it
@@ -364,13 +366,24 @@ public final class BridgeDatapath {
             boolean deep = depth > MAX_RESUBMIT_DEPTH;
             drops.add(thread, deep ? Reason.RESUBMIT_DEPTH : Reason.NO_MATCH, 1);
             if (rec != null) {
-                if (deep) rec.add(MegaflowCache.OP_DEPTH, 0, 0, 0, 0, null);
-                else rec.lookup(table, null);       // a flow added to this table later changes the outcome
+                if (deep) {
+                    rec.add(MegaflowCache.OP_DEPTH, 0, 0, 0, 0, null);
+                } else {                             // a flow added to this table later changes the outcome
+                    long before = rec.rewritten;
+                    if (lookupPort >= 0) rec.rewrote(FlowKey.IN_PORT);
+                    rec.lookup(table, null);
+                    rec.rewritten = before;
+                }
             }
             return true;
         }
         Flow f;
         long[] w = k.w;
+        long realPort = w[FlowKey.IN_PORT], rewrittenBefore = rec == null ? 0 : rec.rewritten;
+        if (lookupPort >= 0) {
+            w[FlowKey.IN_PORT] = lookupPort;
+            if (rec != null) rec.rewrote(FlowKey.IN_PORT);       // for this lookup only
+        }
         if ((w[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0 && t.frag() == FragMode.NORMAL) {
             long tpSrc = w[FlowKey.TP_SRC], tpDst = w[FlowKey.TP_DST];
             w[FlowKey.TP_SRC] = 0;
@@ -381,7 +394,11 @@ public final class BridgeDatapath {
         } else {
             f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
         }
-        if (rec != null) rec.lookup(table, f);
+        if (rec != null) {
+            rec.lookup(table, f);
+            rec.rewritten = rewrittenBefore;
+        }
+        w[FlowKey.IN_PORT] = realPort;
         if (f == null) {
             drops.add(thread, Reason.NO_MATCH, 1);
             return true;
@@ -472,17 +489,11 @@ public final class BridgeDatapath {
                     setField(b, i, m.dst(), nv, mask, 0, 0);
                 }
                 case Action.Resubmit r -> {
-                    long saved = k.w[FlowKey.IN_PORT];
-                    if (r.port() >= 0) {
-                        k.w[FlowKey.IN_PORT] = r.port();
-                        if (rec != null) rec.rewrote(FlowKey.IN_PORT);
-                    }
-                    boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, b, i, out, thread, now, depth + 1,
+                    boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, r.port(), b, i, out, thread, now, depth + 1,
                             laterMods || modifiesAfter(acts, a), rec);
-                    k.w[FlowKey.IN_PORT] = saved;
                     if (!alive) return false;
                 }
-                case Action.GotoTable g -> { return run(t, g.table(), inPort, b, i, out, thread, now, depth + 1, laterMods, rec); }
+                case Action.GotoTable g -> { return run(t, g.table(), inPort, -1, b, i, out, thread, now, depth + 1, laterMods, rec); }
                 case Action.WriteMetadata wm -> {
                     k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
                     if (rec != null) rec.rewrote(FlowKey.METADATA);
@@ -582,7 +593,12 @@ public final class BridgeDatapath {
                 if ((v4 || v6) && k.l4 >= 0 && (proto == 6 || proto == 17))
                     Rewrite.setPort(d, frame, k.l4, proto, f == Field.TP_SRC, (int) v & 0xffff);
             }
-            case NW_TOS -> { if (v4 || v6) Rewrite.setDscp(d, frame, k.l3, v6, (int) v); }
+            case NW_TOS -> {
+                // OVS writes the DSCP even into a header it found malformed (nothing else), where the bytes exist
+                boolean six = type == Ethernet.TYPE_IPV6;
+                if ((six || type == Ethernet.TYPE_IPV4) && k.l3 >= 0 && b.len[i] >= k.l3 + (six ? 2 : 12))
+                    Rewrite.setDscp(d, frame, k.l3, six, (int) v);
+            }
             case NW_TTL -> { if (v4 || v6) Rewrite.setTtl(d, frame, k.l3, v6, (int) v & 0xff); }
             case IPV6_SRC, IPV6_DST -> {
                 long lo = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
@@ -613,6 +629,8 @@ public final class BridgeDatapath {
             return -1;
         }
         int pktVlan = tagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
+        // a priority tag (VID 0, PCP set) leaves a trunk as it came, as in OVS; VID 0 without a PCP leaves untagged
+        boolean prio = tagged && pktVlan == 0 && (k.w[FlowKey.VLAN_TCI] & 0xe000) != 0;
         PortVlan in = vl[inPort];
         int vlan;
         if (in.access()) {
@@ -633,13 +651,13 @@ public final class BridgeDatapath {
             if (p >= 0 && p < nports) {
                 if (p == inPort) { drops.add(thread, Reason.LOOP, 1); return -1; }
                 if (!vl[p].carries(vlan)) return -1;
-                return normalOut(b, i, p, vl[p], vlan, out, copy, thread) == i ? p : -1;
+                return normalOut(b, i, p, vl[p], vlan, prio, out, copy, thread) == i ? p : -1;
             }
         }
         int untaggedCopy = -1, taggedCopy = -1;
         for (int p = 0; p < nports; p++) {
             if (p == inPort || !vl[p].carries(vlan)) continue;
-            boolean wantTag = !vl[p].access() && vlan != 0;
+            boolean wantTag = !vl[p].access() && (vlan != 0 || prio);
             // reuse one variant per tagging for every port of the flood
             int have = wantTag ? taggedCopy : untaggedCopy;
             if (have < 0) {
@@ -653,8 +671,8 @@ public final class BridgeDatapath {
     }
 
     /** Sends packet i (or its variant for port p's VLAN mode) to p; returns the packet sent, or -1. */
-    private int normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, Outputs out, boolean copy, int thread) {
-        int j = variant(b, i, !pv.access() && vlan != 0, vlan, copy);
+    private int normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, boolean prio, Outputs out, boolean copy, int thread) {
+        int j = variant(b, i, !pv.access() && (vlan != 0 || prio), vlan, copy);
         if (j < 0) { drops.add(thread, Reason.COPIES, 1); return -1; }
         out.add(p, j);
         return j;

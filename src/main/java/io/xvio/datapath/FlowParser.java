@@ -800,6 +800,10 @@ public final class FlowParser {
                 }
                 case VLAN_PCP -> {
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
+                    // OXM's vlan_pcp needs a tag (OVS: prerequisite "VLAN VID"); NXM's dl_vlan_pcp adds one
+                    if (lower(fname).equals("vlan_pcp") && (tci & FlowKey.VLAN_PRESENT) == 0)
+                        throw err(fpos, "set_field: \"" + fname + "\" lacks correct prerequisites: the packet has no VLAN tag at this"
+                                + " point (match one, e.g. dl_vlan=10, or push_vlan first; dl_vlan_pcp and mod_vlan_pcp add one)");
                     long p = intIn(val, apos, 0, 7, fname);
                     return new Action.SetField(VLAN_TCI, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
                 }

@@ -35,7 +35,10 @@ public final class FlowKey {
     private static final OfLong BE64 = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     public final long[] w = new long[WORDS];
-    /** Offset of the L3 header from the frame start, or -1; same for L4. */
+    /**
+     * Offset of the L3 header from the frame start, or -1 (IPv4/IPv6: set even for a malformed header, as OVS sets
+     * its l3 offset; {@link #L3_INVALID} says whether the header is whole); offset of the L4 header, or -1.
+     */
     public int l3 = -1, l4 = -1;
 
     /**
@@ -53,6 +56,7 @@ public final class FlowKey {
         if (p < 0) return;
         long[] k = w;
         int type = (int) k[DL_TYPE];
+        if (type == Ethernet.TYPE_IPV4 || type == Ethernet.TYPE_IPV6) l3 = p;   // as OVS's l3_ofs, valid header or not
         if (type == Ethernet.TYPE_IPV4) {
             int avail = len - p;
             if (avail < 20) { k[NW_FRAG] = L3_INVALID; return; }
@@ -61,7 +65,6 @@ public final class FlowKey {
             int total = (int) (h0 >>> 32) & 0xffff;
             if (ihl < 20 || avail < ihl || total > avail || ihl > total) { k[NW_FRAG] = L3_INVALID; return; }
             long h1 = s.get(BE64, off + p + 8);      // ttl, protocol, checksum, source
-            l3 = p;
             int tos = (int) (h0 >>> 48) & 0xff;
             k[NW_TOS] = tos & 0xfc;
             k[NW_ECN] = tos & 3;
@@ -106,7 +109,6 @@ public final class FlowKey {
                 q += hlen;
                 next = nn;
             }
-            l3 = p;
             int vtc = s.get(BE32, off + p);
             int tc = (vtc >>> 20) & 0xff;
             k[NW_TOS] = tc & 0xfc;

@@ -332,7 +332,9 @@ class FlowParserTest {
         assertEquals(actions("mod_vlan_vid:100"), FlowParser.parse("dl_vlan=5,actions=set_field:4196->vlan_vid").actions);
         // OXM's vlan_vid without the 4096 (present) bit removes the tag, as in OVS
         assertEquals(List.of(new Action.SetField(VLAN_TCI, 100, 0x1fff)), FlowParser.parse("dl_vlan=5,actions=set_field:100->vlan_vid").actions);
-        assertEquals(actions("mod_vlan_pcp:2"), actions("set_field:2->vlan_pcp"));
+        assertEquals(actions("mod_vlan_pcp:2"), actions("set_field:2->dl_vlan_pcp"));
+        assertEquals(actions("mod_vlan_pcp:2"), FlowParser.parse("dl_vlan=3,actions=set_field:2->vlan_pcp").actions);
+        bad("actions=set_field:2->vlan_pcp", 21, "lacks correct prerequisites");
         bad("actions=mod_vlan_vid:4096", 21, "mod_vlan_vid 4096 is outside 0..4095");
         bad("actions=mod_vlan_pcp:8", 21, "outside 0..7");
         bad("actions=push_vlan:0x0800", 18, "must be 0x8100 or 0x88a8");

@@ -1,0 +1,310 @@
+package io.xvio.e2e;
+
+import io.xvio.e2e.FrameCorpus.Frame;
+import io.xvio.testing.FramePort;
+import io.xvio.testing.NetLab;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Differential test against Open vSwitch itself: OVS's userspace datapath ({@link OvsUserspace}) and xvio
+ * ({@link XvioDaemon}, {@code afpacket} ports) run side by side, each with five ports on its own veths (ports 1-3
+ * carry every VLAN, 4 is an access port of VLAN 10, 5 a trunk of VLANs 10 and 20). For every flow table of
+ * {@link DiffTables} and every frame of {@link FrameCorpus}, the test sends the frame into the same port of both
+ * switches (an AF_PACKET socket on the veth's far end) and collects what comes out of every port; the multisets of
+ * (port, exact bytes) must be equal. Frame by frame: after each frame it sends a sentinel (ethertype 0x88b5) that
+ * a highest-priority flow, added to every table, sends out of every port; once the sentinel has come out of all
+ * five ports of a switch, everything that frame caused has too (ports are FIFO). The MAC learning tables of both
+ * switches see the same frames in the same order.
+ *
+ * <p>Known differences (issues the lead is fixing) are listed in {@link #KNOWN} and skipped unless
+ * {@code -Dxvio.diff.known=true}; run that way, they fail and show the differences.
+ */
+@Tag("e2e")
+@EnabledIf("io.xvio.e2e.OvsDifferentialIT#enabled")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OvsDifferentialIT {
+    static final int PORTS = FrameCorpus.PORTS;
+    static final String BRIDGE = "brd";
+    static final List<String> GROUPS = List.of("main", "vlan-edge", "reserved-multicast", "fragments", "malformed");
+    static final int SENTINEL_TYPE = 0x88b5;
+    static final Duration SENTINEL_TIMEOUT = Duration.ofSeconds(2);
+    static final int MAX_SHOWN = 12;
+    /** Room for a full-size frame with two more VLAN tags (else the kernel refuses what a switch sends). */
+    static final int MTU = 1600;
+
+    /**
+     * "table / group" ("table / *": every group; "prerequisites / FLOW") -> why xvio differs from OVS today. Each
+     * entry goes when its fix lands; {@code -Dxvio.diff.known=true} runs them and shows the differences.
+     */
+    static final Map<String, String> KNOWN = Map.ofEntries(
+            // deliberate: when OVS rewrites an address of a later IPv4 fragment it also patches the two bytes where a
+            // TCP/UDP checksum would be, but a later fragment holds payload there: xvio leaves the payload alone
+            Map.entry("set-l3 / fragments", "OVS patches payload bytes of later fragments on address rewrites (not copied)"));
+
+    private final NetLab lab = new NetLab();
+    private Path dir;
+    private OvsUserspace ovs;
+    private XvioDaemon xvio;
+    private final FramePort[] ovsPeer = new FramePort[PORTS + 1], xvioPeer = new FramePort[PORTS + 1];
+    private final List<Frame> corpus = FrameCorpus.all();
+    private String installed;
+    private long sequence;
+
+    static boolean enabled() {
+        return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available() && OvsUserspace.available();
+    }
+
+    @BeforeAll
+    void startBothSwitches() throws Exception {
+        dir = Files.createTempDirectory("xvio-diff");
+        String[] ovsDev = new String[PORTS + 1], xvioDev = new String[PORTS + 1];
+        for (int p = 1; p <= PORTS; p++) {
+            ovsDev[p] = lab.name("dfo");
+            xvioDev[p] = lab.name("dfx");
+            String op = lab.name("dfO"), xp = lab.name("dfX");
+            lab.veth(ovsDev[p], op);
+            lab.veth(xvioDev[p], xp);
+            for (String l : List.of(ovsDev[p], op, xvioDev[p], xp)) {
+                NetLab.ok("ip", "link", "set", l, "mtu", Integer.toString(MTU));
+                lab.up(null, l);
+            }
+            ovsPeer[p] = FramePort.open(op);
+            xvioPeer[p] = FramePort.open(xp);
+        }
+        Path ovsDir = Files.createDirectories(dir.resolve("ovs"));
+        String ovsBridge = "xvd" + lab.id();
+        ovs = OvsUserspace.start(ovsDir, ovsBridge);
+        for (int p = 1; p <= PORTS; p++) ovs.addPort(ovsDev[p], p, vlanSettings(p, true));
+        lab.quietIpv6(null, ovsBridge);
+
+        StringBuilder yaml = new StringBuilder("pmd-idle: adaptive\nbridges:\n  " + BRIDGE + ":\n    ports:\n");
+        for (int p = 1; p <= PORTS; p++) {
+            String[] v = vlanSettings(p, false);
+            yaml.append("      p").append(p).append(": {type: afpacket, device: ").append(xvioDev[p]).append(", ofport: ").append(p)
+                    .append(v.length == 0 ? "" : ", " + v[0]).append("}\n");
+        }
+        Path xvioDir = Files.createDirectories(dir.resolve("xvio"));
+        xvio = XvioDaemon.start(xvioDir, yaml.toString());
+        awaitPortsUp();
+    }
+
+    private void awaitPortsUp() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String show = "";
+        while (System.nanoTime() < deadline) {
+            show = xvio.call("show");
+            long up = show.lines().filter(l -> l.matches("\\s*port \\d+: p\\d .*status=up.*")).count();
+            if (up == PORTS) return;
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("xvio's ports did not come up:\n" + show + "\n" + xvio.log());
+    }
+
+    /** Port p's VLAN settings, as ovs-vsctl ("--", "set", "port", ...) or as xvio YAML ("tag: 10"). */
+    private String[] vlanSettings(int p, boolean forOvs) {
+        return switch (p) {
+            case 4 -> forOvs ? new String[] {"tag=10"} : new String[] {"tag: 10"};
+            case 5 -> forOvs ? new String[] {"trunks=10,20"} : new String[] {"trunks: [10, 20]"};
+            default -> new String[0];
+        };
+    }
+
+    @AfterAll
+    void stopEverything() throws IOException {
+        try {
+            if (xvio != null) xvio.close();
+        } finally {
+            try {
+                if (ovs != null) ovs.close();
+            } finally {
+                for (FramePort f : ovsPeer) if (f != null) f.close();
+                for (FramePort f : xvioPeer) if (f != null) f.close();
+                lab.close();
+                if (dir != null) try (Stream<Path> s = Files.walk(dir)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> sameOutputsAsOvs() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DiffTables.Table t : DiffTables.ALL)
+            for (String g : GROUPS)
+                tests.add(DynamicTest.dynamicTest(t.name() + " / " + g, () -> compare(t, g)));
+        return tests.stream();
+    }
+
+    /** Flows whose actions lack their prerequisites: refused by xvio exactly when OVS refuses them (OpenFlow 1.0 and 1.5). */
+    @TestFactory
+    Stream<DynamicTest> refusesWhatOvsRefuses() {
+        return PrerequisiteFlows.ALL.stream().map(f -> DynamicTest.dynamicTest("prerequisites / " + f, () -> prerequisites(f)));
+    }
+
+    private static void skipIfKnown(String scenario) {
+        String why = KNOWN.getOrDefault(scenario, KNOWN.get(scenario.substring(0, scenario.indexOf(" / ")) + " / *"));
+        if (why != null) assumeTrue(Boolean.getBoolean("xvio.diff.known"), "known difference (" + why + "); -Dxvio.diff.known=true runs it");
+    }
+
+    private void compare(DiffTables.Table table, String group) throws Exception {
+        String scenario = table.name() + " / " + group;
+        skipIfKnown(scenario);
+        install(table);
+        List<String> diffs = new ArrayList<>();
+        int n = 0;
+        for (Frame f : corpus) {
+            if (!f.group().equals(group)) continue;
+            n++;
+            Outputs[] out = inject(f);
+            if (!out[0].sorted().equals(out[1].sorted()))
+                diffs.add("frame \"" + f.name() + "\" into port " + f.inPort() + ": " + f.hex()
+                        + "\n    OVS:  " + out[0].describe(f.bytes()) + "\n    xvio: " + out[1].describe(f.bytes()));
+        }
+        if (!diffs.isEmpty()) {
+            Path report = XvioDaemon.home().resolve("target/ovs-differential");
+            Files.createDirectories(report);
+            Files.writeString(report.resolve(scenario.replaceAll("[^A-Za-z0-9-]+", "_") + ".txt"),
+                    scenario + " (flows: " + table.flows() + ")\n  " + String.join("\n  ", diffs) + "\n");
+            fail(scenario + ": " + diffs.size() + " of " + n + " frames came out differently from OVS:\n  "
+                    + String.join("\n  ", diffs.subList(0, Math.min(MAX_SHOWN, diffs.size())))
+                    + (diffs.size() > MAX_SHOWN ? "\n  ... and " + (diffs.size() - MAX_SHOWN) + " more (all in " + report + ")" : ""));
+        }
+    }
+
+    private void prerequisites(String flow) throws Exception {
+        skipIfKnown("prerequisites / " + flow);
+        installed = null;
+        Optional<String> of10 = ovs.refuses("OpenFlow10", flow), of15 = ovs.refuses("OpenFlow15", flow);
+        assumeTrue(of10.isPresent() == of15.isPresent(), "OVS's verdict depends on the OpenFlow version: nothing to compare");
+        String xvioRefusal = null;
+        try {
+            xvio.call("add-flow", BRIDGE, flow);
+            xvio.call("del-flows", BRIDGE);
+        } catch (IOException e) {
+            xvioRefusal = e.getMessage();
+        }
+        assertEquals(of15.isPresent(), xvioRefusal != null, "flow \"" + flow + "\": OVS "
+                + of15.map(m -> "refuses it: " + m).orElse("accepts it") + "; xvio " + (xvioRefusal == null ? "accepts it" : "refuses it: " + xvioRefusal));
+    }
+
+    /** Installs table (plus the sentinel flows) in both switches, unless it is there already; warms both up. */
+    private void install(DiffTables.Table table) throws Exception {
+        if (table.name().equals(installed)) return;
+        List<String> flows = new ArrayList<>(table.flows());
+        for (int p = 1; p <= PORTS; p++) {
+            StringBuilder a = new StringBuilder("priority=65535,in_port=" + p + ",dl_type=" + SENTINEL_TYPE + ",actions=");
+            for (int q = 1; q <= PORTS; q++) a.append(q == p ? "in_port" : "output:" + q).append(q < PORTS ? "," : "");
+            flows.add(a.toString());
+        }
+        ovs.replaceFlows(flows);
+        xvio.call("del-flows", BRIDGE);
+        List<String> req = new ArrayList<>(List.of("add-flows", BRIDGE));
+        req.addAll(flows);
+        xvio.call(req.toArray(String[]::new));
+        installed = table.name();
+        // first sentinel per port: both switches set up their caches for it, so later ones are never slow-pathed
+        // behind (or ahead of) a frame
+        for (int p = 1; p <= PORTS; p++) {
+            Outputs[] warm = inject(new Frame("warm-up", "none", p, sentinel(0)));
+            if (!warm[0].frames.isEmpty() || !warm[1].frames.isEmpty())
+                throw new IllegalStateException("frames left over before " + table.name() + ": OVS " + warm[0].frames + " xvio " + warm[1].frames);
+        }
+    }
+
+    /** What one switch sent out: "port hex" per frame. */
+    static final class Outputs {
+        final List<String> frames = new ArrayList<>();
+        List<String> sorted() { return frames.stream().sorted().toList(); }
+
+        String describe(byte[] in) {
+            if (frames.isEmpty()) return "nothing";
+            List<String> d = new ArrayList<>();
+            String inHex = HexFormat.of().formatHex(in);
+            for (String f : sorted()) {
+                String[] pf = f.split(" ");
+                d.add("port " + pf[0] + ": " + (pf[1].equals(inHex) ? "(unchanged)" : pf[1]));
+            }
+            return String.join(" | ", d);
+        }
+    }
+
+    /** Sends f into both switches, then a sentinel; returns {OVS's, xvio's} outputs before the sentinel. */
+    private Outputs[] inject(Frame f) {
+        long seq = ++sequence;
+        byte[] s = sentinel(seq);
+        ovsPeer[f.inPort()].send(f.bytes());
+        xvioPeer[f.inPort()].send(f.bytes());
+        ovsPeer[f.inPort()].send(s);
+        xvioPeer[f.inPort()].send(s);
+        Outputs[] out = {new Outputs(), new Outputs()};
+        FramePort[][] peers = {ovsPeer, xvioPeer};
+        boolean[][] done = new boolean[2][PORTS + 1];
+        int left = 2 * PORTS;
+        long deadline = System.nanoTime() + SENTINEL_TIMEOUT.toNanos();
+        while (left > 0) {
+            for (int sw = 0; sw < 2; sw++)
+                for (int p = 1; p <= PORTS; p++)
+                    for (byte[] got : peers[sw][p].receive()) {
+                        if (isSentinel(got)) {
+                            if (sentinelSeq(got) == seq && !done[sw][p]) {
+                                done[sw][p] = true;
+                                left--;
+                            }
+                        } else {
+                            out[sw].frames.add(p + " " + HexFormat.of().formatHex(got));
+                        }
+                    }
+            if (left == 0) break;
+            if (System.nanoTime() > deadline) {
+                StringBuilder missing = new StringBuilder();
+                for (int sw = 0; sw < 2; sw++)
+                    for (int p = 1; p <= PORTS; p++) if (!done[sw][p]) missing.append(sw == 0 ? " OVS:" : " xvio:").append(p);
+                throw new AssertionError("the sentinel after frame \"" + f.name() + "\" did not come out of" + missing + " within "
+                        + SENTINEL_TIMEOUT + "\nxvio stats:\n" + UplinkPortsIT.statsOf(xvio));
+            }
+            LockSupport.parkNanos(100_000);
+        }
+        return out;
+    }
+
+    static byte[] sentinel(long seq) {
+        byte[] payload = new byte[46];
+        for (int i = 0; i < 8; i++) payload[i] = (byte) (seq >>> (56 - 8 * i));
+        return FrameCorpus.eth(0x02000000fffeL, 0x02000000fffdL, new int[0], SENTINEL_TYPE, payload);
+    }
+
+    static boolean isSentinel(byte[] f) {
+        return f.length == 60 && (f[12] & 0xff) == SENTINEL_TYPE >>> 8 && (f[13] & 0xff) == (SENTINEL_TYPE & 0xff)
+                && Arrays.equals(f, 0, 12, sentinel(0), 0, 12);
+    }
+
+    static long sentinelSeq(byte[] f) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) v = v << 8 | (f[14 + i] & 0xff);
+        return v;
+    }
+}
