@@ -63,6 +63,7 @@ final class ControlServer implements AutoCloseable {
     private final AtomicInteger active = new AtomicInteger();
     private final Semaphore requestKiB;
     private volatile boolean running = true;
+    private long refused, lastRefusalLogged = System.nanoTime() - 2_000_000_000L;   // the accept thread's
 
     ControlServer(String path, Function<List<String>, String> handler) { this(path, null, handler, Limits.DEFAULT); }
 
@@ -160,9 +161,18 @@ final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** Over the limit: a short error, written without blocking (it fits an empty socket buffer), then close. */
+    /**
+     * Over the limit: a short error, written without blocking (it fits an empty socket buffer), then close. Logged
+     * at most once a second, with the count since (a flood of connections must not flood the log).
+     */
     private void refuse(SocketChannel c) {
-        LOG.warning("control socket: too many connections (limit " + limits.connections() + "): one refused");
+        refused++;
+        long now = System.nanoTime();
+        if (now - lastRefusalLogged > 1_000_000_000L) {
+            LOG.warning("control socket: too many connections (limit " + limits.connections() + "): " + refused + " refused");
+            lastRefusalLogged = now;
+            refused = 0;
+        }
         try (c) {
             c.configureBlocking(false);
             c.write(ByteBuffer.wrap(ControlProtocol.encodeReply(false, "too many control connections (limit " + limits.connections() + "); try again")));
@@ -199,9 +209,9 @@ final class ControlServer implements AutoCloseable {
                 reply = handler.apply(args);
                 ok = true;
             } catch (ControlException | IllegalArgumentException e) {
-                LOG.info("control request " + quote(args) + " failed: " + Logging.excerpt(e.getMessage(), LOGGED));
-                reply = e.getMessage();
-            } catch (RuntimeException e) {
+                reply = e.getMessage() == null ? e.toString() : e.getMessage();
+                LOG.info("control request " + quote(args) + " failed: " + Logging.excerpt(reply, LOGGED));
+            } catch (RuntimeException | StackOverflowError e) {
                 LOG.log(Level.WARNING, "control request " + quote(args) + " failed", e);
                 reply = "internal error: " + e;
             }
@@ -211,7 +221,8 @@ final class ControlServer implements AutoCloseable {
         } catch (ControlProtocol.FrameException e) {
             reject(conn, e.getMessage(), args);
         } catch (IOException e) {
-            if (conn.timedOut) LOG.info("control connection dropped: " + conn.stalledWhere() + " (timeout " + limits.ioTimeout().toSeconds() + " s)");
+            long ms = limits.ioTimeout().toMillis();
+            if (conn.timedOut) LOG.info("control connection dropped: " + conn.stalledWhere() + " (timeout " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms") + ")");
             else if (running) LOG.info("control connection: " + (args == null ? "reading the request: " : "writing the reply to " + quote(args) + ": ") + e.getMessage());
         } finally {
             if (permits > 0) requestKiB.release(permits);

@@ -40,7 +40,8 @@ public final class Logging {
                 if (r.getThrown() != null) {
                     java.io.StringWriter sw = new java.io.StringWriter();
                     r.getThrown().printStackTrace(new java.io.PrintWriter(sw));
-                    sb.append('\n').append(sw);
+                    // a stack trace keeps its lines, each escaped and cut (an exception's message may quote input)
+                    sw.toString().lines().limit(200).forEach(l -> sb.append('\n').append(excerpt(l.replace("\t", "    "), MAX_MESSAGE)));
                 }
                 err.println(sb);
                 err.flush();

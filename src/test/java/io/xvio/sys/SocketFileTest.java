@@ -36,7 +36,7 @@ class SocketFileTest {
         try (UnixServerSocket first = UnixServerSocket.listen(path)) {
             var e = assertThrows(SocketFile.RefusedException.class, () -> UnixServerSocket.listen(path));
             assertEquals("another xvio (or program) is listening on " + path, e.getMessage());
-            try (UnixSocket c = UnixSocket.connect(path); UnixSocket accepted = first.accept(2000)) {
+            try (UnixSocket _ = UnixSocket.connect(path); UnixSocket accepted = first.accept(2000)) {
                 assertNotNull(accepted, "the first listener still accepts");
             }
         }
@@ -50,7 +50,7 @@ class SocketFileTest {
             s.bind(UnixDomainSocketAddress.of(p));     // closed without removing its file, as after a crash
         }
         try (UnixServerSocket again = UnixServerSocket.listen(p.toString())) {
-            try (UnixSocket c = UnixSocket.connect(p.toString()); UnixSocket accepted = again.accept(2000)) {
+            try (UnixSocket _ = UnixSocket.connect(p.toString()); UnixSocket accepted = again.accept(2000)) {
                 assertNotNull(accepted);
             }
         }
