@@ -89,6 +89,7 @@ final class ControlServer implements AutoCloseable {
             throw new ConfigException("cannot create control socket " + path + ": " + e.getMessage());
         }
         ServerSocketChannel s = null;
+        boolean bound = false;
         try {
             s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             // bind creates the file with 0777 & ~umask: with 0177 it is 0600 until chmod makes it 0660, never wider.
@@ -96,16 +97,15 @@ final class ControlServer implements AutoCloseable {
             int old = SocketFile.umask(0177);
             try {
                 s.bind(UnixDomainSocketAddress.of(this.path), limits.connections());
+                bound = true;
             } finally {
                 SocketFile.umask(old);
             }
             if (owner != null) Files.getFileAttributeView(this.path, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(owner);
             Files.setPosixFilePermissions(this.path, PosixFilePermissions.fromString("rw-rw----"));
         } catch (IOException e) {
-            if (s != null) {
-                try { s.close(); } catch (IOException ignored) { }
-                try { Files.deleteIfExists(this.path); } catch (IOException ignored) { }
-            }
+            if (s != null) try { s.close(); } catch (IOException ignored) { }
+            if (bound) try { Files.deleteIfExists(this.path); } catch (IOException ignored) { }   // ours, never another's
             throw new ConfigException("cannot create control socket " + path + ": " + e);
         }
         server = s;
