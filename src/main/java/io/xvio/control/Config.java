@@ -8,6 +8,8 @@ import io.xvio.datapath.PortVlan;
 import io.xvio.sys.Netdev;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.util.*;
  * pmd-idle: busy | adaptive
  * control-socket: /run/xvio/xvio.sock
  * metrics: 127.0.0.1:9475
+ * control-group: xvio
  * bridges:
  *   br0:
  *     ports:
@@ -31,13 +34,20 @@ import java.util.*;
  *       up1: {type: afxdp, device: veth1, queue: 0, ofport: 4}
  *     flows: ["in_port=1,actions=output:2"]
  * </pre>
- * Unknown keys are errors (a typo must not be silently ignored).
+ * Unknown keys are errors (a typo must not be silently ignored). The file must be UTF-8 text, nested at most
+ * {@link #MAX_DEPTH} levels deep.
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
-                     String metrics) {
+                     String metrics, String controlGroup) {
+    /** Deepest nesting of mappings and lists a config may have (the real shape needs 6). */
+    static final int MAX_DEPTH = 50;
+
+    public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges) {
+        this(pmdCpus, pmdIdle, controlSocket, bridges, null, null);
+    }
 
     /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
-    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address); }
+    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup); }
 
     /**
      * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
@@ -82,7 +92,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     public static Config load(Path file) {
         String text;
         try {
-            text = Files.readString(file);
+            text = TextFile.readUtf8(file);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
@@ -92,13 +102,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     public static Config parse(String text, String source) {
         Object root;
         try {
-            root = new Load(LoadSettings.builder().setLabel(source).setAllowDuplicateKeys(false).build()).loadFromString(text);
+            LoadSettings settings = LoadSettings.builder().setLabel(source).setAllowDuplicateKeys(false).build();
+            checkDepth(settings, text, source);
+            root = new Load(settings).loadFromString(text);
         } catch (YamlEngineException e) {
             throw new ConfigException(source + ": not valid YAML: " + e.getMessage());
         }
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
-        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "metrics", "bridges");
+        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges");
         List<Integer> cpus = new ArrayList<>();
         Object c = top.get("pmd-cpus");
         if (c != null) {
@@ -118,9 +130,12 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         }
         String idle = string(top.getOrDefault("pmd-idle", "busy"), source, "pmd-idle");
         if (!idle.equals("busy") && !idle.equals("adaptive"))
-            throw new ConfigException(source + ": pmd-idle must be \"busy\" or \"adaptive\", not \"" + idle + "\"");
+            throw new ConfigException(source + ": pmd-idle must be \"busy\" or \"adaptive\", not \"" + Logging.excerpt(idle, 60) + "\"");
         String control = top.containsKey("control-socket") ? string(top.get("control-socket"), source, "control-socket") : null;
         String metrics = top.containsKey("metrics") ? metricsAddress(string(top.get("metrics"), source, "metrics"), source + ": metrics") : null;
+        String group = top.containsKey("control-group") ? string(top.get("control-group"), source, "control-group") : null;
+        if (group != null && !group.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}"))
+            throw new ConfigException(source + ": control-group: \"" + Logging.excerpt(group, 40) + "\" is not a group name");
         Object b = top.get("bridges");
         if (b == null) throw new ConfigException(source + ": missing \"bridges:\"");
         Map<String, Object> bridgesRaw = map(b, source, "bridges");
@@ -162,13 +177,13 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
-                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + type + "\" (supported: vhostuser, tap, afpacket, afxdp)");
+                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp)");
                 String path = string(require(p, "path", source, pw), source, pw + ".path");
                 if (path.getBytes().length > 107) throw new ConfigException(source + ": " + pw + ".path: longer than 107 bytes (a Unix socket limit)");
                 if (!paths.add(path)) throw new ConfigException(source + ": " + pw + ".path: " + path + " is used by another port");
                 String mode = string(p.getOrDefault("mode", "server"), source, pw + ".mode");
                 if (!mode.equals("server") && !mode.equals("client"))
-                    throw new ConfigException(source + ": " + pw + ".mode must be \"server\" or \"client\", not \"" + mode + "\"");
+                    throw new ConfigException(source + ": " + pw + ".mode must be \"server\" or \"client\", not \"" + Logging.excerpt(mode, 60) + "\"");
                 int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
                 if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
                 int queues = p.containsKey("queues") ? integer(p.get("queues"), source, pw + ".queues", 1, 16) : 8;
@@ -202,7 +217,50 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             }
             bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu));
         }
-        return new Config(List.copyOf(cpus), idle, control, bridges, metrics);
+        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group);
+        if (control != null) {
+            try {
+                checkControlSocket(config, control);
+            } catch (ConfigException e) {
+                throw new ConfigException(source + ": control-socket: " + e.getMessage());
+            }
+        }
+        return config;
+    }
+
+    /** Refuses a control socket path that is also a vhost-user port's path (one would take the other's place). */
+    static void checkControlSocket(Config config, String controlPath) {
+        for (BridgeConfig b : config.bridges().values())
+            for (PortConfig p : b.ports().values())
+                if (p.path() != null && samePath(p.path(), controlPath))
+                    throw new ConfigException("control socket " + controlPath + " is also the path of port " + p.name() + " (bridge " + b.name() + ")");
+    }
+
+    /** Whether two paths name the same file, as far as their text tells (relative to here, "." and ".." resolved). */
+    static boolean samePath(String a, String b) {
+        try {
+            return Path.of(a).toAbsolutePath().normalize().equals(Path.of(b).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException e) {
+            return a.equals(b);
+        }
+    }
+
+    /**
+     * Refuses mappings and lists nested deeper than MAX_DEPTH before the document is built (building it
+     * recurses, and a deep enough document would overflow the stack). The parser itself does not recurse.
+     */
+    private static void checkDepth(LoadSettings settings, String text, String source) {
+        int depth = 0;
+        for (Event e : new Parse(settings).parseString(text)) {
+            if (e.getEventId() == Event.ID.MappingStart || e.getEventId() == Event.ID.SequenceStart) {
+                if (++depth > MAX_DEPTH) {
+                    String at = e.getStartMark().map(m -> " (line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1) + ")").orElse("");
+                    throw new ConfigException(source + ": nested deeper than " + MAX_DEPTH + " levels" + at);
+                }
+            } else if (e.getEventId() == Event.ID.MappingEnd || e.getEventId() == Event.ID.SequenceEnd) {
+                depth--;
+            }
+        }
     }
 
     /** Checks a metrics address (HOST:PORT, [IPV6]:PORT); where prefixes the error. */
@@ -227,7 +285,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         int queue = p.containsKey("queue") ? integer(p.get("queue"), source, pw + ".queue", 0, 4095) : 0;
         String ifname = type.equals("tap") && !p.containsKey("name") ? pn : string(require(p, key, source, pw), source, pw + "." + key);
         if (!Netdev.validName(ifname))
-            throw new ConfigException(source + ": " + pw + "." + key + ": \"" + ifname + "\" is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)");
+            throw new ConfigException(source + ": " + pw + "." + key + ": \"" + Logging.excerpt(ifname, 60) + "\" is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)");
         if (!ifnames.add(ifname)) throw new ConfigException(source + ": " + pw + "." + key + ": interface " + ifname + " is used by another port");
         int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
         if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
@@ -247,20 +305,20 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
 
     private static void checkName(String n, String source, String where) {
         if (!n.matches("[A-Za-z0-9_.-]{1,15}"))
-            throw new ConfigException(source + ": " + where + ": name \"" + n + "\" must be 1-15 letters, digits, '_', '.' or '-'");
+            throw new ConfigException(source + ": " + Logging.excerpt(where, 80) + ": name \"" + Logging.excerpt(n, 40) + "\" must be 1-15 letters, digits, '_', '.' or '-'");
     }
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> map(Object o, String source, String where) {
         if (!(o instanceof Map<?, ?> m)) throw new ConfigException(source + ": " + where + " must be a mapping");
-        for (Object k : m.keySet()) if (!(k instanceof String)) throw new ConfigException(source + ": " + where + ": key " + k + " is not a string");
+        for (Object k : m.keySet()) if (!(k instanceof String)) throw new ConfigException(source + ": " + where + ": key " + describe(k) + " is not a string");
         return (Map<String, Object>) m;
     }
 
     private static void keys(Map<String, Object> m, String source, String where, String... allowed) {
         Set<String> ok = Set.of(allowed);
         for (String k : m.keySet())
-            if (!ok.contains(k)) throw new ConfigException(source + ": " + where + ": unknown key \"" + k + "\" (allowed: " + String.join(", ", allowed) + ")");
+            if (!ok.contains(k)) throw new ConfigException(source + ": " + where + ": unknown key \"" + Logging.excerpt(k, 60) + "\" (allowed: " + String.join(", ", allowed) + ")");
     }
 
     private static Object require(Map<String, Object> m, String key, String source, String where) {
@@ -274,9 +332,17 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         return s;
     }
 
+    /** A value for a message: scalars as text (cut, escaped), collections by kind (they may even contain themselves). */
+    private static String describe(Object o) {
+        if (o instanceof Map<?, ?>) return "a mapping";
+        if (o instanceof Collection<?>) return "a list";
+        if (o == null) return "nothing";
+        return "\"" + Logging.excerpt(String.valueOf(o), 60) + "\"";
+    }
+
     private static int integer(Object o, String source, String where, int min, int max) {
         if (!(o instanceof Integer || o instanceof Long))
-            throw new ConfigException(source + ": " + where + " must be an integer, not \"" + o + "\"");
+            throw new ConfigException(source + ": " + where + " must be an integer, not " + describe(o));
         long v = ((Number) o).longValue();
         if (v < min || v > max) throw new ConfigException(source + ": " + where + ": " + v + " is outside " + min + ".." + max);
         return (int) v;

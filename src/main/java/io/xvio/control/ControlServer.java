@@ -1,95 +1,338 @@
 package io.xvio.control;
 
+import io.xvio.sys.SocketFile;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The daemon's local control socket. Protocol: the client sends one request line (arguments separated by
- * tabs) and half-closes; the server answers "OK\n" or "ERROR <message>\n", then the output, and closes.
- * Requests are untrusted: a line longer than 64 KiB or a command that fails gets an ERROR, never a crash.
+ * The daemon's local control socket ({@link ControlProtocol} says what goes over it). Each connection carries
+ * one request and its reply, on a virtual thread of its own: at most {@link Limits#connections} at a time (more
+ * are answered "too many connections" and closed). A connection must deliver its request, and take its reply,
+ * without pausing longer than {@link Limits#ioTimeout} (and the whole request within {@link Limits#requestTime}),
+ * else it is dropped; no lock is held while a connection reads or writes, so a stalled client delays nobody.
+ * Requests are untrusted: a malformed one, one too long or a command that fails gets an ERROR, never a crash.
+ * <p>
+ * The socket is created with mode 0660 whatever the umask (owner: the daemon's user; group: control-group if
+ * set, else the daemon's), in a directory it creates 0755 if missing; an existing file that is not a stale socket
+ * is refused, never replaced.
  */
 final class ControlServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("xvio.control");
-    static final int MAX_REQUEST = 65536;
+    /** Bytes of a log line that quote a request. */
+    static final int LOGGED = 200;
+
+    /**
+     * maxRequest: longest request body; connections: most served at once; ioTimeout: longest pause in a read or
+     * write; requestTime: longest time to deliver a whole request; requestBytes: the bodies read at once, together.
+     */
+    record Limits(int maxRequest, int connections, Duration ioTimeout, Duration requestTime, long requestBytes) {
+        static final Limits DEFAULT = new Limits(16 << 20, 256, Duration.ofSeconds(5), Duration.ofSeconds(30), 48L << 20);
+    }
 
     private final Path path;
     private final Function<List<String>, String> handler;
+    private final Limits limits;
     private final ServerSocketChannel server;
-    private final Thread thread;
+    private final Object identity;
+    private final Thread acceptor, reaper;
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger active = new AtomicInteger();
+    private final Semaphore requestKiB;
     private volatile boolean running = true;
+    private long refused, lastRefusalLogged = System.nanoTime() - 2_000_000_000L;   // the accept thread's
 
-    ControlServer(String path, Function<List<String>, String> handler) {
+    ControlServer(String path, Function<List<String>, String> handler) { this(path, null, handler, Limits.DEFAULT); }
+
+    ControlServer(String path, String group, Function<List<String>, String> handler) { this(path, group, handler, Limits.DEFAULT); }
+
+    ControlServer(String path, String group, Function<List<String>, String> handler, Limits limits) {
         this.path = Path.of(path);
         this.handler = handler;
+        this.limits = limits;
+        this.requestKiB = new Semaphore((int) (limits.requestBytes() >> 10));
+        GroupPrincipal owner = null;
         try {
-            if (this.path.getParent() != null) Files.createDirectories(this.path.getParent());
-            Files.deleteIfExists(this.path);
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(this.path));
+            if (group != null) owner = this.path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+        } catch (UserPrincipalNotFoundException e) {
+            throw new ConfigException("control-group: no group named \"" + group + "\"");
         } catch (IOException e) {
+            throw new ConfigException("control-group " + group + ": " + e.getMessage());
+        }
+        try {
+            createParents(this.path.toAbsolutePath().getParent());
+            SocketFile.claim(path);
+        } catch (IOException | SocketFile.RefusedException e) {
+            throw new ConfigException("cannot create control socket " + path + ": " + e.getMessage());
+        }
+        ServerSocketChannel s = null;
+        boolean bound = false;
+        try {
+            s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            // bind creates the file with 0777 & ~umask: with 0177 it is 0600 until chmod makes it 0660, never wider.
+            // The umask is the process's: this runs at start, before any other thread creates files.
+            int old = SocketFile.umask(0177);
+            try {
+                s.bind(UnixDomainSocketAddress.of(this.path), limits.connections());
+                bound = true;
+            } finally {
+                SocketFile.umask(old);
+            }
+            if (owner != null) Files.getFileAttributeView(this.path, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(owner);
+            Files.setPosixFilePermissions(this.path, PosixFilePermissions.fromString("rw-rw----"));
+        } catch (IOException e) {
+            if (s != null) try { s.close(); } catch (IOException ignored) { }
+            if (bound) try { Files.deleteIfExists(this.path); } catch (IOException ignored) { }   // ours, never another's
             throw new ConfigException("cannot create control socket " + path + ": " + e);
         }
-        thread = Thread.ofPlatform().daemon().name("control").unstarted(this::run);
+        server = s;
+        identity = SocketFile.identity(path);
+        acceptor = Thread.ofPlatform().daemon().name("control").unstarted(this::acceptLoop);
+        reaper = Thread.ofPlatform().daemon().name("control-timeouts").unstarted(this::reapLoop);
     }
 
-    void start() { thread.start(); }
+    /** Creates the missing directories above the socket, 0755 whatever the umask (0777 would let anyone replace it). */
+    private static void createParents(Path dir) throws IOException {
+        if (dir == null || Files.isDirectory(dir)) return;
+        createParents(dir.getParent());
+        Files.createDirectory(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
 
-    private void run() {
+    void start() {
+        acceptor.start();
+        reaper.start();
+    }
+
+    /** Connections open now (for tests). */
+    int openConnections() { return active.get(); }
+
+    private void acceptLoop() {
         while (running) {
-            try (SocketChannel c = server.accept()) {
-                serve(c);
-            } catch (IOException e) {
-                if (running) LOG.log(Level.WARNING, "control socket: " + e.getMessage());
-            }
-        }
-    }
-
-    private void serve(SocketChannel c) throws IOException {
-        ByteBuffer in = ByteBuffer.allocate(MAX_REQUEST);
-        while (in.hasRemaining()) {
-            int n = c.read(in);
-            if (n < 0) break;
-            if (containsNewline(in)) break;
-        }
-        String reply;
-        String line = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
-        int nl = line.indexOf('\n');
-        if (nl < 0 && !in.hasRemaining()) {
-            reply = "ERROR request longer than " + MAX_REQUEST + " bytes\n";
-        } else {
-            if (nl >= 0) line = line.substring(0, nl);
-            List<String> args = new ArrayList<>(List.of(line.split("\t", -1)));
-            args.removeIf(String::isEmpty);
+            SocketChannel c;
             try {
-                String out = handler.apply(args);
-                reply = "OK\n" + out;
-            } catch (ControlException | IllegalArgumentException e) {
-                LOG.info("control request \"" + String.join(" ", args) + "\" failed: " + e.getMessage());
-                reply = "ERROR " + e.getMessage() + "\n";
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "control request \"" + String.join(" ", args) + "\" failed", e);
-                reply = "ERROR internal error: " + e + "\n";
+                c = server.accept();
+            } catch (IOException e) {
+                if (running) {
+                    LOG.warning("control socket: accept: " + e.getMessage());
+                    sleepQuietly(100);
+                }
+                continue;
             }
+            if (active.incrementAndGet() > limits.connections()) {
+                active.decrementAndGet();
+                refuse(c);
+                continue;
+            }
+            Connection conn = new Connection(c);
+            open.add(conn);
+            Thread.ofVirtual().name("control-conn").start(() -> {
+                try {
+                    serve(conn);
+                } finally {
+                    conn.close();
+                    open.remove(conn);
+                    active.decrementAndGet();
+                }
+            });
         }
-        ByteBuffer out = ByteBuffer.wrap(reply.getBytes(StandardCharsets.UTF_8));
-        while (out.hasRemaining()) c.write(out);
     }
 
-    private static boolean containsNewline(ByteBuffer b) {
-        for (int i = 0; i < b.position(); i++) if (b.get(i) == '\n') return true;
-        return false;
+    /**
+     * Over the limit: a short error, written without blocking (it fits an empty socket buffer), then close. Logged
+     * at most once a second, with the count since (a flood of connections must not flood the log).
+     */
+    private void refuse(SocketChannel c) {
+        refused++;
+        long now = System.nanoTime();
+        if (now - lastRefusalLogged > 1_000_000_000L) {
+            LOG.warning("control socket: too many connections (limit " + limits.connections() + "): " + refused + " refused");
+            lastRefusalLogged = now;
+            refused = 0;
+        }
+        try (c) {
+            c.configureBlocking(false);
+            c.write(ByteBuffer.wrap(ControlProtocol.encodeReply(false, "too many control connections (limit " + limits.connections() + "); try again")));
+        } catch (IOException ignored) {
+        }
+    }
+
+    private void serve(Connection conn) {
+        List<String> args = null;
+        int permits = 0;
+        try {
+            long length;
+            try {
+                length = ControlProtocol.readRequestHeader(conn.in);
+            } catch (EOFException e) {
+                LOG.fine("control connection closed without a request");   // e.g. another daemon checking the path is in use
+                return;
+            }
+            if (length > limits.maxRequest()) {
+                reject(conn, "request too long (" + length + " bytes, limit " + limits.maxRequest() + ")", null);
+                return;
+            }
+            permits = (int) ((length + 1023) >> 10);
+            if (!requestKiB.tryAcquire(permits)) {        // memory for request bodies is bounded; no queue to wait in
+                permits = 0;
+                reject(conn, "daemon busy: too many large requests at once; try again", null);
+                return;
+            }
+            args = ControlProtocol.readRequestBody(conn.in, length);
+            conn.requestRead();
+            String reply;
+            boolean ok = false;
+            try {
+                reply = handler.apply(args);
+                ok = true;
+            } catch (ControlException | IllegalArgumentException e) {
+                reply = e.getMessage() == null ? e.toString() : e.getMessage();
+                LOG.info("control request " + quote(args) + " failed: " + Logging.excerpt(reply, LOGGED));
+            } catch (RuntimeException | StackOverflowError e) {
+                LOG.log(Level.WARNING, "control request " + quote(args) + " failed", e);
+                reply = "internal error: " + e;
+            }
+            requestKiB.release(permits);
+            permits = 0;
+            conn.write(ControlProtocol.encodeReply(ok, reply));
+        } catch (ControlProtocol.FrameException e) {
+            reject(conn, e.getMessage(), args);
+        } catch (IOException e) {
+            long ms = limits.ioTimeout().toMillis();
+            if (conn.timedOut) LOG.info("control connection dropped: " + conn.stalledWhere() + " (timeout " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms") + ")");
+            else if (running) LOG.info("control connection: " + (args == null ? "reading the request: " : "writing the reply to " + quote(args) + ": ") + e.getMessage());
+        } finally {
+            if (permits > 0) requestKiB.release(permits);
+        }
+    }
+
+    /** A request the daemon will not run: logged (quoted, cut and escaped) and answered with the reason. */
+    private void reject(Connection conn, String why, List<String> args) {
+        LOG.info("control request rejected: " + Logging.excerpt(why, LOGGED) + (args == null ? "" : ": " + quote(args)));
+        try {
+            conn.write(ControlProtocol.encodeReply(false, why));
+        } catch (IOException ignored) {
+            // the client went away; it will not see the reason
+        }
+    }
+
+    private static String quote(List<String> args) {
+        return "\"" + Logging.excerpt(String.join(" ", args), LOGGED) + "\"";
+    }
+
+    /** Closes connections that passed their deadline; their blocked read or write then fails. */
+    private void reapLoop() {
+        while (running) {
+            sleepQuietly(100);
+            long now = System.nanoTime();
+            for (Connection c : open) if (now - c.deadline > 0) c.timeOut();
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * One client. deadline: when the current read or write must have made progress by (far in the future while
+     * the command runs); the request as a whole must arrive by requestDeadline.
+     */
+    private final class Connection implements AutoCloseable {
+        private static final long NONE = Long.MAX_VALUE / 4;
+        final SocketChannel channel;
+        final InputStream in;
+        final long requestDeadline;
+        volatile long deadline;
+        volatile boolean timedOut;
+        volatile boolean replying;
+        volatile long received, sent;
+
+        Connection(SocketChannel channel) {
+            this.channel = channel;
+            long now = System.nanoTime();
+            this.requestDeadline = now + limits.requestTime().toNanos();
+            this.deadline = now + NONE;
+            this.in = new BufferedInputStream(new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    arm(Math.min(System.nanoTime() + limits.ioTimeout().toNanos(), requestDeadline));
+                    int n = channel.read(ByteBuffer.wrap(b, off, len));
+                    arm(System.nanoTime() + NONE);
+                    if (n > 0) received += n;
+                    return n;
+                }
+            }, 65536);
+        }
+
+        private void arm(long when) { deadline = when; }
+
+        void requestRead() { deadline = System.nanoTime() + NONE; }
+
+        /** Writes in chunks, each within ioTimeout (a blocking channel write of everything would have no progress). */
+        void write(byte[] data) throws IOException {
+            replying = true;
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                b.limit(Math.min(data.length, b.position() + 65536));
+                deadline = System.nanoTime() + limits.ioTimeout().toNanos();
+                int before = b.position();
+                while (b.hasRemaining()) channel.write(b);
+                sent += b.position() - before;
+                b.limit(data.length);
+            }
+            deadline = System.nanoTime() + NONE;
+        }
+
+        void timeOut() {
+            timedOut = true;
+            close();
+        }
+
+        String stalledWhere() {
+            return replying ? "the client did not read its reply (" + sent + " bytes taken)"
+                    : "no complete request in time (" + received + " bytes received)";
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+            }
+        }
     }
 
     @Override
@@ -99,10 +342,16 @@ final class ControlServer implements AutoCloseable {
             server.close();
         } catch (IOException ignored) {
         }
+        for (Connection c : new ArrayList<>(open)) c.close();
         try {
-            thread.join(2000);
-            Files.deleteIfExists(path);
-        } catch (IOException | InterruptedException ignored) {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        reaper.interrupt();
+        try {
+            SocketFile.removeIfSame(path.toString(), identity);
+        } catch (RuntimeException ignored) {
         }
     }
 }

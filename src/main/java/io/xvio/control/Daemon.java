@@ -39,6 +39,7 @@ public final class Daemon implements AutoCloseable {
     public String controlPath() { return controlPath; }
 
     public void start() {
+        Config.checkControlSocket(config, controlPath);
         try {
             for (Config.BridgeConfig bc : config.bridges().values()) {
                 Bridge br = new Bridge(bc.name());
@@ -50,7 +51,7 @@ public final class Daemon implements AutoCloseable {
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
             pmds.assign(rxQueues());
-            control = new ControlServer(controlPath, this::execute);
+            control = new ControlServer(controlPath, config.controlGroup(), new CommandLock(this::execute, READ_ONLY_COMMANDS));
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
@@ -142,6 +143,9 @@ public final class Daemon implements AutoCloseable {
         LOG.info("xvio stopped");
     }
 
+    /** Commands that change nothing: they run alongside each other; the others run one at a time. */
+    static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "ping");
+
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     String execute(List<String> args) {
         if (args.isEmpty()) throw new ControlException("empty command");
@@ -226,6 +230,7 @@ public final class Daemon implements AutoCloseable {
         for (Bridge b : bridges.values())
             for (Port p : b.ports)
                 if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
+        if (pc.path() != null && Config.samePath(pc.path(), controlPath)) throw new ControlException("path " + pc.path() + " is the control socket");
         // one uplink port per interface (an interface has one XDP program, and two receivers would each see every frame)
         for (Bridge b : bridges.values())
             for (Port p : b.ports)

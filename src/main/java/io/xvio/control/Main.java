@@ -137,9 +137,14 @@ public final class Main implements Runnable {
                 }
                 System.err.println("xvio: " + r.text());
                 return 1;
+            } catch (ControlClient.BrokenException e) {
+                System.err.println("xvio: " + ctl.path() + ": " + e.getMessage());
+                return 2;
             } catch (IOException e) {
-                System.err.println("xvio: cannot reach the daemon at " + ctl.path() + ": " + e.getMessage()
-                        + " (is `xvio daemon` running? use --control to name its socket)");
+                boolean denied = String.valueOf(e.getMessage()).contains("Permission denied");
+                System.err.println("xvio: cannot reach the daemon at " + ctl.path() + ": " + e.getMessage() + (denied
+                        ? " (the control socket is mode 0660: run as its owner or a member of its group, see control-group)"
+                        : " (is `xvio daemon` running? use --control to name its socket)"));
                 return 2;
             }
         }
@@ -192,8 +197,7 @@ public final class Main implements Runnable {
         @Override List<String> request() {
             List<String> lines;
             try {
-                lines = file.equals("-") ? new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).lines().toList()
-                        : java.nio.file.Files.readAllLines(Path.of(file));
+                lines = (file.equals("-") ? TextFile.decodeUtf8(System.in.readAllBytes()) : TextFile.readUtf8(Path.of(file))).lines().toList();
             } catch (IOException e) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "cannot read " + file + ": " + e.getMessage());
             }

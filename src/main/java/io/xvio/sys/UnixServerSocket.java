@@ -3,17 +3,25 @@ package io.xvio.sys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** A listening AF_UNIX stream socket at a filesystem path; the path is removed on close. */
+/** A listening AF_UNIX stream socket at a filesystem path; the path is removed on close (if still ours). */
 public final class UnixServerSocket implements AutoCloseable {
     private final int fd;
     private final String path;
+    private final Object identity;
     private volatile boolean closed;
 
-    private UnixServerSocket(int fd, String path) { this.fd = fd; this.path = path; }
+    private UnixServerSocket(int fd, String path) {
+        this.fd = fd;
+        this.path = path;
+        this.identity = SocketFile.identity(path);
+    }
 
-    /** Binds path (replacing a stale socket file left by a previous run) and listens. */
+    /**
+     * Binds path and listens. A stale socket file left by a previous run is replaced; anything else there (a
+     * file that is not a socket, a socket someone listens on) is refused with {@link SocketFile.RefusedException}.
+     */
     public static UnixServerSocket listen(String path) {
-        Fd.unlinkIfExists(path);
+        SocketFile.claim(path);
         int fd = UnixSocket.newSocket("socket(AF_UNIX) for " + path);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cap = a.allocate(Native.CAPTURE);
@@ -58,6 +66,6 @@ public final class UnixServerSocket implements AutoCloseable {
         if (closed) return;
         closed = true;
         Fd.closeQuietly(fd);
-        try { Fd.unlinkIfExists(path); } catch (RuntimeException ignored) { }
+        try { SocketFile.removeIfSame(path, identity); } catch (RuntimeException ignored) { }
     }
 }

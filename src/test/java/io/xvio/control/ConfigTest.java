@@ -69,4 +69,60 @@ class ConfigTest {
         assertTrue(error("pmd-idle: sleepy\nbridges:\n  br0: {}\n").contains("pmd-idle must be"));
         assertTrue(error("bridges:\n  br0: {}\n  br0: {}\n").contains("not valid YAML"));
     }
+
+    private static String refusal(String yaml) {
+        return assertThrows(ConfigException.class, () -> Config.parse(yaml, "x.yaml")).getMessage();
+    }
+
+    @Test
+    void aDeeplyNestedDocumentIsRefusedWithAMessageNotAStackOverflow() {
+        String deep = "bridges: " + "[".repeat(200_000) + "]".repeat(200_000) + "\n";
+        assertEquals("x.yaml: nested deeper than 50 levels (line 1, column 59)", refusal(deep));
+        StringBuilder block = new StringBuilder();
+        for (int i = 0; i < 60; i++) block.append("  ".repeat(i)).append("k").append(i).append(":\n");
+        assertTrue(refusal(block.toString()).startsWith("x.yaml: nested deeper than 50 levels (line 51,"), refusal(block.toString()));
+        assertTrue(refusal("bridges: " + "{a: ".repeat(100_000) + "1" + "}".repeat(100_000)).startsWith("x.yaml: nested deeper than 50 levels"));
+    }
+
+    @Test
+    void aValueThatContainsItselfIsDescribedNotPrinted() {
+        assertEquals("x.yaml: pmd-cpus must be an integer, not a list", refusal("pmd-cpus: &x [[*x]]\nbridges: {br0: {}}\n"));
+    }
+
+    @Test
+    void nonUtf8AndBinaryFilesSayWhatIsWrongAndWhere(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path latin1 = dir.resolve("latin1.yaml");
+        java.nio.file.Files.write(latin1, "bridges:\n  br0: {}\n# caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(latin1 + ": cannot read: not UTF-8 text: byte 0xe9 at offset 24 (line 3) is not valid UTF-8",
+                assertThrows(ConfigException.class, () -> Config.load(latin1)).getMessage());
+        java.nio.file.Path binary = dir.resolve("binary.yaml");
+        java.nio.file.Files.write(binary, new byte[] {'b', 'r', 'i', '\n', 0, 1, 2});
+        assertEquals(binary + ": cannot read: binary data, not text: a NUL byte at offset 4 (line 2)",
+                assertThrows(ConfigException.class, () -> Config.load(binary)).getMessage());
+        java.nio.file.Path good = dir.resolve("good.yaml");
+        java.nio.file.Files.writeString(good, GOOD);
+        assertEquals(2, Config.load(good).bridges().get("br0").ports().size());
+    }
+
+    @Test
+    void controlGroupIsAGroupName() {
+        assertEquals("xvio", Config.parse("control-group: xvio\nbridges: {br0: {}}\n", "x.yaml").controlGroup());
+        assertNull(Config.parse("bridges: {br0: {}}\n", "x.yaml").controlGroup());
+        assertEquals("x.yaml: control-group: \"a b\\n\" is not a group name", refusal("control-group: \"a b\\n\"\nbridges: {br0: {}}\n"));
+    }
+
+    @Test
+    void theControlSocketCannotBeAPortsPath() {
+        String yaml = """
+                control-socket: /tmp/x/../vhA.sock
+                bridges:
+                  br0:
+                    ports:
+                      vhA: {type: vhostuser, path: /tmp/vhA.sock}
+                """;
+        assertEquals("x.yaml: control-socket: control socket /tmp/x/../vhA.sock is also the path of port vhA (bridge br0)", refusal(yaml));
+        Config ok = Config.parse(yaml.replace("/tmp/x/../vhA.sock", "/tmp/ctl.sock"), "x.yaml");
+        assertThrows(ConfigException.class, () -> Config.checkControlSocket(ok, "/tmp/./vhA.sock"));
+        Config.checkControlSocket(ok, "/tmp/ctl.sock");
+    }
 }
