@@ -5,6 +5,7 @@ import io.xvio.port.Port;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -44,6 +45,7 @@ final class Bridge {
     /** Publishes ports and flows to the datapath as one new table set. */
     synchronized void publish() {
         datapath.install(ofports(), vlans.toArray(PortVlan[]::new), flows);
+        refreshLiveness();
         try {
             quiescence.await();
         } catch (IllegalStateException e) {
@@ -53,13 +55,103 @@ final class Bridge {
     }
 
     synchronized void setFlows(List<Flow> fs) {
+        for (Flow f : fs) checkGroupsOf(f, groups);
         flows.clear();
         flows.addAll(fs.isEmpty() ? List.of(defaultNormal()) : fs);
         publish();
     }
 
+    // ------------------------------------------------------------------------------------------ groups
+
+    private final java.util.TreeMap<Long, Group> groups = new java.util.TreeMap<>();
+
+    synchronized List<Group> groups() { return List.copyOf(groups.values()); }
+
+    /** A flow may only name groups that exist (as OVS: OFPBAC_BAD_OUT_GROUP). */
+    private static void checkGroupsOf(Flow f, Map<Long, Group> gs) {
+        for (Action a : f.actions)
+            if (a instanceof Action.Group g && !gs.containsKey(g.id()))
+                throw new ControlException("flow \"" + f.text + "\" names group " + g.id() + ", which does not exist (add-group first)");
+    }
+
+    /**
+     * Checks a group set: every group a bucket names (group action, watch_group) exists, and no group reaches itself
+     * through them (as OVS: OFPGMFC_BAD_WATCH / OFPGMFC_LOOP).
+     */
+    private static void checkGroups(Map<Long, Group> gs) {
+        for (Group g : gs.values())
+            for (long r : g.referencedGroups())
+                if (!gs.containsKey(r)) throw new ControlException("group " + g.id + " names group " + r + ", which does not exist");
+        for (Group g : gs.values()) {
+            java.util.Deque<Long> todo = new java.util.ArrayDeque<>(g.referencedGroups());
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            while (!todo.isEmpty()) {
+                long r = todo.pop();
+                if (r == g.id) throw new ControlException("group " + g.id + " would reach itself through its buckets (a loop)");
+                if (seen.add(r)) todo.addAll(gs.get(r).referencedGroups());
+            }
+        }
+    }
+
+    /** add-group (modify=false: the id must be new) or mod-group (modify=true: it must exist). */
+    synchronized void putGroup(Group g, boolean modify) {
+        if (!modify && groups.containsKey(g.id)) throw new ControlException("group " + g.id + " already exists (mod-group changes it)");
+        if (modify && !groups.containsKey(g.id)) throw new ControlException("group " + g.id + " does not exist (add-group adds it)");
+        java.util.TreeMap<Long, Group> next = new java.util.TreeMap<>(groups);
+        next.put(g.id, g);
+        checkGroups(next);
+        groups.clear();
+        groups.putAll(next);
+        datapath.setGroups(groups);
+        awaitQuiescence();
+    }
+
+    /**
+     * del-groups: removes the selected groups (all if null) and, as OVS does, every flow that names one of them.
+     * A group another remaining group names cannot go. Returns {groups removed, flows removed}.
+     */
+    synchronized int[] delGroups(java.util.Set<Long> ids) {
+        java.util.TreeMap<Long, Group> next = new java.util.TreeMap<>(groups);
+        if (ids == null) next.clear();
+        else next.keySet().removeAll(ids);
+        for (Group g : next.values())
+            for (long r : g.referencedGroups())
+                if (!next.containsKey(r)) throw new ControlException("group " + r + " is named by group " + g.id + ": delete that one too");
+        int removed = groups.size() - next.size();
+        int before = flows.size();
+        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof Action.Group g && !next.containsKey(g.id())));
+        int flowsRemoved = before - flows.size();
+        groups.clear();
+        groups.putAll(next);
+        datapath.setGroups(groups);
+        if (flowsRemoved > 0) publish(); else awaitQuiescence();
+        return new int[] {removed, flowsRemoved};
+    }
+
+    /** Publishes which ports are up (for group buckets' watch_port) if that changed. */
+    synchronized void refreshLiveness() {
+        boolean[] live = new boolean[ports.size()];
+        for (int i = 0; i < live.length; i++) {
+            try {
+                live[i] = ports.get(i).live();
+            } catch (RuntimeException e) {
+                live[i] = false;
+            }
+        }
+        datapath.setLive(live);
+    }
+
+    private void awaitQuiescence() {
+        try {
+            quiescence.await();
+        } catch (IllegalStateException e) {
+            java.util.logging.Logger.getLogger("xvio.control").warning("bridge " + name + ": " + e.getMessage());
+        }
+    }
+
     /** Adds flows; one with the same table, priority and match replaces the old one (as ovs-ofctl add-flow). */
     synchronized void addFlows(List<Flow> fs) {
+        for (Flow f : fs) checkGroupsOf(f, groups);
         for (Flow f : fs) {
             flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
             flows.add(f);
@@ -80,6 +172,9 @@ final class Bridge {
      * mod-flows) unless resetCounts. Returns how many flows changed.
      */
     synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        for (Action a : actions)
+            if (a instanceof Action.Group g && !groups.containsKey(g.id()))
+                throw new ControlException("\"" + text + "\" names group " + g.id() + ", which does not exist (add-group first)");
         List<Flow[]> replaced = new ArrayList<>();   // {old, new}
         for (int i = 0; i < flows.size(); i++) {
             Flow old = flows.get(i);

@@ -26,6 +26,7 @@ public final class Daemon implements AutoCloseable {
     private ControlServer control;
     private final long startedNanos = System.nanoTime();
     private final FlowCommands flows = new FlowCommands(bridges);
+    private final GroupCommands groups = new GroupCommands(flows);
     private final DaemonStatus status;
     private MetricsServer metrics;
 
@@ -102,6 +103,7 @@ public final class Daemon implements AutoCloseable {
             }
             long now = System.nanoTime();
             for (Bridge br : bridges.values()) {
+                br.refreshLiveness();           // group buckets' watch_port follows the ports within a second
                 int n = br.expire(now);
                 if (n > 0) LOG.info("bridge " + br.name + ": " + n + " flow(s) expired");
             }
@@ -144,7 +146,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
-    static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "ping");
+    static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
+            "dump-group-stats", "ping");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     String execute(List<String> args) {
@@ -157,6 +160,11 @@ public final class Daemon implements AutoCloseable {
             case "stats" -> json ? JsonRender.render(status.stats()) : stats();
             case "show" -> json ? JsonRender.render(status.show()) : show();
             case "add-flow", "add-flows" -> flows.addFlows(args);
+            case "add-group", "add-groups" -> groups.putGroups(args, false);
+            case "mod-group" -> groups.putGroups(args, true);
+            case "del-groups" -> groups.delGroups(args);
+            case "dump-groups" -> groups.dumpGroups(args);
+            case "dump-group-stats" -> groups.dumpGroupStats(args);
             case "del-flows" -> flows.delFlows(args);
             case "mod-flows" -> flows.modFlows(args);
             case "dump-flows" -> json ? JsonRender.render(flows.dumpFlowsModel(args)) : flows.dumpFlows(args);

@@ -18,7 +18,9 @@ import java.util.logging.Level;
         description = "Express Virtio: a vhost-user virtio-net switch with an Open vSwitch-compatible datapath.",
         subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.AddFlow.class, Main.AddFlows.class,
                 Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
-                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
+                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class,
+                Main.AddGroup.class, Main.AddGroups.class, Main.ModGroup.class, Main.DelGroups.class, Main.DumpGroups.class,
+                Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 Main.CpuLatencyCmd.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
@@ -289,6 +291,68 @@ public final class Main implements Runnable {
         @CommandLine.Mixin FormatOption fmt;
         @Override Format format() { return fmt.format; }
         @Override List<String> request() { return List.of("fdb/show", bridge); }
+    }
+
+    @Command(name = "add-group", mixinStandardHelpOptions = true,
+            description = "Add a group (ovs-ofctl syntax), e.g. 'group_id=1,type=select,bucket=output:1,bucket=output:2'.")
+    static final class AddGroup extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "GROUP") String group;
+        @Override List<String> request() { return List.of("add-group", bridge, group); }
+    }
+
+    @Command(name = "add-groups", mixinStandardHelpOptions = true, description = "Add the groups of FILE (one per line, # comments): all or none.")
+    static final class AddGroups extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "FILE") String file;
+        @Override List<String> request() {
+            List<String> lines;
+            try {
+                lines = (file.equals("-") ? TextFile.decodeUtf8(System.in.readAllBytes()) : TextFile.readUtf8(Path.of(file))).lines().toList();
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "cannot read " + file + ": " + e.getMessage());
+            }
+            List<String> req = new ArrayList<>(List.of("add-groups", bridge));
+            for (String l : lines) {
+                String t = l.strip();
+                if (!t.isEmpty() && !t.startsWith("#")) req.add(t);
+            }
+            if (req.size() == 2) throw new CommandLine.ParameterException(new CommandLine(this), file + " holds no groups");
+            return req;
+        }
+    }
+
+    @Command(name = "mod-group", mixinStandardHelpOptions = true, description = "Replace a group's type and buckets (its counters restart).")
+    static final class ModGroup extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "GROUP") String group;
+        @Override List<String> request() { return List.of("mod-group", bridge, group); }
+    }
+
+    @Command(name = "del-groups", mixinStandardHelpOptions = true,
+            description = "Delete groups (all without GROUP_ID) and the flows that name them, as OVS does.")
+    static final class DelGroups extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1..*", arity = "0..*", paramLabel = "group_id=N") List<String> ids = new ArrayList<>();
+        @Override List<String> request() {
+            List<String> r = new ArrayList<>(List.of("del-groups", bridge));
+            r.addAll(ids);
+            return r;
+        }
+    }
+
+    @Command(name = "dump-groups", mixinStandardHelpOptions = true, description = "Print a bridge's groups (all, or GROUP_ID).")
+    static final class DumpGroups extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "GROUP_ID") String id;
+        @Override List<String> request() { return id == null ? List.of("dump-groups", bridge) : List.of("dump-groups", bridge, id); }
+    }
+
+    @Command(name = "dump-group-stats", mixinStandardHelpOptions = true, description = "Packet and byte counts per group and bucket.")
+    static final class DumpGroupStats extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "GROUP_ID") String id;
+        @Override List<String> request() { return id == null ? List.of("dump-group-stats", bridge) : List.of("dump-group-stats", bridge, id); }
     }
 
     @Command(name = "set-frag", mixinStandardHelpOptions = true,

@@ -35,4 +35,6 @@ public sealed interface Action {
     record GotoTable(int table) implements Action {}
     /** write_metadata:VALUE[/MASK] */
     record WriteMetadata(long value, long mask) implements Action {}
+    /** group:N: run group N (its buckets as {@link io.xvio.datapath.Group} says). */
+    record Group(long id) implements Action {}
 }

@@ -25,12 +25,12 @@ public final class BridgeDatapath {
 
     /** What poll-mode threads read: replaced whole on every change, with what changed since earlier versions. */
     private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
-                          Flow normalOnly, ChangeLog changes, FragMode frag, boolean forwardBpdu) {}
+                          Flow normalOnly, ChangeLog changes, FragMode frag, boolean forwardBpdu, Map<Long, Group> groups, boolean[] live) {}
 
     private final String name;
     private final MacTable macs;
     private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null,
-            ChangeLog.INITIAL, FragMode.NORMAL, false);
+            ChangeLog.INITIAL, FragMode.NORMAL, false, Map.of(), new boolean[0]);
     private final DatapathDrops drops = new DatapathDrops();
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
@@ -60,11 +60,31 @@ public final class BridgeDatapath {
     public synchronized void setOptions(FragMode frag, boolean forwardBpdu) {
         Tables old = tables;
         publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
-                frag, forwardBpdu);
+                frag, forwardBpdu, old.groups(), old.live());
+    }
+
+    /** The groups (by id) as of now; every cache of the bridge starts over (cached translations may have run them). */
+    public synchronized void setGroups(Map<Long, Group> groups) {
+        Tables old = tables;
+        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+                old.frag(), old.forwardBpdu(), Map.copyOf(groups), old.live());
+    }
+
+    public Map<Long, Group> groups() { return tables.groups(); }
+
+    /**
+     * Which ports (by index) are live for group buckets' watch_port (fast_failover, select). A change starts every
+     * cache over, so a bucket whose port went down is never taken from a cached decision.
+     */
+    public synchronized void setLive(boolean[] live) {
+        Tables old = tables;
+        if (Arrays.equals(old.live(), live)) return;
+        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+                old.frag(), old.forwardBpdu(), old.groups(), live.clone());
     }
 
     private void publish(Classifier[] byTable, int[] byOf, int[] ofports, PortVlan[] vlans, List<Flow> flows, ChangeLog changes,
-                         FragMode frag, boolean forwardBpdu) {
+                         FragMode frag, boolean forwardBpdu, Map<Long, Group> groups, boolean[] live) {
         // the common "priority=0 actions=NORMAL" bridge skips the table lookup (not when fragments must be dropped first)
         Flow normalOnly = null;
         if (flows.size() == 1 && frag != FragMode.DROP) {
@@ -73,7 +93,7 @@ public final class BridgeDatapath {
             for (int w = 0; w < FlowKey.WORDS; w++) wild &= f.match.isWild(w);
             if (wild && f.table == 0 && f.actions.equals(List.of(new Action.Normal()))) normalOnly = f;
         }
-        tables = new Tables(byTable, byOf, ofports, vlans, flows, normalOnly, changes, frag, forwardBpdu);
+        tables = new Tables(byTable, byOf, ofports, vlans, flows, normalOnly, changes, frag, forwardBpdu, groups, live);
     }
 
     /** Turns the megaflow cache off (for comparing against the plain table walk) or on. */
@@ -114,7 +134,8 @@ public final class BridgeDatapath {
         }
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
-                old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu());
+                old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
+                portsChanged ? new boolean[0] : old.live());
     }
 
     /** Flows in one list but not the other, by identity. */
@@ -275,6 +296,8 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, n);
                 case MegaflowCache.OP_FRAG_DROP -> drops.add(thread, Reason.FRAGMENT, n);
                 case MegaflowCache.OP_DEPTH -> drops.add(thread, Reason.RESUBMIT_DEPTH, n);
+                case MegaflowCache.OP_GROUP -> ((Group) e.ref[x]).hit(thread, (int) e.a[x], n, bytes);
+                case MegaflowCache.OP_DROP -> drops.add(thread, REASONS[(int) e.a[x]], n);
                 default -> { }
             }
         }
@@ -290,11 +313,34 @@ public final class BridgeDatapath {
         for (int i = 0; i < n; i++) replayOutputs(t, e, b, i, out, thread);
     }
 
+    /** Per thread: the packet indices OP_CLONE left behind (nested group buckets), for replay. */
+    private final int[][] cloneStacks = new int[MAX_THREADS][];
+
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
     private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now) {
         FlowKey k = b.keys[i];
+        int depth = 0;
+        int[] stack = null;
         for (int x = 0, n = e.nops; x < n; x++) {
             switch (e.op[x]) {
+                case MegaflowCache.OP_GROUP -> ((Group) e.ref[x]).hit(thread, (int) e.a[x], 1, b.len[i]);
+                case MegaflowCache.OP_DROP -> drops.add(thread, REASONS[(int) e.a[x]], 1);
+                case MegaflowCache.OP_CLONE -> {
+                    int j = b.copy(i);
+                    if (j < 0) {                        // no copy slot left: the bucket's effects are dropped, as uncached
+                        drops.add(thread, Reason.COPIES, 1);
+                        x = skipClone(e, x);
+                        continue;
+                    }
+                    if (stack == null) stack = cloneStacks[thread] == null ? (cloneStacks[thread] = new int[MAX_RESUBMIT_DEPTH + 2]) : cloneStacks[thread];
+                    stack[depth++] = i;
+                    i = j;
+                    k = b.keys[i];
+                }
+                case MegaflowCache.OP_CLONE_END -> {
+                    i = stack[--depth];
+                    k = b.keys[i];
+                }
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, b.len[i], now);
                 case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
@@ -311,6 +357,18 @@ public final class BridgeDatapath {
                 default -> { }
             }
         }
+    }
+
+    private static final Reason[] REASONS = Reason.values();
+
+    /** The index of the OP_CLONE_END that closes the OP_CLONE at x. */
+    private static int skipClone(MegaflowCache.Entry e, int x) {
+        int open = 0;
+        for (int y = x; y < e.nops; y++) {
+            if (e.op[y] == MegaflowCache.OP_CLONE) open++;
+            else if (e.op[y] == MegaflowCache.OP_CLONE_END && --open == 0) return y;
+        }
+        return e.nops;
     }
 
     private void flood(Tables t, PacketBatch b, int i, int in, Outputs out, boolean copy, int thread) {
@@ -404,7 +462,16 @@ public final class BridgeDatapath {
             return true;
         }
         f.hit(thread, b.len[i], now);
-        List<Action> acts = f.actions;
+        return execute(t, f.actions, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+    }
+
+    /**
+     * Executes acts (a flow's actions, or a group bucket's) on packet i, found in table; returns false if the packet
+     * was dropped for good. laterMods: the caller rewrites the packet after this returns, so outputs send copies.
+     */
+    private boolean execute(Tables t, List<Action> acts, int table, int inPort, PacketBatch b, int i, Outputs out, int thread,
+                            long now, int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+        FlowKey k = b.keys[i];
         for (int a = 0, n = acts.size(); a < n; a++) {
             Action act = acts.get(a);
             switch (act) {
@@ -498,9 +565,107 @@ public final class BridgeDatapath {
                     k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
                     if (rec != null) rec.rewrote(FlowKey.METADATA);
                 }
+                case Action.Group g -> group(t, g.id(), table, inPort, b, i, out, thread, now, depth + 1,
+                        laterMods || modifiesAfter(acts, a), rec);
             }
         }
         return true;
+    }
+
+    // ------------------------------------------------------------------------------------------ groups
+
+    /** Runs group id on packet i (see {@link Group}); what the buckets do is recorded for the cache. */
+    private void group(Tables t, long id, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
+                       int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+        Group g = t.groups().get(id);
+        if (g == null || depth > MAX_RESUBMIT_DEPTH) {      // deleted since the flow was checked, or groups in a loop
+            Reason r = g == null ? Reason.GROUP_MISSING : Reason.RESUBMIT_DEPTH;
+            drops.add(thread, r, 1);
+            if (rec != null) rec.add(MegaflowCache.OP_DROP, r.ordinal(), 0, 0, 0, null);
+            return;
+        }
+        g.hit(thread, -1, 1, b.len[i]);
+        if (rec != null) rec.add(MegaflowCache.OP_GROUP, -1, 0, 0, 0, g);
+        switch (g.type) {
+            case ALL -> {
+                for (int x = 0; x < g.buckets.size(); x++) bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+            }
+            case INDIRECT -> bucket(t, g, 0, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+            case FAST_FAILOVER, SELECT -> {
+                int x = g.type == Group.Type.SELECT ? select(t, g, b.keys[i], rec) : firstLive(t, g);
+                if (x < 0) {
+                    drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
+                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
+                    return;
+                }
+                bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+            }
+        }
+    }
+
+    /**
+     * Runs bucket x of g on packet i as on a clone: a bucket that rewrites the packet runs on a copy, so neither the
+     * next bucket nor the actions after the group see its changes (OVS rolls its flow back the same way).
+     */
+    private void bucket(Tables t, Group g, int x, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
+                        int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+        Group.Bucket bk = g.buckets.get(x);
+        g.hit(thread, x, 1, b.len[i]);
+        if (rec != null) rec.add(MegaflowCache.OP_GROUP, x, 0, 0, 0, g);
+        if (!bk.modifies()) {
+            execute(t, bk.executed(), table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+            return;
+        }
+        int j = b.copy(i);
+        if (j < 0) {
+            drops.add(thread, Reason.COPIES, 1);
+            if (rec != null) rec.uncacheable = true;        // a replay could find a slot: do not cache this one
+            return;
+        }
+        if (rec != null) rec.add(MegaflowCache.OP_CLONE, 0, 0, 0, 0, null);
+        execute(t, bk.executed(), table, inPort, b, j, out, thread, now, depth, false, rec);
+        if (rec != null) rec.add(MegaflowCache.OP_CLONE_END, 0, 0, 0, 0, null);
+    }
+
+    /** The first live bucket of a fast_failover group, or -1. */
+    private static int firstLive(Tables t, Group g) {
+        for (int x = 0; x < g.buckets.size(); x++) if (live(t, g.buckets.get(x), 0)) return x;
+        return -1;
+    }
+
+    /** Whether a bucket's watch_port is up and its watch_group live (one of its buckets live). */
+    private static boolean live(Tables t, Group.Bucket bk, int depth) {
+        if (bk.watchPort() != Group.Bucket.NO_WATCH_PORT) {
+            int p = bk.watchPort() < t.indexByOfport().length ? t.indexByOfport()[bk.watchPort()] : -1;
+            if (p < 0 || p >= t.live().length || !t.live()[p]) return false;
+        }
+        if (bk.watchGroup() != Group.Bucket.NO_WATCH_GROUP) {
+            Group w = t.groups().get(bk.watchGroup());
+            if (w == null || depth > 16) return false;
+            boolean any = false;
+            for (Group.Bucket o : w.buckets) any |= live(t, o, depth + 1);
+            return any;
+        }
+        return true;
+    }
+
+    /**
+     * The bucket a select group takes for key k: highest weighted score of hash(packet) and bucket id over the live
+     * buckets (so removing a bucket moves only its own flows); -1 if none is live. The hashed fields are recorded
+     * for the cache: by default the 5-tuple, symmetric (both directions of a connection take the same bucket).
+     */
+    private static int select(Tables t, Group g, FlowKey k, MegaflowCache.Recorder rec) {
+        long h = SelectHash.hash(g.selection, k, rec);
+        int best = -1;
+        long bestScore = -1;
+        for (int x = 0; x < g.buckets.size(); x++) {
+            Group.Bucket bk = g.buckets.get(x);
+            if (bk.weight() == 0 || !live(t, bk, 0)) continue;
+            long z = SelectHash.mix(h ^ (bk.bucketId() * 0x9E3779B97F4A7C15L)) >>> 16;
+            long score = z * bk.weight();
+            if (score > bestScore) { bestScore = score; best = x; }
+        }
+        return best;
     }
 
     private static long bits(int n) { return n >= 64 ? -1L : (1L << n) - 1; }
@@ -522,13 +687,17 @@ public final class BridgeDatapath {
 
     /** Whether an action after position a rewrites the packet (then an output must send a copy). */
     private static boolean modifiesAfter(List<Action> acts, int a) {
-        for (int j = a + 1; j < acts.size(); j++) {
-            Action x = acts.get(j);
-            if (x instanceof Action.SetField || x instanceof Action.PushVlan || x instanceof Action.StripVlan
-                    || x instanceof Action.DecTtl || x instanceof Action.Move || x instanceof Action.Resubmit
-                    || x instanceof Action.GotoTable || x instanceof Action.Normal) return true;
-        }
+        for (int j = a + 1; j < acts.size(); j++) if (modifies(acts.get(j))) return true;
         return false;
+    }
+
+    /**
+     * Whether action x may rewrite the packet it runs on. A group does not: its buckets that rewrite run on copies.
+     */
+    static boolean modifies(Action x) {
+        return x instanceof Action.SetField || x instanceof Action.PushVlan || x instanceof Action.StripVlan
+                || x instanceof Action.DecTtl || x instanceof Action.Move || x instanceof Action.Resubmit
+                || x instanceof Action.GotoTable || x instanceof Action.Normal;
     }
 
     private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {

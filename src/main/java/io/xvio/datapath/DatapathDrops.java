@@ -15,7 +15,8 @@ public final class DatapathDrops {
         NO_MATCH("no matching flow"), LOOP("output to the input port"), TTL("ttl exceeded"),
         VLAN("VLAN not allowed on the input port"), COPIES("too many copies in one burst"),
         RESERVED_MAC("reserved multicast destination (01:80:c2:00:00:0x, ...)"), FRAGMENT("IP fragment (frag mode drop)"),
-        RESUBMIT_DEPTH("resubmit depth over " + BridgeDatapath.MAX_RESUBMIT_DEPTH);
+        RESUBMIT_DEPTH("resubmit depth over " + BridgeDatapath.MAX_RESUBMIT_DEPTH),
+        GROUP_MISSING("group does not exist"), GROUP_NO_LIVE_BUCKET("group has no live bucket");
 
         public final String label;
         Reason(String label) { this.label = label; }

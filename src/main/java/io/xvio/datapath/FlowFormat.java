@@ -263,6 +263,7 @@ public final class FlowFormat {
             case Action.Resubmit r -> r.table() < 0 && r.port() >= 0 ? "resubmit:" + r.port()
                     : "resubmit(" + (r.port() < 0 ? "" : Integer.toString(r.port())) + "," + (r.table() < 0 ? "" : Integer.toString(r.table())) + ")";
             case Action.GotoTable g -> "goto_table:" + g.table();
+            case Action.Group g -> "group:" + g.id();
             case Action.WriteMetadata w -> "write_metadata:0x" + Long.toHexString(w.value()) + (w.mask() == -1L ? "" : "/0x" + Long.toHexString(w.mask()));
         };
     }

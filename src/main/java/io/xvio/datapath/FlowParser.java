@@ -193,6 +193,15 @@ public final class FlowParser {
                 p.resetCounts);
     }
 
+    /**
+     * Parses an action list alone (a group bucket's actions): the same syntax as after {@code actions=}; an empty
+     * text is no actions. No match precedes it, so actions that need a VLAN tag must follow one that pushes it.
+     */
+    public static List<Action> parseActionList(String text) {
+        Parser p = new Parser(text, false, false);
+        return p.actions(0);
+    }
+
     private record Parsed(String text, int table, int priority, long cookie, long cookieMask, Match match,
                           List<Action> actions, int idle, int hard, int outPort, boolean resetCounts) {}
 
@@ -682,7 +691,7 @@ public final class FlowParser {
                         default -> new Action.StripVlan();
                     };
                 }
-                case "local", "controller", "enqueue", "group", "meter", "learn", "ct", "note", "clone", "exit",
+                case "local", "controller", "enqueue", "meter", "learn", "ct", "note", "clone", "exit",
                      "conjunction", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
                      "mod_nw_ecn", "clear_actions", "write_actions", "sample", "check_pkt_larger" ->
                         throw err(s, "action \"" + name + "\" is not supported by xvio");
@@ -729,6 +738,11 @@ public final class FlowParser {
                     long[] vm = valueMask(METADATA, arg, apos, "write_metadata");
                     yield new Action.WriteMetadata(vm[0], vm[1]);
                 }
+                case "group" -> {
+                    long g = unsigned(arg, apos, 32, "group");
+                    if (g > Group.MAX_ID) throw err(apos, "group " + g + " is outside 0.." + Group.MAX_ID);
+                    yield new Action.Group(g);
+                }
                 default -> throw err(s, "unknown action \"" + tok + "\"");
             };
         }
@@ -737,7 +751,7 @@ public final class FlowParser {
             return switch (l) {
                 case "output", "mod_vlan_vid", "mod_vlan_pcp", "push_vlan", "mod_dl_src", "mod_dl_dst", "mod_nw_src",
                      "mod_nw_dst", "mod_tp_src", "mod_tp_dst", "mod_nw_tos", "mod_nw_ttl", "set_field", "load", "move",
-                     "resubmit", "goto_table", "write_metadata" -> true;
+                     "resubmit", "goto_table", "write_metadata", "group" -> true;
                 default -> false;
             };
         }

@@ -27,7 +27,13 @@ final class MegaflowCache {
             /** NORMAL, executed again at replay (learning and MAC lookup are live): a = copy flag, b = input port index. */
             OP_NORMAL = 12,
             /** Drops counted by reason: an IP fragment under frag mode drop; resubmits nested too deep. */
-            OP_FRAG_DROP = 13, OP_DEPTH = 14;
+            OP_FRAG_DROP = 13, OP_DEPTH = 14,
+            /** A group or bucket ran: ref = the Group, a = the bucket's index (-1: the group itself). Counts only. */
+            OP_GROUP = 15,
+            /** A drop counted by reason: a = the {@link DatapathDrops.Reason}'s ordinal. */
+            OP_DROP = 16,
+            /** The ops up to the matching OP_CLONE_END run on a copy of the packet (a group bucket that rewrites it). */
+            OP_CLONE = 17, OP_CLONE_END = 18;
 
     /** A recorded translation. */
     static final class Entry {
@@ -224,7 +230,8 @@ final class MegaflowCache {
         boolean free = true;
         for (int x = 0; x < r.n; x++) {
             int o = r.op[x];
-            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_FRAG_DROP || o == OP_DEPTH;
+            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_FRAG_DROP || o == OP_DEPTH
+                    || o == OP_GROUP || o == OP_DROP;
         }
         e.headerFree = free;
         gr.put(gr.hash(k), e);

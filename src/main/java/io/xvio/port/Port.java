@@ -40,6 +40,9 @@ public interface Port extends AutoCloseable {
     /** "up", or why not ("waiting for connection", ...). */
     String status();
 
+    /** Whether the port is up (what a group bucket's watch_port follows). */
+    default boolean live() { return status().equals("up"); }
+
     /** Details for `show` (path, mode, features, queues). */
     Map<String, String> details();
 

@@ -33,7 +33,28 @@ class MegaflowCacheProperties {
     static final String[] ACTIONS = {
         "output:1", "output:2", "output:3", "in_port", "drop", "dec_ttl", "mod_nw_src:192.168.0.9", "mod_tp_dst:8080",
         "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "load:7->reg13", "move:reg0[]->reg12[]", "mod_nw_tos:16",
-        "flood", "push_vlan:0x8100", "normal"};
+        "flood", "push_vlan:0x8100", "normal", "group:1", "group:2", "group:3", "group:4"};
+    /** Groups every table may use: all (one bucket rewrites), select, indirect (rewrites), fast_failover. */
+    static final String[] GROUPS = {
+        "group_id=1,type=all,bucket=output:1,bucket=mod_dl_src:02:aa:bb:cc:dd:01,output:2,bucket=group:3",
+        "group_id=2,type=select,bucket=output:1,bucket=weight:2,output:2,bucket=mod_tp_dst:8080,output:3",
+        "group_id=3,type=indirect,bucket=mod_nw_src:192.168.0.9,dec_ttl,output:3",
+        "group_id=4,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3,bucket=watch_port:1,output:1"};
+
+    /** Parses GROUPS afresh (each datapath its own groups and counters). */
+    static Map<Long, Group> groups() {
+        Map<Long, Group> m = new HashMap<>();
+        for (String g : GROUPS) { Group x = GroupParser.parse(g); m.put(x.id, x); }
+        return m;
+    }
+
+    /** Port 2 (index 1) down: fast_failover group 4 takes port 3. */
+    static boolean[] live(int n) {
+        boolean[] l = new boolean[n];
+        Arrays.fill(l, true);
+        if (n > 1) l[1] = false;
+        return l;
+    }
     /** How a table-0 flow continues into table 1: not at all, resubmit (as is or from in_port 2), goto_table. */
     static final String[] TO_TABLE_1 = {"", "resubmit(,1)", "resubmit(2,1)", "write_metadata:0x1,goto_table:1"};
     static final int[][] PORT_SETS = {{1, 2, 3}, {1, 2, 3}, {1, 2}, {1, 3, 2}};
@@ -117,6 +138,10 @@ class MegaflowCacheProperties {
         for (String f : flows) { fc.add(FlowParser.parse(f)); fp.add(FlowParser.parse(f)); }
         cached.install(ofports, fc);
         plain.install(ofports, fp);
+        cached.setGroups(groups());
+        plain.setGroups(groups());
+        cached.setLive(live(ofports.length));
+        plain.setLive(live(ofports.length));
         compare(cached, plain, fc, fp, pkts, random, ofports.length);
         compare(cached, plain, fc, fp, pkts, random, ofports.length);      // second pass: now mostly cache hits
         for (Step s : steps) {
@@ -124,6 +149,8 @@ class MegaflowCacheProperties {
             else change(s, fc, fp);
             cached.install(ofports, fc);
             plain.install(ofports, fp);
+            cached.setLive(live(ofports.length));
+            plain.setLive(live(ofports.length));
             if (s.quiet()) continue;                                          // the next change comes first
             compare(cached, plain, fc, fp, pkts, random, ofports.length);    // the cache must not answer from before
         }
@@ -173,6 +200,11 @@ class MegaflowCacheProperties {
             assertEquals(fp.get(i).byteCount(), fc.get(i).byteCount(), "bytes of " + fc.get(i));
         }
         assertEquals(plain.droppedNoMatch(), cached.droppedNoMatch(), "dropped (no match)");
+        for (long id = 1; id <= GROUPS.length; id++) {
+            Group gp = plain.groups().get(id), gc = cached.groups().get(id);
+            assertEquals(gp.packetCount(), gc.packetCount(), "packets of group " + id);
+            for (int x = 0; x < gp.buckets.size(); x++) assertEquals(gp.bucketByteCount(x), gc.bucketByteCount(x), "bytes of group " + id + " bucket " + x);
+        }
         assertEquals(plain.droppedTtl(), cached.droppedTtl(), "dropped (ttl)");
     }
 

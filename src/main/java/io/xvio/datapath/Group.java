@@ -1,0 +1,102 @@
+package io.xvio.datapath;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An OpenFlow group (ovs-ofctl add-group): its id, type, buckets and, for select groups, how a bucket is chosen.
+ * Immutable but for its counters: packets and bytes for the group and per bucket, one row per PMD thread
+ * (single writer, plain adds), summed by readers. A {@link #modified} copy shares nothing but the id.
+ *
+ * <p>Types, as OVS executes them: {@code all} runs every bucket, {@code select} one live bucket chosen by a hash of
+ * the packet (weighted), {@code indirect} its single bucket, {@code fast_failover} the first live bucket. A bucket is
+ * live when its watch_port is up and its watch_group is live (a group is live when one of its buckets is).
+ * Each bucket runs on the packet as it was when the group action ran (as a clone): what it changes does not
+ * reach the next bucket or the actions after the group.
+ */
+public final class Group {
+    public enum Type {
+        ALL("all"), SELECT("select"), INDIRECT("indirect"), FAST_FAILOVER("fast_failover");
+        public final String text;
+        Type(String text) { this.text = text; }
+    }
+
+    /** How a select group hashes: the symmetric L3/L4 5-tuple (xvio's default), or the listed fields. */
+    public record Selection(String method, List<Field> fields) {
+        public static final Selection DEFAULT = new Selection(null, List.of());
+    }
+
+    /**
+     * One bucket. actions: as written (what dump-groups prints); executed: what runs, in OpenFlow action-set
+     * order (strip_vlan, push_vlan, dec_ttl, then set_field/load/move as written, then the one final action:
+     * group over output over resubmit), as OVS executes a bucket.
+     */
+    public record Bucket(int bucketId, int weight, int watchPort, long watchGroup, List<Action> actions, List<Action> executed) {
+        public static final int NO_WATCH_PORT = -1;
+        public static final long NO_WATCH_GROUP = -1;
+
+        /** Whether running this bucket changes the packet (then it must run on a copy). */
+        boolean modifies() {
+            for (Action a : executed) if (BridgeDatapath.modifies(a)) return true;
+            return false;
+        }
+    }
+
+    public static final int MAX_BUCKETS = 1024;
+    public static final long MAX_ID = 0xffffff00L;
+
+    public final long id;
+    public final Type type;
+    public final Selection selection;
+    public final List<Bucket> buckets;
+    public final String text;
+    final long createdNanos = System.nanoTime();
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Per PMD thread (row t + 1; row 0: callers without a thread): group packets, group bytes, then per bucket the same. */
+    private final long[][] rows = new long[BridgeDatapath.MAX_THREADS + 1][];
+
+    public Group(long id, Type type, Selection selection, List<Bucket> buckets, String text) {
+        this.id = id;
+        this.type = type;
+        this.selection = selection;
+        this.buckets = List.copyOf(buckets);
+        this.text = text;
+    }
+
+    /** Counts packets (of bytes in all) run by the group (bucket -1) or by bucket b, by PMD thread (single writer per row). */
+    void hit(int thread, int bucket, long packets, long bytes) {
+        int r = thread + 1;
+        long[] row = rows[r];
+        if (row == null) row = rows[r] = new long[2 + 2 * buckets.size()];     // once per thread and group
+        int at = bucket < 0 ? 0 : 2 + 2 * bucket;
+        row[at] += packets;
+        row[at + 1] += bytes;
+    }
+
+    private long sum(int i) {
+        long s = 0;
+        for (long[] row : rows) if (row != null) s += (long) LONGS.getOpaque(row, i);
+        return s;
+    }
+
+    public long packetCount() { return sum(0); }
+    public long byteCount() { return sum(1); }
+    public long bucketPacketCount(int b) { return sum(2 + 2 * b); }
+    public long bucketByteCount(int b) { return sum(3 + 2 * b); }
+    public long createdNanos() { return createdNanos; }
+
+    /** Group ids this group's buckets refer to (watch_group and group actions). */
+    public List<Long> referencedGroups() {
+        List<Long> out = new ArrayList<>();
+        for (Bucket b : buckets) {
+            if (b.watchGroup() != Bucket.NO_WATCH_GROUP) out.add(b.watchGroup());
+            for (Action a : b.actions()) if (a instanceof Action.Group g) out.add(g.id());
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() { return GroupFormat.format(this); }
+}
