@@ -65,22 +65,37 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     }
 
     public static Config load(Path file) {
+        return load(file, true);
+    }
+
+    /** bridgesRequired false: a file without bridges is fine (under OVSDB the database names the bridges). */
+    public static Config load(Path file, boolean bridgesRequired) {
         String text;
         try {
             text = Files.readString(file);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
-        return parse(text, file.toString());
+        return parse(text, file.toString(), bridgesRequired);
+    }
+
+    /** No bridges, one unpinned PMD thread that spins: the daemon's settings when OVSDB alone configures it. */
+    public static Config empty() {
+        return new Config(List.of(), "busy", null, Map.of());
     }
 
     public static Config parse(String text, String source) {
+        return parse(text, source, true);
+    }
+
+    public static Config parse(String text, String source, boolean bridgesRequired) {
         Object root;
         try {
             root = new Load(LoadSettings.builder().setLabel(source).setAllowDuplicateKeys(false).build()).loadFromString(text);
         } catch (YamlEngineException e) {
             throw new ConfigException(source + ": not valid YAML: " + e.getMessage());
         }
+        if (root == null && !bridgesRequired) return empty();
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
         keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "bridges");
@@ -101,9 +116,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             throw new ConfigException(source + ": pmd-idle must be \"busy\" or \"adaptive\", not \"" + idle + "\"");
         String control = top.containsKey("control-socket") ? string(top.get("control-socket"), source, "control-socket") : null;
         Object b = top.get("bridges");
-        if (b == null) throw new ConfigException(source + ": missing \"bridges:\"");
-        Map<String, Object> bridgesRaw = map(b, source, "bridges");
-        if (bridgesRaw.isEmpty()) throw new ConfigException(source + ": bridges: at least one bridge is needed");
+        if (b == null && bridgesRequired) throw new ConfigException(source + ": missing \"bridges:\"");
+        Map<String, Object> bridgesRaw = b == null ? Map.of() : map(b, source, "bridges");
+        if (bridgesRaw.isEmpty() && bridgesRequired) throw new ConfigException(source + ": bridges: at least one bridge is needed");
         Map<String, BridgeConfig> bridges = new LinkedHashMap<>();
         Set<String> portNames = new HashSet<>(), paths = new HashSet<>(), ifnames = new HashSet<>();
         for (var e : bridgesRaw.entrySet()) {
