@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Splits a byte stream into JSON-RPC messages. RFC 7047 frames nothing: a peer writes one JSON object after the
@@ -23,7 +25,8 @@ public final class MessageReader {
     private final JsonParser parser;
 
     public MessageReader(InputStream in) throws IOException {
-        this.parser = FACTORY.createParser(in);
+        // RFC 7047 peers speak UTF-8; a Reader also spares the parser's encoding detection, which blocks for bytes
+        this.parser = FACTORY.createParser(new InputStreamReader(in, StandardCharsets.UTF_8));
         parser.setCodec(JsonRpc.MAPPER);
     }
 
