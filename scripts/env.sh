@@ -38,6 +38,9 @@ xvio_install_packages() {
   command -v ethtool >/dev/null || missing+=(ethtool)
   # the benchmark rig (and the smoke run at the end of the test suite) compares with OVS-DPDK
   [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || missing+=(openvswitch-switch-dpdk)
+  # OvsdbIT: a private ovsdb-server with OVS's Open_vSwitch schema, driven by ovs-vsctl
+  { command -v ovsdb-server >/dev/null && command -v ovs-vsctl >/dev/null && [ -f /usr/share/openvswitch/vswitch.ovsschema ]; } \
+    || missing+=(openvswitch-switch)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

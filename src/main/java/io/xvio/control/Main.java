@@ -91,6 +91,11 @@ public final class Main implements Runnable {
                 System.err.println("xvio: " + (e instanceof ConfigException ? "" : "--ovsdb ") + e.getMessage());
                 return 2;
             }
+            if (remote != null && cfg.pmdCpus().isEmpty()) {
+                // as ovs-vswitchd: the database's pmd-cpu-mask places the PMD threads (the YAML's pmd-cpus wins)
+                List<Integer> cpus = io.xvio.control.ovsdb.PmdCpuMask.read(remote, 2000);
+                if (!cpus.isEmpty()) cfg = new Config(cpus, cfg.pmdIdle(), cfg.controlSocket(), cfg.bridges());
+            }
             String ctl = control != null ? control : cfg.controlSocket() != null ? cfg.controlSocket() : defaultControlSocket();
             Daemon d = new Daemon(cfg, ctl);
             try {

@@ -40,6 +40,8 @@ class OvsdbIT {
                 && NetLab.run("ovsdb-server", "--version").rc() == 0 && NetLab.run("ovs-vsctl", "--version").rc() == 0;
     }
 
+    static int lastCpu() { return Runtime.getRuntime().availableProcessors() - 1; }
+
     private Path sock() { return dir.resolve("db.sock"); }
 
     private void startOvsdbServer() {
@@ -94,6 +96,8 @@ class OvsdbIT {
         NetLab.ok("ovsdb-tool", "create", dir.resolve("conf.db").toString(), SCHEMA);
         startOvsdbServer();
         vsctlOk("--no-wait", "init");
+        // ovs-vswitchd's PMD placement, read at start: the last CPU of this machine
+        vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=" + Long.toHexString(1L << lastCpu()));
         br = lab.name("xob");
         lab.own(br);                    // the bridge's internal interface: a TAP xvio creates (and deletes)
         for (int i = 1; i <= 3; i++) {
@@ -146,6 +150,7 @@ class OvsdbIT {
         assertTrue(vsctlOk("get", "Interface", a[1], "mac_in_use").matches("\"([0-9a-f]{2}:){5}[0-9a-f]{2}\""));
         assertTrue(vsctlOk("get", "Bridge", br, "datapath_id").matches("\"[0-9a-f]{16}\""));
         assertTrue(vsctlOk("get", "Open_vSwitch", ".", "datapath_types").contains("netdev"));
+        assertTrue(xvio.call("pmd-stats").contains("pmd thread 0 (cpu " + lastCpu() + ")"), "pmd-cpu-mask placed the PMD thread\n" + xvio.log());
         // statistics, every few seconds
         String rx = awaitColumn("[1-9]\\d*", "Interface", a[1], "statistics:rx_packets");
         assertTrue(Long.parseLong(rx) >= 5, rx);
@@ -212,6 +217,38 @@ class OvsdbIT {
         vsctlOk("del-br", br);
         assertFalse(xvio.call("show").contains("bridge " + br), xvio.call("show"));
         assertEquals(0, ping(ns[1], "10.94.0.2", 2));
+    }
+
+    /** The transaction os-vif's OVS plugin makes for a vhost-user VIF (ovs-vsctl's equivalent of its ovsdbapp commands). */
+    @Test
+    @Order(5)
+    void theSequenceOsVifRunsForAVhostUserVifWorks() throws Exception {
+        String brInt = lab.name("xoi");
+        lab.own(brInt);
+        String vif = "vhu" + lab.id() + "f1";
+        String path = dir.resolve(vif).toString();
+        vsctlOk("--may-exist", "add-br", brInt, "--", "set", "Bridge", brInt, "datapath_type=netdev", "protocols=OpenFlow10,OpenFlow13",
+                "fail_mode=secure");
+        vsctlOk("--", "--may-exist", "add-port", brInt, vif, "--", "set", "Interface", vif,
+                "external_ids:iface-id=5f1a0a4c-1a2b-4c3d-9e8f-0123456789ab", "external_ids:iface-status=active",
+                "external_ids:attached-mac=fa:16:3e:11:22:33", "external_ids:vm-uuid=0d1c2b3a-4e5f-6071-8293-a4b5c6d7e8f9",
+                "type=dpdkvhostuserclient", "options:vhost-server-path=" + path, "mtu_request=1500");
+        assertTrue(Integer.parseInt(vsctlOk("get", "Interface", vif, "ofport")) > 0);
+        assertEquals("[]", vsctlOk("get", "Interface", vif, "error"));
+        String show = xvio.call("show");
+        assertTrue(show.contains(vif + " type=vhostuser") && show.contains("path: " + path) && show.contains("mode: client"), show);
+        // os-vif's unplug
+        vsctlOk("--", "--if-exists", "del-port", brInt, vif);
+        assertFalse(xvio.call("show").contains(vif), xvio.call("show"));
+        vsctlOk("del-br", brInt);
+    }
+
+    @Test
+    @Order(6)
+    void aNewPmdCpuMaskIsLoggedAsNeedingARestart() throws Exception {
+        vsctlOk("set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=0x1");
+        assertTrue(xvio.awaitLog("other_config:pmd-cpu-mask=0x1 (CPUs [0]) needs a restart of xvio: its PMD threads run on CPUs [" + lastCpu() + "]",
+                Duration.ofSeconds(5)), xvio.log());
     }
 
     private static int countOf(String text, String what) {
