@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -249,6 +250,43 @@ class OvsdbIT {
         vsctlOk("set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=0x1");
         assertTrue(xvio.awaitLog("other_config:pmd-cpu-mask=0x1 (CPUs [0]) needs a restart of xvio: its PMD threads run on CPUs [" + lastCpu() + "]",
                 Duration.ofSeconds(5)), xvio.log());
+    }
+
+    /**
+     * The issue's first case: dpdkvhostuserclient ports with requested ofports, testpmd's virtio-user as the
+     * vhost-user server on each (server=1), frames crossing the bridge both ways (NORMAL, testpmd's mac mode); then
+     * del-port closes one.
+     */
+    @Test
+    @Order(7)
+    void testpmdOnTwoDpdkvhostuserclientPortsExchangesTrafficThroughTheBridge() throws Exception {
+        Assumptions.assumeTrue(Testpmd.available(), "dpdk-testpmd is not installed");
+        String brV = lab.name("xov");
+        lab.own(brV);
+        String s1 = dir.resolve("tp1.sock").toString(), s2 = dir.resolve("tp2.sock").toString();
+        vsctlOk("add-br", brV, "--", "set", "bridge", brV, "datapath_type=netdev");
+        vsctlOk("add-port", brV, "vhc1", "--", "set", "Interface", "vhc1", "type=dpdkvhostuserclient", "options:vhost-server-path=" + s1, "ofport_request=1");
+        vsctlOk("add-port", brV, "vhc2", "--", "set", "Interface", "vhc2", "type=dpdkvhostuserclient", "options:vhost-server-path=" + s2, "ofport_request=2");
+        assertEquals("1", vsctlOk("get", "Interface", "vhc1", "ofport"));
+        try (Testpmd gen = Testpmd.builder()
+                .virtioUser(s1, "server=1", "mac=02:00:00:00:00:0a")
+                .virtioUser(s2, "server=1", "mac=02:00:00:00:00:0b")
+                .macCrossConnect("02:00:00:00:00:0a", "02:00:00:00:00:0b")
+                .txpkts(64).workDir(dir.resolve("tp")).start()) {
+            awaitColumn("up", "Interface", "vhc1", "link_state");
+            awaitColumn("up", "Interface", "vhc2", "link_state");
+            gen.startTxFirst(16);
+            Thread.sleep(2000);
+            gen.stopForwarding();
+            Map<Integer, Testpmd.PortStats> tp = gen.portStats();
+            String ctx = "testpmd " + tp + "\nxvio:\n" + xvio.call("stats");
+            assertTrue(tp.get(0).txPackets() > 10_000 && tp.get(1).txPackets() > 10_000, ctx);
+            assertTrue(tp.get(0).rxPackets() > 10_000 && tp.get(1).rxPackets() > 10_000, "each side received the other's frames\n" + ctx);
+            assertTrue(xvio.counter("vhc2", "tx_packets") >= tp.get(1).rxPackets(), ctx);
+            vsctlOk("del-port", brV, "vhc1");
+            assertFalse(xvio.call("show").contains("vhc1"), xvio.call("show"));
+        }
+        vsctlOk("del-br", brV);
     }
 
     private static int countOf(String text, String what) {
