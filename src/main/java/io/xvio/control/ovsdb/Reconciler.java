@@ -91,6 +91,10 @@ public final class Reconciler {
             }
         }
 
+        // a port someone removed with `xvio del-port` is no longer applied: it is added again below
+        applied.entrySet().removeIf(e -> daemon.port(e.getValue().bridge(), e.getKey()) == null);
+        ownBridges.removeIf(b -> !daemon.bridgeNames().contains(b));
+
         // 1. remove what went away or changed
         Map<String, Want> byName = new HashMap<>();
         for (Want w : wants) byName.put(w.name(), w);
