@@ -215,14 +215,33 @@ class OvsdbIT {
         assertEquals("11", vsctlOk("get", "Interface", a[1], "ofport"));
         assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
         assertEquals(1, countOf(xvio.log(), "port " + a[1] + " added"), xvio.log());
+    }
+
+    @Test
+    @Order(5)
+    void xvioRestartedReadsTheDatabaseAgainAndServesTheSameSockets() throws Exception {
+        assertEquals(0, xvio.stop(), xvio.log());
+        xvio = XvioDaemon.startWith(dir, "pmd-idle: adaptive\n",
+                List.of("--ovsdb", "unix:" + sock(), "--vhost-sock-dir", dir.resolve("vhost").toString()));
+        // the database still holds the old instance's columns: wait for this one's own work
+        assertTrue(xvio.awaitLog("ovsdb: port vhu2 added to bridge " + br + " (ofport 20)", Duration.ofSeconds(15)), xvio.log());
+        assertTrue(xvio.awaitLog("ovsdb: port " + a[3] + " added to bridge " + br + " (ofport 13)", Duration.ofSeconds(15)), xvio.log());
+        assertEquals("20", vsctlOk("get", "Interface", "vhu2", "ofport"));
+        assertTrue(Files.exists(dir.resolve("vhost/vhu2")), "vhu2's socket again");
+        String show = xvio.call("show");
+        assertTrue(show.contains("port 11: " + a[1] + " type=afpacket") && show.contains("port 12: " + a[2] + " type=afpacket")
+                && show.contains("port 13: " + a[3] + " type=afpacket"), show);
+        awaitColumn("up", "Interface", a[2], "link_state");
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
         vsctlOk("del-br", br);
         assertFalse(xvio.call("show").contains("bridge " + br), xvio.call("show"));
+        assertFalse(Files.exists(dir.resolve("vhost/vhu2")), "deleting the bridge closed its ports");
         assertEquals(0, ping(ns[1], "10.94.0.2", 2));
     }
 
     /** The transaction os-vif's OVS plugin makes for a vhost-user VIF (ovs-vsctl's equivalent of its ovsdbapp commands). */
     @Test
-    @Order(5)
+    @Order(6)
     void theSequenceOsVifRunsForAVhostUserVifWorks() throws Exception {
         String brInt = lab.name("xoi");
         lab.own(brInt);
@@ -245,7 +264,7 @@ class OvsdbIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aNewPmdCpuMaskIsLoggedAsNeedingARestart() throws Exception {
         vsctlOk("set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=0x1");
         assertTrue(xvio.awaitLog("other_config:pmd-cpu-mask=0x1 (CPUs [0]) needs a restart of xvio: its PMD threads run on CPUs [" + lastCpu() + "]",
@@ -258,7 +277,7 @@ class OvsdbIT {
      * del-port closes one.
      */
     @Test
-    @Order(7)
+    @Order(8)
     void testpmdOnTwoDpdkvhostuserclientPortsExchangesTrafficThroughTheBridge() throws Exception {
         Assumptions.assumeTrue(Testpmd.available(), "dpdk-testpmd is not installed");
         String brV = lab.name("xov");
