@@ -373,7 +373,7 @@ public final class Daemon implements AutoCloseable {
         return br == null ? null : br.port(name);
     }
 
-    /** How many PMD threads run (fixed at start). */
+    /** The CPU each PMD thread is pinned to (-1: not pinned); the threads are made at start. */
     public List<Integer> pmdCpus() {
         List<Integer> cpus = new ArrayList<>();
         for (PmdThread t : pmds.threads()) cpus.add(t.cpu());

@@ -1,6 +1,5 @@
 package io.xvio.control.ovsdb;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.xvio.control.Config;
 import io.xvio.control.ControlException;
 import io.xvio.control.Daemon;
@@ -258,9 +257,4 @@ public final class Reconciler {
 
     /** After a reconnect: messages may be logged again. */
     public void resync() { logged.clear(); }
-
-    /** Used by tests and the status writer: a JSON value for the error column. */
-    static JsonNode errorValue(String error) {
-        return error == null ? Datum.emptySet() : JsonRpc.NODES.textNode(error);
-    }
 }
