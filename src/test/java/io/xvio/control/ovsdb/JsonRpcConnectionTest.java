@@ -104,7 +104,7 @@ class JsonRpcConnectionTest {
     }
 
     /**
-     * A scripted database: the first session answers the monitor with broken JSON, the second properly (next_cfg 7);
+     * A scripted database: the first session answers the monitor with rows of the wrong shape, the second properly (next_cfg 7);
      * the agent reconnects and writes cur_cfg 7 and its identification back.
      */
     @Test
@@ -122,7 +122,7 @@ class JsonRpcConnectionTest {
                     JsonRpc.Request mon = assertInstanceOf(JsonRpc.Request.class, new MessageReader(Channels.newInputStream(s1)).next());
                     assertEquals("monitor", mon.method());
                     assertEquals("[\"name\",\"datapath_type\",\"ports\"]", mon.params().get(2).get("Bridge").get("columns").toString());
-                    write(s1, "{\"id\":" + mon.id() + ",\"result\":{\"Open_vSwitch\":[1,2,3]}");
+                    write(s1, "{\"id\":" + mon.id() + ",\"error\":null,\"result\":{\"Open_vSwitch\":[1,2,3]}}");   // not table updates
                     // the agent drops the session: the read side sees the end
                     assertNull(new MessageReader(Channels.newInputStream(s1)).next());
                 }
