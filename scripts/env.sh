@@ -43,6 +43,9 @@ xvio_install_packages() {
   command -v tmux >/dev/null || missing+=(tmux)
   # the differential test (OvsDifferentialIT) runs OVS's userspace datapath (no DPDK, no kernel module)
   [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] || missing+=(openvswitch-switch)
+  # OvsdbIT: a private ovsdb-server with OVS's Open_vSwitch schema, driven by ovs-vsctl
+  { command -v ovsdb-server >/dev/null && command -v ovs-vsctl >/dev/null && [ -f /usr/share/openvswitch/vswitch.ovsschema ]; } \
+    || missing+=(openvswitch-switch)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

@@ -46,6 +46,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         this(pmdCpus, pmdIdle, controlSocket, bridges, null, null);
     }
 
+    /** This config with PMD threads on cpus (OVSDB's pmd-cpu-mask). */
+    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup); }
+
     /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
     public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup); }
 
@@ -90,16 +93,30 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     }
 
     public static Config load(Path file) {
+        return load(file, true);
+    }
+
+    /** bridgesRequired false: a file without bridges is fine (under OVSDB the database names the bridges). */
+    public static Config load(Path file, boolean bridgesRequired) {
         String text;
         try {
             text = TextFile.readUtf8(file);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
-        return parse(text, file.toString());
+        return parse(text, file.toString(), bridgesRequired);
+    }
+
+    /** No bridges, one unpinned PMD thread that spins: the daemon's settings when OVSDB alone configures it. */
+    public static Config empty() {
+        return new Config(List.of(), "busy", null, Map.of());
     }
 
     public static Config parse(String text, String source) {
+        return parse(text, source, true);
+    }
+
+    public static Config parse(String text, String source, boolean bridgesRequired) {
         Object root;
         try {
             LoadSettings settings = LoadSettings.builder().setLabel(source).setAllowDuplicateKeys(false).build();
@@ -108,6 +125,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         } catch (YamlEngineException e) {
             throw new ConfigException(source + ": not valid YAML: " + e.getMessage());
         }
+        if (root == null && !bridgesRequired) return empty();
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
         keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges");
@@ -137,9 +155,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (group != null && !group.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}"))
             throw new ConfigException(source + ": control-group: \"" + Logging.excerpt(group, 40) + "\" is not a group name");
         Object b = top.get("bridges");
-        if (b == null) throw new ConfigException(source + ": missing \"bridges:\"");
-        Map<String, Object> bridgesRaw = map(b, source, "bridges");
-        if (bridgesRaw.isEmpty()) throw new ConfigException(source + ": bridges: at least one bridge is needed");
+        if (b == null && bridgesRequired) throw new ConfigException(source + ": missing \"bridges:\"");
+        Map<String, Object> bridgesRaw = b == null ? Map.of() : map(b, source, "bridges");
+        if (bridgesRaw.isEmpty() && bridgesRequired) throw new ConfigException(source + ": bridges: at least one bridge is needed");
         Map<String, BridgeConfig> bridges = new LinkedHashMap<>();
         Set<String> portNames = new HashSet<>(), paths = new HashSet<>(), ifnames = new HashSet<>();
         for (var e : bridgesRaw.entrySet()) {

@@ -102,7 +102,11 @@ public final class Daemon implements AutoCloseable {
                 return;
             }
             long now = System.nanoTime();
-            for (Bridge br : bridges.values()) {
+            List<Bridge> current;
+            synchronized (this) {
+                current = List.copyOf(bridges.values());
+            }
+            for (Bridge br : current) {
                 br.refreshLiveness();           // group buckets' watch_port follows the ports within a second
                 int n = br.expire(now);
                 if (n > 0) LOG.info("bridge " + br.name + ": " + n + " flow(s) expired");
@@ -150,7 +154,7 @@ public final class Daemon implements AutoCloseable {
             "dump-group-stats", "ping");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
-    String execute(List<String> args) {
+    synchronized String execute(List<String> args) {
         if (args.isEmpty()) throw new ControlException("empty command");
         Format.Request req = Format.split(args);
         boolean json = req.format() == Format.JSON;
@@ -205,8 +209,6 @@ public final class Daemon implements AutoCloseable {
         String name = args.get(2);
         for (Bridge b : bridges.values()) if (b.port(name) != null) throw new ControlException("port " + name + " already exists on bridge " + b.name);
         StringBuilder yaml = new StringBuilder("bridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
-        Set<Integer> used = new HashSet<>();
-        for (Port p : br.ports) used.add(p.ofport());
         boolean hasOfport = false;
         for (int i = 3; i < args.size(); i++) {
             String kv = args.get(i);
@@ -219,11 +221,7 @@ public final class Daemon implements AutoCloseable {
                     : k.equals("trunks") && v.matches("\\d+(,\\d+)*") ? "[" + v + "]" : "\"" + v + "\"";
             yaml.append(i > 3 ? ", " : "").append(k).append(": ").append(yv);
         }
-        if (!hasOfport) {
-            int next = 1;
-            while (used.contains(next)) next++;
-            yaml.append(args.size() > 3 ? ", " : "").append("ofport: ").append(next);
-        }
+        if (!hasOfport) yaml.append(args.size() > 3 ? ", " : "").append("ofport: ").append(freeOfport(br.name));
         yaml.append("}\n");
         Config.PortConfig pc;
         io.xvio.datapath.PortVlan vlan;
@@ -234,7 +232,68 @@ public final class Daemon implements AutoCloseable {
         } catch (ConfigException e) {
             throw new ControlException(e.getMessage().replaceFirst("^add-port: bridges\\." + java.util.regex.Pattern.quote(br.name) + "\\.ports\\.", ""));
         }
-        if (used.contains(pc.ofport())) throw new ControlException("ofport " + pc.ofport() + " is already used on bridge " + br.name);
+        addPort(br.name, pc, vlan);
+        return "";
+    }
+
+    /** del-port BR NAME. */
+    private String delPort(List<String> args) {
+        Bridge br = bridge(args, 1);
+        if (args.size() < 3) throw new ControlException("del-port needs a port name");
+        removePort(br.name, args.get(2));
+        return "";
+    }
+
+    // ---- typed entry points: the CLI's string commands and the OVSDB client both change the switch through these ----
+
+    /** The bridges' names, in creation order. */
+    public synchronized List<String> bridgeNames() { return List.copyOf(bridges.keySet()); }
+
+    /** Adds an empty bridge whose only flow is OVS's default priority=0 actions=NORMAL. */
+    public synchronized void addBridge(String name) {
+        if (bridges.containsKey(name)) throw new ControlException("bridge " + name + " already exists");
+        Bridge br = new Bridge(name);
+        br.quiescence = pmds;
+        br.setFlows(List.of());
+        bridges.put(name, br);
+        LOG.info("bridge " + name + ": added (no flows: L2 learning switch)");
+    }
+
+    /** Removes a bridge with all its ports (their connections and interfaces are closed). */
+    public synchronized void removeBridge(String name) {
+        Bridge br = bridges.get(name);
+        if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
+        bridges.remove(name);
+        pmds.assign(rxQueues());       // no PMD polls its ports any more
+        for (Port p : br.ports) {
+            try {
+                p.close();
+            } catch (RuntimeException e) {
+                LOG.warning("closing port " + p.name() + ": " + e.getMessage());
+            }
+        }
+        LOG.info("bridge " + name + ": deleted with " + br.ports.size() + " port(s)");
+    }
+
+    /** The lowest OpenFlow port number not used on bridge. */
+    public synchronized int freeOfport(String bridge) {
+        Bridge br = bridges.get(bridge);
+        Set<Integer> used = new HashSet<>();
+        if (br != null) for (Port p : br.ports) used.add(p.ofport());
+        int next = 1;
+        while (used.contains(next)) next++;
+        return next;
+    }
+
+    /**
+     * Creates, publishes and starts the port pc describes on bridge, with the VLAN mode vlan. Throws
+     * {@link ControlException} when the name, ofport, socket path or interface is taken or the port cannot be made.
+     */
+    public synchronized Port addPort(String bridge, Config.PortConfig pc, io.xvio.datapath.PortVlan vlan) {
+        Bridge br = bridges.get(bridge);
+        if (br == null) throw new ControlException("no bridge named \"" + bridge + "\"");
+        for (Bridge b : bridges.values()) if (b.port(pc.name()) != null) throw new ControlException("port " + pc.name() + " already exists on bridge " + b.name);
+        for (Port p : br.ports) if (p.ofport() == pc.ofport()) throw new ControlException("ofport " + pc.ofport() + " is already used on bridge " + br.name);
         for (Bridge b : bridges.values())
             for (Port p : b.ports)
                 if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
@@ -248,20 +307,20 @@ public final class Daemon implements AutoCloseable {
         try {
             p = addPortTo(br, pc, vlan);
         } catch (RuntimeException e) {
-            throw new ControlException("cannot create port " + name + ": " + e.getMessage());
+            throw new ControlException("cannot create port " + pc.name() + ": " + e.getMessage());
         }
         br.publish();                 // appended: existing port indices do not move
         pmds.assign(rxQueues());
         p.start();
-        return "";
+        return p;
     }
 
-    /** del-port BR NAME: the bridge pauses for a moment (packets wait in the rings), then runs without it. */
-    private synchronized String delPort(List<String> args) {
-        Bridge br = bridge(args, 1);
-        if (args.size() < 3) throw new ControlException("del-port needs a port name");
-        Port p = br.port(args.get(2));
-        if (p == null) throw new ControlException("bridge " + br.name + " has no port " + args.get(2));
+    /** Removes a port: the bridge pauses for a moment (packets wait in the rings), then runs without it. */
+    public synchronized void removePort(String bridge, String name) {
+        Bridge br = bridges.get(bridge);
+        if (br == null) throw new ControlException("no bridge named \"" + bridge + "\"");
+        Port p = br.port(name);
+        if (p == null) throw new ControlException("bridge " + br.name + " has no port " + name);
         // stop polling the whole bridge, so no PMD holds port indices from before the change
         List<RxQueue> others = new ArrayList<>(rxQueues());
         others.removeIf(q -> q.datapath() == br.datapath);
@@ -274,7 +333,19 @@ public final class Daemon implements AutoCloseable {
         pmds.assign(rxQueues());
         p.close();
         LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
-        return "";
+    }
+
+    /** The port named name on bridge, or null. */
+    public synchronized Port port(String bridge, String name) {
+        Bridge br = bridges.get(bridge);
+        return br == null ? null : br.port(name);
+    }
+
+    /** The CPU each PMD thread is pinned to (-1: not pinned); the threads are made at start. */
+    public List<Integer> pmdCpus() {
+        List<Integer> cpus = new ArrayList<>();
+        for (PmdThread t : pmds.threads()) cpus.add(t.cpu());
+        return cpus;
     }
 
     /** set-frag BR MODE: how the bridge's flow tables see IP fragments (ovs-ofctl set-frag); caches start over. */

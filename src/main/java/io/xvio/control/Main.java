@@ -63,8 +63,14 @@ public final class Main implements Runnable {
     @Command(name = "daemon", mixinStandardHelpOptions = true,
             description = "Run the switch in the foreground until SIGINT/SIGTERM.")
     static final class DaemonCmd implements Callable<Integer> {
-        @Option(names = "--config", required = true, paramLabel = "FILE", description = "YAML configuration")
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (optional with --ovsdb)")
         Path config;
+        @Option(names = "--ovsdb", paramLabel = "REMOTE",
+                description = "also take bridges and ports from ovsdb-server's Open_vSwitch database, as ovs-vswitchd does: unix:PATH or tcp:IP:PORT")
+        String ovsdb;
+        @Option(names = "--vhost-sock-dir", paramLabel = "DIR", defaultValue = "/var/run/openvswitch",
+                description = "where the sockets of OVSDB dpdkvhostuser ports go (default ${DEFAULT-VALUE})")
+        Path vhostSockDir;
         @Option(names = {"-c", "--control"}, paramLabel = "SOCKET", description = "control socket (default: control-socket from the config, $XVIO_CONTROL or /run/xvio/xvio.sock)")
         String control;
         @Option(names = "--log-level", defaultValue = "INFO", description = "SEVERE, WARNING, INFO, FINE (default ${DEFAULT-VALUE})")
@@ -83,13 +89,24 @@ public final class Main implements Runnable {
                 return 2;
             }
             Logging.setup(level);
+            if (config == null && ovsdb == null) {
+                System.err.println("xvio: daemon needs --config FILE or --ovsdb REMOTE (or both)");
+                return 2;
+            }
+            io.xvio.control.ovsdb.OvsdbRemote remote = null;
             Config cfg;
             try {
-                cfg = Config.load(config);
+                if (ovsdb != null) remote = io.xvio.control.ovsdb.OvsdbRemote.parse(ovsdb);
+                cfg = config == null ? Config.empty() : Config.load(config, ovsdb == null);
                 if (metrics != null) cfg = cfg.withMetrics(Config.metricsAddress(metrics, "--metrics"));
-            } catch (ConfigException e) {
-                System.err.println("xvio: " + e.getMessage());
+            } catch (ConfigException | IllegalArgumentException e) {
+                System.err.println("xvio: " + (e instanceof ConfigException ? "" : "--ovsdb ") + e.getMessage());
                 return 2;
+            }
+            if (remote != null && cfg.pmdCpus().isEmpty()) {
+                // as ovs-vswitchd: the database's pmd-cpu-mask places the PMD threads (the YAML's pmd-cpus wins)
+                List<Integer> cpus = io.xvio.control.ovsdb.PmdCpuMask.read(remote, 2000);
+                if (!cpus.isEmpty()) cfg = cfg.withPmdCpus(cpus);
             }
             String ctl = control != null ? control : cfg.controlSocket() != null ? cfg.controlSocket() : defaultControlSocket();
             Daemon d = new Daemon(cfg, ctl);
@@ -98,6 +115,11 @@ public final class Main implements Runnable {
             } catch (RuntimeException e) {
                 System.err.println("xvio: cannot start: " + e.getMessage());
                 return 1;
+            }
+            io.xvio.control.ovsdb.OvsdbAgent agent = null;
+            if (remote != null) {
+                agent = new io.xvio.control.ovsdb.OvsdbAgent(remote, d, vhostSockDir.toAbsolutePath());
+                agent.start();
             }
             // SIGINT/SIGTERM: close every port cleanly, then exit 0 (a shutdown hook would exit 143)
             CountDownLatch signalled = new CountDownLatch(1);
@@ -111,6 +133,7 @@ public final class Main implements Runnable {
                 Thread.currentThread().interrupt();
             }
             java.util.logging.Logger.getLogger("xvio.daemon").info(which[0] + " received: stopping");
+            if (agent != null) agent.close();
             d.close();
             return 0;
         }

@@ -40,6 +40,15 @@ public final class XvioDaemon implements AutoCloseable {
      * control socket is a path in dir, reachable from here.
      */
     public static XvioDaemon startIn(String netns, Path dir, String yaml) throws IOException, InterruptedException {
+        return startIn(netns, dir, yaml, List.of());
+    }
+
+    /** Starts xvio with yaml as its config and more daemon options (e.g. --ovsdb unix:PATH). */
+    public static XvioDaemon startWith(Path dir, String yaml, List<String> options) throws IOException, InterruptedException {
+        return startIn(null, dir, yaml, options);
+    }
+
+    private static XvioDaemon startIn(String netns, Path dir, String yaml, List<String> options) throws IOException, InterruptedException {
         Path cfg = dir.resolve("xvio.yaml");
         Files.writeString(cfg, yaml);
         Path log = dir.resolve("xvio.log");
@@ -47,6 +56,7 @@ public final class XvioDaemon implements AutoCloseable {
         List<String> cmd = new java.util.ArrayList<>();
         if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));   // execs xvio: the pid stays xvio's
         cmd.addAll(List.of(home().resolve("bin/xvio").toString(), "daemon", "--config", cfg.toString(), "--control", control));
+        cmd.addAll(options);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("XVIO_JVM_OPTS", "-Xms128m -Xmx128m -XX:+UseSerialGC");
         XvioDaemon d = new XvioDaemon(pb.start(), log, control);

@@ -1,0 +1,71 @@
+package io.xvio.control.ovsdb;
+
+import io.xvio.control.Config;
+import io.xvio.sys.Netdev;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What an Interface row asks for, as one of xvio's port configurations (OVS's interface types, by name):
+ * <ul>
+ * <li>{@code dpdkvhostuser}: a vhost-user server socket named after the interface in the vhost socket directory;
+ * <li>{@code dpdkvhostuserclient}: a vhost-user client of {@code options:vhost-server-path};
+ * <li>{@code system} (or no type): AF_PACKET on the Linux interface of that name;
+ * <li>{@code afxdp}: AF_XDP on queue 0 of the Linux interface of that name;
+ * <li>{@code internal} and {@code tap}: a TAP interface xvio creates with that name.
+ * </ul>
+ * A row xvio cannot serve gets an {@link IllegalArgumentException} whose message is the Interface's error.
+ */
+public final class InterfaceConfig {
+    public static final String TYPES = "dpdkvhostuser, dpdkvhostuserclient, system, afxdp, internal, tap";
+
+    private InterfaceConfig() {}
+
+    public static Config.PortConfig toPort(String name, String type, Map<String, String> options, int ofport, Path vhostSockDir) {
+        return switch (type) {
+            case "dpdkvhostuser" -> {
+                if (name.contains("/") || name.equals(".") || name.equals(".."))
+                    throw new IllegalArgumentException("interface name \"" + name + "\" cannot name a socket in " + vhostSockDir);
+                String path = vhostSockDir.resolve(name).toString();
+                yield vhost(name, ofport, path, "server", options);
+            }
+            case "dpdkvhostuserclient" -> {
+                String path = options.get("vhost-server-path");
+                if (path == null || path.isBlank())
+                    throw new IllegalArgumentException("dpdkvhostuserclient needs options:vhost-server-path (the socket the front-end serves)");
+                yield vhost(name, ofport, path, "client", options);
+            }
+            case "", "system" -> new Config.PortConfig(name, "afpacket", ofport, null, null, 1, false, device(name, type), false, 0);
+            case "afxdp" -> {
+                String n = options.getOrDefault("n_rxq", "1");
+                if (!n.equals("1")) throw new IllegalArgumentException("afxdp: options:n_rxq=" + n + " is not supported (xvio binds queue 0 of " + name + ")");
+                yield new Config.PortConfig(name, "afxdp", ofport, null, null, 1, false, device(name, type), false, 0);
+            }
+            case "internal", "tap" -> new Config.PortConfig(name, "tap", ofport, null, null, 1, false, device(name, type), false, 0);
+            default -> throw new IllegalArgumentException("interface type \"" + type + "\" is not supported by xvio (supported: " + TYPES + ")");
+        };
+    }
+
+    private static Config.PortConfig vhost(String name, int ofport, String path, String mode, Map<String, String> options) {
+        if (path.getBytes().length > 107) throw new IllegalArgumentException("socket path " + path + " is longer than 107 bytes (a Unix socket limit)");
+        int queues = 8;
+        String n = options.get("n_rxq");
+        if (n != null) {
+            try {
+                queues = Integer.parseInt(n);
+            } catch (NumberFormatException e) {
+                queues = -1;
+            }
+            if (queues < 1 || queues > 16) throw new IllegalArgumentException("options:n_rxq=" + n + " must be 1..16");
+        }
+        return new Config.PortConfig(name, "vhostuser", ofport, path, mode, queues, true, null, false, 0);
+    }
+
+    private static String device(String name, String type) {
+        if (!Netdev.validName(name))
+            throw new IllegalArgumentException("\"" + name + "\" is not a valid Linux interface name for type " + (type.isEmpty() ? "system" : type)
+                    + " (1-15 characters, no '/', ':', '%' or spaces)");
+        return name;
+    }
+}

@@ -1,0 +1,232 @@
+package io.xvio.control.ovsdb;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.xvio.control.Daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * xvio as a client of ovsdb-server, in the place of ovs-vswitchd: connects (retrying with backoff, 1 s doubling to
+ * 8 s), monitors the Open_vSwitch, Bridge, Port and Interface columns it reads, applies every change to the daemon
+ * ({@link Reconciler}) and writes the status columns back ({@link StatusWriter}), statistics every few seconds. After
+ * a reconnect the cache is rebuilt from scratch (full resync) while the ports keep forwarding. The connection is
+ * probed with "echo" when quiet and dropped when the database stops answering.
+ */
+public final class OvsdbAgent implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger("xvio.ovsdb");
+    static final String DB = "Open_vSwitch";
+    static final long STATS_INTERVAL_NANOS = 5_000_000_000L;
+    static final long PROBE_NANOS = 5_000_000_000L;
+    private static final JsonNode MONITOR_ID = JsonRpc.NODES.textNode("xvio");
+
+    private final OvsdbRemote remote;
+    private final Daemon daemon;
+    private final Path vhostSockDir;
+    private final TableCache cache = new TableCache();
+    private final Reconciler reconciler;
+    private final StatusWriter writer = new StatusWriter();
+    private final LinkedBlockingQueue<JsonRpcConnection.Event> events = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile JsonRpcConnection conn;
+    private boolean synced;
+    private String loggedMask;
+
+    public OvsdbAgent(OvsdbRemote remote, Daemon daemon, Path vhostSockDir) {
+        this.remote = remote;
+        this.daemon = daemon;
+        this.vhostSockDir = vhostSockDir;
+        this.reconciler = new Reconciler(daemon, vhostSockDir);
+        this.thread = Thread.ofPlatform().daemon().name("ovsdb").unstarted(this::run);
+    }
+
+    public void start() {
+        try {
+            Files.createDirectories(vhostSockDir);
+        } catch (IOException e) {
+            LOG.warning("ovsdb: cannot create the vhost socket directory " + vhostSockDir + ": " + e.getMessage()
+                    + " (dpdkvhostuser ports will fail)");
+        }
+        thread.start();
+    }
+
+    /** The monitored columns: what xvio reads. Status columns it writes are not monitored (no echo of its own writes). */
+    static ObjectNode monitorRequests() {
+        ObjectNode m = JsonRpc.NODES.objectNode();
+        columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config");
+        columns(m, "Bridge", "name", "datapath_type", "ports");
+        columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode");
+        columns(m, "Interface", "name", "type", "options", "ofport_request");
+        return m;
+    }
+
+    private static void columns(ObjectNode m, String table, String... cols) {
+        ArrayNode a = m.putObject(table).putArray("columns");
+        for (String c : cols) a.add(c);
+    }
+
+    private void run() {
+        long backoffMs = 1000;
+        while (running) {
+            String why;
+            synced = false;
+            try {
+                session();
+                why = "connection closed";
+            } catch (IOException | OvsdbException e) {
+                why = synced || conn != null ? e.getMessage() : "cannot connect: " + e.getMessage();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "ovsdb: internal error, reconnecting", e);
+                why = e.toString();
+            }
+            JsonRpcConnection c = conn;
+            if (c != null) c.close();
+            conn = null;
+            if (synced) backoffMs = 1000;       // a session that worked: retry soon
+            if (!running) break;
+            LOG.warning("ovsdb " + remote + ": " + why + "; reconnecting in " + backoffMs / 1000.0 + " s (ports keep forwarding)");
+            try {
+                Thread.sleep(backoffMs);
+            } catch (InterruptedException e) {
+                break;
+            }
+            backoffMs = Math.min(backoffMs * 2, 8000);
+        }
+    }
+
+    /** One connection: monitor, then apply updates until it ends. Returns normally when the peer closed it. */
+    private void session() throws IOException, OvsdbException {
+        events.clear();
+        JsonRpcConnection c = JsonRpcConnection.open(remote, events::add);
+        conn = c;
+        JsonNode initial = c.callAndWait("monitor", 10_000, JsonRpc.NODES.textNode(DB), MONITOR_ID, monitorRequests());
+        cache.clear();
+        cache.apply(initial);
+        writer.forget();
+        reconciler.resync();
+        LOG.info("ovsdb " + remote + ": connected, monitoring " + cache.size() + " row(s)");
+        sync(true);
+        synced = true;
+        long lastStats = System.nanoTime();
+        boolean probing = false;
+        while (running) {
+            JsonRpcConnection.Event ev;
+            try {
+                ev = events.poll(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            boolean changed = false;
+            while (ev != null) {
+                switch (ev) {
+                    case JsonRpcConnection.Closed cl -> throw new IOException("connection lost: " + cl.reason());
+                    case JsonRpcConnection.Notified n -> changed |= notification(n.notification());
+                }
+                ev = events.poll();
+            }
+            long now = System.nanoTime();
+            boolean stats = now - lastStats >= STATS_INTERVAL_NANOS;
+            if (changed || stats) {
+                if (stats) lastStats = now;
+                sync(stats);
+            }
+            long quiet = now - c.lastReceivedNanos();
+            if (quiet > 2 * PROBE_NANOS) throw new IOException("no answer to echo for " + quiet / 1_000_000_000L + " s");
+            if (quiet > PROBE_NANOS && !probing) {
+                probing = true;
+                c.call("echo", JsonRpc.NODES.textNode("xvio")).whenComplete((r, e) -> { });
+            } else if (quiet < PROBE_NANOS) {
+                probing = false;
+            }
+        }
+    }
+
+    private boolean notification(JsonRpc.Notification n) throws OvsdbException {
+        switch (n.method()) {
+            case "update" -> {
+                if (n.params().size() != 2) throw new OvsdbException("\"update\" needs [monitor-id, table-updates]: " + JsonRpc.brief(n.params()));
+                if (!MONITOR_ID.equals(n.params().get(0))) throw new OvsdbException("\"update\" for an unknown monitor " + JsonRpc.brief(n.params().get(0)));
+                cache.apply(n.params().get(1));
+                return true;
+            }
+            case "locked", "stolen" -> { return false; }
+            default -> {
+                LOG.info("ovsdb: notification \"" + n.method() + "\" ignored");
+                return false;
+            }
+        }
+    }
+
+    /** Applies the cache to the daemon and writes the status back in one transaction. */
+    private void sync(boolean statistics) throws IOException, OvsdbException {
+        String ovsUuid = null;
+        Long nextCfg = null;
+        for (TableCache.Row r : cache.rows("Open_vSwitch")) {
+            ovsUuid = r.uuid();
+            nextCfg = Datum.optionalInteger(r.get("next_cfg"), "Open_vSwitch next_cfg");
+            pmdCpuMask(Datum.stringMap(r.get("other_config"), "Open_vSwitch other_config").get("pmd-cpu-mask"));
+        }
+        List<Reconciler.IfaceResult> results = reconciler.apply(cache);
+        ArrayNode ops = writer.operations(ovsUuid, nextCfg, results, reconciler.bridges(cache), daemon, statistics);
+        if (ops.isEmpty()) return;
+        JsonNode[] params = new JsonNode[ops.size() + 1];
+        params[0] = JsonRpc.NODES.textNode(DB);
+        for (int i = 0; i < ops.size(); i++) params[i + 1] = ops.get(i);
+        JsonNode reply;
+        try {
+            reply = conn.callAndWait("transact", 10_000, params);
+        } catch (OvsdbException e) {
+            writer.forget();
+            LOG.warning("ovsdb: writing the status columns failed: " + e.getMessage());
+            return;
+        }
+        if (!reply.isArray()) throw new OvsdbException("transact reply is not an array: " + JsonRpc.brief(reply));
+        for (JsonNode r : reply) {
+            if (r != null && r.has("error")) {
+                writer.forget();
+                LOG.warning("ovsdb: writing the status columns failed: " + JsonRpcConnection.describeError(r));
+                return;
+            }
+        }
+    }
+
+    /** PMD threads are made at start; a different mask takes effect when xvio restarts (logged once per value). */
+    private void pmdCpuMask(String mask) {
+        if (Objects.equals(mask, loggedMask)) return;
+        loggedMask = mask;
+        if (mask == null) return;
+        List<Integer> cpus;
+        try {
+            cpus = PmdCpuMask.parse(mask);
+        } catch (IllegalArgumentException e) {
+            LOG.warning("ovsdb: other_config:pmd-cpu-mask: " + e.getMessage() + ": ignored");
+            return;
+        }
+        List<Integer> running = daemon.pmdCpus();
+        if (!running.equals(cpus))
+            LOG.warning("ovsdb: other_config:pmd-cpu-mask=" + mask + " (CPUs " + cpus + ") needs a restart of xvio: its PMD threads run on "
+                    + (running.equals(List.of(-1)) ? "any CPU (one unpinned thread)" : "CPUs " + running));
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        JsonRpcConnection c = conn;
+        if (c != null) c.close();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

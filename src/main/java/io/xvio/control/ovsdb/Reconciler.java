@@ -1,0 +1,260 @@
+package io.xvio.control.ovsdb;
+
+import io.xvio.control.Config;
+import io.xvio.control.ControlException;
+import io.xvio.control.Daemon;
+import io.xvio.datapath.PortVlan;
+
+import java.nio.file.Path;
+import java.util.*;
+import java.util.logging.Logger;
+
+/**
+ * Makes the running daemon what the database says: every Bridge with datapath_type netdev is an xvio bridge, each
+ * of its Ports with one Interface an xvio port. Ports that did not change are left alone (their connections and
+ * traffic go on); a changed one is removed and added again; one xvio cannot serve gets an error instead, and the
+ * others are applied regardless. Bridges from the YAML file are not the database's to change.
+ */
+public final class Reconciler {
+    private static final Logger LOG = Logger.getLogger("xvio.ovsdb");
+    /** OpenFlow's LOCAL port: OVS numbers a bridge's own internal interface so. */
+    static final int OFPP_LOCAL = 65534;
+    static final int MAX_OFPORT = 0xfeff;
+
+    /** The outcome for one Interface row: its ofport, or -1 and the error. */
+    public record IfaceResult(String uuid, String bridge, String name, int ofport, String error) {}
+
+    private record Applied(String bridge, Config.PortConfig pc, PortVlan vlan) {}
+
+    /** One Interface of a netdev bridge, as read (pc has ofport 0 until one is chosen). */
+    private record Want(String bridge, String uuid, String name, Config.PortConfig pc, PortVlan vlan, Integer request) {}
+
+    private final Daemon daemon;
+    private final Path vhostSockDir;
+    private final Set<String> yamlBridges;
+    private final Map<String, Applied> applied = new HashMap<>();
+    private final Set<String> ownBridges = new LinkedHashSet<>();
+    private final Set<String> logged = new HashSet<>();
+
+    public Reconciler(Daemon daemon, Path vhostSockDir) {
+        this.daemon = daemon;
+        this.vhostSockDir = vhostSockDir;
+        this.yamlBridges = Set.copyOf(daemon.bridgeNames());
+    }
+
+    /** The netdev bridges xvio serves from the database, by Bridge row UUID. */
+    public Map<String, String> bridges(TableCache db) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (TableCache.Row b : db.rows("Bridge")) {
+            try {
+                String name = Datum.string(b.get("name"), "Bridge name");
+                if (ownBridges.contains(name)) out.put(b.uuid(), name);
+            } catch (OvsdbException ignored) {
+                // reported by apply()
+            }
+        }
+        return out;
+    }
+
+    /** Applies the database; returns the outcome of every Interface of every netdev bridge. */
+    public List<IfaceResult> apply(TableCache db) {
+        List<IfaceResult> results = new ArrayList<>();
+        List<Want> wants = new ArrayList<>();
+        Set<String> wantedBridges = new LinkedHashSet<>();
+        Set<String> names = new HashSet<>();
+        for (TableCache.Row b : db.rows("Bridge")) {
+            String bridge;
+            String dpType;
+            List<String> ports;
+            try {
+                bridge = Datum.string(b.get("name"), "Bridge name");
+                dpType = Objects.requireNonNullElse(Datum.optionalString(b.get("datapath_type"), "Bridge datapath_type"), "");
+                ports = Datum.uuids(b.get("ports"), "Bridge ports");
+            } catch (OvsdbException e) {
+                once("bridge row " + b.uuid() + ": " + e.getMessage() + ": ignored");
+                continue;
+            }
+            if (!dpType.equals("netdev")) {
+                once("bridge " + bridge + ": datapath_type \"" + dpType + "\" is not xvio's (xvio serves datapath_type=netdev bridges): ignored");
+                continue;
+            }
+            if (yamlBridges.contains(bridge)) {
+                once("bridge " + bridge + ": configured in the YAML file, which owns it: the database's bridge of that name is ignored");
+                continue;
+            }
+            wantedBridges.add(bridge);
+            for (String pu : ports) {
+                TableCache.Row port = db.row("Port", pu);
+                if (port == null) continue;        // referential integrity: the row arrives in the same update
+                readPort(db, bridge, port, wants, results, names);
+            }
+        }
+
+        // a port someone removed with `xvio del-port` is no longer applied: it is added again below
+        applied.entrySet().removeIf(e -> daemon.port(e.getValue().bridge(), e.getKey()) == null);
+        ownBridges.removeIf(b -> !daemon.bridgeNames().contains(b));
+
+        // 1. remove what went away or changed
+        Map<String, Want> byName = new HashMap<>();
+        for (Want w : wants) byName.put(w.name(), w);
+        for (var e : new ArrayList<>(applied.entrySet())) {
+            Want w = byName.get(e.getKey());
+            Applied a = e.getValue();
+            boolean keep = w != null && w.bridge().equals(a.bridge()) && w.pc().equals(withOfport(a.pc(), 0)) && w.vlan().equals(a.vlan())
+                    && (w.request() == null || w.request() == a.pc().ofport());
+            if (keep) continue;
+            applied.remove(e.getKey());
+            if (!wantedBridges.contains(a.bridge())) continue;        // the whole bridge goes below
+            try {
+                daemon.removePort(a.bridge(), e.getKey());
+                LOG.info("ovsdb: port " + e.getKey() + " removed from bridge " + a.bridge() + (w == null ? "" : " (changed: added again)"));
+            } catch (ControlException ex) {
+                LOG.warning("ovsdb: removing port " + e.getKey() + ": " + ex.getMessage());
+            }
+        }
+        // 2. bridges
+        for (String br : new ArrayList<>(ownBridges)) {
+            if (wantedBridges.contains(br)) continue;
+            ownBridges.remove(br);
+            applied.values().removeIf(a -> a.bridge().equals(br));
+            try {
+                daemon.removeBridge(br);
+                LOG.info("ovsdb: bridge " + br + " removed");
+            } catch (ControlException ex) {
+                LOG.warning("ovsdb: removing bridge " + br + ": " + ex.getMessage());
+            }
+        }
+        for (String br : wantedBridges) {
+            if (ownBridges.contains(br)) continue;
+            try {
+                daemon.addBridge(br);
+                ownBridges.add(br);
+                LOG.info("ovsdb: bridge " + br + " added");
+            } catch (ControlException ex) {
+                once("bridge " + br + ": " + ex.getMessage());
+            }
+        }
+        // 3. ofports, requested ones first, then the lowest free; then add
+        Map<String, Map<Integer, String>> used = new HashMap<>();
+        for (var e : applied.entrySet()) used.computeIfAbsent(e.getValue().bridge(), k -> new HashMap<>()).put(e.getValue().pc().ofport(), e.getKey());
+        List<Want> fresh = new ArrayList<>();
+        for (Want w : wants) {
+            Applied a = applied.get(w.name());
+            if (a != null) results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), a.pc().ofport(), null));
+            else if (ownBridges.contains(w.bridge())) fresh.add(w);
+            else results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), -1, "bridge " + w.bridge() + " could not be created"));
+        }
+        fresh.sort(Comparator.comparing((Want w) -> w.request() == null).thenComparing(Want::name));
+        for (Want w : fresh) {
+            Map<Integer, String> taken = used.computeIfAbsent(w.bridge(), k -> new HashMap<>());
+            int ofport;
+            if (w.request() != null) {
+                ofport = w.request();
+                String holder = taken.get(ofport);
+                if (holder != null) {
+                    results.add(fail(w, "ofport_request " + ofport + " is already used by interface " + holder + " on bridge " + w.bridge()));
+                    continue;
+                }
+            } else {
+                ofport = 1;
+                while (taken.containsKey(ofport)) ofport++;
+            }
+            Config.PortConfig pc = withOfport(w.pc(), ofport);
+            try {
+                daemon.addPort(w.bridge(), pc, w.vlan());
+            } catch (ControlException ex) {
+                results.add(fail(w, ex.getMessage()));
+                continue;
+            }
+            taken.put(ofport, w.name());
+            applied.put(w.name(), new Applied(w.bridge(), pc, w.vlan()));
+            LOG.info("ovsdb: port " + w.name() + " added to bridge " + w.bridge() + " (ofport " + ofport + ")");
+            results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), ofport, null));
+        }
+        return results;
+    }
+
+    private void readPort(TableCache db, String bridge, TableCache.Row port, List<Want> wants, List<IfaceResult> results, Set<String> names) {
+        List<String> ifaces;
+        String portName;
+        PortVlan vlan;
+        String portError = null;
+        try {
+            portName = Datum.string(port.get("name"), "Port name");
+            ifaces = Datum.uuids(port.get("interfaces"), "Port interfaces");
+        } catch (OvsdbException e) {
+            once("port row " + port.uuid() + ": " + e.getMessage() + ": ignored");
+            return;
+        }
+        try {
+            vlan = vlan(port);
+        } catch (OvsdbException | IllegalArgumentException e) {
+            vlan = PortVlan.TRUNK_ALL;
+            portError = "port " + portName + ": " + e.getMessage();
+        }
+        if (ifaces.size() > 1) portError = "port " + portName + " has " + ifaces.size() + " interfaces: bonds are not supported by xvio";
+        for (String iu : ifaces) {
+            TableCache.Row ir = db.row("Interface", iu);
+            if (ir == null) continue;
+            String name;
+            try {
+                name = Datum.string(ir.get("name"), "Interface name");
+            } catch (OvsdbException e) {
+                results.add(new IfaceResult(iu, bridge, "?", -1, e.getMessage()));
+                continue;
+            }
+            if (portError != null) {
+                results.add(new IfaceResult(iu, bridge, name, -1, portError));
+                continue;
+            }
+            if (!names.add(name)) {
+                results.add(new IfaceResult(iu, bridge, name, -1, "interface name " + name + " is used twice"));
+                continue;
+            }
+            try {
+                String type = Objects.requireNonNullElse(Datum.optionalString(ir.get("type"), "Interface type"), "");
+                Map<String, String> options = Datum.stringMap(ir.get("options"), "Interface options");
+                Long req = Datum.optionalInteger(ir.get("ofport_request"), "Interface ofport_request");
+                if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
+                Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
+                wants.add(new Want(bridge, iu, name, InterfaceConfig.toPort(name, type, options, 0, vhostSockDir), vlan, request));
+            } catch (OvsdbException | IllegalArgumentException e) {
+                results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
+            }
+        }
+    }
+
+    /** tag: access port; trunks: a trunk of those VLANs; neither: a trunk of all. vlan_mode access/trunk or unset. */
+    private static PortVlan vlan(TableCache.Row port) throws OvsdbException {
+        String mode = Datum.optionalString(port.get("vlan_mode"), "Port vlan_mode");
+        if (mode != null && !mode.equals("access") && !mode.equals("trunk"))
+            throw new IllegalArgumentException("vlan_mode " + mode + " is not supported by xvio (access or trunk)");
+        Long tag = Datum.optionalInteger(port.get("tag"), "Port tag");
+        List<Long> trunks = Datum.integers(port.get("trunks"), "Port trunks");
+        if (tag != null && (tag < 0 || tag > 4095)) throw new IllegalArgumentException("tag " + tag + " is outside 0..4095");
+        if (tag != null && tag > 0 && !"trunk".equals(mode)) return new PortVlan(tag.intValue(), null);
+        if (trunks.isEmpty()) return PortVlan.TRUNK_ALL;
+        BitSet set = new BitSet(4096);
+        for (long t : trunks) {
+            if (t < 0 || t > 4095) throw new IllegalArgumentException("trunk VLAN " + t + " is outside 0..4095");
+            set.set((int) t);
+        }
+        return new PortVlan(0, set);
+    }
+
+    private static IfaceResult fail(Want w, String error) {
+        return new IfaceResult(w.uuid(), w.bridge(), w.name(), -1, error);
+    }
+
+    private static Config.PortConfig withOfport(Config.PortConfig pc, int ofport) {
+        return new Config.PortConfig(pc.name(), pc.type(), ofport, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue());
+    }
+
+    /** Logs a message once (until it stops being true and comes back: the set is cleared on resync). */
+    private void once(String message) {
+        if (logged.add(message)) LOG.warning("ovsdb: " + message);
+    }
+
+    /** After a reconnect: messages may be logged again. */
+    public void resync() { logged.clear(); }
+}

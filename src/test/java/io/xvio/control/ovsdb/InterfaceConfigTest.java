@@ -1,0 +1,51 @@
+package io.xvio.control.ovsdb;
+
+import io.xvio.control.Config;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** OVS interface types as xvio ports, the errors OVSDB rows get, and pmd-cpu-mask. */
+class InterfaceConfigTest {
+    static final Path DIR = Path.of("/var/run/openvswitch");
+
+    @Test
+    void eachOvsTypeBecomesAnXvioPort() {
+        Config.PortConfig s = InterfaceConfig.toPort("vhu1", "dpdkvhostuser", Map.of(), 3, DIR);
+        assertEquals(List.of("vhostuser", "server", "/var/run/openvswitch/vhu1", 3), List.of(s.type(), s.mode(), s.path(), s.ofport()));
+        Config.PortConfig c = InterfaceConfig.toPort("vhu2", "dpdkvhostuserclient", Map.of("vhost-server-path", "/tmp/q.sock", "n_rxq", "2"), 4, DIR);
+        assertEquals(List.of("vhostuser", "client", "/tmp/q.sock", 2), List.of(c.type(), c.mode(), c.path(), c.queues()));
+        assertEquals("afpacket", InterfaceConfig.toPort("eth1", "", Map.of(), 1, DIR).type());
+        assertEquals("afpacket", InterfaceConfig.toPort("eth1", "system", Map.of(), 1, DIR).type());
+        assertEquals("eth1", InterfaceConfig.toPort("eth1", "afxdp", Map.of(), 1, DIR).device());
+        assertEquals("tap", InterfaceConfig.toPort("br0", "internal", Map.of(), 65534, DIR).type());
+        assertEquals("tap", InterfaceConfig.toPort("tap9", "tap", Map.of(), 2, DIR).type());
+    }
+
+    @Test
+    void rowsXvioCannotServeSayWhy() {
+        assertEquals("interface type \"patch\" is not supported by xvio (supported: " + InterfaceConfig.TYPES + ")",
+                assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("p", "patch", Map.of(), 1, DIR)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("v", "dpdkvhostuserclient", Map.of(), 1, DIR))
+                .getMessage().contains("needs options:vhost-server-path"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("averyveryverylongname", "system", Map.of(), 1, DIR))
+                .getMessage().contains("is not a valid Linux interface name"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("v", "dpdkvhostuser", Map.of(), 1, Path.of("/" + "d".repeat(120))))
+                .getMessage().contains("longer than 107 bytes"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("x", "afxdp", Map.of("n_rxq", "4"), 1, DIR))
+                .getMessage().contains("n_rxq=4 is not supported"));
+    }
+
+    @Test
+    void pmdCpuMasks() {
+        assertEquals(List.of(1), PmdCpuMask.parse("0x2"));
+        assertEquals(List.of(1, 2), PmdCpuMask.parse("6"));
+        assertEquals(List.of(0, 8), PmdCpuMask.parse("0x101"));
+        assertThrows(IllegalArgumentException.class, () -> PmdCpuMask.parse("0x0"));
+        assertThrows(IllegalArgumentException.class, () -> PmdCpuMask.parse("cpu1"));
+    }
+}

@@ -1,0 +1,140 @@
+package io.xvio.control.ovsdb;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.xvio.control.Config;
+import io.xvio.control.Daemon;
+import io.xvio.port.Port;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The reconciler against a real daemon (dpdkvhostuser ports: sockets in a temp dir, no root needed) and
+ * hand-made database rows: requested and free ofports, errors for rows it cannot serve, ports that did not change
+ * kept (the same port object, so their connections go on), changed ones replaced, bridges added and removed.
+ */
+@org.junit.jupiter.api.Timeout(60)
+class ReconcilerTest {
+    @TempDir Path dir;
+    private Daemon daemon;
+    private Reconciler rec;
+    private final TableCache db = new TableCache();
+    private int seq;
+    private final Map<String, String> ifaceUuid = new HashMap<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        daemon = new Daemon(Config.empty(), dir.resolve("ctl.sock").toString());
+        daemon.start();
+        Files.createDirectories(dir.resolve("vhost"));
+        rec = new Reconciler(daemon, dir.resolve("vhost"));
+    }
+
+    @AfterEach
+    void stop() { daemon.close(); }
+
+    private String uuid() { return String.format("00000000-0000-0000-0000-%012d", ++seq); }
+
+    /** One update: a bridge with one Port per interface; iface specs are name -> {column: JSON}. */
+    private void bridge(String bridgeUuid, String name, String dpType, Map<String, Map<String, Object>> ifaces) throws Exception {
+        ObjectNode u = JsonRpc.NODES.objectNode();
+        List<Object> ports = new ArrayList<>();
+        for (var e : ifaces.entrySet()) {
+            String iu = ifaceUuid.computeIfAbsent(e.getKey(), k -> uuid()), pu = "11111111-0000-0000-0000-" + iu.substring(24);
+            ObjectNode irow = u.with("Interface").putObject(iu).putObject("new").put("name", e.getKey());
+            irow.set("type", JsonRpc.NODES.textNode((String) e.getValue().getOrDefault("type", "")));
+            irow.set("options", Datum.mapOf((Map<String, ?>) e.getValue().getOrDefault("options", Map.of())));
+            Object req = e.getValue().get("ofport_request");
+            irow.set("ofport_request", req == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) req));
+            ObjectNode prow = u.with("Port").putObject(pu).putObject("new").put("name", e.getKey());
+            prow.set("interfaces", Datum.uuidRef(iu));
+            Object tag = e.getValue().get("tag");
+            prow.set("tag", tag == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) tag));
+            prow.set("trunks", Datum.emptySet());
+            ports.add(pu);
+        }
+        ObjectNode brow = u.with("Bridge").putObject(bridgeUuid).putObject("new").put("name", name).put("datapath_type", dpType);
+        var set = JsonRpc.NODES.arrayNode();
+        for (Object p : ports) set.add(Datum.uuidRef((String) p));
+        brow.set("ports", JsonRpc.NODES.arrayNode().add("set").add(set));
+        db.apply(u);
+    }
+
+    private static Map<String, Object> vhu(Object... kv) {
+        Map<String, Object> m = new HashMap<>(Map.of("type", "dpdkvhostuser"));
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
+
+    private Map<String, Reconciler.IfaceResult> apply() {
+        Map<String, Reconciler.IfaceResult> m = new HashMap<>();
+        for (Reconciler.IfaceResult r : rec.apply(db)) m.put(r.name(), r);
+        return m;
+    }
+
+    @Test
+    void rowsBecomePortsAndUnchangedPortsAreLeftAlone() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vh1", vhu("ofport_request", 7));
+        ifs.put("vh2", vhu());
+        ifs.put("vh3", vhu("ofport_request", 7));                     // taken by vh1
+        ifs.put("bad", Map.of("type", "geneve"));
+        ifs.put("cl", Map.of("type", "dpdkvhostuserclient"));           // no vhost-server-path
+        bridge(b, "brx", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals(List.of("brx"), daemon.bridgeNames());
+        assertEquals(7, r.get("vh1").ofport());
+        assertEquals(1, r.get("vh2").ofport(), "the lowest free");
+        assertEquals(-1, r.get("vh3").ofport());
+        assertEquals("ofport_request 7 is already used by interface vh1 on bridge brx", r.get("vh3").error());
+        assertTrue(r.get("bad").error().startsWith("interface type \"geneve\" is not supported"), r.get("bad").error());
+        assertTrue(r.get("cl").error().contains("vhost-server-path"), r.get("cl").error());
+        assertTrue(Files.exists(dir.resolve("vhost/vh1")));
+        Port vh1 = daemon.port("brx", "vh1"), vh2 = daemon.port("brx", "vh2");
+
+        // vh2 gets a tag (changed: replaced), vh3 a free ofport (added), vh1 untouched
+        ifs.put("vh2", vhu("tag", 10));
+        ifs.put("vh3", vhu("ofport_request", 8));
+        bridge(b, "brx", "netdev", ifs);
+        r = apply();
+        assertSame(vh1, daemon.port("brx", "vh1"), "an unchanged port is the same port");
+        assertNotSame(vh2, daemon.port("brx", "vh2"), "a changed port is made again");
+        assertEquals(1, r.get("vh2").ofport(), "and keeps its number");
+        assertEquals(8, r.get("vh3").ofport());
+        assertNull(r.get("vh3").error());
+
+        // a second pass over the same rows changes nothing
+        Port vh3 = daemon.port("brx", "vh3");
+        apply();
+        assertSame(vh3, daemon.port("brx", "vh3"));
+
+        // removed behind the reconciler's back (xvio del-port): added again
+        daemon.removePort("brx", "vh3");
+        assertEquals(8, apply().get("vh3").ofport());
+        assertNotNull(daemon.port("brx", "vh3"));
+    }
+
+    @Test
+    void bridgesOfOtherDatapathTypesAreIgnoredAndBridgesGoWithTheirRows() throws Exception {
+        String sys = uuid(), net = uuid();
+        bridge(sys, "sys0", "system", Map.of("vs1", vhu()));
+        bridge(net, "net0", "netdev", Map.of("vn1", vhu()));
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals(List.of("net0"), daemon.bridgeNames());
+        assertFalse(r.containsKey("vs1"), "a system bridge's interfaces are not xvio's to report");
+        assertEquals(Map.of(net, "net0"), rec.bridges(db));
+        // the bridge row turns into a system bridge: xvio lets go of it
+        bridge(net, "net0", "", Map.of("vn1", vhu()));
+        apply();
+        assertEquals(List.of(), daemon.bridgeNames());
+        assertFalse(Files.exists(dir.resolve("vhost/vn1")), "its port's socket is gone with it");
+    }
+}

@@ -1,0 +1,46 @@
+package io.xvio.control.ovsdb;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.xvio.control.Config;
+import io.xvio.control.Daemon;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The status transaction: what ovs-vswitchd would write, only what changed, everything again after forget(). */
+class StatusWriterTest {
+    static final String OVS = "11111111-2222-3333-4444-555555555555", BR = "11111111-2222-3333-4444-666666666666",
+            IF = "11111111-2222-3333-4444-777777777777";
+
+    @Test
+    void writesOnlyWhatChanged(@TempDir Path dir) {
+        Daemon d = new Daemon(Config.empty(), dir.resolve("ctl.sock").toString());
+        StatusWriter w = new StatusWriter();
+        List<Reconciler.IfaceResult> bad = List.of(new Reconciler.IfaceResult(IF, "br0", "p1", -1, "interface type \"x\" is not supported"));
+        ArrayNode first = w.operations(OVS, 4L, bad, Map.of(BR, "br0"), d, true);
+        String all = first.toString();
+        assertEquals(3, first.size(), all);
+        assertTrue(all.contains("{\"op\":\"update\",\"table\":\"Interface\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"" + IF + "\"]]]"), all);
+        assertTrue(all.contains("\"ofport\":-1") && all.contains("\"error\":\"interface type \\\"x\\\" is not supported\""), all);
+        assertTrue(all.contains("\"datapath_id\":\"" + StatusWriter.datapathId("br0") + "\""), all);
+        assertTrue(all.contains("\"cur_cfg\":4") && all.contains("\"iface_types\""), all);
+        assertTrue(StatusWriter.datapathId("br0").matches("0000[0-9a-f]{12}"));
+
+        assertEquals(0, w.operations(OVS, 4L, bad, Map.of(BR, "br0"), d, true).size(), "nothing changed: nothing written");
+        ArrayNode cfg = w.operations(OVS, 5L, bad, Map.of(BR, "br0"), d, true);
+        assertEquals("[{\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"" + OVS + "\"]]],\"row\":{\"cur_cfg\":5}}]",
+                cfg.toString());
+        List<Reconciler.IfaceResult> fixed = List.of(new Reconciler.IfaceResult(IF, "br0", "p1", -1, null));
+        ArrayNode cleared = w.operations(OVS, 5L, fixed, Map.of(BR, "br0"), d, true);
+        assertEquals(1, cleared.size());
+        assertEquals("{\"error\":[\"set\",[]]}", cleared.get(0).get("row").toString(), "only the error column, emptied");
+
+        w.forget();
+        assertEquals(3, w.operations(OVS, 5L, fixed, Map.of(BR, "br0"), d, true).size(), "after a reconnect: everything again");
+    }
+}

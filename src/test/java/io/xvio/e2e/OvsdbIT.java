@@ -1,0 +1,316 @@
+package io.xvio.e2e;
+
+import io.xvio.testing.NetLab;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * xvio configured by OVS's own tools, end to end: a private ovsdb-server serving the standard Open_vSwitch schema,
+ * {@code bin/xvio daemon --ovsdb unix:...}, and plain {@code ovs-vsctl} (no --no-wait: it waits for xvio's cur_cfg
+ * and reports Interface errors) adding a netdev bridge and {@code system} ports on veths into namespaces that ping
+ * each other through NORMAL. One database and one daemon serve the cases in order; the test owns its temp dir,
+ * namespaces and veths and stops both processes by pid.
+ */
+@Tag("e2e")
+@EnabledIf("io.xvio.e2e.OvsdbIT#enabled")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OvsdbIT {
+    static final String SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+    private final NetLab lab = new NetLab();
+    private Path dir;
+    private XvioDaemon xvio;
+    private String br;
+    private final String[] ns = new String[4], a = new String[4];
+
+    static boolean enabled() {
+        return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available() && Files.exists(Path.of(SCHEMA))
+                && NetLab.run("ovsdb-server", "--version").rc() == 0 && NetLab.run("ovs-vsctl", "--version").rc() == 0;
+    }
+
+    static int lastCpu() { return Runtime.getRuntime().availableProcessors() - 1; }
+
+    private Path sock() { return dir.resolve("db.sock"); }
+
+    private void startOvsdbServer() {
+        NetLab.ok("ovsdb-server", "--remote=punix:" + sock(), "--pidfile=" + dir.resolve("ovsdb.pid"), "--unixctl=" + dir.resolve("ovsdb.ctl"),
+                "--detach", "--no-chdir", "--log-file=" + dir.resolve("ovsdb.log"), dir.resolve("conf.db").toString());
+    }
+
+    /** SIGKILL by the pid in its pidfile, as a crash would end it. */
+    private void killOvsdbServer() throws Exception {
+        long pid = Long.parseLong(Files.readString(dir.resolve("ovsdb.pid")).strip());
+        ProcessHandle.of(pid).ifPresent(p -> {
+            p.destroyForcibly();
+            p.onExit().join();
+        });
+    }
+
+    private NetLab.Result vsctl(String... args) {
+        String[] cmd = Stream.concat(Stream.of("ovs-vsctl", "--db=unix:" + sock(), "--timeout=30"), Stream.of(args)).toArray(String[]::new);
+        return NetLab.run(cmd);
+    }
+
+    private String vsctlOk(String... args) {
+        NetLab.Result r = vsctl(args);
+        assertEquals(0, r.rc(), () -> "ovs-vsctl " + String.join(" ", args) + ": " + r.output() + "\n" + xvio.log());
+        return r.output().strip();
+    }
+
+    /** busybox ping from a namespace; returns the replies received. */
+    private int ping(String from, String to, int count) {
+        NetLab.Result r = lab.exec(from, "busybox", "ping", "-c", Integer.toString(count), "-i", "0.2", "-W", "1", to);
+        Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) packets received").matcher(r.output());
+        assertTrue(m.find(), "no ping summary: " + r.output());
+        return Integer.parseInt(m.group(2));
+    }
+
+    /** Waits until `ovs-vsctl get` prints want (regex). */
+    private String awaitColumn(String want, String... get) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String got = "";
+        while (System.nanoTime() < deadline) {
+            NetLab.Result r = vsctl(Stream.concat(Stream.of("get"), Stream.of(get)).toArray(String[]::new));
+            got = r.output().strip();
+            if (r.rc() == 0 && got.matches(want)) return got;
+            Thread.sleep(200);
+        }
+        throw new AssertionError("ovs-vsctl get " + String.join(" ", get) + ": /" + want + "/ not seen in 15 s, last: " + got + "\n" + xvio.log());
+    }
+
+    @BeforeAll
+    void startDatabaseAndXvio() throws Exception {
+        dir = Files.createTempDirectory("xvio-ovsdb");
+        NetLab.ok("ovsdb-tool", "create", dir.resolve("conf.db").toString(), SCHEMA);
+        startOvsdbServer();
+        vsctlOk("--no-wait", "init");
+        // ovs-vswitchd's PMD placement, read at start: the last CPU of this machine
+        vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=" + Long.toHexString(1L << lastCpu()));
+        br = lab.name("xob");
+        lab.own(br);                    // the bridge's internal interface: a TAP xvio creates (and deletes)
+        for (int i = 1; i <= 3; i++) {
+            ns[i] = lab.netns();
+            a[i] = lab.name("xoa");
+            String b = lab.name("xob");
+            lab.veth(a[i], b);
+            lab.move(b, ns[i]);
+            NetLab.ok("ip", "-n", ns[i], "link", "set", b, "address", "02:00:00:00:94:0" + i);
+            lab.address(ns[i], b, "10.94.0." + i + "/24");
+            lab.up(null, a[i]);
+        }
+        xvio = XvioDaemon.startWith(dir, "pmd-idle: adaptive\n",
+                List.of("--ovsdb", "unix:" + sock(), "--vhost-sock-dir", dir.resolve("vhost").toString()));
+        assertTrue(xvio.awaitLog("ovsdb unix:" + sock() + ": connected", Duration.ofSeconds(10)), xvio.log());
+    }
+
+    @AfterAll
+    void stopEverything() throws Exception {
+        try {
+            if (xvio != null) assertEquals(0, xvio.stop(), xvio.log());
+        } finally {
+            killOvsdbServer();
+            lab.close();
+            try (Stream<Path> s = Files.walk(dir)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void ovsVsctlAddsABridgeAndPortsThatForwardWithTheRequestedOfports() throws Exception {
+        // plain ovs-vsctl waits until xvio has applied the change and set cur_cfg
+        vsctlOk("add-br", br, "--", "set", "bridge", br, "datapath_type=netdev");
+        vsctlOk("add-port", br, a[1], "--", "set", "Interface", a[1], "ofport_request=11");
+        vsctlOk("add-port", br, a[2], "--", "set", "Interface", a[2], "type=system", "ofport_request=12");
+        vsctlOk("add-port", br, "vhu1", "--", "set", "Interface", "vhu1", "type=dpdkvhostuser");
+        assertEquals("11", vsctlOk("get", "Interface", a[1], "ofport"));
+        assertEquals("12", vsctlOk("get", "Interface", a[2], "ofport"));
+        assertEquals("65534", vsctlOk("get", "Interface", br, "ofport"));
+        assertEquals("1", vsctlOk("get", "Interface", "vhu1", "ofport"), "the lowest free ofport");
+        assertTrue(Files.exists(dir.resolve("vhost/vhu1")), "dpdkvhostuser socket in --vhost-sock-dir");
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
+        String show = xvio.call("show");
+        assertTrue(show.contains("port 11: " + a[1] + " type=afpacket") && show.contains("port 12: " + a[2] + " type=afpacket"), show);
+        awaitColumn("up", "Interface", a[1], "link_state");
+        assertEquals("down", vsctlOk("get", "Interface", "vhu1", "link_state"), "no front-end on vhu1");
+        assertEquals("1500", vsctlOk("get", "Interface", a[1], "mtu"));
+        assertTrue(vsctlOk("get", "Interface", a[1], "mac_in_use").matches("\"([0-9a-f]{2}:){5}[0-9a-f]{2}\""));
+        assertTrue(vsctlOk("get", "Bridge", br, "datapath_id").matches("\"[0-9a-f]{16}\""));
+        assertTrue(vsctlOk("get", "Open_vSwitch", ".", "datapath_types").contains("netdev"));
+        assertTrue(xvio.call("pmd-stats").contains("pmd thread 0 (cpu " + lastCpu() + ")"), "pmd-cpu-mask placed the PMD thread\n" + xvio.log());
+        // statistics, every few seconds
+        String rx = awaitColumn("[1-9]\\d*", "Interface", a[1], "statistics:rx_packets");
+        assertTrue(Long.parseLong(rx) >= 5, rx);
+    }
+
+    @Test
+    @Order(2)
+    void badRowsGetAnErrorAndOfportMinusOneWhileTheOthersWork() throws Exception {
+        NetLab.Result unknown = vsctl("add-port", br, "bad1", "--", "set", "Interface", "bad1", "type=patchy");
+        assertTrue(unknown.output().contains("Error detected while setting up 'bad1'"), unknown.output());
+        vsctl("add-port", br, "bad2", "--", "set", "Interface", "bad2", "type=dpdkvhostuserclient");
+        vsctl("add-port", br, a[3], "--", "set", "Interface", a[3], "ofport_request=11");
+        assertEquals("-1", vsctlOk("get", "Interface", "bad1", "ofport"));
+        assertTrue(vsctlOk("get", "Interface", "bad1", "error").contains("interface type \\\"patchy\\\" is not supported"),
+                vsctlOk("get", "Interface", "bad1", "error"));
+        assertEquals("-1", vsctlOk("get", "Interface", "bad2", "ofport"));
+        assertTrue(vsctlOk("get", "Interface", "bad2", "error").contains("needs options:vhost-server-path"));
+        assertEquals("-1", vsctlOk("get", "Interface", a[3], "ofport"));
+        assertTrue(vsctlOk("get", "Interface", a[3], "error").contains("ofport_request 11 is already used by interface " + a[1]));
+        assertEquals("11", vsctlOk("get", "Interface", a[1], "ofport"), "the holder keeps its ofport");
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
+        // fixed in place: the row's error clears and the port works
+        vsctlOk("set", "Interface", a[3], "ofport_request=13");
+        assertEquals("13", vsctlOk("get", "Interface", a[3], "ofport"));
+        assertEquals("[]", vsctlOk("get", "Interface", a[3], "error"));
+        assertEquals(5, ping(ns[1], "10.94.0.3", 5), () -> xvio.log());
+        vsctlOk("del-port", br, "bad1");
+        vsctlOk("del-port", br, "bad2");
+    }
+
+    @Test
+    @Order(3)
+    void delPortClosesThePort() throws Exception {
+        vsctlOk("del-port", br, a[2]);
+        assertFalse(xvio.call("show").contains(" " + a[2] + " type="), xvio.call("show"));
+        assertEquals(0, ping(ns[1], "10.94.0.2", 3), "no path to ns2 without its port");
+        assertEquals(3, ping(ns[1], "10.94.0.3", 3), () -> xvio.log());
+        vsctlOk("add-port", br, a[2], "--", "set", "Interface", a[2], "ofport_request=12");
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
+    }
+
+    @Test
+    @Order(4)
+    void forwardingGoesOnWhileTheDatabaseIsDownAndXvioResyncsWhenItIsBack() throws Exception {
+        killOvsdbServer();
+        assertTrue(xvio.awaitLog("connection lost", Duration.ofSeconds(10)), xvio.log());
+        assertEquals(10, ping(ns[1], "10.94.0.2", 10), () -> "forwarding while the database is down\n" + xvio.log());
+        // a port added to the database file meanwhile (ovsdb-tool, offline), and one deleted
+        String txn = """
+                ["Open_vSwitch",
+                 {"op":"insert","table":"Interface","row":{"name":"vhu2","type":"dpdkvhostuser","ofport_request":20},"uuid-name":"i"},
+                 {"op":"insert","table":"Port","row":{"name":"vhu2","interfaces":["named-uuid","i"]},"uuid-name":"p"},
+                 {"op":"mutate","table":"Bridge","where":[["name","==","%s"]],"mutations":[["ports","insert",["set",[["named-uuid","p"]]]]]}]
+                """.formatted(br);
+        NetLab.ok("ovsdb-tool", "transact", dir.resolve("conf.db").toString(), txn);
+        startOvsdbServer();
+        awaitColumn("20", "Interface", "vhu2", "ofport");
+        assertTrue(Files.exists(dir.resolve("vhost/vhu2")), "vhu2's socket");
+        assertTrue(xvio.call("show").contains("port 20: vhu2 type=vhostuser"), xvio.call("show"));
+        // the ports that did not change were left alone: same ofports, still forwarding, one connection line per session
+        assertEquals("11", vsctlOk("get", "Interface", a[1], "ofport"));
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
+        assertEquals(1, countOf(xvio.log(), "port " + a[1] + " added"), xvio.log());
+    }
+
+    @Test
+    @Order(5)
+    void xvioRestartedReadsTheDatabaseAgainAndServesTheSameSockets() throws Exception {
+        assertEquals(0, xvio.stop(), xvio.log());
+        xvio = XvioDaemon.startWith(dir, "pmd-idle: adaptive\n",
+                List.of("--ovsdb", "unix:" + sock(), "--vhost-sock-dir", dir.resolve("vhost").toString()));
+        // the database still holds the old instance's columns: wait for this one's own work
+        assertTrue(xvio.awaitLog("ovsdb: port vhu2 added to bridge " + br + " (ofport 20)", Duration.ofSeconds(15)), xvio.log());
+        assertTrue(xvio.awaitLog("ovsdb: port " + a[3] + " added to bridge " + br + " (ofport 13)", Duration.ofSeconds(15)), xvio.log());
+        assertEquals("20", vsctlOk("get", "Interface", "vhu2", "ofport"));
+        assertTrue(Files.exists(dir.resolve("vhost/vhu2")), "vhu2's socket again");
+        String show = xvio.call("show");
+        assertTrue(show.contains("port 11: " + a[1] + " type=afpacket") && show.contains("port 12: " + a[2] + " type=afpacket")
+                && show.contains("port 13: " + a[3] + " type=afpacket"), show);
+        awaitColumn("up", "Interface", a[2], "link_state");
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
+        vsctlOk("del-br", br);
+        assertFalse(xvio.call("show").contains("bridge " + br), xvio.call("show"));
+        assertFalse(Files.exists(dir.resolve("vhost/vhu2")), "deleting the bridge closed its ports");
+        assertEquals(0, ping(ns[1], "10.94.0.2", 2));
+    }
+
+    /** The transaction os-vif's OVS plugin makes for a vhost-user VIF (ovs-vsctl's equivalent of its ovsdbapp commands). */
+    @Test
+    @Order(6)
+    void theSequenceOsVifRunsForAVhostUserVifWorks() throws Exception {
+        String brInt = lab.name("xoi");
+        lab.own(brInt);
+        String vif = "vhu" + lab.id() + "f1";
+        String path = dir.resolve(vif).toString();
+        vsctlOk("--may-exist", "add-br", brInt, "--", "set", "Bridge", brInt, "datapath_type=netdev", "protocols=OpenFlow10,OpenFlow13",
+                "fail_mode=secure");
+        vsctlOk("--", "--may-exist", "add-port", brInt, vif, "--", "set", "Interface", vif,
+                "external_ids:iface-id=5f1a0a4c-1a2b-4c3d-9e8f-0123456789ab", "external_ids:iface-status=active",
+                "external_ids:attached-mac=fa:16:3e:11:22:33", "external_ids:vm-uuid=0d1c2b3a-4e5f-6071-8293-a4b5c6d7e8f9",
+                "type=dpdkvhostuserclient", "options:vhost-server-path=" + path, "mtu_request=1500");
+        assertTrue(Integer.parseInt(vsctlOk("get", "Interface", vif, "ofport")) > 0);
+        assertEquals("[]", vsctlOk("get", "Interface", vif, "error"));
+        String show = xvio.call("show");
+        assertTrue(show.contains(vif + " type=vhostuser") && show.contains("path: " + path) && show.contains("mode: client"), show);
+        // os-vif's unplug
+        vsctlOk("--", "--if-exists", "del-port", brInt, vif);
+        assertFalse(xvio.call("show").contains(vif), xvio.call("show"));
+        vsctlOk("del-br", brInt);
+    }
+
+    @Test
+    @Order(7)
+    void aNewPmdCpuMaskIsLoggedAsNeedingARestart() throws Exception {
+        vsctlOk("set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=0x1");
+        assertTrue(xvio.awaitLog("other_config:pmd-cpu-mask=0x1 (CPUs [0]) needs a restart of xvio: its PMD threads run on CPUs [" + lastCpu() + "]",
+                Duration.ofSeconds(5)), xvio.log());
+    }
+
+    /**
+     * The issue's first case: dpdkvhostuserclient ports with requested ofports, testpmd's virtio-user as the
+     * vhost-user server on each (server=1), frames crossing the bridge both ways (NORMAL, testpmd's mac mode); then
+     * del-port closes one.
+     */
+    @Test
+    @Order(8)
+    void testpmdOnTwoDpdkvhostuserclientPortsExchangesTrafficThroughTheBridge() throws Exception {
+        Assumptions.assumeTrue(Testpmd.available(), "dpdk-testpmd is not installed");
+        String brV = lab.name("xov");
+        lab.own(brV);
+        String s1 = dir.resolve("tp1.sock").toString(), s2 = dir.resolve("tp2.sock").toString();
+        vsctlOk("add-br", brV, "--", "set", "bridge", brV, "datapath_type=netdev");
+        vsctlOk("add-port", brV, "vhc1", "--", "set", "Interface", "vhc1", "type=dpdkvhostuserclient", "options:vhost-server-path=" + s1, "ofport_request=1");
+        vsctlOk("add-port", brV, "vhc2", "--", "set", "Interface", "vhc2", "type=dpdkvhostuserclient", "options:vhost-server-path=" + s2, "ofport_request=2");
+        assertEquals("1", vsctlOk("get", "Interface", "vhc1", "ofport"));
+        try (Testpmd gen = Testpmd.builder()
+                .virtioUser(s1, "server=1", "mac=02:00:00:00:00:0a")
+                .virtioUser(s2, "server=1", "mac=02:00:00:00:00:0b")
+                .macCrossConnect("02:00:00:00:00:0a", "02:00:00:00:00:0b")
+                .txpkts(64).workDir(dir.resolve("tp")).start()) {
+            awaitColumn("up", "Interface", "vhc1", "link_state");
+            awaitColumn("up", "Interface", "vhc2", "link_state");
+            gen.startTxFirst(16);
+            Thread.sleep(2000);
+            gen.stopForwarding();
+            Map<Integer, Testpmd.PortStats> tp = gen.portStats();
+            String ctx = "testpmd " + tp + "\nxvio:\n" + xvio.call("stats");
+            assertTrue(tp.get(0).txPackets() > 10_000 && tp.get(1).txPackets() > 10_000, ctx);
+            assertTrue(tp.get(0).rxPackets() > 10_000 && tp.get(1).rxPackets() > 10_000, "each side received the other's frames\n" + ctx);
+            assertTrue(xvio.counter("vhc2", "tx_packets") >= tp.get(1).rxPackets(), ctx);
+            vsctlOk("del-port", brV, "vhc1");
+            assertFalse(xvio.call("show").contains("vhc1"), xvio.call("show"));
+        }
+        vsctlOk("del-br", brV);
+    }
+
+    private static int countOf(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
+        return n;
+    }
+}
