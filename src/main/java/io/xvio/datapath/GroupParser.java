@@ -25,7 +25,7 @@ public final class GroupParser {
         for (String tok : split(head)) {
             if (tok.isEmpty()) continue;
             String k = key(tok).toLowerCase(Locale.ROOT), v = value(tok);
-            if (k.equals("fields") && tok.length() > 6 && tok.charAt(6) == '(') {
+            if (tok.toLowerCase(Locale.ROOT).startsWith("fields(")) {
                 if (!tok.endsWith(")")) throw err(text, tok, "fields(...) is not closed");
                 for (String f : tok.substring(7, tok.length() - 1).split(",")) fields.add(field(text, f.strip()));
                 continue;

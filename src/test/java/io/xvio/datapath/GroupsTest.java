@@ -1,0 +1,146 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.PacketBatch;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.*;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Groups in the datapath: what each type does to packets, with the caches on (each frame twice) and off. */
+class GroupsTest {
+    private static final long A = 0x020000000001L, B = 0x020000000002L;
+
+    static byte[] tcp(int src, int dst, int sport, int dport) {
+        ByteBuffer bb = ByteBuffer.allocate(64);
+        bb.putShort((short) (B >>> 32)).putInt((int) B).putShort((short) (A >>> 32)).putInt((int) A).putShort((short) 0x0800);
+        bb.put((byte) 0x45).put((byte) 0).putShort((short) 46).putShort((short) 1).putShort((short) 0).put((byte) 64).put((byte) 6)
+                .putShort((short) 0).putInt(src).putInt(dst);
+        bb.putShort((short) sport).putShort((short) dport).putInt(1).putInt(0).put((byte) 0x50).put((byte) 0x10).putShort((short) 100).putInt(0);
+        return bb.array();
+    }
+
+    private static BridgeDatapath bridge(boolean cached, List<String> groups, String... flows) {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.setCacheEnabled(cached);
+        List<Flow> fs = new ArrayList<>();
+        for (String f : flows) fs.add(FlowParser.parse(f));
+        dp.install(new int[] {1, 2, 3, 4}, fs);
+        Map<Long, Group> gs = new HashMap<>();
+        for (String g : groups) { Group x = GroupParser.parse(g); gs.put(x.id, x); }
+        dp.setGroups(gs);
+        dp.setLive(new boolean[] {true, true, true, true});
+        return dp;
+    }
+
+    /** Port index -> frames sent there, for one frame from port index 0. */
+    static Map<Integer, byte[]> send(BridgeDatapath dp, byte[] frame) {
+        PacketBatch b = new PacketBatch();
+        MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        Outputs out = new Outputs(16);
+        dp.process(0, b, out, 0, System.nanoTime());
+        Map<Integer, byte[]> res = new TreeMap<>();
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            assertEquals(1, out.countFor(p), "one frame per port");
+            int idx = out.packetsFor(p)[0];
+            byte[] bytes = new byte[b.len[idx]];
+            MemorySegment.copy(b.data, JAVA_BYTE, b.off[idx], bytes, 0, bytes.length);
+            res.put(p, bytes);
+        }
+        return res;
+    }
+
+    @Test
+    void allGroupBucketsRunOnClonesAndTheFlowGoesOnWithTheOriginal() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, List.of(
+                    "group_id=1,type=all,bucket=mod_dl_src:02:00:00:00:00:99,output:2,bucket=output:3"),
+                    "in_port=1,actions=group:1,mod_nw_src:10.9.9.9,output:4");
+            for (int pass = 0; pass < 2; pass++) {
+                byte[] f = tcp(0x0a000001, 0x0a000002, 1000, 80);
+                Map<Integer, byte[]> out = send(dp, f);
+                assertEquals(Set.of(1, 2, 3), out.keySet());
+                assertEquals(0x99, out.get(1)[11] & 0xff, "bucket 0 rewrote its clone");
+                assertArrayEquals(f, out.get(2), "bucket 1 got the packet as it was");
+                assertEquals(0x01, out.get(3)[11] & 0xff, "the bucket's rewrite did not reach the flow's next actions");
+                assertEquals(0x0a090909, ByteBuffer.wrap(out.get(3), 26, 4).getInt(), "the flow's own rewrite did");
+            }
+            Group g = dp.groups().get(1L);
+            assertEquals(2, g.packetCount());
+            assertEquals(2, g.bucketPacketCount(0));
+            assertEquals(128, g.bucketByteCount(1));
+        }
+    }
+
+    @Test
+    void selectSpreadsConnectionsKeepsEachOnOneBucketAndBothDirectionsTogether() {
+        BridgeDatapath dp = bridge(true, List.of("group_id=1,type=select,bucket=output:2,bucket=output:3"), "actions=group:1");
+        int[] per = new int[4];
+        for (int c = 0; c < 400; c++) {
+            byte[] f = tcp(0x0a000001, 0x0a000002 + c % 7, 1024 + c, 80);
+            Set<Integer> where = send(dp, f).keySet();
+            assertEquals(1, where.size());
+            int p = where.iterator().next();
+            per[p]++;
+            assertEquals(where, send(dp, f).keySet(), "a connection stays on its bucket");
+            assertEquals(where, send(dp, tcp(0x0a000002 + c % 7, 0x0a000001, 80, 1024 + c)).keySet(), "its replies too");
+        }
+        assertTrue(per[1] > 120 && per[2] > 120, "both buckets take a share: " + Arrays.toString(per));
+    }
+
+    @Test
+    void selectFollowsWeightsAndSkipsDeadBuckets() {
+        BridgeDatapath dp = bridge(true, List.of(
+                "group_id=1,type=select,bucket=weight:3,watch_port:2,output:2,bucket=weight:1,output:3"), "actions=group:1");
+        int[] per = new int[4];
+        for (int c = 0; c < 800; c++) for (int p : send(dp, tcp(0x0a000001, 0x0a000002, 1024 + c, 80)).keySet()) per[p]++;
+        assertTrue(per[1] > 480 && per[1] < 720, "weight 3 of 4: " + Arrays.toString(per));
+        dp.setLive(new boolean[] {true, false, true, true});
+        for (int c = 0; c < 50; c++) assertEquals(Set.of(2), send(dp, tcp(0x0a000001, 0x0a000002, 1024 + c, 80)).keySet());
+    }
+
+    @Test
+    void fastFailoverTakesTheFirstLiveBucket() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, List.of(
+                    "group_id=1,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3"), "actions=group:1");
+            byte[] f = tcp(1, 2, 3, 4);
+            assertEquals(Set.of(1), send(dp, f).keySet());
+            assertEquals(Set.of(1), send(dp, f).keySet());
+            dp.setLive(new boolean[] {true, false, true, true});
+            assertEquals(Set.of(2), send(dp, f).keySet(), "port 2 went down: its cached decision went too");
+            dp.setLive(new boolean[] {true, false, false, true});
+            assertEquals(Set.of(), send(dp, f).keySet());
+            assertEquals(1, dp.drops().get(DatapathDrops.Reason.GROUP_NO_LIVE_BUCKET));
+            dp.setLive(new boolean[] {true, true, true, true});
+            assertEquals(Set.of(1), send(dp, f).keySet(), "and back");
+        }
+    }
+
+    @Test
+    void indirectAndNestedGroups() {
+        BridgeDatapath dp = bridge(true, List.of(
+                "group_id=1,type=indirect,bucket=group:2",
+                "group_id=2,type=all,bucket=output:2,bucket=dec_ttl,output:3"), "actions=group:1");
+        for (int pass = 0; pass < 2; pass++) {
+            Map<Integer, byte[]> out = send(dp, tcp(1, 2, 3, 4));
+            assertEquals(Set.of(1, 2), out.keySet());
+            assertEquals(64, out.get(1)[22] & 0xff);
+            assertEquals(63, out.get(2)[22] & 0xff);
+        }
+    }
+
+    @Test
+    void aGroupThatIsGoneIsACountedDrop() {
+        BridgeDatapath dp = bridge(true, List.of(), "actions=group:9,output:2");
+        assertEquals(Set.of(1), send(dp, tcp(1, 2, 3, 4)).keySet(), "the flow's other actions still run");
+        assertEquals(Set.of(1), send(dp, tcp(1, 2, 3, 4)).keySet());
+        assertEquals(2, dp.drops().get(DatapathDrops.Reason.GROUP_MISSING));
+    }
+}
