@@ -37,4 +37,9 @@ public sealed interface Action {
     record WriteMetadata(long value, long mask) implements Action {}
     /** group:N: run group N (its buckets as {@link io.xvio.datapath.Group} says). */
     record Group(long id) implements Action {}
+    /**
+     * conjunction(ID,K/N): this flow is clause K of N of conjunctive match ID (see {@link Classifier}); a flow with
+     * conjunction actions has no other actions.
+     */
+    record Conjunction(long id, int clause, int nClauses) implements Action {}
 }

@@ -453,6 +453,8 @@ public final class BridgeDatapath {
             f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
         }
         if (rec != null) {
+            // a table with conjunctions may look again with conj_id set: for revalidation that word is unknown
+            if (t.byTable()[table].hasConjunctions()) rec.rewrote(FlowKey.CONJ_ID);
             rec.lookup(table, f);
             rec.rewritten = rewrittenBefore;
         }
@@ -567,6 +569,7 @@ public final class BridgeDatapath {
                 }
                 case Action.Group g -> group(t, g.id(), table, inPort, b, i, out, thread, now, depth + 1,
                         laterMods || modifiesAfter(acts, a), rec);
+                case Action.Conjunction c -> { }     // a clause flow is never the result of a lookup (see Classifier)
             }
         }
         return true;

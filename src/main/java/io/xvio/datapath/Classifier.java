@@ -48,8 +48,8 @@ public final class Classifier {
             }
         }
 
-        /** The best flow here matching k (ignoring priority cut-off), or null. */
-        Flow lookup(long[] k) {
+        /** The flows here matching k, best first (one masked value: identical matches), or null. */
+        Flow[] group(long[] k) {
             long h = 1469598103934665603L;
             for (int w : words) h = mix(h, k[w] & mask[w]);
             h |= 1;
@@ -62,7 +62,7 @@ public final class Classifier {
                     long[] v = g[0].match.value;
                     boolean eq = true;
                     for (int w : words) if ((k[w] & mask[w]) != v[w]) { eq = false; break; }
-                    if (eq) return g[0];
+                    if (eq) return g;
                 }
                 s = (s + 1) & slotMask;
             }
@@ -82,6 +82,7 @@ public final class Classifier {
 
     private final Subtable[] subtables;
     private final int size;
+    private final boolean hasConjunctions;
 
     public Classifier(List<Flow> flows) {
         Map<List<Long>, List<Flow>> byMask = new LinkedHashMap<>();
@@ -95,34 +96,117 @@ public final class Classifier {
         st.sort((a, b) -> Integer.compare(b.maxPriority, a.maxPriority));
         subtables = st.toArray(Subtable[]::new);
         size = flows.size();
+        hasConjunctions = flows.stream().anyMatch(f -> f.conjunctions != null);
     }
 
     public int size() { return size; }
     public int subtableCount() { return subtables.length; }
 
     /** The highest-priority flow matching key k, or null; among equal priorities the oldest (lowest seq). */
-    public Flow lookup(long[] k) {
-        Flow best = null;
-        for (Subtable t : subtables) {
-            if (best != null && t.maxPriority < best.priority) break;
-            Flow f = t.lookup(k);
-            if (f != null && (best == null || f.priority > best.priority || (f.priority == best.priority && f.seq < best.seq))) best = f;
-        }
-        return best;
-    }
+    public Flow lookup(long[] k) { return lookup(k, null); }
+
+    /** Whether some flow here is a conjunction clause (a lookup may then look again with conj_id set). */
+    public boolean hasConjunctions() { return hasConjunctions; }
 
     /**
-     * As {@link #lookup(long[])}, and ORs into wc the masks of every subtable it probed: the fields whose values
-     * decided the result (a megaflow may wildcard everything else).
+     * As {@link #lookup(long[])}, and ORs into wc (if not null) the masks of every subtable it probed: the fields
+     * whose values decided the result (a megaflow may wildcard everything else).
+     *
+     * <p>Conjunctive matches, as OVS's classifier resolves them: a flow with conjunction actions is a "soft" match.
+     * If the best soft matches outrank the best ordinary ("hard") match, and for some conjunction ID every clause
+     * 1..N has a soft match at that one priority, the table is looked up again with conj_id = ID (ordinary flows
+     * only); the flow found wins. Otherwise the soft matches of that priority give way to lower-priority flows with
+     * the same match, and the search goes on at the next priority down.
      */
     public Flow lookup(long[] k, long[] wc) {
+        Flow hard = null;
+        List<Flow[]> softGroups = null;
+        List<Integer> softAt = null;
+        for (Subtable t : subtables) {
+            if (hard != null && t.maxPriority < hard.priority) break;
+            if (wc != null) {
+                long[] m = t.mask;
+                for (int w : t.words) wc[w] |= m[w];
+            }
+            Flow[] g = t.group(k);
+            if (g == null) continue;
+            Flow f = g[0];
+            if (hard != null && (f.priority < hard.priority || (f.priority == hard.priority && (f.seq > hard.seq || f.conjunctions != null))))
+                continue;
+            if (f.conjunctions == null) {
+                hard = f;
+            } else {
+                if (softGroups == null) { softGroups = new ArrayList<>(); softAt = new ArrayList<>(); }
+                softGroups.add(g);
+                softAt.add(0);
+            }
+        }
+        if (softGroups == null) return hard;
+        return resolveConjunctions(k, wc, hard, softGroups, softAt);
+    }
+
+    private Flow resolveConjunctions(long[] k, long[] wc, Flow hard, List<Flow[]> groups, List<Integer> at) {
+        while (true) {
+            int softPri = Integer.MIN_VALUE, nAtPri = 0;
+            for (int i = 0; i < groups.size(); i++) {
+                int a = at.get(i);
+                if (a < 0) continue;
+                Flow f = groups.get(i)[a];
+                if (hard != null && f.priority <= hard.priority) { at.set(i, -1); continue; }
+                if (f.priority > softPri) { softPri = f.priority; nAtPri = 1; }
+                else if (f.priority == softPri) nAtPri++;
+            }
+            if (nAtPri == 0) return hard;
+            // clauses seen per conjunction id at this priority: bit K-1 set; bits from N up preset (OVS's trick)
+            Map<Long, Long> clauses = new HashMap<>();
+            for (int i = 0; i < groups.size(); i++) {
+                int a = at.get(i);
+                if (a < 0) continue;
+                Flow f = groups.get(i)[a];
+                if (f.priority != softPri) continue;
+                for (Action.Conjunction c : f.conjunctions) {
+                    if (c.nClauses() > nAtPri) continue;            // not enough soft matches to complete it
+                    long seen = clauses.getOrDefault(c.id(), c.nClauses() >= 64 ? 0L : -1L << c.nClauses()) | (1L << (c.clause() - 1));
+                    clauses.put(c.id(), seen);
+                    if (seen == -1L) {
+                        long saved = k[FlowKey.CONJ_ID];
+                        k[FlowKey.CONJ_ID] = c.id();
+                        Flow r = hardOnly(k, wc);
+                        k[FlowKey.CONJ_ID] = saved;
+                        if (r != null) return r;
+                    }
+                }
+            }
+            // no conjunction completed at this priority: its soft matches give way to the next flows with their match
+            for (int i = 0; i < groups.size(); i++) {
+                int a = at.get(i);
+                if (a < 0 || groups.get(i)[a].priority != softPri) continue;
+                Flow[] g = groups.get(i);
+                if (a + 1 >= g.length) { at.set(i, -1); continue; }
+                Flow next = g[a + 1];
+                if (next.conjunctions == null) {
+                    if (hard == null || next.priority > hard.priority || (next.priority == hard.priority && next.seq < hard.seq)) hard = next;
+                    at.set(i, -1);
+                } else {
+                    at.set(i, a + 1);
+                }
+            }
+        }
+    }
+
+    /** The best ordinary flow matching k (a subtable whose best match is a conjunction clause has none, as in OVS). */
+    private Flow hardOnly(long[] k, long[] wc) {
         Flow best = null;
         for (Subtable t : subtables) {
             if (best != null && t.maxPriority < best.priority) break;
-            long[] m = t.mask;
-            for (int w : t.words) wc[w] |= m[w];
-            Flow f = t.lookup(k);
-            if (f != null && (best == null || f.priority > best.priority || (f.priority == best.priority && f.seq < best.seq))) best = f;
+            if (wc != null) {
+                long[] m = t.mask;
+                for (int w : t.words) wc[w] |= m[w];
+            }
+            Flow[] g = t.group(k);
+            if (g == null || g[0].conjunctions != null) continue;
+            Flow f = g[0];
+            if (best == null || f.priority > best.priority || (f.priority == best.priority && f.seq < best.seq)) best = f;
         }
         return best;
     }

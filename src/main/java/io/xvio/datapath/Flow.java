@@ -19,6 +19,8 @@ public final class Flow {
     public final List<Action> actions;
     public final int idleTimeout, hardTimeout;   // seconds, 0 = none
     public final String text;                    // as the user wrote it
+    /** This flow's conjunction(ID,K/N) actions, or null: a flow that has them is a clause of conjunctive matches. */
+    final Action.Conjunction[] conjunctions;
     /** Order of creation: among overlapping flows of equal priority the older one wins (kept by mod-flows). */
     public final long seq;
     private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
@@ -43,6 +45,8 @@ public final class Flow {
         this.cookie = cookie;
         this.match = match;
         this.actions = List.copyOf(actions);
+        Action.Conjunction[] cj = this.actions.stream().filter(a -> a instanceof Action.Conjunction).toArray(Action.Conjunction[]::new);
+        this.conjunctions = cj.length == 0 ? null : cj;
         this.idleTimeout = idleTimeout;
         this.hardTimeout = hardTimeout;
         this.text = text;

@@ -67,6 +67,7 @@ public final class FlowFormat {
     /** The match as ovs-ofctl prints it: fields in OVS's order, comma-separated, empty for match-all. */
     public static String match(Match m) {
         List<String> p = new ArrayList<>();
+        if (m.mask(FlowKey.CONJ_ID) != 0) p.add("conj_id=" + m.value(FlowKey.CONJ_ID));     // OVS prints it first
         long type = exact(m, DL_TYPE), proto = exact(m, NW_PROTO);
         boolean skipType = false, skipProto = false;
         boolean ip4 = type == 0x0800, ip6 = type == 0x86dd, arp = type == 0x0806;
@@ -264,6 +265,7 @@ public final class FlowFormat {
                     : "resubmit(" + (r.port() < 0 ? "" : Integer.toString(r.port())) + "," + (r.table() < 0 ? "" : Integer.toString(r.table())) + ")";
             case Action.GotoTable g -> "goto_table:" + g.table();
             case Action.Group g -> "group:" + g.id();
+            case Action.Conjunction c -> "conjunction(" + c.id() + "," + c.clause() + "/" + c.nClauses() + ")";
             case Action.WriteMetadata w -> "write_metadata:0x" + Long.toHexString(w.value()) + (w.mask() == -1L ? "" : "/0x" + Long.toHexString(w.mask()));
         };
     }

@@ -62,6 +62,7 @@ public final class FlowParser {
         for (int r = 0; r < 8; r++) def("xreg" + r, Field.valueOf("XREG" + r), Need.NONE, Kind.PLAIN, true);
         for (int r = 0; r < 4; r++) def("xxreg" + r, Field.valueOf("XXREG" + r), Need.NONE, Kind.PLAIN, true);
         def("pkt_mark", PKT_MARK, Need.NONE, Kind.PLAIN, true);
+        def("conj_id", CONJ_ID, Need.NONE, Kind.PLAIN, false);
         for (String n : List.of("dl_src", "eth_src")) def(n, DL_SRC, Need.NONE, Kind.PLAIN, true);
         for (String n : List.of("dl_dst", "eth_dst")) def(n, DL_DST, Need.NONE, Kind.PLAIN, true);
         for (String n : List.of("dl_type", "eth_type")) def(n, DL_TYPE, Need.NONE, Kind.PLAIN, false);
@@ -650,6 +651,9 @@ public final class FlowParser {
                 if (a instanceof Action.WriteMetadata) wmPos = s;
                 out.add(a);
             }
+            long conj = out.stream().filter(x -> x instanceof Action.Conjunction).count();
+            if (conj > 0 && conj < out.size())
+                throw err(start, "a flow with conjunction actions can have no other actions");
             if (dropPos >= 0 && !out.isEmpty())
                 throw err(dropPos, "\"drop\" must not be accompanied by any other action or instruction");
             return out;
@@ -691,8 +695,7 @@ public final class FlowParser {
                         default -> new Action.StripVlan();
                     };
                 }
-                case "local", "controller", "enqueue", "meter", "learn", "ct", "note", "clone", "exit",
-                     "conjunction", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
+                case "local", "controller", "enqueue", "meter", "learn", "ct", "note", "clone", "exit", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
                      "mod_nw_ecn", "clear_actions", "write_actions", "sample", "check_pkt_larger" ->
                         throw err(s, "action \"" + name + "\" is not supported by xvio");
                 default -> { }
@@ -738,6 +741,7 @@ public final class FlowParser {
                     long[] vm = valueMask(METADATA, arg, apos, "write_metadata");
                     yield new Action.WriteMetadata(vm[0], vm[1]);
                 }
+                case "conjunction" -> conjunction(arg, apos);
                 case "group" -> {
                     long g = unsigned(arg, apos, 32, "group");
                     if (g > Group.MAX_ID) throw err(apos, "group " + g + " is outside 0.." + Group.MAX_ID);
@@ -751,7 +755,7 @@ public final class FlowParser {
             return switch (l) {
                 case "output", "mod_vlan_vid", "mod_vlan_pcp", "push_vlan", "mod_dl_src", "mod_dl_dst", "mod_nw_src",
                      "mod_nw_dst", "mod_tp_src", "mod_tp_dst", "mod_nw_tos", "mod_nw_ttl", "set_field", "load", "move",
-                     "resubmit", "goto_table", "write_metadata", "group" -> true;
+                     "resubmit", "goto_table", "write_metadata", "group", "conjunction" -> true;
                 default -> false;
             };
         }
@@ -765,6 +769,16 @@ public final class FlowParser {
                 case "local", "controller", "table", "none", "any" -> throw err(apos, "output to \"" + arg + "\" is not supported by xvio");
                 default -> new Action.Output(intIn(arg, apos, 1, 0xfeff, "output port"));
             };
+        }
+
+        /** conjunction(ID,K/N): 1 <= K <= N, 2 <= N <= 64 (OVS's limits). */
+        Action conjunction(String arg, int apos) {
+            int comma = arg.indexOf(','), slash = arg.indexOf('/');
+            if (comma < 0 || slash < comma) throw err(apos, "conjunction takes (ID,K/N), e.g. conjunction(10,1/2), not \"" + arg + "\"");
+            long id = unsigned(arg.substring(0, comma).strip(), apos, 32, "conjunction id");
+            int n = intIn(arg.substring(slash + 1).strip(), apos + slash + 1, 2, 64, "conjunction clause count N");
+            int k = intIn(arg.substring(comma + 1, slash).strip(), apos + comma + 1, 1, n, "conjunction clause K");
+            return new Action.Conjunction(id, k, n);
         }
 
         Action resubmit(String arg, int apos, boolean parens) {

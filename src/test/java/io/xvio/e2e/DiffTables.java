@@ -9,7 +9,10 @@ import java.util.List;
  * NORMAL cares about). Priorities stay below the test's own sentinel flows (65535).
  */
 final class DiffTables {
-    record Table(String name, List<String> flows) {}
+    /** groups: installed (ovs-ofctl add-groups) before the flows. */
+    record Table(String name, List<String> flows, List<String> groups) {
+        Table(String name, List<String> flows) { this(name, flows, List.of()); }
+    }
 
     private DiffTables() {}
 
@@ -151,5 +154,33 @@ final class DiffTables {
                     "priority=110,in_port=3,vlan_tci=0x1000/0x1000,actions=strip_vlan,NORMAL",
                     "priority=100,in_port=3,actions=NORMAL",
                     "priority=100,in_port=4,actions=NORMAL,output:1",
-                    "priority=100,in_port=5,actions=push_vlan:0x8100,set_field:4116->vlan_vid,NORMAL")));
+                    "priority=100,in_port=5,actions=push_vlan:0x8100,set_field:4116->vlan_vid,NORMAL")),
+            new Table("conjunction", List.of(
+                    // an ACL over address sets: (source in {.1, .2}) and (destination .3 or TCP port 80), no cross product
+                    "priority=200,ip,nw_src=10.7.0.1,actions=conjunction(7,1/2)",
+                    "priority=200,ip,nw_src=10.7.0.2,actions=conjunction(7,1/2)",
+                    "priority=200,ip,nw_dst=10.7.0.3,actions=conjunction(7,2/2)",
+                    "priority=200,tcp,tp_dst=80,actions=conjunction(7,2/2),conjunction(8,1/3)",
+                    "priority=200,conj_id=7,ip,actions=output:4",
+                    // three clauses, at a lower priority, and one with a clause nothing matches
+                    "priority=150,ip,nw_src=10.7.0.4,actions=conjunction(8,2/3)",
+                    "priority=150,ip,nw_dst=10.7.0.1,actions=conjunction(8,3/3)",
+                    "priority=150,ip,nw_dst=10.7.0.5,actions=conjunction(9,1/2)",
+                    "priority=150,conj_id=8,actions=output:5",
+                    "priority=150,conj_id=9,actions=output:1",
+                    // ordinary flows: one that outranks the conjunctions, the rest below
+                    "priority=300,icmp,nw_src=10.7.0.2,actions=output:3",
+                    "priority=100,ip,actions=output:2",
+                    "priority=0,actions=output:3")),
+            new Table("groups", List.of(
+                    "priority=100,in_port=1,actions=group:1",
+                    "priority=100,in_port=2,actions=group:3,output:1",
+                    "priority=100,in_port=3,ip,actions=group:2,mod_nw_src:10.9.9.9,output:1",
+                    "priority=100,in_port=4,actions=group:4",
+                    "priority=100,in_port=5,actions=group:5,output:4"), List.of(
+                    "group_id=1,type=all,bucket=output:2,bucket=mod_dl_src:02:00:00:00:00:99,output:3,bucket=output:5",
+                    "group_id=2,type=indirect,bucket=dec_ttl,output:4",
+                    "group_id=3,type=all,bucket=group:2,bucket=mod_nw_tos:32,output:5,bucket=output:1,output:3",
+                    "group_id=4,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3",
+                    "group_id=5,type=select,bucket=output:2")));
 }

@@ -220,8 +220,16 @@ class OvsDifferentialIT {
             for (int q = 1; q <= PORTS; q++) a.append(q == p ? "in_port" : "output:" + q).append(q < PORTS ? "," : "");
             flows.add(a.toString());
         }
+        ovs.replaceFlows(List.of());
+        ovs.replaceGroups(table.groups());
         ovs.replaceFlows(flows);
         xvio.call("del-flows", BRIDGE);
+        xvio.call("del-groups", BRIDGE);
+        if (!table.groups().isEmpty()) {
+            List<String> g = new ArrayList<>(List.of("add-groups", BRIDGE));
+            g.addAll(table.groups());
+            xvio.call(g.toArray(String[]::new));
+        }
         List<String> req = new ArrayList<>(List.of("add-flows", BRIDGE));
         req.addAll(flows);
         xvio.call(req.toArray(String[]::new));

@@ -170,6 +170,17 @@ public final class OvsUserspace implements AutoCloseable {
         appctl("revalidator/purge");
     }
 
+    /** Replaces every group of the bridge with groups (OpenFlow 1.5); throws with ovs-ofctl's message if OVS refuses. */
+    public void replaceGroups(List<String> groups) throws IOException {
+        NetLab.Result del = ofctl("OpenFlow15", "del-groups");
+        if (del.rc() != 0) throw new IllegalStateException("ovs-ofctl del-groups: " + del.output());
+        if (groups.isEmpty()) return;
+        Path f = dir.resolve("groups.txt");
+        Files.write(f, groups);
+        NetLab.Result r = ofctl("OpenFlow15", "add-groups", f.toString());
+        if (r.rc() != 0) throw new IllegalArgumentException("OVS refused groups " + groups + ": " + r.output());
+    }
+
     static boolean prefersOpenFlow10(String flow) {
         return flow.contains("mod_vlan_vid") || flow.contains("mod_vlan_pcp");
     }
