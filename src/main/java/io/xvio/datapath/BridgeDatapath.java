@@ -22,6 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  */
 public final class BridgeDatapath {
     public static final int MAX_RESUBMIT_DEPTH = 64;
+    /** Passes a packet may make through the bridge after its first (OVS: 6). */
+    public static final int MAX_RECIRCULATIONS = 6;
 
     /** What poll-mode threads read: replaced whole on every change, with what changed since earlier versions. */
     private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
@@ -32,6 +34,10 @@ public final class BridgeDatapath {
     private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null,
             ChangeLog.INITIAL, FragMode.NORMAL, false, Map.of(), new boolean[0]);
     private final DatapathDrops drops = new DatapathDrops();
+    private final Recirculations recircs = new Recirculations();
+    /** Per PMD thread: the cache for recirculated packets (keyed on recirc_id too) and their queue. */
+    private final MegaflowCache[] recircCaches = new MegaflowCache[MAX_THREADS];
+    private final RecircQueue[] recircQueues = new RecircQueue[MAX_THREADS + 1];
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
     private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
@@ -102,6 +108,13 @@ public final class BridgeDatapath {
     /** Turns the exact-match cache in front of the megaflow cache off (to measure the megaflow lookup alone) or on. */
     public void setExactMatchEnabled(boolean on) { exactMatchEnabled = on; }
 
+    /** Statistics of one PMD thread's cache for recirculated packets (racy reads). */
+    public MegaflowStats recirculationStats(int thread) {
+        MegaflowCache c = thread >= 0 && thread < MAX_THREADS ? recircCaches[thread] : null;
+        return c == null ? new MegaflowStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                : new MegaflowStats(c.hits, c.misses, c.uncacheable, c.masks(), c.entries(), c.revalidations, c.evicted, c.kept, c.flushes, 0);
+    }
+
     /** Megaflow cache statistics of one PMD thread (racy reads of its counters). */
     public MegaflowStats cacheStats(int thread) {
         MegaflowCache c = thread < MAX_THREADS ? caches[thread] : null;
@@ -155,9 +168,130 @@ public final class BridgeDatapath {
         install(ofports, v, flows);
     }
 
+    public Recirculations recirculations() { return recircs; }
+
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
+        firstPass(t, inPort, b, out, thread, now);
+        RecircQueue q = recircQueues[thread + 1];
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+    }
+
+    /**
+     * The passes after the first: each takes the packets the previous one queued (a copy of a packet, or the packet
+     * itself when it had nothing else to do) and looks them up again with their recirc_id, in the thread's cache
+     * for recirculated packets, translating from the frozen state on a miss. A packet's seventh recirculation is
+     * dropped and counted.
+     */
+    private void recirculate(Tables t, RecircQueue q, PacketBatch b, Outputs out, int thread, long now) {
+        boolean cached = cacheEnabled && thread >= 0 && thread < MAX_THREADS;
+        MegaflowCache c = null;
+        if (cached) {
+            c = recircCaches[thread];
+            if (c == null) c = recircCaches[thread] = new MegaflowCache();
+            c.validate(t.changes());
+        }
+        for (int pass = 1; !q.isEmpty(); pass++) {
+            int from = q.start, to = q.end;
+            q.start = to;
+            if (pass > MAX_RECIRCULATIONS) {
+                drops.add(thread, Reason.RECIRC_DEPTH, to - from);
+                continue;
+            }
+            for (int e = from; e < to; e++) {
+                int j = q.packet[e];
+                FlowKey k = b.keys[j];
+                k.w[FlowKey.RECIRC_ID] = q.id[e];
+                int inPort = inPortOf(t, k);
+                if (!cached) {
+                    resume(t, q.id[e], inPort, b, j, out, thread, now, null);
+                    continue;
+                }
+                MegaflowCache.Entry hit = c.lookup(k.w);
+                if (hit != null) {
+                    c.hits++;
+                    replay(t, hit, b, j, out, thread, now);
+                    continue;
+                }
+                c.misses++;
+                MegaflowCache.Recorder rec = recorders[thread];
+                if (rec == null) rec = recorders[thread] = new MegaflowCache.Recorder();
+                rec.reset(k.w);
+                rec.unwildcard(FlowKey.RECIRC_ID, -1L);
+                rec.unwildcard(FlowKey.IN_PORT, 0xffff);
+                resume(t, q.id[e], inPort, b, j, out, thread, now, rec);
+                if (rec.uncacheable) c.uncacheable++;
+                else c.insert(rec.original, rec);
+            }
+        }
+        q.clear();
+    }
+
+    /** Translates recirculated packet j from the state its recirc_id froze. */
+    private void resume(Tables t, int id, int inPort, PacketBatch b, int j, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
+        Recirculations.Frozen f = recircs.get(id);
+        if (f == null) {                                    // cannot happen: ids are never taken back
+            drops.add(thread, Reason.NO_MATCH, 1);
+            if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.NO_MATCH.ordinal(), 0, 0, 0, null);
+            return;
+        }
+        switch (f.kind()) {
+            case RESUME_TABLE -> run(t, f.table(), inPort, -1, b, j, out, thread, now, 0, false, true, rec);
+            case SELECT_BUCKET -> {
+                Group g = t.groups().get(f.arg());
+                if (g == null || g.dpHashMap == null) {
+                    drops.add(thread, Reason.GROUP_MISSING, 1);
+                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_MISSING.ordinal(), 0, 0, 0, null);
+                    return;
+                }
+                int x = dpHashBucket(t, g, b.keys[j], rec);
+                if (x < 0) {
+                    drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
+                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
+                    return;
+                }
+                bucket(t, g, x, f.table(), inPort, b, j, out, thread, now, 1, false, true, rec);
+            }
+        }
+    }
+
+    /**
+     * The bucket of a dp_hash select group for key k: the slot dp_hash names, if its bucket is live; else the live
+     * bucket with the highest weighted score of the whole dp_hash (a dead bucket's share spreads over the others).
+     */
+    private static int dpHashBucket(Tables t, Group g, FlowKey k, MegaflowCache.Recorder rec) {
+        long h = k.w[FlowKey.DP_HASH];
+        int x = g.dpHashMap[(int) h & (Group.DP_HASH_SLOTS - 1)];
+        if (rec != null) rec.unwildcard(FlowKey.DP_HASH, Group.DP_HASH_SLOTS - 1);
+        if (x >= 0 && live(t, g.buckets.get(x), 0)) return x;
+        if (rec != null) rec.unwildcard(FlowKey.DP_HASH, 0xffffffffL);
+        int best = -1;
+        long bestScore = -1;
+        for (int y = 0; y < g.buckets.size(); y++) {
+            Group.Bucket bk = g.buckets.get(y);
+            if (bk.weight() == 0 || !live(t, bk, 0)) continue;
+            long score = (SelectHash.mix(h ^ (bk.bucketId() * 0x9E3779B97F4A7C15L)) >>> 16) * bk.weight();
+            if (score > bestScore) { bestScore = score; best = y; }
+        }
+        return best;
+    }
+
+    /**
+     * Queues packet i for another pass with recirc_id id: a copy of it unless it has nothing else to do (tail);
+     * with dpHash, the copy's dp_hash is computed first. Returns false if the packet could not be queued.
+     */
+    private boolean queueRecirculation(PacketBatch b, int i, int id, boolean copy, boolean dpHash, int thread) {
+        int j = copy ? b.copy(i) : i;
+        if (j < 0) { drops.add(thread, Reason.COPIES, 1); return false; }
+        if (dpHash) b.keys[j].w[FlowKey.DP_HASH] = SelectHash.dpHash(b.keys[j]);
+        RecircQueue q = recircQueues[thread + 1];
+        if (q == null) q = recircQueues[thread + 1] = new RecircQueue();    // once per thread
+        if (!q.add(j, id)) { drops.add(thread, Reason.RECIRC_QUEUE, 1); return false; }
+        return true;
+    }
+
+    private void firstPass(Tables t, int inPort, PacketBatch b, Outputs out, int thread, long now) {
         if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, b.count); return; }
         int inOf = t.ofports()[inPort];
         int n = b.count;
@@ -188,7 +322,7 @@ public final class BridgeDatapath {
         if (!cacheEnabled || thread >= MAX_THREADS) {
             for (int i = 0; i < n; i++) {
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
-                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, null);
+                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, null);
             }
             return;
         }
@@ -257,7 +391,7 @@ public final class BridgeDatapath {
             MegaflowCache.Recorder rec = recorders[thread];
             rec.reset(k.w);
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
-            run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, rec);
+            run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
             if (rec.uncacheable) {
                 c.uncacheable++;
             } else {
@@ -354,6 +488,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
                 case MegaflowCache.OP_FRAG_DROP -> drops.add(thread, Reason.FRAGMENT, 1);
                 case MegaflowCache.OP_DEPTH -> drops.add(thread, Reason.RESUBMIT_DEPTH, 1);
+                case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
                 default -> { }
             }
         }
@@ -409,7 +544,7 @@ public final class BridgeDatapath {
      * laterMods: the caller (a resubmitting flow) rewrites the packet after this returns, so outputs here send copies.
      */
     private boolean run(Tables t, int table, int inPort, int lookupPort, PacketBatch b, int i, Outputs out, int thread, long now,
-                        int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+                        int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         FlowKey k = b.keys[i];
         if (t.frag() != FragMode.NX_MATCH) {
             // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal) or drops it
@@ -464,15 +599,16 @@ public final class BridgeDatapath {
             return true;
         }
         f.hit(thread, b.len[i], now);
-        return execute(t, f.actions, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+        return execute(t, f.actions, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
     }
 
     /**
      * Executes acts (a flow's actions, or a group bucket's) on packet i, found in table; returns false if the packet
      * was dropped for good. laterMods: the caller rewrites the packet after this returns, so outputs send copies.
+     * tail: nothing at all happens to packet i after these actions (in this pass), so it may recirculate itself.
      */
     private boolean execute(Tables t, List<Action> acts, int table, int inPort, PacketBatch b, int i, Outputs out, int thread,
-                            long now, int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+                            long now, int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         FlowKey k = b.keys[i];
         for (int a = 0, n = acts.size(); a < n; a++) {
             Action act = acts.get(a);
@@ -559,16 +695,16 @@ public final class BridgeDatapath {
                 }
                 case Action.Resubmit r -> {
                     boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, r.port(), b, i, out, thread, now, depth + 1,
-                            laterMods || modifiesAfter(acts, a), rec);
+                            laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
                     if (!alive) return false;
                 }
-                case Action.GotoTable g -> { return run(t, g.table(), inPort, -1, b, i, out, thread, now, depth + 1, laterMods, rec); }
+                case Action.GotoTable g -> { return run(t, g.table(), inPort, -1, b, i, out, thread, now, depth + 1, laterMods, tail, rec); }
                 case Action.WriteMetadata wm -> {
                     k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
                     if (rec != null) rec.rewrote(FlowKey.METADATA);
                 }
                 case Action.Group g -> group(t, g.id(), table, inPort, b, i, out, thread, now, depth + 1,
-                        laterMods || modifiesAfter(acts, a), rec);
+                        laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
                 case Action.Conjunction c -> { }     // a clause flow is never the result of a lookup (see Classifier)
             }
         }
@@ -579,7 +715,7 @@ public final class BridgeDatapath {
 
     /** Runs group id on packet i (see {@link Group}); what the buckets do is recorded for the cache. */
     private void group(Tables t, long id, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
-                       int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+                       int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         Group g = t.groups().get(id);
         if (g == null || depth > MAX_RESUBMIT_DEPTH) {      // deleted since the flow was checked, or groups in a loop
             Reason r = g == null ? Reason.GROUP_MISSING : Reason.RESUBMIT_DEPTH;
@@ -591,17 +727,35 @@ public final class BridgeDatapath {
         if (rec != null) rec.add(MegaflowCache.OP_GROUP, -1, 0, 0, 0, g);
         switch (g.type) {
             case ALL -> {
-                for (int x = 0; x < g.buckets.size(); x++) bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+                for (int x = 0; x < g.buckets.size(); x++)
+                    bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, tail && x == g.buckets.size() - 1, rec);
             }
-            case INDIRECT -> bucket(t, g, 0, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
-            case FAST_FAILOVER, SELECT -> {
-                int x = g.type == Group.Type.SELECT ? select(t, g, b.keys[i], rec) : firstLive(t, g);
+            case INDIRECT -> bucket(t, g, 0, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
+            case SELECT -> {
+                if (!g.usesDpHash()) {
+                    selectBucket(t, g, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
+                    return;
+                }
+                // dp_hash: hash the 5-tuple into dp_hash and recirculate; the bucket is chosen in the next pass, so
+                // this pass's cached entry holds no 5-tuple and the next one only dp_hash's slot bits
+                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.SELECT_BUCKET, g.id, table));
+                if (rid < 0) {                                  // out of ids: choose here, uncached
+                    if (rec != null) rec.uncacheable = true;
+                    selectBucket(t, g, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
+                    return;
+                }
+                if (queueRecirculation(b, i, rid, !tail, true, thread) && rec != null)
+                    rec.add(MegaflowCache.OP_RECIRC, rid, tail ? 0 : 1, 1, 0, null);
+                else if (rec != null) rec.uncacheable = true;
+            }
+            case FAST_FAILOVER -> {
+                int x = firstLive(t, g);
                 if (x < 0) {
                     drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
                     if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
                     return;
                 }
-                bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+                bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
             }
         }
     }
@@ -611,12 +765,12 @@ public final class BridgeDatapath {
      * next bucket nor the actions after the group see its changes (OVS rolls its flow back the same way).
      */
     private void bucket(Tables t, Group g, int x, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
-                        int depth, boolean laterMods, MegaflowCache.Recorder rec) {
+                        int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         Group.Bucket bk = g.buckets.get(x);
         g.hit(thread, x, 1, b.len[i]);
         if (rec != null) rec.add(MegaflowCache.OP_GROUP, x, 0, 0, 0, g);
         if (!bk.modifies()) {
-            execute(t, bk.executed(), table, inPort, b, i, out, thread, now, depth, laterMods, rec);
+            execute(t, bk.executed(), table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
             return;
         }
         int j = b.copy(i);
@@ -626,8 +780,20 @@ public final class BridgeDatapath {
             return;
         }
         if (rec != null) rec.add(MegaflowCache.OP_CLONE, 0, 0, 0, 0, null);
-        execute(t, bk.executed(), table, inPort, b, j, out, thread, now, depth, false, rec);
+        execute(t, bk.executed(), table, inPort, b, j, out, thread, now, depth, false, true, rec);
         if (rec != null) rec.add(MegaflowCache.OP_CLONE_END, 0, 0, 0, 0, null);
+    }
+
+    /** A select group's bucket chosen in this pass (selection_method=hash): the hashed fields go into the cache key. */
+    private void selectBucket(Tables t, Group g, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
+                              int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
+        int x = select(t, g, b.keys[i], rec);
+        if (x < 0) {
+            drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
+            if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
+            return;
+        }
+        bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
     }
 
     /** The first live bucket of a fast_failover group, or -1. */

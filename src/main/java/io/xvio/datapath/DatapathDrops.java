@@ -16,7 +16,9 @@ public final class DatapathDrops {
         VLAN("VLAN not allowed on the input port"), COPIES("too many copies in one burst"),
         RESERVED_MAC("reserved multicast destination (01:80:c2:00:00:0x, ...)"), FRAGMENT("IP fragment (frag mode drop)"),
         RESUBMIT_DEPTH("resubmit depth over " + BridgeDatapath.MAX_RESUBMIT_DEPTH),
-        GROUP_MISSING("group does not exist"), GROUP_NO_LIVE_BUCKET("group has no live bucket");
+        GROUP_MISSING("group does not exist"), GROUP_NO_LIVE_BUCKET("group has no live bucket"),
+        RECIRC_DEPTH("recirculated more than " + BridgeDatapath.MAX_RECIRCULATIONS + " times"),
+        RECIRC_QUEUE("recirculation queue full");
 
         public final String label;
         Reason(String label) { this.label = label; }

@@ -3,6 +3,7 @@ package io.xvio.datapath;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -57,12 +58,57 @@ public final class Group {
     /** Per PMD thread (row t + 1; row 0: callers without a thread): group packets, group bytes, then per bucket the same. */
     private final long[][] rows = new long[BridgeDatapath.MAX_THREADS + 1][];
 
+    /** Slots of the dp_hash table: a select group using dp_hash takes bucket dpHashMap[dp_hash & (SLOTS - 1)]. */
+    public static final int DP_HASH_SLOTS = 64;
+    /** For a select group using dp_hash: bucket index per slot, by weight (-1: no bucket has weight). */
+    final int[] dpHashMap;
+
     public Group(long id, Type type, Selection selection, List<Bucket> buckets, String text) {
         this.id = id;
         this.type = type;
         this.selection = selection;
         this.buckets = List.copyOf(buckets);
         this.text = text;
+        this.dpHashMap = usesDpHash() ? slots(this.buckets) : null;
+    }
+
+    /**
+     * Whether this is a select group choosing by dp_hash (selection_method=dp_hash, or none given: OVS's default
+     * since 2.10): the packet's 5-tuple hash goes into dp_hash and the packet recirculates, so the first pass is
+     * cached once for all connections and the second once per dp_hash slot.
+     */
+    public boolean usesDpHash() {
+        return type == Type.SELECT && selection.fields().isEmpty() && (selection.method() == null || selection.method().equals("dp_hash"));
+    }
+
+    /** DP_HASH_SLOTS slots shared out by weight (largest remainder), in bucket order. */
+    private static int[] slots(List<Bucket> buckets) {
+        int[] map = new int[DP_HASH_SLOTS];
+        Arrays.fill(map, -1);
+        long total = 0;
+        for (Bucket b : buckets) total += b.weight();
+        if (total == 0) return map;
+        int[] n = new int[buckets.size()];
+        double[] rest = new double[buckets.size()];
+        int given = 0;
+        for (int x = 0; x < n.length; x++) {
+            double share = (double) buckets.get(x).weight() * DP_HASH_SLOTS / total;
+            n[x] = (int) share;
+            rest[x] = share - n[x];
+            given += n[x];
+        }
+        while (given < DP_HASH_SLOTS) {
+            int best = 0;
+            for (int x = 1; x < n.length; x++) if (rest[x] > rest[best]) best = x;
+            n[best]++;
+            rest[best] = -1;
+            given++;
+        }
+        // interleave so that neighbouring slots go to different buckets
+        int at = 0;
+        int[] left = n.clone();
+        while (at < DP_HASH_SLOTS) for (int x = 0; x < left.length && at < DP_HASH_SLOTS; x++) if (left[x]-- > 0) map[at++] = x;
+        return map;
     }
 
     /** Counts packets (of bytes in all) run by the group (bucket -1) or by bucket b, by PMD thread (single writer per row). */

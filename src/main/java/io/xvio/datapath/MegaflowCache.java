@@ -33,7 +33,12 @@ final class MegaflowCache {
             /** A drop counted by reason: a = the {@link DatapathDrops.Reason}'s ordinal. */
             OP_DROP = 16,
             /** The ops up to the matching OP_CLONE_END run on a copy of the packet (a group bucket that rewrites it). */
-            OP_CLONE = 17, OP_CLONE_END = 18;
+            OP_CLONE = 17, OP_CLONE_END = 18,
+            /**
+             * The packet goes through the bridge again after this pass with recirc_id a: b != 0, a copy of it (the
+             * packet itself has more to do in this pass); c != 0, its dp_hash is computed first (the 5-tuple hash).
+             */
+            OP_RECIRC = 19;
 
     /** A recorded translation. */
     static final class Entry {

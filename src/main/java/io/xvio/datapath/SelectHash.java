@@ -55,6 +55,9 @@ final class SelectHash {
         return mix(h);
     }
 
+    /** dp_hash: the symmetric 5-tuple hash of key k, 32 bits (as the datapath's hash action computes it). */
+    static long dpHash(FlowKey k) { return hash(Group.Selection.DEFAULT, k, null) & 0xffffffffL; }
+
     /** SplitMix64's finaliser: every input bit reaches every output bit. */
     static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

@@ -143,4 +143,49 @@ class GroupsTest {
         assertEquals(Set.of(1), send(dp, tcp(1, 2, 3, 4)).keySet());
         assertEquals(2, dp.drops().get(DatapathDrops.Reason.GROUP_MISSING));
     }
+
+    /**
+     * A dp_hash select group (the default): the first pass is cached once for every connection, the second once per
+     * dp_hash slot, so 500 connections make at most 1 + 64 megaflow entries; counts stay exact on cache hits.
+     */
+    @Test
+    void dpHashSelectCachesFewEntriesForManyConnections() {
+        BridgeDatapath dp = bridge(true, List.of("group_id=1,type=select,bucket=output:2,bucket=output:3"), "actions=group:1");
+        for (int round = 0; round < 2; round++)
+            for (int c = 0; c < 500; c++) assertEquals(1, send(dp, tcp(0x0a000001, 0x0a000002, 1024 + c, 80)).size());
+        MegaflowStats first = dp.cacheStats(0), second = dp.recirculationStats(0);
+        assertEquals(1, first.entries(), "one first-pass entry for all connections");
+        assertTrue(second.entries() <= Group.DP_HASH_SLOTS, "at most one entry per dp_hash slot: " + second);
+        assertEquals(1000, first.hits() + first.misses());
+        assertEquals(1000, second.hits() + second.misses());
+        Group g = dp.groups().get(1L);
+        assertEquals(1000, g.packetCount());
+        assertEquals(1000, g.bucketPacketCount(0) + g.bucketPacketCount(1));
+        assertEquals(1, dp.recirculations().size());
+    }
+
+    /** A group that recirculates into itself (the control plane refuses such loops; the datapath bounds them). */
+    @Test
+    void recirculationIsBounded() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, List.of("group_id=1,type=select,bucket=group:1"), "actions=group:1");
+            assertEquals(Set.of(), send(dp, tcp(1, 2, 3, 4)).keySet());
+            assertEquals(1, dp.drops().get(DatapathDrops.Reason.RECIRC_DEPTH));
+            assertEquals(7, dp.groups().get(1L).packetCount(), "the first pass and six recirculations");
+        }
+    }
+
+    /** A select group that is not the flow's last action recirculates a copy: the flow's other outputs are untouched. */
+    @Test
+    void aSelectGroupBeforeOtherActionsRecirculatesACopy() {
+        BridgeDatapath dp = bridge(true, List.of("group_id=1,type=select,bucket=mod_dl_dst:02:00:00:00:00:77,output:2"),
+                "actions=group:1,output:3");
+        for (int pass = 0; pass < 2; pass++) {
+            byte[] f = tcp(1, 2, 3, 4);
+            Map<Integer, byte[]> out = send(dp, f);
+            assertEquals(Set.of(1, 2), out.keySet());
+            assertEquals(0x77, out.get(1)[5] & 0xff);
+            assertArrayEquals(f, out.get(2));
+        }
+    }
 }

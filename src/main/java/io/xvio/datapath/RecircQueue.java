@@ -1,0 +1,30 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.PacketBatch;
+
+/**
+ * One PMD thread's packets waiting to go through a bridge again (recirculation), with their recirc_id, for the
+ * current burst. Each pass takes what the previous one queued; allocates nothing.
+ */
+final class RecircQueue {
+    /** A burst's packets and copies, each recirculating up to the limit. */
+    static final int CAPACITY = PacketBatch.SLOTS * (BridgeDatapath.MAX_RECIRCULATIONS + 1);
+
+    final int[] packet = new int[CAPACITY];
+    final int[] id = new int[CAPACITY];
+    /** Entries [start, end) are this pass's; later ones the next pass's. */
+    int start, end;
+
+    /** Queues packet p for recirculation with id; false if the queue is full. */
+    boolean add(int p, int recircId) {
+        if (end == CAPACITY) return false;
+        packet[end] = p;
+        id[end] = recircId;
+        end++;
+        return true;
+    }
+
+    boolean isEmpty() { return start == end; }
+
+    void clear() { start = end = 0; }
+}
