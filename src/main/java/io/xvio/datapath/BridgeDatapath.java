@@ -615,7 +615,11 @@ public final class BridgeDatapath {
             switch (act) {
                 case Action.Output o -> {
                     int p = o.port() < t.indexByOfport().length ? t.indexByOfport()[o.port()] : -1;
-                    if (p < 0) break;                               // not a port of this bridge (yet)
+                    if (p < 0) {                                    // not a port of this bridge (yet): OVS drops too
+                        drops.add(thread, Reason.NO_PORT, 1);
+                        if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.NO_PORT.ordinal(), 0, 0, 0, null);
+                        break;
+                    }
                     if (p == inPortOf(t, k)) {                      // OpenFlow: output to in_port needs IN_PORT
                         drops.add(thread, Reason.LOOP, 1);
                         if (rec != null) rec.add(MegaflowCache.OP_LOOP, 0, 0, 0, 0, null);
