@@ -99,9 +99,9 @@ final class DaemonStatus {
                         : new long[] {t.packets(), t.bursts(), t.busyLoops(), t.idleLoops(), t.busyNanos(), 0};
                 List<Status.PmdCache> caches = new ArrayList<>();
                 for (Bridge br : bridges.values()) {
-                    MegaflowStats c = br.datapath.cacheStats(t.id());
+                    MegaflowStats c = br.datapath.cacheStats(t.id()), r = br.datapath.recirculationStats(t.id());
                     caches.add(new Status.PmdCache(br.name, c.hits(), c.emcHits(), c.misses(), c.uncacheable(), c.masks(),
-                            c.entries(), c.revalidations(), c.evicted(), c.kept(), c.flushes()));
+                            c.entries(), c.revalidations(), c.evicted(), c.kept(), c.flushes(), r.hits(), r.misses(), r.entries()));
                 }
                 List<Status.RxQueueInfo> qs = new ArrayList<>();
                 for (RxQueue q : t.queues()) qs.add(new Status.RxQueueInfo(q.datapath().name(), q.port().name(), q.queue()));

@@ -54,6 +54,9 @@ final class TextRender {
                         c.bridge(), c.hits(), c.emcHits(), c.misses(), c.uncacheable(), c.masks(), c.entries()));
                 sb.append(String.format("  %s revalidation: table versions=%d entries evicted=%d kept=%d full flushes=%d%n", c.bridge(),
                         c.revalidations(), c.evicted(), c.kept(), c.flushes()));
+                if (c.recircHits() + c.recircMisses() > 0)
+                    sb.append(String.format("  %s recirculation cache: hits=%d misses=%d entries=%d%n", c.bridge(),
+                            c.recircHits(), c.recircMisses(), c.recircEntries()));
             }
             sb.append("  queues:");
             for (Status.RxQueueInfo q : t.queues()) sb.append(' ').append(q.port()).append("/rxq").append(q.queue());
