@@ -42,4 +42,21 @@ public sealed interface Action {
      * conjunction actions has no other actions.
      */
     record Conjunction(long id, int clause, int nClauses) implements Action {}
+    /** note:HH.HH...: does nothing (a comment a controller stores in a flow); bytes padded as OVS pads them. */
+    record Note(String hex) implements Action {}
+    /**
+     * controller / controller:MAX_LEN / controller(...): send to the OpenFlow controller. Until xvio has an
+     * OpenFlow channel, the packet is counted as a drop ("sent to controller, none connected") and goes no further
+     * through this action. text: the arguments as written (null for the plain forms).
+     */
+    record Controller(int maxLen, String text) implements Action {}
+    /** ct_clear: clears the connection-tracking state (none exists yet: a no-op). */
+    record CtClear() implements Action {}
+    /** output:FIELD[A..B]: output to the OpenFlow port the field's bits hold. */
+    record OutputReg(Field field, int ofs, int nBits) implements Action {}
+    /** clone(ACTIONS): runs ACTIONS on a copy of the packet; the flow's actions go on with the packet as it was. */
+    record Clone(java.util.List<Action> actions) implements Action {}
+    /** push:FIELD[A..B] / pop:FIELD[A..B]: the per-packet register stack (OVS's stack, 64 entries here). */
+    record StackPush(Field field, int ofs, int nBits) implements Action {}
+    record StackPop(Field field, int ofs, int nBits) implements Action {}
 }

@@ -205,6 +205,7 @@ public final class BridgeDatapath {
                 k.w[FlowKey.RECIRC_ID] = q.id[e];
                 int inPort = inPortOf(t, k);
                 if (!cached) {
+                    stack(thread).clear();
                     resume(t, q.id[e], inPort, b, j, out, thread, now, null);
                     continue;
                 }
@@ -220,6 +221,7 @@ public final class BridgeDatapath {
                 rec.reset(k.w);
                 rec.unwildcard(FlowKey.RECIRC_ID, -1L);
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
+                stack(thread).clear();
                 resume(t, q.id[e], inPort, b, j, out, thread, now, rec);
                 if (rec.uncacheable) c.uncacheable++;
                 else c.insert(rec.original, rec);
@@ -322,6 +324,7 @@ public final class BridgeDatapath {
         if (!cacheEnabled || thread >= MAX_THREADS) {
             for (int i = 0; i < n; i++) {
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
+                stack(thread).clear();
                 run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, null);
             }
             return;
@@ -391,6 +394,7 @@ public final class BridgeDatapath {
             MegaflowCache.Recorder rec = recorders[thread];
             rec.reset(k.w);
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
+            stack(thread).clear();
             run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
             if (rec.uncacheable) {
                 c.uncacheable++;
@@ -613,22 +617,7 @@ public final class BridgeDatapath {
         for (int a = 0, n = acts.size(); a < n; a++) {
             Action act = acts.get(a);
             switch (act) {
-                case Action.Output o -> {
-                    int p = o.port() < t.indexByOfport().length ? t.indexByOfport()[o.port()] : -1;
-                    if (p < 0) {                                    // not a port of this bridge (yet): OVS drops too
-                        drops.add(thread, Reason.NO_PORT, 1);
-                        if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.NO_PORT.ordinal(), 0, 0, 0, null);
-                        break;
-                    }
-                    if (p == inPortOf(t, k)) {                      // OpenFlow: output to in_port needs IN_PORT
-                        drops.add(thread, Reason.LOOP, 1);
-                        if (rec != null) rec.add(MegaflowCache.OP_LOOP, 0, 0, 0, 0, null);
-                        break;
-                    }
-                    boolean copy = laterMods || modifiesAfter(acts, a);
-                    emit(b, i, p, out, copy, thread);
-                    if (rec != null) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
-                }
+                case Action.Output o -> outputTo(t, o.port(), b, i, out, thread, laterMods || modifiesAfter(acts, a), rec);
                 case Action.InPort ip -> {
                     int p = inPortOf(t, k);
                     boolean copy = laterMods || modifiesAfter(acts, a);
@@ -710,9 +699,80 @@ public final class BridgeDatapath {
                 case Action.Group g -> group(t, g.id(), table, inPort, b, i, out, thread, now, depth + 1,
                         laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
                 case Action.Conjunction c -> { }     // a clause flow is never the result of a lookup (see Classifier)
+                case Action.Note note -> { }
+                case Action.CtClear c -> { }         // no connection tracking yet: nothing to clear
+                case Action.Controller c -> {        // no OpenFlow channel yet: counted, and the actions go on
+                    drops.add(thread, Reason.CONTROLLER, 1);
+                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.CONTROLLER.ordinal(), 0, 0, 0, null);
+                }
+                case Action.OutputReg o -> {
+                    int from = o.field().shift + o.ofs();
+                    long port = (k.w[o.field().word] >>> from) & bits(o.nBits());
+                    if (rec != null) rec.unwildcard(o.field().word, bits(o.nBits()) << from);
+                    outputTo(t, (int) port, b, i, out, thread, laterMods || modifiesAfter(acts, a), rec);
+                }
+                case Action.Clone c -> {
+                    boolean rewrites = false;
+                    for (Action x : c.actions()) rewrites |= modifies(x);
+                    if (!rewrites) {
+                        execute(t, c.actions(), table, inPort, b, i, out, thread, now, depth + 1,
+                                laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
+                        break;
+                    }
+                    int j = b.copy(i);
+                    if (j < 0) {
+                        drops.add(thread, Reason.COPIES, 1);
+                        if (rec != null) rec.uncacheable = true;
+                        break;
+                    }
+                    if (rec != null) rec.add(MegaflowCache.OP_CLONE, 0, 0, 0, 0, null);
+                    execute(t, c.actions(), table, inPort, b, j, out, thread, now, depth + 1, false, true, rec);
+                    if (rec != null) rec.add(MegaflowCache.OP_CLONE_END, 0, 0, 0, 0, null);
+                }
+                case Action.StackPush p -> {
+                    int from = p.field().shift + p.ofs();
+                    long v = (k.w[p.field().word] >>> from) & bits(p.nBits());
+                    if (rec != null) rec.unwildcard(p.field().word, bits(p.nBits()) << from);
+                    RegisterStack st = stack(thread);
+                    st.push(v);
+                }
+                case Action.StackPop p -> {
+                    RegisterStack st = stack(thread);
+                    if (st.isEmpty()) break;                        // as OVS: popping an empty stack does nothing
+                    int to = p.field().shift + p.ofs();
+                    long mask = bits(p.nBits()) << to;
+                    long nv = (k.w[p.field().word] & ~mask) | ((st.pop() << to) & mask);
+                    if (rec != null) recordSet(rec, k, p.field(), nv, mask, 0, 0);
+                    setField(b, i, p.field(), nv, mask, 0, 0);
+                }
             }
         }
         return true;
+    }
+
+    /** Sends packet i (a copy if copy) to OpenFlow port ofport: a port that does not exist, or the input port, is a counted drop. */
+    private void outputTo(Tables t, int ofport, PacketBatch b, int i, Outputs out, int thread, boolean copy, MegaflowCache.Recorder rec) {
+        int p = ofport >= 0 && ofport < t.indexByOfport().length ? t.indexByOfport()[ofport] : -1;
+        if (p < 0) {                                    // not a port of this bridge (yet): OVS drops too
+            drops.add(thread, Reason.NO_PORT, 1);
+            if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.NO_PORT.ordinal(), 0, 0, 0, null);
+            return;
+        }
+        if (p == inPortOf(t, b.keys[i])) {              // OpenFlow: output to in_port needs IN_PORT
+            drops.add(thread, Reason.LOOP, 1);
+            if (rec != null) rec.add(MegaflowCache.OP_LOOP, 0, 0, 0, 0, null);
+            return;
+        }
+        emit(b, i, p, out, copy, thread);
+        if (rec != null) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
+    }
+
+    /** Per PMD thread (index thread + 1): the register stack of the packet being translated. */
+    private final RegisterStack[] stacks = new RegisterStack[MAX_THREADS + 1];
+
+    private RegisterStack stack(int thread) {
+        RegisterStack s = stacks[thread + 1];
+        return s != null ? s : (stacks[thread + 1] = new RegisterStack());
     }
 
     // ------------------------------------------------------------------------------------------ groups
@@ -870,7 +930,7 @@ public final class BridgeDatapath {
     static boolean modifies(Action x) {
         return x instanceof Action.SetField || x instanceof Action.PushVlan || x instanceof Action.StripVlan
                 || x instanceof Action.DecTtl || x instanceof Action.Move || x instanceof Action.Resubmit
-                || x instanceof Action.GotoTable || x instanceof Action.Normal;
+                || x instanceof Action.GotoTable || x instanceof Action.Normal || x instanceof Action.StackPop;
     }
 
     private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {

@@ -266,6 +266,13 @@ public final class FlowFormat {
             case Action.GotoTable g -> "goto_table:" + g.table();
             case Action.Group g -> "group:" + g.id();
             case Action.Conjunction c -> "conjunction(" + c.id() + "," + c.clause() + "/" + c.nClauses() + ")";
+            case Action.Note n -> "note:" + n.hex();
+            case Action.Controller c -> c.text() == null ? "CONTROLLER:" + c.maxLen() : "controller(" + c.text() + ")";
+            case Action.CtClear c -> "ct_clear";
+            case Action.OutputReg o -> "output:" + sub(o.field(), o.ofs(), o.nBits());
+            case Action.Clone c -> "clone(" + actions(c.actions()) + ")";
+            case Action.StackPush p -> "push:" + sub(p.field(), p.ofs(), p.nBits());
+            case Action.StackPop p -> "pop:" + sub(p.field(), p.ofs(), p.nBits());
             case Action.WriteMetadata w -> "write_metadata:0x" + Long.toHexString(w.value()) + (w.mask() == -1L ? "" : "/0x" + Long.toHexString(w.mask()));
         };
     }

@@ -695,8 +695,13 @@ public final class FlowParser {
                         default -> new Action.StripVlan();
                     };
                 }
-                case "local", "controller", "enqueue", "meter", "learn", "ct", "note", "clone", "exit", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
-                     "mod_nw_ecn", "clear_actions", "write_actions", "sample", "check_pkt_larger" ->
+                case "controller" -> { return controller(arg, apos, tok.length() > cut && tok.charAt(cut) == '('); }
+                case "ct_clear" -> {
+                    if (arg != null) throw err(apos, "\"ct_clear\" takes no argument");
+                    return new Action.CtClear();
+                }
+                case "local", "enqueue", "meter", "learn", "ct", "exit", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
+                     "mod_nw_ecn", "clear_actions", "write_actions", "sample", "check_pkt_larger", "dec_mpls_ttl", "fin_timeout", "nat" ->
                         throw err(s, "action \"" + name + "\" is not supported by xvio");
                 default -> { }
             }
@@ -742,6 +747,16 @@ public final class FlowParser {
                     yield new Action.WriteMetadata(vm[0], vm[1]);
                 }
                 case "conjunction" -> conjunction(arg, apos);
+                case "note" -> note(arg, apos);
+                case "clone" -> clone(arg, apos);
+                case "push", "pop" -> {
+                    Sub sf = subfield(arg, apos, l);
+                    if (sf.def().field().words() == 2) throw err(apos, l + ": 128-bit fields (\"" + sf.def().name() + "\") are not supported");
+                    if (l.equals("pop") && !SETTABLE.contains(sf.def().field())) throw err(apos, "pop: \"" + sf.def().name() + "\" cannot be set");
+                    needFor(sf.def(), l, apos);
+                    yield l.equals("push") ? new Action.StackPush(sf.def().field(), sf.ofs(), sf.nbits())
+                            : new Action.StackPop(sf.def().field(), sf.ofs(), sf.nbits());
+                }
                 case "group" -> {
                     long g = unsigned(arg, apos, 32, "group");
                     if (g > Group.MAX_ID) throw err(apos, "group " + g + " is outside 0.." + Group.MAX_ID);
@@ -755,7 +770,7 @@ public final class FlowParser {
             return switch (l) {
                 case "output", "mod_vlan_vid", "mod_vlan_pcp", "push_vlan", "mod_dl_src", "mod_dl_dst", "mod_nw_src",
                      "mod_nw_dst", "mod_tp_src", "mod_tp_dst", "mod_nw_tos", "mod_nw_ttl", "set_field", "load", "move",
-                     "resubmit", "goto_table", "write_metadata", "group", "conjunction" -> true;
+                     "resubmit", "goto_table", "write_metadata", "group", "conjunction", "note", "clone", "push", "pop" -> true;
                 default -> false;
             };
         }
@@ -766,9 +781,64 @@ public final class FlowParser {
                 case "normal" -> new Action.Normal();
                 case "flood" -> new Action.Flood(false);
                 case "all" -> new Action.Flood(true);
-                case "local", "controller", "table", "none", "any" -> throw err(apos, "output to \"" + arg + "\" is not supported by xvio");
-                default -> new Action.Output(intIn(arg, apos, 1, 0xfeff, "output port"));
+                case "controller" -> new Action.Controller(0xffff, null);
+                case "local", "table", "none", "any" -> throw err(apos, "output to \"" + arg + "\" is not supported by xvio");
+                default -> {
+                    if (!arg.isEmpty() && !Character.isDigit(arg.charAt(0))) {      // output:FIELD[A..B] (OVS's output_reg)
+                        Sub sf = subfield(arg, apos, "output");
+                        if (sf.nbits() > 16 || sf.def().field().words() == 2)
+                            throw err(apos, "output: a port field is at most 16 bits (\"" + arg + "\" is " + sf.nbits() + ")");
+                        needFor(sf.def(), "output", apos);
+                        yield new Action.OutputReg(sf.def().field(), sf.ofs(), sf.nbits());
+                    }
+                    yield new Action.Output(intIn(arg, apos, 1, 0xfeff, "output port"));
+                }
             };
+        }
+
+        /** note:HH.HH... (dots optional): padded with zero bytes to 6 + 8k bytes, as OVS stores it. */
+        Action note(String arg, int apos) {
+            String h = arg.replace(".", "");
+            if (h.length() % 2 != 0 || !h.matches("[0-9a-fA-F]*")) throw err(apos, "note: \"" + arg + "\" is not hex bytes (e.g. note:00.01.ab)");
+            int n = h.length() / 2, padded = n <= 6 ? 6 : 6 + ((n - 6 + 7) / 8) * 8;
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < padded; i++) sb.append(i > 0 ? "." : "").append(i < n ? lower(h.substring(2 * i, 2 * i + 2)) : "00");
+            return new Action.Note(sb.toString());
+        }
+
+        /** controller, controller:MAX_LEN, controller(max_len=N,reason=R,id=N,userdata=HH,pause,meter_id=N). */
+        Action controller(String arg, int apos, boolean parens) {
+            if (arg == null) return new Action.Controller(0xffff, null);
+            if (!parens) return new Action.Controller(intIn(arg, apos, 0, 0xffff, "controller max_len"), null);
+            int maxLen = 0xffff;
+            for (String kv : arg.split(",")) {
+                String k = kv.contains("=") ? kv.substring(0, kv.indexOf('=')).strip() : kv.strip();
+                switch (lower(k)) {
+                    case "max_len" -> maxLen = intIn(kv.substring(kv.indexOf('=') + 1).strip(), apos, 0, 0xffff, "controller max_len");
+                    case "reason", "id", "userdata", "pause", "meter_id" -> { }
+                    default -> throw err(apos, "controller: unknown argument \"" + k + "\"");
+                }
+            }
+            return new Action.Controller(maxLen, arg);
+        }
+
+        /** clone(ACTIONS): parsed with this flow's match, so the inner actions' prerequisites are checked against it. */
+        Action clone(String arg, int apos) {
+            Parser inner = new Parser(arg, false, false);
+            System.arraycopy(value, 0, inner.value, 0, value.length);
+            System.arraycopy(mask, 0, inner.mask, 0, mask.length);
+            inner.table = table;
+            inner.value[VLAN_TCI.word] = tci;          // the VLAN state the outer actions left, for vlan_vid's check
+            List<Action> acts;
+            try {
+                acts = inner.actions(0);
+            } catch (FlowSyntaxException e) {
+                throw err(apos, "clone(...): " + e.getMessage());
+            }
+            for (Action a : acts)
+                if (a instanceof Action.GotoTable || a instanceof Action.WriteMetadata || a instanceof Action.Conjunction)
+                    throw err(apos, "clone(...) cannot hold \"" + FlowFormat.action(a) + "\"");
+            return new Action.Clone(acts);
         }
 
         /** conjunction(ID,K/N): 1 <= K <= N, 2 <= N <= 64 (OVS's limits). */

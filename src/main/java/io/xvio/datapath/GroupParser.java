@@ -127,12 +127,13 @@ public final class GroupParser {
                 case Action.DecTtl d -> dec = d;
                 case Action.SetField s -> setOrMove.add(s);
                 case Action.Move m -> setOrMove.add(m);
-                case Action.Resubmit r -> { if (0 >= finClass) { fin = r; finClass = 0; } }
-                case Action.Output o -> { if (1 >= finClass) { fin = o; finClass = 1; } }
-                case Action.InPort o -> { if (1 >= finClass) { fin = o; finClass = 1; } }
-                case Action.Normal o -> { if (1 >= finClass) { fin = o; finClass = 1; } }
-                case Action.Flood o -> { if (1 >= finClass) { fin = o; finClass = 1; } }
-                case Action.Group g -> { if (2 >= finClass) { fin = g; finClass = 2; } }
+                case Action.CtClear c -> { if (0 >= finClass) { fin = c; finClass = 0; } }
+                case Action.Resubmit r -> { if (1 >= finClass) { fin = r; finClass = 1; } }
+                case Action.Output o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
+                case Action.InPort o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
+                case Action.Normal o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
+                case Action.Flood o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
+                case Action.Group g -> { if (3 >= finClass) { fin = g; finClass = 3; } }
                 default -> throw new FlowSyntaxException(text, 0, "bucket " + index + ": \"" + FlowFormat.action(a)
                         + "\" cannot be in a group bucket (an OpenFlow action set)");
             }

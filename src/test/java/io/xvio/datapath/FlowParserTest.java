@@ -279,10 +279,10 @@ class FlowParserTest {
         assertEquals(List.of(new Action.Output(1), new Action.Output(2)), actions(" 1 , 2 "));
         bad("actions=output:0", 15, "output port 0 is outside 1..65279");
         bad("actions=output:65280", 15, "outside 1..65279");
-        bad("actions=output:x", 15, "output port \"x\" is not a number");
+        bad("actions=output:x", 15, "output: unknown field \"x\"");
         bad("actions=output", 8, "\"output\" needs an argument");
         bad("actions=local", 8, "\"local\" is not supported");
-        bad("actions=controller:100", 8, "\"controller\" is not supported");
+        assertEquals(List.of(new Action.Controller(100, null)), actions("controller:100"));
         bad("actions=output:2,drop", 17, "\"drop\" must not be accompanied");
         bad("actions=drop,2", 8, "\"drop\" must not be accompanied");
         bad("actions=normal:1", 15, "\"normal\" takes no argument");

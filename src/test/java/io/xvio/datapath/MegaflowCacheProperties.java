@@ -33,7 +33,9 @@ class MegaflowCacheProperties {
     static final String[] ACTIONS = {
         "output:1", "output:2", "output:3", "in_port", "drop", "dec_ttl", "mod_nw_src:192.168.0.9", "mod_tp_dst:8080",
         "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "load:7->reg13", "move:reg0[]->reg12[]", "mod_nw_tos:16",
-        "flood", "push_vlan:0x8100", "normal", "group:1", "group:2", "group:3", "group:4"};
+        "flood", "push_vlan:0x8100", "normal", "group:1", "group:2", "group:3", "group:4",
+        "clone(mod_dl_src:02:aa:bb:cc:dd:03,output:3)", "clone(output:2)", "push:in_port[]", "pop:reg2[0..15]", "output:reg2[0..15]",
+        "controller", "note:01.02"};
     /** Groups every table may use: all (one bucket rewrites), select, indirect (rewrites), fast_failover. */
     static final String[] GROUPS = {
         "group_id=1,type=all,bucket=output:1,bucket=mod_dl_src:02:aa:bb:cc:dd:01,output:2,bucket=group:3",
