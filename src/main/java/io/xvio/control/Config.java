@@ -2,6 +2,8 @@ package io.xvio.control;
 
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FragMode;
+import io.xvio.datapath.Group;
+import io.xvio.datapath.GroupParser;
 import io.xvio.datapath.FlowParser;
 import io.xvio.datapath.FlowSyntaxException;
 import io.xvio.datapath.PortVlan;
@@ -58,9 +60,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * reserved multicast addresses (key "forward-bpdu", OVS's other_config:forward-bpdu).
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
-                               FragMode frag, boolean forwardBpdu) {
+                               FragMode frag, boolean forwardBpdu, List<Group> groups) {
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
-            this(name, ports, flows, vlans, FragMode.NORMAL, false);
+            this(name, ports, flows, vlans, FragMode.NORMAL, false, List.of());
         }
 
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows) {
@@ -165,7 +167,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "frag", "forward-bpdu");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu");
             FragMode frag;
             try {
                 frag = FragMode.parse(string(br.getOrDefault("frag", "normal"), source, where + ".frag"));
@@ -233,7 +235,20 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     }
                 }
             }
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu));
+            List<Group> groups = new ArrayList<>();
+            Object gl = br.get("groups");
+            if (gl != null) {
+                if (!(gl instanceof List<?> l)) throw new ConfigException(source + ": " + where + ".groups must be a list of group strings");
+                for (int i = 0; i < l.size(); i++) {
+                    String gt = string(l.get(i), source, where + ".groups[" + i + "]");
+                    try {
+                        groups.add(GroupParser.parse(gt));
+                    } catch (FlowSyntaxException ex) {
+                        throw new ConfigException(source + ": " + where + ".groups[" + i + "]: " + ex.getMessage());
+                    }
+                }
+            }
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups)));
         }
         Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group);
         if (control != null) {

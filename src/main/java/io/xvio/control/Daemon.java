@@ -48,7 +48,18 @@ public final class Daemon implements AutoCloseable {
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
-                br.setFlows(bc.flows());
+                for (io.xvio.datapath.Group g : bc.groups()) {
+                    try {
+                        br.putGroup(g, false);
+                    } catch (ControlException e) {
+                        throw new ConfigException("bridges." + bc.name() + ".groups: " + e.getMessage());
+                    }
+                }
+                try {
+                    br.setFlows(bc.flows());
+                } catch (ControlException e) {
+                    throw new ConfigException("bridges." + bc.name() + ".flows: " + e.getMessage());
+                }
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
             pmds.assign(rxQueues());
