@@ -125,4 +125,29 @@ class ConfigTest {
         assertThrows(ConfigException.class, () -> Config.checkControlSocket(ok, "/tmp/./vhA.sock"));
         Config.checkControlSocket(ok, "/tmp/ctl.sock");
     }
+
+    @Test
+    void groupsAndBridgeOptionsAreReadAndCheckedAtStart() {
+        Config c = Config.parse("""
+                bridges:
+                  br0:
+                    groups: ["group_id=1,type=select,bucket=output:1,bucket=output:2"]
+                    flows: ["actions=group:1"]
+                    frag: drop
+                    forward-bpdu: true
+                """, "x.yaml");
+        Config.BridgeConfig b = c.bridges().get("br0");
+        assertEquals(1, b.groups().size());
+        assertEquals(io.xvio.datapath.FragMode.DROP, b.frag());
+        assertTrue(b.forwardBpdu());
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.parse(
+                "bridges:\n  br0:\n    groups: [\"group_id=1,type=indirect\"]\n", "x.yaml"));
+        assertTrue(e.getMessage().contains("bridges.br0.groups[0]") && e.getMessage().contains("exactly one bucket"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Config.parse("bridges:\n  br0:\n    frag: reassemble\n", "x.yaml"));
+        assertTrue(e.getMessage().contains("\"reassemble\" is not supported"), e.getMessage());
+        // a flow naming a group that does not exist stops the daemon at start, with the reason
+        Daemon d = new Daemon(Config.parse("bridges:\n  br0:\n    flows: [\"actions=group:9\"]\n", "x.yaml"), "/tmp/xvio-unused-" + ProcessHandle.current().pid());
+        RuntimeException r = assertThrows(RuntimeException.class, d::start);
+        assertTrue(r.getMessage().contains("group 9, which does not exist"), r.getMessage());
+    }
 }
