@@ -81,6 +81,7 @@ final class Frames {
     static void fixL4(byte[] f, int l3, int l4, int proto, boolean v6) {
         if (proto != 6 && proto != 17 && proto != 1 && proto != 58) return;
         int at = l4 + l4CsumAt(proto);
+        if (at + 2 > f.length) return;                          // truncated on purpose
         put16(f, at, 0);
         int c = ~fold(l4Sum(f, l3, l4, proto, v6)) & 0xffff;
         if (proto == 17 && c == 0) c = 0xffff;
