@@ -108,15 +108,4 @@ final class ConnIndex {
             locks.unlock(s);
         }
     }
-
-    /** Whether a shard can take one more key (checked by the single creator before it inserts). */
-    boolean hasRoom(long h) {
-        int s = shard(h);
-        locks.lock(s);
-        try {
-            return used[s] < (mask + 1) / 4 * 3;
-        } finally {
-            locks.unlock(s);
-        }
-    }
 }

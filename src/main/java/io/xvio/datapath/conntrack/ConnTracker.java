@@ -329,7 +329,16 @@ public final class ConnTracker {
                 } else if (index.find(K, r, ConnIndex.hash(K, r)) >= 0) {
                     fail = INV_COLLISION;
                 }
-                if (fail < 0 && (!index.hasRoom(h) || !index.hasRoom(ConnIndex.hash(K, r)))) fail = INV_TABLE_FULL;
+                // published under the connection's lock: a reader that finds a key waits for alive to be set.
+                // A connection from an address and port to themselves has one key for both directions.
+                if (fail < 0) {
+                    if (!index.insert(c * 2)) {
+                        fail = INV_TABLE_FULL;
+                    } else if (!p.keyEquals(c * 2 + 1, k, 0) && !index.insert(c * 2 + 1)) {
+                        index.remove(c * 2);
+                        fail = INV_TABLE_FULL;
+                    }
+                }
                 if (fail >= 0) {
                     p.release(c);
                     return inv(thread, fail);
@@ -340,8 +349,6 @@ public final class ConnTracker {
             } finally {
                 p.locks.unlock(c);
             }
-            index.insert(c * 2);
-            index.insert(c * 2 + 1);
             zoneCount[zone]++;
             counters[thread * STRIDE + CREATED]++;
         } finally {
