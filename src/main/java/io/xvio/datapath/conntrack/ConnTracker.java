@@ -247,7 +247,9 @@ public final class ConnTracker {
             deleteConn(c, true);
             return -2;
         }
-        if (nat != null && !related && p.nat[c] != 0) st |= natPacket(c, reply, key, s, off);
+        if (nat != null && p.nat[c] != 0) {
+            st |= related ? NatIcmpError.translate(p, c, reply, key, s, off, end) : natPacket(c, reply, key, s, off);
+        }
         return st;
     }
 

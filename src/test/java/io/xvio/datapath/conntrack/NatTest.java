@@ -139,6 +139,12 @@ class NatTest {
         assertEquals(EST_RPL | CtState.DNAT, ct.send(r, 0, true, false, NatAction.APPLY));
         assertEquals(1, java.nio.ByteBuffer.wrap(r, 38 + 8, 8).getLong());
         assertTrue(checksumsOk(r));
+        byte[] err6 = v6(net, 0xfe, net, 0x99, 58, icmp6Error(1, 4, q));   // port unreachable, quoting q as sent
+        assertEquals(REL_RPL | CtState.DNAT, ct.send(err6, 0, false, false, NatAction.APPLY));
+        assertEquals(1, java.nio.ByteBuffer.wrap(err6, 38 + 8, 8).getLong());         // outer destination: the client
+        assertEquals(1, java.nio.ByteBuffer.wrap(err6, 62 + 8 + 8, 8).getLong());     // quoted source: the client
+        assertEquals(777, get16(err6, 62 + 40));
+        assertTrue(checksumsOk(err6));
         byte[] ping6 = v6(net, 1, net, 2, 58, icmp(128, 0, 5, 1));
         assertEquals(NEW | CtState.SNAT, ct.send(ping6, 0, true, false, n6));
         assertTrue(checksumsOk(ping6));
@@ -151,5 +157,50 @@ class NatTest {
         assertEquals(A, dst(pong));
         assertTrue(checksumsOk(pong));
         assertEquals(INV, ct.send(v4(A, B, 17, udp(1, 2, 0)), 0, true, false, n6));   // family mismatch
+    }
+
+    static long innerSrc(byte[] f) { return get32(f, 34 + 8 + 12); }
+    static long innerDst(byte[] f) { return get32(f, 34 + 8 + 16); }
+
+    /** The ICMP message's and the quoted IPv4 header's checksums, recomputed. */
+    static boolean icmpErrorChecksumsOk(byte[] f) {
+        return checksumsOk(f) && fold(sum(f, 42, 20)) == 0xffff;
+    }
+
+    @Test
+    void icmpErrorsOfNatConnectionsAreTranslated() {
+        Ct ct = new Ct(64);
+        byte[] q = v4(A, B, 17, udp(40000, 53, 8));
+        ct.send(q, 0, true, false, SNAT);                       // q now reads NATIP:40000 -> B:53
+        // a router tells the NAT address that B is unreachable: the client must see its own packet quoted
+        byte[] err = v4(ip("10.9.9.9"), NATIP, 1, icmpError(3, 1, q));
+        assertEquals(REL_RPL | CtState.DNAT, ct.send(err, 0, false, false, NatAction.APPLY));
+        assertEquals(ip("10.9.9.9"), src(err));
+        assertEquals(A, dst(err));
+        assertEquals(A, innerSrc(err));
+        assertEquals(B, innerDst(err));
+        assertEquals(40000, get16(err, 34 + 8 + 20));
+        assertTrue(icmpErrorChecksumsOk(err));
+
+        // DNAT: a backend's port unreachable reaches the client from the virtual IP, quoting what it sent
+        NatAction lb = NatAction.ipv4(NatAction.Kind.DST, B1, B1, 8080, 8080, false, false);
+        byte[] c = v4(C, VIP, 17, udp(30000, 80, 8));
+        assertEquals(NEW | CtState.DNAT, ct.send(c, 0, true, false, lb));
+        byte[] unreach = v4(B1, C, 1, icmpError(3, 3, c));
+        assertEquals(REL_RPL | CtState.SNAT, ct.send(unreach, 0, false, false, NatAction.APPLY));
+        assertEquals(VIP, src(unreach));
+        assertEquals(C, innerSrc(unreach));
+        assertEquals(VIP, innerDst(unreach));
+        assertEquals(80, get16(unreach, 34 + 8 + 22));
+        assertTrue(icmpErrorChecksumsOk(unreach));
+
+        // the client refusing the backend's reply: quoted as the backend sent it
+        byte[] reply = v4(VIP, C, 17, udp(80, 30000, 8));      // as the client saw it
+        byte[] refuse = v4(C, VIP, 1, icmpError(3, 3, reply));
+        assertEquals(REL | CtState.DNAT, ct.send(refuse, 0, false, false, NatAction.APPLY));
+        assertEquals(B1, dst(refuse));
+        assertEquals(B1, innerSrc(refuse));
+        assertEquals(8080, get16(refuse, 34 + 8 + 20));
+        assertTrue(icmpErrorChecksumsOk(refuse));
     }
 }
