@@ -166,7 +166,7 @@ public final class ConnTracker {
                 int c = ref >> 1;
                 boolean reply = (ref & 1) != 0;
                 if (force && commit && reply && !related) {
-                    deleteConn(c, true);
+                    deleteConn(c, ref, k, true);
                 } else {
                     int r = existing(ref, c, reply, related, key, s, off, l4, end, proto, nat, now, thread, k, out);
                     if (r >= 0) return r;
@@ -239,16 +239,19 @@ public final class ConnTracker {
                     default -> st = -2;
                 }
             }
-            if (st != -2) fill(c, out);
+            if (st != -2) {
+                fill(c, out);
+                // under the lock: the keys cannot change while the packet is rewritten
+                if (nat != null && p.nat[c] != 0) {
+                    st |= related ? NatIcmpError.translate(p, c, reply, key, s, off, end) : natPacket(c, reply, key, s, off);
+                }
+            }
         } finally {
             p.locks.unlock(c);
         }
         if (st == -2) {
-            deleteConn(c, true);
+            deleteConn(c, ref, k, true);
             return -2;
-        }
-        if (nat != null && p.nat[c] != 0) {
-            st |= related ? NatIcmpError.translate(p, c, reply, key, s, off, end) : natPacket(c, reply, key, s, off);
         }
         return st;
     }
@@ -289,7 +292,7 @@ public final class ConnTracker {
     private int create(long[] k, long h, int zone, boolean v6, int proto, boolean icmp, FlowKey key, MemorySegment s,
                        long off, int l4, int end, NatAction nat, long now, int thread, CtResult out) {
         ConnPool p = pool;
-        int c;
+        int c, st = CtState.NEW;
         createLock.lock(0);
         try {
             int ref = index.find(k, 0, h);
@@ -299,7 +302,7 @@ public final class ConnTracker {
                 boolean live = p.alive[old] && p.keyEquals(ref, k, 0) && p.expiry[old] - now >= 0;
                 p.locks.unlock(old);
                 if (live) return -1;
-                deleteConn(old, false);
+                deleteConn(old, ref, k, false);
             }
             int zl = zoneLimit[zone] == -2 ? defaultZoneLimit : zoneLimit[zone];
             if (zl >= 0 && zoneCount[zone] >= zl) return inv(thread, INV_ZONE_LIMIT);
@@ -348,6 +351,7 @@ public final class ConnTracker {
                 p.alive[c] = true;
                 p.gen[c]++;
                 fill(c, out);
+                if (p.nat[c] != 0) st |= natPacket(c, false, key, s, off);
             } finally {
                 p.locks.unlock(c);
             }
@@ -356,8 +360,6 @@ public final class ConnTracker {
         } finally {
             createLock.unlock(0);
         }
-        int st = CtState.NEW;
-        if (p.nat[c] != 0) st |= natPacket(c, false, key, s, off);
         return st;
     }
 
@@ -464,13 +466,18 @@ public final class ConnTracker {
         return snat != reply ? CtState.SNAT : CtState.DNAT;
     }
 
-    /** Deletes connection c; lock says whether the creation lock must be taken (false: the caller holds it). */
-    private void deleteConn(int c, boolean lock) {
+    private void deleteConn(int c, boolean lock) { deleteConn(c, 0, null, lock); }
+
+    /**
+     * Deletes connection c if it is alive and, when k is given, still has k at ref (c may have been deleted
+     * and reused since it was looked up); lock says whether to take the creation lock (false: the caller has it).
+     */
+    private void deleteConn(int c, int ref, long[] k, boolean lock) {
         if (lock) createLock.lock(0);
         try {
             ConnPool p = pool;
             p.locks.lock(c);
-            if (!p.alive[c]) {
+            if (!p.alive[c] || (k != null && !p.keyEquals(ref, k, 0))) {
                 p.locks.unlock(c);
                 return;
             }
