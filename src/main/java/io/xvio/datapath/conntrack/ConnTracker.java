@@ -144,6 +144,7 @@ public final class ConnTracker {
             if (verifyChecksums && !CtChecksums.l4(s, off, l3, l4, end, proto, v6)) return inv(thread, INV_CHECKSUM);
         }
         if (proto == 6 || proto == 17) {
+            if (w[FlowKey.TP_SRC] == 0 || w[FlowKey.TP_DST] == 0) return inv(thread, INV_MALFORMED);   // as OVS
             k[4] = ConnPool.meta(zone, v6, proto, (int) w[FlowKey.TP_SRC], (int) w[FlowKey.TP_DST]);
         } else if (icmp) {
             int t = (int) w[FlowKey.TP_SRC], code = (int) w[FlowKey.TP_DST];
@@ -408,8 +409,11 @@ public final class ConnTracker {
         boolean icmp = proto == (v6 ? 58 : 1);
         long meta;
         if (proto == 6 || proto == 17) {
-            if (end - ql4 < 8) return false;
-            meta = ConnPool.meta(zone, v6, proto, s.get(BE16, off + ql4) & 0xffff, s.get(BE16, off + ql4 + 2) & 0xffff);
+            // OVS wants the 8 bytes RFC 792 promises for IPv4, a whole TCP header for IPv6; ports must not be 0
+            if (end - ql4 < (v6 && proto == 6 ? 20 : 8)) return false;
+            int sp = s.get(BE16, off + ql4) & 0xffff, dp = s.get(BE16, off + ql4 + 2) & 0xffff;
+            if (sp == 0 || dp == 0) return false;
+            meta = ConnPool.meta(zone, v6, proto, sp, dp);
         } else if (icmp) {
             if (end - ql4 < 8) return false;
             int t2 = s.get(JAVA_BYTE, off + ql4) & 0xff, code = s.get(JAVA_BYTE, off + ql4 + 1) & 0xff;

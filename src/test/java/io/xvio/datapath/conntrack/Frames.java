@@ -46,8 +46,11 @@ final class Frames {
         return b.array();
     }
 
-    static byte[] icmp6Error(int type, int code, byte[] quotedFrame) {
-        int n = Math.min(quotedFrame.length - 14, 48);
+    /** An ICMPv6 error quoting the whole packet of frame (as much as fits, RFC 4443). */
+    static byte[] icmp6Error(int type, int code, byte[] quotedFrame) { return icmp6Error(type, code, quotedFrame, 1232); }
+
+    static byte[] icmp6Error(int type, int code, byte[] quotedFrame, int max) {
+        int n = Math.min(quotedFrame.length - 14, max);
         ByteBuffer b = ByteBuffer.allocate(8 + n);
         b.put((byte) type).put((byte) code).putShort((short) 0).putInt(0).put(quotedFrame, 14, n);
         return b.array();

@@ -74,6 +74,7 @@ class UdpIcmpTrackingTest {
         assertEquals(EST_RPL, ct.send(v6(net, 2, net, 1, 58, icmp(129, 0, 3, 1))));
         assertEquals(INV, ct.send(v6(net, 2, net, 1, 58, icmp(135, 0, 0, 0))));   // neighbor solicitation
         assertEquals(REL_RPL, ct.send(v6(net, 0xfe, net, 1, 58, icmp6Error(1, 4, syn))));
+        assertEquals(INV, ct.send(v6(net, 0xfe, net, 1, 58, icmp6Error(1, 4, syn, 48))));   // TCP header cut: as OVS
         assertTrue(ct.dump().contains("tcp,orig=(src=fd00::1,dst=fd00::2,sport=40000,dport=443),reply=(src=fd00::2,"
                 + "dst=fd00::1,sport=443,dport=40000),protoinfo=(state=ESTABLISHED)"), ct.dump());
         assertTrue(ct.dump().contains("icmpv6,orig=(src=fd00::1,dst=fd00::2,id=3,type=128,code=0),reply=(src=fd00::2,"
@@ -103,9 +104,10 @@ class UdpIcmpTrackingTest {
         assertEquals(INV, ct.send(frag));
         byte[] tcpShort = v4(A, B, 6, new byte[10]);
         assertEquals(INV, ct.send(tcpShort));
+        assertEquals(INV, ct.send(v4(A, B, 17, udp(0, 53, 4))));   // port 0, as OVS
         var c = ct.tracker.stats(ct.now).counters();
         assertEquals(1L, c.get("fragment"));
-        assertEquals(2L, c.get("malformed"));
+        assertEquals(3L, c.get("malformed"));
     }
 
     @Test
