@@ -13,8 +13,8 @@ import static java.lang.foreign.ValueLayout.*;
  * Translates an ICMP/ICMPv6 error related to a NAT connection, as OVS's reverse_nat_packet: the quoted packet
  * gets back the tuple it had on its side of the translation, and the outer header's addresses that belong to
  * the connection are translated like a packet of the error's direction (an error from a router keeps the
- * router's address). The inner IPv4 header checksum is updated and the ICMP checksum recomputed (errors are
- * rare); the inner TCP/UDP checksum is left, as the quoted segment is usually truncated.
+ * router's address). The inner IPv4 header checksum and, when quoted, the inner TCP/UDP checksum are updated
+ * (as OVS does), and the ICMP checksum is recomputed (errors are rare).
  */
 final class NatIcmpError {
     private static final OfShort BE16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -48,9 +48,10 @@ final class NatIcmpError {
                 w[FlowKey.IPV6_DST_HI] = K[to];
                 w[FlowKey.IPV6_DST_LO] = K[to + 1];
             }
-            Rewrite.setIpv6Addr(s, off, q, -1, proto, true, K[to], K[to + 1]);
-            Rewrite.setIpv6Addr(s, off, q, -1, proto, false, K[to + 2], K[to + 3]);
-            innerPorts(s, off + q + 40, proto, K[to + 4]);
+            int il4 = q + 40, csum = csumInside(il4, end, proto) ? il4 : -1;
+            Rewrite.setIpv6Addr(s, off, q, csum, proto, true, K[to], K[to + 1]);
+            Rewrite.setIpv6Addr(s, off, q, csum, proto, false, K[to + 2], K[to + 3]);
+            innerPorts(s, off, il4, csum >= 0, proto, K[to + 4]);
         } else {
             long src = s.get(BE32, off + l3 + 12) & 0xffffffffL, dst = s.get(BE32, off + l3 + 16) & 0xffffffffL;
             if (src == K[from + 1]) {
@@ -61,9 +62,10 @@ final class NatIcmpError {
                 Rewrite.setIpv4Addr(s, off, l3, -1, 1, false, K[to + 1]);
                 w[FlowKey.NW_DST] = K[to + 1];
             }
-            Rewrite.setIpv4Addr(s, off, q, -1, proto, true, K[to + 1]);
-            Rewrite.setIpv4Addr(s, off, q, -1, proto, false, K[to + 3]);
-            innerPorts(s, off + q + (s.get(JAVA_BYTE, off + q) & 15) * 4, proto, K[to + 4]);
+            int il4 = q + (s.get(JAVA_BYTE, off + q) & 15) * 4, csum = csumInside(il4, end, proto) ? il4 : -1;
+            Rewrite.setIpv4Addr(s, off, q, csum, proto, true, K[to + 1]);
+            Rewrite.setIpv4Addr(s, off, q, csum, proto, false, K[to + 3]);
+            innerPorts(s, off, il4, csum >= 0, proto, K[to + 4]);
         }
         // the ICMP checksum over the whole message (ICMPv6: with the pseudo-header)
         s.set(BE16, off + l4 + 2, (short) 0);
@@ -74,10 +76,20 @@ final class NatIcmpError {
         return snat != reply ? CtState.SNAT : CtState.DNAT;
     }
 
-    /** The quoted TCP/UDP ports become those of key meta m. */
-    private static void innerPorts(MemorySegment s, long at, int proto, long m) {
+    /** Whether the quoted TCP/UDP header at il4 holds its checksum field (a quoted TCP header is often cut). */
+    private static boolean csumInside(int il4, int end, int proto) {
+        return (proto == 17 && il4 + 8 <= end) || (proto == 6 && il4 + 18 <= end);
+    }
+
+    /** The quoted TCP/UDP ports become those of key meta m, with the quoted checksum updated when present. */
+    private static void innerPorts(MemorySegment s, long off, int il4, boolean csum, int proto, long m) {
         if (proto != 6 && proto != 17) return;
-        s.set(BE16, at, (short) ConnPool.sport(m));
-        s.set(BE16, at + 2, (short) ConnPool.dport(m));
+        if (csum) {
+            Rewrite.setPort(s, off, il4, proto, true, ConnPool.sport(m));
+            Rewrite.setPort(s, off, il4, proto, false, ConnPool.dport(m));
+        } else {
+            s.set(BE16, off + il4, (short) ConnPool.sport(m));
+            s.set(BE16, off + il4 + 2, (short) ConnPool.dport(m));
+        }
     }
 }

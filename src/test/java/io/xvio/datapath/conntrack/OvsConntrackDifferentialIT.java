@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -63,6 +64,10 @@ class OvsConntrackDifferentialIT {
         ovs.replaceFlows(List.of(
                 "table=0,priority=100,dl_type=0x88b5,actions=output:2",
                 "table=0,priority=10,in_port=1,ip,actions=ct(commit,zone=1,table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_dst=10.7.9.9,actions=ct(commit,zone=2,nat(dst=10.7.1.1:8080),table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_src=10.7.1.1,actions=ct(zone=2,nat,table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_src=10.7.5.5,actions=ct(commit,zone=3,nat(src=10.7.8.8),table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_dst=10.7.8.8,actions=ct(zone=3,nat,table=1)",
                 "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,table=1)",
                 "table=0,priority=0,actions=drop",
                 "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2"));
@@ -80,8 +85,8 @@ class OvsConntrackDifferentialIT {
         }
     }
 
-    /** OVS's ct_state for frame f, or -1 if it put nothing out. */
-    private int ovsState(byte[] f) {
+    /** What OVS put out for frame f (its ct_state in the destination MAC's low 32 bits), or null. */
+    private byte[] ovsOutput(byte[] f) {
         long seq = ++sequence;
         byte[] sentinel = new byte[60];
         for (int i = 0; i < 6; i++) sentinel[i] = (byte) 0xff;
@@ -91,21 +96,22 @@ class OvsConntrackDifferentialIT {
         for (int i = 0; i < 8; i++) sentinel[14 + i] = (byte) (seq >>> (56 - 8 * i));
         in.send(f);
         in.send(sentinel);
-        int state = -1;
+        byte[] result = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         while (System.nanoTime() < deadline) {
             for (byte[] got : out.receive()) {
-                if (Arrays.equals(got, 12, 22, sentinel, 12, 22)) return state;
-                if (got.length >= f.length && Arrays.equals(got, 6, f.length, f, 6, f.length)) {
-                    state = (got[2] & 0xff) << 24 | (got[3] & 0xff) << 16 | (got[4] & 0xff) << 8 | (got[5] & 0xff);
-                }
+                if (Arrays.equals(got, 12, 22, sentinel, 12, 22)) return result;
+                if (got.length >= f.length && Arrays.equals(got, 6, 14, f, 6, 14)) result = Arrays.copyOf(got, f.length);
             }
             LockSupport.parkNanos(200_000);
         }
         throw new AssertionError("the sentinel did not come out\n" + ovs.log());
     }
 
-    static final long A = ip("10.7.0.1"), B = ip("10.7.0.2"), R = ip("10.7.0.254");
+    static final long A = ip("10.7.0.1"), B = ip("10.7.0.2"), R = ip("10.7.0.254"), VIP = ip("10.7.9.9"),
+            BACKEND = ip("10.7.1.1"), INSIDE = ip("10.7.5.5"), OUTSIDE = ip("10.7.8.8");
+    static final NatAction DNAT = NatAction.ipv4(NatAction.Kind.DST, BACKEND, BACKEND, 8080, 8080, false, false),
+            SNAT = NatAction.ipv4(NatAction.Kind.SRC, OUTSIDE, OUTSIDE, 0, 0, false, false);
     static final byte[] NO = {};
 
     static List<byte[]> sequences() {
@@ -174,6 +180,22 @@ class OvsConntrackDifferentialIT {
         s.add(v4(A, B, 17, udp(0, 53, 4)));                               // port 0
         s.add(v6(net, 1, net, 2, 17, udp(9, 9, 4)));
         s.add(v6(net, 2, net, 1, 17, udp(9, 9, 4)));
+        // DNAT (zone 2) and SNAT (zone 3), both directions, with related ICMP errors: bytes compared too
+        byte[] dsyn = v4(A, VIP, 6, tcp(33000, 80, SYN, 1, 0, 5000, 0, NO));
+        s.add(dsyn);
+        s.add(v4(BACKEND, A, 6, tcp(8080, 33000, SYN | ACK, 70, 2, 5000, 0, NO)));
+        s.add(v4(A, VIP, 6, tcp(33000, 80, ACK | PSH, 2, 71, 5000, 20, NO)));
+        s.add(v4(BACKEND, A, 1, icmpError(3, 3, v4(BACKEND, A, 17, udp(1, 2, 0)))));   // unrelated: inv
+        byte[] du = v4(A, VIP, 17, udp(34000, 80, 12));
+        s.add(du);
+        s.add(v4(BACKEND, A, 17, udp(8080, 34000, 12)));
+        s.add(v4(BACKEND, A, 1, icmpError(3, 3, v4(A, BACKEND, 17, udp(34000, 8080, 12)))));
+        byte[] su = v4(INSIDE, B, 17, udp(35000, 53, 16));
+        s.add(su);
+        s.add(v4(B, OUTSIDE, 17, udp(53, 35000, 16)));
+        s.add(v4(R, OUTSIDE, 1, icmpError(11, 0, v4(OUTSIDE, B, 17, udp(35000, 53, 16)))));
+        s.add(v4(INSIDE, B, 1, icmp(8, 0, 99, 1)));
+        s.add(v4(B, OUTSIDE, 1, icmp(0, 0, 99, 1)));
         return s;
     }
 
@@ -186,11 +208,24 @@ class OvsConntrackDifferentialIT {
         List<String> diffs = new ArrayList<>();
         int i = 0;
         for (byte[] f : sequences()) {
-            int o = ovsState(f.clone());
+            byte[] got = ovsOutput(f.clone());
+            int o = got == null ? -1 : (got[2] & 0xff) << 24 | (got[3] & 0xff) << 16 | (got[4] & 0xff) << 8 | (got[5] & 0xff);
             MemorySegment s = MemorySegment.ofArray(f);
             key.extract(s, 0, f.length, 1);
-            int x = ct.track(key, s, 0, f.length, 1, true, false, null, now, 0, res);
+            // the same choice of zone and nat as the flows above
+            long src = key.w[FlowKey.NW_SRC], dst = key.w[FlowKey.NW_DST];
+            boolean v4 = key.w[FlowKey.DL_TYPE] == 0x0800;
+            int zone = 1;
+            boolean commit = true;
+            NatAction nat = null;
+            if (v4 && dst == VIP) { zone = 2; nat = DNAT; }
+            else if (v4 && src == BACKEND) { zone = 2; nat = NatAction.APPLY; commit = false; }
+            else if (v4 && src == INSIDE) { zone = 3; nat = SNAT; }
+            else if (v4 && dst == OUTSIDE) { zone = 3; nat = NatAction.APPLY; commit = false; }
+            int x = ct.track(key, s, 0, f.length, zone, commit, false, nat, now, 0, res);
             if (o != x) diffs.add("frame " + i + ": OVS " + (o < 0 ? "nothing" : CtState.format(o)) + ", xvio " + CtState.format(x));
+            else if (got != null && !Arrays.equals(got, 6, got.length, f, 6, f.length))
+                diffs.add("frame " + i + " bytes: OVS " + HexFormat.of().formatHex(got, 6, got.length) + " xvio " + HexFormat.of().formatHex(f, 6, f.length));
             i++;
         }
         assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack") + "\nxvio:\n" + ct.dump(-1, now));
