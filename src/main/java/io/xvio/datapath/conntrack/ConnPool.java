@@ -9,7 +9,8 @@ package io.xvio.datapath.conntrack;
  * original direction (ref = conn*2) and the reply direction (conn*2+1, with NAT the translated tuple).
  *
  * <p>Memory per connection: keys 80 B, expiry/mark/labels 28 B, TCP peers 2 x 14 B, generation, flags and lock
- * 10 B, free-list 4 B, and 4 index slots of 8 B in {@link ConnIndex}: about 182 bytes.
+ * 10 B, free-list 4 B, and 4 index slots of 8 B in {@link ConnIndex}: 182 bytes (up to 214 when the capacity is
+ * not a power of two: the index rounds its shards up).
  *
  * <p>Fields of a live connection are written under its lock ({@link #locks}); creation fills them before the
  * keys are published in the index, whose shard locks order the writes before any reader's lookup.

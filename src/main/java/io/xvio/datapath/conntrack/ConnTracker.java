@@ -21,8 +21,8 @@ import static java.lang.foreign.ValueLayout.*;
  * rare, expensive case, and one creator keeps the free list, limits and NAT tuple allocation simple and exact.
  * No lock is ever held while waiting for another except creation lock, then a shard or connection lock.
  *
- * <p><b>Memory.</b> Everything is preallocated for {@code capacity} connections ({@link ConnPool}, about 182
- * bytes each, e.g. 182 MB for a million): tracking packets of existing connections, creating and expiring
+ * <p><b>Memory.</b> Everything is preallocated for {@code capacity} connections ({@link ConnPool}, 182 bytes
+ * each for a power-of-two capacity, e.g. 191 MB for 2^20): tracking packets of existing connections, creating and expiring
  * connections allocate nothing. Per-thread scratch space is indexed by the {@code thread} argument
  * (0 .. threads-1), which must be unique per concurrently calling thread.
  *
