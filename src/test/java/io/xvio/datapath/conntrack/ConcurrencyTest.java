@@ -115,4 +115,44 @@ class ConcurrencyTest {
         assertEquals(256, ct.size());
         assertEquals(0, ct.dump(2, NOW).size());
     }
+
+    @Test
+    void concurrentSnatGivesEveryConnectionItsOwnPort() throws Exception {
+        ConnTracker ct = new ConnTracker(4096, 2);
+        long natIp = ip("192.168.0.1");
+        NatAction snat = NatAction.ipv4(NatAction.Kind.SRC, natIp, natIp, 0, 0, false, false);
+        int perThread = 1000;
+        int[][] ports = new int[2][perThread];
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        CyclicBarrier start = new CyclicBarrier(2);
+        Thread[] ts = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            int me = t;
+            ts[t] = new Thread(() -> {
+                try {
+                    FlowKey key = new FlowKey();
+                    CtResult out = new CtResult();
+                    start.await();
+                    for (int i = 0; i < perThread; i++) {
+                        byte[] f = v4(ip("10." + me + "." + (i >> 8) + "." + (i & 255)), B, 17, udp(5000, 53, 8));
+                        MemorySegment s = MemorySegment.ofArray(f);
+                        key.extract(s, 0, f.length, 1);
+                        assertEquals(NEW | CtState.SNAT, ct.track(key, s, 0, f.length, 0, true, false, snat, NOW, me, out));
+                        assertEquals(natIp, get32(f, 26));
+                        assertTrue(checksumsOk(f));
+                        ports[me][i] = get16(f, 34);
+                    }
+                } catch (Throwable e) {
+                    failed.compareAndSet(null, e);
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        if (failed.get() != null) throw new AssertionError(failed.get());
+        java.util.Set<Integer> distinct = new java.util.HashSet<>();
+        for (int[] p : ports) for (int port : p) distinct.add(port);
+        assertEquals(2 * perThread, distinct.size());           // one reply tuple per connection
+        assertEquals(2 * perThread, ct.size());
+    }
 }
