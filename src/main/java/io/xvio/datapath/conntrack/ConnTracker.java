@@ -179,8 +179,9 @@ public final class ConnTracker {
                 }
             }
             if (related) return inv(thread, INV_RELATED_UNKNOWN);
-            if (!validNew(proto, icmp, w, s, off, l4, v6)) {
-                return inv(thread, proto == 6 ? INV_TCP_FLAGS : INV_CANNOT_OPEN);
+            if (!validNew(proto, icmp, w, v6)) {
+                boolean badFlags = proto == 6 && TcpTracker.invalidFlags((int) w[FlowKey.TCP_FLAGS]);
+                return inv(thread, badFlags ? INV_TCP_FLAGS : INV_CANNOT_OPEN);
             }
             copyOrig(k, 0, out);
             if (!commit) return CtState.NEW;
@@ -191,7 +192,7 @@ public final class ConnTracker {
         return inv(thread, INV_COLLISION);
     }
 
-    private static boolean validNew(int proto, boolean icmp, long[] w, MemorySegment s, long off, int l4, boolean v6) {
+    private static boolean validNew(int proto, boolean icmp, long[] w, boolean v6) {
         if (proto == 6) return TcpTracker.validNew((int) w[FlowKey.TCP_FLAGS]);
         if (icmp) return Icmp.opensConnection((int) w[FlowKey.TP_SRC], v6);
         return true;
@@ -234,7 +235,8 @@ public final class ConnTracker {
                     case TcpTracker.VALID -> st = CtState.EST | (reply ? CtState.RPL : 0);
                     case TcpTracker.VALID_NEW -> st = CtState.NEW;
                     case TcpTracker.INVALID -> {
-                        counters[thread * STRIDE + INV_TCP_SEQ]++;
+                        boolean badFlags = TcpTracker.invalidFlags((int) key.w[FlowKey.TCP_FLAGS]);
+                        counters[thread * STRIDE + (badFlags ? INV_TCP_FLAGS : INV_TCP_SEQ)]++;
                         st = CtState.INV;
                     }
                     default -> st = -2;

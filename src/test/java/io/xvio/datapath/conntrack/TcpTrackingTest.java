@@ -46,7 +46,12 @@ class TcpTrackingTest {
         assertEquals(INV, ct.send(v4(A, B, 6, tcp(40001, 80, SYN | ACK, 1, 1, 100, 0, NO_OPTS))));
         assertEquals(INV, ct.send(v4(A, B, 6, tcp(40002, 80, SYN | FIN, 1, 0, 100, 0, NO_OPTS))));
         assertEquals(INV, ct.send(v4(A, B, 6, tcp(40003, 80, FIN, 1, 0, 100, 0, NO_OPTS))));
+        assertEquals(INV, ct.send(a(SYN | RST, 1000, 0, 0)));  // bad flags on the tracked connection
         assertEquals(1, ct.tracker.size());
+        var c = ct.tracker.stats(ct.now).counters();
+        assertEquals(1L, c.get("cannot-open"));
+        assertEquals(3L, c.get("tcp-flags"));
+        assertEquals(0L, c.get("tcp-seq"));
     }
 
     @Test
