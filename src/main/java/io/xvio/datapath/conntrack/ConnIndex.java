@@ -1,0 +1,111 @@
+package io.xvio.datapath.conntrack;
+
+/**
+ * The hash index of connection keys: S shards, each an open-addressing table (linear probing, deletion by
+ * backward shift, so no tombstones) of key references ref = conn * 2 + direction, guarded by its own spin lock
+ * taken for one probe. Keys live in {@link ConnPool#keys} (5 longs per reference); slots keep the key's hash to
+ * skip most key comparisons. All arrays are allocated up front: inserting and removing create no garbage. A
+ * shard holds at most 3/4 of its slots; an insert beyond that fails (the tracker then refuses the connection).
+ */
+final class ConnIndex {
+    static final int SHARDS = 64;
+    private final ConnPool pool;
+    private final int[][] refs, hashes;
+    private final int[] used;
+    private final int mask;
+    final SpinLocks locks = new SpinLocks(SHARDS, 16);
+
+    ConnIndex(ConnPool pool, int capacity) {
+        this.pool = pool;
+        // two keys per connection, spread over the shards, at most half full on average
+        int perShard = Integer.highestOneBit(Math.max(16, (4 * capacity) / SHARDS) - 1) << 1;
+        mask = perShard - 1;
+        refs = new int[SHARDS][perShard];
+        hashes = new int[SHARDS][perShard];
+        for (int[] r : refs) java.util.Arrays.fill(r, -1);
+        used = new int[SHARDS];
+    }
+
+    static long hash(long[] k, int at) {
+        long h = 0x9e3779b97f4a7c15L;
+        for (int i = 0; i < ConnPool.KEY_WORDS; i++) {
+            h ^= k[at + i];
+            h *= 0xbf58476d1ce4e5b9L;
+            h ^= h >>> 31;
+        }
+        return h;
+    }
+
+    static int shard(long h) { return (int) (h >>> 58) & (SHARDS - 1); }
+
+    /** The reference whose key equals k[at..at+5), or -1; the caller holds no lock. */
+    int find(long[] k, int at, long h) {
+        int s = shard(h);
+        locks.lock(s);
+        try {
+            return findLocked(s, k, at, (int) h);
+        } finally {
+            locks.unlock(s);
+        }
+    }
+
+    private int findLocked(int s, long[] k, int at, int h) {
+        int[] r = refs[s], hs = hashes[s];
+        for (int i = h & mask; ; i = (i + 1) & mask) {
+            int ref = r[i];
+            if (ref < 0) return -1;
+            if (hs[i] == h && pool.keyEquals(ref, k, at)) return ref;
+        }
+    }
+
+    /** Adds ref (whose key is already in the pool); false if its shard is full or the key is present. */
+    boolean insert(int ref) {
+        long h = hash(pool.keys, ref * ConnPool.KEY_WORDS);
+        int s = shard(h);
+        locks.lock(s);
+        try {
+            if (used[s] >= (mask + 1) / 4 * 3) return false;
+            int[] r = refs[s], hs = hashes[s];
+            int i = (int) h & mask;
+            for (; r[i] >= 0; i = (i + 1) & mask) {
+                if (hs[i] == (int) h && pool.keyEquals(r[i], pool.keys, ref * ConnPool.KEY_WORDS)) return false;
+            }
+            r[i] = ref;
+            hs[i] = (int) h;
+            used[s]++;
+            return true;
+        } finally {
+            locks.unlock(s);
+        }
+    }
+
+    /** Removes ref if present (found by its key in the pool). */
+    void remove(int ref) {
+        long h = hash(pool.keys, ref * ConnPool.KEY_WORDS);
+        int s = shard(h);
+        locks.lock(s);
+        try {
+            int[] r = refs[s], hs = hashes[s];
+            int i = (int) h & mask;
+            while (r[i] != ref) {
+                if (r[i] < 0) return;
+                i = (i + 1) & mask;
+            }
+            // backward-shift deletion: move later entries of the cluster into the hole when their home allows
+            int hole = i;
+            for (int j = (hole + 1) & mask; r[j] >= 0; j = (j + 1) & mask) {
+                int home = hs[j] & mask;
+                boolean movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+                if (movable) {
+                    r[hole] = r[j];
+                    hs[hole] = hs[j];
+                    hole = j;
+                }
+            }
+            r[hole] = -1;
+            used[s]--;
+        } finally {
+            locks.unlock(s);
+        }
+    }
+}

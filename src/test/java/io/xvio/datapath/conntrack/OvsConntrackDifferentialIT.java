@@ -1,0 +1,233 @@
+package io.xvio.datapath.conntrack;
+
+import io.xvio.e2e.OvsUserspace;
+import io.xvio.packet.FlowKey;
+import io.xvio.testing.FramePort;
+import io.xvio.testing.NetLab;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static io.xvio.datapath.conntrack.Frames.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The tracker's ct_state decisions against Open vSwitch's userspace conntrack on the same frame sequences. OVS
+ * ({@link OvsUserspace}, datapath_type=netdev) runs "ip/ipv6 -> ct(commit,zone=1,table=1)" and table 1 copies
+ * ct_state into the low 32 bits of the Ethernet destination and outputs the frame on port 2; each frame goes in
+ * on port 1 followed by a sentinel (so its output, if any, is known to be complete), and the state read back is
+ * compared with {@link ConnTracker#track} (zone 1, commit) on the same frame.
+ */
+@Tag("e2e")
+@EnabledIf("io.xvio.datapath.conntrack.OvsConntrackDifferentialIT#enabled")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OvsConntrackDifferentialIT {
+    static final int SENTINEL_TYPE = 0x88b5;
+    private final NetLab lab = new NetLab();
+    private Path dir;
+    private OvsUserspace ovs;
+    private FramePort in, out;
+    private long sequence;
+
+    static boolean enabled() {
+        return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available() && OvsUserspace.available();
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        dir = Files.createTempDirectory("xvio-ctdiff");
+        String[] dev = {lab.name("cto"), lab.name("cto")}, peer = {lab.name("ctO"), lab.name("ctO")};
+        for (int i = 0; i < 2; i++) {
+            lab.veth(dev[i], peer[i]);
+            lab.up(null, dev[i]);
+            lab.up(null, peer[i]);
+        }
+        in = FramePort.open(peer[0]);
+        out = FramePort.open(peer[1]);
+        ovs = OvsUserspace.start(Files.createDirectories(dir.resolve("ovs")), "xct" + lab.id());
+        ovs.addPort(dev[0], 1);
+        ovs.addPort(dev[1], 2);
+        lab.quietIpv6(null, ovs.bridge());
+        ovs.replaceFlows(List.of(
+                "table=0,priority=100,dl_type=0x88b5,actions=output:2",
+                "table=0,priority=10,in_port=1,ip,actions=ct(commit,zone=1,table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_dst=10.7.9.9,actions=ct(commit,zone=2,nat(dst=10.7.1.1:8080),table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_src=10.7.1.1,actions=ct(zone=2,nat,table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_src=10.7.5.5,actions=ct(commit,zone=3,nat(src=10.7.8.8),table=1)",
+                "table=0,priority=20,in_port=1,ip,nw_dst=10.7.8.8,actions=ct(zone=3,nat,table=1)",
+                "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,table=1)",
+                "table=0,priority=0,actions=drop",
+                "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2"));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (ovs != null) ovs.close();
+        } finally {
+            if (in != null) in.close();
+            if (out != null) out.close();
+            lab.close();
+            if (dir != null) NetLab.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    /** What OVS put out for frame f (its ct_state in the destination MAC's low 32 bits), or null. */
+    private byte[] ovsOutput(byte[] f) {
+        long seq = ++sequence;
+        byte[] sentinel = new byte[60];
+        for (int i = 0; i < 6; i++) sentinel[i] = (byte) 0xff;
+        sentinel[6] = 2;
+        sentinel[12] = (byte) (SENTINEL_TYPE >>> 8);
+        sentinel[13] = (byte) SENTINEL_TYPE;
+        for (int i = 0; i < 8; i++) sentinel[14 + i] = (byte) (seq >>> (56 - 8 * i));
+        in.send(f);
+        in.send(sentinel);
+        byte[] result = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            for (byte[] got : out.receive()) {
+                if (Arrays.equals(got, 12, 22, sentinel, 12, 22)) return result;
+                if (got.length >= f.length && Arrays.equals(got, 6, 14, f, 6, 14)) result = Arrays.copyOf(got, f.length);
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        throw new AssertionError("the sentinel did not come out\n" + ovs.log());
+    }
+
+    static final long A = ip("10.7.0.1"), B = ip("10.7.0.2"), R = ip("10.7.0.254"), VIP = ip("10.7.9.9"),
+            BACKEND = ip("10.7.1.1"), INSIDE = ip("10.7.5.5"), OUTSIDE = ip("10.7.8.8");
+    static final NatAction DNAT = NatAction.ipv4(NatAction.Kind.DST, BACKEND, BACKEND, 8080, 8080, false, false),
+            SNAT = NatAction.ipv4(NatAction.Kind.SRC, OUTSIDE, OUTSIDE, 0, 0, false, false);
+    static final byte[] NO = {};
+
+    static List<byte[]> sequences() {
+        List<byte[]> s = new ArrayList<>();
+        // TCP: handshake, data, out of window, bad ack, FIN close, SYN reopening
+        s.add(v4(A, B, 6, tcp(40000, 80, SYN, 1000, 0, 65535, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, SYN, 1000, 0, 65535, 0, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40000, SYN | ACK, 5000, 1001, 65535, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, ACK, 1001, 5001, 65535, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, ACK | PSH, 1001, 5001, 65535, 100, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40000, ACK, 5001, 1101, 65535, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, ACK | PSH, 1101 + 300_000, 5001, 65535, 100, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, ACK, 1101, 5001 + 300_000, 65535, 0, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40000, RST | ACK, 9999, 1101, 0, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, FIN | ACK, 1101, 5001, 65535, 0, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40000, FIN | ACK, 5001, 1102, 65535, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, ACK, 1102, 5002, 65535, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40000, 80, SYN, 777777, 0, 65535, 0, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40000, SYN | ACK, 42, 777778, 65535, 0, NO)));
+        // TCP: invalid flags, a SYN+ACK without connection, an ACK picking up a connection, reset in window
+        s.add(v4(A, B, 6, tcp(40001, 80, SYN | FIN, 1, 0, 1000, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40002, 80, SYN | ACK, 1, 1, 1000, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40003, 80, ACK, 50, 60, 1000, 10, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40003, ACK, 60, 60, 1000, 0, NO)));
+        s.add(v4(B, A, 6, tcp(80, 40003, RST, 60, 0, 0, 0, NO)));
+        s.add(v4(A, B, 6, tcp(40003, 80, ACK, 60, 60, 1000, 0, NO)));
+        // window scaling
+        byte[] ws = {1, 3, 3, 7};
+        s.add(v4(A, B, 6, tcp(41000, 80, SYN, 1, 0, 1000, 0, ws)));
+        s.add(v4(B, A, 6, tcp(80, 41000, SYN | ACK, 100, 2, 1000, 0, ws)));
+        s.add(v4(A, B, 6, tcp(41000, 80, ACK, 2 + 100_000, 101, 1000, 10, NO)));
+        s.add(v4(B, A, 6, tcp(80, 41000, ACK, 101, 2, 1000, 0, NO)));
+        s.add(v4(A, B, 6, tcp(41000, 80, ACK, 2 + 100_000, 101, 1000, 10, NO)));
+        s.add(v4(A, B, 6, tcp(41000, 80, ACK, 2 + 200_000, 101, 1000, 10, NO)));
+        // UDP, ICMP echo and errors, other protocols
+        byte[] q = v4(A, B, 17, udp(5000, 53, 20));
+        s.add(q);
+        s.add(q);
+        s.add(v4(B, A, 17, udp(53, 5000, 40)));
+        s.add(q);
+        s.add(v4(R, A, 1, icmpError(3, 1, q)));
+        s.add(v4(A, B, 1, icmpError(3, 3, v4(B, A, 17, udp(53, 5000, 4)))));
+        s.add(v4(R, A, 1, icmpError(3, 1, v4(A, B, 17, udp(5001, 53, 4)))));
+        s.add(v4(R, B, 1, icmpError(3, 1, q)));
+        s.add(v4(A, B, 1, icmp(8, 0, 7, 1)));
+        s.add(v4(A, B, 1, icmp(8, 0, 7, 2)));
+        s.add(v4(B, A, 1, icmp(0, 0, 7, 2)));
+        s.add(v4(A, B, 1, icmp(8, 0, 7, 3)));
+        s.add(v4(B, A, 1, icmp(0, 0, 8, 1)));
+        s.add(v4(A, B, 47, new byte[8]));
+        s.add(v4(B, A, 47, new byte[8]));
+        byte[] bad = v4(A, B, 17, udp(5002, 53, 8));
+        bad[bad.length - 1] ^= 1;
+        s.add(bad);
+        // IPv6
+        long net = 0xfd07000000000000L;
+        byte[] syn6 = v6(net, 1, net, 2, 6, tcp(40000, 443, SYN, 10, 0, 5000, 0, NO));
+        s.add(syn6);
+        s.add(v6(net, 2, net, 1, 6, tcp(443, 40000, SYN | ACK, 99, 11, 5000, 0, NO)));
+        s.add(v6(net, 1, net, 2, 6, tcp(40000, 443, ACK, 11, 100, 5000, 0, NO)));
+        s.add(v6(net, 1, net, 2, 58, icmp(128, 0, 3, 1)));
+        s.add(v6(net, 2, net, 1, 58, icmp(129, 0, 3, 1)));
+        s.add(v6(net, 0xfe, net, 1, 58, icmp6Error(1, 4, syn6)));
+        s.add(v6(net, 0xfe, net, 1, 58, icmp6Error(1, 4, syn6, 48)));     // a TCP header cut short
+        s.add(v4(R, A, 1, icmpError(3, 1, v4(A, B, 6, tcp(40000, 80, ACK, 1101, 5001, 65535, 0, NO)))));
+        s.add(v4(A, B, 17, udp(0, 53, 4)));                               // port 0
+        s.add(v6(net, 1, net, 2, 17, udp(9, 9, 4)));
+        s.add(v6(net, 2, net, 1, 17, udp(9, 9, 4)));
+        // DNAT (zone 2) and SNAT (zone 3), both directions, with related ICMP errors: bytes compared too
+        byte[] dsyn = v4(A, VIP, 6, tcp(33000, 80, SYN, 1, 0, 5000, 0, NO));
+        s.add(dsyn);
+        s.add(v4(BACKEND, A, 6, tcp(8080, 33000, SYN | ACK, 70, 2, 5000, 0, NO)));
+        s.add(v4(A, VIP, 6, tcp(33000, 80, ACK | PSH, 2, 71, 5000, 20, NO)));
+        s.add(v4(BACKEND, A, 1, icmpError(3, 3, v4(BACKEND, A, 17, udp(1, 2, 0)))));   // unrelated: inv
+        byte[] du = v4(A, VIP, 17, udp(34000, 80, 12));
+        s.add(du);
+        s.add(v4(BACKEND, A, 17, udp(8080, 34000, 12)));
+        s.add(v4(BACKEND, A, 1, icmpError(3, 3, v4(A, BACKEND, 17, udp(34000, 8080, 12)))));
+        byte[] su = v4(INSIDE, B, 17, udp(35000, 53, 16));
+        s.add(su);
+        s.add(v4(B, OUTSIDE, 17, udp(53, 35000, 16)));
+        s.add(v4(R, OUTSIDE, 1, icmpError(11, 0, v4(OUTSIDE, B, 17, udp(35000, 53, 16)))));
+        s.add(v4(INSIDE, B, 1, icmp(8, 0, 99, 1)));
+        s.add(v4(B, OUTSIDE, 1, icmp(0, 0, 99, 1)));
+        return s;
+    }
+
+    @Test
+    void sameDecisionsAsOvs() {
+        ConnTracker ct = new ConnTracker(1024, 1);
+        FlowKey key = new FlowKey();
+        CtResult res = new CtResult();
+        long now = 1_000_000_000_000L;
+        List<String> diffs = new ArrayList<>();
+        int i = 0;
+        for (byte[] f : sequences()) {
+            byte[] got = ovsOutput(f.clone());
+            int o = got == null ? -1 : (got[2] & 0xff) << 24 | (got[3] & 0xff) << 16 | (got[4] & 0xff) << 8 | (got[5] & 0xff);
+            MemorySegment s = MemorySegment.ofArray(f);
+            key.extract(s, 0, f.length, 1);
+            // the same choice of zone and nat as the flows above
+            long src = key.w[FlowKey.NW_SRC], dst = key.w[FlowKey.NW_DST];
+            boolean v4 = key.w[FlowKey.DL_TYPE] == 0x0800;
+            int zone = 1;
+            boolean commit = true;
+            NatAction nat = null;
+            if (v4 && dst == VIP) { zone = 2; nat = DNAT; }
+            else if (v4 && src == BACKEND) { zone = 2; nat = NatAction.APPLY; commit = false; }
+            else if (v4 && src == INSIDE) { zone = 3; nat = SNAT; }
+            else if (v4 && dst == OUTSIDE) { zone = 3; nat = NatAction.APPLY; commit = false; }
+            int x = ct.track(key, s, 0, f.length, zone, commit, false, nat, now, 0, res);
+            if (o != x) diffs.add("frame " + i + ": OVS " + (o < 0 ? "nothing" : CtState.format(o)) + ", xvio " + CtState.format(x));
+            else if (got != null && !Arrays.equals(got, 6, got.length, f, 6, f.length))
+                diffs.add("frame " + i + " bytes: OVS " + HexFormat.of().formatHex(got, 6, got.length) + " xvio " + HexFormat.of().formatHex(f, 6, f.length));
+            i++;
+        }
+        assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack") + "\nxvio:\n" + ct.dump(-1, now));
+    }
+}
