@@ -41,7 +41,7 @@ class LimitTest {
         assertEquals(NEW, ct.send(q(1), 6, true, false, null));
         assertEquals(NEW, ct.send(q(2), 6, true, false, null));
         assertEquals(INV, ct.send(q(3), 6, true, false, null));
-        for (int i = 0; i < 10; i++) assertEquals(NEW, ct.send(q(i), 7, true, false, null));
+        for (int i = 1; i <= 10; i++) assertEquals(NEW, ct.send(q(i), 7, true, false, null));   // port 0 would be +inv
         assertEquals(2L, ct.tracker.stats(ct.now).counters().get("zone-limit"));
         assertEquals("default limit=1", ct.tracker.limits().get(0).format());
         assertEquals("zone=6,limit=2,count=2", ct.tracker.limits().get(1).format());
