@@ -52,6 +52,7 @@ class GroupsAndConjunctionsIT {
             if (i == 2 || i == 3) NetLab.ok("ip", "-n", ns[i], "addr", "add", VIP + "/32", "dev", peer);
         }
         // the client reaches the virtual IP through a MAC no host has: the groups rewrite it to a backend's
+        NetLab.ok("ip", "-n", ns[1], "route", "add", VIP + "/32", "dev", peerOf(1));
         NetLab.ok("ip", "-n", ns[1], "neigh", "replace", VIP, "lladdr", "02:93:00:00:00:64", "dev", peerOf(1), "nud", "permanent");
         xvio = XvioDaemon.start(dir, "pmd-idle: adaptive\nbridges:\n  br0:\n    ports:\n" + ports);
         for (int i = 1; i <= 4; i++) UplinkPortsIT.awaitStatus(xvio, "up" + i, "up", Duration.ofSeconds(10));
