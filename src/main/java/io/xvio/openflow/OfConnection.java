@@ -1,0 +1,344 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Action;
+import io.xvio.datapath.Flow;
+import io.xvio.datapath.FlowSpec;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+
+/**
+ * One OpenFlow connection to a bridge: hello and version negotiation, then one message at a time, each answered
+ * in order. A message that fails to decode or apply gets the OFPT_ERROR OVS would send and the connection goes
+ * on; a header that cannot be trusted (length below 8, a first message that is not a hello, no common version)
+ * ends the connection. Nothing a peer sends can throw out of {@link #run}.
+ */
+final class OfConnection implements Runnable {
+    private static final Logger LOG = Logger.getLogger("xvio.openflow");
+
+    private final SocketChannel ch;
+    private final OfSwitch sw;
+    private final String peer;
+    private final long startedNanos;
+    private int version = -1;
+    private boolean nxm;               // NXT_SET_FLOW_FORMAT nxm (OpenFlow 1.0)
+    private boolean tableIdExt;        // NXT_FLOW_MOD_TABLE_ID
+    private int configFlags, missSendLen = 128;
+    int packetInFormat;
+
+    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
+        this.ch = ch;
+        this.sw = sw;
+        this.peer = peer;
+        this.startedNanos = startedNanos;
+    }
+
+    @Override
+    public void run() {
+        try (ch) {
+            send(helloMessage());
+            while (true) {
+                byte[] msg = readMessage();
+                if (msg == null) return;
+                List<byte[]> replies = handle(msg);
+                if (replies == null) return;
+                for (byte[] r : replies) send(r);
+            }
+        } catch (EOFException e) {
+            LOG.fine(peer + ": closed");
+        } catch (IOException e) {
+            LOG.fine(peer + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warning(peer + ": closing after an internal error: " + e);
+        }
+    }
+
+    static byte[] helloMessage() {
+        Wire.Writer w = new Wire.Writer(OfVersion.OF15, OfType.HELLO, 0);
+        w.u16(1).u16(8).u32(OfVersion.BITMAP);
+        return w.finish();
+    }
+
+    private byte[] readMessage() throws IOException {
+        ByteBuffer h = ByteBuffer.allocate(8);
+        if (!readFully(h, true)) return null;
+        int len = h.getShort(2) & 0xffff;
+        if (len < 8) {
+            LOG.warning(peer + ": message length " + len + " is shorter than a header; closing");
+            return null;
+        }
+        ByteBuffer m = ByteBuffer.allocate(len);
+        m.put(h.array());
+        readFully(m, false);
+        return m.array();
+    }
+
+    private boolean readFully(ByteBuffer b, boolean eofOk) throws IOException {
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                if (eofOk && b.position() == 0) return false;
+                throw new EOFException("truncated message");
+            }
+        }
+        return true;
+    }
+
+    private void send(byte[] m) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(m);
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /** The replies to one message; null to close the connection. Visible for the codec tests. */
+    List<byte[]> handle(byte[] msg) {
+        int v = msg[0] & 0xff, type = msg[1] & 0xff;
+        long xidL = ((msg[4] & 0xffL) << 24) | ((msg[5] & 0xff) << 16) | ((msg[6] & 0xff) << 8) | (msg[7] & 0xff);
+        int xid = (int) xidL;
+        if (version < 0) return hello(msg, v, type, xid);
+        if (v != version) {
+            LOG.info(peer + ": message of " + OfVersion.name(v) + " on a " + OfVersion.name(version) + " connection");
+            return List.of(OfError.BAD_VERSION.encode(version, xid, msg));
+        }
+        try {
+            Wire.Reader r = new Wire.Reader(msg);
+            r.skip(8);
+            return dispatch(type, xid, r, msg);
+        } catch (OfError.Failure f) {
+            LOG.info(peer + ": " + OfVersion.name(version) + " message type " + type + " rejected (" + f.error + "): " + f.getMessage());
+            return List.of(f.error.encode(version, xid, msg));
+        }
+    }
+
+    private List<byte[]> hello(byte[] msg, int v, int type, int xid) {
+        if (type != OfType.HELLO) {
+            LOG.warning(peer + ": first message is type " + type + ", not a hello; closing");
+            return null;
+        }
+        int common = -1;
+        Integer bitmap = null;
+        try {
+            Wire.Reader r = new Wire.Reader(msg);
+            r.skip(8);
+            while (r.remaining() >= 4) {
+                int et = r.u16(), el = r.u16();
+                if (el < 4) break;
+                Wire.Reader e = r.sub(Math.min(el - 4, r.remaining()), OfError.BAD_LEN, "hello element");
+                r.skip(Math.min((8 - el % 8) % 8, r.remaining()));
+                if (et == 1 && e.remaining() >= 4) bitmap = e.s32();
+            }
+        } catch (OfError.Failure ignored) {
+            // a malformed element: negotiate from the header's version alone, as OVS does
+        }
+        if (bitmap != null) {
+            int both = bitmap & OfVersion.BITMAP;
+            common = both == 0 ? -1 : 31 - Integer.numberOfLeadingZeros(both);
+        } else {
+            for (int c = Math.min(v, OfVersion.OF15); c >= OfVersion.OF10; c--) if (OfVersion.supported(c)) { common = c; break; }
+        }
+        if (common < 0) {
+            LOG.warning(peer + ": no common OpenFlow version (peer offers " + (bitmap != null ? "bitmap 0x" + Integer.toHexString(bitmap) : OfVersion.name(v)) + "); closing");
+            Wire.Writer w = new Wire.Writer(Math.max(OfVersion.OF10, Math.min(v, OfVersion.OF15)), OfType.ERROR, xid);
+            w.u16(0).u16(0).bytes("We support versions 0x01, 0x04, 0x05 and 0x06".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            try { send(w.finish()); } catch (IOException ignored) { }
+            return null;
+        }
+        version = common;
+        LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
+        return List.of();
+    }
+
+    private List<byte[]> dispatch(int type, int xid, Wire.Reader r, byte[] msg) {
+        boolean of10 = version == OfVersion.OF10;
+        switch (type) {
+            case OfType.HELLO, OfType.ECHO_REPLY -> { return List.of(); }
+            case OfType.ERROR -> {
+                LOG.info(peer + ": peer sent an error " + (r.remaining() >= 4 ? r.u16() + "/" + r.u16() : ""));
+                return List.of();
+            }
+            case OfType.ECHO_REQUEST -> {
+                Wire.Writer w = new Wire.Writer(version, OfType.ECHO_REPLY, xid);
+                w.bytes(msg, 8, msg.length - 8);
+                return List.of(w.finish());
+            }
+            case OfType.FEATURES_REQUEST -> { return List.of(features(xid)); }
+            case OfType.GET_CONFIG_REQUEST -> {
+                Wire.Writer w = new Wire.Writer(version, OfType.GET_CONFIG_REPLY, xid);
+                w.u16(configFlags).u16(missSendLen);
+                return List.of(w.finish());
+            }
+            case OfType.SET_CONFIG -> {
+                configFlags = r.u16();
+                missSendLen = r.u16();
+                return List.of();
+            }
+            case OfType.FLOW_MOD -> {
+                FlowMod fm = of10 ? FlowModCodec.decode10(r, tableIdExt) : FlowModCodec.decode11(r, version);
+                apply(fm);
+                return List.of();
+            }
+            case OfType.VENDOR -> { return vendor(xid, r); }
+            case OfType.PACKET_OUT -> throw OfError.BAD_TYPE.fail("packet_out is not supported by xvio yet");
+            default -> { }
+        }
+        if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
+            return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
+        if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
+        throw OfError.BAD_TYPE.fail("message type " + type + " is not supported by xvio");
+    }
+
+    private byte[] features(int xid) {
+        Wire.Writer w = new Wire.Writer(version, OfType.FEATURES_REPLY, xid);
+        w.u64(OfEndpoint.datapathId(sw.name())).u32(0).u8(OfStats.TABLES);
+        if (version == OfVersion.OF10) {
+            w.zeros(3).u32(0x87).u32(0x7ff);
+            for (OfSwitch.PortInfo p : sw.read(sw::ports)) w.bytes(OfStats.portDesc(p, version));
+        } else {
+            w.u8(0).zeros(2).u32(0x7).u32(0);
+        }
+        return w.finish();
+    }
+
+    private List<byte[]> vendor(int xid, Wire.Reader r) {
+        long vendor = r.u32();
+        if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("vendor 0x" + Long.toHexString(vendor) + " is not supported");
+        long sub = r.u32();
+        switch ((int) sub) {
+            case OfType.NXT_SET_FLOW_FORMAT -> {
+                long f = r.u32();
+                if (f != 0 && f != 2) throw OfError.BAD_SUBTYPE.fail("flow format " + f);   // OVS: OFPERR_OFPBRC_EPERM
+                if (version != OfVersion.OF10 && f != 2 && f != 0) throw OfError.BAD_SUBTYPE.fail("flow format " + f);
+                nxm = f == 2;
+                return List.of();
+            }
+            case OfType.NXT_FLOW_MOD_TABLE_ID -> {
+                tableIdExt = r.u8() != 0;
+                return List.of();
+            }
+            case OfType.NXT_SET_PACKET_IN_FORMAT -> {
+                long f = r.u32();
+                if (f > 2) throw OfError.BAD_SUBTYPE.fail("packet-in format " + f);
+                packetInFormat = (int) f;
+                return List.of();
+            }
+            case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_FLOW_MOD -> {
+                apply(FlowModCodec.decodeNx(r, tableIdExt));
+                return List.of();
+            }
+            default -> throw OfError.BAD_SUBTYPE.fail("Nicira message subtype " + sub + " is not supported by xvio");
+        }
+    }
+
+    /** Applies a flow_mod to the bridge as the CLI's flow commands do, under the daemon's command lock. */
+    private void apply(FlowMod fm) {
+        if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
+        FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
+                fm.match(), fm.outPort(), fm.strict(), null, "", false);
+        Predicate<Flow> selected = spec::selects;
+        switch (fm.command()) {
+            case FlowMod.ADD -> {
+                Flow f = fm.toFlow();
+                sw.change(() -> {
+                    if ((fm.flags() & FlowMod.CHECK_OVERLAP) != 0) {
+                        for (Flow o : sw.flows())
+                            if (o.table == f.table && o.priority == f.priority && overlap(o, f)) throw OfError.OVERLAP.fail("flow overlaps " + o);
+                    }
+                    sw.addFlows(List.of(f));
+                    return null;
+                });
+                LOG.fine(peer + ": add " + f.text);
+            }
+            case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
+                List<Action> actions = fm.actions();
+                int n = sw.change(() -> {
+                    int k = sw.modifyFlows(selected, actions, fm.resetCounts());
+                    // OpenFlow 1.0: a modify that selects nothing adds the flow (OVS's modify_may_add_flow)
+                    if (k == 0 && fm.version() == OfVersion.OF10) sw.addFlows(List.of(fm.toFlow()));
+                    return k;
+                });
+                LOG.fine(peer + ": modified " + n + " flow(s)");
+            }
+            default -> {
+                int n = sw.change(() -> sw.deleteFlows(selected));
+                LOG.fine(peer + ": deleted " + n + " flow(s)");
+            }
+        }
+    }
+
+    private static boolean overlap(Flow a, Flow b) {
+        for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) {
+            long both = a.match.mask(w) & b.match.mask(w);
+            if (((a.match.value(w) ^ b.match.value(w)) & both) != 0) return false;
+        }
+        return true;
+    }
+
+    private List<byte[]> stats(int xid, Wire.Reader r) {
+        int type = r.u16();
+        r.u16();                                   // request flags (REQ_MORE is not used by xvio's peers)
+        if (version != OfVersion.OF10) r.skip(4);
+        long now = System.nanoTime();
+        switch (type) {
+            case OfType.MP_DESC -> { return List.of(OfStats.desc(version, xid, sw.name())); }
+            case OfType.MP_FLOW, OfType.MP_AGGREGATE -> {
+                OfStats.Selection s = version == OfVersion.OF10 ? OfStats.selection10(r) : OfStats.selection11(r);
+                List<Flow> fs = OfStats.selected(sw.read(sw::flows), s);
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                if (type == OfType.MP_FLOW) for (Flow f : fs) out.add(OfStats.flowEntry(f, version, false, now));
+                else out.add(OfStats.aggregateBody(fs, version));
+                return out.finish();
+            }
+            case OfType.MP_TABLE -> {
+                List<Flow> fs = sw.read(sw::flows);
+                int[] count = new int[OfStats.TABLES];
+                for (Flow f : fs) if (f.table < count.length) count[f.table]++;
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                for (int t = 0; t < OfStats.TABLES; t++) out.add(OfStats.tableEntry(t, count[t], version));
+                return out.finish();
+            }
+            case OfType.MP_TABLE_FEATURES -> {
+                if (version == OfVersion.OF10) throw OfError.BAD_STAT.fail("stats type 12 in OpenFlow 1.0");
+                if (r.remaining() > 0) throw OfError.BAD_STAT.fail("setting table features is not supported by xvio");
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                for (int t = 0; t < OfStats.TABLES; t++) out.add(OfStats.tableFeatures(t, version));
+                return out.finish();
+            }
+            case OfType.MP_PORT_STATS -> {
+                int port = Ports.read(r, version);
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                boolean any = port == Ports.NONE;
+                for (OfSwitch.PortInfo p : sw.read(sw::ports))
+                    if (any || p.ofport() == port) out.add(OfStats.portStats(p, version, now - startedNanos));
+                return out.finish();
+            }
+            case OfType.MP_PORT_DESC -> {
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                for (OfSwitch.PortInfo p : sw.read(sw::ports)) out.add(OfStats.portDesc(p, version));
+                return out.finish();
+            }
+            case OfType.MP_VENDOR -> { return nxStats(xid, r, now); }
+            default -> throw OfError.BAD_STAT.fail("multipart type " + type + " is not supported by xvio");
+        }
+    }
+
+    private List<byte[]> nxStats(int xid, Wire.Reader r, long now) {
+        long vendor = r.u32();
+        if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("stats vendor 0x" + Long.toHexString(vendor));
+        long sub = r.u32();
+        r.skip(4);
+        if (sub != OfType.NXST_FLOW && sub != OfType.NXST_AGGREGATE) throw OfError.BAD_SUBTYPE.fail("Nicira stats subtype " + sub + " is not supported by xvio");
+        OfStats.Selection s = OfStats.selectionNx(r);
+        List<Flow> fs = OfStats.selected(sw.read(sw::flows), s);
+        OfStats.Replies out = new OfStats.Replies(version, xid, OfType.MP_VENDOR, sub);
+        if (sub == OfType.NXST_FLOW) for (Flow f : fs) out.add(OfStats.flowEntry(f, version, true, now));
+        else out.add(OfStats.aggregateBody(fs, OfVersion.OF10));
+        return out.finish();
+    }
+
+    List<String> state() { return new ArrayList<>(List.of(OfVersion.name(version), nxm ? "nxm" : "openflow10")); }
+}
