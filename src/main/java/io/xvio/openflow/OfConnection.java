@@ -31,6 +31,8 @@ final class OfConnection implements Runnable {
     private boolean tableIdExt;        // NXT_FLOW_MOD_TABLE_ID
     private int configFlags, missSendLen = 128;
     int packetInFormat;
+    /** Set when the replies of the last message are the last ones (no common version). */
+    boolean closing;
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this.ch = ch;
@@ -49,6 +51,7 @@ final class OfConnection implements Runnable {
                 List<byte[]> replies = handle(msg);
                 if (replies == null) return;
                 for (byte[] r : replies) send(r);
+                if (closing) return;
             }
         } catch (EOFException e) {
             LOG.fine(peer + ": closed");
@@ -144,8 +147,8 @@ final class OfConnection implements Runnable {
             LOG.warning(peer + ": no common OpenFlow version (peer offers " + (bitmap != null ? "bitmap 0x" + Integer.toHexString(bitmap) : OfVersion.name(v)) + "); closing");
             Wire.Writer w = new Wire.Writer(Math.max(OfVersion.OF10, Math.min(v, OfVersion.OF15)), OfType.ERROR, xid);
             w.u16(0).u16(0).bytes("We support versions 0x01, 0x04, 0x05 and 0x06".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            try { send(w.finish()); } catch (IOException ignored) { }
-            return null;
+            closing = true;
+            return List.of(w.finish());
         }
         version = common;
         LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
