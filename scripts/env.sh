@@ -43,6 +43,8 @@ xvio_install_packages() {
   command -v tmux >/dev/null || missing+=(tmux)
   # the differential test (OvsDifferentialIT) runs OVS's userspace datapath (no DPDK, no kernel module)
   [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] || missing+=(openvswitch-switch)
+  # OpenFlowIT drives xvio's OpenFlow sockets with OVS's own client
+  command -v ovs-ofctl >/dev/null || missing+=(openvswitch-common)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

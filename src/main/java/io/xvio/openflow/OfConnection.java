@@ -33,6 +33,9 @@ final class OfConnection implements Runnable {
     int packetInFormat;
     /** Set when the replies of the last message are the last ones (no common version). */
     boolean closing;
+    /** When the message being read started to arrive (0: between messages), for the endpoint's stall check. */
+    private volatile long partialSince;
+    private final long openedNanos = System.nanoTime();
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this.ch = ch;
@@ -72,6 +75,7 @@ final class OfConnection implements Runnable {
         ByteBuffer h = ByteBuffer.allocate(8);
         if (!readFully(h, true)) return null;
         int len = h.getShort(2) & 0xffff;
+        if (len == 8) partialSince = 0;
         if (len < 8) {
             LOG.warning(peer + ": message length " + len + " is shorter than a header; closing");
             return null;
@@ -84,12 +88,30 @@ final class OfConnection implements Runnable {
 
     private boolean readFully(ByteBuffer b, boolean eofOk) throws IOException {
         while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
+            int n = ch.read(b);
+            if (n < 0) {
                 if (eofOk && b.position() == 0) return false;
                 throw new EOFException("truncated message");
             }
+            if (n > 0 && partialSince == 0) partialSince = System.nanoTime();
         }
+        if (!eofOk) partialSince = 0;        // the body is in: between messages again
         return true;
+    }
+
+    /**
+     * Why the endpoint should drop this connection now, or null: no hello within limitNanos of opening, or a
+     * message that started to arrive limitNanos ago and is still incomplete (a stalled or slow-drip peer).
+     */
+    String stalled(long now, long limitNanos) {
+        if (version < 0 && now - openedNanos > limitNanos) return "no hello";
+        long p = partialSince;
+        if (p != 0 && now - p > limitNanos) return "a message stalled half-sent";
+        return null;
+    }
+
+    void abort() {
+        try { ch.close(); } catch (IOException ignored) { }
     }
 
     private void send(byte[] m) throws IOException {
@@ -342,6 +364,8 @@ final class OfConnection implements Runnable {
         else out.add(OfStats.aggregateBody(fs, OfVersion.OF10));
         return out.finish();
     }
+
+    String peer() { return peer; }
 
     List<String> state() { return new ArrayList<>(List.of(OfVersion.name(version), nxm ? "nxm" : "openflow10")); }
 }

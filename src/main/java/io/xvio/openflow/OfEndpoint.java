@@ -30,7 +30,10 @@ public final class OfEndpoint implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Object identity;
     private final Thread acceptor;
-    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+    private final Set<OfConnection> open = ConcurrentHashMap.newKeySet();
+    /** How long a peer may take to say hello, or to finish a message it started. */
+    static final long STALL_NANOS = 10_000_000_000L;
+    private final Thread reaper;
     private final AtomicInteger active = new AtomicInteger();
     private final long startedNanos = System.nanoTime();
     private volatile boolean running = true;
@@ -53,6 +56,26 @@ public final class OfEndpoint implements AutoCloseable {
         server = s;
         identity = SocketFile.identity(path.toString());
         acceptor = Thread.ofPlatform().daemon().name("openflow-" + sw.name()).unstarted(this::acceptLoop);
+        reaper = Thread.ofVirtual().name("openflow-stalls-" + sw.name()).unstarted(this::reapLoop);
+    }
+
+    /** Once a second: drops connections that stall (see {@link OfConnection#stalled}), so they cannot pile up. */
+    private void reapLoop() {
+        while (running) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (OfConnection c : open) {
+                String why = c.stalled(now, STALL_NANOS);
+                if (why != null) {
+                    LOG.warning("bridge " + sw.name() + ": closing " + c.peer() + ": " + why + " in " + STALL_NANOS / 1_000_000_000L + " s");
+                    c.abort();
+                }
+            }
+        }
     }
 
     /** The socket path for bridge in the directory of controlSocket. */
@@ -67,6 +90,7 @@ public final class OfEndpoint implements AutoCloseable {
         try {
             OfEndpoint e = new OfEndpoint(p, sw);
             e.acceptor.start();
+            e.reaper.start();
             LOG.info("bridge " + sw.name() + ": OpenFlow socket " + p + " (OpenFlow 1.0, 1.3, 1.4, 1.5)");
             return e;
         } catch (IOException | SocketFile.RefusedException e) {
@@ -101,13 +125,13 @@ public final class OfEndpoint implements AutoCloseable {
                 try { c.close(); } catch (IOException ignored) { }
                 continue;
             }
-            open.add(c);
-            String peer = "bridge " + sw.name() + " OpenFlow connection " + (++n);
+            OfConnection conn = new OfConnection(c, sw, "bridge " + sw.name() + " OpenFlow connection " + (++n), startedNanos);
+            open.add(conn);
             Thread.ofVirtual().name("openflow-conn").start(() -> {
                 try {
-                    new OfConnection(c, sw, peer, startedNanos).run();
+                    conn.run();
                 } finally {
-                    open.remove(c);
+                    open.remove(conn);
                     active.decrementAndGet();
                 }
             });
@@ -121,7 +145,8 @@ public final class OfEndpoint implements AutoCloseable {
     public void close() {
         running = false;
         try { server.close(); } catch (IOException ignored) { }
-        for (SocketChannel c : open) try { c.close(); } catch (IOException ignored) { }
+        reaper.interrupt();
+        for (OfConnection c : open) c.abort();
         SocketFile.removeIfSame(path.toString(), identity);
     }
 }
