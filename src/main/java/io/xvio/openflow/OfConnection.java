@@ -265,6 +265,7 @@ final class OfConnection implements Runnable {
         FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
                 fm.match(), fm.outPort(), fm.strict(), null, "", false);
         Predicate<Flow> selected = spec::selects;
+        if (fm.command() < FlowMod.DELETE) checkLikeTheCli(fm);
         switch (fm.command()) {
             case FlowMod.ADD -> {
                 Flow f = fm.toFlow();
@@ -292,6 +293,20 @@ final class OfConnection implements Runnable {
                 int n = sw.change(() -> sw.deleteFlows(selected));
                 LOG.fine(peer + ": deleted " + n + " flow(s)");
             }
+        }
+    }
+
+    /**
+     * The flow must pass the checks a flow given to the CLI passes (action prerequisites such as set_field on
+     * nw_src needing an IP match, a VLAN tag for vlan_vid, goto_table forward): it is read back from its text.
+     * OVS answers such a flow with OFPBAC_MATCH_INCONSISTENT.
+     */
+    private static void checkLikeTheCli(FlowMod fm) {
+        String text = fm.toFlow().text;
+        try {
+            io.xvio.datapath.FlowParser.parse(text);
+        } catch (io.xvio.datapath.FlowSyntaxException e) {
+            throw OfError.MATCH_INCONSISTENT.fail("\"" + text + "\": " + e.getMessage());
         }
     }
 

@@ -21,6 +21,7 @@ public enum OfError {
     BAD_ACTION_VENDOR_TYPE(2, 3, false, 2, 3),
     BAD_OUT_PORT(2, 4, false, 2, 4),
     BAD_ACTION_ARGUMENT(2, 5, false, 2, 5),
+    MATCH_INCONSISTENT(1, 522, true, 2, 10),
     BAD_SET_TYPE(1, 523, true, 2, 13),
     BAD_SET_LEN(1, 524, true, 2, 14),
     BAD_SET_ARGUMENT(1, 525, true, 2, 15),

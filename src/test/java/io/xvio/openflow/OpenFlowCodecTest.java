@@ -179,6 +179,12 @@ class OpenFlowCodecTest {
         assertArrayEquals(new int[] {1, 6}, errorOf(c.handle(cut)));
         byte[] v = flowMod13("actions=drop", FlowMod.ADD, 6);
         assertArrayEquals(new int[] {1, 0}, errorOf(c.handle(v)));
+        // an action whose prerequisite the match lacks (move from tp_src without tcp/udp) -> OFPBAC_MATCH_INCONSISTENT (2,10)
+        Wire.Writer inc = new Wire.Writer(4, OfType.FLOW_MOD, 9);
+        inc.u64(0).u64(0).u8(0).u8(0).u16(0).u16(0).u16(1).u32(0xffffffffL).u32(0xffffffffL).u32(0xffffffffL).u16(0).u16(0);
+        FlowModCodec.writeOxmMatch(new io.xvio.datapath.Match(), inc);
+        OfActions.encodeInstructions(List.of(new Action.Move(io.xvio.datapath.Field.TP_SRC, 0, io.xvio.datapath.Field.REG0, 0, 8)), 4, inc);
+        assertArrayEquals(new int[] {2, 10}, errorOf(c.handle(inc.finish())));
         assertEquals(0, sw.flows.size());
     }
 
