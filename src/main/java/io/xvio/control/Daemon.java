@@ -54,8 +54,8 @@ public final class Daemon implements AutoCloseable {
             pmds.assign(rxQueues());
             CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
             control = new ControlServer(controlPath, config.controlGroup(), lock);
+            openflow = OpenFlowBridges.start(bridges.values(), controlPath, lock, status);   // before the control socket answers
             control.start();
-            openflow = OpenFlowBridges.start(bridges.values(), controlPath, lock, status);
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
             pmds.start();

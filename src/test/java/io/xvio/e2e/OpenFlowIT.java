@@ -195,4 +195,25 @@ class OpenFlowIT {
         ok("OpenFlow15", "add-flow", target, "priority=0,actions=NORMAL");
         assertEquals(3, received(ns2, "10.94.0.1"), xvio::log);
     }
+
+    @Order(5)
+    @Test
+    void severalClientsAtOnce() throws Exception {
+        ok("OpenFlow13", "del-flows", target);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String v = i % 2 == 0 ? "OpenFlow10" : "OpenFlow15";
+            ps.add(new ProcessBuilder("ovs-ofctl", "-O", v, "add-flow", target, "priority=" + (200 + i) + ",in_port=" + (10 + i) + ",actions=drop")
+                    .redirectErrorStream(true).start());
+            ps.add(new ProcessBuilder("ovs-ofctl", "-O", v, "dump-flows", target).redirectErrorStream(true).start());
+        }
+        for (Process p : ps) {
+            String out = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+        }
+        String dump = xvio.call("dump-flows", "br0");
+        for (int i = 0; i < 6; i++) assertTrue(dump.contains("priority=" + (200 + i) + ",in_port=" + (10 + i) + " actions=drop"), dump);
+        sameAsXvio("OpenFlow13");
+    }
 }
