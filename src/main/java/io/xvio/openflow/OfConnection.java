@@ -4,7 +4,6 @@ import io.xvio.datapath.Action;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowSpec;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -48,16 +47,38 @@ final class OfConnection implements Runnable {
     public void run() {
         try (ch) {
             send(helloMessage());
+            // messages are read as they come, many per read: consecutive flow adds in one read are applied together
+            ByteBuffer in = ByteBuffer.allocate(2 * 65536);
             while (true) {
-                byte[] msg = readMessage();
-                if (msg == null) return;
-                List<byte[]> replies = handle(msg);
+                if (ch.read(in) < 0) {
+                    if (in.position() > 0) LOG.info(peer + ": closed in the middle of a message");
+                    return;
+                }
+                in.flip();
+                List<byte[]> msgs = new ArrayList<>();
+                while (in.remaining() >= 8) {
+                    int len = in.getShort(in.position() + 2) & 0xffff;
+                    if (len < 8) {
+                        LOG.warning(peer + ": message length " + len + " is shorter than a header; closing");
+                        closing = true;
+                        break;
+                    }
+                    if (in.remaining() < len) break;
+                    byte[] m = new byte[len];
+                    in.get(m);
+                    msgs.add(m);
+                }
+                in.compact();
+                // the stall clock runs only while waiting for the rest of a message, not while this side works
+                boolean partial = in.position() > 0, badHeader = closing;
+                long since = partialSince;
+                partialSince = 0;
+                List<byte[]> replies = handleAll(msgs);
                 if (replies == null) return;
                 for (byte[] r : replies) send(r);
-                if (closing) return;
+                if (closing || badHeader) return;
+                partialSince = !partial ? 0 : msgs.isEmpty() && since != 0 ? since : System.nanoTime();
             }
-        } catch (EOFException e) {
-            LOG.fine(peer + ": closed");
         } catch (IOException e) {
             LOG.fine(peer + ": " + e.getMessage());
         } catch (RuntimeException e) {
@@ -71,32 +92,67 @@ final class OfConnection implements Runnable {
         return w.finish();
     }
 
-    private byte[] readMessage() throws IOException {
-        ByteBuffer h = ByteBuffer.allocate(8);
-        if (!readFully(h, true)) return null;
-        int len = h.getShort(2) & 0xffff;
-        if (len == 8) partialSince = 0;
-        if (len < 8) {
-            LOG.warning(peer + ": message length " + len + " is shorter than a header; closing");
-            return null;
-        }
-        ByteBuffer m = ByteBuffer.allocate(len);
-        m.put(h.array());
-        readFully(m, false);
-        return m.array();
+    private void send(byte[] m) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(m);
+        while (b.hasRemaining()) ch.write(b);
     }
 
-    private boolean readFully(ByteBuffer b, boolean eofOk) throws IOException {
-        while (b.hasRemaining()) {
-            int n = ch.read(b);
-            if (n < 0) {
-                if (eofOk && b.position() == 0) return false;
-                throw new EOFException("truncated message");
+    /**
+     * The replies to messages received together, in order; null to close. A run of plain flow adds (no
+     * check_overlap, no buffer) is applied as one change of the bridge (one table publication), as the CLI's
+     * add-flows is; any other message first applies the adds before it.
+     */
+    List<byte[]> handleAll(List<byte[]> msgs) {
+        List<byte[]> out = new ArrayList<>();
+        List<Flow> pending = new ArrayList<>();
+        for (byte[] m : msgs) {
+            FlowMod add = plainAdd(m);
+            if (add != null) {
+                pending.add(add.toFlow());
+                continue;
             }
-            if (n > 0 && partialSince == 0) partialSince = System.nanoTime();
+            addAll(pending);
+            List<byte[]> r = handle(m);
+            if (r == null) return null;
+            out.addAll(r);
+            if (closing) return out;
         }
-        if (!eofOk) partialSince = 0;        // the body is in: between messages again
-        return true;
+        addAll(pending);
+        return out;
+    }
+
+    private void addAll(List<Flow> pending) {
+        if (pending.isEmpty()) return;
+        List<Flow> fs = List.copyOf(pending);
+        pending.clear();
+        sw.change(() -> {
+            sw.addFlows(fs);
+            return null;
+        });
+        LOG.fine(peer + ": added " + fs.size() + " flow(s)");
+    }
+
+    /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */
+    private FlowMod plainAdd(byte[] m) {
+        if (version < 0 || (m[0] & 0xff) != version) return null;
+        int type = m[1] & 0xff;
+        try {
+            Wire.Reader r = new Wire.Reader(m);
+            r.skip(8);
+            FlowMod fm;
+            if (type == OfType.FLOW_MOD) {
+                fm = version == OfVersion.OF10 ? FlowModCodec.decode10(r, tableIdExt) : FlowModCodec.decode11(r, version);
+            } else if (type == OfType.VENDOR && m.length >= 16 && r.u32() == OfVersion.NX_VENDOR && r.u32() == OfType.NXT_FLOW_MOD) {
+                fm = FlowModCodec.decodeNx(r, tableIdExt);
+            } else {
+                return null;
+            }
+            if (fm.command() != FlowMod.ADD || (fm.flags() & FlowMod.CHECK_OVERLAP) != 0 || fm.bufferId() != FlowMod.NO_BUFFER) return null;
+            checkLikeTheCli(fm);
+            return fm;
+        } catch (OfError.Failure f) {
+            return null;
+        }
     }
 
     /**
@@ -112,11 +168,6 @@ final class OfConnection implements Runnable {
 
     void abort() {
         try { ch.close(); } catch (IOException ignored) { }
-    }
-
-    private void send(byte[] m) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(m);
-        while (b.hasRemaining()) ch.write(b);
     }
 
     /** The replies to one message; null to close the connection. Visible for the codec tests. */

@@ -153,6 +153,23 @@ class OpenFlowCodecTest {
     }
 
     @Test
+    void addsReceivedTogetherAreAppliedTogetherAndRepliesKeepTheirOrder() {
+        MemorySwitch sw = new MemorySwitch();
+        OfConnection c = connected(sw, OfVersion.OF13);
+        byte[] bad = flowMod13("priority=3,actions=output:2", FlowMod.ADD, 4);
+        bad[bad.length - 16 + 1] = 22;                                     // group action: refused
+        byte[] barrier = new Wire.Writer(4, OfType.BARRIER_REQUEST, 77).finish();
+        List<byte[]> replies = c.handleAll(List.of(flowMod13("priority=1,in_port=1,actions=output:2", FlowMod.ADD, 4),
+                flowMod13("priority=2,in_port=2,actions=output:1", FlowMod.ADD, 4), bad, barrier,
+                flowMod13("priority=1,in_port=1,actions=drop", FlowMod.ADD, 4)));
+        assertEquals(2, replies.size());
+        assertEquals(OfType.ERROR, replies.get(0)[1]);
+        assertEquals(OfType.BARRIER_REPLY, replies.get(1)[1]);
+        assertEquals(2, sw.flows.size(), "the refused flow is not there; the last add replaced the first");
+        assertEquals(FlowParser.parse("actions=drop").actions, sw.flows.stream().filter(f -> f.priority == 1).findFirst().orElseThrow().actions);
+    }
+
+    @Test
     void unsupportedThingsGetOvsErrorCodes() {
         MemorySwitch sw = new MemorySwitch();
         OfConnection c = connected(sw, OfVersion.OF13);
