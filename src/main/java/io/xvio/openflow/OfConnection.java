@@ -286,8 +286,7 @@ final class OfConnection implements Runnable {
         switch ((int) sub) {
             case OfType.NXT_SET_FLOW_FORMAT -> {
                 long f = r.u32();
-                if (f != 0 && f != 2) throw OfError.BAD_SUBTYPE.fail("flow format " + f);   // OVS: OFPERR_OFPBRC_EPERM
-                if (version != OfVersion.OF10 && f != 2 && f != 0) throw OfError.BAD_SUBTYPE.fail("flow format " + f);
+                if (f != 0 && f != 2) throw OfError.BAD_SUBTYPE.fail("flow format " + f + " (0: OpenFlow 1.0, 2: NXM)");
                 nxm = f == 2;
                 return List.of();
             }

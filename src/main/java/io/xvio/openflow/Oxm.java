@@ -27,7 +27,7 @@ public final class Oxm {
     /** What the match must pin down before the entry is allowed (OVS's mf_prereqs). */
     enum Need { NONE, IP4_ARP, IP_ARP, IP, IP4, IP6, ARP, TCP, UDP, SCTP, ICMP4, ICMP6, L4, VLAN }
 
-    /** One header. wire: value bytes (without mask); basicOnly: OXM encoders prefer it. */
+    /** One header. wire: value bytes (without the mask). */
     record Entry(int cls, int field, int wire, Field target, Kind kind, Need need) {
         int header(boolean masked) { return cls << 16 | field << 9 | (masked ? 1 << 8 : 0) | (masked ? 2 * wire : wire); }
         String name() { return target.ofName + "(" + Integer.toHexString(cls) + ":" + field + ")"; }
@@ -112,7 +112,8 @@ public final class Oxm {
 
     /**
      * Reads one entry (header, value, mask) from r: unknown headers are BAD_FIELD, wrong lengths BAD_LEN, value
-     * bits outside the mask BAD_WILDCARDS, out-of-range values BAD_VALUE. onLen: the error for a bad length.
+     * bits outside the mask BAD_WILDCARDS, out-of-range values BAD_VALUE. unknown: the error for an unknown
+     * header (BAD_FIELD in a match, BAD_SET_TYPE in an action).
      */
     static Bits readEntry(Wire.Reader r, OfError unknown) {
         long header = r.u32();
