@@ -46,6 +46,8 @@ xvio_install_packages() {
   # OvsdbIT: a private ovsdb-server with OVS's Open_vSwitch schema, driven by ovs-vsctl
   { command -v ovsdb-server >/dev/null && command -v ovs-vsctl >/dev/null && [ -f /usr/share/openvswitch/vswitch.ovsschema ]; } \
     || missing+=(openvswitch-switch)
+  # OpenFlowIT drives xvio's OpenFlow sockets with OVS's own client
+  command -v ovs-ofctl >/dev/null || missing+=(openvswitch-common)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

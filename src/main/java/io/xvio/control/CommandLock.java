@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Runs control commands from concurrent connections: those that change the switch one at a time (as when one
@@ -27,6 +28,17 @@ final class CommandLock implements Function<List<String>, String> {
         l.lock();
         try {
             return handler.apply(args);
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /** Runs body under the same lock as the commands: alone if it changes the switch, else beside other reads. */
+    <T> T run(boolean change, Supplier<T> body) {
+        Lock l = change ? lock.writeLock() : lock.readLock();
+        l.lock();
+        try {
+            return body.get();
         } finally {
             l.unlock();
         }

@@ -29,6 +29,7 @@ public final class Daemon implements AutoCloseable {
     private final GroupCommands groups = new GroupCommands(flows);
     private final DaemonStatus status;
     private MetricsServer metrics;
+    private OpenFlowBridges openflow;
 
     public Daemon(Config config, String controlPath) {
         this.config = config;
@@ -63,7 +64,9 @@ public final class Daemon implements AutoCloseable {
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
             pmds.assign(rxQueues());
-            control = new ControlServer(controlPath, config.controlGroup(), new CommandLock(this::execute, READ_ONLY_COMMANDS));
+            CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
+            control = new ControlServer(controlPath, config.controlGroup(), lock);
+            openflow = OpenFlowBridges.start(bridges.values(), controlPath, lock, status);   // before the control socket answers
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
@@ -146,6 +149,7 @@ public final class Daemon implements AutoCloseable {
         Thread t = expiry;
         if (t != null) t.interrupt();
         if (control != null) control.close();
+        if (openflow != null) openflow.close();
         if (metrics != null) metrics.close();
         for (Bridge br : bridges.values()) {
             for (Port p : br.ports) {

@@ -1,0 +1,449 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Action;
+import io.xvio.datapath.Field;
+import io.xvio.packet.FlowKey;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * OpenFlow actions and instructions to and from xvio's {@link Action}s (ofp-actions.c's wire formats). Standard
+ * actions of 1.0 and 1.1+, the Nicira ones OVS's tools send (reg_load, reg_load2, reg_move, resubmit,
+ * resubmit_table, dec_ttl, write_metadata), and the 1.1+ instructions apply_actions, goto_table and
+ * write_metadata. An action or instruction xvio does not execute is an error (the code OVS uses for one it does
+ * not know), never dropped.
+ */
+public final class OfActions {
+    private OfActions() {}
+
+    static final int OUTPUT = 0, SET_VLAN_VID10 = 1, SET_VLAN_PCP10 = 2, STRIP_VLAN10 = 3, SET_DL_SRC10 = 4, SET_DL_DST10 = 5,
+            SET_NW_SRC10 = 6, SET_NW_DST10 = 7, SET_NW_TOS10 = 8, SET_TP_SRC10 = 9, SET_TP_DST10 = 10;
+    static final int COPY_FIELD15 = 28, PUSH_VLAN = 17, POP_VLAN = 18, SET_NW_TTL = 23, DEC_NW_TTL = 24, SET_FIELD = 25, VENDOR = 0xffff;
+    static final int NX_RESUBMIT = 1, NX_REG_MOVE = 6, NX_REG_LOAD = 7, NX_RESUBMIT_TABLE = 14, NX_DEC_TTL = 18,
+            NX_WRITE_METADATA = 22, NX_REG_LOAD2 = 33, NX_NOTE = 8, NX_OUTPUT_REG = 15, NX_STACK_PUSH = 27, NX_STACK_POP = 28,
+            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43;
+    /** OpenFlow 1.1+ group action (OFPAT_GROUP). */
+    static final int GROUP = 22;
+    static final int IT_GOTO_TABLE = 1, IT_WRITE_METADATA = 2, IT_WRITE_ACTIONS = 3, IT_APPLY_ACTIONS = 4, IT_CLEAR_ACTIONS = 5;
+
+    /** Fields the datapath can rewrite (set_field, load, move destinations), as xvio's flow parser allows them. */
+    static final Set<Field> SETTABLE = EnumSet.of(Field.DL_SRC, Field.DL_DST, Field.VLAN_TCI, Field.NW_SRC, Field.NW_DST,
+            Field.ARP_SPA, Field.ARP_TPA, Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
+            Field.IPV6_DST, Field.METADATA, Field.PKT_MARK);
+    static {
+        for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /** Decodes the action list that fills r. */
+    public static List<Action> decodeActions(Wire.Reader r, int version) {
+        List<Action> out = new ArrayList<>();
+        while (r.remaining() > 0) {
+            if (r.remaining() < 8) throw OfError.BAD_ACTION_LEN.fail("action list has " + r.remaining() + " stray bytes");
+            int type = r.u16(), len = r.u16();
+            if (len < 8 || len % 8 != 0) throw OfError.BAD_ACTION_LEN.fail("action type " + type + " has length " + len);
+            Wire.Reader a = r.sub(len - 4, OfError.BAD_ACTION_LEN, "action type " + type);
+            out.add(version == OfVersion.OF10 ? decode10(type, len, a) : decode11(type, len, a, version));
+        }
+        return out;
+    }
+
+    private static void expectLen(int type, int len, int want) {
+        if (len != want) throw OfError.BAD_ACTION_LEN.fail("action type " + type + " has length " + len + " (expected " + want + ")");
+    }
+
+    private static Action output(int port) {
+        return switch (port) {
+            case Ports.IN_PORT -> new Action.InPort();
+            case Ports.NORMAL -> new Action.Normal();
+            case Ports.FLOOD -> new Action.Flood(false);
+            case Ports.ALL -> new Action.Flood(true);
+            default -> {
+                if (port == 0 || port >= Ports.MAX) throw OfError.BAD_OUT_PORT.fail("output to port 0x" + Integer.toHexString(port) + " is not supported by xvio");
+                yield new Action.Output(port);
+            }
+        };
+    }
+
+    private static Action decode10(int type, int len, Wire.Reader a) {
+        switch (type) {
+            case OUTPUT -> { expectLen(type, len, 8); int p = a.u16(); a.u16(); return output(p); }
+            case SET_VLAN_VID10 -> {
+                expectLen(type, len, 8);
+                int vid = a.u16();
+                if (vid > 0xfff) throw OfError.BAD_ACTION_ARGUMENT.fail("set_vlan_vid " + vid + " out of range");
+                return new Action.SetField(Field.VLAN_TCI, vid | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+            }
+            case SET_VLAN_PCP10 -> {
+                expectLen(type, len, 8);
+                int pcp = a.u8();
+                if (pcp > 7) throw OfError.BAD_ACTION_ARGUMENT.fail("set_vlan_pcp " + pcp + " out of range");
+                return new Action.SetField(Field.VLAN_TCI, pcp << 13 | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
+            }
+            case STRIP_VLAN10 -> { expectLen(type, len, 8); return new Action.StripVlan(); }
+            case SET_DL_SRC10, SET_DL_DST10 -> {
+                expectLen(type, len, 16);
+                Field f = type == SET_DL_SRC10 ? Field.DL_SRC : Field.DL_DST;
+                return new Action.SetField(f, a.uN(6), f.fullMask());
+            }
+            case SET_NW_SRC10, SET_NW_DST10 -> {
+                expectLen(type, len, 8);
+                Field f = type == SET_NW_SRC10 ? Field.NW_SRC : Field.NW_DST;
+                return new Action.SetField(f, a.u32(), f.fullMask());
+            }
+            case SET_NW_TOS10 -> {
+                expectLen(type, len, 8);
+                int tos = a.u8();
+                if ((tos & 3) != 0) throw OfError.BAD_ACTION_ARGUMENT.fail("set_nw_tos " + tos + ": ECN bits set");
+                return new Action.SetField(Field.NW_TOS, tos, Field.NW_TOS.fullMask());
+            }
+            case SET_TP_SRC10, SET_TP_DST10 -> {
+                expectLen(type, len, 8);
+                Field f = type == SET_TP_SRC10 ? Field.TP_SRC : Field.TP_DST;
+                return new Action.SetField(f, a.u16(), f.fullMask());
+            }
+            case VENDOR -> { return vendor(len, a, OfVersion.OF10); }
+            default -> throw OfError.BAD_ACTION_TYPE.fail("OpenFlow 1.0 action type " + type + " is not supported by xvio");
+        }
+    }
+
+    private static Action decode11(int type, int len, Wire.Reader a, int version) {
+        switch (type) {
+            case OUTPUT -> { expectLen(type, len, 16); int p = Ports.read(a, version); a.u16(); return output(p); }
+            case PUSH_VLAN -> {
+                expectLen(type, len, 8);
+                int et = a.u16();
+                if (et != 0x8100 && et != 0x88a8) throw OfError.BAD_ACTION_ARGUMENT.fail("push_vlan ethertype 0x" + Integer.toHexString(et));
+                return new Action.PushVlan(et);
+            }
+            case POP_VLAN -> { expectLen(type, len, 8); return new Action.StripVlan(); }
+            case DEC_NW_TTL -> { expectLen(type, len, 8); return new Action.DecTtl(); }
+            case SET_NW_TTL -> { expectLen(type, len, 8); return new Action.SetField(Field.NW_TTL, a.u8(), Field.NW_TTL.fullMask()); }
+            case SET_FIELD -> {
+                Oxm.Bits b = Oxm.readEntry(a, OfError.BAD_SET_TYPE);
+                if (version < OfVersion.OF15 && b.entry().kind() != Oxm.Kind.VLAN_PCP && b.entry().kind() != Oxm.Kind.DSCP
+                        && !fullMask(b)) throw OfError.BAD_SET_ARGUMENT.fail("set_field with a mask needs OpenFlow 1.5");
+                return setField(b);
+            }
+            case COPY_FIELD15 -> {
+                if (version < OfVersion.OF15) throw OfError.BAD_ACTION_TYPE.fail("copy_field needs OpenFlow 1.5");
+                expectLen(type, len, 24);
+                int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
+                a.skip(2);
+                Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
+                return new Action.Move(src, srcOfs, dst, dstOfs, n);
+            }
+            case VENDOR -> { return vendor(len, a, version); }
+            default -> throw OfError.BAD_ACTION_TYPE.fail("OpenFlow action type " + type + " is not supported by xvio");
+        }
+    }
+
+    private static boolean fullMask(Oxm.Bits b) {
+        Field f = b.entry().target();
+        if (f.words() == 2) return b.mask() == -1L && b.maskLo() == -1L;
+        if (b.entry().kind() == Oxm.Kind.VLAN_VID) return b.mask() == 0x1fff;
+        return b.mask() == f.fullMask();
+    }
+
+    private static Action setField(Oxm.Bits b) {
+        Field f = b.entry().target();
+        if (!SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail("set_field: " + f.ofName + " cannot be set by xvio");
+        if (b.entry().kind() == Oxm.Kind.VLAN_VID) {
+            if ((b.value() & FlowKey.VLAN_PRESENT) == 0) throw OfError.BAD_SET_ARGUMENT.fail("set_field vlan_vid needs OFPVID_PRESENT");
+            return new Action.SetField(Field.VLAN_TCI, b.value(), b.mask() | FlowKey.VLAN_PRESENT);
+        }
+        return new Action.SetField(f, b.value(), b.mask(), b.valueLo(), b.maskLo());
+    }
+
+    private static Action vendor(int len, Wire.Reader a, int version) {
+        long vendor = a.u32();
+        if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("action vendor 0x" + Long.toHexString(vendor) + " is not supported");
+        int sub = a.u16();
+        if (version >= OfVersion.OF15 && (sub == NX_REG_LOAD || sub == NX_REG_MOVE || sub == NX_REG_LOAD2))
+            throw OfError.BAD_ACTION_VENDOR_TYPE.fail("Nicira action subtype " + sub + " does not exist in OpenFlow 1.5 (set_field and copy_field replace it)");
+        switch (sub) {
+            case NX_RESUBMIT, NX_RESUBMIT_TABLE -> {
+                expectLen(sub, len, 16);
+                int port = a.u16(), table = sub == NX_RESUBMIT ? 255 : a.u8();
+                return new Action.Resubmit(port == Ports.IN_PORT ? -1 : port, table == 255 ? -1 : table);
+            }
+            case NX_DEC_TTL -> { expectLen(sub, len, 16); return new Action.DecTtl(); }
+            case NX_REG_MOVE -> {
+                expectLen(sub, len, 24);
+                int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
+                Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
+                return new Action.Move(src, srcOfs, dst, dstOfs, n);
+            }
+            case NX_REG_LOAD -> {
+                expectLen(sub, len, 24);
+                int ofsBits = a.u16();
+                int ofs = ofsBits >>> 6, n = (ofsBits & 63) + 1;
+                Field dst = subfield(a.u32(), ofs, n, true);
+                long v = a.u64();
+                if (n < 64 && (v >>> n) != 0) throw OfError.BAD_ACTION_ARGUMENT.fail("load: value 0x" + Long.toHexString(v) + " does not fit " + n + " bits");
+                return load(dst, ofs, n, v);
+            }
+            case NX_REG_LOAD2 -> {
+                Oxm.Bits b = Oxm.readEntry(a, OfError.BAD_SET_TYPE);
+                return setField(b);
+            }
+            case NX_WRITE_METADATA -> {
+                expectLen(sub, len, 32);
+                a.skip(6);
+                long v = a.u64(), m = a.u64();
+                return new Action.WriteMetadata(v & m, m);
+            }
+            default -> throw OfError.BAD_ACTION_VENDOR_TYPE.fail("Nicira action subtype " + sub + " is not supported by xvio");
+        }
+    }
+
+    /** The field an NXM header names for move/load, checked to hold bits [ofs, ofs+n). */
+    private static Field subfield(long header, int ofs, int n, boolean dst) {
+        int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
+        Oxm.Entry e = Oxm.entry(cls, field);
+        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL))
+            throw OfError.BAD_SET_TYPE.fail("move/load: field header 0x" + Long.toHexString(header) + " is not supported by xvio");
+        Field f = e.target();
+        if (n < 1 || ofs + n > f.bits || f.words() == 2 && n > 64)
+            throw OfError.BAD_SET_LEN.fail("move/load: bits " + ofs + ".." + (ofs + n - 1) + " are outside " + f.ofName + " (" + f.bits + " bits)");
+        if (dst && !SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail("move/load: " + f.ofName + " cannot be set by xvio");
+        if (f.words() == 2 && !dst) throw OfError.BAD_SET_TYPE.fail("move: 128-bit source " + f.ofName + " is not supported by xvio");
+        if (f.words() == 2 && ofs < 64 && ofs + n > 64) throw OfError.BAD_SET_LEN.fail("load: a range across the halves of " + f.ofName + " is not supported by xvio");
+        return f;
+    }
+
+    private static Action load(Field f, int ofs, int n, long v) {
+        long m = n == 64 ? -1L : (1L << n) - 1;
+        if (f.words() == 2) {   // 128-bit field: bits 64..127 are the first word
+            return ofs >= 64 ? new Action.SetField(f, v << (ofs - 64), m << (ofs - 64), 0, 0)
+                    : new Action.SetField(f, 0, 0, v << ofs, m << ofs);
+        }
+        return new Action.SetField(f, f.put(v << ofs), f.put(m << ofs));
+    }
+
+    /** Decodes OpenFlow 1.1+ instructions (the rest of r) into the action list OVS would show. */
+    public static List<Action> decodeInstructions(Wire.Reader r, int version) {
+        List<Action> apply = List.of();
+        Action meta = null, gotoT = null;
+        boolean sawApply = false;
+        while (r.remaining() > 0) {
+            if (r.remaining() < 4) throw OfError.BAD_INST_LEN.fail("instructions have " + r.remaining() + " stray bytes");
+            int type = r.u16(), len = r.u16();
+            if (len < 8 || len % 8 != 0) throw OfError.BAD_INST_LEN.fail("instruction type " + type + " has length " + len);
+            Wire.Reader in = r.sub(len - 4, OfError.BAD_INST_LEN, "instruction " + type);
+            switch (type) {
+                case IT_APPLY_ACTIONS -> {
+                    if (sawApply) throw OfError.UNSUP_INST.fail("apply_actions appears twice");
+                    sawApply = true;
+                    in.skip(4);
+                    apply = decodeActions(in, version);
+                }
+                case IT_GOTO_TABLE -> {
+                    if (len != 8 || gotoT != null) throw OfError.BAD_INST_LEN.fail("goto_table instruction has length " + len);
+                    int t = in.u8();
+                    if (t >= io.xvio.datapath.Flow.TABLES) throw OfError.BAD_INST_TABLE_ID.fail("goto_table:" + t);
+                    gotoT = new Action.GotoTable(t);
+                }
+                case IT_WRITE_METADATA -> {
+                    if (len != 24 || meta != null) throw OfError.BAD_INST_LEN.fail("write_metadata instruction has length " + len);
+                    in.skip(4);
+                    long v = in.u64(), m = in.u64();
+                    meta = new Action.WriteMetadata(v & m, m);
+                }
+                case IT_WRITE_ACTIONS, IT_CLEAR_ACTIONS, 6 -> throw OfError.UNSUP_INST.fail("instruction type " + type + " (write_actions, clear_actions, meter) is not supported by xvio");
+                default -> throw OfError.UNKNOWN_INST.fail("unknown instruction type " + type);
+            }
+        }
+        List<Action> out = new ArrayList<>(apply);
+        if (meta != null) out.add(meta);
+        if (gotoT != null) out.add(gotoT);
+        return out;
+    }
+
+    // ---------------------------------------------------------------- encoding
+
+    /** Writes actions for an OpenFlow 1.0 action list (write_metadata as Nicira's; goto_table has no 1.0 form). */
+    public static void encodeActions(List<Action> actions, int version, Wire.Writer w) {
+        for (Action a : actions) encode(a, version, w);
+    }
+
+    /** Writes 1.1+ instructions: apply_actions with the actions, then write_metadata, then goto_table. */
+    public static void encodeInstructions(List<Action> actions, int version, Wire.Writer w) {
+        List<Action> apply = new ArrayList<>();
+        Action.WriteMetadata meta = null;
+        Action.GotoTable gotoT = null;
+        for (Action a : actions) {
+            if (a instanceof Action.WriteMetadata m) meta = m;
+            else if (a instanceof Action.GotoTable g) gotoT = g;
+            else apply.add(a);
+        }
+        if (!apply.isEmpty()) {
+            int start = w.size();
+            w.u16(IT_APPLY_ACTIONS).u16(0).zeros(4);
+            for (Action a : apply) encode(a, version, w);
+            w.put16(start + 2, w.size() - start);
+        }
+        if (meta != null) w.u16(IT_WRITE_METADATA).u16(24).zeros(4).u64(meta.value()).u64(meta.mask());
+        if (gotoT != null) w.u16(IT_GOTO_TABLE).u16(8).u8(gotoT.table()).zeros(3);
+    }
+
+    private static void output(int port, int version, Wire.Writer w) {
+        if (version == OfVersion.OF10) w.u16(OUTPUT).u16(8).u16(port).u16(0);
+        else w.u16(OUTPUT).u16(16).u32(Ports.to32(port)).u16(0).zeros(6);
+    }
+
+    private static int nx(Wire.Writer w, int len, int sub) {
+        int start = w.size();
+        w.u16(VENDOR).u16(len).u32(OfVersion.NX_VENDOR).u16(sub);
+        return start;
+    }
+
+    static void encode(Action a, int version, Wire.Writer w) {
+        boolean of10 = version == OfVersion.OF10;
+        switch (a) {
+            case Action.Output o -> output(o.port(), version, w);
+            case Action.InPort i -> output(Ports.IN_PORT, version, w);
+            case Action.Normal n -> output(Ports.NORMAL, version, w);
+            case Action.Flood f -> output(f.all() ? Ports.ALL : Ports.FLOOD, version, w);
+            case Action.StripVlan s -> w.u16(of10 ? STRIP_VLAN10 : POP_VLAN).u16(8).zeros(4);
+            case Action.PushVlan p -> { if (!of10) w.u16(PUSH_VLAN).u16(8).u16(p.ethertype()).zeros(2); }   // 1.0: implied by mod_vlan_vid
+            case Action.DecTtl d -> {
+                if (of10) { nx(w, 16, NX_DEC_TTL); w.zeros(6); } else w.u16(DEC_NW_TTL).u16(8).zeros(4);
+            }
+            case Action.Resubmit r -> {
+                if (r.table() < 0 && r.port() >= 0) { nx(w, 16, NX_RESUBMIT); w.u16(r.port()).zeros(4); }
+                else { nx(w, 16, NX_RESUBMIT_TABLE); w.u16(r.port() < 0 ? Ports.IN_PORT : r.port()).u8(r.table() < 0 ? 255 : r.table()).zeros(3); }
+            }
+            case Action.Move m when version >= OfVersion.OF15 ->
+                w.u16(COPY_FIELD15).u16(24).u16(m.nBits()).u16(m.srcOfs()).u16(m.dstOfs()).zeros(2)
+                        .u32(header(m.src())).u32(header(m.dst())).zeros(4);
+            case Action.Move m -> {
+                nx(w, 24, NX_REG_MOVE);
+                w.u16(m.nBits()).u16(m.srcOfs()).u16(m.dstOfs()).u32(header(m.src())).u32(header(m.dst()));
+            }
+            case Action.WriteMetadata m -> {
+                if (of10) { nx(w, 32, NX_WRITE_METADATA); w.zeros(6).u64(m.value()).u64(m.mask()); }
+            }
+            case Action.GotoTable g -> { }   // OpenFlow 1.0 has no goto_table (as OVS, nothing is written)
+            case Action.SetField s -> setField(s, version, w);
+            case Action.Group g -> { if (!of10) w.u16(GROUP).u16(8).u32(g.id()); }   // 1.0 has no groups
+            case Action.Conjunction c -> { nx(w, 16, NX_CONJUNCTION); w.u8(c.clause() - 1).u8(c.nClauses()).u32(c.id()); }
+            case Action.Note n -> {
+                String[] bytes = n.hex().split("\\.");
+                int len = 10 + bytes.length;                        // the note is already padded to 6 + 8k bytes
+                nx(w, len, NX_NOTE);
+                for (String b : bytes) w.u8(Integer.parseInt(b, 16));
+            }
+            case Action.Controller c -> {
+                if (of10) w.u16(OUTPUT).u16(8).u16(Ports.CONTROLLER).u16(c.maxLen());
+                else w.u16(OUTPUT).u16(16).u32(Ports.to32(Ports.CONTROLLER)).u16(c.maxLen()).zeros(6);
+            }
+            case Action.CtClear c -> { nx(w, 16, NX_CT_CLEAR); w.zeros(6); }
+            case Action.OutputReg o -> {
+                nx(w, 24, NX_OUTPUT_REG);
+                w.u16((o.ofs() << 6) | (o.nBits() - 1)).u32(header(o.field())).u16(0xffff).zeros(6);
+            }
+            case Action.Clone c -> {
+                int start = nx(w, 0, NX_CLONE);
+                w.zeros(6);
+                for (Action x : c.actions()) encode(x, version, w);
+                w.put16(start + 2, w.size() - start);
+            }
+            case Action.StackPush p -> { nx(w, 24, NX_STACK_PUSH); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
+            case Action.StackPop p -> { nx(w, 24, NX_STACK_POP); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
+        }
+    }
+
+    private static long header(Field f) {
+        for (Oxm.Entry e : Oxm.ENTRIES)
+            if (e.target() == f && (e.kind() == Oxm.Kind.PLAIN || e.kind() == Oxm.Kind.SMALL) && e.cls() != Oxm.BASIC) return e.header(false) & 0xffffffffL;
+        for (Oxm.Entry e : Oxm.ENTRIES) if (e.target() == f && e.kind() == Oxm.Kind.PLAIN) return e.header(false) & 0xffffffffL;
+        throw new IllegalStateException("no header for " + f);
+    }
+
+    private static void setField(Action.SetField s, int version, Wire.Writer w) {
+        Field f = s.field();
+        boolean of10 = version == OfVersion.OF10;
+        long v = f.get(s.value()), k = f.get(s.mask());
+        if (f == Field.VLAN_TCI && (s.value() & FlowKey.VLAN_PRESENT) != 0) {
+            long m = s.mask() & 0xffff;
+            if (m == (0x0fff | FlowKey.VLAN_PRESENT) || m == (0xe000 | FlowKey.VLAN_PRESENT)) {
+                boolean vid = m == (0x0fff | FlowKey.VLAN_PRESENT);
+                if (of10) {
+                    if (vid) w.u16(SET_VLAN_VID10).u16(8).u16((int) (v & 0xfff)).zeros(2);
+                    else w.u16(SET_VLAN_PCP10).u16(8).u8((int) (v >>> 13) & 7).zeros(3);
+                } else if (vid) {
+                    setFieldTlv(w, Oxm.entry(Oxm.BASIC, 6), v & 0x1fff, 0, 0, -1, false);
+                } else {
+                    setFieldTlv(w, Oxm.entry(Oxm.BASIC, 7), (v >>> 13) & 7, 0, 0, -1, false);
+                }
+                return;
+            }
+        }
+        if (of10 && f.words() == 1 && k == f.fieldMask()) {
+            switch (f) {
+                case DL_SRC, DL_DST -> { w.u16(f == Field.DL_SRC ? SET_DL_SRC10 : SET_DL_DST10).u16(16).uN(v, 6).zeros(6); return; }
+                case NW_SRC, NW_DST -> { w.u16(f == Field.NW_SRC ? SET_NW_SRC10 : SET_NW_DST10).u16(8).u32(v); return; }
+                case TP_SRC, TP_DST -> { w.u16(f == Field.TP_SRC ? SET_TP_SRC10 : SET_TP_DST10).u16(8).u16((int) v).zeros(2); return; }
+                case NW_TOS -> { if ((v & 3) == 0) { w.u16(SET_NW_TOS10).u16(8).u8((int) v).zeros(3); return; } }
+                default -> { }
+            }
+        }
+        if (f.words() == 1) {
+            int ofs = Long.numberOfTrailingZeros(k), n = Long.bitCount(k);
+            boolean contiguous = k != 0 && (n == 64 || (k >>> ofs) == (1L << n) - 1);
+            boolean whole = k == f.fieldMask() || f == Field.NW_TOS && k == 0xfc;
+            if (!whole && contiguous && f != Field.NW_TOS && version < OfVersion.OF15) {          // what ovs-ofctl shows as load:V->FIELD[a..b]
+                nx(w, 24, NX_REG_LOAD);
+                w.u16(ofs << 6 | (n - 1)).u32(header(f)).u64(v >>> ofs);
+                return;
+            }
+        }
+        Oxm.Entry e = pickSetEntry(f);
+        long wv = f.words() == 2 ? s.value() : v, wk = f.words() == 2 ? s.mask() : k;
+        if (e.kind() == Oxm.Kind.DSCP) { wv >>>= 2; wk >>>= 2; }
+        boolean masked = f.words() == 2 ? (s.mask() != -1L || s.maskLo() != -1L)
+                : !(wk == (e.kind() == Oxm.Kind.DSCP ? 0x3f : f.fieldMask()));
+        if ((masked || of10) && version < OfVersion.OF15) {
+            int start = nx(w, 0, NX_REG_LOAD2);
+            writeTlv(w, e, wv, wk, s.valueLo(), s.maskLo(), masked);
+            w.pad8(start);
+            w.put16(start + 2, w.size() - start);
+            return;
+        }
+        setFieldTlv(w, e, wv, wk, s.valueLo(), s.maskLo(), masked);
+    }
+
+    private static Oxm.Entry pickSetEntry(Field f) {
+        Oxm.Entry nxm = null;
+        for (Oxm.Entry e : Oxm.ENTRIES) {
+            if (e.target() != f || e.kind() == Oxm.Kind.VLAN_PCP || e.kind() == Oxm.Kind.VLAN_VID || e.kind() == Oxm.Kind.IN_PORT32) continue;
+            if (e.cls() == Oxm.BASIC && f != Field.TCP_FLAGS) return e;
+            if (nxm == null) nxm = e;
+        }
+        return nxm;
+    }
+
+    private static void setFieldTlv(Wire.Writer w, Oxm.Entry e, long v, long k, long vLo, long kLo, boolean masked) {
+        int start = w.size();
+        w.u16(SET_FIELD).u16(0);
+        writeTlv(w, e, v, k, vLo, kLo, masked);
+        w.pad8(start);
+        w.put16(start + 2, w.size() - start);
+    }
+
+    private static void writeTlv(Wire.Writer w, Oxm.Entry e, long v, long k, long vLo, long kLo, boolean masked) {
+        w.u32(e.header(masked) & 0xffffffffL);
+        if (e.wire() == 16) {
+            w.u64(v).u64(vLo);
+            if (masked) w.u64(k).u64(kLo);
+        } else {
+            w.uN(v, e.wire());
+            if (masked) w.uN(k, e.wire());
+        }
+    }
+}

@@ -1,0 +1,436 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Action;
+import io.xvio.datapath.Flow;
+import io.xvio.datapath.FlowSpec;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+
+/**
+ * One OpenFlow connection to a bridge: hello and version negotiation, then one message at a time, each answered
+ * in order. A message that fails to decode or apply gets the OFPT_ERROR OVS would send and the connection goes
+ * on; a header that cannot be trusted (length below 8, a first message that is not a hello, no common version)
+ * ends the connection. Nothing a peer sends can throw out of {@link #run}.
+ */
+final class OfConnection implements Runnable {
+    private static final Logger LOG = Logger.getLogger("xvio.openflow");
+
+    private final SocketChannel ch;
+    private final OfSwitch sw;
+    private final String peer;
+    private final long startedNanos;
+    private int version = -1;
+    private boolean nxm;               // NXT_SET_FLOW_FORMAT nxm (OpenFlow 1.0)
+    private boolean tableIdExt;        // NXT_FLOW_MOD_TABLE_ID
+    private int configFlags, missSendLen = 128;
+    int packetInFormat;
+    /** Set when the replies of the last message are the last ones (no common version). */
+    boolean closing;
+    /** When the message being read started to arrive (0: between messages), for the endpoint's stall check. */
+    private volatile long partialSince;
+    private final long openedNanos = System.nanoTime();
+
+    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
+        this.ch = ch;
+        this.sw = sw;
+        this.peer = peer;
+        this.startedNanos = startedNanos;
+    }
+
+    @Override
+    public void run() {
+        try (ch) {
+            send(helloMessage());
+            // messages are read as they come, many per read: consecutive flow adds in one read are applied together
+            ByteBuffer in = ByteBuffer.allocate(2 * 65536);
+            while (true) {
+                if (ch.read(in) < 0) {
+                    if (in.position() > 0) LOG.info(peer + ": closed in the middle of a message");
+                    return;
+                }
+                in.flip();
+                List<byte[]> msgs = new ArrayList<>();
+                while (in.remaining() >= 8) {
+                    int len = in.getShort(in.position() + 2) & 0xffff;
+                    if (len < 8) {
+                        LOG.warning(peer + ": message length " + len + " is shorter than a header; closing");
+                        closing = true;
+                        break;
+                    }
+                    if (in.remaining() < len) break;
+                    byte[] m = new byte[len];
+                    in.get(m);
+                    msgs.add(m);
+                }
+                in.compact();
+                // the stall clock runs only while waiting for the rest of a message, not while this side works
+                boolean partial = in.position() > 0, badHeader = closing;
+                long since = partialSince;
+                partialSince = 0;
+                List<byte[]> replies = handleAll(msgs);
+                if (replies == null) return;
+                for (byte[] r : replies) send(r);
+                if (closing || badHeader) return;
+                partialSince = !partial ? 0 : msgs.isEmpty() && since != 0 ? since : System.nanoTime();
+            }
+        } catch (IOException e) {
+            LOG.fine(peer + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warning(peer + ": closing after an internal error: " + e);
+        }
+    }
+
+    static byte[] helloMessage() {
+        Wire.Writer w = new Wire.Writer(OfVersion.OF15, OfType.HELLO, 0);
+        w.u16(1).u16(8).u32(OfVersion.BITMAP);
+        return w.finish();
+    }
+
+    private void send(byte[] m) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(m);
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /**
+     * The replies to messages received together, in order; null to close. A run of plain flow adds (no
+     * check_overlap, no buffer) is applied as one change of the bridge (one table publication), as the CLI's
+     * add-flows is; any other message first applies the adds before it.
+     */
+    List<byte[]> handleAll(List<byte[]> msgs) {
+        List<byte[]> out = new ArrayList<>();
+        List<Flow> pending = new ArrayList<>();
+        for (byte[] m : msgs) {
+            FlowMod add = plainAdd(m);
+            if (add != null) {
+                pending.add(add.toFlow());
+                continue;
+            }
+            addAll(pending);
+            List<byte[]> r = handle(m);
+            if (r == null) return null;
+            out.addAll(r);
+            if (closing) return out;
+        }
+        addAll(pending);
+        return out;
+    }
+
+    private void addAll(List<Flow> pending) {
+        if (pending.isEmpty()) return;
+        List<Flow> fs = List.copyOf(pending);
+        pending.clear();
+        sw.change(() -> {
+            sw.addFlows(fs);
+            return null;
+        });
+        LOG.fine(peer + ": added " + fs.size() + " flow(s)");
+    }
+
+    /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */
+    private FlowMod plainAdd(byte[] m) {
+        if (version < 0 || (m[0] & 0xff) != version) return null;
+        int type = m[1] & 0xff;
+        try {
+            Wire.Reader r = new Wire.Reader(m);
+            r.skip(8);
+            FlowMod fm;
+            if (type == OfType.FLOW_MOD) {
+                fm = version == OfVersion.OF10 ? FlowModCodec.decode10(r, tableIdExt) : FlowModCodec.decode11(r, version);
+            } else if (type == OfType.VENDOR && m.length >= 16 && r.u32() == OfVersion.NX_VENDOR && r.u32() == OfType.NXT_FLOW_MOD) {
+                fm = FlowModCodec.decodeNx(r, tableIdExt);
+            } else {
+                return null;
+            }
+            if (fm.command() != FlowMod.ADD || (fm.flags() & FlowMod.CHECK_OVERLAP) != 0 || fm.bufferId() != FlowMod.NO_BUFFER) return null;
+            checkLikeTheCli(fm);
+            return fm;
+        } catch (OfError.Failure f) {
+            return null;
+        }
+    }
+
+    /**
+     * Why the endpoint should drop this connection now, or null: no hello within limitNanos of opening, or a
+     * message that started to arrive limitNanos ago and is still incomplete (a stalled or slow-drip peer).
+     */
+    String stalled(long now, long limitNanos) {
+        if (version < 0 && now - openedNanos > limitNanos) return "no hello";
+        long p = partialSince;
+        if (p != 0 && now - p > limitNanos) return "a message stalled half-sent";
+        return null;
+    }
+
+    void abort() {
+        try { ch.close(); } catch (IOException ignored) { }
+    }
+
+    /** The replies to one message; null to close the connection. Visible for the codec tests. */
+    List<byte[]> handle(byte[] msg) {
+        int v = msg[0] & 0xff, type = msg[1] & 0xff;
+        long xidL = ((msg[4] & 0xffL) << 24) | ((msg[5] & 0xff) << 16) | ((msg[6] & 0xff) << 8) | (msg[7] & 0xff);
+        int xid = (int) xidL;
+        if (version < 0) return hello(msg, v, type, xid);
+        if (v != version) {
+            LOG.info(peer + ": message of " + OfVersion.name(v) + " on a " + OfVersion.name(version) + " connection");
+            return List.of(OfError.BAD_VERSION.encode(version, xid, msg));
+        }
+        try {
+            Wire.Reader r = new Wire.Reader(msg);
+            r.skip(8);
+            return dispatch(type, xid, r, msg);
+        } catch (OfError.Failure f) {
+            LOG.info(peer + ": " + OfVersion.name(version) + " message type " + type + " rejected (" + f.error + "): " + f.getMessage());
+            return List.of(f.error.encode(version, xid, msg));
+        }
+    }
+
+    private List<byte[]> hello(byte[] msg, int v, int type, int xid) {
+        if (type != OfType.HELLO) {
+            LOG.warning(peer + ": first message is type " + type + ", not a hello; closing");
+            return null;
+        }
+        int common = -1;
+        Integer bitmap = null;
+        try {
+            Wire.Reader r = new Wire.Reader(msg);
+            r.skip(8);
+            while (r.remaining() >= 4) {
+                int et = r.u16(), el = r.u16();
+                if (el < 4) break;
+                Wire.Reader e = r.sub(Math.min(el - 4, r.remaining()), OfError.BAD_LEN, "hello element");
+                r.skip(Math.min((8 - el % 8) % 8, r.remaining()));
+                if (et == 1 && e.remaining() >= 4) bitmap = e.s32();
+            }
+        } catch (OfError.Failure ignored) {
+            // a malformed element: negotiate from the header's version alone, as OVS does
+        }
+        if (bitmap != null) {
+            int both = bitmap & OfVersion.BITMAP;
+            common = both == 0 ? -1 : 31 - Integer.numberOfLeadingZeros(both);
+        } else {
+            for (int c = Math.min(v, OfVersion.OF15); c >= OfVersion.OF10; c--) if (OfVersion.supported(c)) { common = c; break; }
+        }
+        if (common < 0) {
+            LOG.warning(peer + ": no common OpenFlow version (peer offers " + (bitmap != null ? "bitmap 0x" + Integer.toHexString(bitmap) : OfVersion.name(v)) + "); closing");
+            Wire.Writer w = new Wire.Writer(Math.max(OfVersion.OF10, Math.min(v, OfVersion.OF15)), OfType.ERROR, xid);
+            w.u16(0).u16(0).bytes("We support versions 0x01, 0x04, 0x05 and 0x06".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            closing = true;
+            return List.of(w.finish());
+        }
+        version = common;
+        LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
+        return List.of();
+    }
+
+    private List<byte[]> dispatch(int type, int xid, Wire.Reader r, byte[] msg) {
+        boolean of10 = version == OfVersion.OF10;
+        switch (type) {
+            case OfType.HELLO, OfType.ECHO_REPLY -> { return List.of(); }
+            case OfType.ERROR -> {
+                LOG.info(peer + ": peer sent an error " + (r.remaining() >= 4 ? r.u16() + "/" + r.u16() : ""));
+                return List.of();
+            }
+            case OfType.ECHO_REQUEST -> {
+                Wire.Writer w = new Wire.Writer(version, OfType.ECHO_REPLY, xid);
+                w.bytes(msg, 8, msg.length - 8);
+                return List.of(w.finish());
+            }
+            case OfType.FEATURES_REQUEST -> { return List.of(features(xid)); }
+            case OfType.GET_CONFIG_REQUEST -> {
+                Wire.Writer w = new Wire.Writer(version, OfType.GET_CONFIG_REPLY, xid);
+                w.u16(configFlags).u16(missSendLen);
+                return List.of(w.finish());
+            }
+            case OfType.SET_CONFIG -> {
+                configFlags = r.u16();
+                missSendLen = r.u16();
+                return List.of();
+            }
+            case OfType.FLOW_MOD -> {
+                FlowMod fm = of10 ? FlowModCodec.decode10(r, tableIdExt) : FlowModCodec.decode11(r, version);
+                apply(fm);
+                return List.of();
+            }
+            case OfType.VENDOR -> { return vendor(xid, r); }
+            case OfType.PACKET_OUT -> throw OfError.BAD_TYPE.fail("packet_out is not supported by xvio yet");
+            default -> { }
+        }
+        if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
+            return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
+        if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
+        throw OfError.BAD_TYPE.fail("message type " + type + " is not supported by xvio");
+    }
+
+    private byte[] features(int xid) {
+        Wire.Writer w = new Wire.Writer(version, OfType.FEATURES_REPLY, xid);
+        w.u64(OfEndpoint.datapathId(sw.name())).u32(0).u8(OfStats.TABLES);
+        if (version == OfVersion.OF10) {
+            w.zeros(3).u32(0x87).u32(0x7ff);
+            for (OfSwitch.PortInfo p : sw.read(sw::ports)) w.bytes(OfStats.portDesc(p, version));
+        } else {
+            w.u8(0).zeros(2).u32(0x7).u32(0);
+        }
+        return w.finish();
+    }
+
+    private List<byte[]> vendor(int xid, Wire.Reader r) {
+        long vendor = r.u32();
+        if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("vendor 0x" + Long.toHexString(vendor) + " is not supported");
+        long sub = r.u32();
+        switch ((int) sub) {
+            case OfType.NXT_SET_FLOW_FORMAT -> {
+                long f = r.u32();
+                if (f != 0 && f != 2) throw OfError.BAD_SUBTYPE.fail("flow format " + f + " (0: OpenFlow 1.0, 2: NXM)");
+                nxm = f == 2;
+                return List.of();
+            }
+            case OfType.NXT_FLOW_MOD_TABLE_ID -> {
+                tableIdExt = r.u8() != 0;
+                return List.of();
+            }
+            case OfType.NXT_SET_PACKET_IN_FORMAT -> {
+                long f = r.u32();
+                if (f > 2) throw OfError.BAD_SUBTYPE.fail("packet-in format " + f);
+                packetInFormat = (int) f;
+                return List.of();
+            }
+            case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_FLOW_MOD -> {
+                apply(FlowModCodec.decodeNx(r, tableIdExt));
+                return List.of();
+            }
+            default -> throw OfError.BAD_SUBTYPE.fail("Nicira message subtype " + sub + " is not supported by xvio");
+        }
+    }
+
+    /** Applies a flow_mod to the bridge as the CLI's flow commands do, under the daemon's command lock. */
+    private void apply(FlowMod fm) {
+        if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
+        FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
+                fm.match(), fm.outPort(), fm.strict(), null, "", false);
+        Predicate<Flow> selected = spec::selects;
+        if (fm.command() < FlowMod.DELETE) checkLikeTheCli(fm);
+        switch (fm.command()) {
+            case FlowMod.ADD -> {
+                Flow f = fm.toFlow();
+                sw.change(() -> {
+                    if ((fm.flags() & FlowMod.CHECK_OVERLAP) != 0) {
+                        for (Flow o : sw.flows())
+                            if (o.table == f.table && o.priority == f.priority && overlap(o, f)) throw OfError.OVERLAP.fail("flow overlaps " + o);
+                    }
+                    sw.addFlows(List.of(f));
+                    return null;
+                });
+                LOG.fine(peer + ": add " + f.text);
+            }
+            case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
+                List<Action> actions = fm.actions();
+                int n = sw.change(() -> {
+                    int k = sw.modifyFlows(selected, actions, fm.resetCounts());
+                    // OpenFlow 1.0: a modify that selects nothing adds the flow (OVS's modify_may_add_flow)
+                    if (k == 0 && fm.version() == OfVersion.OF10) sw.addFlows(List.of(fm.toFlow()));
+                    return k;
+                });
+                LOG.fine(peer + ": modified " + n + " flow(s)");
+            }
+            default -> {
+                int n = sw.change(() -> sw.deleteFlows(selected));
+                LOG.fine(peer + ": deleted " + n + " flow(s)");
+            }
+        }
+    }
+
+    /**
+     * The flow must pass the checks a flow given to the CLI passes (action prerequisites such as set_field on
+     * nw_src needing an IP match, a VLAN tag for vlan_vid, goto_table forward): it is read back from its text.
+     * OVS answers such a flow with OFPBAC_MATCH_INCONSISTENT.
+     */
+    private static void checkLikeTheCli(FlowMod fm) {
+        String text = fm.toFlow().text;
+        try {
+            io.xvio.datapath.FlowParser.parse(text);
+        } catch (io.xvio.datapath.FlowSyntaxException e) {
+            throw OfError.MATCH_INCONSISTENT.fail("\"" + text + "\": " + e.getMessage());
+        }
+    }
+
+    private static boolean overlap(Flow a, Flow b) {
+        for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) {
+            long both = a.match.mask(w) & b.match.mask(w);
+            if (((a.match.value(w) ^ b.match.value(w)) & both) != 0) return false;
+        }
+        return true;
+    }
+
+    private List<byte[]> stats(int xid, Wire.Reader r) {
+        int type = r.u16();
+        r.u16();                                   // request flags (REQ_MORE is not used by xvio's peers)
+        if (version != OfVersion.OF10) r.skip(4);
+        long now = System.nanoTime();
+        switch (type) {
+            case OfType.MP_DESC -> { return List.of(OfStats.desc(version, xid, sw.name())); }
+            case OfType.MP_FLOW, OfType.MP_AGGREGATE -> {
+                OfStats.Selection s = version == OfVersion.OF10 ? OfStats.selection10(r) : OfStats.selection11(r);
+                List<Flow> fs = OfStats.selected(sw.read(sw::flows), s);
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                if (type == OfType.MP_FLOW) for (Flow f : fs) out.add(OfStats.flowEntry(f, version, false, now));
+                else out.add(OfStats.aggregateBody(fs, version));
+                return out.finish();
+            }
+            case OfType.MP_TABLE -> {
+                List<Flow> fs = sw.read(sw::flows);
+                int[] count = new int[OfStats.TABLES];
+                for (Flow f : fs) if (f.table < count.length) count[f.table]++;
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                for (int t = 0; t < OfStats.TABLES; t++) out.add(OfStats.tableEntry(t, count[t], version));
+                return out.finish();
+            }
+            case OfType.MP_TABLE_FEATURES -> {
+                if (version == OfVersion.OF10) throw OfError.BAD_STAT.fail("stats type 12 in OpenFlow 1.0");
+                if (r.remaining() > 0) throw OfError.BAD_STAT.fail("setting table features is not supported by xvio");
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                for (int t = 0; t < OfStats.TABLES; t++) out.add(OfStats.tableFeatures(t, version));
+                return out.finish();
+            }
+            case OfType.MP_PORT_STATS -> {
+                int port = Ports.read(r, version);
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                boolean any = port == Ports.NONE;
+                for (OfSwitch.PortInfo p : sw.read(sw::ports))
+                    if (any || p.ofport() == port) out.add(OfStats.portStats(p, version, now - startedNanos));
+                return out.finish();
+            }
+            case OfType.MP_PORT_DESC -> {
+                OfStats.Replies out = OfStats.replies(version, xid, type);
+                for (OfSwitch.PortInfo p : sw.read(sw::ports)) out.add(OfStats.portDesc(p, version));
+                return out.finish();
+            }
+            case OfType.MP_VENDOR -> { return nxStats(xid, r, now); }
+            default -> throw OfError.BAD_STAT.fail("multipart type " + type + " is not supported by xvio");
+        }
+    }
+
+    private List<byte[]> nxStats(int xid, Wire.Reader r, long now) {
+        long vendor = r.u32();
+        if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("stats vendor 0x" + Long.toHexString(vendor));
+        long sub = r.u32();
+        r.skip(4);
+        if (sub != OfType.NXST_FLOW && sub != OfType.NXST_AGGREGATE) throw OfError.BAD_SUBTYPE.fail("Nicira stats subtype " + sub + " is not supported by xvio");
+        OfStats.Selection s = OfStats.selectionNx(r);
+        List<Flow> fs = OfStats.selected(sw.read(sw::flows), s);
+        OfStats.Replies out = new OfStats.Replies(version, xid, OfType.MP_VENDOR, sub);
+        if (sub == OfType.NXST_FLOW) for (Flow f : fs) out.add(OfStats.flowEntry(f, version, true, now));
+        else out.add(OfStats.aggregateBody(fs, OfVersion.OF10));
+        return out.finish();
+    }
+
+    String peer() { return peer; }
+
+    List<String> state() { return new ArrayList<>(List.of(OfVersion.name(version), nxm ? "nxm" : "openflow10")); }
+}

@@ -1,0 +1,309 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Field;
+import io.xvio.datapath.Match;
+import io.xvio.packet.FlowKey;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * NXM and OXM match entries (nx-match.c's format; ovs-fields(7) names the headers), table-driven: each entry
+ * says which header (class, field, length) carries which xvio {@link Field}, how its wire value maps onto the
+ * field's bits, and what the match must already hold (its prerequisite). NXM (OpenFlow 1.0 with Nicira
+ * extensions) and OXM (1.2+) share the layout: a 32-bit header (class 16, field 7, has-mask 1, length 8), the
+ * value, then the mask when has-mask is set; OVS accepts every known header in both, and so does xvio.
+ */
+public final class Oxm {
+    private Oxm() {}
+
+    public static final int NXM0 = 0x0000, NXM1 = 0x0001, BASIC = 0x8000, PKT_REGS = 0x8001;
+
+    /** How wire bytes become field bits. */
+    enum Kind { PLAIN, IN_PORT32, VLAN_VID, VLAN_PCP, DSCP, WIDE, SMALL }
+
+    /** What the match must pin down before the entry is allowed (OVS's mf_prereqs). */
+    enum Need { NONE, IP4_ARP, IP_ARP, IP, IP4, IP6, ARP, TCP, UDP, SCTP, ICMP4, ICMP6, L4, VLAN }
+
+    /** One header. wire: value bytes (without the mask). */
+    record Entry(int cls, int field, int wire, Field target, Kind kind, Need need) {
+        int header(boolean masked) { return cls << 16 | field << 9 | (masked ? 1 << 8 : 0) | (masked ? 2 * wire : wire); }
+        String name() { return target.ofName + "(" + Integer.toHexString(cls) + ":" + field + ")"; }
+    }
+
+    static final List<Entry> ENTRIES = new ArrayList<>();
+    private static final Map<Integer, Entry> BY_KEY = new HashMap<>();
+
+    private static void e(int cls, int field, int wire, Field f, Kind k, Need n) {
+        Entry en = new Entry(cls, field, wire, f, k, n);
+        ENTRIES.add(en);
+        BY_KEY.put(cls << 16 | field, en);
+    }
+
+    static {
+        e(NXM0, 0, 2, Field.IN_PORT, Kind.PLAIN, Need.NONE);
+        e(NXM0, 1, 6, Field.DL_DST, Kind.PLAIN, Need.NONE);
+        e(NXM0, 2, 6, Field.DL_SRC, Kind.PLAIN, Need.NONE);
+        e(NXM0, 3, 2, Field.DL_TYPE, Kind.PLAIN, Need.NONE);
+        e(NXM0, 4, 2, Field.VLAN_TCI, Kind.PLAIN, Need.NONE);
+        e(NXM0, 5, 1, Field.NW_TOS, Kind.PLAIN, Need.IP);
+        e(NXM0, 6, 1, Field.NW_PROTO, Kind.PLAIN, Need.IP_ARP);
+        e(NXM0, 7, 4, Field.NW_SRC, Kind.PLAIN, Need.IP4);
+        e(NXM0, 8, 4, Field.NW_DST, Kind.PLAIN, Need.IP4);
+        e(NXM0, 9, 2, Field.TP_SRC, Kind.PLAIN, Need.TCP);
+        e(NXM0, 10, 2, Field.TP_DST, Kind.PLAIN, Need.TCP);
+        e(NXM0, 11, 2, Field.TP_SRC, Kind.PLAIN, Need.UDP);
+        e(NXM0, 12, 2, Field.TP_DST, Kind.PLAIN, Need.UDP);
+        e(NXM0, 13, 1, Field.ICMP_TYPE, Kind.PLAIN, Need.ICMP4);
+        e(NXM0, 14, 1, Field.ICMP_CODE, Kind.PLAIN, Need.ICMP4);
+        e(NXM0, 15, 2, Field.ARP_OP, Kind.SMALL, Need.ARP);
+        e(NXM0, 16, 4, Field.ARP_SPA, Kind.PLAIN, Need.ARP);
+        e(NXM0, 17, 4, Field.ARP_TPA, Kind.PLAIN, Need.ARP);
+        for (int r = 0; r < 16; r++) e(NXM1, r, 4, Field.valueOf("REG" + r), Kind.PLAIN, Need.NONE);
+        e(NXM1, 19, 16, Field.IPV6_SRC, Kind.WIDE, Need.IP6);
+        e(NXM1, 20, 16, Field.IPV6_DST, Kind.WIDE, Need.IP6);
+        e(NXM1, 21, 1, Field.ICMP_TYPE, Kind.PLAIN, Need.ICMP6);
+        e(NXM1, 22, 1, Field.ICMP_CODE, Kind.PLAIN, Need.ICMP6);
+        e(NXM1, 26, 1, Field.NW_FRAG, Kind.SMALL, Need.IP);
+        e(NXM1, 28, 1, Field.NW_ECN, Kind.SMALL, Need.IP);
+        e(NXM1, 29, 1, Field.NW_TTL, Kind.PLAIN, Need.IP);
+        e(NXM1, 33, 4, Field.PKT_MARK, Kind.PLAIN, Need.NONE);
+        e(NXM1, 34, 2, Field.TCP_FLAGS, Kind.SMALL, Need.TCP);
+        e(NXM1, 35, 4, Field.DP_HASH, Kind.PLAIN, Need.NONE);
+        e(NXM1, 37, 4, Field.CONJ_ID, Kind.PLAIN, Need.NONE);
+        for (int r = 0; r < 4; r++) e(NXM1, 111 + r, 16, Field.valueOf("XXREG" + r), Kind.WIDE, Need.NONE);
+        e(BASIC, 0, 4, Field.IN_PORT, Kind.IN_PORT32, Need.NONE);
+        e(BASIC, 2, 8, Field.METADATA, Kind.PLAIN, Need.NONE);
+        e(BASIC, 3, 6, Field.DL_DST, Kind.PLAIN, Need.NONE);
+        e(BASIC, 4, 6, Field.DL_SRC, Kind.PLAIN, Need.NONE);
+        e(BASIC, 5, 2, Field.DL_TYPE, Kind.PLAIN, Need.NONE);
+        e(BASIC, 6, 2, Field.VLAN_TCI, Kind.VLAN_VID, Need.NONE);
+        e(BASIC, 7, 1, Field.VLAN_TCI, Kind.VLAN_PCP, Need.VLAN);
+        e(BASIC, 8, 1, Field.NW_TOS, Kind.DSCP, Need.IP);
+        e(BASIC, 9, 1, Field.NW_ECN, Kind.SMALL, Need.IP);
+        e(BASIC, 10, 1, Field.NW_PROTO, Kind.PLAIN, Need.IP_ARP);
+        e(BASIC, 11, 4, Field.NW_SRC, Kind.PLAIN, Need.IP4);
+        e(BASIC, 12, 4, Field.NW_DST, Kind.PLAIN, Need.IP4);
+        e(BASIC, 13, 2, Field.TP_SRC, Kind.PLAIN, Need.TCP);
+        e(BASIC, 14, 2, Field.TP_DST, Kind.PLAIN, Need.TCP);
+        e(BASIC, 15, 2, Field.TP_SRC, Kind.PLAIN, Need.UDP);
+        e(BASIC, 16, 2, Field.TP_DST, Kind.PLAIN, Need.UDP);
+        e(BASIC, 17, 2, Field.TP_SRC, Kind.PLAIN, Need.SCTP);
+        e(BASIC, 18, 2, Field.TP_DST, Kind.PLAIN, Need.SCTP);
+        e(BASIC, 19, 1, Field.ICMP_TYPE, Kind.PLAIN, Need.ICMP4);
+        e(BASIC, 20, 1, Field.ICMP_CODE, Kind.PLAIN, Need.ICMP4);
+        e(BASIC, 21, 2, Field.ARP_OP, Kind.SMALL, Need.ARP);
+        e(BASIC, 22, 4, Field.ARP_SPA, Kind.PLAIN, Need.ARP);
+        e(BASIC, 23, 4, Field.ARP_TPA, Kind.PLAIN, Need.ARP);
+        e(BASIC, 26, 16, Field.IPV6_SRC, Kind.WIDE, Need.IP6);
+        e(BASIC, 27, 16, Field.IPV6_DST, Kind.WIDE, Need.IP6);
+        e(BASIC, 29, 1, Field.ICMP_TYPE, Kind.PLAIN, Need.ICMP6);
+        e(BASIC, 30, 1, Field.ICMP_CODE, Kind.PLAIN, Need.ICMP6);
+        e(BASIC, 42, 2, Field.TCP_FLAGS, Kind.SMALL, Need.TCP);
+        for (int r = 0; r < 8; r++) e(PKT_REGS, r, 8, Field.valueOf("XREG" + r), Kind.PLAIN, Need.NONE);
+    }
+
+    static Entry entry(int cls, int field) { return BY_KEY.get(cls << 16 | field); }
+
+    /** A decoded entry's value and mask as key-word bits (hi/lo words for 128-bit fields). */
+    record Bits(Entry entry, long value, long mask, long valueLo, long maskLo) {}
+
+    /**
+     * Reads one entry (header, value, mask) from r: unknown headers are BAD_FIELD, wrong lengths BAD_LEN, value
+     * bits outside the mask BAD_WILDCARDS, out-of-range values BAD_VALUE. unknown: the error for an unknown
+     * header (BAD_FIELD in a match, BAD_SET_TYPE in an action).
+     */
+    static Bits readEntry(Wire.Reader r, OfError unknown) {
+        long header = r.u32();
+        int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f, len = (int) header & 0xff;
+        boolean hasMask = (header & 0x100) != 0;
+        if (cls == 0xffff) {             // experimenter OXM: skip its id and reject it as OVS rejects unknown ones
+            r.skip(Math.min(len, r.remaining()));
+            throw unknown.fail("experimenter match/set field 0x" + Long.toHexString(header) + " is not supported");
+        }
+        Entry e = entry(cls, field);
+        if (e == null) throw unknown.fail("match field " + Integer.toHexString(cls) + ":" + field + " (header 0x" + Long.toHexString(header) + ") is not supported by xvio");
+        if (len != (hasMask ? 2 * e.wire : e.wire)) throw OfError.BAD_MATCH_LEN.fail(e.name() + ": length " + len + " (expected " + (hasMask ? 2 * e.wire : e.wire) + ")");
+        if (e.kind == Kind.WIDE) {
+            long vh = r.u64(), vl = r.u64(), mh = -1, ml = -1;
+            if (hasMask) { mh = r.u64(); ml = r.u64(); }
+            if ((vh & ~mh) != 0 || (vl & ~ml) != 0) throw OfError.BAD_WILDCARDS.fail(e.name() + ": value has bits outside its mask");
+            return new Bits(e, vh, mh, vl, ml);
+        }
+        long v = r.uN(e.wire), m = hasMask ? r.uN(e.wire) : (e.wire == 8 ? -1L : (1L << 8 * e.wire) - 1);
+        if ((v & ~m) != 0) throw OfError.BAD_WILDCARDS.fail(e.name() + ": value has bits outside its mask");
+        Field f = e.target;
+        switch (e.kind) {
+            case IN_PORT32 -> {
+                if (hasMask) throw OfError.BAD_MASK.fail("in_port cannot be masked");
+                long p = Ports.from32(v);
+                if (p < 0) throw OfError.BAD_VALUE.fail("in_port " + Long.toUnsignedString(v) + " is out of range");
+                return new Bits(e, f.put(p), f.fullMask(), 0, 0);
+            }
+            case VLAN_VID -> {
+                if (!hasMask) m = 0x1fff;
+                if ((v & ~0x1fffL) != 0 || (m & ~0x1fffL) != 0) throw OfError.BAD_VALUE.fail("vlan_vid 0x" + Long.toHexString(v) + " is out of range");
+                return new Bits(e, v, m, 0, 0);
+            }
+            case VLAN_PCP -> {
+                if (v > 7) throw OfError.BAD_VALUE.fail("vlan_pcp " + v + " is out of range");
+                return new Bits(e, v << 13 | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT, 0, 0);
+            }
+            case DSCP -> {
+                if (!hasMask) m = 0x3f;
+                if (v > 63) throw OfError.BAD_VALUE.fail("ip_dscp " + v + " is out of range");
+                return new Bits(e, v << 2, m == 0x3f ? 0xff : (m << 2) & 0xfc, 0, 0);   // xvio's nw_tos match covers the byte
+            }
+            case SMALL -> {
+                if ((v & ~f.fieldMask()) != 0) throw OfError.BAD_VALUE.fail(f.ofName + " " + v + " is out of range");
+                return new Bits(e, f.put(v), f.put(m), 0, 0);
+            }
+            default -> {
+                if (f == Field.NW_TOS && (v & 3) != 0) throw OfError.BAD_VALUE.fail("nw_tos " + v + ": the two low (ECN) bits must be zero");
+                return new Bits(e, f.put(v), f.put(m), 0, 0);
+            }
+        }
+    }
+
+    /**
+     * Decodes the entries of r (its whole remaining length) into a match: duplicates are DUP_FIELD, unmet
+     * prerequisites BAD_PREREQ, as OVS's nx_pull_match checks them.
+     */
+    public static Match decode(Wire.Reader r) {
+        Match m = new Match();
+        List<Entry> seen = new ArrayList<>();
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        while (r.remaining() > 0) {
+            if (r.remaining() < 4) throw OfError.BAD_MATCH_LEN.fail("match has " + r.remaining() + " stray bytes");
+            Bits b = readEntry(r, OfError.BAD_FIELD);
+            Entry e = b.entry;
+            if (!keys.add(e.target.name() + (e.kind == Kind.VLAN_PCP ? "/pcp" : ""))) throw OfError.DUP_FIELD.fail(e.name() + " appears twice");
+            seen.add(e);
+            if (e.kind == Kind.WIDE) {
+                m.setWord(e.target.word, b.value, b.mask);
+                m.setWord(e.target.word + 1, b.valueLo, b.maskLo);
+            } else {
+                m.setWord(e.target.word, b.value, b.mask);
+            }
+        }
+        for (Entry e : seen) if (!satisfied(m, e.need)) throw OfError.BAD_PREREQ.fail(e.name() + ": prerequisite " + e.need + " not met");
+        return m;
+    }
+
+    private static long exact(Match m, Field f) { return m.mask(f.word) == f.fullMask() ? f.get(m.value(f.word)) : -1; }
+
+    static boolean satisfied(Match m, Need need) {
+        long t = exact(m, Field.DL_TYPE), p = exact(m, Field.NW_PROTO);
+        boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806;
+        return switch (need) {
+            case NONE -> true;
+            case IP4_ARP -> ip4 || arp;
+            case IP_ARP -> ip || arp;
+            case IP -> ip;
+            case IP4 -> ip4;
+            case IP6 -> ip6;
+            case ARP -> arp;
+            case TCP -> ip && p == 6;
+            case UDP -> ip && p == 17;
+            case SCTP -> ip && p == 132;
+            case L4 -> ip && (p == 6 || p == 17 || p == 132);
+            case ICMP4 -> ip4 && p == 1;
+            case ICMP6 -> ip6 && p == 58;
+            case VLAN -> (m.mask(FlowKey.VLAN_TCI) & m.value(FlowKey.VLAN_TCI) & FlowKey.VLAN_PRESENT) != 0;
+        };
+    }
+
+    /**
+     * Writes m's entries: nxm for OpenFlow 1.0's NXM (Nicira headers first), else OXM (OpenFlow basic headers
+     * where they exist). Registers go as 32-bit NXM_NX_REGn, the layout dump-flows prints them in.
+     */
+    public static void encode(Match m, boolean nxm, Wire.Writer w) {
+        long type = exact(m, Field.DL_TYPE), proto = exact(m, Field.NW_PROTO);
+        boolean ip6 = type == 0x86dd;
+        for (Field f : new Field[] {Field.IN_PORT, Field.DL_DST, Field.DL_SRC, Field.DL_TYPE}) put(m, f, nxm, w, type, proto);
+        long tciMask = m.mask(FlowKey.VLAN_TCI);
+        if (tciMask != 0) {
+            if (nxm || !oxmVlan(m, w)) putPlain(entry(NXM0, 4), m.value(FlowKey.VLAN_TCI), tciMask, w);
+        }
+        for (Field f : new Field[] {Field.NW_PROTO, Field.NW_TOS, Field.NW_ECN, Field.NW_TTL, Field.NW_FRAG, Field.NW_SRC, Field.NW_DST,
+                Field.TP_SRC, Field.TP_DST, Field.TCP_FLAGS, Field.METADATA, Field.PKT_MARK, Field.DP_HASH, Field.CONJ_ID}) {
+            if (f == Field.NW_SRC && type == 0x0806) f = Field.ARP_SPA;
+            if (f == Field.NW_DST && type == 0x0806) f = Field.ARP_TPA;
+            if (f == Field.NW_PROTO && type == 0x0806) f = Field.ARP_OP;
+            if ((f == Field.TP_SRC || f == Field.TP_DST) && (proto == 1 || proto == 58))
+                f = f == Field.TP_SRC ? Field.ICMP_TYPE : Field.ICMP_CODE;
+            put(m, f, nxm, w, type, proto);
+        }
+        for (int r = 0; r < 16; r++) put(m, Field.valueOf("REG" + r), nxm, w, type, proto);
+        if (ip6) {
+            put(m, Field.IPV6_SRC, nxm, w, type, proto);
+            put(m, Field.IPV6_DST, nxm, w, type, proto);
+        } else if (m.mask(FlowKey.IPV6_SRC_HI) != 0 || m.mask(FlowKey.IPV6_SRC_LO) != 0) {
+            put(m, Field.IPV6_SRC, nxm, w, type, proto);
+        }
+    }
+
+    private static boolean oxmVlan(Match m, Wire.Writer w) {
+        long v = m.value(FlowKey.VLAN_TCI), k = m.mask(FlowKey.VLAN_TCI);
+        long pcpMask = k & 0xe000;
+        if (pcpMask != 0 && pcpMask != 0xe000) return false;
+        long vid = k & 0x1fff;
+        if (pcpMask != 0 && (k & v & FlowKey.VLAN_PRESENT) == 0) return false;
+        if (vid != 0 && !(pcpMask != 0 && vid == FlowKey.VLAN_PRESENT)) putPlain(entry(BASIC, 6), v & 0x1fff, vid, w);
+        else if (pcpMask == 0) return false;
+        if (pcpMask != 0) {
+            if (vid == FlowKey.VLAN_PRESENT) putPlain(entry(BASIC, 6), FlowKey.VLAN_PRESENT, FlowKey.VLAN_PRESENT, w);
+            putPlain(entry(BASIC, 7), (v >>> 13) & 7, 7, w);
+        }
+        return true;
+    }
+
+    private static void put(Match m, Field f, boolean nxm, Wire.Writer w, long type, long proto) {
+        if (f.words() == 2) {
+            int wd = f.word;
+            if (m.mask(wd) == 0 && m.mask(wd + 1) == 0) return;
+            Entry e = pick(f, nxm, type, proto);
+            boolean masked = m.mask(wd) != -1L || m.mask(wd + 1) != -1L;
+            w.u32(e.header(masked)).u64(m.value(wd)).u64(m.value(wd + 1));
+            if (masked) w.u64(m.mask(wd)).u64(m.mask(wd + 1));
+            return;
+        }
+        long k = f.get(m.mask(f.word));
+        if (k == 0) return;
+        Entry e = pick(f, nxm, type, proto);
+        long v = f.get(m.value(f.word));
+        if (e.kind == Kind.DSCP) { v >>>= 2; k >>>= 2; }
+        if (e.kind == Kind.IN_PORT32) v = Ports.to32(v);
+        putPlain(e, v, e.kind == Kind.IN_PORT32 ? 0xffffffffL : k, w);
+    }
+
+    private static void putPlain(Entry e, long v, long k, Wire.Writer w) {
+        long all = switch (e.kind) {
+            case VLAN_VID -> 0x1fff;
+            case VLAN_PCP -> 7;
+            case DSCP -> 0x3f;
+            case SMALL -> e.target.fieldMask();
+            default -> e.wire == 8 ? -1L : (1L << 8 * e.wire) - 1;
+        };
+        boolean masked = k != all && (e.wire == 8 || k != (1L << 8 * e.wire) - 1);
+        w.u32(e.header(masked)).uN(v, e.wire);
+        if (masked) w.uN(k, e.wire);
+    }
+
+    /** The header for f: NXM's own where it has one (for NXM), OXM basic where that exists (for OXM). */
+    private static Entry pick(Field f, boolean nxm, long type, long proto) {
+        Entry best = null;
+        for (Entry e : ENTRIES) {
+            if (e.target != f || e.kind == Kind.VLAN_PCP || e.kind == Kind.VLAN_VID) continue;
+            if (e.need == Need.UDP && proto != 17 || e.need == Need.TCP && proto != 6 && f != Field.TCP_FLAGS || e.need == Need.SCTP && proto != 132) continue;
+            if (e.need == Need.ICMP6 && type != 0x86dd || e.need == Need.ICMP4 && type == 0x86dd) continue;
+            boolean basic = e.cls == BASIC || e.cls == PKT_REGS;
+            if (f == Field.TCP_FLAGS && basic) continue;          // OXM's tcp_flags is 1.5 only; NXM's works everywhere
+            if (best == null || (nxm ? !basic && (best.cls == BASIC || best.cls == PKT_REGS) : basic && best.cls < BASIC)) best = e;
+        }
+        if (best == null) throw new IllegalStateException("no header for " + f);
+        return best;
+    }
+}

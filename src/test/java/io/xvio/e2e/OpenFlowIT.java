@@ -1,0 +1,219 @@
+package io.xvio.e2e;
+
+import io.xvio.testing.NetLab;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The real {@code ovs-ofctl} (Open vSwitch's own client) against xvio's per-bridge OpenFlow socket
+ * {@code unix:DIR/br0.mgmt}, with OpenFlow 1.0 (with Nicira extensions), 1.3 and 1.5: add-flow, add-flows FILE,
+ * mod-flows, del-flows --strict, dump-flows, dump-aggregate, dump-ports, dump-ports-desc. What ovs-ofctl
+ * dump-flows prints equals what xvio's own dump-flows (OVS's format) prints for the same tables, less the
+ * durations and idle ages; flows added over OpenFlow forward two network namespaces' pings through afpacket
+ * ports, and deleting one stops them. One daemon serves every case.
+ */
+@Tag("e2e")
+@EnabledIf("io.xvio.e2e.OpenFlowIT#enabled")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OpenFlowIT {
+    private final NetLab lab = new NetLab();
+    private Path dir;
+    private XvioDaemon xvio;
+    private String ns1, ns2, target;
+
+    static boolean enabled() {
+        return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available()
+                && NetLab.run("ovs-ofctl", "--version").rc() == 0;
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        dir = Files.createTempDirectory("xvio-openflow");
+        ns1 = lab.netns();
+        ns2 = lab.netns();
+        String a1 = lab.name("xoa"), b1 = lab.name("xob"), a2 = lab.name("xoa"), b2 = lab.name("xob");
+        lab.veth(a1, b1);
+        lab.veth(a2, b2);
+        lab.move(b1, ns1);
+        lab.move(b2, ns2);
+        lab.address(ns1, b1, "10.94.0.1/24");
+        lab.address(ns2, b2, "10.94.0.2/24");
+        lab.up(null, a1);
+        lab.up(null, a2);
+        xvio = XvioDaemon.start(dir, """
+                pmd-idle: adaptive
+                bridges:
+                  br0:
+                    ports:
+                      p1: {type: afpacket, device: %s, ofport: 1}
+                      p2: {type: afpacket, device: %s, ofport: 2}
+                """.formatted(a1, a2));
+        target = "unix:" + dir.resolve("br0.mgmt");
+        assertTrue(Files.exists(dir.resolve("br0.mgmt")), xvio::log);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (xvio != null) assertEquals(0, xvio.stop(), xvio::log);
+            assertFalse(Files.exists(dir.resolve("br0.mgmt")), "the OpenFlow socket is removed at exit");
+        } finally {
+            lab.close();
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    record Run(int rc, String out) {}
+
+    Run ofctl(String version, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", version));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "ovs-ofctl hung: " + cmd);
+        return new Run(p.exitValue(), out);
+    }
+
+    String ok(String version, String... args) throws Exception {
+        Run r = ofctl(version, args);
+        assertEquals(0, r.rc(), () -> String.join(" ", args) + ": " + r.out() + "\n" + xvio.log());
+        return r.out();
+    }
+
+    /** Flow lines without their reply header, durations and idle ages. */
+    static String flows(String dump) {
+        return dump.lines().filter(l -> l.startsWith(" cookie="))
+                .map(l -> l.replaceAll("duration=[0-9.]+s, ", "").replaceAll("idle_age=\\d+, ", "").trim())
+                .collect(Collectors.joining("\n"));
+    }
+
+    void sameAsXvio(String version) throws Exception {
+        String theirs = flows(ok(version, "dump-flows", target));
+        String ours = flows(xvio.call("dump-flows", "br0"));
+        assertEquals(ours, theirs, version + ": ovs-ofctl dump-flows against xvio's own");
+    }
+
+    @Order(1)
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"OpenFlow10", "OpenFlow13", "OpenFlow15"})
+    void flowCommandsAgreeWithXviosOwnDump(String v) throws Exception {
+        ok(v, "del-flows", target);
+        assertEquals("", flows(xvio.call("dump-flows", "br0")), "a controller's del-flows removes the YAML default flow too");
+        ok(v, "add-flow", target, "priority=100,in_port=1,actions=output:2");
+        ok(v, "add-flow", target, "table=1,cookie=0x5,priority=10,ip,reg0=0x5,nw_src=10.0.0.0/24,actions=resubmit(,2),dec_ttl,set_field:0x5->reg2,NORMAL");
+        ok(v, "add-flow", target, "table=2,idle_timeout=60,priority=5,tcp,dl_vlan=10,tp_dst=80,actions=FLOOD");
+        ok(v, "add-flow", target, "table=3,priority=7,ipv6,ipv6_src=2001:db8::/32,icmp6,icmp_type=128,actions=ALL");
+        ok(v, "add-flow", target, "table=4,priority=8,arp,arp_op=1,dl_dst=ff:ff:ff:ff:ff:ff,actions=IN_PORT");
+        if (!v.equals("OpenFlow10")) ok(v, "add-flow", target, "table=5,priority=9,udp,tp_src=53,actions=write_metadata:0x5/0xff,goto_table:7");
+        xvio.call("add-flow", "br0", "table=6,priority=3,dl_type=0x88cc,actions=drop");   // the CLI's flows share the tables
+        Path file = dir.resolve("flows-" + v + ".txt");
+        Files.writeString(file, "# a file of flows\npriority=50,in_port=3,actions=output:4\npriority=51,in_port=4,actions=output:3\n");
+        ok(v, "add-flows", target, file.toString());
+        sameAsXvio(v);
+        assertTrue(ok(v, "dump-flows", target).contains("table=6, n_packets=0, n_bytes=0"), "the CLI's flow shows over OpenFlow");
+
+        ok(v, "mod-flows", target, "in_port=3,actions=output:5");
+        String modified = flows(ok(v, "dump-flows", target, "in_port=3"));
+        assertTrue(modified.endsWith("priority=50,in_port=3 actions=output:5"), modified);
+        ok(v, "del-flows", "--strict", target, "priority=51,in_port=4");
+        assertEquals("", flows(ok(v, "dump-flows", target, "in_port=4")));
+        ok(v, "del-flows", "--strict", target, "priority=50,in_port=4");            // selects nothing: no change
+        sameAsXvio(v);
+        int count = xvio.call("dump-flows", "br0").strip().split("\n").length;
+        assertTrue(ok(v, "dump-aggregate", target).contains("flow_count=" + count), xvio.call("dump-flows", "br0"));
+    }
+
+    @Order(2)
+    @Test
+    void nicirasLoadAndMovePrintAsOvsPrintsThem() throws Exception {
+        ok("OpenFlow10", "del-flows", target);
+        ok("OpenFlow10", "add-flow", target, "priority=3,actions=load:0x7->NXM_NX_REG1[0..3],move:NXM_NX_REG0[0..7]->NXM_NX_REG3[8..15],mod_vlan_vid:7");
+        assertTrue(xvio.call("dump-flows", "br0").contains("actions=load:0x7->reg1[0..3],move:reg0[0..7]->reg3[8..15],mod_vlan_vid:7"), xvio.call("dump-flows", "br0"));
+        assertTrue(ok("OpenFlow10", "dump-flows", target).contains("actions=load:0x7->NXM_NX_REG1[0..3],move:NXM_NX_REG0[0..7]->NXM_NX_REG3[8..15],mod_vlan_vid:7"));
+        // OpenFlow 1.5 has no reg_load: a masked set_field says the same
+        String of15 = ok("OpenFlow15", "dump-flows", target);
+        assertTrue(of15.contains("actions=set_field:0x7/0xf->reg1,move:NXM_NX_REG0[0..7]->NXM_NX_REG3[8..15]"), of15);
+    }
+
+    @Order(3)
+    @Test
+    void unsupportedActionsAreRefusedWithOvsErrors() throws Exception {
+        String before = flows(xvio.call("dump-flows", "br0"));
+        Run learn = ofctl("OpenFlow13", "add-flow", target, "priority=1,actions=learn(table=1)");
+        assertNotEquals(0, learn.rc());
+        assertTrue(learn.out().contains("OFPBAC_BAD_VENDOR_TYPE"), learn.out());
+        Run ctl = ofctl("OpenFlow10", "add-flow", target, "priority=1,actions=controller");
+        assertNotEquals(0, ctl.rc());
+        assertTrue(ctl.out().contains("OFPBAC_BAD_OUT_PORT"), ctl.out());
+        assertEquals(before, flows(xvio.call("dump-flows", "br0")), "nothing changed");
+        assertTrue(xvio.log().contains("rejected (BAD_ACTION_VENDOR_TYPE)"), xvio::log);
+    }
+
+    private int received(String ns, String addr) {
+        NetLab.Result r = lab.exec(ns, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", addr);
+        Matcher m = Pattern.compile("(\\d+) packets received").matcher(r.output());
+        assertTrue(m.find(), r.output());
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Order(4)
+    @Test
+    void forwardingFollowsOpenFlowFlows() throws Exception {
+        ok("OpenFlow13", "del-flows", target);
+        assertEquals(0, received(ns1, "10.94.0.2"), "no flows: nothing forwarded");
+        ok("OpenFlow13", "add-flow", target, "priority=100,in_port=1,actions=output:2");
+        ok("OpenFlow10", "add-flow", target, "priority=100,in_port=2,actions=output:1");
+        assertEquals(3, received(ns1, "10.94.0.2"), xvio::log);
+        String dump = ok("OpenFlow15", "dump-flows", target);
+        assertTrue(Pattern.compile("n_packets=[1-9]\\d*, .*in_port=1 actions=output:2").matcher(dump).find(), dump);
+        String ports = ok("OpenFlow13", "dump-ports", target);
+        assertTrue(ports.contains("port  1: rx pkts=") && ports.contains("port  2: rx pkts="), ports);
+        Matcher rx = Pattern.compile("port  1: rx pkts=(\\d+)").matcher(ports);
+        assertTrue(rx.find() && Long.parseLong(rx.group(1)) >= 3, ports);
+        String desc = ok("OpenFlow15", "dump-ports-desc", target);
+        assertTrue(desc.contains(" 1(p1): addr:") && desc.contains(" 2(p2): addr:"), desc);
+        assertTrue(ok("OpenFlow10", "dump-ports-desc", target).contains(" 2(p2): addr:"));
+        // the way back deleted strictly: pings go out but no reply returns
+        ok("OpenFlow15", "del-flows", "--strict", target, "priority=100,in_port=2");
+        assertEquals(0, received(ns1, "10.94.0.2"));
+        ok("OpenFlow15", "add-flow", target, "priority=0,actions=NORMAL");
+        assertEquals(3, received(ns2, "10.94.0.1"), xvio::log);
+    }
+
+    @Order(5)
+    @Test
+    void severalClientsAtOnce() throws Exception {
+        ok("OpenFlow13", "del-flows", target);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String v = i % 2 == 0 ? "OpenFlow10" : "OpenFlow15";
+            ps.add(new ProcessBuilder("ovs-ofctl", "-O", v, "add-flow", target, "priority=" + (200 + i) + ",in_port=" + (10 + i) + ",actions=drop")
+                    .redirectErrorStream(true).start());
+            ps.add(new ProcessBuilder("ovs-ofctl", "-O", v, "dump-flows", target).redirectErrorStream(true).start());
+        }
+        for (Process p : ps) {
+            String out = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+        }
+        String dump = xvio.call("dump-flows", "br0");
+        for (int i = 0; i < 6; i++) assertTrue(dump.contains("priority=" + (200 + i) + ",in_port=" + (10 + i) + " actions=drop"), dump);
+        sameAsXvio("OpenFlow13");
+    }
+}

@@ -1,0 +1,46 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Action;
+import io.xvio.datapath.Flow;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/** An in-memory bridge for codec tests: the same add/replace, delete and modify rules as control.Bridge. */
+final class MemorySwitch implements OfSwitch {
+    final List<Flow> flows = new ArrayList<>();
+    final List<PortInfo> ports = new ArrayList<>(List.of(new PortInfo(1, "p1", 10, 1000, 0, 20, 2000, 1),
+            new PortInfo(2, "p2", 0, 0, 0, 0, 0, 0)));
+
+    @Override public String name() { return "br0"; }
+    @Override public List<PortInfo> ports() { return ports; }
+    @Override public synchronized List<Flow> flows() { return List.copyOf(flows); }
+
+    @Override
+    public synchronized void addFlows(List<Flow> fs) {
+        for (Flow f : fs) {
+            flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
+            flows.add(f);
+        }
+    }
+
+    @Override
+    public synchronized int deleteFlows(Predicate<Flow> selected) {
+        int n = flows.size();
+        flows.removeIf(selected);
+        return n - flows.size();
+    }
+
+    @Override
+    public synchronized int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+        int n = 0;
+        for (int i = 0; i < flows.size(); i++)
+            if (selected.test(flows.get(i))) { flows.set(i, flows.get(i).modified(actions, "", resetCounts)); n++; }
+        return n;
+    }
+
+    @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
+    @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
+}
