@@ -219,21 +219,27 @@ public final class Main implements Runnable {
     static final class AddFlows extends ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", paramLabel = "FILE") String file;
-        @Override List<String> request() {
-            List<String> lines;
-            try {
-                lines = (file.equals("-") ? TextFile.decodeUtf8(System.in.readAllBytes()) : TextFile.readUtf8(Path.of(file))).lines().toList();
-            } catch (IOException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "cannot read " + file + ": " + e.getMessage());
-            }
-            List<String> req = args("add-flows", bridge);
-            for (String l : lines) {
-                String t = l.strip();
-                if (!t.isEmpty() && !t.startsWith("#")) req.add(t);
-            }
-            if (req.size() == 2) throw new CommandLine.ParameterException(new CommandLine(this), file + " holds no flows");
-            return req;
+        @Override List<String> request() { return fileRequest(this, args("add-flows", bridge), file, "flows"); }
+    }
+
+    /**
+     * request + the lines of file (- for stdin) that are not blank or # comments, as one request's arguments;
+     * a file that cannot be read, or holds no such line, is a parameter error of cmd.
+     */
+    static List<String> fileRequest(Object cmd, List<String> request, String file, String what) {
+        List<String> lines;
+        try {
+            lines = (file.equals("-") ? TextFile.decodeUtf8(System.in.readAllBytes()) : TextFile.readUtf8(Path.of(file))).lines().toList();
+        } catch (IOException e) {
+            throw new CommandLine.ParameterException(new CommandLine(cmd), "cannot read " + file + ": " + e.getMessage());
         }
+        List<String> req = new ArrayList<>(request);
+        for (String l : lines) {
+            String t = l.strip();
+            if (!t.isEmpty() && !t.startsWith("#")) req.add(t);
+        }
+        if (req.size() == request.size()) throw new CommandLine.ParameterException(new CommandLine(cmd), file + " holds no " + what);
+        return req;
     }
 
     @Command(name = "del-flows", mixinStandardHelpOptions = true, description = "Delete the flows that MATCH selects (all without MATCH).")
@@ -328,21 +334,7 @@ public final class Main implements Runnable {
     static final class AddGroups extends ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", paramLabel = "FILE") String file;
-        @Override List<String> request() {
-            List<String> lines;
-            try {
-                lines = (file.equals("-") ? TextFile.decodeUtf8(System.in.readAllBytes()) : TextFile.readUtf8(Path.of(file))).lines().toList();
-            } catch (IOException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "cannot read " + file + ": " + e.getMessage());
-            }
-            List<String> req = new ArrayList<>(List.of("add-groups", bridge));
-            for (String l : lines) {
-                String t = l.strip();
-                if (!t.isEmpty() && !t.startsWith("#")) req.add(t);
-            }
-            if (req.size() == 2) throw new CommandLine.ParameterException(new CommandLine(this), file + " holds no groups");
-            return req;
-        }
+        @Override List<String> request() { return fileRequest(this, List.of("add-groups", bridge), file, "groups"); }
     }
 
     @Command(name = "mod-group", mixinStandardHelpOptions = true, description = "Replace a group's type and buckets (its counters restart).")
