@@ -41,6 +41,8 @@ xvio_install_packages() {
   # the metrics test scrapes xvio with a real Prometheus and lints its output with promtool; top runs under tmux
   command -v prometheus >/dev/null || missing+=(prometheus)
   command -v tmux >/dev/null || missing+=(tmux)
+  # JSON checks (python3 -m json.tool) and the HTTP backends of GroupsAndConjunctionsIT (python3 -m http.server)
+  command -v python3 >/dev/null || missing+=(python3)
   # the differential test (OvsDifferentialIT) runs OVS's userspace datapath (no DPDK, no kernel module)
   [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] || missing+=(openvswitch-switch)
   # OvsdbIT: a private ovsdb-server with OVS's Open_vSwitch schema, driven by ovs-vsctl
