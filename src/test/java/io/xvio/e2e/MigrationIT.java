@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -151,6 +152,29 @@ class MigrationIT {
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
+    interface Scenario { void run(Path dir) throws Exception; }
+
+    /**
+     * Runs a migration scenario, once more (in a fresh directory) if a migrated guest itself failed (a-dst, or a-back
+     * after a migration back):
+     * a QEMU TCG destination sometimes never answers on its console after the migration, dies, or oopses in its own
+     * kernel (seen 2026-12-02 with Debian's 6.1.0-57 guest kernel, with this session's xvio and with the build
+     * before it alike). Any other failure (lost pings, wrong bytes, xvio's counters) fails at once; a second
+     * failure of the destination fails too.
+     */
+    static void retried(Path dir, Scenario scenario) throws Exception {
+        try {
+            scenario.run(Files.createDirectories(dir.resolve("try1")));
+        } catch (AssertionError | RuntimeException e) {
+            String m = String.valueOf(e.getMessage());
+            boolean migratedGuest = m.contains("a-dst") || m.contains("a-back") || m.contains("not running after the migration");
+            if (!(migratedGuest && (m.contains("XVIO-SERVE") || m.contains("XVIO-EXEC") || m.contains("monitor")
+                    || m.contains("not running after the migration")))) throw e;
+            System.out.println("MIGRATION retry: the destination guest failed (" + m.lines().findFirst().orElse("") + ")");
+            scenario.run(Files.createDirectories(dir.resolve("try2")));
+        }
+    }
+
     /** Lets exec() work on a migrated guest: the serve loop's marker was printed on the source's console. */
     static void adopt(QemuGuest migrated) {
         migrated.sendLine("echo XVIO-SERVE");
@@ -190,6 +214,10 @@ class MigrationIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("setups")
     void pingGoesOnWhileTheGuestMigrates(Setup s, @TempDir Path dir) throws Exception {
+        retried(dir, d -> pingGoesOnWhileTheGuestMigratesOnce(s, d));
+    }
+
+    private void pingGoesOnWhileTheGuestMigratesOnce(Setup s, Path dir) throws Exception {
         boolean roundTrip = s.queues() > 1;
         int port = freePort();
         QemuGuest dst = null, back = null;
@@ -271,6 +299,10 @@ class MigrationIT {
     @ParameterizedTest(name = "guest announces itself: {0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
     void theBridgeLearnsTheMigratedGuestAtOnce(boolean guestAnnounce, @TempDir Path dir) throws Exception {
+        retried(dir, d -> theBridgeLearnsTheMigratedGuestAtOnceOnce(guestAnnounce, d));
+    }
+
+    private void theBridgeLearnsTheMigratedGuestAtOnceOnce(boolean guestAnnounce, Path dir) throws Exception {
         Setup s = new Setup(guestAnnounce ? "guest-announce" : "send-rarp", true, 1, false, guestAnnounce);
         int port = freePort();
         QemuGuest dst = null;
@@ -336,6 +368,10 @@ class MigrationIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("ringLayouts")
     void pagesXvioWritesDuringTheMigrationArrive(Setup s, @TempDir Path dir) throws Exception {
+        retried(dir, d -> pagesXvioWritesDuringTheMigrationArriveOnce(s, d));
+    }
+
+    private void pagesXvioWritesDuringTheMigrationArriveOnce(Setup s, Path dir) throws Exception {
         int port = freePort();
         QemuGuest dst = null;
         try (XvioDaemon xvio = XvioDaemon.start(dir, config(dir));
@@ -383,6 +419,10 @@ class MigrationIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("setups")
     void streamIntoTheGuestArrivesIntact(Setup s, @TempDir Path dir) throws Exception {
+        retried(dir, d -> streamIntoTheGuestArrivesIntactOnce(s, d));
+    }
+
+    private void streamIntoTheGuestArrivesIntactOnce(Setup s, Path dir) throws Exception {
         int port = freePort();
         QemuGuest dst = null;
         try (XvioDaemon xvio = XvioDaemon.start(dir, config(dir));
