@@ -58,9 +58,16 @@ class ObservabilityIT {
         return r.body();
     }
 
+    /** Prometheus answers 503 while it is still starting (its storage not ready yet): not an answer yet. */
+    private static final class NotReady extends Exception {}
+
     /** The value of a PromQL instant query's first result, or NaN when it has none yet. */
     private double query(int promPort, String promql) throws Exception {
-        JsonNode r = JSON.readTree(get("http://127.0.0.1:" + promPort + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)));
+        String url = "http://127.0.0.1:" + promPort + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8);
+        HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        if (h.statusCode() == 503) throw new NotReady();
+        assertEquals(200, h.statusCode(), url + ": " + h.body());
+        JsonNode r = JSON.readTree(h.body());
         assertEquals("success", r.path("status").asText(), r.toString());
         JsonNode res = r.at("/data/result");
         return res.isEmpty() ? Double.NaN : Double.parseDouble(res.get(0).at("/value/1").asText());
@@ -74,7 +81,7 @@ class ObservabilityIT {
             try {
                 v = query(promPort, promql);
                 if (ok.test(v)) return v;
-            } catch (java.net.ConnectException notYet) {
+            } catch (java.net.ConnectException | NotReady notYet) {
                 // Prometheus is still starting
             }
             Thread.sleep(250);
