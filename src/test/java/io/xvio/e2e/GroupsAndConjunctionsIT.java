@@ -69,7 +69,10 @@ class GroupsAndConjunctionsIT {
     @AfterAll
     void stop() throws Exception {
         if (xvio != null) xvio.close();
-        lab.close();
+        lab.close();                                             // stops the HTTP servers by pid
+        if (dir != null) try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     private void table(List<String> groups, String... flows) throws Exception {
