@@ -221,7 +221,16 @@ public final class OvsUserspace implements AutoCloseable {
         stopByPidFile(dir.resolve("ovsdb.pid"));
         if (bridgeMade) {
             NetLab.run("ip", "link", "del", bridge);
-            NetLab.run("ip", "link", "del", "ovs-netdev");
+            // ovs-vswitchd may still be letting go of its TAP devices: try for up to 2 s
+            for (int i = 0; i < 20 && NetLab.run("ip", "link", "show", "ovs-netdev").rc() == 0; i++) {
+                NetLab.run("ip", "link", "del", "ovs-netdev");
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
