@@ -234,8 +234,7 @@ public final class BridgeDatapath {
     private void resume(Tables t, int id, int inPort, PacketBatch b, int j, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
         Recirculations.Frozen f = recircs.get(id);
         if (f == null) {                                    // cannot happen: ids are never taken back
-            drops.add(thread, Reason.NO_MATCH, 1);
-            if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.NO_MATCH.ordinal(), 0, 0, 0, null);
+            drop(thread, Reason.NO_MATCH, rec);
             return;
         }
         switch (f.kind()) {
@@ -243,14 +242,12 @@ public final class BridgeDatapath {
             case SELECT_BUCKET -> {
                 Group g = t.groups().get(f.arg());
                 if (g == null || g.dpHashMap == null) {
-                    drops.add(thread, Reason.GROUP_MISSING, 1);
-                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_MISSING.ordinal(), 0, 0, 0, null);
+                    drop(thread, Reason.GROUP_MISSING, rec);
                     return;
                 }
                 int x = dpHashBucket(t, g, b.keys[j], rec);
                 if (x < 0) {
-                    drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
-                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
+                    drop(thread, Reason.GROUP_NO_LIVE_BUCKET, rec);
                     return;
                 }
                 bucket(t, g, x, f.table(), inPort, b, j, out, thread, now, 1, false, true, rec);
@@ -268,15 +265,29 @@ public final class BridgeDatapath {
         if (rec != null) rec.unwildcard(FlowKey.DP_HASH, Group.DP_HASH_SLOTS - 1);
         if (x >= 0 && live(t, g.buckets.get(x), 0)) return x;
         if (rec != null) rec.unwildcard(FlowKey.DP_HASH, 0xffffffffL);
+        return bestLiveBucket(t, g, h);
+    }
+
+    /**
+     * The live bucket with the highest weighted score of hash h and the bucket's id (so removing a bucket moves only
+     * its own flows), or -1 if none is live with a weight.
+     */
+    private static int bestLiveBucket(Tables t, Group g, long h) {
         int best = -1;
         long bestScore = -1;
-        for (int y = 0; y < g.buckets.size(); y++) {
-            Group.Bucket bk = g.buckets.get(y);
+        for (int x = 0; x < g.buckets.size(); x++) {
+            Group.Bucket bk = g.buckets.get(x);
             if (bk.weight() == 0 || !live(t, bk, 0)) continue;
             long score = (SelectHash.mix(h ^ (bk.bucketId() * 0x9E3779B97F4A7C15L)) >>> 16) * bk.weight();
-            if (score > bestScore) { bestScore = score; best = y; }
+            if (score > bestScore) { bestScore = score; best = x; }
         }
         return best;
+    }
+
+    /** Counts a drop by reason and records it for the cache. */
+    private void drop(int thread, Reason r, MegaflowCache.Recorder rec) {
+        drops.add(thread, r, 1);
+        if (rec != null) rec.add(MegaflowCache.OP_DROP, r.ordinal(), 0, 0, 0, null);
     }
 
     /**
@@ -432,8 +443,6 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, n, bytes, now);
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, n);
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, n);
-                case MegaflowCache.OP_FRAG_DROP -> drops.add(thread, Reason.FRAGMENT, n);
-                case MegaflowCache.OP_DEPTH -> drops.add(thread, Reason.RESUBMIT_DEPTH, n);
                 case MegaflowCache.OP_GROUP -> ((Group) e.ref[x]).hit(thread, (int) e.a[x], n, bytes);
                 case MegaflowCache.OP_DROP -> drops.add(thread, REASONS[(int) e.a[x]], n);
                 default -> { }
@@ -490,8 +499,6 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_DROP_TTL -> drops.add(thread, Reason.TTL, 1);
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
-                case MegaflowCache.OP_FRAG_DROP -> drops.add(thread, Reason.FRAGMENT, 1);
-                case MegaflowCache.OP_DEPTH -> drops.add(thread, Reason.RESUBMIT_DEPTH, 1);
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
                 default -> { }
             }
@@ -554,18 +561,16 @@ public final class BridgeDatapath {
             // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal) or drops it
             if (rec != null) rec.unwildcard(FlowKey.NW_FRAG, FlowKey.FRAG_ANY);
             if ((k.w[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0 && t.frag() == FragMode.DROP) {
-                drops.add(thread, Reason.FRAGMENT, 1);
-                if (rec != null) rec.add(MegaflowCache.OP_FRAG_DROP, 0, 0, 0, 0, null);
+                drop(thread, Reason.FRAGMENT, rec);
                 return false;
             }
         }
         if (table >= t.byTable().length || depth > MAX_RESUBMIT_DEPTH) {
-            boolean deep = depth > MAX_RESUBMIT_DEPTH;
-            drops.add(thread, deep ? Reason.RESUBMIT_DEPTH : Reason.NO_MATCH, 1);
-            if (rec != null) {
-                if (deep) {
-                    rec.add(MegaflowCache.OP_DEPTH, 0, 0, 0, 0, null);
-                } else {                             // a flow added to this table later changes the outcome
+            if (depth > MAX_RESUBMIT_DEPTH) {
+                drop(thread, Reason.RESUBMIT_DEPTH, rec);
+            } else {
+                drops.add(thread, Reason.NO_MATCH, 1);
+                if (rec != null) {                   // a flow added to this table later changes the outcome
                     long before = rec.rewritten;
                     if (lookupPort >= 0) rec.rewrote(FlowKey.IN_PORT);
                     rec.lookup(table, null);
@@ -702,8 +707,7 @@ public final class BridgeDatapath {
                 case Action.Note note -> { }
                 case Action.CtClear c -> { }         // no connection tracking yet: nothing to clear
                 case Action.Controller c -> {        // no OpenFlow channel yet: counted, and the actions go on
-                    drops.add(thread, Reason.CONTROLLER, 1);
-                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.CONTROLLER.ordinal(), 0, 0, 0, null);
+                    drop(thread, Reason.CONTROLLER, rec);
                 }
                 case Action.OutputReg o -> {
                     int from = o.field().shift + o.ofs();
@@ -754,8 +758,7 @@ public final class BridgeDatapath {
     private void outputTo(Tables t, int ofport, PacketBatch b, int i, Outputs out, int thread, boolean copy, MegaflowCache.Recorder rec) {
         int p = ofport >= 0 && ofport < t.indexByOfport().length ? t.indexByOfport()[ofport] : -1;
         if (p < 0) {                                    // not a port of this bridge (yet): OVS drops too
-            drops.add(thread, Reason.NO_PORT, 1);
-            if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.NO_PORT.ordinal(), 0, 0, 0, null);
+            drop(thread, Reason.NO_PORT, rec);
             return;
         }
         if (p == inPortOf(t, b.keys[i])) {              // OpenFlow: output to in_port needs IN_PORT
@@ -783,8 +786,7 @@ public final class BridgeDatapath {
         Group g = t.groups().get(id);
         if (g == null || depth > MAX_RESUBMIT_DEPTH) {      // deleted since the flow was checked, or groups in a loop
             Reason r = g == null ? Reason.GROUP_MISSING : Reason.RESUBMIT_DEPTH;
-            drops.add(thread, r, 1);
-            if (rec != null) rec.add(MegaflowCache.OP_DROP, r.ordinal(), 0, 0, 0, null);
+            drop(thread, r, rec);
             return;
         }
         g.hit(thread, -1, 1, b.len[i]);
@@ -815,8 +817,7 @@ public final class BridgeDatapath {
             case FAST_FAILOVER -> {
                 int x = firstLive(t, g);
                 if (x < 0) {
-                    drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
-                    if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
+                    drop(thread, Reason.GROUP_NO_LIVE_BUCKET, rec);
                     return;
                 }
                 bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
@@ -853,8 +854,7 @@ public final class BridgeDatapath {
                               int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         int x = select(t, g, b.keys[i], rec);
         if (x < 0) {
-            drops.add(thread, Reason.GROUP_NO_LIVE_BUCKET, 1);
-            if (rec != null) rec.add(MegaflowCache.OP_DROP, Reason.GROUP_NO_LIVE_BUCKET.ordinal(), 0, 0, 0, null);
+            drop(thread, Reason.GROUP_NO_LIVE_BUCKET, rec);
             return;
         }
         bucket(t, g, x, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
@@ -883,22 +883,11 @@ public final class BridgeDatapath {
     }
 
     /**
-     * The bucket a select group takes for key k: highest weighted score of hash(packet) and bucket id over the live
-     * buckets (so removing a bucket moves only its own flows); -1 if none is live. The hashed fields are recorded
-     * for the cache: by default the 5-tuple, symmetric (both directions of a connection take the same bucket).
+     * The bucket a select group (selection_method=hash) takes for key k: {@link #bestLiveBucket} of the hash of its
+     * fields, which are recorded for the cache; -1 if none is live.
      */
     private static int select(Tables t, Group g, FlowKey k, MegaflowCache.Recorder rec) {
-        long h = SelectHash.hash(g.selection, k, rec);
-        int best = -1;
-        long bestScore = -1;
-        for (int x = 0; x < g.buckets.size(); x++) {
-            Group.Bucket bk = g.buckets.get(x);
-            if (bk.weight() == 0 || !live(t, bk, 0)) continue;
-            long z = SelectHash.mix(h ^ (bk.bucketId() * 0x9E3779B97F4A7C15L)) >>> 16;
-            long score = z * bk.weight();
-            if (score > bestScore) { bestScore = score; best = x; }
-        }
-        return best;
+        return bestLiveBucket(t, g, SelectHash.hash(g.selection, k, rec));
     }
 
     private static long bits(int n) { return n >= 64 ? -1L : (1L << n) - 1; }

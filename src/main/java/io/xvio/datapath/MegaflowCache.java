@@ -26,8 +26,6 @@ final class MegaflowCache {
             OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11,
             /** NORMAL, executed again at replay (learning and MAC lookup are live): a = copy flag, b = input port index. */
             OP_NORMAL = 12,
-            /** Drops counted by reason: an IP fragment under frag mode drop; resubmits nested too deep. */
-            OP_FRAG_DROP = 13, OP_DEPTH = 14,
             /** A group or bucket ran: ref = the Group, a = the bucket's index (-1: the group itself). Counts only. */
             OP_GROUP = 15,
             /** A drop counted by reason: a = the {@link DatapathDrops.Reason}'s ordinal. */
@@ -235,8 +233,7 @@ final class MegaflowCache {
         boolean free = true;
         for (int x = 0; x < r.n; x++) {
             int o = r.op[x];
-            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_FRAG_DROP || o == OP_DEPTH
-                    || o == OP_GROUP || o == OP_DROP;
+            free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_GROUP || o == OP_DROP;
         }
         e.headerFree = free;
         gr.put(gr.hash(k), e);
