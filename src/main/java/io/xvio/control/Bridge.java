@@ -1,5 +1,7 @@
 package io.xvio.control;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.datapath.*;
 import io.xvio.port.Port;
 
@@ -70,7 +72,7 @@ final class Bridge {
     /** A flow may only name groups that exist (as OVS: OFPBAC_BAD_OUT_GROUP). */
     private static void checkGroupsOf(Flow f, Map<Long, Group> gs) {
         for (Action a : f.actions)
-            if (a instanceof Action.Group g && !gs.containsKey(g.id()))
+            if (a instanceof GroupAction g && !gs.containsKey(g.id()))
                 throw new ControlException("flow \"" + f.text + "\" names group " + g.id() + ", which does not exist (add-group first)");
     }
 
@@ -119,7 +121,7 @@ final class Bridge {
                 if (!next.containsKey(r)) throw new ControlException("group " + r + " is named by group " + g.id + ": delete that one too");
         int removed = groups.size() - next.size();
         int before = flows.size();
-        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof Action.Group g && !next.containsKey(g.id())));
+        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof GroupAction g && !next.containsKey(g.id())));
         int flowsRemoved = before - flows.size();
         groups.clear();
         groups.putAll(next);
@@ -173,7 +175,7 @@ final class Bridge {
      */
     synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
         for (Action a : actions)
-            if (a instanceof Action.Group g && !groups.containsKey(g.id()))
+            if (a instanceof GroupAction g && !groups.containsKey(g.id()))
                 throw new ControlException("\"" + text + "\" names group " + g.id() + ", which does not exist (add-group first)");
         List<Flow[]> replaced = new ArrayList<>();   // {old, new}
         for (int i = 0; i < flows.size(); i++) {

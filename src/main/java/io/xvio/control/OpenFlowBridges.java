@@ -1,6 +1,7 @@
 package io.xvio.control;
 
-import io.xvio.datapath.Action;
+import io.xvio.datapath.action.*;
+
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowFormat;
 import io.xvio.openflow.OfEndpoint;

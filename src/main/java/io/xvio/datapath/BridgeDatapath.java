@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
@@ -97,7 +99,7 @@ public final class BridgeDatapath {
             Flow f = flows.getFirst();
             boolean wild = true;
             for (int w = 0; w < FlowKey.WORDS; w++) wild &= f.match.isWild(w);
-            if (wild && f.table == 0 && f.actions.equals(List.of(new Action.Normal()))) normalOnly = f;
+            if (wild && f.table == 0 && f.actions.equals(List.of(new Normal()))) normalOnly = f;
         }
         tables = new Tables(byTable, byOf, ofports, vlans, flows, normalOnly, changes, frag, forwardBpdu, groups, live);
     }
@@ -287,7 +289,7 @@ public final class BridgeDatapath {
     /** Counts a drop by reason and records it for the cache. */
     private void drop(int thread, Reason r, MegaflowCache.Recorder rec) {
         drops.add(thread, r, 1);
-        if (rec != null) rec.add(MegaflowCache.OP_DROP, r.ordinal(), 0, 0, 0, null);
+        if (rec != null) rec.drop(r);
     }
 
     /**
@@ -618,140 +620,160 @@ public final class BridgeDatapath {
      */
     private boolean execute(Tables t, List<Action> acts, int table, int inPort, PacketBatch b, int i, Outputs out, int thread,
                             long now, int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
-        FlowKey k = b.keys[i];
-        for (int a = 0, n = acts.size(); a < n; a++) {
-            Action act = acts.get(a);
-            switch (act) {
-                case Action.Output o -> outputTo(t, o.port(), b, i, out, thread, laterMods || modifiesAfter(acts, a), rec);
-                case Action.InPort ip -> {
-                    int p = inPortOf(t, k);
-                    boolean copy = laterMods || modifiesAfter(acts, a);
-                    if (p >= 0) emit(b, i, p, out, copy, thread);
-                    if (rec != null && p >= 0) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
-                }
-                case Action.Normal nn -> {
-                    boolean copy = laterMods || modifiesAfter(acts, a);
-                    // cached as itself: a replay learns and looks up again, so the MAC table is never stale
-                    if (rec != null) rec.add(MegaflowCache.OP_NORMAL, copy ? 1 : 0, inPort, 0, 0, null);
-                    normal(t, inPort, b, i, out, thread, now, copy);
-                }
-                case Action.Flood fl -> {
-                    int in = inPortOf(t, k);
-                    boolean copy = laterMods || modifiesAfter(acts, a);
-                    flood(t, b, i, in, out, copy, thread);
-                    if (rec != null) rec.add(MegaflowCache.OP_FLOOD, in, copy ? 1 : 0, 0, 0, null);
-                }
-                case Action.SetField s -> {
-                    if (rec != null) recordSet(rec, k, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
-                    setField(b, i, s.field(), s.value(), s.mask(), s.valueLo(), s.maskLo());
-                }
-                case Action.PushVlan pv -> {
-                    push(b, i, pv.ethertype());
-                    if (rec != null) {
-                        rec.rewrote(FlowKey.VLAN_TCI);
-                        rec.add(MegaflowCache.OP_PUSH, pv.ethertype(), 0, 0, 0, null);
-                    }
-                }
-                case Action.StripVlan sv -> {
-                    if (rec != null) {
-                        rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
-                        rec.rewrote(FlowKey.VLAN_TCI);
-                        rec.add(MegaflowCache.OP_STRIP, 0, 0, 0, 0, null);
-                    }
-                    strip(b, i);
-                }
-                case Action.DecTtl d -> {
-                    if (rec != null) {
-                        rec.unwildcard(FlowKey.DL_TYPE, 0xffff);
-                        rec.unwildcard(FlowKey.NW_TTL, 0xff);
-                        rec.unwildcard(FlowKey.NW_PROTO, 0xff);
-                        rec.unwildcard(FlowKey.NW_FRAG, 7);
-                        rec.rewrote(FlowKey.NW_TTL);
-                    }
-                    if (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6) break;
-                    if (k.w[FlowKey.NW_TTL] <= 1) {
-                        // as OVS: the rest of this flow's actions are skipped (a resubmitting flow goes on); a
-                        // malformed IP header has ttl 0 here
-                        drops.add(thread, Reason.TTL, 1);
-                        if (rec != null) rec.add(MegaflowCache.OP_DROP_TTL, 0, 0, 0, 0, null);
-                        return true;
-                    }
-                    decTtl(b, i, k);
-                    if (rec != null) rec.add(MegaflowCache.OP_DECTTL, 0, 0, 0, 0, null);
-                }
-                case Action.Move m -> {
-                    int from = m.src().shift + m.srcOfs(), to = m.dst().shift + m.dstOfs();
-                    long src = (k.w[m.src().word] >>> from) & bits(m.nBits());
-                    long mask = bits(m.nBits()) << to;
-                    long v = k.w[m.dst().word];
-                    long nv = (v & ~mask) | (src << to);
-                    if (rec != null) {
-                        rec.unwildcard(m.src().word, bits(m.nBits()) << from);
-                        recordSet(rec, k, m.dst(), nv, mask, 0, 0);
-                    }
-                    setField(b, i, m.dst(), nv, mask, 0, 0);
-                }
-                case Action.Resubmit r -> {
-                    boolean alive = run(t, r.table() < 0 ? table : r.table(), inPort, r.port(), b, i, out, thread, now, depth + 1,
-                            laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
-                    if (!alive) return false;
-                }
-                case Action.GotoTable g -> { return run(t, g.table(), inPort, -1, b, i, out, thread, now, depth + 1, laterMods, tail, rec); }
-                case Action.WriteMetadata wm -> {
-                    k.w[FlowKey.METADATA] = (k.w[FlowKey.METADATA] & ~wm.mask()) | (wm.value() & wm.mask());
-                    if (rec != null) rec.rewrote(FlowKey.METADATA);
-                }
-                case Action.Group g -> group(t, g.id(), table, inPort, b, i, out, thread, now, depth + 1,
-                        laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
-                case Action.Conjunction c -> { }     // a clause flow is never the result of a lookup (see Classifier)
-                case Action.Note note -> { }
-                case Action.CtClear c -> { }         // no connection tracking yet: nothing to clear
-                case Action.Controller c -> {        // no OpenFlow channel yet: counted, and the actions go on
-                    drop(thread, Reason.CONTROLLER, rec);
-                }
-                case Action.OutputReg o -> {
-                    int from = o.field().shift + o.ofs();
-                    long port = (k.w[o.field().word] >>> from) & bits(o.nBits());
-                    if (rec != null) rec.unwildcard(o.field().word, bits(o.nBits()) << from);
-                    outputTo(t, (int) port, b, i, out, thread, laterMods || modifiesAfter(acts, a), rec);
-                }
-                case Action.Clone c -> {
-                    boolean rewrites = false;
-                    for (Action x : c.actions()) rewrites |= modifies(x);
-                    if (!rewrites) {
-                        execute(t, c.actions(), table, inPort, b, i, out, thread, now, depth + 1,
-                                laterMods || modifiesAfter(acts, a), tail && a == n - 1, rec);
-                        break;
-                    }
-                    int j = b.copy(i);
-                    if (j < 0) {
-                        drops.add(thread, Reason.COPIES, 1);
-                        if (rec != null) rec.uncacheable = true;
-                        break;
-                    }
-                    if (rec != null) rec.add(MegaflowCache.OP_CLONE, 0, 0, 0, 0, null);
-                    execute(t, c.actions(), table, inPort, b, j, out, thread, now, depth + 1, false, true, rec);
-                    if (rec != null) rec.add(MegaflowCache.OP_CLONE_END, 0, 0, 0, 0, null);
-                }
-                case Action.StackPush p -> {
-                    int from = p.field().shift + p.ofs();
-                    long v = (k.w[p.field().word] >>> from) & bits(p.nBits());
-                    if (rec != null) rec.unwildcard(p.field().word, bits(p.nBits()) << from);
-                    RegisterStack st = stack(thread);
-                    st.push(v);
-                }
-                case Action.StackPop p -> {
-                    RegisterStack st = stack(thread);
-                    if (st.isEmpty()) break;                        // as OVS: popping an empty stack does nothing
-                    int to = p.field().shift + p.ofs();
-                    long mask = bits(p.nBits()) << to;
-                    long nv = (k.w[p.field().word] & ~mask) | ((st.pop() << to) & mask);
-                    if (rec != null) recordSet(rec, k, p.field(), nv, mask, 0, 0);
-                    setField(b, i, p.field(), nv, mask, 0, 0);
-                }
-            }
+        Translation x = translation(thread);
+        x.bind(t, b, out, thread, now, rec);
+        int n = acts.size(), lastRewrite = -1;
+        for (int a = n - 1; a >= 0 && lastRewrite < 0; a--) if (acts.get(a).modifies()) lastRewrite = a;
+        for (int a = 0; a < n; a++) {
+            int r = acts.get(a).translate(x, i, table, inPort, depth, laterMods || lastRewrite > a, tail && a == n - 1);
+            if (r == Action.STOP) return true;
+            if (r == Action.DEAD) return false;
         }
         return true;
+    }
+
+    /** Per PMD thread (index thread + 1): the translation context its actions see. */
+    private final Translation[] translations = new Translation[MAX_THREADS + 1];
+
+    private Translation translation(int thread) {
+        Translation x = translations[thread + 1];
+        return x != null ? x : (translations[thread + 1] = new Translation());
+    }
+
+    /**
+     * What an action's translate does to a packet, and how it is recorded for the megaflow cache: the operations of
+     * this datapath behind the {@link Xlate} an action sees. Bound to the packet's tables, burst, outputs and
+     * recorder when a list of actions starts (nested lists bind the same ones); one per thread, never shared.
+     */
+    private final class Translation implements Xlate {
+        Tables t;
+        PacketBatch b;
+        Outputs out;
+        int thread;
+        long now;
+        MegaflowCache.Recorder rec;
+
+        void bind(Tables t, PacketBatch b, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
+            this.t = t;
+            this.b = b;
+            this.out = out;
+            this.thread = thread;
+            this.now = now;
+            this.rec = rec;
+        }
+
+        @Override public FlowKey key(int i) { return b.keys[i]; }
+
+        @Override public void output(int ofport, int i, boolean copy) { outputTo(t, ofport, b, i, out, thread, copy, rec); }
+
+        @Override public void outputInPort(int i, boolean copy) {
+            int p = inPortOf(t, b.keys[i]);
+            if (p < 0) return;
+            emit(b, i, p, out, copy, thread);
+            if (rec != null) rec.output(p, copy);
+        }
+
+        @Override public void normal(int i, int inPort, boolean copy) {
+            // cached as itself: a replay learns and looks up again, so the MAC table is never stale
+            if (rec != null) rec.normal(copy, inPort);
+            BridgeDatapath.this.normal(t, inPort, b, i, out, thread, now, copy);
+        }
+
+        @Override public void flood(int i, boolean copy) {
+            int in = inPortOf(t, b.keys[i]);
+            BridgeDatapath.this.flood(t, b, i, in, out, copy, thread);
+            if (rec != null) rec.flood(in, copy);
+        }
+
+        @Override public void set(int i, Field f, long value, long mask, long valueLo, long maskLo) {
+            if (rec != null) recordSet(rec, b.keys[i], f, value, mask, valueLo, maskLo);
+            setField(b, i, f, value, mask, valueLo, maskLo);
+        }
+
+        @Override public long read(int i, Field f, int ofs, int nBits) {
+            int from = f.shift + ofs;
+            if (rec != null) rec.unwildcard(f.word, bits(nBits) << from);
+            return (b.keys[i].w[f.word] >>> from) & bits(nBits);
+        }
+
+        @Override public void writeMetadata(int i, long value, long mask) {
+            long[] w = b.keys[i].w;
+            w[FlowKey.METADATA] = (w[FlowKey.METADATA] & ~mask) | (value & mask);
+            if (rec != null) rec.rewrote(FlowKey.METADATA);
+        }
+
+        @Override public void pushVlan(int i, int ethertype) {
+            push(b, i, ethertype);
+            if (rec != null) {
+                rec.rewrote(FlowKey.VLAN_TCI);
+                rec.pushVlan(ethertype);
+            }
+        }
+
+        @Override public void stripVlan(int i) {
+            if (rec != null) {
+                rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
+                rec.rewrote(FlowKey.VLAN_TCI);
+                rec.stripVlan();
+            }
+            strip(b, i);
+        }
+
+        @Override public boolean decTtl(int i) {
+            FlowKey k = b.keys[i];
+            if (rec != null) {
+                rec.unwildcard(FlowKey.DL_TYPE, 0xffff);
+                rec.unwildcard(FlowKey.NW_TTL, 0xff);
+                rec.unwildcard(FlowKey.NW_PROTO, 0xff);
+                rec.unwildcard(FlowKey.NW_FRAG, 7);
+                rec.rewrote(FlowKey.NW_TTL);
+            }
+            if (k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV4 && k.w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6) return true;
+            if (k.w[FlowKey.NW_TTL] <= 1) {                 // a malformed IP header has ttl 0 here
+                drops.add(thread, Reason.TTL, 1);
+                if (rec != null) rec.ttlExpired();
+                return false;
+            }
+            BridgeDatapath.decTtl(b, i, k);
+            if (rec != null) rec.decTtl();
+            return true;
+        }
+
+        @Override public boolean lookup(int table, int inPort, int port, int i, int depth, boolean copy, boolean tail) {
+            return run(t, table, inPort, port, b, i, out, thread, now, depth, copy, tail, rec);
+        }
+
+        @Override public void group(long id, int table, int inPort, int i, int depth, boolean copy, boolean tail) {
+            BridgeDatapath.this.group(t, id, table, inPort, b, i, out, thread, now, depth, copy, tail, rec);
+        }
+
+        @Override public boolean execute(List<Action> acts, int table, int inPort, int i, int depth, boolean copy, boolean tail) {
+            return BridgeDatapath.this.execute(t, acts, table, inPort, b, i, out, thread, now, depth, copy, tail, rec);
+        }
+
+        @Override public void executeOnCopy(List<Action> acts, int table, int inPort, int i, int depth) {
+            int j = b.copy(i);
+            if (j < 0) {
+                drops.add(thread, Reason.COPIES, 1);
+                if (rec != null) rec.uncacheable = true;    // a replay could find a slot: do not cache this one
+                return;
+            }
+            MegaflowCache.Recorder r = rec;
+            if (r != null) r.cloneBegin();
+            BridgeDatapath.this.execute(t, acts, table, inPort, b, j, out, thread, now, depth, false, true, r);
+            if (r != null) r.cloneEnd();
+        }
+
+        @Override public boolean lengthAtLeast(int i, int n) {
+            if (rec != null) rec.uncacheable = true;
+            return b.len[i] >= n;
+        }
+
+        @Override public void drop(Reason reason) { BridgeDatapath.this.drop(thread, reason, rec); }
+
+        @Override public void stackPush(long value) { stack(thread).push(value); }
+        @Override public boolean stackEmpty() { return stack(thread).isEmpty(); }
+        @Override public long stackPop() { return stack(thread).pop(); }
     }
 
     /** Sends packet i (a copy if copy) to OpenFlow port ofport: a port that does not exist, or the input port, is a counted drop. */
@@ -763,11 +785,11 @@ public final class BridgeDatapath {
         }
         if (p == inPortOf(t, b.keys[i])) {              // OpenFlow: output to in_port needs IN_PORT
             drops.add(thread, Reason.LOOP, 1);
-            if (rec != null) rec.add(MegaflowCache.OP_LOOP, 0, 0, 0, 0, null);
+            if (rec != null) rec.loop();
             return;
         }
         emit(b, i, p, out, copy, thread);
-        if (rec != null) rec.add(MegaflowCache.OP_OUT, p, copy ? 1 : 0, 0, 0, null);
+        if (rec != null) rec.output(p, copy);
     }
 
     /** Per PMD thread (index thread + 1): the register stack of the packet being translated. */
@@ -790,7 +812,7 @@ public final class BridgeDatapath {
             return;
         }
         g.hit(thread, -1, 1, b.len[i]);
-        if (rec != null) rec.add(MegaflowCache.OP_GROUP, -1, 0, 0, 0, g);
+        if (rec != null) rec.group(g, -1);
         switch (g.type) {
             case ALL -> {
                 for (int x = 0; x < g.buckets.size(); x++)
@@ -811,7 +833,7 @@ public final class BridgeDatapath {
                     return;
                 }
                 if (queueRecirculation(b, i, rid, !tail, true, thread) && rec != null)
-                    rec.add(MegaflowCache.OP_RECIRC, rid, tail ? 0 : 1, 1, 0, null);
+                    rec.recirc(rid, !tail, true);
                 else if (rec != null) rec.uncacheable = true;
             }
             case FAST_FAILOVER -> {
@@ -833,7 +855,7 @@ public final class BridgeDatapath {
                         int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         Group.Bucket bk = g.buckets.get(x);
         g.hit(thread, x, 1, b.len[i]);
-        if (rec != null) rec.add(MegaflowCache.OP_GROUP, x, 0, 0, 0, g);
+        if (rec != null) rec.group(g, x);
         if (!bk.modifies()) {
             execute(t, bk.executed(), table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
             return;
@@ -844,9 +866,9 @@ public final class BridgeDatapath {
             if (rec != null) rec.uncacheable = true;        // a replay could find a slot: do not cache this one
             return;
         }
-        if (rec != null) rec.add(MegaflowCache.OP_CLONE, 0, 0, 0, 0, null);
+        if (rec != null) rec.cloneBegin();
         execute(t, bk.executed(), table, inPort, b, j, out, thread, now, depth, false, true, rec);
-        if (rec != null) rec.add(MegaflowCache.OP_CLONE_END, 0, 0, 0, 0, null);
+        if (rec != null) rec.cloneEnd();
     }
 
     /** A select group's bucket chosen in this pass (selection_method=hash): the hashed fields go into the cache key. */
@@ -899,27 +921,12 @@ public final class BridgeDatapath {
         rec.unwildcard(FlowKey.NW_FRAG, 7);
         rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
         for (int w = 0; w < f.words(); w++) rec.rewrote(f.word + w);
-        rec.add(MegaflowCache.OP_SET, value, mask, valueLo, maskLo, f);
+        rec.set(f, value, mask, valueLo, maskLo);
     }
 
     private static int inPortOf(Tables t, FlowKey k) {
         long of = k.w[FlowKey.IN_PORT];
         return of >= 0 && of < t.indexByOfport().length ? t.indexByOfport()[(int) of] : -1;
-    }
-
-    /** Whether an action after position a rewrites the packet (then an output must send a copy). */
-    private static boolean modifiesAfter(List<Action> acts, int a) {
-        for (int j = a + 1; j < acts.size(); j++) if (modifies(acts.get(j))) return true;
-        return false;
-    }
-
-    /**
-     * Whether action x may rewrite the packet it runs on. A group does not: its buckets that rewrite run on copies.
-     */
-    static boolean modifies(Action x) {
-        return x instanceof Action.SetField || x instanceof Action.PushVlan || x instanceof Action.StripVlan
-                || x instanceof Action.DecTtl || x instanceof Action.Move || x instanceof Action.Resubmit
-                || x instanceof Action.GotoTable || x instanceof Action.Normal || x instanceof Action.StackPop;
     }
 
     private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.packet.FlowKey;
 
 import java.util.*;
@@ -164,7 +166,7 @@ public final class Classifier {
                 if (a < 0) continue;
                 Flow f = groups.get(i)[a];
                 if (f.priority != softPri) continue;
-                for (Action.Conjunction c : f.conjunctions) {
+                for (Conjunction c : f.conjunctions) {
                     if (c.nClauses() > nAtPri) continue;            // not enough soft matches to complete it
                     long seen = clauses.getOrDefault(c.id(), c.nClauses() >= 64 ? 0L : -1L << c.nClauses()) | (1L << (c.clause() - 1));
                     clauses.put(c.id(), seen);

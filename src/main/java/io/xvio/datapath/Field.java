@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.packet.FlowKey;
 
 /**
@@ -7,7 +9,7 @@ import io.xvio.packet.FlowKey;
  * width, how it is written, and its prerequisite (e.g. nw_src needs dl_type=0x0800 or 0x0806). A field is one
  * key word or a part of one (the 32-bit registers: reg(2N) is the high half of xreg N's word, reg(2N+1) the low
  * half, as OVS lays them out), except 128-bit fields (IPv6 addresses, xxreg), which are two words (high then
- * low 64 bits). Values and masks in {@link Match}, {@link Action.SetField} and the key are word values: a field's
+ * low 64 bits). Values and masks in {@link Match}, {@link SetField} and the key are word values: a field's
  * bits shifted by {@link #shift}; {@link #get} and {@link #put} convert.
  */
 public enum Field {

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import java.util.List;
 
 /**
@@ -20,7 +22,7 @@ public final class Flow {
     public final int idleTimeout, hardTimeout;   // seconds, 0 = none
     public final String text;                    // as the user wrote it
     /** This flow's conjunction(ID,K/N) actions, or null: a flow that has them is a clause of conjunctive matches. */
-    final Action.Conjunction[] conjunctions;
+    final Conjunction[] conjunctions;
     /** Order of creation: among overlapping flows of equal priority the older one wins (kept by mod-flows). */
     public final long seq;
     private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
@@ -45,7 +47,7 @@ public final class Flow {
         this.cookie = cookie;
         this.match = match;
         this.actions = List.copyOf(actions);
-        Action.Conjunction[] cj = this.actions.stream().filter(a -> a instanceof Action.Conjunction).toArray(Action.Conjunction[]::new);
+        Conjunction[] cj = this.actions.stream().filter(a -> a instanceof Conjunction).toArray(Conjunction[]::new);
         this.conjunctions = cj.length == 0 ? null : cj;
         this.idleTimeout = idleTimeout;
         this.hardTimeout = hardTimeout;

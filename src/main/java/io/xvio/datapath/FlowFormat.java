@@ -1,5 +1,8 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.Action;
+import io.xvio.datapath.action.ActionSyntax;
+
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.FlowKey;
 
@@ -148,7 +151,7 @@ public final class FlowFormat {
         }
     }
 
-    static String ipv4(long v) {
+    public static String ipv4(long v) {
         return ((v >>> 24) & 255) + "." + ((v >>> 16) & 255) + "." + ((v >>> 8) & 255) + "." + (v & 255);
     }
 
@@ -198,7 +201,7 @@ public final class FlowFormat {
     }
 
     /** A field value in the field's notation (decimal, 0x-hex, MAC, dotted IPv4; IPv6 needs {@link #ipv6}). */
-    static String value(Field f, long v) {
+    public static String value(Field f, long v) {
         return switch (f.format) {
             case DEC -> Long.toUnsignedString(v);
             case HEX -> "0x" + Long.toHexString(v);
@@ -209,7 +212,7 @@ public final class FlowFormat {
     }
 
     /** RFC 5952 text: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::". */
-    static String ipv6(long hi, long lo) {
+    public static String ipv6(long hi, long lo) {
         int[] g = new int[8];
         for (int i = 0; i < 4; i++) {
             g[i] = (int) (hi >>> (48 - 16 * i)) & 0xffff;
@@ -237,90 +240,9 @@ public final class FlowFormat {
     }
 
     public static String actions(List<Action> actions) {
-        if (actions.isEmpty()) return "drop";
-        StringBuilder sb = new StringBuilder();
-        for (Action a : actions) {
-            if (!sb.isEmpty()) sb.append(',');
-            sb.append(action(a));
-        }
-        return sb.toString();
+        return ActionSyntax.format(actions);
     }
 
-    private static String sub(Field f, int ofs, int n) {
-        return f.ofName + "[" + ofs + ".." + (ofs + n - 1) + "]";
-    }
-
-    static String action(Action a) {
-        return switch (a) {
-            case Action.Output o -> "output:" + o.port();
-            case Action.InPort i -> "IN_PORT";
-            case Action.Normal n -> "NORMAL";
-            case Action.Flood f -> f.all() ? "ALL" : "FLOOD";
-            case Action.SetField s -> setField(s);
-            case Action.PushVlan p -> "push_vlan:0x" + Integer.toHexString(p.ethertype());
-            case Action.StripVlan s -> "strip_vlan";
-            case Action.DecTtl d -> "dec_ttl";
-            case Action.Move m -> "move:" + sub(m.src(), m.srcOfs(), m.nBits()) + "->" + sub(m.dst(), m.dstOfs(), m.nBits());
-            case Action.Resubmit r -> r.table() < 0 && r.port() >= 0 ? "resubmit:" + r.port()
-                    : "resubmit(" + (r.port() < 0 ? "" : Integer.toString(r.port())) + "," + (r.table() < 0 ? "" : Integer.toString(r.table())) + ")";
-            case Action.GotoTable g -> "goto_table:" + g.table();
-            case Action.Group g -> "group:" + g.id();
-            case Action.Conjunction c -> "conjunction(" + c.id() + "," + c.clause() + "/" + c.nClauses() + ")";
-            case Action.Note n -> "note:" + n.hex();
-            case Action.Controller c -> c.text() == null ? "CONTROLLER:" + c.maxLen() : "controller(" + c.text() + ")";
-            case Action.CtClear c -> "ct_clear";
-            case Action.OutputReg o -> "output:" + sub(o.field(), o.ofs(), o.nBits());
-            case Action.Clone c -> "clone(" + actions(c.actions()) + ")";
-            case Action.StackPush p -> "push:" + sub(p.field(), p.ofs(), p.nBits());
-            case Action.StackPop p -> "pop:" + sub(p.field(), p.ofs(), p.nBits());
-            case Action.WriteMetadata w -> "write_metadata:0x" + Long.toHexString(w.value()) + (w.mask() == -1L ? "" : "/0x" + Long.toHexString(w.mask()));
-        };
-    }
-
-    private static String setField(Action.SetField s) {
-        Field f = s.field();
-        long v = f.get(s.value()), k = f.get(s.mask());
-        if (f.words() == 2 && f.format != Format.IPV6) return setField128(s);
-        if (f.words() == 2) {
-            v = s.value();
-            k = s.mask();
-            String addr = ipv6(v, s.valueLo());
-            if (k == -1L && s.maskLo() == -1L) return "set_field:" + addr + "->" + f.ofName;
-            return "set_field:" + addr + "/" + ipv6(k, s.maskLo()) + "->" + f.ofName;
-        }
-        if (f == VLAN_TCI && (v & FlowKey.VLAN_PRESENT) != 0) {
-            if (k == (0x0fff | FlowKey.VLAN_PRESENT)) return "mod_vlan_vid:" + (v & 0x0fff);
-            if (k == (0xe000 | FlowKey.VLAN_PRESENT)) return "mod_vlan_pcp:" + ((v >>> 13) & 7);
-        }
-        if (k == f.fieldMask()) {
-            switch (f) {
-                case DL_SRC, DL_DST -> { return "mod_" + f.ofName + ":" + Ethernet.format(v); }
-                case NW_SRC, NW_DST -> { return "mod_" + f.ofName + ":" + ipv4(v); }
-                case TP_SRC, TP_DST, NW_TTL -> { return "mod_" + f.ofName + ":" + v; }
-                case NW_TOS -> { if ((v & 3) == 0) return "mod_nw_tos:" + v; }
-                default -> { }
-            }
-        }
-        int ofs = Long.numberOfTrailingZeros(k), n = Long.bitCount(k);
-        boolean contiguous = k != 0 && (n == 64 || (k >>> ofs) == (1L << n) - 1);
-        if (k == f.fieldMask() && f != NW_TOS) return "set_field:" + value(f, v) + "->" + f.ofName;
-        if (contiguous) return "load:0x" + Long.toHexString(v >>> ofs) + "->" + sub(f, ofs, n);
-        return "set_field:" + value(f, v) + "/" + value(f, k) + "->" + f.ofName;
-    }
-
-    /** A 128-bit register (xxreg) rewrite: set_field for the whole field, load for a contiguous range. */
-    private static String setField128(Action.SetField s) {
-        java.math.BigInteger v = big128(s.value(), s.valueLo()), k = big128(s.mask(), s.maskLo());
-        java.math.BigInteger all = java.math.BigInteger.ONE.shiftLeft(128).subtract(java.math.BigInteger.ONE);
-        Field f = s.field();
-        if (k.equals(all)) return "set_field:0x" + v.toString(16) + "->" + f.ofName;
-        int ofs = k.getLowestSetBit(), n = k.bitCount();
-        if (ofs >= 0 && k.shiftRight(ofs).equals(java.math.BigInteger.ONE.shiftLeft(n).subtract(java.math.BigInteger.ONE)))
-            return "load:0x" + v.shiftRight(ofs).toString(16) + "->" + sub(f, ofs, n);
-        return "set_field:0x" + v.toString(16) + "/0x" + k.toString(16) + "->" + f.ofName;
-    }
-
-    private static java.math.BigInteger big128(long hi, long lo) {
-        return new java.math.BigInteger(Long.toUnsignedString(hi)).shiftLeft(64).or(new java.math.BigInteger(Long.toUnsignedString(lo)));
-    }
+    /** One action as dump-flows prints it. */
+    public static String action(Action a) { return a.format(); }
 }

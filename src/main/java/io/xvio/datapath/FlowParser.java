@@ -1,5 +1,16 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.Action;
+import io.xvio.datapath.action.ActionArgs;
+import io.xvio.datapath.action.ActionSyntax;
+import io.xvio.datapath.action.Conjunction;
+import io.xvio.datapath.action.GotoTable;
+import io.xvio.datapath.action.PushVlan;
+import io.xvio.datapath.action.SetField;
+import io.xvio.datapath.action.StripVlan;
+import io.xvio.datapath.action.Subfield;
+import io.xvio.datapath.action.WriteMetadata;
+
 import io.xvio.packet.FlowKey;
 
 import java.math.BigInteger;
@@ -642,16 +653,16 @@ public final class FlowParser {
                 }
                 Action a = action(tok, s);
                 switch (a) {
-                    case Action.PushVlan pv -> tci |= FlowKey.VLAN_PRESENT;
-                    case Action.StripVlan sv -> tci = 0;
-                    case Action.SetField sf when sf.field() == VLAN_TCI -> tci = (tci & ~sf.mask()) | (sf.value() & sf.mask());
+                    case PushVlan pv -> tci |= FlowKey.VLAN_PRESENT;
+                    case StripVlan sv -> tci = 0;
+                    case SetField sf when sf.field() == VLAN_TCI -> tci = (tci & ~sf.mask()) | (sf.value() & sf.mask());
                     default -> { }
                 }
-                if (a instanceof Action.GotoTable) gotoPos = s;
-                if (a instanceof Action.WriteMetadata) wmPos = s;
+                if (a instanceof GotoTable) gotoPos = s;
+                if (a instanceof WriteMetadata) wmPos = s;
                 out.add(a);
             }
-            long conj = out.stream().filter(x -> x instanceof Action.Conjunction).count();
+            long conj = out.stream().filter(x -> x instanceof Conjunction).count();
             if (conj > 0 && conj < out.size())
                 throw err(start, "a flow with conjunction actions can have no other actions");
             if (dropPos >= 0 && !out.isEmpty())
@@ -665,212 +676,84 @@ public final class FlowParser {
                 char c = tok.charAt(k);
                 if (c == ':' || c == '=' || c == '(') { cut = k; break; }
             }
-            String name = tok.substring(0, cut), l = lower(name);
+            String name = tok.substring(0, cut);
             String arg = null;
-            int apos = s + cut + 1;
+            boolean parens = cut < tok.length() && tok.charAt(cut) == '(';
             if (cut < tok.length()) {
-                if (tok.charAt(cut) == '(') {
+                if (parens) {
                     int close = matching(tok, cut);
-                    if (close != tok.length() - 1) throw err(s + close + 1, "unexpected \"" + tok.substring(close + 1) + "\" after \"" + tok.substring(0, close + 1) + "\"");
-                    arg = tok.substring(cut + 1, close);
+                    if (close != tok.length() - 1 && tok.startsWith("->", close + 1) && lower(name).equals("check_pkt_larger")) {
+                        arg = tok.substring(cut + 1);           // check_pkt_larger(N)->DST: the action takes it apart
+                    } else {
+                        if (close != tok.length() - 1) throw err(s + close + 1, "unexpected \"" + tok.substring(close + 1) + "\" after \"" + tok.substring(0, close + 1) + "\"");
+                        arg = tok.substring(cut + 1, close);
+                    }
                 } else {
                     arg = tok.substring(cut + 1);
                 }
             }
             if (name.isEmpty()) throw err(s, "missing action name in \"" + tok + "\"");
-            if (isDigits(name)) {
-                if (arg != null) throw err(s, "unknown action \"" + tok + "\"");
-                return new Action.Output(intIn(name, s, 1, 0xfeff, "output port"));
+            return ActionSyntax.parse(new Args(tok, name, arg, parens, s + cut + 1));
+        }
+
+        /** One action token, with this parser's value syntaxes and checks, for the action's own parse. */
+        private final class Args implements ActionArgs {
+            private final String token, name, arg;
+            private final boolean parens;
+            private final int pos;
+
+            Args(String token, String name, String arg, boolean parens, int pos) {
+                this.token = token;
+                this.name = name;
+                this.arg = arg;
+                this.parens = parens;
+                this.pos = pos;
             }
-            switch (l) {
-                case "in_port", "normal", "flood", "all", "strip_vlan", "pop_vlan", "dec_ttl" -> {
-                    if (arg != null && !(l.equals("dec_ttl") && arg.isEmpty() && tok.endsWith(")")))
-                        throw err(apos, "\"" + name + "\" takes no argument (\"" + tok + "\")");
-                    return switch (l) {
-                        case "in_port" -> new Action.InPort();
-                        case "normal" -> new Action.Normal();
-                        case "flood" -> new Action.Flood(false);
-                        case "all" -> new Action.Flood(true);
-                        case "dec_ttl" -> new Action.DecTtl();
-                        default -> new Action.StripVlan();
-                    };
-                }
-                case "controller" -> { return controller(arg, apos, tok.length() > cut && tok.charAt(cut) == '('); }
-                case "ct_clear" -> {
-                    if (arg != null) throw err(apos, "\"ct_clear\" takes no argument");
-                    return new Action.CtClear();
-                }
-                case "local", "enqueue", "meter", "learn", "ct", "exit", "multipath", "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls",
-                     "mod_nw_ecn", "clear_actions", "write_actions", "sample", "check_pkt_larger", "dec_mpls_ttl", "fin_timeout", "nat" ->
-                        throw err(s, "action \"" + name + "\" is not supported by xvio");
-                default -> { }
+
+            @Override public String name() { return name; }
+            @Override public String arg() { return arg; }
+            @Override public boolean parens() { return parens; }
+            @Override public int pos() { return pos; }
+            @Override public String token() { return token; }
+            @Override public int table() { return table; }
+            @Override public FlowSyntaxException error(int p, String message) { return err(p, message); }
+            @Override public int intIn(String v, int p, long min, long max, String what) { return Parser.this.intIn(v, p, min, max, what); }
+            @Override public long unsigned(String v, int p, int bits, String what) { return Parser.this.unsigned(v, p, bits, what); }
+            @Override public BigInteger big(String v, int p, String what) { return Parser.this.big(v, p, what); }
+            @Override public long mac(String v, int p, String what) { return Parser.this.mac(v, p, what); }
+            @Override public long ipv4(String v, int p, String what) { return Parser.this.ipv4(v, p, what); }
+            @Override public long tos(String v, int p, String what) { return Parser.this.tos(v, p, what); }
+            @Override public long[] valueMask(Field f, String v, int p, String what) { return Parser.this.valueMask(f, v, p, what); }
+            @Override public Subfield subfield(String v, int p, String what) { return Parser.this.subfield(v, p, what); }
+            @Override public boolean settable(Field f) { return SETTABLE.contains(f); }
+            @Override public SetField setField(String v, int p) { return Parser.this.setField(v, p); }
+            @Override public List<Action> nested(String text, int p) { return Parser.this.nested(text, p); }
+
+            @Override public void needPrerequisites(Subfield sf, String what, int p) {
+                Def d = SUBFIELDS.get(lower(sf.name()));
+                if (d != null) needFor(d, what, p);
             }
-            if (arg == null || arg.isEmpty()) {
-                if (isKnownWithArg(l)) throw err(s, "\"" + name + "\" needs an argument (\"" + tok + "\")");
-                throw err(s, "unknown action \"" + tok + "\"");
-            }
-            return switch (l) {
-                case "output" -> output(arg, apos);
-                case "mod_vlan_vid" -> {
-                    long v = intIn(arg, apos, 0, 4095, "mod_vlan_vid");
-                    yield new Action.SetField(VLAN_TCI, v | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
-                }
-                case "mod_vlan_pcp" -> {
-                    long p = intIn(arg, apos, 0, 7, "mod_vlan_pcp");
-                    yield new Action.SetField(VLAN_TCI, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
-                }
-                case "push_vlan" -> {
-                    int t = intIn(arg, apos, 0, 0xffff, "push_vlan ethertype");
-                    if (t != 0x8100 && t != 0x88a8) throw err(apos, "push_vlan ethertype must be 0x8100 or 0x88a8, not \"" + arg + "\"");
-                    yield new Action.PushVlan(t);
-                }
-                case "mod_dl_src" -> new Action.SetField(DL_SRC, mac(arg, apos, "mod_dl_src"), DL_SRC.fullMask());
-                case "mod_dl_dst" -> new Action.SetField(DL_DST, mac(arg, apos, "mod_dl_dst"), DL_DST.fullMask());
-                case "mod_nw_src" -> new Action.SetField(NW_SRC, ipv4(arg, apos, "mod_nw_src"), NW_SRC.fullMask());
-                case "mod_nw_dst" -> new Action.SetField(NW_DST, ipv4(arg, apos, "mod_nw_dst"), NW_DST.fullMask());
-                case "mod_tp_src" -> new Action.SetField(TP_SRC, intIn(arg, apos, 0, 65535, "mod_tp_src"), TP_SRC.fullMask());
-                case "mod_tp_dst" -> new Action.SetField(TP_DST, intIn(arg, apos, 0, 65535, "mod_tp_dst"), TP_DST.fullMask());
-                case "mod_nw_tos" -> new Action.SetField(NW_TOS, tos(arg, apos, "mod_nw_tos"), NW_TOS.fullMask());
-                case "mod_nw_ttl" -> new Action.SetField(NW_TTL, intIn(arg, apos, 0, 255, "mod_nw_ttl"), NW_TTL.fullMask());
-                case "set_field" -> setField(arg, apos);
-                case "load" -> load(arg, apos);
-                case "move" -> move(arg, apos);
-                case "resubmit" -> resubmit(arg, apos, tok.charAt(cut) == '(');
-                case "goto_table" -> {
-                    int t = intIn(arg, apos, 0, Flow.TABLES - 1, "goto_table");
-                    int from = Math.max(table, 0);
-                    if (t <= from) throw err(apos, "goto_table:" + t + " must name a later table than this flow's table " + from);
-                    yield new Action.GotoTable(t);
-                }
-                case "write_metadata" -> {
-                    long[] vm = valueMask(METADATA, arg, apos, "write_metadata");
-                    yield new Action.WriteMetadata(vm[0], vm[1]);
-                }
-                case "conjunction" -> conjunction(arg, apos);
-                case "note" -> note(arg, apos);
-                case "clone" -> clone(arg, apos);
-                case "push", "pop" -> {
-                    Sub sf = subfield(arg, apos, l);
-                    if (sf.def().field().words() == 2) throw err(apos, l + ": 128-bit fields (\"" + sf.def().name() + "\") are not supported");
-                    if (l.equals("pop") && !SETTABLE.contains(sf.def().field())) throw err(apos, "pop: \"" + sf.def().name() + "\" cannot be set");
-                    needFor(sf.def(), l, apos);
-                    yield l.equals("push") ? new Action.StackPush(sf.def().field(), sf.ofs(), sf.nbits())
-                            : new Action.StackPop(sf.def().field(), sf.ofs(), sf.nbits());
-                }
-                case "group" -> {
-                    long g = unsigned(arg, apos, 32, "group");
-                    if (g > Group.MAX_ID) throw err(apos, "group " + g + " is outside 0.." + Group.MAX_ID);
-                    yield new Action.Group(g);
-                }
-                default -> throw err(s, "unknown action \"" + tok + "\"");
-            };
         }
 
-        boolean isKnownWithArg(String l) {
-            return switch (l) {
-                case "output", "mod_vlan_vid", "mod_vlan_pcp", "push_vlan", "mod_dl_src", "mod_dl_dst", "mod_nw_src",
-                     "mod_nw_dst", "mod_tp_src", "mod_tp_dst", "mod_nw_tos", "mod_nw_ttl", "set_field", "load", "move",
-                     "resubmit", "goto_table", "write_metadata", "group", "conjunction", "note", "clone", "push", "pop" -> true;
-                default -> false;
-            };
-        }
-
-        Action output(String arg, int apos) {
-            return switch (lower(arg)) {
-                case "in_port" -> new Action.InPort();
-                case "normal" -> new Action.Normal();
-                case "flood" -> new Action.Flood(false);
-                case "all" -> new Action.Flood(true);
-                case "controller" -> new Action.Controller(0xffff, null);
-                case "local", "table", "none", "any" -> throw err(apos, "output to \"" + arg + "\" is not supported by xvio");
-                default -> {
-                    if (!arg.isEmpty() && !Character.isDigit(arg.charAt(0))) {      // output:FIELD[A..B] (OVS's output_reg)
-                        Sub sf = subfield(arg, apos, "output");
-                        if (sf.nbits() > 16 || sf.def().field().words() == 2)
-                            throw err(apos, "output: a port field is at most 16 bits (\"" + arg + "\" is " + sf.nbits() + ")");
-                        needFor(sf.def(), "output", apos);
-                        yield new Action.OutputReg(sf.def().field(), sf.ofs(), sf.nbits());
-                    }
-                    yield new Action.Output(intIn(arg, apos, 1, 0xfeff, "output port"));
-                }
-            };
-        }
-
-        /** note:HH.HH... (dots optional): padded with zero bytes to 6 + 8k bytes, as OVS stores it. */
-        Action note(String arg, int apos) {
-            String h = arg.replace(".", "");
-            if (h.length() % 2 != 0 || !h.matches("[0-9a-fA-F]*")) throw err(apos, "note: \"" + arg + "\" is not hex bytes (e.g. note:00.01.ab)");
-            int n = h.length() / 2, padded = n <= 6 ? 6 : 6 + ((n - 6 + 7) / 8) * 8;
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < padded; i++) sb.append(i > 0 ? "." : "").append(i < n ? lower(h.substring(2 * i, 2 * i + 2)) : "00");
-            return new Action.Note(sb.toString());
-        }
-
-        /** controller, controller:MAX_LEN, controller(max_len=N,reason=R,id=N,userdata=HH,pause,meter_id=N). */
-        Action controller(String arg, int apos, boolean parens) {
-            if (arg == null) return new Action.Controller(0xffff, null);
-            if (!parens) return new Action.Controller(intIn(arg, apos, 0, 0xffff, "controller max_len"), null);
-            int maxLen = 0xffff;
-            for (String kv : arg.split(",")) {
-                String k = kv.contains("=") ? kv.substring(0, kv.indexOf('=')).strip() : kv.strip();
-                switch (lower(k)) {
-                    case "max_len" -> maxLen = intIn(kv.substring(kv.indexOf('=') + 1).strip(), apos, 0, 0xffff, "controller max_len");
-                    case "reason", "id", "userdata", "pause", "meter_id" -> { }
-                    default -> throw err(apos, "controller: unknown argument \"" + k + "\"");
-                }
-            }
-            return new Action.Controller(maxLen, arg);
-        }
-
-        /** clone(ACTIONS): parsed with this flow's match, so the inner actions' prerequisites are checked against it. */
-        Action clone(String arg, int apos) {
+        /** An action list inside this one (clone): checked against this flow's match and the VLAN state here. */
+        List<Action> nested(String arg, int apos) {
             Parser inner = new Parser(arg, false, false);
             System.arraycopy(value, 0, inner.value, 0, value.length);
             System.arraycopy(mask, 0, inner.mask, 0, mask.length);
             inner.table = table;
             inner.value[VLAN_TCI.word] = tci;          // the VLAN state the outer actions left, for vlan_vid's check
-            List<Action> acts;
             try {
-                acts = inner.actions(0);
+                return inner.actions(0);
             } catch (FlowSyntaxException e) {
                 throw err(apos, "clone(...): " + e.getMessage());
             }
-            for (Action a : acts)
-                if (a instanceof Action.GotoTable || a instanceof Action.WriteMetadata || a instanceof Action.Conjunction)
-                    throw err(apos, "clone(...) cannot hold \"" + FlowFormat.action(a) + "\"");
-            return new Action.Clone(acts);
-        }
-
-        /** conjunction(ID,K/N): 1 <= K <= N, 2 <= N <= 64 (OVS's limits). */
-        Action conjunction(String arg, int apos) {
-            int comma = arg.indexOf(','), slash = arg.indexOf('/');
-            if (comma < 0 || slash < comma) throw err(apos, "conjunction takes (ID,K/N), e.g. conjunction(10,1/2), not \"" + arg + "\"");
-            long id = unsigned(arg.substring(0, comma).strip(), apos, 32, "conjunction id");
-            int n = intIn(arg.substring(slash + 1).strip(), apos + slash + 1, 2, 64, "conjunction clause count N");
-            int k = intIn(arg.substring(comma + 1, slash).strip(), apos + comma + 1, 1, n, "conjunction clause K");
-            return new Action.Conjunction(id, k, n);
-        }
-
-        Action resubmit(String arg, int apos, boolean parens) {
-            if (!parens) {
-                if (lower(arg).equals("in_port")) throw err(apos, "resubmit:in_port resubmits to this same table forever; write resubmit(,T)");
-                return new Action.Resubmit(intIn(arg, apos, 0, 0xffff, "resubmit port"), -1);
-            }
-            String[] p = arg.split(",", -1);
-            if (p.length > 2) throw err(apos, "resubmit takes (port,table); \"" + arg + "\" has extra arguments");
-            String ps = p[0].strip(), ts = p.length > 1 ? p[1].strip() : "";
-            int port = ps.isEmpty() || lower(ps).equals("in_port") ? -1 : intIn(ps, apos, 0, 0xffff, "resubmit port");
-            int tpos = apos + p[0].length() + 1;
-            int t = ts.isEmpty() ? -1 : intIn(ts, tpos, 0, Flow.TABLES - 1, "resubmit table");
-            if (port < 0 && t < 0) throw err(apos, "resubmit(" + arg + ") needs a port or a table");
-            return new Action.Resubmit(port, t);
         }
 
         void needFor(Def d, String what, int pos) {
             if (!satisfied(d.need())) throw err(pos, what + ": \"" + d.name() + "\" " + needText(d.need()));
         }
 
-        Action setField(String arg, int apos) {
+        SetField setField(String arg, int apos) {
             int arrow = arg.indexOf("->");
             if (arrow < 0) throw err(apos, "set_field needs \"VALUE->FIELD\", not \"" + arg + "\"");
             String val = arg.substring(0, arrow), fname = arg.substring(arrow + 2);
@@ -884,8 +767,8 @@ public final class FlowParser {
                 case DL_VLAN -> {
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
                     long v = unsigned(val, apos, 16, fname);
-                    if (v == 0xffff) return new Action.SetField(VLAN_TCI, 0, 0xffff);      // OpenFlow 1.0's "no VLAN"
-                    return new Action.SetField(VLAN_TCI, (v & 0xfff) | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+                    if (v == 0xffff) return new SetField(VLAN_TCI, 0, 0xffff);      // OpenFlow 1.0's "no VLAN"
+                    return new SetField(VLAN_TCI, (v & 0xfff) | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
                 }
                 case VLAN_VID -> {
                     // OXM's vlan_vid: 4096 | VID; without the 4096 bit the tag goes. As OVS, it needs a tag to set.
@@ -894,7 +777,7 @@ public final class FlowParser {
                         throw err(fpos, "set_field: \"" + fname + "\" lacks correct prerequisites: the packet has no VLAN tag at this"
                                 + " point (match one, e.g. dl_vlan=10 or vlan_tci=0x1000/0x1000, or push_vlan first; mod_vlan_vid adds one)");
                     long v = unsigned(val, apos, 13, fname);
-                    return new Action.SetField(VLAN_TCI, v, 0x1fff);
+                    return new SetField(VLAN_TCI, v, 0x1fff);
                 }
                 case VLAN_PCP -> {
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
@@ -903,17 +786,17 @@ public final class FlowParser {
                         throw err(fpos, "set_field: \"" + fname + "\" lacks correct prerequisites: the packet has no VLAN tag at this"
                                 + " point (match one, e.g. dl_vlan=10, or push_vlan first; dl_vlan_pcp and mod_vlan_pcp add one)");
                     long p = intIn(val, apos, 0, 7, fname);
-                    return new Action.SetField(VLAN_TCI, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
+                    return new SetField(VLAN_TCI, (p << 13) | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
                 }
                 case IP_DSCP -> {
                     needFor(d, "set_field", fpos);
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
-                    return new Action.SetField(NW_TOS, (long) intIn(val, apos, 0, 63, fname) << 2, NW_TOS.fullMask());
+                    return new SetField(NW_TOS, (long) intIn(val, apos, 0, 63, fname) << 2, NW_TOS.fullMask());
                 }
                 case NW_TOS -> {
                     needFor(d, "set_field", fpos);
                     if (slash >= 0) throw err(apos + slash, "set_field: \"" + fname + "\" cannot be masked");
-                    return new Action.SetField(NW_TOS, tos(val, apos, fname), NW_TOS.fullMask());
+                    return new SetField(NW_TOS, tos(val, apos, fname), NW_TOS.fullMask());
                 }
                 default -> { }
             }
@@ -922,26 +805,23 @@ public final class FlowParser {
             needFor(d, "set_field", fpos);
             if (f.words() == 2) {
                 long[] a = f.format == Field.Format.IPV6 ? ipv6Masked(val, apos, fname) : masked128(val, apos, fname);
-                return new Action.SetField(f, a[0], a[2], a[1], a[3]);
+                return new SetField(f, a[0], a[2], a[1], a[3]);
             }
             long[] vm = valueMask(f, val, apos, fname);
-            return new Action.SetField(f, f.put(vm[0]), f.put(vm[1]));
+            return new SetField(f, f.put(vm[0]), f.put(vm[1]));
         }
 
-        /** A subfield: {def, ofs, nbits} (as Object[]). */
-        record Sub(Def def, int ofs, int nbits) {}
-
-        Sub subfield(String s, int pos, String what) {
+        Subfield subfield(String s, int pos, String what) {
             int br = s.indexOf('[');
             String name = br < 0 ? s : s.substring(0, br);
             Def d = SUBFIELDS.get(lower(name));
             if (d == null) throw err(pos, what + ": unknown field \"" + name + "\"");
             int width = d.field().bits;
-            if (br < 0) return new Sub(d, 0, width);
+            if (br < 0) return new Subfield(d.field(), d.name(), 0, width);
             if (!s.endsWith("]")) throw err(pos + br, what + ": \"" + s + "\" must end with \"]\"");
             String r = s.substring(br + 1, s.length() - 1);
             int rpos = pos + br + 1;
-            if (r.isEmpty()) return new Sub(d, 0, width);
+            if (r.isEmpty()) return new Subfield(d.field(), d.name(), 0, width);
             int dots = r.indexOf("..");
             int a, b;
             if (dots < 0) {
@@ -951,52 +831,9 @@ public final class FlowParser {
                 b = intIn(r.substring(dots + 2), rpos + dots + 2, 0, width - 1, name + " end bit");
                 if (b < a) throw err(rpos, what + ": bit range \"" + r + "\" runs backwards");
             }
-            return new Sub(d, a, b - a + 1);
+            return new Subfield(d.field(), d.name(), a, b - a + 1);
         }
 
-        Action load(String arg, int apos) {
-            int arrow = arg.indexOf("->");
-            if (arrow < 0) throw err(apos, "load needs \"VALUE->FIELD[]\", not \"" + arg + "\"");
-            String vs = arg.substring(0, arrow);
-            int dpos = apos + arrow + 2;
-            Sub dst = subfield(arg.substring(arrow + 2), dpos, "load");
-            Field f = dst.def().field();
-            if (!SETTABLE.contains(f)) throw err(dpos, "load: \"" + dst.def().name() + "\" cannot be set");
-            needFor(dst.def(), "load", dpos);
-            BigInteger v = big(vs, apos, "load value");
-            if (v.bitLength() > dst.nbits())
-                throw err(apos, "load: value " + vs + " does not fit in " + dst.nbits() + " bits");
-            if (f.words() == 2) {
-                BigInteger all = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
-                BigInteger m = BigInteger.ONE.shiftLeft(dst.nbits()).subtract(BigInteger.ONE).shiftLeft(dst.ofs());
-                BigInteger x = v.shiftLeft(dst.ofs());
-                return new Action.SetField(f, x.shiftRight(64).longValue(), m.shiftRight(64).longValue(),
-                        x.and(all).longValue(), m.longValue());
-            }
-            long m = (dst.nbits() >= 64 ? -1L : (1L << dst.nbits()) - 1) << dst.ofs();
-            long x = (v.longValue() << dst.ofs()) & m;
-            if (f == NW_TOS && (x & 3) != 0)
-                throw err(apos, "load: bits 0..1 of nw_tos are the ECN bits and must stay 0 (the DSCP is bits 2..7)");
-            return new Action.SetField(f, f.put(x), f.put(m));
-        }
-
-        Action move(String arg, int apos) {
-            int arrow = arg.indexOf("->");
-            if (arrow < 0) throw err(apos, "move needs \"SRC[]->DST[]\", not \"" + arg + "\"");
-            int dpos = apos + arrow + 2;
-            Sub src = subfield(arg.substring(0, arrow), apos, "move");
-            Sub dst = subfield(arg.substring(arrow + 2), dpos, "move");
-            if (src.def().field().words() == 2) throw err(apos, "move: 128-bit fields (\"" + src.def().name() + "\") are not supported");
-            if (dst.def().field().words() == 2) throw err(dpos, "move: 128-bit fields (\"" + dst.def().name() + "\") are not supported");
-            if (!SETTABLE.contains(dst.def().field())) throw err(dpos, "move: \"" + dst.def().name() + "\" cannot be set");
-            needFor(src.def(), "move", apos);
-            needFor(dst.def(), "move", dpos);
-            if (dst.def().field() == NW_TOS && dst.ofs() < 2)
-                throw err(dpos, "move: bits 0..1 of nw_tos are the ECN bits and cannot be written (the DSCP is bits 2..7)");
-            if (src.nbits() != dst.nbits())
-                throw err(apos, "move: source is " + src.nbits() + " bits wide but destination is " + dst.nbits() + " bits wide");
-            return new Action.Move(src.def().field(), src.ofs(), dst.def().field(), dst.ofs(), src.nbits());
-        }
     }
 
     private static int matching(String s, int open) {

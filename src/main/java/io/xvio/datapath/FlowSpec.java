@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import java.util.List;
 
 /**
@@ -45,7 +47,7 @@ public record FlowSpec(int table, int priority, long cookie, long cookieMask, Ma
     }
 
     private static boolean outputsTo(Flow f, int port) {
-        for (Action a : f.actions) if (a instanceof Action.Output o && o.port() == port) return true;
+        for (Action a : f.actions) if (a instanceof Output o && o.port() == port) return true;
         return false;
     }
 }

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ public final class Group {
 
         /** Whether running this bucket changes the packet (then it must run on a copy). */
         boolean modifies() {
-            for (Action a : executed) if (BridgeDatapath.modifies(a)) return true;
+            for (Action a : executed) if (a.modifies()) return true;
             return false;
         }
     }
@@ -138,7 +140,7 @@ public final class Group {
         List<Long> out = new ArrayList<>();
         for (Bucket b : buckets) {
             if (b.watchGroup() != Bucket.NO_WATCH_GROUP) out.add(b.watchGroup());
-            for (Action a : b.actions()) if (a instanceof Action.Group g) out.add(g.id());
+            for (Action a : b.actions()) if (a instanceof GroupAction g) out.add(g.id());
         }
         return out;
     }

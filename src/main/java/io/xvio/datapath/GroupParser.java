@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import java.util.*;
 
 /**
@@ -118,24 +120,17 @@ public final class GroupParser {
     /** What an action set of acts executes, in OVS's order (ofpacts_execute_action_set). */
     static List<Action> actionSet(String text, int index, List<Action> acts) {
         Action strip = null, push = null, dec = null, fin = null;
-        int finClass = -1;
         List<Action> setOrMove = new ArrayList<>();
         for (Action a : acts) {
-            switch (a) {
-                case Action.StripVlan s -> strip = s;
-                case Action.PushVlan p -> push = p;
-                case Action.DecTtl d -> dec = d;
-                case Action.SetField s -> setOrMove.add(s);
-                case Action.Move m -> setOrMove.add(m);
-                case Action.CtClear c -> { if (0 >= finClass) { fin = c; finClass = 0; } }
-                case Action.Resubmit r -> { if (1 >= finClass) { fin = r; finClass = 1; } }
-                case Action.Output o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
-                case Action.InPort o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
-                case Action.Normal o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
-                case Action.Flood o -> { if (2 >= finClass) { fin = o; finClass = 2; } }
-                case Action.Group g -> { if (3 >= finClass) { fin = g; finClass = 3; } }
-                default -> throw new FlowSyntaxException(text, 0, "bucket " + index + ": \"" + FlowFormat.action(a)
+            ActionSetRole r = a.actionSetRole();
+            switch (r) {
+                case STRIP_VLAN -> strip = a;
+                case PUSH_VLAN -> push = a;
+                case DEC_TTL -> dec = a;
+                case SET -> setOrMove.add(a);
+                case NONE -> throw new FlowSyntaxException(text, 0, "bucket " + index + ": \"" + a.format()
                         + "\" cannot be in a group bucket (an OpenFlow action set)");
+                default -> { if (fin == null || r.compareTo(fin.actionSetRole()) >= 0) fin = a; }   // the last of the highest rank
             }
         }
         if (fin == null) return List.of();          // an action set without output, group or resubmit does nothing

@@ -23,7 +23,7 @@ final class MegaflowCache {
     static final long MAX_CHECKS = 1 << 15;
     /** OP_HIT and OP_NO_MATCH are table lookups: a = the table, b = the key words rewritten before it (bit per word). */
     static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
-            OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10, OP_COPY_FAILED = 11,
+            OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10,
             /** NORMAL, executed again at replay (learning and MAC lookup are live): a = copy flag, b = input port index. */
             OP_NORMAL = 12,
             /** A group or bucket ran: ref = the Group, a = the bucket's index (-1: the group itself). Counts only. */
@@ -286,7 +286,7 @@ final class MegaflowCache {
 
         void rewrote(int word) { rewritten |= 1L << word; }
 
-        void add(int o, long x, long y, long z, long t, Object r) {
+        private void add(int o, long x, long y, long z, long t, Object r) {
             if (n == MAX_OPS) { uncacheable = true; return; }
             op[n] = o;
             a[n] = x;
@@ -298,5 +298,32 @@ final class MegaflowCache {
         }
 
         void unwildcard(int word, long mask) { wc[word] |= mask; }
+
+        // The datapath operations, one method each: the operands as replay reads them.
+
+        /** Out of port index p (a copy of the packet if copy). */
+        void output(int p, boolean copy) { add(OP_OUT, p, copy ? 1 : 0, 0, 0, null); }
+        /** NORMAL from input port index inPort. */
+        void normal(boolean copy, int inPort) { add(OP_NORMAL, copy ? 1 : 0, inPort, 0, 0, null); }
+        /** Every port but input port index inPort. */
+        void flood(int inPort, boolean copy) { add(OP_FLOOD, inPort, copy ? 1 : 0, 0, 0, null); }
+        /** Field f = value under mask (lo: the low words of a 128-bit field). */
+        void set(Field f, long value, long mask, long valueLo, long maskLo) { add(OP_SET, value, mask, valueLo, maskLo, f); }
+        void pushVlan(int ethertype) { add(OP_PUSH, ethertype, 0, 0, 0, null); }
+        void stripVlan() { add(OP_STRIP, 0, 0, 0, 0, null); }
+        void decTtl() { add(OP_DECTTL, 0, 0, 0, 0, null); }
+        /** dec_ttl found TTL <= 1: counted; the flow's remaining actions were skipped. */
+        void ttlExpired() { add(OP_DROP_TTL, 0, 0, 0, 0, null); }
+        /** An output to the input port without IN_PORT: counted. */
+        void loop() { add(OP_LOOP, 0, 0, 0, 0, null); }
+        /** A drop counted by reason. */
+        void drop(DatapathDrops.Reason r) { add(OP_DROP, r.ordinal(), 0, 0, 0, null); }
+        /** Group g ran (bucket -1), or its bucket ran: counters only. */
+        void group(io.xvio.datapath.Group g, int bucket) { add(OP_GROUP, bucket, 0, 0, 0, g); }
+        /** The operations up to {@link #cloneEnd} run on a copy of the packet. */
+        void cloneBegin() { add(OP_CLONE, 0, 0, 0, 0, null); }
+        void cloneEnd() { add(OP_CLONE_END, 0, 0, 0, 0, null); }
+        /** Another pass with recirc_id id: of a copy if copy, with dp_hash computed first if dpHash. */
+        void recirc(int id, boolean copy, boolean dpHash) { add(OP_RECIRC, id, copy ? 1 : 0, dpHash ? 1 : 0, 0, null); }
     }
 }

@@ -1,6 +1,7 @@
 package io.xvio.openflow;
 
-import io.xvio.datapath.Action;
+import io.xvio.datapath.action.*;
+
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.Match;
 
@@ -81,7 +82,7 @@ public final class FlowModCodec {
         if (command >= FlowMod.DELETE) return;
         int t = Math.max(0, table);
         for (Action a : actions)
-            if (a instanceof Action.GotoTable g && g.table() <= t) throw OfError.BAD_INST_TABLE_ID.fail("goto_table:" + g.table() + " from table " + t);
+            if (a instanceof GotoTable g && g.table() <= t) throw OfError.BAD_INST_TABLE_ID.fail("goto_table:" + g.table() + " from table " + t);
     }
 
     /** An ofp_match of type OXM (1.2+): type, length, entries, padding to 8. */

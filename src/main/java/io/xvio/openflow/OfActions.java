@@ -1,6 +1,7 @@
 package io.xvio.openflow;
 
-import io.xvio.datapath.Action;
+import io.xvio.datapath.action.*;
+
 import io.xvio.datapath.Field;
 import io.xvio.packet.FlowKey;
 
@@ -24,7 +25,7 @@ public final class OfActions {
     static final int COPY_FIELD15 = 28, PUSH_VLAN = 17, POP_VLAN = 18, SET_NW_TTL = 23, DEC_NW_TTL = 24, SET_FIELD = 25, VENDOR = 0xffff;
     static final int NX_RESUBMIT = 1, NX_REG_MOVE = 6, NX_REG_LOAD = 7, NX_RESUBMIT_TABLE = 14, NX_DEC_TTL = 18,
             NX_WRITE_METADATA = 22, NX_REG_LOAD2 = 33, NX_NOTE = 8, NX_OUTPUT_REG = 15, NX_STACK_PUSH = 27, NX_STACK_POP = 28,
-            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43;
+            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49;
     /** OpenFlow 1.1+ group action (OFPAT_GROUP). */
     static final int GROUP = 22;
     static final int IT_GOTO_TABLE = 1, IT_WRITE_METADATA = 2, IT_WRITE_ACTIONS = 3, IT_APPLY_ACTIONS = 4, IT_CLEAR_ACTIONS = 5;
@@ -58,13 +59,13 @@ public final class OfActions {
 
     private static Action output(int port) {
         return switch (port) {
-            case Ports.IN_PORT -> new Action.InPort();
-            case Ports.NORMAL -> new Action.Normal();
-            case Ports.FLOOD -> new Action.Flood(false);
-            case Ports.ALL -> new Action.Flood(true);
+            case Ports.IN_PORT -> new InPort();
+            case Ports.NORMAL -> new Normal();
+            case Ports.FLOOD -> new Flood(false);
+            case Ports.ALL -> new Flood(true);
             default -> {
                 if (port == 0 || port >= Ports.MAX) throw OfError.BAD_OUT_PORT.fail("output to port 0x" + Integer.toHexString(port) + " is not supported by xvio");
-                yield new Action.Output(port);
+                yield new Output(port);
             }
         };
     }
@@ -76,35 +77,35 @@ public final class OfActions {
                 expectLen(type, len, 8);
                 int vid = a.u16();
                 if (vid > 0xfff) throw OfError.BAD_ACTION_ARGUMENT.fail("set_vlan_vid " + vid + " out of range");
-                return new Action.SetField(Field.VLAN_TCI, vid | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
+                return new SetField(Field.VLAN_TCI, vid | FlowKey.VLAN_PRESENT, 0x0fff | FlowKey.VLAN_PRESENT);
             }
             case SET_VLAN_PCP10 -> {
                 expectLen(type, len, 8);
                 int pcp = a.u8();
                 if (pcp > 7) throw OfError.BAD_ACTION_ARGUMENT.fail("set_vlan_pcp " + pcp + " out of range");
-                return new Action.SetField(Field.VLAN_TCI, pcp << 13 | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
+                return new SetField(Field.VLAN_TCI, pcp << 13 | FlowKey.VLAN_PRESENT, 0xe000 | FlowKey.VLAN_PRESENT);
             }
-            case STRIP_VLAN10 -> { expectLen(type, len, 8); return new Action.StripVlan(); }
+            case STRIP_VLAN10 -> { expectLen(type, len, 8); return new StripVlan(); }
             case SET_DL_SRC10, SET_DL_DST10 -> {
                 expectLen(type, len, 16);
                 Field f = type == SET_DL_SRC10 ? Field.DL_SRC : Field.DL_DST;
-                return new Action.SetField(f, a.uN(6), f.fullMask());
+                return new SetField(f, a.uN(6), f.fullMask());
             }
             case SET_NW_SRC10, SET_NW_DST10 -> {
                 expectLen(type, len, 8);
                 Field f = type == SET_NW_SRC10 ? Field.NW_SRC : Field.NW_DST;
-                return new Action.SetField(f, a.u32(), f.fullMask());
+                return new SetField(f, a.u32(), f.fullMask());
             }
             case SET_NW_TOS10 -> {
                 expectLen(type, len, 8);
                 int tos = a.u8();
                 if ((tos & 3) != 0) throw OfError.BAD_ACTION_ARGUMENT.fail("set_nw_tos " + tos + ": ECN bits set");
-                return new Action.SetField(Field.NW_TOS, tos, Field.NW_TOS.fullMask());
+                return new SetField(Field.NW_TOS, tos, Field.NW_TOS.fullMask());
             }
             case SET_TP_SRC10, SET_TP_DST10 -> {
                 expectLen(type, len, 8);
                 Field f = type == SET_TP_SRC10 ? Field.TP_SRC : Field.TP_DST;
-                return new Action.SetField(f, a.u16(), f.fullMask());
+                return new SetField(f, a.u16(), f.fullMask());
             }
             case VENDOR -> { return vendor(len, a, OfVersion.OF10); }
             default -> throw OfError.BAD_ACTION_TYPE.fail("OpenFlow 1.0 action type " + type + " is not supported by xvio");
@@ -118,11 +119,11 @@ public final class OfActions {
                 expectLen(type, len, 8);
                 int et = a.u16();
                 if (et != 0x8100 && et != 0x88a8) throw OfError.BAD_ACTION_ARGUMENT.fail("push_vlan ethertype 0x" + Integer.toHexString(et));
-                return new Action.PushVlan(et);
+                return new PushVlan(et);
             }
-            case POP_VLAN -> { expectLen(type, len, 8); return new Action.StripVlan(); }
-            case DEC_NW_TTL -> { expectLen(type, len, 8); return new Action.DecTtl(); }
-            case SET_NW_TTL -> { expectLen(type, len, 8); return new Action.SetField(Field.NW_TTL, a.u8(), Field.NW_TTL.fullMask()); }
+            case POP_VLAN -> { expectLen(type, len, 8); return new StripVlan(); }
+            case DEC_NW_TTL -> { expectLen(type, len, 8); return new DecTtl(); }
+            case SET_NW_TTL -> { expectLen(type, len, 8); return new SetField(Field.NW_TTL, a.u8(), Field.NW_TTL.fullMask()); }
             case SET_FIELD -> {
                 Oxm.Bits b = Oxm.readEntry(a, OfError.BAD_SET_TYPE);
                 if (version < OfVersion.OF15 && b.entry().kind() != Oxm.Kind.VLAN_PCP && b.entry().kind() != Oxm.Kind.DSCP
@@ -135,7 +136,7 @@ public final class OfActions {
                 int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
                 a.skip(2);
                 Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
-                return new Action.Move(src, srcOfs, dst, dstOfs, n);
+                return new Move(src, srcOfs, dst, dstOfs, n);
             }
             case VENDOR -> { return vendor(len, a, version); }
             default -> throw OfError.BAD_ACTION_TYPE.fail("OpenFlow action type " + type + " is not supported by xvio");
@@ -154,9 +155,9 @@ public final class OfActions {
         if (!SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail("set_field: " + f.ofName + " cannot be set by xvio");
         if (b.entry().kind() == Oxm.Kind.VLAN_VID) {
             if ((b.value() & FlowKey.VLAN_PRESENT) == 0) throw OfError.BAD_SET_ARGUMENT.fail("set_field vlan_vid needs OFPVID_PRESENT");
-            return new Action.SetField(Field.VLAN_TCI, b.value(), b.mask() | FlowKey.VLAN_PRESENT);
+            return new SetField(Field.VLAN_TCI, b.value(), b.mask() | FlowKey.VLAN_PRESENT);
         }
-        return new Action.SetField(f, b.value(), b.mask(), b.valueLo(), b.maskLo());
+        return new SetField(f, b.value(), b.mask(), b.valueLo(), b.maskLo());
     }
 
     private static Action vendor(int len, Wire.Reader a, int version) {
@@ -169,14 +170,21 @@ public final class OfActions {
             case NX_RESUBMIT, NX_RESUBMIT_TABLE -> {
                 expectLen(sub, len, 16);
                 int port = a.u16(), table = sub == NX_RESUBMIT ? 255 : a.u8();
-                return new Action.Resubmit(port == Ports.IN_PORT ? -1 : port, table == 255 ? -1 : table);
+                return new Resubmit(port == Ports.IN_PORT ? -1 : port, table == 255 ? -1 : table);
             }
-            case NX_DEC_TTL -> { expectLen(sub, len, 16); return new Action.DecTtl(); }
+            case NX_DEC_TTL -> { expectLen(sub, len, 16); return new DecTtl(); }
+            case NX_CHECK_PKT_LARGER -> {
+                expectLen(sub, len, 24);
+                int pktLen = a.u16(), ofs = a.u16();
+                Field dst = subfield(a.u32(), ofs, 1, true);
+                a.skip(6);
+                return new CheckPktLarger(pktLen, dst, ofs);
+            }
             case NX_REG_MOVE -> {
                 expectLen(sub, len, 24);
                 int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
                 Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
-                return new Action.Move(src, srcOfs, dst, dstOfs, n);
+                return new Move(src, srcOfs, dst, dstOfs, n);
             }
             case NX_REG_LOAD -> {
                 expectLen(sub, len, 24);
@@ -195,7 +203,7 @@ public final class OfActions {
                 expectLen(sub, len, 32);
                 a.skip(6);
                 long v = a.u64(), m = a.u64();
-                return new Action.WriteMetadata(v & m, m);
+                return new WriteMetadata(v & m, m);
             }
             default -> throw OfError.BAD_ACTION_VENDOR_TYPE.fail("Nicira action subtype " + sub + " is not supported by xvio");
         }
@@ -219,10 +227,10 @@ public final class OfActions {
     private static Action load(Field f, int ofs, int n, long v) {
         long m = n == 64 ? -1L : (1L << n) - 1;
         if (f.words() == 2) {   // 128-bit field: bits 64..127 are the first word
-            return ofs >= 64 ? new Action.SetField(f, v << (ofs - 64), m << (ofs - 64), 0, 0)
-                    : new Action.SetField(f, 0, 0, v << ofs, m << ofs);
+            return ofs >= 64 ? new SetField(f, v << (ofs - 64), m << (ofs - 64), 0, 0)
+                    : new SetField(f, 0, 0, v << ofs, m << ofs);
         }
-        return new Action.SetField(f, f.put(v << ofs), f.put(m << ofs));
+        return new SetField(f, f.put(v << ofs), f.put(m << ofs));
     }
 
     /** Decodes OpenFlow 1.1+ instructions (the rest of r) into the action list OVS would show. */
@@ -246,13 +254,13 @@ public final class OfActions {
                     if (len != 8 || gotoT != null) throw OfError.BAD_INST_LEN.fail("goto_table instruction has length " + len);
                     int t = in.u8();
                     if (t >= io.xvio.datapath.Flow.TABLES) throw OfError.BAD_INST_TABLE_ID.fail("goto_table:" + t);
-                    gotoT = new Action.GotoTable(t);
+                    gotoT = new GotoTable(t);
                 }
                 case IT_WRITE_METADATA -> {
                     if (len != 24 || meta != null) throw OfError.BAD_INST_LEN.fail("write_metadata instruction has length " + len);
                     in.skip(4);
                     long v = in.u64(), m = in.u64();
-                    meta = new Action.WriteMetadata(v & m, m);
+                    meta = new WriteMetadata(v & m, m);
                 }
                 case IT_WRITE_ACTIONS, IT_CLEAR_ACTIONS, 6 -> throw OfError.UNSUP_INST.fail("instruction type " + type + " (write_actions, clear_actions, meter) is not supported by xvio");
                 default -> throw OfError.UNKNOWN_INST.fail("unknown instruction type " + type);
@@ -274,11 +282,11 @@ public final class OfActions {
     /** Writes 1.1+ instructions: apply_actions with the actions, then write_metadata, then goto_table. */
     public static void encodeInstructions(List<Action> actions, int version, Wire.Writer w) {
         List<Action> apply = new ArrayList<>();
-        Action.WriteMetadata meta = null;
-        Action.GotoTable gotoT = null;
+        WriteMetadata meta = null;
+        GotoTable gotoT = null;
         for (Action a : actions) {
-            if (a instanceof Action.WriteMetadata m) meta = m;
-            else if (a instanceof Action.GotoTable g) gotoT = g;
+            if (a instanceof WriteMetadata m) meta = m;
+            else if (a instanceof GotoTable g) gotoT = g;
             else apply.add(a);
         }
         if (!apply.isEmpty()) {
@@ -305,56 +313,57 @@ public final class OfActions {
     static void encode(Action a, int version, Wire.Writer w) {
         boolean of10 = version == OfVersion.OF10;
         switch (a) {
-            case Action.Output o -> output(o.port(), version, w);
-            case Action.InPort i -> output(Ports.IN_PORT, version, w);
-            case Action.Normal n -> output(Ports.NORMAL, version, w);
-            case Action.Flood f -> output(f.all() ? Ports.ALL : Ports.FLOOD, version, w);
-            case Action.StripVlan s -> w.u16(of10 ? STRIP_VLAN10 : POP_VLAN).u16(8).zeros(4);
-            case Action.PushVlan p -> { if (!of10) w.u16(PUSH_VLAN).u16(8).u16(p.ethertype()).zeros(2); }   // 1.0: implied by mod_vlan_vid
-            case Action.DecTtl d -> {
+            case Output o -> output(o.port(), version, w);
+            case InPort i -> output(Ports.IN_PORT, version, w);
+            case Normal n -> output(Ports.NORMAL, version, w);
+            case Flood f -> output(f.all() ? Ports.ALL : Ports.FLOOD, version, w);
+            case StripVlan s -> w.u16(of10 ? STRIP_VLAN10 : POP_VLAN).u16(8).zeros(4);
+            case PushVlan p -> { if (!of10) w.u16(PUSH_VLAN).u16(8).u16(p.ethertype()).zeros(2); }   // 1.0: implied by mod_vlan_vid
+            case DecTtl d -> {
                 if (of10) { nx(w, 16, NX_DEC_TTL); w.zeros(6); } else w.u16(DEC_NW_TTL).u16(8).zeros(4);
             }
-            case Action.Resubmit r -> {
+            case Resubmit r -> {
                 if (r.table() < 0 && r.port() >= 0) { nx(w, 16, NX_RESUBMIT); w.u16(r.port()).zeros(4); }
                 else { nx(w, 16, NX_RESUBMIT_TABLE); w.u16(r.port() < 0 ? Ports.IN_PORT : r.port()).u8(r.table() < 0 ? 255 : r.table()).zeros(3); }
             }
-            case Action.Move m when version >= OfVersion.OF15 ->
+            case Move m when version >= OfVersion.OF15 ->
                 w.u16(COPY_FIELD15).u16(24).u16(m.nBits()).u16(m.srcOfs()).u16(m.dstOfs()).zeros(2)
                         .u32(header(m.src())).u32(header(m.dst())).zeros(4);
-            case Action.Move m -> {
+            case Move m -> {
                 nx(w, 24, NX_REG_MOVE);
                 w.u16(m.nBits()).u16(m.srcOfs()).u16(m.dstOfs()).u32(header(m.src())).u32(header(m.dst()));
             }
-            case Action.WriteMetadata m -> {
+            case WriteMetadata m -> {
                 if (of10) { nx(w, 32, NX_WRITE_METADATA); w.zeros(6).u64(m.value()).u64(m.mask()); }
             }
-            case Action.GotoTable g -> { }   // OpenFlow 1.0 has no goto_table (as OVS, nothing is written)
-            case Action.SetField s -> setField(s, version, w);
-            case Action.Group g -> { if (!of10) w.u16(GROUP).u16(8).u32(g.id()); }   // 1.0 has no groups
-            case Action.Conjunction c -> { nx(w, 16, NX_CONJUNCTION); w.u8(c.clause() - 1).u8(c.nClauses()).u32(c.id()); }
-            case Action.Note n -> {
+            case GotoTable g -> { }   // OpenFlow 1.0 has no goto_table (as OVS, nothing is written)
+            case SetField s -> setField(s, version, w);
+            case GroupAction g -> { if (!of10) w.u16(GROUP).u16(8).u32(g.id()); }   // 1.0 has no groups
+            case Conjunction c -> { nx(w, 16, NX_CONJUNCTION); w.u8(c.clause() - 1).u8(c.nClauses()).u32(c.id()); }
+            case Note n -> {
                 String[] bytes = n.hex().split("\\.");
                 int len = 10 + bytes.length;                        // the note is already padded to 6 + 8k bytes
                 nx(w, len, NX_NOTE);
                 for (String b : bytes) w.u8(Integer.parseInt(b, 16));
             }
-            case Action.Controller c -> {
+            case Controller c -> {
                 if (of10) w.u16(OUTPUT).u16(8).u16(Ports.CONTROLLER).u16(c.maxLen());
                 else w.u16(OUTPUT).u16(16).u32(Ports.to32(Ports.CONTROLLER)).u16(c.maxLen()).zeros(6);
             }
-            case Action.CtClear c -> { nx(w, 16, NX_CT_CLEAR); w.zeros(6); }
-            case Action.OutputReg o -> {
+            case CtClear c -> { nx(w, 16, NX_CT_CLEAR); w.zeros(6); }
+            case OutputReg o -> {
                 nx(w, 24, NX_OUTPUT_REG);
                 w.u16((o.ofs() << 6) | (o.nBits() - 1)).u32(header(o.field())).u16(0xffff).zeros(6);
             }
-            case Action.Clone c -> {
+            case Clone c -> {
                 int start = nx(w, 0, NX_CLONE);
                 w.zeros(6);
                 for (Action x : c.actions()) encode(x, version, w);
                 w.put16(start + 2, w.size() - start);
             }
-            case Action.StackPush p -> { nx(w, 24, NX_STACK_PUSH); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
-            case Action.StackPop p -> { nx(w, 24, NX_STACK_POP); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
+            case StackPush p -> { nx(w, 24, NX_STACK_PUSH); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
+            case StackPop p -> { nx(w, 24, NX_STACK_POP); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
+            case CheckPktLarger c -> { nx(w, 24, NX_CHECK_PKT_LARGER); w.u16(c.pktLen()).u16(c.ofs()).u32(header(c.field())).zeros(6); }
         }
     }
 
@@ -365,7 +374,7 @@ public final class OfActions {
         throw new IllegalStateException("no header for " + f);
     }
 
-    private static void setField(Action.SetField s, int version, Wire.Writer w) {
+    private static void setField(SetField s, int version, Wire.Writer w) {
         Field f = s.field();
         boolean of10 = version == OfVersion.OF10;
         long v = f.get(s.value()), k = f.get(s.mask());

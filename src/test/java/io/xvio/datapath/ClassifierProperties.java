@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.packet.FlowKey;
 import net.jqwik.api.*;
 import net.jqwik.api.constraints.IntRange;
@@ -75,7 +77,7 @@ class ClassifierProperties {
     private static Flow flow(FlowGen g, int serial) {
         Match m = new Match();
         for (Cond c : g.conds()) m.setWord(c.word(), c.value(), c.mask());
-        return new Flow(0, g.priority(), serial, m, List.of(new Action.Output(1 + serial % 100)), 0, 0, "generated " + serial);
+        return new Flow(0, g.priority(), serial, m, List.of(new Output(1 + serial % 100)), 0, 0, "generated " + serial);
     }
 
     /** Keys that hit some flow most of the time: a flow's values, wildcarded bits random, sometimes one word disturbed. */

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.packet.FlowKey;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +50,7 @@ class FlowParserTest {
         assertEquals(0, f.cookie);
         assertEquals(0, f.idleTimeout);
         assertEquals(0, f.hardTimeout);
-        assertEquals(List.of(new Action.Output(2)), f.actions);
+        assertEquals(List.of(new Output(2)), f.actions);
         assertEquals("in_port=1,actions=output:2", f.text);
 
         f = FlowParser.parse("  table=3 priority=7,cookie=0xabc idle_timeout=10,hard_timeout=20 actions=NORMAL  ");
@@ -57,7 +59,7 @@ class FlowParserTest {
         assertEquals(0xabc, f.cookie);
         assertEquals(10, f.idleTimeout);
         assertEquals(20, f.hardTimeout);
-        assertEquals(List.of(new Action.Normal()), f.actions);
+        assertEquals(List.of(new Normal()), f.actions);
         assertEquals(new Match(), f.match);
 
         assertEquals(-1L, FlowParser.parse("cookie=0xffffffffffffffff,actions=drop").cookie);
@@ -71,7 +73,7 @@ class FlowParserTest {
         Flow f = FlowParser.parse("Priority=5\tTCP\n,NW_DST=10.0.0.1 ,TP_DST=22 ACTIONS=Output:2, In_Port ,normal");
         assertEquals(5, f.priority);
         assertEquals(match("tcp,nw_dst=10.0.0.1,tp_dst=22"), f.match);
-        assertEquals(List.of(new Action.Output(2), new Action.InPort(), new Action.Normal()), f.actions);
+        assertEquals(List.of(new Output(2), new InPort(), new Normal()), f.actions);
         assertEquals(FlowParser.parse("action=drop").actions, List.of());
         assertEquals(match("in_port=4"), match("in_port:4"));
     }
@@ -270,19 +272,19 @@ class FlowParserTest {
 
     @Test
     void outputsAndReservedPorts() {
-        assertEquals(List.of(new Action.Output(2), new Action.Output(3)), actions("output:2,3"));
-        assertEquals(List.of(new Action.Output(4)), actions("output(4)"));
-        assertEquals(List.of(new Action.InPort(), new Action.InPort()), actions("in_port,output:IN_PORT"));
-        assertEquals(List.of(new Action.Normal(), new Action.Flood(false), new Action.Flood(true)), actions("NORMAL,flood,All"));
+        assertEquals(List.of(new Output(2), new Output(3)), actions("output:2,3"));
+        assertEquals(List.of(new Output(4)), actions("output(4)"));
+        assertEquals(List.of(new InPort(), new InPort()), actions("in_port,output:IN_PORT"));
+        assertEquals(List.of(new Normal(), new Flood(false), new Flood(true)), actions("NORMAL,flood,All"));
         assertEquals(List.of(), actions("drop"));
         assertEquals(List.of(), actions(""));
-        assertEquals(List.of(new Action.Output(1), new Action.Output(2)), actions(" 1 , 2 "));
+        assertEquals(List.of(new Output(1), new Output(2)), actions(" 1 , 2 "));
         bad("actions=output:0", 15, "output port 0 is outside 1..65279");
         bad("actions=output:65280", 15, "outside 1..65279");
         bad("actions=output:x", 15, "output: unknown field \"x\"");
         bad("actions=output", 8, "\"output\" needs an argument");
         bad("actions=local", 8, "\"local\" is not supported");
-        assertEquals(List.of(new Action.Controller(100, null)), actions("controller:100"));
+        assertEquals(List.of(new Controller(100, null)), actions("controller:100"));
         bad("actions=output:2,drop", 17, "\"drop\" must not be accompanied");
         bad("actions=drop,2", 8, "\"drop\" must not be accompanied");
         bad("actions=normal:1", 15, "\"normal\" takes no argument");
@@ -298,10 +300,10 @@ class FlowParserTest {
         assertEquals(match("reg5=0xff/0xff"), match("xreg2=0xff/0xff"));
         assertEquals("reg14=0x1,reg15=0x2", FlowFormat.match(match("xreg7=0x0000000100000002")));
         assertEquals("pkt_mark=0x10/0xf0", FlowFormat.match(match("pkt_mark=0x10/0xf0")));
-        assertEquals(List.of(new Action.SetField(REG15, 7, 0xffffffffL)), actions("load:7->NXM_NX_REG15[]"));
+        assertEquals(List.of(new SetField(REG15, 7, 0xffffffffL)), actions("load:7->NXM_NX_REG15[]"));
         // a load into the middle of xxreg1 spans its two words
-        Action.SetField x = (Action.SetField) actions("load:0xffff->NXM_NX_XXREG1[56..71]").getFirst();
-        assertEquals(new Action.SetField(XXREG1, 0xffL, 0xffL, 0xffL << 56, 0xffL << 56), x);
+        SetField x = (SetField) actions("load:0xffff->NXM_NX_XXREG1[56..71]").getFirst();
+        assertEquals(new SetField(XXREG1, 0xffL, 0xffL, 0xffL << 56, 0xffL << 56), x);
         assertEquals("load:0xffff->xxreg1[56..71]", FlowFormat.action(x));
         assertEquals("set_field:0x1->pkt_mark", FlowFormat.action(actions("set_field:1->pkt_mark").getFirst()));
         assertEquals("load:0x5->reg9[4..7]", FlowFormat.action(actions("load:5->reg9[4..7]").getFirst()));
@@ -320,18 +322,18 @@ class FlowParserTest {
         assertEquals(1, FlowParser.parse("vlan_tci=0x1000/0x1000,actions=set_field:4097->vlan_vid").actions.size());
         // dl_vlan and vlan_pcp add a tag when there is none (as mod_vlan_vid), so they need none
         assertEquals(1, FlowParser.parse("actions=set_field:7->dl_vlan").actions.size());
-        assertEquals(List.of(new Action.SetField(VLAN_TCI, 0, 0xffff)), FlowParser.parse("dl_vlan=7,actions=set_field:0xffff->dl_vlan").actions);
+        assertEquals(List.of(new SetField(VLAN_TCI, 0, 0xffff)), FlowParser.parse("dl_vlan=7,actions=set_field:0xffff->dl_vlan").actions);
     }
 
     @Test
     void vlanActions() {
-        assertEquals(List.of(new Action.SetField(VLAN_TCI, 10 | P, 0x0fff | P)), actions("mod_vlan_vid:10"));
-        assertEquals(List.of(new Action.SetField(VLAN_TCI, (3 << 13) | P, 0xe000 | P)), actions("mod_vlan_pcp:3"));
-        assertEquals(List.of(new Action.StripVlan(), new Action.StripVlan()), actions("strip_vlan,pop_vlan"));
-        assertEquals(List.of(new Action.PushVlan(0x8100), new Action.PushVlan(0x88a8)), actions("push_vlan:0x8100,push_vlan:0x88a8"));
+        assertEquals(List.of(new SetField(VLAN_TCI, 10 | P, 0x0fff | P)), actions("mod_vlan_vid:10"));
+        assertEquals(List.of(new SetField(VLAN_TCI, (3 << 13) | P, 0xe000 | P)), actions("mod_vlan_pcp:3"));
+        assertEquals(List.of(new StripVlan(), new StripVlan()), actions("strip_vlan,pop_vlan"));
+        assertEquals(List.of(new PushVlan(0x8100), new PushVlan(0x88a8)), actions("push_vlan:0x8100,push_vlan:0x88a8"));
         assertEquals(actions("mod_vlan_vid:100"), FlowParser.parse("dl_vlan=5,actions=set_field:4196->vlan_vid").actions);
         // OXM's vlan_vid without the 4096 (present) bit removes the tag, as in OVS
-        assertEquals(List.of(new Action.SetField(VLAN_TCI, 100, 0x1fff)), FlowParser.parse("dl_vlan=5,actions=set_field:100->vlan_vid").actions);
+        assertEquals(List.of(new SetField(VLAN_TCI, 100, 0x1fff)), FlowParser.parse("dl_vlan=5,actions=set_field:100->vlan_vid").actions);
         assertEquals(actions("mod_vlan_pcp:2"), actions("set_field:2->dl_vlan_pcp"));
         assertEquals(actions("mod_vlan_pcp:2"), FlowParser.parse("dl_vlan=3,actions=set_field:2->vlan_pcp").actions);
         bad("actions=set_field:2->vlan_pcp", 21, "lacks correct prerequisites");
@@ -342,14 +344,14 @@ class FlowParserTest {
 
     @Test
     void rewriteActions() {
-        assertEquals(List.of(new Action.SetField(DL_SRC, 0x020000000001L, 0xffffffffffffL),
-                        new Action.SetField(DL_DST, 0x020000000002L, 0xffffffffffffL)),
+        assertEquals(List.of(new SetField(DL_SRC, 0x020000000001L, 0xffffffffffffL),
+                        new SetField(DL_DST, 0x020000000002L, 0xffffffffffffL)),
                 actions("mod_dl_src:02:00:00:00:00:01,mod_dl_dst:02:00:00:00:00:02"));
-        assertEquals(List.of(new Action.SetField(NW_SRC, 0x0a000001L, 0xffffffffL), new Action.SetField(NW_DST, 0x0a000002L, 0xffffffffL)),
+        assertEquals(List.of(new SetField(NW_SRC, 0x0a000001L, 0xffffffffL), new SetField(NW_DST, 0x0a000002L, 0xffffffffL)),
                 actions("mod_nw_src:10.0.0.1,mod_nw_dst:10.0.0.2"));
-        assertEquals(List.of(new Action.SetField(TP_SRC, 1000, 0xffff), new Action.SetField(TP_DST, 2000, 0xffff)),
+        assertEquals(List.of(new SetField(TP_SRC, 1000, 0xffff), new SetField(TP_DST, 2000, 0xffff)),
                 actions("mod_tp_src:1000,mod_tp_dst:2000"));
-        assertEquals(List.of(new Action.SetField(NW_TOS, 184, 0xff), new Action.SetField(NW_TTL, 9, 0xff), new Action.DecTtl()),
+        assertEquals(List.of(new SetField(NW_TOS, 184, 0xff), new SetField(NW_TTL, 9, 0xff), new DecTtl()),
                 actions("mod_nw_tos:184,mod_nw_ttl:9,dec_ttl"));
         bad("actions=mod_nw_tos:185", 19, "ECN bits");
         bad("actions=mod_dl_src:02:00:00:00:00", 19, "is not a MAC address");
@@ -360,30 +362,30 @@ class FlowParserTest {
 
     @Test
     void setFieldLoadAndMove() {
-        assertEquals(List.of(new Action.SetField(NW_DST, 0x0a000001L, 0xffffffffL)), FlowParser.parse("ip,actions=set_field:10.0.0.1->nw_dst").actions);
-        assertEquals(List.of(new Action.SetField(NW_DST, 0x0a000000L, 0xff000000L)), FlowParser.parse("ip,actions=set_field:10.1.1.1/8->ip_dst").actions);
-        assertEquals(List.of(new Action.SetField(REG0, 0x12L << 32, 0xffL << 32)), actions("set_field:0x12/0xff->reg0"));
-        assertEquals(List.of(new Action.SetField(METADATA, 5, -1L)), actions("set_field:5->metadata"));
-        assertEquals(List.of(new Action.SetField(DL_SRC, 0x020000000001L, 0xffffffffffffL)), actions("set_field:02:00:00:00:00:01->eth_src"));
-        assertEquals(List.of(new Action.SetField(TP_DST, 80, 0xffff)), FlowParser.parse("tcp,actions=set_field:80->tcp_dst").actions);
-        assertEquals(List.of(new Action.SetField(NW_TOS, 184, 0xff)), FlowParser.parse("ip,actions=set_field:46->ip_dscp").actions);
-        assertEquals(List.of(new Action.SetField(IPV6_SRC, 0x20010db800000000L, -1L, 1L, -1L)),
+        assertEquals(List.of(new SetField(NW_DST, 0x0a000001L, 0xffffffffL)), FlowParser.parse("ip,actions=set_field:10.0.0.1->nw_dst").actions);
+        assertEquals(List.of(new SetField(NW_DST, 0x0a000000L, 0xff000000L)), FlowParser.parse("ip,actions=set_field:10.1.1.1/8->ip_dst").actions);
+        assertEquals(List.of(new SetField(REG0, 0x12L << 32, 0xffL << 32)), actions("set_field:0x12/0xff->reg0"));
+        assertEquals(List.of(new SetField(METADATA, 5, -1L)), actions("set_field:5->metadata"));
+        assertEquals(List.of(new SetField(DL_SRC, 0x020000000001L, 0xffffffffffffL)), actions("set_field:02:00:00:00:00:01->eth_src"));
+        assertEquals(List.of(new SetField(TP_DST, 80, 0xffff)), FlowParser.parse("tcp,actions=set_field:80->tcp_dst").actions);
+        assertEquals(List.of(new SetField(NW_TOS, 184, 0xff)), FlowParser.parse("ip,actions=set_field:46->ip_dscp").actions);
+        assertEquals(List.of(new SetField(IPV6_SRC, 0x20010db800000000L, -1L, 1L, -1L)),
                 FlowParser.parse("ipv6,actions=set_field:2001:db8::1->ipv6_src").actions);
-        assertEquals(List.of(new Action.SetField(ARP_TPA, 0x0a000001L, 0xffffffffL)), FlowParser.parse("arp,actions=set_field:10.0.0.1->arp_tpa").actions);
+        assertEquals(List.of(new SetField(ARP_TPA, 0x0a000001L, 0xffffffffL)), FlowParser.parse("arp,actions=set_field:10.0.0.1->arp_tpa").actions);
 
-        assertEquals(List.of(new Action.SetField(REG0, 0x50L << 32, 0xf0L << 32)), actions("load:0x5->NXM_NX_REG0[4..7]"));
-        assertEquals(List.of(new Action.SetField(REG1, 0x5, 0xffffffffL)), actions("load:5->reg1[]"));
-        assertEquals(List.of(new Action.SetField(REG1, 0x5, 0xffffffffL)), actions("load:5->reg1"));
-        assertEquals(List.of(new Action.SetField(REG2, 1L << 63, 1L << 63)), actions("load:1->reg2[31]"));
-        assertEquals(List.of(new Action.SetField(METADATA, -1L, -1L)), actions("load:0xffffffffffffffff->OXM_OF_METADATA[]"));
-        assertEquals(List.of(new Action.SetField(DL_DST, 0x020000000000L, 0xffffffffffffL)), actions("load:0x020000000000->NXM_OF_ETH_DST[]"));
-        assertEquals(List.of(new Action.SetField(IPV6_DST, 1L << 63, 1L << 63, 0, 0)), FlowParser.parse("ipv6,actions=load:1->ipv6_dst[127]").actions);
-        assertEquals(List.of(new Action.SetField(IPV6_DST, 0, 0, 3, 3)), FlowParser.parse("ipv6,actions=load:3->ipv6_dst[0..1]").actions);
+        assertEquals(List.of(new SetField(REG0, 0x50L << 32, 0xf0L << 32)), actions("load:0x5->NXM_NX_REG0[4..7]"));
+        assertEquals(List.of(new SetField(REG1, 0x5, 0xffffffffL)), actions("load:5->reg1[]"));
+        assertEquals(List.of(new SetField(REG1, 0x5, 0xffffffffL)), actions("load:5->reg1"));
+        assertEquals(List.of(new SetField(REG2, 1L << 63, 1L << 63)), actions("load:1->reg2[31]"));
+        assertEquals(List.of(new SetField(METADATA, -1L, -1L)), actions("load:0xffffffffffffffff->OXM_OF_METADATA[]"));
+        assertEquals(List.of(new SetField(DL_DST, 0x020000000000L, 0xffffffffffffL)), actions("load:0x020000000000->NXM_OF_ETH_DST[]"));
+        assertEquals(List.of(new SetField(IPV6_DST, 1L << 63, 1L << 63, 0, 0)), FlowParser.parse("ipv6,actions=load:1->ipv6_dst[127]").actions);
+        assertEquals(List.of(new SetField(IPV6_DST, 0, 0, 3, 3)), FlowParser.parse("ipv6,actions=load:3->ipv6_dst[0..1]").actions);
 
-        assertEquals(List.of(new Action.Move(REG0, 0, REG1, 16, 16)), actions("move:reg0[0..15]->reg1[16..31]"));
-        assertEquals(List.of(new Action.Move(DL_SRC, 0, DL_DST, 0, 48)), actions("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]"));
-        assertEquals(List.of(new Action.Move(IN_PORT, 0, REG3, 0, 16)), actions("move:in_port[]->reg3[0..15]"));
-        assertEquals(List.of(new Action.Move(NW_SRC, 0, NW_DST, 0, 32)), FlowParser.parse("ip,actions=move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[]").actions);
+        assertEquals(List.of(new Move(REG0, 0, REG1, 16, 16)), actions("move:reg0[0..15]->reg1[16..31]"));
+        assertEquals(List.of(new Move(DL_SRC, 0, DL_DST, 0, 48)), actions("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]"));
+        assertEquals(List.of(new Move(IN_PORT, 0, REG3, 0, 16)), actions("move:in_port[]->reg3[0..15]"));
+        assertEquals(List.of(new Move(NW_SRC, 0, NW_DST, 0, 32)), FlowParser.parse("ip,actions=move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[]").actions);
 
         bad("actions=set_field:10.0.0.1->nw_dst", 28, "set_field: \"nw_dst\" needs \"ip\" or \"arp\"");
         bad("actions=set_field:1->in_port", 21, "\"in_port\" cannot be set");
@@ -401,7 +403,7 @@ class FlowParserTest {
         bad("actions=move:reg0[0..7]->reg1[0..15]", 13, "source is 8 bits wide but destination is 16 bits wide");
         bad("actions=move:nw_src[]->reg0[]", 13, "move: \"nw_src\" needs");
         bad("ipv6,actions=move:ipv6_src[0..31]->reg0[]", 18, "128-bit fields");
-        assertEquals(List.of(new Action.SetField(NW_TOS, 0x28, 0xfc)), FlowParser.parse("ip,actions=load:10->nw_tos[2..7]").actions);
+        assertEquals(List.of(new SetField(NW_TOS, 0x28, 0xfc)), FlowParser.parse("ip,actions=load:10->nw_tos[2..7]").actions);
         bad("ip,actions=load:1->nw_tos[0..1]", 16, "ECN bits");
         bad("ip,actions=move:reg0[0..7]->nw_tos[]", 28, "ECN bits");
         bad("ip,actions=move:reg0[0..7]->nw_proto[]", 28, "move: \"nw_proto\" cannot be set");
@@ -409,13 +411,13 @@ class FlowParserTest {
 
     @Test
     void resubmitGotoTableAndWriteMetadata() {
-        assertEquals(List.of(new Action.Resubmit(-1, 2), new Action.Resubmit(3, -1), new Action.Resubmit(4, 5), new Action.Resubmit(6, -1)),
+        assertEquals(List.of(new Resubmit(-1, 2), new Resubmit(3, -1), new Resubmit(4, 5), new Resubmit(6, -1)),
                 actions("resubmit(,2),resubmit:3,resubmit(4,5),resubmit(6,)"));
-        assertEquals(List.of(new Action.Resubmit(-1, 1)), actions("resubmit(in_port,1)"));
-        assertEquals(List.of(new Action.Output(1), new Action.WriteMetadata(0x1, 0xff), new Action.GotoTable(3)),
+        assertEquals(List.of(new Resubmit(-1, 1)), actions("resubmit(in_port,1)"));
+        assertEquals(List.of(new Output(1), new WriteMetadata(0x1, 0xff), new GotoTable(3)),
                 actions("output:1,write_metadata:0x1/0xff,goto_table:3"));
-        assertEquals(List.of(new Action.WriteMetadata(0x5, -1L)), actions("write_metadata:5"));
-        assertEquals(List.of(new Action.GotoTable(9)), FlowParser.parse("table=8,actions=goto_table:9").actions);
+        assertEquals(List.of(new WriteMetadata(0x5, -1L)), actions("write_metadata:5"));
+        assertEquals(List.of(new GotoTable(9)), FlowParser.parse("table=8,actions=goto_table:9").actions);
         bad("actions=resubmit(,)", 17, "needs a port or a table");
         bad("actions=resubmit(1,2,ct)", 17, "extra arguments");
         bad("actions=resubmit(,255)", 18, "resubmit table 255 is outside 0..254");
@@ -554,7 +556,7 @@ class FlowParserTest {
         assertEquals(Flow.DEFAULT_PRIORITY, s.priority());
         assertEquals(FlowSpec.ALL_TABLES, FlowParser.parseSpec("table=255", false).table());
         s = FlowParser.parseSpec("in_port=1 actions=output:2", false);
-        assertEquals(List.of(new Action.Output(2)), s.actions());
+        assertEquals(List.of(new Output(2)), s.actions());
         assertEquals("in_port=1 actions=output:2", FlowFormat.spec(s));
         assertEquals("table=3,cookie=0x5/0xff,priority=7,out_port=4,udp", FlowFormat.spec(FlowParser.parseSpec("table=3,cookie=0x5/0xff,priority=7,out_port=4,udp", true)));
         FlowSyntaxException e = assertThrows(FlowSyntaxException.class, () -> FlowParser.parseSpec("nw_src=1.2.3.4", false));

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -28,7 +30,7 @@ class GroupParserTest {
         Group g = GroupParser.parse("group_id=0x10,type=ff,bucket=watch_port=1,output:1,bucket=watch_port:2,output:2");
         assertEquals(16, g.id);
         assertEquals(Group.Type.FAST_FAILOVER, g.type);
-        assertEquals(List.of(new Action.Output(2)), g.buckets.get(1).executed());
+        assertEquals(List.of(new Output(2)), g.buckets.get(1).executed());
         assertEquals(2, g.buckets.get(1).watchPort());
     }
 
@@ -37,11 +39,11 @@ class GroupParserTest {
     void bucketsRunAsActionSets() {
         Group g = GroupParser.parse("group_id=1,type=all,bucket=output:1,output:2,bucket=output:3,mod_dl_dst:02:00:00:00:00:05,"
                 + "bucket=mod_nw_src:1.2.3.4,bucket=group:2,output:1,bucket=strip_vlan,push_vlan:0x8100,dec_ttl,output:1");
-        assertEquals(List.of(new Action.Output(2)), g.buckets.get(0).executed(), "the last output only");
-        assertEquals(List.of(g.buckets.get(1).actions().get(1), new Action.Output(3)), g.buckets.get(1).executed(), "set before output");
+        assertEquals(List.of(new Output(2)), g.buckets.get(0).executed(), "the last output only");
+        assertEquals(List.of(g.buckets.get(1).actions().get(1), new Output(3)), g.buckets.get(1).executed(), "set before output");
         assertEquals(List.of(), g.buckets.get(2).executed(), "no output, group or resubmit: nothing runs");
-        assertEquals(List.of(new Action.Group(2)), g.buckets.get(3).executed(), "group outranks output");
-        assertEquals(List.of(new Action.StripVlan(), new Action.PushVlan(0x8100), new Action.DecTtl(), new Action.Output(1)),
+        assertEquals(List.of(new GroupAction(2)), g.buckets.get(3).executed(), "group outranks output");
+        assertEquals(List.of(new StripVlan(), new PushVlan(0x8100), new DecTtl(), new Output(1)),
                 g.buckets.get(4).executed());
     }
 
@@ -67,7 +69,7 @@ class GroupParserTest {
 
     @Test
     void groupActionInFlows() {
-        assertEquals(List.of(new Action.Group(7)), FlowParser.parse("actions=group:7").actions);
+        assertEquals(List.of(new GroupAction(7)), FlowParser.parse("actions=group:7").actions);
         assertEquals("group:7", FlowFormat.actions(FlowParser.parse("actions=group:7").actions));
         assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=group:4294967295"));
     }

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.action.*;
+
 import io.xvio.packet.PacketBatch;
 import net.jqwik.api.*;
 import net.jqwik.api.statistics.Statistics;

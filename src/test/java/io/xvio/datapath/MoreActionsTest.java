@@ -39,7 +39,10 @@ class MoreActionsTest {
         assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=clone(set_field:1.2.3.4->nw_src,output:2)"),
                 "the clone's actions are checked against the flow's match (no ip here)");
         assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=clone(goto_table:3)"));
-        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=check_pkt_larger(1500)->reg0[0]"), "not supported yet");
+        assertEquals("check_pkt_larger(1500)->reg0[0]", roundTrip("check_pkt_larger(1500)->NXM_NX_REG0[0]"));
+        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=check_pkt_larger(1500)->reg0[0..1]"), "one bit");
+        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=check_pkt_larger(1500)"), "a destination");
+        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("actions=check_pkt_larger(70000)->reg0[0]"), "16 bits");
     }
 
     @Test
@@ -68,6 +71,24 @@ class MoreActionsTest {
                 assertArrayEquals(Arrays.copyOfRange(f, 6, 12), Arrays.copyOfRange(o, 0, 6), "source became destination");
                 assertArrayEquals(Arrays.copyOfRange(f, 0, 6), Arrays.copyOfRange(o, 6, 12), "destination became source");
             }
+        }
+    }
+
+    /** Small and large packets of the same flow, interleaved: each takes its branch, cache or not. */
+    @Test
+    void checkPktLargerDecidesPerPacket() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached,
+                    "in_port=1,actions=check_pkt_larger(100)->reg0[0],resubmit(,1)",
+                    "table=1,reg0=0x1/0x1,actions=output:2",
+                    "table=1,actions=output:3");
+            byte[] small = GroupsTest.tcp(1, 2, 3, 4), large = Arrays.copyOf(small, 101), edge = Arrays.copyOf(small, 100);
+            for (int pass = 0; pass < 3; pass++) {
+                assertEquals(Set.of(2), GroupsTest.send(dp, small).keySet(), "64 bytes: not larger");
+                assertEquals(Set.of(1), GroupsTest.send(dp, large).keySet(), "101 bytes: larger than 100");
+                assertEquals(Set.of(2), GroupsTest.send(dp, edge).keySet(), "100 bytes: not larger");
+            }
+            if (cached) assertEquals(9, dp.cacheStats(0).uncacheable(), "never cached: the length is not in the key");
         }
     }
 

@@ -172,6 +172,12 @@ final class DiffTables {
                     "priority=300,icmp,nw_src=10.7.0.2,actions=output:3",
                     "priority=100,ip,actions=output:2",
                     "priority=0,actions=output:3")),
+            new Table("check-pkt-larger", List.of(
+                    "priority=100,actions=check_pkt_larger(200)->reg0[0],resubmit(,1)",
+                    "table=1,priority=10,reg0=0x1/0x1,in_port=1,actions=output:2",
+                    "table=1,priority=10,reg0=0x1/0x1,actions=output:1",
+                    "table=1,priority=5,in_port=3,actions=output:4",
+                    "table=1,priority=1,actions=output:3"), List.of()),
             new Table("groups", List.of(
                     "priority=100,in_port=1,actions=group:1",
                     "priority=100,in_port=2,actions=group:3,output:1",

@@ -1,6 +1,7 @@
 package io.xvio.openflow;
 
-import io.xvio.datapath.Action;
+import io.xvio.datapath.action.*;
+
 import io.xvio.datapath.Flow;
 
 import java.util.ArrayList;

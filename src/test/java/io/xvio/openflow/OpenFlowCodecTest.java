@@ -1,6 +1,7 @@
 package io.xvio.openflow;
 
-import io.xvio.datapath.Action;
+import io.xvio.datapath.action.*;
+
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowFormat;
 import io.xvio.datapath.FlowParser;
@@ -71,7 +72,7 @@ class OpenFlowCodecTest {
         for (int v : new int[] {OfVersion.OF10, OfVersion.OF13, OfVersion.OF14, OfVersion.OF15}) {
             for (String text : concat(FLOWS, extra)) {
                 List<Action> a = FlowParser.parse(text).actions;
-                boolean only11 = a.stream().anyMatch(x -> x instanceof Action.GotoTable || x instanceof Action.PushVlan);
+                boolean only11 = a.stream().anyMatch(x -> x instanceof GotoTable || x instanceof PushVlan);
                 if (v == OfVersion.OF10 && only11) continue;
                 assertEquals(a, actionsRoundTrip(a, v), OfVersion.name(v) + ": " + text);
             }
@@ -200,7 +201,7 @@ class OpenFlowCodecTest {
         Wire.Writer inc = new Wire.Writer(4, OfType.FLOW_MOD, 9);
         inc.u64(0).u64(0).u8(0).u8(0).u16(0).u16(0).u16(1).u32(0xffffffffL).u32(0xffffffffL).u32(0xffffffffL).u16(0).u16(0);
         FlowModCodec.writeOxmMatch(new io.xvio.datapath.Match(), inc);
-        OfActions.encodeInstructions(List.of(new Action.Move(io.xvio.datapath.Field.TP_SRC, 0, io.xvio.datapath.Field.REG0, 0, 8)), 4, inc);
+        OfActions.encodeInstructions(List.of(new Move(io.xvio.datapath.Field.TP_SRC, 0, io.xvio.datapath.Field.REG0, 0, 8)), 4, inc);
         assertArrayEquals(new int[] {2, 10}, errorOf(c.handle(inc.finish())));
         assertEquals(0, sw.flows.size());
     }

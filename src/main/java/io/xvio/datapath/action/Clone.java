@@ -1,0 +1,28 @@
+package io.xvio.datapath.action;
+
+import java.util.List;
+
+/** clone(ACTIONS): runs ACTIONS on a copy of the packet; the flow's actions go on with the packet as it was. */
+public record Clone(List<Action> actions) implements Action {
+    public Clone { actions = List.copyOf(actions); }
+
+    /** Parsed with this flow's match, so the inner actions' prerequisites are checked against it. */
+    static Action parse(ActionArgs a) {
+        List<Action> acts = a.nested(a.arg(), a.pos());
+        for (Action x : acts)
+            if (x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction)
+                throw a.error(a.pos(), "clone(...) cannot hold \"" + x.format() + "\"");
+        return new Clone(acts);
+    }
+
+    @Override public String format() { return "clone(" + ActionSyntax.format(actions) + ")"; }
+
+    /** Without rewrites the clone runs on the packet itself (no copy); else on a copy whose fate is its own. */
+    @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
+        boolean rewrites = false;
+        for (Action a : actions) rewrites |= a.modifies();
+        if (rewrites) x.executeOnCopy(actions, table, inPort, i, depth + 1);
+        else x.execute(actions, table, inPort, i, depth + 1, copy, tail);
+        return CONTINUE;
+    }
+}

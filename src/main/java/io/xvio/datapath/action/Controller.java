@@ -1,0 +1,36 @@
+package io.xvio.datapath.action;
+
+import io.xvio.datapath.DatapathDrops;
+
+import java.util.Locale;
+
+/**
+ * controller / controller:MAX_LEN / controller(...): send to the OpenFlow controller. Until packet-in exists, the
+ * packet is counted as a drop ("sent to controller, none connected") and the flow's other actions go on. text: the
+ * arguments as written (null for the plain forms).
+ */
+public record Controller(int maxLen, String text) implements Action {
+    /** controller, controller:MAX_LEN, controller(max_len=N,reason=R,id=N,userdata=HH,pause,meter_id=N). */
+    static Action parse(ActionArgs a) {
+        String arg = a.arg();
+        if (arg == null) return new Controller(0xffff, null);
+        if (!a.parens()) return new Controller(a.intIn(arg, a.pos(), 0, 0xffff, "controller max_len"), null);
+        int maxLen = 0xffff;
+        for (String kv : arg.split(",")) {
+            String k = kv.contains("=") ? kv.substring(0, kv.indexOf('=')).strip() : kv.strip();
+            switch (k.toLowerCase(Locale.ROOT)) {
+                case "max_len" -> maxLen = a.intIn(kv.substring(kv.indexOf('=') + 1).strip(), a.pos(), 0, 0xffff, "controller max_len");
+                case "reason", "id", "userdata", "pause", "meter_id" -> { }
+                default -> throw a.error(a.pos(), "controller: unknown argument \"" + k + "\"");
+            }
+        }
+        return new Controller(maxLen, arg);
+    }
+
+    @Override public String format() { return text == null ? "CONTROLLER:" + maxLen : "controller(" + text + ")"; }
+
+    @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
+        x.drop(DatapathDrops.Reason.CONTROLLER);
+        return CONTINUE;
+    }
+}

@@ -1,0 +1,59 @@
+package io.xvio.datapath.action;
+
+import io.xvio.datapath.DatapathDrops;
+import io.xvio.datapath.Field;
+import io.xvio.packet.FlowKey;
+
+import java.util.List;
+
+/**
+ * The translation of one packet (OVS's xlate context) as actions see it: each operation executes on the packet in
+ * its burst slot and, on a cache miss, records the datapath operation and the key bits it depended on, so the
+ * megaflow entry replays it. Slots: i is the packet (or a copy of it).
+ */
+public interface Xlate {
+    FlowKey key(int i);
+
+    /** output:PORT (OpenFlow port number): a missing port or the input port is a counted drop. */
+    void output(int ofport, int i, boolean copy);
+    /** IN_PORT: back out of the port the packet came from. */
+    void outputInPort(int i, boolean copy);
+    /** NORMAL: the learning switch. */
+    void normal(int i, int inPort, boolean copy);
+    /** FLOOD / ALL: every port but the input port. */
+    void flood(int i, boolean copy);
+
+    /** Writes value under mask into field f (128-bit fields: hi and lo words). */
+    void set(int i, Field f, long value, long mask, long valueLo, long maskLo);
+    /** Reads nBits of field f from bit ofs; the cache entry then depends on those bits. */
+    long read(int i, Field f, int ofs, int nBits);
+    /** metadata = (metadata & ~mask) | (value & mask) (OpenFlow metadata never leaves the switch). */
+    void writeMetadata(int i, long value, long mask);
+    void pushVlan(int i, int ethertype);
+    void stripVlan(int i);
+    /** dec_ttl: false when the TTL ran out (the packet is counted as dropped). Not IP: nothing happens. */
+    boolean decTtl(int i);
+
+    /** Looks packet i up in table (in_port = port for the lookup, -1: unchanged) and runs what it finds; false if dead. */
+    boolean lookup(int table, int inPort, int port, int i, int depth, boolean copy, boolean tail);
+    /** Runs group id on packet i. */
+    void group(long id, int table, int inPort, int i, int depth, boolean copy, boolean tail);
+    /** Runs acts on packet i; false if the packet was dropped for good. */
+    boolean execute(List<Action> acts, int table, int inPort, int i, int depth, boolean copy, boolean tail);
+    /** Runs acts on a copy of packet i (a clone whose actions rewrite it); the copy's fate is its own. */
+    void executeOnCopy(List<Action> acts, int table, int inPort, int i, int depth);
+
+    /**
+     * Whether packet i's frame is at least n bytes long now. The packet's length is not in the flow key: the
+     * translation is not cached (each such packet is translated).
+     */
+    boolean lengthAtLeast(int i, int n);
+
+    /** A counted drop (with the cache recording it); the translation goes on. */
+    void drop(DatapathDrops.Reason reason);
+
+    /** The register stack (push:/pop:) of this packet's translation. */
+    void stackPush(long value);
+    boolean stackEmpty();
+    long stackPop();
+}
