@@ -1005,6 +1005,7 @@ public final class BridgeDatapath {
             }
             default -> {       // metadata, registers, pkt_mark: key only (the parser rejects set_field on other fields)
                 if (f.words() == 2) w[f.word + 1] = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
+                if (f.word >= FlowKey.PACKET_WORDS) k.extended = true;     // tunnel/conntrack metadata: cleared on receive
             }
         }
         w[f.word] = v;

@@ -20,7 +20,28 @@ public final class FlowKey {
             DL_TYPE = 12, VLAN_TCI = 13, NW_SRC = 14, NW_DST = 15, NW_PROTO = 16, NW_TOS = 17, NW_TTL = 18,
             TP_SRC = 19, TP_DST = 20, IPV6_SRC_HI = 21, IPV6_SRC_LO = 22, IPV6_DST_HI = 23, IPV6_DST_LO = 24,
             TCP_FLAGS = 25, NW_ECN = 26, NW_FRAG = 27, PKT_MARK = 28, DP_HASH = 29, RECIRC_ID = 30, CONJ_ID = 31;
-    public static final int WORDS = 32;
+    /**
+     * Words set from every received packet by {@link #extract} (headers, and metadata reset to 0). The words after
+     * them are metadata only the datapath sets (tunnel and connection-tracking fields, as OVS's flow carries them):
+     * whoever writes one sets {@link #extended}, and the next extract clears them, so a packet whose datapath
+     * never uses them pays nothing for them.
+     */
+    public static final int PACKET_WORDS = 32;
+    /**
+     * Tunnel metadata (of a decapsulated packet, or to encapsulate with): tun_id; tun_src (high 32 bits) and
+     * tun_dst (low 32) for IPv4; tun_ipv6_src and tun_ipv6_dst (two words each); tun_flags, tun_tos, tun_ttl,
+     * tun_tp_src, tun_tp_dst packed in TUN_MISC; mapped Geneve options (tun_metadata) in TUN_METADATA0..+7.
+     */
+    public static final int TUN_ID = 32, TUN_IPV4 = 33, TUN_IPV6_SRC_HI = 34, TUN_IPV6_SRC_LO = 35, TUN_IPV6_DST_HI = 36,
+            TUN_IPV6_DST_LO = 37, TUN_MISC = 38, TUN_METADATA0 = 39, TUN_METADATA_WORDS = 8;
+    /**
+     * Connection-tracking metadata: ct_state, ct_zone and ct_nw_proto packed in CT_MISC; ct_mark; ct_label (two
+     * words); the original direction's tuple: ct_nw_src/ct_nw_dst (IPv4, one word), ct_ipv6_src/dst (two words
+     * each), ct_tp_src/ct_tp_dst.
+     */
+    public static final int CT_MISC = 47, CT_MARK = 48, CT_LABEL_HI = 49, CT_LABEL_LO = 50, CT_IPV4 = 51,
+            CT_IPV6_SRC_HI = 52, CT_IPV6_SRC_LO = 53, CT_IPV6_DST_HI = 54, CT_IPV6_DST_LO = 55, CT_TP = 56;
+    public static final int WORDS = 57;
     /** vlan_tci bit that says a tag is present (OVS's use of the CFI bit). */
     public static final int VLAN_PRESENT = 0x1000;
     public static final int FRAG_ANY = 1, FRAG_LATER = 2;
@@ -35,6 +56,8 @@ public final class FlowKey {
     private static final OfLong BE64 = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     public final long[] w = new long[WORDS];
+    /** Whether a word from {@link #PACKET_WORDS} on may be non-zero (see there). */
+    public boolean extended;
     /**
      * Offset of the L3 header from the frame start, or -1 (IPv4/IPv6: set even for a malformed header, as OVS sets
      * its l3 offset; {@link #L3_INVALID} says whether the header is whole); offset of the L4 header, or -1.
@@ -138,7 +161,11 @@ public final class FlowKey {
      */
     public int extractL2(MemorySegment s, long off, int len, int inPort) {
         long[] k = w;
-        for (int i = 0; i < WORDS; i++) k[i] = 0;
+        for (int i = 0; i < PACKET_WORDS; i++) k[i] = 0;
+        if (extended) {
+            for (int i = PACKET_WORDS; i < WORDS; i++) k[i] = 0;
+            extended = false;
+        }
         k[IN_PORT] = inPort;
         l3 = l4 = -1;
         if (len < 14) return -1;
@@ -182,7 +209,8 @@ public final class FlowKey {
     }
 
     public void copyFrom(FlowKey o) {
-        System.arraycopy(o.w, 0, w, 0, WORDS);
+        System.arraycopy(o.w, 0, w, 0, o.extended || extended ? WORDS : PACKET_WORDS);
+        extended = o.extended;
         l3 = o.l3;
         l4 = o.l4;
     }
