@@ -57,8 +57,9 @@ public final class OfActions {
         if (len != want) throw OfError.BAD_ACTION_LEN.fail("action type " + type + " has length " + len + " (expected " + want + ")");
     }
 
-    private static Action output(int port) {
+    private static Action output(int port, int maxLen) {
         return switch (port) {
+            case Ports.CONTROLLER -> new Controller(maxLen, null);
             case Ports.IN_PORT -> new InPort();
             case Ports.NORMAL -> new Normal();
             case Ports.FLOOD -> new Flood(false);
@@ -72,7 +73,7 @@ public final class OfActions {
 
     private static Action decode10(int type, int len, Wire.Reader a) {
         switch (type) {
-            case OUTPUT -> { expectLen(type, len, 8); int p = a.u16(); a.u16(); return output(p); }
+            case OUTPUT -> { expectLen(type, len, 8); int p = a.u16(), maxLen = a.u16(); return output(p, maxLen); }
             case SET_VLAN_VID10 -> {
                 expectLen(type, len, 8);
                 int vid = a.u16();
@@ -114,7 +115,13 @@ public final class OfActions {
 
     private static Action decode11(int type, int len, Wire.Reader a, int version) {
         switch (type) {
-            case OUTPUT -> { expectLen(type, len, 16); int p = Ports.read(a, version); a.u16(); return output(p); }
+            case OUTPUT -> { expectLen(type, len, 16); int p = Ports.read(a, version), maxLen = a.u16(); a.skip(6); return output(p, maxLen); }
+            case GROUP -> {
+                expectLen(type, len, 8);
+                long id = a.u32();
+                if (id > io.xvio.datapath.Group.MAX_ID) throw OfError.BAD_ACTION_ARGUMENT.fail("group " + id + " is outside 0.." + io.xvio.datapath.Group.MAX_ID);
+                return new GroupAction(id);
+            }
             case PUSH_VLAN -> {
                 expectLen(type, len, 8);
                 int et = a.u16();
@@ -160,6 +167,23 @@ public final class OfActions {
         return new SetField(f, b.value(), b.mask(), b.valueLo(), b.maskLo());
     }
 
+    /** Clones nest action lists: deeper than this is refused (OVS's own limit on nesting is the message size). */
+    static final int MAX_CLONE_DEPTH = 16;
+    private static final ThreadLocal<int[]> CLONE_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    /** A subfield of at most 64 bits a push, pop or output_reg names. */
+    private static Field readSubfield(long header, int ofs, int n, boolean dst, String what) {
+        int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
+        Oxm.Entry e = Oxm.entry(cls, field);
+        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL))
+            throw OfError.BAD_SET_TYPE.fail(what + ": field header 0x" + Long.toHexString(header) + " is not supported by xvio");
+        Field f = e.target();
+        if (n < 1 || n > 64 || ofs + n > f.bits || f.words() == 2)
+            throw OfError.BAD_SET_LEN.fail(what + ": bits " + ofs + ".." + (ofs + n - 1) + " of " + f.ofName + " are not supported");
+        if (dst && !SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail(what + ": " + f.ofName + " cannot be set by xvio");
+        return f;
+    }
+
     private static Action vendor(int len, Wire.Reader a, int version) {
         long vendor = a.u32();
         if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("action vendor 0x" + Long.toHexString(vendor) + " is not supported");
@@ -173,6 +197,54 @@ public final class OfActions {
                 return new Resubmit(port == Ports.IN_PORT ? -1 : port, table == 255 ? -1 : table);
             }
             case NX_DEC_TTL -> { expectLen(sub, len, 16); return new DecTtl(); }
+            case NX_CT_CLEAR -> { expectLen(sub, len, 16); a.skip(6); return new CtClear(); }
+            case NX_CONJUNCTION -> {
+                expectLen(sub, len, 16);
+                int k = a.u8() + 1, n = a.u8();
+                long id = a.u32();
+                if (n < 2 || n > 64 || k > n) throw OfError.BAD_ACTION_ARGUMENT.fail("conjunction clause " + k + "/" + n + ": needs 1 <= K <= N, 2 <= N <= 64");
+                return new Conjunction(id, k, n);
+            }
+            case NX_NOTE -> {
+                if (len < 16) throw OfError.BAD_ACTION_LEN.fail("note has length " + len);
+                StringBuilder hex = new StringBuilder();
+                for (int i = 0; i < len - 10; i++) hex.append(i > 0 ? "." : "").append(String.format("%02x", a.u8()));
+                return new Note(hex.toString());
+            }
+            case NX_OUTPUT_REG -> {
+                expectLen(sub, len, 24);
+                int ofsBits = a.u16();
+                int ofs = ofsBits >>> 6, n = (ofsBits & 63) + 1;
+                Field f = readSubfield(a.u32(), ofs, n, false, "output_reg");
+                if (n > 16) throw OfError.BAD_ACTION_ARGUMENT.fail("output_reg: a port field is at most 16 bits, not " + n);
+                a.skip(8);
+                return new OutputReg(f, ofs, n);
+            }
+            case NX_STACK_PUSH, NX_STACK_POP -> {
+                expectLen(sub, len, 24);
+                int ofs = a.u16();
+                long header = a.u32();
+                int n = a.u16();
+                a.skip(6);
+                Field f = readSubfield(header, ofs, n, sub == NX_STACK_POP, sub == NX_STACK_PUSH ? "push" : "pop");
+                return sub == NX_STACK_PUSH ? new StackPush(f, ofs, n) : new StackPop(f, ofs, n);
+            }
+            case NX_CLONE -> {
+                if (len < 16) throw OfError.BAD_ACTION_LEN.fail("clone has length " + len);
+                a.skip(6);
+                int[] depth = CLONE_DEPTH.get();
+                if (depth[0] >= MAX_CLONE_DEPTH) throw OfError.BAD_ACTION_ARGUMENT.fail("clone nested deeper than " + MAX_CLONE_DEPTH);
+                depth[0]++;
+                try {
+                    List<Action> inner = decodeActions(a, version);
+                    for (Action x : inner)
+                        if (x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction)
+                            throw OfError.BAD_ACTION_ARGUMENT.fail("clone cannot hold " + x.format());
+                    return new Clone(inner);
+                } finally {
+                    depth[0]--;
+                }
+            }
             case NX_CHECK_PKT_LARGER -> {
                 expectLen(sub, len, 24);
                 int pktLen = a.u16(), ofs = a.u16();

@@ -151,6 +151,22 @@ class OpenFlowIT {
         assertTrue(of15.contains("actions=set_field:0x7/0xf->reg1,move:NXM_NX_REG0[0..7]->NXM_NX_REG3[8..15]"), of15);
     }
 
+    /** The actions of the datapath issue, sent by ovs-ofctl as Nicira extensions, arrive as written. */
+    @Order(2)
+    @Test
+    void theNewerActionsArriveFromAController() throws Exception {
+        ok("OpenFlow13", "del-flows", target);
+        ok("OpenFlow13", "add-flow", target, "priority=4,tcp,actions=note:01.02,controller:128,ct_clear,output:NXM_NX_REG1[0..15],"
+                + "push:NXM_NX_REG2[0..31],pop:NXM_NX_REG3[0..31],check_pkt_larger(1500)->NXM_NX_REG0[0],clone(mod_tp_dst:8080,output:3)");
+        ok("OpenFlow13", "add-flow", target, "priority=5,ip,nw_src=10.0.0.1,actions=conjunction(9,1/2)");
+        String ours = xvio.call("dump-flows", "br0");
+        assertTrue(ours.contains("actions=note:01.02.00.00.00.00,CONTROLLER:128,ct_clear,output:reg1[0..15],push:reg2[0..31],"
+                + "pop:reg3[0..31],check_pkt_larger(1500)->reg0[0],clone(mod_tp_dst:8080,output:3)"), ours);
+        assertTrue(ours.contains("actions=conjunction(9,1/2)"), ours);
+        String theirs = ok("OpenFlow13", "dump-flows", target);
+        assertTrue(theirs.contains("check_pkt_larger(1500)") && theirs.contains("clone(") && theirs.contains("conjunction(9,1/2)"), theirs);
+    }
+
     @Order(3)
     @Test
     void unsupportedActionsAreRefusedWithOvsErrors() throws Exception {
@@ -158,9 +174,9 @@ class OpenFlowIT {
         Run learn = ofctl("OpenFlow13", "add-flow", target, "priority=1,actions=learn(table=1)");
         assertNotEquals(0, learn.rc());
         assertTrue(learn.out().contains("OFPBAC_BAD_VENDOR_TYPE"), learn.out());
-        Run ctl = ofctl("OpenFlow10", "add-flow", target, "priority=1,actions=controller");
-        assertNotEquals(0, ctl.rc());
-        assertTrue(ctl.out().contains("OFPBAC_BAD_OUT_PORT"), ctl.out());
+        Run enqueue = ofctl("OpenFlow10", "add-flow", target, "priority=1,actions=enqueue:1:2");
+        assertNotEquals(0, enqueue.rc());
+        assertTrue(enqueue.out().contains("OFPBAC_BAD_TYPE"), enqueue.out());
         assertEquals(before, flows(xvio.call("dump-flows", "br0")), "nothing changed");
         assertTrue(xvio.log().contains("rejected (BAD_ACTION_VENDOR_TYPE)"), xvio::log);
     }
