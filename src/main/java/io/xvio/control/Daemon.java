@@ -166,7 +166,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
     static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
-            "dump-group-stats", "ping");
+            "dump-group-stats", "ping", "trace");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     synchronized String execute(List<String> args) {
@@ -195,6 +195,7 @@ public final class Daemon implements AutoCloseable {
             case "pmd-stats" -> json ? JsonRender.render(status.pmdStats(true)) : pmdStats();
             case "set-frag" -> setFrag(args);
             case "get-frags" -> bridge(args, 1).datapath.fragMode().text + "\n";
+            case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
             default -> throw new ControlException("unknown command \"" + cmd + "\"");

@@ -18,7 +18,7 @@ import java.util.logging.Level;
         description = "Express Virtio: a vhost-user virtio-net switch with an Open vSwitch-compatible datapath.",
         subcommands = {Main.DaemonCmd.class, Main.Stats.class, Main.Show.class, Main.AddFlow.class, Main.AddFlows.class,
                 Main.DelFlows.class, Main.ModFlows.class, Main.DumpFlows.class, Main.DumpPorts.class, Main.AddPort.class,
-                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class,
+                Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class, Main.TraceCmd.class,
                 Main.AddGroup.class, Main.AddGroups.class, Main.ModGroup.class, Main.DelGroups.class, Main.DumpGroups.class,
                 Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 Main.CpuLatencyCmd.class,
@@ -377,6 +377,20 @@ public final class Main implements Runnable {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", paramLabel = "MODE", description = "normal, nx-match or drop") String mode;
         @Override List<String> request() { return List.of("set-frag", bridge, mode); }
+    }
+
+    @Command(name = "trace", mixinStandardHelpOptions = true,
+            description = "Where a packet would go, as ovs-appctl ofproto/trace: every table looked up, the flow found (priority, "
+                    + "cookie), the actions, recirculations, outputs and drops, the megaflow the cache would hold and its datapath "
+                    + "actions. Forwards, counts and learns nothing.")
+    static final class TraceCmd extends ClientCmd {
+        @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
+        @Parameters(index = "1", paramLabel = "FLOW", description = "in_port=N and the packet's fields, e.g. in_port=1,tcp,nw_dst=10.0.0.2,tp_dst=80 "
+                + "(registers and metadata too)") String flow;
+        @CommandLine.Option(names = "--packet", paramLabel = "HEX", description = "the whole frame in hex (the FLOW then gives in_port and metadata)") String packet;
+        @CommandLine.Mixin FormatOption fmt;
+        @Override Format format() { return fmt.format; }
+        @Override List<String> request() { return packet == null ? List.of("trace", bridge, flow) : List.of("trace", bridge, flow, "--packet", packet); }
     }
 
     @Command(name = "get-frags", mixinStandardHelpOptions = true, description = "Print a bridge's fragment handling mode.")

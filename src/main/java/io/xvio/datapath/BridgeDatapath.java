@@ -39,12 +39,19 @@ public final class BridgeDatapath {
     private final Recirculations recircs = new Recirculations();
     /** Per PMD thread: the cache for recirculated packets (keyed on recirc_id too) and their queue. */
     private final MegaflowCache[] recircCaches = new MegaflowCache[MAX_THREADS];
-    private final RecircQueue[] recircQueues = new RecircQueue[MAX_THREADS + 1];
+    private final RecircQueue[] recircQueues = new RecircQueue[MAX_THREADS + 2];
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
     private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
     private volatile boolean cacheEnabled = true, exactMatchEnabled = true;
     public static final int MAX_THREADS = 64;
+    /**
+     * The thread index of a trace (the control thread's, one at a time): its flow, group and drop counts go to rows
+     * nothing sums, and NORMAL learns nothing from it.
+     */
+    static final int TRACE_THREAD = -2;
+    /** The trace being made (only read on TRACE_THREAD's path). */
+    private Trace tracing;
 
     public BridgeDatapath(String name) {
         this.name = name;
@@ -172,11 +179,88 @@ public final class BridgeDatapath {
 
     public Recirculations recirculations() { return recircs; }
 
+    /**
+     * Traces frame received on OpenFlow port inOfport through the tables, as a PMD thread would translate it on a
+     * cache miss, with the key words of meta (value/mask, e.g. registers) set first; counts and learns nothing.
+     */
+    public synchronized Trace trace(int inOfport, byte[] frame, Match meta) {
+        Tables t = tables;
+        int inPort = inOfport >= 0 && inOfport < t.indexByOfport().length ? t.indexByOfport()[inOfport] : -1;
+        if (inPort < 0) throw new IllegalArgumentException("in_port " + inOfport + " is not a port of bridge " + name);
+        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
+            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
+        PacketBatch b = new PacketBatch();
+        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        FlowKey k = b.keys[0];
+        k.extract(b.data, b.off[0], frame.length, inOfport);
+        for (int w = 0; w < FlowKey.WORDS; w++) {
+            long m = meta.mask(w);
+            if (m != 0 && w != FlowKey.IN_PORT) k.w[w] = (k.w[w] & ~m) | (meta.value(w) & m);
+        }
+        Outputs out = new Outputs(t.ofports().length + 1);
+        Trace tr = new Trace();
+        tracing = tr;
+        drops.clearTraceRow();
+        long now = System.nanoTime();
+        try {
+            MegaflowCache.Recorder rec = new MegaflowCache.Recorder();
+            rec.reset(k.w);
+            rec.unwildcard(FlowKey.IN_PORT, 0xffff);
+            stack(TRACE_THREAD).clear();
+            run(t, 0, inPort, -1, b, 0, out, TRACE_THREAD, now, 0, false, true, rec);
+            tr.megaflow = megaflow(rec);
+            StringBuilder dp = new StringBuilder(rec.describe(t.ofports()));
+            RecircQueue q = recircQueues[TRACE_THREAD + 2];
+            for (int pass = 1; q != null && !q.isEmpty(); pass++) {
+                int from = q.start, to = q.end;
+                q.start = to;
+                for (int e = from; e < to; e++) {
+                    if (pass > MAX_RECIRCULATIONS) { drops.add(TRACE_THREAD, Reason.RECIRC_DEPTH, 1); continue; }
+                    int j = q.packet[e];
+                    FlowKey kj = b.keys[j];
+                    kj.w[FlowKey.RECIRC_ID] = q.id[e];
+                    tr.recirculation(pass, q.id[e]);
+                    MegaflowCache.Recorder r = new MegaflowCache.Recorder();
+                    r.reset(kj.w);
+                    r.unwildcard(FlowKey.RECIRC_ID, -1L);
+                    r.unwildcard(FlowKey.IN_PORT, 0xffff);
+                    stack(TRACE_THREAD).clear();
+                    resume(t, q.id[e], inPortOf(t, kj), b, j, out, TRACE_THREAD, now, r);
+                    dp.append("; recirc_id=0x").append(Integer.toHexString(q.id[e])).append(": ").append(r.describe(t.ofports()));
+                    tr.megaflow += "; recirc_id=0x" + Integer.toHexString(q.id[e]) + ": " + megaflow(r);
+                }
+            }
+            if (q != null) q.clear();
+            tr.datapathActions = dp.toString();
+            for (int x = 0; x < out.touchedCount(); x++) {
+                int p = out.touchedPort(x), n = out.countFor(p);
+                tr.outputs.add("port " + t.ofports()[p] + (n > 1 ? " (" + n + " frames)" : ""));
+            }
+            drops.traceRow().forEach((reason, n) -> tr.drops.add(reason + (n > 1 ? " (" + n + ")" : "")));
+            Match fin = new Match();
+            for (int w = 0; w < FlowKey.WORDS; w++) if (k.w[w] != 0 || w == FlowKey.IN_PORT) fin.setWord(w, k.w[w], -1L);
+            tr.finalFlow = FlowFormat.match(fin);
+        } finally {
+            tracing = null;
+        }
+        return tr;
+    }
+
+    /** The megaflow a recorder would insert, as a match. */
+    private static String megaflow(MegaflowCache.Recorder rec) {
+        Match m = new Match();
+        for (int w = 0; w < FlowKey.WORDS; w++) if (rec.wc[w] != 0) m.setWord(w, rec.original[w] & rec.wc[w], rec.wc[w]);
+        String s = FlowFormat.match(m);
+        return (rec.uncacheable ? "(not cached) " : "") + (s.isEmpty() ? "(every packet)" : s);
+    }
+
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
         firstPass(t, inPort, b, out, thread, now);
-        RecircQueue q = recircQueues[thread + 1];
+        RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
     }
 
@@ -300,8 +384,8 @@ public final class BridgeDatapath {
         int j = copy ? b.copy(i) : i;
         if (j < 0) { drops.add(thread, Reason.COPIES, 1); return false; }
         if (dpHash) b.keys[j].w[FlowKey.DP_HASH] = SelectHash.dpHash(b.keys[j]);
-        RecircQueue q = recircQueues[thread + 1];
-        if (q == null) q = recircQueues[thread + 1] = new RecircQueue();    // once per thread
+        RecircQueue q = recircQueues[thread + 2];
+        if (q == null) q = recircQueues[thread + 2] = new RecircQueue();    // once per thread
         if (!q.add(j, id)) { drops.add(thread, Reason.RECIRC_QUEUE, 1); return false; }
         return true;
     }
@@ -605,6 +689,7 @@ public final class BridgeDatapath {
             rec.rewritten = rewrittenBefore;
         }
         w[FlowKey.IN_PORT] = realPort;
+        if (thread == TRACE_THREAD) tracing.lookup(depth, table, f);
         if (f == null) {
             drops.add(thread, Reason.NO_MATCH, 1);
             return true;
@@ -625,6 +710,7 @@ public final class BridgeDatapath {
         int n = acts.size(), lastRewrite = -1;
         for (int a = n - 1; a >= 0 && lastRewrite < 0; a--) if (acts.get(a).modifies()) lastRewrite = a;
         for (int a = 0; a < n; a++) {
+            if (thread == TRACE_THREAD) tracing.action(depth, acts.get(a));
             int r = acts.get(a).translate(x, i, table, inPort, depth, laterMods || lastRewrite > a, tail && a == n - 1);
             if (r == Action.STOP) return true;
             if (r == Action.DEAD) return false;
@@ -632,12 +718,12 @@ public final class BridgeDatapath {
         return true;
     }
 
-    /** Per PMD thread (index thread + 1): the translation context its actions see. */
-    private final Translation[] translations = new Translation[MAX_THREADS + 1];
+    /** Per PMD thread (index thread + 2; 0 is a trace's): the translation context its actions see. */
+    private final Translation[] translations = new Translation[MAX_THREADS + 2];
 
     private Translation translation(int thread) {
-        Translation x = translations[thread + 1];
-        return x != null ? x : (translations[thread + 1] = new Translation());
+        Translation x = translations[thread + 2];
+        return x != null ? x : (translations[thread + 2] = new Translation());
     }
 
     /**
@@ -792,12 +878,12 @@ public final class BridgeDatapath {
         if (rec != null) rec.output(p, copy);
     }
 
-    /** Per PMD thread (index thread + 1): the register stack of the packet being translated. */
-    private final RegisterStack[] stacks = new RegisterStack[MAX_THREADS + 1];
+    /** Per PMD thread (index thread + 2; 0 is a trace's): the register stack of the packet being translated. */
+    private final RegisterStack[] stacks = new RegisterStack[MAX_THREADS + 2];
 
     private RegisterStack stack(int thread) {
-        RegisterStack s = stacks[thread + 1];
-        return s != null ? s : (stacks[thread + 1] = new RegisterStack());
+        RegisterStack s = stacks[thread + 2];
+        return s != null ? s : (stacks[thread + 2] = new RegisterStack());
     }
 
     // ------------------------------------------------------------------------------------------ groups
@@ -854,6 +940,7 @@ public final class BridgeDatapath {
     private void bucket(Tables t, Group g, int x, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
                         int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         Group.Bucket bk = g.buckets.get(x);
+        if (thread == TRACE_THREAD) tracing.note(depth, "group " + g.id + ": bucket " + x + (bk.modifies() ? " (on a copy)" : ""));
         g.hit(thread, x, 1, b.len[i]);
         if (rec != null) rec.group(g, x);
         if (!bk.modifies()) {
@@ -1043,7 +1130,7 @@ public final class BridgeDatapath {
         // IEEE's reserved range (STP, LACP, LLDP, 802.1X, ...) and a few vendors' protocols stay on their link,
         // as in OVS, unless forward-bpdu is set; checked before learning, so such frames teach nothing either
         if (!t.forwardBpdu() && Ethernet.isReserved(dst)) { drops.add(thread, Reason.RESERVED_MAC, 1); return -1; }
-        if (!Ethernet.isMulticast(src)) macs.learn(src, vlan, inPort, now);
+        if (!Ethernet.isMulticast(src) && thread != TRACE_THREAD) macs.learn(src, vlan, inPort, now);   // a trace learns nothing
         int nports = t.ofports().length;
         if (!Ethernet.isMulticast(dst)) {
             int p = macs.lookup(dst, vlan, now);

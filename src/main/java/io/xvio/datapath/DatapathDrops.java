@@ -29,9 +29,19 @@ public final class DatapathDrops {
     private static final int STRIDE = 16;        // 128 bytes: no two threads' rows share a cache line
     private final long[] values = new long[(BridgeDatapath.MAX_THREADS + 2) * STRIDE];
 
-    /** Adds n to reason r in thread's row (thread -1: the row of callers without a PMD thread). */
+    /** Adds n to reason r in thread's row (thread -1: the row of callers without a PMD thread; -2, a trace: the pad row, never summed). */
     void add(int thread, Reason r, long n) {
         values[STRIDE + (thread + 1) * STRIDE + r.ordinal()] += n;
+    }
+
+    /** Empties the trace's row (see {@link #add}); the control thread's, under BridgeDatapath.trace's lock. */
+    void clearTraceRow() { java.util.Arrays.fill(values, 0, STRIDE, 0); }
+
+    /** The trace's drops by label. */
+    Map<String, Long> traceRow() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (Reason r : Reason.values()) if (values[r.ordinal()] != 0) m.put(r.label, values[r.ordinal()]);
+        return m;
     }
 
     public long get(Reason r) {

@@ -56,11 +56,12 @@ public final class Flow {
         this.lastHitNanos = createdNanos;
     }
 
-    private static long[] newCounters() { return new long[65 * 8]; }
+    /** Row 0 takes a trace's hits (thread -2) and is never summed; rows 1.. are thread -1 (no PMD) and the PMD threads. */
+    private static long[] newCounters() { return new long[66 * 8]; }
 
     /** Counts packets hits totalling bytes by PMD thread t (single writer per row). */
     public void hit(int t, int hits, long totalBytes, long now) {
-        int i = (t + 1) * 8;
+        int i = (t + 2) * 8;
         packets[i] += hits;
         bytes[i] += totalBytes;
         if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;   // keep the shared line mostly read-only
@@ -71,13 +72,13 @@ public final class Flow {
 
     public long packetCount() {
         long s = 0;
-        for (int i = 0; i < packets.length; i += 8) s += packets[i];
+        for (int i = 8; i < packets.length; i += 8) s += packets[i];
         return s;
     }
 
     public long byteCount() {
         long s = 0;
-        for (int i = 0; i < bytes.length; i += 8) s += bytes[i];
+        for (int i = 8; i < bytes.length; i += 8) s += bytes[i];
         return s;
     }
 

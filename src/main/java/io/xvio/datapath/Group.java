@@ -58,7 +58,8 @@ public final class Group {
     final long createdNanos = System.nanoTime();
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Per PMD thread (row t + 1; row 0: callers without a thread): group packets, group bytes, then per bucket the same. */
-    private final long[][] rows = new long[BridgeDatapath.MAX_THREADS + 1][];
+    /** Row 0: a trace's runs (thread -2), never summed; then thread -1 and the PMD threads. */
+    private final long[][] rows = new long[BridgeDatapath.MAX_THREADS + 2][];
 
     /** Slots of the dp_hash table: a select group using dp_hash takes bucket dpHashMap[dp_hash & (SLOTS - 1)]. */
     public static final int DP_HASH_SLOTS = 64;
@@ -115,7 +116,7 @@ public final class Group {
 
     /** Counts packets (of bytes in all) run by the group (bucket -1) or by bucket b, by PMD thread (single writer per row). */
     void hit(int thread, int bucket, long packets, long bytes) {
-        int r = thread + 1;
+        int r = thread + 2;
         long[] row = rows[r];
         if (row == null) row = rows[r] = new long[2 + 2 * buckets.size()];     // once per thread and group
         int at = bucket < 0 ? 0 : 2 + 2 * bucket;
@@ -125,7 +126,7 @@ public final class Group {
 
     private long sum(int i) {
         long s = 0;
-        for (long[] row : rows) if (row != null) s += (long) LONGS.getOpaque(row, i);
+        for (int r = 1; r < rows.length; r++) if (rows[r] != null) s += (long) LONGS.getOpaque(rows[r], i);
         return s;
     }
 

@@ -299,6 +299,34 @@ final class MegaflowCache {
 
         void unwildcard(int word, long mask) { wc[word] |= mask; }
 
+        /** The recorded datapath operations as text (ports by OpenFlow number), as a trace shows them. */
+        String describe(int[] ofports) {
+            StringBuilder sb = new StringBuilder();
+            for (int x = 0; x < n; x++) {
+                String s = switch (op[x]) {
+                    case OP_OUT -> "output:" + (a[x] >= 0 && a[x] < ofports.length ? ofports[(int) a[x]] : a[x]);
+                    case OP_FLOOD -> "flood";
+                    case OP_NORMAL -> "NORMAL";
+                    case OP_SET -> "set(" + ((Field) ref[x]).ofName + "=0x" + Long.toHexString(this.b[x] == -1L ? a[x] : a[x] & this.b[x])
+                            + (this.b[x] == -1L || this.b[x] == ((Field) ref[x]).fullMask() ? "" : "/0x" + Long.toHexString(this.b[x])) + ")";
+                    case OP_PUSH -> "push_vlan(0x" + Long.toHexString(a[x]) + ")";
+                    case OP_STRIP -> "pop_vlan";
+                    case OP_DECTTL -> "dec_ttl";
+                    case OP_DROP_TTL -> "drop(ttl)";
+                    case OP_LOOP -> "drop(loop)";
+                    case OP_DROP -> "drop(" + DatapathDrops.Reason.values()[(int) a[x]].label + ")";
+                    case OP_CLONE -> "clone(";
+                    case OP_CLONE_END -> ")";
+                    case OP_RECIRC -> (c[x] != 0 ? "hash(l4)," : "") + "recirc(0x" + Long.toHexString(a[x]) + ")";
+                    default -> null;                       // lookups and group counts
+                };
+                if (s == null) continue;
+                if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != '(' && !s.equals(")")) sb.append(',');
+                sb.append(s);
+            }
+            return sb.toString();
+        }
+
         // The datapath operations, one method each: the operands as replay reads them.
 
         /** Out of port index p (a copy of the packet if copy). */
