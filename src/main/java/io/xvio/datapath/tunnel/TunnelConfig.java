@@ -37,7 +37,7 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
             throw new TunnelConfigException("tos " + tos + " must be a DSCP value (0..252, a multiple of 4: the ECN bits are the packet's) or inherit");
         if (ttl != INHERIT && (ttl < 1 || ttl > 255)) throw new TunnelConfigException("ttl " + ttl + " is outside 1..255");
         if (remoteIp != null && localIp != null && remoteIp.getClass() != localIp.getClass())
-            throw new TunnelConfigException("remote_ip " + remoteIp.getHostAddress() + " and local_ip " + localIp.getHostAddress()
+            throw new TunnelConfigException("remote_ip " + IpAddr.text(remoteIp) + " and local_ip " + IpAddr.text(localIp)
                     + " are not of the same family (both IPv4 or both IPv6)");
     }
 
@@ -67,10 +67,10 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
         if (r == null) throw new TunnelConfigException(where + ": missing \"remote_ip\" (an IPv4 or IPv6 address, or flow)");
         InetAddress remote = "flow".equals(r) ? null : address(r, where + ".remote_ip");
         if (remote != null && (remote.isMulticastAddress() || remote.isAnyLocalAddress()))
-            throw new TunnelConfigException(where + ".remote_ip: " + remote.getHostAddress() + " is not a unicast address");
+            throw new TunnelConfigException(where + ".remote_ip: " + IpAddr.text(remote) + " is not a unicast address");
         InetAddress local = m.containsKey("local_ip") ? address(m.get("local_ip"), where + ".local_ip") : null;
         if (local != null && (local.isMulticastAddress() || local.isAnyLocalAddress()))
-            throw new TunnelConfigException(where + ".local_ip: " + local.getHostAddress() + " is not a unicast address");
+            throw new TunnelConfigException(where + ".local_ip: " + IpAddr.text(local) + " is not a unicast address");
         long key = 0;
         if (m.containsKey("key")) key = "flow".equals(m.get("key")) ? KEY_FLOW : number(m.get("key"), where + ".key", 0, 0xffffff);
         int port = m.containsKey("dst_port") ? (int) number(m.get("dst_port"), where + ".dst_port", 1, 65535) : type.defaultPort;
@@ -137,8 +137,8 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("{type=").append(type.label).append(", remote_ip=")
-                .append(remoteIp == null ? "flow" : remoteIp.getHostAddress());
-        if (localIp != null) b.append(", local_ip=").append(localIp.getHostAddress());
+                .append(remoteIp == null ? "flow" : IpAddr.text(remoteIp));
+        if (localIp != null) b.append(", local_ip=").append(IpAddr.text(localIp));
         if (key != 0) b.append(", key=").append(key == KEY_FLOW ? "flow" : Long.toString(key));
         if (dstPort != type.defaultPort) b.append(", dst_port=").append(dstPort);
         if (csum) b.append(", csum=true");

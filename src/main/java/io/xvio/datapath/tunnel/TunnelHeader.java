@@ -151,7 +151,7 @@ public final class TunnelHeader {
         Spec s = spec;
         StringBuilder b = new StringBuilder("tnl_push(header(size=").append(length).append(",type=").append(s.type().label)
                 .append(",eth(dst=").append(mac(s.dstMac())).append(",src=").append(mac(s.srcMac())).append("),")
-                .append(ipv6 ? "ipv6(" : "ipv4(").append("src=").append(s.src().getHostAddress()).append(",dst=").append(s.dst().getHostAddress())
+                .append(ipv6 ? "ipv6(" : "ipv4(").append("src=").append(IpAddr.text(s.src())).append(",dst=").append(IpAddr.text(s.dst()))
                 .append(",tos=0x").append(Integer.toHexString(s.tos())).append(",ttl=").append(s.ttl())
                 .append(ipv6 ? "" : s.df() ? ",frag=0x4000" : ",frag=0").append("),udp(dst=").append(s.dstPort())
                 .append(",csum=").append(s.csum() ? "0xffff" : "0").append("),").append(s.type() == TunnelType.VXLAN ? "vxlan(" : "geneve(");

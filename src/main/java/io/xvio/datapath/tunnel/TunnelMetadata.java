@@ -81,7 +81,7 @@ public final class TunnelMetadata {
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("tun_id=0x").append(Long.toHexString(tunId))
-                .append(",tun_src=").append(source().getHostAddress()).append(",tun_dst=").append(destination().getHostAddress())
+                .append(",tun_src=").append(IpAddr.text(source())).append(",tun_dst=").append(IpAddr.text(destination()))
                 .append(",tun_tos=").append(tos).append(",tun_ttl=").append(ttl).append(",tun_tp_src=").append(tpSrc)
                 .append(",tun_tp_dst=").append(tpDst).append(",tun_flags=").append(flagsText());
         if (optLen > 0) {

@@ -53,7 +53,7 @@ class TunnelConfigTest {
         assertEquals(TunnelConfig.INHERIT, c.tos());
         assertEquals(TunnelConfig.INHERIT, c.ttl());
         assertFalse(c.dfDefault());
-        assertEquals("{type=geneve, remote_ip=flow, local_ip=fd00:0:0:0:0:0:0:1, key=flow, dst_port=6082, csum=true, tos=inherit, ttl=inherit, df_default=false}", c.toString());
+        assertEquals("{type=geneve, remote_ip=flow, local_ip=fd00::1, key=flow, dst_port=6082, csum=true, tos=inherit, ttl=inherit, df_default=false}", c.toString());
         assertEquals(6081, parse("{type: geneve, remote_ip: '2001:db8::2'}").dstPort());
     }
 
@@ -80,7 +80,7 @@ class TunnelConfigTest {
         assertEquals("vx0.tos: 3 sets ECN bits; give a DSCP value (a multiple of 4) or inherit", error("{type: vxlan, remote_ip: 10.0.0.2, tos: 3}"));
         assertEquals("vx0.ttl: 0 is outside 1..255", error("{type: vxlan, remote_ip: 10.0.0.2, ttl: 0}"));
         assertEquals("vx0.csum must be true or false, not \"yes please\"", error("{type: vxlan, remote_ip: 10.0.0.2, csum: yes please}"));
-        assertEquals("vx0: remote_ip 10.0.0.2 and local_ip fd00:0:0:0:0:0:0:1 are not of the same family (both IPv4 or both IPv6)",
+        assertEquals("vx0: remote_ip 10.0.0.2 and local_ip fd00::1 are not of the same family (both IPv4 or both IPv6)",
                 error("{type: vxlan, remote_ip: 10.0.0.2, local_ip: 'fd00::1'}"));
         assertTrue(error("{type: vxlan, remote_ip: 10.0.0.2, in_key: 5}").startsWith("vx0: unknown tunnel option \"in_key\" (allowed: type, remote_ip"));
     }
