@@ -157,9 +157,8 @@ public final class TunnelHeader {
                 .append(",csum=").append(s.csum() ? "0xffff" : "0").append("),").append(s.type() == TunnelType.VXLAN ? "vxlan(" : "geneve(");
         if (s.oam()) b.append("oam,");
         if (s.options().length > 0) {
-            b.append('{');
             GeneveOptions.format(s.options(), s.options().length, b);
-            b.append("},");
+            b.append(',');
         }
         return b.append("vni=0x").append(Long.toHexString(s.vni())).append(")))").toString();
     }
