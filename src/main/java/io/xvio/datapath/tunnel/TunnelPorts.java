@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * Which tunnel port a decapsulated packet belongs to (OVS's tnl_port_receive): several ports share one UDP endpoint
- * (type, dst_port) and are told apart by the packet's VNI and outer addresses. As OVS, the most specific port wins:
- * a fixed key and a fixed remote first, then a fixed key with remote_ip=flow, then key=flow with a fixed remote, then
- * both flow; a port's local_ip, if set, must be the outer destination. Runs when a packet's flow is translated after
+ * (type, dst_port) and are told apart by the packet's VNI and outer addresses. In OVS's order (tnl_find): a port with
+ * a fixed key before key=flow, then a fixed remote before remote_ip=flow, then a set local_ip before none; a port's
+ * key, remote_ip and local_ip, where fixed, must be the packet's VNI, outer source and outer destination. Runs when a packet's flow is translated after
  * tnl_pop (the megaflow then matches the tunnel fields), not per packet. Immutable; rebuilt when ports change.
  */
 public final class TunnelPorts {
@@ -51,7 +51,7 @@ public final class TunnelPorts {
             if (!c.keyFromFlow() && c.key() != md.tunId) continue;
             if (!c.remoteFromFlow() && !IpAddr.of(c.remoteIp()).equals(src)) continue;
             if (c.localIp() != null && !IpAddr.of(c.localIp()).equals(dst)) continue;
-            int rank = (c.keyFromFlow() ? 0 : 2) + (c.remoteFromFlow() ? 0 : 1);
+            int rank = (c.keyFromFlow() ? 0 : 4) + (c.remoteFromFlow() ? 0 : 2) + (c.localIp() == null ? 0 : 1);
             if (rank > bestRank) { best = e; bestRank = rank; }
         }
         return best;
