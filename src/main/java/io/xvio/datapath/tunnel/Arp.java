@@ -30,7 +30,7 @@ public final class Arp {
     }
 
     private static int write(MemorySegment s, long off, long dstMac, int op, long sha, int spa, long tha, int tpa) {
-        s.asSlice(off, FRAME).fill((byte) 0);
+        for (int i = 0; i < FRAME; i++) s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + i, (byte) 0);
         Be.putMac(s, off, dstMac);
         Be.putMac(s, off + 6, sha);
         Be.put16(s, off + 12, 0x0806);

@@ -28,17 +28,22 @@ public final class Ndp {
     public static int solicit(MemorySegment s, long off, long srcMac, IpAddr src, IpAddr target) {
         long gLo = 0x0000_0001_ff00_0000L | (target.lo() & 0xff_ffff);
         long dstMac = 0x3333_ff00_0000L | (target.lo() & 0xff_ffff);
-        return write(s, off, dstMac, srcMac, src.hi(), src.lo(), 0xff02_0000_0000_0000L, gLo, SOLICIT, 0, target, 1);
+        return write(s, off, dstMac, srcMac, src.hi(), src.lo(), 0xff02_0000_0000_0000L, gLo, SOLICIT, 0, target.hi(), target.lo(), 1);
     }
 
     /** Writes a solicited advertisement "target is at mac" back to (toMac, to); returns the frame length. */
     public static int advertise(MemorySegment s, long off, long mac, IpAddr target, long toMac, IpAddr to) {
-        return write(s, off, toMac, mac, target.hi(), target.lo(), to.hi(), to.lo(), ADVERT, F_SOLICITED | F_OVERRIDE, target, 2);
+        return advertise(s, off, mac, target.hi(), target.lo(), toMac, to.hi(), to.lo());
+    }
+
+    /** {@link #advertise} without address objects (the PMD's path: no allocation). */
+    public static int advertise(MemorySegment s, long off, long mac, long tHi, long tLo, long toMac, long toHi, long toLo) {
+        return write(s, off, toMac, mac, tHi, tLo, toHi, toLo, ADVERT, F_SOLICITED | F_OVERRIDE, tHi, tLo, 2);
     }
 
     private static int write(MemorySegment s, long off, long dstMac, long srcMac, long sHi, long sLo, long dHi, long dLo,
-                             int type, int flags, IpAddr target, int optType) {
-        s.asSlice(off, FRAME).fill((byte) 0);
+                             int type, int flags, long tHi, long tLo, int optType) {
+        for (int i = 0; i < FRAME; i++) s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + i, (byte) 0);
         Be.putMac(s, off, dstMac);
         Be.putMac(s, off + 6, srcMac);
         Be.put16(s, off + 12, 0x86dd);
@@ -54,8 +59,8 @@ public final class Ndp {
         long icmp = ip + 40;
         Be.put8(s, icmp, type);
         Be.put32(s, icmp + 4, flags);
-        Be.put64(s, icmp + 8, target.hi());
-        Be.put64(s, icmp + 16, target.lo());
+        Be.put64(s, icmp + 8, tHi);
+        Be.put64(s, icmp + 16, tLo);
         Be.put8(s, icmp + 24, optType);
         Be.put8(s, icmp + 25, 1);
         Be.putMac(s, icmp + 26, srcMac);

@@ -63,7 +63,7 @@ public final class NeighborAgent {
             if (unspecified) return 0;
             if (n.lladdr >= 0) cache.snooped(n.srcHi, n.srcLo, n.lladdr);
             long to = n.lladdr >= 0 ? n.lladdr : n.srcMac;
-            return Ndp.advertise(out, outOff, mac, new IpAddr(n.targetHi, n.targetLo), to, new IpAddr(n.srcHi, n.srcLo));
+            return Ndp.advertise(out, outOff, mac, n.targetHi, n.targetLo, to, n.srcHi, n.srcLo);
         }
         return 0;
     }
