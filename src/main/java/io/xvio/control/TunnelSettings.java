@@ -1,0 +1,68 @@
+package io.xvio.control;
+
+import io.xvio.datapath.tunnel.IpAddr;
+import io.xvio.datapath.tunnel.Prefix;
+import io.xvio.datapath.tunnel.RouteTable;
+import io.xvio.datapath.tunnel.TunnelConfig;
+import io.xvio.datapath.tunnel.TunnelConfigException;
+import io.xvio.datapath.tunnel.TunnelPorts;
+import io.xvio.datapath.tunnel.UnderlayConfig;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The tunnel part of a configuration file (issue 16), read from the same YAML bridges map as {@link Config}: each
+ * bridge's underlay ({@code ip:}, {@code routes:}) and its tunnel ports ({@code type: vxlan|geneve} with OVS's
+ * options), checked across bridges: static routes' gateways on connected networks, a tunnel port's local_ip one of
+ * some bridge's addresses, no two tunnel ports that packets could not tell apart. Errors are ConfigExceptions naming
+ * the file and the key. Not yet called by Config (the datapath does not run tunnels yet): the hook is one call from
+ * Config.parse with the bridges map, plus accepting the keys ip/routes and the port types vxlan/geneve there.
+ */
+public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, Map<String, TunnelConfig>> tunnelPorts,
+                             RouteTable routes) {
+    public static final TunnelSettings NONE = new TunnelSettings(Map.of(), Map.of(), RouteTable.EMPTY);
+
+    public static boolean isTunnelType(Object type) { return "vxlan".equals(type) || "geneve".equals(type); }
+
+    /** Reads the tunnel settings of bridges (the "bridges:" mapping of the file named source). */
+    public static TunnelSettings parse(Map<?, ?> bridges, String source) {
+        Map<String, UnderlayConfig> underlays = new LinkedHashMap<>();
+        Map<String, Map<String, TunnelConfig>> ports = new LinkedHashMap<>();
+        List<TunnelPorts.Entry> all = new ArrayList<>();
+        try {
+            for (var e : bridges.entrySet()) {
+                String bn = String.valueOf(e.getKey()), where = "bridges." + bn;
+                if (!(e.getValue() instanceof Map<?, ?> br)) continue;   // Config reports a bridge that is not a mapping
+                @SuppressWarnings("unchecked") Map<String, ?> b = (Map<String, ?>) br;
+                UnderlayConfig u = UnderlayConfig.parse(b, where);
+                if (u.present()) underlays.put(bn, u);
+                if (!(b.get("ports") instanceof Map<?, ?> ps)) continue;
+                for (var pe : ps.entrySet()) {
+                    if (!(pe.getValue() instanceof Map<?, ?> p) || !isTunnelType(p.get("type"))) continue;
+                    @SuppressWarnings("unchecked") Map<String, ?> pm = (Map<String, ?>) p;
+                    String pn = String.valueOf(pe.getKey());
+                    TunnelConfig tc = TunnelConfig.parse(pm, where + ".ports." + pn);
+                    ports.computeIfAbsent(bn, k -> new LinkedHashMap<>()).put(pn, tc);
+                    all.add(new TunnelPorts.Entry(pm.get("ofport") instanceof Integer n ? n : -1, pn, tc));
+                }
+            }
+            RouteTable routes = RouteTable.of(underlays);
+            for (TunnelPorts.Entry t : all) {
+                if (t.config().localIp() == null) continue;
+                IpAddr local = IpAddr.of(t.config().localIp());
+                boolean owned = underlays.values().stream().flatMap(u -> u.addresses().stream()).map(Prefix::addr).anyMatch(local::equals);
+                if (!owned)
+                    throw new TunnelConfigException("port " + t.name() + ": local_ip " + local + " is not an address of any bridge (give it in a bridge's ip:)");
+            }
+            new TunnelPorts(all);
+            if (!all.isEmpty() && underlays.isEmpty())
+                throw new TunnelConfigException("tunnel port " + all.getFirst().name() + " needs an underlay: a bridge with ip: ADDR/LEN (the tunnel endpoint) and an uplink port");
+            return new TunnelSettings(underlays, ports, routes);
+        } catch (TunnelConfigException ex) {
+            throw new ConfigException(source + ": " + ex.getMessage());
+        }
+    }
+}
