@@ -37,7 +37,7 @@ class MegaflowCacheProperties {
         "mod_vlan_vid:10", "strip_vlan", "mod_dl_src:02:aa:bb:cc:dd:ee", "load:5->NXM_NX_REG0[]", "load:7->reg13", "move:reg0[]->reg12[]", "mod_nw_tos:16",
         "flood", "push_vlan:0x8100", "normal", "group:1", "group:2", "group:3", "group:4",
         "clone(mod_dl_src:02:aa:bb:cc:dd:03,output:3)", "clone(output:2)", "push:in_port[]", "pop:reg2[0..15]", "output:reg2[0..15]",
-        "controller", "note:01.02"};
+        "controller", "note:01.02", "check_pkt_larger(100)->reg0[0]"};
     /** Groups every table may use: all (one bucket rewrites), select, indirect (rewrites), fast_failover. */
     static final String[] GROUPS = {
         "group_id=1,type=all,bucket=output:1,bucket=mod_dl_src:02:aa:bb:cc:dd:01,output:2,bucket=group:3",
@@ -134,7 +134,7 @@ class MegaflowCacheProperties {
     @Property(tries = 400)
     void cachedAndPlainPathsAgreeAcrossChanges(@ForAll("tables") List<String> flows, @ForAll("packets") List<byte[]> pkts,
                                                @ForAll("steps") List<Step> steps, @ForAll("packets") List<byte[]> pkts2,
-                                               @ForAll Random random) {
+                                               @ForAll Random random, @ForAll boolean twoThreads) {
         int[] ofports = PORT_SETS[0];
         BridgeDatapath cached = new BridgeDatapath("c"), plain = new BridgeDatapath("p");
         plain.setCacheEnabled(false);
@@ -146,8 +146,9 @@ class MegaflowCacheProperties {
         plain.setGroups(groups());
         cached.setLive(live(ofports.length));
         plain.setLive(live(ofports.length));
-        compare(cached, plain, fc, fp, pkts, random, ofports.length);
-        compare(cached, plain, fc, fp, pkts, random, ofports.length);      // second pass: now mostly cache hits
+        int threads = twoThreads ? 2 : 1;    // two PMD threads: each burst through either one's cache
+        compare(cached, plain, fc, fp, pkts, random, ofports.length, threads);
+        compare(cached, plain, fc, fp, pkts, random, ofports.length, threads);      // second pass: now mostly cache hits
         for (Step s : steps) {
             if (s.kind().equals("ports")) ofports = PORT_SETS[s.pick() % PORT_SETS.length];
             else change(s, fc, fp);
@@ -156,9 +157,9 @@ class MegaflowCacheProperties {
             cached.setLive(live(ofports.length));
             plain.setLive(live(ofports.length));
             if (s.quiet()) continue;                                          // the next change comes first
-            compare(cached, plain, fc, fp, pkts, random, ofports.length);    // the cache must not answer from before
+            compare(cached, plain, fc, fp, pkts, random, ofports.length, threads);    // the cache must not answer from before
         }
-        compare(cached, plain, fc, fp, pkts2, random, ofports.length);
+        compare(cached, plain, fc, fp, pkts2, random, ofports.length, threads);
         MegaflowStats st = cached.cacheStats(0);
         Statistics.label("revalidation kept entries").collect(st.kept() > 0);
         Statistics.label("revalidation evicted entries").collect(st.evicted() > 0);
@@ -190,13 +191,13 @@ class MegaflowCacheProperties {
     }
 
     private static void compare(BridgeDatapath cached, BridgeDatapath plain, List<Flow> fc, List<Flow> fp,
-                                List<byte[]> pkts, Random random, int ports) {
+                                List<byte[]> pkts, Random random, int ports, int threads) {
         int at = 0;
         while (at < pkts.size()) {
             int n = Math.min(pkts.size() - at, 1 + random.nextInt(PacketBatch.BURST));
             int inPort = random.nextInt(ports);
             List<byte[]> burst = pkts.subList(at, at + n);
-            assertEquals(run(plain, inPort, burst), run(cached, inPort, burst), "burst from port " + (inPort + 1) + ", flows " + fc);
+            assertEquals(run(plain, inPort, burst, 0), run(cached, inPort, burst, random.nextInt(threads)), "burst from port " + (inPort + 1) + ", flows " + fc);
             at += n;
         }
         for (int i = 0; i < fc.size(); i++) {
@@ -213,7 +214,7 @@ class MegaflowCacheProperties {
     }
 
     /** Each output port's frames, in order, as hex strings. */
-    private static Map<Integer, List<String>> run(BridgeDatapath dp, int inPort, List<byte[]> frames) {
+    private static Map<Integer, List<String>> run(BridgeDatapath dp, int inPort, List<byte[]> frames, int thread) {
         PacketBatch b = new PacketBatch();
         for (int i = 0; i < frames.size(); i++) {
             MemorySegment.copy(frames.get(i), 0, b.data, JAVA_BYTE, b.off[i], frames.get(i).length);
@@ -221,7 +222,7 @@ class MegaflowCacheProperties {
         }
         b.count = frames.size();
         Outputs out = new Outputs(8);
-        dp.process(inPort, b, out, 0, 1_000_000_000L);
+        dp.process(inPort, b, out, thread, 1_000_000_000L);
         Map<Integer, List<String>> res = new TreeMap<>();
         for (int k = 0; k < out.touchedCount(); k++) {
             int p = out.touchedPort(k);
