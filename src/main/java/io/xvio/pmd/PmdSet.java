@@ -87,7 +87,7 @@ public final class PmdSet implements Quiescence {
         for (int i = 0; i < items.length; i++) {
             QueueLoad l = qs.get(i).load();
             long busy = l.busyNanos();
-            long d = Math.max(0, busy - sampled.getOrDefault(l, busy));
+            long d = Math.max(0, busy - sampled.getOrDefault(l, 0L));   // a new queue: its load since it was added
             next.put(l, busy);
             l.measured(d, interval);
             items[i] = new Placement.Item(pin(qs.get(i)), d, threadOf(qs.get(i)));
