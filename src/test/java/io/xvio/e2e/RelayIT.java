@@ -119,6 +119,48 @@ class RelayIT {
         }
     }
 
+    /** packets pmd-rxq-show counted on port's receive queue q. */
+    private static long rxqPackets(XvioDaemon xvio, String port, int q) throws Exception {
+        long n = 0;
+        for (JsonNode t : JSON.readTree(xvio.call("pmd-rxq-show", "--format=json")).get("pmds"))
+            for (JsonNode x : t.get("queues"))
+                if (x.get("port").asText().equals(port) && x.get("queue").asInt() == q) n += x.get("packets").asLong();
+        return n;
+    }
+
+    @Test
+    void aRelayCarriesBothQueuePairsOfAMultiqueueVmAndTakesItBackAfterAReconnect(@TempDir Path dir) throws Exception {
+        String[] v = vf("afpacket");
+        String ns = v[0], b = v[2];
+        String yaml = """
+                pmd-idle: adaptive
+                relays:
+                  r1: {vhost: {path: %s/r1.sock, queues: 2}, vf: {device: %s, type: afpacket}}
+                """.formatted(dir, v[1]);
+        try (XvioDaemon xvio = XvioDaemon.start(dir, yaml)) {
+            long rx0 = nsRx(ns, b);
+            try (Testpmd vm = Testpmd.builder().queues(2).virtioUser(dir + "/r1.sock").workDir(dir).start()) {
+                assertTrue(xvio.awaitLog("r1:vhost: memory table", Duration.ofSeconds(20)), xvio::log);
+                vm.startTxFirst(1);                   // one burst of 32 on each queue
+                await("64 frames reach the namespace", Duration.ofSeconds(10), () -> nsRx(ns, b) - rx0 >= 64, () -> safe(xvio, "pmd-rxq-show"));
+                vm.stopForwarding();
+            }
+            assertEquals(32, rxqPackets(xvio, "r1:vhost", 0), xvio.call("pmd-rxq-show"));
+            assertEquals(32, rxqPackets(xvio, "r1:vhost", 1), "the second queue pair is relayed too\n" + xvio.call("pmd-rxq-show"));
+            // the VM side goes away and comes back (a restarted guest driver): the relay serves the new connection
+            try (Testpmd vm = Testpmd.builder().virtioUser(dir + "/r1.sock").workDir(dir).start()) {
+                await("the relay's vhost side is up again", Duration.ofSeconds(20),
+                        () -> xvio.call("show-relays").matches("(?s)relay r1: vhost \\S+ \\(server, up,.*"), () -> safe(xvio, "show-relays"));
+                vm.startTxFirst(1);
+                await("32 more frames after the reconnect", Duration.ofSeconds(10), () -> nsRx(ns, b) - rx0 >= 96, () -> safe(xvio, "show-relays") + xvio.log());
+                vm.stopForwarding();
+            }
+            Thread.sleep(300);
+            assertEquals(96, nsRx(ns, b) - rx0, xvio.call("show-relays"));
+            assertEquals(96, direction(xvio, "r1", "vm-to-vf").get("delivered").asLong(), xvio.call("show-relays"));
+        }
+    }
+
     @Test
     void badRelaysAtRunTimeGetClearErrors(@TempDir Path dir) throws Exception {
         String[] v = vf("afpacket");
