@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A relay between a real Linux guest (QEMU, TCG) and an afxdp veth whose peer is in a namespace: ping both ways with
- * no loss and 1 MiB over TCP each way, compared by SHA-256. (The guest's migration to a second relay is not tested yet.)
+ * no loss and 1 MiB over TCP each way, compared by SHA-256 (migration to a second relay: {@link RelayMigrationIT}).
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.RelayGuestIT#enabled")
