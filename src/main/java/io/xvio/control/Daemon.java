@@ -70,7 +70,7 @@ public final class Daemon implements AutoCloseable {
                 try {
                     relays.add(rc, this::createPort);
                 } catch (ControlException e) {
-                    throw new ConfigException("relays." + rc.name() + ": " + e.getMessage());
+                    throw new ConfigException(e.getMessage());     // "relay NAME: ..."
                 }
             }
             pmds.assign(rxQueues());

@@ -93,7 +93,10 @@ class RelayPlacementIT {
             for (String[] q : new String[][] {{"r1:vhost", "0"}, {"r1:vhost", "1"}, {"r1:vf", "0"}, {"r2:vhost", "0"}, {"r2:vf", "0"}})
                 assertNotEquals(-1, threadOf(now, q[0], Integer.parseInt(q[1])), q[0] + " rxq" + q[1] + " is still polled\n" + ctx);
             assertTrue(now.get("moves").asLong() >= 1, ctx);
-            Thread.sleep(1000);                           // the loop keeps running after the move
+            Thread.sleep(1500);                           // the loop keeps running after the move
+            JsonNode running = JSON.readTree(xvio.call("show-relays", "r1", "--format=json")).get("relays").get(0).get("directions");
+            assertTrue(running.get(0).get("rate_pps").asLong() > 0 && running.get(1).get("rate_pps").asLong() > 0,
+                    "both directions show a rate while the loop runs: " + running);
             // drain: without the hairpin every frame ends in the namespace
             NetLab.ok("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", b, "ingress");
             Thread.sleep(1500);
