@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * pmd-auto-lb moves queues by load, losing and duplicating nothing. Two PMD threads ({@code pmd-cpus: [0, 1]}), five
- * polled queues: relay r1 (vhost with 2 queue pairs, testpmd uses one) and an idle relay r2. Round-robin puts r1's two
+ * polled queues: relay r1 (vhost with 2 queue pairs, testpmd uses one) and an idle relay r2 whose directions are
+ * pinned (cpus: vm-to-vf on CPU 1, vf-to-vm on CPU 0) and must stay there. Round-robin puts r1's two
  * busy directions (vhost rxq0 and the VF's rxq0) on pmd0. The VF's peer, in a namespace, sends every frame straight
  * back (tc mirred hairpin) and testpmd (io forwarding) sends every frame back too: a closed loop of 192 frames.
  * Within two balancing intervals the busy directions must sit on different threads; at the end the hairpin is
@@ -50,6 +51,11 @@ class RelayPlacementIT {
         return found;
     }
 
+    private static int cpuOf(JsonNode show, int pmd) {
+        for (JsonNode t : show.get("pmds")) if (t.get("id").asInt() == pmd) return t.get("cpu").asInt();
+        return -1;
+    }
+
     @Test
     void twoBusyQueuesOnOneThreadEndOnTwoWithinTwoIntervalsLosingNothing(@TempDir Path dir) throws Exception {
         String ns = lab.netns();
@@ -72,7 +78,7 @@ class RelayPlacementIT {
                 pmd-auto-lb: {interval: 2, improvement-threshold: 25}
                 relays:
                   r1: {vhost: {path: %s/r1.sock, queues: 2}, vf: {device: %s, type: afpacket}}
-                  r2: {vhost: {path: %s/r2.sock}, vf: {device: %s, type: afpacket}}
+                  r2: {vhost: {path: %s/r2.sock}, vf: {device: %s, type: afpacket}, cpus: {vm-to-vf: 1, vf-to-vm: 0}}
                 """.formatted(dir, a, dir, c);
         try (XvioDaemon xvio = XvioDaemon.start(dir, yaml);
              Testpmd vm = Testpmd.builder().virtioUser(dir + "/r1.sock").workDir(dir).start()) {
@@ -93,6 +99,10 @@ class RelayPlacementIT {
             for (String[] q : new String[][] {{"r1:vhost", "0"}, {"r1:vhost", "1"}, {"r1:vf", "0"}, {"r2:vhost", "0"}, {"r2:vf", "0"}})
                 assertNotEquals(-1, threadOf(now, q[0], Integer.parseInt(q[1])), q[0] + " rxq" + q[1] + " is still polled\n" + ctx);
             assertTrue(now.get("moves").asLong() >= 1, ctx);
+            for (JsonNode show : new JsonNode[] {before, now}) {     // r2's pinned directions never move
+                assertEquals(1, cpuOf(show, threadOf(show, "r2:vhost", 0)), ctx);
+                assertEquals(0, cpuOf(show, threadOf(show, "r2:vf", 0)), ctx);
+            }
             Thread.sleep(1500);                           // the loop keeps running after the move
             JsonNode running = JSON.readTree(xvio.call("show-relays", "r1", "--format=json")).get("relays").get(0).get("directions");
             assertTrue(running.get(0).get("rate_pps").asLong() > 0 && running.get(1).get("rate_pps").asLong() > 0,
