@@ -80,10 +80,20 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     /**
      * One port. vhostuser: path, mode, queues, mergeable. tap: device is the interface xvio creates (key
      * "name", default: the port's name). afpacket: device is the existing interface it attaches to. afxdp: device
-     * and queue, the interface's receive queue its AF_XDP socket binds to (default 0).
+     * and queue, the interface's receive queue its AF_XDP socket binds to (default 0). Any type: pmdCpu (key
+     * "pmd-cpu"), the CPU whose PMD thread must poll the port's receive queues (-1: pmd-auto-lb places them).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue) {
+                             String device, boolean packed, int queue, int pmdCpu) {
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1);
+        }
+
+        PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu); }
+
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu); }
+
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, 0);
@@ -195,9 +205,11 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 Map<String, Object> p = map(pe.getValue(), source, pw);
                 p = new LinkedHashMap<>(p);
                 vlans.put(pn, vlan(p.remove("tag"), p.remove("trunks"), source, pw));
+                Object pin = p.remove("pmd-cpu");
+                int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
                 Object rawType = p.get("type");
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
-                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
+                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu));
                     continue;
                 }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
@@ -217,7 +229,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
                 Object pk = p.getOrDefault("packed", Boolean.FALSE);
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed));
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;
@@ -226,7 +238,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 while (ofports.contains(next)) next++;
                 ofports.add(next);
                 PortConfig pc = pe.getValue();
-                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue()));
+                ports.put(pe.getKey(), pc.withOfport(next));
             }
             List<Flow> flows = new ArrayList<>();
             Object fl = br.get("flows");

@@ -31,6 +31,8 @@ public final class Daemon implements AutoCloseable {
     private MetricsServer metrics;
     private OpenFlowBridges openflow;
     private final Relays relays;
+    /** Bridge ports whose receive queues are pinned (pmd-cpu): port to PMD thread index. */
+    private final Map<Port, Integer> pins = new IdentityHashMap<>();
     private io.xvio.pmd.AutoLoadBalancer balancer;
 
     public Daemon(Config config, String controlPath) {
@@ -97,6 +99,7 @@ public final class Daemon implements AutoCloseable {
     /** Creates the port pc describes and appends it to br (not started, not yet published). */
     private Port addPortTo(Bridge br, Config.PortConfig pc, io.xvio.datapath.PortVlan vlan) {
         Port p = createPort(pc);
+        if (pc.pmdCpu() >= 0) pins.put(p, pmds.threadOnCpu(pc.pmdCpu()));
         br.ports.add(p);
         br.vlans.add(vlan);
         LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + describe(pc) + ")");
@@ -161,7 +164,10 @@ public final class Daemon implements AutoCloseable {
             for (int q = 0; ; q++) {          // queue 0 of every port first, so the first PMDs get one port each
                 boolean any = false;
                 for (int i = 0; i < ports.length; i++) {
-                    if (q < ports[i].rxQueues()) { out.add(new RxQueue(ports[i], q, br.datapath, i, ports)); any = true; }
+                    if (q < ports[i].rxQueues()) {
+                        out.add(new RxQueue(ports[i], q, br.datapath, i, ports, null, pins.getOrDefault(ports[i], -1), br.name, null));
+                        any = true;
+                    }
                 }
                 if (!any) break;
             }
@@ -264,7 +270,7 @@ public final class Daemon implements AutoCloseable {
         if (args.size() < 3) throw new ControlException("add-port needs a port name and its settings, e.g. type=vhostuser path=/tmp/x.sock");
         String name = args.get(2);
         for (Bridge b : bridges.values()) if (b.port(name) != null) throw new ControlException("port " + name + " already exists on bridge " + b.name);
-        StringBuilder yaml = new StringBuilder("bridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
+        StringBuilder yaml = new StringBuilder("pmd-cpus: " + config.pmdCpus() + "\nbridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
         boolean hasOfport = false;
         for (int i = 3; i < args.size(); i++) {
             String kv = args.get(i);
@@ -322,6 +328,7 @@ public final class Daemon implements AutoCloseable {
         bridges.remove(name);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
+            pins.remove(p);
             try {
                 p.close();
             } catch (RuntimeException e) {
@@ -356,6 +363,7 @@ public final class Daemon implements AutoCloseable {
             for (Port p : b.ports)
                 if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
         if (pc.path() != null && Config.samePath(pc.path(), controlPath)) throw new ControlException("path " + pc.path() + " is the control socket");
+        if (pc.pmdCpu() >= 0 && pmds.threadOnCpu(pc.pmdCpu()) < 0) throw new ControlException("pmd-cpu " + pc.pmdCpu() + ": no PMD thread runs on that CPU (pmd-cpus)");
         // one uplink port per interface (an interface has one XDP program, and two receivers would each see every frame)
         for (Bridge b : bridges.values())
             for (Port p : b.ports)
@@ -390,6 +398,7 @@ public final class Daemon implements AutoCloseable {
         br.publish();
         pmds.assign(rxQueues());
         p.close();
+        pins.remove(p);
         LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
     }
 

@@ -50,8 +50,8 @@ public record RelayConfig(String name, Config.PortConfig vhost, Config.PortConfi
         if (r.get("cpus") != null) {
             Map<String, Object> c = Config.map(r.get("cpus"), source, where + ".cpus");
             Config.keys(c, source, where + ".cpus", "vm-to-vf", "vf-to-vm");
-            if (c.containsKey("vm-to-vf")) vmToVf = cpu(c.get("vm-to-vf"), source, where + ".cpus.vm-to-vf", pmdCpus);
-            if (c.containsKey("vf-to-vm")) vfToVm = cpu(c.get("vf-to-vm"), source, where + ".cpus.vf-to-vm", pmdCpus);
+            if (c.containsKey("vm-to-vf")) vmToVf = pmdCpu(c.get("vm-to-vf"), source, where + ".cpus.vm-to-vf", pmdCpus);
+            if (c.containsKey("vf-to-vm")) vfToVm = pmdCpu(c.get("vf-to-vm"), source, where + ".cpus.vf-to-vm", pmdCpus);
         }
         return new RelayConfig(name,
                 new Config.PortConfig(name + ":vhost", "vhostuser", 1, path, mode, queues, mergeable, null, packed),
@@ -59,7 +59,8 @@ public record RelayConfig(String name, Config.PortConfig vhost, Config.PortConfi
                 vmToVf, vfToVm);
     }
 
-    private static int cpu(Object o, String source, String where, List<Integer> pmdCpus) {
+    /** A CPU a queue is pinned to: one of pmd-cpus (where names the key in errors). */
+    static int pmdCpu(Object o, String source, String where, List<Integer> pmdCpus) {
         int cpu = Config.integer(o, source, where, 0, 1023);
         if (!pmdCpus.contains(cpu))
             throw new ConfigException(source + ": " + where + ": CPU " + cpu + " is not available to PMD threads (pmd-cpus: "

@@ -80,4 +80,17 @@ class RelayConfigTest {
         assertTrue(assertThrows(ConfigException.class, () -> RelayConfig.fromCommand("vm1", List.of("vhost.path=/x", "vf.device=e", "vf.type=afxdp", "cpus.vm-to-vf=3"), List.of(0, 1)))
                 .getMessage().contains("CPU 3 is not available to PMD threads (pmd-cpus: 0-1)"));
     }
+
+    @Test
+    void aBridgePortCanBePinnedToAPmdCpu() {
+        Config c = Config.parse("pmd-cpus: [0]\nbridges:\n  br0:\n    ports:\n      v1: {type: vhostuser, path: /tmp/a.sock, pmd-cpu: 0}\n"
+                + "      u1: {type: afpacket, device: e1, pmd-cpu: 0}\n      v2: {type: vhostuser, path: /tmp/b.sock}\n", "x.yaml");
+        assertEquals(0, c.bridges().get("br0").ports().get("v1").pmdCpu());
+        assertEquals(0, c.bridges().get("br0").ports().get("u1").pmdCpu());
+        assertEquals(-1, c.bridges().get("br0").ports().get("v2").pmdCpu());
+        assertEquals(3, c.bridges().get("br0").ports().get("v2").ofport(), "the pin survives the ofport numbering");
+        assertEquals(0, c.bridges().get("br0").ports().get("u1").pmdCpu());
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      v1: {type: vhostuser, path: /tmp/a.sock, pmd-cpu: 0}\n")
+                .contains("bridges.br0.ports.v1.pmd-cpu: CPU 0 is not available to PMD threads (pmd-cpus: none"));
+    }
 }

@@ -186,6 +186,8 @@ class RelayIT {
             assertTrue(xvio.call("show-relays").contains("relay r1:"));
             assertTrue(xvio.call("pmd-rxq-show").contains("r1:vhost"), xvio.call("pmd-rxq-show"));
             assertTrue(error(xvio, "del-relay", "r9").contains("no relay named \"r9\""));
+            assertTrue(error(xvio, "add-port", "br0", "p2", "type=vhostuser", "path=" + dir + "/p2.sock", "pmd-cpu=0")
+                    .contains("p2.pmd-cpu: CPU 0 is not available to PMD threads"));
         }
     }
 

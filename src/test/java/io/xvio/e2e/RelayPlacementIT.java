@@ -18,8 +18,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * pmd-auto-lb moves queues by load, losing and duplicating nothing. Two PMD threads ({@code pmd-cpus: [0, 1]}), five
  * polled queues: relay r1 (vhost with 2 queue pairs, testpmd uses one) and an idle relay r2 whose directions are
- * pinned (cpus: vm-to-vf on CPU 1, vf-to-vm on CPU 0) and must stay there. Round-robin puts r1's two
- * busy directions (vhost rxq0 and the VF's rxq0) on pmd0. The VF's peer, in a namespace, sends every frame straight
+ * pinned (cpus: vm-to-vf on CPU 1, vf-to-vm on CPU 0) and must stay there, as must an idle bridge port pinned with
+ * {@code pmd-cpu: 0}. The initial placement (pins first, then
+ * each queue to the thread with the fewest) puts r1's two busy directions (vhost rxq0 and the VF's rxq0) on one thread. The VF's peer, in a namespace, sends every frame straight
  * back (tc mirred hairpin) and testpmd (io forwarding) sends every frame back too: a closed loop of 192 frames.
  * Within two balancing intervals the busy directions must sit on different threads; at the end the hairpin is
  * removed and the loop drains into the namespace: testpmd's TX - RX must be exactly the 192 frames injected.
@@ -76,10 +77,14 @@ class RelayPlacementIT {
                 pmd-cpus: [0, 1]
                 pmd-idle: adaptive
                 pmd-auto-lb: {interval: 2, improvement-threshold: 25}
+                bridges:
+                  br0:
+                    ports:
+                      p1: {type: vhostuser, path: %s/p1.sock, queues: 1, pmd-cpu: 0}
                 relays:
                   r1: {vhost: {path: %s/r1.sock, queues: 2}, vf: {device: %s, type: afpacket}}
                   r2: {vhost: {path: %s/r2.sock}, vf: {device: %s, type: afpacket}, cpus: {vm-to-vf: 1, vf-to-vm: 0}}
-                """.formatted(dir, a, dir, c);
+                """.formatted(dir, dir, a, dir, c);
         try (XvioDaemon xvio = XvioDaemon.start(dir, yaml);
              Testpmd vm = Testpmd.builder().virtioUser(dir + "/r1.sock").workDir(dir).start()) {
             assertTrue(xvio.awaitLog("r1:vhost: memory table", Duration.ofSeconds(20)), xvio::log);
@@ -102,6 +107,7 @@ class RelayPlacementIT {
             for (JsonNode show : new JsonNode[] {before, now}) {     // r2's pinned directions never move
                 assertEquals(1, cpuOf(show, threadOf(show, "r2:vhost", 0)), ctx);
                 assertEquals(0, cpuOf(show, threadOf(show, "r2:vf", 0)), ctx);
+                assertEquals(0, cpuOf(show, threadOf(show, "p1", 0)), "a bridge port pinned with pmd-cpu stays too\n" + ctx);
             }
             Thread.sleep(1500);                           // the loop keeps running after the move
             JsonNode running = JSON.readTree(xvio.call("show-relays", "r1", "--format=json")).get("relays").get(0).get("directions");
