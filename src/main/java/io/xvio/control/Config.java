@@ -315,7 +315,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * Refuses mappings and lists nested deeper than MAX_DEPTH before the document is built (building it
      * recurses, and a deep enough document would overflow the stack). The parser itself does not recurse.
      */
-    private static void checkDepth(LoadSettings settings, String text, String source) {
+    static void checkDepth(LoadSettings settings, String text, String source) {
         int depth = 0;
         for (Event e : new Parse(settings).parseString(text)) {
             if (e.getEventId() == Event.ID.MappingStart || e.getEventId() == Event.ID.SequenceStart) {

@@ -76,9 +76,13 @@ public record RelayConfig(String name, Config.PortConfig vhost, Config.PortConfi
         Object raw;
         if (settings.size() == 1 && settings.getFirst().strip().startsWith("{")) {
             String yaml = "relays:\n  " + name + ": " + settings.getFirst().strip().replace("\n", " ") + "\n";
+            if (yaml.length() > 8192) throw new ConfigException("the relay's mapping is longer than 8 KiB");
             try {
-                raw = ((Map<?, ?>) ((Map<?, ?>) new org.snakeyaml.engine.v2.api.Load(
-                        org.snakeyaml.engine.v2.api.LoadSettings.builder().setAllowDuplicateKeys(false).build()).loadFromString(yaml)).get("relays")).get(name);
+                var ls = org.snakeyaml.engine.v2.api.LoadSettings.builder().setLabel("add-relay").setAllowDuplicateKeys(false).build();
+                Config.checkDepth(ls, yaml, "add-relay");      // building a deeply nested document would overflow the stack
+                raw = ((Map<?, ?>) ((Map<?, ?>) new org.snakeyaml.engine.v2.api.Load(ls).loadFromString(yaml)).get("relays")).get(name);
+            } catch (ConfigException e) {
+                throw e;
             } catch (RuntimeException e) {
                 throw new ConfigException("not a valid YAML/JSON mapping: " + Logging.excerpt(String.valueOf(e.getMessage()), 200));
             }
