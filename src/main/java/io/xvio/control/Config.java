@@ -40,7 +40,7 @@ import java.util.*;
  * {@link #MAX_DEPTH} levels deep.
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
-                     String metrics, String controlGroup) {
+                     String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb) {
     /** Deepest nesting of mappings and lists a config may have (the real shape needs 6). */
     static final int MAX_DEPTH = 50;
 
@@ -48,11 +48,16 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         this(pmdCpus, pmdIdle, controlSocket, bridges, null, null);
     }
 
+    public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
+                  String metrics, String controlGroup) {
+        this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, Map.of(), AutoLbConfig.DEFAULT);
+    }
+
     /** This config with PMD threads on cpus (OVSDB's pmd-cpu-mask). */
-    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup); }
+    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb); }
 
     /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
-    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup); }
+    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb); }
 
     /**
      * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
@@ -75,10 +80,20 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     /**
      * One port. vhostuser: path, mode, queues, mergeable. tap: device is the interface xvio creates (key
      * "name", default: the port's name). afpacket: device is the existing interface it attaches to. afxdp: device
-     * and queue, the interface's receive queue its AF_XDP socket binds to (default 0).
+     * and queue, the interface's receive queue its AF_XDP socket binds to (default 0). Any type: pmdCpu (key
+     * "pmd-cpu"), the CPU whose PMD thread must poll the port's receive queues (-1: pmd-auto-lb places them).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue) {
+                             String device, boolean packed, int queue, int pmdCpu) {
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1);
+        }
+
+        PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu); }
+
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu); }
+
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, 0);
@@ -130,7 +145,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (root == null && !bridgesRequired) return empty();
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
-        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges");
+        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb");
         List<Integer> cpus = new ArrayList<>();
         Object c = top.get("pmd-cpus");
         if (c != null) {
@@ -157,9 +172,10 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (group != null && !group.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}"))
             throw new ConfigException(source + ": control-group: \"" + Logging.excerpt(group, 40) + "\" is not a group name");
         Object b = top.get("bridges");
-        if (b == null && bridgesRequired) throw new ConfigException(source + ": missing \"bridges:\"");
+        boolean relaysOnly = top.get("relays") != null;      // a relay-only switch needs no bridge
+        if (b == null && bridgesRequired && !relaysOnly) throw new ConfigException(source + ": missing \"bridges:\"");
         Map<String, Object> bridgesRaw = b == null ? Map.of() : map(b, source, "bridges");
-        if (bridgesRaw.isEmpty() && bridgesRequired) throw new ConfigException(source + ": bridges: at least one bridge is needed");
+        if (bridgesRaw.isEmpty() && bridgesRequired && !relaysOnly) throw new ConfigException(source + ": bridges: at least one bridge is needed");
         Map<String, BridgeConfig> bridges = new LinkedHashMap<>();
         Set<String> portNames = new HashSet<>(), paths = new HashSet<>(), ifnames = new HashSet<>();
         for (var e : bridgesRaw.entrySet()) {
@@ -189,9 +205,11 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 Map<String, Object> p = map(pe.getValue(), source, pw);
                 p = new LinkedHashMap<>(p);
                 vlans.put(pn, vlan(p.remove("tag"), p.remove("trunks"), source, pw));
+                Object pin = p.remove("pmd-cpu");
+                int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
                 Object rawType = p.get("type");
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
-                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
+                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu));
                     continue;
                 }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
@@ -211,7 +229,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
                 Object pk = p.getOrDefault("packed", Boolean.FALSE);
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed));
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;
@@ -220,7 +238,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 while (ofports.contains(next)) next++;
                 ofports.add(next);
                 PortConfig pc = pe.getValue();
-                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue()));
+                ports.put(pe.getKey(), pc.withOfport(next));
             }
             List<Flow> flows = new ArrayList<>();
             Object fl = br.get("flows");
@@ -250,7 +268,20 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             }
             bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups)));
         }
-        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group);
+        Map<String, RelayConfig> relays = new LinkedHashMap<>();
+        if (top.get("relays") != null) {
+            for (var re : map(top.get("relays"), source, "relays").entrySet()) {
+                RelayConfig rc = RelayConfig.parse(re.getKey(), re.getValue(), source, "relays." + re.getKey(), cpus);
+                if (portNames.contains(rc.name())) throw new ConfigException(source + ": relays." + rc.name() + ": the name is a bridge port's; a relay needs its own");
+                for (PortConfig p : List.of(rc.vhost(), rc.vf())) {
+                    if (p.path() != null && !paths.add(p.path())) throw new ConfigException(source + ": relays." + rc.name() + ".vhost.path: " + p.path() + " is used by another port or relay");
+                    if (p.device() != null && !ifnames.add(p.device())) throw new ConfigException(source + ": relays." + rc.name() + ".vf.device: interface " + p.device() + " is used by another port or relay");
+                }
+                relays.put(rc.name(), rc);
+            }
+        }
+        AutoLbConfig autoLb = AutoLbConfig.parse(top.get("pmd-auto-lb"), source);
+        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb);
         if (control != null) {
             try {
                 checkControlSocket(config, control);
@@ -267,6 +298,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             for (PortConfig p : b.ports().values())
                 if (p.path() != null && samePath(p.path(), controlPath))
                     throw new ConfigException("control socket " + controlPath + " is also the path of port " + p.name() + " (bridge " + b.name() + ")");
+        for (RelayConfig r : config.relays().values())
+            if (samePath(r.vhost().path(), controlPath)) throw new ConfigException("control socket " + controlPath + " is also the vhost path of relay " + r.name());
     }
 
     /** Whether two paths name the same file, as far as their text tells (relative to here, "." and ".." resolved). */
@@ -282,7 +315,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * Refuses mappings and lists nested deeper than MAX_DEPTH before the document is built (building it
      * recurses, and a deep enough document would overflow the stack). The parser itself does not recurse.
      */
-    private static void checkDepth(LoadSettings settings, String text, String source) {
+    static void checkDepth(LoadSettings settings, String text, String source) {
         int depth = 0;
         for (Event e : new Parse(settings).parseString(text)) {
             if (e.getEventId() == Event.ID.MappingStart || e.getEventId() == Event.ID.SequenceStart) {
@@ -336,31 +369,31 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         return new PortVlan(0, set);
     }
 
-    private static void checkName(String n, String source, String where) {
+    static void checkName(String n, String source, String where) {
         if (!n.matches("[A-Za-z0-9_.-]{1,15}"))
             throw new ConfigException(source + ": " + Logging.excerpt(where, 80) + ": name \"" + Logging.excerpt(n, 40) + "\" must be 1-15 letters, digits, '_', '.' or '-'");
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object o, String source, String where) {
+    static Map<String, Object> map(Object o, String source, String where) {
         if (!(o instanceof Map<?, ?> m)) throw new ConfigException(source + ": " + where + " must be a mapping");
         for (Object k : m.keySet()) if (!(k instanceof String)) throw new ConfigException(source + ": " + where + ": key " + describe(k) + " is not a string");
         return (Map<String, Object>) m;
     }
 
-    private static void keys(Map<String, Object> m, String source, String where, String... allowed) {
+    static void keys(Map<String, Object> m, String source, String where, String... allowed) {
         Set<String> ok = Set.of(allowed);
         for (String k : m.keySet())
             if (!ok.contains(k)) throw new ConfigException(source + ": " + where + ": unknown key \"" + Logging.excerpt(k, 60) + "\" (allowed: " + String.join(", ", allowed) + ")");
     }
 
-    private static Object require(Map<String, Object> m, String key, String source, String where) {
+    static Object require(Map<String, Object> m, String key, String source, String where) {
         Object v = m.get(key);
         if (v == null) throw new ConfigException(source + ": " + where + ": missing \"" + key + "\"");
         return v;
     }
 
-    private static String string(Object o, String source, String where) {
+    static String string(Object o, String source, String where) {
         if (!(o instanceof String s) || s.isBlank()) throw new ConfigException(source + ": " + where + " must be a non-empty string");
         return s;
     }
@@ -373,7 +406,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         return "\"" + Logging.excerpt(String.valueOf(o), 60) + "\"";
     }
 
-    private static int integer(Object o, String source, String where, int min, int max) {
+    static int integer(Object o, String source, String where, int min, int max) {
         if (!(o instanceof Integer || o instanceof Long))
             throw new ConfigException(source + ": " + where + " must be an integer, not " + describe(o));
         long v = ((Number) o).longValue();

@@ -30,11 +30,16 @@ public final class Daemon implements AutoCloseable {
     private final DaemonStatus status;
     private MetricsServer metrics;
     private OpenFlowBridges openflow;
+    private final Relays relays;
+    /** Bridge ports whose receive queues are pinned (pmd-cpu): port to PMD thread index. */
+    private final Map<Port, Integer> pins = new IdentityHashMap<>();
+    private io.xvio.pmd.AutoLoadBalancer balancer;
 
     public Daemon(Config config, String controlPath) {
         this.config = config;
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());
+        this.relays = new Relays(pmds);
         this.status = new DaemonStatus(bridges, pmds, controlPath, startedNanos, this);
     }
 
@@ -63,6 +68,13 @@ public final class Daemon implements AutoCloseable {
                 }
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
+            for (RelayConfig rc : config.relays().values()) {
+                try {
+                    relays.add(rc, this::createPort);
+                } catch (ControlException e) {
+                    throw new ConfigException(e.getMessage());     // "relay NAME: ..."
+                }
+            }
             pmds.assign(rxQueues());
             CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
             control = new ControlServer(controlPath, config.controlGroup(), lock);
@@ -72,6 +84,9 @@ public final class Daemon implements AutoCloseable {
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
+            for (Relays.Relay r : relays.all()) { r.vhost().start(); r.vf().start(); }
+            AutoLbConfig lb = config.autoLb();
+            (balancer = new io.xvio.pmd.AutoLoadBalancer(pmds, lb.enabled(), lb.intervalSeconds() * 1000L, lb.improvementThreshold())).start();
             expiry = Thread.ofPlatform().daemon().name("flow-expiry").start(this::expireFlows);
             LOG.info(GuestMemory.copyMethod());
             LOG.info("xvio running: " + bridges.size() + " bridge(s), " + pmds.threads().size() + " PMD thread(s) (" + config.pmdIdle() + ")");
@@ -83,24 +98,37 @@ public final class Daemon implements AutoCloseable {
 
     /** Creates the port pc describes and appends it to br (not started, not yet published). */
     private Port addPortTo(Bridge br, Config.PortConfig pc, io.xvio.datapath.PortVlan vlan) {
+        Port p = createPort(pc);
+        if (pc.pmdCpu() >= 0) pins.put(p, pmds.threadOnCpu(pc.pmdCpu()));
+        br.ports.add(p);
+        br.vlans.add(vlan);
+        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + describe(pc) + ")");
+        return p;
+    }
+
+    private static String describe(Config.PortConfig pc) {
+        return switch (pc.type()) {
+            case "tap", "afpacket" -> pc.type() + " " + pc.device();
+            case "afxdp" -> "afxdp " + pc.device() + " queue " + pc.queue();
+            default -> "vhostuser " + pc.mode() + " " + pc.path();
+        };
+    }
+
+    /** The port pc describes (not started), for a bridge or a relay. */
+    private Port createPort(Config.PortConfig pc) {
         Port p;
-        String what;
         switch (pc.type()) {
-            case "tap" -> { p = new TapPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "tap " + pc.device(); }
-            case "afpacket" -> { p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds); what = "afpacket " + pc.device(); }
-            case "afxdp" -> { p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds); what = "afxdp " + pc.device() + " queue " + pc.queue(); }
+            case "tap" -> p = new TapPort(pc.name(), pc.ofport(), pc.device(), pmds);
+            case "afpacket" -> p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds);
+            case "afxdp" -> p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds);
             default -> {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
                 // it into the datapath, so NORMAL learns it on this port (in the port's VLAN) and floods it
                 p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pmds, null);
-                what = "vhostuser " + pc.mode() + " " + pc.path();
             }
         }
         p.setTransmitThreads(pmds.threads().size());
-        br.ports.add(p);
-        br.vlans.add(vlan);
-        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + what + ")");
         return p;
     }
 
@@ -120,6 +148,7 @@ public final class Daemon implements AutoCloseable {
             synchronized (this) {
                 current = List.copyOf(bridges.values());
             }
+            relays.sampleRates();
             for (Bridge br : current) {
                 br.refreshLiveness();           // group buckets' watch_port follows the ports within a second
                 int n = br.expire(now);
@@ -135,17 +164,22 @@ public final class Daemon implements AutoCloseable {
             for (int q = 0; ; q++) {          // queue 0 of every port first, so the first PMDs get one port each
                 boolean any = false;
                 for (int i = 0; i < ports.length; i++) {
-                    if (q < ports[i].rxQueues()) { out.add(new RxQueue(ports[i], q, br.datapath, i, ports)); any = true; }
+                    if (q < ports[i].rxQueues()) {
+                        out.add(new RxQueue(ports[i], q, br.datapath, i, ports, null, pins.getOrDefault(ports[i], -1), br.name, null));
+                        any = true;
+                    }
                 }
                 if (!any) break;
             }
         }
+        out.addAll(relays.rxQueues());
         return out;
     }
 
     @Override
     public void close() {
         running = false;
+        if (balancer != null) balancer.close();
         Thread t = expiry;
         if (t != null) t.interrupt();
         if (control != null) control.close();
@@ -160,13 +194,22 @@ public final class Daemon implements AutoCloseable {
                 }
             }
         }
+        for (Relays.Relay r : relays.all()) {
+            for (Port p : List.of(r.vhost(), r.vf())) {
+                try {
+                    p.close();
+                } catch (RuntimeException e) {
+                    LOG.warning("closing port " + p.name() + ": " + e.getMessage());
+                }
+            }
+        }
         pmds.stop();
         LOG.info("xvio stopped");
     }
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
     static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
-            "dump-group-stats", "ping", "trace");
+            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     synchronized String execute(List<String> args) {
@@ -198,6 +241,10 @@ public final class Daemon implements AutoCloseable {
             case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
+            case "add-relay" -> addRelay(args);
+            case "del-relay" -> delRelay(args);
+            case "show-relays" -> json ? JsonRender.render(relays.view(args.size() > 1 ? args.get(1) : null)) : RelayView.text(relays.view(args.size() > 1 ? args.get(1) : null));
+            case "pmd-rxq-show" -> json ? JsonRender.render(PmdRxqShow.of(pmds, config.autoLb())) : RelayView.text(PmdRxqShow.of(pmds, config.autoLb()));
             default -> throw new ControlException("unknown command \"" + cmd + "\"");
         };
     }
@@ -216,7 +263,7 @@ public final class Daemon implements AutoCloseable {
     String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
 
     /** The Prometheus text a scrape of /metrics gets. */
-    String prometheus() { return PrometheusRender.render(status.metrics()); }
+    String prometheus() { return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())); }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
     private synchronized String addPort(List<String> args) {
@@ -224,7 +271,7 @@ public final class Daemon implements AutoCloseable {
         if (args.size() < 3) throw new ControlException("add-port needs a port name and its settings, e.g. type=vhostuser path=/tmp/x.sock");
         String name = args.get(2);
         for (Bridge b : bridges.values()) if (b.port(name) != null) throw new ControlException("port " + name + " already exists on bridge " + b.name);
-        StringBuilder yaml = new StringBuilder("bridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
+        StringBuilder yaml = new StringBuilder("pmd-cpus: " + config.pmdCpus() + "\nbridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
         boolean hasOfport = false;
         for (int i = 3; i < args.size(); i++) {
             String kv = args.get(i);
@@ -282,6 +329,7 @@ public final class Daemon implements AutoCloseable {
         bridges.remove(name);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
+            pins.remove(p);
             try {
                 p.close();
             } catch (RuntimeException e) {
@@ -309,11 +357,14 @@ public final class Daemon implements AutoCloseable {
         Bridge br = bridges.get(bridge);
         if (br == null) throw new ControlException("no bridge named \"" + bridge + "\"");
         for (Bridge b : bridges.values()) if (b.port(pc.name()) != null) throw new ControlException("port " + pc.name() + " already exists on bridge " + b.name);
+        if (relays.has(pc.name())) throw new ControlException("port " + pc.name() + ": the name is a relay's");
+        relays.checkFree(null, pc.path(), pc.type().equals("tap") ? null : pc.device());
         for (Port p : br.ports) if (p.ofport() == pc.ofport()) throw new ControlException("ofport " + pc.ofport() + " is already used on bridge " + br.name);
         for (Bridge b : bridges.values())
             for (Port p : b.ports)
                 if (pc.path() != null && pc.path().equals(p.details().get("path"))) throw new ControlException("path " + pc.path() + " is used by port " + p.name());
         if (pc.path() != null && Config.samePath(pc.path(), controlPath)) throw new ControlException("path " + pc.path() + " is the control socket");
+        if (pc.pmdCpu() >= 0 && pmds.threadOnCpu(pc.pmdCpu()) < 0) throw new ControlException("pmd-cpu " + pc.pmdCpu() + ": no PMD thread runs on that CPU (pmd-cpus)");
         // one uplink port per interface (an interface has one XDP program, and two receivers would each see every frame)
         for (Bridge b : bridges.values())
             for (Port p : b.ports)
@@ -348,7 +399,49 @@ public final class Daemon implements AutoCloseable {
         br.publish();
         pmds.assign(rxQueues());
         p.close();
+        pins.remove(p);
         LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
+    }
+
+    /** add-relay NAME KEY=VALUE... or add-relay NAME '{vhost: {...}, vf: {...}, cpus: {...}}'. */
+    private synchronized String addRelay(List<String> args) {
+        if (args.size() < 3) throw new ControlException("add-relay needs a name and its settings, e.g. add-relay vm1 vhost.path=/tmp/vm1.sock vf.device=eth1 vf.type=afxdp");
+        String name = args.get(1);
+        RelayConfig rc;
+        try {
+            rc = RelayConfig.fromCommand(name, args.subList(2, args.size()), config.pmdCpus());
+        } catch (ConfigException e) {
+            throw new ControlException(e.getMessage().replaceFirst("^add-relay: ", ""));
+        }
+        addRelay(rc);
+        return "";
+    }
+
+    /** Creates, polls and starts a relay; refuses a name, path or interface a bridge port or relay already has. */
+    public synchronized void addRelay(RelayConfig rc) {
+        for (Bridge b : bridges.values()) {
+            if (b.port(rc.name()) != null) throw new ControlException("relay " + rc.name() + ": the name is a port's on bridge " + b.name);
+            for (Port p : b.ports) {
+                if (Objects.equals(p.details().get("path"), rc.vhost().path())) throw new ControlException("relay " + rc.name() + ": path " + rc.vhost().path() + " is used by port " + p.name());
+                if (rc.vf().device().equals(p.details().get("device"))) throw new ControlException("relay " + rc.name() + ": interface " + rc.vf().device() + " is used by port " + p.name());
+            }
+        }
+        if (Config.samePath(rc.vhost().path(), controlPath)) throw new ControlException("relay " + rc.name() + ": path " + rc.vhost().path() + " is the control socket");
+        Relays.Relay r = relays.add(rc, this::createPort);
+        pmds.assign(rxQueues());
+        r.vhost().start();
+        r.vf().start();
+    }
+
+    /** del-relay NAME: stops polling the relay, then closes its ports. */
+    private synchronized String delRelay(List<String> args) {
+        if (args.size() != 2) throw new ControlException("del-relay needs a relay name");
+        Relays.Relay r = relays.remove(args.get(1));
+        pmds.assign(rxQueues());
+        r.vhost().close();
+        r.vf().close();
+        LOG.info("relay " + args.get(1) + ": deleted");
+        return "";
     }
 
     /** The port named name on bridge, or null. */

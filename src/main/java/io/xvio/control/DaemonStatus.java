@@ -104,7 +104,7 @@ final class DaemonStatus {
                             c.entries(), c.revalidations(), c.evicted(), c.kept(), c.flushes(), r.hits(), r.misses(), r.entries()));
                 }
                 List<Status.RxQueueInfo> qs = new ArrayList<>();
-                for (RxQueue q : t.queues()) qs.add(new Status.RxQueueInfo(q.datapath().name(), q.port().name(), q.queue()));
+                for (RxQueue q : t.queues()) qs.add(new Status.RxQueueInfo(q.owner(), q.port().name(), q.queue()));
                 out.add(new Status.Pmd(t.id(), t.cpu() < 0 ? null : t.cpu(), st[0], st[1], st[4], st[5], st[2], st[3], caches, qs));
             }
             return new Status.PmdStats(out);

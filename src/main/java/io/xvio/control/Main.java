@@ -21,6 +21,7 @@ import java.util.logging.Level;
                 Main.DelPort.class, Main.FdbShow.class, Main.SetFrag.class, Main.GetFrags.class, Main.TraceCmd.class,
                 Main.AddGroup.class, Main.AddGroups.class, Main.ModGroup.class, Main.DelGroups.class, Main.DumpGroups.class,
                 Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
+                RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
                 Main.CpuLatencyCmd.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})

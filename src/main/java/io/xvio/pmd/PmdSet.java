@@ -1,14 +1,26 @@
 package io.xvio.pmd;
 
+import io.xvio.port.Port;
 import io.xvio.util.Quiescence;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
 
-/** The daemon's PMD threads, and the quiescence barrier the control plane waits on. */
+/** The daemon's PMD threads, where their queues go, and the quiescence barrier the control plane waits on. */
 public final class PmdSet implements Quiescence {
+    private static final Logger LOG = Logger.getLogger("xvio.pmd");
     private final List<PmdThread> threads = new ArrayList<>();
+    /** Each (port, queue)'s load record, for as long as the queue is assigned. */
+    private final Map<Port, Map<Integer, QueueLoad>> loads = new IdentityHashMap<>();
+    /** Busy ns of each queue at the last measurement. */
+    private final Map<QueueLoad, Long> sampled = new IdentityHashMap<>();
+    private long sampledAt = System.nanoTime();
+    private long moves;
 
     public PmdSet(List<Integer> cpus, String idle) {
         if (cpus.isEmpty()) threads.add(new PmdThread(0, -1, IdleStrategy.of(idle)));
@@ -17,19 +29,121 @@ public final class PmdSet implements Quiescence {
 
     public List<PmdThread> threads() { return threads; }
 
+    /** The index of the PMD thread pinned to cpu, or -1. */
+    public int threadOnCpu(int cpu) {
+        for (PmdThread t : threads) if (t.cpu() == cpu) return t.id();
+        return -1;
+    }
+
+    /** Queues the balancer moved since start. */
+    public synchronized long moves() { return moves; }
+
     public void start() { threads.forEach(PmdThread::start); }
 
     public void stop() { threads.forEach(PmdThread::stop); }
 
     /**
-     * Spreads queues round-robin over the threads. A queue that moves between threads is first taken from its
-     * old thread and only given to the new one after a grace period, so no two threads ever poll it at once;
-     * its packets wait in the ring meanwhile (nothing is lost).
+     * Gives the threads this set of queues: a queue already polled stays on its thread, a pinned one goes to its
+     * thread, a new one to the thread with the fewest queues (a fresh start is round-robin); queues not listed are
+     * no longer polled. The load balancer moves them later by measured load.
      */
     public synchronized void assign(List<RxQueue> queues) {
+        List<RxQueue> qs = withLoads(queues);
+        Placement.Item[] items = new Placement.Item[qs.size()];
+        for (int i = 0; i < items.length; i++) items[i] = new Placement.Item(pin(qs.get(i)), 0, threadOf(qs.get(i)));
+        handOver(plan(qs, Placement.sticky(items, threads.size())));
+    }
+
+    /**
+     * Moves queues to the given threads (per.get(i) is thread i's new list). A queue that moves is first taken from
+     * its old thread and only given to the new one after a grace period, so no two threads ever poll it at once; its
+     * packets wait in the ring meanwhile (nothing is lost).
+     */
+    public synchronized void apply(List<List<RxQueue>> per) {
+        List<RxQueue> all = new ArrayList<>();
+        per.forEach(all::addAll);
+        List<RxQueue> qs = withLoads(all);
+        List<List<RxQueue>> plan = new ArrayList<>();
+        int k = 0;
+        for (List<RxQueue> l : per) {
+            plan.add(new ArrayList<>(qs.subList(k, k + l.size())));
+            k += l.size();
+        }
+        handOver(plan);
+    }
+
+    /**
+     * One balancing round: measures each queue's busy time since the last round and, if enabled, moves queues to
+     * the greedy plan when it lowers the threads' load variance by at least thresholdPercent. Returns how many
+     * queues moved.
+     */
+    public synchronized int rebalance(boolean enabled, int thresholdPercent) {
+        long now = System.nanoTime(), interval = now - sampledAt;
+        sampledAt = now;
+        List<RxQueue> qs = new ArrayList<>();
+        for (PmdThread t : threads) qs.addAll(List.of(t.queues()));
+        Placement.Item[] items = new Placement.Item[qs.size()];
+        Map<QueueLoad, Long> next = new IdentityHashMap<>();
+        for (int i = 0; i < items.length; i++) {
+            QueueLoad l = qs.get(i).load();
+            long busy = l.busyNanos();
+            long d = Math.max(0, busy - sampled.getOrDefault(l, 0L));   // a new queue: its load since it was added
+            next.put(l, busy);
+            l.measured(d, interval);
+            items[i] = new Placement.Item(pin(qs.get(i)), d, threadOf(qs.get(i)));
+        }
+        sampled.clear();
+        sampled.putAll(next);
+        if (!enabled || threads.size() < 2 || qs.isEmpty()) return 0;
+        int[] plan = Placement.greedy(items, threads.size());
+        if (!Placement.worthApplying(items, plan, threads.size(), thresholdPercent)) return 0;
+        int moved = 0;
+        StringBuilder what = new StringBuilder();
+        for (int i = 0; i < plan.length; i++) {
+            if (plan[i] == items[i].current()) continue;
+            moved++;
+            what.append(what.isEmpty() ? "" : ", ").append(qs.get(i)).append(" pmd").append(items[i].current()).append("->pmd").append(plan[i]);
+        }
+        int[] cur = new int[items.length];
+        for (int i = 0; i < cur.length; i++) cur[i] = items[i].current();
+        double before = Placement.imbalance(Placement.threadLoads(items, cur, threads.size()));
+        double after = Placement.imbalance(Placement.threadLoads(items, plan, threads.size()));
+        handOver(plan(qs, plan));
+        moves += moved;
+        LOG.info("pmd-auto-lb: moved " + moved + " queue(s) (load variance down " + Math.round(Placement.improvementPercent(before, after)) + " %): " + what);
+        return moved;
+    }
+
+    private int pin(RxQueue q) { return q.pin() >= 0 && q.pin() < threads.size() ? q.pin() : -1; }
+
+    private int threadOf(RxQueue q) {
+        for (int i = 0; i < threads.size(); i++) for (RxQueue x : threads.get(i).queues()) if (x.sameQueue(q)) return i;
+        return -1;
+    }
+
+    private List<List<RxQueue>> plan(List<RxQueue> qs, int[] a) {
         List<List<RxQueue>> per = new ArrayList<>();
         for (int i = 0; i < threads.size(); i++) per.add(new ArrayList<>());
-        for (int i = 0; i < queues.size(); i++) per.get(i % threads.size()).add(queues.get(i));
+        for (int i = 0; i < a.length; i++) per.get(a[i]).add(qs.get(i));
+        return per;
+    }
+
+    /** The queues with their load records (made for new queues, forgotten for queues no longer listed). */
+    private List<RxQueue> withLoads(List<RxQueue> queues) {
+        Map<Port, Map<Integer, QueueLoad>> keep = new IdentityHashMap<>();
+        List<RxQueue> out = new ArrayList<>(queues.size());
+        for (RxQueue q : queues) {
+            QueueLoad l = loads.getOrDefault(q.port(), Map.of()).get(q.queue());
+            if (l == null) l = new QueueLoad();
+            keep.computeIfAbsent(q.port(), p -> new HashMap<>()).put(q.queue(), l);
+            out.add(q.withLoad(l));
+        }
+        loads.clear();
+        loads.putAll(keep);
+        return out;
+    }
+
+    private void handOver(List<List<RxQueue>> per) {
         // phase 1: every thread keeps only the queues it keeps in the new plan
         boolean moved = false;
         for (int i = 0; i < threads.size(); i++) {
@@ -46,9 +160,8 @@ public final class PmdSet implements Quiescence {
         await();
     }
 
-    /** Same port and queue (the RxQueue record is rebuilt on every plan). */
     private static boolean contains(List<RxQueue> l, RxQueue q) {
-        for (RxQueue x : l) if (x.port() == q.port() && x.queue() == q.queue()) return true;
+        for (RxQueue x : l) if (x.sameQueue(q)) return true;
         return false;
     }
 

@@ -25,6 +25,8 @@ public final class PmdThread {
         }
     }
     public static final int MAX_BRIDGE_PORTS = 256;
+    /** Packet indices 0..BURST-1: a relay direction sends the whole burst. */
+    private static final int[] ALL = java.util.stream.IntStream.range(0, PacketBatch.BURST).toArray();
 
     private final int id;
     private final int cpu;
@@ -92,9 +94,8 @@ public final class PmdThread {
             RxQueue[] qs = queues;
             if (qs != liveOf || recheck) findLive(qs);
             int work = 0;
-            // one clock read per loop: a loop that moved packets counts as busy from its start (receiving
-            // included), as OVS counts its iterations
-            long t0 = System.nanoTime();
+            // a loop that moved packets counts as busy from its start (receiving included), as OVS counts its iterations
+            long t0 = System.nanoTime(), tPrev = t0;
             RxQueue[] lq = live;
             for (int i = 0, nl = liveCount; i < nl; i++) {
                 RxQueue rq = lq[i];
@@ -110,11 +111,16 @@ public final class PmdThread {
                 bursts++;
                 packets += n;
                 try {
-                    rq.datapath().process(rq.portIndex(), batch, outputs, id, t0);
-                    Port[] ports = rq.bridgePorts();
-                    for (int k = 0; k < outputs.touchedCount(); k++) {
-                        int p = outputs.touchedPort(k);
-                        if (p < ports.length) ports[p].transmit(id, batch, outputs.packetsFor(p), outputs.countFor(p));
+                    Port dst = rq.relayTo();
+                    if (dst != null) {
+                        dst.transmit(id, batch, ALL, n);       // a relay direction: no classifier, every frame goes across
+                    } else {
+                        rq.datapath().process(rq.portIndex(), batch, outputs, id, t0);
+                        Port[] ports = rq.bridgePorts();
+                        for (int k = 0; k < outputs.touchedCount(); k++) {
+                            int p = outputs.touchedPort(k);
+                            if (p < ports.length) ports[p].transmit(id, batch, outputs.packetsFor(p), outputs.countFor(p));
+                        }
                     }
                 } catch (RuntimeException | InternalError e) {
                     logOnce(rq, e);
@@ -122,10 +128,16 @@ public final class PmdThread {
                     outputs.clear();
                     batch.reset();    // actions may have moved frames (VLAN push/pop) or made copies
                 }
+                // one clock read per busy queue: the queue is charged from the previous read (the empty polls
+                // before it included, a few ns each), which is what the load balancer weighs
+                long t1 = System.nanoTime();
+                QueueLoad ql = rq.load();
+                if (ql != null) ql.add(t1 - tPrev, n);
+                tPrev = t1;
             }
             if (work > 0) {
                 busyLoops++;
-                busyNanos += System.nanoTime() - t0;
+                busyNanos += tPrev - t0;
                 recheck = (busyLoops & 1023) == 0;
             } else {
                 recheck = true;

@@ -74,12 +74,12 @@ class UplinkPortsIT {
         return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
     }
 
-    private static String sha256(Path f) throws Exception {
+    static String sha256(Path f) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
     }
 
     /** A sha256sum line's hash in a guest's command output. */
-    private static String guestHash(String output) {
+    static String guestHash(String output) {
         Matcher m = Pattern.compile("\\b([0-9a-f]{64})\\s").matcher(output);
         assertTrue(m.find(), "no sha256 in: " + output);
         return m.group(1);
@@ -185,7 +185,7 @@ class UplinkPortsIT {
     }
 
     /** Waits (up to 20 s) until netstat output shows a TCP listener on port. */
-    private static void awaitListening(java.util.function.Supplier<String> netstat, int port) throws InterruptedException {
+    static void awaitListening(java.util.function.Supplier<String> netstat, int port) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         String out = "";
         while (System.nanoTime() < deadline) {
@@ -197,7 +197,7 @@ class UplinkPortsIT {
     }
 
     /** Runs cmd in ns with stdin from a file and waits (up to 2 minutes). */
-    private static NetLab.Result runWithInput(NetLab lab, String ns, Path in, String... cmd) throws IOException, InterruptedException {
+    static NetLab.Result runWithInput(NetLab lab, String ns, Path in, String... cmd) throws IOException, InterruptedException {
         String[] full = new String[cmd.length + 4];
         full[0] = "ip"; full[1] = "netns"; full[2] = "exec"; full[3] = ns;
         System.arraycopy(cmd, 0, full, 4, cmd.length);

@@ -63,4 +63,37 @@ class PmdThreadTest {
             t.stop();
         }
     }
+
+    /** A relay direction's destination: records what it was asked to send. */
+    static final class SinkPort extends StubPort {
+        final java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong(), wrong = new java.util.concurrent.atomic.AtomicLong();
+        SinkPort() { super("sink"); }
+        @Override public int rxQueues() { return 1; }
+        @Override public int receive(int q, PacketBatch b, int thread) { return 0; }
+        @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {
+            for (int i = 0; i < n; i++) if (which[i] != i || b.len[which[i]] != 60) wrong.incrementAndGet();
+            frames.addAndGet(n);
+        }
+    }
+
+    @Test
+    void aRelayQueueSendsEveryFrameToItsDestinationAndIsChargedItsBusyTime() throws Exception {
+        GuestPort p = new GuestPort();
+        SinkPort sink = new SinkPort();
+        QueueLoad load = new QueueLoad();
+        RxQueue q = new RxQueue(p, 2, null, 0, new Port[] {sink}, sink, -1, "r", load);
+        PmdThread t = new PmdThread(0, -1, IdleStrategy.of("busy"));
+        p.set(2, true, true);
+        t.assign(new RxQueue[] {q});
+        t.start();
+        try {
+            await("frames reach the relay's destination", () -> sink.frames.get() > 1000, () -> sink.frames.get() + " frames");
+        } finally {
+            t.stop();
+        }
+        assertEquals(0, sink.wrong.get(), "every received frame, in order, no classifier");
+        assertEquals(t.packets(), sink.frames.get(), "each packet received was sent once");
+        assertEquals(t.packets(), load.packets(), "the queue's load record counted its packets");
+        assertTrue(load.busyNanos() > 0 && load.busyNanos() <= t.busyNanos(), load.busyNanos() + " of " + t.busyNanos());
+    }
 }
