@@ -78,7 +78,13 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * and queue, the interface's receive queue its AF_XDP socket binds to (default 0).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue) {
+                             String device, boolean packed, int queue, boolean offloads) {
+        /** offloads (vhostuser, default true): offer checksum and TSO offloads to the guest. */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, true);
+        }
+
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, 0);
@@ -194,7 +200,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames));
                     continue;
                 }
-                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
+                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
                     throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp)");
@@ -211,7 +217,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
                 Object pk = p.getOrDefault("packed", Boolean.FALSE);
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed));
+                Object ol = p.getOrDefault("offloads", Boolean.TRUE);
+                if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed, 0, offloads));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;
@@ -220,7 +228,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 while (ofports.contains(next)) next++;
                 ofports.add(next);
                 PortConfig pc = pe.getValue();
-                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue()));
+                ports.put(pe.getKey(), new PortConfig(pc.name(), pc.type(), next, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue(), pc.offloads()));
             }
             List<Flow> flows = new ArrayList<>();
             Object fl = br.get("flows");
