@@ -79,10 +79,10 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                              String device, boolean packed, int queue, boolean offloads) {
-        /** offloads (vhostuser, default true): offer checksum and TSO offloads to the guest. */
+        /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue) {
-            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, true);
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, false);
         }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
@@ -217,7 +217,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
                 Object pk = p.getOrDefault("packed", Boolean.FALSE);
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
-                Object ol = p.getOrDefault("offloads", Boolean.TRUE);
+                Object ol = p.getOrDefault("offloads", Boolean.FALSE);
                 if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
                 ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed, 0, offloads));
             }

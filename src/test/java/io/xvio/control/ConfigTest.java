@@ -48,17 +48,17 @@ class ConfigTest {
     }
 
     @Test
-    void offloadsAreOnUnlessAPortTurnsThemOff() {
+    void offloadsAreOffUnlessAPortTurnsThemOn() {
         Config c = Config.parse("""
                 bridges:
                   br0:
                     ports:
                       a: {type: vhostuser, path: /tmp/a.sock}
-                      b: {type: vhostuser, path: /tmp/b.sock, offloads: false}
+                      b: {type: vhostuser, path: /tmp/b.sock, offloads: true}
                 """, "x.yaml");
         var ports = c.bridges().get("br0").ports();
-        assertTrue(ports.get("a").offloads());
-        assertFalse(ports.get("b").offloads());
+        assertFalse(ports.get("a").offloads());
+        assertTrue(ports.get("b").offloads());
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, offloads: sometimes}\n")
                 .contains("bridges.br0.ports.a.offloads must be true or false"));
     }

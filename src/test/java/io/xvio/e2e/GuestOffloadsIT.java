@@ -47,9 +47,9 @@ class GuestOffloadsIT {
                 bridges:
                   br0:
                     ports:
-                      vh1: {type: vhostuser, path: %1$s/g1.sock, ofport: 1}
-                      vh2: {type: vhostuser, path: %1$s/g2.sock, ofport: 2}
-                      vh3: {type: vhostuser, path: %1$s/g3.sock, ofport: 3}
+                      vh1: {type: vhostuser, path: %1$s/g1.sock, ofport: 1, offloads: true}
+                      vh2: {type: vhostuser, path: %1$s/g2.sock, ofport: 2, offloads: true}
+                      vh3: {type: vhostuser, path: %1$s/g3.sock, ofport: 3, offloads: true}
                 """.formatted(dir));
         a = QemuGuest.builder(dir.resolve("g1.sock")).name("offa").mac("52:54:00:00:19:01").ip("10.0.19.1/24")
                 .serve().workDir(dir.resolve("a")).start();
