@@ -84,15 +84,18 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * "pmd-cpu"), the CPU whose PMD thread must poll the port's receive queues (-1: pmd-auto-lb places them).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue, int pmdCpu) {
+                             String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
+        /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue) {
-            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1);
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads); }
+
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -212,7 +215,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu));
                     continue;
                 }
-                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed");
+                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
                     throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp)");
@@ -229,7 +232,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
                 Object pk = p.getOrDefault("packed", Boolean.FALSE);
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu));
+                Object ol = p.getOrDefault("offloads", Boolean.FALSE);
+                if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;

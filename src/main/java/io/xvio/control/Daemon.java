@@ -125,7 +125,7 @@ public final class Daemon implements AutoCloseable {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
                 // it into the datapath, so NORMAL learns it on this port (in the port's VLAN) and floods it
-                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pmds, null);
+                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pc.offloads(), pmds, null);
             }
         }
         p.setTransmitThreads(pmds.threads().size());

@@ -25,7 +25,8 @@ import static io.xvio.port.PortCounters.Counter.*;
  */
 final class DaemonStatus {
     /** The drop reasons every port has, in the order `stats` prints them, before the port's own. */
-    private static final PortCounters.Counter[] DROPS = {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH};
+    private static final PortCounters.Counter[] DROPS = {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH, TX_DROP_GSO};
+    private static final PortCounters.Counter[] OFFLOADS = {TX_GSO_WHOLE, TX_GSO_SEGMENTED, TX_GSO_SEGMENTS, TX_CSUM_COMPLETED};
 
     private final Map<String, Bridge> bridges;
     private final PmdSet pmds;
@@ -82,12 +83,14 @@ final class DaemonStatus {
             drops.put(k.label, v);
             total += v;
         }
+        Map<String, Long> offloads = new LinkedHashMap<>();
+        for (PortCounters.Counter k : OFFLOADS) offloads.put(k.label, c.get(k));
         for (var e : p.extraCounters().entrySet()) {
             drops.merge(e.getKey(), e.getValue(), Long::sum);
             total += e.getValue();
         }
         return new Status.PortStats(p.ofport(), p.name(), p.type(), p.status(), c.get(RX_PACKETS), c.get(RX_BYTES),
-                c.get(TX_PACKETS), c.get(TX_BYTES), c.get(RX_GSO_FRAMES), total, drops);
+                c.get(TX_PACKETS), c.get(TX_BYTES), c.get(RX_GSO_FRAMES), total, drops, offloads);
     }
 
     /** sinceClear: the counters `pmd-stats` shows (since pmd-stats-clear); else since each thread started. */

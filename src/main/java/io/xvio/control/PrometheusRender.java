@@ -41,6 +41,10 @@ final class PrometheusRender {
         portFamily(x, ports, "xvio_port_tx_packets_total", COUNTER, "Packets sent on the port.", Status.PortStats::txPackets);
         portFamily(x, ports, "xvio_port_tx_bytes_total", COUNTER, "Bytes sent on the port.", Status.PortStats::txBytes);
         portFamily(x, ports, "xvio_port_rx_gso_frames_total", COUNTER, "GSO frames the port received whole and segmented itself.", Status.PortStats::rxGsoFrames);
+        portFamily(x, ports, "xvio_port_tx_gso_whole_total", COUNTER, "GSO frames the port's receiver took whole (TSO).", p -> p.offloads().getOrDefault("tx_gso_whole", 0L));
+        portFamily(x, ports, "xvio_port_tx_gso_segmented_total", COUNTER, "GSO frames cut into segments in software for the port.", p -> p.offloads().getOrDefault("tx_gso_segmented", 0L));
+        portFamily(x, ports, "xvio_port_tx_gso_segments_total", COUNTER, "Segments made in software for the port.", p -> p.offloads().getOrDefault("tx_gso_segments", 0L));
+        portFamily(x, ports, "xvio_port_tx_csum_completed_total", COUNTER, "Partial checksums completed in software for the port.", p -> p.offloads().getOrDefault("tx_csum_completed", 0L));
         x.family("xvio_port_dropped_packets_total", COUNTER, "Packets the port dropped, by direction (rx, tx) and reason.");
         for (BridgePort bp : ports) {
             for (var d : bp.port().drops().entrySet()) {

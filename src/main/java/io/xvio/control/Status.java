@@ -38,10 +38,17 @@ final class Status {
 
     /**
      * drops: every drop reason of the port with its count (zeros too), keyed as `stats` prints them, e.g.
-     * "tx_dropped(guest ring full)"; dropped is their sum.
+     * "tx_dropped(guest ring full)"; dropped is their sum. offloads: the transmit offload counters
+     * (tx_gso_whole, tx_gso_segmented, tx_gso_segments, tx_csum_completed).
      */
     record PortStats(int ofport, String name, String type, String status, long rxPackets, long rxBytes,
-                     long txPackets, long txBytes, long rxGsoFrames, long dropped, Map<String, Long> drops) {
+                     long txPackets, long txBytes, long rxGsoFrames, long dropped, Map<String, Long> drops,
+                     Map<String, Long> offloads) {
+        PortStats(int ofport, String name, String type, String status, long rxPackets, long rxBytes,
+                  long txPackets, long txBytes, long rxGsoFrames, long dropped, Map<String, Long> drops) {
+            this(ofport, name, type, status, rxPackets, rxBytes, txPackets, txBytes, rxGsoFrames, dropped, drops, Map.of());
+        }
+
         boolean up() { return status.equals("up"); }
     }
 

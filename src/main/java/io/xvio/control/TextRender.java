@@ -29,6 +29,9 @@ final class TextRender {
                 long gso = p.rxGsoFrames();
                 sb.append(String.format("    rx_packets=%d rx_bytes=%d tx_packets=%d tx_bytes=%d%s%n",
                         p.rxPackets(), p.rxBytes(), p.txPackets(), p.txBytes(), gso == 0 ? "" : " rx_gso_frames=" + gso));
+                StringBuilder offl = new StringBuilder();
+                for (var e : p.offloads().entrySet()) if (e.getValue() != 0) offl.append(' ').append(e.getKey()).append('=').append(e.getValue());
+                if (!offl.isEmpty()) sb.append("    offloads:").append(offl).append('\n');
                 StringBuilder drops = new StringBuilder();
                 for (var e : p.drops().entrySet()) if (e.getValue() != 0) drops.append(' ').append(e.getKey()).append('=').append(e.getValue());
                 sb.append("    dropped=").append(p.dropped()).append(drops).append('\n');

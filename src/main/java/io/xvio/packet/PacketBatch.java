@@ -7,15 +7,28 @@ import java.lang.foreign.MemorySegment;
  * Up to {@link #BURST} frames in one off-heap buffer, one fixed slot each. A frame starts at {@code off[i]}
  * with {@link #HEADROOM} free bytes before it (room for a virtio-net header, pushed VLAN tags, tunnel headers).
  * Owned by one poll-mode thread and reused for every burst: nothing is allocated per packet.
+ *
+ * <p>Large frames: a slot holds a whole 64 KB TSO frame (a guest's GSO frame is at most 65,535 bytes of IP plus
+ * its Ethernet header and tags), so a large frame travels like a small one, copied once from the sending guest's
+ * chain into its slot and once from there into the receiver's buffers. One slot size for every frame keeps the
+ * small-frame path exactly as it was (only each slot's first lines are touched; the pages a burst touches are as
+ * many as with 16 KiB slots) at the price of address space: 64 slots of 66 KiB, 4.3 MB per PMD thread. A
+ * separate pool of big buffers would save memory but give every frame two possible homes.
+ *
+ * <p>Offload state (the virtio-net header's fields, {@link VnetHeader}) travels with each packet in per-slot
+ * arrays: {@link #vflags} (NEEDS_CSUM), {@link #gsoType}, {@link #gsoSize}, {@link #csumAt} (where the checksummed
+ * part starts, as an absolute offset into {@link #data}: VLAN push/pop move the frame's start, never its L3/L4
+ * bytes) and {@link #csumOffset}. They are valid only when {@link #offloads} is set for the burst; ports that
+ * never receive offload state leave it clear and nothing reads the arrays.
  */
 public final class PacketBatch {
     public static final int BURST = 32;
     /** Slots after the first BURST hold copies the datapath makes (a packet sent two different ways). */
     public static final int SLOTS = 2 * BURST;
     public static final int HEADROOM = 128;
-    public static final int SLOT = 16384;
+    public static final int SLOT = 65536 + 2048;
     /**
-     * Distance between slot starts: a slot plus three cache lines. With a stride of exactly 16 KiB every frame's
+     * Distance between slot starts: a slot plus three cache lines. With a stride of a power of two every frame's
      * first lines would map to the same L1/L2 cache sets and a burst would evict itself.
      */
     public static final int STRIDE = SLOT + 192;
@@ -28,6 +41,12 @@ public final class PacketBatch {
     public final FlowKey[] keys = new FlowKey[SLOTS];
     /** Received packets are 0..count-1; copies are BURST..BURST+copies-1. */
     public int count, copies;
+    /** Set by a port whose burst has a packet with offload state (the arrays below are meaningful). */
+    public boolean offloads;
+    /** Per slot: virtio-net header flags (NEEDS_CSUM), gso_type (with the ECN bit), gso_size, csum_offset. */
+    public final int[] vflags = new int[SLOTS], gsoType = new int[SLOTS], gsoSize = new int[SLOTS], csumOffset = new int[SLOTS];
+    /** Per slot: absolute offset in {@link #data} of csum_start (valid with NEEDS_CSUM). */
+    public final int[] csumAt = new int[SLOTS];
 
     public PacketBatch() {
         data = Arena.ofAuto().allocate((long) SLOTS * STRIDE, 64);
@@ -40,7 +59,15 @@ public final class PacketBatch {
         for (int i = 0; i < SLOTS; i++) off[i] = frameStart(i);
         count = 0;
         copies = 0;
+        if (offloads) {
+            java.util.Arrays.fill(vflags, 0);
+            java.util.Arrays.fill(gsoType, 0);
+            offloads = false;
+        }
     }
+
+    /** Whether packet i has offload state (a partial checksum or a GSO type). */
+    public boolean hasOffload(int i) { return offloads && (vflags[i] | gsoType[i]) != 0; }
 
     /** Where slot i's frame starts when nothing moved it. */
     public static int frameStart(int i) { return i * STRIDE + HEADROOM; }
@@ -53,6 +80,13 @@ public final class PacketBatch {
         MemorySegment.copy(data, off[i], data, off[j], len[i]);
         len[j] = len[i];
         keys[j].copyFrom(keys[i]);
+        if (offloads) {
+            vflags[j] = vflags[i];
+            gsoType[j] = gsoType[i];
+            gsoSize[j] = gsoSize[i];
+            csumOffset[j] = csumOffset[i];
+            csumAt[j] = csumAt[i] - off[i] + off[j];
+        }
         return j;
     }
 }

@@ -3,6 +3,7 @@ package io.xvio.pmd;
 import io.xvio.datapath.Outputs;
 import io.xvio.packet.PacketBatch;
 import io.xvio.port.Port;
+import io.xvio.port.SoftwareOffload;
 import io.xvio.sys.Affinity;
 
 import java.lang.invoke.MethodHandles;
@@ -87,6 +88,7 @@ public final class PmdThread {
         LOG.info("pmd" + id + " started" + (cpu >= 0 ? " on cpu " + cpu : ""));
         PacketBatch batch = new PacketBatch();
         Outputs outputs = new Outputs(MAX_BRIDGE_PORTS);
+        SoftwareOffload offload = new SoftwareOffload();   // segments and checksums for ports without offloads
         long epochLocal = 0;
         boolean recheck = true;
         while (running) {
@@ -113,13 +115,13 @@ public final class PmdThread {
                 try {
                     Port dst = rq.relayTo();
                     if (dst != null) {
-                        dst.transmit(id, batch, ALL, n);       // a relay direction: no classifier, every frame goes across
+                        offload.transmit(dst, id, batch, ALL, n);   // a relay direction: no classifier, every frame goes across
                     } else {
                         rq.datapath().process(rq.portIndex(), batch, outputs, id, t0);
                         Port[] ports = rq.bridgePorts();
                         for (int k = 0; k < outputs.touchedCount(); k++) {
                             int p = outputs.touchedPort(k);
-                            if (p < ports.length) ports[p].transmit(id, batch, outputs.packetsFor(p), outputs.countFor(p));
+                            if (p < ports.length) offload.transmit(ports[p], id, batch, outputs.packetsFor(p), outputs.countFor(p));
                         }
                     }
                 } catch (RuntimeException | InternalError e) {

@@ -29,7 +29,20 @@ public interface Port extends AutoCloseable {
     /** Fills b (from index 0) with up to a burst of frames from queue q; returns how many. */
     int receive(int q, PacketBatch b, int thread);
 
-    /** Sends packets which[0..n) of b; what cannot be sent is counted as dropped with its reason. */
+    /** {@link #txOffloads} bits: the port takes partial checksums (NEEDS_CSUM), TCP GSO frames over IPv4 / IPv6, with ECN. */
+    int TX_CSUM = 1, TX_TSO4 = 2, TX_TSO6 = 4, TX_ECN = 8;
+
+    /**
+     * What the port's receiver takes now ({@link #TX_CSUM} ...; a vhost-user guest's negotiated GUEST_* features).
+     * 0, the default: every frame must arrive complete, checksummed and at most MTU-sized, and
+     * {@link SoftwareOffload} makes it so before {@link #transmit}. Read once per burst and port.
+     */
+    default int txOffloads() { return 0; }
+
+    /**
+     * Sends packets which[0..n) of b; what cannot be sent is counted as dropped with its reason. A packet with
+     * offload state (b.hasOffload) reaches a port only if {@link #txOffloads} says it takes it.
+     */
     void transmit(int thread, PacketBatch b, int[] which, int n);
 
     PortCounters counters();

@@ -13,7 +13,12 @@ public final class PortCounters {
         TX_DROP_NO_BUFFER("tx_dropped(guest ring full)"), TX_DROP_DOWN("tx_dropped(port down)"),
         TX_DROP_TOO_BIG("tx_dropped(frame too big)"), RX_DROP_NO_MATCH("rx_dropped(no flow)"),
         /** GSO frames a port received whole and segmented itself (the segments count as rx_packets). */
-        RX_GSO_FRAMES("rx_gso_frames");
+        RX_GSO_FRAMES("rx_gso_frames"),
+        /** Transmit offloads (SoftwareOffload): GSO frames the receiver took whole, GSO frames cut in software and
+         * the segments that made, partial checksums completed in software. */
+        TX_GSO_WHOLE("tx_gso_whole"), TX_GSO_SEGMENTED("tx_gso_segmented"), TX_GSO_SEGMENTS("tx_gso_segments"),
+        TX_CSUM_COMPLETED("tx_csum_completed"),
+        TX_DROP_GSO("tx_dropped(gso: not segmentable)");
 
         public final String label;
         Counter(String label) { this.label = label; }

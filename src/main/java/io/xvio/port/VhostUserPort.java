@@ -1,6 +1,7 @@
 package io.xvio.port;
 
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.VnetHeader;
 import io.xvio.util.Quiescence;
 import io.xvio.vhost.DeviceListener;
 import io.xvio.vhost.ProtocolFeatures;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Consumer;
+import java.util.logging.Logger;
 
 import static io.xvio.port.PortCounters.Counter.*;
 
@@ -23,6 +25,7 @@ import static io.xvio.port.PortCounters.Counter.*;
  * its receive queues (even virtqueues) take what the switch sends to it. Frames are copied once each way.
  */
 public final class VhostUserPort implements Port {
+    private static final Logger LOG = Logger.getLogger("xvio.port");
     private final String name;
     private final int ofport;
     private final VhostUserDevice device;
@@ -32,10 +35,22 @@ public final class VhostUserPort implements Port {
     private volatile boolean sharedTx;
     /** A MAC the front-end asked us to announce (SEND_RARP), until the PMD polling receive queue 0 injects it. */
     private volatile byte[] announce;
+    private final boolean offloads;
+    /** Frames whose virtio-net header was refused (VnetHeader reason - 1). */
+    private final ReasonCounters headerDrops = new ReasonCounters(VnetHeader.reasonLabel(VnetHeader.BAD_CSUM),
+            VnetHeader.reasonLabel(VnetHeader.BAD_GSO));
+    private volatile boolean headerDropLogged;
 
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
+        this(name, ofport, path, mode, queuePairs, mergeable, packed, false, quiescence, onAnnounce);
+    }
+
+    /** offloads: offer checksum and TSO offloads to the guest (the config's {@code offloads}, default off for now). */
+    public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
+                         boolean mergeable, boolean packed, boolean offloads, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
         this.name = name;
+        this.offloads = offloads;
         this.ofport = ofport;
         DeviceListener listener = new DeviceListener() {
             @Override public void announce(byte[] mac) {
@@ -43,7 +58,7 @@ public final class VhostUserPort implements Port {
                 if (onAnnounce != null) onAnnounce.accept(mac);
             }
         };
-        this.device = new VhostUserDevice(name, queuePairs, mergeable, packed, quiescence, listener);
+        this.device = new VhostUserDevice(name, queuePairs, mergeable, packed, offloads, quiescence, listener);
         this.endpoint = new VhostUserEndpoint(path, mode, device);
         this.txLocks = new AtomicIntegerArray(queuePairs);
     }
@@ -67,6 +82,8 @@ public final class VhostUserPort implements Port {
         Virtqueue vq = device.queue(2 * q + 1);
         if (!vq.ready()) return 0;
         int n = vq.popTx(b.data, b.off, b.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
+        long f = device.features();
+        if (n > 0 && VirtioFeatures.has(f, VirtioFeatures.NET_F_CSUM)) n = readHeaders(b, n, vq.headerLength(), f, thread);
         b.count = n;
         if (n > 0) {
             long bytes = 0;
@@ -75,6 +92,40 @@ public final class VhostUserPort implements Port {
             counters.add(thread, RX_BYTES, bytes);
         }
         return n;
+    }
+
+    /**
+     * The guest negotiated CSUM (and maybe HOST_TSO): each frame's virtio-net header, still in the headroom
+     * before it, gives its offload state ({@link VnetHeader#read}). Frames with a header the guest had no right to
+     * send are dropped and counted (logged once per port); the rest move up to keep the burst dense.
+     */
+    private int readHeaders(PacketBatch b, int n, int hdrLen, long f, int thread) {
+        boolean tso4 = VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4), tso6 = VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6);
+        boolean ecn = VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_ECN);
+        int kept = 0;
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            if (kept != i) {
+                b.off[kept] = b.off[i];
+                b.len[kept] = b.len[i];
+            }
+            int why = VnetHeader.read(b, kept, b.off[kept] - hdrLen, tso4, tso6, ecn);
+            if (why != VnetHeader.OK) {
+                headerDrops.add(thread, why - 1, 1);
+                if (!headerDropLogged) {
+                    headerDropLogged = true;
+                    LOG.warning("port " + name + ": dropping frames with a bad virtio-net header: " + VnetHeader.reasonLabel(why)
+                            + " (counted in stats; logged once)");
+                }
+                continue;
+            }
+            any |= (b.vflags[kept] | b.gsoType[kept]) != 0;
+            kept++;
+        }
+        if (any) b.offloads = true;
+        // slots moved: put the ones now unused back where their frames start (off[] of a slot is its own)
+        for (int i = kept; i < n; i++) b.off[i] = PacketBatch.frameStart(i);
+        return kept;
     }
 
     /**
@@ -119,6 +170,13 @@ public final class VhostUserPort implements Port {
             if (cand.ready()) { vq = cand; pair = p; break; }
         }
         if (vq == null) { counters.add(thread, TX_DROP_DOWN, n); return; }
+        if (VirtioFeatures.rxHeaderFromCaller(device.features())) {
+            int h = vq.headerLength();
+            for (int k = 0; k < n; k++) {
+                int i = which[k];
+                VnetHeader.write(b, i, b.off[i] - h);
+            }
+        }
         boolean lock = sharedTx;
         if (lock) while (!txLocks.compareAndSet(pair, 0, 1)) Thread.onSpinWait();
         int sent, tooSmall = 0;   // too-small drops are counted by the queue itself (extraCounters)
@@ -141,6 +199,18 @@ public final class VhostUserPort implements Port {
         if (sent + tooSmall < n) counters.add(thread, TX_DROP_NO_BUFFER, n - sent - tooSmall);
     }
 
+    /** What the guest negotiated to receive (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN), as {@link Port#txOffloads} bits. */
+    @Override
+    public int txOffloads() {
+        long f = device.features();
+        if (!VirtioFeatures.has(f, VirtioFeatures.NET_F_GUEST_CSUM)) return 0;
+        int c = TX_CSUM;
+        if (VirtioFeatures.has(f, VirtioFeatures.NET_F_GUEST_TSO4)) c |= TX_TSO4;
+        if (VirtioFeatures.has(f, VirtioFeatures.NET_F_GUEST_TSO6)) c |= TX_TSO6;
+        if (VirtioFeatures.has(f, VirtioFeatures.NET_F_GUEST_ECN)) c |= TX_ECN;
+        return c;
+    }
+
     @Override
     public Map<String, Long> extraCounters() {
         long oversize = 0, runt = 0, small = 0;
@@ -154,6 +224,7 @@ public final class VhostUserPort implements Port {
         m.put("rx_dropped(frame too big)", oversize);
         m.put("rx_dropped(runt)", runt);
         m.put("tx_dropped(guest buffer too small)", small);
+        if (offloads) headerDrops.putAll(m);
         return m;
     }
 
@@ -174,6 +245,8 @@ public final class VhostUserPort implements Port {
         if (device.connected()) {
             m.put("features", VirtioFeatures.describe(device.features()));
             m.put("protocol_features", ProtocolFeatures.describe(device.protocolFeatures()));
+            long off = device.features() & VirtioFeatures.OFFLOADS;
+            m.put("offloads", !offloads ? "off (not offered: port key offloads: true)" : off == 0 ? "none negotiated" : VirtioFeatures.describe(off));
             StringBuilder qs = new StringBuilder();
             Map<String, String> states = new LinkedHashMap<>();
             for (int i = 0; i < device.queueCount(); i++) {

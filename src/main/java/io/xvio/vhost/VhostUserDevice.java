@@ -66,11 +66,22 @@ public final class VhostUserDevice {
 
     /** packed: offer VIRTIO_F_RING_PACKED (per port, off by default in the config: see README). */
     public VhostUserDevice(String name, int maxQueuePairs, boolean mergeable, boolean packed, Quiescence quiescence, DeviceListener listener) {
+        this(name, maxQueuePairs, mergeable, packed, false, quiescence, listener);
+    }
+
+    /**
+     * offloads: offer checksum and TCP segmentation offloads both ways ({@link VirtioFeatures#OFFLOADS}: CSUM,
+     * GUEST_CSUM, HOST/GUEST_TSO4/6, HOST/GUEST_ECN). Not CTRL_GUEST_OFFLOADS: QEMU answers the control queue
+     * itself and offers it to the guest whatever the back-end says.
+     */
+    public VhostUserDevice(String name, int maxQueuePairs, boolean mergeable, boolean packed, boolean offloads,
+                           Quiescence quiescence, DeviceListener listener) {
         this.name = name;
         this.maxPairs = maxQueuePairs;
         this.quiescence = quiescence;
         this.listener = listener;
         long offered = mergeable ? OFFERED_FEATURES : OFFERED_FEATURES & ~bit(NET_F_MRG_RXBUF);
+        if (offloads) offered |= VirtioFeatures.OFFLOADS;
         this.offeredFeatures = packed ? offered : offered & ~bit(F_RING_PACKED);
         int n = 2 * maxQueuePairs;
         Virtqueue[] qs = new Virtqueue[n];

@@ -46,6 +46,7 @@ public final class PackedVirtqueue implements Virtqueue {
     private EventFd call, kick;
     private boolean eventIdx, indirect, mergeable, inOrder;
     private int hdrLen = 12;
+    private boolean headerFromCaller;   // GUEST_CSUM: the port wrote each frame's offload fields
     private GuestMemory mem;
     private MemorySegment ring, driverEvent, deviceEvent;
     private long ringGpa = -1;
@@ -145,6 +146,7 @@ public final class PackedVirtqueue implements Virtqueue {
         this.mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
         this.inOrder = VirtioFeatures.has(features, VirtioFeatures.F_IN_ORDER);
         this.hdrLen = VirtioFeatures.netHeaderLength(features);
+        this.headerFromCaller = VirtioFeatures.rxHeaderFromCaller(features);
         ring = ring(descUva, 16L * size, 16, "descriptor ring");
         driverEvent = ring(availUva, 4, 4, "driver event suppression area");
         deviceEvent = ring(usedUva, 4, 4, "device event suppression area");
@@ -694,7 +696,7 @@ public final class PackedVirtqueue implements Virtqueue {
         wrap = w;
     }
 
-    private void writeHeader(MemorySegment buf, long start) { VirtioFeatures.writeRxHeader(buf, start, hdrLen); }
+    private void writeHeader(MemorySegment buf, long start) { VirtioFeatures.writeRxHeader(buf, start, hdrLen, headerFromCaller); }
 
     @Override
     public void kickDriver() {

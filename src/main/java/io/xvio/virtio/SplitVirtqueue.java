@@ -33,6 +33,7 @@ public final class SplitVirtqueue implements Virtqueue {
     private EventFd call, kick;
     private boolean eventIdx, indirect, mergeable;
     private int hdrLen = 12;
+    private boolean headerFromCaller;   // GUEST_CSUM: the port wrote each frame's offload fields
     private GuestMemory mem;
     private MemorySegment desc, avail, used;
     private long usedGpa = -1;
@@ -117,6 +118,7 @@ public final class SplitVirtqueue implements Virtqueue {
         this.indirect = VirtioFeatures.has(features, VirtioFeatures.RING_F_INDIRECT_DESC);
         this.mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
         this.hdrLen = VirtioFeatures.netHeaderLength(features);
+        this.headerFromCaller = VirtioFeatures.rxHeaderFromCaller(features);
         desc = ring(descUva, 16L * size, 16, "descriptor table");
         avail = ring(availUva, 6L + 2L * size, 2, "available ring");
         used = ring(usedUva, 6L + 8L * size, 4, "used ring");
@@ -454,7 +456,7 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], 0);
     }
 
-    private void writeHeader(MemorySegment buf, long start) { VirtioFeatures.writeRxHeader(buf, start, hdrLen); }
+    private void writeHeader(MemorySegment buf, long start) { VirtioFeatures.writeRxHeader(buf, start, hdrLen, headerFromCaller); }
 
     /** The head the driver put at availPos of the available ring, unchecked. */
     private int rawHeadAt(int availPos) {

@@ -7,7 +7,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /** Feature bits of virtio (1.1 §6) and of the network device (§5.1.3) that xvio knows. */
 public final class VirtioFeatures {
-    public static final int NET_F_CSUM = 0, NET_F_GUEST_CSUM = 1, NET_F_MTU = 3, NET_F_MAC = 5, NET_F_MRG_RXBUF = 15,
+    public static final int NET_F_CSUM = 0, NET_F_GUEST_CSUM = 1, NET_F_CTRL_GUEST_OFFLOADS = 2, NET_F_MTU = 3, NET_F_MAC = 5,
+            NET_F_GUEST_TSO4 = 7, NET_F_GUEST_TSO6 = 8, NET_F_GUEST_ECN = 9, NET_F_HOST_TSO4 = 11, NET_F_HOST_TSO6 = 12,
+            NET_F_HOST_ECN = 13, NET_F_MRG_RXBUF = 15,
             NET_F_STATUS = 16, NET_F_CTRL_VQ = 17, NET_F_CTRL_RX = 18, NET_F_GUEST_ANNOUNCE = 21, NET_F_MQ = 22;
     public static final int F_NOTIFY_ON_EMPTY = 24, F_ANY_LAYOUT = 27, RING_F_INDIRECT_DESC = 28, RING_F_EVENT_IDX = 29,
             F_VERSION_1 = 32, F_ACCESS_PLATFORM = 33, F_RING_PACKED = 34, F_IN_ORDER = 35;
@@ -32,6 +34,9 @@ public final class VirtioFeatures {
     public static String name(int b) {
         return switch (b) {
             case NET_F_CSUM -> "CSUM"; case NET_F_GUEST_CSUM -> "GUEST_CSUM"; case NET_F_MTU -> "MTU";
+            case NET_F_CTRL_GUEST_OFFLOADS -> "CTRL_GUEST_OFFLOADS"; case NET_F_GUEST_TSO4 -> "GUEST_TSO4";
+            case NET_F_GUEST_TSO6 -> "GUEST_TSO6"; case NET_F_GUEST_ECN -> "GUEST_ECN"; case NET_F_HOST_TSO4 -> "HOST_TSO4";
+            case NET_F_HOST_TSO6 -> "HOST_TSO6"; case NET_F_HOST_ECN -> "HOST_ECN";
             case NET_F_MAC -> "MAC"; case NET_F_MRG_RXBUF -> "MRG_RXBUF"; case NET_F_STATUS -> "STATUS";
             case NET_F_CTRL_VQ -> "CTRL_VQ"; case NET_F_CTRL_RX -> "CTRL_RX"; case NET_F_GUEST_ANNOUNCE -> "GUEST_ANNOUNCE";
             case NET_F_MQ -> "MQ"; case F_NOTIFY_ON_EMPTY -> "NOTIFY_ON_EMPTY"; case F_ANY_LAYOUT -> "ANY_LAYOUT";
@@ -47,13 +52,27 @@ public final class VirtioFeatures {
         return has(features, F_VERSION_1) || has(features, NET_F_MRG_RXBUF) ? 12 : 10;
     }
 
+    /** The offload bits xvio offers when a port's offloads are on (checksums and TCP segmentation both ways). */
+    public static final long OFFLOADS = bit(NET_F_CSUM) | bit(NET_F_GUEST_CSUM) | bit(NET_F_GUEST_TSO4) | bit(NET_F_GUEST_TSO6)
+            | bit(NET_F_GUEST_ECN) | bit(NET_F_HOST_TSO4) | bit(NET_F_HOST_TSO6) | bit(NET_F_HOST_ECN);
+
     /**
-     * Writes the virtio-net header of a received frame (hdrLen bytes at start of buf): all zero but num_buffers = 1
-     * when the header has it (12 bytes); a frame spread over several buffers gets its count patched later.
+     * Whether the driver's receive headers carry offload state (it negotiated GUEST_CSUM): the port then writes
+     * the first ten bytes of each frame's header itself (flags, gso_type, hdr_len, gso_size, csum_start,
+     * csum_offset) and the queue only adds num_buffers.
      */
-    static void writeRxHeader(MemorySegment buf, long start, int hdrLen) {
-        buf.set(JAVA_LONG_UNALIGNED, start, 0L);
-        buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+    public static boolean rxHeaderFromCaller(long features) { return has(features, NET_F_GUEST_CSUM); }
+
+    /**
+     * Writes the virtio-net header of a received frame (hdrLen bytes at start of buf): all zero (or, with
+     * fromCaller, the ten bytes the caller put there) but num_buffers = 1 when the header has it (12 bytes); a
+     * frame spread over several buffers gets its count patched later.
+     */
+    static void writeRxHeader(MemorySegment buf, long start, int hdrLen, boolean fromCaller) {
+        if (!fromCaller) {
+            buf.set(JAVA_LONG_UNALIGNED, start, 0L);
+            buf.set(JAVA_SHORT_UNALIGNED, start + 8, (short) 0);
+        }
         if (hdrLen == 12) buf.set(JAVA_SHORT_UNALIGNED, start + 10, (short) 1);
     }
 }

@@ -47,6 +47,22 @@ class ConfigTest {
         assertEquals("server", ports.get("a").mode());
     }
 
+    @Test
+    void offloadsAreOffUnlessAPortTurnsThemOn() {
+        Config c = Config.parse("""
+                bridges:
+                  br0:
+                    ports:
+                      a: {type: vhostuser, path: /tmp/a.sock}
+                      b: {type: vhostuser, path: /tmp/b.sock, offloads: true}
+                """, "x.yaml");
+        var ports = c.bridges().get("br0").ports();
+        assertFalse(ports.get("a").offloads());
+        assertTrue(ports.get("b").offloads());
+        assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, offloads: sometimes}\n")
+                .contains("bridges.br0.ports.a.offloads must be true or false"));
+    }
+
     private static String error(String yaml) {
         return assertThrows(ConfigException.class, () -> Config.parse(yaml, "bad.yaml")).getMessage();
     }

@@ -15,13 +15,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * Test frames for {@link Segmentation}: GSO frames as a Linux sender hands them over (checksum field holding the
  * pseudo-header sum), and an independent check of the segments (byte arrays, RFC 1071 written out here).
  */
-final class GsoFrames {
-    static final int FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80;
+public final class GsoFrames {
+    public static final int FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80;
 
     /** A GSO frame: bytes, where its L3 and L4 headers start and its payload. */
-    record Frame(byte[] bytes, boolean v6, boolean udp, int l3, int l4, int hdr, byte[] payload, int gsoType) {
-        int csumStart() { return l4; }
-        int csumOffset() { return udp ? 6 : 16; }
+    public record Frame(byte[] bytes, boolean v6, boolean udp, int l3, int l4, int hdr, byte[] payload, int gsoType) {
+        public int csumStart() { return l4; }
+        public int csumOffset() { return udp ? 6 : 16; }
     }
 
     private GsoFrames() {}
@@ -30,7 +30,7 @@ final class GsoFrames {
      * A frame of payload random bytes: Ethernet, inBandTags VLAN tags, IPv4 (id, DF) or IPv6, then TCP (seq, flags,
      * optionWords 32-bit words of options) or UDP.
      */
-    static Frame build(Random rnd, boolean v6, boolean udp, int inBandTags, int payload, long seq, int id, int flags, int optionWords) {
+    public static Frame build(Random rnd, boolean v6, boolean udp, int inBandTags, int payload, long seq, int id, int flags, int optionWords) {
         byte[] data = new byte[payload];
         rnd.nextBytes(data);
         int l4len = udp ? 8 : 20 + 4 * optionWords;
@@ -68,7 +68,7 @@ final class GsoFrames {
         return new Frame(f.array(), v6, udp, l3, l4, hdr, data, type);
     }
 
-    static byte[] pseudo(byte[] src, byte[] dst, int proto, int l4len) {
+    public static byte[] pseudo(byte[] src, byte[] dst, int proto, int l4len) {
         ByteBuffer p = ByteBuffer.allocate(src.length * 2 + (src.length == 16 ? 8 : 4));
         p.put(src).put(dst);
         if (src.length == 16) p.putInt(l4len).put(new byte[3]).put((byte) proto);
@@ -77,7 +77,7 @@ final class GsoFrames {
     }
 
     /** RFC 1071: the folded ones'-complement sum of the 16-bit words of the parts (each padded to even length). */
-    static int ones(byte[]... parts) {
+    public static int ones(byte[]... parts) {
         long sum = 0;
         for (byte[] p : parts)
             for (int i = 0; i < p.length; i += 2) sum += ((p[i] & 0xff) << 8) | (i + 1 < p.length ? p[i + 1] & 0xff : 0);
@@ -126,7 +126,7 @@ final class GsoFrames {
      * fields segmentation changes, which are checked; every checksum verified by recomputation; the payloads
      * concatenated are f's payload.
      */
-    static void verify(Frame f, int tag, int gsoSize, List<byte[]> segs) {
+    public static void verify(Frame f, int tag, int gsoSize, List<byte[]> segs) {
         int shift = tag != 0 ? 4 : 0;
         int payload = f.payload().length;
         assertEquals((payload + gsoSize - 1) / gsoSize, segs.size(), "segment count");

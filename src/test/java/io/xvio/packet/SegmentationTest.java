@@ -2,6 +2,7 @@ package io.xvio.packet;
 
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.Random;
 
 import static io.xvio.packet.GsoFrames.*;
 import static io.xvio.packet.Segmentation.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Cutting GSO frames into segments, checked field by field and by recomputed checksums (see {@link GsoFrames#verify}). */
@@ -131,7 +133,10 @@ class SegmentationTest {
         byte[] big = build(rnd, false, false, 0, 30_000, 1, 1, ACK, 0).bytes();
         assertEquals(OK, tryStart(big, big.length, F_NEEDS_CSUM, GSO_TCPV4, 16_000, 54, 34, 16));
         seg.abandon();
-        assertEquals(DROP_SIZE, tryStart(big, big.length, F_NEEDS_CSUM, GSO_TCPV4, 20_000, 54, 34, 16), "segment larger than a slot");
+        MemorySegment bs = Arena.ofAuto().allocate(AT + big.length);
+        MemorySegment.copy(big, 0, bs, JAVA_BYTE, AT, big.length);
+        assertEquals(DROP_SIZE, seg.start(bs, AT, big.length, 0, F_NEEDS_CSUM, GSO_TCPV4, 20_000, 54, 34, 16, 16_384),
+                "segment larger than the caller's slots");
         assertEquals(DROP_HEADERS, tryStart(b, len, F_NEEDS_CSUM, GSO_TCPV4, 1448, len + 1, 34, 16), "hdr_len beyond the frame");
         for (int type : new int[] {GSO_UDP, 2, 6, 0x7f, GSO_NONE, GSO_ECN})
             assertEquals(DROP_TYPE, tryStart(b, len, F_NEEDS_CSUM, type, 1448, 54, 34, 16), "gso_type " + type);

@@ -247,7 +247,7 @@ public final class Reconciler {
     }
 
     private static Config.PortConfig withOfport(Config.PortConfig pc, int ofport) {
-        return new Config.PortConfig(pc.name(), pc.type(), ofport, pc.path(), pc.mode(), pc.queues(), pc.mergeable(), pc.device(), pc.packed(), pc.queue());
+        return pc.withOfport(ofport);
     }
 
     /** Logs a message once (until it stops being true and comes back: the set is cleared on resync). */
