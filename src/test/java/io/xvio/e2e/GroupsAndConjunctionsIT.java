@@ -124,6 +124,16 @@ class GroupsAndConjunctionsIT {
             Files.writeString(www.resolve("id"), "backend" + b);
             lab.spawn(ns[b], dir.resolve("http" + b + ".log"), "python3", "-m", "http.server", "8080", "--bind", VIP, "--directory", www.toString());
         }
+        // both backends must listen before any connection is spread: a slow start of one was seen refusing one
+        String listening = """
+                import socket, time
+                for _ in range(200):
+                    try:
+                        socket.create_connection(("%s", 8080), timeout=1).close(); break
+                    except OSError: time.sleep(0.05)
+                else: raise SystemExit("not listening")
+                """.formatted(VIP);
+        for (int b : new int[] {2, 3}) assertEquals(0, lab.exec(ns[b], "python3", "-c", listening).rc(), "backend " + b + " listens");
         table(List.of("group_id=1,type=select,bucket=mod_dl_dst:" + mac[2] + ",output:2,bucket=mod_dl_dst:" + mac[3] + ",output:3"),
                 "priority=100,in_port=1,ip,nw_dst=" + VIP + ",actions=group:1",
                 "priority=100,in_port=2,ip,nw_src=" + VIP + ",actions=output:1",
