@@ -173,11 +173,7 @@ public final class OfActions {
 
     /** A subfield of at most 64 bits a push, pop or output_reg names. */
     private static Field readSubfield(long header, int ofs, int n, boolean dst, String what) {
-        int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
-        Oxm.Entry e = Oxm.entry(cls, field);
-        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL))
-            throw OfError.BAD_SET_TYPE.fail(what + ": field header 0x" + Long.toHexString(header) + " is not supported by xvio");
-        Field f = e.target();
+        Field f = nxmField(header, what);
         if (n < 1 || n > 64 || ofs + n > f.bits || f.words() == 2)
             throw OfError.BAD_SET_LEN.fail(what + ": bits " + ofs + ".." + (ofs + n - 1) + " of " + f.ofName + " are not supported");
         if (dst && !SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail(what + ": " + f.ofName + " cannot be set by xvio");
@@ -238,7 +234,7 @@ public final class OfActions {
                 try {
                     List<Action> inner = decodeActions(a, version);
                     for (Action x : inner)
-                        if (x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction)
+                        if (!Clone.canHold(x))
                             throw OfError.BAD_ACTION_ARGUMENT.fail("clone cannot hold " + x.format());
                     return new Clone(inner);
                 } finally {
@@ -281,13 +277,18 @@ public final class OfActions {
         }
     }
 
-    /** The field an NXM header names for move/load, checked to hold bits [ofs, ofs+n). */
-    private static Field subfield(long header, int ofs, int n, boolean dst) {
+    /** The field an unmasked NXM/OXM header names (a plain field), for what (the action, in the error). */
+    private static Field nxmField(long header, String what) {
         int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
         Oxm.Entry e = Oxm.entry(cls, field);
         if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL))
-            throw OfError.BAD_SET_TYPE.fail("move/load: field header 0x" + Long.toHexString(header) + " is not supported by xvio");
-        Field f = e.target();
+            throw OfError.BAD_SET_TYPE.fail(what + ": field header 0x" + Long.toHexString(header) + " is not supported by xvio");
+        return e.target();
+    }
+
+    /** The field an NXM header names for move/load, checked to hold bits [ofs, ofs+n). */
+    private static Field subfield(long header, int ofs, int n, boolean dst) {
+        Field f = nxmField(header, "move/load");
         if (n < 1 || ofs + n > f.bits || f.words() == 2 && n > 64)
             throw OfError.BAD_SET_LEN.fail("move/load: bits " + ofs + ".." + (ofs + n - 1) + " are outside " + f.ofName + " (" + f.bits + " bits)");
         if (dst && !SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail("move/load: " + f.ofName + " cannot be set by xvio");

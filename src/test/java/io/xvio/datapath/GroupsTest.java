@@ -23,7 +23,7 @@ class GroupsTest {
         return bb.array();
     }
 
-    private static BridgeDatapath bridge(boolean cached, List<String> groups, String... flows) {
+    static BridgeDatapath bridge(boolean cached, List<String> groups, String... flows) {
         BridgeDatapath dp = new BridgeDatapath("br0");
         dp.setCacheEnabled(cached);
         List<Flow> fs = new ArrayList<>();

@@ -8,17 +8,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** trace: names the tables, flows and actions a packet meets, where it goes and what the cache would hold; changes nothing. */
 class TraceTest {
-    private static BridgeDatapath bridge(List<String> groups, String... flows) {
-        BridgeDatapath dp = new BridgeDatapath("br0");
-        List<Flow> fs = new ArrayList<>();
-        for (String f : flows) fs.add(FlowParser.parse(f));
-        dp.install(new int[] {1, 2, 3, 4}, fs);
-        Map<Long, Group> gs = new HashMap<>();
-        for (String g : groups) { Group x = GroupParser.parse(g); gs.put(x.id, x); }
-        dp.setGroups(gs);
-        dp.setLive(new boolean[] {true, true, true, true});
-        return dp;
-    }
+    private static BridgeDatapath bridge(List<String> groups, String... flows) { return GroupsTest.bridge(true, groups, flows); }
 
     private static Match flow(String text) { return FlowParser.parseSpec(text, false).match(); }
 

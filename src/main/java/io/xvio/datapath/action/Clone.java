@@ -10,9 +10,14 @@ public record Clone(List<Action> actions) implements Action {
     static Action parse(ActionArgs a) {
         List<Action> acts = a.nested(a.arg(), a.pos());
         for (Action x : acts)
-            if (x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction)
+            if (!canHold(x))
                 throw a.error(a.pos(), "clone(...) cannot hold \"" + x.format() + "\"");
         return new Clone(acts);
+    }
+
+    /** Whether a clone may hold x: not the instructions (goto_table, write_metadata) nor a conjunction clause. */
+    public static boolean canHold(Action x) {
+        return !(x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction);
     }
 
     @Override public String format() { return "clone(" + ActionSyntax.format(actions) + ")"; }
