@@ -1,0 +1,33 @@
+package io.xvio.datapath.conntrack;
+
+/**
+ * The daemon's connection tracker, shared by every bridge and PMD thread (OVS too has one per datapath): created on
+ * first use (the first flow with a ct() action), so a switch without stateful flows pays no memory for it. The
+ * capacity (connections preallocated, ~182 bytes each) is fixed at creation; limits can change at any time.
+ */
+public final class Conntrack {
+    /** Connections preallocated by default (about 24 MB). */
+    public static final int DEFAULT_CAPACITY = 1 << 17;
+
+    private final int capacity, threads;
+    private volatile ConnTracker tracker;
+
+    /** threads: the distinct thread indexes callers pass to {@link ConnTracker#track}. */
+    public Conntrack(int capacity, int threads) {
+        if (capacity < 1 || capacity > (1 << 27)) throw new IllegalArgumentException("conntrack capacity must be 1.." + (1 << 27) + ", not " + capacity);
+        this.capacity = capacity;
+        this.threads = threads;
+    }
+
+    /** The tracker, or null if no flow has needed one yet. A volatile read: PMD threads read it once per ct(). */
+    public ConnTracker get() { return tracker; }
+
+    /** The tracker, made now if it does not exist yet (control thread). */
+    public synchronized ConnTracker ensure() {
+        ConnTracker t = tracker;
+        if (t == null) tracker = t = new ConnTracker(capacity, threads);
+        return t;
+    }
+
+    public int capacity() { return capacity; }
+}
