@@ -35,8 +35,15 @@ public final class Daemon implements AutoCloseable {
     private final Map<Port, Integer> pins = new IdentityHashMap<>();
     private io.xvio.pmd.AutoLoadBalancer balancer;
 
+    /** The connection tracker every bridge shares (made on the first ct() flow). */
+    private final io.xvio.datapath.conntrack.Conntrack conntrack;
+    private final ConntrackCommands conntrackCommands;
+
     public Daemon(Config config, String controlPath) {
         this.config = config;
+        ConntrackConfig cc = config.conntrack();
+        this.conntrack = new io.xvio.datapath.conntrack.Conntrack(cc.capacity(), io.xvio.datapath.BridgeDatapath.MAX_THREADS + 2, cc::apply);
+        this.conntrackCommands = new ConntrackCommands(conntrack);
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());
         this.relays = new Relays(pmds);
@@ -49,7 +56,7 @@ public final class Daemon implements AutoCloseable {
         Config.checkControlSocket(config, controlPath);
         try {
             for (Config.BridgeConfig bc : config.bridges().values()) {
-                Bridge br = new Bridge(bc.name());
+                Bridge br = new Bridge(bc.name(), conntrack);
                 br.quiescence = pmds;
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
@@ -241,6 +248,7 @@ public final class Daemon implements AutoCloseable {
             case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
+            case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
             case "del-relay" -> delRelay(args);
             case "show-relays" -> json ? JsonRender.render(relays.view(args.size() > 1 ? args.get(1) : null)) : RelayView.text(relays.view(args.size() > 1 ? args.get(1) : null));
@@ -315,7 +323,7 @@ public final class Daemon implements AutoCloseable {
     /** Adds an empty bridge whose only flow is OVS's default priority=0 actions=NORMAL. */
     public synchronized void addBridge(String name) {
         if (bridges.containsKey(name)) throw new ControlException("bridge " + name + " already exists");
-        Bridge br = new Bridge(name);
+        Bridge br = new Bridge(name, conntrack);
         br.quiescence = pmds;
         br.setFlows(List.of());
         bridges.put(name, br);

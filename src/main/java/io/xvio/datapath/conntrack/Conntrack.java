@@ -10,13 +10,18 @@ public final class Conntrack {
     public static final int DEFAULT_CAPACITY = 1 << 17;
 
     private final int capacity, threads;
+    private final java.util.function.Consumer<ConnTracker> init;
     private volatile ConnTracker tracker;
 
     /** threads: the distinct thread indexes callers pass to {@link ConnTracker#track}. */
-    public Conntrack(int capacity, int threads) {
+    public Conntrack(int capacity, int threads) { this(capacity, threads, t -> { }); }
+
+    /** init: applied to the tracker when it is made (limits from the configuration). */
+    public Conntrack(int capacity, int threads, java.util.function.Consumer<ConnTracker> init) {
         if (capacity < 1 || capacity > (1 << 27)) throw new IllegalArgumentException("conntrack capacity must be 1.." + (1 << 27) + ", not " + capacity);
         this.capacity = capacity;
         this.threads = threads;
+        this.init = init;
     }
 
     /** The tracker, or null if no flow has needed one yet. A volatile read: PMD threads read it once per ct(). */
@@ -25,7 +30,11 @@ public final class Conntrack {
     /** The tracker, made now if it does not exist yet (control thread). */
     public synchronized ConnTracker ensure() {
         ConnTracker t = tracker;
-        if (t == null) tracker = t = new ConnTracker(capacity, threads);
+        if (t == null) {
+            t = new ConnTracker(capacity, threads);
+            init.accept(t);
+            tracker = t;
+        }
         return t;
     }
 
