@@ -48,7 +48,7 @@ final class CtExecution {
         if (tr == null || thread == BridgeDatapath.TRACE_THREAD) {
             clear(k);
             k.extended = true;
-            w[FlowKey.CT_MISC] = CtState.TRK | CtState.NEW | (long) (zone & 0xffff) << 16;
+            w[FlowKey.CT_MISC] = CtState.TRK | CtState.NEW | (long) (zone & 0xffff) << 32;
             return;
         }
         CtResult r = results[slot];
@@ -60,7 +60,7 @@ final class CtExecution {
             if (x.setsLabel()) tr.setLabel(r, x.labelHi(), x.labelLo(), x.labelMaskHi(), x.labelMaskLo());
         }
         boolean valid = r.origProto != 0;
-        w[FlowKey.CT_MISC] = (r.state & 0xff) | (long) (r.zone & 0xffff) << 16 | (long) (r.origProto & 0xff) << 32;
+        w[FlowKey.CT_MISC] = (r.state & 0xff) | (long) (r.zone & 0xffff) << 32 | (long) (r.origProto & 0xff) << 48;
         w[FlowKey.CT_MARK] = r.mark & 0xffffffffL;
         w[FlowKey.CT_LABEL_HI] = r.labelHi;
         w[FlowKey.CT_LABEL_LO] = r.labelLo;

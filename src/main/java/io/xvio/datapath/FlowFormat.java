@@ -118,7 +118,7 @@ public final class FlowFormat {
     /** The ct_* fields, in OVS's order (match_format). */
     private static void conntrack(List<String> p, Match m) {
         long sv = CT_STATE.get(m.value(FlowKey.CT_MISC)), sk = CT_STATE.get(m.mask(FlowKey.CT_MISC));
-        if (sk != 0) p.add("ct_state=" + ctState(sv, sk));
+        if (sk != 0) p.add("ct_state=" + ((sk & ~0xffL) == 0 ? ctState(sv, sk) : "0x" + Long.toHexString(sv) + "/0x" + Long.toHexString(sk)));
         if (CT_ZONE.get(m.mask(FlowKey.CT_MISC)) != 0) p.add("ct_zone=" + numMasked(m, CT_ZONE));
         hexField(p, m, CT_MARK);
         if (m.mask(FlowKey.CT_LABEL_HI) != 0 || m.mask(FlowKey.CT_LABEL_LO) != 0)
