@@ -54,6 +54,11 @@ public final class BridgeDatapath {
     /** The trace being made (only read on TRACE_THREAD's path). */
     private Trace tracing;
 
+    /** The bridge's OpenFlow meters (meter:N). */
+    private final io.xvio.datapath.meter.MeterTable meters = new io.xvio.datapath.meter.MeterTable();
+
+    public io.xvio.datapath.meter.MeterTable meters() { return meters; }
+
     /** ct() and ct_clear on this bridge's packets, through the daemon's shared tracker. */
     private final CtExecution ct;
     /** Per thread: bursts since the last expiry step of the connection tracker. */
@@ -610,6 +615,12 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_CT -> ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now);
                 case MegaflowCache.OP_CT_DONE -> ct.done(b, i, e.a[x] != 0, thread);
                 case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
+                case MegaflowCache.OP_METER -> {
+                    if (!((io.xvio.datapath.meter.LiveMeter) e.ref[x]).admit(b.len[i], thread, now)) {
+                        if (depth == 0) return;                   // dropped by the meter: nothing more happens to it
+                        x = MeterOps.cloneEnd(e.op, x, e.nops) - 1;   // a copy's meter ends the copy only
+                    }
+                }
                 default -> { }
             }
         }
@@ -877,6 +888,10 @@ public final class BridgeDatapath {
         @Override public boolean lengthAtLeast(int i, int n) {
             if (rec != null) rec.uncacheable = true;
             return b.len[i] >= n;
+        }
+
+        @Override public boolean meter(int i, long id) {
+            return MeterOps.translate(meters, id, b.len[i], thread, now, rec, thread == TRACE_THREAD ? tracing : null);
         }
 
         @Override public void conntrack(int i, Ct c, int zone, boolean tail) {

@@ -42,7 +42,9 @@ final class MegaflowCache {
             /** After ct(), the packet goes on untracked: ct_* cleared; a != 0: header words back as before a nat. */
             OP_CT_DONE = 21,
             /** ct_clear. */
-            OP_CT_CLEAR = 22;
+            OP_CT_CLEAR = 22,
+            /** meter:N: ref = the {@link io.xvio.datapath.meter.LiveMeter}; each packet meets its bands, a drop ends it. */
+            OP_METER = 23;
 
     /** A recorded translation. */
     static final class Entry {
@@ -326,6 +328,7 @@ final class MegaflowCache {
                     case OP_RECIRC -> (c[x] != 0 ? "hash(l4)," : "") + "recirc(0x" + Long.toHexString(a[x]) + ")";
                     case OP_CT -> ctText((io.xvio.datapath.action.Ct) ref[x], (int) a[x]);
                     case OP_CT_CLEAR -> "ct_clear";
+                    case OP_METER -> "meter(" + ((io.xvio.datapath.meter.LiveMeter) ref[x]).id() + ")";
                     default -> null;                       // lookups and group counts
                 };
                 if (s == null) continue;
@@ -366,6 +369,8 @@ final class MegaflowCache {
         /** The packet goes on untracked after a ct() (restore: header words back as before its nat). */
         void ctDone(boolean restore) { add(OP_CT_DONE, restore ? 1 : 0, 0, 0, 0, null); }
         void ctClear() { add(OP_CT_CLEAR, 0, 0, 0, 0, null); }
+        /** meter:N, run on every packet at replay. */
+        void meter(io.xvio.datapath.meter.LiveMeter m) { add(OP_METER, m.id(), 0, 0, 0, m); }
 
         /** The datapath's ct action as OVS's dpctl shows it: ct(commit,zone=1,nat(...)). */
         private static String ctText(io.xvio.datapath.action.Ct ct, int zone) {

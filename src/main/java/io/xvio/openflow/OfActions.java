@@ -29,6 +29,13 @@ public final class OfActions {
     /** OpenFlow 1.1+ group action (OFPAT_GROUP). */
     static final int GROUP = 22;
     static final int IT_GOTO_TABLE = 1, IT_WRITE_METADATA = 2, IT_WRITE_ACTIONS = 3, IT_APPLY_ACTIONS = 4, IT_CLEAR_ACTIONS = 5;
+    /** OpenFlow 1.3's meter instruction and 1.5's meter action (OFPIT13_METER, OFPAT15_METER). */
+    static final int IT_METER = 6, METER15 = 29;
+
+    private static Meter meter(long id) {
+        if (id == 0 || id > io.xvio.datapath.meter.MeterConfig.MAX_ID) throw OfError.BAD_ACTION_ARGUMENT.fail("meter " + id + " is outside 1..0xffff0000");
+        return new Meter(id);
+    }
 
     /** Fields the datapath can rewrite (set_field, load, move destinations), as xvio's flow parser allows them. */
     static final Set<Field> SETTABLE = EnumSet.of(Field.DL_SRC, Field.DL_DST, Field.VLAN_TCI, Field.NW_SRC, Field.NW_DST,
@@ -144,6 +151,11 @@ public final class OfActions {
                 a.skip(2);
                 Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
                 return new Move(src, srcOfs, dst, dstOfs, n);
+            }
+            case METER15 -> {
+                if (version < OfVersion.OF15) throw OfError.BAD_ACTION_TYPE.fail("the meter action needs OpenFlow 1.5 (1.3 and 1.4 have the meter instruction)");
+                expectLen(type, len, 8);
+                return meter(a.u32());
             }
             case VENDOR -> { return vendor(len, a, version); }
             default -> throw OfError.BAD_ACTION_TYPE.fail("OpenFlow action type " + type + " is not supported by xvio");
@@ -325,7 +337,7 @@ public final class OfActions {
     /** Decodes OpenFlow 1.1+ instructions (the rest of r) into the action list OVS would show. */
     public static List<Action> decodeInstructions(Wire.Reader r, int version) {
         List<Action> apply = List.of();
-        Action meta = null, gotoT = null;
+        Action meta = null, gotoT = null, meterI = null;
         boolean sawApply = false;
         while (r.remaining() > 0) {
             if (r.remaining() < 4) throw OfError.BAD_INST_LEN.fail("instructions have " + r.remaining() + " stray bytes");
@@ -351,11 +363,17 @@ public final class OfActions {
                     long v = in.u64(), m = in.u64();
                     meta = new WriteMetadata(v & m, m);
                 }
-                case IT_WRITE_ACTIONS, IT_CLEAR_ACTIONS, 6 -> throw OfError.UNSUP_INST.fail("instruction type " + type + " (write_actions, clear_actions, meter) is not supported by xvio");
+                case IT_METER -> {
+                    if (len != 8 || meterI != null) throw OfError.BAD_INST_LEN.fail("meter instruction has length " + len);
+                    meterI = meter(in.u32());
+                }
+                case IT_WRITE_ACTIONS, IT_CLEAR_ACTIONS -> throw OfError.UNSUP_INST.fail("instruction type " + type + " (write_actions, clear_actions) is not supported by xvio");
                 default -> throw OfError.UNKNOWN_INST.fail("unknown instruction type " + type);
             }
         }
-        List<Action> out = new ArrayList<>(apply);
+        List<Action> out = new ArrayList<>();
+        if (meterI != null) out.add(meterI);                  // the meter instruction runs first (OpenFlow 1.3 5.2)
+        out.addAll(apply);
         if (meta != null) out.add(meta);
         if (gotoT != null) out.add(gotoT);
         return out;
@@ -374,7 +392,8 @@ public final class OfActions {
         WriteMetadata meta = null;
         GotoTable gotoT = null;
         for (Action a : actions) {
-            if (a instanceof WriteMetadata m) meta = m;
+            if (a instanceof Meter m && version < OfVersion.OF15) w.u16(IT_METER).u16(8).u32(m.id());   // 1.3/1.4: an instruction
+            else if (a instanceof WriteMetadata m) meta = m;
             else if (a instanceof GotoTable g) gotoT = g;
             else apply.add(a);
         }
@@ -453,6 +472,7 @@ public final class OfActions {
             case StackPush p -> { nx(w, 24, NX_STACK_PUSH); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
             case StackPop p -> { nx(w, 24, NX_STACK_POP); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
             case Ct c -> OfConntrack.encode(c, version, w, OfActions::header);
+            case Meter m -> { if (version >= OfVersion.OF15) w.u16(METER15).u16(8).u32(m.id()); }   // 1.0 has no meters
             case CheckPktLarger c -> { nx(w, 24, NX_CHECK_PKT_LARGER); w.u16(c.pktLen()).u16(c.ofs()).u32(header(c.field())).zeros(6); }
         }
     }

@@ -57,6 +57,12 @@ public interface Xlate {
     /** ct_clear: the packet's ct_* fields go back to 0 (untracked). */
     void ctClear(int i);
 
+    /**
+     * meter:N on packet i: false if the meter's band dropped it (counted in meter-stats; the packet is gone). A
+     * meter that does not exist (a flow cannot name one) lets it pass, as OVS's datapath does.
+     */
+    boolean meter(int i, long id);
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 
