@@ -64,6 +64,7 @@ final class Bridge {
 
     synchronized void setFlows(List<Flow> fs) {
         for (Flow f : fs) checkGroupsOf(f, groups);
+        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
         flows.clear();
         flows.addAll(fs.isEmpty() ? List.of(defaultNormal()) : fs);
         publish();
@@ -160,6 +161,7 @@ final class Bridge {
     /** Adds flows; one with the same table, priority and match replaces the old one (as ovs-ofctl add-flow). */
     synchronized void addFlows(List<Flow> fs) {
         for (Flow f : fs) checkGroupsOf(f, groups);
+        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
         for (Flow f : fs) {
             flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
             flows.add(f);
@@ -183,6 +185,7 @@ final class Bridge {
         for (Action a : actions)
             if (a instanceof GroupAction g && !groups.containsKey(g.id()))
                 throw new ControlException("\"" + text + "\" names group " + g.id() + ", which does not exist (add-group first)");
+        MeterCommands.checkFlow(actions, datapath.meters(), text);
         List<Flow[]> replaced = new ArrayList<>();   // {old, new}
         for (int i = 0; i < flows.size(); i++) {
             Flow old = flows.get(i);

@@ -71,7 +71,13 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * reserved multicast addresses (key "forward-bpdu", OVS's other_config:forward-bpdu).
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
-                               FragMode frag, boolean forwardBpdu, List<Group> groups) {
+                               FragMode frag, boolean forwardBpdu, List<Group> groups, List<io.xvio.datapath.meter.MeterConfig> meters) {
+        /** Without meters (key "meters": a list of meters in add-meter's syntax). */
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, List.of());
+        }
+
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
             this(name, ports, flows, vlans, FragMode.NORMAL, false, List.of());
         }
@@ -90,18 +96,26 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * "pmd-cpu"), the CPU whose PMD thread must poll the port's receive queues (-1: pmd-auto-lb places them).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
+                             String device, boolean packed, int queue, int pmdCpu, boolean offloads, PolicingConfig policing) {
+        /** Without policing (keys ingress-policing-rate, ingress-policing-burst, egress-policer: {@link PolicingConfig}). */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, PolicingConfig.NONE);
+        }
+
+        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, p); }
+
         /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue) {
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, policing); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, policing); }
 
-        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o); }
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, policing); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -192,7 +206,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "meters");
             FragMode frag;
             try {
                 frag = FragMode.parse(string(br.getOrDefault("frag", "normal"), source, where + ".frag"));
@@ -216,9 +230,10 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 vlans.put(pn, vlan(p.remove("tag"), p.remove("trunks"), source, pw));
                 Object pin = p.remove("pmd-cpu");
                 int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
+                PolicingConfig policing = PolicingConfig.take(p, source, pw);
                 Object rawType = p.get("type");
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
-                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu));
+                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing));
                     continue;
                 }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
@@ -240,7 +255,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
                 Object ol = p.getOrDefault("offloads", Boolean.FALSE);
                 if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads));
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads).withPolicing(policing));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;
@@ -277,7 +292,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     }
                 }
             }
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups)));
+            List<io.xvio.datapath.meter.MeterConfig> meters = MeterCommands.fromConfig(br.get("meters"), source, where);
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), meters));
         }
         Map<String, RelayConfig> relays = new LinkedHashMap<>();
         if (top.get("relays") != null) {

@@ -27,6 +27,7 @@ public final class Daemon implements AutoCloseable {
     private final long startedNanos = System.nanoTime();
     private final FlowCommands flows = new FlowCommands(bridges);
     private final GroupCommands groups = new GroupCommands(flows);
+    private final MeterCommands meters = new MeterCommands(flows);
     private final DaemonStatus status;
     private MetricsServer metrics;
     private OpenFlowBridges openflow;
@@ -61,6 +62,7 @@ public final class Daemon implements AutoCloseable {
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
+                for (io.xvio.datapath.meter.MeterConfig m : bc.meters()) br.datapath.meters().put(m, false, System.nanoTime());
                 for (io.xvio.datapath.Group g : bc.groups()) {
                     try {
                         br.putGroup(g, false);
@@ -106,6 +108,8 @@ public final class Daemon implements AutoCloseable {
     /** Creates the port pc describes and appends it to br (not started, not yet published). */
     private Port addPortTo(Bridge br, Config.PortConfig pc, io.xvio.datapath.PortVlan vlan) {
         Port p = createPort(pc);
+        pc.policing().applyTo(p);
+        if (pc.policing().any()) LOG.info("bridge " + br.name + ": port " + pc.name() + ": " + pc.policing().describe());
         if (pc.pmdCpu() >= 0) pins.put(p, pmds.threadOnCpu(pc.pmdCpu()));
         br.ports.add(p);
         br.vlans.add(vlan);
@@ -216,7 +220,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
     static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
-            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show");
+            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     synchronized String execute(List<String> args) {
@@ -234,6 +238,12 @@ public final class Daemon implements AutoCloseable {
             case "del-groups" -> groups.delGroups(args);
             case "dump-groups" -> groups.dumpGroups(args);
             case "dump-group-stats" -> groups.dumpGroupStats(args);
+            case "add-meter" -> meters.put(args, false);
+            case "mod-meter" -> meters.put(args, true);
+            case "del-meters", "del-meter" -> meters.delete(args);
+            case "dump-meters" -> meters.dump(args);
+            case "meter-stats" -> meters.stats(args);
+            case "set-port" -> setPort(args);
             case "del-flows" -> flows.delFlows(args);
             case "mod-flows" -> flows.modFlows(args);
             case "dump-flows" -> json ? JsonRender.render(flows.dumpFlowsModel(args)) : flows.dumpFlows(args);
@@ -304,6 +314,21 @@ public final class Daemon implements AutoCloseable {
             throw new ControlException(e.getMessage().replaceFirst("^add-port: bridges\\." + java.util.regex.Pattern.quote(br.name) + "\\.ports\\.", ""));
         }
         addPort(br.name, pc, vlan);
+        return "";
+    }
+
+    /**
+     * set-port BR NAME key=value...: changes a running port's policing (ingress-policing-rate, ingress-policing-burst,
+     * egress-policer=cir:N,cbs:N); keys not given keep their values. A changed policer starts with a full bucket.
+     */
+    private synchronized String setPort(List<String> args) {
+        Bridge br = bridge(args, 1);
+        if (args.size() < 4) throw new ControlException("set-port needs a port and settings, e.g. set-port br0 p1 ingress-policing-rate=10000");
+        Port p = br.port(args.get(2));
+        if (p == null) throw new ControlException("bridge " + br.name + " has no port " + args.get(2));
+        PolicingConfig pc = PortSettings.policing(p, args.subList(3, args.size()));
+        pc.applyTo(p);
+        LOG.info("bridge " + br.name + ": port " + p.name() + ": " + pc.describe());
         return "";
     }
 

@@ -25,7 +25,8 @@ import static io.xvio.port.PortCounters.Counter.*;
  */
 final class DaemonStatus {
     /** The drop reasons every port has, in the order `stats` prints them, before the port's own. */
-    private static final PortCounters.Counter[] DROPS = {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH, TX_DROP_GSO};
+    private static final PortCounters.Counter[] DROPS = {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH, TX_DROP_GSO,
+            RX_DROP_POLICED, TX_DROP_POLICED};
     private static final PortCounters.Counter[] OFFLOADS = {TX_GSO_WHOLE, TX_GSO_SEGMENTED, TX_GSO_SEGMENTS, TX_CSUM_COMPLETED};
 
     private final Map<String, Bridge> bridges;
@@ -134,8 +135,9 @@ final class DaemonStatus {
                 if (only != null && !only.equals(p.name()) && !only.equals(Integer.toString(p.ofport()))) continue;
                 PortCounters c = p.counters();
                 Map<String, Long> extra = p.extraCounters();
-                long rxDrop = sumStartingWith(extra, "rx");
-                long txDrop = c.get(TX_DROP_NO_BUFFER) + c.get(TX_DROP_DOWN) + c.get(TX_DROP_TOO_BIG) + sumStartingWith(extra, "tx");
+                long rxDrop = sumStartingWith(extra, "rx") + c.get(RX_DROP_POLICED);
+                long txDrop = c.get(TX_DROP_NO_BUFFER) + c.get(TX_DROP_DOWN) + c.get(TX_DROP_TOO_BIG) + sumStartingWith(extra, "tx")
+                        + c.get(TX_DROP_POLICED);
                 ps.add(new Status.PortCount(p.ofport(), p.name(), c.get(RX_PACKETS), c.get(RX_BYTES), rxDrop, 0,
                         c.get(TX_PACKETS), c.get(TX_BYTES), txDrop, 0));
             }

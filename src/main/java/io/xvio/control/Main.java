@@ -23,6 +23,8 @@ import java.util.logging.Level;
                 Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
                 Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
+                MeterCli.AddMeter.class, MeterCli.ModMeter.class, MeterCli.DelMeters.class, MeterCli.DumpMeters.class,
+                MeterCli.MeterStats.class, MeterCli.SetPort.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

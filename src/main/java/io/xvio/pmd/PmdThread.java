@@ -89,6 +89,7 @@ public final class PmdThread {
         PacketBatch batch = new PacketBatch();
         Outputs outputs = new Outputs(MAX_BRIDGE_PORTS);
         SoftwareOffload offload = new SoftwareOffload();   // segments and checksums for ports without offloads
+        io.xvio.port.Policing policing = new io.xvio.port.Policing();   // ingress policing, egress policer
         long epochLocal = 0;
         boolean recheck = true;
         while (running) {
@@ -112,6 +113,7 @@ public final class PmdThread {
                 work += n;
                 bursts++;
                 packets += n;
+                n = policing.ingress(rq.port(), batch, n, id, t0);   // before the bridge's pipeline, as OVS
                 try {
                     Port dst = rq.relayTo();
                     if (dst != null) {
@@ -121,7 +123,7 @@ public final class PmdThread {
                         Port[] ports = rq.bridgePorts();
                         for (int k = 0; k < outputs.touchedCount(); k++) {
                             int p = outputs.touchedPort(k);
-                            if (p < ports.length) offload.transmit(ports[p], id, batch, outputs.packetsFor(p), outputs.countFor(p));
+                            if (p < ports.length) policing.transmit(offload, ports[p], id, batch, outputs.packetsFor(p), outputs.countFor(p), t0);
                         }
                     }
                 } catch (RuntimeException | InternalError e) {

@@ -18,14 +18,18 @@ public final class PortCounters {
          * the segments that made, partial checksums completed in software. */
         TX_GSO_WHOLE("tx_gso_whole"), TX_GSO_SEGMENTED("tx_gso_segmented"), TX_GSO_SEGMENTS("tx_gso_segments"),
         TX_CSUM_COMPLETED("tx_csum_completed"),
-        TX_DROP_GSO("tx_dropped(gso: not segmentable)");
+        TX_DROP_GSO("tx_dropped(gso: not segmentable)"),
+        /** Frames the port's ingress policer or egress policer dropped ({@link Policing}). */
+        RX_DROP_POLICED("rx_dropped(policing)"), TX_DROP_POLICED("tx_dropped(policing)");
 
         public final String label;
         Counter(String label) { this.label = label; }
     }
 
     public static final int MAX_THREADS = 64;
-    private static final int STRIDE = 16;
+    /** The port's policers (beside its counters, so every kind of port has them without a field of its own). */
+    public final PortPolicing policing = new PortPolicing();
+    private static final int STRIDE = Math.max(16, (Counter.values().length + 7) & ~7);   // whole cache lines
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private final long[] values = new long[(MAX_THREADS + 1) * STRIDE];
 
