@@ -22,11 +22,16 @@ public record Clone(List<Action> actions) implements Action {
 
     @Override public String format() { return "clone(" + ActionSyntax.format(actions) + ")"; }
 
-    /** Without rewrites the clone runs on the packet itself (no copy); else on a copy whose fate is its own. */
+    /** Whether acts must run on a copy: they rewrite the packet, or a meter among them (nested too) may drop it. */
+    static boolean needsCopy(List<Action> acts) {
+        for (Action a : acts)
+            if (a.modifies() || a instanceof Meter || (a instanceof Clone c && needsCopy(c.actions()))) return true;
+        return false;
+    }
+
+    /** Without rewrites (or a meter) the clone runs on the packet itself (no copy); else on a copy whose fate is its own. */
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
-        boolean rewrites = false;
-        for (Action a : actions) rewrites |= a.modifies();
-        if (rewrites) x.executeOnCopy(actions, table, inPort, i, depth + 1);
+        if (needsCopy(actions)) x.executeOnCopy(actions, table, inPort, i, depth + 1);
         else x.execute(actions, table, inPort, i, depth + 1, copy, tail);
         return CONTINUE;
     }
