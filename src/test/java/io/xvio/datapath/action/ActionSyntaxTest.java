@@ -32,6 +32,7 @@ class ActionSyntaxTest {
             entry("push_vlan", new String[] {"push_vlan:0x88a8", "push_vlan:0x88a8"}),
             entry("dec_ttl", new String[] {"dec_ttl", "dec_ttl"}),
             entry("ct_clear", new String[] {"ct_clear", "ct_clear"}),
+            entry("meter", new String[] {"meter:0x10", "meter:16"}),
             entry("ct", new String[] {"ct(zone=NXM_NX_REG6[0..15],commit,table=2,exec(set_field:0x1->ct_mark),nat(src=10.0.0.1-10.0.0.2:1024-2048))",
                     "ct(commit,table=2,zone=reg6[0..15],nat(src=10.0.0.1-10.0.0.2:1024-2048),exec(set_field:0x1->ct_mark))"}),
             entry("set_field", new String[] {"set_field:10.0.0.1->ip_dst", "mod_nw_dst:10.0.0.1"}),
