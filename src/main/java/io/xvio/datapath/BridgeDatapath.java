@@ -617,6 +617,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
                 case MegaflowCache.OP_METER -> {
                     if (!((io.xvio.datapath.meter.LiveMeter) e.ref[x]).admit(b.len[i], thread, now)) {
+                        drops.add(thread, Reason.METER, 1);
                         if (depth == 0) return;                   // dropped by the meter: nothing more happens to it
                         x = MeterOps.cloneEnd(e.op, x, e.nops) - 1;   // a copy's meter ends the copy only
                     }
@@ -891,7 +892,9 @@ public final class BridgeDatapath {
         }
 
         @Override public boolean meter(int i, long id) {
-            return MeterOps.translate(meters, id, b.len[i], thread, now, rec, thread == TRACE_THREAD ? tracing : null);
+            if (MeterOps.translate(meters, id, b.len[i], thread, now, rec, thread == TRACE_THREAD ? tracing : null)) return true;
+            drops.add(thread, Reason.METER, 1);
+            return false;
         }
 
         @Override public void conntrack(int i, Ct c, int zone, boolean tail) {

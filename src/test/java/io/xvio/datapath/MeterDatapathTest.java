@@ -74,6 +74,7 @@ class MeterDatapathTest {
             assertEquals(34_000, m.bytesIn());
             assertEquals(326, m.bandPackets(0));
             assertEquals(32_600, m.bandBytes(0));
+            assertEquals(326, dp.drops().get(DatapathDrops.Reason.METER), "stats shows them as dropped(meter band)");
             long hits = dp.flows().getFirst().packetCount();
             assertEquals(340, hits, "every packet hit the flow (the meter comes after the lookup)");
         }
