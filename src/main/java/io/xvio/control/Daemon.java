@@ -271,7 +271,10 @@ public final class Daemon implements AutoCloseable {
     String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
 
     /** The Prometheus text a scrape of /metrics gets. */
-    String prometheus() { return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())); }
+    String prometheus() {
+        return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb()))
+                + ConntrackMetrics.render(conntrack);
+    }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
     private synchronized String addPort(List<String> args) {
