@@ -25,13 +25,14 @@ public record ConntrackConfig(int capacity, int limit, int zoneLimit, Map<Intege
         int zl = m.containsKey("zone-limit") ? Config.integer(m.get("zone-limit"), source, "conntrack.zone-limit", 0, cap) : -1;
         Map<Integer, Integer> zones = new TreeMap<>();
         if (m.containsKey("zones")) {
-            Map<String, Object> z = Config.map(m.get("zones"), source, "conntrack.zones");
+            if (!(m.get("zones") instanceof Map<?, ?> z))
+                throw new ConfigException(source + ": conntrack.zones must be a mapping of zone to limit, e.g. {7: 1000}");
             for (var e : z.entrySet()) {
                 int zone;
                 try {
-                    zone = Integer.parseInt(e.getKey());
+                    zone = Integer.parseInt(String.valueOf(e.getKey()));
                 } catch (NumberFormatException x) {
-                    throw new ConfigException(source + ": conntrack.zones: \"" + Logging.excerpt(e.getKey(), 40) + "\" is not a zone number");
+                    throw new ConfigException(source + ": conntrack.zones: \"" + Logging.excerpt(String.valueOf(e.getKey()), 40) + "\" is not a zone number");
                 }
                 if (zone < 0 || zone > 65535) throw new ConfigException(source + ": conntrack.zones: zone " + zone + " is outside 0..65535");
                 zones.put(zone, Config.integer(e.getValue(), source, "conntrack.zones." + zone, 0, cap));
