@@ -9,7 +9,7 @@ import java.util.TreeMap;
 /**
  * conntrack: the connection tracker's size and limits, e.g.
  * {@code conntrack: {capacity: 262144, limit: 200000, zone-limit: 1000, zones: {7: 50}}}. capacity: connections
- * preallocated when the first ct() flow arrives (~182 bytes each; default 131072); limit: the most connections at
+ * preallocated when the first ct() flow arrives (~192 bytes each; default 131072); limit: the most connections at
  * once (default: the capacity); zone-limit: the default limit of a zone (default: none); zones: limits of their own.
  * At a limit a new connection is refused (+inv, counted); established ones keep working.
  */
