@@ -215,6 +215,7 @@ final class OfConnection implements Runnable {
     }
 
     void abort() {
+        if (ch == null) return;                      // a codec test's connection
         try { ch.close(); } catch (IOException ignored) { }
     }
 

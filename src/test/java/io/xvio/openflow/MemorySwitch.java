@@ -42,6 +42,12 @@ final class MemorySwitch implements OfSwitch {
         return n;
     }
 
+    /** The packet-outs run, in order. */
+    final List<PacketOut> packetOuts = new ArrayList<>();
+
+    @Override
+    public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
+
     @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
     @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
 }
