@@ -50,7 +50,7 @@ public record ControllerSettings(List<String> targets, OfChannels.FailMode failM
     }
 
     /** Targets checked (each tcp:IP[:PORT] or unix:PATH, no duplicates, at most 16); ControlException says why not. */
-    static List<String> checkTargets(List<String> targets) {
+    public static List<String> checkTargets(List<String> targets) {
         if (targets.size() > 16) throw new ControlException("at most 16 controllers");
         for (String t : targets) {
             try {

@@ -325,8 +325,15 @@ public final class Daemon implements AutoCloseable {
         Bridge br = new Bridge(name);
         br.quiescence = pmds;
         br.setFlows(List.of());
+        if (openflow != null) openflow.add(br, ControllerSettings.NONE);     // its BRIDGE.mgmt socket
         bridges.put(name, br);
         LOG.info("bridge " + name + ": added (no flows: L2 learning switch)");
+    }
+
+    /** A bridge's OpenFlow controllers, fail mode and inactivity probe (OVSDB's Bridge controller and fail_mode). */
+    public synchronized void setControllers(String bridge, ControllerSettings settings) {
+        if (!bridges.containsKey(bridge)) throw new ControlException("no bridge named \"" + bridge + "\"");
+        if (openflow != null) openflow.configure(bridge, settings);
     }
 
     /** Removes a bridge with all its ports (their connections and interfaces are closed). */
@@ -334,6 +341,7 @@ public final class Daemon implements AutoCloseable {
         Bridge br = bridges.get(name);
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
         bridges.remove(name);
+        if (openflow != null) openflow.remove(name);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
             pins.remove(p);

@@ -30,8 +30,19 @@ import java.util.logging.Logger;
  */
 final class OpenFlowBridges implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("xvio.openflow");
-    private final List<OfEndpoint> endpoints = new ArrayList<>();
+    private final Map<String, OfEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, OfChannels> channels = new LinkedHashMap<>();
+    private final String controlPath;
+    private final CommandLock lock;
+    private final DaemonStatus status;
+    private final PmdSet pmds;
+
+    private OpenFlowBridges(String controlPath, CommandLock lock, DaemonStatus status, PmdSet pmds) {
+        this.controlPath = controlPath;
+        this.lock = lock;
+        this.status = status;
+        this.pmds = pmds;
+    }
 
     static OpenFlowBridges start(Collection<Bridge> bridges, String controlPath, CommandLock lock, DaemonStatus status) {
         return start(bridges, Map.of(), controlPath, lock, status, null);
@@ -40,28 +51,50 @@ final class OpenFlowBridges implements AutoCloseable {
     /** settings: each bridge's controllers (absent: none); pmds: the threads that run packet-outs (null: refused). */
     static OpenFlowBridges start(Collection<Bridge> bridges, Map<String, ControllerSettings> settings, String controlPath, CommandLock lock,
                                  DaemonStatus status, PmdSet pmds) {
-        OpenFlowBridges o = new OpenFlowBridges();
+        OpenFlowBridges o = new OpenFlowBridges(controlPath, lock, status, pmds);
         try {
-            for (Bridge br : bridges) {
-                BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds);
-                OfChannels ch = new OfChannels(sw, System.nanoTime());
-                o.channels.put(br.name, ch);
-                ControllerSettings cs = settings.getOrDefault(br.name, ControllerSettings.NONE);
-                ch.setFailMode(cs.failMode());
-                ch.setProbeMillis(cs.probeMillis());
-                o.endpoints.add(OfEndpoint.start(controlPath, sw, ch));
-                if (!cs.targets().isEmpty()) ch.setControllers(cs.targets());
-            }
-        } catch (IllegalStateException e) {
+            for (Bridge br : bridges) o.add(br, settings.getOrDefault(br.name, ControllerSettings.NONE));
+        } catch (ControlException e) {
             o.close();
             throw new ConfigException(e.getMessage());
         }
         return o;
     }
 
-    private OfChannels channels(String bridge) {
+    /** Opens br's BRIDGE.mgmt socket and connects it to its controllers; ControlException if the socket cannot be made. */
+    synchronized void add(Bridge br, ControllerSettings cs) {
+        if (channels.containsKey(br.name)) throw new ControlException("bridge " + br.name + " already has OpenFlow channels");
+        BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds);
+        OfChannels ch = new OfChannels(sw, System.nanoTime());
+        try {
+            endpoints.put(br.name, OfEndpoint.start(controlPath, sw, ch));
+        } catch (IllegalStateException e) {
+            ch.close();
+            throw new ControlException(e.getMessage());
+        }
+        channels.put(br.name, ch);
+        configure(br.name, cs);
+    }
+
+    /** Closes a bridge's OpenFlow socket and controller connections (the bridge is going away). */
+    synchronized void remove(String bridge) {
+        OfChannels ch = channels.remove(bridge);
+        if (ch != null) ch.close();
+        OfEndpoint e = endpoints.remove(bridge);
+        if (e != null) e.close();
+    }
+
+    /** A bridge's controllers, fail mode and probe interval (as set by YAML, the CLI or OVSDB). */
+    synchronized void configure(String bridge, ControllerSettings cs) {
+        OfChannels ch = channels(bridge);
+        ch.setFailMode(cs.failMode());
+        ch.setProbeMillis(cs.probeMillis());
+        if (!cs.targets().equals(ch.controllers())) ch.setControllers(cs.targets());
+    }
+
+    private synchronized OfChannels channels(String bridge) {
         OfChannels c = channels.get(bridge);
-        if (c == null) throw new ControlException("bridge " + bridge + " has no OpenFlow channels (bridges added at run time get them at the next start)");
+        if (c == null) throw new ControlException("no bridge named \"" + bridge + "\"");
         return c;
     }
 
@@ -99,10 +132,10 @@ final class OpenFlowBridges implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (OfChannels c : channels.values()) c.close();
         channels.clear();
-        for (OfEndpoint e : endpoints) e.close();
+        for (OfEndpoint e : endpoints.values()) e.close();
         endpoints.clear();
     }
 

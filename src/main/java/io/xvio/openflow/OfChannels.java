@@ -73,7 +73,7 @@ public final class OfChannels implements AutoCloseable {
     }
 
     /** A connection's version, role or miss_send_len changed: who takes packet-ins now. */
-    void changed() {
+    synchronized void changed() {
         List<OfConnection> r = new ArrayList<>();
         for (OfConnection c : connections) if (c.wantsPacketIns()) r.add(c);
         receivers = List.copyOf(r);
@@ -104,7 +104,6 @@ public final class OfChannels implements AutoCloseable {
         controllers.clear();
         for (String t : targets) controllers.add(OfController.start(t, this));
         lastConnectedNanos = System.nanoTime();
-        if (targets.isEmpty()) setFailOpen(false);
         if (!targets.isEmpty()) LOG.info("bridge " + sw.name() + ": controllers " + String.join(", ", targets) + " (fail mode " + failMode.text() + ")");
     }
 
@@ -121,10 +120,8 @@ public final class OfChannels implements AutoCloseable {
         return t;
     }
 
-    public void setFailMode(FailMode m) {
-        failMode = m;
-        if (m == FailMode.SECURE) setFailOpen(false);
-    }
+    /** The worker applies it within 100 ms (it alone turns fail-open on and off, outside every caller's locks). */
+    public void setFailMode(FailMode m) { failMode = m; }
 
     public FailMode failMode() { return failMode; }
 
@@ -133,6 +130,7 @@ public final class OfChannels implements AutoCloseable {
 
     public boolean failOpen() { return failOpen; }
 
+    /** Only the worker thread calls it. */
     private void setFailOpen(boolean on) {
         if (failOpen == on) return;
         failOpen = on;
@@ -188,14 +186,13 @@ public final class OfChannels implements AutoCloseable {
         }
     }
 
+    /** Fail-open exactly while standalone controllers are configured and none has been up for three probe intervals. */
     private void failMode(long now) {
         boolean configured, up = false;
         synchronized (this) { configured = !controllers.isEmpty(); }
         for (OfConnection c : connections) if (c.primary && c.admitted) up = true;
         if (up) lastConnectedNanos = now;
-        if (!configured || failMode != FailMode.STANDALONE) return;
-        if (up) setFailOpen(false);
-        else if (now - lastConnectedNanos >= 3 * probeNanos) setFailOpen(true);
+        setFailOpen(configured && failMode == FailMode.STANDALONE && !up && now - lastConnectedNanos >= 3 * probeNanos);
     }
 
     /** Connections open now (tests). */
