@@ -89,7 +89,8 @@ public final class OfChannels implements AutoCloseable {
         return true;
     }
 
-    synchronized long electionId() { return electionDefined ? electionId : 0; }
+    /** The election id, or all ones (OVS's UINT64_MAX in a role reply) while none was given. */
+    synchronized long electionId() { return electionDefined ? electionId : -1L; }
 
     /** c becomes master: any other master becomes slave. */
     void newMaster(OfConnection c) {
@@ -174,7 +175,14 @@ public final class OfChannels implements AutoCloseable {
     private void probe(long now) {
         long limit = probeNanos;
         for (OfConnection c : connections) {
-            if (!c.primary || c.version() < 0) continue;
+            if (!c.primary) continue;
+            String why = c.stalled(now, Math.max(2 * limit, 10_000_000_000L));
+            if (why != null) {                         // a controller that accepted but never says hello, say
+                LOG.warning(c.peer() + ": " + why + ", disconnecting");
+                c.abort();
+                continue;
+            }
+            if (c.version() < 0) continue;
             long sent = c.probeSentNanos;
             if (sent != 0 && now - sent > limit) {
                 LOG.warning(c.peer() + ": no response to inactivity probe after " + limit / 1_000_000_000L + " s, disconnecting");

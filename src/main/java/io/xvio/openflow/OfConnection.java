@@ -404,7 +404,7 @@ final class OfConnection implements Runnable {
         }
         if (want != ROLE_NOCHANGE) setRole((int) want);
         Wire.Writer w = new Wire.Writer(version, OfType.ROLE_REPLY, xid);
-        long cur = channels == null ? -1 : channels.electionId();
+        long cur = channels == null ? -1L : channels.electionId();
         w.u32(role).zeros(4).u64(cur);
         return w.finish();
     }

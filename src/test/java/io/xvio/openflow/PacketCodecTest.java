@@ -171,7 +171,7 @@ class PacketCodecTest {
                 ch.add(c);
                 c.handle(OpenFlowCodecTest.hello(OfVersion.OF13, 1 << OfVersion.OF13));
             }
-            assertArrayEquals(new long[] {1, 0}, roleReply(a.handle(role(OfVersion.OF13, 0, 0))), "equal at first, no generation yet");
+            assertArrayEquals(new long[] {1, -1}, roleReply(a.handle(role(OfVersion.OF13, 0, 0))), "equal at first; no generation id yet: all ones");
             assertArrayEquals(new long[] {2, 5}, roleReply(a.handle(role(OfVersion.OF13, 2, 5))));
             assertArrayEquals(new long[] {2, 6}, roleReply(b.handle(role(OfVersion.OF13, 2, 6))));
             assertEquals(OfConnection.ROLE_SLAVE, a.role(), "the old master is slave now");
