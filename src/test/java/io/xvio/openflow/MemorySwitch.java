@@ -42,6 +42,11 @@ final class MemorySwitch implements OfSwitch {
         return n;
     }
 
+    /** Fail-open changes, in order. */
+    final List<Boolean> failOpen = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    @Override public void setFailOpen(boolean on) { failOpen.add(on); }
+
     /** The packet-outs run, in order. */
     final List<PacketOut> packetOuts = new ArrayList<>();
 
