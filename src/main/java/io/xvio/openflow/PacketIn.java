@@ -11,14 +11,17 @@ import io.xvio.packet.FlowKey;
  * ids: xvio sends the frame itself (buffer_id 0xffffffff).
  *
  * <p>Encoded as OFPT_PACKET_IN of OpenFlow 1.0 (no table, cookie or match), 1.3 and 1.4/1.5 (the same layout:
- * OXM match), or as Nicira's NXT_PACKET_IN (NXM match) for a 1.0 connection that asked for it with
- * NXT_SET_PACKET_IN_FORMAT.
+ * OXM match), or as Nicira's NXT_PACKET_IN (NXM match) or NXT_PACKET_IN2 (properties) for a connection that asked
+ * for one with NXT_SET_PACKET_IN_FORMAT.
  */
 public record PacketIn(int totalLen, int reason, int table, long cookie, Match match, byte[] data) {
     public static final long NO_BUFFER = 0xffffffffL;
     /** NXT_SET_PACKET_IN_FORMAT values. */
     public static final int FORMAT_STANDARD = 0, FORMAT_NXT = 1, FORMAT_NXT2 = 2;
-    static final int NXT_PACKET_IN = 17;
+    static final int NXT_PACKET_IN = 17, NXT_PACKET_IN2 = 30;
+    /** NXT_PACKET_IN2 property types (nicira-ext.h's nx_packet_in2_prop_type). */
+    static final int NXPINT_PACKET = 0, NXPINT_FULL_LEN = 1, NXPINT_BUFFER_ID = 2, NXPINT_TABLE_ID = 3, NXPINT_COOKIE = 4,
+            NXPINT_REASON = 5, NXPINT_METADATA = 6;
 
     /** The match of a packet-in for key words k (the first {@link FlowKey#PACKET_WORDS}): what OVS puts in it. */
     public static Match metadata(long[] k) {
@@ -40,7 +43,8 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
     /** The message for a connection of this version and packet-in format. */
     public byte[] encode(int version, int format, int xid) {
         Wire.Writer w;
-        if (version == OfVersion.OF10 && format != FORMAT_STANDARD) {
+        if (format == FORMAT_NXT2) return encode2(version, xid);
+        if (format == FORMAT_NXT) {
             w = new Wire.Writer(version, OfType.VENDOR, xid);
             w.u32(OfVersion.NX_VENDOR).u32(NXT_PACKET_IN);
             w.u32(NO_BUFFER).u16(totalLen).u8(reason).u8(table).u64(cookie);
@@ -62,6 +66,75 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         return w.finish();
     }
 
+    /**
+     * NXT_PACKET_IN2: properties (type, length without padding, value, padding to 8) for the frame, its full length
+     * when cut, the table, cookie, reason and the metadata as raw NXM (1.0) or OXM entries, as OVS writes them.
+     */
+    private byte[] encode2(int version, int xid) {
+        Wire.Writer w = new Wire.Writer(version, OfType.VENDOR, xid);
+        w.u32(OfVersion.NX_VENDOR).u32(NXT_PACKET_IN2);
+        int at = prop(w, NXPINT_PACKET);
+        w.bytes(data);
+        end(w, at);
+        if (data.length != totalLen) { at = prop(w, NXPINT_FULL_LEN); w.u32(totalLen); end(w, at); }
+        at = prop(w, NXPINT_TABLE_ID);
+        w.u8(table);
+        end(w, at);
+        if (cookie != -1L) { at = prop(w, NXPINT_COOKIE); w.zeros(4).u64(cookie); end(w, at); }   // a 64-bit value is 8-aligned
+        at = prop(w, NXPINT_REASON);
+        w.u8(reason);
+        end(w, at);
+        at = prop(w, NXPINT_METADATA);
+        Oxm.encode(match, version == OfVersion.OF10, w);
+        end(w, at);
+        return w.finish();
+    }
+
+    private static int prop(Wire.Writer w, int type) {
+        int at = w.size();
+        w.u16(type).u16(0);
+        return at;
+    }
+
+    private static void end(Wire.Writer w, int at) {
+        w.put16(at + 2, w.size() - at);
+        w.pad8(0);
+    }
+
+    /** The properties of an NXT_PACKET_IN2 (r after its 16-byte header). */
+    private static PacketIn decode2(Wire.Reader r) {
+        byte[] data = null;
+        long buffer = NO_BUFFER, cookie = -1L;
+        int total = -1, table = 0, reason = -1;
+        Match m = null;
+        while (r.remaining() > 0) {
+            int type = r.u16(), len = r.u16();
+            if (len < 4) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 property " + type + " of length " + len);
+            Wire.Reader v = r.sub(len - 4, OfError.BAD_LEN, "NXT_PACKET_IN2 property " + type);
+            r.skip(Math.min((8 - len % 8) % 8, r.remaining()));
+            switch (type) {
+                case NXPINT_PACKET -> data = v.bytes(v.remaining());
+                case NXPINT_FULL_LEN -> total = (int) Math.min(v.u32(), Integer.MAX_VALUE);
+                case NXPINT_BUFFER_ID -> buffer = v.u32();
+                case NXPINT_TABLE_ID -> table = v.u8();
+                case NXPINT_COOKIE -> {
+                    if (len != 16) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 cookie property of length " + len + " (4 pad bytes, then 8)");
+                    v.skip(4);
+                    cookie = v.u64();
+                }
+                case NXPINT_REASON -> reason = v.u8();
+                case NXPINT_METADATA -> m = Oxm.decode(v);
+                default -> throw OfError.BAD_TYPE.fail("NXT_PACKET_IN2 property type " + type + " is not known to xvio");
+            }
+        }
+        if (data == null || reason < 0 || m == null) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 without its packet, reason or metadata");
+        if (buffer != NO_BUFFER) throw OfError.BUFFER_UNKNOWN.fail("buffer_id " + buffer + " (xvio buffers no packets)");
+        if (m.mask(FlowKey.IN_PORT) == 0) throw OfError.BAD_MATCH_LEN.fail("packet-in metadata without in_port");
+        if (total < 0) total = data.length;
+        if (data.length > total) throw OfError.BAD_LEN.fail(data.length + " bytes of data for total_len " + total);
+        return new PacketIn(total, reason, table, cookie, m, data);
+    }
+
     /** Decodes a whole packet-in message (any of the layouts {@link #encode} writes); OfError.Failure if malformed. */
     public static PacketIn decode(byte[] msg) {
         Wire.Reader r = new Wire.Reader(msg);
@@ -73,9 +146,11 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         int total, reason, table = 0;
         long cookie = 0;
         Match m;
-        if (type == OfType.VENDOR && version == OfVersion.OF10) {
+        if (type == OfType.VENDOR) {
             if (r.u32() != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("not a Nicira message");
-            if (r.u32() != NXT_PACKET_IN) throw OfError.BAD_SUBTYPE.fail("not NXT_PACKET_IN");
+            long sub = r.u32();
+            if (sub == NXT_PACKET_IN2) return decode2(r);
+            if (sub != NXT_PACKET_IN) throw OfError.BAD_SUBTYPE.fail("not NXT_PACKET_IN or NXT_PACKET_IN2");
             buffer = r.u32();
             total = r.u16();
             reason = r.u8();

@@ -236,7 +236,8 @@ class OpenFlowIT {
     /**
      * ovs-ofctl packet-out: a frame sent out of port 2 leaves it (its tx counter moves); one sent to the controller
      * comes back as a packet-in that ovs-ofctl monitor (a BRIDGE.mgmt client that set miss_send_len) prints, in
-     * OpenFlow 1.0 and 1.3; output:TABLE runs the flow tables.
+     * OpenFlow 1.0 and 1.3 and each packet-in format (standard, NXT_PACKET_IN, NXT_PACKET_IN2); output:TABLE runs
+     * the flow tables.
      */
     @Order(6)
     @ParameterizedTest(name = "{0}")
@@ -252,13 +253,22 @@ class OpenFlowIT {
         ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=table");
         assertEquals(before1 + 1, xvio.counter("p1", "tx_packets"), "output:TABLE found the flow for in_port=CONTROLLER");
 
-        Path out = dir.resolve("monitor-" + v + ".txt");
-        Process mon = new ProcessBuilder("ovs-ofctl", "-O", v, "monitor", target, "65534").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        // ovs-ofctl asks for NXT_PACKET_IN2 unless told otherwise (-P), as it does with OVS
+        String of = v.equals("OpenFlow10") ? " (xid" : " (OF1.3) (xid";
+        monitorSees(v, null, "NXT_PACKET_IN2" + of, frame);
+        monitorSees(v, "standard", "OFPT_PACKET_IN" + of, frame);
+        monitorSees(v, "nxt_packet_in", "NXT_PACKET_IN" + of, frame);
+    }
+
+    /** ovs-ofctl monitor (with -P format unless null) prints a packet-in of xvio's as "want". */
+    private void monitorSees(String v, String format, String want, String frame) throws Exception {
+        Path out = dir.resolve("monitor-" + v + "-" + format + ".txt");
+        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", v, "monitor", target, "65534"));
+        if (format != null) cmd.addAll(1, List.of("-P", format));
+        Process mon = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
             long end = System.nanoTime() + 10_000_000_000L;
             String seen = "";
-            // OpenFlow 1.0: ovs-ofctl asks for Nicira's NXT_PACKET_IN (with the NXM match); 1.3: OFPT_PACKET_IN
-            String want = v.equals("OpenFlow10") ? "NXT_PACKET_IN" : "OFPT_PACKET_IN (OF1.3)";
             while (System.nanoTime() < end && !seen.contains(want)) {
                 ok(v, "packet-out", target, "in_port=1 packet=" + frame + " actions=controller");
                 Thread.sleep(200);

@@ -40,7 +40,7 @@ class PacketCodecProperties {
     @Property(tries = 3000)
     void mutatedRealMessagesNeverThrowAnythingButTheCodecsError(@ForAll("packetIns") PacketIn pi, @ForAll("versions") int version,
                                                                  @ForAll("edits") List<int[]> edits, @ForAll boolean cut, @ForAll("lengths") int cutAt) {
-        for (byte[] seed : List.of(pi.encode(version, version == OfVersion.OF10 ? PacketIn.FORMAT_NXT : 0, 1),
+        for (byte[] seed : List.of(pi.encode(version, version == OfVersion.OF10 ? PacketIn.FORMAT_NXT : 0, 1), pi.encode(version, PacketIn.FORMAT_NXT2, 1),
                 new PacketOut(pi.inPort(), List.of(new io.xvio.datapath.action.Output(2)), pi.data()).encode(version, 1))) {
             byte[] m = seed.clone();
             for (int[] e : edits) m[Math.floorMod(e[0], m.length)] = (byte) e[1];
@@ -53,6 +53,7 @@ class PacketCodecProperties {
 
     @Property(tries = 1000)
     void packetInsRoundTrip(@ForAll("packetIns") PacketIn pi, @ForAll("versions") int version) {
+        assertEquals(pi, PacketIn.decode(pi.encode(version, PacketIn.FORMAT_NXT2, 3)), "NXT_PACKET_IN2");
         if (version == OfVersion.OF10) {
             assertEquals(pi, PacketIn.decode(pi.encode(version, PacketIn.FORMAT_NXT, 3)));
             PacketIn std = PacketIn.decode(pi.encode(version, PacketIn.FORMAT_STANDARD, 3));

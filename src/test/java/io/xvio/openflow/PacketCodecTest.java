@@ -46,7 +46,12 @@ class PacketCodecTest {
             assertEquals(OfType.PACKET_IN, msg[1]);
             assertEquals(pi, PacketIn.decode(msg), OfVersion.name(v));
         }
-        assertEquals(pi, PacketIn.decode(pi.encode(OfVersion.OF10, PacketIn.FORMAT_NXT, 5)), "NXT_PACKET_IN keeps everything");
+        for (int v : new int[] {OfVersion.OF10, OfVersion.OF13, OfVersion.OF15}) {
+            assertEquals(pi, PacketIn.decode(pi.encode(v, PacketIn.FORMAT_NXT, 5)), "NXT_PACKET_IN keeps everything");
+            assertEquals(pi, PacketIn.decode(pi.encode(v, PacketIn.FORMAT_NXT2, 5)), "NXT_PACKET_IN2 keeps everything");
+        }
+        PacketIn whole = new PacketIn(FRAME.length, 0, 0, -1L, m, FRAME);
+        assertEquals(whole, PacketIn.decode(whole.encode(OfVersion.OF13, PacketIn.FORMAT_NXT2, 5)), "no full_len and no cookie properties");
         // OpenFlow 1.0's own layout has no table, cookie or metadata: in_port and the frame are what remains
         PacketIn of10 = PacketIn.decode(pi.encode(OfVersion.OF10, PacketIn.FORMAT_STANDARD, 5));
         assertEquals(new PacketIn(1500, PacketIns_ACTION, 0, 0, new Match().set(Field.IN_PORT, 3, 0xffff), FRAME), of10);
