@@ -35,8 +35,15 @@ public final class Daemon implements AutoCloseable {
     private final Map<Port, Integer> pins = new IdentityHashMap<>();
     private io.xvio.pmd.AutoLoadBalancer balancer;
 
+    /** The connection tracker every bridge shares (made on the first ct() flow). */
+    private final io.xvio.datapath.conntrack.Conntrack conntrack;
+    private final ConntrackCommands conntrackCommands;
+
     public Daemon(Config config, String controlPath) {
         this.config = config;
+        ConntrackConfig cc = config.conntrack();
+        this.conntrack = new io.xvio.datapath.conntrack.Conntrack(cc.capacity(), io.xvio.datapath.BridgeDatapath.MAX_THREADS + 2, cc::apply);
+        this.conntrackCommands = new ConntrackCommands(conntrack);
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());
         this.relays = new Relays(pmds);
@@ -49,7 +56,7 @@ public final class Daemon implements AutoCloseable {
         Config.checkControlSocket(config, controlPath);
         try {
             for (Config.BridgeConfig bc : config.bridges().values()) {
-                Bridge br = new Bridge(bc.name());
+                Bridge br = new Bridge(bc.name(), conntrack);
                 br.quiescence = pmds;
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
@@ -248,6 +255,7 @@ public final class Daemon implements AutoCloseable {
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
+            case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
             case "del-relay" -> delRelay(args);
             case "show-relays" -> json ? JsonRender.render(relays.view(args.size() > 1 ? args.get(1) : null)) : RelayView.text(relays.view(args.size() > 1 ? args.get(1) : null));
@@ -270,7 +278,10 @@ public final class Daemon implements AutoCloseable {
     String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
 
     /** The Prometheus text a scrape of /metrics gets. */
-    String prometheus() { return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())); }
+    String prometheus() {
+        return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb()))
+                + ConntrackMetrics.render(conntrack);
+    }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
     private synchronized String addPort(List<String> args) {
@@ -322,7 +333,7 @@ public final class Daemon implements AutoCloseable {
     /** Adds an empty bridge whose only flow is OVS's default priority=0 actions=NORMAL. */
     public synchronized void addBridge(String name) {
         if (bridges.containsKey(name)) throw new ControlException("bridge " + name + " already exists");
-        Bridge br = new Bridge(name);
+        Bridge br = new Bridge(name, conntrack);
         br.quiescence = pmds;
         br.setFlows(List.of());
         if (openflow != null) openflow.add(br, ControllerSettings.NONE);     // its BRIDGE.mgmt socket

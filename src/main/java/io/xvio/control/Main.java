@@ -24,7 +24,7 @@ import java.util.logging.Level;
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
                 ControllerCli.SetController.class, ControllerCli.DelController.class, ControllerCli.GetController.class,
                 ControllerCli.SetFailMode.class, ControllerCli.GetFailMode.class, ControllerCli.DelFailMode.class,
-                Main.CpuLatencyCmd.class,
+                Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
