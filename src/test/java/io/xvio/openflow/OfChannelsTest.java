@@ -65,6 +65,8 @@ class OfChannelsTest {
             assertTrue(after >= 900 && after < 3000, "after about one probe interval: " + after + " ms");
             assertNull(read(c), "no echo reply for another interval: xvio hangs up");
             c.close();
+            long gone = System.nanoTime();
+            while (ch.controllerStatus().getFirst().contains("connected") && System.nanoTime() - gone < 2_000_000_000L) Thread.sleep(20);
             assertTrue(ch.controllerStatus().getFirst().contains("backoff") || ch.controllerStatus().getFirst().contains("connecting"),
                     ch.controllerStatus().toString());
 
