@@ -14,8 +14,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * Packets on their way to the OpenFlow controllers (the {@code controller} action, a table-miss flow), from the PMD
  * threads to the control thread. One ring per PMD thread (single producer, single consumer), made on that thread's
  * first packet-in and reused for good: a slot holds the frame (up to {@link #SLOT_BYTES}, and the controller's
- * max_len), its whole length, the reason, table and cookie, and the packet's first {@link FlowKey#PACKET_WORDS} key
- * words (in_port, metadata, registers ...). Offering copies into a free slot and publishes it with a release store;
+ * max_len), its whole length, the reason, table and cookie, and the packet's key words (in_port, metadata,
+ * registers, conntrack metadata ...). Offering copies into a free slot and publishes it with a release store;
  * nothing is allocated, nothing waits. A full ring drops the packet-in and counts it ({@link #dropped}). While nobody
  * listens ({@link #setWanted} false) the datapath counts the packet as a CONTROLLER drop instead.
  */
@@ -36,7 +36,7 @@ public final class PacketIns {
         final byte[][] data = new byte[SLOTS][SLOT_BYTES];
         final int[] len = new int[SLOTS], totalLen = new int[SLOTS], reason = new int[SLOTS], table = new int[SLOTS];
         final long[] cookie = new long[SLOTS];
-        final long[][] key = new long[SLOTS][FlowKey.PACKET_WORDS];
+        final long[][] key = new long[SLOTS][FlowKey.WORDS];
         final long[] tail = new long[16], head = new long[16];
         long dropped;
     }
@@ -73,7 +73,14 @@ public final class PacketIns {
         r.reason[s] = reason;
         r.table[s] = table;
         r.cookie[s] = cookie;
-        System.arraycopy(b.keys[i].w, 0, r.key[s], 0, FlowKey.PACKET_WORDS);
+        FlowKey k = b.keys[i];
+        long[] kw = r.key[s];
+        if (k.extended) {                                // tunnel or conntrack metadata: the controller sees ct_state etc.
+            System.arraycopy(k.w, 0, kw, 0, FlowKey.WORDS);
+        } else {
+            System.arraycopy(k.w, 0, kw, 0, FlowKey.PACKET_WORDS);
+            java.util.Arrays.fill(kw, FlowKey.PACKET_WORDS, FlowKey.WORDS, 0);
+        }
         LONG.setRelease(r.tail, 0, tail + 1);
         return true;
     }

@@ -23,17 +23,27 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
     static final int NXPINT_PACKET = 0, NXPINT_FULL_LEN = 1, NXPINT_BUFFER_ID = 2, NXPINT_TABLE_ID = 3, NXPINT_COOKIE = 4,
             NXPINT_REASON = 5, NXPINT_METADATA = 6;
 
-    /** The match of a packet-in for key words k (the first {@link FlowKey#PACKET_WORDS}): what OVS puts in it. */
+    /** Conntrack fields a packet-in carries when not zero, as OVS's flow metadata. */
+    private static final Field[] CT = {Field.CT_STATE, Field.CT_ZONE, Field.CT_MARK, Field.CT_NW_PROTO, Field.CT_NW_SRC, Field.CT_NW_DST,
+            Field.CT_TP_SRC, Field.CT_TP_DST};
+
+    /**
+     * The match of a packet-in for key words k: what OVS puts in it (in_port; metadata, registers, pkt_mark and the
+     * conntrack fields when not zero). k holds at least {@link FlowKey#PACKET_WORDS} words.
+     */
     public static Match metadata(long[] k) {
         Match m = new Match();
         m.set(Field.IN_PORT, k[FlowKey.IN_PORT], Field.IN_PORT.fullMask());
         if (k[FlowKey.METADATA] != 0) m.set(Field.METADATA, k[FlowKey.METADATA], Field.METADATA.fullMask());
         for (int r = 0; r < 16; r++) {
             Field f = Field.valueOf("REG" + r);
-            long v = f.get(k[f.word]);
-            if (v != 0) m.set(f, v, f.fullMask());
+            if (f.get(k[f.word]) != 0) m.set(f, k[f.word], f.fullMask());          // word-positioned value and mask
         }
         if (k[FlowKey.PKT_MARK] != 0) m.set(Field.PKT_MARK, k[FlowKey.PKT_MARK], Field.PKT_MARK.fullMask());
+        if (k.length < FlowKey.WORDS) return m;
+        for (Field f : CT) if (f.get(k[f.word]) != 0) m.set(f, k[f.word], f.fullMask());
+        if (k[FlowKey.CT_LABEL_HI] != 0 || k[FlowKey.CT_LABEL_LO] != 0)
+            m.setWord(FlowKey.CT_LABEL_HI, k[FlowKey.CT_LABEL_HI], -1L).setWord(FlowKey.CT_LABEL_LO, k[FlowKey.CT_LABEL_LO], -1L);
         return m;
     }
 

@@ -26,11 +26,13 @@ class PacketCodecTest {
         return f;
     }
 
+    /** Key words with these fields; reg2 (the high half of xreg1) gets reg3's value plus one when reg3 is not 0. */
     static long[] key(int inPort, long metadata, int reg3, long mark) {
         long[] k = new long[FlowKey.PACKET_WORDS];
         k[FlowKey.IN_PORT] = inPort;
         k[FlowKey.METADATA] = metadata;
         k[Field.REG3.word] |= Field.REG3.put(reg3);
+        if (reg3 != 0) k[Field.REG2.word] |= Field.REG2.put(reg3 + 1L);
         k[FlowKey.PKT_MARK] = mark;
         return k;
     }
@@ -38,7 +40,7 @@ class PacketCodecTest {
     @Test
     void packetInsRoundTripInEveryLayout() {
         Match m = PacketIn.metadata(key(3, 0x1122334455667788L, 0xabcd, 9));
-        assertEquals("reg3=0xabcd,metadata=0x1122334455667788,pkt_mark=0x9,in_port=3", io.xvio.datapath.FlowFormat.match(m).replace(" ", ""));
+        assertEquals("reg2=0xabce,reg3=0xabcd,metadata=0x1122334455667788,pkt_mark=0x9,in_port=3", io.xvio.datapath.FlowFormat.match(m).replace(" ", ""));
         PacketIn pi = new PacketIn(1500, PacketIns_ACTION, 7, 0xfeedL, m, FRAME);
         for (int v : new int[] {OfVersion.OF13, OfVersion.OF14, OfVersion.OF15}) {
             byte[] msg = pi.encode(v, PacketIn.FORMAT_STANDARD, 5);
@@ -59,6 +61,25 @@ class PacketCodecTest {
     }
 
     private static final int PacketIns_ACTION = io.xvio.datapath.PacketIns.ACTION;
+
+    /** A tracked packet's conntrack fields travel in the packet-in's match (OXM and NXM, NXT_PACKET_IN2 too). */
+    @Test
+    void conntrackFieldsGoAlong() {
+        long[] k = new long[FlowKey.WORDS];
+        System.arraycopy(key(2, 0, 0, 0), 0, k, 0, FlowKey.PACKET_WORDS);
+        k[Field.CT_STATE.word] |= Field.CT_STATE.put(0x21);                   // +new+trk
+        k[Field.CT_ZONE.word] |= Field.CT_ZONE.put(7);
+        k[FlowKey.CT_MARK] = 0x42;
+        k[FlowKey.CT_LABEL_LO] = 1;
+        Match m = PacketIn.metadata(k);
+        String text = io.xvio.datapath.FlowFormat.match(m);
+        assertTrue(text.contains("ct_zone=7") && text.contains("ct_mark=0x42") && text.contains("ct_label=0x1") && text.contains("in_port=2"), text);
+        PacketIn pi = new PacketIn(60, 1, 3, 9, m, FRAME);
+        for (int v : new int[] {OfVersion.OF10, OfVersion.OF13, OfVersion.OF15}) {
+            assertEquals(pi, PacketIn.decode(pi.encode(v, PacketIn.FORMAT_NXT2, 1)), OfVersion.name(v));
+            if (v != OfVersion.OF10) assertEquals(pi, PacketIn.decode(pi.encode(v, PacketIn.FORMAT_STANDARD, 1)), OfVersion.name(v));
+        }
+    }
 
     @Test
     void theOf13PacketInLayoutIsOpenFlows() {
