@@ -42,6 +42,7 @@ public final class BridgeDatapath {
     private final Recirculations recircs = new Recirculations();
     /** Per PMD thread: the cache for recirculated packets (keyed on recirc_id too) and their queue. */
     private final MegaflowCache[] recircCaches = new MegaflowCache[MAX_THREADS];
+    private final RecircFront[] recircFronts = new RecircFront[MAX_THREADS];
     private final RecircQueue[] recircQueues = new RecircQueue[MAX_THREADS + 2];
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
@@ -325,9 +326,14 @@ public final class BridgeDatapath {
     private void recirculate(Tables t, RecircQueue q, PacketBatch b, Outputs out, int thread, long now) {
         boolean cached = cacheEnabled && thread >= 0 && thread < MAX_THREADS;
         MegaflowCache c = null;
+        RecircFront front = null;
         if (cached) {
             c = recircCaches[thread];
-            if (c == null) c = recircCaches[thread] = new MegaflowCache();
+            if (c == null) {
+                c = recircCaches[thread] = new MegaflowCache();
+                recircFronts[thread] = new RecircFront();
+            }
+            front = recircFronts[thread];
             c.validate(t.changes());
         }
         for (int pass = 1; !q.isEmpty(); pass++) {
@@ -347,7 +353,12 @@ public final class BridgeDatapath {
                     resume(t, q.id[e], inPort, b, j, out, thread, now, null);
                     continue;
                 }
-                MegaflowCache.Entry hit = c.lookup(k.w);
+                long fk = RecircFront.key(q.id[e], k.w[FlowKey.IN_PORT], k.w[FlowKey.DP_HASH]);
+                MegaflowCache.Entry hit = front.find(fk, c.epoch);
+                if (hit == null) {
+                    hit = c.lookup(k.w);
+                    if (hit != null && hit.recircFront) front.insert(fk, c.epoch, hit);
+                }
                 if (hit != null) {
                     c.hits++;
                     replay(t, hit, b, j, out, thread, now);
@@ -361,8 +372,12 @@ public final class BridgeDatapath {
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
                 stack(thread).clear();
                 resume(t, q.id[e], inPort, b, j, out, thread, now, rec);
-                if (rec.uncacheable) c.uncacheable++;
-                else c.insert(rec.original, rec);
+                if (rec.uncacheable) {
+                    c.uncacheable++;
+                } else {
+                    MegaflowCache.Entry fresh = c.insert(rec.original, rec);
+                    if (fresh.recircFront) front.insert(RecircFront.key(q.id[e], rec.original[FlowKey.IN_PORT], rec.original[FlowKey.DP_HASH]), c.epoch, fresh);
+                }
             }
         }
         q.clear();
@@ -517,11 +532,18 @@ public final class BridgeDatapath {
             boolean exact = useEmc && emc.load(d, o, len, inOf);
             if (exact) {
                 MegaflowCache.Entry e = emc.find(inOf, c.epoch);
-                if (e != null) {
+                if (e != null && e.headerFree) {
                     prev = e;
                     replayOutputs(t, e, b, i, out, thread);
                     run = 1;
                     runBytes = len;
+                    continue;
+                }
+                if (e != null) {                 // a translation that reads or rewrites headers: no probes, but the key
+                    b.keys[i].extract(d, o, len, inOf);
+                    c.hits++;
+                    emc.hits++;
+                    replay(t, e, b, i, out, thread, now);
                     continue;
                 }
             }
@@ -531,8 +553,8 @@ public final class BridgeDatapath {
             if (e != null) {
                 c.hits++;
                 replay(t, e, b, i, out, thread, now);
+                if (exact) emc.insert(inOf, c.epoch, e);
                 if (exact && e.headerFree) {
-                    emc.insert(inOf, c.epoch, e);
                     prev = e;
                     run = 0;
                     runBytes = 0;
@@ -549,7 +571,7 @@ public final class BridgeDatapath {
                 c.uncacheable++;
             } else {
                 MegaflowCache.Entry fresh = c.insert(rec.original, rec);
-                if (exact && fresh.headerFree) emc.insert(inOf, c.epoch, fresh);
+                if (exact) emc.insert(inOf, c.epoch, fresh);
             }
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);

@@ -60,7 +60,7 @@ final class ConnIndex {
 
     /** Adds ref (whose key is already in the pool); false if its shard is full or the key is present. */
     boolean insert(int ref) {
-        long h = hash(pool.keys, ref * ConnPool.KEY_WORDS);
+        long h = hash(pool.rec, ConnPool.keyBase(ref));
         int s = shard(h);
         locks.lock(s);
         try {
@@ -68,7 +68,7 @@ final class ConnIndex {
             int[] r = refs[s], hs = hashes[s];
             int i = (int) h & mask;
             for (; r[i] >= 0; i = (i + 1) & mask) {
-                if (hs[i] == (int) h && pool.keyEquals(r[i], pool.keys, ref * ConnPool.KEY_WORDS)) return false;
+                if (hs[i] == (int) h && pool.keyEquals(r[i], pool.rec, ConnPool.keyBase(ref))) return false;
             }
             r[i] = ref;
             hs[i] = (int) h;
@@ -81,7 +81,7 @@ final class ConnIndex {
 
     /** Removes ref if present (found by its key in the pool). */
     void remove(int ref) {
-        long h = hash(pool.keys, ref * ConnPool.KEY_WORDS);
+        long h = hash(pool.rec, ConnPool.keyBase(ref));
         int s = shard(h);
         locks.lock(s);
         try {
