@@ -71,11 +71,17 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * reserved multicast addresses (key "forward-bpdu", OVS's other_config:forward-bpdu).
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
-                               FragMode frag, boolean forwardBpdu, List<Group> groups, List<io.xvio.datapath.meter.MeterConfig> meters) {
+                               FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
+                               List<io.xvio.datapath.meter.MeterConfig> meters) {
         /** Without meters (key "meters": a list of meters in add-meter's syntax). */
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, List.of());
+        }
+
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                             FragMode frag, boolean forwardBpdu, List<Group> groups) {
-            this(name, ports, flows, vlans, frag, forwardBpdu, groups, List.of());
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, ControllerSettings.NONE);
         }
 
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
@@ -206,7 +212,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "meters");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "meters");
+            ControllerSettings controller = ControllerSettings.parse(br, source, where);
             FragMode frag;
             try {
                 frag = FragMode.parse(string(br.getOrDefault("frag", "normal"), source, where + ".frag"));
@@ -293,7 +300,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 }
             }
             List<io.xvio.datapath.meter.MeterConfig> meters = MeterCommands.fromConfig(br.get("meters"), source, where);
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), meters));
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller, meters));
         }
         Map<String, RelayConfig> relays = new LinkedHashMap<>();
         if (top.get("relays") != null) {

@@ -9,7 +9,7 @@ import java.util.TreeMap;
 /**
  * conntrack: the connection tracker's size and limits, e.g.
  * {@code conntrack: {capacity: 262144, limit: 200000, zone-limit: 1000, zones: {7: 50}}}. capacity: connections
- * preallocated when the first ct() flow arrives (~182 bytes each; default 131072); limit: the most connections at
+ * preallocated when the first ct() flow arrives (~192 bytes each; default 131072); limit: the most connections at
  * once (default: the capacity); zone-limit: the default limit of a zone (default: none); zones: limits of their own.
  * At a limit a new connection is refused (+inv, counted); established ones keep working.
  */
@@ -25,13 +25,14 @@ public record ConntrackConfig(int capacity, int limit, int zoneLimit, Map<Intege
         int zl = m.containsKey("zone-limit") ? Config.integer(m.get("zone-limit"), source, "conntrack.zone-limit", 0, cap) : -1;
         Map<Integer, Integer> zones = new TreeMap<>();
         if (m.containsKey("zones")) {
-            Map<String, Object> z = Config.map(m.get("zones"), source, "conntrack.zones");
+            if (!(m.get("zones") instanceof Map<?, ?> z))
+                throw new ConfigException(source + ": conntrack.zones must be a mapping of zone to limit, e.g. {7: 1000}");
             for (var e : z.entrySet()) {
                 int zone;
                 try {
-                    zone = Integer.parseInt(e.getKey());
+                    zone = Integer.parseInt(String.valueOf(e.getKey()));
                 } catch (NumberFormatException x) {
-                    throw new ConfigException(source + ": conntrack.zones: \"" + Logging.excerpt(e.getKey(), 40) + "\" is not a zone number");
+                    throw new ConfigException(source + ": conntrack.zones: \"" + Logging.excerpt(String.valueOf(e.getKey()), 40) + "\" is not a zone number");
                 }
                 if (zone < 0 || zone > 65535) throw new ConfigException(source + ": conntrack.zones: zone " + zone + " is outside 0..65535");
                 zones.put(zone, Config.integer(e.getValue(), source, "conntrack.zones." + zone, 0, cap));

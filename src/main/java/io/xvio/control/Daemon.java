@@ -75,6 +75,10 @@ public final class Daemon implements AutoCloseable {
                 } catch (ControlException e) {
                     throw new ConfigException("bridges." + bc.name() + ".flows: " + e.getMessage());
                 }
+                if (!bc.controller().targets().isEmpty() && bc.flows().isEmpty()) {
+                    br.delFlows(f -> true);      // as OVS: the NORMAL flow is only for a bridge without controllers
+                    LOG.info("bridge " + bc.name() + ": no flows until a controller adds them (controller: " + bc.controller().targets() + ")");
+                } else
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
             for (RelayConfig rc : config.relays().values()) {
@@ -87,7 +91,9 @@ public final class Daemon implements AutoCloseable {
             pmds.assign(rxQueues());
             CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
             control = new ControlServer(controlPath, config.controlGroup(), lock);
-            openflow = OpenFlowBridges.start(bridges.values(), controlPath, lock, status);   // before the control socket answers
+            Map<String, ControllerSettings> controllers = new LinkedHashMap<>();
+            for (Config.BridgeConfig bc : config.bridges().values()) controllers.put(bc.name(), bc.controller());
+            openflow = OpenFlowBridges.start(bridges.values(), controllers, controlPath, lock, status, pmds);   // before the control socket answers
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
@@ -258,6 +264,7 @@ public final class Daemon implements AutoCloseable {
             case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
+            case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
             case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
             case "del-relay" -> delRelay(args);
@@ -281,7 +288,10 @@ public final class Daemon implements AutoCloseable {
     String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
 
     /** The Prometheus text a scrape of /metrics gets. */
-    String prometheus() { return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())); }
+    String prometheus() {
+        return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb()))
+                + ConntrackMetrics.render(conntrack);
+    }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
     private synchronized String addPort(List<String> args) {
@@ -351,8 +361,15 @@ public final class Daemon implements AutoCloseable {
         Bridge br = new Bridge(name, conntrack);
         br.quiescence = pmds;
         br.setFlows(List.of());
+        if (openflow != null) openflow.add(br, ControllerSettings.NONE);     // its BRIDGE.mgmt socket
         bridges.put(name, br);
         LOG.info("bridge " + name + ": added (no flows: L2 learning switch)");
+    }
+
+    /** A bridge's OpenFlow controllers, fail mode and inactivity probe (OVSDB's Bridge controller and fail_mode). */
+    public synchronized void setControllers(String bridge, ControllerSettings settings) {
+        if (!bridges.containsKey(bridge)) throw new ControlException("no bridge named \"" + bridge + "\"");
+        if (openflow != null) openflow.configure(bridge, settings);
     }
 
     /** Removes a bridge with all its ports (their connections and interfaces are closed). */
@@ -360,6 +377,7 @@ public final class Daemon implements AutoCloseable {
         Bridge br = bridges.get(name);
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
         bridges.remove(name);
+        if (openflow != null) openflow.remove(name);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
             pins.remove(p);

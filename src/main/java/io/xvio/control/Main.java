@@ -22,6 +22,8 @@ import java.util.logging.Level;
                 Main.AddGroup.class, Main.AddGroups.class, Main.ModGroup.class, Main.DelGroups.class, Main.DumpGroups.class,
                 Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
+                ControllerCli.SetController.class, ControllerCli.DelController.class, ControllerCli.GetController.class,
+                ControllerCli.SetFailMode.class, ControllerCli.GetFailMode.class, ControllerCli.DelFailMode.class,
                 Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 MeterCli.AddMeter.class, MeterCli.ModMeter.class, MeterCli.DelMeters.class, MeterCli.DumpMeters.class,
                 MeterCli.MeterStats.class, MeterCli.SetPort.class,

@@ -20,6 +20,7 @@ public final class DatapathDrops {
         RECIRC_DEPTH("recirculated more than " + BridgeDatapath.MAX_RECIRCULATIONS + " times"),
         RECIRC_QUEUE("recirculation queue full"), NO_PORT("output to a port that does not exist"),
         CONTROLLER("sent to controller, none connected"),
+        PACKET_IN_QUEUE("packet-in queue to the controllers full"),
         METER("meter band");
 
         public final String label;

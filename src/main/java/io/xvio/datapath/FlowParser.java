@@ -237,6 +237,7 @@ public final class FlowParser {
      */
     public static List<Action> parseActionList(String text) {
         Parser p = new Parser(text, false, false);
+        p.bucket = true;
         return p.actions(0);
     }
 
@@ -261,6 +262,8 @@ public final class FlowParser {
         boolean resetCounts;
         /** Parsing ct(exec(...)): ct_mark and ct_label may be set. */
         boolean ctExec;
+        /** Parsing a group bucket's actions: there is no match (OVS checks no prerequisites of bucket actions). */
+        boolean bucket;
 
         Parser(String text, boolean spec, boolean strict) {
             this.text = text == null ? "" : text;
@@ -774,6 +777,7 @@ public final class FlowParser {
             @Override public List<Action> nested(String text, int p) { return Parser.this.nested(text, p); }
             @Override public List<Action> ctExec(String text, int p) { return Parser.this.ctExec(text, p); }
             @Override public long matchedDlType() { return exact(DL_TYPE); }
+            @Override public boolean inBucket() { return bucket; }
             @Override public long[] ipv6(String v, int p, String what) {
                 long[] a = parseIpv6(v);
                 if (a == null) throw err(p, what + " \"" + v + "\" is not an IPv6 address");

@@ -52,6 +52,11 @@ final class MegaflowCache {
         int nops;
         /** Only counts hits, outputs, floods and drops: replaying it needs no packet header. */
         boolean headerFree;
+        /**
+         * Its mask covers recirc_id, in_port and dp_hash's low {@link Group#DP_HASH_SLOTS} bits at most: the
+         * {@link RecircFront} may serve it by those three values.
+         */
+        boolean recircFront;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
@@ -244,6 +249,9 @@ final class MegaflowCache {
             free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_GROUP || o == OP_DROP;
         }
         e.headerFree = free;
+        boolean front = (gr.mask[FlowKey.DP_HASH] & ~(long) (io.xvio.datapath.Group.DP_HASH_SLOTS - 1)) == 0;
+        for (int w : gr.words) front &= w == FlowKey.RECIRC_ID || w == FlowKey.IN_PORT || w == FlowKey.DP_HASH;
+        e.recircFront = front;
         gr.put(gr.hash(k), e);
         gr.count++;
         return e;

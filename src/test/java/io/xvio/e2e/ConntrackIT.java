@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Set;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,7 +22,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * daemon for every case), the Linux kernel's TCP/UDP/ICMP on both ends. A security group in the style of the
  * OpenStack OVS firewall driver (egress in the sender's zone, ingress in the receiver's, zones from a register,
  * +inv dropped, +est/+rel pass) lets vm1 reach vm2's TCP 8080, UDP 5353 and ping, and nothing new reach vm1; SNAT
- * makes vm1 appear to vm3 as 10.94.0.100 with the replies translated back. ~30 s.
+ * makes vm1 appear to vm3 as 10.94.0.100 with the replies translated back; a load balancer in OVN's shape (a
+ * select group of ct(commit,nat(dst=backend)) buckets) spreads connections to a virtual IP over vm2 and vm3, each
+ * connection whole on one backend. ~30 s.
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.ConntrackIT#enabled")
@@ -223,5 +227,53 @@ class ConntrackIT {
         assertEquals("you are " + nat, r.output().strip(), "vm3 saw the NAT address; vm1 got the answer");
         String dump = xvio.call("conntrack", "dump", "zone=9");
         assertTrue(dump.contains("reply=(src=" + ip(3) + ",dst=" + nat), dump);
+    }
+
+    @Test
+    void aLoadBalancerSpreadsConnectionsOverTwoBackendsAndKeepsEachOnItsOwn() throws Exception {
+        String vip = "10.94.0.200";
+        for (int b : new int[] {2, 3}) {
+            Path www = dir.resolve("lb" + b);
+            Files.createDirectories(www);
+            Files.writeString(www.resolve("id"), "backend" + b);
+            byte[] blob = new byte[512 * 1024];
+            new Random(b).nextBytes(blob);
+            Files.write(www.resolve("blob"), blob);
+            lab.spawn(ns[b], dir.resolve("lb" + b + ".log"), "python3", "-m", "http.server", "8088", "--bind", ip(b), "--directory", www.toString());
+            awaitListening(b, 8088);
+        }
+        // OVN's shape: a select group whose buckets are ct(commit,nat(dst=backend)); replies un-NATed by ct(nat)
+        xvio.call("del-groups", "br0");
+        xvio.call("add-group", "br0", "group_id=1,type=select,bucket=ct(commit,table=2,zone=5,nat(dst=" + ip(2) + ":8088)),"
+                + "bucket=ct(commit,table=2,zone=5,nat(dst=" + ip(3) + ":8088))");
+        table("priority=300,arp,actions=NORMAL",
+                "priority=100,tcp,in_port=1,nw_dst=" + vip + ",tp_dst=80,actions=ct(table=1,zone=5,nat)",
+                "priority=100,tcp,in_port=2,actions=ct(table=3,zone=5,nat)",
+                "priority=100,tcp,in_port=3,actions=ct(table=3,zone=5,nat)",
+                "priority=0,actions=drop",
+                "table=1,tcp,ct_state=+trk+new,actions=group:1",
+                "table=1,tcp,ct_state=+trk+est,actions=resubmit(,2)",
+                "table=2,tcp,nw_dst=" + ip(2) + ",actions=mod_dl_dst:" + mac[2] + ",output:2",
+                "table=2,tcp,nw_dst=" + ip(3) + ",actions=mod_dl_dst:" + mac[3] + ",output:3",
+                "table=3,tcp,ct_state=+trk+est,actions=output:1");
+        NetLab.ok("ip", "-n", ns[1], "neigh", "replace", vip, "lladdr", "02:94:00:00:00:c8", "dev", peer[1], "nud", "permanent");
+        NetLab.ok("ip", "-n", ns[1], "route", "replace", vip + "/32", "dev", peer[1]);
+        String fetch = """
+                import collections, hashlib, sys, urllib.request
+                seen = collections.Counter(urllib.request.urlopen(sys.argv[1] + "/id", timeout=10).read().decode() for _ in range(20))
+                print(" ".join(f"{k}={v}" for k, v in sorted(seen.items())))
+                print(hashlib.sha256(urllib.request.urlopen(sys.argv[1] + "/blob", timeout=20).read()).hexdigest())
+                """;
+        NetLab.Result r = python(1, fetch, "http://" + vip);
+        String ctx = xvio.call("dump-flows", "br0") + xvio.call("dump-groups", "br0") + xvio.call("conntrack", "dump", "zone=5");
+        assertEquals(0, r.rc(), r.output() + "\n" + ctx);
+        String[] lines = r.output().strip().split("\n");
+        Matcher m = Pattern.compile("backend2=(\\d+) backend3=(\\d+)").matcher(lines[0]);
+        assertTrue(m.matches(), "both backends answered: " + lines[0] + "\n" + ctx);
+        assertEquals(20, Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2)), lines[0]);
+        Set<String> blobs = new HashSet<>();
+        for (int b : new int[] {2, 3}) blobs.add(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(dir.resolve("lb" + b).resolve("blob")))));
+        assertTrue(blobs.contains(lines[1]), "a 512 KiB download stayed on one backend, intact: " + lines[1]);
+        xvio.call("del-groups", "br0");
     }
 }

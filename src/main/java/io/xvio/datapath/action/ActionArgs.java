@@ -51,4 +51,6 @@ public interface ActionArgs {
     List<Action> ctExec(String text, int pos);
     /** The dl_type the flow's match gives exactly, or -1. */
     long matchedDlType();
+    /** Whether these are a group bucket's actions (no match to check prerequisites against). */
+    boolean inBucket();
 }

@@ -70,9 +70,10 @@ public record Ct(boolean commit, boolean force, int table, int zone, Subfield zo
         }
         if (force && !commit) throw a.error(a.pos(), "\"force\" flag requires \"commit\" flag.");
         long type = a.matchedDlType();
-        if (type != 0x0800 && type != 0x86dd)
+        if (a.inBucket()) type = -1;
+        else if (type != 0x0800 && type != 0x86dd)
             throw a.error(a.pos(), "ct needs \"ip\" or \"ipv6\" (dl_type=0x0800 or 0x86dd) in the match");
-        if (nat != null && nat.action().kind != NatAction.Kind.APPLY && (nat.action().minHi != 0 || nat.action().minLo != 0)
+        if (type >= 0 && nat != null && nat.action().kind != NatAction.Kind.APPLY && (nat.action().minHi != 0 || nat.action().minLo != 0)
                 && nat.action().v6 != (type == 0x86dd))
             throw a.error(a.pos(), "ct: the nat range is " + (nat.action().v6 ? "IPv6" : "IPv4") + " but the match is "
                     + (type == 0x86dd ? "ipv6" : "ip"));

@@ -3,10 +3,10 @@ package io.xvio.datapath.conntrack;
 /**
  * The daemon's connection tracker, shared by every bridge and PMD thread (OVS too has one per datapath): created on
  * first use (the first flow with a ct() action), so a switch without stateful flows pays no memory for it. The
- * capacity (connections preallocated, ~182 bytes each) is fixed at creation; limits can change at any time.
+ * capacity (connections preallocated, ~192 bytes each) is fixed at creation; limits can change at any time.
  */
 public final class Conntrack {
-    /** Connections preallocated by default (about 24 MB). */
+    /** Connections preallocated by default (about 25 MB). */
     public static final int DEFAULT_CAPACITY = 1 << 17;
 
     private final int capacity, threads;
