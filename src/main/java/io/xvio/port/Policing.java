@@ -29,7 +29,8 @@ public final class Policing {
         }
         if (k < n) {
             c.add(thread, PortCounters.Counter.RX_DROP_POLICED, n - k);
-            // the dropped packets' slots are unused now; reset() gives every index its own slot back
+            // as VhostUserPort.readHeaders: the indices now unused point at their own slots again
+            for (int i = k; i < n; i++) b.off[i] = PacketBatch.frameStart(i);
         }
         b.count = k;
         return k;
