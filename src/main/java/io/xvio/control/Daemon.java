@@ -327,6 +327,14 @@ public final class Daemon implements AutoCloseable {
         return "";
     }
 
+    /** A port's policing (OVSDB's Interface ingress_policing_rate/burst; set-port), in force for the next burst. */
+    public synchronized void setPolicing(String bridge, String port, PolicingConfig pc) {
+        Bridge br = bridges.get(bridge);
+        Port p = br == null ? null : br.port(port);
+        if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
+        pc.applyTo(p);
+    }
+
     /**
      * set-port BR NAME key=value...: changes a running port's policing (ingress-policing-rate, ingress-policing-burst,
      * egress-policer=cir:N,cbs:N); keys not given keep their values. A changed policer starts with a full bucket.

@@ -66,7 +66,7 @@ public final class OvsdbAgent implements AutoCloseable {
         columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode");
         columns(m, "Controller", "target", "inactivity_probe");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode");
-        columns(m, "Interface", "name", "type", "options", "ofport_request");
+        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst");
         return m;
     }
 

@@ -28,7 +28,11 @@ public final class Reconciler {
     private record Applied(String bridge, Config.PortConfig pc, PortVlan vlan) {}
 
     /** One Interface of a netdev bridge, as read (pc has ofport 0 until one is chosen). */
-    private record Want(String bridge, String uuid, String name, Config.PortConfig pc, PortVlan vlan, Integer request) {}
+    private record Want(String bridge, String uuid, String name, Config.PortConfig pc, PortVlan vlan, Integer request,
+                        io.xvio.control.PolicingConfig policing) {}
+
+    /** The ingress policing applied to each port (by its object: a port made again gets it again). */
+    private final Map<String, Object[]> policed = new HashMap<>();
 
     private final Daemon daemon;
     private final Path vhostSockDir;
@@ -191,6 +195,7 @@ public final class Reconciler {
             LOG.info("ovsdb: port " + w.name() + " added to bridge " + w.bridge() + " (ofport " + ofport + ")");
             results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), ofport, null));
         }
+        applyPolicing(wants);
         return results;
     }
 
@@ -237,10 +242,46 @@ public final class Reconciler {
                 Long req = Datum.optionalInteger(ir.get("ofport_request"), "Interface ofport_request");
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
-                wants.add(new Want(bridge, iu, name, InterfaceConfig.toPort(name, type, options, 0, vhostSockDir), vlan, request));
+                wants.add(new Want(bridge, iu, name, InterfaceConfig.toPort(name, type, options, 0, vhostSockDir), vlan, request,
+                        policing(ir)));
             } catch (OvsdbException | IllegalArgumentException e) {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
+        }
+    }
+
+    /** Interface ingress_policing_rate (kbps) and ingress_policing_burst (kb), 0 or absent: none / OVS's default. */
+    private static io.xvio.control.PolicingConfig policing(TableCache.Row ir) throws OvsdbException {
+        Long rate = Datum.optionalInteger(ir.get("ingress_policing_rate"), "Interface ingress_policing_rate");
+        Long burst = Datum.optionalInteger(ir.get("ingress_policing_burst"), "Interface ingress_policing_burst");
+        long r = rate == null ? 0 : rate, bu = burst == null ? 0 : burst;
+        if (r < 0 || r > 0xffffffffL || bu < 0 || bu > 0xffffffffL)
+            throw new IllegalArgumentException("ingress_policing_rate/burst " + r + "/" + bu + " are outside 0..4294967295");
+        return new io.xvio.control.PolicingConfig(r, bu, 0, 0);
+    }
+
+    /** Puts each applied port's ingress policing in force when it changed or the port was made again. */
+    private void applyPolicing(List<Want> wants) {
+        policed.keySet().retainAll(applied.keySet());
+        for (Want w : wants) {
+            if (!applied.containsKey(w.name())) continue;
+            io.xvio.port.Port p = daemon.port(w.bridge(), w.name());
+            if (p == null) continue;
+            Object[] was = policed.get(w.name());
+            if (was != null && was[0] == p && was[1].equals(w.policing())) continue;
+            if (was == null && !w.policing().any()) {
+                policed.put(w.name(), new Object[] {p, w.policing()});
+                continue;
+            }
+            try {
+                daemon.setPolicing(w.bridge(), w.name(), w.policing());
+            } catch (ControlException ex) {
+                once("port " + w.name() + ": policing: " + ex.getMessage());
+                continue;
+            }
+            policed.put(w.name(), new Object[] {p, w.policing()});
+            LOG.info("ovsdb: port " + w.name() + ": ingress_policing_rate " + w.policing().ingressRateKbps() + " kbps, burst "
+                    + w.policing().ingressBurstKb() + " kb");
         }
     }
 

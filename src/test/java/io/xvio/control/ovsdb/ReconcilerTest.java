@@ -51,6 +51,10 @@ class ReconcilerTest {
             ObjectNode irow = u.with("Interface").putObject(iu).putObject("new").put("name", e.getKey());
             irow.set("type", JsonRpc.NODES.textNode((String) e.getValue().getOrDefault("type", "")));
             irow.set("options", Datum.mapOf((Map<String, ?>) e.getValue().getOrDefault("options", Map.of())));
+            for (String col : List.of("ingress_policing_rate", "ingress_policing_burst")) {
+                Object v = e.getValue().get(col);
+                if (v != null) irow.set(col, JsonRpc.NODES.numberNode((Integer) v));
+            }
             Object req = e.getValue().get("ofport_request");
             irow.set("ofport_request", req == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) req));
             ObjectNode prow = u.with("Port").putObject(pu).putObject("new").put("name", e.getKey());
@@ -77,6 +81,38 @@ class ReconcilerTest {
         Map<String, Reconciler.IfaceResult> m = new HashMap<>();
         for (Reconciler.IfaceResult r : rec.apply(db)) m.put(r.name(), r);
         return m;
+    }
+
+    @Test
+    void ingressPolicingFollowsTheInterfaceColumnsWithoutMakingThePortAgain() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vp1", vhu("ingress_policing_rate", 10000, "ingress_policing_burst", 1000));
+        ifs.put("vp2", vhu());
+        bridge(b, "brp", "netdev", ifs);
+        apply();
+        Port p1 = daemon.port("brp", "vp1");
+        assertEquals(1_250_000, p1.counters().policing.ingress.bytesPerSecond(), "10000 kbps");
+        assertEquals(125_000, p1.counters().policing.ingress.burstBytes(), "1000 kb");
+        assertNull(daemon.port("brp", "vp2").counters().policing.ingress);
+
+        ifs.put("vp1", vhu("ingress_policing_rate", 2000));            // burst 0: OVS's 8000 kb
+        bridge(b, "brp", "netdev", ifs);
+        apply();
+        assertSame(p1, daemon.port("brp", "vp1"), "a policing change keeps the port");
+        assertEquals(250_000, p1.counters().policing.ingress.bytesPerSecond());
+        assertEquals(1_000_000, p1.counters().policing.ingress.burstBytes());
+
+        ifs.put("vp1", vhu("ingress_policing_rate", 2000, "tag", 5));  // the port is made again: policed again
+        bridge(b, "brp", "netdev", ifs);
+        apply();
+        assertNotSame(p1, daemon.port("brp", "vp1"));
+        assertEquals(250_000, daemon.port("brp", "vp1").counters().policing.ingress.bytesPerSecond());
+
+        ifs.put("vp1", vhu("tag", 5));                                 // rate 0: off
+        bridge(b, "brp", "netdev", ifs);
+        apply();
+        assertNull(daemon.port("brp", "vp1").counters().policing.ingress);
     }
 
     @Test
