@@ -65,7 +65,8 @@ public final class OvsdbAgent implements AutoCloseable {
         columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config");
         columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode");
         columns(m, "Controller", "target", "inactivity_probe");
-        columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode");
+        columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
+        columns(m, "QoS", "type", "other_config");
         columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst");
         return m;
     }

@@ -243,21 +243,43 @@ public final class Reconciler {
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
                 wants.add(new Want(bridge, iu, name, InterfaceConfig.toPort(name, type, options, 0, vhostSockDir), vlan, request,
-                        policing(ir)));
+                        policing(db, port, ir)));
             } catch (OvsdbException | IllegalArgumentException e) {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
         }
     }
 
-    /** Interface ingress_policing_rate (kbps) and ingress_policing_burst (kb), 0 or absent: none / OVS's default. */
-    private static io.xvio.control.PolicingConfig policing(TableCache.Row ir) throws OvsdbException {
+    /**
+     * Interface ingress_policing_rate (kbps) and ingress_policing_burst (kb), 0 or absent: none / OVS's default; and
+     * the Port's QoS row if it is an egress-policer (other_config cir bytes/s, cbs bytes; other QoS types refused).
+     */
+    private static io.xvio.control.PolicingConfig policing(TableCache db, TableCache.Row port, TableCache.Row ir) throws OvsdbException {
         Long rate = Datum.optionalInteger(ir.get("ingress_policing_rate"), "Interface ingress_policing_rate");
         Long burst = Datum.optionalInteger(ir.get("ingress_policing_burst"), "Interface ingress_policing_burst");
         long r = rate == null ? 0 : rate, bu = burst == null ? 0 : burst;
         if (r < 0 || r > 0xffffffffL || bu < 0 || bu > 0xffffffffL)
             throw new IllegalArgumentException("ingress_policing_rate/burst " + r + "/" + bu + " are outside 0..4294967295");
-        return new io.xvio.control.PolicingConfig(r, bu, 0, 0);
+        long cir = 0, cbs = 0;
+        List<String> qos = Datum.uuids(port.get("qos"), "Port qos");
+        TableCache.Row q = qos.isEmpty() ? null : db.row("QoS", qos.getFirst());
+        if (q != null) {
+            String type = Objects.requireNonNullElse(Datum.optionalString(q.get("type"), "QoS type"), "");
+            if (!type.equals("egress-policer"))
+                throw new IllegalArgumentException("QoS type \"" + type + "\" is not supported by xvio (egress-policer)");
+            Map<String, String> oc = Datum.stringMap(q.get("other_config"), "QoS other_config");
+            cir = bytes(oc, "cir");
+            cbs = bytes(oc, "cbs");
+            if (cir > 0 && cbs == 0) throw new IllegalArgumentException("egress-policer: other_config:cbs must be at least 1 byte with a cir");
+        }
+        return new io.xvio.control.PolicingConfig(r, bu, cir, cbs);
+    }
+
+    private static long bytes(Map<String, String> oc, String key) {
+        String v = oc.getOrDefault(key, "0");
+        if (!v.matches("\\d{1,10}") || Long.parseLong(v) > 4_000_000_000L)
+            throw new IllegalArgumentException("egress-policer: other_config:" + key + "=" + v + " is not a number of bytes up to 4000000000");
+        return Long.parseLong(v);
     }
 
     /** Puts each applied port's ingress policing in force when it changed or the port was made again. */
@@ -281,7 +303,8 @@ public final class Reconciler {
             }
             policed.put(w.name(), new Object[] {p, w.policing()});
             LOG.info("ovsdb: port " + w.name() + ": ingress_policing_rate " + w.policing().ingressRateKbps() + " kbps, burst "
-                    + w.policing().ingressBurstKb() + " kb");
+                    + w.policing().ingressBurstKb() + " kb, egress-policer cir " + w.policing().egressCir() + " B/s, cbs "
+                    + w.policing().egressCbs() + " B");
         }
     }
 

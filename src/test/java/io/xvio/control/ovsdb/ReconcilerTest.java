@@ -62,6 +62,15 @@ class ReconcilerTest {
             Object tag = e.getValue().get("tag");
             prow.set("tag", tag == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) tag));
             prow.set("trunks", Datum.emptySet());
+            Object qos = e.getValue().get("qos");                 // {type, cir, cbs}: a QoS row of the port
+            if (qos instanceof Map<?, ?> qm) {
+                String qu = "22222222-0000-0000-0000-" + iu.substring(24);
+                ObjectNode qrow = u.with("QoS").putObject(qu).putObject("new").put("type", (String) qm.get("type"));
+                qrow.set("other_config", Datum.mapOf(Map.of("cir", qm.get("cir"), "cbs", qm.get("cbs"))));
+                prow.set("qos", Datum.uuidRef(qu));
+            } else {
+                prow.set("qos", Datum.emptySet());
+            }
             ports.add(pu);
         }
         ObjectNode brow = u.with("Bridge").putObject(bridgeUuid).putObject("new").put("name", name).put("datapath_type", dpType);
@@ -113,6 +122,18 @@ class ReconcilerTest {
         bridge(b, "brp", "netdev", ifs);
         apply();
         assertNull(daemon.port("brp", "vp1").counters().policing.ingress);
+
+        // the port's QoS row: an egress-policer (bytes/s, bytes); other types are refused
+        ifs.put("vp2", vhu("qos", Map.of("type", "egress-policer", "cir", "125000", "cbs", "3000")));
+        bridge(b, "brp", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertNull(r.get("vp2").error());
+        assertEquals(125_000, daemon.port("brp", "vp2").counters().policing.egress.bytesPerSecond());
+        assertEquals(3000, daemon.port("brp", "vp2").counters().policing.egress.burstBytes());
+        ifs.put("vp2", vhu("qos", Map.of("type", "linux-htb", "cir", "1", "cbs", "1")));
+        bridge(b, "brp", "netdev", ifs);
+        r = apply();
+        assertEquals("QoS type \"linux-htb\" is not supported by xvio (egress-policer)", r.get("vp2").error());
     }
 
     @Test
