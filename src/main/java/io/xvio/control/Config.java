@@ -65,7 +65,14 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * reserved multicast addresses (key "forward-bpdu", OVS's other_config:forward-bpdu).
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
-                               FragMode frag, boolean forwardBpdu, List<Group> groups) {
+                               FragMode frag, boolean forwardBpdu, List<Group> groups,
+                               io.xvio.datapath.tunnel.UnderlayConfig underlay) {
+        /** A bridge without an underlay (no ip:/routes:). */
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, io.xvio.datapath.tunnel.UnderlayConfig.NONE);
+        }
+
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
             this(name, ports, flows, vlans, FragMode.NORMAL, false, List.of());
         }
@@ -84,18 +91,25 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * "pmd-cpu"), the CPU whose PMD thread must poll the port's receive queues (-1: pmd-auto-lb places them).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
+                             String device, boolean packed, int queue, int pmdCpu, boolean offloads,
+                             io.xvio.datapath.tunnel.TunnelConfig tunnel) {
+        /** A port that is not a tunnel (tunnel: the options of a vxlan/geneve port, issue 16). */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, null);
+        }
+
         /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue) {
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel); }
 
-        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o); }
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -186,7 +200,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "ip", "routes");
             FragMode frag;
             try {
                 frag = FragMode.parse(string(br.getOrDefault("frag", "normal"), source, where + ".frag"));
@@ -211,6 +225,12 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 Object pin = p.remove("pmd-cpu");
                 int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
                 Object rawType = p.get("type");
+                if (TunnelSettings.isTunnelType(rawType)) {     // options checked by TunnelSettings below
+                    int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
+                    if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
+                    ports.put(pn, new PortConfig(pn, (String) rawType, ofport, null, null, 0, false, null, false, 0).withPmdCpu(pmdCpu));
+                    continue;
+                }
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu));
                     continue;
@@ -273,6 +293,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             }
             bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups)));
         }
+        bridges = TunnelSettings.apply(TunnelSettings.parse(bridgesRaw, source), bridges);
         Map<String, RelayConfig> relays = new LinkedHashMap<>();
         if (top.get("relays") != null) {
             for (var re : map(top.get("relays"), source, "relays").entrySet()) {

@@ -25,7 +25,7 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
     public static final int INHERIT = -1;
     public static final int DEFAULT_TTL = 64;
     /** Keys of a port map that are not tunnel options but the port layer's (checked by its parser). */
-    private static final Set<String> PORT_KEYS = Set.of("ofport", "tag", "trunks");
+    private static final Set<String> PORT_KEYS = Set.of("ofport", "tag", "trunks", "pmd-cpu");
     private static final List<String> OPTIONS = List.of("type", "remote_ip", "local_ip", "key", "dst_port", "csum", "tos",
             "ttl", "df_default");
 

@@ -1,0 +1,155 @@
+package io.xvio.port;
+
+import io.xvio.datapath.tunnel.TunnelConfig;
+import io.xvio.datapath.tunnel.TunnelDrop;
+import io.xvio.datapath.tunnel.TunnelDrops;
+import io.xvio.datapath.tunnel.TunnelHeader;
+import io.xvio.packet.PacketBatch;
+
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * A VXLAN or Geneve port (issue 16): no queues of its own. What the datapath sends to it is encapsulated here (the
+ * datapath's tnl_push, done where the packet leaves, so output:vx0, NORMAL, flood and group buckets all get it) with
+ * the port's precomputed outer header and handed to the underlay bridge's uplink in the same burst. What arrives for
+ * it is decapsulated by the underlay bridge ({@link io.xvio.datapath.Underlay}) and enters the overlay bridge with
+ * in_port = this port.
+ *
+ * <p>The {@link Egress} (header, uplink, MTU) is resolved by the control thread from the route table and the
+ * underlay's neighbour cache and published whole; until it resolves, packets are counted drops with the reason
+ * ({@code no route}, {@code no neighbour}) and {@link #status} says why. Per packet: a headroom check, an MTU check
+ * (drop counted as TOO_BIG, the message naming both MTUs in {@code show}), the header copy with lengths, IPv4 id
+ * and checksum, UDP source port from a hash of the inner addresses and ports. The frame's offset and length are
+ * put back after the uplink's transmit, so the same packet may also go to other ports of the burst. No allocation.
+ */
+public final class TunnelPort implements Port {
+    /** Where encapsulated frames go: the outer header, the uplink port, the underlay's MTU (IP bytes). */
+    public record Egress(TunnelHeader header, Port uplink, int mtu, String bridge) {}
+
+    private final String name;
+    private final int ofport;
+    private final TunnelConfig config;
+    private final PortCounters counters = new PortCounters();
+    private final TunnelDrops drops = new TunnelDrops();
+    private volatile Egress egress;
+    private volatile String why = "resolving";
+    /** Per thread: saved offsets/lengths, the packets handed to the uplink, the IPv4 id counter. */
+    private final int[][] savedOff = new int[PortCounters.MAX_THREADS][], savedLen = new int[PortCounters.MAX_THREADS][],
+            sendIdx = new int[PortCounters.MAX_THREADS][];
+    private final int[] ipIds = new int[PortCounters.MAX_THREADS * 16];
+
+    public TunnelPort(String name, int ofport, TunnelConfig config) {
+        this.name = name;
+        this.ofport = ofport;
+        this.config = config;
+    }
+
+    public TunnelConfig config() { return config; }
+    public TunnelDrops drops() { return drops; }
+    public Egress egress() { return egress; }
+
+    /** Control thread: the resolved way out, or null and why not. */
+    public void setEgress(Egress e, String whyNot) {
+        egress = e;
+        why = e == null ? whyNot : null;
+    }
+
+    @Override public String name() { return name; }
+    @Override public String type() { return config.type().name().toLowerCase(); }
+    @Override public int ofport() { return ofport; }
+    @Override public int rxQueues() { return 0; }
+    @Override public int receive(int q, PacketBatch b, int thread) { return 0; }
+
+    /** Counts a decapsulated packet that entered the overlay through this port (called by the underlay's PMD). */
+    public void received(int thread, int bytes) {
+        counters.add(thread, PortCounters.Counter.RX_PACKETS, 1);
+        counters.add(thread, PortCounters.Counter.RX_BYTES, bytes);
+    }
+
+    @Override
+    public void transmit(int thread, PacketBatch b, int[] which, int n) {
+        Egress e = egress;
+        if (thread < 0 || thread >= PortCounters.MAX_THREADS) return;
+        if (e == null) {
+            drops.add(thread, why != null && why.startsWith("no MAC") ? TunnelDrop.NO_NEIGHBOR : TunnelDrop.NO_ROUTE, n);
+            return;
+        }
+        int[] off = savedOff[thread], len = savedLen[thread], idx = sendIdx[thread];
+        if (off == null) {
+            off = savedOff[thread] = new int[PacketBatch.SLOTS];
+            len = savedLen[thread] = new int[PacketBatch.SLOTS];
+            idx = sendIdx[thread] = new int[PacketBatch.SLOTS];
+        }
+        TunnelHeader h = e.header();
+        int hl = h.length(), m = 0;
+        long bytes = 0;
+        MemorySegment d = b.data;
+        for (int k = 0; k < n; k++) {
+            int i = which[k];
+            int o = b.off[i], l = b.len[i];
+            if (o % PacketBatch.STRIDE < hl) { drops.add(thread, TunnelDrop.NO_HEADROOM, 1); continue; }
+            if (!h.fits(l, e.mtu())) { drops.add(thread, TunnelDrop.TOO_BIG, 1); continue; }
+            off[m] = o;
+            len[m] = l;
+            int id = ipIds[thread * 16]++;
+            b.off[i] = (int) h.push(d, o, l, hash(d, o, l), id);
+            b.len[i] = l + hl;
+            bytes += l;
+            idx[m++] = i;
+        }
+        if (m == 0) return;
+        counters.add(thread, PortCounters.Counter.TX_PACKETS, m);
+        counters.add(thread, PortCounters.Counter.TX_BYTES, bytes);
+        try {
+            e.uplink().transmit(thread, b, idx, m);
+        } finally {
+            for (int k = 0; k < m; k++) {
+                b.off[idx[k]] = off[k];
+                b.len[idx[k]] = len[k];
+            }
+        }
+    }
+
+    /**
+     * The inner flow's hash for the UDP source port (entropy for ECMP and RSS): the Ethernet addresses and, for an
+     * untagged IPv4 frame, its addresses and ports, so one flow keeps one source port.
+     */
+    static int hash(MemorySegment d, long o, int l) {
+        long h = l >= 12 ? d.get(JAVA_LONG_UNALIGNED, o) ^ (d.get(JAVA_LONG_UNALIGNED, o + 4) * 31) : l;
+        if (l >= 38) h ^= d.get(JAVA_LONG_UNALIGNED, o + 26) * 0x9E3779B97F4A7C15L ^ d.get(JAVA_LONG_UNALIGNED, o + 30);
+        h *= 0xC2B2AE3D27D4EB4FL;
+        h ^= h >>> 29;
+        return (int) (h ^ (h >>> 32));
+    }
+
+    @Override public PortCounters counters() { return counters; }
+
+    @Override public Map<String, Long> extraCounters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        drops.nonZero().forEach(m::put);
+        return m;
+    }
+
+    @Override public String status() {
+        return egress != null ? "up" : "down (" + why + ")";
+    }
+
+    @Override public Map<String, String> details() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("options", config.toString());
+        Egress e = egress;
+        if (e != null) {
+            m.put("underlay", e.bridge() + " via " + e.uplink().name() + ", mtu " + e.mtu() + " (overlay frames up to " + (e.mtu() - e.header().overhead()) + " bytes)");
+            m.put("header", e.header().toString());
+        }
+        return m;
+    }
+
+    @Override public void start() {}
+
+    @Override public void close() {}
+}
