@@ -56,11 +56,12 @@ final class Tunnels {
             if (i != null && i.mac() != 0) { mac = i.mac(); break; }
         }
         if (mac < 0) mac = 0x02_00_5e_00_00_00L | (br.name.hashCode() & 0xffffff);   // locally administered
-        EndpointPort ep = new EndpointPort(br.name, mac);
+        TunnelDrops drops = new TunnelDrops();
+        EndpointPort ep = new EndpointPort(br.name, mac, drops);
         br.ports.add(ep);
         br.vlans.add(PortVlan.TRUNK_ALL);
         NeighborAgent agent = new NeighborAgent(mac, cfg.addresses(), new NeighborCache());
-        endpoints.put(br.name, new Endpoint(br, cfg, ep, agent, new TunnelDrops()));
+        endpoints.put(br.name, new Endpoint(br, cfg, ep, agent, drops));
         LOG.info("bridge " + br.name + ": tunnel endpoint " + cfg.addresses() + ", MAC " + Netdev.formatMac(mac));
     }
 

@@ -68,7 +68,19 @@ public enum Field {
     IPV6_SRC("ipv6_src", FlowKey.IPV6_SRC_HI, 128, Format.IPV6, Prereq.IPV6),
     IPV6_DST("ipv6_dst", FlowKey.IPV6_DST_HI, 128, Format.IPV6, Prereq.IPV6),
     TCP_FLAGS("tcp_flags", FlowKey.TCP_FLAGS, 12, Format.HEX, Prereq.TCP),
-    NW_FRAG("nw_frag", FlowKey.NW_FRAG, 2, Format.DEC, Prereq.IP);
+    NW_FRAG("nw_frag", FlowKey.NW_FRAG, 2, Format.DEC, Prereq.IP),
+    /** Tunnel metadata (issue 16): of a decapsulated packet (set by the underlay), or to encapsulate with. */
+    TUN_ID("tun_id", FlowKey.TUN_ID, 64, Format.HEX, Prereq.NONE),
+    TUN_SRC("tun_src", FlowKey.TUN_IPV4, 32, 32, Format.IPV4, Prereq.NONE),
+    TUN_DST("tun_dst", FlowKey.TUN_IPV4, 0, 32, Format.IPV4, Prereq.NONE),
+    TUN_IPV6_SRC("tun_ipv6_src", FlowKey.TUN_IPV6_SRC_HI, 128, Format.IPV6, Prereq.NONE),
+    TUN_IPV6_DST("tun_ipv6_dst", FlowKey.TUN_IPV6_DST_HI, 128, Format.IPV6, Prereq.NONE),
+    /** tun_flags: OVS's matchable bit, oam (1). */
+    TUN_FLAGS("tun_flags", FlowKey.TUN_MISC, 0, 16, Format.HEX, Prereq.NONE),
+    TUN_TOS("tun_tos", FlowKey.TUN_MISC, 16, 8, Format.DEC, Prereq.NONE),
+    TUN_TTL("tun_ttl", FlowKey.TUN_MISC, 24, 8, Format.DEC, Prereq.NONE),
+    TUN_TP_SRC("tun_tp_src", FlowKey.TUN_MISC, 32, 16, Format.DEC, Prereq.NONE),
+    TUN_TP_DST("tun_tp_dst", FlowKey.TUN_MISC, 48, 16, Format.DEC, Prereq.NONE);
 
     public enum Format { DEC, HEX, MAC, IPV4, IPV6 }
 

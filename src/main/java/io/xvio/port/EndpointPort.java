@@ -14,7 +14,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * 65534, named after the bridge. The control thread sends through it (ARP requests and neighbour solicitations for
  * next hops): it queues the frame and the PMD thread polling this port's queue receives it into the bridge's
  * pipeline (in_port LOCAL), where NORMAL or a flow sends it out of the uplink. Frames the bridge sends to it
- * (replies to our address, which the underlay has already read) end here, counted.
+ * (replies to our address, which the underlay has already read) end here, counted. Its extra counters are the
+ * underlay's decapsulation drops by reason.
  */
 public final class EndpointPort implements Port {
     public static final int OFPP_LOCAL = 0xfffe;
@@ -24,10 +25,13 @@ public final class EndpointPort implements Port {
     private final long mac;
     private final PortCounters counters = new PortCounters();
     private final ConcurrentLinkedQueue<byte[]> outbox = new ConcurrentLinkedQueue<>();
+    private final io.xvio.datapath.tunnel.TunnelDrops decapDrops;
 
-    public EndpointPort(String name, long mac) {
+    /** decapDrops: the underlay's decapsulation drops by reason, shown as this port's extra counters. */
+    public EndpointPort(String name, long mac, io.xvio.datapath.tunnel.TunnelDrops decapDrops) {
         this.name = name;
         this.mac = mac;
+        this.decapDrops = decapDrops;
     }
 
     public long mac() { return mac; }
@@ -70,7 +74,7 @@ public final class EndpointPort implements Port {
     }
 
     @Override public PortCounters counters() { return counters; }
-    @Override public Map<String, Long> extraCounters() { return Map.of(); }
+    @Override public Map<String, Long> extraCounters() { return decapDrops.nonZero(); }
     @Override public String status() { return "up"; }
 
     @Override public Map<String, String> details() {
