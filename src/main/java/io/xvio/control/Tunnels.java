@@ -120,6 +120,11 @@ final class Tunnels {
             for (Port p : b.ports) {
                 if (!(p instanceof TunnelPort tp)) continue;
                 Long at = resolvedAt.get(tp);
+                if (tp.config().remoteFromFlow() || tp.config().keyFromFlow()) {
+                    resolveFlows(tp, force || at == null || at != gen);
+                    resolvedAt.put(tp, gen);
+                    continue;
+                }
                 if (!force && at != null && at == gen && tp.egress() != null) continue;
                 resolvedAt.put(tp, gen);
                 resolve(tp);
@@ -130,34 +135,61 @@ final class Tunnels {
     private void resolve(TunnelPort tp) {
         TunnelConfig c = tp.config();
         if (c.remoteFromFlow() || c.keyFromFlow()) {
-            tp.setEgress(null, "remote_ip=flow and key=flow are not wired yet");
+            tp.setEgress(null, "per flow");
             return;
         }
         TunnelResolver.Result r = resolver.resolve(c, new TunnelMetadata(), -1, -1, routes);
-        if (r.header() == null) {
+        Object way = r.header() == null ? r.why() : egress(r);
+        if (!(way instanceof TunnelPort.Egress now)) {
             String before = tp.status();
-            tp.setEgress(null, r.why());
+            tp.setEgress(null, (String) way);
             if (!before.equals(tp.status())) LOG.info("tunnel port " + tp.name() + ": " + tp.status());
             return;
         }
+        TunnelPort.Egress old = tp.egress();
+        if (old != null && old.uplink() == now.uplink() && old.mtu() == now.mtu() && old.header().spec().equals(now.header().spec())) return;
+        tp.setEgress(now, null);
+        LOG.info("tunnel port " + tp.name() + ": up, " + now.header() + " via " + now.uplink().name() + " (mtu " + now.mtu() + ")");
+    }
+
+    /** A resolved header's way out: its underlay bridge's uplink and MTU; or why there is none. */
+    private Object egress(TunnelResolver.Result r) {
         Endpoint e = endpoints.get(r.bridge());
         Port uplink = null;
         for (Port p : e.bridge().ports) if (!(p instanceof EndpointPort) && !(p instanceof TunnelPort)) { uplink = p; break; }
-        if (uplink == null) {
-            tp.setEgress(null, "underlay bridge " + r.bridge() + " has no uplink port");
-            return;
-        }
+        if (uplink == null) return "underlay bridge " + r.bridge() + " has no uplink port";
         int mtu = 1500;
         String dev = uplink.details().get("device");
         if (dev != null) {
             Netdev.Info i = Netdev.query(dev);
             if (i != null && i.mtu() > 0) mtu = i.mtu();
         }
-        TunnelPort.Egress old = tp.egress();
-        TunnelPort.Egress now = new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge());
-        if (old != null && old.uplink() == uplink && old.mtu() == mtu && old.header().spec().equals(r.header().spec())) return;
-        tp.setEgress(now, null);
-        LOG.info("tunnel port " + tp.name() + ": up, " + r.header() + " via " + uplink.name() + " (mtu " + mtu + ")");
+        return new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge());
+    }
+
+    /** remote_ip=flow / key=flow ports: the (remote, VNI) pairs their packets asked for, and what each resolved to. */
+    private final Map<TunnelPort, Map<FlowHeaders.Key, Object>> perFlow = new IdentityHashMap<>();
+
+    /** Takes the new (remote, VNI) pairs tp's packets missed and re-resolves them all if any is new or force. */
+    private void resolveFlows(TunnelPort tp, boolean force) {
+        Map<FlowHeaders.Key, Object> want = perFlow.computeIfAbsent(tp, k -> new LinkedHashMap<>());
+        int before = want.size();
+        tp.flowHeaders().drainMisses((hi, lo, vni) -> {
+            if (want.size() < FlowHeaders.MAX_ENTRIES) want.putIfAbsent(new FlowHeaders.Key(hi, lo, vni), null);
+        });
+        boolean pending = want.values().stream().anyMatch(v -> !(v instanceof TunnelPort.Egress));
+        if (!force && want.size() == before && !pending) return;
+        for (var e : want.entrySet()) {
+            FlowHeaders.Key k = e.getKey();
+            TunnelMetadata md = new TunnelMetadata();
+            md.tunId = k.vni();
+            if (IpAddr.isV4(k.hi(), k.lo())) md.dst4 = (int) k.lo();
+            else { md.ipv6 = true; md.dst6Hi = k.hi(); md.dst6Lo = k.lo(); }
+            TunnelResolver.Result r = resolver.resolve(tp.config(), md, -1, -1, routes);
+            Object way = r.header() == null ? r.drop() : egress(r);
+            e.setValue(way instanceof String ? TunnelDrop.NO_ROUTE : way);
+        }
+        tp.flowHeaders().publish(want);
     }
 
     /** Starts the timer thread; bridges gives the current bridges (read under the daemon's lock). */

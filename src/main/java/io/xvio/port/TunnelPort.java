@@ -1,9 +1,12 @@
 package io.xvio.port;
 
+import io.xvio.datapath.tunnel.FlowHeaders;
+import io.xvio.datapath.tunnel.IpAddr;
 import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.datapath.tunnel.TunnelDrop;
 import io.xvio.datapath.tunnel.TunnelDrops;
 import io.xvio.datapath.tunnel.TunnelHeader;
+import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
 
 import java.lang.foreign.MemorySegment;
@@ -42,11 +45,22 @@ public final class TunnelPort implements Port {
             sendIdx = new int[PortCounters.MAX_THREADS][];
     private final int[] ipIds = new int[PortCounters.MAX_THREADS * 16];
 
+    /** remote_ip=flow / key=flow: the headers by (remote, VNI), resolved by the control thread. */
+    private final FlowHeaders flowHeaders = new FlowHeaders();
+    /** The fixed remote (hi, lo) when not remote_ip=flow. */
+    private final long remoteHi, remoteLo;
+
     public TunnelPort(String name, int ofport, TunnelConfig config) {
         this.name = name;
         this.ofport = ofport;
         this.config = config;
+        IpAddr r = config.remoteFromFlow() ? new IpAddr(0, 0) : IpAddr.of(config.remoteIp());
+        remoteHi = r.hi();
+        remoteLo = r.lo();
     }
+
+    /** The per-flow headers (remote_ip=flow or key=flow ports): values are {@link Egress}, or a {@link TunnelDrop} while unresolvable. */
+    public FlowHeaders flowHeaders() { return flowHeaders; }
 
     public TunnelConfig config() { return config; }
     public TunnelDrops drops() { return drops; }
@@ -72,9 +86,10 @@ public final class TunnelPort implements Port {
 
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {
-        Egress e = egress;
         if (thread < 0 || thread >= PortCounters.MAX_THREADS) return;
-        if (e == null) {
+        boolean perFlow = config.remoteFromFlow() || config.keyFromFlow();
+        Egress fixed = egress;
+        if (!perFlow && fixed == null) {
             drops.add(thread, why != null && why.startsWith("no MAC") ? TunnelDrop.NO_NEIGHBOR : TunnelDrop.NO_ROUTE, n);
             return;
         }
@@ -84,12 +99,22 @@ public final class TunnelPort implements Port {
             len = savedLen[thread] = new int[PacketBatch.SLOTS];
             idx = sendIdx[thread] = new int[PacketBatch.SLOTS];
         }
-        TunnelHeader h = e.header();
-        int hl = h.length(), m = 0;
+        int m = 0;
         long bytes = 0;
+        Port uplink = null;
         MemorySegment d = b.data;
         for (int k = 0; k < n; k++) {
             int i = which[k];
+            Egress e = perFlow ? flowEgress(b.keys[i], thread) : fixed;
+            if (e == null) continue;                                 // counted
+            if (e.uplink() != uplink && m > 0) {                    // another underlay: send what is gathered first
+                send(thread, uplink, b, idx, off, len, m, bytes);
+                m = 0;
+                bytes = 0;
+            }
+            uplink = e.uplink();
+            TunnelHeader h = e.header();
+            int hl = h.length();
             int o = b.off[i], l = b.len[i];
             if (o % PacketBatch.STRIDE < hl) { drops.add(thread, TunnelDrop.NO_HEADROOM, 1); continue; }
             if (!h.fits(l, e.mtu())) { drops.add(thread, TunnelDrop.TOO_BIG, 1); continue; }
@@ -101,17 +126,49 @@ public final class TunnelPort implements Port {
             bytes += l;
             idx[m++] = i;
         }
-        if (m == 0) return;
+        if (m > 0) send(thread, uplink, b, idx, off, len, m, bytes);
+    }
+
+    /** Hands packets idx[0..m) to uplink, then puts their frames back where they were. */
+    private void send(int thread, Port uplink, PacketBatch b, int[] idx, int[] off, int[] len, int m, long bytes) {
         counters.add(thread, PortCounters.Counter.TX_PACKETS, m);
         counters.add(thread, PortCounters.Counter.TX_BYTES, bytes);
         try {
-            e.uplink().transmit(thread, b, idx, m);
+            uplink.transmit(thread, b, idx, m);
         } finally {
             for (int k = 0; k < m; k++) {
                 b.off[idx[k]] = off[k];
                 b.len[idx[k]] = len[k];
             }
         }
+    }
+
+    /**
+     * remote_ip=flow / key=flow: the way out for the tunnel fields the flow set (set_field to tun_dst or
+     * tun_ipv6_dst, tun_id), or null with the drop counted (no tun_dst set, or not resolved yet: asked for).
+     */
+    private Egress flowEgress(FlowKey k, int thread) {
+        long[] w = k.w;
+        boolean set = k.extended;
+        long vni = config.keyFromFlow() ? (set ? w[FlowKey.TUN_ID] & 0xffffff : 0) : config.key();
+        long hi = remoteHi, lo = remoteLo;
+        if (config.remoteFromFlow()) {
+            if (!set) { drops.add(thread, TunnelDrop.NO_ROUTE, 1); return null; }
+            if (config.ipv6()) {
+                hi = w[FlowKey.TUN_IPV6_DST_HI];
+                lo = w[FlowKey.TUN_IPV6_DST_LO];
+                if ((hi | lo) == 0) { drops.add(thread, TunnelDrop.NO_ROUTE, 1); return null; }
+            } else {
+                long dst = w[FlowKey.TUN_IPV4] & 0xffffffffL;
+                if (dst == 0) { drops.add(thread, TunnelDrop.NO_ROUTE, 1); return null; }
+                hi = IpAddr.V4_HI;
+                lo = IpAddr.V4_LO_TAG | dst;
+            }
+        }
+        Object e = flowHeaders.lookup(hi, lo, vni);
+        if (e instanceof Egress eg) return eg;
+        drops.add(thread, e instanceof TunnelDrop r ? r : TunnelDrop.NO_NEIGHBOR, 1);
+        return null;
     }
 
     /**
@@ -135,6 +192,7 @@ public final class TunnelPort implements Port {
     }
 
     @Override public String status() {
+        if (config.remoteFromFlow() || config.keyFromFlow()) return "up";     // resolved per (remote, key) as flows ask
         return egress != null ? "up" : "down (" + why + ")";
     }
 

@@ -139,6 +139,19 @@ class VxlanOverlayIT {
 
                 assertFalse(stats.contains("gso: headers not segmentable"), stats);
 
+                // a port added at run time with remote_ip=flow key=flow: flows choose the remote and VNI 200 by set_field
+                x.call("add-port", "br-int", "vx1", "type=vxlan", "remote_ip=flow", "key=flow", "ofport=11");
+                for (String f : new String[] {
+                        "priority=20,in_port=1,arp,arp_tpa=10.201.0.2,actions=set_field:200->tun_id,set_field:172.31.0.2->tun_dst,output:11",
+                        "priority=20,in_port=1,ip,nw_dst=10.201.0.2,actions=set_field:200->tun_id,set_field:172.31.0.2->tun_dst,output:11",
+                        "priority=20,in_port=11,tun_id=200,actions=output:1"})
+                    x.call("add-flow", "br-int", f);
+                lab.exec(nsK, "busybox", "ping", "-c", "2", "-W", "2", "10.201.0.1");   // the first (remote, VNI) is resolved meanwhile
+                NetLab.Result vni200 = lab.exec(nsK, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.0.1");
+                assertTrue(vni200.output().contains("5 packets transmitted, 5 packets received"),
+                        "VNI 200 through the key=flow/remote_ip=flow port\n" + vni200.output() + x.call("stats") + x.call("show"));
+                assertTrue(x.counter("vx1", "tx_packets") >= 5 && x.counter("vx1", "rx_packets") >= 5, x.call("stats"));
+
                 String routes = x.call("tnl", "routes"), neigh = x.call("tnl", "neigh");
                 assertTrue(routes.contains("172.31.0.0/24") && routes.contains("br-phy"), routes);
                 assertTrue(neigh.contains("172.31.0.2"), neigh);
