@@ -121,4 +121,50 @@ class TunnelPortTest {
         }
         assertEquals(3L * 20_000 * PacketBatch.BURST, up.sent);
     }
+
+    @Test
+    void flowPortsTakeRemoteAndKeyFromTheFlowResolvedByTheControlThread() throws Exception {
+        Capture up = new Capture();
+        TunnelConfig cfg = TunnelConfig.parse(Map.of("type", "vxlan", "remote_ip", "flow", "key", "flow"), "vx1");
+        TunnelPort p = new TunnelPort("vx1", 11, cfg);
+        assertEquals("up", p.status());
+        PacketBatch b = new PacketBatch();
+        inner(b, 0, 80, 3);
+        io.xvio.packet.FlowKey k = b.keys[0];
+        p.transmit(0, b, new int[] {0}, 1);
+        assertEquals(1, p.drops().get(TunnelDrop.NO_ROUTE), "no set_field to tun_dst: nowhere to send");
+        k.w[io.xvio.packet.FlowKey.TUN_ID] = 200;
+        k.w[io.xvio.packet.FlowKey.TUN_IPV4] = 0xac1f0002L;
+        k.extended = true;
+        p.transmit(0, b, new int[] {0}, 1);
+        assertEquals(1, p.drops().get(TunnelDrop.NO_NEIGHBOR), "not resolved yet: dropped and asked for");
+        List<FlowHeaders.Key> asked = new ArrayList<>();
+        p.flowHeaders().drainMisses((hi, lo, vni) -> asked.add(new FlowHeaders.Key(hi, lo, vni)));
+        FlowHeaders.Key want = new FlowHeaders.Key(IpAddr.V4_HI, IpAddr.V4_LO_TAG | 0xac1f0002L, 200);
+        assertEquals(List.of(want), asked);
+        TunnelHeader h = new TunnelHeader(new TunnelHeader.Spec(TunnelType.VXLAN, 1, 2, InetAddress.getByName("172.31.0.1"),
+                InetAddress.getByName("172.31.0.2"), 4789, 200, 0, 64, true, false, false, null));
+        p.flowHeaders().publish(Map.of(want, new TunnelPort.Egress(h, up, 1500, "br-phy")));
+        p.transmit(0, b, new int[] {0}, 1);
+        assertEquals(1, up.frames.size());
+        TunnelMetadata md = new TunnelMetadata();
+        byte[] f = up.frames.get(0);
+        assertTrue(new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(), TunnelDecoder.KnownOptions.NONE, new TunnelDrops())
+                .pop(MemorySegment.ofArray(f), 0, f.length, md, 0) > 0);
+        assertEquals(200, md.tunId);
+    }
+
+    @Test
+    void flowHeadersFindWhatWasPublishedAndNothingElse() {
+        FlowHeaders fh = new FlowHeaders();
+        java.util.Random r = new java.util.Random(16);
+        Map<FlowHeaders.Key, Object> m = new java.util.HashMap<>();
+        for (int i = 0; i < 500; i++) m.put(new FlowHeaders.Key(r.nextLong(), r.nextLong(), r.nextInt(1 << 24)), "v" + i);
+        fh.publish(m);
+        for (var e : m.entrySet()) assertEquals(e.getValue(), fh.lookup(e.getKey().hi(), e.getKey().lo(), e.getKey().vni()));
+        for (int i = 0; i < 500; i++) assertNull(fh.lookup(r.nextLong(), r.nextLong(), 7));
+        int[] misses = new int[1];
+        fh.drainMisses((hi, lo, vni) -> misses[0]++);
+        assertEquals(256, misses[0], "a bounded miss queue: the rest are asked again by the next packets");
+    }
 }
