@@ -80,7 +80,19 @@ public enum Field {
     TUN_TOS("tun_tos", FlowKey.TUN_MISC, 16, 8, Format.DEC, Prereq.NONE),
     TUN_TTL("tun_ttl", FlowKey.TUN_MISC, 24, 8, Format.DEC, Prereq.NONE),
     TUN_TP_SRC("tun_tp_src", FlowKey.TUN_MISC, 32, 16, Format.DEC, Prereq.NONE),
-    TUN_TP_DST("tun_tp_dst", FlowKey.TUN_MISC, 48, 16, Format.DEC, Prereq.NONE);
+    TUN_TP_DST("tun_tp_dst", FlowKey.TUN_MISC, 48, 16, Format.DEC, Prereq.NONE),
+    /**
+     * Geneve options mapped by the bridge's TLV map (add-tlv-map): tun_metadata0..7, one key word each, the option's
+     * data (up to 8 bytes) as a big-endian number; 0 when the packet has no such option.
+     */
+    TUN_METADATA0("tun_metadata0", FlowKey.TUN_METADATA0, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA1("tun_metadata1", FlowKey.TUN_METADATA0 + 1, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA2("tun_metadata2", FlowKey.TUN_METADATA0 + 2, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA3("tun_metadata3", FlowKey.TUN_METADATA0 + 3, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA4("tun_metadata4", FlowKey.TUN_METADATA0 + 4, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA5("tun_metadata5", FlowKey.TUN_METADATA0 + 5, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA6("tun_metadata6", FlowKey.TUN_METADATA0 + 6, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA7("tun_metadata7", FlowKey.TUN_METADATA0 + 7, 64, Format.HEX, Prereq.NONE);
 
     public enum Format { DEC, HEX, MAC, IPV4, IPV6 }
 

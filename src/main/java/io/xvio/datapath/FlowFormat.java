@@ -127,6 +127,7 @@ public final class FlowFormat {
         hexField(p, m, TUN_FLAGS);
         for (Field f : new Field[] {TUN_TOS, TUN_TTL, TUN_TP_SRC, TUN_TP_DST})
             if (f.get(m.mask(f.word)) != 0) p.add(f.ofName + "=" + numMasked(m, f));
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) hexField(p, m, Field.valueOf("TUN_METADATA" + n));
     }
 
     private static void hexField(List<String> p, Match m, Field f) {

@@ -126,6 +126,7 @@ public final class FlowParser {
         def("tun_ttl", TUN_TTL, Need.NONE, Kind.PLAIN, false);
         def("tun_tp_src", TUN_TP_SRC, Need.NONE, Kind.PLAIN, true);
         def("tun_tp_dst", TUN_TP_DST, Need.NONE, Kind.PLAIN, true);
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) def("tun_metadata" + n, Field.valueOf("TUN_METADATA" + n), Need.NONE, Kind.PLAIN, true);
 
         nxm("NXM_OF_IN_PORT", IN_PORT, Need.NONE);
         nxm("NXM_OF_ETH_DST", DL_DST, Need.NONE);

@@ -6,6 +6,7 @@ import io.xvio.datapath.tunnel.TunnelDecoder;
 import io.xvio.datapath.tunnel.TunnelDrop;
 import io.xvio.datapath.tunnel.TunnelDrops;
 import io.xvio.datapath.tunnel.TunnelMetadata;
+import io.xvio.datapath.tunnel.TunnelTlvMap;
 import io.xvio.datapath.tunnel.TunnelType;
 import io.xvio.datapath.tunnel.IpAddr;
 import io.xvio.packet.FlowKey;
@@ -40,7 +41,13 @@ public final class Underlay {
      * A tunnel port packets may enter: its options, its overlay bridge, its index and OpenFlow number there, and where
      * that bridge's ports start in the port array of the underlay's receive queues.
      */
-    public record Ingress(TunnelConfig config, BridgeDatapath overlay, int portIndex, int ofport, int base, Received counter) {}
+    public record Ingress(TunnelConfig config, BridgeDatapath overlay, int portIndex, int ofport, int base, Received counter,
+                          TunnelTlvMap tlv) {
+        /** Without Geneve option mappings. */
+        public Ingress(TunnelConfig config, BridgeDatapath overlay, int portIndex, int ofport, int base, Received counter) {
+            this(config, overlay, portIndex, ofport, base, counter, TunnelTlvMap.EMPTY);
+        }
+    }
 
     private static final int THREADS = BridgeDatapath.MAX_THREADS + 2;
 
@@ -157,6 +164,7 @@ public final class Underlay {
         FlowKey k = b.keys[i];
         k.extract(b.data, b.off[i], b.len[i], in.ofport());
         load(k, m);
+        if (m.optLen > 0) options(k, m, in.tlv());
         in.counter().received(thread, b.len[i]);
         int base = out.base;
         out.base = in.base();
@@ -201,6 +209,22 @@ public final class Underlay {
         w[FlowKey.TUN_MISC] = (m.flags & TunnelMetadata.F_OAM) | ((long) (m.tos & 0xff) << 16) | ((long) (m.ttl & 0xff) << 24)
                 | ((long) (m.tpSrc & 0xffff) << 32) | ((long) (m.tpDst & 0xffff) << 48);
         k.extended = true;
+    }
+
+    /**
+     * The overlay's mapped Geneve options into tun_metadata0..7: each option's data (at most 8 bytes, as the map
+     * allows) as a big-endian number.
+     */
+    static void options(FlowKey k, TunnelMetadata m, TunnelTlvMap tlv) {
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) {
+            TunnelTlvMap.Mapping map = tlv.get(n);
+            if (map == null) continue;
+            int at = tlv.find(m.options, m.optLen, n);
+            if (at < 0) continue;
+            long v = 0;
+            for (int b = 0; b < map.len() && b < 8; b++) v = (v << 8) | (m.options[at + b] & 0xff);
+            k.w[FlowKey.TUN_METADATA0 + n] = v;
+        }
     }
 
     private static void swap(PacketBatch b, int i, int j) {

@@ -156,4 +156,40 @@ class UnderlayTest {
         assertEquals(List.of(1), ports(out), "NORMAL floods it to the other port");
         assertEquals(0, received[0]);
     }
+
+    @Test
+    void geneveOptionsMappedByTheTlvMapAreMatchedAsTunMetadata() throws Exception {
+        BridgeDatapath ov = new BridgeDatapath("br-int");
+        ov.install(new int[] {1, 2}, List.of(
+                FlowParser.parse("priority=10,in_port=2,tun_id=5000,tun_metadata0=0xa,actions=output:1"),
+                FlowParser.parse("priority=5,in_port=2,actions=drop")));
+        TunnelTlvMap tlv = TunnelTlvMap.EMPTY.add(TunnelTlvMap.parse("{class=0x0102,type=0x80,len=4}->tun_metadata0"));
+        TunnelDrops gd = new TunnelDrops();
+        TunnelDecoder dec = new TunnelDecoder(TunnelType.GENEVE, 6081, List.of(InetAddress.getByName("172.31.0.1")), tlv, gd);
+        TunnelConfig cfg = TunnelConfig.parse(Map.of("type", "geneve", "remote_ip", "172.31.0.2", "key", "5000"), "gnv0");
+        NeighborAgent agent = new NeighborAgent(OUR_MAC, List.of(Prefix.parse("172.31.0.1/24", "test")), new NeighborCache());
+        underlay.setUnderlay(new Underlay(agent, List.of(dec), List.of(new Underlay.Ingress(cfg, ov, 1, 2, 2, (t, n) -> received[0]++, tlv)), gd));
+        byte[][] opts = {
+                {0x01, 0x02, (byte) 0x80, 0x01, 0, 0, 0, 0x0a},          // mapped, critical, 0xa: matched
+                {0x01, 0x02, (byte) 0x80, 0x01, 0, 0, 0, 0x0b},          // mapped, another value: the drop flow
+                {0x01, 0x03, (byte) 0x81, 0x01, 0, 0, 0, 0x0a}};         // unknown critical option: dropped (RFC 8926)
+        List<List<Integer>> got = new ArrayList<>();
+        for (byte[] o : opts) {
+            PacketBatch b = new PacketBatch();
+            TunnelHeader h = new TunnelHeader(new TunnelHeader.Spec(TunnelType.GENEVE, PEER_MAC, OUR_MAC,
+                    InetAddress.getByName("172.31.0.2"), InetAddress.getByName("172.31.0.1"), 6081, 5000, 0, 64, true, false, false, o));
+            long inner = b.off[0];
+            for (int k = 0; k < 64; k++) b.data.set(JAVA_BYTE, inner + k, (byte) (k < 12 ? 2 : 0));
+            b.off[0] = (int) h.push(b.data, inner, 64, 99, 1);
+            b.len[0] = 64 + h.length();
+            b.count = 1;
+            Outputs out = new Outputs(16);
+            underlay.process(0, b, out, 0, System.nanoTime());
+            got.add(ports(out));
+            if (o[7] == 0x0b) assertEquals(0xbL, b.keys[0].w[FlowKey.TUN_METADATA0]);
+        }
+        assertEquals(List.of(List.of(2), List.of(), List.of()), got);
+        assertEquals(1, gd.get(TunnelDrop.UNKNOWN_CRITICAL_OPTION));
+        assertEquals(2, received[0]);
+    }
 }
