@@ -158,4 +158,56 @@ class VxlanOverlayIT {
             }
         }
     }
+
+    /** The same overlay over an IPv6 underlay (fd00:31::1 / fd00:31::2): xvio answers the kernel's neighbour solicitations and solicits itself. */
+    @Test
+    void overAnIpv6Underlay(@TempDir Path dir) throws Exception {
+        try (NetLab lab = new NetLab()) {
+            String nsX = lab.netns(), nsK = lab.netns(), nsC = lab.netns();
+            String u0 = lab.name("vu"), u1 = lab.name("vu"), c0 = lab.name("vc"), c1 = lab.name("vc");
+            lab.veth(u0, u1);
+            lab.veth(c0, c1);
+            lab.move(u0, nsX);
+            lab.move(c0, nsX);
+            lab.move(u1, nsK);
+            lab.move(c1, nsC);
+            lab.up(nsX, u0);
+            lab.up(nsX, c0);
+            NetLab.ok("ip", "netns", "exec", nsK, "sysctl", "-qw", "net.ipv6.conf." + u1 + ".disable_ipv6=0");
+            NetLab.ok("ip", "-n", nsK, "addr", "add", "fd00:31::2/64", "dev", u1, "nodad");
+            lab.up(nsK, u1);
+            NetLab.ok("ip", "netns", "exec", nsK, "ethtool", "-K", u1, "tx-udp_tnl-segmentation", "off", "tx-udp_tnl-csum-segmentation", "off");
+            NetLab.ok("ip", "-n", nsK, "link", "add", "vx100", "type", "vxlan", "id", "100", "remote", "fd00:31::1",
+                    "local", "fd00:31::2", "dstport", "4789", "dev", u1);
+            lab.quietIpv6(nsK, "vx100");
+            NetLab.ok("ip", "-n", nsK, "link", "set", "vx100", "mtu", "1430");
+            lab.address(nsK, "vx100", "10.200.0.2/24");
+            NetLab.ok("ip", "-n", nsC, "link", "set", c1, "mtu", "1430");
+            lab.address(nsC, c1, "10.200.0.1/24");
+            String yaml = """
+                    pmd-idle: adaptive
+                    bridges:
+                      br-int:
+                        ports:
+                          c0: {type: afpacket, device: %s, ofport: 1}
+                          vx0: {type: vxlan, remote_ip: "fd00:31::2", key: 100, ofport: 10}
+                        flows:
+                          - "priority=10,in_port=1,actions=output:10"
+                          - "priority=10,in_port=10,tun_id=100,tun_ipv6_src=fd00:31::2,actions=output:1"
+                      br-phy:
+                        ip: "fd00:31::1/64"
+                        ports:
+                          up0: {type: afpacket, device: %s, ofport: 1}
+                    """.formatted(c0, u0);
+            try (XvioDaemon x = XvioDaemon.startIn(nsX, dir, yaml)) {
+                UplinkPortsIT.awaitStatus(x, "vx0", "up", Duration.ofSeconds(20));
+                NetLab.Result ping = lab.exec(nsC, "busybox", "ping", "-c", "10", "-i", "0.2", "-W", "2", "10.200.0.2");
+                String ctx = ping.output() + "\n" + x.call("stats") + "\n" + x.call("show") + x.call("tnl", "neigh") + x.log();
+                assertTrue(ping.output().contains("10 packets transmitted, 10 packets received"), "over IPv6, 0% loss\n" + ctx);
+                NetLab.Result big = lab.exec(nsC, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1402", "10.200.0.2");
+                assertTrue(big.output().contains("3 packets transmitted, 3 packets received"), "1430-byte overlay packets (+70 of IPv6 outer headers)\n" + big.output() + x.call("stats"));
+                assertTrue(x.call("tnl", "neigh").contains("fd00:31::2"), x.call("tnl", "neigh"));
+            }
+        }
+    }
 }
