@@ -89,7 +89,7 @@ public final class Daemon implements AutoCloseable {
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
-            tunnels.start(() -> { synchronized (this) { return List.copyOf(bridges.values()); } });
+            tunnels.start(() -> { synchronized (this) { tunnels.tick(bridges.values()); } });
             for (Relays.Relay r : relays.all()) { r.vhost().start(); r.vf().start(); }
             AutoLbConfig lb = config.autoLb();
             (balancer = new io.xvio.pmd.AutoLoadBalancer(pmds, lb.enabled(), lb.intervalSeconds() * 1000L, lb.improvementThreshold())).start();

@@ -91,6 +91,10 @@ final class Tunnels {
             }
             e.bridge().datapath.setUnderlay(new Underlay(e.agent(), decoders, ingress, e.drops()));
         }
+        Set<Port> live = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Bridge b : bridges) live.addAll(b.ports);
+        resolvedAt.keySet().retainAll(live);          // deleted ports
+        perFlow.keySet().retainAll(live);
         resolveAll(bridges, true);
     }
 
@@ -244,14 +248,17 @@ final class Tunnels {
         tp.flowHeaders().publish(want);
     }
 
-    /** Starts the timer thread; bridges gives the current bridges (read under the daemon's lock). */
-    void start(java.util.function.Supplier<Collection<Bridge>> bridges) {
+    /**
+     * Starts the timer thread. tick runs {@link #tick} with the current bridges under the daemon's lock (the same
+     * order as commands take them: daemon, then this), so port lists never change under it.
+     */
+    void start(Runnable tick) {
         if (endpoints.isEmpty()) return;
         timer = Thread.ofPlatform().daemon().name("tunnel-timer").start(() -> {
             while (running) {
                 try {
                     Thread.sleep(TICK_MS);
-                    tick(bridges.get());
+                    tick.run();
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {

@@ -130,6 +130,17 @@ class VxlanOverlayIT {
                             + " over VXLAN, same SHA-256\n" + x.call("stats"));
                 }
 
+                // the underlay link goes down and comes back: traffic resumes without a restart
+                NetLab.ok("ip", "-n", nsK, "link", "set", u1, "down");
+                NetLab.Result gone = lab.exec(nsC, "busybox", "ping", "-c", "2", "-W", "1", "10.200.0.2");
+                assertTrue(gone.output().contains(" 0 packets received"), gone.output());
+                NetLab.ok("ip", "-n", nsK, "link", "set", u1, "up");
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (System.nanoTime() < until && !lab.exec(nsC, "busybox", "ping", "-c", "1", "-W", "1", "10.200.0.2").output().contains(" 1 packets received"))
+                    Thread.sleep(200);
+                NetLab.Result again = lab.exec(nsC, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.200.0.2");
+                assertTrue(again.output().contains("5 packets transmitted, 5 packets received"), "after the underlay came back\n" + again.output() + x.call("stats"));
+
                 // VNI 200 is not ours: the kernel's frames on it are counted drops, nothing comes through
                 NetLab.Result other = lab.exec(nsK, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "-w", "3", "10.201.0.1");
                 assertTrue(other.output().contains(" 0 packets received"), other.output());
