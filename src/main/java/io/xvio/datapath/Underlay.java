@@ -107,7 +107,10 @@ public final class Underlay {
             } else if (type == 0x86dd && len >= 62) {
                 int next = d.get(JAVA_BYTE, o + 20) & 0xff;
                 if (next == 17) dport = Short.toUnsignedInt(d.get(BE16, o + 56));
-                else if (next == 58) neighbor(inPort, b, i, out, ti);
+                else if (next == 58) {                       // neighbour solicitation or advertisement only
+                    int icmp = d.get(JAVA_BYTE, o + 54) & 0xff;
+                    if (icmp == 135 || icmp == 136) neighbor(inPort, b, i, out, ti);
+                }
             } else if (type == 0x0806) {
                 neighbor(inPort, b, i, out, ti);
             }
@@ -127,18 +130,18 @@ public final class Underlay {
         return -1;
     }
 
-    /** Lets the agent read an ARP/ND frame; its answer (in a copy slot) goes back out of inPort. */
+    /** Lets the agent read an ARP/ND frame; its answer (written into the next copy slot) goes back out of inPort. */
     private void neighbor(int inPort, PacketBatch b, int i, Outputs out, int ti) {
         NeighborAgent.Scratch x = scratch[ti];
         if (x == null) x = scratch[ti] = new NeighborAgent.Scratch();   // once per thread
-        int j = b.copy(i);
-        if (j < 0) return;
+        if (b.copies == PacketBatch.BURST) return;
+        int j = PacketBatch.BURST + b.copies;
+        b.off[j] = PacketBatch.frameStart(j);
         int r = agent.receive(b.data, b.off[i], b.len[i], b.data, b.off[j], x);
-        if (r <= 0) {
-            if (j == PacketBatch.BURST + b.copies - 1) b.copies--;       // the slot was not needed
-            return;
-        }
+        if (r <= 0) return;                                           // nothing to answer: the slot stays free
+        b.copies++;
         b.len[j] = r;
+        if (b.offloads) { b.vflags[j] = 0; b.gsoType[j] = 0; }
         out.add(inPort, j);
     }
 

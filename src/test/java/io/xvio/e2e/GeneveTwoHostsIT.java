@@ -65,6 +65,8 @@ class GeneveTwoHostsIT {
                 assertTrue(xa.call("show").contains("type=geneve"), ctx);
                 assertTrue(xa.counter("gnv0", "tx_packets") >= 20 && xb.counter("gnv0", "rx_packets") >= 20, ctx);
                 assertTrue(xa.call("tnl", "neigh").contains("172.31.0.2"), xa.call("tnl", "neigh"));
+                String json = xa.call("show", "--format=json");
+                assertTrue(json.contains("\"gnv0\"") && json.contains("geneve") && json.contains("tnl_push"), json);
 
                 Path out = dir.resolve("srv.txt");
                 Process srv = lab.spawn(cB, out, PY, "-c", """
