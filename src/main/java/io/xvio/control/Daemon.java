@@ -356,6 +356,18 @@ public final class Daemon implements AutoCloseable {
         };
     }
 
+    /**
+     * After a port or bridge change: stops polling the underlay bridges' queues (so no PMD thread decapsulates into
+     * the overlays with the old port offsets), then rebuilds the tunnel endpoints; the caller assigns every queue again.
+     */
+    private void retunnel() {
+        if (!tunnels.any()) return;
+        List<RxQueue> others = new ArrayList<>(rxQueues());
+        others.removeIf(q -> q.datapath() != null && q.datapath().underlay() != null);
+        pmds.assign(others);
+        tunnels.rebuild(bridges.values());
+    }
+
     /** del-port BR NAME. */
     private String delPort(List<String> args) {
         Bridge br = bridge(args, 1);
@@ -384,6 +396,7 @@ public final class Daemon implements AutoCloseable {
         Bridge br = bridges.get(name);
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
         bridges.remove(name);
+        retunnel();
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
             pins.remove(p);
@@ -434,7 +447,7 @@ public final class Daemon implements AutoCloseable {
             throw new ControlException("cannot create port " + pc.name() + ": " + e.getMessage());
         }
         br.publish();                 // appended: existing port indices do not move
-        tunnels.rebuild(bridges.values());
+        retunnel();
         pmds.assign(rxQueues());
         p.start();
         return p;
@@ -455,7 +468,7 @@ public final class Daemon implements AutoCloseable {
         br.vlans.remove(idx);
         br.datapath.macs().flushAll();
         br.publish();
-        tunnels.rebuild(bridges.values());
+        retunnel();
         pmds.assign(rxQueues());
         p.close();
         pins.remove(p);

@@ -70,6 +70,7 @@ final class Tunnels {
      * overlay bridges' ports follow each underlay's own in the port array its receive queues carry ({@link #portArray}).
      */
     synchronized void rebuild(Collection<Bridge> bridges) {
+        endpoints.values().removeIf(e -> !bridges.contains(e.bridge()));   // a deleted underlay bridge
         Map<String, UnderlayConfig> u = new LinkedHashMap<>();
         endpoints.forEach((n, e) -> u.put(n, e.config()));
         routes = RouteTable.of(u);
