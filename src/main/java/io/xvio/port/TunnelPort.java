@@ -6,6 +6,8 @@ import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.datapath.tunnel.TunnelDrop;
 import io.xvio.datapath.tunnel.TunnelDrops;
 import io.xvio.datapath.tunnel.TunnelHeader;
+import io.xvio.datapath.tunnel.TunnelResolver;
+import io.xvio.packet.Checksum;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
 
@@ -13,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -47,6 +50,7 @@ public final class TunnelPort implements Port {
 
     /** remote_ip=flow / key=flow: the headers by (remote, VNI), resolved by the control thread. */
     private final FlowHeaders flowHeaders = new FlowHeaders();
+    private final boolean inheritTos, inheritTtl;
     /** The fixed remote (hi, lo) when not remote_ip=flow. */
     private final long remoteHi, remoteLo;
 
@@ -54,6 +58,8 @@ public final class TunnelPort implements Port {
         this.name = name;
         this.ofport = ofport;
         this.config = config;
+        inheritTos = config.tos() == TunnelConfig.INHERIT;
+        inheritTtl = config.ttl() == TunnelConfig.INHERIT;
         IpAddr r = config.remoteFromFlow() ? new IpAddr(0, 0) : IpAddr.of(config.remoteIp());
         remoteHi = r.hi();
         remoteLo = r.lo();
@@ -121,8 +127,10 @@ public final class TunnelPort implements Port {
             off[m] = o;
             len[m] = l;
             int id = ipIds[thread * 16]++;
-            b.off[i] = (int) h.push(d, o, l, hash(d, o, l), id);
+            long outer = h.push(d, o, l, hash(d, o, l), id);
+            b.off[i] = (int) outer;
             b.len[i] = l + hl;
+            inherit(d, outer, h.ipv6(), o, l);
             bytes += l;
             idx[m++] = i;
         }
@@ -170,6 +178,41 @@ public final class TunnelPort implements Port {
         drops.add(thread, e instanceof TunnelDrop r ? r : TunnelDrop.NO_NEIGHBOR, 1);
         return null;
     }
+
+    /**
+     * Per packet, what the precomputed header cannot know: the inner IP packet's ECN bits copied out as RFC 6040 says
+     * (CE as ECT(0)), and its DSCP (tos=inherit) and TTL (ttl=inherit). The common case, a port without inherit and
+     * an inner packet without ECN, reads one byte and writes nothing; else the outer IPv4 header checksum is redone.
+     */
+    private void inherit(MemorySegment d, long outer, boolean v6, long inner, int len) {
+        if (len < 34) return;
+        int type = Short.toUnsignedInt(d.get(BE16, inner + 12)), ip = 14;
+        if (type == 0x8100 && len >= 38) { type = Short.toUnsignedInt(d.get(BE16, inner + 16)); ip = 18; }
+        int tos, ttl;
+        if (type == 0x0800) {
+            tos = d.get(JAVA_BYTE, inner + ip + 1) & 0xff;
+            ttl = d.get(JAVA_BYTE, inner + ip + 8) & 0xff;
+        } else if (type == 0x86dd && len >= ip + 40) {
+            tos = (d.get(BE32, inner + ip) >>> 20) & 0xff;
+            ttl = d.get(JAVA_BYTE, inner + ip + 7) & 0xff;
+        } else return;                                               // not IP: the header's tos 0 and ttl stand
+        if (!inheritTos && !inheritTtl && (tos & 3) == 0) return;
+        long o3 = outer + 14;
+        int outTos = TunnelResolver.tos(config.tos(), tos);
+        if (v6) {
+            int w0 = d.get(BE32, o3);
+            d.set(BE32, o3, (w0 & 0xf00fffff) | (outTos << 20));
+            if (inheritTtl && ttl > 0) d.set(JAVA_BYTE, o3 + 7, (byte) ttl);
+        } else {
+            d.set(JAVA_BYTE, o3 + 1, (byte) outTos);
+            if (inheritTtl && ttl > 0) d.set(JAVA_BYTE, o3 + 8, (byte) ttl);
+            d.set(BE16, o3 + 10, (short) 0);
+            d.set(BE16, o3 + 10, (short) ~Checksum.fold(Checksum.sum(d, o3, 20)));
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort BE16 = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfInt BE32 = java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /**
      * The inner flow's hash for the UDP source port (entropy for ECMP and RSS): the Ethernet addresses and, for an

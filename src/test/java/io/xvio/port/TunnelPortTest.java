@@ -3,6 +3,8 @@ package io.xvio.port;
 import io.xvio.datapath.tunnel.*;
 import io.xvio.packet.PacketBatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
@@ -166,5 +168,43 @@ class TunnelPortTest {
         int[] misses = new int[1];
         fh.drainMisses((hi, lo, vni) -> misses[0]++);
         assertEquals(256, misses[0], "a bounded miss queue: the rest are asked again by the next packets");
+    }
+
+    /** An inner IPv4 frame with this tos byte and ttl. */
+    static void ipv4Inner(PacketBatch b, int i, int tos, int ttl) {
+        inner(b, i, 60, 0);
+        long ip = b.off[i] + 14;
+        byte[] h = {0x45, (byte) tos, 0, 46, 0, 0, 0, 0, (byte) ttl, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+        MemorySegment.copy(h, 0, b.data, JAVA_BYTE, ip, h.length);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"false,0xb8,0xb8,20", "false,0xbb,0xba,20", "true,0x02,0x02,20", "true,0xb9,0xb9,20"})
+    void tosAndTtlInheritAndEcnIsCopiedAsRfc6040Says(boolean v6, String innerTosHex, String outerTosHex, int ttl) throws Exception {
+        int innerTos = Integer.decode(innerTosHex), outerTos = Integer.decode(outerTosHex);
+        Capture up = new Capture();
+        String remote = v6 ? "fd00:31::2" : "172.31.0.2", local = v6 ? "fd00:31::1" : "172.31.0.1";
+        for (boolean inherit : new boolean[] {true, false}) {
+            up.frames.clear();
+            Map<String, Object> m = new java.util.HashMap<>(Map.of("type", "vxlan", "remote_ip", remote, "key", "100"));
+            if (inherit) { m.put("tos", "inherit"); m.put("ttl", "inherit"); }
+            TunnelConfig cfg = TunnelConfig.parse(m, "vx0");
+            TunnelPort p = new TunnelPort("vx0", 10, cfg);
+            // the header as the control thread builds it (tos 0, ttl 64 when inherited: the per-packet values come in transmit)
+            TunnelHeader h = new TunnelHeader(new TunnelHeader.Spec(TunnelType.VXLAN, 1, 2, InetAddress.getByName(local), InetAddress.getByName(remote),
+                    4789, 100, 0, cfg.ttl() == TunnelConfig.INHERIT ? TunnelConfig.DEFAULT_TTL : cfg.ttl(), true, false, false, null));
+            p.setEgress(new TunnelPort.Egress(h, up, 1500, "br-phy"), null);
+            PacketBatch b = new PacketBatch();
+            ipv4Inner(b, 0, innerTos, ttl);
+            p.transmit(0, b, new int[] {0}, 1);
+            byte[] f = up.frames.get(0);
+            TunnelMetadata md = new TunnelMetadata();
+            assertTrue(new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(), TunnelDecoder.KnownOptions.NONE, new TunnelDrops())
+                    .pop(MemorySegment.ofArray(f), 0, f.length, md, 0) > 0, "outer header checks pass (IPv4 checksum redone): " + md.drop);
+            int ecn = innerTos & 3;
+            int expect = inherit ? outerTos : (ecn == 3 ? 2 : ecn);       // fixed tos 0: only the ECN bits come from inside
+            assertEquals(expect, md.tos, (inherit ? "inherit" : "tos 0") + ": outer tos for inner " + innerTosHex);
+            assertEquals(inherit ? ttl : 64, md.ttl);
+        }
     }
 }
