@@ -99,57 +99,19 @@ final class Tunnels {
         resolveAll(bridges, true);
     }
 
-    // ------------------------------------------------------------------------------------------ Geneve TLV maps
+    /** Each bridge's Geneve option map (add-tlv-map). */
+    private final TunnelTlvMaps tlvMaps = new TunnelTlvMaps();
 
-    /** Each bridge's Geneve option map (add-tlv-map), as OVS keeps one per switch; absent: empty. */
-    private final Map<String, TunnelTlvMap> tlvMaps = new LinkedHashMap<>();
+    private TunnelTlvMap tlvMap(String bridge) { return tlvMaps.map(bridge); }
 
-    synchronized TunnelTlvMap tlvMap(String bridge) { return tlvMaps.getOrDefault(bridge, TunnelTlvMap.EMPTY); }
+    private TunnelDecoder.KnownOptions known() { return tlvMaps.known(); }
 
-    /** Options some bridge maps: decapsulation keeps a packet with such a critical option (RFC 8926 3.5). */
-    private TunnelDecoder.KnownOptions known() {
-        TunnelTlvMap[] maps = tlvMaps.values().toArray(TunnelTlvMap[]::new);
-        return (c, t, l) -> {
-            for (TunnelTlvMap m : maps) if (m.known(c, t, l)) return true;
-            return false;
-        };
-    }
-
-    /**
-     * add-tlv-map BR SPEC / del-tlv-map BR [SPEC] / dump-tlv-map BR. xvio matches tun_metadata0..7 with options of
-     * up to 8 bytes (one key word each). A field a flow of the bridge matches cannot be deleted.
-     */
+    /** add-tlv-map / del-tlv-map / dump-tlv-map on br; a change rebuilds the endpoints. */
     synchronized String tlvCommand(String cmd, Bridge br, List<String> args, Collection<Bridge> bridges) {
-        TunnelTlvMap map = tlvMap(br.name);
-        java.util.function.IntPredicate inUse = n -> br.flows().stream()
-                .anyMatch(f -> n < FlowKey_TUN_METADATA_WORDS && f.match.mask(io.xvio.packet.FlowKey.TUN_METADATA0 + n) != 0);
-        try {
-            switch (cmd) {
-                case "dump-tlv-map" -> { return map.dump(); }
-                case "add-tlv-map" -> {
-                    if (args.size() < 3) throw new ControlException("add-tlv-map needs a bridge and mappings, e.g. \"{class=0x0102,type=0x80,len=4}->tun_metadata0\"");
-                    List<TunnelTlvMap.Mapping> add = TunnelTlvMap.parse(String.join(",", args.subList(2, args.size())));
-                    for (TunnelTlvMap.Mapping m : add)
-                        if (m.index() >= FlowKey_TUN_METADATA_WORDS || m.len() > 8)
-                            throw new ControlException("tun_metadata" + m.index() + " with " + m.len() + "-byte options: xvio matches tun_metadata0-"
-                                    + (FlowKey_TUN_METADATA_WORDS - 1) + " with options of up to 8 bytes");
-                    map = map.add(add);
-                }
-                case "del-tlv-map" -> map = args.size() < 3 ? map.clear(inUse)
-                        : map.delete(TunnelTlvMap.parse(String.join(",", args.subList(2, args.size()))), inUse);
-                default -> throw new ControlException("unknown command " + cmd);
-            }
-        } catch (TunnelTlvMap.TlvMapException e) {
-            throw new ControlException(e.code + ": " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new ControlException(e.getMessage());
-        }
-        tlvMaps.put(br.name, map);
-        rebuild(bridges);
-        return "";
+        String out = tlvMaps.command(cmd, br, args);
+        if (!cmd.equals("dump-tlv-map")) rebuild(bridges);
+        return out;
     }
-
-    private static final int FlowKey_TUN_METADATA_WORDS = io.xvio.packet.FlowKey.TUN_METADATA_WORDS;
 
     /** Bridges with at least one tunnel port, in the order their ports follow an underlay's. */
     private static List<Bridge> overlays(Collection<Bridge> bridges) {
