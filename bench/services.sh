@@ -28,3 +28,17 @@ select_flows() {
   echo "in_port=1,actions=group:1"
   echo "in_port=2,actions=group:2"
 }
+
+# conntrack: the security-group shape. Every IP packet goes through ct(commit,zone=1) and back into table 1,
+# where +trk+est (and, for the first packets, +trk+new) is forwarded to the other port. The generator runs in
+# 5tswap mode: each packet comes back with its addresses and ports swapped, so the connection sees both
+# directions and is established from the second packet on.
+conntrack_flows() {
+  echo "table=0,priority=10,ip,actions=ct(commit,zone=1,table=1)"
+  echo "table=0,priority=0,actions=drop"
+  echo "table=1,priority=10,ip,ct_state=+trk+est,in_port=1,actions=output:2"
+  echo "table=1,priority=10,ip,ct_state=+trk+est,in_port=2,actions=output:1"
+  echo "table=1,priority=5,ip,ct_state=+trk+new,in_port=1,actions=output:2"
+  echo "table=1,priority=5,ip,ct_state=+trk+new,in_port=2,actions=output:1"
+  echo "table=1,priority=0,actions=drop"
+}

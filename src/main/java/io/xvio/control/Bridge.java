@@ -29,6 +29,12 @@ final class Bridge {
         this.datapath = new BridgeDatapath(name);
     }
 
+    /** A bridge whose ct() flows use the daemon's shared connection tracker. */
+    Bridge(String name, io.xvio.datapath.conntrack.Conntrack conntrack) {
+        this.name = name;
+        this.datapath = new BridgeDatapath(name, conntrack);
+    }
+
     static Flow defaultNormal() {
         return FlowParser.parse("priority=0,actions=NORMAL");
     }

@@ -40,7 +40,8 @@ import java.util.*;
  * {@link #MAX_DEPTH} levels deep.
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
-                     String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb) {
+                     String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb,
+                     ConntrackConfig conntrack) {
     /** Deepest nesting of mappings and lists a config may have (the real shape needs 6). */
     static final int MAX_DEPTH = 50;
 
@@ -53,11 +54,16 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, Map.of(), AutoLbConfig.DEFAULT);
     }
 
+    public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
+                  String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb) {
+        this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, ConntrackConfig.DEFAULT);
+    }
+
     /** This config with PMD threads on cpus (OVSDB's pmd-cpu-mask). */
-    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb); }
+    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack); }
 
     /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
-    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb); }
+    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb, conntrack); }
 
     /**
      * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
@@ -162,7 +168,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (root == null && !bridgesRequired) return empty();
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
-        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb");
+        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb", "conntrack");
         List<Integer> cpus = new ArrayList<>();
         Object c = top.get("pmd-cpus");
         if (c != null) {
@@ -307,7 +313,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             }
         }
         AutoLbConfig autoLb = AutoLbConfig.parse(top.get("pmd-auto-lb"), source);
-        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb);
+        ConntrackConfig conntrack = ConntrackConfig.parse(top.get("conntrack"), source);
+        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb, conntrack);
         if (control != null) {
             try {
                 checkControlSocket(config, control);

@@ -38,8 +38,15 @@ public final class Daemon implements AutoCloseable {
     /** Underlay endpoints, routes, neighbours and tunnel ports' ways out (issue 16). */
     private final Tunnels tunnels = new Tunnels();
 
+    /** The connection tracker every bridge shares (made on the first ct() flow). */
+    private final io.xvio.datapath.conntrack.Conntrack conntrack;
+    private final ConntrackCommands conntrackCommands;
+
     public Daemon(Config config, String controlPath) {
         this.config = config;
+        ConntrackConfig cc = config.conntrack();
+        this.conntrack = new io.xvio.datapath.conntrack.Conntrack(cc.capacity(), io.xvio.datapath.BridgeDatapath.MAX_THREADS + 2, cc::apply);
+        this.conntrackCommands = new ConntrackCommands(conntrack);
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());
         this.relays = new Relays(pmds);
@@ -52,7 +59,7 @@ public final class Daemon implements AutoCloseable {
         Config.checkControlSocket(config, controlPath);
         try {
             for (Config.BridgeConfig bc : config.bridges().values()) {
-                Bridge br = new Bridge(bc.name());
+                Bridge br = new Bridge(bc.name(), conntrack);
                 br.quiescence = pmds;
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
@@ -253,6 +260,7 @@ public final class Daemon implements AutoCloseable {
             case "ping" -> "pong";
             case "tnl" -> tnl(args);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
+            case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
             case "del-relay" -> delRelay(args);
             case "show-relays" -> json ? JsonRender.render(relays.view(args.size() > 1 ? args.get(1) : null)) : RelayView.text(relays.view(args.size() > 1 ? args.get(1) : null));
@@ -275,7 +283,10 @@ public final class Daemon implements AutoCloseable {
     String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
 
     /** The Prometheus text a scrape of /metrics gets. */
-    String prometheus() { return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())); }
+    String prometheus() {
+        return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb()))
+                + ConntrackMetrics.render(conntrack);
+    }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */
     private synchronized String addPort(List<String> args) {
@@ -384,7 +395,7 @@ public final class Daemon implements AutoCloseable {
     /** Adds an empty bridge whose only flow is OVS's default priority=0 actions=NORMAL. */
     public synchronized void addBridge(String name) {
         if (bridges.containsKey(name)) throw new ControlException("bridge " + name + " already exists");
-        Bridge br = new Bridge(name);
+        Bridge br = new Bridge(name, conntrack);
         br.quiescence = pmds;
         br.setFlows(List.of());
         bridges.put(name, br);

@@ -22,7 +22,7 @@ import java.util.logging.Level;
                 Main.AddGroup.class, Main.AddGroups.class, Main.ModGroup.class, Main.DelGroups.class, Main.DumpGroups.class,
                 Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
-                TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class,
+                TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

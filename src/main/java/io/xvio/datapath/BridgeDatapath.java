@@ -8,6 +8,7 @@ import io.xvio.packet.PacketBatch;
 import io.xvio.packet.Rewrite;
 
 import io.xvio.datapath.DatapathDrops.Reason;
+import io.xvio.datapath.conntrack.CtState;
 
 import java.lang.foreign.MemorySegment;
 import java.util.*;
@@ -39,6 +40,7 @@ public final class BridgeDatapath {
     private final Recirculations recircs = new Recirculations();
     /** Per PMD thread: the cache for recirculated packets (keyed on recirc_id too) and their queue. */
     private final MegaflowCache[] recircCaches = new MegaflowCache[MAX_THREADS];
+    private final RecircFront[] recircFronts = new RecircFront[MAX_THREADS];
     private final RecircQueue[] recircQueues = new RecircQueue[MAX_THREADS + 2];
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
@@ -53,10 +55,24 @@ public final class BridgeDatapath {
     /** The trace being made (only read on TRACE_THREAD's path). */
     private Trace tracing;
 
+    /** ct() and ct_clear on this bridge's packets, through the daemon's shared tracker. */
+    private final CtExecution ct;
+    /** Per thread: bursts since the last expiry step of the connection tracker. */
+    private final int[] expiryTicks = new int[MAX_THREADS + 2];
+
+    /** A bridge with a connection tracker of its own (tests; a daemon shares one between its bridges). */
     public BridgeDatapath(String name) {
+        this(name, new io.xvio.datapath.conntrack.Conntrack(io.xvio.datapath.conntrack.Conntrack.DEFAULT_CAPACITY, MAX_THREADS + 2));
+    }
+
+    /** conntrack: the tracker every bridge of the daemon shares (thread indexes 0..MAX_THREADS+1). */
+    public BridgeDatapath(String name, io.xvio.datapath.conntrack.Conntrack conntrack) {
         this.name = name;
         this.macs = new MacTable(8192, MacTable.DEFAULT_AGING_NS);
+        this.ct = new CtExecution(conntrack);
     }
+
+    public io.xvio.datapath.conntrack.Conntrack conntrack() { return ct.conntrack(); }
 
     public String name() { return name; }
     public MacTable macs() { return macs; }
@@ -81,6 +97,7 @@ public final class BridgeDatapath {
     /** The groups (by id) as of now; every cache of the bridge starts over (cached translations may have run them). */
     public synchronized void setGroups(Map<Long, Group> groups) {
         Tables old = tables;
+        ct.prepare(List.of(), groups.values());
         publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
                 old.frag(), old.forwardBpdu(), Map.copyOf(groups), old.live());
     }
@@ -155,6 +172,7 @@ public final class BridgeDatapath {
             }
         }
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
+        ct.prepare(flows, old.groups().values());
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
                 old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
@@ -264,6 +282,10 @@ public final class BridgeDatapath {
         firstPass(t, inPort, b, out, thread, now);
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections
+            io.xvio.datapath.conntrack.ConnTracker tr = ct.conntrack().get();
+            if (tr != null) tr.expire(now, 64);
+        }
     }
 
     /** The tunnel endpoint in front of this bridge's tables (a bridge with ip:), or null. */
@@ -321,9 +343,14 @@ public final class BridgeDatapath {
     private void recirculate(Tables t, RecircQueue q, PacketBatch b, Outputs out, int thread, long now) {
         boolean cached = cacheEnabled && thread >= 0 && thread < MAX_THREADS;
         MegaflowCache c = null;
+        RecircFront front = null;
         if (cached) {
             c = recircCaches[thread];
-            if (c == null) c = recircCaches[thread] = new MegaflowCache();
+            if (c == null) {
+                c = recircCaches[thread] = new MegaflowCache();
+                recircFronts[thread] = new RecircFront();
+            }
+            front = recircFronts[thread];
             c.validate(t.changes());
         }
         for (int pass = 1; !q.isEmpty(); pass++) {
@@ -343,7 +370,12 @@ public final class BridgeDatapath {
                     resume(t, q.id[e], inPort, b, j, out, thread, now, null);
                     continue;
                 }
-                MegaflowCache.Entry hit = c.lookup(k.w);
+                long fk = RecircFront.key(q.id[e], k.w[FlowKey.IN_PORT], k.w[FlowKey.DP_HASH]);
+                MegaflowCache.Entry hit = front.find(fk, c.epoch);
+                if (hit == null) {
+                    hit = c.lookup(k.w);
+                    if (hit != null && hit.recircFront) front.insert(fk, c.epoch, hit);
+                }
                 if (hit != null) {
                     c.hits++;
                     replay(t, hit, b, j, out, thread, now);
@@ -357,8 +389,12 @@ public final class BridgeDatapath {
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
                 stack(thread).clear();
                 resume(t, q.id[e], inPort, b, j, out, thread, now, rec);
-                if (rec.uncacheable) c.uncacheable++;
-                else c.insert(rec.original, rec);
+                if (rec.uncacheable) {
+                    c.uncacheable++;
+                } else {
+                    MegaflowCache.Entry fresh = c.insert(rec.original, rec);
+                    if (fresh.recircFront) front.insert(RecircFront.key(q.id[e], rec.original[FlowKey.IN_PORT], rec.original[FlowKey.DP_HASH]), c.epoch, fresh);
+                }
             }
         }
         q.clear();
@@ -513,11 +549,18 @@ public final class BridgeDatapath {
             boolean exact = useEmc && emc.load(d, o, len, inOf);
             if (exact) {
                 MegaflowCache.Entry e = emc.find(inOf, c.epoch);
-                if (e != null) {
+                if (e != null && e.headerFree) {
                     prev = e;
                     replayOutputs(t, e, b, i, out, thread);
                     run = 1;
                     runBytes = len;
+                    continue;
+                }
+                if (e != null) {                 // a translation that reads or rewrites headers: no probes, but the key
+                    b.keys[i].extract(d, o, len, inOf);
+                    c.hits++;
+                    emc.hits++;
+                    replay(t, e, b, i, out, thread, now);
                     continue;
                 }
             }
@@ -527,8 +570,8 @@ public final class BridgeDatapath {
             if (e != null) {
                 c.hits++;
                 replay(t, e, b, i, out, thread, now);
+                if (exact) emc.insert(inOf, c.epoch, e);
                 if (exact && e.headerFree) {
-                    emc.insert(inOf, c.epoch, e);
                     prev = e;
                     run = 0;
                     runBytes = 0;
@@ -545,7 +588,7 @@ public final class BridgeDatapath {
                 c.uncacheable++;
             } else {
                 MegaflowCache.Entry fresh = c.insert(rec.original, rec);
-                if (exact && fresh.headerFree) emc.insert(inOf, c.epoch, fresh);
+                if (exact) emc.insert(inOf, c.epoch, fresh);
             }
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
@@ -634,6 +677,9 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
+                case MegaflowCache.OP_CT -> ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now);
+                case MegaflowCache.OP_CT_DONE -> ct.done(b, i, e.a[x] != 0, thread);
+                case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
                 default -> { }
             }
         }
@@ -901,6 +947,36 @@ public final class BridgeDatapath {
         @Override public boolean lengthAtLeast(int i, int n) {
             if (rec != null) rec.uncacheable = true;
             return b.len[i] >= n;
+        }
+
+        @Override public void conntrack(int i, Ct c, int zone, boolean tail) {
+            ct.track(b, i, c, zone, thread, now);
+            if (rec != null) rec.conntrack(c, zone);
+            if (thread == TRACE_THREAD) tracing.note(0, "ct: " + CtState.format((int) (b.keys[i].w[FlowKey.CT_MISC] & 0xff))
+                    + " (a trace does not track: every ct() gives +trk+new)");
+            if (c.table() != Ct.NO_TABLE) {
+                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, c.table()));
+                if (rid < 0) {
+                    if (rec != null) rec.uncacheable = true;
+                    drops.add(thread, Reason.RECIRC_QUEUE, 1);
+                } else if (queueRecirculation(b, i, rid, !tail, false, thread)) {
+                    if (rec != null) rec.recirc(rid, !tail, false);
+                } else if (rec != null) {
+                    rec.uncacheable = true;
+                }
+                if (tail) return;
+            }
+            boolean restore = c.natAction() != null;
+            ct.done(b, i, restore, thread);
+            if (rec != null) rec.ctDone(restore);
+        }
+
+        @Override public void ctClear(int i) {
+            CtExecution.clear(b.keys[i]);
+            if (rec != null) {
+                rec.ctClear();
+                rec.rewrote(FlowKey.CT_MISC);
+            }
         }
 
         @Override public void drop(Reason reason) { BridgeDatapath.this.drop(thread, reason, rec); }

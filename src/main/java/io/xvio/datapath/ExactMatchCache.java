@@ -8,7 +8,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * One poll-mode thread's exact-match cache (OVS's EMC) for one bridge, in front of the megaflow cache: it maps
  * the raw header bytes of a plain IPv4 frame (no VLAN tag, no IP options, at least 54 bytes, so a TCP header
  * is whole) and its input port to the megaflow entry that frame hit, when that entry's translation needs no
- * header ({@link MegaflowCache.Entry#headerFree}). Such a frame's flow key is a function of exactly the bytes
+ * header ({@link MegaflowCache.Entry#headerFree}; other entries too, then the key is extracted for their replay). Such a frame's flow key is a function of exactly the bytes
  * compared here (see {@link #KEY_BYTES}) and its input port, so a hit skips key extraction and the megaflow
  * probes: a handful of loads, one hash and one compare.
  *

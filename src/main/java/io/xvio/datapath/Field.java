@@ -92,7 +92,20 @@ public enum Field {
     TUN_METADATA4("tun_metadata4", FlowKey.TUN_METADATA0 + 4, 64, Format.HEX, Prereq.NONE),
     TUN_METADATA5("tun_metadata5", FlowKey.TUN_METADATA0 + 5, 64, Format.HEX, Prereq.NONE),
     TUN_METADATA6("tun_metadata6", FlowKey.TUN_METADATA0 + 6, 64, Format.HEX, Prereq.NONE),
-    TUN_METADATA7("tun_metadata7", FlowKey.TUN_METADATA0 + 7, 64, Format.HEX, Prereq.NONE);
+    TUN_METADATA7("tun_metadata7", FlowKey.TUN_METADATA0 + 7, 64, Format.HEX, Prereq.NONE),
+    // connection-tracking metadata, set by ct() (FlowKey's CT_* words; 0 for a packet never tracked)
+    /** 32 bits as in OVS (NXM_NX_CT_STATE is be32); the flags are the low 8. */
+    CT_STATE("ct_state", FlowKey.CT_MISC, 0, 32, Format.HEX, Prereq.NONE),
+    CT_ZONE("ct_zone", FlowKey.CT_MISC, 32, 16, Format.DEC, Prereq.NONE),
+    CT_NW_PROTO("ct_nw_proto", FlowKey.CT_MISC, 48, 8, Format.DEC, Prereq.NONE),
+    CT_MARK("ct_mark", FlowKey.CT_MARK, 0, 32, Format.HEX, Prereq.NONE),
+    CT_LABEL("ct_label", FlowKey.CT_LABEL_HI, 0, 128, Format.HEX, Prereq.NONE),
+    CT_NW_SRC("ct_nw_src", FlowKey.CT_IPV4, 32, 32, Format.IPV4, Prereq.NONE),
+    CT_NW_DST("ct_nw_dst", FlowKey.CT_IPV4, 0, 32, Format.IPV4, Prereq.NONE),
+    CT_IPV6_SRC("ct_ipv6_src", FlowKey.CT_IPV6_SRC_HI, 0, 128, Format.IPV6, Prereq.NONE),
+    CT_IPV6_DST("ct_ipv6_dst", FlowKey.CT_IPV6_DST_HI, 0, 128, Format.IPV6, Prereq.NONE),
+    CT_TP_SRC("ct_tp_src", FlowKey.CT_TP, 16, 16, Format.DEC, Prereq.NONE),
+    CT_TP_DST("ct_tp_dst", FlowKey.CT_TP, 0, 16, Format.DEC, Prereq.NONE);
 
     public enum Format { DEC, HEX, MAC, IPV4, IPV6 }
 

@@ -71,6 +71,7 @@ public final class FlowFormat {
     public static String match(Match m) {
         List<String> p = new ArrayList<>();
         if (m.mask(FlowKey.CONJ_ID) != 0) p.add("conj_id=" + m.value(FlowKey.CONJ_ID));     // OVS prints it first
+        conntrack(p, m);
         long type = exact(m, DL_TYPE), proto = exact(m, NW_PROTO);
         boolean skipType = false, skipProto = false;
         boolean ip4 = type == 0x0800, ip6 = type == 0x86dd, arp = type == 0x0806;
@@ -128,6 +129,46 @@ public final class FlowFormat {
         for (Field f : new Field[] {TUN_TOS, TUN_TTL, TUN_TP_SRC, TUN_TP_DST})
             if (f.get(m.mask(f.word)) != 0) p.add(f.ofName + "=" + numMasked(m, f));
         for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) hexField(p, m, Field.valueOf("TUN_METADATA" + n));
+    }
+
+    /** The ct_* fields, in OVS's order (match_format). */
+    private static void conntrack(List<String> p, Match m) {
+        long sv = CT_STATE.get(m.value(FlowKey.CT_MISC)), sk = CT_STATE.get(m.mask(FlowKey.CT_MISC));
+        if (sk != 0) p.add("ct_state=" + ((sk & ~0xffL) == 0 ? ctState(sv, sk) : "0x" + Long.toHexString(sv) + "/0x" + Long.toHexString(sk)));
+        if (CT_ZONE.get(m.mask(FlowKey.CT_MISC)) != 0) p.add("ct_zone=" + numMasked(m, CT_ZONE));
+        hexField(p, m, CT_MARK);
+        if (m.mask(FlowKey.CT_LABEL_HI) != 0 || m.mask(FlowKey.CT_LABEL_LO) != 0)
+            p.add("ct_label=" + hex128(m.value(FlowKey.CT_LABEL_HI), m.value(FlowKey.CT_LABEL_LO))
+                    + (m.mask(FlowKey.CT_LABEL_HI) == -1L && m.mask(FlowKey.CT_LABEL_LO) == -1L ? ""
+                       : "/" + hex128(m.mask(FlowKey.CT_LABEL_HI), m.mask(FlowKey.CT_LABEL_LO))));
+        ipv4Field(p, m, CT_NW_SRC);
+        if (m.mask(FlowKey.CT_IPV6_SRC_HI) != 0 || m.mask(FlowKey.CT_IPV6_SRC_LO) != 0) p.add("ct_ipv6_src=" + ipv6Masked(m, FlowKey.CT_IPV6_SRC_HI));
+        ipv4Field(p, m, CT_NW_DST);
+        if (m.mask(FlowKey.CT_IPV6_DST_HI) != 0 || m.mask(FlowKey.CT_IPV6_DST_LO) != 0) p.add("ct_ipv6_dst=" + ipv6Masked(m, FlowKey.CT_IPV6_DST_HI));
+        if (CT_NW_PROTO.get(m.mask(FlowKey.CT_MISC)) != 0) p.add("ct_nw_proto=" + numMasked(m, CT_NW_PROTO));
+        if (CT_TP_SRC.get(m.mask(FlowKey.CT_TP)) != 0) p.add("ct_tp_src=" + numMasked(m, CT_TP_SRC));
+        if (CT_TP_DST.get(m.mask(FlowKey.CT_TP)) != 0) p.add("ct_tp_dst=" + numMasked(m, CT_TP_DST));
+    }
+
+    private static void ipv4Field(List<String> p, Match m, Field f) {
+        long k = f.get(m.mask(f.word));
+        if (k != 0) p.add(f.ofName + "=" + ipv4Masked(f.get(m.value(f.word)), k));
+    }
+
+    static String hex128(long hi, long lo) {
+        return "0x" + (hi == 0 ? Long.toHexString(lo) : Long.toHexString(hi) + String.format(Locale.ROOT, "%016x", lo));
+    }
+
+    /** OVS's ct_state notation: "trk|est" when every bit is matched (0 for none), else "+est+trk-new" in bit order. */
+    static String ctState(long v, long k) {
+        StringBuilder sb = new StringBuilder();
+        if (k == 0xff) {
+            for (int b = 0; b < 8; b++) if ((v & (1L << b)) != 0) sb.append(sb.isEmpty() ? "" : "|").append(FlowParser.CT_STATE_NAMES[b]);
+            return sb.isEmpty() ? "0" : sb.toString();
+        }
+        for (int b = 0; b < 8; b++)
+            if ((k & (1L << b)) != 0) sb.append((v & (1L << b)) != 0 ? '+' : '-').append(FlowParser.CT_STATE_NAMES[b]);
+        return sb.toString();
     }
 
     private static void hexField(List<String> p, Match m, Field f) {

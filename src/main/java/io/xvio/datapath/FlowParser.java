@@ -37,10 +37,12 @@ public final class FlowParser {
     private FlowParser() {}
 
     /** What must be matched exactly before a field may be matched or set. */
-    enum Need { NONE, IPV4_OR_ARP, IP_OR_ARP, IP, IPV4, IPV6, ARP, L4, TCP, UDP, SCTP, ICMP, ICMPV4, ICMPV6 }
+    enum Need { NONE, IPV4_OR_ARP, IP_OR_ARP, IP, IPV4, IPV6, ARP, L4, TCP, UDP, SCTP, ICMP, ICMPV4, ICMPV6,
+        /** A tracked, valid connection (ct_state matches one of new/est/rel/rpl/snat/dnat, or +trk-inv): ct_nw_* etc. */
+        CT }
 
     /** How a field name's value maps onto the key (most map 1:1 onto a {@link Field}). */
-    enum Kind { PLAIN, DL_VLAN, VLAN_PCP, VLAN_VID, IP_DSCP, NW_TOS, NW_FRAG, TCP_FLAGS }
+    enum Kind { PLAIN, DL_VLAN, VLAN_PCP, VLAN_VID, IP_DSCP, NW_TOS, NW_FRAG, TCP_FLAGS, CT_STATE }
 
     record Def(String name, Field field, Need need, Kind kind, boolean maskable) {}
 
@@ -61,7 +63,7 @@ public final class FlowParser {
     private static void def(String name, Field f, Need need, Kind kind, boolean maskable) {
         Def d = new Def(name, f, need, kind, maskable);
         FIELDS.put(name, d);
-        if (kind == Kind.PLAIN || kind == Kind.NW_TOS || kind == Kind.NW_FRAG || kind == Kind.TCP_FLAGS)
+        if (kind == Kind.PLAIN || kind == Kind.NW_TOS || kind == Kind.NW_FRAG || kind == Kind.TCP_FLAGS || kind == Kind.CT_STATE)
             SUBFIELDS.put(name, new Def(name, f, need, Kind.PLAIN, true));
     }
 
@@ -127,6 +129,17 @@ public final class FlowParser {
         def("tun_tp_src", TUN_TP_SRC, Need.NONE, Kind.PLAIN, true);
         def("tun_tp_dst", TUN_TP_DST, Need.NONE, Kind.PLAIN, true);
         for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) def("tun_metadata" + n, Field.valueOf("TUN_METADATA" + n), Need.NONE, Kind.PLAIN, true);
+        def("ct_state", CT_STATE, Need.NONE, Kind.CT_STATE, true);
+        def("ct_zone", CT_ZONE, Need.NONE, Kind.PLAIN, false);
+        def("ct_mark", CT_MARK, Need.NONE, Kind.PLAIN, true);
+        def("ct_label", CT_LABEL, Need.NONE, Kind.PLAIN, true);
+        def("ct_nw_proto", CT_NW_PROTO, Need.CT, Kind.PLAIN, false);
+        def("ct_nw_src", CT_NW_SRC, Need.CT, Kind.PLAIN, true);
+        def("ct_nw_dst", CT_NW_DST, Need.CT, Kind.PLAIN, true);
+        def("ct_ipv6_src", CT_IPV6_SRC, Need.CT, Kind.PLAIN, true);
+        def("ct_ipv6_dst", CT_IPV6_DST, Need.CT, Kind.PLAIN, true);
+        def("ct_tp_src", CT_TP_SRC, Need.CT, Kind.PLAIN, true);
+        def("ct_tp_dst", CT_TP_DST, Need.CT, Kind.PLAIN, true);
 
         nxm("NXM_OF_IN_PORT", IN_PORT, Need.NONE);
         nxm("NXM_OF_ETH_DST", DL_DST, Need.NONE);
@@ -161,6 +174,17 @@ public final class FlowParser {
         nxm("NXM_NX_IP_TTL", NW_TTL, Need.IP);
         nxm("NXM_NX_IP_FRAG", NW_FRAG, Need.IP);
         nxm("NXM_NX_TCP_FLAGS", TCP_FLAGS, Need.TCP);
+        nxm("NXM_NX_CT_STATE", CT_STATE, Need.NONE);
+        nxm("NXM_NX_CT_ZONE", CT_ZONE, Need.NONE);
+        nxm("NXM_NX_CT_MARK", CT_MARK, Need.NONE);
+        nxm("NXM_NX_CT_LABEL", CT_LABEL, Need.NONE);
+        nxm("NXM_NX_CT_NW_PROTO", CT_NW_PROTO, Need.CT);
+        nxm("NXM_NX_CT_NW_SRC", CT_NW_SRC, Need.CT);
+        nxm("NXM_NX_CT_NW_DST", CT_NW_DST, Need.CT);
+        nxm("NXM_NX_CT_IPV6_SRC", CT_IPV6_SRC, Need.CT);
+        nxm("NXM_NX_CT_IPV6_DST", CT_IPV6_DST, Need.CT);
+        nxm("NXM_NX_CT_TP_SRC", CT_TP_SRC, Need.CT);
+        nxm("NXM_NX_CT_TP_DST", CT_TP_DST, Need.CT);
         nxm("NXM_NX_ICMPV6_TYPE", ICMP_TYPE, Need.ICMPV6);
         nxm("NXM_NX_ICMPV6_CODE", ICMP_CODE, Need.ICMPV6);
         nxm("OXM_OF_METADATA", METADATA, Need.NONE);
@@ -200,6 +224,8 @@ public final class FlowParser {
     private static final Set<String> IGNORED = Set.of("duration", "n_packets", "n_bytes", "idle_age", "hard_age");
 
     static final String[] TCP_FLAG_NAMES = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"};
+    /** ct_state flags by bit (OVS's CS_* values: new 0x01 ... dnat 0x80). */
+    static final String[] CT_STATE_NAMES = {"new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"};
     /** nw_frag names, as OVS's table: the first entry with a name is what parsing gives. */
     static final String[] FRAG_NAMES = {"no", "first", "later", "yes", "not_later"};
     static final int[][] FRAG_VALUES = {{3, 0}, {3, 1}, {3, 3}, {1, 1}, {2, 0}};   // {mask, value}
@@ -230,6 +256,7 @@ public final class FlowParser {
      */
     public static List<Action> parseActionList(String text) {
         Parser p = new Parser(text, false, false);
+        p.bucket = true;
         return p.actions(0);
     }
 
@@ -252,6 +279,10 @@ public final class FlowParser {
         int table = -1, priority = Flow.DEFAULT_PRIORITY, idle, hard, outPort = -1;
         long cookie, cookieMask;
         boolean resetCounts;
+        /** Parsing ct(exec(...)): ct_mark and ct_label may be set. */
+        boolean ctExec;
+        /** Parsing a group bucket's actions: there is no match (OVS checks no prerequisites of bucket actions). */
+        boolean bucket;
 
         Parser(String text, boolean spec, boolean strict) {
             this.text = text == null ? "" : text;
@@ -394,8 +425,12 @@ public final class FlowParser {
                     yield set(NW_FRAG.word, vm[0], vm[1], key, s);
                 }
                 case TCP_FLAGS -> {
-                    long[] vm = tcpFlags(val, vpos, key);
+                    long[] vm = flags(val, vpos, key, TCP_FLAG_NAMES, 12, "TCP flag");
                     yield set(TCP_FLAGS.word, vm[0], vm[1], key, s);
+                }
+                case CT_STATE -> {
+                    long[] vm = flags(val, vpos, key, CT_STATE_NAMES, 8, "ct_state flag");
+                    yield set(CT_STATE.word, CT_STATE.put(vm[0]), CT_STATE.put(vm[1]), key, s);
                 }
                 case PLAIN -> {
                     if (f.words() == 2) {
@@ -420,6 +455,12 @@ public final class FlowParser {
 
         long exact(Field f) { return mask[f.word] == f.fullMask() ? value[f.word] : -1; }
 
+        /** OVS's "CT" prerequisite: the match's ct_state names a valid connection (is_ct_valid). */
+        boolean ctValid() {
+            long v = CT_STATE.get(value[CT_STATE.word]), m = CT_STATE.get(mask[CT_STATE.word]);
+            return (v & 0xcf) != 0 || ((v & 0x20) != 0 && (m & 0x10) != 0 && (v & 0x10) == 0);
+        }
+
         boolean satisfied(Need need) {
             long t = exact(DL_TYPE), p = exact(NW_PROTO);
             boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806;
@@ -438,6 +479,7 @@ public final class FlowParser {
                 case ICMP -> (ip4 && p == 1) || (ip6 && p == 58);
                 case ICMPV4 -> ip4 && p == 1;
                 case ICMPV6 -> ip6 && p == 58;
+                case CT -> ctValid();
             };
         }
 
@@ -457,6 +499,7 @@ public final class FlowParser {
                 case ICMP -> "needs \"icmp\" or \"icmp6\" in the match";
                 case ICMPV4 -> "needs \"icmp\" (ip,nw_proto=1) in the match";
                 case ICMPV6 -> "needs \"icmp6\" (ipv6,nw_proto=58) in the match";
+                case CT -> "needs a tracked connection in the match (ct_state with +new, +est, +rel, +rpl, +snat or +dnat, or +trk-inv)";
             };
         }
 
@@ -519,9 +562,13 @@ public final class FlowParser {
             throw err(vpos, what + " \"" + val + "\" is not one of no, yes, first, later, not_later");
         }
 
-        long[] tcpFlags(String val, int vpos, String what) {
+        /**
+         * Flags as OVS writes them: a number (with optional /mask), "+a-b" (the named flags given, each set or
+         * clear), or "a|b" (exactly those set, all bits matched).
+         */
+        long[] flags(String val, int vpos, String what, String[] names, int bits, String kind) {
             char c0 = val.charAt(0);
-            if (c0 >= '0' && c0 <= '9') return valueMask(val, vpos, 12, what);
+            if (c0 >= '0' && c0 <= '9') return valueMask(val, vpos, bits, what);
             long v = 0, m = 0;
             if (c0 == '+' || c0 == '-') {
                 int i = 0;
@@ -530,7 +577,7 @@ public final class FlowParser {
                     if (sign != '+' && sign != '-') throw err(vpos + i, what + ": expected '+' or '-' before a flag name in \"" + val + "\"");
                     int j = i + 1;
                     while (j < val.length() && val.charAt(j) != '+' && val.charAt(j) != '-') j++;
-                    long bit = tcpFlag(val.substring(i + 1, j), vpos + i + 1, what);
+                    long bit = flag(val.substring(i + 1, j), vpos + i + 1, what, names, kind);
                     if ((m & bit) != 0) throw err(vpos + i, what + ": flag \"" + val.substring(i + 1, j) + "\" is given twice");
                     m |= bit;
                     if (sign == '+') v |= bit;
@@ -542,17 +589,17 @@ public final class FlowParser {
             while (true) {
                 int j = val.indexOf('|', i);
                 if (j < 0) j = val.length();
-                v |= tcpFlag(val.substring(i, j), vpos + i, what);
+                v |= flag(val.substring(i, j), vpos + i, what, names, kind);
                 if (j == val.length()) break;
                 i = j + 1;
             }
-            return new long[] {v, 0xfff};
+            return new long[] {v, (1L << bits) - 1};
         }
 
-        long tcpFlag(String name, int pos, String what) {
+        long flag(String name, int pos, String what, String[] names, String kind) {
             String l = lower(name);
-            for (int b = 0; b < TCP_FLAG_NAMES.length; b++) if (TCP_FLAG_NAMES[b].equals(l)) return 1L << b;
-            throw err(pos, what + ": unknown TCP flag \"" + name + "\" (fin, syn, rst, psh, ack, urg, ece, cwr, ns)");
+            for (int b = 0; b < names.length; b++) if (names[b].equals(l)) return 1L << b;
+            throw err(pos, what + ": unknown " + kind + " \"" + name + "\" (" + String.join(", ", names) + ")");
         }
 
         int intIn(String s, int pos, long min, long max, String what) {
@@ -744,9 +791,17 @@ public final class FlowParser {
             @Override public long tos(String v, int p, String what) { return Parser.this.tos(v, p, what); }
             @Override public long[] valueMask(Field f, String v, int p, String what) { return Parser.this.valueMask(f, v, p, what); }
             @Override public Subfield subfield(String v, int p, String what) { return Parser.this.subfield(v, p, what); }
-            @Override public boolean settable(Field f) { return SETTABLE.contains(f); }
+            @Override public boolean settable(Field f) { return Parser.this.settable(f); }
             @Override public SetField setField(String v, int p) { return Parser.this.setField(v, p); }
             @Override public List<Action> nested(String text, int p) { return Parser.this.nested(text, p); }
+            @Override public List<Action> ctExec(String text, int p) { return Parser.this.ctExec(text, p); }
+            @Override public long matchedDlType() { return exact(DL_TYPE); }
+            @Override public boolean inBucket() { return bucket; }
+            @Override public long[] ipv6(String v, int p, String what) {
+                long[] a = parseIpv6(v);
+                if (a == null) throw err(p, what + " \"" + v + "\" is not an IPv6 address");
+                return a;
+            }
 
             @Override public void needPrerequisites(Subfield sf, String what, int p) {
                 Def d = SUBFIELDS.get(lower(sf.name()));
@@ -766,6 +821,25 @@ public final class FlowParser {
             } catch (FlowSyntaxException e) {
                 throw err(apos, "clone(...): " + e.getMessage());
             }
+        }
+
+        /** ct(exec(...))'s actions: only there may ct_mark and ct_label be set. */
+        List<Action> ctExec(String arg, int apos) {
+            Parser inner = new Parser(arg, false, false);
+            System.arraycopy(value, 0, inner.value, 0, value.length);
+            System.arraycopy(mask, 0, inner.mask, 0, mask.length);
+            inner.table = table;
+            inner.ctExec = true;
+            try {
+                return inner.actions(0);
+            } catch (FlowSyntaxException e) {
+                throw err(apos, "ct(exec(...)): " + e.getMessage());
+            }
+        }
+
+        /** Whether actions here may write f: ct_mark and ct_label only inside ct(exec(...)), as OVS. */
+        boolean settable(Field f) {
+            return SETTABLE.contains(f) || (ctExec && (f == CT_MARK || f == CT_LABEL));
         }
 
         void needFor(Def d, String what, int pos) {
@@ -819,8 +893,8 @@ public final class FlowParser {
                 }
                 default -> { }
             }
-            if (!SETTABLE.contains(f) || d.kind() != Kind.PLAIN)
-                throw err(fpos, "set_field: \"" + fname + "\" cannot be set");
+            if (!settable(f) || d.kind() != Kind.PLAIN)
+                throw err(fpos, "set_field: \"" + fname + "\" cannot be set" + (f == CT_MARK || f == CT_LABEL ? " outside ct(commit,exec(...))" : ""));
             needFor(d, "set_field", fpos);
             if (f.words() == 2) {
                 long[] a = f.format == Field.Format.IPV6 ? ipv6Masked(val, apos, fname) : masked128(val, apos, fname);

@@ -36,7 +36,13 @@ final class MegaflowCache {
              * The packet goes through the bridge again after this pass with recirc_id a: b != 0, a copy of it (the
              * packet itself has more to do in this pass); c != 0, its dp_hash is computed first (the 5-tuple hash).
              */
-            OP_RECIRC = 19;
+            OP_RECIRC = 19,
+            /** ct(): ref = the {@link io.xvio.datapath.action.Ct}, a = the zone; the tracker runs on each packet. */
+            OP_CT = 20,
+            /** After ct(), the packet goes on untracked: ct_* cleared; a != 0: header words back as before a nat. */
+            OP_CT_DONE = 21,
+            /** ct_clear. */
+            OP_CT_CLEAR = 22;
 
     /** A recorded translation. */
     static final class Entry {
@@ -44,6 +50,11 @@ final class MegaflowCache {
         int nops;
         /** Only counts hits, outputs, floods and drops: replaying it needs no packet header. */
         boolean headerFree;
+        /**
+         * Its mask covers recirc_id, in_port and dp_hash's low {@link Group#DP_HASH_SLOTS} bits at most: the
+         * {@link RecircFront} may serve it by those three values.
+         */
+        boolean recircFront;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
@@ -236,6 +247,9 @@ final class MegaflowCache {
             free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_GROUP || o == OP_DROP;
         }
         e.headerFree = free;
+        boolean front = (gr.mask[FlowKey.DP_HASH] & ~(long) (io.xvio.datapath.Group.DP_HASH_SLOTS - 1)) == 0;
+        for (int w : gr.words) front &= w == FlowKey.RECIRC_ID || w == FlowKey.IN_PORT || w == FlowKey.DP_HASH;
+        e.recircFront = front;
         gr.put(gr.hash(k), e);
         gr.count++;
         return e;
@@ -318,6 +332,8 @@ final class MegaflowCache {
                     case OP_CLONE -> "clone(";
                     case OP_CLONE_END -> ")";
                     case OP_RECIRC -> (c[x] != 0 ? "hash(l4)," : "") + "recirc(0x" + Long.toHexString(a[x]) + ")";
+                    case OP_CT -> ctText((io.xvio.datapath.action.Ct) ref[x], (int) a[x]);
+                    case OP_CT_CLEAR -> "ct_clear";
                     default -> null;                       // lookups and group counts
                 };
                 if (s == null) continue;
@@ -353,5 +369,22 @@ final class MegaflowCache {
         void cloneEnd() { add(OP_CLONE_END, 0, 0, 0, 0, null); }
         /** Another pass with recirc_id id: of a copy if copy, with dp_hash computed first if dpHash. */
         void recirc(int id, boolean copy, boolean dpHash) { add(OP_RECIRC, id, copy ? 1 : 0, dpHash ? 1 : 0, 0, null); }
+        /** ct() in zone. */
+        void conntrack(io.xvio.datapath.action.Ct ct, int zone) { add(OP_CT, zone, 0, 0, 0, ct); }
+        /** The packet goes on untracked after a ct() (restore: header words back as before its nat). */
+        void ctDone(boolean restore) { add(OP_CT_DONE, restore ? 1 : 0, 0, 0, 0, null); }
+        void ctClear() { add(OP_CT_CLEAR, 0, 0, 0, 0, null); }
+
+        /** The datapath's ct action as OVS's dpctl shows it: ct(commit,zone=1,nat(...)). */
+        private static String ctText(io.xvio.datapath.action.Ct ct, int zone) {
+            StringBuilder sb = new StringBuilder("ct(");
+            if (ct.commit()) sb.append(ct.force() ? "force_commit," : "commit,");
+            sb.append("zone=").append(zone);
+            if (ct.sets().setsMark()) sb.append(",mark=0x").append(Integer.toHexString(ct.sets().mark()))
+                    .append("/0x").append(Integer.toHexString(ct.sets().markMask()));
+            if (ct.sets().setsLabel()) sb.append(",label");
+            if (ct.nat() != null) sb.append(',').append(ct.natText());
+            return sb.append(')').toString();
+        }
     }
 }

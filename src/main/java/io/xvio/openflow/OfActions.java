@@ -157,9 +157,18 @@ public final class OfActions {
         return b.mask() == f.fullMask();
     }
 
+    /** Set while decoding a ct action's nested actions: only there may ct_mark and ct_label be set. */
+    static final ThreadLocal<boolean[]> IN_CT = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    private static boolean settable(Field f) {
+        return SETTABLE.contains(f) || (IN_CT.get()[0] && (f == Field.CT_MARK || f == Field.CT_LABEL));
+    }
+
     private static Action setField(Oxm.Bits b) {
         Field f = b.entry().target();
-        if (!SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail("set_field: " + f.ofName + " cannot be set by xvio");
+        if ((f == Field.CT_MARK || f == Field.CT_LABEL) && !IN_CT.get()[0])
+            throw OfError.BAD_SET_ARGUMENT.fail("cannot set CT fields outside of ct action");
+        if (!settable(f)) throw OfError.BAD_SET_TYPE.fail("set_field: " + f.ofName + " cannot be set by xvio");
         if (b.entry().kind() == Oxm.Kind.VLAN_VID) {
             if ((b.value() & FlowKey.VLAN_PRESENT) == 0) throw OfError.BAD_SET_ARGUMENT.fail("set_field vlan_vid needs OFPVID_PRESENT");
             return new SetField(Field.VLAN_TCI, b.value(), b.mask() | FlowKey.VLAN_PRESENT);
@@ -194,6 +203,13 @@ public final class OfActions {
             }
             case NX_DEC_TTL -> { expectLen(sub, len, 16); return new DecTtl(); }
             case NX_CT_CLEAR -> { expectLen(sub, len, 16); a.skip(6); return new CtClear(); }
+            case OfConntrack.NX_CT -> {
+                return OfConntrack.decode(len, a, version, (h, bits) -> {
+                    Field f = nxmField(h, "ct zone");
+                    if (bits > f.bits) throw OfError.BAD_SET_LEN.fail("ct zone: bits beyond " + f.ofName);
+                    return f;
+                });
+            }
             case NX_CONJUNCTION -> {
                 expectLen(sub, len, 16);
                 int k = a.u8() + 1, n = a.u8();
@@ -281,7 +297,7 @@ public final class OfActions {
     private static Field nxmField(long header, String what) {
         int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
         Oxm.Entry e = Oxm.entry(cls, field);
-        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL))
+        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL && e.kind() != Oxm.Kind.WIDE))
             throw OfError.BAD_SET_TYPE.fail(what + ": field header 0x" + Long.toHexString(header) + " is not supported by xvio");
         return e.target();
     }
@@ -291,7 +307,7 @@ public final class OfActions {
         Field f = nxmField(header, "move/load");
         if (n < 1 || ofs + n > f.bits || f.words() == 2 && n > 64)
             throw OfError.BAD_SET_LEN.fail("move/load: bits " + ofs + ".." + (ofs + n - 1) + " are outside " + f.ofName + " (" + f.bits + " bits)");
-        if (dst && !SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail("move/load: " + f.ofName + " cannot be set by xvio");
+        if (dst && !settable(f)) throw OfError.BAD_SET_TYPE.fail("move/load: " + f.ofName + " cannot be set by xvio");
         if (f.words() == 2 && !dst) throw OfError.BAD_SET_TYPE.fail("move: 128-bit source " + f.ofName + " is not supported by xvio");
         if (f.words() == 2 && ofs < 64 && ofs + n > 64) throw OfError.BAD_SET_LEN.fail("load: a range across the halves of " + f.ofName + " is not supported by xvio");
         return f;
@@ -436,6 +452,7 @@ public final class OfActions {
             }
             case StackPush p -> { nx(w, 24, NX_STACK_PUSH); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
             case StackPop p -> { nx(w, 24, NX_STACK_POP); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
+            case Ct c -> OfConntrack.encode(c, version, w, OfActions::header);
             case CheckPktLarger c -> { nx(w, 24, NX_CHECK_PKT_LARGER); w.u16(c.pktLen()).u16(c.ofs()).u32(header(c.field())).zeros(6); }
         }
     }

@@ -74,6 +74,17 @@ public final class Oxm {
         e(NXM1, 35, 4, Field.DP_HASH, Kind.PLAIN, Need.NONE);
         e(NXM1, 37, 4, Field.CONJ_ID, Kind.PLAIN, Need.NONE);
         for (int r = 0; r < 4; r++) e(NXM1, 111 + r, 16, Field.valueOf("XXREG" + r), Kind.WIDE, Need.NONE);
+        e(NXM1, 105, 4, Field.CT_STATE, Kind.PLAIN, Need.NONE);
+        e(NXM1, 106, 2, Field.CT_ZONE, Kind.PLAIN, Need.NONE);
+        e(NXM1, 107, 4, Field.CT_MARK, Kind.PLAIN, Need.NONE);
+        e(NXM1, 108, 16, Field.CT_LABEL, Kind.WIDE, Need.NONE);
+        e(NXM1, 119, 1, Field.CT_NW_PROTO, Kind.PLAIN, Need.NONE);
+        e(NXM1, 120, 4, Field.CT_NW_SRC, Kind.PLAIN, Need.NONE);
+        e(NXM1, 121, 4, Field.CT_NW_DST, Kind.PLAIN, Need.NONE);
+        e(NXM1, 122, 16, Field.CT_IPV6_SRC, Kind.WIDE, Need.NONE);
+        e(NXM1, 123, 16, Field.CT_IPV6_DST, Kind.WIDE, Need.NONE);
+        e(NXM1, 124, 2, Field.CT_TP_SRC, Kind.PLAIN, Need.NONE);
+        e(NXM1, 125, 2, Field.CT_TP_DST, Kind.PLAIN, Need.NONE);
         e(BASIC, 0, 4, Field.IN_PORT, Kind.IN_PORT32, Need.NONE);
         e(BASIC, 2, 8, Field.METADATA, Kind.PLAIN, Need.NONE);
         e(BASIC, 3, 6, Field.DL_DST, Kind.PLAIN, Need.NONE);
@@ -237,6 +248,8 @@ public final class Oxm {
             put(m, f, nxm, w, type, proto);
         }
         for (int r = 0; r < 16; r++) put(m, Field.valueOf("REG" + r), nxm, w, type, proto);
+        for (Field f : new Field[] {Field.CT_STATE, Field.CT_ZONE, Field.CT_MARK, Field.CT_LABEL, Field.CT_NW_PROTO, Field.CT_NW_SRC,
+                Field.CT_NW_DST, Field.CT_IPV6_SRC, Field.CT_IPV6_DST, Field.CT_TP_SRC, Field.CT_TP_DST}) put(m, f, nxm, w, type, proto);
         if (ip6) {
             put(m, Field.IPV6_SRC, nxm, w, type, proto);
             put(m, Field.IPV6_DST, nxm, w, type, proto);

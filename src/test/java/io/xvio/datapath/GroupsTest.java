@@ -188,4 +188,33 @@ class GroupsTest {
             assertArrayEquals(f, out.get(2));
         }
     }
+
+    /**
+     * The second pass of a dp_hash select group is served by the recirculation front (recirc_id, in_port, dp_hash
+     * slot) once cached: every connection still goes where the uncached tables send it, also after the group changes.
+     */
+    @Test
+    void cachedBucketChoicesEqualTheTablesBeforeAndAfterAGroupChange() {
+        List<String> three = List.of("group_id=1,type=select,bucket=output:2,bucket=output:3,bucket=output:4");
+        BridgeDatapath cached = bridge(true, three, "actions=group:1"), plain = bridge(false, three, "actions=group:1");
+        for (int phase = 0; phase < 2; phase++) {
+            if (phase == 1) {                                   // a bucket goes: the cached choices must follow
+                Map<Long, Group> gs = new HashMap<>();
+                Group g = GroupParser.parse("group_id=1,type=select,bucket=output:2,bucket=output:4");
+                gs.put(g.id, g);
+                cached.setGroups(gs);
+                plain.setGroups(gs);
+            }
+            Set<Integer> used = new HashSet<>();
+            for (int round = 0; round < 3; round++)
+                for (int c = 0; c < 300; c++) {
+                    byte[] f = tcp(0x0a000001, 0x0a000002, 2000 + c, 80);
+                    Set<Integer> want = send(plain, f).keySet(), got = send(cached, f).keySet();
+                    assertEquals(want, got, "connection " + c + ", round " + round + ", phase " + phase);
+                    used.addAll(got);
+                }
+            assertEquals(phase == 0 ? Set.of(1, 2, 3) : Set.of(1, 3), used, "every bucket takes connections");
+        }
+        assertTrue(cached.recirculationStats(0).hits() > 0);
+    }
 }

@@ -165,6 +165,18 @@ class OpenFlowIT {
         assertTrue(ours.contains("actions=conjunction(9,1/2)"), ours);
         String theirs = ok("OpenFlow13", "dump-flows", target);
         assertTrue(theirs.contains("check_pkt_larger(1500)") && theirs.contains("clone(") && theirs.contains("conjunction(9,1/2)"), theirs);
+        // conntrack as the OpenStack firewall driver and OVN send it: ct() with zone from a register, nat, exec
+        ok("OpenFlow13", "add-flow", target, "table=1,priority=7,ip,actions=ct(table=2,zone=NXM_NX_REG6[0..15],nat)");
+        ok("OpenFlow13", "add-flow", target, "table=2,priority=7,ct_state=+trk+new-inv,ip,actions=ct(commit,zone=NXM_NX_REG6[0..15],"
+                + "nat(src=10.0.0.1-10.0.0.9:1024-2048),exec(set_field:0x5->ct_mark,set_field:0x1/0x1->ct_label)),output:2");
+        ok("OpenFlow13", "add-flow", target, "table=2,priority=6,ct_state=+trk+est,ct_mark=0x5,ct_label=0x1/0x1,ct_zone=3,ip,actions=output:2");
+        ours = xvio.call("dump-flows", "br0");
+        assertTrue(ours.contains("actions=ct(table=2,zone=reg6[0..15],nat)"), ours);
+        assertTrue(ours.contains("ct_state=+new-inv+trk,ip actions=ct(commit,zone=reg6[0..15],nat(src=10.0.0.1-10.0.0.9:1024-2048),"
+                + "exec(set_field:0x5->ct_mark,load:0x1->ct_label[0..0])),output:2"), ours);
+        assertTrue(ours.contains("ct_state=+est+trk,ct_zone=3,ct_mark=0x5,ct_label=0x1/0x1,ip actions=output:2"), ours);
+        theirs = ok("OpenFlow13", "dump-flows", target);
+        assertTrue(theirs.contains("ct(commit,zone=NXM_NX_REG6[0..15],nat(src=10.0.0.1-10.0.0.9:1024-2048),exec(") && theirs.contains("ct_state=+est+trk"), theirs);
     }
 
     @Order(3)

@@ -16,6 +16,9 @@ import static org.junit.jupiter.api.Assertions.*;
 class OpenFlowCodecTest {
     static final List<String> FLOWS = List.of(
             "priority=100,in_port=1,actions=output:2",
+            "table=1,ip,ct_state=+trk+est-inv,ct_zone=5,ct_mark=0x1/0x1,ct_label=0x5000000000000000a/0xffff0000000000000000ffff,actions=output:2",
+            "table=2,ip,ct_state=+trk+new,ct_nw_src=10.0.0.0/8,ct_nw_dst=10.0.0.2,ct_nw_proto=6,ct_tp_src=1000,ct_tp_dst=80,actions=output:2",
+            "table=2,ipv6,ct_state=+trk+rpl,ct_ipv6_src=fd00::1,ct_ipv6_dst=fd00::/16,actions=drop",
             "table=1,priority=10,ip,reg0=0x5,nw_src=10.0.0.0/24,actions=load:0x7->reg1[0..3],resubmit(,2),dec_ttl,mod_dl_src:00:11:22:33:44:55,set_field:0x5->reg2,move:reg0[0..7]->reg3[8..15],strip_vlan,mod_vlan_vid:7",
             "priority=5,tcp,tp_dst=80,dl_vlan=10,actions=NORMAL",
             "priority=6,udp,tp_src=53,dl_vlan_pcp=3,actions=mod_vlan_pcp:5,mod_nw_tos:32,FLOOD",
@@ -72,7 +75,11 @@ class OpenFlowCodecTest {
                 // the actions of the datapath issue, as a controller sends them
                 "tcp,actions=note:01.02.03.04.05.06.07,controller:128,ct_clear,output:reg1[0..15],push:reg2[0..31],pop:reg3[0..31],"
                         + "check_pkt_larger(1500)->reg0[0],clone(mod_tp_dst:8080,output:3,clone(output:4)),group:7",
-                "priority=200,ip,nw_src=10.0.0.1,actions=conjunction(9,2/3)");
+                "priority=200,ip,nw_src=10.0.0.1,actions=conjunction(9,2/3)",
+                // conntrack, as the OpenStack firewall driver and OVN write it
+                "ip,actions=ct(table=1,zone=NXM_NX_REG6[0..15],nat),ct(commit,force,zone=5,exec(set_field:0x3/0xf->ct_mark,set_field:0x1->ct_label))",
+                "tcp,actions=ct(commit,table=3,nat(src=10.0.0.1-10.0.0.9:1024-65535,persistent,hash))",
+                "ipv6,actions=ct(commit,nat(dst=[fd00::1]-[fd00::2]:80,random)),ct(commit,nat(src=fd00::9))");
         for (int v : new int[] {OfVersion.OF10, OfVersion.OF13, OfVersion.OF14, OfVersion.OF15}) {
             for (String text : concat(FLOWS, extra)) {
                 List<Action> a = FlowParser.parse(text).actions;

@@ -31,6 +31,8 @@ public interface ActionArgs {
     BigInteger big(String s, int pos, String what);
     long mac(String s, int pos, String what);
     long ipv4(String s, int pos, String what);
+    /** An IPv6 address: {high 64 bits, low 64 bits}. */
+    long[] ipv6(String s, int pos, String what);
     /** A TOS byte whose ECN bits are 0. */
     long tos(String s, int pos, String what);
     /** VALUE[/MASK] in the field's notation: {value, mask}. */
@@ -45,4 +47,10 @@ public interface ActionArgs {
     SetField setField(String arg, int pos);
     /** An action list nested in this one (clone), parsed against the same match and VLAN state. */
     List<Action> nested(String text, int pos);
+    /** The action list of ct(exec(...)), where ct_mark and ct_label (and only there) may be set. */
+    List<Action> ctExec(String text, int pos);
+    /** The dl_type the flow's match gives exactly, or -1. */
+    long matchedDlType();
+    /** Whether these are a group bucket's actions (no match to check prerequisites against). */
+    boolean inBucket();
 }

@@ -57,10 +57,11 @@ public final class ActionSyntax {
             entry("clone", arg(Clone::parse)),
             entry("push", arg(StackPush::parse)),
             entry("pop", arg(StackPop::parse)),
-            entry("check_pkt_larger", arg(CheckPktLarger::parse)));
+            entry("check_pkt_larger", arg(CheckPktLarger::parse)),
+            entry("ct", arg(Ct::parse)));
 
     /** ovs-actions(7) actions xvio does not have: refused by name, never ignored. */
-    private static final Set<String> UNSUPPORTED = Set.of("local", "enqueue", "meter", "learn", "ct", "exit", "multipath",
+    private static final Set<String> UNSUPPORTED = Set.of("local", "enqueue", "meter", "learn", "exit", "multipath",
             "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls", "mod_nw_ecn", "clear_actions",
             "write_actions", "sample", "dec_mpls_ttl", "fin_timeout", "nat");
 

@@ -49,6 +49,14 @@ public interface Xlate {
      */
     boolean lengthAtLeast(int i, int n);
 
+    /**
+     * ct(...) on packet i in zone: tracks it (and, with nat, translates it); with a table, the tracked packet goes on
+     * there in another pass (the packet itself unless tail is false, then a copy). Then the packet goes on untracked.
+     */
+    void conntrack(int i, Ct ct, int zone, boolean tail);
+    /** ct_clear: the packet's ct_* fields go back to 0 (untracked). */
+    void ctClear(int i);
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 

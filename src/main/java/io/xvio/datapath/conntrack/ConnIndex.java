@@ -10,7 +10,8 @@ package io.xvio.datapath.conntrack;
 final class ConnIndex {
     static final int SHARDS = 64;
     private final ConnPool pool;
-    private final int[][] refs, hashes;
+    /** Per shard: slot i holds a reference at 2i (-1: empty) and its key's hash at 2i+1 (one cache line for both). */
+    private final int[][] slots;
     private final int[] used;
     private final int mask;
     final SpinLocks locks = new SpinLocks(SHARDS, 16);
@@ -20,9 +21,8 @@ final class ConnIndex {
         // two keys per connection, spread over the shards, at most half full on average
         int perShard = Integer.highestOneBit(Math.max(16, (4 * capacity) / SHARDS) - 1) << 1;
         mask = perShard - 1;
-        refs = new int[SHARDS][perShard];
-        hashes = new int[SHARDS][perShard];
-        for (int[] r : refs) java.util.Arrays.fill(r, -1);
+        slots = new int[SHARDS][2 * perShard];
+        for (int[] r : slots) for (int i = 0; i < r.length; i += 2) r[i] = -1;
         used = new int[SHARDS];
     }
 
@@ -50,28 +50,28 @@ final class ConnIndex {
     }
 
     private int findLocked(int s, long[] k, int at, int h) {
-        int[] r = refs[s], hs = hashes[s];
+        int[] r = slots[s];
         for (int i = h & mask; ; i = (i + 1) & mask) {
-            int ref = r[i];
+            int ref = r[2 * i];
             if (ref < 0) return -1;
-            if (hs[i] == h && pool.keyEquals(ref, k, at)) return ref;
+            if (r[2 * i + 1] == h && pool.keyEquals(ref, k, at)) return ref;
         }
     }
 
     /** Adds ref (whose key is already in the pool); false if its shard is full or the key is present. */
     boolean insert(int ref) {
-        long h = hash(pool.keys, ref * ConnPool.KEY_WORDS);
+        long h = hash(pool.rec, ConnPool.keyBase(ref));
         int s = shard(h);
         locks.lock(s);
         try {
             if (used[s] >= (mask + 1) / 4 * 3) return false;
-            int[] r = refs[s], hs = hashes[s];
+            int[] r = slots[s];
             int i = (int) h & mask;
-            for (; r[i] >= 0; i = (i + 1) & mask) {
-                if (hs[i] == (int) h && pool.keyEquals(r[i], pool.keys, ref * ConnPool.KEY_WORDS)) return false;
+            for (; r[2 * i] >= 0; i = (i + 1) & mask) {
+                if (r[2 * i + 1] == (int) h && pool.keyEquals(r[2 * i], pool.rec, ConnPool.keyBase(ref))) return false;
             }
-            r[i] = ref;
-            hs[i] = (int) h;
+            r[2 * i] = ref;
+            r[2 * i + 1] = (int) h;
             used[s]++;
             return true;
         } finally {
@@ -81,28 +81,28 @@ final class ConnIndex {
 
     /** Removes ref if present (found by its key in the pool). */
     void remove(int ref) {
-        long h = hash(pool.keys, ref * ConnPool.KEY_WORDS);
+        long h = hash(pool.rec, ConnPool.keyBase(ref));
         int s = shard(h);
         locks.lock(s);
         try {
-            int[] r = refs[s], hs = hashes[s];
+            int[] r = slots[s];
             int i = (int) h & mask;
-            while (r[i] != ref) {
-                if (r[i] < 0) return;
+            while (r[2 * i] != ref) {
+                if (r[2 * i] < 0) return;
                 i = (i + 1) & mask;
             }
             // backward-shift deletion: move later entries of the cluster into the hole when their home allows
             int hole = i;
-            for (int j = (hole + 1) & mask; r[j] >= 0; j = (j + 1) & mask) {
-                int home = hs[j] & mask;
+            for (int j = (hole + 1) & mask; r[2 * j] >= 0; j = (j + 1) & mask) {
+                int home = r[2 * j + 1] & mask;
                 boolean movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
                 if (movable) {
-                    r[hole] = r[j];
-                    hs[hole] = hs[j];
+                    r[2 * hole] = r[2 * j];
+                    r[2 * hole + 1] = r[2 * j + 1];
                     hole = j;
                 }
             }
-            r[hole] = -1;
+            r[2 * hole] = -1;
             used[s]--;
         } finally {
             locks.unlock(s);

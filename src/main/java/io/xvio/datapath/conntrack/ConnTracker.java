@@ -21,8 +21,8 @@ import static java.lang.foreign.ValueLayout.*;
  * rare, expensive case, and one creator keeps the free list, limits and NAT tuple allocation simple and exact.
  * No lock is ever held while waiting for another except creation lock, then a shard or connection lock.
  *
- * <p><b>Memory.</b> Everything is preallocated for {@code capacity} connections ({@link ConnPool}, 182 bytes
- * each for a power-of-two capacity, e.g. 191 MB for 2^20): tracking packets of existing connections, creating and expiring
+ * <p><b>Memory.</b> Everything is preallocated for {@code capacity} connections ({@link ConnPool}, 192 bytes
+ * each for a power-of-two capacity, e.g. 201 MB for 2^20): tracking packets of existing connections, creating and expiring
  * connections allocate nothing. Per-thread scratch space is indexed by the {@code thread} argument
  * (0 .. threads-1), which must be unique per concurrently calling thread.
  *
@@ -206,9 +206,9 @@ public final class ConnTracker {
                          int l4, int end, int proto, NatAction nat, long now, int thread, long[] k, CtResult out) {
         ConnPool p = pool;
         int st;
-        p.locks.lock(c);
+        p.lock(c);
         try {
-            if (!p.alive[c] || !p.keyEquals(ref, k, 0) || p.expiry[c] - now < 0) return -1;
+            if (!p.alive(c) || !p.keyEquals(ref, k, 0) || p.expiry(c) - now < 0) return -1;
             if (related) {
                 st = CtState.REL | (reply ? CtState.RPL : 0);
             } else {
@@ -230,7 +230,7 @@ public final class ConnTracker {
                     t[0] = o == OTHER_BIDIR ? Timeouts.OTHER_BIDIR : o == OTHER_MULTIPLE ? Timeouts.OTHER_MULTIPLE : Timeouts.OTHER_FIRST;
                     res = o == OTHER_BIDIR ? TcpTracker.VALID : TcpTracker.VALID_NEW;
                 }
-                if (t[0] >= 0) p.expiry[c] = now + timeouts.nanos[t[0]];
+                if (t[0] >= 0) p.expiry(c, now + timeouts.nanos[t[0]]);
                 switch (res) {
                     case TcpTracker.VALID -> st = CtState.EST | (reply ? CtState.RPL : 0);
                     case TcpTracker.VALID_NEW -> st = CtState.NEW;
@@ -245,12 +245,12 @@ public final class ConnTracker {
             if (st != -2) {
                 fill(c, out);
                 // under the lock: the keys cannot change while the packet is rewritten
-                if (nat != null && p.nat[c] != 0) {
+                if (nat != null && p.nat(c) != 0) {
                     st |= related ? NatIcmpError.translate(p, c, reply, key, s, off, end) : natPacket(c, reply, key, s, off);
                 }
             }
         } finally {
-            p.locks.unlock(c);
+            p.unlock(c);
         }
         if (st == -2) {
             deleteConn(c, ref, k, true);
@@ -262,12 +262,12 @@ public final class ConnTracker {
     /** Connection c's mark, labels and original tuple into out (c locked). */
     private void fill(int c, CtResult out) {
         ConnPool p = pool;
-        out.mark = p.mark[c];
-        out.labelHi = p.labelHi[c];
-        out.labelLo = p.labelLo[c];
-        copyOrig(p.keys, c * 2 * ConnPool.KEY_WORDS, out);
+        out.mark = p.mark(c);
+        out.labelHi = p.labelHi(c);
+        out.labelLo = p.labelLo(c);
+        copyOrig(p.rec, c * ConnPool.STRIDE, out);
         out.conn = c;
-        out.gen = p.gen[c];
+        out.gen = p.gen(c);
     }
 
     private static void copyOrig(long[] k, int at, CtResult out) {
@@ -301,9 +301,9 @@ public final class ConnTracker {
             int ref = index.find(k, 0, h);
             if (ref >= 0) {
                 int old = ref >> 1;
-                p.locks.lock(old);
-                boolean live = p.alive[old] && p.keyEquals(ref, k, 0) && p.expiry[old] - now >= 0;
-                p.locks.unlock(old);
+                p.lock(old);
+                boolean live = p.alive(old) && p.keyEquals(ref, k, 0) && p.expiry(old) - now >= 0;
+                p.unlock(old);
                 if (live) return -1;
                 deleteConn(old, ref, k, false);
             }
@@ -312,15 +312,16 @@ public final class ConnTracker {
             if (p.inUse() >= limit) return inv(thread, INV_LIMIT);
             c = p.allocate();
             if (c < 0) return inv(thread, INV_TABLE_FULL);
-            p.locks.lock(c);
+            p.lock(c);
             try {
-                long[] K = p.keys;
-                int f = c * 2 * ConnPool.KEY_WORDS, r = f + ConnPool.KEY_WORDS;
+                long[] K = p.rec;
+                int f = c * ConnPool.STRIDE, r = f + ConnPool.KEY_WORDS;
                 System.arraycopy(k, 0, K, f, ConnPool.KEY_WORDS);
                 reverse(k, 0, K, r, v6, icmp);
-                p.mark[c] = 0;
-                p.labelHi[c] = p.labelLo[c] = 0;
-                p.nat[c] = 0;
+                p.mark(c, 0);
+                p.labelHi(c, 0);
+                p.labelLo(c, 0);
+                p.nat(c, 0);
                 int kind;
                 if (proto == 6) {
                     int payload = end - l4 - ((s.get(JAVA_BYTE, off + l4 + 12) & 0xff) >>> 4) * 4;
@@ -329,11 +330,11 @@ public final class ConnTracker {
                     p.pstate[c * 2] = 0;
                     kind = icmp ? Timeouts.ICMP_FIRST : Timeouts.OTHER_FIRST;
                 }
-                p.expiry[c] = now + timeouts.nanos[kind];
+                p.expiry(c, now + timeouts.nanos[kind]);
                 int fail = -1;
                 if (nat != null && nat.kind != NatAction.Kind.APPLY) {
                     if (nat.v6 != v6 || !NatAllocator.allocate(this, c, nat, proto, thread)) fail = INV_NAT_EXHAUSTED;
-                    else p.nat[c] = (byte) (nat.kind == NatAction.Kind.SRC ? 1 : 2);
+                    else p.nat(c, nat.kind == NatAction.Kind.SRC ? 1 : 2);
                 } else if (index.find(K, r, ConnIndex.hash(K, r)) >= 0) {
                     fail = INV_COLLISION;
                 }
@@ -351,12 +352,12 @@ public final class ConnTracker {
                     p.release(c);
                     return inv(thread, fail);
                 }
-                p.alive[c] = true;
-                p.gen[c]++;
+                p.alive(c, true);
+                p.bumpGen(c);
                 fill(c, out);
-                if (p.nat[c] != 0) st |= natPacket(c, false, key, s, off);
+                if (p.nat(c) != 0) st |= natPacket(c, false, key, s, off);
             } finally {
-                p.locks.unlock(c);
+                p.unlock(c);
             }
             zoneCount[zone]++;
             counters[thread * STRIDE + CREATED]++;
@@ -443,8 +444,8 @@ public final class ConnTracker {
      */
     private int natPacket(int c, boolean reply, FlowKey key, MemorySegment s, long off) {
         ConnPool p = pool;
-        long[] K = p.keys, w = key.w;
-        int o = (c * 2 + (reply ? 0 : 1)) * ConnPool.KEY_WORDS;
+        long[] K = p.rec, w = key.w;
+        int o = ConnPool.keyBase(c * 2 + (reply ? 0 : 1));
         long m = K[o + 4];
         int proto = ConnPool.proto(m);
         boolean v6 = ConnPool.v6(m);
@@ -468,7 +469,7 @@ public final class ConnTracker {
             w[FlowKey.TP_SRC] = ConnPool.dport(m);
             w[FlowKey.TP_DST] = ConnPool.sport(m);
         }
-        boolean snat = p.nat[c] == 1;
+        boolean snat = p.nat(c) == 1;
         return snat != reply ? CtState.SNAT : CtState.DNAT;
     }
 
@@ -482,17 +483,17 @@ public final class ConnTracker {
         if (lock) createLock.lock(0);
         try {
             ConnPool p = pool;
-            p.locks.lock(c);
-            if (!p.alive[c] || (k != null && !p.keyEquals(ref, k, 0))) {
-                p.locks.unlock(c);
+            p.lock(c);
+            if (!p.alive(c) || (k != null && !p.keyEquals(ref, k, 0))) {
+                p.unlock(c);
                 return;
             }
-            p.alive[c] = false;
-            p.gen[c]++;
-            p.locks.unlock(c);
+            p.alive(c, false);
+            p.bumpGen(c);
+            p.unlock(c);
             index.remove(c * 2);
             index.remove(c * 2 + 1);
-            zoneCount[ConnPool.zone(p.keys[c * 2 * ConnPool.KEY_WORDS + 4])]--;
+            zoneCount[ConnPool.zone(p.rec[c * ConnPool.STRIDE + 4])]--;
             p.release(c);
         } finally {
             if (lock) createLock.unlock(0);
@@ -512,10 +513,10 @@ public final class ConnTracker {
             for (int i = 0; i < budget && i < cap; i++) {
                 int c = cursor;
                 cursor = c + 1 == cap ? 0 : c + 1;
-                if (p.alive[c] && p.expiry[c] - now < 0) {
-                    p.locks.lock(c);
-                    boolean expired = p.alive[c] && p.expiry[c] - now < 0;
-                    p.locks.unlock(c);
+                if (p.alive(c) && p.expiry(c) - now < 0) {
+                    p.lock(c);
+                    boolean expired = p.alive(c) && p.expiry(c) - now < 0;
+                    p.unlock(c);
                     if (expired) {
                         deleteConn(c, false);
                         n++;
@@ -537,13 +538,13 @@ public final class ConnTracker {
         int c = out.conn;
         if (c < 0) return;
         ConnPool p = pool;
-        p.locks.lock(c);
+        p.lock(c);
         try {
-            if (!p.alive[c] || p.gen[c] != out.gen) return;
-            p.mark[c] = (p.mark[c] & ~mask) | (value & mask);
-            out.mark = p.mark[c];
+            if (!p.alive(c) || p.gen(c) != out.gen) return;
+            p.mark(c, (p.mark(c) & ~mask) | (value & mask));
+            out.mark = p.mark(c);
         } finally {
-            p.locks.unlock(c);
+            p.unlock(c);
         }
     }
 
@@ -552,15 +553,15 @@ public final class ConnTracker {
         int c = out.conn;
         if (c < 0) return;
         ConnPool p = pool;
-        p.locks.lock(c);
+        p.lock(c);
         try {
-            if (!p.alive[c] || p.gen[c] != out.gen) return;
-            p.labelHi[c] = (p.labelHi[c] & ~maskHi) | (hi & maskHi);
-            p.labelLo[c] = (p.labelLo[c] & ~maskLo) | (lo & maskLo);
-            out.labelHi = p.labelHi[c];
-            out.labelLo = p.labelLo[c];
+            if (!p.alive(c) || p.gen(c) != out.gen) return;
+            p.labelHi(c, (p.labelHi(c) & ~maskHi) | (hi & maskHi));
+            p.labelLo(c, (p.labelLo(c) & ~maskLo) | (lo & maskLo));
+            out.labelHi = p.labelHi(c);
+            out.labelLo = p.labelLo(c);
         } finally {
-            p.locks.unlock(c);
+            p.unlock(c);
         }
     }
 

@@ -15,17 +15,17 @@ final class CtAdmin {
     /** Snapshot of connection c (alive, or null), taken under its lock. */
     static CtEntry entry(ConnTracker t, int c, long now) {
         ConnPool p = t.pool;
-        p.locks.lock(c);
+        p.lock(c);
         try {
-            if (!p.alive[c] || p.expiry[c] - now < 0) return null;
-            int f = c * 2 * ConnPool.KEY_WORDS;
-            long m = p.keys[f + 4];
+            if (!p.alive(c) || p.expiry(c) - now < 0) return null;
+            int f = c * ConnPool.STRIDE;
+            long m = p.rec[f + 4];
             int proto = ConnPool.proto(m);
             String tcp = proto == 6 ? TcpTracker.displayState(p, c) : null;
-            return new CtEntry(proto, tuple(p.keys, f), tuple(p.keys, f + ConnPool.KEY_WORDS), ConnPool.zone(m),
-                    p.mark[c], p.labelHi[c], p.labelLo[c], tcp, TimeUnit.NANOSECONDS.toSeconds(p.expiry[c] - now));
+            return new CtEntry(proto, tuple(p.rec, f), tuple(p.rec, f + ConnPool.KEY_WORDS), ConnPool.zone(m),
+                    p.mark(c), p.labelHi(c), p.labelLo(c), tcp, TimeUnit.NANOSECONDS.toSeconds(p.expiry(c) - now));
         } finally {
-            p.locks.unlock(c);
+            p.unlock(c);
         }
     }
 
@@ -42,7 +42,7 @@ final class CtAdmin {
     static List<CtEntry> dump(ConnTracker t, int zone, long now) {
         List<CtEntry> out = new ArrayList<>();
         for (int c = 0; c < t.pool.capacity; c++) {
-            if (!t.pool.alive[c]) continue;
+            if (!t.pool.alive(c)) continue;
             CtEntry e = entry(t, c, now);
             if (e != null && (zone < 0 || e.zone() == zone)) out.add(e);
         }
@@ -53,12 +53,12 @@ final class CtAdmin {
         int n = 0;
         SpinLocks lock = t.createLock();
         for (int c = 0; c < t.pool.capacity; c++) {
-            if (!t.pool.alive[c]) continue;
+            if (!t.pool.alive(c)) continue;
             lock.lock(0);
             try {
                 ConnPool p = t.pool;
-                if (!p.alive[c]) continue;
-                int z = ConnPool.zone(p.keys[c * 2 * ConnPool.KEY_WORDS + 4]);
+                if (!p.alive(c)) continue;
+                int z = ConnPool.zone(p.rec[c * ConnPool.STRIDE + 4]);
                 if (zone >= 0 && z != zone) continue;
                 if (which != null) {
                     CtEntry e = entry(t, c, Long.MIN_VALUE / 2);   // expired ones are flushed as well

@@ -45,6 +45,15 @@ public final class NatAction {
         return new NatAction(kind, false, 0, min, 0, max, minPort, maxPort, random, persistent);
     }
 
+    @Override public boolean equals(Object o) {
+        return o instanceof NatAction n && n.kind == kind && n.v6 == v6 && n.random == random && n.persistent == persistent
+                && n.minHi == minHi && n.minLo == minLo && n.maxHi == maxHi && n.maxLo == maxLo && n.minPort == minPort && n.maxPort == maxPort;
+    }
+
+    @Override public int hashCode() {
+        return java.util.Objects.hash(kind, v6, random, persistent, minHi, minLo, maxHi, maxLo, minPort, maxPort);
+    }
+
     /** Number of addresses in the range, capped at 2^62. */
     long addressCount() {
         if (minHi != maxHi) return 1L << 62;

@@ -14,8 +14,8 @@ final class NatAllocator {
 
     static boolean allocate(ConnTracker t, int c, NatAction nat, int proto, int thread) {
         ConnPool p = t.pool;
-        long[] K = p.keys;
-        int f = c * 2 * ConnPool.KEY_WORDS, r = f + ConnPool.KEY_WORDS;
+        long[] K = p.rec;
+        int f = c * ConnPool.STRIDE, r = f + ConnPool.KEY_WORDS;
         boolean snat = nat.kind == NatAction.Kind.SRC;
         boolean ports = proto == 6 || proto == 17;
         long fm = K[f + 4];

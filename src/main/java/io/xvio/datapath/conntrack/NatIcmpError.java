@@ -28,8 +28,8 @@ final class NatIcmpError {
      * snat/dnat bit as for a packet of that direction.
      */
     static int translate(ConnPool p, int c, boolean reply, FlowKey key, MemorySegment s, long off, int end) {
-        long[] K = p.keys;
-        int f = c * 2 * ConnPool.KEY_WORDS, r = f + ConnPool.KEY_WORDS;
+        long[] K = p.rec;
+        int f = c * ConnPool.STRIDE, r = f + ConnPool.KEY_WORDS;
         // the error's direction: packets of this direction arrive with tuple "from" and leave with the reverse
         // of "to"; the quoted packet went the other way and must read as tuple "to" (as sent on that side)
         int from = reply ? r : f, to = reply ? f : r;
@@ -72,7 +72,7 @@ final class NatIcmpError {
         long sum = Checksum.sum(s, off + l4, end - l4);
         if (v6) sum += CtChecksums.pseudo(s, off, l3, 58, end - l4, true);
         s.set(BE16, off + l4 + 2, (short) ~Checksum.fold(sum));
-        boolean snat = p.nat[c] == 1;
+        boolean snat = p.nat(c) == 1;
         return snat != reply ? CtState.SNAT : CtState.DNAT;
     }
 

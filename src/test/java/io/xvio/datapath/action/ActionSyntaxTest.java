@@ -32,6 +32,8 @@ class ActionSyntaxTest {
             entry("push_vlan", new String[] {"push_vlan:0x88a8", "push_vlan:0x88a8"}),
             entry("dec_ttl", new String[] {"dec_ttl", "dec_ttl"}),
             entry("ct_clear", new String[] {"ct_clear", "ct_clear"}),
+            entry("ct", new String[] {"ct(zone=NXM_NX_REG6[0..15],commit,table=2,exec(set_field:0x1->ct_mark),nat(src=10.0.0.1-10.0.0.2:1024-2048))",
+                    "ct(commit,table=2,zone=reg6[0..15],nat(src=10.0.0.1-10.0.0.2:1024-2048),exec(set_field:0x1->ct_mark))"}),
             entry("set_field", new String[] {"set_field:10.0.0.1->ip_dst", "mod_nw_dst:10.0.0.1"}),
             entry("load", new String[] {"load:0x5->NXM_NX_REG3[4..7]", "load:0x5->reg3[4..7]"}),
             entry("mod_vlan_vid", new String[] {"mod_vlan_vid:7", "mod_vlan_vid:7"}),
@@ -107,6 +109,7 @@ class ActionSyntaxTest {
                 case "group" -> assertEquals(ActionSetRole.FINAL_GROUP, r);
                 case "resubmit" -> assertEquals(ActionSetRole.FINAL_RESUBMIT, r);
                 case "ct_clear" -> assertEquals(ActionSetRole.FINAL_CT_CLEAR, r);
+                case "ct" -> assertEquals(ActionSetRole.FINAL_CT, r);
                 case "strip_vlan", "pop_vlan" -> assertEquals(ActionSetRole.STRIP_VLAN, r);
                 case "push_vlan" -> assertEquals(ActionSetRole.PUSH_VLAN, r);
                 case "dec_ttl" -> assertEquals(ActionSetRole.DEC_TTL, r);

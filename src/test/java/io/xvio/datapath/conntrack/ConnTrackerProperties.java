@@ -74,12 +74,12 @@ class ConnTrackerProperties {
         ConnPool p = ct.pool;
         int alive = 0;
         for (int c = 0; c < p.capacity; c++) {
-            if (!p.alive[c]) continue;
+            if (!p.alive(c)) continue;
             alive++;
             for (int d = 0; d < 2; d++) {
                 int ref = c * 2 + d;
-                if (d == 1 && p.keyEquals(ref, p.keys, c * 2 * ConnPool.KEY_WORDS)) continue;   // to itself: one key
-                assertEquals(ref, ct.index.find(p.keys, ref * ConnPool.KEY_WORDS, ConnIndex.hash(p.keys, ref * ConnPool.KEY_WORDS)));
+                if (d == 1 && p.keyEquals(ref, p.rec, c * ConnPool.STRIDE)) continue;   // to itself: one key
+                assertEquals(ref, ct.index.find(p.rec, ConnPool.keyBase(ref), ConnIndex.hash(p.rec, ConnPool.keyBase(ref))));
                 assertTrue(p.pstate[ref] >= 0 && p.pstate[ref] <= TcpTracker.TIME_WAIT);
             }
         }

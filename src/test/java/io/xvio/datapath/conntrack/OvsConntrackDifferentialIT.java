@@ -61,7 +61,11 @@ class OvsConntrackDifferentialIT {
         ovs.addPort(dev[0], 1);
         ovs.addPort(dev[1], 2);
         lab.quietIpv6(null, ovs.bridge());
-        ovs.replaceFlows(List.of(
+        ovs.replaceFlows(FLOWS);
+    }
+
+    /** The same tables for OVS and for xvio's datapath (the sentinel flow is OVS's only). */
+    static final List<String> FLOWS = List.of(
                 "table=0,priority=100,dl_type=0x88b5,actions=output:2",
                 "table=0,priority=10,in_port=1,ip,actions=ct(commit,zone=1,table=1)",
                 "table=0,priority=20,in_port=1,ip,nw_dst=10.7.9.9,actions=ct(commit,zone=2,nat(dst=10.7.1.1:8080),table=1)",
@@ -70,7 +74,24 @@ class OvsConntrackDifferentialIT {
                 "table=0,priority=20,in_port=1,ip,nw_dst=10.7.8.8,actions=ct(zone=3,nat,table=1)",
                 "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,table=1)",
                 "table=0,priority=0,actions=drop",
-                "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2"));
+                "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2");
+
+    /** xvio's bridge with FLOWS (ports 1 and 2), and what it puts out of port 2 for frame f, or null. */
+    private static byte[] xvioOutput(io.xvio.datapath.BridgeDatapath dp, byte[] f, long now) {
+        io.xvio.packet.PacketBatch b = new io.xvio.packet.PacketBatch();
+        MemorySegment.copy(f, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], f.length);
+        b.len[0] = f.length;
+        b.count = 1;
+        io.xvio.datapath.Outputs out = new io.xvio.datapath.Outputs(4);
+        dp.process(0, b, out, 0, now);
+        byte[] r = null;
+        for (int k = 0; k < out.touchedCount(); k++) {
+            if (out.touchedPort(k) != 1) continue;
+            int idx = out.packetsFor(1)[0];
+            r = new byte[b.len[idx]];
+            MemorySegment.copy(b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[idx], r, 0, r.length);
+        }
+        return r;
     }
 
     @AfterAll
@@ -206,9 +227,17 @@ class OvsConntrackDifferentialIT {
         CtResult res = new CtResult();
         long now = 1_000_000_000_000L;
         List<String> diffs = new ArrayList<>();
+        io.xvio.datapath.BridgeDatapath dp = new io.xvio.datapath.BridgeDatapath("br0");
+        dp.install(new int[] {1, 2}, FLOWS.stream().map(io.xvio.datapath.FlowParser::parse).toList());
+        dp.setLive(new boolean[] {true, true});
         int i = 0;
         for (byte[] f : sequences()) {
             byte[] got = ovsOutput(f.clone());
+            // xvio's datapath (ct() action, recirculation, the move from ct_state) on the same frame
+            byte[] mine = xvioOutput(dp, f.clone(), now);
+            if (got == null ? mine != null : mine == null || !Arrays.equals(got, mine))
+                diffs.add("frame " + i + " through the datapath: OVS " + (got == null ? "nothing" : HexFormat.of().formatHex(got))
+                        + ", xvio " + (mine == null ? "nothing" : HexFormat.of().formatHex(mine)));
             int o = got == null ? -1 : (got[2] & 0xff) << 24 | (got[3] & 0xff) << 16 | (got[4] & 0xff) << 8 | (got[5] & 0xff);
             MemorySegment s = MemorySegment.ofArray(f);
             key.extract(s, 0, f.length, 1);

@@ -1,0 +1,113 @@
+package io.xvio.datapath;
+
+import io.xvio.datapath.action.Action;
+import io.xvio.datapath.action.Clone;
+import io.xvio.datapath.action.Ct;
+import io.xvio.datapath.conntrack.ConnTracker;
+import io.xvio.datapath.conntrack.Conntrack;
+import io.xvio.datapath.conntrack.CtResult;
+import io.xvio.datapath.conntrack.CtState;
+import io.xvio.packet.FlowKey;
+import io.xvio.packet.PacketBatch;
+
+import java.util.List;
+
+/**
+ * What ct() and ct_clear do to a packet in a bridge's datapath, the same on a cache miss and at replay: the
+ * tracker's verdict goes into the packet's ct_* key words (FlowKey.CT_*), which the next pass's lookups match. After
+ * a ct() the packet itself goes on untracked (OVS clears the flow's ct fields after ct(); only the recirculated
+ * pass sees them), and after a ct(nat) its header words are put back as they were for the rest of this pass (OVS's
+ * translation does not see the datapath's NAT either; the frame keeps it). Per-thread state only; no allocation.
+ */
+final class CtExecution {
+    /** Header words a NAT may rewrite, saved around a ct(nat) that the packet itself continues after. */
+    private static final int[] NAT_WORDS = {FlowKey.NW_SRC, FlowKey.NW_DST, FlowKey.IPV6_SRC_HI, FlowKey.IPV6_SRC_LO,
+            FlowKey.IPV6_DST_HI, FlowKey.IPV6_DST_LO, FlowKey.TP_SRC, FlowKey.TP_DST};
+
+    private final Conntrack conntrack;
+    /** Per thread (index thread + 2; 0 is a trace's): the tracker's result and the saved header words. */
+    private final CtResult[] results = new CtResult[BridgeDatapath.MAX_THREADS + 2];
+    private final long[][] saved = new long[BridgeDatapath.MAX_THREADS + 2][];
+
+    CtExecution(Conntrack conntrack) { this.conntrack = conntrack; }
+
+    Conntrack conntrack() { return conntrack; }
+
+    /** Tracks packet i in zone as ct does (a trace only pretends: +trk+new, nothing stored, as ofproto/trace). */
+    void track(PacketBatch b, int i, Ct ct, int zone, int thread, long now) {
+        FlowKey k = b.keys[i];
+        long[] w = k.w;
+        int slot = thread + 2;
+        if (ct.natAction() != null) {
+            long[] s = saved[slot];
+            if (s == null) s = saved[slot] = new long[NAT_WORDS.length];      // once per thread
+            for (int x = 0; x < NAT_WORDS.length; x++) s[x] = w[NAT_WORDS[x]];
+        }
+        ConnTracker tr = conntrack.get();
+        k.extended = true;
+        if (tr == null || thread == BridgeDatapath.TRACE_THREAD) {
+            clear(k);
+            k.extended = true;
+            w[FlowKey.CT_MISC] = CtState.TRK | CtState.NEW | (long) (zone & 0xffff) << 32;
+            return;
+        }
+        CtResult r = results[slot];
+        if (r == null) r = results[slot] = new CtResult();
+        tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r);
+        Ct.Exec x = ct.sets();
+        if (ct.commit() && r.committed()) {
+            if (x.setsMark()) tr.setMark(r, x.mark(), x.markMask());
+            if (x.setsLabel()) tr.setLabel(r, x.labelHi(), x.labelLo(), x.labelMaskHi(), x.labelMaskLo());
+        }
+        boolean valid = r.origProto != 0;
+        w[FlowKey.CT_MISC] = (r.state & 0xff) | (long) (r.zone & 0xffff) << 32 | (long) (r.origProto & 0xff) << 48;
+        w[FlowKey.CT_MARK] = r.mark & 0xffffffffL;
+        w[FlowKey.CT_LABEL_HI] = r.labelHi;
+        w[FlowKey.CT_LABEL_LO] = r.labelLo;
+        if (valid && !r.origV6) {
+            w[FlowKey.CT_IPV4] = (r.origSrcLo & 0xffffffffL) << 32 | (r.origDstLo & 0xffffffffL);
+            w[FlowKey.CT_IPV6_SRC_HI] = w[FlowKey.CT_IPV6_SRC_LO] = w[FlowKey.CT_IPV6_DST_HI] = w[FlowKey.CT_IPV6_DST_LO] = 0;
+        } else {
+            w[FlowKey.CT_IPV4] = 0;
+            w[FlowKey.CT_IPV6_SRC_HI] = valid ? r.origSrcHi : 0;
+            w[FlowKey.CT_IPV6_SRC_LO] = valid ? r.origSrcLo : 0;
+            w[FlowKey.CT_IPV6_DST_HI] = valid ? r.origDstHi : 0;
+            w[FlowKey.CT_IPV6_DST_LO] = valid ? r.origDstLo : 0;
+        }
+        w[FlowKey.CT_TP] = valid ? (long) (r.origTpSrc & 0xffff) << 16 | (r.origTpDst & 0xffff) : 0;
+    }
+
+    /** The packet goes on untracked after ct(): ct_* cleared, and after a nat the header words as before it. */
+    void done(PacketBatch b, int i, boolean restore, int thread) {
+        FlowKey k = b.keys[i];
+        clear(k);
+        if (restore) {
+            long[] s = saved[thread + 2];
+            for (int x = 0; x < NAT_WORDS.length; x++) k.w[NAT_WORDS[x]] = s[x];
+        }
+    }
+
+    /** ct_clear: every ct_* word back to 0. */
+    static void clear(FlowKey k) {
+        if (!k.extended) return;
+        long[] w = k.w;
+        for (int x = FlowKey.CT_MISC; x <= FlowKey.CT_TP; x++) w[x] = 0;
+    }
+
+    /** Makes the tracker if a flow or group bucket among these needs it (control thread, on install). */
+    void prepare(List<Flow> flows, java.util.Collection<Group> groups) {
+        if (conntrack.get() != null) return;
+        boolean any = false;
+        for (Flow f : flows) any |= uses(f.actions);
+        for (Group g : groups) for (Group.Bucket bk : g.buckets) any |= uses(bk.executed());
+        if (any) conntrack.ensure();
+    }
+
+    private static boolean uses(List<Action> acts) {
+        for (Action a : acts) {
+            if (a instanceof Ct) return true;
+            if (a instanceof Clone c && uses(c.actions())) return true;
+        }
+        return false;
+    }
+}

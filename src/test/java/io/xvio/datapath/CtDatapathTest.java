@@ -1,0 +1,178 @@
+package io.xvio.datapath;
+
+import io.xvio.datapath.conntrack.CtEntry;
+import io.xvio.packet.PacketBatch;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.*;
+
+import static io.xvio.datapath.conntrack.Frames.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * ct() in the datapath: a security-group table (allow new from port 1, replies and established both ways, nothing
+ * new from port 2), exec(ct_mark), NAT both ways, ct_clear and the ct_* matches, with the caches on (each frame
+ * replayed from the megaflow cache the second time round) and off.
+ */
+class CtDatapathTest {
+    static final long A = ip("10.0.0.1"), B = ip("10.0.0.2"), NAT = ip("192.168.0.100");
+
+    static final String[] SECURITY_GROUP = {
+            "table=0,priority=10,ip,actions=ct(table=1,zone=7)",
+            "table=0,priority=0,actions=drop",
+            "table=1,priority=20,ip,ct_state=+trk+inv,actions=drop",
+            "table=1,priority=10,ip,in_port=1,ct_state=+trk+new,actions=ct(commit,zone=7,exec(set_field:0x5->ct_mark)),output:2",
+            "table=1,priority=10,ip,in_port=1,ct_state=+trk+est-new,ct_mark=5,actions=output:2",
+            "table=1,priority=10,ip,in_port=2,ct_state=+trk+est-new,ct_mark=5,actions=output:1",
+            "table=1,priority=0,actions=drop"};
+
+    static BridgeDatapath bridge(boolean cached, String... flows) {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.setCacheEnabled(cached);
+        List<Flow> fs = new ArrayList<>();
+        for (String f : flows) fs.add(FlowParser.parse(f));
+        dp.install(new int[] {1, 2}, fs);
+        dp.setLive(new boolean[] {true, true});
+        return dp;
+    }
+
+    /** Sends frame in on port index inPort; returns port index -> the frame that left there. */
+    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame) {
+        PacketBatch b = new PacketBatch();
+        MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        Outputs out = new Outputs(16);
+        dp.process(inPort, b, out, 0, System.nanoTime());
+        Map<Integer, byte[]> res = new TreeMap<>();
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            assertEquals(1, out.countFor(p), "one frame per port");
+            int idx = out.packetsFor(p)[0];
+            byte[] bytes = new byte[b.len[idx]];
+            MemorySegment.copy(b.data, JAVA_BYTE, b.off[idx], bytes, 0, bytes.length);
+            res.put(p, bytes);
+        }
+        return res;
+    }
+
+    static byte[] seg(long src, long dst, int sport, int dport, int flags, int seq, int ack) {
+        return v4(src, dst, 6, tcp(sport, dport, flags, seq, ack, 65535, 0, new byte[0]));
+    }
+
+    @Test
+    void aSecurityGroupLetsConnectionsFromPortOneAndTheirRepliesThroughOnly() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, SECURITY_GROUP);
+            for (int conn = 0; conn < 2; conn++) {          // the second connection replays cached translations
+                int sp = 40000 + conn;
+                byte[] syn = seg(A, B, sp, 80, SYN, 1000, 0);
+                assertEquals(Set.of(1), send(dp, 0, syn).keySet(), "a new connection from port 1 goes out of port 2");
+                assertArrayEquals(syn, send(dp, 0, syn).get(1), "unchanged (a retransmitted SYN is still new)");
+                assertEquals(Set.of(0), send(dp, 1, seg(B, A, 80, sp, SYN | ACK, 5000, 1001)).keySet(), "the reply comes back");
+                assertEquals(Set.of(1), send(dp, 0, seg(A, B, sp, 80, ACK, 1001, 5001)).keySet(), "established");
+                assertEquals(Set.of(0), send(dp, 1, seg(B, A, 80, sp, ACK, 5001, 1001)).keySet(), "established, reply direction");
+                assertEquals(Map.of(), send(dp, 1, seg(B, A, 2000 + conn, 22, SYN, 9, 0)), "nothing new from port 2");
+                assertEquals(Map.of(), send(dp, 1, v4(B, A, 6, tcp(80, sp, ACK | PSH, 5001 - 300_000, 1001, 65535, 100, new byte[0]))),
+                        "more than a window back: +inv");
+            }
+            List<CtEntry> conns = dp.conntrack().get().dump(7, System.nanoTime());
+            assertEquals(2, conns.size(), conns.toString());
+            assertTrue(conns.getFirst().format(false).contains("mark=5"), conns.getFirst().format(false));
+            assertEquals(0, dp.conntrack().get().dump(0, System.nanoTime()).size(), "zone 7 only");
+        }
+    }
+
+    @Test
+    void snatRewritesBothDirections() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached,
+                    "table=0,priority=10,ip,actions=ct(table=1,zone=1,nat)",
+                    "table=1,ip,in_port=1,ct_state=+trk+new,actions=ct(commit,zone=1,nat(src=192.168.0.100)),output:2",
+                    "table=1,ip,in_port=1,ct_state=+trk+est,actions=output:2",
+                    "table=1,ip,in_port=2,ct_state=+trk+est,actions=output:1");
+            for (int conn = 0; conn < 2; conn++) {
+                int sp = 41000 + conn;
+                byte[] out = send(dp, 0, seg(A, B, sp, 80, SYN, 1000, 0)).get(1);
+                assertNotNull(out, "SYN forwarded");
+                assertEquals((int) NAT, ByteBuffer.wrap(out).getInt(26), "source translated");
+                assertTrue(checksumsOk(out), "checksums updated");
+                int natPort = ByteBuffer.wrap(out).getShort(34) & 0xffff;
+                byte[] back = send(dp, 1, seg(B, NAT, 80, natPort, SYN | ACK, 5000, 1001)).get(0);
+                assertNotNull(back, "the reply to the NAT address comes back to port 1");
+                assertEquals((int) A, ByteBuffer.wrap(back).getInt(30), "destination translated back");
+                assertEquals(sp, ByteBuffer.wrap(back).getShort(36) & 0xffff, "port translated back");
+                assertTrue(checksumsOk(back));
+                byte[] ack = send(dp, 0, seg(A, B, sp, 80, ACK, 1001, 5001)).get(1);
+                assertEquals((int) NAT, ByteBuffer.wrap(ack).getInt(26), "later packets translated too");
+            }
+        }
+    }
+
+    @Test
+    void withoutTableThePacketGoesOnUntrackedAndCtClearForgets() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached,
+                    "table=0,ip,in_port=1,actions=ct(commit,zone=2),resubmit(,1)",
+                    "table=1,ct_state=-trk,actions=output:2",
+                    "table=1,ct_state=+trk,actions=drop",
+                    "table=0,ip,in_port=2,actions=ct(table=2,zone=2)",
+                    "table=2,ip,ct_state=+trk+est,actions=ct_clear,resubmit(,3)",
+                    "table=3,ct_state=0/0x20,actions=output:1");
+            for (int conn = 0; conn < 2; conn++) {
+                int sp = 42000 + conn;
+                assertEquals(Set.of(1), send(dp, 0, seg(A, B, sp, 80, SYN, 1000, 0)).keySet(), "ct without table: untracked after");
+                assertEquals(Set.of(0), send(dp, 1, seg(B, A, 80, sp, SYN | ACK, 5000, 1001)).keySet(), "ct_clear: -trk again");
+            }
+        }
+    }
+
+    @Test
+    void ctFieldsParseAndPrintAsOvs() {
+        for (String[] c : new String[][] {
+                {"ct_state=+trk+est,ip,actions=drop", "ct_state=+est+trk,ip actions=drop"},
+                {"ct_state=trk|new,ip,actions=drop", "ct_state=new|trk,ip actions=drop"},
+                {"ct_state=-trk,actions=drop", "ct_state=-trk actions=drop"},
+                {"ct_zone=5,ct_mark=0x10/0xf0,actions=drop", "ct_zone=5,ct_mark=0x10/0xf0 actions=drop"},
+                {"ct_label=0x1/0x1,actions=drop", "ct_label=0x1/0x1 actions=drop"},
+                {"ip,ct_state=+trk+est,ct_nw_src=10.0.0.0/8,ct_nw_proto=6,ct_tp_dst=80,actions=drop",
+                        "ct_state=+est+trk,ct_nw_src=10.0.0.0/8,ct_nw_proto=6,ct_tp_dst=80,ip actions=drop"},
+                {"ip,actions=ct(commit,zone=NXM_NX_REG13[0..15],table=4,nat(dst=10.0.0.5:8080),exec(set_field:0x1/0x1->ct_label))",
+                        "ip actions=ct(commit,table=4,zone=NXM_NX_REG13[0..15],nat(dst=10.0.0.5:8080),exec(load:0x1->ct_label[0..0]))"},
+                {"ipv6,actions=ct(commit,force,nat(src=[fd00::1]-[fd00::9]:1000-2000,persistent,random))",
+                        "ipv6 actions=ct(commit,force,nat(src=[fd00::1]-[fd00::9]:1000-2000,persistent,random))"},
+                {"ip,actions=ct(nat),ct_clear", "ip actions=ct(nat),ct_clear"}}) {
+            Flow f = FlowParser.parse(c[0]);
+            String text = FlowFormat.match(f.match) + " actions=" + io.xvio.datapath.action.ActionSyntax.format(f.actions);
+            assertEquals(c[1].replace("NXM_NX_REG13", "reg13"), text.strip(), c[0]);
+            Flow again = FlowParser.parse(text.replace(" actions=", ",actions="));
+            assertEquals(f.match, again.match, "round trip of " + text);
+            assertEquals(f.actions, again.actions, "round trip of " + text);
+        }
+    }
+
+    @Test
+    void badCtFlowsAreRefusedWithTheReason() {
+        for (String[] c : new String[][] {
+                {"actions=ct(commit)", "needs \"ip\" or \"ipv6\""},
+                {"ip,actions=ct(force)", "\"force\" flag requires \"commit\""},
+                {"ip,actions=ct(exec(set_field:1->ct_mark))", "need \"commit\""},
+                {"ip,actions=ct(commit,exec(output:1))", "doesn't support nested action"},
+                {"ip,actions=set_field:1->ct_mark", "outside ct(commit,exec(...))"},
+                {"ip,actions=ct(commit,zone=70000)", "ct zone"},
+                {"ip,actions=ct(commit,zone=reg0)", "32 bits wide"},
+                {"ip,actions=ct(commit,nat(src=10.0.0.9-10.0.0.1))", "invalid nat range"},
+                {"ip,actions=ct(commit,nat(src=fd00::1))", "IPv6 but the match is ip"},
+                {"ip,actions=ct(commit,nat(src=10.0.0.1,hash,random))", "both \"hash\" and \"random\""},
+                {"ip,actions=ct(commit,alg=ftp)", "not supported"},
+                {"ip,actions=ct(commit,bogus)", "invalid argument to \"ct\""},
+                {"ip,ct_nw_src=10.0.0.1,actions=drop", "needs a tracked connection"},
+                {"ct_state=+bogus,actions=drop", "unknown ct_state flag"}}) {
+            FlowSyntaxException e = assertThrows(FlowSyntaxException.class, () -> FlowParser.parse(c[0]), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+        }
+    }
+}
