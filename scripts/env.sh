@@ -50,6 +50,8 @@ xvio_install_packages() {
     || missing+=(openvswitch-switch)
   # OpenFlowIT drives xvio's OpenFlow sockets with OVS's own client
   command -v ovs-ofctl >/dev/null || missing+=(openvswitch-common)
+  # OpenFlowControllerIT: a real controller, an os-ken application (the library Neutron's agent uses)
+  [ -x /usr/bin/osken-manager ] || missing+=(python3-os-ken)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

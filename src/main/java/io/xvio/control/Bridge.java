@@ -50,9 +50,26 @@ final class Bridge {
 
     synchronized List<Flow> flows() { return List.copyOf(flows); }
 
+    /** OVS's fail-open flow (priority 0xf0f0f0, above any OpenFlow priority, hidden from dumps), while fail-open. */
+    private Flow failOpen;
+
+    /** Fail-open on (every controller lost in fail_mode standalone: forward by NORMAL) or off. */
+    synchronized void setFailOpen(boolean on) {
+        if ((failOpen != null) == on) return;
+        failOpen = on ? new Flow(0, 0xf0f0f0, 0, new Match(), List.of(new Normal()), 0, 0, "priority=15790320,actions=NORMAL") : null;
+        publish();
+    }
+
+    synchronized boolean failOpen() { return failOpen != null; }
+
     /** Publishes ports and flows to the datapath as one new table set. */
     synchronized void publish() {
-        datapath.install(ofports(), vlans.toArray(PortVlan[]::new), flows);
+        List<Flow> all = flows;
+        if (failOpen != null) {
+            all = new ArrayList<>(flows);
+            all.add(failOpen);
+        }
+        datapath.install(ofports(), vlans.toArray(PortVlan[]::new), all);
         refreshLiveness();
         try {
             quiescence.await();

@@ -71,12 +71,17 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * reserved multicast addresses (key "forward-bpdu", OVS's other_config:forward-bpdu).
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
-                               FragMode frag, boolean forwardBpdu, List<Group> groups,
+                               FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
                                io.xvio.datapath.tunnel.UnderlayConfig underlay) {
         /** A bridge without an underlay (no ip:/routes:). */
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, io.xvio.datapath.tunnel.UnderlayConfig.NONE);
+        }
+
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                             FragMode frag, boolean forwardBpdu, List<Group> groups) {
-            this(name, ports, flows, vlans, frag, forwardBpdu, groups, io.xvio.datapath.tunnel.UnderlayConfig.NONE);
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, ControllerSettings.NONE);
         }
 
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans) {
@@ -206,7 +211,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "ip", "routes");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "ip", "routes");
+            ControllerSettings controller = ControllerSettings.parse(br, source, where);
             FragMode frag;
             try {
                 frag = FragMode.parse(string(br.getOrDefault("frag", "normal"), source, where + ".frag"));
@@ -297,7 +303,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     }
                 }
             }
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups)));
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller));
         }
         bridges = TunnelSettings.apply(TunnelSettings.parse(bridgesRaw, source), bridges);
         Map<String, RelayConfig> relays = new LinkedHashMap<>();

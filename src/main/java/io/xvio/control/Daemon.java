@@ -77,6 +77,10 @@ public final class Daemon implements AutoCloseable {
                 } catch (ControlException e) {
                     throw new ConfigException("bridges." + bc.name() + ".flows: " + e.getMessage());
                 }
+                if (!bc.controller().targets().isEmpty() && bc.flows().isEmpty()) {
+                    br.delFlows(f -> true);      // as OVS: the NORMAL flow is only for a bridge without controllers
+                    LOG.info("bridge " + bc.name() + ": no flows until a controller adds them (controller: " + bc.controller().targets() + ")");
+                } else
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
             for (RelayConfig rc : config.relays().values()) {
@@ -90,7 +94,9 @@ public final class Daemon implements AutoCloseable {
             pmds.assign(rxQueues());
             CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
             control = new ControlServer(controlPath, config.controlGroup(), lock);
-            openflow = OpenFlowBridges.start(bridges.values(), controlPath, lock, status);   // before the control socket answers
+            Map<String, ControllerSettings> controllers = new LinkedHashMap<>();
+            for (Config.BridgeConfig bc : config.bridges().values()) controllers.put(bc.name(), bc.controller());
+            openflow = OpenFlowBridges.start(bridges.values(), controllers, controlPath, lock, status, pmds);   // before the control socket answers
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
@@ -260,6 +266,7 @@ public final class Daemon implements AutoCloseable {
             case "ping" -> "pong";
             case "tnl" -> tnl(args);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
+            case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
             case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
             case "del-relay" -> delRelay(args);
@@ -398,8 +405,15 @@ public final class Daemon implements AutoCloseable {
         Bridge br = new Bridge(name, conntrack);
         br.quiescence = pmds;
         br.setFlows(List.of());
+        if (openflow != null) openflow.add(br, ControllerSettings.NONE);     // its BRIDGE.mgmt socket
         bridges.put(name, br);
         LOG.info("bridge " + name + ": added (no flows: L2 learning switch)");
+    }
+
+    /** A bridge's OpenFlow controllers, fail mode and inactivity probe (OVSDB's Bridge controller and fail_mode). */
+    public synchronized void setControllers(String bridge, ControllerSettings settings) {
+        if (!bridges.containsKey(bridge)) throw new ControlException("no bridge named \"" + bridge + "\"");
+        if (openflow != null) openflow.configure(bridge, settings);
     }
 
     /** Removes a bridge with all its ports (their connections and interfaces are closed). */
@@ -408,6 +422,7 @@ public final class Daemon implements AutoCloseable {
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
         bridges.remove(name);
         retunnel();
+        if (openflow != null) openflow.remove(name);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
             pins.remove(p);

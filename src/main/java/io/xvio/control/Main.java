@@ -22,6 +22,8 @@ import java.util.logging.Level;
                 Main.AddGroup.class, Main.AddGroups.class, Main.ModGroup.class, Main.DelGroups.class, Main.DumpGroups.class,
                 Main.DumpGroupStats.class, Main.PmdStats.class, Main.PmdStatsClear.class, TopCommand.class,
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
+                ControllerCli.SetController.class, ControllerCli.DelController.class, ControllerCli.GetController.class,
+                ControllerCli.SetFailMode.class, ControllerCli.GetFailMode.class, ControllerCli.DelFailMode.class,
                 TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 Main.CpuSpeedCmd.class,
                 CommandLine.HelpCommand.class})

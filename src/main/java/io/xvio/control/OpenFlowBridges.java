@@ -4,43 +4,143 @@ import io.xvio.datapath.action.*;
 
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowFormat;
+import io.xvio.datapath.PacketIns;
+import io.xvio.openflow.OfChannels;
 import io.xvio.openflow.OfEndpoint;
+import io.xvio.openflow.OfError;
 import io.xvio.openflow.OfSwitch;
+import io.xvio.packet.PacketBatch;
+import io.xvio.pmd.PmdSet;
 
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
- * The OpenFlow endpoints of the daemon's bridges (one BRIDGE.mgmt socket each), wired to the same bridge
- * operations as the CLI's flow commands and run under the same {@link CommandLock}, so YAML, CLI and OpenFlow
- * flows live in one table set.
+ * The OpenFlow side of the daemon's bridges: per bridge a BRIDGE.mgmt socket and the connections to its configured
+ * controllers ({@link OfChannels}), wired to the same bridge operations as the CLI's flow commands and run under the
+ * same {@link CommandLock}, so YAML, CLI and OpenFlow flows live in one table set. Packet-outs run on a PMD thread
+ * ({@link PacketOutTask}).
  */
 final class OpenFlowBridges implements AutoCloseable {
-    private final List<OfEndpoint> endpoints = new ArrayList<>();
+    private static final Logger LOG = Logger.getLogger("xvio.openflow");
+    private final Map<String, OfEndpoint> endpoints = new LinkedHashMap<>();
+    private final Map<String, OfChannels> channels = new LinkedHashMap<>();
+    private final String controlPath;
+    private final CommandLock lock;
+    private final DaemonStatus status;
+    private final PmdSet pmds;
+
+    private OpenFlowBridges(String controlPath, CommandLock lock, DaemonStatus status, PmdSet pmds) {
+        this.controlPath = controlPath;
+        this.lock = lock;
+        this.status = status;
+        this.pmds = pmds;
+    }
 
     static OpenFlowBridges start(Collection<Bridge> bridges, String controlPath, CommandLock lock, DaemonStatus status) {
-        OpenFlowBridges o = new OpenFlowBridges();
+        return start(bridges, Map.of(), controlPath, lock, status, null);
+    }
+
+    /** settings: each bridge's controllers (absent: none); pmds: the threads that run packet-outs (null: refused). */
+    static OpenFlowBridges start(Collection<Bridge> bridges, Map<String, ControllerSettings> settings, String controlPath, CommandLock lock,
+                                 DaemonStatus status, PmdSet pmds) {
+        OpenFlowBridges o = new OpenFlowBridges(controlPath, lock, status, pmds);
         try {
-            for (Bridge br : bridges) o.endpoints.add(OfEndpoint.start(controlPath, new BridgeSwitch(br, lock, status)));
-        } catch (IllegalStateException e) {
+            for (Bridge br : bridges) o.add(br, settings.getOrDefault(br.name, ControllerSettings.NONE));
+        } catch (ControlException e) {
             o.close();
             throw new ConfigException(e.getMessage());
         }
         return o;
     }
 
+    /** Opens br's BRIDGE.mgmt socket and connects it to its controllers; ControlException if the socket cannot be made. */
+    synchronized void add(Bridge br, ControllerSettings cs) {
+        if (channels.containsKey(br.name)) throw new ControlException("bridge " + br.name + " already has OpenFlow channels");
+        BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds);
+        OfChannels ch = new OfChannels(sw, System.nanoTime());
+        try {
+            endpoints.put(br.name, OfEndpoint.start(controlPath, sw, ch));
+        } catch (IllegalStateException e) {
+            ch.close();
+            throw new ControlException(e.getMessage());
+        }
+        channels.put(br.name, ch);
+        configure(br.name, cs);
+    }
+
+    /** Closes a bridge's OpenFlow socket and controller connections (the bridge is going away). */
+    synchronized void remove(String bridge) {
+        OfChannels ch = channels.remove(bridge);
+        if (ch != null) ch.close();
+        OfEndpoint e = endpoints.remove(bridge);
+        if (e != null) e.close();
+    }
+
+    /** A bridge's controllers, fail mode and probe interval (as set by YAML, the CLI or OVSDB). */
+    synchronized void configure(String bridge, ControllerSettings cs) {
+        OfChannels ch = channels(bridge);
+        ch.setFailMode(cs.failMode());
+        ch.setProbeMillis(cs.probeMillis());
+        if (!cs.targets().equals(ch.controllers())) ch.setControllers(cs.targets());
+    }
+
+    private synchronized OfChannels channels(String bridge) {
+        OfChannels c = channels.get(bridge);
+        if (c == null) throw new ControlException("no bridge named \"" + bridge + "\"");
+        return c;
+    }
+
+    /**
+     * set-controller BR TARGET..., del-controller BR, get-controller BR, set-fail-mode BR standalone|secure,
+     * get-fail-mode BR, del-fail-mode BR: as ovs-vsctl's commands of those names.
+     */
+    String command(List<String> args) {
+        String cmd = args.getFirst();
+        if (args.size() < 2) throw new ControlException(cmd + " needs a bridge name");
+        OfChannels ch = channels(args.get(1));
+        List<String> rest = args.subList(2, args.size());
+        switch (cmd) {
+            case "set-controller" -> ch.setControllers(ControllerSettings.checkTargets(List.copyOf(rest)));
+            case "del-controller" -> ch.setControllers(List.of());
+            case "get-controller" -> {
+                StringBuilder sb = new StringBuilder();
+                for (String s : rest.contains("--status") ? ch.controllerStatus() : ch.controllers()) sb.append(s).append('\n');
+                if (rest.contains("--status") && ch.failOpen()) sb.append("fail-open: forwarding by NORMAL\n");
+                return sb.toString();
+            }
+            case "set-fail-mode" -> {
+                if (rest.size() != 1) throw new ControlException("set-fail-mode BRIDGE standalone|secure");
+                try {
+                    ch.setFailMode(OfChannels.FailMode.parse(rest.getFirst()));
+                } catch (IllegalArgumentException e) {
+                    throw new ControlException(e.getMessage());
+                }
+            }
+            case "get-fail-mode" -> { return ch.failMode().text() + "\n"; }
+            case "del-fail-mode" -> ch.setFailMode(OfChannels.FailMode.STANDALONE);
+            default -> throw new ControlException("unknown command \"" + cmd + "\"");
+        }
+        return "";
+    }
+
     @Override
-    public void close() {
-        for (OfEndpoint e : endpoints) e.close();
+    public synchronized void close() {
+        for (OfChannels c : channels.values()) c.close();
+        channels.clear();
+        for (OfEndpoint e : endpoints.values()) e.close();
         endpoints.clear();
     }
 
     /** One bridge as an OpenFlow connection sees it. */
-    private record BridgeSwitch(Bridge br, CommandLock lock, DaemonStatus status) implements OfSwitch {
+    private record BridgeSwitch(Bridge br, CommandLock lock, DaemonStatus status, PmdSet pmds) implements OfSwitch {
         @Override public String name() { return br.name; }
 
         @Override
@@ -59,6 +159,28 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override
         public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
             return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts);
+        }
+
+        @Override
+        public void packetOut(int inPort, byte[] frame, List<Action> actions) {
+            if (frame.length > PacketBatch.MAX_FRAME) throw OfError.BAD_LEN.fail("packet_out frame of " + frame.length + " bytes");
+            PacketOutTask t = new PacketOutTask(br.datapath, read(br::portArray), inPort, frame, actions);
+            if (pmds == null || !pmds.submit(t)) {
+                LOG.warning("bridge " + br.name + ": packet_out dropped: no PMD thread runs");
+                return;
+            }
+            String why = t.await(1_000_000_000L);
+            if (why != null) LOG.warning("bridge " + br.name + ": packet_out: " + why);
+        }
+
+        @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
+
+        @Override
+        public void setFailOpen(boolean on) {
+            change(() -> {
+                br.setFailOpen(on);
+                return null;
+            });
         }
 
         @Override public <T> T change(Supplier<T> body) { return lock.run(true, body); }

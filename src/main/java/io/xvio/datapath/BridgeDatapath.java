@@ -37,6 +37,8 @@ public final class BridgeDatapath {
     private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null,
             ChangeLog.INITIAL, FragMode.NORMAL, false, Map.of(), new boolean[0]);
     private final DatapathDrops drops = new DatapathDrops();
+    /** Packets for the OpenFlow controllers, from the PMD threads to the control thread. */
+    private final PacketIns packetIns = new PacketIns();
     private final Recirculations recircs = new Recirculations();
     /** Per PMD thread: the cache for recirculated packets (keyed on recirc_id too) and their queue. */
     private final MegaflowCache[] recircCaches = new MegaflowCache[MAX_THREADS];
@@ -78,6 +80,7 @@ public final class BridgeDatapath {
     public MacTable macs() { return macs; }
     public List<Flow> flows() { return tables.flows(); }
     public DatapathDrops drops() { return drops; }
+    public PacketIns packetIns() { return packetIns; }
     public long droppedNoMatch() { return drops.get(Reason.NO_MATCH); }
     public long droppedTtl() { return drops.get(Reason.TTL); }
     public long droppedVlan() { return drops.get(Reason.VLAN); }
@@ -264,6 +267,34 @@ public final class BridgeDatapath {
             tracing = null;
         }
         return tr;
+    }
+
+    /**
+     * Runs an OpenFlow packet-out: frame, received as far as the actions know on OpenFlow port inOfport (a port of
+     * the bridge, or a reserved one such as CONTROLLER 0xfffd, which NORMAL and IN_PORT do not send back to), through
+     * actions (output:TABLE is resubmit(,0)), in slot 0 of b, which must be empty; what it sends is added to out,
+     * which the caller transmits. thread: the calling PMD thread's index (-1 without one). Nothing is cached.
+     */
+    public void packetOut(int inOfport, byte[] frame, List<Action> actions, PacketBatch b, Outputs out, int thread, long now) {
+        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
+            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
+        Tables t = tables;
+        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        FlowKey k = b.keys[0];
+        k.extract(b.data, b.off[0], frame.length, inOfport);
+        stack(thread).clear();
+        Translation x = translation(thread);
+        Flow outer = x.flow;
+        x.flow = null;
+        try {
+            execute(t, actions, 0, inPortOf(t, k), b, 0, out, thread, now, 0, false, true, null);
+        } finally {
+            x.flow = outer;
+        }
+        RecircQueue q = recircQueues[thread + 2];
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
     }
 
     /** The megaflow a recorder would insert, as a match. */
@@ -789,7 +820,14 @@ public final class BridgeDatapath {
             return true;
         }
         f.hit(thread, b.len[i], now);
-        return execute(t, f.actions, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
+        Translation x = translation(thread);
+        Flow outer = x.flow;                      // the flow whose actions run (a packet-in's cookie and reason)
+        x.flow = f;
+        try {
+            return execute(t, f.actions, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
+        } finally {
+            x.flow = outer;
+        }
     }
 
     /**
@@ -832,6 +870,8 @@ public final class BridgeDatapath {
         int thread;
         long now;
         MegaflowCache.Recorder rec;
+        /** The flow whose actions are running (null: a packet-out's own actions). */
+        Flow flow;
 
         void bind(Tables t, PacketBatch b, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
             this.t = t;
@@ -981,9 +1021,29 @@ public final class BridgeDatapath {
 
         @Override public void drop(Reason reason) { BridgeDatapath.this.drop(thread, reason, rec); }
 
+        @Override public void controller(int i, int maxLen, int table) {
+            // never cached: a megaflow entry would bypass the controller (each such packet is translated)
+            if (rec != null) rec.uncacheable = true;
+            if (thread == TRACE_THREAD) return;
+            if (!packetIns.wanted()) {
+                drops.add(thread, Reason.CONTROLLER, 1);
+                return;
+            }
+            Flow f = flow;
+            boolean miss = f != null && f.priority == 0 && catchAll(f.match);
+            if (!packetIns.offer(thread, b, i, maxLen, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table, f == null ? 0 : f.cookie))
+                drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+        }
+
         @Override public void stackPush(long value) { stack(thread).push(value); }
         @Override public boolean stackEmpty() { return stack(thread).isEmpty(); }
         @Override public long stackPop() { return stack(thread).pop(); }
+    }
+
+    /** Whether m matches every packet (a table-miss flow has it, with priority 0). */
+    private static boolean catchAll(Match m) {
+        for (int w = 0; w < FlowKey.WORDS; w++) if (!m.isWild(w)) return false;
+        return true;
     }
 
     /** Sends packet i (a copy if copy) to OpenFlow port ofport: a port that does not exist, or the input port, is a counted drop. */
@@ -1230,7 +1290,7 @@ public final class BridgeDatapath {
      */
     private int normal(Tables t, int inPort, PacketBatch b, int i, Outputs out, int thread, long now, boolean copy) {
         PortVlan[] vl = t.vlans();
-        if (inPort >= vl.length) return -1;
+        if (inPort < 0 || inPort >= vl.length) return -1;     // a packet-out from the controller: no input bundle, as OVS
         FlowKey k = b.keys[i];
         boolean tagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
         long type = k.w[FlowKey.DL_TYPE];

@@ -19,7 +19,8 @@ public final class DatapathDrops {
         GROUP_MISSING("group does not exist"), GROUP_NO_LIVE_BUCKET("group has no live bucket"),
         RECIRC_DEPTH("recirculated more than " + BridgeDatapath.MAX_RECIRCULATIONS + " times"),
         RECIRC_QUEUE("recirculation queue full"), NO_PORT("output to a port that does not exist"),
-        CONTROLLER("sent to controller, none connected");
+        CONTROLLER("sent to controller, none connected"),
+        PACKET_IN_QUEUE("packet-in queue to the controllers full");
 
         public final String label;
         Reason(String label) { this.label = label; }

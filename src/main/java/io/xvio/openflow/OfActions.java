@@ -53,6 +53,20 @@ public final class OfActions {
         return out;
     }
 
+    /** Set while a packet-out's actions are decoded: output:TABLE is allowed there (and only there). */
+    private static final ThreadLocal<boolean[]> PACKET_OUT = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    /** A packet-out's action list: as {@link #decodeActions}, and output:TABLE is resubmit(,0). */
+    public static List<Action> decodePacketOutActions(Wire.Reader r, int version) {
+        boolean[] on = PACKET_OUT.get();
+        on[0] = true;
+        try {
+            return decodeActions(r, version);
+        } finally {
+            on[0] = false;
+        }
+    }
+
     private static void expectLen(int type, int len, int want) {
         if (len != want) throw OfError.BAD_ACTION_LEN.fail("action type " + type + " has length " + len + " (expected " + want + ")");
     }
@@ -60,6 +74,10 @@ public final class OfActions {
     private static Action output(int port, int maxLen) {
         return switch (port) {
             case Ports.CONTROLLER -> new Controller(maxLen, null);
+            case Ports.TABLE -> {
+                if (!PACKET_OUT.get()[0]) throw OfError.BAD_OUT_PORT.fail("output to TABLE is only allowed in a packet_out");
+                yield new Resubmit(-1, 0);
+            }
             case Ports.IN_PORT -> new InPort();
             case Ports.NORMAL -> new Normal();
             case Ports.FLOOD -> new Flood(false);

@@ -36,13 +36,56 @@ final class OfConnection implements Runnable {
     /** When the message being read started to arrive (0: between messages), for the endpoint's stall check. */
     private volatile long partialSince;
     private final long openedNanos = System.nanoTime();
+    /** The bridge's connections (packet-ins, roles), or null (tests of the codec alone). */
+    private final OfChannels channels;
+    /** A controller xvio connected to (OVS's primary connection), not a client of BRIDGE.mgmt (a service one). */
+    final boolean primary;
+    /** OFPCR_ROLE_*: EQUAL, MASTER or SLAVE. */
+    static final int ROLE_NOCHANGE = 0, ROLE_EQUAL = 1, ROLE_MASTER = 2, ROLE_SLAVE = 3;
+    private volatile int role = ROLE_EQUAL;
+    /** When the last message arrived, and when an inactivity probe went out unanswered (0: none). */
+    volatile long lastReceivedNanos = System.nanoTime(), probeSentNanos;
+    /** Whether the peer sent something after its hello (OVS's "admitted"): it counts as a working controller. */
+    volatile boolean admitted;
+    private final Object sendLock = new Object();
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
+        this(ch, sw, peer, startedNanos, null, false);
+    }
+
+    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos, OfChannels channels, boolean primary) {
         this.ch = ch;
         this.sw = sw;
         this.peer = peer;
         this.startedNanos = startedNanos;
+        this.channels = channels;
+        this.primary = primary;
+        if (!primary) missSendLen = 0;       // OVS: a service connection gets no packet-ins until it sets miss_send_len
     }
+
+    int version() { return version; }
+    int role() { return role; }
+
+    /**
+     * Whether packet-ins go to this connection (OVS's rules): the version is negotiated, the role is not slave, and a
+     * BRIDGE.mgmt client asked for them with a non-zero miss_send_len.
+     */
+    boolean wantsPacketIns() { return version >= 0 && role != ROLE_SLAVE && (primary || missSendLen != 0); }
+
+    /** Sends an asynchronous message (a packet-in, an inactivity probe); false if the connection failed. */
+    boolean sendAsync(byte[] m) {
+        try {
+            send(m);
+            return true;
+        } catch (IOException e) {
+            LOG.fine(peer + ": " + e.getMessage());
+            abort();
+            return false;
+        }
+    }
+
+    /** Another connection became master: this one is slave now (OVS demotes the old master). */
+    void demote() { role = ROLE_SLAVE; }
 
     @Override
     public void run() {
@@ -56,6 +99,8 @@ final class OfConnection implements Runnable {
                     return;
                 }
                 in.flip();
+                lastReceivedNanos = System.nanoTime();
+                probeSentNanos = 0;
                 List<byte[]> msgs = new ArrayList<>();
                 while (in.remaining() >= 8) {
                     int len = in.getShort(in.position() + 2) & 0xffff;
@@ -95,7 +140,9 @@ final class OfConnection implements Runnable {
 
     private void send(byte[] m) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(m);
-        while (b.hasRemaining()) ch.write(b);
+        synchronized (sendLock) {
+            while (b.hasRemaining()) ch.write(b);
+        }
     }
 
     /**
@@ -135,7 +182,7 @@ final class OfConnection implements Runnable {
 
     /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */
     private FlowMod plainAdd(byte[] m) {
-        if (version < 0 || (m[0] & 0xff) != version) return null;
+        if (version < 0 || (m[0] & 0xff) != version || role == ROLE_SLAVE) return null;
         int type = m[1] & 0xff;
         try {
             Wire.Reader r = new Wire.Reader(m);
@@ -168,6 +215,7 @@ final class OfConnection implements Runnable {
     }
 
     void abort() {
+        if (ch == null) return;                      // a codec test's connection
         try { ch.close(); } catch (IOException ignored) { }
     }
 
@@ -176,7 +224,15 @@ final class OfConnection implements Runnable {
         int v = msg[0] & 0xff, type = msg[1] & 0xff;
         long xidL = ((msg[4] & 0xffL) << 24) | ((msg[5] & 0xff) << 16) | ((msg[6] & 0xff) << 8) | (msg[7] & 0xff);
         int xid = (int) xidL;
-        if (version < 0) return hello(msg, v, type, xid);
+        if (version < 0) {
+            List<byte[]> r = hello(msg, v, type, xid);
+            if (version >= 0 && channels != null) channels.changed();
+            return r;
+        }
+        if (type != OfType.HELLO && !admitted) {
+            admitted = true;
+            if (channels != null) channels.changed();
+        }
         if (v != version) {
             LOG.info(peer + ": message of " + OfVersion.name(v) + " on a " + OfVersion.name(version) + " connection");
             return List.of(OfError.BAD_VERSION.encode(version, xid, msg));
@@ -251,17 +307,26 @@ final class OfConnection implements Runnable {
             case OfType.SET_CONFIG -> {
                 configFlags = r.u16();
                 missSendLen = r.u16();
+                if (channels != null) channels.changed();
+                return List.of();
+            }
+            case OfType.PACKET_OUT -> {
+                PacketOut po = PacketOut.decode(r, version);
+                notSlave();
+                sw.packetOut(po.inPort(), po.data(), po.actions());
+                LOG.fine(peer + ": " + po);
                 return List.of();
             }
             case OfType.FLOW_MOD -> {
+                notSlave();
                 FlowMod fm = of10 ? FlowModCodec.decode10(r, tableIdExt) : FlowModCodec.decode11(r, version);
                 apply(fm);
                 return List.of();
             }
             case OfType.VENDOR -> { return vendor(xid, r); }
-            case OfType.PACKET_OUT -> throw OfError.BAD_TYPE.fail("packet_out is not supported by xvio yet");
             default -> { }
         }
+        if (!of10 && type == OfType.ROLE_REQUEST) return List.of(roleRequest(xid, r));
         if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
             return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
         if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
@@ -302,12 +367,53 @@ final class OfConnection implements Runnable {
                 return List.of();
             }
             case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_ROLE_REQUEST -> {
+                long nx = r.u32();
+                if (nx > 2) throw OfError.BAD_ROLE.fail("Nicira role " + nx);
+                setRole(nx == 0 ? ROLE_EQUAL : nx == 1 ? ROLE_MASTER : ROLE_SLAVE);
+                int cur = role;
+                Wire.Writer w = new Wire.Writer(version, OfType.VENDOR, xid);
+                w.u32(OfVersion.NX_VENDOR).u32(OfType.NXT_ROLE_REPLY).u32(cur == ROLE_EQUAL ? 0 : cur == ROLE_MASTER ? 1 : 2);
+                return List.of(w.finish());
+            }
             case OfType.NXT_FLOW_MOD -> {
+                notSlave();
                 apply(FlowModCodec.decodeNx(r, tableIdExt));
                 return List.of();
             }
             default -> throw OfError.BAD_SUBTYPE.fail("Nicira message subtype " + sub + " is not supported by xvio");
         }
+    }
+
+    /** A slave controller may read but not change the switch (OFPBRC_IS_SLAVE, as OVS). */
+    private void notSlave() {
+        if (role == ROLE_SLAVE) throw OfError.IS_SLAVE.fail("this connection is a slave controller");
+    }
+
+    /**
+     * OFPT_ROLE_REQUEST (1.2+) as OVS answers it: master and slave requests carry a generation id that must not be
+     * older than the last one seen (OFPRRFC_STALE); a new master makes the old one slave; the reply tells the role now.
+     */
+    private byte[] roleRequest(int xid, Wire.Reader r) {
+        long want = r.u32();
+        r.skip(4);
+        long gen = r.u64();
+        if (want > ROLE_SLAVE) throw OfError.BAD_ROLE.fail("role " + want);
+        if (want == ROLE_MASTER || want == ROLE_SLAVE) {
+            if (channels != null && !channels.election(gen)) throw OfError.ROLE_STALE.fail("generation id " + Long.toUnsignedString(gen) + " is stale");
+        }
+        if (want != ROLE_NOCHANGE) setRole((int) want);
+        Wire.Writer w = new Wire.Writer(version, OfType.ROLE_REPLY, xid);
+        long cur = channels == null ? -1L : channels.electionId();
+        w.u32(role).zeros(4).u64(cur);
+        return w.finish();
+    }
+
+    private void setRole(int r) {
+        if (r == ROLE_MASTER && channels != null) channels.newMaster(this);
+        if (role != r) LOG.info(peer + ": role " + (r == ROLE_MASTER ? "master" : r == ROLE_SLAVE ? "slave" : "equal"));
+        role = r;
+        if (channels != null) channels.changed();
     }
 
     /** Applies a flow_mod to the bridge as the CLI's flow commands do, under the daemon's command lock. */

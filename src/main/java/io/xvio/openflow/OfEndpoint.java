@@ -37,10 +37,13 @@ public final class OfEndpoint implements AutoCloseable {
     private final AtomicInteger active = new AtomicInteger();
     private final long startedNanos = System.nanoTime();
     private volatile boolean running = true;
+    /** The bridge's connections (packet-ins, roles); null: this endpoint's own connections only. */
+    private final OfChannels channels;
 
-    private OfEndpoint(Path path, OfSwitch sw) throws IOException {
+    private OfEndpoint(Path path, OfSwitch sw, OfChannels channels) throws IOException {
         this.path = path;
         this.sw = sw;
+        this.channels = channels;
         SocketFile.claim(path.toString());
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         int old = SocketFile.umask(0177);
@@ -85,10 +88,13 @@ public final class OfEndpoint implements AutoCloseable {
     }
 
     /** Opens and starts the endpoint of sw next to controlSocket. */
-    public static OfEndpoint start(String controlSocket, OfSwitch sw) {
+    public static OfEndpoint start(String controlSocket, OfSwitch sw) { return start(controlSocket, sw, null); }
+
+    /** As {@link #start(String, OfSwitch)}, its connections joining channels (packet-ins go to them too). */
+    public static OfEndpoint start(String controlSocket, OfSwitch sw, OfChannels channels) {
         Path p = pathFor(controlSocket, sw.name());
         try {
-            OfEndpoint e = new OfEndpoint(p, sw);
+            OfEndpoint e = new OfEndpoint(p, sw, channels);
             e.acceptor.start();
             e.reaper.start();
             LOG.info("bridge " + sw.name() + ": OpenFlow socket " + p + " (OpenFlow 1.0, 1.3, 1.4, 1.5)");
@@ -125,12 +131,14 @@ public final class OfEndpoint implements AutoCloseable {
                 try { c.close(); } catch (IOException ignored) { }
                 continue;
             }
-            OfConnection conn = new OfConnection(c, sw, "bridge " + sw.name() + " OpenFlow connection " + (++n), startedNanos);
+            OfConnection conn = new OfConnection(c, sw, "bridge " + sw.name() + " OpenFlow connection " + (++n), startedNanos, channels, false);
             open.add(conn);
+            if (channels != null) channels.add(conn);
             Thread.ofVirtual().name("openflow-conn").start(() -> {
                 try {
                     conn.run();
                 } finally {
+                    if (channels != null) channels.remove(conn);
                     open.remove(conn);
                     active.decrementAndGet();
                 }

@@ -32,6 +32,20 @@ public interface OfSwitch {
 
     int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts);
 
+    /**
+     * Runs a packet-out: frame through actions as if received on OpenFlow port inPort (CONTROLLER 0xfffd for none),
+     * transmitting on the bridge's ports; returns once it ran. The default refuses it.
+     */
+    default void packetOut(int inPort, byte[] frame, List<Action> actions) {
+        throw OfError.BAD_TYPE.fail("packet_out is not supported by this switch");
+    }
+
+    /** The datapath's packet-ins for the controllers, or null if this switch has none. */
+    default io.xvio.datapath.PacketIns packetIns() { return null; }
+
+    /** Fail-open (fail_mode standalone with every controller lost): the bridge forwards by NORMAL until one is back. */
+    default void setFailOpen(boolean on) {}
+
     <T> T change(Supplier<T> body);
 
     <T> T read(Supplier<T> body);

@@ -40,6 +40,17 @@ public final class PmdSet implements Quiescence {
 
     public void start() { threads.forEach(PmdThread::start); }
 
+    /**
+     * Hands t to a PMD thread (the first: tasks from one caller run in order); false if no thread runs loops, so the
+     * caller may run it itself (nothing else transmits then).
+     */
+    public boolean submit(PmdTask t) {
+        PmdThread first = threads.getFirst();
+        if (!first.running()) return false;
+        first.submit(t);
+        return true;
+    }
+
     public void stop() { threads.forEach(PmdThread::stop); }
 
     /**

@@ -34,6 +34,8 @@ public final class PmdThread {
     private final IdleStrategy idle;
     private final Thread thread;
     private volatile RxQueue[] queues = new RxQueue[0];
+    /** Work from the control plane ({@link #submit}), taken at the top of a loop; polling an empty one allocates nothing. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<PmdTask> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean running = true;
     @SuppressWarnings("unused") private volatile long epoch;
 
@@ -75,6 +77,23 @@ public final class PmdThread {
 
     public void assign(RxQueue[] qs) { queues = qs.clone(); }
 
+    /** Queues t for this thread's next loop (see {@link PmdTask}). */
+    public void submit(PmdTask t) { tasks.add(t); }
+
+    /** Whether the thread is running loops (a task submitted now will run). */
+    public boolean running() { return thread.isAlive() && running; }
+
+    private void runTask(PmdTask t, PacketBatch batch, Outputs outputs, SoftwareOffload offload) {
+        try {
+            t.run(id, batch, outputs, offload);
+        } catch (RuntimeException | InternalError e) {
+            LOG.warning("pmd" + id + ": a control-plane task failed: " + e);
+        } finally {
+            outputs.clear();
+            batch.reset();
+        }
+    }
+
     public void start() { thread.start(); }
 
     private void run() {
@@ -93,6 +112,8 @@ public final class PmdThread {
         boolean recheck = true;
         while (running) {
             EPOCH.setRelease(this, ++epochLocal);
+            PmdTask task = tasks.poll();
+            if (task != null) runTask(task, batch, outputs, offload);
             RxQueue[] qs = queues;
             if (qs != liveOf || recheck) findLive(qs);
             int work = 0;

@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The OpenFlow datapath checked from inside real Linux guests: an ACL that lets ICMP and one TCP port through
  * but drops another, dec_ttl (the guest sees TTL 63), resubmit into a second table, a MAC rewrite (the
- * learning switch learns the rewritten address), flows changed at runtime, and VLAN access-port isolation.
+ * learning switch learns the rewritten address), flows changed at runtime, a stateful security group (ct(): a opens
+ * TCP and ping towards b, b opens nothing towards a), and VLAN access-port isolation.
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.GuestsThroughXvioIT#enabled")
@@ -70,6 +71,35 @@ class GuestFlowsIT {
             a.exec("echo again | nc -w 3 10.0.6.2 5001", Duration.ofSeconds(30));
             Thread.sleep(500);
             assertEquals("again", b.exec("cat /tmp/got5001", Duration.ofSeconds(20)).output().strip());
+
+            // a stateful security group between the guests: a may open connections to b's TCP 5002 and ping it; b may
+            // answer but open nothing towards a (both directions tracked in one zone)
+            xvio.call("del-flows", "br0");
+            xvio.call("add-flows", "br0",
+                    "priority=300,arp,actions=NORMAL",
+                    "priority=100,ip,actions=ct(table=1,zone=1)",
+                    "table=1,priority=100,ip,ct_state=+trk+inv,actions=drop",
+                    "table=1,priority=90,ip,ct_state=+trk+est,actions=NORMAL",
+                    "table=1,priority=90,ip,ct_state=+trk+rel,actions=NORMAL",
+                    "table=1,priority=80,tcp,in_port=1,tp_dst=5002,ct_state=+trk+new,actions=ct(commit,zone=1),NORMAL",
+                    "table=1,priority=80,icmp,in_port=1,ct_state=+trk+new,actions=ct(commit,zone=1),NORMAL",
+                    "table=1,priority=0,actions=drop");
+            b.exec("(nc -l -p 5002 > /tmp/got5002 &) ; (nc -l -p 5003 > /tmp/got5003 &) ; sleep 0.5", Duration.ofSeconds(30));
+            a.exec("(nc -l -p 5004 > /tmp/got5004 &) ; sleep 0.5", Duration.ofSeconds(30));
+            QemuGuest.ExecResult stateful = a.exec("ping -c 3 -i 0.2 -W 2 10.0.6.2; echo stateful | nc -w 3 10.0.6.2 5002; echo rc=$?",
+                    Duration.ofSeconds(60));
+            assertTrue(stateful.output().contains("3 packets received"), "a pings b, the replies pass: " + stateful.output());
+            Thread.sleep(500);
+            assertEquals("stateful", b.exec("cat /tmp/got5002", Duration.ofSeconds(20)).output().strip(), stateful.output());
+            QemuGuest.ExecResult refused = a.exec("echo no | nc -w 3 10.0.6.2 5003; echo rc=$?", Duration.ofSeconds(30));
+            QemuGuest.ExecResult back = b.exec("echo no | nc -w 3 10.0.6.1 5004; echo rc=$?; ping -c 2 -i 0.2 -W 1 10.0.6.1",
+                    Duration.ofSeconds(30));
+            Thread.sleep(500);
+            assertEquals("", b.exec("cat /tmp/got5003", Duration.ofSeconds(20)).output().strip(), "port 5003 is not in the group: " + refused.output());
+            assertEquals("", a.exec("cat /tmp/got5004", Duration.ofSeconds(20)).output().strip(), "b opens nothing to a: " + back.output());
+            assertTrue(back.output().contains(" 0 packets received"), "b cannot ping a: " + back.output());
+            String conns = xvio.call("conntrack", "dump", "zone=1");
+            assertTrue(conns.contains("tcp,orig=(src=10.0.6.1,dst=10.0.6.2") && conns.contains("dport=5002"), conns);
         }
     }
 

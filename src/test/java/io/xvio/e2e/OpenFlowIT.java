@@ -244,4 +244,54 @@ class OpenFlowIT {
         for (int i = 0; i < 6; i++) assertTrue(dump.contains("priority=" + (200 + i) + ",in_port=" + (10 + i) + " actions=drop"), dump);
         sameAsXvio("OpenFlow13");
     }
+
+    /**
+     * ovs-ofctl packet-out: a frame sent out of port 2 leaves it (its tx counter moves); one sent to the controller
+     * comes back as a packet-in that ovs-ofctl monitor (a BRIDGE.mgmt client that set miss_send_len) prints, in
+     * OpenFlow 1.0 and 1.3 and each packet-in format (standard, NXT_PACKET_IN, NXT_PACKET_IN2); output:TABLE runs
+     * the flow tables.
+     */
+    @Order(6)
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"OpenFlow10", "OpenFlow13"})
+    void packetOutAndPacketInWithOvsOfctl(String v) throws Exception {
+        ok(v, "del-flows", target);
+        String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+        long before = xvio.counter("p2", "tx_packets");
+        ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=output:2");
+        assertEquals(before + 1, xvio.counter("p2", "tx_packets"), "the packet-out left port 2 before the barrier was answered");
+        ok(v, "add-flow", target, "priority=7,in_port=controller,actions=output:1");
+        long before1 = xvio.counter("p1", "tx_packets");
+        ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=table");
+        assertEquals(before1 + 1, xvio.counter("p1", "tx_packets"), "output:TABLE found the flow for in_port=CONTROLLER");
+
+        // ovs-ofctl asks for NXT_PACKET_IN2 unless told otherwise (-P), as it does with OVS
+        String of = v.equals("OpenFlow10") ? " (xid" : " (OF1.3) (xid";
+        monitorSees(v, null, "NXT_PACKET_IN2" + of, frame);
+        monitorSees(v, "standard", "OFPT_PACKET_IN" + of, frame);
+        monitorSees(v, "nxt_packet_in", "NXT_PACKET_IN" + of, frame);
+    }
+
+    /** ovs-ofctl monitor (with -P format unless null) prints a packet-in of xvio's as "want". */
+    private void monitorSees(String v, String format, String want, String frame) throws Exception {
+        Path out = dir.resolve("monitor-" + v + "-" + format + ".txt");
+        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", v, "monitor", target, "65534"));
+        if (format != null) cmd.addAll(1, List.of("-P", format));
+        Process mon = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !seen.contains(want)) {
+                ok(v, "packet-out", target, "in_port=1 packet=" + frame + " actions=controller");
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains(want), seen + xvio.log());
+            assertTrue(seen.contains("total_len=60 in_port=1 (via action) data_len=60 (unbuffered)"), seen);
+            assertTrue(seen.contains("dl_src=02:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x88b5"), seen);
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
 }

@@ -313,4 +313,36 @@ class OvsdbIT {
         for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
         return n;
     }
+
+    /**
+     * ovs-vsctl set-controller and fail_mode: xvio connects to the controller the Bridge row names (here a socket the
+     * test listens on, which gets xvio's OpenFlow hello); del-controller closes the connection.
+     */
+    @Test
+    @Order(9)
+    void setControllerConnectsTheBridgeToItsController() throws Exception {
+        String br = lab.name("xoc");
+        lab.own(br);                    // its internal interface: a TAP xvio creates
+        vsctlOk("add-br", br, "--", "set", "bridge", br, "datapath_type=netdev");
+        try (java.net.ServerSocket ctl = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            ctl.setSoTimeout(15_000);
+            String target = "tcp:127.0.0.1:" + ctl.getLocalPort();
+            vsctlOk("set-controller", br, target, "--", "set", "Bridge", br, "fail_mode=secure", "--", "set", "Controller", br, "inactivity_probe=3000");
+            try (java.net.Socket c = ctl.accept()) {
+                c.setSoTimeout(15_000);
+                byte[] header = c.getInputStream().readNBytes(8);
+                assertEquals(8, header.length);
+                assertEquals(0, header[1], "an OpenFlow hello");
+                assertEquals(target + "\n", xvio.call("get-controller", br));
+                assertEquals("secure\n", xvio.call("get-fail-mode", br));
+                vsctlOk("del-controller", br);
+                java.io.InputStream in = c.getInputStream();
+                in.skipNBytes(((header[2] & 0xff) << 8 | (header[3] & 0xff)) - 8);
+                assertEquals(-1, in.read(), "del-controller closes the connection");
+                assertEquals("", xvio.call("get-controller", br));
+            }
+        }
+        vsctlOk("del-br", br);
+        assertFalse(Files.exists(dir.resolve(br + ".mgmt")), "the bridge's OpenFlow socket goes with it");
+    }
 }

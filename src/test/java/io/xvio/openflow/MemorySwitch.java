@@ -42,6 +42,17 @@ final class MemorySwitch implements OfSwitch {
         return n;
     }
 
+    /** Fail-open changes, in order. */
+    final List<Boolean> failOpen = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    @Override public void setFailOpen(boolean on) { failOpen.add(on); }
+
+    /** The packet-outs run, in order. */
+    final List<PacketOut> packetOuts = new ArrayList<>();
+
+    @Override
+    public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
+
     @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
     @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
 }

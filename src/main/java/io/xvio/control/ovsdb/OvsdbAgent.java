@@ -63,7 +63,8 @@ public final class OvsdbAgent implements AutoCloseable {
     static ObjectNode monitorRequests() {
         ObjectNode m = JsonRpc.NODES.objectNode();
         columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config");
-        columns(m, "Bridge", "name", "datapath_type", "ports");
+        columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode");
+        columns(m, "Controller", "target", "inactivity_probe");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode");
         columns(m, "Interface", "name", "type", "options", "ofport_request");
         return m;

@@ -2,6 +2,7 @@ package io.xvio.control.ovsdb;
 
 import io.xvio.control.Config;
 import io.xvio.control.ControlException;
+import io.xvio.control.ControllerSettings;
 import io.xvio.control.Daemon;
 import io.xvio.datapath.PortVlan;
 
@@ -35,6 +36,8 @@ public final class Reconciler {
     private final Map<String, Applied> applied = new HashMap<>();
     private final Set<String> ownBridges = new LinkedHashSet<>();
     private final Set<String> logged = new HashSet<>();
+    /** The controller settings applied to each database bridge. */
+    private final Map<String, ControllerSettings> controllers = new HashMap<>();
 
     public Reconciler(Daemon daemon, Path vhostSockDir) {
         this.daemon = daemon;
@@ -62,6 +65,7 @@ public final class Reconciler {
         List<Want> wants = new ArrayList<>();
         Set<String> wantedBridges = new LinkedHashSet<>();
         Set<String> names = new HashSet<>();
+        Map<String, TableCache.Row> bridgeRows = new HashMap<>();
         for (TableCache.Row b : db.rows("Bridge")) {
             String bridge;
             String dpType;
@@ -83,6 +87,7 @@ public final class Reconciler {
                 continue;
             }
             wantedBridges.add(bridge);
+            bridgeRows.put(bridge, b);
             for (String pu : ports) {
                 TableCache.Row port = db.row("Port", pu);
                 if (port == null) continue;        // referential integrity: the row arrives in the same update
@@ -132,6 +137,21 @@ public final class Reconciler {
                 LOG.info("ovsdb: bridge " + br + " added");
             } catch (ControlException ex) {
                 once("bridge " + br + ": " + ex.getMessage());
+            }
+        }
+        // 2b. their controllers and fail mode
+        controllers.keySet().retainAll(ownBridges);
+        for (String br : ownBridges) {
+            TableCache.Row row = bridgeRows.get(br);
+            if (row == null) continue;
+            try {
+                ControllerSettings cs = BridgeControllers.read(db, row);
+                if (cs.equals(controllers.get(br))) continue;
+                daemon.setControllers(br, cs);
+                controllers.put(br, cs);
+                LOG.info("ovsdb: bridge " + br + ": controllers " + cs.targets() + ", fail_mode " + cs.failMode().text());
+            } catch (OvsdbException | ControlException ex) {
+                once("bridge " + br + ": controllers: " + ex.getMessage());
             }
         }
         // 3. ofports, requested ones first, then the lowest free; then add

@@ -1,13 +1,12 @@
 package io.xvio.datapath.action;
 
-import io.xvio.datapath.DatapathDrops;
-
 import java.util.Locale;
 
 /**
- * controller / controller:MAX_LEN / controller(...): send to the OpenFlow controller. Until packet-in exists, the
- * packet is counted as a drop ("sent to controller, none connected") and the flow's other actions go on. text: the
- * arguments as written (null for the plain forms).
+ * controller / controller:MAX_LEN / controller(...): send to the OpenFlow controllers a packet-in with the packet
+ * as it is here (at most max_len bytes), and go on with the flow's other actions. With no controller connected it is
+ * a counted drop ("sent to controller, none connected"). reason, id, userdata, pause and meter_id are parsed but not
+ * carried yet. text: the arguments as written (null for the plain forms).
  */
 public record Controller(int maxLen, String text) implements Action {
     /** controller, controller:MAX_LEN, controller(max_len=N,reason=R,id=N,userdata=HH,pause,meter_id=N). */
@@ -30,7 +29,7 @@ public record Controller(int maxLen, String text) implements Action {
     @Override public String format() { return text == null ? "CONTROLLER:" + maxLen : "controller(" + text + ")"; }
 
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
-        x.drop(DatapathDrops.Reason.CONTROLLER);
+        x.controller(i, maxLen, table);
         return CONTINUE;
     }
 }

@@ -57,6 +57,12 @@ public interface Xlate {
     /** ct_clear: the packet's ct_* fields go back to 0 (untracked). */
     void ctClear(int i);
 
+    /**
+     * controller: packet i, at most maxLen bytes of it, goes to the OpenFlow controllers (found in table); the
+     * translation is not cached. Without a controller it is a counted drop.
+     */
+    void controller(int i, int maxLen, int table);
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 

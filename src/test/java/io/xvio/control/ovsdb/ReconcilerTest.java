@@ -137,4 +137,42 @@ class ReconcilerTest {
         assertEquals(List.of(), daemon.bridgeNames());
         assertFalse(Files.exists(dir.resolve("vhost/vn1")), "its port's socket is gone with it");
     }
+
+    private String call(String... args) throws Exception {
+        io.xvio.control.ControlClient.Reply r = io.xvio.control.ControlClient.call(dir.resolve("ctl.sock").toString(), List.of(args));
+        assertTrue(r.ok(), r.text());
+        return r.text();
+    }
+
+    /** Bridge controller (Controller rows' target) and fail_mode reach the bridge's OpenFlow side; its BRIDGE.mgmt exists. */
+    @Test
+    void controllersAndFailModeFromTheDatabase() throws Exception {
+        String b = uuid(), c1 = uuid(), c2 = uuid();
+        bridge(b, "brc", "netdev", Map.of("vc1", vhu()));
+        String t1 = "unix:" + dir.resolve("nobody.sock"), t2 = "tcp:127.0.0.1:9";
+        ObjectNode u = JsonRpc.NODES.objectNode();
+        u.with("Controller").putObject(c1).putObject("new").put("target", t1).put("inactivity_probe", 2000);
+        u.with("Controller").putObject(c2).putObject("new").put("target", t2);
+        ObjectNode row = u.with("Bridge").putObject(b).putObject("new");
+        db.row("Bridge", b).columns().forEach(row::set);                 // "new" carries every column
+        row.set("controller", JsonRpc.NODES.arrayNode().add("set").add(JsonRpc.NODES.arrayNode().add(Datum.uuidRef(c1)).add(Datum.uuidRef(c2))));
+        row.put("fail_mode", "secure");
+        db.apply(u);
+        apply();
+        assertTrue(Files.exists(dir.resolve("brc.mgmt")), "a database bridge has its OpenFlow socket");
+        assertEquals(t2 + "\n" + t1 + "\n", call("get-controller", "brc"));
+        assertEquals("secure\n", call("get-fail-mode", "brc"));
+
+        ObjectNode v = JsonRpc.NODES.objectNode();
+        ObjectNode none = v.with("Bridge").putObject(b).putObject("new");
+        db.row("Bridge", b).columns().forEach(none::set);
+        none.set("controller", Datum.emptySet());
+        none.set("fail_mode", Datum.emptySet());
+        db.apply(v);
+        apply();
+        assertEquals("", call("get-controller", "brc"));
+        assertEquals("standalone\n", call("get-fail-mode", "brc"), "an empty fail_mode is OVS's standalone");
+        daemon.removeBridge("brc");
+        assertFalse(Files.exists(dir.resolve("brc.mgmt")), "the socket goes with the bridge");
+    }
 }

@@ -1,0 +1,62 @@
+package io.xvio.control;
+
+import io.xvio.datapath.BridgeDatapath;
+import io.xvio.datapath.Outputs;
+import io.xvio.datapath.action.Action;
+import io.xvio.packet.PacketBatch;
+import io.xvio.pmd.PmdTask;
+import io.xvio.port.Port;
+import io.xvio.port.SoftwareOffload;
+
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * An OpenFlow packet-out, run by a PMD thread: only PMD threads transmit on ports (their transmit rings and queues
+ * are theirs). The thread puts the frame in its batch, runs the actions through the bridge's datapath
+ * ({@link BridgeDatapath#packetOut}) and transmits what they output, as it does a received burst. The OpenFlow
+ * connection waits for it ({@link #await}), so a barrier after a packet-out is answered after the packet left.
+ */
+final class PacketOutTask implements PmdTask {
+    private final BridgeDatapath datapath;
+    private final Port[] ports;
+    private final int inPort;
+    private final byte[] frame;
+    private final List<Action> actions;
+    private volatile boolean done;
+    private volatile String failure;
+
+    PacketOutTask(BridgeDatapath datapath, Port[] ports, int inPort, byte[] frame, List<Action> actions) {
+        this.datapath = datapath;
+        this.ports = ports;
+        this.inPort = inPort;
+        this.frame = frame;
+        this.actions = actions;
+    }
+
+    @Override
+    public void run(int thread, PacketBatch batch, Outputs outputs, SoftwareOffload offload) {
+        try {
+            datapath.packetOut(inPort, frame, actions, batch, outputs, thread, System.nanoTime());
+            for (int k = 0; k < outputs.touchedCount(); k++) {
+                int p = outputs.touchedPort(k);
+                if (p < ports.length) offload.transmit(ports[p], thread, batch, outputs.packetsFor(p), outputs.countFor(p));
+            }
+        } catch (RuntimeException e) {
+            failure = e.toString();
+            throw e;
+        } finally {
+            done = true;
+        }
+    }
+
+    /** Waits until a PMD thread ran it, at most timeoutNanos; null when it ran, else why not. */
+    String await(long timeoutNanos) {
+        long end = System.nanoTime() + timeoutNanos;
+        while (!done) {
+            if (System.nanoTime() - end > 0) return "no PMD thread ran it within " + timeoutNanos / 1_000_000 + " ms";
+            LockSupport.parkNanos(20_000);
+        }
+        return failure;
+    }
+}

@@ -1,0 +1,116 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.FlowKey;
+import io.xvio.packet.PacketBatch;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * Packets on their way to the OpenFlow controllers (the {@code controller} action, a table-miss flow), from the PMD
+ * threads to the control thread. One ring per PMD thread (single producer, single consumer), made on that thread's
+ * first packet-in and reused for good: a slot holds the frame (up to {@link #SLOT_BYTES}, and the controller's
+ * max_len), its whole length, the reason, table and cookie, and the packet's key words (in_port, metadata,
+ * registers, conntrack metadata ...). Offering copies into a free slot and publishes it with a release store;
+ * nothing is allocated, nothing waits. A full ring drops the packet-in and counts it ({@link #dropped}). While nobody
+ * listens ({@link #setWanted} false) the datapath counts the packet as a CONTROLLER drop instead.
+ */
+public final class PacketIns {
+    public static final int SLOTS = 64, SLOT_BYTES = 9216;
+    /** Packet-in reasons, as OpenFlow 1.0-1.3 number them (OFPR_NO_MATCH, OFPR_ACTION). */
+    public static final int NO_MATCH = 0, ACTION = 1;
+
+    /** What the control thread gets for one packet-in (a view of a slot, valid until the consumer returns). */
+    public interface Sink {
+        void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key);
+    }
+
+    private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
+
+    /** One thread's ring; head and tail are [0] of their arrays, 128 bytes apart from the other fields' lines. */
+    private static final class Ring {
+        final byte[][] data = new byte[SLOTS][SLOT_BYTES];
+        final int[] len = new int[SLOTS], totalLen = new int[SLOTS], reason = new int[SLOTS], table = new int[SLOTS];
+        final long[] cookie = new long[SLOTS];
+        final long[][] key = new long[SLOTS][FlowKey.WORDS];
+        final long[] tail = new long[16], head = new long[16];
+        long dropped;
+    }
+
+    private final AtomicReferenceArray<Ring> rings = new AtomicReferenceArray<>(BridgeDatapath.MAX_THREADS + 2);
+    private volatile boolean wanted;
+
+    /** Whether some controller takes packet-ins now. */
+    public boolean wanted() { return wanted; }
+
+    public void setWanted(boolean on) { wanted = on; }
+
+    /**
+     * Queues packet i of b for the controllers (thread: the PMD thread's index, -1 for callers without one).
+     * maxLen: the most bytes of the frame to send (the controller's max_len). False if the ring was full (counted).
+     */
+    boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie) {
+        int t = thread + 2;
+        Ring r = rings.getPlain(t);
+        if (r == null) {                                 // this thread's first packet-in: its ring, once
+            r = new Ring();
+            rings.setRelease(t, r);
+        }
+        long tail = r.tail[0];
+        if (tail - (long) LONG.getAcquire(r.head, 0) >= SLOTS) {
+            r.dropped++;
+            return false;
+        }
+        int s = (int) tail & (SLOTS - 1);
+        int total = b.len[i], n = Math.min(Math.min(total, maxLen), SLOT_BYTES);
+        MemorySegment.copy(b.data, JAVA_BYTE, b.off[i], r.data[s], 0, n);
+        r.len[s] = n;
+        r.totalLen[s] = total;
+        r.reason[s] = reason;
+        r.table[s] = table;
+        r.cookie[s] = cookie;
+        FlowKey k = b.keys[i];
+        long[] kw = r.key[s];
+        if (k.extended) {                                // tunnel or conntrack metadata: the controller sees ct_state etc.
+            System.arraycopy(k.w, 0, kw, 0, FlowKey.WORDS);
+        } else {
+            System.arraycopy(k.w, 0, kw, 0, FlowKey.PACKET_WORDS);
+            java.util.Arrays.fill(kw, FlowKey.PACKET_WORDS, FlowKey.WORDS, 0);
+        }
+        LONG.setRelease(r.tail, 0, tail + 1);
+        return true;
+    }
+
+    /** Hands every queued packet-in to sink, thread by thread; returns how many. The one consumer's call. */
+    public int drain(Sink sink) {
+        int n = 0;
+        for (int t = 0; t < rings.length(); t++) {
+            Ring r = rings.getAcquire(t);
+            if (r == null) continue;
+            long head = r.head[0], tail = (long) LONG.getAcquire(r.tail, 0);
+            for (; head < tail; head++, n++) {
+                int s = (int) head & (SLOTS - 1);
+                try {
+                    sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s]);
+                } finally {
+                    LONG.setRelease(r.head, 0, head + 1);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Packet-ins dropped because a ring was full (racy sum of the threads' counts). */
+    public long dropped() {
+        long d = 0;
+        for (int t = 0; t < rings.length(); t++) {
+            Ring r = rings.getAcquire(t);
+            if (r != null) d += r.dropped;
+        }
+        return d;
+    }
+}

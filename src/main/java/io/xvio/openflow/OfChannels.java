@@ -1,0 +1,219 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.PacketIns;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * Every OpenFlow connection of one bridge, passive (BRIDGE.mgmt clients) and active (the configured controllers,
+ * {@link OfController}), and what they share, as OVS's connmgr: the packet-ins, the master election (generation
+ * id; one master at a time), the inactivity probes and fail mode.
+ *
+ * <p>One virtual thread per bridge: while some connection takes packet-ins it drains the datapath's packet-in rings
+ * every millisecond and sends each one to every such connection (in its version's format); and every 100 ms it sends
+ * an echo request on a controller connection silent for the probe interval, drops one silent for another interval,
+ * and applies the fail mode. Standalone (OVS's default): once controllers are configured and none has been
+ * connected for three probe intervals, the bridge forwards by NORMAL ({@link OfSwitch#setFailOpen}) until one is
+ * back and has sent a message. Secure: the flows stay as they are.
+ */
+public final class OfChannels implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger("xvio.openflow");
+    public static final long DEFAULT_PROBE_MS = 5000;
+
+    public enum FailMode {
+        STANDALONE, SECURE;
+
+        public static FailMode parse(String s) {
+            return switch (s) {
+                case "standalone" -> STANDALONE;
+                case "secure" -> SECURE;
+                default -> throw new IllegalArgumentException("fail mode \"" + s + "\" (standalone or secure)");
+            };
+        }
+
+        public String text() { return name().toLowerCase(java.util.Locale.ROOT); }
+    }
+
+    private final OfSwitch sw;
+    private final Set<OfConnection> connections = ConcurrentHashMap.newKeySet();
+    private final List<OfController> controllers = new ArrayList<>();
+    private final long startedNanos;
+    private volatile FailMode failMode = FailMode.STANDALONE;
+    private volatile long probeNanos = DEFAULT_PROBE_MS * 1_000_000L;
+    /** When a controller connection was last up (or the controllers were configured). */
+    private volatile long lastConnectedNanos = System.nanoTime();
+    private volatile boolean failOpen, running = true;
+    private long electionId;
+    private boolean electionDefined;
+    private final Thread worker;
+    private volatile List<OfConnection> receivers = List.of();
+
+    public OfChannels(OfSwitch sw, long startedNanos) {
+        this.sw = sw;
+        this.startedNanos = startedNanos;
+        worker = Thread.ofVirtual().name("openflow-channels-" + sw.name()).start(this::work);
+    }
+
+    OfSwitch sw() { return sw; }
+    long startedNanos() { return startedNanos; }
+
+    void add(OfConnection c) {
+        connections.add(c);
+        changed();
+    }
+
+    void remove(OfConnection c) {
+        connections.remove(c);
+        if (c.primary && c.admitted) lastConnectedNanos = System.nanoTime();
+        changed();
+    }
+
+    /** A connection's version, role or miss_send_len changed: who takes packet-ins now. */
+    synchronized void changed() {
+        List<OfConnection> r = new ArrayList<>();
+        for (OfConnection c : connections) if (c.wantsPacketIns()) r.add(c);
+        receivers = List.copyOf(r);
+        PacketIns p = sw.packetIns();
+        if (p != null) p.setWanted(!r.isEmpty());
+    }
+
+    /** OVS's master election id: false if gen is older than the newest seen (a stale request). */
+    synchronized boolean election(long gen) {
+        if (electionDefined && gen - electionId < 0) return false;
+        electionId = gen;
+        electionDefined = true;
+        return true;
+    }
+
+    /** The election id, or all ones (OVS's UINT64_MAX in a role reply) while none was given. */
+    synchronized long electionId() { return electionDefined ? electionId : -1L; }
+
+    /** c becomes master: any other master becomes slave. */
+    void newMaster(OfConnection c) {
+        for (OfConnection o : connections) if (o != c && o.role() == OfConnection.ROLE_MASTER) o.demote();
+    }
+
+    // ------------------------------------------------------------------------------------------ controllers
+
+    /** Replaces the controllers to connect to (targets tcp:IP[:PORT] or unix:PATH; checked by {@link OfController#parse}). */
+    public synchronized void setControllers(List<String> targets) {
+        for (OfController c : controllers) c.close();
+        controllers.clear();
+        for (String t : targets) controllers.add(OfController.start(t, this));
+        lastConnectedNanos = System.nanoTime();
+        if (!targets.isEmpty()) LOG.info("bridge " + sw.name() + ": controllers " + String.join(", ", targets) + " (fail mode " + failMode.text() + ")");
+    }
+
+    public synchronized List<String> controllers() {
+        List<String> t = new ArrayList<>();
+        for (OfController c : controllers) t.add(c.target());
+        return t;
+    }
+
+    /** The controllers with their state (connected, role), for show and get-controller. */
+    public synchronized List<String> controllerStatus() {
+        List<String> t = new ArrayList<>();
+        for (OfController c : controllers) t.add(c.target() + " " + c.status());
+        return t;
+    }
+
+    /** The worker applies it within 100 ms (it alone turns fail-open on and off, outside every caller's locks). */
+    public void setFailMode(FailMode m) { failMode = m; }
+
+    public FailMode failMode() { return failMode; }
+
+    /** OVS's inactivity_probe, in ms (at least 1000). */
+    public void setProbeMillis(long ms) { probeNanos = Math.max(1000, ms) * 1_000_000L; }
+
+    public boolean failOpen() { return failOpen; }
+
+    /** Only the worker thread calls it. */
+    private void setFailOpen(boolean on) {
+        if (failOpen == on) return;
+        failOpen = on;
+        LOG.warning("bridge " + sw.name() + ": " + (on ? "no controller for " + 3 * probeNanos / 1_000_000_000L + " s: fail-open, forwarding by NORMAL"
+                : "controller back: leaving fail-open"));
+        sw.setFailOpen(on);
+    }
+
+    // ------------------------------------------------------------------------------------------ the thread
+
+    private void work() {
+        long nextCheck = 0;
+        while (running) {
+            List<OfConnection> r = receivers;
+            PacketIns p = sw.packetIns();
+            try {
+                if (!r.isEmpty() && p != null) p.drain(this::sendPacketIn);
+                long now = System.nanoTime();
+                if (now >= nextCheck) {
+                    nextCheck = now + 100_000_000L;
+                    probe(now);
+                    failMode(now);
+                }
+                Thread.sleep(r.isEmpty() ? 100 : 1);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warning("bridge " + sw.name() + ": OpenFlow channels: " + e);
+            }
+        }
+    }
+
+    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
+        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len));
+        for (OfConnection c : receivers) {
+            if (c.wantsPacketIns()) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
+        }
+    }
+
+    /** Echo requests on silent controller connections; a connection silent for two intervals is dropped. */
+    private void probe(long now) {
+        long limit = probeNanos;
+        for (OfConnection c : connections) {
+            if (!c.primary) continue;
+            String why = c.stalled(now, Math.max(2 * limit, 10_000_000_000L));
+            if (why != null) {                         // a controller that accepted but never says hello, say
+                LOG.warning(c.peer() + ": " + why + ", disconnecting");
+                c.abort();
+                continue;
+            }
+            if (c.version() < 0) continue;
+            long sent = c.probeSentNanos;
+            if (sent != 0 && now - sent > limit) {
+                LOG.warning(c.peer() + ": no response to inactivity probe after " + limit / 1_000_000_000L + " s, disconnecting");
+                c.abort();
+            } else if (sent == 0 && now - c.lastReceivedNanos > limit) {
+                c.probeSentNanos = now;
+                c.sendAsync(new Wire.Writer(c.version(), OfType.ECHO_REQUEST, 0).finish());
+            }
+        }
+    }
+
+    /** Fail-open exactly while standalone controllers are configured and none has been up for three probe intervals. */
+    private void failMode(long now) {
+        boolean configured, up = false;
+        synchronized (this) { configured = !controllers.isEmpty(); }
+        for (OfConnection c : connections) if (c.primary && c.admitted) up = true;
+        if (up) lastConnectedNanos = now;
+        setFailOpen(configured && failMode == FailMode.STANDALONE && !up && now - lastConnectedNanos >= 3 * probeNanos);
+    }
+
+    /** Connections open now (tests). */
+    public int connections() { return connections.size(); }
+
+    @Override
+    public void close() {
+        running = false;
+        worker.interrupt();
+        synchronized (this) {
+            for (OfController c : controllers) c.close();
+            controllers.clear();
+        }
+        for (OfConnection c : connections) c.abort();
+    }
+}

@@ -1,0 +1,85 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Field;
+import io.xvio.datapath.Match;
+import io.xvio.datapath.action.Action;
+import io.xvio.packet.FlowKey;
+
+import java.util.List;
+
+/**
+ * A packet-out: a frame and the actions to run it through, as if received on inPort (xvio's 16-bit numbering: a
+ * port of the bridge, or CONTROLLER 0xfffd, LOCAL or NONE). output:TABLE (run the flow tables from table 0) is
+ * decoded as resubmit(,0). Buffered packets do not exist in xvio: a buffer_id other than 0xffffffff is
+ * OFPBRC_BUFFER_UNKNOWN, as OVS answers for a buffer it no longer has.
+ *
+ * <p>Layouts: OpenFlow 1.0 (16-bit in_port), 1.1-1.4 (32-bit in_port, 6 pad bytes), 1.5 (a match that carries
+ * in_port instead).
+ */
+public record PacketOut(int inPort, List<Action> actions, byte[] data) {
+
+    /** Decodes the body after the 8-byte header. */
+    public static PacketOut decode(Wire.Reader r, int version) {
+        long buffer = r.u32();
+        int inPort, actionsLen;
+        if (version == OfVersion.OF10) {
+            inPort = r.u16();
+            actionsLen = r.u16();
+        } else if (version < OfVersion.OF15) {
+            long p = r.u32();
+            inPort = (int) Ports.from32(p);
+            if (inPort < 0) throw OfError.BAD_PORT.fail("packet_out in_port 0x" + Long.toHexString(p));
+            actionsLen = r.u16();
+            r.skip(6);
+        } else {
+            actionsLen = r.u16();
+            r.skip(2);
+            Match m = FlowModCodec.readOxmMatch(r);
+            for (int w = 0; w < FlowKey.WORDS; w++)
+                if (w != FlowKey.IN_PORT && !m.isWild(w)) throw OfError.BAD_FIELD.fail("packet_out match: only in_port is supported by xvio");
+            inPort = m.isWild(FlowKey.IN_PORT) ? Ports.CONTROLLER : (int) Field.IN_PORT.get(m.value(FlowKey.IN_PORT));
+        }
+        if (buffer != PacketIn.NO_BUFFER) throw OfError.BUFFER_UNKNOWN.fail("buffer_id " + buffer + " (xvio buffers no packets)");
+        if (inPort >= Ports.MAX && inPort != Ports.CONTROLLER && inPort != Ports.LOCAL && inPort != Ports.NONE)
+            throw OfError.BAD_PORT.fail("packet_out in_port 0x" + Integer.toHexString(inPort));
+        if (inPort == Ports.NONE) inPort = Ports.CONTROLLER;           // OpenFlow 1.0's "no port" is OVS's CONTROLLER
+        Wire.Reader acts = r.sub(actionsLen, OfError.BAD_LEN, "packet_out actions");
+        List<Action> actions = OfActions.decodePacketOutActions(acts, version);
+        byte[] data = r.bytes(r.remaining());
+        if (data.length < 14) throw OfError.BAD_LEN.fail("packet_out with " + data.length + " bytes of frame (an Ethernet header needs 14)");
+        return new PacketOut(inPort, actions, data);
+    }
+
+    /** The message, for a controller's side (tests) or a trace. */
+    public byte[] encode(int version, int xid) {
+        Wire.Writer w = new Wire.Writer(version, OfType.PACKET_OUT, xid);
+        w.u32(PacketIn.NO_BUFFER);
+        int lenAt;
+        if (version == OfVersion.OF10) {
+            w.u16(inPort);
+            lenAt = w.size();
+            w.u16(0);
+        } else if (version < OfVersion.OF15) {
+            w.u32(Ports.to32(inPort));
+            lenAt = w.size();
+            w.u16(0).zeros(6);
+        } else {
+            lenAt = w.size();
+            w.u16(0).zeros(2);
+            FlowModCodec.writeOxmMatch(new Match().set(Field.IN_PORT, inPort, Field.IN_PORT.fullMask()), w);
+        }
+        int start = w.size();
+        OfActions.encodeActions(actions, version, w);
+        w.put16(lenAt, w.size() - start);
+        w.bytes(data);
+        return w.finish();
+    }
+
+    @Override public boolean equals(Object o) {
+        return o instanceof PacketOut p && p.inPort == inPort && p.actions.equals(actions) && java.util.Arrays.equals(p.data, data);
+    }
+
+    @Override public int hashCode() { return java.util.Arrays.hashCode(data) * 31 + actions.hashCode(); }
+
+    @Override public String toString() { return "PacketOut[in_port=" + inPort + ", actions=" + actions + ", " + data.length + " bytes]"; }
+}

@@ -1,0 +1,41 @@
+package io.xvio.control;
+
+import io.xvio.openflow.OfChannels;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A bridge's controller, fail_mode and inactivity_probe keys: what parses, and what is refused with its key path. */
+class ControllerSettingsTest {
+    private static ControllerSettings parse(String bridgeKeys) {
+        return Config.parse("bridges:\n  br0:\n" + bridgeKeys, "x.yaml").bridges().get("br0").controller();
+    }
+
+    private static String error(String bridgeKeys) {
+        return assertThrows(ConfigException.class, () -> parse(bridgeKeys)).getMessage();
+    }
+
+    @Test
+    void theKeysParse() {
+        assertEquals(ControllerSettings.NONE, parse("    ports: {}\n"));
+        ControllerSettings cs = parse("    controller: [tcp:127.0.0.1:6633, tcp:10.0.0.1, unix:/run/ctl.sock, 'tcp:[::1]:6653']\n"
+                + "    fail_mode: secure\n    inactivity_probe: 2500\n");
+        assertEquals(List.of("tcp:127.0.0.1:6633", "tcp:10.0.0.1", "unix:/run/ctl.sock", "tcp:[::1]:6653"), cs.targets());
+        assertEquals(OfChannels.FailMode.SECURE, cs.failMode());
+        assertEquals(2500, cs.probeMillis());
+        assertEquals(List.of("tcp:127.0.0.1"), parse("    controller: tcp:127.0.0.1\n").targets(), "one target may be a plain string");
+    }
+
+    @Test
+    void badValuesAreNamed() {
+        assertTrue(error("    controller: [ssl:1.2.3.4:6653]\n").contains("bridges.br0.controller: controller \"ssl:1.2.3.4:6653\": targets are tcp:IP[:PORT] or unix:PATH"));
+        assertTrue(error("    controller: [tcp:1.2.3.4:70000]\n").contains("bad port"));
+        assertTrue(error("    controller: [tcp:example.com:6653]\n").contains("must be an IP address"));
+        assertTrue(error("    controller: [tcp:1.2.3.4, tcp:1.2.3.4]\n").contains("listed twice"));
+        assertTrue(error("    controller: {a: b}\n").contains("bridges.br0.controller must be a list"));
+        assertTrue(error("    fail_mode: open\n").contains("bridges.br0.fail_mode: fail mode \"open\" (standalone or secure)"));
+        assertTrue(error("    inactivity_probe: 10\n").contains("bridges.br0.inactivity_probe must be a number of milliseconds"));
+    }
+}

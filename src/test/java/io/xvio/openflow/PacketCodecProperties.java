@@ -1,0 +1,101 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.FlowParser;
+import io.xvio.datapath.action.Action;
+import net.jqwik.api.*;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Packet-in and packet-out decoding of anything (random bytes, real messages with bytes changed, cut short, lengths
+ * that lie) either decodes or throws the codec's own error ({@link OfError.Failure}), never anything else; and every
+ * packet-in and packet-out xvio can make decodes back to itself.
+ */
+class PacketCodecProperties {
+    private static final int[] VERSIONS = {OfVersion.OF10, OfVersion.OF13, OfVersion.OF14, OfVersion.OF15};
+
+    private static void decodesOrFails(Runnable decode) {
+        try {
+            decode.run();
+        } catch (OfError.Failure expected) {
+            assertNotNull(expected.error);
+        }
+    }
+
+    private static PacketOut decodeOut(byte[] m, int version) {
+        Wire.Reader r = new Wire.Reader(m);
+        r.skip(Math.min(8, m.length));
+        return PacketOut.decode(r, version);
+    }
+
+    @Property(tries = 3000)
+    void randomBytesNeverThrowAnythingButTheCodecsError(@ForAll byte[] bytes, @ForAll("versions") int version) {
+        decodesOrFails(() -> PacketIn.decode(bytes));
+        decodesOrFails(() -> decodeOut(bytes, version));
+    }
+
+    @Property(tries = 3000)
+    void mutatedRealMessagesNeverThrowAnythingButTheCodecsError(@ForAll("packetIns") PacketIn pi, @ForAll("versions") int version,
+                                                                 @ForAll("edits") List<int[]> edits, @ForAll boolean cut, @ForAll("lengths") int cutAt) {
+        for (byte[] seed : List.of(pi.encode(version, version == OfVersion.OF10 ? PacketIn.FORMAT_NXT : 0, 1), pi.encode(version, PacketIn.FORMAT_NXT2, 1),
+                new PacketOut(pi.inPort(), List.of(new io.xvio.datapath.action.Output(2)), pi.data()).encode(version, 1))) {
+            byte[] m = seed.clone();
+            for (int[] e : edits) m[Math.floorMod(e[0], m.length)] = (byte) e[1];
+            if (cut && cutAt < m.length) m = Arrays.copyOf(m, cutAt);
+            byte[] f = m;
+            decodesOrFails(() -> PacketIn.decode(f));
+            decodesOrFails(() -> decodeOut(f, version));
+        }
+    }
+
+    @Property(tries = 1000)
+    void packetInsRoundTrip(@ForAll("packetIns") PacketIn pi, @ForAll("versions") int version) {
+        assertEquals(pi, PacketIn.decode(pi.encode(version, PacketIn.FORMAT_NXT2, 3)), "NXT_PACKET_IN2");
+        if (version == OfVersion.OF10) {
+            assertEquals(pi, PacketIn.decode(pi.encode(version, PacketIn.FORMAT_NXT, 3)));
+            PacketIn std = PacketIn.decode(pi.encode(version, PacketIn.FORMAT_STANDARD, 3));
+            assertEquals(pi.inPort(), std.inPort());
+            assertArrayEquals(pi.data(), std.data());
+        } else {
+            assertEquals(pi, PacketIn.decode(pi.encode(version, PacketIn.FORMAT_STANDARD, 3)));
+        }
+    }
+
+    @Property(tries = 1000)
+    void packetOutsRoundTrip(@ForAll("packetIns") PacketIn pi, @ForAll("actions") List<Action> actions, @ForAll("versions") int version) {
+        PacketOut po = new PacketOut(pi.inPort(), actions, pi.data());
+        assertEquals(po, decodeOut(po.encode(version, 9), version));
+    }
+
+    @Provide
+    Arbitrary<PacketIn> packetIns() {
+        Arbitrary<long[]> keys = Combinators.combine(Arbitraries.of(1, 2, 7, 0xfeff, Ports.CONTROLLER, Ports.LOCAL), Arbitraries.longs(),
+                Arbitraries.integers(), Arbitraries.longs().between(0, 0xffffffffL)).as(PacketCodecTest::key);
+        Arbitrary<byte[]> frames = Arbitraries.integers().between(14, 2000).map(PacketCodecTest::frame);
+        return Combinators.combine(keys, frames, Arbitraries.of(0, 1), Arbitraries.integers().between(0, 254), Arbitraries.longs(),
+                Arbitraries.integers().between(0, 100)).as((k, f, reason, table, cookie, extra) ->
+                new PacketIn(f.length + extra, reason, table, cookie, PacketIn.metadata(k), f));
+    }
+
+    @Provide
+    Arbitrary<List<Action>> actions() {
+        return Arbitraries.of("actions=output:2", "actions=NORMAL,FLOOD", "actions=mod_dl_dst:00:00:00:00:00:01,output:3",
+                "actions=strip_vlan,mod_nw_tos:16,ALL", "actions=drop", "actions=resubmit(,0)",
+                "actions=load:0x5->reg0,resubmit(,3),CONTROLLER:128").map(t -> FlowParser.parse(t).actions);
+    }
+
+    @Provide
+    Arbitrary<Integer> versions() { return Arbitraries.of(Arrays.stream(VERSIONS).boxed().toList()); }
+
+    @Provide
+    Arbitrary<List<int[]>> edits() {
+        return Arbitraries.integers().between(0, 300).flatMap(at -> Arbitraries.integers().between(0, 255).map(v -> new int[] {at, v}))
+                .list().ofMaxSize(6);
+    }
+
+    @Provide
+    Arbitrary<Integer> lengths() { return Arbitraries.integers().between(0, 300); }
+}
