@@ -72,11 +72,18 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                                FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
-                               List<io.xvio.datapath.meter.MeterConfig> meters) {
+                               io.xvio.datapath.tunnel.UnderlayConfig underlay, List<io.xvio.datapath.meter.MeterConfig> meters) {
         /** Without meters (key "meters": a list of meters in add-meter's syntax). */
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
+                            io.xvio.datapath.tunnel.UnderlayConfig underlay) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, underlay, List.of());
+        }
+
+        /** A bridge without an underlay (no ip:/routes:). */
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                             FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller) {
-            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, List.of());
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, io.xvio.datapath.tunnel.UnderlayConfig.NONE);
         }
 
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
@@ -102,14 +109,22 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      * "pmd-cpu"), the CPU whose PMD thread must poll the port's receive queues (-1: pmd-auto-lb places them).
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                             String device, boolean packed, int queue, int pmdCpu, boolean offloads, PolicingConfig policing) {
+                             String device, boolean packed, int queue, int pmdCpu, boolean offloads,
+                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing) {
         /** Without policing (keys ingress-policing-rate, ingress-policing-burst, egress-policer: {@link PolicingConfig}). */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
-                          String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
-            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, PolicingConfig.NONE);
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads,
+                          io.xvio.datapath.tunnel.TunnelConfig tunnel) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, PolicingConfig.NONE);
         }
 
-        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, p); }
+        /** A port that is not a tunnel (tunnel: the options of a vxlan/geneve port, issue 16). */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, null);
+        }
+
+        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p); }
 
         /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
@@ -117,11 +132,11 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, policing); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, policing); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing); }
 
-        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, policing); }
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -212,7 +227,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "meters");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "ip", "routes", "meters");
             ControllerSettings controller = ControllerSettings.parse(br, source, where);
             FragMode frag;
             try {
@@ -239,6 +254,13 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
                 PolicingConfig policing = PolicingConfig.take(p, source, pw);
                 Object rawType = p.get("type");
+                if (TunnelSettings.isTunnelType(rawType)) {     // options checked by TunnelSettings below
+                    if (policing.any()) throw new ConfigException(source + ": " + pw + ": policing on a tunnel port is not supported by xvio (police the underlay's uplink)");
+                    int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
+                    if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
+                    ports.put(pn, new PortConfig(pn, (String) rawType, ofport, null, null, 0, false, null, false, 0).withPmdCpu(pmdCpu));
+                    continue;
+                }
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing));
                     continue;
@@ -246,7 +268,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
-                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp)");
+                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp, vxlan, geneve)");
                 String path = string(require(p, "path", source, pw), source, pw + ".path");
                 if (path.getBytes().length > 107) throw new ConfigException(source + ": " + pw + ".path: longer than 107 bytes (a Unix socket limit)");
                 if (!paths.add(path)) throw new ConfigException(source + ": " + pw + ".path: " + path + " is used by another port");
@@ -300,8 +322,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 }
             }
             List<io.xvio.datapath.meter.MeterConfig> meters = MeterCommands.fromConfig(br.get("meters"), source, where);
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller, meters));
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller, io.xvio.datapath.tunnel.UnderlayConfig.NONE, meters));
         }
+        bridges = TunnelSettings.apply(TunnelSettings.parse(bridgesRaw, source), bridges);
         Map<String, RelayConfig> relays = new LinkedHashMap<>();
         if (top.get("relays") != null) {
             for (var re : map(top.get("relays"), source, "relays").entrySet()) {

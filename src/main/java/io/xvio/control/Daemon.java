@@ -1,6 +1,7 @@
 package io.xvio.control;
 
 import io.xvio.datapath.FragMode;
+import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.pmd.PmdSet;
 import io.xvio.pmd.PmdThread;
 import io.xvio.pmd.RxQueue;
@@ -35,6 +36,8 @@ public final class Daemon implements AutoCloseable {
     /** Bridge ports whose receive queues are pinned (pmd-cpu): port to PMD thread index. */
     private final Map<Port, Integer> pins = new IdentityHashMap<>();
     private io.xvio.pmd.AutoLoadBalancer balancer;
+    /** Underlay endpoints, routes, neighbours and tunnel ports' ways out (issue 16). */
+    private final Tunnels tunnels = new Tunnels();
 
     /** The connection tracker every bridge shares (made on the first ct() flow). */
     private final io.xvio.datapath.conntrack.Conntrack conntrack;
@@ -61,6 +64,7 @@ public final class Daemon implements AutoCloseable {
                 br.quiescence = pmds;
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
+                tunnels.addUnderlay(br, bc.underlay());
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
                 for (io.xvio.datapath.meter.MeterConfig m : bc.meters()) br.datapath.meters().put(m, false, System.nanoTime());
                 for (io.xvio.datapath.Group g : bc.groups()) {
@@ -88,6 +92,7 @@ public final class Daemon implements AutoCloseable {
                     throw new ConfigException(e.getMessage());     // "relay NAME: ..."
                 }
             }
+            tunnels.rebuild(bridges.values());
             pmds.assign(rxQueues());
             CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
             control = new ControlServer(controlPath, config.controlGroup(), lock);
@@ -99,6 +104,7 @@ public final class Daemon implements AutoCloseable {
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
+            tunnels.start(() -> { synchronized (this) { tunnels.tick(bridges.values()); } });
             for (Relays.Relay r : relays.all()) { r.vhost().start(); r.vf().start(); }
             AutoLbConfig lb = config.autoLb();
             (balancer = new io.xvio.pmd.AutoLoadBalancer(pmds, lb.enabled(), lb.intervalSeconds() * 1000L, lb.improvementThreshold())).start();
@@ -127,6 +133,7 @@ public final class Daemon implements AutoCloseable {
         return switch (pc.type()) {
             case "tap", "afpacket" -> pc.type() + " " + pc.device();
             case "afxdp" -> "afxdp " + pc.device() + " queue " + pc.queue();
+            case "vxlan", "geneve" -> String.valueOf(pc.tunnel());
             default -> "vhostuser " + pc.mode() + " " + pc.path();
         };
     }
@@ -138,6 +145,7 @@ public final class Daemon implements AutoCloseable {
             case "tap" -> p = new TapPort(pc.name(), pc.ofport(), pc.device(), pmds);
             case "afpacket" -> p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds);
             case "afxdp" -> p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds);
+            case "vxlan", "geneve" -> p = new io.xvio.port.TunnelPort(pc.name(), pc.ofport(), pc.tunnel());
             default -> {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
@@ -178,11 +186,12 @@ public final class Daemon implements AutoCloseable {
         List<RxQueue> out = new ArrayList<>();
         for (Bridge br : bridges.values()) {
             Port[] ports = br.portArray();
+            Port[] sendTo = tunnels.portArray(br, bridges.values());     // an underlay's: then the overlays' ports
             for (int q = 0; ; q++) {          // queue 0 of every port first, so the first PMDs get one port each
                 boolean any = false;
                 for (int i = 0; i < ports.length; i++) {
                     if (q < ports[i].rxQueues()) {
-                        out.add(new RxQueue(ports[i], q, br.datapath, i, ports, null, pins.getOrDefault(ports[i], -1), br.name, null));
+                        out.add(new RxQueue(ports[i], q, br.datapath, i, sendTo, null, pins.getOrDefault(ports[i], -1), br.name, null));
                         any = true;
                     }
                 }
@@ -196,6 +205,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        tunnels.close();
         if (balancer != null) balancer.close();
         Thread t = expiry;
         if (t != null) t.interrupt();
@@ -264,6 +274,8 @@ public final class Daemon implements AutoCloseable {
             case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
+            case "tnl" -> tnl(args);
+            case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
             case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
@@ -306,7 +318,7 @@ public final class Daemon implements AutoCloseable {
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new ControlException("setting \"" + kv + "\" is not KEY=VALUE");
             String k = kv.substring(0, eq), v = kv.substring(eq + 1);
-            if (!k.matches("[a-z-]+") || v.isEmpty() || v.contains("\"") || v.contains("\n")) throw new ControlException("bad setting \"" + kv + "\"");
+            if (!k.matches("[a-z_-]+") || v.isEmpty() || v.contains("\"") || v.contains("\n")) throw new ControlException("bad setting \"" + kv + "\"");
             hasOfport |= k.equals("ofport");
             String yv = v.matches("-?\\d+|true|false") ? v
                     : k.equals("trunks") && v.matches("\\d+(,\\d+)*") ? "[" + v + "]" : "\"" + v + "\"";
@@ -316,6 +328,11 @@ public final class Daemon implements AutoCloseable {
         yaml.append("}\n");
         Config.PortConfig pc;
         io.xvio.datapath.PortVlan vlan;
+        if (TunnelSettings.isTunnelType(settings(args).get("type"))) {
+            pc = tunnelPort(br, name, settings(args));
+            addPort(br.name, pc, io.xvio.datapath.PortVlan.TRUNK_ALL);
+            return "";
+        }
         try {
             Config.BridgeConfig parsed = Config.parse(yaml.toString(), "add-port").bridges().get(br.name);
             pc = parsed.ports().get(name);
@@ -348,6 +365,58 @@ public final class Daemon implements AutoCloseable {
         pc.applyTo(p);
         LOG.info("bridge " + br.name + ": port " + p.name() + ": " + pc.describe());
         return "";
+    }
+
+    /** The KEY=VALUE settings of add-port BR NAME KEY=VALUE... */
+    private static Map<String, String> settings(List<String> args) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : args.subList(3, args.size())) {
+            int eq = kv.indexOf('=');
+            m.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return m;
+    }
+
+    /** add-port BR NAME type=vxlan|geneve remote_ip=... key=... [ofport=N]: OVS's tunnel options, checked as in the file. */
+    private Config.PortConfig tunnelPort(Bridge br, String name, Map<String, String> m) {
+        TunnelConfig tc;
+        int ofport;
+        try {
+            ofport = m.containsKey("ofport") ? Integer.parseInt(m.get("ofport")) : freeOfport(br.name);
+            if (ofport < 1 || ofport > 0xfeff) throw new ControlException("ofport: " + m.get("ofport") + " is not in 1..65279");
+            tc = TunnelConfig.parse(m, name);
+        } catch (NumberFormatException e) {
+            throw new ControlException("ofport: \"" + m.get("ofport") + "\" is not a number");
+        } catch (io.xvio.datapath.tunnel.TunnelConfigException e) {
+            throw new ControlException(e.getMessage());
+        }
+        if (!tunnels.any()) throw new ControlException("tunnel port " + name + " needs an underlay: a bridge with ip: ADDR/LEN (the tunnel endpoint) and an uplink port");
+        return new Config.PortConfig(name, m.get("type"), ofport, null, null, 0, false, null, false, 0, -1, false, tc);
+    }
+
+    /** tnl routes | tnl neigh [flush]: the underlay's route table and neighbour caches. */
+    private String tnl(List<String> args) {
+        String what = args.size() > 1 ? args.get(1) : "";
+        return switch (what) {
+            case "routes" -> tunnels.routesText();
+            case "neigh" -> {
+                if (args.size() > 2 && args.get(2).equals("flush")) { tunnels.flushNeighbors(); yield ""; }
+                yield tunnels.neighText();
+            }
+            default -> throw new ControlException("tnl needs \"routes\" or \"neigh\" (tnl neigh flush forgets the neighbours)");
+        };
+    }
+
+    /**
+     * After a port or bridge change: stops polling the underlay bridges' queues (so no PMD thread decapsulates into
+     * the overlays with the old port offsets), then rebuilds the tunnel endpoints; the caller assigns every queue again.
+     */
+    private void retunnel() {
+        if (!tunnels.any()) return;
+        List<RxQueue> others = new ArrayList<>(rxQueues());
+        others.removeIf(q -> q.datapath() != null && q.datapath().underlay() != null);
+        pmds.assign(others);
+        tunnels.rebuild(bridges.values());
     }
 
     /** del-port BR NAME. */
@@ -385,6 +454,7 @@ public final class Daemon implements AutoCloseable {
         Bridge br = bridges.get(name);
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
         bridges.remove(name);
+        retunnel();
         if (openflow != null) openflow.remove(name);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
@@ -436,6 +506,7 @@ public final class Daemon implements AutoCloseable {
             throw new ControlException("cannot create port " + pc.name() + ": " + e.getMessage());
         }
         br.publish();                 // appended: existing port indices do not move
+        retunnel();
         pmds.assign(rxQueues());
         p.start();
         return p;
@@ -456,6 +527,7 @@ public final class Daemon implements AutoCloseable {
         br.vlans.remove(idx);
         br.datapath.macs().flushAll();
         br.publish();
+        retunnel();
         pmds.assign(rxQueues());
         p.close();
         pins.remove(p);

@@ -24,7 +24,7 @@ import java.util.logging.Level;
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
                 ControllerCli.SetController.class, ControllerCli.DelController.class, ControllerCli.GetController.class,
                 ControllerCli.SetFailMode.class, ControllerCli.GetFailMode.class, ControllerCli.DelFailMode.class,
-                Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
+                TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 MeterCli.AddMeter.class, MeterCli.ModMeter.class, MeterCli.DelMeters.class, MeterCli.DumpMeters.class,
                 MeterCli.MeterStats.class, MeterCli.SetPort.class,
                 Main.CpuSpeedCmd.class,

@@ -18,8 +18,7 @@ import java.util.Map;
  * bridge's underlay ({@code ip:}, {@code routes:}) and its tunnel ports ({@code type: vxlan|geneve} with OVS's
  * options), checked across bridges: static routes' gateways on connected networks, a tunnel port's local_ip one of
  * some bridge's addresses, no two tunnel ports that packets could not tell apart. Errors are ConfigExceptions naming
- * the file and the key. Not yet called by Config (the datapath does not run tunnels yet): the hook is one call from
- * Config.parse with the bridges map, plus accepting the keys ip/routes and the port types vxlan/geneve there.
+ * the file and the key. Config.parse calls it with the bridges map and {@link #apply}s the result to its bridges.
  */
 public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, Map<String, TunnelConfig>> tunnelPorts,
                              RouteTable routes) {
@@ -64,5 +63,25 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
         } catch (TunnelConfigException ex) {
             throw new ConfigException(source + ": " + ex.getMessage());
         }
+    }
+
+    /** bridges with each bridge's underlay and each tunnel port's options from these settings. */
+    static Map<String, Config.BridgeConfig> apply(TunnelSettings t, Map<String, Config.BridgeConfig> bridges) {
+        if (t.underlays().isEmpty() && t.tunnelPorts().isEmpty()) return bridges;
+        Map<String, Config.BridgeConfig> out = new LinkedHashMap<>();
+        for (var e : bridges.entrySet()) {
+            Config.BridgeConfig b = e.getValue();
+            Map<String, TunnelConfig> tp = t.tunnelPorts().getOrDefault(e.getKey(), Map.of());
+            Map<String, Config.PortConfig> ports = new LinkedHashMap<>();
+            for (var pe : b.ports().entrySet()) {
+                Config.PortConfig p = pe.getValue();
+                TunnelConfig tc = tp.get(pe.getKey());
+                ports.put(pe.getKey(), tc == null ? p : new Config.PortConfig(p.name(), p.type(), p.ofport(), p.path(), p.mode(), p.queues(),
+                        p.mergeable(), p.device(), p.packed(), p.queue(), p.pmdCpu(), p.offloads(), tc, p.policing()));
+            }
+            out.put(e.getKey(), new Config.BridgeConfig(b.name(), ports, b.flows(), b.vlans(), b.frag(), b.forwardBpdu(), b.groups(),
+                    b.controller(), t.underlays().getOrDefault(e.getKey(), UnderlayConfig.NONE), b.meters()));
+        }
+        return out;
     }
 }

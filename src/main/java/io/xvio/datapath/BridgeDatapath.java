@@ -312,6 +312,8 @@ public final class BridgeDatapath {
 
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
+        Underlay u = underlay;
+        if (u != null) u.intercept(inPort, b, out, thread, now);     // ARP/ND and tunnel frames of an underlay bridge
         Tables t = tables;
         firstPass(t, inPort, b, out, thread, now);
         RecircQueue q = recircQueues[thread + 2];
@@ -320,6 +322,52 @@ public final class BridgeDatapath {
             io.xvio.datapath.conntrack.ConnTracker tr = ct.conntrack().get();
             if (tr != null) tr.expire(now, 64);
         }
+    }
+
+    /** The tunnel endpoint in front of this bridge's tables (a bridge with ip:), or null. */
+    private volatile Underlay underlay;
+
+    public Underlay underlay() { return underlay; }
+
+    /** Control thread: installs (or, with null, removes) this bridge's tunnel endpoint. */
+    public void setUnderlay(Underlay u) { underlay = u; }
+
+    /**
+     * Runs packet i, whose key is extracted already (a decapsulated packet with its tun_* words, see {@link Underlay}),
+     * through this bridge as received on port index inPort, then its recirculations. Cached like the first pass.
+     */
+    public void processKeyed(int inPort, PacketBatch b, int i, Outputs out, int thread, long now) {
+        Tables t = tables;
+        if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, 1); return; }
+        if (!cacheEnabled || thread < 0 || thread >= MAX_THREADS) {
+            stack(thread).clear();
+            run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, null);
+        } else {
+            MegaflowCache c = caches[thread];
+            if (c == null) {
+                c = caches[thread] = new MegaflowCache();
+                emcs[thread] = new ExactMatchCache();
+                recorders[thread] = new MegaflowCache.Recorder();
+            }
+            c.validate(t.changes());
+            FlowKey k = b.keys[i];
+            MegaflowCache.Entry e = c.lookup(k.w);
+            if (e != null) {
+                c.hits++;
+                replay(t, e, b, i, out, thread, now);
+            } else {
+                c.misses++;
+                MegaflowCache.Recorder rec = recorders[thread];
+                rec.reset(k.w);
+                rec.unwildcard(FlowKey.IN_PORT, 0xffff);
+                stack(thread).clear();
+                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
+                if (rec.uncacheable) c.uncacheable++;
+                else c.insert(rec.original, rec);
+            }
+        }
+        RecircQueue q = recircQueues[thread + 2];
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
     }
 
     /**

@@ -69,6 +69,30 @@ public enum Field {
     IPV6_DST("ipv6_dst", FlowKey.IPV6_DST_HI, 128, Format.IPV6, Prereq.IPV6),
     TCP_FLAGS("tcp_flags", FlowKey.TCP_FLAGS, 12, Format.HEX, Prereq.TCP),
     NW_FRAG("nw_frag", FlowKey.NW_FRAG, 2, Format.DEC, Prereq.IP),
+    /** Tunnel metadata (issue 16): of a decapsulated packet (set by the underlay), or to encapsulate with. */
+    TUN_ID("tun_id", FlowKey.TUN_ID, 64, Format.HEX, Prereq.NONE),
+    TUN_SRC("tun_src", FlowKey.TUN_IPV4, 32, 32, Format.IPV4, Prereq.NONE),
+    TUN_DST("tun_dst", FlowKey.TUN_IPV4, 0, 32, Format.IPV4, Prereq.NONE),
+    TUN_IPV6_SRC("tun_ipv6_src", FlowKey.TUN_IPV6_SRC_HI, 128, Format.IPV6, Prereq.NONE),
+    TUN_IPV6_DST("tun_ipv6_dst", FlowKey.TUN_IPV6_DST_HI, 128, Format.IPV6, Prereq.NONE),
+    /** tun_flags: OVS's matchable bit, oam (1). */
+    TUN_FLAGS("tun_flags", FlowKey.TUN_MISC, 0, 16, Format.HEX, Prereq.NONE),
+    TUN_TOS("tun_tos", FlowKey.TUN_MISC, 16, 8, Format.DEC, Prereq.NONE),
+    TUN_TTL("tun_ttl", FlowKey.TUN_MISC, 24, 8, Format.DEC, Prereq.NONE),
+    TUN_TP_SRC("tun_tp_src", FlowKey.TUN_MISC, 32, 16, Format.DEC, Prereq.NONE),
+    TUN_TP_DST("tun_tp_dst", FlowKey.TUN_MISC, 48, 16, Format.DEC, Prereq.NONE),
+    /**
+     * Geneve options mapped by the bridge's TLV map (add-tlv-map): tun_metadata0..7, one key word each, the option's
+     * data (up to 8 bytes) as a big-endian number; 0 when the packet has no such option.
+     */
+    TUN_METADATA0("tun_metadata0", FlowKey.TUN_METADATA0, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA1("tun_metadata1", FlowKey.TUN_METADATA0 + 1, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA2("tun_metadata2", FlowKey.TUN_METADATA0 + 2, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA3("tun_metadata3", FlowKey.TUN_METADATA0 + 3, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA4("tun_metadata4", FlowKey.TUN_METADATA0 + 4, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA5("tun_metadata5", FlowKey.TUN_METADATA0 + 5, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA6("tun_metadata6", FlowKey.TUN_METADATA0 + 6, 64, Format.HEX, Prereq.NONE),
+    TUN_METADATA7("tun_metadata7", FlowKey.TUN_METADATA0 + 7, 64, Format.HEX, Prereq.NONE),
     // connection-tracking metadata, set by ct() (FlowKey's CT_* words; 0 for a packet never tracked)
     /** 32 bits as in OVS (NXM_NX_CT_STATE is be32); the flags are the low 8. */
     CT_STATE("ct_state", FlowKey.CT_MISC, 0, 32, Format.HEX, Prereq.NONE),

@@ -94,6 +94,7 @@ public final class FlowFormat {
         for (int r = 0; r < 16; r++) hexField(p, m, Field.valueOf("REG" + r));   // xreg/xxreg matches print as their registers
         hexField(p, m, METADATA);
         hexField(p, m, PKT_MARK);
+        tunnel(p, m);
         if (m.mask(FlowKey.IN_PORT) != 0) p.add("in_port=" + numMasked(m, IN_PORT));
         vlan(p, m);
         if (m.mask(FlowKey.DL_SRC) != 0) p.add("dl_src=" + macMasked(m, DL_SRC));
@@ -113,6 +114,21 @@ public final class FlowFormat {
         if (m.mask(FlowKey.TP_DST) != 0) p.add(icmp ? "icmp_code=" + numMasked(m, ICMP_CODE) : "tp_dst=" + numMasked(m, TP_DST));
         if (m.mask(FlowKey.TCP_FLAGS) != 0) p.add("tcp_flags=" + tcpFlags(m.value(FlowKey.TCP_FLAGS), m.mask(FlowKey.TCP_FLAGS)));
         return String.join(",", p);
+    }
+
+    /** The tun_* fields (issue 16), in OVS's order. */
+    private static void tunnel(List<String> p, Match m) {
+        hexField(p, m, TUN_ID);
+        if (TUN_SRC.get(m.mask(FlowKey.TUN_IPV4)) != 0)
+            p.add("tun_src=" + ipv4Masked(TUN_SRC.get(m.value(FlowKey.TUN_IPV4)), TUN_SRC.get(m.mask(FlowKey.TUN_IPV4))));
+        if (TUN_DST.get(m.mask(FlowKey.TUN_IPV4)) != 0)
+            p.add("tun_dst=" + ipv4Masked(TUN_DST.get(m.value(FlowKey.TUN_IPV4)), TUN_DST.get(m.mask(FlowKey.TUN_IPV4))));
+        if (m.mask(FlowKey.TUN_IPV6_SRC_HI) != 0 || m.mask(FlowKey.TUN_IPV6_SRC_LO) != 0) p.add("tun_ipv6_src=" + ipv6Masked(m, FlowKey.TUN_IPV6_SRC_HI));
+        if (m.mask(FlowKey.TUN_IPV6_DST_HI) != 0 || m.mask(FlowKey.TUN_IPV6_DST_LO) != 0) p.add("tun_ipv6_dst=" + ipv6Masked(m, FlowKey.TUN_IPV6_DST_HI));
+        hexField(p, m, TUN_FLAGS);
+        for (Field f : new Field[] {TUN_TOS, TUN_TTL, TUN_TP_SRC, TUN_TP_DST})
+            if (f.get(m.mask(f.word)) != 0) p.add(f.ofName + "=" + numMasked(m, f));
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) hexField(p, m, Field.valueOf("TUN_METADATA" + n));
     }
 
     /** The ct_* fields, in OVS's order (match_format). */

@@ -56,6 +56,9 @@ public final class FlowParser {
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
     }
+    static {   // tunnel fields (issue 16): set_field writes what an encapsulation with remote_ip=flow/key=flow reads
+        SETTABLE.addAll(EnumSet.of(TUN_ID, TUN_SRC, TUN_DST, TUN_IPV6_SRC, TUN_IPV6_DST));
+    }
 
     private static void def(String name, Field f, Need need, Kind kind, boolean maskable) {
         Def d = new Def(name, f, need, kind, maskable);
@@ -115,6 +118,17 @@ public final class FlowParser {
         def("ipv6_src", IPV6_SRC, Need.IPV6, Kind.PLAIN, true);
         def("ipv6_dst", IPV6_DST, Need.IPV6, Kind.PLAIN, true);
         def("tcp_flags", TCP_FLAGS, Need.TCP, Kind.TCP_FLAGS, true);
+        for (String n : List.of("tun_id", "tunnel_id")) def(n, TUN_ID, Need.NONE, Kind.PLAIN, true);
+        def("tun_src", TUN_SRC, Need.NONE, Kind.PLAIN, true);
+        def("tun_dst", TUN_DST, Need.NONE, Kind.PLAIN, true);
+        def("tun_ipv6_src", TUN_IPV6_SRC, Need.NONE, Kind.PLAIN, true);
+        def("tun_ipv6_dst", TUN_IPV6_DST, Need.NONE, Kind.PLAIN, true);
+        def("tun_flags", TUN_FLAGS, Need.NONE, Kind.PLAIN, true);
+        def("tun_tos", TUN_TOS, Need.NONE, Kind.PLAIN, false);
+        def("tun_ttl", TUN_TTL, Need.NONE, Kind.PLAIN, false);
+        def("tun_tp_src", TUN_TP_SRC, Need.NONE, Kind.PLAIN, true);
+        def("tun_tp_dst", TUN_TP_DST, Need.NONE, Kind.PLAIN, true);
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) def("tun_metadata" + n, Field.valueOf("TUN_METADATA" + n), Need.NONE, Kind.PLAIN, true);
         def("ct_state", CT_STATE, Need.NONE, Kind.CT_STATE, true);
         def("ct_zone", CT_ZONE, Need.NONE, Kind.PLAIN, false);
         def("ct_mark", CT_MARK, Need.NONE, Kind.PLAIN, true);
@@ -149,6 +163,11 @@ public final class FlowParser {
         for (int r = 0; r < 8; r++) nxm("OXM_OF_PKT_REG" + r, Field.valueOf("XREG" + r), Need.NONE);
         for (int r = 0; r < 4; r++) nxm("NXM_NX_XXREG" + r, Field.valueOf("XXREG" + r), Need.NONE);
         nxm("NXM_NX_PKT_MARK", PKT_MARK, Need.NONE);
+        nxm("NXM_NX_TUN_ID", TUN_ID, Need.NONE);
+        nxm("NXM_NX_TUN_IPV4_SRC", TUN_SRC, Need.NONE);
+        nxm("NXM_NX_TUN_IPV4_DST", TUN_DST, Need.NONE);
+        nxm("NXM_NX_TUN_IPV6_SRC", TUN_IPV6_SRC, Need.NONE);
+        nxm("NXM_NX_TUN_IPV6_DST", TUN_IPV6_DST, Need.NONE);
         nxm("NXM_NX_IPV6_SRC", IPV6_SRC, Need.IPV6);
         nxm("NXM_NX_IPV6_DST", IPV6_DST, Need.IPV6);
         nxm("NXM_NX_IP_ECN", NW_ECN, Need.IP);

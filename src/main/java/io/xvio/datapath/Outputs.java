@@ -20,7 +20,14 @@ public final class Outputs {
 
     public int capacity() { return counts.length; }
 
+    /**
+     * Added to every port index given to {@link #add}: a decapsulated packet's overlay bridge ({@link Underlay})
+     * sends to its own ports, which the PMD thread finds at base.. in the underlay's port array.
+     */
+    public int base;
+
     public void add(int port, int packet) {
+        port += base;
         int c = counts[port];
         if (c == PacketBatch.SLOTS) return;   // more than one copy per slot to one port: cannot happen twice a burst
         if (c == 0) touched[touchedCount++] = port;

@@ -22,7 +22,10 @@ import static java.lang.foreign.ValueLayout.*;
  * <p>Per segment (as Linux's own GSO does it): IPv4 total length, id (the frame's id + the segment's index) and
  * header checksum; IPv6 payload length (no extension headers); TCP sequence number advanced by the payload
  * before the segment, FIN and PSH only on the last segment, CWR only on the first; UDP length (each USO segment
- * is a datagram of its own); the full TCP/UDP checksum over pseudo-header, header and payload.
+ * is a datagram of its own); the full TCP/UDP checksum over pseudo-header, header and payload. A UDP tunnel GSO
+ * frame (VXLAN or Geneve around TCP, which a Linux VXLAN device hands a veth whole) is cut at its inner TCP; each
+ * segment also gets its outer IPv4 total length, id and header checksum (or IPv6 payload length), UDP length and,
+ * if the frame had one, UDP checksum.
  */
 public final class Segmentation {
     // struct virtio_net_hdr gso_type and flags (linux/virtio_net.h)
@@ -47,6 +50,14 @@ public final class Segmentation {
     private long pseudo;            // pseudo-header sum without the L4 length
     private long seq0;
     private int id0;
+    // a UDP tunnel frame's outer headers (tunnel): IP at ol3 (header oihl bytes, IPv4 if ov4), UDP at oudp with a
+    // checksum to fill if ocsum (opseudo: its pseudo-header sum without the length), IPv4 id oid0
+    private boolean tunnel, ov4, ocsum;
+    private int ol3, oihl, oudp, oid0;
+    private long opseudo;
+    // what ip() found: header length, protocol, end of the IP packet (from the frame start), IPv4 or not
+    private int pIhl, pProto, pEnd;
+    private boolean pV4;
     // progress
     private int next, segment;
     private boolean active;
@@ -91,26 +102,32 @@ public final class Segmentation {
             et = be16(src, frame + l2 + 2);
             l2 += 4;
         }
-        int proto, end, ipHeader;
-        boolean ipv4;
-        if (et == Ethernet.TYPE_IPV4 && type != GSO_TCPV6) {
-            if (l2 + 20 > len) return DROP_HEADERS;
-            int vihl = src.get(JAVA_BYTE, frame + l2) & 0xff;
-            ipHeader = (vihl & 0xf) * 4;
-            if (vihl >> 4 != 4 || ipHeader < 20 || l2 + ipHeader > len) return DROP_HEADERS;
-            if ((be16(src, frame + l2 + 6) & 0x3fff) != 0) return DROP_HEADERS;       // a fragment
-            proto = src.get(JAVA_BYTE, frame + l2 + 9) & 0xff;
-            end = l2 + be16(src, frame + l2 + 2);
-            ipv4 = true;
-        } else if (et == Ethernet.TYPE_IPV6 && type != GSO_TCPV4) {
-            if (l2 + 40 > len || (src.get(JAVA_BYTE, frame + l2) & 0xf0) != 0x60) return DROP_HEADERS;
-            proto = src.get(JAVA_BYTE, frame + l2 + 6) & 0xff;                     // extension headers: not here
-            ipHeader = 40;
-            end = l2 + 40 + be16(src, frame + l2 + 4);                                // 0 (a jumbogram): no payload
-            ipv4 = false;
-        } else {
-            return DROP_HEADERS;
+        int r = ip(src, frame, l2, len, et, GSO_NONE);       // any outer family: a tunnel's may differ from the inner's
+        if (r != OK) return r;
+        tunnel = false;
+        if (type != GSO_UDP_L4 && pProto == Checksum.PROTO_UDP && (flags & F_NEEDS_CSUM) != 0 && csumStart > l2 + pIhl + 8) {
+            // UDP tunnel GSO (Linux's SKB_GSO_UDP_TUNNEL: VXLAN or Geneve around TCP, csum_start at the inner TCP
+            // header): cut the inner TCP and give each segment's outer IP and UDP headers their lengths too
+            int udp = l2 + pIhl, oEnd = pEnd;
+            if (oEnd > len || udp + 16 > oEnd) return DROP_HEADERS;
+            int inner = udp + 16 + (be16(src, frame + udp + 2) == 6081 ? (src.get(JAVA_BYTE, frame + udp + 8) & 0x3f) * 4 : 0);
+            if (inner + Ethernet.HEADER > oEnd) return DROP_HEADERS;
+            tunnel = true;
+            ol3 = l2;
+            oihl = pIhl;
+            ov4 = pV4;
+            oudp = udp;
+            oid0 = ov4 ? be16(src, frame + l2 + 4) : 0;
+            ocsum = be16(src, frame + udp + 6) != 0;
+            opseudo = (ov4 ? Checksum.sum(src, frame + l2 + 12, 8) : Checksum.sum(src, frame + l2 + 8, 32)) + Checksum.PROTO_UDP;
+            l2 = inner + Ethernet.HEADER;
+            r = ip(src, frame, l2, oEnd, be16(src, frame + inner + 12), type);
+            if (r != OK) return r;
+            if (pEnd != oEnd) return DROP_HEADERS;           // the inner packet must end where the datagram does
         }
+        if ((pV4 && type == GSO_TCPV6) || (!pV4 && type == GSO_TCPV4)) return DROP_HEADERS;   // the GSO type's family
+        int proto = pProto, end = pEnd, ipHeader = pIhl;
+        boolean ipv4 = pV4;
         int at4 = l2 + ipHeader;
         if (end > len) return DROP_HEADERS;
         boolean isTcp = type != GSO_UDP_L4;
@@ -195,6 +212,24 @@ public final class Segmentation {
             dst.set(BE_SHORT, field, (short) 0);
             int sum = ~Checksum.fold(pseudo + l4Bytes + Checksum.sum(dst, at4, l4Bytes)) & 0xffff;
             dst.set(BE_SHORT, field, (short) (sum == 0 && !tcp ? 0xffff : sum));     // UDP: 0 means "no checksum"
+            if (tunnel) {                                    // the outer headers, around the finished inner packet
+                long o3 = o + shift + ol3, ou = o + shift + oudp;
+                int outer = hdr - ol3 + c, udpLen = hdr - oudp + c;
+                if (ov4) {
+                    dst.set(BE_SHORT, o3 + 2, (short) outer);
+                    dst.set(BE_SHORT, o3 + 4, (short) (oid0 + segment));
+                    dst.set(BE_SHORT, o3 + 10, (short) 0);
+                    dst.set(BE_SHORT, o3 + 10, (short) ~Checksum.fold(Checksum.sum(dst, o3, oihl)));
+                } else {
+                    dst.set(BE_SHORT, o3 + 4, (short) (outer - 40));
+                }
+                dst.set(BE_SHORT, ou + 4, (short) udpLen);
+                if (ocsum) {
+                    dst.set(BE_SHORT, ou + 6, (short) 0);
+                    int us = ~Checksum.fold(opseudo + udpLen + Checksum.sum(dst, ou, udpLen)) & 0xffff;
+                    dst.set(BE_SHORT, ou + 6, (short) (us == 0 ? 0xffff : us));
+                }
+            }
             len[i] = shift + hdr + c;
             next += c;
             segment++;
@@ -202,6 +237,30 @@ public final class Segmentation {
             if (last) abandon();
         }
         return n;
+    }
+
+    /** Parses the IP header at frame + l3 (Ethernet type et) within limit; sets pIhl, pProto, pEnd, pV4. */
+    private int ip(MemorySegment src, long frame, int l3, int limit, int et, int type) {
+        if (et == Ethernet.TYPE_IPV4 && type != GSO_TCPV6) {
+            if (l3 + 20 > limit) return DROP_HEADERS;
+            int vihl = src.get(JAVA_BYTE, frame + l3) & 0xff;
+            pIhl = (vihl & 0xf) * 4;
+            if (vihl >> 4 != 4 || pIhl < 20 || l3 + pIhl > limit) return DROP_HEADERS;
+            if ((be16(src, frame + l3 + 6) & 0x3fff) != 0) return DROP_HEADERS;       // a fragment
+            pProto = src.get(JAVA_BYTE, frame + l3 + 9) & 0xff;
+            pEnd = l3 + be16(src, frame + l3 + 2);
+            pV4 = true;
+            return OK;
+        }
+        if (et == Ethernet.TYPE_IPV6 && type != GSO_TCPV4) {
+            if (l3 + 40 > limit || (src.get(JAVA_BYTE, frame + l3) & 0xf0) != 0x60) return DROP_HEADERS;
+            pProto = src.get(JAVA_BYTE, frame + l3 + 6) & 0xff;                     // extension headers: not here
+            pIhl = 40;
+            pEnd = l3 + 40 + be16(src, frame + l3 + 4);                                // 0 (a jumbogram): no payload
+            pV4 = false;
+            return OK;
+        }
+        return DROP_HEADERS;
     }
 
     private static int be16(MemorySegment s, long off) {

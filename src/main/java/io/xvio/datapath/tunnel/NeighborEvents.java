@@ -8,15 +8,16 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * events: "no MAC for this next hop" (mac -1) and "this address is at this MAC" (snooped from ARP/ND). A slot is
  * claimed with a CAS on the tail and published with a release store of its sequence (Vyukov's bounded queue); offer
  * never blocks or allocates, and when the queue is full the event is dropped (the next packet offers it again).
+ * {@link FlowHeaders} uses it the same way for (remote, VNI) misses.
  */
-final class NeighborEvents {
+public final class NeighborEvents {
     private final int mask;
     private final long[] hi, lo, mac;
     private final AtomicLongArray seq;
     private final AtomicLong tail = new AtomicLong();
     private long head;
 
-    NeighborEvents(int capacity) {
+    public NeighborEvents(int capacity) {
         if (Integer.bitCount(capacity) != 1) throw new IllegalArgumentException("capacity must be a power of two");
         mask = capacity - 1;
         hi = new long[capacity];
@@ -27,7 +28,7 @@ final class NeighborEvents {
     }
 
     /** Any thread: queues an event; false if the queue is full. */
-    boolean offer(long h, long l, long m) {
+    public boolean offer(long h, long l, long m) {
         long t = tail.get();
         while (true) {
             int i = (int) t & mask;
@@ -46,10 +47,10 @@ final class NeighborEvents {
         }
     }
 
-    interface Sink { void event(long hi, long lo, long mac); }
+    public interface Sink { void event(long hi, long lo, long mac); }
 
     /** The consumer thread only: hands every queued event to sink, in order; returns how many. */
-    int drain(Sink sink) {
+    public int drain(Sink sink) {
         int n = 0;
         while (true) {
             int i = (int) head & mask;

@@ -16,7 +16,8 @@ import java.util.Set;
  * </pre>
  * {@code remoteIp} null means {@code remote_ip: flow} (the destination comes from the flow's {@code set_field:..->tun_dst});
  * {@code key} {@link #KEY_FLOW} means {@code key: flow}; {@code tos}/{@code ttl} {@link #INHERIT} copy the inner
- * packet's. Defaults as OVS: key 0, dst_port the type's IANA port, csum false, tos 0, ttl 64, df_default true.
+ * packet's. Defaults as OVS: key 0, dst_port the type's IANA port, csum false over IPv4 and true over IPv6, tos 0,
+ * ttl 64, df_default true.
  * Unlike OVS, which logs a bad option and goes on, every bad option is an error here.
  */
 public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress localIp, long key, int dstPort,
@@ -25,7 +26,7 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
     public static final int INHERIT = -1;
     public static final int DEFAULT_TTL = 64;
     /** Keys of a port map that are not tunnel options but the port layer's (checked by its parser). */
-    private static final Set<String> PORT_KEYS = Set.of("ofport", "tag", "trunks");
+    private static final Set<String> PORT_KEYS = Set.of("ofport", "tag", "trunks", "pmd-cpu");
     private static final List<String> OPTIONS = List.of("type", "remote_ip", "local_ip", "key", "dst_port", "csum", "tos",
             "ttl", "df_default");
 
@@ -74,7 +75,10 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
         long key = 0;
         if (m.containsKey("key")) key = "flow".equals(m.get("key")) ? KEY_FLOW : number(m.get("key"), where + ".key", 0, 0xffffff);
         int port = m.containsKey("dst_port") ? (int) number(m.get("dst_port"), where + ".dst_port", 1, 65535) : type.defaultPort;
-        boolean csum = m.containsKey("csum") && bool(m.get("csum"), where + ".csum");
+        // OVS's default (NETDEV_TNL_CSUM_DEFAULT): UDP checksums over an IPv6 underlay, none over IPv4 (Linux drops
+        // zero-checksum UDP tunnel packets over IPv6 unless told udp6zerocsumrx)
+        boolean v6 = remote instanceof java.net.Inet6Address || local instanceof java.net.Inet6Address;
+        boolean csum = m.containsKey("csum") ? bool(m.get("csum"), where + ".csum") : v6;
         int tos = 0;
         if (m.containsKey("tos")) {
             tos = "inherit".equals(m.get("tos")) ? INHERIT : (int) number(m.get("tos"), where + ".tos", 0, 255);
@@ -141,7 +145,7 @@ public record TunnelConfig(TunnelType type, InetAddress remoteIp, InetAddress lo
         if (localIp != null) b.append(", local_ip=").append(IpAddr.text(localIp));
         if (key != 0) b.append(", key=").append(key == KEY_FLOW ? "flow" : Long.toString(key));
         if (dstPort != type.defaultPort) b.append(", dst_port=").append(dstPort);
-        if (csum) b.append(", csum=true");
+        if (csum != ipv6()) b.append(", csum=").append(csum);      // the default: on over IPv6 only
         if (tos != 0) b.append(", tos=").append(tos == INHERIT ? "inherit" : Integer.toString(tos));
         if (ttl != DEFAULT_TTL) b.append(", ttl=").append(ttl == INHERIT ? "inherit" : Integer.toString(ttl));
         if (!dfDefault) b.append(", df_default=false");

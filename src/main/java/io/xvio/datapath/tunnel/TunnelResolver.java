@@ -24,7 +24,7 @@ public final class TunnelResolver {
      * The outer tos: the port's DSCP or the inner's (inherit), with the inner packet's ECN bits copied out as RFC 6040
      * says for encapsulation, CE sent as ECT(0) (so does OVS).
      */
-    static int tos(int cfgTos, int innerTos) {
+    public static int tos(int cfgTos, int innerTos) {
         int inner = innerTos < 0 ? 0 : innerTos & 0xff;
         int dscp = cfgTos == TunnelConfig.INHERIT ? inner & 0xfc : cfgTos;
         int ecn = inner & 3;

@@ -53,8 +53,12 @@ class TunnelConfigTest {
         assertEquals(TunnelConfig.INHERIT, c.tos());
         assertEquals(TunnelConfig.INHERIT, c.ttl());
         assertFalse(c.dfDefault());
-        assertEquals("{type=geneve, remote_ip=flow, local_ip=fd00::1, key=flow, dst_port=6082, csum=true, tos=inherit, ttl=inherit, df_default=false}", c.toString());
+        // csum=true is the default over IPv6 (OVS's NETDEV_TNL_CSUM_DEFAULT): not shown; csum=false is
+        assertEquals("{type=geneve, remote_ip=flow, local_ip=fd00::1, key=flow, dst_port=6082, tos=inherit, ttl=inherit, df_default=false}", c.toString());
         assertEquals(6081, parse("{type: geneve, remote_ip: '2001:db8::2'}").dstPort());
+        assertTrue(parse("{type: geneve, remote_ip: '2001:db8::2'}").csum(), "UDP checksums by default over IPv6");
+        assertFalse(parse("{type: geneve, remote_ip: 192.0.2.2}").csum(), "none by default over IPv4");
+        assertEquals("{type=vxlan, remote_ip=2001:db8::2, csum=false}", parse("{type: vxlan, remote_ip: '2001:db8::2', csum: false}").toString());
     }
 
     @Test

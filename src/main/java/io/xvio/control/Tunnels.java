@@ -1,0 +1,273 @@
+package io.xvio.control;
+
+import io.xvio.datapath.PortVlan;
+import io.xvio.datapath.Underlay;
+import io.xvio.datapath.tunnel.*;
+import io.xvio.port.EndpointPort;
+import io.xvio.port.Port;
+import io.xvio.port.TunnelPort;
+import io.xvio.sys.Netdev;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.util.*;
+import java.util.logging.Logger;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The control plane of issue 16's overlays: each underlay bridge's endpoint (its {@link EndpointPort}, its
+ * {@link NeighborAgent} and cache, the {@link Underlay} in front of its tables), the {@link RouteTable}, and every
+ * {@link TunnelPort}'s way out. A timer on its own control thread ({@link #tick}, every 200 ms) runs the neighbour
+ * caches (requests go out through the endpoint port), and re-resolves each tunnel port when a route or a next hop's
+ * MAC changes. {@link #rebuild} follows port changes. Text for {@code tnl routes} and {@code tnl neigh}.
+ */
+final class Tunnels {
+    private static final Logger LOG = Logger.getLogger("xvio.tunnel");
+    static final long TICK_MS = 200;
+
+    /** An underlay bridge's endpoint. */
+    private record Endpoint(Bridge bridge, UnderlayConfig config, EndpointPort port, NeighborAgent agent, TunnelDrops drops) {}
+
+    private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+    private volatile RouteTable routes = RouteTable.EMPTY;
+    private final TunnelResolver resolver = new TunnelResolver(b -> {
+        Endpoint e = endpoints.get(b);
+        return e == null ? null : e.agent();
+    });
+    private Thread timer;
+    private volatile boolean running = true;
+    private final MemorySegment requestBuf = Arena.ofAuto().allocate(128);
+
+    boolean any() { return !endpoints.isEmpty(); }
+
+    /**
+     * Makes br an underlay bridge (before its first publish): its endpoint port (ofport LOCAL, named after the bridge)
+     * and its agent, with the MAC of its first uplink's interface (or a local one).
+     */
+    synchronized void addUnderlay(Bridge br, UnderlayConfig cfg) {
+        if (!cfg.present()) return;
+        long mac = -1;
+        for (Port p : br.ports) {
+            String dev = p.details().get("device");
+            if (dev == null) continue;
+            Netdev.Info i = Netdev.query(dev);
+            if (i != null && i.mac() != 0) { mac = i.mac(); break; }
+        }
+        if (mac < 0) mac = 0x02_00_5e_00_00_00L | (br.name.hashCode() & 0xffffff);   // locally administered
+        TunnelDrops drops = new TunnelDrops();
+        EndpointPort ep = new EndpointPort(br.name, mac, drops);
+        br.ports.add(ep);
+        br.vlans.add(PortVlan.TRUNK_ALL);
+        NeighborAgent agent = new NeighborAgent(mac, cfg.addresses(), new NeighborCache());
+        endpoints.put(br.name, new Endpoint(br, cfg, ep, agent, drops));
+        LOG.info("bridge " + br.name + ": tunnel endpoint " + cfg.addresses() + ", MAC " + Netdev.formatMac(mac));
+    }
+
+    /**
+     * Recomputes the route table and every underlay's decoders and tunnel ports after a port or bridge change: the
+     * overlay bridges' ports follow each underlay's own in the port array its receive queues carry ({@link #portArray}).
+     */
+    synchronized void rebuild(Collection<Bridge> bridges) {
+        endpoints.values().removeIf(e -> !bridges.contains(e.bridge()));   // a deleted underlay bridge
+        Map<String, UnderlayConfig> u = new LinkedHashMap<>();
+        endpoints.forEach((n, e) -> u.put(n, e.config()));
+        routes = RouteTable.of(u);
+        for (Endpoint e : endpoints.values()) {
+            List<Underlay.Ingress> ingress = new ArrayList<>();
+            Set<String> seen = new LinkedHashSet<>();
+            List<TunnelDecoder> decoders = new ArrayList<>();
+            List<InetAddress> locals = e.config().addresses().stream().map(p -> p.addr().inet()).toList();
+            int base = e.bridge().ports.size();
+            for (Bridge ov : overlays(bridges)) {
+                for (int i = 0; i < ov.ports.size(); i++) {
+                    if (!(ov.ports.get(i) instanceof TunnelPort tp)) continue;
+                    TunnelConfig c = tp.config();
+                    ingress.add(new Underlay.Ingress(c, ov.datapath, i, tp.ofport(), base, tp::received, tlvMap(ov.name)));
+                    if (seen.add(c.type() + "/" + c.dstPort()))
+                        decoders.add(new TunnelDecoder(c.type(), c.dstPort(), locals, known(), e.drops()));
+                }
+                base += ov.ports.size();
+            }
+            e.bridge().datapath.setUnderlay(new Underlay(e.agent(), decoders, ingress, e.drops()));
+        }
+        Set<Port> live = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Bridge b : bridges) live.addAll(b.ports);
+        resolvedAt.keySet().retainAll(live);          // deleted ports
+        perFlow.keySet().retainAll(live);
+        resolveAll(bridges, true);
+    }
+
+    /** Each bridge's Geneve option map (add-tlv-map). */
+    private final TunnelTlvMaps tlvMaps = new TunnelTlvMaps();
+
+    private TunnelTlvMap tlvMap(String bridge) { return tlvMaps.map(bridge); }
+
+    private TunnelDecoder.KnownOptions known() { return tlvMaps.known(); }
+
+    /** add-tlv-map / del-tlv-map / dump-tlv-map on br; a change rebuilds the endpoints. */
+    synchronized String tlvCommand(String cmd, Bridge br, List<String> args, Collection<Bridge> bridges) {
+        String out = tlvMaps.command(cmd, br, args);
+        if (!cmd.equals("dump-tlv-map")) rebuild(bridges);
+        return out;
+    }
+
+    /** Bridges with at least one tunnel port, in the order their ports follow an underlay's. */
+    private static List<Bridge> overlays(Collection<Bridge> bridges) {
+        List<Bridge> out = new ArrayList<>();
+        for (Bridge b : bridges) if (b.ports.stream().anyMatch(p -> p instanceof TunnelPort)) out.add(b);
+        return out;
+    }
+
+    /** The ports the receive queues of br transmit to: its own, then (for an underlay) every overlay's. */
+    synchronized Port[] portArray(Bridge br, Collection<Bridge> bridges) {
+        if (!endpoints.containsKey(br.name)) return br.portArray();
+        List<Port> all = new ArrayList<>(br.ports);
+        for (Bridge ov : overlays(bridges)) all.addAll(ov.ports);
+        return all.toArray(Port[]::new);
+    }
+
+    private final Map<TunnelPort, Long> resolvedAt = new IdentityHashMap<>();
+
+    /** Resolves every tunnel port whose route or next hop may have changed (force: all of them). */
+    private void resolveAll(Collection<Bridge> bridges, boolean force) {
+        long gen = 0;
+        for (Endpoint e : endpoints.values()) gen = gen * 31 + e.agent().cache().generation();
+        gen = gen * 31 + System.identityHashCode(routes);
+        for (Bridge b : bridges) {
+            for (Port p : b.ports) {
+                if (!(p instanceof TunnelPort tp)) continue;
+                Long at = resolvedAt.get(tp);
+                if (tp.config().remoteFromFlow() || tp.config().keyFromFlow()) {
+                    resolveFlows(tp, force || at == null || at != gen);
+                    resolvedAt.put(tp, gen);
+                    continue;
+                }
+                if (!force && at != null && at == gen && tp.egress() != null) continue;
+                resolvedAt.put(tp, gen);
+                resolve(tp);
+            }
+        }
+    }
+
+    private void resolve(TunnelPort tp) {
+        TunnelConfig c = tp.config();
+        if (c.remoteFromFlow() || c.keyFromFlow()) {
+            tp.setEgress(null, "per flow");
+            return;
+        }
+        TunnelResolver.Result r = resolver.resolve(c, new TunnelMetadata(), -1, -1, routes);
+        Object way = r.header() == null ? r.why() : egress(r);
+        if (!(way instanceof TunnelPort.Egress now)) {
+            String before = tp.status();
+            tp.setEgress(null, (String) way);
+            if (!before.equals(tp.status())) LOG.info("tunnel port " + tp.name() + ": " + tp.status());
+            return;
+        }
+        TunnelPort.Egress old = tp.egress();
+        if (old != null && old.uplink() == now.uplink() && old.mtu() == now.mtu() && old.header().spec().equals(now.header().spec())) return;
+        tp.setEgress(now, null);
+        LOG.info("tunnel port " + tp.name() + ": up, " + now.header() + " via " + now.uplink().name() + " (mtu " + now.mtu() + ")");
+    }
+
+    /** A resolved header's way out: its underlay bridge's uplink and MTU; or why there is none. */
+    private Object egress(TunnelResolver.Result r) {
+        Endpoint e = endpoints.get(r.bridge());
+        Port uplink = null;
+        for (Port p : e.bridge().ports) if (!(p instanceof EndpointPort) && !(p instanceof TunnelPort)) { uplink = p; break; }
+        if (uplink == null) return "underlay bridge " + r.bridge() + " has no uplink port";
+        int mtu = 1500;
+        String dev = uplink.details().get("device");
+        if (dev != null) {
+            Netdev.Info i = Netdev.query(dev);
+            if (i != null && i.mtu() > 0) mtu = i.mtu();
+        }
+        return new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge());
+    }
+
+    /** remote_ip=flow / key=flow ports: the (remote, VNI) pairs their packets asked for, and what each resolved to. */
+    private final Map<TunnelPort, Map<FlowHeaders.Key, Object>> perFlow = new IdentityHashMap<>();
+
+    /** Takes the new (remote, VNI) pairs tp's packets missed and re-resolves them all if any is new or force. */
+    private void resolveFlows(TunnelPort tp, boolean force) {
+        Map<FlowHeaders.Key, Object> want = perFlow.computeIfAbsent(tp, k -> new LinkedHashMap<>());
+        int before = want.size();
+        tp.flowHeaders().drainMisses((hi, lo, vni) -> {
+            if (want.size() < FlowHeaders.MAX_ENTRIES) want.putIfAbsent(new FlowHeaders.Key(hi, lo, vni), null);
+        });
+        boolean pending = want.values().stream().anyMatch(v -> !(v instanceof TunnelPort.Egress));
+        if (!force && want.size() == before && !pending) return;
+        for (var e : want.entrySet()) {
+            FlowHeaders.Key k = e.getKey();
+            TunnelMetadata md = new TunnelMetadata();
+            md.tunId = k.vni();
+            if (IpAddr.isV4(k.hi(), k.lo())) md.dst4 = (int) k.lo();
+            else { md.ipv6 = true; md.dst6Hi = k.hi(); md.dst6Lo = k.lo(); }
+            TunnelResolver.Result r = resolver.resolve(tp.config(), md, -1, -1, routes);
+            Object way = r.header() == null ? r.drop() : egress(r);
+            e.setValue(way instanceof String ? TunnelDrop.NO_ROUTE : way);
+        }
+        tp.flowHeaders().publish(want);
+    }
+
+    /**
+     * Starts the timer thread. tick runs {@link #tick} with the current bridges under the daemon's lock (the same
+     * order as commands take them: daemon, then this), so port lists never change under it.
+     */
+    void start(Runnable tick) {
+        if (endpoints.isEmpty()) return;
+        timer = Thread.ofPlatform().daemon().name("tunnel-timer").start(() -> {
+            while (running) {
+                try {
+                    Thread.sleep(TICK_MS);
+                    tick.run();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.warning("tunnel timer: " + e);
+                }
+            }
+        });
+    }
+
+    /** Runs the neighbour caches (requests out of the endpoint ports) and re-resolves what changed. */
+    synchronized void tick(Collection<Bridge> bridges) {
+        long now = System.nanoTime();
+        for (Endpoint e : endpoints.values()) {
+            e.agent().cache().tick(now, ip -> {
+                int n = e.agent().request(ip, requestBuf, 0);
+                if (n > 0) e.port().send(requestBuf.asSlice(0, n).toArray(JAVA_BYTE));
+            });
+        }
+        resolveAll(bridges, false);
+    }
+
+    void close() {
+        running = false;
+        Thread t = timer;
+        if (t != null) t.interrupt();
+    }
+
+    /** tnl routes: the route table, OVS's ovs/route/show style. */
+    String routesText() { return routes.text(); }
+
+    /** tnl neigh: every underlay's neighbour cache. */
+    synchronized String neighText() {
+        StringBuilder s = new StringBuilder();
+        for (var e : endpoints.entrySet()) s.append(e.getValue().agent().cache().text(e.getKey()));
+        return s.toString();
+    }
+
+    /** tnl neigh flush: forgets every neighbour (asked again on the next packet). */
+    synchronized void flushNeighbors() {
+        for (Endpoint e : endpoints.values()) e.agent().cache().flush();
+    }
+
+    /** Decapsulation drops by reason, per underlay bridge (for show/stats). */
+    synchronized Map<String, Map<String, Long>> decapDrops() {
+        Map<String, Map<String, Long>> m = new LinkedHashMap<>();
+        endpoints.forEach((n, e) -> m.put(n, e.drops().nonZero()));
+        return m;
+    }
+}

@@ -1,0 +1,251 @@
+package io.xvio.e2e;
+
+import io.xvio.testing.NetLab;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A VXLAN overlay between xvio and the Linux kernel's VXLAN device, the reference VTEP (issue 16). Three namespaces:
+ * <pre>
+ *  client ns: c1 10.200.0.1/24 (mtu 1450)
+ *     | veth
+ *  xvio ns:   c0 --afpacket-- br-int [vx0: vxlan remote 172.31.0.2 key 100]
+ *                             br-phy [ip 172.31.0.1/24, up0 --afpacket-- u0]
+ *     | veth (the underlay)
+ *  kernel ns: u1 172.31.0.2/24; vx100: vxlan id 100 remote 172.31.0.1, 10.200.0.2/24
+ *                               vx200: vxlan id 200 remote 172.31.0.1, 10.201.0.2/24
+ * </pre>
+ * br-int's flows match {@code in_port=vx0,tun_id=100} and send {@code output:vx0}. xvio answers the kernel's ARP for
+ * 172.31.0.1, asks for 172.31.0.2's MAC itself, encapsulates and decapsulates: the client pings the kernel's overlay
+ * address with 0% loss, 1 MiB goes each way over TCP with equal SHA-256, the largest frame the overlay MTU allows
+ * passes; VNI 200 reaches nothing and its frames are counted as decapsulation drops; {@code tnl routes/neigh} show
+ * the underlay. Needs root, ip, python3 (for TCP).
+ */
+@Tag("e2e")
+@EnabledIf("io.xvio.e2e.VxlanOverlayIT#enabled")
+class VxlanOverlayIT {
+    static boolean enabled() { return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available(); }
+
+    private static final String PY = Files.exists(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+
+    @Test
+    void namespaceBehindXvioReachesTheKernelsVxlanDevice(@TempDir Path dir) throws Exception {
+        try (NetLab lab = new NetLab()) {
+            String nsX = lab.netns(), nsK = lab.netns(), nsC = lab.netns();
+            String u0 = lab.name("vu"), u1 = lab.name("vu"), c0 = lab.name("vc"), c1 = lab.name("vc");
+            lab.veth(u0, u1);
+            lab.veth(c0, c1);
+            lab.move(u0, nsX);
+            lab.move(c0, nsX);
+            lab.move(u1, nsK);
+            lab.move(c1, nsC);
+            lab.up(nsX, u0);
+            lab.up(nsX, c0);
+            lab.address(nsK, u1, "172.31.0.2/24");
+            // the kernel hands its VXLAN device's TCP bursts to the veth as UDP-tunnel GSO frames: xvio's uplink cuts
+            // them (Segmentation's tunnel mode) before decapsulation
+            for (int vni : new int[] {100, 200}) {
+                String vx = "vx" + vni;
+                NetLab.ok("ip", "-n", nsK, "link", "add", vx, "type", "vxlan", "id", "" + vni, "remote", "172.31.0.1",
+                        "local", "172.31.0.2", "dstport", "4789", "dev", u1);
+                lab.quietIpv6(nsK, vx);
+                lab.address(nsK, vx, (vni == 100 ? "10.200.0.2" : "10.201.0.2") + "/24");
+            }
+            NetLab.ok("ip", "-n", nsC, "link", "set", c1, "mtu", "1450");
+            lab.address(nsC, c1, "10.200.0.1/24");
+            NetLab.ok("ip", "-n", nsC, "addr", "add", "10.201.0.1/24", "dev", c1);   // the other VNI's subnet, unreachable
+
+            String yaml = """
+                    pmd-idle: adaptive
+                    bridges:
+                      br-int:
+                        ports:
+                          c0: {type: afpacket, device: %s, ofport: 1}
+                          vx0: {type: vxlan, remote_ip: 172.31.0.2, key: 100, ofport: 10}
+                        flows:
+                          - "priority=10,in_port=1,actions=output:10"
+                          - "priority=10,in_port=10,tun_id=100,actions=output:1"
+                      br-phy:
+                        ip: 172.31.0.1/24
+                        ports:
+                          up0: {type: afpacket, device: %s, ofport: 1}
+                    """.formatted(c0, u0);
+            try (XvioDaemon x = XvioDaemon.startIn(nsX, dir, yaml)) {
+                String show = UplinkPortsIT.awaitStatus(x, "vx0", "up", Duration.ofSeconds(20));
+                assertTrue(show.contains("remote_ip=172.31.0.2") || show.contains("172.31.0.2"), show);
+
+                NetLab.Result ping = lab.exec(nsC, "busybox", "ping", "-c", "20", "-i", "0.2", "-W", "2", "10.200.0.2");
+                String ctx = ping.output() + "\n" + x.call("stats") + "\n" + x.call("show") + "\n" + x.log();
+                assertTrue(ping.output().contains("20 packets transmitted, 20 packets received"), "client -> kernel VTEP over VXLAN, 0% loss\n" + ctx);
+                // the largest frame the overlay MTU (1450) carries, both ways
+                NetLab.Result big = lab.exec(nsC, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1422", "10.200.0.2");
+                assertTrue(big.output().contains("3 packets transmitted, 3 packets received"), big.output() + "\n" + x.call("stats"));
+                NetLab.Result back = lab.exec(nsK, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.200.0.1");
+                assertTrue(back.output().contains("3 packets transmitted, 3 packets received"), back.output());
+                assertTrue(x.counter("vx0", "tx_packets") >= 26 && x.counter("vx0", "rx_packets") >= 26, x.call("stats"));
+
+                // 1 MiB each way over TCP, compared by SHA-256
+                for (boolean toKernel : new boolean[] {true, false}) {
+                    String server = toKernel ? nsK : nsC, client = toKernel ? nsC : nsK;
+                    String addr = toKernel ? "10.200.0.2" : "10.200.0.1";
+                    Path out = dir.resolve("srv" + toKernel + ".txt");
+                    Process srv = lab.spawn(server, out, PY, "-c", """
+                            import socket, hashlib
+                            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                            s.bind(('0.0.0.0', 5001)); s.listen(1); s.settimeout(60)
+                            c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
+                            while True:
+                                b = c.recv(65536)
+                                if not b: break
+                                h.update(b); n += len(b)
+                            print(n, h.hexdigest(), flush=True)
+                            """);
+                    Thread.sleep(500);
+                    NetLab.Result cl = lab.exec(client, PY, "-c", """
+                            import socket, hashlib, os, time
+                            data = os.urandom(1 << 20)
+                            for i in range(50):
+                                try:
+                                    c = socket.create_connection(('%s', 5001), timeout=5); break
+                                except OSError: time.sleep(0.2)
+                            c.settimeout(60); c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+                            print(len(data), hashlib.sha256(data).hexdigest())
+                            """.formatted(addr));
+                    assertTrue(srv.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "TCP server finished");
+                    String got = Files.readString(out).strip();
+                    assertEquals(0, cl.rc(), cl.output() + "\n" + x.call("stats"));
+                    assertEquals(cl.output().strip(), got, "1 MiB " + (toKernel ? "client -> kernel" : "kernel -> client")
+                            + " over VXLAN, same SHA-256\n" + x.call("stats"));
+                }
+
+                // the kernel's TCP bursts came as UDP-tunnel GSO frames, cut by the uplink, none dropped
+                assertTrue(x.counter("up0", "rx_gso_frames") > 0, x.call("stats"));
+                assertFalse(x.call("stats").contains("gso: headers not segmentable"), x.call("stats"));
+
+                // the underlay link goes down and comes back: traffic resumes without a restart
+                NetLab.ok("ip", "-n", nsK, "link", "set", u1, "down");
+                NetLab.Result gone = lab.exec(nsC, "busybox", "ping", "-c", "2", "-W", "1", "10.200.0.2");
+                assertTrue(gone.output().contains(" 0 packets received"), gone.output());
+                NetLab.ok("ip", "-n", nsK, "link", "set", u1, "up");
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (System.nanoTime() < until && !lab.exec(nsC, "busybox", "ping", "-c", "1", "-W", "1", "10.200.0.2").output().contains(" 1 packets received"))
+                    Thread.sleep(200);
+                NetLab.Result again = lab.exec(nsC, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.200.0.2");
+                assertTrue(again.output().contains("5 packets transmitted, 5 packets received"), "after the underlay came back\n" + again.output() + x.call("stats"));
+
+                // VNI 200 is not ours: the kernel's frames on it are counted drops, nothing comes through
+                NetLab.Result other = lab.exec(nsK, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "-w", "3", "10.201.0.1");
+                assertTrue(other.output().contains(" 0 packets received"), other.output());
+                String stats = x.call("stats");
+                Matcher m = Pattern.compile("decap: VNI of no tunnel port=(\\d+)").matcher(stats);
+                assertTrue(m.find() && Long.parseLong(m.group(1)) >= 1, "wrong-VNI frames counted on br-phy's endpoint\n" + stats);
+
+                assertFalse(stats.contains("gso: headers not segmentable"), stats);
+
+                // a port added at run time with remote_ip=flow key=flow: flows choose the remote and VNI 200 by set_field
+                x.call("add-port", "br-int", "vx1", "type=vxlan", "remote_ip=flow", "key=flow", "ofport=11");
+                for (String f : new String[] {
+                        "priority=20,in_port=1,arp,arp_tpa=10.201.0.2,actions=set_field:200->tun_id,set_field:172.31.0.2->tun_dst,output:11",
+                        "priority=20,in_port=1,ip,nw_dst=10.201.0.2,actions=set_field:200->tun_id,set_field:172.31.0.2->tun_dst,output:11",
+                        "priority=20,in_port=11,tun_id=200,actions=output:1"})
+                    x.call("add-flow", "br-int", f);
+                lab.exec(nsK, "busybox", "ping", "-c", "2", "-W", "2", "10.201.0.1");   // the first (remote, VNI) is resolved meanwhile
+                NetLab.Result vni200 = lab.exec(nsK, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.0.1");
+                assertTrue(vni200.output().contains("5 packets transmitted, 5 packets received"),
+                        "VNI 200 through the key=flow/remote_ip=flow port\n" + vni200.output() + x.call("stats") + x.call("show"));
+                assertTrue(x.counter("vx1", "tx_packets") >= 5 && x.counter("vx1", "rx_packets") >= 5, x.call("stats"));
+
+                String routes = x.call("tnl", "routes"), neigh = x.call("tnl", "neigh");
+                assertTrue(routes.contains("172.31.0.0/24") && routes.contains("br-phy"), routes);
+                assertTrue(neigh.contains("172.31.0.2"), neigh);
+            }
+        }
+    }
+
+    /** The same overlay over an IPv6 underlay (fd00:31::1 / fd00:31::2): xvio answers the kernel's neighbour solicitations and solicits itself. */
+    @Test
+    void overAnIpv6Underlay(@TempDir Path dir) throws Exception {
+        try (NetLab lab = new NetLab()) {
+            String nsX = lab.netns(), nsK = lab.netns(), nsC = lab.netns();
+            String u0 = lab.name("vu"), u1 = lab.name("vu"), c0 = lab.name("vc"), c1 = lab.name("vc");
+            lab.veth(u0, u1);
+            lab.veth(c0, c1);
+            lab.move(u0, nsX);
+            lab.move(c0, nsX);
+            lab.move(u1, nsK);
+            lab.move(c1, nsC);
+            lab.up(nsX, u0);
+            lab.up(nsX, c0);
+            NetLab.ok("ip", "netns", "exec", nsK, "sysctl", "-qw", "net.ipv6.conf." + u1 + ".disable_ipv6=0");
+            NetLab.ok("ip", "-n", nsK, "addr", "add", "fd00:31::2/64", "dev", u1, "nodad");
+            lab.up(nsK, u1);
+            NetLab.ok("ip", "-n", nsK, "link", "add", "vx100", "type", "vxlan", "id", "100", "remote", "fd00:31::1",
+                    "local", "fd00:31::2", "dstport", "4789", "dev", u1);
+            lab.quietIpv6(nsK, "vx100");
+            NetLab.ok("ip", "-n", nsK, "link", "set", "vx100", "mtu", "1430");
+            lab.address(nsK, "vx100", "10.200.0.2/24");
+            NetLab.ok("ip", "-n", nsC, "link", "set", c1, "mtu", "1430");
+            lab.address(nsC, c1, "10.200.0.1/24");
+            String yaml = """
+                    pmd-idle: adaptive
+                    bridges:
+                      br-int:
+                        ports:
+                          c0: {type: afpacket, device: %s, ofport: 1}
+                          vx0: {type: vxlan, remote_ip: "fd00:31::2", key: 100, ofport: 10}
+                        flows:
+                          - "priority=10,in_port=1,actions=output:10"
+                          - "priority=10,in_port=10,tun_id=100,tun_ipv6_src=fd00:31::2,actions=output:1"
+                      br-phy:
+                        ip: "fd00:31::1/64"
+                        ports:
+                          up0: {type: afpacket, device: %s, ofport: 1}
+                    """.formatted(c0, u0);
+            try (XvioDaemon x = XvioDaemon.startIn(nsX, dir, yaml)) {
+                UplinkPortsIT.awaitStatus(x, "vx0", "up", Duration.ofSeconds(20));
+                NetLab.Result ping = lab.exec(nsC, "busybox", "ping", "-c", "10", "-i", "0.2", "-W", "2", "10.200.0.2");
+                String ctx = ping.output() + "\n" + x.call("stats") + "\n" + x.call("show") + x.call("tnl", "neigh") + x.log();
+                assertTrue(ping.output().contains("10 packets transmitted, 10 packets received"), "over IPv6, 0% loss\n" + ctx);
+                NetLab.Result big = lab.exec(nsC, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1402", "10.200.0.2");
+                assertTrue(big.output().contains("3 packets transmitted, 3 packets received"), "1430-byte overlay packets (+70 of IPv6 outer headers)\n" + big.output() + x.call("stats"));
+                assertTrue(x.call("tnl", "neigh").contains("fd00:31::2"), x.call("tnl", "neigh"));
+                // 1 MiB kernel -> client: UDP-tunnel GSO frames over IPv6 (with outer UDP checksums) cut by the uplink
+                Path out = dir.resolve("srv6.txt");
+                Process srv = lab.spawn(nsC, out, PY, "-c", """
+                        import socket, hashlib
+                        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                        s.bind(('0.0.0.0', 5003)); s.listen(1); s.settimeout(60)
+                        c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
+                        while True:
+                            b = c.recv(65536)
+                            if not b: break
+                            h.update(b); n += len(b)
+                        print(n, h.hexdigest(), flush=True)
+                        """);
+                NetLab.Result cl = lab.exec(nsK, PY, "-c", """
+                        import socket, hashlib, os, time
+                        data = os.urandom(1 << 20)
+                        for i in range(50):
+                            try:
+                                c = socket.create_connection(('10.200.0.1', 5003), timeout=5); break
+                            except OSError: time.sleep(0.2)
+                        c.settimeout(60); c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+                        print(len(data), hashlib.sha256(data).hexdigest())
+                        """);
+                assertTrue(srv.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "TCP server finished");
+                assertEquals(cl.output().strip(), Files.readString(out).strip(), "1 MiB over VXLAN/IPv6\n" + x.call("stats"));
+                assertFalse(x.call("stats").contains("gso: headers not segmentable"), x.call("stats"));
+            }
+        }
+    }
+}
