@@ -142,8 +142,9 @@ class QosIT {
                 + "%d of %d packets dropped by the band%n", wireMbps, goodputMbps, b[2], b[0]);
         assertTrue(b[2] > 0, "the band dropped packets (TCP pushes past the rate)");
         assertEquals(10.0, wireMbps, 1.0, "frames through the meter: 10 Mbit/s +-10 %");
-        // the goodput is the wire rate less Ethernet/IP/TCP headers (1448 of 1514 bytes: 9.56 Mbit/s at most)
-        assertTrue(goodputMbps > 8.0 && goodputMbps <= 10.0, "TCP goodput " + goodputMbps + " Mbit/s");
+        // the goodput is the wire rate less Ethernet/IP/TCP headers (1448 of 1514 bytes: 9.56 Mbit/s in the long run;
+        // over 4 s the bucket's level moves it, 9.5-9.9 seen)
+        assertTrue(goodputMbps > 8.0 && goodputMbps <= 11.0, "TCP goodput " + goodputMbps + " Mbit/s");
     }
 
     static final String UDP_RECEIVER = """
