@@ -69,6 +69,15 @@ public final class BridgeDatapath {
         this.name = name;
         this.macs = new MacTable(8192, MacTable.DEFAULT_AGING_NS);
         this.ct = new CtExecution(conntrack);
+        ct.fragments(new CtFragments(new CtFragments.Recirculation() {
+            @Override public int resumeId(int table) {
+                return recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, table));
+            }
+
+            @Override public boolean queue(PacketBatch b, int j, int rid, int thread) {
+                return queueRecirculation(b, j, rid, false, false, thread);
+            }
+        }));
     }
 
     public io.xvio.datapath.conntrack.Conntrack conntrack() { return ct.conntrack(); }
@@ -277,6 +286,7 @@ public final class BridgeDatapath {
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
         firstPass(t, inPort, b, out, thread, now);
+        ct.afterBurst(b, thread, now);
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
         if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections
@@ -607,7 +617,12 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
-                case MegaflowCache.OP_CT -> ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now);
+                case MegaflowCache.OP_CT -> {
+                    if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now)) {     // a fragment held
+                        if (depth == 0) return;
+                        x = cloneEnd(e, x) - 1;     // a copy's: its clone ends here
+                    }
+                }
                 case MegaflowCache.OP_CT_DONE -> ct.done(b, i, e.a[x] != 0, thread);
                 case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
                 default -> { }
@@ -616,6 +631,16 @@ public final class BridgeDatapath {
     }
 
     private static final Reason[] REASONS = Reason.values();
+
+    /** The index of the OP_CLONE_END that closes the clone op x is in. */
+    private static int cloneEnd(MegaflowCache.Entry e, int x) {
+        int open = 0;
+        for (int y = x + 1; y < e.nops; y++) {
+            if (e.op[y] == MegaflowCache.OP_CLONE) open++;
+            else if (e.op[y] == MegaflowCache.OP_CLONE_END && open-- == 0) return y;
+        }
+        return e.nops;
+    }
 
     /** The index of the OP_CLONE_END that closes the OP_CLONE at x. */
     private static int skipClone(MegaflowCache.Entry e, int x) {
@@ -879,8 +904,11 @@ public final class BridgeDatapath {
             return b.len[i] >= n;
         }
 
-        @Override public void conntrack(int i, Ct c, int zone, boolean tail) {
-            ct.track(b, i, c, zone, thread, now);
+        @Override public boolean conntrack(int i, Ct c, int zone, boolean tail) {
+            if (!ct.track(b, i, c, zone, thread, now)) {        // a fragment held: its datagram goes on later
+                if (rec != null) rec.uncacheable = true;
+                return false;
+            }
             if (rec != null) rec.conntrack(c, zone);
             if (thread == TRACE_THREAD) tracing.note(0, "ct: " + CtState.format((int) (b.keys[i].w[FlowKey.CT_MISC] & 0xff))
                     + " (a trace does not track: every ct() gives +trk+new)");
@@ -894,11 +922,12 @@ public final class BridgeDatapath {
                 } else if (rec != null) {
                     rec.uncacheable = true;
                 }
-                if (tail) return;
+                if (tail) return true;
             }
             boolean restore = c.natAction() != null;
             ct.done(b, i, restore, thread);
             if (rec != null) rec.ctDone(restore);
+            return true;
         }
 
         @Override public void ctClear(int i) {

@@ -631,5 +631,20 @@ public final class ConnTracker {
 
     SpinLocks createLock() { return createLock; }
 
+    private final FragmentStore fragments = new FragmentStore(this, FragmentStore.MAX_FRAGS_DEFAULT);
+
+    /** IP fragments held for ct() until their datagram is whole (reassembled, tracked, sent on). */
+    public FragmentStore fragments() { return fragments; }
+
+    boolean verifiesChecksums() { return verifyChecksums; }
+
+    /** A packet +trk+inv for reason, counted; for the fragment store. */
+    int invalid(int thread, int reason, int zone, CtResult out) {
+        inv(thread, reason);
+        out.reset(zone & 0xffff);
+        out.state = CtState.INV | CtState.TRK;
+        return FragmentStore.INVALID;
+    }
+
     void deleteLocked(int c) { deleteConn(c, false); }
 }
