@@ -285,8 +285,8 @@ public final class BridgeDatapath {
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
+        ct.beforeBurst(b, thread, now);      // fragments of datagrams completed earlier go first
         firstPass(t, inPort, b, out, thread, now);
-        ct.afterBurst(b, thread, now);
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
         if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections

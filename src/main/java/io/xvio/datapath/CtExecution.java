@@ -43,9 +43,9 @@ final class CtExecution {
     private final long[][] fragWords = new long[BridgeDatapath.MAX_THREADS + 2][];
 
     /** Once per burst: fragments of completed datagrams still waiting go on; incomplete ones expire. */
-    void afterBurst(PacketBatch b, int thread, long now) {
+    void beforeBurst(PacketBatch b, int thread, long now) {
         ConnTracker tr = conntrack.get();
-        if (tr != null && fragments != null && thread != BridgeDatapath.TRACE_THREAD) fragments.afterBurst(tr, b, thread, now);
+        if (tr != null && fragments != null && thread != BridgeDatapath.TRACE_THREAD) fragments.beforeBurst(tr, b, thread, now);
     }
 
     /**

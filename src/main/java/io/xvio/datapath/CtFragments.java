@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ct(table=T) on IP fragments in a bridge's datapath: a fragment is held in the tracker's {@link FragmentStore}
  * and leaves the pass; when its datagram is whole (tracked as one packet), every fragment goes on in a copy slot of
  * the burst that completed it, with the datagram's ct_* words, recirculated to table T. Fragments that find no free
- * copy slot wait in the store and go on at this thread's next burst on the bridge ({@link #afterBurst}). Per-thread
+ * copy slot wait in the store and go on at this thread's next burst on the bridge ({@link #beforeBurst}). Per-thread
  * state only (one emitter per thread, made once); nothing is allocated per packet.
  */
 final class CtFragments {
@@ -51,7 +51,7 @@ final class CtFragments {
     }
 
     /** Once per burst: fragments left waiting go on; incomplete datagrams expire. A racy read when there are none. */
-    void afterBurst(ConnTracker tr, PacketBatch b, int thread, long now) {
+    void beforeBurst(ConnTracker tr, PacketBatch b, int thread, long now) {
         FragmentStore fs = tr.fragments();
         if (fs.datagrams() == 0) return;
         if (pending[thread + 2]) drain(fs, b, thread);

@@ -50,8 +50,9 @@ public final class Fragmenter {
         return r;
     }
 
-    /** The bytes of a frame list, for comparisons. */
+    /** A frame list for comparisons: each frame's length, first 48 bytes in hex and a hash of all its bytes. */
     public static List<String> hex(List<byte[]> frames) {
-        return frames.stream().map(Arrays::toString).toList();
+        return frames.stream().map(f -> f.length + ":" + java.util.HexFormat.of().formatHex(f, 0, Math.min(48, f.length))
+                + ":" + Integer.toHexString(Arrays.hashCode(f))).toList();
     }
 }

@@ -1,0 +1,155 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.PacketBatch;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.*;
+
+import static io.xvio.datapath.conntrack.Fragmenter.*;
+import static io.xvio.datapath.conntrack.Frames.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * ct(commit,table=1) on IP fragments in the datapath: a 4000-byte UDP datagram in 3 fragments, in any order, one
+ * per burst or all in one, is held until whole, tracked once, and leaves as its 3 fragments with the datagram's
+ * ct_state (copied into the Ethernet destination by table 1); the reply direction (fragmented too) is +est+rpl;
+ * overlapping, tiny and endless fragments are dropped (+inv) and counted. Caches on (second round: replayed
+ * translations) and off.
+ */
+class CtFragmentsDatapathTest {
+    static final long A = ip("10.0.0.1"), B = ip("10.0.0.2"), NET = 0xfd00000000000000L;
+    static final String[] FLOWS = {
+            "table=0,priority=10,ip,actions=ct(commit,zone=5,table=1)",
+            "table=0,priority=10,ipv6,actions=ct(commit,zone=5,table=1)",
+            "table=0,priority=0,actions=drop",
+            "table=1,priority=20,ct_state=+trk+inv,actions=drop",
+            "table=1,priority=10,in_port=1,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2",
+            "table=1,priority=10,in_port=2,ct_state=+trk+est,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:1"};
+
+    long now = 1_000_000_000_000L;
+
+    /** Sends frames in one burst on port index inPort; returns port index -> frames out of it, in order. */
+    Map<Integer, List<byte[]>> burst(BridgeDatapath dp, int inPort, List<byte[]> frames) {
+        PacketBatch b = new PacketBatch();
+        for (int i = 0; i < frames.size(); i++) {
+            byte[] f = frames.get(i);
+            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], f.length);
+            b.len[i] = f.length;
+        }
+        b.count = frames.size();
+        Outputs out = new Outputs(16);
+        dp.process(inPort, b, out, 0, now);
+        Map<Integer, List<byte[]>> res = new TreeMap<>();
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            for (int x = 0; x < out.countFor(p); x++) {
+                int idx = out.packetsFor(p)[x];
+                byte[] bytes = new byte[b.len[idx]];
+                MemorySegment.copy(b.data, JAVA_BYTE, b.off[idx], bytes, 0, bytes.length);
+                res.computeIfAbsent(p, q -> new ArrayList<>()).add(bytes);
+            }
+        }
+        return res;
+    }
+
+    /** Each frame in its own burst; everything that came out. */
+    Map<Integer, List<byte[]>> oneByOne(BridgeDatapath dp, int inPort, List<byte[]> frames) {
+        Map<Integer, List<byte[]>> all = new TreeMap<>();
+        for (byte[] f : frames) burst(dp, inPort, List.of(f)).forEach((p, l) -> all.computeIfAbsent(p, q -> new ArrayList<>()).addAll(l));
+        return all;
+    }
+
+    /** f as table 1 puts it out: ct_state in the destination MAC's low 32 bits. */
+    static byte[] withState(byte[] f, int state) {
+        byte[] g = f.clone();
+        g[2] = (byte) (state >>> 24); g[3] = (byte) (state >>> 16); g[4] = (byte) (state >>> 8); g[5] = (byte) state;
+        return g;
+    }
+
+    static List<byte[]> withState(List<byte[]> fs, int state) { return fs.stream().map(f -> withState(f, state)).toList(); }
+
+    static <T> List<T> permute(List<T> l, int[] order) {
+        List<T> r = new ArrayList<>();
+        for (int o : order) r.add(l.get(o));
+        return r;
+    }
+
+    static long counter(BridgeDatapath dp, String name, long now) {
+        return dp.conntrack().get().stats(now).counters().get(name);
+    }
+
+    @Test
+    void aFragmentedDatagramIsTrackedWholeAndLeavesAsItsFragmentsInAnyOrder() {
+        int[][] orders = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}};
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached, FLOWS);
+            for (int o = 0; o < orders.length; o++) {
+                for (boolean oneBurst : new boolean[] {false, true}) {
+                    int sp = 5000 + o * 2 + (oneBurst ? 1 : 0);
+                    List<byte[]> frags = cut(v4(A, B, 17, udp(sp, 53, 4000)), sp, 1480);
+                    assertEquals(3, frags.size());
+                    List<byte[]> in = permute(frags, orders[o]);
+                    var out = oneBurst ? burst(dp, 0, in) : oneByOne(dp, 0, in);
+                    assertEquals(Set.of(1), out.keySet(), "out of port 2 only");
+                    assertEquals(hex(withState(frags, 0x21)), hex(out.get(1)), "the 3 fragments, +new+trk, in order of offset");
+                    // the reply, fragmented too, comes back established
+                    List<byte[]> reply = cut(v4(B, A, 17, udp(53, sp, 3000)), 7 + sp, 1480);
+                    var back = oneByOne(dp, 1, permute(reply, new int[] {2, 0, 1}));
+                    assertEquals(hex(withState(reply, 0x2a)), hex(back.get(0)), "+est+rpl+trk");
+                    var again = burst(dp, 0, in);
+                    assertEquals(hex(withState(frags, 0x22)), hex(again.get(1)), "established now");
+                }
+            }
+            assertEquals(18, counter(dp, "frag-reassembled", now));
+            assertEquals(0, dp.conntrack().get().fragments().held());
+        }
+    }
+
+    @Test
+    void ipv6FragmentsToo() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached, FLOWS);
+            List<byte[]> frags = cut(v6(NET, 1, NET, 2, 17, udp(1111, 2222, 4000)), 99, 1448);
+            var out = oneByOne(dp, 0, permute(frags, new int[] {1, 2, 0}));
+            assertEquals(hex(withState(frags, 0x21)), hex(out.get(1)));
+            List<byte[]> reply = cut(v6(NET, 2, NET, 1, 17, udp(2222, 1111, 4000)), 98, 1448);
+            assertEquals(hex(withState(reply, 0x2a)), hex(burst(dp, 1, reply).get(0)));
+        }
+    }
+
+    @Test
+    void overlappingTinyAndEndlessFragmentsAreDroppedAndCounted() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached, FLOWS);
+            byte[] d = v4(A, B, 17, udp(6000, 53, 4000));
+            assertEquals(Map.of(), burst(dp, 0, List.of(v4Piece(d, 1, 0, 1480, true))), "held");
+            assertEquals(Map.of(), burst(dp, 0, List.of(v4Piece(d, 1, 8, 1488, true))), "overlapping: +inv, dropped");
+            assertEquals(Map.of(), burst(dp, 0, List.of(v4Piece(d, 2, 0, 64, true))), "tiny: +inv, dropped");
+            assertEquals(1, counter(dp, "frag-overlap", now));
+            assertEquals(1, counter(dp, "frag-too-small", now));
+            assertEquals(1, dp.conntrack().get().fragments().held());
+            now += 16_000_000_000L;                      // datagram 1 never completes
+            assertEquals(Set.of(1), burst(dp, 0, List.of(v4(A, B, 17, udp(6001, 53, 10)))).keySet(), "other traffic flows");
+            assertEquals(0, dp.conntrack().get().fragments().held(), "expired at a later burst");
+            assertEquals(1, counter(dp, "frag-expired", now));
+            String stats = dp.conntrack().get().stats(now).format();
+            assertTrue(stats.contains("frag-overlap: 1") && stats.contains("frag-too-small: 1") && stats.contains("frag-expired: 1"), stats);
+        }
+    }
+
+    @Test
+    void aDatagramOfMoreFragmentsThanCopySlotsGoesOnOverTwoBursts() {
+        BridgeDatapath dp = CtDatapathTest.bridge(true, FLOWS);
+        List<byte[]> frags = cut(v4(A, B, 17, udp(6100, 53, 50000)), 3, 1200);
+        assertTrue(frags.size() > PacketBatch.BURST);
+        var out = oneByOne(dp, 0, frags);
+        assertEquals(PacketBatch.BURST, out.get(1).size(), "as many as the copy slots of the completing burst");
+        var later = burst(dp, 0, List.of(v4(A, B, 17, udp(6101, 53, 10))));
+        List<byte[]> all = new ArrayList<>(out.get(1));
+        all.addAll(later.get(1).subList(0, frags.size() - PacketBatch.BURST));
+        assertEquals(hex(withState(frags, 0x21)), hex(all), "the rest at the next burst, first");
+        assertEquals(frags.size() - PacketBatch.BURST + 1, later.get(1).size());
+    }
+}
