@@ -167,14 +167,14 @@ public final class FragmentStore {
         }
         if (end <= start) reason = TOO_SMALL;
         else if (end > 65535 || len > FRAME_MAX) reason = TOO_BIG;
-        long[] k = probe;
-        if (v6) {
-            k[0] = w[FlowKey.IPV6_SRC_HI]; k[1] = w[FlowKey.IPV6_SRC_LO]; k[2] = w[FlowKey.IPV6_DST_HI]; k[3] = w[FlowKey.IPV6_DST_LO];
-        } else {
-            k[0] = 0; k[1] = w[FlowKey.NW_SRC]; k[2] = 0; k[3] = w[FlowKey.NW_DST];
-        }
         lock.lock(0);
         try {
+            long[] k = probe;           // shared: filled under the lock
+            if (v6) {
+                k[0] = w[FlowKey.IPV6_SRC_HI]; k[1] = w[FlowKey.IPV6_SRC_LO]; k[2] = w[FlowKey.IPV6_DST_HI]; k[3] = w[FlowKey.IPV6_DST_LO];
+            } else {
+                k[0] = 0; k[1] = w[FlowKey.NW_SRC]; k[2] = 0; k[3] = w[FlowKey.NW_DST];
+            }
             if (frames == null) {          // once: the frame slots, and the buffer a datagram is reassembled in
                 frames = Arena.ofAuto().allocate((long) slots * FRAME_MAX, 64);
                 rbuf = Arena.ofAuto().allocate(65536 + FRAME_MAX, 64);
