@@ -905,7 +905,8 @@ public final class BridgeDatapath {
         }
 
         @Override public boolean conntrack(int i, Ct c, int zone, boolean tail) {
-            if (!ct.track(b, i, c, zone, thread, now)) {        // a fragment held: its datagram goes on later
+            boolean held = !ct.track(b, i, c, zone, thread, now);      // a fragment held: its datagram goes on later
+            if (held && !tail) {                     // actions after the ct(): not seen, so not recorded
                 if (rec != null) rec.uncacheable = true;
                 return false;
             }
@@ -917,12 +918,14 @@ public final class BridgeDatapath {
                 if (rid < 0) {
                     if (rec != null) rec.uncacheable = true;
                     drops.add(thread, Reason.RECIRC_QUEUE, 1);
+                } else if (held) {                   // the translation as the packet's would be, for replays
+                    if (rec != null) rec.recirc(rid, false, false);
                 } else if (queueRecirculation(b, i, rid, !tail, false, thread)) {
                     if (rec != null) rec.recirc(rid, !tail, false);
                 } else if (rec != null) {
                     rec.uncacheable = true;
                 }
-                if (tail) return true;
+                if (tail) return !held;
             }
             boolean restore = c.natAction() != null;
             ct.done(b, i, restore, thread);

@@ -152,4 +152,44 @@ class CtFragmentsDatapathTest {
         assertEquals(hex(withState(frags, 0x21)), hex(all), "the rest at the next burst, first");
         assertEquals(frags.size() - PacketBatch.BURST + 1, later.get(1).size());
     }
+
+    @Test
+    void fragmentsReplayCachedTranslationsAndAllocateNothing() {
+        BridgeDatapath dp = CtDatapathTest.bridge(true, FLOWS);
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(16);
+        byte[][] frames = new byte[600][];
+        for (int n = 0; n < 200; n++) {           // 200 datagrams of 3 fragments, the last one first
+            List<byte[]> f = cut(v4(A, B, 17, udp(20000 + n, 53, 4000)), n, 1480);
+            frames[3 * n] = f.get(2);
+            frames[3 * n + 1] = f.get(0);
+            frames[3 * n + 2] = f.get(1);
+        }
+        long[] sent = new long[1];
+        Runnable run = () -> {
+            for (byte[] f : frames) {
+                b.reset();
+                MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[0], f.length);
+                b.len[0] = f.length;
+                b.count = 1;
+                out.clear();
+                dp.process(0, b, out, 0, now);
+                sent[0] += out.countFor(1);
+            }
+        };
+        run.run();                                 // warm-up: translations cached, store made
+        assertEquals(600, sent[0]);
+        MegaflowStats before = dp.cacheStats(0);
+        dp.conntrack().get().flush(-1, null, now);
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long t = Thread.currentThread().threadId();
+        long a0 = mx.getThreadAllocatedBytes(t);
+        run.run();
+        long allocated = mx.getThreadAllocatedBytes(t) - a0;
+        assertEquals(1200, sent[0], "every fragment went on again");
+        MegaflowStats after = dp.cacheStats(0);
+        assertEquals(600, after.hits() - before.hits(), "every fragment replayed a cached translation");
+        assertEquals(0, after.misses() - before.misses());
+        assertTrue(allocated < 4096, "held, reassembled, tracked, sent on: " + allocated + " bytes allocated for 600 fragments");
+    }
 }
