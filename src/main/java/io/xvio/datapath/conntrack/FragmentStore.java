@@ -282,6 +282,7 @@ public final class FragmentStore {
         counters[REASSEMBLED]++;
         if ((out.state & (CtState.SNAT | CtState.DNAT)) != 0) natFragments(d, v6, l3);
         dState[d] = COMPLETE;
+        dExpiry[d] = now + TIMEOUT_NANOS;     // sent on now or at the owner's next bursts, not expired meanwhile
         dOwner[d] = thread;
         dBridge[d] = bridge;
         dRid[d] = rid;
