@@ -71,6 +71,10 @@ final class CtFragments {
             if (j < 0) return false;
             FlowKey k = b.keys[j];
             k.extract(b.data, b.off[j], len, (int) words[at + FlowKey.IN_PORT]);
+            // metadata as it was at the fragment's ct(): metadata, registers, pkt_mark, dp_hash, tunnel and ct words
+            System.arraycopy(words, at + FlowKey.METADATA, k.w, FlowKey.METADATA, FlowKey.DL_SRC - FlowKey.METADATA);
+            k.w[FlowKey.PKT_MARK] = words[at + FlowKey.PKT_MARK];
+            k.w[FlowKey.DP_HASH] = words[at + FlowKey.DP_HASH];
             System.arraycopy(words, at + FlowKey.PACKET_WORDS, k.w, FlowKey.PACKET_WORDS, FlowKey.WORDS - FlowKey.PACKET_WORDS);
             k.extended = true;
             System.arraycopy(ct, ctAt, k.w, FlowKey.CT_MISC, FragmentStore.CT_WORDS);

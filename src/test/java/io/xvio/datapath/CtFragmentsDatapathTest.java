@@ -192,4 +192,15 @@ class CtFragmentsDatapathTest {
         assertEquals(0, after.misses() - before.misses());
         assertTrue(allocated < 4096, "held, reassembled, tracked, sent on: " + allocated + " bytes allocated for 600 fragments");
     }
+
+    @Test
+    void registersAndMarksSetBeforeTheCtTravelWithEachFragment() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached,
+                    "table=0,ip,actions=load:0x7->NXM_NX_REG3[],set_field:0x9->pkt_mark,ct(commit,zone=NXM_NX_REG3[0..15],table=1)",
+                    "table=1,ip,reg3=7,pkt_mark=9,ct_zone=7,ct_state=+trk+new,actions=output:2");
+            List<byte[]> frags = cut(v4(A, B, 17, udp(6300, 53, 4000)), 5, 1480);
+            assertEquals(hex(frags), hex(oneByOne(dp, 0, permute(frags, new int[] {1, 0, 2})).get(1)));
+        }
+    }
 }
