@@ -196,4 +196,28 @@ class FragmentStoreTest {
         put16(whole, 24, ~fold(sum(whole, 14, 20)));
         assertTrue(checksumsOk(whole), "the UDP checksum in the first fragment covers the translated datagram");
     }
+
+    @Test
+    void ipv6FragmentsAfterAnExtensionHeaderReassemble() {
+        byte[] dgram = v6(NET, 1, NET, 2, 17, udp(9100, 9101, 3000));
+        List<byte[]> frags = new ArrayList<>();
+        for (byte[] f : cut(dgram, 0x55, 1280)) {
+            // a hop-by-hop header (8 bytes, PadN) between the IPv6 header and the fragment header
+            byte[] g = new byte[f.length + 8];
+            System.arraycopy(f, 0, g, 0, 54);
+            g[54] = 44;
+            g[56] = 1;
+            g[57] = 4;
+            System.arraycopy(f, 54, g, 62, f.length - 54);
+            g[20] = 0;
+            put16(g, 18, get16(f, 18) + 8);
+            frags.add(g);
+        }
+        assertEquals(FragmentStore.HELD, offer(frags.get(1).clone()));
+        assertEquals(FragmentStore.HELD, offer(frags.get(2).clone()));
+        assertTrue(offer(frags.get(0).clone()) >= 0);
+        assertEquals(CtState.TRK | CtState.NEW, res.state, "the reassembled datagram parses as UDP with a valid checksum");
+        assertEquals(hex(frags), hex(sent));
+        assertEquals(CtState.TRK | CtState.EST | CtState.RPL, track(v6(NET, 2, NET, 1, 17, udp(9101, 9100, 8))));
+    }
 }
