@@ -203,4 +203,25 @@ class CtFragmentsDatapathTest {
             assertEquals(hex(frags), hex(oneByOne(dp, 0, permute(frags, new int[] {1, 0, 2})).get(1)));
         }
     }
+
+    @Test
+    void aSecondCtInARecirculatedPassHoldsAndReleasesTheFragmentsAgain() {
+        for (boolean cached : new boolean[] {true, false}) {
+            // OVN's shape: look up (no commit), then commit what is new in another stage
+            BridgeDatapath dp = CtDatapathTest.bridge(cached,
+                    "table=0,ip,actions=ct(zone=5,table=1)",
+                    "table=1,ip,ct_state=+trk+new,actions=ct(commit,zone=5,table=2)",
+                    "table=1,ip,ct_state=+trk+est,actions=resubmit(,2)",
+                    "table=2,ip,in_port=1,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2",
+                    "table=2,ip,in_port=2,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:1");
+            for (int n = 0; n < 2; n++) {
+                List<byte[]> frags = cut(v4(A, B, 17, udp(6400 + n, 53, 4000)), 40 + n, 1480);
+                assertEquals(hex(withState(frags, 0x21)), hex(oneByOne(dp, 0, permute(frags, new int[] {2, 0, 1})).get(1)),
+                        "held at both ct()s, committed at the second");
+                List<byte[]> reply = cut(v4(B, A, 17, udp(53, 6400 + n, 4000)), 50 + n, 1480);
+                assertEquals(hex(withState(reply, 0x2a)), hex(burst(dp, 1, reply).get(0)), "the reply finds the connection");
+            }
+            assertEquals(6, counter(dp, "frag-reassembled", now), "first stage twice, second once, replies once");
+        }
+    }
 }
