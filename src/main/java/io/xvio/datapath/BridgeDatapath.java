@@ -323,7 +323,9 @@ public final class BridgeDatapath {
                 int inPort = inPortOf(t, k);
                 if (!cached) {
                     stack(thread).clear();
-                    resume(t, q.id[e], inPort, b, j, out, thread, now, null);
+                    MegaflowCache.Recorder fr = ct.fragments().recorderFor(k, thread);     // null but for fragments
+                    resume(t, q.id[e], inPort, b, j, out, thread, now, fr);
+                    if (fr != null) continueFragments(t, b, out, thread, now);
                     continue;
                 }
                 MegaflowCache.Entry hit = c.lookup(k.w);
@@ -342,6 +344,7 @@ public final class BridgeDatapath {
                 resume(t, q.id[e], inPort, b, j, out, thread, now, rec);
                 if (rec.uncacheable) c.uncacheable++;
                 else c.insert(rec.original, rec);
+                continueFragments(t, b, out, thread, now);
             }
         }
         q.clear();
@@ -453,7 +456,9 @@ public final class BridgeDatapath {
             for (int i = 0; i < n; i++) {
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
                 stack(thread).clear();
-                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, null);
+                MegaflowCache.Recorder fr = ct.fragments().recorderFor(b.keys[i], thread);   // null but for fragments
+                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, fr);
+                if (fr != null) continueFragments(t, b, out, thread, now);
             }
             return;
         }
@@ -530,6 +535,7 @@ public final class BridgeDatapath {
                 MegaflowCache.Entry fresh = c.insert(rec.original, rec);
                 if (exact && fresh.headerFree) emc.insert(inOf, c.epoch, fresh);
             }
+            continueFragments(t, b, out, thread, now);
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
     }
@@ -582,10 +588,19 @@ public final class BridgeDatapath {
 
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
     private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now) {
+        replay(t, e, b, i, out, thread, now, 0);
+    }
+
+    /**
+     * Executes ops from..end of a translation on packet i; from > 0: the ops after a ct() without table, for a
+     * fragment it sent on (already untracked: a first OP_CT_DONE is skipped; it ends with the clone it was in).
+     */
+    private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now, int from) {
         FlowKey k = b.keys[i];
         int depth = 0;
         int[] stack = null;
-        for (int x = 0, n = e.nops; x < n; x++) {
+        if (from > 0 && from < e.nops && e.op[from] == MegaflowCache.OP_CT_DONE) from++;
+        for (int x = from, n = e.nops; x < n; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_GROUP -> ((Group) e.ref[x]).hit(thread, (int) e.a[x], 1, b.len[i]);
                 case MegaflowCache.OP_DROP -> drops.add(thread, REASONS[(int) e.a[x]], 1);
@@ -602,6 +617,7 @@ public final class BridgeDatapath {
                     k = b.keys[i];
                 }
                 case MegaflowCache.OP_CLONE_END -> {
+                    if (depth == 0) return;             // the end of the clone a continued fragment was in
                     i = stack[--depth];
                     k = b.keys[i];
                 }
@@ -618,7 +634,12 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
                 case MegaflowCache.OP_CT -> {
+                    int mark = ct.fragments().released(thread);
                     if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now)) {     // a fragment held
+                        // a ct() without table that completed a datagram: each fragment goes on from here
+                        for (int r = mark, to = ct.fragments().released(thread); r < to; r++)
+                            replay(t, e, b, ct.fragments().releasedSlot(thread, r), out, thread, now, x + 1);
+                        ct.fragments().truncate(thread, mark);
                         if (depth == 0) return;
                         x = cloneEnd(e, x) - 1;     // a copy's: its clone ends here
                     }
@@ -631,6 +652,16 @@ public final class BridgeDatapath {
     }
 
     private static final Reason[] REASONS = Reason.values();
+
+    /** After a translation: fragments a ct() without table sent on in it go on with the ops recorded after it. */
+    private void continueFragments(Tables t, PacketBatch b, Outputs out, int thread, long now) {
+        CtFragments f = ct.fragments();
+        MegaflowCache.Entry e = f.continuation(thread);
+        if (e == null) return;
+        int from = f.continuationFrom(thread), mark = f.continuationMark(thread);
+        for (int r = mark, to = f.released(thread); r < to; r++) replay(t, e, b, f.releasedSlot(thread, r), out, thread, now, from);
+        f.truncate(thread, mark);
+    }
 
     /** The index of the OP_CLONE_END that closes the clone op x is in. */
     private static int cloneEnd(MegaflowCache.Entry e, int x) {
@@ -905,7 +936,14 @@ public final class BridgeDatapath {
         }
 
         @Override public boolean conntrack(int i, Ct c, int zone, boolean tail) {
+            int mark = ct.fragments().released(thread);
             boolean held = !ct.track(b, i, c, zone, thread, now);      // a fragment held: its datagram goes on later
+            if (held && ct.fragments().released(thread) > mark) {
+                // a ct() without table completed the datagram: its first fragment goes on here, the others after
+                ct.fragments().takeFirst(b, i, thread, mark, rec);
+                ct.resave(b, i, thread);
+                held = false;
+            }
             if (held && !tail) {                     // actions after the ct(): not seen, so not recorded
                 if (rec != null) rec.uncacheable = true;
                 return false;
@@ -928,9 +966,9 @@ public final class BridgeDatapath {
                 if (tail) return !held;
             }
             boolean restore = c.natAction() != null;
-            ct.done(b, i, restore, thread);
+            if (!held) ct.done(b, i, restore, thread);
             if (rec != null) rec.ctDone(restore);
-            return true;
+            return !held;
         }
 
         @Override public void ctClear(int i) {

@@ -39,6 +39,8 @@ final class CtExecution {
 
     void fragments(CtFragments f) { this.fragments = f; }
 
+    CtFragments fragments() { return fragments; }
+
     /** Per thread: the ct words of a completed datagram's fragments. */
     private final long[][] fragWords = new long[BridgeDatapath.MAX_THREADS + 2][];
 
@@ -51,7 +53,8 @@ final class CtExecution {
     /**
      * Tracks packet i in zone as ct does (a trace only pretends: +trk+new, nothing stored, as ofproto/trace).
      * Returns false if the packet is an IP fragment the tracker holds: it goes no further in this pass (with its
-     * datagram's other fragments it goes on once the datagram is whole).
+     * datagram's other fragments it goes on once the datagram is whole: recirculated with a table; without, the
+     * fragments are in {@link #fragments()}'s released slots for the caller to continue).
      */
     boolean track(PacketBatch b, int i, Ct ct, int zone, int thread, long now) {
         FlowKey k = b.keys[i];
@@ -73,10 +76,10 @@ final class CtExecution {
         CtResult r = results[slot];
         if (r == null) r = results[slot] = new CtResult();
         long frag = w[FlowKey.NW_FRAG];
-        if ((frag & FlowKey.FRAG_ANY) != 0 && (frag & FlowKey.L3_INVALID) == 0 && fragments != null
-                && ct.table() != Ct.NO_TABLE && fragments.resumeId(ct.table()) > 0) {
+        int rid = (frag & FlowKey.FRAG_ANY) == 0 || fragments == null ? -1 : ct.table() == Ct.NO_TABLE ? 0 : fragments.resumeId(ct.table());
+        if (rid >= 0 && (frag & FlowKey.L3_INVALID) == 0) {
             int d = tr.fragments().offer(k, b.data, b.off[i], b.len[i], fragments.bridge, zone, ct.commit(), ct.force(),
-                    ct.natAction(), now, slot, fragments.resumeId(ct.table()), r);
+                    ct.natAction(), now, slot, rid, r);
             if (d == FragmentStore.HELD) return false;
             if (d >= 0) {                       // the datagram is whole and tracked: its fragments go on
                 exec(tr, ct, r);
@@ -123,6 +126,12 @@ final class CtExecution {
             w[FlowKey.CT_IPV6_DST_LO] = valid ? r.origDstLo : 0;
         }
         w[FlowKey.CT_TP] = valid ? (long) (r.origTpSrc & 0xffff) << 16 | (r.origTpDst & 0xffff) : 0;
+    }
+
+    /** Packet i took another's place after a ct(): its header words are the ones to put back after a nat. */
+    void resave(PacketBatch b, int i, int thread) {
+        long[] s = saved[thread + 2];
+        if (s != null) for (int x = 0; x < NAT_WORDS.length; x++) s[x] = b.keys[i].w[NAT_WORDS[x]];
     }
 
     /** The packet goes on untracked after ct(): ct_* cleared, and after a nat the header words as before it. */

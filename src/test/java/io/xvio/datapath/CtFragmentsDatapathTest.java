@@ -224,4 +224,48 @@ class CtFragmentsDatapathTest {
             assertEquals(6, counter(dp, "frag-reassembled", now), "first stage twice, second once, replies once");
         }
     }
+
+    @Test
+    void withoutTableTheFragmentsGoOnWithTheActionsAfterTheCt() {
+        long nat = ip("192.168.0.100");
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached,
+                    "table=0,ip,in_port=1,nw_src=10.0.0.1,actions=ct(commit,zone=3),set_field:0x9->reg0,resubmit(,2)",
+                    "table=0,ip,in_port=1,nw_src=10.0.0.3,actions=ct(commit,zone=4,nat(src=192.168.0.100)),output:2",
+                    "table=0,ip,in_port=2,actions=ct(zone=3,table=1)",
+                    "table=1,ip,ct_state=+trk+est,actions=output:1",
+                    "table=2,ip,reg0=9,ct_state=-trk,actions=output:2");
+            for (int n = 0; n < 2; n++) {
+                List<byte[]> frags = cut(v4(A, B, 17, udp(6500 + n, 53, 4000)), 60 + n, 1480);
+                for (int[] order : new int[][] {{2, 0, 1}}) {
+                    var out = oneByOne(dp, 0, permute(frags, order));
+                    assertEquals(Set.of(1), out.keySet());
+                    assertEquals(hex(frags), hex(out.get(1)), "the 3 fragments as they were, in order of offset, after resubmit");
+                }
+                List<byte[]> reply = cut(v4(B, A, 17, udp(53, 6500 + n, 3000)), 70 + n, 1480);
+                assertEquals(hex(reply), hex(burst(dp, 1, reply).get(0)), "committed: the reply is established");
+                // SNAT without table: every fragment's source translated, the datagram's checksum still right
+                List<byte[]> nf = cut(v4(ip("10.0.0.3"), B, 17, udp(6600 + n, 53, 4000)), 80 + n, 1480);
+                List<byte[]> got = burst(dp, 0, permute(nf, new int[] {1, 2, 0})).get(1);
+                assertEquals(3, got.size());
+                byte[] whole = new byte[nf.stream().mapToInt(f -> f.length - 34).sum() + 34];
+                System.arraycopy(got.getFirst(), 0, whole, 0, 34);
+                int at = 34;
+                for (byte[] f : got) {
+                    assertEquals(nat, get32(f, 26), "source translated");
+                    assertEquals(0xffff, fold(sum(f, 14, 20)), "IPv4 header checksum");
+                    System.arraycopy(f, 34, whole, at, f.length - 34);
+                    at += f.length - 34;
+                }
+                put16(whole, 16, whole.length - 14);
+                put16(whole, 20, 0);
+                put16(whole, 24, 0);
+                put16(whole, 24, ~fold(sum(whole, 14, 20)));
+                assertTrue(checksumsOk(whole), "UDP checksum of the translated datagram");
+            }
+            assertEquals(0, dp.conntrack().get().fragments().held());
+            assertEquals(6, counter(dp, "frag-reassembled", now), "each datagram reassembled once");
+            if (cached) assertTrue(dp.cacheStats(0).hits() > 0, "the second round replays cached translations");
+        }
+    }
 }

@@ -125,7 +125,8 @@ public final class FragmentStore {
      * A fragment (key.w[NW_FRAG] has FRAG_ANY, header valid) meets ct(zone, commit, force, nat) on bridge (with
      * recirc_id from key) in thread: held (HELD), rejected (INVALID, out is +trk+inv), or it completed its
      * datagram: returns the datagram, whose reassembled packet was tracked into out; the caller stores the ct
-     * words ({@link #setResult}) and sends the fragments on ({@link #drain}). rid: the recirc_id they go on with.
+     * words ({@link #setResult}) and sends the fragments on ({@link #drain}). rid: the recirc_id they go on with
+     * (0: a ct() without table, the caller continues them at once; those that find no room are dropped).
      */
     public int offer(FlowKey key, MemorySegment s, long off, int len, int bridge, int zone, boolean commit, boolean force,
                      NatAction nat, long now, int thread, int rid, CtResult out) {
@@ -342,6 +343,12 @@ public final class FragmentStore {
                 while (dHead[d] >= 0) {
                     int f = dHead[d];
                     if (!sink.emit(frames, (long) f * FRAME_MAX, fLen[f], fWords, f * FlowKey.WORDS, dCt, d * CT_WORDS, dRid[d])) {
+                        if (dRid[d] == 0) {          // rid 0 (ct() without table): no continuation later, dropped
+                            counters[TOO_MANY] += dCount[d];
+                            free(d);
+                            x--;
+                            break;
+                        }
                         left = true;
                         break;
                     }
@@ -351,7 +358,7 @@ public final class FragmentStore {
                     freeFrags[nFree++] = f;
                     held--;
                 }
-                if (dHead[d] < 0) {
+                if (dState[d] == COMPLETE && dHead[d] < 0) {
                     free(d);
                     x--;           // free moved another datagram into slot x
                 }
