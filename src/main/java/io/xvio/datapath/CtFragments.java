@@ -9,11 +9,16 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * ct(table=T) on IP fragments in a bridge's datapath: a fragment is held in the tracker's {@link FragmentStore}
- * and leaves the pass; when its datagram is whole (tracked as one packet), every fragment goes on in a copy slot of
- * the burst that completed it, with the datagram's ct_* words, recirculated to table T. Fragments that find no free
- * copy slot wait in the store and go on at this thread's next burst on the bridge ({@link #beforeBurst}). Per-thread
- * state only (one emitter per thread, made once); nothing is allocated per packet.
+ * ct() on IP fragments in a bridge's datapath: a fragment is held in the tracker's {@link FragmentStore} and leaves
+ * the pass; when its datagram is whole (tracked as one packet), every fragment goes on in a copy slot of the burst
+ * that completed it. With table=T: with the datagram's ct_* words, recirculated to T; fragments that find no free
+ * copy slot wait in the store and go on at this thread's next burst on the bridge ({@link #beforeBurst}). Without a
+ * table: untracked, each with the actions after the ct() of the packet that completed the datagram (as OVS's
+ * datapath applies that packet's remaining actions to the batch the fragments join): the bridge replays its cached
+ * translation from the op after the ct ({@link #released}), or, in a translation, the completing packet's place is
+ * taken by the first fragment and the others replay what the translation recorded ({@link #takeFirst},
+ * {@link #continuation}). Per-thread state only (made once per thread); nothing is allocated per packet (a
+ * continuation entry once per datagram completed in a translation).
  */
 final class CtFragments {
     /** Where fragments go on: the recirc_id of "resume in table T" and the thread's recirculation queue. */
