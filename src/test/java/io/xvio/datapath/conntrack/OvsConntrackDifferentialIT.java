@@ -73,6 +73,7 @@ class OvsConntrackDifferentialIT {
                 "table=0,priority=20,in_port=1,ip,nw_src=10.7.5.5,actions=ct(commit,zone=3,nat(src=10.7.8.8),table=1)",
                 "table=0,priority=20,in_port=1,ip,nw_dst=10.7.8.8,actions=ct(zone=3,nat,table=1)",
                 "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,table=1)",
+                "table=0,priority=30,in_port=1,ip,nw_src=10.7.4.1,actions=ct(commit,zone=6),ct(zone=6,table=1)",
                 "table=0,priority=0,actions=drop",
                 "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2");
 
@@ -345,6 +346,10 @@ class OvsConntrackDifferentialIT {
         s.add(Fragmenter.v6Piece(v6(net, 0x31, net, 0x32, 17, udp(7002, 7003, 3000)), 0x7, 0, 1200, true));
         // DNAT (zone 2): every fragment's destination translated, the first one's port and UDP checksum too
         s.addAll(Fragmenter.cut(v4(A, VIP, 17, udp(36000, 80, 3500)), 0x108, 1480));
+        // ct(commit) without table, then ct(table=1): held twice, committed by the first
+        List<byte[]> f7 = Fragmenter.cut(v4(ip("10.7.4.1"), d, 17, udp(6700, 53, 4000)), 0x109, 1480);
+        s.add(f7.get(1)); s.add(f7.get(2)); s.add(f7.get(0));
+        s.add(v4(ip("10.7.4.1"), d, 17, udp(6700, 53, 10)));
         List<String> diffs = new ArrayList<>();
         int i = 0, out = 0;
         for (byte[] f : s) {
@@ -357,6 +362,6 @@ class OvsConntrackDifferentialIT {
         }
         assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack") + "\n" + ovs.appctl("dpctl/ipf-get-status")
                 + "\nxvio:\n" + dp.conntrack().get().stats(now).format());
-        assertEquals(3 + 3 + 2 + 2 + 3 + 3 + 5 + 3, out, "fragments of whole datagrams, the SYNs and the invalid ones came out");
+        assertEquals(3 + 3 + 2 + 2 + 3 + 3 + 5 + 3 + 3 + 1, out, "fragments of whole datagrams, the SYNs and the invalid ones came out");
     }
 }
