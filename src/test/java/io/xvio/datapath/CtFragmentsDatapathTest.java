@@ -268,4 +268,17 @@ class CtFragmentsDatapathTest {
             if (cached) assertTrue(dp.cacheStats(0).hits() > 0, "the second round replays cached translations");
         }
     }
+
+    @Test
+    void withoutTableFragmentsBeyondTheCopySlotsAreDroppedAndCounted() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached, "table=0,ip,actions=ct(commit,zone=3),output:2");
+            List<byte[]> frags = cut(v4(A, B, 17, udp(6800, 53, 50000)), 9, 1200);
+            var out = oneByOne(dp, 0, frags);
+            assertEquals(PacketBatch.BURST, out.get(1).size(), "as many as the copy slots");
+            assertEquals(hex(frags.subList(0, PacketBatch.BURST)), hex(out.get(1)), "in order of offset");
+            assertEquals(frags.size() - PacketBatch.BURST, counter(dp, "frag-too-many", now));
+            assertEquals(0, dp.conntrack().get().fragments().held());
+        }
+    }
 }
