@@ -77,6 +77,15 @@ public final class BridgeDatapath {
         this.name = name;
         this.macs = new MacTable(8192, MacTable.DEFAULT_AGING_NS);
         this.ct = new CtExecution(conntrack);
+        ct.fragments(new CtFragments(new CtFragments.Recirculation() {
+            @Override public int resumeId(int table) {
+                return recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, table));
+            }
+
+            @Override public boolean queue(PacketBatch b, int j, int rid, int thread) {
+                return queueRecirculation(b, j, rid, false, false, thread);
+            }
+        }));
     }
 
     public io.xvio.datapath.conntrack.Conntrack conntrack() { return ct.conntrack(); }
@@ -315,6 +324,7 @@ public final class BridgeDatapath {
         Underlay u = underlay;
         if (u != null) u.intercept(inPort, b, out, thread, now);     // ARP/ND and tunnel frames of an underlay bridge
         Tables t = tables;
+        ct.beforeBurst(b, thread, now);      // fragments of datagrams completed earlier go first
         firstPass(t, inPort, b, out, thread, now);
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
@@ -403,7 +413,9 @@ public final class BridgeDatapath {
                 int inPort = inPortOf(t, k);
                 if (!cached) {
                     stack(thread).clear();
-                    resume(t, q.id[e], inPort, b, j, out, thread, now, null);
+                    MegaflowCache.Recorder fr = ct.fragments().recorderFor(k, thread);     // null but for fragments
+                    resume(t, q.id[e], inPort, b, j, out, thread, now, fr);
+                    if (fr != null) continueFragments(t, b, out, thread, now);
                     continue;
                 }
                 long fk = RecircFront.key(q.id[e], k.w[FlowKey.IN_PORT], k.w[FlowKey.DP_HASH]);
@@ -431,6 +443,7 @@ public final class BridgeDatapath {
                     MegaflowCache.Entry fresh = c.insert(rec.original, rec);
                     if (fresh.recircFront) front.insert(RecircFront.key(q.id[e], rec.original[FlowKey.IN_PORT], rec.original[FlowKey.DP_HASH]), c.epoch, fresh);
                 }
+                continueFragments(t, b, out, thread, now);
             }
         }
         q.clear();
@@ -542,7 +555,9 @@ public final class BridgeDatapath {
             for (int i = 0; i < n; i++) {
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
                 stack(thread).clear();
-                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, null);
+                MegaflowCache.Recorder fr = ct.fragments().recorderFor(b.keys[i], thread);   // null but for fragments
+                run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, fr);
+                if (fr != null) continueFragments(t, b, out, thread, now);
             }
             return;
         }
@@ -626,6 +641,7 @@ public final class BridgeDatapath {
                 MegaflowCache.Entry fresh = c.insert(rec.original, rec);
                 if (exact) emc.insert(inOf, c.epoch, fresh);
             }
+            continueFragments(t, b, out, thread, now);
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
     }
@@ -678,10 +694,19 @@ public final class BridgeDatapath {
 
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
     private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now) {
+        replay(t, e, b, i, out, thread, now, 0);
+    }
+
+    /**
+     * Executes ops from..end of a translation on packet i; from > 0: the ops after a ct() without table, for a
+     * fragment it sent on (already untracked: a first OP_CT_DONE is skipped; it ends with the clone it was in).
+     */
+    private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now, int from) {
         FlowKey k = b.keys[i];
         int depth = 0;
         int[] stack = null;
-        for (int x = 0, n = e.nops; x < n; x++) {
+        if (from > 0 && from < e.nops && e.op[from] == MegaflowCache.OP_CT_DONE) from++;
+        for (int x = from, n = e.nops; x < n; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_GROUP -> ((Group) e.ref[x]).hit(thread, (int) e.a[x], 1, b.len[i]);
                 case MegaflowCache.OP_DROP -> drops.add(thread, REASONS[(int) e.a[x]], 1);
@@ -698,6 +723,7 @@ public final class BridgeDatapath {
                     k = b.keys[i];
                 }
                 case MegaflowCache.OP_CLONE_END -> {
+                    if (depth == 0) return;             // the end of the clone a continued fragment was in
                     i = stack[--depth];
                     k = b.keys[i];
                 }
@@ -713,14 +739,24 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
-                case MegaflowCache.OP_CT -> ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now);
+                case MegaflowCache.OP_CT -> {
+                    int mark = ct.fragments().released(thread);
+                    if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now)) {     // a fragment held
+                        // a ct() without table that completed a datagram: each fragment goes on from here
+                        for (int r = mark, to = ct.fragments().released(thread); r < to; r++)
+                            replay(t, e, b, ct.fragments().releasedSlot(thread, r), out, thread, now, x + 1);
+                        ct.fragments().truncate(thread, mark);
+                        if (depth == 0) return;
+                        x = cloneEnd(e, x) - 1;     // a copy's: its clone ends here
+                    }
+                }
                 case MegaflowCache.OP_CT_DONE -> ct.done(b, i, e.a[x] != 0, thread);
                 case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
                 case MegaflowCache.OP_METER -> {
                     if (!((io.xvio.datapath.meter.LiveMeter) e.ref[x]).admit(b.len[i], thread, now)) {
                         drops.add(thread, Reason.METER, 1);
                         if (depth == 0) return;                   // dropped by the meter: nothing more happens to it
-                        x = MeterOps.cloneEnd(e.op, x, e.nops) - 1;   // a copy's meter ends the copy only
+                        x = cloneEnd(e, x) - 1;                    // a copy's meter ends the copy only
                     }
                 }
                 default -> { }
@@ -729,6 +765,26 @@ public final class BridgeDatapath {
     }
 
     private static final Reason[] REASONS = Reason.values();
+
+    /** After a translation: fragments a ct() without table sent on in it go on with the ops recorded after it. */
+    private void continueFragments(Tables t, PacketBatch b, Outputs out, int thread, long now) {
+        CtFragments f = ct.fragments();
+        MegaflowCache.Entry e = f.continuation(thread);
+        if (e == null) return;
+        int from = f.continuationFrom(thread), mark = f.continuationMark(thread);
+        for (int r = mark, to = f.released(thread); r < to; r++) replay(t, e, b, f.releasedSlot(thread, r), out, thread, now, from);
+        f.truncate(thread, mark);
+    }
+
+    /** The index of the OP_CLONE_END that closes the clone op x is in. */
+    private static int cloneEnd(MegaflowCache.Entry e, int x) {
+        int open = 0;
+        for (int y = x + 1; y < e.nops; y++) {
+            if (e.op[y] == MegaflowCache.OP_CLONE) open++;
+            else if (e.op[y] == MegaflowCache.OP_CLONE_END && open-- == 0) return y;
+        }
+        return e.nops;
+    }
 
     /** The index of the OP_CLONE_END that closes the OP_CLONE at x. */
     private static int skipClone(MegaflowCache.Entry e, int x) {
@@ -1007,8 +1063,19 @@ public final class BridgeDatapath {
             return false;
         }
 
-        @Override public void conntrack(int i, Ct c, int zone, boolean tail) {
-            ct.track(b, i, c, zone, thread, now);
+        @Override public boolean conntrack(int i, Ct c, int zone, boolean tail) {
+            int mark = ct.fragments().released(thread);
+            boolean held = !ct.track(b, i, c, zone, thread, now);      // a fragment held: its datagram goes on later
+            if (held && ct.fragments().released(thread) > mark) {
+                // a ct() without table completed the datagram: its first fragment goes on here, the others after
+                ct.fragments().takeFirst(b, i, thread, mark, rec);
+                ct.resave(b, i, thread);
+                held = false;
+            }
+            if (held && !tail) {                     // actions after the ct(): not seen, so not recorded
+                if (rec != null) rec.uncacheable = true;
+                return false;
+            }
             if (rec != null) rec.conntrack(c, zone);
             if (thread == TRACE_THREAD) tracing.note(0, "ct: " + CtState.format((int) (b.keys[i].w[FlowKey.CT_MISC] & 0xff))
                     + " (a trace does not track: every ct() gives +trk+new)");
@@ -1017,16 +1084,19 @@ public final class BridgeDatapath {
                 if (rid < 0) {
                     if (rec != null) rec.uncacheable = true;
                     drops.add(thread, Reason.RECIRC_QUEUE, 1);
+                } else if (held) {                   // the translation as the packet's would be, for replays
+                    if (rec != null) rec.recirc(rid, false, false);
                 } else if (queueRecirculation(b, i, rid, !tail, false, thread)) {
                     if (rec != null) rec.recirc(rid, !tail, false);
                 } else if (rec != null) {
                     rec.uncacheable = true;
                 }
-                if (tail) return;
+                if (tail) return !held;
             }
             boolean restore = c.natAction() != null;
-            ct.done(b, i, restore, thread);
+            if (!held) ct.done(b, i, restore, thread);
             if (rec != null) rec.ctDone(restore);
+            return !held;
         }
 
         @Override public void ctClear(int i) {

@@ -7,6 +7,7 @@ import io.xvio.datapath.conntrack.ConnTracker;
 import io.xvio.datapath.conntrack.Conntrack;
 import io.xvio.datapath.conntrack.CtResult;
 import io.xvio.datapath.conntrack.CtState;
+import io.xvio.datapath.conntrack.FragmentStore;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
 
@@ -33,8 +34,29 @@ final class CtExecution {
 
     Conntrack conntrack() { return conntrack; }
 
-    /** Tracks packet i in zone as ct does (a trace only pretends: +trk+new, nothing stored, as ofproto/trace). */
-    void track(PacketBatch b, int i, Ct ct, int zone, int thread, long now) {
+    /** IP fragments meeting ct(table=T): held until their datagram is whole (set by the bridge). */
+    private CtFragments fragments;
+
+    void fragments(CtFragments f) { this.fragments = f; }
+
+    CtFragments fragments() { return fragments; }
+
+    /** Per thread: the ct words of a completed datagram's fragments. */
+    private final long[][] fragWords = new long[BridgeDatapath.MAX_THREADS + 2][];
+
+    /** Once per burst: fragments of completed datagrams still waiting go on; incomplete ones expire. */
+    void beforeBurst(PacketBatch b, int thread, long now) {
+        ConnTracker tr = conntrack.get();
+        if (tr != null && fragments != null && thread != BridgeDatapath.TRACE_THREAD) fragments.beforeBurst(tr, b, thread, now);
+    }
+
+    /**
+     * Tracks packet i in zone as ct does (a trace only pretends: +trk+new, nothing stored, as ofproto/trace).
+     * Returns false if the packet is an IP fragment the tracker holds: it goes no further in this pass (with its
+     * datagram's other fragments it goes on once the datagram is whole: recirculated with a table; without, the
+     * fragments are in {@link #fragments()}'s released slots for the caller to continue).
+     */
+    boolean track(PacketBatch b, int i, Ct ct, int zone, int thread, long now) {
         FlowKey k = b.keys[i];
         long[] w = k.w;
         int slot = thread + 2;
@@ -49,16 +71,45 @@ final class CtExecution {
             clear(k);
             k.extended = true;
             w[FlowKey.CT_MISC] = CtState.TRK | CtState.NEW | (long) (zone & 0xffff) << 32;
-            return;
+            return true;
         }
         CtResult r = results[slot];
         if (r == null) r = results[slot] = new CtResult();
+        long frag = w[FlowKey.NW_FRAG];
+        int rid = (frag & FlowKey.FRAG_ANY) == 0 || fragments == null ? -1 : ct.table() == Ct.NO_TABLE ? 0 : fragments.resumeId(ct.table());
+        if (rid >= 0 && (frag & FlowKey.L3_INVALID) == 0) {
+            int d = tr.fragments().offer(k, b.data, b.off[i], b.len[i], fragments.bridge, zone, ct.commit(), ct.force(),
+                    ct.natAction(), now, slot, rid, r);
+            if (d == FragmentStore.HELD) return false;
+            if (d >= 0) {                       // the datagram is whole and tracked: its fragments go on
+                exec(tr, ct, r);
+                long[] fw = fragWords[slot];
+                if (fw == null) fw = fragWords[slot] = new long[FlowKey.WORDS];     // once per thread
+                write(fw, r);
+                tr.fragments().setResult(d, fw);
+                fragments.drain(tr.fragments(), b, thread);
+                return false;
+            }
+            write(w, r);                        // rejected: +trk+inv, and on it goes
+            return true;
+        }
         tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r);
+        exec(tr, ct, r);
+        write(w, r);
+        return true;
+    }
+
+    /** exec(set_field:...->ct_mark/ct_label) of a commit. */
+    private static void exec(ConnTracker tr, Ct ct, CtResult r) {
         Ct.Exec x = ct.sets();
         if (ct.commit() && r.committed()) {
             if (x.setsMark()) tr.setMark(r, x.mark(), x.markMask());
             if (x.setsLabel()) tr.setLabel(r, x.labelHi(), x.labelLo(), x.labelMaskHi(), x.labelMaskLo());
         }
+    }
+
+    /** The tracker's verdict into the ct_* key words. */
+    private static void write(long[] w, CtResult r) {
         boolean valid = r.origProto != 0;
         w[FlowKey.CT_MISC] = (r.state & 0xff) | (long) (r.zone & 0xffff) << 32 | (long) (r.origProto & 0xff) << 48;
         w[FlowKey.CT_MARK] = r.mark & 0xffffffffL;
@@ -75,6 +126,12 @@ final class CtExecution {
             w[FlowKey.CT_IPV6_DST_LO] = valid ? r.origDstLo : 0;
         }
         w[FlowKey.CT_TP] = valid ? (long) (r.origTpSrc & 0xffff) << 16 | (r.origTpDst & 0xffff) : 0;
+    }
+
+    /** Packet i took another's place after a ct(): its header words are the ones to put back after a nat. */
+    void resave(PacketBatch b, int i, int thread) {
+        long[] s = saved[thread + 2];
+        if (s != null) for (int x = 0; x < NAT_WORDS.length; x++) s[x] = b.keys[i].w[NAT_WORDS[x]];
     }
 
     /** The packet goes on untracked after ct(): ct_* cleared, and after a nat the header words as before it. */

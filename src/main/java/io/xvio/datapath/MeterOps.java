@@ -4,9 +4,8 @@ import io.xvio.datapath.meter.LiveMeter;
 import io.xvio.datapath.meter.MeterTable;
 
 /**
- * meter:N in a bridge's datapath, on a cache miss (translate) and at replay (the OP_METER case of
- * BridgeDatapath.replay, which needs {@link #cloneEnd}). A packet that passes is recorded as OP_METER, so each later
- * packet of the megaflow meets the meter again; a packet the meter drops leaves the translation uncacheable (the
+ * meter:N in a bridge's datapath on a cache miss (the OP_METER case of BridgeDatapath.replay runs it at replay).
+ * A packet that passes is recorded as OP_METER, so each later packet of the megaflow meets the meter again; a packet the meter drops leaves the translation uncacheable (the
  * actions after the meter were not recorded), so the next packet translates again until one passes.
  */
 final class MeterOps {
@@ -36,15 +35,5 @@ final class MeterOps {
         }
         if (rec != null) rec.uncacheable = true;
         return false;
-    }
-
-    /** The index of the OP_CLONE_END that closes the clone the op at x is in (nops if none). */
-    static int cloneEnd(int[] op, int x, int nops) {
-        int open = 0;
-        for (int y = x + 1; y < nops; y++) {
-            if (op[y] == MegaflowCache.OP_CLONE) open++;
-            else if (op[y] == MegaflowCache.OP_CLONE_END && open-- == 0) return y;
-        }
-        return nops;
     }
 }

@@ -72,6 +72,23 @@ public final class PacketBatch {
     /** Where slot i's frame starts when nothing moved it. */
     public static int frameStart(int i) { return i * STRIDE + HEADROOM; }
 
+    /**
+     * Copies a frame from elsewhere (n bytes at from in s; held IP fragments) into a free copy slot without offload
+     * state; returns its index, or -1 if none is left. Its key is the caller's to fill.
+     */
+    public int copyIn(MemorySegment s, long from, int n) {
+        if (copies == BURST || n > MAX_FRAME) return -1;
+        int j = BURST + copies++;
+        off[j] = frameStart(j);
+        MemorySegment.copy(s, from, data, off[j], n);
+        len[j] = n;
+        if (offloads) {
+            vflags[j] = 0;
+            gsoType[j] = 0;
+        }
+        return j;
+    }
+
     /** Copies packet i (frame and key) into a free copy slot; returns its index, or -1 if none is left. */
     public int copy(int i) {
         if (copies == BURST) return -1;

@@ -130,7 +130,6 @@ public record Ct(boolean commit, boolean force, int table, int zone, Subfield zo
 
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
         int z = zoneSrc == null ? zone : (int) x.read(i, zoneSrc.field(), zoneSrc.ofs(), zoneSrc.nBits());
-        x.conntrack(i, this, z, tail);
-        return CONTINUE;
+        return x.conntrack(i, this, z, tail) ? CONTINUE : DEAD;
     }
 }

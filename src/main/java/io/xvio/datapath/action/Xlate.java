@@ -52,8 +52,9 @@ public interface Xlate {
     /**
      * ct(...) on packet i in zone: tracks it (and, with nat, translates it); with a table, the tracked packet goes on
      * there in another pass (the packet itself unless tail is false, then a copy). Then the packet goes on untracked.
+     * Returns false if the packet is an IP fragment held until its datagram is whole: it goes no further now.
      */
-    void conntrack(int i, Ct ct, int zone, boolean tail);
+    boolean conntrack(int i, Ct ct, int zone, boolean tail);
     /** ct_clear: the packet's ct_* fields go back to 0 (untracked). */
     void ctClear(int i);
 

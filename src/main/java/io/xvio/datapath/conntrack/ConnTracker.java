@@ -12,7 +12,8 @@ import static java.lang.foreign.ValueLayout.*;
  * The connection tracker behind the ct() action, with the semantics of OVS's userspace conntrack
  * (lib/conntrack.c): IPv4 and IPv6; TCP with state and sequence-window checks, UDP, ICMP/ICMPv6 echo as
  * connections and ICMP errors quoting a tracked connection as related, other protocols by address pair; zones;
- * connection limits; SNAT/DNAT with port allocation. Fragments are not reassembled: every fragment is +inv.
+ * connection limits; SNAT/DNAT with port allocation. A fragment given to track() is +inv; the datapath first offers
+ * fragments to the {@link FragmentStore} ({@link #fragments}), which tracks their reassembled datagram.
  *
  * <p><b>Threads.</b> One tracker is shared by every PMD thread. Lookups go through a {@link ConnIndex} of 64
  * shards, each with a spin lock held only for one probe; a connection's fields are then read and updated under
@@ -631,6 +632,21 @@ public final class ConnTracker {
     }
 
     SpinLocks createLock() { return createLock; }
+
+    private final FragmentStore fragments = new FragmentStore(this, FragmentStore.MAX_FRAGS_DEFAULT);
+
+    /** IP fragments held for ct() until their datagram is whole (reassembled, tracked, sent on). */
+    public FragmentStore fragments() { return fragments; }
+
+    boolean verifiesChecksums() { return verifyChecksums; }
+
+    /** A packet +trk+inv for reason, counted; for the fragment store. */
+    int invalid(int thread, int reason, int zone, CtResult out) {
+        inv(thread, reason);
+        out.reset(zone & 0xffff);
+        out.state = CtState.INV | CtState.TRK;
+        return FragmentStore.INVALID;
+    }
 
     void deleteLocked(int c) { deleteConn(c, false); }
 }

@@ -81,6 +81,9 @@ final class CtAdmin {
         }
         Map<String, Long> counters = new LinkedHashMap<>();
         for (int i = 0; i < ConnTracker.COUNTERS; i++) counters.put(ConnTracker.COUNTER_NAMES[i], t.counter(i));
+        FragmentStore fs = t.fragments();
+        for (int i = 0; i < FragmentStore.COUNTERS; i++) counters.put(FragmentStore.COUNTER_NAMES[i], fs.counter(i));
+        counters.put("frag-held", (long) fs.held());
         return new CtStats(t.size(), t.limit(), t.capacity(), zones, counters);
     }
 

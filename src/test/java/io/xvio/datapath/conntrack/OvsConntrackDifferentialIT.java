@@ -73,6 +73,7 @@ class OvsConntrackDifferentialIT {
                 "table=0,priority=20,in_port=1,ip,nw_src=10.7.5.5,actions=ct(commit,zone=3,nat(src=10.7.8.8),table=1)",
                 "table=0,priority=20,in_port=1,ip,nw_dst=10.7.8.8,actions=ct(zone=3,nat,table=1)",
                 "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,table=1)",
+                "table=0,priority=30,in_port=1,ip,nw_src=10.7.4.1,actions=ct(commit,zone=6),ct(zone=6,table=1)",
                 "table=0,priority=0,actions=drop",
                 "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2");
 
@@ -258,5 +259,109 @@ class OvsConntrackDifferentialIT {
             i++;
         }
         assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack") + "\nxvio:\n" + ct.dump(-1, now));
+    }
+
+    /** Every frame OVS put out (trimmed to its IP length) after frame f, until the sentinel. */
+    private List<byte[]> ovsOutputs(byte[] f) {
+        long seq = ++sequence;
+        byte[] sentinel = new byte[60];
+        for (int i = 0; i < 6; i++) sentinel[i] = (byte) 0xff;
+        sentinel[6] = 2;
+        sentinel[12] = (byte) (SENTINEL_TYPE >>> 8);
+        sentinel[13] = (byte) SENTINEL_TYPE;
+        for (int i = 0; i < 8; i++) sentinel[14 + i] = (byte) (seq >>> (56 - 8 * i));
+        in.send(f);
+        in.send(sentinel);
+        List<byte[]> result = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            for (byte[] got : out.receive()) {
+                if (Arrays.equals(got, 12, 22, sentinel, 12, 22)) return result;
+                if (Arrays.equals(got, 6, 14, f, 6, 14)) result.add(Arrays.copyOf(got, ipLength(got)));
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        throw new AssertionError("the sentinel did not come out\n" + ovs.log());
+    }
+
+    private static int ipLength(byte[] f) {
+        boolean v6 = (f[12] & 0xff) == 0x86;
+        return v6 ? 54 + get16(f, 18) : 14 + get16(f, 16);
+    }
+
+    /** Every frame xvio's datapath puts out of port 2 for frame f (one burst). */
+    private static List<byte[]> xvioOutputs(io.xvio.datapath.BridgeDatapath dp, byte[] f, long now) {
+        io.xvio.packet.PacketBatch b = new io.xvio.packet.PacketBatch();
+        MemorySegment.copy(f, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], f.length);
+        b.len[0] = f.length;
+        b.count = 1;
+        io.xvio.datapath.Outputs out = new io.xvio.datapath.Outputs(4);
+        dp.process(0, b, out, 0, now);
+        List<byte[]> r = new ArrayList<>();
+        for (int k = 0; k < out.touchedCount(); k++) {
+            if (out.touchedPort(k) != 1) continue;
+            for (int x = 0; x < out.countFor(1); x++) {
+                int idx = out.packetsFor(1)[x];
+                byte[] g = new byte[b.len[idx]];
+                MemorySegment.copy(b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[idx], g, 0, g.length);
+                r.add(g);
+            }
+        }
+        return r;
+    }
+
+    /**
+     * IP fragments through ct(commit,zone,table=1): the same frames out of OVS (lib/ipf.c) and xvio for each fragment
+     * sent: nothing while a datagram is incomplete, all its fragments (in order of offset) with the datagram's
+     * ct_state once whole, NAT'd fragments byte for byte, +inv for overlapping and too small fragments.
+     */
+    @Test
+    void fragmentsSameAsOvs() {
+        io.xvio.datapath.BridgeDatapath dp = new io.xvio.datapath.BridgeDatapath("br0");
+        dp.install(new int[] {1, 2}, FLOWS.stream().map(io.xvio.datapath.FlowParser::parse).toList());
+        dp.setLive(new boolean[] {true, true});
+        long now = 2_000_000_000_000L;
+        long c = ip("10.7.3.1"), d = ip("10.7.3.2"), net = 0xfd07000000000000L;
+        List<byte[]> s = new ArrayList<>();
+        // a UDP datagram in 3 fragments, last first; its reply, fragmented too, in order; the next one established
+        List<byte[]> f1 = Fragmenter.cut(v4(c, d, 17, udp(6000, 53, 4000)), 0x101, 1480);
+        s.add(f1.get(2)); s.add(f1.get(0)); s.add(f1.get(1));
+        s.addAll(Fragmenter.cut(v4(d, c, 17, udp(53, 6000, 3000)), 0x202, 1480));
+        List<byte[]> f3 = Fragmenter.cut(v4(c, d, 17, udp(6000, 53, 2500)), 0x102, 1480);
+        s.add(f3.get(1)); s.add(f3.get(0));
+        // TCP data in fragments (a first fragment holding the header)
+        s.add(v4(c, d, 6, tcp(6100, 80, SYN, 10, 0, 65535, 0, NO)));
+        s.add(v4(d, c, 6, tcp(80, 6100, SYN | ACK, 500, 11, 65535, 0, NO)));
+        s.addAll(Fragmenter.cut(v4(c, d, 6, tcp(6100, 80, ACK | PSH, 11, 501, 65535, 3000, NO)), 0x103, 1480));
+        // IPv6: a datagram in 3 fragments, middle first
+        List<byte[]> f6 = Fragmenter.cut(v6(net, 0x31, net, 0x32, 17, udp(7000, 7001, 4000)), 0x10203, 1448);
+        s.add(f6.get(1)); s.add(f6.get(2)); s.add(f6.get(0));
+        // overlapping, too small (OVS 3.1: non-last fragments under 1200 bytes of IPv4, 1280 of IPv6), a duplicate
+        byte[] big = v4(c, d, 17, udp(6200, 53, 6000));
+        s.add(Fragmenter.v4Piece(big, 0x104, 0, 1480, true));
+        s.add(Fragmenter.v4Piece(big, 0x104, 8, 1488, true));
+        s.add(Fragmenter.v4Piece(big, 0x104, 0, 1480, true));
+        s.add(Fragmenter.v4Piece(big, 0x105, 0, 1160, true));
+        s.add(Fragmenter.v4Piece(big, 0x106, 0, 400, true));
+        s.add(Fragmenter.v6Piece(v6(net, 0x31, net, 0x32, 17, udp(7002, 7003, 3000)), 0x7, 0, 1200, true));
+        // DNAT (zone 2): every fragment's destination translated, the first one's port and UDP checksum too
+        s.addAll(Fragmenter.cut(v4(A, VIP, 17, udp(36000, 80, 3500)), 0x108, 1480));
+        // ct(commit) without table, then ct(table=1): held twice, committed by the first
+        List<byte[]> f7 = Fragmenter.cut(v4(ip("10.7.4.1"), d, 17, udp(6700, 53, 4000)), 0x109, 1480);
+        s.add(f7.get(1)); s.add(f7.get(2)); s.add(f7.get(0));
+        s.add(v4(ip("10.7.4.1"), d, 17, udp(6700, 53, 10)));
+        List<String> diffs = new ArrayList<>();
+        int i = 0, out = 0;
+        for (byte[] f : s) {
+            List<byte[]> got = ovsOutputs(f.clone());
+            List<byte[]> mine = xvioOutputs(dp, f.clone(), now);
+            if (!Fragmenter.hex(got).equals(Fragmenter.hex(mine)))
+                diffs.add("fragment frame " + i + ": OVS " + Fragmenter.hex(got) + "\n  xvio " + Fragmenter.hex(mine));
+            out += got.size();
+            i++;
+        }
+        assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack") + "\n" + ovs.appctl("dpctl/ipf-get-status")
+                + "\nxvio:\n" + dp.conntrack().get().stats(now).format());
+        assertEquals(3 + 3 + 2 + 2 + 3 + 3 + 5 + 3 + 3 + 1, out, "fragments of whole datagrams, the SYNs and the invalid ones came out");
     }
 }
