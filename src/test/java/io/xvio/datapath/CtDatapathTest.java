@@ -40,24 +40,7 @@ class CtDatapathTest {
     }
 
     /** Sends frame in on port index inPort; returns port index -> the frame that left there. */
-    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame) {
-        PacketBatch b = new PacketBatch();
-        MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
-        b.len[0] = frame.length;
-        b.count = 1;
-        Outputs out = new Outputs(16);
-        dp.process(inPort, b, out, 0, System.nanoTime());
-        Map<Integer, byte[]> res = new TreeMap<>();
-        for (int k = 0; k < out.touchedCount(); k++) {
-            int p = out.touchedPort(k);
-            assertEquals(1, out.countFor(p), "one frame per port");
-            int idx = out.packetsFor(p)[0];
-            byte[] bytes = new byte[b.len[idx]];
-            MemorySegment.copy(b.data, JAVA_BYTE, b.off[idx], bytes, 0, bytes.length);
-            res.put(p, bytes);
-        }
-        return res;
-    }
+    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame) { return GroupsTest.send(dp, inPort, frame); }
 
     static byte[] seg(long src, long dst, int sport, int dport, int flags, int seq, int ack) {
         return v4(src, dst, 6, tcp(sport, dport, flags, seq, ack, 65535, 0, new byte[0]));

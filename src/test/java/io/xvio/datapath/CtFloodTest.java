@@ -1,6 +1,7 @@
 package io.xvio.datapath;
 
 import io.xvio.datapath.conntrack.Conntrack;
+import io.xvio.datapath.conntrack.FloodTest;
 import io.xvio.packet.PacketBatch;
 import org.junit.jupiter.api.Test;
 
@@ -33,21 +34,6 @@ class CtFloodTest {
             "table=2,ip,ct_state=+trk+new-inv,actions=output:2",
             "table=2,priority=0,actions=drop"};
 
-    static long allocated() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
-
-    /** Gives the SYN frame source address and port number i, with both checksums fixed, in place. */
-    static void vary(byte[] f, int i) {
-        int src = 0x0b000000 | (i >>> 8);
-        f[26] = (byte) (src >>> 24); f[27] = (byte) (src >>> 16); f[28] = (byte) (src >>> 8); f[29] = (byte) src;
-        put16(f, 34, 1024 + (i & 0xff));
-        put16(f, 24, 0);
-        put16(f, 24, ~fold(sum(f, 14, 20)));
-        put16(f, 50, 0);
-        put16(f, 50, ~fold(l4Sum(f, 14, 34, 6, false)));
-    }
-
     @Test
     void aSynFloodIsRefusedAtTheLimitAndEstablishedTrafficFlows() {
         Conntrack conntrack = new Conntrack(LIMIT, BridgeDatapath.MAX_THREADS + 2);
@@ -68,9 +54,9 @@ class CtFloodTest {
         long forwarded = 0, before = 0;
         int estOk = 0;
         for (int i = 0; i < SYNS; i += 32) {
-            if (i == 64_000) before = allocated();                   // after warm-up (JIT, the caches' entries)
+            if (i == 64_000) before = FloodTest.allocated();                   // after warm-up (JIT, the caches' entries)
             for (int k = 0; k < 32; k++) {
-                vary(syn, i + k);
+                FloodTest.vary(syn, i + k);
                 MemorySegment.copy(syn, 0, b.data, JAVA_BYTE, b.off[k], syn.length);
                 b.len[k] = syn.length;
             }
@@ -83,7 +69,7 @@ class CtFloodTest {
                 estOk += send(dp, 0, est, now, b, out) + send(dp, 1, back, now, b, out);
             }
         }
-        long garbage = allocated() - before;
+        long garbage = FloodTest.allocated() - before;
         var stats = conntrack.get().stats(now);
         assertEquals(LIMIT, stats.connections(), "the table stays at its limit");
         assertEquals(LIMIT - 1, forwarded, "only the SYNs that got a connection went out");

@@ -37,13 +37,16 @@ class GroupsTest {
     }
 
     /** Port index -> frames sent there, for one frame from port index 0. */
-    static Map<Integer, byte[]> send(BridgeDatapath dp, byte[] frame) {
+    static Map<Integer, byte[]> send(BridgeDatapath dp, byte[] frame) { return send(dp, 0, frame); }
+
+    /** Port index -> frames sent there (one each), for one frame from port index inPort. */
+    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame) {
         PacketBatch b = new PacketBatch();
         MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
         b.len[0] = frame.length;
         b.count = 1;
         Outputs out = new Outputs(16);
-        dp.process(0, b, out, 0, System.nanoTime());
+        dp.process(inPort, b, out, 0, System.nanoTime());
         Map<Integer, byte[]> res = new TreeMap<>();
         for (int k = 0; k < out.touchedCount(); k++) {
             int p = out.touchedPort(k);

@@ -11,16 +11,16 @@ import static io.xvio.datapath.conntrack.Frames.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** A million SYNs with distinct tuples against the limit: refused and counted, no garbage, established flows on. */
-class FloodTest {
+public class FloodTest {
     static final long A = ip("10.0.0.1"), B = ip("10.0.0.2");
     static final int LIMIT = 20_000, SYNS = 1_000_000;
 
-    static long allocated() {
+    public static long allocated() {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
     /** Rewrites the SYN frame's source address and port (i picks them) and fixes both checksums, in place. */
-    static void vary(byte[] f, int i) {
+    public static void vary(byte[] f, int i) {
         int src = 0x0b000000 | (i >>> 8);
         f[26] = (byte) (src >>> 24); f[27] = (byte) (src >>> 16); f[28] = (byte) (src >>> 8); f[29] = (byte) src;
         put16(f, 34, 1024 + (i & 0xff));
