@@ -3,18 +3,25 @@ package io.xvio.bench;
 import io.xvio.datapath.BridgeDatapath;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowParser;
+import io.xvio.datapath.GroupParser;
 import io.xvio.datapath.Outputs;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
 import org.openjdk.jmh.annotations.*;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+
+import java.nio.ByteOrder;
 
 /**
  * Per-packet cost of the datapath stages, in ns per packet (each invocation is one burst of 32 packets whose
@@ -29,12 +36,15 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
 public class DatapathBenchmark {
+    static final ValueLayout.OfInt BE_INT = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
     @Param({"1000", "10000"})
     int flows;
 
     PacketBatch batch;
     Outputs outputs;
-    BridgeDatapath exact, cached, slow, normal, inport;
+    BridgeDatapath exact, cached, slow, normal, inport, conntrack, select;
+    PacketBatch reply;
     FlowKey key;
 
     /** 32 UDP frames from 32 sources to one destination, as a PMD burst holds them. */
@@ -89,6 +99,56 @@ public class DatapathBenchmark {
         normal = new BridgeDatapath("normal");
         normal.install(new int[] {1, 2}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
         key = new FlowKey();
+        conntrack = new BridgeDatapath("conntrack");
+        conntrack.install(new int[] {1, 2}, Stream.of(
+                "table=0,priority=10,ip,actions=ct(commit,zone=1,table=1)", "table=0,priority=0,actions=drop",
+                "table=1,priority=10,ip,ct_state=+trk+est,in_port=1,actions=output:2",
+                "table=1,priority=10,ip,ct_state=+trk+est,in_port=2,actions=output:1",
+                "table=1,priority=5,ip,ct_state=+trk+new,in_port=1,actions=output:2",
+                "table=1,priority=5,ip,ct_state=+trk+new,in_port=2,actions=output:1",
+                "table=1,priority=0,actions=drop").map(FlowParser::parse).toList());
+        conntrack.setLive(new boolean[] {true, true});
+        reply = swapped(batch);
+        select = new BridgeDatapath("select");
+        select.install(new int[] {1, 2}, List.of(FlowParser.parse("in_port=1,actions=group:1"), FlowParser.parse("in_port=2,actions=group:2")));
+        select.setGroups(Map.of(
+                1L, GroupParser.parse("group_id=1,type=select,bucket=output:2,bucket=output:2,bucket=output:2,bucket=output:2"),
+                2L, GroupParser.parse("group_id=2,type=select,bucket=output:1,bucket=output:1,bucket=output:1,bucket=output:1")));
+        select.setLive(new boolean[] {true, true});
+    }
+
+    /** The burst with source and destination addresses swapped (testpmd's 5tswap on the way back). */
+    static PacketBatch swapped(PacketBatch b) {
+        PacketBatch r = burst();
+        for (int i = 0; i < b.count; i++) {
+            int src = r.data.get(BE_INT, r.off[i] + 26), dst = r.data.get(BE_INT, r.off[i] + 30);
+            r.data.set(BE_INT, r.off[i] + 26, dst);
+            r.data.set(BE_INT, r.off[i] + 30, src);
+        }
+        return r;
+    }
+
+    /** The rig's "conntrack" case: ct(commit,zone=1,table=1), then +trk+est to the other port; a burst each way. */
+    @Benchmark
+    @OperationsPerInvocation(2 * PacketBatch.BURST)
+    public int conntrackFlows() {
+        conntrack.process(0, batch, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        conntrack.process(1, reply, outputs, 0, 1L);
+        n += outputs.touchedCount();
+        outputs.clear();
+        return n;
+    }
+
+    /** The rig's "select" case: every packet through a 4-bucket select group (dp_hash: two passes). */
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.BURST)
+    public int selectGroup() {
+        select.process(0, batch, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        return n;
     }
 
     @Benchmark
