@@ -418,11 +418,10 @@ public final class BridgeDatapath {
                     if (fr != null) continueFragments(t, b, out, thread, now);
                     continue;
                 }
-                long fk = RecircFront.key(q.id[e], k.w[FlowKey.IN_PORT], k.w[FlowKey.DP_HASH]);
-                MegaflowCache.Entry hit = front.find(fk, c.epoch);
+                MegaflowCache.Entry hit = front.find(k.w, c.epoch);
                 if (hit == null) {
                     hit = c.lookup(k.w);
-                    if (hit != null && hit.recircFront) front.insert(fk, c.epoch, hit);
+                    if (hit != null && hit.recircFront) front.insert(k.w, c.epoch, hit);
                 }
                 if (hit != null) {
                     c.hits++;
@@ -441,7 +440,7 @@ public final class BridgeDatapath {
                     c.uncacheable++;
                 } else {
                     MegaflowCache.Entry fresh = c.insert(rec.original, rec);
-                    if (fresh.recircFront) front.insert(RecircFront.key(q.id[e], rec.original[FlowKey.IN_PORT], rec.original[FlowKey.DP_HASH]), c.epoch, fresh);
+                    if (fresh.recircFront) front.insert(rec.original, c.epoch, fresh);
                 }
                 continueFragments(t, b, out, thread, now);
             }

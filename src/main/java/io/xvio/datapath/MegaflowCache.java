@@ -53,8 +53,8 @@ final class MegaflowCache {
         /** Only counts hits, outputs, floods and drops: replaying it needs no packet header. */
         boolean headerFree;
         /**
-         * Its mask covers recirc_id, in_port and dp_hash's low {@link Group#DP_HASH_SLOTS} bits at most: the
-         * {@link RecircFront} may serve it by those three values.
+         * Its mask reads only words the {@link RecircFront} compares (recirc_id, in_port, dp_hash's low bits,
+         * dl_type, nw_frag, ct_state/zone/nw_proto, ct_mark): the front may serve it.
          */
         boolean recircFront;
         final int[] op = new int[MAX_OPS];
@@ -249,9 +249,7 @@ final class MegaflowCache {
             free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_GROUP || o == OP_DROP;
         }
         e.headerFree = free;
-        boolean front = (gr.mask[FlowKey.DP_HASH] & ~(long) (io.xvio.datapath.Group.DP_HASH_SLOTS - 1)) == 0;
-        for (int w : gr.words) front &= w == FlowKey.RECIRC_ID || w == FlowKey.IN_PORT || w == FlowKey.DP_HASH;
-        e.recircFront = front;
+        e.recircFront = RecircFront.covers(gr.mask, gr.words);
         gr.put(gr.hash(k), e);
         gr.count++;
         return e;
