@@ -17,6 +17,7 @@ import java.util.TreeSet;
  * each side's range: xvio 49152-65535 as RFC 7348 suggests, OVS 32768-61000, its tnl/egress_port_range default).
  */
 final class OuterFrameDiff {
+    /** Outer header bytes of a VXLAN frame; a Geneve one with one 4-byte option has 8 more. */
     static final int HDR = 14 + 20 + 8 + 8;
     /** Inner frames the injector sends: this destination MAC marks them. */
     static final String INNER_DST = "020000009999";
@@ -24,7 +25,10 @@ final class OuterFrameDiff {
     private OuterFrameDiff() {}
 
     /** Python: captures VXLAN/IPv4 frames on IF for SECS seconds, one line per frame: "pkttype hex". */
-    static String capture(String dev, int secs) {
+    static String capture(String dev, int secs) { return capture(dev, secs, 4789, HDR); }
+
+    /** The same for UDP port dport and outer headers of hdr bytes (Geneve: 6081, 50 + options). */
+    static String capture(String dev, int secs, int dport, int hdr) {
         return """
                 import socket, time
                 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
@@ -34,9 +38,9 @@ final class OuterFrameDiff {
                 while time.time() < end:
                     try: b, a = s.recvfrom(65535)
                     except socket.timeout: continue
-                    if len(b) > 50 and b[12:14] == b'\\x08\\x00' and b[23] == 17 and b[36:38] == b'\\x12\\xb5' and b[50:56].hex() == '%s':
+                    if len(b) > %d and b[12:14] == b'\\x08\\x00' and b[23] == 17 and b[36:38] == (%d).to_bytes(2, 'big') and b[%d:%d].hex() == '%s':
                         print(a[2], b.hex(), flush=True)
-                """.formatted(dev, secs, INNER_DST);
+                """.formatted(dev, secs, hdr, dport, hdr, hdr + 6, INNER_DST);
     }
 
     /**
@@ -73,17 +77,21 @@ final class OuterFrameDiff {
     }
 
     /** One captured frame: who sent it (true: OVS) and its bytes. */
-    record Frame(boolean ovs, byte[] b) {
-        String inner() { return HexFormat.of().formatHex(b, HDR, b.length); }
+    record Frame(boolean ovs, byte[] b, int hdr) {
+        Frame(boolean ovs, byte[] b) { this(ovs, b, HDR); }
+        String inner() { return HexFormat.of().formatHex(b, hdr, b.length); }
         int sport() { return u16(b, 34); }
-        String flow() { return HexFormat.of().formatHex(b, HDR + 6, HDR + 12); }   // the inner source MAC
+        String flow() { return HexFormat.of().formatHex(b, hdr + 6, hdr + 12); }   // the inner source MAC
     }
 
-    static List<Frame> parse(String captured) {
+    static List<Frame> parse(String captured) { return parse(captured, HDR); }
+
+    /** Captured lines of frames with hdr bytes of outer headers. */
+    static List<Frame> parse(String captured, int hdr) {
         List<Frame> l = new ArrayList<>();
         for (String line : captured.lines().toList()) {
             String[] f = line.trim().split(" ");
-            if (f.length == 2 && f[1].length() > 2 * HDR) l.add(new Frame(f[0].equals("4"), HexFormat.of().parseHex(f[1])));
+            if (f.length == 2 && f[1].length() > 2 * hdr) l.add(new Frame(f[0].equals("4"), HexFormat.of().parseHex(f[1]), hdr));
         }
         return l;
     }
@@ -103,7 +111,7 @@ final class OuterFrameDiff {
             if (o == null) continue;
             byte[] x = mirror(e.getValue().b()), y = o.b().clone();
             for (byte[] h : new byte[][] {x, y}) { h[18] = h[19] = 0; h[24] = h[25] = 0; h[34] = h[35] = 0; }
-            for (int k = 0; k < HDR; k++)
+            for (int k = 0; k < o.hdr(); k++)
                 if (x[k] != y[k]) bad.add(String.format("inner %s...: outer byte %d (%s) xvio 0x%02x, OVS 0x%02x", e.getKey().substring(0, 40),
                         k, field(k), x[k] & 0xff, y[k] & 0xff));
             for (Frame f : new Frame[] {e.getValue(), o})
@@ -140,7 +148,7 @@ final class OuterFrameDiff {
         if (k < 34) return new String[] {"version/IHL", "tos", "total length", "total length", "id", "id", "flags/fragment",
                 "flags/fragment", "ttl", "protocol", "checksum", "checksum", "src", "src", "src", "src", "dst", "dst", "dst", "dst"}[k - 14];
         if (k < 42) return new String[] {"UDP sport", "UDP sport", "UDP dport", "UDP dport", "UDP length", "UDP length", "UDP checksum", "UDP checksum"}[k - 34];
-        return k < 46 ? "VXLAN flags" : "VXLAN VNI";
+        return k < 46 ? "VXLAN flags / Geneve ver, opt_len, O, C, protocol" : k < 50 ? "VNI" : "Geneve options";
     }
 
     static int ipSum(byte[] f) {
