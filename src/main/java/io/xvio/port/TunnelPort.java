@@ -264,6 +264,8 @@ public final class TunnelPort implements Port {
             m.put("underlay", e.bridge() + " via " + e.uplink().name() + ", mtu " + e.mtu() + " (overlay frames up to " + (e.mtu() - e.header().overhead()) + " bytes)");
             m.put("header", e.header().toString());
         }
+        GeneveOptionWriter w = options;
+        if (!w.isEmpty()) m.put("sends options", w + " (from the flow's tun_metadata, when not 0)");
         return m;
     }
 

@@ -73,6 +73,8 @@ class GeneveOptionSendTest {
         assertArrayEquals(inner, java.util.Arrays.copyOfRange(f, f.length - 100, f.length), "inner frame untouched");
         assertEquals(8 + 4, OVN.find(md.options, md.optLen, 3));
         assertEquals(100, b.len[0], "the burst's frame is put back");
+        assertEquals("tun_metadata0->{class=0x102,type=0x80,len=4},tun_metadata3->{class=0xffff,type=0x1,len=8} (from the flow's tun_metadata, when not 0)",
+                p.details().get("sends options"));
     }
 
     @Test

@@ -74,13 +74,14 @@ public final class GeneveOptionWriter {
         return critical;
     }
 
+    /** What {@code show} says: "tun_metadata0->{class=0x102,type=0x80,len=4}", comma-separated; "" if none. */
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("GeneveOptionWriter[");
+        StringBuilder b = new StringBuilder();
         for (int x = 0; x < field.length; x++)
             b.append(x == 0 ? "" : ",").append("tun_metadata").append(field[x]).append("->{class=0x")
                     .append(Integer.toHexString(head[x] >>> 16)).append(",type=0x").append(Integer.toHexString((head[x] >>> 8) & 0xff))
                     .append(",len=").append(len[x]).append('}');
-        return b.append(']').toString();
+        return b.toString();
     }
 }
