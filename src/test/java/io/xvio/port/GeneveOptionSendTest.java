@@ -125,6 +125,46 @@ class GeneveOptionSendTest {
         assertEquals(2, p.drops().get(TunnelDrop.TOO_BIG));
     }
 
+    /**
+     * A packet decapsulated with a mapped option and switched to another Geneve port sends it again (OVS keeps the
+     * flow's tunnel metadata on output to a tunnel port); an option its bridge does not map is not sent on.
+     */
+    @Test
+    void aDecapsulatedPacketSendsItsMappedOptionsOn() throws Exception {
+        io.xvio.datapath.BridgeDatapath ov = new io.xvio.datapath.BridgeDatapath("br-int");
+        ov.install(new int[] {1, 2, 3}, List.of(io.xvio.datapath.FlowParser.parse("in_port=2,actions=output:3")));
+        io.xvio.datapath.BridgeDatapath under = new io.xvio.datapath.BridgeDatapath("br-phy");
+        under.install(new int[] {1, 65534}, List.of(io.xvio.datapath.FlowParser.parse("actions=NORMAL")));
+        TunnelDrops gd = new TunnelDrops();
+        TunnelConfig in = TunnelConfig.parse(Map.of("type", "geneve", "remote_ip", "172.31.0.2", "key", "5000"), "gnv0");
+        NeighborAgent agent = new NeighborAgent(0x020000000001L, List.of(Prefix.parse("172.31.0.1/24", "test")), new NeighborCache());
+        under.setUnderlay(new io.xvio.datapath.Underlay(agent, List.of(new TunnelDecoder(TunnelType.GENEVE, 6081,
+                List.of(InetAddress.getByName("172.31.0.1")), OVN, gd)), List.of(new io.xvio.datapath.Underlay.Ingress(in, ov, 1, 2, 2, (t, n) -> { }, OVN)), gd));
+        byte[] opts = {0x01, 0x02, (byte) 0x80, 0x01, 0, 0, 0, 0x2a,                 // tun_metadata0 = 0x2a
+                0x01, 0x03, 0x01, 0x01, 1, 2, 3, 4};                                   // not mapped, not critical
+        TunnelHeader h = new TunnelHeader(new TunnelHeader.Spec(TunnelType.GENEVE, 0x020000000002L, 0x020000000001L,
+                InetAddress.getByName("172.31.0.2"), InetAddress.getByName("172.31.0.1"), 6081, 5000, 0, 64, true, false, false, opts));
+        PacketBatch b = new PacketBatch();
+        TunnelPortTest.inner(b, 0, 64, 5);
+        byte[] inner = b.data.asSlice(b.off[0], 64).toArray(JAVA_BYTE);
+        b.off[0] = (int) h.push(b.data, b.off[0], 64, 7, 1);
+        b.len[0] = 64 + h.length();
+        b.count = 1;
+        io.xvio.datapath.Outputs out = new io.xvio.datapath.Outputs(16);
+        under.process(0, b, out, 0, System.nanoTime());
+        assertEquals(1, out.touchedCount());
+        assertEquals(2 + 2, out.touchedPort(0), "ofport 3 of the overlay, after the underlay's two ports");
+        assertEquals(0x2a, b.keys[0].w[FlowKey.TUN_METADATA0]);
+        // the PMD hands the packet to the overlay's port 3: another Geneve port
+        TunnelPortTest.Capture up = new TunnelPortTest.Capture();
+        TunnelPort p = geneve(up, 1500, OVN);
+        p.transmit(0, b, new int[] {0}, 1);
+        byte[] f = up.frames.getFirst();
+        assertEquals("010280010000002a", HexFormat.of().formatHex(f, 50, 58), "only the mapped option, with its value");
+        assertEquals(2, f[42] & 0x3f);
+        assertArrayEquals(inner, java.util.Arrays.copyOfRange(f, 58, f.length));
+    }
+
     @Test
     void sendingOptionsAllocatesNothing() throws Exception {
         TunnelPortTest.Capture up = new TunnelPortTest.Capture();
