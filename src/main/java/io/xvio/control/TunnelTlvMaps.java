@@ -12,7 +12,7 @@ import java.util.function.IntPredicate;
 /**
  * Each bridge's Geneve option map, as OVS keeps one per switch (ovs-ofctl add-tlv-map / del-tlv-map /
  * dump-tlv-map). xvio matches tun_metadata0..7 with options of up to 8 bytes (one key word each); a field a flow of
- * the bridge matches cannot be deleted. Used under the {@link Tunnels} lock.
+ * the bridge matches or sets cannot be deleted. Used under the {@link Tunnels} lock.
  */
 final class TunnelTlvMaps {
     private static final int FIELDS = FlowKey.TUN_METADATA_WORDS;
@@ -29,10 +29,15 @@ final class TunnelTlvMaps {
         };
     }
 
+    /** True if a flow's actions write tun_metadataN (set_field, load, move; also in clone/ct exec): OVS's in-use rule. */
+    private static boolean sets(io.xvio.datapath.Flow f, int n) {
+        return java.util.regex.Pattern.compile("->tun_metadata" + n + "(?![0-9])").matcher(io.xvio.datapath.FlowFormat.actions(f.actions)).find();
+    }
+
     /** Runs add-tlv-map BR SPEC..., del-tlv-map BR [SPEC...] or dump-tlv-map BR; returns its output. */
     String command(String cmd, Bridge br, List<String> args) {
         TunnelTlvMap map = map(br.name);
-        IntPredicate inUse = n -> n < FIELDS && br.flows().stream().anyMatch(f -> f.match.mask(FlowKey.TUN_METADATA0 + n) != 0);
+        IntPredicate inUse = n -> n < FIELDS && br.flows().stream().anyMatch(f -> f.match.mask(FlowKey.TUN_METADATA0 + n) != 0 || sets(f, n));
         try {
             switch (cmd) {
                 case "dump-tlv-map" -> { return map.dump(); }

@@ -6,6 +6,7 @@ import io.xvio.datapath.tunnel.*;
 import io.xvio.port.EndpointPort;
 import io.xvio.port.Port;
 import io.xvio.port.TunnelPort;
+import io.xvio.datapath.tunnel.GeneveOptionWriter;
 import io.xvio.sys.Netdev;
 
 import java.lang.foreign.Arena;
@@ -85,6 +86,7 @@ final class Tunnels {
                     if (!(ov.ports.get(i) instanceof TunnelPort tp)) continue;
                     TunnelConfig c = tp.config();
                     ingress.add(new Underlay.Ingress(c, ov.datapath, i, tp.ofport(), base, tp::received, tlvMap(ov.name)));
+                    tp.setOptions(GeneveOptionWriter.of(tlvMap(ov.name)));    // what its packets' tun_metadata sends
                     if (seen.add(c.type() + "/" + c.dstPort()))
                         decoders.add(new TunnelDecoder(c.type(), c.dstPort(), locals, known(), e.drops()));
                 }

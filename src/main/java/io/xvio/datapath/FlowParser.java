@@ -58,6 +58,8 @@ public final class FlowParser {
     }
     static {   // tunnel fields (issue 16): set_field writes what an encapsulation with remote_ip=flow/key=flow reads
         SETTABLE.addAll(EnumSet.of(TUN_ID, TUN_SRC, TUN_DST, TUN_IPV6_SRC, TUN_IPV6_DST));
+        // tun_metadataN: a Geneve port sends the mapped, non-zero ones as options (GeneveOptionWriter)
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) SETTABLE.add(Field.valueOf("TUN_METADATA" + n));
     }
 
     private static void def(String name, Field f, Need need, Kind kind, boolean maskable) {

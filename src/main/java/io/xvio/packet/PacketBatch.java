@@ -25,7 +25,11 @@ public final class PacketBatch {
     public static final int BURST = 32;
     /** Slots after the first BURST hold copies the datapath makes (a packet sent two different ways). */
     public static final int SLOTS = 2 * BURST;
-    public static final int HEADROOM = 128;
+    /**
+     * 256: a VLAN push or two, or the largest tunnel header with options (70 bytes of Ethernet/IPv6/UDP/Geneve plus
+     * up to 96 bytes of Geneve options from tun_metadata0..7, TunnelPort).
+     */
+    public static final int HEADROOM = 256;
     public static final int SLOT = 65536 + 2048;
     /**
      * Distance between slot starts: a slot plus three cache lines. With a stride of a power of two every frame's

@@ -1,6 +1,7 @@
 package io.xvio.port;
 
 import io.xvio.datapath.tunnel.FlowHeaders;
+import io.xvio.datapath.tunnel.GeneveOptionWriter;
 import io.xvio.datapath.tunnel.IpAddr;
 import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.datapath.tunnel.TunnelDrop;
@@ -43,6 +44,8 @@ public final class TunnelPort implements Port {
     private final TunnelDrops drops = new TunnelDrops();
     private volatile Egress egress;
     private volatile String why = "resolving";
+    /** Geneve: the options a packet's tun_metadata fields become (the overlay bridge's TLV map); NONE for VXLAN. */
+    private volatile GeneveOptionWriter options = GeneveOptionWriter.NONE;
     /** Per thread: saved offsets/lengths, the packets handed to the uplink, the IPv4 id counter. */
     private final int[][] savedOff = new int[PortCounters.MAX_THREADS][], savedLen = new int[PortCounters.MAX_THREADS][],
             sendIdx = new int[PortCounters.MAX_THREADS][];
@@ -78,6 +81,13 @@ public final class TunnelPort implements Port {
         why = e == null ? whyNot : null;
     }
 
+    /** Control thread: the overlay bridge's TLV map changed (add-tlv-map, del-tlv-map). Ignored for VXLAN ports. */
+    public void setOptions(GeneveOptionWriter w) {
+        options = config.type() == io.xvio.datapath.tunnel.TunnelType.GENEVE && w != null ? w : GeneveOptionWriter.NONE;
+    }
+
+    public GeneveOptionWriter options() { return options; }
+
     @Override public String name() { return name; }
     @Override public String type() { return config.type().name().toLowerCase(); }
     @Override public int ofport() { return ofport; }
@@ -109,6 +119,8 @@ public final class TunnelPort implements Port {
         long bytes = 0;
         Port uplink = null;
         MemorySegment d = b.data;
+        GeneveOptionWriter gw = options;
+        boolean withOptions = !gw.isEmpty();
         for (int k = 0; k < n; k++) {
             int i = which[k];
             Egress e = perFlow ? flowEgress(b.keys[i], thread) : fixed;
@@ -122,14 +134,19 @@ public final class TunnelPort implements Port {
             TunnelHeader h = e.header();
             int hl = h.length();
             int o = b.off[i], l = b.len[i];
-            if (o % PacketBatch.STRIDE < hl) { drops.add(thread, TunnelDrop.NO_HEADROOM, 1); continue; }
-            if (!h.fits(l, e.mtu())) { drops.add(thread, TunnelDrop.TOO_BIG, 1); continue; }
+            FlowKey fk = b.keys[i];
+            int ol = withOptions && fk.extended ? gw.length(fk.w, FlowKey.TUN_METADATA0) : 0;   // tun_metadata set or received
+            if (ol > h.optionRoom()) { drops.add(thread, TunnelDrop.OPTIONS_TOO_LONG_TX, 1); continue; }
+            if (o % PacketBatch.STRIDE < hl + ol) { drops.add(thread, TunnelDrop.NO_HEADROOM, 1); continue; }
+            if (!h.fits(l + ol, e.mtu())) { drops.add(thread, TunnelDrop.TOO_BIG, 1); continue; }
             off[m] = o;
             len[m] = l;
             int id = ipIds[thread * 16]++;
-            long outer = h.push(d, o, l, hash(d, o, l), id);
+            int hash = hash(d, o, l);
+            long outer = ol == 0 ? h.push(d, o, l, hash, id)
+                    : h.push(d, o, l, hash, id, ol, gw.write(fk.w, FlowKey.TUN_METADATA0, d, o - ol));
             b.off[i] = (int) outer;
-            b.len[i] = l + hl;
+            b.len[i] = l + hl + ol;
             inherit(d, outer, h.ipv6(), o, l);
             bytes += l;
             idx[m++] = i;
@@ -247,6 +264,8 @@ public final class TunnelPort implements Port {
             m.put("underlay", e.bridge() + " via " + e.uplink().name() + ", mtu " + e.mtu() + " (overlay frames up to " + (e.mtu() - e.header().overhead()) + " bytes)");
             m.put("header", e.header().toString());
         }
+        GeneveOptionWriter w = options;
+        if (!w.isEmpty()) m.put("sends options", w + " (from the flow's tun_metadata, when not 0)");
         return m;
     }
 

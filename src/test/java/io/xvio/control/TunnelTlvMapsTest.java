@@ -32,7 +32,10 @@ class TunnelTlvMapsTest {
         br.setFlows(List.of(FlowParser.parse("in_port=2,tun_metadata0=0xa,actions=output:1")));
         e = assertThrows(ControlException.class, () -> maps.command("del-tlv-map", br, List.of("del-tlv-map", "br-int")));
         assertTrue(e.getMessage().contains("NXTTMFC_INVALID_TLV_DEL"), e.getMessage());
-        br.setFlows(List.of());
+        br.setFlows(List.of(FlowParser.parse("in_port=1,actions=set_field:0x5->tun_metadata0,output:2")));   // sets it: in use too
+        e = assertThrows(ControlException.class, () -> maps.command("del-tlv-map", br, List.of("del-tlv-map", "br-int", spec)));
+        assertTrue(e.getMessage().contains("NXTTMFC_INVALID_TLV_DEL"), e.getMessage());
+        br.setFlows(List.of(FlowParser.parse("in_port=1,actions=set_field:0x5->tun_metadata1,output:2")));   // another field
         assertEquals("", maps.command("del-tlv-map", br, List.of("del-tlv-map", "br-int", spec)));
         assertTrue(maps.map("br-int").mappings().isEmpty());
     }

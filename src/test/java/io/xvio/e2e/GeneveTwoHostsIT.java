@@ -17,7 +17,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * Geneve port to the other host) and an underlay bridge (ip:, an afpacket uplink on the veth joining the hosts).
  * This machine's kernel has no Geneve device: the two xvios are each other's reference. The clients ping each other
  * with 0% loss through NORMAL learning across the tunnel and stream 1 MiB over TCP with the same SHA-256; each
- * side's {@code tnl neigh} shows the other endpoint's MAC learnt by ARP.
+ * side's {@code tnl neigh} shows the other endpoint's MAC learnt by ARP. Then, as two OVN chassis do, each side
+ * sets its logical port in a Geneve option ({@code set_field:N->tun_metadata0}, class 0x0102 type 0x80 mapped on
+ * both) and accepts from the tunnel only the other's value: pings pass both ways, and stop when one side sends
+ * another value.
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.VxlanOverlayIT#enabled")
@@ -93,6 +96,31 @@ class GeneveTwoHostsIT {
                 assertTrue(srv.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "TCP server finished");
                 assertEquals(0, cl.rc(), cl.output());
                 assertEquals(cl.output().strip(), Files.readString(out).strip(), "1 MiB A -> B over Geneve, same SHA-256\n" + xa.call("stats") + xb.call("stats"));
+
+                // as two OVN chassis: each sends its logical port in an option (set_field to tun_metadata0, the same
+                // TLV map on both sides) and takes from the tunnel only what carries the other's
+                String tlv = "{class=0x0102,type=0x80,len=4}->tun_metadata0";
+                for (XvioDaemon x : new XvioDaemon[] {xa, xb}) {
+                    boolean a = x == xa;
+                    x.call("add-tlv-map", "br-int", tlv);
+                    x.call("add-flow", "br-int", "priority=100,in_port=1,actions=set_field:" + (a ? "0x1" : "0x2") + "->tun_metadata0,output:2");
+                    x.call("add-flow", "br-int", "priority=100,in_port=2,tun_metadata0=" + (a ? "0x2" : "0x1") + ",actions=output:1");
+                    x.call("add-flow", "br-int", "priority=90,in_port=2,actions=drop");
+                }
+                NetLab.Result meta = lab.exec(cA, "busybox", "ping", "-c", "10", "-i", "0.2", "-W", "2", "10.202.0.2");
+                NetLab.Result metaBack = lab.exec(cB, "busybox", "ping", "-c", "10", "-i", "0.2", "-W", "2", "10.202.0.1");
+                String mctx = meta.output() + metaBack.output() + "\nhost A:\n" + xa.call("dump-flows", "br-int") + xa.call("stats")
+                        + "\nhost B:\n" + xb.call("dump-flows", "br-int") + xb.call("stats");
+                assertTrue(meta.output().contains("10 packets transmitted, 10 packets received"), "A -> B with tun_metadata0 both ways\n" + mctx);
+                assertTrue(metaBack.output().contains("10 packets transmitted, 10 packets received"), "B -> A with tun_metadata0\n" + mctx);
+                String matched = xb.call("dump-flows", "br-int").lines().filter(l -> l.contains("tun_metadata0=0x1")).findFirst().orElse("");
+                java.util.regex.Matcher n = java.util.regex.Pattern.compile("n_packets=(\\d+)").matcher(matched);
+                assertTrue(n.find() && Long.parseLong(n.group(1)) >= 10, "B's flow on tun_metadata0=0x1 took A's packets\n" + mctx);
+                // B now sends another value: its replies no longer match A's flow
+                xb.call("add-flow", "br-int", "priority=100,in_port=1,actions=set_field:0x3->tun_metadata0,output:2");
+                NetLab.Result wrong = lab.exec(cA, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.202.0.2");
+                assertTrue(wrong.output().contains("3 packets transmitted, 0 packets received"), "0x3 is not B's port\n" + wrong.output()
+                        + xa.call("dump-flows", "br-int"));
             }
         }
     }

@@ -19,11 +19,37 @@ import static org.junit.jupiter.api.Assertions.*;
  * address, a veth uplink as a system port; an overlay bridge with a vxlan port and a client veth), the other is xvio
  * in a namespace. Each resolves the other's MAC by ARP; the clients behind them ping each other with 0% loss and
  * large pings pass, so each side's encapsulation is accepted by the other. Over Geneve, OVS adds an option
- * ({@code set_field:0xa->tun_metadata0} with the same TLV map on both sides) and xvio's flow matches it.
+ * ({@code set_field:0xa->tun_metadata0} with the same TLV map on both sides) and xvio's flow matches it; xvio adds
+ * one too ({@code set_field:0x5->tun_metadata0}) and OVS's only flow from the tunnel matches it (with 0x6, nothing
+ * passes). Then a frame-by-frame differential (Geneve: both sending tun_metadata0=0xa): the same 17 inner frames
+ * (IPv4 flows of several sizes, ECN CE, IPv6, non-IP) into both overlays; the outer frames captured on the underlay
+ * veth are each other's mirror image byte for byte (Geneve options included) but the IPv4 id/checksum and the UDP
+ * source port, which is stable per flow ({@link OuterFrameDiff}).
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.OvsDifferentialIT#enabled")
 class OvsVxlanInteropIT {
+    private static final String PY = Files.exists(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+
+    /**
+     * The same 17 inner frames into xvio's client port and OVS's, the outer frames captured on the underlay veth
+     * compared ({@link OuterFrameDiff}). Geneve: both send tun_metadata0=0xa as option class 0x0102 type 0x80.
+     */
+    private static void differential(NetLab lab, String vA, String nsCx, String c1, String nsCo, String d1, Path dir, boolean geneve) throws Exception {
+        int hdr = OuterFrameDiff.HDR + (geneve ? 8 : 0);
+        Path cap = dir.resolve("outer.txt");
+        Process capture = lab.spawn(null, cap, PY, "-c", OuterFrameDiff.capture(vA, 6, geneve ? 6081 : 4789, hdr));
+        long ready = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < ready && !(Files.exists(cap) && Files.readString(cap).startsWith("ready"))) Thread.sleep(50);
+        NetLab.Result ix = lab.exec(nsCx, PY, "-c", OuterFrameDiff.inject(c1));
+        NetLab.Result io = lab.exec(nsCo, PY, "-c", OuterFrameDiff.inject(d1));
+        assertTrue(capture.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "capture ended");
+        assertEquals(0, ix.rc() + io.rc(), ix.output() + io.output());
+        java.util.List<String> bad = OuterFrameDiff.compare(OuterFrameDiff.parse(Files.readString(cap), hdr), 17);
+        assertTrue(bad.isEmpty(), "xvio's and OVS's " + (geneve ? "Geneve" : "VXLAN") + " encapsulation of the same 17 inner frames differ:\n"
+                + String.join("\n", bad) + "\n" + Files.readString(cap));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"vxlan", "geneve"})
     void xvioAndOvsUserspaceTunnelPortsCarryTrafficBothWays(String type, @TempDir Path dir) throws Exception {
@@ -62,7 +88,7 @@ class OvsVxlanInteropIT {
                         NetLab.ok("ovs-ofctl", "add-tlv-map", "unix:" + od.resolve(integ + ".mgmt"), tlv);
                         NetLab.ok("ovs-ofctl", "del-flows", "unix:" + od.resolve(integ + ".mgmt"));
                         NetLab.ok("ovs-ofctl", "add-flow", "unix:" + od.resolve(integ + ".mgmt"), "in_port=1,actions=set_field:0xa->tun_metadata0,output:10");
-                        NetLab.ok("ovs-ofctl", "add-flow", "unix:" + od.resolve(integ + ".mgmt"), "in_port=10,actions=output:1");
+                        NetLab.ok("ovs-ofctl", "add-flow", "unix:" + od.resolve(integ + ".mgmt"), "in_port=10,tun_metadata0=0x5,actions=output:1");
                     }
                     ovs.appctl("ovs/route/add", "172.31.7.0/24", phy);
                     String yaml = """
@@ -73,13 +99,13 @@ class OvsVxlanInteropIT {
                                   c0: {type: afpacket, device: %s, ofport: 1}
                                   vx0: {type: %s, remote_ip: 172.31.7.2, key: 100, ofport: 10}
                                 flows:
-                                  - "priority=10,in_port=1,actions=output:10"
+                                  - "priority=10,in_port=1,actions=%soutput:10"
                                   - "priority=10,in_port=10,tun_id=100%s,actions=output:1"
                               br-phy:
                                 ip: 172.31.7.1/24
                                 ports:
                                   up0: {type: afpacket, device: %s}
-                            """.formatted(c0, type, geneve ? ",tun_metadata0=0xa" : "", u0);
+                            """.formatted(c0, type, geneve ? "set_field:0x5->tun_metadata0," : "", geneve ? ",tun_metadata0=0xa" : "", u0);
                     try (XvioDaemon x = XvioDaemon.startIn(nsX, xd, yaml)) {
                         if (geneve) x.call("add-tlv-map", "br-int", tlv);
                         UplinkPortsIT.awaitStatus(x, "vx0", "up", Duration.ofSeconds(20));
@@ -95,7 +121,18 @@ class OvsVxlanInteropIT {
                         assertTrue(back.output().contains("5 packets transmitted, 5 packets received"), "OVS's client -> xvio's, 1428-byte packets\n" + back.output() + ctx);
                         String flows = ovs.appctl("dpctl/dump-flows");
                         assertTrue(flows.contains("tnl_pop") && flows.contains("tnl_push"), "OVS decapsulated and encapsulated itself\n" + flows);
-                        if (geneve) assertTrue(x.call("dump-flows", "br-int").contains("tun_metadata0=0xa"), x.call("dump-flows", "br-int"));
+                        if (geneve) {
+                            assertTrue(x.call("dump-flows", "br-int").contains("tun_metadata0=0xa"), x.call("dump-flows", "br-int"));
+                            // OVS decoded the option xvio sent and its flow on tun_metadata0=0x5 took the packets
+                            assertTrue(flows.contains("geneve({class=0x102,type=0x80,len=4,0x5"), "xvio's option in OVS's datapath flow\n" + flows);
+                            x.call("add-flow", "br-int", "priority=10,in_port=1,actions=set_field:0x6->tun_metadata0,output:10");
+                            NetLab.Result other = lab.exec(nsCx, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.203.0.2");
+                            assertTrue(other.output().contains("3 packets transmitted, 0 packets received"),
+                                    "OVS's flow wants tun_metadata0=0x5, not 0x6\n" + other.output() + ovs.appctl("dpctl/dump-flows"));
+                            // for the differential, the option OVS sends
+                            x.call("add-flow", "br-int", "priority=10,in_port=1,actions=set_field:0xa->tun_metadata0,output:10");
+                        }
+                        differential(lab, vA, nsCx, c1, nsCo, d1, dir, geneve);
                     }
                 } finally {
                     NetLab.run("ovs-vsctl", "--timeout=10", "--db=unix:" + od.resolve("db.sock"), "--if-exists", "del-br", integ);

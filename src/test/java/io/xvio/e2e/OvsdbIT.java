@@ -183,6 +183,28 @@ class OvsdbIT {
     }
 
     @Test
+    @Order(2)
+    void tunnelInterfacesBecomeTunnelPorts() throws Exception {
+        // no underlay in this daemon: the port exists and says why it cannot send
+        vsctlOk("add-port", br, "vx9", "--", "set", "Interface", "vx9", "type=vxlan", "options:remote_ip=172.31.9.2", "options:key=9",
+                "ofport_request=20");
+        vsctlOk("add-port", br, "gnv9", "--", "set", "Interface", "gnv9", "type=geneve", "options:remote_ip=flow", "options:in_key=flow",
+                "options:out_key=flow", "options:csum=true");
+        vsctl("add-port", br, "vxbad", "--", "set", "Interface", "vxbad", "type=vxlan", "options:remote_ip=172.31.9.3",
+                "options:in_key=1", "options:out_key=2");
+        assertEquals("20", vsctlOk("get", "Interface", "vx9", "ofport"));
+        assertEquals("[]", vsctlOk("get", "Interface", "vx9", "error"));
+        assertTrue(vsctlOk("get", "Interface", "gnv9", "ofport").matches("[1-9]\\d*"));
+        assertEquals("-1", vsctlOk("get", "Interface", "vxbad", "ofport"));
+        assertTrue(vsctlOk("get", "Interface", "vxbad", "error").contains("in_key=1 and out_key=2 differ"), vsctlOk("get", "Interface", "vxbad", "error"));
+        String show = xvio.call("show");
+        assertTrue(show.contains("port 20: vx9 type=vxlan") && show.contains("gnv9 type=geneve"), show);
+        assertTrue(vsctlOk("get", "Open_vSwitch", ".", "iface_types").contains("geneve"));
+        for (String p : new String[] {"vx9", "gnv9", "vxbad"}) vsctlOk("del-port", br, p);
+        assertFalse(xvio.call("show").contains("vx9"), xvio.call("show"));
+    }
+
+    @Test
     @Order(3)
     void delPortClosesThePort() throws Exception {
         vsctlOk("del-port", br, a[2]);

@@ -13,12 +13,13 @@ import java.util.Map;
  * <li>{@code dpdkvhostuserclient}: a vhost-user client of {@code options:vhost-server-path};
  * <li>{@code system} (or no type): AF_PACKET on the Linux interface of that name;
  * <li>{@code afxdp}: AF_XDP on queue 0 of the Linux interface of that name;
- * <li>{@code internal} and {@code tap}: a TAP interface xvio creates with that name.
+ * <li>{@code internal} and {@code tap}: a TAP interface xvio creates with that name;
+ * <li>{@code vxlan} and {@code geneve}: a tunnel port with OVS's tunnel options ({@link TunnelInterface}).
  * </ul>
  * A row xvio cannot serve gets an {@link IllegalArgumentException} whose message is the Interface's error.
  */
 public final class InterfaceConfig {
-    public static final String TYPES = "dpdkvhostuser, dpdkvhostuserclient, system, afxdp, internal, tap";
+    public static final String TYPES = "dpdkvhostuser, dpdkvhostuserclient, system, afxdp, internal, tap, vxlan, geneve";
 
     private InterfaceConfig() {}
 
@@ -43,6 +44,7 @@ public final class InterfaceConfig {
                 yield new Config.PortConfig(name, "afxdp", ofport, null, null, 1, false, device(name, type), false, 0);
             }
             case "internal", "tap" -> new Config.PortConfig(name, "tap", ofport, null, null, 1, false, device(name, type), false, 0);
+            case "vxlan", "geneve" -> TunnelInterface.toPort(name, type, options, ofport);
             default -> throw new IllegalArgumentException("interface type \"" + type + "\" is not supported by xvio (supported: " + TYPES + ")");
         };
     }

@@ -82,7 +82,7 @@ public final class StatusWriter {
         if (ovsUuid != null) {
             ObjectNode row = JsonRpc.NODES.objectNode();
             if (!written.containsKey("ovs:" + ovsUuid)) {
-                row.set("iface_types", Datum.setOf(List.of("afxdp", "dpdkvhostuser", "dpdkvhostuserclient", "internal", "system", "tap")));
+                row.set("iface_types", Datum.setOf(List.of("afxdp", "dpdkvhostuser", "dpdkvhostuserclient", "geneve", "internal", "system", "tap", "vxlan")));
                 row.set("datapath_types", Datum.setOf(List.of("netdev")));
                 row.put("ovs_version", VERSION);
                 written.put("ovs:" + ovsUuid, row);

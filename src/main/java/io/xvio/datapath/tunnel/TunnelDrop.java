@@ -29,7 +29,8 @@ public enum TunnelDrop {
     NO_ROUTE("encap: no route to the remote endpoint"),
     NO_NEIGHBOR("encap: next hop's MAC address not resolved yet"),
     TOO_BIG("encap: too big for the underlay MTU after encapsulation"),
-    NO_HEADROOM("encap: no headroom for the outer headers");
+    NO_HEADROOM("encap: no headroom for the outer headers"),
+    OPTIONS_TOO_LONG_TX("encap: Geneve options over 252 bytes");
 
     public final String label;
 

@@ -107,6 +107,8 @@ public final class TunnelHeader {
     /** What the header adds to the underlay's IP packet over the inner frame: length() - 14. */
     public int overhead() { return length - ETH; }
     public boolean ipv6() { return ipv6; }
+    /** Bytes of Geneve options a packet may add to this header's own (252 minus those; 0 for VXLAN). */
+    public int optionRoom() { return spec.type() == TunnelType.GENEVE ? TunnelMetadata.MAX_OPTIONS - spec.options().length : 0; }
 
     /** True if an inner frame of innerLen bytes, encapsulated, fits an underlay of this MTU (IP packet size). */
     public boolean fits(int innerLen, int underlayMtu) { return innerLen + length - ETH <= underlayMtu; }
@@ -123,8 +125,28 @@ public final class TunnelHeader {
      * the IPv4 identification (a per-thread counter).
      */
     public long push(MemorySegment s, long innerOff, int innerLen, int hash, int ipId) {
+        return push(s, innerOff, innerLen, hash, ipId, 0, false);
+    }
+
+    /**
+     * {@link #push} for a Geneve header with optLen more bytes of options, which the caller has already written at
+     * s[innerOff - optLen, innerOff) ({@link GeneveOptionWriter}): the header goes in front of them, its opt_len
+     * counts them, its C bit is set if critical, and the lengths and checksums cover them. Returns where the outer
+     * frame starts (innerOff - optLen - length()); its length is innerLen + optLen + length(). The caller checks that
+     * the template's options and optLen together fit 252 bytes ({@link #optionRoom}).
+     */
+    public long push(MemorySegment s, long innerOff, int innerLen, int hash, int ipId, int optLen, boolean critical) {
+        if (optLen > 0) {
+            innerOff -= optLen;
+            innerLen += optLen;
+        }
         long o = innerOff - length;
         MemorySegment.copy(template, 0, s, o, length);
+        if (optLen > 0) {
+            long g = o + l4 + UDP;
+            Be.put8(s, g, Be.u8(s, g) + optLen / 4);
+            if (critical) Be.put8(s, g + 1, Be.u8(s, g + 1) | 0x40);
+        }
         int udpLen = innerLen + length - l4;
         if (ipv6) {
             Be.put32(s, o + ETH, v6Word0 | (hash & 0xfffff));

@@ -137,13 +137,33 @@ class ReconcilerTest {
     }
 
     @Test
+    void tunnelRowsBecomeTunnelPorts() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vx0", new HashMap<>(Map.of("type", "vxlan", "options", Map.of("remote_ip", "172.31.0.2", "key", "100"), "ofport_request", 10)));
+        ifs.put("gnv0", new HashMap<>(Map.of("type", "geneve", "options", Map.of("remote_ip", "172.31.0.3", "in_key", "flow", "out_key", "flow"))));
+        ifs.put("bad0", new HashMap<>(Map.of("type", "vxlan", "options", Map.of("remote_ip", "172.31.0.4", "in_key", "1", "out_key", "2"))));
+        bridge(b, "brt", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertNull(r.get("vx0").error());
+        assertEquals(10, r.get("vx0").ofport());
+        assertNull(r.get("gnv0").error());
+        assertEquals("vxlan", daemon.port("brt", "vx0").type());
+        assertEquals("geneve", daemon.port("brt", "gnv0").type());
+        assertTrue(daemon.port("brt", "vx0").details().get("options").contains("172.31.0.2"), daemon.port("brt", "vx0").details().toString());
+        assertEquals(-1, r.get("bad0").ofport());
+        assertTrue(r.get("bad0").error().contains("in_key=1 and out_key=2 differ"), r.get("bad0").error());
+        assertNull(daemon.port("brt", "bad0"));
+    }
+
+    @Test
     void rowsBecomePortsAndUnchangedPortsAreLeftAlone() throws Exception {
         String b = uuid();
         Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
         ifs.put("vh1", vhu("ofport_request", 7));
         ifs.put("vh2", vhu());
         ifs.put("vh3", vhu("ofport_request", 7));                     // taken by vh1
-        ifs.put("bad", Map.of("type", "geneve"));
+        ifs.put("bad", Map.of("type", "patch"));
         ifs.put("cl", Map.of("type", "dpdkvhostuserclient"));           // no vhost-server-path
         bridge(b, "brx", "netdev", ifs);
         Map<String, Reconciler.IfaceResult> r = apply();
@@ -152,7 +172,7 @@ class ReconcilerTest {
         assertEquals(1, r.get("vh2").ofport(), "the lowest free");
         assertEquals(-1, r.get("vh3").ofport());
         assertEquals("ofport_request 7 is already used by interface vh1 on bridge brx", r.get("vh3").error());
-        assertTrue(r.get("bad").error().startsWith("interface type \"geneve\" is not supported"), r.get("bad").error());
+        assertTrue(r.get("bad").error().startsWith("interface type \"patch\" is not supported"), r.get("bad").error());
         assertTrue(r.get("cl").error().contains("vhost-server-path"), r.get("cl").error());
         assertTrue(Files.exists(dir.resolve("vhost/vh1")));
         Port vh1 = daemon.port("brx", "vh1"), vh2 = daemon.port("brx", "vh2");
