@@ -175,6 +175,26 @@ final class OpenFlowBridges implements AutoCloseable {
 
         @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
 
+        @Override public List<io.xvio.datapath.Group> groups() { return br.groups(); }
+
+        @Override
+        public void putGroup(io.xvio.datapath.Group g, boolean modify) {
+            try {
+                br.putGroup(g, modify);
+            } catch (ControlException e) {          // the openflow layer checked first; this is a race it lost
+                throw OfError.INVALID_GROUP.fail(e.getMessage());
+            }
+        }
+
+        @Override
+        public int deleteGroups(java.util.Set<Long> ids) {
+            try {
+                return br.delGroups(ids)[0];
+            } catch (ControlException e) {
+                throw OfError.CHAINED_GROUP.fail(e.getMessage());
+            }
+        }
+
         @Override
         public void setFailOpen(boolean on) {
             change(() -> {

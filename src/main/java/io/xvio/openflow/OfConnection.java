@@ -327,6 +327,12 @@ final class OfConnection implements Runnable {
             default -> { }
         }
         if (!of10 && type == OfType.ROLE_REQUEST) return List.of(roleRequest(xid, r));
+        if (!of10 && type == OfType.GROUP_MOD) {
+            notSlave();
+            GroupMod gm = GroupMod.decode(r, version);
+            LOG.fine(peer + ": " + OfGroups.apply(gm, sw));
+            return List.of();
+        }
         if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
             return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
         if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
@@ -519,8 +525,24 @@ final class OfConnection implements Runnable {
                 return out.finish();
             }
             case OfType.MP_VENDOR -> { return nxStats(xid, r, now); }
+            case OfType.MP_GROUP, OfType.MP_GROUP_DESC, OfType.MP_GROUP_FEATURES -> { return groupStats(type, xid, r, now); }
             default -> throw OfError.BAD_STAT.fail("multipart type " + type + " is not supported by xvio");
         }
+    }
+
+    private List<byte[]> groupStats(int type, int xid, Wire.Reader r, long now) {
+        if (version == OfVersion.OF10) throw OfError.BAD_STAT.fail("stats type " + type + " in OpenFlow 1.0");
+        OfStats.Replies out = OfStats.replies(version, xid, type);
+        if (type == OfType.MP_GROUP_FEATURES) {
+            out.add(GroupStats.features());
+            return out.finish();
+        }
+        long id = GroupStats.requestedGroup(r, version, type == OfType.MP_GROUP_DESC);
+        List<io.xvio.datapath.Group> gs = GroupStats.selected(sw.read(sw::groups), id);
+        List<Flow> flows = type == OfType.MP_GROUP ? sw.read(sw::flows) : List.of();
+        for (io.xvio.datapath.Group g : gs)
+            out.add(type == OfType.MP_GROUP_DESC ? GroupStats.desc(g, version) : GroupStats.stats(g, GroupStats.refCount(flows, g.id), version, now));
+        return out.finish();
     }
 
     private List<byte[]> nxStats(int xid, Wire.Reader r, long now) {

@@ -46,6 +46,22 @@ public interface OfSwitch {
     /** Fail-open (fail_mode standalone with every controller lost): the bridge forwards by NORMAL until one is back. */
     default void setFailOpen(boolean on) {}
 
+    /** The bridge's groups, by id (as dump-groups lists them). */
+    default List<io.xvio.datapath.Group> groups() { return List.of(); }
+
+    /**
+     * Adds (modify=false) or replaces (modify=true) a group, as add-group/mod-group; the caller checked that the
+     * id is new (or exists) and that every group it names exists without a loop. The default refuses it.
+     */
+    default void putGroup(io.xvio.datapath.Group g, boolean modify) {
+        throw OfError.BAD_TYPE.fail("group_mod is not supported by this switch");
+    }
+
+    /** Deletes the groups with these ids (null: all) and the flows that name them; returns how many groups went. */
+    default int deleteGroups(java.util.Set<Long> ids) {
+        throw OfError.BAD_TYPE.fail("group_mod is not supported by this switch");
+    }
+
     <T> T change(Supplier<T> body);
 
     <T> T read(Supplier<T> body);

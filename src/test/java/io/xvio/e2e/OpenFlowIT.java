@@ -294,4 +294,75 @@ class OpenFlowIT {
             mon.waitFor(10, TimeUnit.SECONDS);
         }
     }
+    /**
+     * ovs-ofctl add-group, mod-group, insert-buckets, remove-buckets, del-groups, dump-groups, dump-group-stats and
+     * dump-group-features over BRIDGE.mgmt: groups of each type print back as they were sent (OpenFlow 1.5 with
+     * bucket ids and the selection method), xvio's own dump-groups lists the same table, a packet-out through a
+     * group leaves by its bucket and counts, and bad group_mods get OVS's errors.
+     */
+    @Order(7)
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"OpenFlow13", "OpenFlow15"})
+    void groupsWithOvsOfctl(String v) throws Exception {
+        boolean of15 = v.equals("OpenFlow15");
+        ok(v, "del-flows", target);
+        ok(v, "del-groups", target);
+        ok(v, "add-group", target, "group_id=1,type=all,bucket=output:2");
+        ok(v, "add-group", target, "group_id=2,type=select,selection_method=hash,fields(ip_src,tcp_dst),bucket=bucket_id:5,weight:100,actions=mod_dl_src:00:11:22:33:44:55,output:1,bucket=bucket_id:6,weight:50,actions=group:1");
+        ok(v, "add-group", target, "group_id=3,type=fast_failover,bucket=watch_port:1,actions=output:1,bucket=watch_port:2,watch_group:1,actions=output:2");
+        ok(v, "add-group", target, "group_id=4,type=indirect,bucket=actions=set_field:5->reg0,group:2");
+        List<String> want = of15 ? List.of(
+                "group_id=1,type=all,bucket=bucket_id:0,actions=output:2",
+                "group_id=2,type=select,selection_method=hash,fields(ip_src,tcp_dst),bucket=bucket_id:5,weight:100,actions=set_field:00:11:22:33:44:55->eth_src,output:1,bucket=bucket_id:6,weight:50,actions=group:1",
+                "group_id=3,type=ff,bucket=bucket_id:0,watch_port:1,actions=output:1,bucket=bucket_id:1,watch_port:2,watch_group:1,actions=output:2",
+                "group_id=4,type=indirect,bucket=bucket_id:0,actions=set_field:0x5->reg0,group:2")
+                : List.of(  // OpenFlow 1.3 carries neither bucket ids nor a selection method
+                "group_id=1,type=all,bucket=actions=output:2",
+                "group_id=2,type=select,bucket=weight:100,actions=set_field:00:11:22:33:44:55->eth_src,output:1,bucket=weight:50,actions=group:1",
+                "group_id=3,type=ff,bucket=watch_port:1,actions=output:1,bucket=watch_port:2,watch_group:1,actions=output:2",
+                "group_id=4,type=indirect,bucket=actions=set_field:0x5->reg0,group:2");
+        assertEquals(want, groups(ok(v, "dump-groups", target)));
+        assertEquals(4, groups(xvio.call("dump-groups", "br0")).size(), "the CLI's table is the same table");
+        assertTrue(xvio.call("dump-groups", "br0").contains("group_id=3,type=fast_failover"));
+
+        // a packet-out through group 1 leaves by its bucket; the group counts it
+        String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+        long before = xvio.counter("p2", "tx_packets");
+        ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=group:1");
+        assertEquals(before + 1, xvio.counter("p2", "tx_packets"));
+        String stats = ok(v, "dump-group-stats", target, "group_id=1");
+        assertTrue(stats.contains("group_id=1,") && stats.contains("packet_count=1,byte_count=60,bucket0:packet_count=1,byte_count=60"), stats);
+        assertTrue(ok(v, "dump-group-features", target).contains("Types:  0xf"));
+
+        refused(v, "OFPGMFC_GROUP_EXISTS", "add-group", "group_id=1,type=all,bucket=output:1");
+        refused(v, "OFPGMFC_UNKNOWN_GROUP", "mod-group", "group_id=9,type=all,bucket=output:1");
+        refused(v, "OFPGMFC_LOOP", "mod-group", "group_id=1,type=all,bucket=group:4");
+        refused(v, "OFPBAC_BAD_OUT_GROUP", "add-group", "group_id=7,type=all,bucket=group:8");
+        refused(v, "OFPGMFC_CHAINED_GROUP", "del-groups", "group_id=1");
+        if (of15) {
+            ok(v, "insert-buckets", target, "group_id=1,command_bucket_id=first,bucket=bucket_id:7,actions=output:1");
+            ok(v, "remove-buckets", target, "group_id=1,command_bucket_id=0");
+            assertEquals("group_id=1,type=all,bucket=bucket_id:7,actions=output:1", groups(ok(v, "dump-groups", target, "1")).getFirst());
+            refused(v, "OFPGMFC_UNKNOWN_BUCKET", "remove-buckets", "group_id=1,command_bucket_id=99");
+        }
+        // deleting a group deletes the flows that send to it, as OVS does
+        ok(v, "add-flow", target, "priority=9,in_port=1,actions=group:4");
+        ok(v, "del-groups", target, "group_id=4");
+        assertFalse(ok(v, "dump-flows", target).contains("group:4"));
+        ok(v, "del-groups", target);
+        assertEquals(List.of(), groups(ok(v, "dump-groups", target)));
+        ok(v, "add-flow", target, "priority=0,actions=NORMAL");
+    }
+
+    private void refused(String v, String error, String... args) throws Exception {
+        List<String> a = new ArrayList<>(List.of(args));
+        a.add(1, target);
+        Run r = ofctl(v, a.toArray(String[]::new));
+        assertNotEquals(0, r.rc(), String.join(" ", args));
+        assertTrue(r.out().contains(error), error + ": " + r.out());
+    }
+
+    static List<String> groups(String dump) {
+        return dump.lines().filter(l -> l.startsWith(" group_id=")).map(String::trim).toList();
+    }
 }

@@ -53,6 +53,26 @@ final class MemorySwitch implements OfSwitch {
     @Override
     public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
 
+    /** Groups by id, with control.Bridge's rule that deleting a group deletes the flows that name it. */
+    final java.util.TreeMap<Long, io.xvio.datapath.Group> groups = new java.util.TreeMap<>();
+
+    @Override public synchronized List<io.xvio.datapath.Group> groups() { return List.copyOf(groups.values()); }
+
+    @Override
+    public synchronized void putGroup(io.xvio.datapath.Group g, boolean modify) {
+        if (modify != groups.containsKey(g.id)) throw new IllegalStateException("group " + g.id + (modify ? " missing" : " exists"));
+        groups.put(g.id, g);
+    }
+
+    @Override
+    public synchronized int deleteGroups(java.util.Set<Long> ids) {
+        int n = groups.size();
+        if (ids == null) groups.clear();
+        else groups.keySet().removeAll(ids);
+        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof GroupAction g && !groups.containsKey(g.id())));
+        return n - groups.size();
+    }
+
     @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
     @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
 }
