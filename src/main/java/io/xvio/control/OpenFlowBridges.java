@@ -175,6 +175,27 @@ final class OpenFlowBridges implements AutoCloseable {
 
         @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
 
+        @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return br.datapath.meters().list(); }
+
+        @Override
+        public void putMeter(io.xvio.datapath.meter.MeterConfig c, boolean modify) {
+            synchronized (br) {                      // as MeterCommands.put
+                try {
+                    br.datapath.meters().put(c, modify, System.nanoTime());
+                } catch (IllegalArgumentException e) {   // the openflow layer checked first; a race it lost
+                    throw OfError.OUT_OF_METERS.fail(e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public int deleteMeters(long id) {
+            synchronized (br) {                      // as MeterCommands.delete: the flows first (one publication)
+                br.delFlows(f -> MeterCommands.names(f.actions, id));
+                return br.datapath.meters().delete(id);
+            }
+        }
+
         @Override public List<io.xvio.datapath.Group> groups() { return br.groups(); }
 
         @Override

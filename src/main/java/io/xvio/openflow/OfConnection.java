@@ -333,6 +333,12 @@ final class OfConnection implements Runnable {
             LOG.fine(peer + ": " + OfGroups.apply(gm, sw));
             return List.of();
         }
+        if (!of10 && type == OfType.METER_MOD) {
+            notSlave();
+            MeterMod mm = MeterMod.decode(r, version);
+            LOG.fine(peer + ": " + mm.apply(sw));
+            return List.of();
+        }
         if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
             return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
         if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
@@ -526,6 +532,7 @@ final class OfConnection implements Runnable {
             }
             case OfType.MP_VENDOR -> { return nxStats(xid, r, now); }
             case OfType.MP_GROUP, OfType.MP_GROUP_DESC, OfType.MP_GROUP_FEATURES -> { return groupStats(type, xid, r, now); }
+            case OfType.MP_METER, OfType.MP_METER_CONFIG, OfType.MP_METER_FEATURES -> { return meterStats(type, xid, r, now); }
             default -> throw OfError.BAD_STAT.fail("multipart type " + type + " is not supported by xvio");
         }
     }
@@ -542,6 +549,21 @@ final class OfConnection implements Runnable {
         List<Flow> flows = type == OfType.MP_GROUP ? sw.read(sw::flows) : List.of();
         for (io.xvio.datapath.Group g : gs)
             out.add(type == OfType.MP_GROUP_DESC ? GroupStats.desc(g, version) : GroupStats.stats(g, GroupStats.refCount(flows, g.id), version, now));
+        return out.finish();
+    }
+
+    private List<byte[]> meterStats(int type, int xid, Wire.Reader r, long now) {
+        if (version < OfVersion.OF13) throw OfError.BAD_STAT.fail("stats type " + type + " in " + OfVersion.name(version));
+        OfStats.Replies out = OfStats.replies(version, xid, type);
+        if (type == OfType.MP_METER_FEATURES) {
+            out.add(MeterStats.features());
+            return out.finish();
+        }
+        long id = MeterStats.requestedMeter(r);
+        List<io.xvio.datapath.meter.LiveMeter> ms = MeterStats.selected(sw.read(sw::meters), id);
+        List<Flow> flows = type == OfType.MP_METER ? sw.read(sw::flows) : List.of();
+        for (io.xvio.datapath.meter.LiveMeter m : ms)
+            out.add(type == OfType.MP_METER_CONFIG ? MeterStats.config(m.config()) : MeterStats.stats(m, MeterStats.flowCount(flows, m.id()), now));
         return out.finish();
     }
 

@@ -62,6 +62,22 @@ public interface OfSwitch {
         throw OfError.BAD_TYPE.fail("group_mod is not supported by this switch");
     }
 
+    /** The bridge's meters, in id order (as dump-meters lists them). */
+    default List<io.xvio.datapath.meter.LiveMeter> meters() { return List.of(); }
+
+    /**
+     * Adds (modify=false) or reconfigures (modify=true) a meter, as add-meter/mod-meter; the caller checked the id
+     * and what the datapath can run. The default refuses it.
+     */
+    default void putMeter(io.xvio.datapath.meter.MeterConfig c, boolean modify) {
+        throw OfError.BAD_TYPE.fail("meter_mod is not supported by this switch");
+    }
+
+    /** Deletes meter id (OFPM13_ALL: every meter) and the flows that name it, as del-meters; returns how many went. */
+    default int deleteMeters(long id) {
+        throw OfError.BAD_TYPE.fail("meter_mod is not supported by this switch");
+    }
+
     <T> T change(Supplier<T> body);
 
     <T> T read(Supplier<T> body);

@@ -354,6 +354,41 @@ class OpenFlowIT {
         ok(v, "add-flow", target, "priority=0,actions=NORMAL");
     }
 
+    /**
+     * ovs-ofctl add-meter, mod-meter, del-meter, dump-meters, meter-stats and meter-features over BRIDGE.mgmt: meters
+     * print back as sent, the CLI's dump-meters shows the same table, a flow's meter counts a packet-out through it,
+     * deleting a meter deletes the flows that name it, and bad meter_mods get OVS's errors.
+     */
+    @Order(8)
+    @Test
+    void metersWithOvsOfctl() throws Exception {
+        String v = "OpenFlow13";
+        ok(v, "del-flows", target);
+        ok(v, "del-meters", target);
+        ok(v, "add-meter", target, "meter=1,kbps,bands=type=drop,rate=10000");
+        ok(v, "add-meter", target, "meter=2,pktps,burst,stats,bands=type=drop,rate=100,burst_size=20");
+        ok(v, "mod-meter", target, "meter=1,pktps,stats,bands=type=drop,rate=500");
+        String dump = ok(v, "dump-meters", target);
+        assertTrue(dump.contains("meter=1 pktps stats bands=\ntype=drop rate=500\n"), dump);
+        assertTrue(dump.contains("meter=2 pktps burst stats bands=\ntype=drop rate=100 burst_size=20"), dump);
+        assertEquals(dump.substring(dump.indexOf('\n') + 1).replace("\n\n", "\n").strip(), xvio.call("dump-meters", "br0").strip(),
+                "the CLI's table is the same table");
+        ok(v, "add-flow", target, "priority=7,in_port=controller,actions=meter:2,output:2");
+        String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+        ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=table");
+        String stats = ok(v, "meter-stats", target, "meter=2");
+        assertTrue(stats.contains("meter:2 flow_count:1 packet_in_count:1 byte_in_count:60"), stats);
+        assertTrue(ok(v, "meter-features", target).contains("max_meter:262144 max_bands:8"));
+        refused(v, "OFPMMFC_METER_EXISTS", "add-meter", "meter=1,kbps,bands=type=drop,rate=1");
+        refused(v, "OFPMMFC_UNKNOWN_METER", "mod-meter", "meter=9,kbps,bands=type=drop,rate=1");
+        refused(v, "OFPMMFC_BAD_BAND", "add-meter", "meter=3,kbps,bands=type=dscp_remark,rate=100,prec_level=1");
+        ok(v, "del-meter", target, "meter=2");
+        assertFalse(ok(v, "dump-flows", target).contains("meter:2"), "the flow naming meter 2 went with it");
+        ok(v, "del-meters", target);
+        assertFalse(ok(v, "dump-meters", target).contains("meter="));
+        ok(v, "add-flow", target, "priority=0,actions=NORMAL");
+    }
+
     private void refused(String v, String error, String... args) throws Exception {
         List<String> a = new ArrayList<>(List.of(args));
         a.add(1, target);

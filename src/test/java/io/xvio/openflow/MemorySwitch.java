@@ -73,6 +73,20 @@ final class MemorySwitch implements OfSwitch {
         return n - groups.size();
     }
 
+    /** The meters, with the datapath's own table. */
+    final io.xvio.datapath.meter.MeterTable meters = new io.xvio.datapath.meter.MeterTable();
+
+    @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return meters.list(); }
+
+    @Override
+    public synchronized void putMeter(io.xvio.datapath.meter.MeterConfig c, boolean modify) { meters.put(c, modify, System.nanoTime()); }
+
+    @Override
+    public synchronized int deleteMeters(long id) {
+        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof Meter m && (id == 0xffffffffL || m.id() == id)));
+        return meters.delete(id);
+    }
+
     @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
     @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
 }
