@@ -175,6 +175,19 @@ final class OpenFlowBridges implements AutoCloseable {
 
         @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
 
+        @Override
+        public boolean linkUp(int ofport) {
+            for (io.xvio.port.Port p : br.ports) {
+                if (p.ofport() != ofport) continue;
+                try {
+                    return p.live();
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            }
+            return false;
+        }
+
         @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return br.datapath.meters().list(); }
 
         @Override

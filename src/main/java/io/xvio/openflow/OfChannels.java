@@ -51,10 +51,12 @@ public final class OfChannels implements AutoCloseable {
     private boolean electionDefined;
     private final Thread worker;
     private volatile List<OfConnection> receivers = List.of();
+    private final PortStatus ports;
 
     public OfChannels(OfSwitch sw, long startedNanos) {
         this.sw = sw;
         this.startedNanos = startedNanos;
+        this.ports = new PortStatus(sw);
         worker = Thread.ofVirtual().name("openflow-channels-" + sw.name()).start(this::work);
     }
 
@@ -154,6 +156,7 @@ public final class OfChannels implements AutoCloseable {
                     nextCheck = now + 100_000_000L;
                     probe(now);
                     failMode(now);
+                    ports.poll(connections);
                 }
                 Thread.sleep(r.isEmpty() ? 100 : 1);
             } catch (InterruptedException e) {
@@ -167,7 +170,7 @@ public final class OfChannels implements AutoCloseable {
     private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len));
         for (OfConnection c : receivers) {
-            if (c.wantsPacketIns()) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
+            if (c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
         }
     }
 

@@ -48,6 +48,8 @@ final class OfConnection implements Runnable {
     /** Whether the peer sent something after its hello (OVS's "admitted"): it counts as a working controller. */
     volatile boolean admitted;
     private final Object sendLock = new Object();
+    /** Which asynchronous messages this connection takes (OVS's defaults for the version once negotiated). */
+    private volatile AsyncConfig async = AsyncConfig.defaults(OfVersion.OF15);
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this(ch, sw, peer, startedNanos, null, false);
@@ -70,7 +72,18 @@ final class OfConnection implements Runnable {
      * Whether packet-ins go to this connection (OVS's rules): the version is negotiated, the role is not slave, and a
      * BRIDGE.mgmt client asked for them with a non-zero miss_send_len.
      */
-    boolean wantsPacketIns() { return version >= 0 && role != ROLE_SLAVE && (primary || missSendLen != 0); }
+    boolean wantsPacketIns() {
+        return takesAsync() && (async.wants(AsyncConfig.PACKET_IN, 0, role == ROLE_SLAVE) || async.wants(AsyncConfig.PACKET_IN, 1, role == ROLE_SLAVE));
+    }
+
+    /**
+     * Whether an asynchronous message of kind ({@link AsyncConfig}) for reason goes to this connection, as OVS's
+     * ofconn_receives_async_msg: the version is negotiated, a BRIDGE.mgmt client set a non-zero miss_send_len, and
+     * the connection's async config for its role has the reason.
+     */
+    boolean wantsAsync(int kind, int reason) { return takesAsync() && async.wants(kind, reason, role == ROLE_SLAVE); }
+
+    private boolean takesAsync() { return version >= 0 && (primary || missSendLen != 0); }
 
     /** Sends an asynchronous message (a packet-in, an inactivity probe); false if the connection failed. */
     boolean sendAsync(byte[] m) {
@@ -281,6 +294,7 @@ final class OfConnection implements Runnable {
             return List.of(w.finish());
         }
         version = common;
+        async = AsyncConfig.defaults(common);
         LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
         return List.of();
     }
@@ -327,6 +341,13 @@ final class OfConnection implements Runnable {
             default -> { }
         }
         if (!of10 && type == OfType.ROLE_REQUEST) return List.of(roleRequest(xid, r));
+        if (!of10 && type == OfType.SET_ASYNC) {
+            if (version < OfVersion.OF14) async.setLegacy(r, version);
+            else async.setProperties(r, version);
+            if (channels != null) channels.changed();
+            return List.of();
+        }
+        if (!of10 && type == OfType.GET_ASYNC_REQUEST) return List.of(async.reply(version, xid));
         if (!of10 && type == OfType.GROUP_MOD) {
             notSlave();
             GroupMod gm = GroupMod.decode(r, version);
@@ -379,6 +400,11 @@ final class OfConnection implements Runnable {
                 return List.of();
             }
             case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_SET_ASYNC_CONFIG -> {
+                async.setLegacy(r, version);
+                if (channels != null) channels.changed();
+                return List.of();
+            }
             case OfType.NXT_ROLE_REQUEST -> {
                 long nx = r.u32();
                 if (nx > 2) throw OfError.BAD_ROLE.fail("Nicira role " + nx);

@@ -77,7 +77,10 @@ public enum OfError {
     METER_BAD_BAND(12, 8, true, 12, 8),
     METER_BAD_BAND_VALUE(12, 9, true, 12, 9),
     OUT_OF_METERS(12, 10, true, 12, 10),
-    OUT_OF_BANDS(12, 11, true, 12, 11);
+    OUT_OF_BANDS(12, 11, true, 12, 11),
+    // async config (OFPET_ASYNC_CONFIG_FAILED, OpenFlow 1.4+; OVS's own codes before)
+    ASYNC_INVALID(15, 0, true, 15, 0),
+    ASYNC_UNSUPPORTED(15, 1, true, 15, 1);
 
     final int type10, code10, type, code;
     final boolean nx10;

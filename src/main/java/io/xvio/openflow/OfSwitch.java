@@ -46,6 +46,9 @@ public interface OfSwitch {
     /** Fail-open (fail_mode standalone with every controller lost): the bridge forwards by NORMAL until one is back. */
     default void setFailOpen(boolean on) {}
 
+    /** Whether port ofport's link is up (a port status MODIFY goes out when it changes). */
+    default boolean linkUp(int ofport) { return true; }
+
     /** The bridge's groups, by id (as dump-groups lists them). */
     default List<io.xvio.datapath.Group> groups() { return List.of(); }
 

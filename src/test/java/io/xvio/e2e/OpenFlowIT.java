@@ -34,6 +34,8 @@ class OpenFlowIT {
     private Path dir;
     private XvioDaemon xvio;
     private String ns1, ns2, target;
+    /** The host ends of the veth pairs behind p1 and p2. */
+    private String dev1;
 
     static boolean enabled() {
         return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available()
@@ -46,6 +48,7 @@ class OpenFlowIT {
         ns1 = lab.netns();
         ns2 = lab.netns();
         String a1 = lab.name("xoa"), b1 = lab.name("xob"), a2 = lab.name("xoa"), b2 = lab.name("xob");
+        dev1 = a1;
         lab.veth(a1, b1);
         lab.veth(a2, b2);
         lab.move(b1, ns1);
@@ -387,6 +390,37 @@ class OpenFlowIT {
         ok(v, "del-meters", target);
         assertFalse(ok(v, "dump-meters", target).contains("meter="));
         ok(v, "add-flow", target, "priority=0,actions=NORMAL");
+    }
+
+    /**
+     * ovs-ofctl monitor (a BRIDGE.mgmt client with a miss_send_len, so it takes asynchronous messages as in OVS)
+     * prints OFPT_PORT_STATUS when p1's link goes down and up again.
+     */
+    @Order(9)
+    @Test
+    void portStatusReachesOvsOfctlMonitor() throws Exception {
+        Path out = dir.resolve("monitor-port-status.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            Thread.sleep(1000);
+            assertEquals(0, NetLab.run("ip", "link", "set", dev1, "down").rc());
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !seen.contains("state:      LINK_DOWN")) {
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("OFPT_PORT_STATUS (OF1.3)") && seen.contains("MOD: 1(p1)") && seen.contains("LINK_DOWN"), seen + xvio.log());
+            assertEquals(0, NetLab.run("ip", "link", "set", dev1, "up").rc());
+            while (System.nanoTime() < end + 10_000_000_000L && !Files.readString(out).contains("state:      LIVE")
+                    && Files.readString(out).split("OFPT_PORT_STATUS").length < 3) Thread.sleep(200);
+            assertTrue(Files.readString(out).split("OFPT_PORT_STATUS").length >= 3, Files.readString(out));
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+            NetLab.run("ip", "link", "set", dev1, "up");
+        }
     }
 
     private void refused(String v, String error, String... args) throws Exception {

@@ -53,6 +53,11 @@ final class MemorySwitch implements OfSwitch {
     @Override
     public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
 
+    /** Ports whose link is down. */
+    final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override public boolean linkUp(int ofport) { return !down.contains(ofport); }
+
     /** Groups by id, with control.Bridge's rule that deleting a group deletes the flows that name it. */
     final java.util.TreeMap<Long, io.xvio.datapath.Group> groups = new java.util.TreeMap<>();
 
