@@ -73,6 +73,7 @@ final class OpenFlowBridges implements AutoCloseable {
             throw new ControlException(e.getMessage());
         }
         channels.put(br.name, ch);
+        br.onExpired = ch::flowsExpired;
         configure(br.name, cs);
     }
 

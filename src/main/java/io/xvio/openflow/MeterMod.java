@@ -57,8 +57,19 @@ record MeterMod(int command, long meterId, MeterConfig config) {
         return new MeterMod(command, id, c);
     }
 
+    private static boolean namesAny(List<io.xvio.datapath.action.Action> acts) {
+        for (io.xvio.datapath.action.Action a : acts) {
+            if (a instanceof io.xvio.datapath.action.Meter) return true;
+            if (a instanceof io.xvio.datapath.action.Clone c && namesAny(c.actions())) return true;
+        }
+        return false;
+    }
+
     /** Applies this to sw's meter table under the command lock; a sentence for the log. */
-    String apply(OfSwitch sw) {
+    String apply(OfSwitch sw) { return apply(sw, new ArrayList<>()); }
+
+    /** As {@link #apply(OfSwitch)}; the flows a meter delete took with it are added to removed. */
+    String apply(OfSwitch sw, List<io.xvio.datapath.Flow> removed) {
         return sw.change(() -> {
             boolean exists = sw.meters().stream().anyMatch(m -> m.id() == meterId);
             switch (command) {
@@ -74,6 +85,8 @@ record MeterMod(int command, long meterId, MeterConfig config) {
                 }
                 default -> {
                     if (meterId == 0 || (meterId != ALL && !exists)) return "deleted no meter";
+                    for (io.xvio.datapath.Flow f : sw.flows())
+                        if (meterId == ALL ? namesAny(f.actions) : MeterStats.flowCount(List.of(f), meterId) > 0) removed.add(f);
                     return "deleted " + sw.deleteMeters(meterId) + " meter(s)";
                 }
             }

@@ -66,6 +66,7 @@ final class OfConnection implements Runnable {
     }
 
     int version() { return version; }
+    boolean nxm() { return nxm; }
     int role() { return role; }
 
     /**
@@ -169,7 +170,9 @@ final class OfConnection implements Runnable {
         for (byte[] m : msgs) {
             FlowMod add = plainAdd(m);
             if (add != null) {
-                pending.add(add.toFlow());
+                Flow f = add.toFlow();
+                pending.add(f);
+                if (channels != null) channels.flowAdded(f, (add.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 continue;
             }
             addAll(pending);
@@ -351,13 +354,17 @@ final class OfConnection implements Runnable {
         if (!of10 && type == OfType.GROUP_MOD) {
             notSlave();
             GroupMod gm = GroupMod.decode(r, version);
-            LOG.fine(peer + ": " + OfGroups.apply(gm, sw));
+            List<Flow> gone = new ArrayList<>();
+            LOG.fine(peer + ": " + OfGroups.apply(gm, sw, gone));
+            if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_GROUP_DELETE);
             return List.of();
         }
         if (!of10 && type == OfType.METER_MOD) {
             notSlave();
             MeterMod mm = MeterMod.decode(r, version);
-            LOG.fine(peer + ": " + mm.apply(sw));
+            List<Flow> gone = new ArrayList<>();
+            LOG.fine(peer + ": " + mm.apply(sw, gone));
+            if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_METER_DELETE);
             return List.of();
         }
         if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
@@ -472,6 +479,7 @@ final class OfConnection implements Runnable {
                     sw.addFlows(List.of(f));
                     return null;
                 });
+                if (channels != null) channels.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 LOG.fine(peer + ": add " + f.text);
             }
             case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
@@ -485,7 +493,12 @@ final class OfConnection implements Runnable {
                 LOG.fine(peer + ": modified " + n + " flow(s)");
             }
             default -> {
-                int n = sw.change(() -> sw.deleteFlows(selected));
+                List<Flow> gone = new ArrayList<>();
+                int n = sw.change(() -> {
+                    for (Flow f : sw.flows()) if (selected.test(f)) gone.add(f);
+                    return sw.deleteFlows(selected);
+                });
+                if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_DELETE);
                 LOG.fine(peer + ": deleted " + n + " flow(s)");
             }
         }

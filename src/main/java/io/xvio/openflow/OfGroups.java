@@ -26,16 +26,19 @@ final class OfGroups {
     private OfGroups() {}
 
     /** Applies gm; a one-line description of what changed, for the log. */
-    static String apply(GroupMod gm, OfSwitch sw) {
+    static String apply(GroupMod gm, OfSwitch sw) { return apply(gm, sw, new ArrayList<>()); }
+
+    /** As {@link #apply(GroupMod, OfSwitch)}; the flows a group delete took with it are added to removed. */
+    static String apply(GroupMod gm, OfSwitch sw, List<io.xvio.datapath.Flow> removed) {
         return sw.change(() -> {
             Map<Long, Group> cur = new TreeMap<>();
             for (Group g : sw.groups()) cur.put(g.id, g);
-            return applyTo(gm, sw, cur);
+            return applyTo(gm, sw, cur, removed);
         });
     }
 
-    /** The same against a given table (a bundle's view); sw gets the change. */
-    static String applyTo(GroupMod gm, OfSwitch sw, Map<Long, Group> cur) {
+    /** The same against a given table; sw gets the change. */
+    static String applyTo(GroupMod gm, OfSwitch sw, Map<Long, Group> cur, List<io.xvio.datapath.Flow> removed) {
         long id = gm.groupId();
         boolean exists = cur.containsKey(id);
         switch (gm.command()) {
@@ -56,6 +59,9 @@ final class OfGroups {
                 for (Group g : next.values())
                     for (long r : g.referencedGroups())
                         if (!next.containsKey(r)) throw OfError.CHAINED_GROUP.fail("group " + r + " is named by group " + g.id + ", which stays");
+                for (io.xvio.datapath.Flow f : sw.flows())
+                    for (Action a : f.actions)
+                        if (a instanceof GroupAction ga && !next.containsKey(ga.id()) && cur.containsKey(ga.id())) { removed.add(f); break; }
                 int n = sw.deleteGroups(ids);
                 cur.clear();
                 cur.putAll(next);

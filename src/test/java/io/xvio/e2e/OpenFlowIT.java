@@ -423,6 +423,38 @@ class OpenFlowIT {
         }
     }
 
+    /**
+     * ovs-ofctl monitor prints OFPT_FLOW_REMOVED for flows added with send_flow_rem: one deleted by del-flows
+     * (reason delete) and one whose hard timeout passed (reason hard, within the daemon's one-second expiry).
+     */
+    @Order(10)
+    @Test
+    void flowRemovedReachesOvsOfctlMonitor() throws Exception {
+        Path out = dir.resolve("monitor-flow-removed.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            Thread.sleep(1000);
+            ok("OpenFlow13", "add-flow", target, "cookie=0x11,priority=300,in_port=9,send_flow_rem,actions=drop");
+            ok("OpenFlow13", "add-flow", target, "cookie=0x12,priority=301,in_port=9,send_flow_rem,hard_timeout=1,actions=drop");
+            ok("OpenFlow13", "add-flow", target, "cookie=0x13,priority=302,in_port=9,actions=drop");
+            ok("OpenFlow13", "del-flows", "--strict", target, "priority=300,in_port=9");
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !(seen.contains("reason=delete") && seen.contains("reason=hard"))) {
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("OFPT_FLOW_REMOVED (OF1.3)") && seen.contains("priority=300,in_port=9 reason=delete"), seen + xvio.log());
+            assertTrue(seen.contains("priority=301,in_port=9 reason=hard"), seen);
+            assertFalse(seen.contains("cookie:0x13"), "no send_flow_rem, no message");
+            ok("OpenFlow13", "del-flows", target, "in_port=9");
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private void refused(String v, String error, String... args) throws Exception {
         List<String> a = new ArrayList<>(List.of(args));
         a.add(1, target);
