@@ -154,12 +154,31 @@ final class OpenFlowBridges implements AutoCloseable {
         }
 
         @Override public List<Flow> flows() { return br.flows(); }
-        @Override public void addFlows(List<Flow> flows) { br.addFlows(flows); }
+        @Override
+        public void addFlows(List<Flow> flows) {
+            try {
+                br.addFlows(flows);
+            } catch (ControlException e) {
+                throw refused(e);
+            }
+        }
+
+        /** A flow the bridge refuses: naming a group or meter it lacks, as OVS's errors for those. */
+        private static OfError.Failure refused(ControlException e) {
+            String m = e.getMessage();
+            OfError err = m.contains("OFPMMFC_INVALID_METER") ? OfError.INVALID_METER : m.contains("names group") ? OfError.BAD_OUT_GROUP
+                    : OfError.MATCH_INCONSISTENT;
+            return err.fail(m);
+        }
         @Override public int deleteFlows(Predicate<Flow> selected) { return br.delFlows(selected); }
 
         @Override
         public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
-            return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts);
+            try {
+                return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts);
+            } catch (ControlException e) {
+                throw refused(e);
+            }
         }
 
         @Override

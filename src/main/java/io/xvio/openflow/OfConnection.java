@@ -167,33 +167,48 @@ final class OfConnection implements Runnable {
     List<byte[]> handleAll(List<byte[]> msgs) {
         List<byte[]> out = new ArrayList<>();
         List<Flow> pending = new ArrayList<>();
+        List<byte[]> pendingMsgs = new ArrayList<>();
         for (byte[] m : msgs) {
             FlowMod add = plainAdd(m);
             if (add != null) {
                 Flow f = add.toFlow();
                 pending.add(f);
+                pendingMsgs.add(m);
                 if (channels != null) channels.flowAdded(f, (add.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 continue;
             }
-            addAll(pending);
+            addAll(pending, pendingMsgs, out);
             List<byte[]> r = handle(m);
             if (r == null) return null;
             out.addAll(r);
             if (closing) return out;
         }
-        addAll(pending);
+        addAll(pending, pendingMsgs, out);
         return out;
     }
 
-    private void addAll(List<Flow> pending) {
+    /**
+     * Adds the pending flows as one change; if the bridge refuses the batch (a flow names a group or meter that does
+     * not exist), nothing of it was applied and each message is applied alone, so each refused one gets its error.
+     */
+    private void addAll(List<Flow> pending, List<byte[]> msgs, List<byte[]> out) {
         if (pending.isEmpty()) return;
         List<Flow> fs = List.copyOf(pending);
+        List<byte[]> ms = List.copyOf(msgs);
         pending.clear();
-        sw.change(() -> {
-            sw.addFlows(fs);
-            return null;
-        });
-        LOG.fine(peer + ": added " + fs.size() + " flow(s)");
+        msgs.clear();
+        try {
+            sw.change(() -> {
+                sw.addFlows(fs);
+                return null;
+            });
+            LOG.fine(peer + ": added " + fs.size() + " flow(s)");
+        } catch (OfError.Failure f) {
+            for (byte[] m : ms) {
+                List<byte[]> r = handle(m);
+                if (r != null) out.addAll(r);
+            }
+        }
     }
 
     /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */

@@ -342,6 +342,7 @@ class OpenFlowIT {
         refused(v, "OFPGMFC_LOOP", "mod-group", "group_id=1,type=all,bucket=group:4");
         refused(v, "OFPBAC_BAD_OUT_GROUP", "add-group", "group_id=7,type=all,bucket=group:8");
         refused(v, "OFPGMFC_CHAINED_GROUP", "del-groups", "group_id=1");
+        refused(v, "OFPBAC_BAD_OUT_GROUP", "add-flow", "priority=9,actions=group:99");
         if (of15) {
             ok(v, "insert-buckets", target, "group_id=1,command_bucket_id=first,bucket=bucket_id:7,actions=output:1");
             ok(v, "remove-buckets", target, "group_id=1,command_bucket_id=0");
@@ -385,6 +386,7 @@ class OpenFlowIT {
         refused(v, "OFPMMFC_METER_EXISTS", "add-meter", "meter=1,kbps,bands=type=drop,rate=1");
         refused(v, "OFPMMFC_UNKNOWN_METER", "mod-meter", "meter=9,kbps,bands=type=drop,rate=1");
         refused(v, "OFPMMFC_BAD_BAND", "add-meter", "meter=3,kbps,bands=type=dscp_remark,rate=100,prec_level=1");
+        refused(v, "OFPMMFC_INVALID_METER", "add-flow", "priority=9,actions=meter:99,output:1");
         ok(v, "del-meter", target, "meter=2");
         assertFalse(ok(v, "dump-flows", target).contains("meter:2"), "the flow naming meter 2 went with it");
         ok(v, "del-meters", target);

@@ -240,6 +240,20 @@ class GroupModTest {
     }
 
     @Test
+    void flowAddsNamingAMissingGroupGetAnErrorEachAndTheOthersApply() {
+        int v = OfVersion.OF13;
+        MemorySwitch sw = new MemorySwitch();
+        OfConnection c = OpenFlowCodecTest.connected(sw, v);
+        c.handle(groupMod(GROUPS.getFirst(), GroupMod.ADD, v));
+        // three adds read together (one batch): the one naming group 9 is refused alone, as OVS refuses it
+        List<byte[]> r = c.handleAll(List.of(OpenFlowCodecTest.flowMod13("priority=1,actions=group:1", FlowMod.ADD, v),
+                OpenFlowCodecTest.flowMod13("priority=2,actions=group:9", FlowMod.ADD, v),
+                OpenFlowCodecTest.flowMod13("priority=3,actions=output:1", FlowMod.ADD, v)));
+        assertArrayEquals(new int[] {2, 9}, OpenFlowCodecTest.errorOf(r), "OFPBAC_BAD_OUT_GROUP");
+        assertEquals(List.of(1, 3), sw.flows().stream().map(f -> f.priority).toList());
+    }
+
+    @Test
     void groupStatsAndFeatures() {
         int v = OfVersion.OF13;
         MemorySwitch sw = new MemorySwitch();

@@ -21,6 +21,9 @@ final class MemorySwitch implements OfSwitch {
 
     @Override
     public synchronized void addFlows(List<Flow> fs) {
+        for (Flow f : fs)              // control.Bridge's rule: a flow may name only groups that exist
+            for (Action a : f.actions)
+                if (a instanceof GroupAction g && !groups.containsKey(g.id())) throw OfError.BAD_OUT_GROUP.fail("group " + g.id() + " does not exist");
         for (Flow f : fs) {
             flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
             flows.add(f);
