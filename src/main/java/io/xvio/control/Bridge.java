@@ -219,9 +219,16 @@ final class Bridge {
         return replaced.size();
     }
 
+    /** Told which flows a timeout removed (the bridge's OpenFlow channels, for OFPT_FLOW_REMOVED), or null. */
+    volatile java.util.function.Consumer<List<Flow>> onExpired;
+
     /** Removes flows whose idle or hard timeout passed; returns how many. */
     synchronized int expire(long now) {
-        return delFlows(f -> f.expired(now));
+        java.util.function.Consumer<List<Flow>> tell = onExpired;
+        List<Flow> gone = tell == null ? null : flows.stream().filter(f -> f.expired(now)).toList();
+        int n = delFlows(f -> f.expired(now));
+        if (tell != null && n > 0) tell.accept(gone);
+        return n;
     }
 
     String portName(int index) { return index >= 0 && index < ports.size() ? ports.get(index).name() : "#" + index; }

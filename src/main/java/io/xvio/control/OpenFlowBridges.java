@@ -73,6 +73,7 @@ final class OpenFlowBridges implements AutoCloseable {
             throw new ControlException(e.getMessage());
         }
         channels.put(br.name, ch);
+        br.onExpired = ch::flowsExpired;
         configure(br.name, cs);
     }
 
@@ -153,12 +154,31 @@ final class OpenFlowBridges implements AutoCloseable {
         }
 
         @Override public List<Flow> flows() { return br.flows(); }
-        @Override public void addFlows(List<Flow> flows) { br.addFlows(flows); }
+        @Override
+        public void addFlows(List<Flow> flows) {
+            try {
+                br.addFlows(flows);
+            } catch (ControlException e) {
+                throw refused(e);
+            }
+        }
+
+        /** A flow the bridge refuses: naming a group or meter it lacks, as OVS's errors for those. */
+        private static OfError.Failure refused(ControlException e) {
+            String m = e.getMessage();
+            OfError err = m.contains("OFPMMFC_INVALID_METER") ? OfError.INVALID_METER : m.contains("names group") ? OfError.BAD_OUT_GROUP
+                    : OfError.MATCH_INCONSISTENT;
+            return err.fail(m);
+        }
         @Override public int deleteFlows(Predicate<Flow> selected) { return br.delFlows(selected); }
 
         @Override
         public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
-            return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts);
+            try {
+                return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts);
+            } catch (ControlException e) {
+                throw refused(e);
+            }
         }
 
         @Override
@@ -174,6 +194,60 @@ final class OpenFlowBridges implements AutoCloseable {
         }
 
         @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
+
+        @Override
+        public boolean linkUp(int ofport) {
+            for (io.xvio.port.Port p : br.ports) {
+                if (p.ofport() != ofport) continue;
+                try {
+                    return p.live();
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            }
+            return false;
+        }
+
+        @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return br.datapath.meters().list(); }
+
+        @Override
+        public void putMeter(io.xvio.datapath.meter.MeterConfig c, boolean modify) {
+            synchronized (br) {                      // as MeterCommands.put
+                try {
+                    br.datapath.meters().put(c, modify, System.nanoTime());
+                } catch (IllegalArgumentException e) {   // the openflow layer checked first; a race it lost
+                    throw OfError.OUT_OF_METERS.fail(e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public int deleteMeters(long id) {
+            synchronized (br) {                      // as MeterCommands.delete: the flows first (one publication)
+                br.delFlows(f -> MeterCommands.names(f.actions, id));
+                return br.datapath.meters().delete(id);
+            }
+        }
+
+        @Override public List<io.xvio.datapath.Group> groups() { return br.groups(); }
+
+        @Override
+        public void putGroup(io.xvio.datapath.Group g, boolean modify) {
+            try {
+                br.putGroup(g, modify);
+            } catch (ControlException e) {          // the openflow layer checked first; this is a race it lost
+                throw OfError.INVALID_GROUP.fail(e.getMessage());
+            }
+        }
+
+        @Override
+        public int deleteGroups(java.util.Set<Long> ids) {
+            try {
+                return br.delGroups(ids)[0];
+            } catch (ControlException e) {
+                throw OfError.CHAINED_GROUP.fail(e.getMessage());
+            }
+        }
 
         @Override
         public void setFailOpen(boolean on) {

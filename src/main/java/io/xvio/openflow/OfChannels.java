@@ -1,5 +1,7 @@
 package io.xvio.openflow;
 
+import io.xvio.datapath.Flow;
+
 import io.xvio.datapath.PacketIns;
 
 import java.util.ArrayList;
@@ -51,10 +53,20 @@ public final class OfChannels implements AutoCloseable {
     private boolean electionDefined;
     private final Thread worker;
     private volatile List<OfConnection> receivers = List.of();
+    private final PortStatus ports;
+    /** Flows added over OpenFlow with send_flow_rem, by (table, priority, match); their removal is reported. */
+    private final Set<RemKey> sendFlowRem = ConcurrentHashMap.newKeySet();
+    /** Flows removed by a timeout, queued by the expiry thread for this bridge's thread to report. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Flow> expired = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private record RemKey(int table, int priority, io.xvio.datapath.Match match) {
+        static RemKey of(Flow f) { return new RemKey(f.table, f.priority, f.match); }
+    }
 
     public OfChannels(OfSwitch sw, long startedNanos) {
         this.sw = sw;
         this.startedNanos = startedNanos;
+        this.ports = new PortStatus(sw);
         worker = Thread.ofVirtual().name("openflow-channels-" + sw.name()).start(this::work);
     }
 
@@ -95,6 +107,41 @@ public final class OfChannels implements AutoCloseable {
     /** c becomes master: any other master becomes slave. */
     void newMaster(OfConnection c) {
         for (OfConnection o : connections) if (o != c && o.role() == OfConnection.ROLE_MASTER) o.demote();
+    }
+
+    // ------------------------------------------------------------------------------------------ flow removed
+
+    /** A flow was added over OpenFlow: its removal is reported if it asked for it (send_flow_rem), else no more. */
+    void flowAdded(Flow f, boolean sendFlowRemoved) {
+        if (sendFlowRemoved) sendFlowRem.add(RemKey.of(f));
+        else if (!sendFlowRem.isEmpty()) sendFlowRem.remove(RemKey.of(f));
+    }
+
+    /** Flows that went (reason OFPRR_*): an OFPT_FLOW_REMOVED to every connection that takes it, for each that asked. */
+    void flowsRemoved(List<Flow> flows, int reason) {
+        if (sendFlowRem.isEmpty()) return;
+        long now = System.nanoTime();
+        for (Flow f : flows) {
+            if (!sendFlowRem.remove(RemKey.of(f))) continue;
+            for (OfConnection c : connections)
+                if (c.wantsAsync(AsyncConfig.FLOW_REMOVED, reason)) c.sendAsync(FlowRemoved.encode(f, reason, c.version(), c.nxm(), now));
+        }
+    }
+
+    /**
+     * Flows removed by their idle or hard timeout (called by the bridge's expiry, under its lock): queued, and
+     * reported by this bridge's thread within 100 ms.
+     */
+    public void flowsExpired(List<Flow> flows) {
+        if (!sendFlowRem.isEmpty()) expired.addAll(flows);
+    }
+
+    private void reportExpired() {
+        long now = System.nanoTime();
+        for (Flow f; (f = expired.poll()) != null; ) {
+            boolean hard = f.hardTimeout > 0 && now - f.createdNanos() >= f.hardTimeout * 1_000_000_000L;
+            flowsRemoved(List.of(f), hard ? AsyncConfig.RR_HARD : AsyncConfig.RR_IDLE);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ controllers
@@ -154,6 +201,8 @@ public final class OfChannels implements AutoCloseable {
                     nextCheck = now + 100_000_000L;
                     probe(now);
                     failMode(now);
+                    ports.poll(connections);
+                    reportExpired();
                 }
                 Thread.sleep(r.isEmpty() ? 100 : 1);
             } catch (InterruptedException e) {
@@ -167,7 +216,7 @@ public final class OfChannels implements AutoCloseable {
     private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len));
         for (OfConnection c : receivers) {
-            if (c.wantsPacketIns()) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
+            if (c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
         }
     }
 

@@ -48,6 +48,8 @@ final class OfConnection implements Runnable {
     /** Whether the peer sent something after its hello (OVS's "admitted"): it counts as a working controller. */
     volatile boolean admitted;
     private final Object sendLock = new Object();
+    /** Which asynchronous messages this connection takes (OVS's defaults for the version once negotiated). */
+    private volatile AsyncConfig async = AsyncConfig.defaults(OfVersion.OF15);
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this(ch, sw, peer, startedNanos, null, false);
@@ -64,13 +66,25 @@ final class OfConnection implements Runnable {
     }
 
     int version() { return version; }
+    boolean nxm() { return nxm; }
     int role() { return role; }
 
     /**
      * Whether packet-ins go to this connection (OVS's rules): the version is negotiated, the role is not slave, and a
      * BRIDGE.mgmt client asked for them with a non-zero miss_send_len.
      */
-    boolean wantsPacketIns() { return version >= 0 && role != ROLE_SLAVE && (primary || missSendLen != 0); }
+    boolean wantsPacketIns() {
+        return takesAsync() && (async.wants(AsyncConfig.PACKET_IN, 0, role == ROLE_SLAVE) || async.wants(AsyncConfig.PACKET_IN, 1, role == ROLE_SLAVE));
+    }
+
+    /**
+     * Whether an asynchronous message of kind ({@link AsyncConfig}) for reason goes to this connection, as OVS's
+     * ofconn_receives_async_msg: the version is negotiated, a BRIDGE.mgmt client set a non-zero miss_send_len, and
+     * the connection's async config for its role has the reason.
+     */
+    boolean wantsAsync(int kind, int reason) { return takesAsync() && async.wants(kind, reason, role == ROLE_SLAVE); }
+
+    private boolean takesAsync() { return version >= 0 && (primary || missSendLen != 0); }
 
     /** Sends an asynchronous message (a packet-in, an inactivity probe); false if the connection failed. */
     boolean sendAsync(byte[] m) {
@@ -153,31 +167,48 @@ final class OfConnection implements Runnable {
     List<byte[]> handleAll(List<byte[]> msgs) {
         List<byte[]> out = new ArrayList<>();
         List<Flow> pending = new ArrayList<>();
+        List<byte[]> pendingMsgs = new ArrayList<>();
         for (byte[] m : msgs) {
             FlowMod add = plainAdd(m);
             if (add != null) {
-                pending.add(add.toFlow());
+                Flow f = add.toFlow();
+                pending.add(f);
+                pendingMsgs.add(m);
+                if (channels != null) channels.flowAdded(f, (add.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 continue;
             }
-            addAll(pending);
+            addAll(pending, pendingMsgs, out);
             List<byte[]> r = handle(m);
             if (r == null) return null;
             out.addAll(r);
             if (closing) return out;
         }
-        addAll(pending);
+        addAll(pending, pendingMsgs, out);
         return out;
     }
 
-    private void addAll(List<Flow> pending) {
+    /**
+     * Adds the pending flows as one change; if the bridge refuses the batch (a flow names a group or meter that does
+     * not exist), nothing of it was applied and each message is applied alone, so each refused one gets its error.
+     */
+    private void addAll(List<Flow> pending, List<byte[]> msgs, List<byte[]> out) {
         if (pending.isEmpty()) return;
         List<Flow> fs = List.copyOf(pending);
+        List<byte[]> ms = List.copyOf(msgs);
         pending.clear();
-        sw.change(() -> {
-            sw.addFlows(fs);
-            return null;
-        });
-        LOG.fine(peer + ": added " + fs.size() + " flow(s)");
+        msgs.clear();
+        try {
+            sw.change(() -> {
+                sw.addFlows(fs);
+                return null;
+            });
+            LOG.fine(peer + ": added " + fs.size() + " flow(s)");
+        } catch (OfError.Failure f) {
+            for (byte[] m : ms) {
+                List<byte[]> r = handle(m);
+                if (r != null) out.addAll(r);
+            }
+        }
     }
 
     /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */
@@ -281,6 +312,7 @@ final class OfConnection implements Runnable {
             return List.of(w.finish());
         }
         version = common;
+        async = AsyncConfig.defaults(common);
         LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
         return List.of();
     }
@@ -327,6 +359,29 @@ final class OfConnection implements Runnable {
             default -> { }
         }
         if (!of10 && type == OfType.ROLE_REQUEST) return List.of(roleRequest(xid, r));
+        if (!of10 && type == OfType.SET_ASYNC) {
+            if (version < OfVersion.OF14) async.setLegacy(r, version);
+            else async.setProperties(r, version);
+            if (channels != null) channels.changed();
+            return List.of();
+        }
+        if (!of10 && type == OfType.GET_ASYNC_REQUEST) return List.of(async.reply(version, xid));
+        if (!of10 && type == OfType.GROUP_MOD) {
+            notSlave();
+            GroupMod gm = GroupMod.decode(r, version);
+            List<Flow> gone = new ArrayList<>();
+            LOG.fine(peer + ": " + OfGroups.apply(gm, sw, gone));
+            if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_GROUP_DELETE);
+            return List.of();
+        }
+        if (!of10 && type == OfType.METER_MOD) {
+            notSlave();
+            MeterMod mm = MeterMod.decode(r, version);
+            List<Flow> gone = new ArrayList<>();
+            LOG.fine(peer + ": " + mm.apply(sw, gone));
+            if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_METER_DELETE);
+            return List.of();
+        }
         if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
             return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
         if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
@@ -367,6 +422,11 @@ final class OfConnection implements Runnable {
                 return List.of();
             }
             case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_SET_ASYNC_CONFIG -> {
+                async.setLegacy(r, version);
+                if (channels != null) channels.changed();
+                return List.of();
+            }
             case OfType.NXT_ROLE_REQUEST -> {
                 long nx = r.u32();
                 if (nx > 2) throw OfError.BAD_ROLE.fail("Nicira role " + nx);
@@ -434,6 +494,7 @@ final class OfConnection implements Runnable {
                     sw.addFlows(List.of(f));
                     return null;
                 });
+                if (channels != null) channels.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 LOG.fine(peer + ": add " + f.text);
             }
             case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
@@ -447,7 +508,12 @@ final class OfConnection implements Runnable {
                 LOG.fine(peer + ": modified " + n + " flow(s)");
             }
             default -> {
-                int n = sw.change(() -> sw.deleteFlows(selected));
+                List<Flow> gone = new ArrayList<>();
+                int n = sw.change(() -> {
+                    for (Flow f : sw.flows()) if (selected.test(f)) gone.add(f);
+                    return sw.deleteFlows(selected);
+                });
+                if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_DELETE);
                 LOG.fine(peer + ": deleted " + n + " flow(s)");
             }
         }
@@ -519,8 +585,40 @@ final class OfConnection implements Runnable {
                 return out.finish();
             }
             case OfType.MP_VENDOR -> { return nxStats(xid, r, now); }
+            case OfType.MP_GROUP, OfType.MP_GROUP_DESC, OfType.MP_GROUP_FEATURES -> { return groupStats(type, xid, r, now); }
+            case OfType.MP_METER, OfType.MP_METER_CONFIG, OfType.MP_METER_FEATURES -> { return meterStats(type, xid, r, now); }
             default -> throw OfError.BAD_STAT.fail("multipart type " + type + " is not supported by xvio");
         }
+    }
+
+    private List<byte[]> groupStats(int type, int xid, Wire.Reader r, long now) {
+        if (version == OfVersion.OF10) throw OfError.BAD_STAT.fail("stats type " + type + " in OpenFlow 1.0");
+        OfStats.Replies out = OfStats.replies(version, xid, type);
+        if (type == OfType.MP_GROUP_FEATURES) {
+            out.add(GroupStats.features());
+            return out.finish();
+        }
+        long id = GroupStats.requestedGroup(r, version, type == OfType.MP_GROUP_DESC);
+        List<io.xvio.datapath.Group> gs = GroupStats.selected(sw.read(sw::groups), id);
+        List<Flow> flows = type == OfType.MP_GROUP ? sw.read(sw::flows) : List.of();
+        for (io.xvio.datapath.Group g : gs)
+            out.add(type == OfType.MP_GROUP_DESC ? GroupStats.desc(g, version) : GroupStats.stats(g, GroupStats.refCount(flows, g.id), version, now));
+        return out.finish();
+    }
+
+    private List<byte[]> meterStats(int type, int xid, Wire.Reader r, long now) {
+        if (version < OfVersion.OF13) throw OfError.BAD_STAT.fail("stats type " + type + " in " + OfVersion.name(version));
+        OfStats.Replies out = OfStats.replies(version, xid, type);
+        if (type == OfType.MP_METER_FEATURES) {
+            out.add(MeterStats.features());
+            return out.finish();
+        }
+        long id = MeterStats.requestedMeter(r);
+        List<io.xvio.datapath.meter.LiveMeter> ms = MeterStats.selected(sw.read(sw::meters), id);
+        List<Flow> flows = type == OfType.MP_METER ? sw.read(sw::flows) : List.of();
+        for (io.xvio.datapath.meter.LiveMeter m : ms)
+            out.add(type == OfType.MP_METER_CONFIG ? MeterStats.config(m.config()) : MeterStats.stats(m, MeterStats.flowCount(flows, m.id()), now));
+        return out.finish();
     }
 
     private List<byte[]> nxStats(int xid, Wire.Reader r, long now) {

@@ -44,7 +44,43 @@ public enum OfError {
     FLOW_MOD_BAD_TABLE_ID(1, 9, true, 5, 2),
     OVERLAP(3, 1, false, 5, 3),
     BAD_COMMAND(3, 4, false, 5, 6),
-    BAD_FLAGS(3, 5, false, 5, 7);
+    BAD_FLAGS(3, 5, false, 5, 7),
+    // group_mod (OFPET_GROUP_MOD_FAILED, OpenFlow 1.1+; 1.0 has no groups)
+    BAD_OUT_GROUP(2, 9, true, 2, 9),
+    GROUP_EXISTS(6, 0, true, 6, 0),
+    INVALID_GROUP(6, 1, true, 6, 1),
+    OUT_OF_BUCKETS(6, 4, true, 6, 4),
+    WATCH_UNSUPPORTED(6, 6, true, 6, 6),
+    GROUP_LOOP(6, 7, true, 6, 7),
+    UNKNOWN_GROUP(6, 8, true, 6, 8),
+    CHAINED_GROUP(6, 9, true, 6, 9),
+    GROUP_BAD_TYPE(6, 10, true, 6, 10),
+    GROUP_BAD_COMMAND(6, 11, true, 6, 11),
+    BAD_BUCKET(6, 12, true, 6, 12),
+    BAD_WATCH(6, 13, true, 6, 13),
+    UNKNOWN_BUCKET(6, 15, true, 6, 15),
+    BUCKET_EXISTS(6, 16, true, 6, 16),
+    // properties (OFPET_BAD_PROPERTY, OpenFlow 1.4+)
+    PROP_BAD_TYPE(14, 0, true, 14, 0),
+    PROP_BAD_LEN(14, 1, true, 14, 1),
+    PROP_BAD_VALUE(14, 2, true, 14, 2),
+    PROP_BAD_EXPERIMENTER(14, 5, true, 14, 5),
+    PROP_BAD_EXP_TYPE(14, 6, true, 14, 6),
+    // meter_mod (OFPET_METER_MOD_FAILED, OpenFlow 1.3+)
+    METER_EXISTS(12, 1, true, 12, 1),
+    INVALID_METER(12, 2, true, 12, 2),
+    UNKNOWN_METER(12, 3, true, 12, 3),
+    METER_BAD_COMMAND(12, 4, true, 12, 4),
+    METER_BAD_FLAGS(12, 5, true, 12, 5),
+    METER_BAD_RATE(12, 6, true, 12, 6),
+    METER_BAD_BURST(12, 7, true, 12, 7),
+    METER_BAD_BAND(12, 8, true, 12, 8),
+    METER_BAD_BAND_VALUE(12, 9, true, 12, 9),
+    OUT_OF_METERS(12, 10, true, 12, 10),
+    OUT_OF_BANDS(12, 11, true, 12, 11),
+    // async config (OFPET_ASYNC_CONFIG_FAILED, OpenFlow 1.4+; OVS's own codes before)
+    ASYNC_INVALID(15, 0, true, 15, 0),
+    ASYNC_UNSUPPORTED(15, 1, true, 15, 1);
 
     final int type10, code10, type, code;
     final boolean nx10;

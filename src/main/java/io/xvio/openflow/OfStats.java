@@ -212,16 +212,20 @@ final class OfStats {
     }
 
     /** A port description (ofp10_phy_port, ofp11_port or ofp14_port). */
-    static byte[] portDesc(OfSwitch.PortInfo p, int version) {
+    static byte[] portDesc(OfSwitch.PortInfo p, int version) { return portDesc(p, version, false); }
+
+    /** A port's description; linkDown sets OFPPS_LINK_DOWN in its state (as a port status of a link change shows). */
+    static byte[] portDesc(OfSwitch.PortInfo p, int version, boolean linkDown) {
+        int state = linkDown ? 1 : 0;
         Wire.Writer w = new Wire.Writer();
         long mac = 0x020000000000L | (p.ofport() & 0xffff);     // locally administered, unique per port
         if (version == OfVersion.OF10) {
-            w.u16(p.ofport()).uN(mac, 6).string(p.name(), 16).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0);
+            w.u16(p.ofport()).uN(mac, 6).string(p.name(), 16).u32(0).u32(state).u32(0).u32(0).u32(0).u32(0);
         } else if (version == OfVersion.OF13) {
-            w.u32(p.ofport()).zeros(4).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(0)
+            w.u32(p.ofport()).zeros(4).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(state)
                     .u32(0).u32(0).u32(0).u32(0).u32(0).u32(0);
         } else {
-            w.u32(p.ofport()).u16(72).zeros(2).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(0);
+            w.u32(p.ofport()).u16(72).zeros(2).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(state);
             w.u16(0).u16(32).zeros(4).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0);   // OFPPDPT_ETHERNET
         }
         return w.toBytes();

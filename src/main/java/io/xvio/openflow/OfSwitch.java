@@ -46,6 +46,41 @@ public interface OfSwitch {
     /** Fail-open (fail_mode standalone with every controller lost): the bridge forwards by NORMAL until one is back. */
     default void setFailOpen(boolean on) {}
 
+    /** Whether port ofport's link is up (a port status MODIFY goes out when it changes). */
+    default boolean linkUp(int ofport) { return true; }
+
+    /** The bridge's groups, by id (as dump-groups lists them). */
+    default List<io.xvio.datapath.Group> groups() { return List.of(); }
+
+    /**
+     * Adds (modify=false) or replaces (modify=true) a group, as add-group/mod-group; the caller checked that the
+     * id is new (or exists) and that every group it names exists without a loop. The default refuses it.
+     */
+    default void putGroup(io.xvio.datapath.Group g, boolean modify) {
+        throw OfError.BAD_TYPE.fail("group_mod is not supported by this switch");
+    }
+
+    /** Deletes the groups with these ids (null: all) and the flows that name them; returns how many groups went. */
+    default int deleteGroups(java.util.Set<Long> ids) {
+        throw OfError.BAD_TYPE.fail("group_mod is not supported by this switch");
+    }
+
+    /** The bridge's meters, in id order (as dump-meters lists them). */
+    default List<io.xvio.datapath.meter.LiveMeter> meters() { return List.of(); }
+
+    /**
+     * Adds (modify=false) or reconfigures (modify=true) a meter, as add-meter/mod-meter; the caller checked the id
+     * and what the datapath can run. The default refuses it.
+     */
+    default void putMeter(io.xvio.datapath.meter.MeterConfig c, boolean modify) {
+        throw OfError.BAD_TYPE.fail("meter_mod is not supported by this switch");
+    }
+
+    /** Deletes meter id (OFPM13_ALL: every meter) and the flows that name it, as del-meters; returns how many went. */
+    default int deleteMeters(long id) {
+        throw OfError.BAD_TYPE.fail("meter_mod is not supported by this switch");
+    }
+
     <T> T change(Supplier<T> body);
 
     <T> T read(Supplier<T> body);

@@ -18,10 +18,14 @@ public final class OfType {
     /** Multipart (stats) types, same numbers in 1.0 for the first five. */
     public static final int MP_DESC = 0, MP_FLOW = 1, MP_AGGREGATE = 2, MP_TABLE = 3, MP_PORT_STATS = 4, MP_TABLE_FEATURES = 12, MP_PORT_DESC = 13,
             MP_FLOW_STATS_15 = 17, MP_VENDOR = 0xffff;
+    /** Group and meter multiparts (OpenFlow 1.1+ / 1.3+). */
+    public static final int MP_GROUP = 6, MP_GROUP_DESC = 7, MP_GROUP_FEATURES = 8, MP_METER = 9, MP_METER_CONFIG = 10,
+            MP_METER_FEATURES = 11;
 
     /** Nicira message subtypes (OFPT_VENDOR / OFPT_EXPERIMENTER with vendor 0x2320). */
     public static final int NXT_SET_FLOW_FORMAT = 12, NXT_FLOW_MOD = 13, NXT_FLOW_MOD_TABLE_ID = 15,
-            NXT_SET_PACKET_IN_FORMAT = 16, NXT_SET_CONTROLLER_ID = 20, NXT_ROLE_REQUEST = 10, NXT_ROLE_REPLY = 11;
+            NXT_SET_PACKET_IN_FORMAT = 16, NXT_SET_CONTROLLER_ID = 20, NXT_ROLE_REQUEST = 10, NXT_ROLE_REPLY = 11,
+            NXT_SET_ASYNC_CONFIG = 19;
     /** Nicira stats subtypes. */
     public static final int NXST_FLOW = 0, NXST_AGGREGATE = 1;
 }

@@ -34,6 +34,8 @@ class OpenFlowIT {
     private Path dir;
     private XvioDaemon xvio;
     private String ns1, ns2, target;
+    /** The host ends of the veth pairs behind p1 and p2. */
+    private String dev1;
 
     static boolean enabled() {
         return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available()
@@ -46,6 +48,7 @@ class OpenFlowIT {
         ns1 = lab.netns();
         ns2 = lab.netns();
         String a1 = lab.name("xoa"), b1 = lab.name("xob"), a2 = lab.name("xoa"), b2 = lab.name("xob");
+        dev1 = a1;
         lab.veth(a1, b1);
         lab.veth(a2, b2);
         lab.move(b1, ns1);
@@ -293,5 +296,176 @@ class OpenFlowIT {
             mon.destroy();
             mon.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+    /**
+     * ovs-ofctl add-group, mod-group, insert-buckets, remove-buckets, del-groups, dump-groups, dump-group-stats and
+     * dump-group-features over BRIDGE.mgmt: groups of each type print back as they were sent (OpenFlow 1.5 with
+     * bucket ids and the selection method), xvio's own dump-groups lists the same table, a packet-out through a
+     * group leaves by its bucket and counts, and bad group_mods get OVS's errors.
+     */
+    @Order(7)
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"OpenFlow13", "OpenFlow15"})
+    void groupsWithOvsOfctl(String v) throws Exception {
+        boolean of15 = v.equals("OpenFlow15");
+        ok(v, "del-flows", target);
+        ok(v, "del-groups", target);
+        ok(v, "add-group", target, "group_id=1,type=all,bucket=output:2");
+        ok(v, "add-group", target, "group_id=2,type=select,selection_method=hash,fields(ip_src,tcp_dst),bucket=bucket_id:5,weight:100,actions=mod_dl_src:00:11:22:33:44:55,output:1,bucket=bucket_id:6,weight:50,actions=group:1");
+        ok(v, "add-group", target, "group_id=3,type=fast_failover,bucket=watch_port:1,actions=output:1,bucket=watch_port:2,watch_group:1,actions=output:2");
+        ok(v, "add-group", target, "group_id=4,type=indirect,bucket=actions=set_field:5->reg0,group:2");
+        List<String> want = of15 ? List.of(
+                "group_id=1,type=all,bucket=bucket_id:0,actions=output:2",
+                "group_id=2,type=select,selection_method=hash,fields(ip_src,tcp_dst),bucket=bucket_id:5,weight:100,actions=set_field:00:11:22:33:44:55->eth_src,output:1,bucket=bucket_id:6,weight:50,actions=group:1",
+                "group_id=3,type=ff,bucket=bucket_id:0,watch_port:1,actions=output:1,bucket=bucket_id:1,watch_port:2,watch_group:1,actions=output:2",
+                "group_id=4,type=indirect,bucket=bucket_id:0,actions=set_field:0x5->reg0,group:2")
+                : List.of(  // OpenFlow 1.3 carries neither bucket ids nor a selection method
+                "group_id=1,type=all,bucket=actions=output:2",
+                "group_id=2,type=select,bucket=weight:100,actions=set_field:00:11:22:33:44:55->eth_src,output:1,bucket=weight:50,actions=group:1",
+                "group_id=3,type=ff,bucket=watch_port:1,actions=output:1,bucket=watch_port:2,watch_group:1,actions=output:2",
+                "group_id=4,type=indirect,bucket=actions=set_field:0x5->reg0,group:2");
+        assertEquals(want, groups(ok(v, "dump-groups", target)));
+        assertEquals(4, groups(xvio.call("dump-groups", "br0")).size(), "the CLI's table is the same table");
+        assertTrue(xvio.call("dump-groups", "br0").contains("group_id=3,type=fast_failover"));
+
+        // a packet-out through group 1 leaves by its bucket; the group counts it
+        String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+        long before = xvio.counter("p2", "tx_packets");
+        ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=group:1");
+        assertEquals(before + 1, xvio.counter("p2", "tx_packets"));
+        String stats = ok(v, "dump-group-stats", target, "group_id=1");
+        assertTrue(stats.contains("group_id=1,") && stats.contains("packet_count=1,byte_count=60,bucket0:packet_count=1,byte_count=60"), stats);
+        assertTrue(ok(v, "dump-group-features", target).contains("Types:  0xf"));
+
+        refused(v, "OFPGMFC_GROUP_EXISTS", "add-group", "group_id=1,type=all,bucket=output:1");
+        refused(v, "OFPGMFC_UNKNOWN_GROUP", "mod-group", "group_id=9,type=all,bucket=output:1");
+        refused(v, "OFPGMFC_LOOP", "mod-group", "group_id=1,type=all,bucket=group:4");
+        refused(v, "OFPBAC_BAD_OUT_GROUP", "add-group", "group_id=7,type=all,bucket=group:8");
+        refused(v, "OFPGMFC_CHAINED_GROUP", "del-groups", "group_id=1");
+        refused(v, "OFPBAC_BAD_OUT_GROUP", "add-flow", "priority=9,actions=group:99");
+        if (of15) {
+            ok(v, "insert-buckets", target, "group_id=1,command_bucket_id=first,bucket=bucket_id:7,actions=output:1");
+            ok(v, "remove-buckets", target, "group_id=1,command_bucket_id=0");
+            assertEquals("group_id=1,type=all,bucket=bucket_id:7,actions=output:1", groups(ok(v, "dump-groups", target, "1")).getFirst());
+            refused(v, "OFPGMFC_UNKNOWN_BUCKET", "remove-buckets", "group_id=1,command_bucket_id=99");
+        }
+        // deleting a group deletes the flows that send to it, as OVS does
+        ok(v, "add-flow", target, "priority=9,in_port=1,actions=group:4");
+        ok(v, "del-groups", target, "group_id=4");
+        assertFalse(ok(v, "dump-flows", target).contains("group:4"));
+        ok(v, "del-groups", target);
+        assertEquals(List.of(), groups(ok(v, "dump-groups", target)));
+        ok(v, "add-flow", target, "priority=0,actions=NORMAL");
+    }
+
+    /**
+     * ovs-ofctl add-meter, mod-meter, del-meter, dump-meters, meter-stats and meter-features over BRIDGE.mgmt: meters
+     * print back as sent, the CLI's dump-meters shows the same table, a flow's meter counts a packet-out through it,
+     * deleting a meter deletes the flows that name it, and bad meter_mods get OVS's errors.
+     */
+    @Order(8)
+    @Test
+    void metersWithOvsOfctl() throws Exception {
+        String v = "OpenFlow13";
+        ok(v, "del-flows", target);
+        ok(v, "del-meters", target);
+        ok(v, "add-meter", target, "meter=1,kbps,bands=type=drop,rate=10000");
+        ok(v, "add-meter", target, "meter=2,pktps,burst,stats,bands=type=drop,rate=100,burst_size=20");
+        ok(v, "mod-meter", target, "meter=1,pktps,stats,bands=type=drop,rate=500");
+        String dump = ok(v, "dump-meters", target);
+        assertTrue(dump.contains("meter=1 pktps stats bands=\ntype=drop rate=500\n"), dump);
+        assertTrue(dump.contains("meter=2 pktps burst stats bands=\ntype=drop rate=100 burst_size=20"), dump);
+        assertEquals(dump.substring(dump.indexOf('\n') + 1).replace("\n\n", "\n").strip(), xvio.call("dump-meters", "br0").strip(),
+                "the CLI's table is the same table");
+        ok(v, "add-flow", target, "priority=7,in_port=controller,actions=meter:2,output:2");
+        String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+        ok(v, "packet-out", target, "in_port=controller packet=" + frame + " actions=table");
+        String stats = ok(v, "meter-stats", target, "meter=2");
+        assertTrue(stats.contains("meter:2 flow_count:1 packet_in_count:1 byte_in_count:60"), stats);
+        assertTrue(ok(v, "meter-features", target).contains("max_meter:262144 max_bands:8"));
+        refused(v, "OFPMMFC_METER_EXISTS", "add-meter", "meter=1,kbps,bands=type=drop,rate=1");
+        refused(v, "OFPMMFC_UNKNOWN_METER", "mod-meter", "meter=9,kbps,bands=type=drop,rate=1");
+        refused(v, "OFPMMFC_BAD_BAND", "add-meter", "meter=3,kbps,bands=type=dscp_remark,rate=100,prec_level=1");
+        refused(v, "OFPMMFC_INVALID_METER", "add-flow", "priority=9,actions=meter:99,output:1");
+        ok(v, "del-meter", target, "meter=2");
+        assertFalse(ok(v, "dump-flows", target).contains("meter:2"), "the flow naming meter 2 went with it");
+        ok(v, "del-meters", target);
+        assertFalse(ok(v, "dump-meters", target).contains("meter="));
+        ok(v, "add-flow", target, "priority=0,actions=NORMAL");
+    }
+
+    /**
+     * ovs-ofctl monitor (a BRIDGE.mgmt client with a miss_send_len, so it takes asynchronous messages as in OVS)
+     * prints OFPT_PORT_STATUS when p1's link goes down and up again.
+     */
+    @Order(9)
+    @Test
+    void portStatusReachesOvsOfctlMonitor() throws Exception {
+        Path out = dir.resolve("monitor-port-status.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            Thread.sleep(1000);
+            assertEquals(0, NetLab.run("ip", "link", "set", dev1, "down").rc());
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !seen.contains("state:      LINK_DOWN")) {
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("OFPT_PORT_STATUS (OF1.3)") && seen.contains("MOD: 1(p1)") && seen.contains("LINK_DOWN"), seen + xvio.log());
+            assertEquals(0, NetLab.run("ip", "link", "set", dev1, "up").rc());
+            while (System.nanoTime() < end + 10_000_000_000L && !Files.readString(out).contains("state:      LIVE")
+                    && Files.readString(out).split("OFPT_PORT_STATUS").length < 3) Thread.sleep(200);
+            assertTrue(Files.readString(out).split("OFPT_PORT_STATUS").length >= 3, Files.readString(out));
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+            NetLab.run("ip", "link", "set", dev1, "up");
+        }
+    }
+
+    /**
+     * ovs-ofctl monitor prints OFPT_FLOW_REMOVED for flows added with send_flow_rem: one deleted by del-flows
+     * (reason delete) and one whose hard timeout passed (reason hard, within the daemon's one-second expiry).
+     */
+    @Order(10)
+    @Test
+    void flowRemovedReachesOvsOfctlMonitor() throws Exception {
+        Path out = dir.resolve("monitor-flow-removed.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            Thread.sleep(1000);
+            ok("OpenFlow13", "add-flow", target, "cookie=0x11,priority=300,in_port=9,send_flow_rem,actions=drop");
+            ok("OpenFlow13", "add-flow", target, "cookie=0x12,priority=301,in_port=9,send_flow_rem,hard_timeout=1,actions=drop");
+            ok("OpenFlow13", "add-flow", target, "cookie=0x13,priority=302,in_port=9,actions=drop");
+            ok("OpenFlow13", "del-flows", "--strict", target, "priority=300,in_port=9");
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !(seen.contains("reason=delete") && seen.contains("reason=hard"))) {
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("OFPT_FLOW_REMOVED (OF1.3)") && seen.contains("priority=300,in_port=9 reason=delete"), seen + xvio.log());
+            assertTrue(seen.contains("priority=301,in_port=9 reason=hard"), seen);
+            assertFalse(seen.contains("cookie:0x13"), "no send_flow_rem, no message");
+            ok("OpenFlow13", "del-flows", target, "in_port=9");
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private void refused(String v, String error, String... args) throws Exception {
+        List<String> a = new ArrayList<>(List.of(args));
+        a.add(1, target);
+        Run r = ofctl(v, a.toArray(String[]::new));
+        assertNotEquals(0, r.rc(), String.join(" ", args));
+        assertTrue(r.out().contains(error), error + ": " + r.out());
+    }
+
+    static List<String> groups(String dump) {
+        return dump.lines().filter(l -> l.startsWith(" group_id=")).map(String::trim).toList();
     }
 }

@@ -21,6 +21,9 @@ final class MemorySwitch implements OfSwitch {
 
     @Override
     public synchronized void addFlows(List<Flow> fs) {
+        for (Flow f : fs)              // control.Bridge's rule: a flow may name only groups that exist
+            for (Action a : f.actions)
+                if (a instanceof GroupAction g && !groups.containsKey(g.id())) throw OfError.BAD_OUT_GROUP.fail("group " + g.id() + " does not exist");
         for (Flow f : fs) {
             flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
             flows.add(f);
@@ -52,6 +55,45 @@ final class MemorySwitch implements OfSwitch {
 
     @Override
     public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
+
+    /** Ports whose link is down. */
+    final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override public boolean linkUp(int ofport) { return !down.contains(ofport); }
+
+    /** Groups by id, with control.Bridge's rule that deleting a group deletes the flows that name it. */
+    final java.util.TreeMap<Long, io.xvio.datapath.Group> groups = new java.util.TreeMap<>();
+
+    @Override public synchronized List<io.xvio.datapath.Group> groups() { return List.copyOf(groups.values()); }
+
+    @Override
+    public synchronized void putGroup(io.xvio.datapath.Group g, boolean modify) {
+        if (modify != groups.containsKey(g.id)) throw new IllegalStateException("group " + g.id + (modify ? " missing" : " exists"));
+        groups.put(g.id, g);
+    }
+
+    @Override
+    public synchronized int deleteGroups(java.util.Set<Long> ids) {
+        int n = groups.size();
+        if (ids == null) groups.clear();
+        else groups.keySet().removeAll(ids);
+        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof GroupAction g && !groups.containsKey(g.id())));
+        return n - groups.size();
+    }
+
+    /** The meters, with the datapath's own table. */
+    final io.xvio.datapath.meter.MeterTable meters = new io.xvio.datapath.meter.MeterTable();
+
+    @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return meters.list(); }
+
+    @Override
+    public synchronized void putMeter(io.xvio.datapath.meter.MeterConfig c, boolean modify) { meters.put(c, modify, System.nanoTime()); }
+
+    @Override
+    public synchronized int deleteMeters(long id) {
+        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof Meter m && (id == 0xffffffffL || m.id() == id)));
+        return meters.delete(id);
+    }
 
     @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
     @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
