@@ -105,7 +105,8 @@ final class DaemonStatus {
                 for (Bridge br : bridges.values()) {
                     MegaflowStats c = br.datapath.cacheStats(t.id()), r = br.datapath.recirculationStats(t.id());
                     caches.add(new Status.PmdCache(br.name, c.hits(), c.emcHits(), c.misses(), c.uncacheable(), c.masks(),
-                            c.entries(), c.revalidations(), c.evicted(), c.kept(), c.flushes(), r.hits(), r.misses(), r.entries()));
+                            c.entries(), c.revalidations(), c.evicted(), c.kept(), c.flushes(), r.hits(), r.misses(), r.entries(),
+                            br.datapath.drops().nonZero(t.id())));
                 }
                 List<Status.RxQueueInfo> qs = new ArrayList<>();
                 for (RxQueue q : t.queues()) qs.add(new Status.RxQueueInfo(q.owner(), q.port().name(), q.queue()));

@@ -73,12 +73,13 @@ final class Status {
     }
 
     /** One PMD thread's megaflow cache for one bridge (hits include emcHits, the exact-match cache's). */
-    /** recirc*: the thread's cache for recirculated packets (select groups' second pass). */
+    /** recirc*: the thread's cache for recirculated packets (select groups' second pass); drops: this thread's, by reason. */
     record PmdCache(String bridge, long hits, long emcHits, long misses, long uncacheable, long masks, long entries,
-                    long revalidations, long evicted, long kept, long flushes, long recircHits, long recircMisses, long recircEntries) {
+                    long revalidations, long evicted, long kept, long flushes, long recircHits, long recircMisses, long recircEntries,
+                    Map<String, Long> drops) {
         PmdCache(String bridge, long hits, long emcHits, long misses, long uncacheable, long masks, long entries,
                  long revalidations, long evicted, long kept, long flushes) {
-            this(bridge, hits, emcHits, misses, uncacheable, masks, entries, revalidations, evicted, kept, flushes, 0, 0, 0);
+            this(bridge, hits, emcHits, misses, uncacheable, masks, entries, revalidations, evicted, kept, flushes, 0, 0, 0, Map.of());
         }
 
         boolean used() { return hits + misses > 0; }

@@ -60,6 +60,12 @@ final class TextRender {
                 if (c.recircHits() + c.recircMisses() > 0)
                     sb.append(String.format("  %s recirculation cache: hits=%d misses=%d entries=%d%n", c.bridge(),
                             c.recircHits(), c.recircMisses(), c.recircEntries()));
+                if (!c.drops().isEmpty()) {
+                    sb.append("  ").append(c.bridge()).append(" dropped:");
+                    c.drops().forEach((reason, n) -> sb.append(' ').append(reason).append('=').append(n).append(','));
+                    sb.setLength(sb.length() - 1);
+                    sb.append('\n');
+                }
             }
             sb.append("  queues:");
             for (Status.RxQueueInfo q : t.queues()) sb.append(' ').append(q.port()).append("/rxq").append(q.queue());

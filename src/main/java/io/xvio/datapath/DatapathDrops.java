@@ -61,4 +61,15 @@ public final class DatapathDrops {
         }
         return m;
     }
+
+    /** PMD thread's drops (its row alone) by label, every reason with a non-zero count. */
+    public Map<String, Long> nonZero(int thread) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        if (thread < 0 || thread >= BridgeDatapath.MAX_THREADS) return m;
+        for (Reason r : Reason.values()) {
+            long v = (long) LONGS.getOpaque(values, STRIDE + (thread + 1) * STRIDE + r.ordinal());
+            if (v != 0) m.put(r.label, v);
+        }
+        return m;
+    }
 }

@@ -121,9 +121,10 @@ class StatusRenderTest {
     }
 
     @Test
-    void pmdStatsTextIsUnchanged() {
+    void pmdStatsTextIsUnchangedAndNamesEachThreadsDropsByReason() {
         Status.Pmd t = new Status.Pmd(0, 1, 1000, 40, 250_000_000, 1_000_000_000, 40, 7,
-                List.of(new Status.PmdCache("br0", 900, 800, 100, 1, 2, 3, 4, 5, 6, 7),
+                List.of(new Status.PmdCache("br0", 900, 800, 100, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0,
+                                new java.util.LinkedHashMap<>(java.util.Map.of("meter band", 12L))),
                         new Status.PmdCache("br1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
                 List.of(new Status.RxQueueInfo("br0", "vhA", 0), new Status.RxQueueInfo("br0", "vhA", 1)));
         Status.Pmd idle = new Status.Pmd(1, null, 0, 0, 0, 0, 0, 0, List.of(), List.of());
@@ -136,6 +137,7 @@ class StatusRenderTest {
                   loops: 40 busy, 7 idle
                   br0 megaflow cache: hits=900 (exact-match cache: 800) misses=100 uncacheable=1 masks=2 entries=3
                   br0 revalidation: table versions=4 entries evicted=5 kept=6 full flushes=7
+                  br0 dropped: meter band=12
                   queues: vhA/rxq0 vhA/rxq1
                 pmd thread 1 (cpu any):
                   packets received: 0

@@ -198,6 +198,8 @@ class QosIT {
         long most = 20 + 200 * (got[1] + 300) / 1000;         // the burst plus the rate while sending (and a margin)
         assertTrue(got[0] >= 20 && got[0] <= most, got[0] + " passed; expected 20.." + most);
         assertTrue(dropped >= 3000 - most, "the rest was dropped");
+        java.util.regex.Matcher pmd = java.util.regex.Pattern.compile("br0 dropped:.*meter band=(\\d+)").matcher(xvio.call("pmd-stats"));
+        assertTrue(pmd.find() && Long.parseLong(pmd.group(1)) >= dropped, "pmd-stats counts the band's drops per thread");
         // del-meters takes the flows naming the meter with it (as OVS)
         xvio.call("del-meters", "br0", "meter=2");
         assertFalse(xvio.call("dump-flows", "br0").contains("meter:2"));
