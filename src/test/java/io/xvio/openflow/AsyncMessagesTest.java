@@ -18,14 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(60)
 class AsyncMessagesTest {
 
-    /** The next message that is not an echo request (xvio's inactivity probe), answering none. */
-    private static byte[] next(SocketChannel c) throws Exception {
-        while (true) {
-            byte[] m = OfChannelsTest.read(c);
-            assertNotNull(m, "connection closed");
-            if (m[1] != OfType.ECHO_REQUEST) return m;
-        }
-    }
+    private static byte[] next(SocketChannel c) throws Exception { return OfChannelsTest.readSkippingEcho(c); }
 
     @Test
     void portStatusFollowsPortsAndTheAsyncConfig() throws Exception {

@@ -18,13 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(60)
 class FlowRemovedTest {
 
-    private static byte[] next(SocketChannel c) throws Exception {
-        while (true) {
-            byte[] m = OfChannelsTest.read(c);
-            assertNotNull(m, "connection closed");
-            if (m[1] != OfType.ECHO_REQUEST) return m;
-        }
-    }
+    private static byte[] next(SocketChannel c) throws Exception { return OfChannelsTest.readSkippingEcho(c); }
 
     private static byte[] withFlowRem(byte[] flowMod) {
         byte[] m = flowMod.clone();

@@ -59,12 +59,20 @@ class GroupModProperties {
     @Property(tries = 1000)
     void mutatedGroupModsGetAnErrorOrApply(@ForAll("seeds") byte[] seed, @ForAll("edits") List<int[]> edits, @ForAll boolean cut,
                                            @ForAll @net.jqwik.api.constraints.IntRange(min = 8, max = 300) int cutAt) {
+        check(seed[0], mutatedBody(seed, edits, cut, cutAt));
+    }
+
+    /**
+     * seed with its body bytes edited (the 8-byte header stays: the message keeps its type), cut at cutAt if cut,
+     * and its header length matching: what a buggy or hostile peer sends (shared with {@link MeterModProperties}).
+     */
+    static byte[] mutatedBody(byte[] seed, List<int[]> edits, boolean cut, int cutAt) {
         byte[] m = seed.clone();
-        for (int[] e : edits) m[8 + Math.floorMod(e[0], m.length - 8)] = (byte) e[1];   // the header stays a group_mod
+        for (int[] e : edits) m[8 + Math.floorMod(e[0], m.length - 8)] = (byte) e[1];
         if (cut && cutAt < m.length) m = Arrays.copyOf(m, cutAt);
         m[2] = (byte) (m.length >>> 8);
         m[3] = (byte) m.length;
-        check(seed[0], m);
+        return m;
     }
 
     @Property(tries = 1000)

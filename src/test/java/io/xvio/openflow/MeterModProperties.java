@@ -4,7 +4,6 @@ import io.xvio.datapath.meter.MeterFormat;
 import net.jqwik.api.*;
 import net.jqwik.api.constraints.IntRange;
 
-import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -47,12 +46,7 @@ class MeterModProperties {
     @Property(tries = 1000)
     void mutatedMeterModsGetAnErrorOrApply(@ForAll("seeds") byte[] seed, @ForAll("edits") List<int[]> edits, @ForAll boolean cut,
                                            @ForAll @IntRange(min = 8, max = 100) int cutAt) {
-        byte[] m = seed.clone();
-        for (int[] e : edits) m[8 + Math.floorMod(e[0], m.length - 8)] = (byte) e[1];
-        if (cut && cutAt < m.length) m = Arrays.copyOf(m, cutAt);
-        m[2] = (byte) (m.length >>> 8);
-        m[3] = (byte) m.length;
-        check(seed[0], m);
+        check(seed[0], GroupModProperties.mutatedBody(seed, edits, cut, cutAt));
     }
 
     @Property(tries = 500)

@@ -20,6 +20,15 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(60)
 class OfChannelsTest {
     /** Reads one whole message (header's length), or null at end of stream. */
+    /** The next message that is not an echo request (xvio's inactivity probe), answering none. */
+    static byte[] readSkippingEcho(SocketChannel c) throws IOException {
+        while (true) {
+            byte[] m = read(c);
+            org.junit.jupiter.api.Assertions.assertNotNull(m, "connection closed");
+            if (m[1] != OfType.ECHO_REQUEST) return m;
+        }
+    }
+
     static byte[] read(SocketChannel c) throws IOException {
         ByteBuffer h = ByteBuffer.allocate(8);
         while (h.hasRemaining()) if (c.read(h) < 0) return null;
