@@ -487,7 +487,7 @@ class MigrationIT {
     /** Pages (4 KiB) that differ between the two memory dumps, and the first few guest-physical addresses. */
     record MemoryDiff(long pages, long comparedPages, String first) {
         @Override public String toString() {
-            return pages == 0 ? "all " + comparedPages + " pages equal" : pages + " of " + comparedPages + " pages differ (at " + first + ")";
+            return pages == 0 ? "all " + comparedPages + " pages equal" : pages + " of " + comparedPages + " pages differ (" + first + ")";
         }
     }
 
@@ -513,7 +513,9 @@ class MigrationIT {
                 for (int p = 0; p < x.capacity(); p += 4096) {
                     compared++;
                     if (!x.slice(p, 4096).equals(y.slice(p, 4096))) {
-                        if (pages++ < 8) first.append(first.isEmpty() ? "" : " ").append("0x").append(Long.toHexString(DUMP_FROM + at + p));
+                        if (pages < 4) first.append(first.isEmpty() ? "" : "; ").append(pageDiff(DUMP_FROM + at + p, x.slice(p, 4096), y.slice(p, 4096)));
+                        else if (pages < 8) first.append("; 0x").append(Long.toHexString(DUMP_FROM + at + p));
+                        pages++;
                     }
                 }
             }
@@ -522,6 +524,34 @@ class MigrationIT {
             java.nio.file.Files.deleteIfExists(fd);
         }
         return new MemoryDiff(pages, compared, first.toString());
+    }
+
+    /**
+     * One differing page: its address, the byte spans that differ (up to 6) and the first span's bytes on each side,
+     * so a failure says what was lost (a used-ring entry, a frame's bytes, a virtio-net header...).
+     */
+    static String pageDiff(long gpa, java.nio.ByteBuffer src, java.nio.ByteBuffer dst) {
+        StringBuilder b = new StringBuilder("0x").append(Long.toHexString(gpa)).append(" bytes");
+        int spans = 0, firstFrom = -1, firstTo = -1;
+        for (int i = 0; i < 4096; ) {
+            if (src.get(i) == dst.get(i)) { i++; continue; }
+            int j = i;
+            while (j < 4096 && (src.get(j) != dst.get(j) || j + 1 < 4096 && src.get(j + 1) != dst.get(j + 1))) j++;
+            if (spans++ < 6) b.append(' ').append(Integer.toHexString(i)).append('-').append(Integer.toHexString(j - 1));
+            if (firstFrom < 0) { firstFrom = i; firstTo = j; }
+            i = j;
+        }
+        if (spans > 6) b.append(" (").append(spans).append(" spans)");
+        int from = firstFrom & ~7, to = Math.min(firstTo, from + 32);
+        b.append(" src[").append(Integer.toHexString(from)).append("..]=").append(hex(src, from, to))
+                .append(" dst=").append(hex(dst, from, to));
+        return b.toString();
+    }
+
+    static String hex(java.nio.ByteBuffer b, int from, int to) {
+        StringBuilder s = new StringBuilder();
+        for (int i = from; i < to; i++) s.append(String.format("%02x", b.get(i)));
+        return s.toString();
     }
 
     static long chunks(QemuGuest b) {
