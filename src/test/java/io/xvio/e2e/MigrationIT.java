@@ -136,10 +136,11 @@ class MigrationIT {
                 throw new AssertionError("migration " + status + ":\n" + info + "\nsource:\n" + src.consoleTail(2000) + "\ndestination:\n" + dst.consoleTail(2000));
             sleep(20);
         }
-        // the destination runs A now (it may take a moment to leave the inmigrate state)
+        // the destination runs A now (it may take a moment to leave the inmigrate state). "paused (inmigrate)" is a
+        // destination still loading the last pages: its memory is not the source's yet
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         String st;
-        while (!(st = dst.hmp("info status", CMD)).contains("VM status: " + dstState)) {
+        while (!(st = dst.hmp("info status", CMD)).contains("VM status: " + dstState) || st.contains("inmigrate")) {
             if (System.nanoTime() > until) throw new AssertionError("destination not running after the migration: " + st);
             sleep(20);
         }
