@@ -330,7 +330,10 @@ public final class SplitVirtqueue implements Virtqueue {
                         pos += w;
                         nbuf++;
                     }
-                    if (pos < need) break;          // out of buffers: undo nothing visible (index not published)
+                    if (pos < need) {               // out of buffers: nothing visible (index not published), but the
+                        logUsedElems(usedIdx + entries, nbuf);   // entries written are in guest memory: log them too
+                        break;
+                    }
                     if (nbuf > 1) {
                         if (numBuffersGpa < 0 || numBuffersHiGpa < 0) throw new VirtqueueFault("receive buffer too small for the virtio-net header");
                         mem.putByte(numBuffersGpa, (byte) nbuf);           // little-endian num_buffers, whose two
@@ -467,6 +470,16 @@ public final class SplitVirtqueue implements Virtqueue {
         int head = rawHeadAt(availPos);
         if (head >= size) throw new VirtqueueFault("descriptor head " + head + " out of ring size " + size);
         return head;
+    }
+
+    /**
+     * Dirty-logs n used-ring entries from pos that were written but will not be published: a migration must copy
+     * the ring as it is in memory (the destination's memory equals the source's), not only as the driver sees it.
+     */
+    private void logUsedElems(int pos, int n) {
+        GuestMemory m = mem;
+        if (m.log() == null) return;
+        for (int j = 0; j < n; j++) m.logWrite(usedGpa + 4 + 8L * ((pos + j) & mask), 8);
     }
 
     /** One 8-byte store (id, len; little-endian like the ring) instead of two: fewer store-queue entries. */

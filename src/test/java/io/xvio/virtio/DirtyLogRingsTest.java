@@ -192,6 +192,25 @@ class DirtyLogRingsTest {
                 + "), not at its own page " + Long.toHexString(r.usedGpa()));
     }
 
+    /**
+     * A frame that runs out of mergeable buffers is not delivered and nothing is published, but the used entries it
+     * wrote are in guest memory: they are logged too, or a migration leaves the destination's ring different from
+     * the source's (MigrationIT saw exactly such used-ring len bytes differ).
+     */
+    @Test
+    void aFrameThatRunsOutOfMergeableBuffersLogsTheUsedEntriesItWrote() {
+        mergeable = true;
+        Vring r = Vring.allocate(ram, 0, RING, 2048);
+        r.configure(SPLIT | bit(NET_F_MRG_RXBUF));
+        long elsewhere = 3L << 20;                      // the used ring's log address: a page of its own
+        SplitVirtqueue q = split(r, elsewhere, true);
+        for (int i = 0; i < 2; i++) r.postRxChain(1100);  // a 3000-byte frame needs three
+        clear();
+        assertEquals(0, push(q, frame(3000, 5)));
+        assertTrue(marked().containsAll(pages(elsewhere + 4, 8 * 2)), "the two used entries written are logged: " + marked());
+        assertEquals(0, r.receive().size(), "and not published");
+    }
+
     @Test
     void splitTransmitMarksOnlyTheUsedRing() {
         Vring t = Vring.allocate(ram, 1, RING, 2048);
