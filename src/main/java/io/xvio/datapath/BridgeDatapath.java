@@ -569,10 +569,14 @@ public final class BridgeDatapath {
         c.validate(t.changes());           // a new table version: evict what its changes can affect
         // a translation that depends on the input port alone and reads no header applies to the whole burst
         // without looking at the packets (the two in_port flows of a cross-connect, say)
-        MegaflowCache.Entry whole = c.portOnly(inOf);
-        if (whole != null) {
+        MegaflowCache.Entry whole = c.portEntry(inOf);
+        if (whole != null && whole.headerFree) {
             c.hits += n;
             replayBurst(t, whole, b, out, thread, now);
+            return;
+        }
+        if (whole != null && whole.selectTail && recircCaches[thread] != null) {
+            selectBurst(t, c, whole, inOf, b, out, thread, now);
             return;
         }
         ExactMatchCache emc = emcs[thread];
@@ -643,6 +647,85 @@ public final class BridgeDatapath {
             continueFragments(t, b, out, thread, now);
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
+    }
+
+    /**
+     * A burst whose first pass is entry first for all packets (in_port alone, then a dp_hash select group's
+     * hash(l4),recirc): each packet takes its dp_hash slot's second-pass entry from the entry's {@link SelectChain}
+     * at once, as if it had been recirculated and looked up. A slot not chained yet is looked up in the
+     * recirculation cache (and chained when its entry qualifies); a packet whose second pass is not cached yet
+     * is queued for recirculation as the first pass would queue it, and is translated after the burst.
+     */
+    private void selectBurst(Tables t, MegaflowCache c, MegaflowCache.Entry first, int inOf, PacketBatch b, Outputs out,
+                             int thread, long now) {
+        MegaflowCache rc = recircCaches[thread];
+        rc.validate(t.changes());
+        SelectChain chain = first.chain;
+        if (chain == null) chain = first.chain = new SelectChain();
+        chain.validate(c.epoch, rc.epoch);
+        int n = b.count, rid = (int) first.a[first.nops - 1], recircHits = 0;
+        long bytes = 0;
+        MemorySegment d = b.data;
+        int[] count = chain.count;
+        long[] slotBytes = chain.bytes;
+        long touched = 0;
+        for (int i = 0; i < n; i++) {
+            int len = b.len[i];
+            long o = b.off[i];
+            bytes += len;
+            long h = SelectHash.frameDpHash(d, o, len);
+            MegaflowCache.Entry e = h >= 0 ? chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)] : null;
+            if (e != null) recircHits++;
+            else if ((e = selectSlot(t, rc, chain, rid, h, inOf, b, i, out, thread, now)) == null) continue;
+            else h = b.keys[i].w[FlowKey.DP_HASH];
+            int slot = (int) h & (Group.DP_HASH_SLOTS - 1);
+            count[slot]++;
+            slotBytes[slot] += len;
+            touched |= 1L << slot;
+            replayOutputs(t, e, b, i, out, thread);
+        }
+        for (; touched != 0; touched &= touched - 1) {       // each slot's counters once per burst
+            int slot = Long.numberOfTrailingZeros(touched);
+            replayCounters(chain.slots[slot], count[slot], slotBytes[slot], thread, now);
+            count[slot] = 0;
+            slotBytes[slot] = 0;
+        }
+        replayCounters(first, n, bytes, thread, now);
+        c.hits += n;
+        rc.hits += recircHits;
+    }
+
+    /**
+     * Packet i of a select burst whose slot is not chained (or whose frame the burst cannot hash, h < 0): its key's
+     * dp_hash slot, then the recirculation cache. Returns the slot's entry when the chain may hold it (now chained)
+     * for the caller to run; else null, having queued the packet for recirculation (no entry yet) or replayed the
+     * entry it found (one that reads more than the slot).
+     */
+    private MegaflowCache.Entry selectSlot(Tables t, MegaflowCache rc, SelectChain chain, int rid, long h, int inOf,
+                                           PacketBatch b, int i, Outputs out, int thread, long now) {
+        FlowKey k = b.keys[i];
+        k.extract(b.data, b.off[i], b.len[i], inOf);
+        if (h < 0) {
+            h = SelectHash.dpHash(k);
+        }
+        k.w[FlowKey.DP_HASH] = h;                           // the caller reads the slot from here
+        if (chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)] != null) {
+            rc.hits++;
+            return chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)];
+        }
+        k.w[FlowKey.RECIRC_ID] = rid;
+        MegaflowCache.Entry e = rc.lookup(k.w);
+        if (e == null) {                                    // translated after the burst, as a recirculation
+            queueRecirculation(b, i, rid, false, true, thread);
+            return null;
+        }
+        rc.hits++;
+        if (!e.dpHashOnly) {
+            replay(t, e, b, i, out, thread, now);
+            return null;
+        }
+        chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)] = e;
+        return e;
     }
 
     /** Counts a run of packets that took entry e through the exact-match path. */
@@ -835,10 +918,10 @@ public final class BridgeDatapath {
     private boolean run(Tables t, int table, int inPort, int lookupPort, PacketBatch b, int i, Outputs out, int thread, long now,
                         int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         FlowKey k = b.keys[i];
-        if (t.frag() != FragMode.NX_MATCH) {
-            // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal) or drops it
+        if (t.frag() == FragMode.DROP) {
+            // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal, below) or drops it
             if (rec != null) rec.unwildcard(FlowKey.NW_FRAG, FlowKey.FRAG_ANY);
-            if ((k.w[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0 && t.frag() == FragMode.DROP) {
+            if ((k.w[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0) {
                 drop(thread, Reason.FRAGMENT, rec);
                 return false;
             }
@@ -874,6 +957,10 @@ public final class BridgeDatapath {
         } else {
             f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
         }
+        // normal: a fragment differs from the packet only in the ports this lookup sees; a translation whose lookups
+        // read no port holds for fragments too (so in_port-only flows keep a port-only megaflow)
+        if (rec != null && t.frag() == FragMode.NORMAL && (rec.wc[FlowKey.TP_SRC] | rec.wc[FlowKey.TP_DST]) != 0)
+            rec.unwildcard(FlowKey.NW_FRAG, FlowKey.FRAG_ANY);
         if (rec != null) {
             // a table with conjunctions may look again with conj_id set: for revalidation that word is unknown
             if (t.byTable()[table].hasConjunctions()) rec.rewrote(FlowKey.CONJ_ID);

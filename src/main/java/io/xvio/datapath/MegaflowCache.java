@@ -57,6 +57,12 @@ final class MegaflowCache {
          * dl_type, nw_frag, ct_state/zone/nw_proto, ct_mark): the front may serve it.
          */
         boolean recircFront;
+        /** Matches in_port alone (a port-only shape) and ends in hash(l4),recirc after counters only: see {@link SelectChain}. */
+        boolean selectTail;
+        /** Header-free, and its mask reads only recirc_id, in_port and dp_hash's slot bits: a {@link SelectChain} may hold it. */
+        boolean dpHashOnly;
+        /** For a {@link #selectTail} entry: the second-pass entries by dp_hash slot, once a burst took it. */
+        SelectChain chain;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
@@ -250,25 +256,44 @@ final class MegaflowCache {
         }
         e.headerFree = free;
         e.recircFront = RecircFront.covers(gr.mask, gr.words);
+        e.selectTail = gr.words.length == 1 && gr.words[0] == FlowKey.IN_PORT && endsInSelect(r);
+        e.dpHashOnly = free && readsOnlyRecircPortSlot(gr.mask, gr.words);
         gr.put(gr.hash(k), e);
         gr.count++;
         return e;
     }
 
+    /** Counters, then a recirculation of the packet itself (not a copy) with dp_hash computed. */
+    private static boolean endsInSelect(Recorder r) {
+        if (r.n == 0 || r.op[r.n - 1] != OP_RECIRC || r.b[r.n - 1] != 0 || r.c[r.n - 1] == 0) return false;
+        for (int x = 0; x < r.n - 1; x++) if (r.op[x] != OP_HIT && r.op[x] != OP_GROUP) return false;
+        return true;
+    }
+
+    private static boolean readsOnlyRecircPortSlot(long[] mask, int[] words) {
+        for (int w : words) {
+            if (w == FlowKey.DP_HASH) {
+                if ((mask[w] & ~(long) (io.xvio.datapath.Group.DP_HASH_SLOTS - 1)) != 0) return false;
+            } else if (w != FlowKey.RECIRC_ID && w != FlowKey.IN_PORT) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private final long[] portKey = new long[FlowKey.WORDS];
 
     /**
-     * The entry every packet from OpenFlow port inPort gets, if the first mask looks at the input port alone
-     * (a lookup tries masks in order, so such an entry wins for all of them) and its translation is
-     * header-free; else null.
+     * The entry every packet from OpenFlow port inPort gets, if the first mask looks at the input port alone (a
+     * lookup tries masks in order, so such an entry wins for all of them); else null. The caller takes it for a
+     * whole burst when it is {@link Entry#headerFree} or a {@link Entry#selectTail}.
      */
-    Entry portOnly(int inPort) {
+    Entry portEntry(int inPort) {
         if (ngroups == 0) return null;
         Group g = groups[0];
         if (g.words.length != 1 || g.words[0] != FlowKey.IN_PORT) return null;
         portKey[FlowKey.IN_PORT] = inPort;
-        Entry e = g.find(portKey);
-        return e != null && e.headerFree ? e : null;
+        return g.find(portKey);
     }
 
     int masks() { return ngroups; }
