@@ -37,7 +37,8 @@ final class TunnelTlvMaps {
     /** Runs add-tlv-map BR SPEC..., del-tlv-map BR [SPEC...] or dump-tlv-map BR; returns its output. */
     String command(String cmd, Bridge br, List<String> args) {
         TunnelTlvMap map = map(br.name);
-        IntPredicate inUse = n -> n < FIELDS && br.flows().stream().anyMatch(f -> f.match.mask(FlowKey.TUN_METADATA0 + n) != 0 || sets(f, n));
+        IntPredicate inUse = n -> n < FIELDS && br.flows().stream().anyMatch(f -> f.match.mask(FlowKey.TUN_METADATA0 + n) != 0
+                || (f.match.mask(FlowKey.TUN_MISC) & (1L << (FlowKey.TUN_METADATA_PRESENT + n))) != 0 || sets(f, n));
         try {
             switch (cmd) {
                 case "dump-tlv-map" -> { return map.dump(); }

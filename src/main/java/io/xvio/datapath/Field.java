@@ -75,8 +75,8 @@ public enum Field {
     TUN_DST("tun_dst", FlowKey.TUN_IPV4, 0, 32, Format.IPV4, Prereq.NONE),
     TUN_IPV6_SRC("tun_ipv6_src", FlowKey.TUN_IPV6_SRC_HI, 128, Format.IPV6, Prereq.NONE),
     TUN_IPV6_DST("tun_ipv6_dst", FlowKey.TUN_IPV6_DST_HI, 128, Format.IPV6, Prereq.NONE),
-    /** tun_flags: OVS's matchable bit, oam (1). */
-    TUN_FLAGS("tun_flags", FlowKey.TUN_MISC, 0, 16, Format.HEX, Prereq.NONE),
+    /** tun_flags: OVS's matchable bit, oam (1); bits 8..15 of the word are {@link #TUN_METADATA_PRESENT}. */
+    TUN_FLAGS("tun_flags", FlowKey.TUN_MISC, 0, 8, Format.HEX, Prereq.NONE),
     TUN_TOS("tun_tos", FlowKey.TUN_MISC, 16, 8, Format.DEC, Prereq.NONE),
     TUN_TTL("tun_ttl", FlowKey.TUN_MISC, 24, 8, Format.DEC, Prereq.NONE),
     TUN_TP_SRC("tun_tp_src", FlowKey.TUN_MISC, 32, 16, Format.DEC, Prereq.NONE),
@@ -93,6 +93,11 @@ public enum Field {
     TUN_METADATA5("tun_metadata5", FlowKey.TUN_METADATA0 + 5, 64, Format.HEX, Prereq.NONE),
     TUN_METADATA6("tun_metadata6", FlowKey.TUN_METADATA0 + 6, 64, Format.HEX, Prereq.NONE),
     TUN_METADATA7("tun_metadata7", FlowKey.TUN_METADATA0 + 7, 64, Format.HEX, Prereq.NONE),
+    /**
+     * Which tun_metadataN are present (bit N), OVS's present map: not a field flows name; a match on tun_metadataN
+     * and a write to it add its bit ({@link #presentBit}).
+     */
+    TUN_METADATA_PRESENT("tun_metadata_present", FlowKey.TUN_MISC, FlowKey.TUN_METADATA_PRESENT, 8, Format.HEX, Prereq.NONE),
     // connection-tracking metadata, set by ct() (FlowKey's CT_* words; 0 for a packet never tracked)
     /** 32 bits as in OVS (NXM_NX_CT_STATE is be32); the flags are the low 8. */
     CT_STATE("ct_state", FlowKey.CT_MISC, 0, 32, Format.HEX, Prereq.NONE),
@@ -147,6 +152,12 @@ public enum Field {
 
     /** Field value v (or a mask) as word bits. */
     public long put(long v) { return (v & fieldMask()) << shift; }
+
+    /** For tun_metadataN: its present bit in the key word ({@link FlowKey#TUN_METADATA_PRESENT}); else 0. */
+    public long presentBit() {
+        int n = word - FlowKey.TUN_METADATA0;
+        return this != TUN_METADATA_PRESENT && n >= 0 && n < FlowKey.TUN_METADATA_WORDS ? 1L << (FlowKey.TUN_METADATA_PRESENT + n) : 0;
+    }
 
     public static Field byName(String name) {
         for (Field f : values()) if (f.ofName.equals(name)) return f;

@@ -128,7 +128,12 @@ public final class FlowFormat {
         hexField(p, m, TUN_FLAGS);
         for (Field f : new Field[] {TUN_TOS, TUN_TTL, TUN_TP_SRC, TUN_TP_DST})
             if (f.get(m.mask(f.word)) != 0) p.add(f.ofName + "=" + numMasked(m, f));
-        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) hexField(p, m, Field.valueOf("TUN_METADATA" + n));
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) {
+            Field f = Field.valueOf("TUN_METADATA" + n);
+            if (f.get(m.mask(f.word)) != 0) hexField(p, m, f);
+            // present, any value: OVS prints "tun_metadata0", which its parser and ours do not take back
+            else if ((m.mask(FlowKey.TUN_MISC) & f.presentBit()) != 0) p.add(f.ofName + "=0/0");
+        }
     }
 
     /** The ct_* fields, in OVS's order (match_format). */

@@ -58,7 +58,7 @@ public final class FlowParser {
     }
     static {   // tunnel fields (issue 16): set_field writes what an encapsulation with remote_ip=flow/key=flow reads
         SETTABLE.addAll(EnumSet.of(TUN_ID, TUN_SRC, TUN_DST, TUN_IPV6_SRC, TUN_IPV6_DST));
-        // tun_metadataN: a Geneve port sends the mapped, non-zero ones as options (GeneveOptionWriter)
+        // tun_metadataN: a Geneve port sends the mapped, present ones as options (GeneveOptionWriter)
         for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) SETTABLE.add(Field.valueOf("TUN_METADATA" + n));
     }
 
@@ -441,6 +441,7 @@ public final class FlowParser {
                         yield set(f.word + 1, a[1], a[3], key, s) | hi;
                     }
                     long[] vm = valueMask(f, val, vpos, key);
+                    if (f.presentBit() != 0) set(FlowKey.TUN_MISC, f.presentBit(), f.presentBit(), key, s);   // even /0: OVS too
                     yield set(f.word, f.put(vm[0]), f.put(vm[1]), key, s);
                 }
             };

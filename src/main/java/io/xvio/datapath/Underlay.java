@@ -227,6 +227,7 @@ public final class Underlay {
             long v = 0;
             for (int b = 0; b < map.len() && b < 8; b++) v = (v << 8) | (m.options[at + b] & 0xff);
             k.w[FlowKey.TUN_METADATA0 + n] = v;
+            k.w[FlowKey.TUN_MISC] |= 1L << (FlowKey.TUN_METADATA_PRESENT + n);
         }
     }
 

@@ -35,6 +35,12 @@ public final class FlowKey {
     public static final int TUN_ID = 32, TUN_IPV4 = 33, TUN_IPV6_SRC_HI = 34, TUN_IPV6_SRC_LO = 35, TUN_IPV6_DST_HI = 36,
             TUN_IPV6_DST_LO = 37, TUN_MISC = 38, TUN_METADATA0 = 39, TUN_METADATA_WORDS = 8;
     /**
+     * Bit of TUN_MISC that says tun_metadata0 is present (tun_metadataN: this bit + N, bits 8..15), OVS's
+     * {@code tun_metadata.present.map}: set when a received Geneve option fills the field or an action writes it; a
+     * match on tun_metadataN requires it, and a Geneve port sends the present fields (a value 0 too).
+     */
+    public static final int TUN_METADATA_PRESENT = 8;
+    /**
      * Connection-tracking metadata: ct_state, ct_zone and ct_nw_proto packed in CT_MISC; ct_mark; ct_label (two
      * words); the original direction's tuple: ct_nw_src/ct_nw_dst (IPv4, one word), ct_ipv6_src/dst (two words
      * each), ct_tp_src/ct_tp_dst.

@@ -265,7 +265,7 @@ public final class TunnelPort implements Port {
             m.put("header", e.header().toString());
         }
         GeneveOptionWriter w = options;
-        if (!w.isEmpty()) m.put("sends options", w + " (from the flow's tun_metadata, when not 0)");
+        if (!w.isEmpty()) m.put("sends options", w + " (from the flow's tun_metadata, when present)");
         return m;
     }
 

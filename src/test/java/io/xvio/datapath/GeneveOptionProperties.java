@@ -44,6 +44,7 @@ class GeneveOptionProperties {
             for (int n = 0; n < GeneveOptionWriter.WORDS; n++) {
                 int kind = r.nextInt(4);
                 w[FlowKey.TUN_METADATA0 + n] = kind == 0 ? 0 : kind == 1 ? r.nextInt(256) : r.nextLong();
+                if (r.nextInt(4) != 0) w[FlowKey.TUN_MISC] |= 1L << (FlowKey.TUN_METADATA_PRESENT + n);   // present (0 too)
             }
             byte[] inner = new byte[14 + r.nextInt(300)];
             r.nextBytes(inner);
@@ -53,9 +54,11 @@ class GeneveOptionProperties {
 
     /** The words a receiver with the same map sees for what a sender's words become (option data = low len bytes). */
     static long sent(TunnelTlvMap.Mapping m, long v) {
-        if (v == 0 || m.len() == 0) return 0;
+        if (m.len() == 0) return 0;
         return m.len() == 8 ? v : v & 0xffffffffL;
     }
+
+    static boolean present(long[] w, int n) { return (w[FlowKey.TUN_MISC] >>> (FlowKey.TUN_METADATA_PRESENT + n) & 1) != 0; }
 
     @Property(tries = 1000)
     void optionsSentAreTheFieldsReceived(@ForAll("cases") Case c) throws Exception {
@@ -89,10 +92,16 @@ class GeneveOptionProperties {
         assertEquals(ol, at);
         FlowKey k = new FlowKey();
         Underlay.options(k, md, c.map());
-        for (TunnelTlvMap.Mapping m : c.map().mappings())
-            assertEquals(sent(m, c.words()[FlowKey.TUN_METADATA0 + m.index()]), k.w[FlowKey.TUN_METADATA0 + m.index()], m.toString());
+        for (TunnelTlvMap.Mapping m : c.map().mappings()) {
+            boolean p = present(c.words(), m.index());
+            assertEquals(p, present(k.w, m.index()), "present on both sides (a value of 0 too): " + m);
+            assertEquals(p ? sent(m, c.words()[FlowKey.TUN_METADATA0 + m.index()]) : 0, k.w[FlowKey.TUN_METADATA0 + m.index()], m.toString());
+        }
         for (int n = 0; n < GeneveOptionWriter.WORDS; n++)
-            if (c.map().get(n) == null) assertEquals(0, k.w[FlowKey.TUN_METADATA0 + n], "unmapped tun_metadata" + n);
+            if (c.map().get(n) == null) {
+                assertEquals(0, k.w[FlowKey.TUN_METADATA0 + n], "unmapped tun_metadata" + n);
+                assertFalse(present(k.w, n), "unmapped tun_metadata" + n + " not present");
+            }
     }
 
     @Property(tries = 2000)

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * large pings pass, so each side's encapsulation is accepted by the other. Over Geneve, OVS adds an option
  * ({@code set_field:0xa->tun_metadata0} with the same TLV map on both sides) and xvio's flow matches it; xvio adds
  * one too ({@code set_field:0x5->tun_metadata0}) and OVS's only flow from the tunnel matches it (with 0x6, nothing
- * passes). Then a frame-by-frame differential (Geneve: both sending tun_metadata0=0xa): the same 17 inner frames
+ * passes); OVS's present bit both ways: tun_metadata0=0 matches an option with data 0 and not its absence. Then
+ * a frame-by-frame differential (Geneve: both sending tun_metadata0=0xa): the same 17 inner frames
  * (IPv4 flows of several sizes, ECN CE, IPv6, non-IP) into both overlays; the outer frames captured on the underlay
  * veth are each other's mirror image byte for byte (Geneve options included) but the IPv4 id/checksum and the UDP
  * source port, which is stable per flow ({@link OuterFrameDiff}).
@@ -30,6 +31,43 @@ import static org.junit.jupiter.api.Assertions.*;
 @EnabledIf("io.xvio.e2e.OvsDifferentialIT#enabled")
 class OvsVxlanInteropIT {
     private static final String PY = Files.exists(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+
+    /**
+     * OVS's present bit for tun_metadata, against OVS both ways: a flow on {@code tun_metadata0=0} matches an option
+     * with data 0 ({@code set_field:0->tun_metadata0} sends one) and not a packet without the option. Leaves both
+     * sides' flows as they were.
+     */
+    private static void presentBit(NetLab lab, XvioDaemon x, String ovsBr, String nsCx) throws Exception {
+        java.util.function.IntSupplier ping = () -> {
+            String out = lab.exec(nsCx, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.203.0.2").output();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) packets received").matcher(out);
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        };
+        // xvio -> OVS: OVS's flow from the tunnel wants tun_metadata0=0
+        NetLab.ok("ovs-ofctl", "del-flows", ovsBr, "in_port=10");
+        NetLab.ok("ovs-ofctl", "add-flow", ovsBr, "in_port=10,tun_metadata0=0,actions=output:1");
+        x.call("add-flow", "br-int", "priority=10,in_port=1,actions=set_field:0->tun_metadata0,output:10");
+        assertEquals(3, ping.getAsInt(), "xvio's set_field:0->tun_metadata0 sends the option with data 0; OVS's tun_metadata0=0 takes it");
+        x.call("add-flow", "br-int", "priority=10,in_port=1,actions=output:10");
+        assertEquals(0, ping.getAsInt(), "OVS's tun_metadata0=0 does not match a packet without the option (the reference)");
+        x.call("add-flow", "br-int", "priority=10,in_port=1,actions=set_field:0->tun_metadata0,output:10");
+        // OVS -> xvio: xvio's flow from the tunnel wants tun_metadata0=0
+        x.call("del-flows", "br-int", "in_port=10");
+        x.call("add-flow", "br-int", "priority=10,in_port=10,tun_id=100,tun_metadata0=0,actions=output:1");
+        NetLab.ok("ovs-ofctl", "del-flows", ovsBr, "in_port=1");
+        NetLab.ok("ovs-ofctl", "add-flow", ovsBr, "in_port=1,actions=set_field:0->tun_metadata0,output:10");
+        assertEquals(3, ping.getAsInt(), "OVS's option with data 0 matches xvio's tun_metadata0=0\n" + x.call("dump-flows", "br-int"));
+        NetLab.ok("ovs-ofctl", "del-flows", ovsBr, "in_port=1");
+        NetLab.ok("ovs-ofctl", "add-flow", ovsBr, "in_port=1,actions=output:10");
+        assertEquals(0, ping.getAsInt(), "xvio's tun_metadata0=0 does not match a packet without the option, as OVS's\n" + x.call("dump-flows", "br-int"));
+        // back to the flows the test started with
+        x.call("del-flows", "br-int", "in_port=10");
+        x.call("add-flow", "br-int", "priority=10,in_port=10,tun_id=100,tun_metadata0=0xa,actions=output:1");
+        NetLab.ok("ovs-ofctl", "del-flows", ovsBr, "in_port=1");
+        NetLab.ok("ovs-ofctl", "add-flow", ovsBr, "in_port=1,actions=set_field:0xa->tun_metadata0,output:10");
+        NetLab.ok("ovs-ofctl", "del-flows", ovsBr, "in_port=10");
+        NetLab.ok("ovs-ofctl", "add-flow", ovsBr, "in_port=10,tun_metadata0=0x5,actions=output:1");
+    }
 
     /**
      * The same 17 inner frames into xvio's client port and OVS's, the outer frames captured on the underlay veth
@@ -129,6 +167,7 @@ class OvsVxlanInteropIT {
                             NetLab.Result other = lab.exec(nsCx, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.203.0.2");
                             assertTrue(other.output().contains("3 packets transmitted, 0 packets received"),
                                     "OVS's flow wants tun_metadata0=0x5, not 0x6\n" + other.output() + ovs.appctl("dpctl/dump-flows"));
+                            presentBit(lab, x, "unix:" + od.resolve(integ + ".mgmt"), nsCx);
                             // for the differential, the option OVS sends
                             x.call("add-flow", "br-int", "priority=10,in_port=1,actions=set_field:0xa->tun_metadata0,output:10");
                         }

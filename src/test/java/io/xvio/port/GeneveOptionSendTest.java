@@ -35,8 +35,10 @@ class GeneveOptionSendTest {
         return p;
     }
 
+    /** What set_field:v->tun_metadata{field} leaves in the key: the value and the field's present bit. */
     static void metadata(PacketBatch b, int i, int field, long v) {
         b.keys[i].w[FlowKey.TUN_METADATA0 + field] = v;
+        b.keys[i].w[FlowKey.TUN_MISC] |= 1L << (FlowKey.TUN_METADATA_PRESENT + field);
         b.keys[i].extended = true;
     }
 
@@ -73,7 +75,7 @@ class GeneveOptionSendTest {
         assertArrayEquals(inner, java.util.Arrays.copyOfRange(f, f.length - 100, f.length), "inner frame untouched");
         assertEquals(8 + 4, OVN.find(md.options, md.optLen, 3));
         assertEquals(100, b.len[0], "the burst's frame is put back");
-        assertEquals("tun_metadata0->{class=0x102,type=0x80,len=4},tun_metadata3->{class=0xffff,type=0x1,len=8} (from the flow's tun_metadata, when not 0)",
+        assertEquals("tun_metadata0->{class=0x102,type=0x80,len=4},tun_metadata3->{class=0xffff,type=0x1,len=8} (from the flow's tun_metadata, when present)",
                 p.details().get("sends options"));
     }
 
@@ -85,7 +87,7 @@ class GeneveOptionSendTest {
         TunnelPortTest.inner(b, 0, 64, 1);
         TunnelPortTest.inner(b, 1, 64, 2);
         metadata(b, 1, 5, 0x9);                          // unmapped field
-        metadata(b, 1, 0, 0);                            // mapped, 0: not present (xvio has no present bit)
+        b.keys[1].w[FlowKey.TUN_METADATA0] = 0x7;         // mapped, a value but not present: nothing to send (OVS)
         TunnelPortTest.inner(b, 2, 64, 3);
         metadata(b, 2, 3, 1);
         b.keys[2].w[FlowKey.TUN_METADATA0] = 7;          // a stale word without extended: never read
@@ -106,6 +108,23 @@ class GeneveOptionSendTest {
         assertTrue(vx.options().isEmpty(), "a VXLAN port has no options");
         vx.transmit(0, b, new int[] {0}, 1);
         assertEquals(14 + 20 + 8 + 8 + 64, up.frames.getLast().length);
+    }
+
+    /** OVS's present bit: set_field:0->tun_metadata0 sends the option with data 0; a field never written sends none. */
+    @Test
+    void aPresentFieldWithValueZeroIsSent() throws Exception {
+        TunnelPortTest.Capture up = new TunnelPortTest.Capture();
+        TunnelPort p = geneve(up, 1500, OVN);
+        PacketBatch b = new PacketBatch();
+        TunnelPortTest.inner(b, 0, 64, 1);
+        metadata(b, 0, 0, 0);
+        p.transmit(0, b, new int[] {0}, 1);
+        byte[] f = up.frames.getFirst();
+        int g = 14 + 20 + 8;
+        assertEquals(14 + 20 + 8 + 8 + 8 + 64, f.length);
+        assertEquals(2, f[g] & 0x3f, "opt_len: one 4-byte option");
+        assertEquals("0102800100000000", HexFormat.of().formatHex(f, g + 8, g + 16), "tun_metadata0 present with data 0");
+        assertEquals(4, OVN.find(pop(f, OVN).options, 8, 0), "the receiver finds its data");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.xvio.datapath.tunnel;
 
+import io.xvio.packet.FlowKey;
+
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -47,10 +49,14 @@ public final class GeneveOptionWriter {
     /** True if no field is mapped: nothing is ever written. */
     public boolean isEmpty() { return field.length == 0; }
 
-    /** Bytes of options (0 if none) for the fields present in w[base..base+8). At most 8 * 12 = 96. */
+    /**
+     * Bytes of options (0 if none) for the fields present in key words w (their bits in w[TUN_MISC]; values in
+     * w[base..base+8)). At most 8 * 12 = 96.
+     */
     public int length(long[] w, int base) {
+        long present = w[FlowKey.TUN_MISC] >>> FlowKey.TUN_METADATA_PRESENT;
         int n = 0;
-        for (int x = 0; x < field.length; x++) if (w[base + field[x]] != 0) n += 4 + len[x];
+        for (int x = 0; x < field.length; x++) if ((present >>> field[x] & 1) != 0) n += 4 + len[x];
         return n;
     }
 
@@ -60,9 +66,10 @@ public final class GeneveOptionWriter {
      */
     public boolean write(long[] w, int base, MemorySegment s, long at) {
         boolean critical = false;
+        long present = w[FlowKey.TUN_MISC] >>> FlowKey.TUN_METADATA_PRESENT;
         for (int x = 0; x < field.length; x++) {
+            if ((present >>> field[x] & 1) == 0) continue;
             long v = w[base + field[x]];
-            if (v == 0) continue;
             int h = head[x], l = len[x];
             Be.put32(s, at, h);
             critical |= (h & (GeneveOptions.CRITICAL << 8)) != 0;

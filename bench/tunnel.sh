@@ -1,0 +1,108 @@
+# Sourced by bench/loopback: the "vxlan" case (issue 16's rig case through a tunnel). Open loop, one direction:
+#   testpmd txonly (one virtio-user port, CPU 0; UDP 198.18.0.1 -> 198.18.0.2)
+#     -> DUT (CPU 1): vhost-user port -> VXLAN port (VNI 100, remote 198.19.1.2) -> encapsulation -> af_xdp port
+#     -> veth (MTU 1600: a 1500-byte frame plus 50 bytes of outer headers fits)
+#     -> namespace: the kernel's VXLAN device (id 100, nolearning) decapsulates; rate = its rx_packets over the window.
+# DUTs: xvio (br-int: vhost-user + vxlan port; br-phy: ip 198.19.1.1/24, afxdp uplink; xvio resolves the
+# kernel's MAC by ARP itself) and OVS-DPDK 3.1 as its userspace-tunneling howto says (br-int with a dpdkvhostuser
+# port and a vxlan port, br-phy with DPDK's net_af_xdp port on the veth and 198.19.1.1/24 on its LOCAL port, the
+# next hop's MAC set with tnl/neigh/set, br-phy forwarding LOCAL -> uplink by a flow). The veth's softirq work (the
+# kernel's decapsulation) runs on the CPU that transmits, the DUT's, for both DUTs alike. testpmd as a DUT has no
+# tunnels: the case skips it.
+# Needs: $work, log. Uses: ovs.sh's ovs_vsctl/ovs_ctl.
+tnl_ns="" tnl_up="" tnl_peer=""
+tnl_frames() { ip netns exec "$tnl_ns" cat /sys/class/net/vx100/statistics/rx_packets; }
+
+# the namespace with the kernel VTEP, once per bench run
+tunnel_world_up() {
+  [ -n "$tnl_ns" ] && return 0
+  tnl_ns=xvt$$ tnl_up=xt$$a tnl_peer=xt$$b
+  ip netns add "$tnl_ns"
+  ip link add "$tnl_up" mtu 1600 type veth peer name "$tnl_peer" mtu 1600 netns "$tnl_ns"
+  # AF_XDP carries no checksum or GSO state; nothing comes back but ARP replies
+  ip link set "$tnl_up" up
+  ip -n "$tnl_ns" addr add 198.19.1.2/24 dev "$tnl_peer"
+  ip -n "$tnl_ns" link set "$tnl_peer" up
+  ip -n "$tnl_ns" link add vx100 type vxlan id 100 remote 198.19.1.1 local 198.19.1.2 dstport 4789 dev "$tnl_peer" nolearning
+  ip -n "$tnl_ns" link set vx100 up
+  tnl_peer_mac=$(ip -n "$tnl_ns" -br link show "$tnl_peer" | awk '{print $3}')
+}
+
+tunnel_world_down() {
+  [ -n "$tnl_ns" ] || return 0
+  ip link del "$tnl_up" 2>/dev/null || true
+  ip netns del "$tnl_ns" 2>/dev/null || true
+  tnl_ns=""
+}
+
+# gen_vxlan SOCK FRAME -> "frames seconds" decapsulated by the namespace's kernel over the window
+gen_vxlan() {
+  local sock=$1 frame=$2 glog="$work/gen.log" fifo="$work/gen.in"
+  rm -f "$fifo"; mkfifo "$fifo"; exec 4<>"$fifo"
+  stdbuf -oL dpdk-testpmd --lcores '0@0,1@0' --no-huge -m 1024 --no-pci --no-telemetry --file-prefix=xvbg$$ \
+    --vdev "net_virtio_user0,path=$sock,queues=1,mac=02:00:00:00:00:0a" -- -i --total-num-mbufs=16384 \
+    --forward-mode=txonly --eth-peer=0,02:00:00:00:00:0b --nb-cores=1 --burst=32 --txd=1024 --rxd=1024 \
+    --txpkts="$frame" <&4 >"$glog" 2>&1 &
+  local gp=$! before
+  for _ in $(seq 300); do grep -q "testpmd> " "$glog" && break; sleep 0.1; done
+  before=$(tnl_frames)
+  echo "start" >&4; sleep "$warmup"
+  eval "${on_measure:-true}"
+  sleep 0.5
+  local c0 c1 t0 t1
+  c0=$(tnl_frames); t0=$(date +%s.%N)
+  [ "$smoke" = 1 ] && c0=$before    # the smoke run counts from the first frame: did any arrive at all
+  sleep "$duration"
+  c1=$(tnl_frames); t1=$(date +%s.%N)
+  echo "stop" >&4; sleep 0.5; echo "quit" >&4
+  for _ in $(seq 100); do kill -0 $gp 2>/dev/null || break; sleep 0.1; done
+  kill $gp 2>/dev/null || true; wait $gp 2>/dev/null || true
+  exec 4>&-
+  cp "$glog" "$work/gen-last.log"
+  echo "$((c1 - c0)) $(echo "$t1 - $t0" | bc -l)"
+}
+
+# xvio's configuration for the case (pk: packed true|false)
+vxlan_xvio_yaml() {
+  local d=$1 pk=$2
+  ip link set "$tnl_up" xdp off 2>/dev/null || true   # nothing a previous DUT left attached
+  printf '%s\n' "pmd-cpus: [1]" "pmd-idle: busy" "bridges:" "  br-int:" "    ports:" \
+    "      vhA: {type: vhostuser, path: $d/a.sock, ofport: 1, packed: $pk}" \
+    "      vx0: {type: vxlan, remote_ip: 198.19.1.2, key: 100, ofport: 10}" \
+    "    flows: [\"in_port=1,actions=output:10\"]" \
+    "  br-phy:" "    ip: 198.19.1.1/24" "    ports:" \
+    "      up0: {type: afxdp, device: $tnl_up, queue: 0, ofport: 1}"
+}
+
+# waits (up to 15 s) until xvio's vx0 is up: route and next hop resolved (ARP answered by the namespace)
+vxlan_xvio_ready() {
+  local xbin=$1 ctl=$2
+  for _ in $(seq 150); do
+    "$xbin" show -c "$ctl" 2>/dev/null | grep -q "vx0 type=vxlan status=up" && return 0
+    sleep 0.1
+  done
+  log "  xvio's vx0 is not up:"; "$xbin" show -c "$ctl" | grep -A3 "vx0\|up0" >&2 || true
+}
+
+# OVS-DPDK's side: call after start_ovs (bridge xvb0 with the vhost-user ports); adds vx0, br-phy xvp$$ and its uplink
+vxlan_ovs_setup() {
+  local phy=xvp$$ devargs="net_af_xdp0,iface=$tnl_up,start_queue=0,queue_count=1"
+  ip link set "$tnl_up" xdp off 2>/dev/null || true
+  $ovs_vsctl add-port xvb0 vx0 -- set Interface vx0 type=vxlan options:remote_ip=198.19.1.2 options:key=100 ofport_request=10
+  $ovs_vsctl add-br "$phy" -- set bridge "$phy" datapath_type=netdev
+  $ovs_vsctl add-port "$phy" up0 -- set Interface up0 type=dpdk "options:dpdk-devargs=$devargs" mtu_request=1600 ofport_request=1 \
+    || { log "  OVS could not add the af_xdp port"; grep -i "error\|fail" "$ovs_db/vsd.log" | tail -3 >&2; return 1; }
+  ip addr add 198.19.1.1/24 dev "$phy"
+  ip link set "$phy" up
+  ovs-appctl -t "$ovs_ctl" ovs/route/add 198.19.1.0/24 "$phy" >/dev/null 2>&1 || true
+  ovs-appctl -t "$ovs_ctl" tnl/neigh/set "$phy" 198.19.1.2 "$tnl_peer_mac" >/dev/null
+  ovs-ofctl --timeout=30 del-flows xvb0
+  ovs-ofctl add-flow xvb0 in_port=1,actions=output:10
+  ovs-ofctl add-flow "$phy" priority=10,in_port=LOCAL,actions=output:1
+  ovs-ofctl add-flow "$phy" priority=0,actions=NORMAL
+}
+
+# undoes what vxlan_ovs_setup added outside OVS (the br-phy tap outlives a killed ovs-vswitchd)
+vxlan_ovs_teardown() {
+  ip link del xvp$$ 2>/dev/null || true
+}
