@@ -17,14 +17,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * bundles per connection (OFPBFC_OUT_OF_BUNDLES), {@link #MAX_MESSAGES} messages in one bundle, {@link #MAX_BYTES}
  * bytes of stored messages per connection and {@link #MAX_TOTAL_BYTES} for the whole process (OFPBFC_MSG_TOO_MANY:
  * the message is not added, the bundle stays). Messages are kept as the bytes that came (decoded once to check them
- * and again at commit), so the count is exact. Thread-safe: the connection's thread changes it, the expiry runs on
- * another.
+ * and again at commit), so the count is exact. These bound what controllers can hold uncommitted; a commit then
+ * costs what the flows it makes cost (as the same flows added one by one). Thread-safe: the connection's thread
+ * changes it, the expiry runs on another.
  */
 final class Bundles {
     static final int MAX_BUNDLES = 64;
     /** Enough for ovs-ofctl add-flows --bundle of a million flows, or OVN's full recompute of a large chassis. */
     static final int MAX_MESSAGES = 1 << 20;
-    static final long MAX_BYTES = 256L << 20, MAX_TOTAL_BYTES = 512L << 20;
+    /** Per connection 256 MiB, for the process 512 MiB, but at most an eighth and a quarter of the heap. */
+    static final long MAX_BYTES = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8),
+            MAX_TOTAL_BYTES = Math.min(512L << 20, Runtime.getRuntime().maxMemory() / 4);
     /** OVS's default bundle idle timeout (other_config:bundle-idle-timeout, 10 s). */
     static final long IDLE_NANOS = 10_000_000_000L;
     /** Bytes a stored message costs beyond its own (array header, list slot). */
