@@ -50,6 +50,8 @@ final class OfConnection implements Runnable {
     private volatile AsyncConfig async = AsyncConfig.defaults(OfVersion.OF15);
     /** This connection's open bundles (discarded when it closes). */
     final Bundles bundles = new Bundles();
+    /** How long a bundle may stay idle (OVS's bundle-idle-timeout); tests shorten it. */
+    volatile long bundleIdleNanos = Bundles.IDLE_NANOS;
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this(ch, sw, peer, startedNanos, null, false);
@@ -515,16 +517,16 @@ final class OfConnection implements Runnable {
 
     static int xidOf(byte[] m) { return ((m[4] & 0xff) << 24) | ((m[5] & 0xff) << 16) | ((m[6] & 0xff) << 8) | (m[7] & 0xff); }
 
-    /** Drops the bundles idle for {@link Bundles#IDLE_NANOS}, each with OFPBFC_TIMEOUT (as OVS's bundle_remove_expired). */
+    /** Drops the bundles idle for {@link #bundleIdleNanos}, each with OFPBFC_TIMEOUT (as OVS's bundle_remove_expired). */
     void expireBundles(long now) {
-        for (byte[] e : expiredBundles(now, Bundles.IDLE_NANOS)) if (!sendAsync(e)) return;
+        for (byte[] e : expiredBundles(now, bundleIdleNanos)) if (!sendAsync(e)) return;
     }
 
     /** The OFPBFC_TIMEOUT errors for the bundles idle for idleNanos, which are gone. */
     List<byte[]> expiredBundles(long now, long idleNanos) {
         List<byte[]> out = new ArrayList<>();
         for (Bundles.Bundle b : bundles.expired(now, idleNanos)) {
-            LOG.info(peer + ": bundle " + Bundles.hex(b.id) + " idle for " + idleNanos / 1_000_000_000L + " s; discarded");
+            LOG.info(peer + ": bundle " + Bundles.hex(b.id) + " idle for " + idleNanos / 1_000_000L + " ms; discarded (OFPBFC_TIMEOUT)");
             out.add(OfError.BUNDLE_TIMEOUT.encode(version, xidOf(b.opener), b.opener));
         }
         return out;

@@ -343,6 +343,41 @@ class BundleTest {
         }
     }
 
+    /** The bridge's channel thread expires idle bundles of its connections and sends OFPBFC_TIMEOUT on the socket. */
+    @Test
+    void theChannelThreadSendsTheTimeout(@TempDir Path dir) throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        OfChannels channels = new OfChannels(sw, System.nanoTime());
+        Path p = dir.resolve("s");
+        try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            server.bind(java.net.UnixDomainSocketAddress.of(p));
+            SocketChannel client = OfEndpointTest.connect(p);
+            OfConnection conn = new OfConnection(server.accept(), sw, "test", System.nanoTime(), channels, false);
+            conn.bundleIdleNanos = 300_000_000L;
+            channels.add(conn);
+            Thread t = Thread.ofVirtual().start(conn);
+            try {
+                int v = OfVersion.OF15;
+                assertEquals(OfType.HELLO, OfEndpointTest.read(client)[1]);
+                OfEndpointTest.write(client, OpenFlowCodecTest.hello(v, 1 << v));
+                OfEndpointTest.write(client, control(v, 61, 4, BundleMsg.OPEN_REQUEST, 0));
+                reply(List.of(OfEndpointTest.read(client)), v, 61);
+                long t0 = System.nanoTime();
+                byte[] timeout = OfEndpointTest.read(client);       // the channel thread checks every 100 ms
+                assertArrayEquals(expected(OfError.BUNDLE_TIMEOUT, v, 61), error(timeout));
+                assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
+                assertEquals(0, conn.bundles.size());
+                OfEndpointTest.write(client, control(v, 62, 4, BundleMsg.COMMIT_REQUEST, 0));
+                assertArrayEquals(expected(OfError.BUNDLE_BAD_ID, v, 62), error(OfEndpointTest.read(client)));
+            } finally {
+                client.close();
+                t.join(5000);
+                channels.remove(conn);
+                channels.close();
+            }
+        }
+    }
+
     @Test
     void aNiciraFlowModMayBeBundled() {
         int v = OfVersion.OF13;
