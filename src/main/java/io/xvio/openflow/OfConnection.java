@@ -100,8 +100,21 @@ final class OfConnection implements Runnable {
         }
     }
 
-    /** Another connection became master: this one is slave now (OVS demotes the old master). */
-    void demote() { role = ROLE_SLAVE; }
+    /**
+     * Another connection became master: this one is slave now (OVS demotes the old master) and is told so with a
+     * role status message (1.3+), as OVS's ofconn_set_role.
+     */
+    void demote() {
+        role = ROLE_SLAVE;
+        byte[] m = RoleStatus.encode(version, ROLE_SLAVE, RoleStatus.REASON_MASTER_REQUEST, channels == null ? -1L : channels.electionId());
+        if (m == null) return;
+        LOG.info(peer + ": demoted to slave by another master; role status sent");
+        if (ch == null) unsent.add(m);                // a codec test's connection
+        else sendAsync(m);
+    }
+
+    /** Asynchronous messages of a connection without a socket (codec tests). */
+    final List<byte[]> unsent = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public void run() {
@@ -431,6 +444,13 @@ final class OfConnection implements Runnable {
             case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
             case OfType.NXT_SET_ASYNC_CONFIG -> {
                 async.setLegacy(r, version);
+                if (channels != null) channels.changed();
+                return List.of();
+            }
+            case OfType.NXT_SET_ASYNC_CONFIG2 -> {
+                // OVS: Nicira's property form of set_async, for OpenFlow 1.0-1.3 (1.4+ has OFPT_SET_ASYNC for it)
+                if (version >= OfVersion.OF14) throw OfError.BAD_SUBTYPE.fail("NXT_SET_ASYNC_CONFIG2 in " + OfVersion.name(version));
+                async.setProperties(r, version);
                 if (channels != null) channels.changed();
                 return List.of();
             }
