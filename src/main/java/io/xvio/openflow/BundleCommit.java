@@ -44,7 +44,7 @@ final class BundleCommit {
                     at[0] = e;
                     switch (decode.apply(e.inner())) {
                         case FlowMod fm -> {
-                            FlowMods.apply(fm, st, deferred);
+                            FlowMods.apply(fm, st, deferred, true);      // checked when it was added
                             tables = true;
                         }
                         case GroupMod gm -> {

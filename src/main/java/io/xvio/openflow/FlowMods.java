@@ -29,12 +29,15 @@ final class FlowMods {
     }
 
     /** Applies fm to sw inside sw.change; returns a line for the log. */
-    static String apply(FlowMod fm, OfSwitch sw, Events ev) {
+    static String apply(FlowMod fm, OfSwitch sw, Events ev) { return apply(fm, sw, ev, false); }
+
+    /** As {@link #apply(FlowMod, OfSwitch, Events)}; cliChecked: {@link #checkLikeTheCli} passed already (a bundle's add). */
+    static String apply(FlowMod fm, OfSwitch sw, Events ev, boolean cliChecked) {
         if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
         FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
                 fm.match(), fm.outPort(), fm.strict(), null, "", false);
         Predicate<Flow> selected = spec::selects;
-        if (fm.command() < FlowMod.DELETE) checkLikeTheCli(fm);
+        if (fm.command() < FlowMod.DELETE && !cliChecked) checkLikeTheCli(fm);
         switch (fm.command()) {
             case FlowMod.ADD -> {
                 Flow f = fm.toFlow();
