@@ -32,7 +32,9 @@ final class FlowMods {
     static String apply(FlowMod fm, OfSwitch sw, Events ev) { return apply(fm, sw, ev, false); }
 
     /** As {@link #apply(FlowMod, OfSwitch, Events)}; cliChecked: {@link #checkLikeTheCli} passed already (a bundle's add). */
-    static String apply(FlowMod fm, OfSwitch sw, Events ev, boolean cliChecked) {
+    static String apply(FlowMod fm, OfSwitch all, Events ev, boolean cliChecked) {
+        // a strict flow_mod of one table can only select the flows of its key: a staged copy finds them by it
+        OfSwitch sw = all instanceof StagedSwitch st && fm.strict() && fm.table() >= 0 ? st.exactly(fm.table(), fm.priority(), fm.match()) : all;
         if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
         FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
                 fm.match(), fm.outPort(), fm.strict(), null, "", false);

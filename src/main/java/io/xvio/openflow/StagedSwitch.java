@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  * ({@link OfSwitch#replaceTables}). The bridge is not touched before that. Meters, ports and packet-outs are the
  * bridge's: bundles do not carry meter_mods (as in OVS).
  *
- * <p>Flows are kept by (table, priority, match), so an add is O(1); a non-strict delete or modify walks the table.
+ * <p>Flows are kept by (table, priority, match), so an add, and a strict delete or modify of one table
+ * ({@link #exactly}), is O(1); a non-strict one walks the table.
  */
 final class StagedSwitch implements OfSwitch {
     private record Key(int table, int priority, Match match) {
@@ -86,22 +87,79 @@ final class StagedSwitch implements OfSwitch {
         check(actions, text);
         int n = 0;
         for (Map.Entry<Key, Flow> e : flows.entrySet()) {
-            Flow old = e.getValue();
-            if (!selected.test(old)) continue;
-            Flow m = old.modified(actions, text, resetCounts);
-            e.setValue(m);
-            replaced.add(new Flow[] {old, m});
-            n++;
+            Flow m = modified(e.getValue(), selected, actions, text, resetCounts);
+            if (m != null) { e.setValue(m); n++; }
         }
+        return n + modifyDuplicates(null, selected, actions, text, resetCounts);
+    }
+
+    /** old with new actions if selected (recorded in {@link #replaced}), else null. */
+    private Flow modified(Flow old, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        if (old == null || !selected.test(old)) return null;
+        Flow m = old.modified(actions, text, resetCounts);
+        replaced.add(new Flow[] {old, m});
+        return m;
+    }
+
+    /** Modifies the selected duplicates (only those of key k, unless null); how many. */
+    private int modifyDuplicates(Key k, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        int n = 0;
         for (int i = 0; i < duplicates.size(); i++) {
-            Flow old = duplicates.get(i);
-            if (!selected.test(old)) continue;
-            Flow m = old.modified(actions, text, resetCounts);
-            duplicates.set(i, m);
-            replaced.add(new Flow[] {old, m});
-            n++;
+            if (k != null && !Key.of(duplicates.get(i)).equals(k)) continue;
+            Flow m = modified(duplicates.get(i), selected, actions, text, resetCounts);
+            if (m != null) { duplicates.set(i, m); n++; }
         }
         return n;
+    }
+
+    /**
+     * This copy as a strict flow_mod of one table sees it: only the flows with that table, priority and match (what
+     * a strict selection can select), found by key, so a bundle of strict deletes and modifies (ovs-ofctl
+     * replace-flows, OVN's incremental updates) does not walk the whole table for each.
+     */
+    OfSwitch exactly(int table, int priority, Match match) {
+        Key k = new Key(table, priority, match);
+        StagedSwitch st = this;
+        return new OfSwitch() {
+            @Override public String name() { return st.name(); }
+            @Override public List<PortInfo> ports() { return st.ports(); }
+
+            @Override
+            public List<Flow> flows() {
+                List<Flow> out = new ArrayList<>(1);
+                Flow f = st.flows.get(k);
+                if (f != null) out.add(f);
+                for (Flow d : duplicates) if (Key.of(d).equals(k)) out.add(d);
+                return out;
+            }
+
+            @Override public void addFlows(List<Flow> fs) { st.addFlows(fs); }
+
+            @Override
+            public int deleteFlows(Predicate<Flow> selected) {
+                int n = 0;
+                Flow f = st.flows.get(k);
+                if (f != null && selected.test(f)) { st.flows.remove(k); n++; }
+                int before = duplicates.size();
+                duplicates.removeIf(d -> Key.of(d).equals(k) && selected.test(d));
+                return n + before - duplicates.size();
+            }
+
+            @Override
+            public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+                String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
+                check(actions, text);
+                int n = 0;
+                Flow m = modified(st.flows.get(k), selected, actions, text, resetCounts);
+                if (m != null) { st.flows.put(k, m); n++; }     // an existing key keeps its place
+                return n + modifyDuplicates(k, selected, actions, text, resetCounts);
+            }
+
+            @Override public List<Group> groups() { return st.groups(); }
+            @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return st.meters(); }
+            @Override public <T> T change(Supplier<T> body) { return body.get(); }
+            @Override public <T> T read(Supplier<T> body) { return body.get(); }
+        };
     }
 
     /** The bridge's rule for a flow's actions: the groups and meters they name exist. */

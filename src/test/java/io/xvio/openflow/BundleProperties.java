@@ -168,6 +168,43 @@ class BundleProperties {
         assertEquals(commits, sw.replacements, "one replacement per successful commit that changed something");
     }
 
+    // ------------------------------------------------------------------------------------------ bundled = alone
+
+    @Provide
+    Arbitrary<List<byte[]>> flowMods() {
+        Arbitrary<String> matches = Arbitraries.of("", ",in_port=1", ",in_port=2", ",ip", ",ip,nw_src=10.0.0.1", ",tcp,tp_dst=80");
+        Arbitrary<String> actions = Arbitraries.of("drop", "output:1", "output:2", "NORMAL", "mod_dl_src:00:11:22:33:44:55,output:2");
+        return Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.integers().between(0, 1), Arbitraries.integers().between(1, 3),
+                        matches, actions, Arbitraries.integers().between(0, 2))
+                .as((cmd, table, prio, match, act, cookie) -> OpenFlowCodecTest.flowMod13("table=" + table + ",cookie=" + cookie + ",priority=" + prio + match
+                        + ",actions=" + act, cmd, OfVersion.OF15))
+                .list().ofMaxSize(30);
+    }
+
+    private static List<String> table(MemorySwitch sw) {
+        return sw.flows.stream().map(f -> io.xvio.datapath.FlowFormat.format(f, 0, false)).sorted().toList();
+    }
+
+    /** A bundle of flow_mods leaves the table as the same flow_mods sent one by one (strict ones found by key). */
+    @Property(tries = 500)
+    void aBundleEndsWhereTheMessagesAloneEnd(@ForAll("flowMods") List<byte[]> mods) {
+        int v = OfVersion.OF15;
+        MemorySwitch alone = new MemorySwitch(), bundled = new MemorySwitch();
+        for (MemorySwitch sw : List.of(alone, bundled))
+            for (String f : List.of("priority=2,in_port=1,actions=output:2", "table=1,cookie=1,priority=3,ip,actions=drop", "priority=1,actions=NORMAL"))
+                sw.flows.add(io.xvio.datapath.FlowParser.parse(f));
+        OfConnection a = OpenFlowCodecTest.connected(alone, v), b = OpenFlowCodecTest.connected(bundled, v);
+        BundleTest.reply(b.handle(BundleTest.control(v, 98, 1, BundleMsg.OPEN_REQUEST, 0)), v, 98);
+        for (int i = 0; i < mods.size(); i++) {
+            assertEquals(List.of(), a.handle(BundleTest.withXid(mods.get(i), i)));
+            assertEquals(List.of(), b.handle(BundleTest.add(v, i, 1, 0, mods.get(i))));
+        }
+        List<byte[]> r = b.handle(BundleTest.control(v, 99, 1, BundleMsg.COMMIT_REQUEST, 0));
+        assertNotEquals(OfType.ERROR, r.getFirst()[1], () -> "commit refused: " + java.util.Arrays.toString(BundleTest.error(r.getFirst())));
+        assertEquals(new BundleMsg.Control(1, BundleMsg.COMMIT_REPLY, 0), BundleTest.reply(r, v, 99));
+        assertEquals(table(alone), table(bundled));
+    }
+
     private static void expectError(OfError e, int v, int xid, List<byte[]> got, String at) {
         assertEquals(1, got.size(), at);
         assertArrayEquals(BundleTest.expected(e, v, xid), BundleTest.error(got.getFirst()), at + ": " + e);
