@@ -503,7 +503,23 @@ class OpenFlowIT {
         String of13 = flows(ok("OpenFlow13", "dump-flows", target));
         assertTrue(of13.contains("priority=300,in_port=1 actions=output:2") && of13.contains("priority=301,in_port=2 actions=output:1"), of13);
         sameAsXvio("OpenFlow13");
-        ok("OpenFlow13", "del-flows", target);
+
+        // ovs-ofctl bundle FILE: a group and the flow naming it in one commit; in the other order nothing happens
+        Path mixed = dir.resolve("bundle-mixed.txt");
+        Files.writeString(mixed, "group add group_id=77,type=all,bucket=output:2\nflow add priority=400,in_port=1,actions=group:77\n"
+                + "flow delete_strict priority=300,in_port=1\n");
+        ok("OpenFlow15", "bundle", target, mixed.toString());
+        String withGroup = flows(ok("OpenFlow15", "dump-flows", target));
+        assertTrue(withGroup.contains("priority=400,in_port=1 actions=group:77") && !withGroup.contains("priority=300"), withGroup);
+        assertEquals(List.of("group_id=77,type=all,bucket=bucket_id:0,actions=output:2"), groups(ok("OpenFlow15", "dump-groups", target)));
+        Path reversed = dir.resolve("bundle-reversed.txt");
+        Files.writeString(reversed, "flow add priority=401,in_port=1,actions=group:78\ngroup add group_id=78,type=all,bucket=output:1\n");
+        Run r = ofctl("OpenFlow15", "bundle", target, reversed.toString());
+        assertTrue(r.rc() != 0 && r.out().contains("OFPBAC_BAD_OUT_GROUP") && r.out().contains("OFPBFC_MSG_FAILED"), r.out());
+        assertEquals(withGroup, flows(ok("OpenFlow15", "dump-flows", target)));
+        assertEquals(List.of("group_id=77,type=all,bucket=bucket_id:0,actions=output:2"), groups(ok("OpenFlow15", "dump-groups", target)));
+        ok("OpenFlow15", "del-flows", target);
+        ok("OpenFlow15", "del-groups", target);
     }
 
     private void refused(String v, String error, String... args) throws Exception {
