@@ -88,7 +88,8 @@ final class Bundles {
 
     private Bundle create(long id, int flags, byte[] msg, long now) {
         if (open.size() >= maxBundles) throw OfError.OUT_OF_BUNDLES.fail(open.size() + " bundles are open on this connection (the limit)");
-        Bundle b = new Bundle(id, flags, msg.clone(), now);
+        // an error carries at most the first 64 bytes of the message it refers to: no more is kept
+        Bundle b = new Bundle(id, flags, java.util.Arrays.copyOf(msg, Math.min(64, msg.length)), now);
         open.put(id, b);
         return b;
     }
