@@ -219,6 +219,29 @@ final class Bridge {
         return replaced.size();
     }
 
+    /**
+     * Replaces the flows and groups together in one publication (an OpenFlow bundle commit): every flow's groups
+     * and meters and every group's references are checked first, then the datapath swaps its tables once.
+     */
+    synchronized void replaceTables(List<Flow> fs, Map<Long, Group> gs) {
+        java.util.TreeMap<Long, Group> next = new java.util.TreeMap<>(gs);
+        checkGroups(next);
+        for (Flow f : fs) checkGroupsOf(f, next);
+        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
+        flows.clear();
+        flows.addAll(fs);
+        groups.clear();
+        groups.putAll(next);
+        List<Flow> all = flows;
+        if (failOpen != null) {
+            all = new ArrayList<>(flows);
+            all.add(failOpen);
+        }
+        datapath.install(ofports(), vlans.toArray(PortVlan[]::new), all, groups);
+        refreshLiveness();
+        awaitQuiescence();
+    }
+
     /** Told which flows a timeout removed (the bridge's OpenFlow channels, for OFPT_FLOW_REMOVED), or null. */
     volatile java.util.function.Consumer<List<Flow>> onExpired;
 

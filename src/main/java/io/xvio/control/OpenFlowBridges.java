@@ -250,6 +250,15 @@ final class OpenFlowBridges implements AutoCloseable {
         }
 
         @Override
+        public void replaceTables(List<Flow> flows, Map<Long, io.xvio.datapath.Group> groups) {
+            try {
+                br.replaceTables(flows, groups);
+            } catch (ControlException e) {          // the openflow layer checked first under the same lock
+                throw refused(e);
+            }
+        }
+
+        @Override
         public void setFailOpen(boolean on) {
             change(() -> {
                 br.setFailOpen(on);

@@ -195,6 +195,39 @@ public final class BridgeDatapath {
                 portsChanged ? new boolean[0] : old.live());
     }
 
+    /**
+     * Installs ports, flows and groups in one publication (an OpenFlow bundle commit). With the groups unchanged
+     * (the same objects by id) it is {@link #install(int[], PortVlan[], List)}; else every cache starts over, as
+     * {@link #setGroups} does, and the flows and groups come into force together.
+     */
+    public synchronized void install(int[] ofports, PortVlan[] vlans, List<Flow> flows, Map<Long, Group> groups) {
+        Tables old = tables;
+        boolean same = old.groups().size() == groups.size();
+        for (Map.Entry<Long, Group> e : groups.entrySet()) same &= old.groups().get(e.getKey()) == e.getValue();
+        if (same) {
+            install(ofports, vlans, flows);
+            return;
+        }
+        int max = 0;
+        for (int p : ofports) max = Math.max(max, p);
+        int[] byOf = new int[max + 1];
+        Arrays.fill(byOf, -1);
+        for (int i = 0; i < ofports.length; i++) byOf[ofports[i]] = i;
+        Classifier[] byTable = new Classifier[0];
+        if (!flows.isEmpty()) {
+            int maxTable = flows.stream().mapToInt(f -> f.table).max().orElse(0);
+            byTable = new Classifier[maxTable + 1];
+            for (int t = 0; t <= maxTable; t++) {
+                final int tt = t;
+                byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
+            }
+        }
+        boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
+        ct.prepare(flows, groups.values());
+        publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), old.changes().next(List.of(), true), old.frag(),
+                old.forwardBpdu(), Map.copyOf(groups), portsChanged ? new boolean[0] : old.live());
+    }
+
     /** Flows in one list but not the other, by identity. */
     private static List<Flow> changedFlows(List<Flow> before, List<Flow> after) {
         Set<Flow> was = Collections.newSetFromMap(new IdentityHashMap<>()), is = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -203,6 +203,7 @@ public final class OfChannels implements AutoCloseable {
                     failMode(now);
                     ports.poll(connections);
                     reportExpired();
+                    for (OfConnection c : connections) c.expireBundles(now);
                 }
                 Thread.sleep(r.isEmpty() ? 100 : 1);
             } catch (InterruptedException e) {

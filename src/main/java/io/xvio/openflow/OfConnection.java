@@ -3,14 +3,12 @@ package io.xvio.openflow;
 import io.xvio.datapath.action.*;
 
 import io.xvio.datapath.Flow;
-import io.xvio.datapath.FlowSpec;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.logging.Logger;
 
 /**
@@ -50,6 +48,10 @@ final class OfConnection implements Runnable {
     private final Object sendLock = new Object();
     /** Which asynchronous messages this connection takes (OVS's defaults for the version once negotiated). */
     private volatile AsyncConfig async = AsyncConfig.defaults(OfVersion.OF15);
+    /** This connection's open bundles (discarded when it closes). */
+    final Bundles bundles = new Bundles();
+    /** How long a bundle may stay idle (OVS's bundle-idle-timeout); tests shorten it. */
+    volatile long bundleIdleNanos = Bundles.IDLE_NANOS;
 
     OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this(ch, sw, peer, startedNanos, null, false);
@@ -98,8 +100,21 @@ final class OfConnection implements Runnable {
         }
     }
 
-    /** Another connection became master: this one is slave now (OVS demotes the old master). */
-    void demote() { role = ROLE_SLAVE; }
+    /**
+     * Another connection became master: this one is slave now (OVS demotes the old master) and is told so with a
+     * role status message (1.3+), as OVS's ofconn_set_role.
+     */
+    void demote() {
+        role = ROLE_SLAVE;
+        byte[] m = RoleStatus.encode(version, ROLE_SLAVE, RoleStatus.REASON_MASTER_REQUEST, channels == null ? -1L : channels.electionId());
+        if (m == null) return;
+        LOG.info(peer + ": demoted to slave by another master; role status sent");
+        if (ch == null) unsent.add(m);                // a codec test's connection
+        else sendAsync(m);
+    }
+
+    /** Asynchronous messages of a connection without a socket (codec tests). */
+    final List<byte[]> unsent = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public void run() {
@@ -143,6 +158,9 @@ final class OfConnection implements Runnable {
             LOG.fine(peer + ": " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.warning(peer + ": closing after an internal error: " + e);
+        } finally {
+            if (bundles.size() > 0) LOG.info(peer + ": closed with " + bundles.size() + " open bundle(s); discarded");
+            bundles.clear();
         }
     }
 
@@ -355,9 +373,10 @@ final class OfConnection implements Runnable {
                 apply(fm);
                 return List.of();
             }
-            case OfType.VENDOR -> { return vendor(xid, r); }
+            case OfType.VENDOR -> { return vendor(xid, r, msg); }
             default -> { }
         }
+        if (version >= OfVersion.OF14 && (type == OfType.BUNDLE_CONTROL || type == OfType.BUNDLE_ADD_MESSAGE)) return bundle(type == OfType.BUNDLE_CONTROL, xid, r, msg);
         if (!of10 && type == OfType.ROLE_REQUEST) return List.of(roleRequest(xid, r));
         if (!of10 && type == OfType.SET_ASYNC) {
             if (version < OfVersion.OF14) async.setLegacy(r, version);
@@ -400,8 +419,9 @@ final class OfConnection implements Runnable {
         return w.finish();
     }
 
-    private List<byte[]> vendor(int xid, Wire.Reader r) {
+    private List<byte[]> vendor(int xid, Wire.Reader r, byte[] msg) {
         long vendor = r.u32();
+        if (vendor == OfError.ONF_VENDOR) return onf(xid, r, msg);
         if (vendor != OfVersion.NX_VENDOR) throw OfError.BAD_VENDOR.fail("vendor 0x" + Long.toHexString(vendor) + " is not supported");
         long sub = r.u32();
         switch ((int) sub) {
@@ -427,6 +447,13 @@ final class OfConnection implements Runnable {
                 if (channels != null) channels.changed();
                 return List.of();
             }
+            case OfType.NXT_SET_ASYNC_CONFIG2 -> {
+                // OVS: Nicira's property form of set_async, for OpenFlow 1.0-1.3 (1.4+ has OFPT_SET_ASYNC for it)
+                if (version >= OfVersion.OF14) throw OfError.BAD_SUBTYPE.fail("NXT_SET_ASYNC_CONFIG2 in " + OfVersion.name(version));
+                async.setProperties(r, version);
+                if (channels != null) channels.changed();
+                return List.of();
+            }
             case OfType.NXT_ROLE_REQUEST -> {
                 long nx = r.u32();
                 if (nx > 2) throw OfError.BAD_ROLE.fail("Nicira role " + nx);
@@ -443,6 +470,86 @@ final class OfConnection implements Runnable {
             }
             default -> throw OfError.BAD_SUBTYPE.fail("Nicira message subtype " + sub + " is not supported by xvio");
         }
+    }
+
+    /** ONF's experimenter messages: OpenFlow 1.3's bundle extension (OVS knows no other, nor them in other versions). */
+    private List<byte[]> onf(int xid, Wire.Reader r, byte[] msg) {
+        long sub = r.u32();
+        if (version != OfVersion.OF13 || (sub != BundleMsg.ONFT_BUNDLE_CONTROL && sub != BundleMsg.ONFT_BUNDLE_ADD_MESSAGE))
+            throw OfError.BAD_SUBTYPE.fail("ONF experimenter message " + sub + " in " + OfVersion.name(version));
+        return bundle(sub == BundleMsg.ONFT_BUNDLE_CONTROL, xid, r, msg);
+    }
+
+    /** A bundle control or add message, r at its body ({@link Bundles}, {@link BundleCommit}). */
+    private List<byte[]> bundle(boolean control, int xid, Wire.Reader r, byte[] msg) {
+        notSlave();
+        long now = System.nanoTime();
+        if (!control) {
+            BundleMsg.Add a = BundleMsg.decodeAdd(r, msg);
+            byte[] inner = java.util.Arrays.copyOfRange(msg, a.innerAt(), a.innerAt() + a.innerLength());
+            Object m = decodeBundled(inner);
+            if (m instanceof FlowMod fm && fm.command() < FlowMod.DELETE) checkLikeTheCli(fm);
+            bundles.add(a.id(), a.flags(), msg, a.innerAt(), a.innerLength(), now);
+            return List.of();
+        }
+        BundleMsg.Control c = BundleMsg.decodeControl(r);
+        switch (c.type()) {
+            case BundleMsg.OPEN_REQUEST -> bundles.open(c.id(), c.flags(), msg, now);
+            case BundleMsg.CLOSE_REQUEST -> bundles.close(c.id(), c.flags(), now);
+            case BundleMsg.DISCARD_REQUEST -> bundles.discard(c.id());
+            case BundleMsg.COMMIT_REQUEST -> {
+                Bundles.Bundle b = bundles.take(c.id());
+                if (b.flags != c.flags()) throw OfError.BUNDLE_BAD_FLAGS.fail("bundle " + Bundles.hex(c.id()) + " has flags " + b.flags + ", the commit " + c.flags() + "; it is discarded");
+                BundleCommit.Outcome o = BundleCommit.run(b, sw, this::decodeBundled, events());
+                if (!o.ok()) {
+                    LOG.info(peer + ": bundle " + Bundles.hex(c.id()) + " not committed, nothing of it applied: " + o.failure().getMessage());
+                    List<byte[]> out = new ArrayList<>();
+                    byte[] failed = o.failedAdd() == null ? msg : o.failedAdd();
+                    out.add(o.failure().error.encode(version, xidOf(failed), failed));
+                    out.add(OfError.BUNDLE_MSG_FAILED.encode(version, xid, msg));
+                    return out;
+                }
+                for (Runnable e : o.events()) e.run();
+                for (PacketOut po : o.packetOuts()) sw.packetOut(po.inPort(), po.data(), po.actions());
+                LOG.fine(peer + ": bundle " + Bundles.hex(c.id()) + " committed: " + o.applied() + " message(s) in one table publication");
+            }
+            default -> throw OfError.BUNDLE_BAD_TYPE.fail("bundle control " + BundleMsg.typeName(c.type()));
+        }
+        return List.of(BundleMsg.control(version, xid, new BundleMsg.Control(c.id(), c.type() + 1, 0)));
+    }
+
+    /** A bundled message decoded as it would be alone: a flow_mod, group_mod or packet_out (else OFPBFC_MSG_UNSUP). */
+    private Object decodeBundled(byte[] inner) {
+        int type = inner[1] & 0xff;
+        Wire.Reader r = new Wire.Reader(inner);
+        r.skip(8);
+        switch (type) {
+            case OfType.FLOW_MOD -> { return FlowModCodec.decode11(r, version); }
+            case OfType.GROUP_MOD -> { return GroupMod.decode(r, version); }
+            case OfType.PACKET_OUT -> { return PacketOut.decode(r, version); }
+            case OfType.VENDOR -> {
+                if (inner.length >= 16 && r.u32() == OfVersion.NX_VENDOR && r.u32() == OfType.NXT_FLOW_MOD) return FlowModCodec.decodeNx(r, tableIdExt);
+            }
+            default -> { }
+        }
+        throw OfError.BUNDLE_MSG_UNSUP.fail("message type " + type + " cannot go in a bundle (flow_mod, group_mod and packet_out can)");
+    }
+
+    static int xidOf(byte[] m) { return ((m[4] & 0xff) << 24) | ((m[5] & 0xff) << 16) | ((m[6] & 0xff) << 8) | (m[7] & 0xff); }
+
+    /** Drops the bundles idle for {@link #bundleIdleNanos}, each with OFPBFC_TIMEOUT (as OVS's bundle_remove_expired). */
+    void expireBundles(long now) {
+        for (byte[] e : expiredBundles(now, bundleIdleNanos)) if (!sendAsync(e)) return;
+    }
+
+    /** The OFPBFC_TIMEOUT errors for the bundles idle for idleNanos, which are gone. */
+    List<byte[]> expiredBundles(long now, long idleNanos) {
+        List<byte[]> out = new ArrayList<>();
+        for (Bundles.Bundle b : bundles.expired(now, idleNanos)) {
+            LOG.info(peer + ": bundle " + Bundles.hex(b.id) + " idle for " + idleNanos / 1_000_000L + " ms; discarded (OFPBFC_TIMEOUT)");
+            out.add(OfError.BUNDLE_TIMEOUT.encode(version, xidOf(b.opener), b.opener));
+        }
+        return out;
     }
 
     /** A slave controller may read but not change the switch (OFPBRC_IS_SLAVE, as OVS). */
@@ -478,68 +585,19 @@ final class OfConnection implements Runnable {
 
     /** Applies a flow_mod to the bridge as the CLI's flow commands do, under the daemon's command lock. */
     private void apply(FlowMod fm) {
-        if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
-        FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
-                fm.match(), fm.outPort(), fm.strict(), null, "", false);
-        Predicate<Flow> selected = spec::selects;
-        if (fm.command() < FlowMod.DELETE) checkLikeTheCli(fm);
-        switch (fm.command()) {
-            case FlowMod.ADD -> {
-                Flow f = fm.toFlow();
-                sw.change(() -> {
-                    if ((fm.flags() & FlowMod.CHECK_OVERLAP) != 0) {
-                        for (Flow o : sw.flows())
-                            if (o.table == f.table && o.priority == f.priority && overlap(o, f)) throw OfError.OVERLAP.fail("flow overlaps " + o);
-                    }
-                    sw.addFlows(List.of(f));
-                    return null;
-                });
-                if (channels != null) channels.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);
-                LOG.fine(peer + ": add " + f.text);
-            }
-            case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
-                List<Action> actions = fm.actions();
-                int n = sw.change(() -> {
-                    int k = sw.modifyFlows(selected, actions, fm.resetCounts());
-                    // OpenFlow 1.0: a modify that selects nothing adds the flow (OVS's modify_may_add_flow)
-                    if (k == 0 && fm.version() == OfVersion.OF10) sw.addFlows(List.of(fm.toFlow()));
-                    return k;
-                });
-                LOG.fine(peer + ": modified " + n + " flow(s)");
-            }
-            default -> {
-                List<Flow> gone = new ArrayList<>();
-                int n = sw.change(() -> {
-                    for (Flow f : sw.flows()) if (selected.test(f)) gone.add(f);
-                    return sw.deleteFlows(selected);
-                });
-                if (channels != null) channels.flowsRemoved(gone, AsyncConfig.RR_DELETE);
-                LOG.fine(peer + ": deleted " + n + " flow(s)");
-            }
-        }
+        LOG.fine(peer + ": " + FlowMods.apply(fm, sw, events()));
     }
 
-    /**
-     * The flow must pass the checks a flow given to the CLI passes (action prerequisites such as set_field on
-     * nw_src needing an IP match, a VLAN tag for vlan_vid, goto_table forward): it is read back from its text.
-     * OVS answers such a flow with OFPBAC_MATCH_INCONSISTENT.
-     */
-    private static void checkLikeTheCli(FlowMod fm) {
-        String text = fm.toFlow().text;
-        try {
-            io.xvio.datapath.FlowParser.parse(text);
-        } catch (io.xvio.datapath.FlowSyntaxException e) {
-            throw OfError.MATCH_INCONSISTENT.fail("\"" + text + "\": " + e.getMessage());
-        }
+    /** The flow_removed bookkeeping of this bridge's connections (none without channels). */
+    private FlowMods.Events events() {
+        if (channels == null) return FlowMods.Events.NONE;
+        return new FlowMods.Events() {
+            @Override public void flowAdded(Flow f, boolean sendFlowRemoved) { channels.flowAdded(f, sendFlowRemoved); }
+            @Override public void flowsRemoved(List<Flow> flows, int reason) { channels.flowsRemoved(flows, reason); }
+        };
     }
 
-    private static boolean overlap(Flow a, Flow b) {
-        for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) {
-            long both = a.match.mask(w) & b.match.mask(w);
-            if (((a.match.value(w) ^ b.match.value(w)) & both) != 0) return false;
-        }
-        return true;
-    }
+    private static void checkLikeTheCli(FlowMod fm) { FlowMods.checkLikeTheCli(fm); }
 
     private List<byte[]> stats(int xid, Wire.Reader r) {
         int type = r.u16();

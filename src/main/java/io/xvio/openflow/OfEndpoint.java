@@ -72,6 +72,7 @@ public final class OfEndpoint implements AutoCloseable {
             }
             long now = System.nanoTime();
             for (OfConnection c : open) {
+                if (channels == null) c.expireBundles(now);     // else the bridge's channels expire them
                 String why = c.stalled(now, STALL_NANOS);
                 if (why != null) {
                     LOG.warning("bridge " + sw.name() + ": closing " + c.peer() + ": " + why + " in " + STALL_NANOS / 1_000_000_000L + " s");

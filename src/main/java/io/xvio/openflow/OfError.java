@@ -80,10 +80,21 @@ public enum OfError {
     OUT_OF_BANDS(12, 11, true, 12, 11),
     // async config (OFPET_ASYNC_CONFIG_FAILED, OpenFlow 1.4+; OVS's own codes before)
     ASYNC_INVALID(15, 0, true, 15, 0),
-    ASYNC_UNSUPPORTED(15, 1, true, 15, 1);
+    ASYNC_UNSUPPORTED(15, 1, true, 15, 1),
+    // bundles (OFPET14_BUNDLE_FAILED 17 in OpenFlow 1.4+; ONF experimenter errors 2300+ in 1.3, see encode)
+    BUNDLE_UNKNOWN(0), BUNDLE_EPERM(1), BUNDLE_BAD_ID(2), BUNDLE_EXIST(3), BUNDLE_CLOSED(4), OUT_OF_BUNDLES(5),
+    BUNDLE_BAD_TYPE(6), BUNDLE_BAD_FLAGS(7), BUNDLE_MSG_BAD_LEN(8), BUNDLE_MSG_BAD_XID(9), BUNDLE_MSG_UNSUP(10),
+    BUNDLE_MSG_CONFLICT(11), BUNDLE_MSG_TOO_MANY(12), BUNDLE_MSG_FAILED(13), BUNDLE_TIMEOUT(14), BUNDLE_IN_PROGRESS(15),
+    /** OVS's OFPBFC_BAD_VERSION: a Nicira experimenter error (code 22) in 1.4/1.5; 1.3 cannot carry it. */
+    BUNDLE_BAD_VERSION(-1);
 
     final int type10, code10, type, code;
     final boolean nx10;
+    /** OFPBFC_* code for a bundle error (NOT_BUNDLE: not one). */
+    final int bfc;
+    private static final int NOT_BUNDLE = Integer.MIN_VALUE, BFC_BAD_VERSION = -1;
+    /** The ONF experimenter id (ONF_EXPERIMENTER_ID) of OpenFlow 1.3's bundle extension and its errors. */
+    public static final int ONF_VENDOR = 0x4f4e4600;
 
     OfError(int type10, int code10, boolean nx10, int type, int code) {
         this.type10 = type10;
@@ -91,6 +102,17 @@ public enum OfError {
         this.nx10 = nx10;
         this.type = type;
         this.code = code;
+        this.bfc = NOT_BUNDLE;
+    }
+
+    /** A bundle error (OFPBFC_*), as OVS's ofp-errors.h numbers it; OpenFlow 1.0 has no bundles (BAD_TYPE there). */
+    OfError(int bfc) {
+        this.type10 = 1;
+        this.code10 = 1;
+        this.nx10 = false;
+        this.type = 17;
+        this.code = bfc;
+        this.bfc = bfc;
     }
 
     /** What a decoder throws: the error to send and a sentence for the log. */
@@ -109,7 +131,13 @@ public enum OfError {
     public byte[] encode(int version, int xid, byte[] request) {
         int n = Math.min(64, request == null ? 0 : request.length);
         Wire.Writer w = new Wire.Writer(version, OfType.ERROR, xid);
-        if (version == OfVersion.OF10 && nx10) {
+        if (bfc != NOT_BUNDLE && version != OfVersion.OF10) {
+            // OVS: ONF1.3(2300+code) and OF1.4+(17,code); OFPBFC_BAD_VERSION is NX1.4-1.5(22), unencodable in 1.3
+            // (NXBRC_UNENCODABLE_ERROR, NX1.2+(10))
+            if (bfc == BFC_BAD_VERSION) w.u16(0xffff).u16(version == OfVersion.OF13 ? 10 : 22).u32(OfVersion.NX_VENDOR);
+            else if (version == OfVersion.OF13) w.u16(0xffff).u16(2300 + bfc).u32(ONF_VENDOR);
+            else w.u16(type).u16(code);
+        } else if (version == OfVersion.OF10 && nx10) {
             w.u16(0xb0c2).u16(0).u32(OfVersion.NX_VENDOR).u16(type10).u16(code10);
         } else if (version == OfVersion.OF10) {
             w.u16(type10).u16(code10);

@@ -81,6 +81,15 @@ public interface OfSwitch {
         throw OfError.BAD_TYPE.fail("meter_mod is not supported by this switch");
     }
 
+    /**
+     * Makes flows and groups the bridge's whole flow and group tables in one publication, as a bundle commit does:
+     * packets see either the tables before or these, never a mix. The caller checked them against the tables as they
+     * are, inside {@link #change}. The default refuses it.
+     */
+    default void replaceTables(List<Flow> flows, java.util.Map<Long, io.xvio.datapath.Group> groups) {
+        throw OfError.BAD_TYPE.fail("bundles are not supported by this switch");
+    }
+
     <T> T change(Supplier<T> body);
 
     <T> T read(Supplier<T> body);

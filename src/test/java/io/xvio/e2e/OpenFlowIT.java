@@ -457,6 +457,71 @@ class OpenFlowIT {
         }
     }
 
+    /**
+     * Bundles from ovs-ofctl: add-flows --bundle (OpenFlow 1.4, 1.5, and 1.3 through ONF's extension) and
+     * replace-flows --bundle change the table in one commit; a bundle with one flow that fails at commit (it names a
+     * group that does not exist) is refused as a whole, ovs-ofctl prints the flow's error and OFPBFC_MSG_FAILED, and
+     * the table is as it was.
+     */
+    @Order(11)
+    @Test
+    void bundlesFromOvsOfctlAreAllOrNothing() throws Exception {
+        ok("OpenFlow14", "del-flows", target);
+        StringBuilder many = new StringBuilder();
+        // 3000: the test daemon has a 128 MiB heap and a flow's per-PMD-thread counters take about 8 KiB
+        for (int i = 0; i < 3000; i++) many.append("table=3,priority=").append(10 + i % 7).append(",ip,nw_dst=10.").append(i >> 16).append('.')
+                .append((i >> 8) & 0xff).append('.').append(i & 0xff).append(",actions=output:").append(1 + i % 2).append('\n');
+        Path big = dir.resolve("bundle-big.txt");
+        Files.writeString(big, many);
+        long t0 = System.nanoTime();
+        ok("OpenFlow14", "--bundle", "add-flows", target, big.toString());
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("OpenFlowIT: ovs-ofctl --bundle add-flows of 3000 flows: " + ms + " ms");
+        assertTrue(ok("OpenFlow14", "dump-aggregate", target).contains("flow_count=3000"));
+        sameAsXvio("OpenFlow14");
+
+        Path replacement = dir.resolve("bundle-replace.txt");
+        Files.writeString(replacement, "priority=100,in_port=1,actions=output:2\npriority=100,in_port=2,actions=output:1\ntable=3,priority=10,ip,nw_dst=10.0.0.0,actions=output:1\n");
+        ok("OpenFlow15", "--bundle", "replace-flows", target, replacement.toString());
+        String after = flows(ok("OpenFlow15", "dump-flows", target));
+        assertEquals(3, after.lines().count(), after);
+        assertTrue(after.contains("priority=100,in_port=1 actions=output:2") && after.contains("priority=100,in_port=2 actions=output:1")
+                && after.contains("table=3, n_packets=0, n_bytes=0, priority=10,ip,nw_dst=10.0.0.0 actions=output:1"), after);
+
+        Path bad = dir.resolve("bundle-bad.txt");
+        Files.writeString(bad, "priority=200,in_port=1,actions=drop\npriority=201,in_port=2,actions=group:4242\npriority=202,in_port=1,actions=drop\n");
+        for (String v : List.of("OpenFlow13", "OpenFlow14", "OpenFlow15")) {
+            Run r = ofctl(v, "--bundle", "add-flows", target, bad.toString());
+            assertNotEquals(0, r.rc(), r.out());
+            assertTrue(r.out().contains("OFPBAC_BAD_OUT_GROUP") && r.out().contains("OFPBFC_MSG_FAILED"), v + ": " + r.out());
+            assertEquals(after, flows(ok(v, "dump-flows", target)), v + ": the table is as it was");
+        }
+
+        Path small = dir.resolve("bundle-small.txt");
+        Files.writeString(small, "priority=300,in_port=1,actions=output:2\npriority=301,in_port=2,actions=output:1\n");
+        ok("OpenFlow13", "--bundle", "add-flows", target, small.toString());     // ONF's bundle extension
+        String of13 = flows(ok("OpenFlow13", "dump-flows", target));
+        assertTrue(of13.contains("priority=300,in_port=1 actions=output:2") && of13.contains("priority=301,in_port=2 actions=output:1"), of13);
+        sameAsXvio("OpenFlow13");
+
+        // ovs-ofctl bundle FILE: a group and the flow naming it in one commit; in the other order nothing happens
+        Path mixed = dir.resolve("bundle-mixed.txt");
+        Files.writeString(mixed, "group add group_id=77,type=all,bucket=output:2\nflow add priority=400,in_port=1,actions=group:77\n"
+                + "flow delete_strict priority=300,in_port=1\n");
+        ok("OpenFlow15", "bundle", target, mixed.toString());
+        String withGroup = flows(ok("OpenFlow15", "dump-flows", target));
+        assertTrue(withGroup.contains("priority=400,in_port=1 actions=group:77") && !withGroup.contains("priority=300"), withGroup);
+        assertEquals(List.of("group_id=77,type=all,bucket=bucket_id:0,actions=output:2"), groups(ok("OpenFlow15", "dump-groups", target)));
+        Path reversed = dir.resolve("bundle-reversed.txt");
+        Files.writeString(reversed, "flow add priority=401,in_port=1,actions=group:78\ngroup add group_id=78,type=all,bucket=output:1\n");
+        Run r = ofctl("OpenFlow15", "bundle", target, reversed.toString());
+        assertTrue(r.rc() != 0 && r.out().contains("OFPBAC_BAD_OUT_GROUP") && r.out().contains("OFPBFC_MSG_FAILED"), r.out());
+        assertEquals(withGroup, flows(ok("OpenFlow15", "dump-flows", target)));
+        assertEquals(List.of("group_id=77,type=all,bucket=bucket_id:0,actions=output:2"), groups(ok("OpenFlow15", "dump-groups", target)));
+        ok("OpenFlow15", "del-flows", target);
+        ok("OpenFlow15", "del-groups", target);
+    }
+
     private void refused(String v, String error, String... args) throws Exception {
         List<String> a = new ArrayList<>(List.of(args));
         a.add(1, target);

@@ -95,6 +95,21 @@ final class MemorySwitch implements OfSwitch {
         return meters.delete(id);
     }
 
+    /** How many times the tables were replaced as a whole (bundle commits), and the other changes' count. */
+    int replacements;
+
+    @Override
+    public synchronized void replaceTables(List<Flow> fs, java.util.Map<Long, io.xvio.datapath.Group> gs) {
+        for (Flow f : fs)
+            for (Action a : f.actions)
+                if (a instanceof GroupAction g && !gs.containsKey(g.id())) throw new IllegalStateException("flow names missing group " + g.id());
+        flows.clear();
+        flows.addAll(fs);
+        groups.clear();
+        groups.putAll(gs);
+        replacements++;
+    }
+
     @Override public synchronized <T> T change(Supplier<T> body) { return body.get(); }
     @Override public synchronized <T> T read(Supplier<T> body) { return body.get(); }
 }

@@ -1,0 +1,73 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Flow;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * A bundle commit, all or nothing, as OVS's do_bundle_commit: under the command lock the bundle's flow_mods and
+ * group_mods run in order against a {@link StagedSwitch} copy of the bridge's tables, each with the checks it would
+ * meet alone; the first that fails ends the commit with the bridge untouched (its error refers to its own add
+ * message, then OFPBFC_MSG_FAILED to the commit). If all pass, the bridge takes the new flow and group tables in one
+ * publication ({@link OfSwitch#replaceTables}): one table swap and one revalidation, however many messages, so no
+ * packet sees half a bundle. Packet-outs run after it, in order, through the new tables (OVS runs each through the
+ * tables as of its place in the bundle; xvio's tables change once, so all see the end state). Flow-removed
+ * bookkeeping is replayed only after a successful commit.
+ */
+final class BundleCommit {
+    private BundleCommit() {}
+
+    /** What the commit did: the failing add message and its error, or what to do after a success. */
+    record Outcome(byte[] failedAdd, OfError.Failure failure, List<PacketOut> packetOuts, List<Runnable> events, int applied) {
+        boolean ok() { return failure == null; }
+    }
+
+    /** decode: an inner message to a FlowMod, GroupMod or PacketOut (else it throws an OfError.Failure). */
+    static Outcome run(Bundles.Bundle b, OfSwitch sw, Function<byte[], Object> decode, FlowMods.Events target) {
+        List<PacketOut> pos = new ArrayList<>();
+        List<Runnable> events = new ArrayList<>();
+        FlowMods.Events deferred = new FlowMods.Events() {
+            @Override public void flowAdded(Flow f, boolean sendFlowRemoved) { events.add(() -> target.flowAdded(f, sendFlowRemoved)); }
+            @Override public void flowsRemoved(List<Flow> flows, int reason) {
+                if (!flows.isEmpty()) events.add(() -> target.flowsRemoved(flows, reason));
+            }
+        };
+        Bundles.Entry[] at = new Bundles.Entry[1];
+        try {
+            int n = sw.change(() -> {
+                StagedSwitch st = new StagedSwitch(sw);
+                boolean tables = false;
+                for (Bundles.Entry e : b.entries) {
+                    at[0] = e;
+                    switch (decode.apply(e.inner())) {
+                        case FlowMod fm -> {
+                            FlowMods.apply(fm, st, deferred, true);      // checked when it was added
+                            tables = true;
+                        }
+                        case GroupMod gm -> {
+                            List<Flow> gone = new ArrayList<>();
+                            OfGroups.applyTo(gm, st, new TreeMap<>(st.groupMap()), gone);
+                            deferred.flowsRemoved(gone, AsyncConfig.RR_GROUP_DELETE);
+                            tables = true;
+                        }
+                        case PacketOut po -> pos.add(po);
+                        default -> throw OfError.BUNDLE_MSG_UNSUP.fail("message type " + (e.inner()[1] & 0xff) + " in a bundle");
+                    }
+                }
+                at[0] = null;
+                if (tables) {
+                    sw.replaceTables(st.flows(), st.groupMap());
+                    // no thread hits the replaced flows any more: their last hits count for the modified ones
+                    for (Flow[] r : st.replaced) r[1].keepLastHitOf(r[0]);
+                }
+                return b.entries.size();
+            });
+            return new Outcome(null, null, pos, events, n);
+        } catch (OfError.Failure f) {
+            return new Outcome(at[0] == null ? null : at[0].add(), f, List.of(), List.of(), 0);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Flow;
+import io.xvio.datapath.FlowSpec;
+import io.xvio.datapath.action.Action;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Applies a decoded flow_mod to a switch as the CLI's flow commands do: add (check_overlap), modify and delete,
+ * strict or not. The same code runs against the bridge (a flow_mod alone) and against a bundle's staged copy
+ * ({@link StagedSwitch}), so a bundled flow_mod fails or succeeds exactly as it would alone.
+ */
+final class FlowMods {
+    private FlowMods() {}
+
+    /** What a flow_mod tells the connections afterwards (flow_removed bookkeeping). */
+    interface Events {
+        void flowAdded(Flow f, boolean sendFlowRemoved);
+
+        void flowsRemoved(List<Flow> flows, int reason);
+
+        Events NONE = new Events() {
+            @Override public void flowAdded(Flow f, boolean sendFlowRemoved) {}
+            @Override public void flowsRemoved(List<Flow> flows, int reason) {}
+        };
+    }
+
+    /** Applies fm to sw inside sw.change; returns a line for the log. */
+    static String apply(FlowMod fm, OfSwitch sw, Events ev) { return apply(fm, sw, ev, false); }
+
+    /** As {@link #apply(FlowMod, OfSwitch, Events)}; cliChecked: {@link #checkLikeTheCli} passed already (a bundle's add). */
+    static String apply(FlowMod fm, OfSwitch all, Events ev, boolean cliChecked) {
+        // a strict flow_mod of one table can only select the flows of its key: a staged copy finds them by it
+        OfSwitch sw = all instanceof StagedSwitch st && fm.strict() && fm.table() >= 0 ? st.exactly(fm.table(), fm.priority(), fm.match()) : all;
+        if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
+        FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
+                fm.match(), fm.outPort(), fm.strict(), null, "", false);
+        Predicate<Flow> selected = spec::selects;
+        if (fm.command() < FlowMod.DELETE && !cliChecked) checkLikeTheCli(fm);
+        switch (fm.command()) {
+            case FlowMod.ADD -> {
+                Flow f = fm.toFlow();
+                sw.change(() -> {
+                    if ((fm.flags() & FlowMod.CHECK_OVERLAP) != 0) {
+                        for (Flow o : sw.flows())
+                            if (o.table == f.table && o.priority == f.priority && overlap(o, f)) throw OfError.OVERLAP.fail("flow overlaps " + o);
+                    }
+                    sw.addFlows(List.of(f));
+                    return null;
+                });
+                ev.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);
+                return "add " + f.text;
+            }
+            case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
+                List<Action> actions = fm.actions();
+                int n = sw.change(() -> {
+                    int k = sw.modifyFlows(selected, actions, fm.resetCounts());
+                    // OpenFlow 1.0: a modify that selects nothing adds the flow (OVS's modify_may_add_flow)
+                    if (k == 0 && fm.version() == OfVersion.OF10) sw.addFlows(List.of(fm.toFlow()));
+                    return k;
+                });
+                return "modified " + n + " flow(s)";
+            }
+            default -> {
+                List<Flow> gone = new ArrayList<>();
+                int n = sw.change(() -> {
+                    for (Flow f : sw.flows()) if (selected.test(f)) gone.add(f);
+                    return sw.deleteFlows(selected);
+                });
+                ev.flowsRemoved(gone, AsyncConfig.RR_DELETE);
+                return "deleted " + n + " flow(s)";
+            }
+        }
+    }
+
+    /**
+     * The flow must pass the checks a flow given to the CLI passes (action prerequisites such as set_field on
+     * nw_src needing an IP match, a VLAN tag for vlan_vid, goto_table forward): it is read back from its text.
+     * OVS answers such a flow with OFPBAC_MATCH_INCONSISTENT.
+     */
+    static void checkLikeTheCli(FlowMod fm) {
+        String text = fm.toFlow().text;
+        try {
+            io.xvio.datapath.FlowParser.parse(text);
+        } catch (io.xvio.datapath.FlowSyntaxException e) {
+            throw OfError.MATCH_INCONSISTENT.fail("\"" + text + "\": " + e.getMessage());
+        }
+    }
+
+    static boolean overlap(Flow a, Flow b) {
+        for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) {
+            long both = a.match.mask(w) & b.match.mask(w);
+            if (((a.match.value(w) ^ b.match.value(w)) & both) != 0) return false;
+        }
+        return true;
+    }
+}

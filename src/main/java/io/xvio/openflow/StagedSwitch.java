@@ -1,0 +1,208 @@
+package io.xvio.openflow;
+
+import io.xvio.datapath.Flow;
+import io.xvio.datapath.Group;
+import io.xvio.datapath.Match;
+import io.xvio.datapath.action.Action;
+import io.xvio.datapath.action.Clone;
+import io.xvio.datapath.action.GroupAction;
+import io.xvio.datapath.action.Meter;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * A bundle's working copy of a bridge's flow and group tables: the bundle's flow_mods and group_mods run against it
+ * with the bridge's own rules (a flow with the same table, priority and match replaces the old one; a flow may name
+ * only groups and meters that exist, OFPBAC_BAD_OUT_GROUP / OFPMMFC_INVALID_METER; deleting a group deletes the
+ * flows that name it), and only when every message passed does the bridge take the result, in one publication
+ * ({@link OfSwitch#replaceTables}). The bridge is not touched before that. Meters, ports and packet-outs are the
+ * bridge's: bundles do not carry meter_mods (as in OVS).
+ *
+ * <p>Flows are kept by (table, priority, match), so an add, and a strict delete or modify of one table
+ * ({@link #exactly}), is O(1); a non-strict one walks the table.
+ */
+final class StagedSwitch implements OfSwitch {
+    private record Key(int table, int priority, Match match) {
+        static Key of(Flow f) { return new Key(f.table, f.priority, f.match); }
+    }
+
+    private final OfSwitch bridge;
+    private final LinkedHashMap<Key, Flow> flows = new LinkedHashMap<>();
+    /** Flows of the bridge that share a key with an earlier one (a hand-written config may have them); usually none. */
+    private final List<Flow> duplicates = new ArrayList<>();
+    private final TreeMap<Long, Group> groups = new TreeMap<>();
+    private final Set<Long> meterIds = new HashSet<>();
+    /** Flows a modify replaced: {old, new}, so the new ones keep the old ones' last hits once they are in force. */
+    final List<Flow[]> replaced = new ArrayList<>();
+
+    /** A copy of bridge's tables; call it inside bridge.change so they do not move under it. */
+    StagedSwitch(OfSwitch bridge) {
+        this.bridge = bridge;
+        for (Flow f : bridge.flows()) if (flows.putIfAbsent(Key.of(f), f) != null) duplicates.add(f);
+        for (Group g : bridge.groups()) groups.put(g.id, g);
+        for (var m : bridge.meters()) meterIds.add(m.id());
+    }
+
+    @Override public String name() { return bridge.name(); }
+    @Override public List<PortInfo> ports() { return bridge.ports(); }
+
+    @Override
+    public List<Flow> flows() {
+        List<Flow> out = new ArrayList<>(flows.size() + duplicates.size());
+        out.addAll(flows.values());
+        out.addAll(duplicates);
+        return out;
+    }
+
+    @Override
+    public void addFlows(List<Flow> fs) {
+        for (Flow f : fs) check(f.actions, f.text);
+        for (Flow f : fs) {
+            Key k = Key.of(f);
+            if (!duplicates.isEmpty()) duplicates.removeIf(o -> Key.of(o).equals(k));
+            flows.remove(k);                    // the new flow goes last, as the bridge's add puts it
+            flows.put(k, f);
+        }
+    }
+
+    @Override
+    public int deleteFlows(Predicate<Flow> selected) {
+        int before = flows.size() + duplicates.size();
+        flows.values().removeIf(selected);
+        duplicates.removeIf(selected);
+        return before - flows.size() - duplicates.size();
+    }
+
+    @Override
+    public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+        String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
+        check(actions, text);
+        int n = 0;
+        for (Map.Entry<Key, Flow> e : flows.entrySet()) {
+            Flow m = modified(e.getValue(), selected, actions, text, resetCounts);
+            if (m != null) { e.setValue(m); n++; }
+        }
+        return n + modifyDuplicates(null, selected, actions, text, resetCounts);
+    }
+
+    /** old with new actions if selected (recorded in {@link #replaced}), else null. */
+    private Flow modified(Flow old, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        if (old == null || !selected.test(old)) return null;
+        Flow m = old.modified(actions, text, resetCounts);
+        replaced.add(new Flow[] {old, m});
+        return m;
+    }
+
+    /** Modifies the selected duplicates (only those of key k, unless null); how many. */
+    private int modifyDuplicates(Key k, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        int n = 0;
+        for (int i = 0; i < duplicates.size(); i++) {
+            if (k != null && !Key.of(duplicates.get(i)).equals(k)) continue;
+            Flow m = modified(duplicates.get(i), selected, actions, text, resetCounts);
+            if (m != null) { duplicates.set(i, m); n++; }
+        }
+        return n;
+    }
+
+    /**
+     * This copy as a strict flow_mod of one table sees it: only the flows with that table, priority and match (what
+     * a strict selection can select), found by key, so a bundle of strict deletes and modifies (ovs-ofctl
+     * replace-flows, OVN's incremental updates) does not walk the whole table for each.
+     */
+    OfSwitch exactly(int table, int priority, Match match) {
+        Key k = new Key(table, priority, match);
+        StagedSwitch st = this;
+        return new OfSwitch() {
+            @Override public String name() { return st.name(); }
+            @Override public List<PortInfo> ports() { return st.ports(); }
+
+            @Override
+            public List<Flow> flows() {
+                List<Flow> out = new ArrayList<>(1);
+                Flow f = st.flows.get(k);
+                if (f != null) out.add(f);
+                for (Flow d : duplicates) if (Key.of(d).equals(k)) out.add(d);
+                return out;
+            }
+
+            @Override public void addFlows(List<Flow> fs) { st.addFlows(fs); }
+
+            @Override
+            public int deleteFlows(Predicate<Flow> selected) {
+                int n = 0;
+                Flow f = st.flows.get(k);
+                if (f != null && selected.test(f)) { st.flows.remove(k); n++; }
+                int before = duplicates.size();
+                duplicates.removeIf(d -> Key.of(d).equals(k) && selected.test(d));
+                return n + before - duplicates.size();
+            }
+
+            @Override
+            public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+                String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
+                check(actions, text);
+                int n = 0;
+                Flow m = modified(st.flows.get(k), selected, actions, text, resetCounts);
+                if (m != null) { st.flows.put(k, m); n++; }     // an existing key keeps its place
+                return n + modifyDuplicates(k, selected, actions, text, resetCounts);
+            }
+
+            @Override public List<Group> groups() { return st.groups(); }
+            @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return st.meters(); }
+            @Override public <T> T change(Supplier<T> body) { return body.get(); }
+            @Override public <T> T read(Supplier<T> body) { return body.get(); }
+        };
+    }
+
+    /** The bridge's rule for a flow's actions: the groups and meters they name exist. */
+    private void check(List<Action> actions, String text) {
+        for (Action a : actions)
+            if (a instanceof GroupAction g && !groups.containsKey(g.id()))
+                throw OfError.BAD_OUT_GROUP.fail("\"" + text + "\" names group " + g.id() + ", which does not exist");
+        checkMeters(actions, text);
+    }
+
+    private void checkMeters(List<Action> actions, String text) {
+        for (Action a : actions) {
+            if (a instanceof Meter m && !meterIds.contains(m.id()))
+                throw OfError.INVALID_METER.fail("\"" + text + "\" names meter " + m.id() + ", which does not exist");
+            if (a instanceof Clone c) checkMeters(c.actions(), text);
+        }
+    }
+
+    @Override public List<Group> groups() { return List.copyOf(groups.values()); }
+
+    /** OfGroups checked the change against the staged groups before this. */
+    @Override
+    public void putGroup(Group g, boolean modify) { groups.put(g.id, g); }
+
+    @Override
+    public int deleteGroups(Set<Long> ids) {
+        int before = groups.size();
+        if (ids == null) groups.clear();
+        else groups.keySet().removeAll(ids);
+        Predicate<Flow> orphan = f -> {
+            for (Action a : f.actions) if (a instanceof GroupAction g && !groups.containsKey(g.id())) return true;
+            return false;
+        };
+        flows.values().removeIf(orphan);
+        duplicates.removeIf(orphan);
+        return before - groups.size();
+    }
+
+    @Override public List<io.xvio.datapath.meter.LiveMeter> meters() { return bridge.meters(); }
+
+    /** The staged groups, by id. */
+    Map<Long, Group> groupMap() { return groups; }
+
+    @Override public <T> T change(Supplier<T> body) { return body.get(); }
+    @Override public <T> T read(Supplier<T> body) { return body.get(); }
+}
