@@ -28,20 +28,24 @@ public final class Flow {
     private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
     final long createdNanos;
     volatile long lastHitNanos;
-    final long[] packets;     // one row per PMD thread, 64 bytes apart
-    final long[] bytes;
+    /**
+     * Counters: per thread (index t + 2) a row {packets, bytes, padding to 64 bytes}, allocated by that thread at
+     * its first hit: a row is an object of its own, so no two threads write one cache line, and a flow costs
+     * ~300 bytes until threads hit it (a flat array padded for 66 threads cost 8.4 KB per flow). Shared by
+     * {@link #modified} copies.
+     */
+    final long[][] rows;
 
     public Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
                 int hardTimeout, String text) {
         this(table, priority, cookie, match, actions, idleTimeout, hardTimeout, text, SEQ.incrementAndGet(),
-                newCounters(), newCounters(), System.nanoTime());
+                newCounters(), System.nanoTime());
     }
 
     private Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
-                 int hardTimeout, String text, long seq, long[] packets, long[] bytes, long createdNanos) {
+                 int hardTimeout, String text, long seq, long[][] rows, long createdNanos) {
         this.seq = seq;
-        this.packets = packets;
-        this.bytes = bytes;
+        this.rows = rows;
         this.table = table;
         this.priority = priority;
         this.cookie = cookie;
@@ -57,28 +61,31 @@ public final class Flow {
     }
 
     /** Row 0 takes a trace's hits (thread -2) and is never summed; rows 1.. are thread -1 (no PMD) and the PMD threads. */
-    private static long[] newCounters() { return new long[66 * 8]; }
+    private static long[][] newCounters() { return new long[BridgeDatapath.MAX_THREADS + 2][]; }
 
     /** Counts packets hits totalling bytes by PMD thread t (single writer per row). */
     public void hit(int t, int hits, long totalBytes, long now) {
-        int i = (t + 2) * 8;
-        packets[i] += hits;
-        bytes[i] += totalBytes;
+        long[][] rs = rows;
+        long[] r = rs[t + 2];
+        if (r == null) r = rs[t + 2] = new long[8];   // once per thread and flow, in the thread that counts in it
+        r[0] += hits;
+        r[1] += totalBytes;
         if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;   // keep the shared line mostly read-only
     }
 
     /** Counts a hit by PMD thread t (single writer per row). */
     public void hit(int t, int len, long now) { hit(t, 1, len, now); }
 
-    public long packetCount() {
-        long s = 0;
-        for (int i = 8; i < packets.length; i += 8) s += packets[i];
-        return s;
-    }
+    public long packetCount() { return sum(0); }
 
-    public long byteCount() {
+    public long byteCount() { return sum(1); }
+
+    private long sum(int column) {
         long s = 0;
-        for (int i = 8; i < bytes.length; i += 8) s += bytes[i];
+        for (int i = 1; i < rows.length; i++) {
+            long[] r = rows[i];
+            if (r != null) s += r[column];
+        }
         return s;
     }
 
@@ -93,7 +100,7 @@ public final class Flow {
      */
     public Flow modified(List<Action> a, String newText, boolean resetCounts) {
         Flow m = new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq,
-                resetCounts ? newCounters() : packets, resetCounts ? newCounters() : bytes, createdNanos);
+                resetCounts ? newCounters() : rows, createdNanos);
         m.lastHitNanos = lastHitNanos;
         return m;
     }
