@@ -702,15 +702,26 @@ public final class BridgeDatapath {
         int[] count = chain.count;
         long[] slotBytes = chain.bytes;
         long touched = 0;
+        boolean deferred = false;
         for (int i = 0; i < n; i++) {
             int len = b.len[i];
             long o = b.off[i];
             bytes += len;
+            if (deferred) {                       // after a packet that needs a translation: in order, behind it
+                b.keys[i].extract(d, o, len, inOf);
+                queueRecirculation(b, i, rid, false, true, thread);
+                continue;
+            }
             long h = SelectHash.frameDpHash(d, o, len);
             MegaflowCache.Entry e = h >= 0 ? chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)] : null;
-            if (e != null) recircHits++;
-            else if ((e = selectSlot(t, rc, chain, rid, h, inOf, b, i, out, thread, now)) == null) continue;
-            else h = b.keys[i].w[FlowKey.DP_HASH];
+            if (e != null) {
+                recircHits++;
+            } else {
+                e = selectSlot(t, rc, chain, rid, h, inOf, b, i, out, thread, now);
+                if (e == QUEUED) deferred = true;
+                if (e == null || e == QUEUED) continue;
+                h = b.keys[i].w[FlowKey.DP_HASH];
+            }
             int slot = (int) h & (Group.DP_HASH_SLOTS - 1);
             count[slot]++;
             slotBytes[slot] += len;
@@ -728,11 +739,15 @@ public final class BridgeDatapath {
         rc.hits += recircHits;
     }
 
+    /** {@link #selectSlot}'s answer for a packet queued for recirculation. */
+    private static final MegaflowCache.Entry QUEUED = new MegaflowCache.Entry();
+
     /**
      * Packet i of a select burst whose slot is not chained (or whose frame the burst cannot hash, h < 0): its key's
      * dp_hash slot, then the recirculation cache. Returns the slot's entry when the chain may hold it (now chained)
-     * for the caller to run; else null, having queued the packet for recirculation (no entry yet) or replayed the
-     * entry it found (one that reads more than the slot).
+     * for the caller to run; {@link #QUEUED} having queued the packet for recirculation (no entry yet: the rest of
+     * the burst follows it there, so packets leave in the order the tables would send them); null having replayed
+     * the entry it found (one that reads more than the slot).
      */
     private MegaflowCache.Entry selectSlot(Tables t, MegaflowCache rc, SelectChain chain, int rid, long h, int inOf,
                                            PacketBatch b, int i, Outputs out, int thread, long now) {
@@ -750,7 +765,7 @@ public final class BridgeDatapath {
         MegaflowCache.Entry e = rc.lookup(k.w);
         if (e == null) {                                    // translated after the burst, as a recirculation
             queueRecirculation(b, i, rid, false, true, thread);
-            return null;
+            return QUEUED;
         }
         rc.hits++;
         if (!e.dpHashOnly) {
