@@ -317,6 +317,7 @@ class MigrationIT {
             b.waitForReady(BOOT);
             assertEquals(0, b.ping(IP_A, 3, 0.1, CMD).lost(), () -> "B reaches A before the migration\n" + xvio.log());
             dst = startDestination(dir, "a2.sock", s, "a-dst", port);
+            long repliesBefore = snmp(b.exec("grep -E '^Icmp:' /proc/net/snmp", CMD).output(), "Icmp", "InEchoReps");
             b.exec("ping -i 0.01 " + IP_A + " > /tmp/ping.out 2>&1 & echo $! > /tmp/ping.pid", CMD);
             sleep(1500);
             Migration mig = migrate(a, dst, port);
@@ -333,12 +334,17 @@ class MigrationIT {
                 sleep(5);
             }
             sleep(2500);
-            QemuGuest.ExecResult r = b.exec("kill -INT $(cat /tmp/ping.pid); sleep 0.5; " + PING_STATS + "; tail -3 /tmp/ping.out", CMD);
+            QemuGuest.ExecResult r = b.exec("kill -INT $(cat /tmp/ping.pid); sleep 0.5; " + PING_STATS + "; tail -3 /tmp/ping.out; "
+                    + "grep -E '^Icmp:' /proc/net/snmp", CMD);
             PingStat p = PingStat.parse(r.output());
-            String report = String.format("MIGRATION announce (%s): B pings silent A: sent=%d received=%d lost=%d (%.1f%%, seq%s) dup=%d downtime=%d ms total=%d ms;"
+            // replies that reached B's kernel: a TCG guest starved of CPU may drop some at its ping's socket, which
+            // ping then counts as lost although the network (xvio) delivered them
+            long replies = snmp(r.output(), "Icmp", "InEchoReps") - repliesBefore, lostOnTheWay = Math.max(0, p.sent() - replies);
+            String report = String.format("MIGRATION announce (%s): B pings silent A: sent=%d received=%d lost=%d (%.1f%%, seq%s) dup=%d;"
+                            + " echo replies reaching B's kernel %d (lost on the way %d); downtime=%d ms total=%d ms;"
                             + " fdb had A on vh2 %d ms after info migrate said completed",
                     s, p.sent(), p.received(), p.lost(), 100.0 * p.lost() / Math.max(1, p.sent()), p.lostSeqs().isEmpty() ? " none" : " " + p.lostSeqs(), p.dup(),
-                    mig.downtimeMs(), mig.totalMs(), learnedMs);
+                    replies, lostOnTheWay, mig.downtimeMs(), mig.totalMs(), learnedMs);
             System.out.println(report);
             String ctx = report + "\n" + r.output() + "\n" + xvio.call("stats") + "\n" + fdb + "\n" + xvio.log();
             assertTrue(learnedMs >= 0, "NORMAL learned A on vh2 (ofport 2)\n" + ctx);
@@ -349,8 +355,8 @@ class MigrationIT {
             assertEquals(0, p.dup(), ctx);
             // B's clock ran while A was paused: the pings of the pause are lost, and little more (100 ms for the
             // destination to start its rings and for the bridge to learn A there)
-            assertTrue(p.lost() <= mig.downtimeMs() / 10 + 10, "only the pings sent during the pause are lost\n" + ctx);
-            assertTrue(p.lost() * 10 < p.sent(), "fewer than 10% of the pings lost\n" + ctx);
+            assertTrue(lostOnTheWay <= mig.downtimeMs() / 10 + 10, "only the pings sent during the pause are lost\n" + ctx);
+            assertTrue(lostOnTheWay * 10 < p.sent(), "fewer than 10% of the pings lost\n" + ctx);
             assertTrue(lostAfter(p, p.sent() - 100) == 0, "A answers on the destination\n" + ctx);
         } finally {
             if (dst != null) dst.close();
