@@ -174,25 +174,35 @@ public final class BridgeDatapath {
      */
     public synchronized void install(int[] ofports, PortVlan[] vlans, List<Flow> flows) {
         Tables old = tables;
-        int max = 0;
-        for (int p : ofports) max = Math.max(max, p);
-        int[] byOf = new int[max + 1];
-        Arrays.fill(byOf, -1);
-        for (int i = 0; i < ofports.length; i++) byOf[ofports[i]] = i;
-        Classifier[] byTable = new Classifier[0];
-        if (!flows.isEmpty()) {
-            int maxTable = flows.stream().mapToInt(f -> f.table).max().orElse(0);
-            byTable = new Classifier[maxTable + 1];
-            for (int t = 0; t <= maxTable; t++) {
-                final int tt = t;
-                byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
-            }
-        }
+        int[] byOf = indexByOfport(ofports);
+        Classifier[] byTable = classifiers(flows);
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
         ct.prepare(flows, old.groups().values());
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
                 old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
+    }
+
+    /** Port index by OpenFlow port number (-1: none). */
+    private static int[] indexByOfport(int[] ofports) {
+        int max = 0;
+        for (int p : ofports) max = Math.max(max, p);
+        int[] byOf = new int[max + 1];
+        Arrays.fill(byOf, -1);
+        for (int i = 0; i < ofports.length; i++) byOf[ofports[i]] = i;
+        return byOf;
+    }
+
+    /** One classifier per table number up to the highest a flow names. */
+    private static Classifier[] classifiers(List<Flow> flows) {
+        if (flows.isEmpty()) return new Classifier[0];
+        int maxTable = flows.stream().mapToInt(f -> f.table).max().orElse(0);
+        Classifier[] byTable = new Classifier[maxTable + 1];
+        for (int t = 0; t <= maxTable; t++) {
+            final int tt = t;
+            byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
+        }
+        return byTable;
     }
 
     /**
@@ -208,20 +218,8 @@ public final class BridgeDatapath {
             install(ofports, vlans, flows);
             return;
         }
-        int max = 0;
-        for (int p : ofports) max = Math.max(max, p);
-        int[] byOf = new int[max + 1];
-        Arrays.fill(byOf, -1);
-        for (int i = 0; i < ofports.length; i++) byOf[ofports[i]] = i;
-        Classifier[] byTable = new Classifier[0];
-        if (!flows.isEmpty()) {
-            int maxTable = flows.stream().mapToInt(f -> f.table).max().orElse(0);
-            byTable = new Classifier[maxTable + 1];
-            for (int t = 0; t <= maxTable; t++) {
-                final int tt = t;
-                byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
-            }
-        }
+        int[] byOf = indexByOfport(ofports);
+        Classifier[] byTable = classifiers(flows);
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
         ct.prepare(flows, groups.values());
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), old.changes().next(List.of(), true), old.frag(),
