@@ -185,7 +185,7 @@ final class Tunnels {
             Netdev.Info i = Netdev.query(dev);
             if (i != null && i.mtu() > 0) mtu = i.mtu();
         }
-        return new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge());
+        return new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge(), e.port().answers());
     }
 
     /** remote_ip=flow / key=flow ports: the (remote, VNI) pairs their packets asked for, and what each resolved to. */

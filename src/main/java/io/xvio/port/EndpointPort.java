@@ -1,5 +1,6 @@
 package io.xvio.port;
 
+import io.xvio.datapath.tunnel.TooBigAnswers;
 import io.xvio.packet.PacketBatch;
 
 import java.lang.foreign.MemorySegment;
@@ -15,7 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * next hops): it queues the frame and the PMD thread polling this port's queue receives it into the bridge's
  * pipeline (in_port LOCAL), where NORMAL or a flow sends it out of the uplink. Frames the bridge sends to it
  * (replies to our address, which the underlay has already read) end here, counted. Its extra counters are the
- * underlay's decapsulation drops by reason.
+ * underlay's decapsulation drops by reason. Its queue also brings the ICMP answers of the underlay's tunnel ports to
+ * frames too big for it ({@link TooBigAnswers}), encapsulated as from the remote: the underlay decapsulates them.
  */
 public final class EndpointPort implements Port {
     public static final int OFPP_LOCAL = 0xfffe;
@@ -26,6 +28,7 @@ public final class EndpointPort implements Port {
     private final PortCounters counters = new PortCounters();
     private final ConcurrentLinkedQueue<byte[]> outbox = new ConcurrentLinkedQueue<>();
     private final io.xvio.datapath.tunnel.TunnelDrops decapDrops;
+    private final TooBigAnswers answers = new TooBigAnswers(PortCounters.MAX_THREADS);
 
     /** decapDrops: the underlay's decapsulation drops by reason, shown as this port's extra counters. */
     public EndpointPort(String name, long mac, io.xvio.datapath.tunnel.TunnelDrops decapDrops) {
@@ -35,6 +38,9 @@ public final class EndpointPort implements Port {
     }
 
     public long mac() { return mac; }
+
+    /** Where this underlay's tunnel ports put their ICMP answers to too-big frames. */
+    public TooBigAnswers answers() { return answers; }
 
     /** Control thread: queues frame to enter the bridge from this port; false if too many wait already. */
     public boolean send(byte[] frame) {
@@ -49,9 +55,10 @@ public final class EndpointPort implements Port {
 
     @Override
     public int receive(int q, PacketBatch b, int thread) {
-        if (outbox.isEmpty()) return 0;
-        int n = 0;
+        int n = answers.drain(b);
+        if (n == 0 && outbox.isEmpty()) return 0;
         long bytes = 0;
+        for (int i = 0; i < n; i++) bytes += b.len[i];
         byte[] f;
         while (n < PacketBatch.BURST && (f = outbox.poll()) != null) {   // control-plane frames: rare, may allocate
             int len = Math.min(f.length, PacketBatch.MAX_FRAME);

@@ -3,6 +3,8 @@ package io.xvio.port;
 import io.xvio.datapath.tunnel.FlowHeaders;
 import io.xvio.datapath.tunnel.GeneveOptionWriter;
 import io.xvio.datapath.tunnel.IpAddr;
+import io.xvio.datapath.tunnel.PathMtu;
+import io.xvio.datapath.tunnel.TooBigAnswers;
 import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.datapath.tunnel.TunnelDrop;
 import io.xvio.datapath.tunnel.TunnelDrops;
@@ -29,13 +31,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * <p>The {@link Egress} (header, uplink, MTU) is resolved by the control thread from the route table and the
  * underlay's neighbour cache and published whole; until it resolves, packets are counted drops with the reason
  * ({@code no route}, {@code no neighbour}) and {@link #status} says why. Per packet: a headroom check, an MTU check
- * (drop counted as TOO_BIG, the message naming both MTUs in {@code show}), the header copy with lengths, IPv4 id
- * and checksum, UDP source port from a hash of the inner addresses and ports. The frame's offset and length are
- * put back after the uplink's transmit, so the same packet may also go to other ports of the burst. No allocation.
+ * (drop counted as TOO_BIG, the message naming both MTUs in {@code show}; an IPv4 packet with DF or an IPv6 packet
+ * gets an ICMP "fragmentation needed" / "packet too big" back, which arrives as if the remote endpoint had sent it:
+ * {@link TooBigAnswers}), the header copy with lengths, IPv4 id and checksum, UDP source port from a
+ * hash of the inner addresses and ports. The frame's offset and length are put back after the uplink's transmit, so
+ * the same packet may also go to other ports of the burst. No allocation.
  */
 public final class TunnelPort implements Port {
     /** Where encapsulated frames go: the outer header, the uplink port, the underlay's MTU (IP bytes). */
-    public record Egress(TunnelHeader header, Port uplink, int mtu, String bridge) {}
+    public record Egress(TunnelHeader header, Port uplink, int mtu, String bridge, TooBigAnswers answers) {
+        /** Without ICMP answers to too-big frames. */
+        public Egress(TunnelHeader header, Port uplink, int mtu, String bridge) { this(header, uplink, mtu, bridge, null); }
+    }
 
     private final String name;
     private final int ofport;
@@ -50,6 +57,9 @@ public final class TunnelPort implements Port {
     private final int[][] savedOff = new int[PortCounters.MAX_THREADS][], savedLen = new int[PortCounters.MAX_THREADS][],
             sendIdx = new int[PortCounters.MAX_THREADS][];
     private final int[] ipIds = new int[PortCounters.MAX_THREADS * 16];
+    /** Per thread (a cache line apart): the length of the last frame dropped as too big, for {@code show}; ICMP answers sent. */
+    private final int[] lastTooBig = new int[PortCounters.MAX_THREADS * 16];
+    private final long[] icmpSent = new long[PortCounters.MAX_THREADS * 8];
 
     /** remote_ip=flow / key=flow: the headers by (remote, VNI), resolved by the control thread. */
     private final FlowHeaders flowHeaders = new FlowHeaders();
@@ -138,7 +148,7 @@ public final class TunnelPort implements Port {
             int ol = withOptions && fk.extended ? gw.length(fk.w, FlowKey.TUN_METADATA0) : 0;   // tun_metadata set or received
             if (ol > h.optionRoom()) { drops.add(thread, TunnelDrop.OPTIONS_TOO_LONG_TX, 1); continue; }
             if (o % PacketBatch.STRIDE < hl + ol) { drops.add(thread, TunnelDrop.NO_HEADROOM, 1); continue; }
-            if (!h.fits(l + ol, e.mtu())) { drops.add(thread, TunnelDrop.TOO_BIG, 1); continue; }
+            if (!h.fits(l + ol, e.mtu())) { tooBig(thread, d, o, l, e); continue; }
             off[m] = o;
             len[m] = l;
             int id = ipIds[thread * 16]++;
@@ -152,6 +162,14 @@ public final class TunnelPort implements Port {
             idx[m++] = i;
         }
         if (m > 0) send(thread, uplink, b, idx, off, len, m, bytes);
+    }
+
+    /** A frame too big for the underlay: counted, and answered with ICMP when due. */
+    private void tooBig(int thread, MemorySegment d, int o, int l, Egress e) {
+        drops.add(thread, TunnelDrop.TOO_BIG, 1);
+        lastTooBig[thread * 16] = l;
+        TooBigAnswers a = e.answers();
+        if (a != null && a.offer(thread, d, o, l, PathMtu.innerMtu(e.header(), e.mtu()), e.header())) icmpSent[thread * 8]++;
     }
 
     /** Hands packets idx[0..m) to uplink, then puts their frames back where they were. */
@@ -248,6 +266,9 @@ public final class TunnelPort implements Port {
     @Override public Map<String, Long> extraCounters() {
         Map<String, Long> m = new LinkedHashMap<>();
         drops.nonZero().forEach(m::put);
+        long answers = 0;
+        for (int t = 0; t < PortCounters.MAX_THREADS; t++) answers += icmpSent[t * 8];
+        if (answers > 0) m.put("icmp_too_big_sent", answers);
         return m;
     }
 
@@ -266,7 +287,16 @@ public final class TunnelPort implements Port {
         }
         GeneveOptionWriter w = options;
         if (!w.isEmpty()) m.put("sends options", w + " (from the flow's tun_metadata, when present)");
+        int last = lastTooBigLength();
+        if (last > 0 && e != null) m.put("last too big", TunnelDrop.tooBig(last, e.header().overhead(), e.mtu()));
         return m;
+    }
+
+    /** The length of the last frame any thread dropped as too big (0: none yet). */
+    public int lastTooBigLength() {
+        int last = 0;
+        for (int t = 0; t < PortCounters.MAX_THREADS; t++) last = Math.max(last, lastTooBig[t * 16]);
+        return last;
     }
 
     @Override public void start() {}

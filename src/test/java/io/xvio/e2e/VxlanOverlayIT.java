@@ -165,6 +165,29 @@ class VxlanOverlayIT {
                         "VNI 200 through the key=flow/remote_ip=flow port\n" + vni200.output() + x.call("stats") + x.call("show"));
                 assertTrue(x.counter("vx1", "tx_packets") >= 5 && x.counter("vx1", "rx_packets") >= 5, x.call("stats"));
 
+                // a sender whose MTU is larger than the overlay's: its too-big datagrams (DF) get ICMP "fragmentation
+                // needed" with the overlay's MTU back through the tunnel, and its kernel learns the path MTU
+                NetLab.ok("ip", "-n", nsC, "link", "set", c1, "mtu", "1500");
+                NetLab.Result pmtu = lab.exec(nsC, PY, "-c", """
+                        import socket, time
+                        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        s.setsockopt(socket.IPPROTO_IP, 10, 2)          # IP_MTU_DISCOVER = IP_PMTUDISC_DO
+                        s.connect(('10.200.0.2', 9))
+                        sent = 0
+                        for i in range(25):
+                            try:
+                                s.send(b'x' * 1472); sent += 1
+                            except OSError as e:
+                                print('refused', e.errno); break
+                            time.sleep(0.2)
+                        print('sent', sent, 'mtu', s.getsockopt(socket.IPPROTO_IP, 14))   # IP_MTU
+                        """);
+                String ctxMtu = pmtu.output() + "\n" + x.call("stats") + x.call("show");
+                assertTrue(pmtu.output().contains("mtu 1450"), "the sender learnt the overlay's MTU from xvio's ICMP\n" + ctxMtu);
+                assertTrue(x.counter("vx0", "icmp_too_big_sent") >= 1, ctxMtu);
+                assertTrue(x.call("show").contains("over the underlay MTU 1500"), x.call("show"));
+                NetLab.ok("ip", "-n", nsC, "link", "set", c1, "mtu", "1450");
+
                 String routes = x.call("tnl", "routes"), neigh = x.call("tnl", "neigh");
                 assertTrue(routes.contains("172.31.0.0/24") && routes.contains("br-phy"), routes);
                 assertTrue(neigh.contains("172.31.0.2"), neigh);
