@@ -143,6 +143,19 @@ class VxlanOverlayIT {
                 NetLab.Result again = lab.exec(nsC, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.200.0.2");
                 assertTrue(again.output().contains("5 packets transmitted, 5 packets received"), "after the underlay came back\n" + again.output() + x.call("stats"));
 
+                // the next hop takes a new MAC and says so with a gratuitous ARP (arp_notify=1): encapsulated traffic
+                // follows it without a restart
+                NetLab.ok("ip", "netns", "exec", nsK, "sysctl", "-qw", "net.ipv4.conf." + u1 + ".arp_notify=1");
+                NetLab.ok("ip", "-n", nsK, "link", "set", u1, "address", "02:31:00:00:00:99");
+                until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (System.nanoTime() < until && !lab.exec(nsC, "busybox", "ping", "-c", "1", "-W", "1", "10.200.0.2").output().contains(" 1 packets received"))
+                    Thread.sleep(200);
+                NetLab.Result moved = lab.exec(nsC, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.200.0.2");
+                assertTrue(moved.output().contains("5 packets transmitted, 5 packets received"),
+                        "after the next hop's MAC changed\n" + moved.output() + x.call("tnl", "neigh") + x.call("stats"));
+                assertTrue(x.call("tnl", "neigh").contains("02:31:00:00:00:99"), x.call("tnl", "neigh"));
+                assertTrue(x.call("show").contains("dst=02:31:00:00:00:99"), "vx0's header goes to the new MAC\n" + x.call("show"));
+
                 // VNI 200 is not ours: the kernel's frames on it are counted drops, nothing comes through
                 NetLab.Result other = lab.exec(nsK, "busybox", "ping", "-c", "3", "-i", "0.2", "-W", "1", "-w", "3", "10.201.0.1");
                 assertTrue(other.output().contains(" 0 packets received"), other.output());
