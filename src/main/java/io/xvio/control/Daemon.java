@@ -567,12 +567,27 @@ public final class Daemon implements AutoCloseable {
     /** del-relay NAME: stops polling the relay, then closes its ports. */
     private synchronized String delRelay(List<String> args) {
         if (args.size() != 2) throw new ControlException("del-relay needs a relay name");
-        Relays.Relay r = relays.remove(args.get(1));
+        removeRelay(args.get(1));
+        return "";
+    }
+
+    /** Stops polling relay name, then closes its ports; ControlException if there is none. */
+    public synchronized void removeRelay(String name) {
+        Relays.Relay r = relays.remove(name);
         pmds.assign(rxQueues());
         r.vhost().close();
         r.vf().close();
-        LOG.info("relay " + args.get(1) + ": deleted");
-        return "";
+        LOG.info("relay " + name + ": deleted");
+    }
+
+    /** Relay name's status (its VF side's, with the vhost side's when that is not up), or null if there is none. */
+    public synchronized String relayStatus(String name) {
+        for (Relays.Relay r : relays.all()) {
+            if (!r.config().name().equals(name)) continue;
+            String vf = r.vf().status(), vh = r.vhost().status();
+            return vh.equals("up") ? vf : "vf " + vf + ", vhost " + vh;
+        }
+        return null;
     }
 
     /** The port named name on bridge, or null. */

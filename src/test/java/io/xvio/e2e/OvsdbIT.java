@@ -367,4 +367,48 @@ class OvsdbIT {
         vsctlOk("del-br", br);
         assertFalse(Files.exists(dir.resolve(br + ".mgmt")), "the bridge's OpenFlow socket goes with it");
     }
+
+    /**
+     * virtio-forwarder's way (issue 22): an Interface with external_ids:virtio_forwarder=7 is the VF of relay 7, whose
+     * VM connects to virtio-forwarder7.sock in the vhost socket directory; frames the VM sends reach the VF's peer
+     * without the bridge. Removing the key ends the relay and the interface is a port of its bridge again.
+     */
+    @Test
+    @Order(10)
+    void anInterfaceWithVirtioForwarderBecomesARelayAndBackAPort() throws Exception {
+        Assumptions.assumeTrue(Testpmd.available(), "dpdk-testpmd is not installed");
+        String nsR = lab.netns(), vf = lab.name("xor"), peer = lab.name("xor");
+        lab.veth(vf, peer);
+        lab.move(peer, nsR);
+        lab.up(null, vf);
+        lab.up(nsR, peer);
+        String br = lab.name("xor");
+        lab.own(br);                    // its internal interface: a TAP xvio creates
+        vsctlOk("add-br", br, "--", "set", "bridge", br, "datapath_type=netdev");
+        vsctlOk("add-port", br, vf, "--", "set", "Interface", vf, "external_ids:virtio_forwarder=7");
+        String sock = dir.resolve("vhost/virtio-forwarder7.sock").toString();
+        awaitColumn(".*xvio_relay=relay7.*", "Interface", vf, "status");
+        assertEquals("[]", vsctlOk("get", "Interface", vf, "ofport"), "a relay's VF is not a port of the bridge");
+        String relays = xvio.call("show-relays");
+        assertTrue(relays.contains("relay relay7: vhost " + sock) && relays.contains("<-> vf " + vf + " (afpacket"), relays);
+        assertFalse(xvio.call("show").contains(" " + vf + " type="), xvio.call("show"));
+        try (Testpmd vm = Testpmd.builder().virtioUser(sock, "mac=02:00:00:00:00:0a").workDir(dir.resolve("tpr")).start()) {
+            long rx0 = nsRx(nsR, peer);
+            vm.startTxFirst(1);                                   // 32 frames VM -> VF
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (nsRx(nsR, peer) - rx0 < 32 && System.nanoTime() < until) Thread.sleep(100);
+            assertTrue(nsRx(nsR, peer) - rx0 >= 32, "the VM's frames reach the VF's peer\n" + xvio.call("show-relays") + xvio.log());
+            vm.stopForwarding();
+        }
+        // the key removed: the relay ends and the interface is an ordinary port of the bridge
+        vsctlOk("remove", "Interface", vf, "external_ids", "virtio_forwarder");
+        awaitColumn("[1-9]\\d*", "Interface", vf, "ofport");
+        assertEquals("no relays\n", xvio.call("show-relays"));
+        assertTrue(xvio.call("show").contains(" " + vf + " type=afpacket"), xvio.call("show"));
+        vsctlOk("del-br", br);
+    }
+
+    private long nsRx(String ns, String dev) {
+        return Long.parseLong(lab.exec(ns, "cat", "/sys/class/net/" + dev + "/statistics/rx_packets").output().strip());
+    }
 }

@@ -23,7 +23,15 @@ public final class Reconciler {
     static final int MAX_OFPORT = 0xfeff;
 
     /** The outcome for one Interface row: its ofport, or -1 and the error. */
-    public record IfaceResult(String uuid, String bridge, String name, int ofport, String error) {}
+    /** An Interface's outcome: a port (ofport, -1 on failure), or a relay's VF (relay: its name; no ofport). */
+    public record IfaceResult(String uuid, String bridge, String name, int ofport, String error, String relay) {
+        public IfaceResult(String uuid, String bridge, String name, int ofport, String error) { this(uuid, bridge, name, ofport, error, null); }
+
+        /** A relay's VF (relay null and an error when the relay could not be made). */
+        static IfaceResult relay(String uuid, String bridge, String name, String relay, String error) {
+            return new IfaceResult(uuid, bridge, name, error == null ? 0 : -1, error, relay);
+        }
+    }
 
     private record Applied(String bridge, Config.PortConfig pc, PortVlan vlan) {}
 
@@ -43,10 +51,13 @@ public final class Reconciler {
     /** The controller settings applied to each database bridge. */
     private final Map<String, ControllerSettings> controllers = new HashMap<>();
 
+    private final RelayInterfaces relays;
+
     public Reconciler(Daemon daemon, Path vhostSockDir) {
         this.daemon = daemon;
         this.vhostSockDir = vhostSockDir;
         this.yamlBridges = Set.copyOf(daemon.bridgeNames());
+        this.relays = new RelayInterfaces(daemon);
     }
 
     /** The netdev bridges xvio serves from the database, by Bridge row UUID. */
@@ -70,6 +81,7 @@ public final class Reconciler {
         Set<String> wantedBridges = new LinkedHashSet<>();
         Set<String> names = new HashSet<>();
         Map<String, TableCache.Row> bridgeRows = new HashMap<>();
+        List<RelayInterfaces.Want> relayWants = new ArrayList<>();
         for (TableCache.Row b : db.rows("Bridge")) {
             String bridge;
             String dpType;
@@ -95,7 +107,7 @@ public final class Reconciler {
             for (String pu : ports) {
                 TableCache.Row port = db.row("Port", pu);
                 if (port == null) continue;        // referential integrity: the row arrives in the same update
-                readPort(db, bridge, port, wants, results, names);
+                readPort(db, bridge, port, wants, relayWants, results, names);
             }
         }
 
@@ -158,6 +170,8 @@ public final class Reconciler {
                 once("bridge " + br + ": controllers: " + ex.getMessage());
             }
         }
+        // 2c. relays (a VF that stopped being a relay's becomes a port below; one that became a relay's left above)
+        results.addAll(relays.apply(relayWants));
         // 3. ofports, requested ones first, then the lowest free; then add
         Map<String, Map<Integer, String>> used = new HashMap<>();
         for (var e : applied.entrySet()) used.computeIfAbsent(e.getValue().bridge(), k -> new HashMap<>()).put(e.getValue().pc().ofport(), e.getKey());
@@ -199,7 +213,8 @@ public final class Reconciler {
         return results;
     }
 
-    private void readPort(TableCache db, String bridge, TableCache.Row port, List<Want> wants, List<IfaceResult> results, Set<String> names) {
+    private void readPort(TableCache db, String bridge, TableCache.Row port, List<Want> wants, List<RelayInterfaces.Want> relayWants,
+                          List<IfaceResult> results, Set<String> names) {
         List<String> ifaces;
         String portName;
         PortVlan vlan;
@@ -239,6 +254,11 @@ public final class Reconciler {
             try {
                 String type = Objects.requireNonNullElse(Datum.optionalString(ir.get("type"), "Interface type"), "");
                 Map<String, String> options = Datum.stringMap(ir.get("options"), "Interface options");
+                Integer relay = RelayInterfaces.number(Datum.stringMap(ir.get("external_ids"), "Interface external_ids"));
+                if (relay != null) {
+                    relayWants.add(new RelayInterfaces.Want(iu, bridge, name, relay, RelayInterfaces.config(relay, name, type, vhostSockDir)));
+                    continue;
+                }
                 Long req = Datum.optionalInteger(ir.get("ofport_request"), "Interface ofport_request");
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;

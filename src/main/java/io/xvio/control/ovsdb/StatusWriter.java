@@ -41,8 +41,15 @@ public final class StatusWriter {
             ObjectNode row = JsonRpc.NODES.objectNode();
             row.put("ofport", r.ofport());
             row.set("error", r.error() == null ? Datum.emptySet() : JsonRpc.NODES.textNode(r.error()));
-            Port p = r.ofport() < 0 ? null : daemon.port(r.bridge(), r.name());
-            if (p == null) {
+            Port p = r.ofport() < 0 || r.relay() != null ? null : daemon.port(r.bridge(), r.name());
+            String relayState = r.relay() == null ? null : daemon.relayStatus(r.relay());
+            if (relayState != null) {                 // a relay's VF: not a port of the bridge
+                row.set("ofport", Datum.emptySet());
+                row.put("link_state", relayState.equals("up") ? "up" : "down");
+                row.set("mtu", Datum.emptySet());
+                row.set("mac_in_use", Datum.emptySet());
+                row.set("status", Datum.mapOf(new TreeMap<>(Map.of("xvio_relay", r.relay(), "xvio_state", relayState))));
+            } else if (p == null) {
                 row.set("link_state", Datum.emptySet());
                 row.set("mtu", Datum.emptySet());
                 row.set("mac_in_use", Datum.emptySet());

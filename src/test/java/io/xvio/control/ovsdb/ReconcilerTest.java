@@ -55,6 +55,7 @@ class ReconcilerTest {
                 Object v = e.getValue().get(col);
                 if (v != null) irow.set(col, JsonRpc.NODES.numberNode((Integer) v));
             }
+            irow.set("external_ids", Datum.mapOf((Map<String, ?>) e.getValue().getOrDefault("external_ids", Map.of())));
             Object req = e.getValue().get("ofport_request");
             irow.set("ofport_request", req == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) req));
             ObjectNode prow = u.with("Port").putObject(pu).putObject("new").put("name", e.getKey());
@@ -134,6 +135,47 @@ class ReconcilerTest {
         bridge(b, "brp", "netdev", ifs);
         r = apply();
         assertEquals("QoS type \"linux-htb\" is not supported by xvio (egress-policer)", r.get("vp2").error());
+    }
+
+    @Test
+    void anInterfaceWithVirtioForwarderIsARelaysVfNotAPort() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("xvnovf0", new HashMap<>(Map.of("type", "system", "external_ids", Map.of("virtio_forwarder", "3"))));
+        ifs.put("xvnovf1", new HashMap<>(Map.of("external_ids", Map.of("virtio_relay", "many"))));
+        ifs.put("vh4", vhu("external_ids", Map.of("virtio_forwarder", "4")));
+        bridge(b, "brr", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals("relay relay3: vf device xvnovf0 does not exist", r.get("xvnovf0").error());
+        assertEquals(-1, r.get("xvnovf0").ofport());
+        assertNull(daemon.port("brr", "xvnovf0"), "a relay's VF is not a port of its bridge");
+        assertEquals("external_ids:virtio_relay=many is not a relay number (0..1023)", r.get("xvnovf1").error());
+        assertEquals("external_ids:virtio_forwarder is for a VF's interface (type system or afxdp), not type dpdkvhostuser", r.get("vh4").error());
+        assertNull(daemon.port("brr", "vh4"));
+
+        ifs.put("xvnovf0", new HashMap<>(Map.of("type", "system")));      // the key removed: an ordinary port again
+        bridge(b, "brr", "netdev", ifs);
+        r = apply();
+        assertNull(r.get("xvnovf0").error());
+        assertNull(r.get("xvnovf0").relay());
+        assertNotNull(daemon.port("brr", "xvnovf0"));
+    }
+
+    @Test
+    void relayNumbersAndSockets() {
+        assertNull(RelayInterfaces.number(Map.of("iface-id", "x")));
+        assertEquals(7, RelayInterfaces.number(Map.of("virtio_forwarder", "7")));
+        assertEquals(7, RelayInterfaces.number(Map.of("virtio_forwarder", "7", "virtio_relay", "7")));
+        assertThrows(IllegalArgumentException.class, () -> RelayInterfaces.number(Map.of("virtio_forwarder", "7", "virtio_relay", "8")));
+        assertThrows(IllegalArgumentException.class, () -> RelayInterfaces.number(Map.of("virtio_forwarder", "1024")));
+        assertThrows(IllegalArgumentException.class, () -> RelayInterfaces.number(Map.of("virtio_forwarder", "-1")));
+        var rc = RelayInterfaces.config(7, "eth1v0", "afxdp", dir);
+        assertEquals("relay7", rc.name());
+        assertEquals(dir.resolve("virtio-forwarder7.sock").toString(), rc.vhost().path());
+        assertEquals("server", rc.vhost().mode());
+        assertEquals("afxdp", rc.vf().type());
+        assertEquals("eth1v0", rc.vf().device());
+        assertEquals("afpacket", RelayInterfaces.config(7, "eth1v0", "", dir).vf().type());
     }
 
     @Test
