@@ -38,6 +38,8 @@ public final class Daemon implements AutoCloseable {
     private io.xvio.pmd.AutoLoadBalancer balancer;
     /** Underlay endpoints, routes, neighbours and tunnel ports' ways out (issue 16). */
     private final Tunnels tunnels = new Tunnels();
+    /** Running captures (xvio capture). */
+    private final Captures captures = new Captures();
 
     /** The connection tracker every bridge shares (made on the first ct() flow). */
     private final io.xvio.datapath.conntrack.Conntrack conntrack;
@@ -274,6 +276,9 @@ public final class Daemon implements AutoCloseable {
             case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
+            case "capture-start" -> captures.start(anyPort(args, 1), args);
+            case "capture-read" -> captures.read(args);
+            case "capture-stop" -> captures.stop(args);
             case "tnl" -> tnl(args);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
@@ -529,6 +534,7 @@ public final class Daemon implements AutoCloseable {
         br.publish();
         retunnel();
         pmds.assign(rxQueues());
+        captures.portRemoved(p);
         p.close();
         pins.remove(p);
         LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
@@ -573,6 +579,18 @@ public final class Daemon implements AutoCloseable {
         r.vf().close();
         LOG.info("relay " + args.get(1) + ": deleted");
         return "";
+    }
+
+    /** The port named args[i] on any bridge or relay (port names are unique), or a ControlException. */
+    private Port anyPort(List<String> args, int i) {
+        if (args.size() <= i) throw new ControlException(args.getFirst() + " needs a port name");
+        String name = args.get(i);
+        for (Bridge br : bridges.values()) {
+            Port p = br.port(name);
+            if (p != null) return p;
+        }
+        for (Relays.Relay r : relays.all()) for (Port p : List.of(r.vhost(), r.vf())) if (p.name().equals(name)) return p;
+        throw new ControlException("no port named \"" + name + "\"");
     }
 
     /** The port named name on bridge, or null. */

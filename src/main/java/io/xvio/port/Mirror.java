@@ -1,0 +1,71 @@
+package io.xvio.port;
+
+import io.xvio.packet.PacketBatch;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One port mirror (OVS's Mirror table row) as the PMD threads run it: frames its selected ports receive or send
+ * (registered in their {@link PortTaps}) whose VLAN is selected go, as they are, to {@link #output}. A frame goes to
+ * a mirror's output at most once per received burst ({@link #claim}: a frame mirrored as it came in is not mirrored
+ * again as it leaves), never to the port it is leaving by or came from. Counters are per thread (single writer).
+ */
+public final class Mirror {
+    private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final int ROW = 16;
+
+    public final String name;
+    public final Port output;
+    /** Selected VLAN ids (the frame's outer 802.1Q/802.1ad tag; untagged frames are VLAN 0); empty: every frame. */
+    private final int[] vlans;
+    /** Per thread: [serial of the burst, frames of that burst already sent (bits by slot), mirrored count]. */
+    private final long[] rows = new long[(PortCounters.MAX_THREADS + 2) * ROW];
+
+    public Mirror(String name, Port output, int[] vlans) {
+        this.name = name;
+        this.output = output;
+        this.vlans = vlans.clone();
+    }
+
+    public int[] vlans() { return vlans.clone(); }
+
+    /** Whether frame i of b is on a selected VLAN. */
+    public boolean selects(PacketBatch b, int i) {
+        if (vlans.length == 0) return true;
+        int vid = vlanOf(b.data, b.off[i], b.len[i]);
+        for (int v : vlans) if (v == vid) return true;
+        return false;
+    }
+
+    static int vlanOf(MemorySegment d, int off, int len) {
+        if (len < 18) return 0;
+        int et = d.get(BE16, off + 12) & 0xffff;
+        return et == 0x8100 || et == 0x88a8 ? d.get(BE16, off + 14) & 0xfff : 0;
+    }
+
+    /**
+     * Whether frame slot i of burst serial still has to be mirrored by this thread (and marks it sent). A burst's
+     * copies (slots from {@link PacketBatch#BURST}) are frames of their own.
+     */
+    public boolean claim(int thread, long serial, int i) {
+        int r = (thread + 1) * ROW;
+        if (rows[r] != serial) {
+            rows[r] = serial;
+            rows[r + 1] = 0;
+        }
+        long bit = 1L << i;
+        if ((rows[r + 1] & bit) != 0) return false;
+        rows[r + 1] |= bit;
+        return true;
+    }
+
+    public void count(int thread, int n) { rows[(thread + 1) * ROW + 2] += n; }
+
+    /** Frames sent to the output port (read racily). */
+    public long mirrored() {
+        long s = 0;
+        for (int i = 2; i < rows.length; i += ROW) s += rows[i];
+        return s;
+    }
+}
