@@ -40,6 +40,8 @@ public final class Daemon implements AutoCloseable {
     private final Tunnels tunnels = new Tunnels();
     /** Running captures (xvio capture). */
     private final Captures captures = new Captures();
+    /** The bridges' port mirrors. */
+    private final Mirrors mirrors = new Mirrors();
 
     /** The connection tracker every bridge shares (made on the first ct() flow). */
     private final io.xvio.datapath.conntrack.Conntrack conntrack;
@@ -67,6 +69,7 @@ public final class Daemon implements AutoCloseable {
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
                 tunnels.addUnderlay(br, bc.underlay());
+                for (MirrorConfig mc : bc.mirrors()) mirrors.add(br, mc);
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
                 for (io.xvio.datapath.meter.MeterConfig m : bc.meters()) br.datapath.meters().put(m, false, System.nanoTime());
                 for (io.xvio.datapath.Group g : bc.groups()) {
@@ -238,7 +241,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
     static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
-            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats");
+            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats", "show-mirrors");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     synchronized String execute(List<String> args) {
@@ -279,6 +282,9 @@ public final class Daemon implements AutoCloseable {
             case "capture-start" -> captures.start(anyPort(args, 1), args);
             case "capture-read" -> captures.read(args);
             case "capture-stop" -> captures.stop(args);
+            case "add-mirror" -> addMirror(args);
+            case "del-mirror" -> { if (args.size() != 3) throw new ControlException("del-mirror needs a bridge and a mirror name"); mirrors.remove(bridge(args, 1), args.get(2)); yield ""; }
+            case "show-mirrors" -> { var v = mirrors.view(args.size() > 1 ? bridge(args, 1).name : null); yield json ? JsonRender.render(new MirrorsModel(v)) : Mirrors.text(v); }
             case "tnl" -> tnl(args);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
@@ -461,9 +467,11 @@ public final class Daemon implements AutoCloseable {
         bridges.remove(name);
         retunnel();
         if (openflow != null) openflow.remove(name);
+        mirrors.bridgeRemoved(br);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
             pins.remove(p);
+            captures.portRemoved(p);
             try {
                 p.close();
             } catch (RuntimeException e) {
@@ -511,6 +519,7 @@ public final class Daemon implements AutoCloseable {
             throw new ControlException("cannot create port " + pc.name() + ": " + e.getMessage());
         }
         br.publish();                 // appended: existing port indices do not move
+        mirrors.refresh(br);          // a select-all mirror takes it, a mirror waiting for its output port starts
         retunnel();
         pmds.assign(rxQueues());
         p.start();
@@ -533,6 +542,7 @@ public final class Daemon implements AutoCloseable {
         br.datapath.macs().flushAll();
         br.publish();
         retunnel();
+        mirrors.refresh(br);        // before the port closes: no mirror sends to it or watches it any more
         pmds.assign(rxQueues());
         captures.portRemoved(p);
         p.close();
@@ -578,6 +588,23 @@ public final class Daemon implements AutoCloseable {
         r.vhost().close();
         r.vf().close();
         LOG.info("relay " + args.get(1) + ": deleted");
+        return "";
+    }
+
+    /** show-mirrors --format json: {"mirrors": [...]}. */
+    record MirrorsModel(List<Mirrors.View> mirrors) {}
+
+    /** add-mirror BRIDGE NAME KEY=VALUE... (MirrorConfig's keys). */
+    private String addMirror(List<String> args) {
+        if (args.size() < 4) throw new ControlException("add-mirror needs a bridge, a name and settings, e.g. add-mirror br0 m0 select-src-port=vm1 output-port=tap0");
+        Bridge br = bridge(args, 1);
+        MirrorConfig mc;
+        try {
+            mc = MirrorConfig.fromCommand(args.get(2), args.subList(3, args.size()), Mirrors.portNames(br));
+        } catch (ConfigException e) {
+            throw new ControlException(e.getMessage().replaceFirst("^add-mirror: ", ""));
+        }
+        mirrors.add(br, mc);
         return "";
     }
 

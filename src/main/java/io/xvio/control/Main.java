@@ -27,7 +27,7 @@ import java.util.logging.Level;
                 TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 MeterCli.AddMeter.class, MeterCli.ModMeter.class, MeterCli.DelMeters.class, MeterCli.DumpMeters.class,
                 MeterCli.MeterStats.class, MeterCli.SetPort.class,
-                Main.CpuSpeedCmd.class, CaptureCli.class,
+                Main.CpuSpeedCmd.class, CaptureCli.class, MirrorCli.AddMirror.class, MirrorCli.DelMirror.class, MirrorCli.ShowMirrors.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static {

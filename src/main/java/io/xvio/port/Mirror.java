@@ -62,6 +62,9 @@ public final class Mirror {
 
     public void count(int thread, int n) { rows[(thread + 1) * ROW + 2] += n; }
 
+    /** Adds n to the count (a mirror made again for new ports keeps its count); before it is published. */
+    public void carry(long n) { rows[2] += n; }
+
     /** Frames sent to the output port (read racily). */
     public long mirrored() {
         long s = 0;
