@@ -276,7 +276,7 @@ public final class Daemon implements AutoCloseable {
             case "pmd-stats" -> json ? JsonRender.render(status.pmdStats(true)) : pmdStats();
             case "set-frag" -> setFrag(args);
             case "get-frags" -> bridge(args, 1).datapath.fragMode().text + "\n";
-            case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
+            case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args, pmds); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
             case "capture-start" -> captures.start(anyPort(args, 1), args);

@@ -63,6 +63,39 @@ class CaptureAndMirrorIT {
         assertTrue(r.output().contains(n + " packets transmitted, " + n + " packets received"), r.output());
     }
 
+    /** An Ethernet/IPv4/ICMP echo request with right checksums, as hex. */
+    static String icmpEcho(String srcMac, String dstMac, String srcIp, String dstIp, int id) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(14 + 20 + 8 + 32);
+        b.put(java.util.HexFormat.ofDelimiter(":").parseHex(dstMac)).put(java.util.HexFormat.ofDelimiter(":").parseHex(srcMac)).putShort((short) 0x0800);
+        b.put((byte) 0x45).put((byte) 0).putShort((short) 60).putShort((short) id).putShort((short) 0x4000).put((byte) 64).put((byte) 1).putShort((short) 0);
+        for (String ip : new String[] {srcIp, dstIp}) for (String o : ip.split("\\.")) b.put((byte) Integer.parseInt(o));
+        b.putShort(24, (short) sum(b.array(), 14, 20));
+        b.put((byte) 8).put((byte) 0).putShort((short) 0).putShort((short) id).putShort((short) 1);
+        for (int i = 0; i < 32; i++) b.put((byte) i);
+        b.putShort(36, (short) sum(b.array(), 34, 40));
+        return java.util.HexFormat.of().formatHex(b.array());
+    }
+
+    private static int sum(byte[] a, int off, int len) {
+        long s = 0;
+        for (int i = 0; i < len; i += 2) s += ((a[off + i] & 0xff) << 8) | (a[off + i + 1] & 0xff);
+        while ((s >> 16) != 0) s = (s & 0xffff) + (s >> 16);
+        return (int) (~s & 0xffff);
+    }
+
+    private static String mac(String ns, String dev) {
+        Matcher m = Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(NetLab.ok("ip", "-n", ns, "link", "show", dev));
+        assertTrue(m.find());
+        return m.group(1);
+    }
+
+    /** The namespace's Icmp InEchos counter (echo requests its kernel took). */
+    private static long inEchos(NetLab lab, String ns) {
+        List<String> l = lab.exec(ns, "cat", "/proc/net/snmp").output().lines().filter(x -> x.startsWith("Icmp:")).toList();
+        List<String> names = List.of(l.get(0).split("\\s+")), values = List.of(l.get(1).split("\\s+"));
+        return Long.parseLong(values.get(names.indexOf("InEchos")));
+    }
+
     @Test
     void captureWritesWhatTcpdumpReadsAndAMirrorFeedsATap(@TempDir Path dir) throws Exception {
         try (NetLab lab = new NetLab()) {
@@ -173,6 +206,18 @@ class CaptureAndMirrorIT {
                 Matcher m1 = Pattern.compile("mirror m1: .*\n  active, mirrored=(\\d+)").matcher(show1);
                 assertTrue(m1.find(), show1);
                 assertEquals(byM0 + Long.parseLong(m1.group(1)), xvio.counter("tp0", "tx_packets"), show1 + xvio.call("stats"));
+
+                // trace --generate sends the traced frame for real: A's kernel gets one more echo request; without it, none
+                String frame = icmpEcho(mac(nsB, b1), mac(nsA, a1), "10.94.0.2", "10.94.0.1", 0x4242);
+                long echos = inEchos(lab, nsA);
+                NetLab.Result dry = NetLab.run(XVIO, "trace", "--control", xvio.controlSocket(), "br0", "in_port=2", "--packet", frame);
+                assertEquals(0, dry.rc(), dry.output());
+                NetLab.Result gen = NetLab.run(XVIO, "trace", "--control", xvio.controlSocket(), "br0", "in_port=2", "--packet", frame, "--generate");
+                assertEquals(0, gen.rc(), gen.output());
+                assertTrue(gen.output().contains("Outputs: port 1") && gen.output().contains("Generated: the packet was sent"), gen.output());
+                for (int i = 0; i < 40 && inEchos(lab, nsA) == echos; i++) Thread.sleep(50);
+                Thread.sleep(200);
+                assertEquals(echos + 1, inEchos(lab, nsA), "one echo request reached A: the generated one\n" + gen.output());
 
                 // errors a user can act on
                 NetLab.Result none = NetLab.run(XVIO, "capture", "nope", "--control", xvio.controlSocket(), "-w", dir.resolve("x.pcap").toString());
