@@ -86,7 +86,9 @@ final class Mirrors {
             return;
         }
         long before = a.mirror == null ? 0 : a.mirror.mirrored();
-        a.mirror = new Mirror(mc.name(), out, mc.selectVlan().stream().mapToInt(Integer::intValue).toArray());
+        Mirror same = null;          // mirrors to one output send a frame once (OVS's dup_mirrors)
+        for (Active o : byBridge.getOrDefault(br.name, Map.of()).values()) if (o != a && o.output == out && o.mirror != null) same = o.mirror;
+        a.mirror = new Mirror(mc.name(), out, mc.selectVlan().stream().mapToInt(Integer::intValue).toArray(), same);
         if (before > 0) a.mirror.carry(before);
         a.output = out;
         out.counters().taps.reserve(true);

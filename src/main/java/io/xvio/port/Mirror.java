@@ -9,7 +9,8 @@ import java.lang.foreign.ValueLayout;
  * One port mirror (OVS's Mirror table row) as the PMD threads run it: frames its selected ports receive or send
  * (registered in their {@link PortTaps}) whose VLAN is selected go, as they are, to {@link #output}. A frame goes to
  * a mirror's output at most once per received burst ({@link #claim}: a frame mirrored as it came in is not mirrored
- * again as it leaves), never to the port it is leaving by or came from. Counters are per thread (single writer).
+ * again as it leaves; as OVS's dup_mirrors, mirrors with the same output share this, so two of them send a frame once),
+ * never to the port it is leaving by or came from. Counters are per thread (single writer).
  */
 public final class Mirror {
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
@@ -19,13 +20,20 @@ public final class Mirror {
     public final Port output;
     /** Selected VLAN ids (the frame's outer 802.1Q/802.1ad tag; untagged frames are VLAN 0); empty: every frame. */
     private final int[] vlans;
-    /** Per thread: [serial of the burst, frames of that burst already sent (bits by slot), mirrored count]. */
+    /** Per thread: [serial of the burst, frames of that burst already sent (bits by slot)]; shared by one output's mirrors. */
+    private final long[] claims;
+    /** Per thread: frames mirrored. */
     private final long[] rows = new long[(PortCounters.MAX_THREADS + 2) * ROW];
 
-    public Mirror(String name, Port output, int[] vlans) {
+    public Mirror(String name, Port output, int[] vlans) { this(name, output, vlans, null); }
+
+    /** sameOutput: a mirror to the same output port (null: none), whose once-per-frame record this one shares. */
+    public Mirror(String name, Port output, int[] vlans, Mirror sameOutput) {
+        if (sameOutput != null && sameOutput.output != output) throw new IllegalArgumentException("mirror " + sameOutput.name + " has another output");
         this.name = name;
         this.output = output;
         this.vlans = vlans.clone();
+        this.claims = sameOutput != null ? sameOutput.claims : new long[(PortCounters.MAX_THREADS + 2) * ROW];
     }
 
     public int[] vlans() { return vlans.clone(); }
@@ -50,25 +58,26 @@ public final class Mirror {
      */
     public boolean claim(int thread, long serial, int i) {
         int r = (thread + 1) * ROW;
-        if (rows[r] != serial) {
-            rows[r] = serial;
-            rows[r + 1] = 0;
+        long[] c = claims;
+        if (c[r] != serial) {
+            c[r] = serial;
+            c[r + 1] = 0;
         }
         long bit = 1L << i;
-        if ((rows[r + 1] & bit) != 0) return false;
-        rows[r + 1] |= bit;
+        if ((c[r + 1] & bit) != 0) return false;
+        c[r + 1] |= bit;
         return true;
     }
 
-    public void count(int thread, int n) { rows[(thread + 1) * ROW + 2] += n; }
+    public void count(int thread, int n) { rows[(thread + 1) * ROW] += n; }
 
     /** Adds n to the count (a mirror made again for new ports keeps its count); before it is published. */
-    public void carry(long n) { rows[2] += n; }
+    public void carry(long n) { rows[0] += n; }
 
     /** Frames sent to the output port (read racily). */
     public long mirrored() {
         long s = 0;
-        for (int i = 2; i < rows.length; i += ROW) s += rows[i];
+        for (int i = 0; i < rows.length; i += ROW) s += rows[i];
         return s;
     }
 }

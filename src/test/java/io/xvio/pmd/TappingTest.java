@@ -95,6 +95,22 @@ class TappingTest {
     }
 
     @Test
+    void twoMirrorsToOneOutputSendAFrameOnce() {
+        Tapping t = new Tapping(0);
+        Sink vm1 = new Sink("vm1"), vm2 = new Sink("vm2"), out = new Sink("out"), other = new Sink("other");
+        Mirror a = new Mirror("a", out, new int[0]), b = new Mirror("b", out, new int[0], a), c = new Mirror("c", other, new int[0]);
+        vm1.counters().taps.addMirror(a, true, false);
+        vm2.counters().taps.addMirror(b, false, true);
+        vm2.counters().taps.addMirror(c, false, true);
+        PacketBatch batch = batch(4, i -> 0);
+        t.rx(vm1.counters().taps.rx, vm1, batch, 4, 7, new SoftwareOffload());
+        t.tx(vm2.counters().taps.tx, vm2, batch, new int[] {0, 1, 2, 3}, 4, 7, new SoftwareOffload());
+        assertEquals(List.of(0, 1, 2, 3), out.got, "a frame a and b both select reaches their output once");
+        assertEquals(List.of(0, 1, 2, 3), other.got, "another output gets its own copy");
+        assertThrows(IllegalArgumentException.class, () -> new Mirror("d", other, new int[0], a));
+    }
+
+    @Test
     void selectVlanPicksFramesByTheirOuterTag() {
         Tapping t = new Tapping(0);
         Sink vm1 = new Sink("vm1"), out = new Sink("out");
