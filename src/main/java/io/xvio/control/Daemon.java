@@ -585,6 +585,8 @@ public final class Daemon implements AutoCloseable {
         if (args.size() != 2) throw new ControlException("del-relay needs a relay name");
         Relays.Relay r = relays.remove(args.get(1));
         pmds.assign(rxQueues());
+        captures.portRemoved(r.vhost());
+        captures.portRemoved(r.vf());
         r.vhost().close();
         r.vf().close();
         LOG.info("relay " + args.get(1) + ": deleted");
