@@ -142,6 +142,11 @@ class CaptureAndMirrorIT {
                         "--control", xvio.controlSocket(), "-w", three.toString());
                 assertTrue(xvio.awaitLog("capture 2 on port up0 (rx, snaplen 262144, count 3) started", Duration.ofSeconds(20)), xvio::log);
 
+                // and one to stdout (-w -, the default), as for `| tcpdump -r -`: stdout carries the pcap alone
+                Path piped = dir.resolve("stdout.pcap");
+                Process capPipe = lab.spawn(null, Path.of("/dev/null"), piped, XVIO, "capture", "up0", "--tx", "--count", "4",
+                        "--control", xvio.controlSocket());
+                assertTrue(xvio.awaitLog("capture 3 on port up0 (tx, snaplen 262144, count 4) started", Duration.ofSeconds(20)), xvio::log);
                 ping(lab, nsA, "10.94.0.2", 5);
 
                 assertTrue(capThree.waitFor(10, TimeUnit.SECONDS), "capture --count 3 ends by itself");
@@ -149,6 +154,10 @@ class CaptureAndMirrorIT {
                 assertTrue(Files.readString(threeOut).contains("3 captured, 0 dropped by the capture ring"), Files.readString(threeOut));
                 List<String> t = read(three);
                 assertEquals(3, t.size(), "tcpdump reads exactly the 3 frames:\n" + t);
+
+                assertTrue(capPipe.waitFor(10, TimeUnit.SECONDS), "capture -w - --count 4 ends by itself");
+                assertEquals(0, capPipe.exitValue());
+                assertEquals(4, read(piped).size(), "tcpdump reads the 4 frames from stdout:\n" + read(piped));
 
                 NetLab.ok("kill", "-INT", String.valueOf(capAll.pid()));     // Ctrl-C
                 assertTrue(capAll.waitFor(10, TimeUnit.SECONDS), "capture ends on SIGINT");
