@@ -47,17 +47,21 @@ final class CaptureCli implements Callable<Integer> {
         if (snaplen < 1 || snaplen > Captures.MAX_SNAPLEN) return fail("--snaplen must be 1 to " + Captures.MAX_SNAPLEN);
         if (!precision.equals("micro") && !precision.equals("nano")) return fail("--time-precision must be micro or nano");
         String dir = rx ? "rx" : tx ? "tx" : "both";
-        OutputStream out;
-        try {
-            out = file.equals("-") ? System.out : Files.newOutputStream(Path.of(file));
-        } catch (IOException e) {
-            return fail("cannot write " + file + ": " + e.getMessage());
-        }
         String id;
         try {
             id = call("capture-start", port, dir, String.valueOf(snaplen), String.valueOf(count), precision);
         } catch (ControlException e) {
-            return fail(e.getMessage());
+            return fail(e.getMessage());        // no file is made for a capture that did not start
+        }
+        OutputStream out;
+        try {
+            out = file.equals("-") ? System.out : Files.newOutputStream(Path.of(file));
+        } catch (IOException | RuntimeException e) {
+            try {
+                call("capture-stop", id);
+            } catch (ControlException ignored) {
+            }
+            return fail("cannot write " + file + ": " + e.getMessage());
         }
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {

@@ -232,6 +232,7 @@ class CaptureAndMirrorIT {
                 NetLab.Result none = NetLab.run(XVIO, "capture", "nope", "--control", xvio.controlSocket(), "-w", dir.resolve("x.pcap").toString());
                 assertNotEquals(0, none.rc());
                 assertTrue(none.output().contains("no port named \"nope\""), none.output());
+                assertFalse(Files.exists(dir.resolve("x.pcap")), "no file for a capture that did not start");
             }
         }
     }
