@@ -92,10 +92,12 @@ final class Mirrors {
         if (before > 0) a.mirror.carry(before);
         a.output = out;
         out.counters().taps.reserve(true);
-        for (Port p : br.ports) {
+        for (int i = 0; i < br.ports.size(); i++) {
+            Port p = br.ports.get(i);
             if (p == out) continue;
             boolean rx = mc.selectAll() || mc.selectSrc().contains(p.name()), tx = mc.selectAll() || mc.selectDst().contains(p.name());
             if (!rx && !tx) continue;
+            p.counters().taps.accessVlan(i < br.vlans.size() ? Math.max(0, br.vlans.get(i).tag()) : 0);
             p.counters().taps.addMirror(a.mirror, rx, tx);
             a.attached.add(p);
         }

@@ -25,7 +25,7 @@ final class Tapping {
     /** Frames 0..n of b came in on port (burst serial); returns how many go on (0: the port is a mirror output). */
     int rx(PortTaps.Tap t, Port port, PacketBatch b, int n, long serial, SoftwareOffload offload) {
         capture(t.rings(), b, all, n);
-        for (Mirror m : t.mirrors()) mirror(m, port, b, all, n, serial, offload);
+        for (Mirror m : t.mirrors()) mirror(m, port, b, all, n, serial, offload, t.accessVlan());
         return t.reserved() ? 0 : n;
     }
 
@@ -33,7 +33,7 @@ final class Tapping {
     boolean tx(PortTaps.Tap t, Port port, PacketBatch b, int[] which, int n, long serial, SoftwareOffload offload) {
         if (t.reserved()) return false;          // a mirror output sends nothing else (and so nothing else is captured)
         capture(t.rings(), b, which, n);
-        for (Mirror m : t.mirrors()) mirror(m, port, b, which, n, serial, offload);
+        for (Mirror m : t.mirrors()) mirror(m, port, b, which, n, serial, offload, t.accessVlan());
         return true;
     }
 
@@ -48,13 +48,13 @@ final class Tapping {
         }
     }
 
-    private void mirror(Mirror m, Port port, PacketBatch b, int[] which, int n, long serial, SoftwareOffload offload) {
+    private void mirror(Mirror m, Port port, PacketBatch b, int[] which, int n, long serial, SoftwareOffload offload, int accessVlan) {
         Port out = m.output;
         if (out == port) return;
         int k = 0;
         for (int j = 0; j < n; j++) {
             int i = which[j];
-            if (m.selects(b, i) && m.claim(thread, serial, i)) sel[k++] = i;
+            if (m.selects(b, i, accessVlan) && m.claim(thread, serial, i)) sel[k++] = i;
         }
         if (k == 0) return;
         m.count(thread, k);

@@ -18,7 +18,10 @@ public final class Mirror {
 
     public final String name;
     public final Port output;
-    /** Selected VLAN ids (the frame's outer 802.1Q/802.1ad tag; untagged frames are VLAN 0); empty: every frame. */
+    /**
+     * Selected VLAN ids; empty: every frame. A frame's VLAN is, as OVS sees it, its access port's tag, else its outer
+     * 802.1Q/802.1ad tag (untagged frames on a trunk are VLAN 0).
+     */
     private final int[] vlans;
     /** Per thread: [serial of the burst, frames of that burst already sent (bits by slot)]; shared by one output's mirrors. */
     private final long[] claims;
@@ -38,10 +41,10 @@ public final class Mirror {
 
     public int[] vlans() { return vlans.clone(); }
 
-    /** Whether frame i of b is on a selected VLAN. */
-    public boolean selects(PacketBatch b, int i) {
+    /** Whether frame i of b, met on a port of access VLAN accessVlan (0: a trunk), is on a selected VLAN. */
+    public boolean selects(PacketBatch b, int i, int accessVlan) {
         if (vlans.length == 0) return true;
-        int vid = vlanOf(b.data, b.off[i], b.len[i]);
+        int vid = accessVlan > 0 ? accessVlan : vlanOf(b.data, b.off[i], b.len[i]);
         for (int v : vlans) if (v == vid) return true;
         return false;
     }

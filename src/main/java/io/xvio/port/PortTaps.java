@@ -11,13 +11,23 @@ import java.util.List;
  * and what it receives is dropped.
  */
 public final class PortTaps {
-    /** One direction's watchers; {@code reserved}: the port is a mirror output. */
-    public record Tap(CaptureRing[] rings, Mirror[] mirrors, boolean reserved) {}
+    /**
+     * One direction's watchers; {@code reserved}: the port is a mirror output; {@code accessVlan}: the VLAN an access
+     * port's frames are on for select_vlan (0: a trunk, whose frames are on their own tag's VLAN).
+     */
+    public record Tap(CaptureRing[] rings, Mirror[] mirrors, boolean reserved, int accessVlan) {}
 
     public volatile Tap rx, tx;
     private final List<CaptureRing> rxRings = new ArrayList<>(), txRings = new ArrayList<>();
     private final List<Mirror> rxMirrors = new ArrayList<>(), txMirrors = new ArrayList<>();
     private int reservedBy;
+    private int accessVlan;
+
+    /** The port is an access port of VLAN tag (0: a trunk), as mirrors' select_vlan sees its frames. */
+    public synchronized void accessVlan(int tag) {
+        accessVlan = tag;
+        publish();
+    }
 
     public synchronized void addRing(CaptureRing r, boolean onRx, boolean onTx) {
         if (onRx) rxRings.add(r);
@@ -59,8 +69,8 @@ public final class PortTaps {
     private void publish() {
         boolean r = reservedBy > 0;
         rx = rxRings.isEmpty() && rxMirrors.isEmpty() && !r ? null
-                : new Tap(rxRings.toArray(CaptureRing[]::new), rxMirrors.toArray(Mirror[]::new), r);
+                : new Tap(rxRings.toArray(CaptureRing[]::new), rxMirrors.toArray(Mirror[]::new), r, accessVlan);
         tx = txRings.isEmpty() && txMirrors.isEmpty() && !r ? null
-                : new Tap(txRings.toArray(CaptureRing[]::new), txMirrors.toArray(Mirror[]::new), r);
+                : new Tap(txRings.toArray(CaptureRing[]::new), txMirrors.toArray(Mirror[]::new), r, accessVlan);
     }
 }

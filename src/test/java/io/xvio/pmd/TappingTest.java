@@ -118,6 +118,13 @@ class TappingTest {
         PacketBatch b = batch(6, i -> i % 3 == 0 ? 10 : i % 3 == 1 ? 20 : 0);
         t.rx(vm1.counters().taps.rx, vm1, b, 6, 1, new SoftwareOffload());
         assertEquals(List.of(0, 2, 3, 5), out.got, "VLAN 10 and untagged (0), not VLAN 20");
+        Sink access = new Sink("access"), out2 = new Sink("out2");
+        access.counters().taps.addMirror(new Mirror("m2", out2, new int[] {30}), true, false);
+        t.rx(access.counters().taps.rx, access, b, 6, 2, new SoftwareOffload());
+        assertEquals(List.of(), out2.got, "a trunk's frames are on their tags' VLANs");
+        access.counters().taps.accessVlan(30);
+        t.rx(access.counters().taps.rx, access, b, 6, 3, new SoftwareOffload());
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), out2.got, "an access port's frames are on its VLAN");
     }
 
     @Test
