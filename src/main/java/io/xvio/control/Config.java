@@ -72,7 +72,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      */
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                                FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
-                               io.xvio.datapath.tunnel.UnderlayConfig underlay, List<io.xvio.datapath.meter.MeterConfig> meters) {
+                               io.xvio.datapath.tunnel.UnderlayConfig underlay, List<io.xvio.datapath.meter.MeterConfig> meters,
+                               List<MirrorConfig> mirrors) {
+        /** Without mirrors (key "mirrors": MirrorConfig). */
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
+                            io.xvio.datapath.tunnel.UnderlayConfig underlay, List<io.xvio.datapath.meter.MeterConfig> meters) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, underlay, meters, List.of());
+        }
+
         /** Without meters (key "meters": a list of meters in add-meter's syntax). */
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                             FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
@@ -227,7 +235,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "ip", "routes", "meters");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "ip", "routes", "meters", "mirrors");
             ControllerSettings controller = ControllerSettings.parse(br, source, where);
             FragMode frag;
             try {
@@ -322,7 +330,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 }
             }
             List<io.xvio.datapath.meter.MeterConfig> meters = MeterCommands.fromConfig(br.get("meters"), source, where);
-            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller, io.xvio.datapath.tunnel.UnderlayConfig.NONE, meters));
+            List<MirrorConfig> mirrors = MirrorConfig.fromConfig(br.get("mirrors"), ports.keySet(), source, where);
+            bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller, io.xvio.datapath.tunnel.UnderlayConfig.NONE, meters, mirrors));
         }
         bridges = TunnelSettings.apply(TunnelSettings.parse(bridgesRaw, source), bridges);
         Map<String, RelayConfig> relays = new LinkedHashMap<>();

@@ -38,6 +38,10 @@ public final class Daemon implements AutoCloseable {
     private io.xvio.pmd.AutoLoadBalancer balancer;
     /** Underlay endpoints, routes, neighbours and tunnel ports' ways out (issue 16). */
     private final Tunnels tunnels = new Tunnels();
+    /** Running captures (xvio capture). */
+    private final Captures captures = new Captures();
+    /** The bridges' port mirrors. */
+    private final Mirrors mirrors = new Mirrors();
 
     /** The connection tracker every bridge shares (made on the first ct() flow). */
     private final io.xvio.datapath.conntrack.Conntrack conntrack;
@@ -65,6 +69,7 @@ public final class Daemon implements AutoCloseable {
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
                 tunnels.addUnderlay(br, bc.underlay());
+                for (MirrorConfig mc : bc.mirrors()) mirrors.add(br, mc);
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
                 for (io.xvio.datapath.meter.MeterConfig m : bc.meters()) br.datapath.meters().put(m, false, System.nanoTime());
                 for (io.xvio.datapath.Group g : bc.groups()) {
@@ -236,7 +241,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
     static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
-            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats");
+            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats", "show-mirrors");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     synchronized String execute(List<String> args) {
@@ -271,9 +276,15 @@ public final class Daemon implements AutoCloseable {
             case "pmd-stats" -> json ? JsonRender.render(status.pmdStats(true)) : pmdStats();
             case "set-frag" -> setFrag(args);
             case "get-frags" -> bridge(args, 1).datapath.fragMode().text + "\n";
-            case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args); yield json ? JsonRender.render(t) : t.text(); }
+            case "trace" -> { TraceCommand.Model t = TraceCommand.run(bridge(args, 1), args, pmds); yield json ? JsonRender.render(t) : t.text(); }
             case "pmd-stats-clear" -> { pmds.threads().forEach(PmdThread::clearStats); yield ""; }
             case "ping" -> "pong";
+            case "capture-start" -> captures.start(anyPort(args, 1), args);
+            case "capture-read" -> captures.read(args);
+            case "capture-stop" -> captures.stop(args);
+            case "add-mirror" -> addMirror(args);
+            case "del-mirror" -> { if (args.size() != 3) throw new ControlException("del-mirror needs a bridge and a mirror name"); mirrors.remove(bridge(args, 1), args.get(2)); yield ""; }
+            case "show-mirrors" -> { var v = mirrors.view(args.size() > 1 ? bridge(args, 1).name : null); yield json ? JsonRender.render(new MirrorsModel(v)) : Mirrors.text(v); }
             case "tnl" -> tnl(args);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
@@ -456,9 +467,11 @@ public final class Daemon implements AutoCloseable {
         bridges.remove(name);
         retunnel();
         if (openflow != null) openflow.remove(name);
+        mirrors.bridgeRemoved(br);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
         for (Port p : br.ports) {
             pins.remove(p);
+            captures.portRemoved(p);
             try {
                 p.close();
             } catch (RuntimeException e) {
@@ -506,6 +519,7 @@ public final class Daemon implements AutoCloseable {
             throw new ControlException("cannot create port " + pc.name() + ": " + e.getMessage());
         }
         br.publish();                 // appended: existing port indices do not move
+        mirrors.refresh(br);          // a select-all mirror takes it, a mirror waiting for its output port starts
         retunnel();
         pmds.assign(rxQueues());
         p.start();
@@ -528,7 +542,9 @@ public final class Daemon implements AutoCloseable {
         br.datapath.macs().flushAll();
         br.publish();
         retunnel();
+        mirrors.refresh(br);        // before the port closes: no mirror sends to it or watches it any more
         pmds.assign(rxQueues());
+        captures.portRemoved(p);
         p.close();
         pins.remove(p);
         LOG.info("bridge " + br.name + ": port " + p.name() + " deleted");
@@ -575,6 +591,8 @@ public final class Daemon implements AutoCloseable {
     public synchronized void removeRelay(String name) {
         Relays.Relay r = relays.remove(name);
         pmds.assign(rxQueues());
+        captures.portRemoved(r.vhost());
+        captures.portRemoved(r.vf());
         r.vhost().close();
         r.vf().close();
         LOG.info("relay " + name + ": deleted");
@@ -588,6 +606,35 @@ public final class Daemon implements AutoCloseable {
             return vh.equals("up") ? vf : "vf " + vf + ", vhost " + vh;
         }
         return null;
+    }
+
+    /** show-mirrors --format json: {"mirrors": [...]}. */
+    record MirrorsModel(List<Mirrors.View> mirrors) {}
+
+    /** add-mirror BRIDGE NAME KEY=VALUE... (MirrorConfig's keys). */
+    private String addMirror(List<String> args) {
+        if (args.size() < 4) throw new ControlException("add-mirror needs a bridge, a name and settings, e.g. add-mirror br0 m0 select-src-port=vm1 output-port=tap0");
+        Bridge br = bridge(args, 1);
+        MirrorConfig mc;
+        try {
+            mc = MirrorConfig.fromCommand(args.get(2), args.subList(3, args.size()), Mirrors.portNames(br));
+        } catch (ConfigException e) {
+            throw new ControlException(e.getMessage().replaceFirst("^add-mirror: ", ""));
+        }
+        mirrors.add(br, mc);
+        return "";
+    }
+
+    /** The port named args[i] on any bridge or relay (port names are unique), or a ControlException. */
+    private Port anyPort(List<String> args, int i) {
+        if (args.size() <= i) throw new ControlException(args.getFirst() + " needs a port name");
+        String name = args.get(i);
+        for (Bridge br : bridges.values()) {
+            Port p = br.port(name);
+            if (p != null) return p;
+        }
+        for (Relays.Relay r : relays.all()) for (Port p : List.of(r.vhost(), r.vf())) if (p.name().equals(name)) return p;
+        throw new ControlException("no port named \"" + name + "\"");
     }
 
     /** The port named name on bridge, or null. */

@@ -27,7 +27,7 @@ import java.util.logging.Level;
                 TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 MeterCli.AddMeter.class, MeterCli.ModMeter.class, MeterCli.DelMeters.class, MeterCli.DumpMeters.class,
                 MeterCli.MeterStats.class, MeterCli.SetPort.class,
-                Main.CpuSpeedCmd.class,
+                Main.CpuSpeedCmd.class, CaptureCli.class, MirrorCli.AddMirror.class, MirrorCli.DelMirror.class, MirrorCli.ShowMirrors.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static {
@@ -387,7 +387,8 @@ public final class Main implements Runnable {
     @Command(name = "trace", mixinStandardHelpOptions = true,
             description = "Where a packet would go, as ovs-appctl ofproto/trace: every table looked up, the flow found (priority, "
                     + "cookie), the actions, recirculations, outputs and drops, the megaflow the cache would hold and its datapath "
-                    + "actions. Forwards, counts and learns nothing.")
+                    + "actions. Forwards, counts and learns nothing, unless --generate: then the packet is also sent for real "
+                    + "(as ofproto/trace -generate: a packet-out to table 0 from in_port).")
     static final class TraceCmd extends ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", paramLabel = "FLOW", description = "in_port=N and the packet's fields, e.g. in_port=1,tcp,nw_dst=10.0.0.2,tp_dst=80 "
@@ -395,7 +396,12 @@ public final class Main implements Runnable {
         @CommandLine.Option(names = "--packet", paramLabel = "HEX", description = "the whole frame in hex (the FLOW then gives in_port and metadata)") String packet;
         @CommandLine.Mixin FormatOption fmt;
         @Override Format format() { return fmt.format; }
-        @Override List<String> request() { return packet == null ? List.of("trace", bridge, flow) : List.of("trace", bridge, flow, "--packet", packet); }
+        @CommandLine.Option(names = "--generate", description = "also forward the packet for real (counters, MAC learning, outputs)") boolean generate;
+        @Override List<String> request() {
+            List<String> r = new ArrayList<>(packet == null ? List.of("trace", bridge, flow) : List.of("trace", bridge, flow, "--packet", packet));
+            if (generate) r.add("--generate");
+            return r;
+        }
     }
 
     @Command(name = "get-frags", mixinStandardHelpOptions = true, description = "Print a bridge's fragment handling mode.")

@@ -80,7 +80,7 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
                         p.mergeable(), p.device(), p.packed(), p.queue(), p.pmdCpu(), p.offloads(), tc, p.policing()));
             }
             out.put(e.getKey(), new Config.BridgeConfig(b.name(), ports, b.flows(), b.vlans(), b.frag(), b.forwardBpdu(), b.groups(),
-                    b.controller(), t.underlays().getOrDefault(e.getKey(), UnderlayConfig.NONE), b.meters()));
+                    b.controller(), t.underlays().getOrDefault(e.getKey(), UnderlayConfig.NONE), b.meters(), b.mirrors()));
         }
         return out;
     }

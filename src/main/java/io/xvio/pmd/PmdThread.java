@@ -109,6 +109,7 @@ public final class PmdThread {
         Outputs outputs = new Outputs(MAX_BRIDGE_PORTS);
         SoftwareOffload offload = new SoftwareOffload();   // segments and checksums for ports without offloads
         io.xvio.port.Policing policing = new io.xvio.port.Policing();   // ingress policing, egress policer
+        Tapping tapping = new Tapping(id);   // captures and mirrors: only for ports with a tap on
         long epochLocal = 0;
         boolean recheck = true;
         while (running) {
@@ -134,17 +135,25 @@ public final class PmdThread {
                 work += n;
                 bursts++;
                 packets += n;
-                n = policing.ingress(rq.port(), batch, n, id, t0);   // before the bridge's pipeline, as OVS
                 try {
+                    // captures and mirrors see frames as they came in (before policing, as tcpdump); null when none
+                    io.xvio.port.PortTaps.Tap tap = rq.port().counters().taps.rx;
+                    if (tap != null && tapping.rx(tap, rq.port(), batch, n, bursts, offload) == 0) continue;   // a mirror output
+                    n = policing.ingress(rq.port(), batch, n, id, t0);   // before the bridge's pipeline, as OVS
                     Port dst = rq.relayTo();
                     if (dst != null) {
-                        offload.transmit(dst, id, batch, ALL, n);   // a relay direction: no classifier, every frame goes across
+                        tap = dst.counters().taps.tx;
+                        // a relay direction: no classifier, every frame goes across
+                        if (tap == null || tapping.tx(tap, dst, batch, ALL, n, bursts, offload)) offload.transmit(dst, id, batch, ALL, n);
                     } else {
                         rq.datapath().process(rq.portIndex(), batch, outputs, id, t0);
                         Port[] ports = rq.bridgePorts();
                         for (int k = 0; k < outputs.touchedCount(); k++) {
                             int p = outputs.touchedPort(k);
-                            if (p < ports.length) policing.transmit(offload, ports[p], id, batch, outputs.packetsFor(p), outputs.countFor(p), t0);
+                            if (p >= ports.length) continue;
+                            tap = ports[p].counters().taps.tx;
+                            if (tap == null || tapping.tx(tap, ports[p], batch, outputs.packetsFor(p), outputs.countFor(p), bursts, offload))
+                                policing.transmit(offload, ports[p], id, batch, outputs.packetsFor(p), outputs.countFor(p), t0);
                         }
                     }
                 } catch (RuntimeException | InternalError e) {

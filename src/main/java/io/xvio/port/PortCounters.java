@@ -29,6 +29,8 @@ public final class PortCounters {
     public static final int MAX_THREADS = 64;
     /** The port's policers (beside its counters, so every kind of port has them without a field of its own). */
     public final PortPolicing policing = new PortPolicing();
+    /** Who captures or mirrors the port's frames (beside its counters, for the same reason). */
+    public final PortTaps taps = new PortTaps();
     private static final int STRIDE = Math.max(16, (Counter.values().length + 7) & ~7);   // whole cache lines
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private final long[] values = new long[(MAX_THREADS + 1) * STRIDE];
