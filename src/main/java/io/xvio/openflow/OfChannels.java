@@ -54,6 +54,8 @@ public final class OfChannels implements AutoCloseable {
     private final Thread worker;
     private volatile List<OfConnection> receivers = List.of();
     private final PortStatus ports;
+    /** The connections' flow monitors (ovs-ofctl monitor, NXST/ONFST/OFPMP_FLOW_MONITOR). */
+    final FlowMonitors monitors;
     /** Flows added over OpenFlow with send_flow_rem, by (table, priority, match); their removal is reported. */
     private final Set<RemKey> sendFlowRem = ConcurrentHashMap.newKeySet();
     /** Flows removed by a timeout, queued by the expiry thread for this bridge's thread to report. */
@@ -67,6 +69,7 @@ public final class OfChannels implements AutoCloseable {
         this.sw = sw;
         this.startedNanos = startedNanos;
         this.ports = new PortStatus(sw);
+        this.monitors = new FlowMonitors(sw);
         worker = Thread.ofVirtual().name("openflow-channels-" + sw.name()).start(this::work);
     }
 
@@ -80,6 +83,7 @@ public final class OfChannels implements AutoCloseable {
 
     void remove(OfConnection c) {
         connections.remove(c);
+        monitors.remove(c);
         if (c.primary && c.admitted) lastConnectedNanos = System.nanoTime();
         changed();
     }
@@ -203,6 +207,7 @@ public final class OfChannels implements AutoCloseable {
                     failMode(now);
                     ports.poll(connections);
                     reportExpired();
+                    monitors.poll();
                     for (OfConnection c : connections) c.expireBundles(now);
                 }
                 Thread.sleep(r.isEmpty() ? 100 : 1);
