@@ -67,9 +67,13 @@ class FlowMonitorOfctlTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             p.destroy();
-            p.waitFor(5, TimeUnit.SECONDS);
+            try {
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
