@@ -5,7 +5,6 @@ import io.xvio.datapath.Match;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,9 +37,8 @@ final class FlowMonitors {
     private final OfSwitch sw;
     private final Map<OfConnection, Conn> conns = new ConcurrentHashMap<>();
     private volatile boolean active;
-    /** The table as last seen, and its flows by identity (valid while active). */
+    /** The table as last seen (valid while active). */
     private List<Flow> seen = List.of();
-    private Set<Flow> seenSet = Collections.newSetFromMap(new IdentityHashMap<>());
 
     FlowMonitors(OfSwitch sw) { this.sw = sw; }
 
@@ -189,29 +187,34 @@ final class FlowMonitors {
         });
     }
 
-    private void take(List<Flow> now) {
-        seen = now;
-        seenSet = Collections.newSetFromMap(new IdentityHashMap<>());
-        seenSet.addAll(now);
-    }
+    private void take(List<Flow> now) { seen = now; }
 
-    /** Diffs now against the table seen last and queues each connection's updates. reason -1: from the timeouts or a delete. */
+    /**
+     * Diffs now against the table seen last and queues each connection's updates. reason -1: from the timeouts or a
+     * delete. The bridge keeps its flows in a stable order (adds go to the end, a modify replaces in place), so the
+     * common prefix and suffix are skipped by identity and only the window between them is hashed: a flow_mod costs
+     * a pass of pointer comparisons, not a map of the whole table.
+     */
     private void report(List<Flow> now, OfConnection origin, int xid, int reason) {
-        if (sameFlows(now)) return;
-        Set<Flow> nowSet = Collections.newSetFromMap(new IdentityHashMap<>());
-        nowSet.addAll(now);
-        Map<Key, Flow> gone = new HashMap<>();
-        for (Flow f : seen) if (!nowSet.contains(f)) gone.put(Key.of(f), f);
+        int n = now.size(), o = seen.size(), pre = 0, suf = 0;
+        while (pre < n && pre < o && now.get(pre) == seen.get(pre)) pre++;
+        if (pre == n && n == o) return;
+        while (suf < n - pre && suf < o - pre && now.get(n - 1 - suf) == seen.get(o - 1 - suf)) suf++;
+        List<Flow> newWindow = now.subList(pre, n - suf), oldWindow = seen.subList(pre, o - suf);
+        Set<Flow> oldSet = Collections.newSetFromMap(new IdentityHashMap<>()), newSet = Collections.newSetFromMap(new IdentityHashMap<>());
+        oldSet.addAll(oldWindow);
+        newSet.addAll(newWindow);
+        Map<Key, Flow> gone = new LinkedHashMap<>();
+        for (Flow f : oldWindow) if (!newSet.contains(f)) gone.put(Key.of(f), f);
         List<Flow[]> events = new ArrayList<>();          // {new, old}: ADDED {f, null}, MODIFIED {f, old}, REMOVED {null, old}
-        for (Flow f : now) {
-            if (seenSet.contains(f)) continue;
+        for (Flow f : newWindow) {
+            if (oldSet.contains(f)) continue;              // moved within the window, not changed
             Flow old = gone.remove(Key.of(f));
             if (old == null) events.add(new Flow[] {f, null});
             else if (!same(old, f)) events.add(new Flow[] {f, old});
         }
         for (Flow old : gone.values()) events.add(new Flow[] {null, old});
         seen = now;
-        seenSet = nowSet;
         if (events.isEmpty()) return;
         long t = System.nanoTime();
         for (Conn k : conns.values()) {
@@ -239,12 +242,6 @@ final class FlowMonitors {
             for (byte[] m : u.finish()) k.enqueue(m, true);
             if (!k.paused && k.updateBytes.get() > PAUSE_BYTES) pause(k, now);
         }
-    }
-
-    private boolean sameFlows(List<Flow> now) {
-        if (now.size() != seen.size()) return false;
-        for (int i = 0; i < now.size(); i++) if (now.get(i) != seen.get(i)) return false;
-        return true;
     }
 
     /** Whether a replacement changes nothing a monitor reports (a bundle commit re-creates flows it does not touch). */

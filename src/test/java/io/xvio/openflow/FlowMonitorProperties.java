@@ -102,4 +102,68 @@ class FlowMonitorProperties {
         assertEquals(FlowSpec.ALL_TABLES, fm.table());
         assertEquals(-1, fm.outPort());
     }
+
+    /** One change of the table: add (or replace) the flow of priority p with output:port, modify it, or delete it. */
+    record Op(int kind, int priority, int port) {}
+
+    @Provide
+    Arbitrary<List<Op>> ops() {
+        return Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.integers().between(1, 12), Arbitraries.integers().between(1, 3))
+                .as(Op::new).list().ofMinSize(1).ofMaxSize(25);
+    }
+
+    /**
+     * The diff behind the updates: after any sequence of adds, replacements, modifies and deletes (each followed by a
+     * sync, as a flow_mod is), the updates say exactly which flows came, went or got other actions, in full.
+     */
+    @Property(tries = 200)
+    void updatesAreExactlyTheChanges(@ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 0, max = 6) int initial) throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        for (int p = 1; p <= initial; p++) sw.addFlows(List.of(FlowParser.parse("priority=" + p + ",ip,actions=output:1")));
+        FlowMonitors mons = new FlowMonitors(sw);
+        OfConnection c = OpenFlowCodecTest.connected(sw, OfVersion.OF13);
+        mons.request(c, FlowMonitorTest.request(OfVersion.OF13, 1, 1, 0x3e), 1);
+        java.util.Map<Integer, Integer> model = new java.util.HashMap<>();   // priority -> port
+        for (int p = 1; p <= initial; p++) model.put(p, 1);
+        List<String> want = new java.util.ArrayList<>();
+        for (Op op : ops) {
+            String text = "priority=" + op.priority() + ",ip,actions=output:" + op.port();
+            Integer had = model.get(op.priority());
+            switch (op.kind()) {
+                case 0 -> {
+                    sw.addFlows(List.of(FlowParser.parse(text)));
+                    model.put(op.priority(), op.port());
+                    if (had == null) want.add("ADDED 0 " + op.priority());
+                    else if (had != op.port()) want.add("MODIFIED 0 " + op.priority());
+                }
+                case 1 -> {
+                    sw.modifyFlows(f -> f.priority == op.priority(), FlowParser.parse(text).actions, false);
+                    if (had != null) {
+                        model.put(op.priority(), op.port());
+                        if (had != op.port()) want.add("MODIFIED 0 " + op.priority());
+                    }
+                }
+                default -> {
+                    sw.deleteFlows(f -> f.priority == op.priority());
+                    if (model.remove(op.priority()) != null) want.add("DELETED 0 " + op.priority() + " reason 2");
+                }
+            }
+            mons.sync(null, 0, -1);
+        }
+        long end = System.nanoTime() + 5_000_000_000L;
+        List<String> got = new java.util.ArrayList<>();
+        int taken = 0;
+        while (true) {
+            synchronized (c.unsent) {
+                for (; taken < c.unsent.size(); taken++) {
+                    byte[] m = c.unsent.get(taken);
+                    if (OfConnection.xidOf(m) == 0) got.addAll(FlowMonitorTest.updates13(m));
+                }
+            }
+            if (got.size() >= want.size() || System.nanoTime() > end) break;
+            Thread.sleep(1);
+        }
+        mons.remove(c);
+        assertEquals(want, got);
+    }
 }
