@@ -506,6 +506,14 @@ final class OfConnection implements Runnable {
                 apply(FlowModCodec.decodeNx(r, tableIdExt));
                 return List.of();
             }
+            case Resume.NXT_RESUME -> {
+                // decoded and checked as untrusted input; xvio's datapath does not pause yet (controller(pause) sends
+                // a plain packet-in), so no continuation of this run exists and every one is stale
+                notSlave();
+                Resume res = Resume.decode(r, version);
+                if (!res.continuation().from(sw.name())) throw OfError.NXR_STALE.fail("continuation not made by bridge " + sw.name() + " in this run of xvio");
+                throw OfError.NXR_NOT_SUPPORTED.fail("resuming a continuation is not implemented yet");
+            }
             case FlowMonitor.NXT_FLOW_MONITOR_CANCEL -> {
                 // OVS: NXT 1.0-1.2; OpenFlow 1.3 has ONF's, 1.4+ a monitor request with the DELETE command
                 if (version != OfVersion.OF10 || channels == null) throw OfError.BAD_SUBTYPE.fail("NXT_FLOW_MONITOR_CANCEL in " + OfVersion.name(version));

@@ -92,7 +92,10 @@ public enum OfError {
     UNKNOWN_MONITOR(519, 8, 16, 3),
     MONITOR_BAD_FLAGS(518, 7, 16, 5),
     /** NXBRC_MUST_BE_ZERO: NX1.0-1.1(1,515), NX1.2+(4). */
-    MUST_BE_ZERO(515, 4, -1, 4);
+    MUST_BE_ZERO(515, 4, -1, 4),
+    /** NXT_RESUME: NXR_NOT_SUPPORTED NX1.0-1.1(1,533), NX1.2+(34); NXR_STALE NX1.0-1.1(1,534), NX1.2+(35). */
+    NXR_NOT_SUPPORTED(533, 34, -1, 34),
+    NXR_STALE(534, 35, -1, 35);
 
     final int type10, code10, type, code;
     final boolean nx10;
