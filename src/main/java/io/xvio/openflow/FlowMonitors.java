@@ -119,7 +119,7 @@ final class FlowMonitors {
         return sw.read(() -> {
             synchronized (this) {
                 List<Flow> now = sw.flows();
-                if (active) report(now, null, 0, -1);
+                if (active) report(now, null, null, 0, -1);
                 else take(now);
                 Conn k = conns.get(c);
                 Map<Long, FlowMonitor> next = new LinkedHashMap<>(k == null ? Map.of() : k.monitors);
@@ -172,10 +172,16 @@ final class FlowMonitors {
      * After a request of origin (xid) that may have changed the tables, inside the same {@link OfSwitch#change}:
      * reports what changed. reason: OFPRR_* of deletions.
      */
-    void sync(OfConnection origin, int xid, int reason) {
+    void sync(OfConnection origin, int xid, int reason) { sync(origin, null, xid, reason); }
+
+    /**
+     * As {@link #sync(OfConnection, int, int)} after a batch of origin's flow adds: xids gives each added flow's
+     * request xid (one abbreviated update per request, as OVS sends one per flow_mod); other changes get xid.
+     */
+    void sync(OfConnection origin, Map<Flow, Integer> xids, int xid, int reason) {
         if (!active) return;
         List<Flow> now = sw.flows();
-        synchronized (this) { if (active) report(now, origin, xid, reason); }
+        synchronized (this) { if (active) report(now, origin, xids, xid, reason); }
     }
 
     /** Reports changes made outside OpenFlow requests (every 100 ms from the bridge's OpenFlow thread). */
@@ -195,7 +201,7 @@ final class FlowMonitors {
      * common prefix and suffix are skipped by identity and only the window between them is hashed: a flow_mod costs
      * a pass of pointer comparisons, not a map of the whole table.
      */
-    private void report(List<Flow> now, OfConnection origin, int xid, int reason) {
+    private void report(List<Flow> now, OfConnection origin, Map<Flow, Integer> xids, int xid, int reason) {
         int n = now.size(), o = seen.size(), pre = 0, suf = 0;
         while (pre < n && pre < o && now.get(pre) == seen.get(pre)) pre++;
         if (pre == n && n == o) return;
@@ -220,7 +226,7 @@ final class FlowMonitors {
         for (Conn k : conns.values()) {
             if (k.monitors.isEmpty() || k.c.version() < 0) continue;
             FlowUpdates u = new FlowUpdates(k.c.version(), 0);
-            boolean abbreviated = false;
+            Set<Integer> abbreviated = new java.util.HashSet<>();
             for (Flow[] e : events) {
                 Flow f = e[0] != null ? e[0] : e[1];
                 int event = e[0] == null ? FlowUpdates.REMOVED : e[1] == null ? FlowUpdates.ADDED : FlowUpdates.MODIFIED;
@@ -233,9 +239,9 @@ final class FlowMonitors {
                 if ((flags & FlowMonitor.ONLY_OWN) != 0 || k.c != origin || k.paused) {
                     int why = event != FlowUpdates.REMOVED ? 0 : reason >= 0 ? reason : removedReason(f, t);
                     u.full(f, event, why, (flags & FlowMonitor.INSTRUCTIONS) != 0);
-                } else if (!abbreviated) {
-                    u.abbrev(xid);
-                    abbreviated = true;
+                } else {
+                    Integer x = xids == null ? null : xids.get(f);
+                    if (abbreviated.add(x == null ? xid : x)) u.abbrev(x == null ? xid : x);
                 }
             }
             if (u.isEmpty()) continue;
@@ -271,7 +277,7 @@ final class FlowMonitors {
             synchronized (this) {
                 if (!k.paused || conns.get(k.c) != k) return null;
                 List<Flow> now = sw.flows();
-                report(now, null, 0, -1);
+                report(now, null, null, 0, -1);
                 FlowUpdates u = new FlowUpdates(k.c.version(), 0);
                 for (Flow f : now) {
                     if (k.atPause.contains(f)) continue;

@@ -198,9 +198,8 @@ final class OfConnection implements Runnable {
         List<byte[]> out = new ArrayList<>();
         List<Flow> pending = new ArrayList<>();
         List<byte[]> pendingMsgs = new ArrayList<>();
-        boolean monitored = channels != null && channels.monitors.active();
         for (byte[] m : msgs) {
-            FlowMod add = monitored ? null : plainAdd(m);     // monitors see each flow_mod's own changes (its xid)
+            FlowMod add = plainAdd(m);
             if (add != null) {
                 Flow f = add.toFlow();
                 pending.add(f);
@@ -231,6 +230,12 @@ final class OfConnection implements Runnable {
         try {
             sw.change(() -> {
                 sw.addFlows(fs);
+                if (channels != null && channels.monitors.active()) {
+                    // the monitors' updates: one abbreviated update per request for this connection's own monitors
+                    java.util.Map<Flow, Integer> xids = new java.util.IdentityHashMap<>();
+                    for (int k = 0; k < fs.size(); k++) xids.put(fs.get(k), xidOf(ms.get(k)));
+                    channels.monitors.sync(this, xids, xidOf(ms.getLast()), AsyncConfig.RR_DELETE);
+                }
                 return null;
             });
             LOG.fine(peer + ": added " + fs.size() + " flow(s)");

@@ -112,6 +112,20 @@ class FlowMonitorTest {
             assertEquals(List.of("abbrev 42"), updates13(got.getFirst()));
             assertEquals(List.of("ADDED 1 9"), updates13(until(b, OfType.MULTIPART_REPLY, 0).getLast()), "another connection's change in full");
 
+            // two adds read together (applied as one batch): one abbreviated update per request
+            byte[] two1 = BundleTest.withXid(OpenFlowCodecTest.flowMod13("table=2,priority=1,ip,actions=drop", FlowMod.ADD, v), 0x50);
+            byte[] two2 = BundleTest.withXid(OpenFlowCodecTest.flowMod13("table=2,priority=2,ip,actions=drop", FlowMod.ADD, v), 0x51);
+            byte[] both = java.util.Arrays.copyOf(two1, two1.length + two2.length);
+            System.arraycopy(two2, 0, both, two1.length, two2.length);
+            write(a, both);
+            write(a, barrier(v, 0x52));
+            List<String> abbrevs = new ArrayList<>();
+            for (byte[] m : until(a, OfType.BARRIER_REPLY, 0x52)) if (m[1] == OfType.MULTIPART_REPLY) abbrevs.addAll(updates13(m));
+            assertEquals(List.of("abbrev 50", "abbrev 51"), abbrevs);
+            List<String> full = new ArrayList<>();
+            while (full.size() < 2) full.addAll(updates13(until(b, OfType.MULTIPART_REPLY, 0).getLast()));
+            assertEquals(List.of("ADDED 2 1", "ADDED 2 2"), full);
+
             write(a, BundleTest.withXid(OpenFlowCodecTest.flowMod13("table=1,priority=9,ip,actions=drop", FlowMod.DELETE, v), 0x44));
             write(a, barrier(v, 0x45));
             assertEquals(List.of("abbrev 44"), updates13(until(a, OfType.BARRIER_REPLY, 0x45).getFirst()));
