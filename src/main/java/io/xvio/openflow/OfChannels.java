@@ -199,7 +199,7 @@ public final class OfChannels implements AutoCloseable {
             List<OfConnection> r = receivers;
             PacketIns p = sw.packetIns();
             try {
-                if (!r.isEmpty() && p != null) p.drain(this::sendPacketIn);
+                if (!r.isEmpty() && p != null) p.drain(sink);
                 long now = System.nanoTime();
                 if (now >= nextCheck) {
                     nextCheck = now + 100_000_000L;
@@ -219,8 +219,20 @@ public final class OfChannels implements AutoCloseable {
         }
     }
 
-    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
-        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len));
+    /** The packet-in consumer: with the controller action's userdata. */
+    private final PacketIns.Sink sink = new PacketIns.Sink() {
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, null);
+        }
+
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata);
+        }
+    };
+
+    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
+                userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection c : receivers) {
             if (c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
         }

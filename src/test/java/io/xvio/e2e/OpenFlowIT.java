@@ -556,6 +556,32 @@ class OpenFlowIT {
         }
     }
 
+    /** controller(userdata=...) (OVN's way to tell its controller what to do): ovs-ofctl monitor prints the userdata. */
+    @Order(13)
+    @Test
+    void controllerUserdataReachesOvsOfctlMonitor() throws Exception {
+        Path out = dir.resolve("monitor-userdata.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !seen.contains("userdata=")) {
+                ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + frame + " actions=controller(userdata=01.02.0a)");
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("NXT_PACKET_IN2") && seen.contains("userdata=01.02.0a"), seen + xvio.log());
+            Run pause = ofctl("OpenFlow13", "add-flow", target, "priority=5,in_port=1,actions=controller(userdata=01,pause)");
+            assertNotEquals(0, pause.rc(), "pause is refused until xvio can resume");
+            assertTrue(pause.out().contains("OFPBAC_BAD_ARGUMENT"), pause.out());
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private void refused(String v, String error, String... args) throws Exception {
         List<String> a = new ArrayList<>(List.of(args));
         a.add(1, target);
