@@ -61,4 +61,22 @@ class ContinuationProperties {
             assertNotNull(expected.error);
         }
     }
+
+    /** NXAST_CONTROLLER2 with random properties: an action or an OFPT_ERROR's failure, and what decodes encodes back. */
+    @Property(tries = 500)
+    void randomController2Actions(@ForAll("versions") int version, @ForAll byte[] props) {
+        Wire.Writer w = new Wire.Writer();
+        w.u16(0xffff).u16(0).u32(OfVersion.NX_VENDOR).u16(OfActions.NX_CONTROLLER2).zeros(6);
+        w.bytes(props, 0, Math.min(props.length, 4000));
+        w.pad8(0);
+        w.put16(2, w.size());
+        try {
+            List<io.xvio.datapath.action.Action> a = OfActions.decodeActions(new Wire.Reader(w.toBytes()), version);
+            Wire.Writer again = new Wire.Writer();
+            OfActions.encodeActions(a, version, again);
+            assertEquals(a, OfActions.decodeActions(new Wire.Reader(again.toBytes()), version));
+        } catch (OfError.Failure expected) {
+            assertNotNull(expected.error);
+        }
+    }
 }
