@@ -74,7 +74,7 @@ record FlowMonitor(long id, int command, int flags, int outPort, long outGroup, 
         long id = r.u32(), out = r.u32(), group = r.u32();
         int flags = r.u16(), table = r.u8(), command = r.u8();
         if (command == CMD_DELETE) return new FlowMonitor(id, command, 0, -1, ANY_GROUP, FlowSpec.ALL_TABLES, FlowModCodec.readOxmMatch(r));
-        if (command > CMD_DELETE) throw OfError.MONITOR_BAD_FLAGS.fail("flow monitor command " + command);
+        if (command > CMD_DELETE) throw OfError.MONITOR_BAD_COMMAND.fail("flow monitor command " + command);
         if ((flags & (ADD | REMOVED | MODIFY)) == 0 || (flags & ~OF14_ALLOWED) != 0)
             throw OfError.MONITOR_BAD_FLAGS.fail("flow monitor flags 0x" + Integer.toHexString(flags));
         return new FlowMonitor(id, command, flags, port32(out), group, tableOf(table), FlowModCodec.readOxmMatch(r));
