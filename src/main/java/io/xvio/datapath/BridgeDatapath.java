@@ -1241,7 +1241,12 @@ public final class BridgeDatapath {
 
         @Override public void drop(Reason reason) { BridgeDatapath.this.drop(thread, reason, rec); }
 
-        @Override public void controller(int i, int maxLen, int table) {
+        @Override public void controller(int i, int maxLen, int table) { controller(i, maxLen, table, null); }
+
+        @Override public void controller(int i, io.xvio.datapath.action.Controller c, int table) { controller(i, c.maxLen(), table, c.userdata()); }
+
+        /** userdata: the action's userdata (hex text; the consumer makes it bytes), null: none. */
+        private void controller(int i, int maxLen, int table, String userdata) {
             // never cached: a megaflow entry would bypass the controller (each such packet is translated)
             if (rec != null) rec.uncacheable = true;
             if (thread == TRACE_THREAD) return;
@@ -1251,7 +1256,7 @@ public final class BridgeDatapath {
             }
             Flow f = flow;
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, maxLen, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table, f == null ? 0 : f.cookie))
+            if (!packetIns.offer(thread, b, i, maxLen, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table, f == null ? 0 : f.cookie, userdata))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 

@@ -27,6 +27,11 @@ public final class PacketIns {
     /** What the control thread gets for one packet-in (a view of a slot, valid until the consumer returns). */
     public interface Sink {
         void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key);
+
+        /** As the other, with the controller action's userdata (its hex text, or null). */
+        default void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+            packetIn(frame, len, totalLen, reason, table, cookie, key);
+        }
     }
 
     private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
@@ -36,6 +41,8 @@ public final class PacketIns {
         final byte[][] data = new byte[SLOTS][SLOT_BYTES];
         final int[] len = new int[SLOTS], totalLen = new int[SLOTS], reason = new int[SLOTS], table = new int[SLOTS];
         final long[] cookie = new long[SLOTS];
+        /** The controller action's userdata (a reference to the action's own string: nothing allocated). */
+        final String[] userdata = new String[SLOTS];
         final long[][] key = new long[SLOTS][FlowKey.WORDS];
         final long[] tail = new long[16], head = new long[16];
         long dropped;
@@ -54,6 +61,11 @@ public final class PacketIns {
      * maxLen: the most bytes of the frame to send (the controller's max_len). False if the ring was full (counted).
      */
     boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie) {
+        return offer(thread, b, i, maxLen, reason, table, cookie, null);
+    }
+
+    /** As the other, with the controller action's userdata (null: none). */
+    boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie, String userdata) {
         int t = thread + 2;
         Ring r = rings.getPlain(t);
         if (r == null) {                                 // this thread's first packet-in: its ring, once
@@ -73,6 +85,7 @@ public final class PacketIns {
         r.reason[s] = reason;
         r.table[s] = table;
         r.cookie[s] = cookie;
+        r.userdata[s] = userdata;
         FlowKey k = b.keys[i];
         long[] kw = r.key[s];
         if (k.extended) {                                // tunnel or conntrack metadata: the controller sees ct_state etc.
@@ -95,7 +108,7 @@ public final class PacketIns {
             for (; head < tail; head++, n++) {
                 int s = (int) head & (SLOTS - 1);
                 try {
-                    sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s]);
+                    sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s]);
                 } finally {
                     LONG.setRelease(r.head, 0, head + 1);
                 }

@@ -25,7 +25,7 @@ public final class OfActions {
     static final int COPY_FIELD15 = 28, PUSH_VLAN = 17, POP_VLAN = 18, SET_NW_TTL = 23, DEC_NW_TTL = 24, SET_FIELD = 25, VENDOR = 0xffff;
     static final int NX_RESUBMIT = 1, NX_REG_MOVE = 6, NX_REG_LOAD = 7, NX_RESUBMIT_TABLE = 14, NX_DEC_TTL = 18,
             NX_WRITE_METADATA = 22, NX_REG_LOAD2 = 33, NX_NOTE = 8, NX_OUTPUT_REG = 15, NX_STACK_PUSH = 27, NX_STACK_POP = 28,
-            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49;
+            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49, NX_CONTROLLER2 = 37;
     /** OpenFlow 1.1+ group action (OFPAT_GROUP). */
     static final int GROUP = 22;
     static final int IT_GOTO_TABLE = 1, IT_WRITE_METADATA = 2, IT_WRITE_ACTIONS = 3, IT_APPLY_ACTIONS = 4, IT_CLEAR_ACTIONS = 5;
@@ -226,6 +226,7 @@ public final class OfActions {
         if (version >= OfVersion.OF15 && (sub == NX_REG_LOAD || sub == NX_REG_MOVE || sub == NX_REG_LOAD2))
             throw OfError.BAD_ACTION_VENDOR_TYPE.fail("Nicira action subtype " + sub + " does not exist in OpenFlow 1.5 (set_field and copy_field replace it)");
         switch (sub) {
+            case NX_CONTROLLER2 -> { return controller2(a); }
             case NX_RESUBMIT, NX_RESUBMIT_TABLE -> {
                 expectLen(sub, len, 16);
                 int port = a.u16(), table = sub == NX_RESUBMIT ? 255 : a.u8();
@@ -430,6 +431,55 @@ public final class OfActions {
         else w.u16(OUTPUT).u16(16).u32(Ports.to32(port)).u16(0).zeros(6);
     }
 
+    /**
+     * NXAST_CONTROLLER2 (OVS's decode_NXAST_RAW_CONTROLLER2): properties max_len, controller id, reason, userdata,
+     * pause, meter_id. xvio carries max_len and userdata; pause is refused (the datapath cannot pause and resume yet),
+     * as is a reason other than action or a meter, rather than being dropped silently.
+     */
+    private static Action controller2(Wire.Reader a) {
+        for (byte z : a.bytes(6)) if (z != 0) throw OfError.MUST_BE_ZERO.fail("NXAST_CONTROLLER2 pad is not zero");
+        int maxLen = 0xffff, id = 0;
+        String userdata = null;
+        while (a.remaining() > 0) {
+            if (a.remaining() < 4) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 ends in " + a.remaining() + " stray bytes");
+            int type = a.u16(), len = a.u16();
+            if (len < 4) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 property " + type + " of length " + len);
+            Wire.Reader v = a.sub(len - 4, OfError.PROP_BAD_LEN, "NXAST_CONTROLLER2 property " + type);
+            a.skip(Math.min((8 - len % 8) % 8, a.remaining()));
+            switch (type) {
+                case 0 -> maxLen = exactly(v, 2).u16();
+                case 1 -> id = exactly(v, 2).u16();
+                case 2 -> {
+                    int reason = exactly(v, 1).u8();
+                    if (reason != 1) throw OfError.BAD_ACTION_ARGUMENT.fail("controller reason " + reason + " (xvio sends action)");
+                }
+                case 3 -> {
+                    StringBuilder hex = new StringBuilder();
+                    while (v.remaining() > 0) hex.append(hex.isEmpty() ? "" : ".").append(String.format("%02x", v.u8()));
+                    userdata = hex.isEmpty() ? null : hex.toString();
+                }
+                case 4 -> throw OfError.BAD_ACTION_ARGUMENT.fail("controller(pause): xvio cannot pause and resume a pipeline yet");
+                case 5 -> {
+                    long meter = exactly(v, 4).u32();
+                    if (meter != 0xffffffffL) throw OfError.BAD_ACTION_ARGUMENT.fail("controller meter_id " + meter + " (not supported by xvio)");
+                }
+                default -> throw OfError.PROP_BAD_TYPE.fail("NXAST_CONTROLLER2 property type " + type);
+            }
+        }
+        StringBuilder text = new StringBuilder();
+        if (maxLen != 0xffff) text.append("max_len=").append(maxLen).append(',');
+        if (id != 0) text.append("id=").append(id).append(',');
+        if (userdata != null) text.append("userdata=").append(userdata).append(',');
+        if (text.isEmpty()) return new Controller(maxLen, null);
+        text.setLength(text.length() - 1);
+        return new Controller(maxLen, text.toString(), userdata);
+    }
+
+    private static Wire.Reader exactly(Wire.Reader v, int n) {
+        if (v.remaining() != n) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 property of " + v.remaining() + " bytes (" + n + ")");
+        return v;
+    }
+
     private static int nx(Wire.Writer w, int len, int sub) {
         int start = w.size();
         w.u16(VENDOR).u16(len).u32(OfVersion.NX_VENDOR).u16(sub);
@@ -471,6 +521,14 @@ public final class OfActions {
                 int len = 10 + bytes.length;                        // the note is already padded to 6 + 8k bytes
                 nx(w, len, NX_NOTE);
                 for (String b : bytes) w.u8(Integer.parseInt(b, 16));
+            }
+            case Controller c when c.userdata() != null -> {
+                int start = nx(w, 0, NX_CONTROLLER2);
+                w.zeros(6);
+                if (c.maxLen() != 0xffff) { w.u16(0).u16(6).u16(c.maxLen()).zeros(2); }
+                byte[] u = Controller.bytes(c.userdata());
+                w.u16(3).u16(4 + u.length).bytes(u).pad8(start);
+                w.put16(start + 2, w.size() - start);
             }
             case Controller c -> {
                 if (of10) w.u16(OUTPUT).u16(8).u16(Ports.CONTROLLER).u16(c.maxLen());

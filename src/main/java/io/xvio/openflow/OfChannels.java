@@ -54,6 +54,8 @@ public final class OfChannels implements AutoCloseable {
     private final Thread worker;
     private volatile List<OfConnection> receivers = List.of();
     private final PortStatus ports;
+    /** The connections' flow monitors (ovs-ofctl monitor, NXST/ONFST/OFPMP_FLOW_MONITOR). */
+    final FlowMonitors monitors;
     /** Flows added over OpenFlow with send_flow_rem, by (table, priority, match); their removal is reported. */
     private final Set<RemKey> sendFlowRem = ConcurrentHashMap.newKeySet();
     /** Flows removed by a timeout, queued by the expiry thread for this bridge's thread to report. */
@@ -67,6 +69,7 @@ public final class OfChannels implements AutoCloseable {
         this.sw = sw;
         this.startedNanos = startedNanos;
         this.ports = new PortStatus(sw);
+        this.monitors = new FlowMonitors(sw);
         worker = Thread.ofVirtual().name("openflow-channels-" + sw.name()).start(this::work);
     }
 
@@ -80,6 +83,7 @@ public final class OfChannels implements AutoCloseable {
 
     void remove(OfConnection c) {
         connections.remove(c);
+        monitors.remove(c);
         if (c.primary && c.admitted) lastConnectedNanos = System.nanoTime();
         changed();
     }
@@ -195,7 +199,7 @@ public final class OfChannels implements AutoCloseable {
             List<OfConnection> r = receivers;
             PacketIns p = sw.packetIns();
             try {
-                if (!r.isEmpty() && p != null) p.drain(this::sendPacketIn);
+                if (!r.isEmpty() && p != null) p.drain(sink);
                 long now = System.nanoTime();
                 if (now >= nextCheck) {
                     nextCheck = now + 100_000_000L;
@@ -203,6 +207,7 @@ public final class OfChannels implements AutoCloseable {
                     failMode(now);
                     ports.poll(connections);
                     reportExpired();
+                    monitors.poll();
                     for (OfConnection c : connections) c.expireBundles(now);
                 }
                 Thread.sleep(r.isEmpty() ? 100 : 1);
@@ -214,8 +219,20 @@ public final class OfChannels implements AutoCloseable {
         }
     }
 
-    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
-        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len));
+    /** The packet-in consumer: with the controller action's userdata. */
+    private final PacketIns.Sink sink = new PacketIns.Sink() {
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, null);
+        }
+
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata);
+        }
+    };
+
+    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
+                userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection c : receivers) {
             if (c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
         }

@@ -150,12 +150,15 @@ final class OfConnection implements Runnable {
                 partialSince = 0;
                 List<byte[]> replies = handleAll(msgs);
                 if (replies == null) return;
-                for (byte[] r : replies) send(r);
+                if (channels != null && channels.monitors.queues(this)) channels.monitors.send(this, replies);
+                else for (byte[] r : replies) send(r);
                 if (closing || badHeader) return;
                 partialSince = !partial ? 0 : msgs.isEmpty() && since != 0 ? since : System.nanoTime();
             }
         } catch (IOException e) {
             LOG.fine(peer + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            LOG.fine(peer + ": interrupted");
         } catch (RuntimeException e) {
             LOG.warning(peer + ": closing after an internal error: " + e);
         } finally {
@@ -168,6 +171,15 @@ final class OfConnection implements Runnable {
         Wire.Writer w = new Wire.Writer(OfVersion.OF15, OfType.HELLO, 0);
         w.u16(1).u16(8).u32(OfVersion.BITMAP);
         return w.finish();
+    }
+
+    /** Sends a message of this connection's flow monitor queue (its writer thread); false if the connection failed. */
+    boolean sendQueued(byte[] m) {
+        if (ch == null) {                              // a codec test's connection
+            unsent.add(m);
+            return true;
+        }
+        return sendAsync(m);
     }
 
     private void send(byte[] m) throws IOException {
@@ -218,6 +230,12 @@ final class OfConnection implements Runnable {
         try {
             sw.change(() -> {
                 sw.addFlows(fs);
+                if (channels != null && channels.monitors.active()) {
+                    // the monitors' updates: one abbreviated update per request for this connection's own monitors
+                    java.util.Map<Flow, Integer> xids = new java.util.IdentityHashMap<>();
+                    for (int k = 0; k < fs.size(); k++) xids.put(fs.get(k), xidOf(ms.get(k)));
+                    channels.monitors.sync(this, xids, xidOf(ms.getLast()), AsyncConfig.RR_DELETE);
+                }
                 return null;
             });
             LOG.fine(peer + ": added " + fs.size() + " flow(s)");
@@ -289,6 +307,16 @@ final class OfConnection implements Runnable {
         try {
             Wire.Reader r = new Wire.Reader(msg);
             r.skip(8);
+            if (channels != null && channels.monitors.active() && mayChange(type)) {
+                // a change and the monitor updates it causes, attributed to this request, under one command lock
+                int reason = type == OfType.GROUP_MOD && version != OfVersion.OF10 ? AsyncConfig.RR_GROUP_DELETE
+                        : type == OfType.METER_MOD ? AsyncConfig.RR_METER_DELETE : AsyncConfig.RR_DELETE;
+                return sw.change(() -> {
+                    List<byte[]> out = dispatch(type, xid, r, msg);
+                    channels.monitors.sync(this, xid, reason);
+                    return out;
+                });
+            }
             return dispatch(type, xid, r, msg);
         } catch (OfError.Failure f) {
             LOG.info(peer + ": " + OfVersion.name(version) + " message type " + type + " rejected (" + f.error + "): " + f.getMessage());
@@ -333,6 +361,20 @@ final class OfConnection implements Runnable {
         async = AsyncConfig.defaults(common);
         LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
         return List.of();
+    }
+
+    /** Message types that may change the flow tables (flow_mod, group_mod, meter_mod, bundles, Nicira's and ONF's). */
+    private static boolean mayChange(int type) {
+        return type == OfType.FLOW_MOD || type == OfType.VENDOR || type == OfType.GROUP_MOD || type == OfType.METER_MOD
+                || type == OfType.BUNDLE_CONTROL;
+    }
+
+    /** A flow monitor request (NXST 1.0, ONFST 1.3, OFPMP 1.4+): see {@link FlowMonitors#request}. */
+    private List<byte[]> monitorRequest(byte[] msg, int xid) {
+        if (channels == null) throw OfError.BAD_STAT.fail("flow monitors need the bridge's OpenFlow channels");
+        List<byte[]> r = channels.monitors.request(this, msg, xid);
+        LOG.fine(peer + ": flow monitor request");
+        return r;
     }
 
     private List<byte[]> dispatch(int type, int xid, Wire.Reader r, byte[] msg) {
@@ -403,7 +445,8 @@ final class OfConnection implements Runnable {
         }
         if (of10 ? type == OfType.OF10_BARRIER_REQUEST : type == OfType.BARRIER_REQUEST)
             return List.of(new Wire.Writer(version, of10 ? OfType.OF10_BARRIER_REPLY : OfType.BARRIER_REPLY, xid).finish());
-        if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST) return stats(xid, r);
+        if (of10 ? type == OfType.OF10_STATS_REQUEST : type == OfType.MULTIPART_REQUEST)
+            return FlowMonitor.isRequest(version, msg) ? monitorRequest(msg, xid) : stats(xid, r);
         throw OfError.BAD_TYPE.fail("message type " + type + " is not supported by xvio");
     }
 
@@ -468,6 +511,20 @@ final class OfConnection implements Runnable {
                 apply(FlowModCodec.decodeNx(r, tableIdExt));
                 return List.of();
             }
+            case Resume.NXT_RESUME -> {
+                // decoded and checked as untrusted input; xvio's datapath does not pause yet (controller(pause) sends
+                // a plain packet-in), so no continuation of this run exists and every one is stale
+                notSlave();
+                Resume res = Resume.decode(r, version);
+                if (!res.continuation().from(sw.name())) throw OfError.NXR_STALE.fail("continuation not made by bridge " + sw.name() + " in this run of xvio");
+                throw OfError.NXR_NOT_SUPPORTED.fail("resuming a continuation is not implemented yet");
+            }
+            case FlowMonitor.NXT_FLOW_MONITOR_CANCEL -> {
+                // OVS: NXT 1.0-1.2; OpenFlow 1.3 has ONF's, 1.4+ a monitor request with the DELETE command
+                if (version != OfVersion.OF10 || channels == null) throw OfError.BAD_SUBTYPE.fail("NXT_FLOW_MONITOR_CANCEL in " + OfVersion.name(version));
+                channels.monitors.cancel(this, FlowMonitor.decodeCancel(r));
+                return List.of();
+            }
             default -> throw OfError.BAD_SUBTYPE.fail("Nicira message subtype " + sub + " is not supported by xvio");
         }
     }
@@ -475,6 +532,10 @@ final class OfConnection implements Runnable {
     /** ONF's experimenter messages: OpenFlow 1.3's bundle extension (OVS knows no other, nor them in other versions). */
     private List<byte[]> onf(int xid, Wire.Reader r, byte[] msg) {
         long sub = r.u32();
+        if (version == OfVersion.OF13 && sub == FlowMonitor.ONF_FLOW_MONITOR && channels != null) {
+            channels.monitors.cancel(this, FlowMonitor.decodeCancel(r));     // ONFT_FLOW_MONITOR_CANCEL
+            return List.of();
+        }
         if (version != OfVersion.OF13 || (sub != BundleMsg.ONFT_BUNDLE_CONTROL && sub != BundleMsg.ONFT_BUNDLE_ADD_MESSAGE))
             throw OfError.BAD_SUBTYPE.fail("ONF experimenter message " + sub + " in " + OfVersion.name(version));
         return bundle(sub == BundleMsg.ONFT_BUNDLE_CONTROL, xid, r, msg);

@@ -86,10 +86,23 @@ public enum OfError {
     BUNDLE_BAD_TYPE(6), BUNDLE_BAD_FLAGS(7), BUNDLE_MSG_BAD_LEN(8), BUNDLE_MSG_BAD_XID(9), BUNDLE_MSG_UNSUP(10),
     BUNDLE_MSG_CONFLICT(11), BUNDLE_MSG_TOO_MANY(12), BUNDLE_MSG_FAILED(13), BUNDLE_TIMEOUT(14), BUNDLE_IN_PROGRESS(15),
     /** OVS's OFPBFC_BAD_VERSION: a Nicira experimenter error (code 22) in 1.4/1.5; 1.3 cannot carry it. */
-    BUNDLE_BAD_VERSION(-1);
+    BUNDLE_BAD_VERSION(-1),
+    // flow monitors: NX1.0-1.1(1,code10), NX1.2-1.3 experimenter code, OF1.4+ (OFPET_FLOW_MONITOR_FAILED 16, code)
+    MONITOR_EXISTS(517, 6, 16, 1),
+    UNKNOWN_MONITOR(519, 8, 16, 3),
+    MONITOR_BAD_FLAGS(518, 7, 16, 5),
+    /** OFPMOFC_BAD_COMMAND: OF1.4+(16,4) (only 1.4+ monitor requests have a command). */
+    MONITOR_BAD_COMMAND(-1, -1, 16, 4),
+    /** NXBRC_MUST_BE_ZERO: NX1.0-1.1(1,515), NX1.2+(4). */
+    MUST_BE_ZERO(515, 4, -1, 4),
+    /** NXT_RESUME: NXR_NOT_SUPPORTED NX1.0-1.1(1,533), NX1.2+(34); NXR_STALE NX1.0-1.1(1,534), NX1.2+(35). */
+    NXR_NOT_SUPPORTED(533, 34, -1, 34),
+    NXR_STALE(534, 35, -1, 35);
 
     final int type10, code10, type, code;
     final boolean nx10;
+    /** The Nicira experimenter code OVS sends in OpenFlow 1.2-1.3 (and 1.4+ when type is -1); -1: none. */
+    final int nx12;
     /** OFPBFC_* code for a bundle error (NOT_BUNDLE: not one). */
     final int bfc;
     private static final int NOT_BUNDLE = Integer.MIN_VALUE, BFC_BAD_VERSION = -1;
@@ -103,6 +116,18 @@ public enum OfError {
         this.type = type;
         this.code = code;
         this.bfc = NOT_BUNDLE;
+        this.nx12 = -1;
+    }
+
+    /** A Nicira-numbered error: 1.0 wraps (1, code10) in a vendor error, 1.3 sends experimenter code nx12. */
+    OfError(int code10, int nx12, int type14, int code14) {
+        this.type10 = 1;
+        this.code10 = code10;
+        this.nx10 = true;
+        this.type = type14;
+        this.code = code14;
+        this.bfc = NOT_BUNDLE;
+        this.nx12 = nx12;
     }
 
     /** A bundle error (OFPBFC_*), as OVS's ofp-errors.h numbers it; OpenFlow 1.0 has no bundles (BAD_TYPE there). */
@@ -113,6 +138,7 @@ public enum OfError {
         this.type = 17;
         this.code = bfc;
         this.bfc = bfc;
+        this.nx12 = -1;
     }
 
     /** What a decoder throws: the error to send and a sentence for the log. */
@@ -137,6 +163,8 @@ public enum OfError {
             if (bfc == BFC_BAD_VERSION) w.u16(0xffff).u16(version == OfVersion.OF13 ? 10 : 22).u32(OfVersion.NX_VENDOR);
             else if (version == OfVersion.OF13) w.u16(0xffff).u16(2300 + bfc).u32(ONF_VENDOR);
             else w.u16(type).u16(code);
+        } else if (nx12 >= 0 && version != OfVersion.OF10 && (version < OfVersion.OF14 || type < 0)) {
+            w.u16(0xffff).u16(nx12).u32(OfVersion.NX_VENDOR);
         } else if (version == OfVersion.OF10 && nx10) {
             w.u16(0xb0c2).u16(0).u32(OfVersion.NX_VENDOR).u16(type10).u16(code10);
         } else if (version == OfVersion.OF10) {

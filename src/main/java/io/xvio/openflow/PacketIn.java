@@ -12,9 +12,13 @@ import io.xvio.packet.FlowKey;
  *
  * <p>Encoded as OFPT_PACKET_IN of OpenFlow 1.0 (no table, cookie or match), 1.3 and 1.4/1.5 (the same layout:
  * OXM match), or as Nicira's NXT_PACKET_IN (NXM match) or NXT_PACKET_IN2 (properties) for a connection that asked
- * for one with NXT_SET_PACKET_IN_FORMAT.
+ * for one with NXT_SET_PACKET_IN_FORMAT. userdata: the controller action's (only NXT_PACKET_IN2 carries it), or null.
  */
-public record PacketIn(int totalLen, int reason, int table, long cookie, Match match, byte[] data) {
+public record PacketIn(int totalLen, int reason, int table, long cookie, Match match, byte[] data, byte[] userdata) {
+    public PacketIn(int totalLen, int reason, int table, long cookie, Match match, byte[] data) {
+        this(totalLen, reason, table, cookie, match, data, null);
+    }
+
     public static final long NO_BUFFER = 0xffffffffL;
     /** NXT_SET_PACKET_IN_FORMAT values. */
     public static final int FORMAT_STANDARD = 0, FORMAT_NXT = 1, FORMAT_NXT2 = 2;
@@ -97,6 +101,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         at = prop(w, NXPINT_METADATA);
         Oxm.encode(match, version == OfVersion.OF10, w);
         end(w, at);
+        if (userdata != null) { at = prop(w, Continuation.NXPINT_USERDATA); w.bytes(userdata); end(w, at); }
         return w.finish();
     }
 
@@ -117,6 +122,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         long buffer = NO_BUFFER, cookie = -1L;
         int total = -1, table = 0, reason = -1;
         Match m = null;
+        byte[] userdata = null;
         while (r.remaining() > 0) {
             int type = r.u16(), len = r.u16();
             if (len < 4) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 property " + type + " of length " + len);
@@ -134,6 +140,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
                 }
                 case NXPINT_REASON -> reason = v.u8();
                 case NXPINT_METADATA -> m = Oxm.decode(v);
+                case Continuation.NXPINT_USERDATA -> userdata = v.bytes(v.remaining());
                 default -> throw OfError.BAD_TYPE.fail("NXT_PACKET_IN2 property type " + type + " is not known to xvio");
             }
         }
@@ -142,7 +149,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         if (m.mask(FlowKey.IN_PORT) == 0) throw OfError.BAD_MATCH_LEN.fail("packet-in metadata without in_port");
         if (total < 0) total = data.length;
         if (data.length > total) throw OfError.BAD_LEN.fail(data.length + " bytes of data for total_len " + total);
-        return new PacketIn(total, reason, table, cookie, m, data);
+        return new PacketIn(total, reason, table, cookie, m, data, userdata);
     }
 
     /** Decodes a whole packet-in message (any of the layouts {@link #encode} writes); OfError.Failure if malformed. */
@@ -198,7 +205,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
 
     @Override public boolean equals(Object o) {
         return o instanceof PacketIn p && p.totalLen == totalLen && p.reason == reason && p.table == table && p.cookie == cookie
-                && p.match.equals(match) && java.util.Arrays.equals(p.data, data);
+                && p.match.equals(match) && java.util.Arrays.equals(p.data, data) && java.util.Arrays.equals(p.userdata, userdata);
     }
 
     @Override public int hashCode() { return java.util.Arrays.hashCode(data) * 31 + match.hashCode(); }

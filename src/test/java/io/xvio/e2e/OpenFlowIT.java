@@ -522,6 +522,66 @@ class OpenFlowIT {
         ok("OpenFlow15", "del-groups", target);
     }
 
+    /**
+     * ovs-ofctl monitor's flow monitor (watch:, ONF's extension in OpenFlow 1.3) sees the changes of another OpenFlow
+     * client, of the CLI (xvio add-flow / del-flows) and of the daemon's hard-timeout expiry, as the lines OVS's
+     * monitor prints.
+     */
+    @Order(12)
+    @Test
+    void flowMonitorSeesOpenFlowTheCliAndTimeouts() throws Exception {
+        Path out = dir.resolve("monitor-watch.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "watch:in_port=19").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            Thread.sleep(1000);
+            ok("OpenFlow13", "add-flow", target, "priority=310,in_port=19,actions=output:2");
+            xvio.call("add-flow", "br0", "priority=311,in_port=19,ip,actions=drop");
+            ok("OpenFlow13", "add-flow", target, "priority=312,in_port=19,arp,hard_timeout=1,actions=drop");
+            xvio.call("del-flows", "br0", "in_port=19,ip");
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !(seen.contains("reason=hard") && seen.contains("reason=delete"))) {
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("event=ADDED table=0 cookie=0 in_port=19 actions=output:2"), seen + xvio.log());
+            assertTrue(seen.contains("event=ADDED table=0 cookie=0 ip,in_port=19"), "the CLI's add: " + seen);
+            assertTrue(seen.contains("event=DELETED reason=delete table=0 cookie=0 ip,in_port=19"), "the CLI's delete: " + seen);
+            assertTrue(seen.contains("event=DELETED reason=hard table=0 hard_timeout=1 cookie=0 arp,in_port=19"), "the expiry: " + seen);
+            ok("OpenFlow13", "del-flows", target, "in_port=19");
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** controller(userdata=...) (OVN's way to tell its controller what to do): ovs-ofctl monitor prints the userdata. */
+    @Order(13)
+    @Test
+    void controllerUserdataReachesOvsOfctlMonitor() throws Exception {
+        Path out = dir.resolve("monitor-userdata.txt");
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+            long end = System.nanoTime() + 10_000_000_000L;
+            String seen = "";
+            while (System.nanoTime() < end && !seen.contains("userdata=")) {
+                ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + frame + " actions=controller(userdata=01.02.0a)");
+                Thread.sleep(200);
+                seen = Files.readString(out);
+            }
+            assertTrue(seen.contains("NXT_PACKET_IN2") && seen.contains("userdata=01.02.0a"), seen + xvio.log());
+            Run pause = ofctl("OpenFlow13", "add-flow", target, "priority=5,in_port=1,actions=controller(userdata=01,pause)");
+            assertNotEquals(0, pause.rc(), "pause is refused until xvio can resume");
+            assertTrue(pause.out().contains("OFPBAC_BAD_ARGUMENT"), pause.out());
+        } finally {
+            mon.destroy();
+            mon.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private void refused(String v, String error, String... args) throws Exception {
         List<String> a = new ArrayList<>(List.of(args));
         a.add(1, target);

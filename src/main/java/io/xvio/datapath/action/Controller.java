@@ -5,31 +5,48 @@ import java.util.Locale;
 /**
  * controller / controller:MAX_LEN / controller(...): send to the OpenFlow controllers a packet-in with the packet
  * as it is here (at most max_len bytes), and go on with the flow's other actions. With no controller connected it is
- * a counted drop ("sent to controller, none connected"). reason, id, userdata, pause and meter_id are parsed but not
- * carried yet. text: the arguments as written (null for the plain forms).
+ * a counted drop ("sent to controller, none connected"). userdata (hex bytes "01.02") goes with the packet-in (Nicira's
+ * NXT_PACKET_IN2 carries it); reason, id, pause and meter_id are parsed but not carried yet. text: the arguments as
+ * written (null for the plain forms).
  */
-public record Controller(int maxLen, String text) implements Action {
+public record Controller(int maxLen, String text, String userdata) implements Action {
+    public Controller(int maxLen, String text) { this(maxLen, text, null); }
+
+    /** userdata's bytes ("01.02" is {1, 2}). */
+    public static byte[] bytes(String hex) {
+        String[] p = hex.split("\\.");
+        byte[] b = new byte[p.length];
+        for (int i = 0; i < p.length; i++) b[i] = (byte) Integer.parseInt(p[i], 16);
+        return b;
+    }
+
     /** controller, controller:MAX_LEN, controller(max_len=N,reason=R,id=N,userdata=HH,pause,meter_id=N). */
     static Action parse(ActionArgs a) {
         String arg = a.arg();
         if (arg == null) return new Controller(0xffff, null);
         if (!a.parens()) return new Controller(a.intIn(arg, a.pos(), 0, 0xffff, "controller max_len"), null);
         int maxLen = 0xffff;
+        String userdata = null;
         for (String kv : arg.split(",")) {
             String k = kv.contains("=") ? kv.substring(0, kv.indexOf('=')).strip() : kv.strip();
             switch (k.toLowerCase(Locale.ROOT)) {
                 case "max_len" -> maxLen = a.intIn(kv.substring(kv.indexOf('=') + 1).strip(), a.pos(), 0, 0xffff, "controller max_len");
-                case "reason", "id", "userdata", "pause", "meter_id" -> { }
+                case "userdata" -> {
+                    String v = kv.substring(kv.indexOf('=') + 1).strip().toLowerCase(Locale.ROOT);
+                    if (!v.matches("[0-9a-f]{2}(\\.[0-9a-f]{2})*")) throw a.error(a.pos(), "controller: userdata \"" + v + "\" (hex bytes such as 01.02.0a)");
+                    userdata = v;
+                }
+                case "reason", "id", "pause", "meter_id" -> { }
                 default -> throw a.error(a.pos(), "controller: unknown argument \"" + k + "\"");
             }
         }
-        return new Controller(maxLen, arg);
+        return new Controller(maxLen, arg, userdata);
     }
 
     @Override public String format() { return text == null ? "CONTROLLER:" + maxLen : "controller(" + text + ")"; }
 
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
-        x.controller(i, maxLen, table);
+        x.controller(i, this, table);
         return CONTINUE;
     }
 }

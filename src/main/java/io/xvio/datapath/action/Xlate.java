@@ -70,6 +70,9 @@ public interface Xlate {
      */
     void controller(int i, int maxLen, int table);
 
+    /** The controller action c on packet i: as {@link #controller(int, int, int)}, with c's userdata. */
+    default void controller(int i, Controller c, int table) { controller(i, c.maxLen(), table); }
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 
