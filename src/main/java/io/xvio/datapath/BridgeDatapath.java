@@ -359,11 +359,21 @@ public final class BridgeDatapath {
         firstPass(t, inPort, b, out, thread, now);
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        PatchLayout pl = patches;
+        if (pl != null) pl.cross(b, out, thread, now);         // what went to patch ports enters the peers' bridges
         if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections
             io.xvio.datapath.conntrack.ConnTracker tr = ct.conntrack().get();
             if (tr != null) tr.expire(now, 64);
         }
     }
+
+    /** The patch ports this bridge's receive queues can reach (see {@link PatchLayout}), or null: none. */
+    private volatile PatchLayout patches;
+
+    public PatchLayout patches() { return patches; }
+
+    /** Control thread, with this bridge's queues not polled: the patch ports of the port array its queues send to. */
+    public void setPatches(PatchLayout p) { patches = p; }
 
     /** The tunnel endpoint in front of this bridge's tables (a bridge with ip:), or null. */
     private volatile Underlay underlay;

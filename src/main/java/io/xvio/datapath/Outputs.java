@@ -41,6 +41,9 @@ public final class Outputs {
     public int[] packetsFor(int port) { return packets[port]; }
     public int countFor(int port) { return counts[port]; }
 
+    /** Takes port's packets away (a patch port's, which cross to its peer instead): the port stays touched, with none. */
+    public void empty(int port) { counts[port] = 0; }
+
     public void clear() {
         for (int i = 0; i < touchedCount; i++) counts[touched[i]] = 0;
         touchedCount = 0;
