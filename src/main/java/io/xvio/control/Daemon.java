@@ -193,6 +193,7 @@ public final class Daemon implements AutoCloseable {
             Port[] ports = br.portArray();
             // an underlay's: then the overlays' ports; then the ports of the bridges beyond patch ports
             Port[] sendTo = patches.array(br, tunnels.portArray(br, bridges.values()));
+            br.sendTo = sendTo;                                        // a packet-out's too
             for (int q = 0; ; q++) {          // queue 0 of every port first, so the first PMDs get one port each
                 boolean any = false;
                 for (int i = 0; i < ports.length; i++) {

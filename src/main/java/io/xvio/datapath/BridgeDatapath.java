@@ -340,6 +340,8 @@ public final class BridgeDatapath {
         }
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        PatchLayout pl = patches;
+        if (pl != null) pl.cross(b, out, thread, now);          // output:PATCH enters the peer's bridge, as in a burst
     }
 
     /** The megaflow a recorder would insert, as a match. */
