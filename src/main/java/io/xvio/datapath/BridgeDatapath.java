@@ -302,7 +302,7 @@ public final class BridgeDatapath {
             tr.datapathActions = dp.toString();
             for (int x = 0; x < out.touchedCount(); x++) {
                 int p = out.touchedPort(x), n = out.countFor(p);
-                tr.outputs.add("port " + t.ofports()[p] + (n > 1 ? " (" + n + " frames)" : ""));
+                tr.outputs.add("port " + t.ofports()[p] + (n > 1 ? " (" + n + " frames)" : "") + patchNote(p));
             }
             drops.traceRow().forEach((reason, n) -> tr.drops.add(reason + (n > 1 ? " (" + n + ")" : "")));
             Match fin = new Match();
@@ -342,6 +342,15 @@ public final class BridgeDatapath {
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
         PatchLayout pl = patches;
         if (pl != null) pl.cross(b, out, thread, now);          // output:PATCH enters the peer's bridge, as in a burst
+    }
+
+    /** For a trace's output to port index p: where a patch port leads (the peer's bridge is traced on its own). */
+    private String patchNote(int p) {
+        PatchLayout pl = patches;
+        if (pl == null) return "";
+        for (PatchLayout.Hop h : pl.hops())
+            if (h.at() == p && h.from() == this) return " (patch: enters bridge " + h.peer().name() + " with in_port=" + h.peerOfport() + ")";
+        return "";
     }
 
     /** The megaflow a recorder would insert, as a match. */

@@ -158,4 +158,11 @@ class PatchPortsTest {
         assertEquals(1, p.paTx.get());
         assertEquals(1, p.pbRx.get());
     }
+
+    @Test
+    void aTraceSaysWhereAPatchPortLeads() {
+        Pair p = new Pair(true, List.of("in_port=1,actions=output:2"), List.of("priority=0,actions=NORMAL"));
+        Trace tr = p.br0.trace(1, tcp(B, A, 0x0a000001, 80), new Match());
+        assertEquals(List.of("port 2 (patch: enters bridge br1 with in_port=1)"), tr.outputs, tr.outputs.toString());
+    }
 }
