@@ -421,7 +421,8 @@ public final class Daemon implements AutoCloseable {
     private void retunnel() {
         if (!tunnels.any()) return;
         List<RxQueue> others = new ArrayList<>(rxQueues());
-        others.removeIf(q -> q.datapath() != null && q.datapath().underlay() != null);
+        Set<io.xvio.datapath.BridgeDatapath> patched = patches.involved();     // their arrays wait for repatch()
+        others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || patched.contains(q.datapath())));
         pmds.assign(others);
         tunnels.rebuild(bridges.values());
     }
