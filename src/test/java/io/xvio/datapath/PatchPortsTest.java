@@ -165,4 +165,32 @@ class PatchPortsTest {
         Trace tr = p.br0.trace(1, tcp(B, A, 0x0a000001, 80), new Match());
         assertEquals(List.of("port 2 (patch: enters bridge br1 with in_port=1)"), tr.outputs, tr.outputs.toString());
     }
+
+    static int vlanOf(byte[] f) {
+        return ((f[12] & 0xff) << 8 | (f[13] & 0xff)) == 0x8100 ? ((f[14] & 0x0f) << 8 | (f[15] & 0xff)) : -1;
+    }
+
+    @Test
+    void vlansCrossThePairAsTheyWouldATrunkBetweenTwoSwitches() {
+        for (boolean cached : new boolean[] {true, false}) {
+            Pair p = new Pair(cached, List.of("priority=0,actions=NORMAL"), List.of("priority=0,actions=NORMAL"));
+            List<Flow> normal = List.of(FlowParser.parse("priority=0,actions=NORMAL"));
+            BitSet only20 = new BitSet();
+            only20.set(20);
+            // br0: vm an access port of VLAN 10, pa and local trunks; br1: pb a trunk, phy a trunk of VLAN 20 only
+            p.br0.install(new int[] {1, 2, 3}, new PortVlan[] {new PortVlan(10, null), PortVlan.TRUNK_ALL, PortVlan.TRUNK_ALL}, normal);
+            p.br1.install(new int[] {1, 2}, new PortVlan[] {PortVlan.TRUNK_ALL, new PortVlan(0, only20)}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
+            Map<Integer, List<byte[]>> out = send(p.br0, 0, tcp(B, A, 0x0a000001, 80));
+            assertEquals(Set.of(2), out.keySet(), "tagged 10 on br0's local trunk; across the pair, br1's phy does not carry 10");
+            assertEquals(10, vlanOf(out.get(2).getFirst()));
+            assertEquals(1, p.pbRx.get(), "it did cross, tagged");
+            // VLAN 10 from phy is refused there; VLAN 20 through pb into br0 reaches only the local trunk
+            p.br1.install(new int[] {1, 2}, new PortVlan[] {PortVlan.TRUNK_ALL, PortVlan.TRUNK_ALL}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
+            byte[] tagged = ByteBuffer.allocate(68).put(tcp(A, B, 0x0a000002, 1000), 0, 12).putShort((short) 0x8100).putShort((short) 10)
+                    .put(tcp(A, B, 0x0a000002, 1000), 12, 52).array();
+            out = send(p.br1, 1, tagged);
+            assertEquals(Set.of(2), out.keySet(), "vm (br0's index 0 at 2 in br1's array) learned on VLAN 10: unicast, untagged");
+            assertEquals(-1, vlanOf(out.get(2).getFirst()), "an access port sends untagged");
+        }
+    }
 }
