@@ -193,4 +193,32 @@ class PatchPortsTest {
             assertEquals(-1, vlanOf(out.get(2).getFirst()), "an access port sends untagged");
         }
     }
+
+    @Test
+    void crossingAllocatesNothing() {
+        // NORMAL both sides (learned both ways), a flow pipeline, and a patch loop: the steady state allocates nothing
+        Pair p = new Pair(true, List.of("priority=0,actions=NORMAL"), List.of("priority=0,actions=NORMAL"));
+        byte[][] frames = new byte[32][];
+        for (int f = 0; f < frames.length; f++) frames[f] = tcp(f % 2 == 0 ? B : 0xffffffffffffL, A, 0x0a000001 + f, 80 + f);
+        send(p.br1, 1, tcp(A, B, 0x0a000002, 1000));       // br1 and br0 learn B behind phy
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(6);
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (int round = 0; round < 3; round++) {
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int k = 0; k < 20_000; k++) {
+                b.reset();
+                out.clear();
+                for (int f = 0; f < frames.length; f++) {
+                    MemorySegment.copy(frames[f], 0, b.data, JAVA_BYTE, b.off[f], frames[f].length);
+                    b.len[f] = frames[f].length;
+                }
+                b.count = frames.length;
+                p.br0.process(0, b, out, 0, 1_000_000L * k);
+            }
+            long used = mx.getCurrentThreadAllocatedBytes() - before;
+            if (round == 2) assertTrue(used < 4096, used + " bytes allocated by 20,000 bursts across a patch pair");
+        }
+        assertTrue(p.paTx.get() >= 3 * 20_000 * 32, "every frame crossed: " + p.paTx.get());
+    }
 }
