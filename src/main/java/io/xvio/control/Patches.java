@@ -92,9 +92,12 @@ final class Patches {
                 hops.add(new PatchLayout.Hop(i, x.datapath, y.datapath, y.ports.indexOf(qp), qp.ofport(), bases.get(y), pp::sent, qp::received));
             }
             if (hops.isEmpty()) continue;
-            if (all.size() > io.xvio.pmd.PmdThread.MAX_BRIDGE_PORTS)
-                throw new ControlException("bridges joined by patch ports have " + all.size() + " ports together; at most "
-                        + io.xvio.pmd.PmdThread.MAX_BRIDGE_PORTS);
+            if (all.size() > io.xvio.pmd.PmdThread.MAX_BRIDGE_PORTS) {      // a PMD thread's outputs hold 256 ports
+                String why = "down (the bridges joined through " + root.name + "'s patch ports have " + all.size() + " ports, more than "
+                        + io.xvio.pmd.PmdThread.MAX_BRIDGE_PORTS + ")";
+                for (Port p : all) if (p instanceof PatchPort pp && "up".equals(states.get(pp))) states.put(pp, why);
+                continue;
+            }
             arrays.put(root, all.toArray(Port[]::new));
             layouts.put(root, new PatchLayout(hops));
         }
