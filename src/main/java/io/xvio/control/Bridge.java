@@ -41,6 +41,15 @@ final class Bridge {
 
     Port[] portArray() { return ports.toArray(Port[]::new); }
 
+    /** The port array this bridge's receive queues transmit to (with tunnel overlays' and patch peers' ports), set by the daemon. */
+    volatile Port[] sendTo;
+
+    /** What a packet-out on this bridge transmits to: the queues' array, the bridge's own ports before there is one. */
+    Port[] sendArray() {
+        Port[] s = sendTo;
+        return s != null ? s : portArray();
+    }
+
     int[] ofports() { return ports.stream().mapToInt(Port::ofport).toArray(); }
 
     Port port(String name) {

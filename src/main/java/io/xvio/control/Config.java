@@ -132,6 +132,14 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, null);
         }
 
+        /** A patch port (type patch): the peer's name is kept in {@link #mode} (a patch has no other use for it). */
+        public static PortConfig patch(String name, int ofport, String peer) {
+            return new PortConfig(name, "patch", ofport, null, peer, 0, false, null, false, 0);
+        }
+
+        /** A patch port's peer (options:peer), else null. */
+        public String peer() { return type.equals("patch") ? mode : null; }
+
         PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p); }
 
         /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
@@ -269,6 +277,17 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     ports.put(pn, new PortConfig(pn, (String) rawType, ofport, null, null, 0, false, null, false, 0).withPmdCpu(pmdCpu));
                     continue;
                 }
+                if ("patch".equals(rawType)) {                  // {type: patch, peer: NAME, ofport: N}
+                    if (policing.any()) throw new ConfigException(source + ": " + pw + ": policing on a patch port is not supported by xvio");
+                    keys(p, source, pw, "type", "peer", "ofport");
+                    String peer = string(require(p, "peer", source, pw), source, pw + ".peer");
+                    checkName(peer, source, pw + ".peer");
+                    if (peer.equals(pn)) throw new ConfigException(source + ": " + pw + ".peer: " + pn + ": patch peer must not be self");
+                    int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
+                    if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
+                    ports.put(pn, PortConfig.patch(pn, ofport, peer));
+                    continue;
+                }
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing));
                     continue;
@@ -276,7 +295,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
-                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp, vxlan, geneve)");
+                    throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp, vxlan, geneve, patch)");
                 String path = string(require(p, "path", source, pw), source, pw + ".path");
                 if (path.getBytes().length > 107) throw new ConfigException(source + ": " + pw + ".path: longer than 107 bytes (a Unix socket limit)");
                 if (!paths.add(path)) throw new ConfigException(source + ": " + pw + ".path: " + path + " is used by another port");

@@ -42,6 +42,8 @@ public final class Daemon implements AutoCloseable {
     private final Captures captures = new Captures();
     /** The bridges' port mirrors. */
     private final Mirrors mirrors = new Mirrors();
+    /** Patch pairs between bridges and the port arrays they give the bridges' queues. */
+    private final Patches patches = new Patches();
 
     /** The connection tracker every bridge shares (made on the first ct() flow). */
     private final io.xvio.datapath.conntrack.Conntrack conntrack;
@@ -98,6 +100,7 @@ public final class Daemon implements AutoCloseable {
                 }
             }
             tunnels.rebuild(bridges.values());
+            repatch();
             pmds.assign(rxQueues());
             CommandLock lock = new CommandLock(this::execute, READ_ONLY_COMMANDS);
             control = new ControlServer(controlPath, config.controlGroup(), lock);
@@ -139,6 +142,7 @@ public final class Daemon implements AutoCloseable {
             case "tap", "afpacket" -> pc.type() + " " + pc.device();
             case "afxdp" -> "afxdp " + pc.device() + " queue " + pc.queue();
             case "vxlan", "geneve" -> String.valueOf(pc.tunnel());
+            case "patch" -> "patch, peer " + pc.peer();
             default -> "vhostuser " + pc.mode() + " " + pc.path();
         };
     }
@@ -151,6 +155,7 @@ public final class Daemon implements AutoCloseable {
             case "afpacket" -> p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds);
             case "afxdp" -> p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds);
             case "vxlan", "geneve" -> p = new io.xvio.port.TunnelPort(pc.name(), pc.ofport(), pc.tunnel());
+            case "patch" -> p = new io.xvio.port.PatchPort(pc.name(), pc.ofport(), pc.peer());
             default -> {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
@@ -191,7 +196,9 @@ public final class Daemon implements AutoCloseable {
         List<RxQueue> out = new ArrayList<>();
         for (Bridge br : bridges.values()) {
             Port[] ports = br.portArray();
-            Port[] sendTo = tunnels.portArray(br, bridges.values());     // an underlay's: then the overlays' ports
+            // an underlay's: then the overlays' ports; then the ports of the bridges beyond patch ports
+            Port[] sendTo = patches.array(br, tunnels.portArray(br, bridges.values()));
+            br.sendTo = sendTo;                                        // a packet-out's too
             for (int q = 0; ; q++) {          // queue 0 of every port first, so the first PMDs get one port each
                 boolean any = false;
                 for (int i = 0; i < ports.length; i++) {
@@ -425,9 +432,34 @@ public final class Daemon implements AutoCloseable {
     private void retunnel() {
         if (!tunnels.any()) return;
         List<RxQueue> others = new ArrayList<>(rxQueues());
-        others.removeIf(q -> q.datapath() != null && q.datapath().underlay() != null);
+        Set<io.xvio.datapath.BridgeDatapath> patched = patches.involved();     // their arrays wait for repatch()
+        others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || patched.contains(q.datapath())));
         pmds.assign(others);
         tunnels.rebuild(bridges.values());
+    }
+
+    /**
+     * After a port or bridge change (and after {@link #retunnel}): rewires the patch pairs. The queues of every bridge
+     * whose port array holds patch ports, before or after, stop being polled first (their arrays and the datapaths'
+     * layouts change together); the caller assigns every queue again.
+     */
+    private void repatch() {
+        Patches.Plan plan = Patches.plan(bridges.values(), br -> tunnels.portArray(br, bridges.values()));
+        if (plan.arrays().isEmpty() && !patches.any()) {
+            patches.apply(plan, bridges.values());       // the states of patch ports without a working peer
+            return;
+        }
+        quiescePatched(plan.involved());
+        patches.apply(plan, bridges.values());
+    }
+
+    /** Stops polling the queues of bridges whose port arrays hold patch ports now, and of extra. */
+    private void quiescePatched(Set<io.xvio.datapath.BridgeDatapath> extra) {
+        Set<io.xvio.datapath.BridgeDatapath> stop = patches.involved();
+        if (stop.isEmpty() && extra.isEmpty()) return;
+        List<RxQueue> others = new ArrayList<>(rxQueues());
+        others.removeIf(q -> q.datapath() != null && (stop.contains(q.datapath()) || extra.contains(q.datapath())));
+        pmds.assign(others);
     }
 
     /** del-port BR NAME. */
@@ -464,8 +496,10 @@ public final class Daemon implements AutoCloseable {
     public synchronized void removeBridge(String name) {
         Bridge br = bridges.get(name);
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
+        quiescePatched(Set.of());
         bridges.remove(name);
         retunnel();
+        repatch();
         if (openflow != null) openflow.remove(name);
         mirrors.bridgeRemoved(br);
         pmds.assign(rxQueues());       // no PMD polls its ports any more
@@ -518,9 +552,11 @@ public final class Daemon implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new ControlException("cannot create port " + pc.name() + ": " + e.getMessage());
         }
+        if (patches.involved().contains(br.datapath)) quiescePatched(Set.of());   // other bridges' arrays hold br's ports
         br.publish();                 // appended: existing port indices do not move
         mirrors.refresh(br);          // a select-all mirror takes it, a mirror waiting for its output port starts
         retunnel();
+        repatch();
         pmds.assign(rxQueues());
         p.start();
         return p;
@@ -534,7 +570,8 @@ public final class Daemon implements AutoCloseable {
         if (p == null) throw new ControlException("bridge " + br.name + " has no port " + name);
         // stop polling the whole bridge, so no PMD holds port indices from before the change
         List<RxQueue> others = new ArrayList<>(rxQueues());
-        others.removeIf(q -> q.datapath() == br.datapath);
+        Set<io.xvio.datapath.BridgeDatapath> patched = patches.involved();     // their arrays hold br's ports too
+        others.removeIf(q -> q.datapath() == br.datapath || patched.contains(q.datapath()));
         pmds.assign(others);
         int idx = br.ports.indexOf(p);
         br.ports.remove(idx);
@@ -542,6 +579,7 @@ public final class Daemon implements AutoCloseable {
         br.datapath.macs().flushAll();
         br.publish();
         retunnel();
+        repatch();
         mirrors.refresh(br);        // before the port closes: no mirror sends to it or watches it any more
         pmds.assign(rxQueues());
         captures.portRemoved(p);

@@ -184,7 +184,7 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override
         public void packetOut(int inPort, byte[] frame, List<Action> actions) {
             if (frame.length > PacketBatch.MAX_FRAME) throw OfError.BAD_LEN.fail("packet_out frame of " + frame.length + " bytes");
-            PacketOutTask t = new PacketOutTask(br.datapath, read(br::portArray), inPort, frame, actions);
+            PacketOutTask t = new PacketOutTask(br.datapath, read(br::sendArray), inPort, frame, actions);
             if (pmds == null || !pmds.submit(t)) {
                 LOG.warning("bridge " + br.name + ": packet_out dropped: no PMD thread runs");
                 return;

@@ -302,7 +302,7 @@ public final class BridgeDatapath {
             tr.datapathActions = dp.toString();
             for (int x = 0; x < out.touchedCount(); x++) {
                 int p = out.touchedPort(x), n = out.countFor(p);
-                tr.outputs.add("port " + t.ofports()[p] + (n > 1 ? " (" + n + " frames)" : ""));
+                tr.outputs.add("port " + t.ofports()[p] + (n > 1 ? " (" + n + " frames)" : "") + patchNote(p));
             }
             drops.traceRow().forEach((reason, n) -> tr.drops.add(reason + (n > 1 ? " (" + n + ")" : "")));
             Match fin = new Match();
@@ -340,6 +340,17 @@ public final class BridgeDatapath {
         }
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        PatchLayout pl = patches;
+        if (pl != null) pl.cross(b, out, thread, now);          // output:PATCH enters the peer's bridge, as in a burst
+    }
+
+    /** For a trace's output to port index p: where a patch port leads (the peer's bridge is traced on its own). */
+    private String patchNote(int p) {
+        PatchLayout pl = patches;
+        if (pl == null) return "";
+        for (PatchLayout.Hop h : pl.hops())
+            if (h.at() == p && h.from() == this) return " (patch: enters bridge " + h.peer().name() + " with in_port=" + h.peerOfport() + ")";
+        return "";
     }
 
     /** The megaflow a recorder would insert, as a match. */
@@ -359,11 +370,21 @@ public final class BridgeDatapath {
         firstPass(t, inPort, b, out, thread, now);
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        PatchLayout pl = patches;
+        if (pl != null) pl.cross(b, out, thread, now);         // what went to patch ports enters the peers' bridges
         if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections
             io.xvio.datapath.conntrack.ConnTracker tr = ct.conntrack().get();
             if (tr != null) tr.expire(now, 64);
         }
     }
+
+    /** The patch ports this bridge's receive queues can reach (see {@link PatchLayout}), or null: none. */
+    private volatile PatchLayout patches;
+
+    public PatchLayout patches() { return patches; }
+
+    /** Control thread, with this bridge's queues not polled: the patch ports of the port array its queues send to. */
+    public void setPatches(PatchLayout p) { patches = p; }
 
     /** The tunnel endpoint in front of this bridge's tables (a bridge with ip:), or null. */
     private volatile Underlay underlay;

@@ -21,14 +21,15 @@ public final class DatapathDrops {
         RECIRC_QUEUE("recirculation queue full"), NO_PORT("output to a port that does not exist"),
         CONTROLLER("sent to controller, none connected"),
         PACKET_IN_QUEUE("packet-in queue to the controllers full"),
-        METER("meter band");
+        METER("meter band"),
+        PATCH_LOOP("patch ports crossed more than " + PatchLayout.MAX_HOPS + " times (a loop)");
 
         public final String label;
         Reason(String label) { this.label = label; }
     }
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final int STRIDE = 16;        // 128 bytes: no two threads' rows share a cache line
+    private static final int STRIDE = 32;        // 256 bytes: a row holds every reason, no two threads' rows share a cache line
     private final long[] values = new long[(BridgeDatapath.MAX_THREADS + 2) * STRIDE];
 
     /** Adds n to reason r in thread's row (thread -1: the row of callers without a PMD thread; -2, a trace: the pad row, never summed). */

@@ -41,6 +41,16 @@ public final class Outputs {
     public int[] packetsFor(int port) { return packets[port]; }
     public int countFor(int port) { return counts[port]; }
 
+    /** Takes port's packets away (a patch port's, which cross to its peer instead): the port is no longer touched. */
+    public void empty(int port) {
+        if (counts[port] == 0) return;
+        counts[port] = 0;
+        int x = 0;
+        while (touched[x] != port) x++;
+        System.arraycopy(touched, x + 1, touched, x, touchedCount - x - 1);     // the others keep their order
+        touchedCount--;
+    }
+
     public void clear() {
         for (int i = 0; i < touchedCount; i++) counts[touched[i]] = 0;
         touchedCount = 0;

@@ -54,7 +54,7 @@ class NetdevConfigTest {
                 a: {type: tap, ofport: 1}
                 b: {type: afpacket, device: v, ofport: 1}
                 """).contains("bridges.br0.ports.b.ofport: 1 is used by another port of br0"));
-        assertTrue(error("x: {type: gre}").contains("unknown port type \"gre\" (supported: vhostuser, tap, afpacket, afxdp, vxlan, geneve)"));
+        assertTrue(error("x: {type: gre}").contains("unknown port type \"gre\" (supported: vhostuser, tap, afpacket, afxdp, vxlan, geneve, patch)"));
         // a tunnel port's options are checked by TunnelSettings (issue 16)
         assertTrue(error("x: {type: vxlan}").contains("bridges.br0.ports.x: missing \"remote_ip\""), error("x: {type: vxlan}"));
     }

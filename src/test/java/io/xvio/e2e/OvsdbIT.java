@@ -34,7 +34,7 @@ class OvsdbIT {
     private Path dir;
     private XvioDaemon xvio;
     private String br;
-    private final String[] ns = new String[4], a = new String[4];
+    private final String[] ns = new String[5], a = new String[5];
 
     static boolean enabled() {
         return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available() && Files.exists(Path.of(SCHEMA))
@@ -101,7 +101,7 @@ class OvsdbIT {
         vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=" + Long.toHexString(1L << lastCpu()));
         br = lab.name("xob");
         lab.own(br);                    // the bridge's internal interface: a TAP xvio creates (and deletes)
-        for (int i = 1; i <= 3; i++) {
+        for (int i = 1; i <= 4; i++) {
             ns[i] = lab.netns();
             a[i] = lab.name("xoa");
             String b = lab.name("xob");
@@ -202,6 +202,55 @@ class OvsdbIT {
         assertTrue(vsctlOk("get", "Open_vSwitch", ".", "iface_types").contains("geneve"));
         for (String p : new String[] {"vx9", "gnv9", "vxbad"}) vsctlOk("del-port", br, p);
         assertFalse(xvio.call("show").contains("vx9"), xvio.call("show"));
+    }
+
+    @Test
+    @Order(3)
+    void patchPortsJoinTwoBridgesAsOvnCreatesThem() throws Exception {
+        // ovn-controller's way: a provider bridge, then a patch pair made of two Interface rows naming each other
+        String phy = lab.name("xop");
+        lab.own(phy);                   // br-phy's internal interface: a TAP xvio creates
+        vsctlOk("add-br", phy, "--", "set", "bridge", phy, "datapath_type=netdev");
+        vsctlOk("add-port", phy, a[4], "--", "set", "Interface", a[4], "ofport_request=2");
+        vsctlOk("add-port", br, "patch-a", "--", "set", "Interface", "patch-a", "type=patch", "options:peer=patch-b");
+        // one end alone: a port (OVS gives it an ofport too) that is down and says why
+        assertTrue(vsctlOk("get", "Interface", "patch-a", "ofport").matches("[1-9]\\d*"));
+        assertEquals("[]", vsctlOk("get", "Interface", "patch-a", "error"));
+        awaitColumn("down", "Interface", "patch-a", "link_state");
+        assertTrue(vsctlOk("get", "Interface", "patch-a", "status:xvio_state").contains("peer patch-b does not exist"),
+                vsctlOk("get", "Interface", "patch-a", "status"));
+        vsctlOk("add-port", phy, "patch-b", "--", "set", "Interface", "patch-b", "type=patch", "options:peer=patch-a", "ofport_request=1");
+        awaitColumn("up", "Interface", "patch-a", "link_state");
+        awaitColumn("up", "Interface", "patch-b", "link_state");
+        // ns1 behind br's afpacket port pings ns4 behind br-phy's: NORMAL on both bridges, across the patch pair
+        assertEquals(5, ping(ns[1], "10.94.0.4", 5), () -> xvio.log());
+        assertEquals(5, ping(ns[4], "10.94.0.1", 5), () -> xvio.log());
+        String stats = xvio.call("stats");
+        assertTrue(stats.matches("(?s).*patch-a \\(patch, up\\)\\s+rx_packets=[1-9]\\d* rx_bytes=\\d+ tx_packets=[1-9].*"), stats);
+        // statistics every 5 s: at least the ten echo requests and replies that crossed from br to br-phy
+        awaitColumn("[1-9]\\d+", "Interface", "patch-b", "statistics:rx_packets");
+        // bad rows, OVS's words in the error column
+        NetLab.Result noPeer = vsctl("add-port", br, "patch-x", "--", "set", "Interface", "patch-x", "type=patch");
+        assertTrue(noPeer.output().contains("Error detected while setting up 'patch-x'"), noPeer.output());
+        assertEquals("\"patch-x: patch type requires valid 'peer' argument\"", vsctlOk("get", "Interface", "patch-x", "error"));
+        assertEquals("-1", vsctlOk("get", "Interface", "patch-x", "ofport"));
+        vsctl("add-port", br, "patch-y", "--", "set", "Interface", "patch-y", "type=patch", "options:peer=patch-y");
+        assertEquals("\"patch-y: patch peer must not be self\"", vsctlOk("get", "Interface", "patch-y", "error"));
+        // a third end naming patch-a, which names patch-b: down, the pair stays up
+        vsctlOk("add-port", phy, "patch-z", "--", "set", "Interface", "patch-z", "type=patch", "options:peer=patch-a");
+        awaitColumn("down", "Interface", "patch-z", "link_state");
+        assertTrue(vsctlOk("get", "Interface", "patch-z", "status:xvio_state").contains("peer patch-a has peer patch-b, not patch-z"));
+        assertEquals(3, ping(ns[1], "10.94.0.4", 3), () -> xvio.log());
+        assertTrue(vsctlOk("get", "Open_vSwitch", ".", "iface_types").contains("patch"));
+        // the Datapath row ovn-controller makes for its datapath type gets the capabilities it reads
+        vsctlOk("--", "--id=@dp", "create", "Datapath", "external_ids:created-by=ovsdb-it", "--", "set", "Open_vSwitch", ".", "datapaths:netdev=@dp");
+        awaitColumn("\"true\"|true", "Datapath", vsctlOk("get", "Open_vSwitch", ".", "datapaths:netdev"), "capabilities:recirc");
+        String dp = vsctlOk("get", "Open_vSwitch", ".", "datapaths:netdev");
+        assertTrue(vsctlOk("get", "Datapath", dp, "capabilities:ct_zero_snat").contains("false"), "xvio has no zero-address SNAT");
+        for (String p : new String[] {"patch-a", "patch-x", "patch-y"}) vsctlOk("del-port", br, p);
+        vsctlOk("del-br", phy);
+        assertEquals(0, ping(ns[1], "10.94.0.4", 2), "no way to ns4 without the pair");
+        assertEquals(3, ping(ns[1], "10.94.0.2", 3), () -> xvio.log());
     }
 
     @Test

@@ -97,6 +97,20 @@ public final class Datum {
         return out;
     }
 
+    /** A map column with string keys and uuid values (Open_vSwitch datapaths). */
+    public static Map<String, String> uuidMap(JsonNode v, String column) throws OvsdbException {
+        if (v == null || v.isNull()) return Map.of();
+        if (!(v.isArray() && v.size() == 2 && "map".equals(v.get(0).asText()) && v.get(1).isArray()))
+            throw new OvsdbException(column + ": expected [\"map\", [[key, value], ...]]: " + JsonRpc.brief(v));
+        Map<String, String> out = new LinkedHashMap<>();
+        for (JsonNode kv : v.get(1)) {
+            if (!kv.isArray() || kv.size() != 2 || !kv.get(0).isTextual())
+                throw new OvsdbException(column + ": map entries must be [string, [\"uuid\", UUID]]: " + JsonRpc.brief(kv));
+            out.put(kv.get(0).asText(), uuid(kv.get(1), column));
+        }
+        return out;
+    }
+
     // ---- writers ----
 
     public static ArrayNode uuidRef(String uuid) {

@@ -14,12 +14,14 @@ import java.util.Map;
  * <li>{@code system} (or no type): AF_PACKET on the Linux interface of that name;
  * <li>{@code afxdp}: AF_XDP on queue 0 of the Linux interface of that name;
  * <li>{@code internal} and {@code tap}: a TAP interface xvio creates with that name;
- * <li>{@code vxlan} and {@code geneve}: a tunnel port with OVS's tunnel options ({@link TunnelInterface}).
+ * <li>{@code vxlan} and {@code geneve}: a tunnel port with OVS's tunnel options ({@link TunnelInterface});
+ * <li>{@code patch}: one end of a patch pair, {@code options:peer} the other end's Interface name (OVS's checks and
+ *     error texts, netdev-vport.c's set_patch_config).
  * </ul>
  * A row xvio cannot serve gets an {@link IllegalArgumentException} whose message is the Interface's error.
  */
 public final class InterfaceConfig {
-    public static final String TYPES = "dpdkvhostuser, dpdkvhostuserclient, system, afxdp, internal, tap, vxlan, geneve";
+    public static final String TYPES = "dpdkvhostuser, dpdkvhostuserclient, system, afxdp, internal, tap, vxlan, geneve, patch";
 
     private InterfaceConfig() {}
 
@@ -45,8 +47,18 @@ public final class InterfaceConfig {
             }
             case "internal", "tap" -> new Config.PortConfig(name, "tap", ofport, null, null, 1, false, device(name, type), false, 0);
             case "vxlan", "geneve" -> TunnelInterface.toPort(name, type, options, ofport);
+            case "patch" -> patch(name, options, ofport);
             default -> throw new IllegalArgumentException("interface type \"" + type + "\" is not supported by xvio (supported: " + TYPES + ")");
         };
+    }
+
+    /** A patch port: OVS's three refusals, word for word; a peer that does not exist (yet) is not one of them. */
+    private static Config.PortConfig patch(String name, Map<String, String> options, int ofport) {
+        String peer = options.get("peer");
+        if (peer == null) throw new IllegalArgumentException(name + ": patch type requires valid 'peer' argument");
+        if (options.size() > 1) throw new IllegalArgumentException(name + ": patch type takes only a 'peer' argument");
+        if (peer.equals(name)) throw new IllegalArgumentException(name + ": patch peer must not be self");
+        return Config.PortConfig.patch(name, ofport, peer);
     }
 
     private static Config.PortConfig vhost(String name, int ofport, String path, String mode, Map<String, String> options) {

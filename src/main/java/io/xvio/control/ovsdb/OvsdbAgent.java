@@ -62,7 +62,7 @@ public final class OvsdbAgent implements AutoCloseable {
     /** The monitored columns: what xvio reads. Status columns it writes are not monitored (no echo of its own writes). */
     static ObjectNode monitorRequests() {
         ObjectNode m = JsonRpc.NODES.objectNode();
-        columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config");
+        columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config", "datapaths");
         columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode");
         columns(m, "Controller", "target", "inactivity_probe");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
@@ -172,13 +172,16 @@ public final class OvsdbAgent implements AutoCloseable {
     private void sync(boolean statistics) throws IOException, OvsdbException {
         String ovsUuid = null;
         Long nextCfg = null;
+        String netdevDatapath = null;
         for (TableCache.Row r : cache.rows("Open_vSwitch")) {
             ovsUuid = r.uuid();
+            netdevDatapath = Datum.uuidMap(r.get("datapaths"), "Open_vSwitch datapaths").get("netdev");
             nextCfg = Datum.optionalInteger(r.get("next_cfg"), "Open_vSwitch next_cfg");
             pmdCpuMask(Datum.stringMap(r.get("other_config"), "Open_vSwitch other_config").get("pmd-cpu-mask"));
         }
         List<Reconciler.IfaceResult> results = reconciler.apply(cache);
         ArrayNode ops = writer.operations(ovsUuid, nextCfg, results, reconciler.bridges(cache), daemon, statistics);
+        writer.datapath(ops, netdevDatapath);
         if (ops.isEmpty()) return;
         JsonNode[] params = new JsonNode[ops.size() + 1];
         params[0] = JsonRpc.NODES.textNode(DB);

@@ -77,7 +77,7 @@ public final class StatusWriter {
             else last.setAll(row);
             if (!changed.isEmpty()) ops.add(update("Interface", r.uuid(), changed));
         }
-        written.keySet().removeIf(u -> !live.contains(u) && !u.startsWith("bridge:") && !u.startsWith("ovs:"));
+        written.keySet().removeIf(u -> !live.contains(u) && !u.startsWith("bridge:") && !u.startsWith("ovs:") && !u.startsWith("dp:"));
         for (var b : bridges.entrySet()) {
             String key = "bridge:" + b.getKey();
             ObjectNode row = JsonRpc.NODES.objectNode().put("datapath_id", datapathId(b.getValue()));
@@ -89,7 +89,7 @@ public final class StatusWriter {
         if (ovsUuid != null) {
             ObjectNode row = JsonRpc.NODES.objectNode();
             if (!written.containsKey("ovs:" + ovsUuid)) {
-                row.set("iface_types", Datum.setOf(List.of("afxdp", "dpdkvhostuser", "dpdkvhostuserclient", "geneve", "internal", "system", "tap", "vxlan")));
+                row.set("iface_types", Datum.setOf(List.of("afxdp", "dpdkvhostuser", "dpdkvhostuserclient", "geneve", "internal", "patch", "system", "tap", "vxlan")));
                 row.set("datapath_types", Datum.setOf(List.of("netdev")));
                 row.put("ovs_version", VERSION);
                 written.put("ovs:" + ovsUuid, row);
@@ -101,6 +101,18 @@ public final class StatusWriter {
             if (!row.isEmpty()) ops.add(update("Open_vSwitch", ovsUuid, row));
         }
         return ops;
+    }
+
+    /**
+     * The Datapath row Open_vSwitch datapaths:netdev names (created by its user, e.g. ovn-controller, as with OVS):
+     * its capabilities ({@link DatapathCapabilities}), written once per row, as ovs-vswitchd does when it first sees it.
+     */
+    public void datapath(ArrayNode ops, String dpUuid) {
+        if (dpUuid == null || written.containsKey("dp:" + dpUuid)) return;
+        ObjectNode row = JsonRpc.NODES.objectNode();
+        row.set("capabilities", Datum.mapOf(DatapathCapabilities.netdev()));
+        written.put("dp:" + dpUuid, row);
+        ops.add(update("Datapath", dpUuid, row));
     }
 
     /** OVS's statistics keys from xvio's counters. */

@@ -27,9 +27,22 @@ class InterfaceConfigTest {
     }
 
     @Test
-    void rowsXvioCannotServeSayWhy() {
-        assertEquals("interface type \"patch\" is not supported by xvio (supported: " + InterfaceConfig.TYPES + ")",
+    void aPatchInterfaceNeedsOnePeerNotItself() {
+        Config.PortConfig p = InterfaceConfig.toPort("patch-a", "patch", Map.of("peer", "patch-b"), 5, DIR);
+        assertEquals(List.of("patch", "patch-b", 5), List.of(p.type(), p.peer(), p.ofport()));
+        // netdev-vport.c's set_patch_config texts, which OVS writes into the Interface's error column
+        assertEquals("p: patch type requires valid 'peer' argument",
                 assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("p", "patch", Map.of(), 1, DIR)).getMessage());
+        assertEquals("p: patch type takes only a 'peer' argument",
+                assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("p", "patch", Map.of("peer", "q", "x", "1"), 1, DIR)).getMessage());
+        assertEquals("p: patch peer must not be self",
+                assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("p", "patch", Map.of("peer", "p"), 1, DIR)).getMessage());
+    }
+
+    @Test
+    void rowsXvioCannotServeSayWhy() {
+        assertEquals("interface type \"stt\" is not supported by xvio (supported: " + InterfaceConfig.TYPES + ")",
+                assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("p", "stt", Map.of(), 1, DIR)).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("v", "dpdkvhostuserclient", Map.of(), 1, DIR))
                 .getMessage().contains("needs options:vhost-server-path"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("averyveryverylongname", "system", Map.of(), 1, DIR))

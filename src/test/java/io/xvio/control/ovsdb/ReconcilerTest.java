@@ -205,7 +205,7 @@ class ReconcilerTest {
         ifs.put("vh1", vhu("ofport_request", 7));
         ifs.put("vh2", vhu());
         ifs.put("vh3", vhu("ofport_request", 7));                     // taken by vh1
-        ifs.put("bad", Map.of("type", "patch"));
+        ifs.put("bad", Map.of("type", "patch"));                       // no options:peer
         ifs.put("cl", Map.of("type", "dpdkvhostuserclient"));           // no vhost-server-path
         bridge(b, "brx", "netdev", ifs);
         Map<String, Reconciler.IfaceResult> r = apply();
@@ -214,7 +214,7 @@ class ReconcilerTest {
         assertEquals(1, r.get("vh2").ofport(), "the lowest free");
         assertEquals(-1, r.get("vh3").ofport());
         assertEquals("ofport_request 7 is already used by interface vh1 on bridge brx", r.get("vh3").error());
-        assertTrue(r.get("bad").error().startsWith("interface type \"patch\" is not supported"), r.get("bad").error());
+        assertEquals("bad: patch type requires valid 'peer' argument", r.get("bad").error(), "OVS's words");
         assertTrue(r.get("cl").error().contains("vhost-server-path"), r.get("cl").error());
         assertTrue(Files.exists(dir.resolve("vhost/vh1")));
         Port vh1 = daemon.port("brx", "vh1"), vh2 = daemon.port("brx", "vh2");

@@ -43,4 +43,23 @@ class StatusWriterTest {
         w.forget();
         assertEquals(3, w.operations(OVS, 5L, fixed, Map.of(BR, "br0"), d, true).size(), "after a reconnect: everything again");
     }
+
+    @Test
+    void theNetdevDatapathRowGetsItsCapabilitiesOnce() {
+        String dp = "11111111-2222-3333-4444-888888888888";
+        StatusWriter w = new StatusWriter();
+        ArrayNode ops = JsonRpc.NODES.arrayNode();
+        w.datapath(ops, null);
+        assertEquals(0, ops.size(), "no Datapath row: none is made (ovs-vswitchd makes none either)");
+        w.datapath(ops, dp);
+        assertEquals(1, ops.size());
+        String s = ops.get(0).toString();
+        assertTrue(s.startsWith("{\"op\":\"update\",\"table\":\"Datapath\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"" + dp + "\"]]]"), s);
+        assertTrue(s.contains("[\"recirc\",\"true\"]") && s.contains("[\"ct_zero_snat\",\"false\"]") && s.contains("[\"max_vlan_headers\",\"1\"]"), s);
+        w.datapath(ops, dp);
+        assertEquals(1, ops.size(), "written once");
+        w.forget();
+        w.datapath(ops, dp);
+        assertEquals(2, ops.size(), "again after a reconnect");
+    }
 }
