@@ -214,7 +214,7 @@ class MegaflowCacheProperties {
     }
 
     /** Each output port's frames, in order, as hex strings. */
-    private static Map<Integer, List<String>> run(BridgeDatapath dp, int inPort, List<byte[]> frames, int thread) {
+    static Map<Integer, List<String>> run(BridgeDatapath dp, int inPort, List<byte[]> frames, int thread) {
         PacketBatch b = new PacketBatch();
         for (int i = 0; i < frames.size(); i++) {
             MemorySegment.copy(frames.get(i), 0, b.data, JAVA_BYTE, b.off[i], frames.get(i).length);
