@@ -649,6 +649,20 @@ public final class Daemon implements AutoCloseable {
     /** show-mirrors --format json: {"mirrors": [...]}. */
     record MirrorsModel(List<Mirrors.View> mirrors) {}
 
+    /** Adds a mirror to bridge (from the database); ControlException when the bridge or the mirror cannot take it. */
+    public synchronized void addMirror(String bridge, MirrorConfig mc) {
+        Bridge br = bridges.get(bridge);
+        if (br == null) throw new ControlException("no bridge named \"" + bridge + "\"");
+        mirrors.add(br, mc);
+    }
+
+    /** Removes bridge's mirror name (from the database); ControlException if there is none. */
+    public synchronized void removeMirror(String bridge, String name) {
+        Bridge br = bridges.get(bridge);
+        if (br == null) throw new ControlException("no bridge named \"" + bridge + "\"");
+        mirrors.remove(br, name);
+    }
+
     /** add-mirror BRIDGE NAME KEY=VALUE... (MirrorConfig's keys). */
     private String addMirror(List<String> args) {
         if (args.size() < 4) throw new ControlException("add-mirror needs a bridge, a name and settings, e.g. add-mirror br0 m0 select-src-port=vm1 output-port=tap0");

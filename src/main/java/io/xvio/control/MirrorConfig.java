@@ -17,7 +17,7 @@ import java.util.Set;
  * </pre>
  * `xvio add-mirror BRIDGE NAME select-src-port=vm1,vm2 select-dst-port=vm1 output-port=tap0` takes the same keys.
  */
-record MirrorConfig(String name, boolean selectAll, List<String> selectSrc, List<String> selectDst, List<Integer> selectVlan, String outputPort) {
+public record MirrorConfig(String name, boolean selectAll, List<String> selectSrc, List<String> selectDst, List<Integer> selectVlan, String outputPort) {
     private static final String[] KEYS = {"select-all", "select-src-port", "select-dst-port", "select-vlan", "output-port"};
 
     /** Parses a mirror's mapping; ports must be among bridgePorts (the bridge's port names). */

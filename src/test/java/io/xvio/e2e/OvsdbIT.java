@@ -155,6 +155,17 @@ class OvsdbIT {
         // statistics, every few seconds
         String rx = awaitColumn("[1-9]\\d*", "Interface", a[1], "statistics:rx_packets");
         assertTrue(Long.parseLong(rx) >= 5, rx);
+
+        // a Mirror row, as ovs-vsctl makes one: what a[1] receives also goes to vhu1 (no front-end: counted drops)
+        vsctlOk("--", "--id=@p", "get", "Port", a[1], "--", "--id=@o", "get", "Port", "vhu1", "--", "--id=@m", "create", "Mirror",
+                "name=m0", "select-src-port=@p", "output-port=@o", "--", "add", "Bridge", br, "mirrors", "@m");
+        String mirrors = xvio.call("show-mirrors");
+        assertTrue(mirrors.contains("bridge " + br + " mirror m0: ") && mirrors.contains(a[1]) && mirrors.contains("vhu1"), mirrors + xvio.log());
+        assertEquals(5, ping(ns[1], "10.94.0.2", 5));
+        Matcher mm = Pattern.compile("mirrored=(\\d+)").matcher(xvio.call("show-mirrors"));
+        assertTrue(mm.find() && Long.parseLong(mm.group(1)) >= 5, "the echo requests a[1] received were mirrored\n" + xvio.call("show-mirrors"));
+        vsctlOk("clear", "Bridge", br, "mirrors");
+        assertEquals("no mirrors\n", xvio.call("show-mirrors"));
     }
 
     @Test

@@ -63,7 +63,8 @@ public final class OvsdbAgent implements AutoCloseable {
     static ObjectNode monitorRequests() {
         ObjectNode m = JsonRpc.NODES.objectNode();
         columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config", "datapaths");
-        columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode");
+        columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode", "mirrors");
+        columns(m, "Mirror", "name", "select_all", "select_src_port", "select_dst_port", "select_vlan", "output_port", "output_vlan");
         columns(m, "Controller", "target", "inactivity_probe");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
         columns(m, "QoS", "type", "other_config");

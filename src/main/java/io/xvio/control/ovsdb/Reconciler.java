@@ -52,12 +52,14 @@ public final class Reconciler {
     private final Map<String, ControllerSettings> controllers = new HashMap<>();
 
     private final RelayInterfaces relays;
+    private final MirrorRows mirrors;
 
     public Reconciler(Daemon daemon, Path vhostSockDir) {
         this.daemon = daemon;
         this.vhostSockDir = vhostSockDir;
         this.yamlBridges = Set.copyOf(daemon.bridgeNames());
         this.relays = new RelayInterfaces(daemon);
+        this.mirrors = new MirrorRows(daemon);
     }
 
     /** The netdev bridges xvio serves from the database, by Bridge row UUID. */
@@ -210,6 +212,13 @@ public final class Reconciler {
             results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), ofport, null));
         }
         applyPolicing(wants);
+        // 4. mirrors, once their ports are there
+        Map<String, List<io.xvio.control.MirrorConfig>> mirrorWants = new LinkedHashMap<>();
+        for (String br : ownBridges) {
+            TableCache.Row row = bridgeRows.get(br);
+            mirrorWants.put(br, row == null ? List.of() : mirrors.read(db, br, row));
+        }
+        mirrors.apply(mirrorWants);
         return results;
     }
 
