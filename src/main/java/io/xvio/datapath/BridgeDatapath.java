@@ -342,6 +342,42 @@ public final class BridgeDatapath {
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
     }
 
+    /**
+     * Resumes a paused translation (NXT_RESUME, see {@link Paused}) as a packet-out: frame, received on inOfport, gets
+     * the packet-in metadata the controller sent back (in_port, metadata, registers, pkt_mark: metadata's words that
+     * hold them; conntrack state is not restored), the register stack (bottom first), then actions run as the flow of
+     * table and cookie would have gone on. As {@link #packetOut}: slot 0 of b, outputs added to out; nothing cached.
+     */
+    public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, int table, long cookie, List<Action> actions,
+                       PacketBatch b, Outputs out, int thread, long now) {
+        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
+            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
+        Tables t = tables;
+        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        FlowKey k = b.keys[0];
+        k.extract(b.data, b.off[0], frame.length, inOfport);
+        for (int w = FlowKey.METADATA; w <= FlowKey.XREG0 + 7; w++)
+            k.w[w] = (k.w[w] & ~metadata.mask(w)) | (metadata.value(w) & metadata.mask(w));
+        k.w[FlowKey.PKT_MARK] = (k.w[FlowKey.PKT_MARK] & ~metadata.mask(FlowKey.PKT_MARK)) | (metadata.value(FlowKey.PKT_MARK) & metadata.mask(FlowKey.PKT_MARK));
+        RegisterStack s = stack(thread);
+        s.clear();
+        for (long v : stack) s.push(v);
+        Translation x = translation(thread);
+        Flow outer = x.flow;
+        x.flow = null;
+        x.resumedCookie = cookie;
+        try {
+            execute(t, actions, table, inPortOf(t, k), b, 0, out, thread, now, 0, false, true, null);
+        } finally {
+            x.flow = outer;
+            x.resumedCookie = 0;
+        }
+        RecircQueue q = recircQueues[thread + 2];
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+    }
+
     /** The megaflow a recorder would insert, as a match. */
     private static String megaflow(MegaflowCache.Recorder rec) {
         Match m = new Match();
@@ -1043,6 +1079,9 @@ public final class BridgeDatapath {
         for (int a = n - 1; a >= 0 && lastRewrite < 0; a--) if (acts.get(a).modifies()) lastRewrite = a;
         for (int a = 0; a < n; a++) {
             if (thread == TRACE_THREAD) tracing.action(depth, acts.get(a));
+            x.list = acts;                       // what controller(pause) makes its continuation of
+            x.at = a;
+            x.listTail = tail;
             int r = acts.get(a).translate(x, i, table, inPort, depth, laterMods || lastRewrite > a, tail && a == n - 1);
             if (r == Action.STOP) return true;
             if (r == Action.DEAD) return false;
@@ -1072,6 +1111,12 @@ public final class BridgeDatapath {
         MegaflowCache.Recorder rec;
         /** The flow whose actions are running (null: a packet-out's own actions). */
         Flow flow;
+        /** The action list running, the action's index in it, and whether nothing follows the list (see execute). */
+        List<Action> list;
+        int at;
+        boolean listTail;
+        /** The cookie of a resumed continuation's flow (a packet-out has no flow). */
+        long resumedCookie;
 
         void bind(Tables t, PacketBatch b, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
             this.t = t;
@@ -1258,6 +1303,30 @@ public final class BridgeDatapath {
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
             if (!packetIns.offer(thread, b, i, maxLen, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table, f == null ? 0 : f.cookie, userdata))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+        }
+
+        @Override public boolean pause(int i, io.xvio.datapath.action.Controller c, int table) {
+            if (rec != null) rec.uncacheable = true;        // a packet-in per packet, as controller
+            if (thread == TRACE_THREAD) {
+                tracing.note(0, "pause: the translation stops; a controller may resume it");
+                return true;
+            }
+            if (!packetIns.wanted()) {
+                drops.add(thread, Reason.CONTROLLER, 1);
+                return false;
+            }
+            Paused p = Paused.NESTED;
+            if (listTail && list.get(at) == c) {           // nothing follows this list: its rest is the continuation
+                RegisterStack s = stack(thread);
+                p = new Paused(List.copyOf(list.subList(at + 1, list.size())), table, flow == null ? resumedCookie : flow.cookie,
+                        s.toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
+            }
+            Flow f = flow;
+            boolean miss = f != null && f.priority == 0 && catchAll(f.match);
+            if (!packetIns.offer(thread, b, i, 0xffff, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table,
+                    f == null ? resumedCookie : f.cookie, c.userdata(), p))
+                drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+            return false;
         }
 
         @Override public void stackPush(long value) { stack(thread).push(value); }

@@ -73,6 +73,15 @@ public interface Xlate {
     /** The controller action c on packet i: as {@link #controller(int, int, int)}, with c's userdata. */
     default void controller(int i, Controller c, int table) { controller(i, c.maxLen(), table); }
 
+    /**
+     * controller(...,pause) c on packet i: sends the packet-in with the rest of the running action list as its
+     * continuation and stops the translation (not cached). False if the packet is gone (no controller: a counted drop).
+     */
+    default boolean pause(int i, Controller c, int table) {
+        controller(i, c, table);
+        return false;
+    }
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 
