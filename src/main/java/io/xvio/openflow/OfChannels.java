@@ -228,7 +228,43 @@ public final class OfChannels implements AutoCloseable {
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
             sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata);
         }
+
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
+                                       io.xvio.datapath.Paused paused) {
+            sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused);
+        }
     };
+
+    /** Paused translations xvio could not make a continuation of (controller(pause) inside a non-final resubmit). */
+    private long nestedPauses;
+
+    /**
+     * A packet-in of a paused translation: NXT_PACKET_IN2 connections get its continuation (NXPINT_CONTINUATION), the
+     * others the plain packet-in, as OVS sends them. A pause xvio cannot continue is logged and not sent.
+     */
+    private void sendPaused(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
+                            io.xvio.datapath.Paused p) {
+        if (p == io.xvio.datapath.Paused.NESTED) {
+            if (nestedPauses++ % 1000 == 0)
+                LOG.warning("bridge " + sw.name() + ": controller(pause) ran inside a resubmit or group that other actions follow;"
+                        + " xvio cannot continue it, packet dropped (" + nestedPauses + " so far)");
+            return;
+        }
+        List<Long> stack = new java.util.ArrayList<>();
+        for (long v : p.stack()) stack.add(v);
+        Continuation c = new Continuation(Continuation.bridgeId(sw.name()), stack, 0, p.conntracked(),
+                List.of(new Continuation.Frame(p.table(), p.cookie(), p.rest())), List.of(), key[io.xvio.packet.FlowKey.IN_PORT]);
+        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
+                userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
+        for (OfConnection k : receivers) {
+            if (!k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
+            try {
+                k.sendAsync(pi.encode(k.version(), k.packetInFormat, 0, c));
+            } catch (OfError.Failure e) {        // an action the connection's version cannot encode
+                LOG.warning(k.peer() + ": paused packet-in not sent: " + e.getMessage());
+            }
+        }
+    }
 
     private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
