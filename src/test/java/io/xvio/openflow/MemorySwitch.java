@@ -56,6 +56,17 @@ final class MemorySwitch implements OfSwitch {
     @Override
     public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
 
+    /** An NXT_RESUME this switch ran (only with resumes set; else it refuses as a switch without resume). */
+    record Resumed(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, int table, long cookie, List<Action> actions) {}
+    final List<Resumed> resumed = new ArrayList<>();
+    boolean resumes;
+
+    @Override
+    public synchronized void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, int table, long cookie, List<Action> actions) {
+        if (!resumes) OfSwitch.super.resume(inPort, frame, metadata, stack, table, cookie, actions);
+        resumed.add(new Resumed(inPort, frame, metadata, stack, table, cookie, actions));
+    }
+
     /** Ports whose link is down. */
     final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
