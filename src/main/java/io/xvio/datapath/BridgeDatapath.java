@@ -348,7 +348,7 @@ public final class BridgeDatapath {
      * hold them; conntrack state is not restored), the register stack (bottom first), then actions run as the flow of
      * table and cookie would have gone on. As {@link #packetOut}: slot 0 of b, outputs added to out; nothing cached.
      */
-    public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, int table, long cookie, List<Action> actions,
+    public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, List<Paused.Frame> frames,
                        PacketBatch b, Outputs out, int thread, long now) {
         if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
             throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
@@ -367,12 +367,22 @@ public final class BridgeDatapath {
         Translation x = translation(thread);
         Flow outer = x.flow;
         x.flow = null;
-        x.resumedCookie = cookie;
         try {
-            execute(t, actions, table, inPortOf(t, k), b, 0, out, thread, now, 0, false, true, null);
+            for (int f = 0; f < frames.size(); f++) {           // each unrolled list in its flow's table, innermost first
+                Paused.Frame fr = frames.get(f);
+                x.resumedCookie = fr.cookie();
+                boolean last = f == frames.size() - 1;
+                if (!execute(t, fr.rest(), fr.table(), inPortOf(t, k), b, 0, out, thread, now, 0, false, last, null)) break;
+                if (x.unroll != null) {                     // paused again, in a list that others follow
+                    x.unroll.addAll(frames.subList(f + 1, frames.size()));
+                    x.finishPause(0);
+                    break;
+                }
+            }
         } finally {
             x.flow = outer;
             x.resumedCookie = 0;
+            x.unroll = null;
         }
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
@@ -1079,10 +1089,8 @@ public final class BridgeDatapath {
         for (int a = n - 1; a >= 0 && lastRewrite < 0; a--) if (acts.get(a).modifies()) lastRewrite = a;
         for (int a = 0; a < n; a++) {
             if (thread == TRACE_THREAD) tracing.action(depth, acts.get(a));
-            x.list = acts;                       // what controller(pause) makes its continuation of
-            x.at = a;
-            x.listTail = tail;
             int r = acts.get(a).translate(x, i, table, inPort, depth, laterMods || lastRewrite > a, tail && a == n - 1);
+            if (x.unroll != null) return x.unroll(i, acts, a + 1, table, tail);     // controller(pause) ran
             if (r == Action.STOP) return true;
             if (r == Action.DEAD) return false;
         }
@@ -1111,12 +1119,37 @@ public final class BridgeDatapath {
         MegaflowCache.Recorder rec;
         /** The flow whose actions are running (null: a packet-out's own actions). */
         Flow flow;
-        /** The action list running, the action's index in it, and whether nothing follows the list (see execute). */
-        List<Action> list;
-        int at;
-        boolean listTail;
         /** The cookie of a resumed continuation's flow (a packet-out has no flow). */
         long resumedCookie;
+        /** A pause being unrolled: the frames so far, innermost first (null: none); the packet-in's table and cookie. */
+        List<Paused.Frame> unroll;
+        int pauseTable;
+        long pauseCookie;
+        io.xvio.datapath.action.Controller pauseAction;
+
+        /**
+         * A list's part of a pause (OVS's freeze_unroll_actions): the actions from index from on. Where nothing follows
+         * the list (tail), the continuation is whole: the packet-in goes out and the packet is done (false). Else true:
+         * the enclosing list, after its resubmit, adds its rest.
+         */
+        boolean unroll(int i, List<Action> acts, int from, int table, boolean tail) {
+            unroll.add(new Paused.Frame(table, flow == null ? resumedCookie : flow.cookie, List.copyOf(acts.subList(from, acts.size()))));
+            if (!tail) return true;
+            finishPause(i);
+            return false;
+        }
+
+        void finishPause(int i) {
+            List<Paused.Frame> frames = List.copyOf(unroll);
+            unroll = null;
+            if (thread == TRACE_THREAD) return;
+            Paused p = new Paused(frames, stack(thread).toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
+            Flow f = flow;
+            boolean miss = f != null && f.priority == 0 && catchAll(f.match);
+            if (!packetIns.offer(thread, b, i, 0xffff, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, pauseTable, pauseCookie,
+                    pauseAction.userdata(), p))
+                drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+        }
 
         void bind(Tables t, PacketBatch b, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
             this.t = t;
@@ -1307,26 +1340,16 @@ public final class BridgeDatapath {
 
         @Override public boolean pause(int i, io.xvio.datapath.action.Controller c, int table) {
             if (rec != null) rec.uncacheable = true;        // a packet-in per packet, as controller
-            if (thread == TRACE_THREAD) {
-                tracing.note(0, "pause: the translation stops; a controller may resume it");
-                return true;
-            }
-            if (!packetIns.wanted()) {
+            if (thread == TRACE_THREAD) tracing.note(0, "pause: the translation stops; a controller may resume it");
+            else if (!packetIns.wanted()) {
                 drops.add(thread, Reason.CONTROLLER, 1);
                 return false;
             }
-            Paused p = Paused.NESTED;
-            if (listTail && list.get(at) == c) {           // nothing follows this list: its rest is the continuation
-                RegisterStack s = stack(thread);
-                p = new Paused(List.copyOf(list.subList(at + 1, list.size())), table, flow == null ? resumedCookie : flow.cookie,
-                        s.toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
-            }
-            Flow f = flow;
-            boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, 0xffff, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table,
-                    f == null ? resumedCookie : f.cookie, c.userdata(), p))
-                drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
-            return false;
+            unroll = new ArrayList<>(4);                    // execute adds this list's rest, then the enclosing ones'
+            pauseTable = table;
+            pauseCookie = flow == null ? resumedCookie : flow.cookie;
+            pauseAction = c;
+            return true;
         }
 
         @Override public void stackPush(long value) { stack(thread).push(value); }

@@ -33,7 +33,7 @@ public final class PacketIns {
             packetIn(frame, len, totalLen, reason, table, cookie, key);
         }
 
-        /** As the other, for a paused translation (paused: its continuation, or {@link Paused#NESTED}; null: not paused). */
+        /** As the other, for a paused translation (paused: its continuation; null: not paused). */
         default void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, Paused paused) {
             packetIn(frame, len, totalLen, reason, table, cookie, key, userdata);
         }

@@ -235,25 +235,18 @@ public final class OfChannels implements AutoCloseable {
         }
     };
 
-    /** Paused translations xvio could not make a continuation of (controller(pause) inside a non-final resubmit). */
-    private long nestedPauses;
-
     /**
-     * A packet-in of a paused translation: NXT_PACKET_IN2 connections get its continuation (NXPINT_CONTINUATION), the
-     * others the plain packet-in, as OVS sends them. A pause xvio cannot continue is logged and not sent.
+     * A packet-in of a paused translation: NXT_PACKET_IN2 connections get its continuation (NXPINT_CONTINUATION, one
+     * NXCPT frame per unrolled action list), the others the plain packet-in, as OVS sends them.
      */
     private void sendPaused(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
                             io.xvio.datapath.Paused p) {
-        if (p == io.xvio.datapath.Paused.NESTED) {
-            if (nestedPauses++ % 1000 == 0)
-                LOG.warning("bridge " + sw.name() + ": controller(pause) ran inside a resubmit or group that other actions follow;"
-                        + " xvio cannot continue it, packet dropped (" + nestedPauses + " so far)");
-            return;
-        }
-        List<Long> stack = new java.util.ArrayList<>();
+        List<Long> stack = new ArrayList<>();
         for (long v : p.stack()) stack.add(v);
-        Continuation c = new Continuation(Continuation.bridgeId(sw.name()), stack, 0, p.conntracked(),
-                List.of(new Continuation.Frame(p.table(), p.cookie(), p.rest())), List.of(), key[io.xvio.packet.FlowKey.IN_PORT]);
+        List<Continuation.Frame> frames = new ArrayList<>();
+        for (io.xvio.datapath.Paused.Frame f : p.frames()) frames.add(new Continuation.Frame(f.table(), f.cookie(), f.rest()));
+        Continuation c = new Continuation(Continuation.bridgeId(sw.name()), stack, 0, p.conntracked(), frames, List.of(),
+                key[io.xvio.packet.FlowKey.IN_PORT]);
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                 userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection k : receivers) {

@@ -519,14 +519,13 @@ final class OfConnection implements Runnable {
                 Continuation c = res.continuation();
                 if (!c.from(sw.name())) throw OfError.NXR_STALE.fail("continuation not made by bridge " + sw.name() + " in this run of xvio");
                 if (!c.actionSet().isEmpty()) throw OfError.NXR_NOT_SUPPORTED.fail("continuation with an action set");
-                List<io.xvio.datapath.action.Action> acts = new java.util.ArrayList<>();
-                for (Continuation.Frame f : c.frames()) acts.addAll(f.actions());
-                Continuation.Frame first = c.frames().isEmpty() ? new Continuation.Frame(0, 0, List.of()) : c.frames().getFirst();
+                List<io.xvio.datapath.Paused.Frame> frames = new java.util.ArrayList<>();
+                for (Continuation.Frame f : c.frames()) frames.add(new io.xvio.datapath.Paused.Frame(f.table(), f.cookie(), f.actions()));
                 long[] stack = new long[c.stack().size()];
                 for (int k = 0; k < stack.length; k++) stack[k] = c.stack().get(k);
                 int inPort = (int) io.xvio.datapath.Field.IN_PORT.get(res.metadata().value(io.xvio.packet.FlowKey.IN_PORT));
-                sw.resume(inPort, res.packet(), res.metadata(), stack, first.table(), first.cookie(), acts);
-                LOG.fine(peer + ": NXT_RESUME of " + res.packet().length + " bytes, " + acts.size() + " actions from table " + first.table());
+                sw.resume(inPort, res.packet(), res.metadata(), stack, frames);
+                LOG.fine(peer + ": NXT_RESUME of " + res.packet().length + " bytes, " + frames.size() + " unrolled action lists");
                 return List.of();
             }
             case FlowMonitor.NXT_FLOW_MONITOR_CANCEL -> {

@@ -42,10 +42,10 @@ public interface OfSwitch {
 
     /**
      * Resumes a paused translation (NXT_RESUME): frame, received on OpenFlow port inPort, with the packet-in metadata
-     * the controller sent back (registers, metadata, pkt_mark) and the register stack, runs actions as table's flow of
-     * cookie would have gone on; returns once it ran. The default refuses it.
+     * the controller sent back (registers, metadata, pkt_mark) and the register stack, runs the frames' actions, each
+     * as its flow would have gone on; returns once it ran. The default refuses it.
      */
-    default void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, int table, long cookie, List<Action> actions) {
+    default void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {
         throw OfError.NXR_NOT_SUPPORTED.fail("resuming a continuation is not supported by this switch");
     }
 

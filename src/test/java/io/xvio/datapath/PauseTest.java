@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * controller(pause): the translation stops at the action, the packet-in carries the rest of the flow's actions, its
  * table and cookie, the register stack; nothing after the pause is output and nothing is cached; resuming runs the
- * rest with the metadata the controller sent back. Pauses xvio cannot continue (inside a clone, a group bucket, a
- * resubmit other actions follow) are refused at install or not sent.
+ * rest with the metadata the controller sent back. Under resubmits, the enclosing lists' rests follow (OVS's unroll).
+ * A pause inside a clone or a group bucket is refused at install.
  */
 class PauseTest {
     private static final long A = 0x020000000001L, B = 0x020000000002L;
@@ -86,9 +86,11 @@ class PauseTest {
             assertEquals("01.02", p.userdata());
             assertEquals(4, p.table());
             assertEquals(0x42, p.cookie());
-            assertEquals(4, p.paused().table());
-            assertEquals(0x42, p.paused().cookie());
-            assertEquals("set_field:0x9->reg4,output:2", io.xvio.datapath.action.ActionSyntax.format(p.paused().rest()));
+            assertEquals(1, p.paused().frames().size(), "table 4's rest only: goto_table was table 0's last action");
+            Paused.Frame f = p.paused().frames().getFirst();
+            assertEquals(4, f.table());
+            assertEquals(0x42, f.cookie());
+            assertEquals("set_field:0x9->reg4,output:2", io.xvio.datapath.action.ActionSyntax.format(f.rest()));
             assertArrayEquals(new long[] {7}, p.paused().stack());
             assertEquals(7, Field.REG3.get(p.key()[Field.REG3.word]));
             assertEquals(1, p.key()[FlowKey.IN_PORT]);
@@ -104,19 +106,43 @@ class PauseTest {
         Match meta = new Match().set(Field.IN_PORT, 0xfffd, Field.IN_PORT.fullMask()).set(Field.REG3, 7, Field.REG3.fullMask());
         PacketBatch b = new PacketBatch();
         Outputs out = new Outputs(8);
-        dp.resume(0xfffd, frame(B, A), meta, new long[] {1}, 4, 0x42, rest, b, out, 0, System.nanoTime());
+        dp.resume(0xfffd, frame(B, A), meta, new long[] {1}, List.of(new Paused.Frame(4, 0x42, rest)), b, out, 0, System.nanoTime());
         assertEquals(List.of(0, 2, 1), ports(out), "pop restores the stack (reg5=1: table 5 outputs to 1), reg4 set: 3, then 2");
         assertEquals(7, Field.REG3.get(b.keys[0].w[Field.REG3.word]), "the controller's registers");
     }
 
     @Test
-    void aPauseInsideAResubmitThatOthersFollowIsNotSent() {
-        BridgeDatapath dp = bridge("table=0,priority=5,in_port=1,actions=resubmit(,4),output:3",
-                "table=4,priority=5,actions=controller(pause),output:2");
-        receive(dp, 0);
+    void aPauseUnderResubmitsUnrollsTheEnclosingListsAndResumesThem() {
+        BridgeDatapath dp = bridge("table=0,cookie=0x10,priority=5,in_port=1,actions=resubmit(,4),output:3",
+                "table=4,cookie=0x44,priority=5,actions=set_field:0x1->reg1,resubmit(,5),output:2",
+                "table=5,cookie=0x55,priority=5,actions=controller(userdata=0a,pause),set_field:0x2->reg1",
+                "table=6,priority=5,reg1=0x2,actions=output:1");
+        assertEquals(List.of(), receive(dp, 0), "nothing after the pause runs: not output:2 nor output:3");
         List<In> got = drain(dp);
         assertEquals(1, got.size());
-        assertSame(Paused.NESTED, got.getFirst().paused(), "the consumer logs it and sends nothing");
+        In p = got.getFirst();
+        assertEquals(5, p.table());
+        assertEquals(0x55, p.cookie());
+        assertEquals(List.of(new Paused.Frame(5, 0x55, FlowParser.parseActionList("set_field:0x2->reg1")),
+                new Paused.Frame(4, 0x44, FlowParser.parseActionList("output:2")),
+                new Paused.Frame(0, 0x10, FlowParser.parseActionList("output:3"))), p.paused().frames(), "innermost first, as OVS");
+
+        Match meta = new Match().set(Field.IN_PORT, 1, Field.IN_PORT.fullMask()).set(Field.REG1, 1, Field.REG1.fullMask());
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(8);
+        dp.resume(1, frame(B, A), meta, new long[0], p.paused().frames(), b, out, 0, System.nanoTime());
+        assertEquals(List.of(1, 2), ports(out), "the rest of each list, innermost first: output:2 then output:3");
+        assertEquals(2, Field.REG1.get(b.keys[0].w[Field.REG1.word]));
+
+        // a continuation that pauses again in a list others follow: the rest of the lists go on in the new one
+        List<Paused.Frame> twice = List.of(new Paused.Frame(5, 0x55, FlowParser.parseActionList("controller(pause),output:1")),
+                new Paused.Frame(0, 0x10, FlowParser.parseActionList("output:3")));
+        out = new Outputs(8);
+        dp.resume(2, frame(B, A), meta, new long[0], twice, new PacketBatch(), out, 0, System.nanoTime());
+        assertEquals(List.of(), ports(out));
+        In again = drain(dp).getFirst();
+        assertEquals(List.of(new Paused.Frame(5, 0x55, FlowParser.parseActionList("output:1")), twice.get(1)), again.paused().frames());
+        assertEquals(0x55, again.cookie());
     }
 
     @Test

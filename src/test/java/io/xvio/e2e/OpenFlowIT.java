@@ -592,6 +592,19 @@ class OpenFlowIT {
             assertFalse(seen.contains("OFPT_ERROR"), "the resume was taken: " + seen);
             assertTrue(seen.contains("continuation.actions=unroll_xlate(table=7, cookie=119),output:2"), "the rest of the flow: " + seen);
             assertTrue(seen.contains("reg2=0x5"), "the registers went to the controller and back: " + seen);
+            // under a resubmit that output:2 follows: the continuation unrolls table 0's rest after table 7's
+            ok("OpenFlow13", "add-flow", target, "table=0,priority=990,in_port=1,actions=set_field:0x6->reg2,resubmit(,7),output:2");
+            ok("OpenFlow13", "add-flow", target, "table=7,cookie=0x77,priority=5,actions=controller(userdata=01.03,pause)");
+            before = xvio.counter("p2", "tx_packets");
+            ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + frame + " actions=table");
+            end = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < end && xvio.counter("p2", "tx_packets") == before) Thread.sleep(100);
+            seen = Files.readString(out);
+            assertEquals(before + 1, xvio.counter("p2", "tx_packets"), "resumed: table 0's output:2 ran once\n" + seen + xvio.log());
+            String unrolled = seen.lines().filter(l -> l.contains("continuation.actions=") && l.contains("table=0")).findFirst().orElse("");
+            assertTrue(unrolled.contains("unroll_xlate(table=7, cookie=119)") && unrolled.endsWith("output:2"), seen);
+            assertTrue(seen.contains("reg2=0x6"), seen);
+            assertFalse(seen.contains("OFPT_ERROR"), "the resume was taken: " + seen);
             Run nested = ofctl("OpenFlow13", "add-flow", target, "table=7,priority=6,in_port=9,actions=clone(controller(pause)),output:2");
             assertNotEquals(0, nested.rc(), "a pause inside clone cannot be continued: refused");
             assertTrue(nested.out().contains("OFPBAC_BAD_ARGUMENT"), nested.out());

@@ -57,9 +57,10 @@ class PausedPacketInTest {
             assertEquals(1, r.inPort());
             assertEquals(changed, r.metadata(), "the metadata the controller sent back");
             assertArrayEquals(new long[] {7}, r.stack());
-            assertEquals(4, r.table());
-            assertEquals(0x42, r.cookie());
-            assertEquals("set_field:0x9->reg4,output:2", io.xvio.datapath.action.ActionSyntax.format(r.actions()));
+            assertEquals(1, r.frames().size());
+            assertEquals(4, r.frames().getFirst().table());
+            assertEquals(0x42, r.frames().getFirst().cookie());
+            assertEquals("set_field:0x9->reg4,output:2", io.xvio.datapath.action.ActionSyntax.format(r.frames().getFirst().rest()));
         }
     }
 }

@@ -10,9 +10,9 @@ import java.util.Locale;
  * written (null for the plain forms).
  *
  * <p>pause: the translation stops here and the packet-in carries the rest of the flow's actions (a continuation,
- * {@link io.xvio.datapath.Paused}) that a controller may resume with NXT_RESUME. xvio pauses only where the action is
- * in the flow's own action list, or in a table reached by a last goto_table/resubmit; inside clone(...) or a group
- * bucket it is refused when the flow or group is added ({@link #refuseNestedPause}).
+ * {@link io.xvio.datapath.Paused}, with the rest of each list it was resubmitted from) that a controller may resume
+ * with NXT_RESUME. Inside clone(...) or a group bucket it is refused when the flow or group is added
+ * ({@link #refuseNestedPause}).
  */
 public record Controller(int maxLen, String text, String userdata, boolean pause) implements Action {
     public Controller(int maxLen, String text) { this(maxLen, text, null, false); }

@@ -74,8 +74,9 @@ public interface Xlate {
     default void controller(int i, Controller c, int table) { controller(i, c.maxLen(), table); }
 
     /**
-     * controller(...,pause) c on packet i: sends the packet-in with the rest of the running action list as its
-     * continuation and stops the translation (not cached). False if the packet is gone (no controller: a counted drop).
+     * controller(...,pause) c on packet i: the translation stops (not cached); the list running and each enclosing
+     * one add the rest of their actions to the continuation, and the packet-in goes out with it. False if the packet
+     * is gone now (no controller: a counted drop).
      */
     default boolean pause(int i, Controller c, int table) {
         controller(i, c, table);
