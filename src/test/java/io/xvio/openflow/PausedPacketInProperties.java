@@ -51,7 +51,7 @@ class PausedPacketInProperties {
     void mutatedResumesGetAnErrorOrRun(@ForAll("versions") int v, @ForAll("rests") List<Action> rest,
                                        @ForAll @Size(max = 4) List<@IntRange(max = 400) Integer> at, @ForAll byte value, @ForAll @IntRange(min = 16, max = 300) int cutAt, @ForAll boolean cut) {
         byte[] m = Resume.encode(v, 7, PausedPacketInTest.FRAME, PausedPacketInTest.meta(), continuation(rest, 4, 0x42, List.of(7L)));
-        for (int a : at) m[8 + a % (m.length - 8)] ^= (byte) (value == 0 ? 1 : value);
+        for (int a : at) m[16 + a % (m.length - 16)] ^= (byte) (value == 0 ? 1 : value);     // the header stays NXT_RESUME
         if (cut && cutAt < m.length) {
             m = java.util.Arrays.copyOf(m, cutAt);
             m[2] = (byte) (cutAt >>> 8);
