@@ -1125,6 +1125,7 @@ public final class BridgeDatapath {
         List<Paused.Frame> unroll;
         int pauseTable;
         long pauseCookie;
+        boolean pauseMiss;
         io.xvio.datapath.action.Controller pauseAction;
 
         /**
@@ -1144,9 +1145,7 @@ public final class BridgeDatapath {
             unroll = null;
             if (thread == TRACE_THREAD) return;
             Paused p = new Paused(frames, stack(thread).toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
-            Flow f = flow;
-            boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, 0xffff, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, pauseTable, pauseCookie,
+            if (!packetIns.offer(thread, b, i, 0xffff, pauseMiss ? PacketIns.NO_MATCH : PacketIns.ACTION, pauseTable, pauseCookie,
                     pauseAction.userdata(), p))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
@@ -1348,6 +1347,7 @@ public final class BridgeDatapath {
             unroll = new ArrayList<>(4);                    // execute adds this list's rest, then the enclosing ones'
             pauseTable = table;
             pauseCookie = flow == null ? resumedCookie : flow.cookie;
+            pauseMiss = flow != null && flow.priority == 0 && catchAll(flow.match);
             pauseAction = c;
             return true;
         }
