@@ -18,26 +18,27 @@ import java.util.concurrent.locks.LockSupport;
  * connection waits for it ({@link #await}), so a barrier after a packet-out is answered after the packet left.
  */
 final class PacketOutTask implements PmdTask {
-    private final BridgeDatapath datapath;
+    /** What runs the packet through the datapath (a packet-out, or an NXT_RESUME's continuation). */
+    interface Body { void run(PacketBatch batch, Outputs outputs, int thread); }
+
     private final Port[] ports;
-    private final int inPort;
-    private final byte[] frame;
-    private final List<Action> actions;
+    private final Body body;
     private volatile boolean done;
     private volatile String failure;
 
     PacketOutTask(BridgeDatapath datapath, Port[] ports, int inPort, byte[] frame, List<Action> actions) {
-        this.datapath = datapath;
+        this(ports, (b, out, thread) -> datapath.packetOut(inPort, frame, actions, b, out, thread, System.nanoTime()));
+    }
+
+    PacketOutTask(Port[] ports, Body body) {
         this.ports = ports;
-        this.inPort = inPort;
-        this.frame = frame;
-        this.actions = actions;
+        this.body = body;
     }
 
     @Override
     public void run(int thread, PacketBatch batch, Outputs outputs, SoftwareOffload offload) {
         try {
-            datapath.packetOut(inPort, frame, actions, batch, outputs, thread, System.nanoTime());
+            body.run(batch, outputs, thread);
             for (int k = 0; k < outputs.touchedCount(); k++) {
                 int p = outputs.touchedPort(k);
                 if (p < ports.length) offload.transmit(ports[p], thread, batch, outputs.packetsFor(p), outputs.countFor(p));

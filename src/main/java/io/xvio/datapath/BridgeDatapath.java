@@ -353,6 +353,52 @@ public final class BridgeDatapath {
         return "";
     }
 
+    /**
+     * Resumes a paused translation (NXT_RESUME, see {@link Paused}) as a packet-out: frame, received on inOfport, gets
+     * the packet-in metadata the controller sent back (in_port, metadata, registers, pkt_mark: metadata's words that
+     * hold them; conntrack state is not restored), the register stack (bottom first), then actions run as the flow of
+     * table and cookie would have gone on. As {@link #packetOut}: slot 0 of b, outputs added to out; nothing cached.
+     */
+    public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, List<Paused.Frame> frames,
+                       PacketBatch b, Outputs out, int thread, long now) {
+        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
+            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
+        Tables t = tables;
+        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        FlowKey k = b.keys[0];
+        k.extract(b.data, b.off[0], frame.length, inOfport);
+        for (int w = FlowKey.METADATA; w <= FlowKey.XREG0 + 7; w++)
+            k.w[w] = (k.w[w] & ~metadata.mask(w)) | (metadata.value(w) & metadata.mask(w));
+        k.w[FlowKey.PKT_MARK] = (k.w[FlowKey.PKT_MARK] & ~metadata.mask(FlowKey.PKT_MARK)) | (metadata.value(FlowKey.PKT_MARK) & metadata.mask(FlowKey.PKT_MARK));
+        RegisterStack s = stack(thread);
+        s.clear();
+        for (long v : stack) s.push(v);
+        Translation x = translation(thread);
+        Flow outer = x.flow;
+        x.flow = null;
+        try {
+            for (int f = 0; f < frames.size(); f++) {           // each unrolled list in its flow's table, innermost first
+                Paused.Frame fr = frames.get(f);
+                x.resumedCookie = fr.cookie();
+                boolean last = f == frames.size() - 1;
+                if (!execute(t, fr.rest(), fr.table(), inPortOf(t, k), b, 0, out, thread, now, 0, false, last, null)) break;
+                if (x.unroll != null) {                     // paused again, in a list that others follow
+                    x.unroll.addAll(frames.subList(f + 1, frames.size()));
+                    x.finishPause(0);
+                    break;
+                }
+            }
+        } finally {
+            x.flow = outer;
+            x.resumedCookie = 0;
+            x.unroll = null;
+        }
+        RecircQueue q = recircQueues[thread + 2];
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+    }
+
     /** The megaflow a recorder would insert, as a match. */
     private static String megaflow(MegaflowCache.Recorder rec) {
         Match m = new Match();
@@ -1065,6 +1111,7 @@ public final class BridgeDatapath {
         for (int a = 0; a < n; a++) {
             if (thread == TRACE_THREAD) tracing.action(depth, acts.get(a));
             int r = acts.get(a).translate(x, i, table, inPort, depth, laterMods || lastRewrite > a, tail && a == n - 1);
+            if (x.unroll != null) return x.unroll(i, acts, a + 1, table, tail);     // controller(pause) ran
             if (r == Action.STOP) return true;
             if (r == Action.DEAD) return false;
         }
@@ -1093,6 +1140,36 @@ public final class BridgeDatapath {
         MegaflowCache.Recorder rec;
         /** The flow whose actions are running (null: a packet-out's own actions). */
         Flow flow;
+        /** The cookie of a resumed continuation's flow (a packet-out has no flow). */
+        long resumedCookie;
+        /** A pause being unrolled: the frames so far, innermost first (null: none); the packet-in's table and cookie. */
+        List<Paused.Frame> unroll;
+        int pauseTable;
+        long pauseCookie;
+        boolean pauseMiss;
+        io.xvio.datapath.action.Controller pauseAction;
+
+        /**
+         * A list's part of a pause (OVS's freeze_unroll_actions): the actions from index from on. Where nothing follows
+         * the list (tail), the continuation is whole: the packet-in goes out and the packet is done (false). Else true:
+         * the enclosing list, after its resubmit, adds its rest.
+         */
+        boolean unroll(int i, List<Action> acts, int from, int table, boolean tail) {
+            unroll.add(new Paused.Frame(table, flow == null ? resumedCookie : flow.cookie, List.copyOf(acts.subList(from, acts.size()))));
+            if (!tail) return true;
+            finishPause(i);
+            return false;
+        }
+
+        void finishPause(int i) {
+            List<Paused.Frame> frames = List.copyOf(unroll);
+            unroll = null;
+            if (thread == TRACE_THREAD) return;
+            Paused p = new Paused(frames, stack(thread).toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
+            if (!packetIns.offer(thread, b, i, 0xffff, pauseMiss ? PacketIns.NO_MATCH : PacketIns.ACTION, pauseTable, pauseCookie,
+                    pauseAction.userdata(), p))
+                drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+        }
 
         void bind(Tables t, PacketBatch b, Outputs out, int thread, long now, MegaflowCache.Recorder rec) {
             this.t = t;
@@ -1279,6 +1356,21 @@ public final class BridgeDatapath {
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
             if (!packetIns.offer(thread, b, i, maxLen, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table, f == null ? 0 : f.cookie, userdata))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+        }
+
+        @Override public boolean pause(int i, io.xvio.datapath.action.Controller c, int table) {
+            if (rec != null) rec.uncacheable = true;        // a packet-in per packet, as controller
+            if (thread == TRACE_THREAD) tracing.note(0, "pause: the translation stops; a controller may resume it");
+            else if (!packetIns.wanted()) {
+                drops.add(thread, Reason.CONTROLLER, 1);
+                return false;
+            }
+            unroll = new ArrayList<>(4);                    // execute adds this list's rest, then the enclosing ones'
+            pauseTable = table;
+            pauseCookie = flow == null ? resumedCookie : flow.cookie;
+            pauseMiss = flow != null && flow.priority == 0 && catchAll(flow.match);
+            pauseAction = c;
+            return true;
         }
 
         @Override public void stackPush(long value) { stack(thread).push(value); }

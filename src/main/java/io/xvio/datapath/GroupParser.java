@@ -114,6 +114,11 @@ public final class GroupParser {
         } catch (FlowSyntaxException e) {
             throw new FlowSyntaxException(text, 0, "bucket " + index + ": " + e.getMessage());
         }
+        try {
+            io.xvio.datapath.action.Controller.refuseNestedPause(acts, "a group bucket");
+        } catch (IllegalArgumentException e) {
+            throw new FlowSyntaxException(text, 0, "bucket " + index + ": " + e.getMessage());
+        }
         return new Group.Bucket(bucketId, weight, watchPort, watchGroup, acts, actionSet(text, index, acts));
     }
 

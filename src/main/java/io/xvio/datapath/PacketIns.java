@@ -32,6 +32,11 @@ public final class PacketIns {
         default void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
             packetIn(frame, len, totalLen, reason, table, cookie, key);
         }
+
+        /** As the other, for a paused translation (paused: its continuation; null: not paused). */
+        default void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, Paused paused) {
+            packetIn(frame, len, totalLen, reason, table, cookie, key, userdata);
+        }
     }
 
     private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
@@ -43,6 +48,8 @@ public final class PacketIns {
         final long[] cookie = new long[SLOTS];
         /** The controller action's userdata (a reference to the action's own string: nothing allocated). */
         final String[] userdata = new String[SLOTS];
+        /** A paused translation's continuation (null: not paused). */
+        final Paused[] paused = new Paused[SLOTS];
         final long[][] key = new long[SLOTS][FlowKey.WORDS];
         final long[] tail = new long[16], head = new long[16];
         long dropped;
@@ -66,6 +73,11 @@ public final class PacketIns {
 
     /** As the other, with the controller action's userdata (null: none). */
     boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie, String userdata) {
+        return offer(thread, b, i, maxLen, reason, table, cookie, userdata, null);
+    }
+
+    /** As the other, for a translation paused by controller(pause) (paused: its state; null: not paused). */
+    boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie, String userdata, Paused paused) {
         int t = thread + 2;
         Ring r = rings.getPlain(t);
         if (r == null) {                                 // this thread's first packet-in: its ring, once
@@ -86,6 +98,7 @@ public final class PacketIns {
         r.table[s] = table;
         r.cookie[s] = cookie;
         r.userdata[s] = userdata;
+        r.paused[s] = paused;
         FlowKey k = b.keys[i];
         long[] kw = r.key[s];
         if (k.extended) {                                // tunnel or conntrack metadata: the controller sees ct_state etc.
@@ -108,8 +121,11 @@ public final class PacketIns {
             for (; head < tail; head++, n++) {
                 int s = (int) head & (SLOTS - 1);
                 try {
-                    sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s]);
+                    Paused p = r.paused[s];
+                    if (p == null) sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s]);
+                    else sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s], p);
                 } finally {
+                    r.paused[s] = null;
                     LONG.setRelease(r.head, 0, head + 1);
                 }
             }

@@ -15,4 +15,6 @@ final class RegisterStack {
     long pop() { return values[--size]; }
     boolean isEmpty() { return size == 0; }
     void clear() { size = 0; }
+    /** The values, bottom first (a paused translation's copy: allocates). */
+    long[] toArray() { return java.util.Arrays.copyOf(values, size); }
 }

@@ -32,6 +32,12 @@ record GroupMod(int command, int type, long groupId, long commandBucketId, List<
 
     /** One bucket: watchPort {@link Group.Bucket#NO_WATCH_PORT} and watchGroup {@link Group.Bucket#NO_WATCH_GROUP} for none. */
     record WireBucket(long bucketId, int weight, int watchPort, long watchGroup, List<Action> actions) {
+        WireBucket {
+            for (Action a : actions)
+                if (a instanceof io.xvio.datapath.action.Controller c && c.pause())
+                    throw OfError.BAD_ACTION_ARGUMENT.fail("controller(pause) in a group bucket is not supported by xvio");
+        }
+
         boolean watches() { return watchPort != Group.Bucket.NO_WATCH_PORT || watchGroup != Group.Bucket.NO_WATCH_GROUP; }
 
         static WireBucket of(Group.Bucket b) { return new WireBucket(b.bucketId(), b.weight(), b.watchPort(), b.watchGroup(), b.actions()); }

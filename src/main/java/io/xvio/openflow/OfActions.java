@@ -433,13 +433,14 @@ public final class OfActions {
 
     /**
      * NXAST_CONTROLLER2 (OVS's decode_NXAST_RAW_CONTROLLER2): properties max_len, controller id, reason, userdata,
-     * pause, meter_id. xvio carries max_len and userdata; pause is refused (the datapath cannot pause and resume yet),
-     * as is a reason other than action or a meter, rather than being dropped silently.
+     * pause, meter_id. xvio carries max_len, userdata and pause; a reason other than action or a meter is refused
+     * rather than being dropped silently.
      */
     private static Action controller2(Wire.Reader a) {
         for (byte z : a.bytes(6)) if (z != 0) throw OfError.MUST_BE_ZERO.fail("NXAST_CONTROLLER2 pad is not zero");
         int maxLen = 0xffff, id = 0;
         String userdata = null;
+        boolean pause = false;
         while (a.remaining() > 0) {
             if (a.remaining() < 4) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 ends in " + a.remaining() + " stray bytes");
             int type = a.u16(), len = a.u16();
@@ -458,7 +459,10 @@ public final class OfActions {
                     while (v.remaining() > 0) hex.append(hex.isEmpty() ? "" : ".").append(String.format("%02x", v.u8()));
                     userdata = hex.isEmpty() ? null : hex.toString();
                 }
-                case 4 -> throw OfError.BAD_ACTION_ARGUMENT.fail("controller(pause): xvio cannot pause and resume a pipeline yet");
+                case 4 -> {
+                    exactly(v, 0);
+                    pause = true;
+                }
                 case 5 -> {
                     long meter = exactly(v, 4).u32();
                     if (meter != 0xffffffffL) throw OfError.BAD_ACTION_ARGUMENT.fail("controller meter_id " + meter + " (not supported by xvio)");
@@ -470,9 +474,10 @@ public final class OfActions {
         if (maxLen != 0xffff) text.append("max_len=").append(maxLen).append(',');
         if (id != 0) text.append("id=").append(id).append(',');
         if (userdata != null) text.append("userdata=").append(userdata).append(',');
+        if (pause) text.append("pause,");
         if (text.isEmpty()) return new Controller(maxLen, null);
         text.setLength(text.length() - 1);
-        return new Controller(maxLen, text.toString(), userdata);
+        return new Controller(maxLen, text.toString(), userdata, pause);
     }
 
     private static Wire.Reader exactly(Wire.Reader v, int n) {
@@ -522,12 +527,15 @@ public final class OfActions {
                 nx(w, len, NX_NOTE);
                 for (String b : bytes) w.u8(Integer.parseInt(b, 16));
             }
-            case Controller c when c.userdata() != null -> {
+            case Controller c when c.userdata() != null || c.pause() -> {
                 int start = nx(w, 0, NX_CONTROLLER2);
                 w.zeros(6);
                 if (c.maxLen() != 0xffff) { w.u16(0).u16(6).u16(c.maxLen()).zeros(2); }
-                byte[] u = Controller.bytes(c.userdata());
-                w.u16(3).u16(4 + u.length).bytes(u).pad8(start);
+                if (c.userdata() != null) {
+                    byte[] u = Controller.bytes(c.userdata());
+                    w.u16(3).u16(4 + u.length).bytes(u).pad8(start);
+                }
+                if (c.pause()) w.u16(4).u16(4).zeros(4);
                 w.put16(start + 2, w.size() - start);
             }
             case Controller c -> {

@@ -228,7 +228,36 @@ public final class OfChannels implements AutoCloseable {
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
             sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata);
         }
+
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
+                                       io.xvio.datapath.Paused paused) {
+            sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused);
+        }
     };
+
+    /**
+     * A packet-in of a paused translation: NXT_PACKET_IN2 connections get its continuation (NXPINT_CONTINUATION, one
+     * NXCPT frame per unrolled action list), the others the plain packet-in, as OVS sends them.
+     */
+    private void sendPaused(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
+                            io.xvio.datapath.Paused p) {
+        List<Long> stack = new ArrayList<>();
+        for (long v : p.stack()) stack.add(v);
+        List<Continuation.Frame> frames = new ArrayList<>();
+        for (io.xvio.datapath.Paused.Frame f : p.frames()) frames.add(new Continuation.Frame(f.table(), f.cookie(), f.rest()));
+        Continuation c = new Continuation(Continuation.bridgeId(sw.name()), stack, 0, p.conntracked(), frames, List.of(),
+                key[io.xvio.packet.FlowKey.IN_PORT]);
+        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
+                userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
+        for (OfConnection k : receivers) {
+            if (!k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
+            try {
+                k.sendAsync(pi.encode(k.version(), k.packetInFormat, 0, c));
+            } catch (OfError.Failure e) {        // an action the connection's version cannot encode
+                LOG.warning(k.peer() + ": paused packet-in not sent: " + e.getMessage());
+            }
+        }
+    }
 
     private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),

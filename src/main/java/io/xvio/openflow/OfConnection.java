@@ -512,12 +512,21 @@ final class OfConnection implements Runnable {
                 return List.of();
             }
             case Resume.NXT_RESUME -> {
-                // decoded and checked as untrusted input; xvio's datapath does not pause yet (controller(pause) sends
-                // a plain packet-in), so no continuation of this run exists and every one is stale
+                // decoded and checked as untrusted input; only a continuation this bridge made in this run resumes,
+                // as a packet-out of its actions with the metadata the controller sent back
                 notSlave();
                 Resume res = Resume.decode(r, version);
-                if (!res.continuation().from(sw.name())) throw OfError.NXR_STALE.fail("continuation not made by bridge " + sw.name() + " in this run of xvio");
-                throw OfError.NXR_NOT_SUPPORTED.fail("resuming a continuation is not implemented yet");
+                Continuation c = res.continuation();
+                if (!c.from(sw.name())) throw OfError.NXR_STALE.fail("continuation not made by bridge " + sw.name() + " in this run of xvio");
+                if (!c.actionSet().isEmpty()) throw OfError.NXR_NOT_SUPPORTED.fail("continuation with an action set");
+                List<io.xvio.datapath.Paused.Frame> frames = new java.util.ArrayList<>();
+                for (Continuation.Frame f : c.frames()) frames.add(new io.xvio.datapath.Paused.Frame(f.table(), f.cookie(), f.actions()));
+                long[] stack = new long[c.stack().size()];
+                for (int k = 0; k < stack.length; k++) stack[k] = c.stack().get(k);
+                int inPort = (int) io.xvio.datapath.Field.IN_PORT.get(res.metadata().value(io.xvio.packet.FlowKey.IN_PORT));
+                sw.resume(inPort, res.packet(), res.metadata(), stack, frames);
+                LOG.fine(peer + ": NXT_RESUME of " + res.packet().length + " bytes, " + frames.size() + " unrolled action lists");
+                return List.of();
             }
             case FlowMonitor.NXT_FLOW_MONITOR_CANCEL -> {
                 // OVS: NXT 1.0-1.2; OpenFlow 1.3 has ONF's, 1.4+ a monitor request with the DELETE command

@@ -40,6 +40,15 @@ public interface OfSwitch {
         throw OfError.BAD_TYPE.fail("packet_out is not supported by this switch");
     }
 
+    /**
+     * Resumes a paused translation (NXT_RESUME): frame, received on OpenFlow port inPort, with the packet-in metadata
+     * the controller sent back (registers, metadata, pkt_mark) and the register stack, runs the frames' actions, each
+     * as its flow would have gone on; returns once it ran. The default refuses it.
+     */
+    default void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {
+        throw OfError.NXR_NOT_SUPPORTED.fail("resuming a continuation is not supported by this switch");
+    }
+
     /** The datapath's packet-ins for the controllers, or null if this switch has none. */
     default io.xvio.datapath.PacketIns packetIns() { return null; }
 

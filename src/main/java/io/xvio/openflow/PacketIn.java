@@ -55,9 +55,15 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
     public int inPort() { return (int) Field.IN_PORT.get(match.value(FlowKey.IN_PORT)); }
 
     /** The message for a connection of this version and packet-in format. */
-    public byte[] encode(int version, int format, int xid) {
+    public byte[] encode(int version, int format, int xid) { return encode(version, format, xid, null); }
+
+    /**
+     * As the other, for a paused translation: NXT_PACKET_IN2 carries continuation c (NXPINT_CONTINUATION) last, as
+     * OVS's ofputil_encode_packet_in_private; the other formats have no room for it, so they go without (as OVS).
+     */
+    byte[] encode(int version, int format, int xid, Continuation c) {
         Wire.Writer w;
-        if (format == FORMAT_NXT2) return encode2(version, xid);
+        if (format == FORMAT_NXT2) return encode2(version, xid, c);
         if (format == FORMAT_NXT) {
             w = new Wire.Writer(version, OfType.VENDOR, xid);
             w.u32(OfVersion.NX_VENDOR).u32(NXT_PACKET_IN);
@@ -84,7 +90,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
      * NXT_PACKET_IN2: properties (type, length without padding, value, padding to 8) for the frame, its full length
      * when cut, the table, cookie, reason and the metadata as raw NXM (1.0) or OXM entries, as OVS writes them.
      */
-    private byte[] encode2(int version, int xid) {
+    private byte[] encode2(int version, int xid, Continuation c) {
         Wire.Writer w = new Wire.Writer(version, OfType.VENDOR, xid);
         w.u32(OfVersion.NX_VENDOR).u32(NXT_PACKET_IN2);
         int at = prop(w, NXPINT_PACKET);
@@ -102,6 +108,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         Oxm.encode(match, version == OfVersion.OF10, w);
         end(w, at);
         if (userdata != null) { at = prop(w, Continuation.NXPINT_USERDATA); w.bytes(userdata); end(w, at); }
+        if (c != null) c.write(w, version);
         return w.finish();
     }
 
@@ -141,6 +148,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
                 case NXPINT_REASON -> reason = v.u8();
                 case NXPINT_METADATA -> m = Oxm.decode(v);
                 case Continuation.NXPINT_USERDATA -> userdata = v.bytes(v.remaining());
+                case Continuation.NXPINT_CONTINUATION -> v.skip(v.remaining());    // see continuation(byte[])
                 default -> throw OfError.BAD_TYPE.fail("NXT_PACKET_IN2 property type " + type + " is not known to xvio");
             }
         }
@@ -150,6 +158,22 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         if (total < 0) total = data.length;
         if (data.length > total) throw OfError.BAD_LEN.fail(data.length + " bytes of data for total_len " + total);
         return new PacketIn(total, reason, table, cookie, m, data, userdata);
+    }
+
+    /** The continuation an NXT_PACKET_IN2 carries (null: none; not an NXT_PACKET_IN2: OfError.Failure). */
+    static Continuation continuation(byte[] msg) {
+        Wire.Reader r = new Wire.Reader(msg);
+        int version = r.u8(), type = r.u8();
+        r.skip(6);
+        if (type != OfType.VENDOR || r.u32() != OfVersion.NX_VENDOR || r.u32() != NXT_PACKET_IN2) throw OfError.BAD_TYPE.fail("not an NXT_PACKET_IN2");
+        while (r.remaining() >= 4) {
+            int t = r.u16(), len = r.u16();
+            if (len < 4) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 property " + t + " of length " + len);
+            Wire.Reader v = r.sub(len - 4, OfError.BAD_LEN, "NXT_PACKET_IN2 property " + t);
+            r.skip(Math.min((8 - len % 8) % 8, r.remaining()));
+            if (t == Continuation.NXPINT_CONTINUATION) return Continuation.decode(v, version);
+        }
+        return null;
     }
 
     /** Decodes a whole packet-in message (any of the layouts {@link #encode} writes); OfError.Failure if malformed. */

@@ -556,12 +556,17 @@ class OpenFlowIT {
         }
     }
 
-    /** controller(userdata=...) (OVN's way to tell its controller what to do): ovs-ofctl monitor prints the userdata. */
+    /**
+     * controller(userdata=...) (OVN's way to tell its controller what to do): ovs-ofctl monitor prints the userdata.
+     * controller(...,pause) (OVN's put_dhcp_opts and friends): the translation stops, the NXT_PACKET_IN2 carries the
+     * continuation, and ovs-ofctl monitor's (test-only) resume option sends it back in NXT_RESUME: the rest of the
+     * flow's actions run, the frame leaves port 2.
+     */
     @Order(13)
     @Test
     void controllerUserdataReachesOvsOfctlMonitor() throws Exception {
         Path out = dir.resolve("monitor-userdata.txt");
-        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534", "resume").redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         try {
             String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
@@ -573,9 +578,38 @@ class OpenFlowIT {
                 seen = Files.readString(out);
             }
             assertTrue(seen.contains("NXT_PACKET_IN2") && seen.contains("userdata=01.02.0a"), seen + xvio.log());
-            Run pause = ofctl("OpenFlow13", "add-flow", target, "priority=5,in_port=1,actions=controller(userdata=01,pause)");
-            assertNotEquals(0, pause.rc(), "pause is refused until xvio can resume");
-            assertTrue(pause.out().contains("OFPBAC_BAD_ARGUMENT"), pause.out());
+
+            ok("OpenFlow13", "add-flow", target, "table=0,priority=990,in_port=1,actions=set_field:0x5->reg2,goto_table:7");
+            ok("OpenFlow13", "add-flow", target, "table=7,cookie=0x77,priority=5,actions=controller(userdata=01.02,pause),output:2");
+            assertTrue(ok("OpenFlow13", "dump-flows", target, "table=7").contains("actions=controller(userdata=01.02,pause),output:2"));
+            long before = xvio.counter("p2", "tx_packets");
+            ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + frame + " actions=table");
+            end = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < end && xvio.counter("p2", "tx_packets") == before) Thread.sleep(100);
+            seen = Files.readString(out);
+            assertEquals(before + 1, xvio.counter("p2", "tx_packets"), "resumed: output:2 ran once\n" + seen + xvio.log());
+            assertTrue(seen.contains("continuation.bridge=") && seen.contains("NXT_RESUME"), seen);
+            assertFalse(seen.contains("OFPT_ERROR"), "the resume was taken: " + seen);
+            assertTrue(seen.contains("continuation.actions=unroll_xlate(table=7, cookie=119),output:2"), "the rest of the flow: " + seen);
+            assertTrue(seen.contains("reg2=0x5"), "the registers went to the controller and back: " + seen);
+            // under a resubmit that output:2 follows: the continuation unrolls table 0's rest after table 7's
+            ok("OpenFlow13", "add-flow", target, "table=0,priority=990,in_port=1,actions=set_field:0x6->reg2,resubmit(,7),output:2");
+            ok("OpenFlow13", "add-flow", target, "table=7,cookie=0x77,priority=5,actions=controller(userdata=01.03,pause)");
+            before = xvio.counter("p2", "tx_packets");
+            ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + frame + " actions=table");
+            end = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < end && xvio.counter("p2", "tx_packets") == before) Thread.sleep(100);
+            seen = Files.readString(out);
+            assertEquals(before + 1, xvio.counter("p2", "tx_packets"), "resumed: table 0's output:2 ran once\n" + seen + xvio.log());
+            String unrolled = seen.lines().filter(l -> l.contains("continuation.actions=") && l.contains("table=0")).findFirst().orElse("");
+            assertTrue(unrolled.contains("unroll_xlate(table=7, cookie=119)") && unrolled.endsWith("output:2"), seen);
+            assertTrue(seen.contains("reg2=0x6"), seen);
+            assertFalse(seen.contains("OFPT_ERROR"), "the resume was taken: " + seen);
+            Run nested = ofctl("OpenFlow13", "add-flow", target, "table=7,priority=6,in_port=9,actions=clone(controller(pause)),output:2");
+            assertNotEquals(0, nested.rc(), "a pause inside clone cannot be continued: refused");
+            assertTrue(nested.out().contains("OFPBAC_BAD_ARGUMENT"), nested.out());
+            ok("OpenFlow13", "del-flows", target, "table=7");
+            ok("OpenFlow13", "del-flows", target, "in_port=1");
         } finally {
             mon.destroy();
             mon.waitFor(10, TimeUnit.SECONDS);

@@ -61,7 +61,7 @@ class ContinuationTest {
             int[] stale = v == OfVersion.OF10 ? new int[] {0xb0c2, 1, 534} : new int[] {0xffff, 35, OfVersion.NX_VENDOR};
             assertArrayEquals(stale, error(c.handle(Resume.encode(v, 1, FRAME, inPort(1), sample("other")))), "another bridge's: NXR_STALE");
             int[] unsup = v == OfVersion.OF10 ? new int[] {0xb0c2, 1, 533} : new int[] {0xffff, 34, OfVersion.NX_VENDOR};
-            assertArrayEquals(unsup, error(c.handle(Resume.encode(v, 2, FRAME, inPort(1), sample("br0")))), "no resume yet: NXR_NOT_SUPPORTED");
+            assertArrayEquals(unsup, error(c.handle(Resume.encode(v, 2, FRAME, inPort(1), sample("br0")))), "a switch that cannot resume: NXR_NOT_SUPPORTED");
             // a packet property of length 2 (shorter than its header): OFPBPC_BAD_LEN
             byte[] bad = Resume.encode(v, 3, FRAME, inPort(1), sample("br0"));
             bad[18] = 0;

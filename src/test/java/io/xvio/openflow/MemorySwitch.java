@@ -56,6 +56,17 @@ final class MemorySwitch implements OfSwitch {
     @Override
     public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
 
+    /** An NXT_RESUME this switch ran (only with resumes set; else it refuses as a switch without resume). */
+    record Resumed(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {}
+    final List<Resumed> resumed = new ArrayList<>();
+    boolean resumes;
+
+    @Override
+    public synchronized void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {
+        if (!resumes) OfSwitch.super.resume(inPort, frame, metadata, stack, frames);
+        resumed.add(new Resumed(inPort, frame, metadata, stack, frames));
+    }
+
     /** Ports whose link is down. */
     final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

@@ -15,9 +15,12 @@ public record Clone(List<Action> actions) implements Action {
         return new Clone(acts);
     }
 
-    /** Whether a clone may hold x: not the instructions (goto_table, write_metadata) nor a conjunction clause. */
+    /**
+     * Whether a clone may hold x: not the instructions (goto_table, write_metadata) nor a conjunction clause, nor
+     * controller(pause) (xvio cannot make a continuation from inside a clone).
+     */
     public static boolean canHold(Action x) {
-        return !(x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction);
+        return !(x instanceof GotoTable || x instanceof WriteMetadata || x instanceof Conjunction || x instanceof Controller c && c.pause());
     }
 
     @Override public String format() { return "clone(" + ActionSyntax.format(actions) + ")"; }

@@ -73,6 +73,16 @@ public interface Xlate {
     /** The controller action c on packet i: as {@link #controller(int, int, int)}, with c's userdata. */
     default void controller(int i, Controller c, int table) { controller(i, c.maxLen(), table); }
 
+    /**
+     * controller(...,pause) c on packet i: the translation stops (not cached); the list running and each enclosing
+     * one add the rest of their actions to the continuation, and the packet-in goes out with it. False if the packet
+     * is gone now (no controller: a counted drop).
+     */
+    default boolean pause(int i, Controller c, int table) {
+        controller(i, c, table);
+        return false;
+    }
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 
