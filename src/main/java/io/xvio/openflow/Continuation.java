@@ -71,13 +71,15 @@ record Continuation(byte[] bridge, List<Long> stack, long mirrors, boolean connt
         end(w, at);
     }
 
-    private static int start(Wire.Writer w, int type) {
+    /** Starts an OpenFlow property (type, length patched by {@link #end}); returns where it starts. */
+    static int start(Wire.Writer w, int type) {
         int at = w.size();
         w.u16(type).u16(0);
         return at;
     }
 
-    private static void end(Wire.Writer w, int at) {
+    /** Ends the property started at at: its length, then padding to 8 bytes. */
+    static void end(Wire.Writer w, int at) {
         w.put16(at + 2, w.size() - at);
         w.pad8(0);
     }

@@ -93,35 +93,25 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
     private byte[] encode2(int version, int xid, Continuation c) {
         Wire.Writer w = new Wire.Writer(version, OfType.VENDOR, xid);
         w.u32(OfVersion.NX_VENDOR).u32(NXT_PACKET_IN2);
-        int at = prop(w, NXPINT_PACKET);
+        int at = Continuation.start(w, NXPINT_PACKET);
         w.bytes(data);
-        end(w, at);
-        if (data.length != totalLen) { at = prop(w, NXPINT_FULL_LEN); w.u32(totalLen); end(w, at); }
-        at = prop(w, NXPINT_TABLE_ID);
+        Continuation.end(w, at);
+        if (data.length != totalLen) { at = Continuation.start(w, NXPINT_FULL_LEN); w.u32(totalLen); Continuation.end(w, at); }
+        at = Continuation.start(w, NXPINT_TABLE_ID);
         w.u8(table);
-        end(w, at);
-        if (cookie != -1L) { at = prop(w, NXPINT_COOKIE); w.zeros(4).u64(cookie); end(w, at); }   // a 64-bit value is 8-aligned
-        at = prop(w, NXPINT_REASON);
+        Continuation.end(w, at);
+        if (cookie != -1L) { at = Continuation.start(w, NXPINT_COOKIE); w.zeros(4).u64(cookie); Continuation.end(w, at); }   // a 64-bit value is 8-aligned
+        at = Continuation.start(w, NXPINT_REASON);
         w.u8(reason);
-        end(w, at);
-        at = prop(w, NXPINT_METADATA);
+        Continuation.end(w, at);
+        at = Continuation.start(w, NXPINT_METADATA);
         Oxm.encode(match, version == OfVersion.OF10, w);
-        end(w, at);
-        if (userdata != null) { at = prop(w, Continuation.NXPINT_USERDATA); w.bytes(userdata); end(w, at); }
+        Continuation.end(w, at);
+        if (userdata != null) { at = Continuation.start(w, Continuation.NXPINT_USERDATA); w.bytes(userdata); Continuation.end(w, at); }
         if (c != null) c.write(w, version);
         return w.finish();
     }
 
-    private static int prop(Wire.Writer w, int type) {
-        int at = w.size();
-        w.u16(type).u16(0);
-        return at;
-    }
-
-    private static void end(Wire.Writer w, int at) {
-        w.put16(at + 2, w.size() - at);
-        w.pad8(0);
-    }
 
     /** The properties of an NXT_PACKET_IN2 (r after its 16-byte header). */
     private static PacketIn decode2(Wire.Reader r) {
