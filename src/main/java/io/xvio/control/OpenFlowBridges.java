@@ -196,7 +196,7 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override
         public void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {
             if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME) throw OfError.BAD_LEN.fail("NXT_RESUME frame of " + frame.length + " bytes");
-            PacketOutTask t = new PacketOutTask(read(br::portArray), (b, out, thread) ->
+            PacketOutTask t = new PacketOutTask(read(br::sendArray), (b, out, thread) ->
                     br.datapath.resume(inPort, frame, metadata, stack, frames, b, out, thread, System.nanoTime()));
             if (pmds == null || !pmds.submit(t)) {
                 LOG.warning("bridge " + br.name + ": resume dropped: no PMD thread runs");

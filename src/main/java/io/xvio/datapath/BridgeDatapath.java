@@ -321,14 +321,8 @@ public final class BridgeDatapath {
      * which the caller transmits. thread: the calling PMD thread's index (-1 without one). Nothing is cached.
      */
     public void packetOut(int inOfport, byte[] frame, List<Action> actions, PacketBatch b, Outputs out, int thread, long now) {
-        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
-            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
         Tables t = tables;
-        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
-        b.len[0] = frame.length;
-        b.count = 1;
-        FlowKey k = b.keys[0];
-        k.extract(b.data, b.off[0], frame.length, inOfport);
+        FlowKey k = loadFrame(frame, inOfport, b);
         stack(thread).clear();
         Translation x = translation(thread);
         Flow outer = x.flow;
@@ -338,6 +332,23 @@ public final class BridgeDatapath {
         } finally {
             x.flow = outer;
         }
+        finishFrame(t, b, out, thread, now);
+    }
+
+    /** Slot 0 of b (empty) gets frame, received on inOfport, and its key; the frame's size is checked. */
+    private static FlowKey loadFrame(byte[] frame, int inOfport, PacketBatch b) {
+        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
+            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
+        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        FlowKey k = b.keys[0];
+        k.extract(b.data, b.off[0], frame.length, inOfport);
+        return k;
+    }
+
+    /** After a packet-out's or resume's actions: its recirculations, then what it output to patch ports crosses. */
+    private void finishFrame(Tables t, PacketBatch b, Outputs out, int thread, long now) {
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
         PatchLayout pl = patches;
@@ -361,14 +372,8 @@ public final class BridgeDatapath {
      */
     public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, List<Paused.Frame> frames,
                        PacketBatch b, Outputs out, int thread, long now) {
-        if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME)
-            throw new IllegalArgumentException("a frame of " + frame.length + " bytes (14 to " + PacketBatch.MAX_FRAME + ")");
         Tables t = tables;
-        MemorySegment.copy(frame, 0, b.data, java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[0], frame.length);
-        b.len[0] = frame.length;
-        b.count = 1;
-        FlowKey k = b.keys[0];
-        k.extract(b.data, b.off[0], frame.length, inOfport);
+        FlowKey k = loadFrame(frame, inOfport, b);
         for (int w = FlowKey.METADATA; w <= FlowKey.XREG0 + 7; w++)
             k.w[w] = (k.w[w] & ~metadata.mask(w)) | (metadata.value(w) & metadata.mask(w));
         k.w[FlowKey.PKT_MARK] = (k.w[FlowKey.PKT_MARK] & ~metadata.mask(FlowKey.PKT_MARK)) | (metadata.value(FlowKey.PKT_MARK) & metadata.mask(FlowKey.PKT_MARK));
@@ -395,8 +400,7 @@ public final class BridgeDatapath {
             x.resumedCookie = 0;
             x.unroll = null;
         }
-        RecircQueue q = recircQueues[thread + 2];
-        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        finishFrame(t, b, out, thread, now);
     }
 
     /** The megaflow a recorder would insert, as a match. */

@@ -160,6 +160,21 @@ class PatchPortsTest {
     }
 
     @Test
+    void aResumedContinuationThatOutputsToAPatchPortEntersThePeer() {
+        Pair p = new Pair(true, List.of("priority=0,actions=NORMAL"), List.of("in_port=1,actions=mod_dl_src:02:00:00:00:00:77,output:2"));
+        byte[] f = tcp(B, A, 0x0a000001, 80);
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(6);
+        p.br0.resume(0xfffd, f, new Match(), new long[0],
+                List.of(new Paused.Frame(0, 0, FlowParser.parse("actions=output:2").actions)), b, out, 0, System.nanoTime());
+        assertEquals(1, out.touchedCount(), "only br1's phy");
+        assertEquals(4, out.touchedPort(0));
+        assertEquals(0x77, b.data.get(JAVA_BYTE, b.off[out.packetsFor(4)[0]] + 11) & 0xff, "br1's flow ran");
+        assertEquals(1, p.paTx.get());
+        assertEquals(1, p.pbRx.get());
+    }
+
+    @Test
     void aTraceSaysWhereAPatchPortLeads() {
         Pair p = new Pair(true, List.of("in_port=1,actions=output:2"), List.of("priority=0,actions=NORMAL"));
         Trace tr = p.br0.trace(1, tcp(B, A, 0x0a000001, 80), new Match());
