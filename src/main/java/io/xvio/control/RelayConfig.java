@@ -53,9 +53,15 @@ public record RelayConfig(String name, Config.PortConfig vhost, Config.PortConfi
             if (c.containsKey("vm-to-vf")) vmToVf = pmdCpu(c.get("vm-to-vf"), source, where + ".cpus.vm-to-vf", pmdCpus);
             if (c.containsKey("vf-to-vm")) vfToVm = pmdCpu(c.get("vf-to-vm"), source, where + ".cpus.vf-to-vm", pmdCpus);
         }
+        return of(name, path, mode, queues, mergeable, packed, type, device, queue, vmToVf, vfToVm);
+    }
+
+    /** A relay's two ports, NAME:vhost (a vhostuser port on path) and NAME:vf (type afxdp or afpacket on device), from checked settings. */
+    public static RelayConfig of(String name, String path, String mode, int queues, boolean mergeable, boolean packed,
+                                 String vfType, String device, int queue, int vmToVf, int vfToVm) {
         return new RelayConfig(name,
                 new Config.PortConfig(name + ":vhost", "vhostuser", 1, path, mode, queues, mergeable, null, packed),
-                new Config.PortConfig(name + ":vf", type, 2, null, null, 1, false, device, false, queue),
+                new Config.PortConfig(name + ":vf", vfType, 2, null, null, 1, false, device, false, queue),
                 vmToVf, vfToVm);
     }
 

@@ -68,11 +68,7 @@ final class RelayInterfaces {
             throw new IllegalArgumentException("\"" + name + "\" is not a valid Linux interface name for a relay's VF");
         String path = socket(n, vhostSockDir);
         if (path.getBytes().length > 107) throw new IllegalArgumentException("socket path " + path + " is longer than 107 bytes (a Unix socket limit)");
-        String relay = "relay" + n;
-        return new RelayConfig(relay,
-                new Config.PortConfig(relay + ":vhost", "vhostuser", 1, path, "server", 1, true, null, false),
-                new Config.PortConfig(relay + ":vf", vfType, 2, null, null, 1, false, name, false, 0),
-                -1, -1);
+        return RelayConfig.of("relay" + n, path, "server", 1, true, false, vfType, name, 0, -1, -1);
     }
 
     /** virtio-forwarder's socket name for relay n. */
