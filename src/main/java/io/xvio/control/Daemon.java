@@ -292,7 +292,7 @@ public final class Daemon implements AutoCloseable {
             case "add-mirror" -> addMirror(args);
             case "del-mirror" -> { if (args.size() != 3) throw new ControlException("del-mirror needs a bridge and a mirror name"); mirrors.remove(bridge(args, 1), args.get(2)); yield ""; }
             case "show-mirrors" -> { var v = mirrors.view(args.size() > 1 ? bridge(args, 1).name : null); yield json ? JsonRender.render(new MirrorsModel(v)) : Mirrors.text(v); }
-            case "tnl" -> tnl(args);
+            case "tnl" -> tnl(args, json);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
             case "conntrack" -> conntrackCommands.run(args);
@@ -412,16 +412,13 @@ public final class Daemon implements AutoCloseable {
         return new Config.PortConfig(name, m.get("type"), ofport, null, null, 0, false, null, false, 0, -1, false, tc);
     }
 
-    /** tnl routes | tnl neigh [flush]: the underlay's route table and neighbour caches. */
-    private String tnl(List<String> args) {
+    /** tnl routes | tnl neigh [set BRIDGE IP MAC | flush [BRIDGE]]: the underlay's route table and neighbour caches. */
+    private synchronized String tnl(List<String> args, boolean json) {
         String what = args.size() > 1 ? args.get(1) : "";
         return switch (what) {
-            case "routes" -> tunnels.routesText();
-            case "neigh" -> {
-                if (args.size() > 2 && args.get(2).equals("flush")) { tunnels.flushNeighbors(); yield ""; }
-                yield tunnels.neighText();
-            }
-            default -> throw new ControlException("tnl needs \"routes\" or \"neigh\" (tnl neigh flush forgets the neighbours)");
+            case "routes" -> { if (json) throw new ControlException("tnl routes has no --format json yet (tnl neigh has)"); yield tunnels.routesText(); }
+            case "neigh" -> TnlNeigh.run(args, json, tunnels, bridges);
+            default -> throw new ControlException("tnl needs \"routes\" or \"neigh\" (tnl neigh set BRIDGE IP MAC, tnl neigh flush [BRIDGE])");
         };
     }
 

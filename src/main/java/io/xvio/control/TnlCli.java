@@ -1,22 +1,31 @@
 package io.xvio.control;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code xvio tnl routes}, {@code xvio tnl neigh [flush]}: the underlay's routes and neighbour caches (issue 16). */
+/**
+ * {@code xvio tnl routes}, {@code xvio tnl neigh [set BRIDGE IP MAC | flush [BRIDGE]]}: the underlay's routes and
+ * neighbour caches (issue 16), as OVS's ovs/route/show, tnl/neigh/show, tnl/neigh/set and tnl/neigh/flush.
+ */
 @Command(name = "tnl", mixinStandardHelpOptions = true,
-        description = "Tunnel underlay: 'tnl routes' (the route table), 'tnl neigh' (next hops' MACs), 'tnl neigh flush'.")
+        description = {"Tunnel underlay: 'tnl routes' (the route table), 'tnl neigh' (next hops' MACs, STATIC or DYNAMIC),",
+                "'tnl neigh set BRIDGE IP MAC' (a static neighbour: never aged, never changed by ARP/ND),",
+                "'tnl neigh flush [BRIDGE]' (forgets the neighbours, static ones too)."})
 final class TnlCli extends Main.ClientCmd {
     @Parameters(index = "0", paramLabel = "routes|neigh") String what;
-    @Parameters(index = "1", arity = "0..1", paramLabel = "flush") String flush;
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "set BRIDGE IP MAC | flush [BRIDGE]") List<String> rest;
+    @CommandLine.Mixin Main.FormatOption fmt;
+
+    @Override Format format() { return fmt.format; }
 
     @Override
     List<String> request() {
         List<String> r = new ArrayList<>(List.of("tnl", what));
-        if (flush != null) r.add(flush);
+        if (rest != null) r.addAll(rest);
         return r;
     }
 }

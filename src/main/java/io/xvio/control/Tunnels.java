@@ -261,9 +261,60 @@ final class Tunnels {
         return s.toString();
     }
 
-    /** tnl neigh flush: forgets every neighbour (asked again on the next packet). */
-    synchronized void flushNeighbors() {
-        for (Endpoint e : endpoints.values()) e.agent().cache().flush();
+    /** tnl neigh flush [BRIDGE]: forgets every neighbour of one underlay bridge or of all, static ones too (asked again on the next packet). */
+    synchronized void flushNeighbors(Bridge only, Collection<Bridge> bridges) {
+        if (only != null && !endpoints.containsKey(only.name)) throw notUnderlay(only.name, "flush");
+        for (Endpoint e : endpoints.values()) if (only == null || e.bridge() == only) e.agent().cache().flush();
+        LOG.info("tnl neigh flush " + (only == null ? "(every underlay bridge)" : only.name));
+        resolveAll(bridges, false);
+    }
+
+    /**
+     * tnl neigh set BRIDGE IP MAC: a static neighbour in br's cache (never aged, never changed by ARP/ND); tunnel
+     * ports whose next hop it is use it at once. Refused for a bridge without an endpoint, an address family the
+     * bridge has no address of, or the bridge's own address.
+     */
+    synchronized void setNeighbor(Bridge br, String ip, String mac, Collection<Bridge> bridges) {
+        Endpoint e = endpoints.get(br.name);
+        if (e == null) throw notUnderlay(br.name, "set");
+        StaticNeighbor n;
+        try {
+            n = StaticNeighbor.parse(ip, mac);
+        } catch (TunnelConfigException x) {
+            throw new ControlException(x.getMessage());
+        }
+        List<Prefix> own = e.config().addresses();
+        if (own.stream().noneMatch(p -> p.addr().isV4() == n.ip().isV4()))
+            throw new ControlException("bridge " + br.name + " has no " + (n.ip().isV4() ? "IPv4" : "IPv6") + " address (ip: "
+                    + own + "), so it never sends to " + n.ip());
+        if (own.stream().anyMatch(p -> p.addr().equals(n.ip())))
+            throw new ControlException(n.ip() + " is bridge " + br.name + "'s own address, not a neighbour");
+        try {
+            e.agent().cache().setStatic(n.ip(), n.mac(), System.nanoTime());
+        } catch (IllegalStateException x) {
+            throw new ControlException("bridge " + br.name + ": " + x.getMessage());
+        }
+        LOG.info("bridge " + br.name + ": static neighbour " + n.ip() + " at " + Netdev.formatMac(n.mac()));
+        resolveAll(bridges, false);
+    }
+
+    private ControlException notUnderlay(String bridge, String what) {
+        return new ControlException("tnl neigh " + what + ": bridge " + bridge + " has no tunnel endpoint (no ip: in its config), so no neighbour cache"
+                + (endpoints.isEmpty() ? "; no bridge has one" : "; underlay bridges: " + String.join(", ", endpoints.keySet())));
+    }
+
+    /** tnl neigh --format json: every underlay's neighbours. */
+    record NeighborRow(String bridge, String ip, String mac, String state, String type) {}
+    record NeighborsModel(List<NeighborRow> neighbors) {}
+
+    synchronized NeighborsModel neighbors() {
+        List<NeighborRow> rows = new ArrayList<>();
+        endpoints.forEach((n, e) -> {
+            for (NeighborCache.Entry x : e.agent().cache().entries())
+                rows.add(new NeighborRow(n, x.ip().toString(), x.mac() < 0 ? null : Netdev.formatMac(x.mac()),
+                        x.state().name().toLowerCase(), x.type()));
+        });
+        return new NeighborsModel(rows);
     }
 
     /** Decapsulation drops by reason, per underlay bridge (for show/stats). */

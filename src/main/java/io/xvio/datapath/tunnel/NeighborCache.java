@@ -19,16 +19,22 @@ import java.util.Map;
  * {@code reachable}); STALE (still used, being asked again: after {@code tries} unanswered requests the entry is
  * removed and the next miss starts over). Every change of a MAC address bumps {@link #generation}, which tells the
  * datapath's revalidator that tnl_push headers built from the old one are wrong.
+ * <p>PERMANENT entries are set by hand ({@link #setStatic}, {@code xvio tnl neigh set}): never aged, never asked
+ * for, never changed by what ARP or ND says; only {@link #flush} (or another {@code set}) removes or changes them.
+ * Their {@link Entry#type} is STATIC, every other entry's DYNAMIC.
  */
 public final class NeighborCache {
-    public enum State { INCOMPLETE, REACHABLE, STALE, FAILED }
+    public enum State { INCOMPLETE, REACHABLE, STALE, FAILED, PERMANENT }
 
     public record Timers(long reachableNanos, long retryNanos, int tries, long failHoldNanos, int maxEntries) {
         /** 5 minutes reachable (then refreshed), 1 s between requests, 3 tries, failures held 5 s, 1024 entries. */
         public static final Timers DEFAULT = new Timers(300_000_000_000L, 1_000_000_000L, 3, 5_000_000_000L, 1024);
     }
 
-    public record Entry(IpAddr ip, long mac, State state, long since, int tries, long lastRequest) {}
+    public record Entry(IpAddr ip, long mac, State state, long since, int tries, long lastRequest) {
+        /** STATIC (set by hand) or DYNAMIC (learnt from ARP/ND). */
+        public String type() { return state == State.PERMANENT ? "STATIC" : "DYNAMIC"; }
+    }
 
     /** Sends a request for target (an ARP request or a neighbour solicitation) out of the bridge's uplink. */
     public interface Requester { void request(IpAddr target); }
@@ -120,6 +126,7 @@ public final class NeighborCache {
                     }
                 }
                 case FAILED -> { if (now - e.since() >= timers.failHoldNanos()) entries.remove(e.ip()); }
+                case PERMANENT -> { }                        // set by hand: never aged, never asked for
             }
         }
         if (changed[0]) publish();
@@ -128,6 +135,7 @@ public final class NeighborCache {
     /** Control thread: ip is at mac (a reply, or a request addressed to us). Returns true if a lookup now answers differently. */
     public synchronized boolean learn(IpAddr ip, long mac, long now) {
         Entry old = entries.get(ip);
+        if (old != null && old.state() == State.PERMANENT) return false;      // what the operator set wins over ARP/ND
         if (old == null && entries.size() >= timers.maxEntries()) { full++; return false; }
         entries.put(ip, new Entry(ip, mac, State.REACHABLE, now, 0, old == null ? now : old.lastRequest()));
         boolean changed = old == null || old.mac() != mac;
@@ -135,7 +143,21 @@ public final class NeighborCache {
         return changed;
     }
 
-    /** Control thread: forgets every entry (ovs-appctl tnl/neigh/flush). */
+    /**
+     * Control thread: ip is at mac until flushed (ovs-appctl tnl/neigh/set): a PERMANENT entry, replacing whatever
+     * was learnt. Returns true if a lookup now answers differently. IllegalStateException if the cache is full.
+     */
+    public synchronized boolean setStatic(IpAddr ip, long mac, long now) {
+        Entry old = entries.get(ip);
+        if (old == null && entries.size() >= timers.maxEntries())
+            throw new IllegalStateException("the neighbour cache is full (" + timers.maxEntries() + " entries)");
+        entries.put(ip, new Entry(ip, mac & 0xffff_ffff_ffffL, State.PERMANENT, now, 0, now));
+        boolean changed = old == null || old.mac() != (mac & 0xffff_ffff_ffffL);
+        if (changed) publish();
+        return changed;
+    }
+
+    /** Control thread: forgets every entry, static ones too, as ovs-appctl tnl/neigh/flush. */
     public synchronized void flush() {
         entries.clear();
         publish();
@@ -156,13 +178,13 @@ public final class NeighborCache {
     public synchronized long failures() { return failures; }
     public synchronized long overflows() { return full; }
 
-    /** {@code xvio tnl neigh}: one line a neighbour, as ovs-appctl tnl/neigh/show with the state added. */
+    /** {@code xvio tnl neigh}: one line a neighbour, as ovs-appctl tnl/neigh/show with the state and type added. */
     public String text(String bridge) {
-        StringBuilder b = new StringBuilder(String.format("%-38s  %-17s  %-10s  %s%n", "IP", "MAC", "State", "Bridge"));
-        b.append("=".repeat(80)).append('\n');
+        StringBuilder b = new StringBuilder(String.format("%-38s  %-17s  %-10s  %-7s  %s%n", "IP", "MAC", "State", "Type", "Bridge"));
+        b.append("=".repeat(89)).append('\n');
         for (Entry e : entries())
-            b.append(String.format("%-38s  %-17s  %-10s  %s%n", e.ip(), e.mac() < 0 ? "(none)" : TunnelHeader.mac(e.mac()),
-                    e.state().name().toLowerCase(), bridge));
+            b.append(String.format("%-38s  %-17s  %-10s  %-7s  %s%n", e.ip(), e.mac() < 0 ? "(none)" : TunnelHeader.mac(e.mac()),
+                    e.state().name().toLowerCase(), e.type(), bridge));
         return b.toString();
     }
 }

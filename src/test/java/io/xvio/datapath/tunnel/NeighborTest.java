@@ -150,9 +150,59 @@ class NeighborTest {
         cache.tick(0, asked::add);
         String[] lines = cache.text("br-phy").split("\n");
         assertEquals(5, lines.length);
-        assertEquals("172.31.0.2                              02:00:00:00:00:02  reachable   br-phy", lines[2]);
-        assertEquals("172.31.0.3                              (none)             incomplete  br-phy", lines[3]);
-        assertEquals("fd00::2                                 02:00:00:00:00:02  reachable   br-phy", lines[4]);
+        assertEquals("172.31.0.2                              02:00:00:00:00:02  reachable   DYNAMIC  br-phy", lines[2]);
+        assertEquals("172.31.0.3                              (none)             incomplete  DYNAMIC  br-phy", lines[3]);
+        assertEquals("fd00::2                                 02:00:00:00:00:02  reachable   DYNAMIC  br-phy", lines[4]);
+    }
+
+    /** tnl neigh set: never aged, never asked for, ARP/ND cannot change it; flush removes it; IPv4 and IPv6. */
+    @Test
+    void staticEntriesAreNeverAgedAskedForOrOverwritten() {
+        long g0 = cache.generation();
+        assertTrue(cache.setStatic(PEER4, PEER_MAC, 0));
+        assertTrue(cache.setStatic(PEER6, PEER_MAC, 0));
+        assertNotEquals(g0, cache.generation());
+        assertEquals(PEER_MAC, cache.lookup(PEER4));
+        assertEquals(PEER_MAC, cache.lookup(PEER6));
+        // a reply and an advertisement with another MAC: ignored
+        Arp.reply(in, 0, 0x02_00_00_00_00_77L, PEER4.v4(), OUR_MAC, OUR4.v4());
+        agent.receive(in, 0, 60, out, 0, x);
+        cache.snooped(PEER6.hi(), PEER6.lo(), 0x02_00_00_00_00_77L);
+        cache.miss(PEER4.hi(), PEER4.lo());
+        long g1 = cache.generation();
+        for (long t = 0; t <= 3600; t += 100) cache.tick(t * S, asked::add);   // an hour: far past reachable, retries, holds
+        assertEquals(PEER_MAC, cache.lookup(PEER4));
+        assertEquals(PEER_MAC, cache.lookup(PEER6));
+        assertEquals(g1, cache.generation());
+        assertTrue(asked.isEmpty(), "a static neighbour is never asked for: " + asked);
+        assertEquals(List.of(NeighborCache.State.PERMANENT, NeighborCache.State.PERMANENT), cache.entries().stream().map(NeighborCache.Entry::state).toList());
+        assertEquals("STATIC", cache.entries().getFirst().type());
+        String[] lines = cache.text("br-phy").split("\n");
+        assertEquals("172.31.0.2                              02:00:00:00:00:02  permanent   STATIC   br-phy", lines[2]);
+        assertEquals("fd00::2                                 02:00:00:00:00:02  permanent   STATIC   br-phy", lines[3]);
+        // the same MAC again changes nothing; another one does
+        assertFalse(cache.setStatic(PEER4, PEER_MAC, 0));
+        assertTrue(cache.setStatic(PEER4, 0x02_00_00_00_00_33L, 0));
+        assertEquals(0x02_00_00_00_00_33L, cache.lookup(PEER4));
+        cache.flush();
+        assertEquals(-1, cache.lookup(PEER4));
+        assertTrue(cache.entries().isEmpty());
+    }
+
+    /** A static entry replaces a learnt one (a new generation), and the full cache refuses a new one with a reason. */
+    @Test
+    void staticReplacesLearntAndAFullCacheRefuses() {
+        NeighborCache small = new NeighborCache(new NeighborCache.Timers(S, S, 3, S, 2));
+        small.learn(PEER4, PEER_MAC, 0);
+        long g = small.generation();
+        assertTrue(small.setStatic(PEER4, 0x02_00_00_00_00_44L, 0));
+        assertNotEquals(g, small.generation());
+        assertEquals("STATIC", small.entries().getFirst().type());
+        small.learn(PEER6, PEER_MAC, 0);
+        assertEquals("DYNAMIC", small.entries().getLast().type());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> small.setStatic(IpAddr.parse("172.31.0.9", "t"), PEER_MAC, 0));
+        assertTrue(e.getMessage().contains("full (2 entries)"), e.getMessage());
+        assertTrue(small.setStatic(PEER6, 0x02_00_00_00_00_45L, 0), "an existing entry can still be made static");
     }
 
     /** Readers on other threads see every published entry or none, never a torn one, while the control thread churns. */
