@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * 172.31.0.1, asks for 172.31.0.2's MAC itself, encapsulates and decapsulates: the client pings the kernel's overlay
  * address with 0% loss, 1 MiB goes each way over TCP with equal SHA-256, the largest frame the overlay MTU allows
  * passes; VNI 200 reaches nothing and its frames are counted as decapsulation drops; {@code tnl routes/neigh} show
- * the underlay. Needs root, ip, python3 (for TCP).
+ * the underlay; with the kernel ignoring ARP, a static neighbour ({@code tnl neigh set}) alone carries the traffic and a
+ * gratuitous ARP does not move it. Needs root, ip, python3 (for TCP).
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.VxlanOverlayIT#enabled")
@@ -204,6 +205,24 @@ class VxlanOverlayIT {
                 String routes = x.call("tnl", "routes"), neigh = x.call("tnl", "neigh");
                 assertTrue(routes.contains("172.31.0.0/24") && routes.contains("br-phy"), routes);
                 assertTrue(neigh.contains("172.31.0.2"), neigh);
+
+                // tnl neigh set (OVS's tnl/neigh/set): the kernel stops answering ARP and xvio forgets its neighbours;
+                // a static entry alone carries the encapsulated frames to the kernel's MAC, and a gratuitous ARP with
+                // another MAC does not move it
+                NetLab.ok("ip", "netns", "exec", nsK, "sysctl", "-qw", "net.ipv4.conf." + u1 + ".arp_ignore=8");
+                x.call("tnl", "neigh", "flush", "br-phy");
+                assertEquals(-1, x.call("tnl", "neigh").indexOf("02:31:00:00:00:99"), x.call("tnl", "neigh"));
+                x.call("tnl", "neigh", "set", "br-phy", "172.31.0.2", "02:31:00:00:00:99");
+                NetLab.Result stat = lab.exec(nsC, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.200.0.2");
+                String ctxS = stat.output() + x.call("tnl", "neigh") + x.call("show") + x.call("stats");
+                assertTrue(stat.output().contains("5 packets transmitted, 5 packets received"), "over a static neighbour, no ARP answered\n" + ctxS);
+                assertTrue(x.call("tnl", "neigh").lines().anyMatch(l -> l.matches("172\\.31\\.0\\.2 +02:31:00:00:00:99 +permanent +STATIC +br-phy")), ctxS);
+                NetLab.ok("ip", "-n", nsK, "link", "set", u1, "address", "02:31:00:00:00:98");   // arp_notify=1: a gratuitous ARP
+                Thread.sleep(1000);                                                               // five ticks of the tunnel timer
+                assertTrue(x.call("tnl", "neigh").contains("02:31:00:00:00:99  permanent"), "ARP does not change a static entry\n" + x.call("tnl", "neigh"));
+                assertTrue(x.call("show").contains("dst=02:31:00:00:00:99"), x.call("show"));
+                String refused = assertThrows(java.io.IOException.class, () -> x.call("tnl", "neigh", "set", "br-int", "172.31.0.2", "02:31:00:00:00:99")).getMessage();
+                assertTrue(refused.contains("bridge br-int has no tunnel endpoint"), refused);
             }
         }
     }
