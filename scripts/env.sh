@@ -41,6 +41,9 @@ xvio_install_packages() {
   # the metrics test scrapes xvio with a real Prometheus and lints its output with promtool; top runs under tmux
   command -v prometheus >/dev/null || missing+=(prometheus)
   command -v tmux >/dev/null || missing+=(tmux)
+  # CaptureAndMirrorIT and TestpmdLoopbackIT read xvio's pcap files with tcpdump -r (and tshark)
+  command -v tcpdump >/dev/null || missing+=(tcpdump)
+  command -v tshark >/dev/null || missing+=(tshark)
   # JSON checks (python3 -m json.tool) and the HTTP backends of GroupsAndConjunctionsIT (python3 -m http.server)
   command -v python3 >/dev/null || missing+=(python3)
   # the differential test (OvsDifferentialIT) runs OVS's userspace datapath (no DPDK, no kernel module)

@@ -69,6 +69,11 @@ class TestpmdLoopbackIT {
         }
     }
 
+    /**
+     * NORMAL between two MACs (testpmd in mac mode); meanwhile {@code xvio capture vhA --count 1000 -w FILE} (issue 20)
+     * takes 1,000 frames of the loop: tcpdump reads exactly 1,000, and each is byte for byte a frame testpmd sent
+     * (its UDP header from --tx-ip/--tx-udp, one direction's MACs, 64 bytes).
+     */
     @Test
     void learningSwitchForwardsBetweenTwoMacs(@TempDir Path dir) throws Exception {
         try (XvioDaemon xvio = XvioDaemon.start(dir, config(dir, "", "true"));
@@ -76,10 +81,13 @@ class TestpmdLoopbackIT {
                      .virtioUser(dir + "/a.sock", "mac=02:00:00:00:00:0a")
                      .virtioUser(dir + "/b.sock", "mac=02:00:00:00:00:0b")
                      .macCrossConnect("02:00:00:00:00:0a", "02:00:00:00:00:0b")
+                     .app("--tx-ip=" + CAP_SRC + "," + CAP_DST, "--tx-udp=" + CAP_SPORT + "," + CAP_DPORT)
                      .txpkts(64).workDir(dir).start()) {
             assertTrue(xvio.awaitLog("port vhB: memory table", java.time.Duration.ofSeconds(20)), xvio::log);
             gen.startTxFirst(16);
-            Thread.sleep(2000);
+            long t0 = System.nanoTime();
+            captureThousandFrames(xvio, dir);
+            Thread.sleep(Math.max(0, 2000 - (System.nanoTime() - t0) / 1_000_000));
             gen.stopForwarding();
             Map<Integer, Testpmd.PortStats> tp = settle(gen, xvio);
             String ctx = "testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + xvio.call("fdb/show", "br0");
@@ -92,6 +100,76 @@ class TestpmdLoopbackIT {
             assertTrue(fdb.matches("(?s).*\\s1\\s+0\\s+02:00:00:00:00:0a.*"), fdb);
             assertTrue(fdb.matches("(?s).*\\s2\\s+0\\s+02:00:00:00:00:0b.*"), fdb);
         }
+    }
+
+    static final String CAP_SRC = "198.51.100.1", CAP_DST = "198.51.100.2";
+    static final int CAP_SPORT = 4660, CAP_DPORT = 22136;
+
+    /**
+     * bin/xvio capture vhA --count 1000 -w FILE while the loop runs: it ends by itself, tcpdump -r reads exactly 1,000
+     * frames, all of them UDP CAP_SRC.CAP_SPORT > CAP_DST.CAP_DPORT; parsed from the file, each is 64 bytes, whole
+     * (caplen = len), its first 42 bytes are testpmd's Ethernet/IPv4/UDP headers with one direction's MACs (A to B as
+     * vhA receives, B to A as it sends; both directions are there) and its 22 payload bytes are those of every other.
+     */
+    static void captureThousandFrames(XvioDaemon xvio, Path dir) throws Exception {
+        assertTrue(QemuGuest.onPath("tcpdump"), "tcpdump is not installed (scripts/env.sh installs it)");
+        Path pcap = dir.resolve("vhA.pcap"), out = dir.resolve("capture.txt");
+        Process cap = new ProcessBuilder(XvioDaemon.home().resolve("bin/xvio").toString(), "capture", "vhA", "--count", "1000",
+                "--control", xvio.controlSocket(), "-w", pcap.toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        boolean done = cap.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+        if (!done) cap.destroyForcibly().waitFor();
+        String summary = java.nio.file.Files.readString(out);
+        assertTrue(done, "capture --count 1000 ends by itself\n" + summary + xvio.log());
+        assertEquals(0, cap.exitValue(), summary);
+        assertTrue(summary.contains("1000 captured"), summary);
+
+        io.xvio.testing.NetLab.Result r = io.xvio.testing.NetLab.run("tcpdump", "-nn", "-r", pcap.toString());
+        assertEquals(0, r.rc(), r.output());
+        java.util.List<String> lines = r.output().lines().filter(l -> !l.startsWith("reading from file") && !l.isBlank()).toList();
+        assertEquals(1000, lines.size(), "tcpdump reads exactly 1,000 frames\n" + String.join("\n", lines.subList(0, Math.min(5, lines.size()))));
+        String udp = CAP_SRC + "." + CAP_SPORT + " > " + CAP_DST + "." + CAP_DPORT + ": UDP, length 22";
+        assertEquals(1000, lines.stream().filter(l -> l.contains(udp)).count(), "every frame is testpmd's\n" + lines.getFirst());
+
+        byte[] f = java.nio.file.Files.readAllBytes(pcap);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int magic = b.getInt(0);
+        assertTrue(magic == 0xa1b23c4d || magic == 0xa1b2c3d4, "pcap magic " + Integer.toHexString(magic));
+        assertEquals(1, b.getInt(20), "link type Ethernet");
+        byte[] aToB = testpmdHeaders("02:00:00:00:00:0b", "02:00:00:00:00:0a"), bToA = testpmdHeaders("02:00:00:00:00:0a", "02:00:00:00:00:0b");
+        int n = 0, fromA = 0, fromB = 0;
+        byte[] payload = null;
+        for (int at = 24; at < f.length; n++) {
+            int caplen = b.getInt(at + 8), len = b.getInt(at + 12);
+            assertEquals(64, len, "frame " + n + ": testpmd sent 64-byte frames");
+            assertEquals(64, caplen, "frame " + n + " is whole");
+            byte[] frame = java.util.Arrays.copyOfRange(f, at + 16, at + 16 + caplen);
+            byte[] head = java.util.Arrays.copyOf(frame, 42);
+            if (java.util.Arrays.equals(head, aToB)) fromA++;
+            else if (java.util.Arrays.equals(head, bToA)) fromB++;
+            else fail("frame " + n + " is not a frame testpmd sent:\n" + java.util.HexFormat.of().formatHex(head)
+                    + "\nexpected\n" + java.util.HexFormat.of().formatHex(aToB) + "\nor\n" + java.util.HexFormat.of().formatHex(bToA));
+            byte[] p = java.util.Arrays.copyOfRange(frame, 42, 64);
+            if (payload == null) payload = p;
+            assertArrayEquals(payload, p, "frame " + n + ": the payload of every frame testpmd sent");
+            at += 16 + caplen;
+        }
+        assertEquals(1000, n, "1,000 records in the file");
+        assertTrue(fromA > 0 && fromB > 0, "both directions of vhA: " + fromA + " A->B, " + fromB + " B->A");
+    }
+
+    /** The first 42 bytes testpmd's txonly engine writes into a 64-byte frame, with mac mode's addresses. */
+    static byte[] testpmdHeaders(String dst, String src) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(42);
+        java.util.HexFormat h = java.util.HexFormat.ofDelimiter(":");
+        b.put(h.parseHex(dst)).put(h.parseHex(src)).putShort((short) 0x0800);
+        b.put((byte) 0x45).put((byte) 0).putShort((short) 50).putShort((short) 0).putShort((short) 0).put((byte) 64).put((byte) 17).putShort((short) 0);
+        for (String ip : new String[] {CAP_SRC, CAP_DST}) for (String o : ip.split("\\.")) b.put((byte) Integer.parseInt(o));
+        long s = 0;
+        for (int i = 14; i < 34; i += 2) s += ((b.get(i) & 0xff) << 8) | (b.get(i + 1) & 0xff);
+        while ((s >> 16) != 0) s = (s & 0xffff) + (s >> 16);
+        b.putShort(24, (short) ~s);
+        b.putShort((short) CAP_SPORT).putShort((short) CAP_DPORT).putShort((short) 30).putShort((short) 0);
+        return b.array();
     }
 
     /**
