@@ -123,3 +123,107 @@ vxlan_ovs_setup() {
 vxlan_ovs_teardown() {
   ip link del xvp$$ 2>/dev/null || true
 }
+
+# ---------------------------------------------------------------- vxlan-vhost
+# The "vxlan-vhost" case: the same encapsulation with no kernel in the path. br-phy's uplink is a vhost-user port
+# connected to the generator's second virtio-user port, and the next hop's MAC is set statically (xvio:
+# `tnl neigh set`; OVS-DPDK: `tnl/neigh/set`), since nothing on that port answers ARP:
+#   testpmd (CPU 0): net_null0 (port 0: a frame source, zeroed FRAME-byte frames) -io-> virtio-user0 (port 1)
+#     -> DUT (CPU 1): vhost-user vhA -> br-int in_port=1,actions=output:vx0 -> VXLAN VNI 100 to 198.19.1.2
+#        -> br-phy (198.19.1.1/24) -> vhost-user up0
+#     -> testpmd virtio-user1 (port 2) -io-> net_null0 (dropped)
+# testpmd runs io forwarding over a chain of its three ports (0 -> 1 -> 2 -> 0): the null port's receive is the
+# traffic source (testpmd's txonly would send from both virtio-user ports; flowgen too), the uplink's frames are
+# received, counted and dropped. The rate is the uplink port's RX-packets over the window; a run counts only if
+# RX-bytes = RX-packets x (FRAME + 50) (every frame received is a VXLAN-over-IPv4 encapsulation of a FRAME-byte
+# frame: 14 + 20 + 8 + 8 bytes of outer headers), and the smoke run checks the same from the first frame.
+# A vhost-user uplink has a 1500-byte MTU in xvio (no mtu option yet): frames over 1464 bytes do not fit after
+# encapsulation and are skipped for both DUTs. No kernel VTEP checks the frames here (the vxlan case has one).
+VXLAN_OVERHEAD=50 VXLAN_VHOST_MAX_FRAME=1464 VXLAN_PEER_MAC=02:00:00:00:00:0b
+
+# gen_vxlan_vhost VMSOCK UPSOCK FRAME -> "frames seconds" received encapsulated on the uplink's port
+gen_vxlan_vhost() {
+  local vm=$1 up=$2 frame=$3 glog="$work/gen.log" fifo="$work/gen.in" vq=""
+  [ "$packed" = 1 ] && vq=",packed_vq=1"
+  rm -f "$fifo"; mkfifo "$fifo"; exec 4<>"$fifo"
+  stdbuf -oL dpdk-testpmd --lcores '0@0,1@0' --no-huge -m 1024 --no-pci --no-telemetry --file-prefix=xvbg$$ \
+    --vdev "net_null0,size=$frame,copy=1" \
+    --vdev "net_virtio_user0,path=$vm,queues=1,mac=02:00:00:00:00:0a$vq" \
+    --vdev "net_virtio_user1,path=$up,queues=1,mac=$VXLAN_PEER_MAC$vq" -- -i --total-num-mbufs=16384 \
+    --forward-mode=io --port-topology=chained --nb-cores=1 --burst=32 --txd=1024 --rxd=1024 <&4 >"$glog" 2>&1 &
+  local gp=$!
+  for _ in $(seq 300); do grep -q "testpmd> " "$glog" && break; sleep 0.1; done
+  # the chain needs port 1 = the VM side and port 2 = the uplink (vdevs are probed in command-line order)
+  if ! grep -qi "Port 1: 02:00:00:00:00:0a" "$glog" || ! grep -qi "Port 2: $VXLAN_PEER_MAC" "$glog"; then
+    log "  the generator's ports are not in the expected order (null, VM, uplink):"; grep -i "^Port [0-9]:" "$glog" >&2 || true
+    echo "quit" >&4; sleep 1; kill $gp 2>/dev/null || true; wait $gp 2>/dev/null || true; exec 4>&-
+    echo "0 1"; return
+  fi
+  echo "start" >&4; sleep "$warmup"
+  eval "${on_measure:-true}"
+  sleep 0.5
+  # the smoke run counts from the first frame: did any arrive at all, and are they all VXLAN-sized
+  [ "$smoke" = 1 ] || echo "clear port stats all" >&4
+  local t0 t1; t0=$(date +%s.%N)
+  sleep "$duration"
+  echo "show port stats 2" >&4; t1=$(date +%s.%N)
+  sleep 0.5
+  echo "stop" >&4; sleep 0.5; echo "quit" >&4
+  for _ in $(seq 100); do kill -0 $gp 2>/dev/null || break; sleep 0.1; done
+  kill $gp 2>/dev/null || true; wait $gp 2>/dev/null || true
+  exec 4>&-
+  cp "$glog" "$work/gen-last.log"
+  local pk by
+  read -r pk by < <(awk '/show port stats 2/ {f=1} f && /NIC statistics for port 2/ {n=1}
+    n && /RX-packets:/ {for (i = 1; i < NF; i++) { if ($i == "RX-packets:") p = $(i+1); if ($i == "RX-bytes:") b = $(i+1) }; print p+0, b+0; exit}' "$glog") || true
+  pk=${pk:-0} by=${by:-0}
+  local want=$(( pk * (frame + VXLAN_OVERHEAD) ))
+  if [ "$pk" -gt 0 ] && [ "$by" -eq "$want" ]; then
+    log "  uplink received $pk frames, $by bytes = $pk x ($frame + $VXLAN_OVERHEAD): VXLAN-encapsulated"
+  else
+    log "  uplink received $pk frames, $by bytes, not $pk x ($frame + $VXLAN_OVERHEAD) = $want: not counted"
+    pk=0
+  fi
+  echo "$pk $(echo "$t1 - $t0" | bc -l)"
+}
+
+# xvio's configuration for vxlan-vhost: br-phy's uplink is a vhost-user port (the generator's third port)
+vxlan_vhost_xvio_yaml() {
+  local d=$1 pk=$2
+  printf '%s\n' "pmd-cpus: [1]" "pmd-idle: busy" "bridges:" "  br-int:" "    ports:" \
+    "      vhA: {type: vhostuser, path: $d/a.sock, ofport: 1, packed: $pk}" \
+    "      vx0: {type: vxlan, remote_ip: 198.19.1.2, key: 100, ofport: 10}" \
+    "    flows: [\"in_port=1,actions=output:10\"]" \
+    "  br-phy:" "    ip: 198.19.1.1/24" "    ports:" \
+    "      up0: {type: vhostuser, path: $d/b.sock, ofport: 1, packed: $pk}"
+}
+
+# the static neighbour (nothing answers ARP on the generator's port), then waits until vx0 is up
+vxlan_vhost_xvio_ready() {
+  local xbin=$1 ctl=$2
+  "$xbin" tnl neigh set br-phy 198.19.1.2 "$VXLAN_PEER_MAC" -c "$ctl" || log "  xvio refused tnl neigh set"
+  vxlan_xvio_ready "$xbin" "$ctl"
+  "$xbin" tnl neigh -c "$ctl" | grep 198.19.1.2 | sed 's/^/[bench]   xvio: /' >&2 || true
+}
+
+# OVS-DPDK's side, as its userspace-tunneling howto with a static neighbour: call after start_ovs (bridge xvb0 with
+# the vhost-user ports xvbA/xvbB); moves xvbB to br-phy xvp$$ as its uplink, adds vx0, the endpoint address on
+# br-phy's LOCAL port (its route), tnl/neigh/set, and the flows
+vxlan_vhost_ovs_setup() {
+  local phy=xvp$$ up=xvbB$$
+  $ovs_vsctl del-port xvb0 "$up"
+  $ovs_vsctl add-port xvb0 vx0 -- set Interface vx0 type=vxlan options:remote_ip=198.19.1.2 options:key=100 ofport_request=10
+  $ovs_vsctl add-br "$phy" -- set bridge "$phy" datapath_type=netdev
+  $ovs_vsctl add-port "$phy" "$up" -- set Interface "$up" type=dpdkvhostuser ofport_request=1
+  # the LOCAL port's kernel side would send IPv6 router solicitations and MLD reports out of the uplink
+  sysctl -qw "net.ipv6.conf.$phy.disable_ipv6=1" 2>/dev/null || true
+  ip addr add 198.19.1.1/24 dev "$phy"
+  ip link set "$phy" up
+  ovs-appctl -t "$ovs_ctl" ovs/route/add 198.19.1.0/24 "$phy" >/dev/null 2>&1 || true
+  ovs-appctl -t "$ovs_ctl" tnl/neigh/set "$phy" 198.19.1.2 "$VXLAN_PEER_MAC" >/dev/null
+  ovs-ofctl --timeout=30 del-flows xvb0
+  ovs-ofctl add-flow xvb0 in_port=1,actions=output:10
+  ovs-ofctl add-flow "$phy" priority=10,in_port=LOCAL,actions=output:1
+  ovs-ofctl add-flow "$phy" priority=0,actions=NORMAL
+  for _ in $(seq 100); do [ -S "/var/run/openvswitch/$up" ] && break; sleep 0.1; done
+}
