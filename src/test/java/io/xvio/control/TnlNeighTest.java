@@ -75,6 +75,37 @@ class TnlNeighTest {
         assertEquals(0x02_31_00_00_00_abL, vx0.egress().header().spec().dstMac());
     }
 
+    /** An IPv6 next hop on a dual-stack underlay: the same, and the text and JSON show the IPv6 address. */
+    @Test
+    void anIpv6StaticNeighbourOnADualStackUnderlay() {
+        Tunnels t6 = new Tunnels();
+        try {
+            Map<String, Bridge> b6 = new LinkedHashMap<>();
+            Bridge brInt = new Bridge("br-int"), brPhy = new Bridge("br-phy");
+            TunnelPort vx6 = new TunnelPort("vx6", 10, TunnelConfig.parse(Map.of("type", "vxlan", "remote_ip", "fd00:31::2", "key", "100"), "vx6"));
+            brInt.ports.add(vx6);
+            brInt.vlans.add(PortVlan.TRUNK_ALL);
+            brPhy.ports.add(new PatchPort("up0", 1, "nobody"));
+            brPhy.vlans.add(PortVlan.TRUNK_ALL);
+            b6.put("br-int", brInt);
+            b6.put("br-phy", brPhy);
+            t6.addUnderlay(brPhy, UnderlayConfig.parse(Map.of("ip", List.of("172.31.0.1/24", "fd00:31::1/64")), "br-phy"));
+            t6.rebuild(b6.values());
+            assertNull(vx6.egress(), vx6.status());
+            TnlNeigh.run(List.of("tnl", "neigh", "set", "br-phy", "fd00:31::2", "02:31:00:00:00:06"), false, t6, b6);
+            assertNotNull(vx6.egress(), vx6.status());
+            assertEquals(0x02_31_00_00_00_06L, vx6.egress().header().spec().dstMac());
+            String text = TnlNeigh.run(List.of("tnl", "neigh"), false, t6, b6);
+            assertTrue(text.lines().anyMatch(l -> l.matches("fd00:31::2 +02:31:00:00:00:06 +permanent +STATIC +br-phy")), text);
+            assertTrue(TnlNeigh.run(List.of("tnl", "neigh"), true, t6, b6).contains("\"ip\" : \"fd00:31::2\""));
+            String own = assertThrows(ControlException.class,
+                    () -> TnlNeigh.run(List.of("tnl", "neigh", "set", "br-phy", "fd00:31::1", "02:31:00:00:00:06"), false, t6, b6)).getMessage();
+            assertTrue(own.contains("fd00:31::1 is bridge br-phy's own address"), own);
+        } finally {
+            t6.close();
+        }
+    }
+
     @Test
     void flushOneBridgeOrAll() {
         run(false, "set", "br-phy", "172.31.0.2", "02:31:00:00:00:02");
