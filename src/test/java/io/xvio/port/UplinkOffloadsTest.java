@@ -1,6 +1,7 @@
 package io.xvio.port;
 
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Rewrite;
 import io.xvio.testing.NetLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
@@ -29,6 +30,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * xvio), for the kernel to segment: across the veth as they are, or, with the veth's transmit offloads off (a NIC
  * without TSO), cut and checksummed by the kernel from the header xvio wrote, which the far namespace checks
  * (its veth's receive checksumming is off). The other way, the afpacket port's segments go out of the tap.
+ * With a VLAN on the way (this kernel has no 8021q module, so the tagged link is between two afpacket ports), the
+ * forwarder pushes a tag on what goes to the first and pops it from what the second receives, as a datapath's
+ * push_vlan/pop_vlan would.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 @EnabledIf("io.xvio.testing.NetLab#available")
@@ -39,12 +43,17 @@ class UplinkOffloadsTest {
     @AfterEach
     void cleanUp() throws Exception { pmd.close(); }
 
-    /** Forwards between ports x and y through a SoftwareOffload, as a PMD and the datapath would. */
+    /** One way a forwarder moves frames: from a port to another, pushing a VLAN tag (push: its TCI) or popping one. */
+    record Hop(Port from, Port to, int push, boolean pop) {
+        static Hop of(Port from, Port to) { return new Hop(from, to, 0, false); }
+    }
+
+    /** Moves frames along hops through a SoftwareOffload, as a PMD and the datapath would. */
     private final class Forwarder implements AutoCloseable {
         private final Thread thread;
         private volatile boolean stop;
 
-        Forwarder(Port x, Port y) {
+        Forwarder(Hop... hops) {
             PacketBatch batch = new PacketBatch();
             SoftwareOffload offload = new SoftwareOffload();
             int[] which = new int[PacketBatch.BURST];
@@ -53,15 +62,22 @@ class UplinkOffloadsTest {
                 while (!stop) {
                     int moved = 0;
                     synchronized (pmd.lock) {
-                        batch.reset();
-                        int n = x.receive(0, batch, 0);
-                        if (n > 0) offload.transmit(y, 0, batch, which, n);
-                        moved += n;
-                        batch.reset();
-                        n = y.receive(0, batch, 0);
-                        if (n > 0) offload.transmit(x, 0, batch, which, n);
-                        moved += n;
-                        if (moved == 0) { x.flushIdle(0); y.flushIdle(0); }
+                        for (Hop h : hops) {
+                            batch.reset();
+                            int n = h.from().receive(0, batch, 0);
+                            for (int i = 0; i < n; i++) {
+                                if (h.push() != 0) {
+                                    batch.off[i] = (int) Rewrite.pushVlan(batch.data, batch.off[i], 0x8100, h.push());
+                                    batch.len[i] += 4;
+                                } else if (h.pop() && batch.data.get(PmdStandIn.BE_SHORT, batch.off[i] + 12) == (short) 0x8100) {
+                                    batch.off[i] = (int) Rewrite.popVlan(batch.data, batch.off[i]);
+                                    batch.len[i] -= 4;
+                                }
+                            }
+                            if (n > 0) offload.transmit(h.to(), 0, batch, which, n);
+                            moved += n;
+                        }
+                        if (moved == 0) for (Hop h : hops) h.to().flushIdle(0);
                     }
                     if (moved == 0) Thread.onSpinWait();
                 }
@@ -150,7 +166,7 @@ class UplinkOffloadsTest {
         addresses(ip, ns2, b2, 2);
         String addr1 = ip == 4 ? "10.96.0.1" : "fd96::1", addr2 = ip == 4 ? "10.96.0.2" : "fd96::2";
         Random rnd = new Random(ip);
-        try (Forwarder f = new Forwarder(pt, pa)) {
+        try (Forwarder f = new Forwarder(Hop.of(pt, pa), Hop.of(pa, pt))) {
             byte[] warm = new byte[1 << 20];
             rnd.nextBytes(warm);
             assertArrayEquals(warm, stream(ns1, ns2, addr2, 5001, warm, dir), "first stream intact\n" + pa.extraCounters());
@@ -178,5 +194,48 @@ class UplinkOffloadsTest {
         assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"), tcp);
         for (var e : pa.extraCounters().entrySet()) if (e.getKey().startsWith("tx_")) assertEquals(0L, e.getValue(), e.getKey() + " " + pa.extraCounters());
         for (var e : pt.extraCounters().entrySet()) assertEquals(0L, e.getValue(), e.getKey() + " " + pt.extraCounters());
+    }
+
+    @ParameterizedTest(name = "IPv{0}, veth transmit offloads {1}")
+    @CsvSource({"4, on", "6, off"})
+    void largeFramesKeepTheirOffloadsBehindAVlanTag(int ip, String vethOffloads, @TempDir Path dir) throws Exception {
+        String ns1 = lab.netns(), ns2 = lab.netns();
+        String tap = lab.name("xvt"), a2 = lab.name("xva"), b2 = lab.name("xvb"), a3 = lab.name("xva"), b3 = lab.name("xvb");
+        lab.own(tap);
+        pmd.vethUp(a2, b2);                          // the tagged link: afpacket pa on a2, afpacket pb on b2
+        lab.veth(a3, b3);
+        lab.move(b3, ns2);
+        lab.up(ns2, b3);
+        lab.up(null, a3);
+        if (vethOffloads.equals("off")) assertEquals(0, lab.exec(null, "ethtool", "-K", a2, "tx", "off", "tso", "off", "gso", "off").rc());
+        assertEquals(0, lab.exec(ns2, "ethtool", "-K", b3, "rx", "off").rc());
+        TapPort pt = pmd.own(new TapPort("pt", 1, tap, pmd.quiescence));
+        AfPacketPort pa = pmd.own(new AfPacketPort("pa", 2, a2, pmd.quiescence)), pb = pmd.own(new AfPacketPort("pb", 3, b2, pmd.quiescence));
+        AfPacketPort pc = pmd.own(new AfPacketPort("pc", 4, a3, pmd.quiescence));
+        for (Port p : List.of(pt, pa, pb, pc)) p.start();
+        for (Port p : List.of(pt, pa, pb, pc)) assertEquals("up", p.status(), p.name());
+        lab.move(tap, ns1);
+        addresses(ip, ns1, tap, 1);
+        addresses(ip, ns2, b3, 2);
+        String addr1 = ip == 4 ? "10.96.0.1" : "fd96::1", addr2 = ip == 4 ? "10.96.0.2" : "fd96::2";
+        Random rnd = new Random(ip + 10);
+        try (Forwarder f = new Forwarder(new Hop(pt, pa, 100, false), new Hop(pb, pc, 0, true),
+                new Hop(pc, pb, 100, false), new Hop(pa, pt, 0, true))) {
+            byte[] data = new byte[4 << 20];
+            rnd.nextBytes(data);
+            assertTrue(Arrays.equals(data, stream(ns1, ns2, addr2, 5011, data, dir)), "tap -> VLAN 100 -> namespace intact\n" + pa.extraCounters());
+            byte[] back = new byte[1 << 20];
+            rnd.nextBytes(back);
+            assertTrue(Arrays.equals(back, stream(ns2, ns1, addr1, 5012, back, dir)), "namespace -> VLAN 100 -> tap intact");
+        }
+        System.out.printf("UPLINK-OFFLOADS VLAN IPv%d veth %s: pa tx_gso_whole=%d, pb rx_gso_frames=%d rx_packets=%d%n", ip, vethOffloads,
+                pa.counters().get(TX_GSO_WHOLE), pb.counters().get(RX_GSO_FRAMES), pb.counters().get(RX_PACKETS));
+        assertTrue(pa.counters().get(TX_GSO_WHOLE) > 0, "tagged large frames left pa whole");
+        assertEquals(0, pa.counters().get(TX_GSO_SEGMENTED), "xvio cut nothing for pa");
+        if (vethOffloads.equals("on")) assertTrue(pb.counters().get(RX_GSO_FRAMES) > 0, "they crossed the veth whole, tag and all, and pb cut them");
+        assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"));
+        assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"));
+        for (Port p : List.of(pa, pb, pc))
+            for (var e : p.extraCounters().entrySet()) if (!e.getKey().equals("rx_dropped(kernel ring full)")) assertEquals(0L, e.getValue(), p.name() + " " + e.getKey());
     }
 }
