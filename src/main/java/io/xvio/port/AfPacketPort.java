@@ -182,7 +182,7 @@ public final class AfPacketPort extends NetdevPort {
         PacketTxRing tx = l.tx[thread];
         PacketVnetSender big = l.big[thread];
         int max = l.maxFrame;
-        int sent = 0, tooBig = 0, full = 0, rejected = 0, down = 0;
+        int sent = 0, tooBig = 0, full = 0, down = 0;
         long bytes = 0;
         for (int k = 0; k < n; k++) {
             int i = which[k];
