@@ -27,7 +27,7 @@ final class DaemonStatus {
     /** The drop reasons every port has, in the order `stats` prints them, before the port's own. */
     private static final PortCounters.Counter[] DROPS = {TX_DROP_NO_BUFFER, TX_DROP_DOWN, TX_DROP_TOO_BIG, RX_DROP_NO_MATCH, TX_DROP_GSO,
             RX_DROP_POLICED, TX_DROP_POLICED};
-    private static final PortCounters.Counter[] OFFLOADS = {TX_GSO_WHOLE, TX_GSO_SEGMENTED, TX_GSO_SEGMENTS, TX_CSUM_COMPLETED};
+    private static final PortCounters.Counter[] OFFLOADS = {TX_GSO_WHOLE, TX_GSO_SEGMENTED, TX_GSO_SEGMENTS, TX_CSUM_COMPLETED, RX_GSO_WHOLE};
 
     private final Map<String, Bridge> bridges;
     private final PmdSet pmds;

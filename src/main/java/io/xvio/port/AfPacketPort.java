@@ -4,10 +4,12 @@ import io.xvio.packet.Checksum;
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.PacketBatch;
 import io.xvio.packet.Segmentation;
+import io.xvio.packet.VnetHeader;
 import io.xvio.sys.Errno;
 import io.xvio.sys.Netdev;
 import io.xvio.sys.PacketRxRing;
 import io.xvio.sys.PacketTxRing;
+import io.xvio.sys.PacketVnetSender;
 import io.xvio.sys.SysException;
 import io.xvio.util.Quiescence;
 
@@ -32,28 +34,42 @@ import static io.xvio.port.PortCounters.Counter.*;
  * burst is full the rest of the frame waits in the ring for the next call. Segments count as {@code rx_packets},
  * whole frames as {@code rx_gso_frames}; one that cannot be cut is dropped with its reason
  * ({@code rx_dropped(gso: ...)}). Other frames larger than the port's slots are {@code rx_dropped(frame too big)}.
+ *
+ * <p>Transmit offloads: the transmit rings carry a virtio-net header before each frame (PACKET_VNET_HDR), so the
+ * port takes partial checksums and TCP GSO frames ({@link #txOffloads}) and the kernel (or the NIC) completes and
+ * segments them. A frame without offload state gets a zero header; a small one with a partial checksum goes
+ * through the ring with NEEDS_CSUM; a GSO frame (up to 64 KB) leaves whole through a second socket per PMD thread
+ * ({@link PacketVnetSender}, which says why not the ring), after the ring is flushed so frames keep their order.
+ * If the kernel refuses PACKET_VNET_HDR on transmit, the port falls back to plain rings (logged, and `show`
+ * says so) and xvio segments and checksums in software as before.
  */
 public final class AfPacketPort extends NetdevPort {
     /** Receive ring: blocks of 128 KiB (a 64 KB GSO frame plus the kernel's headers fits one), 64 of them. */
     static final int RX_BLOCK_SIZE = 1 << 17, RX_BLOCKS = 64;
     /** Transmit ring slots per PMD thread. */
     static final int TX_FRAMES = 256;
-    private static final int DROP_TX_FULL = 0;
+    private static final int DROP_TX_FULL = 0, DROP_TX_REJECTED = 1;
+    /** What the port takes with virtio-net headers on transmit. */
+    static final int VNET_OFFLOADS = Port.TX_CSUM | Port.TX_TSO4 | Port.TX_TSO6 | Port.TX_ECN;
 
     /** What the PMDs use while the port is attached; replaced whole. */
     private static final class Link {
         final PacketRxRing rx;
         final PacketTxRing[] tx;
-        final int ifindex, mtu, maxFrame;
+        /** Per PMD thread: the socket GSO frames leave by; null without transmit offloads. */
+        final PacketVnetSender[] big;
+        final int ifindex, mtu, maxFrame, caps;
         final long mac;
         volatile boolean carrier;
         // receive state of the one PMD polling the port: the GSO frame being cut, checksum offsets of a burst
         final Segmentation gso = new Segmentation();
         final int[] csum = new int[PacketBatch.BURST];
 
-        Link(PacketRxRing rx, PacketTxRing[] tx, Netdev.Info info, int maxFrame) {
+        Link(PacketRxRing rx, PacketTxRing[] tx, PacketVnetSender[] big, Netdev.Info info, int maxFrame) {
             this.rx = rx;
             this.tx = tx;
+            this.big = big;
+            this.caps = big == null ? 0 : VNET_OFFLOADS;
             this.ifindex = info.ifindex();
             this.mtu = info.mtu();
             this.mac = info.mac();
@@ -63,7 +79,10 @@ public final class AfPacketPort extends NetdevPort {
     }
 
     private final String device;
-    private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)");
+    private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)", "tx_dropped(rejected by kernel)");
+    private volatile boolean rejectLogged;
+    /** Why the last attach has no transmit offloads (the kernel refused PACKET_VNET_HDR on transmit), or null. */
+    private volatile String noOffloads;
     private final ReasonCounters gsoDrops = new ReasonCounters(gsoLabels());
     private volatile Link link;
     private volatile int txThreads = 1;
@@ -144,7 +163,72 @@ public final class AfPacketPort extends NetdevPort {
             counters.add(thread, TX_DROP_DOWN, n);
             return;
         }
-        sendBurst(l.tx[thread], l.maxFrame, thread, b, which, n, drops, DROP_TX_FULL);
+        if (b.offloads && l.big != null) sendOffloaded(l, thread, b, which, n);
+        else sendBurst(l.tx[thread], l.maxFrame, thread, b, which, n, drops, DROP_TX_FULL);
+    }
+
+    @Override
+    public int txOffloads() {
+        Link l = link;
+        return l == null ? 0 : l.caps;
+    }
+
+    /**
+     * A burst with offload state: each frame's virtio-net header is written into the headroom before it; GSO
+     * frames go whole through the thread's {@link PacketVnetSender} (the ring flushed first, so order holds), the
+     * rest through the ring. Counts as {@link #sendBurst} does, plus frames the kernel refused.
+     */
+    private void sendOffloaded(Link l, int thread, PacketBatch b, int[] which, int n) {
+        PacketTxRing tx = l.tx[thread];
+        PacketVnetSender big = l.big[thread];
+        int max = l.maxFrame;
+        int sent = 0, tooBig = 0, full = 0, down = 0;
+        long bytes = 0;
+        for (int k = 0; k < n; k++) {
+            int i = which[k];
+            int off = b.off[i], len = b.len[i];
+            if (!b.hasOffload(i)) {
+                if (len > max) tooBig++;
+                else if (tx.queue(b.data, off, len)) { sent++; bytes += len; }
+                else full++;
+                continue;
+            }
+            boolean gso = b.gsoType[i] != Segmentation.GSO_NONE;
+            if (!gso && len > max) { tooBig++; continue; }
+            VnetHeader.write(b, i, off - PacketVnetSender.HEADER);
+            if (!gso) {
+                if (tx.queueWithHeader(b.data, off, len)) { sent++; bytes += len; }
+                else full++;
+                continue;
+            }
+            if (tx.needsFlush() && !flushed(tx)) { down = n - k; break; }
+            int r = big.send(b.data, off, len);
+            if (r == 0) { sent++; bytes += len; }
+            else if (tx.busy(-r)) full++;
+            else if (r == -Errno.ENXIO || r == -Errno.ENETDOWN) { reportFault(-r); down = n - k; break; }
+            else rejected(thread, r);
+        }
+        if (down == 0 && tx.needsFlush() && !flushed(tx)) {
+            down = sent;
+            sent = 0;
+        }
+        if (sent > 0) {
+            counters.add(thread, TX_PACKETS, sent);
+            counters.add(thread, TX_BYTES, bytes);
+        }
+        if (down > 0) counters.add(thread, TX_DROP_DOWN, down);
+        if (tooBig > 0) counters.add(thread, TX_DROP_TOO_BIG, tooBig);
+        if (full > 0) drops.add(thread, DROP_TX_FULL, full);
+    }
+
+    /** A GSO frame the kernel refused (-errno r): counted, logged once per port. */
+    private void rejected(int thread, int r) {
+        drops.add(thread, DROP_TX_REJECTED, 1);
+        if (!rejectLogged) {
+            rejectLogged = true;
+            LOG.warning("port " + name + ": the kernel refused a GSO frame on " + device + ": " + Errno.name(-r) + " ("
+                    + Errno.describe(-r) + "); counted as tx_dropped(rejected by kernel), logged once");
+        }
     }
 
     @Override
@@ -189,21 +273,54 @@ public final class AfPacketPort extends NetdevPort {
         int threads = txThreads;
         PacketRxRing rx = null;
         PacketTxRing[] tx = new PacketTxRing[threads];
+        PacketVnetSender[] big = new PacketVnetSender[threads];
         try {
             rx = PacketRxRing.open(device, i.ifindex(), RX_BLOCK_SIZE, RX_BLOCKS, true, true);
             int want = Math.min(PacketBatch.MAX_FRAME, i.mtu() + Ethernet.HEADER + 4);
-            for (int t = 0; t < threads; t++) tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES);
-            Link l = new Link(rx, tx, i, Math.min(want, tx[0].maxFrame()));
+            try {
+                for (int t = 0; t < threads; t++) {
+                    tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES, true);
+                    big[t] = PacketVnetSender.open(device, i.ifindex());
+                }
+                noOffloads = null;
+            } catch (SysException e) {
+                close(tx, big);
+                big = null;
+                String why = "no transmit offloads on " + device + " (" + e.getMessage() + "): xvio segments and checksums in software";
+                if (!why.equals(noOffloads)) LOG.warning("port " + name + ": " + why);
+                noOffloads = why;
+                for (int t = 0; t < threads; t++) tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES);
+            }
+            Link l = new Link(rx, tx, big, i, Math.min(want, tx[0].maxFrame()));
             fault = 0;
             link = l;
             attaches++;
-            if (l.carrier) markUp("attached to " + device + " (ifindex " + i.ifindex() + ", mtu " + i.mtu() + ", mac " + Netdev.formatMac(i.mac()) + "), promiscuous");
+            if (l.carrier) markUp("attached to " + device + " (ifindex " + i.ifindex() + ", mtu " + i.mtu() + ", mac " + Netdev.formatMac(i.mac()) + "), promiscuous"
+                    + (big == null ? ", no transmit offloads" : ", transmit offloads " + describe(l.caps)));
             else markDown("attached to " + device + " but it has no carrier");
         } catch (SysException | IllegalArgumentException e) {
-            for (PacketTxRing r : tx) if (r != null) r.close();
+            close(tx, big);
             if (rx != null) rx.close();
             markDown("cannot attach to " + device + ": " + e.getMessage() + " (retrying every second)");
         }
+    }
+
+    private static void close(PacketTxRing[] tx, PacketVnetSender[] big) {
+        for (int t = 0; t < tx.length; t++) {
+            if (tx[t] != null) tx[t].close();
+            tx[t] = null;
+            if (big != null && big[t] != null) big[t].close();
+        }
+    }
+
+    /** The names of offload bits caps ({@link Port#TX_CSUM} ...), as `show` lists them. */
+    static String describe(int caps) {
+        StringBuilder sb = new StringBuilder();
+        if ((caps & Port.TX_CSUM) != 0) sb.append(" CSUM");
+        if ((caps & Port.TX_TSO4) != 0) sb.append(" TSO4");
+        if ((caps & Port.TX_TSO6) != 0) sb.append(" TSO6");
+        if ((caps & Port.TX_ECN) != 0) sb.append(" ECN");
+        return sb.isEmpty() ? "none" : sb.substring(1);
     }
 
     @Override
@@ -220,7 +337,7 @@ public final class AfPacketPort extends NetdevPort {
         closedTooBig += l.rx.droppedTooBig();
         closedRunt += l.rx.droppedRunt();
         l.rx.close();
-        for (PacketTxRing r : l.tx) r.close();
+        close(l.tx, l.big);
     }
 
     // ------------------------------------------------------------------ reporting
@@ -248,7 +365,9 @@ public final class AfPacketPort extends NetdevPort {
             m.put("promiscuous", "yes");
             m.put("rx_ring", "TPACKET_V3, " + l.rx.blockCount() + " blocks of " + (l.rx.blockSize() >> 10) + " KiB, retire "
                     + PacketRxRing.RETIRE_TOV_MS + " ms, virtio-net headers (GSO frames segmented)");
-            m.put("tx_ring", "TPACKET_V3, " + l.tx[0].frameCount() + " slots of " + l.tx[0].frameSize() + " bytes, one ring per PMD thread (" + l.tx.length + ")");
+            m.put("tx_ring", "TPACKET_V3, " + l.tx[0].frameCount() + " slots of " + l.tx[0].frameSize() + " bytes, one ring per PMD thread (" + l.tx.length + ")"
+                    + (l.big == null ? "" : ", virtio-net headers (GSO frames whole through a second socket)"));
+            m.put("offloads", l.big == null ? "off (" + noOffloads + ")" : describe(l.caps) + " (on transmit: the kernel or NIC segments and checksums)");
         }
         m.put("attached", attaches + " time(s)");
         String err = lastError();

@@ -20,7 +20,9 @@ public final class PortCounters {
         TX_CSUM_COMPLETED("tx_csum_completed"),
         TX_DROP_GSO("tx_dropped(gso: not segmentable)"),
         /** Frames the port's ingress policer or egress policer dropped ({@link Policing}). */
-        RX_DROP_POLICED("rx_dropped(policing)"), TX_DROP_POLICED("tx_dropped(policing)");
+        RX_DROP_POLICED("rx_dropped(policing)"), TX_DROP_POLICED("tx_dropped(policing)"),
+        /** GSO frames a port received whole and passed on with their offload state (a TAP with offloads). */
+        RX_GSO_WHOLE("rx_gso_whole");
 
         public final String label;
         Counter(String label) { this.label = label; }

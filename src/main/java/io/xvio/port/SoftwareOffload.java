@@ -55,8 +55,11 @@ public final class SoftwareOffload {
             if ((b.vflags[i] & VnetHeader.F_NEEDS_CSUM) != 0) {
                 if ((caps & Port.TX_CSUM) != 0) {
                     VnetHeader.fixPseudo(b.data, b.off[i], b.len[i], b.csumAt[i], b.csumOffset[i]);
-                } else if (VnetHeader.complete(b.data, b.off[i], b.len[i], b.csumAt[i], b.csumOffset[i])) {
-                    completed++;
+                } else {
+                    if (VnetHeader.complete(b.data, b.off[i], b.len[i], b.csumAt[i], b.csumOffset[i])) completed++;
+                    // complete now: no later port (an uplink behind a tunnel port, which gets this very slot after
+                    // encapsulation) may see a partial checksum here and have the kernel "complete" it again
+                    b.vflags[i] &= ~VnetHeader.F_NEEDS_CSUM;
                 }
             }
             pass[np++] = i;

@@ -2,6 +2,8 @@ package io.xvio.port;
 
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Segmentation;
+import io.xvio.packet.VnetHeader;
 import io.xvio.sys.Errno;
 import io.xvio.sys.Netdev;
 import io.xvio.sys.SysException;
@@ -19,13 +21,24 @@ import static io.xvio.port.PortCounters.Counter.*;
  * If someone deletes it while xvio runs, the supervisor creates it again (within a second); if it is set down,
  * the port reports it and counts what it cannot deliver. The interface may be moved into another network
  * namespace ({@code ip link set NAME netns NS}): it keeps working, as the fd stays attached.
+ *
+ * <p>Offloads: the TAP is opened with virtio-net headers (IFF_VNET_HDR) and TUNSETOFFLOAD (CSUM, TSO4, TSO6,
+ * TSO_ECN), so the host stack hands xvio partial checksums and TCP frames of up to 64 KB, and takes them. What it
+ * hands over travels through the datapath with its offload state ({@link VnetHeader#read}, as a guest's frames
+ * do: a guest that takes TSO gets the large frame whole, other receivers get segments, {@link SoftwareOffload});
+ * GSO frames received whole count as {@code rx_gso_whole}. On transmit every frame gets a header (zero for a
+ * complete frame), so GSO frames and partial checksums reach the host stack as they are. A kernel that refuses
+ * TUNSETOFFLOAD leaves the headers without receive offloads, one that refuses IFF_VNET_HDR a plain TAP (xvio then
+ * segments and checksums what it sends): both logged and shown in `show`.
  */
 public final class TapPort extends NetdevPort {
-    private static final int DROP_QUEUE_FULL = 0, DROP_REJECTED = 1, DROP_RX_RUNT = 2;
+    private static final int DROP_QUEUE_FULL = 0, DROP_REJECTED = 1, DROP_RX_RUNT = 2, DROP_RX_BAD_CSUM = 3, DROP_RX_BAD_GSO = 4;
+    private static final int HDR = TapDevice.VNET_HDR_SIZE;
     private static final int EAGAIN = Errno.EAGAIN, EIO = Errno.EIO, EINTR = Errno.EINTR, ENOBUFS = 105;
 
     private final String ifname;
-    private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)", "tx_dropped(rejected by kernel)", "rx_dropped(runt)");
+    private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)", "tx_dropped(rejected by kernel)", "rx_dropped(runt)",
+            VnetHeader.reasonLabel(VnetHeader.BAD_CSUM), VnetHeader.reasonLabel(VnetHeader.BAD_GSO));
     private volatile TapDevice tap;
     /** Longest frame the interface takes (MTU + Ethernet header + one VLAN tag). */
     private volatile int maxFrame = 1518;
@@ -34,6 +47,8 @@ public final class TapPort extends NetdevPort {
     /** The interface as last seen in xvio's network namespace; null if it is not there (moved elsewhere). */
     private volatile Netdev.Info info;
     private volatile int creations;
+    /** Why the TAP has fewer offloads than asked for, or null. */
+    private volatile String noOffloads;
 
     public TapPort(String name, int ofport, String ifname, Quiescence quiescence) {
         super(name, ofport, quiescence);
@@ -51,29 +66,56 @@ public final class TapPort extends NetdevPort {
     public int receive(int q, PacketBatch b, int thread) {
         TapDevice t = tap;
         if (t == null) return 0;
-        int n = 0;
+        int hdr = t.vnetHeaders() ? HDR : 0;
+        int rx = t.offloads();
+        boolean tso4 = (rx & TapDevice.TUN_F_TSO4) != 0, tso6 = (rx & TapDevice.TUN_F_TSO6) != 0, ecn = (rx & TapDevice.TUN_F_TSO_ECN) != 0;
+        int n = 0, gsoWhole = 0;
+        boolean any = false;
         long bytes = 0;
         while (n < PacketBatch.BURST) {
             int off = PacketBatch.frameStart(n);
             b.off[n] = off;
-            int r = t.read(b.data, off, PacketBatch.MAX_FRAME);
+            int r = t.read(b.data, off - hdr, PacketBatch.MAX_FRAME + hdr);
             if (r < 0) {
                 if (r != -EAGAIN && r != -EINTR) reportFault(-r);
                 break;
             }
+            r -= hdr;
             if (r < Ethernet.HEADER) {
                 drops.add(thread, DROP_RX_RUNT, 1);
                 continue;
             }
-            b.len[n++] = r;
+            b.len[n] = r;
+            // flags and gso_type both 0 (or only DATA_VALID): a complete frame, the common case
+            if (hdr != 0 && (b.data.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, off - hdr) & 0xff01) != 0) {
+                int why = VnetHeader.read(b, n, off - hdr, tso4, tso6, ecn);
+                if (why != VnetHeader.OK) {
+                    drops.add(thread, why == VnetHeader.BAD_CSUM ? DROP_RX_BAD_CSUM : DROP_RX_BAD_GSO, 1);
+                    continue;
+                }
+                if (b.gsoType[n] != Segmentation.GSO_NONE) gsoWhole++;
+                any = true;
+            } else if (any) {
+                b.vflags[n] = 0;
+                b.gsoType[n] = 0;
+            }
+            n++;
             bytes += r;
         }
         b.count = n;
+        if (any) b.offloads = true;
         if (n > 0) {
             counters.add(thread, RX_PACKETS, n);
             counters.add(thread, RX_BYTES, bytes);
         }
+        if (gsoWhole > 0) counters.add(thread, RX_GSO_WHOLE, gsoWhole);
         return n;
+    }
+
+    @Override
+    public int txOffloads() {
+        TapDevice t = tap;
+        return t != null && t.vnetHeaders() ? AfPacketPort.VNET_OFFLOADS : 0;
     }
 
     @Override
@@ -83,14 +125,25 @@ public final class TapPort extends NetdevPort {
             counters.add(thread, TX_DROP_DOWN, n);
             return;
         }
+        int hdr = t.vnetHeaders() ? HDR : 0;
+        boolean offloads = b.offloads;
         int limit = maxFrame;
         int sent = 0, down = 0, big = 0, full = 0, rejected = 0;
         long bytes = 0;
         for (int k = 0; k < n; k++) {
             int i = which[k];
-            int len = b.len[i];
-            if (len > limit) { big++; continue; }
-            int r = t.write(thread, b.data, b.off[i], len);
+            int len = b.len[i], off = b.off[i];
+            boolean gso = offloads && b.gsoType[i] != Segmentation.GSO_NONE;
+            if (len > limit && !gso) { big++; continue; }
+            if (hdr != 0) {
+                if (offloads) {
+                    VnetHeader.write(b, i, off - hdr);
+                } else {
+                    b.data.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, off - hdr, 0L);
+                    b.data.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, off - hdr + 8, (short) 0);
+                }
+            }
+            int r = t.write(thread, b.data, off - hdr, len + hdr);
             if (r >= 0) {
                 sent++;
                 bytes += len;
@@ -141,11 +194,23 @@ public final class TapPort extends NetdevPort {
     private void create() {
         TapDevice t;
         try {
-            t = TapDevice.create(ifname);
+            t = TapDevice.create(ifname, true);
         } catch (SysException e) {
-            markDown("cannot create tap " + ifname + ": " + e.getMessage() + hint(e));
-            return;
+            if (e.errno() != Errno.EINVAL) {
+                markDown("cannot create tap " + ifname + ": " + e.getMessage() + hint(e));
+                return;
+            }
+            try {                                   // a kernel without IFF_VNET_HDR: a plain TAP, offloads in software
+                t = TapDevice.create(ifname, false);
+            } catch (SysException e2) {
+                markDown("cannot create tap " + ifname + ": " + e2.getMessage() + hint(e2));
+                return;
+            }
+            offloadNote("no offloads on tap " + ifname + " (" + e.getMessage() + "): xvio segments and checksums what it sends, the kernel what it receives");
         }
+        if (t.vnetHeaders() && t.offloadError() != null)
+            offloadNote("no receive offloads on tap " + ifname + " (" + t.offloadError() + "): the kernel segments and checksums what it hands xvio");
+        else if (t.vnetHeaders()) noOffloads = null;
         try {
             Netdev.setUp(ifname);
         } catch (SysException e) {
@@ -160,6 +225,12 @@ public final class TapPort extends NetdevPort {
         creations++;
         Netdev.Info i = info;
         markUp("created tap " + ifname + " (ifindex " + t.ifindex() + (i == null ? "" : ", mtu " + i.mtu() + ", mac " + Netdev.formatMac(i.mac())) + ") and brought it up");
+    }
+
+    /** Logs why the TAP has fewer offloads than asked for (once per distinct reason) and keeps it for `show`. */
+    private void offloadNote(String why) {
+        if (!why.equals(noOffloads)) LOG.warning("port " + name + ": " + why);
+        noOffloads = why;
     }
 
     private void refresh(TapDevice t) {
@@ -221,7 +292,9 @@ public final class TapPort extends NetdevPort {
                 m.put("link", (i.up() ? "up" : "down") + (i.running() ? ", running" : ", no carrier"));
                 m.put("mtu", Integer.toString(i.mtu()));
                 m.put("mac", Netdev.formatMac(i.mac()));
-            } else {
+            }
+            m.put("offloads", offloadsShown(t));
+            if (i == null) {
                 m.put("namespace", "moved out of xvio's network namespace (the fd stays attached)");
             }
         }
@@ -231,6 +304,15 @@ public final class TapPort extends NetdevPort {
         String ev = lastEvent();
         if (ev != null) m.put("last_event", ev);
         return m;
+    }
+
+    private String offloadsShown(TapDevice t) {
+        if (!t.vnetHeaders()) return "off (" + noOffloads + ")";
+        int rx = t.offloads();
+        String r = rx == 0 ? "receive none (" + t.offloadError() + ")"
+                : "receive" + ((rx & TapDevice.TUN_F_CSUM) != 0 ? " CSUM" : "") + ((rx & TapDevice.TUN_F_TSO4) != 0 ? " TSO4" : "")
+                + ((rx & TapDevice.TUN_F_TSO6) != 0 ? " TSO6" : "") + ((rx & TapDevice.TUN_F_TSO_ECN) != 0 ? " ECN" : "");
+        return "transmit " + AfPacketPort.describe(AfPacketPort.VNET_OFFLOADS) + ", " + r + " (virtio-net headers)";
     }
 
     @Override
