@@ -1,7 +1,8 @@
 # OVS-DPDK 3.1 (Debian openvswitch-switch-dpdk) for the benchmark rigs, started as ../shared/docs/LAB.md does:
 # a fresh database under $work/ovs for every start, PMD and lcore on CPU 1, 2 MiB hugepages (OVS forces
 # --in-memory, which refuses --no-huge); the previous hugepage count is restored by ovs_stop.
-# Needs: $work. Sets: ovs_db, ovs_vsctl ("ovs-vsctl ... --db=..."), ovs_ctl (the vswitchd's appctl socket).
+# Needs: $work; optional ovs_other_config (more key=value words for Open_vSwitch ., set before ovs-vswitchd starts,
+# e.g. other_config:userspace-tso-enable=true). Sets: ovs_db, ovs_vsctl ("ovs-vsctl ... --db=..."), ovs_ctl (the vswitchd's appctl socket).
 ovs_db="" hp_before="" hp_mounted=""
 
 ovs_install() {
@@ -24,7 +25,7 @@ ovs_start() {
   ovs_vsctl="ovs-vsctl --timeout=30 --db=unix:$d/db.sock"
   $ovs_vsctl --no-wait init
   $ovs_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x2 \
-    other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=1024 "other_config:dpdk-extra=--no-pci"
+    other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=1024 "other_config:dpdk-extra=--no-pci" ${ovs_other_config:-}
   taskset -c 1 /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk unix:"$d/db.sock" --pidfile="$d/vsd.pid" \
     --detach --log-file="$d/vsd.log" || { echo "bench: ovs-vswitchd did not start:" >&2; tail -5 "$d/vsd.log" >&2; return 1; }
   ovs_ctl="/var/run/openvswitch/ovs-vswitchd-dpdk.$(cat "$d/vsd.pid").ctl"
