@@ -43,6 +43,7 @@ public final class OfActions {
             Field.IPV6_DST, Field.METADATA, Field.PKT_MARK);
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
+        SETTABLE.add(Field.TUN_ID);         // set_field/load to tun_id (an encapsulation with key=flow reads it)
     }
 
     // ---------------------------------------------------------------- decoding

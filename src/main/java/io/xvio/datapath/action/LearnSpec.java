@@ -33,6 +33,18 @@ public record LearnSpec(Kind kind, Field src, int srcOfs, long imm, Field dst, i
         return name + "[" + ofs + ".." + (ofs + n - 1) + "]";
     }
 
+    /** The name OVS's meta-flow gives the field (learn_format prints a whole-field immediate with it). */
+    static String mfName(Field f) {
+        return switch (f) {
+            case DL_SRC -> "eth_src";
+            case DL_DST -> "eth_dst";
+            case DL_TYPE -> "eth_type";
+            case NW_SRC -> "ip_src";
+            case NW_DST -> "ip_dst";
+            default -> f.ofName;
+        };
+    }
+
     /** An immediate as OVS's ds_put_hex: "0" or 0x with no leading zeros. */
     static String hex(long v) { return v == 0 ? "0" : "0x" + Long.toHexString(v); }
 
@@ -41,7 +53,7 @@ public record LearnSpec(Kind kind, Field src, int srcOfs, long imm, Field dst, i
         return switch (kind) {
             case MATCH -> {
                 if (immediate()) {
-                    if (dstOfs == 0 && nBits >= dst.bits) yield dst.ofName + "=" + FlowFormat.value(dst, imm);
+                    if (dstOfs == 0 && nBits >= dst.bits) yield mfName(dst) + "=" + FlowFormat.value(dst, imm);
                     yield subfield(dst, dstOfs, nBits) + "=" + hex(imm);
                 }
                 String d = subfield(dst, dstOfs, nBits);
