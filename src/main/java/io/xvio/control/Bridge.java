@@ -197,7 +197,11 @@ final class Bridge {
 
     synchronized int delFlows(Predicate<Flow> selected) {
         int before = flows.size();
+        List<Learn> forgetting = new ArrayList<>();
+        for (Flow f : flows)
+            if (selected.test(f)) for (Action a : f.actions) if (a instanceof Learn l && l.deleteLearned()) forgetting.add(l);
         flows.removeIf(selected);
+        for (Learn l : forgetting) deleteLearned(l);
         int n = before - flows.size();
         if (n > 0) publish();
         return n;
@@ -283,6 +287,17 @@ final class Bridge {
             changed = true;
         }
         if (changed) publish();
+    }
+
+    /**
+     * learn(delete_learned): once no flow is left with a delete_learned learn into l's table with l's cookie, the flows
+     * of that table with that cookie go too (OVS's learned_cookies).
+     */
+    private void deleteLearned(Learn l) {
+        for (Flow f : flows)
+            for (Action a : f.actions)
+                if (a instanceof Learn o && o.deleteLearned() && o.table() == l.table() && o.cookie() == l.cookie()) return;
+        flows.removeIf(f -> f.table == l.table() && f.cookie == l.cookie());
     }
 
     /** Told which flows a timeout removed (the bridge's OpenFlow channels, for OFPT_FLOW_REMOVED), or null. */

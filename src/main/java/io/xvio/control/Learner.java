@@ -30,7 +30,8 @@ final class Learner implements AutoCloseable {
     /** Learnings whose flow xvio refused (logged once per 10 s). */
     private long refused, lastLog;
 
-    private Learner(Supplier<List<Bridge>> bridges) {
+    /** Not started (tests call {@link #applyTo}); {@link #start} starts one. */
+    Learner(Supplier<List<Bridge>> bridges) {
         this.bridges = bridges;
         this.thread = Thread.ofPlatform().daemon().name("flow-learn").unstarted(this::loop);
     }
