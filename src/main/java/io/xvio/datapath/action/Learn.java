@@ -3,7 +3,6 @@ package io.xvio.datapath.action;
 import io.xvio.datapath.Field;
 import io.xvio.datapath.FlowSyntaxException;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -76,7 +75,4 @@ public record Learn(int table, int idleTimeout, int hardTimeout, int finIdleTime
         for (LearnSpec s : specs) if (!s.immediate()) into[n++] = x.read(i, s.src(), s.srcOfs(), s.nBits());
         return n;
     }
-
-    /** Builder for decoders (the OpenFlow codec): specs are checked as the record's constructor does. */
-    public static List<LearnSpec> specList() { return new ArrayList<>(); }
 }
