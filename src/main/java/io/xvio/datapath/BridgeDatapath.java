@@ -189,6 +189,15 @@ public final class BridgeDatapath {
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
                 old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
+        markRemoved(old.flows(), flows);
+    }
+
+    /** Flows of before that after lacks (by identity) are marked removed, those of after not (learn's refresh reads it). */
+    private static void markRemoved(List<Flow> before, List<Flow> after) {
+        Set<Flow> is = Collections.newSetFromMap(new IdentityHashMap<>());
+        is.addAll(after);
+        for (Flow f : before) if (!is.contains(f) && !f.removed) f.removed = true;
+        for (Flow f : after) if (f.removed) f.removed = false;
     }
 
     /** Port index by OpenFlow port number (-1: none). */
@@ -232,6 +241,7 @@ public final class BridgeDatapath {
         ct.prepare(flows, groups.values());
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), old.changes().next(List.of(), true), old.frag(),
                 old.forwardBpdu(), Map.copyOf(groups), portsChanged ? new boolean[0] : old.live());
+        markRemoved(old.flows(), flows);
     }
 
     /** Flows in one list but not the other, by identity. */
@@ -959,7 +969,13 @@ public final class BridgeDatapath {
                 }
                 case MegaflowCache.OP_CT_DONE -> ct.done(b, i, e.a[x] != 0, thread);
                 case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
-                case MegaflowCache.OP_LEARN -> ((LearnRef) e.ref[x]).refresh(now);
+                case MegaflowCache.OP_LEARN -> {
+                    LearnRef r = (LearnRef) e.ref[x];
+                    if (r.refresh(now) && !learns.offer(thread, r.learn, r.values, r.values.length, r)) {   // its flow is gone: learn again
+                        r.requeueFailed();
+                        drops.add(thread, Reason.LEARN_QUEUE, 1);
+                    }
+                }
                 case MegaflowCache.OP_METER -> {
                     if (!((io.xvio.datapath.meter.LiveMeter) e.ref[x]).admit(b.len[i], thread, now)) {
                         drops.add(thread, Reason.METER, 1);
@@ -1361,7 +1377,7 @@ public final class BridgeDatapath {
                 tracing.note(0, "learn: " + (ok ? "would learn " + LearnedFlow.text(l, v) : "limit reached, nothing learned"));
             } else if (ok) {
                 // a cached translation refreshes the learned flow at each hit: its handle, made once per entry here
-                LearnRef ref = rec != null && !rec.uncacheable ? new LearnRef() : null;
+                LearnRef ref = rec != null && !rec.uncacheable ? new LearnRef(l, v, n) : null;
                 if (!learns.offer(thread, l, v, n, ref)) {
                     drop(Reason.LEARN_QUEUE);
                     if (rec != null) rec.uncacheable = true;  // the next packet of this path tries again

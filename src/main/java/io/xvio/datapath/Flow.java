@@ -28,6 +28,11 @@ public final class Flow {
     private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
     final long createdNanos;
     volatile long lastHitNanos;
+    /**
+     * Not in the bridge's published tables any more (set by {@link BridgeDatapath#install} on the control thread): a
+     * cached learning whose flow this was learns it again ({@link LearnRef}).
+     */
+    volatile boolean removed;
     /** When a learn action last found this flow again (OVS's rule->modified for learned flows): the hard timeout counts from it. */
     volatile long refreshedNanos;
     /**

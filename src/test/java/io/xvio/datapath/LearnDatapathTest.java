@@ -96,6 +96,27 @@ class LearnDatapathTest {
     }
 
     @Test
+    void aHitLearnsAgainOnceWhenTheLearnedFlowLeftTheTables() {
+        Flow learning = FlowParser.parse(LEARNING);
+        Flow learned = FlowParser.parse("table=20,priority=1,cookie=0x1234,hard_timeout=300,dl_dst=02:00:00:00:00:01,actions=load:0x5->NXM_NX_REG0[],output:1");
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2, 3}, List.of(learning, learned));
+        long now = System.nanoTime();
+        burst(dp, 0, SRC, 1, now);
+        drain(dp).get(0).ref().bind(learned);
+        burst(dp, 0, SRC, 1, now);
+        assertTrue(drain(dp).isEmpty(), "the flow is there: a hit only refreshes it");
+        dp.install(new int[] {1, 2, 3}, List.of(learning));          // a controller deleted it
+        burst(dp, 0, SRC, 1, now);
+        burst(dp, 0, SRC, 1, now);
+        List<Req> again = drain(dp);
+        assertEquals(1, again.size(), "the next hit learns it again, once until it is applied");
+        assertEquals(SRC, again.get(0).values()[0]);
+        assertEquals(LearnedFlow.text(again.get(0).learn(), again.get(0).values()), "table=20,priority=1,cookie=0x1234,hard_timeout=300,"
+                + "dl_dst=02:00:00:00:00:01,actions=load:0x5->NXM_NX_REG0[],output:1");
+    }
+
+    @Test
     void aFullQueueDropsTheLearningCountedAndUncached() {
         BridgeDatapath dp = bridge(LEARNING);
         long now = System.nanoTime();

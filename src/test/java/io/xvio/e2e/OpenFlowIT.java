@@ -651,6 +651,11 @@ class OpenFlowIT {
         Matcher n = Pattern.compile("n_packets=(\\d+)").matcher(learned);
         assertTrue(n.find() && Long.parseLong(n.group(1)) >= 3, "later frames from ns2 used it: " + learned);
         sameAsXvio("OpenFlow13");
+        // a controller deletes what was learned: the next frame of the cached path learns it again (as OVS re-adds it)
+        ok("OpenFlow13", "del-flows", target, "table=20,cookie=0x1234/-1");
+        assertEquals(1, flows(ok("OpenFlow13", "dump-flows", target, "table=20")).lines().count());
+        assertTrue(received(ns1, "10.94.0.2") >= 2, "learned again at the first echo request\n" + xvio.log());
+        assertTrue(flows(ok("OpenFlow13", "dump-flows", target, "table=20")).contains("dl_dst=" + mac + " actions="), "learned again");
 
         Run fin = ofctl("OpenFlow13", "add-flow", target, "priority=2,actions=learn(table=20,fin_idle_timeout=5,NXM_OF_ETH_DST[])");
         assertNotEquals(0, fin.rc(), "xvio has no fin_timeout: refused, not ignored");
