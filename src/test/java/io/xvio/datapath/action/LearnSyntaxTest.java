@@ -60,6 +60,22 @@ class LearnSyntaxTest {
     }
 
     @Test
+    void ovnsHairpinLearnParses() {
+        // OVN's load-balancer hairpin learning (lflow.c's add_lb_ct_snat_hairpin_flows shape)
+        String ovn = "tcp,reg0=0x1,actions=learn(table=69,delete_learned,cookie=0xa1b2c3d4,OXM_OF_METADATA[],eth_type=0x800,"
+                + "NXM_OF_IP_SRC[],ip_dst=172.16.0.10,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])";
+        Learn l = learnOf(ovn);
+        assertEquals(7, l.specs().size());
+        assertEquals(0xac10000aL, l.specs().get(3).imm());
+        assertEquals(l, learnOf("tcp,reg0=0x1,actions=" + l.format()));
+        Flow f = LearnedFlow.flow(l, new long[] {0x7, 0x0a000005L, 33000});
+        assertEquals(69, f.table);
+        assertEquals(0xa1b2c3d4L, f.cookie);
+        assertEquals("table=69,priority=32768,cookie=0xa1b2c3d4,metadata=0x7,dl_type=0x800,nw_src=10.0.0.5,nw_dst=172.16.0.10,"
+                + "nw_proto=6,tp_src=33000,actions=load:0x1->NXM_NX_REG10[7]", f.text, "tcp_src of the learned flow = the packet's tcp_dst");
+    }
+
+    @Test
     void badInputIsAClearError() {
         assertError("actions=learn(table=255)", "learn table");
         assertError("actions=learn(NXM_OF_ETH_DST[]=NXM_NX_REG0[])", "bit widths");
