@@ -117,7 +117,7 @@ public final class Daemon implements AutoCloseable {
             AutoLbConfig lb = config.autoLb();
             (balancer = new io.xvio.pmd.AutoLoadBalancer(pmds, lb.enabled(), lb.intervalSeconds() * 1000L, lb.improvementThreshold())).start();
             expiry = Thread.ofPlatform().daemon().name("flow-expiry").start(this::expireFlows);
-            learner = Learner.start(() -> { synchronized (this) { return List.copyOf(bridges.values()); } });
+            learner = Learner.start(() -> { synchronized (this) { return List.copyOf(bridges.values()); } }, lock);
             LOG.info(GuestMemory.copyMethod());
             LOG.info("xvio running: " + bridges.size() + " bridge(s), " + pmds.threads().size() + " PMD thread(s) (" + config.pmdIdle() + ")");
         } catch (RuntimeException e) {

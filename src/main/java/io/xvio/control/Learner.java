@@ -14,7 +14,8 @@ import java.util.logging.Logger;
  * The thread that applies learn(...) actions: every 2 ms it drains each bridge's {@link io.xvio.datapath.LearnQueue}
  * (filled by the PMD threads when they translate a learn), builds the learned flows and hands each bridge its batch
  * ({@link Bridge#learn}: add, or refresh/replace the flow with the same table, priority and match, then one table
- * publication and its revalidation for the batch). PMD threads never wait for it; the flow is in force from the
+ * publication and its revalidation for the batch), under the commands' lock as an OpenFlow flow_mod (so never inside a
+ * bundle commit's staging). PMD threads never wait for it; the flow is in force from the
  * publication on (OVS applies a learning in the upcall, before the packet's actions; see DESIGN.md).
  */
 final class Learner implements AutoCloseable {
@@ -25,19 +26,22 @@ final class Learner implements AutoCloseable {
     record Learned(Flow flow, Learn learn, LearnRef ref) {}
 
     private final Supplier<List<Bridge>> bridges;
+    /** The commands' lock (null: none, in tests): a learning never lands inside a bundle commit or another change. */
+    private final CommandLock lock;
     private final Thread thread;
     private volatile boolean running = true;
     /** Learnings whose flow xvio refused (logged once per 10 s). */
     private long refused, lastLog;
 
     /** Not started (tests call {@link #applyTo}); {@link #start} starts one. */
-    Learner(Supplier<List<Bridge>> bridges) {
+    Learner(Supplier<List<Bridge>> bridges, CommandLock lock) {
         this.bridges = bridges;
+        this.lock = lock;
         this.thread = Thread.ofPlatform().daemon().name("flow-learn").unstarted(this::loop);
     }
 
-    static Learner start(Supplier<List<Bridge>> bridges) {
-        Learner l = new Learner(bridges);
+    static Learner start(Supplier<List<Bridge>> bridges, CommandLock lock) {
+        Learner l = new Learner(bridges, lock);
         l.thread.start();
         return l;
     }
@@ -69,7 +73,9 @@ final class Learner implements AutoCloseable {
                 }
             }
         });
-        if (!batch.isEmpty()) br.learn(batch, System.nanoTime());
+        if (batch.isEmpty()) return n;
+        if (lock == null) br.learn(batch, System.nanoTime());
+        else lock.run(true, () -> { br.learn(batch, System.nanoTime()); return null; });
         return n;
     }
 

@@ -41,7 +41,7 @@ class LearnerTest {
 
     private List<Flow> table(int t) { return br.flows().stream().filter(f -> f.table == t).toList(); }
 
-    private int apply() { return new Learner(List::of).applyTo(br); }
+    private int apply() { return new Learner(List::of, null).applyTo(br); }
 
     @Test
     void aForwardedPacketLearnsATracedOneDoesNot() {
