@@ -197,7 +197,11 @@ final class Bridge {
 
     synchronized int delFlows(Predicate<Flow> selected) {
         int before = flows.size();
+        List<Learn> forgetting = new ArrayList<>();
+        for (Flow f : flows)
+            if (selected.test(f)) for (Action a : f.actions) if (a instanceof Learn l && l.deleteLearned()) forgetting.add(l);
         flows.removeIf(selected);
+        for (Learn l : forgetting) deleteLearned(l);
         int n = before - flows.size();
         if (n > 0) publish();
         return n;
@@ -249,6 +253,51 @@ final class Bridge {
         datapath.install(ofports(), vlans.toArray(PortVlan[]::new), all, groups);
         refreshLiveness();
         awaitQuiescence();
+    }
+
+    /**
+     * Applies learn actions' flows (the {@link Learner}'s batch), as OVS's learn flow_mod (OFPFC_MODIFY_STRICT): a flow
+     * with the same table, priority and match is refreshed if it is the same flow (actions, cookie, timeouts), else
+     * replaced; otherwise the flow is added unless its learn's limit is reached (flows with its cookie in its table).
+     * Each learning's cache handle is pointed at the flow now in force. One publication for the batch, if anything changed.
+     */
+    synchronized void learn(List<Learner.Learned> batch, long now) {
+        boolean changed = false;
+        for (Learner.Learned l : batch) {
+            Flow f = l.flow();
+            int at = -1;
+            for (int i = 0; i < flows.size(); i++) {
+                Flow o = flows.get(i);
+                if (o.table == f.table && o.priority == f.priority && o.match.equals(f.match)) { at = i; break; }
+            }
+            if (at >= 0) {
+                Flow o = flows.get(at);
+                if (o.actions.equals(f.actions) && o.cookie == f.cookie && o.idleTimeout == f.idleTimeout && o.hardTimeout == f.hardTimeout) {
+                    o.refresh(now);
+                    if (l.ref() != null) l.ref().bind(o);
+                    continue;
+                }
+                flows.set(at, f);
+            } else {
+                long limit = l.learn().limit();
+                if (limit > 0 && flows.stream().filter(o -> o.table == f.table && o.cookie == f.cookie).count() >= limit) continue;
+                flows.add(f);
+            }
+            if (l.ref() != null) l.ref().bind(f);
+            changed = true;
+        }
+        if (changed) publish();
+    }
+
+    /**
+     * learn(delete_learned): once no flow is left with a delete_learned learn into l's table with l's cookie, the flows
+     * of that table with that cookie go too (OVS's learned_cookies).
+     */
+    private void deleteLearned(Learn l) {
+        for (Flow f : flows)
+            for (Action a : f.actions)
+                if (a instanceof Learn o && o.deleteLearned() && o.table() == l.table() && o.cookie() == l.cookie()) return;
+        flows.removeIf(f -> f.table == l.table() && f.cookie == l.cookie());
     }
 
     /** Told which flows a timeout removed (the bridge's OpenFlow channels, for OFPT_FLOW_REMOVED), or null. */

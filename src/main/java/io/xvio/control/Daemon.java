@@ -117,6 +117,7 @@ public final class Daemon implements AutoCloseable {
             AutoLbConfig lb = config.autoLb();
             (balancer = new io.xvio.pmd.AutoLoadBalancer(pmds, lb.enabled(), lb.intervalSeconds() * 1000L, lb.improvementThreshold())).start();
             expiry = Thread.ofPlatform().daemon().name("flow-expiry").start(this::expireFlows);
+            learner = Learner.start(() -> { synchronized (this) { return List.copyOf(bridges.values()); } }, lock);
             LOG.info(GuestMemory.copyMethod());
             LOG.info("xvio running: " + bridges.size() + " bridge(s), " + pmds.threads().size() + " PMD thread(s) (" + config.pmdIdle() + ")");
         } catch (RuntimeException e) {
@@ -168,6 +169,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private volatile Thread expiry;
+    /** Applies learn actions' flows (see {@link Learner}). */
+    private volatile Learner learner;
     private volatile boolean running = true;
 
     /** Removes flows whose idle or hard timeout passed, once a second. */
@@ -221,6 +224,7 @@ public final class Daemon implements AutoCloseable {
         if (balancer != null) balancer.close();
         Thread t = expiry;
         if (t != null) t.interrupt();
+        if (learner != null) learner.close();
         if (control != null) control.close();
         if (openflow != null) openflow.close();
         if (metrics != null) metrics.close();

@@ -95,6 +95,14 @@ public final class BridgeDatapath {
     public List<Flow> flows() { return tables.flows(); }
     public DatapathDrops drops() { return drops; }
     public PacketIns packetIns() { return packetIns; }
+
+    /** Flows learn(...) asks for, from the PMD threads to the control thread that adds them. */
+    private final LearnQueue learns = new LearnQueue();
+
+    public LearnQueue learnQueue() { return learns; }
+
+    /** Per thread (index thread + 2): the source values of the learn being translated (no allocation per learning). */
+    private final long[][] learnValues = new long[MAX_THREADS + 2][];
     public long droppedNoMatch() { return drops.get(Reason.NO_MATCH); }
     public long droppedTtl() { return drops.get(Reason.TTL); }
     public long droppedVlan() { return drops.get(Reason.VLAN); }
@@ -181,6 +189,15 @@ public final class BridgeDatapath {
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
                 old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
+        markRemoved(old.flows(), flows);
+    }
+
+    /** Flows of before that after lacks (by identity) are marked removed, those of after not (learn's refresh reads it). */
+    private static void markRemoved(List<Flow> before, List<Flow> after) {
+        Set<Flow> is = Collections.newSetFromMap(new IdentityHashMap<>());
+        is.addAll(after);
+        for (Flow f : before) if (!is.contains(f) && !f.removed) f.removed = true;
+        for (Flow f : after) if (f.removed) f.removed = false;
     }
 
     /** Port index by OpenFlow port number (-1: none). */
@@ -224,6 +241,7 @@ public final class BridgeDatapath {
         ct.prepare(flows, groups.values());
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), old.changes().next(List.of(), true), old.frag(),
                 old.forwardBpdu(), Map.copyOf(groups), portsChanged ? new boolean[0] : old.live());
+        markRemoved(old.flows(), flows);
     }
 
     /** Flows in one list but not the other, by identity. */
@@ -951,6 +969,13 @@ public final class BridgeDatapath {
                 }
                 case MegaflowCache.OP_CT_DONE -> ct.done(b, i, e.a[x] != 0, thread);
                 case MegaflowCache.OP_CT_CLEAR -> CtExecution.clear(k);
+                case MegaflowCache.OP_LEARN -> {
+                    LearnRef r = (LearnRef) e.ref[x];
+                    if (r.refresh(now) && !learns.offer(thread, r.learn, r.values, r.values.length, r)) {   // its flow is gone: learn again
+                        r.requeueFailed();
+                        drops.add(thread, Reason.LEARN_QUEUE, 1);
+                    }
+                }
                 case MegaflowCache.OP_METER -> {
                     if (!((io.xvio.datapath.meter.LiveMeter) e.ref[x]).admit(b.len[i], thread, now)) {
                         drops.add(thread, Reason.METER, 1);
@@ -1342,6 +1367,32 @@ public final class BridgeDatapath {
         }
 
         @Override public void drop(Reason reason) { BridgeDatapath.this.drop(thread, reason, rec); }
+
+        @Override public void learn(int i, io.xvio.datapath.action.Learn l) {
+            long[] v = learnValues[thread + 2];
+            if (v == null) v = learnValues[thread + 2] = new long[io.xvio.datapath.action.Learn.MAX_SOURCES];
+            int n = l.readSources(this, i, v);           // the megaflow now covers the sources (OVS's learn_mask)
+            boolean ok = l.limit() == 0 || LearnLimit.allows(t.flows(), l, v);
+            if (thread == TRACE_THREAD) {
+                tracing.note(0, "learn: " + (ok ? "would learn " + LearnedFlow.text(l, v) : "limit reached, nothing learned"));
+            } else if (ok) {
+                // a cached translation refreshes the learned flow at each hit: its handle, made once per entry here
+                LearnRef ref = rec != null && !rec.uncacheable ? new LearnRef(l, v, n) : null;
+                if (!learns.offer(thread, l, v, n, ref)) {
+                    drop(Reason.LEARN_QUEUE);
+                    if (rec != null) rec.uncacheable = true;  // the next packet of this path tries again
+                } else if (ref != null) {
+                    rec.learn(ref);
+                }
+            } else if (rec != null) {
+                rec.uncacheable = true;                   // as OVS: the limit may admit a later packet
+            }
+            if (l.resultField() != null) {
+                io.xvio.datapath.Field f = l.resultField();
+                long bit = f.put(1L << l.resultOfs());
+                set(i, f, ok ? bit : 0, bit, 0, 0);
+            }
+        }
 
         @Override public void controller(int i, int maxLen, int table) { controller(i, maxLen, table, null); }
 

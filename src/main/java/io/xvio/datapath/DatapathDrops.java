@@ -22,7 +22,8 @@ public final class DatapathDrops {
         CONTROLLER("sent to controller, none connected"),
         PACKET_IN_QUEUE("packet-in queue to the controllers full"),
         METER("meter band"),
-        PATCH_LOOP("patch ports crossed more than " + PatchLayout.MAX_HOPS + " times (a loop)");
+        PATCH_LOOP("patch ports crossed more than " + PatchLayout.MAX_HOPS + " times (a loop)"),
+        LEARN_QUEUE("learn queue to the control plane full (the flow was not learned)");
 
         public final String label;
         Reason(String label) { this.label = label; }

@@ -29,6 +29,13 @@ public final class Flow {
     final long createdNanos;
     volatile long lastHitNanos;
     /**
+     * Not in the bridge's published tables any more (set by {@link BridgeDatapath#install} on the control thread): a
+     * cached learning whose flow this was learns it again ({@link LearnRef}).
+     */
+    volatile boolean removed;
+    /** When a learn action last found this flow again (OVS's rule->modified for learned flows): the hard timeout counts from it. */
+    volatile long refreshedNanos;
+    /**
      * Counters: per thread (index t + 2) a row {packets, bytes, padding to 64 bytes}, allocated by that thread at
      * its first hit: a row is an object of its own, so no two threads write one cache line, and a flow costs
      * ~300 bytes until threads hit it (a flat array padded for 66 threads cost 8.4 KB per flow). Shared by
@@ -58,6 +65,7 @@ public final class Flow {
         this.text = text;
         this.createdNanos = createdNanos;
         this.lastHitNanos = createdNanos;
+        this.refreshedNanos = createdNanos;
     }
 
     /** Row 0 takes a trace's hits (thread -2) and is never summed; rows 1.. are thread -1 (no PMD) and the PMD threads. */
@@ -102,6 +110,7 @@ public final class Flow {
         Flow m = new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq,
                 resetCounts ? newCounters() : rows, createdNanos);
         m.lastHitNanos = lastHitNanos;
+        m.refreshedNanos = refreshedNanos;
         return m;
     }
 
@@ -110,8 +119,19 @@ public final class Flow {
         if (replaced.lastHitNanos - lastHitNanos > 0) lastHitNanos = replaced.lastHitNanos;
     }
 
+    /**
+     * A learn action found this flow again (a hit of the cached path that learned it, or the control thread applying
+     * the same learning): both timers restart, as OVS's learn refresh sets the rule's modified time. Throttled to a
+     * write per 100 ms, as {@link #hit}.
+     */
+    public void refresh(long now) {
+        if (now - lastHitNanos > 100_000_000L) lastHitNanos = now;
+        if (now - refreshedNanos > 100_000_000L) refreshedNanos = now;
+    }
+
     public boolean expired(long now) {
-        if (hardTimeout > 0 && now - createdNanos >= hardTimeout * 1_000_000_000L) return true;
+        long since = refreshedNanos - createdNanos > 0 ? refreshedNanos : createdNanos;
+        if (hardTimeout > 0 && now - since >= hardTimeout * 1_000_000_000L) return true;
         return idleTimeout > 0 && now - lastHitNanos >= idleTimeout * 1_000_000_000L;
     }
 

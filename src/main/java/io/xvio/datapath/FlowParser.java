@@ -71,7 +71,14 @@ public final class FlowParser {
 
     private static void nxm(String name, Field f, Need need) {
         SUBFIELDS.put(name.toLowerCase(Locale.ROOT), new Def(name, f, need, Kind.PLAIN, true));
+        NXM_NAMES.putIfAbsent(f, name);
     }
+
+    /** Each field's first NXM/OXM name (NXM before OXM, as OVS's mf_format_subfield picks them). */
+    private static final Map<Field, String> NXM_NAMES = new java.util.EnumMap<>(Field.class);
+
+    /** The NXM (else OXM) name OVS prints for field f in a subfield (learn), or its ovs-fields name if it has none. */
+    public static String nxmName(Field f) { return NXM_NAMES.getOrDefault(f, f.ofName); }
 
     static {
         def("in_port", IN_PORT, Need.NONE, Kind.PLAIN, false);

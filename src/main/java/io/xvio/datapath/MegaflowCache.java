@@ -44,7 +44,9 @@ final class MegaflowCache {
             /** ct_clear. */
             OP_CT_CLEAR = 22,
             /** meter:N: ref = the {@link io.xvio.datapath.meter.LiveMeter}; each packet meets its bands, a drop ends it. */
-            OP_METER = 23;
+            OP_METER = 23,
+            /** learn(...): ref = the {@link LearnRef}; each hit refreshes the learned flow's timers (OVS's XC_LEARN). */
+            OP_LEARN = 24;
 
     /** A recorded translation. */
     static final class Entry {
@@ -360,6 +362,7 @@ final class MegaflowCache {
                     case OP_CT -> ctText((io.xvio.datapath.action.Ct) ref[x], (int) a[x]);
                     case OP_CT_CLEAR -> "ct_clear";
                     case OP_METER -> "meter(" + ((io.xvio.datapath.meter.LiveMeter) ref[x]).id() + ")";
+                    case OP_LEARN -> "learn";
                     default -> null;                       // lookups and group counts
                 };
                 if (s == null) continue;
@@ -402,6 +405,8 @@ final class MegaflowCache {
         void ctClear() { add(OP_CT_CLEAR, 0, 0, 0, 0, null); }
         /** meter:N, run on every packet at replay. */
         void meter(io.xvio.datapath.meter.LiveMeter m) { add(OP_METER, m.id(), 0, 0, 0, m); }
+        /** learn(...): each hit refreshes the flow ref points to. */
+        void learn(LearnRef ref) { add(OP_LEARN, 0, 0, 0, 0, ref); }
 
         /** The datapath's ct action as OVS's dpctl shows it: ct(commit,zone=1,nat(...)). */
         private static String ctText(io.xvio.datapath.action.Ct ct, int zone) {

@@ -43,6 +43,7 @@ public final class OfActions {
             Field.IPV6_DST, Field.METADATA, Field.PKT_MARK);
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
+        SETTABLE.add(Field.TUN_ID);         // set_field/load to tun_id (an encapsulation with key=flow reads it)
     }
 
     // ---------------------------------------------------------------- decoding
@@ -227,6 +228,7 @@ public final class OfActions {
             throw OfError.BAD_ACTION_VENDOR_TYPE.fail("Nicira action subtype " + sub + " does not exist in OpenFlow 1.5 (set_field and copy_field replace it)");
         switch (sub) {
             case NX_CONTROLLER2 -> { return controller2(a); }
+            case OfLearn.NX_LEARN, OfLearn.NX_LEARN2 -> { return OfLearn.decode(sub, len, a); }
             case NX_RESUBMIT, NX_RESUBMIT_TABLE -> {
                 expectLen(sub, len, 16);
                 int port = a.u16(), table = sub == NX_RESUBMIT ? 255 : a.u8();
@@ -325,7 +327,7 @@ public final class OfActions {
     }
 
     /** The field an unmasked NXM/OXM header names (a plain field), for what (the action, in the error). */
-    private static Field nxmField(long header, String what) {
+    static Field nxmField(long header, String what) {
         int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
         Oxm.Entry e = Oxm.entry(cls, field);
         if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL && e.kind() != Oxm.Kind.WIDE))
@@ -557,11 +559,12 @@ public final class OfActions {
             case StackPop p -> { nx(w, 24, NX_STACK_POP); w.u16(p.ofs()).u32(header(p.field())).u16(p.nBits()).zeros(6); }
             case Ct c -> OfConntrack.encode(c, version, w, OfActions::header);
             case Meter m -> { if (version >= OfVersion.OF15) w.u16(METER15).u16(8).u32(m.id()); }   // 1.0 has no meters
+            case Learn l -> OfLearn.encode(l, w);
             case CheckPktLarger c -> { nx(w, 24, NX_CHECK_PKT_LARGER); w.u16(c.pktLen()).u16(c.ofs()).u32(header(c.field())).zeros(6); }
         }
     }
 
-    private static long header(Field f) {
+    static long header(Field f) {
         for (Oxm.Entry e : Oxm.ENTRIES)
             if (e.target() == f && (e.kind() == Oxm.Kind.PLAIN || e.kind() == Oxm.Kind.SMALL) && e.cls() != Oxm.BASIC) return e.header(false) & 0xffffffffL;
         for (Oxm.Entry e : Oxm.ENTRIES) if (e.target() == f && e.kind() == Oxm.Kind.PLAIN) return e.header(false) & 0xffffffffL;

@@ -70,6 +70,7 @@ public final class Oxm {
         e(NXM1, 28, 1, Field.NW_ECN, Kind.SMALL, Need.IP);
         e(NXM1, 29, 1, Field.NW_TTL, Kind.PLAIN, Need.IP);
         e(NXM1, 33, 4, Field.PKT_MARK, Kind.PLAIN, Need.NONE);
+        e(NXM1, 16, 8, Field.TUN_ID, Kind.PLAIN, Need.NONE);         // NXM_NX_TUN_ID (Neutron's br-tun learn loads it)
         e(NXM1, 34, 2, Field.TCP_FLAGS, Kind.SMALL, Need.TCP);
         e(NXM1, 35, 4, Field.DP_HASH, Kind.PLAIN, Need.NONE);
         e(NXM1, 37, 4, Field.CONJ_ID, Kind.PLAIN, Need.NONE);
@@ -87,6 +88,7 @@ public final class Oxm {
         e(NXM1, 125, 2, Field.CT_TP_DST, Kind.PLAIN, Need.NONE);
         e(BASIC, 0, 4, Field.IN_PORT, Kind.IN_PORT32, Need.NONE);
         e(BASIC, 2, 8, Field.METADATA, Kind.PLAIN, Need.NONE);
+        e(BASIC, 38, 8, Field.TUN_ID, Kind.PLAIN, Need.NONE);        // OXM_OF_TUNNEL_ID
         e(BASIC, 3, 6, Field.DL_DST, Kind.PLAIN, Need.NONE);
         e(BASIC, 4, 6, Field.DL_SRC, Kind.PLAIN, Need.NONE);
         e(BASIC, 5, 2, Field.DL_TYPE, Kind.PLAIN, Need.NONE);

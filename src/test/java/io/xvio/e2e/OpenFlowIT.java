@@ -36,6 +36,8 @@ class OpenFlowIT {
     private String ns1, ns2, target;
     /** The host ends of the veth pairs behind p1 and p2. */
     private String dev1;
+    /** The namespace end behind p1 (ns1's interface). */
+    private String peer1;
 
     static boolean enabled() {
         return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available()
@@ -49,6 +51,7 @@ class OpenFlowIT {
         ns2 = lab.netns();
         String a1 = lab.name("xoa"), b1 = lab.name("xob"), a2 = lab.name("xoa"), b2 = lab.name("xob");
         dev1 = a1;
+        peer1 = b1;
         lab.veth(a1, b1);
         lab.veth(a2, b2);
         lab.move(b1, ns1);
@@ -186,9 +189,9 @@ class OpenFlowIT {
     @Test
     void unsupportedActionsAreRefusedWithOvsErrors() throws Exception {
         String before = flows(xvio.call("dump-flows", "br0"));
-        Run learn = ofctl("OpenFlow13", "add-flow", target, "priority=1,actions=learn(table=1)");
-        assertNotEquals(0, learn.rc());
-        assertTrue(learn.out().contains("OFPBAC_BAD_VENDOR_TYPE"), learn.out());
+        Run multipath = ofctl("OpenFlow13", "add-flow", target, "priority=1,actions=multipath(eth_src,50,modulo_n,1,0,NXM_NX_REG0[])");
+        assertNotEquals(0, multipath.rc());
+        assertTrue(multipath.out().contains("OFPBAC_BAD_VENDOR_TYPE"), multipath.out());
         Run enqueue = ofctl("OpenFlow10", "add-flow", target, "priority=1,actions=enqueue:1:2");
         assertNotEquals(0, enqueue.rc());
         assertTrue(enqueue.out().contains("OFPBAC_BAD_TYPE"), enqueue.out());
@@ -614,6 +617,51 @@ class OpenFlowIT {
             mon.destroy();
             mon.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Neutron's br-tun learn, added by the real ovs-ofctl: frames from p1 teach table 20 where their source MAC lives
+     * (NXM_OF_VLAN_TCI[0..11], dl_dst = the source, load tun_id, output to the input port); frames from p2 are
+     * forwarded by table 20 only, so ns2's replies reach ns1 only through the learned flow. ovs-ofctl dump-flows shows
+     * the learned flow with OVS's match and actions, and its counters show the later frames used it.
+     */
+    @Order(14)
+    @Test
+    void neutronsLearnFromOvsOfctlTeachesTable20() throws Exception {
+        ok("OpenFlow13", "del-flows", target);
+        String learn = "learn(table=20,hard_timeout=300,priority=1,cookie=0x1234,NXM_OF_VLAN_TCI[0..11],"
+                + "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[])";
+        ok("OpenFlow13", "add-flow", target, "table=0,priority=10,in_port=1,actions=" + learn + ",output:2");
+        ok("OpenFlow10", "add-flow", target, "table=0,priority=10,in_port=2,actions=resubmit(,20)");
+        ok("OpenFlow15", "add-flow", target, "table=20,priority=0,actions=drop");
+        String table0 = ok("OpenFlow15", "dump-flows", target, "table=0");
+        assertTrue(table0.contains("in_port=1 actions=" + learn + ",output:2"), "printed back as OVS prints it: " + table0);
+        assertEquals(1, flows(ok("OpenFlow13", "dump-flows", target, "table=20")).lines().count(), "nothing learned yet");
+
+        lab.exec(ns1, "busybox", "ping", "-c", "1", "-W", "1", "10.94.0.2");     // the first ARP teaches table 20
+        assertEquals(3, received(ns1, "10.94.0.2"), "ns2's replies pass through the learned flow\n" + xvio.log());
+        String mac = lab.exec(ns1, "cat", "/sys/class/net/" + peer1 + "/address").output().strip();
+        String learned = flows(ok("OpenFlow13", "dump-flows", target, "table=20")).lines().filter(l -> l.contains(" priority=1,"))
+                .collect(Collectors.joining("\n"));
+        assertTrue(learned.startsWith("cookie=0x1234, table=20, "), learned);
+        assertTrue(learned.contains("hard_timeout=300, priority=1,vlan_tci=0x0000/0x0fff,dl_dst=" + mac
+                + " actions=set_field:0->vlan_tci,set_field:0->tun_id,output:1"), learned);
+        // (OVS prints these two as load:0->NXM_OF_VLAN_TCI[],load:0->NXM_NX_TUN_ID[]: the same rewrites; xvio's set
+        // actions do not remember the reg_load wire form, so OpenFlow 1.3 carries them as set_field)
+        Matcher n = Pattern.compile("n_packets=(\\d+)").matcher(learned);
+        assertTrue(n.find() && Long.parseLong(n.group(1)) >= 3, "later frames from ns2 used it: " + learned);
+        sameAsXvio("OpenFlow13");
+        // a controller deletes what was learned: the next frame of the cached path learns it again (as OVS re-adds it)
+        ok("OpenFlow13", "del-flows", target, "table=20,cookie=0x1234/-1");
+        assertEquals(1, flows(ok("OpenFlow13", "dump-flows", target, "table=20")).lines().count());
+        assertTrue(received(ns1, "10.94.0.2") >= 2, "learned again at the first echo request\n" + xvio.log());
+        assertTrue(flows(ok("OpenFlow13", "dump-flows", target, "table=20")).contains("dl_dst=" + mac + " actions="), "learned again");
+
+        Run fin = ofctl("OpenFlow13", "add-flow", target, "priority=2,actions=learn(table=20,fin_idle_timeout=5,NXM_OF_ETH_DST[])");
+        assertNotEquals(0, fin.rc(), "xvio has no fin_timeout: refused, not ignored");
+        assertTrue(fin.out().contains("OFPBAC_BAD_ARGUMENT"), fin.out());
+        ok("OpenFlow13", "del-flows", target);
+        ok("OpenFlow13", "add-flow", target, "priority=0,actions=NORMAL");
     }
 
     private void refused(String v, String error, String... args) throws Exception {

@@ -12,7 +12,7 @@ package io.xvio.datapath.action;
  */
 public sealed interface Action permits Output, InPort, Normal, Flood, SetField, PushVlan, StripVlan, DecTtl, Move,
         Resubmit, GotoTable, WriteMetadata, GroupAction, Conjunction, Note, Controller, CtClear, OutputReg, Clone,
-        StackPush, StackPop, CheckPktLarger, Ct, Meter {
+        StackPush, StackPop, CheckPktLarger, Ct, Meter, Learn {
 
     /** What {@link #translate} returns: go on with the next action. */
     int CONTINUE = 0;

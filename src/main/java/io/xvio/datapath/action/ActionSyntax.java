@@ -59,10 +59,11 @@ public final class ActionSyntax {
             entry("pop", arg(StackPop::parse)),
             entry("check_pkt_larger", arg(CheckPktLarger::parse)),
             entry("ct", arg(Ct::parse)),
-            entry("meter", arg(Meter::parse)));
+            entry("meter", arg(Meter::parse)),
+            entry("learn", new Keyword(Arity.OPTIONAL, Learn::parse)));
 
     /** ovs-actions(7) actions xvio does not have: refused by name, never ignored. */
-    private static final Set<String> UNSUPPORTED = Set.of("local", "enqueue", "learn", "exit", "multipath",
+    private static final Set<String> UNSUPPORTED = Set.of("local", "enqueue", "exit", "multipath",
             "bundle", "output_reg", "set_queue", "pop_queue", "push_mpls", "pop_mpls", "mod_nw_ecn", "clear_actions",
             "write_actions", "sample", "dec_mpls_ttl", "fin_timeout", "nat");
 

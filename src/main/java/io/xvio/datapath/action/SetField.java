@@ -94,7 +94,8 @@ public record SetField(Field field, long value, long mask, long valueLo, long ma
         }
         int ofs = Long.numberOfTrailingZeros(k), n = Long.bitCount(k);
         boolean contiguous = k != 0 && (n == 64 || (k >>> ofs) == (1L << n) - 1);
-        if (k == f.fieldMask() && f != NW_TOS) return "set_field:" + FlowFormat.value(f, v) + "->" + f.ofName;
+        // a whole-field 0 in hex prints as "0", as OVS's ds_put_hex (a learned load:0->vlan_tci shows so)
+        if (k == f.fieldMask() && f != NW_TOS) return "set_field:" + (v == 0 && f.format == Field.Format.HEX ? "0" : FlowFormat.value(f, v)) + "->" + f.ofName;
         if (contiguous) return "load:0x" + Long.toHexString(v >>> ofs) + "->" + Subfield.format(f, ofs, n);
         return "set_field:" + FlowFormat.value(f, v) + "/" + FlowFormat.value(f, k) + "->" + f.ofName;
     }

@@ -83,6 +83,13 @@ public interface Xlate {
         return false;
     }
 
+    /**
+     * learn(...) on packet i: reads the specs' source fields (the cache entry then depends on them), queues the flow
+     * to learn for the control plane and, for a cached entry, refreshes the learned flow at each hit; sets
+     * result_dst. Never blocks: a full queue is a counted drop of the learning (the packet goes on).
+     */
+    void learn(int i, Learn l);
+
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 

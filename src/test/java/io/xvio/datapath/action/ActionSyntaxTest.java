@@ -33,6 +33,8 @@ class ActionSyntaxTest {
             entry("dec_ttl", new String[] {"dec_ttl", "dec_ttl"}),
             entry("ct_clear", new String[] {"ct_clear", "ct_clear"}),
             entry("meter", new String[] {"meter:0x10", "meter:16"}),
+            entry("learn", new String[] {"learn(table=20,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:OXM_OF_IN_PORT[])",
+                    "learn(table=20,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:OXM_OF_IN_PORT[])"}),
             entry("ct", new String[] {"ct(zone=NXM_NX_REG6[0..15],commit,table=2,exec(set_field:0x1->ct_mark),nat(src=10.0.0.1-10.0.0.2:1024-2048))",
                     "ct(commit,table=2,zone=reg6[0..15],nat(src=10.0.0.1-10.0.0.2:1024-2048),exec(set_field:0x1->ct_mark))"}),
             entry("set_field", new String[] {"set_field:10.0.0.1->ip_dst", "mod_nw_dst:10.0.0.1"}),

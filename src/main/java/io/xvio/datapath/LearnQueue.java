@@ -1,0 +1,89 @@
+package io.xvio.datapath;
+
+import io.xvio.datapath.action.Learn;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Flows to learn, from the PMD threads to the control thread that adds them (learn(...) is translated on a PMD thread,
+ * but a flow table changes only on the control side: a new immutable table set, published, then revalidation). One
+ * ring per PMD thread (single producer, single consumer), made on that thread's first learning and reused for good: a
+ * slot holds the learn action, the values its specs read from the packet and the cache entry's {@link LearnRef}.
+ * Offering copies into a free slot and publishes it with a release store; nothing is allocated, nothing waits. A full
+ * ring drops the learning and counts it ({@link #dropped}); the translation is then not cached, so the next packet of
+ * that path tries again.
+ */
+public final class LearnQueue {
+    public static final int SLOTS = 256;
+
+    /** What the control thread gets for one queued learning (values: a view of the slot, valid during the call). */
+    public interface Sink {
+        void learn(Learn learn, long[] values, LearnRef ref);
+    }
+
+    private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private static final class Ring {
+        final Learn[] learn = new Learn[SLOTS];
+        final long[][] values = new long[SLOTS][Learn.MAX_SOURCES];
+        final LearnRef[] ref = new LearnRef[SLOTS];
+        final long[] tail = new long[16], head = new long[16];
+        long dropped;
+    }
+
+    private final AtomicReferenceArray<Ring> rings = new AtomicReferenceArray<>(BridgeDatapath.MAX_THREADS + 2);
+
+    /** Queues l with its n source values (thread: the PMD thread's index, -1 without one). False if the ring was full. */
+    boolean offer(int thread, Learn l, long[] values, int n, LearnRef ref) {
+        int t = thread + 2;
+        Ring r = rings.getPlain(t);
+        if (r == null) {                                 // this thread's first learning: its ring, once
+            r = new Ring();
+            rings.setRelease(t, r);
+        }
+        long tail = r.tail[0];
+        if (tail - (long) LONG.getAcquire(r.head, 0) >= SLOTS) {
+            r.dropped++;
+            return false;
+        }
+        int s = (int) tail & (SLOTS - 1);
+        r.learn[s] = l;
+        System.arraycopy(values, 0, r.values[s], 0, n);
+        r.ref[s] = ref;
+        LONG.setRelease(r.tail, 0, tail + 1);
+        return true;
+    }
+
+    /** Hands every queued learning to sink, thread by thread, in each thread's order; returns how many. The one consumer's call. */
+    public int drain(Sink sink) {
+        int n = 0;
+        for (int t = 0; t < rings.length(); t++) {
+            Ring r = rings.getAcquire(t);
+            if (r == null) continue;
+            long head = r.head[0], tail = (long) LONG.getAcquire(r.tail, 0);
+            for (; head < tail; head++, n++) {
+                int s = (int) head & (SLOTS - 1);
+                try {
+                    sink.learn(r.learn[s], r.values[s], r.ref[s]);
+                } finally {
+                    r.learn[s] = null;
+                    r.ref[s] = null;
+                    LONG.setRelease(r.head, 0, head + 1);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Learnings dropped because a ring was full (racy sum of the threads' counts). */
+    public long dropped() {
+        long d = 0;
+        for (int t = 0; t < rings.length(); t++) {
+            Ring r = rings.getAcquire(t);
+            if (r != null) d += r.dropped;
+        }
+        return d;
+    }
+}
