@@ -35,8 +35,16 @@ public final class TapPort extends NetdevPort {
     private volatile Netdev.Info info;
     private volatile int creations;
 
+    /** The MTU set on the interface when xvio creates it (key mtu, OVS's mtu_request), 0: the kernel's default. */
+    private final int mtu;
+
     public TapPort(String name, int ofport, String ifname, Quiescence quiescence) {
+        this(name, ofport, ifname, 0, quiescence);
+    }
+
+    public TapPort(String name, int ofport, String ifname, int mtu, Quiescence quiescence) {
         super(name, ofport, quiescence);
+        this.mtu = mtu;
         this.ifname = ifname == null ? name : ifname;
         if (!Netdev.validName(this.ifname)) throw new IllegalArgumentException("port " + name + ": not a valid interface name: \"" + this.ifname + "\"");
     }
@@ -145,6 +153,15 @@ public final class TapPort extends NetdevPort {
         } catch (SysException e) {
             markDown("cannot create tap " + ifname + ": " + e.getMessage() + hint(e));
             return;
+        }
+        if (mtu > 0) {
+            try {
+                Netdev.setMtu(ifname, mtu);
+            } catch (SysException e) {
+                t.close();
+                markDown("created tap " + ifname + " but cannot set its mtu to " + mtu + ": " + e.getMessage());
+                return;
+            }
         }
         try {
             Netdev.setUp(ifname);
