@@ -16,8 +16,8 @@ public final class MtuSetting {
 
     /** Smallest MTU (IPv4's 68, as OVS and Linux). */
     public static final int MIN = 68;
-    /** Largest MTU: a frame of MTU + Ethernet header + two VLAN tags must fit a packet slot. */
-    public static final int MAX = PacketBatch.MAX_FRAME - 14 - 8;
+    /** Largest MTU: 65535 (an IP packet's length field, as OVS), whose frame with two VLAN tags fits a packet slot. */
+    public static final int MAX = Math.min(65535, PacketBatch.MAX_FRAME - 14 - 8);
     /** A vhost-user port's MTU when none is configured (OVS-DPDK's default). */
     public static final int DEFAULT = 1500;
 

@@ -65,8 +65,8 @@ public final class VhostUserPort implements Port {
      */
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, boolean offloads, int mtu, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
-        if (mtu != 0 && (mtu < 68 || mtu > PacketBatch.MAX_FRAME - 22))
-            throw new IllegalArgumentException("port " + name + ": mtu " + mtu + " is outside 68.." + (PacketBatch.MAX_FRAME - 22));
+        if (mtu != 0 && (mtu < 68 || mtu > 65535))
+            throw new IllegalArgumentException("port " + name + ": mtu " + mtu + " is outside 68..65535");
         this.mtu = mtu;
         this.maxFrame = mtu == 0 ? PacketBatch.MAX_FRAME : mtu + 22;
         this.fit = mtu == 0 ? null : new int[PortCounters.MAX_THREADS][];
@@ -187,15 +187,6 @@ public final class VhostUserPort implements Port {
 
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {
-        int pairs = device.maxQueuePairs();
-        Virtqueue vq = null;
-        int pair = -1;
-        for (int k = 0; k < pairs; k++) {
-            int p = (thread + k) % pairs;
-            Virtqueue cand = device.queue(2 * p);
-            if (cand.ready()) { vq = cand; pair = p; break; }
-        }
-        if (vq == null) { counters.add(thread, TX_DROP_DOWN, n); return; }
         if (mtu != 0) {
             int[] keep = fit[thread];
             if (keep == null) keep = fit[thread] = new int[PacketBatch.SLOTS];   // once per thread
@@ -211,6 +202,15 @@ public final class VhostUserPort implements Port {
                 if (n == 0) return;
             }
         }
+        int pairs = device.maxQueuePairs();
+        Virtqueue vq = null;
+        int pair = -1;
+        for (int k = 0; k < pairs; k++) {
+            int p = (thread + k) % pairs;
+            Virtqueue cand = device.queue(2 * p);
+            if (cand.ready()) { vq = cand; pair = p; break; }
+        }
+        if (vq == null) { counters.add(thread, TX_DROP_DOWN, n); return; }
         if (VirtioFeatures.rxHeaderFromCaller(device.features())) {
             int h = vq.headerLength();
             for (int k = 0; k < n; k++) {
