@@ -172,7 +172,7 @@ class OvsdbIT {
         vsctlOk("set", "Interface", "vhu1", "mtu_request=1600");
         awaitColumn("1600", "Interface", "vhu1", "mtu");
         assertEquals("[]", vsctlOk("get", "Interface", "vhu1", "error"));
-        String vhu1 = xvio.call("show").split("vhu1 type=vhostuser", 2)[1].split("\n    port ", 2)[0];
+        String vhu1 = xvio.call("show").split("vhu1 type=vhostuser", 2)[1].split("\n  port |\nbridge ", 2)[0];
         assertTrue(vhu1.contains("      mtu: 1600\n"), vhu1);
         vsctlOk("clear", "Interface", "vhu1", "mtu_request");
         awaitColumn("1500", "Interface", "vhu1", "mtu");
