@@ -133,7 +133,7 @@ public final class Daemon implements AutoCloseable {
         if (pc.pmdCpu() >= 0) pins.put(p, pmds.threadOnCpu(pc.pmdCpu()));
         br.ports.add(p);
         br.vlans.add(vlan);
-        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + describe(pc) + ")");
+        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + describe(pc) + (pc.mtu() > 0 ? ", mtu " + pc.mtu() : "") + ")");
         return p;
     }
 

@@ -57,8 +57,9 @@ public interface Port extends AutoCloseable {
     default boolean live() { return status().equals("up"); }
 
     /**
-     * The port's own MTU (IP bytes: a vhost-user port's configured or default one), or 0 when it has none or
-     * follows a kernel interface's (shown as detail "mtu"). What a tunnel over this port as its uplink may send.
+     * The port's own MTU (IP bytes: a vhost-user port's configured or default one, the kernel's MTU of a tap xvio
+     * made), or 0 when it has none or is unknown (afpacket/afxdp: the attached interface's, found by the caller from
+     * detail "device"). What a tunnel over this port as its uplink may send.
      */
     default int mtu() { return 0; }
 

@@ -53,6 +53,12 @@ public final class TapPort extends NetdevPort {
 
     public String interfaceName() { return ifname; }
 
+    /** The tap's MTU as the kernel has it (set from key mtu at creation), 0 while unknown: what a tunnel over it may send. */
+    @Override public int mtu() {
+        Netdev.Info i = info;
+        return i == null ? 0 : i.mtu();
+    }
+
     // ------------------------------------------------------------------ hot path
 
     @Override

@@ -299,7 +299,9 @@ public final class VhostUserPort implements Port {
             }
             m.put("running_queues", qs.isEmpty() ? "none" : qs.toString());
             m.putAll(states);
-            if (device.mtu() > 0) m.put("front-end mtu", Integer.toString(device.mtu()));
+            int fe = device.mtu();
+            if (fe > 0) m.put("front-end mtu", fe + (fe <= mtu() ? "" : mtu == 0 ? " (over the 1500 a tunnel over this port assumes: set the port's mtu to match)"
+                    : " (over the port's mtu " + mtu + ": frames over " + (mtu + 22) + " bytes are dropped)"));
         }
         m.put("mtu", Integer.toString(mtu()));
         String err = endpoint.lastError();

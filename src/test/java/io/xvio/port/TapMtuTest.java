@@ -31,6 +31,7 @@ class TapMtuTest {
         assertEquals("up", port.status());
         assertEquals(9000, Netdev.query(t).mtu(), "the kernel's MTU");
         assertEquals("9000", port.details().get("mtu"), "show and the Interface mtu column");
+        assertEquals(9000, port.mtu(), "what a tunnel over this tap may send");
         int ifindex = Netdev.query(t).ifindex();
         lab.delete(t);
         await(() -> "2 time(s)".equals(port.details().get("created")) && port.status().equals("up"), 3000,
