@@ -1,12 +1,15 @@
 package io.xvio.port;
 
 import io.xvio.packet.PacketBatch;
+import io.xvio.testing.TestFrontend;
 import io.xvio.util.Quiescence;
 import io.xvio.vhost.VhostUserEndpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -52,5 +55,35 @@ class VhostUserMtuTest {
         d.transmit(0, b, new int[] {0, 1, 2, 3}, 4);
         assertEquals(0, d.counters().get(PortCounters.Counter.TX_DROP_TOO_BIG));
         assertEquals(4, d.counters().get(PortCounters.Counter.TX_DROP_DOWN));
+    }
+
+    /** Through a real vhost-user connection (TestFrontend): one byte over MTU + 22 is dropped each way, counted. */
+    @Test
+    void aGuestSendsAndReceivesFramesUpToMtuPlus22() throws Exception {
+        VhostUserPort p = port(1600);
+        p.start();
+        try (TestFrontend f = TestFrontend.connect(dir.resolve("vh0.sock").toString()).start()) {
+            assertTrue(f.send(0, new byte[1623]));     // over: dropped as it is taken
+            assertTrue(f.send(0, new byte[1622]));
+            PacketBatch b = new PacketBatch();
+            int got = 0;
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (got == 0 && System.nanoTime() < deadline) got = p.receive(0, b, 0);
+            assertEquals(1, got, p.details().toString());
+            assertEquals(1622, b.len[0]);
+            assertEquals(1L, p.extraCounters().get("rx_dropped(frame too big)"));
+
+            b.count = 2;
+            b.len[0] = 1622;
+            b.len[1] = 1623;
+            p.transmit(0, b, new int[] {0, 1}, 2);
+            List<byte[]> rx = f.awaitFrames(1, Duration.ofSeconds(5));
+            assertEquals(1, rx.size());
+            assertEquals(1622, rx.get(0).length);
+            assertEquals(1, p.counters().get(PortCounters.Counter.TX_DROP_TOO_BIG));
+            assertEquals(1, p.counters().get(PortCounters.Counter.TX_PACKETS));
+        } finally {
+            p.close();
+        }
     }
 }
