@@ -137,9 +137,10 @@ vxlan_ovs_teardown() {
 # received, counted and dropped. The rate is the uplink port's RX-packets over the window; a run counts only if
 # RX-bytes = RX-packets x (FRAME + 50) (every frame received is a VXLAN-over-IPv4 encapsulation of a FRAME-byte
 # frame: 14 + 20 + 8 + 8 bytes of outer headers), and the smoke run checks the same from the first frame.
-# A vhost-user uplink has a 1500-byte MTU in xvio (no mtu option yet): frames over 1464 bytes do not fit after
-# encapsulation and are skipped for both DUTs. No kernel VTEP checks the frames here (the vxlan case has one).
-VXLAN_OVERHEAD=50 VXLAN_VHOST_MAX_FRAME=1464 VXLAN_PEER_MAC=02:00:00:00:00:0b
+# The uplink has a 1600-byte MTU on both DUTs (xvio: the port's mtu: 1600; OVS-DPDK: mtu_request=1600), as the
+# vxlan case's veth: a 1500-byte frame (IP 1486) plus 36 bytes of outer IP/UDP/VXLAN fits; frames over 1564 bytes
+# (1600 - 36) do not and are skipped for both DUTs. No kernel VTEP checks the frames here (the vxlan case has one).
+VXLAN_OVERHEAD=50 VXLAN_VHOST_MTU=1600 VXLAN_VHOST_MAX_FRAME=1564 VXLAN_PEER_MAC=02:00:00:00:00:0b
 
 # gen_vxlan_vhost VMSOCK UPSOCK FRAME -> "frames seconds" received encapsulated on the uplink's port
 gen_vxlan_vhost() {
@@ -195,7 +196,7 @@ vxlan_vhost_xvio_yaml() {
     "      vx0: {type: vxlan, remote_ip: 198.19.1.2, key: 100, ofport: 10}" \
     "    flows: [\"in_port=1,actions=output:10\"]" \
     "  br-phy:" "    ip: 198.19.1.1/24" "    ports:" \
-    "      up0: {type: vhostuser, path: $d/b.sock, ofport: 1, packed: $pk}"
+    "      up0: {type: vhostuser, path: $d/b.sock, ofport: 1, packed: $pk, mtu: $VXLAN_VHOST_MTU}"
 }
 
 # the static neighbour (nothing answers ARP on the generator's port), then waits until vx0 is up
@@ -214,7 +215,7 @@ vxlan_vhost_ovs_setup() {
   $ovs_vsctl del-port xvb0 "$up"
   $ovs_vsctl add-port xvb0 vx0 -- set Interface vx0 type=vxlan options:remote_ip=198.19.1.2 options:key=100 ofport_request=10
   $ovs_vsctl add-br "$phy" -- set bridge "$phy" datapath_type=netdev
-  $ovs_vsctl add-port "$phy" "$up" -- set Interface "$up" type=dpdkvhostuser ofport_request=1
+  $ovs_vsctl add-port "$phy" "$up" -- set Interface "$up" type=dpdkvhostuser ofport_request=1 mtu_request=$VXLAN_VHOST_MTU
   # the LOCAL port's kernel side would send IPv6 router solicitations and MLD reports out of the uplink
   sysctl -qw "net.ipv6.conf.$phy.disable_ipv6=1" 2>/dev/null || true
   ip addr add 198.19.1.1/24 dev "$phy"

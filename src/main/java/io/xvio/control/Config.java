@@ -118,7 +118,19 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                              String device, boolean packed, int queue, int pmdCpu, boolean offloads,
-                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing) {
+                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu) {
+        /** Without an mtu (key "mtu", OVS's mtu_request: {@link MtuSetting}; 0: the port type's default). */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads,
+                          io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, 0);
+        }
+
+        /** This port with an MTU (0: the type's default; the caller checked it: {@link MtuSetting}). */
+        public PortConfig withMtu(int m) {
+            return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, m);
+        }
+
         /** Without policing (keys ingress-policing-rate, ingress-policing-burst, egress-policer: {@link PolicingConfig}). */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue, int pmdCpu, boolean offloads,
@@ -140,7 +152,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         /** A patch port's peer (options:peer), else null. */
         public String peer() { return type.equals("patch") ? mode : null; }
 
-        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p); }
+        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p, mtu); }
 
         /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
@@ -148,11 +160,11 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing, mtu); }
 
-        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing); }
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing, mtu); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -270,6 +282,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
                 PolicingConfig policing = PolicingConfig.take(p, source, pw);
                 Object rawType = p.get("type");
+                int mtu = rawType instanceof String rt ? MtuSetting.take(p, rt, source, pw) : 0;
                 if (TunnelSettings.isTunnelType(rawType)) {     // options checked by TunnelSettings below
                     if (policing.any()) throw new ConfigException(source + ": " + pw + ": policing on a tunnel port is not supported by xvio (police the underlay's uplink)");
                     int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
@@ -289,7 +302,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     continue;
                 }
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
-                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing));
+                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing).withMtu(mtu));
                     continue;
                 }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
@@ -311,7 +324,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
                 Object ol = p.getOrDefault("offloads", Boolean.FALSE);
                 if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads).withPolicing(policing));
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads).withPolicing(policing).withMtu(mtu));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;

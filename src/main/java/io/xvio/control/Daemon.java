@@ -134,7 +134,7 @@ public final class Daemon implements AutoCloseable {
         if (pc.pmdCpu() >= 0) pins.put(p, pmds.threadOnCpu(pc.pmdCpu()));
         br.ports.add(p);
         br.vlans.add(vlan);
-        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + describe(pc) + ")");
+        LOG.info("bridge " + br.name + ": port " + pc.name() + " (ofport " + pc.ofport() + ", " + describe(pc) + (pc.mtu() > 0 ? ", mtu " + pc.mtu() : "") + ")");
         return p;
     }
 
@@ -152,7 +152,7 @@ public final class Daemon implements AutoCloseable {
     private Port createPort(Config.PortConfig pc) {
         Port p;
         switch (pc.type()) {
-            case "tap" -> p = new TapPort(pc.name(), pc.ofport(), pc.device(), pmds);
+            case "tap" -> p = new TapPort(pc.name(), pc.ofport(), pc.device(), pc.mtu(), pmds);
             case "afpacket" -> p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds);
             case "afxdp" -> p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds);
             case "vxlan", "geneve" -> p = new io.xvio.port.TunnelPort(pc.name(), pc.ofport(), pc.tunnel());
@@ -161,7 +161,7 @@ public final class Daemon implements AutoCloseable {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
                 // it into the datapath, so NORMAL learns it on this port (in the port's VLAN) and floods it
-                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pc.offloads(), pmds, null);
+                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pc.offloads(), pc.mtu(), pmds, null);
             }
         }
         p.setTransmitThreads(pmds.threads().size());

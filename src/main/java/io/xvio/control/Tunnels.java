@@ -179,7 +179,7 @@ final class Tunnels {
         Port uplink = null;
         for (Port p : e.bridge().ports) if (!(p instanceof EndpointPort) && !(p instanceof TunnelPort)) { uplink = p; break; }
         if (uplink == null) return "underlay bridge " + r.bridge() + " has no uplink port";
-        int mtu = 1500;
+        int mtu = uplink.mtu() > 0 ? uplink.mtu() : 1500;      // a vhost-user uplink's mtu (key mtu / mtu_request)
         String dev = uplink.details().get("device");
         if (dev != null) {
             Netdev.Info i = Netdev.query(dev);

@@ -56,6 +56,13 @@ public interface Port extends AutoCloseable {
     /** Whether the port is up (what a group bucket's watch_port follows). */
     default boolean live() { return status().equals("up"); }
 
+    /**
+     * The port's own MTU (IP bytes: a vhost-user port's configured or default one, the kernel's MTU of a tap xvio
+     * made), or 0 when it has none or is unknown (afpacket/afxdp: the attached interface's, found by the caller from
+     * detail "device"). What a tunnel over this port as its uplink may send.
+     */
+    default int mtu() { return 0; }
+
     /** Details for `show` (path, mode, features, queues). */
     Map<String, String> details();
 

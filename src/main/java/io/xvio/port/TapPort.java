@@ -50,8 +50,16 @@ public final class TapPort extends NetdevPort {
     /** Why the TAP has fewer offloads than asked for, or null. */
     private volatile String noOffloads;
 
+    /** The MTU set on the interface when xvio creates it (key mtu, OVS's mtu_request), 0: the kernel's default. */
+    private final int mtu;
+
     public TapPort(String name, int ofport, String ifname, Quiescence quiescence) {
+        this(name, ofport, ifname, 0, quiescence);
+    }
+
+    public TapPort(String name, int ofport, String ifname, int mtu, Quiescence quiescence) {
         super(name, ofport, quiescence);
+        this.mtu = mtu;
         this.ifname = ifname == null ? name : ifname;
         if (!Netdev.validName(this.ifname)) throw new IllegalArgumentException("port " + name + ": not a valid interface name: \"" + this.ifname + "\"");
     }
@@ -59,6 +67,12 @@ public final class TapPort extends NetdevPort {
     @Override public String type() { return "tap"; }
 
     public String interfaceName() { return ifname; }
+
+    /** The tap's MTU as the kernel has it (set from key mtu at creation), 0 while unknown: what a tunnel over it may send. */
+    @Override public int mtu() {
+        Netdev.Info i = info;
+        return i == null ? 0 : i.mtu();
+    }
 
     // ------------------------------------------------------------------ hot path
 
@@ -211,6 +225,15 @@ public final class TapPort extends NetdevPort {
         if (t.vnetHeaders() && t.offloadError() != null)
             offloadNote("no receive offloads on tap " + ifname + " (" + t.offloadError() + "): the kernel segments and checksums what it hands xvio");
         else if (t.vnetHeaders()) noOffloads = null;
+        if (mtu > 0) {
+            try {
+                Netdev.setMtu(ifname, mtu);
+            } catch (SysException e) {
+                t.close();
+                markDown("created tap " + ifname + " but cannot set its mtu to " + mtu + ": " + e.getMessage());
+                return;
+            }
+        }
         try {
             Netdev.setUp(ifname);
         } catch (SysException e) {

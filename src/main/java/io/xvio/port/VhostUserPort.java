@@ -40,6 +40,10 @@ public final class VhostUserPort implements Port {
     private final ReasonCounters headerDrops = new ReasonCounters(VnetHeader.reasonLabel(VnetHeader.BAD_CSUM),
             VnetHeader.reasonLabel(VnetHeader.BAD_GSO));
     private volatile boolean headerDropLogged;
+    /** The configured MTU (key mtu, OVS's mtu_request), 0 if none; maxFrame: its largest frame (MTU + Ethernet + two VLAN tags). */
+    private final int mtu, maxFrame;
+    /** Per PMD thread: the packets of a burst that fit maxFrame (only used with an mtu). */
+    private final int[][] fit;
 
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
@@ -49,6 +53,23 @@ public final class VhostUserPort implements Port {
     /** offloads: offer checksum and TSO offloads to the guest (the config's {@code offloads}, default off for now). */
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, boolean offloads, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
+        this(name, ofport, path, mode, queuePairs, mergeable, packed, offloads, 0, quiescence, onAnnounce);
+    }
+
+    /**
+     * mtu (0: none, any frame up to {@link PacketBatch#MAX_FRAME} both ways and 1500 for a tunnel over it): the
+     * largest IP packet the port carries. Frames from the guest longer than MTU + 22 (Ethernet and two VLAN tags)
+     * are dropped as rx_dropped(frame too big) unless the guest negotiated HOST_TSO (its GSO frames are larger);
+     * frames to the guest longer than that, unless GSO, as tx_dropped(frame too big). The guest learns the MTU from
+     * its front-end (QEMU's host_mtu, which QEMU also sends here as NET_SET_MTU: shown as "front-end mtu").
+     */
+    public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
+                         boolean mergeable, boolean packed, boolean offloads, int mtu, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
+        if (mtu != 0 && (mtu < 68 || mtu > 65535))
+            throw new IllegalArgumentException("port " + name + ": mtu " + mtu + " is outside 68..65535");
+        this.mtu = mtu;
+        this.maxFrame = mtu == 0 ? PacketBatch.MAX_FRAME : mtu + 22;
+        this.fit = mtu == 0 ? null : new int[PortCounters.MAX_THREADS][];
         this.name = name;
         this.offloads = offloads;
         this.ofport = ofport;
@@ -70,6 +91,9 @@ public final class VhostUserPort implements Port {
     @Override public PortCounters counters() { return counters; }
     public VhostUserDevice device() { return device; }
 
+    /** The configured MTU, else 1500 (OVS-DPDK's default; what a tunnel over this port assumes). */
+    @Override public int mtu() { return mtu == 0 ? 1500 : mtu; }
+
     @Override
     public void setTransmitThreads(int threads) { sharedTx = threads > 1; }
 
@@ -81,8 +105,10 @@ public final class VhostUserPort implements Port {
         if (q == 0 && announce != null) return injectRarp(b, thread);
         Virtqueue vq = device.queue(2 * q + 1);
         if (!vq.ready()) return 0;
-        int n = vq.popTx(b.data, b.off, b.len, PacketBatch.MAX_FRAME, PacketBatch.BURST);
         long f = device.features();
+        int max = mtu == 0 || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4) || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6)
+                ? PacketBatch.MAX_FRAME : maxFrame;
+        int n = vq.popTx(b.data, b.off, b.len, max, PacketBatch.BURST);
         if (n > 0 && VirtioFeatures.has(f, VirtioFeatures.NET_F_CSUM)) n = readHeaders(b, n, vq.headerLength(), f, thread);
         b.count = n;
         if (n > 0) {
@@ -161,6 +187,21 @@ public final class VhostUserPort implements Port {
 
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {
+        if (mtu != 0) {
+            int[] keep = fit[thread];
+            if (keep == null) keep = fit[thread] = new int[PacketBatch.SLOTS];   // once per thread
+            int m = 0;
+            for (int k = 0; k < n; k++) {
+                int i = which[k];
+                if (b.len[i] <= maxFrame || b.offloads && b.gsoType[i] != 0) keep[m++] = i;
+            }
+            if (m < n) {
+                counters.add(thread, TX_DROP_TOO_BIG, n - m);
+                which = keep;
+                n = m;
+                if (n == 0) return;
+            }
+        }
         int pairs = device.maxQueuePairs();
         Virtqueue vq = null;
         int pair = -1;
@@ -258,8 +299,11 @@ public final class VhostUserPort implements Port {
             }
             m.put("running_queues", qs.isEmpty() ? "none" : qs.toString());
             m.putAll(states);
-            if (device.mtu() > 0) m.put("mtu", Integer.toString(device.mtu()));
+            int fe = device.mtu();
+            if (fe > 0) m.put("front-end mtu", fe + (fe <= mtu() ? "" : mtu == 0 ? " (over the 1500 a tunnel over this port assumes: set the port's mtu to match)"
+                    : " (over the port's mtu " + mtu + ": frames over " + (mtu + 22) + " bytes are dropped)"));
         }
+        m.put("mtu", Integer.toString(mtu()));
         String err = endpoint.lastError();
         if (err != null) m.put("last_error", err);
         return m;

@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.*;
  */
 public final class Netdev {
     // <linux/sockios.h>
-    static final long SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, SIOCGIFMTU = 0x8921, SIOCGIFHWADDR = 0x8927,
+    static final long SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, SIOCGIFMTU = 0x8921, SIOCSIFMTU = 0x8922, SIOCGIFHWADDR = 0x8927,
             SIOCGIFINDEX = 0x8933;
     // <linux/if.h>: net_device_flags (the low 16 bits travel in ifreq.ifr_flags)
     public static final int IFF_UP = 0x1, IFF_BROADCAST = 0x2, IFF_LOOPBACK = 0x8, IFF_RUNNING = 0x40,
@@ -95,6 +95,23 @@ public final class Netdev {
             }
         } catch (NoSuchInterface e) {
             throw new SysException("ioctl(SIOCGIFFLAGS, " + name + ")", Errno.ENODEV);
+        }
+    }
+
+    /** SIOCSIFMTU: sets the interface's MTU (needs CAP_NET_ADMIN; EINVAL: outside what the device takes). */
+    public static void setMtu(String name, int mtu) {
+        checkName(name);
+        try (Arena a = Arena.ofConfined()) {
+            int sock = controlSocket(name);
+            try {
+                MemorySegment cap = a.allocate(Native.CAPTURE);
+                MemorySegment ifr = ifreq(a, name);
+                ifr.set(JAVA_INT, IFR_UNION, mtu);
+                if (ioctl(cap, sock, SIOCSIFMTU, ifr) < 0)
+                    throw new SysException("ioctl(SIOCSIFMTU, " + name + ", " + mtu + ")", NetNative.errno(cap));
+            } finally {
+                Fd.closeQuietly(sock);
+            }
         }
     }
 

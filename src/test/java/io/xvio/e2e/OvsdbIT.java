@@ -166,6 +166,16 @@ class OvsdbIT {
         assertTrue(mm.find() && Long.parseLong(mm.group(1)) >= 5, "the echo requests a[1] received were mirrored\n" + xvio.call("show-mirrors"));
         vsctlOk("clear", "Bridge", br, "mirrors");
         assertEquals("no mirrors\n", xvio.call("show-mirrors"));
+
+        // mtu_request on a vhost-user Interface becomes the port's MTU: written back in mtu, shown by xvio show
+        assertEquals("1500", vsctlOk("get", "Interface", "vhu1", "mtu"), "no mtu_request: OVS-DPDK's 1500");
+        vsctlOk("set", "Interface", "vhu1", "mtu_request=1600");
+        awaitColumn("1600", "Interface", "vhu1", "mtu");
+        assertEquals("[]", vsctlOk("get", "Interface", "vhu1", "error"));
+        String vhu1 = xvio.call("show").split("vhu1 type=vhostuser", 2)[1].split("\n  port |\nbridge ", 2)[0];
+        assertTrue(vhu1.contains("      mtu: 1600\n"), vhu1);
+        vsctlOk("clear", "Interface", "vhu1", "mtu_request");
+        awaitColumn("1500", "Interface", "vhu1", "mtu");
     }
 
     @Test

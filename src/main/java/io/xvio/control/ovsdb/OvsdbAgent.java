@@ -68,7 +68,7 @@ public final class OvsdbAgent implements AutoCloseable {
         columns(m, "Controller", "target", "inactivity_probe");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
         columns(m, "QoS", "type", "other_config");
-        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids");
+        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids", "mtu_request");
         return m;
     }
 

@@ -271,7 +271,9 @@ public final class Reconciler {
                 Long req = Datum.optionalInteger(ir.get("ofport_request"), "Interface ofport_request");
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
-                wants.add(new Want(bridge, iu, name, InterfaceConfig.toPort(name, type, options, 0, vhostSockDir), vlan, request,
+                Config.PortConfig pc = InterfaceConfig.toPort(name, type, options, 0, vhostSockDir);
+                pc = pc.withMtu(io.xvio.control.MtuSetting.fromRequest(Datum.optionalInteger(ir.get("mtu_request"), "Interface mtu_request"), pc.type()));
+                wants.add(new Want(bridge, iu, name, pc, vlan, request,
                         policing(db, port, ir)));
             } catch (OvsdbException | IllegalArgumentException e) {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));

@@ -51,7 +51,7 @@ class ReconcilerTest {
             ObjectNode irow = u.with("Interface").putObject(iu).putObject("new").put("name", e.getKey());
             irow.set("type", JsonRpc.NODES.textNode((String) e.getValue().getOrDefault("type", "")));
             irow.set("options", Datum.mapOf((Map<String, ?>) e.getValue().getOrDefault("options", Map.of())));
-            for (String col : List.of("ingress_policing_rate", "ingress_policing_burst")) {
+            for (String col : List.of("ingress_policing_rate", "ingress_policing_burst", "mtu_request")) {
                 Object v = e.getValue().get(col);
                 if (v != null) irow.set(col, JsonRpc.NODES.numberNode((Integer) v));
             }
@@ -135,6 +135,31 @@ class ReconcilerTest {
         bridge(b, "brp", "netdev", ifs);
         r = apply();
         assertEquals("QoS type \"linux-htb\" is not supported by xvio (egress-policer)", r.get("vp2").error());
+    }
+
+    @Test
+    void mtuRequestBecomesThePortsMtuAndIsRefusedOnSystemInterfaces() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vm1", vhu("mtu_request", 1600));
+        ifs.put("vm2", vhu());
+        ifs.put("eth9", new HashMap<>(Map.of("type", "system", "mtu_request", 9000)));
+        bridge(b, "brm", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertNull(r.get("vm1").error());
+        Port p1 = daemon.port("brm", "vm1");
+        assertEquals(1600, p1.mtu());
+        assertEquals("1600", p1.details().get("mtu"), "what the Interface mtu column is written from");
+        assertEquals(1500, daemon.port("brm", "vm2").mtu(), "no mtu_request: OVS-DPDK's 1500");
+        assertTrue(r.get("eth9").error().startsWith("mtu_request: an afpacket port takes the MTU of the interface it attaches to"), r.get("eth9").error());
+        assertEquals(-1, r.get("eth9").ofport());
+
+        ifs.put("vm1", vhu("mtu_request", 9000));                      // a new MTU: the port is made again with it
+        ifs.put("vm2", vhu("mtu_request", 10));
+        bridge(b, "brm", "netdev", ifs);
+        r = apply();
+        assertEquals(9000, daemon.port("brm", "vm1").mtu());
+        assertEquals("mtu_request 10 is outside 68..65535", r.get("vm2").error());
     }
 
     @Test
