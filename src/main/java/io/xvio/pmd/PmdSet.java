@@ -15,6 +15,18 @@ import java.util.logging.Logger;
 public final class PmdSet implements Quiescence {
     private static final Logger LOG = Logger.getLogger("xvio.pmd");
     private final List<PmdThread> threads = new ArrayList<>();
+    /** membarrier(2) available: {@link #await} puts a full barrier on the PMD threads' CPUs (see there). */
+    private static final boolean FENCED = registerMembarrier();
+
+    private static boolean registerMembarrier() {
+        try {
+            io.xvio.sys.Membarrier.register();
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warning("membarrier(2) not available (" + e.getMessage() + "): the control plane waits for two PMD loops instead of one after each change");
+            return false;
+        }
+    }
     /** Each (port, queue)'s load record, for as long as the queue is assigned. */
     private final Map<Port, Map<Integer, QueueLoad>> loads = new IdentityHashMap<>();
     /** Busy ns of each queue at the last measurement. */
@@ -179,12 +191,19 @@ public final class PmdSet implements Quiescence {
     /** Returns once every running PMD thread has passed a quiescent point after the call. */
     @Override
     public void await() {
+        // A PMD loop stores its epoch (release) and then reads the flags it polls (a queue's ready flag, a table):
+        // a store followed by a load, which the CPU may reorder. Without a barrier on the PMD's CPU, this thread
+        // could read the epoch of the loop before while that loop's successor already read the old flag, and return
+        // while it still works on what the caller just unpublished. The barrier runs on the PMD's CPU (membarrier),
+        // so its hot loop carries no fence; without membarrier, a second loop passed stands in for it.
+        int loops = FENCED ? 1 : 2;
+        if (FENCED) io.xvio.sys.Membarrier.privateExpedited();
         long[] seen = new long[threads.size()];
         for (int i = 0; i < seen.length; i++) seen[i] = threads.get(i).epoch();
         long deadline = System.nanoTime() + 30_000_000_000L;
         for (int i = 0; i < seen.length; i++) {
             PmdThread t = threads.get(i);
-            while (t.alive() && t.epoch() == seen[i]) {
+            while (t.alive() && t.epoch() - seen[i] < loops) {
                 if (System.nanoTime() > deadline) throw new IllegalStateException("pmd" + t.id() + " did not reach a quiescent point in 30 s");
                 LockSupport.parkNanos(20_000);
             }
