@@ -176,7 +176,7 @@ gen_vxlan_vhost() {
   cp "$glog" "$work/gen-last.log"
   local pk by
   read -r pk by < <(awk '/show port stats 2/ {f=1} f && /NIC statistics for port 2/ {n=1}
-    n && /RX-packets:/ {for (i = 1; i < NF; i++) { if ($i == "RX-packets:") p = $(i+1); if ($i == "RX-bytes:") b = $(i+1) }; print p+0, b+0; exit}' "$glog") || true
+    n && /RX-packets:/ {for (i = 1; i < NF; i++) { if ($i == "RX-packets:") p = $(i+1); if ($i == "RX-bytes:") b = $(i+1) }; printf "%.0f %.0f\n", p, b; exit}' "$glog") || true
   pk=${pk:-0} by=${by:-0}
   local want=$(( pk * (frame + VXLAN_OVERHEAD) ))
   if [ "$pk" -gt 0 ] && [ "$by" -eq "$want" ]; then
