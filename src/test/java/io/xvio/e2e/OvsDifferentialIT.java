@@ -81,7 +81,10 @@ class OvsDifferentialIT {
     /** The two-bridge world ({@link PatchDiffCases}): test port -> far end of its veth, per switch. */
     private final FramePort[] ovsPatchPeer = new FramePort[PatchDiffCases.PORTS + 1], xvioPatchPeer = new FramePort[PatchDiffCases.PORTS + 1];
     private OvsUserspace ovsA, ovsB;
+    private final String[] ovsPatchDev = new String[PatchDiffCases.PORTS + 1];
     private boolean patchFlowsIn;
+    /** Test ports of the two-bridge world that are mirror outputs now (bit p: port p): no sentinel awaited there. */
+    private long mirrorOutputs;
     private String installed;
     private long sequence;
 
@@ -131,7 +134,7 @@ class OvsDifferentialIT {
     private String patchWorld() throws IOException {
         String[] ovsDev = new String[PatchDiffCases.PORTS + 1], xvioDev = new String[PatchDiffCases.PORTS + 1];
         for (int p = 1; p <= PatchDiffCases.PORTS; p++) {
-            ovsDev[p] = lab.name("pdo");
+            ovsDev[p] = ovsPatchDev[p] = lab.name("pdo");
             xvioDev[p] = lab.name("pdx");
             String op = lab.name("pdO"), xp = lab.name("pdX");
             lab.veth(ovsDev[p], op);
@@ -227,7 +230,34 @@ class OvsDifferentialIT {
      */
     @TestFactory
     Stream<DynamicTest> patchPortsLikeOvs() {
-        return PatchDiffCases.ALL.stream().map(c -> DynamicTest.dynamicTest("patch / " + c.name(), () -> comparePatch(c)));
+        return Stream.concat(PatchDiffCases.ALL.stream().map(c -> DynamicTest.dynamicTest("patch / " + c.name(), () -> comparePatch(c))),
+                Stream.of(DynamicTest.dynamicTest("patch / " + PatchDiffCases.MIRRORS.name(), this::mirrorsAtPatchPorts)));
+    }
+
+    /**
+     * {@link PatchDiffCases#MIRRORS}: on A, a mirror of what A outputs to its patch port 10, to test port 2; on B, a
+     * mirror of what enters B through patch port 10, to test port 4 (both switches, removed again afterwards).
+     */
+    private void mirrorsAtPatchPorts() throws Exception {
+        skipIfKnown("patch / " + PatchDiffCases.MIRRORS.name());
+        installPatchFlows();
+        ovs.vsctl("--", "--id=@p", "get", "port", "pt10a", "--", "--id=@o", "get", "port", ovsPatchDev[2],
+                "--", "--id=@m", "create", "mirror", "name=pma", "select-dst-port=@p", "output-port=@o", "--", "set", "bridge", ovsA.bridge(), "mirrors=@m");
+        ovs.vsctl("--", "--id=@p", "get", "port", "pt10b", "--", "--id=@o", "get", "port", ovsPatchDev[4],
+                "--", "--id=@m", "create", "mirror", "name=pmb", "select-src-port=@p", "output-port=@o", "--", "set", "bridge", ovsB.bridge(), "mirrors=@m");
+        xvio.call("add-mirror", "pda", "pma", "select-dst-port=pt10a", "output-port=q2");
+        xvio.call("add-mirror", "pdb", "pmb", "select-src-port=pt10b", "output-port=q4");
+        try {
+            ovs.appctl("revalidator/purge");
+            mirrorOutputs = 1L << 2 | 1L << 4;
+            comparePatch(PatchDiffCases.MIRRORS);
+        } finally {
+            mirrorOutputs = 0;
+            ovs.vsctl("clear", "bridge", ovsA.bridge(), "mirrors", "--", "clear", "bridge", ovsB.bridge(), "mirrors");
+            xvio.call("del-mirror", "pda", "pma");
+            xvio.call("del-mirror", "pdb", "pmb");
+            ovs.appctl("revalidator/purge");
+        }
     }
 
     private void comparePatch(PatchDiffCases.Case c) throws Exception {
@@ -307,7 +337,16 @@ class OvsDifferentialIT {
             byte[] s = sentinel(seq);
             ovsPatchPeer[f.inPort()].send(s);
             xvioPatchPeer[f.inPort()].send(s);
-            awaitSentinel(f, seq, out, new FramePort[][] {ovsPatchPeer, xvioPatchPeer}, PatchDiffCases.PORTS);
+            awaitSentinel(f, seq, out, new FramePort[][] {ovsPatchPeer, xvioPatchPeer}, PatchDiffCases.PORTS, mirrorOutputs);
+        }
+        if (mirrorOutputs != 0) {
+            // not waited for (xvio sends nothing but mirrored frames there, not even sentinels): collect what came
+            LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
+            FramePort[][] peers = {ovsPatchPeer, xvioPatchPeer};
+            for (int sw = 0; sw < 2; sw++)
+                for (int p = 1; p <= PatchDiffCases.PORTS; p++)
+                    if ((mirrorOutputs & 1L << p) != 0)
+                        for (byte[] got : peers[sw][p].receive()) if (!isSentinel(got)) out[sw].frames.add(p + " " + HexFormat.of().formatHex(got));
         }
         return out;
     }
@@ -442,15 +481,17 @@ class OvsDifferentialIT {
             byte[] s = sentinel(seq);
             ovsPeer[f.inPort()].send(s);
             xvioPeer[f.inPort()].send(s);
-            awaitSentinel(f, seq, out, new FramePort[][] {ovsPeer, xvioPeer}, PORTS);
+            awaitSentinel(f, seq, out, new FramePort[][] {ovsPeer, xvioPeer}, PORTS, 0);
         }
         return out;
     }
 
     /** Collects what both switches send until sentinel seq has come out of every port of both. */
-    private void awaitSentinel(Frame f, long seq, Outputs[] out, FramePort[][] peers, int ports) {
+    /** ... except on the ports in skip (bit p: port p), where it collects only what has come by then. */
+    private void awaitSentinel(Frame f, long seq, Outputs[] out, FramePort[][] peers, int ports, long skip) {
         boolean[][] done = new boolean[2][ports + 1];
-        int left = 2 * ports;
+        int left = 2 * (ports - Long.bitCount(skip));
+        for (int p = 1; p <= ports; p++) if ((skip & 1L << p) != 0) done[0][p] = done[1][p] = true;
         long deadline = System.nanoTime() + SENTINEL_TIMEOUT.toNanos();
         while (left > 0) {
             for (int sw = 0; sw < 2; sw++)

@@ -104,6 +104,19 @@ final class PatchDiffCases {
                     List.of(List.of(3, 3, 3, 3)),
                     "xvio's bound is 8 patch crossings per burst (PatchLayout.MAX_HOPS), OVS's its translation depth of 64"));
 
+    /**
+     * Mirrors at patch ports (OvsDifferentialIT adds them for this case only: test ports 2 and 4 are mirror outputs
+     * then, which nothing else may use): A mirrors what it outputs to patch port 10 to test port 2, B what enters it
+     * through patch port 10 to test port 4. The flows are other cases' (the pkt_mark case's and NORMAL's). OVS mirrors
+     * nothing there: compose_output_action__ returns after patch_port_output, before the output mirrors, and only the
+     * first bridge's input port is mirrored on ingress (mirror_ingress_packet); xvio's mirrors sit at port queues,
+     * which a patch port has none of. The mirror output is excluded from B's flood in both.
+     */
+    static final Case MIRRORS = new Case("mirrors of patch ports mirror nothing (A: output to 10, B: input from 10)", List.of(), List.of(),
+            List.of(send("pkt_mark case's frame", 1, frame(0x9002, MAC_B, MAC_A), 3),
+                    send("broadcast into NORMAL on B (not flooded to B's mirror output)", 1, frame(0x9004, BCAST, MAC_A), 3)),
+            null, null);
+
     /** Every case's flows on bridge A (b: B), plus the sentinel flows and a lowest-priority drop. */
     static List<String> flows(boolean b, int sentinelType) {
         List<String> f = new ArrayList<>();
