@@ -56,12 +56,19 @@ final class PatchDiffCases {
                             "priority=100,in_port=10,dl_type=0x9003,actions=output:2,output:2"),
                     List.of(send("untagged", 1, frame(0x9003, MAC_B, MAC_A), 3, 4)), null, null),
             // OVS hands the peer its flow as the actions left it: after a push onto a tagged frame, two tags and
-            // dl_type 0x9003 still; xvio extracts the key again from the frame and parses one tag (dl_type 0x8100)
+            // dl_type 0x9013 still, where one parse of the frame finds dl_type 0x8100 (xvio's key, extracted again)
             new Case("a second VLAN tag pushed before crossing",
                     List.of("priority=100,dl_type=0x9013,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:10"),
                     List.of("priority=120,in_port=10,dl_vlan=100,dl_type=0x9013,actions=output:1,pop_vlan,output:2",
                             "priority=100,in_port=10,dl_type=0x9013,actions=output:2,output:2"),
                     List.of(send("tagged 5", 2, frame(0x9013, MAC_B, MAC_A, 0x8100, 5), 3, 4)), null, null),
+            // the other way round: a double-tagged frame (vlan-limit 1: one tag parsed, dl_type 0x8100) loses a tag; OVS's
+            // flow then has no VLAN and dl_type 0x8100, where one parse of the frame finds VLAN 7 and 0x9014
+            new Case("a tag popped from a double-tagged frame before crossing",
+                    List.of("priority=100,in_port=1,dl_vlan=5,dl_type=0x8100,actions=pop_vlan,output:10"),
+                    List.of("priority=120,in_port=10,vlan_tci=0,dl_type=0x8100,actions=output:1",
+                            "priority=110,in_port=10,dl_vlan=7,actions=output:2"),
+                    List.of(send("tags 5 and 7", 1, frame(0x9014, MAC_B, MAC_A, 0x8100, 5, 0x8100, 7), 3)), null, null),
             new Case("NORMAL on the far bridge learns across the patch",
                     List.of("priority=100,in_port=1,dl_type=0x9004,actions=output:10",
                             "priority=100,in_port=10,dl_type=0x9004,actions=output:1"),
