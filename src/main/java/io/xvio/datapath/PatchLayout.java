@@ -96,6 +96,19 @@ public final class PatchLayout {
         }
     }
 
+    /**
+     * Before a burst received from a port goes through a bridge with patch ports: its packets' pkt_mark and dp_hash
+     * are 0 in their keys. A header-free cached path (whole burst, exact-match hit, a run of equal frames, NORMAL's
+     * repeat) never extracts a key, and {@link #enter} takes pkt_mark and dp_hash from it: without this, a packet
+     * would cross with the mark of whatever packet its slot held before.
+     */
+    static void receiving(PacketBatch b) {
+        for (int i = 0, n = b.count; i < n; i++) {
+            b.keys[i].w[FlowKey.PKT_MARK] = 0;
+            b.keys[i].w[FlowKey.DP_HASH] = 0;
+        }
+    }
+
     /** Packet j, output to h's port, enters h's peer (as itself if nothing else sends it, else as a copy). */
     private void enter(Hop h, PacketBatch b, int j, int[] use, Outputs out, int thread, long now) {
         int k = j;
