@@ -70,7 +70,8 @@ final class PatchDiffCases {
                             "priority=110,in_port=10,dl_vlan=7,actions=output:2"),
                     List.of(send("tags 5 and 7", 1, frame(0x9014, MAC_B, MAC_A, 0x8100, 5, 0x8100, 7), 3)), null, null),
             // a frame whose flow outputs to the patch and touches no header may be sent from xvio's exact-match cache
-            // without its key being extracted: the mark of an earlier frame must not cross with it
+            // without its key being extracted: the mark of an earlier frame must not cross with it (here the sentinels
+            // between frames refill the slot's key; PatchPortsTest reuses a slot directly)
             new Case("pkt_mark of an earlier frame does not cross with the next",
                     List.of("priority=100,in_port=1,dl_type=0x9010,actions=output:10"),
                     List.of("priority=120,in_port=10,dl_type=0x9010,pkt_mark=0x42,actions=output:1",
