@@ -66,14 +66,7 @@ class OvsDifferentialIT {
             Map.entry("groups / fragments", "OVS patches payload bytes of later fragments on address rewrites (not copied)"),
             // seen here: OVS writes a malformed IPv4/IPv6 header's DSCP (mod_nw_tos) from a flow's own actions (set-l3
             // agrees with xvio) but not from a group bucket's; xvio writes it in both
-            Map.entry("groups / malformed", "OVS skips mod_nw_tos on a malformed header inside a group bucket only"),
-            // found by the patch cases: OVS hands the peer bridge its flow as the actions left it, xvio extracts the key
-            // again from the frame (one VLAN tag parsed): the tag count differs after a push onto a tagged frame or a
-            // pop from a double-tagged one (the pre-crossing key cannot be used: a header-free EMC hit never fills it)
-            Map.entry("patch / a second VLAN tag pushed before crossing",
-                    "xvio extracts the key again at a patch crossing: a pushed second tag hides dl_type from the peer bridge"),
-            Map.entry("patch / a tag popped from a double-tagged frame before crossing",
-                    "xvio extracts the key again at a patch crossing: the peer sees the inner tag and type OVS's flow does not have"));
+            Map.entry("groups / malformed", "OVS skips mod_nw_tos on a malformed header inside a group bucket only"));
 
     private final NetLab lab = new NetLab();
     private Path dir;

@@ -56,7 +56,7 @@ final class PatchDiffCases {
                             "priority=100,in_port=10,dl_type=0x9003,actions=output:2,output:2"),
                     List.of(send("untagged", 1, frame(0x9003, MAC_B, MAC_A), 3, 4)), null, null),
             // OVS hands the peer its flow as the actions left it: after a push onto a tagged frame, two tags and
-            // dl_type 0x9013 still, where one parse of the frame finds dl_type 0x8100 (xvio's key, extracted again)
+            // dl_type 0x9013 still, where one parse of the frame finds dl_type 0x8100 (PatchLayout keeps the pipeline's)
             new Case("a second VLAN tag pushed before crossing",
                     List.of("priority=100,dl_type=0x9013,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:10"),
                     List.of("priority=120,in_port=10,dl_vlan=100,dl_type=0x9013,actions=output:1,pop_vlan,output:2",
