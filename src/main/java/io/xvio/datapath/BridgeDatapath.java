@@ -431,6 +431,8 @@ public final class BridgeDatapath {
 
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
     public void process(int inPort, PacketBatch b, Outputs out, int thread, long now) {
+        PatchLayout crossing = patches;
+        if (crossing != null) PatchLayout.receiving(b);           // marks a header-free path leaves in the keys: 0
         Underlay u = underlay;
         if (u != null) u.intercept(inPort, b, out, thread, now);     // ARP/ND and tunnel frames of an underlay bridge
         Tables t = tables;

@@ -96,6 +96,39 @@ public final class PatchLayout {
         }
     }
 
+    /**
+     * Before a burst received from a port goes through a bridge with patch ports: its packets' pkt_mark and dp_hash
+     * are 0 in their keys. A header-free cached path (whole burst, exact-match hit, a run of equal frames, NORMAL's
+     * repeat) never extracts a key, and {@link #enter} takes pkt_mark and dp_hash from it: without this, a packet
+     * would cross with the mark of whatever packet its slot held before.
+     */
+    static void receiving(PacketBatch b) {
+        for (int i = 0, n = b.count; i < n; i++) {
+            b.keys[i].w[FlowKey.PKT_MARK] = 0;
+            b.keys[i].w[FlowKey.DP_HASH] = 0;
+            b.keys[i].w[FlowKey.DL_TYPE] = UNFILLED;
+        }
+    }
+
+    /** dl_type of a key no path has filled (header-free: the frame's tags are as received, a new parse is the flow). */
+    private static final long UNFILLED = -1;
+
+    /**
+     * OVS hands the peer its flow, not a new parse of the frame: after a push onto a tagged frame the flow has two
+     * tags and its dl_type still; after a pop from a frame with two tags (one parsed: dl_type 0x8100), no tag. When one
+     * parse of the frame finds another dl_type than the key the pipeline kept, that key's dl_type and outer tag stay.
+     * Its L3/L4 fields, under a tag the parse does not pass, are not read: 0, and an IP/ARP type is marked
+     * {@link FlowKey#L3_INVALID} (no rewrite, no cache shared with a readable header), where OVS would still have them
+     * (an IP packet under two tags).
+     */
+    private static void keepTags(FlowKey key, long type, long tci) {
+        key.w[FlowKey.DL_TYPE] = type;
+        key.w[FlowKey.VLAN_TCI] = tci;
+        for (int w = FlowKey.NW_SRC; w <= FlowKey.NW_FRAG; w++) key.w[w] = 0;
+        key.l3 = key.l4 = -1;
+        if (type == 0x0800 || type == 0x86dd || type == 0x0806) key.w[FlowKey.NW_FRAG] = FlowKey.L3_INVALID;
+    }
+
     /** Packet j, output to h's port, enters h's peer (as itself if nothing else sends it, else as a copy). */
     private void enter(Hop h, PacketBatch b, int j, int[] use, Outputs out, int thread, long now) {
         int k = j;
@@ -112,7 +145,9 @@ public final class PatchLayout {
         h.rx.count(thread, bytes);
         FlowKey key = b.keys[k];
         long mark = key.w[FlowKey.PKT_MARK], hash = key.w[FlowKey.DP_HASH];
+        long type = key.w[FlowKey.DL_TYPE], tci = key.w[FlowKey.VLAN_TCI];
         key.extract(b.data, b.off[k], bytes, h.peerOfport);        // metadata, registers, tunnel, ct: 0
+        if (type != UNFILLED && key.w[FlowKey.DL_TYPE] != type) keepTags(key, type, tci);
         key.w[FlowKey.PKT_MARK] = mark;
         key.w[FlowKey.DP_HASH] = hash;
         int base = out.base;

@@ -74,6 +74,55 @@ class PatchPortsTest {
         return res;
     }
 
+    /**
+     * A frame whose flow only outputs to the patch is sent from the caches without its key being extracted (exact-match
+     * hit, header-free): it must cross with pkt_mark 0, not with the mark of the frame its slot held before (br1 drops
+     * marked packets). Bursts of one frame in one batch, so slot 0 is reused, as a PMD thread reuses its batch.
+     */
+    @Test
+    void aCachedFrameDoesNotCrossWithTheMarkOfItsSlotsLastPacket() {
+        Pair p = new Pair(true,
+                List.of("priority=10,in_port=1,ip,nw_src=10.0.0.1,actions=set_field:0x42->pkt_mark,output:2",
+                        "priority=10,in_port=1,ip,nw_src=10.0.0.9,actions=output:2"),
+                List.of("priority=20,pkt_mark=0x42,actions=drop", "priority=10,actions=output:2"));
+        PacketBatch b = new PacketBatch();
+        byte[] marked = tcp(B, A, 0x0a000001, 80), plain = tcp(B, A, 0x0a000009, 80);
+        StringBuilder got = new StringBuilder();
+        for (byte[] f : new byte[][] {plain, plain, plain, marked, marked, plain, plain, plain, marked, plain}) {
+            b.reset();
+            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[0], f.length);
+            b.len[0] = f.length;
+            b.count = 1;
+            Outputs out = new Outputs(6);
+            p.br0.process(0, b, out, 0, System.nanoTime());
+            got.append(f == marked ? "marked:" : "plain:").append(out.countFor(4)).append(' ');
+        }
+        assertEquals("plain:1 plain:1 plain:1 marked:0 marked:0 plain:1 plain:1 plain:1 marked:0 plain:1 ", got.toString(),
+                "frames out of br1's phy port (1: crossed unmarked, 0: dropped as marked)");
+    }
+
+    /**
+     * A tag pushed onto a tagged frame before crossing: as OVS's flow, br1 sees the frame's dl_type (IPv4) under the
+     * new outer tag 100, not a new parse's 0x8100 (its L3 fields unread: the flow matches dl_type and tag only).
+     */
+    @Test
+    void aSecondTagPushedBeforeCrossingKeepsTheFlowsType() {
+        byte[] plain = tcp(B, A, 0x0a000001, 80), tagged = new byte[plain.length + 4];
+        System.arraycopy(plain, 0, tagged, 0, 12);
+        tagged[12] = (byte) 0x81;
+        tagged[15] = 5;                                   // 0x8100, VLAN 5
+        System.arraycopy(plain, 12, tagged, 16, plain.length - 12);
+        for (boolean cached : new boolean[] {true, false}) {
+            Pair p = new Pair(cached, List.of("priority=10,in_port=1,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:2"),
+                    List.of("priority=20,in_port=1,dl_vlan=100,dl_type=0x0800,actions=output:2"));
+            for (int round = 0; round < 3; round++) {
+                Map<Integer, List<byte[]>> got = send(p.br0, 0, tagged);
+                assertEquals(Set.of(4), got.keySet(), "cached=" + cached + " round " + round);
+                assertEquals(tagged.length + 4, got.get(4).get(0).length);
+            }
+        }
+    }
+
     @Test
     void normalOnBothBridgesFloodsAcrossThenLearnsTheWayBack() {
         for (boolean cached : new boolean[] {true, false}) {

@@ -74,6 +74,13 @@ class OvsDifferentialIT {
     private XvioDaemon xvio;
     private final FramePort[] ovsPeer = new FramePort[PORTS + 1], xvioPeer = new FramePort[PORTS + 1];
     private final List<Frame> corpus = FrameCorpus.all();
+    /** The two-bridge world ({@link PatchDiffCases}): test port -> far end of its veth, per switch. */
+    private final FramePort[] ovsPatchPeer = new FramePort[PatchDiffCases.PORTS + 1], xvioPatchPeer = new FramePort[PatchDiffCases.PORTS + 1];
+    private OvsUserspace ovsA, ovsB;
+    private final String[] ovsPatchDev = new String[PatchDiffCases.PORTS + 1];
+    private boolean patchFlowsIn;
+    /** Test ports of the two-bridge world that are mirror outputs now (bit p: port p): no sentinel awaited there. */
+    private long mirrorOutputs;
     private String installed;
     private long sequence;
 
@@ -110,9 +117,51 @@ class OvsDifferentialIT {
             yaml.append("      p").append(p).append(": {type: afpacket, device: ").append(xvioDev[p]).append(", ofport: ").append(p)
                     .append(v.length == 0 ? "" : ", " + v[0]).append("}\n");
         }
+        yaml.append(patchWorld());
         Path xvioDir = Files.createDirectories(dir.resolve("xvio"));
         xvio = XvioDaemon.start(xvioDir, yaml.toString());
         awaitPortsUp();
+    }
+
+    /**
+     * The two-bridge world of {@link PatchDiffCases} in both switches: bridges A and B in the same OVS (and xvio)
+     * joined by two patch pairs, two veth ports each. Returns the bridges' YAML for xvio's config.
+     */
+    private String patchWorld() throws IOException {
+        String[] ovsDev = new String[PatchDiffCases.PORTS + 1], xvioDev = new String[PatchDiffCases.PORTS + 1];
+        for (int p = 1; p <= PatchDiffCases.PORTS; p++) {
+            ovsDev[p] = ovsPatchDev[p] = lab.name("pdo");
+            xvioDev[p] = lab.name("pdx");
+            String op = lab.name("pdO"), xp = lab.name("pdX");
+            lab.veth(ovsDev[p], op);
+            lab.veth(xvioDev[p], xp);
+            for (String l : List.of(ovsDev[p], op, xvioDev[p], xp)) {
+                NetLab.ok("ip", "link", "set", l, "mtu", Integer.toString(MTU));
+                lab.up(null, l);
+            }
+            ovsPatchPeer[p] = FramePort.open(op);
+            xvioPatchPeer[p] = FramePort.open(xp);
+        }
+        ovsA = ovs.addBridge("xva" + lab.id());
+        ovsB = ovs.addBridge("xvb" + lab.id());
+        StringBuilder yaml = new StringBuilder();
+        for (boolean b : new boolean[] {false, true}) {
+            OvsUserspace o = b ? ovsB : ovsA;
+            yaml.append("  ").append(b ? "pdb" : "pda").append(":\n    ports:\n");
+            for (int p = 1; p <= PatchDiffCases.PORTS; p++) {
+                if (PatchDiffCases.onB(p) != b) continue;
+                o.addPort(ovsDev[p], PatchDiffCases.ofport(p));
+                yaml.append("      q").append(p).append(": {type: afpacket, device: ").append(xvioDev[p]).append(", ofport: ")
+                        .append(PatchDiffCases.ofport(p)).append("}\n");
+            }
+            for (int pair : new int[] {PatchDiffCases.PA, PatchDiffCases.PB}) {
+                String me = "pt" + pair + (b ? "b" : "a"), peer = "pt" + pair + (b ? "a" : "b");
+                o.addPatchPort(me, pair, peer);
+                yaml.append("      ").append(me).append(": {type: patch, peer: ").append(peer).append(", ofport: ").append(pair).append("}\n");
+            }
+            lab.quietIpv6(null, o.bridge());
+        }
+        return yaml.toString();
     }
 
     private void awaitPortsUp() throws Exception {
@@ -120,8 +169,8 @@ class OvsDifferentialIT {
         String show = "";
         while (System.nanoTime() < deadline) {
             show = xvio.call("show");
-            long up = show.lines().filter(l -> l.matches("\\s*port \\d+: p\\d .*status=up.*")).count();
-            if (up == PORTS) return;
+            long up = show.lines().filter(l -> l.matches("\\s*port \\d+: (p\\d|q\\d|pt\\d+[ab]) .*status=up.*")).count();
+            if (up == PORTS + PatchDiffCases.PORTS + 4) return;
             Thread.sleep(100);
         }
         throw new IllegalStateException("xvio's ports did not come up:\n" + show + "\n" + xvio.log());
@@ -146,6 +195,8 @@ class OvsDifferentialIT {
             } finally {
                 for (FramePort f : ovsPeer) if (f != null) f.close();
                 for (FramePort f : xvioPeer) if (f != null) f.close();
+                for (FramePort f : ovsPatchPeer) if (f != null) f.close();
+                for (FramePort f : xvioPatchPeer) if (f != null) f.close();
                 lab.close();
                 if (dir != null) try (Stream<Path> s = Files.walk(dir)) {
                     s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -167,6 +218,135 @@ class OvsDifferentialIT {
     @TestFactory
     Stream<DynamicTest> refusesWhatOvsRefuses() {
         return PrerequisiteFlows.ALL.stream().map(f -> DynamicTest.dynamicTest("prerequisites / " + f, () -> prerequisites(f)));
+    }
+
+    /**
+     * Two bridges joined by patch pairs ({@link PatchDiffCases}, all cases' flows at once): OVS sends each frame
+     * where the case says, and xvio sends the same bytes out of the same ports, or what the case documents instead.
+     */
+    @TestFactory
+    Stream<DynamicTest> patchPortsLikeOvs() {
+        return Stream.concat(PatchDiffCases.ALL.stream().map(c -> DynamicTest.dynamicTest("patch / " + c.name(), () -> comparePatch(c))),
+                Stream.of(DynamicTest.dynamicTest("patch / " + PatchDiffCases.MIRRORS.name(), this::mirrorsAtPatchPorts)));
+    }
+
+    /**
+     * {@link PatchDiffCases#MIRRORS}: on A, a mirror of what A outputs to its patch port 10, to test port 2; on B, a
+     * mirror of what enters B through patch port 10, to test port 4 (both switches, removed again afterwards).
+     */
+    private void mirrorsAtPatchPorts() throws Exception {
+        skipIfKnown("patch / " + PatchDiffCases.MIRRORS.name());
+        installPatchFlows();
+        ovs.vsctl("--", "--id=@p", "get", "port", "pt10a", "--", "--id=@o", "get", "port", ovsPatchDev[2],
+                "--", "--id=@m", "create", "mirror", "name=pma", "select-dst-port=@p", "output-port=@o", "--", "set", "bridge", ovsA.bridge(), "mirrors=@m");
+        ovs.vsctl("--", "--id=@p", "get", "port", "pt10b", "--", "--id=@o", "get", "port", ovsPatchDev[4],
+                "--", "--id=@m", "create", "mirror", "name=pmb", "select-src-port=@p", "output-port=@o", "--", "set", "bridge", ovsB.bridge(), "mirrors=@m");
+        xvio.call("add-mirror", "pda", "pma", "select-dst-port=pt10a", "output-port=q2");
+        xvio.call("add-mirror", "pdb", "pmb", "select-src-port=pt10b", "output-port=q4");
+        try {
+            ovs.appctl("revalidator/purge");
+            mirrorOutputs = 1L << 2 | 1L << 4;
+            comparePatch(PatchDiffCases.MIRRORS);
+        } finally {
+            mirrorOutputs = 0;
+            ovs.vsctl("clear", "bridge", ovsA.bridge(), "mirrors", "--", "clear", "bridge", ovsB.bridge(), "mirrors");
+            xvio.call("del-mirror", "pda", "pma");
+            xvio.call("del-mirror", "pdb", "pmb");
+            ovs.appctl("revalidator/purge");
+        }
+    }
+
+    private void comparePatch(PatchDiffCases.Case c) throws Exception {
+        skipIfKnown("patch / " + c.name());
+        installPatchFlows();
+        List<String> diffs = new ArrayList<>();
+        long loopsBefore = patchLoops();
+        // each frame twice: the first is translated (upcall, slow path), the second meets both switches' caches
+        for (int i = 0; i < 2 * c.sends().size(); i++) {
+            PatchDiffCases.Send s = c.sends().get(i / 2);
+            if (i % 2 == 1) s = new PatchDiffCases.Send(s.name() + " (again: cached)", s.in(), s.bytes(), s.ovs());
+            Outputs[] out = injectPatch(new Frame(s.name(), "patch", s.in(), s.bytes()));
+            String seen = "\n    OVS:  " + out[0].describe(s.bytes()) + "\n    xvio: " + out[1].describe(s.bytes());
+            if (!out[0].ports().equals(s.ovs()))
+                diffs.add("frame \"" + s.name() + "\" into port " + s.in() + ": OVS sent it out of ports " + out[0].ports()
+                        + ", the case says " + s.ovs() + " (the case is wrong about OVS)" + seen);
+            if (c.xvio() == null) {
+                if (!out[0].sorted().equals(out[1].sorted()))
+                    diffs.add("frame \"" + s.name() + "\" into port " + s.in() + ": " + HexFormat.of().formatHex(s.bytes()) + seen
+                            + "\n    xvio trace:\n" + xvio.call("trace", PatchDiffCases.onB(s.in()) ? "pdb" : "pda",
+                            "in_port=" + PatchDiffCases.ofport(s.in()), "--packet", HexFormat.of().formatHex(s.bytes())));
+            } else {
+                // the documented difference: xvio sends the frame unchanged out of these ports
+                String in = HexFormat.of().formatHex(s.bytes());
+                boolean unchanged = out[1].frames.stream().allMatch(o -> o.endsWith(" " + in));
+                if (!out[1].ports().equals(c.xvio().get(i / 2)) || !unchanged)
+                    diffs.add("frame \"" + s.name() + "\": xvio should send it unchanged out of ports " + c.xvio().get(i / 2)
+                            + " (documented: " + c.why() + ")" + seen);
+            }
+        }
+        if (c.name().contains("loop")) {
+            long loops = patchLoops() - loopsBefore;
+            if (loops != 2L * c.sends().size())
+                diffs.add("xvio counted " + loops + " patch loop drops, not " + 2 * c.sends().size() + ":\n" + xvio.call("stats"));
+        }
+        if (!diffs.isEmpty())
+            fail("patch / " + c.name() + " (flows on A: " + c.flowsA() + "; on B: " + c.flowsB() + "):\n  " + String.join("\n  ", diffs));
+    }
+
+    /** xvio's "patch loop" drops, over every bridge. */
+    private long patchLoops() throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\s*dropped\\(patch ports crossed more than \\d+ times \\(a loop\\)\\)=(\\d+)$")
+                .matcher(xvio.call("stats"));
+        long n = 0;
+        while (m.find()) n += Long.parseLong(m.group(1));
+        return n;
+    }
+
+    /** Puts every patch case's flows (and sentinel flows) on bridges A and B of both switches, once. */
+    private void installPatchFlows() throws Exception {
+        if (patchFlowsIn) return;
+        for (boolean b : new boolean[] {false, true}) {
+            List<String> flows = PatchDiffCases.flows(b, SENTINEL_TYPE);
+            (b ? ovsB : ovsA).replaceFlows(flows);
+            String br = b ? "pdb" : "pda";
+            xvio.call("del-flows", br);
+            List<String> req = new ArrayList<>(List.of("add-flows", br));
+            req.addAll(flows);
+            xvio.call(req.toArray(String[]::new));
+        }
+        patchFlowsIn = true;
+        for (int p = 1; p <= PatchDiffCases.PORTS; p++) {
+            Outputs[] warm = injectPatch(new Frame("warm-up", "none", p, sentinel(0)));
+            if (!warm[0].frames.isEmpty() || !warm[1].frames.isEmpty())
+                throw new IllegalStateException("frames left over before the patch cases: OVS " + warm[0].frames + " xvio " + warm[1].frames);
+        }
+    }
+
+    /**
+     * As {@link #inject} on the two-bridge world, always with two sentinels: a frame that crosses a patch pair back
+     * leaves xvio after the sentinel of its burst has (xvio crosses after each bridge's pass over the burst).
+     */
+    private Outputs[] injectPatch(Frame f) {
+        Outputs[] out = {new Outputs(), new Outputs()};
+        ovsPatchPeer[f.inPort()].send(f.bytes());
+        xvioPatchPeer[f.inPort()].send(f.bytes());
+        for (int round = 0; round < 2; round++) {
+            long seq = ++sequence;
+            byte[] s = sentinel(seq);
+            ovsPatchPeer[f.inPort()].send(s);
+            xvioPatchPeer[f.inPort()].send(s);
+            awaitSentinel(f, seq, out, new FramePort[][] {ovsPatchPeer, xvioPatchPeer}, PatchDiffCases.PORTS, mirrorOutputs);
+        }
+        if (mirrorOutputs != 0) {
+            // not waited for (xvio sends nothing but mirrored frames there, not even sentinels): collect what came
+            LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
+            FramePort[][] peers = {ovsPatchPeer, xvioPatchPeer};
+            for (int sw = 0; sw < 2; sw++)
+                for (int p = 1; p <= PatchDiffCases.PORTS; p++)
+                    if ((mirrorOutputs & 1L << p) != 0)
+                        for (byte[] got : peers[sw][p].receive()) if (!isSentinel(got)) out[sw].frames.add(p + " " + HexFormat.of().formatHex(got));
+        }
+        return out;
     }
 
     private static void skipIfKnown(String scenario) {
@@ -269,6 +449,9 @@ class OvsDifferentialIT {
         final List<String> frames = new ArrayList<>();
         List<String> sorted() { return frames.stream().sorted().toList(); }
 
+        /** The ports frames came out of, once per frame, sorted. */
+        List<Integer> ports() { return frames.stream().map(o -> Integer.parseInt(o.substring(0, o.indexOf(' ')))).sorted().toList(); }
+
         String describe(byte[] in) {
             if (frames.isEmpty()) return "nothing";
             List<String> d = new ArrayList<>();
@@ -296,20 +479,21 @@ class OvsDifferentialIT {
             byte[] s = sentinel(seq);
             ovsPeer[f.inPort()].send(s);
             xvioPeer[f.inPort()].send(s);
-            awaitSentinel(f, seq, out);
+            awaitSentinel(f, seq, out, new FramePort[][] {ovsPeer, xvioPeer}, PORTS, 0);
         }
         return out;
     }
 
     /** Collects what both switches send until sentinel seq has come out of every port of both. */
-    private void awaitSentinel(Frame f, long seq, Outputs[] out) {
-        FramePort[][] peers = {ovsPeer, xvioPeer};
-        boolean[][] done = new boolean[2][PORTS + 1];
-        int left = 2 * PORTS;
+    /** ... except on the ports in skip (bit p: port p), where it collects only what has come by then. */
+    private void awaitSentinel(Frame f, long seq, Outputs[] out, FramePort[][] peers, int ports, long skip) {
+        boolean[][] done = new boolean[2][ports + 1];
+        int left = 2 * (ports - Long.bitCount(skip));
+        for (int p = 1; p <= ports; p++) if ((skip & 1L << p) != 0) done[0][p] = done[1][p] = true;
         long deadline = System.nanoTime() + SENTINEL_TIMEOUT.toNanos();
         while (left > 0) {
             for (int sw = 0; sw < 2; sw++)
-                for (int p = 1; p <= PORTS; p++)
+                for (int p = 1; p <= ports; p++)
                     for (byte[] got : peers[sw][p].receive()) {
                         if (isSentinel(got)) {
                             if (sentinelSeq(got) == seq && !done[sw][p]) {
@@ -324,7 +508,7 @@ class OvsDifferentialIT {
             if (System.nanoTime() > deadline) {
                 StringBuilder missing = new StringBuilder();
                 for (int sw = 0; sw < 2; sw++)
-                    for (int p = 1; p <= PORTS; p++) if (!done[sw][p]) missing.append(sw == 0 ? " OVS:" : " xvio:").append(p);
+                    for (int p = 1; p <= ports; p++) if (!done[sw][p]) missing.append(sw == 0 ? " OVS:" : " xvio:").append(p);
                 throw new AssertionError("the sentinel after frame \"" + f.name() + "\" did not come out of" + missing + " within "
                         + SENTINEL_TIMEOUT + "\nxvio stats:\n" + UplinkPortsIT.statsOf(xvio));
             }

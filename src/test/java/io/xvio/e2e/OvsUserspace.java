@@ -29,6 +29,8 @@ public final class OvsUserspace implements AutoCloseable {
     private final Path dir;
     private final String bridge;
     private boolean bridgeMade;
+    /** Bridges added by {@link #addBridge} (their TAP devices go at {@link #close()}); empty in a view. */
+    private final List<String> more = new ArrayList<>();
 
     private OvsUserspace(Path dir, String bridge) {
         this.dir = dir;
@@ -106,6 +108,23 @@ public final class OvsUserspace implements AutoCloseable {
     }
 
     public String bridge() { return bridge; }
+
+    /**
+     * Adds another bridge (a name unique to this run) to the same ovs-vswitchd, as {@link #start} made the first, and
+     * returns a view of it for {@link #addPort}, {@link #replaceFlows}, {@link #ofctl}; only this instance's
+     * {@link #close()} stops the daemons (never close the view).
+     */
+    public OvsUserspace addBridge(String name) {
+        vsctl("add-br", name, "--", "set", "bridge", name, "datapath_type=netdev",
+                "protocols=OpenFlow10,OpenFlow13,OpenFlow15", "other_config:mac-aging-time=300");
+        more.add(name);
+        return new OvsUserspace(dir, name);
+    }
+
+    /** Adds a patch port name (OpenFlow port ofport) whose peer is the patch port peer (on this or another bridge). */
+    public void addPatchPort(String name, int ofport, String peer) {
+        vsctl("add-port", bridge, name, "--", "set", "interface", name, "type=patch", "options:peer=" + peer, "ofport_request=" + ofport);
+    }
 
     private String db() { return dir.resolve("db.sock").toString(); }
 
@@ -221,6 +240,7 @@ public final class OvsUserspace implements AutoCloseable {
         stopByPidFile(dir.resolve("ovsdb.pid"));
         if (bridgeMade) {
             NetLab.run("ip", "link", "del", bridge);
+            for (String b : more) NetLab.run("ip", "link", "del", b);
             // ovs-vswitchd may still be letting go of its TAP devices: try for up to 2 s
             for (int i = 0; i < 20 && NetLab.run("ip", "link", "show", "ovs-netdev").rc() == 0; i++) {
                 NetLab.run("ip", "link", "del", "ovs-netdev");
