@@ -82,6 +82,9 @@ class GuestOffloadsIT {
                       up1: {type: afpacket, device: %2$s, ofport: 4}
                       tp1: {type: tap, name: %3$s, ofport: 5}
                 """.formatted(dir, va, tap));
+        // xvio creates the tap while it starts its ports: wait for it (and the afpacket port) before moving it
+        UplinkPortsIT.awaitStatus(xvio, "tp1", "up", Duration.ofSeconds(10));
+        UplinkPortsIT.awaitStatus(xvio, "up1", "up", Duration.ofSeconds(10));
         lab.move(tap, nsT);
         nsAddresses(nsT, tap, 20);
         a = QemuGuest.builder(dir.resolve("g1.sock")).name("offa").mac("52:54:00:00:19:01").ip("10.0.19.1/24")
