@@ -221,7 +221,12 @@ class OpenFlowControllerIT {
     void pingsGoThroughTheControllersPacketInsAndPacketOuts() throws Exception {
         waitForStatus("br0", "role master", Duration.ofSeconds(20));
         assertEquals("tcp:127.0.0.1:" + port + "\n", xvio.call("get-controller", "br0"));
+        // the app installs its table-miss flow after the features reply: it may land just after the role is master
         String table = xvio.call("dump-flows", "br0");
+        for (long until = System.nanoTime() + 10_000_000_000L; !table.contains("priority=0 actions=CONTROLLER:65535") && System.nanoTime() < until; ) {
+            Thread.sleep(100);
+            table = xvio.call("dump-flows", "br0");
+        }
         assertTrue(table.contains("priority=0 actions=CONTROLLER:65535"), "the table-miss flow the app installed: " + table);
         warmUp(ns1, "10.95.0.2");
         assertEquals(3, received(ns1, "10.95.0.2"), () -> events() + xvio.log());
