@@ -43,16 +43,12 @@ tunnel_world_down() {
 
 # gen_vxlan SOCK FRAME -> "frames seconds" decapsulated by the namespace's kernel over the window
 gen_vxlan() {
-  local sock=$1 frame=$2 glog="$work/gen.log" fifo="$work/gen.in"
-  rm -f "$fifo"; mkfifo "$fifo"; exec 4<>"$fifo"
-  stdbuf -oL dpdk-testpmd --lcores '0@0,1@0' --no-huge -m 1024 --no-pci --no-telemetry --file-prefix=xvbg$$ \
-    --vdev "net_virtio_user0,path=$sock,queues=1,mac=02:00:00:00:00:0a" -- -i --total-num-mbufs=16384 \
-    --forward-mode=txonly --eth-peer=0,02:00:00:00:00:0b --nb-cores=1 --burst=32 --txd=1024 --rxd=1024 \
-    --txpkts="$frame" <&4 >"$glog" 2>&1 &
-  local gp=$! before
-  for _ in $(seq 300); do grep -q "testpmd> " "$glog" && break; sleep 0.1; done
+  local sock=$1 frame=$2 glog="$work/gen.log"
+  local before
+  gen_start "$glog" "xvbg$$" --vdev "net_virtio_user0,path=$sock,queues=1,mac=02:00:00:00:00:0a" -- -i "${GEN_OPTS[@]}" \
+    --forward-mode=txonly --eth-peer=0,02:00:00:00:00:0b --txpkts="$frame"
   before=$(tnl_frames)
-  echo "start" >&4; sleep "$warmup"
+  gen_cmd "start"; sleep "$warmup"
   local c0 c1 t0 t1 decap=$(( $(tnl_frames) - before ))
   if [ "$smoke" = 1 ]; then
     eval "${on_measure:-true}"
@@ -71,10 +67,7 @@ gen_vxlan() {
     c1=$(tnl_delivered); t1=$(date +%s.%N)
     ip -n "$tnl_ns" addr add 198.19.1.2/24 dev "$tnl_peer"
   fi
-  echo "stop" >&4; sleep 0.5; echo "quit" >&4
-  for _ in $(seq 100); do kill -0 $gp 2>/dev/null || break; sleep 0.1; done
-  kill $gp 2>/dev/null || true; wait $gp 2>/dev/null || true
-  exec 4>&-
+  gen_stop
   cp "$glog" "$work/gen-last.log"
   echo "$((c1 - c0)) $(echo "$t1 - $t0" | bc -l)"
 }
@@ -109,10 +102,17 @@ vxlan_ovs_setup() {
   $ovs_vsctl add-br "$phy" -- set bridge "$phy" datapath_type=netdev
   $ovs_vsctl add-port "$phy" up0 -- set Interface up0 type=dpdk "options:dpdk-devargs=$devargs" mtu_request=1600 ofport_request=1 \
     || { log "  OVS could not add the af_xdp port"; grep -i "error\|fail" "$ovs_db/vsd.log" | tail -3 >&2; return 1; }
+  vxlan_ovs_endpoint "$phy" "$tnl_peer_mac"
+}
+
+# vxlan_ovs_endpoint PHY MAC: the tunnel endpoint 198.19.1.1 on br-phy PHY's LOCAL port (its route), the remote's
+# MAC set statically (tnl/neigh/set), and the flows: xvb0's port 1 into vx0, br-phy's LOCAL out of its uplink
+vxlan_ovs_endpoint() {
+  local phy=$1 mac=$2
   ip addr add 198.19.1.1/24 dev "$phy"
   ip link set "$phy" up
   ovs-appctl -t "$ovs_ctl" ovs/route/add 198.19.1.0/24 "$phy" >/dev/null 2>&1 || true
-  ovs-appctl -t "$ovs_ctl" tnl/neigh/set "$phy" 198.19.1.2 "$tnl_peer_mac" >/dev/null
+  ovs-appctl -t "$ovs_ctl" tnl/neigh/set "$phy" 198.19.1.2 "$mac" >/dev/null
   ovs-ofctl --timeout=30 del-flows xvb0
   ovs-ofctl add-flow xvb0 in_port=1,actions=output:10
   ovs-ofctl add-flow "$phy" priority=10,in_port=LOCAL,actions=output:1
@@ -144,35 +144,28 @@ VXLAN_OVERHEAD=50 VXLAN_VHOST_MTU=1600 VXLAN_VHOST_MAX_FRAME=1564 VXLAN_PEER_MAC
 
 # gen_vxlan_vhost VMSOCK UPSOCK FRAME -> "frames seconds" received encapsulated on the uplink's port
 gen_vxlan_vhost() {
-  local vm=$1 up=$2 frame=$3 glog="$work/gen.log" fifo="$work/gen.in" vq=""
+  local vm=$1 up=$2 frame=$3 glog="$work/gen.log" vq=""
   [ "$packed" = 1 ] && vq=",packed_vq=1"
-  rm -f "$fifo"; mkfifo "$fifo"; exec 4<>"$fifo"
-  stdbuf -oL dpdk-testpmd --lcores '0@0,1@0' --no-huge -m 1024 --no-pci --no-telemetry --file-prefix=xvbg$$ \
-    --vdev "net_null0,size=$frame,copy=1" \
+  gen_start "$glog" "xvbg$$" --vdev "net_null0,size=$frame,copy=1" \
     --vdev "net_virtio_user0,path=$vm,queues=1,mac=02:00:00:00:00:0a$vq" \
-    --vdev "net_virtio_user1,path=$up,queues=1,mac=$VXLAN_PEER_MAC$vq" -- -i --total-num-mbufs=16384 \
-    --forward-mode=io --port-topology=chained --nb-cores=1 --burst=32 --txd=1024 --rxd=1024 <&4 >"$glog" 2>&1 &
-  local gp=$!
-  for _ in $(seq 300); do grep -q "testpmd> " "$glog" && break; sleep 0.1; done
+    --vdev "net_virtio_user1,path=$up,queues=1,mac=$VXLAN_PEER_MAC$vq" -- -i "${GEN_OPTS[@]}" \
+    --forward-mode=io --port-topology=chained
   # the chain needs port 1 = the VM side and port 2 = the uplink (vdevs are probed in command-line order)
   if ! grep -qi "Port 1: 02:00:00:00:00:0a" "$glog" || ! grep -qi "Port 2: $VXLAN_PEER_MAC" "$glog"; then
     log "  the generator's ports are not in the expected order (null, VM, uplink):"; grep -i "^Port [0-9]:" "$glog" >&2 || true
-    echo "quit" >&4; sleep 1; kill $gp 2>/dev/null || true; wait $gp 2>/dev/null || true; exec 4>&-
+    gen_stop
     echo "0 1"; return
   fi
-  echo "start" >&4; sleep "$warmup"
+  gen_cmd "start"; sleep "$warmup"
   eval "${on_measure:-true}"
   sleep 0.5
   # the smoke run counts from the first frame: did any arrive at all, and are they all VXLAN-sized
-  [ "$smoke" = 1 ] || echo "clear port stats all" >&4
+  [ "$smoke" = 1 ] || gen_cmd "clear port stats all"
   local t0 t1; t0=$(date +%s.%N)
   sleep "$duration"
-  echo "show port stats 2" >&4; t1=$(date +%s.%N)
+  gen_cmd "show port stats 2"; t1=$(date +%s.%N)
   sleep 0.5
-  echo "stop" >&4; sleep 0.5; echo "quit" >&4
-  for _ in $(seq 100); do kill -0 $gp 2>/dev/null || break; sleep 0.1; done
-  kill $gp 2>/dev/null || true; wait $gp 2>/dev/null || true
-  exec 4>&-
+  gen_stop
   cp "$glog" "$work/gen-last.log"
   local pk by
   read -r pk by < <(awk '/show port stats 2/ {f=1} f && /NIC statistics for port 2/ {n=1}
@@ -218,13 +211,6 @@ vxlan_vhost_ovs_setup() {
   $ovs_vsctl add-port "$phy" "$up" -- set Interface "$up" type=dpdkvhostuser ofport_request=1 mtu_request=$VXLAN_VHOST_MTU
   # the LOCAL port's kernel side would send IPv6 router solicitations and MLD reports out of the uplink
   sysctl -qw "net.ipv6.conf.$phy.disable_ipv6=1" 2>/dev/null || true
-  ip addr add 198.19.1.1/24 dev "$phy"
-  ip link set "$phy" up
-  ovs-appctl -t "$ovs_ctl" ovs/route/add 198.19.1.0/24 "$phy" >/dev/null 2>&1 || true
-  ovs-appctl -t "$ovs_ctl" tnl/neigh/set "$phy" 198.19.1.2 "$VXLAN_PEER_MAC" >/dev/null
-  ovs-ofctl --timeout=30 del-flows xvb0
-  ovs-ofctl add-flow xvb0 in_port=1,actions=output:10
-  ovs-ofctl add-flow "$phy" priority=10,in_port=LOCAL,actions=output:1
-  ovs-ofctl add-flow "$phy" priority=0,actions=NORMAL
+  vxlan_ovs_endpoint "$phy" "$VXLAN_PEER_MAC"
   for _ in $(seq 100); do [ -S "/var/run/openvswitch/$up" ] && break; sleep 0.1; done
 }
