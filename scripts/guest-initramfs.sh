@@ -8,7 +8,7 @@
 #   XVIO_GUEST_KVER  kernel version to use (default: the running kernel if its modules and
 #                    vmlinuz are installed, else the newest one under /lib/modules)
 #
-# The guest's /init reads its parameters from the kernel command line (all optional):
+# The guest has busybox and ethtool (with its libraries). The guest's /init reads its parameters from the kernel command line (all optional):
 #   xvio.ip=10.0.0.1/24      address for eth0           xvio.mtu=9000    MTU of eth0
 #   xvio.peer=10.0.0.2       peer to ping               xvio.peermac=MAC static ARP entry for peer
 #   xvio.mode=serve|ping|cmd (default: cmd if a command is given, else serve)
@@ -92,6 +92,19 @@ for m in "${MODS[@]}"; do
   echo "$name" >> "$ROOT/lib/xvio/modules"
 done
 echo "$KVER" > "$ROOT/lib/xvio/kver"
+
+# Dynamic tools, each with the libraries ldd names (at the same paths): ethtool (GuestOffloadsIT switches the
+# guest's offloads at run time with it).
+add_dynamic() {
+  local bin=$1 lib
+  install -D -m 0755 "$bin" "$ROOT$bin"
+  for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    [ -e "$ROOT$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$ROOT$lib"
+  done
+}
+ETHTOOL=$(PATH=/usr/sbin:/sbin:$PATH command -v ethtool || true)
+if [ -z "$ETHTOOL" ]; then apt_install ethtool; ETHTOOL=$(PATH=/usr/sbin:/sbin:$PATH command -v ethtool); fi
+add_dynamic "$ETHTOOL"
 
 cat > "$ROOT/init" <<'INIT'
 #!/bin/sh

@@ -118,7 +118,14 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                              String device, boolean packed, int queue, int pmdCpu, boolean offloads,
-                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu) {
+                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu, boolean uplinkOffloadsOff) {
+        /** With the uplink's offloads on (tap, afpacket: key {@code offloads: false} turns them off, {@link #uplinkOffloadsOff}). */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads,
+                          io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, false);
+        }
+
         /** Without an mtu (key "mtu", OVS's mtu_request: {@link MtuSetting}; 0: the port type's default). */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue, int pmdCpu, boolean offloads,
@@ -128,7 +135,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
 
         /** This port with an MTU (0: the type's default; the caller checked it: {@link MtuSetting}). */
         public PortConfig withMtu(int m) {
-            return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, m);
+            return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, m, uplinkOffloadsOff);
         }
 
         /** Without policing (keys ingress-policing-rate, ingress-policing-burst, egress-policer: {@link PolicingConfig}). */
@@ -152,7 +159,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         /** A patch port's peer (options:peer), else null. */
         public String peer() { return type.equals("patch") ? mode : null; }
 
-        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p, mtu); }
+        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p, mtu, uplinkOffloadsOff); }
 
         /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
@@ -160,11 +167,14 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing, mtu); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff); }
 
-        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing, mtu); }
+        /** A tap or afpacket port with its offloads off (key {@code offloads: false}): no offload state crosses it. */
+        PortConfig withUplinkOffloadsOff(boolean off) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, off); }
+
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing, mtu, uplinkOffloadsOff); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -302,7 +312,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     continue;
                 }
                 if (rawType instanceof String t && (t.equals("tap") || t.equals("afpacket") || t.equals("afxdp"))) {
-                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing).withMtu(mtu));
+                    boolean off = uplinkOffloadsOff(p, t, source, pw);
+                    ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing).withMtu(mtu).withUplinkOffloadsOff(off));
                     continue;
                 }
                 keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
@@ -455,6 +466,18 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         int ofport = p.containsKey("ofport") ? integer(p.get("ofport"), source, pw + ".ofport", 1, 0xfeff) : -1;
         if (ofport > 0 && !ofports.add(ofport)) throw new ConfigException(source + ": " + pw + ".ofport: " + ofport + " is used by another port of " + bn);
         return new PortConfig(pn, type, ofport, null, null, 1, false, ifname, false, queue);
+    }
+
+    /**
+     * Key offloads of a tap or afpacket port (removed from p): true (default) carries offload state both ways,
+     * false keeps it off the port (returns true then). An afxdp port carries none: the key is refused there.
+     */
+    private static boolean uplinkOffloadsOff(Map<String, Object> p, String type, String source, String pw) {
+        Object o = p.remove("offloads");
+        if (o == null) return false;
+        if (type.equals("afxdp")) throw new ConfigException(source + ": " + pw + ".offloads: an afxdp port carries no offload state (xvio segments and checksums what it sends)");
+        if (!(o instanceof Boolean b)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
+        return !b;
     }
 
     /** tag: N (access port on VLAN N, 1..4095) or trunks: [N, ...] (VLANs a trunk carries; 0 = untagged). */

@@ -152,8 +152,8 @@ public final class Daemon implements AutoCloseable {
     private Port createPort(Config.PortConfig pc) {
         Port p;
         switch (pc.type()) {
-            case "tap" -> p = new TapPort(pc.name(), pc.ofport(), pc.device(), pc.mtu(), pmds);
-            case "afpacket" -> p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), pmds);
+            case "tap" -> p = new TapPort(pc.name(), pc.ofport(), pc.device(), pc.mtu(), !pc.uplinkOffloadsOff(), pmds);
+            case "afpacket" -> p = new AfPacketPort(pc.name(), pc.ofport(), pc.device(), !pc.uplinkOffloadsOff(), pmds);
             case "afxdp" -> p = new AfXdpPort(pc.name(), pc.ofport(), pc.device(), pc.queue(), pmds);
             case "vxlan", "geneve" -> p = new io.xvio.port.TunnelPort(pc.name(), pc.ofport(), pc.tunnel());
             case "patch" -> p = new io.xvio.port.PatchPort(pc.name(), pc.ofport(), pc.peer());

@@ -44,7 +44,7 @@ final class PrometheusRender {
         portFamily(x, ports, "xvio_port_tx_gso_whole_total", COUNTER, "GSO frames the port's receiver took whole (TSO).", p -> p.offloads().getOrDefault("tx_gso_whole", 0L));
         portFamily(x, ports, "xvio_port_tx_gso_segmented_total", COUNTER, "GSO frames cut into segments in software for the port.", p -> p.offloads().getOrDefault("tx_gso_segmented", 0L));
         portFamily(x, ports, "xvio_port_tx_gso_segments_total", COUNTER, "Segments made in software for the port.", p -> p.offloads().getOrDefault("tx_gso_segments", 0L));
-        portFamily(x, ports, "xvio_port_rx_gso_whole_total", COUNTER, "GSO frames the port received whole and passed on with their offload state (TAP).", p -> p.offloads().getOrDefault("rx_gso_whole", 0L));
+        portFamily(x, ports, "xvio_port_rx_gso_whole_total", COUNTER, "GSO frames the port received whole and passed on with their offload state (tap, afpacket).", p -> p.offloads().getOrDefault("rx_gso_whole", 0L));
         portFamily(x, ports, "xvio_port_tx_csum_completed_total", COUNTER, "Partial checksums completed in software for the port.", p -> p.offloads().getOrDefault("tx_csum_completed", 0L));
         x.family("xvio_port_dropped_packets_total", COUNTER, "Packets the port dropped, by direction (rx, tx) and reason.");
         for (BridgePort bp : ports) {

@@ -65,6 +65,35 @@ public final class VnetHeader {
     }
 
     /**
+     * Whether packet i's offload state (after {@link #read}) describes plain TCP segmentation: csum_start right
+     * after an IPv4 header (protocol TCP, GSO type TCPV4) or a fixed IPv6 header (next header TCP, TCPV6), behind
+     * at most two VLAN tags, csum_offset 16. False for a tunnel's inner TCP (Linux reports VXLAN/Geneve-wrapped TCP
+     * as TCPV4/6 with csum_start at the inner header), which only a segmenter that knows tunnels may take.
+     */
+    public static boolean plainTcp(PacketBatch b, int i) {
+        MemorySegment d = b.data;
+        int frame = b.off[i], end = frame + b.len[i];
+        int l3 = frame + Ethernet.HEADER;
+        if (l3 > end || b.csumOffset[i] != 16) return false;
+        int et = be16(d, l3 - 2);
+        for (int tags = 0; tags < 2 && (et == Ethernet.TYPE_VLAN || et == Ethernet.TYPE_QINQ); tags++) {
+            if (l3 + 4 > end) return false;
+            et = be16(d, l3 + 2);
+            l3 += 4;
+        }
+        int type = b.gsoType[i] & ~Segmentation.GSO_ECN;
+        if (et == Ethernet.TYPE_IPV4) {
+            if (l3 + 20 > end) return false;
+            int ihl = (d.get(JAVA_BYTE, l3) & 0xf) * 4;
+            return type == Segmentation.GSO_TCPV4 && ihl >= 20 && d.get(JAVA_BYTE, l3 + 9) == Checksum.PROTO_TCP && b.csumAt[i] == l3 + ihl;
+        }
+        if (et == Ethernet.TYPE_IPV6) {
+            return type == Segmentation.GSO_TCPV6 && l3 + 40 <= end && d.get(JAVA_BYTE, l3 + 6) == Checksum.PROTO_TCP && b.csumAt[i] == l3 + 40;
+        }
+        return false;
+    }
+
+    /**
      * Writes the ten offload bytes of packet i's header at b.data[hdr, hdr + 10): NEEDS_CSUM with csum_start and
      * csum_offset if the slot has a partial checksum, the GSO fields if it is a GSO frame with more payload than
      * one segment (a "GSO" frame of one segment is sent as a plain one: Linux refuses those), else zeros.

@@ -29,11 +29,17 @@ import static io.xvio.port.PortCounters.Counter.*;
  *
  * <p>The receive socket asks for virtio-net headers, so the kernel says what a local sender left to "hardware":
  * a partial checksum (completed here from the header's csum_start/csum_offset) and TCP segmentation (a 64 KB
- * TSO/GSO frame, or a NIC's GRO aggregate, handed over whole with its gso_size). Such a frame is cut into
- * MTU-sized segments in software ({@link Segmentation}) straight from the ring into the burst's slots; when the
- * burst is full the rest of the frame waits in the ring for the next call. Segments count as {@code rx_packets},
- * whole frames as {@code rx_gso_frames}; one that cannot be cut is dropped with its reason
- * ({@code rx_dropped(gso: ...)}). Other frames larger than the port's slots are {@code rx_dropped(frame too big)}.
+ * TSO/GSO frame, or a NIC's GRO aggregate, handed over whole with its gso_size). A plain TCP GSO frame with a
+ * partial checksum (what a local TCP sender or a veth peer hands over) is copied whole into one slot with its
+ * offload state ({@link VnetHeader#read}), counted as {@code rx_gso_whole}, and travels like a guest's: a guest
+ * that negotiated GUEST_TSO4/6 or an uplink gets it whole, other receivers get segments ({@link SoftwareOffload}).
+ * Other GSO frames (a tunnel's, UDP, a GRO aggregate without NEEDS_CSUM), and all of them with port key
+ * {@code offloads: false}, are cut into MTU-sized segments in software ({@link Segmentation}) straight from the
+ * ring into the burst's slots; when the burst is full the rest of the frame waits in the ring for the next call.
+ * Segments count as {@code rx_packets}, frames cut as {@code rx_gso_frames}; one that cannot be cut is dropped
+ * with its reason ({@code rx_dropped(gso: ...)}). Other frames larger than the port's slots are
+ * {@code rx_dropped(frame too big)}. Bursts without GSO frames take the same path as before (the choice is made
+ * only behind a pending GSO frame).
  *
  * <p>Transmit offloads: the transmit rings carry a virtio-net header before each frame (PACKET_VNET_HDR), so the
  * port takes partial checksums and TCP GSO frames ({@link #txOffloads}) and the kernel (or the NIC) completes and
@@ -49,6 +55,8 @@ public final class AfPacketPort extends NetdevPort {
     /** Transmit ring slots per PMD thread. */
     static final int TX_FRAMES = 256;
     private static final int DROP_TX_FULL = 0, DROP_TX_REJECTED = 1;
+    /** Why a port has no offloads when its config turned them off (`show`). */
+    static final String OFF_BY_CONFIG = "port key offloads: false: xvio segments and checksums what it sends, and cuts what it receives";
     /** What the port takes with virtio-net headers on transmit. */
     static final int VNET_OFFLOADS = Port.TX_CSUM | Port.TX_TSO4 | Port.TX_TSO6 | Port.TX_ECN;
 
@@ -59,14 +67,17 @@ public final class AfPacketPort extends NetdevPort {
         /** Per PMD thread: the socket GSO frames leave by; null without transmit offloads. */
         final PacketVnetSender[] big;
         final int ifindex, mtu, maxFrame, caps;
+        /** Whether plain TCP GSO frames the kernel hands over go on whole (else they are cut here). */
+        final boolean rxWhole;
         final long mac;
         volatile boolean carrier;
         // receive state of the one PMD polling the port: the GSO frame being cut, checksum offsets of a burst
         final Segmentation gso = new Segmentation();
         final int[] csum = new int[PacketBatch.BURST];
 
-        Link(PacketRxRing rx, PacketTxRing[] tx, PacketVnetSender[] big, Netdev.Info info, int maxFrame) {
+        Link(PacketRxRing rx, PacketTxRing[] tx, PacketVnetSender[] big, Netdev.Info info, int maxFrame, boolean rxWhole) {
             this.rx = rx;
+            this.rxWhole = rxWhole;
             this.tx = tx;
             this.big = big;
             this.caps = big == null ? 0 : VNET_OFFLOADS;
@@ -79,6 +90,8 @@ public final class AfPacketPort extends NetdevPort {
     }
 
     private final String device;
+    /** Port key offloads (default true): false keeps offload state off this port both ways. */
+    private final boolean offloads;
     private final ReasonCounters drops = new ReasonCounters("tx_dropped(kernel queue full)", "tx_dropped(rejected by kernel)");
     private volatile boolean rejectLogged;
     /** Why the last attach has no transmit offloads (the kernel refused PACKET_VNET_HDR on transmit), or null. */
@@ -91,7 +104,17 @@ public final class AfPacketPort extends NetdevPort {
     private volatile long kernelDrops, closedTooBig, closedRunt;
 
     public AfPacketPort(String name, int ofport, String device, Quiescence quiescence) {
+        this(name, ofport, device, true, quiescence);
+    }
+
+    /**
+     * offloads false (port key {@code offloads: false}): no virtio-net headers on transmit (xvio segments and
+     * checksums what it sends) and GSO frames received are cut here, so no offload state enters or leaves the
+     * switch by this port.
+     */
+    public AfPacketPort(String name, int ofport, String device, boolean offloads, Quiescence quiescence) {
         super(name, ofport, quiescence);
+        this.offloads = offloads;
         if (!Netdev.validName(device)) throw new IllegalArgumentException("port " + name + ": not a valid interface name: \"" + device + "\"");
         this.device = device;
     }
@@ -113,7 +136,7 @@ public final class AfPacketPort extends NetdevPort {
         for (int i = 0; i < PacketBatch.BURST; i++) off[i] = PacketBatch.frameStart(i);
         PacketRxRing rx = l.rx;
         Segmentation gso = l.gso;
-        int n = 0, gsoFrames = 0;
+        int n = 0, gsoFrames = 0, whole = 0;
         long bytes = 0;
         while (n < PacketBatch.BURST) {
             if (gso.active()) {
@@ -133,6 +156,14 @@ public final class AfPacketPort extends NetdevPort {
             }
             n = m;
             if (!rx.gsoPending()) break;
+            if (l.rxWhole && passWhole(rx, b, n)) {         // plain TCP GSO: on whole, with its offload state
+                b.offloads = true;                          // (the arrays are zero while the flag is clear)
+                bytes += len[n];
+                n++;
+                whole++;
+                rx.skipPending();
+                continue;
+            }
             int why = gso.start(rx.memory(), rx.pendingFrame(), rx.pendingLength(), rx.pendingVlanTag(), rx.pendingVnetFlags(),
                     rx.pendingGsoType(), rx.pendingGsoSize(), rx.pendingHdrLen(), rx.pendingCsumStart(), rx.pendingCsumOffset(),
                     PacketBatch.MAX_FRAME);
@@ -147,7 +178,25 @@ public final class AfPacketPort extends NetdevPort {
             counters.add(thread, RX_BYTES, bytes);
         }
         if (gsoFrames > 0) counters.add(thread, RX_GSO_FRAMES, gsoFrames);
+        if (whole > 0) counters.add(thread, RX_GSO_WHOLE, whole);
         return n;
+    }
+
+    /**
+     * Copies the ring's pending GSO frame whole into slot n with its offload state, if it is plain TCP (not a
+     * tunnel's inner TCP: those are cut) with a header {@link VnetHeader#read} accepts (a NIC's GRO aggregate
+     * without NEEDS_CSUM is not). Returns false, slot n's offload state left zero, if the caller must cut it.
+     */
+    private static boolean passWhole(PacketRxRing rx, PacketBatch b, int n) {
+        int off = b.off[n];
+        int len = rx.copyPending(b.data, off, PacketBatch.MAX_FRAME);
+        if (len < 0) return false;
+        b.len[n] = len;
+        if (VnetHeader.read(b, n, off - PacketVnetSender.HEADER, true, true, true) != VnetHeader.OK) return false;
+        if (VnetHeader.plainTcp(b, n)) return true;
+        b.vflags[n] = 0;
+        b.gsoType[n] = 0;
+        return false;
     }
 
     private static String[] gsoLabels() {
@@ -277,21 +326,27 @@ public final class AfPacketPort extends NetdevPort {
         try {
             rx = PacketRxRing.open(device, i.ifindex(), RX_BLOCK_SIZE, RX_BLOCKS, true, true);
             int want = Math.min(PacketBatch.MAX_FRAME, i.mtu() + Ethernet.HEADER + 4);
-            try {
-                for (int t = 0; t < threads; t++) {
-                    tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES, true);
-                    big[t] = PacketVnetSender.open(device, i.ifindex());
-                }
-                noOffloads = null;
-            } catch (SysException e) {
-                close(tx, big);
+            if (!offloads) {
                 big = null;
-                String why = "no transmit offloads on " + device + " (" + e.getMessage() + "): xvio segments and checksums in software";
-                if (!why.equals(noOffloads)) LOG.warning("port " + name + ": " + why);
-                noOffloads = why;
+                noOffloads = OFF_BY_CONFIG;
                 for (int t = 0; t < threads; t++) tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES);
+            } else {
+                try {
+                    for (int t = 0; t < threads; t++) {
+                        tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES, true);
+                        big[t] = PacketVnetSender.open(device, i.ifindex());
+                    }
+                    noOffloads = null;
+                } catch (SysException e) {
+                    close(tx, big);
+                    big = null;
+                    String why = "no transmit offloads on " + device + " (" + e.getMessage() + "): xvio segments and checksums in software";
+                    if (!why.equals(noOffloads)) LOG.warning("port " + name + ": " + why);
+                    noOffloads = why;
+                    for (int t = 0; t < threads; t++) tx[t] = PacketTxRing.open(device, i.ifindex(), want, TX_FRAMES);
+                }
             }
-            Link l = new Link(rx, tx, big, i, Math.min(want, tx[0].maxFrame()));
+            Link l = new Link(rx, tx, big, i, Math.min(want, tx[0].maxFrame()), offloads);
             fault = 0;
             link = l;
             attaches++;
@@ -364,10 +419,10 @@ public final class AfPacketPort extends NetdevPort {
             m.put("mac", Netdev.formatMac(l.mac));
             m.put("promiscuous", "yes");
             m.put("rx_ring", "TPACKET_V3, " + l.rx.blockCount() + " blocks of " + (l.rx.blockSize() >> 10) + " KiB, retire "
-                    + PacketRxRing.RETIRE_TOV_MS + " ms, virtio-net headers (GSO frames segmented)");
+                    + PacketRxRing.RETIRE_TOV_MS + " ms, virtio-net headers (" + (l.rxWhole ? "TCP GSO frames passed on whole, others segmented" : "GSO frames segmented") + ")");
             m.put("tx_ring", "TPACKET_V3, " + l.tx[0].frameCount() + " slots of " + l.tx[0].frameSize() + " bytes, one ring per PMD thread (" + l.tx.length + ")"
                     + (l.big == null ? "" : ", virtio-net headers (GSO frames whole through a second socket)"));
-            m.put("offloads", l.big == null ? "off (" + noOffloads + ")" : describe(l.caps) + " (on transmit: the kernel or NIC segments and checksums)");
+            m.put("offloads", l.big == null ? "off (" + noOffloads + ")" : describe(l.caps) + " (on transmit: the kernel or NIC segments and checksums; TCP GSO frames received pass on whole)");
         }
         m.put("attached", attaches + " time(s)");
         String err = lastError();

@@ -29,7 +29,8 @@ import static io.xvio.port.PortCounters.Counter.*;
  * GSO frames received whole count as {@code rx_gso_whole}. On transmit every frame gets a header (zero for a
  * complete frame), so GSO frames and partial checksums reach the host stack as they are. A kernel that refuses
  * TUNSETOFFLOAD leaves the headers without receive offloads, one that refuses IFF_VNET_HDR a plain TAP (xvio then
- * segments and checksums what it sends): both logged and shown in `show`.
+ * segments and checksums what it sends): both logged and shown in `show`. Port key {@code offloads: false} asks
+ * for that plain TAP on purpose.
  */
 public final class TapPort extends NetdevPort {
     private static final int DROP_QUEUE_FULL = 0, DROP_REJECTED = 1, DROP_RX_RUNT = 2, DROP_RX_BAD_CSUM = 3, DROP_RX_BAD_GSO = 4;
@@ -50,6 +51,9 @@ public final class TapPort extends NetdevPort {
     /** Why the TAP has fewer offloads than asked for, or null. */
     private volatile String noOffloads;
 
+    /** Port key offloads (default true). */
+    private final boolean offloads;
+
     /** The MTU set on the interface when xvio creates it (key mtu, OVS's mtu_request), 0: the kernel's default. */
     private final int mtu;
 
@@ -58,8 +62,17 @@ public final class TapPort extends NetdevPort {
     }
 
     public TapPort(String name, int ofport, String ifname, int mtu, Quiescence quiescence) {
+        this(name, ofport, ifname, mtu, true, quiescence);
+    }
+
+    /**
+     * offloads false (port key {@code offloads: false}): a plain TAP without virtio-net headers, so the kernel
+     * segments and checksums what it hands xvio and xvio what it sends: no offload state crosses this port.
+     */
+    public TapPort(String name, int ofport, String ifname, int mtu, boolean offloads, Quiescence quiescence) {
         super(name, ofport, quiescence);
         this.mtu = mtu;
+        this.offloads = offloads;
         this.ifname = ifname == null ? name : ifname;
         if (!Netdev.validName(this.ifname)) throw new IllegalArgumentException("port " + name + ": not a valid interface name: \"" + this.ifname + "\"");
     }
@@ -208,9 +221,10 @@ public final class TapPort extends NetdevPort {
     private void create() {
         TapDevice t;
         try {
-            t = TapDevice.create(ifname, true);
+            t = TapDevice.create(ifname, offloads);
+            if (!offloads) noOffloads = "port key offloads: false: the kernel segments and checksums what it hands xvio, xvio what it sends";
         } catch (SysException e) {
-            if (e.errno() != Errno.EINVAL) {
+            if (e.errno() != Errno.EINVAL || !offloads) {
                 markDown("cannot create tap " + ifname + ": " + e.getMessage() + hint(e));
                 return;
             }

@@ -227,6 +227,36 @@ public final class PacketRxRing implements AutoCloseable {
         return Short.toUnsignedInt(ring.get(JAVA_SHORT_UNALIGNED, pendingFrame() - VNET_HDR_SIZE + field));
     }
 
+    /**
+     * Copies the pending GSO frame whole to buf at dst (a VLAN tag the kernel took out put back in), and its
+     * virtio-net header to the ten bytes before dst, csum_start moved past a re-inserted tag. Returns the frame's
+     * length, or -1 (nothing copied) if none is pending or it is longer than capacity. The frame stays pending:
+     * call {@link #skipPending()} after it.
+     */
+    public int copyPending(MemorySegment buf, long dst, int capacity) {
+        if (!pending) return -1;
+        MemorySegment r = ring;
+        long h = frame;
+        int wire = r.get(JAVA_INT, h + H3_LEN);
+        int status = r.get(JAVA_INT, h + H3_STATUS);
+        boolean tagged = (status & TP_STATUS_VLAN_VALID) != 0;
+        int out = tagged ? wire + 4 : wire;
+        if (out > capacity || wire < 14) return -1;
+        long src = h + Short.toUnsignedLong(r.get(JAVA_SHORT, h + H3_MAC));
+        MemorySegment.copy(r, src - VNET_HDR_SIZE, buf, dst - VNET_HDR_SIZE, VNET_HDR_SIZE);
+        if (tagged) {
+            MemorySegment.copy(r, src, buf, dst, 12);
+            buf.set(BE_SHORT, dst + 12, (short) (vlanTag(r, h, status) >>> 16));
+            buf.set(BE_SHORT, dst + 14, (short) r.get(JAVA_INT, h + H3_VLAN_TCI));
+            MemorySegment.copy(r, src + 12, buf, dst + 16, wire - 12);
+            long cs = dst - VNET_HDR_SIZE + VNET_CSUM_START;
+            buf.set(JAVA_SHORT_UNALIGNED, cs, (short) (Short.toUnsignedInt(buf.get(JAVA_SHORT_UNALIGNED, cs)) + 4));
+        } else {
+            MemorySegment.copy(r, src, buf, dst, wire);
+        }
+        return out;
+    }
+
     /** Moves past the pending GSO frame (giving its block back if it was the last); nothing if none is pending. */
     public void skipPending() {
         if (!pending) return;

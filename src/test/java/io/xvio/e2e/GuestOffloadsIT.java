@@ -34,8 +34,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Uplinks (issue 19, item 3): an {@code afpacket} port on a veth whose other end is in namespace nsA, and a
  * {@code tap} port moved into namespace nsT. TCP from guest a to either namespace leaves xvio in a's 64 KB frames
  * (tx_gso_whole, nothing segmented by xvio) for the kernel to segment; TCP from the tap's namespace reaches guest
- * b in the namespace's large frames (the tap's rx_gso_whole, vh2's tx_gso_whole). IPv4 and IPv6, sha256 equal,
- * TcpInCsumErrors 0 in guests and namespaces.
+ * b in the namespace's large frames (the tap's rx_gso_whole, vh2's tx_gso_whole), and so does TCP from the
+ * afpacket port's namespace (the afpacket port's rx_gso_whole), cut by xvio for guest c only. IPv4 and IPv6,
+ * sha256 equal, TcpInCsumErrors 0 in guests and namespaces.
+ *
+ * <p>Offloads switched at run time with ethtool inside the guests (the initramfs has ethtool): see
+ * {@link #ethtoolInsideTheGuestsSwitchesOffloadsAtRunTime}.
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.GuestOffloadsIT#enabled")
@@ -185,10 +189,73 @@ class GuestOffloadsIT {
 
     @ParameterizedTest(name = "IPv{0}")
     @ValueSource(ints = {4, 6})
-    void tcpFromAnAfPacketNamespaceReachesAnOffloadingGuest(int ip) throws Exception {
-        long gso = xvio.counter("up1", "rx_gso_frames");
+    void tcpFromAnAfPacketNamespaceReachesAnOffloadingGuestInLargeFrames(int ip) throws Exception {
+        long rx = xvio.counter("up1", "rx_gso_whole"), cut = xvio.counter("up1", "rx_gso_frames"), whole = xvio.counter("vh2", "tx_gso_whole");
         namespaceToGuest(nsA, b, ip == 4 ? "10.0.19.2" : "fd19::2", 5400 + ip);
-        assertTrue(xvio.counter("up1", "rx_gso_frames") > gso, "the veth's GSO frames were cut by the afpacket port:\n" + xvio.call("stats"));
+        String stats = xvio.call("stats");
+        assertTrue(xvio.counter("up1", "rx_gso_whole") > rx, "the afpacket port passed the veth's TSO frames on whole:\n" + stats);
+        assertEquals(cut, xvio.counter("up1", "rx_gso_frames"), "and cut none:\n" + stats);
+        assertTrue(xvio.counter("vh2", "tx_gso_whole") > whole, "they reached b whole:\n" + stats);
+    }
+
+    @Test
+    void tcpFromAnAfPacketNamespaceReachesAGuestWithoutOffloadsInSegments() throws Exception {
+        long rx = xvio.counter("up1", "rx_gso_whole"), seg = xvio.counter("vh3", "tx_gso_segmented");
+        namespaceToGuest(nsA, c, "10.0.19.3", 5410);
+        String stats = xvio.call("stats");
+        assertTrue(xvio.counter("up1", "rx_gso_whole") > rx, "the afpacket port passed the veth's TSO frames on whole:\n" + stats);
+        assertTrue(xvio.counter("vh3", "tx_gso_segmented") > seg, "xvio cut them for c, which takes no TSO:\n" + stats);
+    }
+
+    /**
+     * CTRL_GUEST_OFFLOADS at run time. Transmit side: {@code ethtool -K eth0 tx off tso off} in a is the guest's
+     * own business (it checksums and segments itself): nothing large reaches b (vh2's tx_gso_whole stays), the
+     * bytes arrive intact. Receive side: {@code ethtool -K eth0 rx-gro-hw off} in b makes its driver send
+     * VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET without GUEST_TSO4/6/ECN on the control queue, which QEMU answers itself
+     * without telling a vhost-user back-end (README, "Guest offloads"): xvio keeps sending b large frames
+     * (tx_gso_whole grows) and b's driver still takes them (intact, no checksum errors). Then both are switched on
+     * again and a's large frames reach b whole.
+     */
+    @Test
+    void ethtoolInsideTheGuestsSwitchesOffloadsAtRunTime() throws Exception {
+        QemuGuest.ExecResult d = a.exec("head -c 2097152 /tmp/data > /tmp/d2 && echo ok", Duration.ofSeconds(60));
+        assertEquals(0, d.rc(), d.output());
+        String before = ethtool(b, "-k eth0");
+        System.out.println("GUEST-OFFLOADS b's features before:\n" + before);
+        assertTrue(before.matches("(?s).*rx-gro-hw: on(?! \\[fixed\\]).*"), "b can switch rx-gro-hw (CTRL_GUEST_OFFLOADS negotiated):\n" + before);
+        try {
+            ethtool(a, "-K eth0 tx off tso off");
+            String k = ethtool(a, "-k eth0");
+            assertTrue(k.contains("tcp-segmentation-offload: off") && k.contains("tx-checksumming: off"), k);
+            long whole = xvio.counter("vh2", "tx_gso_whole");
+            transfer(a, b, "10.0.19.2", 5501, "/tmp/d2");
+            assertEquals(whole, xvio.counter("vh2", "tx_gso_whole"), "a segmented itself: nothing large reached b\n" + xvio.call("stats"));
+        } finally {
+            ethtool(a, "-K eth0 tx on tso on");
+        }
+        try {
+            ethtool(b, "-K eth0 rx-gro-hw off");
+            String k = ethtool(b, "-k eth0");
+            assertTrue(k.contains("rx-gro-hw: off"), k);
+            long whole = xvio.counter("vh2", "tx_gso_whole");
+            transfer(a, b, "10.0.19.2", 5502, "/tmp/d2");
+            assertTrue(xvio.counter("vh2", "tx_gso_whole") > whole,
+                    "the back-end is not told of CTRL_GUEST_OFFLOADS_SET (QEMU answers it): b still gets large frames\n" + xvio.call("stats"));
+        } finally {
+            ethtool(b, "-K eth0 rx-gro-hw on");
+        }
+        String k = ethtool(a, "-k eth0") + ethtool(b, "-k eth0");
+        assertTrue(k.contains("tcp-segmentation-offload: on") && k.contains("rx-gro-hw: on"), k);
+        long whole = xvio.counter("vh2", "tx_gso_whole");
+        transfer(a, b, "10.0.19.2", 5503, "/tmp/d2");
+        assertTrue(xvio.counter("vh2", "tx_gso_whole") > whole, "switched on again, a's large frames reach b whole\n" + xvio.call("stats"));
+    }
+
+    /** Runs ethtool with args in guest g; returns its output (fails on a non-zero exit). */
+    private static String ethtool(QemuGuest g, String args) {
+        QemuGuest.ExecResult r = g.exec("ethtool " + args, Duration.ofSeconds(30));
+        assertEquals(0, r.rc(), g.name() + ": ethtool " + args + ":\n" + r.output());
+        return r.output();
     }
 
     @Test
@@ -284,6 +351,11 @@ class GuestOffloadsIT {
 
     /** Sends /tmp/data from `from` to `to` over TCP (busybox nc) and checks sha256 and TCP checksum errors. */
     private void transfer(QemuGuest from, QemuGuest to, String toIp, int port) throws Exception {
+        transfer(from, to, toIp, port, "/tmp/data");
+    }
+
+    /** Sends file from `from` to `to` over TCP (busybox nc) and checks sha256 and TCP checksum errors. */
+    private void transfer(QemuGuest from, QemuGuest to, String toIp, int port, String file) throws Exception {
         long errFrom = tcpInCsumErrors(from), errTo = tcpInCsumErrors(to);
         String doneMark = "XVIO-RECV-DONE-" + port;
         int mark = to.consoleMark();
@@ -294,10 +366,10 @@ class GuestOffloadsIT {
                 Duration.ofSeconds(30));
         assertEquals(0, l.rc(), l.output());
         Thread.sleep(500);
-        QemuGuest.ExecResult s = from.exec("nc -w 10 " + toIp + " " + port + " < /tmp/data; echo sent", XFER);
+        QemuGuest.ExecResult s = from.exec("nc -w 10 " + toIp + " " + port + " < " + file + "; echo sent", XFER);
         to.waitFor(Pattern.compile("^" + doneMark, Pattern.MULTILINE), mark, XFER);
         String ctx = s.output() + "\n" + xvio.call("stats");
-        String sent = sha(from, "/tmp/data"), got = sha(to, "/tmp/recv");
+        String sent = sha(from, file), got = sha(to, "/tmp/recv");
         assertEquals(sent, got, "the receiver got the sender's bytes\n" + ctx);
         assertEquals(errFrom, tcpInCsumErrors(from), "TcpInCsumErrors in " + from.name() + "\n" + ctx);
         assertEquals(errTo, tcpInCsumErrors(to), "TcpInCsumErrors in " + to.name() + "\n" + ctx);

@@ -182,4 +182,42 @@ class VnetHeaderTest {
         assertFalse(VnetHeader.fixPseudo(b.data, b.off[0], len, b.off[0] + 20, 4));
         assertFalse(VnetHeader.complete(b.data, b.off[0], len, b.off[0] + len, 4));
     }
+
+    @Test
+    void onlyPlainTcpGsoFramesAreTakenForPlainTcp() {
+        for (boolean v6 : new boolean[] {false, true}) {
+            for (int tags = 0; tags <= 2; tags++) {
+                Frame f = build(new Random(tags), v6, false, tags, 3000, 1, 1, ACK, 1);
+                load(f, VnetHeader.F_NEEDS_CSUM, f.gsoType(), f.hdr(), 1400, f.l4(), 16);
+                assertEquals(VnetHeader.OK, VnetHeader.read(b, 0, b.off[0] - 12, true, true, true));
+                assertTrue(VnetHeader.plainTcp(b, 0), "TCP over IPv" + (v6 ? 6 : 4) + " behind " + tags + " tags");
+                b.gsoType[0] = v6 ? Segmentation.GSO_TCPV4 : Segmentation.GSO_TCPV6;
+                assertFalse(VnetHeader.plainTcp(b, 0), "a GSO type of the other family");
+                b.gsoType[0] = f.gsoType();
+                b.csumOffset[0] = 6;
+                assertFalse(VnetHeader.plainTcp(b, 0), "csum_offset not TCP's");
+            }
+        }
+        Frame udp = build(new Random(1), false, true, 0, 3000, 1, 1, 0, 0);
+        load(udp, VnetHeader.F_NEEDS_CSUM, Segmentation.GSO_UDP_L4, udp.hdr(), 1400, udp.l4(), 6);
+        b.vflags[0] = VnetHeader.F_NEEDS_CSUM;
+        b.gsoType[0] = Segmentation.GSO_UDP_L4;
+        b.csumAt[0] = b.off[0] + udp.l4();
+        b.csumOffset[0] = 16;
+        assertFalse(VnetHeader.plainTcp(b, 0), "UDP");
+        // VXLAN around TCP, as Linux reports it: TCPV4 with csum_start at the inner TCP header
+        Frame inner = build(new Random(2), false, false, 0, 3000, 1, 1, ACK, 0);
+        byte[] outer = TunnelSegmentationTest.wrap(inner.bytes(), false, 4789, false, 0);
+        int hl = outer.length - inner.bytes().length;
+        load(new Frame(outer, false, false, 14, hl + inner.l4(), hl + inner.hdr(), inner.payload(), inner.gsoType()),
+                VnetHeader.F_NEEDS_CSUM, Segmentation.GSO_TCPV4, hl + inner.hdr(), 1400, hl + inner.l4(), 16);
+        assertEquals(VnetHeader.OK, VnetHeader.read(b, 0, b.off[0] - 12, true, true, true));
+        assertFalse(VnetHeader.plainTcp(b, 0), "a tunnel's inner TCP");
+        // headers cut short
+        Frame f = tcp4(3000);
+        load(f, VnetHeader.F_NEEDS_CSUM, Segmentation.GSO_TCPV4, f.hdr(), 1400, f.l4(), 16);
+        assertEquals(VnetHeader.OK, VnetHeader.read(b, 0, b.off[0] - 12, true, true, true));
+        b.len[0] = 30;
+        assertFalse(VnetHeader.plainTcp(b, 0), "an IPv4 header beyond the frame");
+    }
 }

@@ -24,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * AF_PACKET ports and a sender with the Linux default offloads: TCP between two network namespaces, each behind a
  * veth whose other end is an {@code afpacket} port, the test thread forwarding between the two ports like a PMD.
- * The namespaces' TCP hands its veth 64 KB TSO/GSO frames; the ports must cut them into MTU-sized segments the
- * other namespace accepts (its stack checks every checksum), so the stream arrives intact.
+ * The namespaces' TCP hands its veth 64 KB TSO/GSO frames; ports with {@code offloads: false} must cut them into
+ * MTU-sized segments the other namespace accepts (its stack checks every checksum), so the stream arrives intact.
+ * (With offloads on, the default, plain TCP GSO frames go on whole: {@link UplinkOffloadsTest}.)
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @EnabledIf("io.xvio.testing.NetLab#available")
@@ -140,7 +141,9 @@ class AfPacketGsoTest {
         assertEquals(0, lab.exec(ns1, "ethtool", "-K", b1, "rx", "off").rc());
         assertEquals(0, lab.exec(ns2, "ethtool", "-K", b2, "rx", "off").rc());
 
-        AfPacketPort pa = pmd.own(new AfPacketPort("pa", 1, a1, pmd.quiescence)), pb = pmd.own(new AfPacketPort("pb", 2, a2, pmd.quiescence));
+        // offloads: false: every GSO frame is cut on receive (with offloads on, plain TCP ones go on whole:
+        // UplinkOffloadsTest)
+        AfPacketPort pa = pmd.own(new AfPacketPort("pa", 1, a1, false, pmd.quiescence)), pb = pmd.own(new AfPacketPort("pb", 2, a2, false, pmd.quiescence));
         pa.start();
         pb.start();
         assertEquals("up", pa.status());

@@ -91,6 +91,46 @@ class TunnelPortTest {
         assertTrue(p.extraCounters().keySet().stream().anyMatch(k -> k.startsWith("encap: too big")), p.extraCounters().toString());
     }
 
+    /**
+     * A TCP GSO frame with a partial checksum (what an offloading guest, a tap or an afpacket port hands the
+     * datapath whole) sent to a tunnel port through {@link SoftwareOffload}: the tunnel port takes no offloads, so
+     * the uplink gets MTU-sized encapsulated segments whose inner frames are the frame's segments, each with full
+     * checksums, and no offload state reaches the uplink.
+     */
+    @ParameterizedTest
+    @CsvSource({"false", "true"})
+    void aGsoFrameLeavesAsEncapsulatedSegmentsWithFullChecksums(boolean v6) throws Exception {
+        Capture up = new Capture();
+        TunnelPort p = port(up, 1500);
+        io.xvio.packet.GsoFrames.Frame f = io.xvio.packet.GsoFrames.build(new java.util.Random(5), v6, false, 0, 20000, 1000, 7,
+                io.xvio.packet.GsoFrames.ACK, 1);
+        int gsoSize = 1464 - 14 - (v6 ? 40 : 20) - 24;             // inner frames of at most 1464 bytes fit 1500
+        PacketBatch b = new PacketBatch();
+        MemorySegment.copy(f.bytes(), 0, b.data, JAVA_BYTE, b.off[0], f.bytes().length);
+        b.len[0] = f.bytes().length;
+        b.offloads = true;
+        b.vflags[0] = io.xvio.packet.VnetHeader.F_NEEDS_CSUM;
+        b.gsoType[0] = f.gsoType();
+        b.gsoSize[0] = gsoSize;
+        b.csumAt[0] = b.off[0] + f.csumStart();
+        b.csumOffset[0] = f.csumOffset();
+        new SoftwareOffload().transmit(p, 0, b, new int[] {0}, 1);
+        TunnelDecoder dec = new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(InetAddress.getByName("172.31.0.2")),
+                TunnelDecoder.KnownOptions.NONE, new TunnelDrops());
+        TunnelMetadata md = new TunnelMetadata();
+        List<byte[]> inner = new ArrayList<>();
+        for (byte[] frame : up.frames) {
+            assertTrue(frame.length <= 1514, frame.length + " bytes on the underlay");
+            MemorySegment s = MemorySegment.ofArray(frame);
+            int in = dec.pop(s, 0, frame.length, md, 0);
+            assertTrue(in > 0, "decodes: " + md.drop);
+            inner.add(s.asSlice(in, md.innerLength).toArray(JAVA_BYTE));
+        }
+        io.xvio.packet.GsoFrames.verify(f, 0, gsoSize, inner);
+        assertEquals(1, p.counters().get(PortCounters.Counter.TX_GSO_SEGMENTED));
+        assertEquals(0, p.drops().get(TunnelDrop.TOO_BIG));
+    }
+
     @Test
     void withoutAWayOutPacketsAreCountedDropsAndTheStatusSaysWhy() throws Exception {
         Capture up = new Capture();

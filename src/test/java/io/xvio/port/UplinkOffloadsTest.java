@@ -189,6 +189,11 @@ class UplinkOffloadsTest {
         assertTrue(pa.counters().get(TX_GSO_WHOLE) > 0, "they left the afpacket port whole");
         assertEquals(0, pa.counters().get(TX_GSO_SEGMENTED), "xvio cut nothing for the afpacket port");
         assertEquals(0, pa.counters().get(TX_CSUM_COMPLETED), "xvio completed no checksum for the afpacket port");
+        // the other way: the veth hands the afpacket port ns2's TSO frames, which go on whole to the tap
+        assertTrue(pa.counters().get(RX_GSO_WHOLE) > 0, "the afpacket port passed ns2's TSO frames on whole");
+        assertEquals(0, pa.counters().get(RX_GSO_FRAMES), "and cut none");
+        assertTrue(pt.counters().get(TX_GSO_WHOLE) > 0, "they left the tap whole");
+        assertEquals(0, pt.counters().get(TX_GSO_SEGMENTED), "xvio cut nothing for the tap");
         String tcp = "ns1 retransmitted " + snmp(ns1, "Tcp", "RetransSegs") + ", ns2 " + snmp(ns2, "Tcp", "RetransSegs");
         assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"), tcp);
         assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"), tcp);
@@ -228,14 +233,58 @@ class UplinkOffloadsTest {
             rnd.nextBytes(back);
             assertTrue(Arrays.equals(back, stream(ns2, ns1, addr1, 5012, back, dir)), "namespace -> VLAN 100 -> tap intact");
         }
-        System.out.printf("UPLINK-OFFLOADS VLAN IPv%d veth %s: pa tx_gso_whole=%d, pb rx_gso_frames=%d rx_packets=%d%n", ip, vethOffloads,
-                pa.counters().get(TX_GSO_WHOLE), pb.counters().get(RX_GSO_FRAMES), pb.counters().get(RX_PACKETS));
+        System.out.printf("UPLINK-OFFLOADS VLAN IPv%d veth %s: pa tx_gso_whole=%d, pb rx_gso_whole=%d rx_gso_frames=%d rx_packets=%d, pc tx_gso_whole=%d%n",
+                ip, vethOffloads, pa.counters().get(TX_GSO_WHOLE), pb.counters().get(RX_GSO_WHOLE), pb.counters().get(RX_GSO_FRAMES),
+                pb.counters().get(RX_PACKETS), pc.counters().get(TX_GSO_WHOLE));
         assertTrue(pa.counters().get(TX_GSO_WHOLE) > 0, "tagged large frames left pa whole");
         assertEquals(0, pa.counters().get(TX_GSO_SEGMENTED), "xvio cut nothing for pa");
-        if (vethOffloads.equals("on")) assertTrue(pb.counters().get(RX_GSO_FRAMES) > 0, "they crossed the veth whole, tag and all, and pb cut them");
+        if (vethOffloads.equals("on")) {
+            assertTrue(pb.counters().get(RX_GSO_WHOLE) > 0, "they crossed the veth whole, tag and all, and pb passed them on whole");
+            assertTrue(pc.counters().get(TX_GSO_WHOLE) > 0, "untagged, they left pc whole");
+        }
         assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"));
         assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"));
         for (Port p : List.of(pa, pb, pc))
             for (var e : p.extraCounters().entrySet()) if (!e.getKey().equals("rx_dropped(kernel ring full)")) assertEquals(0L, e.getValue(), p.name() + " " + e.getKey());
+    }
+
+    @org.junit.jupiter.api.Test
+    void portKeyOffloadsFalseKeepsOffloadStateOffBothUplinks(@TempDir Path dir) throws Exception {
+        String ns1 = lab.netns(), ns2 = lab.netns();
+        String tap = lab.name("xvt"), a2 = lab.name("xva"), b2 = lab.name("xvb");
+        lab.own(tap);
+        lab.veth(a2, b2);
+        lab.move(b2, ns2);
+        lab.up(ns2, b2);
+        lab.up(null, a2);
+        assertEquals(0, lab.exec(ns2, "ethtool", "-K", b2, "rx", "off").rc());
+        TapPort pt = pmd.own(new TapPort("pt", 1, tap, 0, false, pmd.quiescence));
+        AfPacketPort pa = pmd.own(new AfPacketPort("pa", 2, a2, false, pmd.quiescence));
+        pt.start();
+        pa.start();
+        assertEquals("up", pt.status());
+        assertEquals("up", pa.status());
+        assertTrue(pt.details().get("offloads").startsWith("off (port key offloads: false"), pt.details().toString());
+        assertTrue(pa.details().get("offloads").startsWith("off (port key offloads: false"), pa.details().toString());
+        assertEquals(0, pt.txOffloads());
+        assertEquals(0, pa.txOffloads());
+        lab.move(tap, ns1);
+        addresses(4, ns1, tap, 1);
+        addresses(4, ns2, b2, 2);
+        Random rnd = new Random(99);
+        try (Forwarder f = new Forwarder(Hop.of(pt, pa), Hop.of(pa, pt))) {
+            byte[] data = new byte[2 << 20];
+            rnd.nextBytes(data);
+            assertTrue(Arrays.equals(data, stream(ns1, ns2, "10.96.0.2", 5021, data, dir)), "tap -> afpacket intact");
+            byte[] back = new byte[2 << 20];
+            rnd.nextBytes(back);
+            assertTrue(Arrays.equals(back, stream(ns2, ns1, "10.96.0.1", 5022, back, dir)), "afpacket -> tap intact");
+        }
+        assertEquals(0, pt.counters().get(RX_GSO_WHOLE), "a plain tap hands over no GSO frames");
+        assertEquals(0, pa.counters().get(TX_GSO_WHOLE), "nothing left the afpacket port whole");
+        assertEquals(0, pa.counters().get(RX_GSO_WHOLE), "nothing entered by the afpacket port whole");
+        assertTrue(pa.counters().get(RX_GSO_FRAMES) > 0, "the afpacket port cut ns2's TSO frames");
+        assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"));
+        assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"));
     }
 }
