@@ -62,7 +62,9 @@ class ReconcilerTest {
             prow.set("interfaces", Datum.uuidRef(iu));
             Object tag = e.getValue().get("tag");
             prow.set("tag", tag == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) tag));
-            prow.set("trunks", Datum.emptySet());
+            prow.set("trunks", Datum.setOf((List<?>) e.getValue().getOrDefault("trunks", List.of())));
+            Object mode = e.getValue().get("vlan_mode");
+            prow.set("vlan_mode", mode == null ? Datum.emptySet() : JsonRpc.NODES.textNode((String) mode));
             Object qos = e.getValue().get("qos");                 // {type, cir, cbs}: a QoS row of the port
             if (qos instanceof Map<?, ?> qm) {
                 String qu = "22222222-0000-0000-0000-" + iu.substring(24);
@@ -423,5 +425,29 @@ class ReconcilerTest {
             assertTrue(again.size() <= 2, "at most a row per controller");
             peer.close();
         }
+    }
+
+    /** Port tag (an access port), trunks (a trunk of those VLANs), vlan_mode access/trunk; others and bad VLANs are the row's error. */
+    @Test
+    void portTagTrunksAndVlanMode() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vt1", vhu("tag", 10));
+        ifs.put("vt2", vhu("trunks", List.of(10, 20)));
+        ifs.put("vt3", vhu("tag", 30, "vlan_mode", "trunk", "trunks", List.of(30, 40)));
+        ifs.put("vt4", vhu("vlan_mode", "native-untagged", "tag", 5));
+        ifs.put("vt5", vhu("tag", 5000));
+        ifs.put("vt6", vhu("trunks", List.of(1, 4096)));
+        bridge(b, "brt", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        String show = call("show");
+        assertTrue(show.contains(" vt1 type=vhostuser tag=10 "), show);
+        assertTrue(show.contains(" vt2 type=vhostuser trunks=10,20 "), show);
+        assertTrue(show.contains(" vt3 type=vhostuser trunks=30,40 "), "vlan_mode=trunk: the tag does not make it an access port\n" + show);
+        assertEquals("port vt4: vlan_mode native-untagged is not supported by xvio (access or trunk)", r.get("vt4").error());
+        assertEquals("port vt5: tag 5000 is outside 0..4095", r.get("vt5").error());
+        assertEquals("port vt6: trunk VLAN 4096 is outside 0..4095", r.get("vt6").error());
+        for (String bad : List.of("vt4", "vt5", "vt6")) assertEquals(-1, r.get(bad).ofport(), bad);
+        assertNull(daemon.port("brt", "vt4"));
     }
 }
