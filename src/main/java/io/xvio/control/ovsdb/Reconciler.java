@@ -161,22 +161,7 @@ public final class Reconciler {
                 once("bridge " + br + ": " + ex.getMessage());
             }
         }
-        // 2b. their controllers and fail mode
-        controllers.keySet().retainAll(ownBridges);
-        for (String br : ownBridges) {
-            TableCache.Row row = bridgeRows.get(br);
-            if (row == null) continue;
-            try {
-                ControllerSettings cs = BridgeControllers.read(db, row);
-                if (cs.equals(controllers.get(br))) continue;
-                daemon.setControllers(br, cs);
-                controllers.put(br, cs);
-                LOG.info("ovsdb: bridge " + br + ": controllers " + cs.targets() + ", fail_mode " + cs.failMode().text());
-            } catch (OvsdbException | ControlException ex) {
-                once("bridge " + br + ": controllers: " + ex.getMessage());
-            }
-        }
-        // 2c. protocols, datapath id (other_config), external_ids
+        // 2b. protocols, datapath id (other_config), external_ids: before the controllers connect
         options.keySet().retainAll(ownBridges);
         for (String br : ownBridges) {
             TableCache.Row row = bridgeRows.get(br);
@@ -194,6 +179,21 @@ public final class Reconciler {
                 options.put(br, o);
             } catch (OvsdbException | ControlException ex) {
                 once("bridge " + br + ": " + ex.getMessage());
+            }
+        }
+        // 2c. their controllers and fail mode
+        controllers.keySet().retainAll(ownBridges);
+        for (String br : ownBridges) {
+            TableCache.Row row = bridgeRows.get(br);
+            if (row == null) continue;
+            try {
+                ControllerSettings cs = BridgeControllers.read(db, row);
+                if (cs.equals(controllers.get(br))) continue;
+                daemon.setControllers(br, cs);
+                controllers.put(br, cs);
+                LOG.info("ovsdb: bridge " + br + ": controllers " + cs.targets() + ", fail_mode " + cs.failMode().text());
+            } catch (OvsdbException | ControlException ex) {
+                once("bridge " + br + ": controllers: " + ex.getMessage());
             }
         }
         // 2d. relays (a VF that stopped being a relay's becomes a port below; one that became a relay's left above)

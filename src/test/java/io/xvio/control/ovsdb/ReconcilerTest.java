@@ -399,9 +399,14 @@ class ReconcilerTest {
             u.with("Controller").putObject(c2).putObject("new").put("target", "tcp:127.0.0.1:" + closed);
             ObjectNode row = bridgeUpdate(u, b);
             row.set("controller", JsonRpc.NODES.arrayNode().add("set").add(JsonRpc.NODES.arrayNode().add(Datum.uuidRef(c1)).add(Datum.uuidRef(c2))));
+            row.set("protocols", Datum.setOf(List.of("OpenFlow13")));
             db.apply(u);
             apply();
             java.nio.channels.SocketChannel peer = server.accept();
+            java.nio.ByteBuffer theirs = java.nio.ByteBuffer.allocate(16);
+            while (theirs.hasRemaining()) assertTrue(peer.read(theirs) >= 0);
+            assertEquals(4, theirs.get(0), "the first hello already offers only the bridge's protocols (applied before the controllers)");
+            assertEquals(1 << 4, theirs.getInt(12));
             java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(16).put((byte) 4).put((byte) 0).putShort((short) 16).putInt(1)
                     .putShort((short) 1).putShort((short) 8).putInt(1 << 4);
             peer.write(hello.flip());
