@@ -142,6 +142,9 @@ class OvsdbIT {
         assertEquals("65534", vsctlOk("get", "Interface", br, "ofport"));
         assertEquals("1", vsctlOk("get", "Interface", "vhu1", "ofport"), "the lowest free ofport");
         assertTrue(Files.exists(dir.resolve("vhost/vhu1")), "dpdkvhostuser socket in --vhost-sock-dir");
+        // both afpacket ports forwarding (attached with carrier) before the first ping (a loaded machine is slow to start them)
+        awaitColumn("up", "Interface", a[1], "link_state");
+        awaitColumn("up", "Interface", a[2], "link_state");
         assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
         String show = xvio.call("show");
         assertTrue(show.contains("port 11: " + a[1] + " type=afpacket") && show.contains("port 12: " + a[2] + " type=afpacket"), show);
@@ -288,8 +291,12 @@ class OvsdbIT {
     @Test
     @Order(4)
     void forwardingGoesOnWhileTheDatabaseIsDownAndXvioResyncsWhenItIsBack() throws Exception {
+        // killed during traffic: pings running across the kill all come back
+        java.util.concurrent.CompletableFuture<Integer> during = java.util.concurrent.CompletableFuture.supplyAsync(() -> ping(ns[1], "10.94.0.2", 15));
+        Thread.sleep(1000);
         killOvsdbServer();
         assertTrue(xvio.awaitLog("connection lost", Duration.ofSeconds(10)), xvio.log());
+        assertEquals(15, during.get(30, java.util.concurrent.TimeUnit.SECONDS), () -> "pings across the kill of ovsdb-server\n" + xvio.log());
         assertEquals(10, ping(ns[1], "10.94.0.2", 10), () -> "forwarding while the database is down\n" + xvio.log());
         // a port added to the database file meanwhile (ovsdb-tool, offline), and one deleted
         String txn = """
