@@ -493,6 +493,25 @@ public final class Daemon implements AutoCloseable {
         if (openflow != null) openflow.configure(bridge, settings);
     }
 
+    /**
+     * OVSDB's Bridge protocols (versions: a bitmap of OpenFlow wire versions, as {@link io.xvio.openflow.OfVersion#BITMAP})
+     * and other_config datapath-id (0: the bridge's own): what its OpenFlow connections negotiate and are told.
+     */
+    public synchronized void setOpenFlowIdentity(String bridge, int versions, long datapathId) {
+        if (!bridges.containsKey(bridge)) throw new ControlException("no bridge named \"" + bridge + "\"");
+        if (openflow != null) openflow.identity(bridge, versions, datapathId);
+    }
+
+    /** The datapath id of a bridge's OpenFlow features replies (what OVSDB's Bridge datapath_id shows). */
+    public synchronized long datapathId(String bridge) {
+        return openflow != null && bridges.containsKey(bridge) ? openflow.datapathId(bridge) : io.xvio.openflow.OfChannels.defaultDatapathId(bridge);
+    }
+
+    /** A bridge's controllers and their connection state (OVSDB's Controller rows); empty for an unknown bridge. */
+    public synchronized List<io.xvio.openflow.ControllerInfo> controllerInfo(String bridge) {
+        return openflow != null && bridges.containsKey(bridge) ? openflow.controllerInfo(bridge) : List.of();
+    }
+
     /** Removes a bridge with all its ports (their connections and interfaces are closed). */
     public synchronized void removeBridge(String name) {
         Bridge br = bridges.get(name);

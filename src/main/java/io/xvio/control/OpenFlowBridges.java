@@ -93,6 +93,19 @@ final class OpenFlowBridges implements AutoCloseable {
         if (!cs.targets().equals(ch.controllers())) ch.setControllers(cs.targets());
     }
 
+    /** A bridge's OpenFlow versions (bitmap) and datapath id (0: its default), as OVSDB's Bridge protocols and other_config. */
+    synchronized void identity(String bridge, int versions, long datapathId) {
+        OfChannels ch = channels(bridge);
+        ch.setVersions(versions);
+        ch.setDatapathId(datapathId);
+    }
+
+    /** The datapath id of a bridge's features replies. */
+    synchronized long datapathId(String bridge) { return channels(bridge).datapathId(); }
+
+    /** A bridge's configured controllers with their state (OVSDB's Controller is_connected, role, status). */
+    synchronized List<io.xvio.openflow.ControllerInfo> controllerInfo(String bridge) { return channels(bridge).controllerInfo(); }
+
     private synchronized OfChannels channels(String bridge) {
         OfChannels c = channels.get(bridge);
         if (c == null) throw new ControlException("no bridge named \"" + bridge + "\"");

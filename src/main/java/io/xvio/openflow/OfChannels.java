@@ -282,6 +282,7 @@ public final class OfChannels implements AutoCloseable {
             long sent = c.probeSentNanos;
             if (sent != 0 && now - sent > limit) {
                 LOG.warning(c.peer() + ": no response to inactivity probe after " + limit / 1_000_000_000L + " s, disconnecting");
+                c.ended("Connection timed out");
                 c.abort();
             } else if (sent == 0 && now - c.lastReceivedNanos > limit) {
                 c.probeSentNanos = now;
@@ -301,6 +302,58 @@ public final class OfChannels implements AutoCloseable {
 
     /** Connections open now (tests). */
     public int connections() { return connections.size(); }
+
+    // ------------------------------------------------------------------------------------------ identity (OVSDB)
+
+    /** The OpenFlow versions the bridge's connections may negotiate (OVS's Bridge protocols); all xvio speaks by default. */
+    private volatile int versions = OfVersion.BITMAP;
+    /** The features reply's datapath id (OVS's other_config:datapath-id or hwaddr); 0: derived from the bridge's name. */
+    private volatile long datapathId;
+
+    int versions() { return versions; }
+
+    /**
+     * The versions (bitmap of wire versions, a subset of {@link OfVersion#BITMAP}) the bridge's endpoint and
+     * controller connections may negotiate from now on. A change drops every connection (controllers reconnect),
+     * as OVS re-creates its OpenFlow services when a bridge's protocols change.
+     */
+    public void setVersions(int bitmap) {
+        int v = bitmap & OfVersion.BITMAP;
+        if (v == versions) return;
+        versions = v;
+        for (OfConnection c : connections) {
+            c.ended("OpenFlow versions changed");
+            c.abort();
+        }
+    }
+
+    /** The datapath id a bridge of this name has by default (a stable hash of the name). */
+    public static long defaultDatapathId(String bridge) { return OfEndpoint.datapathId(bridge); }
+
+    /** The datapath id of this bridge's features replies. */
+    public long datapathId() {
+        long d = datapathId;
+        return d != 0 ? d : OfEndpoint.datapathId(sw.name());
+    }
+
+    /** Sets the datapath id (0: the default); a change drops the controller connections, as OVS does (they reconnect). */
+    public void setDatapathId(long id) {
+        long old = datapathId();
+        datapathId = id;
+        if (datapathId() == old) return;
+        for (OfConnection c : connections) {
+            if (!c.primary) continue;
+            c.ended("datapath id changed");
+            c.abort();
+        }
+    }
+
+    /** Each configured controller's state, as ovs-vswitchd writes its Controller row. */
+    public synchronized List<ControllerInfo> controllerInfo() {
+        List<ControllerInfo> out = new ArrayList<>();
+        for (OfController c : controllers) out.add(c.info());
+        return out;
+    }
 
     @Override
     public void close() {

@@ -43,6 +43,9 @@ final class OfConnection implements Runnable {
     private volatile int role = ROLE_EQUAL;
     /** When the last message arrived, and when an inactivity probe went out unanswered (0: none). */
     volatile long lastReceivedNanos = System.nanoTime(), probeSentNanos;
+    /** When the hello exchange ended (wall clock, ms; 0: not yet), and why the connection ended (first reason): Controller status. */
+    volatile long connectedAtMillis;
+    volatile String endReason;
     /** Whether the peer sent something after its hello (OVS's "admitted"): it counts as a working controller. */
     volatile boolean admitted;
     private final Object sendLock = new Object();
@@ -119,11 +122,12 @@ final class OfConnection implements Runnable {
     @Override
     public void run() {
         try (ch) {
-            send(helloMessage());
+            send(helloMessage(allowedVersions()));
             // messages are read as they come, many per read: consecutive flow adds in one read are applied together
             ByteBuffer in = ByteBuffer.allocate(2 * 65536);
             while (true) {
                 if (ch.read(in) < 0) {
+                    ended("End of file");
                     if (in.position() > 0) LOG.info(peer + ": closed in the middle of a message");
                     return;
                 }
@@ -156,6 +160,7 @@ final class OfConnection implements Runnable {
                 partialSince = !partial ? 0 : msgs.isEmpty() && since != 0 ? since : System.nanoTime();
             }
         } catch (IOException e) {
+            ended(e.getMessage() != null ? e.getMessage() : e.toString());
             LOG.fine(peer + ": " + e.getMessage());
         } catch (InterruptedException e) {
             LOG.fine(peer + ": interrupted");
@@ -167,10 +172,22 @@ final class OfConnection implements Runnable {
         }
     }
 
-    static byte[] helloMessage() {
-        Wire.Writer w = new Wire.Writer(OfVersion.OF15, OfType.HELLO, 0);
-        w.u16(1).u16(8).u32(OfVersion.BITMAP);
+    static byte[] helloMessage() { return helloMessage(OfVersion.BITMAP); }
+
+    /** A hello offering the versions of bitmap (its highest in the header, as OVS); none: xvio's own set. */
+    static byte[] helloMessage(int bitmap) {
+        int offer = bitmap != 0 ? bitmap : OfVersion.BITMAP;
+        Wire.Writer w = new Wire.Writer(31 - Integer.numberOfLeadingZeros(offer), OfType.HELLO, 0);
+        w.u16(1).u16(8).u32(offer);
         return w.finish();
+    }
+
+    /** The versions this connection may negotiate: its bridge's (OVS's Bridge protocols), else all xvio speaks. */
+    int allowedVersions() { return channels == null ? OfVersion.BITMAP : channels.versions(); }
+
+    /** Records why the connection ends (the first reason given wins). */
+    void ended(String why) {
+        if (endReason == null) endReason = why;
     }
 
     /** Sends a message of this connection's flow monitor queue (its writer thread); false if the connection failed. */
@@ -344,23 +361,35 @@ final class OfConnection implements Runnable {
         } catch (OfError.Failure ignored) {
             // a malformed element: negotiate from the header's version alone, as OVS does
         }
+        int allowed = allowedVersions();
         if (bitmap != null) {
-            int both = bitmap & OfVersion.BITMAP;
+            int both = bitmap & allowed;
             common = both == 0 ? -1 : 31 - Integer.numberOfLeadingZeros(both);
         } else {
-            for (int c = Math.min(v, OfVersion.OF15); c >= OfVersion.OF10; c--) if (OfVersion.supported(c)) { common = c; break; }
+            for (int c = Math.min(v, OfVersion.OF15); c >= OfVersion.OF10; c--) if ((allowed & (1 << c)) != 0) { common = c; break; }
         }
         if (common < 0) {
             LOG.warning(peer + ": no common OpenFlow version (peer offers " + (bitmap != null ? "bitmap 0x" + Integer.toHexString(bitmap) : OfVersion.name(v)) + "); closing");
             Wire.Writer w = new Wire.Writer(Math.max(OfVersion.OF10, Math.min(v, OfVersion.OF15)), OfType.ERROR, xid);
-            w.u16(0).u16(0).bytes("We support versions 0x01, 0x04, 0x05 and 0x06".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            w.u16(0).u16(0).bytes(supportText(allowed).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            ended("version negotiation failed");
             closing = true;
             return List.of(w.finish());
         }
         version = common;
+        connectedAtMillis = System.currentTimeMillis();
         async = AsyncConfig.defaults(common);
         LOG.fine(peer + ": " + OfVersion.name(version) + " negotiated");
         return List.of();
+    }
+
+    /** "We support versions 0x01, 0x04, 0x05 and 0x06" for the versions of bitmap. */
+    static String supportText(int bitmap) {
+        List<String> v = new ArrayList<>();
+        for (int c = 1; c < 32; c++) if ((bitmap & (1 << c)) != 0) v.add(String.format("0x%02x", c));
+        if (v.isEmpty()) return "We support no version";
+        if (v.size() == 1) return "We support version " + v.getFirst();
+        return "We support versions " + String.join(", ", v.subList(0, v.size() - 1)) + " and " + v.getLast();
     }
 
     /** Message types that may change the flow tables (flow_mod, group_mod, meter_mod, bundles, Nicira's and ONF's). */
@@ -452,7 +481,7 @@ final class OfConnection implements Runnable {
 
     private byte[] features(int xid) {
         Wire.Writer w = new Wire.Writer(version, OfType.FEATURES_REPLY, xid);
-        w.u64(OfEndpoint.datapathId(sw.name())).u32(0).u8(OfStats.TABLES);
+        w.u64(channels != null ? channels.datapathId() : OfEndpoint.datapathId(sw.name())).u32(0).u8(OfStats.TABLES);
         if (version == OfVersion.OF10) {
             w.zeros(3).u32(0x87).u32(0x7ff);
             for (OfSwitch.PortInfo p : sw.read(sw::ports)) w.bytes(OfStats.portDesc(p, version));

@@ -26,6 +26,9 @@ public final class OfController implements AutoCloseable {
     private volatile boolean running = true;
     private volatile OfConnection current;
     private volatile String state = "connecting";
+    /** For the OVSDB Controller row ({@link ControllerInfo}): wall-clock ms of the last connect and disconnect, why. */
+    private volatile long connectedAtMillis = ControllerInfo.NEVER, disconnectedAtMillis = ControllerInfo.NEVER;
+    private volatile String lastError;
 
     private OfController(String target, SocketAddress address, OfChannels channels) {
         this.target = target;
@@ -86,6 +89,17 @@ public final class OfController implements AutoCloseable {
         return state;
     }
 
+    /** The state as OVS writes it to the Controller row. */
+    ControllerInfo info() {
+        OfConnection c = current;
+        boolean up = c != null && c.version() >= 0;
+        int r = up ? c.role() : OfConnection.ROLE_EQUAL;
+        String role = r == OfConnection.ROLE_MASTER ? "master" : r == OfConnection.ROLE_SLAVE ? "slave" : "other";
+        String st = up ? (c.probeSentNanos != 0 ? "IDLE" : "ACTIVE") : state.startsWith("backoff") ? "BACKOFF" : "CONNECTING";
+        long since = up && c.connectedAtMillis != 0 ? c.connectedAtMillis : connectedAtMillis;
+        return new ControllerInfo(target, up, role, st, since, disconnectedAtMillis, lastError);
+    }
+
     private void run() {
         long backoff = 1000;
         int n = 0;
@@ -100,6 +114,8 @@ public final class OfController implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 if (ch != null) try { ch.close(); } catch (IOException ignored) { }
                 ch = null;
+                lastError = e.getMessage() != null ? e.getMessage() : e.toString();
+                disconnectedAtMillis = System.currentTimeMillis();
                 if (n == 0 || backoff == MAX_BACKOFF_MS) LOG.info("bridge " + channels.sw().name() + ": controller " + target + ": " + e.getMessage());
             }
             if (ch != null) {
@@ -113,6 +129,9 @@ public final class OfController implements AutoCloseable {
                 } finally {
                     channels.remove(c);
                     current = null;
+                    if (c.connectedAtMillis != 0) connectedAtMillis = c.connectedAtMillis;
+                    lastError = c.endReason != null ? c.endReason : "End of file";
+                    disconnectedAtMillis = System.currentTimeMillis();
                 }
                 LOG.info("bridge " + channels.sw().name() + ": connection to controller " + target + " closed");
                 if (c.admitted) backoff = 1000;

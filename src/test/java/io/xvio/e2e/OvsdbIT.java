@@ -142,6 +142,9 @@ class OvsdbIT {
         assertEquals("65534", vsctlOk("get", "Interface", br, "ofport"));
         assertEquals("1", vsctlOk("get", "Interface", "vhu1", "ofport"), "the lowest free ofport");
         assertTrue(Files.exists(dir.resolve("vhost/vhu1")), "dpdkvhostuser socket in --vhost-sock-dir");
+        // both afpacket ports forwarding (attached with carrier) before the first ping (a loaded machine is slow to start them)
+        awaitColumn("up", "Interface", a[1], "link_state");
+        awaitColumn("up", "Interface", a[2], "link_state");
         assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
         String show = xvio.call("show");
         assertTrue(show.contains("port 11: " + a[1] + " type=afpacket") && show.contains("port 12: " + a[2] + " type=afpacket"), show);
@@ -288,8 +291,12 @@ class OvsdbIT {
     @Test
     @Order(4)
     void forwardingGoesOnWhileTheDatabaseIsDownAndXvioResyncsWhenItIsBack() throws Exception {
+        // killed during traffic: pings running across the kill all come back
+        java.util.concurrent.CompletableFuture<Integer> during = java.util.concurrent.CompletableFuture.supplyAsync(() -> ping(ns[1], "10.94.0.2", 15));
+        Thread.sleep(1000);
         killOvsdbServer();
         assertTrue(xvio.awaitLog("connection lost", Duration.ofSeconds(10)), xvio.log());
+        assertEquals(15, during.get(30, java.util.concurrent.TimeUnit.SECONDS), () -> "pings across the kill of ovsdb-server\n" + xvio.log());
         assertEquals(10, ping(ns[1], "10.94.0.2", 10), () -> "forwarding while the database is down\n" + xvio.log());
         // a port added to the database file meanwhile (ovsdb-tool, offline), and one deleted
         String txn = """
@@ -361,6 +368,47 @@ class OvsdbIT {
         vsctlOk("set", "Open_vSwitch", ".", "other_config:pmd-cpu-mask=0x1");
         assertTrue(xvio.awaitLog("other_config:pmd-cpu-mask=0x1 (CPUs [0]) needs a restart of xvio: its PMD threads run on CPUs [" + lastCpu() + "]",
                 Duration.ofSeconds(5)), xvio.log());
+        // pmd-rxq-assign: accepted, and what xvio does instead is logged
+        vsctlOk("set", "Open_vSwitch", ".", "other_config:pmd-rxq-assign=group");
+        assertTrue(xvio.awaitLog("other_config:pmd-rxq-assign=group: xvio places a new receive queue on the PMD thread with the fewest queues",
+                Duration.ofSeconds(5)), xvio.log());
+        vsctlOk("remove", "Open_vSwitch", ".", "other_config", "pmd-rxq-assign");
+    }
+
+    private NetLab.Result ofctl(String version, String bridge, String... args) {
+        String[] cmd = Stream.concat(Stream.of("ovs-ofctl", "-O", version, args[0], "unix:" + dir.resolve(bridge + ".mgmt")),
+                Stream.of(args).skip(1)).toArray(String[]::new);
+        return NetLab.run(cmd);
+    }
+
+    /**
+     * Bridge protocols, as ovs-vsctl sets them: an ovs-ofctl of another version is refused at hello, one of those
+     * versions works; other_config:datapath-id is the dpid ovs-ofctl show prints and the datapath_id column; a bad one
+     * or an unknown key is logged and changes nothing else.
+     */
+    @Test
+    @Order(9)
+    void bridgeProtocolsAndDatapathIdAsOvsVsctlSetsThem() throws Exception {
+        String brP = lab.name("xoq");
+        lab.own(brP);
+        vsctlOk("add-br", brP, "--", "set", "bridge", brP, "datapath_type=netdev");
+        assertEquals(0, ofctl("OpenFlow10", brP, "show").rc(), "no protocols: OVS's default set, 1.0 among them");
+        vsctlOk("set", "bridge", brP, "protocols=OpenFlow13", "other_config:datapath-id=00000000000000ab", "other_config:disable-in-band=true");
+        NetLab.Result of10 = ofctl("OpenFlow10", brP, "show");
+        assertNotEquals(0, of10.rc(), of10.output());
+        assertTrue(of10.output().contains("version negotiation failed"), of10.output());
+        NetLab.Result of13 = ofctl("OpenFlow13", brP, "show");
+        assertEquals(0, of13.rc(), of13.output() + xvio.log());
+        assertTrue(of13.output().contains("OFPT_FEATURES_REPLY (OF1.3)") && of13.output().contains("dpid:00000000000000ab"), of13.output());
+        assertEquals("\"00000000000000ab\"", vsctlOk("get", "bridge", brP, "datapath_id"));
+        vsctlOk("set", "bridge", brP, "protocols=OpenFlow10,OpenFlow13", "other_config:datapath-id=bogus", "other_config:frobnicate=1");
+        assertTrue(xvio.awaitLog("bridge " + brP + ": other_config:datapath-id=\"bogus\" is not 16 hexadecimal digits", Duration.ofSeconds(5)), xvio.log());
+        assertTrue(xvio.awaitLog("bridge " + brP + ": other_config:frobnicate=1 is not used by xvio: ignored", Duration.ofSeconds(5)), xvio.log());
+        NetLab.Result back = ofctl("OpenFlow10", brP, "show");
+        assertEquals(0, back.rc(), back.output());
+        assertFalse(back.output().contains("dpid:00000000000000ab"), "a bad datapath-id: the bridge's own again\n" + back.output());
+        awaitColumn("\"" + back.output().replaceAll("(?s).*dpid:([0-9a-f]{16}).*", "$1") + "\"", "bridge", brP, "datapath_id");
+        vsctlOk("del-br", brP);
     }
 
     /**
@@ -407,8 +455,9 @@ class OvsdbIT {
     }
 
     /**
-     * ovs-vsctl set-controller and fail_mode: xvio connects to the controller the Bridge row names (here a socket the
-     * test listens on, which gets xvio's OpenFlow hello); del-controller closes the connection.
+     * ovs-vsctl set-controller and fail_mode: xvio connects to the controllers the Bridge row names (here a socket the
+     * test listens on, which gets xvio's OpenFlow hello and answers it, and a port nobody listens on); their Controller
+     * rows show is_connected, role and status as ovs-vswitchd writes them; del-controller closes the connection.
      */
     @Test
     @Order(9)
@@ -419,18 +468,52 @@ class OvsdbIT {
         try (java.net.ServerSocket ctl = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
             ctl.setSoTimeout(15_000);
             String target = "tcp:127.0.0.1:" + ctl.getLocalPort();
-            vsctlOk("set-controller", br, target, "--", "set", "Bridge", br, "fail_mode=secure", "--", "set", "Controller", br, "inactivity_probe=3000");
+            int closed;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                closed = s.getLocalPort();
+            }
+            String refused = "tcp:127.0.0.1:" + closed;
+            vsctlOk("set-controller", br, target, refused, "--", "set", "Bridge", br, "fail_mode=secure");
             try (java.net.Socket c = ctl.accept()) {
                 c.setSoTimeout(15_000);
-                byte[] header = c.getInputStream().readNBytes(8);
+                java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
+                byte[] header = in.readNBytes(8);
                 assertEquals(8, header.length);
                 assertEquals(0, header[1], "an OpenFlow hello");
-                assertEquals(target + "\n", xvio.call("get-controller", br));
-                assertEquals("secure\n", xvio.call("get-fail-mode", br));
-                vsctlOk("del-controller", br);
-                java.io.InputStream in = c.getInputStream();
                 in.skipNBytes(((header[2] & 0xff) << 8 | (header[3] & 0xff)) - 8);
-                assertEquals(-1, in.read(), "del-controller closes the connection");
+                assertEquals(java.util.Set.of(refused, target), java.util.Set.of(xvio.call("get-controller", br).split("\n")));
+                assertEquals("secure\n", xvio.call("get-fail-mode", br));
+                // the controller's side of the hello (OpenFlow 1.3), then echo replies to xvio's inactivity probes
+                java.io.OutputStream out = c.getOutputStream();
+                out.write(new byte[] {4, 0, 0, 16, 0, 0, 0, 1, 0, 1, 0, 8, 0, 0, 0, 0x10});
+                java.util.concurrent.CompletableFuture<Boolean> closedByXvio = new java.util.concurrent.CompletableFuture<>();
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        while (true) {
+                            byte[] h = in.readNBytes(8);
+                            if (h.length < 8) break;
+                            byte[] body = in.readNBytes(((h[2] & 0xff) << 8 | (h[3] & 0xff)) - 8);
+                            if (h[1] == 2) {                          // echo request: the reply, same xid and body
+                                h[1] = 3;
+                                synchronized (out) {
+                                    out.write(h);
+                                    out.write(body);
+                                }
+                            }
+                        }
+                        closedByXvio.complete(true);
+                    } catch (IOException e) {
+                        closedByXvio.complete(false);
+                    }
+                });
+                // ovs-vswitchd's Controller columns, written with the statistics
+                awaitController(target, "(?s)is_connected\\s*: true\\s*role\\s*: other\\s*status\\s*: \\{sec_since_connect=\"\\d+\", state=ACTIVE\\}\\s*");
+                awaitController(refused, "(?s)is_connected\\s*: false\\s*role\\s*: other\\s*status\\s*: \\{last_error=\"Connection refused\", "
+                        + "sec_since_disconnect=\"\\d+\", state=(BACKOFF|CONNECTING)\\}\\s*");
+                String list = vsctlOk("list", "controller");
+                assertTrue(list.contains("is_connected        : true") && list.contains("state=ACTIVE"), list);
+                vsctlOk("del-controller", br);
+                assertTrue(closedByXvio.get(15, java.util.concurrent.TimeUnit.SECONDS), "del-controller closes the connection");
                 assertEquals("", xvio.call("get-controller", br));
             }
         }
@@ -476,6 +559,19 @@ class OvsdbIT {
         assertEquals("no relays\n", xvio.call("show-relays"));
         assertTrue(xvio.call("show").contains(" " + vf + " type=afpacket"), xvio.call("show"));
         vsctlOk("del-br", br);
+    }
+
+    /** Waits until the Controller row of target (is_connected, role, status) matches want. */
+    private void awaitController(String target, String want) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String got = "";
+        while (System.nanoTime() < deadline) {
+            NetLab.Result r = vsctl("--columns=is_connected,role,status", "find", "Controller", "target=\"" + target + "\"");
+            got = r.output().strip() + "\n";
+            if (r.rc() == 0 && got.matches(want)) return;
+            Thread.sleep(250);
+        }
+        throw new AssertionError("Controller " + target + ": /" + want + "/ not seen in 20 s, last:\n" + got + xvio.log());
     }
 
     private long nsRx(String ns, String dev) {

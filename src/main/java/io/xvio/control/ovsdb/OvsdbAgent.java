@@ -39,7 +39,7 @@ public final class OvsdbAgent implements AutoCloseable {
     private volatile boolean running = true;
     private volatile JsonRpcConnection conn;
     private boolean synced;
-    private String loggedMask;
+    private String loggedMask, loggedRxqAssign;
 
     public OvsdbAgent(OvsdbRemote remote, Daemon daemon, Path vhostSockDir) {
         this.remote = remote;
@@ -63,7 +63,7 @@ public final class OvsdbAgent implements AutoCloseable {
     static ObjectNode monitorRequests() {
         ObjectNode m = JsonRpc.NODES.objectNode();
         columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config", "datapaths");
-        columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode", "mirrors");
+        columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode", "mirrors", "protocols", "other_config", "external_ids");
         columns(m, "Mirror", "name", "select_all", "select_src_port", "select_dst_port", "select_vlan", "output_port", "output_vlan");
         columns(m, "Controller", "target", "inactivity_probe");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
@@ -178,11 +178,15 @@ public final class OvsdbAgent implements AutoCloseable {
             ovsUuid = r.uuid();
             netdevDatapath = Datum.uuidMap(r.get("datapaths"), "Open_vSwitch datapaths").get("netdev");
             nextCfg = Datum.optionalInteger(r.get("next_cfg"), "Open_vSwitch next_cfg");
-            pmdCpuMask(Datum.stringMap(r.get("other_config"), "Open_vSwitch other_config").get("pmd-cpu-mask"));
+            Map<String, String> oc = Datum.stringMap(r.get("other_config"), "Open_vSwitch other_config");
+            pmdCpuMask(oc.get("pmd-cpu-mask"));
+            pmdRxqAssign(oc.get("pmd-rxq-assign"));
         }
         List<Reconciler.IfaceResult> results = reconciler.apply(cache);
-        ArrayNode ops = writer.operations(ovsUuid, nextCfg, results, reconciler.bridges(cache), daemon, statistics);
+        Map<String, String> bridges = reconciler.bridges(cache);
+        ArrayNode ops = writer.operations(ovsUuid, nextCfg, results, bridges, daemon, statistics);
         writer.datapath(ops, netdevDatapath);
+        if (statistics) writer.controllers(ops, cache, bridges, daemon, System.currentTimeMillis());
         if (ops.isEmpty()) return;
         JsonNode[] params = new JsonNode[ops.size() + 1];
         params[0] = JsonRpc.NODES.textNode(DB);
@@ -221,6 +225,16 @@ public final class OvsdbAgent implements AutoCloseable {
         if (!running.equals(cpus))
             LOG.warning("ovsdb: other_config:pmd-cpu-mask=" + mask + " (CPUs " + cpus + ") needs a restart of xvio: its PMD threads run on "
                     + (running.equals(List.of(-1)) ? "any CPU (one unpinned thread)" : "CPUs " + running));
+    }
+
+    /** What xvio does for pmd-rxq-assign (logged once per value; unset: nothing to say). */
+    private void pmdRxqAssign(String value) {
+        if (Objects.equals(value, loggedRxqAssign)) return;
+        loggedRxqAssign = value;
+        String line = PmdRxqAssign.describe(value);
+        if (line == null) return;
+        if (value.equals("roundrobin") || value.equals("cycles") || value.equals("group")) LOG.info("ovsdb: " + line);
+        else LOG.warning("ovsdb: " + line);
     }
 
     @Override

@@ -50,6 +50,8 @@ public final class Reconciler {
     private final Set<String> logged = new HashSet<>();
     /** The controller settings applied to each database bridge. */
     private final Map<String, ControllerSettings> controllers = new HashMap<>();
+    /** The protocols, datapath id and external_ids applied to each database bridge. */
+    private final Map<String, BridgeOptions> options = new HashMap<>();
 
     private final RelayInterfaces relays;
     private final MirrorRows mirrors;
@@ -152,12 +154,34 @@ public final class Reconciler {
             try {
                 daemon.addBridge(br);
                 ownBridges.add(br);
+                controllers.remove(br);          // a bridge made again starts from the defaults
+                options.remove(br);
                 LOG.info("ovsdb: bridge " + br + " added");
             } catch (ControlException ex) {
                 once("bridge " + br + ": " + ex.getMessage());
             }
         }
-        // 2b. their controllers and fail mode
+        // 2b. protocols, datapath id (other_config), external_ids: before the controllers connect
+        options.keySet().retainAll(ownBridges);
+        for (String br : ownBridges) {
+            TableCache.Row row = bridgeRows.get(br);
+            if (row == null) continue;
+            List<String> warnings = new ArrayList<>();
+            try {
+                BridgeOptions o = BridgeOptions.read(row, warnings);
+                for (String w : warnings) once("bridge " + br + ": " + w);
+                BridgeOptions was = options.getOrDefault(br, BridgeOptions.DEFAULT);
+                if (o.versions() != was.versions() || o.datapathId() != was.datapathId()) {
+                    daemon.setOpenFlowIdentity(br, o.versions(), o.datapathId());
+                    LOG.info("ovsdb: bridge " + br + ": OpenFlow versions " + versionNames(o.versions()) + ", datapath id "
+                            + String.format("%016x", daemon.datapathId(br)));
+                }
+                options.put(br, o);
+            } catch (OvsdbException | ControlException ex) {
+                once("bridge " + br + ": " + ex.getMessage());
+            }
+        }
+        // 2c. their controllers and fail mode
         controllers.keySet().retainAll(ownBridges);
         for (String br : ownBridges) {
             TableCache.Row row = bridgeRows.get(br);
@@ -172,7 +196,7 @@ public final class Reconciler {
                 once("bridge " + br + ": controllers: " + ex.getMessage());
             }
         }
-        // 2c. relays (a VF that stopped being a relay's becomes a port below; one that became a relay's left above)
+        // 2d. relays (a VF that stopped being a relay's becomes a port below; one that became a relay's left above)
         results.addAll(relays.apply(relayWants));
         // 3. ofports, requested ones first, then the lowest free; then add
         Map<String, Map<Integer, String>> used = new HashMap<>();
@@ -355,6 +379,17 @@ public final class Reconciler {
             set.set((int) t);
         }
         return new PortVlan(0, set);
+    }
+
+    /** The free-form external_ids of a database bridge as last read (empty if none or not xvio's). */
+    public Map<String, String> bridgeExternalIds(String bridge) {
+        return options.getOrDefault(bridge, BridgeOptions.DEFAULT).externalIds();
+    }
+
+    static String versionNames(int bitmap) {
+        List<String> n = new ArrayList<>();
+        for (int v = 1; v < 32; v++) if ((bitmap & (1 << v)) != 0) n.add(io.xvio.openflow.OfVersion.name(v));
+        return n.isEmpty() ? "none" : String.join(", ", n);
     }
 
     private static IfaceResult fail(Want w, String error) {

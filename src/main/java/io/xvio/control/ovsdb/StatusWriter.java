@@ -7,7 +7,6 @@ import io.xvio.control.Daemon;
 import io.xvio.port.Port;
 import io.xvio.port.PortCounters;
 
-import java.nio.charset.StandardCharsets;
 import java.util.*;
 
 import static io.xvio.port.PortCounters.Counter.*;
@@ -77,10 +76,10 @@ public final class StatusWriter {
             else last.setAll(row);
             if (!changed.isEmpty()) ops.add(update("Interface", r.uuid(), changed));
         }
-        written.keySet().removeIf(u -> !live.contains(u) && !u.startsWith("bridge:") && !u.startsWith("ovs:") && !u.startsWith("dp:"));
+        written.keySet().removeIf(u -> !live.contains(u) && !u.startsWith("bridge:") && !u.startsWith("ovs:") && !u.startsWith("dp:") && !u.startsWith("ctl:"));
         for (var b : bridges.entrySet()) {
             String key = "bridge:" + b.getKey();
-            ObjectNode row = JsonRpc.NODES.objectNode().put("datapath_id", datapathId(b.getValue()));
+            ObjectNode row = JsonRpc.NODES.objectNode().put("datapath_id", datapathId(daemon.datapathId(b.getValue())));
             if (!row.equals(written.get(key))) {
                 written.put(key, row);
                 ops.add(update("Bridge", b.getKey(), row));
@@ -133,12 +132,49 @@ public final class StatusWriter {
         return m;
     }
 
-    /** 16 hex digits, as OVS's: 0000 and a locally administered MAC derived from the bridge's name. */
-    static String datapathId(String bridge) {
-        byte[] h = UUID.nameUUIDFromBytes(("xvio bridge " + bridge).getBytes(StandardCharsets.UTF_8)).toString().replace("-", "").getBytes(StandardCharsets.US_ASCII);
-        String hex = new String(h, 0, 12, StandardCharsets.US_ASCII);
-        int first = (Integer.parseInt(hex.substring(0, 2), 16) & 0xfe) | 0x02;
-        return String.format("0000%02x%s", first, hex.substring(2));
+    /** 16 hex digits, as OVS writes datapath_id: the id the bridge's OpenFlow features replies carry. */
+    static String datapathId(long id) { return String.format("%016x", id); }
+
+    /**
+     * The Controller rows of xvio's bridges (bridges: row UUID to name): {@code is_connected}, {@code role} and
+     * {@code status} as ovs-vswitchd's refresh_controller_status writes them with the statistics; a row whose target
+     * the bridge does not use (one xvio refused) gets false, no role and an empty status, as OVS's for a passive one.
+     */
+    public void controllers(ArrayNode ops, TableCache db, Map<String, String> bridges, Daemon daemon, long nowMillis) {
+        Set<String> seen = new HashSet<>();
+        for (var b : bridges.entrySet()) {
+            TableCache.Row br = db.row("Bridge", b.getKey());
+            if (br == null) continue;
+            List<String> rows;
+            try {
+                rows = Datum.uuids(br.get("controller"), "Bridge controller");
+            } catch (OvsdbException e) {
+                continue;                                   // logged by the reconciler
+            }
+            if (rows.isEmpty()) continue;
+            Map<String, io.xvio.openflow.ControllerInfo> infos = new HashMap<>();
+            for (io.xvio.openflow.ControllerInfo i : daemon.controllerInfo(b.getValue())) infos.put(i.target(), i);
+            for (String cu : rows) {
+                TableCache.Row c = db.row("Controller", cu);
+                if (c == null) continue;
+                io.xvio.openflow.ControllerInfo info;
+                try {
+                    info = infos.get(Datum.string(c.get("target"), "Controller target"));
+                } catch (OvsdbException e) {
+                    info = null;
+                }
+                ObjectNode row = JsonRpc.NODES.objectNode();
+                row.put("is_connected", info != null && info.connected());
+                row.set("role", info == null ? Datum.emptySet() : JsonRpc.NODES.textNode(info.role()));
+                row.set("status", Datum.mapOf(info == null ? Map.of() : info.status(nowMillis)));
+                String key = "ctl:" + cu;
+                seen.add(key);
+                if (row.equals(written.get(key))) continue;
+                written.put(key, row);
+                ops.add(update("Controller", cu, row));
+            }
+        }
+        written.keySet().removeIf(k -> k.startsWith("ctl:") && !seen.contains(k));
     }
 
     static ObjectNode update(String table, String uuid, JsonNode row) {

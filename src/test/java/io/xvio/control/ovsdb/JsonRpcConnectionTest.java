@@ -121,7 +121,7 @@ class JsonRpcConnectionTest {
                 try (SocketChannel s1 = server.accept()) {
                     JsonRpc.Request mon = assertInstanceOf(JsonRpc.Request.class, new MessageReader(Channels.newInputStream(s1)).next());
                     assertEquals("monitor", mon.method());
-                    assertEquals("[\"name\",\"datapath_type\",\"ports\",\"controller\",\"fail_mode\",\"mirrors\"]", mon.params().get(2).get("Bridge").get("columns").toString());
+                    assertEquals("[\"name\",\"datapath_type\",\"ports\",\"controller\",\"fail_mode\",\"mirrors\",\"protocols\",\"other_config\",\"external_ids\"]", mon.params().get(2).get("Bridge").get("columns").toString());
                     assertEquals("[\"name\",\"select_all\",\"select_src_port\",\"select_dst_port\",\"select_vlan\",\"output_port\",\"output_vlan\"]",
                             mon.params().get(2).get("Mirror").get("columns").toString());
                     assertEquals("[\"target\",\"inactivity_probe\"]", mon.params().get(2).get("Controller").get("columns").toString());

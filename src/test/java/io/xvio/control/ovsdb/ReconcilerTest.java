@@ -62,7 +62,9 @@ class ReconcilerTest {
             prow.set("interfaces", Datum.uuidRef(iu));
             Object tag = e.getValue().get("tag");
             prow.set("tag", tag == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) tag));
-            prow.set("trunks", Datum.emptySet());
+            prow.set("trunks", Datum.setOf((List<?>) e.getValue().getOrDefault("trunks", List.of())));
+            Object mode = e.getValue().get("vlan_mode");
+            prow.set("vlan_mode", mode == null ? Datum.emptySet() : JsonRpc.NODES.textNode((String) mode));
             Object qos = e.getValue().get("qos");                 // {type, cir, cbs}: a QoS row of the port
             if (qos instanceof Map<?, ?> qm) {
                 String qu = "22222222-0000-0000-0000-" + iu.substring(24);
@@ -318,5 +320,139 @@ class ReconcilerTest {
         assertEquals("standalone\n", call("get-fail-mode", "brc"), "an empty fail_mode is OVS's standalone");
         daemon.removeBridge("brc");
         assertFalse(Files.exists(dir.resolve("brc.mgmt")), "the socket goes with the bridge");
+    }
+
+    /** The bridge row's columns with some replaced (an update's "new" carries every column). */
+    private ObjectNode bridgeUpdate(ObjectNode u, String b) {
+        ObjectNode row = u.with("Bridge").putObject(b).putObject("new");
+        db.row("Bridge", b).columns().forEach(row::set);
+        return row;
+    }
+
+    /** An OpenFlow hello (bitmap 0: none) to BRIDGE.mgmt, then a features request: the reply's datapath id, or -1 if refused. */
+    private long features(String bridge, int version, int bitmap) throws Exception {
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(dir.resolve(bridge + ".mgmt")))) {
+            java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(bitmap == 0 ? 8 : 16);
+            hello.put((byte) version).put((byte) 0).putShort((short) hello.capacity()).putInt(1);
+            if (bitmap != 0) hello.putShort((short) 1).putShort((short) 8).putInt(bitmap);
+            c.write(hello.flip());
+            java.nio.ByteBuffer req = java.nio.ByteBuffer.allocate(8).put((byte) version).put((byte) 5).putShort((short) 8).putInt(2);
+            c.write(req.flip());
+            while (true) {
+                java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(8);
+                while (h.hasRemaining()) if (c.read(h) < 0) return -1;
+                java.nio.ByteBuffer body = java.nio.ByteBuffer.allocate((h.getShort(2) & 0xffff) - 8);
+                while (body.hasRemaining()) if (c.read(body) < 0) return -1;
+                if (h.get(1) == 1) return -1;                                // OFPT_ERROR: hello failed
+                if (h.get(1) == 6) return body.getLong(0);                   // OFPT_FEATURES_REPLY
+            }
+        }
+    }
+
+    /** Bridge protocols and other_config:datapath-id reach the bridge's OpenFlow socket; bad values leave the defaults. */
+    @Test
+    void protocolsAndDatapathIdFromTheDatabase() throws Exception {
+        String b = uuid();
+        bridge(b, "brv", "netdev", Map.of("vv1", vhu()));
+        apply();
+        long own = daemon.datapathId("brv");
+        assertEquals(own, features("brv", 1, 0), "defaults: OpenFlow 1.0 works");
+
+        ObjectNode u = JsonRpc.NODES.objectNode();
+        ObjectNode row = bridgeUpdate(u, b);
+        row.set("protocols", Datum.setOf(List.of("OpenFlow13", "OpenFlow15")));
+        row.set("other_config", Datum.mapOf(Map.of("datapath-id", "00000000000000aa", "disable-in-band", "true", "frobnicate", "1")));
+        row.set("external_ids", Datum.mapOf(Map.of("owner", "test")));
+        db.apply(u);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals(1, r.get("vv1").ofport(), "the port is not disturbed");
+        assertEquals(0xaa, daemon.datapathId("brv"));
+        assertEquals(-1, features("brv", 1, 0), "OpenFlow 1.0 is refused");
+        assertEquals(-1, features("brv", 4, 1 << 1), "a bitmap of 1.0 alone too");
+        assertEquals(0xaa, features("brv", 4, 0), "1.3 works and carries the datapath-id");
+        assertEquals(0xaa, features("brv", 6, (1 << 6) | (1 << 1)), "1.5 too");
+        assertEquals(Map.of("owner", "test"), rec.bridgeExternalIds("brv"));
+
+        ObjectNode v = JsonRpc.NODES.objectNode();
+        ObjectNode bad = bridgeUpdate(v, b);
+        bad.set("protocols", Datum.emptySet());
+        bad.set("other_config", Datum.mapOf(Map.of("datapath-id", "not-a-dpid")));
+        db.apply(v);
+        r = apply();
+        assertNull(r.get("vv1").error());
+        assertEquals(own, daemon.datapathId("brv"), "a bad datapath-id: the bridge's own (logged)");
+        assertEquals(own, features("brv", 1, 0), "no protocols: OpenFlow 1.0 again");
+    }
+
+    /** Controller rows get is_connected, role and status as ovs-vswitchd writes them (a listening peer; a refused port). */
+    @Test
+    void controllerRowsGetTheirConnectionState() throws Exception {
+        int closed;
+        try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open().bind(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+            closed = ((java.net.InetSocketAddress) s.getLocalAddress()).getPort();
+        }
+        try (java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open().bind(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+            String b = uuid(), c1 = uuid(), c2 = uuid();
+            bridge(b, "brk", "netdev", Map.of("vk1", vhu()));
+            ObjectNode u = JsonRpc.NODES.objectNode();
+            u.with("Controller").putObject(c1).putObject("new").put("target", "tcp:127.0.0.1:" + ((java.net.InetSocketAddress) server.getLocalAddress()).getPort());
+            u.with("Controller").putObject(c2).putObject("new").put("target", "tcp:127.0.0.1:" + closed);
+            ObjectNode row = bridgeUpdate(u, b);
+            row.set("controller", JsonRpc.NODES.arrayNode().add("set").add(JsonRpc.NODES.arrayNode().add(Datum.uuidRef(c1)).add(Datum.uuidRef(c2))));
+            row.set("protocols", Datum.setOf(List.of("OpenFlow13")));
+            db.apply(u);
+            apply();
+            java.nio.channels.SocketChannel peer = server.accept();
+            java.nio.ByteBuffer theirs = java.nio.ByteBuffer.allocate(16);
+            while (theirs.hasRemaining()) assertTrue(peer.read(theirs) >= 0);
+            assertEquals(4, theirs.get(0), "the first hello already offers only the bridge's protocols (applied before the controllers)");
+            assertEquals(1 << 4, theirs.getInt(12));
+            java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(16).put((byte) 4).put((byte) 0).putShort((short) 16).putInt(1)
+                    .putShort((short) 1).putShort((short) 8).putInt(1 << 4);
+            peer.write(hello.flip());
+
+            StatusWriter w = new StatusWriter();
+            Map<String, String> rows = new HashMap<>();
+            long end = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < end) {
+                com.fasterxml.jackson.databind.node.ArrayNode ops = JsonRpc.NODES.arrayNode();
+                w.controllers(ops, db, rec.bridges(db), daemon, System.currentTimeMillis());
+                for (var op : ops) rows.put(op.get("where").get(0).get(2).get(1).asText(), op.get("row").toString());
+                if (rows.getOrDefault(c1, "").contains("\"is_connected\":true") && rows.getOrDefault(c2, "").contains("Connection refused")) break;
+                Thread.sleep(50);
+            }
+            String up = rows.get(c1), refused = rows.get(c2);
+            assertNotNull(up, rows.toString());
+            assertTrue(up.matches("\\{\"is_connected\":true,\"role\":\"other\",\"status\":\\[\"map\",\\[\\[\"sec_since_connect\",\"[0-9]+\"],\\[\"state\",\"ACTIVE\"]]]}"), up);
+            assertTrue(refused.startsWith("{\"is_connected\":false,\"role\":\"other\",\"status\":[\"map\",[[\"last_error\",\"Connection refused\"],[\"sec_since_disconnect\","), refused);
+            com.fasterxml.jackson.databind.node.ArrayNode again = JsonRpc.NODES.arrayNode();
+            w.controllers(again, db, rec.bridges(db), daemon, System.currentTimeMillis());
+            assertTrue(again.size() <= 2, "at most a row per controller");
+            peer.close();
+        }
+    }
+
+    /** Port tag (an access port), trunks (a trunk of those VLANs), vlan_mode access/trunk; others and bad VLANs are the row's error. */
+    @Test
+    void portTagTrunksAndVlanMode() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vt1", vhu("tag", 10));
+        ifs.put("vt2", vhu("trunks", List.of(10, 20)));
+        ifs.put("vt3", vhu("tag", 30, "vlan_mode", "trunk", "trunks", List.of(30, 40)));
+        ifs.put("vt4", vhu("vlan_mode", "native-untagged", "tag", 5));
+        ifs.put("vt5", vhu("tag", 5000));
+        ifs.put("vt6", vhu("trunks", List.of(1, 4096)));
+        bridge(b, "brt", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        String show = call("show");
+        assertTrue(show.contains(" vt1 type=vhostuser tag=10 "), show);
+        assertTrue(show.contains(" vt2 type=vhostuser trunks=10,20 "), show);
+        assertTrue(show.contains(" vt3 type=vhostuser trunks=30,40 "), "vlan_mode=trunk: the tag does not make it an access port\n" + show);
+        assertEquals("port vt4: vlan_mode native-untagged is not supported by xvio (access or trunk)", r.get("vt4").error());
+        assertEquals("port vt5: tag 5000 is outside 0..4095", r.get("vt5").error());
+        assertEquals("port vt6: trunk VLAN 4096 is outside 0..4095", r.get("vt6").error());
+        for (String bad : List.of("vt4", "vt5", "vt6")) assertEquals(-1, r.get(bad).ofport(), bad);
+        assertNull(daemon.port("brt", "vt4"));
     }
 }
