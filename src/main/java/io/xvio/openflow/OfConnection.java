@@ -76,7 +76,7 @@ final class OfConnection implements Runnable {
      * BRIDGE.mgmt client asked for them with a non-zero miss_send_len.
      */
     boolean wantsPacketIns() {
-        return takesAsync() && (async.wants(AsyncConfig.PACKET_IN, 0, role == ROLE_SLAVE) || async.wants(AsyncConfig.PACKET_IN, 1, role == ROLE_SLAVE));
+        return takesAsync() && async.wantsAny(AsyncConfig.PACKET_IN, role == ROLE_SLAVE);
     }
 
     /**
@@ -399,6 +399,8 @@ final class OfConnection implements Runnable {
             case OfType.SET_CONFIG -> {
                 configFlags = r.u16();
                 missSendLen = r.u16();
+                // OFPC_INVALID_TTL_TO_CONTROLLER (1.0-1.2): packet-ins of reason invalid_ttl, as OVS's async mask bit
+                if (version < OfVersion.OF13) async.setInvalidTtl((configFlags & AsyncConfig.INVALID_TTL_TO_CONTROLLER) != 0);
                 if (channels != null) channels.changed();
                 return List.of();
             }
