@@ -43,6 +43,12 @@ public final class OfChannels implements AutoCloseable {
     private final OfSwitch sw;
     private final Set<OfConnection> connections = ConcurrentHashMap.newKeySet();
     private final List<OfController> controllers = new ArrayList<>();
+    /** The passive targets (ptcp:, pssl:). */
+    private final List<OfListener> listeners = new ArrayList<>();
+    /** Passive targets that could not listen, and why. */
+    private final java.util.Map<String, String> unbound = new java.util.LinkedHashMap<>();
+    private List<String> configured = List.of();
+    private volatile OfTls tls = new OfTls(TlsSettings.NONE);
     private final long startedNanos;
     private volatile FailMode failMode = FailMode.STANDALONE;
     private volatile long probeNanos = DEFAULT_PROBE_MS * 1_000_000L;
@@ -150,27 +156,58 @@ public final class OfChannels implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ controllers
 
-    /** Replaces the controllers to connect to (targets tcp:IP[:PORT] or unix:PATH; checked by {@link OfController#parse}). */
+    /**
+     * Replaces the controllers: active targets (tcp:IP[:PORT], ssl:IP[:PORT], unix:PATH; checked by
+     * {@link OfController#parse}) to connect to, passive ones (ptcp:[PORT][:IP], pssl:[PORT][:IP], {@link OfListener})
+     * to listen on. One that cannot listen (address in use) is logged and shown so by {@link #controllerStatus}.
+     */
     public synchronized void setControllers(List<String> targets) {
         for (OfController c : controllers) c.close();
         controllers.clear();
-        for (String t : targets) controllers.add(OfController.start(t, this));
+        for (OfListener l : listeners) l.close();
+        listeners.clear();
+        unbound.clear();
+        configured = List.copyOf(targets);
+        for (String t : targets) {
+            if (!OfListener.passive(t)) {
+                controllers.add(OfController.start(t, this));
+                continue;
+            }
+            try {
+                listeners.add(OfListener.start(t, this));
+            } catch (IllegalStateException e) {
+                LOG.warning(e.getMessage());
+                unbound.put(t, e.getMessage());
+            }
+        }
         lastConnectedNanos = System.nanoTime();
         if (!targets.isEmpty()) LOG.info("bridge " + sw.name() + ": controllers " + String.join(", ", targets) + " (fail mode " + failMode.text() + ")");
     }
 
+    /** The targets as configured, in order. */
     public synchronized List<String> controllers() {
-        List<String> t = new ArrayList<>();
-        for (OfController c : controllers) t.add(c.target());
-        return t;
+        return configured;
     }
 
-    /** The controllers with their state (connected, role), for show and get-controller. */
+    /** The controllers with their state (connected, role; listening), for show and get-controller. */
     public synchronized List<String> controllerStatus() {
         List<String> t = new ArrayList<>();
         for (OfController c : controllers) t.add(c.target() + " " + c.status());
+        for (OfListener l : listeners) t.add(l.target() + " " + l.status());
+        for (var e : unbound.entrySet()) t.add(e.getKey() + " not listening: " + e.getValue());
         return t;
     }
+
+    /** The port a passive target listens on (ptcp:0 / pssl:0 pick one), or -1. */
+    public synchronized int listeningPort(String target) {
+        for (OfListener l : listeners) if (l.target().equals(target)) return l.port();
+        return -1;
+    }
+
+    /** The SSL/TLS settings of this bridge's ssl: and pssl: connections from now on (OVS's SSL table; global there). */
+    public void setTls(OfTls t) { tls = t; }
+
+    OfTls tls() { return tls; }
 
     /** The worker applies it within 100 ms (it alone turns fail-open on and off, outside every caller's locks). */
     public void setFailMode(FailMode m) { failMode = m; }
@@ -309,6 +346,8 @@ public final class OfChannels implements AutoCloseable {
         synchronized (this) {
             for (OfController c : controllers) c.close();
             controllers.clear();
+            for (OfListener l : listeners) l.close();
+            listeners.clear();
         }
         for (OfConnection c : connections) c.abort();
     }

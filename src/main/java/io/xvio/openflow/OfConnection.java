@@ -6,7 +6,7 @@ import io.xvio.datapath.Flow;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -20,7 +20,8 @@ import java.util.logging.Logger;
 final class OfConnection implements Runnable {
     private static final Logger LOG = Logger.getLogger("xvio.openflow");
 
-    private final SocketChannel ch;
+    /** The socket (BRIDGE.mgmt, tcp:, unix:) or TLS stream (ssl:, pssl:); null in codec tests. */
+    private final ByteChannel ch;
     private final OfSwitch sw;
     private final String peer;
     private final long startedNanos;
@@ -53,11 +54,11 @@ final class OfConnection implements Runnable {
     /** How long a bundle may stay idle (OVS's bundle-idle-timeout); tests shorten it. */
     volatile long bundleIdleNanos = Bundles.IDLE_NANOS;
 
-    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
+    OfConnection(ByteChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this(ch, sw, peer, startedNanos, null, false);
     }
 
-    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos, OfChannels channels, boolean primary) {
+    OfConnection(ByteChannel ch, OfSwitch sw, String peer, long startedNanos, OfChannels channels, boolean primary) {
         this.ch = ch;
         this.sw = sw;
         this.peer = peer;
