@@ -1225,7 +1225,7 @@ public final class BridgeDatapath {
             if (thread == TRACE_THREAD) return;
             Paused p = new Paused(frames, stack(thread).toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
             if (!packetIns.offer(thread, b, i, pauseAction.maxLen(), pauseReason, pauseTable, pauseCookie,
-                    pauseAction.userdata(), p))
+                    pauseAction.userdata(), p, pauseAction.id()))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
@@ -1437,7 +1437,7 @@ public final class BridgeDatapath {
             }
             Flow f = flow;
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, f == null ? 0 : f.cookie, c.userdata()))
+            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, f == null ? 0 : f.cookie, c.userdata(), null, c.id()))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 

@@ -259,16 +259,22 @@ public final class OfChannels implements AutoCloseable {
     /** The packet-in consumer: with the controller action's userdata. */
     private final PacketIns.Sink sink = new PacketIns.Sink() {
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
-            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, null);
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, null, 0);
         }
 
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
-            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata);
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata, 0);
         }
 
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
                                        io.xvio.datapath.Paused paused) {
-            sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused);
+            sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused, 0);
+        }
+
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
+                                       io.xvio.datapath.Paused paused, int controllerId) {
+            if (paused == null) sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata, controllerId);
+            else sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused, controllerId);
         }
     };
 
@@ -277,7 +283,7 @@ public final class OfChannels implements AutoCloseable {
      * NXCPT frame per unrolled action list), the others the plain packet-in, as OVS sends them.
      */
     private void sendPaused(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
-                            io.xvio.datapath.Paused p) {
+                            io.xvio.datapath.Paused p, int controllerId) {
         List<Long> stack = new ArrayList<>();
         for (long v : p.stack()) stack.add(v);
         List<Continuation.Frame> frames = new ArrayList<>();
@@ -287,7 +293,7 @@ public final class OfChannels implements AutoCloseable {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                 userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection k : receivers) {
-            if (!k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
+            if (k.controllerId != controllerId || !k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
             try {
                 k.sendAsync(pi.encode(k.version(), k.packetInFormat, 0, c));
             } catch (OfError.Failure e) {        // an action the connection's version cannot encode
@@ -296,11 +302,12 @@ public final class OfChannels implements AutoCloseable {
         }
     }
 
-    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+    /** To every connection that takes it whose controller id (NXT_SET_CONTROLLER_ID) is controllerId, as OVS's connmgr. */
+    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, int controllerId) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                 userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection c : receivers) {
-            if (c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
+            if (c.controllerId == controllerId && c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
         }
     }
 

@@ -80,6 +80,9 @@ final class OfConnection implements Runnable {
         return takesAsync() && async.wantsAny(AsyncConfig.PACKET_IN, role == ROLE_SLAVE);
     }
 
+    /** NXT_SET_CONTROLLER_ID's id (0 by default): packet-ins of controller actions with this id come here only. */
+    volatile int controllerId;
+
     /**
      * Whether an asynchronous message of kind ({@link AsyncConfig}) for reason goes to this connection, as OVS's
      * ofconn_receives_async_msg: the version is negotiated, a BRIDGE.mgmt client set a non-zero miss_send_len, and
@@ -487,7 +490,12 @@ final class OfConnection implements Runnable {
                 packetInFormat = (int) f;
                 return List.of();
             }
-            case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_SET_CONTROLLER_ID -> {           // nx_controller_id: 6 zero bytes, the id
+                if (r.remaining() != 8) throw OfError.BAD_LEN.fail("NXT_SET_CONTROLLER_ID of " + r.remaining() + " bytes (8)");
+                r.skip(6);
+                controllerId = r.u16();
+                return List.of();
+            }
             case OfType.NXT_SET_ASYNC_CONFIG -> {
                 async.setLegacy(r, version);
                 if (channels != null) channels.changed();
