@@ -41,7 +41,7 @@ import java.util.*;
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
                      String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb,
-                     ConntrackConfig conntrack) {
+                     ConntrackConfig conntrack, io.xvio.openflow.TlsSettings ssl) {
     /** Deepest nesting of mappings and lists a config may have (the real shape needs 6). */
     static final int MAX_DEPTH = 50;
 
@@ -55,15 +55,23 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     }
 
     public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
+                  String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb, ConntrackConfig conntrack) {
+        this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, io.xvio.openflow.TlsSettings.NONE);
+    }
+
+    public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
                   String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb) {
         this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, ConntrackConfig.DEFAULT);
     }
 
     /** This config with PMD threads on cpus (OVSDB's pmd-cpu-mask). */
-    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack); }
+    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, ssl); }
 
     /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
-    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb, conntrack); }
+    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb, conntrack, ssl); }
+
+    /** The OpenFlow SSL/TLS files (YAML ssl:, the daemon's --private-key etc. filling what it leaves unset). */
+    public Config withSsl(io.xvio.openflow.TlsSettings s) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, s); }
 
     /**
      * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
@@ -227,7 +235,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (root == null && !bridgesRequired) return empty();
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
-        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb", "conntrack");
+        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb", "conntrack", "ssl");
         List<Integer> cpus = new ArrayList<>();
         Object c = top.get("pmd-cpus");
         if (c != null) {
@@ -391,7 +399,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         }
         AutoLbConfig autoLb = AutoLbConfig.parse(top.get("pmd-auto-lb"), source);
         ConntrackConfig conntrack = ConntrackConfig.parse(top.get("conntrack"), source);
-        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb, conntrack);
+        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb, conntrack, SslConfig.parse(top.get("ssl"), source));
         if (control != null) {
             try {
                 checkControlSocket(config, control);

@@ -16,7 +16,8 @@ final class ControllerCli {
                     + "e.g. set-controller br0 tcp:127.0.0.1:6653 unix:/run/ctl.sock")
     static final class SetController extends Main.ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
-        @Parameters(index = "1..*", arity = "1..*", paramLabel = "TARGET", description = "tcp:IP[:PORT] (port 6653 by default) or unix:PATH")
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "TARGET",
+                description = "tcp:IP[:PORT] or ssl:IP[:PORT] (port 6653 by default), unix:PATH; passive ptcp:[PORT][:IP] or pssl:[PORT][:IP]")
         List<String> targets = new ArrayList<>();
         @Override List<String> request() {
             List<String> r = Main.args("set-controller", bridge);
@@ -58,5 +59,33 @@ final class ControllerCli {
     static final class DelFailMode extends Main.ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Override List<String> request() { return List.of("del-fail-mode", bridge); }
+    }
+
+    @Command(name = "set-ssl", mixinStandardHelpOptions = true,
+            description = "The PEM files of OpenFlow ssl:/pssl: connections, as ovs-vsctl set-ssl: this switch's private key and certificate, "
+                    + "and the CA certificate every peer's certificate must be signed by (--bootstrap: saved from the first ssl: controller "
+                    + "if it does not exist yet). New connections use them.")
+    static final class SetSsl extends Main.ClientCmd {
+        @CommandLine.Option(names = "--bootstrap", description = "CA-CERT may not exist yet: take the first ssl: controller's CA") boolean bootstrap;
+        @Parameters(index = "0", paramLabel = "PRIVATE-KEY") String key;
+        @Parameters(index = "1", paramLabel = "CERTIFICATE") String cert;
+        @Parameters(index = "2", paramLabel = "CA-CERT") String ca;
+        @Override List<String> request() {
+            List<String> r = new ArrayList<>(List.of("set-ssl"));
+            if (bootstrap) r.add("--bootstrap");
+            for (String f : List.of(key, cert, ca)) r.add(java.nio.file.Path.of(f).toAbsolutePath().toString());   // the daemon may run elsewhere
+            return r;
+        }
+    }
+
+    @Command(name = "get-ssl", mixinStandardHelpOptions = true, description = "Print the OpenFlow SSL/TLS files, as ovs-vsctl get-ssl.")
+    static final class GetSsl extends Main.ClientCmd {
+        @Override List<String> request() { return List.of("get-ssl"); }
+    }
+
+    @Command(name = "del-ssl", mixinStandardHelpOptions = true,
+            description = "Forget the files set-ssl gave (back to the config's ssl: and the daemon's options), as ovs-vsctl del-ssl.")
+    static final class DelSsl extends Main.ClientCmd {
+        @Override List<String> request() { return List.of("del-ssl"); }
     }
 }

@@ -106,7 +106,7 @@ public final class Daemon implements AutoCloseable {
             control = new ControlServer(controlPath, config.controlGroup(), lock);
             Map<String, ControllerSettings> controllers = new LinkedHashMap<>();
             for (Config.BridgeConfig bc : config.bridges().values()) controllers.put(bc.name(), bc.controller());
-            openflow = OpenFlowBridges.start(bridges.values(), controllers, controlPath, lock, status, pmds);   // before the control socket answers
+            openflow = OpenFlowBridges.start(bridges.values(), controllers, controlPath, lock, status, pmds, config.ssl());   // before the control socket answers
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
@@ -299,6 +299,7 @@ public final class Daemon implements AutoCloseable {
             case "tnl" -> tnl(args, json);
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
+            case "set-ssl", "get-ssl", "del-ssl" -> openflow.command(args);
             case "conntrack" -> conntrackCommands.run(args);
             case "add-relay" -> addRelay(args);
             case "del-relay" -> delRelay(args);
@@ -485,6 +486,15 @@ public final class Daemon implements AutoCloseable {
         if (openflow != null) openflow.add(br, ControllerSettings.NONE);     // its BRIDGE.mgmt socket
         bridges.put(name, br);
         LOG.info("bridge " + name + ": added (no flows: L2 learning switch)");
+    }
+
+    /**
+     * The OpenFlow SSL/TLS files (OVSDB's Open_vSwitch ssl column, its SSL row: private_key, certificate, ca_cert,
+     * bootstrap_ca_cert; TlsSettings.NONE when the column is empty): every bridge's ssl: and pssl: targets use them
+     * for their next connections. The seam for the OVSDB client.
+     */
+    public synchronized void setSsl(io.xvio.openflow.TlsSettings settings) {
+        if (openflow != null) openflow.setTls(settings);
     }
 
     /** A bridge's OpenFlow controllers, fail mode and inactivity probe (OVSDB's Bridge controller and fail_mode). */

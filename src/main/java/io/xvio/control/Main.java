@@ -24,6 +24,7 @@ import java.util.logging.Level;
                 RelayCli.AddRelay.class, RelayCli.DelRelay.class, RelayCli.ShowRelays.class, RelayCli.PmdRxqShow.class,
                 ControllerCli.SetController.class, ControllerCli.DelController.class, ControllerCli.GetController.class,
                 ControllerCli.SetFailMode.class, ControllerCli.GetFailMode.class, ControllerCli.DelFailMode.class,
+                ControllerCli.SetSsl.class, ControllerCli.GetSsl.class, ControllerCli.DelSsl.class,
                 TnlCli.class, TlvMapCli.Add.class, TlvMapCli.Del.class, TlvMapCli.Dump.class, Main.CpuLatencyCmd.class, ConntrackCommands.Cli.class,
                 MeterCli.AddMeter.class, MeterCli.ModMeter.class, MeterCli.DelMeters.class, MeterCli.DumpMeters.class,
                 MeterCli.MeterStats.class, MeterCli.SetPort.class,
@@ -83,6 +84,16 @@ public final class Main implements Runnable {
         @Option(names = "--metrics", paramLabel = "HOST:PORT",
                 description = "serve Prometheus metrics at http://HOST:PORT/metrics (default: metrics from the config, else none)")
         String metrics;
+        @Option(names = "--private-key", paramLabel = "FILE", description = "PEM private key of OpenFlow ssl:/pssl: connections (as ovs-vswitchd's; the config's ssl: wins)")
+        String privateKey;
+        @Option(names = "--certificate", paramLabel = "FILE", description = "PEM certificate of that key, signed by a CA the controllers trust")
+        String certificate;
+        @Option(names = "--ca-cert", paramLabel = "FILE", description = "PEM CA certificate that must have signed every OpenFlow SSL peer's certificate")
+        String caCert;
+        @Option(names = "--bootstrap-ca-cert", paramLabel = "FILE", description = "as --ca-cert, but if FILE does not exist the first ssl: controller's CA is saved there")
+        String bootstrapCaCert;
+        @Option(names = "--peer-ca-cert", paramLabel = "FILE", description = "a CA certificate sent after the switch's own (for peers that bootstrap theirs)")
+        String peerCaCert;
 
         @Override
         public Integer call() {
@@ -104,6 +115,9 @@ public final class Main implements Runnable {
                 if (ovsdb != null) remote = io.xvio.control.ovsdb.OvsdbRemote.parse(ovsdb);
                 cfg = config == null ? Config.empty() : Config.load(config, ovsdb == null);
                 if (metrics != null) cfg = cfg.withMetrics(Config.metricsAddress(metrics, "--metrics"));
+                if (caCert != null && bootstrapCaCert != null) throw new ConfigException("--ca-cert and --bootstrap-ca-cert are exclusive");
+                cfg = cfg.withSsl(cfg.ssl().or(new io.xvio.openflow.TlsSettings(privateKey, certificate, caCert != null ? caCert : bootstrapCaCert,
+                        bootstrapCaCert != null, peerCaCert)));
             } catch (ConfigException | IllegalArgumentException e) {
                 System.err.println("xvio: " + (e instanceof ConfigException ? "" : "--ovsdb ") + e.getMessage());
                 return 2;

@@ -36,6 +36,10 @@ final class OpenFlowBridges implements AutoCloseable {
     private final CommandLock lock;
     private final DaemonStatus status;
     private final PmdSet pmds;
+    /** The SSL/TLS settings every bridge's ssl: and pssl: targets use (OVS's Open_vSwitch ssl column: one for all). */
+    private io.xvio.openflow.OfTls tls = new io.xvio.openflow.OfTls(io.xvio.openflow.TlsSettings.NONE);
+    /** The startup settings (YAML ssl:, then the daemon's --private-key etc.): what set-ssl or OVSDB leave unset. */
+    private io.xvio.openflow.TlsSettings tlsDefaults = io.xvio.openflow.TlsSettings.NONE;
 
     private OpenFlowBridges(String controlPath, CommandLock lock, DaemonStatus status, PmdSet pmds) {
         this.controlPath = controlPath;
@@ -51,7 +55,15 @@ final class OpenFlowBridges implements AutoCloseable {
     /** settings: each bridge's controllers (absent: none); pmds: the threads that run packet-outs (null: refused). */
     static OpenFlowBridges start(Collection<Bridge> bridges, Map<String, ControllerSettings> settings, String controlPath, CommandLock lock,
                                  DaemonStatus status, PmdSet pmds) {
+        return start(bridges, settings, controlPath, lock, status, pmds, io.xvio.openflow.TlsSettings.NONE);
+    }
+
+    /** As the other, with the SSL/TLS settings of ssl: and pssl: targets (YAML ssl: over the daemon's options). */
+    static OpenFlowBridges start(Collection<Bridge> bridges, Map<String, ControllerSettings> settings, String controlPath, CommandLock lock,
+                                 DaemonStatus status, PmdSet pmds, io.xvio.openflow.TlsSettings ssl) {
         OpenFlowBridges o = new OpenFlowBridges(controlPath, lock, status, pmds);
+        o.tls = new io.xvio.openflow.OfTls(ssl);
+        o.tlsDefaults = ssl;
         try {
             for (Bridge br : bridges) o.add(br, settings.getOrDefault(br.name, ControllerSettings.NONE));
         } catch (ControlException e) {
@@ -66,6 +78,7 @@ final class OpenFlowBridges implements AutoCloseable {
         if (channels.containsKey(br.name)) throw new ControlException("bridge " + br.name + " already has OpenFlow channels");
         BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds);
         OfChannels ch = new OfChannels(sw, System.nanoTime());
+        ch.setTls(tls);
         try {
             endpoints.put(br.name, OfEndpoint.start(controlPath, sw, ch));
         } catch (IllegalStateException e) {
@@ -106,6 +119,21 @@ final class OpenFlowBridges implements AutoCloseable {
     /** A bridge's configured controllers with their state (OVSDB's Controller is_connected, role, status). */
     synchronized List<io.xvio.openflow.ControllerInfo> controllerInfo(String bridge) { return channels(bridge).controllerInfo(); }
 
+    /**
+     * The SSL/TLS settings of every bridge's ssl: and pssl: targets from now on (new connections; open ones stay),
+     * the unset ones from the startup settings (YAML ssl:, the daemon's options): set-ssl, del-ssl (back to the
+     * startup settings), and the seam for OVSDB's SSL table.
+     */
+    synchronized void setTls(io.xvio.openflow.TlsSettings s) {
+        tls = new io.xvio.openflow.OfTls(s.or(tlsDefaults));
+        for (OfChannels c : channels.values()) c.setTls(tls);
+        LOG.info("OpenFlow SSL/TLS settings: " + (tls.settings().complete() ? "private key " + tls.settings().privateKey() + ", certificate "
+                + tls.settings().certificate() + ", CA certificate " + tls.settings().caCert() + (tls.settings().bootstrapCaCert() ? " (bootstrap)" : "")
+                : tls.settings().missing()));
+    }
+
+    synchronized io.xvio.openflow.TlsSettings tls() { return tls.settings(); }
+
     private synchronized OfChannels channels(String bridge) {
         OfChannels c = channels.get(bridge);
         if (c == null) throw new ControlException("no bridge named \"" + bridge + "\"");
@@ -118,6 +146,26 @@ final class OpenFlowBridges implements AutoCloseable {
      */
     String command(List<String> args) {
         String cmd = args.getFirst();
+        switch (cmd) {             // ovs-vsctl's SSL commands: global, no bridge
+            case "set-ssl" -> {
+                List<String> a = new ArrayList<>(args.subList(1, args.size()));
+                boolean bootstrap = a.remove("--bootstrap");
+                if (a.size() != 3) throw new ControlException("set-ssl [--bootstrap] PRIVATE-KEY CERTIFICATE CA-CERT");
+                setTls(new io.xvio.openflow.TlsSettings(a.get(0), a.get(1), a.get(2), bootstrap));
+                return "";
+            }
+            case "get-ssl" -> {
+                io.xvio.openflow.TlsSettings t = tls();
+                if (t.privateKey() == null && t.certificate() == null && t.caCert() == null) return "";
+                return "Private key: " + t.privateKey() + "\nCertificate: " + t.certificate() + "\nCA Certificate: " + t.caCert()
+                        + "\nBootstrap: " + t.bootstrapCaCert() + "\n";
+            }
+            case "del-ssl" -> {
+                setTls(io.xvio.openflow.TlsSettings.NONE);
+                return "";
+            }
+            default -> { }
+        }
         if (args.size() < 2) throw new ControlException(cmd + " needs a bridge name");
         OfChannels ch = channels(args.get(1));
         List<String> rest = args.subList(2, args.size());

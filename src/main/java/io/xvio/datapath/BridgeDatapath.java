@@ -345,10 +345,12 @@ public final class BridgeDatapath {
         Translation x = translation(thread);
         Flow outer = x.flow;
         x.flow = null;
+        x.inPacketOut = true;                   // a controller action's packet-in says packet_out (OVS's in_packet_out)
         try {
             execute(t, actions, 0, inPortOf(t, k), b, 0, out, thread, now, 0, false, true, null);
         } finally {
             x.flow = outer;
+            x.inPacketOut = false;
         }
         finishFrame(t, b, out, thread, now);
     }
@@ -1120,11 +1122,14 @@ public final class BridgeDatapath {
         f.hit(thread, b.len[i], now);
         Translation x = translation(thread);
         Flow outer = x.flow;                      // the flow whose actions run (a packet-in's cookie and reason)
+        boolean outerBucket = x.inBucket;
         x.flow = f;
+        x.inBucket = false;
         try {
             return execute(t, f.actions, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
         } finally {
             x.flow = outer;
+            x.inBucket = outerBucket;
         }
     }
 
@@ -1178,7 +1183,29 @@ public final class BridgeDatapath {
         int pauseTable;
         long pauseCookie;
         boolean pauseMiss;
+        int pauseReason;
         io.xvio.datapath.action.Controller pauseAction;
+        /** Running a packet-out's translation / a group bucket's own actions: a plain controller action's reason. */
+        boolean inPacketOut, inBucket;
+
+        /**
+         * The packet-in reason of controller action c (OVS's): its own if it names one, else packet_out in a
+         * packet-out, group in a bucket, no_match in a table-miss flow (priority 0, matching everything), action.
+         */
+        int reason(io.xvio.datapath.action.Controller c, boolean miss) {
+            if (c.reason() != io.xvio.datapath.action.Controller.ACTION) return c.reason();
+            if (inPacketOut) return io.xvio.datapath.action.Controller.PACKET_OUT;
+            if (inBucket) return io.xvio.datapath.action.Controller.GROUP;
+            return miss ? PacketIns.NO_MATCH : PacketIns.ACTION;
+        }
+
+        /** Whether controller action c's meter (if it names one) lets packet i's packet-in go; a meter drop is counted. */
+        boolean metered(int i, io.xvio.datapath.action.Controller c) {
+            if (c.meterId() == io.xvio.datapath.action.Controller.NO_METER) return true;
+            if (MeterOps.translate(meters, c.meterId(), b.len[i], thread, now, null, null)) return true;
+            drops.add(thread, Reason.METER, 1);
+            return false;
+        }
 
         /**
          * A list's part of a pause (OVS's freeze_unroll_actions): the actions from index from on. Where nothing follows
@@ -1197,8 +1224,8 @@ public final class BridgeDatapath {
             unroll = null;
             if (thread == TRACE_THREAD) return;
             Paused p = new Paused(frames, stack(thread).toArray(), (b.keys[i].w[FlowKey.CT_MISC] & 0xff) != 0);
-            if (!packetIns.offer(thread, b, i, 0xffff, pauseMiss ? PacketIns.NO_MATCH : PacketIns.ACTION, pauseTable, pauseCookie,
-                    pauseAction.userdata(), p))
+            if (!packetIns.offer(thread, b, i, pauseAction.maxLen(), pauseReason, pauseTable, pauseCookie,
+                    pauseAction.userdata(), p, pauseAction.id()))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
@@ -1396,28 +1423,28 @@ public final class BridgeDatapath {
             }
         }
 
-        @Override public void controller(int i, int maxLen, int table) { controller(i, maxLen, table, null); }
+        @Override public void controller(int i, int maxLen, int table) { controller(i, new io.xvio.datapath.action.Controller(maxLen), table); }
 
-        @Override public void controller(int i, io.xvio.datapath.action.Controller c, int table) { controller(i, c.maxLen(), table, c.userdata()); }
-
-        /** userdata: the action's userdata (hex text; the consumer makes it bytes), null: none. */
-        private void controller(int i, int maxLen, int table, String userdata) {
+        /** c's packet-in: its max_len, userdata (hex text; the consumer makes it bytes), reason and meter. */
+        @Override public void controller(int i, io.xvio.datapath.action.Controller c, int table) {
             // never cached: a megaflow entry would bypass the controller (each such packet is translated)
             if (rec != null) rec.uncacheable = true;
             if (thread == TRACE_THREAD) return;
+            if (!metered(i, c)) return;                 // OVS meters the packet-in before the upcall
             if (!packetIns.wanted()) {
                 drops.add(thread, Reason.CONTROLLER, 1);
                 return;
             }
             Flow f = flow;
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, maxLen, miss ? PacketIns.NO_MATCH : PacketIns.ACTION, table, f == null ? 0 : f.cookie, userdata))
+            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, f == null ? 0 : f.cookie, c.userdata(), null, c.id()))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
         @Override public boolean pause(int i, io.xvio.datapath.action.Controller c, int table) {
             if (rec != null) rec.uncacheable = true;        // a packet-in per packet, as controller
             if (thread == TRACE_THREAD) tracing.note(0, "pause: the translation stops; a controller may resume it");
+            else if (!metered(i, c)) return false;
             else if (!packetIns.wanted()) {
                 drops.add(thread, Reason.CONTROLLER, 1);
                 return false;
@@ -1426,6 +1453,7 @@ public final class BridgeDatapath {
             pauseTable = table;
             pauseCookie = flow == null ? resumedCookie : flow.cookie;
             pauseMiss = flow != null && flow.priority == 0 && catchAll(flow.match);
+            pauseReason = reason(c, pauseMiss);
             pauseAction = c;
             return true;
         }
@@ -1522,6 +1550,18 @@ public final class BridgeDatapath {
         if (thread == TRACE_THREAD) tracing.note(depth, "group " + g.id + ": bucket " + x + (bk.modifies() ? " (on a copy)" : ""));
         g.hit(thread, x, 1, b.len[i]);
         if (rec != null) rec.group(g, x);
+        Translation tx = translation(thread);
+        boolean outerBucket = tx.inBucket;
+        tx.inBucket = true;                       // output:CONTROLLER here says group (OVS's group_bucket_action)
+        try {
+            bucketActions(t, bk, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
+        } finally {
+            tx.inBucket = outerBucket;
+        }
+    }
+
+    private void bucketActions(Tables t, Group.Bucket bk, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
+                               int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         if (!bk.modifies()) {
             execute(t, bk.executed(), table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
             return;

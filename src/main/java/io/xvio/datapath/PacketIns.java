@@ -37,6 +37,16 @@ public final class PacketIns {
         default void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, Paused paused) {
             packetIn(frame, len, totalLen, reason, table, cookie, key, userdata);
         }
+
+        /**
+         * As the others (paused null: not paused), for the controller connections of controllerId (the controller
+         * action's id, OVS's NXT_SET_CONTROLLER_ID; 0 by default). What {@link #drain} calls.
+         */
+        default void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, Paused paused,
+                              int controllerId) {
+            if (paused == null) packetIn(frame, len, totalLen, reason, table, cookie, key, userdata);
+            else packetIn(frame, len, totalLen, reason, table, cookie, key, userdata, paused);
+        }
     }
 
     private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
@@ -50,6 +60,8 @@ public final class PacketIns {
         final String[] userdata = new String[SLOTS];
         /** A paused translation's continuation (null: not paused). */
         final Paused[] paused = new Paused[SLOTS];
+        /** The controller action's connection id (0: the default connections). */
+        final int[] controllerId = new int[SLOTS];
         final long[][] key = new long[SLOTS][FlowKey.WORDS];
         final long[] tail = new long[16], head = new long[16];
         long dropped;
@@ -78,6 +90,11 @@ public final class PacketIns {
 
     /** As the other, for a translation paused by controller(pause) (paused: its state; null: not paused). */
     boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie, String userdata, Paused paused) {
+        return offer(thread, b, i, maxLen, reason, table, cookie, userdata, paused, 0);
+    }
+
+    /** As the other, for the controller connections of controllerId (the controller action's id). */
+    boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie, String userdata, Paused paused, int controllerId) {
         int t = thread + 2;
         Ring r = rings.getPlain(t);
         if (r == null) {                                 // this thread's first packet-in: its ring, once
@@ -99,6 +116,7 @@ public final class PacketIns {
         r.cookie[s] = cookie;
         r.userdata[s] = userdata;
         r.paused[s] = paused;
+        r.controllerId[s] = controllerId;
         FlowKey k = b.keys[i];
         long[] kw = r.key[s];
         if (k.extended) {                                // tunnel or conntrack metadata: the controller sees ct_state etc.
@@ -121,9 +139,8 @@ public final class PacketIns {
             for (; head < tail; head++, n++) {
                 int s = (int) head & (SLOTS - 1);
                 try {
-                    Paused p = r.paused[s];
-                    if (p == null) sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s]);
-                    else sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s], p);
+                    sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s], r.paused[s],
+                            r.controllerId[s]);
                 } finally {
                     r.paused[s] = null;
                     LONG.setRelease(r.head, 0, head + 1);

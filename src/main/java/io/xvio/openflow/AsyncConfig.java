@@ -32,6 +32,18 @@ final class AsyncConfig {
         return a;
     }
 
+    /** OFPC_INVALID_TTL_TO_CONTROLLER, a switch config flag of OpenFlow 1.0-1.2. */
+    static final int INVALID_TTL_TO_CONTROLLER = 4;
+
+    /** The switch config's invalid-TTL flag: the master/equal role's packet-in bit for invalid_ttl (OVS's ofconn_set_invalid_ttl_to_controller). */
+    synchronized void setInvalidTtl(boolean on) {
+        if (on) masks[PACKET_IN][0] |= 1 << 2;
+        else masks[PACKET_IN][0] &= ~(1 << 2);
+    }
+
+    /** Whether a connection in this role takes messages of kind for some reason. */
+    synchronized boolean wantsAny(int kind, boolean slave) { return masks[kind][slave ? 1 : 0] != 0; }
+
     /** Whether a connection in this role (slave or not) takes a message of kind for reason. */
     synchronized boolean wants(int kind, int reason, boolean slave) {
         return (masks[kind][slave ? 1 : 0] & (1 << reason)) != 0;

@@ -25,7 +25,8 @@ public final class OfActions {
     static final int COPY_FIELD15 = 28, PUSH_VLAN = 17, POP_VLAN = 18, SET_NW_TTL = 23, DEC_NW_TTL = 24, SET_FIELD = 25, VENDOR = 0xffff;
     static final int NX_RESUBMIT = 1, NX_REG_MOVE = 6, NX_REG_LOAD = 7, NX_RESUBMIT_TABLE = 14, NX_DEC_TTL = 18,
             NX_WRITE_METADATA = 22, NX_REG_LOAD2 = 33, NX_NOTE = 8, NX_OUTPUT_REG = 15, NX_STACK_PUSH = 27, NX_STACK_POP = 28,
-            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49, NX_CONTROLLER2 = 37;
+            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49, NX_CONTROLLER2 = 37,
+            NX_CONTROLLER = 20;
     /** OpenFlow 1.1+ group action (OFPAT_GROUP). */
     static final int GROUP = 22;
     static final int IT_GOTO_TABLE = 1, IT_WRITE_METADATA = 2, IT_WRITE_ACTIONS = 3, IT_APPLY_ACTIONS = 4, IT_CLEAR_ACTIONS = 5;
@@ -81,7 +82,7 @@ public final class OfActions {
 
     private static Action output(int port, int maxLen) {
         return switch (port) {
-            case Ports.CONTROLLER -> new Controller(maxLen, null);
+            case Ports.CONTROLLER -> new Controller(maxLen);
             case Ports.TABLE -> {
                 if (!PACKET_OUT.get()[0]) throw OfError.BAD_OUT_PORT.fail("output to TABLE is only allowed in a packet_out");
                 yield new Resubmit(-1, 0);
@@ -228,6 +229,7 @@ public final class OfActions {
             throw OfError.BAD_ACTION_VENDOR_TYPE.fail("Nicira action subtype " + sub + " does not exist in OpenFlow 1.5 (set_field and copy_field replace it)");
         switch (sub) {
             case NX_CONTROLLER2 -> { return controller2(a); }
+            case NX_CONTROLLER -> { return controller1(len, a); }
             case OfLearn.NX_LEARN, OfLearn.NX_LEARN2 -> { return OfLearn.decode(sub, len, a); }
             case NX_RESUBMIT, NX_RESUBMIT_TABLE -> {
                 expectLen(sub, len, 16);
@@ -434,13 +436,31 @@ public final class OfActions {
     }
 
     /**
+     * NXAST_CONTROLLER (OVS's decode_NXAST_RAW_CONTROLLER): max_len, controller id and reason in 16 bytes, what OVS
+     * sends for a controller(...) with a reason or an id and nothing else.
+     */
+    private static Action controller1(int len, Wire.Reader a) {
+        expectLen(NX_CONTROLLER, len, 16);
+        int maxLen = a.u16(), id = a.u16(), reason = a.u8();
+        if (a.u8() != 0) throw OfError.MUST_BE_ZERO.fail("NXAST_CONTROLLER's last byte is not zero");
+        return controller(maxLen, reason, id, null, false, Controller.NO_METER);
+    }
+
+    private static Action controller(int maxLen, int reason, int id, String userdata, boolean pause, long meter) {
+        if (reason >= Controller.REASONS.size())
+            throw OfError.BAD_ACTION_ARGUMENT.fail("controller reason " + reason + " (xvio knows 0.." + (Controller.REASONS.size() - 1) + ": " + String.join(", ", Controller.REASONS) + ")");
+        return new Controller(maxLen, reason, id, userdata, pause, meter);
+    }
+
+    /**
      * NXAST_CONTROLLER2 (OVS's decode_NXAST_RAW_CONTROLLER2): properties max_len, controller id, reason, userdata,
-     * pause, meter_id. xvio carries max_len, userdata and pause; a reason other than action or a meter is refused
-     * rather than being dropped silently.
+     * pause, meter_id. A 16- or 8-bit value may come in a longer property (OVS writes u16 properties 8 bytes long and
+     * reads them as forgivingly); meter_id is exactly 4 bytes, pause has none.
      */
     private static Action controller2(Wire.Reader a) {
         for (byte z : a.bytes(6)) if (z != 0) throw OfError.MUST_BE_ZERO.fail("NXAST_CONTROLLER2 pad is not zero");
-        int maxLen = 0xffff, id = 0;
+        int maxLen = 0xffff, id = 0, reason = Controller.ACTION;
+        long meter = Controller.NO_METER;
         String userdata = null;
         boolean pause = false;
         while (a.remaining() > 0) {
@@ -450,40 +470,32 @@ public final class OfActions {
             Wire.Reader v = a.sub(len - 4, OfError.PROP_BAD_LEN, "NXAST_CONTROLLER2 property " + type);
             a.skip(Math.min((8 - len % 8) % 8, a.remaining()));
             switch (type) {
-                case 0 -> maxLen = exactly(v, 2).u16();
-                case 1 -> id = exactly(v, 2).u16();
-                case 2 -> {
-                    int reason = exactly(v, 1).u8();
-                    if (reason != 1) throw OfError.BAD_ACTION_ARGUMENT.fail("controller reason " + reason + " (xvio sends action)");
-                }
+                case 0 -> maxLen = atLeast(v, 2).u16();
+                case 1 -> id = atLeast(v, 2).u16();
+                case 2 -> reason = atLeast(v, 1).u8();
                 case 3 -> {
-                    StringBuilder hex = new StringBuilder();
-                    while (v.remaining() > 0) hex.append(hex.isEmpty() ? "" : ".").append(String.format("%02x", v.u8()));
-                    userdata = hex.isEmpty() ? null : hex.toString();
+                    byte[] u = new byte[v.remaining()];
+                    for (int k = 0; k < u.length; k++) u[k] = (byte) v.u8();
+                    userdata = Controller.hex(u);
                 }
                 case 4 -> {
                     exactly(v, 0);
                     pause = true;
                 }
-                case 5 -> {
-                    long meter = exactly(v, 4).u32();
-                    if (meter != 0xffffffffL) throw OfError.BAD_ACTION_ARGUMENT.fail("controller meter_id " + meter + " (not supported by xvio)");
-                }
+                case 5 -> meter = exactly(v, 4).u32();
                 default -> throw OfError.PROP_BAD_TYPE.fail("NXAST_CONTROLLER2 property type " + type);
             }
         }
-        StringBuilder text = new StringBuilder();
-        if (maxLen != 0xffff) text.append("max_len=").append(maxLen).append(',');
-        if (id != 0) text.append("id=").append(id).append(',');
-        if (userdata != null) text.append("userdata=").append(userdata).append(',');
-        if (pause) text.append("pause,");
-        if (text.isEmpty()) return new Controller(maxLen, null);
-        text.setLength(text.length() - 1);
-        return new Controller(maxLen, text.toString(), userdata, pause);
+        return controller(maxLen, reason, id, userdata, pause, meter);
     }
 
     private static Wire.Reader exactly(Wire.Reader v, int n) {
         if (v.remaining() != n) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 property of " + v.remaining() + " bytes (" + n + ")");
+        return v;
+    }
+
+    private static Wire.Reader atLeast(Wire.Reader v, int n) {
+        if (v.remaining() < n) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 property of " + v.remaining() + " bytes (at least " + n + ")");
         return v;
     }
 
@@ -529,16 +541,25 @@ public final class OfActions {
                 nx(w, len, NX_NOTE);
                 for (String b : bytes) w.u8(Integer.parseInt(b, 16));
             }
-            case Controller c when c.userdata() != null || c.pause() -> {
+            // OVS's encode_CONTROLLER: NXAST_CONTROLLER2 for userdata, pause or a meter; NXAST_CONTROLLER for a reason
+            // or an id; else output:CONTROLLER
+            case Controller c when c.userdata() != null || c.pause() || c.meterId() != Controller.NO_METER -> {
                 int start = nx(w, 0, NX_CONTROLLER2);
                 w.zeros(6);
-                if (c.maxLen() != 0xffff) { w.u16(0).u16(6).u16(c.maxLen()).zeros(2); }
+                if (c.maxLen() != 0xffff) w.u16(0).u16(8).u16(c.maxLen()).zeros(2);
+                if (c.id() != 0) w.u16(1).u16(8).u16(c.id()).zeros(2);
+                if (c.reason() != Controller.ACTION) w.u16(2).u16(5).u8(c.reason()).zeros(3);
                 if (c.userdata() != null) {
                     byte[] u = Controller.bytes(c.userdata());
                     w.u16(3).u16(4 + u.length).bytes(u).pad8(start);
                 }
                 if (c.pause()) w.u16(4).u16(4).zeros(4);
+                if (c.meterId() != Controller.NO_METER) w.u16(5).u16(8).u32(c.meterId());
                 w.put16(start + 2, w.size() - start);
+            }
+            case Controller c when !c.plain() -> {
+                nx(w, 16, NX_CONTROLLER);
+                w.u16(c.maxLen()).u16(c.id()).u8(c.reason()).u8(0);
             }
             case Controller c -> {
                 if (of10) w.u16(OUTPUT).u16(8).u16(Ports.CONTROLLER).u16(c.maxLen());

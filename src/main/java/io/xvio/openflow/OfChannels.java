@@ -43,6 +43,12 @@ public final class OfChannels implements AutoCloseable {
     private final OfSwitch sw;
     private final Set<OfConnection> connections = ConcurrentHashMap.newKeySet();
     private final List<OfController> controllers = new ArrayList<>();
+    /** The passive targets (ptcp:, pssl:). */
+    private final List<OfListener> listeners = new ArrayList<>();
+    /** Passive targets that could not listen, and why. */
+    private final java.util.Map<String, String> unbound = new java.util.LinkedHashMap<>();
+    private List<String> configured = List.of();
+    private volatile OfTls tls = new OfTls(TlsSettings.NONE);
     private final long startedNanos;
     private volatile FailMode failMode = FailMode.STANDALONE;
     private volatile long probeNanos = DEFAULT_PROBE_MS * 1_000_000L;
@@ -150,27 +156,58 @@ public final class OfChannels implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ controllers
 
-    /** Replaces the controllers to connect to (targets tcp:IP[:PORT] or unix:PATH; checked by {@link OfController#parse}). */
+    /**
+     * Replaces the controllers: active targets (tcp:IP[:PORT], ssl:IP[:PORT], unix:PATH; checked by
+     * {@link OfController#parse}) to connect to, passive ones (ptcp:[PORT][:IP], pssl:[PORT][:IP], {@link OfListener})
+     * to listen on. One that cannot listen (address in use) is logged and shown so by {@link #controllerStatus}.
+     */
     public synchronized void setControllers(List<String> targets) {
         for (OfController c : controllers) c.close();
         controllers.clear();
-        for (String t : targets) controllers.add(OfController.start(t, this));
+        for (OfListener l : listeners) l.close();
+        listeners.clear();
+        unbound.clear();
+        configured = List.copyOf(targets);
+        for (String t : targets) {
+            if (!OfListener.passive(t)) {
+                controllers.add(OfController.start(t, this));
+                continue;
+            }
+            try {
+                listeners.add(OfListener.start(t, this));
+            } catch (IllegalStateException e) {
+                LOG.warning(e.getMessage());
+                unbound.put(t, e.getMessage());
+            }
+        }
         lastConnectedNanos = System.nanoTime();
         if (!targets.isEmpty()) LOG.info("bridge " + sw.name() + ": controllers " + String.join(", ", targets) + " (fail mode " + failMode.text() + ")");
     }
 
+    /** The targets as configured, in order. */
     public synchronized List<String> controllers() {
-        List<String> t = new ArrayList<>();
-        for (OfController c : controllers) t.add(c.target());
-        return t;
+        return configured;
     }
 
-    /** The controllers with their state (connected, role), for show and get-controller. */
+    /** The controllers with their state (connected, role; listening), for show and get-controller. */
     public synchronized List<String> controllerStatus() {
         List<String> t = new ArrayList<>();
         for (OfController c : controllers) t.add(c.target() + " " + c.status());
+        for (OfListener l : listeners) t.add(l.target() + " " + l.status());
+        for (var e : unbound.entrySet()) t.add(e.getKey() + " not listening: " + e.getValue());
         return t;
     }
+
+    /** The port a passive target listens on (ptcp:0 / pssl:0 pick one), or -1. */
+    public synchronized int listeningPort(String target) {
+        for (OfListener l : listeners) if (l.target().equals(target)) return l.port();
+        return -1;
+    }
+
+    /** The SSL/TLS settings of this bridge's ssl: and pssl: connections from now on (OVS's SSL table; global there). */
+    public void setTls(OfTls t) { tls = t; }
+
+    OfTls tls() { return tls; }
 
     /** The worker applies it within 100 ms (it alone turns fail-open on and off, outside every caller's locks). */
     public void setFailMode(FailMode m) { failMode = m; }
@@ -222,16 +259,22 @@ public final class OfChannels implements AutoCloseable {
     /** The packet-in consumer: with the controller action's userdata. */
     private final PacketIns.Sink sink = new PacketIns.Sink() {
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key) {
-            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, null);
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, null, 0);
         }
 
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
-            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata);
+            sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata, 0);
         }
 
         @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
                                        io.xvio.datapath.Paused paused) {
-            sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused);
+            sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused, 0);
+        }
+
+        @Override public void packetIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
+                                       io.xvio.datapath.Paused paused, int controllerId) {
+            if (paused == null) sendPacketIn(frame, len, totalLen, reason, table, cookie, key, userdata, controllerId);
+            else sendPaused(frame, len, totalLen, reason, table, cookie, key, userdata, paused, controllerId);
         }
     };
 
@@ -240,7 +283,7 @@ public final class OfChannels implements AutoCloseable {
      * NXCPT frame per unrolled action list), the others the plain packet-in, as OVS sends them.
      */
     private void sendPaused(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata,
-                            io.xvio.datapath.Paused p) {
+                            io.xvio.datapath.Paused p, int controllerId) {
         List<Long> stack = new ArrayList<>();
         for (long v : p.stack()) stack.add(v);
         List<Continuation.Frame> frames = new ArrayList<>();
@@ -250,7 +293,7 @@ public final class OfChannels implements AutoCloseable {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                 userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection k : receivers) {
-            if (!k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
+            if (k.controllerId != controllerId || !k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
             try {
                 k.sendAsync(pi.encode(k.version(), k.packetInFormat, 0, c));
             } catch (OfError.Failure e) {        // an action the connection's version cannot encode
@@ -259,11 +302,12 @@ public final class OfChannels implements AutoCloseable {
         }
     }
 
-    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata) {
+    /** To every connection that takes it whose controller id (NXT_SET_CONTROLLER_ID) is controllerId, as OVS's connmgr. */
+    private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, int controllerId) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                 userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
         for (OfConnection c : receivers) {
-            if (c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
+            if (c.controllerId == controllerId && c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
         }
     }
 
@@ -362,6 +406,8 @@ public final class OfChannels implements AutoCloseable {
         synchronized (this) {
             for (OfController c : controllers) c.close();
             controllers.clear();
+            for (OfListener l : listeners) l.close();
+            listeners.clear();
         }
         for (OfConnection c : connections) c.abort();
     }

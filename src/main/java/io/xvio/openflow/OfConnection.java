@@ -6,7 +6,7 @@ import io.xvio.datapath.Flow;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -20,7 +20,8 @@ import java.util.logging.Logger;
 final class OfConnection implements Runnable {
     private static final Logger LOG = Logger.getLogger("xvio.openflow");
 
-    private final SocketChannel ch;
+    /** The socket (BRIDGE.mgmt, tcp:, unix:) or TLS stream (ssl:, pssl:); null in codec tests. */
+    private final ByteChannel ch;
     private final OfSwitch sw;
     private final String peer;
     private final long startedNanos;
@@ -56,11 +57,11 @@ final class OfConnection implements Runnable {
     /** How long a bundle may stay idle (OVS's bundle-idle-timeout); tests shorten it. */
     volatile long bundleIdleNanos = Bundles.IDLE_NANOS;
 
-    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos) {
+    OfConnection(ByteChannel ch, OfSwitch sw, String peer, long startedNanos) {
         this(ch, sw, peer, startedNanos, null, false);
     }
 
-    OfConnection(SocketChannel ch, OfSwitch sw, String peer, long startedNanos, OfChannels channels, boolean primary) {
+    OfConnection(ByteChannel ch, OfSwitch sw, String peer, long startedNanos, OfChannels channels, boolean primary) {
         this.ch = ch;
         this.sw = sw;
         this.peer = peer;
@@ -79,8 +80,11 @@ final class OfConnection implements Runnable {
      * BRIDGE.mgmt client asked for them with a non-zero miss_send_len.
      */
     boolean wantsPacketIns() {
-        return takesAsync() && (async.wants(AsyncConfig.PACKET_IN, 0, role == ROLE_SLAVE) || async.wants(AsyncConfig.PACKET_IN, 1, role == ROLE_SLAVE));
+        return takesAsync() && async.wantsAny(AsyncConfig.PACKET_IN, role == ROLE_SLAVE);
     }
+
+    /** NXT_SET_CONTROLLER_ID's id (0 by default): packet-ins of controller actions with this id come here only. */
+    volatile int controllerId;
 
     /**
      * Whether an asynchronous message of kind ({@link AsyncConfig}) for reason goes to this connection, as OVS's
@@ -428,6 +432,8 @@ final class OfConnection implements Runnable {
             case OfType.SET_CONFIG -> {
                 configFlags = r.u16();
                 missSendLen = r.u16();
+                // OFPC_INVALID_TTL_TO_CONTROLLER (1.0-1.2): packet-ins of reason invalid_ttl, as OVS's async mask bit
+                if (version < OfVersion.OF13) async.setInvalidTtl((configFlags & AsyncConfig.INVALID_TTL_TO_CONTROLLER) != 0);
                 if (channels != null) channels.changed();
                 return List.of();
             }
@@ -513,7 +519,12 @@ final class OfConnection implements Runnable {
                 packetInFormat = (int) f;
                 return List.of();
             }
-            case OfType.NXT_SET_CONTROLLER_ID -> { return List.of(); }
+            case OfType.NXT_SET_CONTROLLER_ID -> {           // nx_controller_id: 6 zero bytes, the id
+                if (r.remaining() != 8) throw OfError.BAD_LEN.fail("NXT_SET_CONTROLLER_ID of " + r.remaining() + " bytes (8)");
+                r.skip(6);
+                controllerId = r.u16();
+                return List.of();
+            }
             case OfType.NXT_SET_ASYNC_CONFIG -> {
                 async.setLegacy(r, version);
                 if (channels != null) channels.changed();

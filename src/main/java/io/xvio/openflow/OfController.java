@@ -5,12 +5,14 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.util.logging.Logger;
 
 /**
- * One configured controller (OVS's Controller row, an active connection): {@code tcp:IP[:PORT]} (port 6653 by
- * default) or {@code unix:PATH}. A virtual thread connects, runs the OpenFlow connection until it ends, and connects
+ * One configured controller (OVS's Controller row, an active connection): {@code tcp:IP[:PORT]}, {@code ssl:IP[:PORT]}
+ * (TLS with the bridge's {@link OfTls} settings: the controller's certificate must be signed by the CA) with port
+ * 6653 by default, or {@code unix:PATH}. A virtual thread connects, runs the OpenFlow connection until it ends, and connects
  * again after a backoff that doubles from 1 s up to 8 s (OVS's max_backoff), back to 1 s after a connection the
  * controller used (sent a message after its hello).
  */
@@ -37,10 +39,17 @@ public final class OfController implements AutoCloseable {
         this.thread = Thread.ofVirtual().name("openflow-controller-" + target).unstarted(this::run);
     }
 
-    /** The address of a target; IllegalArgumentException (with the reason) if it is not one xvio can connect to. */
+    /**
+     * The address of an active target (null for a passive one, which {@link OfListener} checks); IllegalArgumentException
+     * (with the reason) if it is not one xvio can connect to or listen on.
+     */
     static SocketAddress parse(String target) {
         if (target.startsWith("unix:") && target.length() > 5) return UnixDomainSocketAddress.of(target.substring(5));
-        if (target.startsWith("tcp:")) {
+        if (OfListener.passive(target)) {
+            OfListener.parse(target);
+            return null;
+        }
+        if (target.startsWith("tcp:") || target.startsWith("ssl:")) {
             String rest = target.substring(4);
             String host = rest;
             int port = DEFAULT_PORT;
@@ -65,7 +74,7 @@ public final class OfController implements AutoCloseable {
                 throw new IllegalArgumentException("controller \"" + target + "\": the host must be an IP address");
             return new InetSocketAddress(host, port);
         }
-        throw new IllegalArgumentException("controller \"" + target + "\": targets are tcp:IP[:PORT] or unix:PATH");
+        throw new IllegalArgumentException("controller \"" + target + "\": targets are tcp:IP[:PORT], ssl:IP[:PORT], unix:PATH, ptcp:[PORT][:IP] or pssl:[PORT][:IP]");
     }
 
     /** Checks a target: IllegalArgumentException says what is wrong with it. */
@@ -105,18 +114,25 @@ public final class OfController implements AutoCloseable {
         int n = 0;
         while (running) {
             state = "connecting";
-            SocketChannel ch = null;
+            ByteChannel ch = null;
             try {
-                ch = SocketChannel.open(address instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX
-                        : ((InetSocketAddress) address).getAddress() instanceof java.net.Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-                if (address instanceof InetSocketAddress) ch.socket().connect(address, 5000);
-                else ch.connect(address);
+                if (target.startsWith("ssl:")) {
+                    ch = channels.tls().connect((InetSocketAddress) address, 5000);
+                } else {
+                    SocketChannel sc = SocketChannel.open(address instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX
+                            : ((InetSocketAddress) address).getAddress() instanceof java.net.Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                    ch = sc;
+                    if (address instanceof InetSocketAddress) sc.socket().connect(address, 5000);
+                    else sc.connect(address);
+                }
             } catch (IOException | RuntimeException e) {
                 if (ch != null) try { ch.close(); } catch (IOException ignored) { }
                 ch = null;
                 lastError = e.getMessage() != null ? e.getMessage() : e.toString();
                 disconnectedAtMillis = System.currentTimeMillis();
-                if (n == 0 || backoff == MAX_BACKOFF_MS) LOG.info("bridge " + channels.sw().name() + ": controller " + target + ": " + e.getMessage());
+                boolean tlsProblem = target.startsWith("ssl:") && !(e instanceof java.net.ConnectException);   // refused, bootstrapped
+                if (tlsProblem) LOG.warning("bridge " + channels.sw().name() + ": controller " + target + ": " + e.getMessage());
+                else if (n == 0 || backoff == MAX_BACKOFF_MS) LOG.info("bridge " + channels.sw().name() + ": controller " + target + ": " + e.getMessage());
             }
             if (ch != null) {
                 LOG.info("bridge " + channels.sw().name() + ": connected to controller " + target);

@@ -6,7 +6,8 @@ import io.xvio.packet.FlowKey;
 
 /**
  * A packet-in: the frame (perhaps cut to the controller's max_len; totalLen is its whole length), why it came
- * (reason, as 1.0-1.3 number it: 0 no match / table miss, 1 action), the table and cookie of the flow that sent it,
+ * (reason: OFPR_*, 0 no match / table miss, 1 action, 2 invalid_ttl, 3 action_set, 4 group, 5 packet_out; the last
+ * three go to connections before OpenFlow 1.4 as action), the table and cookie of the flow that sent it,
  * and the packet's metadata as a match (in_port always; metadata, registers and pkt_mark when not zero). No buffer
  * ids: xvio sends the frame itself (buffer_id 0xffffffff).
  *
@@ -51,6 +52,14 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         return m;
     }
 
+    /**
+     * reason as a connection of version sees it (OVS's encode_packet_in_reason): action_set, group and packet_out
+     * are OpenFlow 1.4's refinements of action, which earlier versions get instead.
+     */
+    static int wireReason(int reason, int version) {
+        return reason > io.xvio.datapath.action.Controller.INVALID_TTL && version < OfVersion.OF14 ? io.xvio.datapath.action.Controller.ACTION : reason;
+    }
+
     /** The in_port the match holds (16-bit xvio numbering: CONTROLLER is 0xfffd). */
     public int inPort() { return (int) Field.IN_PORT.get(match.value(FlowKey.IN_PORT)); }
 
@@ -67,7 +76,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         if (format == FORMAT_NXT) {
             w = new Wire.Writer(version, OfType.VENDOR, xid);
             w.u32(OfVersion.NX_VENDOR).u32(NXT_PACKET_IN);
-            w.u32(NO_BUFFER).u16(totalLen).u8(reason).u8(table).u64(cookie);
+            w.u32(NO_BUFFER).u16(totalLen).u8(wireReason(reason, version)).u8(table).u64(cookie);
             int at = w.size();
             w.u16(0).zeros(6);
             int len = NxMatch.write(match, w);
@@ -75,10 +84,10 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
             w.zeros(2);
         } else if (version == OfVersion.OF10) {
             w = new Wire.Writer(version, OfType.PACKET_IN, xid);
-            w.u32(NO_BUFFER).u16(totalLen).u16(inPort()).u8(reason).u8(0);
+            w.u32(NO_BUFFER).u16(totalLen).u16(inPort()).u8(wireReason(reason, version)).u8(0);
         } else {
             w = new Wire.Writer(version, OfType.PACKET_IN, xid);
-            w.u32(NO_BUFFER).u16(totalLen).u8(reason).u8(table).u64(cookie);
+            w.u32(NO_BUFFER).u16(totalLen).u8(wireReason(reason, version)).u8(table).u64(cookie);
             FlowModCodec.writeOxmMatch(match, w);
             w.zeros(2);
         }
@@ -102,7 +111,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         Continuation.end(w, at);
         if (cookie != -1L) { at = Continuation.start(w, NXPINT_COOKIE); w.zeros(4).u64(cookie); Continuation.end(w, at); }   // a 64-bit value is 8-aligned
         at = Continuation.start(w, NXPINT_REASON);
-        w.u8(reason);
+        w.u8(wireReason(reason, version));
         Continuation.end(w, at);
         at = Continuation.start(w, NXPINT_METADATA);
         Oxm.encode(match, version == OfVersion.OF10, w);

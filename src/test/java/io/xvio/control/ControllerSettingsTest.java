@@ -26,11 +26,30 @@ class ControllerSettingsTest {
         assertEquals(OfChannels.FailMode.SECURE, cs.failMode());
         assertEquals(2500, cs.probeMillis());
         assertEquals(List.of("tcp:127.0.0.1"), parse("    controller: tcp:127.0.0.1\n").targets(), "one target may be a plain string");
+        assertEquals(List.of("ssl:10.0.0.1:6653", "pssl:", "pssl:6653:127.0.0.1", "ptcp:6633", "pssl:6654:[::1]"),
+                parse("    controller: [ssl:10.0.0.1:6653, 'pssl:', pssl:6653:127.0.0.1, ptcp:6633, 'pssl:6654:[::1]']\n").targets());
+    }
+
+    @Test
+    void theSslKeysParse() {
+        Config c = Config.parse("ssl:\n  private_key: /k.pem\n  certificate: /c.pem\n  ca_cert: /ca.pem\n  bootstrap_ca_cert: true\n"
+                + "bridges:\n  br0: {}\n", "x.yaml");
+        assertEquals(new io.xvio.openflow.TlsSettings("/k.pem", "/c.pem", "/ca.pem", true), c.ssl());
+        assertEquals(io.xvio.openflow.TlsSettings.NONE, Config.parse("bridges:\n  br0: {}\n", "x.yaml").ssl());
+        String e = assertThrows(ConfigException.class, () -> Config.parse("ssl:\n  private_key: /k.pem\nbridges:\n  br0: {}\n", "x.yaml")).getMessage();
+        assertTrue(e.contains("x.yaml: ssl: no certificate, CA certificate"), e);
+        e = assertThrows(ConfigException.class, () -> Config.parse("ssl:\n  private-key: /k.pem\nbridges:\n  br0: {}\n", "x.yaml")).getMessage();
+        assertTrue(e.contains("private-key"), e);
+        e = assertThrows(ConfigException.class, () -> Config.parse("ssl:\n  private_key: /k\n  certificate: /c\n  ca_cert: /a\n  bootstrap_ca_cert: 1\n"
+                + "bridges:\n  br0: {}\n", "x.yaml")).getMessage();
+        assertTrue(e.contains("ssl.bootstrap_ca_cert must be true or false"), e);
     }
 
     @Test
     void badValuesAreNamed() {
-        assertTrue(error("    controller: [ssl:1.2.3.4:6653]\n").contains("bridges.br0.controller: controller \"ssl:1.2.3.4:6653\": targets are tcp:IP[:PORT] or unix:PATH"));
+        assertTrue(error("    controller: [udp:1.2.3.4:6653]\n").contains("bridges.br0.controller: controller \"udp:1.2.3.4:6653\": targets are tcp:IP[:PORT], ssl:IP[:PORT], unix:PATH"));
+        assertTrue(error("    controller: [pssl:x]\n").contains("bad port"));
+        assertTrue(error("    controller: [ptcp:6653:example.com]\n").contains("must be an IP address"));
         assertTrue(error("    controller: [tcp:1.2.3.4:70000]\n").contains("bad port"));
         assertTrue(error("    controller: [tcp:example.com:6653]\n").contains("must be an IP address"));
         assertTrue(error("    controller: [tcp:1.2.3.4, tcp:1.2.3.4]\n").contains("listed twice"));

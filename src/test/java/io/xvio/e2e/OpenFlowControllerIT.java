@@ -279,10 +279,79 @@ class OpenFlowControllerIT {
         assertTrue(xvio.call("set-controller", "br1", "unix:" + dir.resolve("nobody.sock"), "tcp:127.0.0.1:" + port).isEmpty());
         assertEquals("unix:" + dir.resolve("nobody.sock") + "\ntcp:127.0.0.1:" + port + "\n", xvio.call("get-controller", "br1"));
         waitForStatus("br1", "role master", Duration.ofSeconds(20));
-        IOException bad = assertThrows(IOException.class, () -> xvio.call("set-controller", "br1", "ssl:1.2.3.4:6653"));
-        assertTrue(bad.getMessage().contains("tcp:IP[:PORT] or unix:PATH"), bad.getMessage());
+        IOException bad = assertThrows(IOException.class, () -> xvio.call("set-controller", "br1", "udp:1.2.3.4:6653"));
+        assertTrue(bad.getMessage().contains("tcp:IP[:PORT], ssl:IP[:PORT], unix:PATH"), bad.getMessage());
         xvio.call("del-controller", "br1");
         assertEquals("", xvio.call("get-controller", "br1"));
         assertTrue(xvio.awaitLog("bridge br1: connection to controller tcp:127.0.0.1:" + port + " closed", Duration.ofSeconds(5)), xvio::log);
+    }
+
+    private void run(Path cwd, String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd));
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+    }
+
+    private NetLab.Result ofctlSsl(Path pki, String who, String... args) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("ovs-ofctl", "-O", "OpenFlow13",
+                "--private-key=" + pki.resolve(who + "-privkey.pem"), "--certificate=" + pki.resolve(who + "-cert.pem"),
+                "--ca-cert=" + pki.resolve("pki/switchca/cacert.pem")));
+        cmd.addAll(java.util.List.of(args));
+        return NetLab.run(cmd.toArray(String[]::new));
+    }
+
+    /**
+     * SSL/TLS with a PKI made by ovs-pki (a switch CA and a controller CA, as OVS's docs): set-ssl gives br1 its key,
+     * certificate and the controller CA; os-ken listening with SSL (its controller key, the switch CA, client
+     * certificates required) gets br1 as master over ssl:; br1 also listens on pssl:, where the real ovs-ofctl with a
+     * controller certificate dumps its flows, and one with a certificate of the wrong CA is refused with a log line.
+     */
+    @Order(4)
+    @Test
+    void sslControllerAndPsslClientsWithOvsPkiCertificates() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/ovs-pki")) && Files.isExecutable(Path.of("/usr/bin/ovs-ofctl")),
+                "needs ovs-pki and ovs-ofctl (openvswitch-common)");
+        Path pki = dir.resolve("tls");
+        Files.createDirectories(pki);
+        run(pki, "ovs-pki", "--dir=" + pki.resolve("pki"), "init");
+        run(pki, "ovs-pki", "--dir=" + pki.resolve("pki"), "req+sign", "sw", "switch");
+        run(pki, "ovs-pki", "--dir=" + pki.resolve("pki"), "req+sign", "ctl", "controller");
+        run(pki, "ovs-pki", "--dir=" + pki.resolve("pki"), "req+sign", "rogue", "switch");
+        assertEquals("", xvio.call("set-ssl", pki.resolve("sw-privkey.pem").toString(), pki.resolve("sw-cert.pem").toString(),
+                pki.resolve("pki/controllerca/cacert.pem").toString()));
+        assertTrue(xvio.call("get-ssl").contains("CA Certificate: " + pki.resolve("pki/controllerca/cacert.pem")));
+
+        int sslPort;
+        try (ServerSocket s = new ServerSocket(0)) { sslPort = s.getLocalPort(); }
+        ProcessBuilder pb = new ProcessBuilder(OSKEN, "--ofp-listen-host", "127.0.0.1", "--ofp-ssl-listen-port", String.valueOf(sslPort),
+                "--ctl-privkey", pki.resolve("ctl-privkey.pem").toString(), "--ctl-cert", pki.resolve("ctl-cert.pem").toString(),
+                "--ca-certs", pki.resolve("pki/switchca/cacert.pem").toString(), dir.resolve("learn.py").toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("osken-ssl.log").toFile()));
+        pb.environment().put("XVIO_TEST_EVENTS", events.toString());
+        Process sslController = pb.start();
+        try {
+            xvio.call("set-controller", "br1", "ssl:127.0.0.1:" + sslPort, "pssl:0:127.0.0.1");
+            String st = waitForStatus("br1", "ssl:127.0.0.1:" + sslPort + " connected, OpenFlow13, role master", Duration.ofSeconds(30));
+            Matcher listen = Pattern.compile("pssl:0:127.0.0.1 listening on port (\\d+)").matcher(st);
+            assertTrue(listen.find(), st);
+            String target = "ssl:127.0.0.1:" + listen.group(1);
+            String table = "";
+            for (long until = System.nanoTime() + 10_000_000_000L; !table.contains("priority=0 actions=CONTROLLER:65535") && System.nanoTime() < until; ) {
+                Thread.sleep(100);
+                NetLab.Result r = ofctlSsl(pki, "ctl", "dump-flows", target);
+                assertEquals(0, r.rc(), r.output() + xvio.log());
+                table = r.output();
+            }
+            assertTrue(table.contains("priority=0 actions=CONTROLLER:65535"), "os-ken's flow, read over pssl: " + table);
+            NetLab.Result rogue = ofctlSsl(pki, "rogue", "dump-flows", target);
+            assertNotEquals(0, rogue.rc(), rogue.output());
+            assertTrue(xvio.awaitLog("refused: TLS handshake failed: the peer's certificate is not signed by the CA in "
+                    + pki.resolve("pki/controllerca/cacert.pem"), Duration.ofSeconds(5)), xvio::log);
+            xvio.call("del-controller", "br1");
+        } finally {
+            sslController.destroy();
+            if (!sslController.waitFor(10, TimeUnit.SECONDS)) sslController.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
     }
 }

@@ -664,6 +664,100 @@ class OpenFlowIT {
         ok("OpenFlow13", "add-flow", target, "priority=0,actions=NORMAL");
     }
 
+    /** Waits up to 10 s for want in a monitor's output file; returns the output. */
+    private static String awaitIn(Path out, String want) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        String seen = Files.readString(out);
+        while (System.nanoTime() < end && !seen.contains(want)) {
+            Thread.sleep(100);
+            seen = Files.readString(out);
+        }
+        return seen;
+    }
+
+    private Process monitor(String v, Path out, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", v, "monitor", target, "65534"));
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        long end = System.nanoTime() + 10_000_000_000L;       // connected once ovs-ofctl printed its first lines
+        while (System.nanoTime() < end && Files.size(out) == 0) Thread.sleep(50);
+        Thread.sleep(300);
+        return p;
+    }
+
+    /**
+     * The controller action's reason and meter_id with the real ovs-ofctl: each form prints back as OVS prints it in
+     * 1.0, 1.3 and 1.5; ovs-ofctl monitor (1.5) shows each packet-in's reason as OVS would give it: packet_out for a
+     * packet-out's plain controller action, a reason the action names, group for a bucket's output:controller,
+     * action_set; a 1.3 monitor sees the 1.4 reasons as action; invalid_ttl goes to the 1.0 monitor that asked for it
+     * (ovs-ofctl monitor ... invalid_ttl) only. meter_id=5 (1 packet/s) lets the first of ten packet-outs' packet-ins
+     * through, and meter-stats counts all ten.
+     */
+    @Order(15)
+    @Test
+    void controllerReasonsAndMeterWithOvsOfctl() throws Exception {
+        ok("OpenFlow13", "del-flows", target);
+        String[][] forms = {{"controller:100", "CONTROLLER:100"},
+                {"controller(max_len=1234,id=5678,reason=invalid_ttl)", "controller(reason=invalid_ttl,max_len=1234,id=5678)"},
+                {"controller(meter_id=3,reason=group)", "controller(reason=group,meter_id=3)"},
+                {"controller(reason=no_match,userdata=01.02)", "controller(reason=no_match,userdata=01.02)"}};
+        for (String v : List.of("OpenFlow10", "OpenFlow13", "OpenFlow15")) {
+            for (int k = 0; k < forms.length; k++) ok(v, "add-flow", target, "table=9,priority=" + (k + 1) + ",actions=" + forms[k][0]);
+            String dump = ok(v, "dump-flows", target, "table=9");
+            for (String[] f : forms) assertTrue(dump.contains("actions=" + f[1]), v + ": " + f[1] + " in " + dump);
+            sameAsXvio(v);
+            ok(v, "del-flows", target, "table=9");
+        }
+
+        Path out15 = dir.resolve("monitor-reasons-15.txt"), out13 = dir.resolve("monitor-reasons-13.txt"), out10 = dir.resolve("monitor-reasons-10.txt");
+        Process m15 = monitor("OpenFlow15", out15), m13 = monitor("OpenFlow13", out13), m10 = monitor("OpenFlow10", out10, "invalid_ttl");
+        try {
+            String frame = "ffffffffffff020000000001" + "88b6" + "00".repeat(46);
+            ok("OpenFlow15", "packet-out", target, "in_port=1 packet=" + frame + " actions=controller");
+            assertTrue(awaitIn(out15, "(via packet_out)").contains("(via packet_out)"), Files.readString(out15) + xvio.log());
+            assertTrue(awaitIn(out13, "(via action)").contains("(via action)"), "1.3 has no packet_out reason: " + Files.readString(out13));
+            ok("OpenFlow15", "packet-out", target, "in_port=1 packet=" + frame + " actions=controller(reason=no_match)");
+            assertTrue(awaitIn(out15, "(via no_match)").contains("(via no_match)"), Files.readString(out15));
+
+            ok("OpenFlow15", "add-group", target, "group_id=77,type=all,bucket=actions=output:controller");
+            ok("OpenFlow15", "add-flow", target, "priority=990,in_port=1,arp,actions=group:77");
+            lab.exec(ns1, "busybox", "ping", "-c", "1", "-W", "1", "10.94.0.2");        // ns1's ARP request meets the group
+            assertTrue(awaitIn(out15, "(via group)").contains("(via group)"), Files.readString(out15) + xvio.log());
+            ok("OpenFlow15", "mod-flows", target, "in_port=1,arp,actions=controller(reason=action_set)");
+            lab.exec(ns1, "busybox", "ping", "-c", "1", "-W", "1", "10.94.0.2");
+            assertTrue(awaitIn(out15, "(via action_set)").contains("(via action_set)"), Files.readString(out15) + xvio.log());
+            String seen13 = Files.readString(out13);
+            assertFalse(seen13.contains("(via group)") || seen13.contains("(via action_set)") || seen13.contains("(via packet_out)"), seen13);
+
+            ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + frame + " actions=controller(reason=invalid_ttl)");
+            assertTrue(awaitIn(out10, "(via invalid_ttl)").contains("(via invalid_ttl)"), "the 1.0 monitor asked for them: " + Files.readString(out10));
+            Thread.sleep(300);
+            assertFalse(Files.readString(out15).contains("(via invalid_ttl)"), "OVS's default async config leaves invalid_ttl out");
+
+            // meter_id: 1 packet/s, burst 1: of ten packet-ins at once, the meter passes one (two if a second passes)
+            ok("OpenFlow13", "add-meter", target, "meter=5,pktps,burst,stats,bands=type=drop,rate=1,burst_size=1");
+            String marked = "ffffffffffff020000000001" + "88b7" + "00".repeat(46);
+            long before = Files.readString(out15).lines().filter(l -> l.contains("dl_type=0x88b7")).count();
+            for (int k = 0; k < 10; k++) ok("OpenFlow13", "packet-out", target, "in_port=1 packet=" + marked + " actions=controller(meter_id=5)");
+            Thread.sleep(1000);
+            long got = Files.readString(out15).lines().filter(l -> l.contains("dl_type=0x88b7")).count() - before;
+            assertTrue(got >= 1 && got <= 3, got + " packet-ins through the meter: " + Files.readString(out15));
+            String stats = ok("OpenFlow13", "meter-stats", target, "meter=5");
+            assertTrue(stats.contains("packet_in_count:10 byte_in_count:600"), stats);
+            Matcher band = Pattern.compile("0: packet_count:(\\d+)").matcher(stats);
+            assertTrue(band.find() && Long.parseLong(band.group(1)) == 10 - got, got + " passed: " + stats);
+        } finally {
+            for (Process m : List.of(m15, m13, m10)) {
+                m.destroy();
+                m.waitFor(10, TimeUnit.SECONDS);
+            }
+            ok("OpenFlow15", "del-flows", target);
+            ok("OpenFlow15", "del-groups", target);
+            ok("OpenFlow13", "del-meters", target);
+            ok("OpenFlow13", "add-flow", target, "priority=0,actions=NORMAL");
+        }
+    }
+
     private void refused(String v, String error, String... args) throws Exception {
         List<String> a = new ArrayList<>(List.of(args));
         a.add(1, target);

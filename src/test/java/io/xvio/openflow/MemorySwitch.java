@@ -16,6 +16,11 @@ final class MemorySwitch implements OfSwitch {
             new PortInfo(2, "p2", 0, 0, 0, 0, 0, 0)));
 
     @Override public String name() { return "br0"; }
+
+    /** The packet-in rings the bridge's OpenFlow thread drains (a test's BridgeDatapath's), or null. */
+    io.xvio.datapath.PacketIns packetIns;
+
+    @Override public io.xvio.datapath.PacketIns packetIns() { return packetIns; }
     @Override public List<PortInfo> ports() { return ports; }
     @Override public synchronized List<Flow> flows() { return List.copyOf(flows); }
 

@@ -9,7 +9,7 @@ public record Output(int port) implements Action {
             case "normal" -> new Normal();
             case "flood" -> new Flood(false);
             case "all" -> new Flood(true);
-            case "controller" -> new Controller(0xffff, null);
+            case "controller" -> new Controller(0xffff);
             case "local", "table", "none", "any" -> throw a.error(a.pos(), "output to \"" + arg + "\" is not supported by xvio");
             default -> !arg.isEmpty() && !Character.isDigit(arg.charAt(0)) ? OutputReg.parse(a)
                     : new Output(a.intIn(arg, a.pos(), 1, 0xfeff, "output port"));

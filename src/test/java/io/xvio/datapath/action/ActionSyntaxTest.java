@@ -118,6 +118,11 @@ class ActionSyntaxTest {
                 case "dec_ttl" -> assertEquals(ActionSetRole.DEC_TTL, r);
                 case "move", "load", "set_field" -> assertEquals(ActionSetRole.SET, r);
                 case "check_pkt_larger" -> assertEquals(ActionSetRole.NONE, r);
+                case "controller" -> {         // output:CONTROLLER is an output (OVS's OFPACT_OUTPUT); controller(...) is not
+                    assertEquals(((Controller) a).plain() ? ActionSetRole.FINAL_OUTPUT : ActionSetRole.NONE, r);
+                    assertEquals(ActionSetRole.NONE, FlowParser.parseActionList("controller(reason=no_match)").getFirst().actionSetRole());
+                    assertEquals(ActionSetRole.FINAL_OUTPUT, FlowParser.parseActionList("controller:128").getFirst().actionSetRole());
+                }
                 default -> {
                     if (e.getKey().startsWith("mod_")) assertEquals(ActionSetRole.SET, r, e.getKey());
                     else assertEquals(ActionSetRole.NONE, r, e.getKey());

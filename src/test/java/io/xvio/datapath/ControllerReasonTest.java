@@ -1,0 +1,128 @@
+package io.xvio.datapath;
+
+import io.xvio.datapath.action.Controller;
+import io.xvio.datapath.meter.MeterParser;
+import io.xvio.packet.PacketBatch;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The packet-in reason and meter of the controller action in the datapath, as OVS's translation gives them: a
+ * reason the action names; else packet_out in a packet-out, group in a group bucket's own actions (not in a flow a
+ * bucket resubmits to), no_match in a table-miss flow, action elsewhere. meter_id rate-limits the packet-ins through
+ * that OpenFlow meter (its drops counted as meter drops and in the meter's stats); a meter that does not exist lets
+ * them pass. max_len cuts the frame.
+ */
+class ControllerReasonTest {
+    static final long T0 = 1_000_000_000_000L;
+
+    record In(int len, int total, int reason, int table, long cookie) {}
+
+    static List<In> drain(BridgeDatapath dp) {
+        List<In> got = new ArrayList<>();
+        dp.packetIns().drain((f, len, total, reason, table, cookie, key) -> got.add(new In(len, total, reason, table, cookie)));
+        return got;
+    }
+
+    static byte[] frame() {
+        byte[] f = new byte[60];
+        for (int k = 0; k < 6; k++) f[k] = (byte) 0xff;
+        f[11] = 1;
+        f[12] = (byte) 0x88;
+        f[13] = (byte) 0xb5;
+        return f;
+    }
+
+    static void send(BridgeDatapath dp, int inPortIndex, int n, long now) {
+        PacketBatch b = new PacketBatch();
+        Outputs o = new Outputs(8);
+        byte[] f = frame();
+        b.reset();
+        for (int i = 0; i < n; i++) {
+            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], f.length);
+            b.len[i] = f.length;
+        }
+        b.count = n;
+        dp.process(inPortIndex, b, o, 0, now);
+    }
+
+    static BridgeDatapath bridge(String... flows) {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        List<Flow> fs = new ArrayList<>();
+        for (String f : flows) fs.add(FlowParser.parse(f));
+        dp.install(new int[] {1, 2, 3}, fs);
+        dp.setLive(new boolean[] {true, true, true});
+        dp.packetIns().setWanted(true);
+        return dp;
+    }
+
+    @Test
+    void eachReasonAsOvsGivesIt() {
+        BridgeDatapath dp = bridge(
+                "table=0,priority=9,in_port=1,actions=controller(reason=invalid_ttl,max_len=20),resubmit(,1)",
+                "table=1,cookie=0x11,priority=9,actions=controller(reason=action_set),goto_table:2",
+                "table=2,cookie=0x22,priority=9,actions=group:7",
+                "table=3,cookie=0x33,priority=9,actions=controller",
+                "table=0,priority=0,actions=controller");
+        Group g = GroupParser.parse("group_id=7,type=all,bucket=actions=output:controller,bucket=actions=resubmit(,3)");
+        dp.setGroups(Map.of(7L, g));
+
+        send(dp, 0, 1, T0);
+        List<In> got = drain(dp);
+        assertEquals(List.of(new In(20, 60, Controller.INVALID_TTL, 0, 0), new In(60, 60, Controller.ACTION_SET, 1, 0x11),
+                new In(60, 60, Controller.GROUP, 2, 0x22), new In(60, 60, Controller.ACTION, 3, 0x33)), got,
+                "named reasons; group in the bucket; action in the flow a bucket resubmits to");
+
+        send(dp, 1, 1, T0);
+        assertEquals(List.of(new In(60, 60, Controller.NO_MATCH, 0, 0)), drain(dp), "the table-miss flow");
+
+        PacketBatch b = new PacketBatch();
+        dp.packetOut(0xfffd, frame(), FlowParser.parseActionList("controller,controller(reason=no_match),resubmit(,3)"), b, new Outputs(8), -1, T0);
+        assertEquals(List.of(new In(60, 60, Controller.PACKET_OUT, 0, 0), new In(60, 60, Controller.NO_MATCH, 0, 0),
+                new In(60, 60, Controller.PACKET_OUT, 3, 0x33)), drain(dp), "packet_out for the whole packet-out, as OVS's in_packet_out");
+    }
+
+    @Test
+    void meterIdRateLimitsThePacketIns() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge("in_port=1,actions=controller(meter_id=5),output:2", "in_port=2,actions=controller(meter_id=6)");
+            dp.setCacheEnabled(cached);
+            dp.meters().put(MeterParser.parse("meter=5,pktps,burst,stats,bands=type=drop,rate=10,burst_size=3"), false, T0);
+            send(dp, 0, 20, T0);
+            assertEquals(3, drain(dp).size(), "the meter's burst of 3, cached=" + cached);
+            send(dp, 0, 20, T0 + 200_000_000L);
+            assertEquals(2, drain(dp).size(), "10 packets/s: 2 more 0.2 s later");
+            assertEquals(40, dp.meters().get(5).packetsIn());
+            assertEquals(35, dp.meters().get(5).bandPackets(0));
+            assertEquals(35, dp.drops().get(DatapathDrops.Reason.METER));
+            assertEquals(40, dp.flows().stream().mapToLong(Flow::packetCount).sum(), "every packet hit the flow (the meter is the packet-in's only)");
+
+            send(dp, 1, 20, T0);
+            assertEquals(20, drain(dp).size(), "meter 6 does not exist: nothing is limited (as OVS)");
+        }
+    }
+
+    @Test
+    void aPausedPacketInIsMeteredAndCarriesItsReason() {
+        BridgeDatapath dp = bridge("in_port=1,actions=controller(reason=no_match,meter_id=5,pause),output:2");
+        dp.meters().put(MeterParser.parse("meter=5,pktps,burst,bands=type=drop,rate=1,burst_size=1"), false, T0);
+        send(dp, 0, 4, T0);
+        List<Integer> reasons = new ArrayList<>();
+        dp.packetIns().drain(new PacketIns.Sink() {
+            @Override public void packetIn(byte[] f, int len, int total, int reason, int table, long cookie, long[] key) { fail("not paused"); }
+
+            @Override public void packetIn(byte[] f, int len, int total, int reason, int table, long cookie, long[] key, String u, Paused p) {
+                reasons.add(reason);
+            }
+        });
+        assertEquals(List.of(Controller.NO_MATCH), reasons, "one of four passed the meter");
+        assertEquals(3, dp.drops().get(DatapathDrops.Reason.METER));
+    }
+}
