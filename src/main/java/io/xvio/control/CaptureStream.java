@@ -96,6 +96,7 @@ final class CaptureStream implements CaptureRing.Sink {
         String why, error = null;
         try {
             pcap = new PcapWriter((b, len) -> out.write(b, 0, len), ring.snaplen(), nano);
+            client.watchOutput(out.fd());
             why = stream();
             detach.run();
             while (!done() && ring.poll(this)) { }          // what was taken before the end is written
@@ -127,7 +128,10 @@ final class CaptureStream implements CaptureRing.Sink {
             if (n < ROUND) pcap.flush();                // the ring is drained
             String s = stop;
             if (s != null) return s;
-            if (client.left(n == 0 ? IDLE_MS : n < ROUND ? 1 : 0)) return "stopped by its client";
+            if (client.left(n == 0 ? IDLE_MS : n < ROUND ? 1 : 0)) {
+                if (client.outputBroken()) throw new SysException("poll(output fd)", Errno.EPIPE);   // its reader exited, idle or not
+                return "stopped by its client";
+            }
         }
     }
 

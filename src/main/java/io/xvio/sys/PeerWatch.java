@@ -19,8 +19,9 @@ public final class PeerWatch implements AutoCloseable {
     private final int fd;
     private final Arena arena = Arena.ofAuto();
     private final MemorySegment cap = arena.allocate(Native.CAPTURE);
-    private final MemorySegment pfd = arena.allocate(8, 4);
+    private final MemorySegment pfd = arena.allocate(16, 4);          // the peer; the watched output
     private final MemorySegment sink = arena.allocate(64, 8);
+    private int output = -1;
     private boolean closed;
 
     public PeerWatch(int fd) {
@@ -30,15 +31,31 @@ public final class PeerWatch implements AutoCloseable {
 
     public int fd() { return fd; }
 
-    /** Waits up to timeoutMs (0: only looks); true once the peer has left. */
+    /**
+     * Also watches fd, an output the caller writes (not owned): {@link #left} returns true as well when it reports an
+     * error or hang-up, as a pipe whose reader exited does, and {@link #outputBroken} says so. A regular file never.
+     */
+    public void watchOutput(int fd) {
+        output = fd;
+        pfd.set(JAVA_INT, 8, fd);
+        pfd.set(JAVA_SHORT, 12, (short) 0);             // no events: only POLLERR/POLLHUP, which poll always reports
+    }
+
+    /** After {@link #left} returned true: whether it was the watched output that broke. */
+    public boolean outputBroken() { return output >= 0 && (pfd.get(JAVA_SHORT, 14) & (POLLERR | POLLHUP)) != 0; }
+
+    /** Waits up to timeoutMs (0: only looks); true once the peer has left (or the watched output broke). */
     public boolean left(int timeoutMs) {
         try {
             pfd.set(JAVA_SHORT, 4, (short) (POLLIN | POLLRDHUP));
             pfd.set(JAVA_SHORT, 6, (short) 0);
-            int rc = (int) Native.POLL.invokeExact(cap, pfd, 1L, timeoutMs);
+            pfd.set(JAVA_SHORT, 14, (short) 0);
+            int rc = (int) Native.POLL.invokeExact(cap, pfd, output >= 0 ? 2L : 1L, timeoutMs);
             if (rc < 0) return Native.errno(cap) != Errno.EINTR;
             if (rc == 0) return false;
+            if (outputBroken()) return true;
             short re = pfd.get(JAVA_SHORT, 6);
+            if (re == 0) return false;
             if ((re & (POLLHUP | POLLERR | POLLRDHUP | 0x20)) != 0) return true;    // 0x20: POLLNVAL
             long n = (long) NetNative.RECVFROM_AT.invokeExact(cap, fd, sink.address(), sink.byteSize(), MSG_DONTWAIT, 0L, 0L);
             return n >= 0 || (Native.errno(cap) != Errno.EAGAIN && Native.errno(cap) != Errno.EINTR);   // EOF, data, or an error

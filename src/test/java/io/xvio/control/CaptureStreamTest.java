@@ -143,6 +143,21 @@ class CaptureStreamTest {
         assertEquals("capture: the output was closed by its reader\n0 captured, 0 dropped by the capture ring", r.text());
     }
 
+    /** `xvio capture | head -c 10` on an idle port: head exits after the file header, and the capture ends at once. */
+    @Test
+    void anIdleCaptureEndsWhenItsPipesReaderExits() throws Exception {
+        CaptureRing ring = new CaptureRing(1 << 20, 262144);
+        start(ring, 0);
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Process head = new ProcessBuilder("head", "-c", "10", fifo.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        pass(OutputFd.create(fifo.toString()));                  // opens once head has it open for reading
+        assertTrue(head.waitFor(10, TimeUnit.SECONDS));
+        ControlClient.Reply r = summary();                       // no frame comes: the capture notices by itself
+        assertFalse(r.ok());
+        assertEquals("capture: the output was closed by its reader\n0 captured, 0 dropped by the capture ring", r.text());
+    }
+
     @Test
     void stopEndsItAndAClientThatPassesNothingEndsItToo() throws Exception {
         CaptureRing ring = new CaptureRing(1 << 20, 262144);
