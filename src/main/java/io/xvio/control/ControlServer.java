@@ -53,6 +53,12 @@ final class ControlServer implements AutoCloseable {
         static final Limits DEFAULT = new Limits(16 << 20, 256, Duration.ofSeconds(5), Duration.ofSeconds(30), 48L << 20);
     }
 
+    /**
+     * The connection whose request the handler runs, while it runs: a command that goes on after its answer
+     * (`capture-start ... fd`, {@link Captures}) dups its descriptor; everyone else ignores it.
+     */
+    static final ScopedValue<SocketChannel> CHANNEL = ScopedValue.newInstance();
+
     private final Path path;
     private final Function<List<String>, String> handler;
     private final Limits limits;
@@ -206,7 +212,8 @@ final class ControlServer implements AutoCloseable {
             String reply;
             boolean ok = false;
             try {
-                reply = handler.apply(args);
+                List<String> request = args;
+                reply = ScopedValue.where(CHANNEL, conn.channel).call(() -> handler.apply(request));
                 ok = true;
             } catch (ControlException | IllegalArgumentException e) {
                 reply = e.getMessage() == null ? e.toString() : e.getMessage();

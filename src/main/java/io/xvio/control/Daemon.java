@@ -226,6 +226,7 @@ public final class Daemon implements AutoCloseable {
         if (t != null) t.interrupt();
         if (learner != null) learner.close();
         if (control != null) control.close();
+        captures.close();              // streamed captures answer their clients
         if (openflow != null) openflow.close();
         if (metrics != null) metrics.close();
         for (Bridge br : bridges.values()) {

@@ -110,7 +110,7 @@ public final class CaptureRing {
                 sink.frame(buf, idx + HEADER, buf.get(ValueLayout.JAVA_INT, idx + 8), buf.get(ValueLayout.JAVA_INT, idx + 4),
                         buf.get(ValueLayout.JAVA_LONG, idx + 16));
             }
-            buf.asSlice(idx, size).fill((byte) 0);
+            for (long z = idx, end = (long) idx + size; z < end; z += 8) buf.set(ValueLayout.JAVA_LONG, z, 0L);   // no slice: nothing allocated
             HEAD.setRelease(this, h + size);
             if (l > 0) return true;
         }

@@ -218,6 +218,15 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
+    /** Shuts down the sending side (shutdown(SHUT_WR)): the peer reads end-of-file, this side can still receive. */
+    public void shutdownOutput() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = a.allocate(Native.CAPTURE);
+            int ignored = (int) Native.SHUTDOWN.invokeExact(cap, fd, 1);
+        } catch (Throwable ignored) {
+        }
+    }
+
     @Override
     public void close() {
         if (closed) return;
