@@ -188,11 +188,37 @@ final class Bridge {
     synchronized void addFlows(List<Flow> fs) {
         for (Flow f : fs) checkGroupsOf(f, groups);
         for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
-        for (Flow f : fs) {
-            flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
-            flows.add(f);
+        if (datapath.flows().size() != flows.size() + (failOpen != null ? 1 : 0)) {   // never expected: the slow, sure way
+            for (Flow f : fs) {
+                flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
+                flows.add(f);
+            }
+            publish();
+            return;
         }
-        publish();
+        // as adding them one by one: of flows with the same key in fs the last one stays; the published tables (in
+        // step with flows) find the flows they replace by key, so a batch costs its size, not the table's
+        record Key(int table, int priority, Match match) {}
+        java.util.Map<Key, Flow> last = new java.util.HashMap<>();
+        for (Flow f : fs) last.put(new Key(f.table, f.priority, f.match), f);
+        java.util.Set<Flow> replaced = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Flow f : fs) {
+            if (last.get(new Key(f.table, f.priority, f.match)) != f) continue;
+            replaced.addAll(datapath.flowsWithKey(f.table, f.priority, f.match));
+        }
+        if (failOpen != null) replaced.remove(failOpen);
+        if (!replaced.isEmpty()) flows.removeIf(replaced::contains);
+        List<Flow> added = new ArrayList<>(last.size());
+        for (Flow f : fs) if (last.get(new Key(f.table, f.priority, f.match)) == f) added.add(f);
+        flows.addAll(added);
+        List<Flow> all = flows;
+        if (failOpen != null) {
+            all = new ArrayList<>(flows);
+            all.add(failOpen);
+        }
+        datapath.installChanges(ofports(), vlans.toArray(PortVlan[]::new), all, added, List.copyOf(replaced));
+        refreshLiveness();
+        awaitQuiescence();
     }
 
     synchronized int delFlows(Predicate<Flow> selected) {

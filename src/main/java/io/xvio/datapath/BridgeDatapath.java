@@ -183,13 +183,119 @@ public final class BridgeDatapath {
     public synchronized void install(int[] ofports, PortVlan[] vlans, List<Flow> flows) {
         Tables old = tables;
         int[] byOf = indexByOfport(ofports);
-        Classifier[] byTable = classifiers(flows);
+        List<Flow> removed = new ArrayList<>(), added = new ArrayList<>();
+        diff(old.flows(), flows, removed, added);
+        Classifier[] byTable = classifiers(old.byTable(), flows, added, removed);
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
         ct.prepare(flows, old.groups().values());
+        List<Flow> changed = new ArrayList<>(removed);
+        changed.addAll(added);
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
-                old.changes().next(changedFlows(old.flows(), flows), portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
+                old.changes().next(changed, portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
-        markRemoved(old.flows(), flows);
+        for (Flow f : removed) f.removed = true;             // as markRemoved, without its identity set
+        for (Flow f : flows) if (f.removed) f.removed = false;
+    }
+
+    /**
+     * As {@link #install(int[], PortVlan[], List)} when the caller knows what changed: flows is the published list
+     * without removed (by identity) and with added. Costs what changed (and a copy of the list and of the slot arrays
+     * of the subtables a change touches), not a pass over every flow, so a controller adding flows one at a time with a
+     * barrier after each (ovs-ofctl add-flows) does not pay for the whole table each time. A delta that does not add
+     * up is handed to the full install.
+     */
+    public synchronized void installChanges(int[] ofports, PortVlan[] vlans, List<Flow> flows, List<Flow> added, List<Flow> removed) {
+        Tables old = tables;
+        if (old.flows().size() - removed.size() + added.size() != flows.size()) {
+            install(ofports, vlans, flows);
+            return;
+        }
+        int[] byOf = indexByOfport(ofports);
+        int len = old.byTable().length;
+        for (Flow f : added) len = Math.max(len, f.table + 1);
+        List<List<Flow>> add = new ArrayList<>(len), remove = new ArrayList<>(len);
+        for (int t = 0; t < len; t++) { add.add(new ArrayList<>()); remove.add(new ArrayList<>()); }
+        for (Flow f : added) add.get(f.table).add(f);
+        for (Flow f : removed) if (f.table < len) remove.get(f.table).add(f);
+        Classifier[] byTable = new Classifier[len];
+        java.util.concurrent.atomic.AtomicReference<List<List<Flow>>> all = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int t = 0; t < len; t++) {
+            Classifier o = t < old.byTable().length ? old.byTable()[t] : null;
+            if (add.get(t).isEmpty() && remove.get(t).isEmpty()) {
+                byTable[t] = o != null ? o : new Classifier(List.of());
+                continue;
+            }
+            int tt = t;
+            byTable[t] = Classifier.update(o, add.get(t), remove.get(t), () -> {
+                if (all.get() == null) all.set(byTable(flows, Math.max(tt, flows.stream().mapToInt(f -> f.table).max().orElse(0))));
+                return all.get().get(tt);
+            });
+        }
+        while (len > 0 && byTable[len - 1].size() == 0) len--;           // as built whole: up to the last table with flows
+        if (len < byTable.length) byTable = Arrays.copyOf(byTable, len);
+        boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
+        ct.prepare(added, old.groups().values());
+        List<Flow> changed = new ArrayList<>(removed);
+        changed.addAll(added);
+        publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
+                old.changes().next(changed, portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
+                portsChanged ? new boolean[0] : old.live());
+        for (Flow f : removed) f.removed = true;
+        for (Flow f : added) f.removed = false;
+    }
+
+    /** Flows of before that after lacks go to removed, flows of after that before lacks to added (by identity). */
+    private static void diff(List<Flow> before, List<Flow> after, List<Flow> removed, List<Flow> added) {
+        Set<Flow> was = Collections.newSetFromMap(new IdentityHashMap<>(before.size() * 2)),
+                is = Collections.newSetFromMap(new IdentityHashMap<>(after.size() * 2));
+        was.addAll(before);
+        is.addAll(after);
+        for (Flow f : before) if (!is.contains(f)) removed.add(f);
+        for (Flow f : after) if (!was.contains(f)) added.add(f);
+    }
+
+    /**
+     * The classifiers of flows, table by table from old's (the tables before): a table nothing changed in keeps its
+     * classifier, one that changed is updated ({@link Classifier#update}), tables past old's are built whole.
+     */
+    private static Classifier[] classifiers(Classifier[] old, List<Flow> flows, List<Flow> added, List<Flow> removed) {
+        if (flows.isEmpty()) return new Classifier[0];
+        if ((added.size() + removed.size()) * 2 > flows.size()) return classifiers(flows);
+        int maxTable = 0;
+        for (Flow f : flows) maxTable = Math.max(maxTable, f.table);
+        List<List<Flow>> add = new ArrayList<>(), remove = new ArrayList<>();
+        for (int t = 0; t <= maxTable; t++) { add.add(new ArrayList<>()); remove.add(new ArrayList<>()); }
+        for (Flow f : added) add.get(f.table).add(f);
+        for (Flow f : removed) if (f.table <= maxTable) remove.get(f.table).add(f);
+        Classifier[] byTable = new Classifier[maxTable + 1];
+        List<List<Flow>> all = null;
+        for (int t = 0; t <= maxTable; t++) {
+            Classifier o = t < old.length ? old[t] : null;
+            if (o != null && add.get(t).isEmpty() && remove.get(t).isEmpty()) {
+                byTable[t] = o;
+                continue;
+            }
+            if (all == null) all = byTable(flows, maxTable);
+            byTable[t] = Classifier.update(o, all.get(t), add.get(t), remove.get(t));
+        }
+        return byTable;
+    }
+
+    /** flows split by table number (each list in flows' order). */
+    private static List<List<Flow>> byTable(List<Flow> flows, int maxTable) {
+        List<List<Flow>> out = new ArrayList<>(maxTable + 1);
+        for (int t = 0; t <= maxTable; t++) out.add(new ArrayList<>());
+        for (Flow f : flows) out.get(f.table).add(f);
+        return out;
+    }
+
+    /** The flows of table whose priority and match (value and mask) are these (usually none or one). */
+    public List<Flow> flowsWithKey(int table, int priority, Match match) {
+        Classifier[] byTable = tables.byTable();
+        if (table < 0 || table >= byTable.length) return List.of();
+        List<Flow> out = new ArrayList<>(1);
+        for (Flow f : byTable[table].withMatch(match)) if (f.priority == priority) out.add(f);
+        return out;
     }
 
     /** Flows of before that after lacks (by identity) are marked removed, those of after not (learn's refresh reads it). */
@@ -215,10 +321,8 @@ public final class BridgeDatapath {
         if (flows.isEmpty()) return new Classifier[0];
         int maxTable = flows.stream().mapToInt(f -> f.table).max().orElse(0);
         Classifier[] byTable = new Classifier[maxTable + 1];
-        for (int t = 0; t <= maxTable; t++) {
-            final int tt = t;
-            byTable[t] = new Classifier(flows.stream().filter(f -> f.table == tt).toList());
-        }
+        List<List<Flow>> all = byTable(flows, maxTable);
+        for (int t = 0; t <= maxTable; t++) byTable[t] = new Classifier(all.get(t));
         return byTable;
     }
 
@@ -242,17 +346,6 @@ public final class BridgeDatapath {
         publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), old.changes().next(List.of(), true), old.frag(),
                 old.forwardBpdu(), Map.copyOf(groups), portsChanged ? new boolean[0] : old.live());
         markRemoved(old.flows(), flows);
-    }
-
-    /** Flows in one list but not the other, by identity. */
-    private static List<Flow> changedFlows(List<Flow> before, List<Flow> after) {
-        Set<Flow> was = Collections.newSetFromMap(new IdentityHashMap<>()), is = Collections.newSetFromMap(new IdentityHashMap<>());
-        was.addAll(before);
-        is.addAll(after);
-        List<Flow> changed = new ArrayList<>();
-        for (Flow f : before) if (!is.contains(f)) changed.add(f);
-        for (Flow f : after) if (!was.contains(f)) changed.add(f);
-        return changed;
     }
 
     public void install(int[] ofports, List<Flow> flows) {

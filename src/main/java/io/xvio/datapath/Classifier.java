@@ -9,8 +9,9 @@ import java.util.*;
 /**
  * One flow table's lookup structure: tuple space search. Flows are grouped by mask into subtables; each
  * subtable hashes the masked key over the words its mask uses. Subtables are probed in order of their best
- * priority, stopping once no remaining subtable can beat the match found. Built whole by the control plane,
- * then only read: lookups allocate nothing.
+ * priority, stopping once no remaining subtable can beat the match found. Built by the control plane (whole, or
+ * from the previous table set's by copying only the subtables a change touches: {@link #update}), then only read:
+ * lookups allocate nothing.
  */
 public final class Classifier {
     private static final class Subtable {
@@ -20,34 +21,156 @@ public final class Classifier {
         final long[] hashes;        // open addressing; 0 = empty slot (hashes are forced odd)
         final Flow[][] groups;      // flows with the same masked value, best priority first
         final int slotMask;
+        final int count;            // flows held
+        final int used;             // slots used (distinct masked values)
 
-        Subtable(long[] mask, List<Flow> flows) {
+        private Subtable(long[] mask, int[] words, int maxPriority, long[] hashes, Flow[][] groups, int count, int used) {
             this.mask = mask;
+            this.words = words;
+            this.maxPriority = maxPriority;
+            this.hashes = hashes;
+            this.groups = groups;
+            this.slotMask = hashes.length - 1;
+            this.count = count;
+            this.used = used;
+        }
+
+        /** Built whole from flows that all have this mask. */
+        static Subtable of(long[] mask, List<Flow> flows) {
             int n = 0;
             for (long m : mask) if (m != 0) n++;
-            words = new int[n];
+            int[] words = new int[n];
             for (int i = 0, j = 0; i < mask.length; i++) if (mask[i] != 0) words[j++] = i;
-            Map<List<Long>, List<Flow>> byValue = new LinkedHashMap<>();
-            int best = -1;
+            int cap = capacity(flows.size());
+            long[] hashes = new long[cap];
+            Flow[][] groups = new Flow[cap][];
+            int best = -1, used = 0;
             for (Flow f : flows) {
-                List<Long> v = new ArrayList<>(words.length);
-                for (int w : words) v.add(f.match.value[w]);
-                byValue.computeIfAbsent(v, x -> new ArrayList<>()).add(f);
+                if (put(hashes, groups, words, f, false)) used++;
                 best = Math.max(best, f.priority);
             }
-            maxPriority = best;
-            int cap = Integer.highestOneBit(Math.max(4, byValue.size() * 2 - 1)) * 2;
-            hashes = new long[cap];
-            groups = new Flow[cap][];
-            slotMask = cap - 1;
-            for (List<Flow> g : byValue.values()) {
-                g.sort((a, b) -> a.priority != b.priority ? Integer.compare(b.priority, a.priority) : Long.compare(a.seq, b.seq));
-                long h = hash(g.getFirst().match.value, words);
-                int s = (int) h & slotMask;
-                while (hashes[s] != 0) s = (s + 1) & slotMask;
-                hashes[s] = h;
-                groups[s] = g.toArray(Flow[]::new);
+            for (Flow[] g : groups) if (g != null && g.length > 1) Arrays.sort(g, ORDER);
+            return new Subtable(mask, words, best, hashes, groups, flows.size(), used);
+        }
+
+        /** Slots for n distinct values: a load of at most one half (more than a quarter when built whole). */
+        static int capacity(int n) { return Integer.highestOneBit(Math.max(4, n * 2 - 1)) * 2; }
+
+        /**
+         * Puts f in the group of its masked value (a new slot if it has none): appended, or (sorted) in its place
+         * by priority and age. Returns whether it took a new slot.
+         */
+        static boolean put(long[] hashes, Flow[][] groups, int[] words, Flow f, boolean sorted) {
+            long[] v = f.match.value;
+            long h = hash(v, words);
+            int m = hashes.length - 1, s = (int) h & m;
+            while (hashes[s] != 0) {
+                if (hashes[s] == h && sameValue(groups[s][0].match.value, v, words)) {
+                    Flow[] g = groups[s], ng = Arrays.copyOf(g, g.length + 1);
+                    int at = g.length;
+                    if (sorted) while (at > 0 && ORDER.compare(ng[at - 1], f) > 0) { ng[at] = ng[at - 1]; at--; }
+                    ng[at] = f;
+                    groups[s] = ng;
+                    return false;
+                }
+                s = (s + 1) & m;
             }
+            hashes[s] = h;
+            groups[s] = new Flow[] {f};
+            return true;
+        }
+
+        /** The slot of masked value v, or -1. */
+        static int find(long[] hashes, Flow[][] groups, int[] words, long[] v) {
+            long h = hash(v, words);
+            int m = hashes.length - 1, s = (int) h & m;
+            while (hashes[s] != 0) {
+                if (hashes[s] == h && sameValue(groups[s][0].match.value, v, words)) return s;
+                s = (s + 1) & m;
+            }
+            return -1;
+        }
+
+        /** Empties slot i, moving later entries of its probe run back (linear probing needs no tombstones). */
+        static void clear(long[] hashes, Flow[][] groups, int i) {
+            int m = hashes.length - 1, j = i;
+            while (true) {
+                j = (j + 1) & m;
+                if (hashes[j] == 0) break;
+                int home = (int) hashes[j] & m;
+                boolean between = i <= j ? home > i && home <= j : home > i || home <= j;
+                if (!between) {
+                    hashes[i] = hashes[j];
+                    groups[i] = groups[j];
+                    i = j;
+                }
+            }
+            hashes[i] = 0;
+            groups[i] = null;
+        }
+
+        /** The flows held, in no particular order. */
+        List<Flow> flows() {
+            List<Flow> out = new ArrayList<>(count);
+            for (Flow[] g : groups) if (g != null) Collections.addAll(out, g);
+            return out;
+        }
+
+        /**
+         * This subtable with removed (by identity; each must be here) taken out and added (this mask) put in, copying
+         * only the slot arrays; rebuilt whole when it must grow or shrink. Null if no flow is left.
+         */
+        Subtable with(List<Flow> added, List<Flow> removed) {
+            int n = count + added.size() - removed.size();
+            if (n <= 0) return null;
+            if ((used + added.size()) * 2 > hashes.length || (hashes.length > 64 && n * 8 < hashes.length)) return rebuilt(added, removed);
+            long[] hs = hashes.clone();
+            Flow[][] gs = groups.clone();
+            int u = used;
+            boolean bestGone = false;
+            for (Flow f : removed) {
+                int s = find(hs, gs, words, f.match.value);
+                Flow[] g = s < 0 ? null : without(gs[s], f);
+                if (g == null) return rebuilt(added, removed);       // not here after all: start from what is
+                bestGone |= f.priority == maxPriority;
+                if (g.length == 0) {
+                    clear(hs, gs, s);
+                    u--;
+                } else {
+                    gs[s] = g;
+                }
+            }
+            int best = maxPriority;
+            for (Flow f : added) {
+                if (put(hs, gs, words, f, true)) u++;
+                best = Math.max(best, f.priority);
+            }
+            if (bestGone) {
+                best = -1;
+                for (Flow[] g : gs) if (g != null) best = Math.max(best, g[0].priority);
+            }
+            return new Subtable(mask, words, best, hs, gs, n, u);
+        }
+
+        private Subtable rebuilt(List<Flow> added, List<Flow> removed) {
+            Set<Flow> gone = Collections.newSetFromMap(new IdentityHashMap<>());
+            gone.addAll(removed);
+            List<Flow> fs = flows();
+            fs.removeIf(gone::contains);
+            fs.addAll(added);
+            return fs.isEmpty() ? null : of(mask, fs);
+        }
+
+        /** g without f (by identity), or null if f is not in it. */
+        private static Flow[] without(Flow[] g, Flow f) {
+            for (int i = 0; i < g.length; i++) {
+                if (g[i] != f) continue;
+                Flow[] ng = new Flow[g.length - 1];
+                System.arraycopy(g, 0, ng, 0, i);
+                System.arraycopy(g, i + 1, ng, i, g.length - i - 1);
+                return ng;
+            }
+            return null;
         }
 
         /** The flows here matching k, best first (one masked value: identical matches), or null. */
@@ -71,6 +194,14 @@ public final class Classifier {
         }
     }
 
+    /** Best priority first; among equal priorities the oldest (lowest seq). */
+    private static final Comparator<Flow> ORDER = (a, b) -> a.priority != b.priority ? Integer.compare(b.priority, a.priority) : Long.compare(a.seq, b.seq);
+
+    private static boolean sameValue(long[] a, long[] b, int[] words) {
+        for (int w : words) if (a[w] != b[w]) return false;
+        return true;
+    }
+
     private static long hash(long[] masked, int[] words) {
         long h = 1469598103934665603L;
         for (int w : words) h = mix(h, masked[w]);
@@ -87,18 +218,74 @@ public final class Classifier {
     private final boolean hasConjunctions;
 
     public Classifier(List<Flow> flows) {
-        Map<List<Long>, List<Flow>> byMask = new LinkedHashMap<>();
-        for (Flow f : flows) {
-            List<Long> m = new ArrayList<>(FlowKey.WORDS);
-            for (long x : f.match.mask) m.add(x);
-            byMask.computeIfAbsent(m, x -> new ArrayList<>()).add(f);
-        }
+        Map<MaskKey, List<Flow>> byMask = new LinkedHashMap<>();
+        for (Flow f : flows) byMask.computeIfAbsent(new MaskKey(f.match.mask), x -> new ArrayList<>()).add(f);
         List<Subtable> st = new ArrayList<>();
-        for (List<Flow> g : byMask.values()) st.add(new Subtable(g.getFirst().match.maskCopy(), g));
+        for (List<Flow> g : byMask.values()) st.add(Subtable.of(g.getFirst().match.maskCopy(), g));
         st.sort((a, b) -> Integer.compare(b.maxPriority, a.maxPriority));
         subtables = st.toArray(Subtable[]::new);
         size = flows.size();
         hasConjunctions = flows.stream().anyMatch(f -> f.conjunctions != null);
+    }
+
+    private Classifier(Subtable[] subtables, int size, boolean hasConjunctions) {
+        this.subtables = subtables;
+        this.size = size;
+        this.hasConjunctions = hasConjunctions;
+    }
+
+    /** A mask as a map key (the array compared by content; never written while a key). */
+    private record MaskKey(long[] mask) {
+        @Override public boolean equals(Object o) { return o instanceof MaskKey k && Arrays.equals(mask, k.mask); }
+        @Override public int hashCode() { return Arrays.hashCode(mask); }
+    }
+
+    /**
+     * The classifier of all, which is old's flows without removed (by identity, each one of old's) and with added:
+     * the same lookups as {@code new Classifier(all)}, built by copying only the subtables that changed (a table of
+     * 100,000 flows taking a batch of 1,000 does not hash the 100,000 again). Built whole if old is null, if conjunctive
+     * matches are involved (their resolution follows subtable order, which a rebuild sets), or if most flows changed.
+     */
+    public static Classifier update(Classifier old, List<Flow> all, List<Flow> added, List<Flow> removed) {
+        if (old != null && old.size + added.size() - removed.size() != all.size()) return new Classifier(all);
+        return update(old, added, removed, () -> all);
+    }
+
+    /** As {@link #update(Classifier, List, List, List)}, the table's flows asked for only if it is built whole. */
+    public static Classifier update(Classifier old, List<Flow> added, List<Flow> removed, java.util.function.Supplier<List<Flow>> allFlows) {
+        int n = old == null ? -1 : old.size + added.size() - removed.size();
+        if (old == null || old.hasConjunctions || n < 0 || (added.size() + removed.size()) * 2 > n) return new Classifier(allFlows.get());
+        for (Flow f : added) if (f.conjunctions != null) return new Classifier(allFlows.get());
+        Map<MaskKey, List<Flow>> addBy = new LinkedHashMap<>(), removeBy = new HashMap<>();
+        for (Flow f : added) addBy.computeIfAbsent(new MaskKey(f.match.mask), x -> new ArrayList<>()).add(f);
+        for (Flow f : removed) removeBy.computeIfAbsent(new MaskKey(f.match.mask), x -> new ArrayList<>()).add(f);
+        List<Subtable> st = new ArrayList<>(old.subtables.length + addBy.size());
+        int removedFound = 0;
+        for (Subtable t : old.subtables) {
+            MaskKey k = new MaskKey(t.mask);
+            List<Flow> a = addBy.remove(k), r = removeBy.get(k);
+            if (a == null && r == null) {
+                st.add(t);
+                continue;
+            }
+            if (r != null) removedFound += r.size();
+            Subtable u = t.with(a == null ? List.of() : a, r == null ? List.of() : r);
+            if (u != null) st.add(u);
+        }
+        if (removedFound != removed.size()) return new Classifier(allFlows.get());   // a removed flow was not here
+        for (Map.Entry<MaskKey, List<Flow>> e : addBy.entrySet()) st.add(Subtable.of(e.getKey().mask().clone(), e.getValue()));
+        st.sort((a, b) -> Integer.compare(b.maxPriority, a.maxPriority));
+        return new Classifier(st.toArray(Subtable[]::new), n, false);
+    }
+
+    /** The flows here whose match equals m (value and mask), best first; empty if none. */
+    public List<Flow> withMatch(Match m) {
+        for (Subtable t : subtables) {
+            if (!Arrays.equals(t.mask, m.mask)) continue;
+            int s = Subtable.find(t.hashes, t.groups, t.words, m.value);
+            return s < 0 ? List.of() : List.of(t.groups[s]);
+        }
+        return List.of();
     }
 
     public int size() { return size; }

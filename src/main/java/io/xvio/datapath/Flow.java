@@ -47,6 +47,7 @@ public final class Flow {
                 int hardTimeout, String text) {
         this(table, priority, cookie, match, actions, idleTimeout, hardTimeout, text, SEQ.incrementAndGet(),
                 newCounters(), System.nanoTime());
+        match.shareMask();
     }
 
     private Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,

@@ -10,12 +10,33 @@ import java.util.Arrays;
  */
 public final class Match {
     final long[] value = new long[FlowKey.WORDS];
-    final long[] mask = new long[FlowKey.WORDS];
+    /** Once a flow holds this match, the {@link MaskPool}'s array for it (shared: copied before any write). */
+    long[] mask = new long[FlowKey.WORDS];
+    private boolean maskShared;
 
     public Match() {}
 
+    /**
+     * Shares this match's mask array with every match of the same mask (a flow's constructor calls it, before the
+     * flow is published). Equal and hashCode are by content, so nothing else changes.
+     */
+    void shareMask() {
+        if (maskShared) return;
+        long[] c = MaskPool.intern(mask);
+        if (c == null) return;
+        mask = c;
+        maskShared = true;
+    }
+
+    private void unshare() {
+        if (!maskShared) return;
+        mask = mask.clone();
+        maskShared = false;
+    }
+
     /** Adds field = v under m (bits in one word; use the hi/lo variant for IPv6). */
     public Match set(Field f, long v, long m) {
+        unshare();
         int w = f.word;
         m &= f.fullMask();
         mask[w] |= m;
@@ -25,6 +46,7 @@ public final class Match {
 
     /** Sets one word directly (for IPv6 halves and VLAN views). */
     public Match setWord(int w, long v, long m) {
+        unshare();
         mask[w] |= m;
         value[w] = (value[w] & ~m) | (v & m);
         return this;
