@@ -1653,6 +1653,8 @@ public final class BridgeDatapath {
                 if (v4) Rewrite.setIpv4Addr(d, frame, k.l3, k.l4, proto, src, v & 0xffffffffL);
                 else if (arp) Rewrite.setArpAddr(d, frame, k.l3, src, v);
             }
+            case ARP_OP -> { if (arp) Rewrite.setArpOp(d, frame, k.l3, (int) v & 0xff); }
+            case ARP_SHA, ARP_THA -> { if (arp) Rewrite.setArpMac(d, frame, k.l3, f == Field.ARP_SHA, v); }
             case TP_SRC, TP_DST -> {
                 if ((v4 || v6) && k.l4 >= 0 && (proto == 6 || proto == 17))
                     Rewrite.setPort(d, frame, k.l4, proto, f == Field.TP_SRC, (int) v & 0xffff);

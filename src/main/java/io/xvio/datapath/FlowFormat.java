@@ -110,8 +110,10 @@ public final class FlowFormat {
         if (m.mask(FlowKey.NW_TTL) != 0) p.add("nw_ttl=" + numMasked(m, NW_TTL));
         if (m.mask(FlowKey.NW_FRAG) != 0) p.add("nw_frag=" + frag(m.value(FlowKey.NW_FRAG), m.mask(FlowKey.NW_FRAG)));
         boolean icmp = (ip4 && proto == 1) || (ip6 && proto == 58);
-        if (m.mask(FlowKey.TP_SRC) != 0) p.add(icmp ? "icmp_type=" + numMasked(m, ICMP_TYPE) : "tp_src=" + numMasked(m, TP_SRC));
-        if (m.mask(FlowKey.TP_DST) != 0) p.add(icmp ? "icmp_code=" + numMasked(m, ICMP_CODE) : "tp_dst=" + numMasked(m, TP_DST));
+        if (m.mask(FlowKey.TP_SRC) != 0) p.add(arp ? "arp_sha=" + macMasked(m, ARP_SHA)
+                : icmp ? "icmp_type=" + numMasked(m, ICMP_TYPE) : "tp_src=" + numMasked(m, TP_SRC));
+        if (m.mask(FlowKey.TP_DST) != 0) p.add(arp ? "arp_tha=" + macMasked(m, ARP_THA)
+                : icmp ? "icmp_code=" + numMasked(m, ICMP_CODE) : "tp_dst=" + numMasked(m, TP_DST));
         if (m.mask(FlowKey.TCP_FLAGS) != 0) p.add("tcp_flags=" + tcpFlags(m.value(FlowKey.TCP_FLAGS), m.mask(FlowKey.TCP_FLAGS)));
         return String.join(",", p);
     }

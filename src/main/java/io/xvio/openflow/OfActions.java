@@ -39,11 +39,12 @@ public final class OfActions {
 
     /** Fields the datapath can rewrite (set_field, load, move destinations), as xvio's flow parser allows them. */
     static final Set<Field> SETTABLE = EnumSet.of(Field.DL_SRC, Field.DL_DST, Field.VLAN_TCI, Field.NW_SRC, Field.NW_DST,
-            Field.ARP_SPA, Field.ARP_TPA, Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
+            Field.ARP_OP, Field.ARP_SPA, Field.ARP_TPA, Field.ARP_SHA, Field.ARP_THA, Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
             Field.IPV6_DST, Field.METADATA, Field.PKT_MARK);
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
         SETTABLE.add(Field.TUN_ID);         // set_field/load to tun_id (an encapsulation with key=flow reads it)
+        SETTABLE.add(Field.IN_PORT);        // the key's only: OVN's push/load 0/pop of in_port around a loopback output
     }
 
     // ---------------------------------------------------------------- decoding
@@ -168,8 +169,7 @@ public final class OfActions {
                 expectLen(type, len, 24);
                 int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
                 a.skip(2);
-                Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
-                return new Move(src, srcOfs, dst, dstOfs, n);
+                return move(a.u32(), srcOfs, a.u32(), dstOfs, n);
             }
             case METER15 -> {
                 if (version < OfVersion.OF15) throw OfError.BAD_ACTION_TYPE.fail("the meter action needs OpenFlow 1.5 (1.3 and 1.4 have the meter instruction)");
@@ -300,8 +300,7 @@ public final class OfActions {
             case NX_REG_MOVE -> {
                 expectLen(sub, len, 24);
                 int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
-                Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
-                return new Move(src, srcOfs, dst, dstOfs, n);
+                return move(a.u32(), srcOfs, a.u32(), dstOfs, n);
             }
             case NX_REG_LOAD -> {
                 expectLen(sub, len, 24);
@@ -344,6 +343,27 @@ public final class OfActions {
         if (f.words() == 2 && !dst) throw OfError.BAD_SET_TYPE.fail("move: 128-bit source " + f.ofName + " is not supported by xvio");
         if (f.words() == 2 && ofs < 64 && ofs + n > 64) throw OfError.BAD_SET_LEN.fail("load: a range across the halves of " + f.ofName + " is not supported by xvio");
         return f;
+    }
+
+    /**
+     * A move between two subfields of at most 64 bits; an xxreg range within one 64-bit half is that xreg's
+     * (ovn-controller's {@code move:reg10[12]->xxreg0[111]}), as the flow parser narrows it.
+     */
+    private static Action move(long srcHeader, int srcOfs, long dstHeader, int dstOfs, int n) {
+        Subfield s = moveEnd(srcHeader, srcOfs, n, false), d = moveEnd(dstHeader, dstOfs, n, true);
+        return new Move(s.field(), s.ofs(), d.field(), d.ofs(), n);
+    }
+
+    private static Subfield moveEnd(long header, int ofs, int n, boolean dst) {
+        Field f = nxmField(header, "move");
+        if (n >= 1 && ofs + n <= f.bits) {
+            Subfield s = new Subfield(f, f.ofName, ofs, n).narrowed();
+            if (s.field() != f) {
+                if (dst && !settable(s.field())) throw OfError.BAD_SET_TYPE.fail("move: " + f.ofName + " cannot be set by xvio");
+                return s;
+            }
+        }
+        return new Subfield(subfield(header, ofs, n, dst), f.ofName, ofs, n);
     }
 
     private static Action load(Field f, int ofs, int n, long v) {

@@ -61,6 +61,8 @@ public final class Oxm {
         e(NXM0, 15, 2, Field.ARP_OP, Kind.SMALL, Need.ARP);
         e(NXM0, 16, 4, Field.ARP_SPA, Kind.PLAIN, Need.ARP);
         e(NXM0, 17, 4, Field.ARP_TPA, Kind.PLAIN, Need.ARP);
+        e(NXM1, 17, 6, Field.ARP_SHA, Kind.PLAIN, Need.ARP);
+        e(NXM1, 18, 6, Field.ARP_THA, Kind.PLAIN, Need.ARP);
         for (int r = 0; r < 16; r++) e(NXM1, r, 4, Field.valueOf("REG" + r), Kind.PLAIN, Need.NONE);
         e(NXM1, 19, 16, Field.IPV6_SRC, Kind.WIDE, Need.IP6);
         e(NXM1, 20, 16, Field.IPV6_DST, Kind.WIDE, Need.IP6);
@@ -110,6 +112,8 @@ public final class Oxm {
         e(BASIC, 21, 2, Field.ARP_OP, Kind.SMALL, Need.ARP);
         e(BASIC, 22, 4, Field.ARP_SPA, Kind.PLAIN, Need.ARP);
         e(BASIC, 23, 4, Field.ARP_TPA, Kind.PLAIN, Need.ARP);
+        e(BASIC, 24, 6, Field.ARP_SHA, Kind.PLAIN, Need.ARP);
+        e(BASIC, 25, 6, Field.ARP_THA, Kind.PLAIN, Need.ARP);
         e(BASIC, 26, 16, Field.IPV6_SRC, Kind.WIDE, Need.IP6);
         e(BASIC, 27, 16, Field.IPV6_DST, Kind.WIDE, Need.IP6);
         e(BASIC, 29, 1, Field.ICMP_TYPE, Kind.PLAIN, Need.ICMP6);
@@ -245,6 +249,7 @@ public final class Oxm {
             if (f == Field.NW_SRC && type == 0x0806) f = Field.ARP_SPA;
             if (f == Field.NW_DST && type == 0x0806) f = Field.ARP_TPA;
             if (f == Field.NW_PROTO && type == 0x0806) f = Field.ARP_OP;
+            if ((f == Field.TP_SRC || f == Field.TP_DST) && type == 0x0806) f = f == Field.TP_SRC ? Field.ARP_SHA : Field.ARP_THA;
             if ((f == Field.TP_SRC || f == Field.TP_DST) && (proto == 1 || proto == 58))
                 f = f == Field.TP_SRC ? Field.ICMP_TYPE : Field.ICMP_CODE;
             put(m, f, nxm, w, type, proto);

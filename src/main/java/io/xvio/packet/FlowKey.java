@@ -157,6 +157,8 @@ public final class FlowKey {
             k[NW_PROTO] = op <= 0xff ? op : 0;
             k[NW_SRC] = s.get(BE32, off + p + 14) & 0xffffffffL;
             k[NW_DST] = s.get(BE32, off + p + 24) & 0xffffffffL;
+            k[TP_SRC] = s.get(BE64, off + p + 8) >>> 16;     // arp_sha (the 28-byte header holds the 8 bytes read)
+            k[TP_DST] = s.get(BE64, off + p + 18) >>> 16;    // arp_tha
         }
     }
 

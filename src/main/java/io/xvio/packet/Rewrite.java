@@ -127,6 +127,16 @@ public final class Rewrite {
         s.set(BE32, frame + l3 + (src ? 14 : 24), (int) addr);
     }
 
+    /** Writes ARP's opcode (OVN's ARP responder turns a request into a reply). */
+    public static void setArpOp(MemorySegment s, long frame, int l3, int op) {
+        s.set(BE16, frame + l3 + 6, (short) op);
+    }
+
+    /** Writes ARP's sender (src) or target hardware address. */
+    public static void setArpMac(MemorySegment s, long frame, int l3, boolean src, long mac) {
+        setMac(s, frame + l3 + (src ? 8 : 18), mac);
+    }
+
     /** Inserts a VLAN tag after the MACs, moving the MACs 4 bytes into the headroom. Returns the new frame start. */
     public static long pushVlan(MemorySegment s, long frame, int ethertype, int tci) {
         long nf = frame - 4;

@@ -9,10 +9,12 @@ public record Move(Field src, int srcOfs, Field dst, int dstOfs, int nBits) impl
         int apos = a.pos(), arrow = arg.indexOf("->");
         if (arrow < 0) throw a.error(apos, "move needs \"SRC[]->DST[]\", not \"" + arg + "\"");
         int dpos = apos + arrow + 2;
-        Subfield s = a.subfield(arg.substring(0, arrow), apos, "move");
-        Subfield d = a.subfield(arg.substring(arrow + 2), dpos, "move");
+        Subfield s = a.subfield(arg.substring(0, arrow), apos, "move").narrowed();
+        Subfield d = a.subfield(arg.substring(arrow + 2), dpos, "move").narrowed();
         if (s.field().words() == 2) throw a.error(apos, "move: 128-bit fields (\"" + s.name() + "\") are not supported");
-        if (d.field().words() == 2) throw a.error(dpos, "move: 128-bit fields (\"" + d.name() + "\") are not supported");
+        // into ct_label inside ct(exec(...)): within one 64-bit half (Ct resolves the move when it translates)
+        boolean label = d.field() == Field.CT_LABEL && (d.ofs() >= 64 || d.ofs() + d.nBits() <= 64) && a.settable(d.field());
+        if (d.field().words() == 2 && !label) throw a.error(dpos, "move: 128-bit fields (\"" + d.name() + "\") are not supported");
         if (!a.settable(d.field())) throw a.error(dpos, "move: \"" + d.name() + "\" cannot be set");
         a.needPrerequisites(s, "move", apos);
         a.needPrerequisites(d, "move", dpos);

@@ -5,7 +5,7 @@ import io.xvio.datapath.Field;
 /** pop:FIELD[A..B]: pops the register stack into the bits; popping an empty stack does nothing (as OVS). */
 public record StackPop(Field field, int ofs, int nBits) implements Action {
     static Action parse(ActionArgs a) {
-        Subfield sf = a.subfield(a.arg(), a.pos(), "pop");
+        Subfield sf = a.subfield(a.arg(), a.pos(), "pop").narrowed();
         if (sf.field().words() == 2) throw a.error(a.pos(), "pop: 128-bit fields (\"" + sf.name() + "\") are not supported");
         if (!a.settable(sf.field())) throw a.error(a.pos(), "pop: \"" + sf.name() + "\" cannot be set");
         a.needPrerequisites(sf, "pop", a.pos());
