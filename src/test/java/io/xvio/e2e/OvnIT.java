@@ -191,5 +191,55 @@ class OvnIT {
         assertTrue(of.rc() == 0 && of.output().contains("in_port="), of.output());
         assertEquals(5, ping(ns[1], ip[2], 5), () -> stats() + context());
         assertEquals(5, ping(ns[2], ip[1], 5), () -> context());
+        assertEquals("up", vsctlOk("get", "Interface", port[1], "link_state"));
+        assertTrue(ovn.sbctl("--bare", "--columns=up", "find", "Port_Binding", "logical_port=lsp1").contains("true"),
+                "ovn-controller set the binding up once its flows were in xvio");
+    }
+
+    /** ACLs: a drop ACL stops the pings; allow-related with a drop of everything else lets them through by conntrack. */
+    @Test
+    @Order(3)
+    void aclsDropAndAllowRelatedThroughConntrack() throws Exception {
+        ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "icmp", "drop");
+        syncHv();
+        assertEquals(0, ping(ns[1], ip[2], 3), () -> "the drop ACL\n" + context());
+        ovn.nbctl("acl-del", "ls1");
+        ovn.nbctl("acl-add", "ls1", "to-lport", "1002", "icmp", "allow-related");
+        ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "ip4", "drop");
+        syncHv();
+        // the echo requests are allowed into ns2, the replies into ns1 only as part of the tracked connection
+        assertEquals(5, ping(ns[1], ip[2], 5), () -> "allow-related\n" + context());
+        String ct = xvio.call("conntrack", "dump");
+        assertTrue(ct.contains("icmp,orig=(src=" + ip[1] + ",dst=" + ip[2]), "the stateful ACL committed the pings to conntrack\n" + ct);
+        ovn.nbctl("acl-del", "ls1");
+        syncHv();
+        assertEquals(3, ping(ns[1], ip[2], 3), () -> context());
+    }
+
+    /** A logical router between two logical switches: ns1 (ls1) pings ns3 (ls2) and the router's own address. */
+    @Test
+    @Order(4)
+    void aLogicalRouterJoinsTwoSwitches() throws Exception {
+        ovn.nbctl("ls-add", "ls2");
+        ovn.nbctl("lsp-add", "ls2", "lsp3");
+        ovn.nbctl("lsp-set-addresses", "lsp3", mac[3] + " " + ip[3]);
+        vsctlOk("add-port", brInt, port[3], "--", "set", "Interface", port[3], "external_ids:iface-id=lsp3");
+        ovn.nbctl("lr-add", "lr1");
+        ovn.nbctl("lrp-add", "lr1", "lrp1", "02:00:00:00:95:a1", "10.95.1.1/24");
+        ovn.nbctl("lrp-add", "lr1", "lrp2", "02:00:00:00:95:a2", "10.95.2.1/24");
+        for (String[] sw : new String[][] {{"ls1", "lrp1"}, {"ls2", "lrp2"}}) {
+            String p = sw[0] + "-lr1";
+            ovn.nbctl("lsp-add", sw[0], p, "--", "lsp-set-type", p, "router", "--", "lsp-set-addresses", p, "router",
+                    "--", "lsp-set-options", p, "router-port=" + sw[1]);
+        }
+        NetLab.ok("ip", "-n", ns[1], "route", "add", "default", "via", "10.95.1.1");
+        NetLab.ok("ip", "-n", ns[3], "route", "add", "default", "via", "10.95.2.1");
+        syncHv();
+        assertEquals(3, ping(ns[1], "10.95.1.1", 3), () -> "the router port answers (ARP and ICMP echo by OVN's flows)\n" + context());
+        assertEquals(5, ping(ns[1], ip[3], 5), () -> "routed from ls1 to ls2\n" + stats() + context());
+        assertEquals(5, ping(ns[3], ip[1], 5), () -> context());
+        String flows = xvio.call("dump-flows", brInt);
+        assertTrue(flows.contains("dec_ttl"), "the router's flows are in xvio");
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
 }
