@@ -55,11 +55,28 @@ xvio_install_packages() {
   command -v ovs-ofctl >/dev/null || missing+=(openvswitch-common)
   # OpenFlowControllerIT: a real controller, an os-ken application (the library Neutron's agent uses)
   [ -x /usr/bin/osken-manager ] || missing+=(python3-os-ken)
+  # OvnIT: a real ovn-controller (ovn-host) against xvio, with OVN's NB/SB schemas, ovsdb-server and ovn-northd
+  # (ovn-central); the test runs its own daemons in a temp dir, never the packages' services
+  command -v ovn-controller >/dev/null || missing+=(ovn-host)
+  { command -v ovn-northd >/dev/null && [ -f /usr/share/ovn/ovn-sb.ovsschema ]; } || missing+=(ovn-central)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "xvio: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
+    # no package may start a system-wide daemon during the install (ovn-central would serve /var/run/ovn, ovn-host
+    # start ovn-controller on /var/run/openvswitch): a policy-rc.d that denies every start, for this install only
+    local policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\n# xvio scripts/env.sh: no service starts while the test packages install\nexit 101\n' > "$policy"
+      chmod 755 "$policy"
+    fi
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    [ -n "$policy" ] && rm -f "$policy"
+    # and none at the next boot either
+    if [ -d /run/systemd/system ] && [[ " ${missing[*]} " == *" ovn-"* ]]; then
+      systemctl disable --now ovn-host ovn-controller ovn-central ovn-northd ovn-ovsdb-server-nb ovn-ovsdb-server-sb >/dev/null 2>&1 || true
+    fi
   fi
 }
 

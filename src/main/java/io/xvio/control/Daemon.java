@@ -107,6 +107,7 @@ public final class Daemon implements AutoCloseable {
             Map<String, ControllerSettings> controllers = new LinkedHashMap<>();
             for (Config.BridgeConfig bc : config.bridges().values()) controllers.put(bc.name(), bc.controller());
             openflow = OpenFlowBridges.start(bridges.values(), controllers, controlPath, lock, status, pmds, config.ssl());   // before the control socket answers
+            openflow.tlvMaps(tunnels::tlvMapOf, (br, c, m) -> { synchronized (this) { tunnels.tlvMod(br, c, m, bridges.values()); } });
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();

@@ -41,6 +41,21 @@ final class OpenFlowBridges implements AutoCloseable {
     /** The startup settings (YAML ssl:, then the daemon's --private-key etc.): what set-ssl or OVSDB leave unset. */
     private io.xvio.openflow.TlsSettings tlsDefaults = io.xvio.openflow.TlsSettings.NONE;
 
+    /** NXT_TLV_TABLE_MOD on a bridge (the daemon's Tunnels, under its lock); TlvMapException with OVS's code if refused. */
+    interface TlvMod {
+        void apply(Bridge br, int command, List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> mappings);
+    }
+
+    /** The bridges' Geneve option maps, read and changed by NXT_TLV_TABLE_REQUEST/MOD; none until the daemon sets them. */
+    private volatile java.util.function.Function<String, io.xvio.datapath.tunnel.TunnelTlvMap> tlvRead = b -> io.xvio.datapath.tunnel.TunnelTlvMap.EMPTY;
+    private volatile TlvMod tlvMod;
+
+    /** Where the bridges' OpenFlow connections read and change the Geneve option maps (ovn-controller's first request). */
+    void tlvMaps(java.util.function.Function<String, io.xvio.datapath.tunnel.TunnelTlvMap> read, TlvMod mod) {
+        this.tlvRead = read;
+        this.tlvMod = mod;
+    }
+
     private OpenFlowBridges(String controlPath, CommandLock lock, DaemonStatus status, PmdSet pmds) {
         this.controlPath = controlPath;
         this.lock = lock;
@@ -76,7 +91,7 @@ final class OpenFlowBridges implements AutoCloseable {
     /** Opens br's BRIDGE.mgmt socket and connects it to its controllers; ControlException if the socket cannot be made. */
     synchronized void add(Bridge br, ControllerSettings cs) {
         if (channels.containsKey(br.name)) throw new ControlException("bridge " + br.name + " already has OpenFlow channels");
-        BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds);
+        BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds, this);
         OfChannels ch = new OfChannels(sw, System.nanoTime());
         ch.setTls(tls);
         try {
@@ -202,8 +217,43 @@ final class OpenFlowBridges implements AutoCloseable {
     }
 
     /** One bridge as an OpenFlow connection sees it. */
-    private record BridgeSwitch(Bridge br, CommandLock lock, DaemonStatus status, PmdSet pmds) implements OfSwitch {
+    private record BridgeSwitch(Bridge br, CommandLock lock, DaemonStatus status, PmdSet pmds, OpenFlowBridges of) implements OfSwitch {
         @Override public String name() { return br.name; }
+
+        @Override public List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> tlvMappings() { return of.tlvRead.apply(br.name).mappings(); }
+
+        @Override
+        public void tlvTableMod(int command, List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> mappings) {
+            TlvMod mod = of.tlvMod;
+            if (mod == null) OfSwitch.super.tlvTableMod(command, mappings);
+            try {
+                change(() -> {
+                    mod.apply(br, command, mappings);
+                    return null;
+                });
+            } catch (io.xvio.datapath.tunnel.TunnelTlvMap.TlvMapException e) {
+                OfError err = switch (e.code) {
+                    case "NXTTMFC_ALREADY_MAPPED" -> OfError.TLV_ALREADY_MAPPED;
+                    case "NXTTMFC_DUP_ENTRY" -> OfError.TLV_DUP_ENTRY;
+                    case "NXTTMFC_TABLE_FULL" -> OfError.TLV_TABLE_FULL;
+                    case "NXTTMFC_INVALID_TLV_DEL" -> OfError.TLV_INVALID_DEL;
+                    case "NXTTMFC_BAD_OPT_LEN" -> OfError.TLV_BAD_OPT_LEN;
+                    case "NXTTMFC_BAD_FIELD_IDX" -> OfError.TLV_BAD_FIELD_IDX;
+                    default -> OfError.TLV_BAD_COMMAND;
+                };
+                throw err.fail("bridge " + br.name + ": " + e.getMessage());
+            }
+            LOG.info("bridge " + br.name + ": Geneve option map " + (command == 0 ? "+ " : command == 1 ? "- " : "cleared ") + mappings);
+        }
+
+        @Override
+        public void ctFlushZone(int zone) {
+            int n = change(() -> {
+                io.xvio.datapath.conntrack.ConnTracker t = br.datapath.conntrack().get();
+                return t == null ? 0 : t.flush(zone, null, System.nanoTime());
+            });
+            LOG.fine("bridge " + br.name + ": NXT_CT_FLUSH_ZONE zone " + zone + ": " + n + " connections flushed");
+        }
 
         @Override
         public List<PortInfo> ports() {

@@ -34,11 +34,40 @@ final class TunnelTlvMaps {
         return java.util.regex.Pattern.compile("->tun_metadata" + n + "(?![0-9])").matcher(io.xvio.datapath.FlowFormat.actions(f.actions)).find();
     }
 
+    /** Whether a flow of br matches or sets tun_metadataN (such a field cannot be unmapped). */
+    private static IntPredicate inUse(Bridge br) {
+        return n -> n < FIELDS && br.flows().stream().anyMatch(f -> f.match.mask(FlowKey.TUN_METADATA0 + n) != 0
+                || (f.match.mask(FlowKey.TUN_MISC) & (1L << (FlowKey.TUN_METADATA_PRESENT + n))) != 0 || sets(f, n));
+    }
+
+    /**
+     * NXT_TLV_TABLE_MOD on br: command 0 adds the mappings, 1 deletes them (by index), 2 clears the map; all or none.
+     * Refused with a TlvMapException carrying OVS's code (NXTTMFC_...): also a field or option length xvio cannot
+     * match (tun_metadata8 and up: NXTTMFC_BAD_FIELD_IDX; options over 8 bytes: NXTTMFC_BAD_OPT_LEN).
+     */
+    void mod(Bridge br, int command, List<TunnelTlvMap.Mapping> mappings) {
+        TunnelTlvMap map = map(br.name);
+        switch (command) {
+            case 0 -> {
+                for (TunnelTlvMap.Mapping m : mappings) {
+                    if (m.index() >= FIELDS)
+                        throw new TunnelTlvMap.TlvMapException("NXTTMFC_BAD_FIELD_IDX", "tun_metadata" + m.index() + ": xvio matches tun_metadata0-" + (FIELDS - 1));
+                    if (m.len() > 8)
+                        throw new TunnelTlvMap.TlvMapException("NXTTMFC_BAD_OPT_LEN", m.len() + "-byte option: xvio matches options of up to 8 bytes");
+                }
+                map = map.add(mappings);
+            }
+            case 1 -> map = map.delete(mappings, inUse(br));
+            case 2 -> map = map.clear(inUse(br));
+            default -> throw new TunnelTlvMap.TlvMapException("NXTTMFC_BAD_COMMAND", "command " + command);
+        }
+        maps.put(br.name, map);
+    }
+
     /** Runs add-tlv-map BR SPEC..., del-tlv-map BR [SPEC...] or dump-tlv-map BR; returns its output. */
     String command(String cmd, Bridge br, List<String> args) {
         TunnelTlvMap map = map(br.name);
-        IntPredicate inUse = n -> n < FIELDS && br.flows().stream().anyMatch(f -> f.match.mask(FlowKey.TUN_METADATA0 + n) != 0
-                || (f.match.mask(FlowKey.TUN_MISC) & (1L << (FlowKey.TUN_METADATA_PRESENT + n))) != 0 || sets(f, n));
+        IntPredicate inUse = inUse(br);
         try {
             switch (cmd) {
                 case "dump-tlv-map" -> { return map.dump(); }

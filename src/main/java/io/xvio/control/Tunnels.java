@@ -115,6 +115,15 @@ final class Tunnels {
         return out;
     }
 
+    /** A bridge's Geneve option map (an OpenFlow NXT_TLV_TABLE_REQUEST reads it). */
+    synchronized TunnelTlvMap tlvMapOf(String bridge) { return tlvMap(bridge); }
+
+    /** NXT_TLV_TABLE_MOD on br (TunnelTlvMap.TlvMapException with OVS's code if refused); a change rebuilds the endpoints. */
+    synchronized void tlvMod(Bridge br, int command, List<TunnelTlvMap.Mapping> mappings, Collection<Bridge> bridges) {
+        tlvMaps.mod(br, command, mappings);
+        rebuild(bridges);
+    }
+
     /** Bridges with at least one tunnel port, in the order their ports follow an underlay's. */
     private static List<Bridge> overlays(Collection<Bridge> bridges) {
         List<Bridge> out = new ArrayList<>();

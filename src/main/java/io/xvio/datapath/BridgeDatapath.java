@@ -1365,6 +1365,11 @@ public final class BridgeDatapath {
             return (b.keys[i].w[f.word] >>> from) & bits(nBits);
         }
 
+        @Override public long readLo(int i, Field f) {
+            if (rec != null) rec.unwildcard(f.word + 1, -1L);
+            return b.keys[i].w[f.word + 1];
+        }
+
         @Override public void writeMetadata(int i, long value, long mask) {
             long[] w = b.keys[i].w;
             w[FlowKey.METADATA] = (w[FlowKey.METADATA] & ~mask) | (value & mask);
@@ -1765,7 +1770,7 @@ public final class BridgeDatapath {
         long frame = b.off[i];
         boolean l3 = hasL3(k);
         long type = w[FlowKey.DL_TYPE];
-        boolean v4 = l3 && type == Ethernet.TYPE_IPV4, v6 = l3 && type == Ethernet.TYPE_IPV6, arp = l3 && type == Ethernet.TYPE_ARP;
+        boolean v4 = l3 && type == Ethernet.TYPE_IPV4, v6 = l3 && type == Ethernet.TYPE_IPV6, arp = l3 && (type == Ethernet.TYPE_ARP || type == 0x8035);
         int proto = (int) w[FlowKey.NW_PROTO];
         switch (f) {
             case DL_SRC -> Rewrite.setMac(d, frame + 6, v);
@@ -1786,6 +1791,12 @@ public final class BridgeDatapath {
                 if (v4) Rewrite.setIpv4Addr(d, frame, k.l3, k.l4, proto, src, v & 0xffffffffL);
                 else if (arp) Rewrite.setArpAddr(d, frame, k.l3, src, v);
             }
+            case ARP_OP -> { if (arp) Rewrite.setArpOp(d, frame, k.l3, (int) v & 0xff); }
+            case ICMP_TYPE, ICMP_CODE -> {
+                if (((v4 && proto == 1) || (v6 && proto == 58)) && k.l4 >= 0 && b.len[i] >= k.l4 + 4)
+                    Rewrite.setIcmp(d, frame, k.l4, f == Field.ICMP_TYPE, (int) v & 0xff);
+            }
+            case ARP_SHA, ARP_THA -> { if (arp) Rewrite.setArpMac(d, frame, k.l3, f == Field.ARP_SHA, v); }
             case TP_SRC, TP_DST -> {
                 if ((v4 || v6) && k.l4 >= 0 && (proto == 6 || proto == 17))
                     Rewrite.setPort(d, frame, k.l4, proto, f == Field.TP_SRC, (int) v & 0xffff);

@@ -65,6 +65,16 @@ public enum Field {
     ARP_OP("arp_op", FlowKey.NW_PROTO, 8, Format.DEC, Prereq.ARP),
     ARP_SPA("arp_spa", FlowKey.NW_SRC, 32, Format.IPV4, Prereq.ARP),
     ARP_TPA("arp_tpa", FlowKey.NW_DST, 32, Format.IPV4, Prereq.ARP),
+    /** ARP's sender and target hardware addresses, in the words L4 ports use (an ARP packet has none), as OVS. */
+    ARP_SHA("arp_sha", FlowKey.TP_SRC, 48, Format.MAC, Prereq.ARP),
+    ARP_THA("arp_tha", FlowKey.TP_DST, 48, Format.MAC, Prereq.ARP),
+    /**
+     * IPv6 neighbour discovery (ICMPv6 135/136): the target address in the words IPv4 addresses use (an IPv6 packet
+     * has none), the source/target link-layer address options above the ICMPv6 type/code in the port words.
+     */
+    ND_TARGET("nd_target", FlowKey.NW_SRC, 128, Format.IPV6, Prereq.IPV6),
+    ND_SLL("nd_sll", FlowKey.TP_SRC, 16, 48, Format.MAC, Prereq.IPV6),
+    ND_TLL("nd_tll", FlowKey.TP_DST, 16, 48, Format.MAC, Prereq.IPV6),
     IPV6_SRC("ipv6_src", FlowKey.IPV6_SRC_HI, 128, Format.IPV6, Prereq.IPV6),
     IPV6_DST("ipv6_dst", FlowKey.IPV6_DST_HI, 128, Format.IPV6, Prereq.IPV6),
     TCP_FLAGS("tcp_flags", FlowKey.TCP_FLAGS, 12, Format.HEX, Prereq.TCP),

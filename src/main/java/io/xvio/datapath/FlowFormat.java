@@ -74,10 +74,10 @@ public final class FlowFormat {
         conntrack(p, m);
         long type = exact(m, DL_TYPE), proto = exact(m, NW_PROTO);
         boolean skipType = false, skipProto = false;
-        boolean ip4 = type == 0x0800, ip6 = type == 0x86dd, arp = type == 0x0806;
+        boolean ip4 = type == 0x0800, ip6 = type == 0x86dd, arp = type == 0x0806 || type == 0x8035;   // RARP: ARP's fields
         if (ip4 || ip6 || arp) {
             skipType = true;
-            String sh = arp ? "arp" : ip4 ? "ip" : "ipv6";
+            String sh = type == 0x8035 ? "rarp" : arp ? "arp" : ip4 ? "ip" : "ipv6";
             if (!arp && proto >= 0) {
                 String l4 = switch ((int) proto) {
                     case 1 -> ip4 ? "icmp" : null;
@@ -102,16 +102,22 @@ public final class FlowFormat {
         if (!skipType && m.mask(FlowKey.DL_TYPE) != 0) p.add("dl_type=" + hexMasked(m, DL_TYPE));
         if (m.mask(FlowKey.IPV6_SRC_HI) != 0 || m.mask(FlowKey.IPV6_SRC_LO) != 0) p.add("ipv6_src=" + ipv6Masked(m, FlowKey.IPV6_SRC_HI));
         if (m.mask(FlowKey.IPV6_DST_HI) != 0 || m.mask(FlowKey.IPV6_DST_LO) != 0) p.add("ipv6_dst=" + ipv6Masked(m, FlowKey.IPV6_DST_HI));
-        if (m.mask(FlowKey.NW_SRC) != 0) p.add((arp ? "arp_spa=" : "nw_src=") + ipv4Masked(m.value(FlowKey.NW_SRC), m.mask(FlowKey.NW_SRC)));
-        if (m.mask(FlowKey.NW_DST) != 0) p.add((arp ? "arp_tpa=" : "nw_dst=") + ipv4Masked(m.value(FlowKey.NW_DST), m.mask(FlowKey.NW_DST)));
+        if (ip6 && (m.mask(FlowKey.NW_SRC) != 0 || m.mask(FlowKey.NW_DST) != 0)) p.add("nd_target=" + ipv6Masked(m, FlowKey.NW_SRC));
+        if (!ip6 && m.mask(FlowKey.NW_SRC) != 0) p.add((arp ? "arp_spa=" : "nw_src=") + ipv4Masked(m.value(FlowKey.NW_SRC), m.mask(FlowKey.NW_SRC)));
+        if (!ip6 && m.mask(FlowKey.NW_DST) != 0) p.add((arp ? "arp_tpa=" : "nw_dst=") + ipv4Masked(m.value(FlowKey.NW_DST), m.mask(FlowKey.NW_DST)));
         if (!skipProto && m.mask(FlowKey.NW_PROTO) != 0) p.add((arp ? "arp_op=" : "nw_proto=") + numMasked(m, NW_PROTO));
         if (m.mask(FlowKey.NW_TOS) != 0) p.add("nw_tos=" + numMasked(m, NW_TOS));
         if (m.mask(FlowKey.NW_ECN) != 0) p.add("nw_ecn=" + numMasked(m, NW_ECN));
         if (m.mask(FlowKey.NW_TTL) != 0) p.add("nw_ttl=" + numMasked(m, NW_TTL));
         if (m.mask(FlowKey.NW_FRAG) != 0) p.add("nw_frag=" + frag(m.value(FlowKey.NW_FRAG), m.mask(FlowKey.NW_FRAG)));
         boolean icmp = (ip4 && proto == 1) || (ip6 && proto == 58);
-        if (m.mask(FlowKey.TP_SRC) != 0) p.add(icmp ? "icmp_type=" + numMasked(m, ICMP_TYPE) : "tp_src=" + numMasked(m, TP_SRC));
-        if (m.mask(FlowKey.TP_DST) != 0) p.add(icmp ? "icmp_code=" + numMasked(m, ICMP_CODE) : "tp_dst=" + numMasked(m, TP_DST));
+        boolean nd = ip6 && proto == 58;
+        if (m.mask(FlowKey.TP_SRC) != 0 && !(nd && ICMP_TYPE.get(m.mask(FlowKey.TP_SRC)) == 0)) p.add(arp ? "arp_sha=" + macMasked(m, ARP_SHA)
+                : icmp ? "icmp_type=" + numMasked(m, ICMP_TYPE) : "tp_src=" + numMasked(m, TP_SRC));
+        if (m.mask(FlowKey.TP_DST) != 0 && !(nd && ICMP_CODE.get(m.mask(FlowKey.TP_DST)) == 0)) p.add(arp ? "arp_tha=" + macMasked(m, ARP_THA)
+                : icmp ? "icmp_code=" + numMasked(m, ICMP_CODE) : "tp_dst=" + numMasked(m, TP_DST));
+        if (nd && ND_SLL.get(m.mask(FlowKey.TP_SRC)) != 0) p.add("nd_sll=" + macMasked(m, ND_SLL));
+        if (nd && ND_TLL.get(m.mask(FlowKey.TP_DST)) != 0) p.add("nd_tll=" + macMasked(m, ND_TLL));
         if (m.mask(FlowKey.TCP_FLAGS) != 0) p.add("tcp_flags=" + tcpFlags(m.value(FlowKey.TCP_FLAGS), m.mask(FlowKey.TCP_FLAGS)));
         return String.join(",", p);
     }

@@ -51,8 +51,11 @@ public final class FlowParser {
     /** Names usable as load/move subfields (fields that are one {@link Field}, plus NXM/OXM names). */
     private static final Map<String, Def> SUBFIELDS = new HashMap<>();
     /** Fields the datapath can rewrite (set_field, load, move destinations). */
-    private static final Set<Field> SETTABLE = EnumSet.of(DL_SRC, DL_DST, VLAN_TCI, NW_SRC, NW_DST, ARP_SPA, ARP_TPA,
+    private static final Set<Field> SETTABLE = EnumSet.of(DL_SRC, DL_DST, VLAN_TCI, NW_SRC, NW_DST, ARP_OP, ARP_SPA, ARP_TPA, ARP_SHA, ARP_THA, ICMP_TYPE, ICMP_CODE,
             TP_SRC, TP_DST, NW_TOS, NW_TTL, IPV6_SRC, IPV6_DST, METADATA, PKT_MARK);
+    static {   // in_port: the key's only (OVN saves it, zeroes it so output may go back where the packet came from, restores it)
+        SETTABLE.add(IN_PORT);
+    }
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
     }
@@ -124,6 +127,11 @@ public final class FlowParser {
         def("arp_op", ARP_OP, Need.ARP, Kind.PLAIN, false);
         def("arp_spa", ARP_SPA, Need.ARP, Kind.PLAIN, true);
         def("arp_tpa", ARP_TPA, Need.ARP, Kind.PLAIN, true);
+        def("nd_target", ND_TARGET, Need.ICMPV6, Kind.PLAIN, true);
+        def("nd_sll", ND_SLL, Need.ICMPV6, Kind.PLAIN, true);
+        def("nd_tll", ND_TLL, Need.ICMPV6, Kind.PLAIN, true);
+        def("arp_sha", ARP_SHA, Need.ARP, Kind.PLAIN, true);
+        def("arp_tha", ARP_THA, Need.ARP, Kind.PLAIN, true);
         def("ipv6_src", IPV6_SRC, Need.IPV6, Kind.PLAIN, true);
         def("ipv6_dst", IPV6_DST, Need.IPV6, Kind.PLAIN, true);
         def("tcp_flags", TCP_FLAGS, Need.TCP, Kind.TCP_FLAGS, true);
@@ -168,6 +176,14 @@ public final class FlowParser {
         nxm("NXM_OF_ARP_OP", ARP_OP, Need.ARP);
         nxm("NXM_OF_ARP_SPA", ARP_SPA, Need.ARP);
         nxm("NXM_OF_ARP_TPA", ARP_TPA, Need.ARP);
+        nxm("NXM_NX_ND_TARGET", ND_TARGET, Need.ICMPV6);
+        nxm("NXM_NX_ND_SLL", ND_SLL, Need.ICMPV6);
+        nxm("NXM_NX_ND_TLL", ND_TLL, Need.ICMPV6);
+        nxm("OXM_OF_IPV6_ND_TARGET", ND_TARGET, Need.ICMPV6);
+        nxm("OXM_OF_IPV6_ND_SLL", ND_SLL, Need.ICMPV6);
+        nxm("OXM_OF_IPV6_ND_TLL", ND_TLL, Need.ICMPV6);
+        nxm("NXM_NX_ARP_SHA", ARP_SHA, Need.ARP);
+        nxm("NXM_NX_ARP_THA", ARP_THA, Need.ARP);
         for (int r = 0; r < 16; r++) nxm("NXM_NX_REG" + r, Field.valueOf("REG" + r), Need.NONE);
         for (int r = 0; r < 8; r++) nxm("OXM_OF_PKT_REG" + r, Field.valueOf("XREG" + r), Need.NONE);
         for (int r = 0; r < 4; r++) nxm("NXM_NX_XXREG" + r, Field.valueOf("XXREG" + r), Need.NONE);
@@ -216,6 +232,8 @@ public final class FlowParser {
         nxm("OXM_OF_ARP_OP", ARP_OP, Need.ARP);
         nxm("OXM_OF_ARP_SPA", ARP_SPA, Need.ARP);
         nxm("OXM_OF_ARP_TPA", ARP_TPA, Need.ARP);
+        nxm("OXM_OF_ARP_SHA", ARP_SHA, Need.ARP);
+        nxm("OXM_OF_ARP_THA", ARP_THA, Need.ARP);
         nxm("OXM_OF_IPV6_SRC", IPV6_SRC, Need.IPV6);
         nxm("OXM_OF_IPV6_DST", IPV6_DST, Need.IPV6);
     }
@@ -223,7 +241,7 @@ public final class FlowParser {
     /** Shorthands: name, dl_type, nw_proto (-1: none). */
     private static final Map<String, int[]> SHORTHANDS = Map.ofEntries(
             Map.entry("ip", new int[] {0x0800, -1}), Map.entry("ipv6", new int[] {0x86dd, -1}),
-            Map.entry("arp", new int[] {0x0806, -1}), Map.entry("icmp", new int[] {0x0800, 1}),
+            Map.entry("arp", new int[] {0x0806, -1}), Map.entry("rarp", new int[] {0x8035, -1}), Map.entry("icmp", new int[] {0x0800, 1}),
             Map.entry("tcp", new int[] {0x0800, 6}), Map.entry("udp", new int[] {0x0800, 17}),
             Map.entry("sctp", new int[] {0x0800, 132}), Map.entry("icmp6", new int[] {0x86dd, 58}),
             Map.entry("tcp6", new int[] {0x86dd, 6}), Map.entry("udp6", new int[] {0x86dd, 17}),
@@ -473,7 +491,7 @@ public final class FlowParser {
 
         boolean satisfied(Need need) {
             long t = exact(DL_TYPE), p = exact(NW_PROTO);
-            boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806;
+            boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806 || t == 0x8035;   // OVS's MFP_ARP: ARP or RARP
             return switch (need) {
                 case NONE -> true;
                 case IPV4_OR_ARP -> ip4 || arp;

@@ -25,7 +25,7 @@ public final class OfActions {
     static final int COPY_FIELD15 = 28, PUSH_VLAN = 17, POP_VLAN = 18, SET_NW_TTL = 23, DEC_NW_TTL = 24, SET_FIELD = 25, VENDOR = 0xffff;
     static final int NX_RESUBMIT = 1, NX_REG_MOVE = 6, NX_REG_LOAD = 7, NX_RESUBMIT_TABLE = 14, NX_DEC_TTL = 18,
             NX_WRITE_METADATA = 22, NX_REG_LOAD2 = 33, NX_NOTE = 8, NX_OUTPUT_REG = 15, NX_STACK_PUSH = 27, NX_STACK_POP = 28,
-            NX_CONJUNCTION = 34, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49, NX_CONTROLLER2 = 37,
+            NX_CONJUNCTION = 34, NX_DEC_TTL_CNT_IDS = 21, NX_CLONE = 42, NX_CT_CLEAR = 43, NX_CHECK_PKT_LARGER = 49, NX_CONTROLLER2 = 37,
             NX_CONTROLLER = 20;
     /** OpenFlow 1.1+ group action (OFPAT_GROUP). */
     static final int GROUP = 22;
@@ -40,11 +40,12 @@ public final class OfActions {
 
     /** Fields the datapath can rewrite (set_field, load, move destinations), as xvio's flow parser allows them. */
     static final Set<Field> SETTABLE = EnumSet.of(Field.DL_SRC, Field.DL_DST, Field.VLAN_TCI, Field.NW_SRC, Field.NW_DST,
-            Field.ARP_SPA, Field.ARP_TPA, Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
+            Field.ARP_OP, Field.ARP_SPA, Field.ARP_TPA, Field.ARP_SHA, Field.ICMP_TYPE, Field.ICMP_CODE, Field.ARP_THA, Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
             Field.IPV6_DST, Field.METADATA, Field.PKT_MARK);
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
         SETTABLE.add(Field.TUN_ID);         // set_field/load to tun_id (an encapsulation with key=flow reads it)
+        SETTABLE.add(Field.IN_PORT);        // the key's only: OVN's push/load 0/pop of in_port around a loopback output
     }
 
     // ---------------------------------------------------------------- decoding
@@ -169,8 +170,7 @@ public final class OfActions {
                 expectLen(type, len, 24);
                 int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
                 a.skip(2);
-                Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
-                return new Move(src, srcOfs, dst, dstOfs, n);
+                return move(a.u32(), srcOfs, a.u32(), dstOfs, n);
             }
             case METER15 -> {
                 if (version < OfVersion.OF15) throw OfError.BAD_ACTION_TYPE.fail("the meter action needs OpenFlow 1.5 (1.3 and 1.4 have the meter instruction)");
@@ -237,6 +237,17 @@ public final class OfActions {
                 return new Resubmit(port == Ports.IN_PORT ? -1 : port, table == 255 ? -1 : table);
             }
             case NX_DEC_TTL -> { expectLen(sub, len, 16); return new DecTtl(); }
+            case NX_DEC_TTL_CNT_IDS -> {
+                // nx_action_cnt_ids: n_controllers, 4 zero bytes, the ids (u16 each), padded to 8 bytes; ovn-controller's
+                // ip.ttl-- is dec_ttl with no ids (no packet-in when the TTL runs out), which is xvio's dec_ttl; ids
+                // naming controllers for an invalid_ttl packet-in are refused (xvio sends none)
+                int n = a.u16();
+                if (len != 16 + (2 * n + 7) / 8 * 8) throw OfError.BAD_ACTION_LEN.fail("dec_ttl with " + n + " controller ids has length " + len);
+                a.skip(4);
+                if (n != 0) throw OfError.BAD_ACTION_ARGUMENT.fail("dec_ttl(ids): invalid_ttl packet-ins to controller ids are not supported by xvio");
+                a.skip(len - 16);
+                return new DecTtl();
+            }
             case NX_CT_CLEAR -> { expectLen(sub, len, 16); a.skip(6); return new CtClear(); }
             case OfConntrack.NX_CT -> {
                 return OfConntrack.decode(len, a, version, (h, bits) -> {
@@ -273,6 +284,15 @@ public final class OfActions {
                 long header = a.u32();
                 int n = a.u16();
                 a.skip(6);
+                // a whole 128-bit field, or bits within one half of an xxreg (as that xreg's), as the flow parser takes them
+                Field f0 = nxmField(header, sub == NX_STACK_PUSH ? "push" : "pop");
+                if (n >= 1 && ofs + n <= f0.bits && f0.words() == 2) {
+                    Subfield s = new Subfield(f0, f0.ofName, ofs, n).narrowed();
+                    if (s.field() != f0 || (ofs == 0 && n == 128)) {
+                        if (sub == NX_STACK_POP && !SETTABLE.contains(s.field())) throw OfError.BAD_SET_TYPE.fail("pop: " + f0.ofName + " cannot be set by xvio");
+                        return sub == NX_STACK_PUSH ? new StackPush(s.field(), s.ofs(), n) : new StackPop(s.field(), s.ofs(), n);
+                    }
+                }
                 Field f = readSubfield(header, ofs, n, sub == NX_STACK_POP, sub == NX_STACK_PUSH ? "push" : "pop");
                 return sub == NX_STACK_PUSH ? new StackPush(f, ofs, n) : new StackPop(f, ofs, n);
             }
@@ -302,8 +322,7 @@ public final class OfActions {
             case NX_REG_MOVE -> {
                 expectLen(sub, len, 24);
                 int n = a.u16(), srcOfs = a.u16(), dstOfs = a.u16();
-                Field src = subfield(a.u32(), srcOfs, n, false), dst = subfield(a.u32(), dstOfs, n, true);
-                return new Move(src, srcOfs, dst, dstOfs, n);
+                return move(a.u32(), srcOfs, a.u32(), dstOfs, n);
             }
             case NX_REG_LOAD -> {
                 expectLen(sub, len, 24);
@@ -346,6 +365,34 @@ public final class OfActions {
         if (f.words() == 2 && !dst) throw OfError.BAD_SET_TYPE.fail("move: 128-bit source " + f.ofName + " is not supported by xvio");
         if (f.words() == 2 && ofs < 64 && ofs + n > 64) throw OfError.BAD_SET_LEN.fail("load: a range across the halves of " + f.ofName + " is not supported by xvio");
         return f;
+    }
+
+    /**
+     * A move between two subfields of at most 64 bits; an xxreg range within one 64-bit half is that xreg's
+     * (ovn-controller's {@code move:reg10[12]->xxreg0[111]}), as the flow parser narrows it.
+     */
+    private static Action move(long srcHeader, int srcOfs, long dstHeader, int dstOfs, int n) {
+        if (n == 128 && srcOfs == 0 && dstOfs == 0) {           // all of one 128-bit field into another (OVN: xxreg0 = ip6.dst)
+            Field src = nxmField(srcHeader, "move"), dst = nxmField(dstHeader, "move");
+            if (src.words() == 2 && dst.words() == 2 && dst != Field.CT_LABEL) {
+                if (!settable(dst)) throw OfError.BAD_SET_TYPE.fail("move: " + dst.ofName + " cannot be set by xvio");
+                return new Move(src, 0, dst, 0, 128);
+            }
+        }
+        Subfield s = moveEnd(srcHeader, srcOfs, n, false), d = moveEnd(dstHeader, dstOfs, n, true);
+        return new Move(s.field(), s.ofs(), d.field(), d.ofs(), n);
+    }
+
+    private static Subfield moveEnd(long header, int ofs, int n, boolean dst) {
+        Field f = nxmField(header, "move");
+        if (n >= 1 && ofs + n <= f.bits) {
+            Subfield s = new Subfield(f, f.ofName, ofs, n).narrowed();
+            if (s.field() != f) {
+                if (dst && !settable(s.field())) throw OfError.BAD_SET_TYPE.fail("move: " + f.ofName + " cannot be set by xvio");
+                return s;
+            }
+        }
+        return new Subfield(subfield(header, ofs, n, dst), f.ofName, ofs, n);
     }
 
     private static Action load(Field f, int ofs, int n, long v) {

@@ -574,6 +574,23 @@ final class OfConnection implements Runnable {
                 channels.monitors.cancel(this, FlowMonitor.decodeCancel(r));
                 return List.of();
             }
+            case TlvTable.NXT_TLV_TABLE_REQUEST -> {
+                return List.of(TlvTable.encodeReply(version, xid, TlvTable.MAX_SPACE, TlvTable.MAX_FIELDS, sw.read(sw::tlvMappings)));
+            }
+            case TlvTable.NXT_TLV_TABLE_MOD -> {
+                notSlave();
+                TlvTable.Mod mod = TlvTable.decodeMod(r);
+                sw.tlvTableMod(mod.command(), mod.mappings());
+                LOG.fine(peer + ": NXT_TLV_TABLE_MOD command " + mod.command() + " " + mod.mappings());
+                return List.of();
+            }
+            case OfType.NXT_CT_FLUSH_ZONE -> {
+                // nx_zone_id: 6 bytes that must be zero, the zone (OVS: NXBRC_MUST_BE_ZERO otherwise)
+                for (int k = 0; k < 6; k++) if (r.u8() != 0) throw OfError.MUST_BE_ZERO.fail("NXT_CT_FLUSH_ZONE: nonzero padding");
+                int zone = r.u16();
+                sw.ctFlushZone(zone);
+                return List.of();
+            }
             default -> throw OfError.BAD_SUBTYPE.fail("Nicira message subtype " + sub + " is not supported by xvio");
         }
     }

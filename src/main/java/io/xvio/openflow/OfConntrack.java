@@ -112,7 +112,7 @@ final class OfConntrack {
                 inCt[0] = was;
             }
             for (Action x : nested) {
-                if (!(x instanceof SetField s) || (s.field() != Field.CT_MARK && s.field() != Field.CT_LABEL))
+                if (!Ct.setsCtField(x))
                     throw OfError.BAD_ACTION_ARGUMENT.fail("ct action doesn't support nested action " + x.format());
                 exec.add(x);
             }

@@ -97,7 +97,15 @@ public enum OfError {
     MUST_BE_ZERO(515, 4, -1, 4),
     /** NXT_RESUME: NXR_NOT_SUPPORTED NX1.0-1.1(1,533), NX1.2+(34); NXR_STALE NX1.0-1.1(1,534), NX1.2+(35). */
     NXR_NOT_SUPPORTED(533, 34, -1, 34),
-    NXR_STALE(534, 35, -1, 35);
+    NXR_STALE(534, 35, -1, 35),
+    /** NXT_TLV_TABLE_MOD (NXTTMFC_*): NX1.0-1.1(1,527..537), NX1.2+(16..38). */
+    TLV_BAD_COMMAND(527, 16, -1, 16),
+    TLV_BAD_OPT_LEN(528, 17, -1, 17),
+    TLV_BAD_FIELD_IDX(529, 18, -1, 18),
+    TLV_TABLE_FULL(530, 19, -1, 19),
+    TLV_ALREADY_MAPPED(531, 20, -1, 20),
+    TLV_DUP_ENTRY(532, 21, -1, 21),
+    TLV_INVALID_DEL(537, 38, -1, 38);
 
     final int type10, code10, type, code;
     final boolean nx10;

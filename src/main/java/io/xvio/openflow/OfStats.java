@@ -195,9 +195,9 @@ final class OfStats {
         if (version == OfVersion.OF10) {
             w.u16(p.ofport()).zeros(6);
         } else if (version == OfVersion.OF13) {
-            w.u32(p.ofport()).zeros(4);
+            w.u32(Ports.to32(p.ofport())).zeros(4);
         } else {
-            w.u16(0).zeros(2).u32(p.ofport()).u32(sec).u32(nsec);
+            w.u16(0).zeros(2).u32(Ports.to32(p.ofport())).u32(sec).u32(nsec);
         }
         w.u64(p.rxPackets()).u64(p.txPackets()).u64(p.rxBytes()).u64(p.txBytes()).u64(p.rxDropped()).u64(p.txDropped())
                 .u64(0).u64(0);
@@ -222,10 +222,10 @@ final class OfStats {
         if (version == OfVersion.OF10) {
             w.u16(p.ofport()).uN(mac, 6).string(p.name(), 16).u32(0).u32(state).u32(0).u32(0).u32(0).u32(0);
         } else if (version == OfVersion.OF13) {
-            w.u32(p.ofport()).zeros(4).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(state)
+            w.u32(Ports.to32(p.ofport())).zeros(4).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(state)
                     .u32(0).u32(0).u32(0).u32(0).u32(0).u32(0);
         } else {
-            w.u32(p.ofport()).u16(72).zeros(2).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(state);
+            w.u32(Ports.to32(p.ofport())).u16(72).zeros(2).uN(mac, 6).zeros(2).string(p.name(), 16).u32(0).u32(state);
             w.u16(0).u16(32).zeros(4).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0);   // OFPPDPT_ETHERNET
         }
         return w.toBytes();

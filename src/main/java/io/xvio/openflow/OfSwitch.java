@@ -99,6 +99,22 @@ public interface OfSwitch {
         throw OfError.BAD_TYPE.fail("bundles are not supported by this switch");
     }
 
+    /** The bridge's Geneve option map (NXT_TLV_TABLE_REQUEST); the default has none. */
+    default List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> tlvMappings() { return List.of(); }
+
+    /**
+     * NXT_TLV_TABLE_MOD: adds (TlvTable.ADD), deletes (DELETE, by index) or clears (CLEAR) Geneve option mappings, all
+     * or none; refused with OVS's NXTTMFC_* error. The default refuses it.
+     */
+    default void tlvTableMod(int command, List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> mappings) {
+        throw OfError.BAD_SUBTYPE.fail("NXT_TLV_TABLE_MOD is not supported by this switch");
+    }
+
+    /** NXT_CT_FLUSH_ZONE: deletes the connections of conntrack zone. The default refuses it. */
+    default void ctFlushZone(int zone) {
+        throw OfError.BAD_SUBTYPE.fail("NXT_CT_FLUSH_ZONE is not supported by this switch");
+    }
+
     <T> T change(Supplier<T> body);
 
     <T> T read(Supplier<T> body);

@@ -26,6 +26,8 @@ public final class OfType {
     public static final int NXT_SET_FLOW_FORMAT = 12, NXT_FLOW_MOD = 13, NXT_FLOW_MOD_TABLE_ID = 15,
             NXT_SET_PACKET_IN_FORMAT = 16, NXT_SET_CONTROLLER_ID = 20, NXT_ROLE_REQUEST = 10, NXT_ROLE_REPLY = 11,
             NXT_SET_ASYNC_CONFIG = 19, NXT_SET_ASYNC_CONFIG2 = 27;
+    /** NXT_CT_FLUSH_ZONE: flush one conntrack zone (ovn-controller, for a zone it gives a new port). */
+    public static final int NXT_CT_FLUSH_ZONE = 29;
     /** Nicira stats subtypes. */
     public static final int NXST_FLOW = 0, NXST_AGGREGATE = 1;
 }

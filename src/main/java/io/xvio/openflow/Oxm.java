@@ -61,6 +61,14 @@ public final class Oxm {
         e(NXM0, 15, 2, Field.ARP_OP, Kind.SMALL, Need.ARP);
         e(NXM0, 16, 4, Field.ARP_SPA, Kind.PLAIN, Need.ARP);
         e(NXM0, 17, 4, Field.ARP_TPA, Kind.PLAIN, Need.ARP);
+        e(NXM1, 23, 16, Field.ND_TARGET, Kind.WIDE, Need.ICMP6);
+        e(NXM1, 24, 6, Field.ND_SLL, Kind.PLAIN, Need.ICMP6);
+        e(NXM1, 25, 6, Field.ND_TLL, Kind.PLAIN, Need.ICMP6);
+        e(BASIC, 31, 16, Field.ND_TARGET, Kind.WIDE, Need.ICMP6);
+        e(BASIC, 32, 6, Field.ND_SLL, Kind.PLAIN, Need.ICMP6);
+        e(BASIC, 33, 6, Field.ND_TLL, Kind.PLAIN, Need.ICMP6);
+        e(NXM1, 17, 6, Field.ARP_SHA, Kind.PLAIN, Need.ARP);
+        e(NXM1, 18, 6, Field.ARP_THA, Kind.PLAIN, Need.ARP);
         for (int r = 0; r < 16; r++) e(NXM1, r, 4, Field.valueOf("REG" + r), Kind.PLAIN, Need.NONE);
         e(NXM1, 19, 16, Field.IPV6_SRC, Kind.WIDE, Need.IP6);
         e(NXM1, 20, 16, Field.IPV6_DST, Kind.WIDE, Need.IP6);
@@ -110,6 +118,8 @@ public final class Oxm {
         e(BASIC, 21, 2, Field.ARP_OP, Kind.SMALL, Need.ARP);
         e(BASIC, 22, 4, Field.ARP_SPA, Kind.PLAIN, Need.ARP);
         e(BASIC, 23, 4, Field.ARP_TPA, Kind.PLAIN, Need.ARP);
+        e(BASIC, 24, 6, Field.ARP_SHA, Kind.PLAIN, Need.ARP);
+        e(BASIC, 25, 6, Field.ARP_THA, Kind.PLAIN, Need.ARP);
         e(BASIC, 26, 16, Field.IPV6_SRC, Kind.WIDE, Need.IP6);
         e(BASIC, 27, 16, Field.IPV6_DST, Kind.WIDE, Need.IP6);
         e(BASIC, 29, 1, Field.ICMP_TYPE, Kind.PLAIN, Need.ICMP6);
@@ -209,7 +219,7 @@ public final class Oxm {
 
     static boolean satisfied(Match m, Need need) {
         long t = exact(m, Field.DL_TYPE), p = exact(m, Field.NW_PROTO);
-        boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806;
+        boolean ip4 = t == 0x0800, ip6 = t == 0x86dd, ip = ip4 || ip6, arp = t == 0x0806 || t == 0x8035;   // OVS's MFP_ARP: ARP or RARP
         return switch (need) {
             case NONE -> true;
             case IP4_ARP -> ip4 || arp;
@@ -242,12 +252,20 @@ public final class Oxm {
         }
         for (Field f : new Field[] {Field.NW_PROTO, Field.NW_TOS, Field.NW_ECN, Field.NW_TTL, Field.NW_FRAG, Field.NW_SRC, Field.NW_DST,
                 Field.TP_SRC, Field.TP_DST, Field.TCP_FLAGS, Field.METADATA, Field.PKT_MARK, Field.DP_HASH, Field.CONJ_ID}) {
-            if (f == Field.NW_SRC && type == 0x0806) f = Field.ARP_SPA;
-            if (f == Field.NW_DST && type == 0x0806) f = Field.ARP_TPA;
-            if (f == Field.NW_PROTO && type == 0x0806) f = Field.ARP_OP;
+            boolean arp = type == 0x0806 || type == 0x8035;
+            if (f == Field.NW_SRC && arp) f = Field.ARP_SPA;
+            if (f == Field.NW_DST && arp) f = Field.ARP_TPA;
+            if (f == Field.NW_PROTO && arp) f = Field.ARP_OP;
+            if ((f == Field.TP_SRC || f == Field.TP_DST) && arp) f = f == Field.TP_SRC ? Field.ARP_SHA : Field.ARP_THA;
             if ((f == Field.TP_SRC || f == Field.TP_DST) && (proto == 1 || proto == 58))
                 f = f == Field.TP_SRC ? Field.ICMP_TYPE : Field.ICMP_CODE;
+            if (ip6 && f == Field.NW_SRC) f = Field.ND_TARGET;           // an IPv6 match's NW_SRC/NW_DST words: nd_target
+            if (ip6 && f == Field.NW_DST) continue;
             put(m, f, nxm, w, type, proto);
+        }
+        if (ip6 && proto == 58) {
+            put(m, Field.ND_SLL, nxm, w, type, proto);
+            put(m, Field.ND_TLL, nxm, w, type, proto);
         }
         for (int r = 0; r < 16; r++) put(m, Field.valueOf("REG" + r), nxm, w, type, proto);
         for (Field f : new Field[] {Field.CT_STATE, Field.CT_ZONE, Field.CT_MARK, Field.CT_LABEL, Field.CT_NW_PROTO, Field.CT_NW_SRC,

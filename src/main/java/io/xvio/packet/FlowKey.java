@@ -146,7 +146,7 @@ public final class FlowKey {
             k[NW_PROTO] = next;
             k[NW_FRAG] = fragBits;
             if ((fragBits & FRAG_LATER) == 0) l4(s, off, end, q, next, true);
-        } else if (type == Ethernet.TYPE_ARP) {
+        } else if (type == Ethernet.TYPE_ARP || type == 0x8035) {       // RARP has ARP's layout (OVS parses both)
             // Ethernet/IPv4 ARP only (hardware type 1, protocol 0x0800, address lengths 6 and 4), as OVS
             if (len < p + 28 || s.get(BE32, off + p) != 0x00010800 || (s.get(BE16, off + p + 4) & 0xffff) != 0x0604) {
                 k[NW_FRAG] = L3_INVALID;
@@ -157,6 +157,8 @@ public final class FlowKey {
             k[NW_PROTO] = op <= 0xff ? op : 0;
             k[NW_SRC] = s.get(BE32, off + p + 14) & 0xffffffffL;
             k[NW_DST] = s.get(BE32, off + p + 24) & 0xffffffffL;
+            k[TP_SRC] = s.get(BE64, off + p + 8) >>> 16;     // arp_sha (the 28-byte header holds the 8 bytes read)
+            k[TP_DST] = s.get(BE64, off + p + 18) >>> 16;    // arp_tha
         }
     }
 
@@ -209,8 +211,28 @@ public final class FlowKey {
             k[TP_DST] = ports & 0xffff;
         } else if (((proto == 1 && !v6) || (proto == 58 && v6)) && avail >= 8) {
             l4 = q;
-            k[TP_SRC] = s.get(JAVA_BYTE, off + q) & 0xff;
-            k[TP_DST] = s.get(JAVA_BYTE, off + q + 1) & 0xff;
+            int type = s.get(JAVA_BYTE, off + q) & 0xff, code = s.get(JAVA_BYTE, off + q + 1) & 0xff;
+            k[TP_SRC] = type;
+            k[TP_DST] = code;
+            if (v6 && code == 0 && (type == 135 || type == 136) && avail >= 24) nd(s, off, end, q, type);
+        }
+    }
+
+    /**
+     * Neighbour solicitation (135) / advertisement (136): nd_target into NW_SRC/NW_DST, the source (1, in a
+     * solicitation) or target (2, in an advertisement) link-layer address option into bits 16..63 of TP_SRC/TP_DST,
+     * as OVS's parse_icmpv6 reads them; a malformed option list ends the reading (the fields read so far stay).
+     */
+    private void nd(MemorySegment s, long off, int end, int q, int type) {
+        long[] k = w;
+        k[NW_SRC] = s.get(BE64, off + q + 8);
+        k[NW_DST] = s.get(BE64, off + q + 16);
+        for (int o = q + 24; o + 8 <= end; ) {
+            int t = s.get(JAVA_BYTE, off + o) & 0xff, len = (s.get(JAVA_BYTE, off + o + 1) & 0xff) * 8;
+            if (len == 0 || o + len > end) return;
+            if (len == 8 && t == 1 && type == 135) k[TP_SRC] |= (s.get(BE64, off + o) & 0xffffffffffffL) << 16;
+            if (len == 8 && t == 2 && type == 136) k[TP_DST] |= (s.get(BE64, off + o) & 0xffffffffffffL) << 16;
+            o += len;
         }
     }
 

@@ -127,6 +127,29 @@ public final class Rewrite {
         s.set(BE32, frame + l3 + (src ? 14 : 24), (int) addr);
     }
 
+    /**
+     * Sets the ICMP (v4 or v6) type (type true) or code byte, updating the ICMP checksum incrementally (the type and
+     * code are one 16-bit word of it; ICMPv6's pseudo-header does not change). OVN turns an echo request into a reply.
+     */
+    public static void setIcmp(MemorySegment s, long frame, int l4, boolean type, int value) {
+        if (l4 < 0) return;
+        long at = frame + l4;
+        int old = s.get(BE16, at) & 0xffff, now = type ? (value & 0xff) << 8 | (old & 0xff) : (old & 0xff00) | (value & 0xff);
+        if (old == now) return;
+        s.set(BE16, at, (short) now);
+        s.set(BE16, at + 2, (short) csumUpdate16(s.get(BE16, at + 2) & 0xffff, old, now));
+    }
+
+    /** Writes ARP's opcode (OVN's ARP responder turns a request into a reply). */
+    public static void setArpOp(MemorySegment s, long frame, int l3, int op) {
+        s.set(BE16, frame + l3 + 6, (short) op);
+    }
+
+    /** Writes ARP's sender (src) or target hardware address. */
+    public static void setArpMac(MemorySegment s, long frame, int l3, boolean src, long mac) {
+        setMac(s, frame + l3 + (src ? 8 : 18), mac);
+    }
+
     /** Inserts a VLAN tag after the MACs, moving the MACs 4 bytes into the headroom. Returns the new frame start. */
     public static long pushVlan(MemorySegment s, long frame, int ethertype, int tci) {
         long nf = frame - 4;

@@ -48,7 +48,9 @@ public final class PmdThread {
         this.id = id;
         this.cpu = cpu;
         this.idle = idle;
-        this.thread = Thread.ofPlatform().name("pmd" + id + (cpu >= 0 ? "-cpu" + cpu : "")).daemon().unstarted(this::run);
+        // a deep stack (reserved, not committed): a translation nests one lookup per resubmit, and resubmits to later
+        // tables do not count toward the depth limit (as OVS), so up to 64 x 255 lookups may nest
+        this.thread = Thread.ofPlatform().name("pmd" + id + (cpu >= 0 ? "-cpu" + cpu : "")).daemon().stackSize(64L << 20).unstarted(this::run);
     }
 
     public int id() { return id; }

@@ -388,7 +388,9 @@ class FlowParserTest {
         assertEquals(List.of(new Move(NW_SRC, 0, NW_DST, 0, 32)), FlowParser.parse("ip,actions=move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[]").actions);
 
         bad("actions=set_field:10.0.0.1->nw_dst", 28, "set_field: \"nw_dst\" needs \"ip\" or \"arp\"");
-        bad("actions=set_field:1->in_port", 21, "\"in_port\" cannot be set");
+        // in_port is set in the key only, as OVS lets a flow set it (OVN's loopback: push, load 0, resubmit, pop)
+        assertEquals(List.of(new SetField(IN_PORT, 0, 0xffff)), actions("load:0->NXM_OF_IN_PORT[]"));
+        bad("actions=set_field:0x800->dl_type", 25, "\"dl_type\" cannot be set");
         bad("ip,actions=set_field:6->nw_proto", 24, "\"nw_proto\" cannot be set");
         bad("actions=set_field:1->bogus", 21, "unknown field \"bogus\"");
         bad("actions=set_field:1", 18, "needs \"VALUE->FIELD\"");
@@ -397,7 +399,7 @@ class FlowParserTest {
         bad("actions=load:1->reg0[0..32]", 24, "outside 0..31");
         bad("actions=load:1->reg0[5..2]", 21, "runs backwards");
         bad("actions=load:1->reg0[0..3", 8, "unbalanced brackets");
-        bad("actions=load:1->NXM_OF_IN_PORT[]", 16, "cannot be set");
+        bad("actions=load:1->NXM_OF_ETH_TYPE[]", 16, "cannot be set");
         bad("actions=load:1->NXM_OF_IP_SRC[]", 16, "load: \"NXM_OF_IP_SRC\" needs \"ip\"");
         bad("actions=load:x->reg0[]", 13, "load value \"x\" is not a number");
         bad("actions=move:reg0[0..7]->reg1[0..15]", 13, "source is 8 bits wide but destination is 16 bits wide");

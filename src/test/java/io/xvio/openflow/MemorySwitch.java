@@ -15,6 +15,28 @@ final class MemorySwitch implements OfSwitch {
     final List<PortInfo> ports = new ArrayList<>(List.of(new PortInfo(1, "p1", 10, 1000, 0, 20, 2000, 1),
             new PortInfo(2, "p2", 0, 0, 0, 0, 0, 0)));
 
+    /** The Geneve option map NXT_TLV_TABLE_MOD changes (as control.TunnelTlvMaps, without the in-use check). */
+    io.xvio.datapath.tunnel.TunnelTlvMap tlv = io.xvio.datapath.tunnel.TunnelTlvMap.EMPTY;
+    final List<Integer> flushedZones = new ArrayList<>();
+
+    @Override public synchronized List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> tlvMappings() { return tlv.mappings(); }
+
+    @Override
+    public synchronized void tlvTableMod(int command, List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> mappings) {
+        try {
+            tlv = switch (command) {
+                case TlvTable.ADD -> tlv.add(mappings);
+                case TlvTable.DELETE -> tlv.delete(mappings, n -> false);
+                default -> tlv.clear(n -> false);
+            };
+        } catch (io.xvio.datapath.tunnel.TunnelTlvMap.TlvMapException e) {
+            throw (e.code.equals("NXTTMFC_DUP_ENTRY") ? OfError.TLV_DUP_ENTRY : e.code.equals("NXTTMFC_TABLE_FULL") ? OfError.TLV_TABLE_FULL
+                    : OfError.TLV_ALREADY_MAPPED).fail(e.getMessage());
+        }
+    }
+
+    @Override public synchronized void ctFlushZone(int zone) { flushedZones.add(zone); }
+
     @Override public String name() { return "br0"; }
 
     /** The packet-in rings the bridge's OpenFlow thread drains (a test's BridgeDatapath's), or null. */

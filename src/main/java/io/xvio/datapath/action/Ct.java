@@ -80,17 +80,26 @@ public record Ct(boolean commit, boolean force, int table, int zone, Subfield zo
         if (!commit && (!exec.isEmpty() || (nat != null && nat.action().kind != NatAction.Kind.APPLY)))
             throw a.error(a.pos(), "ct: exec(...) and nat(src=...)/nat(dst=...) need \"commit\" (a plain \"nat\" does not)");
         for (Action x : exec)
-            if (!(x instanceof SetField sf) || (sf.field() != Field.CT_MARK && sf.field() != Field.CT_LABEL))
+            if (!setsCtField(x))
                 throw a.error(a.pos(), "ct action doesn't support nested action " + x.format() + " (exec may only set ct_mark or ct_label)");
         return of(commit, force, table, zone, zoneSrc, nat, exec);
     }
 
-    /** A ct action; exec holds only set_field/load of ct_mark and ct_label (the callers check). */
+    /**
+     * Whether x may be in exec(...): a set_field/load of ct_mark or ct_label, or a move into one of them (OVN's
+     * {@code ct_label.label = reg3}: {@code move:NXM_NX_XXREG0[0..31]->NXM_NX_CT_LABEL[96..127]}).
+     */
+    public static boolean setsCtField(Action x) {
+        return x instanceof SetField sf && (sf.field() == Field.CT_MARK || sf.field() == Field.CT_LABEL)
+                || x instanceof Move m && (m.dst() == Field.CT_MARK || m.dst() == Field.CT_LABEL);
+    }
+
+    /** A ct action; exec holds only set_field/load of ct_mark and ct_label, and moves into them (the callers check). */
     public static Ct of(boolean commit, boolean force, int table, int zone, Subfield zoneSrc, NatSyntax.Nat nat, List<Action> exec) {
         int mark = 0, markMask = 0;
         long lh = 0, ll = 0, mh = 0, ml = 0;
         for (Action x : exec) {
-            SetField s = (SetField) x;
+            if (!(x instanceof SetField s)) continue;          // a move: resolved at translation (resolved())
             if (s.field() == Field.CT_MARK) {
                 int m = (int) Field.CT_MARK.get(s.mask());
                 mark = (mark & ~m) | ((int) Field.CT_MARK.get(s.value()) & m);
@@ -130,6 +139,38 @@ public record Ct(boolean commit, boolean force, int table, int zone, Subfield zo
 
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
         int z = zoneSrc == null ? zone : (int) x.read(i, zoneSrc.field(), zoneSrc.ofs(), zoneSrc.nBits());
-        return x.conntrack(i, this, z, tail) ? CONTINUE : DEAD;
+        return x.conntrack(i, moves() ? resolved(x, i) : this, z, tail) ? CONTINUE : DEAD;
+    }
+
+    private boolean moves() {
+        for (int k = 0; k < exec.size(); k++) if (exec.get(k) instanceof Move) return true;
+        return false;
+    }
+
+    /**
+     * This ct with its exec moves turned into the values they copy for packet i (read through x, so the cache entry
+     * depends on the source bits), as OVS's translation composes them: the cached action sets constants.
+     */
+    private Ct resolved(Xlate x, int i) {
+        int mark = sets.mark(), markMask = sets.markMask();
+        long lh = sets.labelHi(), ll = sets.labelLo(), mh = sets.labelMaskHi(), ml = sets.labelMaskLo();
+        for (Action a : exec) {
+            if (!(a instanceof Move m)) continue;
+            long v = x.read(i, m.src(), m.srcOfs(), m.nBits()), bits = Subfield.bits(m.nBits());
+            if (m.dst() == Field.CT_MARK) {
+                int k = (int) (bits << m.dstOfs());
+                mark = (mark & ~k) | ((int) (v << m.dstOfs()) & k);
+                markMask |= k;
+            } else if (m.dstOfs() >= 64) {
+                long k = bits << (m.dstOfs() - 64);
+                lh = (lh & ~k) | ((v << (m.dstOfs() - 64)) & k);
+                mh |= k;
+            } else {
+                long k = bits << m.dstOfs();
+                ll = (ll & ~k) | ((v << m.dstOfs()) & k);
+                ml |= k;
+            }
+        }
+        return new Ct(commit, force, table, zone, zoneSrc, nat, exec, new Exec(mark, markMask, lh, ll, mh, ml));
     }
 }

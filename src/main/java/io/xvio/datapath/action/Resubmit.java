@@ -33,6 +33,9 @@ public record Resubmit(int port, int table) implements Action {
     @Override public ActionSetRole actionSetRole() { return ActionSetRole.FINAL_RESUBMIT; }
 
     @Override public int translate(Xlate x, int i, int t, int inPort, int depth, boolean copy, boolean tail) {
-        return x.lookup(table < 0 ? t : table, inPort, port, i, depth + 1, copy, tail) ? CONTINUE : DEAD;
+        // as OVS: a resubmit to a later table does not deepen (the tables are finite; OVN's pipelines resubmit through
+        // dozens of them, logical switch to router to switch), one to this or an earlier table does
+        int to = table < 0 ? t : table;
+        return x.lookup(to, inPort, port, i, to > t ? depth : depth + 1, copy, tail) ? CONTINUE : DEAD;
     }
 }

@@ -93,6 +93,9 @@ public interface Xlate {
     /** A counted drop (with the cache recording it); the translation goes on. */
     void drop(DatapathDrops.Reason reason);
 
+    /** The low 64 bits (word 2) of 128-bit field f of packet i (read recorded, as read()). */
+    long readLo(int i, Field f);
+
     /** The register stack (push:/pop:) of this packet's translation. */
     void stackPush(long value);
     boolean stackEmpty();

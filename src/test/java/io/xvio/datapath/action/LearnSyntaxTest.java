@@ -80,7 +80,7 @@ class LearnSyntaxTest {
         assertError("actions=learn(table=255)", "learn table");
         assertError("actions=learn(NXM_OF_ETH_DST[]=NXM_NX_REG0[])", "bit widths");
         assertError("actions=learn(nosuchfield[])", "unknown field");
-        assertError("actions=learn(load:NXM_OF_ETH_SRC[]->NXM_OF_IN_PORT[])", "cannot be set");
+        assertError("actions=learn(load:NXM_OF_ETH_SRC[0..15]->NXM_OF_ETH_TYPE[])", "cannot be set");
         assertError("actions=learn(load:0x1ff->NXM_NX_REG0[0..7])", "does not fit");
         assertError("actions=learn(load:NXM_NX_REG0[])", "missing \"->\"");
         assertError("actions=learn(result_dst=NXM_NX_REG0[0..1])", "single bit");

@@ -1,0 +1,245 @@
+package io.xvio.e2e;
+
+import io.xvio.testing.NetLab;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * xvio as an OVN chassis, end to end: a private Open_vSwitch database served by ovsdb-server, {@code bin/xvio daemon
+ * --ovsdb} on it (in ovs-vswitchd's place), OVN's NB and SB databases with ovn-northd, and a real
+ * {@code ovn-controller} (Debian's ovn-host) on the same Open_vSwitch database. ovn-controller makes its integration
+ * bridge (datapath_type=netdev, a name unique to this run), connects to its OpenFlow socket {@code BRIDGE.mgmt}
+ * (OVS_RUNDIR is the test's directory, where xvio's control socket is) and programs it. Two veths whose other ends
+ * are in namespaces are ports of that bridge with {@code external_ids:iface-id} naming logical switch ports; the
+ * test checks what an OVN user checks: the ports are bound to the chassis in the SB database, OVN's tables are in
+ * xvio's flow table, and the namespaces ping each other through xvio, as the logical topology says.
+ * One world for all cases; every daemon is stopped by its pid.
+ */
+@Tag("e2e")
+@EnabledIf("io.xvio.e2e.OvnIT#enabled")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OvnIT {
+    static final String SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+    private final NetLab lab = new NetLab();
+    private Path dir;
+    private OvnCentral ovn;
+    private XvioDaemon xvio;
+    private String brInt;
+    private final String[] ns = new String[5], port = new String[5], mac = new String[5], ip = new String[5];
+
+    static boolean enabled() {
+        return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available() && Files.exists(Path.of(SCHEMA))
+                && NetLab.run("ovsdb-server", "--version").rc() == 0 && NetLab.run("ovs-vsctl", "--version").rc() == 0
+                && OvnCentral.available();
+    }
+
+    private Path db() { return dir.resolve("db.sock"); }
+
+    private NetLab.Result vsctl(String... args) {
+        return NetLab.run(Stream.concat(Stream.of("ovs-vsctl", "--db=unix:" + db(), "--timeout=30"), Stream.of(args)).toArray(String[]::new));
+    }
+
+    private String vsctlOk(String... args) {
+        NetLab.Result r = vsctl(args);
+        assertEquals(0, r.rc(), () -> "ovs-vsctl " + String.join(" ", args) + ": " + r.output() + "\n" + context());
+        return r.output().strip();
+    }
+
+    /** What to read when a case fails: the logs of xvio and ovn-controller (their tails) and the bridge's flows. */
+    private String context() {
+        StringBuilder s = new StringBuilder();
+        s.append("\n--- xvio log (tail)\n").append(tail(xvio == null ? "" : xvio.log(), 60));
+        s.append("\n--- ovn-controller log (tail)\n").append(tail(ovn == null ? "" : ovn.log("controller"), 60));
+        return s.toString();
+    }
+
+    private String stats() {
+        try {
+            return xvio.call("stats");
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static String tail(String text, int lines) {
+        List<String> l = text.lines().toList();
+        return String.join("\n", l.subList(Math.max(0, l.size() - lines), l.size()));
+    }
+
+    /** busybox ping from a namespace; returns the replies received. */
+    private int ping(String from, String to, int count) {
+        NetLab.Result r = lab.exec(from, "busybox", "ping", "-c", Integer.toString(count), "-i", "0.2", "-W", "1", to);
+        Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) packets received").matcher(r.output());
+        assertTrue(m.find(), "no ping summary: " + r.output());
+        return Integer.parseInt(m.group(2));
+    }
+
+    private static String await(Supplier<String> probe, Pattern want, Duration timeout, Supplier<String> why) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String got = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                got = probe.get();
+                if (want.matcher(got).find()) return got;
+            } catch (RuntimeException notYet) {
+                got = notYet.toString();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("/" + want + "/ not seen in " + timeout.toSeconds() + " s, last: " + got + "\n" + why.get());
+    }
+
+    /** ovn-nbctl --wait=hv sync: returns once ovn-controller has put the NB database's state into the bridge's flows. */
+    private void syncHv() {
+        NetLab.Result r = ovn.nbctlRun("--timeout=60", "--wait=hv", "sync");
+        assertEquals(0, r.rc(), () -> "ovn-nbctl --wait=hv sync: " + r.output() + context());
+    }
+
+    @BeforeAll
+    void startTheChassis() throws Exception {
+        dir = Files.createTempDirectory("xvio-ovn");
+        ovn = OvnCentral.start(dir);
+        NetLab.ok("ovsdb-tool", "create", dir.resolve("conf.db").toString(), SCHEMA);
+        ovn.daemon("ovsdb", Map.of(), "ovsdb-server", dir.resolve("conf.db").toString(), "--remote=punix:" + db());
+        vsctlOk("--no-wait", "init");
+        brInt = lab.name("xni");
+        lab.own(brInt);                 // the integration bridge's internal interface: a TAP xvio creates
+        vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "external_ids:system-id=chassis1", "external_ids:ovn-remote=unix:" + ovn.sb(),
+                "external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=127.0.0.1", "external_ids:ovn-bridge-datapath-type=netdev",
+                "external_ids:ovn-bridge=" + brInt, "other_config:pmd-cpu-mask=" + Long.toHexString(1L << (Runtime.getRuntime().availableProcessors() - 1)));
+        for (int i = 1; i <= 4; i++) {
+            ns[i] = lab.netns();
+            port[i] = lab.name("xna");
+            String b = lab.name("xnb");
+            lab.veth(port[i], b);
+            lab.move(b, ns[i]);
+            mac[i] = "02:00:00:00:95:0" + i;
+            ip[i] = "10.95." + (i <= 2 ? 1 : 2) + "." + (10 + i);
+            NetLab.ok("ip", "-n", ns[i], "link", "set", b, "address", mac[i]);
+            lab.address(ns[i], b, ip[i] + "/24");
+            lab.up(null, port[i]);
+        }
+        xvio = XvioDaemon.startWith(dir, "pmd-idle: adaptive\n", List.of("--ovsdb", "unix:" + db(), "--vhost-sock-dir", dir.resolve("vhost").toString()));
+        assertTrue(xvio.awaitLog("ovsdb unix:" + db() + ": connected", Duration.ofSeconds(10)), xvio.log());
+        // ovn-controller finds the bridge's OpenFlow socket at $OVS_RUNDIR/BRIDGE.mgmt: xvio's control socket's directory
+        ovn.daemon("controller", Map.of(), "ovn-controller", "unix:" + db(), "-vfile:info");
+    }
+
+    @AfterAll
+    void stopEverything() throws Exception {
+        try {
+            if (ovn != null) ovn.close();       // ovn-controller first: it would make the bridge again
+            if (xvio != null) assertEquals(0, xvio.stop(), xvio.log());
+        } finally {
+            lab.close();
+            if (dir != null && !"true".equals(System.getProperty("xvio.keep"))) {
+                try (Stream<Path> s = Files.walk(dir)) {
+                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void ovnControllerMakesItsBridgeOnXvioAndRegistersTheChassis() throws Exception {
+        await(() -> vsctlOk("get", "Bridge", brInt, "datapath_type"), Pattern.compile("netdev"), Duration.ofSeconds(30), this::context);
+        assertTrue(xvio.awaitLog("bridge " + brInt, Duration.ofSeconds(15)), context());
+        await(() -> ovn.sbctl("--bare", "--columns=name", "find", "Chassis", "name=chassis1"), Pattern.compile("chassis1"),
+                Duration.ofSeconds(30), this::context);
+        assertTrue(Files.exists(dir.resolve(brInt + ".mgmt")), "the bridge's OpenFlow socket in OVS_RUNDIR");
+        await(() -> ovn.log("controller"), Pattern.compile("unix:" + Pattern.quote(dir.resolve(brInt + ".mgmt").toString()) + ": connected"),
+                Duration.ofSeconds(30), this::context);
+    }
+
+    @Test
+    @Order(2)
+    void logicalSwitchPortsBindToTheChassisAndTheirNamespacesPing() throws Exception {
+        ovn.nbctl("ls-add", "ls1");
+        for (int i = 1; i <= 2; i++) {
+            ovn.nbctl("lsp-add", "ls1", "lsp" + i);
+            ovn.nbctl("lsp-set-addresses", "lsp" + i, mac[i] + " " + ip[i]);
+            vsctlOk("add-port", brInt, port[i], "--", "set", "Interface", port[i], "external_ids:iface-id=lsp" + i);
+        }
+        String chassis = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
+        for (int i = 1; i <= 2; i++) {
+            String lsp = "lsp" + i;
+            await(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=" + lsp), Pattern.compile(Pattern.quote(chassis)),
+                    Duration.ofSeconds(30), this::context);
+        }
+        syncHv();
+        String flows = xvio.call("dump-flows", brInt);
+        for (int t : new int[] {0, 8, 65}) {
+            assertTrue(flows.contains("table=" + t + ","), "OVN's table " + t + " is in xvio's flows\n" + tail(flows, 40) + context());
+        }
+        assertTrue(flows.lines().count() > 100, "ovn-controller programmed the logical flows: " + flows.lines().count() + " flows");
+        NetLab.Result of = NetLab.run("ovs-ofctl", "-O", "OpenFlow15", "dump-flows", "unix:" + dir.resolve(brInt + ".mgmt"), "table=0");
+        assertTrue(of.rc() == 0 && of.output().contains("in_port="), of.output());
+        assertEquals(5, ping(ns[1], ip[2], 5), () -> stats() + context());
+        assertEquals(5, ping(ns[2], ip[1], 5), () -> context());
+        assertEquals("up", vsctlOk("get", "Interface", port[1], "link_state"));
+        assertTrue(ovn.sbctl("--bare", "--columns=up", "find", "Port_Binding", "logical_port=lsp1").contains("true"),
+                "ovn-controller set the binding up once its flows were in xvio");
+    }
+
+    /** ACLs: a drop ACL stops the pings; allow-related with a drop of everything else lets them through by conntrack. */
+    @Test
+    @Order(3)
+    void aclsDropAndAllowRelatedThroughConntrack() throws Exception {
+        ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "icmp", "drop");
+        syncHv();
+        assertEquals(0, ping(ns[1], ip[2], 3), () -> "the drop ACL\n" + context());
+        ovn.nbctl("acl-del", "ls1");
+        ovn.nbctl("acl-add", "ls1", "to-lport", "1002", "icmp", "allow-related");
+        ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "ip4", "drop");
+        syncHv();
+        // the echo requests are allowed into ns2, the replies into ns1 only as part of the tracked connection
+        assertEquals(5, ping(ns[1], ip[2], 5), () -> "allow-related\n" + context());
+        String ct = xvio.call("conntrack", "dump");
+        assertTrue(ct.contains("icmp,orig=(src=" + ip[1] + ",dst=" + ip[2]), "the stateful ACL committed the pings to conntrack\n" + ct);
+        ovn.nbctl("acl-del", "ls1");
+        syncHv();
+        assertEquals(3, ping(ns[1], ip[2], 3), () -> context());
+    }
+
+    /** A logical router between two logical switches: ns1 (ls1) pings ns3 (ls2) and the router's own address. */
+    @Test
+    @Order(4)
+    void aLogicalRouterJoinsTwoSwitches() throws Exception {
+        ovn.nbctl("ls-add", "ls2");
+        ovn.nbctl("lsp-add", "ls2", "lsp3");
+        ovn.nbctl("lsp-set-addresses", "lsp3", mac[3] + " " + ip[3]);
+        vsctlOk("add-port", brInt, port[3], "--", "set", "Interface", port[3], "external_ids:iface-id=lsp3");
+        ovn.nbctl("lr-add", "lr1");
+        ovn.nbctl("lrp-add", "lr1", "lrp1", "02:00:00:00:95:a1", "10.95.1.1/24");
+        ovn.nbctl("lrp-add", "lr1", "lrp2", "02:00:00:00:95:a2", "10.95.2.1/24");
+        for (String[] sw : new String[][] {{"ls1", "lrp1"}, {"ls2", "lrp2"}}) {
+            String p = sw[0] + "-lr1";
+            ovn.nbctl("lsp-add", sw[0], p, "--", "lsp-set-type", p, "router", "--", "lsp-set-addresses", p, "router",
+                    "--", "lsp-set-options", p, "router-port=" + sw[1]);
+        }
+        NetLab.ok("ip", "-n", ns[1], "route", "add", "default", "via", "10.95.1.1");
+        NetLab.ok("ip", "-n", ns[3], "route", "add", "default", "via", "10.95.2.1");
+        syncHv();
+        assertEquals(3, ping(ns[1], "10.95.1.1", 3), () -> "the router port answers (ARP and ICMP echo by OVN's flows)\n" + context());
+        assertEquals(5, ping(ns[1], ip[3], 5), () -> "routed from ls1 to ls2\n" + stats() + context());
+        assertEquals(5, ping(ns[3], ip[1], 5), () -> context());
+        String flows = xvio.call("dump-flows", brInt);
+        assertTrue(flows.contains("dec_ttl"), "the router's flows are in xvio");
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
+    }
+}
