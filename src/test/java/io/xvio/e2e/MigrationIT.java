@@ -505,10 +505,10 @@ class MigrationIT {
             String ctx = report + "\n" + sent.output() + "\n" + got.output() + "\n" + xvio.call("stats");
             if (OFFLOADS) {   // the run is worth its name only if A took TSO on both sides
                 String show = xvio.call("show");
-                for (String port : new String[] {"vh1", "vh2"}) {
-                    int at = show.indexOf(": " + port + " type="), end = show.indexOf("\n  port ", at + 1);
+                for (String vh : new String[] {"vh1", "vh2"}) {
+                    int at = show.indexOf(": " + vh + " type="), end = show.indexOf("\n  port ", at + 1);
                     String block = at < 0 ? "" : show.substring(at, end < 0 ? show.length() : end);
-                    assertTrue(block.matches("(?s).*offloads: [A-Z0-9_ ]*\\bGUEST_TSO4\\b.*"), port + " negotiated GUEST_TSO4\n" + show);
+                    assertTrue(block.matches("(?s).*offloads: [A-Z0-9_ ]*\\bGUEST_TSO4\\b.*"), vh + " negotiated GUEST_TSO4\n" + show);
                 }
             }
             assertTrue(bytesSent > 0 && chunksBefore > 0 && bytesSent > chunksAtEnd * 131072, "the stream ran before, during and after the migration\n" + ctx);
