@@ -457,7 +457,7 @@ public final class QemuGuest implements AutoCloseable {
         private Boolean mrgRxbuf;
         private Boolean packed;
         private final Map<String, String> deviceOptions = new LinkedHashMap<>();
-        private int memoryMb = 256;
+        private long memoryKb = 256 * 1024;
         private String mode = "serve";
         private int pingCount = 5;
         private double pingInterval = 0.2;
@@ -559,7 +559,13 @@ public final class QemuGuest implements AutoCloseable {
         }
 
         public Builder memoryMb(int mb) {
-            this.memoryMb = mb;
+            this.memoryKb = mb * 1024L;
+            return this;
+        }
+
+        /** Guest RAM in KiB (QEMU rounds it up to a multiple of 8 KiB); see MigrationIT for why a size not in MiB. */
+        public Builder memoryKb(long kb) {
+            this.memoryKb = kb;
             return this;
         }
 
@@ -685,10 +691,11 @@ public final class QemuGuest implements AutoCloseable {
             }
             String m = mac;
             int smp = cpus != null ? cpus : queues;
+            String mem = memoryKb % 1024 == 0 ? memoryKb / 1024 + "M" : memoryKb + "K";
             List<String> c = new ArrayList<>(List.of(QEMU, "-nodefaults", "-accel", "tcg", "-no-reboot",
                     "-display", "none", "-vga", "none",
-                    "-m", memoryMb + "M", "-smp", Integer.toString(smp),
-                    "-object", "memory-backend-memfd,id=mem,size=" + memoryMb + "M,share=on",
+                    "-m", mem, "-smp", Integer.toString(smp),
+                    "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
                     "-numa", "node,memdev=mem",
                     "-kernel", img.kernel().toString(), "-initrd", img.initrd().toString(),
                     "-append", kernelCommandLine(),
