@@ -71,13 +71,18 @@ public final class OfEndpoint implements AutoCloseable {
                 return;
             }
             long now = System.nanoTime();
-            for (OfConnection c : open) {
-                if (channels == null) c.expireBundles(now);     // else the bridge's channels expire them
-                String why = c.stalled(now, STALL_NANOS);
-                if (why != null) {
-                    LOG.warning("bridge " + sw.name() + ": closing " + c.peer() + ": " + why + " in " + STALL_NANOS / 1_000_000_000L + " s");
-                    c.abort();
-                }
+            if (channels == null) for (OfConnection c : open) c.expireBundles(now);     // else the bridge's channels expire them
+            abortStalled(open, now, "bridge " + sw.name() + ": ");
+        }
+    }
+
+    /** Aborts the connections stalled for {@link #STALL_NANOS} (see {@link OfConnection#stalled}), each with a log line after prefix. */
+    static void abortStalled(Iterable<OfConnection> open, long now, String prefix) {
+        for (OfConnection c : open) {
+            String why = c.stalled(now, STALL_NANOS);
+            if (why != null) {
+                LOG.warning(prefix + "closing " + c.peer() + ": " + why + " in " + STALL_NANOS / 1_000_000_000L + " s");
+                c.abort();
             }
         }
     }

@@ -162,14 +162,7 @@ final class OfListener implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            long now = System.nanoTime();
-            for (OfConnection c : open) {
-                String why = c.stalled(now, OfEndpoint.STALL_NANOS);
-                if (why != null) {
-                    LOG.warning(c.peer() + ": closing: " + why + " in " + OfEndpoint.STALL_NANOS / 1_000_000_000L + " s");
-                    c.abort();
-                }
-            }
+            OfEndpoint.abortStalled(open, System.nanoTime(), "");
         }
     }
 
