@@ -237,9 +237,9 @@ class OpenFlowIT {
         List<Process> ps = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             String v = i % 2 == 0 ? "OpenFlow10" : "OpenFlow15";
-            ps.add(new ProcessBuilder("ovs-ofctl", "-O", v, "add-flow", target, "priority=" + (200 + i) + ",in_port=" + (10 + i) + ",actions=drop")
+            ps.add(ofctlProcess("ovs-ofctl", "-O", v, "add-flow", target, "priority=" + (200 + i) + ",in_port=" + (10 + i) + ",actions=drop")
                     .redirectErrorStream(true).start());
-            ps.add(new ProcessBuilder("ovs-ofctl", "-O", v, "dump-flows", target).redirectErrorStream(true).start());
+            ps.add(ofctlProcess("ovs-ofctl", "-O", v, "dump-flows", target).redirectErrorStream(true).start());
         }
         for (Process p : ps) {
             String out = new String(p.getInputStream().readAllBytes());
@@ -278,12 +278,19 @@ class OpenFlowIT {
         monitorSees(v, "nxt_packet_in", "NXT_PACKET_IN" + of, frame);
     }
 
+    /** ovs-ofctl in this test's run directory: monitor and snoop make a unixctl socket there, not in /var/run/openvswitch (absent where OVS never ran). */
+    private ProcessBuilder ofctlProcess(String... cmd) {
+        ProcessBuilder b = new ProcessBuilder(cmd);
+        b.environment().put("OVS_RUNDIR", dir.toString());
+        return b;
+    }
+
     /** ovs-ofctl monitor (with -P format unless null) prints a packet-in of xvio's as "want". */
     private void monitorSees(String v, String format, String want, String frame) throws Exception {
         Path out = dir.resolve("monitor-" + v + "-" + format + ".txt");
         List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", v, "monitor", target, "65534"));
         if (format != null) cmd.addAll(1, List.of("-P", format));
-        Process mon = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process mon = ofctlProcess(cmd.toArray(String[]::new)).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
             long end = System.nanoTime() + 10_000_000_000L;
             String seen = "";
@@ -405,7 +412,7 @@ class OpenFlowIT {
     @Test
     void portStatusReachesOvsOfctlMonitor() throws Exception {
         Path out = dir.resolve("monitor-port-status.txt");
-        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+        Process mon = ofctlProcess("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         try {
             Thread.sleep(1000);
@@ -436,7 +443,7 @@ class OpenFlowIT {
     @Test
     void flowRemovedReachesOvsOfctlMonitor() throws Exception {
         Path out = dir.resolve("monitor-flow-removed.txt");
-        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
+        Process mon = ofctlProcess("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534").redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         try {
             Thread.sleep(1000);
@@ -534,7 +541,7 @@ class OpenFlowIT {
     @Test
     void flowMonitorSeesOpenFlowTheCliAndTimeouts() throws Exception {
         Path out = dir.resolve("monitor-watch.txt");
-        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "watch:in_port=19").redirectErrorStream(true)
+        Process mon = ofctlProcess("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "watch:in_port=19").redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         try {
             Thread.sleep(1000);
@@ -569,7 +576,7 @@ class OpenFlowIT {
     @Test
     void controllerUserdataReachesOvsOfctlMonitor() throws Exception {
         Path out = dir.resolve("monitor-userdata.txt");
-        Process mon = new ProcessBuilder("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534", "resume").redirectErrorStream(true)
+        Process mon = ofctlProcess("ovs-ofctl", "-O", "OpenFlow13", "monitor", target, "65534", "resume").redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         try {
             String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
@@ -678,7 +685,7 @@ class OpenFlowIT {
     private Process monitor(String v, Path out, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", v, "monitor", target, "65534"));
         cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process p = ofctlProcess(cmd.toArray(String[]::new)).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         long end = System.nanoTime() + 10_000_000_000L;       // connected once ovs-ofctl printed its first lines
         while (System.nanoTime() < end && Files.size(out) == 0) Thread.sleep(50);
         Thread.sleep(300);

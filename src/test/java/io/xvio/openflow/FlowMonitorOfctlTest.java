@@ -45,7 +45,10 @@ class FlowMonitorOfctlTest {
         Monitor(String... args) throws Exception {
             List<String> cmd = new ArrayList<>(List.of("ovs-ofctl"));
             cmd.addAll(List.of(args));
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true);
+            // its unixctl socket goes to a run directory of its own: /var/run/openvswitch is absent where OVS never ran
+            b.environment().put("OVS_RUNDIR", System.getProperty("java.io.tmpdir"));
+            p = b.start();
             Thread.ofVirtual().start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
                     for (String l; (l = r.readLine()) != null; ) lines.add(l);
