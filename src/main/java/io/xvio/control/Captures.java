@@ -2,12 +2,11 @@ package io.xvio.control;
 
 import io.xvio.port.CaptureRing;
 import io.xvio.port.Port;
-import io.xvio.sys.ChannelFd;
 import io.xvio.sys.Fd;
+import io.xvio.sys.UnixSocket;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.SocketChannel;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -22,9 +21,8 @@ import java.util.logging.Logger;
  * <ul>
  * <li>Streamed ({@link CaptureStream}): the client asks with "fd" as last argument; the answer "fd ID" tells it to
  *   pass its output's descriptor over the same connection (SCM_RIGHTS), and the capture's own thread writes the
- *   pcap into it, allocating nothing; the connection's last reply is the summary. This needs the connection's
- *   descriptor, which the JVM shows only with --add-exports java.base/sun.nio.ch=ALL-UNNAMED (bin/xvio's daemon
- *   has it).</li>
+ *   pcap into it, allocating nothing; the connection's last reply is the summary. The capture keeps a dup of the
+ *   connection's descriptor (the control server's sockets are xvio's own, {@link ControlServer#CONNECTION}).</li>
  * <li>Polled (the fallback, and what an older client asks for): the client drains the ring by polling
  *   (`capture-read`, every 100 ms or so: the control connection's thread takes the ring's frames and answers them as
  *   pcap bytes, base64; this allocates, so a long capture causes GCs) and ends it with `capture-stop`. A capture
@@ -88,7 +86,7 @@ final class Captures {
     /**
      * capture-start PORT rx|tx|both SNAPLEN COUNT nano|micro [fd]: port is the named port (the caller found it).
      * With fd, the capture is streamed to the descriptor the client passes next on this connection (the
-     * connection's descriptor comes from {@link ControlServer#CHANNEL}), or polled when that cannot be.
+     * connection comes from {@link ControlServer#CONNECTION}), or polled when that cannot be.
      */
     String start(Port port, List<String> args) {
         boolean fd = args.size() == 7 && args.get(6).equals("fd");
@@ -103,12 +101,11 @@ final class Captures {
         int client = -1;
         String why = null;
         if (fd) {
-            SocketChannel ch = ControlServer.CHANNEL.isBound() ? ControlServer.CHANNEL.get() : null;
-            int cfd = ch == null ? -1 : ChannelFd.of(ch);
-            if (cfd < 0) why = ch == null ? "not asked over the control socket" : ChannelFd.unavailable();
+            UnixSocket conn = ControlServer.CONNECTION.isBound() ? ControlServer.CONNECTION.get() : null;
+            if (conn == null) why = "not asked over the control socket";
             else {
                 try {
-                    client = Fd.dup(cfd);        // the capture's own: the control server closes its channel after the answer
+                    client = Fd.dup(conn.fd());   // the capture's own: the control server closes its socket after the answer
                 } catch (RuntimeException e) {
                     why = e.getMessage();
                 }

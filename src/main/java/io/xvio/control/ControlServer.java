@@ -1,16 +1,14 @@
 package io.xvio.control;
 
 import io.xvio.sys.SocketFile;
+import io.xvio.sys.SysException;
+import io.xvio.sys.UnixServerSocket;
+import io.xvio.sys.UnixSocket;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -30,8 +28,10 @@ import java.util.logging.Logger;
 
 /**
  * The daemon's local control socket ({@link ControlProtocol} says what goes over it). Each connection carries
- * one request and its reply, on a virtual thread of its own: at most {@link Limits#connections} at a time (more
- * are answered "too many connections" and closed). A connection must deliver its request, and take its reply,
+ * one request and its reply, on a thread of its own: at most {@link Limits#connections} at a time (more
+ * are answered "too many connections" and closed). The sockets are xvio's own (sys: FFM), not JDK channels, so a
+ * command can take a descriptor passed over its connection (SCM_RIGHTS: `xvio capture`); their blocking calls
+ * would pin a virtual thread's carrier, so the connection threads are platform threads. A connection must deliver its request, and take its reply,
  * without pausing longer than {@link Limits#ioTimeout} (and the whole request within {@link Limits#requestTime}),
  * else it is dropped; no lock is held while a connection reads or writes, so a stalled client delays nobody.
  * Requests are untrusted: a malformed one, one too long or a command that fails gets an ERROR, never a crash.
@@ -57,13 +57,12 @@ final class ControlServer implements AutoCloseable {
      * The connection whose request the handler runs, while it runs: a command that goes on after its answer
      * (`capture-start ... fd`, {@link Captures}) dups its descriptor; everyone else ignores it.
      */
-    static final ScopedValue<SocketChannel> CHANNEL = ScopedValue.newInstance();
+    static final ScopedValue<UnixSocket> CONNECTION = ScopedValue.newInstance();
 
     private final Path path;
     private final Function<List<String>, String> handler;
     private final Limits limits;
-    private final ServerSocketChannel server;
-    private final Object identity;
+    private final UnixServerSocket server;
     private final Thread acceptor, reaper;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger active = new AtomicInteger();
@@ -90,32 +89,28 @@ final class ControlServer implements AutoCloseable {
         }
         try {
             createParents(this.path.toAbsolutePath().getParent());
-            SocketFile.claim(path);
-        } catch (IOException | SocketFile.RefusedException e) {
+        } catch (IOException e) {
             throw new ConfigException("cannot create control socket " + path + ": " + e.getMessage());
         }
-        ServerSocketChannel s = null;
-        boolean bound = false;
+        UnixServerSocket s;
+        // bind creates the file with 0777 & ~umask: with 0177 it is 0600 until chmod makes it 0660, never wider.
+        // The umask is the process's: this runs at start, before any other thread creates files.
+        int old = SocketFile.umask(0177);
         try {
-            s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            // bind creates the file with 0777 & ~umask: with 0177 it is 0600 until chmod makes it 0660, never wider.
-            // The umask is the process's: this runs at start, before any other thread creates files.
-            int old = SocketFile.umask(0177);
-            try {
-                s.bind(UnixDomainSocketAddress.of(this.path), limits.connections());
-                bound = true;
-            } finally {
-                SocketFile.umask(old);
-            }
+            s = UnixServerSocket.listen(path, limits.connections());     // refuses a file that is not a stale socket
+        } catch (SocketFile.RefusedException | SysException | IllegalArgumentException e) {
+            throw new ConfigException("cannot create control socket " + path + ": " + e.getMessage());
+        } finally {
+            SocketFile.umask(old);
+        }
+        try {
             if (owner != null) Files.getFileAttributeView(this.path, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(owner);
             Files.setPosixFilePermissions(this.path, PosixFilePermissions.fromString("rw-rw----"));
         } catch (IOException e) {
-            if (s != null) try { s.close(); } catch (IOException ignored) { }
-            if (bound) try { Files.deleteIfExists(this.path); } catch (IOException ignored) { }   // ours, never another's
+            s.close();                                   // removes the file: ours, never another's
             throw new ConfigException("cannot create control socket " + path + ": " + e);
         }
         server = s;
-        identity = SocketFile.identity(path);
         acceptor = Thread.ofPlatform().daemon().name("control").unstarted(this::acceptLoop);
         reaper = Thread.ofPlatform().daemon().name("control-timeouts").unstarted(this::reapLoop);
     }
@@ -138,16 +133,15 @@ final class ControlServer implements AutoCloseable {
 
     private void acceptLoop() {
         while (running) {
-            SocketChannel c;
+            UnixSocket c;
             try {
-                c = server.accept();
-            } catch (IOException e) {
-                if (running) {
-                    LOG.warning("control socket: accept: " + e.getMessage());
-                    sleepQuietly(100);
-                }
+                c = server.accept(200);                  // a bounded wait: close() stops the loop before closing the socket
+            } catch (RuntimeException e) {
+                LOG.warning("control socket: accept: " + e.getMessage());
+                sleepQuietly(100);
                 continue;
             }
+            if (c == null) continue;
             if (active.incrementAndGet() > limits.connections()) {
                 active.decrementAndGet();
                 refuse(c);
@@ -155,7 +149,7 @@ final class ControlServer implements AutoCloseable {
             }
             Connection conn = new Connection(c);
             open.add(conn);
-            Thread.ofVirtual().name("control-conn").start(() -> {
+            Thread.ofPlatform().daemon().name("control-conn").start(() -> {
                 try {
                     serve(conn);
                 } finally {
@@ -171,7 +165,7 @@ final class ControlServer implements AutoCloseable {
      * Over the limit: a short error, written without blocking (it fits an empty socket buffer), then close. Logged
      * at most once a second, with the count since (a flood of connections must not flood the log).
      */
-    private void refuse(SocketChannel c) {
+    private void refuse(UnixSocket c) {
         refused++;
         long now = System.nanoTime();
         if (now - lastRefusalLogged > 1_000_000_000L) {
@@ -180,9 +174,9 @@ final class ControlServer implements AutoCloseable {
             refused = 0;
         }
         try (c) {
-            c.configureBlocking(false);
-            c.write(ByteBuffer.wrap(ControlProtocol.encodeReply(false, "too many control connections (limit " + limits.connections() + "); try again")));
-        } catch (IOException ignored) {
+            byte[] why = ControlProtocol.encodeReply(false, "too many control connections (limit " + limits.connections() + "); try again");
+            c.write(why, 0, why.length, false);
+        } catch (RuntimeException ignored) {
         }
     }
 
@@ -213,7 +207,7 @@ final class ControlServer implements AutoCloseable {
             boolean ok = false;
             try {
                 List<String> request = args;
-                reply = ScopedValue.where(CHANNEL, conn.channel).call(() -> handler.apply(request));
+                reply = ScopedValue.where(CONNECTION, conn.socket).call(() -> handler.apply(request));
                 ok = true;
             } catch (ControlException | IllegalArgumentException e) {
                 reply = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -250,7 +244,7 @@ final class ControlServer implements AutoCloseable {
         return "\"" + Logging.excerpt(String.join(" ", args), LOGGED) + "\"";
     }
 
-    /** Closes connections that passed their deadline; their blocked read or write then fails. */
+    /** Shuts down connections that passed their deadline; their blocked read or write then fails. */
     private void reapLoop() {
         while (running) {
             sleepQuietly(100);
@@ -273,16 +267,17 @@ final class ControlServer implements AutoCloseable {
      */
     private final class Connection implements AutoCloseable {
         private static final long NONE = Long.MAX_VALUE / 4;
-        final SocketChannel channel;
+        final UnixSocket socket;
         final InputStream in;
         final long requestDeadline;
         volatile long deadline;
         volatile boolean timedOut;
         volatile boolean replying;
         volatile long received, sent;
+        private boolean closed;                  // guarded by this: shutdown never meets a descriptor closed (and reused)
 
-        Connection(SocketChannel channel) {
-            this.channel = channel;
+        Connection(UnixSocket socket) {
+            this.socket = socket;
             long now = System.nanoTime();
             this.requestDeadline = now + limits.requestTime().toNanos();
             this.deadline = now + NONE;
@@ -296,8 +291,14 @@ final class ControlServer implements AutoCloseable {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     arm(Math.min(System.nanoTime() + limits.ioTimeout().toNanos(), requestDeadline));
-                    int n = channel.read(ByteBuffer.wrap(b, off, len));
+                    int n;
+                    try {
+                        n = socket.read(b, off, len);
+                    } catch (SysException e) {
+                        throw new IOException(e.getMessage(), e);
+                    }
                     arm(System.nanoTime() + NONE);
+                    if (n < 0 && timedOut) throw new IOException("timed out");   // the reaper shut the socket down
                     if (n > 0) received += n;
                     return n;
                 }
@@ -311,21 +312,25 @@ final class ControlServer implements AutoCloseable {
         /** Writes in chunks, each within ioTimeout (a blocking channel write of everything would have no progress). */
         void write(byte[] data) throws IOException {
             replying = true;
-            ByteBuffer b = ByteBuffer.wrap(data);
-            while (b.hasRemaining()) {
-                b.limit(Math.min(data.length, b.position() + 65536));
-                deadline = System.nanoTime() + limits.ioTimeout().toNanos();
-                int before = b.position();
-                while (b.hasRemaining()) channel.write(b);
-                sent += b.position() - before;
-                b.limit(data.length);
+            int off = 0;
+            try {
+                while (off < data.length) {
+                    int end = Math.min(data.length, off + 65536);
+                    deadline = System.nanoTime() + limits.ioTimeout().toNanos();
+                    while (off < end) off += socket.write(data, off, end - off, true);
+                    sent = off;
+                }
+            } catch (SysException e) {
+                throw new IOException(timedOut ? "timed out" : e.getMessage(), e);
             }
             deadline = System.nanoTime() + NONE;
         }
 
-        void timeOut() {
+        /** From the reaper: wakes the connection's thread, which closes it. */
+        synchronized void timeOut() {
+            if (closed) return;
             timedOut = true;
-            close();
+            socket.shutdown();
         }
 
         String stalledWhere() {
@@ -333,12 +338,16 @@ final class ControlServer implements AutoCloseable {
                     : "no complete request in time (" + received + " bytes received)";
         }
 
+        /** The connection's thread, once done with it. */
         @Override
-        public void close() {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-            }
+        public synchronized void close() {
+            closed = true;
+            socket.close();
+        }
+
+        /** From {@link ControlServer#close}: wakes the connection's thread, which closes it. */
+        synchronized void shutdown() {
+            if (!closed) socket.shutdown();
         }
     }
 
@@ -346,19 +355,12 @@ final class ControlServer implements AutoCloseable {
     public void close() {
         running = false;
         try {
-            server.close();
-        } catch (IOException ignored) {
-        }
-        for (Connection c : new ArrayList<>(open)) c.close();
-        try {
-            acceptor.join(2000);
+            if (acceptor.isAlive()) acceptor.join(2000);   // it waits at most 200 ms in accept
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        server.close();                                    // removes the socket file if it is still ours
+        for (Connection c : new ArrayList<>(open)) c.shutdown();
         reaper.interrupt();
-        try {
-            SocketFile.removeIfSame(path.toString(), identity);
-        } catch (RuntimeException ignored) {
-        }
     }
 }

@@ -1,15 +1,14 @@
 package io.xvio.datapath;
 
 import io.xvio.datapath.action.Learn;
+import io.xvio.util.SpscSlots;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Flows to learn, from the PMD threads to the control thread that adds them (learn(...) is translated on a PMD thread,
  * but a flow table changes only on the control side: a new immutable table set, published, then revalidation). One
- * ring per PMD thread (single producer, single consumer), made on that thread's first learning and reused for good: a
+ * ring per PMD thread (single producer, single consumer: {@link SpscSlots}), made on that thread's first learning and reused for good: a
  * slot holds the learn action, the values its specs read from the packet and the cache entry's {@link LearnRef}.
  * Offering copies into a free slot and publishes it with a release store; nothing is allocated, nothing waits. A full
  * ring drops the learning and counts it ({@link #dropped}); the translation is then not cached, so the next packet of
@@ -23,14 +22,11 @@ public final class LearnQueue {
         void learn(Learn learn, long[] values, LearnRef ref);
     }
 
-    private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
-
     private static final class Ring {
         final Learn[] learn = new Learn[SLOTS];
         final long[][] values = new long[SLOTS][Learn.MAX_SOURCES];
         final LearnRef[] ref = new LearnRef[SLOTS];
-        final long[] tail = new long[16], head = new long[16];
-        long dropped;
+        final SpscSlots slots = new SpscSlots(SLOTS);
     }
 
     private final AtomicReferenceArray<Ring> rings = new AtomicReferenceArray<>(BridgeDatapath.MAX_THREADS + 2);
@@ -43,16 +39,12 @@ public final class LearnQueue {
             r = new Ring();
             rings.setRelease(t, r);
         }
-        long tail = r.tail[0];
-        if (tail - (long) LONG.getAcquire(r.head, 0) >= SLOTS) {
-            r.dropped++;
-            return false;
-        }
-        int s = (int) tail & (SLOTS - 1);
+        int s = r.slots.claim();
+        if (s < 0) return false;                         // full: counted
         r.learn[s] = l;
         System.arraycopy(values, 0, r.values[s], 0, n);
         r.ref[s] = ref;
-        LONG.setRelease(r.tail, 0, tail + 1);
+        r.slots.publish();
         return true;
     }
 
@@ -62,15 +54,14 @@ public final class LearnQueue {
         for (int t = 0; t < rings.length(); t++) {
             Ring r = rings.getAcquire(t);
             if (r == null) continue;
-            long head = r.head[0], tail = (long) LONG.getAcquire(r.tail, 0);
-            for (; head < tail; head++, n++) {
-                int s = (int) head & (SLOTS - 1);
+            for (int k = r.slots.ready(); k > 0; k--, n++) {
+                int s = r.slots.oldest();
                 try {
                     sink.learn(r.learn[s], r.values[s], r.ref[s]);
                 } finally {
                     r.learn[s] = null;
                     r.ref[s] = null;
-                    LONG.setRelease(r.head, 0, head + 1);
+                    r.slots.release();
                 }
             }
         }
@@ -82,7 +73,7 @@ public final class LearnQueue {
         long d = 0;
         for (int t = 0; t < rings.length(); t++) {
             Ring r = rings.getAcquire(t);
-            if (r != null) d += r.dropped;
+            if (r != null) d += r.slots.dropped();
         }
         return d;
     }

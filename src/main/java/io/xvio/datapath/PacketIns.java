@@ -2,17 +2,16 @@ package io.xvio.datapath;
 
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
+import io.xvio.util.SpscSlots;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Packets on their way to the OpenFlow controllers (the {@code controller} action, a table-miss flow), from the PMD
- * threads to the control thread. One ring per PMD thread (single producer, single consumer), made on that thread's
+ * threads to the control thread. One ring per PMD thread (single producer, single consumer: {@link SpscSlots}), made on that thread's
  * first packet-in and reused for good: a slot holds the frame (up to {@link #SLOT_BYTES}, and the controller's
  * max_len), its whole length, the reason, table and cookie, and the packet's key words (in_port, metadata,
  * registers, conntrack metadata ...). Offering copies into a free slot and publishes it with a release store;
@@ -49,9 +48,7 @@ public final class PacketIns {
         }
     }
 
-    private static final VarHandle LONG = MethodHandles.arrayElementVarHandle(long[].class);
-
-    /** One thread's ring; head and tail are [0] of their arrays, 128 bytes apart from the other fields' lines. */
+    /** One thread's ring. */
     private static final class Ring {
         final byte[][] data = new byte[SLOTS][SLOT_BYTES];
         final int[] len = new int[SLOTS], totalLen = new int[SLOTS], reason = new int[SLOTS], table = new int[SLOTS];
@@ -63,8 +60,7 @@ public final class PacketIns {
         /** The controller action's connection id (0: the default connections). */
         final int[] controllerId = new int[SLOTS];
         final long[][] key = new long[SLOTS][FlowKey.WORDS];
-        final long[] tail = new long[16], head = new long[16];
-        long dropped;
+        final SpscSlots slots = new SpscSlots(SLOTS);
     }
 
     private final AtomicReferenceArray<Ring> rings = new AtomicReferenceArray<>(BridgeDatapath.MAX_THREADS + 2);
@@ -101,12 +97,8 @@ public final class PacketIns {
             r = new Ring();
             rings.setRelease(t, r);
         }
-        long tail = r.tail[0];
-        if (tail - (long) LONG.getAcquire(r.head, 0) >= SLOTS) {
-            r.dropped++;
-            return false;
-        }
-        int s = (int) tail & (SLOTS - 1);
+        int s = r.slots.claim();
+        if (s < 0) return false;                         // full: counted
         int total = b.len[i], n = Math.min(Math.min(total, maxLen), SLOT_BYTES);
         MemorySegment.copy(b.data, JAVA_BYTE, b.off[i], r.data[s], 0, n);
         r.len[s] = n;
@@ -125,7 +117,7 @@ public final class PacketIns {
             System.arraycopy(k.w, 0, kw, 0, FlowKey.PACKET_WORDS);
             java.util.Arrays.fill(kw, FlowKey.PACKET_WORDS, FlowKey.WORDS, 0);
         }
-        LONG.setRelease(r.tail, 0, tail + 1);
+        r.slots.publish();
         return true;
     }
 
@@ -135,15 +127,14 @@ public final class PacketIns {
         for (int t = 0; t < rings.length(); t++) {
             Ring r = rings.getAcquire(t);
             if (r == null) continue;
-            long head = r.head[0], tail = (long) LONG.getAcquire(r.tail, 0);
-            for (; head < tail; head++, n++) {
-                int s = (int) head & (SLOTS - 1);
+            for (int k = r.slots.ready(); k > 0; k--, n++) {
+                int s = r.slots.oldest();
                 try {
                     sink.packetIn(r.data[s], r.len[s], r.totalLen[s], r.reason[s], r.table[s], r.cookie[s], r.key[s], r.userdata[s], r.paused[s],
                             r.controllerId[s]);
                 } finally {
                     r.paused[s] = null;
-                    LONG.setRelease(r.head, 0, head + 1);
+                    r.slots.release();
                 }
             }
         }
@@ -155,7 +146,7 @@ public final class PacketIns {
         long d = 0;
         for (int t = 0; t < rings.length(); t++) {
             Ring r = rings.getAcquire(t);
-            if (r != null) d += r.dropped;
+            if (r != null) d += r.slots.dropped();
         }
         return d;
     }

@@ -19,6 +19,7 @@ public final class Epoll implements AutoCloseable {
     private final MemorySegment events;
     private final MemorySegment capture;
     private final int max;
+    private boolean closed;
 
     public Epoll(int maxEvents) {
         this.max = maxEvents;
@@ -82,8 +83,11 @@ public final class Epoll implements AutoCloseable {
 
     public int events(int i) { return events.get(JAVA_INT_UNALIGNED, (long) EVENT_SIZE * i); }
 
+    /** Closes the instance once (a second call does nothing: the fd number may already be another file's). */
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         Fd.closeQuietly(fd);
         arena.close();
     }

@@ -20,7 +20,10 @@ public final class UnixServerSocket implements AutoCloseable {
      * Binds path and listens. A stale socket file left by a previous run is replaced; anything else there (a
      * file that is not a socket, a socket someone listens on) is refused with {@link SocketFile.RefusedException}.
      */
-    public static UnixServerSocket listen(String path) {
+    public static UnixServerSocket listen(String path) { return listen(path, 16); }
+
+    /** As {@link #listen(String)}, with room for backlog connections not yet accepted. */
+    public static UnixServerSocket listen(String path, int backlog) {
         SocketFile.claim(path);
         int fd = UnixSocket.newSocket("socket(AF_UNIX) for " + path);
         try (Arena a = Arena.ofConfined()) {
@@ -28,7 +31,7 @@ public final class UnixServerSocket implements AutoCloseable {
             MemorySegment addr = UnixSocket.sockaddr(a, path);
             int rc = (int) Native.BIND.invokeExact(cap, fd, addr, (int) addr.byteSize());
             if (rc < 0) throw new SysException("bind(" + path + ")", Native.errno(cap));
-            rc = (int) Native.LISTEN.invokeExact(cap, fd, 16);
+            rc = (int) Native.LISTEN.invokeExact(cap, fd, backlog);
             if (rc < 0) throw new SysException("listen(" + path + ")", Native.errno(cap));
             return new UnixServerSocket(fd, path);
         } catch (SysException | IllegalArgumentException e) {

@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.*;
 public final class UnixSocket implements AutoCloseable {
     static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1, SCM_RIGHTS = 1;
-    private static final int MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_CTRUNC = 0x8;
+    private static final int MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40, MSG_CMSG_CLOEXEC = 0x40000000, MSG_CTRUNC = 0x8;
     /** Most fds one message may carry (vhost-user's limit: 8 memory regions). */
     public static final int MAX_FDS = 8;
     private static final int SUN_PATH_MAX = 108;
@@ -197,6 +197,62 @@ public final class UnixSocket implements AutoCloseable {
             }
             return nfds;
         } catch (SysException | TooManyFdsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * One recv(2) of up to len bytes into dst[off..]: waits until something arrives (a blocking socket). Returns the
+     * count, or -1 at end of stream (the peer closed or shut down its side, or {@link #shutdown} was called here).
+     * A control-path call: it allocates.
+     */
+    public int read(byte[] dst, int off, int len) {
+        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        if (len == 0) return 0;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = a.allocate(Native.CAPTURE);
+            MemorySegment buf = a.allocate(len);
+            while (true) {
+                long n = (long) NetNative.RECVFROM_AT.invokeExact(cap, fd, buf.address(), (long) len, 0, 0L, 0L);
+                if (n < 0) {
+                    int e = Native.errno(cap);
+                    if (e == Errno.EINTR) continue;
+                    throw new SysException("recv(fd " + fd + ")", e);
+                }
+                if (n == 0) return -1;
+                MemorySegment.copy(buf, JAVA_BYTE, 0, dst, off, (int) n);
+                return (int) n;
+            }
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * One send(2) of up to len bytes of src[off..] (MSG_NOSIGNAL: a gone peer is EPIPE, never a signal). With wait,
+     * blocks until some room; without, takes what fits now and returns 0 if nothing does. Returns the count sent.
+     */
+    public int write(byte[] src, int off, int len, boolean wait) {
+        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        if (len == 0) return 0;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = a.allocate(Native.CAPTURE);
+            MemorySegment buf = a.allocate(len);
+            MemorySegment.copy(src, off, buf, JAVA_BYTE, 0, len);
+            int flags = MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT);
+            while (true) {
+                long n = (long) NetNative.SENDTO_AT.invokeExact(cap, fd, buf.address(), (long) len, flags, 0L, 0);
+                if (n >= 0) return (int) n;
+                int e = Native.errno(cap);
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EAGAIN && !wait) return 0;
+                throw new SysException("send(fd " + fd + ")", e);
+            }
+        } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);

@@ -26,7 +26,7 @@ import java.util.logging.Logger;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * `xvio capture` against a control server in this JVM (run with bin/xvio's --add-exports, as the daemon): the CLI
+ * `xvio capture` against a control server in this JVM: the CLI
  * passes its file's descriptor and the daemon's capture thread writes it (the control connection answers "fd",
  * nothing is read back); a daemon that cannot take the descriptor answers "poll" and says so in its log, and
  * one older than fd passing refuses the extra argument: both end with the same file, polled over the socket.

@@ -175,6 +175,7 @@ class CaptureAndMirrorIT {
                 assertEquals(10, lens.size(), ts.output());
                 assertTrue(lens.stream().allMatch(l -> l.matches("98\\s+98")), ts.output());
                 assertTrue(xvio.awaitLog("capture 1 on port up0 stopped by its client", Duration.ofSeconds(5)), xvio::log);
+                assertFalse(xvio.log().contains("base64 over the control socket"), "each capture's output was passed to the daemon, none polled:\n" + xvio.log());
 
                 // the mirror: what up0 received and sent, once each, on the tap
                 Thread.sleep(300);

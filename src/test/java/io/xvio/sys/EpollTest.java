@@ -23,4 +23,15 @@ class EpollTest {
             assertTrue(e.getMessage().contains("epoll_ctl(EPOLL_CTL_ADD, fd 12345)") && e.getMessage().contains("EBADF"), e.getMessage());
         }
     }
+
+    @Test
+    void aSecondCloseClosesNothingElse() {
+        Epoll ep = new Epoll(1);
+        ep.close();
+        try (EventFd reuser = EventFd.create()) {         // likely given the epoll's old fd number
+            ep.close();
+            reuser.signal();
+            assertEquals(1, reuser.drain(), "the eventfd is still open");
+        }
+    }
 }

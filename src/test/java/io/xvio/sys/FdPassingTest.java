@@ -6,10 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Passing a descriptor over an AF_UNIX socket (SCM_RIGHTS), as `xvio capture` hands its output to the daemon: what
  * the receiver writes through its descriptor lands in the sender's file; a peer that closes, sends no descriptor or
- * is too slow is an error that leaks nothing; a JDK channel's socket (non-blocking) works, through {@link ChannelFd}.
+ * is too slow is an error that leaks nothing; a listening socket's accepted connection (the control server's) works.
  */
 class FdPassingTest {
     @TempDir Path dir;
@@ -73,33 +69,28 @@ class FdPassingTest {
         }
     }
 
-    /** The daemon's side: a JDK server channel's accepted connection, non-blocking underneath, receives the descriptor. */
+    /** The daemon's side: a connection its listening socket accepted receives the descriptor, sent after a pause. */
     @Test
-    void aJdkChannelReceivesThroughItsDescriptor() throws Exception {
-        assertNull(ChannelFd.unavailable(), "the tests run with --add-exports java.base/sun.nio.ch=ALL-UNNAMED, as bin/xvio's daemon");
+    void anAcceptedConnectionReceivesADescriptorSentLater() throws Exception {
         Path sock = dir.resolve("ctl.sock"), file = dir.resolve("f");
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(sock));
-            try (UnixSocket client = UnixSocket.connect(sock.toString()); SocketChannel conn = server.accept(); Arena arena = Arena.ofConfined()) {
-                conn.configureBlocking(false);
-                int cfd = ChannelFd.of(conn);
-                assertTrue(cfd > 2, "the channel's descriptor: " + cfd);
-                Thread late = Thread.ofPlatform().start(() -> {
-                    try {
-                        Thread.sleep(100);                       // the receiver meets EAGAIN first, then waits
-                    } catch (InterruptedException ignored) {
-                    }
-                    int f = OutputFd.create(file.toString());
-                    FdPassing.send(client.fd(), f, (byte) 'w');
-                    Fd.close(f);
-                });
-                int got = FdPassing.receive(cfd, 5000);
-                late.join();
-                try (OutputFd o = new OutputFd(got)) {
-                    o.write(bytes(arena, "via the channel"), 0, 15);
+        try (UnixServerSocket server = UnixServerSocket.listen(sock.toString());
+             UnixSocket client = UnixSocket.connect(sock.toString()); UnixSocket conn = server.accept(2000); Arena arena = Arena.ofConfined()) {
+            assertNotNull(conn, "accepted");
+            Thread late = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(100);                       // the receiver meets EAGAIN first, then waits
+                } catch (InterruptedException ignored) {
                 }
-                assertEquals("via the channel", Files.readString(file));
+                int f = OutputFd.create(file.toString());
+                FdPassing.send(client.fd(), f, (byte) 'w');
+                Fd.close(f);
+            });
+            int got = FdPassing.receive(conn.fd(), 5000);
+            late.join();
+            try (OutputFd o = new OutputFd(got)) {
+                o.write(bytes(arena, "via the connection"), 0, 18);
             }
+            assertEquals("via the connection", Files.readString(file));
         }
     }
 

@@ -71,6 +71,34 @@ class SysTest {
         return n;
     }
 
+    /** The control server's calls: one read, one write that may wait or not, end of stream, a gone peer. */
+    @Test
+    void readAndWriteMoveBytesSayWhenFullAndEndAtTheEndOfStream() {
+        UnixSocket[] p = pair();
+        byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII), got = new byte[16];
+        assertEquals(5, p[0].write(hello, 0, 5, true));
+        assertEquals(5, p[1].read(got, 3, 13));
+        assertEquals("hello", new String(got, 3, 5, StandardCharsets.US_ASCII));
+
+        byte[] big = new byte[1 << 16];
+        long sent = 0;
+        int n;
+        while ((n = p[0].write(big, 0, big.length, false)) > 0) sent += n;      // nobody reads: fills up, then 0
+        assertEquals(0, n, "a full socket takes nothing without waiting");
+        assertTrue(sent > 0);
+        long drained = 0;
+        byte[] buf = new byte[1 << 16];
+        p[0].shutdownOutput();
+        while ((n = p[1].read(buf, 0, buf.length)) > 0) drained += n;
+        assertEquals(-1, n, "end of stream after the peer shut its side");
+        assertEquals(sent, drained);
+
+        p[1].close();
+        SysException e = assertThrows(SysException.class, () -> p[0].write(hello, 0, 5, true)); // after SHUT_WR: EPIPE, no signal
+        assertEquals(Errno.EPIPE, e.errno());
+        assertTrue(e.getMessage().startsWith("send(fd ") && e.getMessage().contains("EPIPE ("), e.getMessage());
+    }
+
     @Test
     void aMemfdSentWithScmRightsIsMappedByTheReceiverAndSharesItsPages() throws IOException {
         UnixSocket[] p = pair();

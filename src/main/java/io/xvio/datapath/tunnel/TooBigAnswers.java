@@ -1,6 +1,7 @@
 package io.xvio.datapath.tunnel;
 
 import io.xvio.packet.PacketBatch;
+import io.xvio.util.SpscSlots;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,8 +17,8 @@ import java.lang.invoke.VarHandle;
  * remote (tun_id, tun_src = remote, tun_dst = local), as Linux's VXLAN device gives its answers to a collect-metadata
  * port, so the flows that take the remote's traffic to the sender take the answer too.
  *
- * <p>One ring of {@link #SLOTS} answers per producing thread (single producer, single consumer: the queue is polled
- * by one thread at a time), made at that thread's first answer, and one shared count of answers waiting, so the
+ * <p>One ring of {@link #SLOTS} answers per producing thread (single producer, single consumer, {@link SpscSlots}: the queue is
+ * polled by one thread at a time), made at that thread's first answer, and one shared count of answers waiting, so the
  * consumer's poll is one volatile read while none waits. A full ring does not answer (a sender that keeps sending too
  * big frames gets {@code SLOTS} answers per poll, which rate-limits them as the kernel's ICMP rate limit would); the
  * drop itself is counted by the port either way. No allocation per packet, no locks.
@@ -41,8 +42,7 @@ public final class TooBigAnswers {
     private static final class Ring {
         final MemorySegment frames = Arena.ofAuto().allocate((long) SLOTS * SLOT_BYTES, 64);
         final int[] lens = new int[SLOTS], offs = new int[SLOTS];
-        /** [0]: the producer's count of answers written, [8]: the consumer's count taken (a cache line apart). */
-        final long[] counts = new long[16];
+        final SpscSlots slots = new SpscSlots(SLOTS);
     }
 
     private final Ring[] rings;
@@ -66,10 +66,8 @@ public final class TooBigAnswers {
             r = new Ring();                                          // once per thread, at its first too-big frame
             RINGS.setRelease(rings, thread, r);
         }
-        long head = r.counts[0], tail = (long) LONGS.getAcquire(r.counts, 8);
-        if (head - tail >= SLOTS) return false;
-        int slot = (int) (head % SLOTS), hl = h.length();
-        if (hl > HEADROOM) return false;
+        int slot = r.slots.claim(), hl = h.length();
+        if (slot < 0 || hl > HEADROOM) return false;             // a claimed slot not published stays free
         long start = (long) slot * SLOT_BYTES, inner = start + HEADROOM;
         int n = PathMtu.answer(s, off, len, mtu, r.frames, inner);
         if (n <= 0) return false;
@@ -77,7 +75,7 @@ public final class TooBigAnswers {
         reverse(r.frames, outer, h.ipv6());
         r.offs[slot] = (int) (outer - start);
         r.lens[slot] = n + hl;
-        LONGS.setRelease(r.counts, 0, head + 1);
+        r.slots.publish();
         WAITING.getAndAdd(this, 1);
         sent[thread * 8]++;
         return true;
@@ -90,14 +88,12 @@ public final class TooBigAnswers {
         for (int t = 0; t < rings.length && n < PacketBatch.BURST; t++) {
             Ring r = (Ring) RINGS.getAcquire(rings, t);
             if (r == null) continue;
-            long tail = r.counts[8], head = (long) LONGS.getAcquire(r.counts, 0);
-            while (tail < head && n < PacketBatch.BURST) {
-                int slot = (int) (tail % SLOTS), len = r.lens[slot];
+            for (int k = r.slots.ready(); k > 0 && n < PacketBatch.BURST; k--) {
+                int slot = r.slots.oldest(), len = r.lens[slot];
                 MemorySegment.copy(r.frames, (long) slot * SLOT_BYTES + r.offs[slot], b.data, b.off[n], len);
                 b.len[n++] = len;
-                tail++;
+                r.slots.release();
             }
-            LONGS.setRelease(r.counts, 8, tail);
         }
         if (n > 0) WAITING.getAndAdd(this, -n);
         b.count = n;
