@@ -302,7 +302,8 @@ class OvnIT {
     /**
      * A load balancer on ls1: a TCP VIP whose backends are ns2's and ns3's web servers (busybox httpd). OVN's
      * {@code ct_lb_mark} is a select group by dp_hash whose buckets commit the connection with DNAT to one backend;
-     * connections from ns1 to the VIP reach both, and the replies come back from the VIP (un-NATed by conntrack).
+     * connections from ns1 to the VIP reach both, and the replies come back from the VIP (un-NATed by conntrack). A
+     * backend reaches the VIP too, itself included (OVN's hairpin: the connection SNATed to the VIP).
      */
     @Test
     @Order(6)
@@ -323,8 +324,15 @@ class OvnIT {
         Map<String, Integer> hits = new java.util.TreeMap<>();
         for (int n = 0; n < 16; n++) hits.merge(wget(ns[1], "http://" + vip + "/"), 1, Integer::sum);
         assertEquals(java.util.Set.of("backend 2", "backend 3"), hits.keySet(), () -> "both backends answer through the VIP: " + hits + context());
+        // hairpin: a backend connecting to the VIP may get itself; OVN then SNATs the connection to the VIP
+        // (chk_lb_hairpin, ct_snat_to_vip) and tracks it again in the backend's zone on the way back out
+        NetLab.ok("ip", "-n", ns[2], "route", "add", "default", "via", "10.95.1.1");
+        Map<String, Integer> fromBackend = new java.util.TreeMap<>();
+        for (int n = 0; n < 12; n++) fromBackend.merge(wget(ns[2], "http://" + vip + "/"), 1, Integer::sum);
+        assertEquals(java.util.Set.of("backend 2", "backend 3"), fromBackend.keySet(), () -> "ns2 through the VIP, itself included: " + fromBackend + context());
         String ct = xvio.call("conntrack", "dump");
         assertTrue(ct.contains("dst=" + vip), "the connections to the VIP are tracked (DNAT)\n" + ct);
+        assertTrue(ct.contains("orig=(src=" + vip + ",dst=" + ip[2]), "the hairpinned connections, SNATed to the VIP\n" + ct);
         String groups = xvio.call("dump-groups", brInt);
         assertTrue(groups.contains("type=select"), "ct_lb_mark's select group\n" + groups);
     }
@@ -354,7 +362,6 @@ class OvnIT {
         ovn.nbctl("lrp-set-gateway-chassis", "lrp2", "chassis1");
         ovn.nbctl("lr-nat-add", "lr1", "snat", "10.95.2.100", "10.95.1.0/24");
         ovn.nbctl("lr-nat-add", "lr1", "dnat_and_snat", "10.95.2.112", ip[2]);
-        NetLab.ok("ip", "-n", ns[2], "route", "add", "default", "via", "10.95.1.1");
         NetLab.ok("ip", "-n", ns[3], "route", "del", "default");
         await(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2"), Pattern.compile("\\S"),
                 Duration.ofSeconds(30), this::context);
@@ -366,4 +373,5 @@ class OvnIT {
         assertTrue(ct.contains("dst=10.95.2.100"), "the SNAT is tracked\n" + ct);
         assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
+
 }
