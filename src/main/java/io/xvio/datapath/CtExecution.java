@@ -11,6 +11,7 @@ import io.xvio.datapath.conntrack.FragmentStore;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -18,7 +19,9 @@ import java.util.List;
  * tracker's verdict goes into the packet's ct_* key words (FlowKey.CT_*), which the next pass's lookups match. After
  * a ct() the packet itself goes on untracked (OVS clears the flow's ct fields after ct(); only the recirculated
  * pass sees them), and after a ct(nat) its header words are put back as they were for the rest of this pass (OVS's
- * translation does not see the datapath's NAT either; the frame keeps it). Per-thread state only; no allocation.
+ * translation does not see the datapath's NAT either; the frame keeps it). A later ct() of the same pass tracks the
+ * frame as it is, its addresses and ports read again (OVS's datapath conntrack parses the packet: OVN's load balancer
+ * hairpin DNATs, SNATs and tracks again in one pass). Per-thread state only; no allocation.
  */
 final class CtExecution {
     /** Header words a NAT may rewrite, saved around a ct(nat) that the packet itself continues after. */
@@ -29,6 +32,8 @@ final class CtExecution {
     /** Per thread (index thread + 2; 0 is a trace's): the tracker's result and the saved header words. */
     private final CtResult[] results = new CtResult[BridgeDatapath.MAX_THREADS + 2];
     private final long[][] saved = new long[BridgeDatapath.MAX_THREADS + 2][];
+    /** Per thread: the last ct() found the frame's addresses or ports rewritten by an earlier nat of the pass. */
+    private final boolean[] viewed = new boolean[BridgeDatapath.MAX_THREADS + 2];
 
     CtExecution(Conntrack conntrack) { this.conntrack = conntrack; }
 
@@ -60,12 +65,13 @@ final class CtExecution {
         FlowKey k = b.keys[i];
         long[] w = k.w;
         int slot = thread + 2;
-        if (ct.natAction() != null) {
-            long[] s = saved[slot];
-            if (s == null) s = saved[slot] = new long[NAT_WORDS.length];      // once per thread
-            for (int x = 0; x < NAT_WORDS.length; x++) s[x] = w[NAT_WORDS[x]];
-        }
+        long[] s = saved[slot];
+        if (s == null) s = saved[slot] = new long[NAT_WORDS.length];      // once per thread
+        for (int x = 0; x < NAT_WORDS.length; x++) s[x] = w[NAT_WORDS[x]];
         ConnTracker tr = conntrack.get();
+        // an earlier ct(nat) of this pass rewrote the frame but not the words the flows match (OVS's translation
+        // keeps the flow as it was): this ct() tracks the frame as it is, as OVS's datapath conntrack parses the packet
+        viewed[slot] = thread != BridgeDatapath.TRACE_THREAD && tr != null && frameWords(k, b.data, b.off[i]);
         k.extended = true;
         if (tr == null || thread == BridgeDatapath.TRACE_THREAD) {
             clear(k);
@@ -134,15 +140,61 @@ final class CtExecution {
         if (s != null) for (int x = 0; x < NAT_WORDS.length; x++) s[x] = b.keys[i].w[NAT_WORDS[x]];
     }
 
-    /** The packet goes on untracked after ct(): ct_* cleared, and after a nat the header words as before it. */
+    /**
+     * The packet goes on untracked after ct(): ct_* cleared, and after a nat (or when the ct() tracked a frame an
+     * earlier nat had rewritten) the header words as the flows saw them before it.
+     */
     void done(PacketBatch b, int i, boolean restore, int thread) {
         FlowKey k = b.keys[i];
         clear(k);
-        if (restore) {
-            long[] s = saved[thread + 2];
+        int slot = thread + 2;
+        if (restore || viewed[slot]) {
+            long[] s = saved[slot];
             for (int x = 0; x < NAT_WORDS.length; x++) k.w[NAT_WORDS[x]] = s[x];
         }
+        viewed[slot] = false;
     }
+
+    /**
+     * The addresses and ports a NAT rewrites, read from the frame into k's words (IPv4 or IPv6 addresses; TCP, UDP
+     * and SCTP ports; ICMP's type and code stay). Returns whether any differed: a ct(nat) before, in the same pass.
+     */
+    static boolean frameWords(FlowKey k, MemorySegment s, long off) {
+        long[] w = k.w;
+        int l3 = k.l3, l4 = k.l4;
+        if (l3 < 0 || (w[FlowKey.NW_FRAG] & FlowKey.L3_INVALID) != 0) return false;
+        boolean changed = false;
+        int type = (int) w[FlowKey.DL_TYPE];
+        if (type == 0x0800) {
+            changed |= put(w, FlowKey.NW_SRC, s.get(BE32, off + l3 + 12) & 0xffffffffL);
+            changed |= put(w, FlowKey.NW_DST, s.get(BE32, off + l3 + 16) & 0xffffffffL);
+        } else if (type == 0x86dd) {
+            changed |= put(w, FlowKey.IPV6_SRC_HI, s.get(BE64, off + l3 + 8));
+            changed |= put(w, FlowKey.IPV6_SRC_LO, s.get(BE64, off + l3 + 16));
+            changed |= put(w, FlowKey.IPV6_DST_HI, s.get(BE64, off + l3 + 24));
+            changed |= put(w, FlowKey.IPV6_DST_LO, s.get(BE64, off + l3 + 32));
+        } else {
+            return false;
+        }
+        int proto = (int) w[FlowKey.NW_PROTO];
+        if (l4 >= 0 && (proto == 6 || proto == 17 || proto == 132)) {
+            int ports = s.get(BE32, off + l4);
+            changed |= put(w, FlowKey.TP_SRC, ports >>> 16);
+            changed |= put(w, FlowKey.TP_DST, ports & 0xffff);
+        }
+        return changed;
+    }
+
+    private static boolean put(long[] w, int at, long v) {
+        if (w[at] == v) return false;
+        w[at] = v;
+        return true;
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfInt BE32 =
+            java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfLong BE64 =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /** ct_clear: every ct_* word back to 0. */
     static void clear(FlowKey k) {

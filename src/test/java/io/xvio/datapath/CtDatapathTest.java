@@ -95,6 +95,38 @@ class CtDatapathTest {
         }
     }
 
+    /**
+     * OVN's load balancer hairpin (a backend connecting to its own VIP): in one pass the packet is DNATed to the
+     * backend, SNATed to the VIP (two ct(commit,nat) without table, the flow's words staying as they were), then
+     * tracked again in the egress port's zone. That ct() must track the frame as the NATs left it (OVS's datapath
+     * parses the packet), and the recirculated pass must match the frame's addresses: before, it tracked the words,
+     * so the egress commit collided with the DNAT connection and the backend's SYN-ACK was +inv.
+     */
+    @Test
+    void aCtAfterNatsInTheSamePassTracksTheRewrittenFrame() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached,
+                    "table=0,priority=10,ip,in_port=1,actions=ct(commit,zone=4,nat(dst=10.0.0.1:80)),ct(commit,zone=1,nat(src=10.0.0.100)),ct(table=1,zone=4,nat)",
+                    "table=1,ip,ct_state=+trk+new,nw_src=10.0.0.100,nw_dst=10.0.0.1,actions=ct(commit,zone=4),output:2",
+                    "table=0,priority=10,ip,in_port=2,actions=ct(table=2,zone=4)",
+                    "table=2,ct_state=+trk+est+rpl,actions=output:1");
+            long vip = ip("10.0.0.100");
+            for (int conn = 0; conn < 2; conn++) {
+                int sp = 43000 + conn;
+                byte[] out = send(dp, 0, seg(A, vip, sp, 80, SYN, 1000, 0)).get(1);
+                assertNotNull(out, "the hairpinned SYN leaves (matched as the frame is: from the VIP)");
+                assertEquals((int) vip, ByteBuffer.wrap(out).getInt(26));
+                assertEquals((int) A, ByteBuffer.wrap(out).getInt(30));
+                assertTrue(checksumsOk(out));
+                assertEquals(Set.of(0), send(dp, 1, seg(A, vip, 80, sp, SYN | ACK, 5000, 1001)).keySet(),
+                        "the backend's SYN-ACK is the reply of the egress zone's connection");
+            }
+            String zone4 = dp.conntrack().get().dump(4, System.nanoTime()).toString();
+            assertTrue(zone4.contains("orig=(src=10.0.0.100,dst=10.0.0.1,sport=43000,dport=80)"), zone4);
+            assertEquals(0L, dp.conntrack().get().stats(System.nanoTime()).counters().get("collision"));
+        }
+    }
+
     @Test
     void withoutTableThePacketGoesOnUntrackedAndCtClearForgets() {
         for (boolean cached : new boolean[] {true, false}) {

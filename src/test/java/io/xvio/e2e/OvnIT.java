@@ -39,7 +39,7 @@ class OvnIT {
     private OvnCentral ovn;
     private XvioDaemon xvio;
     private String brInt;
-    private final String[] ns = new String[5], port = new String[5], mac = new String[5], ip = new String[5];
+    private final String[] ns = new String[5], port = new String[5], mac = new String[5], ip = new String[5], nsIf = new String[5];
 
     static boolean enabled() {
         return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available() && Files.exists(Path.of(SCHEMA))
@@ -127,6 +127,7 @@ class OvnIT {
             String b = lab.name("xnb");
             lab.veth(port[i], b);
             lab.move(b, ns[i]);
+            nsIf[i] = b;
             mac[i] = "02:00:00:00:95:0" + i;
             ip[i] = "10.95." + (i <= 2 ? 1 : 2) + "." + (10 + i);
             NetLab.ok("ip", "-n", ns[i], "link", "set", b, "address", mac[i]);
@@ -242,4 +243,135 @@ class OvnIT {
         assertTrue(flows.contains("dec_ttl"), "the router's flows are in xvio");
         assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
+
+    /**
+     * OVN's controller actions, through NXT_PACKET_IN2 (with OVN's CoPP meters: {@code meter_id} in the controller
+     * action) and a packet-out of the actions in the userdata: lsp4 on ls2 has no address in the NB database
+     * ("unknown"), so the router does not know ns4's MAC: its {@code arp} action hands the packet to ovn-controller,
+     * which sends the ARP request through xvio; ns4's answer comes back through the router's {@code put_arp},
+     * ovn-controller writes the MAC_Binding row into the SB database and its flows, and the pings pass. A probe with
+     * TTL 1 gets the router's {@code icmp4} time exceeded (traceroute's first hop). OVN's native DHCP pauses:
+     * {@code put_dhcp_opts} is {@code controller(...,pause)}, ovn-controller puts the options into the packet and
+     * hands it back with NXT_RESUME, and the rest of the flow's actions answer ns1's DHCP client.
+     */
+    @Test
+    @Order(5)
+    void controllerActionsResolveAnUnknownNextHopAnswerTtlExceededAndDhcp() throws Exception {
+        ovn.nbctl("meter-add", "copp-meter", "drop", "1000", "pktps");
+        for (String proto : List.of("arp", "icmp4-error", "dhcpv4-opts", "reject")) ovn.nbctl("copp-add", "copp1", proto, "copp-meter");
+        ovn.nbctl("lr-copp-add", "copp1", "lr1");
+        ovn.nbctl("ls-copp-add", "copp1", "ls1");
+        ovn.nbctl("ls-copp-add", "copp1", "ls2");
+        ovn.nbctl("lsp-add", "ls2", "lsp4");
+        ovn.nbctl("lsp-set-addresses", "lsp4", "unknown");
+        vsctlOk("add-port", brInt, port[4], "--", "set", "Interface", port[4], "external_ids:iface-id=lsp4");
+        NetLab.ok("ip", "-n", ns[4], "route", "add", "default", "via", "10.95.2.1");
+        await(() -> ovn.sbctl("--bare", "--columns=up", "find", "Port_Binding", "logical_port=lsp4"), Pattern.compile("true"),
+                Duration.ofSeconds(30), this::context);
+        syncHv();
+        assertTrue(xvio.call("dump-flows", brInt).contains(",meter_id="), "CoPP: the controller actions carry OVN's meter");
+        String binding = "ip=\"" + ip[4] + "\"";
+        assertEquals("", ovn.sbctl("--bare", "--columns=mac", "find", "MAC_Binding", binding), "nothing learned yet");
+        ping(ns[1], ip[4], 3);           // the first packets wait in ovn-controller until the next hop is resolved
+        await(() -> ovn.sbctl("--bare", "--columns=mac", "find", "MAC_Binding", binding), Pattern.compile(Pattern.quote(mac[4])),
+                Duration.ofSeconds(30), () -> "put_arp learned ns4's MAC\n" + context());
+        syncHv();
+        assertEquals(3, ping(ns[1], ip[4], 3), () -> "routed to the learned next hop\n" + context());
+        NetLab.Result tr = lab.exec(ns[1], "busybox", "traceroute", "-n", "-q", "1", "-w", "2", "-m", "2", ip[3]);
+        assertTrue(Pattern.compile("(?m)^\\s*1\\s+10\\.95\\.1\\.1\\s").matcher(tr.output()).find(),
+                () -> "the router answers TTL 1 with ICMP time exceeded\n" + tr.output() + context());
+
+        String options = ovn.nbctl("create", "DHCP_Options", "cidr=10.95.1.0/24",
+                "options=\"lease_time\"=\"3600\" \"router\"=\"10.95.1.1\" \"server_id\"=\"10.95.1.1\" \"server_mac\"=\"02:00:00:00:95:a1\"");
+        ovn.nbctl("lsp-set-dhcpv4-options", "lsp1", options);
+        syncHv();
+        assertTrue(xvio.call("dump-flows", brInt).contains(",pause"), "put_dhcp_opts is a controller action that pauses");
+        // -s /bin/true: the client reports the lease and leaves ns1's address as it is
+        NetLab.Result dhcp = lab.exec(ns[1], "timeout", "30", "busybox", "udhcpc", "-i", nsIf[1], "-n", "-q", "-f", "-s", "/bin/true", "-t", "5", "-T", "2");
+        assertTrue(dhcp.output().contains("lease of " + ip[1] + " obtained from 10.95.1.1"),
+                () -> "OVN's DHCP server answered through NXT_RESUME\n" + dhcp.output() + context());
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
+    }
+
+    private String wget(String from, String url) {
+        // timeout(1), not wget -T: busybox 1.35's wget crashes with -T
+        NetLab.Result r = lab.exec(from, "timeout", "10", "busybox", "wget", "-q", "-O", "-", url);
+        return r.rc() == 0 ? r.output().strip() : "wget " + url + " failed: " + r.output();
+    }
+
+    /**
+     * A load balancer on ls1: a TCP VIP whose backends are ns2's and ns3's web servers (busybox httpd). OVN's
+     * {@code ct_lb_mark} is a select group by dp_hash whose buckets commit the connection with DNAT to one backend;
+     * connections from ns1 to the VIP reach both, and the replies come back from the VIP (un-NATed by conntrack). A
+     * backend reaches the VIP too, itself included (OVN's hairpin: the connection SNATed to the VIP).
+     */
+    @Test
+    @Order(6)
+    void aLoadBalancerSpreadsConnectionsOverItsBackends() throws Exception {
+        for (int i = 2; i <= 3; i++) {
+            Path www = Files.createDirectories(dir.resolve("www" + i));
+            Files.writeString(www.resolve("index.html"), "backend " + i + "\n");
+            lab.spawn(ns[i], dir.resolve("httpd" + i + ".out"), "busybox", "httpd", "-f", "-p", "80", "-h", www.toString());
+        }
+        for (int i = 2; i <= 3; i++) {
+            String url = "http://" + ip[i] + "/";
+            await(() -> wget(ns[1], url), Pattern.compile("backend " + i), Duration.ofSeconds(20), this::context);
+        }
+        String vip = "10.95.9.9";
+        ovn.nbctl("lb-add", "lb1", vip + ":80", ip[2] + ":80," + ip[3] + ":80", "tcp");
+        ovn.nbctl("ls-lb-add", "ls1", "lb1");
+        syncHv();
+        Map<String, Integer> hits = new java.util.TreeMap<>();
+        for (int n = 0; n < 16; n++) hits.merge(wget(ns[1], "http://" + vip + "/"), 1, Integer::sum);
+        assertEquals(java.util.Set.of("backend 2", "backend 3"), hits.keySet(), () -> "both backends answer through the VIP: " + hits + context());
+        // hairpin: a backend connecting to the VIP may get itself; OVN then SNATs the connection to the VIP
+        // (chk_lb_hairpin, ct_snat_to_vip) and tracks it again in the backend's zone on the way back out
+        NetLab.ok("ip", "-n", ns[2], "route", "add", "default", "via", "10.95.1.1");
+        Map<String, Integer> fromBackend = new java.util.TreeMap<>();
+        for (int n = 0; n < 12; n++) fromBackend.merge(wget(ns[2], "http://" + vip + "/"), 1, Integer::sum);
+        assertEquals(java.util.Set.of("backend 2", "backend 3"), fromBackend.keySet(), () -> "ns2 through the VIP, itself included: " + fromBackend + context());
+        String ct = xvio.call("conntrack", "dump");
+        assertTrue(ct.contains("dst=" + vip), "the connections to the VIP are tracked (DNAT)\n" + ct);
+        assertTrue(ct.contains("orig=(src=" + vip + ",dst=" + ip[2]), "the hairpinned connections, SNATed to the VIP\n" + ct);
+        String groups = xvio.call("dump-groups", brInt);
+        assertTrue(groups.contains("type=select"), "ct_lb_mark's select group\n" + groups);
+    }
+
+    /** A reject ACL: OVN answers a TCP SYN to ns3's web server with its {@code tcp_reset} action (a controller action). */
+    @Test
+    @Order(7)
+    void aRejectAclAnswersWithATcpReset() throws Exception {
+        String url = "http://" + ip[3] + "/";
+        assertEquals("backend 3", wget(ns[1], url));
+        ovn.nbctl("acl-add", "ls2", "to-lport", "1003", "tcp && tcp.dst == 80", "reject");
+        syncHv();
+        String refused = wget(ns[1], url);
+        assertTrue(refused.contains("Connection refused"), () -> "the reject ACL resets the connection\n" + refused + context());
+        ovn.nbctl("acl-del", "ls2");
+        syncHv();
+        assertEquals("backend 3", wget(ns[1], url));
+    }
+
+    /**
+     * NAT on lr1, with lrp2 (towards ls2) a gateway port on this chassis: ls1's addresses leave as 10.95.2.100 (snat)
+     * and ns2 is 10.95.2.112 (dnat_and_snat). ns3 loses its route back to ls1, so only translated packets get answers.
+     */
+    @Test
+    @Order(8)
+    void aRouterTranslatesAddressesOnItsGatewayPort() throws Exception {
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp2", "chassis1");
+        ovn.nbctl("lr-nat-add", "lr1", "snat", "10.95.2.100", "10.95.1.0/24");
+        ovn.nbctl("lr-nat-add", "lr1", "dnat_and_snat", "10.95.2.112", ip[2]);
+        NetLab.ok("ip", "-n", ns[3], "route", "del", "default");
+        await(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2"), Pattern.compile("\\S"),
+                Duration.ofSeconds(30), this::context);
+        syncHv();
+        assertEquals(3, ping(ns[1], ip[3], 3), () -> "ns1 reaches ns3 as 10.95.2.100\n" + stats() + context());
+        assertEquals(3, ping(ns[3], "10.95.2.112", 3), () -> "ns3 reaches ns2 by its external address\n" + context());
+        assertEquals(3, ping(ns[2], ip[3], 3), () -> "ns2 reaches ns3 as 10.95.2.112\n" + context());
+        String ct = xvio.call("conntrack", "dump");
+        assertTrue(ct.contains("dst=10.95.2.100"), "the SNAT is tracked\n" + ct);
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
+    }
+
 }
