@@ -29,12 +29,12 @@ public final class BridgeDatapath {
     public static final int MAX_RECIRCULATIONS = 6;
 
     /** What poll-mode threads read: replaced whole on every change, with what changed since earlier versions. */
-    private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, List<Flow> flows,
+    private record Tables(Classifier[] byTable, int[] indexByOfport, int[] ofports, PortVlan[] vlans, FlowList flows,
                           Flow normalOnly, ChangeLog changes, FragMode frag, boolean forwardBpdu, Map<Long, Group> groups, boolean[] live) {}
 
     private final String name;
     private final MacTable macs;
-    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], List.of(), null,
+    private volatile Tables tables = new Tables(new Classifier[0], new int[0], new int[0], new PortVlan[0], FlowList.EMPTY, null,
             ChangeLog.INITIAL, FragMode.NORMAL, false, Map.of(), new boolean[0]);
     private final DatapathDrops drops = new DatapathDrops();
     /** Packets for the OpenFlow controllers, from the PMD threads to the control thread. */
@@ -140,7 +140,7 @@ public final class BridgeDatapath {
                 old.frag(), old.forwardBpdu(), old.groups(), live.clone());
     }
 
-    private void publish(Classifier[] byTable, int[] byOf, int[] ofports, PortVlan[] vlans, List<Flow> flows, ChangeLog changes,
+    private void publish(Classifier[] byTable, int[] byOf, int[] ofports, PortVlan[] vlans, FlowList flows, ChangeLog changes,
                          FragMode frag, boolean forwardBpdu, Map<Long, Group> groups, boolean[] live) {
         // the common "priority=0 actions=NORMAL" bridge skips the table lookup (not when fragments must be dropped first)
         Flow normalOnly = null;
@@ -190,7 +190,7 @@ public final class BridgeDatapath {
         ct.prepare(flows, old.groups().values());
         List<Flow> changed = new ArrayList<>(removed);
         changed.addAll(added);
-        publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
+        publish(byTable, byOf, ofports.clone(), vlans.clone(), FlowList.of(flows),
                 old.changes().next(changed, portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
         for (Flow f : removed) f.removed = true;             // as markRemoved, without its identity set
@@ -199,10 +199,11 @@ public final class BridgeDatapath {
 
     /**
      * As {@link #install(int[], PortVlan[], List)} when the caller knows what changed: flows is the published list
-     * without removed (by identity) and with added. Costs what changed (and a copy of the list and of the slot arrays
-     * of the subtables a change touches), not a pass over every flow, so a controller adding flows one at a time with a
-     * barrier after each (ovs-ofctl add-flows) does not pay for the whole table each time. A delta that does not add
-     * up is handed to the full install.
+     * without removed (by identity) and with added (appended at its end when nothing is removed). Costs what changed
+     * (the pages of slots it writes, see {@link SlotPages}; the flow list is appended to in place, see {@link FlowList};
+     * a copy of the list only when flows are removed), not a pass over every flow, so a controller adding flows one at
+     * a time with a barrier after each (ovs-ofctl add-flows without --bundle) does not pay for the whole table each
+     * time. A delta that does not add up is handed to the full install.
      */
     public synchronized void installChanges(int[] ofports, PortVlan[] vlans, List<Flow> flows, List<Flow> added, List<Flow> removed) {
         Tables old = tables;
@@ -237,7 +238,11 @@ public final class BridgeDatapath {
         ct.prepare(added, old.groups().values());
         List<Flow> changed = new ArrayList<>(removed);
         changed.addAll(added);
-        publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows),
+        // nothing removed and flows ending with added: flows is the published list followed by added (as the contract
+        // says), which is appended in place instead of copying every flow
+        boolean appends = removed.isEmpty();
+        for (int i = 0; appends && i < added.size(); i++) appends = flows.get(flows.size() - added.size() + i) == added.get(i);
+        publish(byTable, byOf, ofports.clone(), vlans.clone(), appends ? old.flows().appended(added) : FlowList.of(flows),
                 old.changes().next(changed, portsChanged), old.frag(), old.forwardBpdu(), old.groups(),
                 portsChanged ? new boolean[0] : old.live());
         for (Flow f : removed) f.removed = true;
@@ -343,7 +348,7 @@ public final class BridgeDatapath {
         Classifier[] byTable = classifiers(flows);
         boolean portsChanged = !Arrays.equals(old.ofports(), ofports) || !Arrays.equals(old.vlans(), vlans);
         ct.prepare(flows, groups.values());
-        publish(byTable, byOf, ofports.clone(), vlans.clone(), List.copyOf(flows), old.changes().next(List.of(), true), old.frag(),
+        publish(byTable, byOf, ofports.clone(), vlans.clone(), FlowList.of(flows), old.changes().next(List.of(), true), old.frag(),
                 old.forwardBpdu(), Map.copyOf(groups), portsChanged ? new boolean[0] : old.live());
         markRemoved(old.flows(), flows);
     }

@@ -18,19 +18,19 @@ public final class Classifier {
         final long[] mask;
         final int[] words;          // key words with a non-zero mask
         final int maxPriority;
-        final long[] hashes;        // open addressing; 0 = empty slot (hashes are forced odd)
-        final Flow[][] groups;      // flows with the same masked value, best priority first
-        final int slotMask;
+        final SlotPages slots;      // open addressing: hashes (0 = empty; hashes are forced odd) and groups of flows
+                                    // with the same masked value, best priority first
         final int count;            // flows held
         final int used;             // slots used (distinct masked values)
+        /** The priorities held, best first, each with its count of flows: (priority << 32) | count. */
+        final long[] priorities;
 
-        private Subtable(long[] mask, int[] words, int maxPriority, long[] hashes, Flow[][] groups, int count, int used) {
+        private Subtable(long[] mask, int[] words, long[] priorities, SlotPages slots, int count, int used) {
             this.mask = mask;
             this.words = words;
-            this.maxPriority = maxPriority;
-            this.hashes = hashes;
-            this.groups = groups;
-            this.slotMask = hashes.length - 1;
+            this.priorities = priorities;
+            this.maxPriority = priorities.length == 0 ? -1 : (int) (priorities[0] >> 32);
+            this.slots = slots;
             this.count = count;
             this.used = used;
         }
@@ -41,115 +41,154 @@ public final class Classifier {
             for (long m : mask) if (m != 0) n++;
             int[] words = new int[n];
             for (int i = 0, j = 0; i < mask.length; i++) if (mask[i] != 0) words[j++] = i;
-            int cap = capacity(flows.size());
-            long[] hashes = new long[cap];
-            Flow[][] groups = new Flow[cap][];
-            int best = -1, used = 0;
+            SlotPages.Editor e = SlotPages.empty(capacity(flows.size()));
+            int used = 0;
+            TreeMap<Integer, Integer> byPriority = new TreeMap<>(Comparator.reverseOrder());
             for (Flow f : flows) {
-                if (put(hashes, groups, words, f, false)) used++;
-                best = Math.max(best, f.priority);
+                if (put(e, words, f, false)) used++;
+                byPriority.merge(f.priority, 1, Integer::sum);
             }
-            for (Flow[] g : groups) if (g != null && g.length > 1) Arrays.sort(g, ORDER);
-            return new Subtable(mask, words, best, hashes, groups, flows.size(), used);
+            for (int s = 0; s <= e.mask; s++) {
+                Flow[] g = e.group(s);
+                if (g != null && g.length > 1) Arrays.sort(g, ORDER);
+            }
+            long[] ps = new long[byPriority.size()];
+            int i = 0;
+            for (Map.Entry<Integer, Integer> x : byPriority.entrySet()) ps[i++] = ((long) x.getKey() << 32) | x.getValue();
+            return new Subtable(mask, words, ps, e.done(), flows.size(), used);
         }
 
         /** Slots for n distinct values: a load of at most one half (more than a quarter when built whole). */
         static int capacity(int n) { return Integer.highestOneBit(Math.max(4, n * 2 - 1)) * 2; }
 
+        /** ps with delta more flows of priority p (a copy; best first, a priority without flows left out). */
+        static long[] counted(long[] ps, int p, int delta) {
+            int i = 0;
+            while (i < ps.length && (int) (ps[i] >> 32) > p) i++;
+            if (i < ps.length && (int) (ps[i] >> 32) == p) {
+                int c = (int) ps[i] + delta;
+                if (c > 0) {
+                    long[] out = ps.clone();
+                    out[i] = ((long) p << 32) | c;
+                    return out;
+                }
+                long[] out = new long[ps.length - 1];
+                System.arraycopy(ps, 0, out, 0, i);
+                System.arraycopy(ps, i + 1, out, i, ps.length - i - 1);
+                return out;
+            }
+            if (delta <= 0) return ps;
+            long[] out = new long[ps.length + 1];
+            System.arraycopy(ps, 0, out, 0, i);
+            out[i] = ((long) p << 32) | delta;
+            System.arraycopy(ps, i, out, i + 1, ps.length - i);
+            return out;
+        }
+
         /**
          * Puts f in the group of its masked value (a new slot if it has none): appended, or (sorted) in its place
          * by priority and age. Returns whether it took a new slot.
          */
-        static boolean put(long[] hashes, Flow[][] groups, int[] words, Flow f, boolean sorted) {
+        static boolean put(SlotPages.Editor e, int[] words, Flow f, boolean sorted) {
             long[] v = f.match.value;
             long h = hash(v, words);
-            int m = hashes.length - 1, s = (int) h & m;
-            while (hashes[s] != 0) {
-                if (hashes[s] == h && sameValue(groups[s][0].match.value, v, words)) {
-                    Flow[] g = groups[s], ng = Arrays.copyOf(g, g.length + 1);
+            int m = e.mask, s = (int) h & m;
+            long hs;
+            while ((hs = e.hash(s)) != 0) {
+                if (hs == h && sameValue(e.group(s)[0].match.value, v, words)) {
+                    Flow[] g = e.group(s), ng = Arrays.copyOf(g, g.length + 1);
                     int at = g.length;
                     if (sorted) while (at > 0 && ORDER.compare(ng[at - 1], f) > 0) { ng[at] = ng[at - 1]; at--; }
                     ng[at] = f;
-                    groups[s] = ng;
+                    e.set(s, h, ng);
                     return false;
                 }
                 s = (s + 1) & m;
             }
-            hashes[s] = h;
-            groups[s] = new Flow[] {f};
+            e.set(s, h, new Flow[] {f});
             return true;
         }
 
-        /** The slot of masked value v, or -1. */
-        static int find(long[] hashes, Flow[][] groups, int[] words, long[] v) {
-            long h = hash(v, words);
-            int m = hashes.length - 1, s = (int) h & m;
-            while (hashes[s] != 0) {
-                if (hashes[s] == h && sameValue(groups[s][0].match.value, v, words)) return s;
+        /** The slot of masked value v being edited, or -1. */
+        static int find(SlotPages.Editor e, int[] words, long[] v) {
+            long h = hash(v, words), hs;
+            int m = e.mask, s = (int) h & m;
+            while ((hs = e.hash(s)) != 0) {
+                if (hs == h && sameValue(e.group(s)[0].match.value, v, words)) return s;
                 s = (s + 1) & m;
             }
             return -1;
         }
 
+        /** The flows of masked value v, best first, or null. */
+        Flow[] withValue(long[] v) {
+            long h = hash(v, words), hs;
+            SlotPages sp = slots;
+            int m = sp.mask, s = (int) h & m;
+            while ((hs = sp.hash(s)) != 0) {
+                if (hs == h && sameValue(sp.group(s)[0].match.value, v, words)) return sp.group(s);
+                s = (s + 1) & m;
+            }
+            return null;
+        }
+
         /** Empties slot i, moving later entries of its probe run back (linear probing needs no tombstones). */
-        static void clear(long[] hashes, Flow[][] groups, int i) {
-            int m = hashes.length - 1, j = i;
+        static void clear(SlotPages.Editor e, int i) {
+            int m = e.mask, j = i;
             while (true) {
                 j = (j + 1) & m;
-                if (hashes[j] == 0) break;
-                int home = (int) hashes[j] & m;
+                long hj = e.hash(j);
+                if (hj == 0) break;
+                int home = (int) hj & m;
                 boolean between = i <= j ? home > i && home <= j : home > i || home <= j;
                 if (!between) {
-                    hashes[i] = hashes[j];
-                    groups[i] = groups[j];
+                    e.set(i, hj, e.group(j));
                     i = j;
                 }
             }
-            hashes[i] = 0;
-            groups[i] = null;
+            e.set(i, 0, null);
         }
 
         /** The flows held, in no particular order. */
         List<Flow> flows() {
             List<Flow> out = new ArrayList<>(count);
-            for (Flow[] g : groups) if (g != null) Collections.addAll(out, g);
+            for (int s = 0; s <= slots.mask; s++) {
+                Flow[] g = slots.group(s);
+                if (g != null) Collections.addAll(out, g);
+            }
             return out;
         }
 
         /**
          * This subtable with removed (by identity; each must be here) taken out and added (this mask) put in, copying
-         * only the slot arrays; rebuilt whole when it must grow or shrink. Null if no flow is left.
+         * only the pages of slots written ({@link SlotPages}); rebuilt whole when it must grow or shrink. Null if no
+         * flow is left. Costs what changed, not what the subtable holds (but for a rebuild, amortised).
          */
         Subtable with(List<Flow> added, List<Flow> removed) {
             int n = count + added.size() - removed.size();
             if (n <= 0) return null;
-            if ((used + added.size()) * 2 > hashes.length || (hashes.length > 64 && n * 8 < hashes.length)) return rebuilt(added, removed);
-            long[] hs = hashes.clone();
-            Flow[][] gs = groups.clone();
+            int cap = slots.slots();
+            if ((used + added.size()) * 2 > cap || (cap > 64 && n * 8 < cap)) return rebuilt(added, removed);
+            SlotPages.Editor e = slots.edit();
+            long[] ps = priorities;
             int u = used;
-            boolean bestGone = false;
             for (Flow f : removed) {
-                int s = find(hs, gs, words, f.match.value);
-                Flow[] g = s < 0 ? null : without(gs[s], f);
+                int s = find(e, words, f.match.value);
+                Flow[] g = s < 0 ? null : without(e.group(s), f);
                 if (g == null) return rebuilt(added, removed);       // not here after all: start from what is
-                bestGone |= f.priority == maxPriority;
+                ps = counted(ps, f.priority, -1);
                 if (g.length == 0) {
-                    clear(hs, gs, s);
+                    clear(e, s);
                     u--;
                 } else {
-                    gs[s] = g;
+                    e.set(s, e.hash(s), g);
                 }
             }
-            int best = maxPriority;
             for (Flow f : added) {
-                if (put(hs, gs, words, f, true)) u++;
-                best = Math.max(best, f.priority);
+                if (put(e, words, f, true)) u++;
+                ps = counted(ps, f.priority, 1);
             }
-            if (bestGone) {
-                best = -1;
-                for (Flow[] g : gs) if (g != null) best = Math.max(best, g[0].priority);
-            }
-            return new Subtable(mask, words, best, hs, gs, n, u);
+            return new Subtable(mask, words, ps, e.done(), n, u);
         }
 
         private Subtable rebuilt(List<Flow> added, List<Flow> removed) {
@@ -178,18 +217,19 @@ public final class Classifier {
             long h = 1469598103934665603L;
             for (int w : words) h = mix(h, k[w] & mask[w]);
             h |= 1;
-            int s = (int) h & slotMask;
+            SlotPages sp = slots;
+            int m = sp.mask, s = (int) h & m;
             while (true) {
-                long hs = hashes[s];
+                long hs = sp.hash(s);
                 if (hs == 0) return null;
                 if (hs == h) {
-                    Flow[] g = groups[s];
+                    Flow[] g = sp.group(s);
                     long[] v = g[0].match.value;
                     boolean eq = true;
                     for (int w : words) if ((k[w] & mask[w]) != v[w]) { eq = false; break; }
                     if (eq) return g;
                 }
-                s = (s + 1) & slotMask;
+                s = (s + 1) & m;
             }
         }
     }
@@ -282,8 +322,8 @@ public final class Classifier {
     public List<Flow> withMatch(Match m) {
         for (Subtable t : subtables) {
             if (!Arrays.equals(t.mask, m.mask)) continue;
-            int s = Subtable.find(t.hashes, t.groups, t.words, m.value);
-            return s < 0 ? List.of() : List.of(t.groups[s]);
+            Flow[] g = t.withValue(m.value);
+            return g == null ? List.of() : List.of(g);
         }
         return List.of();
     }
