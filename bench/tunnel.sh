@@ -77,7 +77,7 @@ vxlan_xvio_yaml() {
   local d=$1 pk=$2
   ip link set "$tnl_up" xdp off 2>/dev/null || true   # nothing a previous DUT left attached
   printf '%s\n' "pmd-cpus: [1]" "pmd-idle: busy" "bridges:" "  br-int:" "    ports:" \
-    "      vhA: {type: vhostuser, path: $d/a.sock, ofport: 1, packed: $pk}" \
+    "      vhA: {type: vhostuser, path: $d/a.sock, ofport: 1, packed: $pk, offloads: false}" \
     "      vx0: {type: vxlan, remote_ip: 198.19.1.2, key: 100, ofport: 10}" \
     "    flows: [\"in_port=1,actions=output:10\"]" \
     "  br-phy:" "    ip: 198.19.1.1/24" "    ports:" \
@@ -185,11 +185,11 @@ gen_vxlan_vhost() {
 vxlan_vhost_xvio_yaml() {
   local d=$1 pk=$2
   printf '%s\n' "pmd-cpus: [1]" "pmd-idle: busy" "bridges:" "  br-int:" "    ports:" \
-    "      vhA: {type: vhostuser, path: $d/a.sock, ofport: 1, packed: $pk}" \
+    "      vhA: {type: vhostuser, path: $d/a.sock, ofport: 1, packed: $pk, offloads: false}" \
     "      vx0: {type: vxlan, remote_ip: 198.19.1.2, key: 100, ofport: 10}" \
     "    flows: [\"in_port=1,actions=output:10\"]" \
     "  br-phy:" "    ip: 198.19.1.1/24" "    ports:" \
-    "      up0: {type: vhostuser, path: $d/b.sock, ofport: 1, packed: $pk, mtu: $VXLAN_VHOST_MTU}"
+    "      up0: {type: vhostuser, path: $d/b.sock, ofport: 1, packed: $pk, mtu: $VXLAN_VHOST_MTU, offloads: false}"
 }
 
 # the static neighbour (nothing answers ARP on the generator's port), then waits until vx0 is up

@@ -169,7 +169,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
 
         PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p, mtu, uplinkOffloadsOff); }
 
-        /** offloads (vhostuser, default false until live migration with offloads is proven): offer checksum and TSO offloads to the guest. */
+        /** offloads (vhostuser; the YAML key defaults to true, these constructors to false): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue) {
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
@@ -341,7 +341,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(mg instanceof Boolean mergeable)) throw new ConfigException(source + ": " + pw + ".mergeable must be true or false");
                 Object pk = p.getOrDefault("packed", Boolean.FALSE);
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
-                Object ol = p.getOrDefault("offloads", Boolean.FALSE);
+                Object ol = p.getOrDefault("offloads", Boolean.TRUE);
                 if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
                 ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads).withPolicing(policing).withMtu(mtu));
             }

@@ -50,7 +50,7 @@ public final class VhostUserPort implements Port {
         this(name, ofport, path, mode, queuePairs, mergeable, packed, false, quiescence, onAnnounce);
     }
 
-    /** offloads: offer checksum and TSO offloads to the guest (the config's {@code offloads}, default off for now). */
+    /** offloads: offer checksum and TSO offloads to the guest (the config's {@code offloads}, default true). */
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, boolean offloads, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
         this(name, ofport, path, mode, queuePairs, mergeable, packed, offloads, 0, quiescence, onAnnounce);
@@ -287,7 +287,7 @@ public final class VhostUserPort implements Port {
             m.put("features", VirtioFeatures.describe(device.features()));
             m.put("protocol_features", ProtocolFeatures.describe(device.protocolFeatures()));
             long off = device.features() & VirtioFeatures.OFFLOADS;
-            m.put("offloads", !offloads ? "off (not offered: port key offloads: true)" : off == 0 ? "none negotiated" : VirtioFeatures.describe(off));
+            m.put("offloads", !offloads ? "off (not offered: port key offloads: false)" : off == 0 ? "none negotiated" : VirtioFeatures.describe(off));
             StringBuilder qs = new StringBuilder();
             Map<String, String> states = new LinkedHashMap<>();
             for (int i = 0; i < device.queueCount(); i++) {

@@ -48,17 +48,19 @@ class ConfigTest {
     }
 
     @Test
-    void offloadsAreOffUnlessAPortTurnsThemOn() {
+    void offloadsAreOnUnlessAPortTurnsThemOff() {
         Config c = Config.parse("""
                 bridges:
                   br0:
                     ports:
                       a: {type: vhostuser, path: /tmp/a.sock}
-                      b: {type: vhostuser, path: /tmp/b.sock, offloads: true}
+                      b: {type: vhostuser, path: /tmp/b.sock, offloads: false}
+                      c: {type: vhostuser, path: /tmp/c.sock, offloads: true}
                 """, "x.yaml");
         var ports = c.bridges().get("br0").ports();
-        assertFalse(ports.get("a").offloads());
-        assertTrue(ports.get("b").offloads());
+        assertTrue(ports.get("a").offloads());
+        assertFalse(ports.get("b").offloads());
+        assertTrue(ports.get("c").offloads());
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser, path: /x, offloads: sometimes}\n")
                 .contains("bridges.br0.ports.a.offloads must be true or false"));
     }

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * Real Linux guests with checksum and TCP segmentation offloads over xvio (issue 19, first stage): TCP transfers
  * between QEMU TCG guests (busybox nc, 8 MB of random bytes), checked as a user would: the receiver's sha256 equals
  * the sender's, no guest counted a TCP checksum error (TcpInCsumErrors), and xvio's `show`/`stats` tell how the
- * frames went. Guests a and b negotiate every offload (a's 64 KB TSO frames reach b whole); guest c is started
+ * frames went. The ports offer offloads by default (no key offloads in the config); guests a and b negotiate every
+ * offload (a's 64 KB TSO frames reach b whole); guest c is started
  * with every offload off, so what a sends it is cut into MTU-sized segments and checksummed by xvio. The three
  * guests and the daemon are shared by the cases.
  *
@@ -80,9 +81,9 @@ class GuestOffloadsIT {
                 bridges:
                   br0:
                     ports:
-                      vh1: {type: vhostuser, path: %1$s/g1.sock, ofport: 1, offloads: true}
-                      vh2: {type: vhostuser, path: %1$s/g2.sock, ofport: 2, offloads: true}
-                      vh3: {type: vhostuser, path: %1$s/g3.sock, ofport: 3, offloads: true}
+                      vh1: {type: vhostuser, path: %1$s/g1.sock, ofport: 1}
+                      vh2: {type: vhostuser, path: %1$s/g2.sock, ofport: 2}
+                      vh3: {type: vhostuser, path: %1$s/g3.sock, ofport: 3}
                       up1: {type: afpacket, device: %2$s, ofport: 4}
                       tp1: {type: tap, name: %3$s, ofport: 5}
                 """.formatted(dir, va, tap));

@@ -66,6 +66,10 @@ class TestpmdLoopbackIT {
             assertTrue(tp.get(1).rxPackets() <= sentA && tp.get(1).rxPackets() >= sentA - 1024, ctx);
             assertTrue(tp.get(0).rxPackets() <= sentB && tp.get(0).rxPackets() >= sentB - 1024, ctx);
             assertEquals(0, tp.get(0).rxErrors() + tp.get(1).rxErrors(), ctx);
+            // the ports offer offloads (the default); testpmd asked for none and takes none: a peer without offloads
+            String show = xvio.call("show");
+            for (String p : new String[] {"vhA", "vhB"})
+                assertTrue(PackedRingIT.portBlock(show, p).contains("offloads: none negotiated"), p + ": " + show);
         }
     }
 

@@ -19,25 +19,32 @@ import java.util.Map;
  *     error texts, netdev-vport.c's set_patch_config).
  * </ul>
  * A row xvio cannot serve gets an {@link IllegalArgumentException} whose message is the Interface's error.
+ * vhostOffloads: whether the vhost-user ports offer checksum and TSO offloads ({@link UserspaceTso}).
  */
 public final class InterfaceConfig {
     public static final String TYPES = "dpdkvhostuser, dpdkvhostuserclient, system, afxdp, internal, tap, vxlan, geneve, patch";
 
     private InterfaceConfig() {}
 
+    /** With offloads on vhost-user ports (userspace-tso-enable unset). */
     public static Config.PortConfig toPort(String name, String type, Map<String, String> options, int ofport, Path vhostSockDir) {
+        return toPort(name, type, options, ofport, vhostSockDir, true);
+    }
+
+    public static Config.PortConfig toPort(String name, String type, Map<String, String> options, int ofport, Path vhostSockDir,
+                                           boolean vhostOffloads) {
         return switch (type) {
             case "dpdkvhostuser" -> {
                 if (name.contains("/") || name.equals(".") || name.equals(".."))
                     throw new IllegalArgumentException("interface name \"" + name + "\" cannot name a socket in " + vhostSockDir);
                 String path = vhostSockDir.resolve(name).toString();
-                yield vhost(name, ofport, path, "server", options);
+                yield vhost(name, ofport, path, "server", options, vhostOffloads);
             }
             case "dpdkvhostuserclient" -> {
                 String path = options.get("vhost-server-path");
                 if (path == null || path.isBlank())
                     throw new IllegalArgumentException("dpdkvhostuserclient needs options:vhost-server-path (the socket the front-end serves)");
-                yield vhost(name, ofport, path, "client", options);
+                yield vhost(name, ofport, path, "client", options, vhostOffloads);
             }
             case "", "system" -> new Config.PortConfig(name, "afpacket", ofport, null, null, 1, false, device(name, type), false, 0);
             case "afxdp" -> {
@@ -61,7 +68,7 @@ public final class InterfaceConfig {
         return Config.PortConfig.patch(name, ofport, peer);
     }
 
-    private static Config.PortConfig vhost(String name, int ofport, String path, String mode, Map<String, String> options) {
+    private static Config.PortConfig vhost(String name, int ofport, String path, String mode, Map<String, String> options, boolean offloads) {
         if (path.getBytes().length > 107) throw new IllegalArgumentException("socket path " + path + " is longer than 107 bytes (a Unix socket limit)");
         int queues = 8;
         String n = options.get("n_rxq");
@@ -73,7 +80,7 @@ public final class InterfaceConfig {
             }
             if (queues < 1 || queues > 16) throw new IllegalArgumentException("options:n_rxq=" + n + " must be 1..16");
         }
-        return new Config.PortConfig(name, "vhostuser", ofport, path, mode, queues, true, null, false, 0);
+        return new Config.PortConfig(name, "vhostuser", ofport, path, mode, queues, true, null, false, 0, -1, offloads);
     }
 
     private static String device(String name, String type) {

@@ -40,6 +40,9 @@ public final class OvsdbAgent implements AutoCloseable {
     private volatile JsonRpcConnection conn;
     private boolean synced;
     private String loggedMask, loggedRxqAssign;
+    /** other_config:userspace-tso-enable as first read (read once, as OVS does), and the last value logged. */
+    private boolean tsoRead;
+    private String tsoStarted, loggedTso;
 
     public OvsdbAgent(OvsdbRemote remote, Daemon daemon, Path vhostSockDir) {
         this.remote = remote;
@@ -181,6 +184,7 @@ public final class OvsdbAgent implements AutoCloseable {
             Map<String, String> oc = Datum.stringMap(r.get("other_config"), "Open_vSwitch other_config");
             pmdCpuMask(oc.get("pmd-cpu-mask"));
             pmdRxqAssign(oc.get("pmd-rxq-assign"));
+            userspaceTso(oc.get("userspace-tso-enable"));
         }
         List<Reconciler.IfaceResult> results = reconciler.apply(cache);
         Map<String, String> bridges = reconciler.bridges(cache);
@@ -225,6 +229,24 @@ public final class OvsdbAgent implements AutoCloseable {
         if (!running.equals(cpus))
             LOG.warning("ovsdb: other_config:pmd-cpu-mask=" + mask + " (CPUs " + cpus + ") needs a restart of xvio: its PMD threads run on "
                     + (running.equals(List.of(-1)) ? "any CPU (one unpinned thread)" : "CPUs " + running));
+    }
+
+    /** The first value decides for good whether vhost-user ports offer offloads; a change is logged as needing a restart. */
+    private void userspaceTso(String value) {
+        if (!tsoRead) {
+            tsoRead = true;
+            tsoStarted = value;
+            loggedTso = value;
+            reconciler.vhostOffloads(UserspaceTso.offloads(value));
+            String line = UserspaceTso.describe(value);
+            if (line == null) return;
+            if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) LOG.info("ovsdb: " + line);
+            else LOG.warning("ovsdb: " + line);
+            return;
+        }
+        if (Objects.equals(value, loggedTso)) return;
+        loggedTso = value;
+        if (UserspaceTso.offloads(value) != UserspaceTso.offloads(tsoStarted)) LOG.warning("ovsdb: " + UserspaceTso.changed(tsoStarted, value));
     }
 
     /** What xvio does for pmd-rxq-assign (logged once per value; unset: nothing to say). */

@@ -53,6 +53,9 @@ public final class Reconciler {
     /** The protocols, datapath id and external_ids applied to each database bridge. */
     private final Map<String, BridgeOptions> options = new HashMap<>();
 
+    /** Whether vhost-user ports offer offloads (other_config:userspace-tso-enable, {@link UserspaceTso}). */
+    private boolean vhostOffloads = true;
+
     private final RelayInterfaces relays;
     private final MirrorRows mirrors;
 
@@ -62,6 +65,14 @@ public final class Reconciler {
         this.yamlBridges = Set.copyOf(daemon.bridgeNames());
         this.relays = new RelayInterfaces(daemon);
         this.mirrors = new MirrorRows(daemon);
+    }
+
+    /**
+     * Whether vhost-user ports offer checksum and TSO offloads. Set before the first {@link #apply} ({@link OvsdbAgent}
+     * reads userspace-tso-enable once): a port whose offloads differ from this is made again, as any changed port.
+     */
+    public void vhostOffloads(boolean on) {
+        this.vhostOffloads = on;
     }
 
     /** The netdev bridges xvio serves from the database, by Bridge row UUID. */
@@ -295,7 +306,7 @@ public final class Reconciler {
                 Long req = Datum.optionalInteger(ir.get("ofport_request"), "Interface ofport_request");
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
-                Config.PortConfig pc = InterfaceConfig.toPort(name, type, options, 0, vhostSockDir);
+                Config.PortConfig pc = InterfaceConfig.toPort(name, type, options, 0, vhostSockDir, vhostOffloads);
                 pc = pc.withMtu(io.xvio.control.MtuSetting.fromRequest(Datum.optionalInteger(ir.get("mtu_request"), "Interface mtu_request"), pc.type()));
                 wants.add(new Want(bridge, iu, name, pc, vlan, request,
                         policing(db, port, ir)));

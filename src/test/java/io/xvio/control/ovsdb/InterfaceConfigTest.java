@@ -19,11 +19,31 @@ class InterfaceConfigTest {
         assertEquals(List.of("vhostuser", "server", "/var/run/openvswitch/vhu1", 3), List.of(s.type(), s.mode(), s.path(), s.ofport()));
         Config.PortConfig c = InterfaceConfig.toPort("vhu2", "dpdkvhostuserclient", Map.of("vhost-server-path", "/tmp/q.sock", "n_rxq", "2"), 4, DIR);
         assertEquals(List.of("vhostuser", "client", "/tmp/q.sock", 2), List.of(c.type(), c.mode(), c.path(), c.queues()));
+        assertTrue(s.offloads() && c.offloads(), "vhost-user ports offer offloads unless userspace-tso-enable=false");
         assertEquals("afpacket", InterfaceConfig.toPort("eth1", "", Map.of(), 1, DIR).type());
         assertEquals("afpacket", InterfaceConfig.toPort("eth1", "system", Map.of(), 1, DIR).type());
         assertEquals("eth1", InterfaceConfig.toPort("eth1", "afxdp", Map.of(), 1, DIR).device());
         assertEquals("tap", InterfaceConfig.toPort("br0", "internal", Map.of(), 65534, DIR).type());
         assertEquals("tap", InterfaceConfig.toPort("tap9", "tap", Map.of(), 2, DIR).type());
+    }
+
+    @Test
+    void userspaceTsoEnableFalseTurnsTheVhostUserPortsOffloadsOff() {
+        // OVS's smap_get_bool(..., false): only "true" (any case) enables; xvio's default (unset) is on
+        assertTrue(UserspaceTso.offloads(null));
+        assertTrue(UserspaceTso.offloads("true"));
+        assertTrue(UserspaceTso.offloads("TRUE"));
+        assertFalse(UserspaceTso.offloads("false"));
+        assertFalse(UserspaceTso.offloads("False"));
+        assertFalse(UserspaceTso.offloads("yes"));
+        assertNull(UserspaceTso.describe(null));
+        assertTrue(UserspaceTso.describe("yes").contains("read as false, as OVS does"), UserspaceTso.describe("yes"));
+        assertTrue(UserspaceTso.changed(null, "false").contains("needs a restart"));
+        for (String type : List.of("dpdkvhostuser", "dpdkvhostuserclient")) {
+            Config.PortConfig off = InterfaceConfig.toPort("vhu3", type, Map.of("vhost-server-path", "/tmp/q.sock"), 1, DIR, false);
+            Config.PortConfig on = InterfaceConfig.toPort("vhu3", type, Map.of("vhost-server-path", "/tmp/q.sock"), 1, DIR, true);
+            assertEquals(List.of(false, true), List.of(off.offloads(), on.offloads()), type);
+        }
     }
 
     @Test

@@ -139,6 +139,29 @@ class ReconcilerTest {
         assertEquals("QoS type \"linux-htb\" is not supported by xvio (egress-policer)", r.get("vp2").error());
     }
 
+    /** What a front-end is offered on the socket of dpdkvhostuser port NAME. */
+    private long offered(String name) {
+        try (io.xvio.testing.TestFrontend f = io.xvio.testing.TestFrontend.connect(dir.resolve("vhost").resolve(name).toString())) {
+            return f.getFeatures();
+        }
+    }
+
+    @Test
+    void vhostUserPortsOfferOffloadsByDefault() throws Exception {
+        bridge(uuid(), "bro", "netdev", Map.of("vo1", vhu()));
+        apply();
+        long all = io.xvio.virtio.VirtioFeatures.OFFLOADS;
+        assertEquals(all, offered("vo1") & all, "userspace-tso-enable unset: xvio's default, offloads offered");
+    }
+
+    @Test
+    void userspaceTsoEnableFalseMakesVhostUserPortsWithoutOffloads() throws Exception {
+        rec.vhostOffloads(false);                       // as OvsdbAgent does when it reads userspace-tso-enable=false
+        bridge(uuid(), "bro", "netdev", Map.of("vo2", vhu()));
+        apply();
+        assertEquals(0, offered("vo2") & io.xvio.virtio.VirtioFeatures.OFFLOADS, "none offered");
+    }
+
     @Test
     void mtuRequestBecomesThePortsMtuAndIsRefusedOnSystemInterfaces() throws Exception {
         String b = uuid();
