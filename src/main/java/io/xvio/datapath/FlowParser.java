@@ -193,6 +193,9 @@ public final class FlowParser {
         nxm("NXM_NX_TUN_IPV4_DST", TUN_DST, Need.NONE);
         nxm("NXM_NX_TUN_IPV6_SRC", TUN_IPV6_SRC, Need.NONE);
         nxm("NXM_NX_TUN_IPV6_DST", TUN_IPV6_DST, Need.NONE);
+        // parsed as ovs-ofctl prints OVN's flows (move:NXM_NX_TUN_METADATA0[16..30]->...); shown as tun_metadataN, which OVS parses too
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++)
+            SUBFIELDS.put("nxm_nx_tun_metadata" + n, new Def("NXM_NX_TUN_METADATA" + n, Field.valueOf("TUN_METADATA" + n), Need.NONE, Kind.PLAIN, true));
         nxm("NXM_NX_IPV6_SRC", IPV6_SRC, Need.IPV6);
         nxm("NXM_NX_IPV6_DST", IPV6_DST, Need.IPV6);
         nxm("NXM_NX_IP_ECN", NW_ECN, Need.IP);

@@ -20,7 +20,7 @@ final class GroupFields {
             int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f, len = (int) header & 0xff;
             if ((header & 0x100) != 0) throw OfError.BAD_MASK.fail("masked header 0x" + Long.toHexString(header) + " in a field array");
             Oxm.Entry e = cls == 0xffff ? null : Oxm.entry(cls, field);
-            if (e == null) throw OfError.BAD_FIELD.fail("field array header 0x" + Long.toHexString(header) + " is not supported by xvio");
+            if (e == null || e.kind() == Oxm.Kind.VARIABLE) throw OfError.BAD_FIELD.fail("field array header 0x" + Long.toHexString(header) + " is not supported by xvio");
             if (len != e.wire()) throw OfError.BAD_LEN.fail(e.name() + ": length " + len + " (expected " + e.wire() + ")");
             byte[] mask = r.bytes(len);
             if (!whole(e, mask)) throw OfError.BAD_MASK.fail(e.name() + ": xvio hashes whole fields (the mask must be all ones)");
@@ -52,7 +52,7 @@ final class GroupFields {
     static Oxm.Entry entry(Field f) {
         Oxm.Entry best = null;
         for (Oxm.Entry e : Oxm.ENTRIES) {
-            if (e.target() != f || e.kind() == Oxm.Kind.VLAN_PCP || e.kind() == Oxm.Kind.DSCP) continue;
+            if (e.target() != f || e.kind() == Oxm.Kind.VLAN_PCP || e.kind() == Oxm.Kind.DSCP || e.kind() == Oxm.Kind.VARIABLE) continue;
             boolean basic = e.cls() == Oxm.BASIC || e.cls() == Oxm.PKT_REGS;
             if (best == null || basic && best.cls() < Oxm.BASIC && e.kind() != Oxm.Kind.VLAN_VID) best = e;
         }

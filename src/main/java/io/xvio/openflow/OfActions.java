@@ -45,6 +45,7 @@ public final class OfActions {
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
         SETTABLE.add(Field.TUN_ID);         // set_field/load to tun_id (an encapsulation with key=flow reads it)
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) SETTABLE.add(Field.valueOf("TUN_METADATA" + n));   // a Geneve port sends them
         SETTABLE.add(Field.IN_PORT);        // the key's only: OVN's push/load 0/pop of in_port around a loopback output
     }
 
@@ -350,8 +351,11 @@ public final class OfActions {
     /** The field an unmasked NXM/OXM header names (a plain field), for what (the action, in the error). */
     static Field nxmField(long header, String what) {
         int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
+        if (cls == Oxm.NXM1 && field >= Oxm.TUN_METADATA_FIELD && field < Oxm.TUN_METADATA_FIELD + Oxm.TUN_METADATA_FIELDS)
+            Oxm.checkMapped(field - Oxm.TUN_METADATA_FIELD);   // any length: tun_metadataN's is variable (OVS ignores it)
         Oxm.Entry e = Oxm.entry(cls, field);
-        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL && e.kind() != Oxm.Kind.WIDE))
+        if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL && e.kind() != Oxm.Kind.WIDE
+                && e.kind() != Oxm.Kind.VARIABLE))
             throw OfError.BAD_SET_TYPE.fail(what + ": field header 0x" + Long.toHexString(header) + " is not supported by xvio");
         return e.target();
     }
@@ -359,8 +363,10 @@ public final class OfActions {
     /** The field an NXM header names for move/load, checked to hold bits [ofs, ofs+n). */
     private static Field subfield(long header, int ofs, int n, boolean dst) {
         Field f = nxmField(header, "move/load");
-        if (n < 1 || ofs + n > f.bits || f.words() == 2 && n > 64)
-            throw OfError.BAD_SET_LEN.fail("move/load: bits " + ofs + ".." + (ofs + n - 1) + " are outside " + f.ofName + " (" + f.bits + " bits)");
+        int mapped = f.presentBit() != 0 ? TlvLengths.mapped(f.word - FlowKey.TUN_METADATA0) : 0;
+        int bits = mapped > 0 ? 8 * mapped : f.bits;           // tun_metadataN: as wide as its mapped option
+        if (n < 1 || ofs + n > bits || f.words() == 2 && n > 64)
+            throw OfError.BAD_SET_LEN.fail("move/load: bits " + ofs + ".." + (ofs + n - 1) + " are outside " + f.ofName + " (" + bits + " bits)");
         if (dst && !settable(f)) throw OfError.BAD_SET_TYPE.fail("move/load: " + f.ofName + " cannot be set by xvio");
         if (f.words() == 2 && !dst) throw OfError.BAD_SET_TYPE.fail("move: 128-bit source " + f.ofName + " is not supported by xvio");
         if (f.words() == 2 && ofs < 64 && ofs + n > 64) throw OfError.BAD_SET_LEN.fail("load: a range across the halves of " + f.ofName + " is not supported by xvio");
@@ -633,6 +639,7 @@ public final class OfActions {
     }
 
     static long header(Field f) {
+        if (f.presentBit() != 0) return Oxm.variableHeader(f);
         for (Oxm.Entry e : Oxm.ENTRIES)
             if (e.target() == f && (e.kind() == Oxm.Kind.PLAIN || e.kind() == Oxm.Kind.SMALL) && e.cls() != Oxm.BASIC) return e.header(false) & 0xffffffffL;
         for (Oxm.Entry e : Oxm.ENTRIES) if (e.target() == f && e.kind() == Oxm.Kind.PLAIN) return e.header(false) & 0xffffffffL;
@@ -711,6 +718,10 @@ public final class OfActions {
     }
 
     private static void writeTlv(Wire.Writer w, Oxm.Entry e, long v, long k, long vLo, long kLo, boolean masked) {
+        if (e.kind() == Oxm.Kind.VARIABLE) {                    // tun_metadataN: at its mapped length
+            Oxm.writeVariable(w, e, v, k);
+            return;
+        }
         w.u32(e.header(masked) & 0xffffffffL);
         if (e.wire() == 16) {
             w.u64(v).u64(vLo);

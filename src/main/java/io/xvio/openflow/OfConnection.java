@@ -216,6 +216,7 @@ final class OfConnection implements Runnable {
      * add-flows is; any other message first applies the adds before it.
      */
     List<byte[]> handleAll(List<byte[]> msgs) {
+        if (!TlvLengths.bound()) return TlvLengths.with(tlvLengths(), () -> handleAll(msgs));
         List<byte[]> out = new ArrayList<>();
         List<Flow> pending = new ArrayList<>();
         List<byte[]> pendingMsgs = new ArrayList<>();
@@ -307,8 +308,12 @@ final class OfConnection implements Runnable {
         try { ch.close(); } catch (IOException ignored) { }
     }
 
+    /** The bridge's Geneve option lengths, for tun_metadataN in matches and actions (read once per batch of messages). */
+    private int[] tlvLengths() { return TlvLengths.of(sw.read(sw::tlvMappings)); }
+
     /** The replies to one message; null to close the connection. Visible for the codec tests. */
     List<byte[]> handle(byte[] msg) {
+        if (!TlvLengths.bound()) return TlvLengths.with(tlvLengths(), () -> handle(msg));
         int v = msg[0] & 0xff, type = msg[1] & 0xff;
         long xidL = ((msg[4] & 0xffL) << 24) | ((msg[5] & 0xff) << 16) | ((msg[6] & 0xff) << 8) | (msg[7] & 0xff);
         int xid = (int) xidL;
@@ -581,6 +586,7 @@ final class OfConnection implements Runnable {
                 notSlave();
                 TlvTable.Mod mod = TlvTable.decodeMod(r);
                 sw.tlvTableMod(mod.command(), mod.mappings());
+                TlvLengths.update(tlvLengths());             // the messages after it in this batch see the new map
                 LOG.fine(peer + ": NXT_TLV_TABLE_MOD command " + mod.command() + " " + mod.mappings());
                 return List.of();
             }

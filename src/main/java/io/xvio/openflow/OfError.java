@@ -105,7 +105,9 @@ public enum OfError {
     TLV_TABLE_FULL(530, 19, -1, 19),
     TLV_ALREADY_MAPPED(531, 20, -1, 20),
     TLV_DUP_ENTRY(532, 21, -1, 21),
-    TLV_INVALID_DEL(537, 38, -1, 38);
+    TLV_INVALID_DEL(537, 38, -1, 38),
+    /** NXFMFC_INVALID_TLV_FIELD: NX1.0-1.1(1,536), NX1.2+(37): a match or action on a tun_metadataN the switch's TLV map does not map. */
+    INVALID_TLV_FIELD(536, 37, -1, 37);
 
     final int type10, code10, type, code;
     final boolean nx10;

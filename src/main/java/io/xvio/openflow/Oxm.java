@@ -22,14 +22,21 @@ public final class Oxm {
     public static final int NXM0 = 0x0000, NXM1 = 0x0001, BASIC = 0x8000, PKT_REGS = 0x8001;
 
     /** How wire bytes become field bits. */
-    enum Kind { PLAIN, IN_PORT32, VLAN_VID, VLAN_PCP, DSCP, WIDE, SMALL }
+    enum Kind { PLAIN, IN_PORT32, VLAN_VID, VLAN_PCP, DSCP, WIDE, SMALL,
+        /** NXM_NX_TUN_METADATA0..7: the header's length is the mapped option's ({@link TlvLengths}); wire is the most. */
+        VARIABLE }
+
+    /** NXM_NX_TUN_METADATA0 is NXM1 field 40; OVS has 64 (40..103), xvio maps the first {@link FlowKey#TUN_METADATA_WORDS}. */
+    static final int TUN_METADATA_FIELD = 40, TUN_METADATA_FIELDS = 64;
 
     /** What the match must pin down before the entry is allowed (OVS's mf_prereqs). */
     enum Need { NONE, IP4_ARP, IP_ARP, IP, IP4, IP6, ARP, TCP, UDP, SCTP, ICMP4, ICMP6, L4, VLAN }
 
     /** One header. wire: value bytes (without the mask). */
     record Entry(int cls, int field, int wire, Field target, Kind kind, Need need) {
-        int header(boolean masked) { return cls << 16 | field << 9 | (masked ? 1 << 8 : 0) | (masked ? 2 * wire : wire); }
+        int header(boolean masked) { return header(masked, wire); }
+        /** The header for a value of len bytes (a variable-length field's). */
+        int header(boolean masked, int len) { return cls << 16 | field << 9 | (masked ? 1 << 8 : 0) | (masked ? 2 * len : len); }
         String name() { return target.ofName + "(" + Integer.toHexString(cls) + ":" + field + ")"; }
     }
 
@@ -126,6 +133,61 @@ public final class Oxm {
         e(BASIC, 30, 1, Field.ICMP_CODE, Kind.PLAIN, Need.ICMP6);
         e(BASIC, 42, 2, Field.TCP_FLAGS, Kind.SMALL, Need.TCP);
         for (int r = 0; r < 8; r++) e(PKT_REGS, r, 8, Field.valueOf("XREG" + r), Kind.PLAIN, Need.NONE);
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++)
+            e(NXM1, TUN_METADATA_FIELD + n, 8, Field.valueOf("TUN_METADATA" + n), Kind.VARIABLE, Need.NONE);
+    }
+
+    /** All ones over len bytes. */
+    private static long ones(int len) { return len >= 8 ? -1L : (1L << 8 * len) - 1; }
+
+    /**
+     * Writes tun_metadataN = value/mask as a variable-length entry (OVS's mf_field_len): masked unless the mask covers
+     * the whole option (the mapped length, or 8 bytes with no map); as long as the mapped option when a switch's map
+     * is bound, else the fewest bytes (at least 1) that hold the value (and the mask, if masked).
+     */
+    static void writeVariable(Wire.Writer w, Entry e, long value, long mask) {
+        int mapped = TlvLengths.mapped(e.field - TUN_METADATA_FIELD);
+        boolean masked = mask != -1L && mask != ones(mapped > 0 ? mapped : 8);
+        long significant = masked ? value | mask : value;
+        int len = Math.max(Math.max(1, (64 - Long.numberOfLeadingZeros(significant) + 7) / 8), mapped);
+        w.u32(e.header(masked, len) & 0xffffffffL).uN(value, len);
+        if (masked) w.uN(mask, len);
+    }
+
+    /** The NXM header of tun_metadataN as a move, push or load names it: its mapped length, else xvio's most (8). */
+    static long variableHeader(Field f) {
+        Entry e = entry(NXM1, TUN_METADATA_FIELD + (f.word - FlowKey.TUN_METADATA0));
+        int mapped = TlvLengths.mapped(f.word - FlowKey.TUN_METADATA0);
+        return e.header(false, mapped > 0 ? mapped : e.wire) & 0xffffffffL;
+    }
+
+    /**
+     * Checks that a switch's map (when bound) maps tun_metadataN, as OVS's mf_vl_mff_invalid: a field the map does
+     * not hold is NXFMFC_INVALID_TLV_FIELD.
+     */
+    static void checkMapped(int n) {
+        if (TlvLengths.mapped(n) == 0 || n >= FlowKey.TUN_METADATA_WORDS)
+            throw OfError.INVALID_TLV_FIELD.fail("tun_metadata" + n + " is not mapped to a Geneve option on this bridge (NXT_TLV_TABLE_MOD"
+                    + (n >= FlowKey.TUN_METADATA_WORDS ? "; xvio maps tun_metadata0-" + (FlowKey.TUN_METADATA_WORDS - 1) : "") + ")");
+    }
+
+    /**
+     * A variable-length entry's value and mask (OVS's nx_pull_entry for a mapped field): the value is 1 up to the
+     * mapped length (with no map: 8) bytes, right-aligned in the field; a mask is as long as the value (the header's
+     * length even); no mask, or a mask of the whole option, is exact (mask -1: the word above the option is 0).
+     */
+    private static Bits readVariable(Wire.Reader r, Entry e, int len, boolean hasMask) {
+        int n = e.field - TUN_METADATA_FIELD;
+        checkMapped(n);
+        int mapped = TlvLengths.mapped(n), max = mapped > 0 ? mapped : e.wire;
+        if (hasMask && len % 2 != 0) throw OfError.BAD_MATCH_LEN.fail(e.name() + ": masked length " + len + " is odd");
+        int width = hasMask ? len / 2 : len;
+        if (width < 1 || width > max)
+            throw OfError.BAD_MATCH_LEN.fail(e.name() + ": " + width + "-byte value (the option is " + (mapped > 0 ? mapped + " bytes)" : "at most " + max + " bytes in xvio)"));
+        long v = r.uN(width), m = hasMask ? r.uN(width) : ones(max);
+        if ((v & ~m) != 0) throw OfError.BAD_WILDCARDS.fail(e.name() + ": value has bits outside its mask");
+        if (m == ones(max)) m = -1L;          // the whole option: exact (the word's bytes above it are always 0)
+        return new Bits(e, v, m, 0, 0);
     }
 
     static Entry entry(int cls, int field) { return BY_KEY.get(cls << 16 | field); }
@@ -146,7 +208,12 @@ public final class Oxm {
             r.skip(Math.min(len, r.remaining()));
             throw unknown.fail("experimenter match/set field 0x" + Long.toHexString(header) + " is not supported");
         }
+        if (cls == NXM1 && field >= TUN_METADATA_FIELD + FlowKey.TUN_METADATA_WORDS && field < TUN_METADATA_FIELD + TUN_METADATA_FIELDS) {
+            r.skip(Math.min(len, r.remaining()));
+            checkMapped(field - TUN_METADATA_FIELD);
+        }
         Entry e = entry(cls, field);
+        if (e != null && e.kind == Kind.VARIABLE) return readVariable(r, e, len, hasMask);
         if (e == null) throw unknown.fail("match field " + Integer.toHexString(cls) + ":" + field + " (header 0x" + Long.toHexString(header) + ") is not supported by xvio");
         if (len != (hasMask ? 2 * e.wire : e.wire)) throw OfError.BAD_MATCH_LEN.fail(e.name() + ": length " + len + " (expected " + (hasMask ? 2 * e.wire : e.wire) + ")");
         if (e.kind == Kind.WIDE) {
@@ -207,6 +274,10 @@ public final class Oxm {
             if (e.kind == Kind.WIDE) {
                 m.setWord(e.target.word, b.value, b.mask);
                 m.setWord(e.target.word + 1, b.valueLo, b.maskLo);
+            } else if (e.kind == Kind.VARIABLE) {
+                m.setWord(e.target.word, b.value, b.mask);
+                long p = e.target.presentBit();                // a match on the field needs the option (even /0)
+                m.setWord(FlowKey.TUN_MISC, p, p);
             } else {
                 m.setWord(e.target.word, b.value, b.mask);
             }
@@ -246,6 +317,8 @@ public final class Oxm {
         long type = exact(m, Field.DL_TYPE), proto = exact(m, Field.NW_PROTO);
         boolean ip6 = type == 0x86dd;
         for (Field f : new Field[] {Field.IN_PORT, Field.DL_DST, Field.DL_SRC, Field.DL_TYPE}) put(m, f, nxm, w, type, proto);
+        put(m, Field.TUN_ID, nxm, w, type, proto);
+        putTunMetadata(m, w);
         long tciMask = m.mask(FlowKey.VLAN_TCI);
         if (tciMask != 0) {
             if (nxm || !oxmVlan(m, w)) putPlain(entry(NXM0, 4), m.value(FlowKey.VLAN_TCI), tciMask, w);
@@ -275,6 +348,16 @@ public final class Oxm {
             put(m, Field.IPV6_DST, nxm, w, type, proto);
         } else if (m.mask(FlowKey.IPV6_SRC_HI) != 0 || m.mask(FlowKey.IPV6_SRC_LO) != 0) {
             put(m, Field.IPV6_SRC, nxm, w, type, proto);
+        }
+    }
+
+    /** tun_metadataN the match needs present (any mask, /0 too), at the mapped length (OVS's tun_metadata_to_nx_match). */
+    private static void putTunMetadata(Match m, Wire.Writer w) {
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) {
+            Entry e = entry(NXM1, TUN_METADATA_FIELD + n);
+            long k = m.mask(e.target.word), p = e.target.presentBit();
+            if (k == 0 && (m.mask(FlowKey.TUN_MISC) & m.value(FlowKey.TUN_MISC) & p) == 0) continue;
+            writeVariable(w, e, m.value(e.target.word), k);
         }
     }
 

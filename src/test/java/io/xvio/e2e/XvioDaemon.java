@@ -48,6 +48,11 @@ public final class XvioDaemon implements AutoCloseable {
         return startIn(null, dir, yaml, options);
     }
 
+    /** Starts xvio inside netns (null: this one) with yaml and more daemon options: a chassis on its own "host". */
+    public static XvioDaemon startInWith(String netns, Path dir, String yaml, List<String> options) throws IOException, InterruptedException {
+        return startIn(netns, dir, yaml, options);
+    }
+
     private static XvioDaemon startIn(String netns, Path dir, String yaml, List<String> options) throws IOException, InterruptedException {
         Path cfg = dir.resolve("xvio.yaml");
         Files.writeString(cfg, yaml);
