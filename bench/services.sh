@@ -42,3 +42,40 @@ conntrack_flows() {
   echo "table=1,priority=5,ip,ct_state=+trk+new,in_port=2,actions=output:1"
   echo "table=1,priority=0,actions=drop"
 }
+
+# conntrack-setup: connection setup rate. Every IP packet is committed (ct(commit) with a ct_mark set by exec) in a
+# zone of its input port (so the two generator ports never share a connection) and recirculated; in table 1 a new
+# connection whose packet carries ct_mark=1 was committed by this very packet (a packet that could not be committed,
+# e.g. at the limit, has mark 0; with 2^24 destinations per port and 1-second UDP timeouts no tuple comes back while
+# its connection lives), and its flow's n_packets counts setups; every other packet is forwarded all the same. The
+# generator runs flowgen over CT_SETUP_FLOWS destination addresses (open loop).
+CT_SETUP_FLOWS=16777216 CT_SETUP_CAPACITY=4194304 CT_SETUP_TIMEOUT=1
+conntrack_setup_flows() {
+  echo "table=0,priority=10,ip,in_port=1,actions=ct(commit,zone=1,exec(set_field:1->ct_mark),table=1)"
+  echo "table=0,priority=10,ip,in_port=2,actions=ct(commit,zone=2,exec(set_field:1->ct_mark),table=1)"
+  echo "table=0,priority=0,actions=drop"
+  echo "table=1,priority=10,ip,ct_state=+trk+new,ct_mark=1,in_port=1,actions=output:2"
+  echo "table=1,priority=10,ip,ct_state=+trk+new,ct_mark=1,in_port=2,actions=output:1"
+  echo "table=1,priority=5,ip,in_port=1,actions=output:2"
+  echo "table=1,priority=5,ip,in_port=2,actions=output:1"
+  echo "table=1,priority=0,actions=drop"
+}
+
+# the xvio config's conntrack section for conntrack-setup: the table, and UDP timeouts of CT_SETUP_TIMEOUT seconds
+conntrack_setup_xvio_yaml() {
+  local t=$CT_SETUP_TIMEOUT
+  echo "conntrack: {capacity: $CT_SETUP_CAPACITY, timeouts: {udp_first: $t, udp_single: $t, udp_multiple: $t}}"
+}
+# the JVM needs room for the table (~192 bytes a connection)
+CT_SETUP_JVM_OPTS="-Xms1536m -Xmx1536m -XX:+UseParallelGC -XX:+AlwaysPreTouch"
+
+# OVS the same: maxconns = the xvio table's capacity, a timeout policy with the same UDP timeouts for zones 1 and 2
+conntrack_setup_ovs() {
+  local t=$CT_SETUP_TIMEOUT
+  ovs-appctl -t "$ovs_ctl" dpctl/ct-set-maxconns "$CT_SETUP_CAPACITY" >/dev/null
+  $ovs_vsctl -- --id=@dp create Datapath datapath_version=0 -- set Open_vSwitch . datapaths:netdev=@dp >/dev/null
+  for z in 1 2; do $ovs_vsctl add-zone-tp netdev zone=$z udp_first=$t udp_single=$t udp_multiple=$t; done
+}
+
+# committed setups so far: the n_packets of the ct_mark=1 flows in a dump-flows listing on stdin
+ct_setups_committed() { grep 'ct_mark=0x1' | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}'; }

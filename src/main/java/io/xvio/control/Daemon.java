@@ -52,7 +52,7 @@ public final class Daemon implements AutoCloseable {
     public Daemon(Config config, String controlPath) {
         this.config = config;
         ConntrackConfig cc = config.conntrack();
-        this.conntrack = new io.xvio.datapath.conntrack.Conntrack(cc.capacity(), io.xvio.datapath.BridgeDatapath.MAX_THREADS + 2, cc::apply);
+        this.conntrack = new io.xvio.datapath.conntrack.Conntrack(cc.capacity(), io.xvio.datapath.BridgeDatapath.MAX_THREADS + 2, cc.timeoutsOf(), cc::apply);
         this.conntrackCommands = new ConntrackCommands(conntrack);
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());

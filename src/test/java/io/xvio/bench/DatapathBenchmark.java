@@ -56,7 +56,13 @@ public class DatapathBenchmark {
             bb.put((byte) 0x45).put((byte) 0).putShort((short) 50).putInt(0).put((byte) 64).put((byte) 17).putShort((short) 0)
                     .putInt(0xc6120001 + i % 4).putInt(0xc6120002);
             bb.putShort((short) 9).putShort((short) 9).putShort((short) 30).putShort((short) 0);
-            MemorySegment.copy(bb.array(), 0, b.data, JAVA_BYTE, b.off[i], 64);
+            byte[] f = bb.array();
+            long sum = 0;                       // a valid IPv4 header checksum: the tracker checks it as OVS does
+            for (int k = 14; k < 34; k += 2) sum += (f[k] & 0xff) << 8 | (f[k + 1] & 0xff);
+            while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+            f[24] = (byte) (~sum >>> 8);
+            f[25] = (byte) ~sum;
+            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], 64);
             b.len[i] = 64;
         }
         b.count = PacketBatch.BURST;

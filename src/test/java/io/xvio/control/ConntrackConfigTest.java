@@ -18,6 +18,15 @@ class ConntrackConfigTest {
     }
 
     @Test
+    void timeoutsWithOvsPolicyKeys() {
+        ConntrackConfig c = Config.parse("conntrack: {timeouts: {udp_first: 2, tcp_established: 3600}}\n" + BRIDGE, "t").conntrack();
+        io.xvio.datapath.conntrack.Timeouts t = c.timeoutsOf();
+        assertEquals(2, t.seconds(io.xvio.datapath.conntrack.Timeouts.OTHER_FIRST));
+        assertEquals(3600, t.seconds(io.xvio.datapath.conntrack.Timeouts.TCP_ESTABLISHED));
+        assertEquals(60, t.seconds(io.xvio.datapath.conntrack.Timeouts.OTHER_MULTIPLE), "unset keys keep OVS's defaults");
+    }
+
+    @Test
     void badValuesAreRefusedWithTheirPlace() {
         for (String[] bad : new String[][] {
                 {"conntrack: {capacity: 0}", "conntrack.capacity: 0 is outside"},
@@ -26,6 +35,9 @@ class ConntrackConfigTest {
                 {"conntrack: {zones: {x: 1}}", "\"x\" is not a zone number"},
                 {"conntrack: {zones: [1]}", "conntrack.zones must be a mapping"},
                 {"conntrack: {size: 1}", "unknown key \"size\""},
+                {"conntrack: {timeouts: {udp_first: 0}}", "conntrack.timeouts.udp_first: 0 is outside"},
+                {"conntrack: {timeouts: {udp_frist: 5}}", "unknown key \"udp_frist\" (one of tcp_syn_sent"},
+                {"conntrack: {timeouts: 5}", "conntrack.timeouts must be a mapping"},
                 {"conntrack: 5", "conntrack must be a mapping"}}) {
             ConfigException e = assertThrows(ConfigException.class, () -> Config.parse(bad[0] + "\n" + BRIDGE, "t"), bad[0]);
             assertTrue(e.getMessage().contains(bad[1]), bad[0] + ": " + e.getMessage());

@@ -310,9 +310,11 @@ public final class ConnTracker {
             }
             int zl = zoneLimit[zone] == -2 ? defaultZoneLimit : zoneLimit[zone];
             if (zl >= 0 && zoneCount[zone] >= zl) return inv(thread, INV_ZONE_LIMIT);
-            if (p.inUse() >= limit) return inv(thread, INV_LIMIT);
+            // at the limit, expired connections the sweep has not reached yet make room first (a short walk)
+            if (p.inUse() >= limit && (sweep(now, 256) == 0 || p.inUse() >= limit)) return inv(thread, INV_LIMIT);
             c = p.allocate();
             if (c < 0) return inv(thread, INV_TABLE_FULL);
+            if (c >= highWater) highWater = c + 1;
             p.lock(c);
             try {
                 long[] K = p.rec;
@@ -361,6 +363,7 @@ public final class ConnTracker {
                 p.unlock(c);
             }
             zoneCount[zone]++;
+            createdSinceSweep++;
             counters[thread * STRIDE + CREATED]++;
         } finally {
             createLock.unlock(0);
@@ -502,32 +505,46 @@ public final class ConnTracker {
     }
 
     /**
-     * Reclaims expired connections among the next budget pool slots (a cursor walks the pool). Returns how many
+     * Reclaims expired connections among the next budget pool slots (a cursor walks the slots ever used), or more when
+     * connections are being created faster: at least 4 slots per connection created since the last call (up to
+     * 16384), so a steady stream of short-lived connections is reclaimed as fast as it is made. Returns how many
      * were reclaimed; returns 0 at once if another thread is creating or expiring. Allocates nothing.
      */
     public int expire(long now, int budget) {
         if (!createLock.tryLock(0)) return 0;
-        int n = 0;
         try {
-            ConnPool p = pool;
-            int cap = p.capacity;
-            for (int i = 0; i < budget && i < cap; i++) {
-                int c = cursor;
-                cursor = c + 1 == cap ? 0 : c + 1;
-                if (p.alive(c) && p.expiry(c) - now < 0) {
-                    p.lock(c);
-                    boolean expired = p.alive(c) && p.expiry(c) - now < 0;
-                    p.unlock(c);
-                    if (expired) {
-                        deleteConn(c, false);
-                        n++;
-                    }
-                }
-            }
-            expiredCount += n;
+            int walk = Math.max(budget, Math.min(4 * createdSinceSweep, 1 << 14));
+            createdSinceSweep = 0;
+            return sweep(now, walk);
         } finally {
             createLock.unlock(0);
         }
+    }
+
+    /** Connections created since the last {@link #expire} (creation lock held). */
+    private int createdSinceSweep;
+    /** One past the highest pool slot ever allocated (creation lock held); the free list hands out low slots first. */
+    private int highWater;
+
+    /** expire's walk over the next budget pool slots; the creation lock held. */
+    private int sweep(long now, int budget) {
+        int n = 0;
+        ConnPool p = pool;
+        int end = highWater;          // slots above were never used: the walk stays where connections are
+        for (int i = 0; i < budget && i < end; i++) {
+            int c = cursor;
+            cursor = c + 1 >= end ? 0 : c + 1;
+            if (p.alive(c) && p.expiry(c) - now < 0) {
+                p.lock(c);
+                boolean expired = p.alive(c) && p.expiry(c) - now < 0;
+                p.unlock(c);
+                if (expired) {
+                    deleteConn(c, false);
+                    n++;
+                }
+            }
+        }
+        expiredCount += n;
         return n;
     }
 

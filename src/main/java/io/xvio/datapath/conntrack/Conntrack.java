@@ -10,6 +10,7 @@ public final class Conntrack {
     public static final int DEFAULT_CAPACITY = 1 << 17;
 
     private final int capacity, threads;
+    private final Timeouts timeouts;
     private final java.util.function.Consumer<ConnTracker> init;
     private volatile ConnTracker tracker;
 
@@ -18,9 +19,15 @@ public final class Conntrack {
 
     /** init: applied to the tracker when it is made (limits from the configuration). */
     public Conntrack(int capacity, int threads, java.util.function.Consumer<ConnTracker> init) {
+        this(capacity, threads, new Timeouts(), init);
+    }
+
+    /** timeouts: the tracker's expiry per protocol and state (OVS's defaults: {@code new Timeouts()}). */
+    public Conntrack(int capacity, int threads, Timeouts timeouts, java.util.function.Consumer<ConnTracker> init) {
         if (capacity < 1 || capacity > (1 << 27)) throw new IllegalArgumentException("conntrack capacity must be 1.." + (1 << 27) + ", not " + capacity);
         this.capacity = capacity;
         this.threads = threads;
+        this.timeouts = timeouts;
         this.init = init;
     }
 
@@ -31,7 +38,7 @@ public final class Conntrack {
     public synchronized ConnTracker ensure() {
         ConnTracker t = tracker;
         if (t == null) {
-            t = new ConnTracker(capacity, threads);
+            t = new ConnTracker(capacity, threads, timeouts, true);
             init.accept(t);
             tracker = t;
         }

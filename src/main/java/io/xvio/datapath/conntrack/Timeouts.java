@@ -14,6 +14,13 @@ public final class Timeouts {
             ICMP_REPLY = 10, KINDS = 11;
     private static final long[] DEFAULT_SECONDS = {30, 30, 86400, 900, 45, 30, 60, 60, 30, 60, 30};
 
+    /**
+     * OVS's timeout policy keys (ovs-vsctl add-zone-tp, ovs-vswitchd.conf.db(5) CT_Timeout_Policy) for each kind: the
+     * userspace datapath keeps UDP and other protocols in one state machine, as here.
+     */
+    public static final String[] OVS_NAMES = {"tcp_syn_sent", "tcp_syn_recv", "tcp_established", "tcp_fin_wait",
+            "tcp_time_wait", "tcp_close", "udp_first", "udp_single", "udp_multiple", "icmp_first", "icmp_reply"};
+
     final long[] nanos = new long[KINDS];
 
     public Timeouts() {
@@ -26,6 +33,9 @@ public final class Timeouts {
         nanos[kind] = TimeUnit.SECONDS.toNanos(seconds);
         return this;
     }
+
+    /** The kind of an OVS timeout policy key (e.g. "udp_first"), or -1. */
+    public static int kind(String ovsName) { return java.util.Arrays.asList(OVS_NAMES).indexOf(ovsName); }
 
     public long seconds(int kind) { return TimeUnit.NANOSECONDS.toSeconds(nanos[kind]); }
 }
