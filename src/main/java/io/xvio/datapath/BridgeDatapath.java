@@ -1544,6 +1544,14 @@ public final class BridgeDatapath {
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
+        @Override public void invalidTtl(int i, int id, int table) {
+            if (rec != null) rec.uncacheable = true;         // a packet-in per such packet, as OVS slow-paths it
+            if (thread == TRACE_THREAD || !packetIns.wanted()) return;
+            Flow f = flow;
+            if (!packetIns.offer(thread, b, i, 0xffff, io.xvio.datapath.action.Controller.INVALID_TTL, table, f == null ? 0 : f.cookie, null, null, id))
+                drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+        }
+
         @Override public boolean pause(int i, io.xvio.datapath.action.Controller c, int table) {
             if (rec != null) rec.uncacheable = true;        // a packet-in per packet, as controller
             if (thread == TRACE_THREAD) tracing.note(0, "pause: the translation stops; a controller may resume it");

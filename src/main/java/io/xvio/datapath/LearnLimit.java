@@ -6,7 +6,9 @@ import java.util.List;
 
 /**
  * learn's limit=N (OVS's ofproto_flow_mod_learn): a new flow is learned only while fewer than N flows with the learn's
- * cookie are in its table; a learning that finds its flow already there refreshes it whatever the count. Checked on the
+ * cookie are in its table; a learning that finds its flow already there (the same match, priority, cookie, actions and
+ * timeouts: OVS's ofproto_flow_mod_init_for_learn) refreshes it whatever the count. One that would replace a flow of
+ * the same match with other actions or timeouts is a new flow to OVS, so the limit refuses it. Checked on the
  * translation (a miss, never a hit) against the published tables, so result_dst says at once whether it learned.
  */
 final class LearnLimit {
@@ -23,7 +25,8 @@ final class LearnLimit {
             return false;
         }
         for (Flow f : flows)
-            if (f.table == want.table && f.priority == want.priority && f.cookie == l.cookie() && f.match.equals(want.match)) return true;
+            if (f.table == want.table && f.priority == want.priority && f.cookie == l.cookie() && f.match.equals(want.match)
+                    && f.actions.equals(want.actions) && f.idleTimeout == want.idleTimeout && f.hardTimeout == want.hardTimeout) return true;
         return false;
     }
 }

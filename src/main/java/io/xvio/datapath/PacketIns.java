@@ -12,8 +12,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 /**
  * Packets on their way to the OpenFlow controllers (the {@code controller} action, a table-miss flow), from the PMD
  * threads to the control thread. One ring per PMD thread (single producer, single consumer: {@link SpscSlots}), made on that thread's
- * first packet-in and reused for good: a slot holds the frame (up to {@link #SLOT_BYTES}, and the controller's
- * max_len), its whole length, the reason, table and cookie, and the packet's key words (in_port, metadata,
+ * first packet-in and reused for good: a slot holds the frame (up to {@link #SLOT_BYTES}; the controller's max_len
+ * does not cut it, as in OVS, which buffers nothing), its whole length, the reason, table and cookie, and the packet's key words (in_port, metadata,
  * registers, conntrack metadata ...). Offering copies into a free slot and publishes it with a release store;
  * nothing is allocated, nothing waits. A full ring drops the packet-in and counts it ({@link #dropped}). While nobody
  * listens ({@link #setWanted} false) the datapath counts the packet as a CONTROLLER drop instead.
@@ -73,7 +73,8 @@ public final class PacketIns {
 
     /**
      * Queues packet i of b for the controllers (thread: the PMD thread's index, -1 for callers without one).
-     * maxLen: the most bytes of the frame to send (the controller's max_len). False if the ring was full (counted).
+     * maxLen: the controller's max_len, which OVS (buffering nothing) ignores, and so does xvio: the whole frame goes.
+     * False if the ring was full (counted).
      */
     boolean offer(int thread, PacketBatch b, int i, int maxLen, int reason, int table, long cookie) {
         return offer(thread, b, i, maxLen, reason, table, cookie, null);
@@ -99,7 +100,9 @@ public final class PacketIns {
         }
         int s = r.slots.claim();
         if (s < 0) return false;                         // full: counted
-        int total = b.len[i], n = Math.min(Math.min(total, maxLen), SLOT_BYTES);
+        // the whole frame whatever maxLen says, as OVS (its packet-ins are never buffered, and OpenFlow sends an
+        // unbuffered packet whole: max_len only bounds what a switch that buffers sends)
+        int total = b.len[i], n = Math.min(total, SLOT_BYTES);
         MemorySegment.copy(b.data, JAVA_BYTE, b.off[i], r.data[s], 0, n);
         r.len[s] = n;
         r.totalLen[s] = total;

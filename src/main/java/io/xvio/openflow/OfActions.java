@@ -240,14 +240,14 @@ public final class OfActions {
             case NX_DEC_TTL -> { expectLen(sub, len, 16); return new DecTtl(); }
             case NX_DEC_TTL_CNT_IDS -> {
                 // nx_action_cnt_ids: n_controllers, 4 zero bytes, the ids (u16 each), padded to 8 bytes; ovn-controller's
-                // ip.ttl-- is dec_ttl with no ids (no packet-in when the TTL runs out), which is xvio's dec_ttl; ids
-                // naming controllers for an invalid_ttl packet-in are refused (xvio sends none)
+                // ip.ttl-- has no ids (no packet-in when the TTL runs out)
                 int n = a.u16();
                 if (len != 16 + (2 * n + 7) / 8 * 8) throw OfError.BAD_ACTION_LEN.fail("dec_ttl with " + n + " controller ids has length " + len);
                 a.skip(4);
-                if (n != 0) throw OfError.BAD_ACTION_ARGUMENT.fail("dec_ttl(ids): invalid_ttl packet-ins to controller ids are not supported by xvio");
-                a.skip(len - 16);
-                return new DecTtl();
+                List<Integer> ids = new ArrayList<>(n);
+                for (int k = 0; k < n; k++) ids.add(a.u16());
+                a.skip(len - 16 - 2 * n);
+                return new DecTtl(ids, true);
             }
             case NX_CT_CLEAR -> { expectLen(sub, len, 16); a.skip(6); return new CtClear(); }
             case OfConntrack.NX_CT -> {
@@ -567,6 +567,13 @@ public final class OfActions {
             case Flood f -> output(f.all() ? Ports.ALL : Ports.FLOOD, version, w);
             case StripVlan s -> w.u16(of10 ? STRIP_VLAN10 : POP_VLAN).u16(8).zeros(4);
             case PushVlan p -> { if (!of10) w.u16(PUSH_VLAN).u16(8).u16(p.ethertype()).zeros(2); }   // 1.0: implied by mod_vlan_vid
+            case DecTtl d when !d.plain() -> {
+                int pad = (2 * d.ids().size() + 7) / 8 * 8;
+                nx(w, 16 + pad, NX_DEC_TTL_CNT_IDS);
+                w.u16(d.ids().size()).zeros(4);
+                for (int id : d.ids()) w.u16(id);
+                w.zeros(pad - 2 * d.ids().size());
+            }
             case DecTtl d -> {
                 if (of10) { nx(w, 16, NX_DEC_TTL); w.zeros(6); } else w.u16(DEC_NW_TTL).u16(8).zeros(4);
             }

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * reason the action names; else packet_out in a packet-out, group in a group bucket's own actions (not in a flow a
  * bucket resubmits to), no_match in a table-miss flow, action elsewhere. meter_id rate-limits the packet-ins through
  * that OpenFlow meter (its drops counted as meter drops and in the meter's stats); a meter that does not exist lets
- * them pass. max_len cuts the frame.
+ * them pass. max_len does not cut the frame (OVS sends it whole: it buffers nothing).
  */
 class ControllerReasonTest {
     static final long T0 = 1_000_000_000_000L;
@@ -63,6 +63,63 @@ class ControllerReasonTest {
         return dp;
     }
 
+    /**
+     * dec_ttl at TTL 1 sends an invalid_ttl packet-in (the whole frame, with the flow's table and cookie) to each
+     * controller id it names (plain dec_ttl: id 0), then ends the flow's actions; a TTL above 1 sends none; a dec_ttl
+     * with no ids (ovn-controller's, over OpenFlow) sends none either. As OVS's compose_dec_ttl.
+     */
+    @Test
+    void decTtlSendsInvalidTtlPacketInsToItsControllerIds() {
+        BridgeDatapath dp = bridge(
+                "table=0,priority=9,in_port=1,ip,actions=resubmit(,1),output:3",
+                "table=1,cookie=0x44,priority=9,ip,actions=dec_ttl(1,2),output:2");
+        byte[] f = ipv4(1);
+        sendFrame(dp, f);
+        assertEquals(List.of(new In(f.length, f.length, Controller.INVALID_TTL, 1, 0x44), new In(f.length, f.length, Controller.INVALID_TTL, 1, 0x44)),
+                drain(dp), "one packet-in per controller id");
+        sendFrame(dp, ipv4(64));
+        assertEquals(List.of(), drain(dp), "a TTL that does not run out sends nothing");
+
+        BridgeDatapath plain = bridge("table=0,priority=9,ip,actions=dec_ttl,output:2");
+        sendFrame(plain, f);
+        assertEquals(List.of(new In(f.length, f.length, Controller.INVALID_TTL, 0, 0)), drain(plain), "plain dec_ttl is controller id 0");
+
+        BridgeDatapath none = bridge("table=0,priority=9,ip,actions=output:2");
+        none.install(new int[] {1, 2, 3}, List.of(new Flow(0, 9, 0, FlowParser.parse("table=0,priority=9,ip,actions=drop").match,
+                List.of(new io.xvio.datapath.action.DecTtl(List.of(), true), new io.xvio.datapath.action.Output(2)), 0, 0, "ip,actions=dec_ttl()")));
+        sendFrame(none, f);
+        assertEquals(List.of(), drain(none), "dec_ttl with no ids sends no packet-in");
+    }
+
+    /** An IPv4/UDP frame with this TTL (header checksum right). */
+    static byte[] ipv4(int ttl) {
+        byte[] f = new byte[60];
+        for (int k = 0; k < 6; k++) f[k] = (byte) 0x02;
+        f[11] = 1;
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[17] = 46;
+        f[22] = (byte) ttl;
+        f[23] = 17;
+        f[26] = 10; f[29] = 1; f[30] = 10; f[33] = 2;
+        int sum = 0;
+        for (int k = 14; k < 34; k += 2) sum += (f[k] & 0xff) << 8 | f[k + 1] & 0xff;
+        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+        f[24] = (byte) (~sum >>> 8);
+        f[25] = (byte) ~sum;
+        f[35] = 1; f[37] = 2; f[39] = 26;
+        return f;
+    }
+
+    static void sendFrame(BridgeDatapath dp, byte[] f) {
+        PacketBatch b = new PacketBatch();
+        b.reset();
+        MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[0], f.length);
+        b.len[0] = f.length;
+        b.count = 1;
+        dp.process(0, b, new Outputs(8), 0, T0);
+    }
+
     @Test
     void eachReasonAsOvsGivesIt() {
         BridgeDatapath dp = bridge(
@@ -76,7 +133,7 @@ class ControllerReasonTest {
 
         send(dp, 0, 1, T0);
         List<In> got = drain(dp);
-        assertEquals(List.of(new In(20, 60, Controller.INVALID_TTL, 0, 0), new In(60, 60, Controller.ACTION_SET, 1, 0x11),
+        assertEquals(List.of(new In(60, 60, Controller.INVALID_TTL, 0, 0), new In(60, 60, Controller.ACTION_SET, 1, 0x11),
                 new In(60, 60, Controller.GROUP, 2, 0x22), new In(60, 60, Controller.ACTION, 3, 0x33)), got,
                 "named reasons; group in the bucket; action in the flow a bucket resubmits to");
 

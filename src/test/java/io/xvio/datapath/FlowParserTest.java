@@ -357,7 +357,11 @@ class FlowParserTest {
         bad("actions=mod_dl_src:02:00:00:00:00", 19, "is not a MAC address");
         bad("actions=mod_nw_dst:10.0.0", 19, "is not an IPv4 address");
         bad("actions=mod_tp_src:70000", 19, "outside 0..65535");
-        bad("actions=dec_ttl(1,2)", 16, "takes no argument");
+        // OVS's dec_ttl(IDS): the controllers an invalid_ttl packet-in goes to (plain dec_ttl and dec_ttl() are id 0)
+        assertEquals(List.of(new DecTtl(List.of(1, 2), true), new DecTtl(), new DecTtl()), actions("dec_ttl(1,2),dec_ttl(),dec_ttl"));
+        assertEquals("dec_ttl(1,2),dec_ttl", io.xvio.datapath.action.ActionSyntax.format(FlowParser.parse("ip,actions=dec_ttl(1,2),dec_ttl()").actions));
+        bad("actions=dec_ttl(1,x)", 18, "dec_ttl controller id");
+        bad("actions=dec_ttl(70000)", 16, "dec_ttl controller id");
     }
 
     @Test

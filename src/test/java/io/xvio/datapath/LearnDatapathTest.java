@@ -148,6 +148,13 @@ class LearnDatapathTest {
         assertEquals(unc + 1, dp.cacheStats(0).uncacheable(), "as OVS, a refused learning is not cached");
         assertEquals(1, burst(dp, 0, SRC, 1, now).countFor(1), "its own flow is there: found, result bit 1");
         assertEquals(1, drain(dp).size());
+
+        // the same match with other actions is a new flow to OVS (it would replace the one there): refused at the limit
+        BridgeDatapath other = bridge(learning, rest[0], rest[1]);
+        fs.set(3, FlowParser.parse("table=20,priority=32768,dl_dst=02:00:00:00:00:01,actions=output:3"));
+        other.install(new int[] {1, 2, 3}, fs);
+        assertEquals(1, burst(other, 0, SRC, 1, now).countFor(2), "limit reached, the flow there differs: not replaced, result bit 0");
+        assertTrue(drain(other).isEmpty());
     }
 
     private static long allocated() {

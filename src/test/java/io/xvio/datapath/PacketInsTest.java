@@ -84,7 +84,7 @@ class PacketInsTest {
         assertEquals(3, q.table());
         assertEquals(0x42, q.cookie());
         assertEquals(100, q.totalLen());
-        assertEquals(20, q.frame().length, "cut to the controller action's max_len");
+        assertEquals(100, q.frame().length, "the whole frame whatever max_len (20) says, as OVS (no buffers)");
         assertEquals(0x7, Field.REG3.get(q.key()[Field.REG3.word]));
         assertEquals(0x99, q.key()[FlowKey.METADATA]);
         assertEquals(1, out.touchedCount(), "the flow's other actions go on: output:1");

@@ -9,12 +9,149 @@ import java.util.List;
  * NORMAL cares about). Priorities stay below the test's own sentinel flows (65535).
  */
 final class DiffTables {
-    /** groups: installed (ovs-ofctl add-groups) before the flows. */
-    record Table(String name, List<String> flows, List<String> groups) {
-        Table(String name, List<String> flows) { this(name, flows, List.of()); }
+    /**
+     * groups: installed (ovs-ofctl add-groups) before the flows; frames: the corpus groups it runs on (empty: all of
+     * them); learned: tables whose learned flows must come out the same in both switches ({@code dump-flows}).
+     */
+    record Table(String name, List<String> flows, List<String> groups, List<String> frames, List<Integer> learned) {
+        Table(String name, List<String> flows) { this(name, flows, List.of(), List.of(), List.of()); }
+        Table(String name, List<String> flows, List<String> groups) { this(name, flows, groups, List.of(), List.of()); }
+
+        boolean runsOn(String frameGroup) { return frames.isEmpty() || frames.contains(frameGroup); }
     }
 
     private DiffTables() {}
+
+    /** A chain of resubmits through tables from..to, each loading its number into reg7 (OVS: later tables do not deepen). */
+    private static List<String> forwardChain(int from, int to) {
+        List<String> f = new java.util.ArrayList<>();
+        for (int t = from; t < to; t++) f.add("table=" + t + ",priority=1,actions=load:" + t + "->NXM_NX_REG7[],resubmit(," + (t + 1) + ")");
+        f.add("table=" + to + ",priority=1,actions=move:NXM_NX_REG7[0..7]->NXM_OF_ETH_SRC[0..7],output:4");
+        return f;
+    }
+
+    /** Resubmits back into one table, n times deep (OVS's limit is 64), then an output. */
+    private static List<String> loopBack(int table, int n) {
+        List<String> f = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++)
+            f.add("table=" + table + ",priority=10,reg6=" + i + ",actions=load:" + (i + 1) + "->NXM_NX_REG6[],resubmit(," + table + ")");
+        f.add("table=" + table + ",priority=10,reg6=" + n + ",actions=output:1");
+        return f;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> f = new java.util.ArrayList<>(a);
+        f.addAll(b);
+        return List.copyOf(f);
+    }
+
+    /** What OVN's logical flows compile to (matches): ARP hardware addresses and neighbor discovery fields. */
+    static final Table OVN_MATCH = new Table("ovn-match", List.of(
+            "priority=300,arp,arp_op=2,arp_sha=02:00:00:00:00:02,actions=output:3",
+            "priority=290,arp,arp_tha=ff:ff:ff:ff:ff:ff,actions=output:4",
+            "priority=285,arp,arp_tha=00:00:00:00:00:00,arp_sha=02:00:00:00:00:00/ff:ff:ff:ff:ff:fc,actions=output:5",
+            "priority=280,icmp6,icmp_type=135,icmp_code=0,nd_target=2001:db8:7::2,actions=output:5",
+            "priority=275,icmp6,icmp_type=135,icmp_code=0,nd_sll=02:00:00:00:00:03,actions=output:1",
+            "priority=270,icmp6,icmp_type=135,icmp_code=0,nd_sll=00:00:00:00:00:00,actions=output:2",
+            "priority=265,icmp6,icmp_type=136,icmp_code=0,nd_tll=02:00:00:00:00:04,actions=output:3",
+            "priority=260,icmp6,icmp_type=136,icmp_code=0,nd_target=2001:db8:7::2,nd_tll=00:00:00:00:00:00,actions=output:4",
+            "priority=250,icmp6,icmp_type=136,actions=output:1,output:2",
+            "priority=10,arp,actions=output:1",
+            "priority=10,icmp6,actions=output:3",
+            "priority=1,actions=output:5"));
+
+    /** OVN's responders and routers (rewrites): ARP and ICMP replies, ND fields read, dec_ttl with controller ids, ct_clear. */
+    static final Table OVN_REWRITE = new Table("ovn-rewrite", List.of(
+            "priority=100,in_port=1,arp,arp_op=1,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:02:00:00:00:aa:01,"
+                    + "load:0x2->NXM_OF_ARP_OP[],move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],load:0x02000000aa01->NXM_NX_ARP_SHA[],"
+                    + "push:NXM_OF_ARP_TPA[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],pop:NXM_OF_ARP_SPA[],"
+                    + "push:NXM_OF_IN_PORT[],load:0->NXM_OF_IN_PORT[],output:1,pop:NXM_OF_IN_PORT[],output:1,output:2",
+            "priority=100,in_port=2,arp,actions=set_field:2->arp_op,set_field:02:00:00:00:cc:02->arp_tha,output:3",
+            "priority=100,in_port=1,icmp,icmp_type=8,actions=push:NXM_OF_IP_SRC[],push:NXM_OF_IP_DST[],pop:NXM_OF_IP_SRC[],"
+                    + "pop:NXM_OF_IP_DST[],set_field:0->icmp_type,dec_ttl(1,2),output:2",
+            "priority=100,in_port=2,icmp,actions=set_field:3->icmp_type,set_field:3->icmp_code,output:3",
+            "priority=100,in_port=3,icmp6,icmp_type=128,actions=set_field:129->icmpv6_type,set_field:1->icmpv6_code,output:4",
+            "priority=100,in_port=2,icmp6,icmp_type=135,icmp_code=0,actions=move:NXM_NX_ND_SLL[]->NXM_OF_ETH_SRC[],output:4",
+            // xvio matches nd_target/nd_sll/nd_tll but cannot rewrite them (README): reads only
+            "priority=100,in_port=3,icmp6,icmp_type=136,icmp_code=0,actions=move:NXM_NX_ND_TLL[]->NXM_OF_ETH_DST[],"
+                    + "output:1",
+            "priority=100,in_port=4,icmp6,icmp_type=136,icmp_code=0,actions=dec_ttl(5),output:5",
+            "priority=90,in_port=4,ip,actions=dec_ttl(7,8),output:5",
+            "priority=90,in_port=5,ipv6,actions=dec_ttl(1),output:1",
+            "priority=90,in_port=5,ip,actions=ct_clear,dec_ttl,output:2",
+            "priority=1,actions=output:3"));
+
+    /** OVN's register use: xreg/xxreg loads and moves, in_port pushed and popped, deep resubmit chains. */
+    static final Table OVN_REGS = new Table("ovn-regs", concat(List.of(
+            "table=0,priority=100,in_port=1,actions=load:0x0102030405060708->xreg2[],move:xreg2[0..47]->NXM_OF_ETH_DST[],"
+                    + "move:NXM_NX_REG4[]->NXM_NX_REG9[],resubmit(,1)",
+            "table=0,priority=100,in_port=2,ipv6,actions=move:NXM_NX_IPV6_SRC[]->xxreg1[],move:xxreg1[64..127]->xreg0[],"
+                    + "move:xxreg1[]->NXM_NX_IPV6_DST[],resubmit(,2)",
+            "table=0,priority=90,in_port=2,actions=load:0xffeeddccbbaa99887766554433221100->xxreg3[],move:xxreg3[8..55]->NXM_OF_ETH_SRC[],output:3",
+            "table=0,priority=100,in_port=3,actions=resubmit(,10)",
+            // deeper than 64: OVS drops the packet (its whole translation), xvio too (nothing was sent before the loop)
+            "table=0,priority=100,in_port=4,actions=resubmit(,90)",
+            "table=0,priority=100,in_port=5,actions=push:NXM_OF_IN_PORT[],load:1->NXM_OF_IN_PORT[],resubmit(,3),pop:NXM_OF_IN_PORT[],"
+                    + "output:NXM_NX_REG8[0..15],output:4",
+            "table=1,priority=100,reg9=0x01020304,actions=output:2",
+            "table=1,priority=90,reg5=0x05060708,actions=output:3",
+            "table=1,priority=0,actions=drop",
+            "table=2,priority=100,xxreg1=0x20010db8000700000000000000000002,reg0=0x20010db8,actions=output:3",
+            "table=2,priority=50,reg1=0x00070000,actions=output:4",
+            "table=2,priority=0,actions=output:5",
+            "table=3,priority=100,in_port=1,actions=output:2,in_port,load:5->NXM_NX_REG8[]"),
+            concat(forwardChain(10, 80), loopBack(90, 70))));
+
+    /** OVN's ACLs: conntrack with ct_mark/ct_label set in ct(commit,exec(...)), read back, and ct_clear. */
+    static final Table OVN_CT = new Table("ovn-ct", List.of(
+            "table=0,priority=100,ip,actions=load:0xabcd->NXM_NX_REG3[],ct(zone=7,table=1)",
+            "table=0,priority=100,ipv6,actions=load:0xabcd->NXM_NX_REG3[],ct(zone=7,table=1)",
+            "table=0,priority=0,actions=output:1",
+            "table=1,priority=100,ct_state=+new+trk,ip,actions=ct(commit,zone=7,exec(set_field:0x5->ct_mark,move:NXM_NX_REG3[]->NXM_NX_CT_LABEL[64..95])),output:2",
+            "table=1,priority=100,ct_state=+new+trk,ipv6,actions=ct(commit,zone=7,exec(set_field:0x5->ct_mark,move:NXM_NX_REG3[]->NXM_NX_CT_LABEL[64..95])),output:2",
+            "table=1,priority=90,ct_state=+est+trk,ct_mark=0x5,ct_label=0xabcd0000000000000000/0xffffffff0000000000000000,"
+                    + "actions=move:NXM_NX_CT_MARK[]->NXM_NX_REG0[],ct_clear,resubmit(,2)",
+            "table=1,priority=80,ct_state=+est+trk,actions=output:4",
+            "table=1,priority=70,ct_state=+inv+trk,actions=output:5",
+            "table=1,priority=60,ct_state=+rel+trk,actions=output:1,output:5",
+            "table=1,priority=0,actions=output:3,output:4",
+            "table=2,priority=100,ct_state=-trk,reg0=5,actions=output:3",
+            "table=2,priority=0,actions=output:1"), List.of(), List.of("main", "ovn"), List.of());
+
+    /**
+     * learn as a MAC learning switch into table 1 (per VLAN, by source MAC), and with a limit into table 2 whose
+     * result_dst chooses the output; the learned tables are compared after each frame group. xvio learns a few
+     * milliseconds after the packet (README), so the test pauses after each frame here.
+     */
+    static final Table LEARN = new Table("learn", List.of(
+            "table=0,priority=10,actions=learn(table=1,priority=10,hard_timeout=300,cookie=0x77,NXM_OF_VLAN_TCI[0..11],"
+                    + "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_NX_REG5[]->NXM_NX_REG6[],output:NXM_OF_IN_PORT[]),load:0x1->NXM_NX_REG5[],resubmit(,1)",
+            "table=0,priority=20,ip,actions=learn(table=2,limit=3,result_dst=NXM_NX_REG0[0],cookie=0x88,priority=5,eth_type=0x800,"
+                    + "NXM_OF_IP_SRC[],output:NXM_OF_IN_PORT[]),resubmit(,3)",
+            "table=1,priority=0,actions=flood",
+            "table=3,priority=10,reg0=0x1/0x1,actions=output:1,resubmit(,2)",
+            "table=3,priority=5,actions=output:5",
+            "table=2,priority=0,actions=output:2"), List.of(), List.of("malformed", "ovn"), List.of(1, 2));
+
+    /**
+     * Actions that send to the controller ({@code ovs-ofctl monitor} on both switches compares the packet-ins): the
+     * plain action, with userdata, max_len (OVS sends the whole packet) and a reason, after registers, metadata and
+     * pkt_mark are set, after ct, under resubmit and goto_table with cookies, a table-miss flow.
+     */
+    static final Table CONTROLLER = new Table("controller", List.of(
+            "table=0,priority=100,in_port=1,actions=controller",
+            "table=0,priority=100,cookie=0x1234,in_port=2,ip,actions=load:0xabc->NXM_NX_REG3[],load:0x77->OXM_OF_METADATA[],resubmit(,1)",
+            "table=0,priority=90,in_port=2,actions=load:0x1->NXM_NX_REG15[],goto_table:1",
+            "table=0,priority=100,in_port=3,actions=set_field:0x42->pkt_mark,controller(reason=no_match,max_len=100),output:4",
+            "table=0,priority=100,in_port=4,ip,actions=ct(zone=3,table=2)",
+            "table=0,priority=90,in_port=4,actions=dec_ttl,controller(userdata=0a.0b),output:5",
+            // not a table miss: OVS sends one to OpenFlow 1.0-1.2 connections, xvio does not (README)
+            "table=0,priority=100,in_port=5,ipv6,actions=goto_table:5",
+            "table=5,priority=0,actions=controller(reason=no_match)",
+            "table=0,priority=90,in_port=5,actions=check_pkt_larger(200)->NXM_NX_REG1[0],controller(id=0,userdata=aa.bb.cc.dd.ee,max_len=64),output:1",
+            "table=1,priority=10,cookie=0x55,actions=controller(max_len=64,userdata=01.02.03.04.05.06.07.08.09),output:3",
+            "table=2,priority=10,cookie=0x66,ip,actions=ct(commit,zone=3,exec(set_field:0x9->ct_mark)),controller(max_len=128)"),
+            List.of(), List.of("ovn"), List.of());
 
     static final List<Table> ALL = List.of(
             new Table("in_port", List.of(
@@ -188,5 +325,6 @@ final class DiffTables {
                     "group_id=2,type=indirect,bucket=dec_ttl,output:4",
                     "group_id=3,type=all,bucket=group:2,bucket=mod_nw_tos:32,output:5,bucket=output:1,output:3",
                     "group_id=4,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3",
-                    "group_id=5,type=select,bucket=output:2")));
+                    "group_id=5,type=select,bucket=output:2")),
+            OVN_MATCH, OVN_REWRITE, OVN_REGS, OVN_CT, LEARN, CONTROLLER);
 }

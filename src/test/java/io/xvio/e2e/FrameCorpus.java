@@ -19,6 +19,10 @@ import java.util.List;
  *   <li>{@code reserved-multicast}: IEEE 802.1D reserved group addresses 01:80:c2:00:00:00-0f (STP, pause, LACP,
  *       802.1X, LLDP and the rest).</li>
  *   <li>{@code fragments}: IPv4 first, middle and last fragments of TCP, UDP and ICMP, and IPv6 fragments.</li>
+ *   <li>{@code ovn}: what OVN's flows look at: ARP requests and replies (arp_sha/arp_tha), ICMPv6 neighbor
+ *       solicitations and advertisements with and without link-layer address options (nd_target, nd_sll, nd_tll),
+ *       ICMP/ICMPv6 echo requests with TTL 64 and 1, a 400-byte one (check_pkt_larger), and a TCP connection (SYN,
+ *       SYN-ACK, ACK, data, FIN both ways, RST) and a UDP exchange for conntrack.</li>
  *   <li>{@code malformed}: IPv4 headers that lie (total length beyond the frame or below the header, IHL below 5 or
  *       beyond the frame, version 6 under ethertype 0x0800), truncated IPv4/IPv6/TCP/UDP/ARP headers, frames of
  *       only an Ethernet or VLAN header.</li>
@@ -48,6 +52,7 @@ public final class FrameCorpus {
         c.reservedMulticast();
         c.fragments();
         c.malformed();
+        c.ovn();
         return List.copyOf(c.frames);
     }
 
@@ -222,7 +227,89 @@ public final class FrameCorpus {
         }
     }
 
+    /** As add, padded to 60 bytes as a NIC would (shorter frames do not cross these veths). */
+    private void add60(String name, String group, int inPort, byte[] bytes) {
+        add(name, group, inPort, bytes.length >= 60 ? bytes : java.util.Arrays.copyOf(bytes, 60));
+    }
+
+    private void ovn() {
+        add60("ovn arp request h1 for h2", "ovn", 1, eth(BCAST, mac(1), new int[0], 0x0806, arp(1, mac(1), ip4(1), 0, ip4(2))));
+        add60("ovn arp request vlan10 h3 for h4", "ovn", 3, eth(BCAST, mac(3), new int[] {0x8100, 10}, 0x0806, arp(1, mac(3), ip4(3), 0, ip4(4))));
+        add60("ovn arp reply h2 to h1", "ovn", 2, eth(mac(1), mac(2), new int[0], 0x0806, arp(2, mac(2), ip4(2), mac(1), ip4(1))));
+        add60("ovn gratuitous arp h5", "ovn", 5, eth(BCAST, mac(5), new int[0], 0x0806, arp(1, mac(5), ip4(5), BCAST, ip4(5))));
+        for (int p = 1; p <= 3; p++) {
+            int q = p % PORTS + 1;
+            byte[] solicited = ip6(q);
+            solicited[0] = (byte) 0xff; solicited[1] = 2; solicited[2] = 0; solicited[3] = 0; solicited[5] = 0;
+            solicited[11] = 1; solicited[12] = (byte) 0xff;
+            add60("ovn nd ns sll h" + p + " for h" + q, "ovn", p, eth(0x3333ff000000L | q, mac(p), new int[0], 0x86dd,
+                    ipv6(ip6(p), solicited, ICMP6, 255, 0, nd(ip6(p), solicited, 135, 0, ip6(q), 1, mac(p)))));
+            add60("ovn nd na tll h" + q + " to h" + p, "ovn", q, eth(mac(p), mac(q), new int[0], 0x86dd,
+                    ipv6(ip6(q), ip6(p), ICMP6, 255, 0, nd(ip6(q), ip6(p), 136, 0x60000000, ip6(q), 2, mac(q)))));
+            add60("ovn nd ns dad h" + p, "ovn", p, eth(0x3333ff000000L | p, mac(p), new int[0], 0x86dd,
+                    ipv6(new byte[16], solicited, ICMP6, 255, 0, nd(new byte[16], solicited, 135, 0, ip6(p), 0, 0))));
+            add60("ovn nd na no-tll h" + q + " to h" + p, "ovn", q, eth(mac(p), mac(q), new int[0], 0x86dd,
+                    ipv6(ip6(q), ip6(p), ICMP6, 255, 0, nd(ip6(q), ip6(p), 136, 0x40000000, ip6(q), 0, 0))));
+        }
+        for (int p = 1; p <= PORTS; p++) {
+            int q = p % PORTS + 1;
+            add60("ovn icmp echo h" + p, "ovn", p, eth(mac(q), mac(p), new int[0], 0x0800, ipv4(ip4(p), ip4(q), ICMP, 64, 0, 2000 + p, 0, icmp(8, 0, 40))));
+            add60("ovn icmp echo ttl1 h" + p, "ovn", p, eth(mac(q), mac(p), new int[0], 0x0800, ipv4(ip4(p), ip4(q), ICMP, 1, 0, 2010 + p, 0, icmp(8, 0, 40))));
+            add60("ovn icmp echo 400 bytes h" + p, "ovn", p, eth(mac(q), mac(p), new int[0], 0x0800, ipv4(ip4(p), ip4(q), ICMP, 64, 0, 2020 + p, 0, icmp(8, 0, 360))));
+            add60("ovn icmp6 echo h" + p, "ovn", p, eth(mac(q), mac(p), new int[0], 0x86dd, ipv6(ip6(p), ip6(q), ICMP6, 64, 0, icmp6(ip6(p), ip6(q), 128, 0, 32))));
+            add60("ovn icmp6 echo hop1 h" + p, "ovn", p, eth(mac(q), mac(p), new int[0], 0x86dd, ipv6(ip6(p), ip6(q), ICMP6, 1, 0, icmp6(ip6(p), ip6(q), 128, 0, 32))));
+        }
+        // a TCP connection h1:40001 -> h3:80 and back, then one reset h2 -> h4, and a UDP exchange h4 <-> h5
+        int c = 1, s = 3;
+        long cs = 0x10000, ss = 0x50000;
+        add60("ovn tcp syn h1->h3", "ovn", c, eth(mac(s), mac(c), new int[0], 0x0800, ipv4(ip4(c), ip4(s), TCP, 64, 0, 3001, 0, tcpSeq(ip4(c), ip4(s), 40001, 80, cs, 0, SYN, 0))));
+        add60("ovn tcp syn-ack h3->h1", "ovn", s, eth(mac(c), mac(s), new int[0], 0x0800, ipv4(ip4(s), ip4(c), TCP, 64, 0, 3002, 0, tcpSeq(ip4(s), ip4(c), 80, 40001, ss, cs + 1, SYN | ACK, 0))));
+        add60("ovn tcp ack h1->h3", "ovn", c, eth(mac(s), mac(c), new int[0], 0x0800, ipv4(ip4(c), ip4(s), TCP, 64, 0, 3003, 0, tcpSeq(ip4(c), ip4(s), 40001, 80, cs + 1, ss + 1, ACK, 0))));
+        add60("ovn tcp data h1->h3", "ovn", c, eth(mac(s), mac(c), new int[0], 0x0800, ipv4(ip4(c), ip4(s), TCP, 64, 0, 3004, 0, tcpSeq(ip4(c), ip4(s), 40001, 80, cs + 1, ss + 1, ACK | PSH, 100))));
+        add60("ovn tcp data-ack h3->h1", "ovn", s, eth(mac(c), mac(s), new int[0], 0x0800, ipv4(ip4(s), ip4(c), TCP, 64, 0, 3005, 0, tcpSeq(ip4(s), ip4(c), 80, 40001, ss + 1, cs + 101, ACK, 0))));
+        add60("ovn tcp fin h1->h3", "ovn", c, eth(mac(s), mac(c), new int[0], 0x0800, ipv4(ip4(c), ip4(s), TCP, 64, 0, 3006, 0, tcpSeq(ip4(c), ip4(s), 40001, 80, cs + 101, ss + 1, FIN | ACK, 0))));
+        add60("ovn tcp fin h3->h1", "ovn", s, eth(mac(c), mac(s), new int[0], 0x0800, ipv4(ip4(s), ip4(c), TCP, 64, 0, 3007, 0, tcpSeq(ip4(s), ip4(c), 80, 40001, ss + 1, cs + 102, FIN | ACK, 0))));
+        add60("ovn tcp last-ack h1->h3", "ovn", c, eth(mac(s), mac(c), new int[0], 0x0800, ipv4(ip4(c), ip4(s), TCP, 64, 0, 3008, 0, tcpSeq(ip4(c), ip4(s), 40001, 80, cs + 102, ss + 2, ACK, 0))));
+        add60("ovn tcp ack without connection h2->h4", "ovn", 2, eth(mac(4), mac(2), new int[0], 0x0800, ipv4(ip4(2), ip4(4), TCP, 64, 0, 3009, 0, tcpSeq(ip4(2), ip4(4), 40002, 22, 0x777, 0x888, ACK, 0))));
+        add60("ovn udp h4->h5", "ovn", 4, eth(mac(5), mac(4), new int[0], 0x0800, ipv4(ip4(4), ip4(5), UDP, 64, 0, 3010, 0, udp(ip4(4), ip4(5), 5353, 53, 30, true))));
+        add60("ovn udp reply h5->h4", "ovn", 5, eth(mac(4), mac(5), new int[0], 0x0800, ipv4(ip4(5), ip4(4), UDP, 64, 0, 3011, 0, udp(ip4(5), ip4(4), 53, 5353, 30, true))));
+        add60("ovn udp6 h4->h5", "ovn", 4, eth(mac(5), mac(4), new int[0], 0x86dd, ipv6(ip6(4), ip6(5), UDP, 64, 0, udp(ip6(4), ip6(5), 5353, 53, 30, true))));
+    }
+
     // ------------------------------------------------------------------ builders
+
+    /**
+     * An ICMPv6 neighbor solicitation (135) or advertisement (136): flags (the NA's R/S/O bits as the first word),
+     * target, then one link-layer address option of type opt (1 source, 2 target; 0: none) carrying mac.
+     */
+    static byte[] nd(byte[] src, byte[] dst, int type, int flags, byte[] target, int opt, long mac) {
+        byte[] m = new byte[24 + (opt == 0 ? 0 : 8)];
+        m[0] = (byte) type;
+        set32(m, 4, flags);
+        System.arraycopy(target, 0, m, 8, 16);
+        if (opt != 0) {
+            m[24] = (byte) opt;
+            m[25] = 1;
+            for (int i = 0; i < 6; i++) m[26 + i] = (byte) (mac >>> (40 - 8 * i));
+        }
+        set16(m, 2, l4Checksum(src, dst, ICMP6, m));
+        return m;
+    }
+
+    /** A TCP segment with the given sequence and acknowledgment numbers. */
+    static byte[] tcpSeq(byte[] src, byte[] dst, int sport, int dport, long seq, long ack, int flags, int payloadLength) {
+        byte[] t = new byte[20 + payloadLength];
+        set16(t, 0, sport);
+        set16(t, 2, dport);
+        set32(t, 4, (int) seq);
+        set32(t, 8, (int) ack);
+        t[12] = 0x50;
+        t[13] = (byte) flags;
+        set16(t, 14, 64240);
+        for (int i = 20; i < t.length; i++) t[i] = (byte) (i * 5);
+        set16(t, 16, l4Checksum(src, dst, TCP, t));
+        return t;
+    }
 
     /** Ethernet frame: dst, src, then tags as {tpid, tci, tpid, tci, ...}, then the ethertype (or 802.3 length). */
     static byte[] eth(long dst, long src, int[] tags, int type, byte[] payload) {

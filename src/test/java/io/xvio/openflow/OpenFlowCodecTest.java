@@ -29,6 +29,7 @@ class OpenFlowCodecTest {
             "priority=12,tcp,tcp_flags=+syn-ack,reg15=0x1/0xff,pkt_mark=0x2,actions=set_field:0xab->pkt_mark",
             "priority=13,ip,nw_dst=192.168.0.0/16,nw_tos=16,actions=mod_nw_dst:10.1.1.1,mod_tp_src:1,output:3",
             "priority=14,dl_type=0x88cc,actions=drop",
+            "priority=15,ip,actions=dec_ttl(1,2),dec_ttl(7),dec_ttl(0),dec_ttl,output:1",
             "table=10,priority=1,in_port=1,actions=learn(table=20,hard_timeout=300,priority=1,cookie=0x1234,NXM_OF_VLAN_TCI[0..11],"
                     + "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:1");
 

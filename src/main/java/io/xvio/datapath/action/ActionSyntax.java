@@ -33,7 +33,7 @@ public final class ActionSyntax {
             entry("strip_vlan", none(new StripVlan())),
             entry("pop_vlan", none(new StripVlan())),
             entry("push_vlan", arg(PushVlan::parse)),
-            entry("dec_ttl", none(new DecTtl())),
+            entry("dec_ttl", new Keyword(Arity.OPTIONAL, DecTtl::parse)),
             entry("ct_clear", none(new CtClear())),
             entry("set_field", arg(SetField::parseSetField)),
             entry("load", arg(SetField::parseLoad)),
@@ -81,8 +81,7 @@ public final class ActionSyntax {
         String arg = a.arg();
         switch (k.arity()) {
             case NONE -> {
-                // dec_ttl() is OVS's dec_ttl with an empty list of controller ids
-                if (arg != null && !(l.equals("dec_ttl") && arg.isEmpty() && a.parens()))
+                if (arg != null)
                     throw a.error(a.pos(), "\"" + name + "\" takes no argument (\"" + a.token() + "\")");
             }
             case REQUIRED -> {

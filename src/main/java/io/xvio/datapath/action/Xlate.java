@@ -74,6 +74,12 @@ public interface Xlate {
     default void controller(int i, Controller c, int table) { controller(i, c.maxLen(), table); }
 
     /**
+     * dec_ttl found packet i's TTL expired: an invalid_ttl packet-in (the whole packet) to the connections of controller
+     * id that asked for that reason; the translation is not cached. No controller: nothing (the TTL drop is counted).
+     */
+    default void invalidTtl(int i, int id, int table) { }
+
+    /**
      * controller(...,pause) c on packet i: the translation stops (not cached); the list running and each enclosing
      * one add the rest of their actions to the continuation, and the packet-in goes out with it. False if the packet
      * is gone now (no controller: a counted drop).
