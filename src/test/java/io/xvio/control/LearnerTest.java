@@ -62,8 +62,9 @@ class LearnerTest {
         assertSame(first, table(20).stream().filter(f -> f.text.contains(":01,")).findFirst().orElseThrow(), "refreshed, not replaced");
     }
 
+    /** OVS's limit: past it only an identical flow is refreshed; one that would replace a flow's actions is refused. */
     @Test
-    void aDifferentLearningReplacesTheFlowAndTheLimitHolds() {
+    void aDifferentLearningIsRefusedAtTheLimitAndReplacesBelowIt() {
         br.setFlows(List.of(FlowParser.parse("priority=1,actions=learn(table=20,limit=2,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_ETH_SRC[0..7]->NXM_NX_REG0[0..7]),output:2")));
         for (int s = 1; s <= 4; s++) send(s);
         apply();
@@ -71,8 +72,16 @@ class LearnerTest {
         br.addFlows(List.of(FlowParser.parse("table=20,dl_dst=02:00:00:00:00:01,actions=drop")));
         send(1);
         apply();
-        assertEquals("load:0x1->reg0[0..7]", table(20).stream().filter(f -> f.text.contains(":01,")).findFirst().orElseThrow()
-                .actions.getFirst().format(), "the learning replaced the flow with the same match and priority");
+        assertEquals(List.of(), flowTo(1).actions, "at the limit (two flows with the learn's cookie) the drop flow stays");
+        br.delFlows(f -> f.table == 20 && f.text.contains(":02,"));
+        send(1);
+        apply();
+        assertEquals("load:0x1->reg0[0..7]", flowTo(1).actions.getFirst().format(), "below it the learning replaces the flow");
+        assertEquals(1, table(20).size());
+    }
+
+    private Flow flowTo(int host) {
+        return table(20).stream().filter(f -> f.text.contains(":0" + host + ",")).findFirst().orElseThrow();
     }
 
     @Test

@@ -43,7 +43,8 @@ class FrameCorpusTest {
                 assertEquals(0, FrameCorpus.checksum(b, l3, ihl, 0), f.name() + ": IPv4 header checksum");
                 ipv4++;
                 int proto = b[l3 + 9] & 0xff, total = u16(b, l3 + 2);
-                assertEquals(b.length - l3, total, f.name() + ": IPv4 total length");
+                // a frame padded to Ethernet's 60-byte minimum carries a shorter datagram; no other frame may
+                if (b.length > 60 || total > b.length - l3) assertEquals(b.length - l3, total, f.name() + ": IPv4 total length");
                 boolean fragment = (u16(b, l3 + 6) & 0x3fff) != 0;
                 byte[] seg = Arrays.copyOfRange(b, l3 + ihl, l3 + total);
                 if (!fragment && (proto == 6 || proto == 17)) {
