@@ -10,6 +10,7 @@ import io.xvio.datapath.conntrack.CtState;
 import io.xvio.datapath.conntrack.FragmentStore;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.VnetHeader;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -99,7 +100,9 @@ final class CtExecution {
             write(w, r);                        // rejected: +trk+inv, and on it goes
             return true;
         }
-        tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r);
+        // a guest's partial (or already verified) checksum is its offload's business, not a corrupt segment
+        boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
+        tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r, l4Offloaded);
         exec(tr, ct, r);
         write(w, r);
         return true;

@@ -127,6 +127,37 @@ class CtDatapathTest {
         }
     }
 
+    /** A guest's partial checksum (virtio-net NEEDS_CSUM: the field holds the pseudo-header sum) is not a bad one. */
+    @Test
+    void aPartialChecksumFromAnOffloadingGuestIsTrackedNotInvalid() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, SECURITY_GROUP);
+            for (int conn = 0; conn < 2; conn++) {
+                byte[] syn = seg(A, B, 44000 + conn, 80, SYN, 1000, 0);
+                syn[14 + 20 + 16] ^= 0x5a;                                   // the TCP checksum field: not a checksum
+                assertEquals(Set.of(), send(dp, 0, syn).keySet(), "without offload state a bad checksum is +inv");
+                assertEquals(Set.of(1), sendPartial(dp, 0, syn).keySet(), "with NEEDS_CSUM the SYN is +new and committed");
+            }
+            assertEquals(2, dp.conntrack().get().dump(7, System.nanoTime()).size(), "both connections committed");
+        }
+    }
+
+    private static Map<Integer, byte[]> sendPartial(BridgeDatapath dp, int inPort, byte[] frame) {
+        PacketBatch b = new PacketBatch();
+        MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
+        b.len[0] = frame.length;
+        b.count = 1;
+        b.offloads = true;
+        b.vflags[0] = io.xvio.packet.VnetHeader.F_NEEDS_CSUM;
+        b.csumAt[0] = b.off[0] + 14 + 20;
+        b.csumOffset[0] = 16;
+        Outputs out = new Outputs(16);
+        dp.process(inPort, b, out, 0, System.nanoTime());
+        Map<Integer, byte[]> res = new TreeMap<>();
+        for (int k = 0; k < out.touchedCount(); k++) res.put(out.touchedPort(k), new byte[0]);
+        return res;
+    }
+
     @Test
     void withoutTableThePacketGoesOnUntrackedAndCtClearForgets() {
         for (boolean cached : new boolean[] {true, false}) {

@@ -100,8 +100,18 @@ public final class ConnTracker {
      */
     public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
                      NatAction nat, long now, int thread, CtResult out) {
+        return track(key, s, off, len, zone, commit, force, nat, now, thread, out, false);
+    }
+
+    /**
+     * As above; l4Offloaded: the packet's L4 checksum is the sender's offload business (virtio-net NEEDS_CSUM, a
+     * partial checksum not yet computed, or DATA_VALID), so it is not verified: OVS's conntrack likewise takes a
+     * packet whose checksum offload flags say partial or good as valid.
+     */
+    public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
+                     NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded) {
         out.reset(zone & 0xffff);
-        int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out);
+        int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out, l4Offloaded);
         out.state = st | CtState.TRK;
         return out.state;
     }
@@ -112,7 +122,7 @@ public final class ConnTracker {
     }
 
     private int trackIn(FlowKey key, MemorySegment s, long off, int zone, boolean commit, boolean force,
-                        NatAction nat, long now, int thread, CtResult out) {
+                        NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded) {
         long[] w = key.w;
         long[] k = scratch[thread];
         int type = (int) w[FlowKey.DL_TYPE];
@@ -142,7 +152,7 @@ public final class ConnTracker {
         boolean related = false;
         if (proto == 6 || proto == 17 || icmp) {
             if (l4 < 0) return inv(thread, INV_MALFORMED);
-            if (verifyChecksums && !CtChecksums.l4(s, off, l3, l4, end, proto, v6)) return inv(thread, INV_CHECKSUM);
+            if (verifyChecksums && !l4Offloaded && !CtChecksums.l4(s, off, l3, l4, end, proto, v6)) return inv(thread, INV_CHECKSUM);
         }
         if (proto == 6 || proto == 17) {
             if (w[FlowKey.TP_SRC] == 0 || w[FlowKey.TP_DST] == 0) return inv(thread, INV_MALFORMED);   // as OVS
