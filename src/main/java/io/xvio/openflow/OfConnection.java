@@ -580,6 +580,8 @@ final class OfConnection implements Runnable {
                 return List.of();
             }
             case TlvTable.NXT_TLV_TABLE_REQUEST -> {
+                // OVS: the request has no body; anything after the subtype is OFPBRC_BAD_LEN
+                if (r.remaining() != 0) throw OfError.BAD_LEN.fail("NXT_TLV_TABLE_REQUEST with a body of " + r.remaining() + " bytes");
                 return List.of(TlvTable.encodeReply(version, xid, TlvTable.MAX_SPACE, TlvTable.MAX_FIELDS, sw.read(sw::tlvMappings)));
             }
             case TlvTable.NXT_TLV_TABLE_MOD -> {

@@ -29,13 +29,20 @@ class ContinuationProperties {
     @Provide
     Arbitrary<Integer> versions() { return Arbitraries.of(OfVersion.OF10, OfVersion.OF13, OfVersion.OF15); }
 
+    private static long u32(byte[] m, int at) {
+        return ((m[at] & 0xffL) << 24) | ((m[at + 1] & 0xff) << 16) | ((m[at + 2] & 0xff) << 8) | (m[at + 3] & 0xff);
+    }
+
     private static void check(int version, byte[] m) {
         OfConnection c = OpenFlowCodecTest.connected(new MemorySwitch(), version);
         List<byte[]> replies = assertDoesNotThrow(() -> c.handle(m));
         assertNotNull(replies);
+        // an edit may turn the resume into another valid request (subtype 28 -> 25, NXT_TLV_TABLE_REQUEST, cut to 16
+        // bytes: answered with its reply, as OVS would); only what is still a resume must get an error
+        boolean stillResume = m.length >= 16 && m[1] == OfType.VENDOR && u32(m, 8) == OfVersion.NX_VENDOR && u32(m, 12) == 28;
         for (byte[] r : replies) {
             assertEquals(r.length, ((r[2] & 0xff) << 8) | (r[3] & 0xff));
-            assertEquals(OfType.ERROR, r[1], "a resume is answered by an error while xvio cannot resume");
+            if (stillResume) assertEquals(OfType.ERROR, r[1], "a resume is answered by an error while xvio cannot resume");
         }
         assertEquals(OfType.ECHO_REPLY, c.handle(new Wire.Writer(version, OfType.ECHO_REQUEST, 3).finish()).getFirst()[1]);
     }

@@ -32,6 +32,21 @@ class TlvTableTest {
         return new int[] {r.u16(), r.u16()};
     }
 
+    /** A request with a body is OFPBRC_BAD_LEN, as OVS (found by ContinuationProperties: a mutated NXT_RESUME). */
+    @Test
+    void aTableRequestWithABodyIsBadLen() {
+        OfConnection c = OpenFlowCodecTest.connected(new MemorySwitch(), OfVersion.OF15);
+        byte[] plain = TlvTable.encodeRequest(OfVersion.OF15, 5);
+        byte[] m = java.util.Arrays.copyOf(plain, plain.length + 8);
+        m[2] = 0;
+        m[3] = (byte) m.length;
+        byte[] e = c.handle(m).getFirst();
+        assertEquals(OfType.ERROR, e[1]);
+        assertEquals(1, ((e[8] & 0xff) << 8) | (e[9] & 0xff), "OFPET_BAD_REQUEST");
+        assertEquals(6, ((e[10] & 0xff) << 8) | (e[11] & 0xff), "OFPBRC_BAD_LEN");
+        assertEquals(OfType.VENDOR, c.handle(plain).getFirst()[1], "the connection goes on");
+    }
+
     @Test
     void ovnControllersHandshakeMapsItsOption() {
         MemorySwitch sw = new MemorySwitch();
