@@ -40,11 +40,15 @@ class GroupsTest {
     static Map<Integer, byte[]> send(BridgeDatapath dp, byte[] frame) { return send(dp, 0, frame); }
 
     /** Port index -> frames sent there (one each), for one frame from port index inPort. */
-    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame) {
+    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame) { return send(dp, inPort, frame, b -> { }); }
+
+    /** As above, with the batch's slot 0 given more state (e.g. offload flags) by prepare before processing. */
+    static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame, java.util.function.Consumer<PacketBatch> prepare) {
         PacketBatch b = new PacketBatch();
         MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
         b.len[0] = frame.length;
         b.count = 1;
+        prepare.accept(b);
         Outputs out = new Outputs(16);
         dp.process(inPort, b, out, 0, System.nanoTime());
         Map<Integer, byte[]> res = new TreeMap<>();
