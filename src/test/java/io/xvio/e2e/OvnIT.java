@@ -137,7 +137,7 @@ class OvnIT {
         xvio = XvioDaemon.startWith(dir, "pmd-idle: adaptive\n", List.of("--ovsdb", "unix:" + db(), "--vhost-sock-dir", dir.resolve("vhost").toString()));
         assertTrue(xvio.awaitLog("ovsdb unix:" + db() + ": connected", Duration.ofSeconds(10)), xvio.log());
         // ovn-controller finds the bridge's OpenFlow socket at $OVS_RUNDIR/BRIDGE.mgmt: xvio's control socket's directory
-        ovn.daemon("controller", Map.of(), "ovn-controller", "unix:" + db(), "-vfile:info");
+        ovn.controller("controller", Map.of(), db());
     }
 
     @AfterAll

@@ -171,8 +171,7 @@ class OvnTwoChassisIT {
                     List.of("--ovsdb", "unix:" + c.db(), "--vhost-sock-dir", c.dir.resolve("vhost").toString()));
             assertTrue(c.xvio.awaitLog("ovsdb unix:" + c.db() + ": connected", Duration.ofSeconds(15)), c.xvio.log());
             // BRIDGE.mgmt is in the chassis's directory (xvio's control socket's): OVS_RUNDIR there
-            ovn.daemon("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()),
-                    "ovn-controller", "unix:" + c.db(), "-vfile:info");
+            ovn.controller("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()), c.db());
         }
     }
 
