@@ -75,40 +75,6 @@ public final class OvnCentral implements AutoCloseable {
         pidfiles.add(pidfile);
     }
 
-    /**
-     * Starts ovn-controller NAME on the Open_vSwitch database at db and returns once it has its first snapshot of that
-     * database ("OVN internal version" is logged right after). ovn-controller 23.03 blocks in
-     * ovsdb_idl_get_initial_snapshot() with no timeout; a CI run once saw it stay there for 30 s while ovsdb-server
-     * answered ovs-vsctl. If it does not get past that in 20 s, what it waits on is printed and it is started once more.
-     */
-    public void controller(String name, Map<String, String> env, Path db) throws IOException, InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            daemon(name, env, "ovn-controller", "unix:" + db, "-vfile:info");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (System.nanoTime() < deadline) {
-                if (log(name).contains("OVN internal version")) return;
-                Thread.sleep(100);
-            }
-            Path pidfile = dir.resolve(name + ".pid");
-            long pid = Long.parseLong(Files.readString(pidfile).strip());
-            System.err.println("ovn-controller " + name + " (pid " + pid + ") has no initial snapshot of " + db + " after 20 s (attempt "
-                    + attempt + "); wchan " + readOr("/proc/" + pid + "/wchan") + ", its sockets:\n"
-                    + NetLab.run("ss", "-xpn").output().lines().filter(l -> l.contains("pid=" + pid + ",")).reduce("", (a, b) -> a + b + "\n")
-                    + "log:\n" + log(name));
-            if (attempt == 2) throw new IllegalStateException("ovn-controller " + name + " has no snapshot of its database:\n" + log(name));
-            stop(pidfile);
-            pidfiles.remove(pidfile);
-        }
-    }
-
-    private static String readOr(String file) {
-        try {
-            return Files.readString(Path.of(file)).strip();
-        } catch (IOException e) {
-            return "?";
-        }
-    }
-
     public String log(String name) {
         try {
             return Files.readString(dir.resolve(name + ".log"));
@@ -125,6 +91,12 @@ public final class OvnCentral implements AutoCloseable {
         NetLab.Result r = nbctlRun(args);
         if (r.rc() != 0) throw new IllegalStateException("ovn-nbctl " + String.join(" ", args) + ": " + r.output());
         return r.output().strip();
+    }
+
+    /** ovn-nbctl --wait=hv sync: returns once every chassis's ovn-controller has put the NB state into its bridge's flows. */
+    public void syncHv(java.util.function.Supplier<String> context) {
+        NetLab.Result r = nbctlRun("--timeout=60", "--wait=hv", "sync");
+        if (r.rc() != 0) throw new AssertionError("ovn-nbctl --wait=hv sync: " + r.output() + context.get());
     }
 
     public String sbctl(String... args) {

@@ -1,5 +1,6 @@
 package io.xvio.e2e;
 
+import io.xvio.testing.Await;
 import io.xvio.testing.NetLab;
 import org.junit.jupiter.api.*;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -88,26 +89,7 @@ class OvnIT {
         return Integer.parseInt(m.group(2));
     }
 
-    private static String await(Supplier<String> probe, Pattern want, Duration timeout, Supplier<String> why) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String got = "";
-        while (System.nanoTime() < deadline) {
-            try {
-                got = probe.get();
-                if (want.matcher(got).find()) return got;
-            } catch (RuntimeException notYet) {
-                got = notYet.toString();
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("/" + want + "/ not seen in " + timeout.toSeconds() + " s, last: " + got + "\n" + why.get());
-    }
 
-    /** ovn-nbctl --wait=hv sync: returns once ovn-controller has put the NB database's state into the bridge's flows. */
-    private void syncHv() {
-        NetLab.Result r = ovn.nbctlRun("--timeout=60", "--wait=hv", "sync");
-        assertEquals(0, r.rc(), () -> "ovn-nbctl --wait=hv sync: " + r.output() + context());
-    }
 
     @BeforeAll
     void startTheChassis() throws Exception {
@@ -137,7 +119,7 @@ class OvnIT {
         xvio = XvioDaemon.startWith(dir, "pmd-idle: adaptive\n", List.of("--ovsdb", "unix:" + db(), "--vhost-sock-dir", dir.resolve("vhost").toString()));
         assertTrue(xvio.awaitLog("ovsdb unix:" + db() + ": connected", Duration.ofSeconds(10)), xvio.log());
         // ovn-controller finds the bridge's OpenFlow socket at $OVS_RUNDIR/BRIDGE.mgmt: xvio's control socket's directory
-        ovn.controller("controller", Map.of(), db());
+        ovn.daemon("controller", Map.of(), "ovn-controller", "unix:" + db(), "-vfile:info");
     }
 
     @AfterAll
@@ -158,12 +140,12 @@ class OvnIT {
     @Test
     @Order(1)
     void ovnControllerMakesItsBridgeOnXvioAndRegistersTheChassis() throws Exception {
-        await(() -> vsctlOk("get", "Bridge", brInt, "datapath_type"), Pattern.compile("netdev"), Duration.ofSeconds(30), this::context);
+        Await.awaitMatch(() -> vsctlOk("get", "Bridge", brInt, "datapath_type"), Pattern.compile("netdev"), Duration.ofSeconds(30), this::context);
         assertTrue(xvio.awaitLog("bridge " + brInt, Duration.ofSeconds(15)), context());
-        await(() -> ovn.sbctl("--bare", "--columns=name", "find", "Chassis", "name=chassis1"), Pattern.compile("chassis1"),
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=name", "find", "Chassis", "name=chassis1"), Pattern.compile("chassis1"),
                 Duration.ofSeconds(30), this::context);
         assertTrue(Files.exists(dir.resolve(brInt + ".mgmt")), "the bridge's OpenFlow socket in OVS_RUNDIR");
-        await(() -> ovn.log("controller"), Pattern.compile("unix:" + Pattern.quote(dir.resolve(brInt + ".mgmt").toString()) + ": connected"),
+        Await.awaitMatch(() -> ovn.log("controller"), Pattern.compile("unix:" + Pattern.quote(dir.resolve(brInt + ".mgmt").toString()) + ": connected"),
                 Duration.ofSeconds(30), this::context);
     }
 
@@ -179,10 +161,10 @@ class OvnIT {
         String chassis = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
         for (int i = 1; i <= 2; i++) {
             String lsp = "lsp" + i;
-            await(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=" + lsp), Pattern.compile(Pattern.quote(chassis)),
+            Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=" + lsp), Pattern.compile(Pattern.quote(chassis)),
                     Duration.ofSeconds(30), this::context);
         }
-        syncHv();
+        ovn.syncHv(this::context);
         String flows = xvio.call("dump-flows", brInt);
         for (int t : new int[] {0, 8, 65}) {
             assertTrue(flows.contains("table=" + t + ","), "OVN's table " + t + " is in xvio's flows\n" + tail(flows, 40) + context());
@@ -202,18 +184,18 @@ class OvnIT {
     @Order(3)
     void aclsDropAndAllowRelatedThroughConntrack() throws Exception {
         ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "icmp", "drop");
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(0, ping(ns[1], ip[2], 3), () -> "the drop ACL\n" + context());
         ovn.nbctl("acl-del", "ls1");
         ovn.nbctl("acl-add", "ls1", "to-lport", "1002", "icmp", "allow-related");
         ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "ip4", "drop");
-        syncHv();
+        ovn.syncHv(this::context);
         // the echo requests are allowed into ns2, the replies into ns1 only as part of the tracked connection
         assertEquals(5, ping(ns[1], ip[2], 5), () -> "allow-related\n" + context());
         String ct = xvio.call("conntrack", "dump");
         assertTrue(ct.contains("icmp,orig=(src=" + ip[1] + ",dst=" + ip[2]), "the stateful ACL committed the pings to conntrack\n" + ct);
         ovn.nbctl("acl-del", "ls1");
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(3, ping(ns[1], ip[2], 3), () -> context());
     }
 
@@ -235,7 +217,7 @@ class OvnIT {
         }
         NetLab.ok("ip", "-n", ns[1], "route", "add", "default", "via", "10.95.1.1");
         NetLab.ok("ip", "-n", ns[3], "route", "add", "default", "via", "10.95.2.1");
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(3, ping(ns[1], "10.95.1.1", 3), () -> "the router port answers (ARP and ICMP echo by OVN's flows)\n" + context());
         assertEquals(5, ping(ns[1], ip[3], 5), () -> "routed from ls1 to ls2\n" + stats() + context());
         assertEquals(5, ping(ns[3], ip[1], 5), () -> context());
@@ -266,16 +248,16 @@ class OvnIT {
         ovn.nbctl("lsp-set-addresses", "lsp4", "unknown");
         vsctlOk("add-port", brInt, port[4], "--", "set", "Interface", port[4], "external_ids:iface-id=lsp4");
         NetLab.ok("ip", "-n", ns[4], "route", "add", "default", "via", "10.95.2.1");
-        await(() -> ovn.sbctl("--bare", "--columns=up", "find", "Port_Binding", "logical_port=lsp4"), Pattern.compile("true"),
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=up", "find", "Port_Binding", "logical_port=lsp4"), Pattern.compile("true"),
                 Duration.ofSeconds(30), this::context);
-        syncHv();
+        ovn.syncHv(this::context);
         assertTrue(xvio.call("dump-flows", brInt).contains(",meter_id="), "CoPP: the controller actions carry OVN's meter");
         String binding = "ip=\"" + ip[4] + "\"";
         assertEquals("", ovn.sbctl("--bare", "--columns=mac", "find", "MAC_Binding", binding), "nothing learned yet");
         ping(ns[1], ip[4], 3);           // the first packets wait in ovn-controller until the next hop is resolved
-        await(() -> ovn.sbctl("--bare", "--columns=mac", "find", "MAC_Binding", binding), Pattern.compile(Pattern.quote(mac[4])),
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=mac", "find", "MAC_Binding", binding), Pattern.compile(Pattern.quote(mac[4])),
                 Duration.ofSeconds(30), () -> "put_arp learned ns4's MAC\n" + context());
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(3, ping(ns[1], ip[4], 3), () -> "routed to the learned next hop\n" + context());
         NetLab.Result tr = lab.exec(ns[1], "busybox", "traceroute", "-n", "-q", "1", "-w", "2", "-m", "2", ip[3]);
         assertTrue(Pattern.compile("(?m)^\\s*1\\s+10\\.95\\.1\\.1\\s").matcher(tr.output()).find(),
@@ -284,7 +266,7 @@ class OvnIT {
         String options = ovn.nbctl("create", "DHCP_Options", "cidr=10.95.1.0/24",
                 "options=\"lease_time\"=\"3600\" \"router\"=\"10.95.1.1\" \"server_id\"=\"10.95.1.1\" \"server_mac\"=\"02:00:00:00:95:a1\"");
         ovn.nbctl("lsp-set-dhcpv4-options", "lsp1", options);
-        syncHv();
+        ovn.syncHv(this::context);
         assertTrue(xvio.call("dump-flows", brInt).contains(",pause"), "put_dhcp_opts is a controller action that pauses");
         // -s /bin/true: the client reports the lease and leaves ns1's address as it is
         NetLab.Result dhcp = lab.exec(ns[1], "timeout", "30", "busybox", "udhcpc", "-i", nsIf[1], "-n", "-q", "-f", "-s", "/bin/true", "-t", "5", "-T", "2");
@@ -315,12 +297,12 @@ class OvnIT {
         }
         for (int i = 2; i <= 3; i++) {
             String url = "http://" + ip[i] + "/";
-            await(() -> wget(ns[1], url), Pattern.compile("backend " + i), Duration.ofSeconds(20), this::context);
+            Await.awaitMatch(() -> wget(ns[1], url), Pattern.compile("backend " + i), Duration.ofSeconds(20), this::context);
         }
         String vip = "10.95.9.9";
         ovn.nbctl("lb-add", "lb1", vip + ":80", ip[2] + ":80," + ip[3] + ":80", "tcp");
         ovn.nbctl("ls-lb-add", "ls1", "lb1");
-        syncHv();
+        ovn.syncHv(this::context);
         Map<String, Integer> hits = new java.util.TreeMap<>();
         for (int n = 0; n < 16; n++) hits.merge(wget(ns[1], "http://" + vip + "/"), 1, Integer::sum);
         assertEquals(java.util.Set.of("backend 2", "backend 3"), hits.keySet(), () -> "both backends answer through the VIP: " + hits + context());
@@ -344,11 +326,11 @@ class OvnIT {
         String url = "http://" + ip[3] + "/";
         assertEquals("backend 3", wget(ns[1], url));
         ovn.nbctl("acl-add", "ls2", "to-lport", "1003", "tcp && tcp.dst == 80", "reject");
-        syncHv();
+        ovn.syncHv(this::context);
         String refused = wget(ns[1], url);
         assertTrue(refused.contains("Connection refused"), () -> "the reject ACL resets the connection\n" + refused + context());
         ovn.nbctl("acl-del", "ls2");
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals("backend 3", wget(ns[1], url));
     }
 
@@ -363,9 +345,9 @@ class OvnIT {
         ovn.nbctl("lr-nat-add", "lr1", "snat", "10.95.2.100", "10.95.1.0/24");
         ovn.nbctl("lr-nat-add", "lr1", "dnat_and_snat", "10.95.2.112", ip[2]);
         NetLab.ok("ip", "-n", ns[3], "route", "del", "default");
-        await(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2"), Pattern.compile("\\S"),
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2"), Pattern.compile("\\S"),
                 Duration.ofSeconds(30), this::context);
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(3, ping(ns[1], ip[3], 3), () -> "ns1 reaches ns3 as 10.95.2.100\n" + stats() + context());
         assertEquals(3, ping(ns[3], "10.95.2.112", 3), () -> "ns3 reaches ns2 by its external address\n" + context());
         assertEquals(3, ping(ns[2], ip[3], 3), () -> "ns2 reaches ns3 as 10.95.2.112\n" + context());

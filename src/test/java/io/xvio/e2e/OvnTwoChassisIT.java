@@ -1,5 +1,6 @@
 package io.xvio.e2e;
 
+import io.xvio.testing.Await;
 import io.xvio.testing.NetLab;
 import org.junit.jupiter.api.*;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -120,25 +121,7 @@ class OvnTwoChassisIT {
         return Integer.parseInt(m.group(2));
     }
 
-    private static String await(Supplier<String> probe, Pattern want, Duration timeout, Supplier<String> why) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String got = "";
-        while (System.nanoTime() < deadline) {
-            try {
-                got = probe.get();
-                if (want.matcher(got).find()) return got;
-            } catch (RuntimeException | AssertionError notYet) {
-                got = notYet.toString();
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("/" + want + "/ not seen in " + timeout.toSeconds() + " s, last: " + got + "\n" + why.get());
-    }
 
-    private void syncHv() {
-        NetLab.Result r = ovn.nbctlRun("--timeout=60", "--wait=hv", "sync");
-        assertEquals(0, r.rc(), () -> "ovn-nbctl --wait=hv sync: " + r.output() + context());
-    }
 
     @BeforeAll
     void startCentralAndTwoChassis() throws Exception {
@@ -171,7 +154,8 @@ class OvnTwoChassisIT {
                     List.of("--ovsdb", "unix:" + c.db(), "--vhost-sock-dir", c.dir.resolve("vhost").toString()));
             assertTrue(c.xvio.awaitLog("ovsdb unix:" + c.db() + ": connected", Duration.ofSeconds(15)), c.xvio.log());
             // BRIDGE.mgmt is in the chassis's directory (xvio's control socket's): OVS_RUNDIR there
-            ovn.controller("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()), c.db());
+            ovn.daemon("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()),
+                    "ovn-controller", "unix:" + c.db(), "-vfile:info");
         }
     }
 
@@ -195,15 +179,15 @@ class OvnTwoChassisIT {
     void eachChassisMakesAGenevePortToTheOtherOnXvio() throws Exception {
         for (Chassis c : ch) {
             Chassis other = ch[2 - c.n];
-            await(() -> ovn.sbctl("--bare", "--columns=ip", "find", "Encap", "chassis_name=" + c.name), Pattern.compile(Pattern.quote(c.encapIp)),
+            Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=ip", "find", "Encap", "chassis_name=" + c.name), Pattern.compile(Pattern.quote(c.encapIp)),
                     Duration.ofSeconds(30), this::context);
-            String tnl = await(c::tunnel, Pattern.compile("\\S"), Duration.ofSeconds(30), this::context);
+            String tnl = Await.awaitMatch(c::tunnel, Pattern.compile("\\S"), Duration.ofSeconds(30), this::context);
             String options = c.vsctlOk("get", "Interface", tnl, "options");
             assertTrue(options.contains("remote_ip=\"" + other.encapIp + "\"") && options.contains("key=flow") && options.contains("csum=\"true\""),
                     "ovn-controller's Geneve port: " + options);
             UplinkPortsIT.awaitStatus(c.xvio, tnl, "up", Duration.ofSeconds(30));
             assertEquals("[]", c.vsctlOk("get", "Interface", tnl, "error"), "xvio took the row");
-            await(() -> c.call("dump-tlv-map", c.brInt), Pattern.compile("0x102\\s+0x80\\s+4\\s+tun_metadata0"), Duration.ofSeconds(30), this::context);
+            Await.awaitMatch(() -> c.call("dump-tlv-map", c.brInt), Pattern.compile("0x102\\s+0x80\\s+4\\s+tun_metadata0"), Duration.ofSeconds(30), this::context);
         }
     }
 
@@ -220,10 +204,10 @@ class OvnTwoChassisIT {
         }
         for (Chassis c : ch) {
             String uuid = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=" + c.name);
-            await(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=lsp" + c.n),
+            Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=lsp" + c.n),
                     Pattern.compile(Pattern.quote(uuid)), Duration.ofSeconds(30), this::context);
         }
-        syncHv();
+        ovn.syncHv(this::context);
         // OVN's tunnel flows went in and read back through ovs-ofctl with the variable-length field
         for (Chassis c : ch) {
             NetLab.Result t0 = NetLab.run("ovs-ofctl", "-O", "OpenFlow15", "dump-flows", "unix:" + c.dir.resolve(c.brInt + ".mgmt"), "table=0");
@@ -236,7 +220,7 @@ class OvnTwoChassisIT {
         // frames on the underlay: tcpdump on chassis 2's end of the veth while chassis 1's client pings
         Path cap = dir.resolve("geneve.txt");
         Process tcpdump = lab.spawn(ch[1].host, cap, "tcpdump", "-l", "-n", "-vv", "-i", ch[1].uplink, "-c", "6", "udp", "port", "6081");
-        await(() -> { try { return Files.readString(cap); } catch (java.io.IOException e) { return ""; } }, Pattern.compile("listening on"),
+        Await.awaitMatch(() -> { try { return Files.readString(cap); } catch (java.io.IOException e) { return ""; } }, Pattern.compile("listening on"),
                 Duration.ofSeconds(20), this::context);
         // the first packets each way may be dropped while the underlay next hop's MAC is resolved (ARP), as in OVS
         ping(ch[0].client, ch[1].ip4, 2);
@@ -266,10 +250,10 @@ class OvnTwoChassisIT {
     @Order(4)
     void anAclDropsAcrossChassis() {
         ovn.nbctl("acl-add", "ls1", "to-lport", "1001", "icmp", "drop");
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(0, ping(ch[0].client, ch[1].ip4, 3), () -> "the drop ACL on lsp2's chassis\n" + context());
         ovn.nbctl("acl-del", "ls1");
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(3, ping(ch[0].client, ch[1].ip4, 3), this::context);
         for (Chassis c : ch) assertFalse(c.xvio.log().contains(" rejected ("), c.name + ": xvio refused none of ovn-controller's messages\n" + context());
     }

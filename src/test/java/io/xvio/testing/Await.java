@@ -3,6 +3,7 @@ package io.xvio.testing;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -29,5 +30,24 @@ public final class Await {
                 throw new AssertionError("interrupted while waiting until " + what, e);
             }
         }
+    }
+
+    /**
+     * Polls probe (a command's output, a log) every 200 ms until want is found in what it returns, and returns that;
+     * a probe that throws counts as not yet. Fails after timeout with the last output and why.get().
+     */
+    public static String awaitMatch(Supplier<String> probe, Pattern want, Duration timeout, Supplier<String> why) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String got = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                got = probe.get();
+                if (want.matcher(got).find()) return got;
+            } catch (RuntimeException | AssertionError notYet) {
+                got = notYet.toString();
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("/" + want + "/ not seen in " + timeout.toSeconds() + " s, last: " + got + "\n" + why.get());
     }
 }
