@@ -169,8 +169,8 @@ final class OfConnection implements Runnable {
     void logDrops(long nowNanos) {
         long full = packetInsDroppedQueueFull(), rate = packetInsDroppedRateLimit(), d = full + rate;
         if (d == loggedDrops || (loggedNanos != 0 && nowNanos - loggedNanos < 10_000_000_000L)) return;
-        LOG.warning(peer + ": " + (d - loggedDrops) + " packet-in(s) dropped since last said (in all: " + full + " as 100 were queued for a slow controller, "
-                + rate + " over the rate limit)");
+        LOG.warning(peer + ": " + (d - loggedDrops) + " packet-in(s) dropped" + (loggedDrops == 0 ? "" : " in the last " + (nowNanos - loggedNanos) / 1_000_000_000L + " s")
+                + " (in all: " + full + " because 100 were queued for a slow controller, " + rate + " over the rate limit)");
         loggedDrops = d;
         loggedNanos = nowNanos;
     }
