@@ -273,7 +273,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             String where = "bridges." + bn;
             checkName(bn, source, where);
             Map<String, Object> br = map(e.getValue(), source, where);
-            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "ip", "routes", "meters", "mirrors");
+            keys(br, source, where, "ports", "flows", "groups", "frag", "forward-bpdu", "controller", "fail_mode", "inactivity_probe", "controller_rate_limit", "controller_burst_limit", "ip", "routes", "meters", "mirrors");
             ControllerSettings controller = ControllerSettings.parse(br, source, where);
             FragMode frag;
             try {

@@ -2,6 +2,8 @@ package io.xvio.control;
 
 import io.xvio.openflow.OfChannels;
 import io.xvio.openflow.OfController;
+import io.xvio.openflow.PacketInLimits;
+import io.xvio.openflow.PacketInScheduler;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,12 +13,19 @@ import java.util.Map;
  * A bridge's OpenFlow controllers, as OVS's Bridge columns {@code controller} and {@code fail_mode} and the
  * Controller column {@code inactivity_probe} (ms): YAML keys {@code controller: [tcp:IP[:PORT], unix:PATH]},
  * {@code fail_mode: standalone|secure} (default standalone) and {@code inactivity_probe: MS} (default 5000, at least
- * 1000). A bridge with controllers and no flows of its own starts with none (OVS adds its NORMAL flow only to a
+ * 1000), and OVS's Controller columns {@code controller_rate_limit: PACKETS_PER_S} (at least 100) and
+ * {@code controller_burst_limit: PACKETS} (at least 25; default rate / 4): the packet-in rate limit of the
+ * controller connections (absent: none, as OVS). A bridge with controllers and no flows of its own starts with none (OVS adds its NORMAL flow only to a
  * standalone bridge without controllers).
  */
-public record ControllerSettings(List<String> targets, OfChannels.FailMode failMode, long probeMillis) {
+public record ControllerSettings(List<String> targets, OfChannels.FailMode failMode, long probeMillis, PacketInLimits packetInLimits) {
     public static final ControllerSettings NONE = new ControllerSettings(List.of(), OfChannels.FailMode.STANDALONE, OfChannels.DEFAULT_PROBE_MS);
-    static final String[] KEYS = {"controller", "fail_mode", "inactivity_probe"};
+    static final String[] KEYS = {"controller", "fail_mode", "inactivity_probe", "controller_rate_limit", "controller_burst_limit"};
+
+    /** Without a packet-in rate limit. */
+    public ControllerSettings(List<String> targets, OfChannels.FailMode failMode, long probeMillis) {
+        this(targets, failMode, probeMillis, null);
+    }
 
     /** The settings in bridge map br (where: "bridges.NAME" for messages). */
     static ControllerSettings parse(Map<String, Object> br, String source, String where) {
@@ -46,7 +55,19 @@ public record ControllerSettings(List<String> targets, OfChannels.FailMode failM
         Object p = br.getOrDefault("inactivity_probe", OfChannels.DEFAULT_PROBE_MS);
         if (!(p instanceof Number n) || n.longValue() < 1000 || n.longValue() > 3_600_000)
             throw new ConfigException(source + ": " + where + ".inactivity_probe must be a number of milliseconds from 1000 to 3600000");
-        return new ControllerSettings(targets, mode, n.longValue());
+        long rate = limit(br, "controller_rate_limit", PacketInScheduler.MIN_RATE, source, where);
+        long burst = limit(br, "controller_burst_limit", PacketInScheduler.MIN_BURST, source, where);
+        return new ControllerSettings(targets, mode, n.longValue(), PacketInLimits.of(rate, burst));
+    }
+
+    /** A rate limit key's value (0: absent), at least min. */
+    private static long limit(Map<String, Object> br, String key, int min, String source, String where) {
+        Object v = br.get(key);
+        if (v == null) return 0;
+        if (!(v instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < min || n.longValue() > Integer.MAX_VALUE)
+            throw new ConfigException(source + ": " + where + "." + key + " must be a whole number of packets" + (key.endsWith("rate_limit") ? " a second" : "")
+                    + " from " + min + " to " + Integer.MAX_VALUE);
+        return n.longValue();
     }
 
     /** Targets checked (each tcp:IP[:PORT] or unix:PATH, no duplicates, at most 16); ControlException says why not. */

@@ -118,6 +118,7 @@ final class OpenFlowBridges implements AutoCloseable {
         OfChannels ch = channels(bridge);
         ch.setFailMode(cs.failMode());
         ch.setProbeMillis(cs.probeMillis());
+        ch.setPacketInLimits(cs.packetInLimits());
         if (!cs.targets().equals(ch.controllers())) ch.setControllers(cs.targets());
     }
 
@@ -191,6 +192,7 @@ final class OpenFlowBridges implements AutoCloseable {
                 StringBuilder sb = new StringBuilder();
                 for (String s : rest.contains("--status") ? ch.controllerStatus() : ch.controllers()) sb.append(s).append('\n');
                 if (rest.contains("--status") && ch.failOpen()) sb.append("fail-open: forwarding by NORMAL\n");
+                if (rest.contains("--status") && ch.packetInLimits() != null) sb.append("packet-in rate limit: ").append(ch.packetInLimits()).append('\n');
                 return sb.toString();
             }
             case "set-fail-mode" -> {

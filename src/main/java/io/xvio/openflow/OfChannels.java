@@ -52,6 +52,8 @@ public final class OfChannels implements AutoCloseable {
     private final long startedNanos;
     private volatile FailMode failMode = FailMode.STANDALONE;
     private volatile long probeNanos = DEFAULT_PROBE_MS * 1_000_000L;
+    /** The controller connections' packet-in rate limit (null: none). */
+    private volatile PacketInLimits limits;
     /** When a controller connection was last up (or the controllers were configured). */
     private volatile long lastConnectedNanos = System.nanoTime();
     private volatile boolean failOpen, running = true;
@@ -189,12 +191,18 @@ public final class OfChannels implements AutoCloseable {
         return configured;
     }
 
-    /** The controllers with their state (connected, role; listening), for show and get-controller. */
+    /**
+     * The controllers with their state (connected, role; listening) and packet-in counters (sent, dropped because 100
+     * were queued, dropped by the rate limit), then the BRIDGE.mgmt connections that take packet-ins with theirs:
+     * get-controller --status.
+     */
     public synchronized List<String> controllerStatus() {
         List<String> t = new ArrayList<>();
         for (OfController c : controllers) t.add(c.target() + " " + c.status());
         for (OfListener l : listeners) t.add(l.target() + " " + l.status());
         for (var e : unbound.entrySet()) t.add(e.getKey() + " not listening: " + e.getValue());
+        // BRIDGE.mgmt clients that take packet-ins (ovs-ofctl monitor, ovn-controller): their counters too
+        for (OfConnection c : receivers) if (!c.primary && !c.controllerTarget) t.add(c.peer() + ": " + c.packetInStatus());
         return t;
     }
 
@@ -213,6 +221,19 @@ public final class OfChannels implements AutoCloseable {
     public void setFailMode(FailMode m) { failMode = m; }
 
     public FailMode failMode() { return failMode; }
+
+    /**
+     * The packet-in rate limit of the controller connections (active ones and those accepted by ptcp:/pssl:; never
+     * BRIDGE.mgmt's, as in OVS) from now on; null: none. The bridge's OpenFlow thread applies it; what waits under
+     * the old limit is sent on.
+     */
+    public void setPacketInLimits(PacketInLimits l) {
+        if (java.util.Objects.equals(l, limits)) return;
+        limits = l;
+        LOG.info("bridge " + sw.name() + ": packet-in rate limit " + (l == null ? "none" : l));
+    }
+
+    public PacketInLimits packetInLimits() { return limits; }
 
     /** OVS's inactivity_probe, in ms (at least 1000). */
     public void setProbeMillis(long ms) { probeNanos = Math.max(1000, ms) * 1_000_000L; }
@@ -238,6 +259,8 @@ public final class OfChannels implements AutoCloseable {
             try {
                 if (!r.isEmpty() && p != null) p.drain(sink);
                 long now = System.nanoTime();
+                PacketInLimits l = limits;
+                for (OfConnection c : r) c.runSchedulers(now, l);
                 if (now >= nextCheck) {
                     nextCheck = now + 100_000_000L;
                     probe(now);
@@ -245,7 +268,10 @@ public final class OfChannels implements AutoCloseable {
                     ports.poll(connections);
                     reportExpired();
                     monitors.poll();
-                    for (OfConnection c : connections) c.expireBundles(now);
+                    for (OfConnection c : connections) {
+                        c.expireBundles(now);
+                        c.logDrops(now);
+                    }
                 }
                 Thread.sleep(r.isEmpty() ? 100 : 1);
             } catch (InterruptedException e) {
@@ -295,7 +321,7 @@ public final class OfChannels implements AutoCloseable {
         for (OfConnection k : receivers) {
             if (k.controllerId != controllerId || !k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
             try {
-                k.sendAsync(pi.encode(k.version(), k.packetInFormat, 0, c));
+                k.packetIn(pi.encode(k.version(), k.packetInFormat, 0, c), key[io.xvio.packet.FlowKey.IN_PORT], reason, System.nanoTime(), limits);
             } catch (OfError.Failure e) {        // an action the connection's version cannot encode
                 LOG.warning(k.peer() + ": paused packet-in not sent: " + e.getMessage());
             }
@@ -306,8 +332,11 @@ public final class OfChannels implements AutoCloseable {
     private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, int controllerId) {
         PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                 userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
+        long now = System.nanoTime();
+        PacketInLimits l = limits;
         for (OfConnection c : receivers) {
-            if (c.controllerId == controllerId && c.wantsAsync(AsyncConfig.PACKET_IN, reason)) c.sendAsync(pi.encode(c.version(), c.packetInFormat, 0));
+            if (c.controllerId == controllerId && c.wantsAsync(AsyncConfig.PACKET_IN, reason))
+                c.packetIn(pi.encode(c.version(), c.packetInFormat, 0), key[io.xvio.packet.FlowKey.IN_PORT], reason, now, l);
         }
     }
 

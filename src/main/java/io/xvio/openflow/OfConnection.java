@@ -69,6 +69,7 @@ final class OfConnection implements Runnable {
         this.channels = channels;
         this.primary = primary;
         if (!primary) missSendLen = 0;       // OVS: a service connection gets no packet-ins until it sets miss_send_len
+        this.outbox = ch == null ? null : new Outbox(peer, this::send, this::abort);
     }
 
     int version() { return version; }
@@ -95,16 +96,83 @@ final class OfConnection implements Runnable {
 
     private boolean takesAsync() { return version >= 0 && (primary || missSendLen != 0); }
 
-    /** Sends an asynchronous message (a packet-in, an inactivity probe); false if the connection failed. */
+    /**
+     * Queues an asynchronous message (flow_removed, port status, an inactivity probe ...) for this connection's writer
+     * ({@link Outbox}): the caller never waits on the peer. False if the connection is closed.
+     */
     boolean sendAsync(byte[] m) {
-        try {
-            send(m);
-            return true;
-        } catch (IOException e) {
-            LOG.fine(peer + ": " + e.getMessage());
-            abort();
-            return false;
+        if (outbox == null) return unsent.add(m);      // a codec test's connection
+        return outbox.offer(m);
+    }
+
+    /** The asynchronous messages waiting for the socket (null in codec tests). */
+    private final Outbox outbox;
+    /** A connection of a configured controller target (active, or accepted by a ptcp:/pssl: listener): rate limited. */
+    volatile boolean controllerTarget;
+    /** The packet-in schedulers (misses, actions) for the limits in force (null: unlimited); the OpenFlow thread's. */
+    private PacketInScheduler[] schedulers;
+    private Object schedulersFor;
+    private long rateLimitDrops;
+    /** The drop counts last logged, and when (the OpenFlow thread's). */
+    private long loggedDrops, loggedNanos;
+    private final java.util.function.Consumer<byte[]> toOutbox = this::queuePacketIn;
+
+    private void queuePacketIn(byte[] m) {
+        if (outbox != null) outbox.offerPacketIn(m);
+        else unsent.add(m);                            // a codec test's connection
+    }
+
+    /**
+     * A packet-in for this connection (the bridge's OpenFlow thread): through the rate limit of limits (null: none;
+     * a connection that is not a configured controller's is never limited, as in OVS), then into the bounded outbox.
+     */
+    void packetIn(byte[] m, long inPort, int reason, long nowNanos, PacketInLimits limits) {
+        PacketInScheduler[] s = schedulers(limits, nowNanos);
+        if (s == null) toOutbox.accept(m);
+        else s[reason == 0 ? 0 : 1].send(inPort, m, nowNanos, toOutbox);
+    }
+
+    /** Sends what the rate limit lets out now (the OpenFlow thread, every millisecond). */
+    void runSchedulers(long nowNanos, PacketInLimits limits) {
+        PacketInScheduler[] s = schedulers(limits, nowNanos);
+        if (s != null) for (PacketInScheduler p : s) p.run(nowNanos, toOutbox);
+    }
+
+    private PacketInScheduler[] schedulers(PacketInLimits limits, long now) {
+        PacketInLimits l = primary || controllerTarget ? limits : null;
+        if (l == schedulersFor) return schedulers;
+        if (schedulers != null) for (PacketInScheduler p : schedulers) {          // limits changed: what waits goes on
+            rateLimitDrops += p.dropped();
+            p.flush(toOutbox);
         }
+        schedulersFor = l;
+        schedulers = l == null ? null : new PacketInScheduler[] {new PacketInScheduler(l.rate(), l.burst(), now), new PacketInScheduler(l.rate(), l.burst(), now)};
+        return schedulers;
+    }
+
+    /** Packet-ins written to the socket, dropped because 100 waited, dropped by the rate limit (racy reads). */
+    long packetInsSent() { return outbox == null ? 0 : outbox.sent(); }
+    long packetInsDroppedQueueFull() { return outbox == null ? 0 : outbox.droppedQueueFull(); }
+    long packetInsDroppedRateLimit() {
+        long d = rateLimitDrops;
+        PacketInScheduler[] s = schedulers;
+        if (s != null) for (PacketInScheduler p : s) d += p.dropped();
+        return d;
+    }
+
+    /** The packet-in counters as status text. */
+    String packetInStatus() {
+        return "packet-ins sent " + packetInsSent() + ", dropped " + packetInsDroppedQueueFull() + " (queue full) " + packetInsDroppedRateLimit() + " (rate limit)";
+    }
+
+    /** Logs new packet-in drops, at most once per 10 s per connection (the OpenFlow thread, every 100 ms). */
+    void logDrops(long nowNanos) {
+        long full = packetInsDroppedQueueFull(), rate = packetInsDroppedRateLimit(), d = full + rate;
+        if (d == loggedDrops || (loggedNanos != 0 && nowNanos - loggedNanos < 10_000_000_000L)) return;
+        LOG.warning(peer + ": " + (d - loggedDrops) + " packet-in(s) dropped" + (loggedDrops == 0 ? "" : " in the last " + (nowNanos - loggedNanos) / 1_000_000_000L + " s")
+                + " (in all: " + full + " because 100 were queued for a slow controller, " + rate + " over the rate limit)");
+        loggedDrops = d;
+        loggedNanos = nowNanos;
     }
 
     /**
@@ -127,6 +195,7 @@ final class OfConnection implements Runnable {
     public void run() {
         try (ch) {
             send(helloMessage(allowedVersions()));
+            if (outbox != null) outbox.start();
             // messages are read as they come, many per read: consecutive flow adds in one read are applied together
             ByteBuffer in = ByteBuffer.allocate(2 * 65536);
             while (true) {
@@ -171,6 +240,7 @@ final class OfConnection implements Runnable {
         } catch (RuntimeException e) {
             LOG.warning(peer + ": closing after an internal error: " + e);
         } finally {
+            if (outbox != null) outbox.close();
             if (bundles.size() > 0) LOG.info(peer + ": closed with " + bundles.size() + " open bundle(s); discarded");
             bundles.clear();
         }
@@ -194,13 +264,23 @@ final class OfConnection implements Runnable {
         if (endReason == null) endReason = why;
     }
 
-    /** Sends a message of this connection's flow monitor queue (its writer thread); false if the connection failed. */
+    /**
+     * Sends a message of this connection's flow monitor queue (its own writer thread, which counts what the socket
+     * took: so it writes, blocking, rather than queue); false if the connection failed.
+     */
     boolean sendQueued(byte[] m) {
         if (ch == null) {                              // a codec test's connection
             unsent.add(m);
             return true;
         }
-        return sendAsync(m);
+        try {
+            send(m);
+            return true;
+        } catch (IOException e) {
+            LOG.fine(peer + ": " + e.getMessage());
+            abort();
+            return false;
+        }
     }
 
     private void send(byte[] m) throws IOException {
@@ -305,6 +385,7 @@ final class OfConnection implements Runnable {
 
     void abort() {
         if (ch == null) return;                      // a codec test's connection
+        outbox.close();
         try { ch.close(); } catch (IOException ignored) { }
     }
 

@@ -88,12 +88,13 @@ public final class OfController implements AutoCloseable {
 
     String target() { return target; }
 
-    /** "connected (master)", "connecting", "backoff N s". */
+    /** "connected, OpenFlow13, role master, packet-ins sent N, dropped N (queue full) N (rate limit)", "connecting", "backoff N s". */
     String status() {
         OfConnection c = current;
         if (c != null && c.version() >= 0) {
             int r = c.role();
-            return "connected, " + OfVersion.name(c.version()) + ", role " + (r == OfConnection.ROLE_MASTER ? "master" : r == OfConnection.ROLE_SLAVE ? "slave" : "equal");
+            return "connected, " + OfVersion.name(c.version()) + ", role " + (r == OfConnection.ROLE_MASTER ? "master" : r == OfConnection.ROLE_SLAVE ? "slave" : "equal")
+                    + ", " + c.packetInStatus();
         }
         return state;
     }

@@ -100,7 +100,16 @@ final class OfListener implements AutoCloseable {
     /** The port it listens on (tests: PORT 0 picks one). */
     int port() { return server.getLocalPort(); }
 
-    String status() { return "listening on port " + port() + ", " + active.get() + " connection(s)"; }
+    /** "listening on port P, N connection(s)", with the packet-in counters of the open ones summed. */
+    String status() {
+        long sent = 0, full = 0, rate = 0;
+        for (OfConnection c : open) {
+            sent += c.packetInsSent();
+            full += c.packetInsDroppedQueueFull();
+            rate += c.packetInsDroppedRateLimit();
+        }
+        return "listening on port " + port() + ", " + active.get() + " connection(s), packet-ins sent " + sent + ", dropped " + full + " (queue full) " + rate + " (rate limit)";
+    }
 
     private void acceptLoop() {
         int n = 0;
@@ -139,6 +148,7 @@ final class OfListener implements AutoCloseable {
             }
             if (tls) LOG.info(peer + ": TLS peer " + ((javax.net.ssl.SSLSocket) ((SocketStreams) ch).socket()).getSession().getPeerPrincipal().getName());
             OfConnection conn = new OfConnection(ch, channels.sw(), peer, channels.startedNanos(), channels, false);
+            conn.controllerTarget = true;                     // a Controller row's target: its rate limit applies
             open.add(conn);
             channels.add(conn);
             try {

@@ -25,6 +25,11 @@ class ControllerSettingsTest {
         assertEquals(List.of("tcp:127.0.0.1:6633", "tcp:10.0.0.1", "unix:/run/ctl.sock", "tcp:[::1]:6653"), cs.targets());
         assertEquals(OfChannels.FailMode.SECURE, cs.failMode());
         assertEquals(2500, cs.probeMillis());
+        assertNull(cs.packetInLimits(), "no rate limit unless asked, as OVS");
+        assertEquals(new io.xvio.openflow.PacketInLimits(300, 0), parse("    controller_rate_limit: 300\n").packetInLimits());
+        assertEquals(75, parse("    controller_rate_limit: 300\n").packetInLimits().effectiveBurst(), "burst: rate / 4");
+        assertEquals(new io.xvio.openflow.PacketInLimits(1000, 30), parse("    controller_burst_limit: 30\n").packetInLimits(), "a burst alone: rate 1000");
+        assertEquals(new io.xvio.openflow.PacketInLimits(200, 50), parse("    controller_rate_limit: 200\n    controller_burst_limit: 50\n").packetInLimits());
         assertEquals(List.of("tcp:127.0.0.1"), parse("    controller: tcp:127.0.0.1\n").targets(), "one target may be a plain string");
         assertEquals(List.of("ssl:10.0.0.1:6653", "pssl:", "pssl:6653:127.0.0.1", "ptcp:6633", "pssl:6654:[::1]"),
                 parse("    controller: [ssl:10.0.0.1:6653, 'pssl:', pssl:6653:127.0.0.1, ptcp:6633, 'pssl:6654:[::1]']\n").targets());
@@ -56,5 +61,9 @@ class ControllerSettingsTest {
         assertTrue(error("    controller: {a: b}\n").contains("bridges.br0.controller must be a list"));
         assertTrue(error("    fail_mode: open\n").contains("bridges.br0.fail_mode: fail mode \"open\" (standalone or secure)"));
         assertTrue(error("    inactivity_probe: 10\n").contains("bridges.br0.inactivity_probe must be a number of milliseconds"));
+        assertTrue(error("    controller_rate_limit: 99\n").contains("bridges.br0.controller_rate_limit must be a whole number of packets a second from 100"));
+        assertTrue(error("    controller_rate_limit: fast\n").contains("bridges.br0.controller_rate_limit must be"));
+        assertTrue(error("    controller_burst_limit: 24\n").contains("bridges.br0.controller_burst_limit must be a whole number of packets from 25"));
+        assertTrue(error("    controller_burst_limit: 30.5\n").contains("bridges.br0.controller_burst_limit must be"));
     }
 }

@@ -129,6 +129,8 @@ class OpenFlowControllerIT {
                     controller: [tcp:127.0.0.1:%d]
                     fail_mode: standalone
                     inactivity_probe: 1000
+                    controller_rate_limit: 1000
+                    controller_burst_limit: 100
                     ports:
                       p1: {type: afpacket, device: %s, ofport: 1}
                       p2: {type: afpacket, device: %s, ofport: 2}
@@ -242,6 +244,10 @@ class OpenFlowControllerIT {
         long before = ev.lines().filter(l -> l.startsWith("packet_in")).count();
         assertEquals(3, received(ns2, "10.95.0.1"), xvio::log);
         assertEquals(before, events().lines().filter(l -> l.startsWith("packet_in")).count(), "the learned flows forward without packet-ins");
+        // the packet-in counters: what os-ken logged is what xvio sent; none dropped within the YAML's rate limit
+        String status = xvio.call("get-controller", "br0", "--status");
+        assertTrue(status.contains("packet-in rate limit: 1000/s, burst 100\n"), status);
+        assertTrue(status.contains("packet-ins sent " + before + ", dropped 0 (queue full) 0 (rate limit)"), before + " packet-ins logged by os-ken: " + status);
         assertFalse(xvio.log().contains("rejected"), "xvio answered none of os-ken's messages with an error: " + xvio.log());
     }
 

@@ -28,10 +28,22 @@ class ControllerIdTest {
     static final class Client implements AutoCloseable {
         final SocketChannel ch;
         final LinkedBlockingQueue<byte[]> packetIns = new LinkedBlockingQueue<>();
+        /** The other messages it read (echo replies ...). */
+        final LinkedBlockingQueue<byte[]> others = new LinkedBlockingQueue<>();
 
         Client(Path sock, int id) throws Exception {
-            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            this(unix(sock), id, true);
+        }
+
+        static SocketChannel unix(Path sock) throws java.io.IOException {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
             ch.connect(UnixDomainSocketAddress.of(sock));
+            return ch;
+        }
+
+        /** Over a connected ch; reading: whether it reads what comes after the handshake (false: a stuck controller). */
+        Client(SocketChannel ch, int id, boolean reading) throws Exception {
+            this.ch = ch;
             OfChannelsTest.write(ch, OpenFlowCodecTest.hello(OfVersion.OF13, 1 << OfVersion.OF13));
             assertEquals(OfType.HELLO, OfChannelsTest.read(ch)[1]);
             OfChannelsTest.write(ch, new Wire.Writer(OfVersion.OF13, OfType.SET_CONFIG, 2).u16(0).u16(0xffff).finish());
@@ -42,10 +54,15 @@ class ControllerIdTest {
             }
             OfChannelsTest.write(ch, new Wire.Writer(OfVersion.OF13, OfType.BARRIER_REQUEST, 4).finish());
             assertEquals(OfType.BARRIER_REPLY, OfChannelsTest.read(ch)[1], "no error: the id was taken");
+            if (reading) startReading();
+        }
+
+        /** Reads from now on (a stuck controller that recovers). */
+        void startReading() {
             Thread.ofVirtual().start(() -> {
                 try {
                     for (byte[] m; (m = OfChannelsTest.read(ch)) != null; )
-                        if (m[1] == OfType.PACKET_IN) packetIns.add(m);
+                        (m[1] == OfType.PACKET_IN ? packetIns : others).add(m);
                 } catch (Exception ignored) { }
             });
         }

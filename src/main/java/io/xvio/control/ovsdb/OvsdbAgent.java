@@ -68,7 +68,7 @@ public final class OvsdbAgent implements AutoCloseable {
         columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config", "datapaths");
         columns(m, "Bridge", "name", "datapath_type", "ports", "controller", "fail_mode", "mirrors", "protocols", "other_config", "external_ids");
         columns(m, "Mirror", "name", "select_all", "select_src_port", "select_dst_port", "select_vlan", "output_port", "output_vlan");
-        columns(m, "Controller", "target", "inactivity_probe");
+        columns(m, "Controller", "target", "inactivity_probe", "controller_rate_limit", "controller_burst_limit");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
         columns(m, "QoS", "type", "other_config");
         columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids", "mtu_request");

@@ -124,7 +124,7 @@ class JsonRpcConnectionTest {
                     assertEquals("[\"name\",\"datapath_type\",\"ports\",\"controller\",\"fail_mode\",\"mirrors\",\"protocols\",\"other_config\",\"external_ids\"]", mon.params().get(2).get("Bridge").get("columns").toString());
                     assertEquals("[\"name\",\"select_all\",\"select_src_port\",\"select_dst_port\",\"select_vlan\",\"output_port\",\"output_vlan\"]",
                             mon.params().get(2).get("Mirror").get("columns").toString());
-                    assertEquals("[\"target\",\"inactivity_probe\"]", mon.params().get(2).get("Controller").get("columns").toString());
+                    assertEquals("[\"target\",\"inactivity_probe\",\"controller_rate_limit\",\"controller_burst_limit\"]", mon.params().get(2).get("Controller").get("columns").toString());
                     write(s1, "{\"id\":" + mon.id() + ",\"error\":null,\"result\":{\"Open_vSwitch\":[1,2,3]}}");   // not table updates
                     // the agent drops the session: the read side sees the end
                     assertNull(new MessageReader(Channels.newInputStream(s1)).next());

@@ -320,8 +320,9 @@ class ReconcilerTest {
         bridge(b, "brc", "netdev", Map.of("vc1", vhu()));
         String t1 = "unix:" + dir.resolve("nobody.sock"), t2 = "tcp:127.0.0.1:9";
         ObjectNode u = JsonRpc.NODES.objectNode();
-        u.with("Controller").putObject(c1).putObject("new").put("target", t1).put("inactivity_probe", 2000);
-        u.with("Controller").putObject(c2).putObject("new").put("target", t2);
+        u.with("Controller").putObject(c1).putObject("new").put("target", t1).put("inactivity_probe", 2000)
+                .put("controller_rate_limit", 500).put("controller_burst_limit", 80);
+        u.with("Controller").putObject(c2).putObject("new").put("target", t2).put("controller_burst_limit", 40);
         ObjectNode row = u.with("Bridge").putObject(b).putObject("new");
         db.row("Bridge", b).columns().forEach(row::set);                 // "new" carries every column
         row.set("controller", JsonRpc.NODES.arrayNode().add("set").add(JsonRpc.NODES.arrayNode().add(Datum.uuidRef(c1)).add(Datum.uuidRef(c2))));
@@ -331,6 +332,8 @@ class ReconcilerTest {
         assertTrue(Files.exists(dir.resolve("brc.mgmt")), "a database bridge has its OpenFlow socket");
         assertEquals(t2 + "\n" + t1 + "\n", call("get-controller", "brc"));
         assertEquals("secure\n", call("get-fail-mode", "brc"));
+        String status = call("get-controller", "brc", "--status");
+        assertTrue(status.contains("packet-in rate limit: 500/s, burst 40\n"), "the smallest rate and burst of the bridge's controllers: " + status);
 
         ObjectNode v = JsonRpc.NODES.objectNode();
         ObjectNode none = v.with("Bridge").putObject(b).putObject("new");
@@ -341,6 +344,7 @@ class ReconcilerTest {
         apply();
         assertEquals("", call("get-controller", "brc"));
         assertEquals("standalone\n", call("get-fail-mode", "brc"), "an empty fail_mode is OVS's standalone");
+        assertFalse(call("get-controller", "brc", "--status").contains("rate limit:"), "no controllers: no limit");
         daemon.removeBridge("brc");
         assertFalse(Files.exists(dir.resolve("brc.mgmt")), "the socket goes with the bridge");
     }
