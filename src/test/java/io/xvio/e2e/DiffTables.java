@@ -91,7 +91,7 @@ final class DiffTables {
                     + "set_field:02:00:00:00:aa:01->nd_sll,output:2",
             "priority=100,in_port=2,icmp6,icmp_type=135,actions=set_field:00:00:00:00:00:77/00:00:00:00:00:ff->nd_sll,"
                     + "load:0xabcd->NXM_NX_ND_SLL[32..47],load:0x5->NXM_NX_ND_TARGET[0..7],output:3",
-            "priority=100,in_port=3,icmp6,icmp_type=135,icmp_code=0,actions=set_field:136->icmp_type,set_field:02:00:00:00:aa:03->nd_sll,"
+            "priority=100,in_port=3,icmp6,icmp_type=135,icmp_code=0,actions=set_field:136->icmpv6_type,set_field:02:00:00:00:aa:03->nd_sll,"
                     + "move:NXM_NX_IPV6_SRC[]->NXM_NX_ND_TARGET[],resubmit(,1)",
             "table=1,priority=100,icmp6,icmp_type=136,actions=set_field:02:00:00:00:cc:03->nd_tll,output:4",
             "table=1,priority=0,actions=output:5",
