@@ -390,7 +390,10 @@ class OvnIT {
         String[] ip6 = {null, "fd95:1::11", "fd95:1::12"};
         ovn.nbctl("lsp-set-addresses", "lsp1", mac[1] + " " + ip[1] + " " + ip6[1]);
         ovn.nbctl("lsp-set-addresses", "lsp2", mac[2] + " " + ip[2] + " " + ip6[2] + " fd95:1::99");
-        for (int i = 1; i <= 2; i++) NetLab.ok("ip", "-n", ns[i], "addr", "add", ip6[i] + "/64", "dev", nsIf[i], "nodad");
+        for (int i = 1; i <= 2; i++) {
+            lab.exec(ns[i], "sysctl", "-qw", "net.ipv6.conf." + nsIf[i] + ".disable_ipv6=0");   // the lab's links start without
+            NetLab.ok("ip", "-n", ns[i], "addr", "add", ip6[i] + "/64", "dev", nsIf[i], "nodad");
+        }
         syncHv();
         assertEquals(5, ping6(ns[1], ip6[2], 5), () -> "ns1 -> ns2 over IPv6\n" + stats() + context());
         assertEquals(5, ping6(ns[2], ip6[1], 5), () -> "ns2 -> ns1 over IPv6\n" + context());
