@@ -1737,6 +1737,10 @@ public final class BridgeDatapath {
         rec.unwildcard(FlowKey.NW_PROTO, 0xff);
         rec.unwildcard(FlowKey.NW_FRAG, 7);
         rec.unwildcard(FlowKey.VLAN_TCI, FlowKey.VLAN_PRESENT);
+        if (f == Field.ND_TARGET || f == Field.ND_SLL || f == Field.ND_TLL) {    // whether it applies: the ICMPv6 type and code
+            rec.unwildcard(FlowKey.TP_SRC, Field.ICMP_TYPE.fullMask());
+            rec.unwildcard(FlowKey.TP_DST, Field.ICMP_CODE.fullMask());
+        }
         for (int w = 0; w < f.words(); w++) rec.rewrote(f.word + w);
         rec.set(f, value, mask, valueLo, maskLo);
     }
@@ -1821,6 +1825,20 @@ public final class BridgeDatapath {
                     Rewrite.setDscp(d, frame, k.l3, six, (int) v);
             }
             case NW_TTL -> { if (v4 || v6) Rewrite.setTtl(d, frame, k.l3, v6, (int) v & 0xff); }
+            case ND_TARGET, ND_SLL, ND_TLL -> {
+                // OVS sets these only when the packet (as the key says now) is a solicitation or advertisement, the
+                // one the field belongs to (its run-time prerequisite check): else neither the key nor the packet
+                int nd = ndType(k);
+                if (nd == 0 || (f == Field.ND_SLL && nd != 135) || (f == Field.ND_TLL && nd != 136)) return;
+                int end = v6 && k.l4 >= 0 ? Rewrite.ipv6End(d, frame, k.l3, b.len[i]) : -1;
+                if (f == Field.ND_TARGET) {
+                    long lo = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
+                    if (end >= 0) Rewrite.setNdTarget(d, frame, k.l4, end, v, lo);
+                    w[f.word + 1] = lo;
+                } else if (end >= 0) {
+                    Rewrite.setNdLla(d, frame, k.l4, end, f == Field.ND_SLL ? 1 : 2, f.get(value), f.get(mask));
+                }
+            }
             case IPV6_SRC, IPV6_DST -> {
                 long lo = (w[f.word + 1] & ~maskLo) | (valueLo & maskLo);
                 if (v6) Rewrite.setIpv6Addr(d, frame, k.l3, k.l4, proto, f == Field.IPV6_SRC, v, lo);
@@ -1832,6 +1850,14 @@ public final class BridgeDatapath {
             }
         }
         w[f.word] = v;
+    }
+
+    /** 135 or 136 when key k is a neighbour solicitation or advertisement (OVS's is_nd: icmp6, that type, code 0), else 0. */
+    private static int ndType(FlowKey k) {
+        long[] w = k.w;
+        if (w[FlowKey.DL_TYPE] != Ethernet.TYPE_IPV6 || w[FlowKey.NW_PROTO] != 58 || Field.ICMP_CODE.get(w[FlowKey.TP_DST]) != 0) return 0;
+        int type = (int) Field.ICMP_TYPE.get(w[FlowKey.TP_SRC]);
+        return type == 135 || type == 136 ? type : 0;
     }
 
     // ------------------------------------------------------------------------------------------ NORMAL

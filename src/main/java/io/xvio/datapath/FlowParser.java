@@ -38,6 +38,8 @@ public final class FlowParser {
 
     /** What must be matched exactly before a field may be matched or set. */
     enum Need { NONE, IPV4_OR_ARP, IP_OR_ARP, IP, IPV4, IPV6, ARP, L4, TCP, UDP, SCTP, ICMP, ICMPV4, ICMPV6,
+        /** OVS's MFP_ND, MFP_ND_SOLICIT, MFP_ND_ADVERT: icmp6 with icmp_type 135 or 136 (only 135, only 136), code 0. */
+        ND, ND_SOLICIT, ND_ADVERT,
         /** A tracked, valid connection (ct_state matches one of new/est/rel/rpl/snat/dnat, or +trk-inv): ct_nw_* etc. */
         CT }
 
@@ -52,7 +54,7 @@ public final class FlowParser {
     private static final Map<String, Def> SUBFIELDS = new HashMap<>();
     /** Fields the datapath can rewrite (set_field, load, move destinations). */
     private static final Set<Field> SETTABLE = EnumSet.of(DL_SRC, DL_DST, VLAN_TCI, NW_SRC, NW_DST, ARP_OP, ARP_SPA, ARP_TPA, ARP_SHA, ARP_THA, ICMP_TYPE, ICMP_CODE,
-            TP_SRC, TP_DST, NW_TOS, NW_TTL, IPV6_SRC, IPV6_DST, METADATA, PKT_MARK);
+            ND_TARGET, ND_SLL, ND_TLL, TP_SRC, TP_DST, NW_TOS, NW_TTL, IPV6_SRC, IPV6_DST, METADATA, PKT_MARK);
     static {   // in_port: the key's only (OVN saves it, zeroes it so output may go back where the packet came from, restores it)
         SETTABLE.add(IN_PORT);
     }
@@ -510,8 +512,24 @@ public final class FlowParser {
                 case ICMP -> (ip4 && p == 1) || (ip6 && p == 58);
                 case ICMPV4 -> ip4 && p == 1;
                 case ICMPV6 -> ip6 && p == 58;
+                case ND, ND_SOLICIT, ND_ADVERT -> {
+                    // as OVS's is_nd on the match's values: the type matched exactly, the code 0 (matched or not)
+                    long type = (mask[ICMP_TYPE.word] & ICMP_TYPE.fullMask()) == ICMP_TYPE.fullMask()
+                            ? ICMP_TYPE.get(value[ICMP_TYPE.word]) : -1;
+                    boolean nd = ip6 && p == 58 && ICMP_CODE.get(value[ICMP_CODE.word]) == 0;
+                    yield nd && (need == Need.ND ? type == 135 || type == 136 : type == (need == Need.ND_SOLICIT ? 135 : 136));
+                }
                 case CT -> ctValid();
             };
+        }
+
+        /**
+         * What writing (set_field, load, move) or reading (move, learn) field d needs: its match prerequisite, but for
+         * the neighbour discovery fields OVS's stricter ones (nd_target: a solicitation or advertisement, nd_sll: a
+         * solicitation, nd_tll: an advertisement; matching them needs only icmp6 here, as before).
+         */
+        static Need actionNeed(Def d) {
+            return d.field() == ND_TARGET ? Need.ND : d.field() == ND_SLL ? Need.ND_SOLICIT : d.field() == ND_TLL ? Need.ND_ADVERT : d.need();
         }
 
         static String needText(Need need) {
@@ -530,6 +548,9 @@ public final class FlowParser {
                 case ICMP -> "needs \"icmp\" or \"icmp6\" in the match";
                 case ICMPV4 -> "needs \"icmp\" (ip,nw_proto=1) in the match";
                 case ICMPV6 -> "needs \"icmp6\" (ipv6,nw_proto=58) in the match";
+                case ND -> "needs \"icmp6,icmp_type=135\" or \"icmp6,icmp_type=136\" (and icmp_code 0) in the match";
+                case ND_SOLICIT -> "needs \"icmp6,icmp_type=135\" (a neighbor solicitation, icmp_code 0) in the match";
+                case ND_ADVERT -> "needs \"icmp6,icmp_type=136\" (a neighbor advertisement, icmp_code 0) in the match";
                 case CT -> "needs a tracked connection in the match (ct_state with +new, +est, +rel, +rpl, +snat or +dnat, or +trk-inv)";
             };
         }
@@ -873,8 +894,10 @@ public final class FlowParser {
             return SETTABLE.contains(f) || (ctExec && (f == CT_MARK || f == CT_LABEL));
         }
 
+        /** Fails unless the match gives what an action writing or reading d needs ({@link #actionNeed}). */
         void needFor(Def d, String what, int pos) {
-            if (!satisfied(d.need())) throw err(pos, what + ": \"" + d.name() + "\" " + needText(d.need()));
+            Need need = actionNeed(d);
+            if (!satisfied(need)) throw err(pos, what + ": \"" + d.name() + "\" " + needText(need));
         }
 
         SetField setField(String arg, int apos) {

@@ -40,7 +40,8 @@ public final class OfActions {
 
     /** Fields the datapath can rewrite (set_field, load, move destinations), as xvio's flow parser allows them. */
     static final Set<Field> SETTABLE = EnumSet.of(Field.DL_SRC, Field.DL_DST, Field.VLAN_TCI, Field.NW_SRC, Field.NW_DST,
-            Field.ARP_OP, Field.ARP_SPA, Field.ARP_TPA, Field.ARP_SHA, Field.ICMP_TYPE, Field.ICMP_CODE, Field.ARP_THA, Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
+            Field.ARP_OP, Field.ARP_SPA, Field.ARP_TPA, Field.ARP_SHA, Field.ICMP_TYPE, Field.ICMP_CODE, Field.ARP_THA, Field.ND_TARGET, Field.ND_SLL, Field.ND_TLL,
+            Field.TP_SRC, Field.TP_DST, Field.NW_TOS, Field.NW_TTL, Field.IPV6_SRC,
             Field.IPV6_DST, Field.METADATA, Field.PKT_MARK);
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
@@ -648,7 +649,7 @@ public final class OfActions {
     static long header(Field f) {
         if (f.presentBit() != 0) return Oxm.variableHeader(f);
         for (Oxm.Entry e : Oxm.ENTRIES)
-            if (e.target() == f && (e.kind() == Oxm.Kind.PLAIN || e.kind() == Oxm.Kind.SMALL) && e.cls() != Oxm.BASIC) return e.header(false) & 0xffffffffL;
+            if (e.target() == f && (e.kind() == Oxm.Kind.PLAIN || e.kind() == Oxm.Kind.SMALL || e.kind() == Oxm.Kind.WIDE) && e.cls() != Oxm.BASIC) return e.header(false) & 0xffffffffL;
         for (Oxm.Entry e : Oxm.ENTRIES) if (e.target() == f && e.kind() == Oxm.Kind.PLAIN) return e.header(false) & 0xffffffffL;
         throw new IllegalStateException("no header for " + f);
     }

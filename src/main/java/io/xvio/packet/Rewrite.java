@@ -140,6 +140,63 @@ public final class Rewrite {
         s.set(BE16, at + 2, (short) csumUpdate16(s.get(BE16, at + 2) & 0xffff, old, now));
     }
 
+    /** The end (offset from the frame) of the IPv6 payload whose header is at l3, by its payload length, within len. */
+    public static int ipv6End(MemorySegment s, long frame, int l3, int len) {
+        return Math.min(len, l3 + 40 + (s.get(BE16, frame + l3 + 4) & 0xffff));
+    }
+
+    /** ICMPv6 neighbour solicitation/advertisement: type, code, checksum, flags/reserved, then the target (OVS's ND_MSG_LEN). */
+    private static final int ND_MSG_LEN = 24;
+
+    /**
+     * Rewrites the target address of a neighbour solicitation or advertisement whose ICMPv6 header is at l4 (end: the
+     * end of the IPv6 payload), updating the ICMPv6 checksum incrementally; a message too short to hold one is left
+     * alone, as OVS's packet_set_nd leaves it.
+     */
+    public static void setNdTarget(MemorySegment s, long frame, int l4, int end, long hi, long lo) {
+        if (l4 < 0 || end - l4 < ND_MSG_LEN) return;
+        long at = frame + l4 + 8;
+        long oh = s.get(BE64, at), ol = s.get(BE64, at + 8);
+        if (oh == hi && ol == lo) return;
+        s.set(BE64, at, hi);
+        s.set(BE64, at + 8, lo);
+        long cat = frame + l4 + 2;
+        int sum = s.get(BE16, cat) & 0xffff;
+        sum = csumUpdate32(sum, oh >>> 32, hi >>> 32);
+        sum = csumUpdate32(sum, oh & 0xffffffffL, hi & 0xffffffffL);
+        sum = csumUpdate32(sum, ol >>> 32, lo >>> 32);
+        sum = csumUpdate32(sum, ol & 0xffffffffL, lo & 0xffffffffL);
+        s.set(BE16, cat, (short) sum);
+    }
+
+    /**
+     * Sets the bits under mask of the link-layer address option of kind type (1: source, 2: target) of a neighbour
+     * solicitation/advertisement, updating the ICMPv6 checksum. As OVS's packet_set_nd, only the message's first
+     * link-layer address option (of either kind, 8 bytes long) is considered: if it is of the other kind, or there
+     * is none, nothing changes (an absent option is not added). The walk stops at an option of length 0 or one that
+     * runs past end.
+     */
+    public static void setNdLla(MemorySegment s, long frame, int l4, int end, int type, long mac, long mask) {
+        if (l4 < 0 || end - l4 < ND_MSG_LEN) return;
+        for (int o = l4 + ND_MSG_LEN; end - o >= 8; ) {
+            int t = s.get(JAVA_BYTE, frame + o) & 0xff, len = (s.get(JAVA_BYTE, frame + o + 1) & 0xff) * 8;
+            if (len == 0 || len > end - o) return;
+            if ((t == 1 || t == 2) && len == 8) {
+                if (t != type) return;
+                long at = frame + o + 2;
+                long old = s.get(BE64, frame + o) & 0xffffffffffffL, now = (old & ~mask) | (mac & mask & 0xffffffffffffL);
+                if (old == now) return;
+                setMac(s, at, now);
+                long cat = frame + l4 + 2;
+                int sum = s.get(BE16, cat) & 0xffff;
+                for (int sh = 32; sh >= 0; sh -= 16) sum = csumUpdate16(sum, (int) (old >>> sh) & 0xffff, (int) (now >>> sh) & 0xffff);
+                s.set(BE16, cat, (short) sum);
+                return;
+            }
+            o += len;
+        }
+    }
+
     /** Writes ARP's opcode (OVN's ARP responder turns a request into a reply). */
     public static void setArpOp(MemorySegment s, long frame, int l3, int op) {
         s.set(BE16, frame + l3 + 6, (short) op);

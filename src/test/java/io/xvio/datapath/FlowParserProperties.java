@@ -37,7 +37,7 @@ class FlowParserProperties {
         Arbitrary<String> piece = Arbitraries.of(
                 "in_port", "dl_src", "dl_dst", "dl_type", "dl_vlan", "dl_vlan_pcp", "vlan_tci", "vlan_vid", "nw_src", "nw_dst",
                 "nw_proto", "nw_tos", "ip_dscp", "nw_ecn", "nw_ttl", "nw_frag", "tp_src", "tp_dst", "tcp_dst", "icmp_type",
-                "icmp_code", "arp_op", "arp_spa", "arp_tpa", "ipv6_src", "ipv6_dst", "tcp_flags", "metadata", "reg0", "reg7", "reg15", "xreg3", "xxreg1", "pkt_mark", "NXM_NX_XXREG2",
+                "icmp_code", "arp_op", "arp_spa", "arp_tpa", "ipv6_src", "ipv6_dst", "tcp_flags", "metadata", "reg0", "reg7", "reg15", "xreg3", "xxreg1", "pkt_mark", "NXM_NX_XXREG2", "nd_target", "nd_sll", "nd_tll", "NXM_NX_ND_SLL", "135", "136",
                 "ip", "ipv6", "arp", "tcp", "udp", "icmp", "tcp6", "udp6", "icmp6", "table", "priority", "cookie",
                 "idle_timeout", "hard_timeout", "out_port", "duration", "actions", "action", "output", "drop", "normal",
                 "flood", "all", "in_port", "mod_vlan_vid", "mod_vlan_pcp", "strip_vlan", "push_vlan", "mod_dl_src",
@@ -220,7 +220,14 @@ class FlowParserProperties {
                 }
             });
         }
-        if (icmp) {
+        // a neighbour solicitation or advertisement (icmp_type 135/136, code 0): nd_* may be written
+        int nd = ctx.equals("icmp6") && r.nextInt(3) == 0 ? (r.nextBoolean() ? 135 : 136) : 0;
+        if (nd != 0) {
+            parts.add(pick(r, List.of("icmp_type=", "icmpv6_type=")) + nd);
+            if (r.nextBoolean()) parts.add("icmp_code=0");
+            if (r.nextBoolean()) parts.add("nd_target=" + ip6Masked(r));
+            if (r.nextBoolean()) parts.add((nd == 135 ? "nd_sll=" : "nd_tll=") + mac(r) + (r.nextBoolean() ? "" : "/" + mac(r)));
+        } else if (icmp) {
             if (r.nextBoolean()) parts.add("icmp_type=" + r.nextInt(256));
             if (r.nextBoolean()) parts.add((ctx.equals("icmp6") ? "icmpv6_code=" : "icmp_code=") + r.nextInt(256));
         }
@@ -234,7 +241,7 @@ class FlowParserProperties {
 
         List<String> acts = new ArrayList<>();
         int n = r.nextInt(6);
-        for (int i = 0; i < n; i++) acts.add(action(r, v4, v6, arp, l4, tcp));
+        for (int i = 0; i < n; i++) acts.add(action(r, v4, v6, arp, l4, tcp, nd));
         if (table < 254 && r.nextInt(4) == 0) acts.add("write_metadata:" + masked(r, -1L));
         if (table < 254 && r.nextInt(4) == 0) acts.add("goto_table:" + (table + 1 + r.nextInt(254 - table)));
         String actions = acts.isEmpty() ? (r.nextBoolean() ? "drop" : "") : String.join(",", acts);
@@ -244,9 +251,9 @@ class FlowParserProperties {
         return sb.append(r.nextBoolean() ? "actions=" : "action=").append(actions).toString();
     }
 
-    private static String action(Random r, boolean v4, boolean v6, boolean arp, boolean l4, boolean tcp) {
+    private static String action(Random r, boolean v4, boolean v6, boolean arp, boolean l4, boolean tcp, int nd) {
         while (true) {
-            switch (r.nextInt(26)) {
+            switch (r.nextInt(29)) {
                 case 0: return "output:" + (1 + r.nextInt(0xfeff));
                 case 1: return Integer.toString(1 + r.nextInt(0xfeff));
                 case 2: return pick(r, List.of("in_port", "normal", "NORMAL", "flood", "all", "output:in_port"));
@@ -281,6 +288,17 @@ class FlowParserProperties {
                 case 23: if (v4 || v6) return pick(r, List.of("set_field:" + 4 * r.nextInt(64) + "->nw_tos", "set_field:" + r.nextInt(64) + "->ip_dscp", "set_field:" + r.nextInt(256) + "->nw_ttl")); break;
                 case 24: if (v4) return "move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[]"; break;
                 case 25: if (tcp) return "load:" + r.nextInt(65536) + "->NXM_OF_TCP_DST[]"; break;
+                case 26: if (nd != 0) return "set_field:" + ip6Masked(r) + "->nd_target"; break;
+                case 27: if (nd != 0) {
+                    String f = nd == 135 ? pick(r, List.of("nd_sll", "NXM_NX_ND_SLL", "OXM_OF_IPV6_ND_SLL")) : pick(r, List.of("nd_tll", "NXM_NX_ND_TLL"));
+                    return switch (r.nextInt(4)) {
+                        case 0 -> "set_field:" + mac(r) + (r.nextBoolean() ? "" : "/" + mac(r)) + "->" + (nd == 135 ? "nd_sll" : "nd_tll");
+                        case 1 -> { int a = r.nextInt(48), b = a + r.nextInt(48 - a); yield "load:0x" + Long.toHexString(r.nextLong() & ((1L << (b - a + 1)) - 1)) + "->" + f + "[" + a + ".." + b + "]"; }
+                        case 2 -> "move:" + f + "[]->" + pick(r, List.of("dl_src[]", "xreg3[0..47]"));
+                        default -> "move:dl_dst[]->" + f + "[]";
+                    };
+                } break;
+                case 28: if (nd != 0) return r.nextBoolean() ? "move:nd_target[]->xxreg" + r.nextInt(4) + "[]" : "move:xxreg" + r.nextInt(4) + "[]->nd_target[]"; break;
                 default: break;
             }
         }

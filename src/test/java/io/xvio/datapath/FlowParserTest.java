@@ -570,4 +570,34 @@ class FlowParserTest {
         e = assertThrows(FlowSyntaxException.class, () -> FlowParser.parseSpec("ip,bogus", false));
         assertEquals(3, e.position());
     }
+
+    @Test
+    void neighbourDiscoveryFieldsAreWritableWithOvsPrerequisites() {
+        String ns = "icmp6,icmp_type=135,icmp_code=0,actions=", na = "icmp6,icmp_type=136,actions=";
+        // set_field, load and move into and out of them, formatted as dump-flows shows them and parsed back
+        for (String flow : List.of(ns + "set_field:2001:db8::5->nd_target,set_field:02:00:00:00:00:aa->nd_sll,load:0x1234->nd_sll[0..15]",
+                ns + "move:nd_sll[]->dl_src[],move:xxreg0[]->nd_target[],move:nd_target[]->xxreg1[]",
+                na + "set_field:02:00:00:00:00:bb->nd_tll,set_field:00:00:00:00:00:07/00:00:00:00:00:ff->nd_tll,set_field:::1/::ffff->nd_target",
+                na + "load:0x5->NXM_NX_ND_TLL[40..47],move:reg0[0..15]->OXM_OF_IPV6_ND_TLL[0..15],load:0x1->NXM_NX_ND_TARGET[0..7]")) {
+            Flow f = FlowParser.parse(flow);
+            String text = FlowFormat.format(f, 0, false);
+            assertEquals(f.actions, FlowParser.parse(text).actions, flow + " formatted as " + text);
+        }
+        assertEquals(List.of(new SetField(ND_SLL, ND_SLL.put(0x0200000000aaL), ND_SLL.fullMask())),
+                FlowParser.parse(ns + "set_field:02:00:00:00:00:aa->nd_sll").actions);
+        assertEquals("set_field:02:00:00:00:00:aa->nd_sll", FlowParser.parse(ns + "set_field:02:00:00:00:00:aa->nd_sll").actions.getFirst().format());
+        assertEquals("set_field:2001:db8::5->nd_target", FlowParser.parse(ns + "set_field:2001:db8::5->nd_target").actions.getFirst().format());
+        // OVS's prerequisites: nd_target a solicitation or advertisement, nd_sll a solicitation, nd_tll an advertisement
+        FlowParser.parse("icmp6,icmp_type=136,icmp_code=0,actions=set_field:::1->nd_target");
+        FlowParser.parse("icmp6,icmp_type=135,nd_sll=02:00:00:00:00:01,actions=set_field:::1->nd_target");
+        bad("icmp6,actions=set_field:::1->nd_target", 29, "needs \"icmp6,icmp_type=135\" or \"icmp6,icmp_type=136\"");
+        bad("ipv6,actions=set_field:::1->nd_target", 28, "nd_target");
+        bad("icmp6,icmp_type=128,actions=set_field:::1->nd_target", 43, "nd_target");
+        bad("icmp6,icmp_type=135,icmp_code=1,actions=set_field:::1->nd_target", 55, "and icmp_code 0");
+        bad("icmp6,icmp_type=136,actions=set_field:02:00:00:00:00:01->nd_sll", 57, "a neighbor solicitation");
+        bad("icmp6,icmp_type=135,actions=set_field:02:00:00:00:00:01->nd_tll", 57, "a neighbor advertisement");
+        bad("icmp6,icmp_type=136,actions=load:1->NXM_NX_ND_SLL[0..7]", 36, "a neighbor solicitation");
+        bad("icmp6,icmp_type=135,actions=move:NXM_NX_ND_TLL[]->dl_src[]", 33, "a neighbor advertisement");
+        bad("icmp6,actions=move:nd_target[]->xxreg0[]", 19, "nd_target");
+    }
 }

@@ -72,7 +72,6 @@ final class DiffTables {
             "priority=100,in_port=2,icmp,actions=set_field:3->icmp_type,set_field:3->icmp_code,output:3",
             "priority=100,in_port=3,icmp6,icmp_type=128,actions=set_field:129->icmpv6_type,set_field:1->icmpv6_code,output:4",
             "priority=100,in_port=2,icmp6,icmp_type=135,icmp_code=0,actions=move:NXM_NX_ND_SLL[]->NXM_OF_ETH_SRC[],output:4",
-            // xvio matches nd_target/nd_sll/nd_tll but cannot rewrite them (README): reads only
             "priority=100,in_port=3,icmp6,icmp_type=136,icmp_code=0,actions=move:NXM_NX_ND_TLL[]->NXM_OF_ETH_DST[],"
                     + "output:1",
             "priority=100,in_port=4,icmp6,icmp_type=136,icmp_code=0,actions=dec_ttl(5),output:5",
@@ -80,6 +79,26 @@ final class DiffTables {
             "priority=90,in_port=5,ipv6,actions=dec_ttl(1),output:1",
             "priority=90,in_port=5,ip,actions=ct_clear,dec_ttl,output:2",
             "priority=1,actions=output:3"));
+
+    /**
+     * Neighbour discovery rewrites (OVN's nd_na/nd_ns inner actions): nd_target, nd_sll and nd_tll set whole, masked,
+     * by load and by move (a 128-bit move into nd_target), on solicitations and advertisements with and without a
+     * link-layer address option; a solicitation made an advertisement before nd_sll is set (OVS skips that set, its
+     * run-time prerequisite failing) and then given an nd_tll (its only option is a source one: nothing written).
+     */
+    static final Table OVN_ND = new Table("ovn-nd", List.of(
+            "priority=100,in_port=1,icmp6,icmp_type=135,icmp_code=0,actions=set_field:2001:db8:7::99->nd_target,"
+                    + "set_field:02:00:00:00:aa:01->nd_sll,output:2",
+            "priority=100,in_port=2,icmp6,icmp_type=135,actions=set_field:00:00:00:00:00:77/00:00:00:00:00:ff->nd_sll,"
+                    + "load:0xabcd->NXM_NX_ND_SLL[32..47],load:0x5->NXM_NX_ND_TARGET[0..7],output:3",
+            "priority=100,in_port=3,icmp6,icmp_type=135,icmp_code=0,actions=set_field:136->icmpv6_type,set_field:02:00:00:00:aa:03->nd_sll,"
+                    + "move:NXM_NX_IPV6_SRC[]->NXM_NX_ND_TARGET[],resubmit(,1)",
+            "table=1,priority=100,icmp6,icmp_type=136,actions=set_field:02:00:00:00:cc:03->nd_tll,output:4",
+            "table=1,priority=0,actions=output:5",
+            "priority=100,icmp6,icmp_type=136,icmp_code=0,nd_tll=02:00:00:00:00:00/ff:ff:ff:ff:ff:00,actions="
+                    + "set_field:02:00:00:00:bb:02->nd_tll,move:NXM_NX_IPV6_SRC[]->NXM_NX_ND_TARGET[],output:1",
+            "priority=90,icmp6,icmp_type=136,actions=move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],set_field:fe80::1->nd_target,output:5",
+            "priority=1,actions=output:3"), List.of(), List.of("ovn", "main"), List.of());
 
     /** OVN's register use: xreg/xxreg loads and moves, in_port pushed and popped, deep resubmit chains. */
     static final Table OVN_REGS = new Table("ovn-regs", concat(List.of(
@@ -326,5 +345,5 @@ final class DiffTables {
                     "group_id=3,type=all,bucket=group:2,bucket=mod_nw_tos:32,output:5,bucket=output:1,output:3",
                     "group_id=4,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3",
                     "group_id=5,type=select,bucket=output:2")),
-            OVN_MATCH, OVN_REWRITE, OVN_REGS, OVN_CT, LEARN, CONTROLLER);
+            OVN_MATCH, OVN_REWRITE, OVN_ND, OVN_REGS, OVN_CT, LEARN, CONTROLLER);
 }

@@ -82,8 +82,13 @@ class OvnIT {
     }
 
     /** busybox ping from a namespace; returns the replies received. */
-    private int ping(String from, String to, int count) {
-        NetLab.Result r = lab.exec(from, "busybox", "ping", "-c", Integer.toString(count), "-i", "0.2", "-W", "1", to);
+    private int ping(String from, String to, int count) { return ping("ping", from, to, count); }
+
+    /** busybox ping6 (IPv6) from a namespace; returns the replies received. */
+    private int ping6(String from, String to, int count) { return ping("ping6", from, to, count); }
+
+    private int ping(String applet, String from, String to, int count) {
+        NetLab.Result r = lab.exec(from, "busybox", applet, "-c", Integer.toString(count), "-i", "0.2", "-W", "1", to);
         Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) packets received").matcher(r.output());
         assertTrue(m.find(), "no ping summary: " + r.output());
         return Integer.parseInt(m.group(2));
@@ -356,4 +361,27 @@ class OvnIT {
         assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
 
+    /**
+     * IPv6 on ls1 (issue 17): OVN answers neighbour solicitations for a port's IPv6 addresses itself (ls_in_arp_rsp's
+     * nd_na: a packet-in, then a packet-out whose actions set nd_target and nd_tll). ns1 and ns2 ping each other over
+     * IPv6, and ns1 resolves fd95:1::99, which lsp2 lists but ns2 does not have: only OVN's answer can give ns1 its MAC.
+     */
+    @Test
+    @Order(9)
+    void ovnAnswersNeighbourSolicitationsAndIpv6Pings() throws Exception {
+        String[] ip6 = {null, "fd95:1::11", "fd95:1::12"};
+        ovn.nbctl("lsp-set-addresses", "lsp1", mac[1] + " " + ip[1] + " " + ip6[1]);
+        ovn.nbctl("lsp-set-addresses", "lsp2", mac[2] + " " + ip[2] + " " + ip6[2] + " fd95:1::99");
+        for (int i = 1; i <= 2; i++) {
+            lab.exec(ns[i], "sysctl", "-qw", "net.ipv6.conf." + nsIf[i] + ".disable_ipv6=0");   // the lab's links start without
+            NetLab.ok("ip", "-n", ns[i], "addr", "add", ip6[i] + "/64", "dev", nsIf[i], "nodad");
+        }
+        syncHv();
+        assertEquals(5, ping6(ns[1], ip6[2], 5), () -> "ns1 -> ns2 over IPv6\n" + stats() + context());
+        assertEquals(5, ping6(ns[2], ip6[1], 5), () -> "ns2 -> ns1 over IPv6\n" + context());
+        ping6(ns[1], "fd95:1::99", 1);             // nobody answers the echo; the solicitation before it OVN answers
+        String neigh = lab.exec(ns[1], "ip", "-6", "neigh", "show", "fd95:1::99").output();
+        assertTrue(neigh.contains("lladdr " + mac[2]), "OVN's nd_na gave ns1 lsp2's MAC for fd95:1::99: " + neigh + "\n" + context());
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
+    }
 }

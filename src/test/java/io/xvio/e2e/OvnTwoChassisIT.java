@@ -198,7 +198,7 @@ class OvnTwoChassisIT {
         for (Chassis c : ch) {
             ovn.nbctl("lsp-add", "ls1", "lsp" + c.n);
             // IPv4 only: with an IPv6 address OVN answers neighbour solicitations by pinctrl's nd_na, whose packet-out sets
-            // nd_target (not settable in xvio yet); unknown to OVN, the solicitations cross to the other chassis
+            // nd_target and nd_tll (settable since issue 17, not run here); unknown to OVN, the solicitations cross to the other chassis
             ovn.nbctl("lsp-set-addresses", "lsp" + c.n, c.mac + " " + c.ip4);
             c.vsctlOk("add-port", c.brInt, c.hostPort, "--", "set", "Interface", c.hostPort, "external_ids:iface-id=lsp" + c.n);
         }

@@ -45,5 +45,18 @@ final class PrerequisiteFlows {
             "ip,actions=set_field:1.2.3.4->arp_spa,output:1",
             "actions=set_field:5->nw_ttl,output:1",
             "ipv6,actions=mod_nw_ttl:5,output:1",
-            "actions=set_field:02:00:00:00:00:01->eth_src,output:1");
+            "actions=set_field:02:00:00:00:00:01->eth_src,output:1",
+            // neighbour discovery: nd_target needs a solicitation or advertisement, nd_sll a solicitation, nd_tll an advertisement
+            "icmp6,actions=set_field:::1->nd_target,output:1",
+            "icmp6,icmp_type=135,actions=set_field:::1->nd_target,output:1",
+            "icmp6,icmp_type=136,icmp_code=0,actions=set_field:::1->nd_target,output:1",
+            "icmp6,icmp_type=135,icmp_code=1,actions=set_field:::1->nd_target,output:1",
+            "icmp6,icmp_type=128,actions=set_field:::1->nd_target,output:1",
+            "icmp6,icmp_type=135,actions=set_field:02:00:00:00:00:01->nd_sll,output:1",
+            "icmp6,icmp_type=136,actions=set_field:02:00:00:00:00:01->nd_sll,output:1",
+            "icmp6,icmp_type=136,actions=set_field:02:00:00:00:00:01->nd_tll,output:1",
+            "icmp6,icmp_type=135,actions=load:1->NXM_NX_ND_TLL[0..7],output:1",
+            "icmp6,icmp_type=136,actions=move:NXM_NX_ND_TLL[]->NXM_OF_ETH_SRC[],output:1",
+            "icmp6,actions=move:NXM_NX_ND_SLL[]->NXM_OF_ETH_SRC[],output:1",
+            "icmp6,icmp_type=135,actions=move:NXM_NX_IPV6_SRC[]->NXM_NX_ND_TARGET[],output:1");
 }

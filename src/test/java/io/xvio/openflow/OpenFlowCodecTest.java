@@ -29,6 +29,12 @@ class OpenFlowCodecTest {
             "priority=12,tcp,tcp_flags=+syn-ack,reg15=0x1/0xff,pkt_mark=0x2,actions=set_field:0xab->pkt_mark",
             "priority=13,ip,nw_dst=192.168.0.0/16,nw_tos=16,actions=mod_nw_dst:10.1.1.1,mod_tp_src:1,output:3",
             "priority=14,dl_type=0x88cc,actions=drop",
+            // OVN's neighbour discovery: nd_* matched and written (OXM set_field, NXM reg_load/reg_move, masked load2)
+            "priority=16,icmp6,icmp_type=135,icmp_code=0,nd_target=fe80::1,nd_sll=02:00:00:00:00:01,actions=set_field:2001:db8::5->nd_target,"
+                    + "set_field:02:00:00:00:00:aa->nd_sll,load:0x1234->nd_sll[0..15],move:nd_sll[]->dl_src[],move:xxreg0[]->nd_target[],output:2",
+            "priority=17,icmp6,icmp_type=136,nd_tll=02:00:00:00:00:02/ff:ff:ff:ff:ff:00,actions=set_field:02:00:00:00:00:bb->nd_tll,"
+                    + "set_field:00:00:00:00:00:07/00:00:00:00:00:ff->nd_tll,set_field:::1/::ffff->nd_target,move:nd_target[]->xxreg1[],"
+                    + "move:reg0[0..15]->nd_tll[32..47],output:3",
             "priority=15,ip,actions=dec_ttl(1,2),dec_ttl(7),dec_ttl(0),dec_ttl,output:1",
             "table=10,priority=1,in_port=1,actions=learn(table=20,hard_timeout=300,priority=1,cookie=0x1234,NXM_OF_VLAN_TCI[0..11],"
                     + "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:1");
