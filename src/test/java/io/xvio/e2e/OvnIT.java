@@ -376,7 +376,7 @@ class OvnIT {
             lab.exec(ns[i], "sysctl", "-qw", "net.ipv6.conf." + nsIf[i] + ".disable_ipv6=0");   // the lab's links start without
             NetLab.ok("ip", "-n", ns[i], "addr", "add", ip6[i] + "/64", "dev", nsIf[i], "nodad");
         }
-        syncHv();
+        ovn.syncHv(this::context);
         assertEquals(5, ping6(ns[1], ip6[2], 5), () -> "ns1 -> ns2 over IPv6\n" + stats() + context());
         assertEquals(5, ping6(ns[2], ip6[1], 5), () -> "ns2 -> ns1 over IPv6\n" + context());
         ping6(ns[1], "fd95:1::99", 1);             // nobody answers the echo; the solicitation before it OVN answers
