@@ -119,7 +119,11 @@ def main():
                 counts["pout"] += 1
         buf = buf[off:]
         if out:
+            # blocking: the 0.1 s timeout is for recv (to write the status), a send that waits for the switch to
+            # read its packet-outs must not fail with it (it did: TimeoutError, the controller gone, 0 packet-ins)
+            conn.settimeout(None)
             conn.sendall(b"".join(out))
+            conn.settimeout(0.1)
     write_status()
 
 
