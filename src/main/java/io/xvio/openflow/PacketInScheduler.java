@@ -82,12 +82,8 @@ public final class PacketInScheduler {
     int run(long nowNanos, Consumer<byte[]> out) {
         int n = 0;
         while (queued > 0 && n < RUN_BATCH && bucket.admit(PACKET, nowNanos)) {
-            if (nextTx >= nActive) nextTx = 0;
-            int i = nextTx;
-            out.accept(dequeue(i));
+            out.accept(takeNext());
             n++;
-            if (active[i].n == 0) retire(i);          // the next port slides into i
-            else nextTx = i + 1;
         }
         return n;
     }
@@ -95,11 +91,7 @@ public final class PacketInScheduler {
     /** Every waiting packet-in to out, tokens or not (the limits changed or went away). */
     void flush(Consumer<byte[]> out) {
         while (queued > 0) {
-            if (nextTx >= nActive) nextTx = 0;
-            int i = nextTx;
-            out.accept(dequeue(i));
-            if (active[i].n == 0) retire(i);
-            else nextTx = i + 1;
+            out.accept(takeNext());
         }
     }
 
@@ -119,6 +111,16 @@ public final class PacketInScheduler {
         q.n = 0;
         active[nActive++] = q;
         return q;
+    }
+
+    /** The next packet-in of the round robin: the head of port nextTx's queue; the turn moves to the next port. */
+    private byte[] takeNext() {
+        if (nextTx >= nActive) nextTx = 0;
+        int i = nextTx;
+        byte[] m = dequeue(i);
+        if (active[i].n == 0) retire(i);          // the next port slides into i
+        else nextTx = i + 1;
+        return m;
     }
 
     private byte[] dequeue(int i) {
