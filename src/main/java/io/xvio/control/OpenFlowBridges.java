@@ -91,7 +91,7 @@ final class OpenFlowBridges implements AutoCloseable {
     /** Opens br's BRIDGE.mgmt socket and connects it to its controllers; ControlException if the socket cannot be made. */
     synchronized void add(Bridge br, ControllerSettings cs) {
         if (channels.containsKey(br.name)) throw new ControlException("bridge " + br.name + " already has OpenFlow channels");
-        BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds, this);
+        BridgeSwitch sw = new BridgeSwitch(br, lock, status, pmds, this, new PacketOutWindow(br.name, pmds));
         OfChannels ch = new OfChannels(sw, System.nanoTime());
         ch.setTls(tls);
         try {
@@ -219,7 +219,8 @@ final class OpenFlowBridges implements AutoCloseable {
     }
 
     /** One bridge as an OpenFlow connection sees it. */
-    private record BridgeSwitch(Bridge br, CommandLock lock, DaemonStatus status, PmdSet pmds, OpenFlowBridges of) implements OfSwitch {
+    private record BridgeSwitch(Bridge br, CommandLock lock, DaemonStatus status, PmdSet pmds, OpenFlowBridges of,
+                                PacketOutWindow window) implements OfSwitch {
         @Override public String name() { return br.name; }
 
         @Override public List<io.xvio.datapath.tunnel.TunnelTlvMap.Mapping> tlvMappings() { return of.tlvRead.apply(br.name).mappings(); }
@@ -297,27 +298,17 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override
         public void packetOut(int inPort, byte[] frame, List<Action> actions) {
             if (frame.length > PacketBatch.MAX_FRAME) throw OfError.BAD_LEN.fail("packet_out frame of " + frame.length + " bytes");
-            PacketOutTask t = new PacketOutTask(br.datapath, read(br::sendArray), inPort, frame, actions);
-            if (pmds == null || !pmds.submit(t)) {
-                LOG.warning("bridge " + br.name + ": packet_out dropped: no PMD thread runs");
-                return;
-            }
-            String why = t.await(1_000_000_000L);
-            if (why != null) LOG.warning("bridge " + br.name + ": packet_out: " + why);
+            window.submit(new PacketOutTask(br.datapath, read(br::sendArray), inPort, frame, actions), "packet_out");
         }
 
         @Override
         public void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {
             if (frame.length < 14 || frame.length > PacketBatch.MAX_FRAME) throw OfError.BAD_LEN.fail("NXT_RESUME frame of " + frame.length + " bytes");
-            PacketOutTask t = new PacketOutTask(read(br::sendArray), (b, out, thread) ->
-                    br.datapath.resume(inPort, frame, metadata, stack, frames, b, out, thread, System.nanoTime()));
-            if (pmds == null || !pmds.submit(t)) {
-                LOG.warning("bridge " + br.name + ": resume dropped: no PMD thread runs");
-                return;
-            }
-            String why = t.await(1_000_000_000L);
-            if (why != null) LOG.warning("bridge " + br.name + ": resume: " + why);
+            window.submit(new PacketOutTask(read(br::sendArray), (b, out, thread) ->
+                    br.datapath.resume(inPort, frame, metadata, stack, frames, b, out, thread, System.nanoTime())), "resume");
         }
+
+        @Override public void settle() { window.settle(); }
 
         @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
 

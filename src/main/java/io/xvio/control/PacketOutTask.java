@@ -15,7 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  * An OpenFlow packet-out, run by a PMD thread: only PMD threads transmit on ports (their transmit rings and queues
  * are theirs). The thread puts the frame in its batch, runs the actions through the bridge's datapath
  * ({@link BridgeDatapath#packetOut}) and transmits what they output, as it does a received burst. The OpenFlow
- * connection waits for it ({@link #await}), so a barrier after a packet-out is answered after the packet left.
+ * connection waits for it before its next other message ({@link PacketOutWindow}), so a barrier after a packet-out
+ * is answered after the packet left.
  */
 final class PacketOutTask implements PmdTask {
     /** What runs the packet through the datapath (a packet-out, or an NXT_RESUME's continuation). */
@@ -50,6 +51,8 @@ final class PacketOutTask implements PmdTask {
             done = true;
         }
     }
+
+    boolean done() { return done; }
 
     /** Waits until a PMD thread ran it, at most timeoutNanos; null when it ran, else why not. */
     String await(long timeoutNanos) {

@@ -330,13 +330,14 @@ public final class OfChannels implements AutoCloseable {
 
     /** To every connection that takes it whose controller id (NXT_SET_CONTROLLER_ID) is controllerId, as OVS's connmgr. */
     private void sendPacketIn(byte[] frame, int len, int totalLen, int reason, int table, long cookie, long[] key, String userdata, int controllerId) {
-        PacketIn pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
-                userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
+        PacketIn pi = null;                         // made only for a connection that can take it
         long now = System.nanoTime();
         PacketInLimits l = limits;
         for (OfConnection c : receivers) {
-            if (c.controllerId == controllerId && c.wantsAsync(AsyncConfig.PACKET_IN, reason))
-                c.packetIn(pi.encode(c.version(), c.packetInFormat, 0), key[io.xvio.packet.FlowKey.IN_PORT], reason, now, l);
+            if (c.controllerId != controllerId || !c.wantsAsync(AsyncConfig.PACKET_IN, reason) || c.dropsPacketIn(now, l)) continue;
+            if (pi == null) pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
+                    userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
+            c.packetIn(pi.encode(c.version(), c.packetInFormat, 0), key[io.xvio.packet.FlowKey.IN_PORT], reason, now, l);
         }
     }
 

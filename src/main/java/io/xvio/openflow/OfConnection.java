@@ -132,6 +132,14 @@ final class OfConnection implements Runnable {
         else s[reason == 0 ? 0 : 1].send(inPort, m, nowNanos, toOutbox);
     }
 
+    /**
+     * True if a packet-in for this connection would be dropped anyway (no rate limit, and 100 packet-ins wait): it is
+     * counted as dropped and need not be encoded. With a rate limit, the scheduler decides (it drops the oldest).
+     */
+    boolean dropsPacketIn(long nowNanos, PacketInLimits limits) {
+        return schedulers(limits, nowNanos) == null && outbox != null && outbox.dropIfFull();
+    }
+
     /** Sends what the rate limit lets out now (the OpenFlow thread, every millisecond). */
     void runSchedulers(long nowNanos, PacketInLimits limits) {
         PacketInScheduler[] s = schedulers(limits, nowNanos);
@@ -412,6 +420,7 @@ final class OfConnection implements Runnable {
             return List.of(OfError.BAD_VERSION.encode(version, xid, msg));
         }
         try {
+            if (!pipelined(type, msg)) sw.settle();
             Wire.Reader r = new Wire.Reader(msg);
             r.skip(8);
             if (channels != null && channels.monitors.active() && mayChange(type)) {
@@ -480,6 +489,15 @@ final class OfConnection implements Runnable {
         if (v.isEmpty()) return "We support no version";
         if (v.size() == 1) return "We support version " + v.getFirst();
         return "We support versions " + String.join(", ", v.subList(0, v.size() - 1)) + " and " + v.getLast();
+    }
+
+    /**
+     * Messages that need not wait for the packet-outs before them ({@link OfSwitch#settle}): packet-outs and resumes
+     * themselves (they run in order) and echoes.
+     */
+    private static boolean pipelined(int type, byte[] msg) {
+        return type == OfType.PACKET_OUT || type == OfType.ECHO_REQUEST || type == OfType.ECHO_REPLY
+                || type == OfType.VENDOR && msg.length >= 16 && (msg[12] | msg[13] | msg[14]) == 0 && msg[15] == Resume.NXT_RESUME;
     }
 
     /** Message types that may change the flow tables (flow_mod, group_mod, meter_mod, bundles, Nicira's and ONF's). */
@@ -727,6 +745,7 @@ final class OfConnection implements Runnable {
                 }
                 for (Runnable e : o.events()) e.run();
                 for (PacketOut po : o.packetOuts()) sw.packetOut(po.inPort(), po.data(), po.actions());
+                sw.settle();                                // the commit reply comes after its packet-outs ran
                 LOG.fine(peer + ": bundle " + Bundles.hex(c.id()) + " committed: " + o.applied() + " message(s) in one table publication");
             }
             default -> throw OfError.BUNDLE_BAD_TYPE.fail("bundle control " + BundleMsg.typeName(c.type()));

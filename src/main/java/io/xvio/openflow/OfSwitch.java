@@ -34,7 +34,8 @@ public interface OfSwitch {
 
     /**
      * Runs a packet-out: frame through actions as if received on OpenFlow port inPort (CONTROLLER 0xfffd for none),
-     * transmitting on the bridge's ports; returns once it ran. The default refuses it.
+     * transmitting on the bridge's ports. It may return before it ran: {@link #settle} waits for it. The default
+     * refuses it.
      */
     default void packetOut(int inPort, byte[] frame, List<Action> actions) {
         throw OfError.BAD_TYPE.fail("packet_out is not supported by this switch");
@@ -43,11 +44,17 @@ public interface OfSwitch {
     /**
      * Resumes a paused translation (NXT_RESUME): frame, received on OpenFlow port inPort, with the packet-in metadata
      * the controller sent back (registers, metadata, pkt_mark) and the register stack, runs the frames' actions, each
-     * as its flow would have gone on; returns once it ran. The default refuses it.
+     * as its flow would have gone on. It may return before it ran, as {@link #packetOut}. The default refuses it.
      */
     default void resume(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {
         throw OfError.NXR_NOT_SUPPORTED.fail("resuming a continuation is not supported by this switch");
     }
+
+    /**
+     * Waits until every packet-out and resume handed over before has run: a connection calls it before any other
+     * message, so replies and changes come after the packet-outs sent before them (OVS's order).
+     */
+    default void settle() {}
 
     /** The datapath's packet-ins for the controllers, or null if this switch has none. */
     default io.xvio.datapath.PacketIns packetIns() { return null; }

@@ -64,6 +64,22 @@ final class Outbox implements AutoCloseable {
     /** Queues a packet-in; false if {@link #MAX_PACKET_INS} already wait (dropped, counted) or the outbox is closed. */
     boolean offerPacketIn(byte[] m) { return offer(m, true); }
 
+    /**
+     * Whether a packet-in would be dropped now ({@link #MAX_PACKET_INS} wait): then it is counted as dropped, and the
+     * caller need not even encode it (a slow controller must not cost the bridge's OpenFlow thread a packet-in
+     * encoding per frame it cannot take).
+     */
+    boolean dropIfFull() {
+        lock.lock();
+        try {
+            if (closed || packetIns < maxPacketIns) return false;
+            droppedFull++;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Queues another asynchronous message; false if the outbox is closed. */
     boolean offer(byte[] m) { return offer(m, false); }
 

@@ -81,7 +81,15 @@ final class MemorySwitch implements OfSwitch {
     final List<PacketOut> packetOuts = new ArrayList<>();
 
     @Override
-    public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) { packetOuts.add(new PacketOut(inPort, actions, frame)); }
+    public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) {
+        packetOuts.add(new PacketOut(inPort, actions, frame));
+        calls.add("packet_out");
+    }
+
+    /** packet_out and settle calls, in order (what a connection waits for before which message). */
+    final List<String> calls = new ArrayList<>();
+
+    @Override public synchronized void settle() { calls.add("settle"); }
 
     /** An NXT_RESUME this switch ran (only with resumes set; else it refuses as a switch without resume). */
     record Resumed(int inPort, byte[] frame, io.xvio.datapath.Match metadata, long[] stack, List<io.xvio.datapath.Paused.Frame> frames) {}

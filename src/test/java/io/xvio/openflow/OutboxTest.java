@@ -64,6 +64,22 @@ class OutboxTest {
         }
     }
 
+    /** dropIfFull answers (and counts) what offerPacketIn would do, so a full connection's packet-ins are not even encoded. */
+    @Test
+    void dropIfFullCountsLikeARefusedPacketIn() {
+        StuckSender s = new StuckSender();
+        try (Outbox o = new Outbox("test", s, () -> fail("no failure"))) {   // not started: nothing is written
+            for (int k = 0; k < Outbox.MAX_PACKET_INS; k++) {
+                assertFalse(o.dropIfFull(), "room for packet-in " + k);
+                assertTrue(o.offerPacketIn(msg(k, true)));
+            }
+            assertTrue(o.dropIfFull());
+            assertTrue(o.dropIfFull());
+            assertEquals(2, o.droppedQueueFull());
+            assertTrue(o.offer(msg(0, false)), "other messages still go");
+        }
+    }
+
     @Test
     void aFailedWriteClosesTheOutboxAndTellsTheConnection() throws Exception {
         AtomicBoolean failed = new AtomicBoolean();

@@ -170,6 +170,21 @@ class PacketCodecTest {
         assertEquals(List.of(po), sw.packetOuts);
     }
 
+    /** Packet-outs pipeline; any other message (here an echo does not, a barrier and a flow stats request do) waits for them. */
+    @Test
+    void otherMessagesWaitForThePacketOutsBeforeThem() {
+        MemorySwitch sw = new MemorySwitch();
+        OfConnection c = OpenFlowCodecTest.connected(sw, OfVersion.OF13);
+        byte[] po = new PacketOut(2, List.of(new Output(1)), FRAME).encode(OfVersion.OF13, 4);
+        c.handle(po);
+        c.handle(po);
+        c.handle(new Wire.Writer(OfVersion.OF13, OfType.ECHO_REQUEST, 5).finish());
+        assertEquals(List.of("packet_out", "packet_out"), sw.calls, "packet-outs and echoes do not wait");
+        List<byte[]> reply = c.handle(new Wire.Writer(OfVersion.OF13, OfType.BARRIER_REQUEST, 6).finish());
+        assertEquals(OfType.BARRIER_REPLY, reply.getFirst()[1]);
+        assertEquals(List.of("packet_out", "packet_out", "settle"), sw.calls, "the barrier waits for them");
+    }
+
     private static byte[] role(int version, int role, long gen) {
         Wire.Writer w = new Wire.Writer(version, OfType.ROLE_REQUEST, 11);
         w.u32(role).zeros(4).u64(gen);
