@@ -2,7 +2,10 @@
 # a fresh database under $work/ovs for every start, PMD and lcore on CPU 1, 2 MiB hugepages (OVS forces
 # --in-memory, which refuses --no-huge); the previous hugepage count is restored by ovs_stop.
 # Needs: $work; optional ovs_other_config (more key=value words for Open_vSwitch ., set before ovs-vswitchd starts,
-# e.g. other_config:userspace-tso-enable=true). Sets: ovs_db, ovs_vsctl ("ovs-vsctl ... --db=..."), ovs_ctl (the vswitchd's appctl socket).
+# e.g. other_config:userspace-tso-enable=true); optional ovs_cpus (the CPUs of ovs-vswitchd's other threads: main,
+# handlers, revalidators; default 1, with the PMD) and ovs_lcore_mask (DPDK's main lcore; default 0x2): a rig whose
+# control plane works under load (bench/packetin) lets them use CPU 0 too (ovs_cpus=0-1 ovs_lcore_mask=0x1), as
+# xvio's threads other than its PMD are unpinned. Sets: ovs_db, ovs_vsctl ("ovs-vsctl ... --db=..."), ovs_ctl (the vswitchd's appctl socket).
 ovs_db="" hp_before="" hp_mounted=""
 
 ovs_install() {
@@ -24,9 +27,9 @@ ovs_start() {
   ovs_db="$d" ovs_br=$br
   ovs_vsctl="ovs-vsctl --timeout=30 --db=unix:$d/db.sock"
   $ovs_vsctl --no-wait init
-  $ovs_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x2 \
+  $ovs_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=${ovs_lcore_mask:-0x2} \
     other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=1024 "other_config:dpdk-extra=--no-pci" ${ovs_other_config:-}
-  taskset -c 1 /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk unix:"$d/db.sock" --pidfile="$d/vsd.pid" \
+  taskset -c "${ovs_cpus:-1}" /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk unix:"$d/db.sock" --pidfile="$d/vsd.pid" \
     --detach --log-file="$d/vsd.log" || { echo "bench: ovs-vswitchd did not start:" >&2; tail -5 "$d/vsd.log" >&2; return 1; }
   ovs_ctl="/var/run/openvswitch/ovs-vswitchd-dpdk.$(cat "$d/vsd.pid").ctl"
   $ovs_vsctl add-br "$br" -- set bridge "$br" datapath_type=netdev

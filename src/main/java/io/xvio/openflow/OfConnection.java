@@ -140,6 +140,11 @@ final class OfConnection implements Runnable {
         return schedulers(limits, nowNanos) == null && outbox != null && outbox.dropIfFull();
     }
 
+    /** Whether a packet-in would be taken now: a scheduler (rate limit) takes any, else the outbox while under 100. */
+    boolean packetInRoom(PacketInLimits limits) {
+        return outbox == null || schedulers(limits, System.nanoTime()) != null || outbox.hasRoom();
+    }
+
     /** Sends what the rate limit lets out now (the OpenFlow thread, every millisecond). */
     void runSchedulers(long nowNanos, PacketInLimits limits) {
         PacketInScheduler[] s = schedulers(limits, nowNanos);

@@ -30,7 +30,8 @@ final class Outbox implements AutoCloseable {
     private final Condition ready = lock.newCondition();
     private byte[][] msgs = new byte[16][];
     private boolean[] packetIn = new boolean[16];
-    private int head, size, packetIns;
+    private int head, size;
+    private volatile int packetIns;           // written under the lock; read without it by hasRoom
     private boolean closed;
     private final int maxPacketIns;
     private volatile long sent, droppedFull;
@@ -80,6 +81,9 @@ final class Outbox implements AutoCloseable {
         }
     }
 
+    /** Whether a packet-in would be queued now (fewer than {@link #MAX_PACKET_INS} wait; a racy read). */
+    boolean hasRoom() { return packetIns < maxPacketIns; }
+
     /** Queues another asynchronous message; false if the outbox is closed. */
     boolean offer(byte[] m) { return offer(m, false); }
 
@@ -116,19 +120,30 @@ final class Outbox implements AutoCloseable {
         head = 0;
     }
 
+    /** What one write takes at most when several messages wait (they go as one buffer: one system call). */
+    static final int GATHER_BYTES = 64 * 1024;
+
     private void write() {
         while (true) {
             byte[] m;
-            boolean pin;
+            int pins = 0;
             lock.lock();
             try {
                 while (size == 0 && !closed) ready.awaitUninterruptibly();
                 if (closed) return;
-                m = msgs[head];
-                pin = packetIn[head];
-                msgs[head] = null;
-                head = (head + 1) % msgs.length;
-                size--;
+                int n = 0, bytes = 0;
+                while (n < size && (n == 0 || bytes + msgs[(head + n) % msgs.length].length <= GATHER_BYTES))
+                    bytes += msgs[(head + n++) % msgs.length].length;
+                m = n == 1 ? msgs[head] : new byte[bytes];
+                for (int k = 0, at = 0; k < n; k++) {
+                    byte[] one = msgs[head];
+                    if (n > 1) System.arraycopy(one, 0, m, at, one.length);
+                    at += one.length;
+                    if (packetIn[head]) pins++;
+                    msgs[head] = null;
+                    head = (head + 1) % msgs.length;
+                }
+                size -= n;
             } finally {
                 lock.unlock();
             }
@@ -140,12 +155,12 @@ final class Outbox implements AutoCloseable {
                 onFailure.run();
                 return;
             } finally {
-                if (pin) {
+                if (pins > 0) {
                     lock.lock();
-                    try { packetIns--; } finally { lock.unlock(); }
+                    try { packetIns -= pins; } finally { lock.unlock(); }
                 }
             }
-            if (pin) sent++;                          // only this thread writes it
+            sent += pins;                             // only this thread writes it
         }
     }
 
