@@ -271,7 +271,7 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override
         public void addFlows(List<Flow> flows) {
             try {
-                br.addFlows(flows);
+                br.addFlows(flows, false);                  // see Bridge.addFlows: a barrier needs no quiescence
             } catch (ControlException e) {
                 throw refused(e);
             }

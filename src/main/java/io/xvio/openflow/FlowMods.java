@@ -76,19 +76,8 @@ final class FlowMods {
         }
     }
 
-    /**
-     * The flow must pass the checks a flow given to the CLI passes (action prerequisites such as set_field on
-     * nw_src needing an IP match, a VLAN tag for vlan_vid, goto_table forward): it is read back from its text.
-     * OVS answers such a flow with OFPBAC_MATCH_INCONSISTENT.
-     */
-    static void checkLikeTheCli(FlowMod fm) {
-        String text = fm.toFlow().text;
-        try {
-            io.xvio.datapath.FlowParser.parse(text);
-        } catch (io.xvio.datapath.FlowSyntaxException e) {
-            throw OfError.MATCH_INCONSISTENT.fail("\"" + text + "\": " + e.getMessage());
-        }
-    }
+    /** The checks a flow given to the CLI passes ({@link CliCheck}); OFPBAC_MATCH_INCONSISTENT if it fails. */
+    static void checkLikeTheCli(FlowMod fm) { CliCheck.check(fm); }
 
     static boolean overlap(Flow a, Flow b) {
         for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) {
