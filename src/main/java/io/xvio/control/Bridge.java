@@ -90,7 +90,7 @@ final class Bridge {
 
     synchronized void setFlows(List<Flow> fs) {
         for (Flow f : fs) checkGroupsOf(f, groups);
-        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
+        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f::text);
         flows.clear();
         flows.addAll(fs.isEmpty() ? List.of(defaultNormal()) : fs);
         publish();
@@ -106,7 +106,7 @@ final class Bridge {
     private static void checkGroupsOf(Flow f, Map<Long, Group> gs) {
         for (Action a : f.actions)
             if (a instanceof GroupAction g && !gs.containsKey(g.id()))
-                throw new ControlException("flow \"" + f.text + "\" names group " + g.id() + ", which does not exist (add-group first)");
+                throw new ControlException("flow \"" + f.text() + "\" names group " + g.id() + ", which does not exist (add-group first)");
     }
 
     /**
@@ -196,7 +196,7 @@ final class Bridge {
      */
     synchronized void addFlows(List<Flow> fs, boolean await) {
         for (Flow f : fs) checkGroupsOf(f, groups);
-        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
+        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f::text);
         if (datapath.flows().size() != flows.size() + (failOpen != null ? 1 : 0)) {   // never expected: the slow, sure way
             for (Flow f : fs) {
                 flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
@@ -250,7 +250,7 @@ final class Bridge {
         for (Action a : actions)
             if (a instanceof GroupAction g && !groups.containsKey(g.id()))
                 throw new ControlException("\"" + text + "\" names group " + g.id() + ", which does not exist (add-group first)");
-        MeterCommands.checkFlow(actions, datapath.meters(), text);
+        MeterCommands.checkFlow(actions, datapath.meters(), () -> text);
         List<Flow[]> replaced = new ArrayList<>();   // {old, new}
         for (int i = 0; i < flows.size(); i++) {
             Flow old = flows.get(i);
@@ -275,7 +275,7 @@ final class Bridge {
         java.util.TreeMap<Long, Group> next = new java.util.TreeMap<>(gs);
         checkGroups(next);
         for (Flow f : fs) checkGroupsOf(f, next);
-        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f.text);
+        for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f::text);
         flows.clear();
         flows.addAll(fs);
         groups.clear();

@@ -117,10 +117,10 @@ final class MeterCommands {
     }
 
     /** A flow may name only meters the bridge has (as OVS's ofproto_check_ofpacts: OFPMMFC_INVALID_METER). */
-    static void checkFlow(List<Action> acts, MeterTable t, String text) {
+    static void checkFlow(List<Action> acts, MeterTable t, java.util.function.Supplier<String> text) {
         for (Action a : acts) {
             if (a instanceof Meter m && t.get(m.id()) == null)
-                throw new ControlException("OFPMMFC_INVALID_METER: \"" + text + "\" names meter " + m.id() + ", which does not exist (add-meter first)");
+                throw new ControlException("OFPMMFC_INVALID_METER: \"" + text.get() + "\" names meter " + m.id() + ", which does not exist (add-meter first)");
             if (a instanceof Clone c) checkFlow(c.actions(), t, text);
         }
     }

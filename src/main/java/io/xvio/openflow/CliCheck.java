@@ -35,7 +35,7 @@ final class CliCheck {
     static void check(FlowMod fm) {
         Shape s = Shape.of(Math.max(0, fm.table()), fm.match(), fm.actions());
         if (s != null && PASSED.containsKey(s)) return;
-        String text = fm.toFlow().text;
+        String text = fm.toFlow().text();
         try {
             FlowParser.parse(text);
         } catch (FlowSyntaxException e) {

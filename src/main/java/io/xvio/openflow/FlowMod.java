@@ -22,10 +22,8 @@ public record FlowMod(int command, int table, int priority, long cookie, long co
     /** Reset counters on modify (OpenFlow 1.1+ flag; in 1.0 bit 2 is EMERG). */
     public boolean resetCounts() { return version != OfVersion.OF10 && (flags & RESET_COUNTS) != 0; }
 
-    /** The flow an add installs (table -1 means table 0). */
+    /** The flow an add installs (table -1 means table 0); its text is formatted when first asked for. */
     public Flow toFlow() {
-        int t = Math.max(0, table);
-        Flow draft = new Flow(t, priority, cookie, match, actions, idleTimeout, hardTimeout, "");
-        return new Flow(t, priority, cookie, match, actions, idleTimeout, hardTimeout, io.xvio.datapath.FlowFormat.format(draft, 0, false));
+        return new Flow(Math.max(0, table), priority, cookie, match, actions, idleTimeout, hardTimeout, null);
     }
 }

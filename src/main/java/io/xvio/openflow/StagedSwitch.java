@@ -64,7 +64,7 @@ final class StagedSwitch implements OfSwitch {
 
     @Override
     public void addFlows(List<Flow> fs) {
-        for (Flow f : fs) check(f.actions, f.text);
+        for (Flow f : fs) check(f.actions, f::text);
         for (Flow f : fs) {
             Key k = Key.of(f);
             if (!duplicates.isEmpty()) duplicates.removeIf(o -> Key.of(o).equals(k));
@@ -84,7 +84,7 @@ final class StagedSwitch implements OfSwitch {
     @Override
     public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
         String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
-        check(actions, text);
+        check(actions, () -> text);
         int n = 0;
         for (Map.Entry<Key, Flow> e : flows.entrySet()) {
             Flow m = modified(e.getValue(), selected, actions, text, resetCounts);
@@ -148,7 +148,7 @@ final class StagedSwitch implements OfSwitch {
             @Override
             public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
                 String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
-                check(actions, text);
+                check(actions, () -> text);
                 int n = 0;
                 Flow m = modified(st.flows.get(k), selected, actions, text, resetCounts);
                 if (m != null) { st.flows.put(k, m); n++; }     // an existing key keeps its place
@@ -163,17 +163,17 @@ final class StagedSwitch implements OfSwitch {
     }
 
     /** The bridge's rule for a flow's actions: the groups and meters they name exist. */
-    private void check(List<Action> actions, String text) {
+    private void check(List<Action> actions, Supplier<String> text) {
         for (Action a : actions)
             if (a instanceof GroupAction g && !groups.containsKey(g.id()))
-                throw OfError.BAD_OUT_GROUP.fail("\"" + text + "\" names group " + g.id() + ", which does not exist");
+                throw OfError.BAD_OUT_GROUP.fail("\"" + text.get() + "\" names group " + g.id() + ", which does not exist");
         checkMeters(actions, text);
     }
 
-    private void checkMeters(List<Action> actions, String text) {
+    private void checkMeters(List<Action> actions, Supplier<String> text) {
         for (Action a : actions) {
             if (a instanceof Meter m && !meterIds.contains(m.id()))
-                throw OfError.INVALID_METER.fail("\"" + text + "\" names meter " + m.id() + ", which does not exist");
+                throw OfError.INVALID_METER.fail("\"" + text.get() + "\" names meter " + m.id() + ", which does not exist");
             if (a instanceof Clone c) checkMeters(c.actions(), text);
         }
     }

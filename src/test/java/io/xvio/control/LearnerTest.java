@@ -53,13 +53,13 @@ class LearnerTest {
         assertEquals(2, apply());
         List<Flow> t20 = table(20);
         assertEquals(1, t20.size(), "the second learning found the first's flow: " + t20);
-        assertEquals("table=20,priority=32768,cookie=0x7,idle_timeout=60,dl_dst=02:00:00:00:00:01,actions=output:1", t20.getFirst().text);
+        assertEquals("table=20,priority=32768,cookie=0x7,idle_timeout=60,dl_dst=02:00:00:00:00:01,actions=output:1", t20.getFirst().text());
         Flow first = t20.getFirst();
         send(2);
         send(1);
         apply();
         assertEquals(2, table(20).size());
-        assertSame(first, table(20).stream().filter(f -> f.text.contains(":01,")).findFirst().orElseThrow(), "refreshed, not replaced");
+        assertSame(first, table(20).stream().filter(f -> f.text().contains(":01,")).findFirst().orElseThrow(), "refreshed, not replaced");
     }
 
     /** OVS's limit: past it only an identical flow is refreshed; one that would replace a flow's actions is refused. */
@@ -73,7 +73,7 @@ class LearnerTest {
         send(1);
         apply();
         assertEquals(List.of(), flowTo(1).actions, "at the limit (two flows with the learn's cookie) the drop flow stays");
-        br.delFlows(f -> f.table == 20 && f.text.contains(":02,"));
+        br.delFlows(f -> f.table == 20 && f.text().contains(":02,"));
         send(1);
         apply();
         assertEquals("load:0x1->reg0[0..7]", flowTo(1).actions.getFirst().format(), "below it the learning replaces the flow");
@@ -81,7 +81,7 @@ class LearnerTest {
     }
 
     private Flow flowTo(int host) {
-        return table(20).stream().filter(f -> f.text.contains(":0" + host + ",")).findFirst().orElseThrow();
+        return table(20).stream().filter(f -> f.text().contains(":0" + host + ",")).findFirst().orElseThrow();
     }
 
     @Test
@@ -93,7 +93,7 @@ class LearnerTest {
         apply();
         assertEquals(3, table(20).size());
         br.delFlows(f -> f.cookie == 1);
-        assertEquals(List.of("table=20,cookie=0x6,priority=0,actions=drop"), table(20).stream().map(f -> f.text).toList(),
+        assertEquals(List.of("table=20,cookie=0x6,priority=0,actions=drop"), table(20).stream().map(f -> f.text()).toList(),
                 "the learned flows (cookie 0x5) went with the learning flow; others stay");
     }
 }

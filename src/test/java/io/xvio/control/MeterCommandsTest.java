@@ -71,7 +71,7 @@ class MeterCommandsTest {
 
         meters.delete(List.of("del-meters", "br0", "meter=1"));
         assertEquals("", meters.dump(List.of("dump-meters", "br0")));
-        assertTrue(br.flows().stream().noneMatch(f -> f.text.contains("meter")), "the flow naming meter 1 went with it");
+        assertTrue(br.flows().stream().noneMatch(f -> f.text().contains("meter")), "the flow naming meter 1 went with it");
         assertEquals(1, br.flows().size(), "the bridge's other flow (OVS's default) stays");
     }
 

@@ -19,7 +19,7 @@ class FlowCountersTest {
         f.hit(BridgeDatapath.MAX_THREADS - 1, 2, 64, 1);
         assertEquals(6, f.packetCount());
         assertEquals(464, f.byteCount());
-        Flow kept = f.modified(f.actions, f.text, false), reset = f.modified(f.actions, f.text, true);
+        Flow kept = f.modified(f.actions, f.text(), false), reset = f.modified(f.actions, f.text(), true);
         kept.hit(1, 50, 1);
         assertEquals(7, f.packetCount(), "mod-flows shares the counters");
         assertEquals(7, kept.packetCount());

@@ -51,7 +51,7 @@ class FlowParserTest {
         assertEquals(0, f.idleTimeout);
         assertEquals(0, f.hardTimeout);
         assertEquals(List.of(new Output(2)), f.actions);
-        assertEquals("in_port=1,actions=output:2", f.text);
+        assertEquals("in_port=1,actions=output:2", f.text());
 
         f = FlowParser.parse("  table=3 priority=7,cookie=0xabc idle_timeout=10,hard_timeout=20 actions=NORMAL  ");
         assertEquals(3, f.table);

@@ -129,7 +129,7 @@ class BundleTest {
             assertEquals(new BundleMsg.Control(7, BundleMsg.COMMIT_REPLY, 0), reply(c.handle(control(v, 8, 7, BundleMsg.COMMIT_REQUEST, ATOMIC_ORDERED)), v, 8));
             assertEquals(1, sw.replacements, "one table replacement for the whole bundle");
             assertEquals(List.of("priority=10,in_port=1 actions=group:1", "priority=10,in_port=2 actions=output:1"),
-                    sw.flows.stream().map(f -> f.text).toList());
+                    sw.flows.stream().map(f -> f.text()).toList());
             assertEquals(List.of(1L), List.copyOf(sw.groups.keySet()));
             assertEquals(1, sw.packetOuts.size(), "the packet-out ran after the commit");
             assertError(OfError.BUNDLE_BAD_ID, v, 9, c.handle(control(v, 9, 7, BundleMsg.COMMIT_REQUEST, ATOMIC_ORDERED)));
@@ -153,7 +153,7 @@ class BundleTest {
             assertEquals(2, r.size(), "the failing message's error, then the commit's");
             assertArrayEquals(expected(OfError.BAD_OUT_GROUP, v, 4), error(r.get(0)), "refers to the failing add, by its xid");
             assertArrayEquals(expected(OfError.BUNDLE_MSG_FAILED, v, 6), error(r.get(1)));
-            assertEquals(List.of("priority=1,actions=NORMAL"), sw.flows.stream().map(f -> f.text).toList(), "nothing of the bundle applied");
+            assertEquals(List.of("priority=1,actions=NORMAL"), sw.flows.stream().map(f -> f.text()).toList(), "nothing of the bundle applied");
             assertEquals(0, sw.replacements);
             assertError(OfError.BUNDLE_BAD_ID, v, 7, c.handle(control(v, 7, 2, BundleMsg.COMMIT_REQUEST, BundleMsg.ATOMIC)));
         }
@@ -175,7 +175,7 @@ class BundleTest {
         c.handle(add(v, 4, 2, 0, GroupModTest.groupMod("group_id=5,type=all,bucket=actions=output:1", GroupMod.DELETE, v)));
         c.handle(add(v, 5, 2, 0, flowAdd("priority=4,actions=drop", v)));
         reply(c.handle(control(v, 6, 2, BundleMsg.COMMIT_REQUEST, 0)), v, 6);
-        assertEquals(List.of("priority=4 actions=drop"), sw.flows.stream().map(f -> f.text).toList());
+        assertEquals(List.of("priority=4 actions=drop"), sw.flows.stream().map(f -> f.text()).toList());
         assertTrue(sw.groups.isEmpty());
     }
 
@@ -393,11 +393,11 @@ class BundleTest {
         reply(c.handle(control(v, 3, 1, BundleMsg.COMMIT_REQUEST, 0)), v, 3);
         // (a modified flow's text is its new actions, as Bridge.modFlows makes it; with duplicates the order may differ)
         assertEquals(List.of("actions=drop", "actions=drop", "priority=6,in_port=2 actions=drop"),
-                sw.flows.stream().map(f -> f.text).sorted().toList(), "both flows of the key modified, both replaced by one add");
+                sw.flows.stream().map(f -> f.text()).sorted().toList(), "both flows of the key modified, both replaced by one add");
         assertEquals(2, sw.flows.stream().filter(f -> f.priority == 5 && f.actions.isEmpty()).count());
         c.handle(add(v, 4, 2, 0, OpenFlowCodecTest.flowMod13("priority=5,in_port=1,actions=drop", FlowMod.DELETE_STRICT, v)));
         reply(c.handle(control(v, 5, 2, BundleMsg.COMMIT_REQUEST, 0)), v, 5);
-        assertEquals(List.of("priority=6,in_port=2 actions=drop"), sw.flows.stream().map(f -> f.text).toList(), "a strict delete takes both");
+        assertEquals(List.of("priority=6,in_port=2 actions=drop"), sw.flows.stream().map(f -> f.text()).toList(), "a strict delete takes both");
     }
 
     @Test
@@ -414,6 +414,6 @@ class BundleTest {
         OfActions.encodeActions(f.actions, OfVersion.OF10, w);
         c.handle(add(v, 1, 1, 0, w.finish()));
         reply(c.handle(control(v, 2, 1, BundleMsg.COMMIT_REQUEST, 0)), v, 2);
-        assertEquals(List.of("priority=7,reg0=0x5 actions=output:2"), sw.flows.stream().map(x -> x.text).toList());
+        assertEquals(List.of("priority=7,reg0=0x5 actions=output:2"), sw.flows.stream().map(x -> x.text()).toList());
     }
 }

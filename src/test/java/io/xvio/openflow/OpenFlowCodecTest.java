@@ -161,7 +161,7 @@ class OpenFlowCodecTest {
         assertEquals(List.of(), c.handle(flowMod13("table=1,priority=11,ip,actions=output:2", FlowMod.ADD, 4)));
         assertEquals(2, sw.flows.size());
         Flow want = FlowParser.parse("table=1,priority=10,ip,nw_src=10.0.0.0/24,actions=output:2,goto_table:4");
-        assertEquals(FlowFormat.format(want, 0, false), sw.flows.getFirst().text);
+        assertEquals(FlowFormat.format(want, 0, false), sw.flows.getFirst().text());
         assertEquals(List.of(), c.handle(flowMod13("table=1,priority=10,ip,nw_src=10.0.0.0/24,actions=output:3", FlowMod.MODIFY_STRICT, 4)));
         assertEquals(FlowParser.parse("actions=output:3").actions, sw.flows.getFirst().actions);
         assertEquals(List.of(), c.handle(flowMod13("table=1,priority=11,ip,actions=drop", FlowMod.DELETE_STRICT, 4)));

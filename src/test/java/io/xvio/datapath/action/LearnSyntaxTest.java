@@ -72,7 +72,7 @@ class LearnSyntaxTest {
         assertEquals(69, f.table);
         assertEquals(0xa1b2c3d4L, f.cookie);
         assertEquals("table=69,priority=32768,cookie=0xa1b2c3d4,metadata=0x7,dl_type=0x800,nw_src=10.0.0.5,nw_dst=172.16.0.10,"
-                + "nw_proto=6,tp_src=33000,actions=load:0x1->NXM_NX_REG10[7]", f.text, "tcp_src of the learned flow = the packet's tcp_dst");
+                + "nw_proto=6,tp_src=33000,actions=load:0x1->NXM_NX_REG10[7]", f.text(), "tcp_src of the learned flow = the packet's tcp_dst");
     }
 
     @Test
