@@ -12,7 +12,7 @@ import java.util.logging.Logger;
 /**
  * One configured controller (OVS's Controller row, an active connection): {@code tcp:IP[:PORT]}, {@code ssl:IP[:PORT]}
  * (TLS with the bridge's {@link OfTls} settings: the controller's certificate must be signed by the CA) with port
- * 6653 by default, or {@code unix:PATH}. A virtual thread connects, runs the OpenFlow connection until it ends, and connects
+ * 6653 by default, or {@code unix:PATH}. A platform thread (see OfEndpoint) connects, runs the OpenFlow connection until it ends, and connects
  * again after a backoff that doubles from 1 s up to 8 s (OVS's max_backoff), back to 1 s after a connection the
  * controller used (sent a message after its hello).
  */
@@ -36,7 +36,7 @@ public final class OfController implements AutoCloseable {
         this.target = target;
         this.address = address;
         this.channels = channels;
-        this.thread = Thread.ofVirtual().name("openflow-controller-" + target).unstarted(this::run);
+        this.thread = Thread.ofPlatform().daemon().name("openflow-controller-" + target).unstarted(this::run);
     }
 
     /**

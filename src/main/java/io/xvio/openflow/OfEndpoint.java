@@ -17,8 +17,9 @@ import java.util.logging.Logger;
 
 /**
  * A bridge's passive OpenFlow socket, {@code BRIDGE.mgmt} next to the control socket (as OVS's
- * /run/openvswitch/br0.mgmt), for ovs-ofctl and other local clients. Each connection runs on a virtual thread of
- * its own; at most {@link #MAX_CONNECTIONS} at once (more are closed at once). The socket is 0660, like the control
+ * /run/openvswitch/br0.mgmt), for ovs-ofctl and other local clients. Each connection runs on a platform thread of
+ * its own (a virtual thread's park and wake-up on every socket read cost half of ovs-ofctl add-flows' time, which
+ * waits for a barrier reply after each flow_mod); at most {@link #MAX_CONNECTIONS} at once (more are closed at once). The socket is 0660, like the control
  * socket; an existing file that is not a stale socket is refused, never replaced.
  */
 public final class OfEndpoint implements AutoCloseable {
@@ -140,7 +141,7 @@ public final class OfEndpoint implements AutoCloseable {
             OfConnection conn = new OfConnection(c, sw, "bridge " + sw.name() + " OpenFlow connection " + (++n), startedNanos, channels, false);
             open.add(conn);
             if (channels != null) channels.add(conn);
-            Thread.ofVirtual().name("openflow-conn").start(() -> {
+            Thread.ofPlatform().daemon().name("openflow-conn").start(() -> {
                 try {
                     conn.run();
                 } finally {

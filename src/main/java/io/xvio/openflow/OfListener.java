@@ -15,7 +15,7 @@ import java.util.logging.Logger;
  * A passive controller target of a bridge, as OVS's: {@code ptcp:[PORT][:IP]} (plain TCP) or {@code pssl:[PORT][:IP]}
  * (TLS: the client must present a certificate signed by the CA, see {@link OfTls}), port 6653 and every address by
  * default, an IPv6 address in brackets. Accepted connections are service connections like BRIDGE.mgmt's (OVS's
- * OFCONN_SERVICE: no packet-ins until they set a miss_send_len), each on a virtual thread, at most
+ * OFCONN_SERVICE: no packet-ins until they set a miss_send_len), each on a platform thread (see OfEndpoint), at most
  * {@link OfEndpoint#MAX_CONNECTIONS} at once; one stalled in its hello or in a message is closed (as BRIDGE.mgmt's).
  * A refused TLS peer is logged with why (no certificate, not signed by the CA) and closed.
  */
@@ -131,7 +131,7 @@ final class OfListener implements AutoCloseable {
                 try { s.close(); } catch (IOException ignored) { }
                 continue;
             }
-            Thread.ofVirtual().name("openflow-conn").start(() -> serve(s, peer));
+            Thread.ofPlatform().daemon().name("openflow-conn").start(() -> serve(s, peer));
         }
     }
 

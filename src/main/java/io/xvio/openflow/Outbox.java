@@ -11,7 +11,7 @@ import java.util.logging.Logger;
  * waits on a slow or stuck peer. As OVS's rconn with its packet-in counter: at most {@link #MAX_PACKET_INS}
  * packet-ins wait per connection; one more is dropped and counted. Other asynchronous messages are not limited (OVS
  * does not limit them either; they are rare). A connection whose socket is full keeps its backlog: the writer blocks
- * in its own write (a virtual thread: parked until the socket is writable) and nobody else does.
+ * in its own write (a thread of its own, blocked until the socket is writable) and nobody else does.
  *
  * <p>The queue is a growable ring of messages with a flag per slot (packet-in or not): nothing is allocated per
  * message once it has grown to its working size.
@@ -56,7 +56,7 @@ final class Outbox implements AutoCloseable {
     void start() {
         lock.lock();
         try {
-            if (writer == null && !closed) writer = Thread.ofVirtual().name("openflow-writer").start(this::write);
+            if (writer == null && !closed) writer = Thread.ofPlatform().daemon().name("openflow-writer").start(this::write);
         } finally {
             lock.unlock();
         }
