@@ -25,14 +25,23 @@ class PacketOutWindowTest {
         });
     }
 
+    /** A window on one running PMD thread, the packet-outs it ran (in order) and a gate that holds the first one. */
+    private record Rig(PmdSet pmds, PacketOutWindow w, List<Integer> ran, CountDownLatch gate) implements AutoCloseable {
+        static Rig start() {
+            PmdSet pmds = new PmdSet(List.of(), "adaptive");
+            pmds.start();
+            return new Rig(pmds, new PacketOutWindow("br0", pmds), Collections.synchronizedList(new ArrayList<>()), new CountDownLatch(1));
+        }
+
+        @Override public void close() { pmds.stop(); }
+    }
+
     @Test
     void submitReturnsBeforeTheTaskRanAndSettleWaitsForAllInOrder() {
-        PmdSet pmds = new PmdSet(List.of(), "adaptive");
-        pmds.start();
-        try {
-            PacketOutWindow w = new PacketOutWindow("br0", pmds);
-            List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
-            CountDownLatch gate = new CountDownLatch(1);
+        try (Rig rig = Rig.start()) {
+            PacketOutWindow w = rig.w;
+            List<Integer> ran = rig.ran;
+            CountDownLatch gate = rig.gate;
             for (int i = 0; i < 100; i++) w.submit(task(ran, i, gate), "packet_out");   // the first holds the PMD thread
             assertEquals(100, w.inFlight(), "none waited for its task");
             assertTrue(ran.isEmpty());
@@ -42,19 +51,15 @@ class PacketOutWindowTest {
             List<Integer> want = new ArrayList<>();
             for (int i = 0; i < 100; i++) want.add(i);
             assertEquals(want, ran, "every packet-out ran, in the order submitted");
-        } finally {
-            pmds.stop();
         }
     }
 
     @Test
     void aFullWindowMakesTheSubmitterWait() throws Exception {
-        PmdSet pmds = new PmdSet(List.of(), "adaptive");
-        pmds.start();
-        try {
-            PacketOutWindow w = new PacketOutWindow("br0", pmds);
-            List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
-            CountDownLatch gate = new CountDownLatch(1);
+        try (Rig rig = Rig.start()) {
+            PacketOutWindow w = rig.w;
+            List<Integer> ran = rig.ran;
+            CountDownLatch gate = rig.gate;
             for (int i = 0; i < PacketOutWindow.LIMIT; i++) w.submit(task(ran, i, gate), "packet_out");
             CountDownLatch submitted = new CountDownLatch(1);
             Thread t = Thread.ofVirtual().start(() -> {
@@ -67,8 +72,6 @@ class PacketOutWindowTest {
             t.join();
             w.settle();
             assertEquals(PacketOutWindow.LIMIT + 1, ran.size());
-        } finally {
-            pmds.stop();
         }
     }
 
