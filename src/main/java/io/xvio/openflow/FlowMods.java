@@ -14,6 +14,9 @@ import java.util.function.Predicate;
  * ({@link StagedSwitch}), so a bundled flow_mod fails or succeeds exactly as it would alone.
  */
 final class FlowMods {
+    /** The connections' logger, which logs what apply returns (at FINE). */
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("xvio.openflow");
+
     private FlowMods() {}
 
     /** What a flow_mod tells the connections afterwards (flow_removed bookkeeping). */
@@ -31,7 +34,7 @@ final class FlowMods {
     /** Applies fm to sw inside sw.change; returns a line for the log. */
     static String apply(FlowMod fm, OfSwitch sw, Events ev) { return apply(fm, sw, ev, false); }
 
-    /** As {@link #apply(FlowMod, OfSwitch, Events)}; cliChecked: {@link #checkLikeTheCli} passed already (a bundle's add). */
+    /** As {@link #apply(FlowMod, OfSwitch, Events)}; cliChecked: {@link CliCheck#check} passed already (a bundle's add). */
     static String apply(FlowMod fm, OfSwitch all, Events ev, boolean cliChecked) {
         // a strict flow_mod of one table can only select the flows of its key: a staged copy finds them by it
         OfSwitch sw = all instanceof StagedSwitch st && fm.strict() && fm.table() >= 0 ? st.exactly(fm.table(), fm.priority(), fm.match()) : all;
@@ -39,7 +42,7 @@ final class FlowMods {
         FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
                 fm.match(), fm.outPort(), fm.strict(), null, "", false);
         Predicate<Flow> selected = spec::selects;
-        if (fm.command() < FlowMod.DELETE && !cliChecked) checkLikeTheCli(fm);
+        if (fm.command() < FlowMod.DELETE && !cliChecked) CliCheck.check(fm);
         switch (fm.command()) {
             case FlowMod.ADD -> {
                 Flow f = fm.toFlow();
@@ -53,7 +56,7 @@ final class FlowMods {
                 });
                 ev.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 // the line is logged at FINE only: formatting each flow of a large bundle for nothing cost a sixth of it
-                return java.util.logging.Logger.getLogger("xvio.openflow").isLoggable(java.util.logging.Level.FINE) ? "add " + f.text() : "add";
+                return LOG.isLoggable(java.util.logging.Level.FINE) ? "add " + f.text() : "add";
             }
             case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
                 List<Action> actions = fm.actions();
@@ -76,9 +79,6 @@ final class FlowMods {
             }
         }
     }
-
-    /** The checks a flow given to the CLI passes ({@link CliCheck}); OFPBAC_MATCH_INCONSISTENT if it fails. */
-    static void checkLikeTheCli(FlowMod fm) { CliCheck.check(fm); }
 
     static boolean overlap(Flow a, Flow b) {
         for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) {

@@ -378,7 +378,7 @@ final class OfConnection implements Runnable {
                 return null;
             }
             if (fm.command() != FlowMod.ADD || (fm.flags() & FlowMod.CHECK_OVERLAP) != 0 || fm.bufferId() != FlowMod.NO_BUFFER) return null;
-            checkLikeTheCli(fm);
+            CliCheck.check(fm);
             return fm;
         } catch (OfError.Failure f) {
             return null;
@@ -727,7 +727,7 @@ final class OfConnection implements Runnable {
             BundleMsg.Add a = BundleMsg.decodeAdd(r, msg);
             byte[] inner = java.util.Arrays.copyOfRange(msg, a.innerAt(), a.innerAt() + a.innerLength());
             Object m = decodeBundled(inner);
-            if (m instanceof FlowMod fm && fm.command() < FlowMod.DELETE) checkLikeTheCli(fm);
+            if (m instanceof FlowMod fm && fm.command() < FlowMod.DELETE) CliCheck.check(fm);
             bundles.add(a.id(), a.flags(), msg, a.innerAt(), a.innerLength(), now);
             return List.of();
         }
@@ -836,8 +836,6 @@ final class OfConnection implements Runnable {
             @Override public void flowsRemoved(List<Flow> flows, int reason) { channels.flowsRemoved(flows, reason); }
         };
     }
-
-    private static void checkLikeTheCli(FlowMod fm) { FlowMods.checkLikeTheCli(fm); }
 
     private List<byte[]> stats(int xid, Wire.Reader r) {
         int type = r.u16();
