@@ -125,6 +125,8 @@ class CaptureAndMirrorIT {
             try (XvioDaemon xvio = XvioDaemon.start(dir, yaml)) {
                 UplinkPortsIT.awaitStatus(xvio, "up0", "up", Duration.ofSeconds(10));
                 UplinkPortsIT.awaitStatus(xvio, "up1", "up", Duration.ofSeconds(10));
+                // xvio creates the tap, then brings it up by name: moving it before that makes xvio close (delete) it
+                UplinkPortsIT.awaitStatus(xvio, "tp0", "up", Duration.ofSeconds(10));
                 lab.move(tap, nsM);
                 lab.quietIpv6(nsM, tap);
                 lab.up(nsM, tap);
