@@ -243,17 +243,21 @@ public final class TapPort extends NetdevPort {
             try {
                 Netdev.setMtu(ifname, mtu);
             } catch (SysException e) {
-                t.close();
-                markDown("created tap " + ifname + " but cannot set its mtu to " + mtu + ": " + e.getMessage());
-                return;
+                if (!movedAway(t, e)) {
+                    t.close();
+                    markDown("created tap " + ifname + " but cannot set its mtu to " + mtu + ": " + e.getMessage());
+                    return;
+                }
             }
         }
         try {
             Netdev.setUp(ifname);
         } catch (SysException e) {
-            t.close();
-            markDown("created tap " + ifname + " but cannot bring it up: " + e.getMessage());
-            return;
+            if (!movedAway(t, e)) {
+                t.close();
+                markDown("created tap " + ifname + " but cannot bring it up: " + e.getMessage());
+                return;
+            }
         }
         refresh(t);
         writeSaysDown = false;
@@ -262,6 +266,17 @@ public final class TapPort extends NetdevPort {
         creations++;
         Netdev.Info i = info;
         markUp("created tap " + ifname + " (ifindex " + t.ifindex() + (i == null ? "" : ", mtu " + i.mtu() + ", mac " + Netdev.formatMac(i.mac())) + ") and brought it up");
+    }
+
+    /**
+     * True when e says the name is gone from xvio's namespace while the fd still holds the device: someone moved the
+     * fresh TAP into another namespace (the usual way to give it to a container) before xvio set it up by name. The
+     * TAP is kept, for closing it would delete the device they just moved; setting it up is then theirs to do.
+     */
+    private boolean movedAway(TapDevice t, SysException e) {
+        if (e.errno() != Errno.ENODEV || t.attachedErrno() != 0) return false;
+        LOG.info("port " + name + ": tap " + ifname + " left xvio's network namespace before xvio configured it; kept as it is");
+        return true;
     }
 
     /** Logs why the TAP has fewer offloads than asked for (once per distinct reason) and keeps it for `show`. */
