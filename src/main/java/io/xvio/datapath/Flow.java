@@ -60,14 +60,24 @@ public final class Flow {
         this.cookie = cookie;
         this.match = match;
         this.actions = List.copyOf(actions);
-        Conjunction[] cj = this.actions.stream().filter(a -> a instanceof Conjunction).toArray(Conjunction[]::new);
-        this.conjunctions = cj.length == 0 ? null : cj;
+        this.conjunctions = conjunctions(this.actions);
         this.idleTimeout = idleTimeout;
         this.hardTimeout = hardTimeout;
         this.text = text;
         this.createdNanos = createdNanos;
         this.lastHitNanos = createdNanos;
         this.refreshedNanos = createdNanos;
+    }
+
+    /** The conjunction actions, or null if none (most flows: no stream per flow, a bulk add makes 100,000). */
+    private static Conjunction[] conjunctions(List<Action> actions) {
+        int n = 0;
+        for (Action a : actions) if (a instanceof Conjunction) n++;
+        if (n == 0) return null;
+        Conjunction[] cj = new Conjunction[n];
+        n = 0;
+        for (Action a : actions) if (a instanceof Conjunction c) cj[n++] = c;
+        return cj;
     }
 
     /**

@@ -25,8 +25,8 @@ final class BundleCommit {
         boolean ok() { return failure == null; }
     }
 
-    /** decode: an inner message to a FlowMod, GroupMod or PacketOut (else it throws an OfError.Failure). */
-    static Outcome run(Bundles.Bundle b, OfSwitch sw, Function<byte[], Object> decode, FlowMods.Events target) {
+    /** decode: an entry's inner message to a FlowMod, GroupMod or PacketOut (else it throws an OfError.Failure). */
+    static Outcome run(Bundles.Bundle b, OfSwitch sw, Function<Bundles.Entry, Object> decode, FlowMods.Events target) {
         List<PacketOut> pos = new ArrayList<>();
         List<Runnable> events = new ArrayList<>();
         FlowMods.Events deferred = new FlowMods.Events() {
@@ -42,7 +42,7 @@ final class BundleCommit {
                 boolean tables = false;
                 for (Bundles.Entry e : b.entries) {
                     at[0] = e;
-                    switch (decode.apply(e.inner())) {
+                    switch (decode.apply(e)) {
                         case FlowMod fm -> {
                             FlowMods.apply(fm, st, deferred, true);      // checked when it was added
                             tables = true;
@@ -54,7 +54,7 @@ final class BundleCommit {
                             tables = true;
                         }
                         case PacketOut po -> pos.add(po);
-                        default -> throw OfError.BUNDLE_MSG_UNSUP.fail("message type " + (e.inner()[1] & 0xff) + " in a bundle");
+                        default -> throw OfError.BUNDLE_MSG_UNSUP.fail("message type " + (e.add()[e.innerAt() + 1] & 0xff) + " in a bundle");
                     }
                 }
                 at[0] = null;

@@ -36,9 +36,7 @@ final class Bundles {
     private static final AtomicLong TOTAL = new AtomicLong();
 
     /** One stored message: the whole add message (errors refer to it) and where its inner message is. */
-    record Entry(byte[] add, int innerAt, int innerLength) {
-        byte[] inner() { return java.util.Arrays.copyOfRange(add, innerAt, innerAt + innerLength); }
-    }
+    record Entry(byte[] add, int innerAt, int innerLength) {}
 
     static final class Bundle {
         final long id;

@@ -52,11 +52,8 @@ final class CliCheck {
 
     private record Shape(int table, List<Action> actions, long[] masks, long[] deciding) {
         static Shape of(int table, Match match, List<Action> actions) {
-            long[] m = new long[FlowKey.WORDS];
-            for (int w = 0; w < FlowKey.WORDS; w++) {
-                m[w] = match.mask(w);
-                if (m[w] != 0 && w >= FlowKey.TUN_ID && w < FlowKey.TUN_METADATA0 + FlowKey.TUN_METADATA_WORDS) return null;
-            }
+            for (int w = FlowKey.TUN_ID; w < FlowKey.TUN_METADATA0 + FlowKey.TUN_METADATA_WORDS; w++) if (match.mask(w) != 0) return null;
+            long[] m = match.maskCopy();
             long[] d = new long[DECIDING.length];
             for (int k = 0; k < d.length; k++) d[k] = match.value(DECIDING[k]) & m[DECIDING[k]];
             return new Shape(table, actions, m, d);

@@ -59,7 +59,7 @@ public final class OfActions {
             if (r.remaining() < 8) throw OfError.BAD_ACTION_LEN.fail("action list has " + r.remaining() + " stray bytes");
             int type = r.u16(), len = r.u16();
             if (len < 8 || len % 8 != 0) throw OfError.BAD_ACTION_LEN.fail("action type " + type + " has length " + len);
-            Wire.Reader a = r.sub(len - 4, OfError.BAD_ACTION_LEN, "action type " + type);
+            Wire.Reader a = r.sub(len - 4, OfError.BAD_ACTION_LEN, "action type", type);
             out.add(version == OfVersion.OF10 ? decode10(type, len, a) : decode11(type, len, a, version));
         }
         return out;
@@ -420,7 +420,7 @@ public final class OfActions {
             if (r.remaining() < 4) throw OfError.BAD_INST_LEN.fail("instructions have " + r.remaining() + " stray bytes");
             int type = r.u16(), len = r.u16();
             if (len < 8 || len % 8 != 0) throw OfError.BAD_INST_LEN.fail("instruction type " + type + " has length " + len);
-            Wire.Reader in = r.sub(len - 4, OfError.BAD_INST_LEN, "instruction " + type);
+            Wire.Reader in = r.sub(len - 4, OfError.BAD_INST_LEN, "instruction", type);
             switch (type) {
                 case IT_APPLY_ACTIONS -> {
                     if (sawApply) throw OfError.UNSUP_INST.fail("apply_actions appears twice");
@@ -448,7 +448,8 @@ public final class OfActions {
                 default -> throw OfError.UNKNOWN_INST.fail("unknown instruction type " + type);
             }
         }
-        List<Action> out = new ArrayList<>();
+        if (meterI == null && meta == null && gotoT == null) return apply;
+        List<Action> out = new ArrayList<>(apply.size() + 3);
         if (meterI != null) out.add(meterI);                  // the meter instruction runs first (OpenFlow 1.3 5.2)
         out.addAll(apply);
         if (meta != null) out.add(meta);
@@ -521,7 +522,7 @@ public final class OfActions {
             if (a.remaining() < 4) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 ends in " + a.remaining() + " stray bytes");
             int type = a.u16(), len = a.u16();
             if (len < 4) throw OfError.PROP_BAD_LEN.fail("NXAST_CONTROLLER2 property " + type + " of length " + len);
-            Wire.Reader v = a.sub(len - 4, OfError.PROP_BAD_LEN, "NXAST_CONTROLLER2 property " + type);
+            Wire.Reader v = a.sub(len - 4, OfError.PROP_BAD_LEN, "NXAST_CONTROLLER2 property", type);
             a.skip(Math.min((8 - len % 8) % 8, a.remaining()));
             switch (type) {
                 case 0 -> maxLen = atLeast(v, 2).u16();

@@ -725,8 +725,7 @@ final class OfConnection implements Runnable {
         long now = System.nanoTime();
         if (!control) {
             BundleMsg.Add a = BundleMsg.decodeAdd(r, msg);
-            byte[] inner = java.util.Arrays.copyOfRange(msg, a.innerAt(), a.innerAt() + a.innerLength());
-            Object m = decodeBundled(inner);
+            Object m = decodeBundled(msg, a.innerAt(), a.innerLength());
             if (m instanceof FlowMod fm && fm.command() < FlowMod.DELETE) CliCheck.check(fm);
             bundles.add(a.id(), a.flags(), msg, a.innerAt(), a.innerLength(), now);
             return List.of();
@@ -739,7 +738,7 @@ final class OfConnection implements Runnable {
             case BundleMsg.COMMIT_REQUEST -> {
                 Bundles.Bundle b = bundles.take(c.id());
                 if (b.flags != c.flags()) throw OfError.BUNDLE_BAD_FLAGS.fail("bundle " + Bundles.hex(c.id()) + " has flags " + b.flags + ", the commit " + c.flags() + "; it is discarded");
-                BundleCommit.Outcome o = BundleCommit.run(b, sw, this::decodeBundled, events());
+                BundleCommit.Outcome o = BundleCommit.run(b, sw, e -> decodeBundled(e.add(), e.innerAt(), e.innerLength()), events());
                 if (!o.ok()) {
                     LOG.info(peer + ": bundle " + Bundles.hex(c.id()) + " not committed, nothing of it applied: " + o.failure().getMessage());
                     List<byte[]> out = new ArrayList<>();
@@ -759,16 +758,16 @@ final class OfConnection implements Runnable {
     }
 
     /** A bundled message decoded as it would be alone: a flow_mod, group_mod or packet_out (else OFPBFC_MSG_UNSUP). */
-    private Object decodeBundled(byte[] inner) {
-        int type = inner[1] & 0xff;
-        Wire.Reader r = new Wire.Reader(inner);
+    private Object decodeBundled(byte[] msg, int at, int length) {
+        int type = msg[at + 1] & 0xff;
+        Wire.Reader r = new Wire.Reader(msg, at, at + length, OfError.BAD_LEN);
         r.skip(8);
         switch (type) {
             case OfType.FLOW_MOD -> { return FlowModCodec.decode11(r, version); }
             case OfType.GROUP_MOD -> { return GroupMod.decode(r, version); }
             case OfType.PACKET_OUT -> { return PacketOut.decode(r, version); }
             case OfType.VENDOR -> {
-                if (inner.length >= 16 && r.u32() == OfVersion.NX_VENDOR && r.u32() == OfType.NXT_FLOW_MOD) return FlowModCodec.decodeNx(r, tableIdExt);
+                if (length >= 16 && r.u32() == OfVersion.NX_VENDOR && r.u32() == OfType.NXT_FLOW_MOD) return FlowModCodec.decodeNx(r, tableIdExt);
             }
             default -> { }
         }

@@ -40,13 +40,26 @@ public final class Oxm {
         String name() { return target.ofName + "(" + Integer.toHexString(cls) + ":" + field + ")"; }
     }
 
+    private static final int FIELD_BITS_WORDS = (2 * Field.values().length + 63) / 64, NEEDS = Need.values().length;
+
     static final List<Entry> ENTRIES = new ArrayList<>();
-    private static final Map<Integer, Entry> BY_KEY = new HashMap<>();
+    /** By class (NXM0, NXM1, BASIC, PKT_REGS: the index {@link #classIndex} gives) and field: a lookup per entry of every match decoded. */
+    private static final Entry[][] BY_KEY = new Entry[4][128];
+
+    private static int classIndex(int cls) {
+        return switch (cls) {
+            case NXM0 -> 0;
+            case NXM1 -> 1;
+            case BASIC -> 2;
+            case PKT_REGS -> 3;
+            default -> -1;
+        };
+    }
 
     private static void e(int cls, int field, int wire, Field f, Kind k, Need n) {
         Entry en = new Entry(cls, field, wire, f, k, n);
         ENTRIES.add(en);
-        BY_KEY.put(cls << 16 | field, en);
+        BY_KEY[classIndex(cls)][field] = en;
     }
 
     static {
@@ -190,7 +203,10 @@ public final class Oxm {
         return new Bits(e, v, m, 0, 0);
     }
 
-    static Entry entry(int cls, int field) { return BY_KEY.get(cls << 16 | field); }
+    static Entry entry(int cls, int field) {
+        int c = classIndex(cls);
+        return c < 0 || field < 0 || field > 127 ? null : BY_KEY[c][field];
+    }
 
     /** A decoded entry's value and mask as key-word bits (hi/lo words for 128-bit fields). */
     record Bits(Entry entry, long value, long mask, long valueLo, long maskLo) {}
@@ -263,14 +279,22 @@ public final class Oxm {
      */
     public static Match decode(Wire.Reader r) {
         Match m = new Match();
-        List<Entry> seen = new ArrayList<>();
-        java.util.Set<String> keys = new java.util.HashSet<>();
+        // fields seen (bit 2 * ordinal, + 1 for vlan_pcp, which shares vlan_tci), and the first entry needing each Need
+        long[] fields = new long[FIELD_BITS_WORDS];
+        Entry[] needing = null;         // in the order they came, one per Need, so the error names the first failing
+        int needs = 0, needSeen = 0;
         while (r.remaining() > 0) {
             if (r.remaining() < 4) throw OfError.BAD_MATCH_LEN.fail("match has " + r.remaining() + " stray bytes");
             Bits b = readEntry(r, OfError.BAD_FIELD);
             Entry e = b.entry;
-            if (!keys.add(e.target.name() + (e.kind == Kind.VLAN_PCP ? "/pcp" : ""))) throw OfError.DUP_FIELD.fail(e.name() + " appears twice");
-            seen.add(e);
+            int bit = 2 * e.target.ordinal() + (e.kind == Kind.VLAN_PCP ? 1 : 0);
+            if ((fields[bit >>> 6] & 1L << bit) != 0) throw OfError.DUP_FIELD.fail(e.name() + " appears twice");
+            fields[bit >>> 6] |= 1L << bit;
+            if (e.need != Need.NONE && (needSeen & 1 << e.need.ordinal()) == 0) {
+                if (needing == null) needing = new Entry[NEEDS];
+                needing[needs++] = e;
+                needSeen |= 1 << e.need.ordinal();
+            }
             if (e.kind == Kind.WIDE) {
                 m.setWord(e.target.word, b.value, b.mask);
                 m.setWord(e.target.word + 1, b.valueLo, b.maskLo);
@@ -282,7 +306,10 @@ public final class Oxm {
                 m.setWord(e.target.word, b.value, b.mask);
             }
         }
-        for (Entry e : seen) if (!satisfied(m, e.need)) throw OfError.BAD_PREREQ.fail(e.name() + ": prerequisite " + e.need + " not met");
+        for (int i = 0; i < needs; i++) {
+            Entry e = needing[i];
+            if (!satisfied(m, e.need)) throw OfError.BAD_PREREQ.fail(e.name() + ": prerequisite " + e.need + " not met");
+        }
         return m;
     }
 

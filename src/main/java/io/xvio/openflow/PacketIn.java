@@ -132,7 +132,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         while (r.remaining() > 0) {
             int type = r.u16(), len = r.u16();
             if (len < 4) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 property " + type + " of length " + len);
-            Wire.Reader v = r.sub(len - 4, OfError.BAD_LEN, "NXT_PACKET_IN2 property " + type);
+            Wire.Reader v = r.sub(len - 4, OfError.BAD_LEN, "NXT_PACKET_IN2 property", type);
             r.skip(Math.min((8 - len % 8) % 8, r.remaining()));
             switch (type) {
                 case NXPINT_PACKET -> data = v.bytes(v.remaining());
@@ -168,7 +168,7 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         while (r.remaining() >= 4) {
             int t = r.u16(), len = r.u16();
             if (len < 4) throw OfError.BAD_LEN.fail("NXT_PACKET_IN2 property " + t + " of length " + len);
-            Wire.Reader v = r.sub(len - 4, OfError.BAD_LEN, "NXT_PACKET_IN2 property " + t);
+            Wire.Reader v = r.sub(len - 4, OfError.BAD_LEN, "NXT_PACKET_IN2 property", t);
             r.skip(Math.min((8 - len % 8) % 8, r.remaining()));
             if (t == Continuation.NXPINT_CONTINUATION) return Continuation.decode(v, version);
         }

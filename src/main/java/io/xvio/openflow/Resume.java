@@ -38,7 +38,7 @@ record Resume(byte[] packet, Match metadata, Continuation continuation) {
             if (r.remaining() < 4) throw OfError.BAD_LEN.fail("NXT_RESUME ends in " + r.remaining() + " stray bytes");
             int type = r.u16(), len = r.u16();
             if (len < 4) throw OfError.PROP_BAD_LEN.fail("NXT_RESUME property " + type + " of length " + len);
-            Wire.Reader v = r.sub(len - 4, OfError.PROP_BAD_LEN, "NXT_RESUME property " + type);
+            Wire.Reader v = r.sub(len - 4, OfError.PROP_BAD_LEN, "NXT_RESUME property", type);
             r.skip(Math.min((8 - len % 8) % 8, r.remaining()));
             switch (type) {
                 case PacketIn.NXPINT_PACKET -> packet = v.bytes(v.remaining());

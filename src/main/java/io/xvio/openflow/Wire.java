@@ -64,6 +64,14 @@ public final class Wire {
             return r;
         }
 
+        /** As {@link #sub(int, OfError, String)} for what = "whatPrefix number", built only for the error (parsing hot path). */
+        public Reader sub(int n, OfError onShort, String whatPrefix, int number) {
+            if (n < 0 || n > limit - pos) return sub(n, onShort, whatPrefix + " " + number);
+            Reader r = new Reader(b, pos, pos + n, onShort);
+            pos += n;
+            return r;
+        }
+
         public int peek16() { need(2, "u16"); return ((b[pos] & 0xff) << 8) | (b[pos + 1] & 0xff); }
     }
 
