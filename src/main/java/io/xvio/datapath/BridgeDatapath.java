@@ -250,14 +250,25 @@ public final class BridgeDatapath {
     }
 
     /** Flows of before that after lacks go to removed, flows of after that before lacks to added (by identity). */
+    /**
+     * The flows of before not in after (removed) and of after not in before (added), by identity: each list is marked
+     * with a fresh stamp in the flows' {@link Flow#diffMark}. An identity set of 100,000 flows cost a third of a bundle's
+     * table install (every identity hash is a write to the object's header). The lock keeps two bridges' diffs
+     * (which never share flows, but nothing forbids it) from mixing stamps.
+     */
     private static void diff(List<Flow> before, List<Flow> after, List<Flow> removed, List<Flow> added) {
-        Set<Flow> was = Collections.newSetFromMap(new IdentityHashMap<>(before.size() * 2)),
-                is = Collections.newSetFromMap(new IdentityHashMap<>(after.size() * 2));
-        was.addAll(before);
-        is.addAll(after);
-        for (Flow f : before) if (!is.contains(f)) removed.add(f);
-        for (Flow f : after) if (!was.contains(f)) added.add(f);
+        synchronized (DIFF) {
+            long inAfter = ++diffStamp;
+            for (Flow f : after) f.diffMark = inAfter;
+            for (Flow f : before) if (f.diffMark != inAfter) removed.add(f);
+            long inBefore = ++diffStamp;
+            for (Flow f : before) f.diffMark = inBefore;
+            for (Flow f : after) if (f.diffMark != inBefore) added.add(f);
+        }
     }
+
+    private static final Object DIFF = new Object();
+    private static long diffStamp;
 
     /**
      * The classifiers of flows, table by table from old's (the tables before): a table nothing changed in keeps its

@@ -34,6 +34,8 @@ public final class Flow {
      * cached learning whose flow this was learns it again ({@link LearnRef}).
      */
     volatile boolean removed;
+    /** Scratch for {@link BridgeDatapath}'s table diff (written under its DIFF lock only). */
+    long diffMark;
     /** When a learn action last found this flow again (OVS's rule->modified for learned flows): the hard timeout counts from it. */
     volatile long refreshedNanos;
     /**

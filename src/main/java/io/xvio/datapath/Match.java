@@ -34,6 +34,26 @@ public final class Match {
         maskShared = false;
     }
 
+    /** Empties this match (matches everything) to decode another into it: a scratch match allocates nothing. */
+    public Match clear() {
+        if (maskShared) {
+            mask = new long[FlowKey.WORDS];
+            maskShared = false;
+        } else {
+            Arrays.fill(mask, 0);
+        }
+        Arrays.fill(value, 0);
+        return this;
+    }
+
+    /** A copy of its own (of a scratch match, to keep). */
+    public Match copy() {
+        Match m = new Match();
+        System.arraycopy(value, 0, m.value, 0, FlowKey.WORDS);
+        System.arraycopy(mask, 0, m.mask, 0, FlowKey.WORDS);
+        return m;
+    }
+
     /** Adds field = v under m (bits in one word; use the hi/lo variant for IPv6). */
     public Match set(Field f, long v, long m) {
         unshare();

@@ -38,11 +38,19 @@ final class BundleCommit {
         Bundles.Entry[] at = new Bundles.Entry[1];
         try {
             int n = sw.change(() -> {
-                StagedSwitch st = new StagedSwitch(sw);
+                StagedSwitch st = new StagedSwitch(sw, b.entries.size());
                 boolean tables = false;
+                Adds adds = new Adds();
                 for (Bundles.Entry e : b.entries) {
                     at[0] = e;
-                    switch (decode.apply(e)) {
+                    Object m = decode.apply(e);
+                    if (m instanceof FlowMod fm && Adds.plain(fm)) {
+                        adds.add(fm, e);
+                        tables = true;
+                        continue;
+                    }
+                    adds.applyTo(st, deferred, at);
+                    switch (m) {
                         case FlowMod fm -> {
                             FlowMods.apply(fm, st, deferred, true);      // checked when it was added
                             tables = true;
@@ -57,6 +65,7 @@ final class BundleCommit {
                         default -> throw OfError.BUNDLE_MSG_UNSUP.fail("message type " + (e.add()[e.innerAt() + 1] & 0xff) + " in a bundle");
                     }
                 }
+                adds.applyTo(st, deferred, at);
                 at[0] = null;
                 if (tables) {
                     sw.replaceTables(st.flows(), st.groupMap());
@@ -68,6 +77,44 @@ final class BundleCommit {
             return new Outcome(null, null, pos, events, n);
         } catch (OfError.Failure f) {
             return new Outcome(at[0] == null ? null : at[0].add(), f, List.of(), List.of(), 0);
+        }
+    }
+
+    /**
+     * A run of plain adds (no check_overlap, no buffer: what FlowMods.apply would add one by one) staged as one
+     * StagedSwitch.addFlows: a 100,000-flow bundle spent a quarter of its commit applying them one at a time.
+     */
+    private static final class Adds {
+        private final List<Flow> flows = new ArrayList<>();
+        private final List<FlowMod> mods = new ArrayList<>();
+        private final List<Bundles.Entry> entries = new ArrayList<>();
+
+        static boolean plain(FlowMod fm) {
+            return fm.command() == FlowMod.ADD && (fm.flags() & FlowMod.CHECK_OVERLAP) == 0 && fm.bufferId() == FlowMod.NO_BUFFER;
+        }
+
+        void add(FlowMod fm, Bundles.Entry e) {
+            flows.add(fm.toFlow());
+            mods.add(fm);
+            entries.add(e);
+        }
+
+        /** Stages the run, in order; a refused flow fails the commit with its own add message (at). */
+        void applyTo(StagedSwitch st, FlowMods.Events ev, Bundles.Entry[] at) {
+            if (flows.isEmpty()) return;
+            try {
+                st.addFlows(flows);                 // checks every flow before it changes anything
+            } catch (OfError.Failure f) {
+                for (int i = 0; i < flows.size(); i++) {      // find the one: staged alone, it fails again
+                    at[0] = entries.get(i);
+                    st.addFlows(List.of(flows.get(i)));
+                }
+                throw f;
+            }
+            for (int i = 0; i < flows.size(); i++) ev.flowAdded(flows.get(i), (mods.get(i).flags() & FlowMod.SEND_FLOW_REM) != 0);
+            flows.clear();
+            mods.clear();
+            entries.clear();
         }
     }
 }

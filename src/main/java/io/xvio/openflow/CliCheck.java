@@ -6,7 +6,6 @@ import io.xvio.datapath.Match;
 import io.xvio.datapath.action.Action;
 import io.xvio.packet.FlowKey;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,7 +34,10 @@ final class CliCheck {
     static void check(FlowMod fm) {
         Shape s = Shape.of(Math.max(0, fm.table()), fm.match(), fm.actions());
         if (s != null && PASSED.containsKey(s)) return;
-        String text = fm.toFlow().text();
+        // fm's match may be a scratch one (a bundle's add): what is kept, or made into a flow, is a copy
+        Match own = fm.match().copy();
+        if (s != null) s = s.with(own);
+        String text = fm.withMatch(own).toFlow().text();
         try {
             FlowParser.parse(text);
         } catch (FlowSyntaxException e) {
@@ -50,20 +52,37 @@ final class CliCheck {
     /** Shapes remembered now (for tests). */
     static int shapes() { return PASSED.size(); }
 
-    private record Shape(int table, List<Action> actions, long[] masks, long[] deciding) {
+    /** A flow's shape: its match is kept (immutable once decoded), compared by masks and deciding values only. */
+    private static final class Shape {
+        final int table, hash;
+        final List<Action> actions;
+        final Match match;
+
+        private Shape(int table, List<Action> actions, Match match, int hash) {
+            this.table = table;
+            this.actions = actions;
+            this.match = match;
+            this.hash = hash;
+        }
+
         static Shape of(int table, Match match, List<Action> actions) {
             for (int w = FlowKey.TUN_ID; w < FlowKey.TUN_METADATA0 + FlowKey.TUN_METADATA_WORDS; w++) if (match.mask(w) != 0) return null;
-            long[] m = match.maskCopy();
-            long[] d = new long[DECIDING.length];
-            for (int k = 0; k < d.length; k++) d[k] = match.value(DECIDING[k]) & m[DECIDING[k]];
-            return new Shape(table, actions, m, d);
+            int h = 31 * table + actions.hashCode();
+            for (int w = 0; w < FlowKey.WORDS; w++) h = 31 * h + Long.hashCode(match.mask(w));
+            for (int w : DECIDING) h = 31 * h + Long.hashCode(match.value(w) & match.mask(w));
+            return new Shape(table, actions, match, h);
         }
 
         @Override public boolean equals(Object o) {
-            return o instanceof Shape s && table == s.table && Arrays.equals(masks, s.masks) && Arrays.equals(deciding, s.deciding)
-                    && actions.equals(s.actions);
+            if (!(o instanceof Shape s) || hash != s.hash || table != s.table) return false;
+            for (int w = 0; w < FlowKey.WORDS; w++) if (match.mask(w) != s.match.mask(w)) return false;
+            for (int w : DECIDING) if (match.value(w) != s.match.value(w)) return false;     // values are stored masked
+            return actions.equals(s.actions);
         }
 
-        @Override public int hashCode() { return (31 * table + Arrays.hashCode(masks)) * 31 + Arrays.hashCode(deciding) + actions.hashCode(); }
+        /** This shape holding m (equal to its match) instead. */
+        Shape with(Match m) { return new Shape(table, actions, m, hash); }
+
+        @Override public int hashCode() { return hash; }
     }
 }

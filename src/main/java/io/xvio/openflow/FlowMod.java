@@ -22,6 +22,11 @@ public record FlowMod(int command, int table, int priority, long cookie, long co
     /** Reset counters on modify (OpenFlow 1.1+ flag; in 1.0 bit 2 is EMERG). */
     public boolean resetCounts() { return version != OfVersion.OF10 && (flags & RESET_COUNTS) != 0; }
 
+    /** This flow_mod with match m instead. */
+    public FlowMod withMatch(Match m) {
+        return new FlowMod(command, table, priority, cookie, cookieMask, m, actions, idleTimeout, hardTimeout, outPort, flags, bufferId, version);
+    }
+
     /** The flow an add installs (table -1 means table 0); its text is formatted when first asked for. */
     public Flow toFlow() {
         return new Flow(Math.max(0, table), priority, cookie, match, actions, idleTimeout, hardTimeout, null);

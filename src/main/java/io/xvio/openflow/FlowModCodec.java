@@ -55,14 +55,20 @@ public final class FlowModCodec {
     }
 
     /** OpenFlow 1.1+ OFPT_FLOW_MOD (r after the header). */
-    public static FlowMod decode11(Wire.Reader r, int version) {
+    public static FlowMod decode11(Wire.Reader r, int version) { return decode11(r, version, null); }
+
+    /**
+     * As {@link #decode11(Wire.Reader, int)}; scratch, if not null, is cleared and takes the match, for a flow_mod
+     * decoded only to check it (a bundle's add): the caller keeps neither.
+     */
+    static FlowMod decode11(Wire.Reader r, int version, Match scratch) {
         long cookie = r.u64(), cookieMask = r.u64();
         int table = r.u8(), command = r.u8(), idle = r.u16(), hard = r.u16(), prio = r.u16();
         long buffer = r.u32();
         long out = r.u32(), outGroup = r.u32();
         int flags = r.u16();
         r.skip(2);                                 // importance (1.4+) / pad
-        Match m = readOxmMatch(r);
+        Match m = readOxmMatch(r, scratch == null ? new Match() : scratch.clear());
         List<Action> actions = OfActions.decodeInstructions(r, version);
         if (command > FlowMod.DELETE_STRICT) throw OfError.BAD_COMMAND.fail("flow_mod command " + command);
         if ((flags & ~0x1f) != 0) throw OfError.BAD_FLAGS.fail("flow_mod flags 0x" + Integer.toHexString(flags));
@@ -86,14 +92,16 @@ public final class FlowModCodec {
     }
 
     /** An ofp_match of type OXM (1.2+): type, length, entries, padding to 8. */
-    public static Match readOxmMatch(Wire.Reader r) {
+    public static Match readOxmMatch(Wire.Reader r) { return readOxmMatch(r, new Match()); }
+
+    private static Match readOxmMatch(Wire.Reader r, Match into) {
         int type = r.u16(), len = r.u16();
         if (type != 1) throw OfError.BAD_MATCH_TYPE.fail("match type " + type + " (only OXM, type 1)");
         if (len < 4) throw OfError.BAD_MATCH_LEN.fail("match length " + len);
         Wire.Reader body = r.sub(len - 4, OfError.BAD_MATCH_LEN, "match");
         int pad = (8 - len % 8) % 8;
         r.sub(pad, OfError.BAD_MATCH_LEN, "match padding");
-        return Oxm.decode(body);
+        return Oxm.decode(body, into);
     }
 
     public static void writeOxmMatch(Match m, Wire.Writer w) {

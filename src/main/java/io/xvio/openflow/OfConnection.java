@@ -3,6 +3,7 @@ package io.xvio.openflow;
 import io.xvio.datapath.action.*;
 
 import io.xvio.datapath.Flow;
+import io.xvio.datapath.Match;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -719,13 +720,19 @@ final class OfConnection implements Runnable {
         return bundle(sub == BundleMsg.ONFT_BUNDLE_CONTROL, xid, r, msg);
     }
 
+    /**
+     * The match a bundled flow_mod is decoded into when it is added, to check it (it is decoded again at the commit):
+     * a 100,000-flow bundle made 100 MB of garbage otherwise. Only this connection's thread uses it.
+     */
+    private final Match checkScratch = new Match();
+
     /** A bundle control or add message, r at its body ({@link Bundles}, {@link BundleCommit}). */
     private List<byte[]> bundle(boolean control, int xid, Wire.Reader r, byte[] msg) {
         notSlave();
         long now = System.nanoTime();
         if (!control) {
             BundleMsg.Add a = BundleMsg.decodeAdd(r, msg);
-            Object m = decodeBundled(msg, a.innerAt(), a.innerLength());
+            Object m = decodeBundled(msg, a.innerAt(), a.innerLength(), checkScratch);
             if (m instanceof FlowMod fm && fm.command() < FlowMod.DELETE) CliCheck.check(fm);
             bundles.add(a.id(), a.flags(), msg, a.innerAt(), a.innerLength(), now);
             return List.of();
@@ -738,7 +745,7 @@ final class OfConnection implements Runnable {
             case BundleMsg.COMMIT_REQUEST -> {
                 Bundles.Bundle b = bundles.take(c.id());
                 if (b.flags != c.flags()) throw OfError.BUNDLE_BAD_FLAGS.fail("bundle " + Bundles.hex(c.id()) + " has flags " + b.flags + ", the commit " + c.flags() + "; it is discarded");
-                BundleCommit.Outcome o = BundleCommit.run(b, sw, e -> decodeBundled(e.add(), e.innerAt(), e.innerLength()), events());
+                BundleCommit.Outcome o = BundleCommit.run(b, sw, e -> decodeBundled(e.add(), e.innerAt(), e.innerLength(), null), events());
                 if (!o.ok()) {
                     LOG.info(peer + ": bundle " + Bundles.hex(c.id()) + " not committed, nothing of it applied: " + o.failure().getMessage());
                     List<byte[]> out = new ArrayList<>();
@@ -758,12 +765,12 @@ final class OfConnection implements Runnable {
     }
 
     /** A bundled message decoded as it would be alone: a flow_mod, group_mod or packet_out (else OFPBFC_MSG_UNSUP). */
-    private Object decodeBundled(byte[] msg, int at, int length) {
+    private Object decodeBundled(byte[] msg, int at, int length, Match scratch) {
         int type = msg[at + 1] & 0xff;
         Wire.Reader r = new Wire.Reader(msg, at, at + length, OfError.BAD_LEN);
         r.skip(8);
         switch (type) {
-            case OfType.FLOW_MOD -> { return FlowModCodec.decode11(r, version); }
+            case OfType.FLOW_MOD -> { return FlowModCodec.decode11(r, version, scratch); }
             case OfType.GROUP_MOD -> { return GroupMod.decode(r, version); }
             case OfType.PACKET_OUT -> { return PacketOut.decode(r, version); }
             case OfType.VENDOR -> {

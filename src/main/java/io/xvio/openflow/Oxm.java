@@ -277,8 +277,10 @@ public final class Oxm {
      * Decodes the entries of r (its whole remaining length) into a match: duplicates are DUP_FIELD, unmet
      * prerequisites BAD_PREREQ, as OVS's nx_pull_match checks them.
      */
-    public static Match decode(Wire.Reader r) {
-        Match m = new Match();
+    public static Match decode(Wire.Reader r) { return decode(r, new Match()); }
+
+    /** As {@link #decode(Wire.Reader)}, into m (empty). */
+    static Match decode(Wire.Reader r, Match m) {
         // fields seen (bit 2 * ordinal, + 1 for vlan_pcp, which shares vlan_tci), and the first entry needing each Need
         long[] fields = new long[FIELD_BITS_WORDS];
         Entry[] needing = null;         // in the order they came, one per Need, so the error names the first failing

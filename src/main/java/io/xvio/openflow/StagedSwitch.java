@@ -30,12 +30,29 @@ import java.util.function.Supplier;
  * ({@link #exactly}), is O(1); a non-strict one walks the table.
  */
 final class StagedSwitch implements OfSwitch {
-    private record Key(int table, int priority, Match match) {
+    /** A flow's identity; the hash (over the match's 114 words) computed once, as a bulk add looks each key up twice. */
+    private static final class Key {
+        final int table, priority, hash;
+        final Match match;
+
+        Key(int table, int priority, Match match) {
+            this.table = table;
+            this.priority = priority;
+            this.match = match;
+            this.hash = (31 * table + priority) * 31 + match.hashCode();
+        }
+
         static Key of(Flow f) { return new Key(f.table, f.priority, f.match); }
+
+        @Override public int hashCode() { return hash; }
+
+        @Override public boolean equals(Object o) {
+            return o instanceof Key k && hash == k.hash && table == k.table && priority == k.priority && match.equals(k.match);
+        }
     }
 
     private final OfSwitch bridge;
-    private final LinkedHashMap<Key, Flow> flows = new LinkedHashMap<>();
+    private final LinkedHashMap<Key, Flow> flows;
     /** Flows of the bridge that share a key with an earlier one (a hand-written config may have them); usually none. */
     private final List<Flow> duplicates = new ArrayList<>();
     private final TreeMap<Long, Group> groups = new TreeMap<>();
@@ -44,9 +61,14 @@ final class StagedSwitch implements OfSwitch {
     final List<Flow[]> replaced = new ArrayList<>();
 
     /** A copy of bridge's tables; call it inside bridge.change so they do not move under it. */
-    StagedSwitch(OfSwitch bridge) {
+    StagedSwitch(OfSwitch bridge) { this(bridge, 0); }
+
+    /** As {@link #StagedSwitch(OfSwitch)}, with room for adds more flows (a bundle's size) without rehashing. */
+    StagedSwitch(OfSwitch bridge, int adds) {
         this.bridge = bridge;
-        for (Flow f : bridge.flows()) if (flows.putIfAbsent(Key.of(f), f) != null) duplicates.add(f);
+        List<Flow> current = bridge.flows();
+        flows = LinkedHashMap.newLinkedHashMap(current.size() + adds);
+        for (Flow f : current) if (flows.putIfAbsent(Key.of(f), f) != null) duplicates.add(f);
         for (Group g : bridge.groups()) groups.put(g.id, g);
         for (var m : bridge.meters()) meterIds.add(m.id());
     }
@@ -68,8 +90,10 @@ final class StagedSwitch implements OfSwitch {
         for (Flow f : fs) {
             Key k = Key.of(f);
             if (!duplicates.isEmpty()) duplicates.removeIf(o -> Key.of(o).equals(k));
-            flows.remove(k);                    // the new flow goes last, as the bridge's add puts it
-            flows.put(k, f);
+            if (flows.putIfAbsent(k, f) != null) {    // a replaced flow: the new one goes last, as the bridge's add puts it
+                flows.remove(k);
+                flows.put(k, f);
+            }
         }
     }
 

@@ -81,4 +81,22 @@ class CliCheckTest {
         assertTrue(accepted > 0 && refused > 0, "the cases hold both verdicts: " + accepted + " accepted, " + refused + " refused");
         assertTrue(CliCheck.shapes() > 0, "passing shapes were remembered");
     }
+
+    /** A bundle's add checks a flow_mod whose match is a scratch one, reused for the next: what is remembered is not. */
+    @Test
+    void aScratchMatchReusedForEveryFlowChangesNoVerdict() {
+        Match scratch = new Match();
+        Random rnd = new Random(11);
+        for (int i = 0; i < 400; i++) {
+            String m = MATCHES[rnd.nextInt(MATCHES.length)], a = ACTIONS[rnd.nextInt(ACTIONS.length)];
+            Match parsed = FlowParser.parse((m.isEmpty() ? "" : m + ",") + "actions=drop").match;
+            scratch.clear();
+            for (int w = 0; w < io.xvio.packet.FlowKey.WORDS; w++) scratch.setWord(w, parsed.value(w), parsed.mask(w));
+            assertEquals(parsed, scratch);
+            List<Action> acts = actions(a);
+            String text = FlowFormat.format(new Flow(0, 100, 0, parsed, acts, 0, 0, ""), 0, false);
+            FlowMod fm = new FlowMod(FlowMod.ADD, 0, 100, 0, 0, scratch, acts, 0, 0, -1, 0, FlowMod.NO_BUFFER, OfVersion.OF15);
+            assertEquals(parses(text), passes(fm), text);
+        }
+    }
 }
