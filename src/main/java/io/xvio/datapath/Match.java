@@ -11,10 +11,15 @@ import java.util.Arrays;
 public final class Match {
     final long[] value = new long[FlowKey.WORDS];
     /** Once a flow holds this match, the {@link MaskPool}'s array for it (shared: copied before any write). */
-    long[] mask = new long[FlowKey.WORDS];
+    long[] mask;
     private boolean maskShared;
 
-    public Match() {}
+    public Match() { mask = new long[FlowKey.WORDS]; }
+
+    private Match(long[] mask, boolean shared) {
+        this.mask = mask;
+        this.maskShared = shared;
+    }
 
     /**
      * Shares this match's mask array with every match of the same mask (a flow's constructor calls it, before the
@@ -51,6 +56,17 @@ public final class Match {
         Match m = new Match();
         System.arraycopy(value, 0, m.value, 0, FlowKey.WORDS);
         System.arraycopy(mask, 0, m.mask, 0, FlowKey.WORDS);
+        return m;
+    }
+
+    /**
+     * A copy to keep whose mask is already the {@link MaskPool}'s (of a scratch match a flow will hold): only the
+     * value array is new, where a fresh match and {@link #shareMask} make a mask array to throw away.
+     */
+    public Match sharedCopy() {
+        long[] c = MaskPool.intern(mask);
+        Match m = c == null ? new Match(mask.clone(), false) : new Match(c, true);
+        System.arraycopy(value, 0, m.value, 0, FlowKey.WORDS);
         return m;
     }
 

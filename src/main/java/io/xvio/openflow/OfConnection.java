@@ -721,8 +721,9 @@ final class OfConnection implements Runnable {
     }
 
     /**
-     * The match a bundled flow_mod is decoded into when it is added, to check it (it is decoded again at the commit):
-     * a 100,000-flow bundle made 100 MB of garbage otherwise. Only this connection's thread uses it.
+     * The match a bundled flow_mod is decoded into when it is added, to check it, and at the commit, before it is
+     * copied ({@link Match#sharedCopy}): a 100,000-flow bundle made 150 MB of garbage otherwise. Only this
+     * connection's thread uses it.
      */
     private final Match checkScratch = new Match();
 
@@ -745,7 +746,10 @@ final class OfConnection implements Runnable {
             case BundleMsg.COMMIT_REQUEST -> {
                 Bundles.Bundle b = bundles.take(c.id());
                 if (b.flags != c.flags()) throw OfError.BUNDLE_BAD_FLAGS.fail("bundle " + Bundles.hex(c.id()) + " has flags " + b.flags + ", the commit " + c.flags() + "; it is discarded");
-                BundleCommit.Outcome o = BundleCommit.run(b, sw, e -> decodeBundled(e.add(), e.innerAt(), e.innerLength(), null), events());
+                BundleCommit.Outcome o = BundleCommit.run(b, sw, e -> {
+                    Object m = decodeBundled(e.add(), e.innerAt(), e.innerLength(), checkScratch);
+                    return m instanceof FlowMod fm ? fm.withMatch(fm.match().sharedCopy()) : m;
+                }, events());
                 if (!o.ok()) {
                     LOG.info(peer + ": bundle " + Bundles.hex(c.id()) + " not committed, nothing of it applied: " + o.failure().getMessage());
                     List<byte[]> out = new ArrayList<>();
