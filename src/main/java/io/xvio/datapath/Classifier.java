@@ -44,10 +44,17 @@ public final class Classifier {
             SlotPages.Editor e = SlotPages.empty(capacity(flows.size()));
             int used = 0;
             TreeMap<Integer, Integer> byPriority = new TreeMap<>(Comparator.reverseOrder());
+            int runPriority = 0, run = 0;                      // flows of one priority usually come together
             for (Flow f : flows) {
                 if (put(e, words, f, false)) used++;
-                byPriority.merge(f.priority, 1, Integer::sum);
+                if (run > 0 && f.priority != runPriority) {
+                    byPriority.merge(runPriority, run, Integer::sum);
+                    run = 0;
+                }
+                runPriority = f.priority;
+                run++;
             }
+            if (run > 0) byPriority.merge(runPriority, run, Integer::sum);
             for (int s = 0; s <= e.mask; s++) {
                 Flow[] g = e.group(s);
                 if (g != null && g.length > 1) Arrays.sort(g, ORDER);
@@ -258,8 +265,7 @@ public final class Classifier {
     private final boolean hasConjunctions;
 
     public Classifier(List<Flow> flows) {
-        Map<MaskKey, List<Flow>> byMask = new LinkedHashMap<>();
-        for (Flow f : flows) byMask.computeIfAbsent(new MaskKey(f.match.mask), x -> new ArrayList<>()).add(f);
+        Map<MaskKey, List<Flow>> byMask = byMask(flows);
         List<Subtable> st = new ArrayList<>();
         for (List<Flow> g : byMask.values()) st.add(Subtable.of(g.getFirst().match.maskCopy(), g));
         st.sort((a, b) -> Integer.compare(b.maxPriority, a.maxPriority));
@@ -272,6 +278,25 @@ public final class Classifier {
         this.subtables = subtables;
         this.size = size;
         this.hasConjunctions = hasConjunctions;
+    }
+
+    /**
+     * flows grouped by mask, in first-seen order. Flows of one shape usually come together and share the pool's mask
+     * array ({@link MaskPool}): a flow with the previous flow's array joins its group without hashing the mask.
+     */
+    private static Map<MaskKey, List<Flow>> byMask(List<Flow> flows) {
+        Map<MaskKey, List<Flow>> byMask = new LinkedHashMap<>();
+        long[] last = null;
+        List<Flow> group = null;
+        for (Flow f : flows) {
+            long[] m = f.match.mask;
+            if (m != last) {
+                group = byMask.computeIfAbsent(new MaskKey(m), x -> new ArrayList<>());
+                last = m;
+            }
+            group.add(f);
+        }
+        return byMask;
     }
 
     /** A mask as a map key (the array compared by content; never written while a key). */
@@ -296,9 +321,7 @@ public final class Classifier {
         int n = old == null ? -1 : old.size + added.size() - removed.size();
         if (old == null || old.hasConjunctions || n < 0 || (added.size() + removed.size()) * 2 > n) return new Classifier(allFlows.get());
         for (Flow f : added) if (f.conjunctions != null) return new Classifier(allFlows.get());
-        Map<MaskKey, List<Flow>> addBy = new LinkedHashMap<>(), removeBy = new HashMap<>();
-        for (Flow f : added) addBy.computeIfAbsent(new MaskKey(f.match.mask), x -> new ArrayList<>()).add(f);
-        for (Flow f : removed) removeBy.computeIfAbsent(new MaskKey(f.match.mask), x -> new ArrayList<>()).add(f);
+        Map<MaskKey, List<Flow>> addBy = byMask(added), removeBy = byMask(removed);
         List<Subtable> st = new ArrayList<>(old.subtables.length + addBy.size());
         int removedFound = 0;
         for (Subtable t : old.subtables) {

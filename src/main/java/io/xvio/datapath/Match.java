@@ -13,6 +13,8 @@ public final class Match {
     /** Once a flow holds this match, the {@link MaskPool}'s array for it (shared: copied before any write). */
     long[] mask;
     private boolean maskShared;
+    /** The pool's array {@link #sharedCopy} gave last: a scratch match decoding flows of one shape finds it without hashing. */
+    private long[] lastShared;
 
     public Match() { mask = new long[FlowKey.WORDS]; }
 
@@ -64,7 +66,8 @@ public final class Match {
      * value array is new, where a fresh match and {@link #shareMask} make a mask array to throw away.
      */
     public Match sharedCopy() {
-        long[] c = MaskPool.intern(mask);
+        long[] c = lastShared != null && Arrays.equals(mask, lastShared) ? lastShared : MaskPool.intern(mask);
+        lastShared = c;
         Match m = c == null ? new Match(mask.clone(), false) : new Match(c, true);
         System.arraycopy(value, 0, m.value, 0, FlowKey.WORDS);
         return m;
