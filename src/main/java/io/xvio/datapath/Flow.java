@@ -40,16 +40,26 @@ public final class Flow {
     volatile long refreshedNanos;
     /**
      * Counters: per thread (index t + 2) a row {packets, bytes, padding to 64 bytes}, allocated by that thread at
-     * its first hit: a row is an object of its own, so no two threads write one cache line, and a flow costs
-     * ~300 bytes until threads hit it (a flat array padded for 66 threads cost 8.4 KB per flow). Shared by
-     * {@link #modified} copies.
+     * its first hit: a row is an object of its own, so no two threads write one cache line (a flat array padded for
+     * 66 threads cost 8.4 KB per flow). The array of rows (280 bytes) is made at the flow's first hit, by whichever
+     * thread wins the CAS ({@link #rows()}): a table of 100,000 flows few of which are hit does not carry 28 MB of
+     * it. Shared by {@link #modified} copies (made there if no hit made it yet).
      */
-    final long[][] rows;
+    private long[][] rows;
+    private static final java.lang.invoke.VarHandle ROWS;
+
+    static {
+        try {
+            ROWS = java.lang.invoke.MethodHandles.lookup().findVarHandle(Flow.class, "rows", long[][].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     public Flow(int table, int priority, long cookie, Match match, List<Action> actions, int idleTimeout,
                 int hardTimeout, String text) {
         this(table, priority, cookie, match, actions, idleTimeout, hardTimeout, text, SEQ.incrementAndGet(),
-                newCounters(), System.nanoTime());
+                null, System.nanoTime());
         match.shareMask();
     }
 
@@ -96,9 +106,18 @@ public final class Flow {
     /** Row 0 takes a trace's hits (thread -2) and is never summed; rows 1.. are thread -1 (no PMD) and the PMD threads. */
     private static long[][] newCounters() { return new long[BridgeDatapath.MAX_THREADS + 2][]; }
 
+    /** The array of rows, made by the first thread that needs it (the others take the one it published). */
+    private long[][] rows() {
+        long[][] rs = rows;
+        if (rs != null) return rs;
+        long[][] made = newCounters(), won = (long[][]) ROWS.compareAndExchange(this, (long[][]) null, made);
+        return won == null ? made : won;
+    }
+
     /** Counts packets hits totalling bytes by PMD thread t (single writer per row). */
     public void hit(int t, int hits, long totalBytes, long now) {
         long[][] rs = rows;
+        if (rs == null) rs = rows();                  // the flow's first hit
         long[] r = rs[t + 2];
         if (r == null) r = rs[t + 2] = new long[8];   // once per thread and flow, in the thread that counts in it
         r[0] += hits;
@@ -114,9 +133,11 @@ public final class Flow {
     public long byteCount() { return sum(1); }
 
     private long sum(int column) {
+        long[][] rs = (long[][]) ROWS.getAcquire(this);
+        if (rs == null) return 0;
         long s = 0;
-        for (int i = 1; i < rows.length; i++) {
-            long[] r = rows[i];
+        for (int i = 1; i < rs.length; i++) {
+            long[] r = rs[i];
             if (r != null) s += r[column];
         }
         return s;
@@ -133,7 +154,7 @@ public final class Flow {
      */
     public Flow modified(List<Action> a, String newText, boolean resetCounts) {
         Flow m = new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq,
-                resetCounts ? newCounters() : rows, createdNanos);
+                resetCounts ? null : rows(), createdNanos);
         m.lastHitNanos = lastHitNanos;
         m.refreshedNanos = refreshedNanos;
         return m;
