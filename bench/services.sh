@@ -67,7 +67,7 @@ conntrack_setup_xvio_yaml() {
   echo "conntrack: {capacity: $CT_SETUP_CAPACITY, timeouts: {udp_first: $t, udp_single: $t, udp_multiple: $t}}"
 }
 # the JVM needs room for the table (~192 bytes a connection)
-CT_SETUP_JVM_OPTS="-Xms1536m -Xmx1536m -XX:+UseParallelGC -XX:+AlwaysPreTouch"
+CT_SETUP_JVM_OPTS="-Xms1536m -Xmx1536m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+AlwaysPreTouch"
 
 # OVS the same: maxconns = the xvio table's capacity, a timeout policy with the same UDP timeouts for zones 1 and 2
 conntrack_setup_ovs() {
