@@ -97,12 +97,12 @@ public final class Classifier {
          * by priority and age. Returns whether it took a new slot.
          */
         static boolean put(SlotPages.Editor e, int[] words, Flow f, boolean sorted) {
-            long[] v = f.match.value;
-            long h = hash(v, words);
+            long[] v = f.match.compact();
+            long h = hash(v);
             int m = e.mask, s = (int) h & m;
             long hs;
             while ((hs = e.hash(s)) != 0) {
-                if (hs == h && sameValue(e.group(s)[0].match.value, v, words)) {
+                if (hs == h && Arrays.equals(e.group(s)[0].match.compact(), v)) {
                     Flow[] g = e.group(s), ng = Arrays.copyOf(g, g.length + 1);
                     int at = g.length;
                     if (sorted) while (at > 0 && ORDER.compare(ng[at - 1], f) > 0) { ng[at] = ng[at - 1]; at--; }
@@ -116,24 +116,24 @@ public final class Classifier {
             return true;
         }
 
-        /** The slot of masked value v being edited, or -1. */
-        static int find(SlotPages.Editor e, int[] words, long[] v) {
-            long h = hash(v, words), hs;
+        /** The slot of masked value v (compact: the values of words, in order) being edited, or -1. */
+        static int find(SlotPages.Editor e, long[] v) {
+            long h = hash(v), hs;
             int m = e.mask, s = (int) h & m;
             while ((hs = e.hash(s)) != 0) {
-                if (hs == h && sameValue(e.group(s)[0].match.value, v, words)) return s;
+                if (hs == h && Arrays.equals(e.group(s)[0].match.compact(), v)) return s;
                 s = (s + 1) & m;
             }
             return -1;
         }
 
-        /** The flows of masked value v, best first, or null. */
+        /** The flows of masked value v (compact), best first, or null. */
         Flow[] withValue(long[] v) {
-            long h = hash(v, words), hs;
+            long h = hash(v), hs;
             SlotPages sp = slots;
             int m = sp.mask, s = (int) h & m;
             while ((hs = sp.hash(s)) != 0) {
-                if (hs == h && sameValue(sp.group(s)[0].match.value, v, words)) return sp.group(s);
+                if (hs == h && Arrays.equals(sp.group(s)[0].match.compact(), v)) return sp.group(s);
                 s = (s + 1) & m;
             }
             return null;
@@ -180,7 +180,7 @@ public final class Classifier {
             long[] ps = priorities;
             int u = used;
             for (Flow f : removed) {
-                int s = find(e, words, f.match.value);
+                int s = find(e, f.match.compact());
                 Flow[] g = s < 0 ? null : without(e.group(s), f);
                 if (g == null) return rebuilt(added, removed);       // not here after all: start from what is
                 ps = counted(ps, f.priority, -1);
@@ -231,9 +231,12 @@ public final class Classifier {
                 if (hs == 0) return null;
                 if (hs == h) {
                     Flow[] g = sp.group(s);
-                    long[] v = g[0].match.value;
+                    long[] v = g[0].match.compact();           // the values of words, in order
                     boolean eq = true;
-                    for (int w : words) if ((k[w] & mask[w]) != v[w]) { eq = false; break; }
+                    for (int i = 0; i < words.length; i++) {
+                        int w = words[i];
+                        if ((k[w] & mask[w]) != v[i]) { eq = false; break; }
+                    }
                     if (eq) return g;
                 }
                 s = (s + 1) & m;
@@ -244,14 +247,12 @@ public final class Classifier {
     /** Best priority first; among equal priorities the oldest (lowest seq). */
     private static final Comparator<Flow> ORDER = (a, b) -> a.priority != b.priority ? Integer.compare(b.priority, a.priority) : Long.compare(a.seq, b.seq);
 
-    private static boolean sameValue(long[] a, long[] b, int[] words) {
-        for (int w : words) if (a[w] != b[w]) return false;
-        return true;
-    }
 
-    private static long hash(long[] masked, int[] words) {
+
+    /** The hash of a compact value (the covered words' values in order): {@link Subtable#group}'s of a key. */
+    private static long hash(long[] compact) {
         long h = 1469598103934665603L;
-        for (int w : words) h = mix(h, masked[w]);
+        for (long v : compact) h = mix(h, v);
         return h | 1;
     }
 
@@ -345,7 +346,9 @@ public final class Classifier {
     public List<Flow> withMatch(Match m) {
         for (Subtable t : subtables) {
             if (!Arrays.equals(t.mask, m.mask)) continue;
-            Flow[] g = t.withValue(m.value);
+            long[] v = new long[t.words.length];
+            for (int i = 0; i < v.length; i++) v[i] = m.value(t.words[i]);
+            Flow[] g = t.withValue(v);
             return g == null ? List.of() : List.of(g);
         }
         return List.of();

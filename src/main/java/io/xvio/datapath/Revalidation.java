@@ -32,7 +32,8 @@ final class Revalidation {
 
     /** Whether adding or removing f can change the translation e recorded for the packets of e (value under mask). */
     static boolean affects(MegaflowCache.Entry e, long[] mask, int[] words, Flow f) {
-        long[] fv = f.match.value, fm = f.match.mask;
+        Match fmatch = f.match;
+        long[] fm = fmatch.mask;
         for (int x = 0; x < e.nops; x++) {
             int op = e.op[x];
             if ((op != MegaflowCache.OP_HIT && op != MegaflowCache.OP_NO_MATCH) || e.a[x] != f.table) continue;
@@ -40,7 +41,7 @@ final class Revalidation {
             boolean disjoint = false;
             for (int i = 0; i < words.length && !disjoint; i++) {   // a word the mask leaves out cannot separate them
                 int w = words[i];
-                disjoint = (rewritten & (1L << w)) == 0 && ((e.value[w] ^ fv[w]) & mask[w] & fm[w]) != 0;
+                disjoint = (rewritten & (1L << w)) == 0 && ((e.value[w] ^ fmatch.value(w)) & mask[w] & fm[w]) != 0;
             }
             if (!disjoint) return true;
         }

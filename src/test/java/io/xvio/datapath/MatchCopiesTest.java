@@ -41,4 +41,34 @@ class MatchCopiesTest {
         assertNotEquals(0, pooled[FlowKey.DL_TYPE], "the pool's array was not cleared with it");
         assertEquals(dst(9), dst(9).sharedCopy());
     }
+
+    /** A frozen match (compact values) answers every question as the same match being built (a value per word). */
+    @Test
+    void aFrozenMatchAnswersAsItsUnfrozenCopy() {
+        java.util.Random rnd = new java.util.Random(5);
+        for (int round = 0; round < 500; round++) {
+            Match built = new Match(), other = new Match();
+            for (int n = rnd.nextInt(6); n > 0; n--) built.setWord(rnd.nextInt(FlowKey.WORDS), rnd.nextLong(), rnd.nextInt(3) == 0 ? -1L : rnd.nextLong());
+            for (int n = rnd.nextInt(3); n > 0; n--) other.setWord(rnd.nextInt(FlowKey.WORDS), rnd.nextLong(), rnd.nextLong());
+            Match frozen = built.copy();
+            new Flow(0, 1, 0, frozen, java.util.List.of(), 0, 0, "");      // freezes it
+            assertEquals(built, frozen);
+            assertEquals(frozen, built);
+            assertEquals(built.hashCode(), frozen.hashCode());
+            assertEquals(built, frozen.copy());
+            assertEquals(built, frozen.sharedCopy());
+            long[] key = new long[FlowKey.WORDS];
+            for (int w = 0; w < FlowKey.WORDS; w++) {
+                assertEquals(built.value(w), frozen.value(w));
+                key[w] = rnd.nextBoolean() ? built.value(w) | (rnd.nextLong() & ~built.mask(w)) : rnd.nextLong();
+            }
+            assertEquals(built.matches(key), frozen.matches(key));
+            assertEquals(built.isSubsetOf(other), frozen.isSubsetOf(other));
+            assertEquals(other.isSubsetOf(built), other.isSubsetOf(frozen));
+            assertArrayEquals(built.valueCopy(), frozen.valueCopy());
+            frozen.setWord(3, 1, 1);                     // writing a frozen match copies its arrays first
+            built.setWord(3, 1, 1);
+            assertEquals(built, frozen);
+        }
+    }
 }
