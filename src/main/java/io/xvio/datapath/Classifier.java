@@ -282,17 +282,22 @@ public final class Classifier {
     }
 
     /**
-     * flows grouped by mask, in first-seen order. Flows of one shape usually come together and share the pool's mask
-     * array ({@link MaskPool}): a flow with the previous flow's array joins its group without hashing the mask.
+     * flows grouped by mask, in first-seen order. Flows of one shape share the pool's mask array ({@link MaskPool}):
+     * a flow whose array was seen joins its group by the array's identity, without hashing the 57-word mask.
      */
     private static Map<MaskKey, List<Flow>> byMask(List<Flow> flows) {
         Map<MaskKey, List<Flow>> byMask = new LinkedHashMap<>();
+        Map<long[], List<Flow>> byArray = new IdentityHashMap<>();
         long[] last = null;
         List<Flow> group = null;
         for (Flow f : flows) {
             long[] m = f.match.mask;
             if (m != last) {
-                group = byMask.computeIfAbsent(new MaskKey(m), x -> new ArrayList<>());
+                group = byArray.get(m);
+                if (group == null) {
+                    group = byMask.computeIfAbsent(new MaskKey(m), x -> new ArrayList<>());
+                    byArray.put(m, group);
+                }
                 last = m;
             }
             group.add(f);

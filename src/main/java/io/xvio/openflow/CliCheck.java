@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Parsing every flow of a 100,000-flow add-flows cost a quarter of the time. Whether a flow passes depends only on
  * its shape: its table, its actions, which fields it matches (the masks) and the values that decide prerequisites
- * (dl_type, nw_proto, the ICMP type and code in tp_src/tp_dst, the VLAN tag, ct_state, the fragment bits). Shapes
+ * (dl_type, nw_proto, the ICMP type and code in tp_src/tp_dst (not a TCP or UDP port), the VLAN tag, ct_state, the
+ * fragment bits). Shapes
  * that passed are remembered (at most {@link #MAX_SHAPES}; then forgotten all at once), so a bulk add parses one
  * flow per shape. A flow that fails is always parsed (its error names it). Flows with tunnel fields are parsed
  * every time: their text depends on the bridge's Geneve option map.
@@ -69,15 +70,33 @@ final class CliCheck {
             for (int w = FlowKey.TUN_ID; w < FlowKey.TUN_METADATA0 + FlowKey.TUN_METADATA_WORDS; w++) if (match.mask(w) != 0) return null;
             int h = 31 * table + actions.hashCode();
             for (int w = 0; w < FlowKey.WORDS; w++) h = 31 * h + Long.hashCode(match.mask(w));
-            for (int w : DECIDING) h = 31 * h + Long.hashCode(match.value(w) & match.mask(w));
+            boolean icmp = icmpOrUnknown(match);
+            for (int w : DECIDING) h = 31 * h + Long.hashCode(deciding(match, w, icmp));
             return new Shape(table, actions, match, h);
         }
 
         @Override public boolean equals(Object o) {
             if (!(o instanceof Shape s) || hash != s.hash || table != s.table) return false;
             for (int w = 0; w < FlowKey.WORDS; w++) if (match.mask(w) != s.match.mask(w)) return false;
-            for (int w : DECIDING) if (match.value(w) != s.match.value(w)) return false;     // values are stored masked
+            boolean icmp = icmpOrUnknown(match);
+            for (int w : DECIDING) if (deciding(match, w, icmp) != deciding(s.match, w, icmp)) return false;
             return actions.equals(s.actions);
+        }
+
+        /** Whether the match's nw_proto is ICMP or ICMPv6, or not pinned down (equal shapes agree: equal masks). */
+        private static boolean icmpOrUnknown(Match m) {
+            if (m.mask(FlowKey.NW_PROTO) != io.xvio.datapath.Field.NW_PROTO.fullMask()) return true;
+            long p = io.xvio.datapath.Field.NW_PROTO.get(m.value(FlowKey.NW_PROTO));
+            return p == 1 || p == 58;
+        }
+
+        /**
+         * Word w's value as far as the checks see it: tp_src/tp_dst decide only as ICMP type and code (nd_target's
+         * icmp_type=135/136); a TCP or UDP port does not, so 100,000 flows with distinct ports are one shape.
+         */
+        private static long deciding(Match m, int w, boolean icmp) {
+            if (!icmp && (w == FlowKey.TP_SRC || w == FlowKey.TP_DST)) return 0;
+            return m.value(w);                      // values are stored masked
         }
 
         /** This shape holding m (equal to its match) instead. */

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class CliCheckTest {
     private static final String[] MATCHES = {"", "ip", "arp", "ipv6", "tcp", "udp", "tcp6", "icmp", "icmp6,icmp_type=135",
             "icmp6,icmp_type=136", "icmp6,icmp_type=128", "dl_vlan=5", "vlan_tci=0/0x1000", "ct_state=+trk+est",
-            "ct_state=-trk", "ip,nw_dst=10.0.0.1", "ip,nw_dst=10.0.0.2", "tcp,tp_dst=80", "ip,nw_frag=later"};
+            "ct_state=-trk", "ip,nw_dst=10.0.0.1", "ip,nw_dst=10.0.0.2", "tcp,tp_dst=80", "tcp,tp_dst=81", "udp,tp_src=7", "udp,tp_src=8", "icmp,icmp_type=8", "icmp,icmp_type=0", "ip,nw_frag=later"};
     private static final String[] ACTIONS = {"output:2", "mod_nw_src:1.2.3.4", "set_field:1->tcp_dst", "set_field:fe80::1->nd_target",
             "strip_vlan", "set_field:5->vlan_vid", "push_vlan:0x8100,set_field:4101->vlan_tci", "ct_clear", "dec_ttl",
             "set_field:1->icmpv6_type", "move:NXM_OF_IP_SRC[]->NXM_NX_REG0[]", "mod_tp_dst:99"};
