@@ -83,6 +83,10 @@ final class ControlProtocol {
         } catch (JsonProcessingException e) {
             if (body.cutShort) throw new FrameException("request cut short: " + body.read + " of " + length + " bytes");
             throw new FrameException("malformed request: " + e.getOriginalMessage() + " (at byte " + e.getLocation().getByteOffset() + ")");
+        } catch (java.io.CharConversionException e) {
+            // Jackson guesses the encoding from the first bytes; ones that look like a UTF-32 it cannot read land here
+            if (body.cutShort) throw new FrameException("request cut short: " + body.read + " of " + length + " bytes");
+            throw new FrameException("malformed request: not UTF-8 JSON (" + e.getMessage() + ")");
         }
         if (body.cutShort) throw new FrameException("request cut short: " + body.read + " of " + length + " bytes");
         return args;

@@ -105,6 +105,16 @@ class ControlProtocolProperties {
         }
     }
 
+    /** Bytes Jackson takes for a UTF-32 byte order mark it cannot read (found by the property above). */
+    @net.jqwik.api.Example
+    void aBodyThatLooksLikeOddUtf32IsRefusedCleanly() throws IOException {
+        for (byte[] body : List.of(new byte[] {0, 0, (byte) 0xff, (byte) 0xfe}, new byte[] {(byte) 0xfe, (byte) 0xff, 0, 0})) {
+            ControlProtocol.FrameException e = assertThrows(ControlProtocol.FrameException.class,
+                    () -> ControlProtocol.readRequestBody(new ByteArrayInputStream(body), body.length));
+            assertTrue(e.getMessage().startsWith("malformed request"), e.getMessage());
+        }
+    }
+
     @Property(tries = 500)
     void repliesRoundTrip(@ForAll boolean ok, @ForAll("replyTexts") String text) throws Exception {
         ControlClient.Reply r = ControlProtocol.readReply(new ByteArrayInputStream(ControlProtocol.encodeReply(ok, text)));
