@@ -550,6 +550,7 @@ final class OfConnection implements Runnable {
             case OfType.PACKET_OUT -> {
                 PacketOut po = PacketOut.decode(r, version);
                 notSlave();
+                PacketOutCheck.check(po);
                 sw.packetOut(po.inPort(), po.data(), po.actions());
                 LOG.fine(peer + ": " + po);
                 return List.of();
@@ -735,6 +736,7 @@ final class OfConnection implements Runnable {
             BundleMsg.Add a = BundleMsg.decodeAdd(r, msg);
             Object m = decodeBundled(msg, a.innerAt(), a.innerLength(), checkScratch);
             if (m instanceof FlowMod fm && fm.command() < FlowMod.DELETE) CliCheck.check(fm);
+            else if (m instanceof PacketOut po) PacketOutCheck.check(po);
             bundles.add(a.id(), a.flags(), msg, a.innerAt(), a.innerLength(), now);
             return List.of();
         }
