@@ -124,17 +124,10 @@ public final class Match {
     public Match sharedCopy() {
         long[] c = lastShared != null && Arrays.equals(mask, lastShared) ? lastShared : MaskPool.intern(mask);
         lastShared = c;
-        long[] full = compacted ? null : value;
         Match m = c == null ? new Match(null, mask.clone(), false) : new Match(null, c, true);
-        if (full != null) {
-            m.value = compacted(full, m.mask);
-            m.present = presentBits(m.mask);
-            m.compacted = true;
-        } else {
-            m.value = value.clone();
-            m.present = present;
-            m.compacted = true;
-        }
+        m.value = compacted ? value.clone() : compacted(value, mask);
+        m.present = presentBits(mask);
+        m.compacted = true;
         return m;
     }
 

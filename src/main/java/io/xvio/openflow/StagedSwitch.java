@@ -60,10 +60,10 @@ final class StagedSwitch implements OfSwitch {
     /** Flows a modify replaced: {old, new}, so the new ones keep the old ones' last hits once they are in force. */
     final List<Flow[]> replaced = new ArrayList<>();
 
-    /** A copy of bridge's tables; call it inside bridge.change so they do not move under it. */
-    StagedSwitch(OfSwitch bridge) { this(bridge, 0); }
-
-    /** As {@link #StagedSwitch(OfSwitch)}, with room for adds more flows (a bundle's size) without rehashing. */
+    /**
+     * A copy of bridge's tables, with room for adds more flows (a bundle's size) without rehashing; call it inside
+     * bridge.change so they do not move under it.
+     */
     StagedSwitch(OfSwitch bridge, int adds) {
         this.bridge = bridge;
         List<Flow> current = bridge.flows();
