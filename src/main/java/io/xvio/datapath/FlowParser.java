@@ -524,12 +524,15 @@ public final class FlowParser {
         }
 
         /**
-         * What writing (set_field, load, move) or reading (move, learn) field d needs: its match prerequisite, but for
+         * What writing (set_field, load, move) or reading (move, learn) field d needs: its match prerequisite, but IPv4
+         * for nw_src/nw_dst (a match takes them on ARP as arp_spa/arp_tpa, actions do not) and for
          * the neighbour discovery fields OVS's stricter ones (nd_target: a solicitation or advertisement, nd_sll: a
          * solicitation, nd_tll: an advertisement; matching them needs only icmp6 here, as before).
          */
         static Need actionNeed(Def d) {
-            return d.field() == ND_TARGET ? Need.ND : d.field() == ND_SLL ? Need.ND_SOLICIT : d.field() == ND_TLL ? Need.ND_ADVERT : d.need();
+            Field f = d.field();
+            if (f == NW_SRC || f == NW_DST) return Need.IPV4;       // OVS's ip_src/ip_dst: an ARP flow's are arp_spa/arp_tpa
+            return f == ND_TARGET ? Need.ND : f == ND_SLL ? Need.ND_SOLICIT : f == ND_TLL ? Need.ND_ADVERT : d.need();
         }
 
         static String needText(Need need) {

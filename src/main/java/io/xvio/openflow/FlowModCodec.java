@@ -18,8 +18,12 @@ public final class FlowModCodec {
         int command = r.u16(), idle = r.u16(), hard = r.u16(), prio = r.u16();
         long buffer = r.u32();
         int out = r.u16(), flags = r.u16();
-        List<Action> actions = OfActions.decodeActions(r, OfVersion.OF10);
-        return finish10(command, cookie, m, actions, idle, hard, prio, buffer, out, flags, tableIdExt);
+        try (ActionPrereqs.Notes notes = ActionPrereqs.open()) {
+            List<Action> actions = OfActions.decodeActions(r, OfVersion.OF10);
+            FlowMod fm = finish10(command, cookie, m, actions, idle, hard, prio, buffer, out, flags, tableIdExt);
+            notes.check(m, actions, OfVersion.OF10);
+            return fm;
+        }
     }
 
     /** NXT_FLOW_MOD (r after the 16-byte Nicira header). */
@@ -30,8 +34,12 @@ public final class FlowModCodec {
         int out = r.u16(), flags = r.u16(), matchLen = r.u16();
         r.skip(6);
         NxMatch nm = NxMatch.read(r, matchLen);
-        List<Action> actions = OfActions.decodeActions(r, OfVersion.OF10);
-        FlowMod fm = finish10(command, cookie, nm.match(), actions, idle, hard, prio, buffer, out, flags, tableIdExt);
+        FlowMod fm;
+        try (ActionPrereqs.Notes notes = ActionPrereqs.open()) {
+            List<Action> actions = OfActions.decodeActions(r, OfVersion.OF10);
+            fm = finish10(command, cookie, nm.match(), actions, idle, hard, prio, buffer, out, flags, tableIdExt);
+            notes.check(nm.match(), actions, OfVersion.OF10);
+        }
         if (nm.cookieMask() != 0 && fm.command() != FlowMod.ADD)
             return new FlowMod(fm.command(), fm.table(), fm.priority(), nm.cookie(), nm.cookieMask(), fm.match(), fm.actions(),
                     fm.idleTimeout(), fm.hardTimeout(), fm.outPort(), fm.flags(), fm.bufferId(), fm.version());
@@ -69,7 +77,13 @@ public final class FlowModCodec {
         int flags = r.u16();
         r.skip(2);                                 // importance (1.4+) / pad
         Match m = readOxmMatch(r, scratch == null ? new Match() : scratch.clear());
-        List<Action> actions = OfActions.decodeInstructions(r, version);
+        ActionPrereqs.Notes notes = ActionPrereqs.open();
+        List<Action> actions;
+        try {
+            actions = OfActions.decodeInstructions(r, version);
+        } finally {
+            notes.close();
+        }
         if (command > FlowMod.DELETE_STRICT) throw OfError.BAD_COMMAND.fail("flow_mod command " + command);
         if ((flags & ~0x1f) != 0) throw OfError.BAD_FLAGS.fail("flow_mod flags 0x" + Integer.toHexString(flags));
         if (outGroup != 0xffffffffL && command >= FlowMod.DELETE) throw OfError.FLOW_MOD_UNKNOWN.fail("out_group is not supported by xvio (no groups yet)");
@@ -79,6 +93,7 @@ public final class FlowModCodec {
         checkTable(command, t, actions);
         int outPort = out == 0xffffffffL ? -1 : (int) Ports.from32(out);
         if (out != 0xffffffffL && outPort < 0) throw OfError.BAD_PORT.fail("out_port " + out);
+        notes.check(m, actions, version);
         return new FlowMod(command, t, prio, cookie, command == FlowMod.ADD ? 0 : cookieMask, m, actions, idle, hard, outPort, flags,
                 buffer, version);
     }

@@ -200,14 +200,16 @@ public final class OfActions {
 
     private static Action setField(Oxm.Bits b) {
         Field f = b.entry().target();
+        ActionPrereqs.note(b.entry());
         if ((f == Field.CT_MARK || f == Field.CT_LABEL) && !IN_CT.get()[0])
             throw OfError.BAD_SET_ARGUMENT.fail("cannot set CT fields outside of ct action");
         if (!settable(f)) throw OfError.BAD_SET_TYPE.fail("set_field: " + f.ofName + " cannot be set by xvio");
         if (b.entry().kind() == Oxm.Kind.VLAN_VID) {
             if ((b.value() & FlowKey.VLAN_PRESENT) == 0) throw OfError.BAD_SET_ARGUMENT.fail("set_field vlan_vid needs OFPVID_PRESENT");
-            return new SetField(Field.VLAN_TCI, b.value(), b.mask() | FlowKey.VLAN_PRESENT);
+            return ActionPrereqs.noteNeedsTag(new SetField(Field.VLAN_TCI, b.value(), b.mask() | FlowKey.VLAN_PRESENT), "vlan_vid");
         }
-        return new SetField(f, b.value(), b.mask(), b.valueLo(), b.maskLo());
+        SetField sf = new SetField(f, b.value(), b.mask(), b.valueLo(), b.maskLo());
+        return b.entry().kind() == Oxm.Kind.VLAN_PCP ? ActionPrereqs.noteNeedsTag(sf, "vlan_pcp") : sf;
     }
 
     /** Clones nest action lists: deeper than this is refused (OVS's own limit on nesting is the message size). */
@@ -216,7 +218,7 @@ public final class OfActions {
 
     /** A subfield of at most 64 bits a push, pop or output_reg names. */
     private static Field readSubfield(long header, int ofs, int n, boolean dst, String what) {
-        Field f = nxmField(header, what);
+        Field f = packetField(header, what);
         if (n < 1 || n > 64 || ofs + n > f.bits || f.words() == 2)
             throw OfError.BAD_SET_LEN.fail(what + ": bits " + ofs + ".." + (ofs + n - 1) + " of " + f.ofName + " are not supported");
         if (dst && !SETTABLE.contains(f)) throw OfError.BAD_SET_TYPE.fail(what + ": " + f.ofName + " cannot be set by xvio");
@@ -253,7 +255,7 @@ public final class OfActions {
             case NX_CT_CLEAR -> { expectLen(sub, len, 16); a.skip(6); return new CtClear(); }
             case OfConntrack.NX_CT -> {
                 return OfConntrack.decode(len, a, version, (h, bits) -> {
-                    Field f = nxmField(h, "ct zone");
+                    Field f = packetField(h, "ct zone");
                     if (bits > f.bits) throw OfError.BAD_SET_LEN.fail("ct zone: bits beyond " + f.ofName);
                     return f;
                 });
@@ -287,7 +289,7 @@ public final class OfActions {
                 int n = a.u16();
                 a.skip(6);
                 // a whole 128-bit field, or bits within one half of an xxreg (as that xreg's), as the flow parser takes them
-                Field f0 = nxmField(header, sub == NX_STACK_PUSH ? "push" : "pop");
+                Field f0 = packetField(header, sub == NX_STACK_PUSH ? "push" : "pop");
                 if (n >= 1 && ofs + n <= f0.bits && f0.words() == 2) {
                     Subfield s = new Subfield(f0, f0.ofName, ofs, n).narrowed();
                     if (s.field() != f0 || (ofs == 0 && n == 128)) {
@@ -350,7 +352,16 @@ public final class OfActions {
     }
 
     /** The field an unmasked NXM/OXM header names (a plain field), for what (the action, in the error). */
-    static Field nxmField(long header, String what) {
+    static Field nxmField(long header, String what) { return nxmEntry(header, what).target(); }
+
+    /** As {@link #nxmField}, for a field the action reads or writes in the packet: its prerequisite is noted ({@link ActionPrereqs}). */
+    private static Field packetField(long header, String what) {
+        Oxm.Entry e = nxmEntry(header, what);
+        ActionPrereqs.note(e);
+        return e.target();
+    }
+
+    private static Oxm.Entry nxmEntry(long header, String what) {
         int cls = (int) (header >>> 16), field = (int) (header >>> 9) & 0x7f;
         if (cls == Oxm.NXM1 && field >= Oxm.TUN_METADATA_FIELD && field < Oxm.TUN_METADATA_FIELD + Oxm.TUN_METADATA_FIELDS)
             Oxm.checkMapped(field - Oxm.TUN_METADATA_FIELD);   // any length: tun_metadataN's is variable (OVS ignores it)
@@ -358,12 +369,12 @@ public final class OfActions {
         if (e == null || (header & 0x100) != 0 || (e.kind() != Oxm.Kind.PLAIN && e.kind() != Oxm.Kind.SMALL && e.kind() != Oxm.Kind.WIDE
                 && e.kind() != Oxm.Kind.VARIABLE))
             throw OfError.BAD_SET_TYPE.fail(what + ": field header 0x" + Long.toHexString(header) + " is not supported by xvio");
-        return e.target();
+        return e;
     }
 
     /** The field an NXM header names for move/load, checked to hold bits [ofs, ofs+n). */
     private static Field subfield(long header, int ofs, int n, boolean dst) {
-        Field f = nxmField(header, "move/load");
+        Field f = packetField(header, "move/load");
         int mapped = f.presentBit() != 0 ? TlvLengths.mapped(f.word - FlowKey.TUN_METADATA0) : 0;
         int bits = mapped > 0 ? 8 * mapped : f.bits;           // tun_metadataN: as wide as its mapped option
         if (n < 1 || ofs + n > bits || f.words() == 2 && n > 64)
@@ -380,7 +391,7 @@ public final class OfActions {
      */
     private static Action move(long srcHeader, int srcOfs, long dstHeader, int dstOfs, int n) {
         if (n == 128 && srcOfs == 0 && dstOfs == 0) {           // all of one 128-bit field into another (OVN: xxreg0 = ip6.dst)
-            Field src = nxmField(srcHeader, "move"), dst = nxmField(dstHeader, "move");
+            Field src = packetField(srcHeader, "move"), dst = packetField(dstHeader, "move");
             if (src.words() == 2 && dst.words() == 2 && dst != Field.CT_LABEL) {
                 if (!settable(dst)) throw OfError.BAD_SET_TYPE.fail("move: " + dst.ofName + " cannot be set by xvio");
                 return new Move(src, 0, dst, 0, 128);
@@ -391,7 +402,7 @@ public final class OfActions {
     }
 
     private static Subfield moveEnd(long header, int ofs, int n, boolean dst) {
-        Field f = nxmField(header, "move");
+        Field f = packetField(header, "move");
         if (n >= 1 && ofs + n <= f.bits) {
             Subfield s = new Subfield(f, f.ofName, ofs, n).narrowed();
             if (s.field() != f) {

@@ -37,17 +37,23 @@ public record PacketOut(int inPort, List<Action> actions, byte[] data) {
             Match m = FlowModCodec.readOxmMatch(r);
             for (int w = 0; w < FlowKey.WORDS; w++)
                 if (w != FlowKey.IN_PORT && !m.isWild(w)) throw OfError.BAD_FIELD.fail("packet_out match: only in_port is supported by xvio");
-            inPort = m.isWild(FlowKey.IN_PORT) ? Ports.CONTROLLER : (int) Field.IN_PORT.get(m.value(FlowKey.IN_PORT));
+            // as OVS: a 1.5 packet-out names its in_port (CONTROLLER if it came from none)
+            if (m.isWild(FlowKey.IN_PORT)) throw OfError.BAD_PORT.fail("packet_out match has no in_port (OpenFlow 1.5 needs one)");
+            inPort = (int) Field.IN_PORT.get(m.value(FlowKey.IN_PORT));
         }
         if (buffer != PacketIn.NO_BUFFER) throw OfError.BUFFER_UNKNOWN.fail("buffer_id " + buffer + " (xvio buffers no packets)");
         if (inPort >= Ports.MAX && inPort != Ports.CONTROLLER && inPort != Ports.LOCAL && inPort != Ports.NONE)
             throw OfError.BAD_PORT.fail("packet_out in_port 0x" + Integer.toHexString(inPort));
         if (inPort == Ports.NONE) inPort = Ports.CONTROLLER;           // OpenFlow 1.0's "no port" is OVS's CONTROLLER
         Wire.Reader acts = r.sub(actionsLen, OfError.BAD_LEN, "packet_out actions");
-        List<Action> actions = OfActions.decodePacketOutActions(acts, version);
-        byte[] data = r.bytes(r.remaining());
-        if (data.length < 14) throw OfError.BAD_LEN.fail("packet_out with " + data.length + " bytes of frame (an Ethernet header needs 14)");
-        return new PacketOut(inPort, actions, data);
+        try (ActionPrereqs.Notes notes = ActionPrereqs.open()) {
+            List<Action> actions = OfActions.decodePacketOutActions(acts, version);
+            byte[] data = r.bytes(r.remaining());
+            if (data.length < 14) throw OfError.BAD_LEN.fail("packet_out with " + data.length + " bytes of frame (an Ethernet header needs 14)");
+            PacketOut po = new PacketOut(inPort, actions, data);
+            notes.check(PacketOutCheck.frameMatch(po), actions, version);      // as OVS checks them against the frame
+            return po;
+        }
     }
 
     /** The message, for a controller's side (tests) or a trace. */

@@ -18,10 +18,15 @@ final class PacketOutCheck {
 
     /** Passes if po's actions fit its frame; else OFPBAC_MATCH_INCONSISTENT. */
     static void check(PacketOut po) {
+        CliCheck.check(new FlowMod(FlowMod.ADD, 0, 0, 0, 0, frameMatch(po), po.actions(), 0, 0, -1, 0,
+                FlowMod.NO_BUFFER, OfVersion.OF15));
+    }
+
+    /** The deciding fields of po's frame as an exact match. */
+    static Match frameMatch(PacketOut po) {
         FlowKey k = new FlowKey();
         k.extract(MemorySegment.ofArray(po.data()), 0, po.data().length, po.inPort());
-        CliCheck.check(new FlowMod(FlowMod.ADD, 0, 0, 0, 0, frameMatch(k.w), po.actions(), 0, 0, -1, 0,
-                FlowMod.NO_BUFFER, OfVersion.OF15));
+        return frameMatch(k.w);
     }
 
     /** The deciding fields of key k, exact, each only where its own prerequisite holds (so the match itself parses). */

@@ -281,7 +281,7 @@ class FlowParserProperties {
                 case 17: return "move:in_port[]->reg" + r.nextInt(8) + "[0..15]";
                 case 18: return pick(r, List.of("resubmit(," + r.nextInt(255) + ")", "resubmit:" + (1 + r.nextInt(100)),
                         "resubmit(" + (1 + r.nextInt(100)) + "," + r.nextInt(255) + ")", "resubmit(" + r.nextInt(100) + ",)"));
-                case 19: if (v4 || arp) return "set_field:" + ip4Masked(r) + "->" + (arp ? pick(r, List.of("arp_spa", "nw_dst")) : pick(r, List.of("nw_src", "ip_dst"))); break;
+                case 19: if (v4 || arp) return "set_field:" + ip4Masked(r) + "->" + (arp ? pick(r, List.of("arp_spa", "arp_tpa")) : pick(r, List.of("nw_src", "ip_dst"))); break;
                 case 20: if (v6) return "set_field:" + ip6Masked(r) + "->" + pick(r, List.of("ipv6_src", "ipv6_dst")); break;
                 case 21: if (v6) { int a = r.nextInt(128), b = a + r.nextInt(Math.min(64, 128 - a)); return "load:0x" + Long.toHexString(r.nextLong() & (b - a == 63 ? -1L : (1L << (b - a + 1)) - 1)) + "->ipv6_dst[" + a + ".." + b + "]"; } break;
                 case 22: if (l4) return "set_field:" + masked(r, 0xffff) + "->" + pick(r, List.of("tp_src", "tp_dst")); break;

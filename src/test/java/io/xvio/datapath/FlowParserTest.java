@@ -391,7 +391,11 @@ class FlowParserTest {
         assertEquals(List.of(new Move(IN_PORT, 0, REG3, 0, 16)), actions("move:in_port[]->reg3[0..15]"));
         assertEquals(List.of(new Move(NW_SRC, 0, NW_DST, 0, 32)), FlowParser.parse("ip,actions=move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[]").actions);
 
-        bad("actions=set_field:10.0.0.1->nw_dst", 28, "set_field: \"nw_dst\" needs \"ip\" or \"arp\"");
+        bad("actions=set_field:10.0.0.1->nw_dst", 28, "set_field: \"nw_dst\" needs \"ip\" (dl_type=0x0800)");
+        // on ARP, nw_dst is arp_tpa in a match (as in OVS) but not in an action: OVS's set_field nw_dst is ip_dst
+        assertEquals("arp_tpa=10.0.0.2", FlowFormat.match(FlowParser.parse("arp,nw_dst=10.0.0.2,actions=drop").match).replaceFirst("^arp,", ""));
+        bad("arp,actions=set_field:10.0.0.1->nw_dst", 32, "set_field: \"nw_dst\" needs \"ip\" (dl_type=0x0800)");
+        bad("arp,actions=load:1->NXM_OF_IP_SRC[]", 20, "needs \"ip\" (dl_type=0x0800)");
         // in_port is set in the key only, as OVS lets a flow set it (OVN's loopback: push, load 0, resubmit, pop)
         assertEquals(List.of(new SetField(IN_PORT, 0, 0xffff)), actions("load:0->NXM_OF_IN_PORT[]"));
         bad("actions=set_field:0x800->dl_type", 25, "\"dl_type\" cannot be set");

@@ -230,6 +230,31 @@ class OvsDifferentialIT {
     }
 
     /**
+     * Flow-mods and packet-outs as a controller sends them, bytes ovs-ofctl would check first ({@link OpenFlowVerdictCases}):
+     * OVS gives the verdict the case states (an error or none), and xvio gives the same.
+     */
+    @TestFactory
+    Stream<DynamicTest> openFlowVerdictsLikeOvs() {
+        return OpenFlowVerdictCases.ALL.stream().map(c -> DynamicTest.dynamicTest("openflow / " + c.name(), () -> openFlowVerdict(c)));
+    }
+
+    private void openFlowVerdict(OpenFlowVerdictCases.Case c) throws Exception {
+        skipIfKnown("openflow / " + c.name());
+        installed = null;
+        String ovsVerdict, xvioVerdict;
+        try (RawOfChannel o = RawOfChannel.open(Path.of(ovs.mgmt().substring("unix:".length())), c.version());
+             RawOfChannel x = RawOfChannel.open(dir.resolve("xvio").resolve(BRIDGE + ".mgmt"), c.version())) {
+            ovsVerdict = o.verdict(c.message().apply(o.nextXid()));
+            xvioVerdict = x.verdict(c.message().apply(x.nextXid()));
+        } finally {
+            ovs.ofctl("OpenFlow15", "del-flows");
+            xvio.call("del-flows", BRIDGE);
+        }
+        assertEquals(c.ovs(), ovsVerdict, "OVS's verdict (the case is wrong about OVS)");
+        assertEquals(ovsVerdict, xvioVerdict, "xvio's verdict, OVS's: " + ovsVerdict);
+    }
+
+    /**
      * Two bridges joined by patch pairs ({@link PatchDiffCases}, all cases' flows at once): OVS sends each frame
      * where the case says, and xvio sends the same bytes out of the same ports, or what the case documents instead.
      */

@@ -58,9 +58,9 @@ class PacketOutCheckTest {
 
     /**
      * The actions are checked as the CLI checks the flow they would make (CliCheck's text round trip), so what that
-     * text keeps decides: set_field on ARP, IPv6 and neighbour discovery fields keeps its prerequisites; a full-field
-     * set_field of nw_dst or tcp_dst reads back as mod_nw_dst/mod_tp_dst, which OpenFlow 1.0 lets run on any frame
-     * (OVS refuses those under 1.1+ only: a known difference).
+     * text keeps decides here: set_field on ARP, IPv6 and neighbour discovery fields keeps its prerequisites. What the
+     * text loses (a full-field set_field of nw_dst or tcp_dst reads back as mod_nw_dst/mod_tp_dst, which OpenFlow 1.0
+     * lets run on any frame) is checked while the packet-out is decoded: ActionPrereqsTest.
      */
     @Test
     void actionsMeetThePrerequisitesOfTheFrameTheyRunOn() {

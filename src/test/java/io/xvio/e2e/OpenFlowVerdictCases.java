@@ -1,0 +1,75 @@
+package io.xvio.e2e;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.function.IntFunction;
+
+import static io.xvio.openflow.OfMessages.*;
+
+/**
+ * Flow-mods and packet-outs whose actions need something of their match or frame, as a controller sends them over
+ * OpenFlow (ovs-ofctl checks the same flows before sending and would refuse to send some): the verdict OVS's
+ * ofpacts_check gives each (an error's name, null for accepted), which xvio must give too (OvsDifferentialIT).
+ */
+final class OpenFlowVerdictCases {
+    private OpenFlowVerdictCases() {}
+
+    static final String MI = "OFPBAC_MATCH_INCONSISTENT";
+    private static final int OF10 = 1, OF13 = 4, OF15 = 6;
+
+    /** message: the bytes for an xid. ovs: OVS's verdict. */
+    record Case(String name, int version, IntFunction<byte[]> message, String ovs) {}
+
+    private static Case flow(String name, int version, String match, byte[] actions, String ovs) {
+        return new Case(name, version, xid -> version == OF10 ? flowMod10(xid, match, actions) : flowMod(version, xid, 0, match, actions), ovs);
+    }
+
+    private static Case out(String name, int version, byte[] frame, byte[] actions, String ovs) {
+        return new Case("packet-out " + name, version, xid -> packetOut(version, xid, actions, frame), ovs);
+    }
+
+    private static final byte[] MACS = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+
+    private static byte[] eth(int tag, int type, byte[] payload) {
+        ByteBuffer b = ByteBuffer.allocate(14 + (tag >= 0 ? 4 : 0) + payload.length).put(MACS);
+        if (tag >= 0) b.putShort((short) 0x8100).putShort((short) tag);
+        return b.putShort((short) type).put(payload).array();
+    }
+
+    private static final byte[] ARP = eth(-1, 0x0806, ByteBuffer.allocate(28).putShort((short) 1).putShort((short) 0x0800).put((byte) 6)
+            .put((byte) 4).putShort((short) 1).put(MACS, 6, 6).putInt(0x0a000001).put(new byte[6]).putInt(0x0a000002).array());
+    private static final byte[] UDP4 = ByteBuffer.allocate(28).put((byte) 0x45).put((byte) 0).putShort((short) 28).putInt(0)
+            .put((byte) 64).put((byte) 17).putShort((short) 0).putInt(0x0a000001).putInt(0x0a000002)
+            .putShort((short) 1234).putShort((short) 53).putShort((short) 8).putShort((short) 0).array();
+    private static final byte[] UDP = eth(-1, 0x0800, UDP4), UDP_TAGGED = eth(10, 0x0800, UDP4);
+
+    static final List<Case> ALL = List.of(
+            flow("set_field tcp_dst on udp", OF13, "udp", setField(TCP_DST, 2, 80), MI),
+            flow("set_field udp_dst on udp", OF13, "udp", setField(UDP_DST, 2, 80), null),
+            flow("set_field tcp_dst on ip", OF15, "ip", setField(TCP_DST, 2, 80), MI),
+            flow("set_field ipv4_dst on arp", OF13, "arp", setField(IPV4_DST, 4, 0x01020304L), MI),
+            flow("set_field arp_tpa on arp", OF13, "arp", setField(ARP_TPA, 4, 0x01020304L), null),
+            flow("set_field icmpv4_type on icmp6", OF15, "icmp6", setField(ICMPV4_TYPE, 1, 3), MI),
+            flow("set_field icmpv6_type on icmp6", OF15, "icmp6", setField(ICMPV6_TYPE, 1, 3), null),
+            flow("set_field vlan_vid without a tag", OF13, "", setField(VLAN_VID, 2, 0x1000 | 10), MI),
+            flow("push_vlan then set_field vlan_vid", OF13, "", cat(pushVlan(), setField(VLAN_VID, 2, 0x1000 | 10)), null),
+            flow("dec_ttl without ip (1.3)", OF13, "", plain(DEC_NW_TTL), MI),
+            flow("dec_ttl on ipv6 (1.3)", OF13, "ipv6", plain(DEC_NW_TTL), null),
+            flow("pop_vlan without a tag (1.3)", OF13, "", plain(POP_VLAN), MI),
+            flow("pop_vlan on dl_vlan=10 (1.3)", OF13, "dl_vlan=10", plain(POP_VLAN), null),
+            flow("push_vlan then pop_vlan (1.5)", OF15, "", cat(pushVlan(), plain(POP_VLAN)), null),
+            flow("two pop_vlan on one tag (1.3)", OF13, "dl_vlan=10", cat(plain(POP_VLAN), plain(POP_VLAN)), MI),
+            flow("set_tp_dst without tcp (1.0)", OF10, "", setTpDst10(80), null),
+            flow("dec_ttl without ip (1.0)", OF10, "", nxDecTtl(), null),
+            flow("reg_load NXM_OF_TCP_DST on udp (1.0)", OF10, "udp", regLoad16(NXM_TCP_DST, 80), MI),
+            flow("reg_load NXM_OF_UDP_DST on udp (1.0)", OF10, "udp", regLoad16(NXM_UDP_DST, 80), null),
+            out("dec_ttl on an ARP frame (1.3)", OF13, ARP, plain(DEC_NW_TTL), MI),
+            out("dec_ttl on an ARP frame (1.0)", OF10, ARP, nxDecTtl(), null),
+            out("dec_ttl on a UDP frame (1.3)", OF13, UDP, plain(DEC_NW_TTL), null),
+            out("set_field tcp_dst on a UDP frame", OF13, UDP, setField(TCP_DST, 2, 80), MI),
+            out("set_field udp_dst on a UDP frame", OF15, UDP, setField(UDP_DST, 2, 80), null),
+            out("set_field ipv4_dst on an ARP frame", OF15, ARP, setField(IPV4_DST, 4, 0x01020304L), MI),
+            out("set_field arp_tpa on a UDP frame", OF15, UDP, setField(ARP_TPA, 4, 0x01020304L), MI),
+            out("pop_vlan on an untagged frame (1.3)", OF13, UDP, plain(POP_VLAN), MI),
+            out("pop_vlan on a tagged frame (1.3)", OF13, UDP_TAGGED, plain(POP_VLAN), null));
+}
