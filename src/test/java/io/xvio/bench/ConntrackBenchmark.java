@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Connection tracker cost in ns per packet (each invocation is a burst of 32 packets, keys already extracted,
  * checksums verified as OVS does): packets of 32 established TCP connections (the security-group case,
- * ct(commit) on every packet), and SYNs of new connections committed (setup rate), with the table kept at a
+ * ct(commit) on every packet), one established connection's bursts both ways (the rig's conntrack case), and SYNs of new connections committed (setup rate), with the table kept at a
  * steady size by per-burst expiry: each burst advances the clock by one second (SYN timeout 30 s) and calls
  * expire with a budget of 64.
  */
@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 public class ConntrackBenchmark {
     static final int BURST = 32, NEW_FRAMES = 4096;
 
-    ConnTracker established, fresh;
-    MemorySegment estData, newData;
+    ConnTracker established, fresh, single;
+    MemorySegment estData, newData, oneData;
+    FlowKey oneOut = new FlowKey(), oneBack = new FlowKey();
     FlowKey[] estKeys = new FlowKey[BURST], newKeys = new FlowKey[NEW_FRAMES];
     CtResult out = new CtResult();
     long now = 1_000_000_000_000L;
@@ -83,6 +84,19 @@ public class ConntrackBenchmark {
             estKeys[i] = new FlowKey();
             estKeys[i].extract(estData, i * 64L, 64, 1);
         }
+        // one established connection, both directions (the rig's conntrack case: a burst of each direction)
+        single = new ConnTracker(1024, 1);
+        oneData = MemorySegment.ofArray(new byte[4 * 64]);
+        tcpFrame(oneData, 0, 0x0a000001, 30000, 0x0a000002, 80, 2, 1000, 0);
+        tcpFrame(oneData, 1, 0x0a000002, 80, 0x0a000001, 30000, 0x12, 5000, 1001);
+        tcpFrame(oneData, 2, 0x0a000001, 30000, 0x0a000002, 80, 0x10, 1001, 5001);
+        tcpFrame(oneData, 3, 0x0a000002, 80, 0x0a000001, 30000, 0x10, 5001, 1001);
+        for (int j = 0; j < 2; j++) {
+            k.extract(oneData, j * 64L, 64, 1);
+            single.track(k, oneData, j * 64L, 64, 1, true, false, null, now, 0, out);
+        }
+        oneOut.extract(oneData, 2 * 64L, 64, 1);
+        oneBack.extract(oneData, 3 * 64L, 64, 1);
         newData = MemorySegment.ofArray(new byte[NEW_FRAMES * 64]);
         for (int i = 0; i < NEW_FRAMES; i++) {
             tcpFrame(newData, i, 0x0b000000 | i, 1024 + i, 0x0a000002, 80, 2, i, 0);
@@ -95,6 +109,15 @@ public class ConntrackBenchmark {
     @OperationsPerInvocation(BURST)
     public int establishedTcp() {
         for (int i = 0; i < BURST; i++) track(established, estKeys[i], estData, i);
+        return out.state;
+    }
+
+    /** A burst of one connection's packets, then a burst of its replies (64 packets, two directions). */
+    @Benchmark
+    @OperationsPerInvocation(2 * BURST)
+    public int oneConnectionBothWays() {
+        for (int i = 0; i < BURST; i++) track(single, oneOut, oneData, 2);
+        for (int i = 0; i < BURST; i++) track(single, oneBack, oneData, 3);
         return out.state;
     }
 

@@ -21,6 +21,7 @@ public final class ConntrackCpuTime {
         dp.flows = 1000;
         dp.setup();
         report("ConntrackBenchmark.establishedTcp", rounds, 32, ct::establishedTcp);
+        report("ConntrackBenchmark.oneConnectionBothWays", rounds, 64, ct::oneConnectionBothWays);
         report("ConntrackBenchmark.newConnections", rounds, 32, ct::newConnections);
         report("DatapathBenchmark.conntrackFlows", rounds, 64, dp::conntrackFlows);
     }

@@ -16,7 +16,9 @@ import static java.lang.foreign.ValueLayout.*;
  * fragments to the {@link FragmentStore} ({@link #fragments}), which tracks their reassembled datagram.
  *
  * <p><b>Threads.</b> One tracker is shared by every PMD thread. Lookups go through a {@link ConnIndex} of 64
- * shards, each with a spin lock held only for one probe; a connection's fields are then read and updated under
+ * shards (lock-free reads checked by a sequence number; writers take the shard's spin lock), after each thread's
+ * memo of the connection it tracked last ({@link ConnMemo}: a run of one connection skips the hash and the probe); a
+ * connection's fields are then read and updated under
  * its own spin lock (both directions of a connection may be handled by two threads at once). Creating and
  * deleting connections is serialised by one creation lock, as in OVS (its ct_lock): connection setup is the
  * rare, expensive case, and one creator keeps the free list, limits and NAT tuple allocation simple and exact.
@@ -50,6 +52,7 @@ public final class ConnTracker {
 
     final ConnPool pool;
     final ConnIndex index;
+    private final ConnMemo memo;
     final Timeouts timeouts;
     private final boolean verifyChecksums;
     private final SpinLocks createLock = new SpinLocks(1, 16);
@@ -76,6 +79,7 @@ public final class ConnTracker {
         if (threads < 1) throw new IllegalArgumentException("threads < 1");
         pool = new ConnPool(capacity);
         index = new ConnIndex(pool, capacity);
+        memo = new ConnMemo(threads);
         this.timeouts = timeouts;
         this.verifyChecksums = verifyChecksums;
         this.threads = threads;
@@ -171,9 +175,12 @@ public final class ConnTracker {
             k[4] = ConnPool.meta(zone, v6, proto, 0, 0);
         }
 
+        int hint = memo.find(thread, k);      // this thread's last connection: no hash, no index probe
         for (int attempt = 0; attempt < 3; attempt++) {
-            long h = ConnIndex.hash(k, 0);
-            int ref = index.find(k, 0, h);
+            boolean hinted = hint >= 0;
+            long h = hinted ? 0 : ConnIndex.hash(k, 0);
+            int ref = hinted ? hint : index.find(k, 0, h);
+            hint = -1;
             if (ref >= 0) {
                 int c = ref >> 1;
                 boolean reply = (ref & 1) != 0;
@@ -181,12 +188,20 @@ public final class ConnTracker {
                     deleteConn(c, ref, k, true);
                 } else {
                     int r = existing(ref, c, reply, related, key, s, off, l4, end, proto, nat, now, thread, k, out);
-                    if (r >= 0) return r;
+                    if (r >= 0) {
+                        if (!hinted) memo.put(thread, k, ref);
+                        return r;
+                    }
                     if (r == -2 && !commit) {   // a SYN reopening a closed connection, not committed again
                         copyOrig(k, 0, out);
                         return CtState.NEW;
                     }
                     // -1: stale (deleted or expired); -2: the connection was closed and is replaced
+                }
+                if (hinted) {                   // a remembered reference that failed: look the key up as if unknown
+                    memo.forget(thread);
+                    attempt--;
+                    continue;
                 }
             }
             if (related) return inv(thread, INV_RELATED_UNKNOWN);
@@ -196,8 +211,11 @@ public final class ConnTracker {
             }
             copyOrig(k, 0, out);
             if (!commit) return CtState.NEW;
-            int r = create(k, h, zone, v6, proto, icmp, key, s, off, l4, end, nat, now, thread, out);
-            if (r >= 0) return r;
+            int r = create(k, h, zone, v6, proto, icmp, key, s, off, l4, end, nat, now, thread, out);   // h: never hinted here
+            if (r >= 0) {
+                if (out.conn >= 0) memo.put(thread, k, out.conn * 2);
+                return r;
+            }
             // -1: another thread created it meanwhile: track as existing
         }
         return inv(thread, INV_COLLISION);

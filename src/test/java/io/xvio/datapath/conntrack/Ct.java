@@ -13,6 +13,8 @@ final class Ct {
     long now = TimeUnit.SECONDS.toNanos(1000);
     int zone;
     boolean commit = true;
+    /** The PMD thread index the next sends use (0 or 1). */
+    int thread;
 
     Ct(int capacity) { tracker = new ConnTracker(capacity, 2); }
 
@@ -21,7 +23,7 @@ final class Ct {
     int send(byte[] frame, int zone, boolean commit, boolean force, NatAction nat) {
         MemorySegment s = MemorySegment.ofArray(frame);
         key.extract(s, 0, frame.length, 1);
-        return tracker.track(key, s, 0, frame.length, zone, commit, force, nat, now, 0, out);
+        return tracker.track(key, s, 0, frame.length, zone, commit, force, nat, now, thread, out);
     }
 
     void advanceSeconds(long s) { now += TimeUnit.SECONDS.toNanos(s); }
