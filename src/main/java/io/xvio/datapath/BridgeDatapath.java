@@ -820,6 +820,10 @@ public final class BridgeDatapath {
         MegaflowCache.Entry prev = null;
         int run = 0;
         long runBytes = 0;
+        // ctRun: the ct(table=T) entry (MegaflowCache.Entry#ctTail) emc loaded last, taken by packet ctPrev; the
+        // frames with its key bytes that follow may take that packet's verdict (CtExecution#repeat)
+        MegaflowCache.Entry ctRun = null;
+        int ctPrev = -1;
         for (int i = 0; i < n; i++) {
             int len = b.len[i];
             long o = b.off[i];
@@ -832,6 +836,17 @@ public final class BridgeDatapath {
                 }
                 endRun(c, emc, prev, run, runBytes, thread, now);
                 prev = null;
+            }
+            if (ctRun != null) {
+                if (emc.sameAsLoaded(d, o, len)) {
+                    b.keys[i].extract(d, o, len, inOf);
+                    c.hits++;
+                    emc.hits++;
+                    replayCtTail(t, ctRun, b, i, ctPrev, out, thread, now);
+                    ctPrev = i;
+                    continue;
+                }
+                ctRun = null;
             }
             boolean exact = useEmc && emc.load(d, o, len, inOf);
             if (exact) {
@@ -848,6 +863,10 @@ public final class BridgeDatapath {
                     c.hits++;
                     emc.hits++;
                     replay(t, e, b, i, out, thread, now);
+                    if (e.ctTail && ct.repeatable(thread)) {
+                        ctRun = e;
+                        ctPrev = i;
+                    }
                     continue;
                 }
             }
@@ -974,6 +993,20 @@ public final class BridgeDatapath {
         }
         chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)] = e;
         return e;
+    }
+
+    /**
+     * A {@link MegaflowCache.Entry#ctTail} translation for packet i, the burst's next frame with the key bytes of
+     * packet prev (which took e just before): the tracker's verdict repeated when it allows, else e replayed whole.
+     */
+    private void replayCtTail(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, int prev, Outputs out, int thread, long now) {
+        if (!ct.repeat(b, i, prev, thread)) {
+            replay(t, e, b, i, out, thread, now);
+            return;
+        }
+        int ctOp = e.nops - 2;
+        for (int x = 0; x < ctOp; x++) ((Flow) e.ref[x]).hit(thread, b.len[i], now);
+        queueRecirculation(b, i, (int) e.a[ctOp + 1], false, false, thread);
     }
 
     /** Counts a run of packets that took entry e through the exact-match path. */

@@ -108,6 +108,29 @@ final class CtExecution {
         return true;
     }
 
+    /**
+     * Packet i, whose frame has the key bytes of packet prev just before it in the burst (the same flow key), takes
+     * prev's ct() verdict if the tracker says a repeat changes nothing ({@link ConnTracker#repeatsLast}): its ct_*
+     * words are copied from prev's. For a ct(table=T) without nat or exec that ends a translation (nothing after it
+     * in this pass reads or restores the header words). Returns false when packet i must be tracked.
+     */
+    boolean repeat(PacketBatch b, int i, int prev, int thread) {
+        ConnTracker tr = conntrack.get();
+        if (tr == null || thread == BridgeDatapath.TRACE_THREAD) return false;
+        FlowKey k = b.keys[i];
+        boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
+        if (!tr.repeatsLast(k, b.data, b.off[i], thread + 2, l4Offloaded)) return false;
+        System.arraycopy(b.keys[prev].w, FlowKey.CT_MISC, k.w, FlowKey.CT_MISC, FlowKey.CT_TP - FlowKey.CT_MISC + 1);
+        k.extended = true;
+        return true;
+    }
+
+    /** Whether the tracker's last verdict on this thread may be repeated for the same flow key (see {@link #repeat}). */
+    boolean repeatable(int thread) {
+        ConnTracker tr = conntrack.get();
+        return tr != null && thread != BridgeDatapath.TRACE_THREAD && tr.repeatable(thread + 2);
+    }
+
     /** exec(set_field:...->ct_mark/ct_label) of a commit. */
     private static void exec(ConnTracker tr, Ct ct, CtResult r) {
         Ct.Exec x = ct.sets();

@@ -65,6 +65,11 @@ final class MegaflowCache {
         boolean dpHashOnly;
         /** For a {@link #selectTail} entry: the second-pass entries by dp_hash slot, once a burst took it. */
         SelectChain chain;
+        /**
+         * Counters, then ct(table=T) without nat or exec as the last action: a burst's next frame with the same key
+         * bytes may take the tracker's verdict of the frame before it ({@link CtExecution#repeat}).
+         */
+        boolean ctTail;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
@@ -260,6 +265,7 @@ final class MegaflowCache {
         e.recircFront = RecircFront.covers(gr.mask, gr.words);
         e.selectTail = gr.words.length == 1 && gr.words[0] == FlowKey.IN_PORT && endsInSelect(r);
         e.dpHashOnly = free && readsOnlyRecircPortSlot(gr.mask, gr.words);
+        e.ctTail = endsInCtTable(r);
         gr.put(gr.hash(k), e);
         gr.count++;
         return e;
@@ -269,6 +275,16 @@ final class MegaflowCache {
     private static boolean endsInSelect(Recorder r) {
         if (r.n == 0 || r.op[r.n - 1] != OP_RECIRC || r.b[r.n - 1] != 0 || r.c[r.n - 1] == 0) return false;
         for (int x = 0; x < r.n - 1; x++) if (r.op[x] != OP_HIT && r.op[x] != OP_GROUP) return false;
+        return true;
+    }
+
+    /** Counters, then ct(table=T) without nat or exec, recirculating the packet itself (the security-group shape). */
+    private static boolean endsInCtTable(Recorder r) {
+        int n = r.n;
+        if (n < 2 || r.op[n - 1] != OP_RECIRC || r.b[n - 1] != 0 || r.c[n - 1] != 0 || r.op[n - 2] != OP_CT) return false;
+        io.xvio.datapath.action.Ct ct = (io.xvio.datapath.action.Ct) r.ref[n - 2];
+        if (ct.natAction() != null || ct.sets().setsMark() || ct.sets().setsLabel()) return false;
+        for (int x = 0; x < n - 2; x++) if (r.op[x] != OP_HIT) return false;
         return true;
     }
 

@@ -24,6 +24,7 @@ public final class ConntrackCpuTime {
         report("ConntrackBenchmark.oneConnectionBothWays", rounds, 64, ct::oneConnectionBothWays);
         report("ConntrackBenchmark.newConnections", rounds, 32, ct::newConnections);
         report("DatapathBenchmark.conntrackFlows", rounds, 64, dp::conntrackFlows);
+        report("DatapathBenchmark.conntrackOneFlow", rounds, 64, dp::conntrackOneFlow);
     }
 
     static void report(String name, int rounds, int packets, Burst b) {

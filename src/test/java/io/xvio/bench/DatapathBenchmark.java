@@ -44,17 +44,20 @@ public class DatapathBenchmark {
     PacketBatch batch;
     Outputs outputs;
     BridgeDatapath exact, cached, slow, normal, inport, conntrack, select;
-    PacketBatch reply;
+    PacketBatch reply, oneFlow = burst(1), oneFlowReply;
     FlowKey key;
 
     /** 32 UDP frames from 32 sources to one destination, as a PMD burst holds them. */
-    static PacketBatch burst() {
+    static PacketBatch burst() { return burst(4); }
+
+    /** A burst of 64-byte UDP frames from `sources` source addresses in turn (1: one flow, every frame alike). */
+    static PacketBatch burst(int sources) {
         PacketBatch b = new PacketBatch();
         for (int i = 0; i < PacketBatch.BURST; i++) {
             ByteBuffer bb = ByteBuffer.allocate(64);
             bb.putShort((short) 0x0200).putInt(2).putShort((short) 0x0200).putInt(1).putShort((short) 0x0800);
             bb.put((byte) 0x45).put((byte) 0).putShort((short) 50).putInt(0).put((byte) 64).put((byte) 17).putShort((short) 0)
-                    .putInt(0xc6120001 + i % 4).putInt(0xc6120002);
+                    .putInt(0xc6120001 + i % sources).putInt(0xc6120002);
             bb.putShort((short) 9).putShort((short) 9).putShort((short) 30).putShort((short) 0);
             byte[] f = bb.array();
             long sum = 0;                       // a valid IPv4 header checksum: the tracker checks it as OVS does
@@ -115,6 +118,7 @@ public class DatapathBenchmark {
                 "table=1,priority=0,actions=drop").map(FlowParser::parse).toList());
         conntrack.setLive(new boolean[] {true, true});
         reply = swapped(batch);
+        oneFlowReply = swapped(oneFlow);
         select = new BridgeDatapath("select");
         select.install(new int[] {1, 2}, List.of(FlowParser.parse("in_port=1,actions=group:1"), FlowParser.parse("in_port=2,actions=group:2")));
         select.setGroups(Map.of(
@@ -142,6 +146,19 @@ public class DatapathBenchmark {
         int n = outputs.touchedCount();
         outputs.clear();
         conntrack.process(1, reply, outputs, 0, 1L);
+        n += outputs.touchedCount();
+        outputs.clear();
+        return n;
+    }
+
+    /** The same with one flow: every frame of a burst alike (the rig's generator sends one 5-tuple each way). */
+    @Benchmark
+    @OperationsPerInvocation(2 * PacketBatch.BURST)
+    public int conntrackOneFlow() {
+        conntrack.process(0, oneFlow, outputs, 0, 1L);
+        int n = outputs.touchedCount();
+        outputs.clear();
+        conntrack.process(1, oneFlowReply, outputs, 0, 1L);
         n += outputs.touchedCount();
         outputs.clear();
         return n;

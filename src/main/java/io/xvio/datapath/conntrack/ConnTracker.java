@@ -53,6 +53,8 @@ public final class ConnTracker {
     final ConnPool pool;
     final ConnIndex index;
     private final ConnMemo memo;
+    /** Per thread: the last track() found an existing UDP connection that one more identical packet leaves as it is. */
+    private final boolean[] repeatable;
     final Timeouts timeouts;
     private final boolean verifyChecksums;
     private final SpinLocks createLock = new SpinLocks(1, 16);
@@ -80,6 +82,7 @@ public final class ConnTracker {
         pool = new ConnPool(capacity);
         index = new ConnIndex(pool, capacity);
         memo = new ConnMemo(threads);
+        repeatable = new boolean[threads];
         this.timeouts = timeouts;
         this.verifyChecksums = verifyChecksums;
         this.threads = threads;
@@ -115,9 +118,31 @@ public final class ConnTracker {
     public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
                      NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded) {
         out.reset(zone & 0xffff);
+        repeatable[thread] = false;
         int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out, l4Offloaded);
         out.state = st | CtState.TRK;
         return out.state;
+    }
+
+    /**
+     * Whether a packet with the same flow key as the one this thread tracked last, in the same burst (the same
+     * clock), gets the same verdict without tracking: the last was a packet of an existing UDP connection that left
+     * it as it was (no state change, no NAT), and this one's IPv4 header and UDP checksums are good (its length and
+     * payload may differ: they are verified here). Then the caller gives it the last packet's ct_* words; the
+     * connection was refreshed to the same expiry already. Otherwise the caller tracks it. Allocates nothing.
+     */
+    public boolean repeatable(int thread) { return repeatable[thread]; }
+
+    public boolean repeatsLast(FlowKey key, MemorySegment s, long off, int thread, boolean l4Offloaded) {
+        if (!repeatable[thread]) return false;
+        long[] w = key.w;
+        int l3 = key.l3, l4 = key.l4;
+        if (w[FlowKey.DL_TYPE] != 0x0800 || w[FlowKey.NW_PROTO] != 17 || l3 < 0 || l4 < 0
+                || (w[FlowKey.NW_FRAG] & (FlowKey.L3_INVALID | FlowKey.FRAG_ANY)) != 0) return false;
+        if (!verifyChecksums) return true;
+        int ihl = (s.get(JAVA_BYTE, off + l3) & 15) * 4;
+        int end = l3 + (s.get(BE16, off + l3 + 2) & 0xffff);
+        return CtChecksums.ipv4Header(s, off, l3, ihl) && (l4Offloaded || CtChecksums.l4(s, off, l3, l4, end, 17, false));
     }
 
     private int inv(int thread, int reason) {
@@ -252,10 +277,12 @@ public final class ConnTracker {
                     else if (p.pstate[c * 2] == ICMP_FIRST) res = TcpTracker.VALID_NEW;
                     t[0] = p.pstate[c * 2] == ICMP_REPLY ? Timeouts.ICMP_REPLY : Timeouts.ICMP_FIRST;
                 } else {
-                    byte o = p.pstate[c * 2];
+                    byte was = p.pstate[c * 2], o = was;
                     if (reply && o != OTHER_BIDIR) o = OTHER_BIDIR;
                     else if (o == OTHER_FIRST) o = OTHER_MULTIPLE;
                     p.pstate[c * 2] = o;
+                    // a fixed point: the same packet again, in the same burst (same clock), changes nothing
+                    repeatable[thread] = proto == 17 && o == was && (nat == null || p.nat(c) == 0);
                     t[0] = o == OTHER_BIDIR ? Timeouts.OTHER_BIDIR : o == OTHER_MULTIPLE ? Timeouts.OTHER_MULTIPLE : Timeouts.OTHER_FIRST;
                     res = o == OTHER_BIDIR ? TcpTracker.VALID : TcpTracker.VALID_NEW;
                 }

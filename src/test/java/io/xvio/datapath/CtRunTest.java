@@ -1,0 +1,116 @@
+package io.xvio.datapath;
+
+import io.xvio.packet.PacketBatch;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.xvio.datapath.conntrack.Frames.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A burst of one UDP connection's frames through ct(commit,table=1): the frames after the first may take the
+ * verdict of the frame before them (MegaflowCache.Entry#ctTail, CtExecution#repeat). Each burst must leave exactly
+ * as it would frame by frame without caches: the same frames out of the same ports, the same flow counters, the
+ * same +inv for a frame whose checksum is bad, and the connection in the same state.
+ */
+class CtRunTest {
+    static final long A = ip("10.0.0.1"), B = ip("10.0.0.2");
+
+    static final String[] FLOWS = {
+            "table=0,priority=10,ip,actions=ct(commit,zone=1,table=1)",
+            "table=0,priority=0,actions=drop",
+            "table=1,priority=20,ip,ct_state=+trk+inv,actions=drop",
+            "table=1,priority=10,ip,ct_state=+trk+est,in_port=1,actions=output:2",
+            "table=1,priority=10,ip,ct_state=+trk+est,in_port=2,actions=output:1",
+            "table=1,priority=5,ip,ct_state=+trk+new,in_port=1,actions=output:2",
+            "table=1,priority=5,ip,ct_state=+trk+new,in_port=2,actions=output:1",
+            "table=1,priority=0,actions=drop"};
+
+    /** A UDP frame whose payload of n bytes starts with tag (so frames of one key differ in length and bytes). */
+    static byte[] udpFrame(long src, long dst, int sport, int dport, int n, int tag) {
+        byte[] l4 = udp(sport, dport, n);
+        for (int x = 0; x < n; x++) l4[8 + x] = (byte) (tag + x);
+        return v4(src, dst, 17, l4);
+    }
+
+    /** Sends the frames as one burst on port index inPort; returns, per frame, the port index it left by or -1. */
+    static int[] burst(BridgeDatapath dp, int inPort, List<byte[]> frames, long now) {
+        PacketBatch b = new PacketBatch();
+        for (int i = 0; i < frames.size(); i++) {
+            byte[] f = frames.get(i);
+            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], f.length);
+            b.len[i] = f.length;
+        }
+        b.count = frames.size();
+        Outputs out = new Outputs(4);
+        dp.process(inPort, b, out, 0, now);
+        int[] where = new int[frames.size()];
+        java.util.Arrays.fill(where, -1);
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            int[] idx = out.packetsFor(p);
+            for (int x = 0; x < out.countFor(p); x++) {
+                int j = idx[x];
+                assertTrue(j < frames.size(), "a frame left as itself, not as a copy");
+                assertEquals(-1, where[j], "frame " + j + " left once");
+                where[j] = p;
+            }
+        }
+        return where;
+    }
+
+    static List<Long> counters(BridgeDatapath dp) {
+        List<Long> c = new ArrayList<>();
+        for (Flow f : dp.flows()) c.add(f.packetCount());
+        return c;
+    }
+
+    @Test
+    void aBurstOfOneConnectionLeavesAsItWouldFrameByFrame() {
+        BridgeDatapath run = CtDatapathTest.bridge(true, FLOWS), single = CtDatapathTest.bridge(false, FLOWS);
+        long now = System.nanoTime();
+        for (int round = 0; round < 3; round++) {
+            // A -> B from port 1: new, new (two of one direction), then est once B answered
+            List<byte[]> ab = new ArrayList<>(), ba = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                ab.add(udpFrame(A, B, 5000, 53, 18 + (i % 5), round * 64 + i));
+                ba.add(udpFrame(B, A, 53, 5000, 18 + (i % 7), round * 64 + i + 1));
+            }
+            byte[] bad = ab.get(9).clone();
+            bad[bad.length - 1] ^= 0x5a;                          // the UDP checksum no longer holds: +inv
+            ab.set(9, bad);
+            int[] got = burst(run, 0, ab, now);
+            for (int i = 0; i < ab.size(); i++) {
+                int[] one = burst(single, 0, List.of(ab.get(i)), now);
+                assertEquals(one[0], got[i], "round " + round + ", frame " + i + " A->B");
+                assertEquals(i == 9 ? -1 : 1, got[i], "round " + round + ", frame " + i + " A->B");
+            }
+            got = burst(run, 1, ba, now);
+            for (int i = 0; i < ba.size(); i++) {
+                int[] one = burst(single, 1, List.of(ba.get(i)), now);
+                assertEquals(one[0], got[i], "round " + round + ", frame " + i + " B->A");
+                assertEquals(0, got[i], "round " + round + ", frame " + i + " B->A");
+            }
+            assertEquals(counters(single), counters(run), "flow counters after round " + round);
+            now += 1_000_000;
+        }
+        List<Long> c = counters(run);
+        assertEquals(List.of(192L, 0L, 3L, 62L, 96L, 31L, 0L, 0L), c, "" + run.flows());
+        assertEquals(run.conntrack().get().dump(1, now).toString(), single.conntrack().get().dump(1, now).toString());
+    }
+
+    @Test
+    void framesOfTwoConnectionsInterleavedAreEachTracked() {
+        BridgeDatapath dp = CtDatapathTest.bridge(true, FLOWS);
+        long now = System.nanoTime();
+        List<byte[]> frames = new ArrayList<>();
+        for (int i = 0; i < 30; i++) frames.add(udpFrame(A, B, 5000 + (i / 3) % 2, 53, 20, i));   // runs of three
+        int[] where = burst(dp, 0, frames, now);
+        for (int w : where) assertEquals(1, w);
+        assertEquals(2, dp.conntrack().get().dump(1, now).size(), "two connections, each committed once");
+    }
+}
