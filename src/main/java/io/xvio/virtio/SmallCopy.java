@@ -14,7 +14,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * <p>Why vectors: a receive burst writes into guest buffer lines the driver's CPU last held, and every store
  * waits in the store queue until its line arrives; three 32-byte stores per 76-byte frame instead of ten
  * 8-byte ones let the ownership requests of several times as many frames overlap. Measured on packed rings:
- * 8-12 ns less per packet. {@code -Dxvio.vectorCopy=false} turns them off.
+ * 8-12 ns less per packet.
+ *
+ * <p>Why they are off by default ({@code -Dxvio.vectorCopy=true} turns them on): guest memory truncated under a
+ * queue (a hostile or broken front-end shrinking its memory file) makes the next access raise SIGBUS. The JVM
+ * turns a SIGBUS into an InternalError, which faults that queue, only in code it compiled with Unsafe memory
+ * accesses; a vector load or store compiled by C2 is not such code, so the JVM dies instead (seen in a unit test
+ * and reproduced with a warmed loop: 8-byte segment accesses and MemorySegment.copy give the InternalError, vector
+ * ones the crash). Every copy here has guest memory on one side.
  */
 final class SmallCopy {
     static final int SMALL = 128;
@@ -53,7 +60,7 @@ final class SmallCopy {
     static final String DESCRIPTION = VECTOR > 0 ? "small frames (up to " + SMALL + " bytes) are copied with " + VECTOR + "-byte vectors"
             : "small frames are copied 8 bytes at a time (" + why8() + ")";
 
-    private static boolean wanted() { return Boolean.parseBoolean(System.getProperty("xvio.vectorCopy", "true")); }
+    private static boolean wanted() { return Boolean.parseBoolean(System.getProperty("xvio.vectorCopy", "false")); }
 
     private static boolean modulePresent() { return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(); }
 
@@ -63,7 +70,7 @@ final class SmallCopy {
     }
 
     private static String why8() {
-        if (!wanted()) return "-Dxvio.vectorCopy=false";
+        if (!wanted()) return "vectors only with -Dxvio.vectorCopy=true: guest memory truncated under them would crash the JVM";
         if (!modulePresent()) return "the JVM runs without --add-modules jdk.incubator.vector";
         return "this CPU's vectors are narrower than 32 bytes";
     }
