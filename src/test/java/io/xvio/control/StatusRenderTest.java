@@ -288,6 +288,7 @@ class StatusRenderTest {
 
     // ------------------------------------------------------------------ Prometheus
 
+    /** The value of series (labels in name order, as the client writes them) in the text format. */
     private static double sample(String metrics, String series) {
         for (String l : metrics.split("\n")) if (l.startsWith(series + " ")) return Double.parseDouble(l.substring(series.length() + 1));
         throw new AssertionError("no " + series + " in\n" + metrics);
@@ -295,21 +296,21 @@ class StatusRenderTest {
 
     @Test
     void metricsCarryTheSameNumbers() {
-        String m = PrometheusRender.render(status.metrics());
+        String m = MetricFamilies.text(PrometheusRender.render(status.metrics()));
         assertEquals(100, sample(m, "xvio_port_rx_packets_total{bridge=\"br0\",port=\"vhA\"}"));
         assertEquals(5760, sample(m, "xvio_port_tx_bytes_total{bridge=\"br0\",port=\"vhA\"}"));
         assertEquals(1, sample(m, "xvio_port_up{bridge=\"br0\",port=\"vhA\"}"));
         assertEquals(0, sample(m, "xvio_port_up{bridge=\"br0\",port=\"up0\"}"));
-        assertEquals(1, sample(m, "xvio_port_info{bridge=\"br0\",port=\"up0\",ofport=\"2\",type=\"afpacket\"}"));
-        assertEquals(2, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",port=\"vhA\",direction=\"tx\",reason=\"guest ring full\"}"));
-        assertEquals(3, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",port=\"up0\",direction=\"rx\",reason=\"kernel ring full\"}"));
+        assertEquals(1, sample(m, "xvio_port_info{bridge=\"br0\",ofport=\"2\",port=\"up0\",type=\"afpacket\"}"));
+        assertEquals(2, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",direction=\"tx\",port=\"vhA\",reason=\"guest ring full\"}"));
+        assertEquals(3, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",direction=\"rx\",port=\"up0\",reason=\"kernel ring full\"}"));
         assertEquals(1, sample(m, "xvio_port_rx_gso_frames_total{bridge=\"br0\",port=\"up0\"}"));
         assertEquals(2, sample(m, "xvio_bridge_flows{bridge=\"br0\"}"));
         assertEquals(1, sample(m, "xvio_bridge_mac_entries{bridge=\"br0\"}"));
         Status.PmdCache c = status.pmdStats(false).pmds().getFirst().caches().getFirst();
-        assertEquals(c.hits(), sample(m, "xvio_pmd_megaflow_hits_total{pmd=\"0\",bridge=\"br0\"}"));
-        assertEquals(c.misses(), sample(m, "xvio_pmd_megaflow_misses_total{pmd=\"0\",bridge=\"br0\"}"));
-        assertEquals(1, sample(m, "xvio_pmd_info{pmd=\"0\",cpu=\"any\"}"));
+        assertEquals(c.hits(), sample(m, "xvio_pmd_megaflow_hits_total{bridge=\"br0\",pmd=\"0\"}"));
+        assertEquals(c.misses(), sample(m, "xvio_pmd_megaflow_misses_total{bridge=\"br0\",pmd=\"0\"}"));
+        assertEquals(1, sample(m, "xvio_pmd_info{cpu=\"any\",pmd=\"0\"}"));
         // every sample belongs to a family announced with HELP and TYPE just before
         String family = null;
         for (String l : m.split("\n")) {
@@ -326,7 +327,7 @@ class StatusRenderTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(installed, "promtool (Debian prometheus) not installed");
         Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
         try (var in = p.getOutputStream()) {
-            in.write(PrometheusRender.render(status.metrics()).getBytes(StandardCharsets.UTF_8));
+            in.write(MetricFamilies.text(PrometheusRender.render(status.metrics())).getBytes(StandardCharsets.UTF_8));
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
