@@ -21,6 +21,8 @@ import static io.xvio.control.MetricFamilies.Type.INFO;
  */
 final class PrometheusRender {
     private static final Pattern DROP = Pattern.compile("(rx|tx)_dropped\\((.*)\\)");
+    /** The tunnel counters a port's extra counters carry (TunnelDrop's labels, TunnelPort's ICMP answers). */
+    private static final String DECAP = "decap: ", ENCAP = "encap: ", TUNNEL_TOO_BIG_ANSWERS = "icmp_too_big_sent";
 
     private PrometheusRender() {}
 
@@ -51,11 +53,14 @@ final class PrometheusRender {
         x.family("xvio_port_dropped_packets_total", COUNTER, "Packets the port dropped, by direction (rx, tx) and reason.");
         for (BridgePort bp : ports) {
             for (var d : bp.port().drops().entrySet()) {
+                if (d.getKey().equals(TUNNEL_TOO_BIG_ANSWERS)) continue;   // not a drop: the answers to the drops
                 Matcher dm = DROP.matcher(d.getKey());
-                String dir = dm.matches() ? dm.group(1) : "", reason = dm.matches() ? dm.group(2) : d.getKey();
+                String dir = dm.matches() ? dm.group(1) : d.getKey().startsWith(DECAP) ? "rx" : d.getKey().startsWith(ENCAP) ? "tx" : "";
+                String reason = dm.matches() ? dm.group(2) : d.getKey();
                 x.sample(d.getValue(), "bridge", bp.bridge(), "port", bp.port().name(), "direction", dir, "reason", reason);
             }
         }
+        tunnelFamilies(x, ports);
 
         x.family("xvio_bridge_dropped_packets_total", COUNTER, "Packets a bridge's flow tables dropped, by reason.");
         for (Status.BridgeStats b : m.stats().bridges())
@@ -79,6 +84,9 @@ final class PrometheusRender {
         x.family("xvio_pmd_rx_queue_info", INFO, "A receive queue the PMD thread polls (always 1).");
         for (Status.Pmd t : m.pmds())
             for (Status.RxQueueInfo q : t.queues()) x.sample(1, "pmd", pmd(t), "bridge", q.bridge(), "port", q.port(), "queue", Integer.toString(q.queue()));
+        x.family("xvio_pmd_rx_queue_packets_total", COUNTER, "Packets received on a queue since it was made (it keeps them when it moves to another PMD thread).");
+        for (Status.Pmd t : m.pmds())
+            for (Status.RxQueueInfo q : t.queues()) x.sample(q.packets(), "pmd", pmd(t), "bridge", q.bridge(), "port", q.port(), "queue", Integer.toString(q.queue()));
 
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_hits_total", COUNTER, "Packets that hit the PMD thread's megaflow cache for the bridge (exact-match hits included).", Status.PmdCache::hits);
         cacheFamily(x, m.pmds(), "xvio_pmd_emc_hits_total", COUNTER, "Packets that hit the exact-match cache in front of the megaflow cache.", Status.PmdCache::emcHits);
@@ -91,6 +99,27 @@ final class PrometheusRender {
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_kept_total", COUNTER, "Megaflow entries revalidation kept.", Status.PmdCache::kept);
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_flushes_total", COUNTER, "Times the whole megaflow cache was emptied (port change, many flows changed).", Status.PmdCache::flushes);
         return x.snapshots();
+    }
+
+    /**
+     * A tunnel port's encapsulation drops and an underlay endpoint's decapsulation drops, by stage (encap, decap) and
+     * reason (TunnelDrop's, without the stage), and the ICMP too-big answers a tunnel port sent. Only reasons that
+     * happened appear (what `stats` shows).
+     */
+    private static void tunnelFamilies(MetricFamilies x, List<BridgePort> ports) {
+        x.family("xvio_tunnel_dropped_packets_total", COUNTER, "Packets a tunnel port (encap) or an underlay's tunnel endpoint (decap) dropped, by reason.");
+        for (BridgePort bp : ports) {
+            for (var d : bp.port().drops().entrySet()) {
+                String k = d.getKey();
+                String stage = k.startsWith(DECAP) ? "decap" : k.startsWith(ENCAP) ? "encap" : null;
+                if (stage != null) x.sample(d.getValue(), "bridge", bp.bridge(), "port", bp.port().name(), "stage", stage, "reason", k.substring(stage.length() + 2));
+            }
+        }
+        x.family("xvio_tunnel_icmp_too_big_sent_total", COUNTER, "ICMP too-big answers a tunnel port sent for frames too big after encapsulation.");
+        for (BridgePort bp : ports) {
+            Long n = bp.port().drops().get(TUNNEL_TOO_BIG_ANSWERS);
+            if (n != null) x.sample(n, "bridge", bp.bridge(), "port", bp.port().name());
+        }
     }
 
     private static String pmd(Status.Pmd t) { return Integer.toString(t.id()); }

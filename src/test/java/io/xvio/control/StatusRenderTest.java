@@ -320,18 +320,45 @@ class StatusRenderTest {
         }
     }
 
+    /** Metrics of a tunnel port, an underlay endpoint and a polled queue, made by hand as DaemonStatus reads them. */
+    private static Status.Metrics tunnelAndQueueMetrics() {
+        Map<String, Long> none = Map.of();
+        Status.PortStats vx = new Status.PortStats(5, "vx0", "vxlan", "up", 0, 0, 9, 900, 0, 5,
+                new LinkedHashMap<>(Map.of("encap: next hop's MAC address not resolved yet", 4L, "icmp_too_big_sent", 1L)), none);
+        Status.PortStats ep = new Status.PortStats(65534, "br-phy", "internal", "up", 3, 300, 0, 0, 0, 2,
+                new LinkedHashMap<>(Map.of("decap: VNI of no tunnel port", 2L)), none);
+        Status.Pmd t = new Status.Pmd(0, null, 10, 2, 0, 0, 0, 0, List.of(), List.of(new Status.RxQueueInfo("br-phy", "up0", 1, 77)));
+        return new Status.Metrics(0, new Status.Stats(List.of(new Status.BridgeStats("br-int", List.of(vx), Map.of()),
+                new Status.BridgeStats("br-phy", List.of(ep), Map.of()))), List.of(t), List.of());
+    }
+
+    @Test
+    void tunnelDropsAndQueuePacketsAreMetrics() {
+        String m = MetricFamilies.text(PrometheusRender.render(tunnelAndQueueMetrics()));
+        assertEquals(4, sample(m, "xvio_tunnel_dropped_packets_total{bridge=\"br-int\",port=\"vx0\",reason=\"next hop's MAC address not resolved yet\",stage=\"encap\"}"));
+        assertEquals(2, sample(m, "xvio_tunnel_dropped_packets_total{bridge=\"br-phy\",port=\"br-phy\",reason=\"VNI of no tunnel port\",stage=\"decap\"}"));
+        assertEquals(1, sample(m, "xvio_tunnel_icmp_too_big_sent_total{bridge=\"br-int\",port=\"vx0\"}"));
+        assertEquals(4, sample(m, "xvio_port_dropped_packets_total{bridge=\"br-int\",direction=\"tx\",port=\"vx0\",reason=\"encap: next hop's MAC address not resolved yet\"}"));
+        assertEquals(2, sample(m, "xvio_port_dropped_packets_total{bridge=\"br-phy\",direction=\"rx\",port=\"br-phy\",reason=\"decap: VNI of no tunnel port\"}"));
+        assertFalse(m.contains("xvio_port_dropped_packets_total{bridge=\"br-int\",direction=\"\",port=\"vx0\",reason=\"icmp_too_big_sent\"}"),
+                "an answer sent is not a drop:\n" + m);
+        assertEquals(77, sample(m, "xvio_pmd_rx_queue_packets_total{bridge=\"br-phy\",pmd=\"0\",port=\"up0\",queue=\"1\"}"));
+    }
+
     @Test
     void promtoolAcceptsTheMetrics() throws Exception {
         boolean installed = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(":"))
                 .anyMatch(d -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(d, "promtool")));
         org.junit.jupiter.api.Assumptions.assumeTrue(installed, "promtool (Debian prometheus) not installed");
-        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        try (var in = p.getOutputStream()) {
-            in.write(MetricFamilies.text(PrometheusRender.render(status.metrics())).getBytes(StandardCharsets.UTF_8));
+        for (Status.Metrics metrics : List.of(status.metrics(), tunnelAndQueueMetrics())) {
+            Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+            try (var in = p.getOutputStream()) {
+                in.write(MetricFamilies.text(PrometheusRender.render(metrics)).getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertEquals("", out.strip(), "no lint findings");
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-        assertEquals("", out.strip(), "no lint findings");
     }
 
     /** A port whose counters the test writes. */

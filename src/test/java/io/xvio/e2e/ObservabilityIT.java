@@ -168,6 +168,7 @@ class ObservabilityIT {
                 assertTrue(query(promPort, "xvio_pmd_megaflow_hits_total{bridge=\"br0\"}") > 0, "the PMD's megaflow cache counts hits");
                 assertEquals(2.0, query(promPort, "xvio_bridge_flows{bridge=\"br0\"}"));
                 assertEquals(1.0, query(promPort, "xvio_port_up{port=\"up1\"}"));
+                assertTrue(query(promPort, "sum(xvio_pmd_rx_queue_packets_total{bridge=\"br0\",port=\"up0\"})") > 0, "up0's queue counts its packets");
 
                 String metrics = get("http://127.0.0.1:" + metricsPort + "/metrics");
                 NetLab.Result lint = pipe(metrics, "promtool", "check", "metrics");
