@@ -25,8 +25,9 @@ import java.util.logging.Logger;
  * Prometheus text format (0.0.4), or OpenMetrics text when the scraper asks for it (Prometheus does), gzip when it
  * accepts it. One collector reads xvio's counters afresh at each scrape on one of two daemon threads; PMD threads
  * are never asked for anything and keep their counters where they are. Requests are untrusted: methods other
- * than GET and HEAD get 405, paths other than {@code /metrics} and {@code /} 404 (no body), and a request that takes longer
- * than 10 s is cut off, so a slow client cannot hold the server.
+ * than GET and HEAD get 405, paths other than {@code /metrics} and {@code /} 404, and a request that takes longer
+ * than 10 s is cut off, so a slow client cannot hold the server. A scrape whose reading fails is logged here and
+ * answered 500 by the client's handler (with the exception's stack trace as the body).
  */
 final class MetricsServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("xvio.metrics");
@@ -62,6 +63,7 @@ final class MetricsServer implements AutoCloseable {
         this.address = new InetSocketAddress(at.getAddress(), server.getPort());
     }
 
+    /** Says where it serves (it serves from the constructor on, so a taken port fails there). */
     void start() {
         LOG.info("metrics on http://" + hostPort(address) + "/metrics");
     }
