@@ -24,10 +24,10 @@ public final class Trace {
     final List<String> drops = new ArrayList<>();
     /** The outputs as OpenFlow port and frame count, in the order of {@link #outputs}. */
     final List<Output> outputPorts = new ArrayList<>();
+    String megaflow = "", datapathActions = "", finalFlow = "";
 
     /** Frames the trace would send to OpenFlow port ofport. */
     public record Output(int ofport, int frames) {}
-    String megaflow = "", datapathActions = "", finalFlow = "";
 
     private void line(int depth, String s) {
         lines.append("    ".repeat(Math.max(0, depth) + 1)).append(s).append('\n');
@@ -49,7 +49,7 @@ public final class Trace {
                 + (f.cookie != 0 ? ", cookie 0x" + Long.toHexString(f.cookie) : ""));
     }
 
-    /** The actions of the flow found by the last {@link #lookup} that matched have run (resubmits came back). */
+    /** The innermost running flow's actions have all run (its resubmits came back): the one outside it runs again. */
     void leave() {
         if (!running.isEmpty()) running.removeLast();
     }
