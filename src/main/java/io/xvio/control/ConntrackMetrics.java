@@ -1,11 +1,12 @@
 package io.xvio.control;
 
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.xvio.datapath.conntrack.ConnTracker;
 import io.xvio.datapath.conntrack.Conntrack;
 import io.xvio.datapath.conntrack.CtStats;
 
-import static io.xvio.control.PrometheusText.Type.COUNTER;
-import static io.xvio.control.PrometheusText.Type.GAUGE;
+import static io.xvio.control.MetricFamilies.Type.COUNTER;
+import static io.xvio.control.MetricFamilies.Type.GAUGE;
 
 /**
  * The connection tracker as Prometheus metrics: connections (in all, and per zone and protocol), limit and capacity,
@@ -15,10 +16,10 @@ import static io.xvio.control.PrometheusText.Type.GAUGE;
 final class ConntrackMetrics {
     private ConntrackMetrics() {}
 
-    static String render(Conntrack conntrack) {
+    static MetricSnapshots render(Conntrack conntrack) {
         ConnTracker t = conntrack.get();
         CtStats s = t == null ? null : t.stats(System.nanoTime());
-        PrometheusText x = new PrometheusText();
+        MetricFamilies x = new MetricFamilies();
         x.family("xvio_conntrack_connections", GAUGE, "Connections in the connection tracker (expired ones not yet reclaimed included).")
                 .sample(s == null ? 0 : s.connections());
         x.family("xvio_conntrack_limit", GAUGE, "Most connections the tracker admits at once.").sample(s == null ? 0 : s.limit());
@@ -29,6 +30,6 @@ final class ConntrackMetrics {
         x.family("xvio_conntrack_expired_total", COUNTER, "Connections reclaimed after their timeout.").sample(s == null ? 0 : s.counters().getOrDefault("expired", 0L));
         x.family("xvio_conntrack_invalid_packets_total", COUNTER, "Packets the tracker found invalid (+inv), by reason; limit and zone-limit are refused connections.");
         if (s != null) s.counters().forEach((k, v) -> { if (!k.equals("created") && !k.equals("expired")) x.sample(v, "reason", k); });
-        return x.text();
+        return x.snapshots();
     }
 }

@@ -324,10 +324,10 @@ public final class Daemon implements AutoCloseable {
 
     String dumpPorts(Bridge br, String only) { return TextRender.portCounts(status.portCounts(br, only)); }
 
-    /** The Prometheus text a scrape of /metrics gets. */
-    String prometheus() {
-        return PrometheusRender.render(status.metrics()) + RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb()))
-                + ConntrackMetrics.render(conntrack);
+    /** The metric families a scrape of /metrics gets, read now. */
+    io.prometheus.metrics.model.snapshots.MetricSnapshots prometheus() {
+        return MetricFamilies.concat(PrometheusRender.render(status.metrics()), RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())),
+                ConntrackMetrics.render(conntrack));
     }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */

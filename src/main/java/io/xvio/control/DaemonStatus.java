@@ -109,7 +109,7 @@ final class DaemonStatus {
                             br.datapath.drops().nonZero(t.id())));
                 }
                 List<Status.RxQueueInfo> qs = new ArrayList<>();
-                for (RxQueue q : t.queues()) qs.add(new Status.RxQueueInfo(q.owner(), q.port().name(), q.queue()));
+                for (RxQueue q : t.queues()) qs.add(new Status.RxQueueInfo(q.owner(), q.port().name(), q.queue(), q.load() == null ? 0 : q.load().packets()));
                 out.add(new Status.Pmd(t.id(), t.cpu() < 0 ? null : t.cpu(), st[0], st[1], st[4], st[5], st[2], st[3], caches, qs));
             }
             return new Status.PmdStats(out);

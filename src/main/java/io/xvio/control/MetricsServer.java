@@ -1,7 +1,13 @@
 package io.xvio.control;
 
+import com.sun.net.httpserver.Authenticator;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpPrincipal;
+import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,41 +21,60 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Serves {@code GET /metrics} in the Prometheus text format over HTTP (the JDK's server: no dependency). Each scrape
- * reads the counters afresh on one of two daemon threads; PMD threads are never asked for anything. Requests are
- * untrusted: anything but GET or HEAD of {@code /metrics} or {@code /} gets an error status; a request that takes
- * longer than 10 s is cut off, so a slow client cannot hold the server.
+ * Serves {@code GET /metrics} with the Prometheus Java client's HTTP server (the JDK's server underneath): the
+ * Prometheus text format (0.0.4), or OpenMetrics text when the scraper asks for it (Prometheus does), gzip when it
+ * accepts it. One collector reads xvio's counters afresh at each scrape on one of two daemon threads; PMD threads
+ * are never asked for anything and keep their counters where they are. Requests are untrusted: methods other
+ * than GET and HEAD get 405, paths other than {@code /metrics} and {@code /} 404, and a request that takes longer
+ * than 10 s is cut off, so a slow client cannot hold the server. A scrape whose reading fails is logged here and
+ * answered 500 by the client's handler (with the exception's stack trace as the body).
  */
 final class MetricsServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("xvio.metrics");
     static {
-        // read once by the JDK's server: bound how long one request may take to arrive and to be answered
+        // read once by the JDK's server (the client's HTTPServer sets 60 s and 600 s unless set): bound how long
+        // one request may take to arrive and to be answered
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) System.setProperty("sun.net.httpserver.maxReqTime", "10");
         if (System.getProperty("sun.net.httpserver.maxRspTime") == null) System.setProperty("sun.net.httpserver.maxRspTime", "10");
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final Supplier<String> metrics;
+    private final HTTPServer server;
+    private final InetSocketAddress address;
+    private final Supplier<MetricSnapshots> metrics;
 
-    /** Listens on address (see {@link #address}) and serves what metrics returns at each scrape. */
-    MetricsServer(String address, Supplier<String> metrics) {
+    /** Listens on address (see {@link #address}) and serves what metrics returns at each scrape; starts serving at once. */
+    MetricsServer(String address, Supplier<MetricSnapshots> metrics) {
         this.metrics = metrics;
         InetSocketAddress at = address(address);
+        PrometheusRegistry registry = new PrometheusRegistry();
+        registry.register((MultiCollector) this::collect);
+        AtomicInteger n = new AtomicInteger();
+        ExecutorService executor = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon().name("metrics-" + n.getAndIncrement()).unstarted(r));
         try {
-            server = HttpServer.create(at, 16);
-        } catch (IOException e) {
+            server = HTTPServer.builder(PrometheusProperties.builder().build())   // its defaults, not a properties file's
+                    .inetAddress(at.getAddress()).port(at.getPort())
+                    .registry(registry).executorService(executor)
+                    .authenticator(new GetOrHeadOfMetrics()).defaultHandler(MetricsServer::root).registerHealthHandler(false)
+                    .buildAndStart();
+        } catch (IOException | RuntimeException e) {
+            executor.shutdownNow();
             throw new ConfigException("cannot serve metrics on " + address + ": " + e.getMessage());
         }
-        AtomicInteger n = new AtomicInteger();
-        executor = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon().name("metrics-" + n.getAndIncrement()).unstarted(r));
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        this.address = new InetSocketAddress(at.getAddress(), server.getPort());
     }
 
+    /** Says where it serves (it serves from the constructor on, so a taken port fails there). */
     void start() {
-        server.start();
-        LOG.info("metrics on http://" + hostPort(server.getAddress()) + "/metrics");
+        LOG.info("metrics on http://" + hostPort(address) + "/metrics");
+    }
+
+    private MetricSnapshots collect() {
+        try {
+            return metrics.get();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "metrics: cannot read the counters", e);
+            throw e;   // the client's handler answers 500
+        }
     }
 
     /** HOST:PORT or [IPV6]:PORT, PORT 1-65535; throws IllegalArgumentException saying what is wrong. */
@@ -78,37 +103,19 @@ final class MetricsServer implements AutoCloseable {
     }
 
     /** The address it listens on (with the real port when 0 was asked). */
-    InetSocketAddress boundAddress() { return server.getAddress(); }
+    InetSocketAddress boundAddress() { return address; }
 
-    private void handle(HttpExchange ex) {
+    /** {@code /} names where the metrics are; any other path the client's server does not serve is not found. */
+    private static void root(HttpExchange ex) throws IOException {
         try (ex) {
-            String method = ex.getRequestMethod(), path = ex.getRequestURI().getPath();
-            if (!method.equals("GET") && !method.equals("HEAD")) {
-                ex.getResponseHeaders().set("Allow", "GET, HEAD");
-                reply(ex, 405, "text/plain; charset=utf-8", "only GET and HEAD\n");
-            } else if ("/metrics".equals(path)) {
-                String body;
-                try {
-                    body = metrics.get();
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "metrics: cannot read the counters", e);
-                    reply(ex, 500, "text/plain; charset=utf-8", "cannot read the counters: " + e + "\n");
-                    return;
-                }
-                reply(ex, 200, PrometheusText.CONTENT_TYPE, body);
-            } else if ("/".equals(path)) {
-                reply(ex, 200, "text/plain; charset=utf-8", "xvio: Prometheus metrics at /metrics\n");
-            } else {
-                reply(ex, 404, "text/plain; charset=utf-8", "not found (metrics are at /metrics)\n");
-            }
-        } catch (IOException e) {
-            LOG.fine("metrics: client " + ex.getRemoteAddress() + ": " + e.getMessage());
+            if ("/".equals(ex.getRequestURI().getPath())) reply(ex, 200, "xvio: Prometheus metrics at /metrics\n");
+            else reply(ex, 404, "not found (metrics are at /metrics)\n");
         }
     }
 
-    private static void reply(HttpExchange ex, int status, String type, String body) throws IOException {
+    private static void reply(HttpExchange ex, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
         boolean head = ex.getRequestMethod().equals("HEAD");
         ex.sendResponseHeaders(status, head ? -1 : bytes.length);
         if (!head) {
@@ -118,9 +125,28 @@ final class MetricsServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The client's server hands every method, and every path under {@code /metrics}, to its scrape handler; this
+     * admits GET and HEAD only (else 405, with Allow) and {@code /metrics} itself (else 404), before any handler runs.
+     */
+    private static final class GetOrHeadOfMetrics extends Authenticator {
+        private static final HttpPrincipal ANYONE = new HttpPrincipal("scraper", "metrics");
+
+        @Override
+        public Result authenticate(HttpExchange ex) {
+            String method = ex.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                ex.getResponseHeaders().set("Allow", "GET, HEAD");
+                return new Failure(405);
+            }
+            String context = ex.getHttpContext().getPath();
+            if (context.equals("/metrics") && !ex.getRequestURI().getPath().equals("/metrics")) return new Failure(404);
+            return new Success(ANYONE);
+        }
+    }
+
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 }

@@ -1,6 +1,7 @@
 package io.xvio.control;
 
-import io.xvio.control.PrometheusText.Type;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.xvio.control.MetricFamilies.Type;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,8 +9,9 @@ import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.xvio.control.PrometheusText.Type.COUNTER;
-import static io.xvio.control.PrometheusText.Type.GAUGE;
+import static io.xvio.control.MetricFamilies.Type.COUNTER;
+import static io.xvio.control.MetricFamilies.Type.GAUGE;
+import static io.xvio.control.MetricFamilies.Type.INFO;
 
 /**
  * {@link Status.Metrics} as Prometheus metrics, named by Prometheus's conventions: an {@code xvio_} prefix, the
@@ -19,20 +21,22 @@ import static io.xvio.control.PrometheusText.Type.GAUGE;
  */
 final class PrometheusRender {
     private static final Pattern DROP = Pattern.compile("(rx|tx)_dropped\\((.*)\\)");
+    /** The tunnel counters a port's extra counters carry (TunnelDrop's labels, TunnelPort's ICMP answers). */
+    private static final String DECAP = "decap: ", ENCAP = "encap: ", TUNNEL_TOO_BIG_ANSWERS = "icmp_too_big_sent";
 
     private PrometheusRender() {}
 
     /** A port with its bridge, for families that iterate over all ports. */
     private record BridgePort(String bridge, Status.PortStats port) {}
 
-    static String render(Status.Metrics m) {
-        PrometheusText x = new PrometheusText();
+    static MetricSnapshots render(Status.Metrics m) {
+        MetricFamilies x = new MetricFamilies();
         x.family("xvio_start_time_seconds", GAUGE, "Start time of the xvio daemon since the Unix epoch, in seconds.")
                 .sample(m.startTimeSeconds());
 
         List<BridgePort> ports = new ArrayList<>();
         for (Status.BridgeStats b : m.stats().bridges()) for (Status.PortStats p : b.ports()) ports.add(new BridgePort(b.name(), p));
-        x.family("xvio_port_info", GAUGE, "A port of a bridge (always 1), with its OpenFlow port number and type.");
+        x.family("xvio_port_info", INFO, "A port of a bridge (always 1), with its OpenFlow port number and type.");
         for (BridgePort bp : ports)
             x.sample(1, "bridge", bp.bridge(), "port", bp.port().name(), "ofport", Integer.toString(bp.port().ofport()), "type", bp.port().type());
         portFamily(x, ports, "xvio_port_up", GAUGE, "1 when the port is up (connected, link up, queues running), else 0.", p -> p.up() ? 1 : 0);
@@ -49,11 +53,14 @@ final class PrometheusRender {
         x.family("xvio_port_dropped_packets_total", COUNTER, "Packets the port dropped, by direction (rx, tx) and reason.");
         for (BridgePort bp : ports) {
             for (var d : bp.port().drops().entrySet()) {
+                if (d.getKey().equals(TUNNEL_TOO_BIG_ANSWERS)) continue;   // not a drop: the answers to the drops
                 Matcher dm = DROP.matcher(d.getKey());
-                String dir = dm.matches() ? dm.group(1) : "", reason = dm.matches() ? dm.group(2) : d.getKey();
+                String dir = dm.matches() ? dm.group(1) : d.getKey().startsWith(DECAP) ? "rx" : d.getKey().startsWith(ENCAP) ? "tx" : "";
+                String reason = dm.matches() ? dm.group(2) : d.getKey();
                 x.sample(d.getValue(), "bridge", bp.bridge(), "port", bp.port().name(), "direction", dir, "reason", reason);
             }
         }
+        tunnelFamilies(x, ports);
 
         x.family("xvio_bridge_dropped_packets_total", COUNTER, "Packets a bridge's flow tables dropped, by reason.");
         for (Status.BridgeStats b : m.stats().bridges())
@@ -63,7 +70,7 @@ final class PrometheusRender {
         x.family("xvio_bridge_mac_entries", GAUGE, "Live entries of the bridge's MAC learning table.");
         for (Status.BridgeSize b : m.bridges()) x.sample(b.macEntries(), "bridge", b.name());
 
-        x.family("xvio_pmd_info", GAUGE, "A poll-mode thread (always 1), with the CPU it is pinned to (\"any\" if none).");
+        x.family("xvio_pmd_info", INFO, "A poll-mode thread (always 1), with the CPU it is pinned to (\"any\" if none).");
         for (Status.Pmd t : m.pmds()) x.sample(1, "pmd", pmd(t), "cpu", t.cpu() == null ? "any" : Integer.toString(t.cpu()));
         pmdFamily(x, m.pmds(), "xvio_pmd_packets_total", "Packets the PMD thread received from its queues.", Status.Pmd::packets);
         pmdFamily(x, m.pmds(), "xvio_pmd_bursts_total", "Non-empty bursts the PMD thread received.", Status.Pmd::bursts);
@@ -74,9 +81,12 @@ final class PrometheusRender {
             x.sample(t.busyLoops(), "pmd", pmd(t), "kind", "busy");
             x.sample(t.idleLoops(), "pmd", pmd(t), "kind", "idle");
         }
-        x.family("xvio_pmd_rx_queue_info", GAUGE, "A receive queue the PMD thread polls (always 1).");
+        x.family("xvio_pmd_rx_queue_info", INFO, "A receive queue the PMD thread polls (always 1).");
         for (Status.Pmd t : m.pmds())
             for (Status.RxQueueInfo q : t.queues()) x.sample(1, "pmd", pmd(t), "bridge", q.bridge(), "port", q.port(), "queue", Integer.toString(q.queue()));
+        x.family("xvio_pmd_rx_queue_packets_total", COUNTER, "Packets received on a queue since it was made (it keeps them when it moves to another PMD thread).");
+        for (Status.Pmd t : m.pmds())
+            for (Status.RxQueueInfo q : t.queues()) x.sample(q.packets(), "pmd", pmd(t), "bridge", q.bridge(), "port", q.port(), "queue", Integer.toString(q.queue()));
 
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_hits_total", COUNTER, "Packets that hit the PMD thread's megaflow cache for the bridge (exact-match hits included).", Status.PmdCache::hits);
         cacheFamily(x, m.pmds(), "xvio_pmd_emc_hits_total", COUNTER, "Packets that hit the exact-match cache in front of the megaflow cache.", Status.PmdCache::emcHits);
@@ -88,22 +98,43 @@ final class PrometheusRender {
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_evicted_total", COUNTER, "Megaflow entries evicted by revalidation.", Status.PmdCache::evicted);
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_kept_total", COUNTER, "Megaflow entries revalidation kept.", Status.PmdCache::kept);
         cacheFamily(x, m.pmds(), "xvio_pmd_megaflow_flushes_total", COUNTER, "Times the whole megaflow cache was emptied (port change, many flows changed).", Status.PmdCache::flushes);
-        return x.text();
+        return x.snapshots();
+    }
+
+    /**
+     * A tunnel port's encapsulation drops and an underlay endpoint's decapsulation drops, by stage (encap, decap) and
+     * reason (TunnelDrop's, without the stage), and the ICMP too-big answers a tunnel port sent. Only reasons that
+     * happened appear (what `stats` shows).
+     */
+    private static void tunnelFamilies(MetricFamilies x, List<BridgePort> ports) {
+        x.family("xvio_tunnel_dropped_packets_total", COUNTER, "Packets a tunnel port (encap) or an underlay's tunnel endpoint (decap) dropped, by reason.");
+        for (BridgePort bp : ports) {
+            for (var d : bp.port().drops().entrySet()) {
+                String k = d.getKey();
+                String stage = k.startsWith(DECAP) ? "decap" : k.startsWith(ENCAP) ? "encap" : null;
+                if (stage != null) x.sample(d.getValue(), "bridge", bp.bridge(), "port", bp.port().name(), "stage", stage, "reason", k.substring(stage.length() + 2));
+            }
+        }
+        x.family("xvio_tunnel_icmp_too_big_sent_total", COUNTER, "ICMP too-big answers a tunnel port sent for frames too big after encapsulation.");
+        for (BridgePort bp : ports) {
+            Long n = bp.port().drops().get(TUNNEL_TOO_BIG_ANSWERS);
+            if (n != null) x.sample(n, "bridge", bp.bridge(), "port", bp.port().name());
+        }
     }
 
     private static String pmd(Status.Pmd t) { return Integer.toString(t.id()); }
 
-    private static void portFamily(PrometheusText x, List<BridgePort> ports, String name, Type type, String help, ToLongFunction<Status.PortStats> value) {
+    private static void portFamily(MetricFamilies x, List<BridgePort> ports, String name, Type type, String help, ToLongFunction<Status.PortStats> value) {
         x.family(name, type, help);
         for (BridgePort bp : ports) x.sample(value.applyAsLong(bp.port()), "bridge", bp.bridge(), "port", bp.port().name());
     }
 
-    private static void pmdFamily(PrometheusText x, List<Status.Pmd> pmds, String name, String help, ToLongFunction<Status.Pmd> value) {
+    private static void pmdFamily(MetricFamilies x, List<Status.Pmd> pmds, String name, String help, ToLongFunction<Status.Pmd> value) {
         x.family(name, COUNTER, help);
         for (Status.Pmd t : pmds) x.sample(value.applyAsLong(t), "pmd", pmd(t));
     }
 
-    private static void cacheFamily(PrometheusText x, List<Status.Pmd> pmds, String name, Type type, String help, ToLongFunction<Status.PmdCache> value) {
+    private static void cacheFamily(MetricFamilies x, List<Status.Pmd> pmds, String name, Type type, String help, ToLongFunction<Status.PmdCache> value) {
         x.family(name, type, help);
         for (Status.Pmd t : pmds) for (Status.PmdCache c : t.caches()) x.sample(value.applyAsLong(c), "pmd", pmd(t), "bridge", c.bridge());
     }

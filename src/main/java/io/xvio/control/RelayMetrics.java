@@ -1,7 +1,8 @@
 package io.xvio.control;
 
-import static io.xvio.control.PrometheusText.Type.COUNTER;
-import static io.xvio.control.PrometheusText.Type.GAUGE;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import static io.xvio.control.MetricFamilies.Type.COUNTER;
+import static io.xvio.control.MetricFamilies.Type.GAUGE;
 
 /**
  * Relays and queue placement as Prometheus metrics, appended to {@link PrometheusRender}'s: relay directions are
@@ -12,8 +13,8 @@ import static io.xvio.control.PrometheusText.Type.GAUGE;
 final class RelayMetrics {
     private RelayMetrics() {}
 
-    static String render(RelayView.Relays relays, RelayView.RxqShow rxq) {
-        PrometheusText x = new PrometheusText();
+    static MetricSnapshots render(RelayView.Relays relays, RelayView.RxqShow rxq) {
+        MetricFamilies x = new MetricFamilies();
         x.family("xvio_relay_rx_packets_total", COUNTER, "Packets a relay direction received from its source port.");
         for (RelayView.Relay r : relays.relays()) for (RelayView.Direction d : r.directions()) x.sample(d.packets(), "relay", r.name(), "direction", d.name());
         x.family("xvio_relay_rx_bytes_total", COUNTER, "Bytes a relay direction received from its source port.");
@@ -29,6 +30,6 @@ final class RelayMetrics {
             for (RelayView.Rxq q : t.queues())
                 x.sample(q.usagePercent() / 100.0, "pmd", Integer.toString(t.id()), "owner", q.owner(), "port", q.port(), "queue", Integer.toString(q.queue()));
         x.family("xvio_pmd_auto_lb_moves_total", COUNTER, "Receive queues pmd-auto-lb moved to another PMD thread.").sample(rxq.moves());
-        return x.text();
+        return x.snapshots();
     }
 }

@@ -85,7 +85,10 @@ final class Status {
         boolean used() { return hits + misses > 0; }
     }
 
-    record RxQueueInfo(String bridge, String port, int queue) {}
+    /** A polled queue: bridge (or relay direction), port, queue, and the packets received on it since it was made. */
+    record RxQueueInfo(String bridge, String port, int queue, long packets) {
+        RxQueueInfo(String bridge, String port, int queue) { this(bridge, port, queue, 0); }
+    }
 
     // ------------------------------------------------------------------ fdb/show
 

@@ -5,6 +5,7 @@ import io.xvio.datapath.FlowSyntaxException;
 import io.xvio.datapath.Match;
 import io.xvio.datapath.Trace;
 import io.xvio.datapath.TracePacket;
+import io.xvio.datapath.TraceStep;
 import io.xvio.packet.FlowKey;
 
 import java.util.HexFormat;
@@ -22,9 +23,10 @@ import java.util.List;
 final class TraceCommand {
     private TraceCommand() {}
 
-    /** The trace, as JSON. */
-    record Model(String bridge, String flow, String packet, String text, List<String> outputs, List<String> drops,
-                 String megaflow, String datapathActions, boolean generated) {}
+    /** The trace, as JSON: the text, and the same as fields (steps: every lookup with its flow and actions). */
+    record Model(String bridge, String flow, String packet, String text, List<TraceStep> steps, String finalFlow,
+                 String megaflow, String datapathActions, List<String> outputs, List<Trace.Output> outputPorts,
+                 List<String> drops, boolean generated) {}
 
     static Model run(Bridge br, List<String> args) { return run(br, args, null); }
 
@@ -74,6 +76,7 @@ final class TraceCommand {
         String text = "Flow: " + flow + "\nPacket: " + HexFormat.of().formatHex(frame) + "\n\nbridge(\"" + br.name + "\")\n"
                 + "-".repeat(10 + br.name.length()) + "\n" + t.text()
                 + (generate ? "\nGenerated: the packet was sent (packet-out to table 0 from in_port " + inPort + ")\n" : "");
-        return new Model(br.name, flow, HexFormat.of().formatHex(frame), text, t.outputs(), t.drops(), t.megaflow(), t.datapathActions(), generate);
+        return new Model(br.name, flow, HexFormat.of().formatHex(frame), text, t.steps(), t.finalFlow(), t.megaflow(),
+                t.datapathActions().isEmpty() ? "drop" : t.datapathActions(), t.outputs(), t.outputPorts(), t.drops(), generate);
     }
 }

@@ -430,6 +430,7 @@ public final class BridgeDatapath {
             for (int x = 0; x < out.touchedCount(); x++) {
                 int p = out.touchedPort(x), n = out.countFor(p);
                 tr.outputs.add("port " + t.ofports()[p] + (n > 1 ? " (" + n + " frames)" : "") + patchNote(p));
+                tr.outputPorts.add(new Trace.Output(t.ofports()[p], n));
             }
             drops.traceRow().forEach((reason, n) -> tr.drops.add(reason + (n > 1 ? " (" + n + ")" : "")));
             Match fin = new Match();
@@ -1272,6 +1273,7 @@ public final class BridgeDatapath {
         } finally {
             x.flow = outer;
             x.inBucket = outerBucket;
+            if (thread == TRACE_THREAD) tracing.leave();
         }
     }
 

@@ -16,8 +16,8 @@ class ConntrackMetricsTest {
     @Test
     void connectionsAndInvalidPacketsAreMetrics() {
         Conntrack ct = new Conntrack(64, BridgeDatapath.MAX_THREADS + 2);
-        String before = ConntrackMetrics.render(ct);
-        assertTrue(before.contains("xvio_conntrack_connections 0\n") && before.contains("xvio_conntrack_capacity 0\n"), before);
+        String before = MetricFamilies.text(ConntrackMetrics.render(ct));
+        assertTrue(before.contains("xvio_conntrack_connections 0.0\n") && before.contains("xvio_conntrack_capacity 0.0\n"), before);
         var t = ct.ensure();
         FlowKey k = new FlowKey();
         CtResult r = new CtResult();
@@ -27,11 +27,11 @@ class ConntrackMetricsTest {
             k.extract(s, 0, f.length, 1);
             t.track(k, s, 0, f.length, 3, true, false, null, System.nanoTime(), 0, r);
         }
-        String m = ConntrackMetrics.render(ct);
-        assertTrue(m.contains("# TYPE xvio_conntrack_connections gauge\nxvio_conntrack_connections 1\n"), m);
-        assertTrue(m.contains("xvio_conntrack_capacity 64\n"), m);
-        assertTrue(m.contains("xvio_conntrack_zone_connections{zone=\"3\",proto=\"udp\"} 1\n"), m);
-        assertTrue(m.contains("xvio_conntrack_created_total 1\n"), m);
-        assertTrue(m.contains("xvio_conntrack_invalid_packets_total{reason=\"tcp-flags\"} 1\n"), m);
+        String m = MetricFamilies.text(ConntrackMetrics.render(ct));
+        assertTrue(m.contains("# TYPE xvio_conntrack_connections gauge\nxvio_conntrack_connections 1.0\n"), m);
+        assertTrue(m.contains("xvio_conntrack_capacity 64.0\n"), m);
+        assertTrue(m.contains("xvio_conntrack_zone_connections{proto=\"udp\",zone=\"3\"} 1.0\n"), m);
+        assertTrue(m.contains("xvio_conntrack_created_total 1.0\n"), m);
+        assertTrue(m.contains("xvio_conntrack_invalid_packets_total{reason=\"tcp-flags\"} 1.0\n"), m);
     }
 }

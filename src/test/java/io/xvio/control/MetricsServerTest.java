@@ -37,13 +37,13 @@ class MetricsServerTest {
         AtomicInteger scrapes = new AtomicInteger();
         try (MetricsServer m = new MetricsServer("127.0.0.1:" + port, () -> {
             if (scrapes.incrementAndGet() == 2) throw new IllegalStateException("boom");
-            return "# HELP x_total h\n# TYPE x_total counter\nx_total " + scrapes.get() + "\n";
+            return new MetricFamilies().family("x_total", MetricFamilies.Type.COUNTER, "h").sample(scrapes.get()).snapshots();
         })) {
             m.start();
             HttpResponse<String> r = send(port, "GET", "/metrics");
             assertEquals(200, r.statusCode());
-            assertEquals(PrometheusText.CONTENT_TYPE, r.headers().firstValue("Content-Type").orElseThrow());
-            assertTrue(r.body().endsWith("x_total 1\n"), r.body());
+            assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElseThrow());
+            assertTrue(r.body().endsWith("x_total 1.0\n"), r.body());
             assertEquals(500, send(port, "GET", "/metrics").statusCode(), "a failing read is a 500, not a dead server");
             assertEquals(200, send(port, "GET", "/metrics").statusCode());
             HttpResponse<String> head = send(port, "HEAD", "/metrics");
@@ -55,13 +55,17 @@ class MetricsServerTest {
             assertEquals(404, send(port, "GET", "/other").statusCode());
             assertEquals(200, send(port, "GET", "/").statusCode());
             assertEquals(200, send(port, "GET", "/metrics").statusCode());
+            HttpResponse<String> om = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5").build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(om.headers().firstValue("Content-Type").orElseThrow().startsWith("application/openmetrics-text"), om.headers().toString());
+            assertTrue(om.body().contains("# TYPE x counter\n") && om.body().contains("\nx_total ") && om.body().endsWith("# EOF\n"), "OpenMetrics for a scraper that asks for it:\n" + om.body());
         }
     }
 
     @Test
     void slowClientsAreCutOffAndDoNotHoldTheServer() throws Exception {
         int port = freePort();
-        try (MetricsServer m = new MetricsServer("127.0.0.1:" + port, () -> "x 1\n")) {
+        try (MetricsServer m = new MetricsServer("127.0.0.1:" + port, () -> new MetricFamilies().family("x", MetricFamilies.Type.GAUGE, "h").sample(1).snapshots())) {
             m.start();
             java.util.List<java.net.Socket> slow = new java.util.ArrayList<>();
             try {
@@ -92,7 +96,7 @@ class MetricsServerTest {
     @Test
     void aPortInUseIsAClearError() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            ConfigException e = assertThrows(ConfigException.class, () -> new MetricsServer("127.0.0.1:" + taken.getLocalPort(), () -> ""));
+            ConfigException e = assertThrows(ConfigException.class, () -> new MetricsServer("127.0.0.1:" + taken.getLocalPort(), () -> new MetricFamilies().snapshots()));
             assertTrue(e.getMessage().startsWith("cannot serve metrics on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
         }
     }

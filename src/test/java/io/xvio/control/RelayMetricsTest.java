@@ -16,12 +16,12 @@ class RelayMetricsTest {
                 new RelayView.Direction("vf-to-vm", 7, 448, 7, 0, Map.of(), 0, 0, List.of(1), 1, 0.0)))));
         RelayView.RxqShow rxq = new RelayView.RxqShow(true, 10, 25, 3, List.of(new RelayView.RxqThread(0, 0, 25.0,
                 List.of(new RelayView.Rxq("vm1/vm-to-vf", "vm1:vhost", 0, false, 25.0, 2_500_000_000L, 10)))));
-        String t = RelayMetrics.render(rs, rxq);
-        assertTrue(t.contains("xvio_relay_rx_packets_total{relay=\"vm1\",direction=\"vm-to-vf\"} 10\n"), t);
-        assertTrue(t.contains("xvio_relay_rx_bytes_total{relay=\"vm1\",direction=\"vf-to-vm\"} 448\n"), t);
-        assertTrue(t.contains("xvio_relay_delivered_packets_total{relay=\"vm1\",direction=\"vm-to-vf\"} 9\n"), t);
-        assertTrue(t.contains("xvio_relay_dropped_packets_total{relay=\"vm1\",direction=\"vm-to-vf\",reason=\"tx_dropped(kernel queue full)\"} 1\n"), t);
-        assertTrue(t.contains("xvio_rxq_usage_ratio{pmd=\"0\",owner=\"vm1/vm-to-vf\",port=\"vm1:vhost\",queue=\"0\"} 0.25\n"), t);
-        assertTrue(t.contains("# TYPE xvio_pmd_auto_lb_moves_total counter\nxvio_pmd_auto_lb_moves_total 3\n"), t);
+        String t = MetricFamilies.text(RelayMetrics.render(rs, rxq));
+        assertTrue(t.contains("xvio_relay_rx_packets_total{direction=\"vm-to-vf\",relay=\"vm1\"} 10.0\n"), t);
+        assertTrue(t.contains("xvio_relay_rx_bytes_total{direction=\"vf-to-vm\",relay=\"vm1\"} 448.0\n"), t);
+        assertTrue(t.contains("xvio_relay_delivered_packets_total{direction=\"vm-to-vf\",relay=\"vm1\"} 9.0\n"), t);
+        assertTrue(t.contains("xvio_relay_dropped_packets_total{direction=\"vm-to-vf\",reason=\"tx_dropped(kernel queue full)\",relay=\"vm1\"} 1.0\n"), t);
+        assertTrue(t.contains("xvio_rxq_usage_ratio{owner=\"vm1/vm-to-vf\",pmd=\"0\",port=\"vm1:vhost\",queue=\"0\"} 0.25\n"), t);
+        assertTrue(t.contains("# TYPE xvio_pmd_auto_lb_moves_total counter\nxvio_pmd_auto_lb_moves_total 3.0\n"), t);
     }
 }

@@ -288,6 +288,7 @@ class StatusRenderTest {
 
     // ------------------------------------------------------------------ Prometheus
 
+    /** The value of series (labels in name order, as the client writes them) in the text format. */
     private static double sample(String metrics, String series) {
         for (String l : metrics.split("\n")) if (l.startsWith(series + " ")) return Double.parseDouble(l.substring(series.length() + 1));
         throw new AssertionError("no " + series + " in\n" + metrics);
@@ -295,21 +296,21 @@ class StatusRenderTest {
 
     @Test
     void metricsCarryTheSameNumbers() {
-        String m = PrometheusRender.render(status.metrics());
+        String m = MetricFamilies.text(PrometheusRender.render(status.metrics()));
         assertEquals(100, sample(m, "xvio_port_rx_packets_total{bridge=\"br0\",port=\"vhA\"}"));
         assertEquals(5760, sample(m, "xvio_port_tx_bytes_total{bridge=\"br0\",port=\"vhA\"}"));
         assertEquals(1, sample(m, "xvio_port_up{bridge=\"br0\",port=\"vhA\"}"));
         assertEquals(0, sample(m, "xvio_port_up{bridge=\"br0\",port=\"up0\"}"));
-        assertEquals(1, sample(m, "xvio_port_info{bridge=\"br0\",port=\"up0\",ofport=\"2\",type=\"afpacket\"}"));
-        assertEquals(2, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",port=\"vhA\",direction=\"tx\",reason=\"guest ring full\"}"));
-        assertEquals(3, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",port=\"up0\",direction=\"rx\",reason=\"kernel ring full\"}"));
+        assertEquals(1, sample(m, "xvio_port_info{bridge=\"br0\",ofport=\"2\",port=\"up0\",type=\"afpacket\"}"));
+        assertEquals(2, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",direction=\"tx\",port=\"vhA\",reason=\"guest ring full\"}"));
+        assertEquals(3, sample(m, "xvio_port_dropped_packets_total{bridge=\"br0\",direction=\"rx\",port=\"up0\",reason=\"kernel ring full\"}"));
         assertEquals(1, sample(m, "xvio_port_rx_gso_frames_total{bridge=\"br0\",port=\"up0\"}"));
         assertEquals(2, sample(m, "xvio_bridge_flows{bridge=\"br0\"}"));
         assertEquals(1, sample(m, "xvio_bridge_mac_entries{bridge=\"br0\"}"));
         Status.PmdCache c = status.pmdStats(false).pmds().getFirst().caches().getFirst();
-        assertEquals(c.hits(), sample(m, "xvio_pmd_megaflow_hits_total{pmd=\"0\",bridge=\"br0\"}"));
-        assertEquals(c.misses(), sample(m, "xvio_pmd_megaflow_misses_total{pmd=\"0\",bridge=\"br0\"}"));
-        assertEquals(1, sample(m, "xvio_pmd_info{pmd=\"0\",cpu=\"any\"}"));
+        assertEquals(c.hits(), sample(m, "xvio_pmd_megaflow_hits_total{bridge=\"br0\",pmd=\"0\"}"));
+        assertEquals(c.misses(), sample(m, "xvio_pmd_megaflow_misses_total{bridge=\"br0\",pmd=\"0\"}"));
+        assertEquals(1, sample(m, "xvio_pmd_info{cpu=\"any\",pmd=\"0\"}"));
         // every sample belongs to a family announced with HELP and TYPE just before
         String family = null;
         for (String l : m.split("\n")) {
@@ -319,18 +320,45 @@ class StatusRenderTest {
         }
     }
 
+    /** Metrics of a tunnel port, an underlay endpoint and a polled queue, made by hand as DaemonStatus reads them. */
+    private static Status.Metrics tunnelAndQueueMetrics() {
+        Map<String, Long> none = Map.of();
+        Status.PortStats vx = new Status.PortStats(5, "vx0", "vxlan", "up", 0, 0, 9, 900, 0, 5,
+                new LinkedHashMap<>(Map.of("encap: next hop's MAC address not resolved yet", 4L, "icmp_too_big_sent", 1L)), none);
+        Status.PortStats ep = new Status.PortStats(65534, "br-phy", "internal", "up", 3, 300, 0, 0, 0, 2,
+                new LinkedHashMap<>(Map.of("decap: VNI of no tunnel port", 2L)), none);
+        Status.Pmd t = new Status.Pmd(0, null, 10, 2, 0, 0, 0, 0, List.of(), List.of(new Status.RxQueueInfo("br-phy", "up0", 1, 77)));
+        return new Status.Metrics(0, new Status.Stats(List.of(new Status.BridgeStats("br-int", List.of(vx), Map.of()),
+                new Status.BridgeStats("br-phy", List.of(ep), Map.of()))), List.of(t), List.of());
+    }
+
+    @Test
+    void tunnelDropsAndQueuePacketsAreMetrics() {
+        String m = MetricFamilies.text(PrometheusRender.render(tunnelAndQueueMetrics()));
+        assertEquals(4, sample(m, "xvio_tunnel_dropped_packets_total{bridge=\"br-int\",port=\"vx0\",reason=\"next hop's MAC address not resolved yet\",stage=\"encap\"}"));
+        assertEquals(2, sample(m, "xvio_tunnel_dropped_packets_total{bridge=\"br-phy\",port=\"br-phy\",reason=\"VNI of no tunnel port\",stage=\"decap\"}"));
+        assertEquals(1, sample(m, "xvio_tunnel_icmp_too_big_sent_total{bridge=\"br-int\",port=\"vx0\"}"));
+        assertEquals(4, sample(m, "xvio_port_dropped_packets_total{bridge=\"br-int\",direction=\"tx\",port=\"vx0\",reason=\"encap: next hop's MAC address not resolved yet\"}"));
+        assertEquals(2, sample(m, "xvio_port_dropped_packets_total{bridge=\"br-phy\",direction=\"rx\",port=\"br-phy\",reason=\"decap: VNI of no tunnel port\"}"));
+        assertFalse(m.contains("xvio_port_dropped_packets_total{bridge=\"br-int\",direction=\"\",port=\"vx0\",reason=\"icmp_too_big_sent\"}"),
+                "an answer sent is not a drop:\n" + m);
+        assertEquals(77, sample(m, "xvio_pmd_rx_queue_packets_total{bridge=\"br-phy\",pmd=\"0\",port=\"up0\",queue=\"1\"}"));
+    }
+
     @Test
     void promtoolAcceptsTheMetrics() throws Exception {
         boolean installed = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(":"))
                 .anyMatch(d -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(d, "promtool")));
         org.junit.jupiter.api.Assumptions.assumeTrue(installed, "promtool (Debian prometheus) not installed");
-        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        try (var in = p.getOutputStream()) {
-            in.write(PrometheusRender.render(status.metrics()).getBytes(StandardCharsets.UTF_8));
+        for (Status.Metrics metrics : List.of(status.metrics(), tunnelAndQueueMetrics())) {
+            Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+            try (var in = p.getOutputStream()) {
+                in.write(MetricFamilies.text(PrometheusRender.render(metrics)).getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertEquals("", out.strip(), "no lint findings");
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-        assertEquals("", out.strip(), "no lint findings");
     }
 
     /** A port whose counters the test writes. */

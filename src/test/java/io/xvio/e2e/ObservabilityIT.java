@@ -32,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * What an operator's tools see of a running xvio: a real Prometheus (Debian's) scrapes its {@code /metrics} while
  * two network namespaces ping each other through it (afpacket ports on veths, one bridge), and its query API shows
  * the target up and a non-zero receive rate; {@code promtool check metrics} accepts the output; every
- * {@code --format json} answer parses ({@code python3 -m json.tool}) and carries the text form's numbers; and
- * {@code xvio top} under tmux shows the ports with their rates. One daemon for all of it, ~30 s.
+ * {@code --format json} answer (trace, pmd-rxq-show, show-mirrors, show-relays and tnl neigh too) parses
+ * ({@code python3 -m json.tool}) and carries the text form's numbers; and {@code xvio top} under tmux shows the
+ * ports with rates that change (and fall to 0 when the traffic stops). One daemon for all of it, ~40 s.
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.ObservabilityIT#enabled")
@@ -167,6 +168,7 @@ class ObservabilityIT {
                 assertTrue(query(promPort, "xvio_pmd_megaflow_hits_total{bridge=\"br0\"}") > 0, "the PMD's megaflow cache counts hits");
                 assertEquals(2.0, query(promPort, "xvio_bridge_flows{bridge=\"br0\"}"));
                 assertEquals(1.0, query(promPort, "xvio_port_up{port=\"up1\"}"));
+                assertTrue(query(promPort, "sum(xvio_pmd_rx_queue_packets_total{bridge=\"br0\",port=\"up0\"})") > 0, "up0's queue counts its packets");
 
                 String metrics = get("http://127.0.0.1:" + metricsPort + "/metrics");
                 NetLab.Result lint = pipe(metrics, "promtool", "check", "metrics");
@@ -185,6 +187,16 @@ class ObservabilityIT {
                         "the view refreshes:\n" + String.join("\n----\n", screens));
 
                 assertTrue(ping.waitFor(30, TimeUnit.SECONDS), "ping ends");
+                // the rates are rates, not totals: once the traffic stops, up0's falls to 0 (a stray frame may delay it)
+                String quiet = null;
+                for (int i = 0; i < 20 && quiet == null; i++) {
+                    Thread.sleep(500);
+                    String sc = run(dir, "tmux", "-L", tmux, "capture-pane", "-p", "-t", "top");
+                    screens.add(sc);
+                    if (rxRate(sc, "up0") == 0) quiet = sc;
+                }
+                assertNotNull(quiet, "top's up0 rate falls to 0 after the ping:\n" + String.join("\n----\n", screens));
+                assertTrue(screens.stream().map(s -> rxRate(s, "up0")).distinct().count() > 1, "up0's rate changes between screens");
                 String pings = Files.readString(dir.resolve("ping.txt"));
                 Matcher pm = Pattern.compile("120 packets transmitted, (\\d+) packets received").matcher(pings);
                 assertTrue(pm.find() && Integer.parseInt(pm.group(1)) >= 110, pings + xvio.call("stats"));
@@ -201,6 +213,44 @@ class ObservabilityIT {
                     assertEquals(0, tool.rc(), cmd + ": python3 -m json.tool:\n" + tool.output() + "\n" + json);
                     assertSameNumbers(cmd.getFirst(), before, JSON.readTree(json), after);
                 }
+                // trace: the steps, flows and actions as fields carry what the text says
+                String flow = "in_port=1,icmp,nw_src=10.93.0.1,nw_dst=10.93.0.2";
+                String traceText = xvio.call("trace", "br0", flow);
+                String traceJson = xvio.call("trace", "br0", flow, "--format=json");
+                NetLab.Result traceTool = pipe(traceJson, "python3", "-m", "json.tool");
+                assertEquals(0, traceTool.rc(), "trace: python3 -m json.tool:\n" + traceTool.output());
+                assertSameTrace(traceText, JSON.readTree(traceJson));
+
+                // pmd-rxq-show: each queue's packets (counters: text, json, text bracket them)
+                String rxqBefore = xvio.call("pmd-rxq-show"), rxqJson = xvio.call("pmd-rxq-show", "--format=json"), rxqAfter = xvio.call("pmd-rxq-show");
+                assertEquals(0, pipe(rxqJson, "python3", "-m", "json.tool").rc(), rxqJson);
+                List<Long> qPackets = new ArrayList<>();
+                for (JsonNode t : JSON.readTree(rxqJson).get("pmds")) for (JsonNode q : t.get("queues")) qPackets.add(q.get("packets").asLong());
+                bracketed("queue packets", numbers(rxqBefore, "packets: (\\d+)"), qPackets, numbers(rxqAfter, "packets: (\\d+)"));
+                assertTrue(qPackets.stream().mapToLong(Long::longValue).sum() >= 240, "pings and replies went through the queues: " + rxqJson);
+
+                // show-relays and tnl neigh: none here; the JSON says so too
+                JsonNode relays = JSON.readTree(xvio.call("show-relays", "--format=json"));
+                assertEquals(0, relays.get("relays").size(), relays.toString());
+                assertEquals("no relays\n", xvio.call("show-relays"));
+                String neighJson = xvio.call("tnl", "neigh", "--format=json");
+                assertEquals(0, pipe(neighJson, "python3", "-m", "json.tool").rc(), neighJson);
+                assertTrue(JSON.readTree(neighJson).get("neighbors").isArray(), neighJson);
+
+                // show-mirrors: a select-all mirror to a tap port, a few pings, the same count in both forms
+                String tap = lab.name("xom");
+                lab.own(tap);
+                xvio.call("add-port", "br0", "mir0", "type=tap", "name=" + tap, "ofport=3");
+                xvio.call("add-mirror", "br0", "m1", "select-all=true", "output-port=mir0");
+                lab.exec(nsA, "busybox", "ping", "-c", "5", "-i", "0.1", "-W", "1", "10.93.0.2");
+                String mirBefore = xvio.call("show-mirrors"), mirJson = xvio.call("show-mirrors", "--format=json"), mirAfter = xvio.call("show-mirrors");
+                assertEquals(0, pipe(mirJson, "python3", "-m", "json.tool").rc(), mirJson);
+                JsonNode mir = JSON.readTree(mirJson).at("/mirrors/0");
+                assertEquals("m1", mir.get("name").asText(), mirJson);
+                bracketed("mirrored", numbers(mirBefore, "mirrored=(\\d+)"), List.of(mir.get("mirrored").asLong()), numbers(mirAfter, "mirrored=(\\d+)"));
+                assertTrue(mir.get("mirrored").asLong() >= 10, "5 pings and their replies mirrored: " + mirJson);
+                assertTrue(mirBefore.contains("bridge br0 mirror m1: " + mir.get("settings").asText() + "\n"), mirBefore);
+
                 // the CLI's own option, both spellings
                 JsonNode cliStats = JSON.readTree(run(dir, XvioDaemon.home().resolve("bin/xvio").toString(), "stats", "--control", xvio.controlSocket(), "--format", "json"));
                 assertTrue(cliStats.at("/bridges/0/ports/0/rx_packets").asLong() >= 120, cliStats.toString());
@@ -226,6 +276,35 @@ class ObservabilityIT {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), out);
         assertTrue(out.contains("xvio: --metrics: \"127.0.0.1:99999\": port must be 1-65535"), out);
+    }
+
+    /** trace's JSON carries the text's tables, flows, actions, megaflow, datapath actions and outputs. */
+    private static void assertSameTrace(String text, JsonNode j) {
+        assertEquals(text, j.get("text").asText());
+        JsonNode steps = j.get("steps");
+        assertTrue(steps.size() >= 1, j.toString());
+        JsonNode first = steps.get(0);
+        assertEquals(0, first.get("table").asInt());
+        assertEquals(10, first.get("priority").asInt(), "the ip flow, not the priority-0 one");
+        assertEquals("0x0", first.get("cookie").asText());
+        assertEquals("ip", first.get("match").asText());
+        assertEquals("NORMAL", first.at("/actions/0").asText());
+        for (JsonNode st : steps) {
+            if (st.get("table").isNull()) continue;
+            String head = st.get("table").asInt() + ". " + (st.get("priority").isNull() ? "No match"
+                    : (st.get("match").asText().isEmpty() ? "" : st.get("match").asText() + ", ") + "priority " + st.get("priority").asInt());
+            assertTrue(text.contains(head), head + " in\n" + text);
+            for (JsonNode a : st.get("actions")) assertTrue(text.contains(a.asText()), a + " in\n" + text);
+        }
+        assertTrue(text.contains("\nFinal flow: " + j.get("final_flow").asText() + "\n"), text);
+        assertTrue(text.contains("\nMegaflow: " + j.get("megaflow").asText() + "\n"), text);
+        assertTrue(text.contains("\nDatapath actions: " + j.get("datapath_actions").asText() + "\n"), text);
+        List<String> outs = new ArrayList<>();
+        for (JsonNode o : j.get("outputs")) outs.add(o.asText());
+        assertTrue(text.contains("\nOutputs: " + String.join(", ", outs) + "\n"), text);
+        assertEquals(2, j.at("/output_ports/0/ofport").asInt(), "NORMAL sends to up1: " + j);
+        assertEquals(1, j.at("/output_ports/0/frames").asInt(), j.toString());
+        assertFalse(j.get("generated").asBoolean());
     }
 
     /** top's RX pkt/s for a port, or -1 when not shown. */

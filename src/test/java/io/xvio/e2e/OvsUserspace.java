@@ -147,6 +147,29 @@ public final class OvsUserspace implements AutoCloseable {
     }
 
     /**
+     * The flow-table lookups of {@code ovs-appctl ofproto/trace BRIDGE in_port=N HEX} for a whole frame, in order,
+     * every pass (recirculations too): "table:priority/cookie" for a flow found (cookie 0x0 when OVS prints none),
+     * "table:miss" for no match. OVS prints each lookup as "N. MATCH, priority P[, cookie C]" or "N. No match.".
+     */
+    public List<String> traceLookups(int inPort, String frameHex) {
+        String out = appctl("ofproto/trace", bridge, "in_port=" + inPort, frameHex);
+        List<String> lookups = new ArrayList<>();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("^\\s*(\\d+)\\. (.*)$");
+        java.util.regex.Pattern flow = java.util.regex.Pattern.compile("priority (\\d+)(?:, cookie (0x[0-9a-f]+))?$");
+        for (String l : out.lines().toList()) {
+            java.util.regex.Matcher m = line.matcher(l);
+            if (!m.matches()) continue;
+            if (m.group(2).startsWith("No match")) {
+                lookups.add(m.group(1) + ":miss");
+                continue;
+            }
+            java.util.regex.Matcher f = flow.matcher(m.group(2));
+            if (f.find()) lookups.add(m.group(1) + ":" + f.group(1) + "/" + (f.group(2) == null ? "0x0" : f.group(2)));
+        }
+        return lookups;
+    }
+
+    /**
      * ovs-ofctl with OpenFlow version (e.g. "OpenFlow15") COMMAND against the bridge, then args; rc and output.
      * Options (starting with "--") may come before the command.
      */
