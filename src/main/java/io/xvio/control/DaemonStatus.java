@@ -75,7 +75,7 @@ final class DaemonStatus {
         }
     }
 
-    private static Status.PortStats portStats(Port p) {
+    static Status.PortStats portStats(Port p) {
         PortCounters c = p.counters();
         Map<String, Long> drops = new LinkedHashMap<>();
         long total = 0;
@@ -88,7 +88,7 @@ final class DaemonStatus {
         for (PortCounters.Counter k : OFFLOADS) offloads.put(k.label, c.get(k));
         for (var e : p.extraCounters().entrySet()) {
             drops.merge(e.getKey(), e.getValue(), Long::sum);
-            total += e.getValue();
+            if (!e.getKey().equals(io.xvio.port.TunnelPort.TOO_BIG_ANSWERS)) total += e.getValue();   // answers, not drops
         }
         return new Status.PortStats(p.ofport(), p.name(), p.type(), p.status(), c.get(RX_PACKETS), c.get(RX_BYTES),
                 c.get(TX_PACKETS), c.get(TX_BYTES), c.get(RX_GSO_FRAMES), total, drops, offloads);

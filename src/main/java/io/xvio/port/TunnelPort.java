@@ -263,12 +263,15 @@ public final class TunnelPort implements Port {
 
     @Override public PortCounters counters() { return counters; }
 
+    /** Among {@link #extraCounters}: the ICMP too-big answers sent for frames dropped as too big; not drops themselves. */
+    public static final String TOO_BIG_ANSWERS = "icmp_too_big_sent";
+
     @Override public Map<String, Long> extraCounters() {
         Map<String, Long> m = new LinkedHashMap<>();
         drops.nonZero().forEach(m::put);
         long answers = 0;
         for (int t = 0; t < PortCounters.MAX_THREADS; t++) answers += icmpSent[t * 8];
-        if (answers > 0) m.put("icmp_too_big_sent", answers);
+        if (answers > 0) m.put(TOO_BIG_ANSWERS, answers);
         return m;
     }
 
