@@ -392,7 +392,8 @@ class OvsdbIT {
         Thread.sleep(2000);
         gen.stopForwarding();
         Map<Integer, Testpmd.PortStats> tp = gen.portStats();
-        String ctx = when + ": testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + "\n" + gen.outputTail(2000);
+        String ctx = when + ": testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + "\n" + gen.outputTail(2000) + "\nxvio's log of vhr1/vhr2:\n"
+                + xvio.log().lines().filter(l -> l.contains("vhr") || l.contains("WARN")).collect(java.util.stream.Collectors.joining("\n"));
         assertTrue(tp.get(0).rxPackets() > LOOPED && tp.get(1).rxPackets() > LOOPED, "each side received the other's frames " + ctx);
     }
 
