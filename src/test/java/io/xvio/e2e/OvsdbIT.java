@@ -367,6 +367,9 @@ class OvsdbIT {
                 awaitLinkStatus(gen, 0, "up");
                 awaitLinkStatus(gen, 1, "up");
                 exchange(gen, "after the restart");
+                // testpmd kept its rings and gave base 0: the new xvio resumed them where the used rings say
+                assertTrue(xvio.log().matches("(?s).*port vhr1: queue \\d: base 0 differs from the used ring's index \\d+ .*: resumed at \\d+.*"),
+                        "the resumption is logged\n" + xvio.log());
                 assertTrue(xvio.counter("vhr2", "tx_packets") > LOOPED && xvio.counter("vhr1", "rx_packets") > LOOPED,
                         "the new xvio forwarded them\n" + xvio.call("stats"));
             }
