@@ -540,6 +540,13 @@ class SplitVirtqueueTest {
         assertArrayEquals(frame(60, 9), popped(0));
         assertNull(q.fault());
         assertEquals(4, t.ring().usedIdx());
+        // a base other than 0 is the front-end's own record, taken as it is
+        q.stop();
+        q.release();
+        q.setBase(2);
+        q.start(mem, BASE_FEATURES);
+        assertNull(q.resumedNote());
+        assertEquals(2, q.lastAvailIndex());
     }
 
     @Test
