@@ -395,8 +395,7 @@ class OvsdbIT {
         Thread.sleep(2000);
         gen.stopForwarding();
         Map<Integer, Testpmd.PortStats> tp = gen.portStats();
-        String ctx = when + ": testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + "\n" + gen.outputTail(2000) + "\nxvio's log of vhr1/vhr2:\n"
-                + xvio.log().lines().filter(l -> l.contains("vhr") || l.contains("WARN")).collect(java.util.stream.Collectors.joining("\n"));
+        String ctx = when + ": testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + "\n" + gen.outputTail(2000) + "\nxvio's log of its ports:\n" + logOf("vhr");
         assertTrue(tp.get(0).rxPackets() > LOOPED && tp.get(1).rxPackets() > LOOPED, "each side received the other's frames " + ctx);
     }
 
@@ -500,7 +499,7 @@ class OvsdbIT {
             Thread.sleep(2000);
             gen.stopForwarding();
             Map<Integer, Testpmd.PortStats> tp = gen.portStats();
-            String ctx = "testpmd " + tp + "\nxvio:\n" + xvio.call("stats");
+            String ctx = "testpmd " + tp + "\nxvio:\n" + xvio.call("stats") + "\n" + gen.outputTail(2000) + "\nxvio's log of its ports:\n" + logOf("vhc");
             assertTrue(tp.get(0).txPackets() > LOOPED && tp.get(1).txPackets() > LOOPED, ctx);
             assertTrue(tp.get(0).rxPackets() > LOOPED && tp.get(1).rxPackets() > LOOPED, "each side received the other's frames\n" + ctx);
             assertTrue(xvio.counter("vhc2", "tx_packets") >= tp.get(1).rxPackets(), ctx);
@@ -512,6 +511,11 @@ class OvsdbIT {
             assertEquals("up", linkStatus(gen, 1), "vhc2 was not disturbed\n" + xvio.log());
         }
         vsctlOk("del-br", brV);
+    }
+
+    /** xvio's log lines that name ports starting with prefix, and its warnings. */
+    private String logOf(String prefix) {
+        return xvio.log().lines().filter(l -> l.contains(" " + prefix) || l.contains("WARN")).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     /** testpmd's "Link status" of a port ({@code show port info} also makes virtio-user notice a closed connection). */
