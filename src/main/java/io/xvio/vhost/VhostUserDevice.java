@@ -417,6 +417,8 @@ public final class VhostUserDevice {
             throw new ProtocolError(f.getMessage());
         }
         running[i] = true;
+        String note = queues[i].resumedNote();
+        if (note != null) LOG.info(() -> "port " + name + ": queue " + i + ": " + note);
         LOG.fine(() -> "port " + name + ": queue " + i + " started, size " + queues[i].size());
         listener.queuesChanged();
     }

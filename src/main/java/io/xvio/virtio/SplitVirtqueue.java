@@ -30,6 +30,7 @@ public final class SplitVirtqueue implements Virtqueue {
     private boolean logUsedAtGuestAddr;
     private int lastAvail, usedIdx;
     private int seenAvail;               // the driver's available index at the last poll (for show)
+    private String resumed;              // what the last start() adjusted, for the log (null: nothing)
     private EventFd call, kick;
     private boolean eventIdx, indirect, mergeable;
     private int hdrLen = 12;
@@ -54,6 +55,7 @@ public final class SplitVirtqueue implements Virtqueue {
     public boolean ready() { return ready; }
     public String fault() { return fault; }
     public int lastAvailIndex() { return lastAvail; }
+    @Override public String resumedNote() { return resumed; }
 
     @Override
     public String ringState() {
@@ -131,6 +133,23 @@ public final class SplitVirtqueue implements Virtqueue {
                 throw new VirtqueueFault(owner + ": used ring at 0x" + Long.toHexString(usedUva) + " is not backed by memory (" + e.getMessage() + ")");
             }
             mem.logWrite(usedGpa, 2);
+        }
+        // A front-end that reconnects without its ring state gives base 0 for a ring it kept using (DPDK's virtio-user
+        // in server mode does: it resets only its own side); the used ring still holds the index the last device
+        // left there. Resume at it, as DPDK's vhost library does (a frame in flight then may be sent again or lost),
+        // instead of seeing the available index jump and stopping the queue. A fresh ring has 0 in both. Any other
+        // base is the front-end's own record (QEMU gives the stopped device's index, or the used index after a
+        // back-end went away) and is taken as it is.
+        int deviceUsed;
+        try {
+            deviceUsed = Short.toUnsignedInt((short) SHORT_AT.getAcquire(used, 2L));
+        } catch (InternalError e) {
+            throw new VirtqueueFault(owner + ": used ring at 0x" + Long.toHexString(usedUva) + " is not backed by memory (" + e.getMessage() + ")");
+        }
+        resumed = null;
+        if (lastAvail == 0 && deviceUsed != 0) {
+            resumed = "base " + lastAvail + " differs from the used ring's index " + deviceUsed + " (a front-end reconnecting without its ring state): resumed at " + deviceUsed;
+            lastAvail = deviceUsed;
         }
         // everything before the base was completed: our used index resumes there
         usedIdx = lastAvail;

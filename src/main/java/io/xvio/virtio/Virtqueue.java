@@ -33,6 +33,8 @@ public interface Virtqueue {
      */
     int lastAvailIndex();
     int headerLength();
+    /** What the last {@link #start} changed in the base it was given, for the log; null when it resumed there. */
+    default String resumedNote() { return null; }
     /**
      * The ring as the PMD thread last saw it, for `show` (read racily, never from guest memory): indices and the
      * available entries not yet taken (packets waiting on a transmit queue, empty buffers on a receive queue).

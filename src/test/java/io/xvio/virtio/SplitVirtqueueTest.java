@@ -513,6 +513,42 @@ class SplitVirtqueueTest {
         return rxBreakages().flatMap(a -> Stream.of(Arguments.of(a.get()[0], false), Arguments.of(a.get()[0], true)));
     }
 
+    /**
+     * DPDK's virtio-user in server mode after its back-end restarted: it keeps its ring and gives base 0 (no
+     * GET_VRING_BASE reached the dead back-end). The new device resumes at the used ring's index, as DPDK's vhost
+     * library does, instead of seeing the available index jump; the frame queued meanwhile is sent.
+     */
+    @Test
+    void aFrontEndReconnectingWithBaseZeroResumesAtTheUsedIndex() {
+        Q t = tx(BASE_FEATURES);
+        assertNull(t.q().resumedNote(), "a fresh ring: base and used index agree");
+        for (int i = 0; i < 3; i++) assertTrue(t.ring().send(withHeader(frame(60, i))));
+        assertEquals(3, pop(t));
+        assertEquals(3, t.ring().reclaim());
+        t.q().stop();                                   // the old device is gone
+        t.q().release();
+        assertTrue(t.ring().send(withHeader(frame(60, 9))));
+        SplitVirtqueue q = new SplitVirtqueue(1, "port t queue 1");
+        q.setSize(RING);
+        q.setAddresses(t.ring().descUva(), t.ring().availUva(), t.ring().usedUva(), 0, false);
+        q.setBase(0);
+        q.setCall(call);
+        q.start(mem, BASE_FEATURES);
+        assertEquals("base 0 differs from the used ring's index 3 (a front-end reconnecting without its ring state): resumed at 3", q.resumedNote());
+        Q again = new Q(t.ring(), q);
+        assertEquals(1, pop(again));
+        assertArrayEquals(frame(60, 9), popped(0));
+        assertNull(q.fault());
+        assertEquals(4, t.ring().usedIdx());
+        // a base other than 0 is the front-end's own record, taken as it is
+        q.stop();
+        q.release();
+        q.setBase(2);
+        q.start(mem, BASE_FEATURES);
+        assertNull(q.resumedNote());
+        assertEquals(2, q.lastAvailIndex());
+    }
+
     @Test
     void aFaultedQueueRunsAgainOnceTheDriverResetsIt() {
         Q t = tx(BASE_FEATURES);

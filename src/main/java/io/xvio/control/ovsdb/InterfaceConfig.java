@@ -12,7 +12,7 @@ import java.util.Map;
  * <li>{@code dpdkvhostuser}: a vhost-user server socket named after the interface in the vhost socket directory;
  * <li>{@code dpdkvhostuserclient}: a vhost-user client of {@code options:vhost-server-path};
  * <li>{@code system} (or no type): AF_PACKET on the Linux interface of that name;
- * <li>{@code afxdp}: AF_XDP on queue 0 of the Linux interface of that name;
+ * <li>{@code afxdp}: AF_XDP on queue 0 of the Linux interface of that name (OVS's options: {@link AfxdpOptions});
  * <li>{@code internal} and {@code tap}: a TAP interface xvio creates with that name;
  * <li>{@code vxlan} and {@code geneve}: a tunnel port with OVS's tunnel options ({@link TunnelInterface});
  * <li>{@code patch}: one end of a patch pair, {@code options:peer} the other end's Interface name (OVS's checks and
@@ -48,8 +48,7 @@ public final class InterfaceConfig {
             }
             case "", "system" -> new Config.PortConfig(name, "afpacket", ofport, null, null, 1, false, device(name, type), false, 0);
             case "afxdp" -> {
-                String n = options.getOrDefault("n_rxq", "1");
-                if (!n.equals("1")) throw new IllegalArgumentException("afxdp: options:n_rxq=" + n + " is not supported (xvio binds queue 0 of " + name + ")");
+                AfxdpOptions.check(name, options);
                 yield new Config.PortConfig(name, "afxdp", ofport, null, null, 1, false, device(name, type), false, 0);
             }
             case "internal", "tap" -> new Config.PortConfig(name, "tap", ofport, null, null, 1, false, device(name, type), false, 0);

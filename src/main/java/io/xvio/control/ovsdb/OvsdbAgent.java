@@ -16,7 +16,7 @@ import java.util.logging.Logger;
 
 /**
  * xvio as a client of ovsdb-server, in the place of ovs-vswitchd: connects (retrying with backoff, 1 s doubling to
- * 8 s), monitors the Open_vSwitch, Bridge, Port and Interface columns it reads, applies every change to the daemon
+ * 8 s: {@link OvsdbTimers}), monitors the Open_vSwitch, Bridge, Port and Interface columns it reads, applies every change to the daemon
  * ({@link Reconciler}) and writes the status columns back ({@link StatusWriter}), statistics every few seconds. After
  * a reconnect the cache is rebuilt from scratch (full resync) while the ports keep forwarding. The connection is
  * probed with "echo" when quiet and dropped when the database stops answering.
@@ -25,10 +25,10 @@ public final class OvsdbAgent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("xvio.ovsdb");
     static final String DB = "Open_vSwitch";
     static final long STATS_INTERVAL_NANOS = 5_000_000_000L;
-    static final long PROBE_NANOS = 5_000_000_000L;
     private static final JsonNode MONITOR_ID = JsonRpc.NODES.textNode("xvio");
 
     private final OvsdbRemote remote;
+    private final OvsdbTimers timers;
     private final Daemon daemon;
     private final Path vhostSockDir;
     private final TableCache cache = new TableCache();
@@ -45,7 +45,13 @@ public final class OvsdbAgent implements AutoCloseable {
     private String tsoStarted, loggedTso;
 
     public OvsdbAgent(OvsdbRemote remote, Daemon daemon, Path vhostSockDir) {
+        this(remote, daemon, vhostSockDir, OvsdbTimers.DEFAULT);
+    }
+
+    /** With other timers than OVS's (tests). */
+    OvsdbAgent(OvsdbRemote remote, Daemon daemon, Path vhostSockDir, OvsdbTimers timers) {
         this.remote = remote;
+        this.timers = timers;
         this.daemon = daemon;
         this.vhostSockDir = vhostSockDir;
         this.reconciler = new Reconciler(daemon, vhostSockDir);
@@ -81,7 +87,7 @@ public final class OvsdbAgent implements AutoCloseable {
     }
 
     private void run() {
-        long backoffMs = 1000;
+        java.time.Duration backoff = timers.firstBackoff();
         while (running) {
             String why;
             synced = false;
@@ -97,15 +103,15 @@ public final class OvsdbAgent implements AutoCloseable {
             JsonRpcConnection c = conn;
             if (c != null) c.close();
             conn = null;
-            if (synced) backoffMs = 1000;       // a session that worked: retry soon
+            if (synced) backoff = timers.firstBackoff();       // a session that worked: retry soon
             if (!running) break;
-            LOG.warning("ovsdb " + remote + ": " + why + "; reconnecting in " + backoffMs / 1000.0 + " s (ports keep forwarding)");
+            LOG.warning("ovsdb " + remote + ": " + why + "; reconnecting in " + backoff.toMillis() / 1000.0 + " s (ports keep forwarding)");
             try {
-                Thread.sleep(backoffMs);
+                Thread.sleep(backoff);
             } catch (InterruptedException e) {
                 break;
             }
-            backoffMs = Math.min(backoffMs * 2, 8000);
+            backoff = timers.next(backoff);
         }
     }
 
@@ -127,7 +133,7 @@ public final class OvsdbAgent implements AutoCloseable {
         while (running) {
             JsonRpcConnection.Event ev;
             try {
-                ev = events.poll(1, TimeUnit.SECONDS);
+                ev = events.poll(timers.pollMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
@@ -145,12 +151,12 @@ public final class OvsdbAgent implements AutoCloseable {
                 if (stats) lastStats = now;
                 sync(stats);
             }
-            long quiet = now - c.lastReceivedNanos();
-            if (quiet > 2 * PROBE_NANOS) throw new IOException("no answer to echo for " + quiet / 1_000_000_000L + " s");
-            if (quiet > PROBE_NANOS && !probing) {
+            long quiet = now - c.lastReceivedNanos(), probe = timers.probe().toNanos();
+            if (quiet > 2 * probe) throw new IOException("no answer to echo: nothing received for " + quiet / 1_000_000L + " ms");
+            if (quiet > probe && !probing) {
                 probing = true;
                 c.call("echo", JsonRpc.NODES.textNode("xvio")).whenComplete((r, e) -> { });
-            } else if (quiet < PROBE_NANOS) {
+            } else if (quiet < probe) {
                 probing = false;
             }
         }

@@ -307,6 +307,7 @@ public final class Reconciler {
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
                 Config.PortConfig pc = InterfaceConfig.toPort(name, type, options, 0, vhostSockDir, vhostOffloads);
+                if (type.equals("afxdp")) for (String w : AfxdpOptions.notHonoured(options)) once("interface " + name + ": " + w);
                 pc = pc.withMtu(io.xvio.control.MtuSetting.fromRequest(Datum.optionalInteger(ir.get("mtu_request"), "Interface mtu_request"), pc.type()));
                 wants.add(new Want(bridge, iu, name, pc, vlan, request,
                         policing(db, port, ir)));

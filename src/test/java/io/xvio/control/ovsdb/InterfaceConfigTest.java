@@ -71,6 +71,20 @@ class InterfaceConfigTest {
                 .getMessage().contains("longer than 107 bytes"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("x", "afxdp", Map.of("n_rxq", "4"), 1, DIR))
                 .getMessage().contains("n_rxq=4 is not supported"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("x", "afxdp", Map.of("xdp-mode", "zerocopy"), 1, DIR))
+                .getMessage().contains("xdp-mode=zerocopy is not one of best-effort, native-with-zerocopy, native, generic"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InterfaceConfig.toPort("x", "afxdp", Map.of("xdp-mode", "NATIVE-with-zerocopy"), 1, DIR))
+                .getMessage().contains("xvio's AF_XDP sockets are copy mode"));
+    }
+
+    @Test
+    void afxdpOptionsAsOvsReadsThem() {
+        for (String mode : List.of("best-effort", "Best-Effort", "native", "generic"))
+            assertEquals("afxdp", InterfaceConfig.toPort("x", "afxdp", Map.of("xdp-mode", mode), 1, DIR).type(), mode);
+        assertEquals(List.of(), AfxdpOptions.notHonoured(Map.of("xdp-mode", "best-effort", "use-need-wakeup", "true")));
+        assertEquals(List.of(), AfxdpOptions.notHonoured(Map.of("use-need-wakeup", "no")), "OVS reads anything but false as true");
+        assertEquals(1, AfxdpOptions.notHonoured(Map.of("xdp-mode", "native")).size());
+        assertEquals(2, AfxdpOptions.notHonoured(Map.of("xdp-mode", "generic", "use-need-wakeup", "FALSE")).size());
     }
 
     @Test

@@ -248,6 +248,53 @@ class ReconcilerTest {
         assertNull(daemon.port("brt", "bad0"));
     }
 
+    /**
+     * OVS's afxdp options: best-effort is what xvio does; native/generic and use-need-wakeup=false make the port as
+     * xvio makes it and are logged once per interface; native-with-zerocopy and an unknown mode are the row's error.
+     */
+    @Test
+    void afxdpOptionsXvioHasNoSettingForAreLoggedOnceAndBadOnesAreErrors() throws Exception {
+        List<String> warnings = new ArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("xvio.ovsdb");
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { synchronized (warnings) { warnings.add(r.getMessage()); } }
+            @Override public void flush() {}
+            @Override public void close() {}
+        };
+        log.addHandler(h);
+        try {
+            String b = uuid();
+            Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+            ifs.put("xvafx1", Map.of("type", "afxdp", "options", Map.of("xdp-mode", "best-effort", "use-need-wakeup", "true")));
+            ifs.put("xvafx2", Map.of("type", "afxdp", "options", Map.of("xdp-mode", "Generic", "use-need-wakeup", "false")));
+            ifs.put("xvafx3", Map.of("type", "afxdp", "options", Map.of("xdp-mode", "native-with-zerocopy")));
+            ifs.put("xvafx4", Map.of("type", "afxdp", "options", Map.of("xdp-mode", "turbo")));
+            bridge(b, "brx", "netdev", ifs);
+            Map<String, Reconciler.IfaceResult> r = apply();
+            apply();                                                     // again: nothing logged twice
+            assertNull(r.get("xvafx1").error());
+            assertTrue(r.get("xvafx1").ofport() > 0);
+            assertNull(r.get("xvafx2").error(), "made as xvio makes afxdp ports");
+            assertTrue(r.get("xvafx2").ofport() > 0);
+            assertEquals(-1, r.get("xvafx3").ofport());
+            assertTrue(r.get("xvafx3").error().startsWith("afxdp: options:xdp-mode=native-with-zerocopy is not supported: xvio's AF_XDP sockets are copy mode"),
+                    r.get("xvafx3").error());
+            assertEquals("afxdp: options:xdp-mode=turbo is not one of best-effort, native-with-zerocopy, native, generic (OVS's: incorrect xdp-mode)",
+                    r.get("xvafx4").error());
+            List<String> about;
+            synchronized (warnings) {
+                about = warnings.stream().filter(w -> w.contains("xvafx") && w.contains("options:")).toList();
+            }
+            assertEquals(2, about.size(), about.toString());
+            assertTrue(about.contains("ovsdb: interface xvafx2: options:xdp-mode=Generic is not supported by xvio: it attaches its XDP program "
+                    + "in native mode where the driver has it, else in generic mode (OVS's best-effort; `xvio show` says which)"), about.toString());
+            assertTrue(about.contains("ovsdb: interface xvafx2: options:use-need-wakeup=false is not supported by xvio: it uses need_wakeup "
+                    + "wherever the kernel has it"), about.toString());
+        } finally {
+            log.removeHandler(h);
+        }
+    }
+
     @Test
     void rowsBecomePortsAndUnchangedPortsAreLeftAlone() throws Exception {
         String b = uuid();
