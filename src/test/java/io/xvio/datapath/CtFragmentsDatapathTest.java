@@ -30,8 +30,8 @@ class CtFragmentsDatapathTest {
 
     long now = 1_000_000_000_000L;
 
-    /** Sends frames in one burst on port index inPort; returns port index -> frames out of it, in order. */
-    Map<Integer, List<byte[]>> burst(BridgeDatapath dp, int inPort, List<byte[]> frames) {
+    /** A batch holding frames, in order. */
+    static PacketBatch batchOf(List<byte[]> frames) {
         PacketBatch b = new PacketBatch();
         for (int i = 0; i < frames.size(); i++) {
             byte[] f = frames.get(i);
@@ -39,6 +39,12 @@ class CtFragmentsDatapathTest {
             b.len[i] = f.length;
         }
         b.count = frames.size();
+        return b;
+    }
+
+    /** Sends frames in one burst on port index inPort; returns port index -> frames out of it, in order. */
+    Map<Integer, List<byte[]>> burst(BridgeDatapath dp, int inPort, List<byte[]> frames) {
+        PacketBatch b = batchOf(frames);
         Outputs out = new Outputs(16);
         dp.process(inPort, b, out, 0, now);
         Map<Integer, List<byte[]>> res = new TreeMap<>();

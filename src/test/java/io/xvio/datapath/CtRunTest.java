@@ -3,12 +3,10 @@ package io.xvio.datapath;
 import io.xvio.packet.PacketBatch;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
 import static io.xvio.datapath.conntrack.Frames.*;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -39,13 +37,7 @@ class CtRunTest {
 
     /** Sends the frames as one burst on port index inPort; returns, per frame, the port index it left by or -1. */
     static int[] burst(BridgeDatapath dp, int inPort, List<byte[]> frames, long now) {
-        PacketBatch b = new PacketBatch();
-        for (int i = 0; i < frames.size(); i++) {
-            byte[] f = frames.get(i);
-            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], f.length);
-            b.len[i] = f.length;
-        }
-        b.count = frames.size();
+        PacketBatch b = CtFragmentsDatapathTest.batchOf(frames);
         Outputs out = new Outputs(4);
         dp.process(inPort, b, out, 0, now);
         int[] where = new int[frames.size()];
