@@ -21,15 +21,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  *
  * <p>{@code -Dxvio.vectorCopy=true} copies frames of up to 128 bytes with in-line 32-byte vectors ({@link
  * VectorCopy}, when the jdk.incubator.vector module is present and the CPU has them): no call, but a crash
- * instead of a queue error if guest memory shrinks under it. {@code -Dxvio.inLineCopyMax=N} moves the in-line /
- * stub boundary (for measurements).
+ * instead of a queue error if guest memory shrinks under it.
  */
 final class SmallCopy {
     static final int SMALL = 128;
     /** Bytes per vector copy step; 0 when vectors are not used. */
     static final int VECTOR = vectorWidth();
-    /** Largest frame copied in line; larger ones go to MemorySegment.copy (its stub past 64 bytes). */
-    static final int IN_LINE = VECTOR > 0 ? SMALL : Integer.getInteger("xvio.inLineCopyMax", 63);
+    /** Largest frame copied in line; larger ones go to MemorySegment.copy (from 64 bytes on, its stub). */
+    static final int IN_LINE = VECTOR > 0 ? SMALL : 63;
 
     private SmallCopy() {}
 
