@@ -7,6 +7,7 @@ import io.xvio.datapath.action.Learn;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -16,11 +17,17 @@ import java.util.logging.Logger;
  * ({@link Bridge#learn}: add, or refresh/replace the flow with the same table, priority and match, then one table
  * publication and its revalidation for the batch), under the commands' lock as an OpenFlow flow_mod (so never inside a
  * bundle commit's staging). PMD threads never wait for it; the flow is in force from the
- * publication on (OVS applies a learning in the upcall, before the packet's actions; see DESIGN.md).
+ * publication on (OVS applies a learning in the upcall, before the packet's actions; see DESIGN.md). After a second
+ * with nothing to learn it sleeps until a PMD thread queues a learning (or for at most a second, which also covers a
+ * bridge added meanwhile): a daemon without learn flows no longer wakes up 500 times a second, each wake-up taking a
+ * CPU from a PMD thread or the guests for a few microseconds.
  */
 final class Learner implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("xvio.learn");
     static final long PERIOD_NANOS = 2_000_000L;
+    /** Empty periods before it sleeps until an offer, and its longest sleep. */
+    static final int IDLE_PERIODS = 500;
+    static final long SLEEP_NANOS = 1_000_000_000L;
 
     /** One learning to apply: the flow, the action that asked (for limit) and the cache entry's handle (or null). */
     record Learned(Flow flow, Learn learn, LearnRef ref) {}
@@ -47,18 +54,37 @@ final class Learner implements AutoCloseable {
     }
 
     private void loop() {
+        int idle = 0;
         while (running) {
-            java.util.concurrent.locks.LockSupport.parkNanos(PERIOD_NANOS);
             try {
-                for (Bridge br : bridges.get()) applyTo(br);
+                int n = 0;
+                List<Bridge> all = bridges.get();
+                for (Bridge br : all) n += applyTo(br);
+                idle = n > 0 ? 0 : Math.min(idle + 1, IDLE_PERIODS);
+                if (idle < IDLE_PERIODS) LockSupport.parkNanos(PERIOD_NANOS);
+                else sleepUntilOffer(all);
             } catch (RuntimeException e) {
                 LOG.warning("learn: " + e);
+                LockSupport.parkNanos(PERIOD_NANOS);
             }
         }
     }
 
+    /** Sleeps until a PMD thread offers a learning to one of these bridges, or for {@link #SLEEP_NANOS} at most. */
+    private void sleepUntilOffer(List<Bridge> all) {
+        Thread me = Thread.currentThread();
+        boolean empty = true;
+        for (Bridge br : all) {
+            br.datapath.learnQueue().sleeper(me);
+            empty &= br.datapath.learnQueue().isEmpty();
+        }
+        if (empty && running) LockSupport.parkNanos(SLEEP_NANOS);
+        for (Bridge br : all) br.datapath.learnQueue().sleeper(null);
+    }
+
     /** Drains br's learnings and applies them in one batch; returns how many were queued. */
     int applyTo(Bridge br) {
+        if (br.datapath.learnQueue().isEmpty()) return 0;   // the usual case: nothing allocated
         List<Learned> batch = new ArrayList<>();
         int n = br.datapath.learnQueue().drain((learn, values, ref) -> {
             try {
