@@ -822,9 +822,11 @@ public final class BridgeDatapath {
         int run = 0;
         long runBytes = 0;
         // ctRun: the ct(table=T) entry (MegaflowCache.Entry#ctTail) emc loaded last, taken by packet ctPrev; the
-        // frames with its key bytes that follow may take that packet's verdict (CtExecution#repeat)
+        // frames with its key bytes that follow may take that packet's verdict (CtExecution#repeat), their flow
+        // counters added up as one run (ctRunN packets, ctRunBytes) when it ends
         MegaflowCache.Entry ctRun = null;
-        int ctPrev = -1;
+        int ctPrev = -1, ctRunN = 0;
+        long ctRunBytes = 0;
         for (int i = 0; i < n; i++) {
             int len = b.len[i];
             long o = b.off[i];
@@ -840,13 +842,21 @@ public final class BridgeDatapath {
             }
             if (ctRun != null) {
                 if (emc.sameAsLoaded(d, o, len)) {
-                    b.keys[i].extract(d, o, len, inOf);
                     c.hits++;
                     emc.hits++;
-                    replayCtTail(t, ctRun, b, i, ctPrev, out, thread, now);
+                    if (repeatCtTail(ctRun, b, i, ctPrev, thread)) {
+                        ctRunN++;
+                        ctRunBytes += len;
+                    } else {                     // the tracker must see this one: its own key, the whole translation
+                        b.keys[i].extract(d, o, len, inOf);
+                        replay(t, ctRun, b, i, out, thread, now);
+                    }
                     ctPrev = i;
                     continue;
                 }
+                endCtRun(ctRun, ctRunN, ctRunBytes, thread, now);
+                ctRunN = 0;
+                ctRunBytes = 0;
                 ctRun = null;
             }
             boolean exact = useEmc && emc.load(d, o, len, inOf);
@@ -900,6 +910,7 @@ public final class BridgeDatapath {
             continueFragments(t, b, out, thread, now);
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
+        if (ctRun != null) endCtRun(ctRun, ctRunN, ctRunBytes, thread, now);
     }
 
     /**
@@ -998,16 +1009,21 @@ public final class BridgeDatapath {
 
     /**
      * A {@link MegaflowCache.Entry#ctTail} translation for packet i, the burst's next frame with the key bytes of
-     * packet prev (which took e just before): the tracker's verdict repeated when it allows, else e replayed whole.
+     * packet prev (which took e just before): if the tracker's verdict on prev may be repeated for it, packet i takes
+     * prev's key (the same key bytes give the same words; prev's ct_* words are the verdict) and is queued for the
+     * recirculation; its flow hits are counted with the run's ({@link #endCtRun}). False: nothing was done, i must
+     * be tracked (its key is not extracted yet).
      */
-    private void replayCtTail(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, int prev, Outputs out, int thread, long now) {
-        if (!ct.repeat(b, i, prev, thread)) {
-            replay(t, e, b, i, out, thread, now);
-            return;
-        }
-        int ctOp = e.nops - 2;
-        for (int x = 0; x < ctOp; x++) ((Flow) e.ref[x]).hit(thread, b.len[i], now);
-        queueRecirculation(b, i, (int) e.a[ctOp + 1], false, false, thread);
+    private boolean repeatCtTail(MegaflowCache.Entry e, PacketBatch b, int i, int prev, int thread) {
+        if (!ct.repeat(b, i, prev, thread)) return false;
+        queueRecirculation(b, i, (int) e.a[e.nops - 1], false, false, thread);
+        return true;
+    }
+
+    /** Counts the n packets (bytes in all) that repeated ct(table=T) entry e's verdict: its flows' hits. */
+    private static void endCtRun(MegaflowCache.Entry e, int n, long bytes, int thread, long now) {
+        if (n == 0) return;
+        for (int x = 0, ctOp = e.nops - 2; x < ctOp; x++) ((Flow) e.ref[x]).hit(thread, n, bytes, now);
     }
 
     /** Counts a run of packets that took entry e through the exact-match path. */

@@ -110,18 +110,18 @@ final class CtExecution {
 
     /**
      * Packet i, whose frame has the key bytes of packet prev just before it in the burst (the same flow key), takes
-     * prev's ct() verdict if the tracker says a repeat changes nothing ({@link ConnTracker#repeatsLast}): its ct_*
-     * words are copied from prev's. For a ct(table=T) without nat or exec that ends a translation (nothing after it
-     * in this pass reads or restores the header words). Returns false when packet i must be tracked.
+     * prev's ct() verdict if the tracker says a repeat changes nothing ({@link ConnTracker#repeatsLast}): it takes
+     * prev's whole key (the same key bytes give the same words, and prev's ct_* words are the verdict), so it is not
+     * extracted. For a ct(table=T) without nat or exec that ends a translation (nothing after it in this pass reads
+     * or restores the header words). Returns false when packet i must be tracked (its key is then not set).
      */
     boolean repeat(PacketBatch b, int i, int prev, int thread) {
         ConnTracker tr = conntrack.get();
         if (tr == null || thread == BridgeDatapath.TRACE_THREAD) return false;
-        FlowKey k = b.keys[i];
+        FlowKey k = b.keys[prev];        // i's key bytes are prev's: so are its key's words (the ct_* ones: the verdict)
         boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
         if (!tr.repeatsLast(k, b.data, b.off[i], thread + 2, l4Offloaded)) return false;
-        System.arraycopy(b.keys[prev].w, FlowKey.CT_MISC, k.w, FlowKey.CT_MISC, FlowKey.CT_TP - FlowKey.CT_MISC + 1);
-        k.extended = true;
+        b.keys[i].copyFrom(k);
         return true;
     }
 

@@ -129,12 +129,15 @@ public class DatapathBenchmark {
 
     /** The burst with source and destination addresses swapped (testpmd's 5tswap on the way back). */
     static PacketBatch swapped(PacketBatch b) {
-        PacketBatch r = burst();
+        PacketBatch r = new PacketBatch();
         for (int i = 0; i < b.count; i++) {
+            MemorySegment.copy(b.data, b.off[i], r.data, r.off[i], b.len[i]);   // b's own frames (burst() had 4 flows)
+            r.len[i] = b.len[i];
             int src = r.data.get(BE_INT, r.off[i] + 26), dst = r.data.get(BE_INT, r.off[i] + 30);
             r.data.set(BE_INT, r.off[i] + 26, dst);
             r.data.set(BE_INT, r.off[i] + 30, src);
         }
+        r.count = b.count;
         return r;
     }
 
