@@ -640,10 +640,21 @@ public final class BridgeDatapath {
                 drops.add(thread, Reason.RECIRC_DEPTH, to - from);
                 continue;
             }
+            // last: the entry the packet before took from the cache (lastPacket; lastId its recirc_id), for the
+            // packets whose key is a copy of that packet's (RecircQueue#twinOf: a ct run), which take it as it is
+            MegaflowCache.Entry last = null;
+            int lastPacket = -1, lastId = 0;
             for (int e = from; e < to; e++) {
                 int j = q.packet[e];
                 FlowKey k = b.keys[j];
                 k.w[FlowKey.RECIRC_ID] = q.id[e];
+                if (last != null && q.twinOf[e] == lastPacket && q.id[e] == lastId) {
+                    c.hits++;
+                    replay(t, last, b, j, out, thread, now);
+                    lastPacket = j;
+                    continue;
+                }
+                last = null;
                 int inPort = inPortOf(t, k);
                 if (!cached) {
                     stack(thread).clear();
@@ -660,6 +671,9 @@ public final class BridgeDatapath {
                 if (hit != null) {
                     c.hits++;
                     replay(t, hit, b, j, out, thread, now);
+                    last = hit;
+                    lastPacket = j;
+                    lastId = q.id[e];
                     continue;
                 }
                 c.misses++;
@@ -1016,7 +1030,8 @@ public final class BridgeDatapath {
      */
     private boolean repeatCtTail(MegaflowCache.Entry e, PacketBatch b, int i, int prev, int thread) {
         if (!ct.repeat(b, i, prev, thread)) return false;
-        queueRecirculation(b, i, (int) e.a[e.nops - 1], false, false, thread);
+        RecircQueue q = recircQueues[thread + 2];          // made when prev's translation queued prev
+        if (!q.add(i, (int) e.a[e.nops - 1], prev)) drops.add(thread, Reason.RECIRC_QUEUE, 1);
         return true;
     }
 

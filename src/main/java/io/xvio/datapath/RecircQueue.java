@@ -12,14 +12,23 @@ final class RecircQueue {
 
     final int[] packet = new int[CAPACITY];
     final int[] id = new int[CAPACITY];
+    /**
+     * The packet whose key this packet's key is a copy of, queued just before it with the same recirc_id (a ct run's
+     * repeat, {@link BridgeDatapath}), else -1: it takes that packet's second-pass entry without a lookup.
+     */
+    final int[] twinOf = new int[CAPACITY];
     /** Entries [start, end) are this pass's; later ones the next pass's. */
     int start, end;
 
     /** Queues packet p for recirculation with id; false if the queue is full. */
-    boolean add(int p, int recircId) {
+    boolean add(int p, int recircId) { return add(p, recircId, -1); }
+
+    /** Queues packet p, whose key is a copy of packet twin's (see {@link #twinOf}); false if the queue is full. */
+    boolean add(int p, int recircId, int twin) {
         if (end == CAPACITY) return false;
         packet[end] = p;
         id[end] = recircId;
+        twinOf[end] = twin;
         end++;
         return true;
     }
