@@ -1031,7 +1031,7 @@ public final class BridgeDatapath {
     private boolean repeatCtTail(MegaflowCache.Entry e, PacketBatch b, int i, int prev, int thread) {
         if (!ct.repeat(b, i, prev, thread)) return false;
         RecircQueue q = recircQueues[thread + 2];          // made when prev's translation queued prev
-        if (!q.add(i, (int) e.a[e.nops - 1], prev)) drops.add(thread, Reason.RECIRC_QUEUE, 1);
+        if (q == null || !q.add(i, (int) e.a[e.nops - 1], prev)) drops.add(thread, Reason.RECIRC_QUEUE, 1);
         return true;
     }
 
