@@ -868,7 +868,7 @@ public final class BridgeDatapath {
                     ctPrev = i;
                     continue;
                 }
-                endCtRun(ctRun, ctRunN, ctRunBytes, thread, now);
+                if (ctRunN > 0) replayCounters(ctRun, ctRunN, ctRunBytes, thread, now);
                 ctRunN = 0;
                 ctRunBytes = 0;
                 ctRun = null;
@@ -924,7 +924,7 @@ public final class BridgeDatapath {
             continueFragments(t, b, out, thread, now);
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
-        if (ctRun != null) endCtRun(ctRun, ctRunN, ctRunBytes, thread, now);
+        if (ctRun != null && ctRunN > 0) replayCounters(ctRun, ctRunN, ctRunBytes, thread, now);
     }
 
     /**
@@ -1025,7 +1025,7 @@ public final class BridgeDatapath {
      * A {@link MegaflowCache.Entry#ctTail} translation for packet i, the burst's next frame with the key bytes of
      * packet prev (which took e just before): if the tracker's verdict on prev may be repeated for it, packet i takes
      * prev's key (the same key bytes give the same words; prev's ct_* words are the verdict) and is queued for the
-     * recirculation; its flow hits are counted with the run's ({@link #endCtRun}). False: nothing was done, i must
+     * recirculation; its flow hits are counted with the run's when it ends ({@link #replayCounters}). False: nothing was done, i must
      * be tracked (its key is not extracted yet).
      */
     private boolean repeatCtTail(MegaflowCache.Entry e, PacketBatch b, int i, int prev, int thread) {
@@ -1033,12 +1033,6 @@ public final class BridgeDatapath {
         RecircQueue q = recircQueues[thread + 2];          // made when prev's translation queued prev
         if (q == null || !q.add(i, (int) e.a[e.nops - 1], prev)) drops.add(thread, Reason.RECIRC_QUEUE, 1);
         return true;
-    }
-
-    /** Counts the n packets (bytes in all) that repeated ct(table=T) entry e's verdict: its flows' hits. */
-    private static void endCtRun(MegaflowCache.Entry e, int n, long bytes, int thread, long now) {
-        if (n == 0) return;
-        for (int x = 0, ctOp = e.nops - 2; x < ctOp; x++) ((Flow) e.ref[x]).hit(thread, n, bytes, now);
     }
 
     /** Counts a run of packets that took entry e through the exact-match path. */
