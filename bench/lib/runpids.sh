@@ -16,3 +16,10 @@ reap_runs() {
   done < "$work/run-pids"
   rm -f "$work/run-pids"
 }
+
+# end_run DUT PACKETS SECONDS: after a run, stops what it left behind and fails the script clearly if it printed no
+# rate (a run that died half-way prints nothing, and bc would fail on the empty numbers further on).
+end_run() {
+  reap_runs
+  [ -n "$2" ] && [ -n "$3" ] && [[ "$2$3" =~ ^[0-9.]+$ ]] || { log "FAIL: $1's run printed no rate (see above)"; exit 1; }
+}
