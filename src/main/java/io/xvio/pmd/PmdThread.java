@@ -2,6 +2,7 @@ package io.xvio.pmd;
 
 import io.xvio.datapath.Outputs;
 import io.xvio.packet.PacketBatch;
+import io.xvio.port.HeldTx;
 import io.xvio.port.Port;
 import io.xvio.port.SoftwareOffload;
 import io.xvio.sys.Affinity;
@@ -189,6 +190,9 @@ public final class PmdThread {
                     }
                 }
             }
+            // frames a port kept back to send several bursts with one system call: those that waited long enough
+            // go now, and all of them when the thread had nothing to do (it may not poll the port's own queues)
+            if (HeldTx.any(id)) HeldTx.flushDue(id, work > 0 ? tPrev : tPrev + HeldTx.MAX_HOLD_NANOS);
             idle.idle(work);
         }
         LOG.info("pmd" + id + " stopped");

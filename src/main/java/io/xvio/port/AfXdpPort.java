@@ -147,6 +147,22 @@ public final class AfXdpPort extends NetdevPort {
         }
     }
 
+    @Override
+    public boolean flushHeld(int thread, long now) {
+        Link l = link;
+        if (l == null) return false;
+        long since = l.xsk.heldSince();             // read outside the tx ownership: a hint, checked again below
+        if (since == 0) return false;
+        if (now - since < HeldTx.MAX_HOLD_NANOS) return true;
+        if (!TX_OWNER.compareAndSet(this, -1, thread)) return true;   // another thread transmits: look again next loop
+        try {
+            if (l.xsk.heldSince() != 0) flushed(l.xsk);
+        } finally {
+            TX_OWNER.setRelease(this, -1);
+        }
+        return false;
+    }
+
     // ------------------------------------------------------------------ supervisor
 
     /** An attachment torn down while a PMD thread did not answer: its XDP program would block any new one. */
@@ -297,6 +313,10 @@ public final class AfXdpPort extends NetdevPort {
             XdpSocket x = l.xsk;
             m.put("umem", (x.rxFrames() + x.txFrames()) + " chunks of " + x.chunkSize() + " bytes, copy mode" + (x.usesNeedWakeup() ? ", need_wakeup" : ""));
             m.put("rings", "fill/rx " + x.rxFrames() + ", tx/completion " + x.txFrames() + "; one tx ring shared by " + txThreads + " PMD thread(s)");
+            m.put("tx_batch", x.txBudget() >= XdpSocket.KICK_AT
+                    ? "up to " + x.txBudget() + " frames per sendto (XDP_MAX_TX_SKB_BUDGET); frames wait until " + XdpSocket.KICK_AT
+                      + " are queued, at most " + HeldTx.MAX_HOLD_NANOS / 1000 + " us, or the PMD thread idles"
+                    : x.txBudget() + " frames per sendto (the kernel has no XDP_MAX_TX_SKB_BUDGET: Linux < 6.17); every burst sent at once");
         }
         m.put("attached", attaches + " time(s)");
         String err = lastError();

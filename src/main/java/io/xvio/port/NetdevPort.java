@@ -175,7 +175,7 @@ abstract class NetdevPort implements Port {
             else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
             else full++;
         }
-        if (tx.needsFlush() && !flushed(tx)) {
+        if (tx.needsFlush() && !flushedOrHeld(tx, thread)) {
             counters.add(thread, PortCounters.Counter.TX_DROP_DOWN, sent);
             sent = 0;
         }
@@ -185,6 +185,20 @@ abstract class NetdevPort implements Port {
         }
         if (big > 0) counters.add(thread, PortCounters.Counter.TX_DROP_TOO_BIG, big);
         if (full > 0) drops.add(thread, fullReason, full);
+    }
+
+    /**
+     * As {@link #flushed}, but tx may keep the frames back to send them with the next bursts in one system call
+     * ({@link FrameSender#flushOrHold}); thread's loop then sends them in time ({@link HeldTx}).
+     */
+    protected final boolean flushedOrHeld(FrameSender tx, int thread) {
+        int rc = tx.flushOrHold();
+        if (rc < 0 && !tx.busy(-rc)) {
+            reportFault(-rc);
+            return false;
+        }
+        if (tx.heldSince() != 0 && !HeldTx.add(thread, this)) return flushed(tx);   // no PMD loop to bound the wait
+        return true;
     }
 
     /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */

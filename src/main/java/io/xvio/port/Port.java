@@ -75,6 +75,13 @@ public interface Port extends AutoCloseable {
      */
     default void flushIdle(int thread) {}
 
+    /**
+     * Called by PMD thread {@code thread} at the end of a busy loop, at time now (System.nanoTime()), for a port that
+     * kept frames back for it ({@link HeldTx}): sends them once they waited {@link HeldTx#MAX_HOLD_NANOS}. Returns
+     * whether the port still holds frames.
+     */
+    default boolean flushHeld(int thread, long now) { return false; }
+
     /** Called when the number of PMD threads sharing this port's transmit queues is known. */
     default void setTransmitThreads(int threads) {}
 

@@ -17,6 +17,15 @@ public interface FrameSender {
     int flush();
 
     /**
+     * {@link #flush}, or, for a sender whose one system call can take several bursts, keeps the queued frames back
+     * (returning 0) until enough wait; {@link #heldSince} then is not 0, and a later flush sends them.
+     */
+    default int flushOrHold() { return flush(); }
+
+    /** When frames were first kept back by {@link #flushOrHold} (System.nanoTime()), 0 if none are. */
+    default long heldSince() { return 0; }
+
+    /**
      * Whether errno from {@link #flush} only means the kernel had no room now: the frames stay queued and go with
      * the next flush. Anything else (ENXIO: interface gone, ENETDOWN: down) means the interface is unusable.
      */

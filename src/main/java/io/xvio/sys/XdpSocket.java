@@ -18,7 +18,16 @@ import static java.lang.foreign.ValueLayout.*;
 public final class XdpSocket implements FrameSender, AutoCloseable {
     static final int AF_XDP = 44, SOCK_RAW = 3, SOL_XDP = 283;
     static final int XDP_MMAP_OFFSETS = 1, XDP_RX_RING = 2, XDP_TX_RING = 3, XDP_UMEM_REG = 4, XDP_UMEM_FILL_RING = 5,
-            XDP_UMEM_COMPLETION_RING = 6, XDP_STATISTICS = 7;
+            XDP_UMEM_COMPLETION_RING = 6, XDP_STATISTICS = 7, XDP_MAX_TX_SKB_BUDGET = 9;
+    /** Descriptors one sendto sends in copy mode: the kernel's TX_BATCH_SIZE, unless XDP_MAX_TX_SKB_BUDGET (Linux 6.17+) raised it. */
+    public static final int KERNEL_TX_BATCH = 32;
+    /** The budget xvio asks for (at most the tx ring's size). */
+    static final int TX_BUDGET = 256;
+    /**
+     * With a larger budget, {@link #flushOrHold} keeps frames on the tx ring until this many wait (three bursts):
+     * one system call then sends them all instead of one per burst.
+     */
+    public static final int KICK_AT = 96;
     /** sockaddr_xdp.sxdp_flags */
     static final int XDP_COPY = 1 << 1, XDP_USE_NEED_WAKEUP = 1 << 3;
     /** mmap offsets of the four rings on the socket's fd. */
@@ -40,7 +49,7 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
 
     private final int fd;
     private final String device;
-    private final int queueId, chunkSize, rxFrames, txFrames;
+    private final int queueId, chunkSize, rxFrames, txFrames, txBudget;
     private final boolean needWakeup;
     private final MemorySegment umem;
     private final MemorySegment[] maps;
@@ -54,8 +63,9 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
     private final long[] freeTx;
     private int freeCount, queued;
     private boolean kick;
+    private long heldSince;               // System.nanoTime() (| 1) when flushOrHold first kept frames back; 0: none
 
-    private XdpSocket(int fd, String device, int queueId, int chunkSize, int rxFrames, int txFrames, boolean needWakeup,
+    private XdpSocket(int fd, String device, int queueId, int chunkSize, int rxFrames, int txFrames, int txBudget, boolean needWakeup,
                       MemorySegment umem, MemorySegment[] maps, XskRing fill, XskRing comp, XskRing rx, XskRing tx) {
         this.fd = fd;
         this.device = device;
@@ -63,6 +73,7 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         this.chunkSize = chunkSize;
         this.rxFrames = rxFrames;
         this.txFrames = txFrames;
+        this.txBudget = txBudget;
         this.needWakeup = needWakeup;
         this.umem = umem;
         this.maps = maps;
@@ -97,6 +108,7 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
             TPacket.setInt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, "XDP_UMEM_COMPLETION_RING", txFrames, what);
             TPacket.setInt(fd, SOL_XDP, XDP_RX_RING, "XDP_RX_RING", rxFrames, what);
             TPacket.setInt(fd, SOL_XDP, XDP_TX_RING, "XDP_TX_RING", txFrames, what);
+            int budget = txBudget(fd, Math.min(TX_BUDGET, txFrames), what);
             MemorySegment off = offsets(a, fd, what);
             XskRing rx = ring(fd, maps, 0, off, 0, XDP_PGOFF_RX_RING, rxFrames, DESC_SIZE);
             XskRing tx = ring(fd, maps, 1, off, 1, XDP_PGOFF_TX_RING, txFrames, DESC_SIZE);
@@ -112,12 +124,23 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
                 wakeup = false;                        // before Linux 5.4: no need_wakeup, kick on every send
                 bind(a, fd, ifindex, queueId, XDP_COPY, what);
             }
-            return new XdpSocket(fd, device, queueId, chunkSize, rxFrames, txFrames, wakeup, umem, maps, fill, comp, rx, tx);
+            return new XdpSocket(fd, device, queueId, chunkSize, rxFrames, txFrames, budget, wakeup, umem, maps, fill, comp, rx, tx);
         } catch (RuntimeException e) {
             Fd.closeQuietly(fd);
             for (MemorySegment m : maps) if (m != null) Mmap.unmap(m);
             if (umem != null) Mmap.unmap(umem);
             throw e;
+        }
+    }
+
+    /** Asks the kernel to send up to want descriptors per sendto; the kernel's own 32 where it has no such option (before 6.17). */
+    private static int txBudget(int fd, int want, String what) {
+        if (want <= KERNEL_TX_BATCH) return KERNEL_TX_BATCH;
+        try {
+            TPacket.setInt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, "XDP_MAX_TX_SKB_BUDGET", want, what);
+            return want;
+        } catch (SysException e) {
+            return KERNEL_TX_BATCH;             // ENOPROTOOPT: an older kernel
         }
     }
 
@@ -187,6 +210,8 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
     public int rxFrames() { return rxFrames; }
     public int txFrames() { return txFrames; }
     public boolean usesNeedWakeup() { return needWakeup; }
+    /** Descriptors one sendto sends: {@link #KERNEL_TX_BATCH}, or more where the kernel took XDP_MAX_TX_SKB_BUDGET. */
+    public int txBudget() { return txBudget; }
     /** The longest frame the kernel delivers into a chunk (and that {@link #queue} accepts). */
     public int maxFrame() { return chunkSize - XDP_PACKET_HEADROOM; }
     /** Frames longer than the caller's capacity; read racily. */
@@ -263,6 +288,32 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         return true;
     }
 
+    /**
+     * Like {@link #flush}, but where one sendto sends more than a burst (txBudget >= KICK_AT) and fewer than
+     * {@link #KICK_AT} frames wait, puts the queued frames on the tx ring without the system call and returns 0:
+     * they go with a later flush, with the frames of the next bursts. {@link #heldSince} tells since when frames
+     * wait; the caller bounds that ({@code port.HeldTx}).
+     */
+    @Override
+    public int flushOrHold() {
+        if (txBudget >= KICK_AT) {
+            if (queued > 0) {
+                tx.submit(queued);
+                queued = 0;
+                kick = true;
+            }
+            if (kick && tx.pending() < KICK_AT) {
+                if (heldSince == 0) heldSince = System.nanoTime() | 1;
+                return 0;
+            }
+        }
+        return flush();
+    }
+
+    /** When frames were first held back by {@link #flushOrHold} (System.nanoTime()), 0 when none are. */
+    @Override
+    public long heldSince() { return heldSince; }
+
     /** Whether {@link #flush} has work: frames queued, or frames an earlier flush could not get the kernel to send. */
     public boolean needsFlush() { return queued > 0 || kick; }
 
@@ -287,8 +338,9 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         }
         if (!kick) return 0;
         kick = false;
+        heldSince = 0;
         int rc = 0;
-        // copy mode sends at most 32 descriptors per call (TX_BATCH_SIZE): a few calls drain a ring behind a burst
+        // copy mode sends at most txBudget descriptors per call: a few calls drain a ring behind a burst
         for (int k = 0; k < 4; k++) {
             if (needWakeup && !tx.needsWakeup()) break;
             rc = wakeTx();

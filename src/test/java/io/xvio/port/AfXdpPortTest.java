@@ -10,11 +10,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static io.xvio.port.PmdStandIn.*;
 import static io.xvio.port.PortCounters.Counter.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * AF_XDP ports on veths this test creates: they attach (program, socket, promiscuity), carry bursts both ways, go
@@ -110,6 +112,41 @@ class AfXdpPortTest {
         assertTrue(got > 10_000, "frames moved: " + got + "\n" + pa.extraCounters() + "\n" + pb.extraCounters());
         assertTrue(allocated < 1024 * 1024, allocated + " bytes allocated for " + got + " frames received (and as many sent)");
         assertEquals(0L, pa.extraCounters().get("tx_dropped(tx ring busy)"));
+    }
+
+    /**
+     * Where the kernel takes XDP_MAX_TX_SKB_BUDGET (Linux 6.17+), a burst is kept back for one sendto with the next
+     * ones; the PMD thread's loop sends it once it waited {@link HeldTx#MAX_HOLD_NANOS}, not before; an idle loop sends
+     * it at once.
+     */
+    @Test
+    void aBurstKeptBackForALaterSendtoGoesOnceItWaitedTheHoldTimeOrAtAnIdleLoop() throws Exception {
+        String a = lab.name("xxa"), b = lab.name("xxb");
+        pmd.vethUp(a, b);
+        PmdStandIn.Peer peer = pmd.peer(b);
+        AfXdpPort port = pmd.own(new AfXdpPort("x0", 1, a, 0, pmd.quiescence));
+        port.start();
+        await(() -> port.status().equals("up"), 3000, port::status);
+        assumeTrue(port.details().get("tx_batch").startsWith("up to 256"), "a kernel without XDP_MAX_TX_SKB_BUDGET: " + port.details().get("tx_batch"));
+        PacketBatch own = new PacketBatch();
+        int[] which = new int[32];
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 32; i++) {
+                which[i] = i;
+                own.len[i] = 64 + i;
+                writeFrame(own.data, own.off[i], 100 * round + i, own.len[i]);
+            }
+            long before = System.nanoTime();
+            synchronized (pmd.lock) { port.transmit(0, own, which, 32); }
+            assertTrue(HeldTx.any(0), "the burst is held");
+            HeldTx.flushDue(0, before);                       // a busy loop's end before the hold time is up
+            assertTrue(HeldTx.any(0), "still held");
+            assertEquals(List.of(), pmd.peerReceive(peer.rx(), 1, 30), "nothing sent before the hold time");
+            if (round == 0) HeldTx.flushDue(0, System.nanoTime() + HeldTx.MAX_HOLD_NANOS);   // a busy loop, hold time up
+            else PmdStandIn.idleLoop(port);                    // an idle loop
+            assertFalse(HeldTx.any(0));
+            assertEquals(range(100 * round, 32), pmd.peerReceive(peer.rx(), 32), "round " + round);
+        }
     }
 
     @Test

@@ -97,12 +97,23 @@ final class PmdStandIn implements AutoCloseable {
         transmit(port, seqs, lens);
     }
 
-    /** The switch sends one test frame per entry: seqs[i], lens[i] bytes. */
+    /**
+     * The switch sends one test frame per entry: seqs[i], lens[i] bytes; then, as a PMD thread with nothing more to
+     * do, it runs an idle loop (frames a port kept back for a later system call go now).
+     */
     void transmit(Port port, int[] seqs, int[] lens) {
         synchronized (lock) {
             fill(seqs, lens);
             port.transmit(0, batch, which, seqs.length);
+            idleLoop(port);
         }
+    }
+
+    /** What a PMD thread's loop that moved nothing does for these ports: flushIdle, then every held frame goes. */
+    static void idleLoop(Port... ports) {
+        for (Port p : ports) p.flushIdle(0);
+        long now = System.nanoTime();
+        if (HeldTx.any(0)) HeldTx.flushDue(0, now + HeldTx.MAX_HOLD_NANOS);
     }
 
     private void fill(int[] seqs, int[] lens) {
@@ -142,9 +153,11 @@ final class PmdStandIn implements AutoCloseable {
                 fill(seqs, lens);
                 x.transmit(0, batch, which, 32);
                 y.transmit(0, batch, which, 32);
+                if (HeldTx.any(0)) HeldTx.flushDue(0, System.nanoTime());   // the end of a busy loop
                 for (int k = 0; k < 4; k++) {
-                    got += y.receive(0, batch, 0);
-                    got += x.receive(0, batch, 0);
+                    int n = y.receive(0, batch, 0) + x.receive(0, batch, 0);
+                    if (n == 0) idleLoop(x, y);
+                    got += n;
                 }
             }
         }
@@ -236,10 +249,13 @@ final class PmdStandIn implements AutoCloseable {
     }
 
     /** What a peer ring received: seqs of test frames, until want arrived or 5 s passed. */
-    List<Integer> peerReceive(PacketRxRing rx, int want) throws InterruptedException {
+    List<Integer> peerReceive(PacketRxRing rx, int want) throws InterruptedException { return peerReceive(rx, want, 5000); }
+
+    /** What a peer ring received: seqs of test frames, until want arrived or ms passed. */
+    List<Integer> peerReceive(PacketRxRing rx, int want, long ms) throws InterruptedException {
         int[] off = new int[32], len = new int[32], flags = new int[32];
         List<Integer> seqs = new ArrayList<>();
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + ms * 1_000_000L;
         while (seqs.size() < want && System.nanoTime() < deadline) {
             for (int i = 0; i < 32; i++) off[i] = i * SLOT + 64;
             int n = rx.receive(peerBuf, off, len, flags, SLOT - 64, 32);

@@ -94,9 +94,14 @@ class XdpSysTest {
 
     /** Like NetdevSysTest's, for a peer rx ring. */
     private List<Integer> receiveTestFrames(PacketRxRing rx, int want, List<Integer> lengths) throws InterruptedException {
+        return receiveTestFrames(rx, want, 5000);
+    }
+
+    /** Test frames the peer received until want arrived or ms passed. */
+    private List<Integer> receiveTestFrames(PacketRxRing rx, int want, long ms) throws InterruptedException {
         int[] off = new int[32], len = new int[32], flags = new int[32];
         List<Integer> seqs = new ArrayList<>();
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + ms * 1_000_000L;
         while (seqs.size() < want && System.nanoTime() < deadline) {
             for (int i = 0; i < 32; i++) off[i] = 16 * SLOT + i * (SLOT / 2);
             int n = rx.receive(buf, off, len, flags, SLOT / 2, 32);
@@ -121,6 +126,54 @@ class XdpSysTest {
         prog.close();
         xsk.close();
         assertFalse(link(v[0]).contains("xdp"), link(v[0]));
+    }
+
+    /**
+     * Where the kernel takes XDP_MAX_TX_SKB_BUDGET (6.17+), flushOrHold keeps bursts on the tx ring until KICK_AT
+     * frames wait, then one flush sends them all, in order; flush sends held frames at once. On an older kernel every
+     * flushOrHold sends (budget 32).
+     */
+    @Test
+    void flushOrHoldKeepsBurstsBackUntilThreeWaitThenSendsThemInOrder() throws Exception {
+        String[] v = vethUp();
+        Netdev.Info ia = Netdev.query(v[0]), ib = Netdev.query(v[1]);
+        XdpSocket xsk = own(XdpSocket.open(v[0], ia.ifindex(), 0, 2048, 256, 1024));
+        try (PacketRxRing peerRx = PacketRxRing.open(v[1], ib.ifindex(), 1 << 16, 8, true)) {
+            int next = 0;
+            List<Integer> sent = new ArrayList<>();
+            if (xsk.txBudget() == XdpSocket.KERNEL_TX_BATCH) {   // an older kernel: nothing is ever held
+                for (int i = 0; i < 32; i++) { assertTrue(xsk.queue(buf, frame(buf, (i % 16) * SLOT, 0x02aabbccdd02L, 0x020000000001L, next, 64), 64)); sent.add(next++); }
+                assertEquals(0, xsk.flushOrHold());
+                assertEquals(0, xsk.heldSince());
+                assertEquals(sent, receiveTestFrames(peerRx, 32, null));
+                return;
+            }
+            assertEquals(256, xsk.txBudget());
+            for (int round = 0; round < 3; round++) {
+                sent.clear();
+                for (int burst = 0; burst < 3; burst++) {
+                    for (int i = 0; i < 32; i++) {
+                        assertTrue(xsk.queue(buf, frame(buf, (i % 16) * SLOT, 0x02aabbccdd02L, 0x020000000001L, next, 64 + i), 64 + i));
+                        sent.add(next++);
+                    }
+                    assertEquals(0, xsk.flushOrHold());
+                    if (burst < 2) {
+                        assertNotEquals(0, xsk.heldSince(), "burst " + burst + " of round " + round + " is held");
+                        assertEquals(List.of(), receiveTestFrames(peerRx, 1, 50), "nothing sent while held");
+                    }
+                }
+                assertEquals(0, xsk.heldSince(), "the third burst sends all three");
+                assertEquals(sent, receiveTestFrames(peerRx, 96, null), "round " + round);
+            }
+            // a held burst goes with a plain flush (what the PMD thread's idle loop and HeldTx do)
+            sent.clear();
+            for (int i = 0; i < 32; i++) { assertTrue(xsk.queue(buf, frame(buf, (i % 16) * SLOT, 0x02aabbccdd02L, 0x020000000001L, next, 80), 80)); sent.add(next++); }
+            assertEquals(0, xsk.flushOrHold());
+            assertNotEquals(0, xsk.heldSince());
+            assertEquals(0, xsk.flush());
+            assertEquals(0, xsk.heldSince());
+            assertEquals(sent, receiveTestFrames(peerRx, 32, null));
+        }
     }
 
     @Test

@@ -1,0 +1,54 @@
+package io.xvio.port;
+
+/**
+ * Per PMD thread, the ports that keep transmitted frames back so that one system call hands the kernel several
+ * bursts (an AF_XDP port where the kernel takes XDP_MAX_TX_SKB_BUDGET: {@link io.xvio.sys.XdpSocket#flushOrHold}).
+ * A frame waits at most {@link #MAX_HOLD_NANOS}: the thread's busy loops call {@link #flushDue}, its idle loops send
+ * everything anyway ({@link Port#flushIdle}). Row t is only ever touched by PMD thread t (no sharing, no lock);
+ * no allocation after a thread's first hold.
+ */
+public final class HeldTx {
+    /** The longest a held frame waits while its PMD thread stays busy (as OVS's tx-flush-interval=50). */
+    public static final long MAX_HOLD_NANOS = 50_000;
+    /** Ports one thread may hold frames for at once; a port beyond that sends at once. */
+    static final int MAX_PORTS = 16;
+
+    private static final Port[][] PORTS = new Port[PortCounters.MAX_THREADS][];
+    private static final int[] COUNT = new int[PortCounters.MAX_THREADS * 16];   // one cache line per thread
+
+    private HeldTx() {}
+
+    /** Notes that port p holds frames for thread t; false (p must send now) if t is no PMD thread or its row is full. */
+    static boolean add(int t, Port p) {
+        if (t < 0 || t >= PortCounters.MAX_THREADS) return false;
+        Port[] row = PORTS[t];
+        if (row == null) row = PORTS[t] = new Port[MAX_PORTS];
+        int n = COUNT[t * 16];
+        for (int i = 0; i < n; i++) if (row[i] == p) return true;
+        if (n == MAX_PORTS) return false;
+        row[n] = p;
+        COUNT[t * 16] = n + 1;
+        return true;
+    }
+
+    /** Whether thread t has ports holding frames (one array read: the PMD loop's check). */
+    public static boolean any(int t) { return COUNT[t * 16] != 0; }
+
+    /** Thread t's loop, at time now: each held port sends what waited too long; ports that hold nothing any more leave the row. */
+    public static void flushDue(int t, long now) {
+        Port[] row = PORTS[t];
+        int n = COUNT[t * 16];
+        for (int i = 0; i < n; ) {
+            boolean still;
+            try {
+                still = row[i].flushHeld(t, now);
+            } catch (RuntimeException e) {
+                still = false;                   // the port reports its own faults; never keep a failing one here
+            }
+            if (still) { i++; continue; }
+            row[i] = row[--n];
+            row[n] = null;
+        }
+        COUNT[t * 16] = n;
+    }
+}
