@@ -8,8 +8,11 @@ package io.xvio.port;
  * no allocation after a thread's first hold.
  */
 public final class HeldTx {
-    /** The longest a held frame waits while its PMD thread stays busy (as OVS's tx-flush-interval=50). */
-    public static final long MAX_HOLD_NANOS = 50_000;
+    /**
+     * The longest a held frame waits while its PMD thread stays busy (OVS's tx-flush-interval, in ns): long enough
+     * for five bursts at ~1.5 Mpps, short beside the queueing a busy thread's rings add anyway.
+     */
+    public static final long MAX_HOLD_NANOS = 100_000;
     /** Ports one thread may hold frames for at once; a port beyond that sends at once. */
     static final int MAX_PORTS = 16;
 

@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 /**
  * What an AF_XDP copy-mode send costs the sending thread, user and kernel time together (the veth's transmit and
  * its peer's receive run in the sender's system call), by thread CPU time: bursts of 32 64-byte frames into a veth,
- * each burst sent with its own sendto ({@code flush}) against bursts kept back until three wait
+ * each burst sent with its own sendto ({@code flush}) against bursts kept back until KICK_AT frames wait
  * ({@code flushOrHold}, Linux 6.17+), the two alternating round by round so that both see the same host. Prints the
  * lowest and the median ns per frame of each. Needs root (it makes a veth pair and deletes it).
  * usage: java -cp ... io.xvio.bench.XskSendCpuTime [ROUNDS]
@@ -41,7 +41,7 @@ public final class XskSendCpuTime {
                         ns[mode][r] = (mx.getCurrentThreadCpuTime() - t0) / (double) frames;
                     }
                 }
-                String[] names = {"a sendto per burst (flush)", "three bursts per sendto (flushOrHold)"};
+                String[] names = {"a sendto per burst (flush)", XdpSocket.KICK_AT + " frames per sendto (flushOrHold)"};
                 for (int mode = 0; mode < 2; mode++) {
                     java.util.Arrays.sort(ns[mode]);
                     System.out.printf("%-40s min %7.1f  median %7.1f ns/frame (thread CPU time, %d rounds)%n", names[mode], ns[mode][0], ns[mode][rounds / 2], rounds);
