@@ -315,7 +315,7 @@ public final class AfXdpPort extends NetdevPort {
             m.put("rings", "fill/rx " + x.rxFrames() + ", tx/completion " + x.txFrames() + "; one tx ring shared by " + txThreads + " PMD thread(s)");
             m.put("tx_batch", x.txBudget() >= XdpSocket.KICK_AT
                     ? "up to " + x.txBudget() + " frames per sendto (XDP_MAX_TX_SKB_BUDGET); frames wait until " + XdpSocket.KICK_AT
-                      + " are queued, at most " + HeldTx.MAX_HOLD_NANOS / 1000 + " us, or the PMD thread idles"
+                      + " or " + XdpSocket.KICK_BYTES / 1024 + " KiB are queued, at most " + HeldTx.MAX_HOLD_NANOS / 1000 + " us, or the PMD thread idles"
                     : x.txBudget() + " frames per sendto (the kernel has no XDP_MAX_TX_SKB_BUDGET: Linux < 6.17); every burst sent at once");
         }
         m.put("attached", attaches + " time(s)");

@@ -166,6 +166,12 @@ class XdpSysTest {
                 assertEquals(0, xsk.heldSince(), "the last burst sends them all");
                 assertEquals(sent, receiveTestFrames(peerRx, XdpSocket.KICK_AT, null), "round " + round);
             }
+            // large frames are not held: 33 x 1000 bytes are over KICK_BYTES and go at once
+            sent.clear();
+            for (int i = 0; i < 33; i++) { assertTrue(xsk.queue(buf, frame(buf, (i % 16) * SLOT, 0x02aabbccdd02L, 0x020000000001L, next, 1000), 1000)); sent.add(next++); }
+            assertEquals(0, xsk.flushOrHold());
+            assertEquals(0, xsk.heldSince(), "33,000 bytes are not held");
+            assertEquals(sent, receiveTestFrames(peerRx, 33, null));
             // a held burst goes with a plain flush (what the PMD thread's idle loop and HeldTx do)
             sent.clear();
             for (int i = 0; i < 32; i++) { assertTrue(xsk.queue(buf, frame(buf, (i % 16) * SLOT, 0x02aabbccdd02L, 0x020000000001L, next, 80), 80)); sent.add(next++); }
