@@ -299,9 +299,8 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
     /**
      * Like {@link #flush}, but where one sendto sends more than a burst (txBudget >= KICK_AT) and fewer than
      * {@link #KICK_AT} frames and {@link #KICK_BYTES} bytes wait, puts the queued frames on the tx ring without the
-     * system call and returns 0:
-     * they go with a later flush, with the frames of the next bursts. {@link #heldSince} tells since when frames
-     * wait; the caller bounds that ({@code port.HeldTx}).
+     * system call and returns 0: they go with a later flush, with the frames of the next bursts. {@link #heldSince}
+     * tells since when frames wait; the caller bounds that ({@code port.HeldTx}).
      */
     @Override
     public int flushOrHold() {
