@@ -151,16 +151,11 @@ public final class AfXdpPort extends NetdevPort {
     public boolean flushHeld(int thread, long now) {
         Link l = link;
         if (l == null) return false;
-        long since = l.xsk.heldSince();             // read outside the tx ownership: a hint, checked again below
+        long since = l.xsk.heldSince();             // read outside the tx ownership: a hint; flushIdle sends under it
         if (since == 0) return false;
         if (now - since < HeldTx.MAX_HOLD_NANOS) return true;
-        if (!TX_OWNER.compareAndSet(this, -1, thread)) return true;   // another thread transmits: look again next loop
-        try {
-            if (l.xsk.heldSince() != 0) flushed(l.xsk);
-        } finally {
-            TX_OWNER.setRelease(this, -1);
-        }
-        return false;
+        flushIdle(thread);                          // another thread sending now keeps them: look again next loop
+        return l.xsk.heldSince() != 0;
     }
 
     // ------------------------------------------------------------------ supervisor

@@ -192,18 +192,16 @@ abstract class NetdevPort implements Port {
      * ({@link FrameSender#flushOrHold}); thread's loop then sends them in time ({@link HeldTx}).
      */
     protected final boolean flushedOrHeld(FrameSender tx, int thread) {
-        int rc = tx.flushOrHold();
-        if (rc < 0 && !tx.busy(-rc)) {
-            reportFault(-rc);
-            return false;
-        }
+        if (!usable(tx, tx.flushOrHold())) return false;
         if (tx.heldSince() != 0 && !HeldTx.add(thread, this)) return flushed(tx);   // no PMD loop to bound the wait
         return true;
     }
 
     /** Has the kernel send what tx holds; false (and the port reported down) if the interface is gone or down. */
-    protected final boolean flushed(FrameSender tx) {
-        int rc = tx.flush();
+    protected final boolean flushed(FrameSender tx) { return usable(tx, tx.flush()); }
+
+    /** Whether tx is still usable after a flush that returned rc; if not, the fault is reported. */
+    private boolean usable(FrameSender tx, int rc) {
         if (rc < 0 && !tx.busy(-rc)) {
             reportFault(-rc);                       // ENXIO (gone), ENETDOWN (down): the supervisor re-opens
             return false;
