@@ -1,5 +1,7 @@
 package io.xvio.packet;
 
+import io.xvio.sys.Mmap;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -52,8 +54,20 @@ public final class PacketBatch {
     /** Per slot: absolute offset in {@link #data} of csum_start (valid with NEEDS_CSUM). */
     public final int[] csumAt = new int[SLOTS];
 
-    public PacketBatch() {
-        data = Arena.ofAuto().allocate((long) SLOTS * STRIDE, 64);
+    public PacketBatch() { this(false); }
+
+    /**
+     * hugePages: a PMD thread's batch, on transparent huge pages where the kernel has them: a burst touches 32 slots
+     * 66 KiB apart, 32 TLB entries with 4 KiB pages, one or two with 2 MiB pages.
+     */
+    public PacketBatch(boolean hugePages) {
+        long size = (long) SLOTS * STRIDE;
+        if (hugePages) {
+            data = Arena.ofAuto().allocate(size, Mmap.HUGE_PAGE);
+            Mmap.adviseHugePages(data);
+        } else {
+            data = Arena.ofAuto().allocate(size, 64);
+        }
         for (int i = 0; i < SLOTS; i++) keys[i] = new FlowKey();
         reset();
     }

@@ -108,7 +108,7 @@ public final class PmdThread {
             }
         }
         LOG.info("pmd" + id + " started" + (cpu >= 0 ? " on cpu " + cpu : ""));
-        PacketBatch batch = new PacketBatch();
+        PacketBatch batch = new PacketBatch(true);
         Outputs outputs = new Outputs(MAX_BRIDGE_PORTS);
         SoftwareOffload offload = new SoftwareOffload();   // segments and checksums for ports without offloads
         io.xvio.port.Policing policing = new io.xvio.port.Policing();   // ingress policing, egress policer

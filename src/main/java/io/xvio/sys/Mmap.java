@@ -48,6 +48,43 @@ public final class Mmap {
         }
     }
 
+    /** Transparent huge pages are this size on x86-64 and arm64 with 4 KiB pages. */
+    public static final long HUGE_PAGE = 2L << 20;
+    private static final int MADV_HUGEPAGE = 14;
+
+    /**
+     * Asks the kernel to back seg with transparent huge pages where it can (madvise MADV_HUGEPAGE): buffers a PMD
+     * thread walks every burst then cost a few TLB entries instead of one per 4 KiB page. Best effort: false where
+     * the kernel says no (THP off or not built); the memory works the same either way. Only the 2 MiB-aligned parts
+     * of seg can become huge pages.
+     */
+    public static boolean adviseHugePages(MemorySegment seg) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = a.allocate(Native.CAPTURE);
+            long start = seg.address() & -4096L;
+            int rc = (int) Native.MADVISE.invokeExact(cap, MemorySegment.ofAddress(start), seg.address() + seg.byteSize() - start, MADV_HUGEPAGE);
+            return rc == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /**
+     * {@link #mapAnonymous} on transparent huge pages where the kernel has them: the mapping starts at a 2 MiB
+     * boundary (mapped larger, the ends trimmed) and is {@linkplain #adviseHugePages advised} before any page is
+     * touched. Unmap with {@link #unmap}.
+     */
+    public static MemorySegment mapAnonymousHuge(long size) {
+        MemorySegment big = mapAnonymous(size + HUGE_PAGE);
+        long start = (big.address() + HUGE_PAGE - 1) & -HUGE_PAGE, end = big.address() + big.byteSize();
+        if (start > big.address()) unmap(MemorySegment.ofAddress(big.address()).reinterpret(start - big.address()));
+        long tail = (start + size + 4095) & -4096L;
+        if (end > tail) unmap(MemorySegment.ofAddress(tail).reinterpret(end - tail));
+        MemorySegment seg = MemorySegment.ofAddress(start).reinterpret(size);
+        adviseHugePages(seg);
+        return seg;
+    }
+
     public static void unmap(MemorySegment seg) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cap = a.allocate(Native.CAPTURE);

@@ -105,7 +105,7 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         MemorySegment umem = null;
         MemorySegment[] maps = new MemorySegment[4];
         try (Arena a = Arena.ofConfined()) {
-            umem = Mmap.mapAnonymous((long) chunkSize * (rxFrames + txFrames));
+            umem = Mmap.mapAnonymousHuge((long) chunkSize * (rxFrames + txFrames));
             MemorySegment reg = a.allocate(UMEM_REG_SIZE, 8);
             reg.set(JAVA_LONG, 0, umem.address());
             reg.set(JAVA_LONG, 8, umem.byteSize());

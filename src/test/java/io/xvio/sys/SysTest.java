@@ -100,6 +100,38 @@ class SysTest {
     }
 
     @Test
+    void aHugePageMappingStartsOnA2MiBBoundaryIsItsOwnAdvisedAreaAndIsUsableToItsLastByte() throws IOException {
+        long size = 3 * Mmap.HUGE_PAGE + 12288;
+        MemorySegment m = ownMap(Mmap.mapAnonymousHuge(size));
+        assertEquals(0, m.address() % Mmap.HUGE_PAGE, "starts on a huge-page boundary");
+        assertEquals(size, m.byteSize());
+        for (long o = 0; o < size; o += 4096) m.set(JAVA_LONG, o, o);
+        m.set(JAVA_LONG, size - 8, -1L);
+        assertEquals(size - 4096, m.get(JAVA_LONG, size - 4096));
+        // its own area in the address space: the ends mapped for alignment were given back, the advice recorded
+        String area = smapsArea(m.address());
+        assertTrue(area.startsWith(Long.toHexString(m.address()) + "-" + Long.toHexString(m.address() + size) + " "), area);
+        String thp = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+        if (!thp.contains("[never]"))
+            assertTrue(area.matches("(?s).*\nTHPeligible:\\s+1\n.*"),
+                    "madvise(MADV_HUGEPAGE) made the area eligible (THP " + thp.trim() + "): " + area);
+    }
+
+    /** The /proc/self/smaps entry of the area starting at address. */
+    private static String smapsArea(long address) throws IOException {
+        String prefix = Long.toHexString(address) + "-";
+        StringBuilder b = null;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            boolean header = line.matches("[0-9a-f]+-[0-9a-f]+ .*");
+            if (header && b != null) break;
+            if (header && line.startsWith(prefix)) b = new StringBuilder();
+            if (b != null) b.append(line).append('\n');
+        }
+        assertNotNull(b, "no area starts at " + prefix);
+        return b.toString();
+    }
+
+    @Test
     void aMemfdSentWithScmRightsIsMappedByTheReceiverAndSharesItsPages() throws IOException {
         UnixSocket[] p = pair();
         int memfd = ownFd(Fd.memfd("sys-share", 8192));
