@@ -220,9 +220,9 @@ public final class PackedVirtqueue implements Virtqueue {
     }
 
     @Override
-    public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+    public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int copyLimit, int max) {
         try {
-            return popTxUnguarded(buf, off, len, cap, max);
+            return popTxUnguarded(buf, off, len, cap, Math.min(copyLimit, cap), max);
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
             pending = 0;
@@ -233,7 +233,7 @@ public final class PackedVirtqueue implements Virtqueue {
         }
     }
 
-    private int popTxUnguarded(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+    private int popTxUnguarded(MemorySegment buf, int[] off, int[] len, int cap, int copyLimit, int max) {
         MemorySegment r = ring;
         if (r == null || max <= 0) return 0;
         int startPos = nextAvail;
@@ -241,12 +241,12 @@ public final class PackedVirtqueue implements Virtqueue {
         pending = 0;
         int out = 0, taken = 0;
         try {
-            out = taken = copyPlannedTx(buf, off, len, planTx(r, max, cap));
+            out = taken = copyPlannedTx(buf, off, len, planTx(r, max, copyLimit));
             int pos = nextAvail, w = wrap, descs = taken;
             while (taken < max && descs < size) {
                 int flags = flagsAcquire(r, pos);
                 if (!available(flags, w)) break;
-                long total = readChain(r, pos, w, flags, size - descs, buf, off[out] - hdrLen, cap + hdrLen);
+                long total = readChain(r, pos, w, flags, size - descs, buf, off[out] - hdrLen, copyLimit + hdrLen);
                 addUsed(pos, chainId, 0, w);
                 descs += chainDescs;
                 pos += chainDescs;

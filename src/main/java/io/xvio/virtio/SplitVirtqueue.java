@@ -198,9 +198,9 @@ public final class SplitVirtqueue implements Virtqueue {
      * stores its length in len[k], completes the chains and notifies the driver if it wants that.
      * @return packets copied (oversized and runt chains are completed and counted, not returned)
      */
-    public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+    public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int copyLimit, int max) {
         try {
-            return popTxUnguarded(buf, off, len, cap, max);
+            return popTxUnguarded(buf, off, len, cap, Math.min(copyLimit, cap), max);
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
             return 0;
@@ -210,7 +210,7 @@ public final class SplitVirtqueue implements Virtqueue {
         }
     }
 
-    private int popTxUnguarded(MemorySegment buf, int[] off, int[] len, int cap, int max) {
+    private int popTxUnguarded(MemorySegment buf, int[] off, int[] len, int cap, int copyLimit, int max) {
         MemorySegment av = avail;
         int availIdx = Short.toUnsignedInt((short) SHORT_AT.getAcquire(av, 2L));
         seenAvail = availIdx;
@@ -224,12 +224,12 @@ public final class SplitVirtqueue implements Virtqueue {
         int out = 0, done = 0;
         int oldUsed = usedIdx;
         try {
-            done = out = planTx(n, cap);
+            done = out = planTx(n, copyLimit);
             copyPlannedTx(buf, off, len, done);
             for (; done < n; done++) {
                 int head = Short.toUnsignedInt(av.get(JAVA_SHORT, 4L + 2L * ((lastAvail + done) & mask)));
                 if (head >= size) throw new VirtqueueFault("descriptor head " + head + " out of ring size " + size);
-                long total = readChain(head, buf, off[out] - hdrLen, cap + hdrLen);
+                long total = readChain(head, buf, off[out] - hdrLen, copyLimit + hdrLen);
                 usedElem(usedIdx + done, head, 0);
                 if (total < hdrLen + 14) droppedRunt++;
                 else if (total - hdrLen > cap) droppedOversize++;

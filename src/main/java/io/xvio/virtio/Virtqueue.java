@@ -73,7 +73,15 @@ public interface Virtqueue {
      * stores its length in len[k], completes the buffers and notifies the driver if it wants that.
      * @return packets copied (oversized and runt buffers are completed and counted, not returned)
      */
-    int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max);
+    default int popTx(MemorySegment buf, int[] off, int[] len, int cap, int max) { return popTx(buf, off, len, cap, cap, max); }
+
+    /**
+     * As {@link #popTx(MemorySegment, int[], int[], int, int)}, but copies at most copyLimit bytes of a frame (copyLimit
+     * at most cap): a longer frame still counts as taken, its len[k] its real length, its bytes past copyLimit not
+     * copied. For buffers smaller than what the driver may send (a relay's AF_XDP chunks): the caller drops such a
+     * frame as too big for where it goes, as it would after a full copy.
+     */
+    int popTx(MemorySegment buf, int[] off, int[] len, int cap, int copyLimit, int max);
 
     /**
      * Delivers packets which[0..n) (frames at off[which[k]], len[which[k]]) to the driver's receive buffers.

@@ -186,6 +186,25 @@ class SplitVirtqueueTest {
     }
 
     @Test
+    void withACopyLimitALongerFrameIsTakenWithItsRealLengthAndOnlyItsFirstBytesCopied() {
+        Q t = tx(BASE_FEATURES);
+        t.ring().send(withHeader(frame(100, 1)));
+        t.ring().send(withHeader(frame(300, 2)));           // over the copy limit, under cap: taken, cut short
+        t.ring().send(withHeader(frame(500, 3)));           // over cap: dropped as oversized, as without a limit
+        t.ring().send(withHeader(frame(120, 4)));
+        batch.reset();
+        for (int i = 0; i < 4; i++) batch.data.asSlice(batch.off[i], 400).fill((byte) 0x5a);
+        assertEquals(3, t.q().popTx(batch.data, batch.off, batch.len, 400, 200, PacketBatch.BURST));
+        assertArrayEquals(frame(100, 1), popped(0));
+        assertEquals(300, batch.len[1], "the frame's real length, for the caller to drop it as too big");
+        assertArrayEquals(java.util.Arrays.copyOf(frame(300, 2), 200), batch.data.asSlice(batch.off[1], 200).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        assertEquals((byte) 0x5a, batch.data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, batch.off[1] + 200), "nothing past the limit written");
+        assertArrayEquals(frame(120, 4), popped(2));
+        assertEquals(1, t.q().droppedOversize());
+        assertEquals(4, t.ring().usedIdx(), "all four chains go back to the driver");
+    }
+
+    @Test
     void runtAndOversizedFramesAreCompletedAndCountedNotDelivered() {
         Q t = tx(BASE_FEATURES);
         assertTrue(t.ring().send(withHeader(new byte[13])));            // shorter than an Ethernet header
