@@ -65,7 +65,7 @@ final class CtFragments {
     void takeFirst(PacketBatch b, int i, int thread, int mark, MegaflowCache.Recorder rec) {
         int[] rel = released[thread + 2];
         int j = rel[mark];
-        b.off[i] = PacketBatch.frameStart(i);
+        b.off[i] = b.ownFrameStart(i);
         MemorySegment.copy(b.data, b.off[j], b.data, b.off[i], b.len[j]);
         b.len[i] = b.len[j];
         b.keys[i].copyFrom(b.keys[j]);

@@ -72,11 +72,25 @@ public final class PacketBatch {
         reset();
     }
 
+    /**
+     * A batch over memory it does not own, for a port that lends its own buffers (AfXdpPort: UMEM chunks a relay
+     * copies guest frames into): off[] is the lender's to set, and {@link #reset} must not be called on it.
+     */
+    public PacketBatch(MemorySegment lent) {
+        data = lent;
+        for (int i = 0; i < SLOTS; i++) keys[i] = new FlowKey();
+    }
+
     /** Puts every frame back at the start of its slot, after the headroom. */
     public void reset() {
         for (int i = 0; i < SLOTS; i++) off[i] = frameStart(i);
         count = 0;
         copies = 0;
+        clearOffloads();
+    }
+
+    /** Forgets the burst's offload state. */
+    public void clearOffloads() {
         if (offloads) {
             java.util.Arrays.fill(vflags, 0);
             java.util.Arrays.fill(gsoType, 0);
@@ -89,6 +103,13 @@ public final class PacketBatch {
 
     /** Where slot i's frame starts when nothing moved it. */
     public static int frameStart(int i) { return i * STRIDE + HEADROOM; }
+
+    /**
+     * Where a frame starts, unmoved, in the slot packet i's frame is in now: after drops a packet's frame may sit in
+     * another index's slot (VhostUserPort.readHeaders, Policing), so a new frame for packet i goes here, not to
+     * frameStart(i).
+     */
+    public int ownFrameStart(int i) { return frameStart(off[i] / STRIDE); }
 
     /**
      * Copies a frame from elsewhere (n bytes at from in s; held IP fragments) into a free copy slot without offload

@@ -127,9 +127,14 @@ public final class PmdThread {
             RxQueue[] lq = live;
             for (int i = 0, nl = liveCount; i < nl; i++) {
                 RxQueue rq = lq[i];
-                int n;
+                int n = -1;
+                Port dst = rq.relayTo();
+                boolean relayed;
                 try {
-                    n = rq.port().receive(rq.queue(), batch, id);
+                    // a relay direction whose destination takes the frames into its own buffers: sent there already
+                    if (dst != null) n = dst.relayFrom(rq.port(), rq.queue(), id);
+                    relayed = n >= 0;
+                    if (!relayed) n = rq.port().receive(rq.queue(), batch, id);
                 } catch (RuntimeException | InternalError e) {   // a PMD thread must survive anything a port does
                     logOnce(rq, e);
                     continue;
@@ -138,12 +143,11 @@ public final class PmdThread {
                 work += n;
                 bursts++;
                 packets += n;
-                try {
+                if (!relayed) try {
                     // captures and mirrors see frames as they came in (before policing, as tcpdump); null when none
                     io.xvio.port.PortTaps.Tap tap = rq.port().counters().taps.rx;
                     if (tap != null && tapping.rx(tap, rq.port(), batch, n, bursts, offload) == 0) continue;   // a mirror output
                     n = policing.ingress(rq.port(), batch, n, id, t0);   // before the bridge's pipeline, as OVS
-                    Port dst = rq.relayTo();
                     if (dst != null) {
                         tap = dst.counters().taps.tx;
                         // a relay direction: no classifier, every frame goes across

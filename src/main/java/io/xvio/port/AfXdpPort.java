@@ -2,6 +2,7 @@ package io.xvio.port;
 
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.VnetHeader;
 import io.xvio.sys.Errno;
 import io.xvio.sys.Netdev;
 import io.xvio.sys.Promiscuity;
@@ -56,9 +57,13 @@ public final class AfXdpPort extends NetdevPort {
         final int ifindex, mtu, maxFrame;
         final long mac;
         volatile boolean carrier;
+        /** The transmit chunks lent to a relay ({@link #relayFrom}), as a batch; used by the tx ring's owner only. */
+        final PacketBatch lentView;
+        final long[] lent = new long[PacketBatch.BURST];
 
         Link(XdpSocket xsk, XdpRedirect prog, Promiscuity promisc, Netdev.Info info, int maxFrame) {
             this.xsk = xsk;
+            this.lentView = new PacketBatch(xsk.umem());
             this.prog = prog;
             this.promisc = promisc;
             this.ifindex = info.ifindex();
@@ -133,6 +138,59 @@ public final class AfXdpPort extends NetdevPort {
         } finally {
             TX_OWNER.setRelease(this, -1);
         }
+    }
+
+    /**
+     * A relay from a vhost-user queue (a guest's frames to this VF): the frames are copied from guest memory straight
+     * into transmit chunks of the UMEM ({@link XdpSocket#lend}) and put on the tx ring there, instead of into the PMD
+     * thread's batch and from there into chunks. Counted as {@link #transmit} counts (too big, port down, ring
+     * full). -1 (nothing taken) when the relay needs the full path: a capture or mirror on either side, ingress
+     * policing, a guest that sends GSO frames ({@link VhostUserPort#receiveInto}), the port down or its ring taken.
+     */
+    @Override
+    public int relayFrom(Port src, int q, int thread) {
+        Link l = link;
+        if (!(src instanceof VhostUserPort guest) || l == null || !l.carrier) return -1;
+        PortCounters sc = guest.counters();
+        if (sc.taps.rx != null || counters.taps.tx != null || sc.policing.ingress != null) return -1;
+        if (!TX_OWNER.compareAndSet(this, -1, thread)) return -1;
+        XdpSocket x = l.xsk;
+        PacketBatch v = l.lentView;
+        int lent = 0, n = 0, done = 0;
+        try {
+            lent = x.lend(PacketBatch.BURST, l.lent);
+            if (lent == 0) return -1;               // every chunk in flight: transmit counts them as ring full
+            for (int i = 0; i < lent; i++) v.off[i] = (int) l.lent[i] + XdpSocket.XDP_PACKET_HEADROOM;   // room for the virtio-net header
+            n = guest.receiveInto(q, v, lent, x.maxFrame(), thread);
+            if (n < 0) return -1;
+            int sent = 0, big = 0, completed = 0, maxFrame = l.maxFrame;
+            long bytes = 0;
+            for (; done < n; done++) {
+                int len = v.len[done];
+                if (len > maxFrame) {
+                    big++;
+                    x.giveBack(v.off[done]);
+                    continue;
+                }
+                if (v.hasOffload(done) && (v.vflags[done] & VnetHeader.F_NEEDS_CSUM) != 0 && VnetHeader.complete(v.data, v.off[done], len, v.csumAt[done], v.csumOffset[done])) completed++;
+                x.queueLent(v.off[done], len);
+                sent++;
+                bytes += len;
+            }
+            if (completed > 0) counters.add(thread, TX_CSUM_COMPLETED, completed);
+            burstQueued(x, thread, sent, bytes, big, 0, drops, DROP_TX_FULL);
+            return n;
+        } finally {
+            for (int i = done; i < lent; i++) x.giveBack(v.off[i]);   // unused (or, after a fault, unsent)
+            v.clearOffloads();
+            TX_OWNER.setRelease(this, -1);
+        }
+    }
+
+    /** Transmit chunks not in flight once the kernel's completions are taken back (tests; called as the sender). */
+    int freeTxChunks() {
+        Link l = link;
+        return l == null ? 0 : l.xsk.reclaimTxFrames();
     }
 
     @Override

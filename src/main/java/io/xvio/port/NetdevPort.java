@@ -175,6 +175,14 @@ abstract class NetdevPort implements Port {
             else if (tx.queue(b.data, b.off[i], len)) { sent++; bytes += len; }
             else full++;
         }
+        burstQueued(tx, thread, sent, bytes, big, full, drops, fullReason);
+    }
+
+    /**
+     * After sent frames (bytes) went onto tx's ring and big and full ones were dropped: has the kernel send them
+     * (or holds them for the next bursts) and counts the burst.
+     */
+    protected final void burstQueued(FrameSender tx, int thread, int sent, long bytes, int big, int full, ReasonCounters drops, int fullReason) {
         if (tx.needsFlush() && !flushedOrHeld(tx, thread)) {
             counters.add(thread, PortCounters.Counter.TX_DROP_DOWN, sent);
             sent = 0;

@@ -82,6 +82,14 @@ public interface Port extends AutoCloseable {
      */
     default boolean flushHeld(int thread, long now) { return false; }
 
+    /**
+     * A relay direction's burst from src's receive queue q straight into this port's own transmit buffers (one copy
+     * of each frame instead of two). Returns the frames taken from src, each sent or dropped and counted as
+     * {@link #transmit} would; or -1, having taken nothing, when this port cannot do that now (the default): the
+     * caller receives into its batch and transmits.
+     */
+    default int relayFrom(Port src, int q, int thread) { return -1; }
+
     /** Called when the number of PMD threads sharing this port's transmit queues is known. */
     default void setTransmitThreads(int threads) {}
 

@@ -108,7 +108,28 @@ public final class VhostUserPort implements Port {
         long f = device.features();
         int max = mtu == 0 || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4) || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6)
                 ? PacketBatch.MAX_FRAME : maxFrame;
-        int n = vq.popTx(b.data, b.off, b.len, max, PacketBatch.BURST);
+        return popped(vq, vq.popTx(b.data, b.off, b.len, max, PacketBatch.BURST), b, f, thread);
+    }
+
+    /**
+     * {@link #receive}, into buffers the caller lends (b's data and off[0..n) are the caller's: a relay's AF_XDP
+     * chunks), copying at most copyLimit bytes of a frame: a longer one keeps its real length in len (the caller
+     * drops it as too big for where it goes, as after a full copy). Off[0..n) stay a permutation of what the
+     * caller lent. Returns -1, taking nothing, when this queue's frames need the full path: the guest may send GSO
+     * frames (HOST_TSO: they are cut up after receive), or a MAC announcement waits to be injected.
+     */
+    public int receiveInto(int q, PacketBatch b, int n, int copyLimit, int thread) {
+        if (q == 0 && announce != null) return -1;
+        long f = device.features();
+        if (VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4) || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6)) return -1;
+        Virtqueue vq = device.queue(2 * q + 1);
+        if (!vq.ready()) return 0;
+        int max = mtu == 0 ? PacketBatch.MAX_FRAME : maxFrame;
+        return popped(vq, vq.popTx(b.data, b.off, b.len, max, Math.min(copyLimit, max), n), b, f, thread);
+    }
+
+    /** After popTx took n frames into b: their virtio-net headers (with CSUM), the count, the counters. */
+    private int popped(Virtqueue vq, int n, PacketBatch b, long f, int thread) {
         if (n > 0 && VirtioFeatures.has(f, VirtioFeatures.NET_F_CSUM)) n = readHeaders(b, n, vq.headerLength(), f, thread);
         b.count = n;
         if (n > 0) {
@@ -131,8 +152,10 @@ public final class VhostUserPort implements Port {
         int kept = 0;
         boolean any = false;
         for (int i = 0; i < n; i++) {
-            if (kept != i) {
+            if (kept != i) {         // a swap: the dropped frame's buffer stays in off[] (a lent chunk goes back)
+                int o = b.off[kept];
                 b.off[kept] = b.off[i];
+                b.off[i] = o;
                 b.len[kept] = b.len[i];
             }
             int why = VnetHeader.read(b, kept, b.off[kept] - hdrLen, tso4, tso6, ecn);
@@ -149,8 +172,6 @@ public final class VhostUserPort implements Port {
             kept++;
         }
         if (any) b.offloads = true;
-        // slots moved: put the ones now unused back where their frames start (off[] of a slot is its own)
-        for (int i = kept; i < n; i++) b.off[i] = PacketBatch.frameStart(i);
         return kept;
     }
 

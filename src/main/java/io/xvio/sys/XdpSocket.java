@@ -297,6 +297,45 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
     }
 
     /**
+     * Lends up to max free transmit chunks, each with a tx ring slot, for the caller to write frames into in place
+     * (a relay copies guest frames straight into them: one copy instead of two): their UMEM offsets go to
+     * chunks[0..n). Every chunk lent goes back before the sender lets go of the socket: with {@link #queueLent}
+     * (sent) or {@link #giveBack} (unused). Returns n, 0 when every chunk is in flight.
+     */
+    public int lend(int max, long[] chunks) {
+        if (freeCount < max) reap();
+        int n = Math.min(max, freeCount);
+        n = Math.max(0, Math.min(n, tx.reserve(queued + n) - queued));
+        if (n == 0) {
+            kick = true;                           // the kernel has frames to send before chunks come back
+            return 0;
+        }
+        for (int i = 0; i < n; i++) chunks[i] = freeTx[--freeCount];
+        return n;
+    }
+
+    /**
+     * Puts a frame the caller wrote into a lent chunk on the tx ring: len bytes at UMEM offset addr, inside the
+     * chunk (1 <= len, addr + len at most the chunk's end).
+     */
+    public void queueLent(long addr, int len) {
+        if (len < 1 || (addr & (chunkSize - 1)) + len > chunkSize) throw new IndexOutOfBoundsException("frame of " + len + " bytes at chunk offset " + (addr & (chunkSize - 1)));
+        MemorySegment t = tx.memory();
+        long d = tx.producerEntry(queued);
+        t.set(JAVA_LONG, d, addr);
+        t.set(JAVA_INT, d + 8, len);
+        t.set(JAVA_INT, d + 12, 0);
+        queued++;
+        unsentBytes += len;
+    }
+
+    /** Returns a lent chunk (any offset inside it) unused. */
+    public void giveBack(long addr) { freeTx[freeCount++] = addr & -(long) chunkSize; }
+
+    /** The UMEM: where lent chunks are ({@link #lend}). */
+    public MemorySegment umem() { return umem; }
+
+    /**
      * Like {@link #flush}, but where one sendto sends more than a burst (txBudget >= KICK_AT) and fewer than
      * {@link #KICK_AT} frames and {@link #KICK_BYTES} bytes wait, puts the queued frames on the tx ring without the
      * system call and returns 0: they go with a later flush, with the frames of the next bursts. {@link #heldSince}
@@ -375,13 +414,20 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         int n = comp.peek(txFrames);
         if (n == 0) return 0;
         MemorySegment c = comp.memory();
-        for (int i = 0; i < n; i++) freeTx[freeCount++] = c.get(JAVA_LONG, comp.consumerEntry(i));
+        long chunk = -(long) chunkSize;           // a lent chunk's frame may start inside it (queueLent)
+        for (int i = 0; i < n; i++) freeTx[freeCount++] = c.get(JAVA_LONG, comp.consumerEntry(i)) & chunk;
         comp.release(n);
         return n;
     }
 
     /** Transmit chunks not in flight (sender thread's view; read racily by others). */
     public int freeTxFrames() { return freeCount; }
+
+    /** The sender takes back the chunks of frames the kernel sent since it last looked; returns {@link #freeTxFrames}. */
+    public int reclaimTxFrames() {
+        reap();
+        return freeCount;
+    }
 
     // ------------------------------------------------------------------ control path
 

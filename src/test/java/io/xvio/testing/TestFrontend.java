@@ -250,9 +250,17 @@ public final class TestFrontend implements AutoCloseable {
 
     public void setOwner() { request(Request.SET_OWNER, new byte[0]); }
 
+    private long alsoWanted;
+
+    /** Before {@link #start}: asks for these feature bits too, where xvio offers them (a driver that takes offloads). */
+    public TestFrontend alsoWant(long bits) {
+        alsoWanted |= bits;
+        return this;
+    }
+
     /** The features this front-end wants, given what xvio offers. */
     public long wantedFeatures() {
-        long want = bit(VirtioFeatures.F_VERSION_1) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES);
+        long want = bit(VirtioFeatures.F_VERSION_1) | bit(ProtocolFeatures.F_PROTOCOL_FEATURES) | alsoWanted;
         if (opt.mergeable()) want |= bit(VirtioFeatures.NET_F_MRG_RXBUF);
         if (opt.indirect()) want |= bit(VirtioFeatures.RING_F_INDIRECT_DESC);
         if (opt.eventIdx()) want |= bit(VirtioFeatures.RING_F_EVENT_IDX);
