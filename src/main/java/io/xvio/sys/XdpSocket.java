@@ -286,6 +286,12 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         long addr = freeTx[freeCount - 1];
         MemorySegment.copy(buf, off, umem, addr, len);
         freeCount--;                               // taken only once the copy succeeded
+        putOnRing(addr, len);
+        return true;
+    }
+
+    /** The next tx ring descriptor (reserved by the caller): len bytes at UMEM offset addr; published by the next flush. */
+    private void putOnRing(long addr, int len) {
         MemorySegment t = tx.memory();
         long d = tx.producerEntry(queued);
         t.set(JAVA_LONG, d, addr);
@@ -293,7 +299,6 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
         t.set(JAVA_INT, d + 12, 0);
         queued++;
         unsentBytes += len;
-        return true;
     }
 
     /**
@@ -320,13 +325,7 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
      */
     public void queueLent(long addr, int len) {
         if (len < 1 || (addr & (chunkSize - 1)) + len > chunkSize) throw new IndexOutOfBoundsException("frame of " + len + " bytes at chunk offset " + (addr & (chunkSize - 1)));
-        MemorySegment t = tx.memory();
-        long d = tx.producerEntry(queued);
-        t.set(JAVA_LONG, d, addr);
-        t.set(JAVA_INT, d + 8, len);
-        t.set(JAVA_INT, d + 12, 0);
-        queued++;
-        unsentBytes += len;
+        putOnRing(addr, len);
     }
 
     /** Returns a lent chunk (any offset inside it) unused. */
