@@ -41,9 +41,19 @@ import java.util.*;
  */
 public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
                      String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb,
-                     ConntrackConfig conntrack, io.xvio.openflow.TlsSettings ssl) {
+                     ConntrackConfig conntrack, io.xvio.openflow.TlsSettings ssl, int txFlushInterval) {
     /** Deepest nesting of mappings and lists a config may have (the real shape needs 6). */
     static final int MAX_DEPTH = 50;
+
+    /**
+     * txFlushInterval (key tx-flush-interval, OVS's other_config:tx-flush-interval): microseconds a frame may wait in
+     * a port that sends several bursts with one system call (AF_XDP, HeldTx); 0 sends every burst at once.
+     */
+    public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
+                  String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb,
+                  ConntrackConfig conntrack, io.xvio.openflow.TlsSettings ssl) {
+        this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, ssl, (int) io.xvio.port.HeldTx.DEFAULT_HOLD_MICROS);
+    }
 
     public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges) {
         this(pmdCpus, pmdIdle, controlSocket, bridges, null, null);
@@ -65,13 +75,13 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     }
 
     /** This config with PMD threads on cpus (OVSDB's pmd-cpu-mask). */
-    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, ssl); }
+    public Config withPmdCpus(List<Integer> cpus) { return new Config(List.copyOf(cpus), pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, ssl, txFlushInterval); }
 
     /** metrics: HOST:PORT where /metrics is served (Prometheus text format), or null for none. */
-    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb, conntrack, ssl); }
+    public Config withMetrics(String address) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, address, controlGroup, relays, autoLb, conntrack, ssl, txFlushInterval); }
 
     /** The OpenFlow SSL/TLS files (YAML ssl:, the daemon's --private-key etc. filling what it leaves unset). */
-    public Config withSsl(io.xvio.openflow.TlsSettings s) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, s); }
+    public Config withSsl(io.xvio.openflow.TlsSettings s) { return new Config(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, s, txFlushInterval); }
 
     /**
      * vlans: each port's VLAN mode for NORMAL (tag: access port; trunks: the VLANs a trunk carries). frag: how IP
@@ -235,7 +245,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         if (root == null && !bridgesRequired) return empty();
         if (root == null) throw new ConfigException(source + ": empty configuration (needs at least \"bridges:\")");
         Map<String, Object> top = map(root, source, "top level");
-        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb", "conntrack", "ssl");
+        keys(top, source, "top level", "pmd-cpus", "pmd-idle", "control-socket", "control-group", "metrics", "bridges", "relays", "pmd-auto-lb", "conntrack", "ssl", "tx-flush-interval");
         List<Integer> cpus = new ArrayList<>();
         Object c = top.get("pmd-cpus");
         if (c != null) {
@@ -399,7 +409,9 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         }
         AutoLbConfig autoLb = AutoLbConfig.parse(top.get("pmd-auto-lb"), source);
         ConntrackConfig conntrack = ConntrackConfig.parse(top.get("conntrack"), source);
-        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb, conntrack, SslConfig.parse(top.get("ssl"), source));
+        int txFlush = top.get("tx-flush-interval") == null ? (int) io.xvio.port.HeldTx.DEFAULT_HOLD_MICROS
+                : integer(top.get("tx-flush-interval"), source, "tx-flush-interval", 0, 1_000_000);
+        Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb, conntrack, SslConfig.parse(top.get("ssl"), source), txFlush);
         if (control != null) {
             try {
                 checkControlSocket(config, control);

@@ -111,6 +111,7 @@ public final class Daemon implements AutoCloseable {
             control.start();
             LOG.info("control socket " + controlPath);
             if (config.metrics() != null) (metrics = new MetricsServer(config.metrics(), this::prometheus)).start();
+            io.xvio.port.HeldTx.setMaxHoldMicros(config.txFlushInterval());   // before any PMD sends
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
             tunnels.start(() -> { synchronized (this) { tunnels.tick(bridges.values()); } });

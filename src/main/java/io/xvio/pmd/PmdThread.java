@@ -196,7 +196,7 @@ public final class PmdThread {
             }
             // frames a port kept back to send several bursts with one system call: those that waited long enough
             // go now, and all of them when the thread had nothing to do (it may not poll the port's own queues)
-            if (HeldTx.any(id)) HeldTx.flushDue(id, work > 0 ? tPrev : tPrev + HeldTx.MAX_HOLD_NANOS);
+            if (HeldTx.any(id)) HeldTx.flushDue(id, work > 0 ? tPrev : tPrev + HeldTx.maxHoldNanos());
             idle.idle(work);
         }
         LOG.info("pmd" + id + " stopped");

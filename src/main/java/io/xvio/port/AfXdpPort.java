@@ -211,7 +211,7 @@ public final class AfXdpPort extends NetdevPort {
         if (l == null) return false;
         long since = l.xsk.heldSince();             // read outside the tx ownership: a hint; flushIdle sends under it
         if (since == 0) return false;
-        if (now - since < HeldTx.MAX_HOLD_NANOS) return true;
+        if (now - since < HeldTx.maxHoldNanos()) return true;
         flushIdle(thread);                          // another thread sending now keeps them: look again next loop
         return l.xsk.heldSince() != 0;
     }
@@ -366,9 +366,11 @@ public final class AfXdpPort extends NetdevPort {
             XdpSocket x = l.xsk;
             m.put("umem", (x.rxFrames() + x.txFrames()) + " chunks of " + x.chunkSize() + " bytes, copy mode" + (x.usesNeedWakeup() ? ", need_wakeup" : ""));
             m.put("rings", "fill/rx " + x.rxFrames() + ", tx/completion " + x.txFrames() + "; one tx ring shared by " + txThreads + " PMD thread(s)");
-            m.put("tx_batch", x.txBudget() >= XdpSocket.KICK_AT
+            m.put("tx_batch", x.txBudget() >= XdpSocket.KICK_AT && HeldTx.maxHoldNanos() == 0
+                    ? "up to " + x.txBudget() + " frames per sendto (XDP_MAX_TX_SKB_BUDGET); every burst sent at once (tx-flush-interval: 0)"
+                    : x.txBudget() >= XdpSocket.KICK_AT
                     ? "up to " + x.txBudget() + " frames per sendto (XDP_MAX_TX_SKB_BUDGET); frames wait until " + XdpSocket.KICK_AT
-                      + " or " + XdpSocket.KICK_BYTES / 1024 + " KiB are queued, at most " + HeldTx.MAX_HOLD_NANOS / 1000 + " us, or the PMD thread idles"
+                      + " or " + XdpSocket.KICK_BYTES / 1024 + " KiB are queued, at most " + HeldTx.maxHoldNanos() / 1000 + " us (tx-flush-interval), or the PMD thread idles"
                     : x.txBudget() + " frames per sendto (the kernel has no XDP_MAX_TX_SKB_BUDGET: Linux < 6.17); every burst sent at once");
         }
         m.put("attached", attaches + " time(s)");

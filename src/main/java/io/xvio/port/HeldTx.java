@@ -3,16 +3,18 @@ package io.xvio.port;
 /**
  * Per PMD thread, the ports that keep transmitted frames back so that one system call hands the kernel several
  * bursts (an AF_XDP port where the kernel takes XDP_MAX_TX_SKB_BUDGET: {@link io.xvio.sys.XdpSocket#flushOrHold}).
- * A frame waits at most {@link #MAX_HOLD_NANOS}: the thread's busy loops call {@link #flushDue}, its idle loops send
+ * A frame waits at most {@link #maxHoldNanos}: the thread's busy loops call {@link #flushDue}, its idle loops send
  * everything anyway ({@link Port#flushIdle}). Row t is only ever touched by PMD thread t (no sharing, no lock);
  * no allocation after a thread's first hold.
  */
 public final class HeldTx {
     /**
-     * The longest a held frame waits while its PMD thread stays busy (OVS's tx-flush-interval, in ns): long enough
-     * for five bursts at ~1.5 Mpps, short beside the queueing a busy thread's rings add anyway.
+     * The longest a held frame waits while its PMD thread stays busy, by default (key tx-flush-interval, OVS's
+     * other_config:tx-flush-interval, in us): long enough for five bursts at ~1.5 Mpps, short beside the queueing a
+     * busy thread's rings add anyway. (OVS's default is 0: its own output batching has no system call to save.)
      */
-    public static final long MAX_HOLD_NANOS = 100_000;
+    public static final long DEFAULT_HOLD_MICROS = 100;
+    private static volatile long maxHoldNanos = DEFAULT_HOLD_MICROS * 1000;
     /** Ports one thread may hold frames for at once; a port beyond that sends at once. */
     static final int MAX_PORTS = 16;
 
@@ -21,9 +23,18 @@ public final class HeldTx {
 
     private HeldTx() {}
 
-    /** Notes that port p holds frames for thread t; false (p must send now) if t is no PMD thread or its row is full. */
+    /** tx-flush-interval: the process's setting (one switch per process, as OVS's Open_vSwitch other_config); 0 holds nothing. */
+    public static void setMaxHoldMicros(long us) {
+        if (us < 0 || us > 1_000_000) throw new IllegalArgumentException("tx-flush-interval " + us + " us is outside 0..1000000");
+        maxHoldNanos = us * 1000;
+    }
+
+    /** How long a held frame may wait while its thread is busy (ns). */
+    public static long maxHoldNanos() { return maxHoldNanos; }
+
+    /** Notes that port p holds frames for thread t; false (p must send now) if t is no PMD thread, its row is full or nothing may wait. */
     static boolean add(int t, Port p) {
-        if (t < 0 || t >= PortCounters.MAX_THREADS) return false;
+        if (t < 0 || t >= PortCounters.MAX_THREADS || maxHoldNanos == 0) return false;
         Port[] row = PORTS[t];
         if (row == null) row = PORTS[t] = new Port[MAX_PORTS];
         int n = COUNT[t * 16];

@@ -77,7 +77,7 @@ public interface Port extends AutoCloseable {
 
     /**
      * Called by PMD thread {@code thread} at the end of a busy loop, at time now (System.nanoTime()), for a port that
-     * kept frames back for it ({@link HeldTx}): sends them once they waited {@link HeldTx#MAX_HOLD_NANOS}. Returns
+     * kept frames back for it ({@link HeldTx}): sends them once they waited {@link HeldTx#maxHoldNanos}. Returns
      * whether the port still holds frames.
      */
     default boolean flushHeld(int thread, long now) { return false; }

@@ -88,6 +88,18 @@ class ConfigTest {
         assertTrue(error("bridges:\n  br0: {}\n  br0: {}\n").contains("not valid YAML"));
     }
 
+    @Test
+    void txFlushIntervalIsMicrosecondsDefaulting100AndZeroTurnsHoldingOff() {
+        assertEquals(100, Config.parse("bridges:\n  br0: {}\n", "x.yaml").txFlushInterval());
+        assertEquals(0, Config.parse("tx-flush-interval: 0\nbridges:\n  br0: {}\n", "x.yaml").txFlushInterval());
+        assertEquals(250, Config.parse("tx-flush-interval: 250\nbridges:\n  br0: {}\n", "x.yaml").txFlushInterval());
+        assertEquals("x.yaml: tx-flush-interval: 1000001 is outside 0..1000000", refusal("tx-flush-interval: 1000001\nbridges:\n  br0: {}\n"));
+        assertEquals("x.yaml: tx-flush-interval: -1 is outside 0..1000000", refusal("tx-flush-interval: -1\nbridges:\n  br0: {}\n"));
+        assertTrue(refusal("tx-flush-interval: soon\nbridges:\n  br0: {}\n").startsWith("x.yaml: tx-flush-interval must be an integer"));
+        assertEquals(250, Config.parse("tx-flush-interval: 250\nbridges:\n  br0: {}\n", "x.yaml").withPmdCpus(java.util.List.of(1)).txFlushInterval(),
+                "kept when OVSDB sets the PMD CPUs");
+    }
+
     private static String refusal(String yaml) {
         return assertThrows(ConfigException.class, () -> Config.parse(yaml, "x.yaml")).getMessage();
     }

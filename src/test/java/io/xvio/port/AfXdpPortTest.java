@@ -116,7 +116,7 @@ class AfXdpPortTest {
 
     /**
      * Where the kernel takes XDP_MAX_TX_SKB_BUDGET (Linux 6.17+), a burst is kept back for one sendto with the next
-     * ones; the PMD thread's loop sends it once it waited {@link HeldTx#MAX_HOLD_NANOS}, not before; an idle loop sends
+     * ones; the PMD thread's loop sends it once it waited {@link HeldTx#maxHoldNanos}, not before; an idle loop sends
      * it at once.
      */
     @Test
@@ -142,11 +142,41 @@ class AfXdpPortTest {
             HeldTx.flushDue(0, before);                       // a busy loop's end before the hold time is up
             assertTrue(HeldTx.any(0), "still held");
             assertEquals(List.of(), pmd.peerReceive(peer.rx(), 1, 30), "nothing sent before the hold time");
-            if (round == 0) HeldTx.flushDue(0, System.nanoTime() + HeldTx.MAX_HOLD_NANOS);   // a busy loop, hold time up
+            if (round == 0) HeldTx.flushDue(0, System.nanoTime() + HeldTx.maxHoldNanos());   // a busy loop, hold time up
             else PmdStandIn.idleLoop(port);                    // an idle loop
             assertFalse(HeldTx.any(0));
             assertEquals(range(100 * round, 32), pmd.peerReceive(peer.rx(), 32), "round " + round);
         }
+    }
+
+    /** tx-flush-interval 0 (OVS's default): every burst goes with its own sendto, none is held; show says so. */
+    @Test
+    void withATxFlushIntervalOfZeroEveryBurstIsSentAtOnce() throws Exception {
+        String a = lab.name("xxa"), b = lab.name("xxb");
+        pmd.vethUp(a, b);
+        PmdStandIn.Peer peer = pmd.peer(b);
+        AfXdpPort port = pmd.own(new AfXdpPort("x0", 1, a, 0, pmd.quiescence));
+        port.start();
+        await(() -> port.status().equals("up"), 3000, port::status);
+        assumeTrue(port.details().get("tx_batch").startsWith("up to 256"), "a kernel without XDP_MAX_TX_SKB_BUDGET: " + port.details().get("tx_batch"));
+        HeldTx.setMaxHoldMicros(0);
+        try {
+            assertTrue(port.details().get("tx_batch").endsWith("every burst sent at once (tx-flush-interval: 0)"), port.details().get("tx_batch"));
+            PacketBatch own = new PacketBatch();
+            int[] which = new int[32];
+            for (int i = 0; i < 32; i++) {
+                which[i] = i;
+                own.len[i] = 64 + i;
+                writeFrame(own.data, own.off[i], i, own.len[i]);
+            }
+            synchronized (pmd.lock) { port.transmit(0, own, which, 32); }
+            assertFalse(HeldTx.any(0), "nothing held");
+            assertEquals(range(0, 32), pmd.peerReceive(peer.rx(), 32), "sent without any loop's help");
+        } finally {
+            HeldTx.setMaxHoldMicros(HeldTx.DEFAULT_HOLD_MICROS);
+        }
+        assertTrue(port.details().get("tx_batch").contains("at most 100 us (tx-flush-interval)"), port.details().get("tx_batch"));
+        assertThrows(IllegalArgumentException.class, () -> HeldTx.setMaxHoldMicros(1_000_001));
     }
 
     @Test

@@ -113,7 +113,7 @@ final class PmdStandIn implements AutoCloseable {
     static void idleLoop(Port... ports) {
         for (Port p : ports) p.flushIdle(0);
         long now = System.nanoTime();
-        if (HeldTx.any(0)) HeldTx.flushDue(0, now + HeldTx.MAX_HOLD_NANOS);
+        if (HeldTx.any(0)) HeldTx.flushDue(0, now + HeldTx.maxHoldNanos());
     }
 
     private void fill(int[] seqs, int[] lens) {
