@@ -728,6 +728,9 @@ public final class Daemon implements AutoCloseable {
         return br == null ? null : br.port(name);
     }
 
+    /** The config's tx-flush-interval (us): what an OVSDB other_config:tx-flush-interval that goes away reverts to. */
+    public int configuredTxFlushInterval() { return config.txFlushInterval(); }
+
     /** The CPU each PMD thread is pinned to (-1: not pinned); the threads are made at start. */
     public List<Integer> pmdCpus() {
         List<Integer> cpus = new ArrayList<>();

@@ -434,6 +434,13 @@ class OvsdbIT {
         assertTrue(xvio.awaitLog("other_config:pmd-rxq-assign=group: xvio places a new receive queue on the PMD thread with the fewest queues",
                 Duration.ofSeconds(5)), xvio.log());
         vsctlOk("remove", "Open_vSwitch", ".", "other_config", "pmd-rxq-assign");
+        // tx-flush-interval: applied at once, a bad value ignored with a warning, the config's value back when removed
+        vsctlOk("set", "Open_vSwitch", ".", "other_config:tx-flush-interval=0");
+        assertTrue(xvio.awaitLog("ovsdb: tx-flush-interval 0 us", Duration.ofSeconds(5)), xvio.log());
+        vsctlOk("set", "Open_vSwitch", ".", "other_config:tx-flush-interval=2000000");
+        assertTrue(xvio.awaitLog("other_config:tx-flush-interval: 2000000 is outside 0..1000000: ignored", Duration.ofSeconds(5)), xvio.log());
+        vsctlOk("remove", "Open_vSwitch", ".", "other_config", "tx-flush-interval");
+        assertTrue(xvio.awaitLog("ovsdb: tx-flush-interval 100 us (the config's: other_config has none)", Duration.ofSeconds(5)), xvio.log());
     }
 
     private NetLab.Result ofctl(String version, String bridge, String... args) {

@@ -39,7 +39,7 @@ public final class OvsdbAgent implements AutoCloseable {
     private volatile boolean running = true;
     private volatile JsonRpcConnection conn;
     private boolean synced;
-    private String loggedMask, loggedRxqAssign;
+    private String loggedMask, loggedRxqAssign, appliedTxFlush;
     /** other_config:userspace-tso-enable as first read (read once, as OVS does), and the last value logged. */
     private boolean tsoRead;
     private String tsoStarted, loggedTso;
@@ -190,6 +190,7 @@ public final class OvsdbAgent implements AutoCloseable {
             Map<String, String> oc = Datum.stringMap(r.get("other_config"), "Open_vSwitch other_config");
             pmdCpuMask(oc.get("pmd-cpu-mask"));
             pmdRxqAssign(oc.get("pmd-rxq-assign"));
+            txFlushInterval(oc.get("tx-flush-interval"));
             userspaceTso(oc.get("userspace-tso-enable"));
         }
         List<Reconciler.IfaceResult> results = reconciler.apply(cache);
@@ -263,6 +264,25 @@ public final class OvsdbAgent implements AutoCloseable {
         if (line == null) return;
         if (value.equals("roundrobin") || value.equals("cycles") || value.equals("group")) LOG.info("ovsdb: " + line);
         else LOG.warning("ovsdb: " + line);
+    }
+
+    /** Applies other_config:tx-flush-interval when it changes (the config's value when it goes away); a bad one is logged and ignored. */
+    private void txFlushInterval(String value) {
+        if (Objects.equals(value, appliedTxFlush)) return;
+        appliedTxFlush = value;
+        int us;
+        if (value == null) {
+            us = daemon.configuredTxFlushInterval();
+        } else {
+            try {
+                us = TxFlushInterval.parse(value);
+            } catch (IllegalArgumentException e) {
+                LOG.warning("ovsdb: other_config:tx-flush-interval: " + e.getMessage() + ": ignored");
+                return;
+            }
+        }
+        io.xvio.port.HeldTx.setMaxHoldMicros(us);
+        LOG.info("ovsdb: tx-flush-interval " + us + " us" + (value == null ? " (the config's: other_config has none)" : ""));
     }
 
     @Override

@@ -93,4 +93,14 @@ class BridgeOptionsTest {
         assertTrue(PmdRxqAssign.describe("roundrobin").contains("pmd-auto-lb: false keeps the round-robin placement"));
         assertTrue(PmdRxqAssign.describe("fastest").startsWith("other_config:pmd-rxq-assign=\"fastest\" is not roundrobin, cycles or group"));
     }
+
+    @Test
+    void txFlushIntervalIsMicrosecondsInOvsRange() {
+        assertEquals(0, TxFlushInterval.parse("0"));
+        assertEquals(250, TxFlushInterval.parse(" 250"));
+        assertEquals(1_000_000, TxFlushInterval.parse("1000000"));
+        assertEquals("1000001 is outside 0..1000000", assertThrows(IllegalArgumentException.class, () -> TxFlushInterval.parse("1000001")).getMessage());
+        assertEquals("-5 is outside 0..1000000", assertThrows(IllegalArgumentException.class, () -> TxFlushInterval.parse("-5")).getMessage());
+        assertEquals("\"soon\" is not a number of microseconds", assertThrows(IllegalArgumentException.class, () -> TxFlushInterval.parse("soon")).getMessage());
+    }
 }
