@@ -52,7 +52,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges,
                   String metrics, String controlGroup, Map<String, RelayConfig> relays, AutoLbConfig autoLb,
                   ConntrackConfig conntrack, io.xvio.openflow.TlsSettings ssl) {
-        this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, ssl, (int) io.xvio.port.HeldTx.DEFAULT_HOLD_MICROS);
+        this(pmdCpus, pmdIdle, controlSocket, bridges, metrics, controlGroup, relays, autoLb, conntrack, ssl, io.xvio.port.HeldTx.DEFAULT_HOLD_MICROS);
     }
 
     public Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket, Map<String, BridgeConfig> bridges) {
@@ -409,8 +409,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         }
         AutoLbConfig autoLb = AutoLbConfig.parse(top.get("pmd-auto-lb"), source);
         ConntrackConfig conntrack = ConntrackConfig.parse(top.get("conntrack"), source);
-        int txFlush = top.get("tx-flush-interval") == null ? (int) io.xvio.port.HeldTx.DEFAULT_HOLD_MICROS
-                : integer(top.get("tx-flush-interval"), source, "tx-flush-interval", 0, 1_000_000);
+        int txFlush = top.get("tx-flush-interval") == null ? io.xvio.port.HeldTx.DEFAULT_HOLD_MICROS
+                : integer(top.get("tx-flush-interval"), source, "tx-flush-interval", 0, io.xvio.port.HeldTx.MAX_HOLD_MICROS);
         Config config = new Config(List.copyOf(cpus), idle, control, bridges, metrics, group, relays, autoLb, conntrack, SslConfig.parse(top.get("ssl"), source), txFlush);
         if (control != null) {
             try {

@@ -13,8 +13,10 @@ public final class HeldTx {
      * other_config:tx-flush-interval, in us): long enough for five bursts at ~1.5 Mpps, short beside the queueing a
      * busy thread's rings add anyway. (OVS's default is 0: its own output batching has no system call to save.)
      */
-    public static final long DEFAULT_HOLD_MICROS = 100;
-    private static volatile long maxHoldNanos = DEFAULT_HOLD_MICROS * 1000;
+    public static final int DEFAULT_HOLD_MICROS = 100;
+    /** The largest tx-flush-interval (us), OVS's bound. */
+    public static final int MAX_HOLD_MICROS = 1_000_000;
+    private static volatile long maxHoldNanos = DEFAULT_HOLD_MICROS * 1000L;
     /** Ports one thread may hold frames for at once; a port beyond that sends at once. */
     static final int MAX_PORTS = 16;
 
@@ -25,7 +27,7 @@ public final class HeldTx {
 
     /** tx-flush-interval: the process's setting (one switch per process, as OVS's Open_vSwitch other_config); 0 holds nothing. */
     public static void setMaxHoldMicros(long us) {
-        if (us < 0 || us > 1_000_000) throw new IllegalArgumentException("tx-flush-interval " + us + " us is outside 0..1000000");
+        if (us < 0 || us > MAX_HOLD_MICROS) throw new IllegalArgumentException("tx-flush-interval " + us + " us is outside 0.." + MAX_HOLD_MICROS);
         maxHoldNanos = us * 1000;
     }
 
