@@ -4,10 +4,14 @@
 #     -> veth (MTU 1600: a 1500-byte frame plus 50 bytes of outer headers fits)
 #     -> namespace: the kernel's VXLAN device (id 100, nolearning) decapsulates during the warm-up (the run fails
 #     unless it decapsulated frames: proof they are VXLAN VNI 100 to a real VTEP); for the measured window the
-#     namespace drops the address 198.19.1.2, so its kernel drops each frame at the route lookup, and the rate is
-#     the frames the veth delivered (the peer's rx_packets). Decapsulating in the kernel costs ~1 us a frame on
-#     the DUT's CPU (the veth's receive runs in the sender's softirq) and made both DUTs measure the kernel
-#     (~0.9 Mpps each, session 12).
+#     namespace drops them, and the rate is the frames the veth delivered (the peer's rx_packets, counted when the
+#     veth transmits). The namespace stands for the remote host, but its receive work runs on the DUT's CPU (the
+#     veth's receive runs in the sender's softirq), so the window drops each frame as early as the kernel can:
+#     --vxlan-drop ingress (default): an nftables netdev ingress rule on the peer drops IPv4 UDP to port 4789
+#     before the IP layer (ARP still answered); --vxlan-drop route (sessions 12-23): the namespace removes
+#     198.19.1.2, so the kernel drops each frame at the route lookup (an uncached error route and an ICMP rate
+#     check per frame: ~400 ns of the DUT's CPU a frame, the same for both DUTs); decapsulating in the kernel
+#     costs ~1 us a frame and made both DUTs measure the kernel (~0.9 Mpps each, session 12).
 # DUTs: xvio (br-int: vhost-user + vxlan port; br-phy: ip 198.19.1.1/24, afxdp uplink; xvio resolves the
 # kernel's MAC by ARP itself) and OVS-DPDK 3.1 as its userspace-tunneling howto says (br-int with a dpdkvhostuser
 # port and a vxlan port, br-phy with DPDK's net_af_xdp port on the veth and 198.19.1.1/24 on its LOCAL port, the
@@ -41,6 +45,20 @@ tunnel_world_down() {
   tnl_ns=""
 }
 
+# the measured window's drop (--vxlan-drop): on before the window, off after it (the VTEP decapsulates again)
+tnl_drop_on() {
+  if [ "${vxlan_drop:-ingress}" = route ]; then ip -n "$tnl_ns" addr del 198.19.1.2/24 dev "$tnl_peer"; return; fi
+  ip netns exec "$tnl_ns" nft -f - <<NFT
+table netdev xvbench {
+  chain in { type filter hook ingress device "$tnl_peer" priority 0; ip protocol udp udp dport 4789 drop; }
+}
+NFT
+}
+tnl_drop_off() {
+  if [ "${vxlan_drop:-ingress}" = route ]; then ip -n "$tnl_ns" addr add 198.19.1.2/24 dev "$tnl_peer"; return; fi
+  ip netns exec "$tnl_ns" nft delete table netdev xvbench
+}
+
 # gen_vxlan SOCK FRAME -> "frames seconds" decapsulated by the namespace's kernel over the window
 gen_vxlan() {
   local sock=$1 frame=$2 glog="$work/gen.log"
@@ -59,13 +77,13 @@ gen_vxlan() {
     log "  the namespace's VTEP decapsulated no frame in the warm-up: not counted"
     c0=0 c1=0 t0=0 t1=1
   else
-    ip -n "$tnl_ns" addr del 198.19.1.2/24 dev "$tnl_peer"
+    tnl_drop_on
     eval "${on_measure:-true}"
     sleep 0.5
     c0=$(tnl_delivered); t0=$(date +%s.%N)
     sleep "$duration"
     c1=$(tnl_delivered); t1=$(date +%s.%N)
-    ip -n "$tnl_ns" addr add 198.19.1.2/24 dev "$tnl_peer"
+    tnl_drop_off
   fi
   gen_stop
   cp "$glog" "$work/gen-last.log"
