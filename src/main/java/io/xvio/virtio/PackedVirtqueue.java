@@ -47,6 +47,7 @@ public final class PackedVirtqueue implements Virtqueue {
     private boolean eventIdx, indirect, mergeable, inOrder;
     private int hdrLen = 12;
     private boolean headerFromCaller;   // GUEST_CSUM: the port wrote each frame's offload fields
+    private int txSkip;                 // header bytes of a transmitted frame the planned copies leave unread
     private GuestMemory mem;
     private MemorySegment ring, driverEvent, deviceEvent;
     private long ringGpa = -1;
@@ -147,6 +148,7 @@ public final class PackedVirtqueue implements Virtqueue {
         this.inOrder = VirtioFeatures.has(features, VirtioFeatures.F_IN_ORDER);
         this.hdrLen = VirtioFeatures.netHeaderLength(features);
         this.headerFromCaller = VirtioFeatures.rxHeaderFromCaller(features);
+        this.txSkip = VirtioFeatures.txHeaderSkipped(features, hdrLen);
         ring = ring(descUva, 16L * size, 16, "descriptor ring");
         driverEvent = ring(availUva, 4, 4, "driver event suppression area");
         deviceEvent = ring(usedUva, 4, 4, "device event suppression area");
@@ -592,7 +594,7 @@ public final class PackedVirtqueue implements Virtqueue {
             if (reg < 0) break;
             MemorySegment v = m.view(reg);
             long o = addr - m.gpaBase(reg);
-            sink += v.get(JAVA_BYTE, o) + v.get(JAVA_BYTE, o + Math.min(dlen, 128) - 1);
+            sink += v.get(JAVA_BYTE, o + txSkip) + v.get(JAVA_BYTE, o + txSkip + Math.min(dlen - txSkip, 128) - 1);
             planPos[k] = pos;
             planId[k] = id;
             planRegion[k] = reg;
@@ -625,10 +627,10 @@ public final class PackedVirtqueue implements Virtqueue {
     private int copyPlannedTx(MemorySegment buf, int[] off, int[] len, int planned) {
         if (planned == 0) return 0;
         GuestMemory m = mem;
-        int h = hdrLen;
+        int h = hdrLen, s = txSkip;      // without CSUM the header is not read: its bytes in buf stay as they were
         for (int k = 0; k < planned; k++) {
             int total = planLen[k];
-            SmallCopy.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
+            SmallCopy.copy(m.view(planRegion[k]), planOff[k] + s, buf, off[k] - h + s, total - s);
             len[k] = total - h;
         }
         advanceOverPlan(planned, null, null);

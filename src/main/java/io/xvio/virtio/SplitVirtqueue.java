@@ -35,6 +35,7 @@ public final class SplitVirtqueue implements Virtqueue {
     private boolean eventIdx, indirect, mergeable;
     private int hdrLen = 12;
     private boolean headerFromCaller;   // GUEST_CSUM: the port wrote each frame's offload fields
+    private int txSkip;                 // header bytes of a transmitted frame the planned copies leave unread
     private GuestMemory mem;
     private MemorySegment desc, avail, used;
     private long usedGpa = -1;
@@ -121,6 +122,7 @@ public final class SplitVirtqueue implements Virtqueue {
         this.mergeable = VirtioFeatures.has(features, VirtioFeatures.NET_F_MRG_RXBUF);
         this.hdrLen = VirtioFeatures.netHeaderLength(features);
         this.headerFromCaller = VirtioFeatures.rxHeaderFromCaller(features);
+        this.txSkip = VirtioFeatures.txHeaderSkipped(features, hdrLen);
         desc = ring(descUva, 16L * size, 16, "descriptor table");
         avail = ring(availUva, 6L + 2L * size, 2, "available ring");
         used = ring(usedUva, 6L + 8L * size, 4, "used ring");
@@ -431,11 +433,11 @@ public final class SplitVirtqueue implements Virtqueue {
      * The transmit fast path, first half: for the leading chains that are one device-readable descriptor inside
      * one memory region, holding a frame of acceptable size (what DPDK and Linux send), records head, region,
      * offset and length; then, in a second loop, loads one byte of each planned frame's first and last cache
-     * lines. Those loads overlap (the driver wrote descriptors and frames on another core; Java has no prefetch
-     * instruction, a tight loop of independent loads is the next best thing), so the copies that follow hit
-     * the cache; in their own loop, more of them are in flight at once than between the descriptor checks
-     * (1-2.5 ns less per packet). Stops at the first chain that needs anything else; the general path takes it
-     * from there.
+     * lines (the header's only when it is read: {@link VirtioFeatures#txHeaderSkipped}). Those loads overlap (the
+     * driver wrote descriptors and frames on another core; Java has no prefetch instruction, a tight loop of
+     * independent loads is the next best thing), so the copies that follow hit the cache; in their own loop, more
+     * of them are in flight at once than between the descriptor checks (1-2.5 ns less per packet). Stops at the
+     * first chain that needs anything else; the general path takes it from there.
      */
     private int planTx(int n, int cap) {
         MemorySegment t = desc;
@@ -457,10 +459,11 @@ public final class SplitVirtqueue implements Virtqueue {
             planLen[k] = (int) dlen;
         }
         long sink = 0;
+        int s = txSkip;
         for (int j = 0; j < k; j++) {
             MemorySegment v = m.view(planRegion[j]);
-            long o = planOff[j];
-            sink += v.get(JAVA_BYTE, o) + v.get(JAVA_BYTE, o + Math.min(planLen[j], 128) - 1);
+            long o = planOff[j] + s;
+            sink += v.get(JAVA_BYTE, o) + v.get(JAVA_BYTE, o + Math.min(planLen[j] - s, 128) - 1);
         }
         warmSink = sink;
         return k;
@@ -469,10 +472,10 @@ public final class SplitVirtqueue implements Virtqueue {
     /** Second half: the planned copies (frames to buf at off[k], lengths to len[k]), then their used elements. */
     private void copyPlannedTx(MemorySegment buf, int[] off, int[] len, int planned) {
         GuestMemory m = mem;
-        int h = hdrLen;
+        int h = hdrLen, s = txSkip;      // without CSUM the header is not read: its bytes in buf stay as they were
         for (int k = 0; k < planned; k++) {
             int total = planLen[k];
-            SmallCopy.copy(m.view(planRegion[k]), planOff[k], buf, off[k] - h, total);
+            SmallCopy.copy(m.view(planRegion[k]), planOff[k] + s, buf, off[k] - h + s, total - s);
             len[k] = total - h;
         }
         for (int k = 0; k < planned; k++) usedElem(usedIdx + k, planHead[k], 0);

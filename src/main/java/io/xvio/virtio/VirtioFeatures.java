@@ -64,6 +64,15 @@ public final class VirtioFeatures {
     public static boolean rxHeaderFromCaller(long features) { return has(features, NET_F_GUEST_CSUM); }
 
     /**
+     * Bytes of each transmitted frame's virtio-net header the device need not read: all of it (hdrLen) unless CSUM
+     * was negotiated. Without CSUM (and so without any GSO, which needs it) the driver must send flags 0 and
+     * gso_type NONE, and num_buffers is for received frames only: the header carries nothing. Not reading it saves
+     * a cache line per frame when the driver wrote the header in the line before the frame (DPDK's virtio driver
+     * puts it at the end of the mbuf headroom), a line the driver's CPU holds.
+     */
+    static int txHeaderSkipped(long features, int hdrLen) { return has(features, NET_F_CSUM) ? 0 : hdrLen; }
+
+    /**
      * Writes the virtio-net header of a received frame (hdrLen bytes at start of buf): all zero (or, with
      * fromCaller, the ten bytes the caller put there) but num_buffers = 1 when the header has it (12 bytes); a
      * frame spread over several buffers gets its count patched later.
