@@ -114,21 +114,21 @@ class AfXdpPortTest {
         assertEquals(0L, pa.extraCounters().get("tx_dropped(tx ring busy)"));
     }
 
-    private AfXdpPort batching;
+    private record Batching(AfXdpPort port, PmdStandIn.Peer peer) {}
 
     /**
-     * An AF_XDP port (in {@link #batching}) on a veth whose other end is returned, where the kernel takes
-     * XDP_MAX_TX_SKB_BUDGET (the test is skipped on a kernel that does not).
+     * An AF_XDP port on a veth and the veth's other end, where the kernel takes XDP_MAX_TX_SKB_BUDGET (the test is
+     * skipped on a kernel that does not).
      */
-    private PmdStandIn.Peer batchingPortAndPeer() {
+    private Batching batchingPortAndPeer() {
         String a = lab.name("xxa"), b = lab.name("xxb");
         pmd.vethUp(a, b);
         PmdStandIn.Peer peer = pmd.peer(b);
-        AfXdpPort port = batching = pmd.own(new AfXdpPort("x0", 1, a, 0, pmd.quiescence));
+        AfXdpPort port = pmd.own(new AfXdpPort("x0", 1, a, 0, pmd.quiescence));
         port.start();
         await(() -> port.status().equals("up"), 3000, port::status);
         assumeTrue(port.details().get("tx_batch").startsWith("up to 256"), "a kernel without XDP_MAX_TX_SKB_BUDGET: " + port.details().get("tx_batch"));
-        return peer;
+        return new Batching(port, peer);
     }
 
     /**
@@ -138,8 +138,9 @@ class AfXdpPortTest {
      */
     @Test
     void aBurstKeptBackForALaterSendtoGoesOnceItWaitedTheHoldTimeOrAtAnIdleLoop() throws Exception {
-        PmdStandIn.Peer peer = batchingPortAndPeer();
-        AfXdpPort port = batching;
+        Batching set = batchingPortAndPeer();
+        PmdStandIn.Peer peer = set.peer();
+        AfXdpPort port = set.port();
         PacketBatch own = new PacketBatch();
         int[] which = new int[32];
         for (int round = 0; round < 2; round++) {
@@ -164,8 +165,9 @@ class AfXdpPortTest {
     /** tx-flush-interval 0 (OVS's default): every burst goes with its own sendto, none is held; show says so. */
     @Test
     void withATxFlushIntervalOfZeroEveryBurstIsSentAtOnce() throws Exception {
-        PmdStandIn.Peer peer = batchingPortAndPeer();
-        AfXdpPort port = batching;
+        Batching set = batchingPortAndPeer();
+        PmdStandIn.Peer peer = set.peer();
+        AfXdpPort port = set.port();
         HeldTx.setMaxHoldMicros(0);
         try {
             assertTrue(port.details().get("tx_batch").endsWith("every burst sent at once (tx-flush-interval: 0)"), port.details().get("tx_batch"));
