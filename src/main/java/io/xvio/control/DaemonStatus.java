@@ -91,7 +91,7 @@ final class DaemonStatus {
             if (!e.getKey().equals(io.xvio.port.TunnelPort.TOO_BIG_ANSWERS)) total += e.getValue();   // answers, not drops
         }
         return new Status.PortStats(p.ofport(), p.name(), p.type(), p.status(), c.get(RX_PACKETS), c.get(RX_BYTES),
-                c.get(TX_PACKETS), c.get(TX_BYTES), c.get(RX_GSO_FRAMES), total, drops, offloads);
+                c.get(TX_PACKETS), c.get(TX_BYTES), c.get(RX_GSO_FRAMES), total, drops, offloads, c.get(TX_RETRIES));
     }
 
     /** sinceClear: the counters `pmd-stats` shows (since pmd-stats-clear); else since each thread started. */

@@ -44,6 +44,7 @@ final class PrometheusRender {
         portFamily(x, ports, "xvio_port_rx_bytes_total", COUNTER, "Bytes received on the port.", Status.PortStats::rxBytes);
         portFamily(x, ports, "xvio_port_tx_packets_total", COUNTER, "Packets sent on the port.", Status.PortStats::txPackets);
         portFamily(x, ports, "xvio_port_tx_bytes_total", COUNTER, "Bytes sent on the port.", Status.PortStats::txBytes);
+        portFamily(x, ports, "xvio_port_tx_retries_total", COUNTER, "Times a vhost-user port offered the rest of a burst again after the guest's receive ring ran out (OVS's tx_retries).", Status.PortStats::txRetries);
         portFamily(x, ports, "xvio_port_rx_gso_frames_total", COUNTER, "GSO frames the port received whole and segmented itself.", Status.PortStats::rxGsoFrames);
         portFamily(x, ports, "xvio_port_tx_gso_whole_total", COUNTER, "GSO frames the port's receiver took whole (TSO).", p -> p.offloads().getOrDefault("tx_gso_whole", 0L));
         portFamily(x, ports, "xvio_port_tx_gso_segmented_total", COUNTER, "GSO frames cut into segments in software for the port.", p -> p.offloads().getOrDefault("tx_gso_segmented", 0L));

@@ -39,14 +39,15 @@ final class Status {
     /**
      * drops: every drop reason of the port with its count (zeros too), keyed as `stats` prints them, e.g.
      * "tx_dropped(guest ring full)"; dropped is their sum. offloads: the transmit offload counters
-     * (tx_gso_whole, tx_gso_segmented, tx_gso_segments, tx_csum_completed).
+     * (tx_gso_whole, tx_gso_segmented, tx_gso_segments, tx_csum_completed). txRetries: times a vhost-user port
+     * offered the rest of a burst again because the guest's ring ran out part way (OVS's tx_retries).
      */
     record PortStats(int ofport, String name, String type, String status, long rxPackets, long rxBytes,
                      long txPackets, long txBytes, long rxGsoFrames, long dropped, Map<String, Long> drops,
-                     Map<String, Long> offloads) {
+                     Map<String, Long> offloads, long txRetries) {
         PortStats(int ofport, String name, String type, String status, long rxPackets, long rxBytes,
                   long txPackets, long txBytes, long rxGsoFrames, long dropped, Map<String, Long> drops) {
-            this(ofport, name, type, status, rxPackets, rxBytes, txPackets, txBytes, rxGsoFrames, dropped, drops, Map.of());
+            this(ofport, name, type, status, rxPackets, rxBytes, txPackets, txBytes, rxGsoFrames, dropped, drops, Map.of(), 0);
         }
 
         boolean up() { return status.equals("up"); }

@@ -26,9 +26,10 @@ final class TextRender {
             sb.append(br.name()).append(":\n");
             for (Status.PortStats p : br.ports()) {
                 sb.append(String.format("  port %d %s (%s, %s)%n", p.ofport(), p.name(), p.type(), p.status()));
-                long gso = p.rxGsoFrames();
-                sb.append(String.format("    rx_packets=%d rx_bytes=%d tx_packets=%d tx_bytes=%d%s%n",
-                        p.rxPackets(), p.rxBytes(), p.txPackets(), p.txBytes(), gso == 0 ? "" : " rx_gso_frames=" + gso));
+                long gso = p.rxGsoFrames(), retries = p.txRetries();
+                sb.append(String.format("    rx_packets=%d rx_bytes=%d tx_packets=%d tx_bytes=%d%s%s%n",
+                        p.rxPackets(), p.rxBytes(), p.txPackets(), p.txBytes(), gso == 0 ? "" : " rx_gso_frames=" + gso,
+                        retries == 0 ? "" : " tx_retries=" + retries));
                 StringBuilder offl = new StringBuilder();
                 for (var e : p.offloads().entrySet()) if (e.getValue() != 0) offl.append(' ').append(e.getKey()).append('=').append(e.getValue());
                 if (!offl.isEmpty()) sb.append("    offloads:").append(offl).append('\n');

@@ -22,7 +22,9 @@ public final class PortCounters {
         /** Frames the port's ingress policer or egress policer dropped ({@link Policing}). */
         RX_DROP_POLICED("rx_dropped(policing)"), TX_DROP_POLICED("tx_dropped(policing)"),
         /** GSO frames a port received whole and passed on with their offload state (a TAP with offloads). */
-        RX_GSO_WHOLE("rx_gso_whole");
+        RX_GSO_WHOLE("rx_gso_whole"),
+        /** Times a vhost-user port offered the rest of a burst again after the guest's ring ran out (OVS's tx_retries). */
+        TX_RETRIES("tx_retries");
 
         public final String label;
         Counter(String label) { this.label = label; }

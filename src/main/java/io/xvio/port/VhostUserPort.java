@@ -241,25 +241,52 @@ public final class VhostUserPort implements Port {
         }
         boolean lock = sharedTx;
         if (lock) while (!txLocks.compareAndSet(pair, 0, 1)) Thread.onSpinWait();
-        int sent, tooSmall = 0;   // too-small drops are counted by the queue itself (extraCounters)
+        int taken;
         try {
-            if (vq.ready()) {
-                sent = vq.pushRx(b.data, b.off, b.len, which, n);
-                tooSmall = vq.lastTooSmall();
-            } else {
-                sent = 0;
-            }
+            taken = deliver(vq, b, which, n, thread);
         } finally {
             if (lock) txLocks.set(pair, 0);
         }
+        if (taken < n) counters.add(thread, TX_DROP_NO_BUFFER, n - taken);
+    }
+
+    /**
+     * Puts packets which[0..n) into the guest's receive queue vq, counting what it delivered, and returns how many
+     * it took: delivered plus those dropped as larger than the guest's buffer (which the queue counts itself).
+     * Like OVS-DPDK's vhost transmit, when the ring runs out part way the rest is offered again at once, up to
+     * {@link #TX_RETRIES_MAX} times while each attempt delivers something: the guest runs beside us and may be
+     * refilling the ring just then, and a dropped 64 KB TCP frame costs the sender some 45 segments again.
+     */
+    int deliver(Virtqueue vq, PacketBatch b, int[] which, int n, int thread) {
+        int sent = 0, taken = 0, retries = 0;
+        long bytes = 0;
+        int[] w = which;
+        int m = n;
+        for (; vq.ready(); retries++) {
+            int s = vq.pushRx(b.data, b.off, b.len, w, m), tried = s + vq.lastTooSmall();
+            for (int i = 0; i < s; i++) bytes += b.len[w[i]];
+            sent += s;
+            taken += tried;
+            int left = m - tried;
+            if (left == 0 || s == 0 || retries == TX_RETRIES_MAX) break;
+            int[] r = retryScratch[thread];
+            if (r == null) r = retryScratch[thread] = new int[PacketBatch.SLOTS];   // once per thread
+            System.arraycopy(w, tried, r, 0, left);       // the packets not tried, in order (pushRx's contract)
+            w = r;
+            m = left;
+        }
         if (sent > 0) {
-            long bytes = 0;
-            for (int i = 0; i < sent; i++) bytes += b.len[which[i]];
             counters.add(thread, TX_PACKETS, sent);
             counters.add(thread, TX_BYTES, bytes);
         }
-        if (sent + tooSmall < n) counters.add(thread, TX_DROP_NO_BUFFER, n - sent - tooSmall);
+        if (retries > 0) counters.add(thread, TX_RETRIES, retries);
+        return taken;
     }
+
+    /** OVS-DPDK's default tx retries for a vhost-user port (its Interface options:tx-retries-max, 0..32). */
+    static final int TX_RETRIES_MAX = 8;
+    /** Per PMD thread: the packets a retry offers again. */
+    private final int[][] retryScratch = new int[PortCounters.MAX_THREADS][];
 
     /** What the guest negotiated to receive (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN), as {@link Port#txOffloads} bits. */
     @Override

@@ -85,7 +85,9 @@ public interface Virtqueue {
 
     /**
      * Delivers packets which[0..n) (frames at off[which[k]], len[which[k]]) to the driver's receive buffers.
-     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room.
+     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room. Afterwards
+     * which[0..d) are the d delivered packets, in order, and which[d + {@link #lastTooSmall()}..n) the packets not
+     * tried (in order: a caller may offer them again).
      * @return packets delivered; the caller counts the rest as dropped
      */
     int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n);

@@ -324,12 +324,26 @@ class StatusRenderTest {
     private static Status.Metrics tunnelAndQueueMetrics() {
         Map<String, Long> none = Map.of();
         Status.PortStats vx = new Status.PortStats(5, "vx0", "vxlan", "up", 0, 0, 9, 900, 0, 5,
-                new LinkedHashMap<>(Map.of("encap: next hop's MAC address not resolved yet", 4L, "icmp_too_big_sent", 1L)), none);
+                new LinkedHashMap<>(Map.of("encap: next hop's MAC address not resolved yet", 4L, "icmp_too_big_sent", 1L)), none, 0);
         Status.PortStats ep = new Status.PortStats(65534, "br-phy", "internal", "up", 3, 300, 0, 0, 0, 2,
-                new LinkedHashMap<>(Map.of("decap: VNI of no tunnel port", 2L)), none);
+                new LinkedHashMap<>(Map.of("decap: VNI of no tunnel port", 2L)), none, 0);
         Status.Pmd t = new Status.Pmd(0, null, 10, 2, 0, 0, 0, 0, List.of(), List.of(new Status.RxQueueInfo("br-phy", "up0", 1, 77)));
         return new Status.Metrics(0, new Status.Stats(List.of(new Status.BridgeStats("br-int", List.of(vx), Map.of()),
                 new Status.BridgeStats("br-phy", List.of(ep), Map.of()))), List.of(t), List.of());
+    }
+
+    @Test
+    void aVhostPortsTxRetriesAreShownWhenThereWereAny() {
+        Status.PortStats vh = new Status.PortStats(1, "vhA", "vhostuser", "up", 0, 0, 40, 4000, 0, 2,
+                new LinkedHashMap<>(Map.of("tx_dropped(guest ring full)", 2L)), Map.of(), 3);
+        Status.PortStats quiet = new Status.PortStats(2, "vhB", "vhostuser", "up", 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), 0);
+        Status.Stats s = new Status.Stats(List.of(new Status.BridgeStats("br0", List.of(vh, quiet), Map.of())));
+        String text = TextRender.stats(s);
+        assertTrue(text.contains("tx_packets=40 tx_bytes=4000 tx_retries=3\n"), text);
+        assertTrue(text.contains("tx_packets=0 tx_bytes=0\n"), "no retries, nothing shown:\n" + text);
+        String m = MetricFamilies.text(PrometheusRender.render(new Status.Metrics(0, s, List.of(), List.of())));
+        assertEquals(3, sample(m, "xvio_port_tx_retries_total{bridge=\"br0\",port=\"vhA\"}"));
+        assertEquals(0, sample(m, "xvio_port_tx_retries_total{bridge=\"br0\",port=\"vhB\"}"));
     }
 
     @Test

@@ -129,6 +129,7 @@ public final class StatusWriter {
         m.put("tx_bytes", c.get(TX_BYTES));
         m.put("rx_dropped", rxDrop);
         m.put("tx_dropped", txDrop);
+        if (p.type().equals("vhostuser")) m.put("ovs_tx_retries", c.get(TX_RETRIES));   // as OVS-DPDK's vhost ports
         return m;
     }
 

@@ -62,4 +62,15 @@ class StatusWriterTest {
         w.datapath(ops, dp);
         assertEquals(2, ops.size(), "again after a reconnect");
     }
+
+    @Test
+    void aVhostPortsStatisticsCarryOvsTxRetries(@TempDir Path dir) {
+        var vh = new io.xvio.port.VhostUserPort("vh", 1, dir.resolve("vh.sock").toString(),
+                io.xvio.vhost.VhostUserEndpoint.Mode.SERVER, 1, true, false, io.xvio.util.Quiescence.NONE, null);
+        vh.counters().add(0, io.xvio.port.PortCounters.Counter.TX_RETRIES, 7);
+        vh.counters().add(0, io.xvio.port.PortCounters.Counter.TX_DROP_NO_BUFFER, 2);
+        Map<String, Long> s = StatusWriter.statistics(vh);
+        assertEquals(7L, s.get("ovs_tx_retries"), "OVS-DPDK's key for a vhost port's retries: " + s);
+        assertEquals(2L, s.get("tx_dropped"), "retries are not drops: " + s);
+    }
 }

@@ -1,0 +1,155 @@
+package io.xvio.port;
+
+import io.xvio.packet.PacketBatch;
+import io.xvio.sys.EventFd;
+import io.xvio.util.Quiescence;
+import io.xvio.vhost.VhostUserEndpoint;
+import io.xvio.virtio.GuestMemory;
+import io.xvio.virtio.Virtqueue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A vhost-user port's transmit into a guest ring that runs out part way: like OVS-DPDK it offers the rest again at
+ * once, up to 8 times while each attempt delivers something, and counts what was delivered once.
+ */
+class VhostUserTxRetryTest {
+    @TempDir Path dir;
+
+    /**
+     * A guest receive queue whose room per pushRx follows a script (the guest refilling between attempts), with
+     * pushRx's contract: the delivered first, too-small packets skipped, the untried after them, in order.
+     */
+    static final class ScriptedRxQueue implements Virtqueue {
+        final int[] room;
+        final Set<Integer> tooSmall;
+        final List<int[]> offered = new ArrayList<>();
+        private int calls, lastTooSmall;
+
+        ScriptedRxQueue(Set<Integer> tooSmall, int... room) { this.room = room; this.tooSmall = tooSmall; }
+
+        @Override
+        public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
+            offered.add(Arrays.copyOf(which, n));
+            int free = calls < room.length ? room[calls] : 0;
+            calls++;
+            int delivered = 0;
+            lastTooSmall = 0;
+            for (int k = 0; k < n; k++) {
+                int p = which[k];
+                if (free == 0) break;
+                if (tooSmall.contains(p)) { lastTooSmall++; continue; }
+                free--;
+                which[delivered++] = p;
+            }
+            return delivered;
+        }
+
+        @Override public int lastTooSmall() { return lastTooSmall; }
+        @Override public boolean ready() { return true; }
+        @Override public int index() { return 0; }
+        @Override public int size() { return 256; }
+        @Override public String fault() { return null; }
+        @Override public int lastAvailIndex() { return 0; }
+        @Override public int headerLength() { return 12; }
+        @Override public long droppedOversize() { return 0; }
+        @Override public long droppedRunt() { return 0; }
+        @Override public long droppedRxTooSmall() { return 0; }
+        @Override public EventFd callFd() { return null; }
+        @Override public EventFd kickFd() { return null; }
+        @Override public void setSize(int num) {}
+        @Override public void setAddresses(long desc, long avail, long used, long logGuestAddr, boolean logAtGuestAddr) {}
+        @Override public void setBase(int base) {}
+        @Override public void setCall(EventFd fd) {}
+        @Override public void setKick(EventFd fd) {}
+        @Override public boolean configuredAddresses() { return true; }
+        @Override public void start(GuestMemory memory, long features) {}
+        @Override public void stop() {}
+        @Override public void release() {}
+        @Override public int popTx(MemorySegment buf, int[] off, int[] len, int cap, int copyLimit, int max) { return 0; }
+        @Override public void kickDriver() {}
+    }
+
+    private VhostUserPort port() {
+        return new VhostUserPort("vh", 1, dir.resolve("vh.sock").toString(), VhostUserEndpoint.Mode.SERVER, 1,
+                true, false, false, 0, Quiescence.NONE, null);
+    }
+
+    /** A burst of n packets, packet i of 100 + i bytes. */
+    private static PacketBatch burst(int n, int[] which) {
+        PacketBatch b = new PacketBatch();
+        b.count = n;
+        for (int i = 0; i < n; i++) {
+            b.len[i] = 100 + i;
+            which[i] = i;
+        }
+        return b;
+    }
+
+    private static long bytesOf(int... packets) {
+        long s = 0;
+        for (int p : packets) s += 100 + p;
+        return s;
+    }
+
+    @Test
+    void whatARingThatRanOutLeftIsOfferedAgainWhileAttemptsDeliver() {
+        VhostUserPort p = port();
+        int[] which = new int[PacketBatch.SLOTS];
+        PacketBatch b = burst(10, which);
+        ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), 3, 2, 4, 0, 5);
+        assertEquals(9, p.deliver(q, b, which, 10, 0));
+        assertEquals(4, q.offered.size(), "three attempts delivered; the fourth delivered nothing and was the last");
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, q.offered.get(0));
+        assertArrayEquals(new int[] {3, 4, 5, 6, 7, 8, 9}, q.offered.get(1), "the rest, in order");
+        assertArrayEquals(new int[] {5, 6, 7, 8, 9}, q.offered.get(2));
+        assertArrayEquals(new int[] {9}, q.offered.get(3));
+        assertEquals(9, p.counters().get(PortCounters.Counter.TX_PACKETS), "each delivered packet counted once");
+        assertEquals(bytesOf(0, 1, 2, 3, 4, 5, 6, 7, 8), p.counters().get(PortCounters.Counter.TX_BYTES));
+    }
+
+    @Test
+    void aRingWithNoRoomIsNotRetried() {
+        VhostUserPort p = port();
+        int[] which = new int[PacketBatch.SLOTS];
+        PacketBatch b = burst(4, which);
+        ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), 0, 4);
+        assertEquals(0, p.deliver(q, b, which, 4, 0));
+        assertEquals(1, q.offered.size(), "as OVS: no packet sent, no retry");
+        assertEquals(0, p.counters().get(PortCounters.Counter.TX_PACKETS));
+    }
+
+    @Test
+    void retriesStopAfterEight() {
+        VhostUserPort p = port();
+        int[] which = new int[PacketBatch.SLOTS];
+        PacketBatch b = burst(20, which);
+        int[] one = new int[20];
+        Arrays.fill(one, 1);
+        ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), one);
+        assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, p.deliver(q, b, which, 20, 0));
+        assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, q.offered.size(), "the first attempt and eight retries");
+        assertEquals(9, p.counters().get(PortCounters.Counter.TX_PACKETS));
+    }
+
+    @Test
+    void framesTooBigForTheGuestsBuffersAreTakenNotOfferedAgain() {
+        VhostUserPort p = port();
+        int[] which = new int[PacketBatch.SLOTS];
+        PacketBatch b = burst(6, which);
+        ScriptedRxQueue q = new ScriptedRxQueue(Set.of(1), 3, 3);
+        assertEquals(6, p.deliver(q, b, which, 6, 0), "five delivered, one dropped by the queue as too big");
+        assertArrayEquals(new int[] {4, 5}, q.offered.get(1), "0, 2, 3 delivered and 1 dropped in the first attempt");
+        assertEquals(5, p.counters().get(PortCounters.Counter.TX_PACKETS));
+        assertEquals(bytesOf(0, 2, 3, 4, 5), p.counters().get(PortCounters.Counter.TX_BYTES));
+    }
+}
