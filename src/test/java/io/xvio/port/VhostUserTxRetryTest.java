@@ -84,15 +84,16 @@ class VhostUserTxRetryTest {
                 true, false, false, 0, Quiescence.NONE, null);
     }
 
-    /** A burst of n packets, packet i of 100 + i bytes. */
-    private static PacketBatch burst(int n, int[] which) {
+    /** Transmits a burst of n packets (packet i of 100 + i bytes) through p into q; returns what q took. */
+    private static int deliver(VhostUserPort p, ScriptedRxQueue q, int n) {
         PacketBatch b = new PacketBatch();
+        int[] which = new int[PacketBatch.SLOTS];
         b.count = n;
         for (int i = 0; i < n; i++) {
             b.len[i] = 100 + i;
             which[i] = i;
         }
-        return b;
+        return p.deliver(q, b, which, n, 0);
     }
 
     private static long bytesOf(int... packets) {
@@ -101,55 +102,52 @@ class VhostUserTxRetryTest {
         return s;
     }
 
+    private static long count(VhostUserPort p, PortCounters.Counter c) { return p.counters().get(c); }
+
     @Test
     void whatARingThatRanOutLeftIsOfferedAgainWhileAttemptsDeliver() {
         VhostUserPort p = port();
-        int[] which = new int[PacketBatch.SLOTS];
-        PacketBatch b = burst(10, which);
         ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), 3, 2, 4, 0, 5);
-        assertEquals(9, p.deliver(q, b, which, 10, 0));
+        assertEquals(9, deliver(p, q, 10));
         assertEquals(4, q.offered.size(), "three attempts delivered; the fourth delivered nothing and was the last");
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, q.offered.get(0));
         assertArrayEquals(new int[] {3, 4, 5, 6, 7, 8, 9}, q.offered.get(1), "the rest, in order");
         assertArrayEquals(new int[] {5, 6, 7, 8, 9}, q.offered.get(2));
         assertArrayEquals(new int[] {9}, q.offered.get(3));
-        assertEquals(9, p.counters().get(PortCounters.Counter.TX_PACKETS), "each delivered packet counted once");
-        assertEquals(bytesOf(0, 1, 2, 3, 4, 5, 6, 7, 8), p.counters().get(PortCounters.Counter.TX_BYTES));
+        assertEquals(9, count(p, PortCounters.Counter.TX_PACKETS), "each delivered packet counted once");
+        assertEquals(bytesOf(0, 1, 2, 3, 4, 5, 6, 7, 8), count(p, PortCounters.Counter.TX_BYTES));
+        assertEquals(3, count(p, PortCounters.Counter.TX_RETRIES));
     }
 
     @Test
     void aRingWithNoRoomIsNotRetried() {
         VhostUserPort p = port();
-        int[] which = new int[PacketBatch.SLOTS];
-        PacketBatch b = burst(4, which);
         ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), 0, 4);
-        assertEquals(0, p.deliver(q, b, which, 4, 0));
+        assertEquals(0, deliver(p, q, 4));
         assertEquals(1, q.offered.size(), "as OVS: no packet sent, no retry");
-        assertEquals(0, p.counters().get(PortCounters.Counter.TX_PACKETS));
+        assertEquals(0, count(p, PortCounters.Counter.TX_PACKETS));
+        assertEquals(0, count(p, PortCounters.Counter.TX_RETRIES));
     }
 
     @Test
     void retriesStopAfterEight() {
         VhostUserPort p = port();
-        int[] which = new int[PacketBatch.SLOTS];
-        PacketBatch b = burst(20, which);
         int[] one = new int[20];
         Arrays.fill(one, 1);
         ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), one);
-        assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, p.deliver(q, b, which, 20, 0));
+        assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, deliver(p, q, 20));
         assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, q.offered.size(), "the first attempt and eight retries");
-        assertEquals(9, p.counters().get(PortCounters.Counter.TX_PACKETS));
+        assertEquals(9, count(p, PortCounters.Counter.TX_PACKETS));
+        assertEquals(8, count(p, PortCounters.Counter.TX_RETRIES));
     }
 
     @Test
     void framesTooBigForTheGuestsBuffersAreTakenNotOfferedAgain() {
         VhostUserPort p = port();
-        int[] which = new int[PacketBatch.SLOTS];
-        PacketBatch b = burst(6, which);
         ScriptedRxQueue q = new ScriptedRxQueue(Set.of(1), 3, 3);
-        assertEquals(6, p.deliver(q, b, which, 6, 0), "five delivered, one dropped by the queue as too big");
+        assertEquals(6, deliver(p, q, 6), "five delivered, one dropped by the queue as too big");
         assertArrayEquals(new int[] {4, 5}, q.offered.get(1), "0, 2, 3 delivered and 1 dropped in the first attempt");
-        assertEquals(5, p.counters().get(PortCounters.Counter.TX_PACKETS));
-        assertEquals(bytesOf(0, 2, 3, 4, 5), p.counters().get(PortCounters.Counter.TX_BYTES));
+        assertEquals(5, count(p, PortCounters.Counter.TX_PACKETS));
+        assertEquals(bytesOf(0, 2, 3, 4, 5), count(p, PortCounters.Counter.TX_BYTES));
     }
 }
