@@ -264,7 +264,7 @@ public final class VhostUserPort implements Port {
         int m = n;
         for (; vq.ready(); retries++) {
             int s = vq.pushRx(b.data, b.off, b.len, w, m), tried = s + vq.lastTooSmall();
-            for (int i = 0; i < s; i++) bytes += b.len[w[i]];
+            bytes += vq.lastBytes();
             sent += s;
             taken += tried;
             int left = m - tried;

@@ -343,6 +343,7 @@ public final class PackedVirtqueue implements Virtqueue {
     @Override
     public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
         lastTooSmall = 0;
+        lastBytes = 0;
         try {
             return pushRxUnguarded(buf, off, len, which, n);
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
@@ -356,6 +357,10 @@ public final class PackedVirtqueue implements Virtqueue {
     }
 
     private int lastTooSmall;
+    private long lastBytes;
+
+    @Override
+    public long lastBytes() { return lastBytes; }
 
     /** Packets the last {@link #pushRx} dropped because the driver's buffer could not hold them. */
     @Override
@@ -367,9 +372,11 @@ public final class PackedVirtqueue implements Virtqueue {
         int startPos = nextAvail;
         int pos = nextAvail, w = wrap;
         int descs = 0, delivered = 0, committed = 0;
+        long bytes = 0;
         pending = 0;
         try {
             int planned = copyPlanned(buf, off, len, which, planSingleBuffers(r, buf, off, len, which, n));
+            for (int k = 0; k < planned; k++) bytes += len[which[k]];
             committed = pending;
             delivered = descs = planned;
             pos = nextAvail;
@@ -416,13 +423,15 @@ public final class PackedVirtqueue implements Virtqueue {
                 committed = pending;
                 nextAvail = pos;
                 wrap = w;
-                which[delivered++] = p;   // delivered packets end up first, in order
+                delivered++;
+                bytes += len[p];
             }
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             pending = committed;                       // a frame half-written when the fault hit is not published
             broke(e.getMessage());
         }
         publish(startPos, false);
+        lastBytes = bytes;
         return delivered;
     }
 

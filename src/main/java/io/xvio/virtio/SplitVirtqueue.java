@@ -289,11 +289,13 @@ public final class SplitVirtqueue implements Virtqueue {
 
     /**
      * Delivers packets which[0..n) (frames at off[which[k]], len[which[k]]) to the driver's receive buffers.
-     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room.
+     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room. Reads
+     * which, never writes it ({@link Virtqueue#pushRx}'s contract).
      * @return packets delivered; the caller counts the rest as dropped
      */
     public int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
         lastTooSmall = 0;
+        lastBytes = 0;
         try {
             return pushRxUnguarded(buf, off, len, which, n);
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
@@ -306,9 +308,13 @@ public final class SplitVirtqueue implements Virtqueue {
     }
 
     private int lastTooSmall;
+    private long lastBytes;
 
     /** Packets the last {@link #pushRx} dropped because the driver's buffer could not hold them. */
     public int lastTooSmall() { return lastTooSmall; }
+
+    @Override
+    public long lastBytes() { return lastBytes; }
 
     private int pushRxUnguarded(MemorySegment buf, int[] off, int[] len, int[] which, int n) {
         MemorySegment av = avail;
@@ -321,9 +327,11 @@ public final class SplitVirtqueue implements Virtqueue {
             return 0;
         }
         int oldUsed = usedIdx, entries = 0, delivered = 0;
+        long bytes = 0;
         try {
             int planned = planSingleBuffers(buf, off, len, which, Math.min(n, free));
             copyPlanned(buf, off, len, which, planned);
+            for (int k = 0; k < planned; k++) bytes += len[which[k]];
             entries = delivered = planned;
             lastAvail = (lastAvail + planned) & 0xffff;
             free -= planned;
@@ -364,13 +372,15 @@ public final class SplitVirtqueue implements Virtqueue {
                     lastAvail = (lastAvail + nbuf) & 0xffff;
                     free -= nbuf;
                 }
-                which[delivered++] = p;   // delivered packets end up first, in order
+                delivered++;
+                bytes += len[p];
             }
         } catch (VirtqueueFault | IndexOutOfBoundsException e) {
             broke(e.getMessage());
         }
         usedIdx = (usedIdx + entries) & 0xffff;
         publish(oldUsed, entries);
+        lastBytes = bytes;
         return delivered;
     }
 

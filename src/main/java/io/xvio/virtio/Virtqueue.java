@@ -85,15 +85,19 @@ public interface Virtqueue {
 
     /**
      * Delivers packets which[0..n) (frames at off[which[k]], len[which[k]]) to the driver's receive buffers.
-     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room. Afterwards
-     * which[0..d) are the d delivered packets, in order, and which[d + {@link #lastTooSmall()}..n) the packets not
-     * tried (in order: a caller may offer them again).
-     * @return packets delivered; the caller counts the rest as dropped
+     * The header bytes before each frame are overwritten. Stops at the first packet that finds no room. The packets
+     * tried are which[0..d + {@link #lastTooSmall()}), d of them delivered and the rest dropped as too small; which
+     * itself is only read (callers pass shared index arrays), so which[d + lastTooSmall()..n) are the packets not
+     * tried, in order: a caller may offer them again.
+     * @return packets delivered (d); the caller counts the rest as dropped
      */
     int pushRx(MemorySegment buf, int[] off, int[] len, int[] which, int n);
 
     /** Packets the last pushRx dropped because the driver's buffers could not hold them (counted by the queue). */
     default int lastTooSmall() { return 0; }
+
+    /** Frame bytes (without the virtio-net header) of the packets the last pushRx delivered. */
+    long lastBytes();
 
     /** Signals the driver unconditionally (after a restart, so it rechecks the ring). */
     void kickDriver();

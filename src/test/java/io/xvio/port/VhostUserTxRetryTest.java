@@ -27,13 +27,14 @@ class VhostUserTxRetryTest {
 
     /**
      * A guest receive queue whose room per pushRx follows a script (the guest refilling between attempts), with
-     * pushRx's contract: the delivered first, too-small packets skipped, the untried after them, in order.
+     * pushRx's contract: which only read, the tried a prefix (too-small packets skipped), the untried after them.
      */
     static final class ScriptedRxQueue implements Virtqueue {
         final int[] room;
         final Set<Integer> tooSmall;
         final List<int[]> offered = new ArrayList<>();
         private int calls, lastTooSmall;
+        private long lastBytes;
 
         ScriptedRxQueue(Set<Integer> tooSmall, int... room) { this.room = room; this.tooSmall = tooSmall; }
 
@@ -44,17 +45,20 @@ class VhostUserTxRetryTest {
             calls++;
             int delivered = 0;
             lastTooSmall = 0;
+            lastBytes = 0;
             for (int k = 0; k < n; k++) {
                 int p = which[k];
                 if (free == 0) break;
                 if (tooSmall.contains(p)) { lastTooSmall++; continue; }
                 free--;
-                which[delivered++] = p;
+                delivered++;
+                lastBytes += len[p];
             }
             return delivered;
         }
 
         @Override public int lastTooSmall() { return lastTooSmall; }
+        @Override public long lastBytes() { return lastBytes; }
         @Override public boolean ready() { return true; }
         @Override public int index() { return 0; }
         @Override public int size() { return 256; }
