@@ -7,6 +7,7 @@ import io.xvio.datapath.GroupParser;
 import io.xvio.datapath.FlowParser;
 import io.xvio.datapath.FlowSyntaxException;
 import io.xvio.datapath.PortVlan;
+import io.xvio.port.VhostUserPort;
 import io.xvio.sys.Netdev;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -136,7 +137,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
      */
     public record PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                              String device, boolean packed, int queue, int pmdCpu, boolean offloads,
-                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu, boolean uplinkOffloadsOff) {
+                             io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu, boolean uplinkOffloadsOff,
+                             int txRetriesMax) {
+        /** A vhostuser port's tx retries (key tx-retries-max, OVS's Interface option, 0..32); -1: the default, 8. */
+        public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
+                          String device, boolean packed, int queue, int pmdCpu, boolean offloads,
+                          io.xvio.datapath.tunnel.TunnelConfig tunnel, PolicingConfig policing, int mtu, boolean uplinkOffloadsOff) {
+            this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff, -1);
+        }
+
         /** With the uplink's offloads on (tap, afpacket: key {@code offloads: false} turns them off, {@link #uplinkOffloadsOff}). */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed, int queue, int pmdCpu, boolean offloads,
@@ -153,7 +162,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
 
         /** This port with an MTU (0: the type's default; the caller checked it: {@link MtuSetting}). */
         public PortConfig withMtu(int m) {
-            return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, m, uplinkOffloadsOff);
+            return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, m, uplinkOffloadsOff, txRetriesMax);
         }
 
         /** Without policing (keys ingress-policing-rate, ingress-policing-burst, egress-policer: {@link PolicingConfig}). */
@@ -177,7 +186,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
         /** A patch port's peer (options:peer), else null. */
         public String peer() { return type.equals("patch") ? mode : null; }
 
-        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p, mtu, uplinkOffloadsOff); }
+        PortConfig withPolicing(PolicingConfig p) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, p, mtu, uplinkOffloadsOff, txRetriesMax); }
 
         /** offloads (vhostuser; the YAML key defaults to true, these constructors to false): offer checksum and TSO offloads to the guest. */
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
@@ -185,14 +194,16 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, -1, false);
         }
 
-        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff); }
+        public PortConfig withOfport(int n) { return new PortConfig(name, type, n, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff, txRetriesMax); }
 
-        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff); }
+        PortConfig withPmdCpu(int cpu) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, cpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff, txRetriesMax); }
 
         /** A tap or afpacket port with its offloads off (key {@code offloads: false}): no offload state crosses it. */
-        PortConfig withUplinkOffloadsOff(boolean off) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, off); }
+        PortConfig withUplinkOffloadsOff(boolean off) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, off, txRetriesMax); }
 
-        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing, mtu, uplinkOffloadsOff); }
+        PortConfig withTxRetriesMax(int n) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, tunnel, policing, mtu, uplinkOffloadsOff, n); }
+
+        PortConfig withOffloads(boolean o) { return new PortConfig(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, o, tunnel, policing, mtu, uplinkOffloadsOff, txRetriesMax); }
 
         public PortConfig(String name, String type, int ofport, String path, String mode, int queues, boolean mergeable,
                           String device, boolean packed) {
@@ -334,7 +345,7 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                     ports.put(pn, netdevPort(p, pn, t, source, pw, bn, ofports, ifnames).withPmdCpu(pmdCpu).withPolicing(policing).withMtu(mtu).withUplinkOffloadsOff(off));
                     continue;
                 }
-                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads");
+                keys(p, source, pw, "type", "path", "mode", "ofport", "queues", "mergeable", "packed", "offloads", "tx-retries-max");
                 String type = string(require(p, "type", source, pw), source, pw + ".type");
                 if (!type.equals("vhostuser"))
                     throw new ConfigException(source + ": " + pw + ".type: unknown port type \"" + Logging.excerpt(type, 60) + "\" (supported: vhostuser, tap, afpacket, afxdp, vxlan, geneve, patch)");
@@ -353,7 +364,10 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 if (!(pk instanceof Boolean packed)) throw new ConfigException(source + ": " + pw + ".packed must be true or false");
                 Object ol = p.getOrDefault("offloads", Boolean.TRUE);
                 if (!(ol instanceof Boolean offloads)) throw new ConfigException(source + ": " + pw + ".offloads must be true or false");
-                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads).withPolicing(policing).withMtu(mtu));
+                int retries = p.containsKey("tx-retries-max")
+                        ? integer(p.get("tx-retries-max"), source, pw + ".tx-retries-max", 0, VhostUserPort.TX_RETRIES_LIMIT) : -1;
+                ports.put(pn, new PortConfig(pn, type, ofport, path, mode, queues, mergeable, null, packed).withPmdCpu(pmdCpu).withOffloads(offloads)
+                        .withPolicing(policing).withMtu(mtu).withTxRetriesMax(retries));
             }
             // ports without an ofport get the lowest free numbers, in file order
             int next = 1;

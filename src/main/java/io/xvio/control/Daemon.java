@@ -163,7 +163,9 @@ public final class Daemon implements AutoCloseable {
                 VhostUserEndpoint.Mode mode = pc.mode().equals("client") ? VhostUserEndpoint.Mode.CLIENT : VhostUserEndpoint.Mode.SERVER;
                 // after a migration the front-end announces the guest's MAC (SEND_RARP): the port injects a RARP from
                 // it into the datapath, so NORMAL learns it on this port (in the port's VLAN) and floods it
-                p = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pc.offloads(), pc.mtu(), pmds, null);
+                VhostUserPort v = new VhostUserPort(pc.name(), pc.ofport(), pc.path(), mode, pc.queues(), pc.mergeable(), pc.packed(), pc.offloads(), pc.mtu(), pmds, null);
+                if (pc.txRetriesMax() >= 0) v.txRetriesMax(pc.txRetriesMax());
+                p = v;
             }
         }
         p.setTransmitThreads(pmds.threads().size());
@@ -378,18 +380,35 @@ public final class Daemon implements AutoCloseable {
         pc.applyTo(p);
     }
 
+    /** A vhostuser port's tx retries (OVSDB's Interface options:tx-retries-max; set-port), in force for the next burst. */
+    public synchronized void setTxRetriesMax(String bridge, String port, int n) {
+        Bridge br = bridges.get(bridge);
+        Port p = br == null ? null : br.port(port);
+        if (!(p instanceof VhostUserPort v)) throw new ControlException("bridge " + bridge + " has no vhostuser port " + port);
+        v.txRetriesMax(n);
+    }
+
     /**
      * set-port BR NAME key=value...: changes a running port's policing (ingress-policing-rate, ingress-policing-burst,
-     * egress-policer=cir:N,cbs:N); keys not given keep their values. A changed policer starts with a full bucket.
+     * egress-policer=cir:N,cbs:N; keys not given keep their values; a changed policer starts with a full bucket) and
+     * a vhostuser port's tx-retries-max. Nothing changes unless every setting is valid.
      */
     private synchronized String setPort(List<String> args) {
         Bridge br = bridge(args, 1);
         if (args.size() < 4) throw new ControlException("set-port needs a port and settings, e.g. set-port br0 p1 ingress-policing-rate=10000");
         Port p = br.port(args.get(2));
         if (p == null) throw new ControlException("bridge " + br.name + " has no port " + args.get(2));
-        PolicingConfig pc = PortSettings.policing(p, args.subList(3, args.size()));
-        pc.applyTo(p);
-        LOG.info("bridge " + br.name + ": port " + p.name() + ": " + pc.describe());
+        List<String> settings = args.subList(3, args.size());
+        PolicingConfig pc = PortSettings.policing(p, settings);
+        Integer retries = PortSettings.txRetriesMax(p, settings);
+        if (pc != null) {
+            pc.applyTo(p);
+            LOG.info("bridge " + br.name + ": port " + p.name() + ": " + pc.describe());
+        }
+        if (retries != null) {
+            ((VhostUserPort) p).txRetriesMax(retries);
+            LOG.info("bridge " + br.name + ": port " + p.name() + ": tx-retries-max " + retries);
+        }
         return "";
     }
 

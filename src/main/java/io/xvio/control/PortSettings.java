@@ -3,28 +3,57 @@ package io.xvio.control;
 import io.xvio.port.Policer;
 import io.xvio.port.Port;
 import io.xvio.port.PortPolicing;
+import io.xvio.port.VhostUserPort;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** What set-port may change on a running port: its policing (the keys of {@link PolicingConfig}). */
+/**
+ * What set-port may change on a running port: its policing (the keys of {@link PolicingConfig}) and, on a vhostuser
+ * port, tx-retries-max (OVS's Interface option).
+ */
 final class PortSettings {
     private PortSettings() {}
 
-    private static final List<String> KEYS = List.of("ingress-policing-rate", "ingress-policing-burst", "egress-policer");
+    private static final String TX_RETRIES = "tx-retries-max";
+    private static final List<String> POLICING = List.of("ingress-policing-rate", "ingress-policing-burst", "egress-policer");
+    private static final List<String> KEYS = java.util.stream.Stream.concat(POLICING.stream(), java.util.stream.Stream.of(TX_RETRIES)).toList();
 
-    /** The port's policing after KEY=VALUE settings; keys not given keep the port's current values. */
-    static PolicingConfig policing(Port port, List<String> settings) {
-        Map<String, Object> m = new LinkedHashMap<>();
+    /** KEY=VALUE settings as a map, each key known and given once. */
+    private static Map<String, String> parse(List<String> settings) {
+        Map<String, String> m = new LinkedHashMap<>();
         for (String kv : settings) {
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new ControlException("setting \"" + Logging.excerpt(kv, 60) + "\" is not KEY=VALUE");
             String k = kv.substring(0, eq), v = kv.substring(eq + 1);
             if (!KEYS.contains(k)) throw new ControlException("set-port: unknown key \"" + Logging.excerpt(k, 40) + "\" (allowed: " + String.join(", ", KEYS) + ")");
             if (m.containsKey(k)) throw new ControlException("set-port: " + k + " given twice");
+            m.put(k, v);
+        }
+        return m;
+    }
+
+    /** The tx-retries-max the settings give (checked against the port's type and 0..32), else null. */
+    static Integer txRetriesMax(Port port, List<String> settings) {
+        String v = parse(settings).get(TX_RETRIES);
+        if (v == null) return null;
+        if (!(port instanceof VhostUserPort))
+            throw new ControlException("set-port: " + TX_RETRIES + " applies to vhostuser ports only (" + port.name() + " is not one)");
+        if (!v.matches("\\d{1,2}") || Integer.parseInt(v) > VhostUserPort.TX_RETRIES_LIMIT)
+            throw new ControlException("set-port: " + TX_RETRIES + "=" + Logging.excerpt(v, 20) + " is not an integer in 0.." + VhostUserPort.TX_RETRIES_LIMIT);
+        return Integer.parseInt(v);
+    }
+
+    /** The port's policing after KEY=VALUE settings (keys not given keep the port's current values), else null if none is given. */
+    static PolicingConfig policing(Port port, List<String> settings) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (var e : parse(settings).entrySet()) {
+            String k = e.getKey(), v = e.getValue();
+            if (!POLICING.contains(k)) continue;
             m.put(k, k.equals("egress-policer") ? v : v.matches("\\d{1,12}") ? (Object) Long.parseLong(v) : v);
         }
+        if (m.isEmpty()) return null;
         PolicingConfig given;
         try {
             given = PolicingConfig.take(m, "set-port", port.name());

@@ -254,11 +254,11 @@ public final class VhostUserPort implements Port {
      * Puts packets which[0..n) into the guest's receive queue vq, counting what it delivered, and returns how many
      * it took: delivered plus those dropped as larger than the guest's buffer (which the queue counts itself).
      * Like OVS-DPDK's vhost transmit, when the ring runs out part way the rest is offered again at once, up to
-     * {@link #TX_RETRIES_MAX} times while each attempt delivers something: the guest runs beside us and may be
+     * {@link #txRetriesMax()} times while each attempt delivers something: the guest runs beside us and may be
      * refilling the ring just then, and a dropped 64 KB TCP frame costs the sender some 45 segments again.
      */
     int deliver(Virtqueue vq, PacketBatch b, int[] which, int n, int thread) {
-        int sent = 0, taken = 0, retries = 0;
+        int sent = 0, taken = 0, retries = 0, max = 0;
         long bytes = 0;
         int[] w = which;
         int m = n;
@@ -268,7 +268,9 @@ public final class VhostUserPort implements Port {
             sent += s;
             taken += tried;
             int left = m - tried;
-            if (left == 0 || s == 0 || retries == TX_RETRIES_MAX) break;
+            if (left == 0 || s == 0) break;
+            if (retries == 0) max = txRetriesMax;          // read once, when a retry is first due (as OVS)
+            if (retries == max) break;
             int[] r = retryScratch[thread];
             if (r == null) r = retryScratch[thread] = new int[PacketBatch.SLOTS];   // once per thread
             System.arraycopy(w, tried, r, 0, left);       // the packets not tried, in order (pushRx's contract)
@@ -283,8 +285,18 @@ public final class VhostUserPort implements Port {
         return taken;
     }
 
-    /** OVS-DPDK's default tx retries for a vhost-user port (its Interface options:tx-retries-max, 0..32). */
-    static final int TX_RETRIES_MAX = 8;
+    /** OVS-DPDK's default and limits for a vhost-user port's tx retries (its Interface options:tx-retries-max). */
+    public static final int TX_RETRIES_DEFAULT = 8, TX_RETRIES_LIMIT = 32;
+    private volatile int txRetriesMax = TX_RETRIES_DEFAULT;
+
+    /** The most times a burst is offered again to a guest ring that ran out (0..32, default 8). */
+    public int txRetriesMax() { return txRetriesMax; }
+
+    /** Sets {@link #txRetriesMax()}, in force from the next burst; outside 0..32 throws IllegalArgumentException. */
+    public void txRetriesMax(int n) {
+        if (n < 0 || n > TX_RETRIES_LIMIT) throw new IllegalArgumentException("tx-retries-max " + n + " is outside 0.." + TX_RETRIES_LIMIT);
+        txRetriesMax = n;
+    }
     /** Per PMD thread: the packets a retry offers again. */
     private final int[][] retryScratch = new int[PortCounters.MAX_THREADS][];
 
@@ -352,6 +364,7 @@ public final class VhostUserPort implements Port {
                     : " (over the port's mtu " + mtu + ": frames over " + (mtu + 22) + " bytes are dropped)"));
         }
         m.put("mtu", Integer.toString(mtu()));
+        if (txRetriesMax != TX_RETRIES_DEFAULT) m.put("tx-retries-max", Integer.toString(txRetriesMax));
         String err = endpoint.lastError();
         if (err != null) m.put("last_error", err);
         return m;

@@ -133,16 +133,43 @@ class VhostUserTxRetryTest {
         assertEquals(0, count(p, PortCounters.Counter.TX_RETRIES));
     }
 
-    @Test
-    void retriesStopAfterEight() {
-        VhostUserPort p = port();
-        int[] one = new int[20];
+    /** A ring with room for one packet per attempt, for n attempts. */
+    private static ScriptedRxQueue onePerAttempt(int n) {
+        int[] one = new int[n];
         Arrays.fill(one, 1);
-        ScriptedRxQueue q = new ScriptedRxQueue(Set.of(), one);
-        assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, deliver(p, q, 20));
-        assertEquals(1 + VhostUserPort.TX_RETRIES_MAX, q.offered.size(), "the first attempt and eight retries");
+        return new ScriptedRxQueue(Set.of(), one);
+    }
+
+    @Test
+    void retriesStopAfterEightByDefault() {
+        VhostUserPort p = port();
+        ScriptedRxQueue q = onePerAttempt(40);
+        assertEquals(8, p.txRetriesMax(), "OVS-DPDK's default");
+        assertEquals(9, deliver(p, q, 20));
+        assertEquals(9, q.offered.size(), "the first attempt and eight retries");
         assertEquals(9, count(p, PortCounters.Counter.TX_PACKETS));
         assertEquals(8, count(p, PortCounters.Counter.TX_RETRIES));
+        assertNull(p.details().get("tx-retries-max"), "the default is not shown");
+    }
+
+    @Test
+    void txRetriesMaxSetsTheLimitFromZeroToThirtyTwo() {
+        VhostUserPort p = port();
+        p.txRetriesMax(0);
+        ScriptedRxQueue q = onePerAttempt(40);
+        assertEquals(1, deliver(p, q, 20), "0: one attempt, no retry");
+        assertEquals(1, q.offered.size());
+        assertEquals(0, count(p, PortCounters.Counter.TX_RETRIES));
+        assertEquals("0", p.details().get("tx-retries-max"));
+
+        p.txRetriesMax(32);
+        q = onePerAttempt(40);
+        assertEquals(33, deliver(p, q, 40), "32: the first attempt and 32 retries");
+        assertEquals(32, count(p, PortCounters.Counter.TX_RETRIES));
+
+        assertThrows(IllegalArgumentException.class, () -> p.txRetriesMax(33));
+        assertThrows(IllegalArgumentException.class, () -> p.txRetriesMax(-1));
+        assertEquals(32, p.txRetriesMax(), "a refused value changes nothing");
     }
 
     @Test

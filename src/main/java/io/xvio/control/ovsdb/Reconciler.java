@@ -37,7 +37,7 @@ public final class Reconciler {
 
     /** One Interface of a netdev bridge, as read (pc has ofport 0 until one is chosen). */
     private record Want(String bridge, String uuid, String name, Config.PortConfig pc, PortVlan vlan, Integer request,
-                        io.xvio.control.PolicingConfig policing) {}
+                        io.xvio.control.PolicingConfig policing, int txRetriesMax) {}
 
     /** The ingress policing applied to each port (by its object: a port made again gets it again). */
     private final Map<String, Object[]> policed = new HashMap<>();
@@ -247,6 +247,7 @@ public final class Reconciler {
             results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), ofport, null));
         }
         applyPolicing(wants);
+        applyTxRetries(wants);
         // 4. mirrors, once their ports are there
         Map<String, List<io.xvio.control.MirrorConfig>> mirrorWants = new LinkedHashMap<>();
         for (String br : ownBridges) {
@@ -310,7 +311,7 @@ public final class Reconciler {
                 if (type.equals("afxdp")) for (String w : AfxdpOptions.notHonoured(options)) once("interface " + name + ": " + w);
                 pc = pc.withMtu(io.xvio.control.MtuSetting.fromRequest(Datum.optionalInteger(ir.get("mtu_request"), "Interface mtu_request"), pc.type()));
                 wants.add(new Want(bridge, iu, name, pc, vlan, request,
-                        policing(db, port, ir)));
+                        policing(db, port, ir), pc.type().equals("vhostuser") ? txRetriesMax(name, options) : -1));
             } catch (OvsdbException | IllegalArgumentException e) {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
@@ -347,6 +348,26 @@ public final class Reconciler {
         if (!v.matches("\\d{1,10}") || Long.parseLong(v) > 4_000_000_000L)
             throw new IllegalArgumentException("egress-policer: other_config:" + key + "=" + v + " is not a number of bytes up to 4000000000");
         return Long.parseLong(v);
+    }
+
+    /** options:tx-retries-max as OVS reads it: 0..32, anything else the default 8 (logged here). */
+    private int txRetriesMax(String name, Map<String, String> options) {
+        String v = options.get("tx-retries-max");
+        if (v == null) return io.xvio.port.VhostUserPort.TX_RETRIES_DEFAULT;
+        if (v.matches("\\d{1,2}") && Integer.parseInt(v) <= io.xvio.port.VhostUserPort.TX_RETRIES_LIMIT) return Integer.parseInt(v);
+        once("interface " + name + ": options:tx-retries-max=" + io.xvio.control.Logging.excerpt(v, 20) + " is not an integer in 0.."
+                + io.xvio.port.VhostUserPort.TX_RETRIES_LIMIT + ": the default " + io.xvio.port.VhostUserPort.TX_RETRIES_DEFAULT + " is used (as OVS)");
+        return io.xvio.port.VhostUserPort.TX_RETRIES_DEFAULT;
+    }
+
+    /** Puts each applied vhost-user port's tx retries in force when they differ from the running port's (no reconnect). */
+    private void applyTxRetries(List<Want> wants) {
+        for (Want w : wants) {
+            if (w.txRetriesMax() < 0 || !applied.containsKey(w.name())) continue;
+            if (!(daemon.port(w.bridge(), w.name()) instanceof io.xvio.port.VhostUserPort v) || v.txRetriesMax() == w.txRetriesMax()) continue;
+            daemon.setTxRetriesMax(w.bridge(), w.name(), w.txRetriesMax());
+            LOG.info("ovsdb: max tx retries for vhost port " + w.name() + " set to " + w.txRetriesMax());
+        }
     }
 
     /** Puts each applied port's ingress policing in force when it changed or the port was made again. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xvio.control.Config;
 import io.xvio.control.Daemon;
 import io.xvio.port.Port;
+import io.xvio.port.VhostUserPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,6 +94,43 @@ class ReconcilerTest {
         Map<String, Reconciler.IfaceResult> m = new HashMap<>();
         for (Reconciler.IfaceResult r : rec.apply(db)) m.put(r.name(), r);
         return m;
+    }
+
+    @Test
+    void txRetriesMaxFollowsTheInterfaceOptionWithoutMakingThePortAgainAndFallsBackToEightAsOvs() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vr1", vhu("options", Map.of("tx-retries-max", "2")));
+        ifs.put("vr2", vhu());
+        bridge(b, "brr", "netdev", ifs);
+        apply();
+        VhostUserPort p1 = (VhostUserPort) daemon.port("brr", "vr1");
+        assertEquals(2, p1.txRetriesMax());
+        assertEquals(8, ((VhostUserPort) daemon.port("brr", "vr2")).txRetriesMax(), "not set: OVS's 8");
+
+        ifs.put("vr1", vhu("options", Map.of("tx-retries-max", "0")));
+        bridge(b, "brr", "netdev", ifs);
+        apply();
+        assertSame(p1, daemon.port("brr", "vr1"), "a tx-retries-max change keeps the port (and its guest)");
+        assertEquals(0, p1.txRetriesMax());
+
+        for (String bad : List.of("33", "-1", "many")) {
+            ifs.put("vr1", vhu("options", Map.of("tx-retries-max", bad)));
+            bridge(b, "brr", "netdev", ifs);
+            Map<String, Reconciler.IfaceResult> r = apply();
+            assertNull(r.get("vr1").error(), "as OVS: not an error");
+            assertSame(p1, daemon.port("brr", "vr1"));
+            assertEquals(8, p1.txRetriesMax(), bad + ": the default, as OVS");
+        }
+        ifs.put("vr1", vhu("options", Map.of("tx-retries-max", "3")));
+        bridge(b, "brr", "netdev", ifs);
+        apply();
+        assertEquals(3, p1.txRetriesMax());
+        ifs.put("vr1", vhu());
+        bridge(b, "brr", "netdev", ifs);
+        apply();
+        assertSame(p1, daemon.port("brr", "vr1"));
+        assertEquals(8, p1.txRetriesMax(), "removed: the default");
     }
 
     @Test
