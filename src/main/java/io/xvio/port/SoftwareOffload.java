@@ -82,7 +82,10 @@ public final class SoftwareOffload {
         PacketBatch s = segments;
         while (seg.active()) {
             int m = seg.emit(s.data, s.off, s.len, 0, PacketBatch.BURST);
-            for (int k = 0; k < m; k++) segWhich[k] = k;
+            for (int k = 0; k < m; k++) {
+                segWhich[k] = k;
+                s.keys[k].copyFrom(b.keys[i]);   // a tunnel port reads what the flow set (tun_id, tun_dst, tun_metadata)
+            }
             port.transmit(thread, s, segWhich, m);
             made += m;
         }

@@ -110,6 +110,10 @@ public final class TunnelPort implements Port {
         counters.add(thread, PortCounters.Counter.RX_BYTES, bytes);
     }
 
+    static {
+        if (PacketBatch.SLOTS > Long.SIZE) throw new IllegalStateException("transmit's slot mask is one long: at most 64 slots");
+    }
+
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {
         if (thread < 0 || thread >= PortCounters.MAX_THREADS) return;
@@ -131,14 +135,18 @@ public final class TunnelPort implements Port {
         MemorySegment d = b.data;
         GeneveOptionWriter gw = options;
         boolean withOptions = !gw.isEmpty();
+        long gathered = 0;                                           // slots encapsulated and not sent yet (SLOTS = 64)
         for (int k = 0; k < n; k++) {
             int i = which[k];
             Egress e = perFlow ? flowEgress(b.keys[i], thread) : fixed;
             if (e == null) continue;                                 // counted
-            if (e.uplink() != uplink && m > 0) {                    // another underlay: send what is gathered first
+            // another underlay, or a slot given twice (output:vx0 twice, NORMAL then output:vx0): send what is
+            // gathered first, which puts its frames back, so no frame is encapsulated twice
+            if (m > 0 && (e.uplink() != uplink || (gathered & 1L << i) != 0)) {
                 send(thread, uplink, b, idx, off, len, m, bytes);
                 m = 0;
                 bytes = 0;
+                gathered = 0;
             }
             uplink = e.uplink();
             TunnelHeader h = e.header();
@@ -160,6 +168,7 @@ public final class TunnelPort implements Port {
             inherit(d, outer, h.ipv6(), o, l);
             bytes += l;
             idx[m++] = i;
+            gathered |= 1L << i;
         }
         if (m > 0) send(thread, uplink, b, idx, off, len, m, bytes);
     }

@@ -131,6 +131,70 @@ class TunnelPortTest {
         assertEquals(0, p.drops().get(TunnelDrop.TOO_BIG));
     }
 
+    /** One slot given twice in a burst (output:vx0 twice, or NORMAL's flood and output:vx0): two frames, each encapsulated once. */
+    @Test
+    void aSlotGivenTwiceIsSentTwiceEachTimeEncapsulatedOnce() throws Exception {
+        Capture up = new Capture();
+        TunnelPort p = port(up, 1500);
+        PacketBatch b = new PacketBatch();
+        inner(b, 0, 100, 1);
+        inner(b, 1, 120, 5);
+        int off0 = b.off[0];
+        byte[] frame0 = b.data.asSlice(b.off[0], 100).toArray(JAVA_BYTE);
+        p.transmit(0, b, new int[] {0, 1, 0}, 3);
+        assertEquals(3, up.frames.size());
+        assertEquals(off0, b.off[0], "the slot's frame put back");
+        assertEquals(100, b.len[0]);
+        TunnelDecoder dec = new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(InetAddress.getByName("172.31.0.2")),
+                TunnelDecoder.KnownOptions.NONE, new TunnelDrops());
+        int[] lens = {100, 120, 100};
+        for (int f = 0; f < 3; f++) {
+            byte[] frame = up.frames.get(f);
+            assertEquals(lens[f] + 50, frame.length, "frame " + f + ": one outer header of 50 bytes");
+            TunnelMetadata md = new TunnelMetadata();
+            MemorySegment s = MemorySegment.ofArray(frame);
+            int in = dec.pop(s, 0, frame.length, md, 0);
+            assertTrue(in > 0, "decodes: " + md.drop);
+            if (f != 1) assertArrayEquals(frame0, s.asSlice(in, md.innerLength).toArray(JAVA_BYTE));
+        }
+    }
+
+    /** A GSO frame cut for a key=flow port: every segment carries the VNI (and remote) the flow set. */
+    @Test
+    void segmentsOfAGsoFrameKeepTheTunnelFieldsTheFlowSet() throws Exception {
+        Capture up = new Capture();
+        TunnelConfig cfg = TunnelConfig.parse(Map.of("type", "vxlan", "remote_ip", "flow", "key", "flow"), "vx1");
+        TunnelPort p = new TunnelPort("vx1", 11, cfg);
+        FlowHeaders.Key want = new FlowHeaders.Key(IpAddr.V4_HI, IpAddr.V4_LO_TAG | 0xac1f0002L, 300);
+        TunnelHeader h = new TunnelHeader(new TunnelHeader.Spec(TunnelType.VXLAN, 1, 2, InetAddress.getByName("172.31.0.1"),
+                InetAddress.getByName("172.31.0.2"), 4789, 300, 0, 64, true, false, false, null));
+        p.flowHeaders().publish(Map.of(want, new TunnelPort.Egress(h, up, 1500, "br-phy")));
+        io.xvio.packet.GsoFrames.Frame f = io.xvio.packet.GsoFrames.build(new java.util.Random(9), false, false, 0, 8000, 1000, 7,
+                io.xvio.packet.GsoFrames.ACK, 1);
+        PacketBatch b = new PacketBatch();
+        MemorySegment.copy(f.bytes(), 0, b.data, JAVA_BYTE, b.off[0], f.bytes().length);
+        b.len[0] = f.bytes().length;
+        b.offloads = true;
+        b.vflags[0] = io.xvio.packet.VnetHeader.F_NEEDS_CSUM;
+        b.gsoType[0] = f.gsoType();
+        b.gsoSize[0] = 1400;
+        b.csumAt[0] = b.off[0] + f.csumStart();
+        b.csumOffset[0] = f.csumOffset();
+        io.xvio.packet.FlowKey k = b.keys[0];
+        k.w[io.xvio.packet.FlowKey.TUN_ID] = 300;
+        k.w[io.xvio.packet.FlowKey.TUN_IPV4] = 0xac1f0002L;
+        k.extended = true;
+        new SoftwareOffload().transmit(p, 0, b, new int[] {0}, 1);
+        assertEquals(0, p.drops().get(TunnelDrop.NO_ROUTE) + p.drops().get(TunnelDrop.NO_NEIGHBOR), p.extraCounters().toString());
+        assertEquals(6, up.frames.size(), "8,000 bytes of payload in 1,400-byte segments");
+        TunnelDecoder dec = new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(), TunnelDecoder.KnownOptions.NONE, new TunnelDrops());
+        for (byte[] frame : up.frames) {
+            TunnelMetadata md = new TunnelMetadata();
+            assertTrue(dec.pop(MemorySegment.ofArray(frame), 0, frame.length, md, 0) > 0, "decodes: " + md.drop);
+            assertEquals(300, md.tunId, "the flow's VNI on every segment");
+        }
+    }
+
     @Test
     void withoutAWayOutPacketsAreCountedDropsAndTheStatusSaysWhy() throws Exception {
         Capture up = new Capture();
