@@ -48,7 +48,7 @@ public final class BridgeDatapath {
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
     private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
     private volatile boolean cacheEnabled = true, exactMatchEnabled = true;
-    public static final int MAX_THREADS = 64;
+    public static final int MAX_THREADS = io.xvio.util.PmdThreadLimit.MAX_THREADS;
     /**
      * The thread index of a trace (the control thread's, one at a time): its flow, group and drop counts go to rows
      * nothing sums, and NORMAL learns nothing from it.
@@ -585,7 +585,9 @@ public final class BridgeDatapath {
         if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, 1); return; }
         if (!cacheEnabled || thread < 0 || thread >= MAX_THREADS) {
             stack(thread).clear();
-            run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, null);
+            MegaflowCache.Recorder fr = ct.fragments().recorderFor(b.keys[i], thread);   // null but for fragments
+            run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, fr);
+            if (fr != null) continueFragments(t, b, out, thread, now);
         } else {
             MegaflowCache c = caches[thread];
             if (c == null) {
@@ -608,6 +610,7 @@ public final class BridgeDatapath {
                 run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
                 if (rec.uncacheable) c.uncacheable++;
                 else c.insert(rec.original, rec);
+                continueFragments(t, b, out, thread, now);   // the fragments a ct() without table sent on, as firstPass
             }
         }
         RecircQueue q = recircQueues[thread + 2];
@@ -1083,16 +1086,18 @@ public final class BridgeDatapath {
 
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
     private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now) {
-        replay(t, e, b, i, out, thread, now, 0);
+        replay(t, e, b, i, out, thread, now, 0, 0);
     }
 
     /**
      * Executes ops from..end of a translation on packet i; from > 0: the ops after a ct() without table, for a
      * fragment it sent on (already untracked: a first OP_CT_DONE is skipped; it ends with the clone it was in).
+     * base: the depth of the thread's clone stack in use by the replay that sent the fragment on (0 if none), so
+     * this one's clones stack above the packets that replay will go back to.
      */
-    private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now, int from) {
+    private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now, int from, int base) {
         FlowKey k = b.keys[i];
-        int depth = 0;
+        int depth = base;
         int[] stack = null;
         if (from > 0 && from < e.nops && e.op[from] == MegaflowCache.OP_CT_DONE) from++;
         for (int x = from, n = e.nops; x < n; x++) {
@@ -1112,7 +1117,7 @@ public final class BridgeDatapath {
                     k = b.keys[i];
                 }
                 case MegaflowCache.OP_CLONE_END -> {
-                    if (depth == 0) return;             // the end of the clone a continued fragment was in
+                    if (depth == base) return;          // the end of the clone a continued fragment was in
                     i = stack[--depth];
                     k = b.keys[i];
                 }
@@ -1133,9 +1138,9 @@ public final class BridgeDatapath {
                     if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now)) {     // a fragment held
                         // a ct() without table that completed a datagram: each fragment goes on from here
                         for (int r = mark, to = ct.fragments().released(thread); r < to; r++)
-                            replay(t, e, b, ct.fragments().releasedSlot(thread, r), out, thread, now, x + 1);
+                            replay(t, e, b, ct.fragments().releasedSlot(thread, r), out, thread, now, x + 1, depth);
                         ct.fragments().truncate(thread, mark);
-                        if (depth == 0) return;
+                        if (depth == base) return;
                         x = cloneEnd(e, x) - 1;     // a copy's: its clone ends here
                     }
                 }
@@ -1151,7 +1156,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_METER -> {
                     if (!((io.xvio.datapath.meter.LiveMeter) e.ref[x]).admit(b.len[i], thread, now)) {
                         drops.add(thread, Reason.METER, 1);
-                        if (depth == 0) return;                   // dropped by the meter: nothing more happens to it
+                        if (depth == base) return;                // dropped by the meter: nothing more happens to it
                         x = cloneEnd(e, x) - 1;                    // a copy's meter ends the copy only
                     }
                 }
@@ -1168,7 +1173,7 @@ public final class BridgeDatapath {
         MegaflowCache.Entry e = f.continuation(thread);
         if (e == null) return;
         int from = f.continuationFrom(thread), mark = f.continuationMark(thread);
-        for (int r = mark, to = f.released(thread); r < to; r++) replay(t, e, b, f.releasedSlot(thread, r), out, thread, now, from);
+        for (int r = mark, to = f.released(thread); r < to; r++) replay(t, e, b, f.releasedSlot(thread, r), out, thread, now, from, 0);
         f.truncate(thread, mark);
     }
 

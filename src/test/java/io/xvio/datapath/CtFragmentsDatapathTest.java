@@ -275,6 +275,49 @@ class CtFragmentsDatapathTest {
         }
     }
 
+    static boolean vlanTagged(byte[] f) { return f[12] == (byte) 0x81 && f[13] == 0; }
+
+    /**
+     * ct() without table inside a clone, followed by a nested clone in that clone: the fragments the ct releases go
+     * on through the nested clone, and the actions after the outer clone still get the packet that came in, once.
+     */
+    @Test
+    void aCtInACloneWithANestedCloneAfterItLeavesThePacketThatCameInToTheActionsAfterTheClone() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached,
+                    "table=0,ip,in_port=1,actions=clone(ct(commit,zone=3),clone(mod_vlan_vid:10,output:2)),output:2");
+            for (int n = 0; n < 3; n++) {                // later rounds complete the datagram on a cached translation
+                List<byte[]> frags = cut(v4(A, B, 17, udp(6900 + n, 53, 4000)), 90 + n, 1480);
+                List<byte[]> sent = permute(frags, new int[] {2, 0, 1});
+                List<byte[]> out = oneByOne(dp, 0, sent).get(1);
+                assertEquals(hex(sent), hex(out.stream().filter(f -> !vlanTagged(f)).toList()),
+                        "cached " + cached + ", round " + n + ": each fragment once, as it came, after the clone");
+                assertEquals(3, out.stream().filter(CtFragmentsDatapathTest::vlanTagged).count(), "the nested clone's tagged copies");
+            }
+            assertEquals(0, dp.conntrack().get().fragments().held());
+        }
+    }
+
+    /** The same through a patch port: the peer bridge's ct() without table sends every fragment on. */
+    @Test
+    void fragmentsCrossingAPatchPortGoOnAfterACtWithoutTable() {
+        for (boolean cached : new boolean[] {true, false}) {
+            PatchPortsTest.Pair p = new PatchPortsTest.Pair(cached, List.of("priority=0,actions=output:2"),
+                    List.of("in_port=1,ip,actions=ct(commit,zone=3),output:2"));
+            for (int n = 0; n < 3; n++) {
+                List<byte[]> frags = cut(v4(A, B, 17, udp(7000 + n, 53, 4000)), 100 + n, 1480);
+                List<byte[]> out = new ArrayList<>();
+                for (byte[] f : permute(frags, new int[] {2, 0, 1})) {
+                    var got = PatchPortsTest.send(p.br0, 0, f);
+                    assertTrue(got.keySet().stream().allMatch(k -> k == 4), "only br1's phy (array index 4): " + got.keySet());
+                    out.addAll(got.getOrDefault(4, List.of()));
+                }
+                assertEquals(hex(frags), hex(out), "cached " + cached + ", round " + n + ": every fragment once, in order of offset");
+            }
+            assertEquals(0, p.br1.conntrack().get().fragments().held());
+        }
+    }
+
     @Test
     void withoutTableFragmentsBeyondTheCopySlotsAreDroppedAndCounted() {
         for (boolean cached : new boolean[] {true, false}) {
