@@ -30,7 +30,7 @@ public final class PortCounters {
         Counter(String label) { this.label = label; }
     }
 
-    public static final int MAX_THREADS = 64;
+    public static final int MAX_THREADS = io.xvio.util.PmdThreadLimit.MAX_THREADS;
     /** The port's policers (beside its counters, so every kind of port has them without a field of its own). */
     public final PortPolicing policing = new PortPolicing();
     /** Who captures or mirrors the port's frames (beside its counters, for the same reason). */

@@ -37,7 +37,7 @@ public final class TapDevice implements AutoCloseable {
     /** EBADFD: the fd's device was deleted (tun_get() found no device). */
     public static final int EBADFD = 77;
     /** Index of the errno capture slot the reading thread uses; writers use their thread index below it. */
-    public static final int READER = 64;
+    public static final int READER = io.xvio.util.PmdThreadLimit.MAX_THREADS;
 
     private final int fd;
     private final String name;

@@ -62,7 +62,9 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
     private final MemorySegment umem;
     private final MemorySegment[] maps;
     private final XskRing fill, comp, rx, tx;
-    private final MemorySegment capture = Arena.ofAuto().allocate(Math.max(64, NetNative.CAPTURE_SIZE), 64);
+    // errno capture areas: the receiving thread's wake-up and the sender's kick may run at once on two PMD threads
+    private final MemorySegment rxCapture = Arena.ofAuto().allocate(Math.max(64, NetNative.CAPTURE_SIZE), 64),
+            txCapture = Arena.ofAuto().allocate(Math.max(64, NetNative.CAPTURE_SIZE), 64);
     private volatile boolean closed;
 
     // receiver state (one thread)
@@ -264,7 +266,7 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
 
     private void wakeRx() {
         try {
-            long rc = (long) NetNative.RECVFROM_AT.invokeExact(capture, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0L);
+            long rc = (long) NetNative.RECVFROM_AT.invokeExact(rxCapture, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0L);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -403,8 +405,8 @@ public final class XdpSocket implements FrameSender, AutoCloseable {
 
     private int wakeTx() {
         try {
-            long rc = (long) NetNative.SENDTO_AT.invokeExact(capture, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
-            return rc < 0 ? -NetNative.errno(capture) : 0;
+            long rc = (long) NetNative.SENDTO_AT.invokeExact(txCapture, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
+            return rc < 0 ? -NetNative.errno(txCapture) : 0;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -18,8 +18,8 @@ import java.lang.invoke.VarHandle;
  */
 public final class LiveMeter {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    /** Rows: PMD threads 0..63 at index thread + 2; index 1 for any other caller, 0 unused (a trace meters nothing). */
-    static final int ROWS = 64 + 2;
+    /** Rows: PMD threads at index thread + 2; index 1 for any other caller, 0 unused (a trace meters nothing). */
+    static final int ROWS = io.xvio.util.PmdThreadLimit.MAX_THREADS + 2;
 
     /** The bands and counters of one configuration. */
     private static final class State {

@@ -10,7 +10,7 @@ import java.util.Map;
  * adds), rows whole cache lines apart, summed by readers with opaque reads.
  */
 public final class TunnelDrops {
-    public static final int MAX_THREADS = 64;
+    public static final int MAX_THREADS = io.xvio.util.PmdThreadLimit.MAX_THREADS;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int STRIDE = (TunnelDrop.values().length + 7) & ~7;
     private final long[] values = new long[(MAX_THREADS + 2) * STRIDE];
