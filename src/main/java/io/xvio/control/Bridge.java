@@ -78,6 +78,7 @@ final class Bridge {
             all = new ArrayList<>(flows);
             all.add(failOpen);
         }
+        publishKeyedPorts();
         datapath.install(ofports(), vlans.toArray(PortVlan[]::new), all);
         refreshLiveness();
         try {
@@ -163,6 +164,13 @@ final class Bridge {
         return new int[] {removed, flowsRemoved};
     }
 
+    /** Tells the datapath which ports read the flow key when they send (tunnel ports), before tables that use them. */
+    private void publishKeyedPorts() {
+        boolean[] k = new boolean[ports.size()];
+        for (int i = 0; i < k.length; i++) k[i] = ports.get(i) instanceof io.xvio.port.TunnelPort;
+        datapath.setKeyedPorts(k);
+    }
+
     /** Publishes which ports are up (for group buckets' watch_port) if that changed. */
     synchronized void refreshLiveness() {
         boolean[] live = new boolean[ports.size()];
@@ -225,6 +233,7 @@ final class Bridge {
             all = new ArrayList<>(flows);
             all.add(failOpen);
         }
+        publishKeyedPorts();
         datapath.installChanges(ofports(), vlans.toArray(PortVlan[]::new), all, added, List.copyOf(replaced));
         refreshLiveness();
         if (await) awaitQuiescence();
@@ -285,6 +294,7 @@ final class Bridge {
             all = new ArrayList<>(flows);
             all.add(failOpen);
         }
+        publishKeyedPorts();
         datapath.install(ofports(), vlans.toArray(PortVlan[]::new), all, groups);
         refreshLiveness();
         awaitQuiescence();

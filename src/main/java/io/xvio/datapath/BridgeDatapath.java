@@ -781,6 +781,7 @@ public final class BridgeDatapath {
         if (normalOnly != null) {
             long bytes = 0, prev0 = 0, prev1 = 0;
             int prevPort = -1;
+            boolean noKeyed = !anyKeyed;         // a repeat to a tunnel port would leave the slot's old key: extract
             MemorySegment d = b.data;
             for (int i = 0; i < n; i++) {
                 int len = b.len[i];
@@ -789,7 +790,7 @@ public final class BridgeDatapath {
                 // a frame whose first 16 bytes (addresses, type, VLAN tag) equal the previous one's goes where it
                 // went: same source just learned, same destination looked up, nothing in between
                 long w0 = len >= 16 ? d.get(JAVA_LONG_UNALIGNED, o) : 0, w1 = len >= 16 ? d.get(JAVA_LONG_UNALIGNED, o + 8) : 0;
-                if (prevPort >= 0 && len >= 16 && w0 == prev0 && w1 == prev1) {
+                if (prevPort >= 0 && len >= 16 && w0 == prev0 && w1 == prev1 && (noKeyed || !keyed(prevPort))) {
                     out.add(prevPort, i);
                     continue;
                 }
@@ -1420,7 +1421,7 @@ public final class BridgeDatapath {
             int p = inPortOf(t, b.keys[i]);
             if (p < 0) return;
             emit(b, i, p, out, copy, thread);
-            if (rec != null) rec.output(p, copy);
+            if (rec != null) recordOutput(rec, p, copy);
         }
 
         @Override public void normal(int i, int inPort, boolean copy) {
@@ -1432,7 +1433,10 @@ public final class BridgeDatapath {
         @Override public void flood(int i, boolean copy) {
             int in = inPortOf(t, b.keys[i]);
             BridgeDatapath.this.flood(t, b, i, in, out, copy, thread);
-            if (rec != null) rec.flood(in, copy);
+            if (rec != null) {
+                rec.flood(in, copy);
+                if (anyKeyed) rec.keyedOutput = true;
+            }
         }
 
         @Override public void set(int i, Field f, long value, long mask, long valueLo, long maskLo) {
@@ -1521,7 +1525,10 @@ public final class BridgeDatapath {
 
         @Override public boolean lengthAtLeast(int i, int n) {
             if (rec != null) rec.uncacheable = true;
-            return b.len[i] >= n;
+            int len = b.len[i];
+            if (b.offloads && b.gsoType[i] != io.xvio.packet.Segmentation.GSO_NONE)      // as OVS: the segments' length
+                len = io.xvio.packet.Segmentation.segmentLength(b.data, b.off[i], len, b.gsoType[i], b.gsoSize[i], b.csumAt[i]);
+            return len >= n;
         }
 
         @Override public boolean meter(int i, long id) {
@@ -1669,7 +1676,32 @@ public final class BridgeDatapath {
             return;
         }
         emit(b, i, p, out, copy, thread);
-        if (rec != null) rec.output(p, copy);
+        if (rec != null) recordOutput(rec, p, copy);
+    }
+
+    private void recordOutput(MegaflowCache.Recorder rec, int p, boolean copy) {
+        rec.output(p, copy);
+        if (keyed(p)) rec.keyedOutput = true;
+    }
+
+    /**
+     * By port index: whether the port's transmit reads the packet's flow key (a tunnel port: VNI, remote and
+     * options from the flow). Translations that output there are never replayed header-free (key not extracted).
+     * Control thread sets it before the tables that use a new port layout.
+     */
+    private volatile boolean[] keyedPorts = new boolean[0];
+    private volatile boolean anyKeyed;
+
+    public void setKeyedPorts(boolean[] keyed) {
+        boolean any = false;
+        for (boolean k : keyed) any |= k;
+        keyedPorts = keyed.clone();
+        anyKeyed = any;
+    }
+
+    private boolean keyed(int p) {
+        boolean[] k = keyedPorts;
+        return p >= 0 && p < k.length && k[p];
     }
 
     /** Per PMD thread (index thread + 2; 0 is a trace's): the register stack of the packet being translated. */

@@ -261,6 +261,9 @@ final class MegaflowCache {
             int o = r.op[x];
             free &= o == OP_HIT || o == OP_OUT || o == OP_FLOOD || o == OP_NO_MATCH || o == OP_LOOP || o == OP_GROUP || o == OP_DROP;
         }
+        // a port that reads the key (a tunnel port's key=flow, remote_ip=flow, options) needs it extracted: a
+        // header-free replay leaves the slot's key from an earlier packet
+        free &= !r.keyedOutput;
         e.headerFree = free;
         e.recircFront = RecircFront.covers(gr.mask, gr.words);
         e.selectTail = gr.words.length == 1 && gr.words[0] == FlowKey.IN_PORT && endsInSelect(r);
@@ -322,6 +325,8 @@ final class MegaflowCache {
         final long[] original = new long[FlowKey.WORDS];
         int n;
         boolean uncacheable;
+        /** An output went to a port whose transmit reads the flow key (a tunnel port): not header-free. */
+        boolean keyedOutput;
         /** Key words an action has rewritten so far (bit w: word w): a later lookup sees them changed. */
         long rewritten;
         final int[] op = new int[MAX_OPS];
@@ -333,6 +338,7 @@ final class MegaflowCache {
             System.arraycopy(key, 0, original, 0, FlowKey.WORDS);
             n = 0;
             uncacheable = false;
+            keyedOutput = false;
             rewritten = 0;
         }
 

@@ -51,6 +51,9 @@ public final class PacketIns {
     /** One thread's ring. */
     private static final class Ring {
         final byte[][] data = new byte[SLOTS][SLOT_BYTES];
+        /** data's slots as segments, made once (a checksum is completed in them). */
+        final MemorySegment[] views = new MemorySegment[SLOTS];
+        { for (int s = 0; s < SLOTS; s++) views[s] = MemorySegment.ofArray(data[s]); }
         final int[] len = new int[SLOTS], totalLen = new int[SLOTS], reason = new int[SLOTS], table = new int[SLOTS];
         final long[] cookie = new long[SLOTS];
         /** The controller action's userdata (a reference to the action's own string: nothing allocated). */
@@ -104,6 +107,10 @@ public final class PacketIns {
         // unbuffered packet whole: max_len only bounds what a switch that buffers sends)
         int total = b.len[i], n = Math.min(total, SLOT_BYTES);
         MemorySegment.copy(b.data, JAVA_BYTE, b.off[i], r.data[s], 0, n);
+        // a partial checksum (a guest's or an uplink's offload) is completed, as OVS does before an upcall: a
+        // controller that sends the frame back in a packet-out must not send it with a bad checksum
+        if (n == total && b.offloads && (b.vflags[i] & io.xvio.packet.VnetHeader.F_NEEDS_CSUM) != 0)
+            io.xvio.packet.VnetHeader.complete(r.views[s], 0, n, b.csumAt[i] - b.off[i], b.csumOffset[i]);
         r.len[s] = n;
         r.totalLen[s] = total;
         r.reason[s] = reason;

@@ -236,6 +236,13 @@ public final class FlowKey {
         }
     }
 
+    /** Zeroes the extended words (tunnel, registers, conntrack ...), if any were set: the packet has none of them yet. */
+    public void clearExtended() {
+        if (!extended) return;
+        for (int i = PACKET_WORDS; i < WORDS; i++) w[i] = 0;
+        extended = false;
+    }
+
     public void copyFrom(FlowKey o) {
         System.arraycopy(o.w, 0, w, 0, o.extended || extended ? WORDS : PACKET_WORDS);
         extended = o.extended;

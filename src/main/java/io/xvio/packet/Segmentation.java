@@ -62,6 +62,19 @@ public final class Segmentation {
     private int next, segment;
     private boolean active;
 
+    /**
+     * The length of the longest segment a GSO frame (at frame, len bytes, its checksummed part starting at the
+     * absolute offset csumAt: the TCP or UDP header, an inner one for a tunnel's) will be cut into: the headers up to
+     * its payload plus gsoSize, at most len (OVS's check_pkt_len on a TSO packet); len when the headers make no sense.
+     */
+    public static int segmentLength(MemorySegment d, long frame, int len, int gsoType, int gsoSize, long csumAt) {
+        long l4 = csumAt - frame;
+        if (gsoSize <= 0 || l4 < Ethernet.HEADER || l4 + 20 > len) return len;
+        int hl = (gsoType & ~GSO_ECN) == GSO_UDP_L4 ? 8 : ((d.get(JAVA_BYTE, csumAt + 12) & 0xf0) >>> 2);
+        long seg = l4 + hl + gsoSize;
+        return seg < len ? (int) seg : len;
+    }
+
     /** Counter label of a drop reason. */
     public static String reasonLabel(int reason) {
         return switch (reason) {

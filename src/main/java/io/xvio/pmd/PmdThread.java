@@ -137,6 +137,7 @@ public final class PmdThread {
                     if (!relayed) n = rq.port().receive(rq.queue(), batch, id);
                 } catch (RuntimeException | InternalError e) {   // a PMD thread must survive anything a port does
                     logOnce(rq, e);
+                    batch.reset();       // what the port half did (offload state, moved frames) is not the next one's
                     continue;
                 }
                 if (n == 0) continue;

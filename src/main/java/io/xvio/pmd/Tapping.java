@@ -25,7 +25,12 @@ final class Tapping {
     /** Frames 0..n of b came in on port (burst serial); returns how many go on (0: the port is a mirror output). */
     int rx(PortTaps.Tap t, Port port, PacketBatch b, int n, long serial, SoftwareOffload offload) {
         capture(t.rings(), b, all, n);
-        for (Mirror m : t.mirrors()) mirror(m, port, b, all, n, serial, offload, t.accessVlan());
+        for (Mirror m : t.mirrors()) {
+            // a tunnel port reads the key (VNI, remote, options), which the pipeline has not extracted yet: the slots
+            // hold an earlier packet's; a frame just received has no tunnel or register fields
+            if (m.output instanceof io.xvio.port.TunnelPort) for (int i = 0; i < n; i++) b.keys[i].clearExtended();
+            mirror(m, port, b, all, n, serial, offload, t.accessVlan());
+        }
         return t.reserved() ? 0 : n;
     }
 

@@ -156,4 +156,30 @@ class TappingTest {
         assertTrue(allocated < 4096, "tapping allocated " + allocated + " bytes for 640,000 frames");
         assertTrue(ring.dropped() == 0, "the ring kept up: " + ring.dropped());
     }
+
+    /**
+     * A mirror whose output is a tunnel port with key=flow: frames mirrored as they come in have no tunnel fields yet
+     * (the pipeline has not run), so they leave in VNI 0, whatever key an earlier packet left in their slots.
+     */
+    @Test
+    void framesMirroredOnReceiptToAKeyFlowTunnelPortLeaveInVniZero() throws Exception {
+        Tapping t = new Tapping(0);
+        SoftwareOffload offload = new SoftwareOffload();
+        Sink vm1 = new Sink("vm1"), up = new Sink("up0");
+        io.xvio.port.TunnelPort vx = new io.xvio.port.TunnelPort("vx0", 5, io.xvio.datapath.tunnel.TunnelConfig.parse(
+                java.util.Map.of("type", "vxlan", "remote_ip", "172.31.0.2", "key", "flow"), "vx0"));
+        io.xvio.datapath.tunnel.TunnelHeader h = new io.xvio.datapath.tunnel.TunnelHeader(new io.xvio.datapath.tunnel.TunnelHeader.Spec(
+                io.xvio.datapath.tunnel.TunnelType.VXLAN, 1, 2, java.net.InetAddress.getByName("172.31.0.1"),
+                java.net.InetAddress.getByName("172.31.0.2"), 4789, 0, 0, 64, true, false, false, null));
+        vx.flowHeaders().publish(java.util.Map.of(new io.xvio.datapath.tunnel.FlowHeaders.Key(io.xvio.datapath.tunnel.IpAddr.V4_HI,
+                io.xvio.datapath.tunnel.IpAddr.V4_LO_TAG | 0xac1f0002L, 0), new io.xvio.port.TunnelPort.Egress(h, up, 1500, "br-phy", null)));
+        vm1.counters().taps.addMirror(new Mirror("m", vx, new int[0]), true, false);
+        PacketBatch b = batch(4, i -> 0);
+        for (int i = 0; i < 4; i++) {                    // what a decapsulated packet left in the slot's key
+            b.keys[i].w[io.xvio.packet.FlowKey.TUN_ID] = 555;
+            b.keys[i].extended = true;
+        }
+        assertEquals(4, t.rx(vm1.counters().taps.rx, vm1, b, 4, 1, offload));
+        assertEquals(4, up.got.size(), "mirrored in VNI 0 (VNI 555 has no way out): " + vx.extraCounters());
+    }
 }
