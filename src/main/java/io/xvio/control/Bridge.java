@@ -167,7 +167,7 @@ final class Bridge {
     /** Tells the datapath which ports read the flow key when they send (tunnel ports), before tables that use them. */
     private void publishKeyedPorts() {
         boolean[] k = new boolean[ports.size()];
-        for (int i = 0; i < k.length; i++) k[i] = ports.get(i) instanceof io.xvio.port.TunnelPort;
+        for (int i = 0; i < k.length; i++) k[i] = ports.get(i) instanceof io.xvio.port.TunnelPort tp && tp.readsFlowKey();
         datapath.setKeyedPorts(k);
     }
 

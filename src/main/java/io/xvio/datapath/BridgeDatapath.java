@@ -1458,7 +1458,10 @@ public final class BridgeDatapath {
         @Override public void writeMetadata(int i, long value, long mask) {
             long[] w = b.keys[i].w;
             w[FlowKey.METADATA] = (w[FlowKey.METADATA] & ~mask) | (value & mask);
-            if (rec != null) rec.rewrote(FlowKey.METADATA);
+            if (rec != null) {
+                rec.rewrote(FlowKey.METADATA);
+                rec.set(Field.METADATA, value, mask, 0, 0);   // replayed: a recirculation carries it (OVS freezes it)
+            }
         }
 
         @Override public void pushVlan(int i, int ethertype) {
@@ -1569,7 +1572,10 @@ public final class BridgeDatapath {
             }
             boolean restore = c.natAction() != null;
             if (!held) ct.done(b, i, restore, thread);
-            if (rec != null) rec.ctDone(restore);
+            if (rec != null) {
+                rec.ctDone(restore);
+                rewroteCt(rec);      // later lookups see ct_* cleared, not the values the entry was recorded with
+            }
             return !held;
         }
 
@@ -1577,7 +1583,7 @@ public final class BridgeDatapath {
             CtExecution.clear(b.keys[i]);
             if (rec != null) {
                 rec.ctClear();
-                rec.rewrote(FlowKey.CT_MISC);
+                rewroteCt(rec);
             }
         }
 
@@ -1679,14 +1685,19 @@ public final class BridgeDatapath {
         if (rec != null) recordOutput(rec, p, copy);
     }
 
+    /** Every conntrack word (ct_state/zone/proto, mark, label, original tuple), as ct() and ct_clear clear them all. */
+    private static void rewroteCt(MegaflowCache.Recorder rec) {
+        for (int w = FlowKey.CT_MISC; w <= FlowKey.CT_TP; w++) rec.rewrote(w);
+    }
+
     private void recordOutput(MegaflowCache.Recorder rec, int p, boolean copy) {
         rec.output(p, copy);
         if (keyed(p)) rec.keyedOutput = true;
     }
 
     /**
-     * By port index: whether the port's transmit reads the packet's flow key (a tunnel port: VNI, remote and
-     * options from the flow). Translations that output there are never replayed header-free (key not extracted).
+     * By port index: whether the port's transmit reads the packet's flow key (a tunnel port with key=flow,
+     * remote_ip=flow or Geneve options: TunnelPort.readsFlowKey). Translations that output there are never replayed header-free (key not extracted).
      * Control thread sets it before the tables that use a new port layout.
      */
     private volatile boolean[] keyedPorts = new boolean[0];

@@ -102,7 +102,10 @@ final class CtExecution {
         }
         // a guest's partial (or already verified) checksum is its offload's business, not a corrupt segment
         boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
-        tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r, l4Offloaded);
+        // the NAT bits an earlier ct() of this zone left (a recirculated pass's key): the packet is translated already
+        long misc = w[FlowKey.CT_MISC];
+        int natted = ((misc >>> 32) & 0xffff) == (zone & 0xffff) ? (int) misc & (CtState.SNAT | CtState.DNAT) : 0;
+        tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r, l4Offloaded, natted);
         exec(tr, ct, r);
         write(w, r);
         return true;

@@ -28,7 +28,7 @@ final class Tapping {
         for (Mirror m : t.mirrors()) {
             // a tunnel port reads the key (VNI, remote, options), which the pipeline has not extracted yet: the slots
             // hold an earlier packet's; a frame just received has no tunnel or register fields
-            if (m.output instanceof io.xvio.port.TunnelPort) for (int i = 0; i < n; i++) b.keys[i].clearExtended();
+            if (m.output instanceof io.xvio.port.TunnelPort tp && tp.readsFlowKey()) for (int i = 0; i < n; i++) b.keys[i].clearExtended();
             mirror(m, port, b, all, n, serial, offload, t.accessVlan());
         }
         return t.reserved() ? 0 : n;

@@ -81,6 +81,14 @@ public final class TunnelPort implements Port {
     /** The per-flow headers (remote_ip=flow or key=flow ports): values are {@link Egress}, or a {@link TunnelDrop} while unresolvable. */
     public FlowHeaders flowHeaders() { return flowHeaders; }
 
+    /**
+     * Whether transmit reads the packet's flow key: remote_ip=flow or key=flow (tun_dst, tun_id), or a Geneve port
+     * (tun_metadata options, whose map may change at run time). A fixed VXLAN port reads only the frame.
+     */
+    public boolean readsFlowKey() {
+        return config.remoteFromFlow() || config.keyFromFlow() || config.type() == io.xvio.datapath.tunnel.TunnelType.GENEVE;
+    }
+
     public TunnelConfig config() { return config; }
     public TunnelDrops drops() { return drops; }
     public Egress egress() { return egress; }

@@ -138,8 +138,15 @@ public record Ct(boolean commit, boolean force, int table, int zone, Subfield zo
     @Override public ActionSetRole actionSetRole() { return ActionSetRole.FINAL_CT; }
 
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
-        int z = zoneSrc == null ? zone : (int) x.read(i, zoneSrc.field(), zoneSrc.ofs(), zoneSrc.nBits());
+        int z = zoneSrc == null ? zone : zoneFrom(x, i, zoneSrc);
         return x.conntrack(i, moves() ? resolved(x, i) : this, z, tail) ? CONTINUE : DEAD;
+    }
+
+    /** The zone bits of a field; of a 128-bit one (xxreg, ct_label, an IPv6 address) from the half they are in. */
+    private static int zoneFrom(Xlate x, int i, Subfield z) {
+        if (z.field().words() != 2) return (int) x.read(i, z.field(), z.ofs(), z.nBits());
+        if (z.ofs() >= 64) return (int) x.read(i, z.field(), z.ofs() - 64, z.nBits());
+        return (int) ((x.readLo(i, z.field()) >>> z.ofs()) & Subfield.bits(z.nBits()));
     }
 
     private boolean moves() {

@@ -117,9 +117,21 @@ public final class ConnTracker {
      */
     public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
                      NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded) {
+        return track(key, s, off, len, zone, commit, force, nat, now, thread, out, l4Offloaded, 0);
+    }
+
+    /**
+     * As above; natted: the SNAT/DNAT bits of the ct_state an earlier ct() of the same zone left on the packet (0 if
+     * none, or another zone's). Such a packet was translated already: as OVS (initial_conn_lookup with natted), its
+     * connection is found by the reverse of the tuple it now carries, it is not translated again, and it keeps those
+     * bits (OVN's stateful stage committing a load-balanced connection again in the same zone).
+     */
+    public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
+                     NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded, int natted) {
         out.reset(zone & 0xffff);
         repeatable[thread] = false;
-        int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out, l4Offloaded);
+        int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out, l4Offloaded,
+                natted & (CtState.SNAT | CtState.DNAT));
         out.state = st | CtState.TRK;
         return out.state;
     }
@@ -151,7 +163,7 @@ public final class ConnTracker {
     }
 
     private int trackIn(FlowKey key, MemorySegment s, long off, int zone, boolean commit, boolean force,
-                        NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded) {
+                        NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded, int natted) {
         long[] w = key.w;
         long[] k = scratch[thread];
         int type = (int) w[FlowKey.DL_TYPE];
@@ -200,6 +212,15 @@ public final class ConnTracker {
             k[4] = ConnPool.meta(zone, v6, proto, 0, 0);
         }
 
+        if (natted != 0 && !icmp) {           // translated by an earlier ct() of this zone: the reverse is its key
+            reverse(k);
+            int ref = index.find(k, 0, ConnIndex.hash(k, 0));
+            if (ref >= 0) {
+                int r = existing(ref, ref >> 1, (ref & 1) == 0, false, key, s, off, l4, end, proto, null, now, thread, k, out);
+                if (r >= 0) return r | natted;
+            }
+            reverse(k);                       // not there (expired, removed): the tuple as the packet carries it
+        }
         int hint = memo.find(thread, k);      // this thread's last connection: no hash, no index probe
         for (int attempt = 0; attempt < 3; attempt++) {
             boolean hinted = hint >= 0;
@@ -313,6 +334,17 @@ public final class ConnTracker {
             return -2;
         }
         return st;
+    }
+
+    /** Swaps a connection key's source and destination (addresses and ports), as OVS's conn_key_reverse. */
+    private static void reverse(long[] k) {
+        long a = k[0], b = k[1];
+        k[0] = k[2];
+        k[1] = k[3];
+        k[2] = a;
+        k[3] = b;
+        long m = k[4];
+        k[4] = ConnPool.meta(ConnPool.zone(m), ConnPool.v6(m), ConnPool.proto(m), ConnPool.dport(m), ConnPool.sport(m));
     }
 
     /** Connection c's mark, labels and original tuple into out (c locked). */

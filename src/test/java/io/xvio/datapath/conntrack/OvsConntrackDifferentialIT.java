@@ -74,6 +74,10 @@ class OvsConntrackDifferentialIT {
                 "table=0,priority=20,in_port=1,ip,nw_dst=10.7.8.8,actions=ct(zone=3,nat,table=1)",
                 "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,table=1)",
                 "table=0,priority=30,in_port=1,ip,nw_src=10.7.4.1,actions=ct(commit,zone=6),ct(zone=6,table=1)",
+                // a load balancer, then a second ct() of the same zone in the recirculated pass (OVN's stateful stage)
+                "table=0,priority=20,in_port=1,ip,nw_dst=10.7.9.10,actions=ct(commit,zone=4,nat(dst=10.7.1.2:8080),table=2)",
+                "table=0,priority=20,in_port=1,ip,nw_src=10.7.1.2,actions=ct(zone=4,nat,table=2)",
+                "table=2,priority=10,ip,actions=ct(commit,zone=4,exec(set_field:0x5->ct_mark),table=1)",
                 "table=0,priority=0,actions=drop",
                 "table=1,priority=10,actions=move:NXM_NX_CT_STATE[]->NXM_OF_ETH_DST[0..31],output:2");
 
@@ -260,6 +264,38 @@ class OvsConntrackDifferentialIT {
         }
         assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack") + "\nxvio:\n" + ct.dump(-1, now));
     }
+
+    /**
+     * A connection DNAT'd by a load balancer's ct(commit,nat) and tracked again, committed with a mark, by a second
+     * ct() of the same zone after the recirculation: OVS finds it by the reverse of the translated tuple (it does not
+     * make a second connection, whose reply would collide), so both directions keep their state; the same from xvio.
+     */
+    @Test
+    void aSecondCtInTheSameZoneAfterNatSameAsOvs() {
+        long vip2 = ip("10.7.9.10"), backend2 = ip("10.7.1.2"), now = 1_000_000_000_000L;
+        io.xvio.datapath.BridgeDatapath dp = new io.xvio.datapath.BridgeDatapath("br0");
+        dp.install(new int[] {1, 2}, FLOWS.stream().map(io.xvio.datapath.FlowParser::parse).toList());
+        dp.setLive(new boolean[] {true, true});
+        List<byte[]> frames = List.of(
+                v4(A, vip2, 6, tcp(36000, 80, SYN, 1, 0, 5000, 0, NO)),
+                v4(backend2, A, 6, tcp(8080, 36000, SYN | ACK, 70, 2, 5000, 0, NO)),
+                v4(A, vip2, 6, tcp(36000, 80, ACK | PSH, 2, 71, 5000, 20, NO)),
+                v4(backend2, A, 6, tcp(8080, 36000, ACK | PSH, 71, 22, 5000, 30, NO)),
+                v4(A, vip2, 17, udp(36001, 80, 12)),
+                v4(backend2, A, 17, udp(8080, 36001, 12)),
+                v4(A, vip2, 17, udp(36001, 80, 12)));
+        List<String> diffs = new ArrayList<>();
+        for (int i = 0; i < frames.size(); i++) {
+            byte[] f = frames.get(i);
+            byte[] got = ovsOutput(f.clone()), mine = xvioOutput(dp, f.clone(), now);
+            if (got == null ? mine != null : mine == null || !Arrays.equals(got, mine))
+                diffs.add("frame " + i + ": OVS " + (got == null ? "nothing" : CtState.format(state(got)) + " " + HexFormat.of().formatHex(got))
+                        + ", xvio " + (mine == null ? "nothing" : CtState.format(state(mine)) + " " + HexFormat.of().formatHex(mine)));
+        }
+        assertEquals(List.of(), diffs, ovs.appctl("dpctl/dump-conntrack"));
+    }
+
+    private static int state(byte[] f) { return (f[2] & 0xff) << 24 | (f[3] & 0xff) << 16 | (f[4] & 0xff) << 8 | (f[5] & 0xff); }
 
     /** Every frame OVS put out (trimmed to its IP length) after frame f, until the sentinel. */
     private List<byte[]> ovsOutputs(byte[] f) {
