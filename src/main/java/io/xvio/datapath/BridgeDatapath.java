@@ -1274,6 +1274,10 @@ public final class BridgeDatapath {
             f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
             w[FlowKey.TP_SRC] = tpSrc;          // actions see the real fields again, as in OVS
             w[FlowKey.TP_DST] = tpDst;
+            if (rec != null) {                  // for this lookup only: it saw 0, not the entry's recorded ports
+                rec.rewrote(FlowKey.TP_SRC);
+                rec.rewrote(FlowKey.TP_DST);
+            }
         } else {
             f = rec == null ? t.byTable()[table].lookup(w) : t.byTable()[table].lookup(w, rec.wc);
         }
@@ -1425,9 +1429,13 @@ public final class BridgeDatapath {
         }
 
         @Override public void normal(int i, int inPort, boolean copy) {
+            // the key's in_port, as OVS's xlate_normal (a flow may have loaded another one); none of this bridge's
+            // (a packet-out's CONTROLLER or LOCAL): as before, the port the translation was given
+            int in = inPortOf(t, b.keys[i]);
+            if (in < 0) in = inPort;
             // cached as itself: a replay learns and looks up again, so the MAC table is never stale
-            if (rec != null) rec.normal(copy, inPort);
-            BridgeDatapath.this.normal(t, inPort, b, i, out, thread, now, copy);
+            if (rec != null) rec.normal(copy, in);
+            BridgeDatapath.this.normal(t, in, b, i, out, thread, now, copy);
         }
 
         @Override public void flood(int i, boolean copy) {
@@ -1660,6 +1668,8 @@ public final class BridgeDatapath {
 
         @Override public void stackPush(long value) { stack(thread).push(value); }
         @Override public boolean stackEmpty() { return stack(thread).isEmpty(); }
+        @Override public long stackEnter() { return stack(thread).enter(); }
+        @Override public void stackLeave(long saved) { stack(thread).leave(saved); }
         @Override public long stackPop() { return stack(thread).pop(); }
     }
 

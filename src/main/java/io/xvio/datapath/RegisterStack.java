@@ -9,12 +9,26 @@ package io.xvio.datapath;
 final class RegisterStack {
     static final int DEPTH = 64;
     private final long[] values = new long[DEPTH];
-    private int size;
+    private int size, base;
 
     void push(long v) { if (size < DEPTH) values[size++] = v; }
     long pop() { return values[--size]; }
-    boolean isEmpty() { return size == 0; }
-    void clear() { size = 0; }
+    /** Empty as the current clone sees it: a clone's actions neither see nor pop what was pushed before it. */
+    boolean isEmpty() { return size == base; }
+    void clear() { size = base = 0; }
+
+    /** A clone starts: its actions see an empty stack (OVS's clone_xlate_actions); returns what {@link #leave} restores. */
+    long enter() {
+        long saved = (long) base << 32 | size;
+        base = size;
+        return saved;
+    }
+
+    /** The clone ended: the stack is as it was before it, whatever the clone pushed or popped. */
+    void leave(long saved) {
+        base = (int) (saved >>> 32);
+        size = (int) saved;
+    }
     /** The values, bottom first (a paused translation's copy: allocates). */
     long[] toArray() { return java.util.Arrays.copyOf(values, size); }
 }

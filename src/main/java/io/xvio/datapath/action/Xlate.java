@@ -102,6 +102,12 @@ public interface Xlate {
     /** The low 64 bits (word 2) of 128-bit field f of packet i (read recorded, as read()). */
     long readLo(int i, Field f);
 
+    /** A clone's actions start with an empty register stack; returns what {@link #stackLeave} restores. */
+    default long stackEnter() { return 0; }
+
+    /** After a clone: the register stack as it was before it. */
+    default void stackLeave(long saved) { }
+
     /** The register stack (push:/pop:) of this packet's translation. */
     void stackPush(long value);
     boolean stackEmpty();
