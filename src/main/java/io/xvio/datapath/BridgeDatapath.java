@@ -1450,6 +1450,13 @@ public final class BridgeDatapath {
         @Override public void set(int i, Field f, long value, long mask, long valueLo, long maskLo) {
             if (rec != null) recordSet(rec, b.keys[i], f, value, mask, valueLo, maskLo);
             setField(b, i, f, value, mask, valueLo, maskLo);
+            // any write to tun_metadataN makes it present (a 0 is an option too), as OVS: set_field, move, load,
+            // pop, learn's result, check_pkt_larger's bit
+            long p = f.presentBit();
+            if (p != 0) {
+                if (rec != null) recordSet(rec, b.keys[i], Field.TUN_METADATA_PRESENT, p, p, 0, 0);
+                setField(b, i, Field.TUN_METADATA_PRESENT, p, p, 0, 0);
+            }
         }
 
         @Override public long read(int i, Field f, int ofs, int nBits) {

@@ -80,4 +80,16 @@ class TranslationLikeOvsTest {
         for (byte[] f : frags)
             assertEquals(Set.of(), GroupsTest.send(dp, 0, f).keySet(), "the new flow (type 0, what the lookup sees) drops it, as OVS");
     }
+
+    @Test
+    void aTunMetadataWrittenByPopIsPresent() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached,
+                    "table=0,in_port=1,actions=load:0x5->NXM_NX_REG0[],push:NXM_NX_REG0[],pop:NXM_NX_TUN_METADATA0[0..31],resubmit(,1)",
+                    "table=1,tun_metadata0=0x5,actions=output:2");
+            for (int k = 0; k < 2; k++)
+                assertEquals(Set.of(1), GroupsTest.send(dp, 0, GroupsTest.tcp(1, 2, 3, 4)).keySet(),
+                        "cached " + cached + ": a match on tun_metadata0 needs it present, as any write makes it in OVS");
+        }
+    }
 }

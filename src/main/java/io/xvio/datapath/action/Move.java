@@ -45,8 +45,6 @@ public record Move(Field src, int srcOfs, Field dst, int dstOfs, int nBits) impl
         int to = dst.shift + dstOfs;
         long mask = Subfield.bits(nBits) << to;
         x.set(i, dst, v << to, mask, 0, 0);
-        long p = dst.presentBit();
-        if (p != 0) x.set(i, io.xvio.datapath.Field.TUN_METADATA_PRESENT, p, p, 0, 0);
         return CONTINUE;
     }
 }

@@ -68,9 +68,7 @@ public record SetField(Field field, long value, long mask, long valueLo, long ma
     @Override public ActionSetRole actionSetRole() { return ActionSetRole.SET; }
 
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
-        x.set(i, field, value, mask, valueLo, maskLo);
-        long p = field.presentBit();
-        if (p != 0) x.set(i, TUN_METADATA_PRESENT, p, p, 0, 0);      // set_field:0->tun_metadataN sends a 0 option
+        x.set(i, field, value, mask, valueLo, maskLo);       // a tun_metadataN becomes present (Xlate.set)
         return CONTINUE;
     }
 

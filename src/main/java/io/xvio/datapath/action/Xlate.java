@@ -23,7 +23,7 @@ public interface Xlate {
     /** FLOOD / ALL: every port but the input port. */
     void flood(int i, boolean copy);
 
-    /** Writes value under mask into field f (128-bit fields: hi and lo words). */
+    /** Writes value under mask into field f (128-bit fields: hi and lo words); a tun_metadataN written becomes present. */
     void set(int i, Field f, long value, long mask, long valueLo, long maskLo);
     /** Reads nBits of field f from bit ofs; the cache entry then depends on those bits. */
     long read(int i, Field f, int ofs, int nBits);
