@@ -706,6 +706,8 @@ public final class BridgeDatapath {
             drop(thread, Reason.NO_MATCH, rec);
             return;
         }
+        RegisterStack st = stack(thread);                   // the stack the packet left with (the caller cleared it)
+        for (long v : f.stack()) st.push(v);
         switch (f.kind()) {
             case RESUME_TABLE -> run(t, f.table(), inPort, -1, b, j, out, thread, now, 0, false, true, rec);
             case SELECT_BUCKET -> {
@@ -1572,7 +1574,7 @@ public final class BridgeDatapath {
             if (thread == TRACE_THREAD) tracing.note(0, "ct: " + CtState.format((int) (b.keys[i].w[FlowKey.CT_MISC] & 0xff))
                     + " (a trace does not track: every ct() gives +trk+new)");
             if (c.table() != Ct.NO_TABLE) {
-                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, c.table()));
+                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, c.table(), stack(thread).frozen()));
                 if (rid < 0) {
                     if (rec != null) rec.uncacheable = true;
                     drops.add(thread, Reason.RECIRC_QUEUE, 1);
@@ -1766,7 +1768,7 @@ public final class BridgeDatapath {
                 }
                 // dp_hash: hash the 5-tuple into dp_hash and recirculate; the bucket is chosen in the next pass, so
                 // this pass's cached entry holds no 5-tuple and the next one only dp_hash's slot bits
-                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.SELECT_BUCKET, g.id, table));
+                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.SELECT_BUCKET, g.id, table, stack(thread).frozen()));
                 if (rid < 0) {                                  // out of ids: choose here, uncached
                     if (rec != null) rec.uncacheable = true;
                     selectBucket(t, g, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);

@@ -11,8 +11,13 @@ import java.util.Map;
  * Written by the slow path under this object's lock; read by the PMD threads from an array published whole.
  */
 public final class Recirculations {
-    /** Where a recirculated packet goes on. */
-    public record Frozen(Kind kind, long arg, int table) {}
+    /**
+     * Where a recirculated packet goes on, and the register stack it takes along (OVS's frozen_state keeps the
+     * stack; registers, metadata and the rest travel in the packet's key).
+     */
+    public record Frozen(Kind kind, long arg, int table, java.util.List<Long> stack) {
+        public Frozen(Kind kind, long arg, int table) { this(kind, arg, table, java.util.List.of()); }
+    }
 
     public enum Kind {
         /** Choose group arg's bucket by the packet's dp_hash (selection_method=dp_hash). */

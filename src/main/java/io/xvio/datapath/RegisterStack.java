@@ -29,6 +29,14 @@ final class RegisterStack {
         base = (int) (saved >>> 32);
         size = (int) saved;
     }
+    /** The values, bottom first, for a recirculation's frozen state (allocates unless empty). */
+    java.util.List<Long> frozen() {
+        if (size == 0) return java.util.List.of();
+        Long[] v = new Long[size];
+        for (int x = 0; x < size; x++) v[x] = values[x];
+        return java.util.List.of(v);
+    }
+
     /** The values, bottom first (a paused translation's copy: allocates). */
     long[] toArray() { return java.util.Arrays.copyOf(values, size); }
 }

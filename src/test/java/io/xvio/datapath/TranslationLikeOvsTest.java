@@ -13,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Translation details where xvio followed OVS's translation only in part (a review of the table walk against
- * ofproto-dpif-xlate.c): a clone has its own register stack; ct_clear in a clone clears the copy's state only;
- * NORMAL learns and floods by the key's in_port; a fragment's lookup, which sees ports 0, revalidates as such.
- * Caches on and off.
+ * ofproto-dpif-xlate.c): a clone has its own register stack, and a recirculation takes the stack along; ct_clear in
+ * a clone clears the copy's state only; NORMAL learns and floods by the key's in_port; a fragment's lookup, which
+ * sees ports 0, revalidates as such; any write to a tun_metadata makes it present. Caches on and off.
  */
 class TranslationLikeOvsTest {
     static final long A = ip("10.0.0.1"), B = ip("10.0.0.2");
@@ -90,6 +90,20 @@ class TranslationLikeOvsTest {
             for (int k = 0; k < 2; k++)
                 assertEquals(Set.of(1), GroupsTest.send(dp, 0, GroupsTest.tcp(1, 2, 3, 4)).keySet(),
                         "cached " + cached + ": a match on tun_metadata0 needs it present, as any write makes it in OVS");
+        }
+    }
+
+    @Test
+    void theRegisterStackTravelsWithARecirculation() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached,
+                    "table=0,ip,actions=load:0x7->NXM_NX_REG1[],push:NXM_NX_REG1[],load:0->NXM_NX_REG1[],ct(zone=1,table=1)",
+                    "table=1,actions=pop:NXM_NX_REG1[],resubmit(,2)",
+                    "table=2,reg1=0x7,actions=output:2",
+                    "table=2,priority=0,actions=drop");
+            for (int k = 0; k < 3; k++)
+                assertEquals(Set.of(1), CtDatapathTest.send(dp, 0, v4(A, B, 17, udp(5000 + k, 53, 20))).keySet(),
+                        "cached " + cached + ": the pass after ct(table=1) pops the 7 pushed before it (OVS freezes the stack)");
         }
     }
 }
