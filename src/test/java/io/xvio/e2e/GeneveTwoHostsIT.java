@@ -25,7 +25,6 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.VxlanOverlayIT#enabled")
 class GeneveTwoHostsIT {
-    private static final String PY = Files.exists(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
     private static String config(String client, String uplink, String ip, String remote) {
         return """
@@ -71,31 +70,8 @@ class GeneveTwoHostsIT {
                 String json = xa.call("show", "--format=json");
                 assertTrue(json.contains("\"gnv0\"") && json.contains("geneve") && json.contains("tnl_push"), json);
 
-                Path out = dir.resolve("srv.txt");
-                Process srv = lab.spawn(cB, out, PY, "-c", """
-                        import socket, hashlib
-                        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                        s.bind(('0.0.0.0', 5002)); s.listen(1); s.settimeout(60)
-                        c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-                        while True:
-                            b = c.recv(65536)
-                            if not b: break
-                            h.update(b); n += len(b)
-                        print(n, h.hexdigest(), flush=True)
-                        """);
-                NetLab.Result cl = lab.exec(cA, PY, "-c", """
-                        import socket, hashlib, os, time
-                        data = os.urandom(1 << 20)
-                        for i in range(50):
-                            try:
-                                c = socket.create_connection(('10.202.0.2', 5002), timeout=5); break
-                            except OSError: time.sleep(0.2)
-                        c.settimeout(60); c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
-                        print(len(data), hashlib.sha256(data).hexdigest())
-                        """);
-                assertTrue(srv.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "TCP server finished");
-                assertEquals(0, cl.rc(), cl.output());
-                assertEquals(cl.output().strip(), Files.readString(out).strip(), "1 MiB A -> B over Geneve, same SHA-256\n" + xa.call("stats") + xb.call("stats"));
+                NamespaceTcp.Transfer t = NamespaceTcp.send(lab, cB, cA, "10.202.0.2", 5002, dir.resolve("srv.txt"));
+                assertTrue(t.intact(), "1 MiB A -> B over Geneve, same SHA-256: " + t.describe() + "\n" + xa.call("stats") + xb.call("stats"));
 
                 // as two OVN chassis: each sends its logical port in an option (set_field to tun_metadata0, the same
                 // TLV map on both sides) and takes from the tunnel only what carries the other's

@@ -290,35 +290,11 @@ class OvnTwoChassisIT {
     @Test
     @Order(6)
     void tcpAcrossChassisWithTheClientsSegmentationOffloads() throws Exception {
-        String py = Files.exists(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
         long segmented = ch[0].xvio.counter(ch[0].tunnel(), "tx_gso_segmented") + ch[1].xvio.counter(ch[1].tunnel(), "tx_gso_segmented");
         for (int from = 0; from < 2; from++) {
             Chassis src = ch[from], dst = ch[1 - from];
-            Path out = dir.resolve("tcp" + from + ".txt");
-            Process srv = lab.spawn(dst.client, out, py, "-c", """
-                    import socket, hashlib
-                    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    s.bind(('0.0.0.0', 5001)); s.listen(1); s.settimeout(60)
-                    c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-                    while True:
-                        b = c.recv(65536)
-                        if not b: break
-                        h.update(b); n += len(b)
-                    print(n, h.hexdigest(), flush=True)
-                    """);
-            NetLab.Result cl = lab.exec(src.client, py, "-c", """
-                    import socket, hashlib, os, time
-                    data = os.urandom(1 << 20)
-                    for i in range(50):
-                        try:
-                            c = socket.create_connection(('%s', 5001), timeout=5); break
-                        except OSError: time.sleep(0.2)
-                    c.settimeout(60); c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
-                    print(len(data), hashlib.sha256(data).hexdigest())
-                    """.formatted(dst.ip4));
-            assertTrue(srv.waitFor(90, TimeUnit.SECONDS), "TCP server finished\n" + context());
-            assertEquals(0, cl.rc(), cl.output() + context());
-            assertEquals(cl.output().strip(), Files.readString(out).strip(), "1 MiB " + src.name + " -> " + dst.name + " over Geneve, same SHA-256\n" + context());
+            NamespaceTcp.Transfer t = NamespaceTcp.send(lab, dst.client, src.client, dst.ip4, 5001, dir.resolve("tcp" + from + ".txt"));
+            assertTrue(t.intact(), "1 MiB " + src.name + " -> " + dst.name + " over Geneve, same SHA-256: " + t.describe() + "\n" + context());
         }
         long after = ch[0].xvio.counter(ch[0].tunnel(), "tx_gso_segmented") + ch[1].xvio.counter(ch[1].tunnel(), "tx_gso_segmented");
         assertTrue(after > segmented, "the clients' TSO frames were cut for the Geneve ports\n" + context());

@@ -37,7 +37,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class VxlanOverlayIT {
     static boolean enabled() { return !"false".equals(System.getProperty("xvio.e2e")) && NetLab.available(); }
 
-    private static final String PY = Files.exists(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
     @Test
     void namespaceBehindXvioReachesTheKernelsVxlanDevice(@TempDir Path dir) throws Exception {
@@ -99,34 +98,9 @@ class VxlanOverlayIT {
                 for (boolean toKernel : new boolean[] {true, false}) {
                     String server = toKernel ? nsK : nsC, client = toKernel ? nsC : nsK;
                     String addr = toKernel ? "10.200.0.2" : "10.200.0.1";
-                    Path out = dir.resolve("srv" + toKernel + ".txt");
-                    Process srv = lab.spawn(server, out, PY, "-c", """
-                            import socket, hashlib
-                            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                            s.bind(('0.0.0.0', 5001)); s.listen(1); s.settimeout(60)
-                            c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-                            while True:
-                                b = c.recv(65536)
-                                if not b: break
-                                h.update(b); n += len(b)
-                            print(n, h.hexdigest(), flush=True)
-                            """);
-                    Thread.sleep(500);
-                    NetLab.Result cl = lab.exec(client, PY, "-c", """
-                            import socket, hashlib, os, time
-                            data = os.urandom(1 << 20)
-                            for i in range(50):
-                                try:
-                                    c = socket.create_connection(('%s', 5001), timeout=5); break
-                                except OSError: time.sleep(0.2)
-                            c.settimeout(60); c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
-                            print(len(data), hashlib.sha256(data).hexdigest())
-                            """.formatted(addr));
-                    assertTrue(srv.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "TCP server finished");
-                    String got = Files.readString(out).strip();
-                    assertEquals(0, cl.rc(), cl.output() + "\n" + x.call("stats"));
-                    assertEquals(cl.output().strip(), got, "1 MiB " + (toKernel ? "client -> kernel" : "kernel -> client")
-                            + " over VXLAN, same SHA-256\n" + x.call("stats"));
+                    NamespaceTcp.Transfer t = NamespaceTcp.send(lab, server, client, addr, 5001, dir.resolve("srv" + toKernel + ".txt"));
+                    assertTrue(t.intact(), "1 MiB " + (toKernel ? "client -> kernel" : "kernel -> client")
+                            + " over VXLAN, same SHA-256: " + t.describe() + "\n" + x.call("stats"));
                 }
 
                 // the kernel's TCP bursts came as UDP-tunnel GSO frames, cut by the uplink, none dropped
@@ -182,7 +156,7 @@ class VxlanOverlayIT {
                 // a sender whose MTU is larger than the overlay's: its too-big datagrams (DF) get ICMP "fragmentation
                 // needed" with the overlay's MTU back through the tunnel, and its kernel learns the path MTU
                 NetLab.ok("ip", "-n", nsC, "link", "set", c1, "mtu", "1500");
-                NetLab.Result pmtu = lab.exec(nsC, PY, "-c", """
+                NetLab.Result pmtu = lab.exec(nsC, NamespaceTcp.PY, "-c", """
                         import socket, time
                         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                         s.setsockopt(socket.IPPROTO_IP, 10, 2)          # IP_MTU_DISCOVER = IP_PMTUDISC_DO
@@ -275,30 +249,8 @@ class VxlanOverlayIT {
                 assertTrue(big.output().contains("3 packets transmitted, 3 packets received"), "1430-byte overlay packets (+70 of IPv6 outer headers)\n" + big.output() + x.call("stats"));
                 assertTrue(x.call("tnl", "neigh").contains("fd00:31::2"), x.call("tnl", "neigh"));
                 // 1 MiB kernel -> client: UDP-tunnel GSO frames over IPv6 (with outer UDP checksums) cut by the uplink
-                Path out = dir.resolve("srv6.txt");
-                Process srv = lab.spawn(nsC, out, PY, "-c", """
-                        import socket, hashlib
-                        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                        s.bind(('0.0.0.0', 5003)); s.listen(1); s.settimeout(60)
-                        c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-                        while True:
-                            b = c.recv(65536)
-                            if not b: break
-                            h.update(b); n += len(b)
-                        print(n, h.hexdigest(), flush=True)
-                        """);
-                NetLab.Result cl = lab.exec(nsK, PY, "-c", """
-                        import socket, hashlib, os, time
-                        data = os.urandom(1 << 20)
-                        for i in range(50):
-                            try:
-                                c = socket.create_connection(('10.200.0.1', 5003), timeout=5); break
-                            except OSError: time.sleep(0.2)
-                        c.settimeout(60); c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
-                        print(len(data), hashlib.sha256(data).hexdigest())
-                        """);
-                assertTrue(srv.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "TCP server finished");
-                assertEquals(cl.output().strip(), Files.readString(out).strip(), "1 MiB over VXLAN/IPv6\n" + x.call("stats"));
+                NamespaceTcp.Transfer t = NamespaceTcp.send(lab, nsC, nsK, "10.200.0.1", 5003, dir.resolve("srv6.txt"));
+                assertTrue(t.intact(), "1 MiB over VXLAN/IPv6: " + t.describe() + "\n" + x.call("stats"));
                 assertFalse(x.call("stats").contains("gso: headers not segmentable"), x.call("stats"));
             }
         }
