@@ -86,9 +86,11 @@ public final class Daemon implements AutoCloseable {
                 } catch (ControlException e) {
                     throw new ConfigException("bridges." + bc.name() + ".flows: " + e.getMessage());
                 }
-                if (!bc.controller().targets().isEmpty() && bc.flows().isEmpty()) {
-                    br.delFlows(f -> true);      // as OVS: the NORMAL flow is only for a bridge without controllers
-                    LOG.info("bridge " + bc.name() + ": no flows until a controller adds them (controller: " + bc.controller().targets() + ")");
+                boolean secure = bc.controller().failMode() == io.xvio.openflow.OfChannels.FailMode.SECURE;
+                if ((!bc.controller().targets().isEmpty() || secure) && bc.flows().isEmpty()) {
+                    br.delFlows(f -> true);      // as OVS: the NORMAL flow is only for a standalone bridge without controllers
+                    LOG.info("bridge " + bc.name() + ": no flows until a controller adds them (controller: " + bc.controller().targets()
+                            + ", fail_mode " + bc.controller().failMode().text() + ")");
                 } else
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
@@ -507,6 +509,7 @@ public final class Daemon implements AutoCloseable {
         br.setFlows(List.of());
         if (openflow != null) openflow.add(br, ControllerSettings.NONE);     // its BRIDGE.mgmt socket
         bridges.put(name, br);
+        unconfigured.add(name);
         LOG.info("bridge " + name + ": added (no flows: L2 learning switch)");
     }
 
@@ -519,11 +522,30 @@ public final class Daemon implements AutoCloseable {
         if (openflow != null) openflow.setTls(settings);
     }
 
-    /** A bridge's OpenFlow controllers, fail mode and inactivity probe (OVSDB's Bridge controller and fail_mode). */
+    /**
+     * A bridge's OpenFlow controllers, fail mode and inactivity probe (OVSDB's Bridge controller and fail_mode). As
+     * OVS's connmgr: the first settings of a bridge added at run time, and a fail mode change while it has no
+     * controller, flush its flows, leaving the default NORMAL flow only in fail_mode standalone without controllers
+     * (a secure bridge forwards nothing until a controller says so: ovn-controller's br-int).
+     */
     public synchronized void setControllers(String bridge, ControllerSettings settings) {
-        if (!bridges.containsKey(bridge)) throw new ControlException("no bridge named \"" + bridge + "\"");
+        Bridge br = bridges.get(bridge);
+        if (br == null) throw new ControlException("no bridge named \"" + bridge + "\"");
+        io.xvio.openflow.OfChannels.FailMode was = openflow != null ? openflow.failMode(bridge) : null;
+        boolean first = unconfigured.remove(bridge);
         if (openflow != null) openflow.configure(bridge, settings);
+        boolean secure = settings.failMode() == io.xvio.openflow.OfChannels.FailMode.SECURE, none = settings.targets().isEmpty();
+        boolean flush = first ? secure || !none : none && was != settings.failMode();
+        if (!flush) return;
+        if (!secure && none) br.setFlows(List.of());
+        else br.delFlows(f -> true);
+        LOG.info("bridge " + bridge + ": flows flushed (fail_mode " + settings.failMode().text() + ", "
+                + (none ? "no controller" : "controllers " + settings.targets()) + "): "
+                + (!secure && none ? "L2 learning switch (priority=0 actions=NORMAL)" : "no flows until a controller adds them"));
     }
+
+    /** Bridges added at run time whose controllers and fail mode were never set (their first setting flushes). */
+    private final java.util.Set<String> unconfigured = new java.util.HashSet<>();
 
     /**
      * OVSDB's Bridge protocols (versions: a bitmap of OpenFlow wire versions, as {@link io.xvio.openflow.OfVersion#BITMAP})
@@ -546,6 +568,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Removes a bridge with all its ports (their connections and interfaces are closed). */
     public synchronized void removeBridge(String name) {
+        unconfigured.remove(name);
         Bridge br = bridges.get(name);
         if (br == null) throw new ControlException("no bridge named \"" + name + "\"");
         quiescePatched(Set.of());

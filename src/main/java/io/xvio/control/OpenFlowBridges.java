@@ -113,6 +113,12 @@ final class OpenFlowBridges implements AutoCloseable {
         if (e != null) e.close();
     }
 
+    /** A bridge's fail mode now (standalone for a bridge without OpenFlow state yet). */
+    synchronized OfChannels.FailMode failMode(String bridge) {
+        OfChannels c = channels.get(bridge);
+        return c == null ? OfChannels.FailMode.STANDALONE : c.failMode();
+    }
+
     /** A bridge's controllers, fail mode and probe interval (as set by YAML, the CLI or OVSDB). */
     synchronized void configure(String bridge, ControllerSettings cs) {
         OfChannels ch = channels(bridge);

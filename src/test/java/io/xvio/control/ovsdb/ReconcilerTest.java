@@ -398,6 +398,44 @@ class ReconcilerTest {
         return r.text();
     }
 
+    /**
+     * As ovs-vswitchd (connmgr): a bridge made with fail_mode=secure (ovn-controller's br-int) has no flow at all, not
+     * the NORMAL flow, so its ports forward nothing until a controller says so; a fail mode change without controllers
+     * flushes the flows, leaving NORMAL only in standalone.
+     */
+    @Test
+    void aSecureBridgeStartsWithoutTheNormalFlowAndAFailModeChangeFlushes() throws Exception {
+        String b = uuid();
+        bridge(b, "brs", "netdev", Map.of("vs1", vhu()));
+        ObjectNode u = JsonRpc.NODES.objectNode();
+        ObjectNode row = u.with("Bridge").putObject(b).putObject("new");
+        db.row("Bridge", b).columns().forEach(row::set);
+        row.put("fail_mode", "secure");
+        db.apply(u);
+        apply();
+        assertNotNull(daemon.port("brs", "vs1"));
+        assertFalse(call("dump-flows", "brs").contains("NORMAL"), "secure: no NORMAL flow\n" + call("dump-flows", "brs"));
+
+        call("add-flow", "brs", "priority=5,actions=drop");
+        ObjectNode v = JsonRpc.NODES.objectNode();
+        ObjectNode standalone = v.with("Bridge").putObject(b).putObject("new");
+        db.row("Bridge", b).columns().forEach(standalone::set);
+        standalone.set("fail_mode", Datum.emptySet());
+        db.apply(v);
+        apply();
+        String flows = call("dump-flows", "brs");
+        assertTrue(flows.contains("actions=NORMAL") && !flows.contains("priority=5"), "standalone, no controller: flushed to NORMAL\n" + flows);
+
+        ObjectNode w = JsonRpc.NODES.objectNode();
+        ObjectNode secure = w.with("Bridge").putObject(b).putObject("new");
+        db.row("Bridge", b).columns().forEach(secure::set);
+        secure.put("fail_mode", "secure");
+        db.apply(w);
+        apply();
+        assertFalse(call("dump-flows", "brs").contains("NORMAL"), "secure again: flushed, nothing\n" + call("dump-flows", "brs"));
+        daemon.removeBridge("brs");
+    }
+
     /** Bridge controller (Controller rows' target) and fail_mode reach the bridge's OpenFlow side; its BRIDGE.mgmt exists. */
     @Test
     void controllersAndFailModeFromTheDatabase() throws Exception {
