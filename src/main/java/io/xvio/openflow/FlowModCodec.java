@@ -91,8 +91,10 @@ public final class FlowModCodec {
         if (t < 0 && command < FlowMod.DELETE) throw OfError.FLOW_MOD_BAD_TABLE_ID.fail("table 255 (all) in an add or modify");
         if (t >= Flow.TABLES) throw OfError.FLOW_MOD_BAD_TABLE_ID.fail("table " + t);
         checkTable(command, t, actions);
-        int outPort = out == 0xffffffffL ? -1 : (int) Ports.from32(out);
-        if (out != 0xffffffffL && outPort < 0) throw OfError.BAD_PORT.fail("out_port " + out);
+        // out_port filters deletes only: OVS ignores it (and out_group) on add and modify, where os-ken sends 0
+        boolean filters = command >= FlowMod.DELETE && out != 0xffffffffL;
+        int outPort = filters ? (int) Ports.from32(out) : -1;
+        if (filters && outPort < 0) throw OfError.BAD_PORT.fail("out_port " + out);
         notes.check(m, actions, version);
         return new FlowMod(command, t, prio, cookie, command == FlowMod.ADD ? 0 : cookieMask, m, actions, idle, hard, outPort, flags,
                 buffer, version);

@@ -173,6 +173,21 @@ class OpenFlowCodecTest {
         assertEquals(0, sw.flows.size());
     }
 
+    /** os-ken's OFPFlowMod sends out_port 0 and out_group 0 by default: a modify ignores both, as OVS's does. */
+    @Test
+    void aModifyIgnoresOutPortAndOutGroup() {
+        MemorySwitch sw = new MemorySwitch();
+        OfConnection c = connected(sw, OfVersion.OF13);
+        assertEquals(List.of(), c.handle(flowMod13("table=0,priority=10,ip,actions=output:2", FlowMod.ADD, 4)));
+        for (int command : new int[] {FlowMod.MODIFY, FlowMod.MODIFY_STRICT}) {
+            byte[] mod = flowMod13("table=0,priority=10,ip,actions=output:" + (command == FlowMod.MODIFY ? 1 : 3), command, 4);
+            for (int k = 36; k < 44; k++) mod[k] = 0;             // out_port 0, out_group 0
+            assertEquals(List.of(), c.handle(mod));
+            assertEquals(FlowParser.parse("actions=output:" + (command == FlowMod.MODIFY ? 1 : 3)).actions, sw.flows.getFirst().actions,
+                    "command " + command + " changed the flow");
+        }
+    }
+
     @Test
     void addsReceivedTogetherAreAppliedTogetherAndRepliesKeepTheirOrder() {
         MemorySwitch sw = new MemorySwitch();
