@@ -40,9 +40,10 @@ final class PortSettings {
         if (v == null) return null;
         if (!(port instanceof VhostUserPort))
             throw new ControlException("set-port: " + TX_RETRIES + " applies to vhostuser ports only (" + port.name() + " is not one)");
-        if (!v.matches("\\d{1,2}") || Integer.parseInt(v) > VhostUserPort.TX_RETRIES_LIMIT)
+        int n = VhostUserPort.parseTxRetriesMax(v);
+        if (n < 0)
             throw new ControlException("set-port: " + TX_RETRIES + "=" + Logging.excerpt(v, 20) + " is not an integer in 0.." + VhostUserPort.TX_RETRIES_LIMIT);
-        return Integer.parseInt(v);
+        return n;
     }
 
     /** The port's policing after KEY=VALUE settings (keys not given keep the port's current values), else null if none is given. */

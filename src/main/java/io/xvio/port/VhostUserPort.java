@@ -292,6 +292,11 @@ public final class VhostUserPort implements Port {
     /** The most times a burst is offered again to a guest ring that ran out (0..32, default 8). */
     public int txRetriesMax() { return txRetriesMax; }
 
+    /** A tx-retries-max setting's text as a number in 0..32, or -1 if it is not one (set-port and OVSDB read it so). */
+    public static int parseTxRetriesMax(String v) {
+        return v.matches("\\d{1,2}") && Integer.parseInt(v) <= TX_RETRIES_LIMIT ? Integer.parseInt(v) : -1;
+    }
+
     /** Sets {@link #txRetriesMax()}, in force from the next burst; outside 0..32 throws IllegalArgumentException. */
     public void txRetriesMax(int n) {
         if (n < 0 || n > TX_RETRIES_LIMIT) throw new IllegalArgumentException("tx-retries-max " + n + " is outside 0.." + TX_RETRIES_LIMIT);

@@ -354,7 +354,8 @@ public final class Reconciler {
     private int txRetriesMax(String name, Map<String, String> options) {
         String v = options.get("tx-retries-max");
         if (v == null) return io.xvio.port.VhostUserPort.TX_RETRIES_DEFAULT;
-        if (v.matches("\\d{1,2}") && Integer.parseInt(v) <= io.xvio.port.VhostUserPort.TX_RETRIES_LIMIT) return Integer.parseInt(v);
+        int n = io.xvio.port.VhostUserPort.parseTxRetriesMax(v);
+        if (n >= 0) return n;
         once("interface " + name + ": options:tx-retries-max=" + io.xvio.control.Logging.excerpt(v, 20) + " is not an integer in 0.."
                 + io.xvio.port.VhostUserPort.TX_RETRIES_LIMIT + ": the default " + io.xvio.port.VhostUserPort.TX_RETRIES_DEFAULT + " is used (as OVS)");
         return io.xvio.port.VhostUserPort.TX_RETRIES_DEFAULT;

@@ -408,9 +408,7 @@ class ReconcilerTest {
         String b = uuid();
         bridge(b, "brs", "netdev", Map.of("vs1", vhu()));
         ObjectNode u = JsonRpc.NODES.objectNode();
-        ObjectNode row = u.with("Bridge").putObject(b).putObject("new");
-        db.row("Bridge", b).columns().forEach(row::set);
-        row.put("fail_mode", "secure");
+        bridgeUpdate(u, b).put("fail_mode", "secure");
         db.apply(u);
         apply();
         assertNotNull(daemon.port("brs", "vs1"));
@@ -418,18 +416,14 @@ class ReconcilerTest {
 
         call("add-flow", "brs", "priority=5,actions=drop");
         ObjectNode v = JsonRpc.NODES.objectNode();
-        ObjectNode standalone = v.with("Bridge").putObject(b).putObject("new");
-        db.row("Bridge", b).columns().forEach(standalone::set);
-        standalone.set("fail_mode", Datum.emptySet());
+        bridgeUpdate(v, b).set("fail_mode", Datum.emptySet());
         db.apply(v);
         apply();
         String flows = call("dump-flows", "brs");
         assertTrue(flows.contains("actions=NORMAL") && !flows.contains("priority=5"), "standalone, no controller: flushed to NORMAL\n" + flows);
 
         ObjectNode w = JsonRpc.NODES.objectNode();
-        ObjectNode secure = w.with("Bridge").putObject(b).putObject("new");
-        db.row("Bridge", b).columns().forEach(secure::set);
-        secure.put("fail_mode", "secure");
+        bridgeUpdate(w, b).put("fail_mode", "secure");
         db.apply(w);
         apply();
         assertFalse(call("dump-flows", "brs").contains("NORMAL"), "secure again: flushed, nothing\n" + call("dump-flows", "brs"));
