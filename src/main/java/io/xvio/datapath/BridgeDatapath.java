@@ -783,7 +783,7 @@ public final class BridgeDatapath {
         if (normalOnly != null) {
             long bytes = 0, prev0 = 0, prev1 = 0;
             int prevPort = -1;
-            boolean noKeyed = !anyKeyed;         // a repeat to a tunnel port would leave the slot's old key: extract
+            boolean noKeyed = keyedPorts == null;         // a repeat to a tunnel port would leave the slot's old key: extract
             MemorySegment d = b.data;
             for (int i = 0; i < n; i++) {
                 int len = b.len[i];
@@ -1445,7 +1445,7 @@ public final class BridgeDatapath {
             BridgeDatapath.this.flood(t, b, i, in, out, copy, thread);
             if (rec != null) {
                 rec.flood(in, copy);
-                if (anyKeyed) rec.keyedOutput = true;
+                if (keyedPorts != null) rec.keyedOutput = true;
             }
         }
 
@@ -1717,21 +1717,20 @@ public final class BridgeDatapath {
     /**
      * By port index: whether the port's transmit reads the packet's flow key (a tunnel port with key=flow,
      * remote_ip=flow or Geneve options: TunnelPort.readsFlowKey). Translations that output there are never replayed header-free (key not extracted).
-     * Control thread sets it before the tables that use a new port layout.
+     * Control thread sets it before the tables that use a new port layout. Null when no port reads the key (one
+     * field, so a reader never sees the array and the "none" answer disagree).
      */
-    private volatile boolean[] keyedPorts = new boolean[0];
-    private volatile boolean anyKeyed;
+    private volatile boolean[] keyedPorts;
 
     public void setKeyedPorts(boolean[] keyed) {
         boolean any = false;
         for (boolean k : keyed) any |= k;
-        keyedPorts = keyed.clone();
-        anyKeyed = any;
+        keyedPorts = any ? keyed.clone() : null;
     }
 
     private boolean keyed(int p) {
         boolean[] k = keyedPorts;
-        return p >= 0 && p < k.length && k[p];
+        return k != null && p >= 0 && p < k.length && k[p];
     }
 
     /** Per PMD thread (index thread + 2; 0 is a trace's): the register stack of the packet being translated. */
