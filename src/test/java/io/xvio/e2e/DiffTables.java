@@ -345,5 +345,21 @@ final class DiffTables {
                     "group_id=3,type=all,bucket=group:2,bucket=mod_nw_tos:32,output:5,bucket=output:1,output:3",
                     "group_id=4,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3",
                     "group_id=5,type=select,bucket=output:2")),
+            new Table("clone-stack-normal", List.of(
+                    // clone runs with a copy of the stack (OVS 3.1): it pops what the flow pushed, its push is gone
+                    // afterwards, and the flow's pushes are all there again after it
+                    "table=0,priority=100,in_port=1,actions=load:5->NXM_NX_REG0[],push:NXM_NX_REG0[],clone(pop:NXM_NX_REG1[],resubmit(,1)),pop:NXM_NX_REG2[],resubmit(,2)",
+                    "table=0,priority=100,in_port=3,actions=load:7->NXM_NX_REG0[],push:NXM_NX_REG0[],clone(load:9->NXM_NX_REG0[],push:NXM_NX_REG0[]),pop:NXM_NX_REG2[],resubmit(,2)",
+                    // NORMAL switches the frame as if it came from the in_port the actions set (it may go back out of
+                    // the port it really came in on)
+                    "table=0,priority=100,in_port=2,actions=load:1->NXM_OF_IN_PORT[],NORMAL",
+                    "table=0,priority=100,in_port=4,actions=output:1",
+                    "table=0,priority=100,in_port=5,actions=resubmit(1,1)",
+                    "table=1,priority=10,reg1=5,actions=output:2",
+                    "table=1,priority=5,in_port=1,actions=output:3",
+                    "table=1,priority=1,actions=output:5",
+                    "table=2,priority=10,reg2=5,actions=output:4",
+                    "table=2,priority=10,reg2=7,actions=output:5",
+                    "table=2,priority=1,actions=output:1")),
             OVN_MATCH, OVN_REWRITE, OVN_ND, OVN_REGS, OVN_CT, LEARN, CONTROLLER);
 }

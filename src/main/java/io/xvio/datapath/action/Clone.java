@@ -34,7 +34,7 @@ public record Clone(List<Action> actions) implements Action {
 
     /** Without rewrites (or a meter) the clone runs on the packet itself (no copy); else on a copy whose fate is its own. */
     @Override public int translate(Xlate x, int i, int table, int inPort, int depth, boolean copy, boolean tail) {
-        long stack = x.stackEnter();          // as OVS: the clone has a stack of its own, the flow's comes back after
+        long stack = x.stackEnter();          // as OVS 3.1: the clone works on a copy of the stack, the flow's comes back after
         try {
             if (needsCopy(actions)) x.executeOnCopy(actions, table, inPort, i, depth + 1);
             else x.execute(actions, table, inPort, i, depth + 1, copy, tail);

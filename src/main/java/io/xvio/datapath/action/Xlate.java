@@ -102,7 +102,7 @@ public interface Xlate {
     /** The low 64 bits (word 2) of 128-bit field f of packet i (read recorded, as read()). */
     long readLo(int i, Field f);
 
-    /** A clone's actions start with an empty register stack; returns what {@link #stackLeave} restores. */
+    /** A clone's actions start with a copy of the register stack; returns what {@link #stackLeave} restores. */
     default long stackEnter() { return 0; }
 
     /** After a clone: the register stack as it was before it. */
