@@ -75,6 +75,17 @@ public final class Segmentation {
         return seg < len ? (int) seg : len;
     }
 
+    /**
+     * The longest frame slot i of b puts on the wire: its length, or a GSO frame's longest segment
+     * ({@link #segmentLength}). A port checks this against its MTU: a GSO frame whose segments would be too big for
+     * it is dropped as too big (OVS-DPDK's oversized TSO check), not handed whole to a receiver that would cut it
+     * into frames over the MTU.
+     */
+    public static int wireLength(PacketBatch b, int i) {
+        if (!b.offloads || b.gsoType[i] == GSO_NONE) return b.len[i];
+        return segmentLength(b.data, b.off[i], b.len[i], b.gsoType[i], b.gsoSize[i], b.csumAt[i]);
+    }
+
     /** Counter label of a drop reason. */
     public static String reasonLabel(int reason) {
         return switch (reason) {

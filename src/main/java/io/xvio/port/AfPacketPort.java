@@ -243,7 +243,7 @@ public final class AfPacketPort extends NetdevPort {
                 continue;
             }
             boolean gso = b.gsoType[i] != Segmentation.GSO_NONE;
-            if (!gso && len > max) { tooBig++; continue; }
+            if (len > max && Segmentation.wireLength(b, i) > max) { tooBig++; continue; }   // a GSO frame: its segments
             VnetHeader.write(b, i, off - PacketVnetSender.HEADER);
             if (!gso) {
                 if (tx.queueWithHeader(b.data, off, len)) { sent++; bytes += len; }

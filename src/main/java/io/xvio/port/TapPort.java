@@ -160,8 +160,7 @@ public final class TapPort extends NetdevPort {
         for (int k = 0; k < n; k++) {
             int i = which[k];
             int len = b.len[i], off = b.off[i];
-            boolean gso = offloads && b.gsoType[i] != Segmentation.GSO_NONE;
-            if (len > limit && !gso) { big++; continue; }
+            if (len > limit && Segmentation.wireLength(b, i) > limit) { big++; continue; }   // a GSO frame: its segments
             if (hdr != 0) {
                 if (offloads) {
                     VnetHeader.write(b, i, off - hdr);

@@ -1,6 +1,7 @@
 package io.xvio.port;
 
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Segmentation;
 import io.xvio.packet.VnetHeader;
 import io.xvio.util.Quiescence;
 import io.xvio.vhost.DeviceListener;
@@ -214,7 +215,7 @@ public final class VhostUserPort implements Port {
             int m = 0;
             for (int k = 0; k < n; k++) {
                 int i = which[k];
-                if (b.len[i] <= maxFrame || b.offloads && b.gsoType[i] != 0) keep[m++] = i;
+                if (Segmentation.wireLength(b, i) <= maxFrame) keep[m++] = i;     // a GSO frame: its segments
             }
             if (m < n) {
                 counters.add(thread, TX_DROP_TOO_BIG, n - m);

@@ -37,24 +37,34 @@ class VhostUserMtuTest {
     }
 
     @Test
-    void framesOverMtuPlusEthernetAndTwoTagsAreDroppedAsTooBigUnlessGso() {
+    void framesOverMtuPlusEthernetAndTwoTagsAreDroppedAsTooBigAsAreGsoFramesWithSegmentsOverIt() {
         VhostUserPort p = port(1600);
         PacketBatch b = new PacketBatch();
-        b.count = 4;
+        b.count = 5;
         b.len[0] = 1622;                 // 1600 + 14 + 2 VLAN tags: fits
         b.len[1] = 1623;                 // one byte over
-        b.len[2] = 9000;                 // a TCP GSO frame: the guest cuts it
         b.len[3] = 9000;                 // too big, no GSO
         b.offloads = true;
-        b.gsoType[2] = 1;
-        p.transmit(0, b, new int[] {0, 1, 2, 3}, 4);
-        assertEquals(2, p.counters().get(PortCounters.Counter.TX_DROP_TOO_BIG));
+        tcpGso(b, 2, 1448);              // a TCP GSO frame whose segments fit: the guest cuts it
+        tcpGso(b, 4, 1600);              // one whose segments (54 + 1600 bytes) would not
+        p.transmit(0, b, new int[] {0, 1, 2, 3, 4}, 5);
+        assertEquals(3, p.counters().get(PortCounters.Counter.TX_DROP_TOO_BIG));
         assertEquals(2, p.counters().get(PortCounters.Counter.TX_DROP_DOWN), "the two that fit meet a port with no guest");
 
         VhostUserPort d = port(0);       // no mtu: every frame goes on, as before
-        d.transmit(0, b, new int[] {0, 1, 2, 3}, 4);
+        d.transmit(0, b, new int[] {0, 1, 2, 3, 4}, 5);
         assertEquals(0, d.counters().get(PortCounters.Counter.TX_DROP_TOO_BIG));
-        assertEquals(4, d.counters().get(PortCounters.Counter.TX_DROP_DOWN));
+        assertEquals(5, d.counters().get(PortCounters.Counter.TX_DROP_DOWN));
+    }
+
+    /** Slot i: a 9000-byte IPv4 TCP GSO frame (TCP header of 20 bytes at 34) cut into gsoSize-byte payloads. */
+    static void tcpGso(PacketBatch b, int i, int gsoSize) {
+        b.len[i] = 9000;
+        b.gsoType[i] = 1;
+        b.gsoSize[i] = gsoSize;
+        b.vflags[i] = 1;
+        b.csumAt[i] = b.off[i] + 34;
+        b.data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b.csumAt[i] + 12, (byte) 0x50);
     }
 
     /** Through a real vhost-user connection (TestFrontend): one byte over MTU + 22 is dropped each way, counted. */
