@@ -727,16 +727,18 @@ public final class BridgeDatapath {
     }
 
     /**
-     * The bucket of a dp_hash select group for key k: the slot dp_hash names, if its bucket is live; else the live
-     * bucket with the highest weighted score of the whole dp_hash (a dead bucket's share spreads over the others).
+     * The bucket of a dp_hash select group for key k: the slot dp_hash names, or if its bucket is dead the next slot's
+     * with a live bucket (OVS's pick_dp_hash_select_group), so the choice still reads only the slot bits; -1 if none.
      */
     private static int dpHashBucket(Tables t, Group g, FlowKey k, MegaflowCache.Recorder rec) {
         long h = k.w[FlowKey.DP_HASH];
-        int x = g.dpHashMap[(int) h & (Group.DP_HASH_SLOTS - 1)];
-        if (rec != null) rec.unwildcard(FlowKey.DP_HASH, Group.DP_HASH_SLOTS - 1);
-        if (x >= 0 && live(t, g.buckets.get(x), 0)) return x;
-        if (rec != null) rec.unwildcard(FlowKey.DP_HASH, 0xffffffffL);
-        return bestLiveBucket(t, g, h);
+        int mask = g.dpHashMap.length - 1;
+        if (rec != null) rec.unwildcard(FlowKey.DP_HASH, mask);
+        for (int step = 0; step <= mask; step++) {
+            int x = g.dpHashMap[(int) (h + step) & mask];
+            if (live(t, g, g.buckets.get(x), 0)) return x;
+        }
+        return -1;
     }
 
     /**
@@ -748,8 +750,8 @@ public final class BridgeDatapath {
         long bestScore = -1;
         for (int x = 0; x < g.buckets.size(); x++) {
             Group.Bucket bk = g.buckets.get(x);
-            if (bk.weight() == 0 || !live(t, bk, 0)) continue;
-            long score = (SelectHash.mix(h ^ (bk.bucketId() * 0x9E3779B97F4A7C15L)) >>> 16) * bk.weight();
+            if (!live(t, g, bk, 0)) continue;
+            long score = (SelectHash.mix(h ^ (bk.bucketId() * 0x9E3779B97F4A7C15L)) >>> 32) * bk.weight();   // < 2^48: no overflow
             if (score > bestScore) { bestScore = score; best = x; }
         }
         return best;
@@ -1838,24 +1840,27 @@ public final class BridgeDatapath {
 
     /** The first live bucket of a fast_failover group, or -1. */
     private static int firstLive(Tables t, Group g) {
-        for (int x = 0; x < g.buckets.size(); x++) if (live(t, g.buckets.get(x), 0)) return x;
+        for (int x = 0; x < g.buckets.size(); x++) if (live(t, g, g.buckets.get(x), 0)) return x;
         return -1;
     }
 
-    /** Whether a bucket's watch_port is up and its watch_group live (one of its buckets live). */
-    private static boolean live(Tables t, Group.Bucket bk, int depth) {
+    /**
+     * Whether bucket bk of g is live, as OVS's bucket_is_alive: a select group's bucket of weight 0 never is; one that
+     * watches nothing always is; else its watch_port is up or its watch_group is live (one of its buckets is).
+     */
+    private static boolean live(Tables t, Group g, Group.Bucket bk, int depth) {
+        if (g.type == Group.Type.SELECT && bk.weight() == 0) return false;
+        if (bk.watchPort() == Group.Bucket.NO_WATCH_PORT && bk.watchGroup() == Group.Bucket.NO_WATCH_GROUP) return true;
         if (bk.watchPort() != Group.Bucket.NO_WATCH_PORT) {
             int p = bk.watchPort() < t.indexByOfport().length ? t.indexByOfport()[bk.watchPort()] : -1;
-            if (p < 0 || p >= t.live().length || !t.live()[p]) return false;
+            if (p >= 0 && p < t.live().length && t.live()[p]) return true;
         }
         if (bk.watchGroup() != Group.Bucket.NO_WATCH_GROUP) {
             Group w = t.groups().get(bk.watchGroup());
             if (w == null || depth > 16) return false;
-            boolean any = false;
-            for (Group.Bucket o : w.buckets) any |= live(t, o, depth + 1);
-            return any;
+            for (Group.Bucket o : w.buckets) if (live(t, w, o, depth + 1)) return true;
         }
-        return true;
+        return false;
     }
 
     /**

@@ -15,7 +15,8 @@ import java.util.List;
  *
  * <p>Types, as OVS executes them: {@code all} runs every bucket, {@code select} one live bucket chosen by a hash of
  * the packet (weighted), {@code indirect} its single bucket, {@code fast_failover} the first live bucket. A bucket is
- * live when its watch_port is up and its watch_group is live (a group is live when one of its buckets is).
+ * live when it watches nothing, or its watch_port is up, or its watch_group is live (a group is live when one of its
+ * buckets is); a select group's bucket of weight 0 never is (OVS's bucket_is_alive).
  * Each bucket runs on the packet as it was when the group action ran (as a clone): what it changes does not
  * reach the next bucket or the actions after the group.
  */
@@ -61,9 +62,18 @@ public final class Group {
     /** Row 0: a trace's runs (thread -2), never summed; then thread -1 and the PMD threads. */
     private final long[][] rows = new long[BridgeDatapath.MAX_THREADS + 2][];
 
-    /** Slots of the dp_hash table: a select group using dp_hash takes bucket dpHashMap[dp_hash & (SLOTS - 1)]. */
+    /**
+     * The fewest slots of a dp_hash table, and the most the PMD's select shortcut ({@link SelectChain}) and the
+     * recirculation front cache by: a table this size takes bucket dpHashMap[dp_hash & (DP_HASH_SLOTS - 1)]. Larger
+     * tables (many buckets, skewed weights) are chosen correctly, through the recirculation cache.
+     */
     public static final int DP_HASH_SLOTS = 64;
-    /** For a select group using dp_hash: bucket index per slot, by weight (-1: no bucket has weight). */
+    /** The most slots a dp_hash table may have (OVS's MAX_SELECT_GROUP_HASH_VALUES); a group needing more hashes fields. */
+    public static final int MAX_DP_HASH_SLOTS = 256;
+    /**
+     * For a select group using dp_hash: the bucket index per slot (a power of two of them, DP_HASH_SLOTS to
+     * MAX_DP_HASH_SLOTS); null if the group does not use dp_hash.
+     */
     final int[] dpHashMap;
 
     public Group(long id, Type type, Selection selection, List<Bucket> buckets, String text) {
@@ -72,45 +82,49 @@ public final class Group {
         this.selection = selection;
         this.buckets = List.copyOf(buckets);
         this.text = text;
-        this.dpHashMap = usesDpHash() ? slots(this.buckets) : null;
+        boolean dpHash = type == Type.SELECT && selection.fields().isEmpty() && (selection.method() == null || selection.method().equals("dp_hash"));
+        this.dpHashMap = dpHash ? slots(this.buckets) : null;
     }
 
     /**
      * Whether this is a select group choosing by dp_hash (selection_method=dp_hash, or none given: OVS's default
      * since 2.10): the packet's 5-tuple hash goes into dp_hash and the packet recirculates, so the first pass is
-     * cached once for all connections and the second once per dp_hash slot.
+     * cached once for all connections and the second once per dp_hash slot. Not when no bucket has a weight or the
+     * weights need more than {@link #MAX_DP_HASH_SLOTS} slots: then, as OVS falls back to its default selection, the
+     * bucket is chosen by a hash of the 5-tuple in one pass.
      */
-    public boolean usesDpHash() {
-        return type == Type.SELECT && selection.fields().isEmpty() && (selection.method() == null || selection.method().equals("dp_hash"));
-    }
+    public boolean usesDpHash() { return dpHashMap != null; }
 
-    /** DP_HASH_SLOTS slots shared out by weight (largest remainder), in bucket order. */
-    private static int[] slots(List<Bucket> buckets) {
-        int[] map = new int[DP_HASH_SLOTS];
-        Arrays.fill(map, -1);
+    /**
+     * The dp_hash table, as OVS's group_setup_dp_hash_table sizes and fills it: enough slots that the lightest
+     * bucket gets one (total weight / least weight) and about four per bucket (up to 256), a power of two, at least
+     * {@link #DP_HASH_SLOTS}; slots given out one by one by Webster's method (highest weight / (2 * slots so far + 1)
+     * next, earlier bucket on a tie), so each bucket's share follows its weight and neighbouring slots alternate.
+     * Null when no bucket has a weight or more than {@link #MAX_DP_HASH_SLOTS} slots would be needed.
+     */
+    static int[] slots(List<Bucket> buckets) {
         long total = 0;
-        for (Bucket b : buckets) total += b.weight();
-        if (total == 0) return map;
-        int[] n = new int[buckets.size()];
-        double[] rest = new double[buckets.size()];
-        int given = 0;
-        for (int x = 0; x < n.length; x++) {
-            double share = (double) buckets.get(x).weight() * DP_HASH_SLOTS / total;
-            n[x] = (int) share;
-            rest[x] = share - n[x];
-            given += n[x];
+        int least = Integer.MAX_VALUE;
+        for (Bucket b : buckets) {
+            total += b.weight();
+            if (b.weight() > 0) least = Math.min(least, b.weight());
         }
-        while (given < DP_HASH_SLOTS) {
+        if (total == 0) return null;
+        long want = Math.max((total + least - 1) / least, Math.min(4L * buckets.size(), MAX_DP_HASH_SLOTS));
+        if (want > MAX_DP_HASH_SLOTS) return null;
+        int n = Math.max(DP_HASH_SLOTS, Integer.highestOneBit((int) want - 1) << 1);
+        int[] map = new int[n];
+        int[] given = new int[buckets.size()];
+        for (int slot = 0; slot < n; slot++) {
             int best = 0;
-            for (int x = 1; x < n.length; x++) if (rest[x] > rest[best]) best = x;
-            n[best]++;
-            rest[best] = -1;
-            given++;
+            double bestValue = -1;
+            for (int x = 0; x < given.length; x++) {
+                double v = (double) buckets.get(x).weight() / (2 * given[x] + 1);
+                if (v > bestValue) { bestValue = v; best = x; }
+            }
+            given[best]++;
+            map[slot] = best;
         }
-        // interleave so that neighbouring slots go to different buckets
-        int at = 0;
-        int[] left = n.clone();
-        while (at < DP_HASH_SLOTS) for (int x = 0; x < left.length && at < DP_HASH_SLOTS; x++) if (left[x]-- > 0) map[at++] = x;
         return map;
     }
 

@@ -36,6 +36,9 @@ class GroupsTest {
         return dp;
     }
 
+    /** One batch per test thread, reset for each frame (a batch is 4 MiB: tests send thousands of frames). */
+    private static final ThreadLocal<PacketBatch> BATCH = ThreadLocal.withInitial(PacketBatch::new);
+
     /** Port index -> frames sent there, for one frame from port index 0. */
     static Map<Integer, byte[]> send(BridgeDatapath dp, byte[] frame) { return send(dp, 0, frame); }
 
@@ -44,7 +47,8 @@ class GroupsTest {
 
     /** As above, with the batch's slot 0 given more state (e.g. offload flags) by prepare before processing. */
     static Map<Integer, byte[]> send(BridgeDatapath dp, int inPort, byte[] frame, java.util.function.Consumer<PacketBatch> prepare) {
-        PacketBatch b = new PacketBatch();
+        PacketBatch b = BATCH.get();
+        b.reset();
         MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[0], frame.length);
         b.len[0] = frame.length;
         b.count = 1;
