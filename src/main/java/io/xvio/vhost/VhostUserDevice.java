@@ -403,7 +403,20 @@ public final class VhostUserDevice {
                 kicked[i] = true;      // a ring starts on its kick fd, or in polling mode without one
                 maybeStart(i);
             }
-            case Request.SET_VRING_CALL -> queues[i].setCall(fd);   // the PMD reads it per burst: a swap is safe
+            case Request.SET_VRING_CALL -> {
+                if (!running[i]) {
+                    queues[i].setCall(fd);
+                    break;
+                }
+                // QEMU sends the call fd after the kick, so the ring already runs: swap it, close the old one only
+                // once no PMD thread can be signalling it, then signal the new one. What the queue completed with no
+                // call fd (after GET_VRING_BASE) or with the masked notifier QEMU sends first was never announced;
+                // with EVENT_IDX the driver's used_event lies behind it and no later completion would cross it.
+                EventFd old = queues[i].swapCall(fd);
+                quiescence.await();
+                if (old != null && old != fd) old.close();
+                queues[i].kickDriver();
+            }
             default -> { if (fd != null) fd.close(); }
         }
     }

@@ -43,7 +43,9 @@ public final class PackedVirtqueue implements Virtqueue {
     private boolean logUsedAtGuestAddr;
     private int nextAvail;               // ring position the device looks at next (== next used position)
     private int wrap = 1;                // the driver ring wrap counter expected there (== device wrap counter)
-    private EventFd call, kick;
+    /** Volatile: SET_VRING_CALL swaps it while the queue runs (QEMU sends it after the kick). */
+    private volatile EventFd call;
+    private EventFd kick;
     private boolean eventIdx, indirect, mergeable, inOrder;
     private int hdrLen = 12;
     private boolean headerFromCaller;   // GUEST_CSUM: the port wrote each frame's offload fields
@@ -120,9 +122,14 @@ public final class PackedVirtqueue implements Virtqueue {
 
     @Override
     public void setCall(EventFd fd) {
+        EventFd old = swapCall(fd);
+        if (old != null && old != fd) old.close();
+    }
+
+    public EventFd swapCall(EventFd fd) {
         EventFd old = call;
         call = fd;
-        if (old != null && old != fd) old.close();
+        return old;
     }
 
     @Override

@@ -31,7 +31,9 @@ public final class SplitVirtqueue implements Virtqueue {
     private int lastAvail, usedIdx;
     private int seenAvail;               // the driver's available index at the last poll (for show)
     private String resumed;              // what the last start() adjusted, for the log (null: nothing)
-    private EventFd call, kick;
+    /** Volatile: SET_VRING_CALL swaps it while the queue runs (QEMU sends it after the kick). */
+    private volatile EventFd call;
+    private EventFd kick;
     private boolean eventIdx, indirect, mergeable;
     private int hdrLen = 12;
     private boolean headerFromCaller;   // GUEST_CSUM: the port wrote each frame's offload fields
@@ -96,9 +98,14 @@ public final class SplitVirtqueue implements Virtqueue {
     }
 
     public void setCall(EventFd fd) {
+        EventFd old = swapCall(fd);
+        if (old != null && old != fd) old.close();
+    }
+
+    public EventFd swapCall(EventFd fd) {
         EventFd old = call;
         call = fd;
-        if (old != null && old != fd) old.close();
+        return old;
     }
 
     public void setKick(EventFd fd) {

@@ -54,8 +54,14 @@ public interface Virtqueue {
     void setAddresses(long desc, long avail, long used, long logGuestAddr, boolean logAtGuestAddr);
     /** SET_VRING_BASE's value (see {@link #lastAvailIndex}). */
     void setBase(int base);
-    /** Replaces the call eventfd, closing the old one. */
+    /** Replaces the call eventfd, closing the old one (queue stopped). */
     void setCall(EventFd fd);
+    /**
+     * Replaces the call eventfd of a running queue (the PMD thread reads it once per publish) and returns the old one,
+     * which the caller closes only after the PMD threads have quiesced: a signal in flight would otherwise write to
+     * whatever reused its number.
+     */
+    EventFd swapCall(EventFd fd);
     /** Replaces the kick eventfd, closing the old one. */
     void setKick(EventFd fd);
     boolean configuredAddresses();

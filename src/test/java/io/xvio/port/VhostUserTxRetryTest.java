@@ -74,6 +74,7 @@ class VhostUserTxRetryTest {
         @Override public void setAddresses(long desc, long avail, long used, long logGuestAddr, boolean logAtGuestAddr) {}
         @Override public void setBase(int base) {}
         @Override public void setCall(EventFd fd) {}
+        @Override public EventFd swapCall(EventFd fd) { return null; }
         @Override public void setKick(EventFd fd) {}
         @Override public boolean configuredAddresses() { return true; }
         @Override public void start(GuestMemory memory, long features) {}
