@@ -25,6 +25,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  */
 public final class BridgeDatapath {
     public static final int MAX_RESUBMIT_DEPTH = 64;
+    /**
+     * Table lookups and group buckets one packet's translation may run (OVS's MAX_RESUBMITS): groups chained in
+     * groups multiply their buckets, 1,024 of each at two levels would be a million runs for one packet.
+     */
+    public static final int MAX_RESUBMITS = MAX_RESUBMIT_DEPTH * MAX_RESUBMIT_DEPTH;
     /** Passes a packet may make through the bridge after its first (OVS: 6). */
     public static final int MAX_RECIRCULATIONS = 6;
 
@@ -401,7 +406,7 @@ public final class BridgeDatapath {
             MegaflowCache.Recorder rec = new MegaflowCache.Recorder();
             rec.reset(k.w);
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
-            stack(TRACE_THREAD).clear();
+            startTranslation(TRACE_THREAD);
             run(t, 0, inPort, -1, b, 0, out, TRACE_THREAD, now, 0, false, true, rec);
             tr.megaflow = megaflow(rec);
             StringBuilder dp = new StringBuilder(rec.describe(t.ofports()));
@@ -419,7 +424,7 @@ public final class BridgeDatapath {
                     r.reset(kj.w);
                     r.unwildcard(FlowKey.RECIRC_ID, -1L);
                     r.unwildcard(FlowKey.IN_PORT, 0xffff);
-                    stack(TRACE_THREAD).clear();
+                    startTranslation(TRACE_THREAD);
                     resume(t, q.id[e], inPortOf(t, kj), b, j, out, TRACE_THREAD, now, r);
                     dp.append("; recirc_id=0x").append(Integer.toHexString(q.id[e])).append(": ").append(r.describe(t.ofports()));
                     tr.megaflow += "; recirc_id=0x" + Integer.toHexString(q.id[e]) + ": " + megaflow(r);
@@ -451,7 +456,7 @@ public final class BridgeDatapath {
     public void packetOut(int inOfport, byte[] frame, List<Action> actions, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
         FlowKey k = loadFrame(frame, inOfport, b);
-        stack(thread).clear();
+        startTranslation(thread);
         Translation x = translation(thread);
         Flow outer = x.flow;
         x.flow = null;
@@ -584,7 +589,7 @@ public final class BridgeDatapath {
         Tables t = tables;
         if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, 1); return; }
         if (!cacheEnabled || thread < 0 || thread >= MAX_THREADS) {
-            stack(thread).clear();
+            startTranslation(thread);
             MegaflowCache.Recorder fr = ct.fragments().recorderFor(b.keys[i], thread);   // null but for fragments
             run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, fr);
             if (fr != null) continueFragments(t, b, out, thread, now);
@@ -606,7 +611,7 @@ public final class BridgeDatapath {
                 MegaflowCache.Recorder rec = recorders[thread];
                 rec.reset(k.w);
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
-                stack(thread).clear();
+                startTranslation(thread);
                 run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
                 if (rec.uncacheable) c.uncacheable++;
                 else c.insert(rec.original, rec);
@@ -660,7 +665,7 @@ public final class BridgeDatapath {
                 last = null;
                 int inPort = inPortOf(t, k);
                 if (!cached) {
-                    stack(thread).clear();
+                    startTranslation(thread);
                     MegaflowCache.Recorder fr = ct.fragments().recorderFor(k, thread);     // null but for fragments
                     resume(t, q.id[e], inPort, b, j, out, thread, now, fr);
                     if (fr != null) continueFragments(t, b, out, thread, now);
@@ -685,7 +690,7 @@ public final class BridgeDatapath {
                 rec.reset(k.w);
                 rec.unwildcard(FlowKey.RECIRC_ID, -1L);
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
-                stack(thread).clear();
+                startTranslation(thread);
                 resume(t, q.id[e], inPort, b, j, out, thread, now, rec);
                 if (rec.uncacheable) {
                     c.uncacheable++;
@@ -809,7 +814,7 @@ public final class BridgeDatapath {
         if (!cacheEnabled || thread >= MAX_THREADS) {
             for (int i = 0; i < n; i++) {
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
-                stack(thread).clear();
+                startTranslation(thread);
                 MegaflowCache.Recorder fr = ct.fragments().recorderFor(b.keys[i], thread);   // null but for fragments
                 run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, fr);
                 if (fr != null) continueFragments(t, b, out, thread, now);
@@ -921,7 +926,7 @@ public final class BridgeDatapath {
             MegaflowCache.Recorder rec = recorders[thread];
             rec.reset(k.w);
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
-            stack(thread).clear();
+            startTranslation(thread);
             run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
             if (rec.uncacheable) {
                 c.uncacheable++;
@@ -1242,6 +1247,7 @@ public final class BridgeDatapath {
     private boolean run(Tables t, int table, int inPort, int lookupPort, PacketBatch b, int i, Outputs out, int thread, long now,
                         int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
         FlowKey k = b.keys[i];
+        if (overBudget(thread, rec)) return false;
         if (t.frag() == FragMode.DROP) {
             // IP fragments, OVS's way: every lookup either sees a fragment's L4 fields as 0 (normal, below) or drops it
             if (rec != null) rec.unwildcard(FlowKey.NW_FRAG, FlowKey.FRAG_ANY);
@@ -1737,6 +1743,26 @@ public final class BridgeDatapath {
 
     /** Per PMD thread (index thread + 2; 0 is a trace's): the register stack of the packet being translated. */
     private final RegisterStack[] stacks = new RegisterStack[MAX_THREADS + 2];
+    /** Per thread (a cache line apart): lookups and buckets the packet being translated has run ({@link #MAX_RESUBMITS}). */
+    private final int[] work = new int[(MAX_THREADS + 2) * 16];
+
+    /** A translation starts: an empty register stack, no work done yet. */
+    private void startTranslation(int thread) {
+        stack(thread).clear();
+        work[(thread + 2) * 16] = 0;
+    }
+
+    /**
+     * Counts one lookup or bucket; true once the packet has run {@link #MAX_RESUBMITS} (the rest of its translation
+     * does nothing: counted once as a drop, never cached).
+     */
+    private boolean overBudget(int thread, MegaflowCache.Recorder rec) {
+        int n = ++work[(thread + 2) * 16];
+        if (n <= MAX_RESUBMITS) return false;
+        if (n == MAX_RESUBMITS + 1) drops.add(thread, Reason.RESUBMITS, 1);
+        if (rec != null) rec.uncacheable = true;
+        return true;
+    }
 
     private RegisterStack stack(int thread) {
         RegisterStack s = stacks[thread + 2];
@@ -1796,6 +1822,7 @@ public final class BridgeDatapath {
      */
     private void bucket(Tables t, Group g, int x, int table, int inPort, PacketBatch b, int i, Outputs out, int thread, long now,
                         int depth, boolean laterMods, boolean tail, MegaflowCache.Recorder rec) {
+        if (overBudget(thread, rec)) return;
         Group.Bucket bk = g.buckets.get(x);
         if (thread == TRACE_THREAD) tracing.note(depth, "group " + g.id + ": bucket " + x + (bk.modifies() ? " (on a copy)" : ""));
         g.hit(thread, x, 1, b.len[i]);

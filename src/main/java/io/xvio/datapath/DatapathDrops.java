@@ -16,6 +16,7 @@ public final class DatapathDrops {
         VLAN("VLAN not allowed on the input port"), COPIES("too many copies in one burst"),
         RESERVED_MAC("reserved multicast destination (01:80:c2:00:00:0x, ...)"), FRAGMENT("IP fragment (frag mode drop)"),
         RESUBMIT_DEPTH("resubmit depth over " + BridgeDatapath.MAX_RESUBMIT_DEPTH),
+        RESUBMITS("more than " + BridgeDatapath.MAX_RESUBMITS + " lookups and group buckets for one packet"),
         GROUP_MISSING("group does not exist"), GROUP_NO_LIVE_BUCKET("group has no live bucket"),
         RECIRC_DEPTH("recirculated more than " + BridgeDatapath.MAX_RECIRCULATIONS + " times"),
         RECIRC_QUEUE("recirculation queue full"), NO_PORT("output to a port that does not exist"),
