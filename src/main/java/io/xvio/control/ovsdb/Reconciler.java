@@ -35,8 +35,11 @@ public final class Reconciler {
 
     private record Applied(String bridge, Config.PortConfig pc, PortVlan vlan) {}
 
-    /** One Interface of a netdev bridge, as read (pc has ofport 0 until one is chosen). */
-    private record Want(String bridge, String uuid, String name, Config.PortConfig pc, PortVlan vlan, Integer request,
+    /**
+     * One Interface of a netdev bridge, as read (pc has ofport 0 until one is chosen); request: its ofport_request,
+     * held: the ofport the database holds for it (null: none).
+     */
+    private record Want(String bridge, String uuid, String name, Config.PortConfig pc, PortVlan vlan, Integer request, Integer held,
                         io.xvio.control.PolicingConfig policing, int txRetriesMax) {}
 
     /** The ingress policing applied to each port (by its object: a port made again gets it again). */
@@ -58,8 +61,17 @@ public final class Reconciler {
 
     private final RelayInterfaces relays;
     private final MirrorRows mirrors;
+    /** Each database bridge's OpenFlow port numbers (a bridge made again starts afresh, as OVS's ofproto). */
+    private final Map<String, OfportAllocator> ofports = new HashMap<>();
+    private final java.util.function.LongSupplier millis;
 
     public Reconciler(Daemon daemon, Path vhostSockDir) {
+        this(daemon, vhostSockDir, () -> System.nanoTime() / 1_000_000L);
+    }
+
+    /** With another clock (milliseconds, monotonic) for the ofport allocation (tests). */
+    Reconciler(Daemon daemon, Path vhostSockDir, java.util.function.LongSupplier millis) {
+        this.millis = millis;
         this.daemon = daemon;
         this.vhostSockDir = vhostSockDir;
         this.yamlBridges = Set.copyOf(daemon.bridgeNames());
@@ -127,32 +139,34 @@ public final class Reconciler {
         }
 
         // a port someone removed with `xvio del-port` is no longer applied: it is added again below
-        applied.entrySet().removeIf(e -> daemon.port(e.getValue().bridge(), e.getKey()) == null);
+        for (var e : new ArrayList<>(applied.entrySet())) {
+            if (daemon.port(e.getValue().bridge(), e.getKey()) != null) continue;
+            applied.remove(e.getKey());
+            allocator(e.getValue().bridge()).freed(e.getValue().pc().ofport());
+        }
         ownBridges.removeIf(b -> !daemon.bridgeNames().contains(b));
+        ofports.keySet().retainAll(ownBridges);
 
-        // 1. remove what went away or changed
+        // 1. remove what went away or changed; one made again keeps its number (OVS: the ofport column it wrote)
         Map<String, Want> byName = new HashMap<>();
         for (Want w : wants) byName.put(w.name(), w);
+        Map<String, Integer> before = new HashMap<>();
         for (var e : new ArrayList<>(applied.entrySet())) {
             Want w = byName.get(e.getKey());
             Applied a = e.getValue();
-            boolean keep = w != null && w.bridge().equals(a.bridge()) && w.pc().equals(withOfport(a.pc(), 0)) && w.vlan().equals(a.vlan())
-                    && (w.request() == null || w.request() == a.pc().ofport());
-            if (keep) continue;
-            applied.remove(e.getKey());
-            if (!wantedBridges.contains(a.bridge())) continue;        // the whole bridge goes below
-            try {
-                daemon.removePort(a.bridge(), e.getKey());
-                LOG.info("ovsdb: port " + e.getKey() + " removed from bridge " + a.bridge() + (w == null ? "" : " (changed: added again)"));
-            } catch (ControlException ex) {
-                LOG.warning("ovsdb: removing port " + e.getKey() + ": " + ex.getMessage());
-            }
+            boolean sameBridge = w != null && w.bridge().equals(a.bridge());
+            if (sameBridge && w.pc().equals(withOfport(a.pc(), 0)) && w.vlan().equals(a.vlan())) continue;
+            if (sameBridge) before.put(e.getKey(), a.pc().ofport());
+            unapply(e.getKey(), wantedBridges, w == null ? "" : " (changed: added again)");
         }
+        // 1b. ports not on their ofport_request
+        moveToRequests(wants, byName, wantedBridges);
         // 2. bridges
         for (String br : new ArrayList<>(ownBridges)) {
             if (wantedBridges.contains(br)) continue;
             ownBridges.remove(br);
             applied.values().removeIf(a -> a.bridge().equals(br));
+            ofports.remove(br);
             try {
                 daemon.removeBridge(br);
                 LOG.info("ovsdb: bridge " + br + " removed");
@@ -209,7 +223,7 @@ public final class Reconciler {
         }
         // 2d. relays (a VF that stopped being a relay's becomes a port below; one that became a relay's left above)
         results.addAll(relays.apply(relayWants));
-        // 3. ofports, requested ones first, then the lowest free; then add
+        // 3. ofports: requested ones first (as OVS), then the numbers ports held (so no automatic one takes them); then add
         Map<String, Map<Integer, String>> used = new HashMap<>();
         for (var e : applied.entrySet()) used.computeIfAbsent(e.getValue().bridge(), k -> new HashMap<>()).put(e.getValue().pc().ofport(), e.getKey());
         List<Want> fresh = new ArrayList<>();
@@ -219,21 +233,23 @@ public final class Reconciler {
             else if (ownBridges.contains(w.bridge())) fresh.add(w);
             else results.add(new IfaceResult(w.uuid(), w.bridge(), w.name(), -1, "bridge " + w.bridge() + " could not be created"));
         }
-        fresh.sort(Comparator.comparing((Want w) -> w.request() == null).thenComparing(Want::name));
+        Map<Want, Integer> wanted = new HashMap<>();
+        for (Want w : fresh) {
+            Integer n = w.request() != null ? w.request() : before.containsKey(w.name()) ? before.get(w.name()) : w.held();
+            if (n != null) wanted.put(w, n);
+        }
+        fresh.sort(Comparator.comparing((Want w) -> w.request() == null).thenComparing(w -> !wanted.containsKey(w)).thenComparing(Want::name));
         for (Want w : fresh) {
             Map<Integer, String> taken = used.computeIfAbsent(w.bridge(), k -> new HashMap<>());
-            int ofport;
-            if (w.request() != null) {
-                ofport = w.request();
-                String holder = taken.get(ofport);
-                if (holder != null) {
-                    results.add(fail(w, "ofport_request " + ofport + " is already used by interface " + holder + " on bridge " + w.bridge()));
-                    continue;
-                }
-            } else {
-                ofport = 1;
-                while (taken.containsKey(ofport)) ofport++;
+            Integer want = wanted.get(w);
+            int ofport = allocator(w.bridge()).take(want, taken.keySet());
+            if (ofport < 0) {
+                results.add(fail(w, "no free OpenFlow port number on bridge " + w.bridge() + " (automatic ones are 1.." + OfportAllocator.MAX_AUTO + ")"));
+                continue;
             }
+            if (w.request() != null && ofport != w.request())
+                LOG.warning("ovsdb: interface " + w.name() + ": ofport_request " + w.request() + " is used by interface " + taken.get(w.request())
+                        + " on bridge " + w.bridge() + ": ofport " + ofport + " instead, until that number is free (as OVS)");
             Config.PortConfig pc = withOfport(w.pc(), ofport);
             try {
                 daemon.addPort(w.bridge(), pc, w.vlan());
@@ -307,15 +323,68 @@ public final class Reconciler {
                 Long req = Datum.optionalInteger(ir.get("ofport_request"), "Interface ofport_request");
                 if (req != null && (req < 1 || req > MAX_OFPORT)) throw new IllegalArgumentException("ofport_request " + req + " is outside 1.." + MAX_OFPORT);
                 Integer request = req != null ? Integer.valueOf(req.intValue()) : type.equals("internal") && name.equals(bridge) ? OFPP_LOCAL : null;
+                Long ofport = Datum.optionalInteger(ir.get("ofport"), "Interface ofport");
+                Integer held = ofport != null && ofport >= 1 && ofport <= MAX_OFPORT ? Integer.valueOf(ofport.intValue()) : null;
                 Config.PortConfig pc = InterfaceConfig.toPort(name, type, options, 0, vhostSockDir, vhostOffloads);
                 if (type.equals("afxdp")) for (String w : AfxdpOptions.notHonoured(options)) once("interface " + name + ": " + w);
                 pc = pc.withMtu(io.xvio.control.MtuSetting.fromRequest(Datum.optionalInteger(ir.get("mtu_request"), "Interface mtu_request"), pc.type()));
-                wants.add(new Want(bridge, iu, name, pc, vlan, request,
+                wants.add(new Want(bridge, iu, name, pc, vlan, request, held,
                         policing(db, port, ir), pc.type().equals("vhostuser") ? txRetriesMax(name, options) : -1));
             } catch (OvsdbException | IllegalArgumentException e) {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
         }
+    }
+
+    /** Takes an applied port away (from the daemon too unless its whole bridge goes); its number is freed. */
+    private void unapply(String name, Set<String> wantedBridges, String why) {
+        Applied a = applied.remove(name);
+        allocator(a.bridge()).freed(a.pc().ofport());
+        if (!wantedBridges.contains(a.bridge())) return;        // the whole bridge goes below
+        try {
+            daemon.removePort(a.bridge(), name);
+            LOG.info("ovsdb: port " + name + " removed from bridge " + a.bridge() + why);
+        } catch (ControlException ex) {
+            LOG.warning("ovsdb: removing port " + name + ": " + ex.getMessage());
+        }
+    }
+
+    /**
+     * As OVS's bridge_delete_or_reconfigure_ports: a port whose ofport_request is not its number is removed (to be
+     * added again with it) when no port has that number; when one has it without requesting it, both are (the holder
+     * gets another number); when the holder requests it too, the port keeps its number (the database is inconsistent).
+     * A port about to be added takes the number from a holder that did not request it in the same way.
+     */
+    private void moveToRequests(List<Want> wants, Map<String, Want> byName, Set<String> wantedBridges) {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (Want w : wants) {
+                Applied a = applied.get(w.name());
+                if (w.request() == null || a != null && (w.request() == a.pc().ofport() || a.pc().ofport() == OFPP_LOCAL)) continue;
+                String holder = null;
+                for (var h : applied.entrySet())
+                    if (h.getValue().bridge().equals(w.bridge()) && h.getValue().pc().ofport() == w.request()) holder = h.getKey();
+                Want hw = holder == null ? null : byName.get(holder);
+                if (hw != null && w.request().equals(hw.request())) {
+                    if (a != null) once("interface " + w.name() + ": ofport_request " + w.request() + " is also interface " + holder
+                            + "'s, which has it: " + w.name() + " keeps ofport " + a.pc().ofport() + " (as OVS)");
+                    continue;
+                }
+                if (holder != null) {
+                    unapply(holder, wantedBridges, " (its ofport " + w.request() + " is interface " + w.name() + "'s ofport_request: added again)");
+                    moved = true;
+                }
+                if (a != null) {
+                    unapply(w.name(), wantedBridges, " (to move it to its ofport_request " + w.request() + ")");
+                    moved = true;
+                }
+            }
+        }
+    }
+
+    private OfportAllocator allocator(String bridge) {
+        return ofports.computeIfAbsent(bridge, b -> new OfportAllocator(millis));
     }
 
     /**

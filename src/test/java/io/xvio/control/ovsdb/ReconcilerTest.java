@@ -57,6 +57,8 @@ class ReconcilerTest {
                 if (v != null) irow.set(col, JsonRpc.NODES.numberNode((Integer) v));
             }
             irow.set("external_ids", Datum.mapOf((Map<String, ?>) e.getValue().getOrDefault("external_ids", Map.of())));
+            Object held = e.getValue().get("ofport");                 // the number the database holds (vswitchd wrote it)
+            if (held != null) irow.set("ofport", JsonRpc.NODES.numberNode((Integer) held));
             Object req = e.getValue().get("ofport_request");
             irow.set("ofport_request", req == null ? Datum.emptySet() : JsonRpc.NODES.numberNode((Integer) req));
             ObjectNode prow = u.with("Port").putObject(pu).putObject("new").put("name", e.getKey());
@@ -333,6 +335,118 @@ class ReconcilerTest {
         }
     }
 
+    /** As OVS's iface_pick_ofport: a port without ofport_request gets the number the database holds for it (after a restart) when free. */
+    @Test
+    void aPortGetsTheOfportTheDatabaseHoldsForItWhenFree() throws Exception {
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vd1", vhu("ofport", 9));
+        ifs.put("vd2", vhu("ofport", 4));
+        ifs.put("vd3", vhu());
+        ifs.put("vd4", vhu("ofport", 7));                              // but vd5 asks for 7
+        ifs.put("vd5", vhu("ofport_request", 7));
+        ifs.put("vd6", vhu("ofport", -1));                             // failed last time: none held
+        bridge(uuid(), "brd", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals(9, r.get("vd1").ofport());
+        assertEquals(4, r.get("vd2").ofport());
+        assertEquals(7, r.get("vd5").ofport(), "a request wins over a number held");
+        Set<Integer> others = new HashSet<>();
+        for (String n : List.of("vd3", "vd4", "vd6")) {
+            assertNull(r.get(n).error(), n);
+            assertEquals(r.get(n).ofport(), daemon.port("brd", n).ofport());
+            others.add(r.get(n).ofport());
+        }
+        assertEquals(3, others.size(), "distinct: " + others);
+        assertTrue(others.stream().allMatch(o -> o > 0 && o != 4 && o != 7 && o != 9), others.toString());
+    }
+
+    /** As OVS's alloc_ofp_port: automatic numbers go round, so a freed one is not given to the next port (old flows would apply to it). */
+    @Test
+    void aFreedOfportIsNotGivenToTheNextPort() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vf1", vhu());
+        ifs.put("vf2", vhu());
+        bridge(b, "brf", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals(1, r.get("vf1").ofport());
+        assertEquals(2, r.get("vf2").ofport());
+        ifs.remove("vf1");
+        bridge(b, "brf", "netdev", ifs);
+        apply();
+        ifs.put("vf3", vhu());
+        bridge(b, "brf", "netdev", ifs);
+        r = apply();
+        assertEquals(3, r.get("vf3").ofport(), "not vf1's 1, freed a moment ago");
+        assertEquals(3, daemon.port("brf", "vf3").ofport());
+    }
+
+    /** As OVS: a port xvio has to make again for a changed column keeps its OpenFlow port number (flows for it stay right). */
+    @Test
+    void aPortMadeAgainForAChangeKeepsItsOfport() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vk1", vhu());
+        ifs.put("vk2", vhu());
+        bridge(b, "brk", "netdev", ifs);
+        assertEquals(2, apply().get("vk2").ofport());
+        ifs.remove("vk1");                                             // 1 is free now
+        bridge(b, "brk", "netdev", ifs);
+        apply();
+        List<Map<String, Object>> changes = List.of(vhu("tag", 10), vhu("tag", 10, "mtu_request", 1600),
+                vhu("trunks", List.of(20, 30), "mtu_request", 1600), vhu("trunks", List.of(20, 30), "options", Map.of("tx-retries-max", "2", "n_rxq", "2")),
+                Map.of("type", "dpdkvhostuserclient", "options", Map.of("vhost-server-path", dir.resolve("vk2c.sock").toString())));
+        for (Map<String, Object> c : changes) {
+            ifs.put("vk2", c);
+            bridge(b, "brk", "netdev", ifs);
+            Map<String, Reconciler.IfaceResult> r = apply();
+            assertNull(r.get("vk2").error(), c.toString());
+            assertEquals(2, r.get("vk2").ofport(), "after " + c);
+            assertEquals(2, daemon.port("brk", "vk2").ofport(), "after " + c);
+        }
+    }
+
+    /**
+     * ofport_request collisions as OVS (bridge.c bridge_delete_or_reconfigure_ports, ofproto.c alloc_ofp_port): the later
+     * port gets an automatic number, no error; it gets its request when the holder lets go of the number, at once when
+     * the holder did not request it (the holder is moved).
+     */
+    @Test
+    void anOfportRequestCollisionGivesAnAutomaticNumberUntilTheNumberIsFree() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vc1", vhu("ofport_request", 7));
+        ifs.put("vc2", vhu("ofport_request", 7));
+        bridge(b, "brc", "netdev", ifs);
+        Map<String, Reconciler.IfaceResult> r = apply();
+        assertEquals(7, r.get("vc1").ofport());
+        assertNull(r.get("vc2").error());
+        assertEquals(1, r.get("vc2").ofport(), "an automatic number");
+        Port vc2 = daemon.port("brc", "vc2");
+        assertEquals(1, vc2.ofport());
+        assertEquals(1, apply().get("vc2").ofport());
+        assertSame(vc2, daemon.port("brc", "vc2"), "left alone while the holder requests the number too");
+
+        ifs.put("vc1", vhu("ofport_request", 9));                      // the holder moves: the number is vc2's
+        bridge(b, "brc", "netdev", ifs);
+        r = apply();
+        assertEquals(9, r.get("vc1").ofport());
+        assertEquals(7, r.get("vc2").ofport());
+        assertEquals(7, daemon.port("brc", "vc2").ofport());
+
+        ifs.put("vc3", vhu());                                         // an automatic number...
+        bridge(b, "brc", "netdev", ifs);
+        int auto = apply().get("vc3").ofport();
+        ifs.put("vc4", vhu("ofport_request", auto));                   // ...another port asks for: the holder is moved
+        bridge(b, "brc", "netdev", ifs);
+        r = apply();
+        assertEquals(auto, r.get("vc4").ofport());
+        assertEquals(auto, daemon.port("brc", "vc4").ofport());
+        assertNull(r.get("vc3").error());
+        assertTrue(r.get("vc3").ofport() > 0 && r.get("vc3").ofport() != auto, r.get("vc3").toString());
+        assertEquals(r.get("vc3").ofport(), daemon.port("brc", "vc3").ofport());
+    }
+
     @Test
     void rowsBecomePortsAndUnchangedPortsAreLeftAlone() throws Exception {
         String b = uuid();
@@ -346,9 +460,9 @@ class ReconcilerTest {
         Map<String, Reconciler.IfaceResult> r = apply();
         assertEquals(List.of("brx"), daemon.bridgeNames());
         assertEquals(7, r.get("vh1").ofport());
-        assertEquals(1, r.get("vh2").ofport(), "the lowest free");
-        assertEquals(-1, r.get("vh3").ofport());
-        assertEquals("ofport_request 7 is already used by interface vh1 on bridge brx", r.get("vh3").error());
+        assertEquals(1, r.get("vh3").ofport(), "as OVS: a request that is taken gets the first automatic number (requests are added first)");
+        assertNull(r.get("vh3").error());
+        assertEquals(2, r.get("vh2").ofport(), "the next automatic one");
         assertEquals("bad: patch type requires valid 'peer' argument", r.get("bad").error(), "OVS's words");
         assertTrue(r.get("cl").error().contains("vhost-server-path"), r.get("cl").error());
         assertTrue(Files.exists(dir.resolve("vhost/vh1")));
@@ -361,7 +475,7 @@ class ReconcilerTest {
         r = apply();
         assertSame(vh1, daemon.port("brx", "vh1"), "an unchanged port is the same port");
         assertNotSame(vh2, daemon.port("brx", "vh2"), "a changed port is made again");
-        assertEquals(1, r.get("vh2").ofport(), "and keeps its number");
+        assertEquals(2, r.get("vh2").ofport(), "and keeps its number");
         assertEquals(8, r.get("vh3").ofport());
         assertNull(r.get("vh3").error());
 
