@@ -68,7 +68,10 @@ public final class OvsdbAgent implements AutoCloseable {
         thread.start();
     }
 
-    /** The monitored columns: what xvio reads. Status columns it writes are not monitored (no echo of its own writes). */
+    /**
+     * The monitored columns: what xvio reads. Status columns it writes are not monitored (no echo of its own writes),
+     * but for Interface ofport: the number a port held, which it gets again when xvio starts again (as OVS).
+     */
     static ObjectNode monitorRequests() {
         ObjectNode m = JsonRpc.NODES.objectNode();
         columns(m, "Open_vSwitch", "bridges", "next_cfg", "other_config", "datapaths");
@@ -77,7 +80,7 @@ public final class OvsdbAgent implements AutoCloseable {
         columns(m, "Controller", "target", "inactivity_probe", "controller_rate_limit", "controller_burst_limit");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
         columns(m, "QoS", "type", "other_config");
-        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids", "mtu_request");
+        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids", "mtu_request", "ofport");
         return m;
     }
 
