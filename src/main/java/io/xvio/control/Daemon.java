@@ -391,6 +391,20 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
+     * A running port's VLAN mode (OVSDB's Port tag and trunks), changed in place as OVS does: the port, its guest and
+     * its counters stay; the learned MACs are flushed (as OVS's bundle_set does on a VLAN change).
+     */
+    public synchronized void setVlan(String bridge, String port, io.xvio.datapath.PortVlan vlan) {
+        Bridge br = bridges.get(bridge);
+        Port p = br == null ? null : br.port(port);
+        if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
+        br.vlans.set(br.ports.indexOf(p), vlan);
+        br.datapath.macs().flushAll();
+        br.publish();
+        mirrors.refresh(br);          // a mirror's taps know the port's access VLAN
+    }
+
+    /**
      * set-port BR NAME key=value...: changes a running port's policing (ingress-policing-rate, ingress-policing-burst,
      * egress-policer=cir:N,cbs:N; keys not given keep their values; a changed policer starts with a full bucket) and
      * a vhostuser port's tx-retries-max. Nothing changes unless every setting is valid.

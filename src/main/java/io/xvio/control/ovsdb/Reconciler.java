@@ -155,7 +155,9 @@ public final class Reconciler {
             Want w = byName.get(e.getKey());
             Applied a = e.getValue();
             boolean sameBridge = w != null && w.bridge().equals(a.bridge());
-            if (sameBridge && w.pc().equals(withOfport(a.pc(), 0)) && w.vlan().equals(a.vlan())) continue;
+            if (sameBridge && w.pc().equals(withOfport(a.pc(), 0))) {
+                if (w.vlan().equals(a.vlan()) || setVlan(e.getKey(), a, w.vlan())) continue;
+            }
             if (sameBridge) before.put(e.getKey(), a.pc().ofport());
             unapply(e.getKey(), wantedBridges, w == null ? "" : " (changed: added again)");
         }
@@ -334,6 +336,24 @@ public final class Reconciler {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
         }
+    }
+
+    /** Changes an applied port's tag/trunks in place (as OVS); false if that failed (the port is made again). */
+    private boolean setVlan(String name, Applied a, PortVlan vlan) {
+        try {
+            daemon.setVlan(a.bridge(), name, vlan);
+        } catch (ControlException ex) {
+            LOG.warning("ovsdb: port " + name + ": changing its VLAN mode in place: " + ex.getMessage() + ": it is made again");
+            return false;
+        }
+        applied.put(name, new Applied(a.bridge(), a.pc(), vlan));
+        LOG.info("ovsdb: port " + name + " on bridge " + a.bridge() + ": " + describe(vlan) + " (changed in place)");
+        return true;
+    }
+
+    private static String describe(PortVlan v) {
+        if (v.tag() > 0) return "tag " + v.tag();
+        return v.trunks() == null ? "a trunk of all VLANs" : "trunks " + v.trunks().stream().mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
     }
 
     /** Takes an applied port away (from the daemon too unless its whole bridge goes); its number is freed. */

@@ -155,13 +155,13 @@ class ReconcilerTest {
         assertEquals(250_000, p1.counters().policing.ingress.bytesPerSecond());
         assertEquals(1_000_000, p1.counters().policing.ingress.burstBytes());
 
-        ifs.put("vp1", vhu("ingress_policing_rate", 2000, "tag", 5));  // the port is made again: policed again
+        ifs.put("vp1", vhu("ingress_policing_rate", 2000, "mtu_request", 1600));  // the port is made again: policed again
         bridge(b, "brp", "netdev", ifs);
         apply();
         assertNotSame(p1, daemon.port("brp", "vp1"));
         assertEquals(250_000, daemon.port("brp", "vp1").counters().policing.ingress.bytesPerSecond());
 
-        ifs.put("vp1", vhu("tag", 5));                                 // rate 0: off
+        ifs.put("vp1", vhu("mtu_request", 1600));                      // rate 0: off
         bridge(b, "brp", "netdev", ifs);
         apply();
         assertNull(daemon.port("brp", "vp1").counters().policing.ingress);
@@ -468,8 +468,8 @@ class ReconcilerTest {
         assertTrue(Files.exists(dir.resolve("vhost/vh1")));
         Port vh1 = daemon.port("brx", "vh1"), vh2 = daemon.port("brx", "vh2");
 
-        // vh2 gets a tag (changed: replaced), vh3 a free ofport (added), vh1 untouched
-        ifs.put("vh2", vhu("tag", 10));
+        // vh2 gets an mtu_request (changed: replaced), vh3 a free ofport (added), vh1 untouched
+        ifs.put("vh2", vhu("mtu_request", 1600));
         ifs.put("vh3", vhu("ofport_request", 8));
         bridge(b, "brx", "netdev", ifs);
         r = apply();
@@ -688,6 +688,32 @@ class ReconcilerTest {
             assertTrue(again.size() <= 2, "at most a row per controller");
             peer.close();
         }
+    }
+
+    /** As OVS: tag and trunks change on the running port (its guest stays connected, its number and counters stay). */
+    @Test
+    void aTagOrTrunksChangeIsMadeOnTheRunningPort() throws Exception {
+        String b = uuid();
+        Map<String, Map<String, Object>> ifs = new LinkedHashMap<>();
+        ifs.put("vv1", vhu());
+        ifs.put("vv2", vhu("tag", 10));
+        bridge(b, "brv", "netdev", ifs);
+        apply();
+        Port vv1 = daemon.port("brv", "vv1"), vv2 = daemon.port("brv", "vv2");
+        ifs.put("vv1", vhu("tag", 20));
+        ifs.put("vv2", vhu("trunks", List.of(10, 30)));
+        bridge(b, "brv", "netdev", ifs);
+        apply();
+        assertSame(vv1, daemon.port("brv", "vv1"), "the same port");
+        assertSame(vv2, daemon.port("brv", "vv2"));
+        String show = call("show");
+        assertTrue(show.contains(" vv1 type=vhostuser tag=20 "), show);
+        assertTrue(show.contains(" vv2 type=vhostuser trunks=10,30 "), show);
+        ifs.put("vv1", vhu());
+        bridge(b, "brv", "netdev", ifs);
+        apply();
+        assertSame(vv1, daemon.port("brv", "vv1"));
+        assertFalse(call("show").contains(" vv1 type=vhostuser tag="), call("show"));
     }
 
     /** Port tag (an access port), trunks (a trunk of those VLANs), vlan_mode access/trunk; others and bad VLANs are the row's error. */
