@@ -140,7 +140,7 @@ class OvsdbIT {
         assertEquals("11", vsctlOk("get", "Interface", a[1], "ofport"));
         assertEquals("12", vsctlOk("get", "Interface", a[2], "ofport"));
         assertEquals("65534", vsctlOk("get", "Interface", br, "ofport"));
-        assertEquals("1", vsctlOk("get", "Interface", "vhu1", "ofport"), "the lowest free ofport");
+        assertEquals("1", vsctlOk("get", "Interface", "vhu1", "ofport"), "the first automatic ofport");
         assertTrue(Files.exists(dir.resolve("vhost/vhu1")), "dpdkvhostuser socket in --vhost-sock-dir");
         // both afpacket ports forwarding (attached with carrier) before the first ping (a loaded machine is slow to start them)
         awaitColumn("up", "Interface", a[1], "link_state");
@@ -193,11 +193,14 @@ class OvsdbIT {
                 vsctlOk("get", "Interface", "bad1", "error"));
         assertEquals("-1", vsctlOk("get", "Interface", "bad2", "ofport"));
         assertTrue(vsctlOk("get", "Interface", "bad2", "error").contains("needs options:vhost-server-path"));
-        assertEquals("-1", vsctlOk("get", "Interface", a[3], "ofport"));
-        assertTrue(vsctlOk("get", "Interface", a[3], "error").contains("ofport_request 11 is already used by interface " + a[1]));
+        // as OVS: a requested number another port has (and requests too) gives an automatic one, no error
+        String auto = vsctlOk("get", "Interface", a[3], "ofport");
+        assertTrue(auto.matches("[1-9]\\d*") && !auto.equals("11"), auto);
+        assertEquals("[]", vsctlOk("get", "Interface", a[3], "error"));
+        assertTrue(xvio.log().contains("interface " + a[3] + ": ofport_request 11 is used by interface " + a[1]), xvio.log());
         assertEquals("11", vsctlOk("get", "Interface", a[1], "ofport"), "the holder keeps its ofport");
         assertEquals(5, ping(ns[1], "10.94.0.2", 5), () -> xvio.log());
-        // fixed in place: the row's error clears and the port works
+        // a request of its own: the port moves to it and works
         vsctlOk("set", "Interface", a[3], "ofport_request=13");
         assertEquals("13", vsctlOk("get", "Interface", a[3], "ofport"));
         assertEquals("[]", vsctlOk("get", "Interface", a[3], "error"));
@@ -344,6 +347,10 @@ class OvsdbIT {
             } else {
                 System.err.println("OvsdbIT: dpdk-testpmd is not installed: the restart is checked without a vhost-user front-end");
             }
+            // a port without ofport_request: an automatic number (they go round: not the lowest free one)
+            vsctlOk("add-port", br, "vhu3", "--", "set", "Interface", "vhu3", "type=dpdkvhostuser");
+            String vhu3 = vsctlOk("get", "Interface", "vhu3", "ofport");
+            assertTrue(vhu3.matches("[1-9]\\d*"), vhu3);
             assertEquals(0, xvio.stop(), xvio.log());
             if (gen != null) {
                 awaitLinkStatus(gen, 0, "down");        // the old xvio's connections are gone
@@ -355,6 +362,10 @@ class OvsdbIT {
             assertTrue(xvio.awaitLog("ovsdb: port vhu2 added to bridge " + br + " (ofport 20)", Duration.ofSeconds(15)), xvio.log());
             assertTrue(xvio.awaitLog("ovsdb: port " + a[3] + " added to bridge " + br + " (ofport 13)", Duration.ofSeconds(15)), xvio.log());
             assertEquals("20", vsctlOk("get", "Interface", "vhu2", "ofport"));
+            // as OVS: the ports without ofport_request get the numbers the database holds for them
+            assertTrue(xvio.awaitLog("ovsdb: port vhu3 added to bridge " + br + " (ofport " + vhu3 + ")", Duration.ofSeconds(15)), xvio.log());
+            assertTrue(xvio.awaitLog("ovsdb: port vhu1 added to bridge " + br + " (ofport 1)", Duration.ofSeconds(15)), xvio.log());
+            vsctlOk("del-port", br, "vhu3");
             assertTrue(Files.exists(dir.resolve("vhost/vhu2")), "vhu2's socket again");
             String show = xvio.call("show");
             assertTrue(show.contains("port 11: " + a[1] + " type=afpacket") && show.contains("port 12: " + a[2] + " type=afpacket")
