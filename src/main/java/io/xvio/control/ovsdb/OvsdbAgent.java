@@ -17,7 +17,8 @@ import java.util.logging.Logger;
 /**
  * xvio as a client of ovsdb-server, in the place of ovs-vswitchd: connects (retrying with backoff, 1 s doubling to
  * 8 s: {@link OvsdbTimers}), monitors the Open_vSwitch, Bridge, Port and Interface columns it reads, applies every change to the daemon
- * ({@link Reconciler}) and writes the status columns back ({@link StatusWriter}), statistics every few seconds. After
+ * ({@link Reconciler}) and writes the status columns back ({@link StatusWriter}): a port's link change within
+ * {@link LinkStates#CHECK_MILLIS}, statistics every few seconds. After
  * a reconnect the cache is rebuilt from scratch (full resync) while the ports keep forwarding. The connection is
  * probed with "echo" when quiet and dropped when the database stops answering.
  */
@@ -34,6 +35,10 @@ public final class OvsdbAgent implements AutoCloseable {
     private final TableCache cache = new TableCache();
     private final Reconciler reconciler;
     private final StatusWriter writer = new StatusWriter();
+    private final LinkStates links = new LinkStates();
+    /** The outcome of the last apply and the bridges then: what a link change is written for. */
+    private List<Reconciler.IfaceResult> lastResults = List.of();
+    private Map<String, String> lastBridges = Map.of();
     private final LinkedBlockingQueue<JsonRpcConnection.Event> events = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean running = true;
@@ -136,7 +141,7 @@ public final class OvsdbAgent implements AutoCloseable {
         while (running) {
             JsonRpcConnection.Event ev;
             try {
-                ev = events.poll(timers.pollMillis(), TimeUnit.MILLISECONDS);
+                ev = events.poll(Math.min(timers.pollMillis(), LinkStates.CHECK_MILLIS), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
@@ -153,6 +158,8 @@ public final class OvsdbAgent implements AutoCloseable {
             if (changed || stats) {
                 if (stats) lastStats = now;
                 sync(stats);
+            } else if (links.changed(lastResults, daemon)) {
+                transact(writer.operations(null, null, lastResults, lastBridges, daemon, false));
             }
             long quiet = now - c.lastReceivedNanos(), probe = timers.probe().toNanos();
             if (quiet > 2 * probe) throw new IOException("no answer to echo: nothing received for " + quiet / 1_000_000L + " ms");
@@ -198,9 +205,17 @@ public final class OvsdbAgent implements AutoCloseable {
         }
         List<Reconciler.IfaceResult> results = reconciler.apply(cache);
         Map<String, String> bridges = reconciler.bridges(cache);
+        lastResults = results;
+        lastBridges = bridges;
+        links.changed(results, daemon);                 // the states written now
         ArrayNode ops = writer.operations(ovsUuid, nextCfg, results, bridges, daemon, statistics);
         writer.datapath(ops, netdevDatapath);
         if (statistics) writer.controllers(ops, cache, bridges, daemon, System.currentTimeMillis());
+        transact(ops);
+    }
+
+    /** Sends ops (nothing if empty); a failure is logged and everything is written again next time. */
+    private void transact(ArrayNode ops) throws IOException, OvsdbException {
         if (ops.isEmpty()) return;
         JsonNode[] params = new JsonNode[ops.size() + 1];
         params[0] = JsonRpc.NODES.textNode(DB);

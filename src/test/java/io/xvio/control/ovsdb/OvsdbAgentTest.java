@@ -122,6 +122,42 @@ class OvsdbAgentTest {
         return fail("no port " + name + " on " + bridge + " after 10 s");
     }
 
+    /** The last value the agent wrote to column of the row uuid, or null. */
+    private String written(String uuid, String column) {
+        String v = null;
+        for (JsonNode t : transactions)
+            for (JsonNode op : t)
+                if (op.path("where").path(0).path(2).path(1).asText().equals(uuid) && op.path("row").has(column)) v = op.path("row").get(column).asText();
+        return v;
+    }
+
+    private long awaitWritten(String uuid, String column, String value) throws InterruptedException {
+        long start = System.nanoTime();
+        while (!value.equals(written(uuid, column))) {
+            if (System.nanoTime() - start > 15_000_000_000L) fail(column + " of " + uuid + " is not " + value + " after 15 s: " + written(uuid, column));
+            Thread.sleep(20);
+        }
+        return (System.nanoTime() - start) / 1_000_000L;
+    }
+
+    /**
+     * As OVS, which writes each connectivity change (not only with the statistics every 5 s): a port whose guest
+     * comes up has link_state up in the database at once.
+     */
+    @Test
+    void aPortsLinkComingUpIsWrittenAtOnce() throws Exception {
+        start(database(Map.of("vdl1", 1)));
+        String iface = "33333333-0000-0000-0000-000000000001";
+        await("brdb", "vdl1");
+        awaitWritten(iface, "link_state", "down");          // the first sync, with the statistics: the next tick is 5 s away
+        try (io.xvio.testing.TestFrontend f = io.xvio.testing.TestFrontend.connect(dir.resolve("vhost/vdl1").toString()).start()) {
+            long ms = awaitWritten(iface, "link_state", "up");
+            assertTrue(ms < 2500, "link_state up written " + ms + " ms after the front-end started its queues");
+        }
+        long ms = awaitWritten(iface, "link_state", "down");
+        assertTrue(ms < 2500, "link_state down written " + ms + " ms after the front-end went away");
+    }
+
     /** xvio started again on a database it wrote before: ports without ofport_request keep their numbers (OVS's iface_pick_ofport). */
     @Test
     void portsGetTheOfportsTheDatabaseHoldsAfterARestart() throws Exception {
