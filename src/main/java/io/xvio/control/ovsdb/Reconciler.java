@@ -13,8 +13,10 @@ import java.util.logging.Logger;
 /**
  * Makes the running daemon what the database says: every Bridge with datapath_type netdev is an xvio bridge, each
  * of its Ports with one Interface an xvio port. Ports that did not change are left alone (their connections and
- * traffic go on); a changed one is removed and added again; one xvio cannot serve gets an error instead, and the
- * others are applied regardless. Bridges from the YAML file are not the database's to change.
+ * traffic go on); a tag/trunks change is made on the running port; another change removes the port and adds it
+ * again with the same OpenFlow port number; one xvio cannot serve gets an error instead, and the others are applied
+ * regardless. Port numbers are given as OVS gives them ({@link OfportAllocator}, {@link #moveToRequests}). Bridges
+ * from the YAML file are not the database's to change.
  */
 public final class Reconciler {
     private static final Logger LOG = Logger.getLogger("xvio.ovsdb");
@@ -22,7 +24,6 @@ public final class Reconciler {
     static final int OFPP_LOCAL = 65534;
     static final int MAX_OFPORT = 0xfeff;
 
-    /** The outcome for one Interface row: its ofport, or -1 and the error. */
     /** An Interface's outcome: a port (ofport, -1 on failure), or a relay's VF (relay: its name; no ofport). */
     public record IfaceResult(String uuid, String bridge, String name, int ofport, String error, String relay) {
         public IfaceResult(String uuid, String bridge, String name, int ofport, String error) { this(uuid, bridge, name, ofport, error, null); }
