@@ -392,7 +392,8 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * A running port's VLAN mode (OVSDB's Port tag and trunks), changed in place as OVS does: the port, its guest and
-     * its counters stay; the learned MACs are flushed (as OVS's bundle_set does on a VLAN change).
+     * its counters stay; the bridge's learned MACs are flushed (OVS's bundle_set flushes the port's on a VLAN change;
+     * all of them is simpler and they are learned again).
      */
     public synchronized void setVlan(String bridge, String port, io.xvio.datapath.PortVlan vlan) {
         Bridge br = bridges.get(bridge);
