@@ -124,12 +124,28 @@ public final class BridgeDatapath {
                 frag, forwardBpdu, old.groups(), old.live());
     }
 
-    /** The groups (by id) as of now; every cache of the bridge starts over (cached translations may have run them). */
+    /**
+     * The groups (by id) as of now. The caches evict what ran a group that changed (an OVN load balancer's endpoints
+     * change often: the other connections keep their entries); they start over when a changed group is one another
+     * group's bucket watches (that bucket's liveness, which the entries do not record, may change).
+     */
     public synchronized void setGroups(Map<Long, Group> groups) {
         Tables old = tables;
         ct.prepare(List.of(), groups.values());
-        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), groupChange(old.changes(), old.groups(), groups),
                 old.frag(), old.forwardBpdu(), Map.copyOf(groups), old.live());
+    }
+
+    /** The change log of a group change from was to now (see {@link #setGroups}). */
+    private static ChangeLog groupChange(ChangeLog log, Map<Long, Group> was, Map<Long, Group> now) {
+        java.util.Set<Long> changed = new java.util.HashSet<>();
+        for (var e : was.entrySet()) if (now.get(e.getKey()) != e.getValue()) changed.add(e.getKey());
+        for (var e : now.entrySet()) if (was.get(e.getKey()) != e.getValue()) changed.add(e.getKey());
+        for (Map<Long, Group> m : List.of(was, now))
+            for (Group g : m.values())
+                for (Group.Bucket bk : g.buckets)
+                    if (bk.watchGroup() != Group.Bucket.NO_WATCH_GROUP && changed.contains(bk.watchGroup())) return log.next(List.of(), true);
+        return log.nextForGroups();
     }
 
     public Map<Long, Group> groups() { return tables.groups(); }
@@ -600,7 +616,7 @@ public final class BridgeDatapath {
                 emcs[thread] = new ExactMatchCache();
                 recorders[thread] = new MegaflowCache.Recorder();
             }
-            c.validate(t.changes());
+            c.validate(t.changes(), t.groups());
             FlowKey k = b.keys[i];
             MegaflowCache.Entry e = c.lookup(k.w);
             if (e != null) {
@@ -639,7 +655,7 @@ public final class BridgeDatapath {
                 recircFronts[thread] = new RecircFront();
             }
             front = recircFronts[thread];
-            c.validate(t.changes());
+            c.validate(t.changes(), t.groups());
         }
         for (int pass = 1; !q.isEmpty(); pass++) {
             int from = q.start, to = q.end;
@@ -827,7 +843,7 @@ public final class BridgeDatapath {
             emcs[thread] = new ExactMatchCache();
             recorders[thread] = new MegaflowCache.Recorder();
         }
-        c.validate(t.changes());           // a new table version: evict what its changes can affect
+        c.validate(t.changes(), t.groups());           // a new table version: evict what its changes can affect
         // a translation that depends on the input port alone and reads no header applies to the whole burst
         // without looking at the packets (the two in_port flows of a cross-connect, say)
         MegaflowCache.Entry whole = c.portEntry(inOf);
@@ -950,7 +966,7 @@ public final class BridgeDatapath {
     private void selectBurst(Tables t, MegaflowCache c, MegaflowCache.Entry first, int inOf, PacketBatch b, Outputs out,
                              int thread, long now) {
         MegaflowCache rc = recircCaches[thread];
-        rc.validate(t.changes());
+        rc.validate(t.changes(), t.groups());
         SelectChain chain = first.chain;
         if (chain == null) chain = first.chain = new SelectChain();
         chain.validate(c.epoch, rc.epoch);

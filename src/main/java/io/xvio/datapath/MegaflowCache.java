@@ -173,11 +173,11 @@ final class MegaflowCache {
     long revalidations, evicted, kept, flushes;
 
     /** Brings the cache to the table version log belongs to, if it is not there yet. */
-    void validate(ChangeLog log) {
-        if (log.version != version) revalidate(log);
+    void validate(ChangeLog log, java.util.Map<Long, io.xvio.datapath.Group> groupsNow) {
+        if (log.version != version) revalidate(log, groupsNow);
     }
 
-    private void revalidate(ChangeLog log) {
+    private void revalidate(ChangeLog log, java.util.Map<Long, io.xvio.datapath.Group> groupsNow) {
         revalidations++;
         epoch++;
         int first = log.firstAfter(version);
@@ -191,6 +191,7 @@ final class MegaflowCache {
                 Group gr = groups[g];
                 int before = gr.count;
                 Revalidation.evict(gr.mask, gr.words, gr.entries, log.flows, first);
+                if (log.groupsChangedAfter(version)) Revalidation.evictStaleGroups(gr.entries, groupsNow);
                 gr.rehash();
                 evicted += before - gr.count;
                 kept += gr.count;

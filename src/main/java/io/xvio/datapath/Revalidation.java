@@ -47,4 +47,24 @@ final class Revalidation {
         }
         return false;
     }
+
+    /**
+     * Nulls the slots of entries whose translation ran a group that is no longer the one of its id in groups
+     * (modified or deleted: its buckets may choose or do otherwise, and its counters are another object's), or
+     * dropped a packet for a group that was missing (one may be there now).
+     */
+    static void evictStaleGroups(MegaflowCache.Entry[] entries, java.util.Map<Long, Group> groups) {
+        for (int s = 0; s < entries.length; s++) {
+            MegaflowCache.Entry e = entries[s];
+            if (e == null) continue;
+            for (int x = 0; x < e.nops; x++) {
+                int op = e.op[x];
+                if (op == MegaflowCache.OP_GROUP && e.ref[x] instanceof Group g && groups.get(g.id) != g
+                        || op == MegaflowCache.OP_DROP && e.a[x] == DatapathDrops.Reason.GROUP_MISSING.ordinal()) {
+                    entries[s] = null;
+                    break;
+                }
+            }
+        }
+    }
 }
