@@ -83,10 +83,6 @@ public final class BridgeDatapath {
         this.macs = new MacTable(8192, MacTable.DEFAULT_AGING_NS);
         this.ct = new CtExecution(conntrack);
         ct.fragments(new CtFragments(new CtFragments.Recirculation() {
-            @Override public int resumeId(int table) {
-                return recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, table));
-            }
-
             @Override public boolean queue(PacketBatch b, int j, int rid, int thread) {
                 return queueRecirculation(b, j, rid, false, false, thread);
             }
@@ -1161,7 +1157,9 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
                 case MegaflowCache.OP_CT -> {
                     int mark = ct.fragments().released(thread);
-                    if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], thread, now)) {     // a fragment held
+                    // a ct(table=T) was recorded with the recirculation after it: its id holds the frozen stack
+                    int rid = x + 1 < e.nops && e.op[x + 1] == MegaflowCache.OP_RECIRC ? (int) e.a[x + 1] : 0;
+                    if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], rid, thread, now)) {     // a fragment held
                         // a ct() without table that completed a datagram: each fragment goes on from here
                         for (int r = mark, to = ct.fragments().released(thread); r < to; r++)
                             replay(t, e, b, ct.fragments().releasedSlot(thread, r), out, thread, now, x + 1, depth);
@@ -1583,7 +1581,10 @@ public final class BridgeDatapath {
 
         @Override public boolean conntrack(int i, Ct c, int zone, boolean tail) {
             int mark = ct.fragments().released(thread);
-            boolean held = !ct.track(b, i, c, zone, thread, now);      // a fragment held: its datagram goes on later
+            // ct(table=T) resumes in T with the register stack as it is now: a held fragment's datagram goes on so too
+            int rid = c.table() == Ct.NO_TABLE ? 0
+                    : recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, c.table(), stack(thread).frozen()));
+            boolean held = !ct.track(b, i, c, zone, rid, thread, now);      // a fragment held: its datagram goes on later
             if (held && ct.fragments().released(thread) > mark) {
                 // a ct() without table completed the datagram: its first fragment goes on here, the others after
                 ct.fragments().takeFirst(b, i, thread, mark, rec);
@@ -1598,7 +1599,6 @@ public final class BridgeDatapath {
             if (thread == TRACE_THREAD) tracing.note(0, "ct: " + CtState.format((int) (b.keys[i].w[FlowKey.CT_MISC] & 0xff))
                     + " (a trace does not track: every ct() gives +trk+new)");
             if (c.table() != Ct.NO_TABLE) {
-                int rid = recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, c.table(), stack(thread).frozen()));
                 if (rid < 0) {
                     if (rec != null) rec.uncacheable = true;
                     drops.add(thread, Reason.RECIRC_QUEUE, 1);

@@ -60,9 +60,11 @@ final class CtExecution {
      * Tracks packet i in zone as ct does (a trace only pretends: +trk+new, nothing stored, as ofproto/trace).
      * Returns false if the packet is an IP fragment the tracker holds: it goes no further in this pass (with its
      * datagram's other fragments it goes on once the datagram is whole: recirculated with a table; without, the
-     * fragments are in {@link #fragments()}'s released slots for the caller to continue).
+     * fragments are in {@link #fragments()}'s released slots for the caller to continue). resumeId: for a ct(table=T),
+     * the recirc_id the caller resumes T with (the register stack frozen in it), which held fragments resume with too;
+     * -1 if there is none.
      */
-    boolean track(PacketBatch b, int i, Ct ct, int zone, int thread, long now) {
+    boolean track(PacketBatch b, int i, Ct ct, int zone, int resumeId, int thread, long now) {
         FlowKey k = b.keys[i];
         long[] w = k.w;
         int slot = thread + 2;
@@ -83,7 +85,7 @@ final class CtExecution {
         CtResult r = results[slot];
         if (r == null) r = results[slot] = new CtResult();
         long frag = w[FlowKey.NW_FRAG];
-        int rid = (frag & FlowKey.FRAG_ANY) == 0 || fragments == null ? -1 : ct.table() == Ct.NO_TABLE ? 0 : fragments.resumeId(ct.table());
+        int rid = (frag & FlowKey.FRAG_ANY) == 0 || fragments == null ? -1 : ct.table() == Ct.NO_TABLE ? 0 : resumeId;
         if (rid >= 0 && (frag & FlowKey.L3_INVALID) == 0) {
             int d = tr.fragments().offer(k, b.data, b.off[i], b.len[i], fragments.bridge, zone, ct.commit(), ct.force(),
                     ct.natAction(), now, slot, rid, r);

@@ -21,9 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * continuation entry once per datagram completed in a translation).
  */
 final class CtFragments {
-    /** Where fragments go on: the recirc_id of "resume in table T" and the thread's recirculation queue. */
+    /** Where fragments go on: the thread's recirculation queue. */
     interface Recirculation {
-        int resumeId(int table);
         boolean queue(PacketBatch b, int j, int rid, int thread);
     }
 
@@ -31,8 +30,6 @@ final class CtFragments {
     /** Tells this bridge's datagrams from another's in the daemon's shared store (recirc_ids are per bridge). */
     final int bridge = BRIDGES.incrementAndGet();
     private final Recirculation recirc;
-    /** recirc_id per table (0: not asked yet, -1: none left). */
-    private final int[] resumeIds = new int[256];
     /** Per thread (index thread + 2): whether completed fragments wait for a slot; the emitter. */
     private final boolean[] pending = new boolean[BridgeDatapath.MAX_THREADS + 2];
     private final Emitter[] emitters = new Emitter[BridgeDatapath.MAX_THREADS + 2];
@@ -108,13 +105,6 @@ final class CtFragments {
         if (r == null) r = recorders[thread + 2] = new MegaflowCache.Recorder();    // once per thread
         r.reset(k.w);
         return r;
-    }
-
-    /** The recirc_id fragments resume table with, or -1 if the bridge has none left. */
-    int resumeId(int table) {
-        int id = resumeIds[table & 0xff];
-        if (id == 0) id = resumeIds[table & 0xff] = recirc.resumeId(table);     // once per table
-        return id;
     }
 
     /** Sends on the fragments of datagrams thread completed (now or in an earlier burst), as copy slots allow. */

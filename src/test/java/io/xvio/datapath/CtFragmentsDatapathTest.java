@@ -211,6 +211,19 @@ class CtFragmentsDatapathTest {
     }
 
     @Test
+    void theRegisterStackTravelsWithEachFragment() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached,
+                    "table=0,ip,actions=load:0x7->NXM_NX_REG3[],push:NXM_NX_REG3[],load:0->NXM_NX_REG3[],ct(commit,zone=5,table=1)",
+                    "table=1,ip,actions=pop:NXM_NX_REG4[],resubmit(,2)",
+                    "table=2,ip,reg4=7,actions=output:2");
+            List<byte[]> frags = cut(v4(A, B, 17, udp(6400, 53, 4000)), 6, 1480);
+            assertEquals(hex(frags), hex(oneByOne(dp, 0, permute(frags, new int[] {1, 0, 2})).get(1)),
+                    "cached " + cached + ": each fragment pops the 7 pushed before the ct()");
+        }
+    }
+
+    @Test
     void aSecondCtInARecirculatedPassHoldsAndReleasesTheFragmentsAgain() {
         for (boolean cached : new boolean[] {true, false}) {
             // OVN's shape: look up (no commit), then commit what is new in another stage
