@@ -256,6 +256,11 @@ final class Bridge {
      * mod-flows) unless resetCounts. Returns how many flows changed.
      */
     synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+        return modFlows(selected, actions, text, resetCounts, -1L);
+    }
+
+    /** As {@link #modFlows(Predicate, List, String, boolean)}; newCookie, unless -1 (UINT64_MAX: none), becomes their cookie. */
+    synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts, long newCookie) {
         for (Action a : actions)
             if (a instanceof GroupAction g && !groups.containsKey(g.id()))
                 throw new ControlException("\"" + text + "\" names group " + g.id() + ", which does not exist (add-group first)");
@@ -264,7 +269,7 @@ final class Bridge {
         for (int i = 0; i < flows.size(); i++) {
             Flow old = flows.get(i);
             if (selected.test(old)) {
-                Flow m = old.modified(actions, text, resetCounts);
+                Flow m = old.modified(actions, text, resetCounts, newCookie == -1L ? old.cookie : newCookie);
                 flows.set(i, m);
                 replaced.add(new Flow[] {old, m});
             }

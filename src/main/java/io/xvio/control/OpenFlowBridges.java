@@ -293,9 +293,9 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override public int deleteFlows(Predicate<Flow> selected) { return br.delFlows(selected); }
 
         @Override
-        public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+        public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts, long newCookie) {
             try {
-                return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts);
+                return br.modFlows(selected, actions, "actions=" + FlowFormat.actions(actions), resetCounts, newCookie);
             } catch (ControlException e) {
                 throw refused(e);
             }

@@ -152,8 +152,11 @@ public final class Flow {
      * land on this one while poll-mode threads switch over are counted too. resetCounts (mod-flows'
      * reset_counts flag) starts the counters from zero instead.
      */
-    public Flow modified(List<Action> a, String newText, boolean resetCounts) {
-        Flow m = new Flow(table, priority, cookie, match, a, idleTimeout, hardTimeout, newText, seq,
+    public Flow modified(List<Action> a, String newText, boolean resetCounts) { return modified(a, newText, resetCounts, cookie); }
+
+    /** As {@link #modified(List, String, boolean)}, with cookie newCookie (an OpenFlow 1.0 or NXM modify sets it). */
+    public Flow modified(List<Action> a, String newText, boolean resetCounts, long newCookie) {
+        Flow m = new Flow(table, priority, newCookie, match, a, idleTimeout, hardTimeout, newCookie == cookie ? newText : null, seq,
                 resetCounts ? null : rows(), createdNanos);
         m.lastHitNanos = lastHitNanos;
         m.refreshedNanos = refreshedNanos;

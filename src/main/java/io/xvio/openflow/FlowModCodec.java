@@ -40,10 +40,11 @@ public final class FlowModCodec {
             fm = finish10(command, cookie, nm.match(), actions, idle, hard, prio, buffer, out, flags, tableIdExt);
             notes.check(nm.match(), actions, OfVersion.OF10);
         }
-        if (nm.cookieMask() != 0 && fm.command() != FlowMod.ADD)
-            return new FlowMod(fm.command(), fm.table(), fm.priority(), nm.cookie(), nm.cookieMask(), fm.match(), fm.actions(),
-                    fm.idleTimeout(), fm.hardTimeout(), fm.outPort(), fm.flags(), fm.bufferId(), fm.version());
-        return fm;
+        if (nm.cookieMask() == 0) return fm;
+        // the match's cookie selects flows, the header's is the new one (OVS's nx_flow_mod)
+        if (fm.command() == FlowMod.ADD) throw OfError.NXM_INVALID.fail("an add may only set a cookie, not match on one (NXM_NX_COOKIE)");
+        return new FlowMod(fm.command(), fm.table(), fm.priority(), nm.cookie(), nm.cookieMask(), fm.match(), fm.actions(),
+                fm.idleTimeout(), fm.hardTimeout(), fm.outPort(), fm.flags(), fm.bufferId(), fm.version(), fm.newCookie(), fm.outGroup());
     }
 
     private static FlowMod finish10(int command, long cookie, Match m, List<Action> actions, int idle, int hard, int prio,
@@ -59,7 +60,9 @@ public final class FlowModCodec {
         if (command > FlowMod.DELETE_STRICT) throw OfError.BAD_COMMAND.fail("flow_mod command " + command);
         if ((flags & ~3) != 0) throw OfError.BAD_FLAGS.fail("flow_mod flags 0x" + Integer.toHexString(flags) + " (emergency flows are not supported)");
         checkTable(command, table, actions);
-        return new FlowMod(command, table, prio, cookie, 0, m, actions, idle, hard, out == Ports.NONE ? -1 : out, flags, buffer, OfVersion.OF10);
+        // 1.0's cookie is always the new one: an add's, and the one a modify sets unless it is all-ones (OVS's new_cookie)
+        return new FlowMod(command, table, prio, cookie, 0, m, actions, idle, hard, out == Ports.NONE ? -1 : out, flags, buffer, OfVersion.OF10,
+                cookie, FlowMod.ANY_GROUP);
     }
 
     /** OpenFlow 1.1+ OFPT_FLOW_MOD (r after the header). */

@@ -61,9 +61,9 @@ final class FlowMods {
             case FlowMod.MODIFY, FlowMod.MODIFY_STRICT -> {
                 List<Action> actions = fm.actions();
                 int n = sw.change(() -> {
-                    int k = sw.modifyFlows(selected, actions, fm.resetCounts());
-                    // OpenFlow 1.0: a modify that selects nothing adds the flow (OVS's modify_may_add_flow)
-                    if (k == 0 && fm.version() == OfVersion.OF10) sw.addFlows(List.of(fm.toFlow()));
+                    int k = sw.modifyFlows(selected, actions, fm.resetCounts(), fm.newCookie());
+                    // a modify that selects nothing may add the flow (OVS's modify_may_add_flow: see FlowMod.mayAdd)
+                    if (k == 0 && fm.mayAdd()) sw.addFlows(List.of(fm.toFlow()));
                     return k;
                 });
                 return "modified " + n + " flow(s)";

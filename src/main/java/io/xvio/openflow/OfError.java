@@ -93,6 +93,8 @@ public enum OfError {
     MONITOR_BAD_FLAGS(518, 7, 16, 5),
     /** OFPMOFC_BAD_COMMAND: OF1.4+(16,4) (only 1.4+ monitor requests have a command). */
     MONITOR_BAD_COMMAND(-1, -1, 16, 4),
+    /** NXBRC_NXM_INVALID: NX1.0-1.1(1,256), NX1.2+(2): an invalid NXM match (an add matching on the cookie). */
+    NXM_INVALID(256, 2, -1, 2),
     /** NXBRC_MUST_BE_ZERO: NX1.0-1.1(1,515), NX1.2+(4). */
     MUST_BE_ZERO(515, 4, -1, 4),
     /** NXT_RESUME: NXR_NOT_SUPPORTED NX1.0-1.1(1,533), NX1.2+(34); NXR_STALE NX1.0-1.1(1,534), NX1.2+(35). */

@@ -30,7 +30,8 @@ public interface OfSwitch {
 
     int deleteFlows(Predicate<Flow> selected);
 
-    int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts);
+    /** Gives the selected flows new actions (and cookie newCookie, unless {@link FlowMod#NO_COOKIE}); returns how many. */
+    int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts, long newCookie);
 
     /**
      * Runs a packet-out: frame through actions as if received on OpenFlow port inPort (CONTROLLER 0xfffd for none),

@@ -106,31 +106,31 @@ final class StagedSwitch implements OfSwitch {
     }
 
     @Override
-    public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+    public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts, long newCookie) {
         String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
         check(actions, () -> text);
         int n = 0;
         for (Map.Entry<Key, Flow> e : flows.entrySet()) {
-            Flow m = modified(e.getValue(), selected, actions, text, resetCounts);
+            Flow m = modified(e.getValue(), selected, actions, text, resetCounts, newCookie);
             if (m != null) { e.setValue(m); n++; }
         }
-        return n + modifyDuplicates(null, selected, actions, text, resetCounts);
+        return n + modifyDuplicates(null, selected, actions, text, resetCounts, newCookie);
     }
 
     /** old with new actions if selected (recorded in {@link #replaced}), else null. */
-    private Flow modified(Flow old, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+    private Flow modified(Flow old, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts, long newCookie) {
         if (old == null || !selected.test(old)) return null;
-        Flow m = old.modified(actions, text, resetCounts);
+        Flow m = old.modified(actions, text, resetCounts, newCookie == FlowMod.NO_COOKIE ? old.cookie : newCookie);
         replaced.add(new Flow[] {old, m});
         return m;
     }
 
     /** Modifies the selected duplicates (only those of key k, unless null); how many. */
-    private int modifyDuplicates(Key k, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts) {
+    private int modifyDuplicates(Key k, Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts, long newCookie) {
         int n = 0;
         for (int i = 0; i < duplicates.size(); i++) {
             if (k != null && !Key.of(duplicates.get(i)).equals(k)) continue;
-            Flow m = modified(duplicates.get(i), selected, actions, text, resetCounts);
+            Flow m = modified(duplicates.get(i), selected, actions, text, resetCounts, newCookie);
             if (m != null) { duplicates.set(i, m); n++; }
         }
         return n;
@@ -170,13 +170,13 @@ final class StagedSwitch implements OfSwitch {
             }
 
             @Override
-            public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+            public int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts, long newCookie) {
                 String text = "actions=" + io.xvio.datapath.FlowFormat.actions(actions);
                 check(actions, () -> text);
                 int n = 0;
-                Flow m = modified(st.flows.get(k), selected, actions, text, resetCounts);
+                Flow m = modified(st.flows.get(k), selected, actions, text, resetCounts, newCookie);
                 if (m != null) { st.flows.put(k, m); n++; }     // an existing key keeps its place
-                return n + modifyDuplicates(k, selected, actions, text, resetCounts);
+                return n + modifyDuplicates(k, selected, actions, text, resetCounts, newCookie);
             }
 
             @Override public List<Group> groups() { return st.groups(); }

@@ -137,7 +137,7 @@ class FlowMonitorProperties {
                     else if (had != op.port()) want.add("MODIFIED 0 " + op.priority());
                 }
                 case 1 -> {
-                    sw.modifyFlows(f -> f.priority == op.priority(), FlowParser.parse(text).actions, false);
+                    sw.modifyFlows(f -> f.priority == op.priority(), FlowParser.parse(text).actions, false, FlowMod.NO_COOKIE);
                     if (had != null) {
                         model.put(op.priority(), op.port());
                         if (had != op.port()) want.add("MODIFIED 0 " + op.priority());

@@ -65,10 +65,12 @@ final class MemorySwitch implements OfSwitch {
     }
 
     @Override
-    public synchronized int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts) {
+    public synchronized int modifyFlows(Predicate<Flow> selected, List<Action> actions, boolean resetCounts, long newCookie) {
         int n = 0;
-        for (int i = 0; i < flows.size(); i++)
-            if (selected.test(flows.get(i))) { flows.set(i, flows.get(i).modified(actions, "", resetCounts)); n++; }
+        for (int i = 0; i < flows.size(); i++) {
+            Flow old = flows.get(i);
+            if (selected.test(old)) { flows.set(i, old.modified(actions, "", resetCounts, newCookie == FlowMod.NO_COOKIE ? old.cookie : newCookie)); n++; }
+        }
         return n;
     }
 
