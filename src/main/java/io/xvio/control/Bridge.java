@@ -202,15 +202,25 @@ final class Bridge {
      * moment go first. OpenFlow's barrier promises no more, and ovs-ofctl add-flows without a bundle sends a barrier
      * after every flow_mod: waiting there cost a third of its time.
      */
-    synchronized void addFlows(List<Flow> fs, boolean await) {
+    synchronized void addFlows(List<Flow> fs, boolean await) { addFlows(fs, await, true); }
+
+    /**
+     * As {@link #addFlows(List, boolean)}; a flow that replaces one counts on in its counters unless resetCounts, and
+     * its idle clock goes on from the old one's last hit (Flow.replacing: OVS's add over an identical rule).
+     */
+    synchronized void addFlows(List<Flow> fs, boolean await, boolean resetCounts) {
         for (Flow f : fs) checkGroupsOf(f, groups);
         for (Flow f : fs) MeterCommands.checkFlow(f.actions, datapath.meters(), f::text);
+        List<Flow[]> took = new ArrayList<>();      // {old, new}
         if (datapath.flows().size() != flows.size() + (failOpen != null ? 1 : 0)) {   // never expected: the slow, sure way
             for (Flow f : fs) {
+                for (Flow o : flows) if (o.table == f.table && o.priority == f.priority && o.match.equals(f.match)) took.add(new Flow[] {o, f});
                 flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
                 flows.add(f);
             }
+            for (Flow[] r : took) r[1].replacing(r[0], resetCounts);
             publish();
+            for (Flow[] r : took) r[1].keepLastHitOf(r[0]);
             return;
         }
         // as adding them one by one: of flows with the same key in fs the last one stays; the published tables (in
@@ -221,9 +231,12 @@ final class Bridge {
         java.util.Set<Flow> replaced = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Flow f : fs) {
             if (last.get(new Key(f.table, f.priority, f.match)) != f) continue;
-            replaced.addAll(datapath.flowsWithKey(f.table, f.priority, f.match));
+            for (Flow o : datapath.flowsWithKey(f.table, f.priority, f.match)) {
+                if (o == failOpen) continue;
+                if (replaced.add(o)) took.add(new Flow[] {o, f});
+            }
         }
-        if (failOpen != null) replaced.remove(failOpen);
+        for (Flow[] r : took) r[1].replacing(r[0], resetCounts);     // before any thread can hit the new flows
         if (!replaced.isEmpty()) flows.removeIf(replaced::contains);
         List<Flow> added = new ArrayList<>(last.size());
         for (Flow f : fs) if (last.get(new Key(f.table, f.priority, f.match)) == f) added.add(f);
@@ -237,6 +250,7 @@ final class Bridge {
         datapath.installChanges(ofports(), vlans.toArray(PortVlan[]::new), all, added, List.copyOf(replaced));
         refreshLiveness();
         if (await) awaitQuiescence();
+        for (Flow[] r : took) r[1].keepLastHitOf(r[0]);           // hits the old flows took while threads switched over
     }
 
     synchronized int delFlows(Predicate<Flow> selected) {

@@ -275,9 +275,9 @@ final class OpenFlowBridges implements AutoCloseable {
 
         @Override public List<Flow> flows() { return br.flows(); }
         @Override
-        public void addFlows(List<Flow> flows) {
+        public void addFlows(List<Flow> flows, boolean resetCounts) {
             try {
-                br.addFlows(flows, false);                  // see Bridge.addFlows: a barrier needs no quiescence
+                br.addFlows(flows, false, resetCounts);     // see Bridge.addFlows: a barrier needs no quiescence
             } catch (ControlException e) {
                 throw refused(e);
             }

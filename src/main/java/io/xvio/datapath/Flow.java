@@ -163,6 +163,16 @@ public final class Flow {
         return m;
     }
 
+    /**
+     * This new flow, not yet published, is about to replace old (an add with the same table, priority and match): as
+     * OVS's rule_insert it counts on in old's packet and byte counters unless resetCounts, and its idle clock goes on
+     * from old's last hit either way; its age and hard timeout start now, as a new rule's.
+     */
+    public void replacing(Flow old, boolean resetCounts) {
+        if (!resetCounts) ROWS.setRelease(this, old.rows());
+        lastHitNanos = old.lastHitNanos;
+    }
+
     /** Takes over a later last-hit time of the flow this one replaced (hits it took until no thread used it). */
     public void keepLastHitOf(Flow replaced) {
         if (replaced.lastHitNanos - lastHitNanos > 0) lastHitNanos = replaced.lastHitNanos;

@@ -89,8 +89,10 @@ final class BundleCommit {
         private final List<FlowMod> mods = new ArrayList<>();
         private final List<Bundles.Entry> entries = new ArrayList<>();
 
+        /** An add applied with the others; a 1.3+ add with OFPFF_RESET_COUNTS goes alone (FlowMods.apply). */
         static boolean plain(FlowMod fm) {
-            return fm.command() == FlowMod.ADD && (fm.flags() & FlowMod.CHECK_OVERLAP) == 0 && fm.bufferId() == FlowMod.NO_BUFFER;
+            return fm.command() == FlowMod.ADD && (fm.flags() & FlowMod.CHECK_OVERLAP) == 0 && fm.bufferId() == FlowMod.NO_BUFFER
+                    && fm.resetCounts() == (fm.version() == OfVersion.OF10);
         }
 
         void add(FlowMod fm, Bundles.Entry e) {
@@ -103,11 +105,11 @@ final class BundleCommit {
         void applyTo(StagedSwitch st, FlowMods.Events ev, Bundles.Entry[] at) {
             if (flows.isEmpty()) return;
             try {
-                st.addFlows(flows);                 // checks every flow before it changes anything
+                st.addFlows(flows, mods.getFirst().resetCounts());     // checks every flow before it changes anything
             } catch (OfError.Failure f) {
                 for (int i = 0; i < flows.size(); i++) {      // find the one: staged alone, it fails again
                     at[0] = entries.get(i);
-                    st.addFlows(List.of(flows.get(i)));
+                    st.addFlows(List.of(flows.get(i)), mods.get(i).resetCounts());
                 }
                 throw f;
             }

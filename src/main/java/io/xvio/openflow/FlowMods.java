@@ -48,10 +48,12 @@ final class FlowMods {
                 Flow f = fm.toFlow();
                 sw.change(() -> {
                     if ((fm.flags() & FlowMod.CHECK_OVERLAP) != 0) {
+                        // an identical flow (same match too) is replaced, not an overlap (OVS's add_flow_start)
                         for (Flow o : sw.flows())
-                            if (o.table == f.table && o.priority == f.priority && overlap(o, f)) throw OfError.OVERLAP.fail("flow overlaps " + o);
+                            if (o.table == f.table && o.priority == f.priority && !o.match.equals(f.match) && overlap(o, f))
+                                throw OfError.OVERLAP.fail("flow overlaps " + o);
                     }
-                    sw.addFlows(List.of(f));
+                    sw.addFlows(List.of(f), fm.resetCounts());
                     return null;
                 });
                 ev.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);

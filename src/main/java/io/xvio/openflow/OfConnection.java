@@ -345,7 +345,7 @@ final class OfConnection implements Runnable {
         msgs.clear();
         try {
             sw.change(() -> {
-                sw.addFlows(fs);
+                sw.addFlows(fs, addsResetCounts());
                 if (channels != null && channels.monitors.active()) {
                     // the monitors' updates: one abbreviated update per request for this connection's own monitors
                     java.util.Map<Flow, Integer> xids = new java.util.IdentityHashMap<>();
@@ -364,6 +364,9 @@ final class OfConnection implements Runnable {
     }
 
     /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */
+    /** Whether this connection's plain adds reset the counters of flows they replace: 1.0's always do (FlowMod.resetCounts). */
+    private boolean addsResetCounts() { return version == OfVersion.OF10; }
+
     private FlowMod plainAdd(byte[] m) {
         if (version < 0 || (m[0] & 0xff) != version || role == ROLE_SLAVE) return null;
         int type = m[1] & 0xff;
@@ -379,6 +382,7 @@ final class OfConnection implements Runnable {
                 return null;
             }
             if (fm.command() != FlowMod.ADD || (fm.flags() & FlowMod.CHECK_OVERLAP) != 0 || fm.bufferId() != FlowMod.NO_BUFFER) return null;
+            if (fm.resetCounts() != addsResetCounts()) return null;     // a 1.3+ add with OFPFF_RESET_COUNTS goes alone
             CliCheck.check(fm);
             return fm;
         } catch (OfError.Failure f) {

@@ -25,8 +25,14 @@ public interface OfSwitch {
 
     List<Flow> flows();
 
-    /** Adds flows (one with the same table, priority and match replaces the old one). */
-    void addFlows(List<Flow> flows);
+    /**
+     * Adds flows: one with the same table, priority and match replaces the old one and, unless resetCounts, counts on
+     * in its counters ({@link Flow#replacing}, OVS's add over an identical rule).
+     */
+    void addFlows(List<Flow> flows, boolean resetCounts);
+
+    /** As {@link #addFlows(List, boolean)}, resetting the replaced flows' counters. */
+    default void addFlows(List<Flow> flows) { addFlows(flows, true); }
 
     int deleteFlows(Predicate<Flow> selected);
 

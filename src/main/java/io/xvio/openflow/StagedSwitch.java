@@ -57,7 +57,7 @@ final class StagedSwitch implements OfSwitch {
     private final List<Flow> duplicates = new ArrayList<>();
     private final TreeMap<Long, Group> groups = new TreeMap<>();
     private final Set<Long> meterIds = new HashSet<>();
-    /** Flows a modify replaced: {old, new}, so the new ones keep the old ones' last hits once they are in force. */
+    /** Flows a modify or an add replaced: {old, new}, so the new ones keep the old ones' last hits once they are in force. */
     final List<Flow[]> replaced = new ArrayList<>();
 
     /**
@@ -85,12 +85,15 @@ final class StagedSwitch implements OfSwitch {
     }
 
     @Override
-    public void addFlows(List<Flow> fs) {
+    public void addFlows(List<Flow> fs, boolean resetCounts) {
         for (Flow f : fs) check(f.actions, f::text);
         for (Flow f : fs) {
             Key k = Key.of(f);
             if (!duplicates.isEmpty()) duplicates.removeIf(o -> Key.of(o).equals(k));
-            if (flows.putIfAbsent(k, f) != null) {    // a replaced flow: the new one goes last, as the bridge's add puts it
+            Flow old = flows.putIfAbsent(k, f);
+            if (old != null) {                        // a replaced flow: the new one goes last, as the bridge's add puts it
+                f.replacing(old, resetCounts);
+                replaced.add(new Flow[] {old, f});
                 flows.remove(k);
                 flows.put(k, f);
             }
@@ -157,7 +160,7 @@ final class StagedSwitch implements OfSwitch {
                 return out;
             }
 
-            @Override public void addFlows(List<Flow> fs) { st.addFlows(fs); }
+            @Override public void addFlows(List<Flow> fs, boolean resetCounts) { st.addFlows(fs, resetCounts); }
 
             @Override
             public int deleteFlows(Predicate<Flow> selected) {

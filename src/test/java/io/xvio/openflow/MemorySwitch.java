@@ -47,11 +47,12 @@ final class MemorySwitch implements OfSwitch {
     @Override public synchronized List<Flow> flows() { return List.copyOf(flows); }
 
     @Override
-    public synchronized void addFlows(List<Flow> fs) {
+    public synchronized void addFlows(List<Flow> fs, boolean resetCounts) {
         for (Flow f : fs)              // control.Bridge's rule: a flow may name only groups that exist
             for (Action a : f.actions)
                 if (a instanceof GroupAction g && !groups.containsKey(g.id())) throw OfError.BAD_OUT_GROUP.fail("group " + g.id() + " does not exist");
         for (Flow f : fs) {
+            for (Flow o : flows) if (o.table == f.table && o.priority == f.priority && o.match.equals(f.match)) f.replacing(o, resetCounts);
             flows.removeIf(o -> o.table == f.table && o.priority == f.priority && o.match.equals(f.match));
             flows.add(f);
         }
