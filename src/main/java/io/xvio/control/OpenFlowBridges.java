@@ -318,6 +318,8 @@ final class OpenFlowBridges implements AutoCloseable {
 
         @Override public PacketIns packetIns() { return br.datapath.packetIns(); }
 
+        @Override public void setPacketInOnMiss(boolean on) { br.datapath.setPacketInOnMiss(on); }
+
         @Override
         public boolean linkUp(int ofport) {
             for (io.xvio.port.Port p : br.ports) {

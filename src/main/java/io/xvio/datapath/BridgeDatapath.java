@@ -170,6 +170,19 @@ public final class BridgeDatapath {
         tables = new Tables(byTable, byOf, ofports, vlans, flows, normalOnly, changes, frag, forwardBpdu, groups, live);
     }
 
+    /**
+     * Whether a lookup that finds no flow sends the packet to the controllers (reason IMPLICIT_MISS) instead of dropping
+     * it: OVS's miss_rule, used while some connection of controller id 0 speaks OpenFlow 1.0-1.2. The caches are
+     * emptied when it changes: their recorded drops (or packet-ins) no longer hold.
+     */
+    public synchronized void setPacketInOnMiss(boolean on) {
+        if (packetIns.onMiss() == on) return;
+        packetIns.setOnMiss(on);
+        Tables old = tables;
+        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+                old.frag(), old.forwardBpdu(), old.groups(), old.live());
+    }
+
     /** Turns the megaflow cache off (for comparing against the plain table walk) or on. */
     public void setCacheEnabled(boolean on) { cacheEnabled = on; }
 
@@ -1274,7 +1287,7 @@ public final class BridgeDatapath {
             if (depth > MAX_RESUBMIT_DEPTH) {
                 drop(thread, Reason.RESUBMIT_DEPTH, rec);
             } else {
-                drops.add(thread, Reason.NO_MATCH, 1);
+                missed(table, b, i, thread, rec);
                 if (rec != null) {                   // a flow added to this table later changes the outcome
                     long before = rec.rewritten;
                     if (lookupPort >= 0) rec.rewrote(FlowKey.IN_PORT);
@@ -1318,7 +1331,7 @@ public final class BridgeDatapath {
         w[FlowKey.IN_PORT] = realPort;
         if (thread == TRACE_THREAD) tracing.lookup(depth, table, f);
         if (f == null) {
-            drops.add(thread, Reason.NO_MATCH, 1);
+            missed(table, b, i, thread, rec);
             return true;
         }
         f.hit(thread, b.len[i], now);
@@ -1360,6 +1373,22 @@ public final class BridgeDatapath {
     /** Per PMD thread (index thread + 2; 0 is a trace's): the translation context its actions see. */
     private final Translation[] translations = new Translation[MAX_THREADS + 2];
 
+    /**
+     * Packet i found no flow in table: dropped, or sent to the controllers of id 0 while they want table misses
+     * ({@link #setPacketInOnMiss}), as OVS's miss_rule, unless a resubmit looked (OVS's may_packet_in is false there).
+     */
+    private void missed(int table, PacketBatch b, int i, int thread, MegaflowCache.Recorder rec) {
+        if (!packetIns.onMiss() || translation(thread).inResubmit) {
+            drops.add(thread, Reason.NO_MATCH, 1);
+            return;
+        }
+        if (rec != null) rec.uncacheable = true;     // a packet-in per packet, as the controller action
+        if (thread == TRACE_THREAD) return;
+        if (!packetIns.wanted()) drops.add(thread, Reason.NO_MATCH, 1);
+        else if (!packetIns.offer(thread, b, i, 0xffff, PacketIns.IMPLICIT_MISS, table, 0, null, null, 0))
+            drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
+    }
+
     private Translation translation(int thread) {
         Translation x = translations[thread + 2];
         return x != null ? x : (translations[thread + 2] = new Translation());
@@ -1390,16 +1419,18 @@ public final class BridgeDatapath {
         io.xvio.datapath.action.Controller pauseAction;
         /** Running a packet-out's translation / a group bucket's own actions: a plain controller action's reason. */
         boolean inPacketOut, inBucket;
+        /** Looking up for a resubmit: a miss there sends no packet-in ({@link #missed}). */
+        boolean inResubmit;
 
         /**
          * The packet-in reason of controller action c (OVS's): its own if it names one, else packet_out in a
-         * packet-out, group in a bucket, no_match in a table-miss flow (priority 0, matching everything), action.
+         * packet-out, group in a bucket, explicit miss in a table-miss flow (priority 0, matching everything), action.
          */
         int reason(io.xvio.datapath.action.Controller c, boolean miss) {
             if (c.reason() != io.xvio.datapath.action.Controller.ACTION) return c.reason();
             if (inPacketOut) return io.xvio.datapath.action.Controller.PACKET_OUT;
             if (inBucket) return io.xvio.datapath.action.Controller.GROUP;
-            return miss ? PacketIns.NO_MATCH : PacketIns.ACTION;
+            return miss ? PacketIns.EXPLICIT_MISS : PacketIns.ACTION;
         }
 
         /** Whether controller action c's meter (if it names one) lets packet i's packet-in go; a meter drop is counted. */
@@ -1541,7 +1572,21 @@ public final class BridgeDatapath {
         }
 
         @Override public boolean lookup(int table, int inPort, int port, int i, int depth, boolean copy, boolean tail) {
-            return run(t, table, inPort, port, b, i, out, thread, now, depth, copy, tail, rec);
+            return lookup(table, inPort, port, i, depth, copy, tail, true);
+        }
+
+        @Override public boolean gotoTable(int table, int inPort, int i, int depth, boolean copy, boolean tail) {
+            return lookup(table, inPort, -1, i, depth, copy, tail, false);
+        }
+
+        private boolean lookup(int table, int inPort, int port, int i, int depth, boolean copy, boolean tail, boolean resubmit) {
+            boolean was = inResubmit;
+            inResubmit = resubmit;
+            try {
+                return run(t, table, inPort, port, b, i, out, thread, now, depth, copy, tail, rec);
+            } finally {
+                inResubmit = was;
+            }
         }
 
         @Override public void group(long id, int table, int inPort, int i, int depth, boolean copy, boolean tail) {

@@ -22,6 +22,11 @@ public final class PacketIns {
     public static final int SLOTS = 64, SLOT_BYTES = 9216;
     /** Packet-in reasons, as OpenFlow 1.0-1.3 number them (OFPR_NO_MATCH, OFPR_ACTION). */
     public static final int NO_MATCH = 0, ACTION = 1;
+    /**
+     * OVS's internal reasons, never on the wire: a table-miss flow's controller action (OFPR_EXPLICIT_MISS: action
+     * to OpenFlow 1.0-1.2, no_match to 1.3+) and a lookup that found no flow (OFPR_IMPLICIT_MISS: no_match).
+     */
+    public static final int EXPLICIT_MISS = 6, IMPLICIT_MISS = 7;
 
     /** What the control thread gets for one packet-in (a view of a slot, valid until the consumer returns). */
     public interface Sink {
@@ -68,6 +73,12 @@ public final class PacketIns {
 
     private final AtomicReferenceArray<Ring> rings = new AtomicReferenceArray<>(BridgeDatapath.MAX_THREADS + 2);
     private volatile boolean wanted;
+    /** Whether a table miss sends a packet-in (OVS's connmgr_wants_packet_in_on_miss); see BridgeDatapath.setPacketInOnMiss. */
+    private volatile boolean onMiss;
+
+    public boolean onMiss() { return onMiss; }
+
+    void setOnMiss(boolean on) { onMiss = on; }
 
     /** Whether some controller takes packet-ins now. */
     public boolean wanted() { return wanted; }

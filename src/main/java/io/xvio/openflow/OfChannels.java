@@ -96,13 +96,18 @@ public final class OfChannels implements AutoCloseable {
         changed();
     }
 
-    /** A connection's version, role or miss_send_len changed: who takes packet-ins now. */
+    /** A connection came or went, or its version, role, miss_send_len or controller id changed: who takes packet-ins now. */
     synchronized void changed() {
         List<OfConnection> r = new ArrayList<>();
-        for (OfConnection c : connections) if (c.wantsPacketIns()) r.add(c);
+        boolean misses = false;
+        for (OfConnection c : connections) {
+            if (c.wantsPacketIns()) r.add(c);
+            misses |= c.wantsMisses();
+        }
         receivers = List.copyOf(r);
         PacketIns p = sw.packetIns();
         if (p != null) p.setWanted(!r.isEmpty());
+        sw.setPacketInOnMiss(misses);
     }
 
     /** OVS's master election id: false if gen is older than the newest seen (a stale request). */

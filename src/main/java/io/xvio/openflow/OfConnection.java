@@ -93,7 +93,16 @@ final class OfConnection implements Runnable {
      * ofconn_receives_async_msg: the version is negotiated, a BRIDGE.mgmt client set a non-zero miss_send_len, and
      * the connection's async config for its role has the reason.
      */
-    boolean wantsAsync(int kind, int reason) { return takesAsync() && async.wants(kind, reason, role == ROLE_SLAVE); }
+    boolean wantsAsync(int kind, int reason) {
+        if (kind == AsyncConfig.PACKET_IN) reason = PacketIn.asyncReason(reason, version);
+        return reason >= 0 && takesAsync() && async.wants(kind, reason, role == ROLE_SLAVE);
+    }
+
+    /**
+     * Whether this connection makes table misses go to the controllers (OVS's update_want_packet_in_on_miss):
+     * controller id 0 and OpenFlow 1.0-1.2, or no version yet.
+     */
+    boolean wantsMisses() { return controllerId == 0 && version < OfVersion.OF13; }
 
     private boolean takesAsync() { return version >= 0 && (primary || missSendLen != 0); }
 
@@ -130,7 +139,7 @@ final class OfConnection implements Runnable {
     void packetIn(byte[] m, long inPort, int reason, long nowNanos, PacketInLimits limits) {
         PacketInScheduler[] s = schedulers(limits, nowNanos);
         if (s == null) toOutbox.accept(m);
-        else s[reason == 0 ? 0 : 1].send(inPort, m, nowNanos, toOutbox);
+        else s[PacketIn.isMiss(reason) ? 0 : 1].send(inPort, m, nowNanos, toOutbox);
     }
 
     /**
@@ -638,6 +647,7 @@ final class OfConnection implements Runnable {
                 if (r.remaining() != 8) throw OfError.BAD_LEN.fail("NXT_SET_CONTROLLER_ID of " + r.remaining() + " bytes (8)");
                 r.skip(6);
                 controllerId = r.u16();
+                if (channels != null) channels.changed();     // whether table misses go to the controllers
                 return List.of();
             }
             case OfType.NXT_SET_ASYNC_CONFIG -> {

@@ -66,6 +66,12 @@ public interface OfSwitch {
     /** The datapath's packet-ins for the controllers, or null if this switch has none. */
     default io.xvio.datapath.PacketIns packetIns() { return null; }
 
+    /**
+     * Whether a table miss goes to the controllers of id 0 (reason no_match) instead of being dropped: OVS's miss
+     * rule while some connection wants it (connmgr_wants_packet_in_on_miss). The default has no datapath to tell.
+     */
+    default void setPacketInOnMiss(boolean on) {}
+
     /** Fail-open (fail_mode standalone with every controller lost): the bridge forwards by NORMAL until one is back. */
     default void setFailOpen(boolean on) {}
 

@@ -1,5 +1,7 @@
 package io.xvio.openflow;
 
+import io.xvio.datapath.PacketIns;
+
 import io.xvio.datapath.Field;
 import io.xvio.datapath.Match;
 import io.xvio.packet.FlowKey;
@@ -54,10 +56,34 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
 
     /**
      * reason as a connection of version sees it (OVS's encode_packet_in_reason): action_set, group and packet_out
-     * are OpenFlow 1.4's refinements of action, which earlier versions get instead.
+     * are OpenFlow 1.4's refinements of action, which earlier versions get instead; a table-miss flow's packet-in
+     * (explicit miss) is action before 1.3, which has no table-miss flows, and no_match from 1.3 on; a lookup that
+     * found nothing (implicit miss) is no_match.
      */
     static int wireReason(int reason, int version) {
-        return reason > io.xvio.datapath.action.Controller.INVALID_TTL && version < OfVersion.OF14 ? io.xvio.datapath.action.Controller.ACTION : reason;
+        return switch (reason) {
+            case PacketIns.EXPLICIT_MISS -> version < OfVersion.OF13 ? PacketIns.ACTION : PacketIns.NO_MATCH;
+            case PacketIns.IMPLICIT_MISS -> PacketIns.NO_MATCH;
+            default -> reason > io.xvio.datapath.action.Controller.INVALID_TTL && version < OfVersion.OF14 ? PacketIns.ACTION : reason;
+        };
+    }
+
+    /**
+     * The async config bit (OFPR_*) that lets reason through to a connection of version, or -1: none does. As OVS's
+     * ofputil_async_cfg (lib/ofp-connection.c), the misses follow no_match's bit; an implicit miss reaches only
+     * OpenFlow 1.0-1.2 connections (the connections that asked for it).
+     */
+    static int asyncReason(int reason, int version) {
+        return switch (reason) {
+            case PacketIns.EXPLICIT_MISS -> PacketIns.NO_MATCH;
+            case PacketIns.IMPLICIT_MISS -> version < OfVersion.OF13 ? PacketIns.NO_MATCH : -1;
+            default -> reason;
+        };
+    }
+
+    /** Whether reason is a table miss: its packet-ins share the miss queue of the rate limiter (OVS's is_miss). */
+    static boolean isMiss(int reason) {
+        return reason == PacketIns.NO_MATCH || reason == PacketIns.EXPLICIT_MISS || reason == PacketIns.IMPLICIT_MISS;
     }
 
     /** The in_port the match holds (16-bit xvio numbering: CONTROLLER is 0xfffd). */

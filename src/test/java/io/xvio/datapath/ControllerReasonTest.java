@@ -138,7 +138,7 @@ class ControllerReasonTest {
                 "named reasons; group in the bucket; action in the flow a bucket resubmits to");
 
         send(dp, 1, 1, T0);
-        assertEquals(List.of(new In(60, 60, Controller.NO_MATCH, 0, 0)), drain(dp), "the table-miss flow");
+        assertEquals(List.of(new In(60, 60, io.xvio.datapath.PacketIns.EXPLICIT_MISS, 0, 0)), drain(dp), "the table-miss flow: OVS's explicit miss");
 
         PacketBatch b = new PacketBatch();
         dp.packetOut(0xfffd, frame(), FlowParser.parseActionList("controller,controller(reason=no_match),resubmit(,3)"), b, new Outputs(8), -1, T0);

@@ -68,7 +68,7 @@ class PacketInsTest {
         List<In> miss = drain(dp);
         assertEquals(2, miss.size(), "both packets: the first one's translation was not cached");
         In p = miss.getFirst();
-        assertEquals(PacketIns.NO_MATCH, p.reason(), "a table-miss flow (priority 0, matches everything) says no match");
+        assertEquals(PacketIns.EXPLICIT_MISS, p.reason(), "a table-miss flow (priority 0, matches everything) says explicit miss");
         assertEquals(0, p.table());
         assertEquals(60, p.totalLen());
         assertEquals(60, p.frame().length);

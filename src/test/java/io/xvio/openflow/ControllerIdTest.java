@@ -41,6 +41,9 @@ class ControllerIdTest {
             return ch;
         }
 
+        /** Over ch, with the handshake done by the caller (another version, say); call startReading. */
+        Client(SocketChannel ch) { this.ch = ch; }
+
         /** Over a connected ch; reading: whether it reads what comes after the handshake (false: a stuck controller). */
         Client(SocketChannel ch, int id, boolean reading) throws Exception {
             this.ch = ch;

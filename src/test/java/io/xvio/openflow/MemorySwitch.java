@@ -43,6 +43,11 @@ final class MemorySwitch implements OfSwitch {
     io.xvio.datapath.PacketIns packetIns;
 
     @Override public io.xvio.datapath.PacketIns packetIns() { return packetIns; }
+
+    /** The datapath whose table misses a connection may ask for (a test's BridgeDatapath), or null. */
+    io.xvio.datapath.BridgeDatapath datapath;
+
+    @Override public void setPacketInOnMiss(boolean on) { if (datapath != null) datapath.setPacketInOnMiss(on); }
     @Override public List<PortInfo> ports() { return ports; }
     @Override public synchronized List<Flow> flows() { return List.copyOf(flows); }
 

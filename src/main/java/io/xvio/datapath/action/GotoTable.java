@@ -15,6 +15,6 @@ public record GotoTable(int table) implements Action {
     @Override public boolean modifies() { return true; }
 
     @Override public int translate(Xlate x, int i, int t, int inPort, int depth, boolean copy, boolean tail) {
-        return x.lookup(table, inPort, -1, i, depth + 1, copy, tail) ? STOP : DEAD;
+        return x.gotoTable(table, inPort, i, depth + 1, copy, tail) ? STOP : DEAD;
     }
 }
