@@ -13,7 +13,7 @@ import java.util.List;
  *   <li>strict: the flow's match equals this one exactly, with the same priority;</li>
  *   <li>both: the flow is in {@code table} (or any table when it is {@link #ALL_TABLES}), its cookie equals
  *       {@code cookie} under {@code cookieMask} (mask 0: any cookie), and, if {@code outPort} is set, one of its
- *       actions outputs to that port.</li>
+ *       actions outputs to that port ({@link ActionOutputs#toPort}).</li>
  * </ul>
  *
  * @param table      the table, or {@link #ALL_TABLES}
@@ -41,13 +41,8 @@ public record FlowSpec(int table, int priority, long cookie, long cookieMask, Ma
     public boolean selects(Flow f) {
         if (table != ALL_TABLES && f.table != table) return false;
         if ((f.cookie & cookieMask) != (cookie & cookieMask)) return false;
-        if (outPort >= 0 && !outputsTo(f, outPort)) return false;
+        if (outPort >= 0 && !ActionOutputs.toPort(f.actions, outPort)) return false;
         if (strict) return f.priority == priority && f.match.equals(match);
         return f.match.isSubsetOf(match);
-    }
-
-    private static boolean outputsTo(Flow f, int port) {
-        for (Action a : f.actions) if (a instanceof Output o && o.port() == port) return true;
-        return false;
     }
 }

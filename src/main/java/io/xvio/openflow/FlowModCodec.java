@@ -89,7 +89,6 @@ public final class FlowModCodec {
         }
         if (command > FlowMod.DELETE_STRICT) throw OfError.BAD_COMMAND.fail("flow_mod command " + command);
         if ((flags & ~0x1f) != 0) throw OfError.BAD_FLAGS.fail("flow_mod flags 0x" + Integer.toHexString(flags));
-        if (outGroup != 0xffffffffL && command >= FlowMod.DELETE) throw OfError.FLOW_MOD_UNKNOWN.fail("out_group is not supported by xvio (no groups yet)");
         int t = table == 0xff ? -1 : table;
         if (t < 0 && command < FlowMod.DELETE) throw OfError.FLOW_MOD_BAD_TABLE_ID.fail("table 255 (all) in an add or modify");
         if (t >= Flow.TABLES) throw OfError.FLOW_MOD_BAD_TABLE_ID.fail("table " + t);
@@ -99,8 +98,9 @@ public final class FlowModCodec {
         int outPort = filters ? (int) Ports.from32(out) : -1;
         if (filters && outPort < 0) throw OfError.BAD_PORT.fail("out_port " + out);
         notes.check(m, actions, version);
+        // the cookie an add sets; a modify sets none (OVS's new_cookie: OVS_BE64_MAX); out_group filters deletes only
         return new FlowMod(command, t, prio, cookie, command == FlowMod.ADD ? 0 : cookieMask, m, actions, idle, hard, outPort, flags,
-                buffer, version);
+                buffer, version, command == FlowMod.ADD ? cookie : FlowMod.NO_COOKIE, command >= FlowMod.DELETE ? outGroup : FlowMod.ANY_GROUP);
     }
 
     /** goto_table must go forward (OVS: OFPBIC_BAD_TABLE_ID). */

@@ -1,5 +1,6 @@
 package io.xvio.openflow;
 
+import io.xvio.datapath.ActionOutputs;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.FlowSpec;
 import io.xvio.datapath.action.Action;
@@ -41,7 +42,8 @@ final class FlowMods {
         if (fm.bufferId() != FlowMod.NO_BUFFER && fm.command() < FlowMod.DELETE) throw OfError.BUFFER_UNKNOWN.fail("buffer " + fm.bufferId() + " (xvio buffers no packets)");
         FlowSpec spec = new FlowSpec(fm.table() < 0 ? FlowSpec.ALL_TABLES : fm.table(), fm.priority(), fm.cookie(), fm.cookieMask(),
                 fm.match(), fm.outPort(), fm.strict(), null, "", false);
-        Predicate<Flow> selected = spec::selects;
+        long group = fm.outGroup();
+        Predicate<Flow> selected = group == FlowMod.ANY_GROUP ? spec::selects : f -> spec.selects(f) && ActionOutputs.toGroup(f.actions, group);
         if (fm.command() < FlowMod.DELETE && !cliChecked) CliCheck.check(fm);
         switch (fm.command()) {
             case FlowMod.ADD -> {

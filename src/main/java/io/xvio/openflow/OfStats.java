@@ -71,9 +71,15 @@ final class OfStats {
     }
 
     /** What a flow or aggregate request selects. */
-    record Selection(int table, int outPort, long cookie, long cookieMask, Match match) {
+    /** A flow stats request's selection; outGroup: out_group (OFPG_ANY: none), of 1.1+ requests only. */
+    record Selection(int table, int outPort, long cookie, long cookieMask, Match match, long outGroup) {
+        Selection(int table, int outPort, long cookie, long cookieMask, Match match) {
+            this(table, outPort, cookie, cookieMask, match, FlowMod.ANY_GROUP);
+        }
+
         boolean selects(Flow f) {
-            return new FlowSpec(table, 0, cookie, cookieMask, match, outPort, false, null, "", false).selects(f);
+            return new FlowSpec(table, 0, cookie, cookieMask, match, outPort, false, null, "", false).selects(f)
+                    && (outGroup == FlowMod.ANY_GROUP || io.xvio.datapath.ActionOutputs.toGroup(f.actions, outGroup));
         }
     }
 
@@ -99,9 +105,8 @@ final class OfStats {
         r.skip(4);
         long cookie = r.u64(), mask = r.u64();
         Match m = FlowModCodec.readOxmMatch(r);
-        if (group != 0xffffffffL) throw OfError.BAD_PORT.fail("out_group is not supported by xvio (no groups yet)");
         int outPort = out == 0xffffffffL ? -1 : (int) Ports.from32(out);
-        return new Selection(table == 0xff ? FlowSpec.ALL_TABLES : table, outPort, cookie & mask, mask, m);
+        return new Selection(table == 0xff ? FlowSpec.ALL_TABLES : table, outPort, cookie & mask, mask, m, group);
     }
 
     static List<Flow> selected(List<Flow> all, Selection s) {

@@ -1,0 +1,49 @@
+package io.xvio.datapath;
+
+import io.xvio.datapath.action.*;
+
+import java.util.List;
+
+/**
+ * Where a flow's actions send packets, for the out_port and out_group filters of del-flows, dump-flows and their
+ * OpenFlow messages: OVS's ofpacts_output_to_port and ofpacts_output_to_group (lib/ofp-actions.c), which look at
+ * the actions flattened, i.e. also inside clone and ct's exec. Ports are OpenFlow 1.0 numbers.
+ */
+public final class ActionOutputs {
+    /** The special ports an action outputs to (OFPP_*). */
+    public static final int IN_PORT = 0xfff8, NORMAL = 0xfffa, FLOOD = 0xfffb, ALL = 0xfffc, CONTROLLER = 0xfffd;
+
+    private ActionOutputs() {}
+
+    /** Whether some action outputs to port: output, or the controller action to CONTROLLER (ofpact_outputs_to_port). */
+    public static boolean toPort(List<Action> actions, int port) {
+        for (Action a : actions) {
+            boolean hit = switch (a) {
+                case Output o -> o.port() == port;
+                case Controller c -> port == CONTROLLER;
+                case Normal n -> port == NORMAL;
+                case Flood f -> port == (f.all() ? ALL : FLOOD);
+                case InPort i -> port == IN_PORT;
+                case Clone c -> toPort(c.actions(), port);
+                case Ct c -> toPort(c.exec(), port);
+                default -> false;
+            };
+            if (hit) return true;
+        }
+        return false;
+    }
+
+    /** Whether some action is group:id. */
+    public static boolean toGroup(List<Action> actions, long id) {
+        for (Action a : actions) {
+            boolean hit = switch (a) {
+                case GroupAction g -> g.id() == id;
+                case Clone c -> toGroup(c.actions(), id);
+                case Ct c -> toGroup(c.exec(), id);
+                default -> false;
+            };
+            if (hit) return true;
+        }
+        return false;
+    }
+}
