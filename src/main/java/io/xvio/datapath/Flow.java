@@ -148,9 +148,9 @@ public final class Flow {
 
     /**
      * This flow with new actions, as mod-flows makes it (ovs-ofctl(8)): table, priority, match, cookie, timeouts,
-     * age and creation order stay; the packet and byte counters are shared with this flow, so hits that still
-     * land on this one while poll-mode threads switch over are counted too. resetCounts (mod-flows'
-     * reset_counts flag) starts the counters from zero instead.
+     * age and creation order stay, and the hard timeout counts from now; the packet and byte counters are shared
+     * with this flow, so hits that still land on this one while poll-mode threads switch over are counted too.
+     * resetCounts (mod-flows' reset_counts flag) starts the counters from zero instead.
      */
     public Flow modified(List<Action> a, String newText, boolean resetCounts) { return modified(a, newText, resetCounts, cookie); }
 
@@ -159,7 +159,8 @@ public final class Flow {
         Flow m = new Flow(table, priority, newCookie, match, a, idleTimeout, hardTimeout, newCookie == cookie ? newText : null, seq,
                 resetCounts ? null : rows(), createdNanos);
         m.lastHitNanos = lastHitNanos;
-        m.refreshedNanos = refreshedNanos;
+        // the hard timeout starts again (OVS's modified rule is a new rule, 'modified' now); the age goes on
+        m.refreshedNanos = System.nanoTime();
         return m;
     }
 
