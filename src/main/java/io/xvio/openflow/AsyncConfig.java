@@ -28,7 +28,8 @@ final class AsyncConfig {
         AsyncConfig a = new AsyncConfig();
         a.masks[PACKET_IN][0] = R14_BITS & ~(1 << 2);
         a.masks[PORT_STATUS][0] = a.masks[PORT_STATUS][1] = 0x7;
-        a.masks[FLOW_REMOVED][0] = version >= OfVersion.OF14 ? 0x3f : version == OfVersion.OF13 ? 0x1f : 0x7;
+        // OFPRR14_BITS, OFPRR13_BITS (no meter delete: 1.4's), OFPRR10_BITS
+        a.masks[FLOW_REMOVED][0] = version >= OfVersion.OF14 ? 0x3f : version == OfVersion.OF13 ? 0xf : 0x7;
         return a;
     }
 
