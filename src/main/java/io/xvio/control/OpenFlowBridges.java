@@ -320,6 +320,14 @@ final class OpenFlowBridges implements AutoCloseable {
 
         @Override public void setPacketInOnMiss(boolean on) { br.datapath.setPacketInOnMiss(on); }
 
+        @Override public io.xvio.datapath.FragMode fragMode() { return br.datapath.fragMode(); }
+
+        @Override
+        public boolean setFragMode(io.xvio.datapath.FragMode m) {
+            change(() -> { br.datapath.setFragMode(m); return null; });
+            return true;
+        }
+
         @Override
         public boolean linkUp(int ofport) {
             for (io.xvio.port.Port p : br.ports) {

@@ -120,6 +120,11 @@ public final class BridgeDatapath {
                 frag, forwardBpdu, old.groups(), old.live());
     }
 
+    /** Sets how IP fragments are handled (OpenFlow's SET_CONFIG), keeping forward-bpdu; see {@link #setOptions}. */
+    public synchronized void setFragMode(FragMode frag) {
+        if (frag != tables.frag()) setOptions(frag, tables.forwardBpdu());
+    }
+
     /**
      * The groups (by id) as of now. The caches evict what ran a group that changed (an OVN load balancer's endpoints
      * change often: the other connections keep their entries); they start over when a changed group is one another

@@ -29,7 +29,7 @@ final class OfConnection implements Runnable {
     private int version = -1;
     private boolean nxm;               // NXT_SET_FLOW_FORMAT nxm (OpenFlow 1.0)
     private boolean tableIdExt;        // NXT_FLOW_MOD_TABLE_ID
-    private int configFlags, missSendLen = 128;
+    private int missSendLen = 128;
     int packetInFormat;
     /** Set when the replies of the last message are the last ones (no common version). */
     boolean closing;
@@ -373,6 +373,13 @@ final class OfConnection implements Runnable {
     }
 
     /** m decoded, if it is a valid flow add that can join a batch; else null (handle() answers it). */
+    private void setFragMode(SwitchConfig cfg) {
+        io.xvio.datapath.FragMode m = cfg.fragMode();
+        if (m == null) LOG.warning(peer + ": " + sw.name() + ": unsupported fragment handling mode reassemble");
+        else if (m != sw.fragMode() && !sw.setFragMode(m)) LOG.warning(peer + ": " + sw.name() + ": fragment handling cannot be set here");
+        else LOG.fine(peer + ": " + sw.name() + ": fragment handling " + m.text);
+    }
+
     /** Whether this connection's plain adds reset the counters of flows they replace: 1.0's always do (FlowMod.resetCounts). */
     private boolean addsResetCounts() { return version == OfVersion.OF10; }
 
@@ -548,15 +555,16 @@ final class OfConnection implements Runnable {
             }
             case OfType.FEATURES_REQUEST -> { return List.of(features(xid)); }
             case OfType.GET_CONFIG_REQUEST -> {
-                Wire.Writer w = new Wire.Writer(version, OfType.GET_CONFIG_REPLY, xid);
-                w.u16(configFlags).u16(missSendLen);
-                return List.of(w.finish());
+                // invalid_ttl_to_controller is the async mask's bit, as OVS's ofconn_get_invalid_ttl_to_controller
+                return List.of(SwitchConfig.reply(version, xid, sw.fragMode(), async.wants(AsyncConfig.PACKET_IN, 2, false), missSendLen));
             }
             case OfType.SET_CONFIG -> {
-                configFlags = r.u16();
-                missSendLen = r.u16();
+                SwitchConfig cfg = SwitchConfig.decode(r, version);
+                // the bridge's fragment handling, which a slave controller does not change (OVS's handle_set_config)
+                if (!primary || role != ROLE_SLAVE) setFragMode(cfg);
+                missSendLen = cfg.missSendLen();
                 // OFPC_INVALID_TTL_TO_CONTROLLER (1.0-1.2): packet-ins of reason invalid_ttl, as OVS's async mask bit
-                if (version < OfVersion.OF13) async.setInvalidTtl((configFlags & AsyncConfig.INVALID_TTL_TO_CONTROLLER) != 0);
+                if (cfg.invalidTtl() >= 0) async.setInvalidTtl(cfg.invalidTtl() > 0);
                 if (channels != null) channels.changed();
                 return List.of();
             }

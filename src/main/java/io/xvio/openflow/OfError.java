@@ -93,6 +93,8 @@ public enum OfError {
     MONITOR_BAD_FLAGS(518, 7, 16, 5),
     /** OFPMOFC_BAD_COMMAND: OF1.4+(16,4) (only 1.4+ monitor requests have a command). */
     MONITOR_BAD_COMMAND(-1, -1, 16, 4),
+    /** OFPSCFC_BAD_FLAGS: OF1.1+(10,0); OpenFlow 1.0 cannot carry it (NXBRC_UNENCODABLE_ERROR, NX1.0(1,521)). */
+    SWITCH_CONFIG_BAD_FLAGS(1, 521, true, 10, 0),
     /** NXBRC_NXM_INVALID: NX1.0-1.1(1,256), NX1.2+(2): an invalid NXM match (an add matching on the cookie). */
     NXM_INVALID(256, 2, -1, 2),
     /** NXBRC_MUST_BE_ZERO: NX1.0-1.1(1,515), NX1.2+(4). */

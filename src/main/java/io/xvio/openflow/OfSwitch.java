@@ -72,6 +72,12 @@ public interface OfSwitch {
      */
     default void setPacketInOnMiss(boolean on) {}
 
+    /** The bridge's fragment handling (OVS's frag_handling), which OFPT_GET_CONFIG reports. */
+    default io.xvio.datapath.FragMode fragMode() { return io.xvio.datapath.FragMode.NORMAL; }
+
+    /** Sets the bridge's fragment handling (OFPT_SET_CONFIG); false if this switch cannot (the default). */
+    default boolean setFragMode(io.xvio.datapath.FragMode m) { return false; }
+
     /** Fail-open (fail_mode standalone with every controller lost): the bridge forwards by NORMAL until one is back. */
     default void setFailOpen(boolean on) {}
 

@@ -80,6 +80,13 @@ final class MemorySwitch implements OfSwitch {
         return n;
     }
 
+    /** The fragment handling SET_CONFIG sets. */
+    volatile io.xvio.datapath.FragMode frag = io.xvio.datapath.FragMode.NORMAL;
+
+    @Override public io.xvio.datapath.FragMode fragMode() { return frag; }
+
+    @Override public boolean setFragMode(io.xvio.datapath.FragMode m) { frag = m; return true; }
+
     /** Fail-open changes, in order. */
     final List<Boolean> failOpen = java.util.Collections.synchronizedList(new ArrayList<>());
 
