@@ -68,7 +68,7 @@ final class TraceCommand {
         }
         if (generate) {
             if (frame.length > io.xvio.packet.PacketBatch.MAX_FRAME) throw new ControlException("trace --generate: a frame of " + frame.length + " bytes is too long");
-            PacketOutTask task = new PacketOutTask(br.datapath, br.sendArray(), inPort, frame, List.of(new io.xvio.datapath.action.Resubmit(-1, 0)));
+            PacketOutTask task = new PacketOutTask(br.datapath, br.sendArray(), inPort, frame, List.of(io.xvio.datapath.action.Resubmit.outputTable()));
             if (!pmds.submit(task)) throw new ControlException("trace --generate: no PMD thread runs to send the packet");
             String why = task.await(1_000_000_000L);
             if (why != null) throw new ControlException("trace --generate: the packet was not sent: " + why);

@@ -68,7 +68,7 @@ public final class OfActions {
     /** Set while a packet-out's actions are decoded: output:TABLE is allowed there (and only there). */
     private static final ThreadLocal<boolean[]> PACKET_OUT = ThreadLocal.withInitial(() -> new boolean[1]);
 
-    /** A packet-out's action list: as {@link #decodeActions}, and output:TABLE is resubmit(,0). */
+    /** A packet-out's action list: as {@link #decodeActions}, and output:TABLE is resubmit(,0) (Resubmit.outputTable). */
     public static List<Action> decodePacketOutActions(Wire.Reader r, int version) {
         boolean[] on = PACKET_OUT.get();
         on[0] = true;
@@ -88,7 +88,7 @@ public final class OfActions {
             case Ports.CONTROLLER -> new Controller(maxLen);
             case Ports.TABLE -> {
                 if (!PACKET_OUT.get()[0]) throw OfError.BAD_OUT_PORT.fail("output to TABLE is only allowed in a packet_out");
-                yield new Resubmit(-1, 0);
+                yield Resubmit.outputTable();
             }
             case Ports.IN_PORT -> new InPort();
             case Ports.NORMAL -> new Normal();

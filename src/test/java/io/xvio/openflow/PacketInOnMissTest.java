@@ -73,6 +73,34 @@ class PacketInOnMissTest {
         }
     }
 
+    /** A packet-out's output:TABLE may miss to the controllers too (OVS: may_packet_in for OFPP_TABLE); a resubmit may not. */
+    @Test
+    void aPacketOutToTableMissesToOf10Controllers(@TempDir Path dir) throws Exception {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2}, List.of(FlowParser.parse("table=0,priority=1,in_port=2,actions=drop")));
+        MemorySwitch sw = new MemorySwitch();
+        sw.packetIns = dp.packetIns();
+        sw.datapath = dp;
+        try (OfChannels chs = new OfChannels(sw, System.nanoTime());
+             OfEndpoint e = OfEndpoint.start(dir.resolve("ctl.sock").toString(), sw, chs);
+             ControllerIdTest.Client of10 = of10(e.path())) {
+            for (int k = 0; k < 100 && !dp.packetIns().wanted(); k++) Thread.sleep(20);
+            byte[] frame = new byte[60];
+            frame[12] = 0x08;
+            byte[] msg = OfMessages.packetOut(OfVersion.OF13, 5, OfMessages.output(0xfffffff9), frame);    // output:TABLE
+            Wire.Reader r = new Wire.Reader(msg);
+            r.skip(8);
+            PacketOut po = PacketOut.decode(r, OfVersion.OF13);
+            dp.packetOut(po.inPort(), po.data(), po.actions(), new PacketBatch(), new Outputs(4), -1, System.nanoTime());
+            byte[] pin = of10.packetIns.poll(5, TimeUnit.SECONDS);
+            assertNotNull(pin, "output:TABLE's miss goes to the OpenFlow 1.0 controller");
+            assertEquals(0, reason(pin), "OFPR_NO_MATCH");
+            dp.packetOut(0xfffd, frame, FlowParser.parseActionList("resubmit(,0)"), new PacketBatch(), new Outputs(4), -1, System.nanoTime());
+            Thread.sleep(300);
+            assertEquals(0, of10.packetIns.size(), "a resubmit's miss does not");
+        }
+    }
+
     @Test
     void aTableMissFlowsPacketInIsActionBeforeOpenFlow13(@TempDir Path dir) throws Exception {
         BridgeDatapath dp = new BridgeDatapath("br0");

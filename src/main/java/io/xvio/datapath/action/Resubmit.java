@@ -4,9 +4,16 @@ import io.xvio.datapath.Flow;
 
 /**
  * resubmit:PORT / resubmit(PORT,TABLE): looks the packet up again, with in_port=PORT for that lookup only (-1:
- * unchanged), in TABLE (-1: this one), runs what it finds, then goes on here.
+ * unchanged), in TABLE (-1: this one), runs what it finds, then goes on here. mayPacketIn: a miss of the lookup
+ * may go to the controllers, as for a packet-out's output:TABLE ({@link #outputTable}); a resubmit's may not (OVS's
+ * may_packet_in).
  */
-public record Resubmit(int port, int table) implements Action {
+public record Resubmit(int port, int table, boolean mayPacketIn) implements Action {
+    public Resubmit(int port, int table) { this(port, table, false); }
+
+    /** A packet-out's output:TABLE: the flow tables from table 0, as resubmit(,0) whose miss may go to the controllers. */
+    public static Resubmit outputTable() { return new Resubmit(-1, 0, true); }
+
     static Action parse(ActionArgs a) {
         String arg = a.arg();
         int apos = a.pos();
@@ -36,6 +43,7 @@ public record Resubmit(int port, int table) implements Action {
         // as OVS: a resubmit to a later table does not deepen (the tables are finite; OVN's pipelines resubmit through
         // dozens of them, logical switch to router to switch), one to this or an earlier table does
         int to = table < 0 ? t : table;
-        return x.lookup(to, inPort, port, i, to > t ? depth : depth + 1, copy, tail) ? CONTINUE : DEAD;
+        int d = to > t ? depth : depth + 1;
+        return (mayPacketIn ? x.gotoTable(to, inPort, i, d, copy, tail) : x.lookup(to, inPort, port, i, d, copy, tail)) ? CONTINUE : DEAD;
     }
 }

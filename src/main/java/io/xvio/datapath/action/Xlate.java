@@ -37,7 +37,10 @@ public interface Xlate {
     /** Looks packet i up in table (in_port = port for the lookup, -1: unchanged) and runs what it finds; false if dead. */
     boolean lookup(int table, int inPort, int port, int i, int depth, boolean copy, boolean tail);
 
-    /** goto_table's lookup: as {@link #lookup}, but a miss there may go to the controllers (a resubmit's may not). */
+    /**
+     * goto_table's (and a packet-out's output:TABLE's) lookup: as {@link #lookup}, but a miss there may go to the
+     * controllers (a resubmit's may not).
+     */
     default boolean gotoTable(int table, int inPort, int i, int depth, boolean copy, boolean tail) {
         return lookup(table, inPort, -1, i, depth, copy, tail);
     }
