@@ -105,9 +105,9 @@ final class Bridge {
 
     /** A flow may only name groups that exist (as OVS: OFPBAC_BAD_OUT_GROUP). */
     private static void checkGroupsOf(Flow f, Map<Long, Group> gs) {
-        for (Action a : f.actions)
-            if (a instanceof GroupAction g && !gs.containsKey(g.id()))
-                throw new ControlException("flow \"" + f.text() + "\" names group " + g.id() + ", which does not exist (add-group first)");
+        for (long g : ActionOutputs.groups(f.actions))          // inside clone(...) too
+            if (!gs.containsKey(g))
+                throw new ControlException("flow \"" + f.text() + "\" names group " + g + ", which does not exist (add-group first)");
     }
 
     /**
@@ -155,7 +155,7 @@ final class Bridge {
                 if (!next.containsKey(r)) throw new ControlException("group " + r + " is named by group " + g.id + ": delete that one too");
         int removed = groups.size() - next.size();
         int before = flows.size();
-        flows.removeIf(f -> f.actions.stream().anyMatch(a -> a instanceof GroupAction g && !next.containsKey(g.id())));
+        flows.removeIf(f -> ActionOutputs.groups(f.actions).stream().anyMatch(g -> !next.containsKey(g)));
         int flowsRemoved = before - flows.size();
         groups.clear();
         groups.putAll(next);
@@ -275,9 +275,9 @@ final class Bridge {
 
     /** As {@link #modFlows(Predicate, List, String, boolean)}; newCookie, unless -1 (UINT64_MAX: none), becomes their cookie. */
     synchronized int modFlows(Predicate<Flow> selected, List<Action> actions, String text, boolean resetCounts, long newCookie) {
-        for (Action a : actions)
-            if (a instanceof GroupAction g && !groups.containsKey(g.id()))
-                throw new ControlException("\"" + text + "\" names group " + g.id() + ", which does not exist (add-group first)");
+        for (long g : ActionOutputs.groups(actions))
+            if (!groups.containsKey(g))
+                throw new ControlException("\"" + text + "\" names group " + g + ", which does not exist (add-group first)");
         MeterCommands.checkFlow(actions, datapath.meters(), () -> text);
         List<Flow[]> replaced = new ArrayList<>();   // {old, new}
         for (int i = 0; i < flows.size(); i++) {

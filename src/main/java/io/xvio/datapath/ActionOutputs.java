@@ -33,6 +33,24 @@ public final class ActionOutputs {
         return false;
     }
 
+    /** The ids of every group:N among the actions, flattened (inside clone and ct's exec too), in order. */
+    public static List<Long> groups(List<Action> actions) {
+        List<Long> out = new java.util.ArrayList<>();
+        addGroups(actions, out);
+        return out;
+    }
+
+    private static void addGroups(List<Action> actions, List<Long> out) {
+        for (Action a : actions) {
+            switch (a) {
+                case GroupAction g -> out.add(g.id());
+                case Clone c -> addGroups(c.actions(), out);
+                case Ct c -> addGroups(c.exec(), out);
+                default -> { }
+            }
+        }
+    }
+
     /** Whether some action is group:id. */
     public static boolean toGroup(List<Action> actions, long id) {
         for (Action a : actions) {

@@ -155,7 +155,7 @@ public final class Group {
         List<Long> out = new ArrayList<>();
         for (Bucket b : buckets) {
             if (b.watchGroup() != Bucket.NO_WATCH_GROUP) out.add(b.watchGroup());
-            for (Action a : b.actions()) if (a instanceof GroupAction g) out.add(g.id());
+            out.addAll(ActionOutputs.groups(b.actions()));          // inside a bucket's clone too
         }
         return out;
     }

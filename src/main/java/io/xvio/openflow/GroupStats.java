@@ -1,9 +1,9 @@
 package io.xvio.openflow;
 
+import io.xvio.datapath.ActionOutputs;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.Group;
 import io.xvio.datapath.action.Action;
-import io.xvio.datapath.action.GroupAction;
 
 import java.util.List;
 
@@ -80,8 +80,7 @@ final class GroupStats {
     static int refCount(List<Flow> flows, long id) {
         int n = 0;
         for (Flow f : flows)
-            for (Action a : f.actions)
-                if (a instanceof GroupAction g && g.id() == id) { n++; break; }
+            if (ActionOutputs.toGroup(f.actions, id)) n++;
         return n;
     }
 

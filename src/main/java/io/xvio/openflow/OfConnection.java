@@ -572,6 +572,7 @@ final class OfConnection implements Runnable {
                 PacketOut po = PacketOut.decode(r, version);
                 notSlave();
                 PacketOutCheck.check(po);
+                sw.read(() -> { PacketOutCheck.checkReferences(po, sw); return null; });
                 sw.packetOut(po.inPort(), po.data(), po.actions());
                 LOG.fine(peer + ": " + po);
                 return List.of();

@@ -1,8 +1,8 @@
 package io.xvio.openflow;
 
+import io.xvio.datapath.ActionOutputs;
 import io.xvio.datapath.Group;
 import io.xvio.datapath.action.Action;
-import io.xvio.datapath.action.GroupAction;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -60,8 +60,8 @@ final class OfGroups {
                     for (long r : g.referencedGroups())
                         if (!next.containsKey(r)) throw OfError.CHAINED_GROUP.fail("group " + r + " is named by group " + g.id + ", which stays");
                 for (io.xvio.datapath.Flow f : sw.flows())
-                    for (Action a : f.actions)
-                        if (a instanceof GroupAction ga && !next.containsKey(ga.id()) && cur.containsKey(ga.id())) { removed.add(f); break; }
+                    for (long ga : ActionOutputs.groups(f.actions))
+                        if (!next.containsKey(ga) && cur.containsKey(ga)) { removed.add(f); break; }
                 int n = sw.deleteGroups(ids);
                 cur.clear();
                 cur.putAll(next);
@@ -100,9 +100,9 @@ final class OfGroups {
         for (Group.Bucket b : g.buckets) {
             if (b.watchGroup() != Group.Bucket.NO_WATCH_GROUP && b.watchGroup() != g.id && !next.containsKey(b.watchGroup()))
                 throw OfError.BAD_WATCH.fail("bucket " + b.bucketId() + " watches group " + b.watchGroup() + ", which does not exist");
-            for (Action a : b.actions())
-                if (a instanceof GroupAction ga && ga.id() != g.id && !next.containsKey(ga.id()))
-                    throw OfError.BAD_OUT_GROUP.fail("bucket " + b.bucketId() + " sends to group " + ga.id() + ", which does not exist");
+            for (long ga : ActionOutputs.groups(b.actions()))
+                if (ga != g.id && !next.containsKey(ga))
+                    throw OfError.BAD_OUT_GROUP.fail("bucket " + b.bucketId() + " sends to group " + ga + ", which does not exist");
         }
         Deque<Long> todo = new ArrayDeque<>(g.referencedGroups());
         Set<Long> seen = new HashSet<>();

@@ -5,6 +5,7 @@ import io.xvio.datapath.Match;
 import io.xvio.packet.FlowKey;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * A packet-out's actions checked against its frame, as OVS's handle_packet_out checks them (ofpacts_check_consistency
@@ -20,6 +21,35 @@ final class PacketOutCheck {
     static void check(PacketOut po) {
         CliCheck.check(new FlowMod(FlowMod.ADD, 0, 0, 0, 0, frameMatch(po), po.actions(), 0, 0, -1, 0,
                 FlowMod.NO_BUFFER, OfVersion.OF15));
+    }
+
+    /**
+     * Passes if the groups and meters po's actions name (inside clone and ct too) exist on sw, as OVS checks a
+     * packet-out's actions (ofproto_check_ofpacts): else OFPBAC_BAD_OUT_GROUP / OFPMMFC_INVALID_METER.
+     */
+    static void checkReferences(PacketOut po, OfSwitch sw) {
+        List<Long> groups = io.xvio.datapath.ActionOutputs.groups(po.actions());
+        if (!groups.isEmpty()) {
+            java.util.Set<Long> have = new java.util.HashSet<>();
+            for (io.xvio.datapath.Group g : sw.groups()) have.add(g.id);
+            for (long g : groups)
+                if (!have.contains(g)) throw OfError.BAD_OUT_GROUP.fail("packet-out names group " + g + ", which does not exist");
+        }
+        checkMeters(po.actions(), sw);
+    }
+
+    private static void checkMeters(List<io.xvio.datapath.action.Action> actions, OfSwitch sw) {
+        for (io.xvio.datapath.action.Action a : actions) {
+            switch (a) {
+                case io.xvio.datapath.action.Meter m -> {
+                    if (sw.meters().stream().noneMatch(x -> x.id() == m.id()))
+                        throw OfError.INVALID_METER.fail("packet-out names meter " + m.id() + ", which does not exist");
+                }
+                case io.xvio.datapath.action.Clone c -> checkMeters(c.actions(), sw);
+                case io.xvio.datapath.action.Ct c -> checkMeters(c.exec(), sw);
+                default -> { }
+            }
+        }
     }
 
     /** The deciding fields of po's frame as an exact match. */

@@ -1,11 +1,11 @@
 package io.xvio.openflow;
 
+import io.xvio.datapath.ActionOutputs;
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.Group;
 import io.xvio.datapath.Match;
 import io.xvio.datapath.action.Action;
 import io.xvio.datapath.action.Clone;
-import io.xvio.datapath.action.GroupAction;
 import io.xvio.datapath.action.Meter;
 
 import java.util.ArrayList;
@@ -191,9 +191,9 @@ final class StagedSwitch implements OfSwitch {
 
     /** The bridge's rule for a flow's actions: the groups and meters they name exist. */
     private void check(List<Action> actions, Supplier<String> text) {
-        for (Action a : actions)
-            if (a instanceof GroupAction g && !groups.containsKey(g.id()))
-                throw OfError.BAD_OUT_GROUP.fail("\"" + text.get() + "\" names group " + g.id() + ", which does not exist");
+        for (long g : ActionOutputs.groups(actions))           // inside clone(...) too, as OVS's flattened check
+            if (!groups.containsKey(g))
+                throw OfError.BAD_OUT_GROUP.fail("\"" + text.get() + "\" names group " + g + ", which does not exist");
         checkMeters(actions, text);
     }
 
@@ -217,7 +217,7 @@ final class StagedSwitch implements OfSwitch {
         if (ids == null) groups.clear();
         else groups.keySet().removeAll(ids);
         Predicate<Flow> orphan = f -> {
-            for (Action a : f.actions) if (a instanceof GroupAction g && !groups.containsKey(g.id())) return true;
+            for (long g : ActionOutputs.groups(f.actions)) if (!groups.containsKey(g)) return true;
             return false;
         };
         flows.values().removeIf(orphan);
