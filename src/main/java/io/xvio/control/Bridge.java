@@ -134,7 +134,7 @@ final class Bridge {
         if (!modify && groups.containsKey(g.id)) throw new ControlException("group " + g.id + " already exists (mod-group changes it)");
         if (modify && !groups.containsKey(g.id)) throw new ControlException("group " + g.id + " does not exist (add-group adds it)");
         java.util.TreeMap<Long, Group> next = new java.util.TreeMap<>(groups);
-        next.put(g.id, g);
+        next.put(g.id, modify ? g.modifying(groups.get(g.id)) : g);
         checkGroups(next);
         groups.clear();
         groups.putAll(next);

@@ -88,7 +88,8 @@ final class MeterCommands {
         long id = selector(args);
         if (id == MeterParser.ALL) return br.datapath.meters().list();
         LiveMeter m = br.datapath.meters().get(id);
-        return m == null ? List.of() : List.of(m);         // as OVS: an unknown meter gives an empty reply
+        if (m == null) throw new ControlException("meter " + id + " does not exist on bridge " + br.name);   // as OVS: OFPMMFC_UNKNOWN_METER
+        return List.of(m);
     }
 
     private static long selector(List<String> args) {

@@ -56,7 +56,7 @@ public final class Group {
     public final Selection selection;
     public final List<Bucket> buckets;
     public final String text;
-    final long createdNanos = System.nanoTime();
+    final long createdNanos;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Per PMD thread (row t + 1; row 0: callers without a thread): group packets, group bytes, then per bucket the same. */
     /** Row 0: a trace's runs (thread -2), never summed; then thread -1 and the PMD threads. */
@@ -77,6 +77,11 @@ public final class Group {
     final int[] dpHashMap;
 
     public Group(long id, Type type, Selection selection, List<Bucket> buckets, String text) {
+        this(id, type, selection, buckets, text, System.nanoTime());
+    }
+
+    private Group(long id, Type type, Selection selection, List<Bucket> buckets, String text, long createdNanos) {
+        this.createdNanos = createdNanos;
         this.id = id;
         this.type = type;
         this.selection = selection;
@@ -84,6 +89,14 @@ public final class Group {
         this.text = text;
         boolean dpHash = type == Type.SELECT && selection.fields().isEmpty() && (selection.method() == null || selection.method().equals("dp_hash"));
         this.dpHashMap = dpHash ? slots(this.buckets) : null;
+    }
+
+    /**
+     * This group as the new state of was, a group of the same id it modifies: fresh counters, was's age (OVS's
+     * modify_group_start keeps the creation time, which group stats' duration counts from).
+     */
+    public Group modifying(Group was) {
+        return new Group(id, type, selection, buckets, text, was.createdNanos);
     }
 
     /**

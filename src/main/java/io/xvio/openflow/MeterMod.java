@@ -46,6 +46,9 @@ record MeterMod(int command, long meterId, MeterConfig config) {
         if (id == 0 || id > MAX) throw OfError.INVALID_METER.fail("meter id 0x" + Long.toHexString(id)
                 + (id == SLOWPATH || id == CONTROLLER ? " (OVS's slowpath/controller meters are not supported by xvio)" : ""));
         if ((flags & ~(KBPS | PKTPS | BURST | STATS)) != 0) throw OfError.METER_BAD_FLAGS.fail("meter flags 0x" + Integer.toHexString(flags));
+        // as OVS's dpif_meter_set: a rate unit is required, and at least one band
+        if ((flags & (KBPS | PKTPS)) == 0) throw OfError.METER_BAD_FLAGS.fail("meter flags 0x" + Integer.toHexString(flags) + " name neither kbps nor pktps");
+        if (bands.isEmpty()) throw OfError.OUT_OF_BANDS.fail("a meter without bands");
         for (MeterConfig.Band b : bands) if (b.rate() == 0) throw OfError.METER_BAD_RATE.fail("a band with rate 0");
         MeterConfig c = new MeterConfig(id, (flags & KBPS) != 0, (flags & PKTPS) != 0, (flags & BURST) != 0, (flags & STATS) != 0, bands);
         try {

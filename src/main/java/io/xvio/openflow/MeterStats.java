@@ -44,7 +44,7 @@ final class MeterStats {
     static byte[] stats(LiveMeter m, int flowCount, long now) {
         int bands = m.config().bands().size();
         Wire.Writer w = new Wire.Writer();
-        long age = Math.max(0, now - m.configuredNanos());
+        long age = Math.max(0, now - m.createdNanos());
         w.u32(m.id()).u16(40 + 16 * bands).zeros(6).u32(flowCount).u64(m.packetsIn()).u64(m.bytesIn())
                 .u32(age / 1_000_000_000L).u32(age % 1_000_000_000L);
         for (int b = 0; b < bands; b++) w.u64(m.bandPackets(b)).u64(m.bandBytes(b));

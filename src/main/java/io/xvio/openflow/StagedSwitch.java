@@ -209,7 +209,10 @@ final class StagedSwitch implements OfSwitch {
 
     /** OfGroups checked the change against the staged groups before this. */
     @Override
-    public void putGroup(Group g, boolean modify) { groups.put(g.id, g); }
+    public void putGroup(Group g, boolean modify) {
+        Group was = groups.get(g.id);
+        groups.put(g.id, modify && was != null ? g.modifying(was) : g);
+    }
 
     @Override
     public int deleteGroups(Set<Long> ids) {

@@ -64,7 +64,8 @@ class MeterCommandsTest {
         assertTrue(meters.stats(List.of("meter-stats", "br0")).matches(
                 "meter:1 flow_count:1 packet_in_count:0 byte_in_count:0 duration:[0-9.]+s bands:\n0: packet_count:0 byte_count:0\n"),
                 meters.stats(List.of("meter-stats", "br0")));
-        assertEquals("", meters.dump(List.of("dump-meters", "br0", "meter=9")), "an unknown meter: an empty reply, as OVS");
+        e = assertThrows(ControlException.class, () -> meters.dump(List.of("dump-meters", "br0", "meter=9")));
+        assertTrue(e.getMessage().contains("meter 9 does not exist"), "an unknown meter is an error, as OVS's OFPMMFC_UNKNOWN_METER: " + e.getMessage());
 
         meters.put(List.of("mod-meter", "br0", "meter=1,pktps,bands=type=drop,rate=5"), true);
         assertEquals("meter=1 pktps bands=\ntype=drop rate=5\n", meters.dump(List.of("dump-meters", "br0", "1")));

@@ -18,7 +18,9 @@ final class OpenFlowVerdictCases {
     private static final int OF10 = 1, OF13 = 4, OF15 = 6;
 
     /** message: the bytes for an xid. ovs: OVS's verdict. */
-    record Case(String name, int version, IntFunction<byte[]> message, String ovs) {}
+    record Case(String name, int version, IntFunction<byte[]> message, String ovs) {
+        Case withOvs(String verdict) { return new Case(name, version, message, verdict); }
+    }
 
     private static Case flow(String name, int version, String match, byte[] actions, String ovs) {
         return new Case(name, version, xid -> version == OF10 ? flowMod10(xid, match, actions) : flowMod(version, xid, 0, match, actions), ovs);
@@ -26,6 +28,34 @@ final class OpenFlowVerdictCases {
 
     private static Case out(String name, int version, byte[] frame, byte[] actions, String ovs) {
         return new Case("packet-out " + name, version, xid -> packetOut(version, xid, actions, frame), ovs);
+    }
+
+    /** A meter_mod (1.3+): command, flags, meter id, then one OFPMBT_DROP band per rate. */
+    private static Case meter(String name, int version, int command, int flags, long id, long... rates) {
+        return new Case("meter_mod " + name, version, xid -> {
+            ByteBuffer b = ByteBuffer.allocate(16 + 16 * rates.length);
+            b.put((byte) version).put((byte) 29).putShort((short) b.capacity()).putInt(xid);
+            b.putShort((short) command).putShort((short) flags).putInt((int) id);
+            for (long r : rates) b.putShort((short) 1).putShort((short) 16).putInt((int) r).putInt(0).putInt(0);
+            return b.array();
+        }, null);
+    }
+
+    /** An OFPMP_METER request (1.3+) for meter id. */
+    private static Case meterStats(String name, int version, long id, String ovs) {
+        return new Case(name, version, xid -> {
+            ByteBuffer b = ByteBuffer.allocate(24);
+            b.put((byte) version).put((byte) 18).putShort((short) 24).putInt(xid);
+            b.putShort((short) 9).putShort((short) 0).putInt(0).putInt((int) id).putInt(0);
+            return b.array();
+        }, ovs);
+    }
+
+    /** Actions in xvio's flow syntax, encoded for version. */
+    private static byte[] acts(String text, int version) {
+        io.xvio.openflow.Wire.Writer w = new io.xvio.openflow.Wire.Writer();
+        io.xvio.openflow.OfActions.encodeActions(io.xvio.datapath.FlowParser.parse("actions=" + text).actions, version, w);
+        return w.toBytes();
     }
 
     private static final byte[] MACS = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
@@ -71,5 +101,14 @@ final class OpenFlowVerdictCases {
             out("set_field ipv4_dst on an ARP frame", OF15, ARP, setField(IPV4_DST, 4, 0x01020304L), MI),
             out("set_field arp_tpa on a UDP frame", OF15, UDP, setField(ARP_TPA, 4, 0x01020304L), MI),
             out("pop_vlan on an untagged frame (1.3)", OF13, UDP, plain(POP_VLAN), MI),
-            out("pop_vlan on a tagged frame (1.3)", OF13, UDP_TAGGED, plain(POP_VLAN), null));
+            out("pop_vlan on a tagged frame (1.3)", OF13, UDP_TAGGED, plain(POP_VLAN), null),
+            // groups and meters a message names must exist, inside clone too (OVS's flattened ofproto_check_ofpacts)
+            flow("group:99 in a clone, no such group", OF15, "", acts("clone(group:99)", OF15), "2/9"),
+            out("group:99 in a clone, no such group", OF15, UDP, acts("clone(group:99)", OF15), "2/9"),
+            out("meter:99, no such meter", OF15, UDP, acts("meter:99,output:2", OF15), "12/2"),
+            // meter_mods dpif-netdev refuses (dpif_meter_set), and stats of a meter that is not there
+            meter("without bands", OF13, 0, 1, 77).withOvs("12/11"),
+            meter("without a rate unit", OF13, 0, 0, 78, 1000).withOvs("12/5"),
+            meter("with a band (accepted)", OF13, 0, 1, 79, 1000),
+            meterStats("meter stats of a meter that does not exist", OF13, 80, "12/3"));
 }

@@ -121,7 +121,8 @@ class MeterModTest {
         Wire.Writer cut = new Wire.Writer(v, OfType.METER_MOD, 4);
         cut.u16(0).u16(MeterMod.KBPS);
         assertArrayEquals(new int[] {1, 6}, error(c, cut.finish()), "OFPBRC_BAD_LEN: cut short");
-        assertEquals(List.of(), c.handle(raw(v, 0, MeterMod.KBPS, 1)), "a meter without bands (OVS takes it)");
+        assertArrayEquals(new int[] {12, 11}, error(c, raw(v, 0, MeterMod.KBPS, 1)), "OFPMMFC_OUT_OF_BANDS: no band (dpif_meter_set)");
+        assertArrayEquals(new int[] {12, 5}, error(c, raw(v, 0, 0, 1, drop)), "OFPMMFC_BAD_FLAGS: neither kbps nor pktps");
         OfConnection c10 = OpenFlowCodecTest.connected(new MemorySwitch(), OfVersion.OF10);
         Wire.Writer w = new Wire.Writer(OfVersion.OF10, OfType.METER_MOD, 1);
         w.zeros(8);
@@ -152,5 +153,10 @@ class MeterModTest {
         Wire.Writer bad = new Wire.Writer(v, OfType.MULTIPART_REQUEST, 7);
         bad.u16(OfType.MP_METER_CONFIG).u16(0).zeros(4).u16(1);
         assertArrayEquals(new int[] {1, 6}, error(c, bad.finish()), "a meter request cut short");
+        for (int type : new int[] {OfType.MP_METER, OfType.MP_METER_CONFIG}) {
+            Wire.Writer none = new Wire.Writer(v, OfType.MULTIPART_REQUEST, 8);
+            none.u16(type).u16(0).zeros(4).u32(9).zeros(4);
+            assertArrayEquals(new int[] {12, 3}, error(c, none.finish()), "OFPMMFC_UNKNOWN_METER: stats of a meter that is not there");
+        }
     }
 }

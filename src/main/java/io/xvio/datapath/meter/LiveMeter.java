@@ -27,7 +27,6 @@ public final class LiveMeter {
         final TokenBucket[] buckets;
         final long[] rates;
         final boolean packets;
-        final long createdNanos;
         /** Per thread: packets in, bytes in, then per band packets and bytes dropped. */
         final long[][] rows = new long[ROWS][];
 
@@ -43,7 +42,6 @@ public final class LiveMeter {
                 buckets[b] = new TokenBucket(band.rate(), MeterConfig.effectiveBurst(band) * unit, now);
                 rates[b] = band.rate();
             }
-            createdNanos = now;
         }
     }
 
@@ -57,6 +55,7 @@ public final class LiveMeter {
 
     public long id() { return state.config.id(); }
     public MeterConfig config() { return state.config; }
+    /** When the meter was added: meter stats' duration counts from here (OVS's meter->created; a mod-meter keeps it). */
     public long createdNanos() { return createdNanos; }
 
     /** mod-meter: new bands (full buckets, counters from 0), in force for the next packet. */
@@ -104,8 +103,6 @@ public final class LiveMeter {
         for (int b = 0; b < s.buckets.length; b++) n += sum(s, 2 + 2 * b);
         return n;
     }
-    /** When the current configuration took effect (OVS's meter-stats duration restarts with mod-meter too). */
-    public long configuredNanos() { return state.createdNanos; }
 
     private static long sum(State s, int col) {
         long n = 0;

@@ -36,7 +36,7 @@ public final class MeterFormat {
                 .append(" flow_count:").append(flowCount)
                 .append(" packet_in_count:").append(m.packetsIn())
                 .append(" byte_in_count:").append(m.bytesIn())
-                .append(" duration:").append(duration(now - m.configuredNanos()))
+                .append(" duration:").append(duration(now - m.createdNanos()))
                 .append(" bands:\n");
         for (int b = 0; b < m.config().bands().size(); b++)
             sb.append(b).append(": packet_count:").append(m.bandPackets(b)).append(" byte_count:").append(m.bandBytes(b)).append('\n');
