@@ -177,14 +177,16 @@ public final class BridgeDatapath {
 
     /**
      * Whether a lookup that finds no flow sends the packet to the controllers (reason IMPLICIT_MISS) instead of dropping
-     * it: OVS's miss_rule, used while some connection of controller id 0 speaks OpenFlow 1.0-1.2. The caches are
-     * emptied when it changes: their recorded drops (or packet-ins) no longer hold.
+     * it: OVS's miss_rule, used while some connection of controller id 0 speaks OpenFlow 1.0-1.2 (or none yet: every
+     * ovs-ofctl command turns it on and off). Turned on, the caches evict what met a miss (a drop that is now a
+     * packet-in); turned off, nothing: a miss while on is never cached.
      */
     public synchronized void setPacketInOnMiss(boolean on) {
         if (packetIns.onMiss() == on) return;
         packetIns.setOnMiss(on);
+        if (!on) return;
         Tables old = tables;
-        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+        publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().nextForMisses(),
                 old.frag(), old.forwardBpdu(), old.groups(), old.live());
     }
 
@@ -542,8 +544,8 @@ public final class BridgeDatapath {
         for (int w = FlowKey.METADATA; w <= FlowKey.XREG0 + 7; w++)
             k.w[w] = (k.w[w] & ~metadata.mask(w)) | (metadata.value(w) & metadata.mask(w));
         k.w[FlowKey.PKT_MARK] = (k.w[FlowKey.PKT_MARK] & ~metadata.mask(FlowKey.PKT_MARK)) | (metadata.value(FlowKey.PKT_MARK) & metadata.mask(FlowKey.PKT_MARK));
+        startTranslation(thread);
         RegisterStack s = stack(thread);
-        s.clear();
         for (long v : stack) s.push(v);
         Translation x = translation(thread);
         Flow outer = x.flow;

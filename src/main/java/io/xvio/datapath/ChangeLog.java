@@ -9,13 +9,14 @@ import java.util.List;
  * under an older version that the log still covers evicts only the entries those flows can affect; one it does
  * not cover (a port changed, too many flows changed at once, or older than the window) empties its cache.
  * A version may change groups instead of flows: then the entries whose translation ran a group that changed (or
- * met one missing) are evicted. Immutable.
+ * met one missing) are evicted; or start sending table misses to the controllers: then those that met a miss.
+ * Immutable.
  */
 final class ChangeLog {
     /** Most flows the window holds: beyond this, checking every entry against every change costs more than refilling. */
     static final int MAX_FLOWS = 64;
 
-    static final ChangeLog INITIAL = new ChangeLog(0, 0, new Flow[0], new long[0], 0);
+    static final ChangeLog INITIAL = new ChangeLog(0, 0, new Flow[0], new long[0], 0, 0);
 
     /** The table version this log belongs to. */
     final long version;
@@ -24,30 +25,40 @@ final class ChangeLog {
     /** Changed flows, oldest version first, and the version that changed each. */
     final Flow[] flows;
     final long[] versions;
-    /** The latest version that changed groups. */
-    final long groupsAt;
+    /** The latest version that changed groups; that began sending table misses to the controllers. */
+    final long groupsAt, missesAt;
 
-    private ChangeLog(long version, long base, Flow[] flows, long[] versions, long groupsAt) {
+    private ChangeLog(long version, long base, Flow[] flows, long[] versions, long groupsAt, long missesAt) {
         this.version = version;
         this.base = base;
         this.flows = flows;
         this.versions = versions;
         this.groupsAt = groupsAt;
+        this.missesAt = missesAt;
     }
 
     /** The log of the next version, which changed groups and no flows. */
     ChangeLog nextForGroups() {
         ChangeLog n = next(List.of(), false);
-        return new ChangeLog(n.version, n.base, n.flows, n.versions, n.version);
+        return new ChangeLog(n.version, n.base, n.flows, n.versions, n.version, missesAt);
+    }
+
+    /** The log of the next version, from which a table miss goes to the controllers instead of being dropped. */
+    ChangeLog nextForMisses() {
+        ChangeLog n = next(List.of(), false);
+        return new ChangeLog(n.version, n.base, n.flows, n.versions, groupsAt, n.version);
     }
 
     /** Whether groups changed after version cached (the caller knows the log {@link #covers} it). */
     boolean groupsChangedAfter(long cached) { return groupsAt > cached; }
 
+    /** Whether table misses began to go to the controllers after version cached. */
+    boolean missesChangedAfter(long cached) { return missesAt > cached; }
+
     /** The log of the next version, in which the flows changed were added or removed; everything: nothing can be updated. */
     ChangeLog next(List<Flow> changed, boolean everything) {
         long v = version + 1;
-        if (everything || changed.size() > MAX_FLOWS) return new ChangeLog(v, v, new Flow[0], new long[0], groupsAt);
+        if (everything || changed.size() > MAX_FLOWS) return new ChangeLog(v, v, new Flow[0], new long[0], groupsAt, missesAt);
         int from = 0;
         long newBase = base;
         while (flows.length - from + changed.size() > MAX_FLOWS) {   // forget whole versions, oldest first
@@ -60,7 +71,7 @@ final class ChangeLog {
             fs[flows.length - from + i] = changed.get(i);
             vs[flows.length - from + i] = v;
         }
-        return new ChangeLog(v, newBase, fs, vs, groupsAt);
+        return new ChangeLog(v, newBase, fs, vs, groupsAt, missesAt);
     }
 
     /** Whether a cache filled under version cached can be brought to this version by evicting what changed since. */

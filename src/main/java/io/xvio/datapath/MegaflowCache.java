@@ -192,6 +192,7 @@ final class MegaflowCache {
                 int before = gr.count;
                 Revalidation.evict(gr.mask, gr.words, gr.entries, log.flows, first);
                 if (log.groupsChangedAfter(version)) Revalidation.evictStaleGroups(gr.entries, groupsNow);
+                if (log.missesChangedAfter(version)) Revalidation.evictMisses(gr.entries);
                 gr.rehash();
                 evicted += before - gr.count;
                 kept += gr.count;

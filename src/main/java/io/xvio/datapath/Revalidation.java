@@ -67,4 +67,18 @@ final class Revalidation {
             }
         }
     }
+
+    /** Nulls the slots of entries whose translation met a table miss (a drop that is now a packet-in). */
+    static void evictMisses(MegaflowCache.Entry[] entries) {
+        for (int s = 0; s < entries.length; s++) {
+            MegaflowCache.Entry e = entries[s];
+            if (e == null) continue;
+            for (int x = 0; x < e.nops; x++) {
+                if (e.op[x] == MegaflowCache.OP_NO_MATCH) {
+                    entries[s] = null;
+                    break;
+                }
+            }
+        }
+    }
 }

@@ -45,6 +45,20 @@ class GroupFanOutLimitTest {
     }
 
     @Test
+    void theLimitIsPerTranslationAResumeAfterAnOverrunStartsAfresh() {
+        BridgeDatapath dp = GroupsTest.bridge(false, List.of(allGroup(2, 100, "output:3"), allGroup(1, 100, "group:2")),
+                "in_port=1,actions=group:1", "table=4,actions=output:2");
+        send(dp);                                                 // thread 0 runs out of its budget
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(16);
+        Match meta = new Match().set(Field.IN_PORT, 1, Field.IN_PORT.fullMask());
+        dp.resume(1, GroupsTest.tcp(1, 2, 3, 4), meta, new long[0],
+                List.of(new Paused.Frame(0, 0, FlowParser.parseActionList("resubmit(,4)"))), b, out, 0, System.nanoTime());
+        assertEquals(1, out.countFor(1), "the resumed packet's own lookup runs");
+        assertEquals(1, dp.drops().get(DatapathDrops.Reason.RESUBMITS));
+    }
+
+    @Test
     void fanOutWithinTheLimitRunsWhole() {
         BridgeDatapath dp = GroupsTest.bridge(false, List.of(allGroup(2, 20, "output:2"), allGroup(1, 20, "group:2")),
                 "in_port=1,actions=group:1");
