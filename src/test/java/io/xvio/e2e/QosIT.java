@@ -203,7 +203,9 @@ class QosIT {
         // del-meters takes the flows naming the meter with it (as OVS)
         xvio.call("del-meters", "br0", "meter=2");
         assertFalse(xvio.call("dump-flows", "br0").contains("meter:2"));
-        assertEquals("", xvio.call("dump-meters", "br0", "meter=2"));
+        assertFalse(xvio.call("dump-meters", "br0").contains("meter=2"));
+        java.io.IOException gone = assertThrows(java.io.IOException.class, () -> xvio.call("dump-meters", "br0", "meter=2"));
+        assertTrue(gone.getMessage().contains("meter 2 does not exist"), "as OVS's OFPMMFC_UNKNOWN_METER: " + gone.getMessage());
     }
 
     @Test
