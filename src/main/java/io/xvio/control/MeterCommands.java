@@ -2,8 +2,6 @@ package io.xvio.control;
 
 import io.xvio.datapath.Flow;
 import io.xvio.datapath.action.Action;
-import io.xvio.datapath.action.Clone;
-import io.xvio.datapath.action.Meter;
 import io.xvio.datapath.meter.LiveMeter;
 import io.xvio.datapath.meter.MeterConfig;
 import io.xvio.datapath.meter.MeterFormat;
@@ -110,20 +108,15 @@ final class MeterCommands {
 
     /** Whether acts (clone's nested ones included) name meter id ({@link MeterParser#ALL}: any meter). */
     static boolean names(List<Action> acts, long id) {
-        for (Action a : acts) {
-            if (a instanceof Meter m && (id == MeterParser.ALL || m.id() == id)) return true;
-            if (a instanceof Clone c && names(c.actions(), id)) return true;
-        }
-        return false;
+        List<Long> ms = io.xvio.datapath.ActionOutputs.meters(acts);
+        return id == MeterParser.ALL ? !ms.isEmpty() : ms.contains(id);
     }
 
     /** A flow may name only meters the bridge has (as OVS's ofproto_check_ofpacts: OFPMMFC_INVALID_METER). */
     static void checkFlow(List<Action> acts, MeterTable t, java.util.function.Supplier<String> text) {
-        for (Action a : acts) {
-            if (a instanceof Meter m && t.get(m.id()) == null)
-                throw new ControlException("OFPMMFC_INVALID_METER: \"" + text.get() + "\" names meter " + m.id() + ", which does not exist (add-meter first)");
-            if (a instanceof Clone c) checkFlow(c.actions(), t, text);
-        }
+        for (long m : io.xvio.datapath.ActionOutputs.meters(acts))
+            if (t.get(m) == null)
+                throw new ControlException("OFPMMFC_INVALID_METER: \"" + text.get() + "\" names meter " + m + ", which does not exist (add-meter first)");
     }
 
     /** The bridge key meters: a list of meters in add-meter's syntax (ids unique). */

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * Where a flow's actions send packets, for the out_port and out_group filters of del-flows, dump-flows and their
- * OpenFlow messages: OVS's ofpacts_output_to_port and ofpacts_output_to_group (lib/ofp-actions.c), which look at
- * the actions flattened, i.e. also inside clone and ct's exec. Ports are OpenFlow 1.0 numbers.
+ * OpenFlow messages, and which groups and meters they name, for the checks that those exist: OVS's
+ * ofpacts_output_to_port and ofpacts_output_to_group (lib/ofp-actions.c), which look at the actions flattened,
+ * i.e. also inside clone and ct's exec. Ports are OpenFlow 1.0 numbers.
  */
 public final class ActionOutputs {
     /** The special ports an action outputs to (OFPP_*). */
@@ -36,16 +37,24 @@ public final class ActionOutputs {
     /** The ids of every group:N among the actions, flattened (inside clone and ct's exec too), in order. */
     public static List<Long> groups(List<Action> actions) {
         List<Long> out = new java.util.ArrayList<>();
-        addGroups(actions, out);
+        addIds(actions, out, false);
         return out;
     }
 
-    private static void addGroups(List<Action> actions, List<Long> out) {
+    /** The ids of every meter:N among the actions, flattened as {@link #groups}. */
+    public static List<Long> meters(List<Action> actions) {
+        List<Long> out = new java.util.ArrayList<>();
+        addIds(actions, out, true);
+        return out;
+    }
+
+    private static void addIds(List<Action> actions, List<Long> out, boolean meters) {
         for (Action a : actions) {
             switch (a) {
-                case GroupAction g -> out.add(g.id());
-                case Clone c -> addGroups(c.actions(), out);
-                case Ct c -> addGroups(c.exec(), out);
+                case GroupAction g -> { if (!meters) out.add(g.id()); }
+                case Meter m -> { if (meters) out.add(m.id()); }
+                case Clone c -> addIds(c.actions(), out, meters);
+                case Ct c -> addIds(c.exec(), out, meters);
                 default -> { }
             }
         }

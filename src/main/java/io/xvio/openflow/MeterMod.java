@@ -60,14 +60,6 @@ record MeterMod(int command, long meterId, MeterConfig config) {
         return new MeterMod(command, id, c);
     }
 
-    private static boolean namesAny(List<io.xvio.datapath.action.Action> acts) {
-        for (io.xvio.datapath.action.Action a : acts) {
-            if (a instanceof io.xvio.datapath.action.Meter) return true;
-            if (a instanceof io.xvio.datapath.action.Clone c && namesAny(c.actions())) return true;
-        }
-        return false;
-    }
-
     /** Applies this to sw's meter table under the command lock; a sentence for the log. */
     String apply(OfSwitch sw) { return apply(sw, new ArrayList<>()); }
 
@@ -89,7 +81,7 @@ record MeterMod(int command, long meterId, MeterConfig config) {
                 default -> {
                     if (meterId == 0 || (meterId != ALL && !exists)) return "deleted no meter";
                     for (io.xvio.datapath.Flow f : sw.flows())
-                        if (meterId == ALL ? namesAny(f.actions) : MeterStats.flowCount(List.of(f), meterId) > 0) removed.add(f);
+                        if (meterId == ALL ? !io.xvio.datapath.ActionOutputs.meters(f.actions).isEmpty() : MeterStats.flowCount(List.of(f), meterId) > 0) removed.add(f);
                     return "deleted " + sw.deleteMeters(meterId) + " meter(s)";
                 }
             }

@@ -1,9 +1,6 @@
 package io.xvio.openflow;
 
 import io.xvio.datapath.Flow;
-import io.xvio.datapath.action.Action;
-import io.xvio.datapath.action.Clone;
-import io.xvio.datapath.action.Meter;
 import io.xvio.datapath.meter.LiveMeter;
 import io.xvio.datapath.meter.MeterConfig;
 
@@ -61,15 +58,7 @@ final class MeterStats {
     /** How many flows name meter id (OVS's flow_count), clones' actions included. */
     static int flowCount(List<Flow> flows, long id) {
         int n = 0;
-        for (Flow f : flows) if (names(f.actions, id)) n++;
+        for (Flow f : flows) if (io.xvio.datapath.ActionOutputs.meters(f.actions).contains(id)) n++;
         return n;
-    }
-
-    private static boolean names(List<Action> acts, long id) {
-        for (Action a : acts) {
-            if (a instanceof Meter m && m.id() == id) return true;
-            if (a instanceof Clone c && names(c.actions(), id)) return true;
-        }
-        return false;
     }
 }

@@ -35,20 +35,12 @@ final class PacketOutCheck {
             for (long g : groups)
                 if (!have.contains(g)) throw OfError.BAD_OUT_GROUP.fail("packet-out names group " + g + ", which does not exist");
         }
-        checkMeters(po.actions(), sw);
-    }
-
-    private static void checkMeters(List<io.xvio.datapath.action.Action> actions, OfSwitch sw) {
-        for (io.xvio.datapath.action.Action a : actions) {
-            switch (a) {
-                case io.xvio.datapath.action.Meter m -> {
-                    if (sw.meters().stream().noneMatch(x -> x.id() == m.id()))
-                        throw OfError.INVALID_METER.fail("packet-out names meter " + m.id() + ", which does not exist");
-                }
-                case io.xvio.datapath.action.Clone c -> checkMeters(c.actions(), sw);
-                case io.xvio.datapath.action.Ct c -> checkMeters(c.exec(), sw);
-                default -> { }
-            }
+        List<Long> meters = io.xvio.datapath.ActionOutputs.meters(po.actions());
+        if (!meters.isEmpty()) {
+            java.util.Set<Long> have = new java.util.HashSet<>();
+            for (io.xvio.datapath.meter.LiveMeter m : sw.meters()) have.add(m.id());
+            for (long m : meters)
+                if (!have.contains(m)) throw OfError.INVALID_METER.fail("packet-out names meter " + m + ", which does not exist");
         }
     }
 

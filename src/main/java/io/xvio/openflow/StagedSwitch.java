@@ -5,8 +5,6 @@ import io.xvio.datapath.Flow;
 import io.xvio.datapath.Group;
 import io.xvio.datapath.Match;
 import io.xvio.datapath.action.Action;
-import io.xvio.datapath.action.Clone;
-import io.xvio.datapath.action.Meter;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -198,11 +196,8 @@ final class StagedSwitch implements OfSwitch {
     }
 
     private void checkMeters(List<Action> actions, Supplier<String> text) {
-        for (Action a : actions) {
-            if (a instanceof Meter m && !meterIds.contains(m.id()))
-                throw OfError.INVALID_METER.fail("\"" + text.get() + "\" names meter " + m.id() + ", which does not exist");
-            if (a instanceof Clone c) checkMeters(c.actions(), text);
-        }
+        for (long m : ActionOutputs.meters(actions))
+            if (!meterIds.contains(m)) throw OfError.INVALID_METER.fail("\"" + text.get() + "\" names meter " + m + ", which does not exist");
     }
 
     @Override public List<Group> groups() { return List.copyOf(groups.values()); }
