@@ -11,6 +11,7 @@ import io.xvio.datapath.tunnel.TunnelType;
 import io.xvio.datapath.tunnel.IpAddr;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Segmentation;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -125,6 +126,19 @@ public final class Underlay {
         for (int i = n; i < received; i++) decapsulate(b, i, out, thread, ti, now);
     }
 
+    /**
+     * A decapsulated frame's offload state: a checksum the sender left to the device inside the inner frame (Linux's
+     * local checksum offload: the outer UDP checksum done, the inner TCP/UDP one partial) is still owed, at the same
+     * place in the buffer; one in the outer headers went with them, as did the outer frame's GSO state.
+     */
+    private static void innerOffloads(PacketBatch b, int i) {
+        int at = b.csumAt[i];
+        boolean owed = (b.vflags[i] & Segmentation.F_NEEDS_CSUM) != 0 && at >= b.off[i] + 14
+                && at + b.csumOffset[i] + 2 <= b.off[i] + b.len[i];
+        b.vflags[i] = owed ? Segmentation.F_NEEDS_CSUM : 0;
+        b.gsoType[i] = 0;
+    }
+
     private int decoder(int port) {
         for (int x = 0; x < decoderPorts.length; x++) if (decoderPorts[x] == port) return x;
         return -1;
@@ -163,7 +177,7 @@ public final class Underlay {
         }
         b.off[i] = o + inner;
         b.len[i] = m.innerLength;
-        if (b.offloads) { b.vflags[i] = 0; b.gsoType[i] = 0; }  // the outer frame's offload state is not the inner's
+        if (b.offloads) innerOffloads(b, i);
         FlowKey k = b.keys[i];
         k.extract(b.data, b.off[i], b.len[i], in.ofport());
         load(k, m);

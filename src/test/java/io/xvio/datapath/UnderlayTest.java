@@ -3,6 +3,7 @@ package io.xvio.datapath;
 import io.xvio.datapath.tunnel.*;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Segmentation;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -94,6 +95,35 @@ class UnderlayTest {
         MegaflowStats s = overlay.cacheStats(0);
         assertEquals(1, s.misses());
         assertEquals(1, s.hits(), "the second packet takes the megaflow (in_port and tun_id exact)");
+    }
+
+    /**
+     * A kernel VXLAN sender on a device with checksum offload (a veth) leaves the inner UDP/TCP checksum partial
+     * (local checksum offload) and says so in the virtio-net header: after decapsulation it is still owed, so the
+     * overlay's port completes it or hands it on; a partial checksum in the outer UDP header goes with that header.
+     */
+    @Test
+    void anInnerChecksumLeftToTheDeviceIsStillOwedAfterDecapsulation() throws Exception {
+        for (boolean inner : new boolean[] {true, false}) {
+            PacketBatch b = new PacketBatch();
+            vxlanFrame(b, 0, 100, "172.31.0.1");
+            b.count = 1;
+            int innerStart = b.off[0] + b.len[0] - 64;
+            b.offloads = true;
+            b.vflags[0] = Segmentation.F_NEEDS_CSUM;
+            b.csumAt[0] = inner ? innerStart + 34 : b.off[0] + 34;      // the inner UDP header, or the outer one
+            b.csumOffset[0] = 6;
+            Outputs out = new Outputs(16);
+            underlay.process(0, b, out, 0, System.nanoTime());
+            assertEquals(List.of(2), ports(out));
+            assertEquals(innerStart, b.off[0]);
+            if (inner) {
+                assertEquals(Segmentation.F_NEEDS_CSUM, b.vflags[0], "the inner checksum still owed");
+                assertEquals(innerStart + 34, b.csumAt[0]);
+            } else {
+                assertEquals(0, b.vflags[0], "the outer checksum went with the outer header");
+            }
+        }
     }
 
     @Test
