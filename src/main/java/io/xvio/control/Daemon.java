@@ -392,15 +392,17 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * A running port's VLAN mode (OVSDB's Port tag and trunks), changed in place as OVS does: the port, its guest and
-     * its counters stay; the bridge's learned MACs are flushed (OVS's bundle_set flushes the port's on a VLAN change;
-     * all of them is simpler and they are learned again).
+     * its counters stay; the MACs learned on it are forgotten when the mode changed (OVS's bundle_set), the other
+     * ports' stay.
      */
     public synchronized void setVlan(String bridge, String port, io.xvio.datapath.PortVlan vlan) {
         Bridge br = bridges.get(bridge);
         Port p = br == null ? null : br.port(port);
         if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
-        br.vlans.set(br.ports.indexOf(p), vlan);
-        br.datapath.macs().flushAll();
+        int index = br.ports.indexOf(p);
+        if (br.vlans.get(index).equals(vlan)) return;
+        br.vlans.set(index, vlan);
+        br.datapath.macs().flushPort(index);
         br.publish();
         mirrors.refresh(br);          // a mirror's taps know the port's access VLAN
     }
@@ -780,6 +782,12 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The port named name on bridge, or null. */
+    /** Bridge's datapath, or null: no such bridge (for tests that look at its MAC table or caches). */
+    synchronized io.xvio.datapath.BridgeDatapath datapath(String bridge) {
+        Bridge br = bridges.get(bridge);
+        return br == null ? null : br.datapath;
+    }
+
     public synchronized Port port(String bridge, String name) {
         Bridge br = bridges.get(bridge);
         return br == null ? null : br.port(name);
