@@ -5,6 +5,7 @@ import io.xvio.datapath.action.*;
 import io.xvio.packet.Ethernet;
 import io.xvio.packet.FlowKey;
 import io.xvio.packet.PacketBatch;
+import io.xvio.packet.Segmentation;
 import io.xvio.packet.Rewrite;
 
 import io.xvio.datapath.DatapathDrops.Reason;
@@ -436,7 +437,7 @@ public final class BridgeDatapath {
         long now = System.nanoTime();
         try {
             MegaflowCache.Recorder rec = new MegaflowCache.Recorder();
-            rec.reset(k.w);
+            rec.reset(k.w, Segmentation.wireLength(b, 0));
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
             startTranslation(TRACE_THREAD);
             run(t, 0, inPort, -1, b, 0, out, TRACE_THREAD, now, 0, false, true, rec);
@@ -453,7 +454,7 @@ public final class BridgeDatapath {
                     kj.w[FlowKey.RECIRC_ID] = q.id[e];
                     tr.recirculation(pass, q.id[e]);
                     MegaflowCache.Recorder r = new MegaflowCache.Recorder();
-                    r.reset(kj.w);
+                    r.reset(kj.w, Segmentation.wireLength(b, j));
                     r.unwildcard(FlowKey.RECIRC_ID, -1L);
                     r.unwildcard(FlowKey.IN_PORT, 0xffff);
                     startTranslation(TRACE_THREAD);
@@ -575,7 +576,10 @@ public final class BridgeDatapath {
         Match m = new Match();
         for (int w = 0; w < FlowKey.WORDS; w++) if (rec.wc[w] != 0) m.setWord(w, rec.original[w] & rec.wc[w], rec.wc[w]);
         String s = FlowFormat.match(m);
-        return (rec.uncacheable ? "(not cached) " : "") + (s.isEmpty() ? "(every packet)" : s);
+        StringBuilder guards = new StringBuilder();       // check_pkt_larger's: the packet lengths the entry holds for
+        for (int g = 0; g < rec.nguards && !rec.uncacheable; g++)
+            guards.append(", length ").append((rec.guardLarger >>> g & 1) != 0 ? ">= " : "< ").append(rec.guardNeed[g]);
+        return (rec.uncacheable ? "(not cached) " : "") + (s.isEmpty() ? "(every packet)" : s) + guards;
     }
 
     /** Decides where packets 0..b.count of a burst received on port index inPort go. */
@@ -634,14 +638,14 @@ public final class BridgeDatapath {
             }
             c.validate(t.changes(), t.groups());
             FlowKey k = b.keys[i];
-            MegaflowCache.Entry e = c.lookup(k.w);
+            MegaflowCache.Entry e = c.lookup(k.w, b, i);
             if (e != null) {
                 c.hits++;
                 replay(t, e, b, i, out, thread, now);
             } else {
                 c.misses++;
                 MegaflowCache.Recorder rec = recorders[thread];
-                rec.reset(k.w);
+                rec.reset(k.w, Segmentation.wireLength(b, i));
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
                 startTranslation(thread);
                 run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
@@ -705,7 +709,7 @@ public final class BridgeDatapath {
                 }
                 MegaflowCache.Entry hit = front.find(k.w, c.epoch);
                 if (hit == null) {
-                    hit = c.lookup(k.w);
+                    hit = c.lookup(k.w, b, j);
                     if (hit != null && hit.recircFront) front.insert(k.w, c.epoch, hit);
                 }
                 if (hit != null) {
@@ -719,7 +723,7 @@ public final class BridgeDatapath {
                 c.misses++;
                 MegaflowCache.Recorder rec = recorders[thread];
                 if (rec == null) rec = recorders[thread] = new MegaflowCache.Recorder();
-                rec.reset(k.w);
+                rec.reset(k.w, Segmentation.wireLength(b, j));
                 rec.unwildcard(FlowKey.RECIRC_ID, -1L);
                 rec.unwildcard(FlowKey.IN_PORT, 0xffff);
                 startTranslation(thread);
@@ -928,7 +932,7 @@ public final class BridgeDatapath {
                     runBytes = len;
                     continue;
                 }
-                if (e != null) {                 // a translation that reads or rewrites headers: no probes, but the key
+                if (e != null && e.admits(b, i)) {     // a translation that reads or rewrites headers: no probes, but the key
                     b.keys[i].extract(d, o, len, inOf);
                     c.hits++;
                     emc.hits++;
@@ -942,7 +946,7 @@ public final class BridgeDatapath {
             }
             FlowKey k = b.keys[i];
             k.extract(d, o, len, inOf);
-            MegaflowCache.Entry e = c.lookup(k.w);
+            MegaflowCache.Entry e = c.lookup(k.w, b, i);
             if (e != null) {
                 c.hits++;
                 replay(t, e, b, i, out, thread, now);
@@ -956,7 +960,7 @@ public final class BridgeDatapath {
             }
             c.misses++;
             MegaflowCache.Recorder rec = recorders[thread];
-            rec.reset(k.w);
+            rec.reset(k.w, Segmentation.wireLength(b, i));
             rec.unwildcard(FlowKey.IN_PORT, 0xffff);
             startTranslation(thread);
             run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, rec);
@@ -1052,7 +1056,7 @@ public final class BridgeDatapath {
             return chain.slots[(int) h & (Group.DP_HASH_SLOTS - 1)];
         }
         k.w[FlowKey.RECIRC_ID] = rid;
-        MegaflowCache.Entry e = rc.lookup(k.w);
+        MegaflowCache.Entry e = rc.lookup(k.w, b, i);
         if (e == null) {                                    // translated after the burst, as a recirculation
             queueRecirculation(b, i, rid, false, true, thread);
             return QUEUED;
@@ -1166,10 +1170,14 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, b.len[i], now);
                 case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
-                case MegaflowCache.OP_SET -> setField(b, i, (Field) e.ref[x], e.a[x], e.b[x], e.c[x], e.d[x]);
-                case MegaflowCache.OP_PUSH -> push(b, i, (int) e.a[x]);
-                case MegaflowCache.OP_STRIP -> strip(b, i);
-                case MegaflowCache.OP_DECTTL -> decTtl(b, i, k);
+                case MegaflowCache.OP_SET -> {
+                    Field f = (Field) e.ref[x];
+                    if (!f.pipelineOnly()) unshare(b, i, out, thread);
+                    setField(b, i, f, e.a[x], e.b[x], e.c[x], e.d[x]);
+                }
+                case MegaflowCache.OP_PUSH -> { unshare(b, i, out, thread); push(b, i, (int) e.a[x]); }
+                case MegaflowCache.OP_STRIP -> { unshare(b, i, out, thread); strip(b, i); }
+                case MegaflowCache.OP_DECTTL -> { unshare(b, i, out, thread); decTtl(b, i, k); }
                 case MegaflowCache.OP_NORMAL -> normal(t, (int) e.b[x], b, i, out, thread, now, e.a[x] != 0);
                 case MegaflowCache.OP_DROP_TTL -> drops.add(thread, Reason.TTL, 1);
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
@@ -1179,6 +1187,7 @@ public final class BridgeDatapath {
                     int mark = ct.fragments().released(thread);
                     // a ct(table=T) was recorded with the recirculation after it: its id holds the frozen stack
                     int rid = x + 1 < e.nops && e.op[x + 1] == MegaflowCache.OP_RECIRC ? (int) e.a[x + 1] : 0;
+                    unshare(b, i, out, thread);                 // NAT or a completed datagram rewrites it
                     if (!ct.track(b, i, (Ct) e.ref[x], (int) e.a[x], rid, thread, now)) {     // a fragment held
                         // a ct() without table that completed a datagram: each fragment goes on from here
                         for (int r = mark, to = ct.fragments().released(thread); r < to; r++)
@@ -1242,12 +1251,8 @@ public final class BridgeDatapath {
     }
 
     private void flood(Tables t, PacketBatch b, int i, int in, Outputs out, boolean copy, int thread) {
-        int src = i;
-        if (copy) {                              // one copy serves every port of the flood
-            src = b.copy(i);
-            if (src < 0) { drops.add(thread, Reason.COPIES, 1); return; }
-        }
-        for (int p = 0; p < t.ofports().length; p++) if (p != in) out.add(p, src);
+        if (copy) b.shared |= 1L << i;           // one copy serves every port of the flood, made if a rewrite follows
+        for (int p = 0; p < t.ofports().length; p++) if (p != in && !out.add(p, i)) drops.add(thread, Reason.COPIES, 1);
     }
 
     private static void push(PacketBatch b, int i, int ethertype) {
@@ -1511,6 +1516,7 @@ public final class BridgeDatapath {
 
         @Override public void set(int i, Field f, long value, long mask, long valueLo, long maskLo) {
             if (rec != null) recordSet(rec, b.keys[i], f, value, mask, valueLo, maskLo);
+            if (!f.pipelineOnly()) unshare(b, i, out, thread);
             setField(b, i, f, value, mask, valueLo, maskLo);
             // any write to tun_metadataN makes it present (a 0 is an option too), as OVS: set_field, move, load,
             // pop, learn's result, check_pkt_larger's bit
@@ -1542,6 +1548,7 @@ public final class BridgeDatapath {
         }
 
         @Override public void pushVlan(int i, int ethertype) {
+            unshare(b, i, out, thread);
             push(b, i, ethertype);
             if (rec != null) {
                 rec.rewrote(FlowKey.VLAN_TCI);
@@ -1555,6 +1562,7 @@ public final class BridgeDatapath {
                 rec.rewrote(FlowKey.VLAN_TCI);
                 rec.stripVlan();
             }
+            unshare(b, i, out, thread);
             strip(b, i);
         }
 
@@ -1573,6 +1581,7 @@ public final class BridgeDatapath {
                 if (rec != null) rec.ttlExpired();
                 return false;
             }
+            unshare(b, i, out, thread);
             BridgeDatapath.decTtl(b, i, k);
             if (rec != null) rec.decTtl();
             return true;
@@ -1618,11 +1627,10 @@ public final class BridgeDatapath {
         }
 
         @Override public boolean lengthAtLeast(int i, int n) {
-            if (rec != null) rec.uncacheable = true;
-            int len = b.len[i];
-            if (b.offloads && b.gsoType[i] != io.xvio.packet.Segmentation.GSO_NONE)      // as OVS: the segments' length
-                len = io.xvio.packet.Segmentation.segmentLength(b.data, b.off[i], len, b.gsoType[i], b.gsoSize[i], b.csumAt[i]);
-            return len >= n;
+            int len = Segmentation.wireLength(b, i);        // as OVS: a GSO frame's segments' length
+            boolean larger = len >= n;
+            if (rec != null) rec.lengthGuard(n, len, larger);
+            return larger;
         }
 
         @Override public boolean meter(int i, long id) {
@@ -1636,6 +1644,7 @@ public final class BridgeDatapath {
             // ct(table=T) resumes in T with the register stack as it is now: a held fragment's datagram goes on so too
             int rid = c.table() == Ct.NO_TABLE ? 0
                     : recircs.id(new Recirculations.Frozen(Recirculations.Kind.RESUME_TABLE, 0, c.table(), stack(thread).frozen()));
+            unshare(b, i, out, thread);                                      // NAT or a completed datagram rewrites it
             boolean held = !ct.track(b, i, c, zone, rid, thread, now);      // a fragment held: its datagram goes on later
             if (held && ct.fragments().released(thread) > mark) {
                 // a ct() without table completed the datagram: its first fragment goes on here, the others after
@@ -1987,13 +1996,26 @@ public final class BridgeDatapath {
         return of >= 0 && of < t.indexByOfport().length ? t.indexByOfport()[(int) of] : -1;
     }
 
+    /** Queues packet i for port index port; copy: the actions may rewrite it later (see {@link #unshare}). */
     private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {
-        if (copy) {
-            int j = b.copy(i);
-            if (j < 0) { drops.add(thread, Reason.COPIES, 1); return; }
-            i = j;
-        }
-        out.add(port, i);
+        if (copy) b.shared |= 1L << i;
+        if (!out.add(port, i)) drops.add(thread, Reason.COPIES, 1);
+    }
+
+    /**
+     * Before packet i is rewritten (a header field, a tunnel field a tunnel port reads, a VLAN tag, TTL, conntrack's
+     * NAT or reassembly): the outputs that queued it as it is now move to a copy of it, made only now, so outputs
+     * followed by register loads alone (OVN's flood: a load and a resubmit per port) copy nothing. No copy slot left:
+     * those sends are counted drops, as an output's own copy was before.
+     */
+    private void unshare(PacketBatch b, int i, Outputs out, int thread) {
+        long bit = 1L << i;
+        if ((b.shared & bit) == 0) return;
+        b.shared &= ~bit;
+        if (!out.holds(i)) return;               // its sends went on already (to a patch port: crossed)
+        int j = b.copy(i);
+        if (j < 0) drops.add(thread, Reason.COPIES, out.remove(i));
+        else out.relocate(i, j);
     }
 
     private static void shift(FlowKey k, int d) {
@@ -2150,7 +2172,7 @@ public final class BridgeDatapath {
                 if (have < 0) { drops.add(thread, Reason.COPIES, 1); continue; }
                 if (wantTag) taggedCopy = have; else untaggedCopy = have;
             }
-            out.add(p, have);
+            if (!out.add(p, have)) drops.add(thread, Reason.COPIES, 1);
         }
         return -1;
     }
@@ -2158,8 +2180,7 @@ public final class BridgeDatapath {
     /** Sends packet i (or its variant for port p's VLAN mode) to p; returns the packet sent, or -1. */
     private int normalOut(PacketBatch b, int i, int p, PortVlan pv, int vlan, boolean prio, Outputs out, boolean copy, int thread) {
         int j = variant(b, i, !pv.access() && (vlan != 0 || prio), vlan, copy);
-        if (j < 0) { drops.add(thread, Reason.COPIES, 1); return -1; }
-        out.add(p, j);
+        if (j < 0 || !out.add(p, j)) { drops.add(thread, Reason.COPIES, 1); return -1; }
         return j;
     }
 
@@ -2171,7 +2192,10 @@ public final class BridgeDatapath {
         FlowKey k = b.keys[i];
         boolean isTagged = (k.w[FlowKey.VLAN_TCI] & FlowKey.VLAN_PRESENT) != 0;
         int curVlan = isTagged ? (int) (k.w[FlowKey.VLAN_TCI] & 0xfff) : 0;
-        if (isTagged == tagged && (!tagged || curVlan == vlan)) return copy ? b.copy(i) : i;
+        if (isTagged == tagged && (!tagged || curVlan == vlan)) {
+            if (copy) b.shared |= 1L << i;       // copied if a rewrite follows
+            return i;
+        }
         int j = b.copy(i);
         if (j < 0) return -1;
         if (!tagged) {

@@ -83,15 +83,7 @@ final class CtFragments {
         MegaflowCache.Recorder r = contRec[thread + 2];
         if (r == null) return null;
         contRec[thread + 2] = null;
-        MegaflowCache.Entry e = new MegaflowCache.Entry();      // once per datagram completed in a translation
-        e.nops = r.n;
-        System.arraycopy(r.op, 0, e.op, 0, r.n);
-        System.arraycopy(r.a, 0, e.a, 0, r.n);
-        System.arraycopy(r.b, 0, e.b, 0, r.n);
-        System.arraycopy(r.c, 0, e.c, 0, r.n);
-        System.arraycopy(r.d, 0, e.d, 0, r.n);
-        System.arraycopy(r.ref, 0, e.ref, 0, r.n);
-        return e;
+        return new MegaflowCache.Entry(r);      // once per datagram completed in a translation
     }
 
     int continuationFrom(int thread) { return contFrom[thread + 2]; }

@@ -163,6 +163,14 @@ public enum Field {
     /** Field value v (or a mask) as word bits. */
     public long put(long v) { return (v & fieldMask()) << shift; }
 
+    /**
+     * Whether this field lives only in the pipeline (metadata, the registers): no frame byte and nothing a port
+     * reads when it sends (a tunnel port reads the tun_* fields), so writing it leaves a queued output as it was.
+     */
+    public boolean pipelineOnly() {
+        return word == FlowKey.METADATA || (word >= FlowKey.XREG0 && word < FlowKey.XREG0 + 8);
+    }
+
     /** For tun_metadataN: its present bit in the key word ({@link FlowKey#TUN_METADATA_PRESENT}); else 0. */
     public long presentBit() {
         int n = word - FlowKey.TUN_METADATA0;

@@ -15,7 +15,11 @@ import io.xvio.packet.FlowKey;
  * new entry, revalidation its scratch space.
  */
 final class MegaflowCache {
-    static final int MAX_MASKS = 32, SLOTS = 4096, MAX_OPS = 48;
+    /**
+     * MAX_OPS bounds one recorded translation (a flood to a 500-port logical switch, one load, resubmit, lookup and
+     * output per port, fits); an entry holds only the operations its translation recorded.
+     */
+    static final int MAX_MASKS = 32, SLOTS = 4096, MAX_OPS = 2048, MAX_GUARDS = 8;
     /**
      * Most entry-against-change checks one revalidation makes (each walks the entry's lookups over the mask's words;
      * 2^15 of them stay well under a millisecond on the PMD thread); beyond that, emptying the cache is cheaper.
@@ -51,7 +55,7 @@ final class MegaflowCache {
     /** A recorded translation. */
     static final class Entry {
         final long[] value = new long[FlowKey.WORDS];
-        int nops;
+        final int nops;
         /** Only counts hits, outputs, floods and drops: replaying it needs no packet header. */
         boolean headerFree;
         /**
@@ -70,9 +74,51 @@ final class MegaflowCache {
          * bytes may take the tracker's verdict of the frame before it ({@link CtExecution#repeat}).
          */
         boolean ctTail;
-        final int[] op = new int[MAX_OPS];
-        final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
-        final Object[] ref = new Object[MAX_OPS];
+        final int[] op;
+        final long[] a, b, c, d;
+        final Object[] ref;
+        /**
+         * Length guards (check_pkt_larger), null if none: the entry holds for a packet whose length at the start
+         * (a GSO frame's segments', as the action reads it) is >= guardNeed[g] exactly when bit g of guardLarger is
+         * set. A packet for which one fails takes a miss; its translation replaces the entry.
+         */
+        final int[] guardNeed;
+        final long guardLarger;
+
+        /** An entry of no operations. */
+        Entry() { this(0, null, 0); }
+
+        private Entry(int n, int[] guardNeed, long guardLarger) {
+            nops = n;
+            this.guardNeed = guardNeed;
+            this.guardLarger = guardLarger;
+            op = new int[n];
+            a = new long[n];
+            b = new long[n];
+            c = new long[n];
+            d = new long[n];
+            ref = new Object[n];
+        }
+
+        /** An entry of the operations r recorded (its value and flags still to set). */
+        Entry(Recorder r) {
+            this(r.n, r.nguards == 0 ? null : java.util.Arrays.copyOf(r.guardNeed, r.nguards), r.guardLarger);
+            System.arraycopy(r.op, 0, op, 0, r.n);
+            System.arraycopy(r.a, 0, a, 0, r.n);
+            System.arraycopy(r.b, 0, b, 0, r.n);
+            System.arraycopy(r.c, 0, c, 0, r.n);
+            System.arraycopy(r.d, 0, d, 0, r.n);
+            System.arraycopy(r.ref, 0, ref, 0, r.n);
+        }
+
+        /** Whether this entry's length guards hold for packet i of b (always, without guards). */
+        boolean admits(io.xvio.packet.PacketBatch pb, int i) {
+            int[] need = guardNeed;
+            if (need == null) return true;
+            int len = io.xvio.packet.Segmentation.wireLength(pb, i);
+            for (int g = 0; g < need.length; g++) if ((len >= need[g]) != ((guardLarger >>> g & 1) != 0)) return false;
+            return true;
+        }
     }
 
     /** One odd 64-bit multiplier per key word (from a SplitMix64 sequence). */
@@ -143,6 +189,19 @@ final class MegaflowCache {
             while (hashes[s] != 0) s = (s + 1) & (SLOTS - 1);
             hashes[s] = h;
             entries[s] = e;
+        }
+
+        /** Puts e in the place of the entry of the same value, if there is one (another length class); false if none. */
+        boolean replace(long h, Entry e) {
+            int s = (int) h & (SLOTS - 1);
+            for (int probe = 0; probe < SLOTS && hashes[s] != 0; probe++) {
+                if (hashes[s] == h && java.util.Arrays.equals(entries[s].value, e.value)) {
+                    entries[s] = e;
+                    return true;
+                }
+                s = (s + 1) & (SLOTS - 1);
+            }
+            return false;
         }
 
         /** This group's entry for key k, or null. */
@@ -220,6 +279,12 @@ final class MegaflowCache {
         return n;
     }
 
+    /** The entry for packet i of b with key k, or null: none, or its length guards fail for the packet (a miss). */
+    Entry lookup(long[] k, io.xvio.packet.PacketBatch b, int i) {
+        Entry e = lookup(k);
+        return e == null || e.admits(b, i) ? e : null;
+    }
+
     Entry lookup(long[] k) {
         for (int g = 0; g < ngroups; g++) {
             Entry e = groups[g].find(k);
@@ -249,15 +314,8 @@ final class MegaflowCache {
             java.util.Arrays.fill(gr.entries, null);
             gr.count = 0;
         }
-        Entry e = new Entry();
+        Entry e = new Entry(r);
         for (int w = 0; w < FlowKey.WORDS; w++) e.value[w] = k[w] & gr.mask[w];
-        e.nops = r.n;
-        System.arraycopy(r.op, 0, e.op, 0, r.n);
-        System.arraycopy(r.a, 0, e.a, 0, r.n);
-        System.arraycopy(r.b, 0, e.b, 0, r.n);
-        System.arraycopy(r.c, 0, e.c, 0, r.n);
-        System.arraycopy(r.d, 0, e.d, 0, r.n);
-        System.arraycopy(r.ref, 0, e.ref, 0, r.n);
         boolean free = true;
         for (int x = 0; x < r.n; x++) {
             int o = r.op[x];
@@ -271,7 +329,14 @@ final class MegaflowCache {
         e.selectTail = gr.words.length == 1 && gr.words[0] == FlowKey.IN_PORT && endsInSelect(r);
         e.dpHashOnly = free && readsOnlyRecircPortSlot(gr.mask, gr.words);
         e.ctTail = endsInCtTable(r);
-        gr.put(gr.hash(k), e);
+        if (e.guardNeed != null) {        // only the full lookups check the guards: no fast path may take it
+            e.headerFree = e.recircFront = e.selectTail = e.dpHashOnly = e.ctTail = false;
+            long h = gr.hash(k);
+            if (gr.replace(h, e)) { epoch++; return e; }     // the exact-match cache may hold the one replaced
+            gr.put(h, e);
+        } else {
+            gr.put(gr.hash(k), e);
+        }
         gr.count++;
         return e;
     }
@@ -331,17 +396,40 @@ final class MegaflowCache {
         boolean keyedOutput;
         /** Key words an action has rewritten so far (bit w: word w): a later lookup sees them changed. */
         long rewritten;
+        /** The packet's length as check_pkt_larger reads it when the translation began; -1: unknown (no guards). */
+        int startLen = -1;
+        /** Length guards so far (see {@link Entry#guardNeed}). */
+        int nguards;
+        final int[] guardNeed = new int[MAX_GUARDS];
+        long guardLarger;
         final int[] op = new int[MAX_OPS];
         final long[] a = new long[MAX_OPS], b = new long[MAX_OPS], c = new long[MAX_OPS], d = new long[MAX_OPS];
         final Object[] ref = new Object[MAX_OPS];
 
-        void reset(long[] key) {
+        void reset(long[] key) { reset(key, -1); }
+
+        /** For a packet whose length check_pkt_larger would read as startLen now. */
+        void reset(long[] key, int startLen) {
             java.util.Arrays.fill(wc, 0);
             System.arraycopy(key, 0, original, 0, FlowKey.WORDS);
             n = 0;
             uncacheable = false;
             keyedOutput = false;
             rewritten = 0;
+            this.startLen = startLen;
+            nguards = 0;
+            guardLarger = 0;
+        }
+
+        /**
+         * check_pkt_larger found the packet's length now, lenNow, to be >= n (larger) or not: the entry holds for
+         * packets whose start length gives the same answer (the actions before change every packet's length alike).
+         */
+        void lengthGuard(int n, int lenNow, boolean larger) {
+            if (startLen < 0 || nguards == MAX_GUARDS) { uncacheable = true; return; }
+            guardNeed[nguards] = n - (lenNow - startLen);
+            if (larger) guardLarger |= 1L << nguards;
+            nguards++;
         }
 
         /** Records a lookup in table that found flow f (null: no match). */

@@ -26,13 +26,47 @@ public final class Outputs {
      */
     public int base;
 
-    public void add(int port, int packet) {
+    /** Queues packet for port; false if the port already has a burst's worth of sends ({@link PacketBatch#SLOTS}). */
+    public boolean add(int port, int packet) {
         port += base;
         int c = counts[port];
-        if (c == PacketBatch.SLOTS) return;   // more than one copy per slot to one port: cannot happen twice a burst
+        if (c == PacketBatch.SLOTS) return false;
         if (c == 0) touched[touchedCount++] = port;
         packets[port][c] = packet;
         counts[port] = c + 1;
+        return true;
+    }
+
+    /** Whether any port has packet queued. */
+    public boolean holds(int packet) {
+        for (int x = 0; x < touchedCount; x++) {
+            int[] pk = packets[touched[x]];
+            for (int c = 0, n = counts[touched[x]]; c < n; c++) if (pk[c] == packet) return true;
+        }
+        return false;
+    }
+
+    /** Every queued send of packet from becomes one of packet to (its copy, before from is rewritten). */
+    public void relocate(int from, int to) {
+        for (int x = 0; x < touchedCount; x++) {
+            int[] pk = packets[touched[x]];
+            for (int c = 0, n = counts[touched[x]]; c < n; c++) if (pk[c] == from) pk[c] = to;
+        }
+    }
+
+    /** Takes every queued send of packet away; returns how many there were. A port left with none is not touched. */
+    public int remove(int packet) {
+        int removed = 0, left = 0;
+        for (int x = 0; x < touchedCount; x++) {
+            int port = touched[x], n = counts[port], kept = 0;
+            int[] pk = packets[port];
+            for (int c = 0; c < n; c++) if (pk[c] != packet) pk[kept++] = pk[c];
+            removed += n - kept;
+            counts[port] = kept;
+            if (kept > 0) touched[left++] = port;              // the others keep their order
+        }
+        touchedCount = left;
+        return removed;
     }
 
     /** Ports that received at least one packet in this burst, in first-use order. */

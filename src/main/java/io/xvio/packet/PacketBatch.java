@@ -47,6 +47,12 @@ public final class PacketBatch {
     public final FlowKey[] keys = new FlowKey[SLOTS];
     /** Received packets are 0..count-1; copies are BURST..BURST+copies-1. */
     public int count, copies;
+    /**
+     * Bit i: slot i is queued for output as it is now and the actions may still rewrite it. Such an output does not
+     * copy the frame; the first rewrite that follows does (the datapath moves the queued sends to the copy), so an
+     * output followed by register loads only (OVN's flood: one output per port) never copies.
+     */
+    public long shared;
     /** Set by a port whose burst has a packet with offload state (the arrays below are meaningful). */
     public boolean offloads;
     /** Per slot: virtio-net header flags (NEEDS_CSUM), gso_type (with the ECN bit), gso_size, csum_offset. */
@@ -86,6 +92,7 @@ public final class PacketBatch {
         for (int i = 0; i < SLOTS; i++) off[i] = frameStart(i);
         count = 0;
         copies = 0;
+        shared = 0;
         clearOffloads();
     }
 

@@ -110,8 +110,15 @@ class MegaflowCacheProperties {
                 Arbitraries.of(0x0a000001, 0x0a000002, 0x0a000102),
                 Arbitraries.of(6, 17),
                 Arbitraries.of(80, 53, 22),
-                Arbitraries.of(1, 2, 64)).as(MegaflowCacheProperties::frame);
+                Arbitraries.of(1, 2, 64),
+                Arbitraries.of(0, 0, 40, 42, 46, 100)).as(MegaflowCacheProperties::frame);
         return pkt.list().ofMinSize(1).ofMaxSize(60);
+    }
+
+    /** As below, with pad zero bytes after the packet (lengths around check_pkt_larger(100)'s, a VLAN push away from it). */
+    static byte[] frame(int type, int vlan, int src, int proto, int port, int ttl, int pad) {
+        byte[] f = frame(type, vlan, src, proto, port, ttl);
+        return Arrays.copyOf(f, f.length + pad);
     }
 
     static byte[] frame(int type, int vlan, int src, int proto, int port, int ttl) {

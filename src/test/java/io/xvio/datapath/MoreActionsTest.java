@@ -76,20 +76,41 @@ class MoreActionsTest {
 
     /** Small and large packets of the same flow, interleaved: each takes its branch, cache or not. */
     @Test
-    void checkPktLargerDecidesPerPacket() {
+    void checkPktLargerDecidesPerPacketAndIsCachedPerLengthClass() {
         for (boolean cached : new boolean[] {true, false}) {
             BridgeDatapath dp = bridge(cached,
                     "in_port=1,actions=check_pkt_larger(100)->reg0[0],resubmit(,1)",
                     "table=1,reg0=0x1/0x1,actions=output:2",
                     "table=1,actions=output:3");
             byte[] small = GroupsTest.tcp(1, 2, 3, 4), large = Arrays.copyOf(small, 101), edge = Arrays.copyOf(small, 100);
-            for (int pass = 0; pass < 3; pass++) {
+            for (int pass = 0; pass < 2; pass++) {
                 assertEquals(Set.of(2), GroupsTest.send(dp, small).keySet(), "64 bytes: not larger");
                 assertEquals(Set.of(1), GroupsTest.send(dp, large).keySet(), "101 bytes: larger than 100");
                 assertEquals(Set.of(2), GroupsTest.send(dp, edge).keySet(), "100 bytes: not larger");
             }
-            if (cached) assertEquals(9, dp.cacheStats(0).uncacheable(), "never cached: the length is not in the key");
+            for (byte[] f : List.of(small, small, edge, large, large, large, small))
+                assertEquals(f == large ? Set.of(1) : Set.of(2), GroupsTest.send(dp, f).keySet(), f.length + " bytes");
+            if (!cached) continue;
+            MegaflowStats st = dp.cacheStats(0);
+            assertEquals(0, st.uncacheable(), "cached with the length as a guard: " + st);
+            assertEquals(1, st.entries(), "one entry per key, of the last length class seen");
+            // a change of class is a miss whose translation replaces the entry; the same class again is a hit
+            assertEquals(7, st.misses(), st.toString());
+            assertEquals(6, st.hits(), st.toString());
         }
+    }
+
+    /** The guard is the length at check_pkt_larger: a VLAN pushed before it counts, GSO frames count their segments. */
+    @Test
+    void checkPktLargerAfterAPushReadsTheLengthThen() {
+        BridgeDatapath dp = bridge(true,
+                "in_port=1,actions=push_vlan:0x8100,check_pkt_larger(100)->reg0[0],resubmit(,1)",
+                "table=1,reg0=0x1/0x1,actions=output:2",
+                "table=1,actions=output:3");
+        byte[] f96 = Arrays.copyOf(GroupsTest.tcp(1, 2, 3, 4), 96), f97 = Arrays.copyOf(f96, 97);
+        for (byte[] f : List.of(f96, f96, f97, f97, f96))
+            assertEquals(f == f97 ? Set.of(1) : Set.of(2), GroupsTest.send(dp, f).keySet(), f.length + " bytes and a tag");
+        assertEquals(2, dp.cacheStats(0).hits());
     }
 
     @Test

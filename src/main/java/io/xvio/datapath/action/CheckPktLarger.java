@@ -4,9 +4,9 @@ import io.xvio.datapath.Field;
 
 /**
  * check_pkt_larger(N)->FIELD[B]: writes 1 into the one-bit destination if the packet (its whole frame, as it is at
- * this action) is longer than N bytes, else 0. The outcome depends on the packet's length, which the flow key does
- * not hold, so a translation through this action is not cached: each such packet is translated (as OVS does when
- * its datapath lacks check_pkt_len: SLOW_ACTION). pmd-stats counts them as uncacheable.
+ * this action; a GSO frame's segments) is longer than N bytes, else 0. The outcome depends on the packet's length,
+ * which the flow key does not hold: a cached translation through it carries a length guard (MegaflowCache.Entry's
+ * guardNeed) and holds only for packets of the same outcome.
  */
 public record CheckPktLarger(int pktLen, Field field, int ofs) implements Action {
     static Action parse(ActionArgs a) {
