@@ -85,7 +85,7 @@ public final class BridgeDatapath {
         this.ct = new CtExecution(conntrack);
         ct.fragments(new CtFragments(new CtFragments.Recirculation() {
             @Override public boolean queue(PacketBatch b, int j, int rid, int thread) {
-                return queueRecirculation(b, j, rid, false, false, thread);
+                return queueRecirculation(b, j, rid, false, false, thread, null);
             }
         }));
     }
@@ -806,9 +806,11 @@ public final class BridgeDatapath {
 
     /**
      * Queues packet i for another pass with recirc_id id: a copy of it unless it has nothing else to do (tail);
-     * with dpHash, the copy's dp_hash is computed first. Returns false if the packet could not be queued.
+     * with dpHash, the copy's dp_hash is computed first (the packet's own: after its queued sends moved to a copy,
+     * out: the outputs so far, null when there can be none). Returns false if the packet could not be queued.
      */
-    private boolean queueRecirculation(PacketBatch b, int i, int id, boolean copy, boolean dpHash, int thread) {
+    private boolean queueRecirculation(PacketBatch b, int i, int id, boolean copy, boolean dpHash, int thread, Outputs out) {
+        if (dpHash && !copy && out != null) unshare(b, i, out, thread);     // a patch port's crossing reads dp_hash
         int j = copy ? b.copy(i) : i;
         if (j < 0) { drops.add(thread, Reason.COPIES, 1); return false; }
         if (dpHash) b.keys[j].w[FlowKey.DP_HASH] = SelectHash.dpHash(b.keys[j]);
@@ -1003,7 +1005,7 @@ public final class BridgeDatapath {
             bytes += len;
             if (deferred) {                       // after a packet that needs a translation: in order, behind it
                 b.keys[i].extract(d, o, len, inOf);
-                queueRecirculation(b, i, rid, false, true, thread);
+                queueRecirculation(b, i, rid, false, true, thread, null);
                 continue;
             }
             long h = SelectHash.frameDpHash(d, o, len);
@@ -1058,7 +1060,7 @@ public final class BridgeDatapath {
         k.w[FlowKey.RECIRC_ID] = rid;
         MegaflowCache.Entry e = rc.lookup(k.w, b, i);
         if (e == null) {                                    // translated after the burst, as a recirculation
-            queueRecirculation(b, i, rid, false, true, thread);
+            queueRecirculation(b, i, rid, false, true, thread, null);
             return QUEUED;
         }
         rc.hits++;
@@ -1182,7 +1184,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_DROP_TTL -> drops.add(thread, Reason.TTL, 1);
                 case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
-                case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread);
+                case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread, out);
                 case MegaflowCache.OP_CT -> {
                     int mark = ct.fragments().released(thread);
                     // a ct(table=T) was recorded with the recirculation after it: its id holds the frozen stack
@@ -1665,7 +1667,7 @@ public final class BridgeDatapath {
                     drops.add(thread, Reason.RECIRC_QUEUE, 1);
                 } else if (held) {                   // the translation as the packet's would be, for replays
                     if (rec != null) rec.recirc(rid, false, false);
-                } else if (queueRecirculation(b, i, rid, !tail, false, thread)) {
+                } else if (queueRecirculation(b, i, rid, !tail, false, thread, out)) {
                     if (rec != null) rec.recirc(rid, !tail, false);
                 } else if (rec != null) {
                     rec.uncacheable = true;
@@ -1878,7 +1880,7 @@ public final class BridgeDatapath {
                     selectBucket(t, g, table, inPort, b, i, out, thread, now, depth, laterMods, tail, rec);
                     return;
                 }
-                if (queueRecirculation(b, i, rid, !tail, true, thread) && rec != null)
+                if (queueRecirculation(b, i, rid, !tail, true, thread, out) && rec != null)
                     rec.recirc(rid, !tail, true);
                 else if (rec != null) rec.uncacheable = true;
             }
