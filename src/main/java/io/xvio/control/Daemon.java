@@ -408,6 +408,26 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
+     * A running port's MTU (OVSDB's mtu_request), changed in place as OVS does: a vhostuser port's largest frame both
+     * ways from the next burst (its guest stays connected), a tap's interface MTU. Other types take their interface's.
+     */
+    public synchronized void setMtu(String bridge, String port, int mtu) {
+        Bridge br = bridges.get(bridge);
+        Port p = br == null ? null : br.port(port);
+        if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
+        try {
+            switch (p) {
+                case VhostUserPort v -> v.setMtu(mtu);
+                case io.xvio.port.TapPort t -> t.setMtu(mtu);
+                default -> throw new ControlException("port " + port + ": a " + p.type() + " port takes the MTU of its interface");
+            }
+        } catch (IllegalArgumentException | io.xvio.sys.SysException e) {
+            throw new ControlException("port " + port + ": mtu " + mtu + ": " + e.getMessage());
+        }
+        LOG.info("bridge " + br.name + ": port " + port + ": mtu " + mtu + " (changed in place)");
+    }
+
+    /**
      * set-port BR NAME key=value...: changes a running port's policing (ingress-policing-rate, ingress-policing-burst,
      * egress-policer=cir:N,cbs:N; keys not given keep their values; a changed policer starts with a full bucket) and
      * a vhostuser port's tx-retries-max. Nothing changes unless every setting is valid.

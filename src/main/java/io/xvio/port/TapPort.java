@@ -54,8 +54,8 @@ public final class TapPort extends NetdevPort {
     /** Port key offloads (default true). */
     private final boolean offloads;
 
-    /** The MTU set on the interface when xvio creates it (key mtu, OVS's mtu_request), 0: the kernel's default. */
-    private final int mtu;
+    /** The MTU set on the interface when xvio creates it (key mtu, OVS's mtu_request; {@link #setMtu}), 0: the kernel's default. */
+    private volatile int mtu;
 
     public TapPort(String name, int ofport, String ifname, Quiescence quiescence) {
         this(name, ofport, ifname, 0, quiescence);
@@ -85,6 +85,16 @@ public final class TapPort extends NetdevPort {
     @Override public int mtu() {
         Netdev.Info i = info;
         return i == null ? 0 : i.mtu();
+    }
+
+    /**
+     * A new MTU for the running port (OVSDB's mtu_request changed): set on the interface now (and when xvio makes it
+     * again); the largest frame it sends follows at the supervisor's next look. A kernel refusal is an exception.
+     */
+    public void setMtu(int m) {
+        if (m < 68 || m > 65535) throw new IllegalArgumentException("port " + name() + ": mtu " + m + " is outside 68..65535");
+        if (tap != null) Netdev.setMtu(ifname, m);
+        mtu = m;
     }
 
     // ------------------------------------------------------------------ hot path

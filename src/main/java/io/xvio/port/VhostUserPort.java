@@ -41,10 +41,13 @@ public final class VhostUserPort implements Port {
     private final ReasonCounters headerDrops = new ReasonCounters(VnetHeader.reasonLabel(VnetHeader.BAD_CSUM),
             VnetHeader.reasonLabel(VnetHeader.BAD_GSO));
     private volatile boolean headerDropLogged;
-    /** The configured MTU (key mtu, OVS's mtu_request), 0 if none; maxFrame: its largest frame (MTU + Ethernet + two VLAN tags). */
-    private final int mtu, maxFrame;
-    /** Per PMD thread: the packets of a burst that fit maxFrame (only used with an mtu). */
-    private final int[][] fit;
+    /**
+     * The configured MTU (key mtu, OVS's mtu_request), 0 if none; its largest frame is MTU + Ethernet + two VLAN tags
+     * ({@link #maxFrame}). Changed at run time by {@link #setMtu}; PMD threads read it once per burst.
+     */
+    private volatile int mtu;
+    /** Per PMD thread: the packets of a burst that fit the largest frame (only used with an mtu). */
+    private final int[][] fit = new int[PortCounters.MAX_THREADS][];
 
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
@@ -69,8 +72,6 @@ public final class VhostUserPort implements Port {
         if (mtu != 0 && (mtu < 68 || mtu > 65535))
             throw new IllegalArgumentException("port " + name + ": mtu " + mtu + " is outside 68..65535");
         this.mtu = mtu;
-        this.maxFrame = mtu == 0 ? PacketBatch.MAX_FRAME : mtu + 22;
-        this.fit = mtu == 0 ? null : new int[PortCounters.MAX_THREADS][];
         this.name = name;
         this.offloads = offloads;
         this.ofport = ofport;
@@ -93,7 +94,19 @@ public final class VhostUserPort implements Port {
     public VhostUserDevice device() { return device; }
 
     /** The configured MTU, else 1500 (OVS-DPDK's default; what a tunnel over this port assumes). */
-    @Override public int mtu() { return mtu == 0 ? 1500 : mtu; }
+    @Override public int mtu() { int m = mtu; return m == 0 ? 1500 : m; }
+
+    /** The largest frame an MTU of m lets through either way (MTU + Ethernet + two VLAN tags; m 0: any). */
+    private static int maxFrame(int m) { return m == 0 ? PacketBatch.MAX_FRAME : m + 22; }
+
+    /**
+     * A new MTU for the running port (OVSDB's mtu_request changed), in force from the next burst, as OVS-DPDK changes
+     * a vhost port's without disconnecting its guest (the guest learns an MTU only from its own front-end's host_mtu).
+     */
+    public void setMtu(int m) {
+        if (m < 68 || m > 65535) throw new IllegalArgumentException("port " + name + ": mtu " + m + " is outside 68..65535");
+        mtu = m;
+    }
 
     @Override
     public void setTransmitThreads(int threads) { sharedTx = threads > 1; }
@@ -107,8 +120,8 @@ public final class VhostUserPort implements Port {
         Virtqueue vq = device.queue(2 * q + 1);
         if (!vq.ready()) return 0;
         long f = device.features();
-        int max = mtu == 0 || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4) || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6)
-                ? PacketBatch.MAX_FRAME : maxFrame;
+        int max = VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4) || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6)
+                ? PacketBatch.MAX_FRAME : maxFrame(mtu);
         return popped(vq, vq.popTx(b.data, b.off, b.len, max, PacketBatch.BURST), b, f, thread);
     }
 
@@ -125,7 +138,7 @@ public final class VhostUserPort implements Port {
         if (VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO4) || VirtioFeatures.has(f, VirtioFeatures.NET_F_HOST_TSO6)) return -1;
         Virtqueue vq = device.queue(2 * q + 1);
         if (!vq.ready()) return 0;
-        int max = mtu == 0 ? PacketBatch.MAX_FRAME : maxFrame;
+        int max = maxFrame(mtu);
         return popped(vq, vq.popTx(b.data, b.off, b.len, max, Math.min(copyLimit, max), n), b, f, thread);
     }
 
@@ -209,10 +222,11 @@ public final class VhostUserPort implements Port {
 
     @Override
     public void transmit(int thread, PacketBatch b, int[] which, int n) {
-        if (mtu != 0) {
+        int mtuNow = mtu;
+        if (mtuNow != 0) {
             int[] keep = fit[thread];
             if (keep == null) keep = fit[thread] = new int[PacketBatch.SLOTS];   // once per thread
-            int m = 0;
+            int m = 0, maxFrame = maxFrame(mtuNow);
             for (int k = 0; k < n; k++) {
                 int i = which[k];
                 if (Segmentation.wireLength(b, i) <= maxFrame) keep[m++] = i;     // a GSO frame: its segments

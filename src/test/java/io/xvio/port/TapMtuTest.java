@@ -38,6 +38,13 @@ class TapMtuTest {
                 () -> port.status() + " " + port.details());
         assertNotEquals(ifindex, Netdev.query(t).ifindex());
         assertEquals(9000, Netdev.query(t).mtu(), "a tap made again gets the MTU again");
+        port.setMtu(1400);                                   // OVSDB's mtu_request changed: in place
+        assertEquals(1400, Netdev.query(t).mtu());
+        await(() -> port.mtu() == 1400, 3000, () -> "the supervisor's look: " + port.details());
+        lab.delete(t);
+        await(() -> "3 time(s)".equals(port.details().get("created")) && port.status().equals("up"), 3000,
+                () -> port.status() + " " + port.details());
+        assertEquals(1400, Netdev.query(t).mtu(), "made again with the new MTU");
         port.close();
 
         String u = lab.name("xvm");

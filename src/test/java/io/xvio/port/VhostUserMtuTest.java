@@ -57,6 +57,25 @@ class VhostUserMtuTest {
         assertEquals(5, d.counters().get(PortCounters.Counter.TX_DROP_DOWN));
     }
 
+    /** OVSDB's mtu_request changed on a running port: the new limit holds from the next burst, the port stays. */
+    @Test
+    void aNewMtuHoldsFromTheNextBurst() {
+        VhostUserPort p = port(1600), d = port(0);
+        PacketBatch b = new PacketBatch();
+        b.count = 2;
+        b.len[0] = 1522;                 // fits 1500 + 22
+        b.len[1] = 1622;                 // fits 1600 + 22 only
+        for (VhostUserPort x : new VhostUserPort[] {p, d}) {
+            x.setMtu(1500);
+            assertEquals(1500, x.mtu());
+            assertEquals("1500", x.details().get("mtu"));
+            x.transmit(0, b, new int[] {0, 1}, 2);
+            assertEquals(1, x.counters().get(PortCounters.Counter.TX_DROP_TOO_BIG), "1622 bytes over 1500 + 22");
+        }
+        assertThrows(IllegalArgumentException.class, () -> p.setMtu(67));
+        assertEquals(1500, p.mtu(), "a refused value changes nothing");
+    }
+
     /** Slot i: a 9000-byte IPv4 TCP GSO frame (TCP header of 20 bytes at 34) cut into gsoSize-byte payloads. */
     static void tcpGso(PacketBatch b, int i, int gsoSize) {
         b.len[i] = 9000;

@@ -156,7 +156,10 @@ public final class Reconciler {
             Want w = byName.get(e.getKey());
             Applied a = e.getValue();
             boolean sameBridge = w != null && w.bridge().equals(a.bridge());
-            if (sameBridge && w.pc().equals(withOfport(a.pc(), 0))) {
+            // an MTU and a VLAN mode change in place (as OVS: the guest stays connected); anything else makes it again
+            if (sameBridge && w.pc().equals(withOfport(a.pc(), 0).withMtu(w.pc().mtu()))
+                    && (w.pc().mtu() == a.pc().mtu() || setMtu(e.getKey(), a, w.pc().mtu()))) {
+                a = applied.get(e.getKey());
                 if (w.vlan().equals(a.vlan()) || setVlan(e.getKey(), a, w.vlan())) continue;
             }
             if (sameBridge) before.put(e.getKey(), a.pc().ofport());
@@ -337,6 +340,19 @@ public final class Reconciler {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
         }
+    }
+
+    /** Changes an applied port's MTU in place (as OVS); false if that failed (the port is made again). */
+    private boolean setMtu(String name, Applied a, int mtu) {
+        if (mtu == 0) return false;                  // back to the default: made again (a vhost port's default is no limit)
+        try {
+            daemon.setMtu(a.bridge(), name, mtu);
+        } catch (ControlException ex) {
+            LOG.warning("ovsdb: port " + name + ": changing its MTU in place: " + ex.getMessage() + ": it is made again");
+            return false;
+        }
+        applied.put(name, new Applied(a.bridge(), a.pc().withMtu(mtu), a.vlan()));
+        return true;
     }
 
     /** Changes an applied port's tag/trunks in place (as OVS); false if that failed (the port is made again). */

@@ -155,10 +155,11 @@ class ReconcilerTest {
         assertEquals(250_000, p1.counters().policing.ingress.bytesPerSecond());
         assertEquals(1_000_000, p1.counters().policing.ingress.burstBytes());
 
-        ifs.put("vp1", vhu("ingress_policing_rate", 2000, "mtu_request", 1600));  // the port is made again: policed again
+        ifs.put("vp1", vhu("ingress_policing_rate", 2000, "mtu_request", 1600));  // an MTU change keeps port and policer
         bridge(b, "brp", "netdev", ifs);
         apply();
-        assertNotSame(p1, daemon.port("brp", "vp1"));
+        assertSame(p1, daemon.port("brp", "vp1"));
+        assertEquals(1600, p1.mtu());
         assertEquals(250_000, daemon.port("brp", "vp1").counters().policing.ingress.bytesPerSecond());
 
         ifs.put("vp1", vhu("mtu_request", 1600));                      // rate 0: off
@@ -219,12 +220,19 @@ class ReconcilerTest {
         assertTrue(r.get("eth9").error().startsWith("mtu_request: an afpacket port takes the MTU of the interface it attaches to"), r.get("eth9").error());
         assertEquals(-1, r.get("eth9").ofport());
 
-        ifs.put("vm1", vhu("mtu_request", 9000));                      // a new MTU: the port is made again with it
+        ifs.put("vm1", vhu("mtu_request", 9000));                      // a new MTU: in place, as OVS (the guest stays)
         ifs.put("vm2", vhu("mtu_request", 10));
         bridge(b, "brm", "netdev", ifs);
         r = apply();
-        assertEquals(9000, daemon.port("brm", "vm1").mtu());
+        assertSame(p1, daemon.port("brm", "vm1"), "an MTU change keeps the port");
+        assertEquals(9000, p1.mtu());
+        assertEquals("9000", p1.details().get("mtu"));
         assertEquals("mtu_request 10 is outside 68..65535", r.get("vm2").error());
+        ifs.put("vm1", vhu());                                          // no mtu_request: made again with the default
+        bridge(b, "brm", "netdev", ifs);
+        apply();
+        assertNotSame(p1, daemon.port("brm", "vm1"));
+        assertEquals(1500, daemon.port("brm", "vm1").mtu());
     }
 
     @Test
@@ -468,8 +476,8 @@ class ReconcilerTest {
         assertTrue(Files.exists(dir.resolve("vhost/vh1")));
         Port vh1 = daemon.port("brx", "vh1"), vh2 = daemon.port("brx", "vh2");
 
-        // vh2 gets an mtu_request (changed: replaced), vh3 a free ofport (added), vh1 untouched
-        ifs.put("vh2", vhu("mtu_request", 1600));
+        // vh2 becomes a client port (changed: replaced), vh3 a free ofport (added), vh1 untouched
+        ifs.put("vh2", Map.of("type", "dpdkvhostuserclient", "options", Map.of("vhost-server-path", dir.resolve("vh2c").toString())));
         ifs.put("vh3", vhu("ofport_request", 8));
         bridge(b, "brx", "netdev", ifs);
         r = apply();
