@@ -1174,7 +1174,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_SET -> {
                     Field f = (Field) e.ref[x];
-                    if (!f.pipelineOnly()) unshare(b, i, out, thread);
+                    if (changesSend(k, f, e.a[x], e.b[x], e.c[x], e.d[x])) unshare(b, i, out, thread);
                     setField(b, i, f, e.a[x], e.b[x], e.c[x], e.d[x]);
                 }
                 case MegaflowCache.OP_PUSH -> { unshare(b, i, out, thread); push(b, i, (int) e.a[x]); }
@@ -1518,7 +1518,7 @@ public final class BridgeDatapath {
 
         @Override public void set(int i, Field f, long value, long mask, long valueLo, long maskLo) {
             if (rec != null) recordSet(rec, b.keys[i], f, value, mask, valueLo, maskLo);
-            if (!f.pipelineOnly()) unshare(b, i, out, thread);
+            if (changesSend(b.keys[i], f, value, mask, valueLo, maskLo)) unshare(b, i, out, thread);
             setField(b, i, f, value, mask, valueLo, maskLo);
             // any write to tun_metadataN makes it present (a 0 is an option too), as OVS: set_field, move, load,
             // pop, learn's result, check_pkt_larger's bit
@@ -2002,6 +2002,18 @@ public final class BridgeDatapath {
     private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {
         if (copy) b.shared |= 1L << i;
         if (!out.add(port, i)) drops.add(thread, Reason.COPIES, 1);
+    }
+
+    /**
+     * Whether writing f = value under mask (lo: a 128-bit field's low word) into key k may change what a port sends
+     * for the packet: a frame field always; a tun_* field only if its value changes (OVN's flood to remote chassis
+     * sets the same tun_id and option before each tunnel port); a register or metadata never.
+     */
+    private static boolean changesSend(FlowKey k, Field f, long value, long mask, long valueLo, long maskLo) {
+        if (f.pipelineOnly()) return false;
+        if (f.word < FlowKey.PACKET_WORDS || !k.extended) return true;     // not extended: the tun_* words are stale
+        long[] w = k.w;
+        return ((w[f.word] ^ value) & mask) != 0 || (f.words() == 2 && ((w[f.word + 1] ^ valueLo) & maskLo) != 0);
     }
 
     /**

@@ -171,4 +171,44 @@ class OutputsThenRewritesTest {
             }
         }
     }
+
+    /**
+     * OVN's flood to remote chassis: the same tun_id set before each tunnel output. A write that changes no tun_*
+     * value copies nothing (59 outputs of one frame, more than a burst's 32 copy slots), one that changes it does:
+     * each port reads the tun_id it was sent with.
+     */
+    @Test
+    void settingTheSameTunnelFieldsBeforeEachOutputCopiesNothing() {
+        for (boolean cached : new boolean[] {true, false}) {
+            StringBuilder f = new StringBuilder("table=0,in_port=1,actions=");
+            for (int p = 2; p <= PORTS; p++) f.append(p > 2 ? "," : "").append("set_field:0x5->tun_id,output:").append(p);
+            BridgeDatapath dp = bridge(cached, List.of(), flows(f.toString(),
+                    "table=0,in_port=2,actions=set_field:0x5->tun_id,output:3,set_field:0x6->tun_id,output:4"));
+            for (int round = 0; round < 2; round++) {
+                Map<Integer, Long> tunIds = tunIdsSent(dp, 0);
+                assertEquals(PORTS - 1, tunIds.size(), "cached " + cached);
+                for (long id : tunIds.values()) assertEquals(5, id);
+                assertEquals(Map.of(3, 5L, 4, 6L), tunIdsSent(dp, 1), "a changed tun_id: the earlier output keeps its own");
+            }
+            assertEquals(0, dp.drops().get(DatapathDrops.Reason.COPIES), "cached " + cached);
+        }
+    }
+
+    /** One frame in on port index inPort: OpenFlow port -> the tun_id in the key of the slot sent there. */
+    private static Map<Integer, Long> tunIdsSent(BridgeDatapath dp, int inPort) {
+        PacketBatch b = new PacketBatch();
+        byte[] f = frame();
+        MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[0], f.length);
+        b.len[0] = f.length;
+        b.count = 1;
+        Outputs out = new Outputs(PORTS);
+        dp.process(inPort, b, out, 0, System.nanoTime());
+        Map<Integer, Long> m = new TreeMap<>();
+        for (int k = 0; k < out.touchedCount(); k++) {
+            int p = out.touchedPort(k);
+            assertEquals(1, out.countFor(p));
+            m.put(p + 1, b.keys[out.packetsFor(p)[0]].w[io.xvio.packet.FlowKey.TUN_ID]);
+        }
+        return m;
+    }
 }
