@@ -1525,6 +1525,7 @@ public final class BridgeDatapath {
             long p = f.presentBit();
             if (p != 0) {
                 if (rec != null) recordSet(rec, b.keys[i], Field.TUN_METADATA_PRESENT, p, p, 0, 0);
+                if (changesSend(b.keys[i], Field.TUN_METADATA_PRESENT, p, p, 0, 0)) unshare(b, i, out, thread);
                 setField(b, i, Field.TUN_METADATA_PRESENT, p, p, 0, 0);
             }
         }
