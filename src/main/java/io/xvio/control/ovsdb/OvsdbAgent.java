@@ -39,6 +39,13 @@ public final class OvsdbAgent implements AutoCloseable {
     /** The outcome of the last apply and the bridges then: what a link change is written for. */
     private List<Reconciler.IfaceResult> lastResults = List.of();
     private Map<String, String> lastBridges = Map.of();
+    /**
+     * After a failed status transaction: when to write everything again (System.nanoTime), 0 while none failed. The
+     * first retry follows in 100 ms, each next one after twice the wait, at most the 5 s statistics interval.
+     */
+    private long retryAt;
+    private long retryWait;
+    static final long FIRST_RETRY_NANOS = 100_000_000L;
     private final LinkedBlockingQueue<JsonRpcConnection.Event> events = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean running = true;
@@ -132,6 +139,8 @@ public final class OvsdbAgent implements AutoCloseable {
         cache.clear();
         cache.apply(initial);
         writer.forget();
+        retryAt = 0;
+        retryWait = 0;
         reconciler.resync();
         LOG.info("ovsdb " + remote + ": connected, monitoring " + cache.size() + " row(s)");
         sync(true);
@@ -155,7 +164,7 @@ public final class OvsdbAgent implements AutoCloseable {
             }
             long now = System.nanoTime();
             boolean stats = now - lastStats >= STATS_INTERVAL_NANOS;
-            if (changed || stats) {
+            if (changed || stats || (retryAt != 0 && now - retryAt >= 0)) {
                 if (stats) lastStats = now;
                 sync(stats);
             } else if (links.changed(lastResults, daemon)) {
@@ -224,18 +233,27 @@ public final class OvsdbAgent implements AutoCloseable {
         try {
             reply = conn.callAndWait("transact", 10_000, params);
         } catch (OvsdbException e) {
-            writer.forget();
-            LOG.warning("ovsdb: writing the status columns failed: " + e.getMessage());
+            statusFailed(e.getMessage());
             return;
         }
         if (!reply.isArray()) throw new OvsdbException("transact reply is not an array: " + JsonRpc.brief(reply));
         for (JsonNode r : reply) {
             if (r != null && r.has("error")) {
-                writer.forget();
-                LOG.warning("ovsdb: writing the status columns failed: " + JsonRpcConnection.describeError(r));
+                statusFailed(JsonRpcConnection.describeError(r));
                 return;
             }
         }
+        if (retryAt != 0) LOG.info("ovsdb: the status columns are written again");
+        retryAt = 0;
+        retryWait = 0;
+    }
+
+    /** A status transaction failed: everything is written again after a wait (logged when a run of failures starts). */
+    private void statusFailed(String why) {
+        writer.forget();
+        retryWait = retryWait == 0 ? FIRST_RETRY_NANOS : Math.min(2 * retryWait, STATS_INTERVAL_NANOS);
+        if (retryAt == 0) LOG.warning("ovsdb: writing the status columns failed: " + why + "; trying again in " + retryWait / 1_000_000L + " ms");
+        retryAt = System.nanoTime() + retryWait;
     }
 
     /** PMD threads are made at start; a different mask takes effect when xvio restarts (logged once per value). */

@@ -34,8 +34,10 @@ class OvsdbAgentTest {
     private OvsdbAgent agent;
     private ServerSocketChannel server;
     private Thread fake;
-    /** The transactions the agent sent, in order. */
+    /** The transactions the agent sent and the fake database took, in order. */
     final List<JsonNode> transactions = new CopyOnWriteArrayList<>();
+    /** How many of the next transactions the fake database answers with an error (taking nothing). */
+    final java.util.concurrent.atomic.AtomicInteger failNext = new java.util.concurrent.atomic.AtomicInteger();
 
     @AfterEach
     void stop() throws IOException, InterruptedException {
@@ -94,9 +96,13 @@ class OvsdbAgentTest {
                     switch (r.method()) {
                         case "monitor" -> resp.set("result", reply(db, r.params().get(2)));
                         case "transact" -> {
-                            transactions.add(r.params());
                             var res = resp.putArray("result");
-                            for (int i = 1; i < r.params().size(); i++) res.addObject().put("count", 1);
+                            if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                                res.addObject().put("error", "timed out").put("details", "the fake database is busy");
+                            } else {
+                                transactions.add(r.params());
+                                for (int i = 1; i < r.params().size(); i++) res.addObject().put("count", 1);
+                            }
                         }
                         case "echo" -> resp.set("result", r.params());
                         default -> resp.put("error", "unexpected " + r.method());
@@ -156,6 +162,22 @@ class OvsdbAgentTest {
         }
         long ms = awaitWritten(iface, "link_state", "down");
         assertTrue(ms < 2500, "link_state down written " + ms + " ms after the front-end went away");
+    }
+
+    /**
+     * A status transaction the database refuses (a transient error) is sent again within a second, not only with the
+     * next statistics 5 s later: the ofport ovn-controller waits for gets written.
+     */
+    @Test
+    void aFailedStatusWriteIsTriedAgainSoon() throws Exception {
+        failNext.set(2);
+        long t0 = System.nanoTime();
+        start(database(Map.of("vdf1", 4)));
+        await("brdb", "vdf1");
+        awaitWritten("33333333-0000-0000-0000-000000000001", "ofport", "4");
+        long ms = (System.nanoTime() - t0) / 1_000_000L;
+        assertEquals(0, failNext.get(), "both failures met");
+        assertTrue(ms < 2500, "ofport written " + ms + " ms after the start, two failed transactions before it");
     }
 
     /** xvio started again on a database it wrote before: ports without ofport_request keep their numbers (OVS's iface_pick_ofport). */
