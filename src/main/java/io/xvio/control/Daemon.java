@@ -377,9 +377,15 @@ public final class Daemon implements AutoCloseable {
     /** A port's policing (OVSDB's Interface ingress_policing_rate/burst; set-port), in force for the next burst. */
     public synchronized void setPolicing(String bridge, String port, PolicingConfig pc) {
         Bridge br = bridges.get(bridge);
+        Port p = portOf(br, bridge, port);
+        pc.applyTo(p);
+    }
+
+    /** Port port of bridge br (named bridge), or a ControlException saying which is missing. */
+    private static Port portOf(Bridge br, String bridge, String port) {
         Port p = br == null ? null : br.port(port);
         if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
-        pc.applyTo(p);
+        return p;
     }
 
     /** A vhostuser port's tx retries (OVSDB's Interface options:tx-retries-max; set-port), in force for the next burst. */
@@ -397,8 +403,7 @@ public final class Daemon implements AutoCloseable {
      */
     public synchronized void setVlan(String bridge, String port, io.xvio.datapath.PortVlan vlan) {
         Bridge br = bridges.get(bridge);
-        Port p = br == null ? null : br.port(port);
-        if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
+        Port p = portOf(br, bridge, port);
         int index = br.ports.indexOf(p);
         if (br.vlans.get(index).equals(vlan)) return;
         br.vlans.set(index, vlan);
@@ -413,8 +418,7 @@ public final class Daemon implements AutoCloseable {
      */
     public synchronized void setMtu(String bridge, String port, int mtu) {
         Bridge br = bridges.get(bridge);
-        Port p = br == null ? null : br.port(port);
-        if (p == null) throw new ControlException("bridge " + bridge + " has no port " + port);
+        Port p = portOf(br, bridge, port);
         try {
             switch (p) {
                 case VhostUserPort v -> v.setMtu(mtu);

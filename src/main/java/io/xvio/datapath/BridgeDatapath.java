@@ -1172,11 +1172,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, b.len[i], now);
                 case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
-                case MegaflowCache.OP_SET -> {
-                    Field f = (Field) e.ref[x];
-                    if (changesSend(k, f, e.a[x], e.b[x], e.c[x], e.d[x])) unshare(b, i, out, thread);
-                    setField(b, i, f, e.a[x], e.b[x], e.c[x], e.d[x]);
-                }
+                case MegaflowCache.OP_SET -> setField(b, i, out, thread, (Field) e.ref[x], e.a[x], e.b[x], e.c[x], e.d[x]);
                 case MegaflowCache.OP_PUSH -> { unshare(b, i, out, thread); push(b, i, (int) e.a[x]); }
                 case MegaflowCache.OP_STRIP -> { unshare(b, i, out, thread); strip(b, i); }
                 case MegaflowCache.OP_DECTTL -> { unshare(b, i, out, thread); decTtl(b, i, k); }
@@ -1517,17 +1513,17 @@ public final class BridgeDatapath {
         }
 
         @Override public void set(int i, Field f, long value, long mask, long valueLo, long maskLo) {
-            if (rec != null) recordSet(rec, b.keys[i], f, value, mask, valueLo, maskLo);
-            if (changesSend(b.keys[i], f, value, mask, valueLo, maskLo)) unshare(b, i, out, thread);
-            setField(b, i, f, value, mask, valueLo, maskLo);
+            write(i, f, value, mask, valueLo, maskLo);
             // any write to tun_metadataN makes it present (a 0 is an option too), as OVS: set_field, move, load,
             // pop, learn's result, check_pkt_larger's bit
             long p = f.presentBit();
-            if (p != 0) {
-                if (rec != null) recordSet(rec, b.keys[i], Field.TUN_METADATA_PRESENT, p, p, 0, 0);
-                if (changesSend(b.keys[i], Field.TUN_METADATA_PRESENT, p, p, 0, 0)) unshare(b, i, out, thread);
-                setField(b, i, Field.TUN_METADATA_PRESENT, p, p, 0, 0);
-            }
+            if (p != 0) write(i, Field.TUN_METADATA_PRESENT, p, p, 0, 0);
+        }
+
+        /** Records and performs one field write on packet i. */
+        private void write(int i, Field f, long value, long mask, long valueLo, long maskLo) {
+            if (rec != null) recordSet(rec, b.keys[i], f, value, mask, valueLo, maskLo);
+            setField(b, i, out, thread, f, value, mask, valueLo, maskLo);
         }
 
         @Override public long read(int i, Field f, int ofs, int nBits) {
@@ -2003,6 +1999,12 @@ public final class BridgeDatapath {
     private void emit(PacketBatch b, int i, int port, Outputs out, boolean copy, int thread) {
         if (copy) b.shared |= 1L << i;
         if (!out.add(port, i)) drops.add(thread, Reason.COPIES, 1);
+    }
+
+    /** setField on packet i, after its queued sends moved to a copy if the write may change what they send. */
+    private void setField(PacketBatch b, int i, Outputs out, int thread, Field f, long value, long mask, long valueLo, long maskLo) {
+        if (changesSend(b.keys[i], f, value, mask, valueLo, maskLo)) unshare(b, i, out, thread);
+        setField(b, i, f, value, mask, valueLo, maskLo);
     }
 
     /**

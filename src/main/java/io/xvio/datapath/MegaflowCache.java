@@ -329,14 +329,12 @@ final class MegaflowCache {
         e.selectTail = gr.words.length == 1 && gr.words[0] == FlowKey.IN_PORT && endsInSelect(r);
         e.dpHashOnly = free && readsOnlyRecircPortSlot(gr.mask, gr.words);
         e.ctTail = endsInCtTable(r);
+        long h = gr.hash(k);
         if (e.guardNeed != null) {        // only the full lookups check the guards: no fast path may take it
             e.headerFree = e.recircFront = e.selectTail = e.dpHashOnly = e.ctTail = false;
-            long h = gr.hash(k);
             if (gr.replace(h, e)) { epoch++; return e; }     // the exact-match cache may hold the one replaced
-            gr.put(h, e);
-        } else {
-            gr.put(gr.hash(k), e);
         }
+        gr.put(h, e);
         gr.count++;
         return e;
     }

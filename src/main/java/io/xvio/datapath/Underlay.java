@@ -133,7 +133,7 @@ public final class Underlay {
      */
     private static void innerOffloads(PacketBatch b, int i) {
         int at = b.csumAt[i];
-        boolean owed = (b.vflags[i] & Segmentation.F_NEEDS_CSUM) != 0 && at >= b.off[i] + 14
+        boolean owed = (b.vflags[i] & Segmentation.F_NEEDS_CSUM) != 0 && at >= b.off[i] + io.xvio.packet.Ethernet.HEADER
                 && at + b.csumOffset[i] + 2 <= b.off[i] + b.len[i];
         b.vflags[i] = owed ? Segmentation.F_NEEDS_CSUM : 0;
         b.gsoType[i] = 0;
