@@ -493,12 +493,14 @@ public final class BridgeDatapath {
         Translation x = translation(thread);
         Flow outer = x.flow;
         x.flow = null;
-        x.inPacketOut = true;                   // a controller action's packet-in says packet_out (OVS's in_packet_out)
+        x.inPacketOut = true;                   // output:CONTROLLER's packet-in says packet_out (OVS's in_packet_out)
+        x.resumedCookie = -1L;                  // no flow: OVS's rule cookie stays all-ones
         try {
             execute(t, actions, 0, inPortOf(t, k), b, 0, out, thread, now, 0, false, true, null);
         } finally {
             x.flow = outer;
             x.inPacketOut = false;
+            x.resumedCookie = 0;
         }
         finishFrame(t, b, out, thread, now);
     }
@@ -1418,13 +1420,12 @@ public final class BridgeDatapath {
         MegaflowCache.Recorder rec;
         /** The flow whose actions are running (null: a packet-out's own actions). */
         Flow flow;
-        /** The cookie of a resumed continuation's flow (a packet-out has no flow). */
+        /** With no flow (a packet-out's own actions: all-ones, or a resumed continuation's): the packet-ins' cookie. */
         long resumedCookie;
         /** A pause being unrolled: the frames so far, innermost first (null: none); the packet-in's table and cookie. */
         List<Paused.Frame> unroll;
         int pauseTable;
         long pauseCookie;
-        boolean pauseMiss;
         int pauseReason;
         io.xvio.datapath.action.Controller pauseAction;
         /** Running a packet-out's translation / a group bucket's own actions: a plain controller action's reason. */
@@ -1433,14 +1434,17 @@ public final class BridgeDatapath {
         boolean inResubmit;
 
         /**
-         * The packet-in reason of controller action c (OVS's): its own if it names one, else packet_out in a
-         * packet-out, group in a bucket, explicit miss in a table-miss flow (priority 0, matching everything), action.
+         * The packet-in reason of controller action c (OVS's): its own if it names one; for the plain action
+         * (output:CONTROLLER) packet_out in a packet-out, group in a bucket; explicit miss in a table-miss flow
+         * (priority 0, matching everything) unless c pauses (OVS's pause keeps the action's reason); else action.
+         * OVN's pinctrl takes only "action": its controller(userdata=...) actions, icmp4.frag_mtu's pause inside a
+         * packet-out included, must say so.
          */
         int reason(io.xvio.datapath.action.Controller c, boolean miss) {
             if (c.reason() != io.xvio.datapath.action.Controller.ACTION) return c.reason();
-            if (inPacketOut) return io.xvio.datapath.action.Controller.PACKET_OUT;
-            if (inBucket) return io.xvio.datapath.action.Controller.GROUP;
-            return miss ? PacketIns.EXPLICIT_MISS : PacketIns.ACTION;
+            if (c.plain() && inPacketOut) return io.xvio.datapath.action.Controller.PACKET_OUT;
+            if (c.plain() && inBucket) return io.xvio.datapath.action.Controller.GROUP;
+            return miss && !c.pause() ? PacketIns.EXPLICIT_MISS : PacketIns.ACTION;
         }
 
         /** Whether controller action c's meter (if it names one) lets packet i's packet-in go; a meter drop is counted. */
@@ -1730,7 +1734,7 @@ public final class BridgeDatapath {
             }
             Flow f = flow;
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, f == null ? 0 : f.cookie, c.userdata(), null, c.id()))
+            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, f == null ? resumedCookie : f.cookie, c.userdata(), null, c.id()))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
@@ -1738,7 +1742,7 @@ public final class BridgeDatapath {
             if (rec != null) rec.uncacheable = true;         // a packet-in per such packet, as OVS slow-paths it
             if (thread == TRACE_THREAD || !packetIns.wanted()) return;
             Flow f = flow;
-            if (!packetIns.offer(thread, b, i, 0xffff, io.xvio.datapath.action.Controller.INVALID_TTL, table, f == null ? 0 : f.cookie, null, null, id))
+            if (!packetIns.offer(thread, b, i, 0xffff, io.xvio.datapath.action.Controller.INVALID_TTL, table, f == null ? resumedCookie : f.cookie, null, null, id))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
@@ -1753,8 +1757,7 @@ public final class BridgeDatapath {
             unroll = new ArrayList<>(4);                    // execute adds this list's rest, then the enclosing ones'
             pauseTable = table;
             pauseCookie = flow == null ? resumedCookie : flow.cookie;
-            pauseMiss = flow != null && flow.priority == 0 && catchAll(flow.match);
-            pauseReason = reason(c, pauseMiss);
+            pauseReason = reason(c, false);
             pauseAction = c;
             return true;
         }

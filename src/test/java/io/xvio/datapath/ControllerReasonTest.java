@@ -141,9 +141,28 @@ class ControllerReasonTest {
         assertEquals(List.of(new In(60, 60, io.xvio.datapath.PacketIns.EXPLICIT_MISS, 0, 0)), drain(dp), "the table-miss flow: OVS's explicit miss");
 
         PacketBatch b = new PacketBatch();
-        dp.packetOut(0xfffd, frame(), FlowParser.parseActionList("controller,controller(reason=no_match),resubmit(,3)"), b, new Outputs(8), -1, T0);
-        assertEquals(List.of(new In(60, 60, Controller.PACKET_OUT, 0, 0), new In(60, 60, Controller.NO_MATCH, 0, 0),
-                new In(60, 60, Controller.PACKET_OUT, 3, 0x33)), drain(dp), "packet_out for the whole packet-out, as OVS's in_packet_out");
+        dp.packetOut(0xfffd, frame(), FlowParser.parseActionList("controller,controller(reason=no_match),controller(userdata=01.02),resubmit(,3)"),
+                b, new Outputs(8), -1, T0);
+        // a packet-out's own actions have no flow: OVS's rule cookie is then all-ones
+        assertEquals(List.of(new In(60, 60, Controller.PACKET_OUT, 0, -1L), new In(60, 60, Controller.NO_MATCH, 0, -1L),
+                new In(60, 60, Controller.ACTION, 0, -1L), new In(60, 60, Controller.PACKET_OUT, 3, 0x33)), drain(dp),
+                "packet_out for output:CONTROLLER in the whole packet-out (OVS's in_packet_out); a controller(...) action keeps its own");
+    }
+
+    /**
+     * OVN's {@code icmp4.frag_mtu}: a {@code controller(userdata=...,pause)} inside the actions of the packet-out that
+     * ovn-controller sends for {@code icmp4_error}. Its packet-in must say "action" (the action's own reason, as OVS
+     * gives a paused controller action; OVN's pinctrl drops every other reason), with table 0 and the all-ones cookie
+     * of a packet-out; a paused table-miss flow says "action" too (OVS substitutes no miss for a pause).
+     */
+    @Test
+    void aPauseKeepsItsOwnReasonInAPacketOutAndInATableMissFlow() {
+        BridgeDatapath dp = bridge("table=0,priority=0,actions=controller(userdata=02,pause),output:2");
+        PacketBatch b = new PacketBatch();
+        dp.packetOut(0xfffd, frame(), FlowParser.parseActionList("controller(userdata=00.00.00.0d,pause),resubmit(,3)"), b, new Outputs(8), -1, T0);
+        assertEquals(List.of(new In(60, 60, Controller.ACTION, 0, -1L)), drain(dp), "the pause in a packet-out");
+        send(dp, 0, 1, T0);
+        assertEquals(List.of(new In(60, 60, Controller.ACTION, 0, 0)), drain(dp), "the pause in a table-miss flow");
     }
 
     @Test

@@ -384,4 +384,24 @@ class OvnIT {
         assertTrue(neigh.contains("lladdr " + mac[2]), "OVN's nd_na gave ns1 lsp2's MAC for fd95:1::99: " + neigh + "\n" + context());
         assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
+
+    /**
+     * {@code gateway_mtu} on the gateway port lrp2: a packet routed out of it that is larger than 1300 bytes and may
+     * not be fragmented hits the router's {@code check_pkt_larger}, and OVN answers with ICMP "fragmentation needed"
+     * ({@code icmp4_error}: a packet-in; the packet-out ovn-controller sends back carries {@code icmp4.frag_mtu}, a
+     * controller action that pauses inside that packet-out, and NXT_RESUME finishes it). ns1's kernel takes the MTU
+     * into its route cache; smaller packets still pass.
+     */
+    @Test
+    @Order(10)
+    void aGatewayMtuAnswersLargePacketsWithFragmentationNeeded() throws Exception {
+        ovn.nbctl("set", "Logical_Router_Port", "lrp2", "options:gateway_mtu=1300");
+        ovn.syncHv(this::context);
+        assertTrue(xvio.call("dump-flows", brInt).contains("check_pkt_larger"), "OVN's gateway_mtu flows are in xvio");
+        assertEquals(3, ping(ns[1], ip[3], 3), () -> "small packets still pass\n" + context());
+        // busybox ping sends with DF (the kernel's default path MTU discovery); 1400 bytes of ICMP data exceed 1300
+        lab.exec(ns[1], "busybox", "ping", "-c", "2", "-i", "0.5", "-W", "1", "-s", "1400", ip[3]);
+        Await.awaitMatch(() -> lab.exec(ns[1], "ip", "route", "get", ip[3]).output(), Pattern.compile("mtu 1300"),
+                Duration.ofSeconds(10), () -> "OVN's fragmentation needed (mtu 1300) reached ns1\n" + stats() + context());
+    }
 }
