@@ -68,6 +68,9 @@ class OvnIT {
         return s.toString();
     }
 
+    /** The backends' web servers (case 6), by namespace index. */
+    private final Process[] httpd = new Process[5];
+
     private String learnedAffinity() {
         try {
             return xvio.call("dump-flows", brInt, "table=78");
@@ -306,7 +309,7 @@ class OvnIT {
         for (int i = 2; i <= 3; i++) {
             Path www = Files.createDirectories(dir.resolve("www" + i));
             Files.writeString(www.resolve("index.html"), "backend " + i + "\n");
-            lab.spawn(ns[i], dir.resolve("httpd" + i + ".out"), "busybox", "httpd", "-f", "-p", "80", "-h", www.toString());
+            httpd[i] = lab.spawn(ns[i], dir.resolve("httpd" + i + ".out"), "busybox", "httpd", "-f", "-p", "80", "-h", www.toString());
         }
         for (int i = 2; i <= 3; i++) {
             String url = "http://" + ip[i] + "/";
@@ -435,5 +438,35 @@ class OvnIT {
         String first = wget(ns[1], "http://" + vip + "/");
         assertTrue(first.startsWith("backend "), () -> "a connection through the learned backend\n" + first + context());
         for (int n = 0; n < 6; n++) assertEquals(first, wget(ns[1], "http://" + vip + "/"), () -> "every connection to the learned backend\n" + context());
+    }
+
+    /** The Service_Monitor statuses of lb1's backends, "IP=STATUS" a line. */
+    private String backendStatus() {
+        return ovn.sbctl("--bare", "--columns=ip,status", "list", "Service_Monitor").lines().filter(l -> !l.isBlank())
+                .reduce("", (acc, l) -> acc.isEmpty() || acc.endsWith("\n") ? acc + l : acc + "=" + l + "\n");
+    }
+
+    /**
+     * Load balancer health checks (what OpenStack's Octavia OVN provider sets): ovn-controller probes each backend of
+     * lb1 with TCP SYNs sent as packet-outs from the source address in {@code ip_port_mappings}; the backend's answer
+     * to the service monitor MAC meets {@code handle_svc_check} (a controller action) and the Service_Monitor row goes
+     * online. With ns3's web server stopped its row goes offline, OVN takes the backend out of the select group and
+     * every connection to the VIP reaches ns2; started again, ns3 is back online.
+     */
+    @Test
+    @Order(12)
+    void healthChecksTakeADeadBackendOutOfTheLoadBalancer() throws Exception {
+        ovn.nbctl("set", "Load_Balancer", "lb1", "ip_port_mappings:" + ip[2] + "=lsp2:10.95.1.250", "ip_port_mappings:" + ip[3] + "=lsp3:10.95.2.250");
+        ovn.nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", "vip=\"10.95.9.9:80\"", "options:interval=1", "options:timeout=1",
+                "options:success_count=1", "options:failure_count=2", "--", "add", "Load_Balancer", "lb1", "health_check", "@hc");
+        Pattern bothOnline = Pattern.compile("(?s)(?=.*" + Pattern.quote(ip[2]) + "=online)(?=.*" + Pattern.quote(ip[3]) + "=online)");
+        Await.awaitMatch(this::backendStatus, bothOnline, Duration.ofSeconds(30), () -> "the probes' answers reached handle_svc_check\n" + context());
+        httpd[3].destroy();
+        httpd[3].waitFor();
+        Await.awaitMatch(this::backendStatus, Pattern.compile(Pattern.quote(ip[3]) + "=offline"), Duration.ofSeconds(30), this::context);
+        ovn.syncHv(this::context);
+        for (int n = 0; n < 8; n++) assertEquals("backend 2", wget(ns[1], "http://10.95.9.9/"), () -> "only the live backend\n" + context());
+        httpd[3] = lab.spawn(ns[3], dir.resolve("httpd3b.out"), "busybox", "httpd", "-f", "-p", "80", "-h", dir.resolve("www3").toString());
+        Await.awaitMatch(this::backendStatus, bothOnline, Duration.ofSeconds(30), () -> "ns3 back online\n" + context());
     }
 }
