@@ -6,7 +6,6 @@ import io.xvio.datapath.action.Action;
 import io.xvio.packet.PacketBatch;
 import io.xvio.pmd.PmdTask;
 import io.xvio.port.Port;
-import io.xvio.port.SoftwareOffload;
 
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
@@ -37,12 +36,12 @@ final class PacketOutTask implements PmdTask {
     }
 
     @Override
-    public void run(int thread, PacketBatch batch, Outputs outputs, SoftwareOffload offload) {
+    public void run(int thread, PacketBatch batch, Outputs outputs, PmdTask.Sender sender) {
         try {
             body.run(batch, outputs, thread);
             for (int k = 0; k < outputs.touchedCount(); k++) {
                 int p = outputs.touchedPort(k);
-                if (p < ports.length) offload.transmit(ports[p], thread, batch, outputs.packetsFor(p), outputs.countFor(p));
+                if (p < ports.length) sender.send(ports[p], batch, outputs.packetsFor(p), outputs.countFor(p));
             }
         } catch (RuntimeException e) {
             failure = e.toString();

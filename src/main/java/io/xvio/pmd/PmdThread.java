@@ -86,9 +86,13 @@ public final class PmdThread {
     /** Whether the thread is running loops (a task submitted now will run). */
     public boolean running() { return thread.isAlive() && running; }
 
-    private void runTask(PmdTask t, PacketBatch batch, Outputs outputs, SoftwareOffload offload) {
+    /** A task's frames as one burst for the mirrors (each mirrored once); negative: never a real burst's serial. */
+    private long taskSerial;
+
+    private void runTask(PmdTask t, PacketBatch batch, Outputs outputs, PmdTask.Sender sender) {
+        taskSerial--;
         try {
-            t.run(id, batch, outputs, offload);
+            t.run(id, batch, outputs, sender);
         } catch (RuntimeException | InternalError e) {
             LOG.warning("pmd" + id + ": a control-plane task failed: " + e);
         } finally {
@@ -113,12 +117,16 @@ public final class PmdThread {
         SoftwareOffload offload = new SoftwareOffload();   // segments and checksums for ports without offloads
         io.xvio.port.Policing policing = new io.xvio.port.Policing();   // ingress policing, egress policer
         Tapping tapping = new Tapping(id);   // captures and mirrors: only for ports with a tap on
+        PmdTask.Sender sender = (port, b, which, n) -> {
+            io.xvio.port.PortTaps.Tap tap = port.counters().taps.tx;
+            if (tap == null || tapping.tx(tap, port, b, which, n, taskSerial, offload)) policing.transmit(offload, port, id, b, which, n, System.nanoTime());
+        };
         long epochLocal = 0;
         boolean recheck = true;
         while (running) {
             EPOCH.setRelease(this, ++epochLocal);
             PmdTask task = tasks.poll();
-            if (task != null) runTask(task, batch, outputs, offload);
+            if (task != null) runTask(task, batch, outputs, sender);
             RxQueue[] qs = queues;
             if (qs != liveOf || recheck) findLive(qs);
             int work = 0;
