@@ -5,13 +5,12 @@ import io.xvio.pmd.PmdSet;
 import io.xvio.port.CaptureRing;
 import io.xvio.port.Mirror;
 import io.xvio.port.Port;
-import io.xvio.port.PortCounters;
+import io.xvio.testing.InertPort;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -22,25 +21,12 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class PacketOutTapsTest {
     /** A port that remembers the first byte of every frame it sends. */
-    static final class Sink implements Port {
-        final String name;
-        final PortCounters counters = new PortCounters();
+    static final class Sink extends InertPort {
         final List<Integer> got = new ArrayList<>();
-        Sink(String name) { this.name = name; }
-        @Override public String name() { return name; }
-        @Override public String type() { return "stub"; }
-        @Override public int ofport() { return 1; }
-        @Override public int receive(int q, PacketBatch b, int thread) { return 0; }
-        @Override public int rxQueues() { return 1; }
+        Sink(String name) { super(name); }
         @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {
             for (int k = 0; k < n; k++) got.add((int) b.data.get(ValueLayout.JAVA_BYTE, b.off[which[k]]));
         }
-        @Override public PortCounters counters() { return counters; }
-        @Override public Map<String, Long> extraCounters() { return Map.of(); }
-        @Override public String status() { return "up"; }
-        @Override public Map<String, String> details() { return Map.of(); }
-        @Override public void start() {}
-        @Override public void close() {}
     }
 
     @Test

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -16,21 +15,10 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class PolicingTest {
     /** A port that records what it was asked to send. */
-    static final class Sink implements Port {
-        final PortCounters counters = new PortCounters();
+    static final class Sink extends io.xvio.testing.InertPort {
         final List<Integer> sentLens = new ArrayList<>();
-        @Override public String name() { return "sink"; }
-        @Override public String type() { return "test"; }
-        @Override public int ofport() { return 1; }
-        @Override public int rxQueues() { return 1; }
-        @Override public int receive(int q, PacketBatch b, int thread) { return 0; }
+        Sink() { super("sink"); }
         @Override public void transmit(int thread, PacketBatch b, int[] which, int n) { for (int k = 0; k < n; k++) sentLens.add(b.len[which[k]]); }
-        @Override public PortCounters counters() { return counters; }
-        @Override public Map<String, Long> extraCounters() { return Map.of(); }
-        @Override public String status() { return "up"; }
-        @Override public Map<String, String> details() { return Map.of(); }
-        @Override public void start() { }
-        @Override public void close() { }
     }
 
     static PacketBatch burst(int... lens) {
@@ -44,7 +32,7 @@ class PolicingTest {
     void ingressPolicingDropsWhatExceedsTheBurstAndKeepsTheRestInOrder() {
         Sink p = new Sink();
         // 8 kbps, 8 kb: 1000 bytes of burst, counted without the 14-byte Ethernet header
-        p.counters.policing.ingress = Policer.ingress(8, 8, 0);
+        p.counters().policing.ingress = Policer.ingress(8, 8, 0);
         PacketBatch b = burst(414, 914, 314, 200, 114);     // 400, 900, 300, 186, 100 bytes policed
         int[] offs = b.off.clone();
         Policing pol = new Policing();
@@ -54,7 +42,7 @@ class PolicingTest {
         assertArrayEquals(new int[] {414, 314, 200, 114}, new int[] {b.len[0], b.len[1], b.len[2], b.len[3]}, "the 900 did not fit");
         assertArrayEquals(new int[] {offs[0], offs[2], offs[3], offs[4]}, new int[] {b.off[0], b.off[1], b.off[2], b.off[3]},
                 "frames stay in their slots");
-        assertEquals(1, p.counters.get(PortCounters.Counter.RX_DROP_POLICED));
+        assertEquals(1, p.counters().get(PortCounters.Counter.RX_DROP_POLICED));
         assertEquals(0, pol.ingress(p, burst(114, 114), 2, 0, 0), "14 bytes left: neither 100-byte frame fits");
         assertEquals(3, pol.ingress(p, burst(14, 14, 14), 3, 0, 0), "header-only frames cost nothing");
     }
@@ -69,16 +57,16 @@ class PolicingTest {
     @Test
     void theEgressPolicerDropsAtTransmitAndRefillsAtItsRate() {
         Sink p = new Sink();
-        p.counters.policing.egress = new Policer(1_000_000, 3000, 0);     // 1 MB/s, 3000 bytes
+        p.counters().policing.egress = new Policer(1_000_000, 3000, 0);     // 1 MB/s, 3000 bytes
         Policing pol = new Policing();
         SoftwareOffload off = new SoftwareOffload();
         PacketBatch b = burst(1014, 1014, 1014, 1014);
         pol.transmit(off, p, 0, b, new int[] {0, 1, 2, 3}, 4, 0);
         assertEquals(3, p.sentLens.size());
-        assertEquals(1, p.counters.get(PortCounters.Counter.TX_DROP_POLICED));
+        assertEquals(1, p.counters().get(PortCounters.Counter.TX_DROP_POLICED));
         pol.transmit(off, p, 0, b, new int[] {0, 1, 2, 3}, 4, 2_000_000);     // 2 ms: 2000 bytes
         assertEquals(5, p.sentLens.size());
-        assertEquals(3, p.counters.get(PortCounters.Counter.TX_DROP_POLICED));
+        assertEquals(3, p.counters().get(PortCounters.Counter.TX_DROP_POLICED));
     }
 
     @Test

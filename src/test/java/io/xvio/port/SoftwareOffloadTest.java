@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -26,13 +25,15 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class SoftwareOffloadTest {
     /** A port that records the frames (and whether they still had offload state) handed to transmit. */
-    static class Capture implements Port {
+    static class Capture extends io.xvio.testing.InertPort {
         final int caps;
-        final PortCounters counters = new PortCounters();
         final List<byte[]> frames = new ArrayList<>();
         final List<Boolean> offloaded = new ArrayList<>();
 
-        Capture(int caps) { this.caps = caps; }
+        Capture(int caps) {
+            super("cap");
+            this.caps = caps;
+        }
 
         @Override public int txOffloads() { return caps; }
         @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {
@@ -42,17 +43,7 @@ class SoftwareOffloadTest {
                 offloaded.add(b.hasOffload(i));
             }
         }
-        @Override public String name() { return "cap"; }
-        @Override public String type() { return "test"; }
-        @Override public int ofport() { return 1; }
         @Override public int rxQueues() { return 0; }
-        @Override public int receive(int q, PacketBatch b, int thread) { return 0; }
-        @Override public PortCounters counters() { return counters; }
-        @Override public Map<String, Long> extraCounters() { return Map.of(); }
-        @Override public String status() { return "up"; }
-        @Override public Map<String, String> details() { return Map.of(); }
-        @Override public void start() {}
-        @Override public void close() {}
     }
 
     private final PacketBatch b = new PacketBatch();
@@ -100,8 +91,8 @@ class SoftwareOffloadTest {
         }
         GsoFrames.verify(f, 0, gsoSize, port.frames);
         assertFalse(port.offloaded.contains(true), "segments carry no offload state");
-        assertEquals(1, port.counters.get(PortCounters.Counter.TX_GSO_SEGMENTED));
-        assertEquals(port.frames.size(), port.counters.get(PortCounters.Counter.TX_GSO_SEGMENTS));
+        assertEquals(1, port.counters().get(PortCounters.Counter.TX_GSO_SEGMENTED));
+        assertEquals(port.frames.size(), port.counters().get(PortCounters.Counter.TX_GSO_SEGMENTS));
     }
 
     @Test
@@ -116,7 +107,7 @@ class SoftwareOffloadTest {
         assertEquals(1, port.frames.size());
         assertTrue(port.offloaded.get(0));
         assertArrayEquals(f.bytes(), port.frames.get(0), "whole, and the checksum field is the pseudo-header sum again");
-        assertEquals(1, port.counters.get(PortCounters.Counter.TX_GSO_WHOLE));
+        assertEquals(1, port.counters().get(PortCounters.Counter.TX_GSO_WHOLE));
 
         // ECN-marked GSO to a port without ECN: cut
         b.gsoType[0] |= Segmentation.GSO_ECN;
@@ -159,7 +150,7 @@ class SoftwareOffloadTest {
                     "frame " + k + ": completed checksum verifies");
         }
         GsoFrames.verify(big, 0, 1000, port.frames.subList(2, 6));
-        assertEquals(2, port.counters.get(PortCounters.Counter.TX_CSUM_COMPLETED));
+        assertEquals(2, port.counters().get(PortCounters.Counter.TX_CSUM_COMPLETED));
         // completed, the frames carry no partial checksum any more: a tunnel port hands these very slots, encapsulated,
         // to an uplink that takes offloads, which must not ask the kernel to complete them again
         assertFalse(b.hasOffload(0) || b.hasOffload(2), "completed checksums are no longer partial");
@@ -194,6 +185,6 @@ class SoftwareOffloadTest {
         Capture port = new Capture(0);
         offload.transmit(port, 0, b, new int[] {0}, 1);
         assertTrue(port.frames.isEmpty());
-        assertEquals(1, port.counters.get(PortCounters.Counter.TX_DROP_GSO));
+        assertEquals(1, port.counters().get(PortCounters.Counter.TX_DROP_GSO));
     }
 }
