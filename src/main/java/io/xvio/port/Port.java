@@ -95,4 +95,10 @@ public interface Port extends AutoCloseable {
 
     @Override
     void close();
+
+    /** m, an MTU asked for port (OVS's mtu_request); throws unless it is 68..65535. */
+    static int checkMtu(String port, int m) {
+        if (m < 68 || m > 65535) throw new IllegalArgumentException("port " + port + ": mtu " + m + " is outside 68..65535");
+        return m;
+    }
 }

@@ -92,7 +92,7 @@ public final class TapPort extends NetdevPort {
      * again); the largest frame it sends follows at the supervisor's next look. A kernel refusal is an exception.
      */
     public void setMtu(int m) {
-        if (m < 68 || m > 65535) throw new IllegalArgumentException("port " + name() + ": mtu " + m + " is outside 68..65535");
+        Port.checkMtu(name(), m);
         if (tap != null) Netdev.setMtu(ifname, m);
         mtu = m;
     }

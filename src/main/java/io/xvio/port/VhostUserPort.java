@@ -69,9 +69,7 @@ public final class VhostUserPort implements Port {
      */
     public VhostUserPort(String name, int ofport, String path, VhostUserEndpoint.Mode mode, int queuePairs,
                          boolean mergeable, boolean packed, boolean offloads, int mtu, Quiescence quiescence, Consumer<byte[]> onAnnounce) {
-        if (mtu != 0 && (mtu < 68 || mtu > 65535))
-            throw new IllegalArgumentException("port " + name + ": mtu " + mtu + " is outside 68..65535");
-        this.mtu = mtu;
+        this.mtu = mtu == 0 ? 0 : Port.checkMtu(name, mtu);
         this.name = name;
         this.offloads = offloads;
         this.ofport = ofport;
@@ -104,8 +102,7 @@ public final class VhostUserPort implements Port {
      * a vhost port's without disconnecting its guest (the guest learns an MTU only from its own front-end's host_mtu).
      */
     public void setMtu(int m) {
-        if (m < 68 || m > 65535) throw new IllegalArgumentException("port " + name + ": mtu " + m + " is outside 68..65535");
-        mtu = m;
+        mtu = Port.checkMtu(name, m);
     }
 
     @Override
