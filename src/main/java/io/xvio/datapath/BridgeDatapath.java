@@ -494,13 +494,13 @@ public final class BridgeDatapath {
         Flow outer = x.flow;
         x.flow = null;
         x.inPacketOut = true;                   // output:CONTROLLER's packet-in says packet_out (OVS's in_packet_out)
-        x.resumedCookie = -1L;                  // no flow: OVS's rule cookie stays all-ones
+        x.cookieWithoutFlow = -1L;              // no flow: OVS's rule cookie stays all-ones
         try {
             execute(t, actions, 0, inPortOf(t, k), b, 0, out, thread, now, 0, false, true, null);
         } finally {
             x.flow = outer;
             x.inPacketOut = false;
-            x.resumedCookie = 0;
+            x.cookieWithoutFlow = 0;
         }
         finishFrame(t, b, out, thread, now);
     }
@@ -556,7 +556,7 @@ public final class BridgeDatapath {
         try {
             for (int f = 0; f < frames.size(); f++) {           // each unrolled list in its flow's table, innermost first
                 Paused.Frame fr = frames.get(f);
-                x.resumedCookie = fr.cookie();
+                x.cookieWithoutFlow = fr.cookie();
                 boolean last = f == frames.size() - 1;
                 if (!execute(t, fr.rest(), fr.table(), inPortOf(t, k), b, 0, out, thread, now, 0, false, last, null)) break;
                 if (x.unroll != null) {                     // paused again, in a list that others follow
@@ -567,7 +567,7 @@ public final class BridgeDatapath {
             }
         } finally {
             x.flow = outer;
-            x.resumedCookie = 0;
+            x.cookieWithoutFlow = 0;
             x.unroll = null;
         }
         finishFrame(t, b, out, thread, now);
@@ -1421,7 +1421,10 @@ public final class BridgeDatapath {
         /** The flow whose actions are running (null: a packet-out's own actions). */
         Flow flow;
         /** With no flow (a packet-out's own actions: all-ones, or a resumed continuation's): the packet-ins' cookie. */
-        long resumedCookie;
+        long cookieWithoutFlow;
+
+        /** The cookie a packet-in or continuation from here carries: the running flow's, else {@link #cookieWithoutFlow}. */
+        long cookie() { return flow == null ? cookieWithoutFlow : flow.cookie; }
         /** A pause being unrolled: the frames so far, innermost first (null: none); the packet-in's table and cookie. */
         List<Paused.Frame> unroll;
         int pauseTable;
@@ -1436,7 +1439,7 @@ public final class BridgeDatapath {
         /**
          * The packet-in reason of controller action c (OVS's): its own if it names one; for the plain action
          * (output:CONTROLLER) packet_out in a packet-out, group in a bucket; explicit miss in a table-miss flow
-         * (priority 0, matching everything) unless c pauses (OVS's pause keeps the action's reason); else action.
+         * (priority 0, matching everything: a pause passes false, OVS's pause keeps the action's reason); else action.
          * OVN's pinctrl takes only "action": its controller(userdata=...) actions, icmp4.frag_mtu's pause inside a
          * packet-out included, must say so.
          */
@@ -1444,7 +1447,7 @@ public final class BridgeDatapath {
             if (c.reason() != io.xvio.datapath.action.Controller.ACTION) return c.reason();
             if (c.plain() && inPacketOut) return io.xvio.datapath.action.Controller.PACKET_OUT;
             if (c.plain() && inBucket) return io.xvio.datapath.action.Controller.GROUP;
-            return miss && !c.pause() ? PacketIns.EXPLICIT_MISS : PacketIns.ACTION;
+            return miss ? PacketIns.EXPLICIT_MISS : PacketIns.ACTION;
         }
 
         /** Whether controller action c's meter (if it names one) lets packet i's packet-in go; a meter drop is counted. */
@@ -1461,7 +1464,7 @@ public final class BridgeDatapath {
          * the enclosing list, after its resubmit, adds its rest.
          */
         boolean unroll(int i, List<Action> acts, int from, int table, boolean tail) {
-            unroll.add(new Paused.Frame(table, flow == null ? resumedCookie : flow.cookie, List.copyOf(acts.subList(from, acts.size()))));
+            unroll.add(new Paused.Frame(table, cookie(), List.copyOf(acts.subList(from, acts.size()))));
             if (!tail) return true;
             finishPause(i);
             return false;
@@ -1734,15 +1737,14 @@ public final class BridgeDatapath {
             }
             Flow f = flow;
             boolean miss = f != null && f.priority == 0 && catchAll(f.match);
-            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, f == null ? resumedCookie : f.cookie, c.userdata(), null, c.id()))
+            if (!packetIns.offer(thread, b, i, c.maxLen(), reason(c, miss), table, cookie(), c.userdata(), null, c.id()))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
         @Override public void invalidTtl(int i, int id, int table) {
             if (rec != null) rec.uncacheable = true;         // a packet-in per such packet, as OVS slow-paths it
             if (thread == TRACE_THREAD || !packetIns.wanted()) return;
-            Flow f = flow;
-            if (!packetIns.offer(thread, b, i, 0xffff, io.xvio.datapath.action.Controller.INVALID_TTL, table, f == null ? resumedCookie : f.cookie, null, null, id))
+            if (!packetIns.offer(thread, b, i, 0xffff, io.xvio.datapath.action.Controller.INVALID_TTL, table, cookie(), null, null, id))
                 drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
         }
 
@@ -1756,7 +1758,7 @@ public final class BridgeDatapath {
             }
             unroll = new ArrayList<>(4);                    // execute adds this list's rest, then the enclosing ones'
             pauseTable = table;
-            pauseCookie = flow == null ? resumedCookie : flow.cookie;
+            pauseCookie = cookie();
             pauseReason = reason(c, false);
             pauseAction = c;
             return true;
