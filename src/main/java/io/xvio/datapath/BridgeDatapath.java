@@ -592,16 +592,37 @@ public final class BridgeDatapath {
         if (u != null) u.intercept(inPort, b, out, thread, now);     // ARP/ND and tunnel frames of an underlay bridge
         Tables t = tables;
         ct.beforeBurst(b, thread, now);      // fragments of datagrams completed earlier go first
-        firstPass(t, inPort, b, out, thread, now);
-        RecircQueue q = recircQueues[thread + 2];
-        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
-        PatchLayout pl = patches;
-        if (pl != null) pl.cross(b, out, thread, now);         // what went to patch ports enters the peers' bridges
+        // chunks: a burst whose packets need more copies than the batch has slots goes out in parts, each after all
+        // its passes and crossings, when no copy is in use any more; sized by the copies a packet needed last burst
+        boolean chunked = out.chunked() && thread >= 0 && thread < MAX_THREADS;
+        int need = chunked ? copyNeed[thread + 2] : 0, measured = 0;
+        for (int from = 0, n = b.count; ; ) {
+            int copies0 = b.copies + b.copyMisses;
+            int to = firstPass(t, inPort, b, from, chunked ? need : -1, out, thread, now);
+            RecircQueue q = recircQueues[thread + 2];
+            if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+            PatchLayout pl = patches;
+            if (pl != null) pl.cross(b, out, thread, now);         // what went to patch ports enters the peers' bridges
+            if (to <= from || to >= n) {
+                if (chunked) copyNeed[thread + 2] = Math.max(measured, perPacket(b.copies + b.copyMisses - copies0, to - from));
+                break;
+            }
+            measured = Math.max(measured, perPacket(b.copies + b.copyMisses - copies0, to - from));
+            need = Math.max(need, measured);
+            out.sendChunk(b);
+            from = to;
+        }
         if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections
             io.xvio.datapath.conntrack.ConnTracker tr = ct.conntrack().get();
             if (tr != null) tr.expire(now, 64);
         }
     }
+
+    /** Per thread (index thread + 2): the copies a packet of its last burst needed, made or missed (see {@link #process}). */
+    private final int[] copyNeed = new int[MAX_THREADS + 2];
+
+    /** Copies per packet, rounded up, of n packets that made (or missed) copies copies. */
+    private static int perPacket(int copies, int n) { return n <= 0 ? 0 : (copies + n - 1) / n; }
 
     /** The patch ports this bridge's receive queues can reach (see {@link PatchLayout}), or null: none. */
     private volatile PatchLayout patches;
@@ -822,12 +843,16 @@ public final class BridgeDatapath {
         return true;
     }
 
-    private void firstPass(Tables t, int inPort, PacketBatch b, Outputs out, int thread, long now) {
-        if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, b.count); return; }
+    /**
+     * The first pass of packets from.. of the burst. need: the copies a packet is expected to make; the pass stops
+     * before a packet that may find too few copy slots left (and returns its index, else b.count). -1: never stops.
+     */
+    private int firstPass(Tables t, int inPort, PacketBatch b, int from, int need, Outputs out, int thread, long now) {
+        int n = b.count, base = b.copies;     // copies its later passes make are not made yet: counted as need each
+        if (inPort >= t.ofports().length) { drops.add(thread, Reason.NO_MATCH, n - from); return n; }
         int inOf = t.ofports()[inPort];
-        int n = b.count;
         Flow normalOnly = t.normalOnly();
-        if (normalOnly != null) {
+        if (normalOnly != null) {          // NORMAL makes a copy per packet at most: a whole burst's fit (from is 0)
             long bytes = 0, prev0 = 0, prev1 = 0;
             int prevPort = -1;
             boolean noKeyed = keyedPorts == null;         // a repeat to a tunnel port would leave the slot's old key: extract
@@ -849,17 +874,22 @@ public final class BridgeDatapath {
                 prev1 = w1;
             }
             normalOnly.hit(thread, n, bytes, now);
-            return;
+            return n;
         }
         if (!cacheEnabled || thread >= MAX_THREADS) {
-            for (int i = 0; i < n; i++) {
+            for (int i = from, mark = b.copies; i < n; i++) {
+                if (need > 0 || need == 0 && b.copies != mark) {     // chunked and copying: stop where copy slots may run out
+                    need = Math.max(need, b.copies - mark);     // the copies packet i - 1 made
+                    mark = b.copies;
+                    if (i > from && Math.max(b.copies, base + (i - from) * need) + need > PacketBatch.BURST) return i;
+                }
                 b.keys[i].extract(b.data, b.off[i], b.len[i], inOf);
                 startTranslation(thread);
                 MegaflowCache.Recorder fr = ct.fragments().recorderFor(b.keys[i], thread);   // null but for fragments
                 run(t, 0, inPort, -1, b, i, out, thread, now, 0, false, true, fr);
                 if (fr != null) continueFragments(t, b, out, thread, now);
             }
-            return;
+            return n;
         }
         MegaflowCache c = caches[thread];
         if (c == null) {                      // first packet of this thread: its own caches and recorder
@@ -872,13 +902,13 @@ public final class BridgeDatapath {
         // without looking at the packets (the two in_port flows of a cross-connect, say)
         MegaflowCache.Entry whole = c.portEntry(inOf);
         if (whole != null && whole.headerFree) {
-            c.hits += n;
-            replayBurst(t, whole, b, out, thread, now);
-            return;
+            c.hits += n - from;
+            replayBurst(t, whole, b, from, out, thread, now);
+            return n;
         }
-        if (whole != null && whole.selectTail && recircCaches[thread] != null) {
+        if (whole != null && whole.selectTail && recircCaches[thread] != null && from == 0) {
             selectBurst(t, c, whole, inOf, b, out, thread, now);
-            return;
+            return n;
         }
         ExactMatchCache emc = emcs[thread];
         boolean useEmc = exactMatchEnabled;
@@ -894,7 +924,13 @@ public final class BridgeDatapath {
         MegaflowCache.Entry ctRun = null;
         int ctPrev = -1, ctRunN = 0;
         long ctRunBytes = 0;
-        for (int i = 0; i < n; i++) {
+        int stop = n;
+        for (int i = from, mark = b.copies; i < n; i++) {
+            if (need > 0 || need == 0 && b.copies != mark) {     // chunked and copying: stop where copy slots may run out
+                need = Math.max(need, b.copies - mark);     // the copies packet i - 1 made
+                mark = b.copies;
+                if (i > from && Math.max(b.copies, base + (i - from) * need) + need > PacketBatch.BURST) { stop = i; break; }
+            }
             int len = b.len[i];
             long o = b.off[i];
             if (prev != null) {
@@ -978,6 +1014,7 @@ public final class BridgeDatapath {
         }
         if (prev != null) endRun(c, emc, prev, run, runBytes, thread, now);
         if (ctRun != null && ctRunN > 0) replayCounters(ctRun, ctRunN, ctRunBytes, thread, now);
+        return stop;
     }
 
     /**
@@ -1122,13 +1159,13 @@ public final class BridgeDatapath {
     }
 
     /** Executes a header-independent translation (see {@link MegaflowCache.Entry#headerFree}) on a whole burst. */
-    private void replayBurst(Tables t, MegaflowCache.Entry e, PacketBatch b, Outputs out, int thread, long now) {
+    private void replayBurst(Tables t, MegaflowCache.Entry e, PacketBatch b, int from, Outputs out, int thread, long now) {
         int n = b.count;
         long bytes = 0;
-        for (int i = 0; i < n; i++) bytes += b.len[i];
-        replayCounters(e, n, bytes, thread, now);
+        for (int i = from; i < n; i++) bytes += b.len[i];
+        replayCounters(e, n - from, bytes, thread, now);
         // outputs packet by packet, in the order the per-packet path would emit them
-        for (int i = 0; i < n; i++) replayOutputs(t, e, b, i, out, thread);
+        for (int i = from; i < n; i++) replayOutputs(t, e, b, i, out, thread);
     }
 
     /** Per thread: the packet indices OP_CLONE left behind (nested group buckets), for replay. */

@@ -89,4 +89,40 @@ public final class Outputs {
         for (int i = 0; i < touchedCount; i++) counts[touched[i]] = 0;
         touchedCount = 0;
     }
+
+    /** Sends a burst's queued packets on (the PMD thread's ports, captures, mirrors, policers); chunk counts from 0. */
+    public interface Sender {
+        void send(PacketBatch b, Outputs out, int chunk);
+    }
+
+    private Sender sender;
+    private int chunk;
+
+    /**
+     * The sender that lets the datapath send a burst in chunks ({@link #sendChunk}); null (tests, traces): a burst is
+     * one chunk, whose copies are limited to the batch's copy slots.
+     */
+    public void setSender(Sender s) { sender = s; }
+
+    public boolean chunked() { return sender != null; }
+
+    /** Which chunk of the burst the packets queued now belong to (0 unless the datapath sent earlier ones). */
+    public int chunk() { return chunk; }
+
+    /**
+     * Between two packets of a burst: sends what the packets so far queued, then frees the batch's copy slots for
+     * the packets after them. Only with every copy done with (no recirculation or crossing left to run).
+     */
+    public void sendChunk(PacketBatch b) {
+        sender.send(b, this, chunk++);
+        clear();
+        b.copies = 0;
+        b.shared = 0;
+    }
+
+    /** The burst is sent: nothing queued, and the next one starts at chunk 0. */
+    public void endBurst() {
+        clear();
+        chunk = 0;
+    }
 }

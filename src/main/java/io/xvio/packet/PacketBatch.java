@@ -47,6 +47,8 @@ public final class PacketBatch {
     public final FlowKey[] keys = new FlowKey[SLOTS];
     /** Received packets are 0..count-1; copies are BURST..BURST+copies-1. */
     public int count, copies;
+    /** Copies asked for when no copy slot was left, since {@link #reset} (the datapath sizes its chunks by them). */
+    public int copyMisses;
     /**
      * Bit i: slot i is queued for output as it is now and the actions may still rewrite it. Such an output does not
      * copy the frame; the first rewrite that follows does (the datapath moves the queued sends to the copy), so an
@@ -92,6 +94,7 @@ public final class PacketBatch {
         for (int i = 0; i < SLOTS; i++) off[i] = frameStart(i);
         count = 0;
         copies = 0;
+        copyMisses = 0;
         shared = 0;
         clearOffloads();
     }
@@ -123,7 +126,10 @@ public final class PacketBatch {
      * state; returns its index, or -1 if none is left. Its key is the caller's to fill.
      */
     public int copyIn(MemorySegment s, long from, int n) {
-        if (copies == BURST || n > MAX_FRAME) return -1;
+        if (copies == BURST || n > MAX_FRAME) {
+            if (n <= MAX_FRAME) copyMisses++;
+            return -1;
+        }
         int j = BURST + copies++;
         off[j] = frameStart(j);
         MemorySegment.copy(s, from, data, off[j], n);
@@ -137,7 +143,10 @@ public final class PacketBatch {
 
     /** Copies packet i (frame and key) into a free copy slot; returns its index, or -1 if none is left. */
     public int copy(int i) {
-        if (copies == BURST) return -1;
+        if (copies == BURST) {
+            copyMisses++;
+            return -1;
+        }
         int j = BURST + copies++;
         off[j] = frameStart(j);
         MemorySegment.copy(data, off[i], data, off[j], len[i]);

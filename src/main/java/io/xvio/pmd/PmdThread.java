@@ -119,8 +119,10 @@ public final class PmdThread {
         Tapping tapping = new Tapping(id);   // captures and mirrors: only for ports with a tap on
         PmdTask.Sender sender = (port, b, which, n) -> {
             io.xvio.port.PortTaps.Tap tap = port.counters().taps.tx;
-            if (tap == null || tapping.tx(tap, port, b, which, n, taskSerial, offload)) policing.transmit(offload, port, id, b, which, n, System.nanoTime());
+            if (tap == null || tapping.tx(tap, port, b, which, n, taskSerial, 0, offload)) policing.transmit(offload, port, id, b, which, n, System.nanoTime());
         };
+        BurstSender burstSender = new BurstSender(id, tapping, policing, offload);
+        outputs.setSender(burstSender);
         long epochLocal = 0;
         boolean recheck = true;
         while (running) {
@@ -160,22 +162,16 @@ public final class PmdThread {
                     if (dst != null) {
                         tap = dst.counters().taps.tx;
                         // a relay direction: no classifier, every frame goes across
-                        if (tap == null || tapping.tx(tap, dst, batch, ALL, n, bursts, offload)) offload.transmit(dst, id, batch, ALL, n);
+                        if (tap == null || tapping.tx(tap, dst, batch, ALL, n, bursts, 0, offload)) offload.transmit(dst, id, batch, ALL, n);
                     } else {
+                        burstSender.start(rq.bridgePorts(), bursts, t0);
                         rq.datapath().process(rq.portIndex(), batch, outputs, id, t0);
-                        Port[] ports = rq.bridgePorts();
-                        for (int k = 0; k < outputs.touchedCount(); k++) {
-                            int p = outputs.touchedPort(k);
-                            if (p >= ports.length) continue;
-                            tap = ports[p].counters().taps.tx;
-                            if (tap == null || tapping.tx(tap, ports[p], batch, outputs.packetsFor(p), outputs.countFor(p), bursts, offload))
-                                policing.transmit(offload, ports[p], id, batch, outputs.packetsFor(p), outputs.countFor(p), t0);
-                        }
+                        burstSender.send(batch, outputs, outputs.chunk());     // the burst's last (often only) chunk
                     }
                 } catch (RuntimeException | InternalError e) {
                     logOnce(rq, e);
                 } finally {
-                    outputs.clear();
+                    outputs.endBurst();
                     batch.reset();    // actions may have moved frames (VLAN push/pop) or made copies
                 }
                 // one clock read per busy queue: the queue is charged from the previous read (the empty polls

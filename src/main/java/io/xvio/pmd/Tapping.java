@@ -29,16 +29,19 @@ final class Tapping {
             // a tunnel port reads the key (VNI, remote, options), which the pipeline has not extracted yet: the slots
             // hold an earlier packet's; a frame just received has no tunnel or register fields
             if (m.output instanceof io.xvio.port.TunnelPort tp && tp.readsFlowKey()) for (int i = 0; i < n; i++) b.keys[i].clearExtended();
-            mirror(m, port, b, all, n, serial, offload, t.accessVlan());
+            mirror(m, port, b, all, n, serial, 0, offload, t.accessVlan());
         }
         return t.reserved() ? 0 : n;
     }
 
-    /** Frames which[0..n) of b are about to leave by port; false if the port takes no frames but mirrored ones. */
-    boolean tx(PortTaps.Tap t, Port port, PacketBatch b, int[] which, int n, long serial, SoftwareOffload offload) {
+    /**
+     * Frames which[0..n) of b (burst serial, sent in its chunk-th part) are about to leave by port; false if the port
+     * takes no frames but mirrored ones.
+     */
+    boolean tx(PortTaps.Tap t, Port port, PacketBatch b, int[] which, int n, long serial, int chunk, SoftwareOffload offload) {
         if (t.reserved()) return false;          // a mirror output sends nothing else (and so nothing else is captured)
         capture(t.rings(), b, which, n);
-        for (Mirror m : t.mirrors()) mirror(m, port, b, which, n, serial, offload, t.accessVlan());
+        for (Mirror m : t.mirrors()) mirror(m, port, b, which, n, serial, chunk, offload, t.accessVlan());
         return true;
     }
 
@@ -53,13 +56,13 @@ final class Tapping {
         }
     }
 
-    private void mirror(Mirror m, Port port, PacketBatch b, int[] which, int n, long serial, SoftwareOffload offload, int accessVlan) {
+    private void mirror(Mirror m, Port port, PacketBatch b, int[] which, int n, long serial, int chunk, SoftwareOffload offload, int accessVlan) {
         Port out = m.output;
         if (out == port) return;
         int k = 0;
         for (int j = 0; j < n; j++) {
             int i = which[j];
-            if (m.selects(b, i, accessVlan) && m.claim(thread, serial, i)) sel[k++] = i;
+            if (m.selects(b, i, accessVlan) && m.claim(thread, serial, chunk, i)) sel[k++] = i;
         }
         if (k == 0) return;
         m.count(thread, k);

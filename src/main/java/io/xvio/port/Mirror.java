@@ -23,7 +23,7 @@ public final class Mirror {
      * 802.1Q/802.1ad tag (untagged frames on a trunk are VLAN 0).
      */
     private final int[] vlans;
-    /** Per thread: [serial of the burst, frames of that burst already sent (bits by slot)]; shared by one output's mirrors. */
+    /** Per thread: [serial of the burst, frames of that burst already sent (bits by slot), chunk]; shared by one output's mirrors. */
     private final long[] claims;
     /** Per thread: frames mirrored. */
     private final long[] rows = new long[(PortCounters.MAX_THREADS + 2) * ROW];
@@ -57,14 +57,19 @@ public final class Mirror {
 
     /**
      * Whether frame slot i of burst serial still has to be mirrored by this thread (and marks it sent). A burst's
-     * copies (slots from {@link PacketBatch#BURST}) are frames of their own.
+     * copies (slots from {@link PacketBatch#BURST}) are frames of their own, and so are those of each chunk the burst
+     * is sent in (the datapath reuses the copy slots after sending a chunk).
      */
-    public boolean claim(int thread, long serial, int i) {
+    public boolean claim(int thread, long serial, int chunk, int i) {
         int r = (thread + 1) * ROW;
         long[] c = claims;
         if (c[r] != serial) {
             c[r] = serial;
             c[r + 1] = 0;
+            c[r + 2] = chunk;
+        } else if (c[r + 2] != chunk) {
+            c[r + 2] = chunk;
+            c[r + 1] &= (1L << PacketBatch.BURST) - 1;      // the received frames' marks stay
         }
         long bit = 1L << i;
         if ((c[r + 1] & bit) != 0) return false;

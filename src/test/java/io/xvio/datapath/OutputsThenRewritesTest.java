@@ -216,6 +216,93 @@ class OutputsThenRewritesTest {
         }
     }
 
+    /**
+     * Sends burst copies of frame in on port 1 as a PMD thread does, with a sender the datapath may send chunks of the
+     * burst through; returns OpenFlow port -> the frames that left there, and counts the chunks in chunks[0].
+     */
+    private static Map<Integer, List<byte[]>> sendChunked(BridgeDatapath dp, byte[] frame, int burst, int[] chunks) {
+        PacketBatch b = new PacketBatch();
+        Map<Integer, List<byte[]>> res = new TreeMap<>();
+        Outputs.Sender collect = (batch, out, chunk) -> {
+            assertEquals(chunks[0]++, chunk, "chunks in order");
+            for (int k = 0; k < out.touchedCount(); k++) {
+                int p = out.touchedPort(k);
+                for (int c = 0; c < out.countFor(p); c++) {
+                    int idx = out.packetsFor(p)[c];
+                    byte[] bytes = new byte[batch.len[idx]];
+                    MemorySegment.copy(batch.data, JAVA_BYTE, batch.off[idx], bytes, 0, bytes.length);
+                    res.computeIfAbsent(p + 1, x -> new ArrayList<>()).add(bytes);
+                }
+            }
+        };
+        for (int i = 0; i < burst; i++) {
+            MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[i], frame.length);
+            b.len[i] = frame.length;
+        }
+        b.count = burst;
+        Outputs out = new Outputs(PORTS);
+        out.setSender(collect);
+        dp.process(0, b, out, 0, System.nanoTime());
+        collect.send(b, out, out.chunk());
+        out.endBurst();
+        return res;
+    }
+
+    /** The frame as it leaves after mod_vlan_vid:vid (a tag pushed onto an untagged frame). */
+    private static byte[] tagged(byte[] f, int vid) {
+        byte[] t = new byte[f.length + 4];
+        System.arraycopy(f, 0, t, 0, 12);
+        t[12] = (byte) 0x81;
+        t[14] = (byte) (vid >> 8);
+        t[15] = (byte) vid;
+        System.arraycopy(f, 12, t, 16, f.length - 12);
+        return t;
+    }
+
+    /**
+     * Three outputs, each after its own rewrite, need two copies per packet: 64 for a full burst, twice the copy
+     * slots. The datapath sends the burst in chunks instead of dropping the sends it has no slot for.
+     */
+    @Test
+    void aBurstNeedingMoreCopiesThanSlotsGoesOutInChunks() {
+        byte[] f = frame();
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, List.of(), flows(
+                    "table=0,in_port=1,actions=mod_vlan_vid:10,output:2,mod_vlan_vid:20,output:3,mod_vlan_vid:30,output:4"));
+            for (int round = 0; round < 3; round++) {
+                int[] chunks = {0};
+                Map<Integer, List<byte[]>> got = sendChunked(dp, f, PacketBatch.BURST, chunks);
+                assertEquals(Set.of(2, 3, 4), got.keySet(), "cached " + cached);
+                for (int p = 2; p <= 4; p++) {
+                    assertEquals(PacketBatch.BURST, got.get(p).size(), "frames to port " + p + ", cached " + cached + ", round " + round);
+                    for (byte[] x : got.get(p)) assertArrayEquals(tagged(f, 10 * (p - 1)), x, "port " + p);
+                }
+                assertTrue(chunks[0] >= 2, "more than one chunk: " + chunks[0]);
+            }
+            assertEquals(0, dp.drops().get(DatapathDrops.Reason.COPIES), "cached " + cached);
+        }
+    }
+
+    /**
+     * The same after a recirculation (ct(table=1)): the copies are made in the second pass, after the first pass
+     * has taken the whole burst. The first burst finds out how many copies a packet needs (and loses the sends it
+     * had no slot for, counted); the bursts after it are sent in chunks that fit.
+     */
+    @Test
+    void copiesMadeAfterARecirculationSizeTheNextBurstsChunks() {
+        byte[] f = frame();
+        BridgeDatapath dp = bridge(true, List.of(), flows("table=0,ip,in_port=1,actions=ct(table=1)",
+                "table=1,actions=mod_vlan_vid:10,output:2,mod_vlan_vid:20,output:3,mod_vlan_vid:30,output:4"));
+        Map<Integer, List<byte[]>> first = sendChunked(dp, f, PacketBatch.BURST, new int[1]);
+        long lost = dp.drops().get(DatapathDrops.Reason.COPIES);
+        assertEquals(3L * PacketBatch.BURST, first.values().stream().mapToInt(List::size).sum() + lost, "each send either out or counted");
+        for (int round = 0; round < 3; round++) {
+            Map<Integer, List<byte[]>> got = sendChunked(dp, f, PacketBatch.BURST, new int[1]);
+            for (int p = 2; p <= 4; p++) assertEquals(PacketBatch.BURST, got.get(p).size(), "frames to port " + p + ", round " + round);
+        }
+        assertEquals(lost, dp.drops().get(DatapathDrops.Reason.COPIES), "no drop after the first burst");
+    }
+
     /** One frame in on port index inPort: OpenFlow port -> the tun_id in the key of the slot sent there. */
     private static Map<Integer, Long> tunIdsSent(BridgeDatapath dp, int inPort) {
         PacketBatch b = new PacketBatch();

@@ -96,4 +96,71 @@ class PmdThreadTest {
         assertEquals(t.packets(), load.packets(), "the queue's load record counted its packets");
         assertTrue(load.busyNanos() > 0 && load.busyNanos() <= t.busyNanos(), load.busyNanos() + " of " + t.busyNanos());
     }
+
+    /** Hands out full bursts of one untagged frame, bursts of them in all. */
+    static final class BurstPort extends StubPort {
+        final java.util.concurrent.atomic.AtomicInteger left;
+        BurstPort(int bursts) { super("src"); left = new java.util.concurrent.atomic.AtomicInteger(bursts); }
+        @Override public int rxQueues() { return 1; }
+        @Override public int receive(int q, PacketBatch b, int thread) {
+            if (left.get() == 0) return 0;
+            left.decrementAndGet();
+            for (int i = 0; i < PacketBatch.BURST; i++) {
+                b.data.asSlice(b.off[i], 60).fill((byte) 0);
+                b.data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[i], (byte) 2);       // 02:..: unicast
+                b.data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b.off[i] + 6, (byte) 2);
+                b.len[i] = 60;
+            }
+            b.count = PacketBatch.BURST;
+            return PacketBatch.BURST;
+        }
+    }
+
+    /** Counts frames sent, and those whose VLAN tag is not vid. */
+    static final class TagSink extends StubPort {
+        final int vid;
+        final java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong(), wrong = new java.util.concurrent.atomic.AtomicLong();
+        TagSink(String name, int vid) { super(name); this.vid = vid; }
+        @Override public int rxQueues() { return 1; }
+        @Override public int receive(int q, PacketBatch b, int thread) { return 0; }
+        @Override public void transmit(int thread, PacketBatch b, int[] which, int n) {
+            for (int k = 0; k < n; k++) {
+                int o = b.off[which[k]];
+                int tpid = (b.data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 12) & 0xff) << 8 | b.data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 13) & 0xff;
+                int tci = (b.data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 14) & 0x0f) << 8 | b.data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 15) & 0xff;
+                if (tpid != 0x8100 || tci != vid || b.len[which[k]] != 64) wrong.incrementAndGet();
+            }
+            frames.addAndGet(n);
+        }
+    }
+
+    /**
+     * Actions that need two copies of each packet (three outputs, a rewrite before each): the datapath has the
+     * thread send each burst in chunks, and every frame reaches every port with its own tag.
+     */
+    @Test
+    void aBurstNeedingTwiceTheCopySlotsReachesEveryPort() throws Exception {
+        int bursts = 50;
+        BurstPort src = new BurstPort(bursts);
+        TagSink[] sinks = {new TagSink("p2", 10), new TagSink("p3", 20), new TagSink("p4", 30)};
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.install(new int[] {1, 2, 3, 4}, java.util.List.of(io.xvio.datapath.FlowParser.parse(
+                "in_port=1,actions=mod_vlan_vid:10,output:2,mod_vlan_vid:20,output:3,mod_vlan_vid:30,output:4")));
+        dp.setLive(new boolean[] {true, true, true, true});
+        RxQueue q = new RxQueue(src, 0, dp, 0, new Port[] {src, sinks[0], sinks[1], sinks[2]});
+        PmdThread t = new PmdThread(0, -1, IdleStrategy.of("busy"));
+        t.assign(new RxQueue[] {q});
+        t.start();
+        long want = (long) bursts * PacketBatch.BURST;
+        try {
+            await("every frame reaches every port", () -> sinks[2].frames.get() == want, () -> sinks[0].frames + " " + sinks[1].frames + " " + sinks[2].frames);
+        } finally {
+            t.stop();
+        }
+        for (TagSink s : sinks) {
+            assertEquals(want, s.frames.get(), s.name());
+            assertEquals(0, s.wrong.get(), s.name() + ": frames without their port's tag");
+        }
+        assertEquals(0, dp.drops().get(io.xvio.datapath.DatapathDrops.Reason.COPIES));
+    }
 }

@@ -76,14 +76,14 @@ class TappingTest {
         assertEquals(8, drain(ring));
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), out.got);
         int[] which = {1, 3, 5};
-        assertTrue(t.tx(vm2.counters().taps.tx, vm2, b, which, 3, 1, offload), "vm2 sends its frames");
+        assertTrue(t.tx(vm2.counters().taps.tx, vm2, b, which, 3, 1, 0, offload), "vm2 sends its frames");
         assertEquals(8, out.got.size(), "frames mirrored as they came in are not mirrored again as they leave");
-        assertTrue(t.tx(vm2.counters().taps.tx, vm2, b, which, 3, 2, offload));
+        assertTrue(t.tx(vm2.counters().taps.tx, vm2, b, which, 3, 2, 0, offload));
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 1, 3, 5), out.got, "the next burst's frames are new frames");
         assertEquals(11, m.mirrored());
 
         assertEquals(0, t.rx(out.counters().taps.rx, out, b, 8, 3, offload), "a mirror output drops what it receives");
-        assertFalse(t.tx(out.counters().taps.tx, out, b, which, 3, 3, offload), "and sends only mirrored frames");
+        assertFalse(t.tx(out.counters().taps.tx, out, b, which, 3, 3, 0, offload), "and sends only mirrored frames");
         out.counters().taps.reserve(false);
         assertNull(out.counters().taps.rx, "no tap left: the PMD's check is one null test");
 
@@ -92,6 +92,28 @@ class TappingTest {
         vm2.counters().taps.removeMirror(m);
         assertNull(vm1.counters().taps.rx);
         assertNull(vm2.counters().taps.tx);
+    }
+
+    /**
+     * A burst sent in chunks (the datapath reuses its copy slots after each): a copy slot in a later chunk holds
+     * another frame and is mirrored again; a received frame, mirrored as it came in, is not.
+     */
+    @Test
+    void aCopySlotOfALaterChunkIsANewFrame() {
+        Tapping t = new Tapping(0);
+        SoftwareOffload offload = new SoftwareOffload();
+        Sink vm1 = new Sink("vm1"), vm2 = new Sink("vm2"), out = new Sink("out");
+        Mirror m = new Mirror("m0", out, new int[0]);
+        vm1.counters().taps.addMirror(m, true, false);
+        vm2.counters().taps.addMirror(m, false, true);
+        PacketBatch b = batch(PacketBatch.SLOTS, i -> 0);
+        t.rx(vm1.counters().taps.rx, vm1, b, 2, 5, offload);
+        int copy = PacketBatch.BURST;
+        t.tx(vm2.counters().taps.tx, vm2, b, new int[] {0, copy}, 2, 5, 0, offload);
+        t.tx(vm2.counters().taps.tx, vm2, b, new int[] {copy}, 1, 5, 0, offload);
+        assertEquals(List.of(0, 1, copy), out.got, "once per frame in a chunk");
+        t.tx(vm2.counters().taps.tx, vm2, b, new int[] {1, copy}, 2, 5, 1, offload);
+        assertEquals(List.of(0, 1, copy, copy), out.got, "the next chunk's copy is mirrored, the received frame is not again");
     }
 
     @Test
@@ -104,7 +126,7 @@ class TappingTest {
         vm2.counters().taps.addMirror(c, false, true);
         PacketBatch batch = batch(4, i -> 0);
         t.rx(vm1.counters().taps.rx, vm1, batch, 4, 7, new SoftwareOffload());
-        t.tx(vm2.counters().taps.tx, vm2, batch, new int[] {0, 1, 2, 3}, 4, 7, new SoftwareOffload());
+        t.tx(vm2.counters().taps.tx, vm2, batch, new int[] {0, 1, 2, 3}, 4, 7, 0, new SoftwareOffload());
         assertEquals(List.of(0, 1, 2, 3), out.got, "a frame a and b both select reaches their output once");
         assertEquals(List.of(0, 1, 2, 3), other.got, "another output gets its own copy");
         assertThrows(IllegalArgumentException.class, () -> new Mirror("d", other, new int[0], a));
@@ -146,7 +168,7 @@ class TappingTest {
             for (int k = 0; k < 50; k++) {
                 PortTaps.Tap rx = vm1.counters().taps.rx, tx = vm1.counters().taps.tx;
                 t.rx(rx, vm1, b, 32, ++serial, offload);
-                t.tx(tx, vm1, b, all, 32, ++serial, offload);
+                t.tx(tx, vm1, b, all, 32, ++serial, 0, offload);
             }
             long used = mx.getCurrentThreadAllocatedBytes() - before;
             if (round >= 200) allocated += used;      // the first rounds warm the JIT up
