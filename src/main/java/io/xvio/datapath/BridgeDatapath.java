@@ -517,6 +517,14 @@ public final class BridgeDatapath {
         return k;
     }
 
+    /** Key word w of k takes metadata's bits of w within which; a word after the packet's own extends the key. */
+    private static void restore(FlowKey k, Match metadata, int w, long which) {
+        long m = metadata.mask(w) & which;
+        if (m == 0) return;
+        k.extended |= w >= FlowKey.PACKET_WORDS;
+        k.w[w] = (k.w[w] & ~m) | (metadata.value(w) & m);
+    }
+
     /** After a packet-out's or resume's actions: its recirculations, then what it output to patch ports crosses. */
     private void finishFrame(Tables t, PacketBatch b, Outputs out, int thread, long now) {
         RecircQueue q = recircQueues[thread + 2];
@@ -536,17 +544,21 @@ public final class BridgeDatapath {
 
     /**
      * Resumes a paused translation (NXT_RESUME, see {@link Paused}) as a packet-out: frame, received on inOfport, gets
-     * the packet-in metadata the controller sent back (in_port, metadata, registers, pkt_mark: metadata's words that
-     * hold them; conntrack state is not restored), the register stack (bottom first), then actions run as the flow of
+     * the packet-in metadata the controller sent back (metadata, registers, pkt_mark, the tunnel fields, ct_state,
+     * ct_zone, ct_mark and ct_label: metadata's words that hold them), the register stack (bottom first), then actions run as the flow of
      * table and cookie would have gone on. As {@link #packetOut}: slot 0 of b, outputs added to out; nothing cached.
      */
     public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, List<Paused.Frame> frames,
                        PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
         FlowKey k = loadFrame(frame, inOfport, b);
-        for (int w = FlowKey.METADATA; w <= FlowKey.XREG0 + 7; w++)
-            k.w[w] = (k.w[w] & ~metadata.mask(w)) | (metadata.value(w) & metadata.mask(w));
-        k.w[FlowKey.PKT_MARK] = (k.w[FlowKey.PKT_MARK] & ~metadata.mask(FlowKey.PKT_MARK)) | (metadata.value(FlowKey.PKT_MARK) & metadata.mask(FlowKey.PKT_MARK));
+        for (int w = FlowKey.METADATA; w <= FlowKey.XREG0 + 7; w++) restore(k, metadata, w, -1L);
+        restore(k, metadata, FlowKey.PKT_MARK, -1L);
+        // the tunnel and ct_state, ct_zone, ct_mark, ct_label, as OVS's xlate_resume (pkt_metadata_from_flow); not the
+        // connection's tuple, which it leaves out (the metadata has no dl_type)
+        for (int w = FlowKey.TUN_ID; w < FlowKey.TUN_METADATA0 + FlowKey.TUN_METADATA_WORDS; w++) restore(k, metadata, w, -1L);
+        restore(k, metadata, FlowKey.CT_MISC, Field.CT_STATE.fullMask() | Field.CT_ZONE.fullMask());
+        for (int w = FlowKey.CT_MARK; w <= FlowKey.CT_LABEL_LO; w++) restore(k, metadata, w, -1L);
         startTranslation(thread);
         RegisterStack s = stack(thread);
         for (long v : stack) s.push(v);

@@ -131,7 +131,11 @@ public final class FlowFormat {
             p.add("tun_dst=" + ipv4Masked(TUN_DST.get(m.value(FlowKey.TUN_IPV4)), TUN_DST.get(m.mask(FlowKey.TUN_IPV4))));
         if (m.mask(FlowKey.TUN_IPV6_SRC_HI) != 0 || m.mask(FlowKey.TUN_IPV6_SRC_LO) != 0) p.add("tun_ipv6_src=" + ipv6Masked(m, FlowKey.TUN_IPV6_SRC_HI));
         if (m.mask(FlowKey.TUN_IPV6_DST_HI) != 0 || m.mask(FlowKey.TUN_IPV6_DST_LO) != 0) p.add("tun_ipv6_dst=" + ipv6Masked(m, FlowKey.TUN_IPV6_DST_HI));
-        hexField(p, m, TUN_FLAGS);
+        long tunFlags = TUN_FLAGS.get(m.mask(FlowKey.TUN_MISC));
+        if (tunFlags != 0) {            // as OVS: "oam" (or 0) when the one public flag is the mask, else +oam/-oam
+            boolean oam = (TUN_FLAGS.get(m.value(FlowKey.TUN_MISC)) & 1) != 0;
+            p.add("tun_flags=" + (tunFlags == 1 ? (oam ? "oam" : "0") : hexMasked(m, TUN_FLAGS)));
+        }
         for (Field f : new Field[] {TUN_TOS, TUN_TTL, TUN_TP_SRC, TUN_TP_DST})
             if (f.get(m.mask(f.word)) != 0) p.add(f.ofName + "=" + numMasked(m, f));
         for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) {

@@ -44,7 +44,7 @@ public final class FlowParser {
         CT }
 
     /** How a field name's value maps onto the key (most map 1:1 onto a {@link Field}). */
-    enum Kind { PLAIN, DL_VLAN, VLAN_PCP, VLAN_VID, IP_DSCP, NW_TOS, NW_FRAG, TCP_FLAGS, CT_STATE }
+    enum Kind { PLAIN, DL_VLAN, VLAN_PCP, VLAN_VID, IP_DSCP, NW_TOS, NW_FRAG, TCP_FLAGS, CT_STATE, TUN_FLAGS }
 
     record Def(String name, Field field, Need need, Kind kind, boolean maskable) {}
 
@@ -70,7 +70,7 @@ public final class FlowParser {
     private static void def(String name, Field f, Need need, Kind kind, boolean maskable) {
         Def d = new Def(name, f, need, kind, maskable);
         FIELDS.put(name, d);
-        if (kind == Kind.PLAIN || kind == Kind.NW_TOS || kind == Kind.NW_FRAG || kind == Kind.TCP_FLAGS || kind == Kind.CT_STATE)
+        if (kind == Kind.PLAIN || kind == Kind.NW_TOS || kind == Kind.NW_FRAG || kind == Kind.TCP_FLAGS || kind == Kind.CT_STATE || kind == Kind.TUN_FLAGS)
             SUBFIELDS.put(name, new Def(name, f, need, Kind.PLAIN, true));
     }
 
@@ -142,7 +142,7 @@ public final class FlowParser {
         def("tun_dst", TUN_DST, Need.NONE, Kind.PLAIN, true);
         def("tun_ipv6_src", TUN_IPV6_SRC, Need.NONE, Kind.PLAIN, true);
         def("tun_ipv6_dst", TUN_IPV6_DST, Need.NONE, Kind.PLAIN, true);
-        def("tun_flags", TUN_FLAGS, Need.NONE, Kind.PLAIN, true);
+        def("tun_flags", TUN_FLAGS, Need.NONE, Kind.TUN_FLAGS, true);      // oam, +oam, -oam or a number (0, 1)
         def("tun_tos", TUN_TOS, Need.NONE, Kind.PLAIN, false);
         def("tun_ttl", TUN_TTL, Need.NONE, Kind.PLAIN, false);
         def("tun_tp_src", TUN_TP_SRC, Need.NONE, Kind.PLAIN, true);
@@ -255,6 +255,8 @@ public final class FlowParser {
     /** dump-flows statistics that ovs-ofctl ignores when they are fed back in. */
     private static final Set<String> IGNORED = Set.of("duration", "n_packets", "n_bytes", "idle_age", "hard_age");
 
+    /** tun_flags' one flag OVS lets flows match (FLOW_TNL_PUB_F_MASK). */
+    static final String[] TUN_FLAG_NAMES = {"oam"};
     static final String[] TCP_FLAG_NAMES = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"};
     /** ct_state flags by bit (OVS's CS_* values: new 0x01 ... dnat 0x80). */
     static final String[] CT_STATE_NAMES = {"new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"};
@@ -459,6 +461,11 @@ public final class FlowParser {
                 case TCP_FLAGS -> {
                     long[] vm = flags(val, vpos, key, TCP_FLAG_NAMES, 12, "TCP flag");
                     yield set(TCP_FLAGS.word, vm[0], vm[1], key, s);
+                }
+                case TUN_FLAGS -> {
+                    char c0 = val.isEmpty() ? ' ' : val.charAt(0);      // a number: any of the 8 bits (xvio's field)
+                    long[] vm = c0 >= '0' && c0 <= '9' ? valueMask(val, vpos, 8, key) : flags(val, vpos, key, TUN_FLAG_NAMES, 1, "tunnel flag");
+                    yield set(TUN_FLAGS.word, TUN_FLAGS.put(vm[0]), TUN_FLAGS.put(vm[1]), key, s);
                 }
                 case CT_STATE -> {
                     long[] vm = flags(val, vpos, key, CT_STATE_NAMES, 8, "ct_state flag");

@@ -46,6 +46,8 @@ public final class OfActions {
     static {
         for (Field f : Field.values()) if (f.name().matches("X{0,2}REG\\d+")) SETTABLE.add(f);
         SETTABLE.add(Field.TUN_ID);         // set_field/load to tun_id (an encapsulation with key=flow reads it)
+        // and the outer addresses a port with remote_ip=flow (local_ip=flow) reads, and the oam flag
+        SETTABLE.addAll(List.of(Field.TUN_SRC, Field.TUN_DST, Field.TUN_IPV6_SRC, Field.TUN_IPV6_DST, Field.TUN_FLAGS));
         for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) SETTABLE.add(Field.valueOf("TUN_METADATA" + n));   // a Geneve port sends them
         SETTABLE.add(Field.IN_PORT);        // the key's only: OVN's push/load 0/pop of in_port around a loopback output
     }

@@ -336,7 +336,8 @@ public final class OfChannels implements AutoCloseable {
         for (OfConnection k : receivers) {
             if (k.controllerId != controllerId || !k.wantsAsync(AsyncConfig.PACKET_IN, reason)) continue;
             try {
-                k.packetIn(pi.encode(k.version(), k.packetInFormat, 0, c), key[io.xvio.packet.FlowKey.IN_PORT], reason, System.nanoTime(), limits);
+                OfConnection to = k;
+                k.packetIn(encode(key, () -> pi.encode(to.version(), to.packetInFormat, 0, c)), key[io.xvio.packet.FlowKey.IN_PORT], reason, System.nanoTime(), limits);
             } catch (OfError.Failure e) {        // an action the connection's version cannot encode
                 LOG.warning(k.peer() + ": paused packet-in not sent: " + e.getMessage());
             }
@@ -352,8 +353,18 @@ public final class OfChannels implements AutoCloseable {
             if (c.controllerId != controllerId || !c.wantsAsync(AsyncConfig.PACKET_IN, reason) || c.dropsPacketIn(now, l)) continue;
             if (pi == null) pi = new PacketIn(totalLen, reason, table, cookie, PacketIn.metadata(key), java.util.Arrays.copyOf(frame, len),
                     userdata == null ? null : io.xvio.datapath.action.Controller.bytes(userdata));
-            c.packetIn(pi.encode(c.version(), c.packetInFormat, 0), key[io.xvio.packet.FlowKey.IN_PORT], reason, now, l);
+            PacketIn in = pi;
+            c.packetIn(encode(key, () -> in.encode(c.version(), c.packetInFormat, 0)), key[io.xvio.packet.FlowKey.IN_PORT], reason, now, l);
         }
+    }
+
+    /**
+     * A packet-in's encoding: a packet with Geneve options (tun_metadata present) has them at the lengths the bridge's
+     * TLV map gives them, as OVS encodes them; without, the map is not looked up.
+     */
+    private byte[] encode(long[] key, java.util.function.Supplier<byte[]> encoding) {
+        int present = (int) (key.length > io.xvio.packet.FlowKey.TUN_MISC ? key[io.xvio.packet.FlowKey.TUN_MISC] >>> io.xvio.packet.FlowKey.TUN_METADATA_PRESENT & 0xff : 0);
+        return present == 0 ? encoding.get() : TlvLengths.with(TlvLengths.of(sw.read(sw::tlvMappings)), encoding);
     }
 
     /** Echo requests on silent controller connections; a connection silent for two intervals is dropped. */

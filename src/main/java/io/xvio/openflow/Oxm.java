@@ -99,6 +99,11 @@ public final class Oxm {
         e(NXM1, 29, 1, Field.NW_TTL, Kind.PLAIN, Need.IP);
         e(NXM1, 33, 4, Field.PKT_MARK, Kind.PLAIN, Need.NONE);
         e(NXM1, 16, 8, Field.TUN_ID, Kind.PLAIN, Need.NONE);         // NXM_NX_TUN_ID (Neutron's br-tun learn loads it)
+        e(NXM1, 31, 4, Field.TUN_SRC, Kind.PLAIN, Need.NONE);        // NXM_NX_TUN_IPV4_SRC/DST: no OXM of their own
+        e(NXM1, 32, 4, Field.TUN_DST, Kind.PLAIN, Need.NONE);
+        e(NXM1, 109, 16, Field.TUN_IPV6_SRC, Kind.WIDE, Need.NONE);
+        e(NXM1, 110, 16, Field.TUN_IPV6_DST, Kind.WIDE, Need.NONE);
+        e(NXM1, 104, 2, Field.TUN_FLAGS, Kind.SMALL, Need.NONE);     // OVS's one public flag, oam
         e(NXM1, 34, 2, Field.TCP_FLAGS, Kind.SMALL, Need.TCP);
         e(NXM1, 35, 4, Field.DP_HASH, Kind.PLAIN, Need.NONE);
         e(NXM1, 37, 4, Field.CONJ_ID, Kind.PLAIN, Need.NONE);
@@ -346,7 +351,8 @@ public final class Oxm {
         long type = exact(m, Field.DL_TYPE), proto = exact(m, Field.NW_PROTO);
         boolean ip6 = type == 0x86dd;
         for (Field f : new Field[] {Field.IN_PORT, Field.DL_DST, Field.DL_SRC, Field.DL_TYPE}) put(m, f, nxm, w, type, proto);
-        put(m, Field.TUN_ID, nxm, w, type, proto);
+        for (Field f : new Field[] {Field.TUN_ID, Field.TUN_SRC, Field.TUN_DST, Field.TUN_IPV6_SRC, Field.TUN_IPV6_DST, Field.TUN_FLAGS})
+            put(m, f, nxm, w, type, proto);
         putTunMetadata(m, w);
         long tciMask = m.mask(FlowKey.VLAN_TCI);
         if (tciMask != 0) {

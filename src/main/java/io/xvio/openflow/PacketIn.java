@@ -35,11 +35,13 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
             Field.CT_TP_SRC, Field.CT_TP_DST};
 
     /**
-     * The match of a packet-in for key words k: what OVS puts in it (in_port; metadata, registers, pkt_mark and the
-     * conntrack fields when not zero). k holds at least {@link FlowKey#PACKET_WORDS} words.
+     * The match of a packet-in for key words k: what OVS puts in it (flow_get_metadata: the tunnel fields, metadata,
+     * registers, pkt_mark and the conntrack fields when not zero; in_port). k holds at least
+     * {@link FlowKey#PACKET_WORDS} words.
      */
     public static Match metadata(long[] k) {
         Match m = new Match();
+        if (k.length >= FlowKey.WORDS) tunnel(k, m);
         m.set(Field.IN_PORT, k[FlowKey.IN_PORT], Field.IN_PORT.fullMask());
         if (k[FlowKey.METADATA] != 0) m.set(Field.METADATA, k[FlowKey.METADATA], Field.METADATA.fullMask());
         for (int r = 0; r < 16; r++) {
@@ -52,6 +54,32 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         if (k[FlowKey.CT_LABEL_HI] != 0 || k[FlowKey.CT_LABEL_LO] != 0)
             m.setWord(FlowKey.CT_LABEL_HI, k[FlowKey.CT_LABEL_HI], -1L).setWord(FlowKey.CT_LABEL_LO, k[FlowKey.CT_LABEL_LO], -1L);
         return m;
+    }
+
+    /**
+     * A decapsulated packet's tunnel fields, as OVS's flow_get_metadata gives them: tun_id, tun_flags' public bit
+     * (oam), tun_src/tun_dst or tun_ipv6_src/tun_ipv6_dst when set, each Geneve option present (a value 0 too).
+     */
+    private static void tunnel(long[] k, Match m) {
+        if (k[FlowKey.TUN_ID] != 0) m.set(Field.TUN_ID, k[FlowKey.TUN_ID], -1L);
+        long misc = k[FlowKey.TUN_MISC];
+        if ((Field.TUN_FLAGS.get(misc) & OAM) != 0) m.set(Field.TUN_FLAGS, Field.TUN_FLAGS.put(OAM), Field.TUN_FLAGS.put(OAM));
+        for (Field f : new Field[] {Field.TUN_SRC, Field.TUN_DST}) if (f.get(k[f.word]) != 0) m.set(f, k[f.word], f.fullMask());
+        for (int hi : new int[] {FlowKey.TUN_IPV6_SRC_HI, FlowKey.TUN_IPV6_DST_HI})
+            if ((k[hi] | k[hi + 1]) != 0) m.setWord(hi, k[hi], -1L).setWord(hi + 1, k[hi + 1], -1L);
+        for (int n = 0; n < FlowKey.TUN_METADATA_WORDS; n++) {
+            Field f = TUN_METADATA[n];
+            if ((misc & f.presentBit()) == 0) continue;
+            m.set(f, k[f.word], -1L);
+            m.setWord(FlowKey.TUN_MISC, f.presentBit(), f.presentBit());
+        }
+    }
+
+    /** tun_flags' one public bit: OAM (OVS's FLOW_TNL_PUB_F_MASK). */
+    private static final long OAM = 1;
+    private static final Field[] TUN_METADATA = new Field[FlowKey.TUN_METADATA_WORDS];
+    static {
+        for (int n = 0; n < TUN_METADATA.length; n++) TUN_METADATA[n] = Field.valueOf("TUN_METADATA" + n);
     }
 
     /**

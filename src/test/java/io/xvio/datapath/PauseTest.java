@@ -111,6 +111,35 @@ class PauseTest {
         assertEquals(7, Field.REG3.get(b.keys[0].w[Field.REG3.word]), "the controller's registers");
     }
 
+    /**
+     * As OVS's xlate_resume: the packet-in's tunnel fields, ct_state, ct_zone, ct_mark and ct_label come back with
+     * the resumed packet (flows after the pause match them), its connection's tuple does not.
+     */
+    @Test
+    void resumingRestoresTheTunnelAndConntrackFields() {
+        BridgeDatapath dp = bridge("table=4,priority=5,tun_id=0x5,tun_src=192.0.2.1,ct_state=+trk+est,ct_zone=3,ct_mark=0x42,actions=output:3",
+                "table=4,priority=1,actions=output:2");
+        long[] k = new long[FlowKey.WORDS];
+        k[FlowKey.IN_PORT] = 1;
+        k[FlowKey.TUN_ID] = 5;
+        k[Field.TUN_SRC.word] |= Field.TUN_SRC.put(0xc0000201L);
+        k[Field.CT_STATE.word] |= Field.CT_STATE.put(io.xvio.datapath.conntrack.CtState.TRK | io.xvio.datapath.conntrack.CtState.EST);
+        k[Field.CT_ZONE.word] |= Field.CT_ZONE.put(3);
+        k[Field.CT_NW_PROTO.word] |= Field.CT_NW_PROTO.put(6);
+        k[FlowKey.CT_MARK] = 0x42;
+        Match meta = io.xvio.openflow.PacketIn.metadata(k);
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(8);
+        dp.resume(1, frame(B, A), meta, new long[0], List.of(new Paused.Frame(4, 0, FlowParser.parseActionList("resubmit(,4)"))), b, out, 0, System.nanoTime());
+        assertEquals(List.of(2), ports(out), "the flow on the tunnel and conntrack fields: output:3 (index 2)");
+        assertEquals(0, Field.CT_NW_PROTO.get(b.keys[0].w[Field.CT_NW_PROTO.word]), "the tuple is not restored");
+        b = new PacketBatch();
+        out = new Outputs(8);
+        dp.resume(1, frame(B, A), io.xvio.openflow.PacketIn.metadata(java.util.Arrays.copyOf(k, FlowKey.PACKET_WORDS)), new long[0],
+                List.of(new Paused.Frame(4, 0, FlowParser.parseActionList("resubmit(,4)"))), b, out, 0, System.nanoTime());
+        assertEquals(List.of(1), ports(out), "without them: output:2");
+    }
+
     @Test
     void aPauseUnderResubmitsUnrollsTheEnclosingListsAndResumesThem() {
         BridgeDatapath dp = bridge("table=0,cookie=0x10,priority=5,in_port=1,actions=resubmit(,4),output:3",

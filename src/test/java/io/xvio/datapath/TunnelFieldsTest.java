@@ -20,7 +20,9 @@ class TunnelFieldsTest {
         assertEquals("tun_id=0x64/0xff", roundTrip("tun_id=0x64/0xff"));
         assertEquals("tun_src=172.31.0.2,tun_dst=172.31.0.0/24", roundTrip("tun_dst=172.31.0.0/24,tun_src=172.31.0.2"));
         assertEquals("tun_ipv6_src=fd00:31::2", roundTrip("tun_ipv6_src=fd00:31::2"));
-        assertEquals("tun_flags=0x1/0x1", roundTrip("tun_flags=1/1"));
+        assertEquals("tun_flags=oam", roundTrip("tun_flags=1/1"), "OVS's notation");
+        assertEquals("tun_flags=oam", roundTrip("tun_flags=+oam"));
+        assertEquals("tun_flags=0", roundTrip("tun_flags=-oam"));
         assertEquals("tun_metadata0=0xa,tun_metadata7=0x1/0xff", roundTrip("tun_metadata7=1/0xff,tun_metadata0=10"));
         assertEquals("tun_tos=4,tun_ttl=64,tun_tp_src=50000,tun_tp_dst=4789", roundTrip("tun_tp_dst=4789,tun_tp_src=50000,tun_ttl=64,tun_tos=4"));
     }

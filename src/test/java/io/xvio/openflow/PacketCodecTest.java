@@ -81,6 +81,34 @@ class PacketCodecTest {
         }
     }
 
+    /**
+     * A decapsulated packet's tunnel fields travel in the packet-in's match as OVS's flow_get_metadata puts them:
+     * tun_id, tun_src/tun_dst, the oam flag, each Geneve option present (a value 0 too); not tun_ttl or the ports.
+     */
+    @Test
+    void tunnelFieldsGoAlong() {
+        long[] k = new long[FlowKey.WORDS];
+        System.arraycopy(key(2, 0, 0, 0), 0, k, 0, FlowKey.PACKET_WORDS);
+        k[FlowKey.TUN_ID] = 0x64;
+        k[FlowKey.TUN_IPV4] = Field.TUN_SRC.put(0xc0000201L) | Field.TUN_DST.put(0xc0000202L);
+        k[FlowKey.TUN_MISC] = Field.TUN_TTL.put(64) | Field.TUN_TP_DST.put(6081) | Field.TUN_FLAGS.put(1)
+                | Field.TUN_METADATA0.presentBit() | Field.TUN_METADATA2.presentBit();
+        k[Field.TUN_METADATA0.word] = 0x10002;
+        Match m = PacketIn.metadata(k);
+        String text = io.xvio.datapath.FlowFormat.match(m);
+        for (String want : List.of("tun_id=0x64", "tun_src=192.0.2.1", "tun_dst=192.0.2.2", "tun_metadata0=0x10002", "tun_metadata2=0", "in_port=2"))
+            assertTrue(text.contains(want), want + " in " + text);
+        assertFalse(text.contains("tun_ttl") || text.contains("tun_tp_dst") || text.contains("tun_metadata1"), text);
+        assertEquals(0x1, m.value(FlowKey.TUN_MISC) & m.mask(FlowKey.TUN_MISC) & 0xff, "tun_flags: oam");
+        PacketIn pi = new PacketIn(60, 1, 3, 9, m, FRAME);
+        for (int v : new int[] {OfVersion.OF10, OfVersion.OF13, OfVersion.OF15}) {
+            assertEquals(pi, PacketIn.decode(pi.encode(v, PacketIn.FORMAT_NXT2, 1)), OfVersion.name(v));
+            if (v != OfVersion.OF10) assertEquals(pi, PacketIn.decode(pi.encode(v, PacketIn.FORMAT_STANDARD, 1)), OfVersion.name(v));
+        }
+        long[] plain = java.util.Arrays.copyOf(k, FlowKey.PACKET_WORDS);
+        assertEquals("in_port=2", io.xvio.datapath.FlowFormat.match(PacketIn.metadata(plain)).replace(" ", ""), "a key of the packet's own words only");
+    }
+
     @Test
     void theOf13PacketInLayoutIsOpenFlows() {
         PacketIn pi = new PacketIn(60, 0, 0, 0, PacketIn.metadata(key(1, 0, 0, 0)), FRAME);

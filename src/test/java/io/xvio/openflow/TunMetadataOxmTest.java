@@ -35,6 +35,33 @@ class TunMetadataOxmTest {
         return sw;
     }
 
+    /**
+     * The other tunnel fields OVS's NXM has and OXM does not: NXM_NX_TUN_IPV4_SRC/DST (31, 32), NXM_NX_TUN_IPV6_SRC/DST
+     * (109, 110), NXM_NX_TUN_FLAGS (104), in a match and in set_field, over OpenFlow 1.3 and 1.5 (NXM headers in OXM).
+     */
+    @Test
+    void flowsOnTheOuterAddressesAndFlagsAreTakenOverOpenFlow() {
+        List<String> flows = List.of(
+                "priority=10,tun_src=192.0.2.1,tun_dst=192.0.2.0/24,actions=set_field:198.51.100.7->tun_dst,output:1",
+                "priority=9,tun_ipv6_src=2001:db8::1,tun_ipv6_dst=2001:db8::/32,actions=set_field:2001:db8::9->tun_ipv6_dst,output:1",
+                "priority=8,tun_flags=+oam,actions=drop");
+        for (int v : new int[] {OfVersion.OF13, OfVersion.OF15}) {
+            MemorySwitch sw = new MemorySwitch();
+            OfConnection c = OpenFlowCodecTest.connected(sw, v);
+            for (String text : flows) {
+                List<byte[]> replies = c.handle(OpenFlowCodecTest.flowMod13(text, 0, v));
+                assertEquals(List.of(), replies, () -> text + ": error " + ((replies.getFirst()[8] & 0xff) << 8 | replies.getFirst()[9] & 0xff)
+                        + "/" + ((replies.getFirst()[10] & 0xff) << 8 | replies.getFirst()[11] & 0xff));
+            }
+            assertEquals(flows.size(), sw.flows.size());
+            for (int i = 0; i < flows.size(); i++) {
+                Flow want = FlowParser.parse(flows.get(i)), got = sw.flows.get(i);
+                assertEquals(FlowFormat.match(want.match), FlowFormat.match(got.match), OfVersion.name(v) + ": " + flows.get(i));
+                assertEquals(FlowFormat.actions(want.actions), FlowFormat.actions(got.actions), OfVersion.name(v) + ": " + flows.get(i));
+            }
+        }
+    }
+
     @Test
     void ovnsGenevePortFlowsAreTakenAndDumpedBack() {
         MemorySwitch sw = mapped(4);
