@@ -8,6 +8,7 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -98,8 +99,11 @@ class OvnIT {
     /** busybox ping6 (IPv6) from a namespace; returns the replies received. */
     private int ping6(String from, String to, int count) { return ping("ping6", from, to, count); }
 
-    private int ping(String applet, String from, String to, int count) {
-        NetLab.Result r = lab.exec(from, "busybox", applet, "-c", Integer.toString(count), "-i", "0.2", "-W", "1", to);
+    private int ping(String applet, String from, String to, int count, String... options) {
+        List<String> cmd = new ArrayList<>(List.of("busybox", applet, "-c", Integer.toString(count), "-i", "0.2", "-W", "1"));
+        cmd.addAll(List.of(options));
+        cmd.add(to);
+        NetLab.Result r = lab.exec(from, cmd.toArray(String[]::new));
         Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) packets received").matcher(r.output());
         assertTrue(m.find(), "no ping summary: " + r.output());
         return Integer.parseInt(m.group(2));
@@ -468,5 +472,77 @@ class OvnIT {
         for (int n = 0; n < 8; n++) assertEquals("backend 2", wget(ns[1], "http://10.95.9.9/"), () -> "only the live backend\n" + context());
         httpd[3] = lab.spawn(ns[3], dir.resolve("httpd3b.out"), "busybox", "httpd", "-f", "-p", "80", "-h", dir.resolve("www3").toString());
         Await.awaitMatch(this::backendStatus, bothOnline, Duration.ofSeconds(30), () -> "ns3 back online\n" + context());
+    }
+
+    /**
+     * IPv6 routed through lr1: the router answers solicitations for its own address and pings it (ns1); ns4, whose
+     * port has no address in the NB database, gets its prefix and default route from OVN's router advertisement
+     * ({@code ipv6_ra_configs:address_mode=slaac}: ns4's router solicitation meets {@code put_nd_ra_opts}, a
+     * controller action that pauses, and NXT_RESUME sends the answer); the router finds ns4's MAC with {@code nd_ns}
+     * (a packet-in; ovn-controller's solicitation a packet-out) and learns it from the advertisement ({@code put_nd},
+     * a MAC_Binding row); and lrp2's {@code gateway_mtu} answers an IPv6 packet over 1300 bytes with "packet too big"
+     * ({@code icmp6_error} with {@code icmp6.frag_mtu}, paused in the packet-out as case 10's IPv4 one).
+     */
+    @Test
+    @Order(13)
+    void ipv6ThroughTheRouterWithAdvertisementsSolicitationsAndPacketTooBig() throws Exception {
+        ovn.nbctl("add", "Logical_Router_Port", "lrp1", "networks", "\"fd95:1::1/64\"");
+        ovn.nbctl("add", "Logical_Router_Port", "lrp2", "networks", "\"fd95:2::1/64\"");
+        ovn.nbctl("set", "Logical_Router_Port", "lrp2", "ipv6_ra_configs:address_mode=slaac");
+        ovn.syncHv(this::context);
+        NetLab.ok("ip", "-n", ns[1], "-6", "route", "add", "default", "via", "fd95:1::1");
+        assertEquals(3, ping6(ns[1], "fd95:1::1", 3), () -> "the router port answers over IPv6\n" + context());
+
+        lab.exec(ns[4], "sysctl", "-qw", "net.ipv6.conf." + nsIf[4] + ".disable_ipv6=0");   // ns4's kernel solicits a router
+        String slaac = "fd95:2::ff:fe00:9504";            // fd95:2::/64 and ns4's MAC 02:00:00:00:95:04 (EUI-64)
+        // "scope global dynamic": not "global tentative dynamic", as during duplicate address detection, when ns4's
+        // kernel would not answer the router's solicitation for it
+        Await.awaitMatch(() -> lab.exec(ns[4], "ip", "-6", "addr", "show", "dev", nsIf[4]).output(), Pattern.compile(Pattern.quote(slaac) + "/64 scope global dynamic"),
+                Duration.ofSeconds(30), () -> "OVN's router advertisement gave ns4 the prefix\n" + context());
+        Await.awaitMatch(() -> lab.exec(ns[4], "ip", "-6", "route", "show", "default").output(), Pattern.compile("via fe80::ff:fe00:95a2"),
+                Duration.ofSeconds(10), () -> "and the router (lrp2's link-local address) as default route\n" + context());
+
+        ping6(ns[1], slaac, 3);          // the first packets wait in ovn-controller until the next hop is resolved
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=mac", "find", "MAC_Binding", "ip=\"" + slaac + "\""), Pattern.compile(Pattern.quote(mac[4])),
+                Duration.ofSeconds(30), () -> "nd_ns and put_nd learned ns4's MAC\n" + context());
+        ovn.syncHv(this::context);
+        assertEquals(3, ping6(ns[1], slaac, 3), () -> "routed to ns4 over IPv6\n" + stats() + context());
+
+        lab.exec(ns[1], "busybox", "ping6", "-c", "2", "-i", "0.5", "-W", "1", "-s", "1400", slaac);
+        Await.awaitMatch(() -> lab.exec(ns[1], "ip", "-6", "route", "get", slaac).output(), Pattern.compile("mtu 1300"),
+                Duration.ofSeconds(10), () -> "OVN's packet too big (mtu 1300) reached ns1\n" + stats() + context());
+        assertEquals(3, ping("ping6", ns[1], slaac, 3, "-s", "1400"), () -> "now sent in fragments of 1300 bytes, both ways\n" + context());
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
+    }
+
+    /**
+     * A provider network: ls1 gets a localnet port on physnet1 with VLAN tag 100, and {@code ovn-bridge-mappings} maps
+     * physnet1 to another bridge of xvio's (made with ovs-vsctl; its uplink a veth whose other end is in a namespace
+     * with a VLAN 100 interface). ovn-controller joins the integration bridge and it with a pair of patch ports (Port
+     * rows of type patch); ns1's pings reach the provider network's host, tagged with VLAN 100 on the wire, and its
+     * answers come back into ls1.
+     */
+    @Test
+    @Order(14)
+    void aLocalnetPortReachesAProviderVlanThroughPatchPorts() throws Exception {
+        String brPhys = lab.name("xnp");
+        lab.own(brPhys);                // the bridge's internal interface: a TAP xvio creates
+        vsctlOk("add-br", brPhys, "--", "set", "Bridge", brPhys, "datapath_type=netdev");
+        String uplink = lab.name("xnu"), far = lab.name("xnv"), ns5 = lab.netns();
+        lab.veth(uplink, far);
+        lab.move(far, ns5);
+        lab.up(ns5, far);
+        lab.address(ns5, far, "10.95.1.15/24");
+        lab.up(null, uplink);
+        vsctlOk("add-port", brPhys, uplink, "tag=100");        // an access port of VLAN 100: the provider's host is untagged
+        vsctlOk("set", "Open_vSwitch", ".", "external_ids:ovn-bridge-mappings=physnet1:" + brPhys);
+        ovn.nbctl("lsp-add", "ls1", "ln1", "--", "lsp-set-type", "ln1", "localnet", "--", "lsp-set-addresses", "ln1", "unknown",
+                "--", "lsp-set-options", "ln1", "network_name=physnet1", "--", "set", "Logical_Switch_Port", "ln1", "tag=100");
+        Await.awaitMatch(() -> vsctlOk("list-ports", brPhys), Pattern.compile("patch-"), Duration.ofSeconds(30),
+                () -> "ovn-controller made the patch port on the provider bridge\n" + context());
+        ovn.syncHv(this::context);
+        assertEquals(5, ping(ns[1], "10.95.1.15", 5), () -> "ns1 reaches the provider network's host on VLAN 100\n" + stats() + context());
+        String arp = lab.exec(ns5, "ip", "neigh", "show", ip[1]).output();
+        assertTrue(arp.contains("lladdr " + mac[1]), "ns5 learned ns1's MAC over VLAN 100: " + arp);
     }
 }
