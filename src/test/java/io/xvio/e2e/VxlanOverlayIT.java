@@ -94,6 +94,22 @@ class VxlanOverlayIT {
                 assertTrue(back.output().contains("3 packets transmitted, 3 packets received"), back.output());
                 assertTrue(x.counter("vx0", "tx_packets") >= 26 && x.counter("vx0", "rx_packets") >= 26, x.call("stats"));
 
+                // a decapsulated packet's packet-in carries its tunnel fields, as OVS's (ovs-ofctl monitor decodes them)
+                try (PacketInMonitor mon = PacketInMonitor.start("OpenFlow13", "unix:" + dir.resolve("br-int.mgmt"), dir.resolve("monitor.txt"))) {
+                    x.call("add-flow", "br-int", "priority=20,in_port=10,tun_id=100,icmp,actions=controller,output:1");
+                    lab.exec(nsK, "busybox", "ping", "-c", "1", "-W", "2", "10.200.0.1");
+                    java.util.function.Supplier<String> ins = () -> {
+                        try {
+                            return String.join("\n", mon.packetIns());
+                        } catch (java.io.IOException e) {
+                            return e.toString();
+                        }
+                    };
+                    io.xvio.testing.Await.awaitMatch(ins, Pattern.compile(Pattern.quote("tun_id=0x64,tun_src=172.31.0.2,tun_dst=172.31.0.1")),
+                            Duration.ofSeconds(10), () -> "the tunnel in the packet-in's match");
+                    x.call("del-flows", "br-int", "in_port=10,tun_id=100,icmp");
+                }
+
                 // 1 MiB each way over TCP, compared by SHA-256
                 for (boolean toKernel : new boolean[] {true, false}) {
                     String server = toKernel ? nsK : nsC, client = toKernel ? nsC : nsK;
