@@ -545,4 +545,26 @@ class OvnIT {
         String arp = lab.exec(ns5, "ip", "neigh", "show", ip[1]).output();
         assertTrue(arp.contains("lladdr " + mac[1]), "ns5 learned ns1's MAC over VLAN 100: " + arp);
     }
+
+    /**
+     * OVN's DHCPv6 server: a DHCP_Options row for fd95:1::/64 on lsp1 ({@code lsp-set-dhcpv6-options}); a SOLICIT
+     * from ns1 (a small Python client: busybox here has none) meets {@code put_dhcpv6_opts}, a controller action that
+     * pauses; ovn-controller fills in the options and resumes, and the ADVERTISE offers lsp1's address with the
+     * server id (DUID-LL of the configured MAC).
+     */
+    @Test
+    @Order(15)
+    void ovnsDhcpv6ServerAdvertisesTheLogicalPortsAddress() throws Exception {
+        String options = ovn.nbctl("create", "DHCP_Options", "cidr=\"fd95:1::/64\"", "options=\"server_id\"=\"02:00:00:00:95:a1\"");
+        ovn.nbctl("lsp-set-dhcpv6-options", "lsp1", options);
+        ovn.syncHv(this::context);
+        Path script = dir.resolve("dhcp6_solicit.py");
+        try (var in = OvnIT.class.getResourceAsStream("dhcp6_solicit.py")) {
+            Files.copy(in, script);
+        }
+        NetLab.Result r = lab.exec(ns[1], "python3", script.toString(), nsIf[1], mac[1]);
+        assertTrue(r.output().contains("type 2") && r.output().contains("address fd95:1::11"),
+                () -> "an ADVERTISE with lsp1's address\n" + r.output() + context());
+        assertTrue(r.output().contains("server 000300010200000095a1"), () -> "from the server id\n" + r.output());
+    }
 }
