@@ -444,6 +444,14 @@ class OvnIT {
         for (int n = 0; n < 6; n++) assertEquals(first, wget(ns[1], "http://" + vip + "/"), () -> "every connection to the learned backend\n" + context());
     }
 
+    /** ICMP echo requests namespace ns received (its kernel's Icmp InEchos counter). */
+    private long inEchos(String namespace) {
+        List<String> icmp = lab.exec(namespace, "cat", "/proc/net/snmp").output().lines().filter(l -> l.startsWith("Icmp:")).toList();
+        assertEquals(2, icmp.size(), "/proc/net/snmp's Icmp lines: " + icmp);
+        List<String> names = List.of(icmp.get(0).split("\\s+")), values = List.of(icmp.get(1).split("\\s+"));
+        return Long.parseLong(values.get(names.indexOf("InEchos")));
+    }
+
     /** The Service_Monitor statuses of lb1's backends, "IP=STATUS" a line. */
     private String backendStatus() {
         return ovn.sbctl("--bare", "--columns=ip,status", "list", "Service_Monitor").lines().filter(l -> !l.isBlank())
@@ -566,5 +574,27 @@ class OvnIT {
         assertTrue(r.output().contains("type 2") && r.output().contains("address fd95:1::11"),
                 () -> "an ADVERTISE with lsp1's address\n" + r.output() + context());
         assertTrue(r.output().contains("server 000300010200000095a1"), () -> "from the server id\n" + r.output());
+    }
+
+    /**
+     * IGMP snooping ({@code other_config:mcast_snoop=true} on ls1): ns2 joins 239.1.1.1 and its kernel's report meets
+     * OVN's {@code igmp} (a controller action): ovn-controller records the group (an IGMP_Group row) and programs
+     * it; ns1's pings to the group reach ns2 (its kernel counts the echo requests). ns2's answers do not reach ns1:
+     * ls1's load balancers send all its IP traffic through conntrack, which finds an echo reply from 10.95.1.12 to a
+     * request sent to the group invalid, and OVN drops invalid packets.
+     */
+    @Test
+    @Order(16)
+    void igmpSnoopingLearnsAGroupAndDeliversToItsMember() throws Exception {
+        ovn.nbctl("set", "Logical_Switch", "ls1", "other_config:mcast_snoop=true");
+        ovn.syncHv(this::context);
+        lab.exec(ns[2], "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_broadcasts=0");     // answers pings to a group
+        NetLab.ok("ip", "-n", ns[2], "addr", "add", "239.1.1.1/32", "dev", nsIf[2], "autojoin");
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=address", "list", "IGMP_Group"), Pattern.compile("239\\.1\\.1\\.1"),
+                Duration.ofSeconds(30), () -> "ns2's IGMP report reached ovn-controller through the igmp action\n" + context());
+        ovn.syncHv(this::context);
+        long before = inEchos(ns[2]);
+        ping(ns[1], "239.1.1.1", 3);
+        assertEquals(3, inEchos(ns[2]) - before, () -> "ns1's pings to the group reach ns2\n" + stats() + context());
     }
 }
