@@ -55,6 +55,12 @@ class OutputsThenRewritesTest {
         PacketBatch b = new PacketBatch();
         Outputs out = process(dp, 0, b, frame, burst);
         Map<Integer, List<byte[]>> res = new TreeMap<>();
+        collect(b, out, res);
+        return res;
+    }
+
+    /** Adds the frames out queued (copied out of b) to res, by OpenFlow port. */
+    private static void collect(PacketBatch b, Outputs out, Map<Integer, List<byte[]>> res) {
         for (int k = 0; k < out.touchedCount(); k++) {
             int p = out.touchedPort(k);
             for (int c = 0; c < out.countFor(p); c++) {
@@ -64,7 +70,6 @@ class OutputsThenRewritesTest {
                 res.computeIfAbsent(p + 1, x -> new ArrayList<>()).add(bytes);
             }
         }
-        return res;
     }
 
     private static byte[] frame() { return GroupsTest.tcp(0x0a000001, 0x0a000002, 1000, 80); }
@@ -225,15 +230,7 @@ class OutputsThenRewritesTest {
         Map<Integer, List<byte[]>> res = new TreeMap<>();
         Outputs.Sender collect = (batch, out, chunk) -> {
             assertEquals(chunks[0]++, chunk, "chunks in order");
-            for (int k = 0; k < out.touchedCount(); k++) {
-                int p = out.touchedPort(k);
-                for (int c = 0; c < out.countFor(p); c++) {
-                    int idx = out.packetsFor(p)[c];
-                    byte[] bytes = new byte[batch.len[idx]];
-                    MemorySegment.copy(batch.data, JAVA_BYTE, batch.off[idx], bytes, 0, bytes.length);
-                    res.computeIfAbsent(p + 1, x -> new ArrayList<>()).add(bytes);
-                }
-            }
+            collect(batch, out, res);
         };
         for (int i = 0; i < burst; i++) {
             MemorySegment.copy(frame, 0, b.data, JAVA_BYTE, b.off[i], frame.length);
