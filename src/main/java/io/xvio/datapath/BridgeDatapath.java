@@ -545,8 +545,8 @@ public final class BridgeDatapath {
     /**
      * Resumes a paused translation (NXT_RESUME, see {@link Paused}) as a packet-out: frame, received on inOfport, gets
      * the packet-in metadata the controller sent back (metadata, registers, pkt_mark, the tunnel fields, ct_state,
-     * ct_zone, ct_mark and ct_label: metadata's words that hold them), the register stack (bottom first), then actions run as the flow of
-     * table and cookie would have gone on. As {@link #packetOut}: slot 0 of b, outputs added to out; nothing cached.
+     * ct_zone, ct_mark and ct_label: metadata's words that hold them), the register stack (bottom first), then actions
+     * run as the flow of table and cookie would have gone on. As {@link #packetOut}: slot 0 of b, outputs added to out; nothing cached.
      */
     public void resume(int inOfport, byte[] frame, Match metadata, long[] stack, List<Paused.Frame> frames,
                        PacketBatch b, Outputs out, int thread, long now) {

@@ -363,8 +363,9 @@ public final class OfChannels implements AutoCloseable {
      * TLV map gives them, as OVS encodes them; without, the map is not looked up.
      */
     private byte[] encode(long[] key, java.util.function.Supplier<byte[]> encoding) {
-        int present = (int) (key.length > io.xvio.packet.FlowKey.TUN_MISC ? key[io.xvio.packet.FlowKey.TUN_MISC] >>> io.xvio.packet.FlowKey.TUN_METADATA_PRESENT & 0xff : 0);
-        return present == 0 ? encoding.get() : TlvLengths.with(TlvLengths.of(sw.read(sw::tlvMappings)), encoding);
+        int misc = io.xvio.packet.FlowKey.TUN_MISC;
+        boolean options = key.length > misc && (key[misc] >>> io.xvio.packet.FlowKey.TUN_METADATA_PRESENT & 0xff) != 0;
+        return options ? TlvLengths.with(TlvLengths.of(sw.read(sw::tlvMappings)), encoding) : encoding.get();
     }
 
     /** Echo requests on silent controller connections; a connection silent for two intervals is dropped. */
