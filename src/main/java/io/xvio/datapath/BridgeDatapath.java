@@ -601,7 +601,7 @@ public final class BridgeDatapath {
         PatchLayout crossing = patches;
         if (crossing != null) PatchLayout.receiving(b);           // marks a header-free path leaves in the keys: 0
         Underlay u = underlay;
-        if (u != null) u.intercept(inPort, b, out, thread, now);     // ARP/ND and tunnel frames of an underlay bridge
+        if (u != null) u.intercept(inPort, b, out, crossing, thread, now);   // ARP/ND and tunnel frames of an underlay bridge
         Tables t = tables;
         ct.beforeBurst(b, thread, now);      // fragments of datagrams completed earlier go first
         // chunks: a burst whose packets need more copies than the batch has slots goes out in parts, each after all

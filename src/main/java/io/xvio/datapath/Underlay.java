@@ -89,9 +89,10 @@ public final class Underlay {
     /**
      * Runs the endpoint over packets 0..b.count of a burst received on port index inPort: answers ARP/ND, decapsulates
      * tunnel frames into their overlays. Afterwards b.count is the number of packets left for the bridge's pipeline
-     * (the tunnel frames are moved behind them).
+     * (the tunnel frames are moved behind them). patches: the bridge's patch ports (or null), crossed before a chunk
+     * of the burst is sent.
      */
-    void intercept(int inPort, PacketBatch b, Outputs out, int thread, long now) {
+    void intercept(int inPort, PacketBatch b, Outputs out, PatchLayout patches, int thread, long now) {
         int ti = thread + 2;
         if (ti < 0 || ti >= THREADS) return;
         MemorySegment d = b.data;
@@ -123,7 +124,18 @@ public final class Underlay {
         }
         int received = b.count;
         b.count = n;
-        for (int i = n; i < received; i++) decapsulate(b, i, out, thread, ti, now);
+        // as the bridge's first pass (BridgeDatapath#process): decapsulated packets whose overlay actions need more copies
+        // than are left go out in chunks, each after its patch crossings; a packet's need is the most one made so far
+        boolean chunked = out.chunked();
+        for (int i = n, need = 0; i < received; i++) {
+            if (chunked && i > n && b.copies + need > PacketBatch.BURST) {
+                if (patches != null) patches.cross(b, out, thread, now);
+                out.sendChunk(b);
+            }
+            int made = b.copies + b.copyMisses;
+            decapsulate(b, i, out, thread, ti, now);
+            need = Math.max(need, b.copies + b.copyMisses - made);
+        }
     }
 
     /**

@@ -223,6 +223,51 @@ class UnderlayTest {
         assertEquals(2, received[0]);
     }
 
+    /**
+     * A burst of 32 VXLAN frames whose overlay actions need two copies each (three outputs, a VLAN rewrite before
+     * each): the decapsulated packets go out in chunks through the PMD thread's sender, every frame to every port.
+     */
+    @Test
+    void decapsulatedPacketsNeedingMoreCopiesThanSlotsGoOutInChunks() throws Exception {
+        BridgeDatapath ov = new BridgeDatapath("br-int2");
+        ov.install(new int[] {1, 2, 3, 10}, List.of(FlowParser.parse(
+                "in_port=10,actions=mod_vlan_vid:10,output:1,mod_vlan_vid:20,output:2,mod_vlan_vid:30,output:3")));
+        ov.setLive(new boolean[] {true, true, true, true});
+        NeighborAgent agent = new NeighborAgent(OUR_MAC, List.of(Prefix.parse("172.31.0.1/24", "test")), new NeighborCache());
+        TunnelDecoder dec = new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(InetAddress.getByName("172.31.0.1")),
+                TunnelDecoder.KnownOptions.NONE, drops);
+        TunnelConfig cfg = TunnelConfig.parse(Map.of("type", "vxlan", "remote_ip", "172.31.0.2", "key", "100"), "vx0");
+        BridgeDatapath phy = new BridgeDatapath("br-phy2");
+        phy.install(new int[] {1, 65534}, List.of(FlowParser.parse("priority=0,actions=NORMAL")));
+        phy.setUnderlay(new Underlay(agent, List.of(dec), List.of(new Underlay.Ingress(cfg, ov, 3, 10, 2, (t, n) -> { })), drops));
+        for (int round = 0; round < 2; round++) {
+            PacketBatch b = new PacketBatch();
+            for (int i = 0; i < PacketBatch.BURST; i++) vxlanFrame(b, i, 100, "172.31.0.1");
+            b.count = PacketBatch.BURST;
+            Map<Integer, Integer> tagged = new java.util.TreeMap<>();      // out index -> frames with that port's tag
+            int[] chunks = {0};
+            Outputs.Sender sender = (batch, o, chunk) -> {
+                chunks[0]++;
+                for (int k = 0; k < o.touchedCount(); k++) {
+                    int p = o.touchedPort(k);
+                    for (int c = 0; c < o.countFor(p); c++) {
+                        int at = batch.off[o.packetsFor(p)[c]];
+                        int vid = (batch.data.get(JAVA_BYTE, at + 14) & 0x0f) << 8 | batch.data.get(JAVA_BYTE, at + 15) & 0xff;
+                        if (vid == 10 * (p - 2 + 1)) tagged.merge(p, 1, Integer::sum);
+                    }
+                }
+            };
+            Outputs out = new Outputs(16);
+            out.setSender(sender);
+            phy.process(0, b, out, 0, System.nanoTime());
+            sender.send(b, out, out.chunk());
+            out.endBurst();
+            assertEquals(Map.of(2, 32, 3, 32, 4, 32), tagged, "every frame to overlay ports 1-3 (indices 2-4), each with its VLAN");
+            assertTrue(chunks[0] >= 2, "in chunks: " + chunks[0]);
+        }
+        assertEquals(0, ov.drops().get(DatapathDrops.Reason.COPIES));
+    }
+
     @Test
     void decapsulationIntoTheOverlayAllocatesNothing() throws Exception {
         PacketBatch b = new PacketBatch();
