@@ -528,7 +528,7 @@ public final class BridgeDatapath {
     /** After a packet-out's or resume's actions: its recirculations, then what it output to patch ports crosses. */
     private void finishFrame(Tables t, PacketBatch b, Outputs out, int thread, long now) {
         RecircQueue q = recircQueues[thread + 2];
-        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now, false);
         PatchLayout pl = patches;
         if (pl != null) pl.cross(b, out, thread, now);          // output:PATCH enters the peer's bridge, as in a burst
     }
@@ -609,17 +609,17 @@ public final class BridgeDatapath {
         boolean chunked = out.chunked() && thread >= 0 && thread < MAX_THREADS;
         int need = chunked ? copyNeed[thread + 2] : 0, measured = 0;
         for (int from = 0, n = b.count; ; ) {
-            int copies0 = b.copies + b.copyMisses;
+            int copies0 = b.copyDemand();
             int to = firstPass(t, inPort, b, from, chunked ? need : -1, out, thread, now);
             RecircQueue q = recircQueues[thread + 2];
-            if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+            if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now, chunked);
             PatchLayout pl = patches;
             if (pl != null) pl.cross(b, out, thread, now);         // what went to patch ports enters the peers' bridges
             if (to <= from || to >= n) {
-                if (chunked) copyNeed[thread + 2] = Math.max(measured, perPacket(b.copies + b.copyMisses - copies0, to - from));
+                if (chunked) copyNeed[thread + 2] = Math.max(measured, perPacket(b.copyDemand() - copies0, to - from));
                 break;
             }
-            measured = Math.max(measured, perPacket(b.copies + b.copyMisses - copies0, to - from));
+            measured = Math.max(measured, perPacket(b.copyDemand() - copies0, to - from));
             need = Math.max(need, measured);
             out.sendChunk(b);
             from = to;
@@ -690,7 +690,7 @@ public final class BridgeDatapath {
             }
         }
         RecircQueue q = recircQueues[thread + 2];
-        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now);
+        if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now, false);
     }
 
     /**
@@ -699,8 +699,12 @@ public final class BridgeDatapath {
      * for recirculated packets, translating from the frozen state on a miss. A packet's seventh recirculation is
      * dropped and counted.
      */
-    private void recirculate(Tables t, RecircQueue q, PacketBatch b, Outputs out, int thread, long now) {
+    private void recirculate(Tables t, RecircQueue q, PacketBatch b, Outputs out, int thread, long now, boolean chunked) {
         boolean cached = cacheEnabled && thread >= 0 && thread < MAX_THREADS;
+        // chunked (a burst's, on a bridge without patch ports): sends what is queued when the next packet may find
+        // too few copy slots and every packet still queued here is one of the burst's own (no copy in use)
+        chunked &= patches == null;
+        int need = 0, demand = b.copyDemand();
         MegaflowCache c = null;
         RecircFront front = null;
         if (cached) {
@@ -724,6 +728,11 @@ public final class BridgeDatapath {
             MegaflowCache.Entry last = null;
             int lastPacket = -1, lastId = 0;
             for (int e = from; e < to; e++) {
+                if (chunked) {
+                    need = Math.max(need, b.copyDemand() - demand);       // the copies the packet before made
+                    demand = b.copyDemand();
+                    if (e > from && b.copies + need > PacketBatch.BURST && q.onlyReceived(e)) out.sendChunk(b);
+                }
                 int j = q.packet[e];
                 FlowKey k = b.keys[j];
                 k.w[FlowKey.RECIRC_ID] = q.id[e];

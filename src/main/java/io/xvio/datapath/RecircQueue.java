@@ -36,4 +36,10 @@ final class RecircQueue {
     boolean isEmpty() { return start == end; }
 
     void clear() { start = end = 0; }
+
+    /** Whether every entry from e on is a packet of the burst itself (a slot below {@link PacketBatch#BURST}), no copy. */
+    boolean onlyReceived(int e) {
+        for (int x = e; x < end; x++) if (packet[x] >= PacketBatch.BURST) return false;
+        return true;
+    }
 }

@@ -132,9 +132,9 @@ public final class Underlay {
                 if (patches != null) patches.cross(b, out, thread, now);
                 out.sendChunk(b);
             }
-            int made = b.copies + b.copyMisses;
+            int made = b.copyDemand();
             decapsulate(b, i, out, thread, ti, now);
-            need = Math.max(need, b.copies + b.copyMisses - made);
+            need = Math.max(need, b.copyDemand() - made);
         }
     }
 

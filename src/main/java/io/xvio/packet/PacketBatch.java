@@ -47,8 +47,11 @@ public final class PacketBatch {
     public final FlowKey[] keys = new FlowKey[SLOTS];
     /** Received packets are 0..count-1; copies are BURST..BURST+copies-1. */
     public int count, copies;
-    /** Copies asked for when no copy slot was left, since {@link #reset} (the datapath sizes its chunks by them). */
-    public int copyMisses;
+    /**
+     * Copies made and copies asked for when no copy slot was left, since {@link #reset}: counted on when a chunk of
+     * the burst is sent and {@link #copies} starts again (the datapath sizes its chunks by them).
+     */
+    public int copiesMade, copyMisses;
     /**
      * Bit i: slot i is queued for output as it is now and the actions may still rewrite it. Such an output does not
      * copy the frame; the first rewrite that follows does (the datapath moves the queued sends to the copy), so an
@@ -94,7 +97,7 @@ public final class PacketBatch {
         for (int i = 0; i < SLOTS; i++) off[i] = frameStart(i);
         count = 0;
         copies = 0;
-        copyMisses = 0;
+        copiesMade = copyMisses = 0;
         shared = 0;
         clearOffloads();
     }
@@ -107,6 +110,9 @@ public final class PacketBatch {
             offloads = false;
         }
     }
+
+    /** Copies the datapath wanted since {@link #reset}, made or not. */
+    public int copyDemand() { return copiesMade + copyMisses; }
 
     /** Whether packet i has offload state (a partial checksum or a GSO type). */
     public boolean hasOffload(int i) { return offloads && (vflags[i] | gsoType[i]) != 0; }
@@ -131,6 +137,7 @@ public final class PacketBatch {
             return -1;
         }
         int j = BURST + copies++;
+        copiesMade++;
         off[j] = frameStart(j);
         MemorySegment.copy(s, from, data, off[j], n);
         len[j] = n;
@@ -148,6 +155,7 @@ public final class PacketBatch {
             return -1;
         }
         int j = BURST + copies++;
+        copiesMade++;
         off[j] = frameStart(j);
         MemorySegment.copy(data, off[i], data, off[j], len[i]);
         len[j] = len[i];
