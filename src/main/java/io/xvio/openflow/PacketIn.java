@@ -4,6 +4,7 @@ import io.xvio.datapath.PacketIns;
 
 import io.xvio.datapath.Field;
 import io.xvio.datapath.Match;
+import io.xvio.datapath.tunnel.TunnelMetadata;
 import io.xvio.packet.FlowKey;
 
 /**
@@ -63,7 +64,8 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
     private static void tunnel(long[] k, Match m) {
         if (k[FlowKey.TUN_ID] != 0) m.set(Field.TUN_ID, k[FlowKey.TUN_ID], -1L);
         long misc = k[FlowKey.TUN_MISC];
-        if ((Field.TUN_FLAGS.get(misc) & OAM) != 0) m.set(Field.TUN_FLAGS, Field.TUN_FLAGS.put(OAM), Field.TUN_FLAGS.put(OAM));
+        long oam = TunnelMetadata.F_OAM;                 // tun_flags' one public bit (OVS's FLOW_TNL_PUB_F_MASK)
+        if ((Field.TUN_FLAGS.get(misc) & oam) != 0) m.set(Field.TUN_FLAGS, Field.TUN_FLAGS.put(oam), Field.TUN_FLAGS.put(oam));
         for (Field f : new Field[] {Field.TUN_SRC, Field.TUN_DST}) if (f.get(k[f.word]) != 0) m.set(f, k[f.word], f.fullMask());
         for (int hi : new int[] {FlowKey.TUN_IPV6_SRC_HI, FlowKey.TUN_IPV6_DST_HI})
             if ((k[hi] | k[hi + 1]) != 0) m.setWord(hi, k[hi], -1L).setWord(hi + 1, k[hi + 1], -1L);
@@ -75,8 +77,6 @@ public record PacketIn(int totalLen, int reason, int table, long cookie, Match m
         }
     }
 
-    /** tun_flags' one public bit: OAM (OVS's FLOW_TNL_PUB_F_MASK). */
-    private static final long OAM = 1;
     private static final Field[] TUN_METADATA = new Field[FlowKey.TUN_METADATA_WORDS];
     static {
         for (int n = 0; n < TUN_METADATA.length; n++) TUN_METADATA[n] = Field.valueOf("TUN_METADATA" + n);
