@@ -40,16 +40,10 @@ final class BurstSender implements Outputs.Sender {
         Port[] ps = ports;
         for (int k = 0; k < out.touchedCount(); k++) {
             int p = out.touchedPort(k);
-            if (p < ps.length) toPort(ps[p], b, out.packetsFor(p), out.countFor(p), serial, chunk, now);
+            if (p >= ps.length) continue;
+            PortTaps.Tap tap = ps[p].counters().taps.tx;
+            if (tap == null || tapping.tx(tap, ps[p], b, out.packetsFor(p), out.countFor(p), serial, chunk, offload))
+                policing.transmit(offload, ps[p], thread, b, out.packetsFor(p), out.countFor(p), now);
         }
-    }
-
-    /**
-     * Frames which[0..n) of b leave by port: its captures and mirrors (as frames of burst serial's chunk-th part),
-     * then its egress policer and software offloads. A control-plane task's frames leave this way too.
-     */
-    void toPort(Port port, PacketBatch b, int[] which, int n, long serial, int chunk, long now) {
-        PortTaps.Tap tap = port.counters().taps.tx;
-        if (tap == null || tapping.tx(tap, port, b, which, n, serial, chunk, offload)) policing.transmit(offload, port, thread, b, which, n, now);
     }
 }

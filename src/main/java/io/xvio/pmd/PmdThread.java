@@ -117,9 +117,12 @@ public final class PmdThread {
         SoftwareOffload offload = new SoftwareOffload();   // segments and checksums for ports without offloads
         io.xvio.port.Policing policing = new io.xvio.port.Policing();   // ingress policing, egress policer
         Tapping tapping = new Tapping(id);   // captures and mirrors: only for ports with a tap on
+        PmdTask.Sender sender = (port, b, which, n) -> {
+            io.xvio.port.PortTaps.Tap tap = port.counters().taps.tx;
+            if (tap == null || tapping.tx(tap, port, b, which, n, taskSerial, 0, offload)) policing.transmit(offload, port, id, b, which, n, System.nanoTime());
+        };
         BurstSender burstSender = new BurstSender(id, tapping, policing, offload);
         outputs.setSender(burstSender);
-        PmdTask.Sender sender = (port, b, which, n) -> burstSender.toPort(port, b, which, n, taskSerial, 0, System.nanoTime());
         long epochLocal = 0;
         boolean recheck = true;
         while (running) {
