@@ -41,6 +41,8 @@ class OvnIT {
     private OvnCentral ovn;
     private XvioDaemon xvio;
     private String brInt;
+    /** The provider network's host (case 14): its namespace and interface, on VLAN 100 behind the provider bridge. */
+    private String providerNs, providerIf;
     private final String[] ns = new String[5], port = new String[5], mac = new String[5], ip = new String[5], nsIf = new String[5];
 
     static boolean enabled() {
@@ -537,6 +539,8 @@ class OvnIT {
         lab.own(brPhys);                // the bridge's internal interface: a TAP xvio creates
         vsctlOk("add-br", brPhys, "--", "set", "Bridge", brPhys, "datapath_type=netdev");
         String uplink = lab.name("xnu"), far = lab.name("xnv"), ns5 = lab.netns();
+        providerNs = ns5;
+        providerIf = far;
         lab.veth(uplink, far);
         lab.move(far, ns5);
         lab.up(ns5, far);
@@ -596,5 +600,53 @@ class OvnIT {
         long before = inEchos(ns[2]);
         ping(ns[1], "239.1.1.1", 3);
         assertEquals(3, inEchos(ns[2]) - before, () -> "ns1's pings to the group reach ns2\n" + stats() + context());
+    }
+
+    /**
+     * North-south as ovn-kubernetes and OpenStack build it: a gateway router {@code gw1} bound to this chassis
+     * ({@code options:chassis}) between a join switch (to lr1) and an external switch whose localnet port is the
+     * provider network of case 14 (VLAN 100, now 172.16.95.0/24; ls1 leaves it). gw1 SNATs ls1 and ls2 to
+     * 172.16.95.100, gives ns1 the floating IP 172.16.95.111 ({@code dnat_and_snat}) and balances a VIP on the
+     * provider network over ns2's and ns3's web servers ({@code lr-lb-add}). The provider's host has no route to
+     * 10.95.0.0/16: only translated packets get answers.
+     */
+    @Test
+    @Order(17)
+    void aGatewayRouterTranslatesAndBalancesForTheProviderNetwork() throws Exception {
+        assertNotNull(providerNs, "case 14 made the provider network");
+        ovn.nbctl("lsp-del", "ln1");
+        NetLab.ok("ip", "-n", providerNs, "addr", "flush", "dev", providerIf);
+        lab.address(providerNs, providerIf, "172.16.95.5/24");
+        ovn.nbctl("ls-add", "ext");
+        ovn.nbctl("lsp-add", "ext", "ln-ext", "--", "lsp-set-type", "ln-ext", "localnet", "--", "lsp-set-addresses", "ln-ext", "unknown",
+                "--", "lsp-set-options", "ln-ext", "network_name=physnet1", "--", "set", "Logical_Switch_Port", "ln-ext", "tag=100");
+        ovn.nbctl("ls-add", "join");
+        ovn.nbctl("lr-add", "gw1", "--", "set", "Logical_Router", "gw1", "options:chassis=chassis1");
+        ovn.nbctl("lrp-add", "gw1", "gw1-ext", "02:00:00:00:95:e1", "172.16.95.1/24");
+        ovn.nbctl("lrp-add", "gw1", "gw1-join", "02:00:00:00:95:e2", "100.64.0.1/24");
+        ovn.nbctl("lrp-add", "lr1", "lr1-join", "02:00:00:00:95:e3", "100.64.0.2/24");
+        for (String[] sw : new String[][] {{"ext", "gw1-ext"}, {"join", "gw1-join"}, {"join", "lr1-join"}}) {
+            String p = sw[0] + "-" + sw[1];
+            ovn.nbctl("lsp-add", sw[0], p, "--", "lsp-set-type", p, "router", "--", "lsp-set-addresses", p, "router",
+                    "--", "lsp-set-options", p, "router-port=" + sw[1]);
+        }
+        ovn.nbctl("lr-route-add", "lr1", "0.0.0.0/0", "100.64.0.1");
+        ovn.nbctl("lr-route-add", "gw1", "10.95.0.0/16", "100.64.0.2");
+        ovn.nbctl("lr-nat-add", "gw1", "snat", "172.16.95.100", "10.95.0.0/16");
+        ovn.nbctl("lr-nat-add", "gw1", "dnat_and_snat", "172.16.95.111", ip[1]);
+        ovn.nbctl("lb-add", "lb-ext", "172.16.95.200:80", ip[2] + ":80," + ip[3] + ":80", "tcp");
+        ovn.nbctl("lr-lb-add", "gw1", "lb-ext");
+        NetLab.run("ip", "-n", ns[3], "route", "add", "default", "via", "10.95.2.1");     // case 8 took it away
+        ovn.syncHv(this::context);
+        ping(providerNs, "172.16.95.111", 2);                   // the first may wait for the provider host's ARP
+        assertEquals(3, ping(providerNs, "172.16.95.111", 3), () -> "the provider's host reaches ns1 by its floating IP\n" + stats() + context());
+        assertEquals(3, ping(ns[1], "172.16.95.5", 3), () -> "ns1 reaches the provider's host (as 172.16.95.111)\n" + context());
+        assertEquals(3, ping(ns[3], "172.16.95.5", 3), () -> "ns3 reaches it through lr1 and gw1 (as 172.16.95.100)\n" + context());
+        String ct = xvio.call("conntrack", "dump");
+        assertTrue(ct.contains("dst=172.16.95.100") && ct.contains("dst=172.16.95.111"), "gw1's SNAT and floating IP are tracked\n" + ct);
+        Map<String, Integer> hits = new java.util.TreeMap<>();
+        for (int n = 0; n < 12; n++) hits.merge(wget(providerNs, "http://172.16.95.200/"), 1, Integer::sum);
+        assertEquals(java.util.Set.of("backend 2", "backend 3"), hits.keySet(), () -> "gw1's load balancer, from the provider network: " + hits + context());
+        assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
 }
