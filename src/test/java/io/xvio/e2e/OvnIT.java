@@ -649,4 +649,49 @@ class OvnIT {
         assertEquals(java.util.Set.of("backend 2", "backend 3"), hits.keySet(), () -> "gw1's load balancer, from the provider network: " + hits + context());
         assertFalse(xvio.log().contains(" rejected ("), "xvio refused none of ovn-controller's messages\n" + context());
     }
+
+    /**
+     * Port security ({@code lsp-set-port-security}, on by default in OpenStack): ns1 takes a second address OVN does
+     * not know; its pings from that address pass until lsp1's port security lists only its own MAC and address, then
+     * they are dropped (ls_in_port_sec_l2/ip/nd: the spoofed IPv4 source and the ARP for it), while its own address
+     * still gets through.
+     */
+    @Test
+    @Order(18)
+    void portSecurityDropsASpoofedSourceAddress() throws Exception {
+        NetLab.ok("ip", "-n", ns[1], "addr", "add", "10.95.1.99/24", "dev", nsIf[1]);
+        try {
+            ping("ping", ns[1], ip[2], 1, "-I", "10.95.1.99");        // ns2 resolves the new address first
+            assertEquals(3, ping("ping", ns[1], ip[2], 3, "-I", "10.95.1.99"), () -> "without port security any source passes\n" + context());
+            ovn.nbctl("lsp-set-port-security", "lsp1", mac[1] + " " + ip[1]);
+            ovn.syncHv(this::context);
+            assertEquals(0, ping("ping", ns[1], ip[2], 3, "-I", "10.95.1.99"), () -> "the spoofed source is dropped\n" + stats() + context());
+            assertEquals(3, ping(ns[1], ip[2], 3), () -> "lsp1's own address passes\n" + context());
+        } finally {
+            ovn.nbctl("lsp-set-port-security", "lsp1");
+            NetLab.run("ip", "-n", ns[1], "addr", "del", "10.95.1.99/24", "dev", nsIf[1]);
+        }
+    }
+
+    /**
+     * Multicast routed between switches ({@code options:mcast_relay=true} on lr1, IGMP snooping on both switches): ns3
+     * on ls2 joins 239.1.1.2 and its report makes an IGMP_Group row for ls2; ns1's pings to the group (TTL 4) cross
+     * the router and reach ns3 (its kernel's InEchos), while ns2 (ls1), not a member, gets none.
+     */
+    @Test
+    @Order(19)
+    void multicastIsRelayedBetweenSwitchesThroughTheRouter() throws Exception {
+        ovn.nbctl("set", "Logical_Switch", "ls2", "other_config:mcast_snoop=true");
+        ovn.nbctl("set", "Logical_Router", "lr1", "options:mcast_relay=true");
+        ovn.syncHv(this::context);
+        lab.exec(ns[3], "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_broadcasts=0");
+        NetLab.ok("ip", "-n", ns[3], "addr", "add", "239.1.1.2/32", "dev", nsIf[3], "autojoin");
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=address", "list", "IGMP_Group"), Pattern.compile("239\\.1\\.1\\.2"),
+                Duration.ofSeconds(30), () -> "ns3's IGMP report reached ovn-controller\n" + context());
+        ovn.syncHv(this::context);
+        long before = inEchos(ns[3]), other = inEchos(ns[2]);
+        ping("ping", ns[1], "239.1.1.2", 3, "-t", "4");
+        assertEquals(3, inEchos(ns[3]) - before, () -> "ns1's pings to the group reach ns3 on ls2 through lr1\n" + stats() + context());
+        assertEquals(0, inEchos(ns[2]) - other, "ns2 is no member of 239.1.1.2");
+    }
 }
