@@ -694,4 +694,25 @@ class OvnIT {
         assertEquals(3, inEchos(ns[3]) - before, () -> "ns1's pings to the group reach ns3 on ls2 through lr1\n" + stats() + context());
         assertEquals(0, inEchos(ns[2]) - other, "ns2 is no member of 239.1.1.2");
     }
+
+    /**
+     * IPv6 multicast snooping (OVN's {@code mld} controller action; ls1 snoops since case 16): ns2 joins ff0e::1:2
+     * and its MLD report makes an IGMP_Group row; ns1's ping6s to the group reach ns2 (its kernel's Icmp6InEchos).
+     */
+    @Test
+    @Order(20)
+    void mldSnoopingLearnsAnIpv6GroupAndDeliversToItsMember() throws Exception {
+        NetLab.ok("ip", "-n", ns[2], "-6", "addr", "add", "ff0e::1:2/128", "dev", nsIf[2], "autojoin");
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=address", "list", "IGMP_Group"), Pattern.compile("ff0e::1:2"),
+                Duration.ofSeconds(30), () -> "ns2's MLD report reached ovn-controller through the mld action\n" + context());
+        ovn.syncHv(this::context);
+        long before = icmp6InEchos(ns[2]);
+        ping("ping6", ns[1], "ff0e::1:2", 3);
+        assertEquals(3, icmp6InEchos(ns[2]) - before, () -> "ns1's ping6s to the group reach ns2\n" + stats() + context());
+    }
+
+    private long icmp6InEchos(String namespace) {
+        return lab.exec(namespace, "cat", "/proc/net/snmp6").output().lines().filter(l -> l.startsWith("Icmp6InEchos "))
+                .mapToLong(l -> Long.parseLong(l.split("\\s+")[1])).findFirst().orElseThrow();
+    }
 }
