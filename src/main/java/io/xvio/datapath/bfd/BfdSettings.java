@@ -1,0 +1,100 @@
+package io.xvio.datapath.bfd;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A port's BFD configuration: the Interface table's {@code bfd} column (vswitch.ovsschema; what ovn-controller sets
+ * on its tunnels to gateway chassis: {@code enable}, {@code min_rx}, {@code min_tx}, {@code mult}). Read as OVS's
+ * bfd_configure reads it: a value out of range or unparsable falls back to the default and is reported in
+ * {@link #warnings} (OVS logs it and goes on), so a bad key never takes the port down. Timers in milliseconds.
+ */
+public record BfdSettings(boolean enabled, long minTx, long minRx, int mult, boolean cpathDown, boolean checkTunnelKey, boolean oam,
+                          int ipSrc, int ipDst, long localEthSrc, long localEthDst, long remoteEthDst, List<String> warnings) {
+    public static final long DEFAULT_MIN_TX = 100, DEFAULT_MIN_RX = 1000;
+    public static final int DEFAULT_MULT = 3;
+    /** Keys OVS knows that xvio reads but does not act on (decay, forwarding_if_rx: data-traffic driven refinements). */
+    private static final List<String> IGNORED = List.of("decay_min_rx", "forwarding_if_rx");
+    private static final List<String> KNOWN = List.of("enable", "min_tx", "min_rx", "mult", "cpath_down", "check_tnl_key", "oam",
+            "bfd_src_ip", "bfd_dst_ip", "bfd_local_src_mac", "bfd_local_dst_mac", "bfd_remote_dst_mac", "decay_min_rx", "forwarding_if_rx");
+
+    public static final BfdSettings DISABLED = of(Map.of());
+
+    /** Reads the column (null or empty: disabled). */
+    public static BfdSettings of(Map<String, String> cfg) {
+        List<String> warn = new ArrayList<>();
+        if (cfg == null) cfg = Map.of();
+        boolean enabled = bool(cfg, "enable", false, warn);
+        long minTx = Math.max(1, integer(cfg, "min_tx", DEFAULT_MIN_TX, 0, Integer.MAX_VALUE, warn));
+        long minRx = Math.max(1, integer(cfg, "min_rx", DEFAULT_MIN_RX, 0, Integer.MAX_VALUE, warn));
+        int mult = (int) integer(cfg, "mult", DEFAULT_MULT, 1, 255, warn);
+        for (String k : cfg.keySet()) {
+            if (!KNOWN.contains(k)) warn.add("unknown key " + k + " ignored");
+            else if (IGNORED.contains(k)) warn.add(k + " is not supported by xvio: ignored");
+        }
+        return new BfdSettings(enabled, minTx, minRx, mult, bool(cfg, "cpath_down", false, warn), bool(cfg, "check_tnl_key", false, warn),
+                bool(cfg, "oam", false, warn), ip(cfg, "bfd_src_ip", BfdMessage.DEFAULT_SRC_IP, warn), ip(cfg, "bfd_dst_ip", BfdMessage.DEFAULT_DST_IP, warn),
+                mac(cfg, "bfd_local_src_mac", warn), mac(cfg, "bfd_local_dst_mac", warn), mac(cfg, "bfd_remote_dst_mac", warn), List.copyOf(warn));
+    }
+
+    private static boolean bool(Map<String, String> cfg, String key, boolean def, List<String> warn) {
+        String v = cfg.get(key);
+        if (v == null) return def;
+        if (v.equals("true")) return true;
+        if (v.equals("false")) return false;
+        warn.add(key + "=" + v + " is not true or false: " + def + " used");
+        return def;
+    }
+
+    private static long integer(Map<String, String> cfg, String key, long def, long min, long max, List<String> warn) {
+        String v = cfg.get(key);
+        if (v == null) return def;
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= min && n <= max) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        warn.add(key + "=" + v + " is not an integer in [" + min + ", " + max + "]: " + def + " used");
+        return def;
+    }
+
+    private static int ip(Map<String, String> cfg, String key, int def, List<String> warn) {
+        String v = cfg.get(key);
+        if (v == null || v.isEmpty()) return def;
+        String[] p = v.split("\\.", -1);
+        if (p.length == 4) {
+            int a = 0;
+            boolean ok = true;
+            for (String s : p) {
+                if (s.isEmpty() || s.length() > 3 || !s.chars().allMatch(Character::isDigit) || Integer.parseInt(s) > 255) ok = false;
+                else a = a << 8 | Integer.parseInt(s);
+            }
+            if (ok) return a;
+        }
+        warn.add(key + "=\"" + v + "\" is not a valid IP address: the default used");
+        return def;
+    }
+
+    /** A MAC as a 48-bit value; 0 (unset) when absent or unparsable. */
+    private static long mac(Map<String, String> cfg, String key, List<String> warn) {
+        String v = cfg.get(key);
+        if (v == null || v.isEmpty()) return 0;
+        String[] p = v.split(":", -1);
+        if (p.length == 6) {
+            long m = 0;
+            try {
+                for (String s : p) {
+                    if (s.isEmpty() || s.length() > 2 || !s.chars().allMatch(c -> Character.digit(c, 16) >= 0)) throw new NumberFormatException(s);
+                    m = m << 8 | Integer.parseInt(s, 16);
+                }
+                return m;
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        warn.add(key + "=\"" + v + "\" is not a MAC address: ignored");
+        return 0;
+    }
+}
