@@ -89,9 +89,10 @@ final class BundleCommit {
         private final List<FlowMod> mods = new ArrayList<>();
         private final List<Bundles.Entry> entries = new ArrayList<>();
 
-        /** An add applied with the others; a 1.3+ add with OFPFF_RESET_COUNTS goes alone (FlowMods.apply). */
+        /** An add applied with the others; a 1.3+ add with OFPFF_RESET_COUNTS or the all-ones cookie goes alone (FlowMods.apply). */
         static boolean plain(FlowMod fm) {
             return fm.command() == FlowMod.ADD && (fm.flags() & FlowMod.CHECK_OVERLAP) == 0 && fm.bufferId() == FlowMod.NO_BUFFER
+                    && fm.newCookie() != FlowMod.NO_COOKIE
                     && fm.resetCounts() == (fm.version() == OfVersion.OF10);
         }
 

@@ -58,7 +58,13 @@ public record FlowMod(int command, int table, int priority, long cookie, long co
     }
 
     /** The flow an add installs (table -1 means table 0), with the new cookie; its text is formatted when first asked for. */
-    public Flow toFlow() {
-        return new Flow(Math.max(0, table), priority, newCookie == NO_COOKIE ? 0 : newCookie, match, actions, idleTimeout, hardTimeout, null);
+    public Flow toFlow() { return toFlow(newCookie); }
+
+    /**
+     * As {@link #toFlow()} with this cookie: an add with the all-ones cookie over an identical flow keeps that flow's
+     * cookie (OVS's replace_rule_start; {@link FlowMods}), and a fresh one keeps the all-ones cookie, as OVS stores it.
+     */
+    public Flow toFlow(long cookie) {
+        return new Flow(Math.max(0, table), priority, cookie, match, actions, idleTimeout, hardTimeout, null);
     }
 }

@@ -32,6 +32,16 @@ final class FlowMods {
         };
     }
 
+    /**
+     * The cookie an add with the all-ones cookie gives its flow: an identical flow's (same table, priority and match),
+     * which it keeps, else the all-ones cookie itself (OVS's replace_rule_start changes the cookie only when the new
+     * one is not all-ones). A scan of the table: such adds are rare, and never batched (OfConnection, BundleCommit).
+     */
+    static long cookieOfIdentical(OfSwitch sw, Flow f) {
+        for (Flow o : sw.flows()) if (o.table == f.table && o.priority == f.priority && o.match.equals(f.match)) return o.cookie;
+        return FlowMod.NO_COOKIE;
+    }
+
     /** Applies fm to sw inside sw.change; returns a line for the log. */
     static String apply(FlowMod fm, OfSwitch sw, Events ev) { return apply(fm, sw, ev, false); }
 
@@ -47,8 +57,10 @@ final class FlowMods {
         if (fm.command() < FlowMod.DELETE && !cliChecked) CliCheck.check(fm);
         switch (fm.command()) {
             case FlowMod.ADD -> {
-                Flow f = fm.toFlow();
+                Flow[] made = {fm.toFlow()};
                 sw.change(() -> {
+                    if (fm.newCookie() == FlowMod.NO_COOKIE) made[0] = fm.toFlow(cookieOfIdentical(sw, made[0]));
+                    Flow f = made[0];
                     if ((fm.flags() & FlowMod.CHECK_OVERLAP) != 0) {
                         // an identical flow (same match too) is replaced, not an overlap (OVS's add_flow_start)
                         for (Flow o : sw.flows())
@@ -58,6 +70,7 @@ final class FlowMods {
                     sw.addFlows(List.of(f), fm.resetCounts());
                     return null;
                 });
+                Flow f = made[0];
                 ev.flowAdded(f, (fm.flags() & FlowMod.SEND_FLOW_REM) != 0);
                 // the line is logged at FINE only: formatting each flow of a large bundle for nothing cost a sixth of it
                 return LOG.isLoggable(java.util.logging.Level.FINE) ? "add " + f.text() : "add";

@@ -398,6 +398,7 @@ final class OfConnection implements Runnable {
                 return null;
             }
             if (fm.command() != FlowMod.ADD || (fm.flags() & FlowMod.CHECK_OVERLAP) != 0 || fm.bufferId() != FlowMod.NO_BUFFER) return null;
+            if (fm.newCookie() == FlowMod.NO_COOKIE) return null;          // keeps an identical flow's cookie: FlowMods.apply
             if (fm.resetCounts() != addsResetCounts()) return null;     // a 1.3+ add with OFPFF_RESET_COUNTS goes alone
             CliCheck.check(fm);
             return fm;

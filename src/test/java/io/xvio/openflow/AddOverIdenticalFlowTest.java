@@ -88,4 +88,41 @@ class AddOverIdenticalFlowTest {
         assertEquals(2, e.cookie());
         assertEquals(3, e.packets());
     }
+
+    /**
+     * The all-ones cookie (UINT64_MAX, which a modify uses for "no new cookie"): an add with it over an identical flow
+     * keeps that flow's cookie and takes the add's actions; a fresh add with it keeps the all-ones cookie, as OVS 3.1
+     * (replace_rule_start changes the cookie only when the new one is not all-ones). Alone, batched with other adds
+     * in one read, and in a bundle.
+     */
+    @Test
+    void anAddWithTheAllOnesCookieKeepsAnIdenticalFlowsCookie() {
+        MemorySwitch sw = new MemorySwitch();
+        int v = OfVersion.OF15;
+        OfConnection c = OpenFlowCodecTest.connected(sw, OfVersion.OF13);
+        assertEquals(List.of(), c.handle(add13("cookie=0x5,priority=10,ip,actions=output:1", 0)));
+        assertEquals(List.of(), c.handle(add13("cookie=0x6,priority=10,arp,actions=output:1", 0)));
+        assertEquals(List.of(), c.handle(add13("cookie=0xffffffffffffffff,priority=10,ip,actions=output:2", 0)));
+        // two in one read: the batched path of plain adds must not take it
+        assertEquals(List.of(), c.handleAll(List.of(add13("cookie=0x7,priority=20,ip,actions=output:3", 0),
+                add13("cookie=0xffffffffffffffff,priority=10,arp,actions=output:2", 0))));
+        assertEquals(List.of(), c.handle(add13("cookie=0xffffffffffffffff,priority=30,ip,actions=output:4", 0)));
+        OfConnection c15 = OpenFlowCodecTest.connected(sw, v);
+        c15.handle(BundleTest.control(v, 1, 8, BundleMsg.OPEN_REQUEST, BundleTest.ATOMIC_ORDERED));
+        assertEquals(List.of(), c15.handle(BundleTest.add(v, 2, 8, BundleTest.ATOMIC_ORDERED,
+                BundleTest.flowAdd("cookie=0xffffffffffffffff,priority=20,ip,actions=output:5", v))));
+        assertEquals(BundleMsg.COMMIT_REPLY,
+                BundleTest.reply(c15.handle(BundleTest.control(v, 3, 8, BundleMsg.COMMIT_REQUEST, BundleTest.ATOMIC_ORDERED)), v, 3).type());
+        assertEquals(4, sw.flows().size(), sw.flows().toString());
+        for (var f : sw.flows()) {
+            long want = switch (f.priority) {
+                case 10 -> f.text().contains("arp") ? 6 : 5;     // kept
+                case 20 -> 7;                                     // the bundle's all-ones add kept it too
+                default -> -1;                                    // a fresh all-ones add
+            };
+            assertEquals(want, f.cookie, f.text());
+            if (f.priority == 10) assertTrue(f.text().contains("output:2"), "the add's actions: " + f.text());
+        }
+        assertTrue(sw.flows().stream().anyMatch(f -> f.priority == 20 && f.text().contains("output:5")), "the bundled add's actions: " + sw.flows());
+    }
 }
