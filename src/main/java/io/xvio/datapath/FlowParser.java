@@ -463,8 +463,8 @@ public final class FlowParser {
                     yield set(TCP_FLAGS.word, vm[0], vm[1], key, s);
                 }
                 case TUN_FLAGS -> {
-                    char c0 = val.isEmpty() ? ' ' : val.charAt(0);      // a number: any of the 8 bits (xvio's field)
-                    long[] vm = c0 >= '0' && c0 <= '9' ? valueMask(val, vpos, 8, key) : flags(val, vpos, key, TUN_FLAG_NAMES, 1, "tunnel flag");
+                    char c0 = val.isEmpty() ? ' ' : val.charAt(0);
+                    long[] vm = c0 >= '0' && c0 <= '9' ? tunFlagsNumber(val, vpos, key) : flags(val, vpos, key, TUN_FLAG_NAMES, 1, "tunnel flag");
                     yield set(TUN_FLAGS.word, TUN_FLAGS.put(vm[0]), TUN_FLAGS.put(vm[1]), key, s);
                 }
                 case CT_STATE -> {
@@ -628,6 +628,17 @@ public final class FlowParser {
          * Flags as OVS writes them: a number (with optional /mask), "+a-b" (the named flags given, each set or
          * clear), or "a|b" (exactly those set, all bits matched).
          */
+        /**
+         * tun_flags as a number (OVS's parse_flags): only the public flag (oam, 1) may be set; a mask must not reach
+         * past it, and no mask is that flag (OVS's match_set_tun_flags_masked keeps FLOW_TNL_PUB_F_MASK).
+         */
+        long[] tunFlagsNumber(String val, int vpos, String what) {
+            long[] vm = valueMask(val, vpos, 8, what);
+            if ((vm[0] & ~1L) != 0 || val.indexOf('/') >= 0 && (vm[1] & ~1L) != 0)
+                throw err(vpos, what + ": unknown tunnel flag(s) in \"" + val + "\" (only oam, 1, can be matched)");
+            return new long[] {vm[0] & vm[1] & 1, vm[1] & 1};
+        }
+
         long[] flags(String val, int vpos, String what, String[] names, int bits, String kind) {
             char c0 = val.charAt(0);
             if (c0 >= '0' && c0 <= '9') return valueMask(val, vpos, bits, what);

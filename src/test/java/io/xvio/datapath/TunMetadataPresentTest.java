@@ -35,7 +35,8 @@ class TunMetadataPresentTest {
         assertTrue(text.contains("tun_metadata3=0/0"), text);
         assertEquals(any.match.mask(FlowKey.TUN_MISC), FlowParser.parse(text + ",actions=drop").match.mask(FlowKey.TUN_MISC), "prints back");
         // tun_flags is oam only: the present bits are not part of it
-        assertEquals(0, FlowParser.parse("tun_flags=0/0xff,actions=drop").match.mask(FlowKey.TUN_MISC) & (0xffL << FlowKey.TUN_METADATA_PRESENT));
+        assertEquals(0, FlowParser.parse("tun_flags=0/1,actions=drop").match.mask(FlowKey.TUN_MISC) & (0xffL << FlowKey.TUN_METADATA_PRESENT));
+        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("tun_flags=0/0xff,actions=drop"), "a mask past the public flag, as OVS");
         assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("tun_flags=0x100,actions=drop"));
     }
 

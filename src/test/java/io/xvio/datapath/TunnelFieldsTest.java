@@ -23,6 +23,12 @@ class TunnelFieldsTest {
         assertEquals("tun_flags=oam", roundTrip("tun_flags=1/1"), "OVS's notation");
         assertEquals("tun_flags=oam", roundTrip("tun_flags=+oam"));
         assertEquals("tun_flags=0", roundTrip("tun_flags=-oam"));
+        // a number, as OVS's parse_flags: the public flag only, and no mask is that flag
+        assertEquals("tun_flags=0", roundTrip("tun_flags=0"));
+        assertEquals("tun_flags=oam", roundTrip("tun_flags=1"));
+        assertEquals("tun_flags=0", roundTrip("tun_flags=0/1"));
+        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("tun_flags=2,actions=drop"), "a private flag");
+        assertThrows(FlowSyntaxException.class, () -> FlowParser.parse("tun_flags=1/3,actions=drop"), "a mask past the public flag");
         assertEquals("tun_metadata0=0xa,tun_metadata7=0x1/0xff", roundTrip("tun_metadata7=1/0xff,tun_metadata0=10"));
         assertEquals("tun_tos=4,tun_ttl=64,tun_tp_src=50000,tun_tp_dst=4789", roundTrip("tun_tp_dst=4789,tun_tp_src=50000,tun_ttl=64,tun_tos=4"));
     }
