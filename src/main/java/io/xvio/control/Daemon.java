@@ -24,6 +24,8 @@ public final class Daemon implements AutoCloseable {
     private final String controlPath;
     private final Map<String, Bridge> bridges = new LinkedHashMap<>();
     private final PmdSet pmds;
+    /** The tunnel ports' BFD sessions (OVSDB's bfd column). */
+    private final BfdSessions bfd;
     private ControlServer control;
     private final long startedNanos = System.nanoTime();
     private final FlowCommands flows = new FlowCommands(bridges);
@@ -56,6 +58,7 @@ public final class Daemon implements AutoCloseable {
         this.conntrackCommands = new ConntrackCommands(conntrack);
         this.controlPath = controlPath;
         this.pmds = new PmdSet(config.pmdCpus(), config.pmdIdle());
+        this.bfd = new BfdSessions(pmds);
         this.relays = new Relays(pmds);
         this.status = new DaemonStatus(bridges, pmds, controlPath, startedNanos, this);
     }
@@ -227,6 +230,7 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         running = false;
         tunnels.close();
+        bfd.close();
         if (balancer != null) balancer.close();
         Thread t = expiry;
         if (t != null) t.interrupt();
@@ -259,7 +263,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Commands that change nothing: they run alongside each other; the others run one at a time. */
     static final Set<String> READ_ONLY_COMMANDS = Set.of("stats", "show", "dump-flows", "dump-ports", "fdb/show", "pmd-stats", "get-frags", "dump-groups",
-            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats", "show-mirrors");
+            "dump-group-stats", "ping", "trace", "show-relays", "pmd-rxq-show", "dump-meters", "meter-stats", "show-mirrors", "bfd/show");
 
     /** Runs one control command; returns its output or throws {@link ControlException}. */
     synchronized String execute(List<String> args) {
@@ -304,6 +308,7 @@ public final class Daemon implements AutoCloseable {
             case "del-mirror" -> { if (args.size() != 3) throw new ControlException("del-mirror needs a bridge and a mirror name"); mirrors.remove(bridge(args, 1), args.get(2)); yield ""; }
             case "show-mirrors" -> { var v = mirrors.view(args.size() > 1 ? bridge(args, 1).name : null); yield json ? JsonRender.render(new MirrorsModel(v)) : Mirrors.text(v); }
             case "tnl" -> tnl(args, json);
+            case "bfd/show" -> bfd.show();
             case "add-tlv-map", "del-tlv-map", "dump-tlv-map" -> tunnels.tlvCommand(cmd, bridge(args, 1), args, bridges.values());
             case "set-controller", "del-controller", "get-controller", "set-fail-mode", "get-fail-mode", "del-fail-mode" -> openflow.command(args);
             case "set-ssl", "get-ssl", "del-ssl" -> openflow.command(args);
@@ -503,6 +508,7 @@ public final class Daemon implements AutoCloseable {
         others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || patched.contains(q.datapath())));
         pmds.assign(others);
         tunnels.rebuild(bridges.values());
+        bfd.retain(bridges.values());
     }
 
     /**
@@ -811,6 +817,19 @@ public final class Daemon implements AutoCloseable {
         Bridge br = bridges.get(bridge);
         return br == null ? null : br.datapath;
     }
+
+    /**
+     * Applies an Interface row's bfd column to port name of bridge (OVSDB; an absent or empty column stops the
+     * session). Nothing if there is no such port.
+     */
+    public synchronized void setBfd(String bridge, String name, Map<String, String> cfg) {
+        Bridge br = bridges.get(bridge);
+        Port p = br == null ? null : br.port(name);
+        if (p != null) bfd.configure(br, p, cfg);
+    }
+
+    /** The Interface's bfd_status (OVS's keys), empty without a session. */
+    public Map<String, String> bfdStatus(String bridge, String name) { return bfd.status(bridge, name); }
 
     public synchronized Port port(String bridge, String name) {
         Bridge br = bridges.get(bridge);

@@ -85,7 +85,7 @@ final class Tunnels {
                 for (int i = 0; i < ov.ports.size(); i++) {
                     if (!(ov.ports.get(i) instanceof TunnelPort tp)) continue;
                     TunnelConfig c = tp.config();
-                    ingress.add(new Underlay.Ingress(c, ov.datapath, i, tp.ofport(), base, tp::received, tlvMap(ov.name)));
+                    ingress.add(new Underlay.Ingress(c, ov.datapath, i, tp.ofport(), base, tp::received, tlvMap(ov.name), tp.bfdInbox()));
                     tp.setOptions(GeneveOptionWriter.of(tlvMap(ov.name)));    // what its packets' tun_metadata sends
                     if (seen.add(c.type() + "/" + c.dstPort()))
                         decoders.add(new TunnelDecoder(c.type(), c.dstPort(), locals, known(), e.drops()));

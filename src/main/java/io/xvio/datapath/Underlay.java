@@ -43,10 +43,15 @@ public final class Underlay {
      * that bridge's ports start in the port array of the underlay's receive queues.
      */
     public record Ingress(TunnelConfig config, BridgeDatapath overlay, int portIndex, int ofport, int base, Received counter,
-                          TunnelTlvMap tlv) {
-        /** Without Geneve option mappings. */
+                          TunnelTlvMap tlv, io.xvio.datapath.bfd.BfdInbox bfd) {
+        /** Without Geneve option mappings or BFD. */
         public Ingress(TunnelConfig config, BridgeDatapath overlay, int portIndex, int ofport, int base, Received counter) {
-            this(config, overlay, portIndex, ofport, base, counter, TunnelTlvMap.EMPTY);
+            this(config, overlay, portIndex, ofport, base, counter, TunnelTlvMap.EMPTY, null);
+        }
+
+        /** Without BFD. */
+        public Ingress(TunnelConfig config, BridgeDatapath overlay, int portIndex, int ofport, int base, Received counter, TunnelTlvMap tlv) {
+            this(config, overlay, portIndex, ofport, base, counter, tlv, null);
         }
     }
 
@@ -190,6 +195,11 @@ public final class Underlay {
         b.off[i] = o + inner;
         b.len[i] = m.innerLength;
         if (b.offloads) innerOffloads(b, i);
+        io.xvio.datapath.bfd.BfdInbox bfd = in.bfd();
+        if (bfd != null && bfd.enabled() && bfd.offer(thread, b.data, b.off[i], b.len[i], m.tunId)) {   // the port's BFD session's
+            in.counter().received(thread, b.len[i]);
+            return;
+        }
         FlowKey k = b.keys[i];
         k.extract(b.data, b.off[i], b.len[i], in.ofport());
         load(k, m);

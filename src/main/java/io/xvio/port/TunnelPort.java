@@ -61,6 +61,11 @@ public final class TunnelPort implements Port {
     private final int[] lastTooBig = new int[PortCounters.MAX_THREADS * 16];
     private final long[] icmpSent = new long[PortCounters.MAX_THREADS * 8];
 
+    /** BFD control messages received on this port while a session runs on it (the Interface's bfd column). */
+    private final io.xvio.datapath.bfd.BfdInbox bfdInbox = new io.xvio.datapath.bfd.BfdInbox();
+
+    public io.xvio.datapath.bfd.BfdInbox bfdInbox() { return bfdInbox; }
+
     /** remote_ip=flow / key=flow: the headers by (remote, VNI), resolved by the control thread. */
     private final FlowHeaders flowHeaders = new FlowHeaders();
     private final boolean inheritTos, inheritTtl;

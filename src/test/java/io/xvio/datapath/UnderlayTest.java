@@ -51,7 +51,10 @@ class UnderlayTest {
     }
 
     /** A VXLAN frame from 172.31.0.2 to dst with VNI vni around a 64-byte inner IPv4 frame; returns its length. */
-    static int vxlanFrame(PacketBatch b, int i, long vni, String dst) throws Exception {
+    static int vxlanFrame(PacketBatch b, int i, long vni, String dst) throws Exception { return vxlanFrame(b, i, vni, dst, 64, 0); }
+
+    /** As {@link #vxlanFrame(PacketBatch, int, long, String)}, the inner IPv4 TTL and UDP destination port given. */
+    static int vxlanFrame(PacketBatch b, int i, long vni, String dst, int ttl, int udpDst) throws Exception {
         TunnelHeader h = new TunnelHeader(new TunnelHeader.Spec(TunnelType.VXLAN, PEER_MAC, OUR_MAC,
                 InetAddress.getByName("172.31.0.2"), InetAddress.getByName(dst), 4789, vni, 0, 64, true, true, false, null));
         long inner = b.off[i];
@@ -60,6 +63,9 @@ class UnderlayTest {
         f[12] = 8;
         byte[] ip = {0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0, 10, (byte) 200, 0, 2, 10, (byte) 200, 0, 1};
         System.arraycopy(ip, 0, f, 14, ip.length);
+        f[22] = (byte) ttl;
+        f[36] = (byte) (udpDst >>> 8);
+        f[37] = (byte) udpDst;
         MemorySegment.copy(f, 0, b.data, JAVA_BYTE, inner, f.length);
         b.off[i] = (int) h.push(b.data, inner, f.length, 1234, 1);
         b.len[i] = f.length + h.length();
@@ -170,6 +176,47 @@ class UnderlayTest {
         assertEquals(OUR_MAC, p.sha);
         assertTrue(ports(out).contains(1), "the request itself is flooded by NORMAL (to LOCAL)");
         assertEquals(1, b.count);
+    }
+
+    /**
+     * A tunnel port running BFD (its inbox enabled) takes the BFD control messages it decapsulates (inner IPv4, UDP
+     * to 3784) out of the burst for its session, as OVS's process_special, and counts them as received; other inner
+     * frames, and BFD frames while no session runs, go to the overlay's tables.
+     */
+    @Test
+    void bfdMessagesOnATunnelPortRunningBfdGoToItsSessionNotTheTables() throws Exception {
+        io.xvio.datapath.bfd.BfdInbox inbox = new io.xvio.datapath.bfd.BfdInbox();
+        NeighborAgent agent = new NeighborAgent(OUR_MAC, List.of(Prefix.parse("172.31.0.1/24", "test")), new NeighborCache());
+        TunnelDecoder dec = new TunnelDecoder(TunnelType.VXLAN, 4789, List.of(InetAddress.getByName("172.31.0.1")), TunnelDecoder.KnownOptions.NONE, drops);
+        TunnelConfig cfg = TunnelConfig.parse(Map.of("type", "vxlan", "remote_ip", "172.31.0.2", "key", "100"), "vx0");
+        underlay.setUnderlay(new Underlay(agent, List.of(dec), List.of(new Underlay.Ingress(cfg, overlay, 1, 10, 2, (t, n) -> received[0]++,
+                TunnelTlvMap.EMPTY, inbox)), drops));
+        overlay.install(new int[] {1, 10}, List.of(FlowParser.parse("priority=5,in_port=10,actions=output:1")));
+        long[] got = new long[4];
+        int[] seen = new int[1];
+        for (boolean on : new boolean[] {false, true}) {
+            inbox.setEnabled(on);
+            for (int dport : new int[] {3784, 3785}) {
+                PacketBatch b = new PacketBatch();
+                vxlanFrame(b, 0, 100, "172.31.0.1", 255, dport);
+                b.count = 1;
+                Outputs out = new Outputs(16);
+                underlay.process(0, b, out, 0, System.nanoTime());
+                boolean taken = on && dport == 3784;
+                assertEquals(taken ? List.of() : List.of(2), ports(out), "BFD " + (on ? "on" : "off") + ", port " + dport);
+                int drained = inbox.drain((ethDst, ipDst, ttl, tunId, payload, len) -> {
+                    got[0] = ethDst; got[1] = ipDst; got[2] = ttl; got[3] = tunId;
+                    seen[0] += len;
+                });
+                assertEquals(taken ? 1 : 0, drained);
+            }
+        }
+        assertEquals(INNER_DST, got[0]);
+        assertEquals(0x0ac80001L, got[1]);
+        assertEquals(255, got[2]);
+        assertEquals(100, got[3]);
+        assertEquals(64 - 42, seen[0], "the UDP payload");
+        assertEquals(4, received[0], "every decapsulated frame counts on the tunnel port");
     }
 
     @Test

@@ -317,4 +317,40 @@ class OvnXvioAndOvsChassisIT {
         NamespaceTcp.Transfer toXvio = NamespaceTcp.send(lab, c1, c2, "10.97.1.11", 5002, dir.resolve("tcp2.txt"));
         assertTrue(toXvio.intact(), "1 MiB lsp2 (OVS) -> lsp1 (xvio): " + toXvio.describe() + "\n" + context());
     }
+
+    /**
+     * BFD between an xvio chassis and an OVS one: lr1's ls2 port gets both chassis as gateway chassis (an HA group),
+     * so each ovn-controller enables BFD ({@code bfd:enable=true}) on its tunnel to the other and reads bfd_status to
+     * tell which gateway is alive. Both sessions come up, which needs each side to accept the other's control messages
+     * (OVS's bfd/show says so from its side, xvio's bfd_status from its own); the higher-priority chassis (xvio) keeps
+     * the gateway port. With the gateway chassis gone, ovn-controller disables BFD and xvio's bfd_status empties.
+     */
+    @Test
+    @Order(6)
+    void bfdComesUpBetweenXvioAndOvsForAnHaGatewayGroup() throws Exception {
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp2", "chassis1", "20");
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp2", "chassis2", "10");
+        String xt = xvsctlOk("--bare", "--columns=name", "find", "Interface", "type=geneve");
+        String ot = ovs.vsctl("--bare", "--columns=name", "find", "Interface", "type=geneve").strip();
+        Await.awaitMatch(() -> xvsctlOk("get", "Interface", xt, "bfd"), Pattern.compile("enable=\"?true"), Duration.ofSeconds(30),
+                () -> "ovn-controller enabled BFD on xvio's tunnel\n" + context());
+        Await.awaitMatch(() -> xvsctlOk("get", "Interface", xt, "bfd_status"), Pattern.compile("state=up"), Duration.ofSeconds(30),
+                () -> "xvio's session is up\n" + xvsctlOk("get", "Interface", xt, "bfd_status") + "\n" + call("bfd/show") + ovs.appctl("bfd/show") + context());
+        Await.awaitMatch(() -> ovs.vsctl("get", "Interface", ot, "bfd_status"), Pattern.compile("state=up"), Duration.ofSeconds(30),
+                () -> "OVS's session is up\n" + ovs.appctl("bfd/show") + call("bfd/show") + context());
+        String x = xvsctlOk("get", "Interface", xt, "bfd_status");
+        assertTrue(x.contains("forwarding=\"true\"") && x.contains("remote_state=up"), "xvio's bfd_status: " + x);
+        // OVS goes up on xvio's init; xvio's next message (up to a second later) says up
+        String show = Await.awaitMatch(() -> ovs.appctl("bfd/show"), Pattern.compile("Remote Session State: up"), Duration.ofSeconds(10),
+                () -> "OVS's view of xvio's messages\n" + ovs.appctl("bfd/show"));
+        assertTrue(show.contains("Forwarding: true"), "OVS forwards over the tunnel to xvio:\n" + show);
+        String uuid = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2"), Pattern.compile(Pattern.quote(uuid)),
+                Duration.ofSeconds(30), () -> "the gateway port on the higher-priority chassis\n" + context());
+        ovn.nbctl("lrp-del-gateway-chassis", "lrp2", "chassis1");
+        ovn.nbctl("lrp-del-gateway-chassis", "lrp2", "chassis2");
+        Await.awaitMatch(() -> xvsctlOk("get", "Interface", xt, "bfd_status"), Pattern.compile("^\\{\\}$"), Duration.ofSeconds(30),
+                () -> "BFD stopped on xvio's tunnel\n" + xvsctlOk("get", "Interface", xt, "bfd") + context());
+        assertEquals("no BFD sessions", call("bfd/show").strip());
+    }
 }

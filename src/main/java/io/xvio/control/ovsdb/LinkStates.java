@@ -33,6 +33,8 @@ final class LinkStates {
         if (r.relay() != null) return daemon.relayStatus(r.relay());
         if (r.ofport() < 0) return null;
         Port p = daemon.port(r.bridge(), r.name());
-        return p == null ? null : p.status();
+        if (p == null) return null;
+        Map<String, String> bfd = daemon.bfdStatus(r.bridge(), r.name());     // a BFD session's change is written at once too
+        return bfd.isEmpty() ? p.status() : p.status() + " " + bfd;
     }
 }

@@ -92,7 +92,8 @@ public final class OvsdbAgent implements AutoCloseable {
         columns(m, "Controller", "target", "inactivity_probe", "controller_rate_limit", "controller_burst_limit");
         columns(m, "Port", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos");
         columns(m, "QoS", "type", "other_config");
-        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids", "mtu_request", "ofport");
+        columns(m, "Interface", "name", "type", "options", "ofport_request", "ingress_policing_rate", "ingress_policing_burst", "external_ids", "mtu_request", "ofport",
+                "bfd");
         return m;
     }
 

@@ -270,6 +270,7 @@ public final class Reconciler {
         }
         applyPolicing(wants);
         applyTxRetries(wants);
+        applyBfd(db, wants);
         // 4. mirrors, once their ports are there
         Map<String, List<io.xvio.control.MirrorConfig>> mirrorWants = new LinkedHashMap<>();
         for (String br : ownBridges) {
@@ -339,6 +340,25 @@ public final class Reconciler {
             } catch (OvsdbException | IllegalArgumentException e) {
                 results.add(new IfaceResult(iu, bridge, name, -1, e.getMessage()));
             }
+        }
+    }
+
+    /**
+     * Each applied interface's bfd column (OVS's Interface bfd: what ovn-controller sets on tunnels between the chassis
+     * of an HA gateway group); the daemon starts, retunes or stops the port's session. A malformed column is logged
+     * once and stops it.
+     */
+    private void applyBfd(TableCache db, List<Want> wants) {
+        for (Want w : wants) {
+            if (!applied.containsKey(w.name())) continue;
+            TableCache.Row ir = db.row("Interface", w.uuid());
+            Map<String, String> cfg = Map.of();
+            try {
+                if (ir != null) cfg = Datum.stringMap(ir.get("bfd"), "Interface bfd");
+            } catch (OvsdbException e) {
+                once("interface " + w.name() + ": " + e.getMessage());
+            }
+            daemon.setBfd(w.bridge(), w.name(), cfg);
         }
     }
 

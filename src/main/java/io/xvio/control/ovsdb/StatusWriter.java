@@ -13,7 +13,7 @@ import static io.xvio.port.PortCounters.Counter.*;
 
 /**
  * The columns OVS's vswitchd writes, written by xvio: Interface ofport (-1 on failure), error, link_state, mtu,
- * mac_in_use, status and statistics; Bridge datapath_id; Open_vSwitch cur_cfg (= next_cfg once applied: what
+ * mac_in_use, status, bfd_status and statistics; Bridge datapath_id; Open_vSwitch cur_cfg (= next_cfg once applied: what
  * plain ovs-vsctl waits for), iface_types, datapath_types and ovs_version. Only values that changed since the last
  * transaction go out; {@link #forget} after a reconnect writes everything again.
  */
@@ -65,6 +65,7 @@ public final class StatusWriter {
                 if (d.get("path") != null) st.put("vhost_path", d.get("path"));
                 if (d.get("mode") != null) st.put("vhost_mode", d.get("mode"));
                 row.set("status", Datum.mapOf(st));
+                row.set("bfd_status", Datum.mapOf(new TreeMap<>(daemon.bfdStatus(r.bridge(), r.name()))));
                 if (withStatistics) row.set("statistics", Datum.mapOf(statistics(p)));
             }
             ObjectNode last = written.get(r.uuid());
