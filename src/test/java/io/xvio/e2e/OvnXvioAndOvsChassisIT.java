@@ -323,7 +323,9 @@ class OvnXvioAndOvsChassisIT {
      * so each ovn-controller enables BFD ({@code bfd:enable=true}) on its tunnel to the other and reads bfd_status to
      * tell which gateway is alive. Both sessions come up, which needs each side to accept the other's control messages
      * (OVS's bfd/show says so from its side, xvio's bfd_status from its own); the higher-priority chassis (xvio) keeps
-     * the gateway port. With the gateway chassis gone, ovn-controller disables BFD and xvio's bfd_status empties.
+     * the gateway port. The underlay taken down, both sessions expire; back up, they come up again. With the gateway
+     * chassis gone, ovn-controller disables BFD and
+     * xvio's bfd_status empties.
      */
     @Test
     @Order(6)
@@ -347,6 +349,22 @@ class OvnXvioAndOvsChassisIT {
         String uuid = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
         Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2"), Pattern.compile(Pattern.quote(uuid)),
                 Duration.ofSeconds(30), () -> "the gateway port on the higher-priority chassis\n" + context());
+        // the underlay fails: both sessions expire (OVN then moves no gateway port: a chassis that reaches no other by
+        // BFD claims nothing, against split brain); back up, both sessions come up again and xvio keeps the port
+        NetLab.ok("ip", "-n", host, "link", "set", xUplink, "down");
+        try {
+            Await.awaitMatch(() -> xvsctlOk("get", "Interface", xt, "bfd_status"), Pattern.compile("Control Detection Time Expired"), Duration.ofSeconds(15),
+                    () -> "xvio's session expired\n" + call("bfd/show") + context());
+            Await.awaitMatch(() -> ovs.appctl("bfd/show"), Pattern.compile("Local Diagnostic: Control Detection Time Expired"), Duration.ofSeconds(15),
+                    () -> "OVS's session expired\n" + ovs.appctl("bfd/show"));
+        } finally {
+            NetLab.ok("ip", "-n", host, "link", "set", xUplink, "up");
+        }
+        Await.awaitMatch(() -> xvsctlOk("get", "Interface", xt, "bfd_status"), Pattern.compile("state=up"), Duration.ofSeconds(30),
+                () -> "xvio's session is up again\n" + call("bfd/show") + context());
+        Await.awaitMatch(() -> ovs.appctl("bfd/show"), Pattern.compile("Remote Session State: up"), Duration.ofSeconds(30),
+                () -> "OVS's session is up again\n" + ovs.appctl("bfd/show"));
+        assertTrue(ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp2").contains(uuid), context());
         ovn.nbctl("lrp-del-gateway-chassis", "lrp2", "chassis1");
         ovn.nbctl("lrp-del-gateway-chassis", "lrp2", "chassis2");
         Await.awaitMatch(() -> xvsctlOk("get", "Interface", xt, "bfd_status"), Pattern.compile("^\\{\\}$"), Duration.ofSeconds(30),
