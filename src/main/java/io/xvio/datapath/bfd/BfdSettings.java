@@ -33,8 +33,10 @@ public record BfdSettings(boolean enabled, long minTx, long minRx, int mult, boo
             if (!KNOWN.contains(k)) warn.add("unknown key " + k + " ignored");
             else if (IGNORED.contains(k)) warn.add(k + " is not supported by xvio: ignored");
         }
+        boolean oam = bool(cfg, "oam", false, warn);
+        if (oam) warn.add("oam=true is not supported by xvio: its BFD messages go without the tunnel's OAM flag");
         return new BfdSettings(enabled, minTx, minRx, mult, bool(cfg, "cpath_down", false, warn), bool(cfg, "check_tnl_key", false, warn),
-                bool(cfg, "oam", false, warn), ip(cfg, "bfd_src_ip", BfdMessage.DEFAULT_SRC_IP, warn), ip(cfg, "bfd_dst_ip", BfdMessage.DEFAULT_DST_IP, warn),
+                oam, ip(cfg, "bfd_src_ip", BfdMessage.DEFAULT_SRC_IP, warn), ip(cfg, "bfd_dst_ip", BfdMessage.DEFAULT_DST_IP, warn),
                 mac(cfg, "bfd_local_src_mac", warn), mac(cfg, "bfd_local_dst_mac", warn), mac(cfg, "bfd_remote_dst_mac", warn), List.copyOf(warn));
     }
 

@@ -198,6 +198,7 @@ class BfdSessionTest {
         assertEquals(0, s.localEthSrc());
         assertEquals(6, s.warnings().size(), String.join("\n", s.warnings()));
         assertFalse(BfdSettings.of(null).enabled());
+        assertTrue(BfdSettings.of(Map.of("enable", "true", "oam", "true")).warnings().getFirst().contains("OAM flag"), "oam is said not to be honoured");
         BfdSettings t = BfdSettings.of(Map.of("enable", "true", "bfd_src_ip", "10.0.0.1", "bfd_remote_dst_mac", "00:11:22:33:44:55", "check_tnl_key", "true"));
         assertEquals(0x0a000001, t.ipSrc());
         assertEquals(0x001122334455L, t.remoteEthDst());
