@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -151,11 +150,7 @@ class OvnIT {
             if (xvio != null) assertEquals(0, xvio.stop(), xvio.log());
         } finally {
             lab.close();
-            if (dir != null && !"true".equals(System.getProperty("xvio.keep"))) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+            io.xvio.testing.TempDirs.removeUnlessKept(dir);
         }
     }
 

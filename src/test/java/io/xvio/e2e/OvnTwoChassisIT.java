@@ -8,7 +8,6 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -166,11 +165,7 @@ class OvnTwoChassisIT {
             for (Chassis c : ch) if (c != null && c.xvio != null) assertEquals(0, c.xvio.stop(), c.xvio.log());
         } finally {
             lab.close();
-            if (dir != null && !"true".equals(System.getProperty("xvio.keep"))) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+            io.xvio.testing.TempDirs.removeUnlessKept(dir);
         }
     }
 

@@ -32,6 +32,13 @@ class BfdSessionTest {
         return m;
     }
 
+    /** a down to b, b's init back, a's up to b: both up. */
+    private void handshake(BfdSession a, BfdSession b) {
+        deliver(a, MAC_A, b, 0);
+        deliver(b, MAC_B, a, 0);
+        deliver(a, MAC_A, b, 0);
+    }
+
     private static int u16(byte[] b, int off) { return (b[off] & 0xff) << 8 | b[off + 1] & 0xff; }
 
     @Test
@@ -57,9 +64,7 @@ class BfdSessionTest {
     @Test
     void silenceForTheDetectionTimeTakesTheSessionDown() {
         BfdSession a = session("a", 1, Map.of("min_rx", "500", "min_tx", "100")), b = session("b", 2, Map.of("min_rx", "500", "min_tx", "100"));
-        deliver(a, MAC_A, b, 0);
-        deliver(b, MAC_B, a, 0);
-        deliver(a, MAC_A, b, 0);
+        handshake(a, b);
         deliver(b, MAC_B, a, 0);                    // a hears b up, with its 100 ms min tx: detect time 3 x max(500, 100)
         assertEquals(UP, a.state());
         a.run(1499);
@@ -75,9 +80,7 @@ class BfdSessionTest {
     @Test
     void aRemoteAdministrativelyDownTakesTheSessionDownWithItsDiagnostic() {
         BfdSession a = session("a", 1, Map.of()), b = session("b", 2, Map.of());
-        deliver(a, MAC_A, b, 0);
-        deliver(b, MAC_B, a, 0);
-        deliver(a, MAC_A, b, 0);
+        handshake(a, b);
         assertEquals(UP, b.state());
         BfdMessage m = new BfdMessage();
         m.state = ADMIN_DOWN;
@@ -97,9 +100,7 @@ class BfdSessionTest {
     @Test
     void aTimerChangeWhileUpRunsAPollSequence() {
         BfdSession a = session("a", 1, Map.of()), b = session("b", 2, Map.of());
-        deliver(a, MAC_A, b, 0);
-        deliver(b, MAC_B, a, 0);
-        deliver(a, MAC_A, b, 0);
+        handshake(a, b);
         a.configure(BfdSettings.of(Map.of("enable", "true", "min_tx", "300", "min_rx", "2000")));
         assertTrue(a.shouldSend(1), "a poll goes out at once");
         BfdMessage poll = deliver(a, MAC_A, b, 1);
