@@ -33,7 +33,7 @@ final class BfdSessions implements AutoCloseable {
     private final byte[] frame = new byte[BfdMessage.FRAME_LENGTH];
     private final BfdMessage msg = new BfdMessage();
     private int udpSrc;
-    private long lastRefusalLog;
+    private long lastRefusalLog, lastErrorLog;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -113,7 +113,11 @@ final class BfdSessions implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                LOG.warning("bfd: " + e);                 // one session's trouble: the others go on next tick
+                long now = System.currentTimeMillis();    // the sessions go on next tick; said at most once a second
+                if (now - lastErrorLog > 1000) {
+                    lastErrorLog = now;
+                    LOG.warning("bfd: " + e);
+                }
             }
         }
     }
