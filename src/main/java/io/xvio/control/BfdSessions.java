@@ -113,30 +113,42 @@ final class BfdSessions implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                long now = System.currentTimeMillis();    // the sessions go on next tick; said at most once a second
-                if (now - lastErrorLog > 1000) {
-                    lastErrorLog = now;
-                    LOG.warning("bfd: " + e);
-                }
+                error(null, e);
             }
         }
     }
 
+    /** Logs a failure, at most once a second (the sessions go on next tick). */
+    private void error(Entry e, RuntimeException x) {
+        long now = System.currentTimeMillis();
+        if (now - lastErrorLog < 1000) return;
+        lastErrorLog = now;
+        LOG.warning("bfd" + (e == null ? "" : " on port " + e.port().name()) + ": " + x);
+    }
+
     synchronized void tick(long now) {
         for (Entry e : sessions.values()) {
-            BfdSession s = e.session();
-            e.port().bfdInbox().drain((ethDst, ipDst, ttl, tunId, payload, len) -> {
-                if (!s.wants(ethDst, ipDst, tunId)) return;
-                String why = msg.parse(payload, 0, len);
-                if (why == null) why = s.receive(msg, ttl, now);
-                if (why != null && now - lastRefusalLog > 1000) {
-                    lastRefusalLog = now;
-                    LOG.info("port " + e.port().name() + ": BFD control message dropped: " + why);
-                }
-            });
-            s.run(now);
-            if (s.shouldSend(now)) send(e, s.compose(frame, 0x020000000000L | s.discriminator() & 0xffffffL, now));
+            try {
+                tick(e, now);
+            } catch (RuntimeException x) {
+                error(e, x);                              // one session's trouble: the others go on
+            }
         }
+    }
+
+    private void tick(Entry e, long now) {
+        BfdSession s = e.session();
+        e.port().bfdInbox().drain((ethDst, ipDst, ttl, tunId, payload, len) -> {
+            if (!s.wants(ethDst, ipDst, tunId)) return;
+            String why = msg.parse(payload, 0, len);
+            if (why == null) why = s.receive(msg, ttl, now);
+            if (why != null && now - lastRefusalLog > 1000) {
+                lastRefusalLog = now;
+                LOG.info("port " + e.port().name() + ": BFD control message dropped: " + why);
+            }
+        });
+        s.run(now);
+        if (s.shouldSend(now)) send(e, s.compose(frame, 0x020000000000L | s.discriminator() & 0xffffffL, now));
     }
 
     /** A packet-out of the frame on the tunnel port: a PMD thread runs it, as OpenFlow's (only PMD threads transmit). */
