@@ -294,4 +294,34 @@ class OvnTwoChassisIT {
         long after = ch[0].xvio.counter(ch[0].tunnel(), "tx_gso_segmented") + ch[1].xvio.counter(ch[1].tunnel(), "tx_gso_segmented");
         assertTrue(after > segmented, "the clients' TSO frames were cut for the Geneve ports\n" + context());
     }
+
+    /**
+     * BFD between two xvio chassis: lr1's port on ls1 with both chassis as gateway chassis (an HA group) makes each
+     * ovn-controller enable BFD on its tunnel to the other; both sessions come up (each xvio accepts the other's
+     * messages), the higher-priority chassis holds the gateway port, and BFD stops with the group.
+     */
+    @Test
+    @Order(7)
+    void bfdComesUpBetweenTwoXvioChassisForAnHaGatewayGroup() throws Exception {
+        ovn.nbctl("lr-add", "lr1");
+        ovn.nbctl("lrp-add", "lr1", "lrp1", "02:00:00:00:96:a1", "10.96.1.1/24");
+        ovn.nbctl("lsp-add", "ls1", "ls1-lr1", "--", "lsp-set-type", "ls1-lr1", "router", "--", "lsp-set-addresses", "ls1-lr1", "router",
+                "--", "lsp-set-options", "ls1-lr1", "router-port=lrp1");
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp1", "chassis1", "20");
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp1", "chassis2", "10");
+        for (Chassis c : ch)
+            Await.awaitMatch(() -> c.vsctlOk("get", "Interface", c.tunnel(), "bfd_status"), Pattern.compile("state=up"), Duration.ofSeconds(30),
+                    () -> c.name + "'s session is up\n" + c.call("bfd/show") + context());
+        for (Chassis c : ch) {
+            String st = c.vsctlOk("get", "Interface", c.tunnel(), "bfd_status");
+            assertTrue(st.contains("forwarding=\"true\"") && st.contains("remote_state=up"), c.name + ": " + st);
+        }
+        String uuid = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp1"), Pattern.compile(Pattern.quote(uuid)),
+                Duration.ofSeconds(30), () -> "the gateway port on the higher-priority chassis\n" + context());
+        ovn.nbctl("lrp-del-gateway-chassis", "lrp1", "chassis1");
+        ovn.nbctl("lrp-del-gateway-chassis", "lrp1", "chassis2");
+        for (Chassis c : ch)
+            Await.awaitMatch(() -> c.call("bfd/show").strip(), Pattern.compile("^no BFD sessions$"), Duration.ofSeconds(30), () -> c.name + "\n" + context());
+    }
 }
