@@ -309,13 +309,11 @@ class OvnTwoChassisIT {
                 "--", "lsp-set-options", "ls1-lr1", "router-port=lrp1");
         ovn.nbctl("lrp-set-gateway-chassis", "lrp1", "chassis1", "20");
         ovn.nbctl("lrp-set-gateway-chassis", "lrp1", "chassis2", "10");
+        // a session goes up on the other's init; the other's next message (up to a second later) says up
+        Pattern upBothWays = Pattern.compile("(?=.*forwarding=\"true\")(?=.*remote_state=up)(?=.*[{ ]state=up)");
         for (Chassis c : ch)
-            Await.awaitMatch(() -> c.vsctlOk("get", "Interface", c.tunnel(), "bfd_status"), Pattern.compile("state=up"), Duration.ofSeconds(30),
-                    () -> c.name + "'s session is up\n" + c.call("bfd/show") + context());
-        for (Chassis c : ch) {
-            String st = c.vsctlOk("get", "Interface", c.tunnel(), "bfd_status");
-            assertTrue(st.contains("forwarding=\"true\"") && st.contains("remote_state=up"), c.name + ": " + st);
-        }
+            Await.awaitMatch(() -> c.vsctlOk("get", "Interface", c.tunnel(), "bfd_status"), upBothWays, Duration.ofSeconds(30),
+                    () -> c.name + "'s session is up, and so is the remote's\n" + c.call("bfd/show") + context());
         String uuid = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
         Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp1"), Pattern.compile(Pattern.quote(uuid)),
                 Duration.ofSeconds(30), () -> "the gateway port on the higher-priority chassis\n" + context());
