@@ -1,6 +1,7 @@
 package io.xvio.datapath.bfd;
 
 import io.xvio.datapath.BridgeDatapath;
+import io.xvio.datapath.tunnel.Be;
 import io.xvio.util.SpscSlots;
 
 import java.lang.foreign.MemorySegment;
@@ -45,8 +46,8 @@ public final class BfdInbox {
         if (len < 42 || d.get(JAVA_BYTE, off + 12) != 0x08 || d.get(JAVA_BYTE, off + 13) != 0x00) return false;
         int ihl = (d.get(JAVA_BYTE, off + 14) & 15) * 4;
         if (ihl < 20 || d.get(JAVA_BYTE, off + 23) != 17 || len < 14 + ihl + 8) return false;
-        if ((u16(d, off + 20) & 0x1fff) != 0) return false;                   // a later fragment
-        if (u16(d, off + 14 + ihl + 2) != BfdMessage.UDP_PORT) return false;
+        if ((Be.u16(d, off + 20) & 0x1fff) != 0) return false;                   // a later fragment
+        if (Be.u16(d, off + 14 + ihl + 2) != BfdMessage.UDP_PORT) return false;
         int ti = thread + 2;
         if (ti < 0 || ti >= THREADS) return true;                               // not a PMD thread: dropped
         Ring r = rings.get(ti);
@@ -56,7 +57,7 @@ public final class BfdInbox {
         long mac = 0;
         for (int k = 0; k < 6; k++) mac = mac << 8 | d.get(JAVA_BYTE, off + k) & 0xff;
         r.ethDst[s] = mac;
-        r.ipDst[s] = (int) ((long) u16(d, off + 30) << 16 | u16(d, off + 32));
+        r.ipDst[s] = (int) ((long) Be.u16(d, off + 30) << 16 | Be.u16(d, off + 32));
         r.ttl[s] = d.get(JAVA_BYTE, off + 22) & 0xff;
         r.tunId[s] = tunId;
         int at = 14 + ihl + 8, n = Math.min(PAYLOAD, len - at);
@@ -93,6 +94,4 @@ public final class BfdInbox {
         }
         return d;
     }
-
-    private static int u16(MemorySegment d, long at) { return (d.get(JAVA_BYTE, at) & 0xff) << 8 | d.get(JAVA_BYTE, at + 1) & 0xff; }
 }

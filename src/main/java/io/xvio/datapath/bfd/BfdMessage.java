@@ -1,5 +1,10 @@
 package io.xvio.datapath.bfd;
 
+import io.xvio.datapath.tunnel.Be;
+import io.xvio.packet.Checksum;
+
+import java.lang.foreign.MemorySegment;
+
 /**
  * A BFD control message (RFC 5880 section 4.1, without authentication: 24 bytes) and the frame OVS carries it in on a
  * tunnel or an interface (RFC 5881: IPv4, TTL 255, UDP to port 3784 from a per-session port in 49152-65535). The
@@ -36,11 +41,12 @@ public final class BfdMessage {
         flags = b[off + 1] & 0x3f;
         mult = b[off + 2] & 0xff;
         length = b[off + 3] & 0xff;
-        myDisc = u32(b, off + 4);
-        yourDisc = u32(b, off + 8);
-        minTxMicros = u32(b, off + 12);
-        minRxMicros = u32(b, off + 16);
-        minEchoRxMicros = u32(b, off + 20);
+        MemorySegment s = MemorySegment.ofArray(b);
+        myDisc = Be.u32(s, off + 4);
+        yourDisc = Be.u32(s, off + 8);
+        minTxMicros = Be.u32(s, off + 12);
+        minRxMicros = Be.u32(s, off + 16);
+        minEchoRxMicros = Be.u32(s, off + 20);
         if (version != VERSION) return "version " + version + " (only " + VERSION + ")";
         if ((flags & F_AUTH) != 0) return "authenticated, and authentication is not configured";
         if (length < LENGTH) return "length field " + length + " below " + LENGTH;
@@ -58,11 +64,12 @@ public final class BfdMessage {
         b[off + 1] = (byte) (state << 6 | flags & 0x3f);
         b[off + 2] = (byte) mult;
         b[off + 3] = (byte) LENGTH;
-        put32(b, off + 4, myDisc);
-        put32(b, off + 8, yourDisc);
-        put32(b, off + 12, minTxMicros);
-        put32(b, off + 16, minRxMicros);
-        put32(b, off + 20, minEchoRxMicros);
+        MemorySegment s = MemorySegment.ofArray(b);
+        Be.put32(s, off + 4, myDisc);
+        Be.put32(s, off + 8, yourDisc);
+        Be.put32(s, off + 12, minTxMicros);
+        Be.put32(s, off + 16, minRxMicros);
+        Be.put32(s, off + 20, minEchoRxMicros);
     }
 
     /**
@@ -70,27 +77,25 @@ public final class BfdMessage {
      * IPTOS_PREC_INTERNETCONTROL, header checksum), UDP (srcPort to 3784, no checksum: allowed over IPv4) and this message.
      */
     public void writeFrame(byte[] b, long ethDst, long ethSrc, int ipSrc, int ipDst, int srcPort) {
-        put48(b, 0, ethDst);
-        put48(b, 6, ethSrc);
+        MemorySegment s = MemorySegment.ofArray(b);
+        Be.putMac(s, 0, ethDst);
+        Be.putMac(s, 6, ethSrc);
         b[12] = 0x08;
         b[13] = 0x00;
         int ip = 14;
         java.util.Arrays.fill(b, ip, FRAME_LENGTH, (byte) 0);
         b[ip] = 0x45;
         b[ip + 1] = (byte) 0xc0;
-        put16(b, ip + 2, 20 + 8 + LENGTH);
+        Be.put16(s, ip + 2, 20 + 8 + LENGTH);
         b[ip + 8] = (byte) 255;
         b[ip + 9] = 17;
-        put32(b, ip + 12, ipSrc & 0xffffffffL);
-        put32(b, ip + 16, ipDst & 0xffffffffL);
-        int sum = 0;
-        for (int i = 0; i < 20; i += 2) sum += (b[ip + i] & 0xff) << 8 | b[ip + i + 1] & 0xff;
-        while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
-        put16(b, ip + 10, ~sum & 0xffff);
+        Be.put32(s, ip + 12, ipSrc & 0xffffffffL);
+        Be.put32(s, ip + 16, ipDst & 0xffffffffL);
+        Be.put16(s, ip + 10, ~Checksum.fold(Checksum.sum(s, ip, 20)) & 0xffff);   // the field is still 0 from the fill
         int udp = ip + 20;
-        put16(b, udp, srcPort);
-        put16(b, udp + 2, UDP_PORT);
-        put16(b, udp + 4, 8 + LENGTH);
+        Be.put16(s, udp, srcPort);
+        Be.put16(s, udp + 2, UDP_PORT);
+        Be.put16(s, udp + 4, 8 + LENGTH);
         write(b, udp + 8);
     }
 
@@ -126,23 +131,6 @@ public final class BfdMessage {
                 + " min_tx:" + minTxMicros + "us min_rx:" + minRxMicros + "us min_rx_echo:" + minEchoRxMicros + "us";
     }
 
-    static long u32(byte[] b, int off) {
-        return (b[off] & 0xffL) << 24 | (b[off + 1] & 0xffL) << 16 | (b[off + 2] & 0xffL) << 8 | b[off + 3] & 0xffL;
-    }
-
-    private static void put16(byte[] b, int off, int v) {
-        b[off] = (byte) (v >>> 8);
-        b[off + 1] = (byte) v;
-    }
-
-    private static void put32(byte[] b, int off, long v) {
-        b[off] = (byte) (v >>> 24);
-        b[off + 1] = (byte) (v >>> 16);
-        b[off + 2] = (byte) (v >>> 8);
-        b[off + 3] = (byte) v;
-    }
-
-    private static void put48(byte[] b, int off, long v) {
-        for (int i = 0; i < 6; i++) b[off + i] = (byte) (v >>> (40 - 8 * i));
-    }
+    /** The unsigned 32-bit big-endian value at b[off] (kept for BfdSessionTest). */
+    static long u32(byte[] b, int off) { return Be.u32(MemorySegment.ofArray(b), off); }
 }
