@@ -487,13 +487,13 @@ public final class Daemon implements AutoCloseable {
         return new Config.PortConfig(name, m.get("type"), ofport, null, null, 0, false, null, false, 0, -1, false, tc);
     }
 
-    /** tnl routes | tnl neigh [set BRIDGE IP MAC | flush [BRIDGE]]: the underlay's route table and neighbour caches. */
+    /** tnl routes [add|del] | tnl neigh [set BRIDGE IP MAC | flush [BRIDGE]]: the underlay's route table and neighbour caches. */
     private synchronized String tnl(List<String> args, boolean json) {
         String what = args.size() > 1 ? args.get(1) : "";
         return switch (what) {
-            case "routes" -> { if (json) throw new ControlException("tnl routes has no --format json yet (tnl neigh has)"); yield tunnels.routesText(); }
+            case "routes" -> TnlRoutes.run(args, json, tunnels, bridges);
             case "neigh" -> TnlNeigh.run(args, json, tunnels, bridges);
-            default -> throw new ControlException("tnl needs \"routes\" or \"neigh\" (tnl neigh set BRIDGE IP MAC, tnl neigh flush [BRIDGE])");
+            default -> throw new ControlException("tnl needs \"routes\" or \"neigh\" (" + TnlRoutes.USAGE + ", " + TnlNeigh.USAGE + ")");
         };
     }
 

@@ -72,9 +72,12 @@ final class Tunnels {
      */
     synchronized void rebuild(Collection<Bridge> bridges) {
         endpoints.values().removeIf(e -> !bridges.contains(e.bridge()));   // a deleted underlay bridge
-        Map<String, UnderlayConfig> u = new LinkedHashMap<>();
-        endpoints.forEach((n, e) -> u.put(n, e.config()));
-        routes = RouteTable.of(u);
+        added.values().removeIf(r -> {
+            if (endpoints.containsKey(r.bridge())) return false;
+            LOG.info("tnl routes: " + r.route().dst() + " removed with bridge " + r.bridge());
+            return true;
+        });
+        routes = table(added);
         for (Endpoint e : endpoints.values()) {
             List<Underlay.Ingress> ingress = new ArrayList<>();
             Set<String> seen = new LinkedHashSet<>();
@@ -262,6 +265,102 @@ final class Tunnels {
 
     /** tnl routes: the route table, OVS's ovs/route/show style. */
     String routesText() { return routes.text(); }
+
+    /** tnl routes --format json: {"routes": [{prefix, bridge, gateway, src, type}]}, type connected, config or added. */
+    record RouteRow(String prefix, String bridge, String gateway, String src, String type) {}
+    record RoutesModel(List<RouteRow> routes) {}
+
+    synchronized RoutesModel routesModel() {
+        List<RouteRow> rows = new ArrayList<>();
+        for (RouteTable.Route r : routes.routes())
+            rows.add(new RouteRow(r.prefix().toString(), r.bridge(), r.gateway() == null ? null : r.gateway().toString(), r.src().toString(),
+                    r.connected() ? "connected" : added.containsKey(r.prefix()) ? "added" : "config"));
+        return new RoutesModel(rows);
+    }
+
+    /** A route added at run time ({@code tnl routes add}) through bridge. */
+    private record AddedRoute(String bridge, UnderlayConfig.StaticRoute route) {}
+
+    /** Routes added at run time, by destination network; lost on restart, as OVS's ovs/route/add routes. */
+    private final Map<Prefix, AddedRoute> added = new LinkedHashMap<>();
+    static final int MAX_ADDED_ROUTES = 4096;
+
+    /** The table of every underlay's addresses and config routes, then the given run-time routes (checked). */
+    private RouteTable table(Map<Prefix, AddedRoute> extra) {
+        Map<String, UnderlayConfig> u = new LinkedHashMap<>();
+        endpoints.forEach((n, e) -> {
+            List<UnderlayConfig.StaticRoute> rs = new ArrayList<>(e.config().routes());
+            for (AddedRoute r : extra.values()) if (r.bridge().equals(n)) rs.add(r.route());
+            u.put(n, new UnderlayConfig(e.config().addresses(), rs));
+        });
+        return RouteTable.of(u);
+    }
+
+    /**
+     * tnl routes add DST/LEN BRIDGE [GW] (OVS's ovs/route/add): traffic to DST leaves through br's underlay, to gateway
+     * GW (on one of br's networks) or, without one, to the destination itself on br's link. Replaces a route added
+     * before to the same network; refused for a config file's route or a connected network. Tunnel ports follow at once.
+     */
+    synchronized void addRoute(Bridge br, String dst, String gw, Collection<Bridge> bridges) {
+        if (!endpoints.containsKey(br.name))
+            throw new ControlException("tnl routes add: bridge " + br.name + " has no tunnel endpoint (no ip: in its config)"
+                    + (endpoints.isEmpty() ? "; no bridge has one" : "; underlay bridges: " + String.join(", ", endpoints.keySet())));
+        if (dst.indexOf('/') < 0) throw new ControlException("tnl routes add: \"" + Logging.excerpt(dst, 64) + "\" needs a prefix length (DST/LEN, e.g. 10.9.0.0/16)");
+        Prefix net;
+        IpAddr via;
+        try {
+            net = Prefix.parse(dst, "tnl routes add").network();
+            via = gw == null ? null : IpAddr.parse(gw, "tnl routes add: gateway");
+        } catch (TunnelConfigException x) {
+            throw new ControlException(x.getMessage() + " (usage: tnl routes add DST/LEN BRIDGE [GW])");
+        }
+        if (via != null && via.isV4() != net.addr().isV4())
+            throw new ControlException("tnl routes add: " + net + " and gateway " + via + " are not of the same family");
+        for (RouteTable.Route r : routes.routes()) {
+            if (!r.prefix().equals(net)) continue;
+            if (r.connected()) throw new ControlException("tnl routes add: " + net + " is bridge " + r.bridge() + "'s own network (a connected route)");
+            if (!added.containsKey(net))
+                throw new ControlException("tnl routes add: " + net + " is a route of bridge " + r.bridge() + "'s config (routes:); change it there");
+        }
+        if (!added.containsKey(net) && added.size() >= MAX_ADDED_ROUTES)
+            throw new ControlException("tnl routes add: " + MAX_ADDED_ROUTES + " routes added already; delete one first (tnl routes del DST/LEN)");
+        Map<Prefix, AddedRoute> next = new LinkedHashMap<>(added);
+        AddedRoute before = next.put(net, new AddedRoute(br.name, new UnderlayConfig.StaticRoute(net, via)));
+        RouteTable t;
+        try {
+            t = table(next);
+        } catch (TunnelConfigException x) {
+            throw new ControlException("tnl routes add: " + (via == null ? net + " on link needs an " + (net.addr().isV4() ? "IPv4" : "IPv6")
+                    + " address on bridge " + br.name : "gateway " + via + " is not on a network of bridge " + br.name)
+                    + " (its ip: " + endpoints.get(br.name).config().addresses() + ")");
+        }
+        added.clear();
+        added.putAll(next);
+        routes = t;
+        LOG.info("tnl routes add " + net + " dev " + br.name + (via == null ? "" : " GW " + via)
+                + (before == null ? "" : " (replaces " + before.route().dst() + " dev " + before.bridge() + (before.route().via() == null ? "" : " GW " + before.route().via()) + ")"));
+        resolveAll(bridges, false);
+    }
+
+    /** tnl routes del DST/LEN (OVS's ovs/route/del): removes a route added at run time. */
+    synchronized void delRoute(String dst, Collection<Bridge> bridges) {
+        Prefix net;
+        try {
+            net = Prefix.parse(dst, "tnl routes del").network();
+        } catch (TunnelConfigException x) {
+            throw new ControlException(x.getMessage() + " (usage: tnl routes del DST/LEN)");
+        }
+        if (added.remove(net) == null) {
+            for (RouteTable.Route r : routes.routes())
+                if (r.prefix().equals(net))
+                    throw new ControlException("tnl routes del: " + net + " is " + (r.connected() ? "bridge " + r.bridge() + "'s own network (a connected route)"
+                            : "a route of bridge " + r.bridge() + "'s config (routes:); remove it there and restart") + "; only routes added with tnl routes add are deleted");
+            throw new ControlException("tnl routes del: no route to " + net + " (tnl routes shows the table)");
+        }
+        routes = table(added);
+        LOG.info("tnl routes del " + net);
+        resolveAll(bridges, false);
+    }
 
     /** tnl neigh: every underlay's neighbour cache. */
     synchronized String neighText() {

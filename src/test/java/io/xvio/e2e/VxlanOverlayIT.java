@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * br-int's flows match {@code in_port=vx0,tun_id=100} and send {@code output:vx0}. xvio answers the kernel's ARP for
  * 172.31.0.1, asks for 172.31.0.2's MAC itself, encapsulates and decapsulates: the client pings the kernel's overlay
  * address with 0% loss, 1 MiB goes each way over TCP with equal SHA-256, the largest frame the overlay MTU allows
- * passes; VNI 200 reaches nothing and its frames are counted as decapsulation drops; {@code tnl routes/neigh} show
+ * passes; VNI 200 reaches nothing and its frames are counted as decapsulation drops; a route added at run time
+ * ({@code tnl routes add}) carries VNI 200 to another kernel address, and its delete stops it; {@code tnl routes/neigh} show
  * the underlay; with the kernel ignoring ARP, a static neighbour ({@code tnl neigh set}) alone carries the traffic and a
  * gratuitous ARP does not move it. Needs root, ip, python3 (for TCP).
  */
@@ -168,6 +169,28 @@ class VxlanOverlayIT {
                 assertTrue(vni200.output().contains("5 packets transmitted, 5 packets received"),
                         "VNI 200 through the key=flow/remote_ip=flow port\n" + vni200.output() + x.call("stats") + x.call("show"));
                 assertTrue(x.counter("vx1", "tx_packets") >= 5 && x.counter("vx1", "rx_packets") >= 5, x.call("stats"));
+
+                // tnl routes add/del (OVS's ovs/route/add, del) at run time: the kernel's VTEP also owns 10.77.0.2, on a
+                // network xvio has no route to until one goes through the kernel's underlay address; a delete stops it
+                NetLab.ok("ip", "-n", nsK, "addr", "add", "10.77.0.2/32", "dev", u1);
+                for (String f : new String[] {
+                        "priority=20,in_port=1,arp,arp_tpa=10.201.0.2,actions=set_field:200->tun_id,set_field:10.77.0.2->tun_dst,output:11",
+                        "priority=20,in_port=1,ip,nw_dst=10.201.0.2,actions=set_field:200->tun_id,set_field:10.77.0.2->tun_dst,output:11"})
+                    x.call("add-flow", "br-int", f);
+                NetLab.Result noRoute = lab.exec(nsK, "busybox", "ping", "-c", "2", "-i", "0.2", "-W", "1", "-w", "2", "10.201.0.1");
+                assertTrue(noRoute.output().contains(" 0 packets received"), noRoute.output() + x.call("tnl", "routes"));
+                x.call("tnl", "routes", "add", "10.77.0.0/16", "br-phy", "172.31.0.2");
+                assertTrue(x.call("tnl", "routes").contains("User: 10.77.0.0/16 dev br-phy GW 172.31.0.2 SRC 172.31.0.1"), x.call("tnl", "routes"));
+                lab.exec(nsK, "busybox", "ping", "-c", "1", "-W", "2", "10.201.0.1");          // re-resolved on the timer's next tick
+                NetLab.Result routed = lab.exec(nsK, "busybox", "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.0.1");
+                assertTrue(routed.output().contains("5 packets transmitted, 5 packets received"),
+                        "VNI 200 to 10.77.0.2 over the added route\n" + routed.output() + x.call("tnl", "routes") + x.call("stats"));
+                x.call("tnl", "routes", "del", "10.77.0.0/16");
+                Thread.sleep(400);
+                NetLab.Result unrouted = lab.exec(nsK, "busybox", "ping", "-c", "2", "-i", "0.2", "-W", "1", "-w", "2", "10.201.0.1");
+                assertTrue(unrouted.output().contains(" 0 packets received"), unrouted.output() + x.call("tnl", "routes"));
+                String badRoute = assertThrows(java.io.IOException.class, () -> x.call("tnl", "routes", "add", "10.78.0.0/16", "br-phy", "10.9.9.9")).getMessage();
+                assertTrue(badRoute.contains("gateway 10.9.9.9 is not on a network of bridge br-phy"), badRoute);
 
                 // a sender whose MTU is larger than the overlay's: its too-big datagrams (DF) get ICMP "fragmentation
                 // needed" with the overlay's MTU back through the tunnel, and its kernel learns the path MTU

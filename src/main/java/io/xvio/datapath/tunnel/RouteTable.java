@@ -37,10 +37,17 @@ public final class RouteTable {
         for (var e : bridges.entrySet())
             for (UnderlayConfig.StaticRoute r : e.getValue().routes()) {
                 Route via = null;
-                for (Route c : l) if (c.connected() && c.bridge().equals(e.getKey()) && c.prefix().contains(r.via())) via = c;
+                for (Route c : l)
+                    if (c.connected() && c.bridge().equals(e.getKey()) && (r.via() == null ? c.prefix().addr().isV4() == r.dst().addr().isV4() : c.prefix().contains(r.via()))) {
+                        via = c;
+                        if (r.via() == null) break;       // on link: the bridge's first address of the family is the source
+                    }
                 if (via == null)
-                    throw new TunnelConfigException("bridges." + e.getKey() + ".routes: via " + r.via() + " (to " + r.dst()
-                            + ") is not on a network of bridge " + e.getKey() + " (its ip: " + e.getValue().addresses() + ")");
+                    throw new TunnelConfigException(r.via() == null
+                            ? "bridges." + e.getKey() + ".routes: " + r.dst() + " on link needs an " + (r.dst().addr().isV4() ? "IPv4" : "IPv6")
+                                    + " address on bridge " + e.getKey() + " (its ip: " + e.getValue().addresses() + ")"
+                            : "bridges." + e.getKey() + ".routes: via " + r.via() + " (to " + r.dst()
+                                    + ") is not on a network of bridge " + e.getKey() + " (its ip: " + e.getValue().addresses() + ")");
                 l.add(new Route(r.dst().network(), e.getKey(), r.via(), via.src(), false));
             }
         return new RouteTable(l);

@@ -13,6 +13,7 @@ import java.util.Map;
  * </pre>
  */
 public record UnderlayConfig(List<Prefix> addresses, List<StaticRoute> routes) {
+    /** A route to dst through gateway via; via null: dst is on the bridge's link (tnl routes add without a gateway). */
     public record StaticRoute(Prefix dst, IpAddr via) {}
 
     public static final UnderlayConfig NONE = new UnderlayConfig(List.of(), List.of());
