@@ -130,7 +130,4 @@ public final class BfdMessage {
                 + " mult:" + mult + " length:" + length + " my_disc:0x" + Long.toHexString(myDisc) + " your_disc:0x" + Long.toHexString(yourDisc)
                 + " min_tx:" + minTxMicros + "us min_rx:" + minRxMicros + "us min_rx_echo:" + minEchoRxMicros + "us";
     }
-
-    /** The unsigned 32-bit big-endian value at b[off] (kept for BfdSessionTest). */
-    static long u32(byte[] b, int off) { return Be.u32(MemorySegment.ofArray(b), off); }
 }

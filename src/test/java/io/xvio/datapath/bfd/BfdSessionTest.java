@@ -137,7 +137,7 @@ class BfdSessionTest {
         assertEquals(32, u16(frame, 38));
         assertEquals(0x20, frame[42], "version 1, no diagnostic");
         assertEquals(DOWN << 6, frame[43] & 0xff);
-        assertEquals(1_000_000, BfdMessage.u32(frame, 42 + 12), "at least a second between messages while not up");
+        assertEquals(1_000_000, io.xvio.datapath.tunnel.Be.u32(java.lang.foreign.MemorySegment.ofArray(frame), 42 + 12), "at least a second between messages while not up");
     }
 
     @Test
