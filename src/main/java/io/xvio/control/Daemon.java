@@ -337,7 +337,7 @@ public final class Daemon implements AutoCloseable {
     /** The metric families a scrape of /metrics gets, read now. */
     io.prometheus.metrics.model.snapshots.MetricSnapshots prometheus() {
         return MetricFamilies.concat(PrometheusRender.render(status.metrics()), RelayMetrics.render(relays.view(null), PmdRxqShow.of(pmds, config.autoLb())),
-                ConntrackMetrics.render(conntrack));
+                ConntrackMetrics.render(conntrack), MeterMetrics.render(status.meters()));
     }
 
     /** add-port BR NAME key=value...: the same keys and checks as the YAML file. */

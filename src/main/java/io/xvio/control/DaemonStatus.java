@@ -153,6 +153,30 @@ final class DaemonStatus {
         return s;
     }
 
+    /** Every bridge's meters with their counters and the number of flows that name each (meter-stats' numbers). */
+    List<Status.MeterStat> meters() {
+        synchronized (lock) {
+            List<Status.MeterStat> out = new ArrayList<>();
+            for (Bridge br : bridges.values()) {
+                List<io.xvio.datapath.meter.LiveMeter> ms = br.datapath.meters().list();
+                if (ms.isEmpty()) continue;
+                Map<Long, Integer> named = new java.util.HashMap<>();
+                for (io.xvio.datapath.Flow f : br.flows())
+                    for (long id : new java.util.HashSet<>(io.xvio.datapath.ActionOutputs.meters(f.actions))) named.merge(id, 1, Integer::sum);
+                for (io.xvio.datapath.meter.LiveMeter m : ms) {
+                    int bands = m.config().bands().size();
+                    List<Long> p = new ArrayList<>(bands), b = new ArrayList<>(bands);
+                    for (int i = 0; i < bands; i++) {
+                        p.add(m.bandPackets(i));
+                        b.add(m.bandBytes(i));
+                    }
+                    out.add(new Status.MeterStat(br.name, m.id(), named.getOrDefault(m.id(), 0), m.packetsIn(), m.bytesIn(), p, b));
+                }
+            }
+            return out;
+        }
+    }
+
     Status.Metrics metrics() {
         synchronized (lock) {
             List<Status.BridgeSize> sizes = new ArrayList<>();

@@ -119,4 +119,7 @@ final class Status {
     record Metrics(long startTimeSeconds, Stats stats, List<Pmd> pmds, List<BridgeSize> bridges) {}
 
     record BridgeSize(String name, int flows, int macEntries) {}
+
+    /** A meter's counters as meter-stats gives them: per band, the packets and bytes that exceeded it (and so were dropped). */
+    record MeterStat(String bridge, long id, int flows, long packetsIn, long bytesIn, List<Long> bandPackets, List<Long> bandBytes) {}
 }

@@ -132,7 +132,8 @@ class ObservabilityIT {
                         ports:
                           up0: {type: afpacket, device: %s, ofport: 1}
                           up1: {type: afpacket, device: %s, ofport: 2}
-                        flows: ["priority=10,ip,actions=NORMAL", "priority=0,actions=NORMAL"]
+                        meters: ["meter=1,pktps,stats,bands=type=drop,rate=1000"]
+                        flows: ["priority=10,ip,actions=meter:1,NORMAL", "priority=0,actions=NORMAL"]
                     """.formatted(metricsPort, a0, b0);
             Path promYaml = dir.resolve("prometheus.yml"), promLog = dir.resolve("prometheus.log");
             Files.writeString(promYaml, """
@@ -169,6 +170,10 @@ class ObservabilityIT {
                 assertEquals(2.0, query(promPort, "xvio_bridge_flows{bridge=\"br0\"}"));
                 assertEquals(1.0, query(promPort, "xvio_port_up{port=\"up1\"}"));
                 assertTrue(query(promPort, "sum(xvio_pmd_rx_queue_packets_total{bridge=\"br0\",port=\"up0\"})") > 0, "up0's queue counts its packets");
+                // the pings go through meter 1 (1000 packets a second: none dropped)
+                awaitQuery(promPort, "xvio_meter_packets_total{bridge=\"br0\",meter=\"1\"}", v -> v >= 20, Duration.ofSeconds(20), promLog);
+                assertEquals(1.0, query(promPort, "xvio_meter_flows{bridge=\"br0\",meter=\"1\"}"));
+                assertEquals(0.0, query(promPort, "xvio_meter_band_dropped_packets_total{bridge=\"br0\",meter=\"1\",band=\"0\"}"));
 
                 String metrics = get("http://127.0.0.1:" + metricsPort + "/metrics");
                 NetLab.Result lint = pipe(metrics, "promtool", "check", "metrics");
@@ -288,7 +293,8 @@ class ObservabilityIT {
         assertEquals(10, first.get("priority").asInt(), "the ip flow, not the priority-0 one");
         assertEquals("0x0", first.get("cookie").asText());
         assertEquals("ip", first.get("match").asText());
-        assertEquals("NORMAL", first.at("/actions/0").asText());
+        assertEquals("meter:1", first.at("/actions/0").asText());
+        assertEquals("NORMAL", first.at("/actions/1").asText());
         for (JsonNode st : steps) {
             if (st.get("table").isNull()) continue;
             String head = st.get("table").asInt() + ". " + (st.get("priority").isNull() ? "No match"
@@ -363,7 +369,7 @@ class ObservabilityIT {
                 bracketed("n_packets", numbers(before, "n_packets=(\\d+)"), js, numbers(after, "n_packets=(\\d+)"));
                 assertEquals(10, j.at("/flows/0/priority").asInt());
                 assertEquals("ip", j.at("/flows/0/match").asText());
-                assertEquals("NORMAL", j.at("/flows/0/actions").asText());
+                assertEquals("meter:1,NORMAL", j.at("/flows/0/actions").asText());
             }
             case "fdb/show" -> {
                 assertEquals(2, j.get("entries").size(), j.toString());
