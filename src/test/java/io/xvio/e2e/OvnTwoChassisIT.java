@@ -27,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * tunnel flows (table 0 reads the logical ports from tun_metadata0, the remote output table writes them). A logical
  * switch has one port on each chassis, in a client namespace: Port_Bindings name the right chassis, the clients ping
  * each other (IPv4 and IPv6), tcpdump on the underlay sees Geneve frames with OVN's option, and an ACL drops across
- * chassis. One world for all cases; every daemon is stopped by its pid.
+ * chassis. The hosts' uplinks meet on a Linux bridge in the underlay's namespace; case 8 adds a third chassis and
+ * fails a gateway port over between the first two by taking one's uplink down (OVN reads xvio's BFD status). One world
+ * for all cases; every daemon is stopped by its pid.
  */
 @Tag("e2e")
 @EnabledIf("io.xvio.e2e.OvnIT#enabled")
@@ -38,11 +40,16 @@ class OvnTwoChassisIT {
     private Path dir;
     private OvnCentral ovn;
     private final Chassis[] ch = new Chassis[2];
+    /** A third chassis, started by case 8 (earlier cases expect one tunnel a chassis). */
+    private Chassis third;
+    /** The underlay: a namespace whose Linux bridge joins the hosts' uplinks. */
+    private String underlay;
+    private static final String UNDERLAY_BRIDGE = "xsw";
 
     /** One chassis: its host namespace, database, xvio, and the client namespace of its logical port. */
     private final class Chassis {
         final int n;
-        final String name, host, client, uplink, hostPort, clientPort, brInt, encapIp, mac, ip4, ip6;
+        final String name, host, client, uplink, switchPort, hostPort, clientPort, brInt, encapIp, mac, ip4, ip6;
         final Path dir;
         XvioDaemon xvio;
 
@@ -53,6 +60,7 @@ class OvnTwoChassisIT {
             host = lab.netns();
             client = lab.netns();
             uplink = lab.name("xtu");
+            switchPort = lab.name("xts");
             hostPort = lab.name("xta");
             clientPort = lab.name("xtb");
             brInt = lab.name("xti");
@@ -88,7 +96,7 @@ class OvnTwoChassisIT {
 
     private String context() {
         StringBuilder s = new StringBuilder();
-        for (Chassis c : ch) {
+        for (Chassis c : new Chassis[] {ch[0], ch[1], third}) {
             if (c == null) continue;
             s.append("\n--- ").append(c.name).append(" xvio log (tail)\n").append(tail(c.xvio == null ? "" : c.xvio.log(), 40));
             s.append("\n--- ").append(c.name).append(" ovn-controller log (tail)\n").append(tail(ovn == null ? "" : ovn.log("controller" + c.n), 30));
@@ -126,43 +134,56 @@ class OvnTwoChassisIT {
     void startCentralAndTwoChassis() throws Exception {
         dir = Files.createTempDirectory("xvio-ovn2");
         ovn = OvnCentral.start(dir);
-        for (int i = 0; i < 2; i++) ch[i] = new Chassis(i + 1, Files.createDirectories(dir.resolve("c" + (i + 1))));
-        lab.veth(ch[0].uplink, ch[1].uplink);                 // the underlay between the two hosts
-        String cpu = Long.toHexString(1L << (Runtime.getRuntime().availableProcessors() - 1));
-        for (Chassis c : ch) {
-            lab.move(c.uplink, c.host);
-            lab.quietIpv6(c.host, c.uplink);
-            lab.up(c.host, c.uplink);
-            lab.veth(c.hostPort, c.clientPort);
-            lab.move(c.hostPort, c.host);
-            lab.move(c.clientPort, c.client);
-            lab.quietIpv6(c.host, c.hostPort);
-            lab.up(c.host, c.hostPort);
-            NetLab.ok("ip", "-n", c.client, "link", "set", c.clientPort, "address", c.mac, "mtu", "1400");
-            lab.address(c.client, c.clientPort, c.ip4 + "/24");
-            lab.exec(c.client, "sysctl", "-qw", "net.ipv6.conf." + c.clientPort + ".disable_ipv6=0");   // the lab's namespaces start without
-            NetLab.ok("ip", "-n", c.client, "addr", "add", c.ip6 + "/64", "dev", c.clientPort, "nodad");
-
-            NetLab.ok("ovsdb-tool", "create", c.dir.resolve("conf.db").toString(), OvnIT.SCHEMA);
-            ovn.daemon("ovsdb" + c.n, Map.of(), "ovsdb-server", c.dir.resolve("conf.db").toString(), "--remote=punix:" + c.db());
-            c.vsctlOk("--no-wait", "init");
-            c.vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "external_ids:system-id=" + c.name, "external_ids:ovn-remote=unix:" + ovn.sb(),
-                    "external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=" + c.encapIp,
-                    "external_ids:ovn-bridge-datapath-type=netdev", "external_ids:ovn-bridge=" + c.brInt, "other_config:pmd-cpu-mask=" + cpu);
-            c.xvio = XvioDaemon.startInWith(c.host, c.dir, config("br-phy", c.uplink, c.encapIp),
-                    List.of("--ovsdb", "unix:" + c.db(), "--vhost-sock-dir", c.dir.resolve("vhost").toString()));
-            assertTrue(c.xvio.awaitLog("ovsdb unix:" + c.db() + ": connected", Duration.ofSeconds(15)), c.xvio.log());
-            // BRIDGE.mgmt is in the chassis's directory (xvio's control socket's): OVS_RUNDIR there
-            ovn.daemon("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()),
-                    "ovn-controller", "unix:" + c.db(), "-vfile:info");
+        underlay = lab.netns();
+        NetLab.ok("ip", "-n", underlay, "link", "add", UNDERLAY_BRIDGE, "type", "bridge");
+        lab.quietIpv6(underlay, UNDERLAY_BRIDGE);
+        lab.up(underlay, UNDERLAY_BRIDGE);
+        for (int i = 0; i < 2; i++) {
+            ch[i] = new Chassis(i + 1, Files.createDirectories(dir.resolve("c" + (i + 1))));
+            startChassis(ch[i]);
         }
+    }
+
+    /** Joins c's host to the underlay, makes its client, database, xvio and ovn-controller. */
+    private void startChassis(Chassis c) throws Exception {
+        String cpu = Long.toHexString(1L << (Runtime.getRuntime().availableProcessors() - 1));
+        lab.veth(c.uplink, c.switchPort);
+        lab.move(c.switchPort, underlay);
+        lab.quietIpv6(underlay, c.switchPort);
+        NetLab.ok("ip", "-n", underlay, "link", "set", c.switchPort, "master", UNDERLAY_BRIDGE);
+        lab.up(underlay, c.switchPort);
+        lab.move(c.uplink, c.host);
+        lab.quietIpv6(c.host, c.uplink);
+        lab.up(c.host, c.uplink);
+        lab.veth(c.hostPort, c.clientPort);
+        lab.move(c.hostPort, c.host);
+        lab.move(c.clientPort, c.client);
+        lab.quietIpv6(c.host, c.hostPort);
+        lab.up(c.host, c.hostPort);
+        NetLab.ok("ip", "-n", c.client, "link", "set", c.clientPort, "address", c.mac, "mtu", "1400");
+        lab.address(c.client, c.clientPort, c.ip4 + "/24");
+        lab.exec(c.client, "sysctl", "-qw", "net.ipv6.conf." + c.clientPort + ".disable_ipv6=0");   // the lab's namespaces start without
+        NetLab.ok("ip", "-n", c.client, "addr", "add", c.ip6 + "/64", "dev", c.clientPort, "nodad");
+
+        NetLab.ok("ovsdb-tool", "create", c.dir.resolve("conf.db").toString(), OvnIT.SCHEMA);
+        ovn.daemon("ovsdb" + c.n, Map.of(), "ovsdb-server", c.dir.resolve("conf.db").toString(), "--remote=punix:" + c.db());
+        c.vsctlOk("--no-wait", "init");
+        c.vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "external_ids:system-id=" + c.name, "external_ids:ovn-remote=unix:" + ovn.sb(),
+                "external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=" + c.encapIp,
+                "external_ids:ovn-bridge-datapath-type=netdev", "external_ids:ovn-bridge=" + c.brInt, "other_config:pmd-cpu-mask=" + cpu);
+        c.xvio = XvioDaemon.startInWith(c.host, c.dir, config("br-phy", c.uplink, c.encapIp),
+                List.of("--ovsdb", "unix:" + c.db(), "--vhost-sock-dir", c.dir.resolve("vhost").toString()));
+        assertTrue(c.xvio.awaitLog("ovsdb unix:" + c.db() + ": connected", Duration.ofSeconds(15)), c.xvio.log());
+        // BRIDGE.mgmt is in the chassis's directory (xvio's control socket's): OVS_RUNDIR there
+        ovn.daemon("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()),
+                "ovn-controller", "unix:" + c.db(), "-vfile:info");
     }
 
     @AfterAll
     void stopEverything() throws Exception {
         try {
             if (ovn != null) ovn.close();       // the controllers first: they would make their bridges again
-            for (Chassis c : ch) if (c != null && c.xvio != null) assertEquals(0, c.xvio.stop(), c.xvio.log());
+            for (Chassis c : new Chassis[] {ch[0], ch[1], third}) if (c != null && c.xvio != null) assertEquals(0, c.xvio.stop(), c.xvio.log());
         } finally {
             lab.close();
             io.xvio.testing.TempDirs.removeUnlessKept(dir);
@@ -321,5 +342,59 @@ class OvnTwoChassisIT {
         ovn.nbctl("lrp-del-gateway-chassis", "lrp1", "chassis2");
         for (Chassis c : ch)
             Await.awaitMatch(() -> c.call("bfd/show").strip(), Pattern.compile("^no BFD sessions$"), Duration.ofSeconds(30), () -> c.name + "\n" + context());
+    }
+
+    /**
+     * A gateway failover driven by xvio's BFD, as OVN runs it with three chassis: a third chassis hosts lsp3 on ls1
+     * (so it references lr1's HA group and runs BFD to both gateway chassis). chassis1 (priority 20) holds the gateway
+     * port; its uplink goes down: every session with it expires, chassis2 still has BFD up with chassis3 and takes the
+     * port over; the uplink comes back, the sessions come up again and chassis1 takes the port back.
+     */
+    @Test
+    @Order(8)
+    void aGatewayPortFailsOverWhenItsChassisLosesTheUnderlay() throws Exception {
+        third = new Chassis(3, Files.createDirectories(dir.resolve("c3")));
+        startChassis(third);
+        ovn.nbctl("lsp-add", "ls1", "lsp3");
+        ovn.nbctl("lsp-set-addresses", "lsp3", third.mac + " " + third.ip4);
+        third.vsctlOk("add-port", third.brInt, third.hostPort, "--", "set", "Interface", third.hostPort, "external_ids:iface-id=lsp3");
+        String c3 = Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis3"), Pattern.compile("\\S"),
+                Duration.ofSeconds(30), this::context);
+        Await.awaitMatch(() -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=lsp3"), Pattern.compile(Pattern.quote(c3)),
+                Duration.ofSeconds(30), this::context);
+        String c1 = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis1");
+        String c2 = ovn.sbctl("--bare", "--columns=_uuid", "find", "Chassis", "name=chassis2");
+        Supplier<String> gateway = () -> ovn.sbctl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lrp1");
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp1", "chassis1", "20");
+        ovn.nbctl("lrp-set-gateway-chassis", "lrp1", "chassis2", "10");
+
+        Pattern up = Pattern.compile("(?=.*forwarding=\"true\")(?=.*remote_state=up)(?=.*[{ ]state=up)");
+        Pattern down = Pattern.compile("forwarding=\"false\"");
+        for (Chassis gw : ch)
+            Await.awaitMatch(() -> bfdStatus(third, gw), up, Duration.ofSeconds(40), () -> "chassis3's session with " + gw.name + " is up\n" + third.call("bfd/show") + context());
+        Await.awaitMatch(() -> bfdStatus(ch[1], third), up, Duration.ofSeconds(30), () -> "chassis2's session with chassis3\n" + ch[1].call("bfd/show") + context());
+        Await.awaitMatch(gateway, Pattern.compile(Pattern.quote(c1)), Duration.ofSeconds(30), () -> "the gateway port on chassis1\n" + context());
+        ping(third.client, ch[0].ip4, 2);                     // the first may meet unresolved next hops (ARP), as in OVS
+        assertEquals(3, ping(third.client, ch[0].ip4, 3), () -> "lsp3 (chassis3) reaches lsp1 over Geneve\n" + context());
+
+        lab.down(ch[0].host, ch[0].uplink);
+        Await.awaitMatch(() -> bfdStatus(third, ch[0]), down, Duration.ofSeconds(30), () -> "chassis3's session with chassis1 expired\n" + third.call("bfd/show") + context());
+        Await.awaitMatch(gateway, Pattern.compile(Pattern.quote(c2)), Duration.ofSeconds(30),
+                () -> "chassis2 took the gateway port over\n" + ch[1].call("bfd/show") + context());
+        assertTrue(bfdStatus(ch[1], third).contains("forwarding=\"true\""), () -> "chassis2 still reaches chassis3\n" + ch[1].call("bfd/show"));
+
+        lab.up(ch[0].host, ch[0].uplink);
+        Await.awaitMatch(() -> bfdStatus(third, ch[0]), up, Duration.ofSeconds(40), () -> "chassis3's session with chassis1 up again\n" + third.call("bfd/show") + context());
+        Await.awaitMatch(gateway, Pattern.compile(Pattern.quote(c1)), Duration.ofSeconds(30), () -> "chassis1 took the gateway port back\n" + context());
+        ping(third.client, ch[0].ip4, 2);
+        assertEquals(3, ping(third.client, ch[0].ip4, 3), () -> "lsp3 reaches lsp1 again\n" + context());
+        ovn.nbctl("lrp-del-gateway-chassis", "lrp1", "chassis1");
+        ovn.nbctl("lrp-del-gateway-chassis", "lrp1", "chassis2");
+    }
+
+    /** The bfd_status of from's tunnel to to ("" until ovn-controller made the tunnel). */
+    private static String bfdStatus(Chassis from, Chassis to) {
+        String tnl = from.vsctlOk("--bare", "--columns=name", "find", "Interface", "type=geneve", "options:remote_ip=\"" + to.encapIp + "\"");
+        return tnl.isEmpty() ? "" : from.vsctlOk("get", "Interface", tnl, "bfd_status");
     }
 }
