@@ -27,6 +27,8 @@ final class BfdSessions implements AutoCloseable {
     private record Entry(Bridge bridge, TunnelPort port, BfdSession session) {}
 
     private final Map<String, Entry> sessions = new LinkedHashMap<>();
+    /** Each port's settings as last given, by bridge/port (set-port changes them key by key). */
+    private final Map<String, Map<String, String>> configs = new LinkedHashMap<>();
     private final PmdSet pmds;
     private final SecureRandom random = new SecureRandom();
     private final Set<String> warned = new HashSet<>();
@@ -48,6 +50,8 @@ final class BfdSessions implements AutoCloseable {
      */
     synchronized void configure(Bridge br, Port p, Map<String, String> cfg) {
         String k = key(br.name, p.name());
+        if (cfg == null || cfg.isEmpty()) configs.remove(k);
+        else configs.put(k, Map.copyOf(cfg));
         BfdSettings s = BfdSettings.of(cfg);
         Entry e = sessions.get(k);
         if (!s.enabled()) {
@@ -75,11 +79,17 @@ final class BfdSessions implements AutoCloseable {
         if (thread == null) thread = Thread.ofPlatform().daemon().name("bfd").start(this::loop);
     }
 
+    /** The bfd settings last given for a port (its column, the config file's, set-port's), empty if none. */
+    synchronized Map<String, String> config(String bridge, String port) { return configs.getOrDefault(key(bridge, port), Map.of()); }
+
     /** Forgets the sessions of ports no longer in any bridge. */
     synchronized void retain(Collection<Bridge> bridges) {
         Set<Port> live = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Bridge b : bridges) live.addAll(b.ports);
         sessions.values().removeIf(e -> !live.contains(e.port()));
+        Set<String> names = new java.util.HashSet<>();
+        for (Bridge b : bridges) for (Port p : b.ports) names.add(key(b.name, p.name()));
+        configs.keySet().retainAll(names);
     }
 
     private long discriminator() {

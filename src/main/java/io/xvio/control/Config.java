@@ -92,7 +92,15 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
     public record BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                                FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
                                io.xvio.datapath.tunnel.UnderlayConfig underlay, List<io.xvio.datapath.meter.MeterConfig> meters,
-                               List<MirrorConfig> mirrors) {
+                               List<MirrorConfig> mirrors, Map<String, Map<String, String>> bfd) {
+        /** Without BFD (a tunnel port's key "bfd": BfdConfig; by port name). */
+        public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
+                            FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
+                            io.xvio.datapath.tunnel.UnderlayConfig underlay, List<io.xvio.datapath.meter.MeterConfig> meters,
+                            List<MirrorConfig> mirrors) {
+            this(name, ports, flows, vlans, frag, forwardBpdu, groups, controller, underlay, meters, mirrors, Map.of());
+        }
+
         /** Without mirrors (key "mirrors": MirrorConfig). */
         public BridgeConfig(String name, Map<String, PortConfig> ports, List<Flow> flows, Map<String, PortVlan> vlans,
                             FragMode frag, boolean forwardBpdu, List<Group> groups, ControllerSettings controller,
@@ -321,6 +329,8 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
                 int pmdCpu = pin == null ? -1 : RelayConfig.pmdCpu(pin, source, pw + ".pmd-cpu", cpus);
                 PolicingConfig policing = PolicingConfig.take(p, source, pw);
                 Object rawType = p.get("type");
+                if (p.containsKey("bfd") && !TunnelSettings.isTunnelType(rawType))
+                    throw new ConfigException(source + ": " + pw + ".bfd: xvio runs BFD on tunnel ports only (type vxlan or geneve)");
                 int mtu = rawType instanceof String rt ? MtuSetting.take(p, rt, source, pw) : 0;
                 if (TunnelSettings.isTunnelType(rawType)) {     // options checked by TunnelSettings below
                     if (policing.any()) throw new ConfigException(source + ": " + pw + ": policing on a tunnel port is not supported by xvio (police the underlay's uplink)");

@@ -97,6 +97,8 @@ public final class Daemon implements AutoCloseable {
                 } else
                 LOG.info("bridge " + bc.name() + ": " + (bc.flows().isEmpty() ? "no flows: L2 learning switch (priority=0 actions=NORMAL)" : bc.flows().size() + " flow(s)"));
             }
+            for (Config.BridgeConfig bc : config.bridges().values())
+                for (var e : bc.bfd().entrySet()) setBfd(bc.name(), e.getKey(), e.getValue());
             for (RelayConfig rc : config.relays().values()) {
                 try {
                     relays.add(rc, this::createPort);
@@ -346,10 +348,15 @@ public final class Daemon implements AutoCloseable {
         if (args.size() < 3) throw new ControlException("add-port needs a port name and its settings, e.g. type=vhostuser path=/tmp/x.sock");
         String name = args.get(2);
         for (Bridge b : bridges.values()) if (b.port(name) != null) throw new ControlException("port " + name + " already exists on bridge " + b.name);
+        List<String> bfdSettings = args.subList(3, args.size()).stream().filter(BfdConfig::isBfd).toList();
+        Map<String, String> bfdCfg = bfdSettings.isEmpty() ? Map.of() : BfdConfig.merge(Map.of(), bfdSettings, "add-port " + name);
+        if (!bfdSettings.isEmpty() && !TunnelSettings.isTunnelType(settings(args).get("type")))
+            throw new ControlException("add-port " + name + ": bfd: xvio runs BFD on tunnel ports only (type=vxlan or type=geneve)");
         StringBuilder yaml = new StringBuilder("pmd-cpus: " + config.pmdCpus() + "\nbridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
         boolean hasOfport = false;
         for (int i = 3; i < args.size(); i++) {
             String kv = args.get(i);
+            if (BfdConfig.isBfd(kv)) continue;
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new ControlException("setting \"" + kv + "\" is not KEY=VALUE");
             String k = kv.substring(0, eq), v = kv.substring(eq + 1);
@@ -364,8 +371,11 @@ public final class Daemon implements AutoCloseable {
         Config.PortConfig pc;
         io.xvio.datapath.PortVlan vlan;
         if (TunnelSettings.isTunnelType(settings(args).get("type"))) {
-            pc = tunnelPort(br, name, settings(args));
+            Map<String, String> m = settings(args);
+            m.keySet().removeIf(k -> k.startsWith(BfdConfig.PREFIX));
+            pc = tunnelPort(br, name, m);
             addPort(br.name, pc, io.xvio.datapath.PortVlan.TRUNK_ALL);
+            if (!bfdCfg.isEmpty()) setBfd(br.name, name, bfdCfg);
             return "";
         }
         try {
@@ -438,17 +448,24 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * set-port BR NAME key=value...: changes a running port's policing (ingress-policing-rate, ingress-policing-burst,
-     * egress-policer=cir:N,cbs:N; keys not given keep their values; a changed policer starts with a full bucket) and
-     * a vhostuser port's tx-retries-max. Nothing changes unless every setting is valid.
+     * egress-policer=cir:N,cbs:N; keys not given keep their values; a changed policer starts with a full bucket),
+     * a vhostuser port's tx-retries-max and a tunnel port's BFD (bfd:KEY=VALUE, {@link BfdConfig}). Nothing changes
+     * unless every setting is valid.
      */
     private synchronized String setPort(List<String> args) {
         Bridge br = bridge(args, 1);
         if (args.size() < 4) throw new ControlException("set-port needs a port and settings, e.g. set-port br0 p1 ingress-policing-rate=10000");
         Port p = br.port(args.get(2));
         if (p == null) throw new ControlException("bridge " + br.name + " has no port " + args.get(2));
-        List<String> settings = args.subList(3, args.size());
-        PolicingConfig pc = PortSettings.policing(p, settings);
-        Integer retries = PortSettings.txRetriesMax(p, settings);
+        List<String> all = args.subList(3, args.size()), settings = all.stream().filter(s -> !BfdConfig.isBfd(s)).toList();
+        Map<String, String> bfdCfg = null;
+        if (settings.size() < all.size()) {
+            if (!(p instanceof io.xvio.port.TunnelPort))
+                throw new ControlException("set-port " + p.name() + ": bfd: xvio runs BFD on tunnel ports only (" + p.name() + " is a " + p.type() + " port)");
+            bfdCfg = BfdConfig.merge(bfd.config(br.name, p.name()), all, "set-port " + p.name());
+        }
+        PolicingConfig pc = settings.isEmpty() ? null : PortSettings.policing(p, settings);
+        Integer retries = settings.isEmpty() ? null : PortSettings.txRetriesMax(p, settings);
         if (pc != null) {
             pc.applyTo(p);
             LOG.info("bridge " + br.name + ": port " + p.name() + ": " + pc.describe());
@@ -457,6 +474,7 @@ public final class Daemon implements AutoCloseable {
             ((VhostUserPort) p).txRetriesMax(retries);
             LOG.info("bridge " + br.name + ": port " + p.name() + ": tx-retries-max " + retries);
         }
+        if (bfdCfg != null) bfd.configure(br, p, bfdCfg);
         return "";
     }
 

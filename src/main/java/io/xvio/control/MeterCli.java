@@ -47,10 +47,11 @@ final class MeterCli {
     }
 
     @Command(name = "set-port", mixinStandardHelpOptions = true,
-            description = {"Change a running port's policing or a vhostuser port's tx retries, e.g.",
+            description = {"Change a running port's policing, a vhostuser port's tx retries or a tunnel port's BFD, e.g.",
                     "  set-port br0 p1 ingress-policing-rate=10000 ingress-policing-burst=1000",
                     "  set-port br0 p1 egress-policer=cir:1250000,cbs:12500   (cir:0 turns it off)",
-                    "  set-port br0 vm1 tx-retries-max=0   (0..32, default 8: times a burst is offered again to a full guest ring)"})
+                    "  set-port br0 vm1 tx-retries-max=0   (0..32, default 8: times a burst is offered again to a full guest ring)",
+                    "  set-port br-int vx0 bfd:enable=true bfd:min_rx=500   (OVS's Interface bfd keys; bfd:KEY= removes one)"})
     static final class SetPort extends Main.ClientCmd {
         @Parameters(index = "0", paramLabel = "BRIDGE") String bridge;
         @Parameters(index = "1", paramLabel = "PORT") String port;

@@ -21,8 +21,8 @@ import java.util.Map;
  * the file and the key. Config.parse calls it with the bridges map and {@link #apply}s the result to its bridges.
  */
 public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, Map<String, TunnelConfig>> tunnelPorts,
-                             RouteTable routes) {
-    public static final TunnelSettings NONE = new TunnelSettings(Map.of(), Map.of(), RouteTable.EMPTY);
+                             RouteTable routes, Map<String, Map<String, Map<String, String>>> bfd) {
+    public static final TunnelSettings NONE = new TunnelSettings(Map.of(), Map.of(), RouteTable.EMPTY, Map.of());
 
     public static boolean isTunnelType(Object type) { return "vxlan".equals(type) || "geneve".equals(type); }
 
@@ -30,6 +30,7 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
     public static TunnelSettings parse(Map<?, ?> bridges, String source) {
         Map<String, UnderlayConfig> underlays = new LinkedHashMap<>();
         Map<String, Map<String, TunnelConfig>> ports = new LinkedHashMap<>();
+        Map<String, Map<String, Map<String, String>>> bfd = new LinkedHashMap<>();
         List<TunnelPorts.Entry> all = new ArrayList<>();
         try {
             for (var e : bridges.entrySet()) {
@@ -41,8 +42,16 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
                 if (!(b.get("ports") instanceof Map<?, ?> ps)) continue;
                 for (var pe : ps.entrySet()) {
                     if (!(pe.getValue() instanceof Map<?, ?> p) || !isTunnelType(p.get("type"))) continue;
-                    @SuppressWarnings("unchecked") Map<String, ?> pm = (Map<String, ?>) p;
+                    @SuppressWarnings("unchecked") Map<String, Object> pm = new LinkedHashMap<>((Map<String, ?>) p);
                     String pn = String.valueOf(pe.getKey());
+                    Object b0 = pm.remove("bfd");                       // the port's, not the tunnel's
+                    if (b0 != null) {
+                        try {
+                            bfd.computeIfAbsent(bn, k -> new LinkedHashMap<>()).put(pn, BfdConfig.fromYaml(b0, where + ".ports." + pn + ".bfd"));
+                        } catch (IllegalArgumentException x) {
+                            throw new TunnelConfigException(x.getMessage());
+                        }
+                    }
                     TunnelConfig tc = TunnelConfig.parse(pm, where + ".ports." + pn);
                     ports.computeIfAbsent(bn, k -> new LinkedHashMap<>()).put(pn, tc);
                     all.add(new TunnelPorts.Entry(pm.get("ofport") instanceof Integer n ? n : -1, pn, tc));
@@ -59,7 +68,7 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
             new TunnelPorts(all);
             if (!all.isEmpty() && underlays.isEmpty())
                 throw new TunnelConfigException("tunnel port " + all.getFirst().name() + " needs an underlay: a bridge with ip: ADDR/LEN (the tunnel endpoint) and an uplink port");
-            return new TunnelSettings(underlays, ports, routes);
+            return new TunnelSettings(underlays, ports, routes, bfd);
         } catch (TunnelConfigException ex) {
             throw new ConfigException(source + ": " + ex.getMessage());
         }
@@ -67,7 +76,7 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
 
     /** bridges with each bridge's underlay and each tunnel port's options from these settings. */
     static Map<String, Config.BridgeConfig> apply(TunnelSettings t, Map<String, Config.BridgeConfig> bridges) {
-        if (t.underlays().isEmpty() && t.tunnelPorts().isEmpty()) return bridges;
+        if (t.underlays().isEmpty() && t.tunnelPorts().isEmpty() && t.bfd().isEmpty()) return bridges;
         Map<String, Config.BridgeConfig> out = new LinkedHashMap<>();
         for (var e : bridges.entrySet()) {
             Config.BridgeConfig b = e.getValue();
@@ -80,7 +89,8 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
                         p.mergeable(), p.device(), p.packed(), p.queue(), p.pmdCpu(), p.offloads(), tc, p.policing()));
             }
             out.put(e.getKey(), new Config.BridgeConfig(b.name(), ports, b.flows(), b.vlans(), b.frag(), b.forwardBpdu(), b.groups(),
-                    b.controller(), t.underlays().getOrDefault(e.getKey(), UnderlayConfig.NONE), b.meters(), b.mirrors()));
+                    b.controller(), t.underlays().getOrDefault(e.getKey(), UnderlayConfig.NONE), b.meters(), b.mirrors(),
+                    t.bfd().getOrDefault(e.getKey(), Map.of())));
         }
         return out;
     }

@@ -23,22 +23,42 @@ public record BfdSettings(boolean enabled, long minTx, long minRx, int mult, boo
 
     /** Reads the column (null or empty: disabled). */
     public static BfdSettings of(Map<String, String> cfg) {
-        List<String> warn = new ArrayList<>();
-        if (cfg == null) cfg = Map.of();
-        boolean enabled = bool(cfg, "enable", false, warn);
-        long minTx = Math.max(1, integer(cfg, "min_tx", DEFAULT_MIN_TX, 0, Integer.MAX_VALUE, warn));
-        long minRx = Math.max(1, integer(cfg, "min_rx", DEFAULT_MIN_RX, 0, Integer.MAX_VALUE, warn));
-        int mult = (int) integer(cfg, "mult", DEFAULT_MULT, 1, 255, warn);
-        for (String k : cfg.keySet()) {
-            if (!KNOWN.contains(k)) warn.add("unknown key " + k + " ignored");
-            else if (IGNORED.contains(k)) warn.add(k + " is not supported by xvio: ignored");
-        }
-        boolean oam = bool(cfg, "oam", false, warn);
-        if (oam) warn.add("oam=true is not supported by xvio: its BFD messages go without the tunnel's OAM flag");
-        return new BfdSettings(enabled, minTx, minRx, mult, bool(cfg, "cpath_down", false, warn), bool(cfg, "check_tnl_key", false, warn),
-                oam, ip(cfg, "bfd_src_ip", BfdMessage.DEFAULT_SRC_IP, warn), ip(cfg, "bfd_dst_ip", BfdMessage.DEFAULT_DST_IP, warn),
-                mac(cfg, "bfd_local_src_mac", warn), mac(cfg, "bfd_local_dst_mac", warn), mac(cfg, "bfd_remote_dst_mac", warn), List.copyOf(warn));
+        List<String> bad = new ArrayList<>(), notes = new ArrayList<>();
+        BfdSettings s = read(cfg == null ? Map.of() : cfg, bad, notes);
+        bad.addAll(notes);
+        return new BfdSettings(s.enabled, s.minTx, s.minRx, s.mult, s.cpathDown, s.checkTunnelKey, s.oam, s.ipSrc, s.ipDst, s.localEthSrc,
+                s.localEthDst, s.remoteEthDst, List.copyOf(bad));
     }
+
+    /**
+     * What a configuration file or a command must refuse in cfg: unknown keys and values OVS would not take (OVSDB's
+     * column is read leniently by {@link #of}, as OVS reads it). Keys xvio knows but does not act on are not refused.
+     */
+    public static List<String> refusals(Map<String, String> cfg) {
+        List<String> bad = new ArrayList<>();
+        read(cfg, bad, new ArrayList<>());
+        return bad;
+    }
+
+    /** The settings of cfg; bad: unknown keys and bad values (the defaults used), notes: what xvio does not act on. */
+    private static BfdSettings read(Map<String, String> cfg, List<String> bad, List<String> notes) {
+        boolean enabled = bool(cfg, "enable", false, bad);
+        long minTx = Math.max(1, integer(cfg, "min_tx", DEFAULT_MIN_TX, 0, Integer.MAX_VALUE, bad));
+        long minRx = Math.max(1, integer(cfg, "min_rx", DEFAULT_MIN_RX, 0, Integer.MAX_VALUE, bad));
+        int mult = (int) integer(cfg, "mult", DEFAULT_MULT, 1, 255, bad);
+        for (String k : cfg.keySet()) {
+            if (!KNOWN.contains(k)) bad.add("unknown key " + k + " ignored");
+            else if (IGNORED.contains(k)) notes.add(k + " is not supported by xvio: ignored");
+        }
+        boolean oam = bool(cfg, "oam", false, bad);
+        if (oam) notes.add("oam=true is not supported by xvio: its BFD messages go without the tunnel's OAM flag");
+        return new BfdSettings(enabled, minTx, minRx, mult, bool(cfg, "cpath_down", false, bad), bool(cfg, "check_tnl_key", false, bad),
+                oam, ip(cfg, "bfd_src_ip", BfdMessage.DEFAULT_SRC_IP, bad), ip(cfg, "bfd_dst_ip", BfdMessage.DEFAULT_DST_IP, bad),
+                mac(cfg, "bfd_local_src_mac", bad), mac(cfg, "bfd_local_dst_mac", bad), mac(cfg, "bfd_remote_dst_mac", bad), List.of());
+    }
+
+    /** The keys the column may have (OVS's; some read and not acted on). */
+    public static List<String> keys() { return KNOWN; }
 
     private static boolean bool(Map<String, String> cfg, String key, boolean def, List<String> warn) {
         String v = cfg.get(key);
