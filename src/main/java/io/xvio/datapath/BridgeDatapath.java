@@ -1233,6 +1233,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_OUT -> emit(b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_FLOOD -> flood(t, b, i, (int) e.a[x], out, e.b[x] != 0, thread);
                 case MegaflowCache.OP_SET -> setField(b, i, out, thread, (Field) e.ref[x], e.a[x], e.b[x], e.c[x], e.d[x]);
+                case MegaflowCache.OP_SETW -> ((MegaflowCache.PipelineSets) e.ref[x]).apply(k);
                 case MegaflowCache.OP_PUSH -> { unshare(b, i, out, thread); push(b, i, (int) e.a[x]); }
                 case MegaflowCache.OP_STRIP -> { unshare(b, i, out, thread); strip(b, i); }
                 case MegaflowCache.OP_DECTTL -> { unshare(b, i, out, thread); decTtl(b, i, k); }

@@ -50,7 +50,71 @@ final class MegaflowCache {
             /** meter:N: ref = the {@link io.xvio.datapath.meter.LiveMeter}; each packet meets its bands, a drop ends it. */
             OP_METER = 23,
             /** learn(...): ref = the {@link LearnRef}; each hit refreshes the learned flow's timers (OVS's XC_LEARN). */
-            OP_LEARN = 24;
+            OP_LEARN = 24,
+            /**
+             * Writes of registers and metadata (pipeline-only fields), merged: ref = the {@link PipelineSets}. A run of
+             * such writes with only counters between them (OVN loads five to ten registers per table) is one op.
+             */
+            OP_SETW = 25;
+
+    /**
+     * Consecutive writes of pipeline-only fields (registers, metadata: nothing a port sends) as one op: per key word,
+     * the bits written and their values, applied in one pass; the writes as recorded, for {@code describe}. Immutable
+     * once in an entry (a merge makes a new one), so an entry never sees a later recording's writes.
+     */
+    static final class PipelineSets {
+        /** Triples: key word, mask, value (value within mask). */
+        final long[] words;
+        /** The writes as recorded: Field, then value, mask (for describe). */
+        final Object[] writes;
+        /** A word beyond the packet's: the key is extended (as setField marks it). */
+        final boolean extended;
+
+        private PipelineSets(long[] words, Object[] writes, boolean extended) {
+            this.words = words;
+            this.writes = writes;
+            this.extended = extended;
+        }
+
+        static final PipelineSets EMPTY = new PipelineSets(new long[0], new Object[0], false);
+
+        /** These writes, then f = value under mask (lo: a 128-bit field's low word). */
+        PipelineSets with(Field f, long value, long mask, long valueLo, long maskLo) {
+            long[] w = words;
+            w = merge(w, f.word, mask, value);
+            if (f.words() == 2) w = merge(w, f.word + 1, maskLo, valueLo);
+            Object[] r = java.util.Arrays.copyOf(writes, writes.length + 3);
+            r[writes.length] = f;
+            r[writes.length + 1] = value;
+            r[writes.length + 2] = mask;
+            return new PipelineSets(w, r, extended || f.word >= FlowKey.PACKET_WORDS);
+        }
+
+        private static long[] merge(long[] w, int word, long mask, long value) {
+            for (int j = 0; j < w.length; j += 3) {
+                if (w[j] != word) continue;
+                long[] c = w.clone();
+                c[j + 1] |= mask;
+                c[j + 2] = (c[j + 2] & ~mask) | (value & mask);
+                return c;
+            }
+            long[] c = java.util.Arrays.copyOf(w, w.length + 3);
+            c[w.length] = word;
+            c[w.length + 1] = mask;
+            c[w.length + 2] = value & mask;
+            return c;
+        }
+
+        /** Applies the writes to key k. No allocation. */
+        void apply(FlowKey k) {
+            long[] s = words, w = k.w;
+            for (int j = 0; j < s.length; j += 3) {
+                int word = (int) s[j];
+                w[word] = (w[word] & ~s[j + 1]) | s[j + 2];
+            }
+            if (extended) k.extended = true;
+        }
+    }
 
     /** A recorded translation. */
     static final class Entry {
@@ -458,8 +522,13 @@ final class MegaflowCache {
                     case OP_OUT -> "output:" + (a[x] >= 0 && a[x] < ofports.length ? ofports[(int) a[x]] : a[x]);
                     case OP_FLOOD -> "flood";
                     case OP_NORMAL -> "NORMAL";
-                    case OP_SET -> "set(" + ((Field) ref[x]).ofName + "=0x" + Long.toHexString(this.b[x] == -1L ? a[x] : a[x] & this.b[x])
-                            + (this.b[x] == -1L || this.b[x] == ((Field) ref[x]).fullMask() ? "" : "/0x" + Long.toHexString(this.b[x])) + ")";
+                    case OP_SET -> setText((Field) ref[x], a[x], this.b[x]);
+                    case OP_SETW -> {
+                        Object[] w = ((PipelineSets) ref[x]).writes;
+                        StringBuilder t = new StringBuilder();
+                        for (int j = 0; j < w.length; j += 3) t.append(j == 0 ? "" : ",").append(setText((Field) w[j], (Long) w[j + 1], (Long) w[j + 2]));
+                        yield t.toString();
+                    }
                     case OP_PUSH -> "push_vlan(0x" + Long.toHexString(a[x]) + ")";
                     case OP_STRIP -> "pop_vlan";
                     case OP_DECTTL -> "dec_ttl";
@@ -490,8 +559,25 @@ final class MegaflowCache {
         void normal(boolean copy, int inPort) { add(OP_NORMAL, copy ? 1 : 0, inPort, 0, 0, null); }
         /** Every port but input port index inPort. */
         void flood(int inPort, boolean copy) { add(OP_FLOOD, inPort, copy ? 1 : 0, 0, 0, null); }
-        /** Field f = value under mask (lo: the low words of a 128-bit field). */
-        void set(Field f, long value, long mask, long valueLo, long maskLo) { add(OP_SET, value, mask, valueLo, maskLo, f); }
+        /**
+         * Field f = value under mask (lo: the low words of a 128-bit field). A register or metadata joins the writes
+         * of such fields recorded just before it (only counters between): one op for the run.
+         */
+        void set(Field f, long value, long mask, long valueLo, long maskLo) {
+            if (!f.pipelineOnly()) {
+                add(OP_SET, value, mask, valueLo, maskLo, f);
+                return;
+            }
+            int y = n - 1;
+            while (y >= 0 && op[y] == OP_HIT) y--;
+            if (y >= 0 && op[y] == OP_SETW) ref[y] = ((PipelineSets) ref[y]).with(f, value, mask, valueLo, maskLo);
+            else add(OP_SETW, 0, 0, 0, 0, PipelineSets.EMPTY.with(f, value, mask, valueLo, maskLo));
+        }
+
+        private static String setText(Field f, long value, long mask) {
+            return "set(" + f.ofName + "=0x" + Long.toHexString(mask == -1L ? value : value & mask)
+                    + (mask == -1L || mask == f.fullMask() ? "" : "/0x" + Long.toHexString(mask)) + ")";
+        }
         void pushVlan(int ethertype) { add(OP_PUSH, ethertype, 0, 0, 0, null); }
         void stripVlan() { add(OP_STRIP, 0, 0, 0, 0, null); }
         void decTtl() { add(OP_DECTTL, 0, 0, 0, 0, null); }
