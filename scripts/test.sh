@@ -9,5 +9,5 @@ cd "$xvio_root"
 mvn -B -ntp verify "$@"
 # a few seconds of the benchmark rig: asserts only that packets flowed through xvio, testpmd and OVS-DPDK
 if [ "${XVIO_SKIP_BENCH_SMOKE:-}" != 1 ]; then
-  bench/loopback --smoke --cases "inport normal flows1000 conntrack"
+  bench/loopback --smoke --cases "inport normal flows1000 conntrack ovn"
 fi
