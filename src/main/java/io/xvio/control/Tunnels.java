@@ -33,6 +33,8 @@ final class Tunnels {
 
     private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     private volatile RouteTable routes = RouteTable.EMPTY;
+    /** Bumped with every new route table: what tunnel ports were resolved against (an identity hash may collide). */
+    private long routesVersion;
     private final TunnelResolver resolver = new TunnelResolver(b -> {
         Endpoint e = endpoints.get(b);
         return e == null ? null : e.agent();
@@ -77,7 +79,7 @@ final class Tunnels {
             LOG.info("tnl routes: " + r.route().dst() + " removed with bridge " + r.bridge());
             return true;
         });
-        routes = table(added);
+        setRoutes(table(added));
         for (Endpoint e : endpoints.values()) {
             List<Underlay.Ingress> ingress = new ArrayList<>();
             Set<String> seen = new LinkedHashSet<>();
@@ -102,6 +104,11 @@ final class Tunnels {
         resolvedAt.keySet().retainAll(live);          // deleted ports
         perFlow.keySet().retainAll(live);
         resolveAll(bridges, true);
+    }
+
+    private void setRoutes(RouteTable t) {
+        routes = t;
+        routesVersion++;
     }
 
     /** Each bridge's Geneve option map (add-tlv-map). */
@@ -148,7 +155,7 @@ final class Tunnels {
     private void resolveAll(Collection<Bridge> bridges, boolean force) {
         long gen = 0;
         for (Endpoint e : endpoints.values()) gen = gen * 31 + e.agent().cache().generation();
-        gen = gen * 31 + System.identityHashCode(routes);
+        gen = gen * 31 + routesVersion;
         for (Bridge b : bridges) {
             for (Port p : b.ports) {
                 if (!(p instanceof TunnelPort tp)) continue;
@@ -336,7 +343,7 @@ final class Tunnels {
         }
         added.clear();
         added.putAll(next);
-        routes = t;
+        setRoutes(t);
         LOG.info("tnl routes add " + net + " dev " + br.name + (via == null ? "" : " GW " + via)
                 + (before == null ? "" : " (replaces " + before.route().dst() + " dev " + before.bridge() + (before.route().via() == null ? "" : " GW " + before.route().via()) + ")"));
         resolveAll(bridges, false);
@@ -357,7 +364,7 @@ final class Tunnels {
                             : "a route of bridge " + r.bridge() + "'s config (routes:); remove it there and restart") + "; only routes added with tnl routes add are deleted");
             throw new ControlException("tnl routes del: no route to " + net + " (tnl routes shows the table)");
         }
-        routes = table(added);
+        setRoutes(table(added));
         LOG.info("tnl routes del " + net);
         resolveAll(bridges, false);
     }
