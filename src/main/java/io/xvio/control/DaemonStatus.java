@@ -160,9 +160,7 @@ final class DaemonStatus {
             for (Bridge br : bridges.values()) {
                 List<io.xvio.datapath.meter.LiveMeter> ms = br.datapath.meters().list();
                 if (ms.isEmpty()) continue;
-                Map<Long, Integer> named = new java.util.HashMap<>();
-                for (io.xvio.datapath.Flow f : br.flows())
-                    for (long id : new java.util.HashSet<>(io.xvio.datapath.ActionOutputs.meters(f.actions))) named.merge(id, 1, Integer::sum);
+                Map<Long, Integer> named = MeterCommands.flowCounts(br.flows());
                 for (io.xvio.datapath.meter.LiveMeter m : ms) {
                     int bands = m.config().bands().size();
                     List<Long> p = new ArrayList<>(bands), b = new ArrayList<>(bands);
