@@ -350,8 +350,6 @@ public final class Daemon implements AutoCloseable {
         for (Bridge b : bridges.values()) if (b.port(name) != null) throw new ControlException("port " + name + " already exists on bridge " + b.name);
         List<String> bfdSettings = args.subList(3, args.size()).stream().filter(BfdConfig::isBfd).toList();
         Map<String, String> bfdCfg = bfdSettings.isEmpty() ? Map.of() : BfdConfig.merge(Map.of(), bfdSettings, "add-port " + name);
-        if (!bfdSettings.isEmpty() && !TunnelSettings.isTunnelType(settings(args).get("type")))
-            throw new ControlException("add-port " + name + ": bfd: xvio runs BFD on tunnel ports only (type=vxlan or type=geneve)");
         StringBuilder yaml = new StringBuilder("pmd-cpus: " + config.pmdCpus() + "\nbridges:\n  " + br.name + ":\n    ports:\n      " + name + ": {");
         boolean hasOfport = false;
         for (int i = 3; i < args.size(); i++) {
@@ -370,10 +368,13 @@ public final class Daemon implements AutoCloseable {
         yaml.append("}\n");
         Config.PortConfig pc;
         io.xvio.datapath.PortVlan vlan;
-        if (TunnelSettings.isTunnelType(settings(args).get("type"))) {
-            Map<String, String> m = settings(args);
-            m.keySet().removeIf(k -> k.startsWith(BfdConfig.PREFIX));
-            pc = tunnelPort(br, name, m);
+        Map<String, String> given = settings(args);            // every setting is KEY=VALUE: checked above
+        boolean tunnel = TunnelSettings.isTunnelType(given.get("type"));
+        if (!bfdSettings.isEmpty() && !tunnel)
+            throw new ControlException("add-port " + name + ": bfd: xvio runs BFD on tunnel ports only (type=vxlan or type=geneve)");
+        if (tunnel) {
+            given.keySet().removeIf(k -> k.startsWith(BfdConfig.PREFIX));
+            pc = tunnelPort(br, name, given);
             addPort(br.name, pc, io.xvio.datapath.PortVlan.TRUNK_ALL);
             if (!bfdCfg.isEmpty()) setBfd(br.name, name, bfdCfg);
             return "";

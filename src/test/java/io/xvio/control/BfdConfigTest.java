@@ -89,6 +89,8 @@ class BfdConfigTest {
         assertNull(daemon.port("br-int", "vm2"));
         assertTrue(refused("add-port", "br-int", "vx3", "type=vxlan", "remote_ip=172.31.0.5", "key=7", "bfd:mult=0").contains("mult=0 is not an integer in [1, 255]"));
         assertNull(daemon.port("br-int", "vx3"));
+        assertTrue(refused("add-port", "br-int", "vx4", "type=vxlan", "remote_ip=172.31.0.5", "key=7", "bfd:enable=true", "junk").contains("\"junk\" is not KEY=VALUE"));
+        assertNull(daemon.port("br-int", "vx4"));
 
         String base = "bridges:\n  br-phy:\n    ip: 172.31.0.1/24\n    ports:\n      pp: {type: patch, peer: pq}\n  br-x:\n    ports:\n      pq: {type: patch, peer: pp}\n"
                 + "  br-int:\n    ports:\n      vx0: {type: vxlan, remote_ip: 172.31.0.2, key: 1, ";
