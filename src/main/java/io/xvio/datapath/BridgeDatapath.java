@@ -52,6 +52,8 @@ public final class BridgeDatapath {
     private final RecircQueue[] recircQueues = new RecircQueue[MAX_THREADS + 2];
     private final MegaflowCache[] caches = new MegaflowCache[MAX_THREADS];
     private final MegaflowCache.Recorder[] recorders = new MegaflowCache.Recorder[MAX_THREADS];
+    /** The entries a thread's burst took whose leading flows it credits when the burst ends. */
+    private final EntryCredits credits = new EntryCredits();
     private final ExactMatchCache[] emcs = new ExactMatchCache[MAX_THREADS];
     private volatile boolean cacheEnabled = true, exactMatchEnabled = true;
     public static final int MAX_THREADS = io.xvio.util.PmdThreadLimit.MAX_THREADS;
@@ -624,6 +626,7 @@ public final class BridgeDatapath {
             out.sendChunk(b);
             from = to;
         }
+        if (thread >= 0 && thread < MAX_THREADS) credits.credit(thread, now);
         if ((++expiryTicks[thread + 2] & 7) == 0) {             // every 8th burst: reclaim a few expired connections
             io.xvio.datapath.conntrack.ConnTracker tr = ct.conntrack().get();
             if (tr != null) tr.expire(now, 64);
@@ -691,6 +694,7 @@ public final class BridgeDatapath {
         }
         RecircQueue q = recircQueues[thread + 2];
         if (q != null && !q.isEmpty()) recirculate(t, q, b, out, thread, now, false);
+        if (thread >= 0 && thread < MAX_THREADS) credits.credit(thread, now);
     }
 
     /**
@@ -1167,6 +1171,7 @@ public final class BridgeDatapath {
 
     /** The counters of a header-free translation taken by n packets of the given bytes: flow hits and drops. */
     private void replayCounters(MegaflowCache.Entry e, int n, long bytes, int thread, long now) {
+        if (e.counted.length != 0) credits.add(e, n, bytes, thread, now);
         for (int x = 0, nops = e.nops; x < nops; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, n, bytes, now);
@@ -1194,6 +1199,7 @@ public final class BridgeDatapath {
 
     /** Executes a cached translation on packet i: the same effects as the table walk that recorded it. */
     private void replay(Tables t, MegaflowCache.Entry e, PacketBatch b, int i, Outputs out, int thread, long now) {
+        if (e.counted.length != 0) credits.add(e, 1, b.len[i], thread, now);
         replay(t, e, b, i, out, thread, now, 0, 0);
     }
 

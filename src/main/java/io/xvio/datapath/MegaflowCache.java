@@ -148,11 +148,25 @@ final class MegaflowCache {
          */
         final int[] guardNeed;
         final long guardLarger;
+        /**
+         * The flows of the lookups every packet of the entry makes with its length unchanged (those before the first
+         * op that may end a packet's replay or resize it: ct, clone, meter, VLAN push, pop or set), taken out of the ops:
+         * a replay adds the packet to {@link #pendingPackets} and the thread credits these flows once per burst
+         * ({@link EntryCredits}), not once per packet and flow (OVN's pipeline hits ~45 flows a packet). Their
+         * tables and rewritten words (an OP_HIT's a and b) stay for {@link Revalidation}. Empty for an entry made
+         * with {@link #Entry(Recorder)}.
+         */
+        final Flow[] counted;
+        final int[] countedTable;
+        final long[] countedRewritten;
+        /** Packets and bytes that took this entry and are not yet credited to {@link #counted}: the owning thread's. */
+        int pendingPackets;
+        long pendingBytes;
 
         /** An entry of no operations. */
-        Entry() { this(0, null, 0); }
+        Entry() { this(0, null, 0, 0); }
 
-        private Entry(int n, int[] guardNeed, long guardLarger) {
+        private Entry(int n, int[] guardNeed, long guardLarger, int ncounted) {
             nops = n;
             this.guardNeed = guardNeed;
             this.guardLarger = guardLarger;
@@ -162,17 +176,51 @@ final class MegaflowCache {
             c = new long[n];
             d = new long[n];
             ref = new Object[n];
+            counted = new Flow[ncounted];
+            countedTable = new int[ncounted];
+            countedRewritten = new long[ncounted];
         }
 
-        /** An entry of the operations r recorded (its value and flags still to set). */
+        /** An entry of the operations r recorded, every lookup an op (its value and flags still to set). */
         Entry(Recorder r) {
-            this(r.n, r.nguards == 0 ? null : java.util.Arrays.copyOf(r.guardNeed, r.nguards), r.guardLarger);
+            this(r.n, r.nguards == 0 ? null : java.util.Arrays.copyOf(r.guardNeed, r.nguards), r.guardLarger, 0);
             System.arraycopy(r.op, 0, op, 0, r.n);
             System.arraycopy(r.a, 0, a, 0, r.n);
             System.arraycopy(r.b, 0, b, 0, r.n);
             System.arraycopy(r.c, 0, c, 0, r.n);
             System.arraycopy(r.d, 0, d, 0, r.n);
             System.arraycopy(r.ref, 0, ref, 0, r.n);
+        }
+
+        /** An entry of the operations r recorded, its leading lookups moved to {@link #counted}. */
+        private Entry(Recorder r, int prefix, int ncounted) {
+            this(r.n - ncounted, r.nguards == 0 ? null : java.util.Arrays.copyOf(r.guardNeed, r.nguards), r.guardLarger, ncounted);
+            for (int x = 0, y = 0, h = 0; x < r.n; x++) {
+                if (x < prefix && r.op[x] == OP_HIT) {
+                    counted[h] = (Flow) r.ref[x];
+                    countedTable[h] = (int) r.a[x];
+                    countedRewritten[h++] = r.b[x];
+                    continue;
+                }
+                op[y] = r.op[x];
+                a[y] = r.a[x];
+                b[y] = r.b[x];
+                c[y] = r.c[x];
+                d[y] = r.d[x];
+                ref[y++] = r.ref[x];
+            }
+        }
+
+        /** The entry a cache keeps for r: the lookups before any op that may end or resize a packet counted per burst. */
+        static Entry cached(Recorder r) {
+            int prefix = 0, hits = 0;
+            for (; prefix < r.n; prefix++) {
+                int o = r.op[prefix];
+                if (o == OP_CT || o == OP_CLONE || o == OP_METER || o == OP_PUSH || o == OP_STRIP
+                        || o == OP_SET && r.ref[prefix] == Field.VLAN_TCI) break;      // a VLAN set pushes or pops a tag
+                if (o == OP_HIT) hits++;
+            }
+            return hits == 0 ? new Entry(r) : new Entry(r, prefix, hits);
         }
 
         /** Whether this entry's length guards hold for packet i of b (always, without guards). */
@@ -378,7 +426,7 @@ final class MegaflowCache {
             java.util.Arrays.fill(gr.entries, null);
             gr.count = 0;
         }
-        Entry e = new Entry(r);
+        Entry e = Entry.cached(r);
         for (int w = 0; w < FlowKey.WORDS; w++) e.value[w] = k[w] & gr.mask[w];
         boolean free = true;
         for (int x = 0; x < r.n; x++) {

@@ -32,18 +32,22 @@ final class Revalidation {
 
     /** Whether adding or removing f can change the translation e recorded for the packets of e (value under mask). */
     static boolean affects(MegaflowCache.Entry e, long[] mask, int[] words, Flow f) {
-        Match fmatch = f.match;
-        long[] fm = fmatch.mask;
+        for (int x = 0; x < e.countedTable.length; x++)     // the lookups taken out of the ops (Entry#counted)
+            if (e.countedTable[x] == f.table && !disjoint(e, mask, words, f.match, e.countedRewritten[x])) return true;
         for (int x = 0; x < e.nops; x++) {
             int op = e.op[x];
             if ((op != MegaflowCache.OP_HIT && op != MegaflowCache.OP_NO_MATCH) || e.a[x] != f.table) continue;
-            long rewritten = e.b[x];
-            boolean disjoint = false;
-            for (int i = 0; i < words.length && !disjoint; i++) {   // a word the mask leaves out cannot separate them
-                int w = words[i];
-                disjoint = (rewritten & (1L << w)) == 0 && ((e.value[w] ^ fmatch.value(w)) & mask[w] & fm[w]) != 0;
-            }
-            if (!disjoint) return true;
+            if (!disjoint(e, mask, words, f.match, e.b[x])) return true;
+        }
+        return false;
+    }
+
+    /** Whether no packet of e can match fmatch at a lookup made with the key words rewritten (bit per word) changed. */
+    private static boolean disjoint(MegaflowCache.Entry e, long[] mask, int[] words, Match fmatch, long rewritten) {
+        long[] fm = fmatch.mask;
+        for (int i = 0; i < words.length; i++) {     // a word the mask leaves out cannot separate them
+            int w = words[i];
+            if ((rewritten & (1L << w)) == 0 && ((e.value[w] ^ fmatch.value(w)) & mask[w] & fm[w]) != 0) return true;
         }
         return false;
     }
