@@ -160,7 +160,7 @@ final class DaemonStatus {
             for (Bridge br : bridges.values()) {
                 List<io.xvio.datapath.meter.LiveMeter> ms = br.datapath.meters().list();
                 if (ms.isEmpty()) continue;
-                Map<Long, Integer> named = MeterCommands.flowCounts(br.flows());
+                Map<Long, Integer> named = io.xvio.datapath.ActionOutputs.meterFlowCounts(br.flows());
                 for (io.xvio.datapath.meter.LiveMeter m : ms) {
                     int bands = m.config().bands().size();
                     List<Long> p = new ArrayList<>(bands), b = new ArrayList<>(bands);

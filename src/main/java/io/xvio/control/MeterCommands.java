@@ -70,19 +70,11 @@ final class MeterCommands {
     String stats(List<String> args) {
         Bridge br = flows.bridge(args, 1);
         List<LiveMeter> ms = selected(args);
-        Map<Long, Integer> named = flowCounts(br.flows());
+        Map<Long, Integer> named = io.xvio.datapath.ActionOutputs.meterFlowCounts(br.flows());
         long now = System.nanoTime();
         StringBuilder sb = new StringBuilder();
         for (LiveMeter m : ms) sb.append(MeterFormat.stats(m, named.getOrDefault(m.id(), 0), now));
         return sb.toString();
-    }
-
-    /** By meter id, the flows that name it (meter-stats' flow_count; a flow naming a meter twice counts once). */
-    static Map<Long, Integer> flowCounts(List<Flow> flows) {
-        Map<Long, Integer> named = new java.util.HashMap<>();
-        for (Flow f : flows)
-            for (long id : new java.util.HashSet<>(io.xvio.datapath.ActionOutputs.meters(f.actions))) named.merge(id, 1, Integer::sum);
-        return named;
     }
 
     private List<LiveMeter> selected(List<String> args) {

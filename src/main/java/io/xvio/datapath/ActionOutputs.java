@@ -48,6 +48,17 @@ public final class ActionOutputs {
         return out;
     }
 
+    /**
+     * By meter id, how many of flows name it (OVS's flow_count in meter stats): clones' and ct's exec actions
+     * included, a flow naming a meter twice counted once.
+     */
+    public static java.util.Map<Long, Integer> meterFlowCounts(List<Flow> flows) {
+        java.util.Map<Long, Integer> named = new java.util.HashMap<>();
+        for (Flow f : flows)
+            for (long id : new java.util.HashSet<>(meters(f.actions))) named.merge(id, 1, Integer::sum);
+        return named;
+    }
+
     private static void addIds(List<Action> actions, List<Long> out, boolean meters) {
         for (Action a : actions) {
             switch (a) {

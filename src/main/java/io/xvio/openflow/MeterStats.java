@@ -1,6 +1,5 @@
 package io.xvio.openflow;
 
-import io.xvio.datapath.Flow;
 import io.xvio.datapath.meter.LiveMeter;
 import io.xvio.datapath.meter.MeterConfig;
 
@@ -55,10 +54,4 @@ final class MeterStats {
         return w.toBytes();
     }
 
-    /** How many flows name meter id (OVS's flow_count), clones' actions included. */
-    static int flowCount(List<Flow> flows, long id) {
-        int n = 0;
-        for (Flow f : flows) if (io.xvio.datapath.ActionOutputs.meters(f.actions).contains(id)) n++;
-        return n;
-    }
 }

@@ -949,9 +949,9 @@ final class OfConnection implements Runnable {
         List<io.xvio.datapath.meter.LiveMeter> ms = MeterStats.selected(sw.read(sw::meters), id);
         // as OVS's handle_meter_request: a meter that does not exist is an error, not an empty reply
         if (ms.isEmpty() && id != MeterMod.ALL) throw OfError.UNKNOWN_METER.fail("meter " + id + " does not exist");
-        List<Flow> flows = type == OfType.MP_METER ? sw.read(sw::flows) : List.of();
+        java.util.Map<Long, Integer> named = type == OfType.MP_METER ? io.xvio.datapath.ActionOutputs.meterFlowCounts(sw.read(sw::flows)) : java.util.Map.of();
         for (io.xvio.datapath.meter.LiveMeter m : ms)
-            out.add(type == OfType.MP_METER_CONFIG ? MeterStats.config(m.config()) : MeterStats.stats(m, MeterStats.flowCount(flows, m.id()), now));
+            out.add(type == OfType.MP_METER_CONFIG ? MeterStats.config(m.config()) : MeterStats.stats(m, named.getOrDefault(m.id(), 0), now));
         return out.finish();
     }
 
