@@ -305,8 +305,8 @@ final class Tunnels {
 
     /**
      * tnl routes add DST/LEN BRIDGE [GW] (OVS's ovs/route/add): traffic to DST leaves through br's underlay, to gateway
-     * GW (on one of br's networks) or, without one, to the destination itself on br's link. Replaces a route added
-     * before to the same network; refused for a config file's route or a connected network. Tunnel ports follow at once.
+     * GW (on one of br's networks, not br's own address) or, without one, to the destination itself on br's link.
+     * Replaces a route added before to the same network; refused for a config file's route or a connected network. Tunnel ports follow at once.
      */
     synchronized void addRoute(Bridge br, String dst, String gw, Collection<Bridge> bridges) {
         if (!endpoints.containsKey(br.name))
@@ -323,6 +323,8 @@ final class Tunnels {
         }
         if (via != null && via.isV4() != net.addr().isV4())
             throw new ControlException("tnl routes add: " + net + " and gateway " + via + " are not of the same family");
+        if (via != null && endpoints.get(br.name).config().addresses().stream().anyMatch(p -> p.addr().equals(via)))
+            throw new ControlException("tnl routes add: gateway " + via + " is bridge " + br.name + "'s own address, not a next hop");
         for (RouteTable.Route r : routes.routes()) {
             if (!r.prefix().equals(net)) continue;
             if (r.connected()) throw new ControlException("tnl routes add: " + net + " is bridge " + r.bridge() + "'s own network (a connected route)");

@@ -121,6 +121,8 @@ class TnlRoutesTest {
         assertTrue(error("add", "10.9.0.0/16", "br-phy", "192.168.1.1").contains("gateway 192.168.1.1 is not on a network of bridge br-phy"),
                 error("add", "10.9.0.0/16", "br-phy", "192.168.1.1"));
         assertTrue(error("add", "10.9.0.0/16", "br-phy", "fd00:31::fe").contains("not of the same family"));
+        assertTrue(error("add", "10.9.0.0/16", "br-phy", "172.31.0.1").contains("172.31.0.1 is bridge br-phy's own address"),
+                error("add", "10.9.0.0/16", "br-phy", "172.31.0.1"));
         assertTrue(error("add", "10.9.0.0", "br-phy").contains("needs a prefix length"));
         assertTrue(error("add", "10.9.0.300/16", "br-phy").contains("10.9.0.300"), error("add", "10.9.0.300/16", "br-phy"));
         assertTrue(error("add", "10.9.0.0/40", "br-phy").contains("40"), error("add", "10.9.0.0/40", "br-phy"));
