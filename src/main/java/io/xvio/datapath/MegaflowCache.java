@@ -150,7 +150,8 @@ final class MegaflowCache {
         final long guardLarger;
         /**
          * The flows of the lookups every packet of the entry makes with its length unchanged (those before the first
-         * op that may end a packet's replay or resize it: ct, clone, meter, VLAN push, pop or set), taken out of the ops:
+         * op that may end a packet's replay or resize it: clone, meter, VLAN push, pop or set, and ct unless the entry
+         * matches only unfragmented packets), taken out of the ops:
          * a replay adds the packet to {@link #pendingPackets} and the thread credits these flows once per burst
          * ({@link EntryCredits}), not once per packet and flow (OVN's pipeline hits ~45 flows a packet). Their
          * tables and rewritten words (an OP_HIT's a and b) stay for {@link Revalidation}. Empty for an entry made
@@ -213,10 +214,12 @@ final class MegaflowCache {
 
         /** The entry a cache keeps for r: the lookups before any op that may end or resize a packet counted per burst. */
         static Entry cached(Recorder r) {
+            // a ct() holds only IP fragments (their datagram goes on later): an entry that matches no fragment goes past it
+            boolean unfragmented = (r.wc[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) != 0 && (r.original[FlowKey.NW_FRAG] & FlowKey.FRAG_ANY) == 0;
             int prefix = 0, hits = 0;
             for (; prefix < r.n; prefix++) {
                 int o = r.op[prefix];
-                if (o == OP_CT || o == OP_CLONE || o == OP_METER || o == OP_PUSH || o == OP_STRIP
+                if (o == OP_CT && !unfragmented || o == OP_CLONE || o == OP_METER || o == OP_PUSH || o == OP_STRIP
                         || o == OP_SET && r.ref[prefix] == Field.VLAN_TCI) break;      // a VLAN set pushes or pops a tag
                 if (o == OP_HIT) hits++;
             }

@@ -1,5 +1,7 @@
 package io.xvio.datapath;
 
+import io.xvio.datapath.conntrack.Fragmenter;
+import io.xvio.datapath.conntrack.Frames;
 import io.xvio.packet.FlowKey;
 import org.junit.jupiter.api.Test;
 
@@ -84,16 +86,51 @@ class EntryCreditsTest {
     }
 
     @Test
-    void lookupsAfterAConntrackStayOpsCountedPerPacket() {
+    void lookupsAfterAConntrackStayOpsUnlessTheEntryMatchesNoFragment() {
         Flow a = FlowParser.parse("table=0,ip,actions=ct(table=1)"), b = FlowParser.parse("table=1,actions=drop");
-        MegaflowCache.Recorder r = new MegaflowCache.Recorder();
-        r.reset(new long[FlowKey.WORDS]);
-        r.lookup(0, a);
-        r.conntrack((io.xvio.datapath.action.Ct) a.actions.getFirst(), 0);
-        r.lookup(1, b);
-        MegaflowCache.Entry e = MegaflowCache.Entry.cached(r);
-        assertArrayEquals(new Flow[] {a}, e.counted);
-        assertArrayEquals(new int[] {MegaflowCache.OP_CT, MegaflowCache.OP_HIT}, e.op);
-        assertSame(b, e.ref[1]);
+        for (boolean unfragmented : new boolean[] {false, true}) {
+            MegaflowCache.Recorder r = new MegaflowCache.Recorder();
+            r.reset(new long[FlowKey.WORDS]);
+            if (unfragmented) r.unwildcard(FlowKey.NW_FRAG, 7);            // nw_frag=0/7: no fragment takes it
+            r.lookup(0, a);
+            r.conntrack((io.xvio.datapath.action.Ct) a.actions.getFirst(), 0);
+            r.lookup(1, b);
+            MegaflowCache.Entry e = MegaflowCache.Entry.cached(r);
+            if (unfragmented) {
+                assertArrayEquals(new Flow[] {a, b}, e.counted, "the ct() holds no packet of it");
+                assertArrayEquals(new int[] {MegaflowCache.OP_CT}, e.op);
+            } else {
+                assertArrayEquals(new Flow[] {a}, e.counted, "a fragment may stop at the ct()");
+                assertArrayEquals(new int[] {MegaflowCache.OP_CT, MegaflowCache.OP_HIT}, e.op);
+                assertSame(b, e.ref[1]);
+            }
+        }
+    }
+
+    /** Unfragmented frames and fragmented datagrams (held by a ct() without table, then released) count alike. */
+    @Test
+    void fragmentsHeldByACtAndWholeFramesCountAsTheUncachedWalk() {
+        long a = Frames.ip("10.0.0.1"), b = Frames.ip("10.0.0.2");
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = CtDatapathTest.bridge(cached,
+                    "table=0,ip,in_port=1,actions=ct(commit,zone=3),set_field:0x9->reg0,resubmit(,2)",
+                    "table=2,ip,reg0=9,actions=resubmit(,3)", "table=3,actions=output:2");
+            long frames = 0, bytes = 0;
+            for (int round = 0; round < 2; round++) {       // the second round replays what the first cached
+                for (int n = 0; n < 4; n++) {
+                    byte[] whole = Frames.v4(a, b, 17, Frames.udp(7000 + n, 53, 100));
+                    List<byte[]> frags = Fragmenter.cut(Frames.v4(a, b, 17, Frames.udp(6500 + n, 53, 4000)), 60 + n + 10 * round, 1480);
+                    List<byte[]> burst = new ArrayList<>(List.of(whole, frags.get(2), whole));
+                    burst.addAll(frags.subList(0, 2));
+                    var outs = new CtFragmentsDatapathTest().burst(dp, 0, burst);
+                    assertEquals(5, outs.get(1).size(), "round " + round + ", cached=" + cached);
+                    frames += burst.size();
+                    bytes += burst.stream().mapToInt(f -> f.length).sum();
+                }
+            }
+            List<Long> packets = counts(dp, false);
+            assertEquals(List.of(frames, frames, frames), packets, "cached=" + cached);
+            assertEquals(List.of(bytes, bytes, bytes), counts(dp, true), "cached=" + cached);
+        }
     }
 }
