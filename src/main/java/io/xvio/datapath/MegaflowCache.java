@@ -134,8 +134,8 @@ final class MegaflowCache {
         /** For a {@link #selectTail} entry: the second-pass entries by dp_hash slot, once a burst took it. */
         SelectChain chain;
         /**
-         * Counters, then ct(table=T) without nat or exec as the last action: a burst's next frame with the same key
-         * bytes may take the tracker's verdict of the frame before it ({@link CtExecution#repeat}).
+         * Counters and register writes, then ct(table=T) without nat or exec as the last action: a burst's next frame
+         * with the same key bytes may take the tracker's verdict of the frame before it ({@link CtExecution#repeat}).
          */
         boolean ctTail;
         final int[] op;
@@ -461,13 +461,17 @@ final class MegaflowCache {
         return true;
     }
 
-    /** Counters, then ct(table=T) without nat or exec, recirculating the packet itself (the security-group shape). */
+    /**
+     * Counters and register or metadata writes, then ct(table=T) without nat or exec, recirculating the packet itself
+     * (the security-group shape; OVN's first pass sets its registers, then ct() in the port's zone). A repeat takes the
+     * packet before's whole key, so the writes come with it.
+     */
     private static boolean endsInCtTable(Recorder r) {
         int n = r.n;
         if (n < 2 || r.op[n - 1] != OP_RECIRC || r.b[n - 1] != 0 || r.c[n - 1] != 0 || r.op[n - 2] != OP_CT) return false;
         io.xvio.datapath.action.Ct ct = (io.xvio.datapath.action.Ct) r.ref[n - 2];
         if (ct.natAction() != null || ct.sets().setsMark() || ct.sets().setsLabel()) return false;
-        for (int x = 0; x < n - 2; x++) if (r.op[x] != OP_HIT) return false;
+        for (int x = 0; x < n - 2; x++) if (r.op[x] != OP_HIT && r.op[x] != OP_SETW) return false;
         return true;
     }
 
