@@ -740,7 +740,9 @@ public final class BridgeDatapath {
                 int j = q.packet[e];
                 FlowKey k = b.keys[j];
                 k.w[FlowKey.RECIRC_ID] = q.id[e];
-                if (last != null && q.twinOf[e] == lastPacket && q.id[e] == lastId) {
+                // the packet before's entry also serves a packet whose key it matches (a run of one flow's packets in
+                // a pass after a ct() with a commit: OVN's last pass), without a hash or a probe per mask
+                if (last != null && q.id[e] == lastId && (q.twinOf[e] == lastPacket || last.matches(k.w) && last.admits(b, j))) {
                     c.hits++;
                     replay(t, last, b, j, out, thread, now);
                     lastPacket = j;

@@ -160,6 +160,19 @@ final class MegaflowCache {
         final Flow[] counted;
         final int[] countedTable;
         final long[] countedRewritten;
+        /** The mask of the shape the cache keeps it in and the words it reads (null for an entry no cache holds). */
+        long[] mask;
+        int[] words;
+
+        /** Whether key k matches this cached entry (k under its mask equals its value), without a hash. */
+        boolean matches(long[] k) {
+            int[] ws = words;
+            if (ws == null) return false;
+            long[] m = mask;
+            for (int w : ws) if ((k[w] & m[w]) != value[w]) return false;
+            return true;
+        }
+
         /** Packets and bytes that took this entry and are not yet credited to {@link #counted}: the owning thread's. */
         int pendingPackets;
         long pendingBytes;
@@ -431,6 +444,8 @@ final class MegaflowCache {
         }
         Entry e = Entry.cached(r);
         for (int w = 0; w < FlowKey.WORDS; w++) e.value[w] = k[w] & gr.mask[w];
+        e.mask = gr.mask;
+        e.words = gr.words;
         boolean free = true;
         for (int x = 0; x < r.n; x++) {
             int o = r.op[x];
