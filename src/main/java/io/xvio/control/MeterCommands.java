@@ -1,6 +1,5 @@
 package io.xvio.control;
 
-import io.xvio.datapath.Flow;
 import io.xvio.datapath.action.Action;
 import io.xvio.datapath.meter.LiveMeter;
 import io.xvio.datapath.meter.MeterConfig;
@@ -52,7 +51,7 @@ final class MeterCommands {
         synchronized (br) {
             MeterTable t = br.datapath.meters();
             // the flows go first (one publication), so no packet meets a flow whose meter is gone
-            removedFlows = br.delFlows(f -> names(f.actions, id));
+            removedFlows = br.delFlows(f -> io.xvio.datapath.ActionOutputs.namesMeter(f.actions, id));
             removed = t.delete(id);
         }
         LOG.info("bridge " + br.name + ": deleted " + removed + " meter(s) and " + removedFlows + " flow(s) naming them");
@@ -101,12 +100,6 @@ final class MeterCommands {
         } catch (MeterSyntaxException e) {
             throw new ControlException(e.getMessage());
         }
-    }
-
-    /** Whether acts (clone's nested ones included) name meter id ({@link MeterParser#ALL}: any meter). */
-    static boolean names(List<Action> acts, long id) {
-        List<Long> ms = io.xvio.datapath.ActionOutputs.meters(acts);
-        return id == MeterParser.ALL ? !ms.isEmpty() : ms.contains(id);
     }
 
     /** A flow may name only meters the bridge has (as OVS's ofproto_check_ofpacts: OFPMMFC_INVALID_METER). */

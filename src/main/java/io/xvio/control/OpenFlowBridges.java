@@ -357,7 +357,7 @@ final class OpenFlowBridges implements AutoCloseable {
         @Override
         public int deleteMeters(long id) {
             synchronized (br) {                      // as MeterCommands.delete: the flows first (one publication)
-                br.delFlows(f -> MeterCommands.names(f.actions, id));
+                br.delFlows(f -> io.xvio.datapath.ActionOutputs.namesMeter(f.actions, id));
                 return br.datapath.meters().delete(id);
             }
         }

@@ -48,6 +48,12 @@ public final class ActionOutputs {
         return out;
     }
 
+    /** Whether actions (clone's and ct's exec included) name meter id ({@link io.xvio.datapath.meter.MeterParser#ALL}: any meter). */
+    public static boolean namesMeter(List<Action> actions, long id) {
+        List<Long> ms = meters(actions);
+        return id == io.xvio.datapath.meter.MeterParser.ALL ? !ms.isEmpty() : ms.contains(id);
+    }
+
     /**
      * By meter id, how many of flows name it (OVS's flow_count in meter stats): clones' and ct's exec actions
      * included, a flow naming a meter twice counted once.

@@ -81,7 +81,7 @@ record MeterMod(int command, long meterId, MeterConfig config) {
                 default -> {
                     if (meterId == 0 || (meterId != ALL && !exists)) return "deleted no meter";
                     for (io.xvio.datapath.Flow f : sw.flows())
-                        if (meterId == ALL ? !io.xvio.datapath.ActionOutputs.meters(f.actions).isEmpty() : io.xvio.datapath.ActionOutputs.meters(f.actions).contains(meterId)) removed.add(f);
+                        if (io.xvio.datapath.ActionOutputs.namesMeter(f.actions, meterId)) removed.add(f);
                     return "deleted " + sw.deleteMeters(meterId) + " meter(s)";
                 }
             }

@@ -53,5 +53,4 @@ final class MeterStats {
                 .u8(MeterConfig.MAX_BANDS).u8(0).zeros(2);
         return w.toBytes();
     }
-
 }
