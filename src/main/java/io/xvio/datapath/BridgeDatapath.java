@@ -1177,7 +1177,7 @@ public final class BridgeDatapath {
         for (int x = 0, nops = e.nops; x < nops; x++) {
             switch (e.op[x]) {
                 case MegaflowCache.OP_HIT -> ((Flow) e.ref[x]).hit(thread, n, bytes, now);
-                case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, n);
+                case MegaflowCache.OP_NO_MATCH -> { if (e.c[x] != 0) drops.add(thread, Reason.NO_MATCH, n); }
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, n);
                 case MegaflowCache.OP_GROUP -> ((Group) e.ref[x]).hit(thread, (int) e.a[x], n, bytes);
                 case MegaflowCache.OP_DROP -> drops.add(thread, REASONS[(int) e.a[x]], n);
@@ -1247,7 +1247,7 @@ public final class BridgeDatapath {
                 case MegaflowCache.OP_DECTTL -> { unshare(b, i, out, thread); decTtl(b, i, k); }
                 case MegaflowCache.OP_NORMAL -> normal(t, (int) e.b[x], b, i, out, thread, now, e.a[x] != 0);
                 case MegaflowCache.OP_DROP_TTL -> drops.add(thread, Reason.TTL, 1);
-                case MegaflowCache.OP_NO_MATCH -> drops.add(thread, Reason.NO_MATCH, 1);
+                case MegaflowCache.OP_NO_MATCH -> { if (e.c[x] != 0) drops.add(thread, Reason.NO_MATCH, 1); }
                 case MegaflowCache.OP_LOOP -> drops.add(thread, Reason.LOOP, 1);
                 case MegaflowCache.OP_RECIRC -> queueRecirculation(b, i, (int) e.a[x], e.b[x] != 0, e.c[x] != 0, thread, out);
                 case MegaflowCache.OP_CT -> {
@@ -1370,7 +1370,7 @@ public final class BridgeDatapath {
                 if (rec != null) {                   // a flow added to this table later changes the outcome
                     long before = rec.rewritten;
                     if (lookupPort >= 0) rec.rewrote(FlowKey.IN_PORT);
-                    rec.lookup(table, null);
+                    rec.miss(table, missEnds(thread));
                     rec.rewritten = before;
                 }
             }
@@ -1404,7 +1404,8 @@ public final class BridgeDatapath {
         if (rec != null) {
             // a table with conjunctions may look again with conj_id set: for revalidation that word is unknown
             if (t.byTable()[table].hasConjunctions()) rec.rewrote(FlowKey.CONJ_ID);
-            rec.lookup(table, f);
+            if (f != null) rec.lookup(table, f);
+            else rec.miss(table, missEnds(thread));
             rec.rewritten = rewrittenBefore;
         }
         w[FlowKey.IN_PORT] = realPort;
@@ -1452,19 +1453,25 @@ public final class BridgeDatapath {
     /** Per PMD thread (index thread + 2; 0 is a trace's): the translation context its actions see. */
     private final Translation[] translations = new Translation[MAX_THREADS + 2];
 
+    /** Whether a table miss now ends the packet's pipeline (a drop), not a resubmit's that the packet goes on after. */
+    private boolean missEnds(int thread) { return translation(thread).resubmits == 0; }
+
     /**
      * Packet i found no flow in table: dropped, or sent to the controllers of id 0 while they want table misses
      * ({@link #setPacketInOnMiss}), as OVS's miss_rule, unless a resubmit looked (OVS's may_packet_in is false there).
+     * Under a resubmit the packet goes on after it (OVN looks up port security that way): not counted as a drop.
      */
     private void missed(int table, PacketBatch b, int i, int thread, MegaflowCache.Recorder rec) {
+        boolean ends = missEnds(thread);
         if (!packetIns.onMiss() || translation(thread).inResubmit) {
-            drops.add(thread, Reason.NO_MATCH, 1);
+            if (ends) drops.add(thread, Reason.NO_MATCH, 1);
             return;
         }
         if (rec != null) rec.uncacheable = true;     // a packet-in per packet, as the controller action
         if (thread == TRACE_THREAD) return;
-        if (!packetIns.wanted()) drops.add(thread, Reason.NO_MATCH, 1);
-        else if (!packetIns.offer(thread, b, i, 0xffff, PacketIns.IMPLICIT_MISS, table, 0, null, null, 0))
+        if (!packetIns.wanted()) {
+            if (ends) drops.add(thread, Reason.NO_MATCH, 1);
+        } else if (!packetIns.offer(thread, b, i, 0xffff, PacketIns.IMPLICIT_MISS, table, 0, null, null, 0))
             drops.add(thread, Reason.PACKET_IN_QUEUE, 1);
     }
 
@@ -1502,6 +1509,11 @@ public final class BridgeDatapath {
         boolean inPacketOut, inBucket;
         /** Looking up for a resubmit: a miss there sends no packet-in ({@link #missed}). */
         boolean inResubmit;
+        /**
+         * Resubmits under way: a miss below one returns to the actions after it, the packet goes on (OVS's
+         * no_packet_in_rule), so it is no drop; a miss with none ends the pipeline.
+         */
+        int resubmits;
 
         /**
          * The packet-in reason of controller action c (OVS's): its own if it names one; for the plain action
@@ -1671,10 +1683,12 @@ public final class BridgeDatapath {
         private boolean lookup(int table, int inPort, int port, int i, int depth, boolean copy, boolean tail, boolean resubmit) {
             boolean was = inResubmit;
             inResubmit = resubmit;
+            if (resubmit) resubmits++;
             try {
                 return run(t, table, inPort, port, b, i, out, thread, now, depth, copy, tail, rec);
             } finally {
                 inResubmit = was;
+                if (resubmit) resubmits--;
             }
         }
 

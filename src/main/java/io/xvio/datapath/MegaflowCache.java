@@ -25,7 +25,10 @@ final class MegaflowCache {
      * 2^15 of them stay well under a millisecond on the PMD thread); beyond that, emptying the cache is cheaper.
      */
     static final long MAX_CHECKS = 1 << 15;
-    /** OP_HIT and OP_NO_MATCH are table lookups: a = the table, b = the key words rewritten before it (bit per word). */
+    /**
+     * OP_HIT and OP_NO_MATCH are table lookups: a = the table, b = the key words rewritten before it (bit per word);
+     * OP_NO_MATCH's c != 0: the miss ended the pipeline, a drop (not a resubmit's miss the packet goes on after).
+     */
     static final int OP_HIT = 1, OP_OUT = 2, OP_FLOOD = 3, OP_SET = 4, OP_PUSH = 5, OP_STRIP = 6, OP_DECTTL = 7,
             OP_DROP_TTL = 8, OP_NO_MATCH = 9, OP_LOOP = 10,
             /** NORMAL, executed again at replay (learning and MAC lookup are live): a = copy flag, b = input port index. */
@@ -486,7 +489,7 @@ final class MegaflowCache {
         if (n < 2 || r.op[n - 1] != OP_RECIRC || r.b[n - 1] != 0 || r.c[n - 1] != 0 || r.op[n - 2] != OP_CT) return false;
         io.xvio.datapath.action.Ct ct = (io.xvio.datapath.action.Ct) r.ref[n - 2];
         if (ct.natAction() != null || ct.sets().setsMark() || ct.sets().setsLabel()) return false;
-        for (int x = 0; x < n - 2; x++) if (r.op[x] != OP_HIT && r.op[x] != OP_SETW) return false;
+        for (int x = 0; x < n - 2; x++) if (r.op[x] != OP_HIT && r.op[x] != OP_SETW && r.op[x] != OP_NO_MATCH) return false;
         return true;
     }
 
@@ -564,9 +567,14 @@ final class MegaflowCache {
             nguards++;
         }
 
-        /** Records a lookup in table that found flow f (null: no match). */
+        /** Records a lookup in table that found flow f. */
         void lookup(int table, Flow f) {
-            add(f == null ? OP_NO_MATCH : OP_HIT, table, rewritten, 0, 0, f);
+            add(OP_HIT, table, rewritten, 0, 0, f);
+        }
+
+        /** Records a lookup in table that found no flow; drop: the miss ended the pipeline (counted as a drop). */
+        void miss(int table, boolean drop) {
+            add(OP_NO_MATCH, table, rewritten, drop ? 1 : 0, 0, null);
         }
 
         void rewrote(int word) { rewritten |= 1L << word; }

@@ -266,6 +266,32 @@ class BridgeDatapathTest {
     }
 
     /**
+     * A resubmit to a table where no flow matches returns to the actions after it (OVS's no_packet_in_rule; OVN looks
+     * up port security that way): the packet goes on and is no drop. A miss that ends the pipeline (table 0, a
+     * goto_table at the top) is one. The same through the megaflow cache and without it, for the first packet and
+     * the ones that replay its translation.
+     */
+    @Test
+    void aResubmitsMissIsNoDropAMissThatEndsThePipelineIs() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = new BridgeDatapath("br0");
+            dp.setCacheEnabled(cached);
+            dp.install(new int[] {1, 2, 3}, List.of(
+                    FlowParser.parse("table=0,priority=10,in_port=1,actions=resubmit(,5),output:2"),
+                    FlowParser.parse("table=0,priority=10,in_port=2,actions=goto_table:5"),
+                    FlowParser.parse("table=5,priority=10,dl_dst=00:00:00:00:00:99,actions=output:3")));
+            for (int n = 1; n <= 3; n++) {
+                assertEquals(List.of(1), send(dp, 0, A, B), "cached " + cached + ": went on after the resubmit's miss");
+                assertEquals(n - 1, dp.droppedNoMatch(), "cached " + cached + ": a resubmit's miss is no drop");
+                assertEquals(List.of(), send(dp, 1, A, B), "cached " + cached + ": goto_table's miss ends it");
+                assertEquals(n, dp.droppedNoMatch(), "cached " + cached + ": that one is a drop");
+            }
+            assertEquals(List.of(), send(dp, 2, A, B));
+            assertEquals(4, dp.droppedNoMatch(), "cached " + cached + ": a miss in table 0 is a drop");
+        }
+    }
+
+    /**
      * NORMAL skips learning and lookup for a frame whose addresses and tag repeat the previous frame's; a burst
      * must still go exactly where the same frames sent one burst each would go, VLAN variants included.
      */
