@@ -169,11 +169,7 @@ final class MegaflowCache {
 
         /** Whether key k matches this cached entry (k under its mask equals its value), without a hash. */
         boolean matches(long[] k) {
-            int[] ws = words;
-            if (ws == null) return false;
-            long[] m = mask;
-            for (int w : ws) if ((k[w] & m[w]) != value[w]) return false;
-            return true;
+            return words != null && equalUnder(k, mask, words, value);
         }
 
         /** Packets and bytes that took this entry and are not yet credited to {@link #counted}: the owning thread's. */
@@ -250,6 +246,12 @@ final class MegaflowCache {
             for (int g = 0; g < need.length; g++) if ((len >= need[g]) != ((guardLarger >>> g & 1) != 0)) return false;
             return true;
         }
+    }
+
+    /** Whether key k under mask equals value in the given words (value is masked already). */
+    private static boolean equalUnder(long[] k, long[] mask, int[] words, long[] value) {
+        for (int w : words) if ((k[w] & mask[w]) != value[w]) return false;
+        return true;
     }
 
     /** One odd 64-bit multiplier per key word (from a SplitMix64 sequence). */
@@ -344,9 +346,7 @@ final class MegaflowCache {
                 if (hs == 0) return null;
                 if (hs == h) {
                     Entry e = entries[s];
-                    boolean eq = true;
-                    for (int w : words) if ((k[w] & mask[w]) != e.value[w]) { eq = false; break; }
-                    if (eq) return e;
+                    if (equalUnder(k, mask, words, e.value)) return e;
                 }
                 s = (s + 1) & (SLOTS - 1);
             }
