@@ -35,6 +35,10 @@ final class CtExecution {
     private final long[][] saved = new long[BridgeDatapath.MAX_THREADS + 2][];
     /** Per thread: the last ct() found the frame's addresses or ports rewritten by an earlier nat of the pass. */
     private final boolean[] viewed = new boolean[BridgeDatapath.MAX_THREADS + 2];
+    /** Per thread: the last ct()'s verdict was a fixed point (the tracker's, or one taken from the memo). */
+    private final boolean[] fixed = new boolean[BridgeDatapath.MAX_THREADS + 2];
+    /** Per thread: fixed-point verdicts of this burst, for the packets of the same tuple after them. */
+    private final CtVerdictMemo[] memos = new CtVerdictMemo[BridgeDatapath.MAX_THREADS + 2];
 
     CtExecution(Conntrack conntrack) { this.conntrack = conntrack; }
 
@@ -62,7 +66,8 @@ final class CtExecution {
      * datagram's other fragments it goes on once the datagram is whole: recirculated with a table; without, the
      * fragments are in {@link #fragments()}'s released slots for the caller to continue). resumeId: for a ct(table=T),
      * the recirc_id the caller resumes T with (the register stack frozen in it), which held fragments resume with too;
-     * -1 if there is none.
+     * -1 if there is none. A packet whose tuple met the same ct() in this burst already, with a fixed-point verdict,
+     * takes that verdict ({@link CtVerdictMemo}) once its checksums are verified.
      */
     boolean track(PacketBatch b, int i, Ct ct, int zone, int resumeId, int thread, long now) {
         FlowKey k = b.keys[i];
@@ -84,9 +89,13 @@ final class CtExecution {
         }
         CtResult r = results[slot];
         if (r == null) r = results[slot] = new CtResult();
+        CtVerdictMemo memo = memos[slot];
+        if (memo == null) memo = memos[slot] = new CtVerdictMemo();      // once per thread
+        fixed[slot] = false;
         long frag = w[FlowKey.NW_FRAG];
         int rid = (frag & FlowKey.FRAG_ANY) == 0 || fragments == null ? -1 : ct.table() == Ct.NO_TABLE ? 0 : resumeId;
         if (rid >= 0 && (frag & FlowKey.L3_INVALID) == 0) {
+            memo.clear();                       // a datagram tracked whole may change a connection
             int d = tr.fragments().offer(k, b.data, b.off[i], b.len[i], fragments.bridge, zone, ct.commit(), ct.force(),
                     ct.natAction(), now, slot, rid, r);
             if (d == FragmentStore.HELD) return false;
@@ -104,18 +113,32 @@ final class CtExecution {
         }
         // a guest's partial (or already verified) checksum is its offload's business, not a corrupt segment
         boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
+        if (!viewed[slot]) {
+            int m = memo.find(ct, zone, w, now);
+            if (m >= 0 && tr.verifiesAgain(k, b.data, b.off[i], l4Offloaded)) {
+                memo.apply(m, w);
+                fixed[slot] = true;
+                return true;
+            }
+        }
         // the NAT bits an earlier ct() of this zone left (a recirculated pass's key): the packet is translated already
         long misc = w[FlowKey.CT_MISC];
         int natted = ((misc >>> 32) & 0xffff) == (zone & 0xffff) ? (int) misc & (CtState.SNAT | CtState.DNAT) : 0;
         tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r, l4Offloaded, natted);
         exec(tr, ct, r);
+        // a fixed point of an IPv4 tuple (the tracker read the frame as the words say) serves this burst's next
+        // packets; anything else may have changed a connection a kept verdict came from (a first reply: +new to +est)
+        boolean f = fixed[slot] = tr.repeatable(slot);
+        if (!f) memo.clear();
+        int m = f && !viewed[slot] && w[FlowKey.DL_TYPE] == 0x0800 ? memo.claim(ct, zone, w, now) : -1;
         write(w, r);
+        if (m >= 0) memo.keep(m, w);
         return true;
     }
 
     /**
      * Packet i, whose frame has the key bytes of packet prev just before it in the burst (the same flow key), takes
-     * prev's ct() verdict if the tracker says a repeat changes nothing ({@link ConnTracker#repeatsLast}): it takes
+     * prev's ct() verdict if it was a fixed point ({@link ConnTracker#repeatable}) and i's checksums hold: it takes
      * prev's whole key (the same key bytes give the same words, and prev's ct_* words are the verdict), so it is not
      * extracted. For a ct(table=T) without nat or exec that ends a translation (nothing after it in this pass reads
      * or restores the header words). Returns false when packet i must be tracked (its key is then not set).
@@ -125,7 +148,7 @@ final class CtExecution {
         if (tr == null || thread == BridgeDatapath.TRACE_THREAD) return false;
         FlowKey k = b.keys[prev];        // i's key bytes are prev's: so are its key's words (the ct_* ones: the verdict)
         boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
-        if (!tr.repeatsLast(k, b.data, b.off[i], thread + 2, l4Offloaded)) return false;
+        if (!fixed[thread + 2] || !tr.verifiesAgain(k, b.data, b.off[i], l4Offloaded)) return false;
         b.keys[i].copyFrom(k);
         return true;
     }
@@ -133,7 +156,7 @@ final class CtExecution {
     /** Whether the tracker's last verdict on this thread may be repeated for the same flow key (see {@link #repeat}). */
     boolean repeatable(int thread) {
         ConnTracker tr = conntrack.get();
-        return tr != null && thread != BridgeDatapath.TRACE_THREAD && tr.repeatable(thread + 2);
+        return tr != null && thread != BridgeDatapath.TRACE_THREAD && fixed[thread + 2];
     }
 
     /** exec(set_field:...->ct_mark/ct_label) of a commit. */

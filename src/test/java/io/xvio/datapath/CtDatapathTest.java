@@ -29,13 +29,22 @@ class CtDatapathTest {
             "table=1,priority=10,ip,in_port=2,ct_state=+trk+est-new,ct_mark=5,actions=output:1",
             "table=1,priority=0,actions=drop"};
 
-    static BridgeDatapath bridge(boolean cached, String... flows) {
+    static BridgeDatapath bridge(boolean cached, String... flows) { return bridge(cached, 2, flows); }
+
+    /** A bridge of ports 1..ports (indexes 0..ports - 1), all live, with these flows. */
+    static BridgeDatapath bridge(boolean cached, int ports, String... flows) {
         BridgeDatapath dp = new BridgeDatapath("br0");
         dp.setCacheEnabled(cached);
         List<Flow> fs = new ArrayList<>();
         for (String f : flows) fs.add(FlowParser.parse(f));
-        dp.install(new int[] {1, 2}, fs);
-        dp.setLive(new boolean[] {true, true});
+        int[] ofports = new int[ports];
+        boolean[] live = new boolean[ports];
+        for (int p = 0; p < ports; p++) {
+            ofports[p] = p + 1;
+            live[p] = true;
+        }
+        dp.install(ofports, fs);
+        dp.setLive(live);
         return dp;
     }
 

@@ -137,16 +137,19 @@ public final class ConnTracker {
     }
 
     /**
-     * Whether a packet with the same flow key as the one this thread tracked last, in the same burst (the same
-     * clock), gets the same verdict without tracking: the last was a packet of an existing UDP connection that left
-     * it as it was (no state change, no NAT), and this one's IPv4 header and UDP checksums are good (its length and
-     * payload may differ: they are verified here). Then the caller gives it the last packet's ct_* words; the
-     * connection was refreshed to the same expiry already. Otherwise the caller tracks it. Allocates nothing.
+     * Whether the packet this thread tracked last got a fixed-point verdict: a packet of an existing UDP connection
+     * that left it as it was (no state change, no NAT). Another packet of its tuple in the same burst (the same clock)
+     * whose checksums hold ({@link #verifiesAgain}) gets the same verdict: the caller may give it the ct_* words
+     * without tracking (the connection was refreshed to the same expiry already). Allocates nothing.
      */
     public boolean repeatable(int thread) { return repeatable[thread]; }
 
-    public boolean repeatsLast(FlowKey key, MemorySegment s, long off, int thread, boolean l4Offloaded) {
-        if (!repeatable[thread]) return false;
+    /**
+     * Whether a packet of key's tuple may take a fixed-point verdict ({@link #repeatable}) the tracker gave another
+     * packet of that tuple in this burst: an unfragmented IPv4 UDP packet whose IPv4 header and UDP checksums are
+     * good (verified here, when the tracker verifies them: its length and payload may differ).
+     */
+    public boolean verifiesAgain(FlowKey key, MemorySegment s, long off, boolean l4Offloaded) {
         long[] w = key.w;
         int l3 = key.l3, l4 = key.l4;
         if (w[FlowKey.DL_TYPE] != 0x0800 || w[FlowKey.NW_PROTO] != 17 || l3 < 0 || l4 < 0

@@ -1,0 +1,72 @@
+package io.xvio.datapath;
+
+import io.xvio.datapath.action.Ct;
+import io.xvio.packet.FlowKey;
+
+/**
+ * One PMD thread's last fixed-point ct() verdicts ({@link io.xvio.datapath.conntrack.ConnTracker#repeatable}: a
+ * packet of an existing UDP connection that changed nothing), by ct action and zone, for the packets of the same
+ * tuple later in the same burst: they take the verdict without the tracker (their checksums verified by the caller).
+ * A cached translation's ct action is the resolved one (its exec's values are constants), so the action, the zone
+ * and the tuple words (with the NAT bits an earlier ct() left in ct_state) decide the verdict; the clock (read once
+ * per poll of the thread's queues) keeps a verdict from outliving its burst, and any tracking on this thread that is
+ * not a fixed point empties the memo. IPv4 only (the tuple has no IPv6 words). OVN sends every packet through four
+ * ct() calls in three passes: a run of one flow's packets tracks each call once. Eight slots, reused round robin;
+ * no allocation.
+ */
+final class CtVerdictMemo {
+    static final int SLOTS = 8;
+    /** The key words a verdict depends on, read before the ct() writes its own. */
+    private static final int[] TUPLE = {FlowKey.DL_TYPE, FlowKey.NW_PROTO, FlowKey.NW_FRAG, FlowKey.NW_SRC,
+            FlowKey.NW_DST, FlowKey.TP_SRC, FlowKey.TP_DST, FlowKey.CT_MISC};
+    private static final int VERDICT = FlowKey.CT_TP - FlowKey.CT_MISC + 1;
+
+    private final Ct[] ct = new Ct[SLOTS];
+    private final int[] zone = new int[SLOTS];
+    private final long[] now = new long[SLOTS];
+    private final long[] tuple = new long[SLOTS * TUPLE.length];
+    private final long[] verdict = new long[SLOTS * VERDICT];
+    private int next, live;
+
+    /** The slot holding the verdict of c in zone z for key words w at clock t, or -1. */
+    int find(Ct c, int z, long[] w, long t) {
+        if (live == 0) return -1;
+        for (int s = 0; s < SLOTS; s++) {
+            if (ct[s] != c || zone[s] != z || now[s] != t) continue;
+            int at = s * TUPLE.length;
+            boolean same = true;
+            for (int x = 0; x < TUPLE.length && same; x++) same = tuple[at + x] == w[TUPLE[x]];
+            if (same) return s;
+        }
+        return -1;
+    }
+
+    /** Takes a slot for the verdict of c in zone z at clock t on key words w (before the ct() writes them). */
+    int claim(Ct c, int z, long[] w, long t) {
+        int s = next;
+        next = (next + 1) % SLOTS;
+        if (live < SLOTS) live++;
+        ct[s] = c;
+        zone[s] = z;
+        now[s] = t;
+        int at = s * TUPLE.length;
+        for (int x = 0; x < TUPLE.length; x++) tuple[at + x] = w[TUPLE[x]];
+        return s;
+    }
+
+    /** Slot s's verdict: the ct_* words w holds after the ct(). */
+    void keep(int s, long[] w) { System.arraycopy(w, FlowKey.CT_MISC, verdict, s * VERDICT, VERDICT); }
+
+    /** Slot s's verdict into key words w. */
+    void apply(int s, long[] w) { System.arraycopy(verdict, s * VERDICT, w, FlowKey.CT_MISC, VERDICT); }
+
+    /**
+     * Forgets every verdict: this thread's tracker changed a connection (state, a new one, one deleted), which a
+     * kept verdict may have come from. Another thread's changes race with this burst as they do without the memo.
+     */
+    void clear() {
+        if (live == 0) return;
+        java.util.Arrays.fill(ct, null);
+        live = 0;
+    }
+}
