@@ -113,7 +113,8 @@ final class CtExecution {
         }
         // a guest's partial (or already verified) checksum is its offload's business, not a corrupt segment
         boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
-        if (!viewed[slot]) {
+        boolean useMemo = !viewed[slot] && memo.on(now);
+        if (useMemo) {
             int m = memo.find(ct, zone, w, now);
             if (m >= 0 && tr.verifiesAgain(k, b.data, b.off[i], l4Offloaded)) {
                 memo.apply(m, w);
@@ -130,7 +131,7 @@ final class CtExecution {
         // packets; anything else may have changed a connection a kept verdict came from (a first reply: +new to +est)
         boolean f = fixed[slot] = tr.repeatable(slot);
         if (!f) memo.clear();
-        int m = f && !viewed[slot] && w[FlowKey.DL_TYPE] == 0x0800 ? memo.claim(ct, zone, w, now) : -1;
+        int m = f && useMemo && w[FlowKey.DL_TYPE] == 0x0800 ? memo.claim(ct, zone, w, now) : -1;
         write(w, r);
         if (m >= 0) memo.keep(m, w);
         return true;

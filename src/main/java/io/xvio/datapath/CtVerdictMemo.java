@@ -11,11 +11,12 @@ import io.xvio.packet.FlowKey;
  * and the tuple words (with the NAT bits an earlier ct() left in ct_state) decide the verdict; the clock (read once
  * per poll of the thread's queues) keeps a verdict from outliving its burst, and any tracking on this thread that is
  * not a fixed point empties the memo. IPv4 only (the tuple has no IPv6 words). OVN sends every packet through four
- * ct() calls in three passes: a run of one flow's packets tracks each call once. Eight slots, reused round robin;
- * no allocation.
+ * ct() calls in three passes: a run of one flow's packets tracks each call once. Sixteen slots in sets of two; no
+ * allocation.
  */
 final class CtVerdictMemo {
-    static final int SLOTS = 8;
+    /** Sets of two slots, chosen by a hash of the action, zone and tuple: a miss costs a hash and two compares. */
+    static final int SETS = 8, SLOTS = SETS * 2;
     /** The key words a verdict depends on, read before the ct() writes its own. */
     private static final int[] TUPLE = {FlowKey.DL_TYPE, FlowKey.NW_PROTO, FlowKey.NW_FRAG, FlowKey.NW_SRC,
             FlowKey.NW_DST, FlowKey.TP_SRC, FlowKey.TP_DST, FlowKey.CT_MISC};
@@ -26,26 +27,58 @@ final class CtVerdictMemo {
     private final long[] now = new long[SLOTS];
     private final long[] tuple = new long[SLOTS * TUPLE.length];
     private final long[] verdict = new long[SLOTS * VERDICT];
-    private int next, live;
+    /** Per set: the slot the next claim takes (the two alternate). */
+    private final byte[] victim = new byte[SETS];
+    private int live;
+    /** Polls the memo sits out after one in which it kept verdicts and none was taken (every packet another flow). */
+    static final int REST = 64;
+    private long poll;
+    private int hits, claims, resting;
+
+    private static int set(Ct c, int z, long[] w) {
+        long h = w[FlowKey.NW_SRC] * 0x9E3779B97F4A7C15L ^ w[FlowKey.NW_DST] * 0xC2B2AE3D27D4EB4FL
+                ^ (w[FlowKey.TP_SRC] << 16 | w[FlowKey.TP_DST] | (long) z << 32) * 0x165667B19E3779F9L
+                ^ System.identityHashCode(c);
+        return (int) (h ^ h >>> 29 ^ h >>> 47) & (SETS - 1);
+    }
+
+    /**
+     * Whether to use the memo in the poll of clock t: not for {@link #REST} polls after one that kept at least a few
+     * verdicts and served none (then keeping them is pure cost), so traffic of many interleaved flows pays nothing.
+     */
+    boolean on(long t) {
+        if (t != poll) {
+            poll = t;
+            if (resting > 0) resting--;
+            else if (claims >= 4 && hits == 0) resting = REST;
+            hits = claims = 0;
+        }
+        return resting == 0;
+    }
 
     /** The slot holding the verdict of c in zone z for key words w at clock t, or -1. */
     int find(Ct c, int z, long[] w, long t) {
         if (live == 0) return -1;
-        for (int s = 0; s < SLOTS; s++) {
+        int first = set(c, z, w) * 2;
+        for (int s = first; s < first + 2; s++) {
             if (ct[s] != c || zone[s] != z || now[s] != t) continue;
             int at = s * TUPLE.length;
             boolean same = true;
             for (int x = 0; x < TUPLE.length && same; x++) same = tuple[at + x] == w[TUPLE[x]];
-            if (same) return s;
+            if (same) {
+                hits++;
+                return s;
+            }
         }
         return -1;
     }
 
     /** Takes a slot for the verdict of c in zone z at clock t on key words w (before the ct() writes them). */
     int claim(Ct c, int z, long[] w, long t) {
-        int s = next;
-        next = (next + 1) % SLOTS;
-        if (live < SLOTS) live++;
+        int set = set(c, z, w), s = set * 2 + victim[set];
+        victim[set] ^= 1;
+        claims++;
+        if (ct[s] == null) live++;
         ct[s] = c;
         zone[s] = z;
         now[s] = t;

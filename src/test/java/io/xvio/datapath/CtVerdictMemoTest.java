@@ -52,6 +52,12 @@ class CtVerdictMemoTest {
         return f;
     }
 
+    /** A:5000 -> B:53 sent from port 1, answered from port 2: established. */
+    static void establish(BridgeDatapath dp, long now) {
+        CtRunTest.burst(dp, 0, frames(A, B, 4, 0), now);
+        CtRunTest.burst(dp, 1, frames(B, A, 4, 10), now);
+    }
+
     static void assertAll(int port, int[] where, String what) {
         for (int i = 0; i < where.length; i++) assertEquals(port, where[i], what + ", frame " + i);
     }
@@ -74,8 +80,7 @@ class CtVerdictMemoTest {
     void anotherTuplesPacketsAreTrackedThemselves() {
         BridgeDatapath dp = CtDatapathTest.bridge(true, 3, FLOWS);
         long now = System.nanoTime();
-        CtRunTest.burst(dp, 0, frames(A, B, 2, 0), now);
-        CtRunTest.burst(dp, 1, frames(B, A, 1, 10), now);
+        establish(dp, now);
         List<byte[]> mixed = new ArrayList<>();
         for (int i = 0; i < 6; i++) mixed.add(udpFrame(A, i % 2 == 0 ? B : C, 20, i));
         int[] where = CtRunTest.burst(dp, 0, mixed, now);
@@ -95,8 +100,7 @@ class CtVerdictMemoTest {
     void aCorruptFrameInARunIsInvalid() {
         BridgeDatapath dp = CtDatapathTest.bridge(true, 3, TWO_IN_A_PASS);
         long now = System.nanoTime();
-        CtRunTest.burst(dp, 0, frames(A, B, 4, 0), now);
-        CtRunTest.burst(dp, 1, frames(B, A, 4, 10), now);
+        establish(dp, now);
         List<byte[]> run = frames(A, B, 16, 20);
         byte[] bad = run.get(7).clone();
         bad[bad.length - 1] ^= 0x5a;
@@ -134,6 +138,27 @@ class CtVerdictMemoTest {
         assertEquals(7, run.conntrack().get().dump(1, now).getFirst().mark() & 0xffff, "the mark the exec moved in");
     }
 
+    /** A poll that kept verdicts and took none (every packet another flow) rests the memo for REST polls. */
+    @Test
+    void aPollWithoutHitsRestsTheMemo() {
+        Ct ct = (Ct) FlowParser.parse("ip,actions=ct(zone=1,table=1)").actions.getFirst();
+        CtVerdictMemo m = new CtVerdictMemo();
+        long[] w = new long[FlowKey.WORDS];
+        w[FlowKey.DL_TYPE] = 0x0800;
+        long t = 100;
+        assertTrue(m.on(t));
+        for (int port = 1; port <= 8; port++) {             // eight flows, one packet each: nothing taken
+            w[FlowKey.TP_SRC] = port;
+            if (m.find(ct, 1, w, t) < 0) m.claim(ct, 1, w, t);
+        }
+        for (int p = 1; p <= CtVerdictMemo.REST; p++) assertFalse(m.on(t + p), "poll " + p + " rests");
+        assertTrue(m.on(t + CtVerdictMemo.REST + 1), "then it tries again");
+        w[FlowKey.TP_SRC] = 1;
+        m.claim(ct, 1, w, t + CtVerdictMemo.REST + 1);
+        for (int k = 0; k < 4; k++) assertTrue(m.find(ct, 1, w, t + CtVerdictMemo.REST + 1) >= 0);
+        assertTrue(m.on(t + CtVerdictMemo.REST + 2), "a poll that took kept verdicts keeps it on");
+    }
+
     /** The memo itself: a slot is found by action, zone, clock and tuple; a clear forgets all. */
     @Test
     void slotsAreFoundByActionZoneClockAndTuple() {
@@ -162,9 +187,30 @@ class CtVerdictMemoTest {
         m.apply(s, into);
         assertEquals(0x22, into[FlowKey.CT_MISC]);
         assertEquals(9, into[FlowKey.CT_MARK]);
-        for (int k = 0; k < CtVerdictMemo.SLOTS; k++) m.claim(ct2, 1, other, 5);
-        assertEquals(-1, m.find(ct1, 1, w, 5), "reused round robin");
+        m.claim(ct1, 1, w, 5);
+        m.claim(ct1, 1, w, 5);
+        assertTrue(m.find(ct1, 1, w, 5) >= 0, "a set's two slots taken in turn: the tuple is still there");
         m.clear();
-        assertEquals(-1, m.find(ct2, 1, other, 5), "cleared");
+        assertEquals(-1, m.find(ct1, 1, w, 5), "cleared");
+        // many tuples of one action: each set keeps its last two, and a kept verdict is always its own tuple's
+        for (int port = 1; port <= 64; port++) {
+            long[] t = w.clone();
+            t[FlowKey.TP_SRC] = port;
+            long[] v = t.clone();
+            v[FlowKey.CT_MARK] = port;
+            m.keep(m.claim(ct1, 1, t, 5), v);
+        }
+        int found = 0;
+        for (int port = 1; port <= 64; port++) {
+            long[] t = w.clone();
+            t[FlowKey.TP_SRC] = port;
+            int slot = m.find(ct1, 1, t, 5);
+            if (slot < 0) continue;
+            found++;
+            long[] got = t.clone();
+            m.apply(slot, got);
+            assertEquals(port, got[FlowKey.CT_MARK], "port " + port);
+        }
+        assertTrue(found > 0 && found <= CtVerdictMemo.SLOTS, found + " kept");
     }
 }
