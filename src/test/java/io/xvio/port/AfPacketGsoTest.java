@@ -9,12 +9,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -74,40 +71,6 @@ class AfPacketGsoTest {
         }
     }
 
-    /** Sends data from ns1 to addr:port in ns2 with busybox nc; returns what arrived. */
-    private byte[] stream(String ns1, String ns2, String addr, int port, byte[] data, Path dir) throws Exception {
-        Path in = dir.resolve("in-" + port), out = dir.resolve("out-" + port);
-        Files.write(in, data);
-        Process rx = new ProcessBuilder("ip", "netns", "exec", ns2, "busybox", "nc", "-l", "-p", Integer.toString(port))
-                .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (OutputStream keepStdinOpen = rx.getOutputStream()) {   // nc half-closes on stdin EOF
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!lab.exec(ns2, "busybox", "netstat", "-ltn").output().contains(":" + port + " ")) {
-                assertTrue(System.nanoTime() < deadline, "nothing listens on " + port);
-                Thread.sleep(50);
-            }
-            Process tx = new ProcessBuilder("ip", "netns", "exec", ns1, "busybox", "nc", addr, Integer.toString(port))
-                    .redirectInput(in.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            assertTrue(tx.waitFor(60, TimeUnit.SECONDS), "sender finished");
-            assertTrue(rx.waitFor(60, TimeUnit.SECONDS), "receiver finished: " + Files.size(out) + " bytes");
-        } finally {
-            rx.destroyForcibly();
-        }
-        return Files.readAllBytes(out);
-    }
-
-    /** A counter of ns's /proc/net/snmp, e.g. snmp(ns, "Tcp", "InCsumErrors"). */
-    private long snmp(String ns, String group, String name) {
-        String[] lines = lab.exec(ns, "cat", "/proc/net/snmp").output().split("\n");
-        for (int i = 0; i + 1 < lines.length; i++) {
-            if (!lines[i].startsWith(group + ":") || !lines[i + 1].startsWith(group + ":")) continue;
-            List<String> names = Arrays.asList(lines[i].trim().split("\\s+")), values = Arrays.asList(lines[i + 1].trim().split("\\s+"));
-            int k = names.indexOf(name);
-            if (k > 0) return Long.parseLong(values.get(k));
-        }
-        throw new AssertionError("no " + group + " " + name + " in /proc/net/snmp of " + ns);
-    }
-
     @ParameterizedTest(name = "IPv{0}")
     @ValueSource(ints = {4, 6})
     void tcpWithOffloadsOnCrossesTwoAfPacketPortsAsMtuSizedSegments(int ip, @TempDir Path dir) throws Exception {
@@ -152,14 +115,14 @@ class AfPacketGsoTest {
         try (Forwarder f = new Forwarder(pa, pb)) {
             byte[] warm = new byte[1 << 20];
             rnd.nextBytes(warm);
-            assertArrayEquals(warm, stream(ns1, ns2, addr2, 5001, warm, dir), "first stream intact\n" + pa.extraCounters());
+            assertArrayEquals(warm, lab.stream(ns1, ns2, addr2, 5001, warm, dir), "first stream intact\n" + pa.extraCounters());
             long gso = pa.counters().get(RX_GSO_FRAMES);
             assertTrue(gso > 0, "the sender's TCP handed over GSO frames, cut by the port");
             // again, the paths compiled: the forwarding thread allocates nothing per frame
             byte[] data = new byte[4 << 20];
             rnd.nextBytes(data);
             long segments = pa.counters().get(RX_PACKETS), before = f.allocatedBytes();
-            byte[] got = stream(ns1, ns2, addr2, 5002, data, dir);
+            byte[] got = lab.stream(ns1, ns2, addr2, 5002, data, dir);
             long allocated = f.allocatedBytes() - before;
             segments = pa.counters().get(RX_PACKETS) - segments;
             assertEquals(data.length, got.length, "bytes arrived\n" + pa.extraCounters());
@@ -172,10 +135,10 @@ class AfPacketGsoTest {
         }
         // every segment the ports wrote passed the namespaces' checksum checks (TCP retransmits what fails, so the
         // streams alone would not tell)
-        String tcp = "ns1 retransmitted " + snmp(ns1, "Tcp", "RetransSegs") + " segments";
-        assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"), tcp);
-        assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"), tcp);
-        if (ip == 4) assertEquals(0, snmp(ns2, "Ip", "InHdrErrors"), tcp);
+        String tcp = "ns1 retransmitted " + lab.snmp(ns1, "Tcp", "RetransSegs") + " segments";
+        assertEquals(0, lab.snmp(ns2, "Tcp", "InCsumErrors"), tcp);
+        assertEquals(0, lab.snmp(ns1, "Tcp", "InCsumErrors"), tcp);
+        if (ip == 4) assertEquals(0, lab.snmp(ns2, "Ip", "InHdrErrors"), tcp);
         for (var e : pa.extraCounters().entrySet())
             if (e.getKey().startsWith("rx_dropped(gso") || e.getKey().equals("rx_dropped(frame too big)"))
                 assertEquals(0L, e.getValue(), e.getKey() + " " + pa.extraCounters());

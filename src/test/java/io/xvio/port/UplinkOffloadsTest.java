@@ -10,9 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -95,40 +93,6 @@ class UplinkOffloadsTest {
         }
     }
 
-    /** Sends data from ns1 to addr:port in ns2 with busybox nc; returns what arrived. */
-    private byte[] stream(String ns1, String ns2, String addr, int port, byte[] data, Path dir) throws Exception {
-        Path in = dir.resolve("in-" + port), out = dir.resolve("out-" + port);
-        Files.write(in, data);
-        Process rx = new ProcessBuilder("ip", "netns", "exec", ns2, "busybox", "nc", "-l", "-p", Integer.toString(port))
-                .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (OutputStream keepStdinOpen = rx.getOutputStream()) {   // nc half-closes on stdin EOF
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!lab.exec(ns2, "busybox", "netstat", "-ltn").output().contains(":" + port + " ")) {
-                assertTrue(System.nanoTime() < deadline, "nothing listens on " + port);
-                Thread.sleep(50);
-            }
-            Process tx = new ProcessBuilder("ip", "netns", "exec", ns1, "busybox", "nc", addr, Integer.toString(port))
-                    .redirectInput(in.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            assertTrue(tx.waitFor(60, TimeUnit.SECONDS), "sender finished");
-            assertTrue(rx.waitFor(60, TimeUnit.SECONDS), "receiver finished: " + Files.size(out) + " bytes");
-        } finally {
-            rx.destroyForcibly();
-        }
-        return Files.readAllBytes(out);
-    }
-
-    /** A counter of ns's /proc/net/snmp, e.g. snmp(ns, "Tcp", "InCsumErrors"). */
-    private long snmp(String ns, String group, String name) {
-        String[] lines = lab.exec(ns, "cat", "/proc/net/snmp").output().split("\n");
-        for (int i = 0; i + 1 < lines.length; i++) {
-            if (!lines[i].startsWith(group + ":") || !lines[i + 1].startsWith(group + ":")) continue;
-            List<String> names = Arrays.asList(lines[i].trim().split("\\s+")), values = Arrays.asList(lines[i + 1].trim().split("\\s+"));
-            int k = names.indexOf(name);
-            if (k > 0) return Long.parseLong(values.get(k));
-        }
-        throw new AssertionError("no " + group + " " + name + " in /proc/net/snmp of " + ns);
-    }
-
     private void addresses(int ip, String ns, String dev, int host) {
         if (ip == 4) {
             lab.address(ns, dev, "10.96.0." + host + "/24");
@@ -169,17 +133,17 @@ class UplinkOffloadsTest {
         try (Forwarder f = new Forwarder(Hop.of(pt, pa), Hop.of(pa, pt))) {
             byte[] warm = new byte[1 << 20];
             rnd.nextBytes(warm);
-            assertArrayEquals(warm, stream(ns1, ns2, addr2, 5001, warm, dir), "first stream intact\n" + pa.extraCounters());
+            assertArrayEquals(warm, lab.stream(ns1, ns2, addr2, 5001, warm, dir), "first stream intact\n" + pa.extraCounters());
             byte[] data = new byte[4 << 20];
             rnd.nextBytes(data);
             long before = f.allocatedBytes();
-            byte[] got = stream(ns1, ns2, addr2, 5002, data, dir);
+            byte[] got = lab.stream(ns1, ns2, addr2, 5002, data, dir);
             long allocated = f.allocatedBytes() - before;
             assertEquals(data.length, got.length, "bytes arrived\n" + pa.extraCounters());
             assertTrue(Arrays.equals(data, got), "stream tap -> afpacket intact");
             byte[] back = new byte[2 << 20];
             rnd.nextBytes(back);
-            assertTrue(Arrays.equals(back, stream(ns2, ns1, addr1, 5003, back, dir)), "stream afpacket -> tap intact");
+            assertTrue(Arrays.equals(back, lab.stream(ns2, ns1, addr1, 5003, back, dir)), "stream afpacket -> tap intact");
             System.out.printf("UPLINK-OFFLOADS IPv%d veth %s: tap rx_gso_whole=%d, afpacket tx_gso_whole=%d tx_packets=%d, "
                             + "tx_gso_segmented=%d; %d bytes allocated while forwarding%n", ip, vethOffloads, pt.counters().get(RX_GSO_WHOLE),
                     pa.counters().get(TX_GSO_WHOLE), pa.counters().get(TX_PACKETS), pa.counters().get(TX_GSO_SEGMENTED), allocated);
@@ -194,9 +158,9 @@ class UplinkOffloadsTest {
         assertEquals(0, pa.counters().get(RX_GSO_FRAMES), "and cut none");
         assertTrue(pt.counters().get(TX_GSO_WHOLE) > 0, "they left the tap whole");
         assertEquals(0, pt.counters().get(TX_GSO_SEGMENTED), "xvio cut nothing for the tap");
-        String tcp = "ns1 retransmitted " + snmp(ns1, "Tcp", "RetransSegs") + ", ns2 " + snmp(ns2, "Tcp", "RetransSegs");
-        assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"), tcp);
-        assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"), tcp);
+        String tcp = "ns1 retransmitted " + lab.snmp(ns1, "Tcp", "RetransSegs") + ", ns2 " + lab.snmp(ns2, "Tcp", "RetransSegs");
+        assertEquals(0, lab.snmp(ns2, "Tcp", "InCsumErrors"), tcp);
+        assertEquals(0, lab.snmp(ns1, "Tcp", "InCsumErrors"), tcp);
         for (var e : pa.extraCounters().entrySet()) if (e.getKey().startsWith("tx_")) assertEquals(0L, e.getValue(), e.getKey() + " " + pa.extraCounters());
         for (var e : pt.extraCounters().entrySet()) assertEquals(0L, e.getValue(), e.getKey() + " " + pt.extraCounters());
     }
@@ -228,10 +192,10 @@ class UplinkOffloadsTest {
                 new Hop(pc, pb, 100, false), new Hop(pa, pt, 0, true))) {
             byte[] data = new byte[4 << 20];
             rnd.nextBytes(data);
-            assertTrue(Arrays.equals(data, stream(ns1, ns2, addr2, 5011, data, dir)), "tap -> VLAN 100 -> namespace intact\n" + pa.extraCounters());
+            assertTrue(Arrays.equals(data, lab.stream(ns1, ns2, addr2, 5011, data, dir)), "tap -> VLAN 100 -> namespace intact\n" + pa.extraCounters());
             byte[] back = new byte[1 << 20];
             rnd.nextBytes(back);
-            assertTrue(Arrays.equals(back, stream(ns2, ns1, addr1, 5012, back, dir)), "namespace -> VLAN 100 -> tap intact");
+            assertTrue(Arrays.equals(back, lab.stream(ns2, ns1, addr1, 5012, back, dir)), "namespace -> VLAN 100 -> tap intact");
         }
         System.out.printf("UPLINK-OFFLOADS VLAN IPv%d veth %s: pa tx_gso_whole=%d, pb rx_gso_whole=%d rx_gso_frames=%d rx_packets=%d, pc tx_gso_whole=%d%n",
                 ip, vethOffloads, pa.counters().get(TX_GSO_WHOLE), pb.counters().get(RX_GSO_WHOLE), pb.counters().get(RX_GSO_FRAMES),
@@ -242,8 +206,8 @@ class UplinkOffloadsTest {
             assertTrue(pb.counters().get(RX_GSO_WHOLE) > 0, "they crossed the veth whole, tag and all, and pb passed them on whole");
             assertTrue(pc.counters().get(TX_GSO_WHOLE) > 0, "untagged, they left pc whole");
         }
-        assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"));
-        assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"));
+        assertEquals(0, lab.snmp(ns2, "Tcp", "InCsumErrors"));
+        assertEquals(0, lab.snmp(ns1, "Tcp", "InCsumErrors"));
         for (Port p : List.of(pa, pb, pc))
             for (var e : p.extraCounters().entrySet()) if (!e.getKey().equals("rx_dropped(kernel ring full)")) assertEquals(0L, e.getValue(), p.name() + " " + e.getKey());
     }
@@ -275,16 +239,16 @@ class UplinkOffloadsTest {
         try (Forwarder f = new Forwarder(Hop.of(pt, pa), Hop.of(pa, pt))) {
             byte[] data = new byte[2 << 20];
             rnd.nextBytes(data);
-            assertTrue(Arrays.equals(data, stream(ns1, ns2, "10.96.0.2", 5021, data, dir)), "tap -> afpacket intact");
+            assertTrue(Arrays.equals(data, lab.stream(ns1, ns2, "10.96.0.2", 5021, data, dir)), "tap -> afpacket intact");
             byte[] back = new byte[2 << 20];
             rnd.nextBytes(back);
-            assertTrue(Arrays.equals(back, stream(ns2, ns1, "10.96.0.1", 5022, back, dir)), "afpacket -> tap intact");
+            assertTrue(Arrays.equals(back, lab.stream(ns2, ns1, "10.96.0.1", 5022, back, dir)), "afpacket -> tap intact");
         }
         assertEquals(0, pt.counters().get(RX_GSO_WHOLE), "a plain tap hands over no GSO frames");
         assertEquals(0, pa.counters().get(TX_GSO_WHOLE), "nothing left the afpacket port whole");
         assertEquals(0, pa.counters().get(RX_GSO_WHOLE), "nothing entered by the afpacket port whole");
         assertTrue(pa.counters().get(RX_GSO_FRAMES) > 0, "the afpacket port cut ns2's TSO frames");
-        assertEquals(0, snmp(ns2, "Tcp", "InCsumErrors"));
-        assertEquals(0, snmp(ns1, "Tcp", "InCsumErrors"));
+        assertEquals(0, lab.snmp(ns2, "Tcp", "InCsumErrors"));
+        assertEquals(0, lab.snmp(ns1, "Tcp", "InCsumErrors"));
     }
 }

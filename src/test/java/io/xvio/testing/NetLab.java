@@ -1,10 +1,12 @@
 package io.xvio.testing;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -157,6 +159,40 @@ public final class NetLab implements AutoCloseable {
         Result r = run(cmd);
         if (r.rc() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed (" + r.rc() + "): " + r.output());
         return r.output();
+    }
+
+    /** Sends data from ns1 to addr:port in ns2 with busybox nc; returns what arrived. */
+    public byte[] stream(String ns1, String ns2, String addr, int port, byte[] data, Path dir) throws Exception {
+        Path in = dir.resolve("in-" + port), out = dir.resolve("out-" + port);
+        Files.write(in, data);
+        Process rx = new ProcessBuilder("ip", "netns", "exec", ns2, "busybox", "nc", "-l", "-p", Integer.toString(port))
+                .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (OutputStream keepStdinOpen = rx.getOutputStream()) {   // nc half-closes on stdin EOF
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!exec(ns2, "busybox", "netstat", "-ltn").output().contains(":" + port + " ")) {
+                if (System.nanoTime() >= deadline) throw new AssertionError("nothing listens on " + port);
+                Thread.sleep(50);
+            }
+            Process tx = new ProcessBuilder("ip", "netns", "exec", ns1, "busybox", "nc", addr, Integer.toString(port))
+                    .redirectInput(in.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            if (!tx.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("sender not finished");
+            if (!rx.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("receiver not finished: " + Files.size(out) + " bytes");
+        } finally {
+            rx.destroyForcibly();
+        }
+        return Files.readAllBytes(out);
+    }
+
+    /** A counter of ns's /proc/net/snmp, e.g. snmp(ns, "Tcp", "InCsumErrors"). */
+    public long snmp(String ns, String group, String name) {
+        String[] lines = exec(ns, "cat", "/proc/net/snmp").output().split("\n");
+        for (int i = 0; i + 1 < lines.length; i++) {
+            if (!lines[i].startsWith(group + ":") || !lines[i + 1].startsWith(group + ":")) continue;
+            List<String> names = Arrays.asList(lines[i].trim().split("\\s+")), values = Arrays.asList(lines[i + 1].trim().split("\\s+"));
+            int k = names.indexOf(name);
+            if (k > 0) return Long.parseLong(values.get(k));
+        }
+        throw new AssertionError("no " + group + " " + name + " in /proc/net/snmp of " + ns);
     }
 
     @Override
