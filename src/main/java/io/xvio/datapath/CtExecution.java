@@ -111,12 +111,12 @@ final class CtExecution {
             write(w, r);                        // rejected: +trk+inv, and on it goes
             return true;
         }
-        // a guest's partial (or already verified) checksum is its offload's business, not a corrupt segment
-        boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
+        int csum = csum(b, i);
         boolean useMemo = !viewed[slot] && memo.on(now);
         if (useMemo) {
             int m = memo.find(ct, zone, w, now);
-            if (m >= 0 && tr.verifiesAgain(k, b.data, b.off[i], l4Offloaded)) {
+            if (m >= 0 && tr.verifiesAgain(k, b.data, b.off[i], csum)) {
+                if (csum == 0) b.checksumsGood(i);
                 memo.apply(m, w);
                 fixed[slot] = true;
                 return true;
@@ -125,7 +125,8 @@ final class CtExecution {
         // the NAT bits an earlier ct() of this zone left (a recirculated pass's key): the packet is translated already
         long misc = w[FlowKey.CT_MISC];
         int natted = ((misc >>> 32) & 0xffff) == (zone & 0xffff) ? (int) misc & (CtState.SNAT | CtState.DNAT) : 0;
-        tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r, l4Offloaded, natted);
+        int st = tr.track(k, b.data, b.off[i], b.len[i], zone, ct.commit(), ct.force(), ct.natAction(), now, slot, r, csum, natted);
+        if (csum == 0 && (st & CtState.INV) == 0) b.checksumsGood(i);      // verified (NAT keeps them good)
         exec(tr, ct, r);
         // a fixed point of an IPv4 tuple (the tracker read the frame as the words say) serves this burst's next
         // packets; anything else may have changed a connection a kept verdict came from (a first reply: +new to +est)
@@ -148,8 +149,9 @@ final class CtExecution {
         ConnTracker tr = conntrack.get();
         if (tr == null || thread == BridgeDatapath.TRACE_THREAD) return false;
         FlowKey k = b.keys[prev];        // i's key bytes are prev's: so are its key's words (the ct_* ones: the verdict)
-        boolean l4Offloaded = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0;
-        if (!fixed[thread + 2] || !tr.verifiesAgain(k, b.data, b.off[i], l4Offloaded)) return false;
+        int csum = csum(b, i);
+        if (!fixed[thread + 2] || !tr.verifiesAgain(k, b.data, b.off[i], csum)) return false;
+        if (csum == 0) b.checksumsGood(i);
         b.keys[i].copyFrom(k);
         return true;
     }
@@ -158,6 +160,15 @@ final class CtExecution {
     boolean repeatable(int thread) {
         ConnTracker tr = conntrack.get();
         return tr != null && thread != BridgeDatapath.TRACE_THREAD && fixed[thread + 2];
+    }
+
+    /**
+     * The tracker's csum flags for packet i: a guest's partial (or already verified) L4 checksum is its offload's
+     * business, not a corrupt segment; checksums an earlier ct() of this packet verified are not verified again.
+     */
+    private static int csum(PacketBatch b, int i) {
+        int c = b.offloads && (b.vflags[i] & (VnetHeader.F_NEEDS_CSUM | VnetHeader.F_DATA_VALID)) != 0 ? ConnTracker.CSUM_L4_OFFLOADED : 0;
+        return b.checksumsChecked(i) ? c | ConnTracker.CSUM_CHECKED : c;
     }
 
     /** exec(set_field:...->ct_mark/ct_label) of a commit. */

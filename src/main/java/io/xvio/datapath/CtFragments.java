@@ -66,6 +66,7 @@ final class CtFragments {
         MemorySegment.copy(b.data, b.off[j], b.data, b.off[i], b.len[j]);
         b.len[i] = b.len[j];
         b.keys[i].copyFrom(b.keys[j]);
+        b.checksumsUnknown(i);
         if (b.offloads) { b.vflags[i] = 0; b.gsoType[i] = 0; }
         System.arraycopy(rel, mark + 1, rel, mark, releasedN[thread + 2] - mark - 1);
         releasedN[thread + 2]--;

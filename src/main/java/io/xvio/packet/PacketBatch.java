@@ -64,6 +64,15 @@ public final class PacketBatch {
     public final int[] vflags = new int[SLOTS], gsoType = new int[SLOTS], gsoSize = new int[SLOTS], csumOffset = new int[SLOTS];
     /** Per slot: absolute offset in {@link #data} of csum_start (valid with NEEDS_CSUM). */
     public final int[] csumAt = new int[SLOTS];
+    /**
+     * Bit i: packet i's checksums (IPv4 header, TCP/UDP/ICMP) were found good ({@link #checksumsGood}) while its
+     * frame started at checkedAt[i]. It stays true while the frame stays there, as every rewrite of the datapath
+     * updates the checksums it touches; a frame that moves (VLAN push/pop, encapsulation, decapsulation, slots
+     * swapped) no longer starts there, and a new frame written there (a burst, a copy) clears it. Saves conntrack's
+     * second and later verifications of one packet (OVN: four ct() a packet).
+     */
+    private long checked;
+    private final int[] checkedAt = new int[SLOTS];
 
     public PacketBatch() { this(false); }
 
@@ -99,8 +108,21 @@ public final class PacketBatch {
         copies = 0;
         copiesMade = copyMisses = 0;
         shared = 0;
+        checked = 0;
         clearOffloads();
     }
+
+    /** Whether packet i's checksums were found good and its frame is where it was then (see {@link #checked}). */
+    public boolean checksumsChecked(int i) { return (checked & 1L << i) != 0 && checkedAt[i] == off[i]; }
+
+    /** Packet i's checksums, as its frame is now, are good. */
+    public void checksumsGood(int i) {
+        checked |= 1L << i;
+        checkedAt[i] = off[i];
+    }
+
+    /** Packet i's frame was written anew where it starts (its checksums are not known). */
+    public void checksumsUnknown(int i) { checked &= ~(1L << i); }
 
     /** Forgets the burst's offload state. */
     public void clearOffloads() {
@@ -141,6 +163,7 @@ public final class PacketBatch {
         off[j] = frameStart(j);
         MemorySegment.copy(s, from, data, off[j], n);
         len[j] = n;
+        checksumsUnknown(j);
         if (offloads) {
             vflags[j] = 0;
             gsoType[j] = 0;
@@ -160,6 +183,8 @@ public final class PacketBatch {
         MemorySegment.copy(data, off[i], data, off[j], len[i]);
         len[j] = len[i];
         keys[j].copyFrom(keys[i]);
+        if (checksumsChecked(i)) checksumsGood(j);
+        else checksumsUnknown(j);
         if (offloads) {
             vflags[j] = vflags[i];
             gsoType[j] = gsoType[i];

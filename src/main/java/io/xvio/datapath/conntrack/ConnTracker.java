@@ -117,20 +117,28 @@ public final class ConnTracker {
      */
     public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
                      NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded) {
-        return track(key, s, off, len, zone, commit, force, nat, now, thread, out, l4Offloaded, 0);
+        return track(key, s, off, len, zone, commit, force, nat, now, thread, out, l4Offloaded ? CSUM_L4_OFFLOADED : 0, 0);
     }
 
+    /** {@code csum} flag: the L4 checksum is the sender's offload business (see above), not verified. */
+    public static final int CSUM_L4_OFFLOADED = 1;
     /**
-     * As above; natted: the SNAT/DNAT bits of the ct_state an earlier ct() of the same zone left on the packet (0 if
+     * {@code csum} flag: the packet's IPv4 header and L4 checksums were verified good already (by an earlier ct() of
+     * the same packet, whose rewrites since kept them: PacketBatch#checksumsChecked), not verified again.
+     */
+    public static final int CSUM_CHECKED = 2;
+
+    /**
+     * As above; csum: {@link #CSUM_L4_OFFLOADED}, {@link #CSUM_CHECKED}; natted: the SNAT/DNAT bits of the ct_state an earlier ct() of the same zone left on the packet (0 if
      * none, or another zone's). Such a packet was translated already: as OVS (initial_conn_lookup with natted), its
      * connection is found by the reverse of the tuple it now carries, it is not translated again, and it keeps those
      * bits (OVN's stateful stage committing a load-balanced connection again in the same zone).
      */
     public int track(FlowKey key, MemorySegment s, long off, int len, int zone, boolean commit, boolean force,
-                     NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded, int natted) {
+                     NatAction nat, long now, int thread, CtResult out, int csum, int natted) {
         out.reset(zone & 0xffff);
         repeatable[thread] = false;
-        int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out, l4Offloaded,
+        int st = trackIn(key, s, off, zone & 0xffff, commit, force, nat, now, thread, out, csum,
                 natted & (CtState.SNAT | CtState.DNAT));
         out.state = st | CtState.TRK;
         return out.state;
@@ -147,17 +155,18 @@ public final class ConnTracker {
     /**
      * Whether a packet of key's tuple may take a fixed-point verdict ({@link #repeatable}) the tracker gave another
      * packet of that tuple in this burst: an unfragmented IPv4 UDP packet whose IPv4 header and UDP checksums are
-     * good (verified here, when the tracker verifies them: its length and payload may differ).
+     * good (verified here, when the tracker verifies them and csum has no {@link #CSUM_CHECKED}: its length and
+     * payload may differ).
      */
-    public boolean verifiesAgain(FlowKey key, MemorySegment s, long off, boolean l4Offloaded) {
+    public boolean verifiesAgain(FlowKey key, MemorySegment s, long off, int csum) {
         long[] w = key.w;
         int l3 = key.l3, l4 = key.l4;
         if (w[FlowKey.DL_TYPE] != 0x0800 || w[FlowKey.NW_PROTO] != 17 || l3 < 0 || l4 < 0
                 || (w[FlowKey.NW_FRAG] & (FlowKey.L3_INVALID | FlowKey.FRAG_ANY)) != 0) return false;
-        if (!verifyChecksums) return true;
+        if (!verifyChecksums || (csum & CSUM_CHECKED) != 0) return true;
         int ihl = (s.get(JAVA_BYTE, off + l3) & 15) * 4;
         int end = l3 + (s.get(BE16, off + l3 + 2) & 0xffff);
-        return CtChecksums.ipv4Header(s, off, l3, ihl) && (l4Offloaded || CtChecksums.l4(s, off, l3, l4, end, 17, false));
+        return CtChecksums.ipv4Header(s, off, l3, ihl) && ((csum & CSUM_L4_OFFLOADED) != 0 || CtChecksums.l4(s, off, l3, l4, end, 17, false));
     }
 
     private int inv(int thread, int reason) {
@@ -166,7 +175,8 @@ public final class ConnTracker {
     }
 
     private int trackIn(FlowKey key, MemorySegment s, long off, int zone, boolean commit, boolean force,
-                        NatAction nat, long now, int thread, CtResult out, boolean l4Offloaded, int natted) {
+                        NatAction nat, long now, int thread, CtResult out, int csum, int natted) {
+        boolean verify = verifyChecksums && (csum & CSUM_CHECKED) == 0, verifyL4 = verify && (csum & CSUM_L4_OFFLOADED) == 0;
         long[] w = key.w;
         long[] k = scratch[thread];
         int type = (int) w[FlowKey.DL_TYPE];
@@ -185,7 +195,7 @@ public final class ConnTracker {
         } else {
             int ihl = (s.get(JAVA_BYTE, off + l3) & 15) * 4;
             end = l3 + (s.get(BE16, off + l3 + 2) & 0xffff);
-            if (verifyChecksums && !CtChecksums.ipv4Header(s, off, l3, ihl)) return inv(thread, INV_CHECKSUM);
+            if (verify && !CtChecksums.ipv4Header(s, off, l3, ihl)) return inv(thread, INV_CHECKSUM);
             k[0] = 0;
             k[1] = w[FlowKey.NW_SRC];
             k[2] = 0;
@@ -196,7 +206,7 @@ public final class ConnTracker {
         boolean related = false;
         if (proto == 6 || proto == 17 || icmp) {
             if (l4 < 0) return inv(thread, INV_MALFORMED);
-            if (verifyChecksums && !l4Offloaded && !CtChecksums.l4(s, off, l3, l4, end, proto, v6)) return inv(thread, INV_CHECKSUM);
+            if (verifyL4 && !CtChecksums.l4(s, off, l3, l4, end, proto, v6)) return inv(thread, INV_CHECKSUM);
         }
         if (proto == 6 || proto == 17) {
             if (w[FlowKey.TP_SRC] == 0 || w[FlowKey.TP_DST] == 0) return inv(thread, INV_MALFORMED);   // as OVS

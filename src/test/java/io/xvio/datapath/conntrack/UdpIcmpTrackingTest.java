@@ -143,4 +143,27 @@ class UdpIcmpTrackingTest {
         assertEquals(0x312, ct.out.mark);
         assertTrue(ct.dump().contains(",mark=786,labels=0x100000000ffff0005"), ct.dump());
     }
+
+    /**
+     * CSUM_CHECKED (an earlier ct() of the same packet verified its checksums, PacketBatch#checksumsChecked): they
+     * are not verified again, in track and in verifiesAgain; CSUM_L4_OFFLOADED skips the UDP checksum only.
+     */
+    @Test
+    void checksumsCheckedAlreadyAreNotVerifiedAgain() {
+        Ct ct = new Ct(64);
+        byte[] f = v4(A, B, 17, udp(5000, 53, 8));
+        f[f.length - 1] ^= 0x5a;                                // the UDP checksum no longer holds
+        java.lang.foreign.MemorySegment s = java.lang.foreign.MemorySegment.ofArray(f);
+        ct.key.extract(s, 0, f.length, 1);
+        assertFalse(ct.tracker.verifiesAgain(ct.key, s, 0, 0));
+        assertTrue(ct.tracker.verifiesAgain(ct.key, s, 0, ConnTracker.CSUM_CHECKED));
+        assertTrue(ct.tracker.verifiesAgain(ct.key, s, 0, ConnTracker.CSUM_L4_OFFLOADED));
+        assertEquals(INV, ct.tracker.track(ct.key, s, 0, f.length, 0, true, false, null, ct.now, 0, ct.out, 0, 0));
+        assertEquals(NEW, ct.tracker.track(ct.key, s, 0, f.length, 0, true, false, null, ct.now, 0, ct.out, ConnTracker.CSUM_CHECKED, 0));
+        f[24] ^= 1;                                             // and the IPv4 header checksum
+        assertFalse(ct.tracker.verifiesAgain(ct.key, s, 0, ConnTracker.CSUM_L4_OFFLOADED));
+        assertTrue(ct.tracker.verifiesAgain(ct.key, s, 0, ConnTracker.CSUM_CHECKED));
+        assertEquals(INV, ct.tracker.track(ct.key, s, 0, f.length, 0, true, false, null, ct.now, 0, ct.out, ConnTracker.CSUM_L4_OFFLOADED, 0));
+        assertEquals(2L, ct.tracker.stats(ct.now).counters().get("checksum"));
+    }
 }
