@@ -302,9 +302,9 @@ final class OpenFlowBridges implements AutoCloseable {
         }
 
         @Override
-        public void packetOut(int inPort, byte[] frame, List<Action> actions) {
+        public void packetOut(int inPort, io.xvio.datapath.Match metadata, byte[] frame, List<Action> actions) {
             if (frame.length > PacketBatch.MAX_FRAME) throw OfError.BAD_LEN.fail("packet_out frame of " + frame.length + " bytes");
-            window.submit(new PacketOutTask(br.datapath, read(br::sendArray), inPort, frame, actions), "packet_out");
+            window.submit(new PacketOutTask(br.datapath, read(br::sendArray), inPort, metadata, frame, actions), "packet_out");
         }
 
         @Override

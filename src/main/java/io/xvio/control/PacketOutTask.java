@@ -26,8 +26,13 @@ final class PacketOutTask implements PmdTask {
     private volatile boolean done;
     private volatile String failure;
 
-    PacketOutTask(BridgeDatapath datapath, Port[] ports, int inPort, byte[] frame, List<Action> actions) {
-        this(ports, (b, out, thread) -> datapath.packetOut(inPort, frame, actions, b, out, thread, System.nanoTime()));
+    PacketOutTask(BridgeDatapath datapath, Port[] ports, int inPort, byte[] frame, List<? extends Action> actions) {
+        this(datapath, ports, inPort, null, frame, List.copyOf(actions));
+    }
+
+    /** metadata: an OpenFlow 1.5 packet-out's pipeline fields (null: none). */
+    PacketOutTask(BridgeDatapath datapath, Port[] ports, int inPort, io.xvio.datapath.Match metadata, byte[] frame, List<Action> actions) {
+        this(ports, (b, out, thread) -> datapath.packetOut(inPort, metadata, frame, actions, b, out, thread, System.nanoTime()));
     }
 
     PacketOutTask(Port[] ports, Body body) {

@@ -489,8 +489,14 @@ public final class BridgeDatapath {
      * which the caller transmits. thread: the calling PMD thread's index (-1 without one). Nothing is cached.
      */
     public void packetOut(int inOfport, byte[] frame, List<Action> actions, PacketBatch b, Outputs out, int thread, long now) {
+        packetOut(inOfport, null, frame, actions, b, out, thread, now);
+    }
+
+    /** As above, the packet's key with metadata's pipeline fields (OpenFlow 1.5's packet-out match; null: none). */
+    public void packetOut(int inOfport, Match metadata, byte[] frame, List<Action> actions, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
         FlowKey k = loadFrame(frame, inOfport, b);
+        if (metadata != null) PipelineFields.apply(metadata, k);
         startTranslation(thread);
         Translation x = translation(thread);
         Flow outer = x.flow;

@@ -574,7 +574,7 @@ final class OfConnection implements Runnable {
                 notSlave();
                 PacketOutCheck.check(po);
                 sw.read(() -> { PacketOutCheck.checkReferences(po, sw); return null; });
-                sw.packetOut(po.inPort(), po.data(), po.actions());
+                sw.packetOut(po.inPort(), po.metadata(), po.data(), po.actions());
                 LOG.fine(peer + ": " + po);
                 return List.of();
             }
@@ -785,7 +785,7 @@ final class OfConnection implements Runnable {
                     return out;
                 }
                 for (Runnable e : o.events()) e.run();
-                for (PacketOut po : o.packetOuts()) sw.packetOut(po.inPort(), po.data(), po.actions());
+                for (PacketOut po : o.packetOuts()) sw.packetOut(po.inPort(), po.metadata(), po.data(), po.actions());
                 sw.settle();                                // the commit reply comes after its packet-outs ran
                 LOG.fine(peer + ": bundle " + Bundles.hex(c.id()) + " committed: " + o.applied() + " message(s) in one table publication");
             }

@@ -16,6 +16,8 @@ public enum OfError {
     BUFFER_UNKNOWN(1, 8, false, 1, 8),
     BAD_TABLE_ID(1, 9, true, 1, 9),
     BAD_PORT(1, 11, true, 1, 11),
+    /** OF1.5+(1,17): a packet-out's match names a field that is no pipeline field (only OpenFlow 1.5 has one). */
+    PIPELINE_FIELDS_ONLY(1, 17, true, 1, 17),
     IS_SLAVE(1, 5, false, 1, 10),
     ROLE_STALE(1, 513, true, 11, 0),
     BAD_ROLE(1, 513, true, 11, 2),

@@ -41,10 +41,11 @@ public interface OfSwitch {
 
     /**
      * Runs a packet-out: frame through actions as if received on OpenFlow port inPort (CONTROLLER 0xfffd for none),
+     * with metadata's pipeline fields (OpenFlow 1.5: registers, metadata, tunnel fields; null for none),
      * transmitting on the bridge's ports. It may return before it ran: {@link #settle} waits for it. The default
      * refuses it.
      */
-    default void packetOut(int inPort, byte[] frame, List<Action> actions) {
+    default void packetOut(int inPort, io.xvio.datapath.Match metadata, byte[] frame, List<Action> actions) {
         throw OfError.BAD_TYPE.fail("packet_out is not supported by this switch");
     }
 

@@ -1,7 +1,9 @@
 package io.xvio.openflow;
 
 import io.xvio.datapath.Field;
+import io.xvio.datapath.FlowFormat;
 import io.xvio.datapath.Match;
+import io.xvio.datapath.PipelineFields;
 import io.xvio.datapath.action.Action;
 import io.xvio.packet.FlowKey;
 
@@ -14,14 +16,19 @@ import java.util.List;
  * OFPBRC_BUFFER_UNKNOWN, as OVS answers for a buffer it no longer has.
  *
  * <p>Layouts: OpenFlow 1.0 (16-bit in_port), 1.1-1.4 (32-bit in_port, 6 pad bytes), 1.5 (a match that carries
- * in_port instead).
+ * in_port instead, and may carry the packet's other pipeline fields: metadata, registers and the tunnel fields, as
+ * OVS's mf_is_pipeline_field, which the actions then see; any other field is OFPBRC_PIPELINE_FIELDS_ONLY).
+ * metadata: those fields (in_port left out), null when there are none.
  */
-public record PacketOut(int inPort, List<Action> actions, byte[] data) {
+public record PacketOut(int inPort, List<Action> actions, byte[] data, Match metadata) {
+
+    public PacketOut(int inPort, List<Action> actions, byte[] data) { this(inPort, actions, data, null); }
 
     /** Decodes the body after the 8-byte header. */
     public static PacketOut decode(Wire.Reader r, int version) {
         long buffer = r.u32();
         int inPort, actionsLen;
+        Match metadata = null;
         if (version == OfVersion.OF10) {
             inPort = r.u16();
             actionsLen = r.u16();
@@ -35,11 +42,19 @@ public record PacketOut(int inPort, List<Action> actions, byte[] data) {
             actionsLen = r.u16();
             r.skip(2);
             Match m = FlowModCodec.readOxmMatch(r);
-            for (int w = 0; w < FlowKey.WORDS; w++)
-                if (w != FlowKey.IN_PORT && !m.isWild(w)) throw OfError.BAD_FIELD.fail("packet_out match: only in_port is supported by xvio");
+            int foreign = PipelineFields.foreignWord(m);
+            if (foreign >= 0) {
+                Match f = new Match().setWord(foreign, m.value(foreign), m.mask(foreign) & ~PipelineFields.bits(foreign));
+                throw OfError.PIPELINE_FIELDS_ONLY.fail("packet_out match: " + FlowFormat.match(f) + " is not a pipeline field (in_port, metadata, registers and tunnel fields are)");
+            }
             // as OVS: a 1.5 packet-out names its in_port (CONTROLLER if it came from none)
             if (m.isWild(FlowKey.IN_PORT)) throw OfError.BAD_PORT.fail("packet_out match has no in_port (OpenFlow 1.5 needs one)");
             inPort = (int) Field.IN_PORT.get(m.value(FlowKey.IN_PORT));
+            for (int w = 0; w < FlowKey.WORDS; w++) {
+                if (w == FlowKey.IN_PORT || m.isWild(w)) continue;
+                if (metadata == null) metadata = new Match();
+                metadata.setWord(w, m.value(w), m.mask(w));
+            }
         }
         if (buffer != PacketIn.NO_BUFFER) throw OfError.BUFFER_UNKNOWN.fail("buffer_id " + buffer + " (xvio buffers no packets)");
         if (inPort >= Ports.MAX && inPort != Ports.CONTROLLER && inPort != Ports.LOCAL && inPort != Ports.NONE)
@@ -50,7 +65,7 @@ public record PacketOut(int inPort, List<Action> actions, byte[] data) {
             List<Action> actions = OfActions.decodePacketOutActions(acts, version);
             byte[] data = r.bytes(r.remaining());
             if (data.length < 14) throw OfError.BAD_LEN.fail("packet_out with " + data.length + " bytes of frame (an Ethernet header needs 14)");
-            PacketOut po = new PacketOut(inPort, actions, data);
+            PacketOut po = new PacketOut(inPort, actions, data, metadata);
             notes.check(PacketOutCheck.frameMatch(po), actions, version);      // as OVS checks them against the frame
             return po;
         }
@@ -58,6 +73,8 @@ public record PacketOut(int inPort, List<Action> actions, byte[] data) {
 
     /** The message, for a controller's side (tests) or a trace. */
     public byte[] encode(int version, int xid) {
+        if (metadata != null && version < OfVersion.OF15)
+            throw new IllegalArgumentException("a packet-out's pipeline fields need OpenFlow 1.5 (" + OfVersion.name(version) + " has only in_port)");
         Wire.Writer w = new Wire.Writer(version, OfType.PACKET_OUT, xid);
         w.u32(PacketIn.NO_BUFFER);
         int lenAt;
@@ -72,7 +89,8 @@ public record PacketOut(int inPort, List<Action> actions, byte[] data) {
         } else {
             lenAt = w.size();
             w.u16(0).zeros(2);
-            FlowModCodec.writeOxmMatch(new Match().set(Field.IN_PORT, inPort, Field.IN_PORT.fullMask()), w);
+            Match m = metadata == null ? new Match() : metadata.copy();
+            FlowModCodec.writeOxmMatch(m.set(Field.IN_PORT, inPort, Field.IN_PORT.fullMask()), w);
         }
         int start = w.size();
         OfActions.encodeActions(actions, version, w);
@@ -82,10 +100,13 @@ public record PacketOut(int inPort, List<Action> actions, byte[] data) {
     }
 
     @Override public boolean equals(Object o) {
-        return o instanceof PacketOut p && p.inPort == inPort && p.actions.equals(actions) && java.util.Arrays.equals(p.data, data);
+        return o instanceof PacketOut p && p.inPort == inPort && p.actions.equals(actions) && java.util.Arrays.equals(p.data, data)
+                && java.util.Objects.equals(p.metadata, metadata);
     }
 
     @Override public int hashCode() { return java.util.Arrays.hashCode(data) * 31 + actions.hashCode(); }
 
-    @Override public String toString() { return "PacketOut[in_port=" + inPort + ", actions=" + actions + ", " + data.length + " bytes]"; }
+    @Override public String toString() {
+        return "PacketOut[in_port=" + inPort + (metadata == null ? "" : ", " + FlowFormat.match(metadata)) + ", actions=" + actions + ", " + data.length + " bytes]";
+    }
 }

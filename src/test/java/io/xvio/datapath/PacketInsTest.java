@@ -153,10 +153,14 @@ class PacketInsTest {
         return f;
     }
 
-    private static List<Integer> packetOut(BridgeDatapath dp, int inOfport, String actions) {
+    private static List<Integer> packetOut(BridgeDatapath dp, int inOfport, String actions) { return packetOut(dp, inOfport, null, actions); }
+
+    /** metadata: pipeline fields as a match ("reg0=5,tun_id=9"), or null. */
+    private static List<Integer> packetOut(BridgeDatapath dp, int inOfport, String metadata, String actions) {
         PacketBatch b = new PacketBatch();
         Outputs out = new Outputs(8);
-        dp.packetOut(inOfport, bytes(B, A, 60), FlowParser.parse("actions=" + actions).actions, b, out, 0, System.nanoTime());
+        Match md = metadata == null ? null : FlowParser.parse(metadata + ",actions=drop").match;
+        dp.packetOut(inOfport, md, bytes(B, A, 60), FlowParser.parse("actions=" + actions).actions, b, out, 0, System.nanoTime());
         List<Integer> ports = new ArrayList<>();
         for (int k = 0; k < out.touchedCount(); k++) ports.add(out.touchedPort(k));
         return ports;
@@ -173,5 +177,20 @@ class PacketInsTest {
         assertEquals(List.of(), packetOut(dp, 0xfffd, "NORMAL"), "NORMAL without an input port: dropped, as OVS");
         assertEquals(List.of(), packetOut(dp, 1, "output:1"), "output to the input port needs IN_PORT");
         assertEquals(List.of(0), packetOut(dp, 1, "IN_PORT"));
+    }
+
+    /** An OpenFlow 1.5 packet-out's pipeline fields are the packet's as its actions start (OVN's pinctrl sets them). */
+    @Test
+    void packetOutMetadataIsWhatTheActionsSee() {
+        BridgeDatapath dp = bridge("table=1,priority=5,reg0=5,metadata=0x7,actions=output:3",
+                "table=1,priority=4,reg0=5,actions=output:2", "table=1,priority=3,tun_id=0x9,actions=output:1",
+                "table=1,priority=0,actions=drop");
+        assertEquals(List.of(2), packetOut(dp, 0xfffd, "reg0=5,metadata=0x7", "resubmit(,1)"));
+        assertEquals(List.of(1), packetOut(dp, 0xfffd, "reg0=5", "resubmit(,1)"));
+        assertEquals(List.of(1), packetOut(dp, 0xfffd, "reg0=0x5/0xff,metadata=0x6", "resubmit(,1)"), "only the bits under a mask");
+        assertEquals(List.of(0), packetOut(dp, 0xfffd, "tun_id=0x9", "resubmit(,1)"), "a tunnel field");
+        assertEquals(List.of(), packetOut(dp, 0xfffd, "reg1=5", "resubmit(,1)"));
+        assertEquals(List.of(), packetOut(dp, 0xfffd, null, "resubmit(,1)"), "no metadata: registers 0");
+        assertEquals(List.of(1), packetOut(dp, 0xfffd, "reg0=4", "load:5->NXM_NX_REG0[],resubmit(,1)"), "actions change it as any register");
     }
 }

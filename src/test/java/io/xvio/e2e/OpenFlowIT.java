@@ -278,6 +278,26 @@ class OpenFlowIT {
         monitorSees(v, "nxt_packet_in", "NXT_PACKET_IN" + of, frame);
     }
 
+    /**
+     * ovs-ofctl -O OpenFlow15 packet-out with pipeline fields in its match (what ovn-controller's packet-outs carry:
+     * the logical datapath in metadata, the logical ports in registers): the actions see them.
+     */
+    @Test
+    void packetOutPipelineFieldsWithOvsOfctl() throws Exception {
+        String v = "OpenFlow15";
+        ok(v, "del-flows", target);
+        ok(v, "add-flow", target, "table=1,priority=5,reg0=5,metadata=0x7,actions=output:2");
+        ok(v, "add-flow", target, "table=1,priority=1,actions=output:1");
+        String frame = "ffffffffffff020000000001" + "88b5" + "00".repeat(46);
+        long p1 = xvio.counter("p1", "tx_packets"), p2 = xvio.counter("p2", "tx_packets");
+        ok(v, "packet-out", target, "in_port=controller,reg0=5,metadata=0x7 packet=" + frame + " actions=resubmit(,1)");
+        assertEquals(p2 + 1, xvio.counter("p2", "tx_packets"), "reg0=5,metadata=0x7: the priority-5 flow");
+        ok(v, "packet-out", target, "in_port=controller,reg0=5,metadata=0x6 packet=" + frame + " actions=resubmit(,1)");
+        assertEquals(p1 + 1, xvio.counter("p1", "tx_packets"), "another metadata: the priority-1 flow");
+        assertEquals(p2 + 1, xvio.counter("p2", "tx_packets"));
+        ok(v, "del-flows", target);
+    }
+
     /** ovs-ofctl in this test's run directory: monitor and snoop make a unixctl socket there, not in /var/run/openvswitch (absent where OVS never ran). */
     private ProcessBuilder ofctlProcess(String... cmd) {
         ProcessBuilder b = new ProcessBuilder(cmd);

@@ -96,8 +96,8 @@ final class MemorySwitch implements OfSwitch {
     final List<PacketOut> packetOuts = new ArrayList<>();
 
     @Override
-    public synchronized void packetOut(int inPort, byte[] frame, List<Action> actions) {
-        packetOuts.add(new PacketOut(inPort, actions, frame));
+    public synchronized void packetOut(int inPort, io.xvio.datapath.Match metadata, byte[] frame, List<Action> actions) {
+        packetOuts.add(new PacketOut(inPort, actions, frame, metadata));
         calls.add("packet_out");
     }
 

@@ -176,6 +176,33 @@ class PacketCodecTest {
         assertError(OfError.BAD_LEN, runt.finish(), OfVersion.OF10);
     }
 
+    /**
+     * OpenFlow 1.5: a packet-out's match may carry pipeline fields (metadata, registers, tunnel fields, as OVS's
+     * mf_is_pipeline_field); they reach the switch with the packet-out. Any other field is
+     * OFPBRC_PIPELINE_FIELDS_ONLY, and older versions cannot carry them.
+     */
+    @Test
+    void anOpenFlow15PacketOutCarriesPipelineFields() {
+        Match md = FlowParser.parse("reg0=5,xreg3=0x1122334455667788,metadata=0x7,tun_id=0x9,tun_dst=10.1.2.3,actions=drop").match;
+        PacketOut po = new PacketOut(0xfffd, FlowParser.parseActionList("resubmit(,1)"), FRAME, md);
+        MemorySwitch sw = new MemorySwitch();
+        OfConnection c = OpenFlowCodecTest.connected(sw, OfVersion.OF15);
+        assertEquals(List.of(), c.handle(po.encode(OfVersion.OF15, 4)));
+        assertEquals(1, sw.packetOuts.size());
+        PacketOut got = sw.packetOuts.getFirst();
+        assertEquals(po, got);
+        assertEquals(5, Field.REG0.get(got.metadata().value(Field.REG0.word)));
+        assertTrue(got.metadata().isWild(FlowKey.IN_PORT), "in_port is the packet-out's own, not metadata");
+        assertThrows(IllegalArgumentException.class, () -> po.encode(OfVersion.OF13, 5));
+        assertEquals(List.of(), c.handle(new PacketOut(1, List.of(new Output(2)), FRAME).encode(OfVersion.OF15, 6)));
+        assertNull(sw.packetOuts.getLast().metadata(), "in_port alone: no metadata");
+
+        for (String notPipeline : new String[] {"pkt_mark=1", "ip,nw_dst=10.0.0.1", "dl_src=02:00:00:00:00:01", "ct_mark=1"}) {
+            Match m = FlowParser.parse(notPipeline + ",actions=drop").match;
+            assertError(OfError.PIPELINE_FIELDS_ONLY, new PacketOut(1, List.of(new Output(2)), FRAME, m).encode(OfVersion.OF15, 7), OfVersion.OF15);
+        }
+    }
+
     private static void assertError(OfError want, byte[] msg, int version) {
         MemorySwitch sw = new MemorySwitch();
         OfConnection c = OpenFlowCodecTest.connected(sw, version);
