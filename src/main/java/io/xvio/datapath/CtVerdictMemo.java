@@ -17,15 +17,17 @@ import io.xvio.packet.FlowKey;
 final class CtVerdictMemo {
     /** Sets of two slots, chosen by a hash of the action, zone and tuple: a miss costs a hash and two compares. */
     static final int SETS = 8, SLOTS = SETS * 2;
-    /** The key words a verdict depends on, read before the ct() writes its own. */
-    private static final int[] TUPLE = {FlowKey.DL_TYPE, FlowKey.NW_PROTO, FlowKey.NW_FRAG, FlowKey.NW_SRC,
-            FlowKey.NW_DST, FlowKey.TP_SRC, FlowKey.TP_DST, FlowKey.CT_MISC};
+    /**
+     * The key words a verdict depends on, read before the ct() writes its own: dl_type, nw_proto, nw_frag, nw_src,
+     * nw_dst, tp_src, tp_dst and CT_MISC (the NAT bits an earlier ct() left), in that order ({@link #claim}).
+     */
+    private static final int TUPLE_WORDS = 8;
     private static final int VERDICT = FlowKey.CT_TP - FlowKey.CT_MISC + 1;
 
     private final Ct[] ct = new Ct[SLOTS];
     private final int[] zone = new int[SLOTS];
     private final long[] now = new long[SLOTS];
-    private final long[] tuple = new long[SLOTS * TUPLE.length];
+    private final long[] tuple = new long[SLOTS * TUPLE_WORDS];
     private final long[] verdict = new long[SLOTS * VERDICT];
     /** Per set: the slot the next claim takes (the two alternate). */
     private final byte[] victim = new byte[SETS];
@@ -62,10 +64,7 @@ final class CtVerdictMemo {
         int first = set(c, z, w) * 2;
         for (int s = first; s < first + 2; s++) {
             if (ct[s] != c || zone[s] != z || now[s] != t) continue;
-            int at = s * TUPLE.length;
-            boolean same = true;
-            for (int x = 0; x < TUPLE.length && same; x++) same = tuple[at + x] == w[TUPLE[x]];
-            if (same) {
+            if (sameTuple(s * TUPLE_WORDS, w)) {
                 hits++;
                 return s;
             }
@@ -82,9 +81,28 @@ final class CtVerdictMemo {
         ct[s] = c;
         zone[s] = z;
         now[s] = t;
-        int at = s * TUPLE.length;
-        for (int x = 0; x < TUPLE.length; x++) tuple[at + x] = w[TUPLE[x]];
+        int at = s * TUPLE_WORDS;
+        long[] k = tuple;
+        k[at] = w[FlowKey.DL_TYPE];
+        k[at + 1] = w[FlowKey.NW_PROTO];
+        k[at + 2] = w[FlowKey.NW_FRAG];
+        k[at + 3] = w[FlowKey.NW_SRC];
+        k[at + 4] = w[FlowKey.NW_DST];
+        k[at + 5] = w[FlowKey.TP_SRC];
+        k[at + 6] = w[FlowKey.TP_DST];
+        k[at + 7] = w[FlowKey.CT_MISC];
         return s;
+    }
+
+    /**
+     * Whether the tuple kept at {@code at} is key words w's. Written out word by word: with constant indices the JIT
+     * checks w's bounds once (a loop over an index array loads and checks each; it was most of a lookup's time).
+     */
+    private boolean sameTuple(int at, long[] w) {
+        long[] t = tuple;
+        return t[at + 7] == w[FlowKey.CT_MISC] && t[at + 3] == w[FlowKey.NW_SRC] && t[at + 4] == w[FlowKey.NW_DST]
+                && t[at + 5] == w[FlowKey.TP_SRC] && t[at + 6] == w[FlowKey.TP_DST] && t[at + 1] == w[FlowKey.NW_PROTO]
+                && t[at] == w[FlowKey.DL_TYPE] && t[at + 2] == w[FlowKey.NW_FRAG];
     }
 
     /** Slot s's verdict: the ct_* words w holds after the ct(). */
