@@ -30,6 +30,12 @@ final class OpenFlowVerdictCases {
         return new Case("packet-out " + name, version, xid -> packetOut(version, xid, actions, frame), ovs);
     }
 
+    /** An OpenFlow 1.5 packet-out (in_port CONTROLLER, no actions) whose match also holds the fields of match. */
+    private static Case out15(String name, String match, String ovs) {
+        io.xvio.datapath.Match m = io.xvio.datapath.FlowParser.parse(match + ",actions=drop").match;
+        return new Case("packet-out " + name, OF15, xid -> new io.xvio.openflow.PacketOut(0xfffd, List.of(), UDP, m).encode(OF15, xid), ovs);
+    }
+
     /** A meter_mod (1.3+): command, flags, meter id, then one OFPMBT_DROP band per rate. */
     private static Case meter(String name, int version, int command, int flags, long id, long... rates) {
         return new Case("meter_mod " + name, version, xid -> {
@@ -102,6 +108,11 @@ final class OpenFlowVerdictCases {
             out("set_field arp_tpa on a UDP frame", OF15, UDP, setField(ARP_TPA, 4, 0x01020304L), MI),
             out("pop_vlan on an untagged frame (1.3)", OF13, UDP, plain(POP_VLAN), MI),
             out("pop_vlan on a tagged frame (1.3)", OF13, UDP_TAGGED, plain(POP_VLAN), null),
+            // a 1.5 packet-out's match: pipeline fields only (OVS's mf_is_pipeline_field), else OFPBRC_PIPELINE_FIELDS_ONLY
+            out15("with metadata, reg0, xreg3 and tun_id (1.5)", "metadata=0x7,reg0=5,xreg3=0x11,tun_id=0x9", null),
+            out15("with pkt_mark (1.5)", "pkt_mark=1", "1/17"),
+            out15("with eth_src (1.5)", "dl_src=02:00:00:00:00:01", "1/17"),
+            out15("with ct_mark (1.5)", "ct_mark=1", "1/17"),
             // groups and meters a message names must exist, inside clone too (OVS's flattened ofproto_check_ofpacts)
             flow("group:99 in a clone, no such group", OF15, "", acts("clone(group:99)", OF15), "2/9"),
             out("group:99 in a clone, no such group", OF15, UDP, acts("clone(group:99)", OF15), "2/9"),

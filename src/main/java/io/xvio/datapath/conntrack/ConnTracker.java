@@ -129,8 +129,8 @@ public final class ConnTracker {
     public static final int CSUM_CHECKED = 2;
 
     /**
-     * As above; csum: {@link #CSUM_L4_OFFLOADED}, {@link #CSUM_CHECKED}; natted: the SNAT/DNAT bits of the ct_state an earlier ct() of the same zone left on the packet (0 if
-     * none, or another zone's). Such a packet was translated already: as OVS (initial_conn_lookup with natted), its
+     * As above; csum: {@link #CSUM_L4_OFFLOADED}, {@link #CSUM_CHECKED}; natted: the SNAT/DNAT bits of the ct_state
+     * an earlier ct() of the same zone left on the packet (0 if none, or another zone's). Such a packet was translated already: as OVS (initial_conn_lookup with natted), its
      * connection is found by the reverse of the tuple it now carries, it is not translated again, and it keeps those
      * bits (OVN's stateful stage committing a load-balanced connection again in the same zone).
      */
