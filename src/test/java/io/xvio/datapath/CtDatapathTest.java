@@ -111,6 +111,27 @@ class CtDatapathTest {
      * parses the packet), and the recirculated pass must match the frame's addresses: before, it tracked the words,
      * so the egress commit collided with the DNAT connection and the backend's SYN-ACK was +inv.
      */
+    /**
+     * After a ct(nat) without a table the packet goes on with the key as the flows saw it before (OVS's translation
+     * does not know the translation's result): a later lookup matches the original source, the frame leaves with
+     * the translated one.
+     */
+    @Test
+    void flowsAfterACtNatWithoutATableSeeTheAddressesBeforeIt() {
+        for (boolean cached : new boolean[] {true, false}) {
+            BridgeDatapath dp = bridge(cached, 3,
+                    "table=0,priority=10,ip,in_port=1,actions=ct(commit,zone=1,nat(src=192.168.0.100:5000)),resubmit(,1)",
+                    "table=1,priority=10,tcp,nw_src=10.0.0.1,tcp_src=42000,actions=output:2",
+                    "table=1,priority=5,ip,actions=output:3");
+            for (int conn = 0; conn < 2; conn++) {
+                Map<Integer, byte[]> got = send(dp, 0, seg(A, B, 42000, 80, SYN, 1000 + conn, 0));
+                assertEquals(Set.of(1), got.keySet(), "cached " + cached + ": matched as 10.0.0.1:42000, the key before the nat");
+                assertEquals((int) NAT, ByteBuffer.wrap(got.get(1)).getInt(26), "the frame's source translated");
+                assertEquals(5000, ByteBuffer.wrap(got.get(1)).getShort(34) & 0xffff, "and its port");
+            }
+        }
+    }
+
     @Test
     void aCtAfterNatsInTheSamePassTracksTheRewrittenFrame() {
         for (boolean cached : new boolean[] {true, false}) {
