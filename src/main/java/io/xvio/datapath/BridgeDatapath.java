@@ -496,7 +496,8 @@ public final class BridgeDatapath {
     public void packetOut(int inOfport, Match metadata, byte[] frame, List<Action> actions, PacketBatch b, Outputs out, int thread, long now) {
         Tables t = tables;
         FlowKey k = loadFrame(frame, inOfport, b);
-        if (metadata != null) PipelineFields.apply(metadata, k);
+        // its pipeline fields but in_port over the frame's key, as OVS starts a packet-out's flow (flow_union_with_miniflow)
+        if (metadata != null) for (int w = FlowKey.METADATA; w < FlowKey.WORDS; w++) restore(k, metadata, w, PipelineFields.bits(w));
         startTranslation(thread);
         Translation x = translation(thread);
         Flow outer = x.flow;

@@ -30,17 +30,4 @@ public final class PipelineFields {
         for (int w = 0; w < FlowKey.WORDS; w++) if ((m.mask(w) & ~BITS[w]) != 0) return w;
         return -1;
     }
-
-    /**
-     * Gives key k metadata's pipeline fields but in_port (where metadata's mask has bits; the key's other bits as
-     * they are), as OVS's packet-out starts its flow from the packet-out's (flow_union_with_miniflow).
-     */
-    public static void apply(Match metadata, FlowKey k) {
-        for (int w = FlowKey.METADATA; w < FlowKey.WORDS; w++) {
-            long m = metadata.mask(w) & BITS[w];
-            if (m == 0) continue;
-            k.w[w] = (k.w[w] & ~m) | (metadata.value(w) & m);
-            if (w >= FlowKey.PACKET_WORDS) k.extended = true;
-        }
-    }
 }
