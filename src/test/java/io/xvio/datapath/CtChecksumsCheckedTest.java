@@ -3,12 +3,10 @@ package io.xvio.datapath;
 import io.xvio.packet.PacketBatch;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
 import static io.xvio.datapath.conntrack.Frames.*;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -30,22 +28,10 @@ class CtChecksumsCheckedTest {
     /** The frames into b as a new burst on port index 0 (b reset first, as the PMD thread does); port index per frame. */
     static int[] burst(BridgeDatapath dp, PacketBatch b, List<byte[]> frames, long now) {
         b.reset();
-        for (int i = 0; i < frames.size(); i++) {
-            byte[] f = frames.get(i);
-            MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], f.length);
-            b.len[i] = f.length;
-        }
-        b.count = frames.size();
+        CtFragmentsDatapathTest.fill(b, frames);
         Outputs out = new Outputs(4);
         dp.process(0, b, out, 0, now);
-        int[] where = new int[frames.size()];
-        java.util.Arrays.fill(where, -1);
-        for (int k = 0; k < out.touchedCount(); k++) {
-            int p = out.touchedPort(k);
-            int[] idx = out.packetsFor(p);
-            for (int x = 0; x < out.countFor(p); x++) if (idx[x] < frames.size()) where[idx[x]] = p;
-        }
-        return where;
+        return CtRunTest.where(out, frames.size());
     }
 
     @Test

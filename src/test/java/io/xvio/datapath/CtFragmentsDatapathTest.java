@@ -31,8 +31,10 @@ class CtFragmentsDatapathTest {
     long now = 1_000_000_000_000L;
 
     /** A batch holding frames, in order. */
-    static PacketBatch batchOf(List<byte[]> frames) {
-        PacketBatch b = new PacketBatch();
+    static PacketBatch batchOf(List<byte[]> frames) { return fill(new PacketBatch(), frames); }
+
+    /** b (empty, or reset) holds frames as its burst. */
+    static PacketBatch fill(PacketBatch b, List<byte[]> frames) {
         for (int i = 0; i < frames.size(); i++) {
             byte[] f = frames.get(i);
             MemorySegment.copy(f, 0, b.data, JAVA_BYTE, b.off[i], f.length);

@@ -67,14 +67,19 @@ class CtRunTest {
         PacketBatch b = CtFragmentsDatapathTest.batchOf(frames);
         Outputs out = new Outputs(4);
         dp.process(inPort, b, out, 0, now);
-        int[] where = new int[frames.size()];
+        return where(out, frames.size());
+    }
+
+    /** Per frame of a burst of n, the port index it left by or -1 (each left once, as itself, not as a copy). */
+    static int[] where(Outputs out, int n) {
+        int[] where = new int[n];
         java.util.Arrays.fill(where, -1);
         for (int k = 0; k < out.touchedCount(); k++) {
             int p = out.touchedPort(k);
             int[] idx = out.packetsFor(p);
             for (int x = 0; x < out.countFor(p); x++) {
                 int j = idx[x];
-                assertTrue(j < frames.size(), "a frame left as itself, not as a copy");
+                assertTrue(j < n, "a frame left as itself, not as a copy");
                 assertEquals(-1, where[j], "frame " + j + " left once");
                 where[j] = p;
             }
