@@ -121,7 +121,7 @@ public final class Daemon implements AutoCloseable {
             io.xvio.port.HeldTx.setMaxHoldMicros(config.txFlushInterval());   // before any PMD sends
             pmds.start();
             for (Bridge br : bridges.values()) br.ports.forEach(Port::start);
-            tunnels.start(() -> { synchronized (this) { tunnels.tick(bridges.values()); } });
+            tunnels.start(() -> { synchronized (this) { kernelUnderlays(); tunnels.tick(bridges.values()); } });
             for (Relays.Relay r : relays.all()) { r.vhost().start(); r.vf().start(); }
             AutoLbConfig lb = config.autoLb();
             (balancer = new io.xvio.pmd.AutoLoadBalancer(pmds, lb.enabled(), lb.intervalSeconds() * 1000L, lb.improvementThreshold())).start();
@@ -528,6 +528,29 @@ public final class Daemon implements AutoCloseable {
         pmds.assign(others);
         tunnels.rebuild(bridges.values());
         bfd.retain(bridges.values());
+    }
+
+    /**
+     * The tunnel timer's look at the kernel's addresses on the bridges' LOCAL taps: when a bridge becomes a tunnel
+     * endpoint, stops being one or its addresses change, its queues and the other underlays' stop being polled (their
+     * port arrays change: an underlay's carries the overlays' ports), the endpoints are rebuilt, and every queue is
+     * assigned again.
+     */
+    private void kernelUnderlays() {
+        Set<Bridge> changed = tunnels.syncKernel(bridges.values());
+        if (changed.isEmpty()) return;
+        Set<io.xvio.datapath.BridgeDatapath> stop = new HashSet<>(patches.involved());
+        for (Bridge b : changed) stop.add(b.datapath);
+        List<RxQueue> others = new ArrayList<>(rxQueues());
+        others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || stop.contains(q.datapath())));
+        pmds.assign(others);
+        try {
+            tunnels.rebuild(bridges.values());
+            bfd.retain(bridges.values());
+        } finally {                                    // whatever happened, every queue is polled again
+            repatch();
+            pmds.assign(rxQueues());
+        }
     }
 
     /**

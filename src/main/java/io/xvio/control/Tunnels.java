@@ -4,7 +4,9 @@ import io.xvio.datapath.PortVlan;
 import io.xvio.datapath.Underlay;
 import io.xvio.datapath.tunnel.*;
 import io.xvio.port.EndpointPort;
+import io.xvio.port.LocalInjection;
 import io.xvio.port.Port;
+import io.xvio.port.TapPort;
 import io.xvio.port.TunnelPort;
 import io.xvio.datapath.tunnel.GeneveOptionWriter;
 import io.xvio.sys.Netdev;
@@ -18,18 +20,25 @@ import java.util.logging.Logger;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
- * The control plane of issue 16's overlays: each underlay bridge's endpoint (its {@link EndpointPort}, its
+ * The control plane of issue 16's overlays: each underlay bridge's endpoint (its LOCAL port, its
  * {@link NeighborAgent} and cache, the {@link Underlay} in front of its tables), the {@link RouteTable}, and every
- * {@link TunnelPort}'s way out. A timer on its own control thread ({@link #tick}, every 200 ms) runs the neighbour
- * caches (requests go out through the endpoint port), and re-resolves each tunnel port when a route or a next hop's
+ * {@link TunnelPort}'s way out. An endpoint's addresses and routes come from the config file ({@code ip:},
+ * {@code routes:}; its LOCAL port is an {@link EndpointPort}) or, as with OVS, from the kernel: a bridge whose LOCAL
+ * port is a tap (an OVSDB internal port named after the bridge) with addresses ({@link #syncKernel},
+ * {@link KernelUnderlays}). A timer on its own control thread ({@link #tick}, every 200 ms) runs the neighbour
+ * caches (requests go out through the LOCAL port), and re-resolves each tunnel port when a route or a next hop's
  * MAC changes. {@link #rebuild} follows port changes. Text for {@code tnl routes} and {@code tnl neigh}.
  */
 final class Tunnels {
     private static final Logger LOG = Logger.getLogger("xvio.tunnel");
     static final long TICK_MS = 200;
 
-    /** An underlay bridge's endpoint. */
-    private record Endpoint(Bridge bridge, UnderlayConfig config, EndpointPort port, NeighborAgent agent, TunnelDrops drops) {}
+    /**
+     * An underlay bridge's endpoint: its addresses and routes, its LOCAL port and what that port injects, its agent;
+     * kernel: the addresses and routes are the kernel's, on the LOCAL tap.
+     */
+    private record Endpoint(Bridge bridge, UnderlayConfig config, Port local, LocalInjection injection, NeighborAgent agent, TunnelDrops drops,
+                            boolean kernel) {}
 
     private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     private volatile RouteTable routes = RouteTable.EMPTY;
@@ -64,8 +73,91 @@ final class Tunnels {
         br.ports.add(ep);
         br.vlans.add(PortVlan.TRUNK_ALL);
         NeighborAgent agent = new NeighborAgent(mac, cfg.addresses(), new NeighborCache());
-        endpoints.put(br.name, new Endpoint(br, cfg, ep, agent, drops));
+        endpoints.put(br.name, new Endpoint(br, cfg, ep, ep.injection(), agent, drops, false));
         LOG.info("bridge " + br.name + ": tunnel endpoint " + cfg.addresses() + ", MAC " + Netdev.formatMac(mac));
+    }
+
+    private final KernelUnderlays kernel = new KernelUnderlays();
+    /** The LOCAL taps looked at last time: a new or gone one is looked at again even without a netlink event. */
+    private List<TapPort> kernelTaps = List.of();
+    /** Why the kernel's tables could not be read, as last logged (logged again only when it changes). */
+    private String kernelFault;
+
+    /** A bridge's LOCAL port when it is a kernel interface (an OVSDB internal port named after the bridge), or null. */
+    private static TapPort localTap(Bridge b) {
+        for (Port p : b.ports) if (p instanceof TapPort t && t.ofport() == EndpointPort.OFPP_LOCAL) return t;
+        return null;
+    }
+
+    /**
+     * Follows the kernel's addresses and routes on the bridges' LOCAL taps (the tunnel timer, under the daemon's lock):
+     * a bridge whose tap has a global address becomes a tunnel endpoint with those addresses and the tap's MAC, and
+     * the main table's routes out of the tap; it stops being one when the last goes. Returns the bridges whose
+     * endpoint came, went or changed: the caller stops polling their queues and then calls {@link #rebuild}. A bridge
+     * with {@code ip:} in the config file keeps that.
+     */
+    synchronized Set<Bridge> syncKernel(Collection<Bridge> bridges) {
+        List<TapPort> taps = new ArrayList<>();
+        List<Bridge> candidates = new ArrayList<>();
+        for (Bridge b : bridges) {
+            Endpoint e = endpoints.get(b.name);
+            if (e != null && !e.kernel()) continue;
+            TapPort t = localTap(b);
+            if (t != null) { taps.add(t); candidates.add(b); }
+        }
+        Set<Bridge> changed = new LinkedHashSet<>();
+        for (Iterator<Endpoint> it = endpoints.values().iterator(); it.hasNext(); ) {     // gone bridges or taps
+            Endpoint e = it.next();
+            if (e.kernel() && (!bridges.contains(e.bridge()) || localTap(e.bridge()) != e.local())) {
+                it.remove();
+                ((TapPort) e.local()).inject(null, null);
+                changed.add(e.bridge());
+                LOG.info("bridge " + e.bridge().name + ": no longer a tunnel endpoint (its LOCAL interface is gone)");
+            }
+        }
+        if (candidates.isEmpty() || !running) return changed;        // (closed: no new monitor)
+        boolean fresh;
+        try {
+            fresh = kernel.refresh();
+            kernelFault = null;
+        } catch (RuntimeException x) {
+            String why = "cannot read the kernel's addresses and routes: " + x.getMessage();
+            if (!why.equals(kernelFault)) LOG.warning(why + "; bridges " + candidates.stream().map(b -> b.name).toList() + " keep their endpoints as they are");
+            kernelFault = why;
+            return changed;
+        }
+        if (!fresh && taps.equals(kernelTaps)) return changed;
+        kernelTaps = taps;
+        for (Bridge b : candidates) {
+            TapPort t = localTap(b);
+            Netdev.Info i;
+            try {
+                i = Netdev.query(t.ifname());
+            } catch (RuntimeException x) {
+                i = null;
+            }
+            UnderlayConfig cfg = i == null ? UnderlayConfig.NONE : kernel.underlayOf(i.ifindex(), b.name);
+            Endpoint e = endpoints.get(b.name);
+            if (!cfg.present()) {
+                if (e == null) continue;
+                endpoints.remove(b.name);
+                t.inject(null, null);
+                changed.add(b);
+                LOG.info("bridge " + b.name + ": no longer a tunnel endpoint (" + t.ifname() + " has no global address)");
+                continue;
+            }
+            if (e != null && e.config().equals(cfg) && e.agent().mac() == i.mac()) continue;
+            LocalInjection inj = e != null ? e.injection() : new LocalInjection();
+            NeighborAgent agent = new NeighborAgent(i.mac(), cfg.addresses(), e != null ? e.agent().cache() : new NeighborCache(), false);
+            TunnelDrops drops = e != null ? e.drops() : new TunnelDrops();
+            endpoints.put(b.name, new Endpoint(b, cfg, t, inj, agent, drops, true));
+            t.inject(inj, drops);
+            changed.add(b);
+            LOG.info("bridge " + b.name + ": tunnel endpoint from the kernel's " + t.ifname() + ": " + cfg.addresses()
+                    + (cfg.routes().isEmpty() ? "" : ", routes " + cfg.routes().stream().map(r -> r.dst() + (r.via() == null ? " on link" : " via " + r.via())).toList())
+                    + ", MAC " + Netdev.formatMac(i.mac()));
+        }
+        return changed;
     }
 
     /**
@@ -74,6 +166,8 @@ final class Tunnels {
      */
     synchronized void rebuild(Collection<Bridge> bridges) {
         endpoints.values().removeIf(e -> !bridges.contains(e.bridge()));   // a deleted underlay bridge
+        for (Bridge b : bridges)                                           // an endpoint the kernel took away
+            if (!endpoints.containsKey(b.name) && b.datapath.underlay() != null) b.datapath.setUnderlay(null);
         added.values().removeIf(r -> {
             if (endpoints.containsKey(r.bridge())) return false;
             LOG.info("tnl routes: " + r.route().dst() + " removed with bridge " + r.bridge());
@@ -196,7 +290,7 @@ final class Tunnels {
     private Object egress(TunnelResolver.Result r) {
         Endpoint e = endpoints.get(r.bridge());
         Port uplink = null;
-        for (Port p : e.bridge().ports) if (!(p instanceof EndpointPort) && !(p instanceof TunnelPort)) { uplink = p; break; }
+        for (Port p : e.bridge().ports) if (p != e.local() && !(p instanceof TunnelPort)) { uplink = p; break; }
         if (uplink == null) return "underlay bridge " + r.bridge() + " has no uplink port";
         int mtu = uplink.mtu() > 0 ? uplink.mtu() : 1500;      // a vhost-user uplink's mtu (key mtu / mtu_request)
         String dev = uplink.details().get("device");
@@ -204,7 +298,7 @@ final class Tunnels {
             Netdev.Info i = Netdev.query(dev);
             if (i != null && i.mtu() > 0) mtu = i.mtu();
         }
-        return new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge(), e.port().answers());
+        return new TunnelPort.Egress(r.header(), uplink, mtu, r.bridge(), e.injection().answers());
     }
 
     /** remote_ip=flow / key=flow ports: the (remote, VNI) pairs their packets asked for, and what each resolved to. */
@@ -237,7 +331,6 @@ final class Tunnels {
      * order as commands take them: daemon, then this), so port lists never change under it.
      */
     void start(Runnable tick) {
-        if (endpoints.isEmpty()) return;
         timer = Thread.ofPlatform().daemon().name("tunnel-timer").start(() -> {
             while (running) {
                 try {
@@ -258,7 +351,7 @@ final class Tunnels {
         for (Endpoint e : endpoints.values()) {
             e.agent().cache().tick(now, ip -> {
                 int n = e.agent().request(ip, requestBuf, 0);
-                if (n > 0) e.port().send(requestBuf.asSlice(0, n).toArray(JAVA_BYTE));
+                if (n > 0) e.injection().send(requestBuf.asSlice(0, n).toArray(JAVA_BYTE));
             });
         }
         resolveAll(bridges, false);
@@ -266,12 +359,19 @@ final class Tunnels {
 
     void close() {
         running = false;
+        synchronized (this) { kernel.close(); }
         Thread t = timer;
         if (t != null) t.interrupt();
     }
 
-    /** tnl routes: the route table, OVS's ovs/route/show style. */
-    String routesText() { return routes.text(); }
+    /** tnl routes: the route table, OVS's ovs/route/show style ("Cached:" for the kernel's routes, as OVS's). */
+    synchronized String routesText() { return routes.text(r -> !added.containsKey(r.prefix()) && fromKernel(r)); }
+
+    /** Whether route r, not a connected one, is a kernel route (of a bridge whose endpoint the kernel holds). */
+    private boolean fromKernel(RouteTable.Route r) {
+        Endpoint e = endpoints.get(r.bridge());
+        return !r.connected() && e != null && e.kernel();
+    }
 
     /** tnl routes --format json: {"routes": [{prefix, bridge, gateway, src, type}]}, type connected, config or added. */
     record RouteRow(String prefix, String bridge, String gateway, String src, String type) {}
@@ -281,7 +381,7 @@ final class Tunnels {
         List<RouteRow> rows = new ArrayList<>();
         for (RouteTable.Route r : routes.routes())
             rows.add(new RouteRow(r.prefix().toString(), r.bridge(), r.gateway() == null ? null : r.gateway().toString(), r.src().toString(),
-                    r.connected() ? "connected" : added.containsKey(r.prefix()) ? "added" : "config"));
+                    r.connected() ? "connected" : added.containsKey(r.prefix()) ? "added" : fromKernel(r) ? "kernel" : "config"));
         return new RoutesModel(rows);
     }
 

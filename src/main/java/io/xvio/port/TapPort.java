@@ -51,6 +51,11 @@ public final class TapPort extends NetdevPort {
     /** Why the TAP has fewer offloads than asked for, or null. */
     private volatile String noOffloads;
 
+    /** Frames to enter the bridge as this port's: set while it is the LOCAL port of a bridge whose tunnel endpoint the kernel holds. */
+    private volatile LocalInjection injection;
+    /** That tunnel endpoint's decapsulation drops (shown with this port's counters), or null. */
+    private volatile io.xvio.datapath.tunnel.TunnelDrops decapDrops;
+
     /** Port key offloads (default true). */
     private final boolean offloads;
 
@@ -79,6 +84,19 @@ public final class TapPort extends NetdevPort {
 
     @Override public String type() { return "tap"; }
 
+    /** The interface's name in the kernel. */
+    public String ifname() { return ifname; }
+
+    /**
+     * Makes (null: stops making) this port's receive also bring what i holds, before what the kernel sent, and its
+     * counters show the endpoint's decapsulation drops: the LOCAL port of a bridge whose tunnel endpoint addresses are
+     * the kernel's, on this interface.
+     */
+    public void inject(LocalInjection i, io.xvio.datapath.tunnel.TunnelDrops decap) {
+        decapDrops = i == null ? null : decap;
+        injection = i;
+    }
+
     public String interfaceName() { return ifname; }
 
     /** The tap's MTU as the kernel has it (set from key mtu at creation), 0 while unknown: what a tunnel over it may send. */
@@ -102,13 +120,23 @@ public final class TapPort extends NetdevPort {
     @Override
     public int receive(int q, PacketBatch b, int thread) {
         TapDevice t = tap;
-        if (t == null) return 0;
+        LocalInjection inj = injection;
+        int n = inj == null ? 0 : inj.drain(b);              // the tunnel endpoint's own frames: rare
+        long bytes = 0;
+        for (int i = 0; i < n; i++) bytes += b.len[i];
+        if (t == null) {
+            b.count = n;
+            if (n > 0) {
+                counters.add(thread, RX_PACKETS, n);
+                counters.add(thread, RX_BYTES, bytes);
+            }
+            return n;
+        }
         int hdr = t.vnetHeaders() ? HDR : 0;
         int rx = t.offloads();
         boolean tso4 = (rx & TapDevice.TUN_F_TSO4) != 0, tso6 = (rx & TapDevice.TUN_F_TSO6) != 0, ecn = (rx & TapDevice.TUN_F_TSO_ECN) != 0;
-        int n = 0, gsoWhole = 0;
+        int gsoWhole = 0;
         boolean any = false;
-        long bytes = 0;
         while (n < PacketBatch.BURST) {
             int off = PacketBatch.frameStart(n);
             b.off[n] = off;
@@ -345,6 +373,7 @@ public final class TapPort extends NetdevPort {
     public Map<String, String> details() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("interface", ifname + " (tap, created by xvio)");
+        if (injection != null) m.put("endpoint", "tunnel endpoint of this bridge, with the kernel's addresses on " + ifname + " (xvio tnl routes)");
         TapDevice t = tap;
         Netdev.Info i = info;
         if (t != null) {
@@ -378,6 +407,10 @@ public final class TapPort extends NetdevPort {
 
     @Override
     public Map<String, Long> extraCounters() {
-        return drops.snapshot();
+        io.xvio.datapath.tunnel.TunnelDrops d = decapDrops;
+        if (d == null) return drops.snapshot();
+        Map<String, Long> m = new java.util.LinkedHashMap<>(drops.snapshot());
+        m.putAll(d.nonZero());                         // the tunnel endpoint's decapsulation drops, as an EndpointPort shows them
+        return m;
     }
 }

@@ -171,9 +171,21 @@ class OvnTwoChassisIT {
         c.vsctlOk("--no-wait", "set", "Open_vSwitch", ".", "external_ids:system-id=" + c.name, "external_ids:ovn-remote=unix:" + ovn.sb(),
                 "external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=" + c.encapIp,
                 "external_ids:ovn-bridge-datapath-type=netdev", "external_ids:ovn-bridge=" + c.brInt, "other_config:pmd-cpu-mask=" + cpu);
-        c.xvio = XvioDaemon.startInWith(c.host, c.dir, config("br-phy", c.uplink, c.encapIp),
+        // chassis2's underlay as with OVS-DPDK: br-phy made in OVSDB, the encap IP on its internal interface (the kernel's);
+        // the others' in the YAML file
+        boolean kernelUnderlay = c.n == 2;
+        c.xvio = XvioDaemon.startInWith(c.host, c.dir, kernelUnderlay ? "pmd-idle: adaptive\n" : config("br-phy", c.uplink, c.encapIp),
                 List.of("--ovsdb", "unix:" + c.db(), "--vhost-sock-dir", c.dir.resolve("vhost").toString()));
         assertTrue(c.xvio.awaitLog("ovsdb unix:" + c.db() + ": connected", Duration.ofSeconds(15)), c.xvio.log());
+        if (kernelUnderlay) {
+            c.vsctlOk("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev");
+            c.vsctlOk("add-port", "br-phy", c.uplink);
+            lab.quietIpv6(c.host, "br-phy");
+            NetLab.ok("ip", "-n", c.host, "addr", "add", c.encapIp + "/24", "dev", "br-phy");
+            NetLab.ok("ip", "-n", c.host, "link", "set", "br-phy", "up");
+            Await.awaitMatch(() -> c.call("tnl", "routes"), Pattern.compile(Pattern.quote("Connected: 172.31.96.0/24 dev br-phy SRC " + c.encapIp)),
+                    Duration.ofSeconds(15), this::context);
+        }
         // BRIDGE.mgmt is in the chassis's directory (xvio's control socket's): OVS_RUNDIR there
         ovn.daemon("controller" + c.n, Map.of("OVS_RUNDIR", c.dir.toString(), "OVN_RUNDIR", c.dir.toString()),
                 "ovn-controller", "unix:" + c.db(), "-vfile:info");

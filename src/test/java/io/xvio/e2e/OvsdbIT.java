@@ -667,6 +667,120 @@ class OvsdbIT {
         vsctlOk("del-br", br);
     }
 
+    @Test
+    @Order(11)
+    void aBridgeWhoseInternalInterfaceHasAnAddressIsATunnelEndpointAsWithOvs() throws Exception {
+        // the remote host: 172.31.77.2 on the underlay, a kernel VXLAN VTEP (VNI 77; this kernel has no Geneve) with 10.77.0.2 behind it
+        String nsR = lab.netns(), up = lab.name("xou"), upPeer = lab.name("xou");
+        lab.veth(up, upPeer);
+        lab.move(upPeer, nsR);
+        lab.up(null, up);
+        lab.address(nsR, upPeer, "172.31.77.2/24");
+        NetLab.ok("ip", "-n", nsR, "link", "add", "vx77", "type", "vxlan", "id", "77", "remote", "172.31.77.1", "local", "172.31.77.2",
+                "dstport", "4789", "dev", upPeer);
+        lab.exec(nsR, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1");
+        lab.address(nsR, "vx77", "10.77.0.2/24");
+        // a VM on the overlay: 10.77.0.1
+        String nsV = lab.netns(), v = lab.name("xov"), vPeer = lab.name("xov");
+        lab.veth(v, vPeer);
+        lab.move(vPeer, nsV);
+        lab.up(null, v);
+        lab.address(nsV, vPeer, "10.77.0.1/24");
+        NetLab.ok("ip", "-n", nsV, "link", "set", vPeer, "mtu", "1400");
+        String phy = lab.name("xop"), ovl = lab.name("xoo");
+        lab.own(phy);                   // the bridges' internal interfaces: TAPs xvio creates
+        lab.own(ovl);
+        vsctlOk("add-br", phy, "--", "set", "bridge", phy, "datapath_type=netdev");
+        vsctlOk("add-port", phy, up);
+        vsctlOk("add-br", ovl, "--", "set", "bridge", ovl, "datapath_type=netdev");
+        vsctlOk("add-port", ovl, v);
+        vsctlOk("add-port", ovl, "vx77x", "--", "set", "Interface", "vx77x", "type=vxlan", "options:remote_ip=172.31.77.2", "options:key=77");
+        awaitColumn("up", "Interface", up, "link_state");
+        awaitColumn("up", "Interface", v, "link_state");
+        String before = awaitShow("vx77x type=vxlan", "no route to 172.31.77.2");
+        assertFalse(xvio.call("tnl", "routes").contains(phy), before);
+
+        // as with OVS: the tunnel endpoint's address goes on the underlay bridge's internal interface
+        NetLab.ok("ip", "addr", "add", "172.31.77.1/24", "dev", phy);
+        NetLab.ok("ip", "link", "set", phy, "up");
+        awaitCall("Connected: 172.31.77.0/24 dev " + phy + " SRC 172.31.77.1", "tnl", "routes");
+        // the kernel answers ARP and ping for its own address, through the bridge and its uplink
+        assertEquals(3, ping(nsR, "172.31.77.1", 3), this::state);
+        // the overlay crosses the tunnel both ways; xvio asked for the next hop's MAC from the kernel's address
+        assertEquals(5, ping(nsV, "10.77.0.2", 5), this::state);
+        String peerMac = lab.exec(nsR, "cat", "/sys/class/net/" + upPeer + "/address").output().strip();
+        String neigh = xvio.call("tnl", "neigh");
+        assertTrue(neigh.contains("172.31.77.2") && neigh.contains(peerMac) && neigh.contains(phy), neigh);
+        String show = xvio.call("show");
+        assertTrue(show.contains("vx77x type=vxlan status=up") && show.contains("underlay: " + phy + " via " + up), show);
+        assertTrue(show.contains("endpoint: tunnel endpoint of this bridge, with the kernel's addresses on " + phy), show);
+        assertTrue(xvio.log().contains("bridge " + phy + ": tunnel endpoint from the kernel's " + phy + ": [172.31.77.1/24]"), xvio.log());
+
+        // a kernel route through a gateway is a route of the underlay, as OVS's "Cached" routes
+        NetLab.ok("ip", "route", "add", "172.31.78.0/24", "via", "172.31.77.2", "dev", phy);
+        awaitCall("Cached: 172.31.78.0/24 dev " + phy + " GW 172.31.77.2 SRC 172.31.77.1", "tnl", "routes");
+        String json = NetLab.ok(XvioDaemon.home().resolve("bin/xvio").toString(), "tnl", "routes", "--format", "json", "--control", xvio.controlSocket());
+        com.fasterxml.jackson.databind.JsonNode kernelRoute = null;
+        for (com.fasterxml.jackson.databind.JsonNode r : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("routes"))
+            if (r.get("prefix").asText().equals("172.31.78.0/24")) kernelRoute = r;
+        assertTrue(kernelRoute != null && kernelRoute.get("type").asText().equals("kernel") && kernelRoute.get("gateway").asText().equals("172.31.77.2"), json);
+        NetLab.ok("ip", "route", "del", "172.31.78.0/24");
+        awaitGone("172.31.78.0/24", "tnl", "routes");
+
+        // the address gone: the bridge is no tunnel endpoint any more and the tunnel port cannot send
+        NetLab.ok("ip", "addr", "flush", "dev", phy);
+        awaitShow("vx77x type=vxlan", "no route to 172.31.77.2");
+        assertEquals(0, ping(nsV, "10.77.0.2", 2));
+        assertTrue(xvio.log().contains("bridge " + phy + ": no longer a tunnel endpoint"), xvio.log());
+        vsctlOk("del-br", ovl);
+        vsctlOk("del-br", phy);
+    }
+
+    /** xvio's show, tunnel routes and neighbours, and log: what a failed tunnel case needs. */
+    private String state() {
+        try {
+            return xvio.call("show") + xvio.call("tnl", "routes") + xvio.call("tnl", "neigh") + xvio.log();
+        } catch (java.io.IOException e) {
+            return e + "\n" + xvio.log();
+        }
+    }
+
+    /** Waits until xvio's answer to args contains want. */
+    private String awaitCall(String want, String... args) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String got = "";
+        while (System.nanoTime() < deadline) {
+            got = xvio.call(args);
+            if (got.contains(want)) return got;
+            Thread.sleep(100);
+        }
+        throw new AssertionError(String.join(" ", args) + ": \"" + want + "\" not seen in 15 s, last:\n" + got + xvio.log());
+    }
+
+    /** Waits until xvio's answer to args no longer contains what. */
+    private void awaitGone(String what, String... args) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String got = xvio.call(args);
+        while (got.contains(what) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            got = xvio.call(args);
+        }
+        assertFalse(got.contains(what), got);
+    }
+
+    /** Waits until the show section of the port whose line contains port has want in it; returns show. */
+    private String awaitShow(String port, String want) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String show = "";
+        while (System.nanoTime() < deadline) {
+            show = xvio.call("show");
+            String[] parts = show.split(java.util.regex.Pattern.quote(port), 2);
+            if (parts.length == 2 && parts[1].split("\n  port |\nbridge ", 2)[0].contains(want)) return show;
+            Thread.sleep(100);
+        }
+        throw new AssertionError(port + ": \"" + want + "\" not seen in 15 s in show:\n" + show + xvio.log());
+    }
+
     /** Waits until the Controller row of target (is_connected, role, status) matches want. */
     private void awaitController(String target, String want) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

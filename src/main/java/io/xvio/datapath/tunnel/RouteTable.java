@@ -37,10 +37,11 @@ public final class RouteTable {
         for (var e : bridges.entrySet())
             for (UnderlayConfig.StaticRoute r : e.getValue().routes()) {
                 Route via = null;
+                boolean onLink = r.via() == null || linkLocal(r.via());
                 for (Route c : l)
-                    if (c.connected() && c.bridge().equals(e.getKey()) && (r.via() == null ? c.prefix().addr().isV4() == r.dst().addr().isV4() : c.prefix().contains(r.via()))) {
+                    if (c.connected() && c.bridge().equals(e.getKey()) && (onLink ? c.prefix().addr().isV4() == r.dst().addr().isV4() : c.prefix().contains(r.via()))) {
                         via = c;
-                        if (r.via() == null) break;       // on link: the bridge's first address of the family is the source
+                        if (onLink) break;                // on link or a link-local gateway: the bridge's first address of the family is the source
                     }
                 if (via == null)
                     throw new TunnelConfigException(r.via() == null
@@ -53,6 +54,9 @@ public final class RouteTable {
         return new RouteTable(l);
     }
 
+    /** Whether a is an IPv6 link-local address (fe80::/10): a gateway there is on every IPv6 link of the bridge. */
+    public static boolean linkLocal(IpAddr a) { return !a.isV4() && (a.hi() >>> 54) == 0x3fa; }
+
     /** The longest-prefix route to (hi, lo), or null. No allocation. */
     public Route lookup(long hi, long lo) {
         for (Route r : routes) if (r.prefix().contains(hi, lo)) return r;
@@ -64,10 +68,13 @@ public final class RouteTable {
     public List<Route> routes() { return List.of(routes); }
 
     /** {@code xvio tnl routes}: one line a route, longest prefixes first, as ovs-appctl ovs/route/show prints them. */
-    public String text() {
+    public String text() { return text(r -> false); }
+
+    /** As {@link #text()}; routes that cached says are the kernel's are "Cached:", as OVS's. */
+    public String text(java.util.function.Predicate<Route> cached) {
         StringBuilder b = new StringBuilder("Route Table:\n");
         for (Route r : routes) {
-            b.append(r.connected() ? "Connected: " : "User: ").append(r.prefix()).append(" dev ").append(r.bridge());
+            b.append(r.connected() ? "Connected: " : cached.test(r) ? "Cached: " : "User: ").append(r.prefix()).append(" dev ").append(r.bridge());
             if (r.gateway() != null) b.append(" GW ").append(r.gateway());
             b.append(" SRC ").append(r.src()).append('\n');
         }

@@ -55,6 +55,73 @@ class NeighborTest {
         assertTrue(asked.isEmpty());
     }
 
+    /** answers false (the kernel holds the addresses and answers): no reply, but the asker is still learnt. */
+    @Test
+    void listeningAgentDoesNotAnswerArpButLearnsTheAsker() {
+        NeighborAgent listening = new NeighborAgent(OUR_MAC, List.of(new Prefix(OUR4, 24), new Prefix(OUR6, 64)), cache, false);
+        out.fill((byte) 0x5a);
+        Arp.request(in, 0, PEER_MAC, PEER4.v4(), OUR4.v4());
+        assertEquals(0, listening.receive(in, 0, 60, out, 0, x));
+        for (int i = 0; i < 60; i++) assertEquals((byte) 0x5a, out.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), "nothing written at " + i);
+        cache.tick(0, asked::add);
+        assertEquals(PEER_MAC, cache.lookup(PEER4));
+        // a request for someone else: still neither answered nor learnt
+        Arp.request(in, 0, 0x02_00_00_00_00_09L, IpAddr.parse("172.31.0.9", "t").v4(), IpAddr.parse("172.31.0.3", "t").v4());
+        assertEquals(0, listening.receive(in, 0, 60, out, 0, x));
+        cache.tick(0, asked::add);
+        assertEquals(-1, cache.lookup(IpAddr.parse("172.31.0.9", "t")));
+        assertTrue(asked.isEmpty());
+        // it still asks for what the cache misses, from our address
+        assertEquals(60, listening.request(PEER4, out, 0));
+        assertEquals(60, agent.request(PEER4, in, 0));
+        assertEquals(TunnelCodecTest.hex(in, 0, 60), TunnelCodecTest.hex(out, 0, 60));
+    }
+
+    /** answers false: a neighbour solicitation for our address gets no advertisement, the solicitor is learnt. */
+    @Test
+    void listeningAgentDoesNotAnswerNdButLearnsTheSolicitor() {
+        NeighborAgent listening = new NeighborAgent(OUR_MAC, List.of(new Prefix(OUR4, 24), new Prefix(OUR6, 64)), cache, false);
+        Ndp.solicit(in, 0, PEER_MAC, PEER6, OUR6);
+        assertEquals(0, listening.receive(in, 0, 86, out, 0, x));
+        cache.tick(0, asked::add);
+        assertEquals(PEER_MAC, cache.lookup(PEER6));
+        // the answering agent, same frame: answers
+        assertEquals(86, agent.receive(in, 0, 86, out, 0, x));
+    }
+
+    /** Our own address is never learnt, whoever claims it (the kernel's own ARP replies pass by when it holds them). */
+    @Test
+    void ourOwnAddressIsNeverLearnt() {
+        for (boolean answers : new boolean[] {true, false}) {
+            NeighborCache c = new NeighborCache();
+            NeighborAgent a = new NeighborAgent(OUR_MAC, List.of(new Prefix(OUR4, 24), new Prefix(OUR6, 64)), c, answers);
+            // an ARP reply from our own address (the kernel answering a peer, or a host with a conflicting address)
+            Arp.reply(in, 0, 0x02_00_00_00_00_99L, OUR4.v4(), PEER_MAC, PEER4.v4());
+            assertEquals(0, a.receive(in, 0, 60, out, 0, x));
+            // a gratuitous ARP for our address, and a request from our address to the peer
+            Arp.request(in, 0, 0x02_00_00_00_00_99L, OUR4.v4(), OUR4.v4());
+            assertEquals(0, a.receive(in, 0, 60, out, 0, x));
+            Arp.request(in, 0, OUR_MAC, OUR4.v4(), PEER4.v4());
+            assertEquals(0, a.receive(in, 0, 60, out, 0, x));
+            // a neighbour advertisement for our IPv6 address
+            Ndp.advertise(in, 0, 0x02_00_00_00_00_99L, OUR6, PEER_MAC, PEER6);
+            assertEquals(0, a.receive(in, 0, 86, out, 0, x));
+            c.tick(0, asked::add);
+            assertEquals(-1, c.lookup(OUR4), "answers=" + answers);
+            assertEquals(-1, c.lookup(OUR6), "answers=" + answers);
+            assertTrue(c.entries().isEmpty(), "answers=" + answers + ": " + c.entries());
+            // a reply from the peer is learnt as before
+            Arp.reply(in, 0, PEER_MAC, PEER4.v4(), OUR_MAC, OUR4.v4());
+            assertEquals(0, a.receive(in, 0, 60, out, 0, x));
+            Ndp.advertise(in, 0, PEER_MAC, PEER6, OUR_MAC, OUR6);
+            assertEquals(0, a.receive(in, 0, 86, out, 0, x));
+            c.tick(0, asked::add);
+            assertEquals(PEER_MAC, c.lookup(PEER4), "answers=" + answers);
+            assertEquals(PEER_MAC, c.lookup(PEER6), "answers=" + answers);
+        }
+        assertTrue(asked.isEmpty());
+    }
+
     @Test
     void ndSolicitationAndAdvertisement() {
         assertEquals(86, agent.request(PEER6, out, 0));

@@ -23,6 +23,19 @@ class RouteTableTest {
     static IpAddr ip(String s) { return IpAddr.parse(s, "test"); }
 
     @Test
+    void aLinkLocalGatewayIsOnTheLinkAndTheKernelsRoutesPrintAsCached() {
+        // a router's fe80:: address, as a kernel default route learnt from router advertisements has it
+        RouteTable t = table("{ip: [172.31.0.1/24, 'fd00::1/64'], routes: [{dst: '::/0', via: 'fe80::1'}]}");
+        RouteTable.Route r = t.lookup(ip("2001:db8::1"));
+        assertEquals(ip("fe80::1"), r.nextHop(ip("2001:db8::1")));
+        assertEquals(ip("fd00::1"), r.src());
+        assertTrue(RouteTable.linkLocal(ip("fe80::1")) && RouteTable.linkLocal(ip("febf::1")) && !RouteTable.linkLocal(ip("fec0::1")) && !RouteTable.linkLocal(ip("10.0.0.1")));
+        assertTrue(t.text(x -> !x.connected()).contains("Cached: ::/0 dev br-phy GW fe80::1 SRC fd00::1"), t.text(x -> !x.connected()));
+        // without an IPv6 address of its own the bridge cannot use it
+        assertThrows(TunnelConfigException.class, () -> table("{ip: [172.31.0.1/24], routes: [{dst: '::/0', via: 'fe80::1'}]}"));
+    }
+
+    @Test
     void connectedAndDefaultRoutes() {
         RouteTable t = table("{ip: [172.31.0.1/24, 'fd00::1/64'], routes: [{dst: 0.0.0.0/0, via: 172.31.0.254}, {dst: 10.8.0.0/16, via: 172.31.0.9}, {dst: '::/0', via: 'fd00::fe'}]}");
         RouteTable.Route r = t.lookup(ip("172.31.0.2"));
