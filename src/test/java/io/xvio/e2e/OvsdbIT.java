@@ -736,6 +736,50 @@ class OvsdbIT {
         vsctlOk("del-br", phy);
     }
 
+    @Test
+    @Order(12)
+    void ingressPolicingColumnsPoliceWhatThePortReceives() throws Exception {
+        // what OVN and OpenStack's QoS write on a VIF's Interface row: a rate in kbps and a burst in kb
+        String nsA = lab.netns(), nsB = lab.netns(), pa = lab.name("xoq"), qa = lab.name("xoq"), pb = lab.name("xoq"), qb = lab.name("xoq");
+        String pbr = lab.name("xoq");
+        lab.own(pbr);
+        lab.veth(pa, qa);
+        lab.veth(pb, qb);
+        lab.move(qa, nsA);
+        lab.move(qb, nsB);
+        lab.up(null, pa);
+        lab.up(null, pb);
+        lab.address(nsA, qa, "10.95.7.1/24");
+        lab.address(nsB, qb, "10.95.7.2/24");
+        vsctlOk("add-br", pbr, "--", "set", "bridge", pbr, "datapath_type=netdev");
+        vsctlOk("add-port", pbr, pa);
+        vsctlOk("add-port", pbr, pb);
+        awaitColumn("up", "Interface", pa, "link_state");
+        awaitColumn("up", "Interface", pb, "link_state");
+        assertEquals(3, ping(nsA, "10.95.7.2", 3), this::state);
+        // 80 kbps with a 16 kb bucket: of 40 echo requests of 1442 bytes in 0.4 s, a handful pass
+        vsctlOk("set", "Interface", pa, "ingress_policing_rate=80", "ingress_policing_burst=16");
+        long drop0 = xvio.counter(pa, "rx_dropped(policing)");
+        int got = bigPings(nsA, "10.95.7.2");
+        long dropped = xvio.counter(pa, "rx_dropped(policing)") - drop0;
+        assertTrue(got <= 20 && dropped >= 20, got + " of 40 answered, " + dropped + " dropped by policing\n" + xvio.call("stats"));
+        assertTrue(xvio.log().contains("port " + pa + ": ingress_policing_rate 80 kbps"), xvio.log());
+        // the rate back to 0 (OVS's "no policing"): the same burst passes
+        vsctlOk("set", "Interface", pa, "ingress_policing_rate=0", "ingress_policing_burst=0");
+        long drop1 = xvio.counter(pa, "rx_dropped(policing)");
+        got = bigPings(nsA, "10.95.7.2");
+        assertTrue(got >= 36 && xvio.counter(pa, "rx_dropped(policing)") == drop1, got + " of 40 answered\n" + xvio.call("stats"));
+        vsctlOk("del-br", pbr);
+    }
+
+    /** 40 echo requests of 1442 bytes 10 ms apart from ns to ip: how many were answered. */
+    private int bigPings(String ns, String ip) {
+        NetLab.Result r = lab.exec(ns, "busybox", "ping", "-c", "40", "-i", "0.01", "-W", "1", "-s", "1400", ip);
+        Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) packets received").matcher(r.output());
+        assertTrue(m.find(), r.output());
+        return Integer.parseInt(m.group(2));
+    }
+
     /** xvio's show, tunnel routes and neighbours, and log: what a failed tunnel case needs. */
     private String state() {
         try {
