@@ -727,9 +727,27 @@ class OvsdbIT {
         NetLab.ok("ip", "route", "del", "172.31.78.0/24");
         awaitGone("172.31.78.0/24", "tnl", "routes");
 
-        // the address gone: the bridge is no tunnel endpoint any more and the tunnel port cannot send
+        // an IPv6 underlay the same way: the address counts once the kernel's duplicate address detection is done;
+        // the remote's VTEP (VNI 76) now holds 10.77.0.2
+        lab.exec(nsR, "sysctl", "-qw", "net.ipv6.conf." + upPeer + ".disable_ipv6=0");
+        NetLab.ok("ip", "-n", nsR, "addr", "add", "fd00:77::2/64", "dev", upPeer, "nodad");
+        NetLab.ok("ip", "-n", nsR, "link", "del", "vx77");
+        NetLab.ok("ip", "-n", nsR, "link", "add", "vx76", "type", "vxlan", "id", "76", "remote", "fd00:77::1", "local", "fd00:77::2",
+                "dstport", "4789", "dev", upPeer);
+        lab.address(nsR, "vx76", "10.77.0.2/24");
+        vsctlOk("del-port", ovl, "vx77x");
+        vsctlOk("add-port", ovl, "vx76x", "--", "set", "Interface", "vx76x", "type=vxlan", "options:remote_ip=fd00:77::2", "options:key=76");
+        NetLab.ok("sysctl", "-qw", "net.ipv6.conf." + phy + ".disable_ipv6=0");
+        NetLab.ok("ip", "addr", "add", "fd00:77::1/64", "dev", phy);
+        awaitCall("Connected: fd00:77::/64 dev " + phy + " SRC fd00:77::1", "tnl", "routes");
+        awaitShow("vx76x type=vxlan", "status=up");
+        NetLab.ok("ip", "-n", nsV, "neigh", "flush", "all");          // 10.77.0.2 has the new VTEP's MAC now
+        assertEquals(5, ping(nsV, "10.77.0.2", 5), this::state);
+        assertTrue(xvio.call("tnl", "neigh").contains("fd00:77::2"), this::state);
+
+        // the addresses gone: the bridge is no tunnel endpoint any more and the tunnel port cannot send
         NetLab.ok("ip", "addr", "flush", "dev", phy);
-        awaitShow("vx77x type=vxlan", "no route to 172.31.77.2");
+        awaitShow("vx76x type=vxlan", "no route to fd00:77::2");
         assertEquals(0, ping(nsV, "10.77.0.2", 2));
         assertTrue(xvio.log().contains("bridge " + phy + ": no longer a tunnel endpoint"), xvio.log());
         vsctlOk("del-br", ovl);
