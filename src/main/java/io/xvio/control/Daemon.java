@@ -73,6 +73,9 @@ public final class Daemon implements AutoCloseable {
                 br.quiescence = pmds;
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
+                if (bc.underlay().kernel())       // ip: kernel: the LOCAL port is an internal interface whose addresses the tunnels take
+                    addPortTo(br, new Config.PortConfig(bc.name(), "tap", io.xvio.port.EndpointPort.OFPP_LOCAL, null, null, 1, false, bc.name(), false, 0),
+                            io.xvio.datapath.PortVlan.TRUNK_ALL);
                 tunnels.addUnderlay(br, bc.underlay());
                 for (MirrorConfig mc : bc.mirrors()) mirrors.add(br, mc);
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
@@ -502,7 +505,8 @@ public final class Daemon implements AutoCloseable {
         } catch (io.xvio.datapath.tunnel.TunnelConfigException e) {
             throw new ControlException(e.getMessage());
         }
-        if (!tunnels.any()) throw new ControlException("tunnel port " + name + " needs an underlay: a bridge with ip: ADDR/LEN (the tunnel endpoint) and an uplink port");
+        if (!tunnels.any() && !tunnels.kernelCandidates(bridges.values()))
+            throw new ControlException("tunnel port " + name + " needs an underlay: a bridge with ip: ADDR/LEN or ip: kernel (the tunnel endpoint) and an uplink port");
         return new Config.PortConfig(name, m.get("type"), ofport, null, null, 0, false, null, false, 0, -1, false, tc);
     }
 

@@ -38,7 +38,14 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
                 if (!(e.getValue() instanceof Map<?, ?> br)) continue;   // Config reports a bridge that is not a mapping
                 @SuppressWarnings("unchecked") Map<String, ?> b = (Map<String, ?>) br;
                 UnderlayConfig u = UnderlayConfig.parse(b, where);
-                if (u.present()) underlays.put(bn, u);
+                if (u.kernel()) {
+                    if (!io.xvio.sys.Netdev.validName(bn))
+                        throw new TunnelConfigException(where + ".ip: kernel: the bridge's internal interface takes its name, \"" + Logging.excerpt(bn, 40)
+                                + "\", which is no valid interface name (1-15 characters, no '/', ':' or spaces)");
+                    if (b.get("ports") instanceof Map<?, ?> ps && ps.containsKey(bn))
+                        throw new TunnelConfigException(where + ".ip: kernel: port " + bn + " has the bridge's name, which its internal interface takes");
+                }
+                if (u.present() || u.kernel()) underlays.put(bn, u);
                 if (!(b.get("ports") instanceof Map<?, ?> ps)) continue;
                 for (var pe : ps.entrySet()) {
                     if (!(pe.getValue() instanceof Map<?, ?> p) || !isTunnelType(p.get("type"))) continue;
@@ -61,13 +68,14 @@ public record TunnelSettings(Map<String, UnderlayConfig> underlays, Map<String, 
             for (TunnelPorts.Entry t : all) {
                 if (t.config().localIp() == null) continue;
                 IpAddr local = IpAddr.of(t.config().localIp());
-                boolean owned = underlays.values().stream().flatMap(u -> u.addresses().stream()).map(Prefix::addr).anyMatch(local::equals);
+                boolean owned = underlays.values().stream().flatMap(u -> u.addresses().stream()).map(Prefix::addr).anyMatch(local::equals)
+                        || underlays.values().stream().anyMatch(UnderlayConfig::kernel);    // the kernel's: known at run time
                 if (!owned)
                     throw new TunnelConfigException("port " + t.name() + ": local_ip " + local + " is not an address of any bridge (give it in a bridge's ip:)");
             }
             new TunnelPorts(all);
             if (!all.isEmpty() && underlays.isEmpty())
-                throw new TunnelConfigException("tunnel port " + all.getFirst().name() + " needs an underlay: a bridge with ip: ADDR/LEN (the tunnel endpoint) and an uplink port");
+                throw new TunnelConfigException("tunnel port " + all.getFirst().name() + " needs an underlay: a bridge with ip: ADDR/LEN or ip: kernel (the tunnel endpoint) and an uplink port");
             return new TunnelSettings(underlays, ports, routes, bfd);
         } catch (TunnelConfigException ex) {
             throw new ConfigException(source + ": " + ex.getMessage());

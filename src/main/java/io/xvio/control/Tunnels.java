@@ -89,6 +89,12 @@ final class Tunnels {
         return null;
     }
 
+    /** Whether some bridge's LOCAL port is a tap: a tunnel endpoint once the kernel gives it an address. */
+    boolean kernelCandidates(Collection<Bridge> bridges) {
+        for (Bridge b : bridges) if (localTap(b) != null) return true;
+        return false;
+    }
+
     /**
      * Follows the kernel's addresses and routes on the bridges' LOCAL taps (the tunnel timer, under the daemon's lock):
      * a bridge whose tap has a global address becomes a tunnel endpoint with those addresses and the tap's MAC, and

@@ -44,10 +44,23 @@ class TunnelSettingsTest {
     static String error(String yaml) { return assertThrows(ConfigException.class, () -> parse(yaml)).getMessage(); }
 
     @Test
+    void ipKernelIsAnUnderlayWhoseAddressesAndRoutesComeLater() {
+        TunnelSettings s = parse("bridges: {br-int: {ports: {vx0: {type: vxlan, remote_ip: 10.0.0.2, local_ip: 10.0.0.1}}}, br-phy: {ip: kernel, ports: {up0: {type: afpacket, device: eth1}}}}");
+        assertTrue(s.underlays().get("br-phy").kernel() && s.underlays().get("br-phy").addresses().isEmpty(), s.underlays().toString());
+        assertTrue(s.routes().routes().isEmpty(), "nothing until the kernel has it");
+        assertEquals("x.yaml: bridges.br-phy: with ip: kernel the routes are the kernel's (ip route add DST via GW dev BRIDGE); remove routes:",
+                error("bridges: {br-phy: {ip: kernel, routes: [{dst: 0.0.0.0/0, via: 10.9.0.1}]}}"));
+        assertEquals("x.yaml: bridges.br-phy.ip: kernel: port br-phy has the bridge's name, which its internal interface takes",
+                error("bridges: {br-phy: {ip: kernel, ports: {br-phy: {type: tap}}}}"));
+        assertTrue(error("bridges: {br-phy-with-a-long-name: {ip: kernel}}").contains("no valid interface name"));
+        assertTrue(error("bridges: {br-phy: {ip: [kernel]}}").contains("must be ADDR/LEN"));
+    }
+
+    @Test
     void errorsNameFileAndKey() {
         assertEquals("x.yaml: bridges.br-int.ports.vx0.key: 16777216 is outside 0..16777215",
                 error("bridges: {br-int: {ports: {vx0: {type: vxlan, remote_ip: 10.0.0.2, key: 16777216}}}, br-phy: {ip: 10.0.0.1/24}}"));
-        assertEquals("x.yaml: tunnel port vx0 needs an underlay: a bridge with ip: ADDR/LEN (the tunnel endpoint) and an uplink port",
+        assertEquals("x.yaml: tunnel port vx0 needs an underlay: a bridge with ip: ADDR/LEN or ip: kernel (the tunnel endpoint) and an uplink port",
                 error("bridges: {br-int: {ports: {vx0: {type: vxlan, remote_ip: 10.0.0.2}}}}"));
         assertEquals("x.yaml: port vx0: local_ip 10.0.0.9 is not an address of any bridge (give it in a bridge's ip:)",
                 error("bridges: {br-int: {ports: {vx0: {type: vxlan, remote_ip: 10.0.0.2, local_ip: 10.0.0.9}}}, br-phy: {ip: 10.0.0.1/24}}"));

@@ -14,7 +14,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Two "hosts" (namespaces), each an xvio with an overlay bridge (NORMAL, a client namespace on an afpacket port and a
- * Geneve port to the other host) and an underlay bridge (ip:, an afpacket uplink on the veth joining the hosts).
+ * Geneve port to the other host) and an underlay bridge (an afpacket uplink on the veth joining the hosts; host A's
+ * endpoint address in the file, {@code ip:}; host B's {@code ip: kernel}, the address put on br-phy's internal
+ * interface with {@code ip addr}, as with OVS).
  * This machine's kernel has no Geneve device: the two xvios are each other's reference. The clients ping each other
  * with 0% loss through NORMAL learning across the tunnel and stream 1 MiB over TCP with the same SHA-256; each
  * side's {@code tnl neigh} shows the other endpoint's MAC learnt by ARP. Then, as two OVN chassis do, each side
@@ -35,7 +37,7 @@ class GeneveTwoHostsIT {
                       c0: {type: afpacket, device: %s, ofport: 1}
                       gnv0: {type: geneve, remote_ip: %s, key: 5000, ofport: 2}
                   br-phy:
-                    ip: %s/24
+                    ip: %s
                     ports:
                       up0: {type: afpacket, device: %s}
                 """.formatted(client, remote, ip, uplink);
@@ -57,8 +59,13 @@ class GeneveTwoHostsIT {
             lab.address(cA, a1, "10.202.0.1/24");
             lab.address(cB, b1, "10.202.0.2/24");
             Path da = Files.createDirectories(dir.resolve("a")), db = Files.createDirectories(dir.resolve("b"));
-            try (XvioDaemon xa = XvioDaemon.startIn(hA, da, config(a0, uA, "172.31.0.1", "172.31.0.2"));
-                 XvioDaemon xb = XvioDaemon.startIn(hB, db, config(b0, uB, "172.31.0.2", "172.31.0.1"))) {
+            // host A's endpoint address in the file; host B's, as with OVS, on br-phy's internal interface (ip: kernel)
+            try (XvioDaemon xa = XvioDaemon.startIn(hA, da, config(a0, uA, "172.31.0.1/24", "172.31.0.2"));
+                 XvioDaemon xb = XvioDaemon.startIn(hB, db, config(b0, uB, "kernel", "172.31.0.1"))) {
+                assertTrue(xb.call("show").contains("port 65534: br-phy type=tap"), xb.call("show"));
+                lab.quietIpv6(hB, "br-phy");
+                NetLab.ok("ip", "-n", hB, "addr", "add", "172.31.0.2/24", "dev", "br-phy");
+                NetLab.ok("ip", "-n", hB, "link", "set", "br-phy", "up");
                 UplinkPortsIT.awaitStatus(xa, "gnv0", "up", Duration.ofSeconds(20));
                 UplinkPortsIT.awaitStatus(xb, "gnv0", "up", Duration.ofSeconds(20));
                 NetLab.Result ping = lab.exec(cA, "busybox", "ping", "-c", "20", "-i", "0.2", "-W", "2", "10.202.0.2");

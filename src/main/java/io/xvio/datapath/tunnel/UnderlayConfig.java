@@ -12,17 +12,26 @@ import java.util.Map;
  *     routes: [{dst: 0.0.0.0/0, via: 172.31.0.254}]
  * </pre>
  */
-public record UnderlayConfig(List<Prefix> addresses, List<StaticRoute> routes) {
+public record UnderlayConfig(List<Prefix> addresses, List<StaticRoute> routes, boolean kernel) {
     /** A route to dst through gateway via; via null: dst is on the bridge's link (tnl routes add without a gateway). */
     public record StaticRoute(Prefix dst, IpAddr via) {}
 
     public static final UnderlayConfig NONE = new UnderlayConfig(List.of(), List.of());
+    /**
+     * {@code ip: kernel}: the bridge gets an internal interface named after it (its LOCAL port, a tap), and its
+     * endpoint addresses and routes are what the kernel has on that interface, as with OVS ({@code ip addr add ... dev
+     * BRIDGE}, DHCP, {@code ip route}); none in the file.
+     */
+    public static final UnderlayConfig KERNEL = new UnderlayConfig(List.of(), List.of(), true);
 
     public UnderlayConfig {
         addresses = List.copyOf(addresses);
         routes = List.copyOf(routes);
     }
 
+    public UnderlayConfig(List<Prefix> addresses, List<StaticRoute> routes) { this(addresses, routes, false); }
+
+    /** Whether the file gives endpoint addresses ({@code ip: kernel} gives none: see {@link #kernel}). */
     public boolean present() { return !addresses.isEmpty(); }
 
     /** Parses "ip" and "routes" of a bridge's map (other keys are the bridge's own); where names the bridge. */
@@ -31,6 +40,10 @@ public record UnderlayConfig(List<Prefix> addresses, List<StaticRoute> routes) {
         Object rs = bridge.get("routes");
         if (ip == null && rs == null) return NONE;
         if (ip == null) throw new TunnelConfigException(where + ": routes need the bridge's own address (ip: ADDR/LEN)");
+        if ("kernel".equals(ip)) {
+            if (rs != null) throw new TunnelConfigException(where + ": with ip: kernel the routes are the kernel's (ip route add DST via GW dev BRIDGE); remove routes:");
+            return KERNEL;
+        }
         List<Prefix> addrs = new ArrayList<>();
         List<?> ips = ip instanceof List<?> l ? l : List.of(ip);
         if (ips.isEmpty()) throw new TunnelConfigException(where + ".ip: an empty list (give ADDR/LEN, e.g. 172.31.0.1/24)");
