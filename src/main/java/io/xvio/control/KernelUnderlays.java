@@ -29,6 +29,9 @@ final class KernelUnderlays implements AutoCloseable {
     private Rtnetlink monitor;
     /** A change was reported (or nothing read yet) and the tables were not read since. */
     private boolean dirty;
+    /** When the tables were last read (System.nanoTime; 0: never). */
+    private long lastRead;
+    static final long MIN_INTERVAL_NS = 1_000_000_000L;
     private List<Address> addresses = List.of();
     private List<Route> routes = List.of();
     /** Routes already reported as unusable (logged once each). */
@@ -44,9 +47,14 @@ final class KernelUnderlays implements AutoCloseable {
             dirty = true;
         }
         if (monitor.changed()) dirty = true;
-        if (!dirty) return false;
+        long now = System.nanoTime();
+        // a host whose tables churn (a routing daemon's) is read at most once a second, not on every tick
+        if (!dirty || lastRead != 0 && now - lastRead < MIN_INTERVAL_NS) return false;
+        lastRead = now;
         List<Address> a = Rtnetlink.addresses();        // a failure leaves it dirty: read again next time
-        List<Route> r = Rtnetlink.routes();
+        List<Route> r = new ArrayList<>();
+        for (Route x : Rtnetlink.routes())               // only what underlayOf may take is kept
+            if (x.table() == NetlinkMessages.RT_TABLE_MAIN && x.type() == NetlinkMessages.RTN_UNICAST && x.oif() != 0) r.add(x);
         addresses = a;
         routes = r;
         dirty = false;
