@@ -25,7 +25,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * <ul>
  * <li>hands ARP and IPv6 neighbour discovery frames to the {@link NeighborAgent} (it learns next hops and answers
  *     for our addresses; the answer goes back out of the input port) and lets them go on through the pipeline;</li>
- * <li>takes the UDP frames to a tunnel port's destination port out of the burst and decapsulates them
+ * <li>takes the UDP frames to a tunnel port's destination port and one of the endpoint's addresses out of the burst
+ *     (others, as another host's tunnel traffic crossing the bridge or the kernel's own when it holds the address, are
+ *     switched as any frame) and decapsulates them
  *     ({@link TunnelDecoder}: outer checks, counted drops by reason); the inner frame enters its overlay bridge with
  *     in_port = the tunnel port chosen as OVS's tnl_find does (fixed key, then fixed remote, then local_ip; no port:
  *     {@link TunnelDrop#WRONG_VNI}) and the tun_* key words set from the outer headers. The overlay's outputs go to
@@ -121,7 +123,8 @@ public final class Underlay {
             } else if (type == 0x0806) {
                 neighbor(inPort, b, i, out, ti);
             }
-            if (dport >= 0 && decoder(dport) >= 0) {
+            int x;
+            if (dport >= 0 && (x = decoder(dport)) >= 0 && decoders[x].addressedHere(d, o, len)) {
                 swap(b, i, --n);           // to the end of the burst; the packet now at i is looked at next
                 continue;
             }

@@ -158,6 +158,18 @@ public final class TunnelDecoder {
         return null;
     }
 
+    /**
+     * Whether the untagged IPv4 or IPv6 frame at s[o, o+len) is addressed to one of the endpoint's addresses (a frame
+     * to another host's tunnel endpoint crossing the underlay bridge is that bridge's to switch, as with OVS). Reads
+     * only within len; no allocation.
+     */
+    public boolean addressedHere(MemorySegment s, long o, int len) {
+        int type = Be.u16(s, o + 12);
+        if (type == 0x0800) return len >= 34 && local4((int) Be.u32(s, o + 30));
+        if (type == 0x86dd) return len >= 54 && local6(Be.u64(s, o + 38), Be.u64(s, o + 46));
+        return false;
+    }
+
     private boolean local4(int a) {
         if (local4.length == 0 && local6.length == 0) return true;
         for (int x : local4) if (x == a) return true;
