@@ -419,6 +419,13 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             bridges.put(bn, new BridgeConfig(bn, ports, flows, vlans, frag, forwardBpdu, List.copyOf(groups), controller, io.xvio.datapath.tunnel.UnderlayConfig.NONE, meters, mirrors));
         }
         bridges = TunnelSettings.apply(TunnelSettings.parse(bridgesRaw, source), bridges);
+        for (BridgeConfig bc : bridges.values()) {      // ip: kernel: the bridge's internal interface takes its name
+            if (!bc.underlay().kernel()) continue;
+            if (!portNames.add(bc.name())) throw new ConfigException(source + ": bridges." + bc.name() + ".ip: kernel: a port is named " + bc.name()
+                    + ", the name the bridge's internal interface takes");
+            if (!ifnames.add(bc.name())) throw new ConfigException(source + ": bridges." + bc.name() + ".ip: kernel: interface " + bc.name()
+                    + " is used by a port, and the bridge's internal interface takes that name");
+        }
         Map<String, RelayConfig> relays = new LinkedHashMap<>();
         if (top.get("relays") != null) {
             for (var re : map(top.get("relays"), source, "relays").entrySet()) {

@@ -94,6 +94,7 @@ final class KernelUnderlays implements AutoCloseable {
             boolean linkLocalVia = via != null && RouteTable.linkLocal(via) && own.stream().anyMatch(p -> !p.addr().isV4());   // a router's fe80:: (SLAAC's default route)
             if (via != null && !linkLocalVia && own.stream().noneMatch(p -> p.addr().isV4() == via.isV4() && p.contains(via))) {
                 String why = bridge + ": kernel route " + dst + " via " + via + " not used: the gateway is on none of " + own;
+                if (skipped.size() >= 1024) skipped.clear();              // a churning table: logged again, never unbounded
                 if (skipped.add(why)) LOG.info(why);
                 continue;
             }

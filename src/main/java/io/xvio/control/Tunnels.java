@@ -138,9 +138,11 @@ final class Tunnels {
             TapPort t = localTap(b);
             Netdev.Info i;
             try {
-                i = Netdev.query(t.ifname());
+                i = Netdev.query(t.ifname());                // null: no such interface (being made again): no endpoint
             } catch (RuntimeException x) {
-                i = null;
+                kernelTaps = List.of();                      // cannot tell: kept as it is, looked at again next tick
+                LOG.fine(() -> "bridge " + b.name + ": " + x.getMessage());
+                continue;
             }
             UnderlayConfig cfg = i == null ? UnderlayConfig.NONE : kernel.underlayOf(i.ifindex(), b.name);
             Endpoint e = endpoints.get(b.name);
@@ -177,6 +179,12 @@ final class Tunnels {
         added.values().removeIf(r -> {
             if (endpoints.containsKey(r.bridge())) return false;
             LOG.info("tnl routes: " + r.route().dst() + " removed with bridge " + r.bridge());
+            return true;
+        });
+        added.values().removeIf(r -> {                 // a kernel endpoint's networks changed under a route added to it
+            if (fits(r)) return false;
+            LOG.warning("tnl routes: " + r.route().dst() + (r.route().via() == null ? " on link" : " via " + r.route().via())
+                    + " removed: bridge " + r.bridge() + " has no network for it any more (its addresses: " + endpoints.get(r.bridge()).config().addresses() + ")");
             return true;
         });
         setRoutes(table(added));
@@ -363,11 +371,19 @@ final class Tunnels {
         resolveAll(bridges, false);
     }
 
+    /** Stops the timer (waiting a moment for a tick under way: it may be rebuilding) and the kernel monitor. */
     void close() {
         running = false;
-        synchronized (this) { kernel.close(); }
         Thread t = timer;
-        if (t != null) t.interrupt();
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) { kernel.close(); }
     }
 
     /** tnl routes: the route table, OVS's ovs/route/show style ("Cached:" for the kernel's routes, as OVS's). */
@@ -397,6 +413,18 @@ final class Tunnels {
     /** Routes added at run time, by destination network; lost on restart, as OVS's ovs/route/add routes. */
     private final Map<Prefix, AddedRoute> added = new LinkedHashMap<>();
     static final int MAX_ADDED_ROUTES = 4096;
+
+    /** Whether an added route still has a network of its bridge for its gateway (or, on link, an address of its family). */
+    private boolean fits(AddedRoute r) {
+        Endpoint e = endpoints.get(r.bridge());
+        if (e == null) return false;
+        try {
+            RouteTable.of(Map.of(r.bridge(), new UnderlayConfig(e.config().addresses(), List.of(r.route()))));
+            return true;
+        } catch (TunnelConfigException x) {
+            return false;
+        }
+    }
 
     /** The table of every underlay's addresses and config routes, then the given run-time routes (checked). */
     private RouteTable table(Map<Prefix, AddedRoute> extra) {
@@ -435,7 +463,8 @@ final class Tunnels {
             if (!r.prefix().equals(net)) continue;
             if (r.connected()) throw new ControlException("tnl routes add: " + net + " is bridge " + r.bridge() + "'s own network (a connected route)");
             if (!added.containsKey(net))
-                throw new ControlException("tnl routes add: " + net + " is a route of bridge " + r.bridge() + "'s config (routes:); change it there");
+                throw new ControlException("tnl routes add: " + net + " is a route of bridge " + r.bridge() + (fromKernel(r)
+                        ? " from the kernel (ip route ... dev " + r.bridge() + "); change it there" : "'s config (routes:); change it there"));
         }
         if (!added.containsKey(net) && added.size() >= MAX_ADDED_ROUTES)
             throw new ControlException("tnl routes add: " + MAX_ADDED_ROUTES + " routes added already; delete one first (tnl routes del DST/LEN)");

@@ -17,23 +17,45 @@ public final class Rtnetlink implements AutoCloseable {
     static final int AF_NETLINK = 16, SOCK_RAW = 3, SOCK_NONBLOCK = 0x800, NETLINK_ROUTE = 0;
     // <linux/rtnetlink.h> RTMGRP_*: the multicast groups of address and route changes
     static final int RTMGRP_LINK = 1, RTMGRP_IPV4_IFADDR = 0x10, RTMGRP_IPV4_ROUTE = 0x40, RTMGRP_IPV6_IFADDR = 0x100, RTMGRP_IPV6_ROUTE = 0x400;
-    private static final int MSG_DONTWAIT = 0x40, SOCKADDR_NL = 12, BUF = 64 * 1024;
+    private static final int MSG_DONTWAIT = 0x40, SOCKADDR_NL = 12, BUF = 64 * 1024, SOL_SOCKET = 1, SO_RCVTIMEO = 20;
+    private static final long DUMP_TIMEOUT_S = 5;
     private static int nextSeq = (int) (System.nanoTime() & 0x3fffffff);
 
     private final int fd;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment cap = arena.allocate(Native.CAPTURE), buf = arena.allocate(BUF, 8);
+    private final Arena arena;
+    private final MemorySegment cap, buf;
     private final byte[] bytes = new byte[BUF];
     private boolean closed;
 
-    private Rtnetlink(int groups, boolean nonblocking) {
-        fd = open(groups, nonblocking, arena, cap);
+    /**
+     * arena: a confined one for a dump (opened, read and closed by one thread, its memory freed at once) or an automatic
+     * one for a monitor (read by the tunnel timer, closed by whoever stops the daemon; never a shared arena, whose
+     * close would stop every thread, the PMD threads included, for a moment).
+     */
+    private Rtnetlink(int groups, boolean nonblocking, Arena arena) {
+        this.arena = arena;
+        try {
+            cap = arena.allocate(Native.CAPTURE);
+            buf = arena.allocate(BUF, 8);
+            fd = open(groups, nonblocking, arena, cap);
+        } catch (RuntimeException e) {
+            closeArena(arena);
+            throw e;
+        }
+    }
+
+    private static void closeArena(Arena a) {
+        try {
+            a.close();
+        } catch (UnsupportedOperationException e) {
+            // an automatic arena: the garbage collector frees it
+        }
     }
 
     /** Every address of every interface. */
     public static List<NetlinkMessages.Address> addresses() {
         List<NetlinkMessages.Address> out = new ArrayList<>();
-        try (Rtnetlink n = new Rtnetlink(0, false)) {
+        try (Rtnetlink n = new Rtnetlink(0, false, Arena.ofConfined())) {
             n.dump(NetlinkMessages.RTM_GETADDR, out, new ArrayList<>());
         }
         return out;
@@ -42,7 +64,7 @@ public final class Rtnetlink implements AutoCloseable {
     /** Every route of every table. */
     public static List<NetlinkMessages.Route> routes() {
         List<NetlinkMessages.Route> out = new ArrayList<>();
-        try (Rtnetlink n = new Rtnetlink(0, false)) {
+        try (Rtnetlink n = new Rtnetlink(0, false, Arena.ofConfined())) {
             n.dump(NetlinkMessages.RTM_GETROUTE, new ArrayList<>(), out);
         }
         return out;
@@ -50,7 +72,7 @@ public final class Rtnetlink implements AutoCloseable {
 
     /** A socket told of every link and every IPv4 and IPv6 address and route change from now on ({@link #changed}). */
     public static Rtnetlink monitor() {
-        return new Rtnetlink(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE, true);
+        return new Rtnetlink(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE, true, Arena.ofAuto());
     }
 
     /**
@@ -94,7 +116,7 @@ public final class Rtnetlink implements AutoCloseable {
                 if (n < 0) {
                     int e = Native.errno(cap);
                     if (e == Errno.EINTR) continue;
-                    throw new SysException("recvfrom(netlink dump " + type + ")", e);
+                    throw new SysException("recvfrom(netlink dump " + type + (e == Errno.EAGAIN ? ", no answer in " + DUMP_TIMEOUT_S + " s)" : ")"), e);
                 }
                 if (n == 0) throw new SysException("recvfrom(netlink dump " + type + "): the socket closed", Errno.EIO);
                 MemorySegment.copy(buf, JAVA_BYTE, 0, bytes, 0, (int) n);
@@ -120,6 +142,16 @@ public final class Rtnetlink implements AutoCloseable {
                 Fd.closeQuietly(fd);
                 throw new SysException("bind(netlink, groups 0x" + Integer.toHexString(groups) + ")", e);
             }
+            if (!nonblocking) {                              // a dump the kernel never finishes fails, it does not hang
+                MemorySegment tv = arena.allocate(16, 8);
+                tv.set(JAVA_LONG, 0, DUMP_TIMEOUT_S);
+                rc = (int) NetNative.SETSOCKOPT.invokeExact(cap, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
+                if (rc < 0) {
+                    int e = Native.errno(cap);
+                    Fd.closeQuietly(fd);
+                    throw new SysException("setsockopt(netlink, SO_RCVTIMEO)", e);
+                }
+            }
             return fd;
         } catch (SysException e) {
             throw e;
@@ -133,6 +165,6 @@ public final class Rtnetlink implements AutoCloseable {
         if (closed) return;
         closed = true;
         Fd.closeQuietly(fd);
-        arena.close();
+        closeArena(arena);
     }
 }

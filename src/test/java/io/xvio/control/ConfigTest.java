@@ -70,6 +70,18 @@ class ConfigTest {
     }
 
     @Test
+    void ipKernelTakesTheBridgesNameForItsInternalInterface() {
+        Config c = Config.parse("bridges:\n  br-phy: {ip: kernel, ports: {up0: {type: afpacket, device: eth1}}}\n", "x.yaml");
+        assertTrue(c.bridges().get("br-phy").underlay().kernel());
+        assertEquals("bad.yaml: bridges.br-phy.ip: kernel: a port is named br-phy, the name the bridge's internal interface takes",
+                error("bridges:\n  br-int: {ports: {br-phy: {type: tap, name: tapx}}}\n  br-phy: {ip: kernel}\n"));
+        assertEquals("bad.yaml: bridges.br-phy.ip: kernel: interface br-phy is used by a port, and the bridge's internal interface takes that name",
+                error("bridges:\n  br-int: {ports: {up1: {type: afpacket, device: br-phy}}}\n  br-phy: {ip: kernel}\n"));
+        assertTrue(error("bridges:\n  br-phy: {ip: kernel}\nrelays:\n  r1: {vhost: {path: /tmp/r1.sock}, vf: {device: br-phy, type: afpacket}}\n")
+                .contains("br-phy"));
+    }
+
+    @Test
     void badInputIsNamedWithItsKeyPath() {
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: bogus, path: /x}\n").contains("bridges.br0.ports.a.type: unknown port type \"bogus\""));
         assertTrue(error("bridges:\n  br0:\n    ports:\n      a: {type: vhostuser}\n").contains("bridges.br0.ports.a: missing \"path\""));

@@ -63,6 +63,7 @@ class GeneveTwoHostsIT {
             try (XvioDaemon xa = XvioDaemon.startIn(hA, da, config(a0, uA, "172.31.0.1/24", "172.31.0.2"));
                  XvioDaemon xb = XvioDaemon.startIn(hB, db, config(b0, uB, "kernel", "172.31.0.1"))) {
                 assertTrue(xb.call("show").contains("port 65534: br-phy type=tap"), xb.call("show"));
+                UplinkPortsIT.awaitStatus(xb, "br-phy", "up", Duration.ofSeconds(20));   // the tap is made by the port's supervisor
                 lab.quietIpv6(hB, "br-phy");
                 NetLab.ok("ip", "-n", hB, "addr", "add", "172.31.0.2/24", "dev", "br-phy");
                 NetLab.ok("ip", "-n", hB, "link", "set", "br-phy", "up");

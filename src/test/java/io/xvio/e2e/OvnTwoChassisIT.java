@@ -180,6 +180,7 @@ class OvnTwoChassisIT {
         if (kernelUnderlay) {
             c.vsctlOk("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev");
             c.vsctlOk("add-port", "br-phy", c.uplink);
+            UplinkPortsIT.awaitStatus(c.xvio, "br-phy", "up", Duration.ofSeconds(20));   // the tap is made by the port's supervisor
             lab.quietIpv6(c.host, "br-phy");
             NetLab.ok("ip", "-n", c.host, "addr", "add", c.encapIp + "/24", "dev", "br-phy");
             NetLab.ok("ip", "-n", c.host, "link", "set", "br-phy", "up");

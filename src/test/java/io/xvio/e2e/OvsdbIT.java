@@ -701,6 +701,7 @@ class OvsdbIT {
         assertFalse(xvio.call("tnl", "routes").contains(phy), before);
 
         // as with OVS: the tunnel endpoint's address goes on the underlay bridge's internal interface
+        UplinkPortsIT.awaitStatus(xvio, phy, "up", Duration.ofSeconds(20));     // the tap is made by the port's supervisor
         NetLab.ok("ip", "addr", "add", "172.31.77.1/24", "dev", phy);
         NetLab.ok("ip", "link", "set", phy, "up");
         awaitCall("Connected: 172.31.77.0/24 dev " + phy + " SRC 172.31.77.1", "tnl", "routes");
@@ -744,6 +745,14 @@ class OvsdbIT {
         NetLab.ok("ip", "-n", nsV, "neigh", "flush", "all");          // 10.77.0.2 has the new VTEP's MAC now
         assertEquals(5, ping(nsV, "10.77.0.2", 5), this::state);
         assertTrue(xvio.call("tnl", "neigh").contains("fd00:77::2"), this::state);
+        // a route added at run time through the IPv4 network, which then goes: the route goes with it (logged), the IPv6
+        // underlay carries on
+        xvio.call("tnl", "routes", "add", "10.9.0.0/16", phy, "172.31.77.254");
+        NetLab.ok("ip", "addr", "del", "172.31.77.1/24", "dev", phy);
+        awaitGone("172.31.77.0/24", "tnl", "routes");
+        assertFalse(xvio.call("tnl", "routes").contains("10.9.0.0/16"), xvio.call("tnl", "routes"));
+        assertTrue(xvio.log().contains("tnl routes: 10.9.0.0/16 via 172.31.77.254 removed: bridge " + phy + " has no network for it any more"), xvio.log());
+        assertEquals(3, ping(nsV, "10.77.0.2", 3), this::state);
 
         // the addresses gone: the bridge is no tunnel endpoint any more and the tunnel port cannot send
         NetLab.ok("ip", "addr", "flush", "dev", phy);
