@@ -46,12 +46,12 @@ public final class InterfaceConfig {
                     throw new IllegalArgumentException("dpdkvhostuserclient needs options:vhost-server-path (the socket the front-end serves)");
                 yield vhost(name, ofport, path, "client", options, vhostOffloads);
             }
-            case "", "system" -> new Config.PortConfig(name, "afpacket", ofport, null, null, 1, false, device(name, type), false, 0);
+            case "", "system" -> Config.PortConfig.netdev(name, "afpacket", ofport, device(name, type));
             case "afxdp" -> {
                 AfxdpOptions.check(name, options);
-                yield new Config.PortConfig(name, "afxdp", ofport, null, null, 1, false, device(name, type), false, 0);
+                yield Config.PortConfig.netdev(name, "afxdp", ofport, device(name, type));
             }
-            case "internal", "tap" -> new Config.PortConfig(name, "tap", ofport, null, null, 1, false, device(name, type), false, 0);
+            case "internal", "tap" -> Config.PortConfig.netdev(name, "tap", ofport, device(name, type));
             case "vxlan", "geneve" -> TunnelInterface.toPort(name, type, options, ofport);
             case "patch" -> patch(name, options, ofport);
             default -> throw new IllegalArgumentException("interface type \"" + type + "\" is not supported by xvio (supported: " + TYPES + ")");
