@@ -74,8 +74,7 @@ public final class Daemon implements AutoCloseable {
                 bridges.put(bc.name(), br);
                 for (Config.PortConfig pc : bc.ports().values()) addPortTo(br, pc, bc.vlan(pc.name()));
                 if (bc.underlay().kernel())       // ip: kernel: the LOCAL port is an internal interface whose addresses the tunnels take
-                    addPortTo(br, new Config.PortConfig(bc.name(), "tap", io.xvio.port.EndpointPort.OFPP_LOCAL, null, null, 1, false, bc.name(), false, 0),
-                            io.xvio.datapath.PortVlan.TRUNK_ALL);
+                    addPortTo(br, Config.PortConfig.netdev(bc.name(), "tap", io.xvio.port.EndpointPort.OFPP_LOCAL, bc.name()), io.xvio.datapath.PortVlan.TRUNK_ALL);
                 tunnels.addUnderlay(br, bc.underlay());
                 for (MirrorConfig mc : bc.mirrors()) mirrors.add(br, mc);
                 br.datapath.setOptions(bc.frag(), bc.forwardBpdu());
@@ -524,11 +523,14 @@ public final class Daemon implements AutoCloseable {
      * After a port or bridge change: stops polling the underlay bridges' queues (so no PMD thread decapsulates into
      * the overlays with the old port offsets), then rebuilds the tunnel endpoints; the caller assigns every queue again.
      */
-    private void retunnel() {
-        if (!tunnels.any()) return;
+    private void retunnel() { retunnel(Set.of()); }
+
+    /** As {@link #retunnel()}; the queues of also stop being polled too (bridges that become or stop being underlays). */
+    private void retunnel(Set<io.xvio.datapath.BridgeDatapath> also) {
+        if (!tunnels.any() && also.isEmpty()) return;
         List<RxQueue> others = new ArrayList<>(rxQueues());
         Set<io.xvio.datapath.BridgeDatapath> patched = patches.involved();     // their arrays wait for repatch()
-        others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || patched.contains(q.datapath())));
+        others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || patched.contains(q.datapath()) || also.contains(q.datapath())));
         pmds.assign(others);
         tunnels.rebuild(bridges.values());
         bfd.retain(bridges.values());
@@ -543,14 +545,10 @@ public final class Daemon implements AutoCloseable {
     private void kernelUnderlays() {
         Set<Bridge> changed = tunnels.syncKernel(bridges.values());
         if (changed.isEmpty()) return;
-        Set<io.xvio.datapath.BridgeDatapath> stop = new HashSet<>(patches.involved());
+        Set<io.xvio.datapath.BridgeDatapath> stop = new HashSet<>();
         for (Bridge b : changed) stop.add(b.datapath);
-        List<RxQueue> others = new ArrayList<>(rxQueues());
-        others.removeIf(q -> q.datapath() != null && (q.datapath().underlay() != null || stop.contains(q.datapath())));
-        pmds.assign(others);
         try {
-            tunnels.rebuild(bridges.values());
-            bfd.retain(bridges.values());
+            retunnel(stop);
         } finally {                                    // whatever happened, every queue is polled again
             repatch();
             pmds.assign(rxQueues());

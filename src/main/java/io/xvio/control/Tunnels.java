@@ -177,14 +177,12 @@ final class Tunnels {
         for (Bridge b : bridges)                                           // an endpoint the kernel took away
             if (!endpoints.containsKey(b.name) && b.datapath.underlay() != null) b.datapath.setUnderlay(null);
         added.values().removeIf(r -> {
-            if (endpoints.containsKey(r.bridge())) return false;
-            LOG.info("tnl routes: " + r.route().dst() + " removed with bridge " + r.bridge());
-            return true;
-        });
-        added.values().removeIf(r -> {                 // a kernel endpoint's networks changed under a route added to it
-            if (fits(r)) return false;
-            LOG.warning("tnl routes: " + r.route().dst() + (r.route().via() == null ? " on link" : " via " + r.route().via())
-                    + " removed: bridge " + r.bridge() + " has no network for it any more (its addresses: " + endpoints.get(r.bridge()).config().addresses() + ")");
+            Endpoint e = endpoints.get(r.bridge());
+            if (e == null) LOG.info("tnl routes: " + r.route().dst() + " removed with bridge " + r.bridge());
+            else if (!fits(r, e))                      // a kernel endpoint's networks changed under a route added to it
+                LOG.warning("tnl routes: " + r.route().dst() + (r.route().via() == null ? " on link" : " via " + r.route().via())
+                        + " removed: bridge " + r.bridge() + " has no network for it any more (its addresses: " + e.config().addresses() + ")");
+            else return false;
             return true;
         });
         setRoutes(table(added));
@@ -414,10 +412,8 @@ final class Tunnels {
     private final Map<Prefix, AddedRoute> added = new LinkedHashMap<>();
     static final int MAX_ADDED_ROUTES = 4096;
 
-    /** Whether an added route still has a network of its bridge for its gateway (or, on link, an address of its family). */
-    private boolean fits(AddedRoute r) {
-        Endpoint e = endpoints.get(r.bridge());
-        if (e == null) return false;
+    /** Whether an added route still has a network of its bridge's endpoint e for its gateway (or, on link, an address of its family). */
+    private static boolean fits(AddedRoute r, Endpoint e) {
         try {
             RouteTable.of(Map.of(r.bridge(), new UnderlayConfig(e.config().addresses(), List.of(r.route()))));
             return true;
