@@ -1,5 +1,6 @@
 package io.xvio.e2e;
 
+import io.xvio.testing.Await;
 import io.xvio.testing.NetLab;
 import org.junit.jupiter.api.*;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -697,7 +698,7 @@ class OvsdbIT {
         vsctlOk("add-port", ovl, "vx77x", "--", "set", "Interface", "vx77x", "type=vxlan", "options:remote_ip=172.31.77.2", "options:key=77");
         awaitColumn("up", "Interface", up, "link_state");
         awaitColumn("up", "Interface", v, "link_state");
-        String before = awaitShow("vx77x type=vxlan", "no route to 172.31.77.2");
+        String before = UplinkPortsIT.awaitStatus(xvio, "vx77x", "down \\(no route to 172\\.31\\.77\\.2\\)", Duration.ofSeconds(15));
         assertFalse(xvio.call("tnl", "routes").contains(phy), before);
 
         // as with OVS: the tunnel endpoint's address goes on the underlay bridge's internal interface
@@ -741,7 +742,7 @@ class OvsdbIT {
         NetLab.ok("sysctl", "-qw", "net.ipv6.conf." + phy + ".disable_ipv6=0");
         NetLab.ok("ip", "addr", "add", "fd00:77::1/64", "dev", phy);
         awaitCall("Connected: fd00:77::/64 dev " + phy + " SRC fd00:77::1", "tnl", "routes");
-        awaitShow("vx76x type=vxlan", "status=up");
+        UplinkPortsIT.awaitStatus(xvio, "vx76x", "up", Duration.ofSeconds(15));
         NetLab.ok("ip", "-n", nsV, "neigh", "flush", "all");          // 10.77.0.2 has the new VTEP's MAC now
         assertEquals(5, ping(nsV, "10.77.0.2", 5), this::state);
         assertTrue(xvio.call("tnl", "neigh").contains("fd00:77::2"), this::state);
@@ -756,7 +757,7 @@ class OvsdbIT {
 
         // the addresses gone: the bridge is no tunnel endpoint any more and the tunnel port cannot send
         NetLab.ok("ip", "addr", "flush", "dev", phy);
-        awaitShow("vx76x type=vxlan", "no route to fd00:77::2");
+        UplinkPortsIT.awaitStatus(xvio, "vx76x", "down \\(no route to fd00:77::2\\)", Duration.ofSeconds(15));
         assertEquals(0, ping(nsV, "10.77.0.2", 2));
         assertTrue(xvio.log().contains("bridge " + phy + ": no longer a tunnel endpoint"), xvio.log());
         vsctlOk("del-br", ovl);
@@ -816,40 +817,23 @@ class OvsdbIT {
         }
     }
 
-    /** Waits until xvio's answer to args contains want. */
-    private String awaitCall(String want, String... args) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        String got = "";
-        while (System.nanoTime() < deadline) {
-            got = xvio.call(args);
-            if (got.contains(want)) return got;
-            Thread.sleep(100);
+    /** xvio's answer to args, or the error (for probes). */
+    private String call(String... args) {
+        try {
+            return xvio.call(args);
+        } catch (IOException e) {
+            return e.toString();
         }
-        throw new AssertionError(String.join(" ", args) + ": \"" + want + "\" not seen in 15 s, last:\n" + got + xvio.log());
+    }
+
+    /** Waits until xvio's answer to args contains want. */
+    private String awaitCall(String want, String... args) throws InterruptedException {
+        return Await.awaitMatch(() -> call(args), Pattern.compile(Pattern.quote(want)), Duration.ofSeconds(15), this::state);
     }
 
     /** Waits until xvio's answer to args no longer contains what. */
-    private void awaitGone(String what, String... args) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        String got = xvio.call(args);
-        while (got.contains(what) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            got = xvio.call(args);
-        }
-        assertFalse(got.contains(what), got);
-    }
-
-    /** Waits until the show section of the port whose line contains port has want in it; returns show. */
-    private String awaitShow(String port, String want) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        String show = "";
-        while (System.nanoTime() < deadline) {
-            show = xvio.call("show");
-            String[] parts = show.split(java.util.regex.Pattern.quote(port), 2);
-            if (parts.length == 2 && parts[1].split("\n  port |\nbridge ", 2)[0].contains(want)) return show;
-            Thread.sleep(100);
-        }
-        throw new AssertionError(port + ": \"" + want + "\" not seen in 15 s in show:\n" + show + xvio.log());
+    private void awaitGone(String what, String... args) {
+        Await.await(what + " is gone from " + String.join(" ", args), Duration.ofSeconds(15), () -> !call(args).contains(what), this::state);
     }
 
     /** Waits until the Controller row of target (is_connected, role, status) matches want. */
