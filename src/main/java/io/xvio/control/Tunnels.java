@@ -5,6 +5,7 @@ import io.xvio.datapath.Underlay;
 import io.xvio.datapath.tunnel.*;
 import io.xvio.port.EndpointPort;
 import io.xvio.port.LocalInjection;
+import io.xvio.port.PatchPort;
 import io.xvio.port.Port;
 import io.xvio.port.TapPort;
 import io.xvio.port.TunnelPort;
@@ -298,12 +299,18 @@ final class Tunnels {
         LOG.info("tunnel port " + tp.name() + ": up, " + now.header() + " via " + now.uplink().name() + " (mtu " + now.mtu() + ")");
     }
 
-    /** A resolved header's way out: its underlay bridge's uplink and MTU; or why there is none. */
+    /**
+     * A resolved header's way out: its underlay bridge's uplink and MTU; or why there is none. The uplink is the
+     * bridge's first port that leads off the host: not its LOCAL port, a tunnel port or a patch port (OVN's localnet
+     * patch to br-int sits on br-phy beside the NIC, and may come first).
+     */
     private Object egress(TunnelResolver.Result r) {
         Endpoint e = endpoints.get(r.bridge());
         Port uplink = null;
-        for (Port p : e.bridge().ports) if (p != e.local() && !(p instanceof TunnelPort)) { uplink = p; break; }
-        if (uplink == null) return "underlay bridge " + r.bridge() + " has no uplink port";
+        for (Port p : e.bridge().ports) {
+            if (p != e.local() && !(p instanceof TunnelPort) && !(p instanceof PatchPort)) { uplink = p; break; }
+        }
+        if (uplink == null) return "underlay bridge " + r.bridge() + " has no uplink port (a port other than LOCAL, tunnel and patch ports)";
         int mtu = uplink.mtu() > 0 ? uplink.mtu() : 1500;      // a vhost-user uplink's mtu (key mtu / mtu_request)
         String dev = uplink.details().get("device");
         if (dev != null) {

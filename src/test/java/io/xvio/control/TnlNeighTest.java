@@ -3,7 +3,7 @@ package io.xvio.control;
 import io.xvio.datapath.PortVlan;
 import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.datapath.tunnel.UnderlayConfig;
-import io.xvio.port.PatchPort;
+import io.xvio.testing.InertPort;
 import io.xvio.port.TunnelPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class TnlNeighTest {
         brInt.ports.add(vx0);
         brInt.vlans.add(PortVlan.TRUNK_ALL);
         Bridge brPhy = bridge("br-phy");
-        brPhy.ports.add(new PatchPort("up0", 1, "nobody"));          // a stand-in uplink
+        brPhy.ports.add(new InertPort("up0") {});                     // a stand-in NIC
         brPhy.vlans.add(PortVlan.TRUNK_ALL);
         bridge("br0");
         tunnels.addUnderlay(brPhy, UnderlayConfig.parse(Map.of("ip", "172.31.0.1/24"), "br-phy"));
@@ -85,7 +85,7 @@ class TnlNeighTest {
             TunnelPort vx6 = new TunnelPort("vx6", 10, TunnelConfig.parse(Map.of("type", "vxlan", "remote_ip", "fd00:31::2", "key", "100"), "vx6"));
             brInt.ports.add(vx6);
             brInt.vlans.add(PortVlan.TRUNK_ALL);
-            brPhy.ports.add(new PatchPort("up0", 1, "nobody"));
+            brPhy.ports.add(new InertPort("up0") {});
             brPhy.vlans.add(PortVlan.TRUNK_ALL);
             b6.put("br-int", brInt);
             b6.put("br-phy", brPhy);

@@ -4,6 +4,7 @@ import io.xvio.datapath.PortVlan;
 import io.xvio.datapath.tunnel.TunnelConfig;
 import io.xvio.datapath.tunnel.UnderlayConfig;
 import io.xvio.port.PatchPort;
+import io.xvio.testing.InertPort;
 import io.xvio.port.TunnelPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,10 @@ class TnlRoutesTest {
         brInt.ports.add(vx0);
         brInt.vlans.add(PortVlan.TRUNK_ALL);
         Bridge brPhy = bridge("br-phy");
-        brPhy.ports.add(new PatchPort("up0", 1, "nobody"));          // a stand-in uplink
+        // OVN's localnet patch to br-int, added before the NIC: never the tunnels' way out
+        brPhy.ports.add(new PatchPort("patch-provnet-to-br-int", 2, "nobody"));
+        brPhy.vlans.add(PortVlan.TRUNK_ALL);
+        brPhy.ports.add(new InertPort("up0") {});                     // a stand-in NIC
         brPhy.vlans.add(PortVlan.TRUNK_ALL);
         bridge("br0");
         tunnels.addUnderlay(brPhy, UnderlayConfig.parse(Map.of("ip", List.of("172.31.0.1/24", "fd00:31::1/64"),
@@ -72,6 +76,7 @@ class TnlRoutesTest {
 
         assertEquals("", run(false, "add", "10.9.0.0/16", "br-phy", "172.31.0.254"));
         assertNotNull(vx0.egress(), vx0.status());
+        assertEquals("up0", vx0.egress().uplink().name(), "out of the NIC, not the patch port before it");
         assertEquals(0x02_31_00_00_00_feL, vx0.egress().header().spec().dstMac(), "the gateway's MAC");
         String text = run(false);
         assertTrue(text.lines().anyMatch(l -> l.equals("User: 10.9.0.0/16 dev br-phy GW 172.31.0.254 SRC 172.31.0.1")), text);
