@@ -164,11 +164,31 @@ final class Bridge {
         return new int[] {removed, flowsRemoved};
     }
 
-    /** Tells the datapath which ports read the flow key when they send (tunnel ports), before tables that use them. */
+    /**
+     * Tells the datapath which ports read the flow key when they send (tunnel ports, and ports a mirror copies on
+     * transmit to such a tunnel port), before tables that use them.
+     */
     private void publishKeyedPorts() {
         boolean[] k = new boolean[ports.size()];
-        for (int i = 0; i < k.length; i++) k[i] = ports.get(i) instanceof io.xvio.port.TunnelPort tp && tp.readsFlowKey();
+        for (int i = 0; i < k.length; i++) {
+            Port p = ports.get(i);
+            k[i] = p instanceof io.xvio.port.TunnelPort tp && tp.readsFlowKey() || mirroredToKeyed.contains(p.name());
+        }
         datapath.setKeyedPorts(k);
+    }
+
+    /** Names of the ports whose transmit a mirror copies to a port that reads the flow key ({@link Mirrors} keeps it). */
+    private java.util.Set<String> mirroredToKeyed = java.util.Set.of();
+
+    /**
+     * Mirrors changed which ports' transmit is copied to a key-reading tunnel port: the datapath stops replaying
+     * their translations header-free (the copy would leave with another packet's tunnel key) before the mirror runs.
+     */
+    synchronized void mirroredToKeyed(java.util.Set<String> names) {
+        if (names.equals(mirroredToKeyed)) return;
+        mirroredToKeyed = java.util.Set.copyOf(names);
+        publishKeyedPorts();
+        awaitQuiescence();
     }
 
     /** Publishes which ports are up (for group buckets' watch_port) if that changed. */

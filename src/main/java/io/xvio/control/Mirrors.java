@@ -52,6 +52,7 @@ final class Mirrors {
         }
         Active a = new Active(mc);
         ms.put(mc.name(), a);
+        br.mirroredToKeyed(keyedTargets(br));
         attach(br, a);
         LOG.info("bridge " + br.name + ": mirror " + mc.name() + " added: " + describe(mc));
     }
@@ -61,15 +62,30 @@ final class Mirrors {
         Active a = ms.remove(name);
         if (a == null) throw new ControlException("bridge " + br.name + " has no mirror " + name);
         detach(a);
+        br.mirroredToKeyed(keyedTargets(br));
         LOG.info("bridge " + br.name + ": mirror " + name + " deleted (" + (a.mirror == null ? 0 : a.mirror.mirrored()) + " frames mirrored)");
     }
 
     /** The bridge's ports changed: every mirror of it is registered again with the ports there are now. */
     void refresh(Bridge br) {
+        for (Active a : byBridge.getOrDefault(br.name, Map.of()).values()) detach(a);
+        br.mirroredToKeyed(keyedTargets(br));
+        for (Active a : byBridge.getOrDefault(br.name, Map.of()).values()) attach(br, a);
+    }
+
+    /**
+     * The ports of br whose transmit its mirrors copy to a tunnel port that reads the flow key (key=flow,
+     * remote_ip=flow, Geneve): the datapath must extract their packets' keys (see {@link Bridge#mirroredToKeyed}).
+     */
+    private Set<String> keyedTargets(Bridge br) {
+        Set<String> names = new HashSet<>();
         for (Active a : byBridge.getOrDefault(br.name, Map.of()).values()) {
-            detach(a);
-            attach(br, a);
+            MirrorConfig mc = a.config;
+            if (!(br.port(mc.outputPort()) instanceof io.xvio.port.TunnelPort tp) || !tp.readsFlowKey()) continue;
+            if (!mc.selectAll()) names.addAll(mc.selectDst());
+            else for (Port p : br.ports) if (!p.name().equals(mc.outputPort())) names.add(p.name());
         }
+        return names;
     }
 
     /** A bridge went away with its ports. */

@@ -1893,16 +1893,27 @@ public final class BridgeDatapath {
 
     /**
      * By port index: whether the port's transmit reads the packet's flow key (a tunnel port with key=flow,
-     * remote_ip=flow or Geneve options: TunnelPort.readsFlowKey). Translations that output there are never replayed header-free (key not extracted).
+     * remote_ip=flow or Geneve options: TunnelPort.readsFlowKey; a port mirrored on transmit to such a port).
+     * Translations that output there are never replayed header-free (key not extracted).
      * Control thread sets it before the tables that use a new port layout. Null when no port reads the key (one
      * field, so a reader never sees the array and the "none" answer disagree).
      */
     private volatile boolean[] keyedPorts;
 
-    public void setKeyedPorts(boolean[] keyed) {
+    /**
+     * Sets which ports read the flow key. A change on the same port layout (a mirror to a key-reading tunnel port
+     * added or removed) starts every cache over: an entry replayed header-free may now lead to a port that reads it.
+     */
+    public synchronized void setKeyedPorts(boolean[] keyed) {
         boolean any = false;
         for (boolean k : keyed) any |= k;
-        keyedPorts = any ? keyed.clone() : null;
+        boolean[] next = any ? keyed.clone() : null;
+        if (Arrays.equals(keyedPorts, next)) return;
+        keyedPorts = next;
+        Tables old = tables;
+        if (old.ofports().length == keyed.length)            // a new layout: the install that follows starts over
+            publish(old.byTable(), old.indexByOfport(), old.ofports(), old.vlans(), old.flows(), old.changes().next(List.of(), true),
+                    old.frag(), old.forwardBpdu(), old.groups(), old.live());
     }
 
     private boolean keyed(int p) {

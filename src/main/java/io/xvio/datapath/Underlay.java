@@ -175,6 +175,7 @@ public final class Underlay {
         if (r <= 0) return;                                           // nothing to answer: the slot stays free
         b.copies++;
         b.len[j] = r;
+        b.keys[j].clearExtended();          // no tunnel key: a tx mirror to a key-reading port must not see a stale one
         b.checksumsUnknown(j);
         if (b.offloads) { b.vflags[j] = 0; b.gsoType[j] = 0; }
         out.add(inPort, j);

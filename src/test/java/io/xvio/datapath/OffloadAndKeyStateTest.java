@@ -77,6 +77,35 @@ class OffloadAndKeyStateTest {
         assertTrue(b.keys[0].extended, "to vm: the header-free path, untouched keys (this test can tell the two apart)");
     }
 
+    /**
+     * A port becomes key-reading on the same port layout (a mirror copies its transmit to a key=flow tunnel port):
+     * the header-free entries cached before are not replayed any more, so its packets get their own keys.
+     */
+    @Test
+    void aPortThatStartsReadingTheKeyEndsTheHeaderFreeReplayOfTranslationsToIt() {
+        BridgeDatapath dp = new BridgeDatapath("br0");
+        dp.setKeyedPorts(new boolean[] {false, false});
+        dp.install(new int[] {1, 2}, List.of(FlowParser.parse("in_port=1,actions=output:2")));
+        dp.setLive(new boolean[] {true, true});
+        PacketBatch b = new PacketBatch();
+        Outputs out = new Outputs(4);
+        byte[] f = GroupsTest.tcp(1, 2, 3, 4);
+        for (int pass = 0; pass < 3; pass++) {
+            stale(b, f, f);
+            out.clear();
+            dp.process(0, b, out, 0, NOW);
+        }
+        assertTrue(b.keys[0].extended, "a port that reads no key: header-free, the keys untouched");
+        dp.setKeyedPorts(new boolean[] {false, true});
+        for (int pass = 0; pass < 3; pass++) {
+            stale(b, f, f);
+            out.clear();
+            dp.process(0, b, out, 0, NOW);
+            assertEquals(2, out.countFor(1));
+            for (int i = 0; i < 2; i++) assertFalse(b.keys[i].extended, "pass " + pass + ", packet " + i + ": VNI 555 of an earlier packet");
+        }
+    }
+
     @Test
     void aNormalBridgesRepeatedFrameToATunnelPortGetsItsOwnKey() {
         BridgeDatapath dp = bridge("priority=0,actions=NORMAL");

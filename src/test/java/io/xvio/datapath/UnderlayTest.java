@@ -177,10 +177,15 @@ class UnderlayTest {
         PacketBatch b = new PacketBatch();
         b.len[0] = Arp.request(b.data, b.off[0], PEER_MAC, 0xac1f0002, 0xac1f0001);
         b.count = 1;
+        for (FlowKey k : b.keys) {                       // an earlier packet's tunnel key in every slot
+            k.w[FlowKey.TUN_ID] = 555;
+            k.extended = true;
+        }
         Outputs out = new Outputs(16);
         underlay.process(0, b, out, 0, System.nanoTime());
         assertTrue(ports(out).contains(0), "a reply back out of the input port");
         int reply = out.packetsFor(0)[0];
+        assertFalse(b.keys[reply].extended, "the reply carries no tunnel key (a tx mirror to a key=flow port reads it)");
         Arp.Packet p = new Arp.Packet();
         assertTrue(Arp.parse(b.data, b.off[reply], b.len[reply], p));
         assertEquals(Arp.REPLY, p.op);
