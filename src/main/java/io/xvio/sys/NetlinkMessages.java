@@ -18,7 +18,8 @@ public final class NetlinkMessages {
     // <linux/rtnetlink.h>
     static final int RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22, RTM_NEWROUTE = 24, RTM_DELROUTE = 25, RTM_GETROUTE = 26;
     static final int IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_FLAGS = 8;
-    static final int RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_PREFSRC = 7, RTA_TABLE = 15;
+    static final int RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_PREFSRC = 7, RTA_MULTIPATH = 9, RTA_TABLE = 15;
+    static final int RTNEXTHOP = 8;
     static final int IFADDRMSG = 8, RTMSG = 12, RTATTR = 4;
     public static final int AF_INET = 2, AF_INET6 = 10;
     public static final int RT_TABLE_MAIN = 254, RTN_UNICAST = 1;
@@ -31,7 +32,8 @@ public final class NetlinkMessages {
 
     /**
      * A route: destination (null for a default route) and its length, gateway (null: on link), output interface (0:
-     * none), table, type (RTN_*), protocol (RTPROT_*), scope, preferred source (null: none).
+     * none), table, type (RTN_*), protocol (RTPROT_*), scope, preferred source (null: none). Of a multipath (ECMP)
+     * route, its first next hop's gateway and interface, as OVS's route table takes it.
      */
     public record Route(int family, byte[] dst, int dstLen, byte[] gateway, int oif, int table, int type, int protocol, int scope, byte[] prefSrc) {}
 
@@ -140,7 +142,7 @@ public final class NetlinkMessages {
         int family = b.get(body) & 0xff, dstLen = b.get(body + 1) & 0xff, table = b.get(body + 4) & 0xff, protocol = b.get(body + 5) & 0xff,
                 scope = b.get(body + 6) & 0xff, type = b.get(body + 7) & 0xff;
         byte[] dst = null, gw = null, src = null;
-        int oif = 0;
+        int oif = 0, multipath = -1, multipathLen = 0;
         for (int a = body + RTMSG; a + RTATTR <= end; ) {
             int alen = Short.toUnsignedInt(b.getShort(a)), atype = Short.toUnsignedInt(b.getShort(a + 2)) & 0x3fff;
             if (alen < RTATTR || alen > end - a) throw new NetlinkException("netlink: attribute of length " + alen + " in a route message", 0);
@@ -151,9 +153,23 @@ public final class NetlinkMessages {
                 case RTA_PREFSRC -> src = bytes(b, v, vlen, family, "RTA_PREFSRC");
                 case RTA_OIF -> { if (vlen >= 4) oif = b.getInt(v); }
                 case RTA_TABLE -> { if (vlen >= 4) table = b.getInt(v); }
-                default -> { }                              // multipath, metrics, ...: not used
+                case RTA_MULTIPATH -> { multipath = v; multipathLen = vlen; }
+                default -> { }                              // metrics, ...: not used
             }
             a += align(alen);
+        }
+        if (multipath >= 0 && oif == 0 && gw == null) {
+            // struct rtnexthop {u16 len; u8 flags; u8 hops; int ifindex} then its own attributes (RTA_GATEWAY)
+            if (multipathLen < RTNEXTHOP) throw new NetlinkException("netlink: RTA_MULTIPATH of " + multipathLen + " bytes", 0);
+            int nhLen = Short.toUnsignedInt(b.getShort(multipath));
+            if (nhLen < RTNEXTHOP || nhLen > multipathLen) throw new NetlinkException("netlink: next hop of length " + nhLen + " in RTA_MULTIPATH of " + multipathLen + " bytes", 0);
+            oif = b.getInt(multipath + 4);
+            for (int a = multipath + RTNEXTHOP, nhEnd = multipath + nhLen; a + RTATTR <= nhEnd; ) {
+                int alen = Short.toUnsignedInt(b.getShort(a)), atype = Short.toUnsignedInt(b.getShort(a + 2)) & 0x3fff;
+                if (alen < RTATTR || alen > nhEnd - a) throw new NetlinkException("netlink: attribute of length " + alen + " in a next hop", 0);
+                if (atype == RTA_GATEWAY) gw = bytes(b, a + RTATTR, alen - RTATTR, family, "next hop's RTA_GATEWAY");
+                a += align(alen);
+            }
         }
         int width = family == AF_INET ? 32 : family == AF_INET6 ? 128 : 0;
         if (width > 0 && dstLen > width) throw new NetlinkException("netlink: route prefix length " + dstLen + " for family " + family, 0);

@@ -728,6 +728,11 @@ class OvsdbIT {
         assertTrue(kernelRoute != null && kernelRoute.get("type").asText().equals("kernel") && kernelRoute.get("gateway").asText().equals("172.31.77.2"), json);
         NetLab.ok("ip", "route", "del", "172.31.78.0/24");
         awaitGone("172.31.78.0/24", "tnl", "routes");
+        // a multipath (ECMP) route: its first next hop, as OVS's route table takes it
+        NetLab.ok("ip", "route", "add", "172.31.79.0/24", "nexthop", "via", "172.31.77.2", "dev", phy, "nexthop", "via", "172.31.77.3", "dev", phy);
+        awaitCall("Cached: 172.31.79.0/24 dev " + phy + " GW 172.31.77.2 SRC 172.31.77.1", "tnl", "routes");
+        NetLab.ok("ip", "route", "del", "172.31.79.0/24");
+        awaitGone("172.31.79.0/24", "tnl", "routes");
 
         // an IPv6 underlay the same way: the address counts once the kernel's duplicate address detection is done;
         // the remote's VTEP (VNI 76) now holds 10.77.0.2

@@ -94,9 +94,17 @@ class NetlinkMessagesProperties {
     static byte[] encode(Route x, Random r, int seq) {
         List<byte[]> as = new ArrayList<>();
         if (x.dst() != null) as.add(attr(RTA_DST, x.dst()));
-        if (x.gateway() != null) as.add(attr(RTA_GATEWAY, x.gateway()));
         if (x.prefSrc() != null) as.add(attr(RTA_PREFSRC, x.prefSrc()));
-        if (x.oif() != 0 || r.nextBoolean()) as.add(attr(RTA_OIF, u32(x.oif())));
+        if (r.nextInt(3) == 0) {
+            // a multipath route whose first next hop is this route's gateway and interface, then another one
+            byte[] other = new byte[x.family() == AF_INET ? 4 : 16];
+            r.nextBytes(other);
+            as.add(attr(RTA_MULTIPATH, concat(x.gateway() == null ? nexthop(x.oif()) : nexthop(x.oif(), attr(RTA_GATEWAY, x.gateway())),
+                    nexthop(1 + r.nextInt(100), attr(RTA_GATEWAY, other)))));
+        } else {
+            if (x.gateway() != null) as.add(attr(RTA_GATEWAY, x.gateway()));
+            if (x.oif() != 0 || r.nextBoolean()) as.add(attr(RTA_OIF, u32(x.oif())));
+        }
         int tableByte = x.table();
         if (x.table() < 0 || x.table() > 255 || r.nextBoolean()) {
             as.add(attr(RTA_TABLE, u32(x.table())));

@@ -224,14 +224,41 @@ class NetlinkMessagesTest {
                 routes.stream().map(NetlinkMessagesTest::text).toList());
     }
 
+    /** struct rtnexthop (len, flags, hops, ifindex) followed by its attributes. */
+    static byte[] nexthop(int ifindex, byte[]... attrs) {
+        byte[] a = concat(attrs);
+        return concat(buf(8).putShort((short) (8 + a.length)).put((byte) 0).put((byte) 0).putInt(ifindex).array(), a);
+    }
+
     @Test
-    void multipathAndMetricsAttributesAreSkipped() {
-        byte[] nested = attr(9 /* RTA_MULTIPATH */, new byte[] {12, 0, 0, 0, 5, 0, 0, 0, 8, 0, 5, 0});
+    void aMultipathRouteTakesItsFirstNextHopAsOvsDoesAndMetricsAreSkipped() {
+        // ip route add 10.0.0.0/8 nexthop via 172.31.0.254 dev br-phy nexthop via 172.31.0.253 dev eth1
+        byte[] nested = attr(9 /* RTA_MULTIPATH */, concat(nexthop(5, attr(RTA_GATEWAY, ip("172.31.0.254"))),
+                nexthop(6, attr(RTA_GATEWAY, ip("172.31.0.253")))));
         byte[] metrics = attr(8 /* RTA_METRICS */ | NLA_F_NESTED, attr(2 /* RTAX_MTU */, u32(1400)));
         parse(msg(RTM_NEWROUTE, SEQ, rtmsg(AF_INET, 8, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST), attr(RTA_DST, ip("10.0.0.0")), nested, metrics));
-        assertEquals(1, routes.size());
+        assertEquals(List.of("Route[af2 0a000000/8 via ac1f00fe oif 5 table 254 type 1 proto 3 scope 0 src null]"),
+                routes.stream().map(NetlinkMessagesTest::text).toList());
+        // an on-link first next hop: its interface, no gateway
+        routes.clear();
+        parse(msg(RTM_NEWROUTE, SEQ, rtmsg(AF_INET6, 32, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST), attr(RTA_DST, ip("2001:db8::")),
+                attr(9, concat(nexthop(7), nexthop(8, attr(RTA_GATEWAY, ip("fd00::fe")))))));
         assertNull(routes.getFirst().gateway());
-        assertEquals(0, routes.getFirst().oif());
+        assertEquals(7, routes.getFirst().oif());
+    }
+
+    @Test
+    void aMalformedNextHopIsAnError() {
+        for (byte[] mp : List.of(new byte[4], nexthop(5, attr(RTA_GATEWAY, ip("172.31.0.254"))))) {
+            byte[] bad = mp.clone();
+            if (bad.length > 4) bad[0] = 40;                 // rtnh_len past the attribute
+            NetlinkException e = assertThrows(NetlinkException.class, () -> parse(msg(RTM_NEWROUTE, SEQ,
+                    rtmsg(AF_INET, 8, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST), attr(RTA_DST, ip("10.0.0.0")), attr(9, bad))));
+            assertTrue(e.getMessage().contains("RTA_MULTIPATH"), e.getMessage());
+        }
+        NetlinkException e = assertThrows(NetlinkException.class, () -> parse(msg(RTM_NEWROUTE, SEQ,
+                rtmsg(AF_INET, 8, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST), attr(9, nexthop(5, attr(RTA_GATEWAY, ip("fd00::fe")))))));
+        assertTrue(e.getMessage().contains("next hop's RTA_GATEWAY of 16 bytes"), e.getMessage());
     }
 
     // ---- the dump ----
