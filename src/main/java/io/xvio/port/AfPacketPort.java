@@ -61,31 +61,26 @@ public final class AfPacketPort extends NetdevPort {
     static final int VNET_OFFLOADS = Port.TX_CSUM | Port.TX_TSO4 | Port.TX_TSO6 | Port.TX_ECN;
 
     /** What the PMDs use while the port is attached; replaced whole. */
-    private static final class Link {
+    private static final class Link extends Attachment {
         final PacketRxRing rx;
         final PacketTxRing[] tx;
         /** Per PMD thread: the socket GSO frames leave by; null without transmit offloads. */
         final PacketVnetSender[] big;
-        final int ifindex, mtu, maxFrame, caps;
+        final int maxFrame, caps;
         /** Whether plain TCP GSO frames the kernel hands over go on whole (else they are cut here). */
         final boolean rxWhole;
-        final long mac;
-        volatile boolean carrier;
         // receive state of the one PMD polling the port: the GSO frame being cut, checksum offsets of a burst
         final Segmentation gso = new Segmentation();
         final int[] csum = new int[PacketBatch.BURST];
 
         Link(PacketRxRing rx, PacketTxRing[] tx, PacketVnetSender[] big, Netdev.Info info, int maxFrame, boolean rxWhole) {
+            super(info);
             this.rx = rx;
             this.rxWhole = rxWhole;
             this.tx = tx;
             this.big = big;
             this.caps = big == null ? 0 : VNET_OFFLOADS;
-            this.ifindex = info.ifindex();
-            this.mtu = info.mtu();
-            this.mac = info.mac();
             this.maxFrame = maxFrame;
-            this.carrier = info.running();
         }
     }
 
@@ -292,30 +287,8 @@ public final class AfPacketPort extends NetdevPort {
 
     @Override
     protected void check() {
-        Netdev.Info i;
-        try {
-            i = Netdev.query(device);
-        } catch (SysException e) {
-            markDown("cannot query interface " + device + ": " + e.getMessage());
-            return;
-        }
         Link l = link;
-        if (l != null) {
-            String why = detachReason(device, i, l.ifindex, l.mtu, fault);
-            if (why != null) {
-                teardown();
-                note(why + "; detached, re-attaching when it is back and up");
-            } else {
-                l.carrier = followCarrier(device, i, l.carrier);
-                try {
-                    kernelDrops += l.rx.takeKernelDrops();
-                } catch (SysException e) {
-                    note(e.getMessage());
-                }
-                return;
-            }
-        }
-        if (attachable(device, i)) attach(i);
+        supervise(device, l, () -> kernelDrops += l.rx.takeKernelDrops(), this::attach);
     }
 
     private void attach(Netdev.Info i) {
@@ -398,14 +371,7 @@ public final class AfPacketPort extends NetdevPort {
     // ------------------------------------------------------------------ reporting
 
     @Override
-    public String status() {
-        Link l = link;
-        if (l == null) {
-            String why = downReason();
-            return "down (" + (why == null ? "detached" : why) + ")";
-        }
-        return l.carrier ? "up" : "down (no carrier on " + device + ")";
-    }
+    public String status() { return status(device, link); }
 
     @Override
     public Map<String, String> details() {
@@ -413,11 +379,7 @@ public final class AfPacketPort extends NetdevPort {
         m.put("device", device);
         Link l = link;
         if (l != null) {
-            m.put("ifindex", Integer.toString(l.ifindex));
-            m.put("link", "up" + (l.carrier ? ", running" : ", no carrier"));
-            m.put("mtu", Integer.toString(l.mtu));
-            m.put("mac", Netdev.formatMac(l.mac));
-            m.put("promiscuous", "yes");
+            putAttachment(m, l);
             m.put("rx_ring", "TPACKET_V3, " + l.rx.blockCount() + " blocks of " + (l.rx.blockSize() >> 10) + " KiB, retire "
                     + PacketRxRing.RETIRE_TOV_MS + " ms, virtio-net headers (" + (l.rxWhole ? "TCP GSO frames passed on whole, others segmented" : "GSO frames segmented") + ")");
             m.put("tx_ring", "TPACKET_V3, " + l.tx[0].frameCount() + " slots of " + l.tx[0].frameSize() + " bytes, one ring per PMD thread (" + l.tx.length + ")"

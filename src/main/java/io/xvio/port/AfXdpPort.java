@@ -50,27 +50,22 @@ public final class AfXdpPort extends NetdevPort {
     }
 
     /** What the PMDs use while the port is attached; replaced whole. */
-    private static final class Link {
+    private static final class Link extends Attachment {
         final XdpSocket xsk;
         final XdpRedirect prog;
         final Promiscuity promisc;
-        final int ifindex, mtu, maxFrame;
-        final long mac;
-        volatile boolean carrier;
+        final int maxFrame;
         /** The transmit chunks lent to a relay ({@link #relayFrom}), as a batch; used by the tx ring's owner only. */
         final PacketBatch lentView;
         final long[] lent = new long[PacketBatch.BURST];
 
         Link(XdpSocket xsk, XdpRedirect prog, Promiscuity promisc, Netdev.Info info, int maxFrame) {
+            super(info);
             this.xsk = xsk;
             this.lentView = new PacketBatch(xsk.umem());
             this.prog = prog;
             this.promisc = promisc;
-            this.ifindex = info.ifindex();
-            this.mtu = info.mtu();
-            this.mac = info.mac();
             this.maxFrame = maxFrame;
-            this.carrier = info.running();
         }
     }
 
@@ -232,30 +227,8 @@ public final class AfXdpPort extends NetdevPort {
             release(leaked);
             leaked = null;
         }
-        Netdev.Info i;
-        try {
-            i = Netdev.query(device);
-        } catch (SysException e) {
-            markDown("cannot query interface " + device + ": " + e.getMessage());
-            return;
-        }
         Link l = link;
-        if (l != null) {
-            String why = detachReason(device, i, l.ifindex, l.mtu, fault);
-            if (why != null) {
-                teardown();
-                note(why + "; detached, re-attaching when it is back and up");
-            } else {
-                l.carrier = followCarrier(device, i, l.carrier);
-                try {
-                    liveStats = l.xsk.stats();
-                } catch (SysException e) {
-                    note(e.getMessage());
-                }
-                return;
-            }
-        }
-        if (attachable(device, i)) attach(i);
+        supervise(device, l, () -> liveStats = l.xsk.stats(), this::attach);
     }
 
     private void attach(Netdev.Info i) {
@@ -341,14 +314,7 @@ public final class AfXdpPort extends NetdevPort {
     // ------------------------------------------------------------------ reporting
 
     @Override
-    public String status() {
-        Link l = link;
-        if (l == null) {
-            String why = downReason();
-            return "down (" + (why == null ? "detached" : why) + ")";
-        }
-        return l.carrier ? "up" : "down (no carrier on " + device + ")";
-    }
+    public String status() { return status(device, link); }
 
     @Override
     public Map<String, String> details() {
@@ -357,11 +323,7 @@ public final class AfXdpPort extends NetdevPort {
         m.put("queue", Integer.toString(queue));
         Link l = link;
         if (l != null) {
-            m.put("ifindex", Integer.toString(l.ifindex));
-            m.put("link", "up" + (l.carrier ? ", running" : ", no carrier"));
-            m.put("mtu", Integer.toString(l.mtu));
-            m.put("mac", Netdev.formatMac(l.mac));
-            m.put("promiscuous", "yes");
+            putAttachment(m, l);
             m.put("xdp", (l.prog.mode() == XdpRedirect.Mode.NATIVE ? "native" : "generic") + " mode, redirect to XSKMAP through a BPF link");
             XdpSocket x = l.xsk;
             m.put("umem", (x.rxFrames() + x.txFrames()) + " chunks of " + x.chunkSize() + " bytes, copy mode" + (x.usesNeedWakeup() ? ", need_wakeup" : ""));

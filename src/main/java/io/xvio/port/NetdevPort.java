@@ -4,6 +4,7 @@ import io.xvio.packet.PacketBatch;
 import io.xvio.sys.Errno;
 import io.xvio.sys.FrameSender;
 import io.xvio.sys.Netdev;
+import io.xvio.sys.SysException;
 import io.xvio.util.Quiescence;
 
 import java.util.concurrent.locks.LockSupport;
@@ -133,6 +134,73 @@ abstract class NetdevPort implements Port {
         if (fault != 0) return "sending on " + device + " failed: " + Errno.name(fault) + " (" + Errno.describe(fault) + ")";
         if (i.mtu() != mtu) return "MTU of " + device + " changed from " + mtu + " to " + i.mtu();
         return null;
+    }
+
+    /**
+     * What the supervisor watches of an attachment to a kernel interface: the interface's ifindex, MTU and MAC at
+     * attach time, and its carrier (followed once a second; PMD threads send only while it is on).
+     */
+    abstract static class Attachment {
+        final int ifindex, mtu;
+        final long mac;
+        volatile boolean carrier;
+
+        Attachment(Netdev.Info i) {
+            ifindex = i.ifindex();
+            mtu = i.mtu();
+            mac = i.mac();
+            carrier = i.running();
+        }
+    }
+
+    /**
+     * The supervisor's tick for a port on kernel interface device attached as a (null: not attached): an interface
+     * that went away, was replaced, went down or changed its MTU, or a send that failed, tears the attachment down;
+     * else its carrier is followed and readCounters reads the kernel's counters of it (a failure is noted). A
+     * detached port attaches (attach: given the interface's state, marks the port up, or down with why it failed)
+     * once the interface is there and up.
+     */
+    protected final void supervise(String device, Attachment a, Runnable readCounters, java.util.function.Consumer<Netdev.Info> attach) {
+        Netdev.Info i;
+        try {
+            i = Netdev.query(device);
+        } catch (SysException e) {
+            markDown("cannot query interface " + device + ": " + e.getMessage());
+            return;
+        }
+        if (a != null) {
+            String why = detachReason(device, i, a.ifindex, a.mtu, fault);
+            if (why == null) {
+                a.carrier = followCarrier(device, i, a.carrier);
+                try {
+                    readCounters.run();
+                } catch (SysException e) {
+                    note(e.getMessage());
+                }
+                return;
+            }
+            teardown();
+            note(why + "; detached, re-attaching when it is back and up");
+        }
+        if (attachable(device, i)) attach.accept(i);
+    }
+
+    /** status() of a port on device attached as a (null: detached, with the reason it went down). */
+    protected final String status(String device, Attachment a) {
+        if (a == null) {
+            String why = downReason();
+            return "down (" + (why == null ? "detached" : why) + ")";
+        }
+        return a.carrier ? "up" : "down (no carrier on " + device + ")";
+    }
+
+    /** The attached interface's lines of details(): ifindex, link, mtu, mac, promiscuous. */
+    protected static void putAttachment(java.util.Map<String, String> m, Attachment a) {
+        m.put("ifindex", Integer.toString(a.ifindex));
+        m.put("link", "up" + (a.carrier ? ", running" : ", no carrier"));
+        m.put("mtu", Integer.toString(a.mtu));
+        m.put("mac", Netdev.formatMac(a.mac));
+        m.put("promiscuous", "yes");
     }
 
     /** The carrier of i, marking the port up or down when it differs from the carrier seen before (was). */
