@@ -19,8 +19,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * One OVN deployment whose two chassis are xvio and Open vSwitch: what a cloud moving its hosts from OVS to xvio
  * runs for a while. OVN central (NB, SB, ovn-northd) in a temp dir; chassis1 is a host namespace with its own
- * Open_vSwitch database, {@code bin/xvio daemon --ovsdb} (underlay bridge {@code br-phy} with the encap IP on an
- * afpacket uplink) and ovn-controller; chassis2 is ovs-vswitchd with the userspace datapath in the root namespace
+ * Open_vSwitch database, {@code bin/xvio daemon --ovsdb} (underlay bridge {@code br-phy} made with ovs-vsctl, its
+ * uplink a system port, the encap IP on its internal interface: the kernel's, as on an OVS-DPDK host) and
+ * ovn-controller; chassis2 is ovs-vswitchd with the userspace datapath in the root namespace
  * (the way OVS-DPDK hosts tunnel: an underlay bridge whose LOCAL port holds the encap IP, the other end of the
  * underlay veth a system port, the route given with {@code ovs/route/add}) and its own ovn-controller. Each chassis
  * gets the other's Geneve port from ovn-controller. Logical ports: lsp1 (xvio) and lsp2 (OVS) on ls1, lsp3 (OVS) on
@@ -148,15 +149,25 @@ class OvnXvioAndOvsChassisIT {
         xvsctlOk("--no-wait", "set", "Open_vSwitch", ".", "external_ids:system-id=chassis1", "external_ids:ovn-remote=unix:" + ovn.sb(),
                 "external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=" + XVIO_ENCAP,
                 "external_ids:ovn-bridge-datapath-type=netdev", "external_ids:ovn-bridge=" + xBrInt, "other_config:pmd-cpu-mask=" + cpu);
-        xvio = XvioDaemon.startInWith(host, xd, """
-                pmd-idle: adaptive
-                bridges:
-                  br-phy:
-                    ip: %s/24
-                    ports:
-                      up0: {type: afpacket, device: %s}
-                """.formatted(XVIO_ENCAP, xUplink), List.of("--ovsdb", "unix:" + xd.resolve("db.sock"), "--vhost-sock-dir", xd.resolve("vhost").toString()));
+        xvio = XvioDaemon.startInWith(host, xd, "pmd-idle: adaptive\n",
+                List.of("--ovsdb", "unix:" + xd.resolve("db.sock"), "--vhost-sock-dir", xd.resolve("vhost").toString()));
         assertTrue(xvio.awaitLog("ovsdb unix:" + xd.resolve("db.sock") + ": connected", Duration.ofSeconds(15)), xvio.log());
+        // the underlay as on an OVS-DPDK host: br-phy made in OVSDB with the uplink, the encap IP on its internal
+        // interface (the kernel's address and route, which xvio takes as OVS does)
+        xvsctlOk("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev");
+        xvsctlOk("add-port", "br-phy", xUplink);
+        UplinkPortsIT.awaitStatus(xvio, "br-phy", "up", Duration.ofSeconds(20));   // the tap is made by the port's supervisor
+        lab.quietIpv6(host, "br-phy");
+        NetLab.ok("ip", "-n", host, "addr", "add", XVIO_ENCAP + "/24", "dev", "br-phy");
+        NetLab.ok("ip", "-n", host, "link", "set", "br-phy", "up");
+        Await.awaitMatch(() -> {
+                    try {
+                        return xvio.call("tnl", "routes");
+                    } catch (java.io.IOException e) {
+                        return e.toString();
+                    }
+                }, Pattern.compile(Pattern.quote("Connected: 172.31.97.0/24 dev br-phy SRC " + XVIO_ENCAP)),
+                Duration.ofSeconds(15), this::context);
         ovn.daemon("controller1", Map.of("OVS_RUNDIR", xd.toString(), "OVN_RUNDIR", xd.toString()), "ovn-controller", "unix:" + xd.resolve("db.sock"), "-vfile:info");
 
         // chassis2: OVS, tunnelling as Documentation/howto/userspace-tunneling.rst sets it up
