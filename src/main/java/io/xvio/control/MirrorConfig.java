@@ -23,8 +23,7 @@ public record MirrorConfig(String name, boolean selectAll, List<String> selectSr
     /** Parses a mirror's mapping; ports must be among bridgePorts (the bridge's port names). */
     static MirrorConfig parse(String name, Object raw, Set<String> bridgePorts, String source, String where) {
         Config.checkName(name, source, where);
-        if (!(raw instanceof Map<?, ?> m0)) throw new ConfigException(source + ": " + where + " must be a mapping");
-        @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) m0;
+        Map<String, Object> m = Config.map(raw, source, where);
         Config.keys(m, source, where, KEYS);
         Object all = m.getOrDefault("select-all", Boolean.FALSE);
         if (!(all instanceof Boolean selectAll)) throw new ConfigException(source + ": " + where + ".select-all must be true or false");
