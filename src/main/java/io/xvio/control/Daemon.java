@@ -592,8 +592,15 @@ public final class Daemon implements AutoCloseable {
     /** The bridges' names, in creation order. */
     public synchronized List<String> bridgeNames() { return List.copyOf(bridges.keySet()); }
 
-    /** Adds an empty bridge whose only flow is OVS's default priority=0 actions=NORMAL. */
+    /**
+     * Adds an empty bridge whose only flow is OVS's default priority=0 actions=NORMAL. Its name must be an interface
+     * name (its internal interface and its BRIDGE.mgmt socket take it): a name such as "../x" would put the socket
+     * outside the run directory.
+     */
     public synchronized void addBridge(String name) {
+        if (!io.xvio.sys.Netdev.validName(name))
+            throw new ControlException("bridge name \"" + Logging.excerpt(name, 40) + "\" is not a valid interface name (1-15 bytes, no '/', ':', '%' "
+                    + "or spaces, not . or ..): a bridge's internal interface and OpenFlow socket take its name");
         if (bridges.containsKey(name)) throw new ControlException("bridge " + name + " already exists");
         Bridge br = new Bridge(name, conntrack);
         br.quiescence = pmds;

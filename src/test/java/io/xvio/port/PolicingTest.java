@@ -54,6 +54,15 @@ class PolicingTest {
         assertEquals(125_000, p.bytesPerSecond());
     }
 
+    /** OVS's columns hold up to 2^32-1 kbps and kb: the largest is a policer (its bucket 4 GB), not an exception. */
+    @Test
+    void theLargestRateAndBurstOvsTakesArePolicers() {
+        Policer p = Policer.ingress(0xffffffffL, 0xffffffffL, 0);
+        assertEquals(Policer.MAX_BURST_BYTES, p.burstBytes());
+        assertEquals(0xffffffffL * 125, p.bytesPerSecond());
+        assertEquals(4_000_000_000L, Policer.ingress(1000, 32_000_000, 0).burstBytes());
+    }
+
     @Test
     void theEgressPolicerDropsAtTransmitAndRefillsAtItsRate() {
         Sink p = new Sink();

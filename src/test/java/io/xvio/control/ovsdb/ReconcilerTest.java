@@ -259,6 +259,18 @@ class ReconcilerTest {
         assertNotNull(daemon.port("brr", "xvnovf0"));
     }
 
+    /** A bridge's name becomes its internal interface's and its BRIDGE.mgmt socket's: "../x" would escape the run directory. */
+    @Test
+    void aBridgeWhoseNameIsNoInterfaceNameIsNotMade() throws Exception {
+        bridge(uuid(), "../xvio-esc", "netdev", Map.of());
+        bridge(uuid(), "br9", "netdev", Map.of());
+        apply();
+        assertEquals(List.of("br9"), daemon.bridgeNames());
+        assertFalse(Files.exists(dir.getParent().resolve("xvio-esc.mgmt")), "no socket outside " + dir);
+        var e = assertThrows(io.xvio.control.ControlException.class, () -> daemon.addBridge("br 0"));
+        assertTrue(e.getMessage().contains("is not a valid interface name"), e.getMessage());
+    }
+
     @Test
     void relayNumbersAndSockets() {
         assertNull(RelayInterfaces.number(Map.of("iface-id", "x")));
