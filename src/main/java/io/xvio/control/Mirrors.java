@@ -58,8 +58,8 @@ final class Mirrors {
     }
 
     void remove(Bridge br, String name) {
-        Map<String, Active> ms = byBridge.getOrDefault(br.name, Map.of());
-        Active a = ms.remove(name);
+        Map<String, Active> ms = byBridge.get(br.name);
+        Active a = ms == null ? null : ms.remove(name);
         if (a == null) throw new ControlException("bridge " + br.name + " has no mirror " + name);
         detach(a);
         br.mirroredToKeyed(keyedTargets(br));

@@ -68,6 +68,13 @@ class MirrorsKeyedTest {
         mirrors.remove(br, "m1");
     }
 
+    /** del-mirror on a bridge that never had a mirror (found by ControlCommandProperties: it threw UnsupportedOperationException). */
+    @Test
+    void deletingAMirrorThatIsNotThereSaysSo() {
+        ControlException e = assertThrows(ControlException.class, () -> mirrors.remove(br, "m9"));
+        assertEquals("bridge br0 has no mirror m9", e.getMessage());
+    }
+
     @Test
     void aMirrorToAPortThatReadsNoKeyKeepsTheHeaderFreeReplay() {
         mirrors.add(br, MirrorConfig.fromCommand("m0", List.of("select-dst-port=vm2", "output-port=vm1"), Mirrors.portNames(br)));
