@@ -42,7 +42,7 @@ class ControlCommandProperties {
                 "normal", "drop", "reassemble", "nx-match", "routes", "neigh", "add", "del", "show", "flush", "set", "dump", "limits",
                 "10.9.0.0/16", "172.31.0.254", "172.31.0.9", "02:00:00:00:00:01", "zone=5", "zone=70000",
                 "vhost.path=" + dir.resolve("r1"), "vhost.queues=2", "vf.device=fuzzvf0", "vf.type=afxdp", "cpus.vm-to-vf=0",
-                "tcp:127.0.0.1:1", "unix:" + dir.resolve("of"), "ptcp:0", "secure", "standalone",
+                "tcp:127.0.0.1:1", "unix:" + dir.resolve("of"), "ptcp:0:127.0.0.1", "secure", "standalone",
                 "{class=0xffff,type=0,len=4}->tun_metadata0", "{class=0xffff,type=0,len=200}->tun_metadata0",
                 "\u0000", "a".repeat(300), "x=y=z", "=", "in_port=1,dl_src=02:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff"};
     }

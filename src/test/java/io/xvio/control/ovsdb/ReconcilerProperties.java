@@ -145,7 +145,7 @@ class ReconcilerProperties {
             for (int c = r.nextInt(2); c > 0; c--) {
                 String cu = uuid(6);
                 ObjectNode cr = row("Controller", cu).put("target", pick(new String[] {"tcp:127.0.0.1:1", "unix:" + sockDir.resolve("of"),
-                        "ptcp:0", "ssl:1.2.3.4:6653", "tcp:", "bogus", "tcp:300.0.0.1:6653", ""}));
+                        "ptcp:0:127.0.0.1", "ssl:127.0.0.1:1", "tcp:", "bogus", "tcp:300.0.0.1:6653", ""}));
                 cr.set("inactivity_probe", integerOrNone(0, -1, 1, 5000, Long.MAX_VALUE));
                 cr.set("controller_rate_limit", integerOrNone(0, 99, 100, 1 << 30));
                 cr.set("controller_burst_limit", integerOrNone(0, 24, 25, 1 << 30));
