@@ -186,12 +186,12 @@ public record Config(List<Integer> pmdCpus, String pmdIdle, String controlSocket
             this(name, type, ofport, path, mode, queues, mergeable, device, packed, queue, pmdCpu, offloads, null);
         }
 
-        /** A patch port (type patch): the peer's name is kept in {@link #mode} (a patch has no other use for it). */
         /** A port on a kernel interface (type afpacket, afxdp or tap) with the defaults: one queue, no options. */
         public static PortConfig netdev(String name, String type, int ofport, String device) {
             return new PortConfig(name, type, ofport, null, null, 1, false, device, false, 0);
         }
 
+        /** A patch port (type patch): the peer's name is kept in {@link #mode} (a patch has no other use for it). */
         public static PortConfig patch(String name, int ofport, String peer) {
             return new PortConfig(name, "patch", ofport, null, peer, 0, false, null, false, 0);
         }

@@ -13,8 +13,8 @@ import java.util.Map;
  */
 public record PolicingConfig(long ingressRateKbps, long ingressBurstKb, long egressCir, long egressCbs) {
     public static final PolicingConfig NONE = new PolicingConfig(0, 0, 0, 0);
-    /** Largest rate or burst: OVS's columns are 32-bit (kbps, kb); cir/cbs are bytes. */
-    static final long MAX_KBPS = 0xffffffffL, MAX_BYTES = 4_000_000_000L;
+    /** Largest rate or burst: OVS's columns are 32-bit (kbps, kb); cir/cbs are bytes, up to the deepest bucket a policer has. */
+    public static final long MAX_KBPS = 0xffffffffL, MAX_BYTES = io.xvio.port.Policer.MAX_BURST_BYTES;
 
     public boolean any() { return ingressRateKbps != 0 || egressCir != 0; }
 

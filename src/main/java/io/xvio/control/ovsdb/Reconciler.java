@@ -471,8 +471,8 @@ public final class Reconciler {
 
     private static long bytes(Map<String, String> oc, String key) {
         String v = oc.getOrDefault(key, "0");
-        if (!v.matches("\\d{1,10}") || Long.parseLong(v) > 4_000_000_000L)
-            throw new IllegalArgumentException("egress-policer: other_config:" + key + "=" + v + " is not a number of bytes up to 4000000000");
+        if (!v.matches("\\d{1,10}") || Long.parseLong(v) > io.xvio.control.PolicingConfig.MAX_BYTES)
+            throw new IllegalArgumentException("egress-policer: other_config:" + key + "=" + v + " is not a number of bytes up to " + io.xvio.control.PolicingConfig.MAX_BYTES);
         return Long.parseLong(v);
     }
 
